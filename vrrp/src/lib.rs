@@ -1,6 +1,58 @@
 //! VRRPv2 (RFC 3768) for embedding: a wire codec with keepalived-compatible
 //! PASS and IPsec-AH authentication, and (later) a sans-IO state machine.
 //!
-//! Work in progress: the codec lands first, then the state machine and the
-//! Linux adapters behind the `linux` feature.
+//! # Contract
+//!
+//! * I/O: none. [`wire::decode`] takes a whole IPv4 datagram as a raw
+//!   socket (`IPPROTO_VRRP` or `IPPROTO_AH`) delivers it; [`wire::encode`]
+//!   writes a whole datagram for an `IP_HDRINCL` raw socket into a buffer
+//!   you own. Sockets are the caller's (or the `linux` adapters').
+//! * Clock: none in the codec.
+//! * Allocation: none in decode or encode.
+//! * Panics: none on any input; every rejection is a [`wire::DropReason`]
+//!   (`Copy`, one byte, a stable kebab-case name for counters).
+//! * Compatibility: byte-for-byte what keepalived 2.2.7 sends and accepts,
+//!   including its AH variant (see [`auth`]); proved against committed
+//!   captures of real keepalived traffic in `vrrp/tests/captures/`.
+//! * Features: none yet.
+//!
+//! # Example
+//!
+//! ```
+//! use std::net::Ipv4Addr;
+//! use vrrp::auth::{AhReplay, AuthConfig, TxCounters};
+//! use vrrp::wire::{self, AdvertRepr, DropReason, RecvOptions};
+//!
+//! // keepalived: authentication { auth_type AH  auth_pass secret1 }
+//! let auth = AuthConfig::from_keepalived("AH", "secret1")?;
+//! let vips = [Ipv4Addr::new(10, 0, 0, 100)];
+//! let advert = AdvertRepr {
+//!     src: Ipv4Addr::new(10, 0, 0, 1),
+//!     dst: wire::VRRP_MCAST_V4,
+//!     ttl: wire::VRRP_TTL,
+//!     vrid: 51,
+//!     priority: 150,
+//!     adver_int: 1,
+//!     addresses: &vips,
+//! };
+//! let mut tx = TxCounters::new();
+//! let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+//! let len = wire::encode(&advert, &auth, &mut tx, &mut buf)?;
+//!
+//! let opts = RecvOptions { vrid: Some(51), adver_int: Some(1), ..Default::default() };
+//! let mut replay = AhReplay::new();
+//! let got = wire::decode(&buf[..len], &opts, &auth, &mut replay).expect("valid advert");
+//! assert_eq!((got.priority, got.ah_seq), (150, Some(1)));
+//! assert_eq!(got.addresses.iter().collect::<Vec<_>>(), vips);
+//!
+//! // The same datagram again is a replay; a wrong password fails the ICV.
+//! assert_eq!(wire::decode(&buf[..len], &opts, &auth, &mut replay), Err(DropReason::AhReplay));
+//! let wrong = AuthConfig::from_keepalived("AH", "secret2")?;
+//! let err = wire::decode(&buf[..len], &opts, &wrong, &mut AhReplay::new()).unwrap_err();
+//! assert_eq!(err.as_str(), "auth-failure");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![forbid(unsafe_code)]
+
+pub mod auth;
+pub mod wire;

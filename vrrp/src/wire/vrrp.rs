@@ -1,0 +1,342 @@
+//! The VRRP message: RFC 3768 section 5 (version 2) for IPv4.
+//!
+//! ```text
+//!  0                   1                   2                   3
+//!  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//! |Version| Type  | Virtual Rtr ID|   Priority    | Count IP Addrs|
+//! |   Auth Type   |   Adver Int   |          Checksum             |
+//! |                 IP Address (1..Count)                         |
+//! |                     Authentication Data (1)                   |
+//! |                     Authentication Data (2)                   |
+//! ```
+//!
+//! VRRPv3 (RFC 5798) reuses the first word, replaces bytes 4..6 with a
+//! 12-bit centisecond interval, drops the authentication data and adds a
+//! pseudo-header to the checksum. The view exposes the version so a v3
+//! parser can be added beside this one; only v2 is implemented.
+
+use core::net::Ipv4Addr;
+
+use super::checksum;
+use super::reason::DropReason;
+
+/// Length of the fixed part (first two words).
+pub const HEADER_LEN: usize = 8;
+/// Length of the VRRPv2 authentication data trailer.
+pub const AUTH_DATA_LEN: usize = 8;
+/// Version 2.
+pub const VERSION_2: u8 = 2;
+/// Type ADVERTISEMENT, the only one defined.
+pub const TYPE_ADVERTISEMENT: u8 = 1;
+
+mod field {
+    use core::ops::Range;
+    pub(super) const VER_TYPE: usize = 0;
+    pub(super) const VRID: usize = 1;
+    pub(super) const PRIORITY: usize = 2;
+    pub(super) const COUNT: usize = 3;
+    pub(super) const AUTH_TYPE: usize = 4;
+    pub(super) const ADVER_INT: usize = 5;
+    pub(super) const CHECKSUM: Range<usize> = 6..8;
+}
+
+/// The VRRPv2 authentication type field (RFC 3768 section 5.3.6; 2 is the
+/// historic IP Authentication Header type keepalived still uses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthType {
+    /// 0: no authentication.
+    None,
+    /// 1: simple text password (8 bytes in the authentication data).
+    Pass,
+    /// 2: IPsec AH (HMAC-MD5-96) in front of the VRRP message.
+    Ah,
+    /// Any other value.
+    Unknown(u8),
+}
+
+impl AuthType {
+    /// Wire value.
+    pub fn to_u8(self) -> u8 {
+        match self {
+            AuthType::None => 0,
+            AuthType::Pass => 1,
+            AuthType::Ah => 2,
+            AuthType::Unknown(v) => v,
+        }
+    }
+
+    /// Decodes a wire value.
+    pub fn from_u8(v: u8) -> AuthType {
+        match v {
+            0 => AuthType::None,
+            1 => AuthType::Pass,
+            2 => AuthType::Ah,
+            v => AuthType::Unknown(v),
+        }
+    }
+
+    /// Lower-case name: "none", "pass", "ah" or "unknown".
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthType::None => "none",
+            AuthType::Pass => "pass",
+            AuthType::Ah => "ah",
+            AuthType::Unknown(_) => "unknown",
+        }
+    }
+}
+
+/// A read/write view of a VRRP message at the start of a buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Packet<T: AsRef<[u8]>> {
+    buffer: T,
+}
+
+impl<T: AsRef<[u8]>> Packet<T> {
+    /// Wraps a buffer without checks; accessors may panic on a short buffer.
+    pub const fn new_unchecked(buffer: T) -> Self {
+        Packet { buffer }
+    }
+
+    /// Wraps a buffer holding at least the fixed [`HEADER_LEN`] bytes. The
+    /// length against the address count is checked by
+    /// [`Packet::check_len_v2`], once the version is known.
+    pub fn new_checked(buffer: T) -> Result<Self, DropReason> {
+        if buffer.as_ref().len() < HEADER_LEN {
+            return Err(DropReason::Truncated);
+        }
+        Ok(Packet { buffer })
+    }
+
+    /// Checks that the buffer is exactly a VRRPv2 message for its count:
+    /// 8 + 4 * count + 8 bytes.
+    pub fn check_len_v2(&self) -> Result<(), DropReason> {
+        if self.buffer.as_ref().len() == v2_len(self.addr_count()) {
+            Ok(())
+        } else {
+            Err(DropReason::BadLength)
+        }
+    }
+
+    /// The whole message.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buffer.as_ref()
+    }
+
+    /// Version (high nibble of the first byte).
+    pub fn version(&self) -> u8 {
+        self.buffer.as_ref()[field::VER_TYPE] >> 4
+    }
+
+    /// Type (low nibble of the first byte).
+    pub fn msg_type(&self) -> u8 {
+        self.buffer.as_ref()[field::VER_TYPE] & 0x0f
+    }
+
+    /// Virtual router id.
+    pub fn vrid(&self) -> u8 {
+        self.buffer.as_ref()[field::VRID]
+    }
+
+    /// Priority (0 = the master is leaving, 255 = address owner).
+    pub fn priority(&self) -> u8 {
+        self.buffer.as_ref()[field::PRIORITY]
+    }
+
+    /// Count of IPv4 addresses.
+    pub fn addr_count(&self) -> u8 {
+        self.buffer.as_ref()[field::COUNT]
+    }
+
+    /// VRRPv2 auth type.
+    pub fn auth_type(&self) -> AuthType {
+        AuthType::from_u8(self.buffer.as_ref()[field::AUTH_TYPE])
+    }
+
+    /// VRRPv2 advertisement interval in seconds.
+    pub fn adver_int_v2(&self) -> u8 {
+        self.buffer.as_ref()[field::ADVER_INT]
+    }
+
+    /// Checksum field.
+    pub fn checksum(&self) -> u16 {
+        let b = self.buffer.as_ref();
+        u16::from_be_bytes([b[field::CHECKSUM.start], b[field::CHECKSUM.start + 1]])
+    }
+
+    /// True if the VRRPv2 checksum (whole message, no pseudo-header)
+    /// verifies.
+    pub fn verify_checksum_v2(&self) -> bool {
+        checksum::checksum(self.buffer.as_ref()) == 0
+    }
+
+    /// The address list bytes (4 per address); checked length needed.
+    pub fn addresses(&self) -> Addresses<'_> {
+        let n = usize::from(self.addr_count()) * 4;
+        Addresses(&self.buffer.as_ref()[HEADER_LEN..HEADER_LEN + n])
+    }
+
+    /// The VRRPv2 authentication data (the last 8 bytes).
+    pub fn auth_data(&self) -> &[u8] {
+        let b = self.buffer.as_ref();
+        &b[b.len() - AUTH_DATA_LEN..]
+    }
+}
+
+/// Length of a VRRPv2 message with `count` addresses.
+pub const fn v2_len(count: u8) -> usize {
+    HEADER_LEN + 4 * count as usize + AUTH_DATA_LEN
+}
+
+/// The address list of a received message: 4 bytes per address, borrowed.
+#[derive(Clone, Copy, PartialEq, Eq, Default)]
+pub struct Addresses<'a>(&'a [u8]);
+
+impl<'a> Addresses<'a> {
+    /// Wraps raw bytes; a trailing partial address is ignored.
+    pub fn from_bytes(bytes: &'a [u8]) -> Self {
+        Addresses(&bytes[..bytes.len() / 4 * 4])
+    }
+
+    /// Number of addresses.
+    pub fn len(&self) -> usize {
+        self.0.len() / 4
+    }
+
+    /// True if there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The raw bytes.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.0
+    }
+
+    /// True if `addr` is in the list.
+    pub fn contains(&self, addr: Ipv4Addr) -> bool {
+        let o = addr.octets();
+        self.0.chunks_exact(4).any(|c| c == o)
+    }
+
+    /// Iterates over the addresses in packet order.
+    pub fn iter(&self) -> AddressIter<'a> {
+        AddressIter(self.0.chunks_exact(4))
+    }
+}
+
+impl core::fmt::Debug for Addresses<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl<'a> IntoIterator for Addresses<'a> {
+    type Item = Ipv4Addr;
+    type IntoIter = AddressIter<'a>;
+    fn into_iter(self) -> AddressIter<'a> {
+        self.iter()
+    }
+}
+
+/// Iterator over [`Addresses`].
+#[derive(Debug, Clone)]
+pub struct AddressIter<'a>(core::slice::ChunksExact<'a, u8>);
+
+impl Iterator for AddressIter<'_> {
+    type Item = Ipv4Addr;
+    fn next(&mut self) -> Option<Ipv4Addr> {
+        self.0.next().map(|c| Ipv4Addr::new(c[0], c[1], c[2], c[3]))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
+    }
+}
+
+impl ExactSizeIterator for AddressIter<'_> {}
+
+/// The fixed fields of an owned VRRPv2 message (addresses and
+/// authentication data are passed to [`Repr::emit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Repr {
+    /// Virtual router id.
+    pub vrid: u8,
+    /// Priority.
+    pub priority: u8,
+    /// Auth type field.
+    pub auth_type: AuthType,
+    /// Advertisement interval in seconds.
+    pub adver_int: u8,
+}
+
+impl Repr {
+    /// Reads a checked packet's fixed fields.
+    pub fn parse<T: AsRef<[u8]>>(p: &Packet<T>) -> Repr {
+        Repr {
+            vrid: p.vrid(),
+            priority: p.priority(),
+            auth_type: p.auth_type(),
+            adver_int: p.adver_int_v2(),
+        }
+    }
+
+    /// Bytes [`Repr::emit`] writes for `count` addresses.
+    pub const fn buffer_len(count: u8) -> usize {
+        v2_len(count)
+    }
+
+    /// Writes a whole VRRPv2 message (version 2, type 1, the addresses, the
+    /// authentication data, the checksum) into `buf[..v2_len(n)]`.
+    /// `addrs.len()` must be at most 255 and `buf` long enough; the callers
+    /// in this crate ensure both.
+    pub fn emit(&self, addrs: &[Ipv4Addr], auth_data: &[u8; AUTH_DATA_LEN], buf: &mut [u8]) {
+        let n = addrs.len();
+        let b = &mut buf[..HEADER_LEN + 4 * n + AUTH_DATA_LEN];
+        b[field::VER_TYPE] = (VERSION_2 << 4) | TYPE_ADVERTISEMENT;
+        b[field::VRID] = self.vrid;
+        b[field::PRIORITY] = self.priority;
+        b[field::COUNT] = n as u8;
+        b[field::AUTH_TYPE] = self.auth_type.to_u8();
+        b[field::ADVER_INT] = self.adver_int;
+        b[field::CHECKSUM].fill(0);
+        for (chunk, a) in b[HEADER_LEN..].chunks_exact_mut(4).zip(addrs) {
+            chunk.copy_from_slice(&a.octets());
+        }
+        b[HEADER_LEN + 4 * n..].copy_from_slice(auth_data);
+        let c = checksum::checksum(b);
+        b[field::CHECKSUM].copy_from_slice(&c.to_be_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emit_then_parse() {
+        let r = Repr {
+            vrid: 51,
+            priority: 150,
+            auth_type: AuthType::Pass,
+            adver_int: 1,
+        };
+        let addrs = [Ipv4Addr::new(10, 0, 0, 100), Ipv4Addr::new(10, 0, 0, 101)];
+        let mut b = [0xeeu8; 24];
+        r.emit(&addrs, b"secret1\0", &mut b);
+        let p = Packet::new_checked(&b[..]).expect("fixed header present");
+        p.check_len_v2().expect("length matches count");
+        assert_eq!((p.version(), p.msg_type()), (2, 1));
+        assert!(p.verify_checksum_v2());
+        assert_eq!(Repr::parse(&p), r);
+        assert_eq!(p.addresses().iter().collect::<Vec<_>>(), addrs);
+        assert!(p.addresses().contains(addrs[1]));
+        assert_eq!(p.auth_data(), b"secret1\0");
+    }
+
+    #[test]
+    fn auth_type_round_trips() {
+        for v in 0..=255u8 {
+            assert_eq!(AuthType::from_u8(v).to_u8(), v);
+        }
+    }
+}
