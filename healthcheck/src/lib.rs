@@ -1,6 +1,71 @@
-//! Health checks for load-balanced real servers: a sans-IO rise/fall core
-//! with scheduling, an object-safe `Checker` trait, and keepalived's
-//! built-in checkers.
+//! Health checks for load-balanced real servers: a sans-IO core with
+//! keepalived's retry and rise/fall semantics, scheduling that spreads
+//! checks evenly, pool quorum with hysteresis, an object-safe async
+//! [`Checker`] trait, and keepalived's built-in checkers.
 //!
-//! Not written yet: this crate holds no items so far.
+//! # Contract
+//! - **I/O**: the core ([`Monitor`], [`RiseFall`], [`ResponseDigester`])
+//!   does no I/O and never reads a clock: every input carries `now`.
+//!   Outputs are polled ([`Monitor::poll_check`], [`Monitor::poll_timeout`],
+//!   [`Monitor::poll_event`]).
+//! - **Checkers and driver** (feature `tokio`, on by default): the
+//!   [`checkers`] module holds TCP_CHECK, HTTP_GET/SSL_GET, SMTP_CHECK,
+//!   DNS_CHECK, MISC_CHECK, UDP_CHECK and PING_CHECK; [`runtime`] drives a
+//!   [`Monitor`] on tokio. A check only delays its own result.
+//! - **Panics**: none on any input; refused calls return typed errors.
+//! - **Semantics**: retries ([`TargetConfig::retry`]) only confirm the
+//!   failure of an up target; a cycle's final result feeds the
+//!   [`RiseFall`] counter (default rise 1 / fall 1, as keepalived).
+//!
+//! # Example
+//! ```
+//! use std::time::{Duration, Instant};
+//! use healthcheck::{CheckOutcome, DownReason, Event, MemberConfig, Monitor,
+//!     MonitorConfig, PoolConfig, TargetConfig};
+//!
+//! let mut m = Monitor::new(MonitorConfig::default());
+//! let t = m.add_target("tcp 192.0.2.1:80", TargetConfig::with_interval(Duration::from_secs(1)));
+//! let pool = m.add_pool(PoolConfig::default());
+//! m.add_member(pool, t, MemberConfig::with_weight(3)).unwrap();
+//! let start = Instant::now();
+//! m.commit(start);
+//! while m.poll_event().is_some() {} // MemberAdd, QuorumGained
+//!
+//! // The first check is due within one interval.
+//! let due_at = m.poll_timeout().unwrap();
+//! let due = m.poll_check(due_at).unwrap();
+//! // It fails, and with retry 1 it is retried after delay_before_retry...
+//! m.handle_outcome(due_at, due.target, CheckOutcome::Down(DownReason::Refused)).unwrap();
+//! assert_eq!(m.poll_timeout(), Some(due_at + Duration::from_secs(1)));
+//! let retry = m.poll_check(due_at + Duration::from_secs(1)).unwrap();
+//! // ...and the second failure takes it down and out of the pool.
+//! m.handle_outcome(retry.scheduled, t, CheckOutcome::Down(DownReason::Refused)).unwrap();
+//! assert!(matches!(m.poll_event(), Some(Event::TargetDown { .. })));
+//! assert!(matches!(m.poll_event(), Some(Event::MemberRemove { .. })));
+//! assert!(matches!(m.poll_event(), Some(Event::QuorumLost { weight_sum: 0, .. })));
+//! ```
 #![forbid(unsafe_code)]
+
+mod checker;
+pub mod digest;
+mod event;
+mod hysteresis;
+mod monitor;
+mod outcome;
+mod pool;
+mod schedule;
+mod target;
+
+#[cfg(feature = "tokio")]
+pub mod checkers;
+#[cfg(feature = "tokio")]
+pub mod runtime;
+
+pub use checker::{BoxFuture, CheckContext, Checker};
+pub use digest::{HashKind, ResponseDigester};
+pub use event::{Event, PoolId, TargetId};
+pub use hysteresis::{Health, RiseFall};
+pub use monitor::{Due, Monitor, MonitorConfig, MonitorError};
+pub use outcome::{CheckOutcome, DownReason, TlsFailure};
+pub use pool::{MemberConfig, PoolConfig};
+pub use target::TargetConfig;

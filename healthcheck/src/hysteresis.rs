@@ -1,0 +1,99 @@
+//! keepalived's rise/fall counter (the `vrrp_script` model).
+
+/// Health as seen after rise/fall hysteresis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Health {
+    /// Counted as up.
+    Up,
+    /// Counted as down.
+    Down,
+}
+
+/// A counter in `0..=rise+fall-1`; the target is up when it is `>= rise`.
+///
+/// As in keepalived's `vrrp_script`: from down, `rise` consecutive
+/// successes bring it up; from up, `fall` consecutive failures bring it
+/// down. A failure while rising restarts the climb from zero and a success
+/// while falling refills the counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RiseFall {
+    rise: u32,
+    fall: u32,
+    count: u32,
+}
+
+impl RiseFall {
+    /// A counter starting up (full) or down (empty). `rise` and `fall` of 0
+    /// are treated as 1.
+    pub fn new(rise: u32, fall: u32, initial: Health) -> Self {
+        let (rise, fall) = (rise.max(1), fall.max(1));
+        let count = match initial {
+            Health::Up => rise + fall - 1,
+            Health::Down => 0,
+        };
+        Self { rise, fall, count }
+    }
+
+    /// The current health.
+    pub fn health(&self) -> Health {
+        if self.count >= self.rise {
+            Health::Up
+        } else {
+            Health::Down
+        }
+    }
+
+    /// Feeds one result; returns the new health if it changed.
+    pub fn record(&mut self, success: bool) -> Option<Health> {
+        let before = self.health();
+        let full = self.rise + self.fall - 1;
+        self.count = match (success, self.count) {
+            (true, c) if c + 1 < self.rise => c + 1,
+            (true, _) => full,
+            (false, c) if c > self.rise => c - 1,
+            (false, _) => 0,
+        };
+        let after = self.health();
+        (after != before).then_some(after)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(rf: &mut RiseFall, results: &str) -> String {
+        results
+            .chars()
+            .map(|c| {
+                rf.record(c == '+');
+                match rf.health() {
+                    Health::Up => 'U',
+                    Health::Down => 'D',
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn default_one_one_follows_every_result() {
+        let mut rf = RiseFall::new(1, 1, Health::Up);
+        assert_eq!(run(&mut rf, "-+-++--"), "DUDUUDD");
+    }
+
+    #[test]
+    fn rise_three_fall_two() {
+        let mut rf = RiseFall::new(3, 2, Health::Down);
+        // Two successes, a failure restarts the climb, then three in a row.
+        assert_eq!(run(&mut rf, "++-+++"), "DDDDDU");
+        // One failure is absorbed, a success refills, then two failures.
+        assert_eq!(run(&mut rf, "-+--"), "UUUD");
+    }
+
+    #[test]
+    fn zero_is_treated_as_one() {
+        let mut rf = RiseFall::new(0, 0, Health::Down);
+        assert_eq!(rf.record(true), Some(Health::Up));
+        assert_eq!(rf.record(false), Some(Health::Down));
+    }
+}

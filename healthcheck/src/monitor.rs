@@ -1,0 +1,377 @@
+//! The sans-IO monitor: targets, their schedule, pools, and the event queue.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use crate::hysteresis::Health;
+use crate::pool::Pool;
+use crate::schedule::{mix, Grid};
+use crate::target::{Change, CycleState, Step};
+use crate::{CheckOutcome, Event, MemberConfig, PoolConfig, PoolId, TargetConfig, TargetId};
+
+/// Settings of the whole monitor.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct MonitorConfig {
+    /// Seed for the stagger, the jitter and warmup (deterministic runs).
+    pub seed: u64,
+    /// Per-interval jitter as a fraction of the interval (default 0.1).
+    pub jitter: f64,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> Self {
+        Self {
+            seed: 0x6b65_6570_616c_6976,
+            jitter: 0.1,
+        }
+    }
+}
+
+/// Why the monitor refused a call. Nothing changed when this is returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MonitorError {
+    /// No such target (never added, or removed).
+    #[error("unknown target")]
+    UnknownTarget,
+    /// No such pool.
+    #[error("unknown pool")]
+    UnknownPool,
+    /// The target is already a member of this pool.
+    #[error("target already in pool")]
+    DuplicateMember,
+    /// An outcome arrived for a target with no check in flight.
+    #[error("no check in flight for this target")]
+    NotInFlight,
+    /// The target is still a member of a pool.
+    #[error("target still used by a pool")]
+    StillMember,
+}
+
+/// A check the driver must start now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Due {
+    /// The target to check.
+    pub target: TargetId,
+    /// When the check was scheduled (jitter included): the driver's
+    /// lateness is its start time minus this.
+    pub scheduled: Instant,
+}
+
+#[derive(Debug)]
+struct Target {
+    key: String,
+    cfg: TargetConfig,
+    state: CycleState,
+    refs: u32,
+    /// (group, index in group) once committed.
+    place: Option<(usize, u64)>,
+    in_flight: bool,
+    /// Bumped on every reschedule so stale heap entries are skipped.
+    generation: u64,
+    scheduled: Option<Instant>,
+    pools: Vec<PoolId>,
+}
+
+/// Health-check bookkeeping for many targets and pools, with time injected.
+///
+/// Polling contract: after any call, drain [`Monitor::poll_event`]; start
+/// every check [`Monitor::poll_check`] returns at `now`; sleep until
+/// [`Monitor::poll_timeout`]; feed each result to
+/// [`Monitor::handle_outcome`]. A target never has two checks in flight.
+#[derive(Debug)]
+pub struct Monitor {
+    cfg: MonitorConfig,
+    targets: Vec<Option<Target>>,
+    keys: HashMap<String, TargetId>,
+    pools: Vec<Pool>,
+    groups: Vec<Grid>,
+    pending: Vec<TargetId>,
+    queue: BinaryHeap<Reverse<(Instant, u32, u64)>>,
+    events: VecDeque<Event>,
+}
+
+impl Monitor {
+    /// An empty monitor.
+    pub fn new(cfg: MonitorConfig) -> Self {
+        Self {
+            cfg,
+            targets: Vec::new(),
+            keys: HashMap::new(),
+            pools: Vec::new(),
+            groups: Vec::new(),
+            pending: Vec::new(),
+            queue: BinaryHeap::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// Adds a target identified by `key` (e.g. `"tcp 10.0.0.1:80"`). Adding
+    /// an existing key returns the same id: identical checks share one
+    /// probe, whatever number of pools subscribe to it. The first `cfg` wins.
+    /// The target is scheduled at the next [`Monitor::commit`].
+    pub fn add_target(&mut self, key: impl Into<String>, cfg: TargetConfig) -> TargetId {
+        let key = key.into();
+        if let Some(&id) = self.keys.get(&key) {
+            if let Some(t) = self.target_mut(id) {
+                t.refs += 1;
+            }
+            return id;
+        }
+        let id = TargetId(u32::try_from(self.targets.len()).unwrap_or(u32::MAX));
+        self.targets.push(Some(Target {
+            key: key.clone(),
+            state: CycleState::new(&cfg),
+            cfg,
+            refs: 1,
+            place: None,
+            in_flight: false,
+            generation: 0,
+            scheduled: None,
+            pools: Vec::new(),
+        }));
+        self.keys.insert(key, id);
+        self.pending.push(id);
+        id
+    }
+
+    /// Drops one reference to a target; the last one stops its checks.
+    pub fn remove_target(&mut self, id: TargetId) -> Result<(), MonitorError> {
+        let t = self.target_mut(id).ok_or(MonitorError::UnknownTarget)?;
+        if t.refs > 1 {
+            t.refs -= 1;
+            return Ok(());
+        }
+        if !t.pools.is_empty() {
+            return Err(MonitorError::StillMember);
+        }
+        let key = t.key.clone();
+        self.keys.remove(&key);
+        self.pending.retain(|&p| p != id);
+        if let Some(slot) = self.targets.get_mut(id.0 as usize) {
+            *slot = None;
+        }
+        Ok(())
+    }
+
+    /// Adds a pool.
+    pub fn add_pool(&mut self, cfg: PoolConfig) -> PoolId {
+        let id = PoolId(u32::try_from(self.pools.len()).unwrap_or(u32::MAX));
+        self.pools.push(Pool::new(id, cfg));
+        id
+    }
+
+    /// Makes a target a member of a pool (emits `MemberAdd` if it is up or
+    /// inhibited).
+    pub fn add_member(
+        &mut self,
+        pool: PoolId,
+        target: TargetId,
+        cfg: MemberConfig,
+    ) -> Result<(), MonitorError> {
+        let t = self.target(target).ok_or(MonitorError::UnknownTarget)?;
+        let (up, weight) = (t.state.health() == Health::Up, t.state.weight());
+        let p = self
+            .pools
+            .get_mut(pool.0 as usize)
+            .ok_or(MonitorError::UnknownPool)?;
+        if p.has_member(target) {
+            return Err(MonitorError::DuplicateMember);
+        }
+        p.add(target, cfg, up, weight, &mut self.events);
+        if let Some(t) = self.target_mut(target) {
+            t.pools.push(pool);
+        }
+        Ok(())
+    }
+
+    /// Takes a target out of a pool (emits `MemberRemove` if it was in).
+    pub fn remove_member(&mut self, pool: PoolId, target: TargetId) -> Result<(), MonitorError> {
+        let p = self
+            .pools
+            .get_mut(pool.0 as usize)
+            .ok_or(MonitorError::UnknownPool)?;
+        if !p.has_member(target) {
+            return Err(MonitorError::UnknownTarget);
+        }
+        p.remove(target, &mut self.events);
+        if let Some(t) = self.target_mut(target) {
+            t.pools.retain(|&q| q != pool);
+        }
+        Ok(())
+    }
+
+    /// Schedules every target added since the last commit, spread evenly
+    /// over its interval from `now`, and starts quorum tracking of new pools.
+    pub fn commit(&mut self, now: Instant) {
+        let mut by_interval: Vec<(Duration, Vec<TargetId>)> = Vec::new();
+        for id in std::mem::take(&mut self.pending) {
+            let Some(t) = self.target(id) else { continue };
+            let iv = t.cfg.interval;
+            match by_interval.iter_mut().find(|(i, _)| *i == iv) {
+                Some((_, v)) => v.push(id),
+                None => by_interval.push((iv, vec![id])),
+            }
+        }
+        for (interval, ids) in by_interval {
+            let g = self.groups.len();
+            let seed = mix(self.cfg.seed ^ g as u64);
+            let grid = Grid::new(now, interval, ids.len() as u64, self.cfg.jitter, seed);
+            self.groups.push(grid);
+            for (i, id) in ids.into_iter().enumerate() {
+                let warm = self.warmup_delay(id);
+                if let Some(t) = self.target_mut(id) {
+                    t.place = Some((g, i as u64));
+                }
+                self.reschedule(id, None, now + warm);
+            }
+        }
+        for p in &mut self.pools {
+            p.commit(&mut self.events);
+        }
+    }
+
+    fn warmup_delay(&self, id: TargetId) -> Duration {
+        let Some(t) = self.target(id) else {
+            return Duration::ZERO;
+        };
+        let max = u64::try_from(t.cfg.warmup.as_nanos()).unwrap_or(u64::MAX);
+        if max == 0 {
+            return Duration::ZERO;
+        }
+        Duration::from_nanos(mix(self.cfg.seed ^ mix(u64::from(id.0) ^ 0x5741_524d)) % max)
+    }
+
+    /// Puts the target's next regular check in the queue.
+    fn reschedule(&mut self, id: TargetId, after: Option<Instant>, not_before: Instant) {
+        let Some(t) = self.target(id) else { return };
+        let Some((g, i)) = t.place else { return };
+        let Some(grid) = self.groups.get(g) else {
+            return;
+        };
+        let at = grid.next_after(i, after, not_before);
+        self.schedule_at(id, at);
+    }
+
+    fn schedule_at(&mut self, id: TargetId, at: Instant) {
+        if let Some(t) = self.target_mut(id) {
+            t.generation += 1;
+            t.scheduled = Some(at);
+            let g = t.generation;
+            self.queue.push(Reverse((at, id.0, g)));
+        }
+    }
+
+    /// The next check due at or before `now`, if any; it is now in flight.
+    pub fn poll_check(&mut self, now: Instant) -> Option<Due> {
+        while let Some(&Reverse((at, idx, gen))) = self.queue.peek() {
+            if at > now {
+                return None;
+            }
+            self.queue.pop();
+            let id = TargetId(idx);
+            if let Some(t) = self.target_mut(id) {
+                if t.generation == gen && !t.in_flight {
+                    t.in_flight = true;
+                    return Some(Due {
+                        target: id,
+                        scheduled: at,
+                    });
+                }
+            }
+        }
+        None
+    }
+
+    /// When the next check is due (the driver sleeps until then).
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        while let Some(&Reverse((at, idx, gen))) = self.queue.peek() {
+            match self.target(TargetId(idx)) {
+                Some(t) if t.generation == gen && !t.in_flight => return Some(at),
+                _ => {
+                    self.queue.pop();
+                }
+            }
+        }
+        None
+    }
+
+    /// The next pending event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// Feeds the result of the in-flight check of `target`, finished at `now`.
+    pub fn handle_outcome(
+        &mut self,
+        now: Instant,
+        target: TargetId,
+        outcome: CheckOutcome,
+    ) -> Result<(), MonitorError> {
+        let t = self.target_mut(target).ok_or(MonitorError::UnknownTarget)?;
+        if !t.in_flight {
+            return Err(MonitorError::NotInFlight);
+        }
+        t.in_flight = false;
+        let step = t.state.record(&outcome);
+        let (retry_delay, last) = (t.cfg.delay_before_retry, t.scheduled);
+        match step {
+            Step::Retry => self.schedule_at(target, now + retry_delay),
+            Step::Done(change) => {
+                let after = last.map_or(now, |s| s.max(now));
+                self.reschedule(target, Some(after), now);
+                if let Some(change) = change {
+                    self.apply(target, change);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, id: TargetId, change: Change) {
+        let Some(t) = self.target(id) else { return };
+        let up = t.state.health() == Health::Up;
+        let weight = t.state.weight();
+        let pools = t.pools.clone();
+        self.events.push_back(match change {
+            Change::Up => Event::TargetUp { target: id },
+            Change::Down(reason) => Event::TargetDown { target: id, reason },
+            Change::Weight(weight) => Event::TargetWeight { target: id, weight },
+        });
+        for p in pools {
+            if let Some(pool) = self.pools.get_mut(p.0 as usize) {
+                pool.update(id, up, weight, &mut self.events);
+            }
+        }
+    }
+
+    /// Whether the target is currently counted as up.
+    pub fn is_up(&self, id: TargetId) -> Option<bool> {
+        self.target(id).map(|t| t.state.health() == Health::Up)
+    }
+
+    /// The sum of live member weights of a pool.
+    pub fn weight_sum(&self, pool: PoolId) -> Option<u64> {
+        self.pools.get(pool.0 as usize).map(Pool::weight_sum)
+    }
+
+    /// Whether the pool has quorum (`None` before its first commit).
+    pub fn has_quorum(&self, pool: PoolId) -> Option<bool> {
+        self.pools.get(pool.0 as usize).and_then(Pool::quorum_up)
+    }
+
+    /// The number of live targets (shared probes count once).
+    pub fn target_count(&self) -> usize {
+        self.keys.len()
+    }
+
+    fn target(&self, id: TargetId) -> Option<&Target> {
+        self.targets.get(id.0 as usize).and_then(Option::as_ref)
+    }
+
+    fn target_mut(&mut self, id: TargetId) -> Option<&mut Target> {
+        self.targets.get_mut(id.0 as usize).and_then(Option::as_mut)
+    }
+}

@@ -1,0 +1,1 @@
+//! A tokio driver for a Monitor (feature `tokio`).

@@ -1,0 +1,170 @@
+//! Per-target check cycle: retries with `delay_before_retry`, then rise/fall.
+
+use std::time::Duration;
+
+use crate::hysteresis::{Health, RiseFall};
+use crate::{CheckOutcome, DownReason};
+
+/// How one target is checked. Defaults are keepalived's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TargetConfig {
+    /// Time between regular checks (`delay_loop`, default 60 s).
+    pub interval: Duration,
+    /// Extra attempts after a failure before it counts (`retry`, default 1).
+    pub retry: u32,
+    /// Pause before each retry (`delay_before_retry`, default 1 s;
+    /// keepalived uses 3 s for HTTP_GET/SSL_GET).
+    pub delay_before_retry: Duration,
+    /// Consecutive successful cycles to go up (default 1).
+    pub rise: u32,
+    /// Consecutive failed cycles to go down (default 1).
+    pub fall: u32,
+    /// Start down instead of up (`alpha`).
+    pub alpha: bool,
+    /// Upper bound of a random extra delay before the first check (`warmup`).
+    pub warmup: Duration,
+}
+
+impl Default for TargetConfig {
+    fn default() -> Self {
+        Self {
+            interval: Duration::from_secs(60),
+            retry: 1,
+            delay_before_retry: Duration::from_secs(1),
+            rise: 1,
+            fall: 1,
+            alpha: false,
+            warmup: Duration::ZERO,
+        }
+    }
+}
+
+impl TargetConfig {
+    /// Defaults with this interval.
+    pub fn with_interval(interval: Duration) -> Self {
+        Self {
+            interval,
+            ..Self::default()
+        }
+    }
+}
+
+/// What the cycle decided after one attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Step {
+    /// Try again after `delay_before_retry`; nothing counted yet.
+    Retry,
+    /// The cycle is over; wait for the next regular slot.
+    Done(Option<Change>),
+}
+
+/// A change of the target's externally visible state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Change {
+    Up,
+    Down(DownReason),
+    Weight(u32),
+}
+
+/// Retry counter plus rise/fall hysteresis for one target.
+#[derive(Debug, Clone)]
+pub(crate) struct CycleState {
+    retry: u32,
+    retry_it: u32,
+    counter: RiseFall,
+    weight: Option<u32>,
+}
+
+impl CycleState {
+    pub(crate) fn new(cfg: &TargetConfig) -> Self {
+        let initial = if cfg.alpha { Health::Down } else { Health::Up };
+        Self {
+            retry: cfg.retry,
+            retry_it: 0,
+            counter: RiseFall::new(cfg.rise, cfg.fall, initial),
+            weight: None,
+        }
+    }
+
+    pub(crate) fn health(&self) -> Health {
+        self.counter.health()
+    }
+
+    /// The dynamic weight last reported, if any.
+    pub(crate) fn weight(&self) -> Option<u32> {
+        self.weight
+    }
+
+    /// Feeds one attempt's outcome. Retries only confirm the failure of a
+    /// target that is up (as keepalived's HTTP checker does): a down target
+    /// is not probed harder.
+    pub(crate) fn record(&mut self, outcome: &CheckOutcome) -> Step {
+        match outcome {
+            CheckOutcome::Down(reason) => {
+                if self.health() == Health::Up && self.retry_it < self.retry {
+                    self.retry_it += 1;
+                    return Step::Retry;
+                }
+                self.retry_it = 0;
+                let change = self
+                    .counter
+                    .record(false)
+                    .map(|_| Change::Down(reason.clone()));
+                Step::Done(change)
+            }
+            up => {
+                self.retry_it = 0;
+                let new_weight = match up {
+                    CheckOutcome::UpWithWeight(w) => Some(*w),
+                    _ => self.weight,
+                };
+                let became_up = self.counter.record(true).is_some();
+                let weight_changed = new_weight != self.weight;
+                self.weight = new_weight;
+                Step::Done(if became_up {
+                    Some(Change::Up)
+                } else if weight_changed && self.health() == Health::Up {
+                    new_weight.map(Change::Weight)
+                } else {
+                    None
+                })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_then_down_then_up() {
+        let cfg = TargetConfig {
+            retry: 2,
+            ..TargetConfig::default()
+        };
+        let mut s = CycleState::new(&cfg);
+        let down = CheckOutcome::Down(DownReason::Refused);
+        assert_eq!(s.record(&down), Step::Retry);
+        assert_eq!(s.record(&down), Step::Retry);
+        assert_eq!(
+            s.record(&down),
+            Step::Done(Some(Change::Down(DownReason::Refused)))
+        );
+        // Down: no retries.
+        assert_eq!(s.record(&down), Step::Done(None));
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Done(Some(Change::Up)));
+    }
+
+    #[test]
+    fn dynamic_weight_reported_once() {
+        let mut s = CycleState::new(&TargetConfig::default());
+        assert_eq!(
+            s.record(&CheckOutcome::UpWithWeight(5)),
+            Step::Done(Some(Change::Weight(5)))
+        );
+        assert_eq!(s.record(&CheckOutcome::UpWithWeight(5)), Step::Done(None));
+        assert_eq!(s.weight(), Some(5));
+    }
+}
