@@ -255,6 +255,13 @@ impl TxCounters {
         }
     }
 
+    /// Continues the AH sequence after the last one accepted from the
+    /// previous master, as keepalived does (it keeps a single counter for
+    /// receiving and sending): call on becoming master.
+    pub fn resume_after(&mut self, replay: &AhReplay) {
+        self.ah_seq = self.ah_seq.max(replay.last());
+    }
+
     /// Advances and returns the IP identification, never 0.
     pub fn next_ip_id(&mut self) -> u16 {
         self.ip_id = self.ip_id.wrapping_add(1);
@@ -347,6 +354,10 @@ mod tests {
         assert_eq!((t.next_ip_id(), t.next_ah_seq()), (1, Some(1)));
         t.ip_id = u16::MAX;
         assert_eq!(t.next_ip_id(), 1);
+        let mut r = AhReplay::new();
+        r.accept(4);
+        t.resume_after(&r);
+        assert_eq!(t.next_ah_seq(), Some(5));
         t.ah_seq = AH_SEQ_MAX - 1;
         assert_eq!(t.next_ah_seq(), Some(AH_SEQ_MAX));
         assert_eq!(t.next_ah_seq(), None);

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Records real keepalived 2.2.7 VRRP traffic for the codec's test vectors.
+# Usage (root): capture.sh none|pass|ah OUT.pcap
+# Topology: namespaces r1, r2 (keepalived) and obs (tcpdump), each with an
+# eth0 veth to a bridge in namespace sw; 10.0.0.1, .2, .3/24.
+# Timeline: tcpdump starts; r1 (priority 150) and r2 (100) start; r1 wins and
+# advertises; after 6 s r1 gets SIGTERM (a priority-0 advert), r2 takes over
+# and advertises; after 3 s more everything stops.
+set -euo pipefail
+mode=$1 out=$2
+id=$$
+dir=$(mktemp -d)
+sw=kcsw$id r1=kcr1$id r2=kcr2$id obs=kcob$id
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  sleep 0.5
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for ns in $r1 $r2 $obs $sw; do ip netns del "$ns" 2>/dev/null || true; done
+  rm -rf "$dir"
+}
+trap cleanup EXIT
+
+ip netns add $sw
+ip -n $sw link add br0 type bridge
+ip -n $sw link set br0 up
+i=1
+for ns in $r1 $r2 $obs; do
+  ip netns add "$ns"
+  ip -n $sw link add "p$i" type veth peer name eth0 netns "$ns"
+  ip -n $sw link set "p$i" master br0 up
+  ip -n "$ns" addr add "10.0.0.$i/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" link set lo up
+  i=$((i + 1))
+done
+
+case $mode in
+  none) auth="" ;;
+  pass) auth=$'authentication {\n    auth_type PASS\n    auth_pass passw0rd-too-long\n  }' ;;
+  ah) auth=$'authentication {\n    auth_type AH\n    auth_pass secret1\n  }' ;;
+  *) echo "mode: none|pass|ah" >&2; exit 2 ;;
+esac
+for r in 1 2; do
+  prio=$([ $r = 1 ] && echo 150 || echo 100)
+  cat >"$dir/r$r.conf" <<CONF
+global_defs {
+  router_id r$r
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 51
+  priority $prio
+  advert_int 1
+  $auth
+  virtual_ipaddress {
+    10.0.0.100/24
+    10.0.0.101/24
+  }
+}
+CONF
+done
+
+ip netns exec $obs tcpdump -i eth0 -U -w "$out" 'ip proto 112 or ip proto 51' 2>/dev/null &
+pids+=($!)
+sleep 1
+for r in 1 2; do
+  ns_var=r$r
+  ip netns exec "${!ns_var}" keepalived -P -n -l -f "$dir/r$r.conf" \
+    -p "$dir/r$r.pid" -r "$dir/r$r.vrrp.pid" >"$dir/r$r.log" 2>&1 &
+  pids+=($!)
+  eval "k$r=$!"
+done
+sleep 6
+kill -TERM "$k1"
+sleep 3
+kill -TERM "$k2"
+sleep 1
+# Keep the logs next to the capture (they show the configs were accepted).
+cat "$dir/r1.log" "$dir/r2.log" >"${out%.pcap}.log"
