@@ -52,7 +52,13 @@
 //! assert_eq!(err.as_str(), "auth-failure");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-#![forbid(unsafe_code)]
+// The `linux` adapters need `unsafe` for exactly one syscall argument (a
+// link-layer socket address); everything else forbids it.
+#![cfg_attr(not(feature = "linux"), forbid(unsafe_code))]
+#![cfg_attr(feature = "linux", deny(unsafe_code))]
 
 pub mod auth;
 pub mod wire;
+
+#[cfg(feature = "linux")]
+pub mod linux;

@@ -1,0 +1,31 @@
+//! Linux adapters (feature `linux`): thin, runtime-agnostic wrappers over
+//! nonblocking file descriptors that a driver polls with whatever reactor
+//! it likes (the `tokio` feature ships one).
+//!
+//! | adapter | kernel interface | what it does |
+//! | --- | --- | --- |
+//! | [`RawSocket`] | `socket(AF_INET, SOCK_RAW, 112 or 51)` | sends and receives whole IPv4 datagrams (`IP_HDRINCL`), bound to one interface, in multicast group 224.0.0.18 or unicast |
+//! | [`Netlink`] | rtnetlink requests | looks up links, adds/removes addresses (VIPs, static addresses) with label/scope/brd, routes, macvlan VMACs |
+//! | [`NetWatcher`] | rtnetlink groups `RTNLGRP_LINK`, `RTNLGRP_IPV4_IFADDR` | reports links going up/down and addresses appearing/disappearing |
+//! | [`GarpSocket`] | `socket(AF_PACKET, SOCK_RAW)` | sends gratuitous ARP requests for a virtual address |
+//!
+//! Every adapter needs `CAP_NET_RAW` / `CAP_NET_ADMIN` and works in the network
+//! namespace of the thread that opened it. Receiving never blocks: an empty
+//! queue is [`std::io::ErrorKind::WouldBlock`], and the fd is exposed through
+//! [`std::os::fd::AsFd`] for readiness polling. [`Netlink`] requests are
+//! synchronous request/acknowledge round trips to the kernel (microseconds).
+//!
+//! Nothing here panics on any input; kernel refusals come back as
+//! [`LinuxError`] with the operation and errno.
+
+mod error;
+mod garp;
+mod netlink;
+mod raw;
+mod watch;
+
+pub use error::LinuxError;
+pub use garp::{arp_announcement, GarpSocket, ARP_FRAME_LEN};
+pub use netlink::{vmac_address, AddressSpec, Link, Netlink, RouteKind, RouteSpec, Scope};
+pub use raw::{IpProto, RawSocket, RawSocketConfig, VRRP_MULTICAST};
+pub use watch::{NetEvent, NetWatcher};

@@ -1,0 +1,586 @@
+//! Synchronous rtnetlink requests: links, addresses, routes, macvlan VMACs.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use netlink_packet_core::{
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
+    NLM_F_REQUEST,
+};
+use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
+use netlink_packet_route::link::{
+    InfoData, InfoKind, InfoMacVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, MacVlanMode,
+};
+use netlink_packet_route::route::{
+    RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType,
+};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
+use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
+
+use super::LinuxError;
+
+/// Longest interface name the kernel accepts (IFNAMSIZ - 1).
+const IFNAME_MAX: usize = 15;
+/// The main routing table.
+const RT_TABLE_MAIN: u32 = 254;
+
+/// An interface as rtnetlink reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Link {
+    /// Interface index.
+    pub index: u32,
+    /// Interface name.
+    pub name: String,
+    /// Hardware address, when it is a 6-byte Ethernet one.
+    pub mac: Option<[u8; 6]>,
+    /// Administratively up (`IFF_UP`).
+    pub up: bool,
+    /// Carrier present (`IFF_RUNNING`).
+    pub running: bool,
+}
+
+impl Link {
+    /// Usable for VRRP: up and with carrier, as keepalived judges it.
+    pub fn is_operational(&self) -> bool {
+        self.up && self.running
+    }
+
+    pub(crate) fn from_message(msg: &LinkMessage) -> Link {
+        let mut link = Link {
+            index: msg.header.index,
+            name: String::new(),
+            mac: None,
+            up: msg.header.flags.contains(LinkFlags::Up),
+            running: msg.header.flags.contains(LinkFlags::Running),
+        };
+        for attr in &msg.attributes {
+            match attr {
+                LinkAttribute::IfName(name) => link.name.clone_from(name),
+                LinkAttribute::Address(a) => link.mac = <[u8; 6]>::try_from(a.as_slice()).ok(),
+                _ => {}
+            }
+        }
+        link
+    }
+}
+
+/// Address and route scope (`ip addr ... scope`, `ip route ... scope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum Scope {
+    /// `global` / `universe` (0).
+    #[default]
+    Global,
+    /// `site` (200).
+    Site,
+    /// `link` (253).
+    Link,
+    /// `host` (254).
+    Host,
+    /// `nowhere` (255).
+    Nowhere,
+    /// Any other numeric scope.
+    Other(u8),
+}
+
+impl From<Scope> for AddressScope {
+    fn from(s: Scope) -> Self {
+        match s {
+            Scope::Global => AddressScope::Universe,
+            Scope::Site => AddressScope::Site,
+            Scope::Link => AddressScope::Link,
+            Scope::Host => AddressScope::Host,
+            Scope::Nowhere => AddressScope::Nowhere,
+            Scope::Other(n) => AddressScope::Other(n),
+        }
+    }
+}
+
+impl From<AddressScope> for Scope {
+    fn from(s: AddressScope) -> Self {
+        match s {
+            AddressScope::Universe => Scope::Global,
+            AddressScope::Site => Scope::Site,
+            AddressScope::Link => Scope::Link,
+            AddressScope::Host => Scope::Host,
+            AddressScope::Nowhere => Scope::Nowhere,
+            AddressScope::Other(n) => Scope::Other(n),
+            _ => Scope::Other(u8::from(s)),
+        }
+    }
+}
+
+impl From<Scope> for RouteScope {
+    fn from(s: Scope) -> Self {
+        match s {
+            Scope::Global => RouteScope::Universe,
+            Scope::Site => RouteScope::Site,
+            Scope::Link => RouteScope::Link,
+            Scope::Host => RouteScope::Host,
+            Scope::Nowhere => RouteScope::NoWhere,
+            Scope::Other(n) => RouteScope::Other(n),
+        }
+    }
+}
+
+/// An IPv4 address on an interface: a virtual address or a static one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AddressSpec {
+    /// Interface index.
+    pub ifindex: u32,
+    /// The address.
+    pub addr: Ipv4Addr,
+    /// Prefix length (keepalived's default for a VIP is 32).
+    pub prefix_len: u8,
+    /// Broadcast address (`brd`).
+    pub broadcast: Option<Ipv4Addr>,
+    /// Label (`label eth0:1`); the kernel wants it to start with the
+    /// interface name.
+    pub label: Option<String>,
+    /// Scope.
+    pub scope: Scope,
+}
+
+impl AddressSpec {
+    /// A /32 global address without label or broadcast, keepalived's default.
+    pub fn host(ifindex: u32, addr: Ipv4Addr) -> Self {
+        AddressSpec {
+            ifindex,
+            addr,
+            prefix_len: 32,
+            broadcast: None,
+            label: None,
+            scope: Scope::Global,
+        }
+    }
+
+    fn to_message(&self) -> AddressMessage {
+        let mut msg = AddressMessage::default();
+        msg.header.family = AddressFamily::Inet;
+        msg.header.prefix_len = self.prefix_len;
+        msg.header.scope = self.scope.into();
+        msg.header.index = self.ifindex;
+        msg.attributes
+            .push(AddressAttribute::Local(IpAddr::V4(self.addr)));
+        msg.attributes
+            .push(AddressAttribute::Address(IpAddr::V4(self.addr)));
+        if let Some(b) = self.broadcast {
+            msg.attributes.push(AddressAttribute::Broadcast(b));
+        }
+        if let Some(l) = &self.label {
+            msg.attributes.push(AddressAttribute::Label(l.clone()));
+        }
+        msg
+    }
+
+    pub(crate) fn from_message(msg: &AddressMessage) -> Option<AddressSpec> {
+        if msg.header.family != AddressFamily::Inet {
+            return None;
+        }
+        let mut local = None;
+        let mut address = None;
+        let mut spec = AddressSpec::host(msg.header.index, Ipv4Addr::UNSPECIFIED);
+        spec.prefix_len = msg.header.prefix_len;
+        spec.scope = msg.header.scope.into();
+        for attr in &msg.attributes {
+            match attr {
+                AddressAttribute::Local(IpAddr::V4(a)) => local = Some(*a),
+                AddressAttribute::Address(IpAddr::V4(a)) => address = Some(*a),
+                AddressAttribute::Broadcast(b) => spec.broadcast = Some(*b),
+                AddressAttribute::Label(l) => spec.label = Some(l.clone()),
+                _ => {}
+            }
+        }
+        spec.addr = local.or(address)?;
+        Some(spec)
+    }
+}
+
+/// The kind of a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum RouteKind {
+    /// A normal route.
+    #[default]
+    Unicast,
+    /// `blackhole`: silently dropped.
+    Blackhole,
+    /// `unreachable`: ICMP host unreachable.
+    Unreachable,
+    /// `prohibit`: ICMP administratively prohibited.
+    Prohibit,
+}
+
+/// An IPv4 route: a `virtual_routes` or `static_routes` entry.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RouteSpec {
+    /// Destination network.
+    pub dst: Ipv4Addr,
+    /// Destination prefix length (0 = default route).
+    pub prefix_len: u8,
+    /// Next hop (`via`).
+    pub gateway: Option<Ipv4Addr>,
+    /// Output interface index (`dev`).
+    pub oif: Option<u32>,
+    /// Preferred source (`src`).
+    pub src: Option<Ipv4Addr>,
+    /// Metric (`metric`).
+    pub metric: Option<u32>,
+    /// Table id (`table`), main when `None`.
+    pub table: Option<u32>,
+    /// Scope; when `None`, `link` for a unicast route without gateway and
+    /// `global` otherwise, as iproute2 chooses.
+    pub scope: Option<Scope>,
+    /// Route type.
+    pub kind: RouteKind,
+}
+
+impl RouteSpec {
+    /// A unicast route to `dst/prefix_len` in the main table with nothing
+    /// else set; fill in the fields you need.
+    pub fn to(dst: Ipv4Addr, prefix_len: u8) -> Self {
+        RouteSpec {
+            dst,
+            prefix_len,
+            gateway: None,
+            oif: None,
+            src: None,
+            metric: None,
+            table: None,
+            scope: None,
+            kind: RouteKind::Unicast,
+        }
+    }
+
+    fn to_message(&self, deleting: bool) -> RouteMessage {
+        let table = self.table.unwrap_or(RT_TABLE_MAIN);
+        let mut msg = RouteMessage::default();
+        msg.header.address_family = AddressFamily::Inet;
+        msg.header.destination_prefix_length = self.prefix_len;
+        msg.header.table = u8::try_from(table).unwrap_or(0);
+        msg.header.kind = match self.kind {
+            RouteKind::Unicast => RouteType::Unicast,
+            RouteKind::Blackhole => RouteType::BlackHole,
+            RouteKind::Unreachable => RouteType::Unreachable,
+            RouteKind::Prohibit => RouteType::Prohibit,
+        };
+        if deleting {
+            msg.header.protocol = RouteProtocol::Unspec;
+            msg.header.scope = RouteScope::NoWhere;
+        } else {
+            msg.header.protocol = RouteProtocol::KeepAlived;
+            let default_scope = match (self.kind, self.gateway) {
+                (RouteKind::Unicast, None) => Scope::Link,
+                _ => Scope::Global,
+            };
+            msg.header.scope = self.scope.unwrap_or(default_scope).into();
+        }
+        let a = &mut msg.attributes;
+        a.push(RouteAttribute::Table(table));
+        if self.prefix_len > 0 {
+            a.push(RouteAttribute::Destination(RouteAddress::Inet(self.dst)));
+        }
+        if let Some(g) = self.gateway {
+            a.push(RouteAttribute::Gateway(RouteAddress::Inet(g)));
+        }
+        if let Some(o) = self.oif {
+            a.push(RouteAttribute::Oif(o));
+        }
+        if let Some(s) = self.src {
+            a.push(RouteAttribute::PrefSource(RouteAddress::Inet(s)));
+        }
+        if let Some(m) = self.metric {
+            a.push(RouteAttribute::Priority(m));
+        }
+        msg
+    }
+}
+
+/// The virtual MAC of VRID `vrid`: 00-00-5E-00-01-{VRID} (RFC 3768 section 7.3).
+pub fn vmac_address(vrid: u8) -> [u8; 6] {
+    [0x00, 0x00, 0x5e, 0x00, 0x01, vrid]
+}
+
+/// A blocking rtnetlink request socket in the caller's network namespace.
+///
+/// Each call sends one request and reads replies up to the kernel's
+/// acknowledgement (or end of dump); a refusal is [`LinuxError::Netlink`]
+/// with the errno (e.g. `EEXIST` when adding an address already present).
+#[derive(Debug)]
+pub struct Netlink {
+    sock: Socket,
+    seq: u32,
+    buf: Vec<u8>,
+}
+
+impl Netlink {
+    /// Opens the socket.
+    pub fn open() -> Result<Self, LinuxError> {
+        let mut sock = Socket::new(NETLINK_ROUTE).map_err(LinuxError::io("open rtnetlink"))?;
+        sock.bind_auto().map_err(LinuxError::io("bind rtnetlink"))?;
+        sock.connect(&SocketAddr::new(0, 0))
+            .map_err(LinuxError::io("connect rtnetlink"))?;
+        Ok(Netlink {
+            sock,
+            seq: 0,
+            buf: Vec::with_capacity(64 * 1024),
+        })
+    }
+
+    /// Looks up an interface by name.
+    pub fn link(&mut self, name: &str) -> Result<Link, LinuxError> {
+        check_ifname(name)?;
+        let mut msg = LinkMessage::default();
+        msg.attributes.push(LinkAttribute::IfName(name.to_owned()));
+        let replies = self
+            .request("get link", RouteNetlinkMessage::GetLink(msg), 0)
+            .map_err(|e| match e.errno() {
+                Some(libc::ENODEV) => LinuxError::NoSuchInterface(name.to_owned()),
+                _ => e,
+            })?;
+        replies
+            .iter()
+            .find_map(|m| match m {
+                RouteNetlinkMessage::NewLink(l) => Some(Link::from_message(l)),
+                _ => None,
+            })
+            .ok_or_else(|| LinuxError::NoSuchInterface(name.to_owned()))
+    }
+
+    /// Lists every interface.
+    pub fn links(&mut self) -> Result<Vec<Link>, LinuxError> {
+        let replies = self.request(
+            "dump links",
+            RouteNetlinkMessage::GetLink(LinkMessage::default()),
+            NLM_F_DUMP,
+        )?;
+        Ok(replies
+            .iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewLink(l) => Some(Link::from_message(l)),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// Lists the IPv4 addresses, of one interface or of all.
+    pub fn addresses(&mut self, ifindex: Option<u32>) -> Result<Vec<AddressSpec>, LinuxError> {
+        let mut msg = AddressMessage::default();
+        msg.header.family = AddressFamily::Inet;
+        let replies = self.request(
+            "dump addresses",
+            RouteNetlinkMessage::GetAddress(msg),
+            NLM_F_DUMP,
+        )?;
+        Ok(replies
+            .iter()
+            .filter_map(|m| match m {
+                RouteNetlinkMessage::NewAddress(a) => AddressSpec::from_message(a),
+                _ => None,
+            })
+            .filter(|a| ifindex.is_none_or(|i| a.ifindex == i))
+            .collect())
+    }
+
+    /// Adds an address; `EEXIST` if it is already there.
+    pub fn add_address(&mut self, spec: &AddressSpec) -> Result<(), LinuxError> {
+        self.request(
+            "add address",
+            RouteNetlinkMessage::NewAddress(spec.to_message()),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )
+        .map(drop)
+    }
+
+    /// Removes an address; `EADDRNOTAVAIL` if it is not there.
+    pub fn del_address(&mut self, spec: &AddressSpec) -> Result<(), LinuxError> {
+        self.request(
+            "delete address",
+            RouteNetlinkMessage::DelAddress(spec.to_message()),
+            0,
+        )
+        .map(drop)
+    }
+
+    /// Adds a route; `EEXIST` if an identical one exists.
+    pub fn add_route(&mut self, spec: &RouteSpec) -> Result<(), LinuxError> {
+        self.request(
+            "add route",
+            RouteNetlinkMessage::NewRoute(spec.to_message(false)),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )
+        .map(drop)
+    }
+
+    /// Removes a route; `ESRCH` if there is none.
+    pub fn del_route(&mut self, spec: &RouteSpec) -> Result<(), LinuxError> {
+        self.request(
+            "delete route",
+            RouteNetlinkMessage::DelRoute(spec.to_message(true)),
+            0,
+        )
+        .map(drop)
+    }
+
+    /// Creates a macvlan interface `name` on `parent` in private mode with
+    /// hardware address `mac` (a VMAC, see [`vmac_address`]), brings it up
+    /// and returns it.
+    pub fn add_macvlan(
+        &mut self,
+        parent: u32,
+        name: &str,
+        mac: [u8; 6],
+    ) -> Result<Link, LinuxError> {
+        check_ifname(name)?;
+        let mut msg = LinkMessage::default();
+        msg.attributes = vec![
+            LinkAttribute::IfName(name.to_owned()),
+            LinkAttribute::Link(parent),
+            LinkAttribute::Address(mac.to_vec()),
+            LinkAttribute::LinkInfo(vec![
+                LinkInfo::Kind(InfoKind::MacVlan),
+                LinkInfo::Data(InfoData::MacVlan(vec![InfoMacVlan::Mode(
+                    MacVlanMode::Private,
+                )])),
+            ]),
+        ];
+        self.request(
+            "add macvlan",
+            RouteNetlinkMessage::NewLink(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )?;
+        let link = self.link(name)?;
+        self.set_link_up(link.index, true)?;
+        self.link(name)
+    }
+
+    /// Sets an interface administratively up or down.
+    pub fn set_link_up(&mut self, ifindex: u32, up: bool) -> Result<(), LinuxError> {
+        let mut msg = LinkMessage::default();
+        msg.header.index = ifindex;
+        msg.header.change_mask = LinkFlags::Up;
+        if up {
+            msg.header.flags = LinkFlags::Up;
+        }
+        self.request("set link", RouteNetlinkMessage::SetLink(msg), 0)
+            .map(drop)
+    }
+
+    /// Deletes an interface (e.g. a VMAC).
+    pub fn del_link(&mut self, ifindex: u32) -> Result<(), LinuxError> {
+        let mut msg = LinkMessage::default();
+        msg.header.index = ifindex;
+        self.request("delete link", RouteNetlinkMessage::DelLink(msg), 0)
+            .map(drop)
+    }
+
+    /// Sends one request and collects the replies up to the acknowledgement
+    /// (or `NLMSG_DONE` for a dump).
+    fn request(
+        &mut self,
+        op: &'static str,
+        msg: RouteNetlinkMessage,
+        flags: u16,
+    ) -> Result<Vec<RouteNetlinkMessage>, LinuxError> {
+        self.seq = self.seq.wrapping_add(1);
+        let seq = self.seq;
+        let dump = flags & NLM_F_DUMP == NLM_F_DUMP;
+        let mut header = NetlinkHeader::default();
+        header.flags = NLM_F_REQUEST | flags | if dump { 0 } else { NLM_F_ACK };
+        header.sequence_number = seq;
+        let mut nl = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(msg));
+        nl.finalize();
+        let mut out = vec![0; nl.buffer_len()];
+        nl.serialize(&mut out);
+        self.sock.send(&out, 0).map_err(LinuxError::io(op))?;
+
+        let mut replies = Vec::new();
+        loop {
+            self.buf.clear();
+            self.buf.reserve(64 * 1024);
+            let n = self
+                .sock
+                .recv(&mut self.buf, 0)
+                .map_err(LinuxError::io(op))?;
+            let mut off = 0;
+            while off < n.min(self.buf.len()) {
+                let bytes = &self.buf[off..];
+                let parsed = NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes)
+                    .map_err(|_| LinuxError::Decode { op })?;
+                let len = parsed.header.length as usize;
+                if len == 0 {
+                    return Err(LinuxError::Decode { op });
+                }
+                off += (len + 3) & !3;
+                if parsed.header.sequence_number != seq {
+                    continue;
+                }
+                match parsed.payload {
+                    NetlinkPayload::Error(e) => {
+                        return match e.code {
+                            None => Ok(replies),
+                            Some(code) => Err(LinuxError::Netlink {
+                                op,
+                                errno: code.get().saturating_abs(),
+                            }),
+                        };
+                    }
+                    NetlinkPayload::Done(_) => return Ok(replies),
+                    NetlinkPayload::InnerMessage(m) => replies.push(m),
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+fn check_ifname(name: &str) -> Result<(), LinuxError> {
+    if name.is_empty() || name.len() > IFNAME_MAX || name.contains(['\0', '/']) {
+        return Err(LinuxError::BadInterfaceName(name.to_owned()));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vmac_is_iana_prefix_plus_vrid() {
+        assert_eq!(vmac_address(51), [0, 0, 0x5e, 0, 1, 51]);
+    }
+
+    #[test]
+    fn interface_names_are_checked() {
+        assert!(check_ifname("eth0").is_ok());
+        assert!(check_ifname("123456789012345").is_ok());
+        assert!(matches!(
+            check_ifname("1234567890123456"),
+            Err(LinuxError::BadInterfaceName(_))
+        ));
+        assert!(check_ifname("").is_err());
+        assert!(check_ifname("a/b").is_err());
+    }
+
+    #[test]
+    fn address_round_trips_through_message() {
+        let spec = AddressSpec {
+            ifindex: 3,
+            addr: Ipv4Addr::new(192, 0, 2, 100),
+            prefix_len: 24,
+            broadcast: Some(Ipv4Addr::new(192, 0, 2, 255)),
+            label: Some("eth0:vip".into()),
+            scope: Scope::Link,
+        };
+        assert_eq!(AddressSpec::from_message(&spec.to_message()), Some(spec));
+    }
+
+    #[test]
+    fn route_default_scope_follows_iproute2() {
+        let mut r = RouteSpec::to(Ipv4Addr::new(198, 51, 100, 0), 24);
+        r.oif = Some(2);
+        assert_eq!(r.to_message(false).header.scope, RouteScope::Link);
+        r.gateway = Some(Ipv4Addr::new(192, 0, 2, 1));
+        assert_eq!(r.to_message(false).header.scope, RouteScope::Universe);
+        assert_eq!(r.to_message(true).header.scope, RouteScope::NoWhere);
+    }
+}

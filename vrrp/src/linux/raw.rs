@@ -1,0 +1,119 @@
+//! Raw IPv4 sockets for VRRP (protocol 112) and IPsec AH (protocol 51).
+
+use std::io::{self, Read};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+
+use socket2::{Domain, InterfaceIndexOrAddress, Protocol, SockAddr, Socket, Type};
+
+use super::LinuxError;
+
+/// The VRRP multicast group, 224.0.0.18 (RFC 3768 section 5.2.2).
+pub const VRRP_MULTICAST: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+
+/// The IP protocol a [`RawSocket`] carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IpProto {
+    /// VRRP, protocol 112 (no authentication or PASS).
+    Vrrp,
+    /// IPsec Authentication Header, protocol 51 (keepalived's `auth_type AH`).
+    Ah,
+}
+
+impl IpProto {
+    /// The IPv4 protocol number.
+    pub fn number(self) -> u8 {
+        match self {
+            IpProto::Vrrp => 112,
+            IpProto::Ah => 51,
+        }
+    }
+}
+
+/// How to open a [`RawSocket`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawSocketConfig {
+    /// Interface to bind to (`SO_BINDTODEVICE`); only its traffic is received
+    /// and all sends leave through it.
+    pub ifname: String,
+    /// Its index, for the multicast membership.
+    pub ifindex: u32,
+    /// Protocol 112 or 51.
+    pub proto: IpProto,
+    /// Join 224.0.0.18 on the interface. Leave off for unicast peers only.
+    pub multicast: bool,
+}
+
+/// A nonblocking raw IPv4 socket for one protocol on one interface.
+///
+/// Sends take a whole IPv4 datagram (header included, `IP_HDRINCL`): the
+/// kernel fills in the header checksum, and the source address and
+/// identification when they are zero. Receives return whole datagrams,
+/// header included. Multicast loopback is off, multicast TTL is 255, and
+/// `IP_MULTICAST_ALL` is off so only groups joined on this socket arrive.
+#[derive(Debug)]
+pub struct RawSocket {
+    sock: Socket,
+    config: RawSocketConfig,
+}
+
+impl RawSocket {
+    /// Opens and configures the socket in the caller's network namespace.
+    pub fn open(config: RawSocketConfig) -> Result<Self, LinuxError> {
+        let proto = Protocol::from(i32::from(config.proto.number()));
+        let sock = Socket::new(Domain::IPV4, Type::RAW, Some(proto))
+            .map_err(LinuxError::io("open raw socket"))?;
+        sock.set_nonblocking(true)
+            .map_err(LinuxError::io("set nonblocking"))?;
+        sock.set_header_included_v4(true)
+            .map_err(LinuxError::io("set IP_HDRINCL"))?;
+        sock.bind_device(Some(config.ifname.as_bytes()))
+            .map_err(LinuxError::io("bind to device"))?;
+        sock.set_multicast_loop_v4(false)
+            .map_err(LinuxError::io("set IP_MULTICAST_LOOP"))?;
+        sock.set_multicast_ttl_v4(255)
+            .map_err(LinuxError::io("set IP_MULTICAST_TTL"))?;
+        sock.set_multicast_all_v4(false)
+            .map_err(LinuxError::io("set IP_MULTICAST_ALL"))?;
+        if config.multicast {
+            sock.join_multicast_v4_n(
+                &VRRP_MULTICAST,
+                &InterfaceIndexOrAddress::Index(config.ifindex),
+            )
+            .map_err(LinuxError::io("join 224.0.0.18"))?;
+        }
+        Ok(RawSocket { sock, config })
+    }
+
+    /// The configuration the socket was opened with.
+    pub fn config(&self) -> &RawSocketConfig {
+        &self.config
+    }
+
+    /// Sends one whole IPv4 datagram (header included) to `dst`, which must
+    /// match the header's destination.
+    pub fn send_to(&self, datagram: &[u8], dst: Ipv4Addr) -> io::Result<usize> {
+        self.sock
+            .send_to(datagram, &SockAddr::from(SocketAddrV4::new(dst, 0)))
+    }
+
+    /// Receives one whole IPv4 datagram into `buf`, returning its length
+    /// (truncated to `buf.len()`). [`io::ErrorKind::WouldBlock`] when none is
+    /// queued.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        (&self.sock).read(buf)
+    }
+}
+
+impl AsFd for RawSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.sock.as_fd()
+    }
+}
+
+impl AsRawFd for RawSocket {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+}

@@ -1,0 +1,158 @@
+//! Link and IPv4 address change notifications from rtnetlink.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+
+use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
+use netlink_packet_route::RouteNetlinkMessage;
+use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
+
+use super::{AddressSpec, Link, LinuxError};
+
+/// rtnetlink multicast group of link changes (`RTNLGRP_LINK`).
+const RTNLGRP_LINK: u32 = 1;
+/// rtnetlink multicast group of IPv4 address changes (`RTNLGRP_IPV4_IFADDR`).
+const RTNLGRP_IPV4_IFADDR: u32 = 5;
+
+/// A change the kernel reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NetEvent {
+    /// A link appeared or changed; its state now (see [`Link::is_operational`]).
+    Link(Link),
+    /// A link was deleted.
+    LinkRemoved(Link),
+    /// An IPv4 address was added.
+    AddressAdded(AddressSpec),
+    /// An IPv4 address was removed (by us or by someone else).
+    AddressRemoved(AddressSpec),
+    /// The kernel dropped notifications (`ENOBUFS`): state must be re-read
+    /// with [`super::Netlink::links`] and [`super::Netlink::addresses`].
+    Overrun,
+}
+
+/// A nonblocking subscription to link and IPv4 address changes in the
+/// caller's network namespace.
+#[derive(Debug)]
+pub struct NetWatcher {
+    sock: Socket,
+    buf: Vec<u8>,
+}
+
+impl NetWatcher {
+    /// Subscribes to `RTNLGRP_LINK` and `RTNLGRP_IPV4_IFADDR`.
+    pub fn open() -> Result<Self, LinuxError> {
+        let mut sock = Socket::new(NETLINK_ROUTE).map_err(LinuxError::io("open rtnetlink"))?;
+        sock.bind_auto().map_err(LinuxError::io("bind rtnetlink"))?;
+        sock.set_non_blocking(true)
+            .map_err(LinuxError::io("set nonblocking"))?;
+        for group in [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR] {
+            sock.add_membership(group)
+                .map_err(LinuxError::io("join rtnetlink group"))?;
+        }
+        Ok(NetWatcher {
+            sock,
+            buf: Vec::with_capacity(64 * 1024),
+        })
+    }
+
+    /// Reads one notification datagram and appends its events to `out`,
+    /// returning how many were appended. [`io::ErrorKind::WouldBlock`] when
+    /// nothing is queued.
+    pub fn recv(&mut self, out: &mut Vec<NetEvent>) -> io::Result<usize> {
+        self.buf.clear();
+        self.buf.reserve(64 * 1024);
+        match self.sock.recv(&mut self.buf, 0) {
+            Ok(_) => Ok(parse_notifications(&self.buf, out)),
+            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                out.push(NetEvent::Overrun);
+                Ok(1)
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl AsFd for NetWatcher {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.sock.as_fd()
+    }
+}
+
+impl AsRawFd for NetWatcher {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+}
+
+/// Decodes the messages of one notification datagram; undecodable or
+/// uninteresting messages are skipped.
+fn parse_notifications(mut bytes: &[u8], out: &mut Vec<NetEvent>) -> usize {
+    let before = out.len();
+    while !bytes.is_empty() {
+        let Ok(msg) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes) else {
+            break;
+        };
+        let len = (msg.header.length as usize + 3) & !3;
+        if len == 0 || len > bytes.len() {
+            bytes = &[];
+        } else {
+            bytes = &bytes[len..];
+        }
+        let NetlinkPayload::InnerMessage(inner) = msg.payload else {
+            continue;
+        };
+        let event = match inner {
+            RouteNetlinkMessage::NewLink(l) => Some(NetEvent::Link(Link::from_message(&l))),
+            RouteNetlinkMessage::DelLink(l) => Some(NetEvent::LinkRemoved(Link::from_message(&l))),
+            RouteNetlinkMessage::NewAddress(a) => {
+                AddressSpec::from_message(&a).map(NetEvent::AddressAdded)
+            }
+            RouteNetlinkMessage::DelAddress(a) => {
+                AddressSpec::from_message(&a).map(NetEvent::AddressRemoved)
+            }
+            _ => None,
+        };
+        out.extend(event);
+    }
+    out.len() - before
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use netlink_packet_core::NetlinkHeader;
+    use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+    use netlink_packet_route::AddressFamily;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    fn encode(msg: RouteNetlinkMessage) -> Vec<u8> {
+        let mut nl =
+            NetlinkMessage::new(NetlinkHeader::default(), NetlinkPayload::InnerMessage(msg));
+        nl.finalize();
+        let mut buf = vec![0; nl.buffer_len()];
+        nl.serialize(&mut buf);
+        buf
+    }
+
+    #[test]
+    fn address_removal_is_decoded_and_junk_skipped() {
+        let mut a = AddressMessage::default();
+        a.header.family = AddressFamily::Inet;
+        a.header.prefix_len = 32;
+        a.header.index = 4;
+        let vip = Ipv4Addr::new(192, 0, 2, 100);
+        a.attributes.push(AddressAttribute::Local(IpAddr::V4(vip)));
+        let mut bytes = encode(RouteNetlinkMessage::DelAddress(a));
+        bytes.extend(encode(RouteNetlinkMessage::NewAddress(
+            AddressMessage::default(),
+        )));
+        let mut out = Vec::new();
+        assert_eq!(parse_notifications(&bytes, &mut out), 1);
+        assert_eq!(
+            out,
+            vec![NetEvent::AddressRemoved(AddressSpec::host(4, vip))]
+        );
+        assert_eq!(parse_notifications(&[1, 2, 3], &mut out), 0);
+    }
+}
