@@ -3,11 +3,11 @@
 //! our encoder rebuilds every captured datagram byte for byte.
 #![allow(clippy::unwrap_used)] // Test code: a panic is the failure report.
 
-mod common;
+mod codec;
 
 use std::net::Ipv4Addr;
 
-use common::{capture_datagrams, VIPS};
+use codec::{capture_datagrams, VIPS};
 use vrrp::auth::{AhReplay, AuthConfig, TxCounters};
 use vrrp::wire::{self, AdvertRepr, AuthType, DropReason, RecvOptions};
 
@@ -70,7 +70,10 @@ fn check_capture(file: &str, auth: &AuthConfig, want_type: AuthType) {
         let mut buf = [0xa5u8; wire::MAX_DATAGRAM_LEN];
         let n = wire::encode(&repr, auth, &mut tx, &mut buf).unwrap();
         assert_eq!(&buf[..n], &d[..], "{file}: re-encoded datagram differs");
-        assert!(buf[n..].iter().all(|&b| b == 0xa5), "wrote past the datagram");
+        assert!(
+            buf[n..].iter().all(|&b| b == 0xa5),
+            "wrote past the datagram"
+        );
     }
     if want_type == AuthType::Ah {
         assert_eq!(replay.last(), 8);
@@ -136,6 +139,9 @@ fn replayed_ah_capture_is_rejected() {
         wire::decode(d, &opts(), &auth, &mut replay).unwrap();
     }
     for d in &datagrams {
-        assert_eq!(wire::decode(d, &opts(), &auth, &mut replay), Err(DropReason::AhReplay));
+        assert_eq!(
+            wire::decode(d, &opts(), &auth, &mut replay),
+            Err(DropReason::AhReplay)
+        );
     }
 }
