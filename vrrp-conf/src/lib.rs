@@ -1,5 +1,112 @@
 //! A keepalived.conf parser: lexer, preprocessor, parser to a typed serde
 //! model, validation with file:line:col diagnostics, and an emitter.
 //!
-//! Not written yet: this crate holds no items so far.
+//! # Contract
+//! - **I/O**: only through a [`Loader`]. [`parse_file`] reads the file system
+//!   (the main file and its `include`s); [`parse_str`] never touches it
+//!   (includes find nothing); [`parse_with`] takes any loader, e.g. a
+//!   [`MemLoader`] to sandbox includes.
+//! - **Clock, randomness, threads**: none.
+//! - **Panics**: none on any input. Every problem is a [`Diagnostic`] with a
+//!   typed [`Code`]; parsing always returns a (possibly partial) model.
+//! - **Bounds**: include depth, lines produced by `~SEQ`/`~LST`/multi-line
+//!   parameters and the length of substituted lines are limited by
+//!   [`Options`], so time per input is bounded.
+//! - **Features**: none.
+//!
+//! Stages: [`lexer`] -> [`preprocess`] (include, `$NAME`, `@id`, `~SEQ`,
+//! `~LST`; every token keeps its [`Span`]) -> [`parser`] (statement tree) ->
+//! lowering to [`model::Config`] (value checks, unknown keywords with a
+//! "did you mean", their blocks skipped) -> cross-object validation ->
+//! [`emit`] back to canonical text, with `parse(emit(m)) == m`.
+//!
+//! # Example
+//! ```
+//! use vrrp_conf::{emit, parse_str, Code, Options};
+//!
+//! let text = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priorty 100\n}\n";
+//! let parsed = parse_str("keepalived.conf", text, &Options::default());
+//! let vi = &parsed.config.vrrp_instances[0];
+//! assert_eq!(vi.virtual_router_id, Some(51));
+//! let d = &parsed.diagnostics[0];
+//! assert_eq!((d.code, d.span.line), (Code::UnknownKeyword, 4));
+//! assert_eq!(d.suggestion.as_deref(), Some("priority"));
+//!
+//! let again = parse_str("again.conf", &emit::emit(&parsed.config), &Options::default());
+//! assert_eq!(again.config, parsed.config);
+//! ```
 #![forbid(unsafe_code)]
+
+pub mod diagnostics;
+pub mod emit;
+mod keywords;
+pub mod lexer;
+mod lower;
+pub mod model;
+pub mod parser;
+pub mod preprocess;
+pub mod span;
+mod validate;
+
+use std::path::Path;
+
+pub use diagnostics::{Code, Diagnostic, Severity};
+pub use model::Config;
+pub use preprocess::{FsLoader, LoadError, Loader, MemLoader, Options};
+pub use span::{FileId, SourceMap, Span};
+
+/// The result of parsing: the model, what was found wrong, and the files read.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    /// The configuration as keepalived would read it.
+    pub config: Config,
+    /// Problems, ordered by file, line and column.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Names of the files read, for rendering spans.
+    pub sources: SourceMap,
+}
+
+impl Parsed {
+    /// True if any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+
+    /// How many diagnostics have `code`.
+    pub fn count(&self, code: Code) -> usize {
+        self.diagnostics.iter().filter(|d| d.code == code).count()
+    }
+}
+
+/// Parses `text` as the file `name` without touching the file system.
+pub fn parse_str(name: &str, text: &str, opts: &Options) -> Parsed {
+    parse_with(name, text, &MemLoader::new(), opts)
+}
+
+/// Parses `text` as the file `name`, resolving includes through `loader`.
+pub fn parse_with(name: &str, text: &str, loader: &dyn Loader, opts: &Options) -> Parsed {
+    finish(preprocess::run_str(name, text, loader, opts))
+}
+
+/// Reads and parses the file at `path` and its includes from the file system.
+/// An unreadable file gives a [`Code::FileUnreadable`] diagnostic.
+pub fn parse_file(path: &Path, opts: &Options) -> Parsed {
+    finish(preprocess::run_file(path, &FsLoader, opts))
+}
+
+fn finish(pre: preprocess::Output) -> Parsed {
+    let mut diags = pre.diags;
+    let tree = parser::parse(pre.tokens, &pre.line_starts, &mut diags);
+    let mut low = lower::Lower::new(&mut diags);
+    let config = low.config(&tree);
+    let spans = std::mem::take(&mut low.spans);
+    validate::check(&config, &spans, &mut diags);
+    diags.sort_by_key(|d| (d.span.file, d.span.line, d.span.col));
+    Parsed {
+        config,
+        diagnostics: diags,
+        sources: pre.sources,
+    }
+}

@@ -1,0 +1,191 @@
+//! Diagnostics: what is wrong, where, how bad, and a suggestion when a
+//! keyword looks misspelt.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::span::{SourceMap, Span};
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; the configuration means what it says.
+    Warning,
+    /// keepalived would ignore or change this part of the configuration.
+    Error,
+}
+
+/// The class of a diagnostic, so that callers can count and filter them.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    thiserror::Error,
+)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Code {
+    /// A configuration file could not be read.
+    #[error("file cannot be read")]
+    FileUnreadable,
+    /// An include pattern matched no file.
+    #[error("include matched nothing")]
+    IncludeNoMatch,
+    /// A file includes itself, directly or not.
+    #[error("include cycle")]
+    IncludeCycle,
+    /// Includes nest deeper than the limit.
+    #[error("include too deep")]
+    IncludeTooDeep,
+    /// A line is longer than keepalived's 1024-byte buffer.
+    #[error("line too long")]
+    LineTooLong,
+    /// A quoted string is not closed on its line.
+    #[error("unterminated quote")]
+    UnterminatedQuote,
+    /// A comment character inside an unquoted word cut it short.
+    #[error("comment inside a word")]
+    CommentInWord,
+    /// `~SEQ`/`~LST` or parameter expansion is malformed or too large.
+    #[error("bad expansion")]
+    BadExpansion,
+    /// A `{` or `}` without its partner.
+    #[error("unbalanced brace")]
+    UnbalancedBrace,
+    /// A keyword not known in this block.
+    #[error("unknown keyword")]
+    UnknownKeyword,
+    /// A keyword that keepalived still accepts under an older name.
+    #[error("deprecated keyword")]
+    Deprecated,
+    /// A keyword is missing its value, or has too many.
+    #[error("wrong number of arguments")]
+    BadArgCount,
+    /// A value that does not parse (number, address, enum word).
+    #[error("invalid value")]
+    InvalidValue,
+    /// A number outside the range keepalived allows.
+    #[error("value out of range")]
+    OutOfRange,
+    /// Two objects that must be unique share a name or id.
+    #[error("duplicate")]
+    Duplicate,
+    /// A reference to a script, instance or group that does not exist.
+    #[error("unknown reference")]
+    UnknownReference,
+    /// A required setting is missing.
+    #[error("missing setting")]
+    Missing,
+    /// Settings that contradict each other.
+    #[error("conflicting settings")]
+    Conflict,
+    /// Scripts would run as root without `enable_script_security`.
+    #[error("script security")]
+    ScriptSecurity,
+    /// A setting that keepalived accepts but ignores.
+    #[error("ignored setting")]
+    Ignored,
+}
+
+/// One finding about the configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    /// How bad it is.
+    pub severity: Severity,
+    /// Its class.
+    pub code: Code,
+    /// Where it is.
+    pub span: Span,
+    /// A short message.
+    pub message: String,
+    /// A keyword the author probably meant.
+    pub suggestion: Option<String>,
+}
+
+impl Diagnostic {
+    /// An error at `span`.
+    pub fn error(code: Code, span: Span, message: impl Into<String>) -> Self {
+        Self::new(Severity::Error, code, span, message)
+    }
+
+    /// A warning at `span`.
+    pub fn warning(code: Code, span: Span, message: impl Into<String>) -> Self {
+        Self::new(Severity::Warning, code, span, message)
+    }
+
+    fn new(severity: Severity, code: Code, span: Span, message: impl Into<String>) -> Self {
+        Diagnostic {
+            severity,
+            code,
+            span,
+            message: message.into(),
+            suggestion: None,
+        }
+    }
+
+    /// Renders as `FILE:LINE:COL: severity: message (did you mean 'x'?)`.
+    pub fn display<'a>(&'a self, files: &'a SourceMap) -> impl fmt::Display + 'a {
+        Rendered { d: self, files }
+    }
+}
+
+struct Rendered<'a> {
+    d: &'a Diagnostic,
+    files: &'a SourceMap,
+}
+
+impl fmt::Display for Rendered<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.d;
+        let sev = match d.severity {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        };
+        write!(
+            f,
+            "{}:{}:{}: {sev}: {}",
+            self.files.name(d.span.file),
+            d.span.line,
+            d.span.col,
+            d.message
+        )?;
+        if let Some(s) = &d.suggestion {
+            write!(f, " (did you mean '{s}'?)")?;
+        }
+        Ok(())
+    }
+}
+
+/// The candidate closest to `word` by edit distance, if it is close enough
+/// to be a plausible misspelling (at most a third of the word's length).
+pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let limit = (word.len() / 3).clamp(1, 4);
+    candidates
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_keywords_only() {
+        let kw = ["vrrp_instance", "virtual_server", "global_defs"];
+        assert_eq!(did_you_mean("vrrp_instnce", &kw), Some("vrrp_instance"));
+        assert_eq!(did_you_mean("virtaul_server", &kw), Some("virtual_server"));
+        assert_eq!(did_you_mean("VI_2", &kw), None);
+    }
+}

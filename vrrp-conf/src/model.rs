@@ -1,0 +1,519 @@
+//! The typed configuration model. Keywords the model has no field for but
+//! keepalived knows are kept, in order, as [`Setting`]s in `other`, so that
+//! nothing is lost on a round trip through [`crate::emit`].
+
+use serde::{Deserialize, Serialize};
+
+/// The words of one configuration line, as written (quotes removed).
+pub type Words = Vec<String>;
+
+/// A whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Config {
+    /// `global_defs` (all blocks merged).
+    pub global_defs: GlobalDefs,
+    /// `static_ipaddress` entries.
+    pub static_ipaddress: Vec<IpAddress>,
+    /// `static_routes` entries, as words.
+    pub static_routes: Vec<Words>,
+    /// `static_rules` entries, as words.
+    pub static_rules: Vec<Words>,
+    /// `vrrp_script` blocks.
+    pub vrrp_scripts: Vec<VrrpScript>,
+    /// `vrrp_sync_group` blocks.
+    pub vrrp_sync_groups: Vec<SyncGroup>,
+    /// `vrrp_instance` blocks.
+    pub vrrp_instances: Vec<VrrpInstance>,
+    /// `virtual_server_group` blocks.
+    pub virtual_server_groups: Vec<VirtualServerGroup>,
+    /// `virtual_server` blocks.
+    pub virtual_servers: Vec<VirtualServer>,
+    /// Other known top-level keywords (e.g. `net_namespace`, `bfd_instance`).
+    pub other: Vec<Setting>,
+}
+
+/// A keyword the model keeps verbatim: its arguments and block.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Setting {
+    /// The keyword.
+    pub keyword: String,
+    /// Its arguments.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Words,
+    /// Its block, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block: Option<Vec<Setting>>,
+}
+
+/// `global_defs`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GlobalDefs {
+    /// `router_id` (also `lvs_id`, deprecated).
+    pub router_id: Option<String>,
+    /// `notification_email { ... }`.
+    pub notification_email: Vec<String>,
+    /// `notification_email_from`.
+    pub notification_email_from: Option<String>,
+    /// `smtp_server HOST [PORT]`.
+    pub smtp_server: Option<Words>,
+    /// `smtp_connect_timeout` in seconds.
+    pub smtp_connect_timeout: Option<u32>,
+    /// `enable_script_security`.
+    pub enable_script_security: bool,
+    /// `script_user USER [GROUP]`.
+    pub script_user: Option<Words>,
+    /// `vrrp_strict`.
+    pub vrrp_strict: bool,
+    /// `vrrp_version` (2 or 3).
+    pub vrrp_version: Option<u8>,
+    /// `vrrp_mcast_group4`.
+    pub vrrp_mcast_group4: Option<String>,
+    /// `vrrp_garp_master_delay` in seconds.
+    pub vrrp_garp_master_delay: Option<u32>,
+    /// `vrrp_skip_check_adv_addr`.
+    pub vrrp_skip_check_adv_addr: bool,
+    /// Other known keywords.
+    pub other: Vec<Setting>,
+}
+
+/// An address with `ip addr` options: `ADDR[/LEN] [brd B] [dev D] [scope S] [label L] ...`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IpAddress {
+    /// The address, with its prefix length if given.
+    pub address: String,
+    /// `brd`.
+    pub brd: Option<String>,
+    /// `dev`.
+    pub dev: Option<String>,
+    /// `scope`.
+    pub scope: Option<String>,
+    /// `label`.
+    pub label: Option<String>,
+    /// Other options, verbatim (e.g. `no_track`, `preferred_lft 0`).
+    pub other: Words,
+}
+
+/// `notify_*` scripts of an instance or sync group.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Notify {
+    /// `notify_master`.
+    pub master: Option<Words>,
+    /// `notify_backup`.
+    pub backup: Option<Words>,
+    /// `notify_fault`.
+    pub fault: Option<Words>,
+    /// `notify_stop`.
+    pub stop: Option<Words>,
+    /// `notify` (called on every transition).
+    pub any: Option<Words>,
+}
+
+impl Notify {
+    /// True if any script is set.
+    pub fn any_set(&self) -> bool {
+        [
+            &self.master,
+            &self.backup,
+            &self.fault,
+            &self.stop,
+            &self.any,
+        ]
+        .iter()
+        .any(|s| s.is_some())
+    }
+}
+
+/// An entry of `track_script` / `track_interface`: name and optional weight.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Track {
+    /// Script or interface name.
+    pub name: String,
+    /// `weight N`.
+    pub weight: Option<i32>,
+    /// Other words (e.g. `reverse`).
+    pub other: Words,
+}
+
+/// `vrrp_script NAME { ... }`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VrrpScript {
+    /// Its name.
+    pub name: String,
+    /// `script`.
+    pub script: Option<Words>,
+    /// `interval` in seconds.
+    pub interval: Option<f64>,
+    /// `timeout` in seconds.
+    pub timeout: Option<f64>,
+    /// `weight`.
+    pub weight: Option<i32>,
+    /// `rise`.
+    pub rise: Option<u32>,
+    /// `fall`.
+    pub fall: Option<u32>,
+    /// `user USER [GROUP]`.
+    pub user: Option<Words>,
+    /// Other known keywords.
+    pub other: Vec<Setting>,
+}
+
+/// `vrrp_sync_group NAME { ... }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SyncGroup {
+    /// Its name.
+    pub name: String,
+    /// `group { INSTANCE ... }`.
+    pub group: Vec<String>,
+    /// Notify scripts.
+    pub notify: Notify,
+    /// `smtp_alert`.
+    pub smtp_alert: bool,
+    /// `track_script`.
+    pub track_script: Vec<Track>,
+    /// `track_interface`.
+    pub track_interface: Vec<Track>,
+    /// Other known keywords.
+    pub other: Vec<Setting>,
+}
+
+/// Initial VRRP state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum State {
+    /// `MASTER`.
+    Master,
+    /// `BACKUP`.
+    Backup,
+}
+
+/// VRRP authentication type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum AuthType {
+    /// Simple password.
+    Pass,
+    /// IPsec AH.
+    Ah,
+}
+
+/// `authentication { ... }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Authentication {
+    /// `auth_type`.
+    pub auth_type: Option<AuthType>,
+    /// `auth_pass` (keepalived uses the first 8 bytes).
+    pub auth_pass: Option<String>,
+}
+
+/// `vrrp_instance NAME { ... }`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VrrpInstance {
+    /// Its name.
+    pub name: String,
+    /// `state`.
+    pub state: Option<State>,
+    /// `interface`.
+    pub interface: Option<String>,
+    /// `virtual_router_id` (1-255).
+    pub virtual_router_id: Option<u8>,
+    /// `priority` (1-255).
+    pub priority: Option<u8>,
+    /// `advert_int` in seconds.
+    pub advert_int: Option<f64>,
+    /// `version` (2 or 3).
+    pub version: Option<u8>,
+    /// `authentication`.
+    pub authentication: Option<Authentication>,
+    /// `virtual_ipaddress`.
+    pub virtual_ipaddress: Vec<IpAddress>,
+    /// `virtual_ipaddress_excluded`.
+    pub virtual_ipaddress_excluded: Vec<IpAddress>,
+    /// `virtual_routes`, as words.
+    pub virtual_routes: Vec<Words>,
+    /// `virtual_rules`, as words.
+    pub virtual_rules: Vec<Words>,
+    /// `track_interface`.
+    pub track_interface: Vec<Track>,
+    /// `track_script`.
+    pub track_script: Vec<Track>,
+    /// `nopreempt`.
+    pub nopreempt: bool,
+    /// `preempt_delay` in seconds.
+    pub preempt_delay: Option<f64>,
+    /// `mcast_src_ip`.
+    pub mcast_src_ip: Option<String>,
+    /// `unicast_src_ip`.
+    pub unicast_src_ip: Option<String>,
+    /// `unicast_peer` entries, as words.
+    pub unicast_peer: Vec<Words>,
+    /// `use_vmac [NAME]`: `Some(None)` without a name.
+    pub use_vmac: Option<Option<String>>,
+    /// `garp_master_delay` in seconds.
+    pub garp_master_delay: Option<u32>,
+    /// Notify scripts.
+    pub notify: Notify,
+    /// `smtp_alert`.
+    pub smtp_alert: bool,
+    /// `dont_track_primary`.
+    pub dont_track_primary: bool,
+    /// `lvs_sync_daemon_interface` (deprecated).
+    pub lvs_sync_daemon_interface: Option<String>,
+    /// `debug [LEVEL]`: `Some(None)` without a level.
+    pub debug: Option<Option<u32>>,
+    /// Other known keywords.
+    pub other: Vec<Setting>,
+}
+
+/// `virtual_server_group NAME { ... }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VirtualServerGroup {
+    /// Its name.
+    pub name: String,
+    /// Members (`IP[-RANGE] PORT` or `fwmark N`), as words.
+    pub members: Vec<Words>,
+}
+
+/// What a virtual server balances.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VsTarget {
+    /// `virtual_server IP [PORT]`.
+    Address {
+        /// The address.
+        ip: String,
+        /// The port.
+        port: Option<u16>,
+    },
+    /// `virtual_server fwmark N`.
+    Fwmark(u32),
+    /// `virtual_server group NAME`.
+    Group(String),
+}
+
+impl Default for VsTarget {
+    fn default() -> Self {
+        VsTarget::Fwmark(0)
+    }
+}
+
+/// IPVS forwarding method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum LvsMethod {
+    /// Masquerading.
+    Nat,
+    /// Direct routing.
+    Dr,
+    /// Tunnelling.
+    Tun,
+}
+
+/// Transport protocol of a virtual server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Protocol {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// SCTP.
+    Sctp,
+}
+
+/// `virtual_server ... { ... }`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct VirtualServer {
+    /// What it balances.
+    pub target: VsTarget,
+    /// `delay_loop` in seconds.
+    pub delay_loop: Option<f64>,
+    /// `lvs_sched` (also `lb_algo`, deprecated).
+    pub lvs_sched: Option<String>,
+    /// `lvs_method` (also `lb_kind`, deprecated).
+    pub lvs_method: Option<LvsMethod>,
+    /// `persistence_timeout` in seconds.
+    pub persistence_timeout: Option<u32>,
+    /// `persistence_granularity` (a netmask).
+    pub persistence_granularity: Option<String>,
+    /// `protocol`.
+    pub protocol: Option<Protocol>,
+    /// `ha_suspend`.
+    pub ha_suspend: bool,
+    /// `virtualhost`.
+    pub virtualhost: Option<String>,
+    /// `alpha`.
+    pub alpha: bool,
+    /// `omega`.
+    pub omega: bool,
+    /// `quorum`.
+    pub quorum: Option<u32>,
+    /// `hysteresis`.
+    pub hysteresis: Option<u32>,
+    /// `quorum_up` script.
+    pub quorum_up: Option<Words>,
+    /// `quorum_down` script.
+    pub quorum_down: Option<Words>,
+    /// `sorry_server IP PORT`.
+    pub sorry_server: Option<Words>,
+    /// `real_server` blocks.
+    pub real_servers: Vec<RealServer>,
+    /// Other known keywords.
+    pub other: Vec<Setting>,
+}
+
+/// `real_server IP [PORT] { ... }`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RealServer {
+    /// The address.
+    pub ip: String,
+    /// The port.
+    pub port: Option<u16>,
+    /// `weight`.
+    pub weight: Option<i32>,
+    /// `inhibit_on_failure`.
+    pub inhibit_on_failure: bool,
+    /// `notify_up` script.
+    pub notify_up: Option<Words>,
+    /// `notify_down` script.
+    pub notify_down: Option<Words>,
+    /// Health checkers.
+    pub checkers: Vec<Checker>,
+    /// Other known keywords.
+    pub other: Vec<Setting>,
+}
+
+/// The kind of a health checker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(clippy::upper_case_acronyms, non_camel_case_types)]
+pub enum CheckerKind {
+    /// `TCP_CHECK`.
+    TCP_CHECK,
+    /// `HTTP_GET`.
+    HTTP_GET,
+    /// `SSL_GET`.
+    SSL_GET,
+    /// `SMTP_CHECK`.
+    SMTP_CHECK,
+    /// `DNS_CHECK`.
+    DNS_CHECK,
+    /// `MISC_CHECK`.
+    MISC_CHECK,
+    /// `UDP_CHECK`.
+    UDP_CHECK,
+    /// `PING_CHECK`.
+    PING_CHECK,
+    /// `FILE_CHECK`.
+    FILE_CHECK,
+    /// `BFD_CHECK`.
+    BFD_CHECK,
+}
+
+impl CheckerKind {
+    /// All kinds with their keywords.
+    pub const ALL: [(CheckerKind, &'static str); 10] = [
+        (CheckerKind::TCP_CHECK, "TCP_CHECK"),
+        (CheckerKind::HTTP_GET, "HTTP_GET"),
+        (CheckerKind::SSL_GET, "SSL_GET"),
+        (CheckerKind::SMTP_CHECK, "SMTP_CHECK"),
+        (CheckerKind::DNS_CHECK, "DNS_CHECK"),
+        (CheckerKind::MISC_CHECK, "MISC_CHECK"),
+        (CheckerKind::UDP_CHECK, "UDP_CHECK"),
+        (CheckerKind::PING_CHECK, "PING_CHECK"),
+        (CheckerKind::FILE_CHECK, "FILE_CHECK"),
+        (CheckerKind::BFD_CHECK, "BFD_CHECK"),
+    ];
+
+    /// The keyword for this kind.
+    pub fn keyword(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or("", |(_, s)| s)
+    }
+}
+
+/// A health checker block inside a real server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checker {
+    /// Which checker.
+    pub kind: CheckerKind,
+    /// `connect_ip`.
+    #[serde(default)]
+    pub connect_ip: Option<String>,
+    /// `connect_port`.
+    #[serde(default)]
+    pub connect_port: Option<u16>,
+    /// `bindto`.
+    #[serde(default)]
+    pub bindto: Option<String>,
+    /// `connect_timeout` in seconds.
+    #[serde(default)]
+    pub connect_timeout: Option<f64>,
+    /// `retry` (also `nb_get_retry`, deprecated).
+    #[serde(default)]
+    pub retry: Option<u32>,
+    /// `delay_before_retry` in seconds.
+    #[serde(default)]
+    pub delay_before_retry: Option<f64>,
+    /// `url` blocks of HTTP_GET / SSL_GET.
+    #[serde(default)]
+    pub urls: Vec<Url>,
+    /// `misc_path` of MISC_CHECK.
+    #[serde(default)]
+    pub misc_path: Option<Words>,
+    /// `misc_timeout` of MISC_CHECK.
+    #[serde(default)]
+    pub misc_timeout: Option<u32>,
+    /// `misc_dynamic` of MISC_CHECK.
+    #[serde(default)]
+    pub misc_dynamic: bool,
+    /// Other known keywords (e.g. SMTP_CHECK's `host` blocks).
+    #[serde(default)]
+    pub other: Vec<Setting>,
+}
+
+impl Checker {
+    /// A checker of `kind` with nothing set.
+    pub fn new(kind: CheckerKind) -> Self {
+        Checker {
+            kind,
+            connect_ip: None,
+            connect_port: None,
+            bindto: None,
+            connect_timeout: None,
+            retry: None,
+            delay_before_retry: None,
+            urls: Vec::new(),
+            misc_path: None,
+            misc_timeout: None,
+            misc_dynamic: false,
+            other: Vec::new(),
+        }
+    }
+}
+
+/// `url { path ...; digest ...; status_code ... }`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Url {
+    /// `path`.
+    pub path: Option<String>,
+    /// `digest` (MD5, hex).
+    pub digest: Option<String>,
+    /// `status_code` (codes or ranges, as written).
+    pub status_code: Option<Words>,
+    /// Other known keywords.
+    pub other: Vec<Setting>,
+}

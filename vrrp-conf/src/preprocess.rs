@@ -1,0 +1,875 @@
+//! The preprocessor: turns files into a flat stream of tokens with spans,
+//! handling `include` (globs, braces, relative paths, cycles), `$NAME=value`
+//! parameters (multi-line too) and `${NAME}`, conditional lines `@id` and
+//! `@^id`, and `~SEQ(...)`, `~SEQx(...)`, `~LST(...)` blocks.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::lexer::{self, Token, MAX_LINE};
+use crate::span::{FileId, SourceMap, Span};
+
+/// Why a file could not be loaded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LoadError {
+    /// The file does not exist or cannot be read.
+    #[error("cannot read: {0}")]
+    Unreadable(String),
+    /// This loader does not read files (e.g. when fuzzing).
+    #[error("file access is disabled")]
+    Disabled,
+}
+
+/// Where configuration files come from. [`FsLoader`] reads the file
+/// system; [`MemLoader`] serves a fixed set of files and touches nothing.
+pub trait Loader {
+    /// The text of the file at `path`.
+    fn read(&self, path: &Path) -> Result<String, LoadError>;
+    /// The paths matching the glob `pattern` (no braces), sorted.
+    fn glob(&self, pattern: &str) -> Result<Vec<PathBuf>, LoadError>;
+}
+
+/// Reads from the file system.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FsLoader;
+
+impl Loader for FsLoader {
+    fn read(&self, path: &Path) -> Result<String, LoadError> {
+        let bytes = std::fs::read(path).map_err(|e| LoadError::Unreadable(e.to_string()))?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    fn glob(&self, pattern: &str) -> Result<Vec<PathBuf>, LoadError> {
+        let paths = glob::glob(pattern).map_err(|e| LoadError::Unreadable(e.to_string()))?;
+        let mut v: Vec<PathBuf> = paths
+            .filter_map(Result::ok)
+            .filter(|p| p.is_file())
+            .collect();
+        v.sort();
+        Ok(v)
+    }
+}
+
+/// Serves files from memory; never touches the file system.
+#[derive(Debug, Clone, Default)]
+pub struct MemLoader {
+    files: HashMap<PathBuf, String>,
+}
+
+impl MemLoader {
+    /// An empty loader: every include finds nothing.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a file.
+    pub fn with(mut self, path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
+        self.files.insert(path.into(), text.into());
+        self
+    }
+}
+
+impl Loader for MemLoader {
+    fn read(&self, path: &Path) -> Result<String, LoadError> {
+        self.files
+            .get(path)
+            .cloned()
+            .ok_or_else(|| LoadError::Unreadable(format!("{}: no such file", path.display())))
+    }
+
+    fn glob(&self, pattern: &str) -> Result<Vec<PathBuf>, LoadError> {
+        let pat = glob::Pattern::new(pattern).map_err(|e| LoadError::Unreadable(e.to_string()))?;
+        let mut v: Vec<PathBuf> = self
+            .files
+            .keys()
+            .filter(|p| pat.matches_path(p))
+            .cloned()
+            .collect();
+        v.sort();
+        Ok(v)
+    }
+}
+
+/// Limits and settings of the preprocessor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Options {
+    /// The config id `@id` lines are compared with (keepalived's `-i`);
+    /// `None` matches no `@id` line and every `@^id` line.
+    pub config_id: Option<String>,
+    /// Deepest include nesting allowed.
+    pub max_include_depth: usize,
+    /// Most lines `~SEQ`/`~LST` and multi-line parameters may produce in total.
+    pub max_expanded_lines: usize,
+    /// Longest text parameter substitution may produce for one line.
+    pub max_expanded_len: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            config_id: None,
+            max_include_depth: 16,
+            max_expanded_lines: 4_000_000,
+            max_expanded_len: 1 << 20,
+        }
+    }
+}
+
+/// The preprocessor's result: tokens, line boundaries and files read.
+#[derive(Debug, Default)]
+pub struct Output {
+    /// All tokens, in order.
+    pub tokens: Vec<Token>,
+    /// Index into `tokens` where each logical line starts.
+    pub line_starts: Vec<u32>,
+    /// Files read.
+    pub sources: SourceMap,
+    /// Problems found while preprocessing.
+    pub diags: Vec<Diagnostic>,
+}
+
+/// Deepest nesting of lines produced from lines (parameters inside
+/// parameters, `~SEQ` inside `~SEQ`).
+const MAX_LINE_DEPTH: usize = 24;
+
+/// Preprocesses the text of the main file `name`.
+pub fn run_str(name: &str, text: &str, loader: &dyn Loader, opts: &Options) -> Output {
+    let mut p = Pre::new(loader, opts);
+    p.main_text(Path::new(name), text);
+    p.finish()
+}
+
+/// Preprocesses the main file at `path`; an unreadable file gives a
+/// [`Code::FileUnreadable`] diagnostic and no tokens.
+pub fn run_file(path: &Path, loader: &dyn Loader, opts: &Options) -> Output {
+    let mut p = Pre::new(loader, opts);
+    p.include_file(path, Span::default(), 0);
+    p.finish()
+}
+
+struct Pre<'l> {
+    loader: &'l dyn Loader,
+    opts: &'l Options,
+    out: Output,
+    params: HashMap<String, String>,
+    /// A multi-line definition being collected: name and lines so far.
+    pending: Option<(String, Vec<String>)>,
+    stack: Vec<PathBuf>,
+    seen: HashSet<PathBuf>,
+    pwd: String,
+    expanded: usize,
+    budget_reported: bool,
+}
+
+impl<'l> Pre<'l> {
+    fn new(loader: &'l dyn Loader, opts: &'l Options) -> Self {
+        Pre {
+            loader,
+            opts,
+            out: Output::default(),
+            params: HashMap::new(),
+            pending: None,
+            stack: Vec::new(),
+            seen: HashSet::new(),
+            pwd: String::new(),
+            expanded: 0,
+            budget_reported: false,
+        }
+    }
+
+    fn finish(mut self) -> Output {
+        if let Some((name, _)) = self.pending.take() {
+            let span = Span::default();
+            self.out.diags.push(Diagnostic::error(
+                Code::BadExpansion,
+                span,
+                format!("multi-line definition of ${name} not terminated"),
+            ));
+        }
+        self.out
+    }
+
+    fn main_text(&mut self, path: &Path, text: &str) {
+        let id = self.out.sources.add(path.display().to_string());
+        self.stack.push(path.to_path_buf());
+        self.text(id, path, text);
+        self.stack.pop();
+    }
+
+    fn include_file(&mut self, path: &Path, at: Span, depth: usize) {
+        if self.stack.iter().any(|p| p == path) {
+            let msg = format!("include cycle: {} includes itself", path.display());
+            self.out
+                .diags
+                .push(Diagnostic::error(Code::IncludeCycle, at, msg));
+            return;
+        }
+        if depth > self.opts.max_include_depth {
+            let msg = format!(
+                "includes nested deeper than {}",
+                self.opts.max_include_depth
+            );
+            self.out
+                .diags
+                .push(Diagnostic::error(Code::IncludeTooDeep, at, msg));
+            return;
+        }
+        let text = match self.loader.read(path) {
+            Ok(t) => t,
+            Err(e) => {
+                let msg = format!("{}: {e}", path.display());
+                self.out
+                    .diags
+                    .push(Diagnostic::error(Code::FileUnreadable, at, msg));
+                return;
+            }
+        };
+        self.seen.insert(path.to_path_buf());
+        let id = self.out.sources.add(path.display().to_string());
+        self.stack.push(path.to_path_buf());
+        self.text(id, path, &text);
+        self.stack.pop();
+    }
+
+    fn text(&mut self, id: FileId, path: &Path, text: &str) {
+        let saved_pwd = std::mem::replace(&mut self.pwd, dir_of(path));
+        for (n, raw) in text.lines().enumerate() {
+            let span = Span::new(id, n as u32 + 1, 1);
+            if raw.len() > MAX_LINE {
+                let msg = format!(
+                    "line is {} bytes, longer than keepalived's {MAX_LINE}-byte limit",
+                    raw.len()
+                );
+                self.out
+                    .diags
+                    .push(Diagnostic::error(Code::LineTooLong, span, msg));
+            }
+            self.physical(raw, span);
+        }
+        self.pwd = saved_pwd;
+    }
+
+    /// One line as read from a file.
+    fn physical(&mut self, raw: &str, span: Span) {
+        let line = self.strip_comment(raw, span);
+        if let Some((name, mut body)) = self.pending.take() {
+            let t = line.trim();
+            match t.strip_suffix('\\') {
+                Some(more) => {
+                    body.push(more.trim_end().to_string());
+                    self.pending = Some((name, body));
+                }
+                None => {
+                    body.push(t.to_string());
+                    self.params.insert(name, body.join("\n"));
+                }
+            }
+            return;
+        }
+        self.logical(line, span, 0);
+    }
+
+    fn strip_comment<'a>(&mut self, raw: &'a str, span: Span) -> &'a str {
+        let Some(at) = lexer::comment_start(raw) else {
+            return raw;
+        };
+        let b = raw.as_bytes();
+        if at > 0
+            && !b[at - 1].is_ascii_whitespace()
+            && b.get(at + 1).is_some_and(|c| !c.is_ascii_whitespace())
+        {
+            let word_start = raw[..at]
+                .rfind(|c: char| c.is_ascii_whitespace())
+                .map_or(0, |i| i + 1);
+            let msg = format!(
+                "'{}' starts a comment here, so the word is '{}'; quote it to keep '{}'",
+                b[at] as char,
+                &raw[word_start..at],
+                raw[word_start..]
+                    .split_ascii_whitespace()
+                    .next()
+                    .unwrap_or("")
+            );
+            let at_span = Span::new(span.file, span.line, at as u32 + 1);
+            self.out
+                .diags
+                .push(Diagnostic::warning(Code::CommentInWord, at_span, msg));
+        }
+        &raw[..at]
+    }
+
+    /// A line after comment removal: conditionals, definitions, sequences,
+    /// substitution, include, and finally tokens.
+    fn logical(&mut self, line: &str, span: Span, depth: usize) {
+        let mut t = line.trim();
+        if t.is_empty() {
+            return;
+        }
+        if depth > MAX_LINE_DEPTH {
+            let msg = "parameters or sequences nest too deeply";
+            self.out
+                .diags
+                .push(Diagnostic::error(Code::BadExpansion, span, msg));
+            return;
+        }
+        if let Some(rest) = t.strip_prefix('@') {
+            match self.conditional(rest) {
+                Some(r) => t = r.trim_start(),
+                None => return,
+            }
+            if t.is_empty() {
+                return;
+            }
+        }
+        if t.starts_with('$') && self.definition(t) {
+            return;
+        }
+        if t.starts_with("~SEQ") || t.starts_with("~LST") {
+            self.sequence(t, span, depth);
+            return;
+        }
+        if t.contains('$') {
+            if let Some(s) = self.substitute(t, span) {
+                if s != t {
+                    for l in s.split('\n') {
+                        if !self.charge(1, span) {
+                            return;
+                        }
+                        self.logical(l, span, depth + 1);
+                    }
+                    return;
+                }
+            }
+        }
+        if self.include(t, span) {
+            return;
+        }
+        let col = (t.as_ptr() as usize).saturating_sub(line.as_ptr() as usize) as u32;
+        let start = Span::new(span.file, span.line, span.col + col);
+        self.out.line_starts.push(self.out.tokens.len() as u32);
+        lexer::tokenize(t, start, &mut self.out.tokens, &mut self.out.diags);
+    }
+
+    /// `rest` follows `@`: the rest of the line if it applies, else `None`.
+    fn conditional<'a>(&self, rest: &'a str) -> Option<&'a str> {
+        let (neg, rest) = match rest.strip_prefix('^') {
+            Some(r) => (true, r),
+            None => (false, rest),
+        };
+        let end = rest
+            .find(|c: char| c.is_ascii_whitespace())
+            .unwrap_or(rest.len());
+        let matches = self.opts.config_id.as_deref() == Some(&rest[..end]);
+        (matches != neg).then_some(&rest[end..])
+    }
+
+    /// Handles `$NAME=value`; false if the line is not a definition.
+    fn definition(&mut self, t: &str) -> bool {
+        let Some(eq) = t.find('=') else {
+            return false;
+        };
+        let name = &t[1..eq];
+        if !is_param_name(name) {
+            return false;
+        }
+        let value = t[eq + 1..].trim();
+        if value == "\\" {
+            self.pending = Some((name.to_string(), Vec::new()));
+        } else {
+            self.params.insert(name.to_string(), value.to_string());
+        }
+        true
+    }
+
+    /// Counts `n` more generated lines against the budget.
+    fn charge(&mut self, n: usize, span: Span) -> bool {
+        self.expanded = self.expanded.saturating_add(n);
+        if self.expanded <= self.opts.max_expanded_lines {
+            return true;
+        }
+        if !self.budget_reported {
+            self.budget_reported = true;
+            let msg = format!(
+                "expansion produces more than {} lines",
+                self.opts.max_expanded_lines
+            );
+            self.out
+                .diags
+                .push(Diagnostic::error(Code::BadExpansion, span, msg));
+        }
+        false
+    }
+
+    fn sequence(&mut self, t: &str, span: Span, depth: usize) {
+        let (kind, args, rest) = match split_sequence(t) {
+            Ok(x) => x,
+            Err(msg) => {
+                self.out
+                    .diags
+                    .push(Diagnostic::error(Code::BadExpansion, span, msg));
+                return;
+            }
+        };
+        let steps = match kind {
+            "~SEQ" | "~SEQx" => seq_values(args, kind == "~SEQx", self.opts.max_expanded_lines),
+            _ => lst_values(args),
+        };
+        let steps = match steps {
+            Ok(s) => s,
+            Err(msg) => {
+                self.out
+                    .diags
+                    .push(Diagnostic::error(Code::BadExpansion, span, msg));
+                return;
+            }
+        };
+        for assignment in steps {
+            if !self.charge(1, span) {
+                return;
+            }
+            for (name, value) in assignment {
+                self.params.insert(name, value);
+            }
+            self.logical(rest, span, depth + 1);
+        }
+    }
+
+    /// Replaces parameters until nothing changes; `None` (with a
+    /// diagnostic) when the result grows without bound.
+    fn substitute(&mut self, t: &str, span: Span) -> Option<String> {
+        let mut s = t.to_string();
+        for _ in 0..MAX_LINE_DEPTH {
+            let next = self.substitute_once(&s);
+            if next == s {
+                return Some(s);
+            }
+            if next.len() > self.opts.max_expanded_len {
+                break;
+            }
+            s = next;
+        }
+        let msg = "parameter substitution does not terminate or grows too large";
+        self.out
+            .diags
+            .push(Diagnostic::error(Code::BadExpansion, span, msg));
+        None
+    }
+
+    fn substitute_once(&self, s: &str) -> String {
+        let b = s.as_bytes();
+        let mut out = String::with_capacity(s.len());
+        let mut i = 0;
+        while i < b.len() {
+            let Some(off) = s[i..].find('$') else {
+                out.push_str(&s[i..]);
+                break;
+            };
+            out.push_str(&s[i..i + off]);
+            i += off;
+            match self.param_at(s, i) {
+                Some((value, end)) => {
+                    out.push_str(&value);
+                    i = end;
+                }
+                None => {
+                    out.push('$');
+                    i += 1;
+                }
+            }
+        }
+        out
+    }
+
+    /// The value of the parameter reference starting with `$` at `i`, and
+    /// the index after the reference.
+    fn param_at(&self, s: &str, i: usize) -> Option<(String, usize)> {
+        let rest = &s[i + 1..];
+        if let Some(inner) = rest.strip_prefix('{') {
+            let close = inner.find('}')?;
+            let name = &inner[..close];
+            return Some((self.lookup(name)?, i + 2 + close + 1));
+        }
+        let len = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let after = rest[len..].chars().next();
+        if len == 0 || after.is_some_and(|c| !c.is_whitespace()) {
+            return None;
+        }
+        Some((self.lookup(&rest[..len])?, i + 1 + len))
+    }
+
+    fn lookup(&self, name: &str) -> Option<String> {
+        match name {
+            "_PWD" => Some(self.pwd.clone()),
+            "_INSTANCE" => self.opts.config_id.clone(),
+            "_HASH" => Some("#".into()),
+            "_BANG" => Some("!".into()),
+            _ => self.params.get(name).cloned(),
+        }
+    }
+
+    /// Handles `include` and its variants; false if `t` is not one.
+    fn include(&mut self, t: &str, span: Span) -> bool {
+        let mut words = t.split_ascii_whitespace();
+        let kw = words.next().unwrap_or("");
+        if !matches!(
+            kw,
+            "include" | "includer" | "includem" | "includew" | "includeb" | "includea"
+        ) {
+            return false;
+        }
+        let pattern = t[kw.len()..].trim().trim_matches('"');
+        if pattern.is_empty() {
+            let msg = "include needs a file name";
+            self.out
+                .diags
+                .push(Diagnostic::error(Code::BadArgCount, span, msg));
+            return true;
+        }
+        let mut found = Vec::new();
+        for p in expand_braces(pattern, 64) {
+            let full = if Path::new(&p).is_absolute() || self.pwd.is_empty() {
+                p
+            } else {
+                format!("{}/{p}", self.pwd)
+            };
+            match self.loader.glob(&normalize(&full)) {
+                Ok(v) => found.extend(v),
+                Err(e) => {
+                    let msg = format!("include {pattern}: {e}");
+                    self.out
+                        .diags
+                        .push(Diagnostic::error(Code::FileUnreadable, span, msg));
+                    return true;
+                }
+            }
+        }
+        if found.is_empty() {
+            let msg = format!("include {pattern} matches no file");
+            self.out
+                .diags
+                .push(Diagnostic::warning(Code::IncludeNoMatch, span, msg));
+        }
+        let depth = self.stack.len();
+        for f in found {
+            self.include_file(&f, span, depth);
+        }
+        true
+    }
+}
+
+fn dir_of(path: &Path) -> String {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.display().to_string(),
+        _ => ".".into(),
+    }
+}
+
+/// Removes `.` and resolves `..` components without touching the file
+/// system, so that cycles are found and in-memory loaders match.
+fn normalize(p: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for c in p.split('/') {
+        match c {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|l| *l != "..") {
+                    parts.pop();
+                } else if !p.starts_with('/') {
+                    parts.push("..");
+                }
+            }
+            _ => parts.push(c),
+        }
+    }
+    let joined = parts.join("/");
+    if p.starts_with('/') {
+        format!("/{joined}")
+    } else if joined.is_empty() {
+        ".".into()
+    } else {
+        joined
+    }
+}
+
+fn is_param_name(name: &str) -> bool {
+    let mut c = name.chars();
+    c.next()
+        .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+        && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+}
+
+/// Splits `~SEQ(a, b) rest` into the kind, the argument text and the rest.
+fn split_sequence(t: &str) -> Result<(&str, &str, &str), String> {
+    let open = t.find('(').ok_or("sequence block without '('")?;
+    let kind = &t[..open];
+    if !matches!(kind, "~SEQ" | "~SEQx" | "~LST") {
+        return Err(format!("unknown block {kind}"));
+    }
+    let mut level = 0usize;
+    for (i, c) in t.char_indices().skip(open) {
+        match c {
+            '(' => level += 1,
+            ')' => {
+                level -= 1;
+                if level == 0 {
+                    return Ok((kind, &t[open + 1..i], t[i + 1..].trim_start()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Err(format!("{kind}( without closing ')'"))
+}
+
+/// Splits at commas that are not inside `{...}`.
+fn split_top(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut level, mut start) = (0i32, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '{' => level += 1,
+            '}' => level -= 1,
+            ',' if level == 0 => {
+                out.push(s[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(s[start..].trim());
+    out
+}
+
+type Assignment = Vec<(String, String)>;
+
+fn parse_int(s: &str) -> Result<i64, String> {
+    let (neg, d) = match s.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, s),
+    };
+    let v = match d.strip_prefix("0x").or_else(|| d.strip_prefix("0X")) {
+        Some(h) => i64::from_str_radix(h, 16),
+        None => d.parse::<i64>(),
+    }
+    .map_err(|_| format!("'{s}' is not a number"))?;
+    Ok(if neg { -v } else { v })
+}
+
+fn seq_values(args: &str, hex: bool, limit: usize) -> Result<Vec<Assignment>, String> {
+    let a = split_top(args);
+    let var = a[0];
+    if !is_param_name(var) {
+        return Err(format!("'{var}' is not a valid variable name"));
+    }
+    let nums = a[1..]
+        .iter()
+        .map(|s| parse_int(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (start, step, end) = match nums[..] {
+        [end] => (if end < 0 { -1 } else { 1 }, None, end),
+        [start, end] => (start, None, end),
+        [start, step, end] => (start, Some(step), end),
+        _ => return Err("~SEQ takes (var, [start, [step,]] end)".into()),
+    };
+    let step = step.unwrap_or(if end >= start { 1 } else { -1 });
+    if step == 0 || (step > 0 && start > end) || (step < 0 && start < end) {
+        return Err(format!("~SEQ({start}, {step}, {end}) produces nothing"));
+    }
+    let count = (end.abs_diff(start) / step.unsigned_abs()).saturating_add(1);
+    if count > limit as u64 {
+        return Err(format!(
+            "~SEQ would produce {count} lines, more than {limit}"
+        ));
+    }
+    let mut out = Vec::with_capacity(count as usize);
+    let mut v = start;
+    for _ in 0..count {
+        let text = if hex { format!("{v:x}") } else { v.to_string() };
+        out.push(vec![(var.to_string(), text)]);
+        v = v.saturating_add(step);
+    }
+    Ok(out)
+}
+
+fn lst_values(args: &str) -> Result<Vec<Assignment>, String> {
+    let a = split_top(args);
+    let unbrace = |s: &str| -> Vec<String> {
+        let inner = s.strip_prefix('{').and_then(|x| x.strip_suffix('}'));
+        match inner {
+            Some(i) => i.split(',').map(|x| x.trim().to_string()).collect(),
+            None => vec![s.to_string()],
+        }
+    };
+    let vars = unbrace(a[0]);
+    if let Some(bad) = vars.iter().find(|v| !is_param_name(v)) {
+        return Err(format!("'{bad}' is not a valid variable name"));
+    }
+    if a.len() < 2 {
+        return Err("~LST needs at least one value".into());
+    }
+    a[1..]
+        .iter()
+        .map(|v| {
+            let vals = unbrace(v);
+            if vals.len() != vars.len() {
+                return Err(format!(
+                    "~LST value {v} does not match {} variables",
+                    vars.len()
+                ));
+            }
+            Ok(vars.iter().cloned().zip(vals).collect())
+        })
+        .collect()
+}
+
+/// Expands csh-style braces: `a{b,c}d` gives `abd`, `acd`. Gives at most
+/// `limit` patterns.
+pub fn expand_braces(p: &str, limit: usize) -> Vec<String> {
+    let Some(open) = p.find('{') else {
+        return vec![p.to_string()];
+    };
+    let mut level = 0;
+    let mut close = None;
+    for (i, c) in p.char_indices().skip_while(|(i, _)| *i < open) {
+        match c {
+            '{' => level += 1,
+            '}' => {
+                level -= 1;
+                if level == 0 {
+                    close = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(close) = close else {
+        return vec![p.to_string()];
+    };
+    let (pre, body, post) = (&p[..open], &p[open + 1..close], &p[close + 1..]);
+    let mut out = Vec::new();
+    for alt in split_top(body) {
+        for e in expand_braces(&format!("{pre}{alt}{post}"), limit) {
+            if out.len() >= limit {
+                return out;
+            }
+            out.push(e);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lexer::TokenKind;
+
+    fn lines(text: &str, id: Option<&str>) -> (Vec<String>, Vec<Diagnostic>) {
+        let opts = Options {
+            config_id: id.map(String::from),
+            ..Options::default()
+        };
+        let out = run_str("t.conf", text, &MemLoader::new(), &opts);
+        let mut v = Vec::new();
+        for (n, &s) in out.line_starts.iter().enumerate() {
+            let e = out
+                .line_starts
+                .get(n + 1)
+                .map_or(out.tokens.len(), |&e| e as usize);
+            let words: Vec<String> = out.tokens[s as usize..e]
+                .iter()
+                .map(|t| match &t.kind {
+                    TokenKind::Word(w) => w.clone(),
+                    TokenKind::Open => "{".into(),
+                    TokenKind::Close => "}".into(),
+                })
+                .collect();
+            v.push(words.join(" "));
+        }
+        (v, out.diags)
+    }
+
+    #[test]
+    fn parameters_are_substituted_at_use_time() {
+        let text = "$B=10.2.${S}\n$S=0\n${B}.100/32\n$S=10\n${B}.100/32\n$X\n";
+        let (l, d) = lines(text, None);
+        assert_eq!(l, ["10.2.0.100/32", "10.2.10.100/32", "$X"]);
+        assert!(d.is_empty());
+    }
+
+    #[test]
+    fn multiline_definitions_expand_to_lines() {
+        let text = "$I= \\\nvrrp_instance VI_${N} { \\\n priority 1 \\\n}\n$N=3\n$I\n";
+        let (l, _) = lines(text, None);
+        assert_eq!(l, ["vrrp_instance VI_3 {", "priority 1", "}"]);
+    }
+
+    #[test]
+    fn conditionals_select_lines() {
+        let text = "@a x 1\n@b x 2\n@^a y 3\n@^b y 4\n";
+        assert_eq!(lines(text, Some("a")).0, ["x 1", "y 4"]);
+        assert_eq!(lines(text, None).0, ["y 3", "y 4"]);
+    }
+
+    #[test]
+    fn seq_and_lst_expand() {
+        let (l, _) = lines("~SEQ(S, 0, 3) ip 10.0.${S}.1\n", None);
+        assert_eq!(
+            l,
+            ["ip 10.0.0.1", "ip 10.0.1.1", "ip 10.0.2.1", "ip 10.0.3.1"]
+        );
+        let (l, _) = lines("~SEQx(S, 0x90, 0x10, 0xc0) fe80::${S}:1\n", None);
+        assert_eq!(l, ["fe80::90:1", "fe80::a0:1", "fe80::b0:1", "fe80::c0:1"]);
+        let (l, _) = lines("~LST({A,B}, {10,1},{20,4}) 192.168.${A}.${B}\n", None);
+        assert_eq!(l, ["192.168.10.1", "192.168.20.4"]);
+        let (l, _) = lines("~SEQ(A,2) ~SEQ(B,5,-1,4) x${A}${B}\n", None);
+        assert_eq!(l, ["x15", "x14", "x25", "x24"]);
+    }
+
+    #[test]
+    fn expansion_is_bounded() {
+        let opts = Options {
+            max_expanded_lines: 100,
+            ..Options::default()
+        };
+        let out = run_str("t", "~SEQ(A,1000000) x\n", &MemLoader::new(), &opts);
+        assert!(out.tokens.is_empty());
+        assert_eq!(out.diags[0].code, Code::BadExpansion);
+        let out = run_str("t", "$A=$A $A \nx $A \n", &MemLoader::new(), &opts);
+        assert_eq!(out.diags[0].code, Code::BadExpansion);
+    }
+
+    #[test]
+    fn includes_resolve_relative_with_globs_and_braces() {
+        let loader = MemLoader::new()
+            .with("/c/main.conf", "a\ninclude conf.d/{x,y}*.conf\nb\n")
+            .with("/c/conf.d/x1.conf", "x1\n")
+            .with("/c/conf.d/y1.conf", "y1\ninclude ../main.conf\n");
+        let out = run_file(Path::new("/c/main.conf"), &loader, &Options::default());
+        assert_eq!(out.line_starts.len(), 4);
+        assert_eq!(
+            out.sources.names(),
+            ["/c/main.conf", "/c/conf.d/x1.conf", "/c/conf.d/y1.conf"]
+        );
+        assert_eq!(out.diags.len(), 1);
+        assert_eq!(out.diags[0].code, Code::IncludeCycle);
+        assert_eq!(out.diags[0].span.line, 2);
+    }
+
+    #[test]
+    fn comment_in_word_warns() {
+        let (l, d) = lines("auth_pass k@l!ve1\n", None);
+        assert_eq!(l, ["auth_pass k@l"]);
+        assert_eq!(d[0].code, Code::CommentInWord);
+        assert_eq!(d[0].span.col, 14);
+    }
+
+    #[test]
+    fn brace_expansion() {
+        assert_eq!(expand_braces("a{b,c{d,e}}f", 10), ["abf", "acdf", "acef"]);
+    }
+}

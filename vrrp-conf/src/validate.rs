@@ -1,0 +1,150 @@
+//! Checks across objects, with keepalived's semantics: scripts without a
+//! command, references to unknown scripts, instances and groups, AH with an
+//! initial MASTER state, nopreempt at priority 255, duplicate VRIDs on one
+//! interface, protocols on fwmark services, and script security.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::lower::Spans;
+use crate::model::{AuthType, Config, State, VsTarget};
+
+pub(crate) fn check(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
+    scripts(c, sp, out);
+    instances(c, sp, out);
+    groups(c, sp, out);
+    virtual_servers(c, sp, out);
+    script_security(c, sp, out);
+}
+
+fn scripts(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
+    for (s, span) in c.vrrp_scripts.iter().zip(&sp.scripts) {
+        if s.script.is_none() {
+            let msg = format!("no script set for vrrp_script {}, it is removed", s.name);
+            out.push(Diagnostic::error(Code::Missing, span.end, msg));
+        }
+    }
+}
+
+fn instances(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
+    let scripts: HashSet<&str> = c
+        .vrrp_scripts
+        .iter()
+        .filter(|s| s.script.is_some())
+        .map(|s| s.name.as_str())
+        .collect();
+    let mut names = HashSet::new();
+    let mut vrids: HashMap<(&str, u8, bool), &str> = HashMap::new();
+    for (i, span) in c.vrrp_instances.iter().zip(&sp.instances) {
+        let name = &i.name;
+        if !names.insert(name.as_str()) {
+            let msg = format!("vrrp_instance {name} is defined twice");
+            out.push(Diagnostic::error(Code::Duplicate, span.head, msg));
+        }
+        for (t, at) in i.track_script.iter().zip(&span.items) {
+            if !scripts.contains(t.name.as_str()) {
+                let msg = format!("({name}) track script {} not found", t.name);
+                out.push(Diagnostic::error(Code::UnknownReference, *at, msg));
+            }
+        }
+        let ah = i.authentication.as_ref().and_then(|a| a.auth_type) == Some(AuthType::Ah);
+        if ah && i.state == Some(State::Master) {
+            let msg =
+                format!("({name}) initial state MASTER is incompatible with AH authentication");
+            out.push(Diagnostic::error(
+                Code::Conflict,
+                span.key("auth_type"),
+                msg,
+            ));
+        }
+        if i.nopreempt && i.priority == Some(255) {
+            let msg = format!("({name}) nopreempt is ignored with priority 255 (address owner)");
+            out.push(Diagnostic::error(
+                Code::Conflict,
+                span.key("nopreempt"),
+                msg,
+            ));
+        }
+        match i.virtual_router_id {
+            None => {
+                let msg = format!("({name}) the virtual router id must be set");
+                out.push(Diagnostic::error(Code::Missing, span.head, msg));
+            }
+            Some(vrid) => {
+                let v6 = i
+                    .virtual_ipaddress
+                    .first()
+                    .is_some_and(|a| a.address.contains(':'));
+                let ifname = i.interface.as_deref().unwrap_or("");
+                if let Some(other) = vrids.insert((ifname, vrid, v6), name) {
+                    let msg = format!(
+                        "({name}) VRID {vrid} is already used by {other} on interface {ifname}"
+                    );
+                    out.push(Diagnostic::error(
+                        Code::Duplicate,
+                        span.key("virtual_router_id"),
+                        msg,
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn groups(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
+    let names: HashSet<&str> = c.vrrp_instances.iter().map(|i| i.name.as_str()).collect();
+    for (g, span) in c.vrrp_sync_groups.iter().zip(&sp.groups) {
+        let mut known = 0;
+        for (m, at) in g.group.iter().zip(&span.items) {
+            if names.contains(m.as_str()) {
+                known += 1;
+            } else {
+                let msg = format!("sync group {}: vrrp_instance {m} not found", g.name);
+                out.push(Diagnostic::error(Code::UnknownReference, *at, msg));
+            }
+        }
+        if known == 0 {
+            let msg = format!(
+                "sync group {} has no virtual router(s), it is removed",
+                g.name
+            );
+            out.push(Diagnostic::error(Code::Missing, span.head, msg));
+        }
+    }
+}
+
+fn virtual_servers(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
+    let groups: HashSet<&str> = c
+        .virtual_server_groups
+        .iter()
+        .map(|g| g.name.as_str())
+        .collect();
+    for (v, span) in c.virtual_servers.iter().zip(&sp.virtual_servers) {
+        match &v.target {
+            VsTarget::Fwmark(m) if v.protocol.is_some() => {
+                let msg =
+                    format!("virtual server FWM {m}: protocol specified for fwmark, it is ignored");
+                out.push(Diagnostic::warning(
+                    Code::Ignored,
+                    span.key("protocol"),
+                    msg,
+                ));
+            }
+            VsTarget::Group(g) if !groups.contains(g.as_str()) => {
+                let msg = format!("virtual_server_group {g} not found");
+                out.push(Diagnostic::error(Code::UnknownReference, span.head, msg));
+            }
+            _ => {}
+        }
+    }
+}
+
+fn script_security(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
+    if c.global_defs.enable_script_security {
+        return;
+    }
+    if let Some(at) = sp.first_script {
+        let msg = "scripts are configured but enable_script_security is not set: they run as root";
+        out.push(Diagnostic::warning(Code::ScriptSecurity, at, msg));
+    }
+}
