@@ -6,12 +6,12 @@
 // Tests stop on the first unexpected value; `expect` names what was expected.
 #![allow(clippy::unwrap_used)]
 
-mod common;
+mod netns_lab;
 
 use std::io::ErrorKind;
 use std::net::Ipv4Addr;
 
-use common::{tcpdump, wait_for, Pair, A_ADDR, B_ADDR};
+use netns_lab::{tcpdump, wait_for, Pair, A_ADDR, B_ADDR};
 use serde_json::Value;
 use vrrp::linux::{
     vmac_address, AddressSpec, GarpSocket, IpProto, NetEvent, NetWatcher, Netlink, RawSocket,
@@ -30,7 +30,7 @@ fn datagram(src: Ipv4Addr, dst: Ipv4Addr, proto: u8, payload: &[u8]) -> Vec<u8> 
     d
 }
 
-fn open_raw(ns: &common::Netns, proto: IpProto, multicast: bool) -> RawSocket {
+fn open_raw(ns: &netns_lab::Netns, proto: IpProto, multicast: bool) -> RawSocket {
     ns.enter(|| {
         let link = Netlink::open().unwrap().link("eth0").unwrap();
         RawSocket::open(RawSocketConfig {
