@@ -1,3 +1,5 @@
 //! Helpers shared by the project's binaries (keepalived-lite, vrrp-inspect,
 //! ipvsctl, genhash). The binaries live in `src/bin/`.
 #![forbid(unsafe_code)]
+
+pub mod cli;

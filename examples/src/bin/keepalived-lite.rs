@@ -1,0 +1,39 @@
+//! keepalived-lite: keepalived's command line over the keepalived crates.
+//! `-t` checks a configuration like `keepalived -t`; `-d` and `--dump-json`
+//! print the parsed configuration. Running the daemon is not built yet.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use keepalived_lite::cli::{self, exit, Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Demo) = cli.command {
+        eprintln!("keepalived-lite demo: not implemented yet");
+        return ExitCode::from(exit::NOT_IMPLEMENTED);
+    }
+    let parsed = cli.load();
+    if cli.dump_json {
+        match serde_json::to_string_pretty(&parsed.config) {
+            Ok(j) => println!("{j}"),
+            Err(e) => eprintln!("keepalived-lite: cannot encode the model: {e}"),
+        }
+    }
+    if cli.dump_conf {
+        print!("{}", vrrp_conf::emit::emit(&parsed.config));
+    }
+    if cli.config_test.is_some() {
+        return cli::config_test(&cli, &parsed);
+    }
+    if cli.dump_json || cli.dump_conf {
+        return ExitCode::from(cli::test_status(&parsed));
+    }
+    run(&cli, parsed)
+}
+
+/// Runs the daemon with a parsed configuration (not built yet).
+fn run(_cli: &Cli, _parsed: vrrp_conf::Parsed) -> ExitCode {
+    eprintln!("keepalived-lite: running the daemon is not implemented yet; use -t to check a configuration");
+    ExitCode::from(exit::NOT_IMPLEMENTED)
+}
