@@ -1,0 +1,286 @@
+//! HTTP_GET and SSL_GET: url blocks with status codes and keepalived's digest.
+
+use std::net::SocketAddr;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use crate::checkers::net::{connect, io_reason};
+use crate::checkers::TlsOptions;
+use crate::digest::{DigestedResponse, HashKind, ResponseDigester};
+use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason};
+
+/// The request's protocol (keepalived's `http_protocol`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum HttpVersion {
+    /// `HTTP/1.0` without a Connection header (the default).
+    #[default]
+    V1_0,
+    /// `HTTP/1.0` with `Connection: close` (`1.0C`).
+    V1_0Close,
+    /// `HTTP/1.1` with `Connection: close`.
+    V1_1,
+}
+
+/// A set of accepted status codes in 100..=599.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusCodes([u64; 8]);
+
+/// Why a `status_code` list was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StatusCodesError {
+    /// An item is not a code or range within 100..=599.
+    #[error("invalid status code '{0}'")]
+    Invalid(String),
+}
+
+impl Default for StatusCodes {
+    /// keepalived's default: 200-299.
+    fn default() -> Self {
+        let mut s = Self::empty();
+        s.insert_range(200, 299);
+        s
+    }
+}
+
+impl StatusCodes {
+    /// No accepted code.
+    pub fn empty() -> Self {
+        Self([0; 8])
+    }
+
+    /// Parses keepalived's `status_code` arguments: codes and ranges
+    /// separated by spaces, e.g. `"200 301-303"`.
+    pub fn parse(list: &str) -> Result<Self, StatusCodesError> {
+        let mut s = Self::empty();
+        for item in list.split_whitespace() {
+            let bad = || StatusCodesError::Invalid(item.to_owned());
+            let (lo, hi) = match item.split_once('-') {
+                Some((a, b)) => (a.parse().map_err(|_| bad())?, b.parse().map_err(|_| bad())?),
+                None => {
+                    let c = item.parse().map_err(|_| bad())?;
+                    (c, c)
+                }
+            };
+            if !(100..=599).contains(&lo) || !(100..=599).contains(&hi) || lo > hi {
+                return Err(bad());
+            }
+            s.insert_range(lo, hi);
+        }
+        Ok(s)
+    }
+
+    fn insert_range(&mut self, lo: u16, hi: u16) {
+        for c in lo..=hi {
+            let i = usize::from(c - 100);
+            if let Some(w) = self.0.get_mut(i / 64) {
+                *w |= 1 << (i % 64);
+            }
+        }
+    }
+
+    /// Whether `code` is accepted.
+    pub fn contains(&self, code: i32) -> bool {
+        let Ok(i) = usize::try_from(code - 100) else {
+            return false;
+        };
+        i < 500 && self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+}
+
+/// One `url` block.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct UrlCheck {
+    /// The request path (`path`).
+    pub path: String,
+    /// Accepted codes (`status_code`, default 200-299).
+    pub status: StatusCodes,
+    /// The expected body digest (`digest`), raw bytes.
+    pub digest: Option<Vec<u8>>,
+    /// A per-url `virtualhost`.
+    pub virtualhost: Option<String>,
+}
+
+impl UrlCheck {
+    /// A url block with default status codes and no digest.
+    pub fn new(path: impl Into<String>) -> Self {
+        Self {
+            path: path.into(),
+            status: StatusCodes::default(),
+            digest: None,
+            virtualhost: None,
+        }
+    }
+}
+
+/// HTTP_GET (no `tls`) or SSL_GET (with `tls`). All urls must pass.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct HttpChecker {
+    /// The url blocks, checked in order.
+    pub urls: Vec<UrlCheck>,
+    /// The checker-wide `virtualhost` (Host header, and SNI name for TLS).
+    pub virtualhost: Option<String>,
+    /// The request protocol.
+    pub version: HttpVersion,
+    /// TLS settings for SSL_GET.
+    pub tls: Option<TlsOptions>,
+    /// The digest's hash (MD5 as keepalived).
+    pub hash: HashKind,
+}
+
+impl HttpChecker {
+    /// HTTP_GET of these urls.
+    pub fn http(urls: Vec<UrlCheck>) -> Self {
+        Self {
+            urls,
+            virtualhost: None,
+            version: HttpVersion::default(),
+            tls: None,
+            hash: HashKind::Md5,
+        }
+    }
+
+    /// SSL_GET of these urls.
+    pub fn ssl(urls: Vec<UrlCheck>, tls: TlsOptions) -> Self {
+        Self {
+            tls: Some(tls),
+            ..Self::http(urls)
+        }
+    }
+
+    async fn check_url(&self, ctx: &CheckContext, url: &UrlCheck) -> Result<(), DownReason> {
+        let vhost = url.virtualhost.as_deref().or(self.virtualhost.as_deref());
+        let resp = fetch(
+            ctx,
+            &url.path,
+            vhost,
+            self.version,
+            self.tls.as_ref(),
+            self.hash,
+        )
+        .await?;
+        if !url.status.contains(resp.status) {
+            return Err(DownReason::HttpStatus(
+                u16::try_from(resp.status).unwrap_or(0),
+            ));
+        }
+        match &url.digest {
+            Some(d) if *d != resp.digest => Err(DownReason::DigestMismatch),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Checker for HttpChecker {
+    fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
+        Box::pin(async move {
+            for url in &self.urls {
+                let r = tokio::time::timeout(ctx.timeout, self.check_url(ctx, url)).await;
+                match r {
+                    Ok(Ok(())) => {}
+                    Ok(Err(reason)) => return CheckOutcome::Down(reason),
+                    Err(_) => return CheckOutcome::Down(DownReason::Timeout),
+                }
+            }
+            CheckOutcome::Up
+        })
+    }
+}
+
+/// keepalived's request for `path`.
+pub(crate) fn request(
+    path: &str,
+    vhost: Option<&str>,
+    version: HttpVersion,
+    target: SocketAddr,
+) -> String {
+    let minor = u8::from(version == HttpVersion::V1_1);
+    let close = if version == HttpVersion::V1_0 {
+        ""
+    } else {
+        "Connection: close\r\n"
+    };
+    let host = match (vhost, target) {
+        (Some(v), _) => v.to_owned(),
+        (None, SocketAddr::V4(a)) => format!("{}:{}", a.ip(), a.port()),
+        (None, SocketAddr::V6(a)) => format!("[{}]:{}", a.ip(), a.port()),
+    };
+    format!(
+        "GET {path} HTTP/1.{minor}\r\nUser-Agent: KeepAliveClient\r\n{close}Host: {host}\r\n\r\n"
+    )
+}
+
+/// Sends keepalived's GET for `path` and digests the response to the end
+/// of the stream, as `genhash` does. No timeout: wrap it.
+pub async fn fetch(
+    ctx: &CheckContext,
+    path: &str,
+    vhost: Option<&str>,
+    version: HttpVersion,
+    tls: Option<&TlsOptions>,
+    hash: HashKind,
+) -> Result<DigestedResponse, DownReason> {
+    let req = request(path, vhost, version, ctx.target);
+    let tcp = connect(ctx).await?;
+    match tls {
+        None => exchange(tcp, &req, hash).await,
+        Some(opts) => {
+            let fallback = vhost.map_or_else(|| ctx.target.ip().to_string(), str::to_owned);
+            let stream = opts.handshake(tcp, &fallback).await?;
+            exchange(stream, &req, hash).await
+        }
+    }
+}
+
+async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    req: &str,
+    hash: HashKind,
+) -> Result<DigestedResponse, DownReason> {
+    s.write_all(req.as_bytes())
+        .await
+        .map_err(|e| io_reason(&e))?;
+    s.flush().await.map_err(|e| io_reason(&e))?;
+    let mut d = ResponseDigester::new(hash);
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        match s.read(&mut buf).await {
+            Ok(0) => break,
+            Ok(n) => d.feed(buf.get(..n).unwrap_or_default()),
+            // A TLS peer closing without close_notify ends the stream too.
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
+            Err(e) => return Err(io_reason(&e)),
+        }
+    }
+    d.finish().map_err(|_| DownReason::NoHttpResponse)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_matches_keepalived() {
+        let t: SocketAddr = "127.0.0.1:18081".parse().unwrap_or_else(|_| unreachable!());
+        assert_eq!(
+            request("/x", None, HttpVersion::V1_0, t),
+            "GET /x HTTP/1.0\r\nUser-Agent: KeepAliveClient\r\nHost: 127.0.0.1:18081\r\n\r\n"
+        );
+        assert_eq!(
+            request("/y", Some("vh.example"), HttpVersion::V1_1, t),
+            "GET /y HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: vh.example\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn status_lists_and_ranges() {
+        let s = StatusCodes::parse("200 301-303").unwrap_or_else(|_| unreachable!());
+        assert!(s.contains(200) && s.contains(302) && !s.contains(304) && !s.contains(201));
+        assert!(StatusCodes::default().contains(299) && !StatusCodes::default().contains(300));
+        assert!(StatusCodes::parse("99").is_err() && StatusCodes::parse("300-200").is_err());
+        assert!(!s.contains(-1) && !s.contains(700));
+    }
+}

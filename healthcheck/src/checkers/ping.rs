@@ -1,0 +1,152 @@
+//! PING_CHECK: one ICMP echo through a datagram ICMP socket, falling back
+//! to a raw socket when the datagram kind is not permitted.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use tokio::net::UdpSocket;
+
+use crate::checkers::net::io_reason;
+use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason};
+
+/// keepalived's PING_CHECK (the port of the context is ignored).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PingChecker;
+
+struct IcmpSocket {
+    sock: UdpSocket,
+    /// Raw IPv4 sockets deliver the IP header too.
+    raw: bool,
+}
+
+fn open(ctx: &CheckContext) -> io::Result<IcmpSocket> {
+    let (domain, proto) = match ctx.target.ip() {
+        IpAddr::V4(_) => (Domain::IPV4, Protocol::ICMPV4),
+        IpAddr::V6(_) => (Domain::IPV6, Protocol::ICMPV6),
+    };
+    let (s, raw) = match Socket::new(domain, Type::DGRAM, Some(proto)) {
+        Ok(s) => (s, false),
+        Err(e)
+            if matches!(e.kind(), io::ErrorKind::PermissionDenied)
+                || e.raw_os_error() == Some(13) =>
+        {
+            (Socket::new(domain, Type::RAW, Some(proto))?, true)
+        }
+        Err(e) => return Err(e),
+    };
+    s.set_nonblocking(true)?;
+    if let Some(b) = ctx.bind {
+        s.bind(&SockAddr::from(SocketAddr::new(b.ip(), 0)))?;
+    }
+    s.connect(&SockAddr::from(SocketAddr::new(ctx.target.ip(), 0)))?;
+    let std_sock: std::net::UdpSocket = s.into();
+    Ok(IcmpSocket {
+        sock: UdpSocket::from_std(std_sock)?,
+        raw: raw && ctx.target.is_ipv4(),
+    })
+}
+
+fn checksum(data: &[u8]) -> u16 {
+    let mut sum: u32 = data
+        .chunks(2)
+        .map(|c| u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)])))
+        .sum();
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+fn echo_request(v6: bool, id: u16, seq: u16) -> Vec<u8> {
+    let mut p = vec![if v6 { 128 } else { 8 }, 0, 0, 0];
+    p.extend_from_slice(&id.to_be_bytes());
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(b"keepalived-rs ping");
+    if !v6 {
+        let c = checksum(&p);
+        p[2..4].copy_from_slice(&c.to_be_bytes());
+    }
+    p
+}
+
+/// Whether `pkt` (ICMP, after any IP header) is our echo reply. Datagram
+/// sockets rewrite the id, so only raw sockets compare it.
+fn is_reply(pkt: &[u8], v6: bool, id: Option<u16>, seq: u16) -> Option<bool> {
+    let (ty, code) = (*pkt.first()?, *pkt.get(1)?);
+    let reply_type = if v6 { 129 } else { 0 };
+    let unreachable = if v6 { 1 } else { 3 };
+    if ty == unreachable {
+        return Some(false);
+    }
+    let pid = u16::from_be_bytes([*pkt.get(4)?, *pkt.get(5)?]);
+    let pseq = u16::from_be_bytes([*pkt.get(6)?, *pkt.get(7)?]);
+    if ty == reply_type && code == 0 && pseq == seq && id.is_none_or(|i| i == pid) {
+        return Some(true);
+    }
+    None
+}
+
+async fn ping(ctx: &CheckContext) -> Result<(), DownReason> {
+    let s = open(ctx).map_err(|e| io_reason(&e))?;
+    let v6 = ctx.target.is_ipv6();
+    let id = (std::process::id() & 0xffff) as u16;
+    let seq = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_micros())
+        & 0xffff) as u16;
+    s.sock
+        .send(&echo_request(v6, id, seq))
+        .await
+        .map_err(|e| io_reason(&e))?;
+    let mut buf = vec![0u8; 2048];
+    loop {
+        let n = s.sock.recv(&mut buf).await.map_err(|e| io_reason(&e))?;
+        let pkt = buf.get(..n).unwrap_or_default();
+        let icmp = if s.raw {
+            let ihl = usize::from(pkt.first().map_or(5, |b| b & 0x0f)) * 4;
+            pkt.get(ihl..).unwrap_or_default()
+        } else {
+            pkt
+        };
+        match is_reply(icmp, v6, s.raw.then_some(id), seq) {
+            Some(true) => return Ok(()),
+            Some(false) => return Err(DownReason::Unreachable),
+            None => continue, // Someone else's ICMP: keep waiting.
+        }
+    }
+}
+
+impl Checker for PingChecker {
+    fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
+        Box::pin(async move {
+            match tokio::time::timeout(ctx.timeout, ping(ctx)).await {
+                Ok(Ok(())) => CheckOutcome::Up,
+                Ok(Err(r)) => CheckOutcome::Down(r),
+                Err(_) => CheckOutcome::Down(DownReason::Timeout),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn echo_request_checksum_verifies() {
+        let p = echo_request(false, 0x1234, 7);
+        assert_eq!(checksum(&p), 0);
+        assert_eq!(&p[..2], &[8, 0]);
+    }
+
+    #[test]
+    fn reply_matching() {
+        let mut r = echo_request(false, 9, 5);
+        r[0] = 0;
+        assert_eq!(is_reply(&r, false, Some(9), 5), Some(true));
+        assert_eq!(is_reply(&r, false, Some(8), 5), None);
+        assert_eq!(is_reply(&r, false, None, 6), None);
+        assert_eq!(is_reply(&[3, 1, 0, 0], false, None, 5), Some(false));
+    }
+}

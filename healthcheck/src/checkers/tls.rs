@@ -1,0 +1,199 @@
+//! TLS for SSL_GET on rustls: certificate verification on by default.
+
+use std::fmt;
+use std::io;
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{ring, verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
+use tokio::net::TcpStream;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::TlsConnector;
+
+use crate::{DownReason, TlsFailure};
+
+/// TLS settings of an SSL_GET check.
+#[derive(Clone)]
+pub struct TlsOptions {
+    config: Arc<ClientConfig>,
+    verify: bool,
+    server_name: Option<String>,
+}
+
+impl fmt::Debug for TlsOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsOptions")
+            .field("verify", &self.verify)
+            .field("server_name", &self.server_name)
+            .finish()
+    }
+}
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(ring::default_provider())
+}
+
+impl TlsOptions {
+    /// Verifies the server against the Mozilla roots plus `extra_roots`.
+    pub fn verified(extra_roots: &[CertificateDer<'static>]) -> Result<Self, rustls::Error> {
+        let mut roots = RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        for r in extra_roots {
+            roots.add(r.clone())?;
+        }
+        let config = ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Self {
+            config: Arc::new(config),
+            verify: true,
+            server_name: None,
+        })
+    }
+
+    /// Verifies against the Mozilla roots plus the CA certificates in a PEM
+    /// text.
+    pub fn from_pem(pem: &[u8]) -> Result<Self, TlsSetupError> {
+        let certs = CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| TlsSetupError::Pem)?;
+        Self::verified(&certs).map_err(TlsSetupError::Rustls)
+    }
+
+    /// No certificate verification (keepalived's historical behaviour).
+    pub fn unverified() -> Result<Self, rustls::Error> {
+        Ok(Self {
+            config: Arc::new(insecure_config()?),
+            verify: false,
+            server_name: None,
+        })
+    }
+
+    /// The name sent as SNI and verified in the certificate (default: the
+    /// virtual host, else the target's IP address, which sends no SNI).
+    pub fn with_server_name(mut self, name: impl Into<String>) -> Self {
+        self.server_name = Some(name.into());
+        self
+    }
+
+    /// Whether certificates are verified.
+    pub fn verifies(&self) -> bool {
+        self.verify
+    }
+
+    /// Runs the handshake over `tcp`; `fallback_name` is used when no
+    /// server name was set.
+    pub(crate) async fn handshake(
+        &self,
+        tcp: TcpStream,
+        fallback_name: &str,
+    ) -> Result<TlsStream<TcpStream>, DownReason> {
+        let name = self.server_name.as_deref().unwrap_or(fallback_name);
+        let name = ServerName::try_from(name.to_owned())
+            .map_err(|_| DownReason::Tls(TlsFailure::InvalidServerName))?;
+        TlsConnector::from(self.config.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(|e| tls_reason(&e))
+    }
+}
+
+/// Maps a handshake error to a typed reason.
+pub(crate) fn tls_reason(e: &io::Error) -> DownReason {
+    let Some(err) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) else {
+        return crate::checkers::net::io_reason(e);
+    };
+    let f = match err {
+        rustls::Error::InvalidCertificate(c) => match c {
+            CertificateError::UnknownIssuer => TlsFailure::UnknownIssuer,
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                TlsFailure::NameMismatch
+            }
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. } => TlsFailure::Expired,
+            _ => TlsFailure::BadCertificate,
+        },
+        _ => TlsFailure::Handshake,
+    };
+    DownReason::Tls(f)
+}
+
+fn insecure_config() -> Result<ClientConfig, rustls::Error> {
+    let p = provider();
+    let verifier = Arc::new(AcceptAnyCert(p.clone()));
+    let mut c = ClientConfig::builder_with_provider(p)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(RootCertStore::empty())
+        .with_no_client_auth();
+    c.dangerous().set_certificate_verifier(verifier);
+    Ok(c)
+}
+
+/// Why TLS options could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsSetupError {
+    /// The PEM text held a malformed certificate.
+    #[error("malformed PEM certificate")]
+    Pem,
+    /// rustls refused the configuration or a root certificate.
+    #[error("rustls: {0}")]
+    Rustls(rustls::Error),
+}
+
+/// Accepts any certificate but still checks the handshake signatures.
+#[derive(Debug)]
+struct AcceptAnyCert(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCert {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
