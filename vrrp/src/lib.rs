@@ -62,3 +62,17 @@ pub mod wire;
 
 #[cfg(feature = "linux")]
 pub mod linux;
+
+// The sans-IO state machine (issue 3).
+pub mod config;
+pub mod event;
+pub mod mux;
+pub mod router;
+#[cfg(feature = "sim")]
+pub mod sim;
+mod timer;
+
+pub use config::Config;
+pub use event::{Event, State};
+pub use mux::Mux;
+pub use router::VirtualRouter;

@@ -1,0 +1,234 @@
+//! Configuration of one virtual router and the pure timing functions of
+//! RFC 3768 section 6.1.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::auth::AuthConfig;
+
+/// The priority of the router that owns the virtual addresses
+/// (RFC 3768 section 5.3.4).
+pub const PRIORITY_OWNER: u8 = 255;
+
+/// The priority a master advertises when it stops (RFC 3768 section 5.3.4).
+pub const PRIORITY_STOP: u8 = 0;
+
+/// Skew_Time = ((256 - Priority) / 256) seconds (RFC 3768 section 6.1).
+///
+/// Exact to the nanosecond: 1 s / 256 = 3 906 250 ns, so the result is never
+/// rounded (priority 100 gives 609.375 ms, priority 255 gives 3.90625 ms).
+pub const fn skew_time(priority: u8) -> Duration {
+    Duration::from_nanos((256 - priority as u64) * 3_906_250)
+}
+
+/// Master_Down_Interval = 3 * Advertisement_Interval + Skew_Time
+/// (RFC 3768 section 6.1).
+pub const fn master_down_interval(advert_interval: Duration, priority: u8) -> Duration {
+    let three = Duration::from_nanos(advert_interval.as_nanos() as u64 * 3);
+    three.saturating_add(skew_time(priority))
+}
+
+/// keepalived's effective priority: the base priority plus the weights of the
+/// tracked objects, clamped to 1..=254. An address owner (base 255) is never
+/// adjusted.
+pub fn effective_priority(base: u8, weight: i32) -> u8 {
+    if base == PRIORITY_OWNER {
+        return PRIORITY_OWNER;
+    }
+    // Clamped to 1..=254 first, so the cast cannot truncate.
+    (i32::from(base).saturating_add(weight)).clamp(1, 254) as u8
+}
+
+/// What a master does with a valid advert of lower priority (or equal
+/// priority from a lower address).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum LowerPriorityAdvert {
+    /// keepalived's default: send an advert at once so the other router sees
+    /// a higher priority and returns to BACKUP ("forcing new election").
+    #[default]
+    SendAdvert,
+    /// RFC 3768 section 6.4.3: discard it (keepalived's
+    /// `lower_prio_no_advert`).
+    Discard,
+}
+
+/// Gratuitous ARP settings (keepalived's `garp_master_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GarpConfig {
+    /// Delay of the second burst after becoming master (`garp_master_delay`,
+    /// default 5 s; zero disables the second burst).
+    pub master_delay: Duration,
+    /// GARPs per address in each burst (`garp_master_repeat`, default 5).
+    pub master_repeat: u32,
+    /// Period of the refresh bursts while master (`garp_master_refresh`,
+    /// default off).
+    pub master_refresh: Option<Duration>,
+    /// GARPs per address in each refresh burst (`garp_master_refresh_repeat`,
+    /// default 1).
+    pub refresh_repeat: u32,
+}
+
+impl Default for GarpConfig {
+    fn default() -> Self {
+        Self {
+            master_delay: Duration::from_secs(5),
+            master_repeat: 5,
+            master_refresh: None,
+            refresh_repeat: 1,
+        }
+    }
+}
+
+/// The configuration of one VRRPv2 virtual router (keepalived's
+/// `vrrp_instance`). Build it with [`Config::new`] and adjust the public
+/// fields; [`crate::VirtualRouter::new`] validates it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// Instance name, passed to notify scripts.
+    pub name: Arc<str>,
+    /// Virtual router identifier, 1..=255.
+    pub vrid: u8,
+    /// Base priority, 1..=255 (255 = address owner).
+    pub priority: u8,
+    /// This router's primary address on the interface: the source of its
+    /// adverts and the tie-breaker of equal priorities.
+    pub primary_ip: Ipv4Addr,
+    /// Advertisement_Interval in whole seconds, 1..=255 (VRRPv2).
+    pub advert_interval_secs: u8,
+    /// The virtual addresses, at most 255 (non-empty for a real router).
+    pub virtual_addresses: Vec<Ipv4Addr>,
+    /// Authentication of sent and received adverts.
+    pub authentication: AuthConfig,
+    /// Preempt_Mode (RFC 3768); `false` is keepalived's `nopreempt`.
+    pub preempt: bool,
+    /// keepalived's `preempt_delay`: how long a higher-priority backup keeps
+    /// accepting a lower-priority master before it preempts.
+    pub preempt_delay: Duration,
+    /// Reaction of a master to a lower-priority advert.
+    pub lower_priority_advert: LowerPriorityAdvert,
+    /// keepalived's `higher_prio_send_advert`: a master that yields to a
+    /// higher priority sends one last advert first.
+    pub higher_priority_send_advert: bool,
+    /// Gratuitous ARP settings.
+    pub garp: GarpConfig,
+}
+
+impl Config {
+    /// A configuration with keepalived's defaults: advert interval 1 s, no
+    /// authentication, preemption on, no preempt delay, GARP defaults.
+    pub fn new(name: &str, vrid: u8, priority: u8, primary_ip: Ipv4Addr) -> Self {
+        Self {
+            name: Arc::from(name),
+            vrid,
+            priority,
+            primary_ip,
+            advert_interval_secs: 1,
+            virtual_addresses: Vec::new(),
+            authentication: AuthConfig::None,
+            preempt: true,
+            preempt_delay: Duration::ZERO,
+            lower_priority_advert: LowerPriorityAdvert::SendAdvert,
+            higher_priority_send_advert: false,
+            garp: GarpConfig::default(),
+        }
+    }
+
+    /// Advertisement_Interval as a duration.
+    pub fn advert_interval(&self) -> Duration {
+        Duration::from_secs(u64::from(self.advert_interval_secs))
+    }
+
+    /// Checks the ranges RFC 3768 and keepalived impose.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.vrid == 0 {
+            return Err(ConfigError::Vrid);
+        }
+        if self.priority == 0 {
+            return Err(ConfigError::Priority);
+        }
+        if self.advert_interval_secs == 0 {
+            return Err(ConfigError::AdvertInterval);
+        }
+        if self.virtual_addresses.len() > 255 {
+            return Err(ConfigError::TooManyAddresses(self.virtual_addresses.len()));
+        }
+        if self.primary_ip.is_unspecified() || self.primary_ip.is_multicast() {
+            return Err(ConfigError::PrimaryIp(self.primary_ip));
+        }
+        Ok(())
+    }
+}
+
+/// Why a [`Config`] was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// VRID 0 is reserved.
+    #[error("virtual_router_id must be 1..=255")]
+    Vrid,
+    /// Priority 0 is reserved for the stop advert.
+    #[error("priority must be 1..=255")]
+    Priority,
+    /// VRRPv2 adverts carry a non-zero whole number of seconds.
+    #[error("advert_int must be 1..=255 seconds")]
+    AdvertInterval,
+    /// An advert holds at most 255 addresses.
+    #[error("{0} virtual addresses, at most 255 fit in an advert")]
+    TooManyAddresses(usize),
+    /// The primary address must be a unicast address.
+    #[error("primary address {0} is not a unicast address")]
+    PrimaryIp(Ipv4Addr),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skew_is_fractional() {
+        assert_eq!(skew_time(100), Duration::from_nanos(609_375_000));
+        assert_eq!(skew_time(255), Duration::from_nanos(3_906_250));
+        assert_eq!(skew_time(1), Duration::from_nanos(996_093_750));
+        assert_eq!(skew_time(0), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn master_down_interval_matches_rfc() {
+        let mdi = master_down_interval(Duration::from_secs(1), 100);
+        assert_eq!(mdi, Duration::from_nanos(3_609_375_000));
+        let mdi = master_down_interval(Duration::from_secs(2), 150);
+        assert_eq!(mdi, Duration::from_nanos(6_414_062_500));
+    }
+
+    #[test]
+    fn effective_priority_clamps_and_spares_owner() {
+        assert_eq!(effective_priority(100, 20), 120);
+        assert_eq!(effective_priority(100, -200), 1);
+        assert_eq!(effective_priority(250, 50), 254);
+        assert_eq!(effective_priority(255, -100), 255);
+        assert_eq!(effective_priority(1, i32::MIN), 1);
+    }
+
+    #[test]
+    fn validate_rejects_bad_ranges() {
+        let ok = Config::new("vi", 1, 100, Ipv4Addr::new(10, 0, 0, 1));
+        assert_eq!(ok.validate(), Ok(()));
+        let mut c = ok.clone();
+        c.vrid = 0;
+        assert_eq!(c.validate(), Err(ConfigError::Vrid));
+        let mut c = ok.clone();
+        c.priority = 0;
+        assert_eq!(c.validate(), Err(ConfigError::Priority));
+        let mut c = ok.clone();
+        c.advert_interval_secs = 0;
+        assert_eq!(c.validate(), Err(ConfigError::AdvertInterval));
+        let mut c = ok;
+        c.primary_ip = Ipv4Addr::new(224, 0, 0, 18);
+        assert_eq!(
+            c.validate(),
+            Err(ConfigError::PrimaryIp(Ipv4Addr::new(224, 0, 0, 18)))
+        );
+    }
+}

@@ -1,0 +1,172 @@
+//! What a router reports: states, reasons, events, notify data, counters.
+
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+
+use crate::router::DropReason;
+
+/// The protocol state of a virtual router (RFC 3768 section 6.4, plus
+/// keepalived's FAULT).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Not running: before startup and after shutdown.
+    Initialize,
+    /// Watching the master, ready to take over.
+    Backup,
+    /// Forwarding for the virtual addresses and sending adverts.
+    Master,
+    /// keepalived's FAULT: the interface is down or a tracked object with
+    /// weight 0 failed (or another member of the sync group is faulty).
+    Fault,
+}
+
+impl State {
+    /// The name keepalived uses in logs and notify arguments; INIT is shown
+    /// as STOP, the state a stopped instance reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Initialize => "STOP",
+            State::Backup => "BACKUP",
+            State::Master => "MASTER",
+            State::Fault => "FAULT",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why the state changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reason {
+    /// Startup of a non-owner: BACKUP (RFC 3768 section 6.4.1).
+    Startup,
+    /// Startup or recovery of the address owner: MASTER at once.
+    AddressOwner,
+    /// The Master_Down_Timer fired (a silent master, or Skew_Time after a
+    /// priority-0 advert).
+    MasterDown,
+    /// A valid advert with a higher priority, or an equal priority from a
+    /// higher address, reached the master (RFC 3768 section 6.4.3).
+    HigherPriority,
+    /// The embedder shut the router down.
+    Shutdown,
+    /// The interface went down.
+    InterfaceDown,
+    /// A tracked object with weight 0 failed.
+    TrackingFault,
+    /// The interface and every tracked object are fine again.
+    Recovered,
+    /// Another member of the sync group moved.
+    SyncGroup,
+}
+
+/// Whether a notification concerns a sync group or a single instance
+/// (keepalived's first notify argument, `GROUP` or `INSTANCE`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NotifyKind {
+    /// A `vrrp_sync_group`.
+    Group,
+    /// A `vrrp_instance`.
+    Instance,
+}
+
+impl NotifyKind {
+    /// `GROUP` or `INSTANCE`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyKind::Group => "GROUP",
+            NotifyKind::Instance => "INSTANCE",
+        }
+    }
+}
+
+/// What keepalived passes to a `notify` script: `$1` kind, `$2` name, `$3`
+/// target state, `$4` priority.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notify {
+    /// GROUP or INSTANCE.
+    pub kind: NotifyKind,
+    /// The instance or group name (shared, cloning it does not allocate).
+    pub name: Arc<str>,
+    /// The state entered.
+    pub state: State,
+    /// The effective priority at the transition (0 for a group).
+    pub priority: u8,
+}
+
+impl Notify {
+    /// The four notify-script arguments, as keepalived formats them.
+    pub fn args(&self) -> [String; 4] {
+        [
+            self.kind.as_str().to_owned(),
+            self.name.to_string(),
+            self.state.as_str().to_owned(),
+            self.priority.to_string(),
+        ]
+    }
+}
+
+/// An output of the router, read with `poll_event`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The protocol state changed.
+    StateChanged {
+        /// The previous state.
+        from: State,
+        /// The new state.
+        to: State,
+        /// Why.
+        reason: Reason,
+    },
+    /// Install the virtual addresses (the router became master).
+    AddAddresses,
+    /// Remove the virtual addresses (the router left master).
+    RemoveAddresses,
+    /// Send `repeat` gratuitous ARPs for every virtual address.
+    GratuitousArp {
+        /// GARPs per address.
+        repeat: u32,
+    },
+    /// A received datagram was dropped; it changed nothing else.
+    Dropped(DropReason),
+    /// The master received a lower-priority advert (keepalived's
+    /// `notify_master_rx_lower_pri`).
+    MasterRxLowerPriority {
+        /// The sender.
+        from: Ipv4Addr,
+        /// Its priority.
+        priority: u8,
+    },
+    /// Data for the notify scripts; follows every `StateChanged`.
+    Notify(Notify),
+}
+
+/// Per-router statistics, all monotonic.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Valid adverts processed.
+    pub adverts_received: u64,
+    /// Adverts written by `poll_transmit`.
+    pub adverts_sent: u64,
+    /// Valid priority-0 adverts processed.
+    pub priority_zero_received: u64,
+    /// Priority-0 adverts written.
+    pub priority_zero_sent: u64,
+    /// Transitions to MASTER.
+    pub became_master: u64,
+    /// Transitions out of MASTER.
+    pub released_master: u64,
+    /// Adverts that could not be written (buffer too small or encoder error).
+    pub transmit_errors: u64,
+    /// `Dropped` events left out because the event queue was full.
+    pub events_overflowed: u64,
+    /// Dropped datagrams, by reason.
+    pub dropped: crate::router::DropCounters,
+}

@@ -1,0 +1,454 @@
+//! Many virtual routers in one place: received datagrams routed by
+//! (interface, VRID), one timer queue, and sync groups driven together.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::event::{Event, Notify, NotifyKind, State};
+use crate::router::{SyncCommand, Tracking, Transmit, VirtualRouter};
+use crate::wire::{self, DropReason as WireDrop};
+
+/// Index of a router in its [`Mux`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RouterId(pub u32);
+
+/// Index of a sync group in its [`Mux`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupId(pub u32);
+
+/// An event of one router or of a sync group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MuxEvent {
+    /// From a router.
+    Router(RouterId, Event),
+    /// All members of a sync group reached the same state (keepalived's
+    /// `GROUP` notification).
+    Group(GroupId, Notify),
+}
+
+/// Why a router or group could not be added.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MuxError {
+    /// Another router already has this (interface, VRID).
+    #[error("a router with VRID {vrid} already exists on interface {ifindex}")]
+    Duplicate {
+        /// Interface index.
+        ifindex: u32,
+        /// VRID.
+        vrid: u8,
+    },
+    /// The router id is not in this mux.
+    #[error("unknown router {0:?}")]
+    UnknownRouter(RouterId),
+    /// The router already belongs to a sync group.
+    #[error("router {0:?} is already in a sync group")]
+    AlreadyGrouped(RouterId),
+}
+
+/// Datagrams the mux could not hand to any router.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MuxCounters {
+    /// Well-formed enough to read a VRID, but no router has it on that
+    /// interface.
+    pub unknown_vrid: u64,
+    /// Too malformed to find a VRID, by codec reason index
+    /// ([`wire::DropReason::index`]).
+    pub undecodable: [u64; WireDrop::COUNT],
+}
+
+#[derive(Debug)]
+struct Slot {
+    ifindex: u32,
+    router: VirtualRouter,
+    group: Option<u32>,
+    scheduled: Option<Instant>,
+    touched: bool,
+}
+
+#[derive(Debug)]
+struct Group {
+    name: Arc<str>,
+    members: Vec<u32>,
+    state: Option<State>,
+}
+
+/// A set of virtual routers keyed by (interface index, VRID), with sync
+/// groups (keepalived's `vrrp_sync_group`).
+///
+/// The inputs mirror [`VirtualRouter`]'s and the polling order is the same:
+/// [`poll_transmit`](Self::poll_transmit) until `None`, then
+/// [`poll_event`](Self::poll_event) until `None`, then
+/// [`poll_timeout`](Self::poll_timeout).
+///
+/// Sync groups: when a member becomes MASTER the BACKUP members follow, when
+/// a member falls back from MASTER to BACKUP the MASTER members follow, and
+/// while any member is faulty (interface or tracking) all are in FAULT.
+///
+/// Timers live in a binary heap with lazy deletion, allocated up front, so
+/// the steady state (timeouts, adverts in and out) does not allocate.
+#[derive(Debug, Default)]
+pub struct Mux {
+    slots: Vec<Slot>,
+    /// (ifindex, vrid, slot), sorted for binary search.
+    keys: Vec<(u32, u8, u32)>,
+    groups: Vec<Group>,
+    heap: BinaryHeap<Reverse<(Instant, u32)>>,
+    touched: VecDeque<u32>,
+    group_events: VecDeque<MuxEvent>,
+    counters: MuxCounters,
+}
+
+impl Mux {
+    /// An empty mux.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a router on interface `ifindex`.
+    pub fn add_router(
+        &mut self,
+        ifindex: u32,
+        router: VirtualRouter,
+    ) -> Result<RouterId, MuxError> {
+        let vrid = router.config().vrid;
+        let at = match self
+            .keys
+            .binary_search_by_key(&(ifindex, vrid), |k| (k.0, k.1))
+        {
+            Ok(_) => return Err(MuxError::Duplicate { ifindex, vrid }),
+            Err(at) => at,
+        };
+        let id =
+            u32::try_from(self.slots.len()).map_err(|_| MuxError::Duplicate { ifindex, vrid })?;
+        self.keys.insert(at, (ifindex, vrid, id));
+        self.slots.push(Slot {
+            ifindex,
+            router,
+            group: None,
+            scheduled: None,
+            touched: false,
+        });
+        // Room for every router's timer plus stale entries, and every router
+        // touched at once.
+        let n = self.slots.len();
+        self.heap.reserve((4 * n).saturating_sub(self.heap.len()));
+        self.touched.reserve(n.saturating_sub(self.touched.len()));
+        Ok(RouterId(id))
+    }
+
+    /// Makes `members` a sync group named `name`.
+    pub fn add_sync_group(
+        &mut self,
+        name: &str,
+        members: &[RouterId],
+    ) -> Result<GroupId, MuxError> {
+        for m in members {
+            let slot = self
+                .slots
+                .get(m.0 as usize)
+                .ok_or(MuxError::UnknownRouter(*m))?;
+            if slot.group.is_some() || members.iter().filter(|x| *x == m).count() > 1 {
+                return Err(MuxError::AlreadyGrouped(*m));
+            }
+        }
+        let gid = self.groups.len() as u32;
+        for m in members {
+            self.slots[m.0 as usize].group = Some(gid);
+        }
+        self.groups.push(Group {
+            name: Arc::from(name),
+            members: members.iter().map(|m| m.0).collect(),
+            state: None,
+        });
+        Ok(GroupId(gid))
+    }
+
+    /// The router with this id.
+    pub fn router(&self, id: RouterId) -> Option<&VirtualRouter> {
+        self.slots.get(id.0 as usize).map(|s| &s.router)
+    }
+
+    /// The interface of a router.
+    pub fn ifindex(&self, id: RouterId) -> Option<u32> {
+        self.slots.get(id.0 as usize).map(|s| s.ifindex)
+    }
+
+    /// The router for (interface, VRID).
+    pub fn find(&self, ifindex: u32, vrid: u8) -> Option<RouterId> {
+        self.keys
+            .binary_search_by_key(&(ifindex, vrid), |k| (k.0, k.1))
+            .ok()
+            .map(|i| RouterId(self.keys[i].2))
+    }
+
+    /// All router ids.
+    pub fn ids(&self) -> impl Iterator<Item = RouterId> + '_ {
+        (0..self.slots.len() as u32).map(RouterId)
+    }
+
+    /// Number of routers.
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// True if there is no router.
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    /// Datagrams no router received.
+    pub fn counters(&self) -> &MuxCounters {
+        &self.counters
+    }
+
+    /// Starts every router.
+    pub fn handle_startup(&mut self, now: Instant) {
+        for i in 0..self.slots.len() as u32 {
+            self.drive(now, i, |r| r.handle_startup(now));
+        }
+    }
+
+    /// Shuts every router down (masters send priority 0).
+    pub fn handle_shutdown(&mut self, now: Instant) {
+        for i in 0..self.slots.len() as u32 {
+            self.drive(now, i, |r| r.handle_shutdown(now));
+        }
+    }
+
+    /// Starts one router.
+    pub fn handle_startup_one(&mut self, now: Instant, id: RouterId) {
+        self.drive(now, id.0, |r| r.handle_startup(now));
+    }
+
+    /// Shuts one router down.
+    pub fn handle_shutdown_one(&mut self, now: Instant, id: RouterId) {
+        self.drive(now, id.0, |r| r.handle_shutdown(now));
+    }
+
+    /// Interface `ifindex` went up or down: every router on it follows.
+    pub fn handle_interface(&mut self, now: Instant, ifindex: u32, up: bool) {
+        for i in 0..self.slots.len() as u32 {
+            if self.slots[i as usize].ifindex == ifindex {
+                self.drive(now, i, |r| r.handle_interface(now, up));
+            }
+        }
+    }
+
+    /// New tracking state for one router.
+    pub fn handle_tracking(&mut self, now: Instant, id: RouterId, tracking: Tracking) {
+        self.drive(now, id.0, |r| r.handle_tracking(now, tracking));
+    }
+
+    /// Routes a datagram received on `ifindex` to its router; returns the
+    /// router, or `None` if it was counted as unknown or undecodable.
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        ifindex: u32,
+        src: Ipv4Addr,
+        datagram: &[u8],
+    ) -> Option<RouterId> {
+        let vrid = match peek_vrid(datagram) {
+            Ok(vrid) => vrid,
+            Err(reason) => {
+                if let Some(c) = self.counters.undecodable.get_mut(reason.index()) {
+                    *c += 1;
+                }
+                return None;
+            }
+        };
+        let Some(id) = self.find(ifindex, vrid) else {
+            self.counters.unknown_vrid += 1;
+            return None;
+        };
+        self.drive(now, id.0, |r| r.handle_datagram(now, src, datagram));
+        Some(id)
+    }
+
+    /// Fires the timers due at `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(&Reverse((at, i))) = self.heap.peek() {
+            if at > now {
+                break;
+            }
+            self.heap.pop();
+            let Some(slot) = self.slots.get_mut(i as usize) else {
+                continue;
+            };
+            if slot.scheduled != Some(at) {
+                continue; // stale entry
+            }
+            slot.scheduled = None;
+            self.drive(now, i, |r| r.handle_timeout(now));
+        }
+    }
+
+    /// The next advert to send, with the router and interface it is for.
+    pub fn poll_transmit(
+        &mut self,
+        now: Instant,
+        buf: &mut [u8],
+    ) -> Option<(RouterId, u32, Transmit)> {
+        for &i in &self.touched {
+            let slot = &mut self.slots[i as usize];
+            if let Some(t) = slot.router.poll_transmit(now, buf) {
+                return Some((RouterId(i), slot.ifindex, t));
+            }
+        }
+        None
+    }
+
+    /// The next event of any router or group.
+    pub fn poll_event(&mut self) -> Option<MuxEvent> {
+        if let Some(e) = self.group_events.pop_front() {
+            return Some(e);
+        }
+        while let Some(&i) = self.touched.front() {
+            let slot = &mut self.slots[i as usize];
+            if let Some(e) = slot.router.poll_event() {
+                return Some(MuxEvent::Router(RouterId(i), e));
+            }
+            // Transmits are drained before events, so this router is done.
+            slot.touched = false;
+            self.touched.pop_front();
+        }
+        None
+    }
+
+    /// The earliest timer of any router.
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        while let Some(&Reverse((at, i))) = self.heap.peek() {
+            if self
+                .slots
+                .get(i as usize)
+                .is_some_and(|s| s.scheduled == Some(at))
+            {
+                return Some(at);
+            }
+            self.heap.pop();
+        }
+        None
+    }
+
+    /// Runs one input on router `i`, then the sync group and bookkeeping.
+    fn drive(&mut self, now: Instant, i: u32, f: impl FnOnce(&mut VirtualRouter)) {
+        let Some(slot) = self.slots.get_mut(i as usize) else {
+            return;
+        };
+        let before = slot.router.state();
+        f(&mut slot.router);
+        let after = slot.router.state();
+        let group = slot.group;
+        self.settle(i);
+        if let Some(g) = group {
+            self.sync_group(now, g, i, before, after);
+        }
+    }
+
+    /// Moves the other members of group `g` after member `origin` changed.
+    fn sync_group(&mut self, now: Instant, g: u32, origin: u32, before: State, after: State) {
+        let members = std::mem::take(&mut self.groups[g as usize].members);
+        let cmd = match (before, after) {
+            (b, State::Master) if b != State::Master => Some(SyncCommand::Master),
+            (State::Master, State::Backup) => Some(SyncCommand::Backup),
+            _ => None,
+        };
+        for &m in &members {
+            if m == origin {
+                continue;
+            }
+            let others_faulty = members
+                .iter()
+                .any(|&o| o != m && self.slots[o as usize].router.own_fault());
+            let fault = if others_faulty {
+                SyncCommand::Fault
+            } else {
+                SyncCommand::Recover
+            };
+            let router = &mut self.slots[m as usize].router;
+            router.handle_sync(now, fault);
+            if let Some(cmd) = cmd {
+                router.handle_sync(now, cmd);
+            }
+            self.settle(m);
+        }
+        // The origin itself may be held in FAULT by the others.
+        let others_faulty = members
+            .iter()
+            .any(|&o| o != origin && self.slots[o as usize].router.own_fault());
+        let fault = if others_faulty {
+            SyncCommand::Fault
+        } else {
+            SyncCommand::Recover
+        };
+        self.slots[origin as usize].router.handle_sync(now, fault);
+        self.settle(origin);
+        self.groups[g as usize].members = members;
+        self.group_notify(g);
+    }
+
+    /// Emits the group notification once all members share a new state.
+    fn group_notify(&mut self, g: u32) {
+        let group = &self.groups[g as usize];
+        let mut states = group
+            .members
+            .iter()
+            .map(|&m| self.slots[m as usize].router.state());
+        let Some(first) = states.next() else { return };
+        if states.all(|s| s == first) && group.state != Some(first) {
+            let notify = Notify {
+                kind: NotifyKind::Group,
+                name: group.name.clone(),
+                state: first,
+                priority: 0,
+            };
+            self.groups[g as usize].state = Some(first);
+            self.group_events
+                .push_back(MuxEvent::Group(GroupId(g), notify));
+        }
+    }
+
+    /// Marks router `i` for polling and reschedules its timer.
+    fn settle(&mut self, i: u32) {
+        let slot = &mut self.slots[i as usize];
+        if !slot.touched {
+            slot.touched = true;
+            self.touched.push_back(i);
+        }
+        let next = slot.router.poll_timeout();
+        if next != slot.scheduled {
+            slot.scheduled = next;
+            if let Some(at) = next {
+                if self.heap.len() == self.heap.capacity() {
+                    self.compact();
+                }
+                self.heap.push(Reverse((at, i)));
+            }
+        }
+    }
+
+    /// Drops stale heap entries in place (no allocation).
+    fn compact(&mut self) {
+        let slots = &self.slots;
+        self.heap
+            .retain(|Reverse((at, i))| slots[*i as usize].scheduled == Some(*at));
+    }
+}
+
+/// Reads the VRID of a VRRP or AH-wrapped VRRP datagram without validating
+/// more than the headers on the way.
+fn peek_vrid(datagram: &[u8]) -> Result<u8, WireDrop> {
+    let ip = wire::ipv4::Packet::new_checked(datagram)?;
+    match ip.protocol() {
+        wire::IPPROTO_VRRP => Ok(wire::vrrp::Packet::new_checked(ip.payload())?.vrid()),
+        wire::IPPROTO_AH => {
+            let ah = wire::ah::Packet::new_checked(ip.payload())?;
+            Ok(wire::vrrp::Packet::new_checked(ah.payload())?.vrid())
+        }
+        _ => Err(WireDrop::BadProtocol),
+    }
+}

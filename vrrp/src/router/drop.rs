@@ -1,0 +1,75 @@
+//! Why the router dropped a received datagram, and a counter per reason.
+
+use std::fmt;
+
+use crate::wire;
+
+/// Why a received datagram changed nothing but a counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DropReason {
+    /// The codec rejected it (malformed, wrong auth, replayed, ...).
+    Invalid(wire::DropReason),
+    /// The router is in INIT or FAULT, where adverts are not processed.
+    NotRunning,
+    /// It came from this router's own primary address (a looped-back
+    /// multicast advert).
+    OwnAdvert,
+}
+
+impl fmt::Display for DropReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DropReason::Invalid(r) => f.write_str(r.as_str()),
+            DropReason::NotRunning => f.write_str("not-running"),
+            DropReason::OwnAdvert => f.write_str("own-advert"),
+        }
+    }
+}
+
+/// One counter per [`DropReason`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DropCounters {
+    invalid: [u64; wire::DropReason::COUNT],
+    not_running: u64,
+    own_advert: u64,
+}
+
+impl DropCounters {
+    pub(crate) fn bump(&mut self, reason: DropReason) {
+        let slot = match reason {
+            DropReason::Invalid(r) => match self.invalid.get_mut(r.index()) {
+                Some(slot) => slot,
+                None => return,
+            },
+            DropReason::NotRunning => &mut self.not_running,
+            DropReason::OwnAdvert => &mut self.own_advert,
+        };
+        *slot += 1;
+    }
+
+    /// The count for one reason.
+    pub fn get(&self, reason: DropReason) -> u64 {
+        match reason {
+            DropReason::Invalid(r) => self.invalid.get(r.index()).copied().unwrap_or(0),
+            DropReason::NotRunning => self.not_running,
+            DropReason::OwnAdvert => self.own_advert,
+        }
+    }
+
+    /// All drops.
+    pub fn total(&self) -> u64 {
+        self.invalid.iter().sum::<u64>() + self.not_running + self.own_advert
+    }
+
+    /// Non-zero counters with their reasons, for logs and metrics.
+    pub fn iter(&self) -> impl Iterator<Item = (DropReason, u64)> + '_ {
+        let invalid = wire::DropReason::ALL
+            .iter()
+            .map(|r| DropReason::Invalid(*r));
+        invalid
+            .chain([DropReason::NotRunning, DropReason::OwnAdvert])
+            .map(|r| (r, self.get(r)))
+            .filter(|(_, n)| *n > 0)
+    }
+}

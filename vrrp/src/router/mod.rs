@@ -1,0 +1,544 @@
+//! The sans-IO VRRPv2 state machine (RFC 3768 section 6 plus keepalived's
+//! extensions).
+
+mod drop;
+
+use std::cmp::Ordering;
+use std::collections::VecDeque;
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+pub use self::drop::{DropCounters, DropReason};
+use crate::auth::{AhReplay, AuthConfig, TxCounters};
+use crate::config::{
+    effective_priority, master_down_interval, skew_time, Config, ConfigError, LowerPriorityAdvert,
+    PRIORITY_OWNER, PRIORITY_STOP,
+};
+use crate::event::{Counters, Event, Notify, NotifyKind, Reason, State};
+use crate::timer::{Timer, TimerTable};
+use crate::wire;
+
+/// Room kept in the event queue; beyond it `Dropped` events are counted in
+/// [`Counters::events_overflowed`] instead of queued, so a flood of bad
+/// datagrams never allocates.
+const EVENT_CAPACITY: usize = 16;
+
+/// The tracking state the embedder computes from its tracked objects
+/// (scripts, interfaces, files): keepalived's weights and weight-0 faults.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tracking {
+    /// Sum of the weights of the tracked objects currently applying
+    /// (negative for failed objects with negative weight, positive for
+    /// healthy ones with positive weight).
+    pub weight: i32,
+    /// A tracked object with weight 0 has failed: the router goes to FAULT.
+    pub fault: bool,
+}
+
+/// An order from a sync group (see [`crate::mux::Mux`], which drives them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SyncCommand {
+    /// Another member became master: a BACKUP member follows at once.
+    Master,
+    /// Another member left master for BACKUP: a MASTER member follows.
+    Backup,
+    /// Another member is faulty: this one enters FAULT too.
+    Fault,
+    /// No other member is faulty any more.
+    Recover,
+}
+
+/// An advert written by [`VirtualRouter::poll_transmit`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Transmit {
+    /// Bytes written at the front of the buffer: a whole IPv4 datagram.
+    pub len: usize,
+    /// Where to send it (224.0.0.18).
+    pub destination: Ipv4Addr,
+    /// The priority it carries (0 for the stop advert).
+    pub priority: u8,
+}
+
+/// One VRRPv2 virtual router (keepalived's `vrrp_instance`) as a pure state
+/// machine: no sockets, threads or clock reads.
+///
+/// # Inputs
+/// Every input carries `now`, the embedder's monotonic time:
+/// [`handle_startup`](Self::handle_startup),
+/// [`handle_shutdown`](Self::handle_shutdown),
+/// [`handle_datagram`](Self::handle_datagram) (a whole received IPv4
+/// datagram and its sender; validation and authentication state stay inside),
+/// [`handle_timeout`](Self::handle_timeout),
+/// [`handle_tracking`](Self::handle_tracking),
+/// [`handle_interface`](Self::handle_interface) and
+/// [`handle_sync`](Self::handle_sync).
+///
+/// # Polling order
+/// After every input, drain the outputs in this order:
+/// 1. [`poll_transmit`](Self::poll_transmit) until `None`: send each
+///    datagram (the advert goes out before the GARPs of a new master, so the
+///    old master drops the addresses first);
+/// 2. [`poll_event`](Self::poll_event) until `None`: install or remove
+///    addresses, send GARPs, run notify scripts, log drops;
+/// 3. [`poll_timeout`](Self::poll_timeout): call `handle_timeout` at that
+///    instant (or later). A spurious or early `handle_timeout` is a no-op.
+///
+/// # Allocation
+/// Receiving and sending adverts never allocates; only state changes queue
+/// events (into a queue allocated up front).
+#[derive(Debug)]
+pub struct VirtualRouter {
+    cfg: Config,
+    state: State,
+    running: bool,
+    base_priority: u8,
+    tracking: Tracking,
+    interface_up: bool,
+    group_fault: bool,
+    timers: TimerTable,
+    preempt_at: Option<Instant>,
+    pending: Option<u8>,
+    replay: AhReplay,
+    tx: TxCounters,
+    master: Option<(Ipv4Addr, u8)>,
+    events: VecDeque<Event>,
+    counters: Counters,
+}
+
+impl VirtualRouter {
+    /// A router in INIT; call [`handle_startup`](Self::handle_startup) to run
+    /// it. The interface is assumed up.
+    pub fn new(cfg: Config) -> Result<Self, ConfigError> {
+        cfg.validate()?;
+        Ok(Self {
+            state: State::Initialize,
+            running: false,
+            base_priority: cfg.priority,
+            tracking: Tracking::default(),
+            interface_up: true,
+            group_fault: false,
+            timers: TimerTable::default(),
+            preempt_at: None,
+            pending: None,
+            replay: AhReplay::new(),
+            tx: TxCounters::new(),
+            master: None,
+            events: VecDeque::with_capacity(EVENT_CAPACITY),
+            counters: Counters::default(),
+            cfg,
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// The current state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// The effective priority: base plus tracking weights, clamped to
+    /// 1..=254; 255 for an address owner.
+    pub fn priority(&self) -> u8 {
+        effective_priority(self.base_priority, self.tracking.weight)
+    }
+
+    /// The virtual addresses to install on becoming master.
+    pub fn virtual_addresses(&self) -> &[Ipv4Addr] {
+        &self.cfg.virtual_addresses
+    }
+
+    /// The address and priority of the last master whose advert this backup
+    /// accepted.
+    pub fn master(&self) -> Option<(Ipv4Addr, u8)> {
+        self.master
+    }
+
+    /// Statistics.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// True if this router's own interface or tracking is faulty (not
+    /// counting a fault imposed by its sync group).
+    pub fn own_fault(&self) -> bool {
+        !self.interface_up || self.tracking.fault
+    }
+
+    /// The size of buffer [`poll_transmit`](Self::poll_transmit) needs.
+    pub fn max_datagram_len(&self) -> usize {
+        // validate() bounds the count to 255.
+        let count = u8::try_from(self.cfg.virtual_addresses.len()).unwrap_or(u8::MAX);
+        wire::encoded_len(self.cfg.authentication.auth_type(), count)
+    }
+
+    /// Skew_Time for the current effective priority.
+    pub fn skew_time(&self) -> Duration {
+        skew_time(self.priority())
+    }
+
+    /// Master_Down_Interval for the current effective priority.
+    pub fn master_down_interval(&self) -> Duration {
+        master_down_interval(self.cfg.advert_interval(), self.priority())
+    }
+
+    /// RFC 3768 section 6.4.1: the owner becomes MASTER, others BACKUP; a
+    /// faulty router enters FAULT. Ignored while running.
+    pub fn handle_startup(&mut self, now: Instant) {
+        if self.running {
+            return;
+        }
+        self.running = true;
+        match self.fault_reason() {
+            Some(reason) => self.enter(now, State::Fault, reason),
+            None => self.start_protocol(now, Reason::Startup),
+        }
+    }
+
+    /// Stops the router: a master sends a priority-0 advert (RFC 3768
+    /// section 6.4.3) and removes its addresses. Ignored when stopped.
+    pub fn handle_shutdown(&mut self, now: Instant) {
+        if !self.running {
+            return;
+        }
+        self.running = false;
+        self.enter(now, State::Initialize, Reason::Shutdown);
+    }
+
+    /// A received IPv4 datagram (IP header included) and the sender address
+    /// the socket reported. Invalid datagrams only bump a counter and queue
+    /// an [`Event::Dropped`]; they never touch a timer.
+    pub fn handle_datagram(&mut self, now: Instant, src: Ipv4Addr, datagram: &[u8]) {
+        if !matches!(self.state, State::Backup | State::Master) {
+            return self.dropped(DropReason::NotRunning);
+        }
+        if src == self.cfg.primary_ip {
+            return self.dropped(DropReason::OwnAdvert);
+        }
+        let adver_int = u16::from(self.cfg.advert_interval_secs);
+        let opts = wire::RecvOptions {
+            vrid: Some(self.cfg.vrid),
+            unicast: false,
+            adver_int: Some(adver_int),
+            addresses: Some(&self.cfg.virtual_addresses),
+        };
+        match wire::decode(datagram, &opts, &self.cfg.authentication, &mut self.replay) {
+            Ok(advert) => self.on_advert(now, src, advert.priority, advert.ah_seq),
+            Err(reason) => self.dropped(DropReason::Invalid(reason)),
+        }
+    }
+
+    /// Fires every timer due at `now`; a no-op if none is.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some((timer, deadline)) = self.timers.take_expired(now) {
+            match timer {
+                Timer::Advert => {
+                    self.pending = Some(self.priority());
+                    let interval = self.cfg.advert_interval();
+                    self.timers
+                        .set(Timer::Advert, next_period(deadline, interval, now));
+                }
+                Timer::MasterDown => self.enter(now, State::Master, Reason::MasterDown),
+                Timer::GarpDelay => self.push(Event::GratuitousArp {
+                    repeat: self.cfg.garp.master_repeat,
+                }),
+                Timer::GarpRefresh => {
+                    self.push(Event::GratuitousArp {
+                        repeat: self.cfg.garp.refresh_repeat,
+                    });
+                    if let Some(period) = self.cfg.garp.master_refresh {
+                        self.timers
+                            .set(Timer::GarpRefresh, next_period(deadline, period, now));
+                    }
+                }
+            }
+        }
+    }
+
+    /// New tracking state: the effective priority follows the weights
+    /// (carried by the next advert, used by the next timer reset); a weight-0
+    /// failure moves the router to FAULT and its recovery back to BACKUP.
+    pub fn handle_tracking(&mut self, now: Instant, tracking: Tracking) {
+        self.tracking = tracking;
+        self.reevaluate_fault(now);
+    }
+
+    /// The interface went up or down; down means FAULT.
+    pub fn handle_interface(&mut self, now: Instant, up: bool) {
+        self.interface_up = up;
+        self.reevaluate_fault(now);
+    }
+
+    /// An order from the sync group this router belongs to.
+    pub fn handle_sync(&mut self, now: Instant, cmd: SyncCommand) {
+        match cmd {
+            SyncCommand::Master if self.running && self.state == State::Backup => {
+                self.enter(now, State::Master, Reason::SyncGroup);
+            }
+            SyncCommand::Backup if self.state == State::Master => {
+                self.enter(now, State::Backup, Reason::SyncGroup);
+            }
+            SyncCommand::Fault | SyncCommand::Recover => {
+                self.group_fault = cmd == SyncCommand::Fault;
+                self.reevaluate_fault(now);
+            }
+            _ => {}
+        }
+    }
+
+    /// Writes the pending advert, if any, into `buf` (at least
+    /// [`max_datagram_len`](Self::max_datagram_len) bytes).
+    pub fn poll_transmit(&mut self, _now: Instant, buf: &mut [u8]) -> Option<Transmit> {
+        let priority = self.pending.take()?;
+        let repr = wire::AdvertRepr {
+            src: self.cfg.primary_ip,
+            dst: wire::VRRP_MCAST_V4,
+            ttl: wire::VRRP_TTL,
+            vrid: self.cfg.vrid,
+            priority,
+            adver_int: self.cfg.advert_interval_secs,
+            addresses: &self.cfg.virtual_addresses,
+        };
+        match wire::encode(&repr, &self.cfg.authentication, &mut self.tx, buf) {
+            Ok(len) => {
+                self.after_send(priority);
+                Some(Transmit {
+                    len,
+                    destination: wire::VRRP_MCAST_V4,
+                    priority,
+                })
+            }
+            Err(_) => {
+                self.counters.transmit_errors += 1;
+                None
+            }
+        }
+    }
+
+    /// The instant of the next timer, if one is armed.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next()
+    }
+
+    /// The next queued event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// RFC 3768 sections 6.4.2 and 6.4.3 for a validated advert.
+    fn on_advert(&mut self, now: Instant, src: Ipv4Addr, priority: u8, ah_seq: Option<u32>) {
+        self.counters.adverts_received += 1;
+        if priority == PRIORITY_STOP {
+            self.counters.priority_zero_received += 1;
+        }
+        if let Some(seq) = ah_seq {
+            // keepalived keeps one AH counter for both directions.
+            self.tx.ah_seq = self.tx.ah_seq.max(seq);
+        }
+        match self.state {
+            State::Backup => self.backup_rx(now, src, priority),
+            State::Master => self.master_rx(now, src, priority, ah_seq),
+            State::Initialize | State::Fault => {}
+        }
+    }
+
+    fn backup_rx(&mut self, now: Instant, src: Ipv4Addr, priority: u8) {
+        let mine = self.priority();
+        if priority == PRIORITY_STOP {
+            self.timers.set(Timer::MasterDown, now + self.skew_time());
+            return;
+        }
+        let delaying =
+            self.cfg.preempt_delay > Duration::ZERO && self.preempt_at.is_none_or(|at| at > now);
+        if !self.cfg.preempt || priority >= mine || delaying {
+            self.timers
+                .set(Timer::MasterDown, now + self.master_down_interval());
+            self.master = Some((src, priority));
+            if self.cfg.preempt_delay > Duration::ZERO {
+                if priority >= mine {
+                    self.preempt_at = None;
+                } else if self.preempt_at.is_none() {
+                    self.preempt_at = Some(now + self.cfg.preempt_delay);
+                }
+            }
+        }
+        // Otherwise: preempting a lower priority, discard (timer untouched).
+    }
+
+    fn master_rx(&mut self, now: Instant, src: Ipv4Addr, priority: u8, ah_seq: Option<u32>) {
+        let addr_order = u32::from(src).cmp(&u32::from(self.cfg.primary_ip));
+        let mut mine = self.priority();
+        let higher =
+            |mine: u8| priority > mine || (priority == mine && addr_order == Ordering::Greater);
+        if priority == PRIORITY_STOP {
+            // RFC 3768 section 6.4.3: answer at once, restart the Adver_Timer.
+            self.pending = Some(mine);
+            self.timers
+                .set(Timer::Advert, now + self.cfg.advert_interval());
+            return;
+        }
+        if self.cfg.higher_priority_send_advert && higher(mine) {
+            self.pending = Some(mine);
+        }
+        if priority == mine && mine == PRIORITY_OWNER {
+            // Two owners: keepalived reports the misconfiguration and lowers
+            // its own priority so that exactly one stays master.
+            self.base_priority = PRIORITY_OWNER - 1;
+            mine = self.priority();
+        }
+        if higher(mine) {
+            self.master = Some((src, priority));
+            self.enter(now, State::Backup, Reason::HigherPriority);
+            return;
+        }
+        if addr_order == Ordering::Equal {
+            return;
+        }
+        // Lower priority (or equal from a lower address).
+        if let Some(seq) = ah_seq {
+            // keepalived: resynchronise the sequence number past the other
+            // router's, so that its next adverts from us are fresh.
+            self.sync_ah(seq.saturating_add(1));
+        }
+        if self.cfg.lower_priority_advert == LowerPriorityAdvert::SendAdvert {
+            self.pending = Some(mine);
+        }
+        self.push(Event::MasterRxLowerPriority {
+            from: src,
+            priority,
+        });
+    }
+
+    fn sync_ah(&mut self, seq: u32) {
+        self.tx.ah_seq = self.tx.ah_seq.max(seq);
+        self.replay.accept(seq);
+    }
+
+    fn after_send(&mut self, priority: u8) {
+        self.counters.adverts_sent += 1;
+        if priority == PRIORITY_STOP {
+            self.counters.priority_zero_sent += 1;
+        }
+        if matches!(self.cfg.authentication, AuthConfig::Ah(_)) {
+            // Our own sequence number is spent for receiving too.
+            let seq = self.tx.ah_seq;
+            self.replay.accept(seq);
+        }
+    }
+
+    /// BACKUP for a non-owner, MASTER for the owner (RFC 3768 section 6.4.1).
+    fn start_protocol(&mut self, now: Instant, reason: Reason) {
+        if self.base_priority == PRIORITY_OWNER {
+            self.enter(now, State::Master, Reason::AddressOwner);
+        } else {
+            self.enter(now, State::Backup, reason);
+        }
+    }
+
+    fn fault_reason(&self) -> Option<Reason> {
+        if !self.interface_up {
+            Some(Reason::InterfaceDown)
+        } else if self.tracking.fault {
+            Some(Reason::TrackingFault)
+        } else if self.group_fault {
+            Some(Reason::SyncGroup)
+        } else {
+            None
+        }
+    }
+
+    fn reevaluate_fault(&mut self, now: Instant) {
+        if !self.running {
+            return;
+        }
+        match (self.fault_reason(), self.state) {
+            (Some(_), State::Fault) | (None, State::Backup | State::Master) => {}
+            (Some(reason), _) => self.enter(now, State::Fault, reason),
+            (None, _) => self.start_protocol(now, Reason::Recovered),
+        }
+    }
+
+    /// The one place where the state changes: exit actions of the old state,
+    /// entry actions of the new one, then the events.
+    fn enter(&mut self, now: Instant, to: State, reason: Reason) {
+        let from = self.state;
+        if from == to {
+            return;
+        }
+        self.timers.stop_all();
+        self.state = to;
+        self.push(Event::StateChanged { from, to, reason });
+        if from == State::Master {
+            // A stopping or failing master hands over quickly with priority 0
+            // (if its interface can still send).
+            if to != State::Backup && self.interface_up {
+                self.pending = Some(PRIORITY_STOP);
+            }
+            self.counters.released_master += 1;
+            self.push(Event::RemoveAddresses);
+        }
+        match to {
+            State::Master => self.enter_master(now),
+            State::Backup => {
+                self.preempt_at = None;
+                self.timers
+                    .set(Timer::MasterDown, now + self.master_down_interval());
+            }
+            State::Initialize | State::Fault => self.master = None,
+        }
+        self.push(Event::Notify(Notify {
+            kind: NotifyKind::Instance,
+            name: self.cfg.name.clone(),
+            state: to,
+            priority: self.priority(),
+        }));
+    }
+
+    fn enter_master(&mut self, now: Instant) {
+        self.counters.became_master += 1;
+        self.master = None;
+        self.pending = Some(self.priority());
+        self.timers
+            .set(Timer::Advert, now + self.cfg.advert_interval());
+        self.push(Event::AddAddresses);
+        let garp = self.cfg.garp;
+        self.push(Event::GratuitousArp {
+            repeat: garp.master_repeat,
+        });
+        if garp.master_delay > Duration::ZERO {
+            self.timers.set(Timer::GarpDelay, now + garp.master_delay);
+        }
+        if let Some(period) = garp.master_refresh {
+            self.timers.set(Timer::GarpRefresh, now + period);
+        }
+    }
+
+    fn dropped(&mut self, reason: DropReason) {
+        self.counters.dropped.bump(reason);
+        if self.events.len() < EVENT_CAPACITY {
+            self.events.push_back(Event::Dropped(reason));
+        } else {
+            self.counters.events_overflowed += 1;
+        }
+    }
+
+    fn push(&mut self, event: Event) {
+        self.events.push_back(event);
+    }
+}
+
+/// The next deadline of a periodic timer: one period after the last
+/// deadline (no drift), or one period from now if the embedder was late.
+fn next_period(deadline: Instant, period: Duration, now: Instant) -> Instant {
+    let next = deadline + period;
+    if next > now {
+        next
+    } else {
+        now + period
+    }
+}
+
+#[cfg(test)]
+mod tests;
