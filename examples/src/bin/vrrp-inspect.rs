@@ -1,0 +1,203 @@
+//! `vrrp-inspect [--auth-pass PASS] FILE.pcap`: one JSON object per VRRP or
+//! AH packet of a capture, with the verdict our receiver would give it.
+//!
+//! The verdict is what `vrrp::wire::decode` says for a router configured
+//! with the packet's own authentication type and `--auth-pass` (or with no
+//! authentication if `--auth-pass` is absent, or `--auth-type` if given),
+//! with one AH replay state per VRID across the file. Exit status 0 means
+//! the file was read, whatever the verdicts; 1 means it could not be.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, ValueEnum};
+use pcap_file::pcap::PcapReader;
+use pcap_file::DataLink;
+use serde_json::{json, Value};
+use vrrp::auth::{AhReplay, AuthConfig};
+use vrrp::wire::{self, ah, ipv4, vrrp as vrrp_msg, RecvOptions};
+
+#[derive(Parser)]
+#[command(about = "Decode and verify the VRRP adverts of a pcap file, one JSON object per line")]
+struct Args {
+    /// keepalived's auth_pass (truncated to 8 bytes like keepalived).
+    #[arg(long)]
+    auth_pass: Option<String>,
+    /// Expected authentication type (default: the packet's own when
+    /// --auth-pass is given, else none).
+    #[arg(long, value_enum)]
+    auth_type: Option<Kind>,
+    /// The routers use unicast peers: do not require TTL 255.
+    #[arg(long)]
+    unicast: bool,
+    /// The pcap file (Ethernet, Linux cooked, or raw IP).
+    file: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Kind {
+    None,
+    Pass,
+    Ah,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("vrrp-inspect: {}: {e}", args.file.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &Args) -> Result<(), Box<dyn std::error::Error>> {
+    let mut reader = PcapReader::new(std::fs::File::open(&args.file)?)?;
+    let link = reader.header().datalink;
+    let configs = Configs::new(args);
+    let mut replay: HashMap<u8, AhReplay> = HashMap::new();
+    while let Some(pkt) = reader.next_packet() {
+        let pkt = pkt?;
+        let Some(ip) = ip_datagram(link, &pkt.data) else {
+            continue;
+        };
+        if ip.len() < ipv4::HEADER_LEN || ![wire::IPPROTO_VRRP, wire::IPPROTO_AH].contains(&ip[9]) {
+            continue;
+        }
+        let fields = describe(ip);
+        let vrid = fields.get("vrid").and_then(Value::as_u64).unwrap_or(0) as u8;
+        let auth = configs.pick(&fields);
+        let opts = RecvOptions {
+            unicast: args.unicast,
+            ..RecvOptions::default()
+        };
+        let verdict = match wire::decode(ip, &opts, auth, replay.entry(vrid).or_default()) {
+            Ok(_) => "valid",
+            Err(reason) => reason.as_str(),
+        };
+        let mut obj = fields;
+        obj.insert("verdict".into(), json!(verdict));
+        println!("{}", Value::Object(obj));
+    }
+    Ok(())
+}
+
+/// The three possible receiver configurations for one password.
+struct Configs {
+    forced: Option<Kind>,
+    none: AuthConfig,
+    pass: AuthConfig,
+    ah: AuthConfig,
+    have_pass: bool,
+}
+
+impl Configs {
+    fn new(args: &Args) -> Self {
+        let pw = args.auth_pass.as_deref().unwrap_or("").as_bytes();
+        Configs {
+            forced: args.auth_type,
+            none: AuthConfig::None,
+            pass: AuthConfig::pass(pw),
+            ah: AuthConfig::ah(pw),
+            have_pass: args.auth_pass.is_some(),
+        }
+    }
+
+    fn pick(&self, fields: &serde_json::Map<String, Value>) -> &AuthConfig {
+        let kind = match (self.forced, self.have_pass) {
+            (Some(k), _) => k,
+            (None, false) => Kind::None,
+            (None, true) => match fields.get("auth_type").and_then(Value::as_str) {
+                Some("pass") => Kind::Pass,
+                Some("ah") => Kind::Ah,
+                _ => Kind::None,
+            },
+        };
+        match kind {
+            Kind::None => &self.none,
+            Kind::Pass => &self.pass,
+            Kind::Ah => &self.ah,
+        }
+    }
+}
+
+/// The IPv4 datagram inside a link-layer frame, link padding removed.
+fn ip_datagram(link: DataLink, frame: &[u8]) -> Option<&[u8]> {
+    let (ethertype_at, ip_at) = match link {
+        DataLink::ETHERNET => (12, 14),
+        DataLink::LINUX_SLL => (14, 16),
+        DataLink::RAW | DataLink::IPV4 => return Some(trim(frame)),
+        _ => return None,
+    };
+    let mut et = frame.get(ethertype_at..ethertype_at + 2)?;
+    let mut ip_at = ip_at;
+    if link == DataLink::ETHERNET && et == [0x81, 0x00] {
+        // One 802.1Q tag.
+        et = frame.get(16..18)?;
+        ip_at = 18;
+    }
+    (et == [0x08, 0x00]).then(|| trim(&frame[ip_at.min(frame.len())..]))
+}
+
+/// Drops link-layer padding after the IP total length (never extends).
+fn trim(ip: &[u8]) -> &[u8] {
+    match ip.get(2..4) {
+        Some(l) if ip.len() >= ipv4::HEADER_LEN => {
+            let total = usize::from(u16::from_be_bytes([l[0], l[1]]));
+            &ip[..total.clamp(ipv4::HEADER_LEN, ip.len())]
+        }
+        _ => ip,
+    }
+}
+
+/// Whatever header fields the datagram holds, even if it is malformed.
+fn describe(ip: &[u8]) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    let h = ipv4::Packet::new_unchecked(ip);
+    m.insert("src".into(), json!(h.src_addr().to_string()));
+    m.insert("dst".into(), json!(h.dst_addr().to_string()));
+    m.insert("ttl".into(), json!(h.ttl()));
+    m.insert("ip_id".into(), json!(h.ident()));
+    let hl = h.header_len().max(ipv4::HEADER_LEN);
+    let mut body = ip.get(hl..).unwrap_or(&[]);
+    let is_ah = h.protocol() == wire::IPPROTO_AH;
+    if is_ah {
+        if body.len() >= ah::HEADER_LEN {
+            let a = ah::Packet::new_unchecked(body);
+            m.insert("ah_seq".into(), json!(a.seq()));
+            body = &body[ah::HEADER_LEN..];
+        } else {
+            body = &[];
+        }
+    }
+    let null = Value::Null;
+    if body.len() >= vrrp_msg::HEADER_LEN {
+        let v = vrrp_msg::Packet::new_unchecked(body);
+        m.insert("version".into(), json!(v.version()));
+        m.insert("vrid".into(), json!(v.vrid()));
+        m.insert("priority".into(), json!(v.priority()));
+        m.insert("auth_type".into(), json!(v.auth_type().as_str()));
+        m.insert("adver_int".into(), json!(v.adver_int_v2()));
+        let end = (vrrp_msg::HEADER_LEN + 4 * usize::from(v.addr_count())).min(body.len());
+        let addrs: Vec<String> = vrrp_msg::Addresses::from_bytes(&body[vrrp_msg::HEADER_LEN..end])
+            .iter()
+            .map(|a: Ipv4Addr| a.to_string())
+            .collect();
+        m.insert("addresses".into(), json!(addrs));
+    } else {
+        for k in [
+            "version",
+            "vrid",
+            "priority",
+            "auth_type",
+            "adver_int",
+            "addresses",
+        ] {
+            m.insert(k.into(), null.clone());
+        }
+    }
+    m
+}
