@@ -271,20 +271,20 @@ impl W {
         self.kv("mcast_src_ip", &i.mcast_src_ip);
         self.kv("unicast_src_ip", &i.unicast_src_ip);
         self.block("unicast_peer", &i.unicast_peer, |w, p| w.line(p));
-        match &i.use_vmac {
-            Some(Some(n)) => self.line(&["use_vmac", n]),
-            Some(None) => self.line(&["use_vmac"]),
-            None => {}
+        if let Some(v) = &i.use_vmac {
+            let mut l = vec!["use_vmac".to_string()];
+            l.extend(v.value.clone());
+            self.line(&l);
         }
         self.kv("garp_master_delay", &i.garp_master_delay);
         self.notify(&i.notify);
         self.flag("smtp_alert", i.smtp_alert);
         self.flag("dont_track_primary", i.dont_track_primary);
         self.kv("lvs_sync_daemon_interface", &i.lvs_sync_daemon_interface);
-        match i.debug {
-            Some(Some(l)) => self.line(&["debug".to_string(), l.to_string()]),
-            Some(None) => self.line(&["debug"]),
-            None => {}
+        if let Some(d) = &i.debug {
+            let mut l = vec!["debug".to_string()];
+            l.extend(d.value.map(|v| v.to_string()));
+            self.line(&l);
         }
         self.settings(&i.other);
         self.close();

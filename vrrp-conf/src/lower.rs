@@ -496,7 +496,11 @@ impl<'d> Lower<'d> {
                 "mcast_src_ip" => v.mcast_src_ip = self.string(c),
                 "unicast_src_ip" => v.unicast_src_ip = self.string(c),
                 "unicast_peer" => v.unicast_peer = self.list(c).iter().map(words_of).collect(),
-                "use_vmac" => v.use_vmac = Some(c.args.first().cloned()),
+                "use_vmac" => {
+                    v.use_vmac = Some(OptionalArg {
+                        value: c.args.first().cloned(),
+                    })
+                }
                 "garp_master_delay" => v.garp_master_delay = self.num(c, 0, 255),
                 "smtp_alert" => v.smtp_alert = true,
                 "dont_track_primary" => v.dont_track_primary = true,
@@ -505,10 +509,12 @@ impl<'d> Lower<'d> {
                     v.lvs_sync_daemon_interface = self.string(c);
                 }
                 "debug" => {
-                    v.debug = Some(match c.args.is_empty() {
-                        true => None,
-                        false => self.num(c, 0, 4),
-                    })
+                    let value = if c.args.is_empty() {
+                        None
+                    } else {
+                        self.num(c, 0, 4)
+                    };
+                    v.debug = Some(OptionalArg { value });
                 }
                 k if keywords::VRRP_INSTANCE.contains(&k) => v.other.push(setting(c)),
                 _ => self.unknown(c, &[INSTANCE_TYPED, keywords::VRRP_INSTANCE]),

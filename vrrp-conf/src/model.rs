@@ -96,6 +96,14 @@ pub struct IpAddress {
     pub other: Words,
 }
 
+/// A keyword whose argument may be left out (`use_vmac`, `debug`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct OptionalArg<T> {
+    /// The argument, if given.
+    pub value: Option<T>,
+}
+
 /// `notify_*` scripts of an instance or sync group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -255,8 +263,8 @@ pub struct VrrpInstance {
     pub unicast_src_ip: Option<String>,
     /// `unicast_peer` entries, as words.
     pub unicast_peer: Vec<Words>,
-    /// `use_vmac [NAME]`: `Some(None)` without a name.
-    pub use_vmac: Option<Option<String>>,
+    /// `use_vmac [NAME]`.
+    pub use_vmac: Option<OptionalArg<String>>,
     /// `garp_master_delay` in seconds.
     pub garp_master_delay: Option<u32>,
     /// Notify scripts.
@@ -267,8 +275,8 @@ pub struct VrrpInstance {
     pub dont_track_primary: bool,
     /// `lvs_sync_daemon_interface` (deprecated).
     pub lvs_sync_daemon_interface: Option<String>,
-    /// `debug [LEVEL]`: `Some(None)` without a level.
-    pub debug: Option<Option<u32>>,
+    /// `debug [LEVEL]`.
+    pub debug: Option<OptionalArg<u32>>,
     /// Other known keywords.
     pub other: Vec<Setting>,
 }

@@ -1,0 +1,103 @@
+//! keepalived's 25 shipped sample configurations: each parses with no
+//! errors beyond those keepalived itself reports, and survives
+//! parse -> emit -> parse and a JSON round trip unchanged.
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+use std::path::Path;
+
+use vrrp_conf::{emit::emit, parse_file, parse_str, Code, Config, Options, Severity};
+
+fn samples() -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/samples");
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    v.sort();
+    assert_eq!(v.len(), 25);
+    v
+}
+
+fn opts() -> Options {
+    Options {
+        config_id: Some("high".into()),
+        ..Options::default()
+    }
+}
+
+#[test]
+fn every_sample_round_trips_through_emit() {
+    for s in samples() {
+        let p = parse_file(&s, &opts());
+        let text = emit(&p.config);
+        let again = parse_str("emitted.conf", &text, &opts());
+        assert_eq!(again.config, p.config, "{}:\n{text}", s.display());
+        assert_eq!(
+            emit(&again.config),
+            text,
+            "{}: emit is not canonical",
+            s.display()
+        );
+    }
+}
+
+#[test]
+fn every_sample_round_trips_through_json() {
+    for s in samples() {
+        let p = parse_file(&s, &opts());
+        let json = serde_json::to_string(&p.config).unwrap();
+        let back: Config = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, p.config, "{}", s.display());
+    }
+}
+
+#[test]
+fn samples_have_only_the_errors_keepalived_reports() {
+    let mut errors = Vec::new();
+    for s in samples() {
+        let p = parse_file(&s, &opts());
+        let name = s.file_name().unwrap().to_string_lossy().to_string();
+        for d in p
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+        {
+            errors.push((name.clone(), d.span.line, d.code));
+        }
+    }
+    let want = [
+        ("keepalived.conf.SSL_GET", 20, Code::Conflict),
+        ("keepalived.conf.vrrp.lvs_syncd", 3, Code::Missing),
+        ("keepalived.conf.vrrp.lvs_syncd", 4, Code::UnknownKeyword),
+        ("keepalived.conf.vrrp.lvs_syncd", 5, Code::UnknownKeyword),
+        ("keepalived.conf.vrrp.rules", 11, Code::InvalidValue),
+        ("keepalived.conf.vrrp.rules", 26, Code::InvalidValue),
+    ];
+    let want: Vec<_> = want
+        .iter()
+        .map(|(n, l, c)| (n.to_string(), *l, *c))
+        .collect();
+    assert_eq!(errors, want);
+}
+
+#[test]
+fn sample_models_hold_the_values_written() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/samples");
+    let p = parse_file(&dir.join("keepalived.conf.SSL_GET"), &opts());
+    let vs = &p.config.virtual_servers[0];
+    assert_eq!(vs.real_servers.len(), 1);
+    assert_eq!(vs.real_servers[0].checkers[0].urls.len(), 2);
+    let url = &vs.real_servers[0].checkers[0].urls[0];
+    assert_eq!(url.path.as_deref(), Some("/"));
+    assert_eq!(
+        url.digest.as_deref(),
+        Some("ff20ad2481f97b1754ef3e12ecd3a9cc")
+    );
+    let p = parse_file(&dir.join("keepalived.conf.conditional_conf"), &opts());
+    let vi = &p.config.vrrp_instances[0];
+    assert_eq!(vi.priority, Some(170));
+    assert_eq!(
+        p.config.vrrp_scripts[0].script.as_ref().unwrap()[0],
+        "/etc/keepalived/scripts/check_high_VI_0.sh"
+    );
+}
