@@ -52,8 +52,9 @@
 //! assert_eq!(err.as_str(), "auth-failure");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
-// The `linux` adapters need `unsafe` for exactly one syscall argument (a
-// link-layer socket address); everything else forbids it.
+// The `linux` adapters need `unsafe` in two places: building a link-layer
+// socket address and registering an owned fd with tokio; everything else
+// forbids it.
 #![cfg_attr(not(feature = "linux"), forbid(unsafe_code))]
 #![cfg_attr(feature = "linux", deny(unsafe_code))]
 

@@ -15,9 +15,14 @@
 //! [`std::os::fd::AsFd`] for readiness polling. [`Netlink`] requests are
 //! synchronous request/acknowledge round trips to the kernel (microseconds).
 //!
+//! The [`driver`] module (feature `tokio`) runs many virtual routers on
+//! these adapters.
+//!
 //! Nothing here panics on any input; kernel refusals come back as
 //! [`LinuxError`] with the operation and errno.
 
+#[cfg(feature = "tokio")]
+pub mod driver;
 mod error;
 mod garp;
 mod netlink;

@@ -91,6 +91,19 @@ impl Netns {
             .unwrap_or_else(|_| panic!("thread inside {path} panicked"))
         })
     }
+
+    /// Spawns a thread that enters this namespace and runs `f`.
+    pub fn spawn<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> std::thread::JoinHandle<T> {
+        let path = format!("/run/netns/{}", self.name);
+        std::thread::spawn(move || {
+            let file = File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));
+            setns(file, CloneFlags::CLONE_NEWNET).unwrap_or_else(|e| panic!("setns {path}: {e}"));
+            f()
+        })
+    }
 }
 
 impl Drop for Netns {
@@ -125,6 +138,43 @@ impl Pair {
         a.ip(&["link", "set", "eth0", "up"]);
         b.ip(&["link", "set", "eth0", "up"]);
         Pair { a, b }
+    }
+}
+
+/// A LAN: a switch namespace with bridge `br0`, and `n` node namespaces
+/// whose `eth0` is plugged into it, addressed 192.0.2.(i+1)/24. Unlike a
+/// [`Pair`], one node's link going down leaves the others' carrier up.
+pub struct Lan {
+    pub nodes: Vec<Netns>,
+    pub switch: Netns,
+}
+
+impl Lan {
+    pub fn new(n: usize) -> Lan {
+        require_root();
+        let switch = Netns::new("s");
+        switch.ip(&["link", "add", "br0", "type", "bridge"]);
+        switch.ip(&["link", "set", "br0", "up"]);
+        let mut nodes = Vec::new();
+        for i in 0..n {
+            let node = Netns::new(&format!("n{i}"));
+            let port = format!("p{i}");
+            switch.ip(&[
+                "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns", &node.name,
+            ]);
+            switch.ip(&["link", "set", &port, "master", "br0"]);
+            switch.ip(&["link", "set", &port, "up"]);
+            node.ip(&[
+                "addr",
+                "add",
+                &format!("192.0.2.{}/24", i + 1),
+                "dev",
+                "eth0",
+            ]);
+            node.ip(&["link", "set", "eth0", "up"]);
+            nodes.push(node);
+        }
+        Lan { nodes, switch }
     }
 }
 
