@@ -2,5 +2,46 @@
 //! generic netlink: a typed model, a blocking handle on one socket, and
 //! reconciliation of a desired table with the kernel's.
 //!
-//! Not written yet: this crate holds no items so far.
-#![forbid(unsafe_code)]
+//! # Contract
+//! - I/O: only through [`Ipvs`], which owns one `NETLINK_GENERIC` socket
+//!   (or any [`Transport`]); the family id is resolved once at connect.
+//!   Every call blocks until the kernel answered. Needs CAP_NET_ADMIN for
+//!   changes and the `ip_vs` module loaded.
+//! - No clock, no threads (except a short-lived one in
+//!   [`Ipvs::connect_netns`]), no global state.
+//! - No panics on any input: malformed replies are [`CodecError`]s,
+//!   unknown attributes are kept as `Other` and skipped.
+//! - Features: none. [`ipvsadm`] reads and writes ipvsadm's save format.
+//!
+//! # Example
+//! Building the requests needs no kernel; applying them does:
+//! ```
+//! use ipvs::{diff, Destination, Forward, Op, Service, ServiceKey, VirtualServer};
+//! let key = ServiceKey::tcp("10.0.0.1:80".parse().unwrap());
+//! let want = vec![VirtualServer {
+//!     service: Service::new(key, "wlc"),
+//!     dests: vec![Destination::new("192.168.1.10:80".parse().unwrap(), Forward::Masq)],
+//! }];
+//! let ops = diff(&want, &[]);
+//! assert_eq!(ops.len(), 2);
+//! assert!(matches!(ops[0], Op::AddService(_)));
+//! // With root and ip_vs loaded: ipvs::Ipvs::connect()?.apply(&ops)?;
+//! ```
+#![deny(unsafe_code)]
+
+mod convert;
+mod diff;
+mod error;
+mod handle;
+pub mod ipvsadm;
+pub mod message;
+mod model;
+pub mod nla;
+mod sys_util;
+mod transport;
+
+pub use diff::{diff, Op, VirtualServer};
+pub use error::{CodecError, Error, InvalidReason, KernelError, Nest, OpKind, Reason};
+pub use handle::{Ipvs, BATCH_OPS};
+pub use model::*;
+pub use transport::{NetlinkTransport, Transport};

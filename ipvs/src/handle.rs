@@ -1,0 +1,474 @@
+//! The blocking [`Ipvs`] handle: one socket, the family id resolved once,
+//! every operation of the IPVS interface, and pipelined batches.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use ipvs_sys as sys;
+use netlink_packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
+use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
+use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
+use netlink_packet_generic::GenlMessage;
+
+use crate::convert::*;
+use crate::diff::{Op, VirtualServer};
+use crate::error::{CodecError, Error, KernelError, Nest, OpKind};
+use crate::message::{decode_datagram, encode_request, IpvsMessage, Reply, ReplyKind};
+use crate::model::*;
+use crate::nla::{CmdNla, InfoNla};
+use crate::transport::{NetlinkTransport, Transport};
+
+/// Most operations sent in one `sendmsg` by [`Ipvs::apply`]; bounded so
+/// that the error replies of a whole batch fit the receive buffer.
+pub const BATCH_OPS: usize = 256;
+/// Most bytes sent in one `sendmsg` (below the default socket send buffer).
+const BATCH_BYTES: usize = 96 << 10;
+
+/// A handle on the kernel's IPVS table. Blocking; one request (or one
+/// batch) at a time. See the crate docs for an example.
+#[derive(Debug)]
+pub struct Ipvs<T: Transport = NetlinkTransport> {
+    transport: T,
+    family: u16,
+    seq: u32,
+    out: Vec<u8>,
+    inbuf: Vec<u8>,
+}
+
+impl Ipvs<NetlinkTransport> {
+    /// Opens a netlink socket in the current network namespace and resolves
+    /// the IPVS family (fails with `Reason::ModuleNotLoaded` without it).
+    pub fn connect() -> Result<Self, Error> {
+        Self::with_transport(NetlinkTransport::open()?)
+    }
+
+    /// Like [`Ipvs::connect`], in the network namespace at `netns` (e.g.
+    /// `/run/netns/NAME`). The socket is created on a short-lived thread
+    /// that entered the namespace, and stays bound to it.
+    pub fn connect_netns(netns: &Path) -> Result<Self, Error> {
+        let file = std::fs::File::open(netns)?;
+        let transport = std::thread::scope(|s| {
+            s.spawn(|| {
+                crate::sys_util::setns_net(&file)?;
+                NetlinkTransport::open()
+            })
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("netns thread panicked")))
+        })?;
+        Self::with_transport(transport)
+    }
+}
+
+impl<T: Transport> Ipvs<T> {
+    /// Wraps a transport and resolves the IPVS family id over it.
+    pub fn with_transport(transport: T) -> Result<Self, Error> {
+        let mut me = Ipvs {
+            transport,
+            family: 0,
+            seq: 0,
+            out: Vec::with_capacity(BATCH_BYTES + 4096),
+            inbuf: Vec::new(),
+        };
+        me.family = me.resolve_family()?;
+        Ok(me)
+    }
+
+    /// The resolved generic netlink family id.
+    pub fn family_id(&self) -> u16 {
+        self.family
+    }
+
+    /// Gives the transport back (tests inspect what was sent).
+    pub fn into_transport(self) -> T {
+        self.transport
+    }
+
+    fn next_seq(&mut self) -> u32 {
+        self.seq = self.seq.wrapping_add(1);
+        self.seq
+    }
+
+    fn resolve_family(&mut self) -> Result<u16, Error> {
+        let seq = self.next_seq();
+        let mut genl = GenlMessage::from_payload(GenlCtrl {
+            cmd: GenlCtrlCmd::GetFamily,
+            nlas: vec![GenlCtrlAttrs::FamilyName(sys::IPVS_GENL_NAME.to_owned())],
+        });
+        genl.finalize();
+        let mut nl = NetlinkMessage::from(genl);
+        nl.header.flags = NLM_F_REQUEST | NLM_F_ACK;
+        nl.header.sequence_number = seq;
+        nl.finalize();
+        self.out.clear();
+        self.out.resize(nl.buffer_len(), 0);
+        nl.serialize(&mut self.out);
+        self.transport.send(&self.out)?;
+        let mut family = None;
+        loop {
+            self.transport.recv(&mut self.inbuf)?;
+            let mut rest: &[u8] = &self.inbuf;
+            while !rest.is_empty() {
+                let msg = NetlinkMessage::<GenlMessage<GenlCtrl>>::deserialize(rest)
+                    .map_err(|_| CodecError::Truncated { nest: Nest::Header })?;
+                let step = (msg.header.length as usize + 3) & !3;
+                rest = rest.get(step.max(16)..).unwrap_or(&[]);
+                if msg.header.sequence_number != seq {
+                    continue;
+                }
+                match msg.payload {
+                    NetlinkPayload::InnerMessage(m) => {
+                        for a in m.payload.nlas {
+                            if let GenlCtrlAttrs::FamilyId(id) = a {
+                                family = Some(id);
+                            }
+                        }
+                    }
+                    NetlinkPayload::Error(e) => {
+                        return match (e.code, family) {
+                            (None, Some(id)) => Ok(id),
+                            (None, None) => Err(CodecError::Missing {
+                                nest: Nest::Command,
+                                kind: 1,
+                            }
+                            .into()),
+                            (Some(code), _) => Err(KernelError {
+                                op: OpKind::Resolve,
+                                errno: code.get().saturating_neg(),
+                            }
+                            .into()),
+                        };
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Sends one request with an ack and waits for it; returns the
+    /// messages that came before the ack (for requests that answer).
+    fn request(
+        &mut self,
+        op: OpKind,
+        cmd: u8,
+        nlas: Vec<CmdNla>,
+    ) -> Result<Vec<IpvsMessage>, Error> {
+        let seq = self.next_seq();
+        self.out.clear();
+        encode_request(
+            self.family,
+            NLM_F_REQUEST | NLM_F_ACK,
+            seq,
+            IpvsMessage { cmd, nlas },
+            &mut self.out,
+        );
+        self.transport.send(&self.out)?;
+        self.collect(op, seq, false)
+    }
+
+    /// Dumps: sends a `NLM_F_DUMP` request, returns every message until
+    /// `NLMSG_DONE`.
+    fn dump(&mut self, op: OpKind, cmd: u8, nlas: Vec<CmdNla>) -> Result<Vec<IpvsMessage>, Error> {
+        let seq = self.next_seq();
+        self.out.clear();
+        encode_request(
+            self.family,
+            NLM_F_REQUEST | NLM_F_DUMP,
+            seq,
+            IpvsMessage { cmd, nlas },
+            &mut self.out,
+        );
+        self.transport.send(&self.out)?;
+        self.collect(op, seq, true)
+    }
+
+    fn collect(&mut self, op: OpKind, seq: u32, dump: bool) -> Result<Vec<IpvsMessage>, Error> {
+        let mut msgs = Vec::new();
+        loop {
+            self.transport.recv(&mut self.inbuf)?;
+            for Reply { seq: s, kind, .. } in decode_datagram(self.family, &self.inbuf)? {
+                if s != seq {
+                    if s > seq || s == 0 {
+                        return Err(Error::UnexpectedSeq(s));
+                    }
+                    continue; // a late reply to an abandoned request
+                }
+                match kind {
+                    ReplyKind::Message(m) => msgs.push(m),
+                    ReplyKind::Ack if !dump => return Ok(msgs),
+                    ReplyKind::Done(0) if dump => return Ok(msgs),
+                    ReplyKind::Error(errno) | ReplyKind::Done(errno) => {
+                        return Err(KernelError { op, errno }.into())
+                    }
+                    ReplyKind::Ack | ReplyKind::Ignored => {}
+                }
+            }
+        }
+    }
+
+    // ---- services
+
+    /// Adds a service.
+    pub fn add_service(&mut self, svc: &Service) -> Result<(), Error> {
+        self.apply_one(Op::AddService(svc.clone()))
+    }
+    /// Changes a service's scheduler, flags, persistence.
+    pub fn edit_service(&mut self, svc: &Service) -> Result<(), Error> {
+        self.apply_one(Op::EditService(svc.clone()))
+    }
+    /// Deletes a service and its destinations.
+    pub fn del_service(&mut self, key: &ServiceKey) -> Result<(), Error> {
+        self.apply_one(Op::DelService(*key))
+    }
+    /// Reads one service.
+    pub fn get_service(&mut self, key: &ServiceKey) -> Result<ServiceEntry, Error> {
+        let msgs = self.request(
+            OpKind::Get,
+            sys::IPVS_CMD_GET_SERVICE,
+            vec![CmdNla::Service(service_key_nlas(key))],
+        )?;
+        first_service(&msgs)?.ok_or(Error::Codec(CodecError::Missing {
+            nest: Nest::Command,
+            kind: sys::IPVS_CMD_ATTR_SERVICE,
+        }))
+    }
+    /// Reads every service (one dump).
+    pub fn services(&mut self) -> Result<Vec<ServiceEntry>, Error> {
+        let msgs = self.dump(OpKind::Get, sys::IPVS_CMD_GET_SERVICE, Vec::new())?;
+        let mut out = Vec::with_capacity(msgs.len());
+        for m in &msgs {
+            if let Some(s) = first_service(std::slice::from_ref(m))? {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    // ---- destinations
+
+    /// Adds a destination to a service.
+    pub fn add_dest(&mut self, key: &ServiceKey, dest: &Destination) -> Result<(), Error> {
+        self.apply_one(Op::AddDest(*key, *dest))
+    }
+    /// Changes a destination's weight, method, thresholds, tunnel.
+    pub fn edit_dest(&mut self, key: &ServiceKey, dest: &Destination) -> Result<(), Error> {
+        self.apply_one(Op::EditDest(*key, *dest))
+    }
+    /// Deletes a destination.
+    pub fn del_dest(&mut self, key: &ServiceKey, addr: &SocketAddr) -> Result<(), Error> {
+        self.apply_one(Op::DelDest(*key, *addr))
+    }
+    /// Reads the destinations of one service (one dump).
+    pub fn dests(&mut self, key: &ServiceKey) -> Result<Vec<DestinationEntry>, Error> {
+        let msgs = self.dump(
+            OpKind::Get,
+            sys::IPVS_CMD_GET_DEST,
+            vec![CmdNla::Service(service_key_nlas(key))],
+        )?;
+        let family = key.family();
+        let mut out = Vec::with_capacity(msgs.len());
+        for m in &msgs {
+            for a in &m.nlas {
+                if let CmdNla::Dest(d) = a {
+                    out.push(dest_from(d, family)?);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads the whole table: every service with its destinations, in the
+    /// kernel's order.
+    pub fn table(&mut self) -> Result<Vec<(ServiceEntry, Vec<DestinationEntry>)>, Error> {
+        let services = self.services()?;
+        let mut out = Vec::with_capacity(services.len());
+        for s in services {
+            let d = self.dests(&s.service.key)?;
+            out.push((s, d));
+        }
+        Ok(out)
+    }
+
+    /// The table as configuration only (for [`crate::diff`]).
+    pub fn virtual_servers(&mut self) -> Result<Vec<VirtualServer>, Error> {
+        Ok(self
+            .table()?
+            .into_iter()
+            .map(|(s, d)| VirtualServer {
+                service: s.service,
+                dests: d.into_iter().map(|e| e.dest).collect(),
+            })
+            .collect())
+    }
+
+    // ---- table-wide
+
+    /// Deletes every service and destination.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        self.apply_one(Op::Flush)
+    }
+    /// Zeroes the counters of one service, or of all with `None`.
+    pub fn zero(&mut self, key: Option<&ServiceKey>) -> Result<(), Error> {
+        self.apply_one(Op::Zero(key.copied()))
+    }
+    /// Reads the connection timeouts.
+    pub fn timeouts(&mut self) -> Result<Timeouts, Error> {
+        let msgs = self.request(OpKind::Get, sys::IPVS_CMD_GET_CONFIG, Vec::new())?;
+        let mut t = Timeouts::default();
+        for a in msgs.iter().flat_map(|m| &m.nlas) {
+            match a {
+                CmdNla::TimeoutTcp(x) => t.tcp = *x,
+                CmdNla::TimeoutTcpFin(x) => t.tcp_fin = *x,
+                CmdNla::TimeoutUdp(x) => t.udp = *x,
+                _ => {}
+            }
+        }
+        Ok(t)
+    }
+    /// Sets the connection timeouts (0 keeps a value).
+    pub fn set_timeouts(&mut self, t: &Timeouts) -> Result<(), Error> {
+        self.apply_one(Op::SetTimeouts(*t))
+    }
+    /// Version and connection table size.
+    pub fn info(&mut self) -> Result<Info, Error> {
+        let msgs = self.request(OpKind::Info, sys::IPVS_CMD_GET_INFO, Vec::new())?;
+        let (mut version, mut size) = (None, None);
+        for a in msgs.iter().flat_map(|m| &m.nlas) {
+            match a {
+                CmdNla::Info(InfoNla::Version(v)) => version = Some(*v),
+                CmdNla::Info(InfoNla::ConnTabSize(v)) => size = Some(*v),
+                _ => {}
+            }
+        }
+        let miss = |kind| CodecError::Missing {
+            nest: Nest::Info,
+            kind,
+        };
+        Ok(Info {
+            version: version.ok_or(miss(sys::IPVS_INFO_ATTR_VERSION))?,
+            conn_tab_size: size.ok_or(miss(sys::IPVS_INFO_ATTR_CONN_TAB_SIZE))?,
+        })
+    }
+
+    // ---- sync daemons
+
+    /// Starts a sync daemon.
+    pub fn start_daemon(&mut self, d: &SyncDaemon) -> Result<(), Error> {
+        self.apply_one(Op::StartDaemon(d.clone()))
+    }
+    /// Stops the sync daemon of the given role.
+    pub fn stop_daemon(&mut self, state: DaemonState) -> Result<(), Error> {
+        self.apply_one(Op::StopDaemon(state))
+    }
+    /// Lists the running sync daemons.
+    pub fn daemons(&mut self) -> Result<Vec<SyncDaemon>, Error> {
+        let msgs = self.dump(OpKind::Get, sys::IPVS_CMD_GET_DAEMON, Vec::new())?;
+        let mut out = Vec::new();
+        for a in msgs.iter().flat_map(|m| &m.nlas) {
+            if let CmdNla::Daemon(d) = a {
+                out.push(daemon_from(d)?);
+            }
+        }
+        Ok(out)
+    }
+
+    // ---- batches
+
+    fn apply_one(&mut self, op: Op) -> Result<(), Error> {
+        match self.apply(std::slice::from_ref(&op))?.pop() {
+            Some(Err(e)) => Err(e.into()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Applies operations in order, many per `sendmsg`, and returns one
+    /// result per operation. Requests carry no ack flag except the last of
+    /// each batch: the kernel answers a request only when it fails, and
+    /// handles a batch in order, so once the last ack is in, every error
+    /// of the batch (matched by sequence number) is too. A failed
+    /// operation does not stop the later ones, as with `ipvsadm -R`.
+    pub fn apply(&mut self, ops: &[Op]) -> Result<Vec<Result<(), KernelError>>, Error> {
+        let mut results = Vec::with_capacity(ops.len());
+        let mut i = 0;
+        while i < ops.len() {
+            let first_seq = self.seq.wrapping_add(1);
+            self.out.clear();
+            let mut j = i;
+            while j < ops.len() && j - i < BATCH_OPS && (j == i || self.out.len() < BATCH_BYTES) {
+                let last = j + 1 == ops.len() || j + 1 - i == BATCH_OPS;
+                let seq = self.next_seq();
+                let flags = if last {
+                    NLM_F_REQUEST | NLM_F_ACK
+                } else {
+                    NLM_F_REQUEST
+                };
+                let before = self.out.len();
+                encode_request(self.family, flags, seq, ops[j].message()?, &mut self.out);
+                j += 1;
+                if !last && self.out.len() >= BATCH_BYTES {
+                    // Re-encode this one as the batch's last, with the ack.
+                    self.out.truncate(before);
+                    encode_request(
+                        self.family,
+                        NLM_F_REQUEST | NLM_F_ACK,
+                        seq,
+                        ops[j - 1].message()?,
+                        &mut self.out,
+                    );
+                    break;
+                }
+            }
+            self.transport.send(&self.out)?;
+            let batch = &ops[i..j];
+            let mut batch_results: Vec<Result<(), KernelError>> = vec![Ok(()); batch.len()];
+            self.await_batch(first_seq, batch, &mut batch_results)?;
+            results.extend(batch_results);
+            i = j;
+        }
+        Ok(results)
+    }
+
+    fn await_batch(
+        &mut self,
+        first: u32,
+        batch: &[Op],
+        results: &mut [Result<(), KernelError>],
+    ) -> Result<(), Error> {
+        let last = first.wrapping_add(batch.len() as u32 - 1);
+        loop {
+            self.transport.recv(&mut self.inbuf)?;
+            for r in decode_datagram(self.family, &self.inbuf)? {
+                let idx = r.seq.wrapping_sub(first) as usize;
+                let (Some(op), Some(slot)) = (batch.get(idx), results.get_mut(idx)) else {
+                    if r.seq < first {
+                        continue; // late reply to an abandoned request
+                    }
+                    return Err(Error::UnexpectedSeq(r.seq));
+                };
+                match r.kind {
+                    ReplyKind::Error(errno) => {
+                        *slot = Err(KernelError {
+                            op: op.kind(),
+                            errno,
+                        })
+                    }
+                    ReplyKind::Ack
+                    | ReplyKind::Done(_)
+                    | ReplyKind::Message(_)
+                    | ReplyKind::Ignored => {}
+                }
+                if r.seq == last && matches!(r.kind, ReplyKind::Ack | ReplyKind::Error(_)) {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+fn first_service(msgs: &[IpvsMessage]) -> Result<Option<ServiceEntry>, Error> {
+    for a in msgs.iter().flat_map(|m| &m.nlas) {
+        if let CmdNla::Service(s) = a {
+            return Ok(Some(service_from(s)?));
+        }
+    }
+    Ok(None)
+}

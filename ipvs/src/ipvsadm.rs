@@ -1,0 +1,633 @@
+//! ipvsadm's text formats: the rules of `ipvsadm -R` / `ipvsadm -S` and
+//! the listing of `ipvsadm -L -n` (plain and `--stats`), byte for byte as
+//! ipvsadm 1.31 prints them, including its sort order.
+
+use std::fmt::Write as _;
+use std::net::{IpAddr, SocketAddr};
+
+use crate::diff::Op;
+use crate::model::*;
+
+/// One table entry as read from the kernel (see [`crate::Ipvs::table`]).
+pub type TableEntry = (ServiceEntry, Vec<DestinationEntry>);
+
+/// Why a rule line could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ParseError {
+    /// An option this parser does not know.
+    #[error("line {line}: unknown option {opt}")]
+    UnknownOption {
+        /// 1-based line number.
+        line: usize,
+        /// The option.
+        opt: String,
+    },
+    /// An option value that does not parse.
+    #[error("line {line}: bad value for {opt}")]
+    BadValue {
+        /// 1-based line number.
+        line: usize,
+        /// The option.
+        opt: String,
+    },
+    /// A line with no command, or a command missing its service / server.
+    #[error("line {line}: incomplete rule")]
+    Incomplete {
+        /// 1-based line number.
+        line: usize,
+    },
+}
+
+/// Parses `ipvsadm -R` input into operations, with the 1-based line number
+/// of each. Blank lines and `#` comments are skipped.
+pub fn parse_rules(text: &str) -> Result<Vec<(usize, Op)>, ParseError> {
+    let mut ops = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        ops.push((i + 1, parse_rule(line, i + 1)?));
+    }
+    Ok(ops)
+}
+
+#[derive(Default)]
+struct Rule {
+    cmd: Option<char>,
+    proto: Option<Protocol>,
+    vaddr: Option<(IpAddr, Option<u16>)>,
+    fwmark: Option<u32>,
+    v6: bool,
+    sched: Option<String>,
+    persistent: Option<u32>,
+    netmask: Option<String>,
+    pe: Option<String>,
+    sched_flags: Option<String>,
+    ops: bool,
+    real: Option<(IpAddr, Option<u16>)>,
+    fwd: Option<Forward>,
+    weight: Option<u32>,
+    uthresh: Option<u32>,
+    lthresh: Option<u32>,
+    tun_type: Option<TunnelType>,
+    tun_port: Option<u16>,
+    tun_flags: Option<TunnelFlags>,
+}
+
+fn parse_addr(s: &str) -> Option<(IpAddr, Option<u16>)> {
+    if let Some(rest) = s.strip_prefix('[') {
+        let (ip, after) = rest.split_once(']')?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p.parse().ok()?),
+            None if after.is_empty() => None,
+            None => return None,
+        };
+        return Some((ip.parse().ok()?, port));
+    }
+    match s.split_once(':') {
+        Some((ip, port)) => Some((IpAddr::V4(ip.parse().ok()?), Some(port.parse().ok()?))),
+        None => Some((s.parse().ok()?, None)),
+    }
+}
+
+fn parse_rule(line: &str, n: usize) -> Result<Op, ParseError> {
+    let toks: Vec<&str> = line.split_whitespace().collect();
+    let mut r = Rule::default();
+    let mut i = 0;
+    let bad = |opt: &str| ParseError::BadValue {
+        line: n,
+        opt: opt.to_owned(),
+    };
+    while i < toks.len() {
+        let opt = toks[i];
+        let mut val = || {
+            i += 1;
+            toks.get(i).copied().ok_or_else(|| bad(opt))
+        };
+        match opt {
+            "-A" | "--add-service" => r.cmd = Some('A'),
+            "-E" | "--edit-service" => r.cmd = Some('E'),
+            "-D" | "--delete-service" => r.cmd = Some('D'),
+            "-a" | "--add-server" => r.cmd = Some('a'),
+            "-e" | "--edit-server" => r.cmd = Some('e'),
+            "-d" | "--delete-server" => r.cmd = Some('d'),
+            "-C" | "--clear" => r.cmd = Some('C'),
+            "-Z" | "--zero" => r.cmd = Some('Z'),
+            "-t" | "--tcp-service" | "-u" | "--udp-service" | "--sctp-service" => {
+                r.proto = Some(match opt {
+                    "-t" | "--tcp-service" => Protocol::Tcp,
+                    "-u" | "--udp-service" => Protocol::Udp,
+                    _ => Protocol::Sctp,
+                });
+                r.vaddr = Some(parse_addr(val()?).ok_or_else(|| bad(opt))?);
+            }
+            "-f" | "--fwmark-service" => r.fwmark = Some(val()?.parse().map_err(|_| bad(opt))?),
+            "-6" | "--ipv6" => r.v6 = true,
+            "-s" | "--scheduler" => r.sched = Some(val()?.to_owned()),
+            "-p" | "--persistent" => {
+                let t = match toks.get(i + 1).and_then(|t| t.parse::<u32>().ok()) {
+                    Some(t) => {
+                        i += 1;
+                        t
+                    }
+                    None => 300,
+                };
+                r.persistent = Some(t);
+            }
+            "-M" | "--netmask" => r.netmask = Some(val()?.to_owned()),
+            "--pe" => r.pe = Some(val()?.to_owned()),
+            "-b" | "--sched-flags" => r.sched_flags = Some(val()?.to_owned()),
+            "-o" | "--ops" => r.ops = true,
+            "-r" | "--real-server" => r.real = Some(parse_addr(val()?).ok_or_else(|| bad(opt))?),
+            "-g" | "--gatewaying" => r.fwd = Some(Forward::DirectRoute),
+            "-i" | "--ipip" => r.fwd = Some(Forward::Tunnel),
+            "-m" | "--masquerading" => r.fwd = Some(Forward::Masq),
+            "-w" | "--weight" => r.weight = Some(val()?.parse().map_err(|_| bad(opt))?),
+            "-x" | "--u-threshold" => r.uthresh = Some(val()?.parse().map_err(|_| bad(opt))?),
+            "-y" | "--l-threshold" => r.lthresh = Some(val()?.parse().map_err(|_| bad(opt))?),
+            "--tun-type" => {
+                r.tun_type = Some(match val()? {
+                    "ipip" => TunnelType::Ipip,
+                    "gue" => TunnelType::Gue,
+                    "gre" => TunnelType::Gre,
+                    _ => return Err(bad(opt)),
+                })
+            }
+            "--tun-port" => r.tun_port = Some(val()?.parse().map_err(|_| bad(opt))?),
+            "--tun-nocsum" => r.tun_flags = Some(TunnelFlags(0)),
+            "--tun-csum" => r.tun_flags = Some(TunnelFlags::CSUM),
+            "--tun-remcsum" => r.tun_flags = Some(TunnelFlags::REMCSUM),
+            _ => {
+                return Err(ParseError::UnknownOption {
+                    line: n,
+                    opt: opt.to_owned(),
+                })
+            }
+        }
+        i += 1;
+    }
+    build(r, n)
+}
+
+fn service_key(r: &Rule, n: usize) -> Result<(ServiceKey, u16), ParseError> {
+    if let Some(mark) = r.fwmark {
+        let family = if r.v6 { Family::V6 } else { Family::V4 };
+        return Ok((ServiceKey::Fwmark { family, mark }, 0));
+    }
+    match (r.proto, r.vaddr) {
+        (Some(protocol), Some((ip, port))) => {
+            let port = port.unwrap_or(0);
+            Ok((
+                ServiceKey::Addr {
+                    protocol,
+                    addr: SocketAddr::new(ip, port),
+                },
+                port,
+            ))
+        }
+        _ => Err(ParseError::Incomplete { line: n }),
+    }
+}
+
+fn sched_flag_bits(s: &str) -> Option<u32> {
+    let mut bits = 0;
+    for f in s.split(',') {
+        bits |= match f {
+            "sh-fallback" | "mh-fallback" | "flag-1" => ipvs_sys::IP_VS_SVC_F_SCHED1,
+            "sh-port" | "mh-port" | "flag-2" => ipvs_sys::IP_VS_SVC_F_SCHED2,
+            "flag-3" => ipvs_sys::IP_VS_SVC_F_SCHED3,
+            _ => return None,
+        };
+    }
+    Some(bits)
+}
+
+fn build(r: Rule, n: usize) -> Result<Op, ParseError> {
+    let bad = |opt: &str| ParseError::BadValue {
+        line: n,
+        opt: opt.to_owned(),
+    };
+    let cmd = r.cmd.ok_or(ParseError::Incomplete { line: n })?;
+    match cmd {
+        'C' => return Ok(Op::Flush),
+        'Z' => return Ok(Op::Zero(service_key(&r, n).ok().map(|k| k.0))),
+        _ => {}
+    }
+    let (key, vport) = service_key(&r, n)?;
+    match cmd {
+        'A' | 'E' => {
+            let mut svc = Service::new(key, r.sched.as_deref().unwrap_or("wlc"));
+            if let Some(t) = r.persistent {
+                svc.flags = svc.flags | ServiceFlags::PERSISTENT;
+                svc.timeout = t;
+            }
+            if let Some(m) = &r.netmask {
+                svc.netmask = match key.family() {
+                    Family::V4 => {
+                        u32::from(m.parse::<std::net::Ipv4Addr>().map_err(|_| bad("-M"))?)
+                    }
+                    Family::V6 => m.parse().map_err(|_| bad("-M"))?,
+                };
+            }
+            if r.ops {
+                svc.flags = svc.flags | ServiceFlags::ONE_PACKET;
+            }
+            if let Some(f) = &r.sched_flags {
+                svc.flags = svc.flags | ServiceFlags(sched_flag_bits(f).ok_or_else(|| bad("-b"))?);
+            }
+            svc.pe_name = r.pe.clone();
+            Ok(if cmd == 'A' {
+                Op::AddService(svc)
+            } else {
+                Op::EditService(svc)
+            })
+        }
+        'D' => Ok(Op::DelService(key)),
+        'a' | 'e' | 'd' => {
+            let (ip, port) = r.real.ok_or(ParseError::Incomplete { line: n })?;
+            let fwd = r.fwd.unwrap_or(Forward::DirectRoute);
+            // As ipvsadm: only NAT may change the port; no port = service's.
+            let port = match port {
+                Some(p) if fwd == Forward::Masq => p,
+                _ => vport,
+            };
+            let addr = SocketAddr::new(ip, port);
+            if cmd == 'd' {
+                return Ok(Op::DelDest(key, addr));
+            }
+            let mut d = Destination::new(addr, fwd);
+            d.weight = r.weight.unwrap_or(1);
+            d.upper_threshold = r.uthresh.unwrap_or(0);
+            d.lower_threshold = r.lthresh.unwrap_or(0);
+            d.tunnel_type = r.tun_type.unwrap_or_default();
+            d.tunnel_port = r.tun_port.unwrap_or(0);
+            d.tunnel_flags = r.tun_flags.unwrap_or_default();
+            Ok(if cmd == 'a' {
+                Op::AddDest(key, d)
+            } else {
+                Op::EditDest(key, d)
+            })
+        }
+        _ => Err(ParseError::Incomplete { line: n }),
+    }
+}
+
+// ---- output
+
+fn addr_words(ip: &IpAddr) -> [u32; 4] {
+    match ip {
+        IpAddr::V4(a) => [u32::from(*a), 0, 0, 0],
+        IpAddr::V6(a) => {
+            let o = a.octets();
+            let w = |i: usize| u32::from_be_bytes([o[i], o[i + 1], o[i + 2], o[i + 3]]);
+            [w(0), w(4), w(8), w(12)]
+        }
+    }
+}
+
+/// C's `int r = a - b` on unsigned operands, as libipvs's comparators do.
+fn c_diff(a: u32, b: u32) -> i32 {
+    a.wrapping_sub(b) as i32
+}
+
+fn cmp_addr(v6: bool, a: &IpAddr, b: &IpAddr) -> i32 {
+    let (wa, wb) = (addr_words(a), addr_words(b));
+    let n = if v6 { 4 } else { 1 };
+    (0..n)
+        .map(|i| c_diff(wa[i], wb[i]))
+        .find(|r| *r != 0)
+        .unwrap_or(0)
+}
+
+/// libipvs's `ipvs_cmp_services`.
+fn cmp_services(a: &Service, b: &Service) -> i32 {
+    let parts = |s: &Service| match s.key {
+        ServiceKey::Fwmark { family, mark } => (mark, family.af(), 0u16, None, 0u16),
+        ServiceKey::Addr { protocol, addr } => (
+            0,
+            Family::of(&addr.ip()).af(),
+            protocol.number(),
+            Some(addr.ip()),
+            addr.port(),
+        ),
+    };
+    let (fa, afa, pa, ia, pta) = parts(a);
+    let (fb, afb, pb, ib, ptb) = parts(b);
+    let r = c_diff(fa, fb);
+    if r != 0 {
+        return r;
+    }
+    let r = i32::from(afa) - i32::from(afb);
+    if r != 0 {
+        return r;
+    }
+    let r = i32::from(pa) - i32::from(pb);
+    if r != 0 {
+        return r;
+    }
+    let zero = IpAddr::from([0u8; 4]);
+    let r = cmp_addr(
+        afa == Family::V6.af(),
+        &ia.unwrap_or(zero),
+        &ib.unwrap_or(zero),
+    );
+    if r != 0 {
+        return r;
+    }
+    i32::from(pta) - i32::from(ptb)
+}
+
+/// libipvs's `ipvs_cmp_dests` (the first entry's family decides).
+fn cmp_dests(a: &Destination, b: &Destination) -> i32 {
+    let r = cmp_addr(a.addr.is_ipv6(), &a.addr.ip(), &b.addr.ip());
+    if r != 0 {
+        return r;
+    }
+    i32::from(a.addr.port()) - i32::from(b.addr.port())
+}
+
+/// glibc's `qsort` (a top-down merge sort), reproduced so that the order
+/// is the same as ipvsadm's even where the comparator is not a total order.
+fn c_qsort<T: Clone>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> i32) {
+    let n = v.len();
+    if n <= 1 {
+        return;
+    }
+    let n1 = n / 2;
+    c_qsort(&mut v[..n1], cmp);
+    c_qsort(&mut v[n1..], cmp);
+    let mut merged = Vec::with_capacity(n);
+    let (mut i, mut j) = (0, n1);
+    while i < n1 && j < n {
+        if cmp(&v[i], &v[j]) <= 0 {
+            merged.push(v[i].clone());
+            i += 1;
+        } else {
+            merged.push(v[j].clone());
+            j += 1;
+        }
+    }
+    merged.extend_from_slice(&v[i..n1]);
+    merged.extend_from_slice(&v[j..n]);
+    v.clone_from_slice(&merged);
+}
+
+/// Sorts a table as ipvsadm does before printing.
+pub fn sort_table(table: &mut [TableEntry]) {
+    c_qsort(table, &|a: &TableEntry, b: &TableEntry| {
+        cmp_services(&a.0.service, &b.0.service)
+    });
+    for (_, dests) in table.iter_mut() {
+        c_qsort(dests, &|a: &DestinationEntry, b: &DestinationEntry| {
+            cmp_dests(&a.dest, &b.dest)
+        });
+    }
+}
+
+fn addrport(addr: &SocketAddr) -> String {
+    match addr {
+        SocketAddr::V4(a) => format!("{}:{}", a.ip(), a.port()),
+        SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
+    }
+}
+
+fn rule_service(key: &ServiceKey) -> String {
+    match key {
+        ServiceKey::Fwmark {
+            family: Family::V6,
+            mark,
+        } => format!("-f {mark} -6"),
+        ServiceKey::Fwmark { mark, .. } => format!("-f {mark}"),
+        ServiceKey::Addr { protocol, addr } => {
+            let p = match protocol {
+                Protocol::Tcp => "-t",
+                Protocol::Udp => "-u",
+                _ => "--sctp-service",
+            };
+            format!("{p} {}", addrport(addr))
+        }
+    }
+}
+
+fn sched_flags_text(svc: &Service) -> Option<String> {
+    let bits = svc.flags.0;
+    let prefix = match svc.scheduler.as_str() {
+        "sh" => Some("sh"),
+        "mh" => Some("mh"),
+        _ => None,
+    };
+    let names: Vec<String> = [
+        (ipvs_sys::IP_VS_SVC_F_SCHED1, "fallback", "flag-1"),
+        (ipvs_sys::IP_VS_SVC_F_SCHED2, "port", "flag-2"),
+        (ipvs_sys::IP_VS_SVC_F_SCHED3, "", "flag-3"),
+    ]
+    .iter()
+    .filter(|(bit, _, _)| bits & bit != 0)
+    .map(|(_, named, generic)| match prefix {
+        Some(p) if !named.is_empty() => format!("{p}-{named}"),
+        _ => (*generic).to_owned(),
+    })
+    .collect();
+    (!names.is_empty()).then(|| names.join(","))
+}
+
+fn netmask_text(svc: &Service) -> Option<String> {
+    match svc.key.family() {
+        Family::V4 if svc.netmask != u32::MAX => {
+            Some(std::net::Ipv4Addr::from(svc.netmask).to_string())
+        }
+        Family::V6 if svc.netmask != 128 => Some(svc.netmask.to_string()),
+        _ => None,
+    }
+}
+
+fn fwd_switch(f: Forward) -> &'static str {
+    match f {
+        Forward::Masq => "-m",
+        Forward::Tunnel => "-i",
+        Forward::Local | Forward::DirectRoute | Forward::Bypass => "-g",
+    }
+}
+
+/// The table in `ipvsadm -S -n` format (sorted as ipvsadm sorts).
+pub fn format_save(table: &[TableEntry]) -> String {
+    let mut t = table.to_vec();
+    sort_table(&mut t);
+    let mut out = String::new();
+    for (s, dests) in &t {
+        let svc = &s.service;
+        let name = rule_service(&svc.key);
+        let _ = write!(out, "-A {name} -s {}", svc.scheduler);
+        if svc.flags.contains(ServiceFlags::PERSISTENT) {
+            let _ = write!(out, " -p {}", svc.timeout);
+            if let Some(m) = netmask_text(svc) {
+                let _ = write!(out, " -M {m}");
+            }
+        }
+        if let Some(pe) = &svc.pe_name {
+            let _ = write!(out, " --pe {pe}");
+        }
+        if svc.flags.contains(ServiceFlags::ONE_PACKET) {
+            out.push_str(" -o");
+        }
+        if let Some(f) = sched_flags_text(svc) {
+            let _ = write!(out, " -b {f}");
+        }
+        out.push('\n');
+        for e in dests {
+            let d = &e.dest;
+            let _ = write!(
+                out,
+                "-a {name} -r {} {} -w {}",
+                addrport(&d.addr),
+                fwd_switch(d.forward),
+                d.weight
+            );
+            if d.forward == Forward::Tunnel {
+                let ty = match d.tunnel_type {
+                    TunnelType::Ipip => "ipip",
+                    TunnelType::Gue => "gue",
+                    TunnelType::Gre => "gre",
+                    TunnelType::Other(_) => "unknown",
+                };
+                let _ = write!(out, " --tun-type {ty}");
+                if d.tunnel_type == TunnelType::Gue {
+                    let _ = write!(out, " --tun-port {}", d.tunnel_port);
+                }
+                if matches!(d.tunnel_type, TunnelType::Gue | TunnelType::Gre) {
+                    let f = d.tunnel_flags.0;
+                    out.push_str(if f & TunnelFlags::REMCSUM.0 != 0 {
+                        " --tun-remcsum"
+                    } else if f & TunnelFlags::CSUM.0 != 0 {
+                        " --tun-csum"
+                    } else {
+                        " --tun-nocsum"
+                    });
+                }
+            }
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn list_service_name(key: &ServiceKey) -> String {
+    match key {
+        ServiceKey::Fwmark {
+            family: Family::V6,
+            mark,
+        } => format!("FWM  {mark} IPv6"),
+        ServiceKey::Fwmark { mark, .. } => format!("FWM  {mark}"),
+        ServiceKey::Addr { protocol, addr } => {
+            let p = match protocol {
+                Protocol::Tcp => "TCP ",
+                Protocol::Udp => "UDP ",
+                _ => "SCTP",
+            };
+            format!("{p} {}", addrport(addr))
+        }
+    }
+}
+
+fn fwd_name(f: Forward) -> &'static str {
+    match f {
+        Forward::Masq => "Masq",
+        Forward::Local => "Local",
+        Forward::Tunnel => "Tunnel",
+        Forward::DirectRoute => "Route",
+        Forward::Bypass => "Bypass",
+    }
+}
+
+fn largenum(out: &mut String, v: u64) {
+    let _ = match v {
+        v if v < 100_000_000 => write!(out, "{v:9}"),
+        v if v < 1_000_000_000 => write!(out, "{:8}K", v / 1000),
+        v if v < 100_000_000_000 => write!(out, "{:8}M", v / 1_000_000),
+        v if v < 100_000_000_000_000 => write!(out, "{:8}G", v / 1_000_000_000),
+        v => write!(out, "{:8}T", v / 1_000_000_000_000),
+    };
+}
+
+/// The table in `ipvsadm -L -n` format, or `ipvsadm -L -n --stats` with
+/// `stats`.
+pub fn format_list(info: &Info, table: &[TableEntry], stats: bool) -> String {
+    let mut t = table.to_vec();
+    sort_table(&mut t);
+    let mut out = format!("{info}\n");
+    if stats {
+        let _ = writeln!(
+            out,
+            "{:<33} {:>8} {:>8} {:>8} {:>8} {:>8}\n  -> RemoteAddress:Port",
+            "Prot LocalAddress:Port", "Conns", "InPkts", "OutPkts", "InBytes", "OutBytes"
+        );
+    } else {
+        out.push_str(
+            "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n",
+        );
+    }
+    for (s, dests) in &t {
+        let svc = &s.service;
+        let name = list_service_name(&svc.key);
+        if stats {
+            let _ = write!(out, "{name:<33}");
+            let st = &s.stats;
+            for v in [
+                u64::from(st.conns),
+                u64::from(st.inpkts),
+                u64::from(st.outpkts),
+                st.inbytes,
+                st.outbytes,
+            ] {
+                largenum(&mut out, v);
+            }
+        } else {
+            let _ = write!(out, "{name} {}", svc.scheduler);
+            if let Some(f) = sched_flags_text(svc) {
+                let _ = write!(out, " ({f})");
+            }
+            if svc.flags.contains(ServiceFlags::PERSISTENT) {
+                let _ = write!(out, " persistent {}", svc.timeout);
+                if let Some(m) = netmask_text(svc) {
+                    let _ = write!(out, " mask {m}");
+                }
+            }
+            if let Some(pe) = &svc.pe_name {
+                let _ = write!(out, " pe {pe}");
+            }
+            if svc.flags.contains(ServiceFlags::ONE_PACKET) {
+                out.push_str(" ops");
+            }
+        }
+        out.push('\n');
+        for e in dests {
+            let dname = addrport(&e.dest.addr);
+            if stats {
+                let _ = write!(out, "  -> {dname:<28}");
+                let st = &e.stats;
+                for v in [
+                    u64::from(st.conns),
+                    u64::from(st.inpkts),
+                    u64::from(st.outpkts),
+                    st.inbytes,
+                    st.outbytes,
+                ] {
+                    largenum(&mut out, v);
+                }
+                out.push('\n');
+            } else {
+                let _ = writeln!(
+                    out,
+                    "  -> {dname:<28} {:<7} {:<6} {:<10} {:<10}",
+                    fwd_name(e.dest.forward),
+                    e.dest.weight as i32,
+                    e.active_conns,
+                    e.inactive_conns
+                );
+            }
+        }
+    }
+    out
+}
