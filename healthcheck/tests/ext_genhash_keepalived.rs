@@ -1,6 +1,7 @@
 //! Our digest against keepalived's `genhash` (Debian package `keepalived`)
 //! on the same nginx pages, including pages larger than 64 KiB, HTTP/1.1,
 //! virtual hosts and TLS. Needs nginx, openssl and keepalived's genhash.
+#![cfg(feature = "tokio")]
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
 mod common;

@@ -1,5 +1,6 @@
 //! HTTP_GET and SSL_GET against a real nginx on loopback (needs nginx and
 //! openssl from Debian: `ext_` tests fail if they are missing).
+#![cfg(feature = "tokio")]
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
 mod common;
