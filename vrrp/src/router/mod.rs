@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 pub use self::drop::{DropCounters, DropReason};
-use crate::auth::{AhReplay, AuthConfig, TxCounters};
+use crate::auth::{AhReplay, TxCounters};
 use crate::config::{
     effective_priority, master_down_interval, skew_time, Config, ConfigError, LowerPriorityAdvert,
     PRIORITY_OWNER, PRIORITY_STOP,
@@ -17,6 +17,10 @@ use crate::config::{
 use crate::event::{Counters, Event, Notify, NotifyKind, Reason, State};
 use crate::timer::{Timer, TimerTable};
 use crate::wire;
+
+/// Senders whose AH sequence numbers are remembered (a VRID rarely has
+/// more than a few routers); the oldest entry is replaced when full.
+const AH_PEERS: usize = 4;
 
 /// Room kept in the event queue; beyond it `Dropped` events are counted in
 /// [`Counters::events_overflowed`] instead of queued, so a flood of bad
@@ -98,7 +102,8 @@ pub struct VirtualRouter {
     timers: TimerTable,
     preempt_at: Option<Instant>,
     pending: Option<u8>,
-    replay: AhReplay,
+    ah_peers: [Option<(Ipv4Addr, u32)>; AH_PEERS],
+    ah_evict: usize,
     tx: TxCounters,
     master: Option<(Ipv4Addr, u8)>,
     events: VecDeque<Event>,
@@ -120,7 +125,8 @@ impl VirtualRouter {
             timers: TimerTable::default(),
             preempt_at: None,
             pending: None,
-            replay: AhReplay::new(),
+            ah_peers: [None; AH_PEERS],
+            ah_evict: 0,
             tx: TxCounters::new(),
             master: None,
             events: VecDeque::with_capacity(EVENT_CAPACITY),
@@ -224,8 +230,14 @@ impl VirtualRouter {
             adver_int: Some(adver_int),
             addresses: Some(&self.cfg.virtual_addresses),
         };
-        match wire::decode(datagram, &opts, &self.cfg.authentication, &mut self.replay) {
-            Ok(advert) => self.on_advert(now, src, advert.priority, advert.ah_seq),
+        let mut replay = self.ah_replay(src);
+        match wire::decode(datagram, &opts, &self.cfg.authentication, &mut replay) {
+            Ok(advert) => {
+                if let Some(seq) = advert.ah_seq {
+                    self.remember_ah(src, seq);
+                }
+                self.on_advert(now, src, advert.priority, advert.ah_seq)
+            }
             Err(reason) => self.dropped(DropReason::Invalid(reason)),
         }
     }
@@ -413,18 +425,45 @@ impl VirtualRouter {
 
     fn sync_ah(&mut self, seq: u32) {
         self.tx.ah_seq = self.tx.ah_seq.max(seq);
-        self.replay.accept(seq);
+    }
+
+    /// The anti-replay state for `src`. keepalived keeps a single counter
+    /// for every sender and for its own adverts; after a partition two
+    /// masters whose counters advance in step then reject each other's
+    /// adverts forever. Like RFC 4302 (one state per SA, and keepalived's
+    /// SPI is the sender address) we keep one per sender. What we send is
+    /// unchanged: our sequence numbers continue above every one we accepted,
+    /// as keepalived's do.
+    fn ah_replay(&self, src: Ipv4Addr) -> AhReplay {
+        let mut replay = AhReplay::new();
+        if let Some((_, last)) = self.ah_peers.iter().flatten().find(|(a, _)| *a == src) {
+            replay.accept(*last);
+        }
+        replay
+    }
+
+    fn remember_ah(&mut self, src: Ipv4Addr, seq: u32) {
+        let slot = match self
+            .ah_peers
+            .iter()
+            .position(|p| p.is_some_and(|(a, _)| a == src))
+        {
+            Some(i) => i,
+            None => match self.ah_peers.iter().position(Option::is_none) {
+                Some(i) => i,
+                None => {
+                    self.ah_evict = (self.ah_evict + 1) % AH_PEERS;
+                    self.ah_evict
+                }
+            },
+        };
+        self.ah_peers[slot] = Some((src, seq));
     }
 
     fn after_send(&mut self, priority: u8) {
         self.counters.adverts_sent += 1;
         if priority == PRIORITY_STOP {
             self.counters.priority_zero_sent += 1;
-        }
-        if matches!(self.cfg.authentication, AuthConfig::Ah(_)) {
-            // Our own sequence number is spent for receiving too.
-            let seq = self.tx.ah_seq;
-            self.replay.accept(seq);
         }
     }
 
