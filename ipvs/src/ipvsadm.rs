@@ -349,41 +349,50 @@ fn cmp_dests(a: &Destination, b: &Destination) -> i32 {
 }
 
 /// glibc's `qsort` (a top-down merge sort), reproduced so that the order
-/// is the same as ipvsadm's even where the comparator is not a total order.
-fn c_qsort<T: Clone>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> i32) {
-    let n = v.len();
+/// is the same as ipvsadm's even where the comparator is not a total
+/// order. Sorts indices, so entries are never copied.
+fn c_qsort(idx: &mut [usize], cmp: &dyn Fn(usize, usize) -> i32, tmp: &mut Vec<usize>) {
+    let n = idx.len();
     if n <= 1 {
         return;
     }
     let n1 = n / 2;
-    c_qsort(&mut v[..n1], cmp);
-    c_qsort(&mut v[n1..], cmp);
-    let mut merged = Vec::with_capacity(n);
+    c_qsort(&mut idx[..n1], cmp, tmp);
+    c_qsort(&mut idx[n1..], cmp, tmp);
+    tmp.clear();
     let (mut i, mut j) = (0, n1);
     while i < n1 && j < n {
-        if cmp(&v[i], &v[j]) <= 0 {
-            merged.push(v[i].clone());
+        if cmp(idx[i], idx[j]) <= 0 {
+            tmp.push(idx[i]);
             i += 1;
         } else {
-            merged.push(v[j].clone());
+            tmp.push(idx[j]);
             j += 1;
         }
     }
-    merged.extend_from_slice(&v[i..n1]);
-    merged.extend_from_slice(&v[j..n]);
-    v.clone_from_slice(&merged);
+    tmp.extend_from_slice(&idx[i..n1]);
+    tmp.extend_from_slice(&idx[j..n]);
+    idx.copy_from_slice(tmp);
 }
 
-/// Sorts a table as ipvsadm does before printing.
-pub fn sort_table(table: &mut [TableEntry]) {
-    c_qsort(table, &|a: &TableEntry, b: &TableEntry| {
-        cmp_services(&a.0.service, &b.0.service)
-    });
-    for (_, dests) in table.iter_mut() {
-        c_qsort(dests, &|a: &DestinationEntry, b: &DestinationEntry| {
-            cmp_dests(&a.dest, &b.dest)
-        });
-    }
+fn sorted<T>(v: &[T], cmp: impl Fn(&T, &T) -> i32) -> Vec<usize> {
+    let mut idx: Vec<usize> = (0..v.len()).collect();
+    let mut tmp = Vec::with_capacity(v.len());
+    c_qsort(&mut idx, &|a, b| cmp(&v[a], &v[b]), &mut tmp);
+    idx
+}
+
+/// The table in ipvsadm's print order: services, and in each service the
+/// destinations, sorted as ipvsadm sorts them.
+pub fn sorted_view(table: &[TableEntry]) -> Vec<(&ServiceEntry, Vec<&DestinationEntry>)> {
+    sorted(table, |a, b| cmp_services(&a.0.service, &b.0.service))
+        .into_iter()
+        .map(|i| {
+            let (s, d) = &table[i];
+            let order = sorted(d, |a, b| cmp_dests(&a.dest, &b.dest));
+            (s, order.into_iter().map(|j| &d[j]).collect())
+        })
+        .collect()
 }
 
 fn addrport(addr: &SocketAddr) -> String {
@@ -453,10 +462,8 @@ fn fwd_switch(f: Forward) -> &'static str {
 
 /// The table in `ipvsadm -S -n` format (sorted as ipvsadm sorts).
 pub fn format_save(table: &[TableEntry]) -> String {
-    let mut t = table.to_vec();
-    sort_table(&mut t);
-    let mut out = String::new();
-    for (s, dests) in &t {
+    let mut out = String::with_capacity(table.len() * 200);
+    for (s, dests) in sorted_view(table) {
         let svc = &s.service;
         let name = rule_service(&svc.key);
         let _ = write!(out, "-A {name} -s {}", svc.scheduler);
@@ -554,8 +561,6 @@ fn largenum(out: &mut String, v: u64) {
 /// The table in `ipvsadm -L -n` format, or `ipvsadm -L -n --stats` with
 /// `stats`.
 pub fn format_list(info: &Info, table: &[TableEntry], stats: bool) -> String {
-    let mut t = table.to_vec();
-    sort_table(&mut t);
     let mut out = format!("{info}\n");
     if stats {
         let _ = writeln!(
@@ -568,7 +573,7 @@ pub fn format_list(info: &Info, table: &[TableEntry], stats: bool) -> String {
             "Prot LocalAddress:Port Scheduler Flags\n  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n",
         );
     }
-    for (s, dests) in &t {
+    for (s, dests) in sorted_view(table) {
         let svc = &s.service;
         let name = list_service_name(&svc.key);
         if stats {

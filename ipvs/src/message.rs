@@ -145,3 +145,38 @@ pub fn decode_datagram(family: u16, mut buf: &[u8]) -> Result<Vec<Reply>, CodecE
     }
     Ok(out)
 }
+
+/// A typed entry decoded from a reply message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Entry {
+    /// From a service dump or get.
+    Service(crate::ServiceEntry),
+    /// From a destination dump (family defaulted to IPv4 when absent).
+    Dest(crate::DestinationEntry),
+    /// From a daemon dump.
+    Daemon(crate::SyncDaemon),
+}
+
+/// Decodes a datagram and converts every IPVS message in it to typed
+/// entries; the first malformed message or attribute is an error.
+pub fn decode_entries(family: u16, buf: &[u8]) -> Result<Vec<Entry>, CodecError> {
+    let mut out = Vec::new();
+    for r in decode_datagram(family, buf)? {
+        let ReplyKind::Message(m) = r.kind else {
+            continue;
+        };
+        for a in &m.nlas {
+            match a {
+                CmdNla::Service(s) => out.push(Entry::Service(crate::convert::service_from(s)?)),
+                CmdNla::Dest(d) => out.push(Entry::Dest(crate::convert::dest_from(
+                    d,
+                    crate::Family::V4,
+                )?)),
+                CmdNla::Daemon(d) => out.push(Entry::Daemon(crate::convert::daemon_from(d)?)),
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
+}

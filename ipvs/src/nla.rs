@@ -246,9 +246,9 @@ impl Nla for CmdNla {
     }
     fn kind(&self) -> u16 {
         match self {
-            Self::Service(_) => sys::IPVS_CMD_ATTR_SERVICE | NLA_F_NESTED,
-            Self::Dest(_) => sys::IPVS_CMD_ATTR_DEST | NLA_F_NESTED,
-            Self::Daemon(_) => sys::IPVS_CMD_ATTR_DAEMON | NLA_F_NESTED,
+            Self::Service(_) => sys::IPVS_CMD_ATTR_SERVICE,
+            Self::Dest(_) => sys::IPVS_CMD_ATTR_DEST,
+            Self::Daemon(_) => sys::IPVS_CMD_ATTR_DAEMON,
             Self::TimeoutTcp(_) => sys::IPVS_CMD_ATTR_TIMEOUT_TCP,
             Self::TimeoutTcpFin(_) => sys::IPVS_CMD_ATTR_TIMEOUT_TCP_FIN,
             Self::TimeoutUdp(_) => sys::IPVS_CMD_ATTR_TIMEOUT_UDP,
@@ -333,9 +333,9 @@ impl Nla for SvcNla {
             Self::Flags { .. } => sys::IPVS_SVC_ATTR_FLAGS,
             Self::Timeout(_) => sys::IPVS_SVC_ATTR_TIMEOUT,
             Self::Netmask(_) => sys::IPVS_SVC_ATTR_NETMASK,
-            Self::Stats(_) => sys::IPVS_SVC_ATTR_STATS | NLA_F_NESTED,
+            Self::Stats(_) => sys::IPVS_SVC_ATTR_STATS,
             Self::PeName(_) => sys::IPVS_SVC_ATTR_PE_NAME,
-            Self::Stats64(_) => sys::IPVS_SVC_ATTR_STATS64 | NLA_F_NESTED,
+            Self::Stats64(_) => sys::IPVS_SVC_ATTR_STATS64,
             Self::Other(n) => n.kind(),
         }
     }
@@ -425,9 +425,9 @@ impl Nla for DestNla {
             Self::ActiveConns(_) => sys::IPVS_DEST_ATTR_ACTIVE_CONNS,
             Self::InactConns(_) => sys::IPVS_DEST_ATTR_INACT_CONNS,
             Self::PersistConns(_) => sys::IPVS_DEST_ATTR_PERSIST_CONNS,
-            Self::Stats(_) => sys::IPVS_DEST_ATTR_STATS | NLA_F_NESTED,
+            Self::Stats(_) => sys::IPVS_DEST_ATTR_STATS,
             Self::AddrFamily(_) => sys::IPVS_DEST_ATTR_ADDR_FAMILY,
-            Self::Stats64(_) => sys::IPVS_DEST_ATTR_STATS64 | NLA_F_NESTED,
+            Self::Stats64(_) => sys::IPVS_DEST_ATTR_STATS64,
             Self::TunType(_) => sys::IPVS_DEST_ATTR_TUN_TYPE,
             Self::TunPort(_) => sys::IPVS_DEST_ATTR_TUN_PORT,
             Self::TunFlags(_) => sys::IPVS_DEST_ATTR_TUN_FLAGS,
