@@ -5,6 +5,8 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
+#[cfg(test)]
+use std::time::Duration;
 use std::time::Instant;
 
 use crate::event::{Event, Notify, NotifyKind, State};
@@ -450,5 +452,102 @@ fn peek_vrid(datagram: &[u8]) -> Result<u8, WireDrop> {
             Ok(wire::vrrp::Packet::new_checked(ah.payload())?.vrid())
         }
         _ => Err(WireDrop::BadProtocol),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+    use super::*;
+    use crate::auth::{AuthConfig, TxCounters};
+    use crate::config::Config;
+
+    fn router(vrid: u8, prio: u8) -> VirtualRouter {
+        VirtualRouter::new(Config::new("r", vrid, prio, Ipv4Addr::new(10, 0, 0, 2))).unwrap()
+    }
+
+    fn advert(vrid: u8) -> Vec<u8> {
+        let repr = wire::AdvertRepr {
+            src: Ipv4Addr::new(10, 0, 0, 9),
+            dst: wire::VRRP_MCAST_V4,
+            ttl: wire::VRRP_TTL,
+            vrid,
+            priority: 200,
+            adver_int: 1,
+            addresses: &[],
+        };
+        let mut buf = [0u8; 64];
+        let len = wire::encode(&repr, &AuthConfig::None, &mut TxCounters::new(), &mut buf).unwrap();
+        buf[..len].to_vec()
+    }
+
+    #[test]
+    fn routes_by_interface_and_vrid_and_counts_the_rest() {
+        let t0 = Instant::now();
+        let mut mux = Mux::new();
+        let r1 = mux.add_router(1, router(1, 100)).unwrap();
+        let r2 = mux.add_router(2, router(1, 100)).unwrap();
+        assert_eq!(
+            mux.add_router(2, router(1, 50)),
+            Err(MuxError::Duplicate {
+                ifindex: 2,
+                vrid: 1
+            })
+        );
+        mux.handle_startup(t0);
+        let src = Ipv4Addr::new(10, 0, 0, 9);
+        assert_eq!(mux.handle_datagram(t0, 2, src, &advert(1)), Some(r2));
+        assert_eq!(mux.handle_datagram(t0, 1, src, &advert(1)), Some(r1));
+        assert_eq!(mux.handle_datagram(t0, 1, src, &advert(3)), None);
+        assert_eq!(mux.handle_datagram(t0, 3, src, &advert(1)), None);
+        assert_eq!(mux.handle_datagram(t0, 1, src, &[0x45, 0]), None);
+        assert_eq!(mux.counters().unknown_vrid, 2);
+        assert_eq!(mux.counters().undecodable[WireDrop::Truncated.index()], 1);
+        assert_eq!(mux.router(r2).unwrap().counters().adverts_received, 1);
+    }
+
+    #[test]
+    fn timers_fire_in_order_across_routers() {
+        let t0 = Instant::now();
+        let mut mux = Mux::new();
+        let low = mux.add_router(1, router(1, 50)).unwrap();
+        let high = mux.add_router(1, router(2, 200)).unwrap();
+        mux.handle_startup(t0);
+        while mux.poll_event().is_some() {}
+        let first = mux.poll_timeout().unwrap();
+        assert_eq!(first, t0 + mux.router(high).unwrap().master_down_interval());
+        mux.handle_timeout(first);
+        let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+        let (id, ifindex, t) = mux.poll_transmit(first, &mut buf).unwrap();
+        assert_eq!((id, ifindex, t.priority), (high, 1, 200));
+        assert!(mux.poll_transmit(first, &mut buf).is_none());
+        assert_eq!(mux.router(low).unwrap().state(), State::Backup);
+        // Different VRIDs: the low one times out too, then the advert timer.
+        let low_down = t0 + mux.router(low).unwrap().master_down_interval();
+        assert_eq!(mux.poll_timeout(), Some(low_down));
+        mux.handle_timeout(low_down);
+        assert_eq!(mux.router(low).unwrap().state(), State::Master);
+        assert_eq!(mux.poll_timeout(), Some(first + Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn sync_group_rejects_bad_members() {
+        let mut mux = Mux::new();
+        let a = mux.add_router(1, router(1, 100)).unwrap();
+        let b = mux.add_router(1, router(2, 100)).unwrap();
+        assert_eq!(
+            mux.add_sync_group("g", &[a, RouterId(9)]),
+            Err(MuxError::UnknownRouter(RouterId(9)))
+        );
+        assert_eq!(
+            mux.add_sync_group("g", &[a, a]),
+            Err(MuxError::AlreadyGrouped(a))
+        );
+        assert_eq!(mux.add_sync_group("g", &[a, b]), Ok(GroupId(0)));
+        assert_eq!(
+            mux.add_sync_group("h", &[b]),
+            Err(MuxError::AlreadyGrouped(b))
+        );
     }
 }

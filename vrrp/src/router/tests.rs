@@ -1,1 +1,435 @@
-//! Unit tests of the state machine.
+//! Unit tests of the state machine: one rule per test, driven by hand.
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+use super::*;
+use crate::auth::AuthConfig;
+use crate::config::GarpConfig;
+
+const VIP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 100);
+const ME: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 5);
+const LOWER_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 4);
+const HIGHER_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 6);
+
+fn config(priority: u8) -> Config {
+    let mut c = Config::new("vi_1", 7, priority, ME);
+    c.virtual_addresses = vec![VIP];
+    c
+}
+
+/// A valid advert from `src` (AH sequence number `seq + 1` for AH).
+fn advert(src: Ipv4Addr, priority: u8, auth: &AuthConfig, seq: u32) -> Vec<u8> {
+    let repr = wire::AdvertRepr {
+        src,
+        dst: wire::VRRP_MCAST_V4,
+        ttl: wire::VRRP_TTL,
+        vrid: 7,
+        priority,
+        adver_int: 1,
+        addresses: &[VIP],
+    };
+    let mut tx = TxCounters::new();
+    tx.ah_seq = seq;
+    let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+    let len = wire::encode(&repr, auth, &mut tx, &mut buf).unwrap();
+    buf[..len].to_vec()
+}
+
+fn events(r: &mut VirtualRouter) -> Vec<Event> {
+    std::iter::from_fn(|| r.poll_event()).collect()
+}
+
+fn transmit(r: &mut VirtualRouter, now: Instant) -> Option<(u8, Vec<u8>)> {
+    let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+    let t = r.poll_transmit(now, &mut buf)?;
+    Some((t.priority, buf[..t.len].to_vec()))
+}
+
+fn started(priority: u8, t0: Instant) -> VirtualRouter {
+    let mut r = VirtualRouter::new(config(priority)).unwrap();
+    r.handle_startup(t0);
+    events(&mut r);
+    r
+}
+
+fn master(priority: u8, t0: Instant) -> VirtualRouter {
+    let mut r = started(priority, t0);
+    r.handle_timeout(t0 + r.master_down_interval());
+    assert_eq!(r.state(), State::Master);
+    transmit(&mut r, t0).unwrap();
+    events(&mut r);
+    r
+}
+
+fn s(secs: u64) -> Duration {
+    Duration::from_secs(secs)
+}
+
+#[test]
+fn stopped_router_drops_everything_and_sends_nothing() {
+    let t0 = Instant::now();
+    let mut r = VirtualRouter::new(config(100)).unwrap();
+    r.handle_datagram(t0, HIGHER_IP, &advert(HIGHER_IP, 200, &AuthConfig::None, 0));
+    assert_eq!(events(&mut r), [Event::Dropped(DropReason::NotRunning)]);
+    assert_eq!(r.counters().dropped.get(DropReason::NotRunning), 1);
+    assert_eq!(r.poll_timeout(), None);
+    assert!(transmit(&mut r, t0).is_none());
+}
+
+#[test]
+fn startup_events_and_timer() {
+    let t0 = Instant::now();
+    let mut r = VirtualRouter::new(config(100)).unwrap();
+    r.handle_startup(t0);
+    assert_eq!(
+        events(&mut r),
+        [
+            Event::StateChanged {
+                from: State::Initialize,
+                to: State::Backup,
+                reason: Reason::Startup
+            },
+            Event::Notify(Notify {
+                kind: NotifyKind::Instance,
+                name: "vi_1".into(),
+                state: State::Backup,
+                priority: 100
+            }),
+        ]
+    );
+    assert_eq!(
+        r.poll_timeout(),
+        Some(t0 + Duration::from_nanos(3_609_375_000))
+    );
+    // A second startup changes nothing.
+    r.handle_startup(t0 + s(1));
+    assert_eq!(events(&mut r), []);
+}
+
+#[test]
+fn early_or_repeated_timeouts_are_no_ops() {
+    let t0 = Instant::now();
+    let mut r = started(100, t0);
+    let deadline = r.poll_timeout().unwrap();
+    for ms in [0, 1, 1000, 3609] {
+        r.handle_timeout(t0 + Duration::from_millis(ms));
+    }
+    assert_eq!(r.state(), State::Backup);
+    assert_eq!(r.poll_timeout(), Some(deadline));
+    r.handle_timeout(deadline);
+    r.handle_timeout(deadline);
+    assert_eq!(r.state(), State::Master);
+    assert_eq!(r.counters().became_master, 1);
+    assert_eq!(r.poll_timeout(), Some(deadline + s(1)));
+}
+
+#[test]
+fn becoming_master_sends_advert_then_garp_bursts() {
+    let t0 = Instant::now();
+    let mut cfg = config(100);
+    cfg.garp = GarpConfig {
+        master_refresh: Some(s(60)),
+        ..GarpConfig::default()
+    };
+    let mut r = VirtualRouter::new(cfg).unwrap();
+    r.handle_startup(t0);
+    events(&mut r);
+    let t1 = r.poll_timeout().unwrap();
+    r.handle_timeout(t1);
+    assert_eq!(transmit(&mut r, t1).map(|t| t.0), Some(100));
+    assert!(transmit(&mut r, t1).is_none());
+    assert_eq!(
+        events(&mut r),
+        [
+            Event::StateChanged {
+                from: State::Backup,
+                to: State::Master,
+                reason: Reason::MasterDown
+            },
+            Event::AddAddresses,
+            Event::GratuitousArp { repeat: 5 },
+            Event::Notify(Notify {
+                kind: NotifyKind::Instance,
+                name: "vi_1".into(),
+                state: State::Master,
+                priority: 100
+            }),
+        ]
+    );
+    // Adverts every second; the delayed burst at +5 s; refresh at +60 s.
+    for k in 1..=5 {
+        r.handle_timeout(t1 + s(k));
+        assert_eq!(transmit(&mut r, t1).map(|t| t.0), Some(100));
+    }
+    assert_eq!(events(&mut r), [Event::GratuitousArp { repeat: 5 }]);
+    for k in 6..=60 {
+        r.handle_timeout(t1 + s(k));
+        assert!(transmit(&mut r, t1).is_some());
+    }
+    assert_eq!(events(&mut r), [Event::GratuitousArp { repeat: 1 }]);
+    assert_eq!(r.counters().adverts_sent, 61);
+}
+
+#[test]
+fn backup_priority_zero_advert_arms_skew_time() {
+    let t0 = Instant::now();
+    let mut r = started(100, t0);
+    let now = t0 + s(1);
+    r.handle_datagram(now, HIGHER_IP, &advert(HIGHER_IP, 0, &AuthConfig::None, 0));
+    assert_eq!(
+        r.poll_timeout(),
+        Some(now + Duration::from_nanos(609_375_000))
+    );
+    assert_eq!(r.counters().priority_zero_received, 1);
+}
+
+#[test]
+fn backup_with_preempt_discards_lower_priority_without_touching_the_timer() {
+    let t0 = Instant::now();
+    let mut r = started(100, t0);
+    let deadline = r.poll_timeout();
+    r.handle_datagram(
+        t0 + s(1),
+        HIGHER_IP,
+        &advert(HIGHER_IP, 99, &AuthConfig::None, 0),
+    );
+    assert_eq!(r.poll_timeout(), deadline);
+    assert_eq!(r.master(), None);
+    // Equal priority resets the timer (RFC 3768 section 6.4.2: "greater
+    // than or equal"), whatever the address.
+    r.handle_datagram(
+        t0 + s(2),
+        LOWER_IP,
+        &advert(LOWER_IP, 100, &AuthConfig::None, 0),
+    );
+    assert_eq!(r.poll_timeout(), Some(t0 + s(2) + r.master_down_interval()));
+    assert_eq!(r.master(), Some((LOWER_IP, 100)));
+}
+
+#[test]
+fn backup_without_preempt_accepts_lower_priority() {
+    let t0 = Instant::now();
+    let mut cfg = config(100);
+    cfg.preempt = false;
+    let mut r = VirtualRouter::new(cfg).unwrap();
+    r.handle_startup(t0);
+    r.handle_datagram(
+        t0 + s(1),
+        HIGHER_IP,
+        &advert(HIGHER_IP, 50, &AuthConfig::None, 0),
+    );
+    assert_eq!(r.poll_timeout(), Some(t0 + s(1) + r.master_down_interval()));
+}
+
+#[test]
+fn invalid_advert_is_counted_and_never_resets_the_timer() {
+    let t0 = Instant::now();
+    let mut r = started(100, t0);
+    let deadline = r.poll_timeout();
+    // Wrong password.
+    let pass = advert(HIGHER_IP, 200, &AuthConfig::pass(b"nope"), 0);
+    r.handle_datagram(t0 + s(1), HIGHER_IP, &pass);
+    // Truncated.
+    let good = advert(HIGHER_IP, 200, &AuthConfig::None, 0);
+    r.handle_datagram(t0 + s(1), HIGHER_IP, &good[..good.len() - 1]);
+    // Our own advert looped back.
+    r.handle_datagram(t0 + s(1), ME, &advert(ME, 200, &AuthConfig::None, 0));
+    assert_eq!(r.poll_timeout(), deadline);
+    assert_eq!(
+        events(&mut r),
+        [
+            Event::Dropped(DropReason::Invalid(wire::DropReason::AuthTypeMismatch)),
+            Event::Dropped(DropReason::Invalid(wire::DropReason::BadIpLength)),
+            Event::Dropped(DropReason::OwnAdvert),
+        ]
+    );
+    assert_eq!(r.counters().dropped.total(), 3);
+    assert_eq!(r.counters().adverts_received, 0);
+}
+
+#[test]
+fn master_answers_priority_zero_at_once_and_restarts_adver_timer() {
+    let t0 = Instant::now();
+    let mut r = master(100, t0);
+    let now = t0 + s(10) + Duration::from_millis(300);
+    r.handle_datagram(now, LOWER_IP, &advert(LOWER_IP, 0, &AuthConfig::None, 0));
+    assert_eq!(transmit(&mut r, now).map(|t| t.0), Some(100));
+    assert_eq!(r.timers.get(Timer::Advert), Some(now + s(1)));
+    assert_eq!(r.state(), State::Master);
+}
+
+#[test]
+fn master_reacts_to_lower_priority_like_keepalived_by_default() {
+    let t0 = Instant::now();
+    let mut r = master(100, t0);
+    let now = t0 + s(10);
+    let timer = r.poll_timeout();
+    r.handle_datagram(now, HIGHER_IP, &advert(HIGHER_IP, 99, &AuthConfig::None, 0));
+    assert_eq!(transmit(&mut r, now).map(|t| t.0), Some(100));
+    assert_eq!(r.poll_timeout(), timer);
+    assert_eq!(
+        events(&mut r),
+        [Event::MasterRxLowerPriority {
+            from: HIGHER_IP,
+            priority: 99
+        }]
+    );
+    // Equal priority from a lower address is "lower" too.
+    r.handle_datagram(now, LOWER_IP, &advert(LOWER_IP, 100, &AuthConfig::None, 0));
+    assert!(transmit(&mut r, now).is_some());
+    assert_eq!(r.state(), State::Master);
+}
+
+#[test]
+fn master_discards_lower_priority_with_the_rfc_option() {
+    let t0 = Instant::now();
+    let mut cfg = config(100);
+    cfg.lower_priority_advert = LowerPriorityAdvert::Discard;
+    let mut r = VirtualRouter::new(cfg).unwrap();
+    r.handle_startup(t0);
+    r.handle_timeout(t0 + r.master_down_interval());
+    transmit(&mut r, t0);
+    r.handle_datagram(
+        t0 + s(5),
+        HIGHER_IP,
+        &advert(HIGHER_IP, 50, &AuthConfig::None, 0),
+    );
+    assert!(transmit(&mut r, t0).is_none());
+    assert_eq!(r.state(), State::Master);
+}
+
+#[test]
+fn master_yields_to_higher_priority_and_equal_priority_higher_address() {
+    for (src, prio) in [(LOWER_IP, 101), (HIGHER_IP, 100)] {
+        let t0 = Instant::now();
+        let mut r = master(100, t0);
+        let now = t0 + s(10);
+        r.handle_datagram(now, src, &advert(src, prio, &AuthConfig::None, 0));
+        assert_eq!(r.state(), State::Backup);
+        assert!(
+            transmit(&mut r, now).is_none(),
+            "no priority 0 when yielding"
+        );
+        assert_eq!(
+            events(&mut r)[..2],
+            [
+                Event::StateChanged {
+                    from: State::Master,
+                    to: State::Backup,
+                    reason: Reason::HigherPriority
+                },
+                Event::RemoveAddresses,
+            ]
+        );
+        assert_eq!(r.poll_timeout(), Some(now + r.master_down_interval()));
+        assert_eq!(r.master(), Some((src, prio)));
+    }
+}
+
+#[test]
+fn higher_prio_send_advert_option_sends_one_last_advert() {
+    let t0 = Instant::now();
+    let mut cfg = config(100);
+    cfg.higher_priority_send_advert = true;
+    let mut r = VirtualRouter::new(cfg).unwrap();
+    r.handle_startup(t0);
+    r.handle_timeout(t0 + r.master_down_interval());
+    transmit(&mut r, t0);
+    r.handle_datagram(
+        t0 + s(5),
+        HIGHER_IP,
+        &advert(HIGHER_IP, 150, &AuthConfig::None, 0),
+    );
+    assert_eq!(r.state(), State::Backup);
+    assert_eq!(transmit(&mut r, t0).map(|t| t.0), Some(100));
+}
+
+#[test]
+fn two_owners_resolve_by_lowering_one() {
+    let t0 = Instant::now();
+    let mut r = started(255, t0);
+    assert_eq!(r.state(), State::Master);
+    transmit(&mut r, t0);
+    r.handle_datagram(
+        t0 + s(1),
+        HIGHER_IP,
+        &advert(HIGHER_IP, 255, &AuthConfig::None, 0),
+    );
+    assert_eq!(r.priority(), 254);
+    assert_eq!(r.state(), State::Backup);
+}
+
+#[test]
+fn shutdown_of_master_sends_priority_zero() {
+    let t0 = Instant::now();
+    let mut r = master(100, t0);
+    r.handle_shutdown(t0 + s(7));
+    assert_eq!(transmit(&mut r, t0).map(|t| t.0), Some(0));
+    assert_eq!(r.state(), State::Initialize);
+    assert_eq!(r.poll_timeout(), None);
+    let ev = events(&mut r);
+    assert_eq!(ev[1], Event::RemoveAddresses);
+    assert!(
+        matches!(&ev[2], Event::Notify(n) if n.state == State::Initialize && n.args()[2] == "STOP")
+    );
+    assert_eq!(r.counters().released_master, 1);
+}
+
+#[test]
+fn notify_args_are_keepalived_s() {
+    let n = Notify {
+        kind: NotifyKind::Group,
+        name: "G1".into(),
+        state: State::Fault,
+        priority: 0,
+    };
+    assert_eq!(n.args(), ["GROUP", "G1", "FAULT", "0"]);
+}
+
+#[test]
+fn ah_master_resynchronises_past_a_lower_router() {
+    let t0 = Instant::now();
+    let auth = AuthConfig::ah(b"secret");
+    let mut cfg = config(100);
+    cfg.authentication = auth.clone();
+    let mut r = VirtualRouter::new(cfg).unwrap();
+    r.handle_startup(t0);
+    r.handle_timeout(t0 + r.master_down_interval());
+    let (_, first) = transmit(&mut r, t0).unwrap();
+    let seq_of = |d: &[u8]| u32::from_be_bytes([d[28], d[29], d[30], d[31]]);
+    assert_eq!(seq_of(&first), 1);
+    // A lower router advertising sequence 500: keepalived sets its counter
+    // to 501, so the immediate answer carries 502.
+    r.handle_datagram(t0 + s(5), LOWER_IP, &advert(LOWER_IP, 50, &auth, 499));
+    let (_, answer) = transmit(&mut r, t0).unwrap();
+    assert_eq!(seq_of(&answer), 502);
+    // Replaying the lower router's advert is rejected; a fresh one is not.
+    r.handle_datagram(t0 + s(6), LOWER_IP, &advert(LOWER_IP, 50, &auth, 499));
+    r.handle_datagram(t0 + s(6), LOWER_IP, &advert(LOWER_IP, 50, &auth, 500));
+    let ev = events(&mut r);
+    assert!(ev.contains(&Event::Dropped(DropReason::Invalid(
+        wire::DropReason::AhReplay
+    ))));
+    assert_eq!(r.counters().adverts_received, 2);
+}
+
+#[test]
+fn small_buffer_is_a_counted_transmit_error() {
+    let t0 = Instant::now();
+    let mut r = started(255, t0);
+    let mut small = [0u8; 10];
+    assert!(r.poll_transmit(t0, &mut small).is_none());
+    assert_eq!(r.counters().transmit_errors, 1);
+    assert!(r.max_datagram_len() > 10);
+}
+
+#[test]
+fn flood_of_bad_datagrams_is_counted_beyond_the_event_queue() {
+    let t0 = Instant::now();
+    let mut r = started(100, t0);
+    for _ in 0..100 {
+        r.handle_datagram(t0, HIGHER_IP, &[0x45]);
+    }
+    assert_eq!(events(&mut r).len(), EVENT_CAPACITY);
+    assert_eq!(r.counters().events_overflowed, 100 - EVENT_CAPACITY as u64);
+    assert_eq!(r.counters().dropped.total(), 100);
+}

@@ -1,0 +1,130 @@
+//! The steady state allocates nothing: a master sending adverts and a
+//! backup receiving them (through the mux, with each authentication), for
+//! many advert intervals, measured with a counting global allocator.
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+use std::alloc::System;
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use vrrp::auth::AuthConfig;
+use vrrp::event::State;
+use vrrp::mux::Mux;
+use vrrp::{wire, Config, VirtualRouter};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+
+fn node(prio: u8, ip: Ipv4Addr, auth: &AuthConfig) -> Mux {
+    let mut mux = Mux::new();
+    for vrid in 1..=3 {
+        let mut c = Config::new("vi", vrid, prio, ip);
+        c.virtual_addresses = vec![Ipv4Addr::new(10, 0, 0, 100), Ipv4Addr::new(10, 0, 0, 101)];
+        c.authentication = auth.clone();
+        mux.add_router(1, VirtualRouter::new(c).unwrap()).unwrap();
+    }
+    mux
+}
+
+/// Runs both nodes until `until`, delivering every datagram at once;
+/// returns the number of datagrams delivered.
+fn run(nodes: &mut [(Mux, Ipv4Addr); 2], now: &mut Instant, until: Instant, buf: &mut [u8]) -> u64 {
+    let mut delivered = 0;
+    loop {
+        let next = nodes.iter_mut().filter_map(|(m, _)| m.poll_timeout()).min();
+        let Some(t) = next.filter(|t| *t <= until) else {
+            *now = until;
+            return delivered;
+        };
+        *now = t;
+        for i in 0..2 {
+            nodes[i].0.handle_timeout(t);
+            while let Some((_, ifindex, tx)) = nodes[i].0.poll_transmit(t, buf) {
+                let src = nodes[i].1;
+                let other = &mut nodes[1 - i].0;
+                other.handle_datagram(t, ifindex, src, &buf[..tx.len]);
+                delivered += 1;
+                while other
+                    .poll_transmit(t, &mut [0u8; wire::MAX_DATAGRAM_LEN])
+                    .is_some()
+                {}
+                while other.poll_event().is_some() {}
+            }
+            while nodes[i].0.poll_event().is_some() {}
+        }
+    }
+}
+
+// One test function: the counter is global, and the harness would run
+// several tests on parallel threads.
+#[test]
+fn steady_state_does_not_allocate() {
+    send_and_receive_do_not_allocate();
+    rejected_datagrams_do_not_allocate();
+}
+
+fn send_and_receive_do_not_allocate() {
+    for auth in [
+        AuthConfig::None,
+        AuthConfig::pass(b"pw"),
+        AuthConfig::ah(b"secret"),
+    ] {
+        let mut nodes = [(node(200, A, &auth), A), (node(100, B, &auth), B)];
+        let mut buf = vec![0u8; wire::MAX_DATAGRAM_LEN];
+        let t0 = Instant::now();
+        let mut now = t0;
+        for (m, _) in &mut nodes {
+            m.handle_startup(t0);
+            while m.poll_event().is_some() {}
+        }
+        // Warm up past the election and the GARP delay.
+        run(&mut nodes, &mut now, t0 + Duration::from_secs(20), &mut buf);
+        for id in nodes[0].0.ids().collect::<Vec<_>>() {
+            assert_eq!(nodes[0].0.router(id).unwrap().state(), State::Master);
+        }
+        let region = Region::new(GLOBAL);
+        let delivered = run(
+            &mut nodes,
+            &mut now,
+            t0 + Duration::from_secs(1020),
+            &mut buf,
+        );
+        let stats = region.change();
+        assert_eq!(delivered, 3000, "{auth:?}");
+        assert_eq!(
+            (
+                stats.allocations,
+                stats.reallocations,
+                stats.bytes_allocated
+            ),
+            (0, 0, 0),
+            "{auth:?}"
+        );
+        let backup = nodes[1].0.router(nodes[1].0.find(1, 1).unwrap()).unwrap();
+        assert_eq!(backup.state(), State::Backup);
+        assert_eq!(backup.counters().dropped.total(), 0);
+    }
+}
+
+fn rejected_datagrams_do_not_allocate() {
+    let mut mux = node(100, B, &AuthConfig::pass(b"pw"));
+    let t0 = Instant::now();
+    mux.handle_startup(t0);
+    while mux.poll_event().is_some() {}
+    let mut bad = [0u8; 60];
+    bad[0] = 0x45;
+    let region = Region::new(GLOBAL);
+    for k in 0..10_000u32 {
+        bad[9] = (k % 256) as u8; // protocol
+        mux.handle_datagram(t0, 1, A, &bad);
+        while mux.poll_event().is_some() {}
+    }
+    let stats = region.change();
+    assert_eq!((stats.allocations, stats.reallocations), (0, 0));
+    let undecodable: u64 = mux.counters().undecodable.iter().sum();
+    assert_eq!(undecodable + mux.counters().unknown_vrid, 10_000);
+}
