@@ -110,7 +110,11 @@ impl AuthConfig {
     /// Constant-time check of received PASS authentication data.
     pub fn check_pass(&self, received: &[u8]) -> bool {
         match self {
-            AuthConfig::Pass { key } => bool::from(key.as_slice().ct_eq(received)),
+            AuthConfig::Pass { key } => match <[u8; AUTH_DATA_LEN]>::try_from(received) {
+                // Compared as one word: constant time and cheap.
+                Ok(r) => bool::from(u64::from_ne_bytes(*key).ct_eq(&u64::from_ne_bytes(r))),
+                Err(_) => false,
+            },
             _ => false,
         }
     }
@@ -183,9 +187,21 @@ pub(crate) fn truncate(mac: Hmac<Md5>) -> [u8; ICV_LEN] {
     icv
 }
 
-/// Constant-time equality of two ICVs.
+/// Constant-time equality of a received ICV and a computed one.
 pub(crate) fn icv_eq(a: &[u8], b: &[u8; ICV_LEN]) -> bool {
-    bool::from(a.ct_eq(b.as_slice()))
+    let Ok(a) = <[u8; ICV_LEN]>::try_from(a) else {
+        return false;
+    };
+    // Two words instead of a byte loop: same guarantee, a fraction of the cost.
+    let word = |x: &[u8; ICV_LEN]| {
+        let mut hi = [0; 8];
+        hi.copy_from_slice(&x[..8]);
+        let mut lo = [0; 4];
+        lo.copy_from_slice(&x[8..]);
+        (u64::from_ne_bytes(hi), u32::from_ne_bytes(lo))
+    };
+    let ((ah, al), (bh, bl)) = (word(&a), word(b));
+    bool::from(ah.ct_eq(&bh) & al.ct_eq(&bl))
 }
 
 /// Receive-side AH replay protection, as keepalived keeps it per virtual

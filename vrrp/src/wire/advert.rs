@@ -8,7 +8,7 @@ use hmac::Mac;
 use super::reason::DropReason;
 use super::vrrp::{self as vrrp_wire, AuthType};
 use super::{ah, ipv4, IPPROTO_AH, IPPROTO_VRRP, VRRP_TTL};
-use crate::auth::{icv_eq, truncate, AhReplay, AuthConfig, TxCounters};
+use crate::auth::{icv_eq, truncate, AhKey, AhReplay, AuthConfig, TxCounters};
 
 /// What the receiver expects, beyond the fixed protocol rules.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -168,15 +168,14 @@ fn check_auth(
             Err(DropReason::AuthFailure)
         }
         (AuthConfig::Ah(key), Some(a)) => {
-            let mut masked = [0u8; 60];
-            let n = ipv4::mask_mutable(ip.header(), unicast, &mut masked);
-            let ah_bytes = &ip.payload()[..ah::HEADER_LEN];
-            let mut mac = key.mac();
-            mac.update(&masked[..n]);
-            mac.update(&ah_bytes[..ah::ICV_RANGE.start]);
-            mac.update(&[0; ah::ICV_LEN]);
-            mac.update(v.as_bytes());
-            if !icv_eq(a.icv(), &truncate(mac)) {
+            let icv = ah_icv(
+                key,
+                ip.header(),
+                &ip.payload()[..ah::HEADER_LEN],
+                v.as_bytes(),
+                unicast,
+            );
+            if !icv_eq(a.icv(), &icv) {
                 return Err(DropReason::AuthFailure);
             }
             if a.spi().to_be_bytes() != ip.src_addr().octets() {
@@ -189,6 +188,26 @@ fn check_auth(
         }
         _ => Ok(None),
     }
+}
+
+/// keepalived's AH ICV: HMAC-MD5-96 over the IP header with its mutable
+/// fields zeroed (TTL too if `zero_ttl`), the AH header with a zero ICV and
+/// the VRRP message. The two headers are fed as one block-friendly piece.
+fn ah_icv(
+    key: &AhKey,
+    ip_header: &[u8],
+    ah_header: &[u8],
+    vrrp_msg: &[u8],
+    zero_ttl: bool,
+) -> [u8; ah::ICV_LEN] {
+    let mut head = [0u8; 60 + ah::HEADER_LEN];
+    let n = ipv4::mask_mutable(ip_header, zero_ttl, &mut head);
+    head[n..n + ah::ICV_RANGE.start].copy_from_slice(&ah_header[..ah::ICV_RANGE.start]);
+    // The ICV bytes of `head` stay zero.
+    let mut mac = key.mac();
+    mac.update(&head[..n + ah::HEADER_LEN]);
+    mac.update(vrrp_msg);
+    truncate(mac)
 }
 
 /// An advertisement to send.
@@ -292,9 +311,8 @@ pub fn encode(
             icv: [0; ah::ICV_LEN],
         };
         h.emit(rest);
-        let mut masked = [0u8; 60];
-        let n = ipv4::mask_mutable(ip_buf, !repr.dst.is_multicast(), &mut masked);
-        h.icv = key.icv(&[&masked[..n], rest]);
+        let (ah_buf, vrrp_buf) = rest.split_at(ah::HEADER_LEN);
+        h.icv = ah_icv(key, ip_buf, ah_buf, vrrp_buf, !repr.dst.is_multicast());
         h.emit(rest);
     }
     *tx = next;

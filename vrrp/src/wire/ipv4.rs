@@ -223,11 +223,12 @@ impl Repr {
     }
 }
 
-/// Copies an IPv4 header (options included) into `out` with the fields AH
-/// treats as mutable zeroed the way keepalived does: TOS, flags+offset and
-/// checksum always, TTL only for unicast. Returns the copied length.
-/// `out` must be at least as long as `header` (60 bytes covers any IHL).
-pub(crate) fn mask_mutable(header: &[u8], zero_ttl: bool, out: &mut [u8; 60]) -> usize {
+/// Copies an IPv4 header (options included) into the front of `out` with
+/// the fields AH treats as mutable zeroed the way keepalived does: TOS,
+/// flags+offset and checksum always, TTL only for unicast. Returns the
+/// copied length. `header` is at least 20 bytes; `out` is at least as long
+/// (60 bytes covers any IHL).
+pub(crate) fn mask_mutable(header: &[u8], zero_ttl: bool, out: &mut [u8]) -> usize {
     let n = header.len().min(out.len());
     out[..n].copy_from_slice(&header[..n]);
     out[field::TOS] = 0;
