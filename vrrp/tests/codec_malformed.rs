@@ -567,16 +567,23 @@ fn cases() -> Vec<Case> {
         Err(DropReason::AhReplay),
     );
     equal.replay_last = 5;
-    let mut unicast_ttl = case(
-        "unicast: TTL 64 accepted",
-        with(none(), |d| {
-            d[8] = 64;
-            fix_ip(d)
-        }),
-        n(),
-        Ok(()),
-    );
+    let uni_none = build(&AuthConfig::None, Ipv4Addr::new(10, 0, 0, 2), 64);
+    let mut unicast_ttl = case("unicast: TTL 64 accepted", uni_none.clone(), n(), Ok(()));
     unicast_ttl.opts.unicast = true;
+    let mut mc_on_unicast = case(
+        "multicast datagram, unicast router",
+        none(),
+        n(),
+        Err(DropReason::BadDestination),
+    );
+    mc_on_unicast.opts.unicast = true;
+    let uni_255 = build(&AuthConfig::None, Ipv4Addr::new(10, 0, 0, 2), 255);
+    let uc_on_multicast = case(
+        "unicast datagram, multicast router",
+        uni_255,
+        n(),
+        Err(DropReason::BadDestination),
+    );
     let uni = build(&AuthConfig::ah(PW), Ipv4Addr::new(10, 0, 0, 2), 64);
     let mut unicast_ah = case("unicast AH: TTL zeroed in ICV", uni.clone(), a(), Ok(()));
     unicast_ah.opts.unicast = true;
@@ -599,7 +606,16 @@ fn cases() -> Vec<Case> {
         Ok(()),
     );
     lax.opts = RecvOptions::default();
-    v.extend([replay5, equal, unicast_ttl, unicast_ah, unicast_ah_mc, lax]);
+    v.extend([
+        replay5,
+        equal,
+        unicast_ttl,
+        mc_on_unicast,
+        uc_on_multicast,
+        unicast_ah,
+        unicast_ah_mc,
+        lax,
+    ]);
     v
 }
 

@@ -15,8 +15,9 @@ use crate::auth::{icv_eq, truncate, AhKey, AhReplay, AuthConfig, TxCounters};
 pub struct RecvOptions<'a> {
     /// Only accept this VRID ([`DropReason::VridMismatch`] otherwise).
     pub vrid: Option<u8>,
-    /// The router has unicast peers: skip the TTL = 255 check and, like
-    /// keepalived, zero the TTL when computing the AH ICV.
+    /// The router has unicast peers: like keepalived, skip the TTL = 255
+    /// check, zero the TTL when computing the AH ICV, and require a unicast
+    /// destination (a multicast one without this flag).
     pub unicast: bool,
     /// Only accept this advertisement interval, in the packet's unit
     /// (seconds for VRRPv2) ([`DropReason::AdverIntMismatch`] otherwise).
@@ -100,6 +101,9 @@ pub fn decode<'a>(
     v.check_len_v2()?;
     if !opts.unicast && ip.ttl() != VRRP_TTL {
         return Err(DropReason::BadTtl);
+    }
+    if ip.dst_addr().is_multicast() == opts.unicast {
+        return Err(DropReason::BadDestination);
     }
     if v.version() != vrrp_wire::VERSION_2 {
         return Err(DropReason::BadVersion);

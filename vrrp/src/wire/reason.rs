@@ -44,6 +44,10 @@ pub enum DropReason {
     /// TTL is not 255 on a multicast router (RFC 3768 section 7.1).
     #[error("bad-ttl")]
     BadTtl,
+    /// A multicast router got a unicast datagram or the reverse (keepalived
+    /// checks this too).
+    #[error("bad-destination")]
+    BadDestination,
     /// The VRRP version is not 2.
     #[error("bad-version")]
     BadVersion,
@@ -82,7 +86,7 @@ pub enum DropReason {
 
 impl DropReason {
     /// Every reason, in check order; `ALL[r.index()] == r`.
-    pub const ALL: [DropReason; 22] = [
+    pub const ALL: [DropReason; 23] = [
         DropReason::Truncated,
         DropReason::BadIpVersion,
         DropReason::BadIpHeaderLen,
@@ -94,6 +98,7 @@ impl DropReason {
         DropReason::BadAhLength,
         DropReason::BadLength,
         DropReason::BadTtl,
+        DropReason::BadDestination,
         DropReason::BadVersion,
         DropReason::BadType,
         DropReason::BadChecksum,
@@ -130,6 +135,7 @@ impl DropReason {
             DropReason::BadAhLength => "bad-ah-length",
             DropReason::BadLength => "bad-length",
             DropReason::BadTtl => "bad-ttl",
+            DropReason::BadDestination => "bad-destination",
             DropReason::BadVersion => "bad-version",
             DropReason::BadType => "bad-type",
             DropReason::BadChecksum => "bad-checksum",
