@@ -100,6 +100,8 @@ pub struct Mux {
     groups: Vec<Group>,
     heap: BinaryHeap<Reverse<(Instant, u32)>>,
     touched: VecDeque<u32>,
+    /// Entries of `touched` before this one have nothing to transmit.
+    tx_cursor: usize,
     group_events: VecDeque<MuxEvent>,
     counters: MuxCounters,
 }
@@ -295,11 +297,12 @@ impl Mux {
         now: Instant,
         buf: &mut [u8],
     ) -> Option<(RouterId, u32, Transmit)> {
-        for &i in &self.touched {
+        while let Some(&i) = self.touched.get(self.tx_cursor) {
             let slot = &mut self.slots[i as usize];
             if let Some(t) = slot.router.poll_transmit(now, buf) {
                 return Some((RouterId(i), slot.ifindex, t));
             }
+            self.tx_cursor += 1;
         }
         None
     }
@@ -317,6 +320,7 @@ impl Mux {
             // Transmits are drained before events, so this router is done.
             slot.touched = false;
             self.touched.pop_front();
+            self.tx_cursor = self.tx_cursor.saturating_sub(1);
         }
         None
     }
@@ -420,6 +424,9 @@ impl Mux {
         if !slot.touched {
             slot.touched = true;
             self.touched.push_back(i);
+        } else {
+            // It may sit behind the cursor with something new to send.
+            self.tx_cursor = 0;
         }
         let next = slot.router.poll_timeout();
         if next != slot.scheduled {

@@ -1,0 +1,223 @@
+//! The VRRP state machine: one received advert in BACKUP, 1000 idle routers
+//! per advert interval, and memory per router (printed before the timings).
+//!
+//! Anchor: `wire::decode` of the same datagram, the validation the router
+//! cannot avoid; the ratio shows the state machine's own cost.
+//!
+//! Run: `cargo bench -p benches --bench vrrp_router`
+#![allow(clippy::unwrap_used)] // Benchmarks: a failed unwrap is a bug in the setup.
+
+use std::alloc::System;
+use std::hint::black_box;
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use criterion::{BatchSize, Criterion, Throughput};
+use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
+use vrrp::auth::{AhReplay, AuthConfig, TxCounters};
+use vrrp::mux::Mux;
+use vrrp::{wire, Config, State, VirtualRouter};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
+
+const MASTER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+const BACKUP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+const VIPS: [Ipv4Addr; 2] = [Ipv4Addr::new(10, 0, 0, 100), Ipv4Addr::new(10, 0, 0, 101)];
+
+fn config(vrid: u8, prio: u8, ip: Ipv4Addr, auth: &AuthConfig) -> Config {
+    let mut c = Config::new("VI_1", vrid, prio, ip);
+    c.virtual_addresses = VIPS.to_vec();
+    c.authentication = auth.clone();
+    c
+}
+
+fn advert(vrid: u8, auth: &AuthConfig, tx: &mut TxCounters) -> Vec<u8> {
+    let repr = wire::AdvertRepr {
+        src: MASTER,
+        dst: wire::VRRP_MCAST_V4,
+        ttl: wire::VRRP_TTL,
+        vrid,
+        priority: 200,
+        adver_int: 1,
+        addresses: &VIPS,
+    };
+    let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+    let len = wire::encode(&repr, auth, tx, &mut buf).unwrap();
+    buf[..len].to_vec()
+}
+
+fn backup(auth: &AuthConfig, t0: Instant) -> VirtualRouter {
+    let mut r = VirtualRouter::new(config(51, 100, BACKUP, auth)).unwrap();
+    r.handle_startup(t0);
+    while r.poll_event().is_some() {}
+    r
+}
+
+fn auths() -> [(&'static str, AuthConfig); 3] {
+    [
+        ("none", AuthConfig::None),
+        ("pass", AuthConfig::pass(b"secret1")),
+        ("ah", AuthConfig::ah(b"secret1")),
+    ]
+}
+
+/// One valid advert into a router in BACKUP (decode, checks, timer reset),
+/// and the anchor: the codec's validation alone. Without AH the same
+/// datagram is valid again and again; AH needs a fresh sequence number per
+/// advert, so it runs over pre-encoded batches (throughput = adverts).
+fn backup_rx(c: &mut Criterion) {
+    let mut g = c.benchmark_group("vrrp_router/backup_rx");
+    let opts = wire::RecvOptions {
+        vrid: Some(51),
+        adver_int: Some(1),
+        addresses: Some(&VIPS),
+        ..Default::default()
+    };
+    let t0 = Instant::now();
+    for (name, auth) in auths() {
+        if matches!(auth, AuthConfig::Ah(_)) {
+            continue;
+        }
+        let d = advert(51, &auth, &mut TxCounters::new());
+        let mut r = backup(&auth, t0);
+        g.bench_function(name, |b| {
+            b.iter(|| r.handle_datagram(t0, MASTER, black_box(&d)))
+        });
+        assert_eq!(r.counters().dropped.total(), 0);
+        let mut replay = AhReplay::new();
+        g.bench_function(format!("anchor_decode_{name}"), |b| {
+            b.iter(|| wire::decode(black_box(&d), &opts, &auth, &mut replay).is_ok())
+        });
+    }
+    let auth = AuthConfig::ah(b"secret1");
+    let batch = || {
+        let mut tx = TxCounters::new();
+        (0..256)
+            .map(|_| advert(51, &auth, &mut tx))
+            .collect::<Vec<_>>()
+    };
+    g.throughput(Throughput::Elements(256));
+    g.bench_function("ah_x256", |b| {
+        b.iter_batched_ref(
+            || (backup(&auth, t0), batch()),
+            |(r, dgrams)| {
+                for d in dgrams.iter() {
+                    r.handle_datagram(t0, MASTER, black_box(d));
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.bench_function("anchor_decode_ah_x256", |b| {
+        b.iter_batched_ref(
+            || (AhReplay::new(), batch()),
+            |(replay, dgrams)| {
+                for d in dgrams.iter() {
+                    black_box(wire::decode(black_box(d), &opts, &auth, replay).is_ok());
+                }
+            },
+            BatchSize::SmallInput,
+        )
+    });
+    g.finish();
+}
+
+/// 1000 routers (250 VRIDs on each of 4 interfaces) in one mux.
+fn thousand(prio: u8, ip: Ipv4Addr) -> Mux {
+    let mut mux = Mux::new();
+    for ifindex in 1..=4 {
+        for vrid in 1..=250u8 {
+            let r =
+                VirtualRouter::new(config(vrid, prio, ip, &AuthConfig::pass(b"secret1"))).unwrap();
+            mux.add_router(ifindex, r).unwrap();
+        }
+    }
+    mux
+}
+
+/// An idle process: 1000 masters each sending one advert per interval, and
+/// 1000 backups each receiving one. One iteration = one advert interval.
+fn idle_1000(c: &mut Criterion) {
+    let t0 = Instant::now();
+    let mut masters = thousand(200, MASTER);
+    let mut backups = thousand(100, BACKUP);
+    masters.handle_startup(t0);
+    backups.handle_startup(t0);
+    let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+    // Elect: the masters' down timers fire first.
+    let mut now = t0 + Duration::from_secs(4);
+    masters.handle_timeout(now);
+    while masters.poll_transmit(now, &mut buf).is_some() {}
+    while masters.poll_event().is_some() {}
+    while backups.poll_event().is_some() {}
+    let mut dgrams: Vec<(u32, Vec<u8>)> = Vec::with_capacity(1000);
+    let mut g = c.benchmark_group("vrrp_router/idle_1000");
+    g.bench_function("masters_send", |b| {
+        b.iter(|| {
+            now += Duration::from_secs(1);
+            masters.handle_timeout(now);
+            while let Some((_, ifindex, t)) = masters.poll_transmit(now, &mut buf) {
+                black_box((ifindex, &buf[..t.len]));
+            }
+            while masters.poll_event().is_some() {}
+        })
+    });
+    // Capture one interval of adverts to feed the backups.
+    now += Duration::from_secs(1);
+    masters.handle_timeout(now);
+    while let Some((_, ifindex, t)) = masters.poll_transmit(now, &mut buf) {
+        dgrams.push((ifindex, buf[..t.len].to_vec()));
+    }
+    assert_eq!(dgrams.len(), 1000);
+    let mut bnow = now;
+    g.bench_function("backups_receive", |b| {
+        b.iter(|| {
+            bnow += Duration::from_secs(1);
+            backups.handle_timeout(bnow);
+            for (ifindex, d) in &dgrams {
+                backups.handle_datagram(bnow, *ifindex, MASTER, d);
+            }
+            while backups.poll_event().is_some() {}
+        })
+    });
+    g.finish();
+    let idle = backups
+        .ids()
+        .all(|id| backups.router(id).unwrap().state() == State::Backup);
+    assert!(idle, "backups stayed idle");
+}
+
+/// Memory per router: the struct and its heap, alone and inside a mux.
+fn report_memory() {
+    let t0 = Instant::now();
+    let auth = AuthConfig::ah(b"secret1");
+    let region = Region::new(GLOBAL);
+    let routers: Vec<VirtualRouter> = (1..=255u8)
+        .map(|v| VirtualRouter::new(config(v, 100, BACKUP, &auth)).unwrap())
+        .collect();
+    let heap = region.change().bytes_allocated - std::mem::size_of::<VirtualRouter>() * 255;
+    drop(routers);
+    let region = Region::new(GLOBAL);
+    let mut mux = thousand(100, BACKUP);
+    mux.handle_startup(t0);
+    while mux.poll_event().is_some() {}
+    let stats = region.change();
+    let live = stats.bytes_allocated - stats.bytes_deallocated;
+    println!(
+        "vrrp_router/memory: size_of::<VirtualRouter>() = {} B, heap per router (AH, 2 VIPs) = {} B, \
+         per router in a 1000-router mux (everything, PASS, 2 VIPs) = {} B",
+        std::mem::size_of::<VirtualRouter>(),
+        heap / 255,
+        live / 1000
+    );
+    black_box(mux);
+}
+
+fn main() {
+    report_memory();
+    let mut c = Criterion::default().configure_from_args();
+    backup_rx(&mut c);
+    idle_1000(&mut c);
+    c.final_summary();
+}
