@@ -4,3 +4,4 @@
 
 pub mod cli;
 pub mod netns;
+pub mod vrrp_mode;

@@ -149,6 +149,7 @@ fn one(spec: RouterSpec) -> Setup {
     Setup {
         routers: vec![spec],
         sync_groups: Vec::new(),
+        watch_interfaces: Vec::new(),
     }
 }
 

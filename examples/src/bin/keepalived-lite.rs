@@ -32,8 +32,15 @@ fn main() -> ExitCode {
     run(&cli, parsed)
 }
 
-/// Runs the daemon with a parsed configuration (not built yet).
-fn run(_cli: &Cli, _parsed: vrrp_conf::Parsed) -> ExitCode {
-    eprintln!("keepalived-lite: running the daemon is not implemented yet; use -t to check a configuration");
-    ExitCode::from(exit::NOT_IMPLEMENTED)
+/// Runs the daemon: VRRP only (`virtual_server` blocks need the checker,
+/// which keepalived-lite does not run yet).
+fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
+    if cli.check_only {
+        eprintln!("keepalived-lite: the checker subsystem (-C) is not implemented yet");
+        return ExitCode::from(exit::NOT_IMPLEMENTED);
+    }
+    if !parsed.config.virtual_servers.is_empty() && !cli.vrrp_only {
+        eprintln!("keepalived-lite: virtual_server blocks are ignored (VRRP only, as with -P)");
+    }
+    keepalived_lite::vrrp_mode::run(cli)
 }

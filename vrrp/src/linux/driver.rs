@@ -118,6 +118,10 @@ pub struct Setup {
     pub routers: Vec<RouterSpec>,
     /// Sync groups.
     pub sync_groups: Vec<SyncGroupSpec>,
+    /// More interfaces whose state to report as [`DriverEvent::Interface`]
+    /// (e.g. keepalived's `track_interface`); the routers' own interfaces
+    /// are always reported.
+    pub watch_interfaces: Vec<String>,
 }
 
 /// Why the driver could not start.
@@ -172,7 +176,8 @@ pub enum DriverEvent {
         /// The address.
         addr: Ipv4Addr,
     },
-    /// An interface the routers use went up or down.
+    /// The state of an interface the routers use or that is watched: once
+    /// for each at start, then on every change.
     Interface {
         /// The link's state now.
         link: Link,
@@ -293,7 +298,7 @@ pub struct Driver {
     garp: HashMap<u32, GarpSocket>,
     netlink: Netlink,
     /// Interfaces whose state matters, with their last known state.
-    links: HashMap<u32, bool>,
+    links: HashMap<u32, Link>,
     vmacs: Vec<u32>,
     rx: mpsc::Receiver<Input>,
     events: mpsc::Sender<DriverEvent>,
@@ -350,6 +355,10 @@ impl Driver {
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             self.mux.add_sync_group(&g.name, &members)?;
+        }
+        for name in &setup.watch_interfaces {
+            let link = self.netlink.link(name)?;
+            self.links.insert(link.index, link);
         }
         let watcher = register(NetWatcher::open()?)?;
         self.readers
@@ -414,7 +423,7 @@ impl Driver {
         if let std::collections::hash_map::Entry::Vacant(e) = self.garp.entry(send_link.index) {
             e.insert(GarpSocket::open(send_link.index)?);
         }
-        self.links.insert(link.index, link.is_operational());
+        self.links.insert(link.index, link.clone());
 
         let name = config.name.clone();
         let router = VirtualRouter::new(config).map_err(|source| DriverError::Config {
@@ -491,12 +500,14 @@ impl Driver {
     /// removed and VMACs deleted. Returns the final counters.
     pub async fn run(mut self) -> DriverCounters {
         let now = Instant::now();
-        self.mux.handle_startup(now);
-        for (&ifindex, &up) in &self.links {
-            if !up {
-                self.mux.handle_interface(now, ifindex, false);
+        let links: Vec<Link> = self.links.values().cloned().collect();
+        for link in links {
+            if !link.is_operational() {
+                self.mux.handle_interface(now, link.index, false);
             }
+            self.emit(DriverEvent::Interface { link });
         }
+        self.mux.handle_startup(now);
         self.drain(now);
         loop {
             let deadline = self.mux.poll_timeout();
@@ -557,14 +568,21 @@ impl Driver {
     }
 
     fn link_changed(&mut self, now: Instant, link: Link, exists: bool) {
-        let up = exists && link.is_operational();
         let Some(last) = self.links.get_mut(&link.index) else {
             return;
         };
-        if *last == up {
+        let mut link = link;
+        if !exists {
+            // A deleted link is reported down, under the name we knew.
+            link.up = false;
+            link.running = false;
+            link.name.clone_from(&last.name);
+        }
+        let up = link.is_operational();
+        if last.is_operational() == up {
             return;
         }
-        *last = up;
+        *last = link.clone();
         self.mux.handle_interface(now, link.index, up);
         self.emit(DriverEvent::Interface { link });
     }

@@ -1,0 +1,318 @@
+//! keepalived-lite in VRRP mode, end to end, in a namespace lab (needs root,
+//! iproute2 and, for the mixed tests, the Debian `keepalived` 2.2.7):
+//! routers among themselves and mixed with real keepalived in both roles,
+//! without authentication, with PASS and with AH. Each test checks who is
+//! master from the logs and that the virtual address is on exactly the
+//! routers it should be.
+#![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use keepalived_lite::netns::{require_program, require_root, wait_for_line, Lab};
+
+const VIP: &str = "10.0.0.100";
+/// Safety limit for a state to be reached (master down is ~3.6 s).
+const WAIT: Duration = Duration::from_secs(20);
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    Lite,
+    Keepalived,
+}
+
+#[derive(Clone, Copy)]
+enum Auth {
+    None,
+    Pass,
+    Ah,
+}
+
+fn config(name: &str, priority: u8, auth: Auth, extra: &str) -> String {
+    let auth = match auth {
+        Auth::None => String::new(),
+        Auth::Pass => "  authentication {\n    auth_type PASS\n    auth_pass secret1\n  }\n".into(),
+        Auth::Ah => "  authentication {\n    auth_type AH\n    auth_pass secret1\n  }\n".into(),
+    };
+    format!(
+        "global_defs {{\n  router_id {name}\n}}\n\
+         vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  \
+         priority {priority}\n  advert_int 1\n{auth}  virtual_ipaddress {{\n    {VIP}/24\n  }}\n{extra}}}\n"
+    )
+}
+
+/// The lab, a scratch directory and the routers started in it.
+struct World {
+    lab: Lab,
+    dir: PathBuf,
+}
+
+struct Router {
+    node: String,
+    pid: u32,
+    log: PathBuf,
+}
+
+impl World {
+    fn new(nodes: usize) -> World {
+        require_root();
+        let mut lab = Lab::new().unwrap();
+        for i in 0..nodes {
+            let addr = Ipv4Addr::new(10, 0, 0, 1 + i as u8);
+            lab.add_node(&format!("r{}", i + 1), addr, 24).unwrap();
+        }
+        let dir = std::env::temp_dir().join(&lab.node("r1").ns);
+        std::fs::create_dir_all(&dir).unwrap();
+        World { lab, dir }
+    }
+
+    fn start(&mut self, node: &str, kind: Kind, conf: &str) -> Router {
+        let file = |f: &str| self.dir.join(format!("{node}-{f}"));
+        let conf_path = file("keepalived.conf");
+        std::fs::write(&conf_path, conf).unwrap();
+        let log = file(&format!("{kind:?}.log"));
+        let conf_s = conf_path.to_str().unwrap().to_owned();
+        let pid = match kind {
+            Kind::Lite => {
+                let args = ["-P", "-n", "-l", "-f", &conf_s];
+                self.lab
+                    .spawn(node, env!("CARGO_BIN_EXE_keepalived-lite"), &args, &log)
+                    .unwrap()
+            }
+            Kind::Keepalived => {
+                require_program("keepalived", &["--version"]);
+                let (p, r) = (file("k.pid"), file("v.pid"));
+                let args = [
+                    "-P",
+                    "-n",
+                    "-l",
+                    "-f",
+                    &conf_s,
+                    "-p",
+                    p.to_str().unwrap(),
+                    "-r",
+                    r.to_str().unwrap(),
+                ];
+                self.lab.spawn(node, "keepalived", &args, &log).unwrap()
+            }
+        };
+        Router {
+            node: node.to_owned(),
+            pid,
+            log,
+        }
+    }
+
+    fn has_vip(&self, node: &str) -> bool {
+        let out = self
+            .lab
+            .run(node, "ip", &["-4", "-o", "addr", "show", "dev", "eth0"])
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).contains(&format!("{VIP}/24"))
+    }
+
+    /// Waits until the VIP is on `node` only (among `all`).
+    fn vip_only_on(&self, node: &str, all: &[&str]) {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let on: Vec<&str> = all.iter().copied().filter(|n| self.has_vip(n)).collect();
+            if on == [node] {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "VIP expected only on {node}, found on {on:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+fn log_text(log: &Path) -> String {
+    std::fs::read_to_string(log).unwrap_or_default()
+}
+
+fn wait_line(r: &Router, needle: &str) -> String {
+    wait_for_line(&r.log, needle, WAIT).unwrap_or_else(|| {
+        panic!(
+            "{}: no line with {needle:?} in its log:\n{}",
+            r.node,
+            log_text(&r.log)
+        )
+    })
+}
+
+/// Lines that mean keepalived rejected one of our packets.
+const REJECTIONS: [&str; 6] = [
+    "invalid passwd",
+    "IPSEC-AH",
+    "bogus",
+    "auth",
+    "checksum",
+    "too short",
+];
+
+fn assert_no_rejection(r: &Router) {
+    let text = log_text(&r.log);
+    for l in text.lines() {
+        if let Some(bad) = REJECTIONS.iter().find(|x| l.contains(*x)) {
+            panic!("{} logged a rejection ({bad}): {l}\n{text}", r.node);
+        }
+    }
+}
+
+#[test]
+fn root_netns_lite_pair_elects_and_hands_over_on_sigterm() {
+    let mut w = World::new(2);
+    let b = w.start("r2", Kind::Lite, &config("r2", 100, Auth::None, ""));
+    let a = w.start("r1", Kind::Lite, &config("r1", 150, Auth::None, ""));
+    wait_line(&a, "(VI_1) Entering MASTER STATE");
+    wait_line(&b, "(VI_1) Entering BACKUP STATE");
+    w.vip_only_on("r1", &["r1", "r2"]);
+
+    w.lab.stop(a.pid, Duration::from_secs(5));
+    wait_line(&a, "(VI_1) sent 0 priority");
+    wait_line(&a, "Stopped");
+    wait_line(&b, "(VI_1) Entering MASTER STATE");
+    w.vip_only_on("r2", &["r1", "r2"]);
+}
+
+#[test]
+fn root_netns_lite_three_routers_crash_and_preempt_back() {
+    let mut w = World::new(3);
+    let c = w.start("r3", Kind::Lite, &config("r3", 100, Auth::Pass, ""));
+    let b = w.start("r2", Kind::Lite, &config("r2", 120, Auth::Pass, ""));
+    let a = w.start("r1", Kind::Lite, &config("r1", 150, Auth::Pass, ""));
+    wait_line(&a, "(VI_1) Entering MASTER STATE");
+    w.vip_only_on("r1", &["r1", "r2", "r3"]);
+
+    // A crash: no priority-0 advert, the VIP stays behind on the dead router.
+    w.lab.signal(a.pid, "KILL").unwrap();
+    wait_line(&b, "(VI_1) Entering MASTER STATE");
+    w.vip_only_on("r2", &["r2", "r3"]);
+    assert!(!log_text(&c.log).contains("Entering MASTER STATE"));
+
+    // Restarted, the highest priority takes over again and r2 lets go.
+    w.lab
+        .run(
+            "r1",
+            "ip",
+            &["addr", "flush", "dev", "eth0", "to", &format!("{VIP}/32")],
+        )
+        .unwrap();
+    let a2 = w.start("r1", Kind::Lite, &config("r1", 150, Auth::Pass, ""));
+    wait_line(&a2, "(VI_1) Entering MASTER STATE");
+    wait_line(&b, "Master received advert with higher priority");
+    w.vip_only_on("r1", &["r1", "r2", "r3"]);
+}
+
+#[test]
+fn root_netns_lite_track_script_and_notify() {
+    let mut w = World::new(2);
+    let flag = w.dir.join("healthy");
+    std::fs::write(&flag, "").unwrap();
+    let notify_log = w.dir.join("notify.log");
+    let notify = w.dir.join("notify.sh");
+    std::fs::write(
+        &notify,
+        format!("#!/bin/sh\necho \"$@\" >> {}\n", notify_log.display()),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .args(["+x", notify.to_str().unwrap()])
+        .status()
+        .unwrap();
+    let script = format!(
+        "vrrp_script chk {{\n  script \"/usr/bin/test -f {}\"\n  interval 1\n  weight -60\n  fall 1\n  rise 1\n}}\n",
+        flag.display()
+    );
+    let extra = format!(
+        "  track_script {{\n    chk\n  }}\n  notify {}\n",
+        notify.display()
+    );
+    let conf_a = format!("{script}{}", config("r1", 150, Auth::None, &extra));
+    let b = w.start("r2", Kind::Lite, &config("r2", 100, Auth::None, ""));
+    let a = w.start("r1", Kind::Lite, &conf_a);
+    wait_line(&a, "(VI_1) Entering MASTER STATE");
+    w.vip_only_on("r1", &["r1", "r2"]);
+
+    // The check fails: 150 - 60 = 90 < 100, so r2 preempts.
+    std::fs::remove_file(&flag).unwrap();
+    wait_line(&a, "VRRP_Script(chk) failed");
+    wait_line(&b, "(VI_1) Entering MASTER STATE");
+    wait_line(&a, "Entering BACKUP STATE");
+    w.vip_only_on("r2", &["r1", "r2"]);
+
+    let lines =
+        wait_for_line(&notify_log, "INSTANCE VI_1 BACKUP", WAIT).map(|_| log_text(&notify_log));
+    let lines = lines.expect("notify ran for BACKUP");
+    let states: Vec<&str> = lines.lines().collect();
+    assert!(states.contains(&"INSTANCE VI_1 MASTER 150"), "{states:?}");
+    assert!(
+        states.iter().any(|l| l.starts_with("INSTANCE VI_1 BACKUP")),
+        "{states:?}"
+    );
+}
+
+/// keepalived-lite and keepalived, one of them master (priority 150), under
+/// `auth`: the right one wins, the VIP is only there, keepalived rejects
+/// nothing, and a graceful stop of the master hands over to the other.
+fn mixed(master: Kind, auth: Auth) {
+    require_program("keepalived", &["--version"]);
+    let backup = if master == Kind::Lite {
+        Kind::Keepalived
+    } else {
+        Kind::Lite
+    };
+    let mut w = World::new(2);
+    let b = w.start("r2", backup, &config("r2", 100, auth, ""));
+    let a = w.start("r1", master, &config("r1", 150, auth, ""));
+    wait_line(&a, "(VI_1) Entering MASTER STATE");
+    wait_line(&b, "(VI_1) Entering BACKUP STATE");
+    w.vip_only_on("r1", &["r1", "r2"]);
+    // Several adverts cross in both directions before we look at the logs.
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        !log_text(&b.log).contains("Entering MASTER STATE"),
+        "{}",
+        log_text(&b.log)
+    );
+
+    w.lab.stop(a.pid, Duration::from_secs(5));
+    wait_line(&b, "(VI_1) Entering MASTER STATE");
+    w.vip_only_on("r2", &["r1", "r2"]);
+    for r in [&a, &b] {
+        assert_no_rejection(r);
+    }
+}
+
+#[test]
+fn root_netns_mixed_keepalived_master_lite_backup_no_auth() {
+    mixed(Kind::Keepalived, Auth::None);
+}
+
+#[test]
+fn root_netns_mixed_lite_master_keepalived_backup_no_auth() {
+    mixed(Kind::Lite, Auth::None);
+}
+
+#[test]
+fn root_netns_mixed_keepalived_master_lite_backup_pass() {
+    mixed(Kind::Keepalived, Auth::Pass);
+}
+
+#[test]
+fn root_netns_mixed_lite_master_keepalived_backup_pass() {
+    mixed(Kind::Lite, Auth::Pass);
+}
+
+#[test]
+fn root_netns_mixed_keepalived_master_lite_backup_ah() {
+    mixed(Kind::Keepalived, Auth::Ah);
+}
+
+#[test]
+fn root_netns_mixed_lite_master_keepalived_backup_ah() {
+    mixed(Kind::Lite, Auth::Ah);
+}
