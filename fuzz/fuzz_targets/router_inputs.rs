@@ -1,0 +1,205 @@
+//! Random input sequences into a mux of virtual routers, with monotonic
+//! time: valid adverts of any priority and sender, mutated and garbage
+//! datagrams, timeouts (early, exact, late), interface and tracking changes,
+//! startups and shutdowns, and sync-group moves. After every input the
+//! outputs are drained and the invariants checked:
+//! * a running router in BACKUP or MASTER has a timer; INIT and FAULT none;
+//! * after `handle_timeout(now)` no timer is due at or before `now`;
+//! * MASTER iff it became master once more than it released it;
+//! * every datagram it sends decodes as a valid advert of its own;
+//! * time never goes backwards and nothing panics.
+#![no_main]
+
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use libfuzzer_sys::fuzz_target;
+use vrrp::auth::{AhReplay, AuthConfig, TxCounters};
+use vrrp::mux::Mux;
+use vrrp::router::Tracking;
+use vrrp::{wire, Config, State, VirtualRouter};
+
+const VIPS: [Ipv4Addr; 1] = [Ipv4Addr::new(10, 0, 0, 100)];
+
+struct Input<'a>(&'a [u8]);
+
+impl Input<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let (b, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(*b)
+    }
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_be_bytes([self.byte()?, self.byte()?]))
+    }
+    fn bytes(&mut self, n: usize) -> &[u8] {
+        let n = n.min(self.0.len());
+        let (b, rest) = self.0.split_at(n);
+        self.0 = rest;
+        b
+    }
+}
+
+fn auth_of(sel: u8) -> AuthConfig {
+    match sel % 3 {
+        0 => AuthConfig::None,
+        1 => AuthConfig::pass(b"pw"),
+        _ => AuthConfig::ah(b"secret"),
+    }
+}
+
+fn check(mux: &mut Mux, now: Instant, after_timeout: bool, auth: &AuthConfig) {
+    let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+    while let Some((id, _, t)) = mux.poll_transmit(now, &mut buf) {
+        let r = mux.router(id).expect("router exists");
+        assert!(t.len <= r.max_datagram_len());
+        let opts = wire::RecvOptions {
+            vrid: Some(r.config().vrid),
+            adver_int: Some(1),
+            addresses: Some(&VIPS),
+            ..Default::default()
+        };
+        let got = wire::decode(&buf[..t.len], &opts, auth, &mut AhReplay::new());
+        assert_eq!(got.map(|a| a.priority), Ok(t.priority));
+    }
+    while mux.poll_event().is_some() {}
+    for id in mux.ids().collect::<Vec<_>>() {
+        let r = mux.router(id).expect("router exists");
+        let timer = r.poll_timeout();
+        match r.state() {
+            State::Backup | State::Master => assert!(timer.is_some()),
+            State::Initialize | State::Fault => assert_eq!(timer, None),
+        }
+        if after_timeout {
+            assert!(timer.is_none_or(|t| t > now));
+        }
+        let c = r.counters();
+        let master = u64::from(r.state() == State::Master);
+        assert_eq!(c.became_master, c.released_master + master);
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let mut input = Input(data);
+    let Some(setup) = input.byte() else { return };
+    let auth = auth_of(setup);
+    let mut mux = Mux::new();
+    let mut ids = Vec::new();
+    // Two VRIDs on interface 1, one on interface 2; priorities from input.
+    for (k, (ifindex, vrid)) in [(1u32, 1u8), (1, 2), (2, 1)].into_iter().enumerate() {
+        let prio = input.byte().unwrap_or(100).max(1);
+        let mut c = Config::new("fz", vrid, prio, Ipv4Addr::new(10, 0, 0, 5));
+        c.virtual_addresses = VIPS.to_vec();
+        c.authentication = auth.clone();
+        c.preempt = setup & 0x04 == 0;
+        c.preempt_delay = Duration::from_secs(u64::from(setup >> 5));
+        c.lower_priority_advert = if setup & 0x08 == 0 {
+            vrrp::config::LowerPriorityAdvert::SendAdvert
+        } else {
+            vrrp::config::LowerPriorityAdvert::Discard
+        };
+        c.higher_priority_send_advert = setup & 0x10 != 0;
+        c.garp.master_refresh = (k == 0).then(|| Duration::from_secs(7));
+        ids.push(
+            mux.add_router(ifindex, VirtualRouter::new(c).expect("valid"))
+                .expect("unique"),
+        );
+    }
+    if setup & 0x80 != 0 {
+        mux.add_sync_group("g", &ids[..2]).expect("fresh group");
+    }
+    let t0 = Instant::now();
+    let mut now = t0;
+    let mut tx = TxCounters::new();
+    mux.handle_startup(now);
+    check(&mut mux, now, false, &auth);
+    while let Some(op) = input.byte() {
+        let mut after_timeout = false;
+        match op % 9 {
+            0 => {
+                now += Duration::from_millis(u64::from(input.u16().unwrap_or(0)));
+                mux.handle_timeout(now);
+                after_timeout = true;
+            }
+            1 | 2 => {
+                // A valid advert from one of a few senders.
+                let (Some(sender), Some(prio), Some(vrid)) =
+                    (input.byte(), input.byte(), input.byte())
+                else {
+                    break;
+                };
+                let src = Ipv4Addr::new(10, 0, 0, 1 + sender % 8);
+                let repr = wire::AdvertRepr {
+                    src,
+                    dst: wire::VRRP_MCAST_V4,
+                    ttl: wire::VRRP_TTL,
+                    vrid: 1 + vrid % 3,
+                    priority: prio,
+                    adver_int: 1,
+                    addresses: &VIPS,
+                };
+                let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+                if sender & 0x80 != 0 {
+                    tx.ah_seq = tx.ah_seq.saturating_sub(u32::from(sender & 0x7f));
+                }
+                let Ok(len) = wire::encode(&repr, &auth, &mut tx, &mut buf) else {
+                    break;
+                };
+                if op % 9 == 2 {
+                    // Mutate one byte.
+                    let (Some(at), Some(x)) = (input.byte(), input.byte()) else {
+                        break;
+                    };
+                    buf[usize::from(at) % len] ^= x;
+                }
+                let ifindex = 1 + u32::from(vrid >> 7);
+                mux.handle_datagram(now, ifindex, src, &buf[..len]);
+            }
+            3 => {
+                let len = usize::from(input.byte().unwrap_or(0));
+                let raw = input.bytes(len).to_vec();
+                mux.handle_datagram(now, 1, Ipv4Addr::new(10, 0, 0, 9), &raw);
+            }
+            4 => {
+                let b = input.byte().unwrap_or(0);
+                mux.handle_interface(now, 1 + u32::from(b & 1), b & 2 != 0);
+            }
+            5 => {
+                let (Some(which), Some(w)) = (input.byte(), input.byte()) else {
+                    break;
+                };
+                let tracking = Tracking {
+                    weight: i32::from(w as i8) * 4,
+                    fault: which & 0x80 != 0,
+                };
+                mux.handle_tracking(now, ids[usize::from(which) % ids.len()], tracking);
+            }
+            6 => {
+                let b = input.byte().unwrap_or(0);
+                let id = ids[usize::from(b) % ids.len()];
+                if b & 0x80 != 0 {
+                    mux.handle_shutdown_one(now, id);
+                } else {
+                    mux.handle_startup_one(now, id);
+                }
+            }
+            7 => {
+                // Exactly at the next deadline, then a repeat (a no-op).
+                if let Some(t) = mux.poll_timeout() {
+                    now = now.max(t);
+                    mux.handle_timeout(now);
+                    check(&mut mux, now, true, &auth);
+                    mux.handle_timeout(now);
+                    after_timeout = true;
+                }
+            }
+            _ => {
+                // An early timeout: must change nothing that is not due.
+                now += Duration::from_micros(u64::from(input.byte().unwrap_or(0)));
+                mux.handle_timeout(now);
+                after_timeout = true;
+            }
+        }
+        check(&mut mux, now, after_timeout, &auth);
+    }
+});
