@@ -4,7 +4,6 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 use clap::{ArgAction, Parser, Subcommand};
 use vrrp_conf::{Code, Options, Parsed, Severity};
@@ -103,7 +102,7 @@ fn host_name() -> Option<String> {
 }
 
 /// `-t`: prints every diagnostic and returns keepalived's exit code.
-pub fn config_test(cli: &Cli, parsed: &Parsed) -> ExitCode {
+pub fn config_test(cli: &Cli, parsed: &Parsed) -> u8 {
     let mut text = String::new();
     for d in &parsed.diagnostics {
         text.push_str(&d.display(&parsed.sources).to_string());
@@ -126,7 +125,7 @@ pub fn config_test(cli: &Cli, parsed: &Parsed) -> ExitCode {
     if let Err(e) = written {
         eprintln!("keepalived-lite: cannot write diagnostics: {e}");
     }
-    ExitCode::from(test_status(parsed))
+    test_status(parsed)
 }
 
 /// The exit code of `-t` for `parsed`.

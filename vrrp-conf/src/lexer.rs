@@ -10,10 +10,16 @@ use crate::span::Span;
 pub const MAX_LINE: usize = 1024;
 
 /// One token of a line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
-    /// A word, with quotes removed and escapes resolved.
-    Word(String),
+    /// A word, with quotes removed and escapes resolved: bytes
+    /// `start..start + len` of the text arena (see [`tokenize`]).
+    Word {
+        /// Offset in the arena.
+        start: u32,
+        /// Length in bytes.
+        len: u32,
+    },
     /// An unquoted `{`.
     Open,
     /// An unquoted `}`.
@@ -21,7 +27,7 @@ pub enum TokenKind {
 }
 
 /// A token and where it starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token {
     /// What the token is.
     pub kind: TokenKind,
@@ -29,17 +35,43 @@ pub struct Token {
     pub span: Span,
 }
 
+impl Token {
+    /// The token's text, read from the arena `tokenize` wrote it to.
+    pub fn text<'a>(&self, arena: &'a str) -> &'a str {
+        match self.kind {
+            TokenKind::Word { start, len } => arena
+                .get(start as usize..(start + len) as usize)
+                .unwrap_or(""),
+            TokenKind::Open => "{",
+            TokenKind::Close => "}",
+        }
+    }
+}
+
 /// Byte offset where a comment starts (`#` or `!` outside quotes), if any.
 pub fn comment_start(line: &str) -> Option<usize> {
+    scan(line).0
+}
+
+/// One pass over a line: where a comment starts (`#` or `!` outside
+/// quotes), and whether a `$` comes before it (so parameters may need
+/// substituting).
+pub fn scan(line: &str) -> (Option<usize>, bool) {
     let b = line.as_bytes();
+    // Most lines hold none of the bytes that matter here: skip them fast.
+    let Some(first) = b.iter().position(|&c| SPECIAL[c as usize]) else {
+        return (None, false);
+    };
     let mut quote = 0u8;
-    let mut i = 0;
+    let mut dollar = false;
+    let mut i = first;
     while i < b.len() {
         let c = b[i];
         if c == b'\\' {
             i += 2;
             continue;
         }
+        dollar |= c == b'$';
         if quote != 0 {
             if c == quote {
                 quote = 0;
@@ -47,16 +79,35 @@ pub fn comment_start(line: &str) -> Option<usize> {
         } else if c == b'"' || c == b'\'' {
             quote = c;
         } else if c == b'#' || c == b'!' {
-            return Some(i);
+            return (Some(i), dollar);
         }
         i += 1;
     }
-    None
+    (None, dollar)
 }
 
+/// The bytes [`scan`] must look at: comment starts, quotes, escapes and `$`.
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b'#' as usize] = true;
+    t[b'!' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t[b'\\' as usize] = true;
+    t[b'$' as usize] = true;
+    t
+};
+
 /// Splits `line` (comment already removed) into tokens. `span` is the
-/// position of the line's first byte.
-pub fn tokenize(line: &str, span: Span, out: &mut Vec<Token>, diags: &mut Vec<Diagnostic>) {
+/// position of the line's first byte. Word text is appended to `arena`, so
+/// tokens cost no allocation of their own.
+pub fn tokenize(
+    line: &str,
+    span: Span,
+    arena: &mut String,
+    out: &mut Vec<Token>,
+    diags: &mut Vec<Diagnostic>,
+) {
     let b = line.as_bytes();
     let mut i = 0;
     while i < b.len() {
@@ -82,19 +133,40 @@ pub fn tokenize(line: &str, span: Span, out: &mut Vec<Token>, diags: &mut Vec<Di
                 i += 1;
             }
             _ => {
-                let (word, end) = word(b, i, at, diags);
-                out.push(Token {
-                    kind: TokenKind::Word(word),
-                    span: at,
-                });
+                let start = arena.len();
+                let end = word(line, i, at, arena, diags);
+                let kind = TokenKind::Word {
+                    start: start as u32,
+                    len: (arena.len() - start) as u32,
+                };
+                out.push(Token { kind, span: at });
                 i = end;
             }
         }
     }
 }
 
-/// Reads one word starting at `start`; returns it and the index after it.
-fn word(b: &[u8], start: usize, at: Span, diags: &mut Vec<Diagnostic>) -> (String, usize) {
+/// Appends the word starting at `start` to `arena`; returns the index
+/// after it.
+fn word(
+    line: &str,
+    start: usize,
+    at: Span,
+    arena: &mut String,
+    diags: &mut Vec<Diagnostic>,
+) -> usize {
+    let b = line.as_bytes();
+    // Fast path: a plain word (no quotes, no escapes) is copied as is; it
+    // ends at an ASCII byte, so slicing the str there is safe.
+    let plain_end = b[start..]
+        .iter()
+        .position(|c| c.is_ascii_whitespace() || matches!(c, b'{' | b'}' | b'"' | b'\\' | b'\''))
+        .map_or(b.len(), |p| start + p);
+    let at_boundary = plain_end == b.len() || !matches!(b[plain_end], b'"' | b'\\' | b'\'');
+    if at_boundary {
+        arena.push_str(line.get(start..plain_end).unwrap_or(""));
+        return plain_end;
+    }
     let mut out: Vec<u8> = Vec::new();
     let mut i = start;
     let mut quote = 0u8;
@@ -123,7 +195,8 @@ fn word(b: &[u8], start: usize, at: Span, diags: &mut Vec<Diagnostic>) -> (Strin
             format!("unterminated {} quote", quote as char),
         ));
     }
-    (String::from_utf8_lossy(&out).into_owned(), i)
+    arena.push_str(&String::from_utf8_lossy(&out));
+    i
 }
 
 /// Resolves the escape whose letter is at `i`; returns the index after it.
@@ -188,15 +261,10 @@ mod tests {
     fn words(line: &str) -> Vec<String> {
         let mut out = Vec::new();
         let mut d = Vec::new();
-        tokenize(line, Span::default(), &mut out, &mut d);
+        let mut arena = String::new();
+        tokenize(line, Span::default(), &mut arena, &mut out, &mut d);
         assert!(d.is_empty(), "{d:?}");
-        out.into_iter()
-            .map(|t| match t.kind {
-                TokenKind::Word(w) => w,
-                TokenKind::Open => "{".into(),
-                TokenKind::Close => "}".into(),
-            })
-            .collect()
+        out.iter().map(|t| t.text(&arena).to_string()).collect()
     }
 
     #[test]
@@ -239,6 +307,7 @@ mod tests {
         tokenize(
             "  ab {",
             Span::new(Default::default(), 3, 1),
+            &mut String::new(),
             &mut out,
             &mut d,
         );
@@ -250,7 +319,13 @@ mod tests {
     fn unterminated_quote_is_reported() {
         let mut out = Vec::new();
         let mut d = Vec::new();
-        tokenize("a \"bc", Span::default(), &mut out, &mut d);
+        tokenize(
+            "a \"bc",
+            Span::default(),
+            &mut String::new(),
+            &mut out,
+            &mut d,
+        );
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].code, Code::UnterminatedQuote);
     }

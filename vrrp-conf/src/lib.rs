@@ -87,26 +87,46 @@ pub fn parse_str(name: &str, text: &str, opts: &Options) -> Parsed {
 
 /// Parses `text` as the file `name`, resolving includes through `loader`.
 pub fn parse_with(name: &str, text: &str, loader: &dyn Loader, opts: &Options) -> Parsed {
-    finish(preprocess::run_str(name, text, loader, opts))
+    let mut b = Builder::default();
+    let (sources, diags) =
+        preprocess::stream_str(name, text, loader, opts, &mut |c, d| b.chunk(c, d));
+    b.finish(sources, diags)
 }
 
 /// Reads and parses the file at `path` and its includes from the file system.
 /// An unreadable file gives a [`Code::FileUnreadable`] diagnostic.
 pub fn parse_file(path: &Path, opts: &Options) -> Parsed {
-    finish(preprocess::run_file(path, &FsLoader, opts))
+    let mut b = Builder::default();
+    let (sources, diags) =
+        preprocess::stream_file(path, &FsLoader, opts, &mut |c, d| b.chunk(c, d));
+    b.finish(sources, diags)
 }
 
-fn finish(pre: preprocess::Output) -> Parsed {
-    let mut diags = pre.diags;
-    let tree = parser::parse(pre.tokens, &pre.line_starts, &mut diags);
-    let mut low = lower::Lower::new(&mut diags);
-    let config = low.config(&tree);
-    let spans = std::mem::take(&mut low.spans);
-    validate::check(&config, &spans, &mut diags);
-    diags.sort_by_key(|d| (d.span.file, d.span.line, d.span.col));
-    Parsed {
-        config,
-        diagnostics: diags,
-        sources: pre.sources,
+/// Parses and lowers each top-level statement as soon as the preprocessor
+/// has it, so memory holds the model, not the whole token stream.
+#[derive(Default)]
+struct Builder {
+    config: Config,
+    spans: lower::Spans,
+}
+
+impl Builder {
+    fn chunk(&mut self, c: preprocess::Chunk<'_>, diags: &mut Vec<Diagnostic>) {
+        let tree = parser::parse(c.tokens, c.line_starts, c.text, diags);
+        let mut low = lower::Lower::new(diags, std::mem::take(&mut self.spans));
+        for n in &tree {
+            low.top(n, &mut self.config);
+        }
+        self.spans = low.into_spans();
+    }
+
+    fn finish(self, sources: SourceMap, mut diags: Vec<Diagnostic>) -> Parsed {
+        validate::check(&self.config, &self.spans, &mut diags);
+        diags.sort_by_key(|d| (d.span.file, d.span.line, d.span.col));
+        Parsed {
+            config: self.config,
+            diagnostics: diags,
+            sources,
+        }
     }
 }

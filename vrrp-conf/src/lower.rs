@@ -25,7 +25,7 @@ pub(crate) struct ObjSpans {
 }
 
 impl ObjSpans {
-    fn new(n: &Node) -> Self {
+    fn new(n: &Node<'_>) -> Self {
         ObjSpans {
             head: n.span,
             end: n.end,
@@ -72,59 +72,57 @@ const TOP_TYPED: &[&str] = &[
 ];
 
 impl<'d> Lower<'d> {
-    pub(crate) fn new(diags: &'d mut Vec<Diagnostic>) -> Self {
-        Lower {
-            diags,
-            spans: Spans::default(),
-        }
+    pub(crate) fn new(diags: &'d mut Vec<Diagnostic>, spans: Spans) -> Self {
+        Lower { diags, spans }
     }
 
-    pub(crate) fn config(&mut self, nodes: &[Node]) -> Config {
-        let mut c = Config::default();
-        for n in nodes {
-            match n.keyword.as_str() {
-                "global_defs" => self.global_defs(n, &mut c.global_defs),
-                "static_ipaddress" => c
-                    .static_ipaddress
-                    .extend(self.list(n).iter().map(|e| self.ip_address(e))),
-                "static_routes" => c
-                    .static_routes
-                    .extend(self.list(n).iter().map(|e| self.route(e, false))),
-                "static_rules" => c
-                    .static_rules
-                    .extend(self.list(n).iter().map(|e| self.rule(e))),
-                "vrrp_script" => {
-                    if let Some(s) = self.vrrp_script(n) {
-                        c.vrrp_scripts.push(s);
-                    }
+    pub(crate) fn into_spans(self) -> Spans {
+        self.spans
+    }
+
+    /// Lowers one top-level statement into `c`.
+    pub(crate) fn top(&mut self, n: &Node<'_>, c: &mut Config) {
+        match n.keyword {
+            "global_defs" => self.global_defs(n, &mut c.global_defs),
+            "static_ipaddress" => c
+                .static_ipaddress
+                .extend(self.list(n).iter().map(|e| self.ip_address(e))),
+            "static_routes" => c
+                .static_routes
+                .extend(self.list(n).iter().map(|e| self.route(e, false))),
+            "static_rules" => c
+                .static_rules
+                .extend(self.list(n).iter().map(|e| self.rule(e))),
+            "vrrp_script" => {
+                if let Some(s) = self.vrrp_script(n) {
+                    c.vrrp_scripts.push(s);
                 }
-                "vrrp_sync_group" => {
-                    if let Some(g) = self.sync_group(n) {
-                        c.vrrp_sync_groups.push(g);
-                    }
-                }
-                "vrrp_instance" => {
-                    if let Some(i) = self.instance(n) {
-                        c.vrrp_instances.push(i);
-                    }
-                }
-                "virtual_server_group" => {
-                    if let Some(name) = self.name(n) {
-                        let members = self.list(n).iter().map(words_of).collect();
-                        c.virtual_server_groups
-                            .push(VirtualServerGroup { name, members });
-                    }
-                }
-                "virtual_server" => {
-                    if let Some(v) = self.virtual_server(n) {
-                        c.virtual_servers.push(v);
-                    }
-                }
-                k if keywords::TOP.contains(&k) => c.other.push(setting(n)),
-                _ => self.unknown(n, &[TOP_TYPED, keywords::TOP]),
             }
+            "vrrp_sync_group" => {
+                if let Some(g) = self.sync_group(n) {
+                    c.vrrp_sync_groups.push(g);
+                }
+            }
+            "vrrp_instance" => {
+                if let Some(i) = self.instance(n) {
+                    c.vrrp_instances.push(i);
+                }
+            }
+            "virtual_server_group" => {
+                if let Some(name) = self.name(n) {
+                    let members = self.list(n).iter().map(words_of).collect();
+                    c.virtual_server_groups
+                        .push(VirtualServerGroup { name, members });
+                }
+            }
+            "virtual_server" => {
+                if let Some(v) = self.virtual_server(n) {
+                    c.virtual_servers.push(v);
+                }
+            }
+            k if keywords::TOP.contains(&k) => c.other.push(setting(n)),
+            _ => self.unknown(n, &[TOP_TYPED, keywords::TOP]),
         }
-        c
     }
 
     // ---- helpers ----
@@ -133,24 +131,24 @@ impl<'d> Lower<'d> {
         self.diags.push(d);
     }
 
-    fn unknown(&mut self, n: &Node, lists: &[&[&str]]) {
+    fn unknown(&mut self, n: &Node<'_>, lists: &[&[&str]]) {
         let all: Vec<&str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
         let mut msg = format!("unknown keyword '{}'", n.keyword);
         if n.block.is_some() {
             msg.push_str(", its block is skipped");
         }
         let mut d = Diagnostic::error(Code::UnknownKeyword, n.span, msg);
-        d.suggestion = did_you_mean(&n.keyword, &all).map(String::from);
+        d.suggestion = did_you_mean(n.keyword, &all).map(String::from);
         self.push(d);
     }
 
-    fn deprecated(&mut self, n: &Node, new: &str) {
+    fn deprecated(&mut self, n: &Node<'_>, new: &str) {
         let msg = format!("'{}' is deprecated, use '{new}'", n.keyword);
         self.push(Diagnostic::warning(Code::Deprecated, n.span, msg));
     }
 
     /// The entries of a list block (`virtual_ipaddress { ... }`).
-    fn list<'n>(&mut self, n: &'n Node) -> &'n [Node] {
+    fn list<'n, 'a>(&mut self, n: &'n Node<'a>) -> &'n [Node<'a>] {
         if n.block.is_none() {
             let msg = format!("'{}' needs a block", n.keyword);
             self.push(Diagnostic::error(Code::Missing, n.span, msg));
@@ -159,14 +157,14 @@ impl<'d> Lower<'d> {
     }
 
     /// The object name after a block keyword (`vrrp_instance NAME {`).
-    fn name(&mut self, n: &Node) -> Option<String> {
+    fn name(&mut self, n: &Node<'_>) -> Option<String> {
         if n.block.is_none() {
             let msg = format!("'{}' needs a block", n.keyword);
             self.push(Diagnostic::error(Code::Missing, n.span, msg));
             return None;
         }
         match n.args.first() {
-            Some(a) => Some(a.clone()),
+            Some(a) => Some(a.to_string()),
             None => {
                 let msg = format!("'{}' needs a name", n.keyword);
                 self.push(Diagnostic::error(Code::BadArgCount, n.span, msg));
@@ -175,8 +173,8 @@ impl<'d> Lower<'d> {
         }
     }
 
-    fn arg<'n>(&mut self, n: &'n Node) -> Option<&'n str> {
-        let a = n.args.first().map(String::as_str);
+    fn arg<'a>(&mut self, n: &Node<'a>) -> Option<&'a str> {
+        let a = n.args.first();
         if a.is_none() {
             let msg = format!("'{}' needs a value", n.keyword);
             self.push(Diagnostic::error(Code::BadArgCount, n.span, msg));
@@ -184,22 +182,22 @@ impl<'d> Lower<'d> {
         a
     }
 
-    fn string(&mut self, n: &Node) -> Option<String> {
+    fn string(&mut self, n: &Node<'_>) -> Option<String> {
         self.arg(n).map(String::from)
     }
 
-    fn words(&mut self, n: &Node) -> Option<Words> {
+    fn words(&mut self, n: &Node<'_>) -> Option<Words> {
         self.arg(n)?;
-        Some(n.args.clone())
+        Some(n.args.to_vec())
     }
 
-    fn script(&mut self, n: &Node) -> Option<Words> {
+    fn script(&mut self, n: &Node<'_>) -> Option<Words> {
         let w = self.words(n)?;
         self.spans.first_script.get_or_insert(n.span);
         Some(w)
     }
 
-    fn num<T: TryFrom<i64>>(&mut self, n: &Node, lo: i64, hi: i64) -> Option<T> {
+    fn num<T: TryFrom<i64>>(&mut self, n: &Node<'_>, lo: i64, hi: i64) -> Option<T> {
         let a = self.arg(n)?;
         let Ok(v) = a.parse::<i64>() else {
             let msg = format!("'{}': '{a}' is not a number", n.keyword);
@@ -214,7 +212,7 @@ impl<'d> Lower<'d> {
         T::try_from(v).ok()
     }
 
-    fn seconds(&mut self, n: &Node) -> Option<f64> {
+    fn seconds(&mut self, n: &Node<'_>) -> Option<f64> {
         let a = self.arg(n)?;
         match a.parse::<f64>() {
             Ok(v) if v.is_finite() && v >= 0.0 => Some(v),
@@ -226,7 +224,7 @@ impl<'d> Lower<'d> {
         }
     }
 
-    fn word_of<T: Copy>(&mut self, n: &Node, choices: &[(&str, T)]) -> Option<T> {
+    fn word_of<T: Copy>(&mut self, n: &Node<'_>, choices: &[(&str, T)]) -> Option<T> {
         let a = self.arg(n)?;
         let found = choices
             .iter()
@@ -240,7 +238,7 @@ impl<'d> Lower<'d> {
         found
     }
 
-    fn address(&mut self, n: &Node, text: &str) -> bool {
+    fn address(&mut self, n: &Node<'_>, text: &str) -> bool {
         if is_ip_prefix(text) {
             return true;
         }
@@ -251,9 +249,9 @@ impl<'d> Lower<'d> {
 
     // ---- blocks ----
 
-    fn global_defs(&mut self, n: &Node, g: &mut GlobalDefs) {
+    fn global_defs(&mut self, n: &Node<'_>, g: &mut GlobalDefs) {
         for c in self.list(n) {
-            match c.keyword.as_str() {
+            match c.keyword {
                 "router_id" => g.router_id = self.string(c),
                 "lvs_id" => {
                     self.deprecated(c, "router_id");
@@ -261,7 +259,7 @@ impl<'d> Lower<'d> {
                 }
                 "notification_email" => g
                     .notification_email
-                    .extend(c.children().iter().map(|e| e.keyword.clone())),
+                    .extend(c.children().iter().map(|e| e.keyword.to_string())),
                 "notification_email_from" => g.notification_email_from = self.string(c),
                 "smtp_server" => g.smtp_server = self.words(c),
                 "smtp_connect_timeout" => {
@@ -280,26 +278,26 @@ impl<'d> Lower<'d> {
         }
     }
 
-    fn ip_address(&mut self, e: &Node) -> IpAddress {
+    fn ip_address(&mut self, e: &Node<'_>) -> IpAddress {
         let mut ip = IpAddress {
-            address: e.keyword.clone(),
+            address: e.keyword.to_string(),
             ..Default::default()
         };
-        self.address(e, &e.keyword);
+        self.address(e, e.keyword);
         let mut it = e.args.iter();
         while let Some(w) = it.next() {
-            let slot = match w.as_str() {
+            let slot = match w {
                 "brd" | "broadcast" => &mut ip.brd,
                 "dev" => &mut ip.dev,
                 "scope" => &mut ip.scope,
                 "label" => &mut ip.label,
                 _ => {
-                    ip.other.push(w.clone());
+                    ip.other.push(w.to_string());
                     continue;
                 }
             };
             match it.next() {
-                Some(v) => *slot = Some(v.clone()),
+                Some(v) => *slot = Some(v.to_string()),
                 None => {
                     let msg = format!("'{w}' needs a value");
                     self.push(Diagnostic::error(Code::BadArgCount, e.span, msg));
@@ -309,7 +307,7 @@ impl<'d> Lower<'d> {
         ip
     }
 
-    fn route(&mut self, e: &Node, tracked: bool) -> Words {
+    fn route(&mut self, e: &Node<'_>, tracked: bool) -> Words {
         let w = words_of(e);
         for (old, new) in [("or", "nexthop"), ("gw", "via")] {
             if w.iter().any(|x| x == old) {
@@ -326,7 +324,7 @@ impl<'d> Lower<'d> {
         w
     }
 
-    fn rule(&mut self, e: &Node) -> Words {
+    fn rule(&mut self, e: &Node<'_>) -> Words {
         let w = words_of(e);
         if !w
             .iter()
@@ -347,15 +345,15 @@ impl<'d> Lower<'d> {
         w
     }
 
-    fn track(&mut self, e: &Node) -> Track {
+    fn track(&mut self, e: &Node<'_>) -> Track {
         let mut t = Track {
-            name: e.keyword.clone(),
+            name: e.keyword.to_string(),
             ..Default::default()
         };
         let mut it = e.args.iter();
         while let Some(w) = it.next() {
             if w != "weight" {
-                t.other.push(w.clone());
+                t.other.push(w.to_string());
                 continue;
             }
             match it.next().map(|v| v.parse::<i32>()) {
@@ -369,8 +367,8 @@ impl<'d> Lower<'d> {
         t
     }
 
-    fn notify(&mut self, c: &Node, n: &mut Notify) -> bool {
-        let slot = match c.keyword.as_str() {
+    fn notify(&mut self, c: &Node<'_>, n: &mut Notify) -> bool {
+        let slot = match c.keyword {
             "notify_master" => &mut n.master,
             "notify_backup" => &mut n.backup,
             "notify_fault" => &mut n.fault,
@@ -382,13 +380,13 @@ impl<'d> Lower<'d> {
         true
     }
 
-    fn vrrp_script(&mut self, n: &Node) -> Option<VrrpScript> {
+    fn vrrp_script(&mut self, n: &Node<'_>) -> Option<VrrpScript> {
         let mut s = VrrpScript {
             name: self.name(n)?,
             ..Default::default()
         };
         for c in n.children() {
-            match c.keyword.as_str() {
+            match c.keyword {
                 "script" => s.script = self.script(c),
                 "interval" => s.interval = self.seconds(c),
                 "timeout" => s.timeout = self.seconds(c),
@@ -404,7 +402,7 @@ impl<'d> Lower<'d> {
         Some(s)
     }
 
-    fn sync_group(&mut self, n: &Node) -> Option<SyncGroup> {
+    fn sync_group(&mut self, n: &Node<'_>) -> Option<SyncGroup> {
         let mut g = SyncGroup {
             name: self.name(n)?,
             ..Default::default()
@@ -414,10 +412,10 @@ impl<'d> Lower<'d> {
             if self.notify(c, &mut g.notify) {
                 continue;
             }
-            match c.keyword.as_str() {
+            match c.keyword {
                 "group" => {
                     for e in self.list(c) {
-                        g.group.push(e.keyword.clone());
+                        g.group.push(e.keyword.to_string());
                         sp.items.push(e.span);
                     }
                 }
@@ -436,7 +434,7 @@ impl<'d> Lower<'d> {
         Some(g)
     }
 
-    fn instance(&mut self, n: &Node) -> Option<VrrpInstance> {
+    fn instance(&mut self, n: &Node<'_>) -> Option<VrrpInstance> {
         let mut v = VrrpInstance {
             name: self.name(n)?,
             ..Default::default()
@@ -450,7 +448,7 @@ impl<'d> Lower<'d> {
             if let Some(k) = key {
                 sp.keys.push((k, c.span));
             }
-            match c.keyword.as_str() {
+            match c.keyword {
                 "state" => {
                     v.state =
                         self.word_of(c, &[("MASTER", State::Master), ("BACKUP", State::Backup)])
@@ -498,7 +496,7 @@ impl<'d> Lower<'d> {
                 "unicast_peer" => v.unicast_peer = self.list(c).iter().map(words_of).collect(),
                 "use_vmac" => {
                     v.use_vmac = Some(OptionalArg {
-                        value: c.args.first().cloned(),
+                        value: c.args.first().map(String::from),
                     })
                 }
                 "garp_master_delay" => v.garp_master_delay = self.num(c, 0, 255),
@@ -524,23 +522,30 @@ impl<'d> Lower<'d> {
         Some(v)
     }
 
-    fn authentication(&mut self, n: &Node, sp: &mut ObjSpans) -> Authentication {
+    fn authentication(&mut self, n: &Node<'_>, sp: &mut ObjSpans) -> Authentication {
         let mut a = Authentication::default();
         for c in self.list(n) {
-            match c.keyword.as_str() {
+            match c.keyword {
                 "auth_type" => {
                     sp.keys.push(("auth_type", c.span));
                     a.auth_type =
                         self.word_of(c, &[("PASS", AuthType::Pass), ("AH", AuthType::Ah)]);
                 }
-                "auth_pass" => a.auth_pass = self.string(c),
+                "auth_pass" => {
+                    a.auth_pass = self.string(c);
+                    if a.auth_pass.as_ref().is_some_and(|p| p.len() > 8) {
+                        let msg =
+                            "auth_pass is longer than 8 characters; only the first 8 are used";
+                        self.push(Diagnostic::warning(Code::Ignored, c.span, msg));
+                    }
+                }
                 _ => self.unknown(c, &[&["auth_type", "auth_pass"]]),
             }
         }
         a
     }
 
-    fn virtual_server(&mut self, n: &Node) -> Option<VirtualServer> {
+    fn virtual_server(&mut self, n: &Node<'_>) -> Option<VirtualServer> {
         let target = self.vs_target(n)?;
         let mut v = VirtualServer {
             target,
@@ -548,7 +553,7 @@ impl<'d> Lower<'d> {
         };
         let mut sp = ObjSpans::new(n);
         for c in n.children() {
-            match c.keyword.as_str() {
+            match c.keyword {
                 "delay_loop" => v.delay_loop = self.seconds(c),
                 "lb_algo" => {
                     self.deprecated(c, "lvs_sched");
@@ -597,7 +602,7 @@ impl<'d> Lower<'d> {
         Some(v)
     }
 
-    fn lvs_method(&mut self, c: &Node) -> Option<LvsMethod> {
+    fn lvs_method(&mut self, c: &Node<'_>) -> Option<LvsMethod> {
         self.word_of(
             c,
             &[
@@ -608,21 +613,21 @@ impl<'d> Lower<'d> {
         )
     }
 
-    fn vs_target(&mut self, n: &Node) -> Option<VsTarget> {
+    fn vs_target(&mut self, n: &Node<'_>) -> Option<VsTarget> {
         self.name(n)?;
-        let a = &n.args;
+        let a = n.args;
         let bad = |s: &mut Self, what: &str| {
             let msg = format!("virtual_server: {what}");
             s.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
             None
         };
-        match a[0].as_str() {
+        match a.first().unwrap_or("") {
             "fwmark" => match a.get(1).map(|m| m.parse::<u32>()) {
                 Some(Ok(m)) if m > 0 => Some(VsTarget::Fwmark(m)),
                 _ => bad(self, "fwmark needs a number in [1, 4294967295]"),
             },
             "group" => match a.get(1) {
-                Some(g) => Some(VsTarget::Group(g.clone())),
+                Some(g) => Some(VsTarget::Group(g.to_string())),
                 None => bad(self, "group needs a name"),
             },
             ip => {
@@ -632,7 +637,9 @@ impl<'d> Lower<'d> {
                 let port = match a.get(1).map(|p| p.parse::<u16>()) {
                     None => None,
                     Some(Ok(p)) => Some(p),
-                    Some(Err(_)) => return bad(self, &format!("invalid port '{}'", a[1])),
+                    Some(Err(_)) => {
+                        return bad(self, &format!("invalid port '{}'", a.get(1).unwrap_or("")))
+                    }
                 };
                 Some(VsTarget::Address {
                     ip: ip.to_string(),
@@ -642,7 +649,7 @@ impl<'d> Lower<'d> {
         }
     }
 
-    fn real_server(&mut self, n: &Node) -> Option<RealServer> {
+    fn real_server(&mut self, n: &Node<'_>) -> Option<RealServer> {
         let ip = self.name(n)?;
         if !self.address(n, &ip) {
             return None;
@@ -651,7 +658,10 @@ impl<'d> Lower<'d> {
             None => None,
             Some(Ok(p)) => Some(p),
             Some(Err(_)) => {
-                let msg = format!("real_server: invalid port '{}'", n.args[1]);
+                let msg = format!(
+                    "real_server: invalid port '{}'",
+                    n.args.get(1).unwrap_or("")
+                );
                 self.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
                 return None;
             }
@@ -670,7 +680,7 @@ impl<'d> Lower<'d> {
                 r.checkers.push(self.checker(c, kind));
                 continue;
             }
-            match c.keyword.as_str() {
+            match c.keyword {
                 "weight" => r.weight = self.num(c, 0, 65535),
                 "inhibit_on_failure" => r.inhibit_on_failure = true,
                 "notify_up" => r.notify_up = self.script(c),
@@ -682,10 +692,10 @@ impl<'d> Lower<'d> {
         Some(r)
     }
 
-    fn checker(&mut self, n: &Node, kind: CheckerKind) -> Checker {
+    fn checker(&mut self, n: &Node<'_>, kind: CheckerKind) -> Checker {
         let mut k = Checker::new(kind);
         for c in n.children() {
-            match c.keyword.as_str() {
+            match c.keyword {
                 "connect_ip" => k.connect_ip = self.string(c),
                 "connect_port" => k.connect_port = self.num(c, 0, 65535),
                 "bindto" => k.bindto = self.string(c),
@@ -707,10 +717,10 @@ impl<'d> Lower<'d> {
         k
     }
 
-    fn url(&mut self, n: &Node) -> Url {
+    fn url(&mut self, n: &Node<'_>) -> Url {
         let mut u = Url::default();
         for c in self.list(n) {
-            match c.keyword.as_str() {
+            match c.keyword {
                 "path" => u.path = self.string(c),
                 "digest" => u.digest = self.string(c),
                 "status_code" => u.status_code = self.words(c),
@@ -840,18 +850,18 @@ const CHECKER_TYPED: &[&str] = &[
 ];
 
 /// A node's keyword and arguments as one list of words.
-fn words_of(n: &Node) -> Words {
+fn words_of(n: &Node<'_>) -> Words {
     let mut w = Vec::with_capacity(n.args.len() + 1);
-    w.push(n.keyword.clone());
-    w.extend(n.args.iter().cloned());
+    w.push(n.keyword.to_string());
+    w.extend(n.args.iter().map(String::from));
     w
 }
 
 /// A node kept verbatim.
-pub(crate) fn setting(n: &Node) -> Setting {
+pub(crate) fn setting(n: &Node<'_>) -> Setting {
     Setting {
-        keyword: n.keyword.clone(),
-        args: n.args.clone(),
+        keyword: n.keyword.to_string(),
+        args: n.args.to_vec(),
         block: n.block.as_ref().map(|b| b.iter().map(setting).collect()),
     }
 }

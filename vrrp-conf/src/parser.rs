@@ -1,79 +1,131 @@
 //! The parser: preprocessed tokens to a tree of statements. A statement is
 //! a keyword, its arguments, and optionally a block of statements, with `{`
-//! on the same line or the next one. Every node keeps its span.
+//! on the same line or the next one. Every node keeps its span, and borrows
+//! its words from the preprocessor's output (no copies).
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::lexer::{Token, TokenKind};
 use crate::span::Span;
 
+/// The arguments of a statement: a run of word tokens and the arena their
+/// text lives in.
+#[derive(Debug, Clone, Copy)]
+pub struct Args<'a> {
+    toks: &'a [Token],
+    arena: &'a str,
+}
+
+impl<'a> Args<'a> {
+    /// How many arguments.
+    pub fn len(&self) -> usize {
+        self.toks.len()
+    }
+
+    /// True without arguments.
+    pub fn is_empty(&self) -> bool {
+        self.toks.is_empty()
+    }
+
+    /// The `i`th argument.
+    pub fn get(&self, i: usize) -> Option<&'a str> {
+        self.toks.get(i).map(|t| t.text(self.arena))
+    }
+
+    /// The first argument.
+    pub fn first(&self) -> Option<&'a str> {
+        self.get(0)
+    }
+
+    /// All arguments.
+    pub fn iter(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let arena = self.arena;
+        self.toks.iter().map(move |t| t.text(arena))
+    }
+
+    /// All arguments as owned strings.
+    pub fn to_vec(&self) -> Vec<String> {
+        self.iter().map(String::from).collect()
+    }
+}
+
 /// One statement: `keyword arg arg ... [{ children }]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Node {
+#[derive(Debug, Clone)]
+pub struct Node<'a> {
     /// The first word.
-    pub keyword: String,
+    pub keyword: &'a str,
     /// The following words on the line.
-    pub args: Vec<String>,
+    pub args: Args<'a>,
     /// The statements in its block, if it has one.
-    pub block: Option<Vec<Node>>,
+    pub block: Option<Vec<Node<'a>>>,
     /// Where the keyword is.
     pub span: Span,
     /// Where the block's closing `}` is (the keyword's span without a block).
     pub end: Span,
 }
 
-impl Node {
-    fn new(keyword: String, span: Span) -> Self {
-        Node {
-            keyword,
-            args: Vec::new(),
-            block: None,
-            span,
-            end: span,
-        }
-    }
-
+impl<'a> Node<'a> {
     /// The children, or an empty slice without a block.
-    pub fn children(&self) -> &[Node] {
+    pub fn children(&self) -> &[Node<'a>] {
         self.block.as_deref().unwrap_or(&[])
     }
 }
 
 /// An open block: its owner and the children so far.
-struct Frame {
-    owner: Option<Node>,
-    children: Vec<Node>,
+struct Frame<'a> {
+    owner: Option<Node<'a>>,
+    children: Vec<Node<'a>>,
 }
 
-/// Builds the statement tree from tokens split into lines by `line_starts`.
-pub fn parse(tokens: Vec<Token>, line_starts: &[u32], diags: &mut Vec<Diagnostic>) -> Vec<Node> {
+/// Builds the statement tree from `tokens` (words in `arena`), split into
+/// lines by `line_starts`.
+pub fn parse<'a>(
+    tokens: &'a [Token],
+    line_starts: &[u32],
+    arena: &'a str,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<Node<'a>> {
     let mut stack = vec![Frame {
         owner: None,
         children: Vec::new(),
     }];
-    let mut tokens = tokens.into_iter().enumerate().peekable();
-    let mut line = 0usize;
-    let mut cur: Option<Node> = None;
-    while let Some((i, tok)) = tokens.next() {
-        while line + 1 < line_starts.len() && line_starts[line + 1] as usize <= i {
-            line += 1;
-        }
-        match tok.kind {
-            TokenKind::Word(w) => match &mut cur {
-                Some(n) => n.args.push(w),
-                None => cur = Some(Node::new(w, tok.span)),
-            },
-            TokenKind::Open => open(&mut stack, cur.take(), tok.span, diags),
-            TokenKind::Close => {
-                flush(&mut stack, cur.take());
-                close(&mut stack, tok.span, diags);
+    for (n, &start) in line_starts.iter().enumerate() {
+        let end = line_starts.get(n + 1).map_or(tokens.len(), |&e| e as usize);
+        let line = tokens.get(start as usize..end).unwrap_or(&[]);
+        let mut i = 0;
+        while i < line.len() {
+            match line[i].kind {
+                TokenKind::Word { .. } => {
+                    // A statement: this word and the words after it.
+                    let run = line[i..]
+                        .iter()
+                        .take_while(|t| matches!(t.kind, TokenKind::Word { .. }))
+                        .count();
+                    let node = Node {
+                        keyword: line[i].text(arena),
+                        args: Args {
+                            toks: &line[i + 1..i + run],
+                            arena,
+                        },
+                        block: None,
+                        span: line[i].span,
+                        end: line[i].span,
+                    };
+                    push(&mut stack, node);
+                    i += run;
+                    if line.get(i).is_some_and(|t| t.kind == TokenKind::Open) {
+                        open(&mut stack, true, line[i].span, diags);
+                        i += 1;
+                    }
+                }
+                TokenKind::Open => {
+                    open(&mut stack, false, line[i].span, diags);
+                    i += 1;
+                }
+                TokenKind::Close => {
+                    close(&mut stack, line[i].span, diags);
+                    i += 1;
+                }
             }
-        }
-        let next_line = line + 1 < line_starts.len()
-            && tokens
-                .peek()
-                .is_some_and(|(j, _)| *j >= line_starts[line + 1] as usize);
-        if next_line || tokens.peek().is_none() {
-            flush(&mut stack, cur.take());
         }
     }
     while stack.len() > 1 {
@@ -91,39 +143,34 @@ pub fn parse(tokens: Vec<Token>, line_starts: &[u32], diags: &mut Vec<Diagnostic
     stack.pop().map(|f| f.children).unwrap_or_default()
 }
 
-fn flush(stack: &mut [Frame], node: Option<Node>) {
-    if let (Some(n), Some(top)) = (node, stack.last_mut()) {
-        top.children.push(n);
+fn push<'a>(stack: &mut [Frame<'a>], node: Node<'a>) {
+    if let Some(top) = stack.last_mut() {
+        top.children.push(node);
     }
 }
 
-/// `{`: opens a block for the statement on this line, or for the previous
-/// statement when the brace starts a line.
-fn open(stack: &mut Vec<Frame>, cur: Option<Node>, at: Span, diags: &mut Vec<Diagnostic>) {
-    let owner = match cur {
-        Some(n) => Some(n),
-        None => {
-            let top = stack.last_mut();
-            match top.filter(|t| t.children.last().is_some_and(|n| n.block.is_none())) {
-                Some(t) => t.children.pop(),
-                None => {
-                    diags.push(Diagnostic::error(
-                        Code::UnbalancedBrace,
-                        at,
-                        "unexpected '{'",
-                    ));
-                    None
-                }
-            }
-        }
-    };
+/// `{`: opens a block for the statement just pushed (`same_line`) or, when
+/// the brace starts a line, for the previous statement if it has no block.
+fn open(stack: &mut Vec<Frame<'_>>, same_line: bool, at: Span, diags: &mut Vec<Diagnostic>) {
+    let top = stack.last_mut();
+    let owner = top
+        .filter(|t| t.children.last().is_some_and(|n| n.block.is_none()))
+        .and_then(|t| t.children.pop());
+    debug_assert!(!same_line || owner.is_some());
+    if owner.is_none() {
+        diags.push(Diagnostic::error(
+            Code::UnbalancedBrace,
+            at,
+            "unexpected '{'",
+        ));
+    }
     stack.push(Frame {
         owner,
-        children: Vec::new(),
+        children: Vec::with_capacity(8),
     });
 }
 
-fn close(stack: &mut Vec<Frame>, at: Span, diags: &mut Vec<Diagnostic>) {
+fn close(stack: &mut Vec<Frame<'_>>, at: Span, diags: &mut Vec<Diagnostic>) {
     if stack.len() < 2 {
         diags.push(Diagnostic::error(
             Code::UnbalancedBrace,
@@ -136,7 +183,7 @@ fn close(stack: &mut Vec<Frame>, at: Span, diags: &mut Vec<Diagnostic>) {
     if let Some(mut owner) = frame.owner {
         owner.block = Some(frame.children);
         owner.end = at;
-        flush(stack, Some(owner));
+        push(stack, owner);
     }
 }
 
@@ -145,32 +192,38 @@ mod tests {
     use super::*;
     use crate::preprocess::{run_str, MemLoader, Options};
 
-    fn tree(text: &str) -> (Vec<Node>, Vec<Diagnostic>) {
+    fn tree(text: &str, f: impl FnOnce(&[Node<'_>], &[Diagnostic])) {
         let out = run_str("t", text, &MemLoader::new(), &Options::default());
-        let mut d = out.diags;
-        (parse(out.tokens, &out.line_starts, &mut d), d)
+        let mut d = out.diags.clone();
+        let t = parse(&out.tokens, &out.line_starts, &out.text, &mut d);
+        f(&t, &d);
     }
 
     #[test]
     fn blocks_open_on_same_or_next_line() {
-        let (t, d) = tree("a 1 {\n b 2\n}\nc\n{\n d\n}\ne { f } g\n");
-        assert!(d.is_empty(), "{d:?}");
-        assert_eq!(t.len(), 4);
-        assert_eq!(t[0].keyword, "a");
-        assert_eq!(t[0].args, ["1"]);
-        assert_eq!(t[0].children()[0].args, ["2"]);
-        assert_eq!(t[0].end.line, 3);
-        assert_eq!(t[1].children()[0].keyword, "d");
-        assert_eq!(t[2].children()[0].keyword, "f");
-        assert_eq!(t[3].keyword, "g");
+        tree("a 1 {\n b 2\n}\nc\n{\n d\n}\ne { f } g\n", |t, d| {
+            assert!(d.is_empty(), "{d:?}");
+            assert_eq!(t.len(), 4);
+            assert_eq!(t[0].keyword, "a");
+            assert_eq!(t[0].args.to_vec(), ["1"]);
+            assert_eq!(t[0].children()[0].args.to_vec(), ["2"]);
+            assert_eq!(t[0].end.line, 3);
+            assert_eq!(t[1].children()[0].keyword, "d");
+            assert_eq!(t[2].children()[0].keyword, "f");
+            assert_eq!(t[3].keyword, "g");
+        });
     }
 
     #[test]
     fn unbalanced_braces_are_reported() {
-        let (t, d) = tree("a {\n b\n");
-        assert_eq!(t.len(), 1);
-        assert_eq!(d[0].code, Code::UnbalancedBrace);
-        let (_, d) = tree("}\n");
-        assert_eq!(d[0].code, Code::UnbalancedBrace);
+        tree("a {\n b\n", |t, d| {
+            assert_eq!(t.len(), 1);
+            assert_eq!(d[0].code, Code::UnbalancedBrace);
+        });
+        tree("}\n", |_, d| assert_eq!(d[0].code, Code::UnbalancedBrace));
+        tree("{\n}\n", |t, d| {
+            assert!(t.is_empty());
+            assert_eq!(d[0].code, Code::UnbalancedBrace);
+        });
     }
 }

@@ -4,10 +4,11 @@
 //! `@^id`, and `~SEQ(...)`, `~SEQx(...)`, `~LST(...)` blocks.
 
 use std::collections::{HashMap, HashSet};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use crate::diagnostics::{Code, Diagnostic};
-use crate::lexer::{self, Token, MAX_LINE};
+use crate::lexer::{self, Token, TokenKind, MAX_LINE};
 use crate::span::{FileId, SourceMap, Span};
 
 /// Why a file could not be loaded.
@@ -25,8 +26,8 @@ pub enum LoadError {
 /// Where configuration files come from. [`FsLoader`] reads the file
 /// system; [`MemLoader`] serves a fixed set of files and touches nothing.
 pub trait Loader {
-    /// The text of the file at `path`.
-    fn read(&self, path: &Path) -> Result<String, LoadError>;
+    /// The file at `path`, opened for reading line by line.
+    fn open(&self, path: &Path) -> Result<Box<dyn BufRead + '_>, LoadError>;
     /// The paths matching the glob `pattern` (no braces), sorted.
     fn glob(&self, pattern: &str) -> Result<Vec<PathBuf>, LoadError>;
 }
@@ -36,9 +37,14 @@ pub trait Loader {
 pub struct FsLoader;
 
 impl Loader for FsLoader {
-    fn read(&self, path: &Path) -> Result<String, LoadError> {
-        let bytes = std::fs::read(path).map_err(|e| LoadError::Unreadable(e.to_string()))?;
-        Ok(String::from_utf8_lossy(&bytes).into_owned())
+    fn open(&self, path: &Path) -> Result<Box<dyn BufRead + '_>, LoadError> {
+        let unreadable = |e: std::io::Error| LoadError::Unreadable(e.to_string());
+        if path.is_dir() {
+            return Err(LoadError::Unreadable("is a directory".into()));
+        }
+        let f = std::fs::File::open(path).map_err(unreadable)?;
+        // Streamed through a small buffer: a large file is never held whole.
+        Ok(Box::new(std::io::BufReader::with_capacity(64 * 1024, f)))
     }
 
     fn glob(&self, pattern: &str) -> Result<Vec<PathBuf>, LoadError> {
@@ -72,11 +78,14 @@ impl MemLoader {
 }
 
 impl Loader for MemLoader {
-    fn read(&self, path: &Path) -> Result<String, LoadError> {
-        self.files
-            .get(path)
-            .cloned()
-            .ok_or_else(|| LoadError::Unreadable(format!("{}: no such file", path.display())))
+    fn open(&self, path: &Path) -> Result<Box<dyn BufRead + '_>, LoadError> {
+        match self.files.get(path) {
+            Some(t) => Ok(Box::new(t.as_bytes())),
+            None => Err(LoadError::Unreadable(format!(
+                "{}: no such file",
+                path.display()
+            ))),
+        }
     }
 
     fn glob(&self, pattern: &str) -> Result<Vec<PathBuf>, LoadError> {
@@ -122,6 +131,8 @@ impl Default for Options {
 pub struct Output {
     /// All tokens, in order.
     pub tokens: Vec<Token>,
+    /// The text of all words, which tokens index into.
+    pub text: String,
     /// Index into `tokens` where each logical line starts.
     pub line_starts: Vec<u32>,
     /// Files read.
@@ -134,25 +145,72 @@ pub struct Output {
 /// parameters, `~SEQ` inside `~SEQ`).
 const MAX_LINE_DEPTH: usize = 24;
 
-/// Preprocesses the text of the main file `name`.
+/// Preprocesses the text of the main file `name`, keeping all tokens.
 pub fn run_str(name: &str, text: &str, loader: &dyn Loader, opts: &Options) -> Output {
-    let mut p = Pre::new(loader, opts);
+    let mut p = Pre::new(loader, opts, None);
     p.main_text(Path::new(name), text);
     p.finish()
 }
 
-/// Preprocesses the main file at `path`; an unreadable file gives a
-/// [`Code::FileUnreadable`] diagnostic and no tokens.
+/// Preprocesses the main file at `path`, keeping all tokens; an unreadable
+/// file gives a [`Code::FileUnreadable`] diagnostic and no tokens.
 pub fn run_file(path: &Path, loader: &dyn Loader, opts: &Options) -> Output {
-    let mut p = Pre::new(loader, opts);
+    let mut p = Pre::new(loader, opts, None);
     p.include_file(path, Span::default(), 0);
     p.finish()
 }
 
-struct Pre<'l> {
+/// Complete top-level statements, handed to a [`Sink`] as soon as they
+/// end, so that a large configuration is never held as tokens all at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Chunk<'a> {
+    /// The tokens.
+    pub tokens: &'a [Token],
+    /// Index into `tokens` where each line starts.
+    pub line_starts: &'a [u32],
+    /// The text the tokens index into.
+    pub text: &'a str,
+}
+
+/// Receives chunks and may add diagnostics.
+pub type Sink<'s> = dyn FnMut(Chunk<'_>, &mut Vec<Diagnostic>) + 's;
+
+/// Preprocesses `text` as the main file `name`, streaming chunks to `sink`.
+/// Returns the files read and the preprocessor's diagnostics.
+pub fn stream_str(
+    name: &str,
+    text: &str,
+    loader: &dyn Loader,
+    opts: &Options,
+    sink: &mut Sink<'_>,
+) -> (SourceMap, Vec<Diagnostic>) {
+    let mut p = Pre::new(loader, opts, Some(sink));
+    p.main_text(Path::new(name), text);
+    let out = p.finish();
+    (out.sources, out.diags)
+}
+
+/// Preprocesses the file at `path`, streaming chunks to `sink`.
+pub fn stream_file(
+    path: &Path,
+    loader: &dyn Loader,
+    opts: &Options,
+    sink: &mut Sink<'_>,
+) -> (SourceMap, Vec<Diagnostic>) {
+    let mut p = Pre::new(loader, opts, Some(sink));
+    p.include_file(path, Span::default(), 0);
+    let out = p.finish();
+    (out.sources, out.diags)
+}
+
+struct Pre<'l, 's> {
     loader: &'l dyn Loader,
     opts: &'l Options,
     out: Output,
+    /// Where finished top-level statements go; `None` keeps everything.
+    sink: Option<&'l mut Sink<'s>>,
+    /// Brace depth of the tokens held.
+    depth: usize,
     params: HashMap<String, String>,
     /// A multi-line definition being collected: name and lines so far.
     pending: Option<(String, Vec<String>)>,
@@ -163,12 +221,14 @@ struct Pre<'l> {
     budget_reported: bool,
 }
 
-impl<'l> Pre<'l> {
-    fn new(loader: &'l dyn Loader, opts: &'l Options) -> Self {
+impl<'l, 's> Pre<'l, 's> {
+    fn new(loader: &'l dyn Loader, opts: &'l Options, sink: Option<&'l mut Sink<'s>>) -> Self {
         Pre {
             loader,
             opts,
             out: Output::default(),
+            sink,
+            depth: 0,
             params: HashMap::new(),
             pending: None,
             stack: Vec::new(),
@@ -179,7 +239,28 @@ impl<'l> Pre<'l> {
         }
     }
 
+    /// Hands the tokens held to the sink, if there is one.
+    fn flush(&mut self) {
+        let Some(sink) = self.sink.as_mut() else {
+            return;
+        };
+        if self.out.tokens.is_empty() {
+            return;
+        }
+        let o = &mut self.out;
+        let chunk = Chunk {
+            tokens: &o.tokens,
+            line_starts: &o.line_starts,
+            text: &o.text,
+        };
+        sink(chunk, &mut o.diags);
+        o.tokens.clear();
+        o.line_starts.clear();
+        o.text.clear();
+    }
+
     fn finish(mut self) -> Output {
+        self.flush();
         if let Some((name, _)) = self.pending.take() {
             let span = Span::default();
             self.out.diags.push(Diagnostic::error(
@@ -194,7 +275,7 @@ impl<'l> Pre<'l> {
     fn main_text(&mut self, path: &Path, text: &str) {
         let id = self.out.sources.add(path.display().to_string());
         self.stack.push(path.to_path_buf());
-        self.text(id, path, text);
+        self.text(id, path, Box::new(text.as_bytes()));
         self.stack.pop();
     }
 
@@ -216,8 +297,8 @@ impl<'l> Pre<'l> {
                 .push(Diagnostic::error(Code::IncludeTooDeep, at, msg));
             return;
         }
-        let text = match self.loader.read(path) {
-            Ok(t) => t,
+        let reader = match self.loader.open(path) {
+            Ok(r) => r,
             Err(e) => {
                 let msg = format!("{}: {e}", path.display());
                 self.out
@@ -229,14 +310,35 @@ impl<'l> Pre<'l> {
         self.seen.insert(path.to_path_buf());
         let id = self.out.sources.add(path.display().to_string());
         self.stack.push(path.to_path_buf());
-        self.text(id, path, &text);
+        self.text(id, path, reader);
         self.stack.pop();
     }
 
-    fn text(&mut self, id: FileId, path: &Path, text: &str) {
+    fn text(&mut self, id: FileId, path: &Path, mut reader: Box<dyn BufRead + '_>) {
         let saved_pwd = std::mem::replace(&mut self.pwd, dir_of(path));
-        for (n, raw) in text.lines().enumerate() {
-            let span = Span::new(id, n as u32 + 1, 1);
+        let mut buf = Vec::with_capacity(256);
+        for n in 1u32.. {
+            buf.clear();
+            let span = Span::new(id, n, 1);
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    let msg = format!("{}: read error: {e}", path.display());
+                    self.out
+                        .diags
+                        .push(Diagnostic::error(Code::FileUnreadable, span, msg));
+                    break;
+                }
+            }
+            let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            // Valid UTF-8 (the usual case) is checked fast and borrowed.
+            let raw = match std::str::from_utf8(line) {
+                Ok(s) => std::borrow::Cow::Borrowed(s),
+                Err(_) => String::from_utf8_lossy(line),
+            };
+            let raw = raw.as_ref();
             if raw.len() > MAX_LINE {
                 let msg = format!(
                     "line is {} bytes, longer than keepalived's {MAX_LINE}-byte limit",
@@ -253,7 +355,7 @@ impl<'l> Pre<'l> {
 
     /// One line as read from a file.
     fn physical(&mut self, raw: &str, span: Span) {
-        let line = self.strip_comment(raw, span);
+        let (line, dollar) = self.strip_comment(raw, span);
         if let Some((name, mut body)) = self.pending.take() {
             let t = line.trim();
             match t.strip_suffix('\\') {
@@ -268,12 +370,14 @@ impl<'l> Pre<'l> {
             }
             return;
         }
-        self.logical(line, span, 0);
+        self.logical(line, span, 0, dollar);
     }
 
-    fn strip_comment<'a>(&mut self, raw: &'a str, span: Span) -> &'a str {
-        let Some(at) = lexer::comment_start(raw) else {
-            return raw;
+    /// The line without its comment, and whether it may hold a parameter.
+    fn strip_comment<'a>(&mut self, raw: &'a str, span: Span) -> (&'a str, bool) {
+        let (at, dollar) = lexer::scan(raw);
+        let Some(at) = at else {
+            return (raw, dollar);
         };
         let b = raw.as_bytes();
         if at > 0
@@ -297,13 +401,14 @@ impl<'l> Pre<'l> {
                 .diags
                 .push(Diagnostic::warning(Code::CommentInWord, at_span, msg));
         }
-        &raw[..at]
+        (&raw[..at], dollar)
     }
 
     /// A line after comment removal: conditionals, definitions, sequences,
     /// substitution, include, and finally tokens.
-    fn logical(&mut self, line: &str, span: Span, depth: usize) {
-        let mut t = line.trim();
+    /// `dollar` is false only when `line` is known to hold no `$`.
+    fn logical(&mut self, line: &str, span: Span, depth: usize, dollar: bool) {
+        let mut t = line.trim_ascii();
         if t.is_empty() {
             return;
         }
@@ -330,14 +435,14 @@ impl<'l> Pre<'l> {
             self.sequence(t, span, depth);
             return;
         }
-        if t.contains('$') {
+        if dollar && t.contains('$') {
             if let Some(s) = self.substitute(t, span) {
                 if s != t {
                     for l in s.split('\n') {
                         if !self.charge(1, span) {
                             return;
                         }
-                        self.logical(l, span, depth + 1);
+                        self.logical(l, span, depth + 1, true);
                     }
                     return;
                 }
@@ -348,8 +453,22 @@ impl<'l> Pre<'l> {
         }
         let col = (t.as_ptr() as usize).saturating_sub(line.as_ptr() as usize) as u32;
         let start = Span::new(span.file, span.line, span.col + col);
-        self.out.line_starts.push(self.out.tokens.len() as u32);
-        lexer::tokenize(t, start, &mut self.out.tokens, &mut self.out.diags);
+        // A new statement at top level ends the previous one, unless this
+        // line opens the previous statement's block.
+        if self.depth == 0 && !t.starts_with('{') {
+            self.flush();
+        }
+        let o = &mut self.out;
+        let first = o.tokens.len();
+        o.line_starts.push(first as u32);
+        lexer::tokenize(t, start, &mut o.text, &mut o.tokens, &mut o.diags);
+        for tok in &o.tokens[first..] {
+            match tok.kind {
+                TokenKind::Open => self.depth += 1,
+                TokenKind::Close => self.depth = self.depth.saturating_sub(1),
+                TokenKind::Word { .. } => {}
+            }
+        }
     }
 
     /// `rest` follows `@`: the rest of the line if it applies, else `None`.
@@ -432,7 +551,7 @@ impl<'l> Pre<'l> {
             for (name, value) in assignment {
                 self.params.insert(name, value);
             }
-            self.logical(rest, span, depth + 1);
+            self.logical(rest, span, depth + 1, true);
         }
     }
 
@@ -513,8 +632,10 @@ impl<'l> Pre<'l> {
 
     /// Handles `include` and its variants; false if `t` is not one.
     fn include(&mut self, t: &str, span: Span) -> bool {
-        let mut words = t.split_ascii_whitespace();
-        let kw = words.next().unwrap_or("");
+        if !t.starts_with("include") {
+            return false;
+        }
+        let kw = t.split_ascii_whitespace().next().unwrap_or("");
         if !matches!(
             kw,
             "include" | "includer" | "includem" | "includew" | "includeb" | "includea"
@@ -766,7 +887,6 @@ pub fn expand_braces(p: &str, limit: usize) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lexer::TokenKind;
 
     fn lines(text: &str, id: Option<&str>) -> (Vec<String>, Vec<Diagnostic>) {
         let opts = Options {
@@ -780,13 +900,9 @@ mod tests {
                 .line_starts
                 .get(n + 1)
                 .map_or(out.tokens.len(), |&e| e as usize);
-            let words: Vec<String> = out.tokens[s as usize..e]
+            let words: Vec<&str> = out.tokens[s as usize..e]
                 .iter()
-                .map(|t| match &t.kind {
-                    TokenKind::Word(w) => w.clone(),
-                    TokenKind::Open => "{".into(),
-                    TokenKind::Close => "}".into(),
-                })
+                .map(|t| t.text(&out.text))
                 .collect();
             v.push(words.join(" "));
         }
