@@ -3,11 +3,14 @@
 //! bytes) so the AH overhead reads as a ratio. Adverts carry one address
 //! like keepalived's samples; AH datagrams are 64 bytes.
 
+// criterion_group! generates an undocumented `pub fn benches`.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, Criterion};
 use hmac::{Hmac, Mac};
 use md5::Md5;
 use vrrp::auth::{AhReplay, AuthConfig, TxCounters};
@@ -125,4 +128,61 @@ criterion_group! {
         .measurement_time(Duration::from_secs(3));
     targets = codec, ah
 }
-criterion_main!(benches);
+
+/// `VRRP_CODEC_ICOUNT=OP:N` runs OP N times and exits, for counting
+/// instructions under `valgrind --tool=cachegrind --cache-sim=no`: unlike
+/// time on a shared machine, instruction counts do not drift with load.
+fn icount(spec: &str) {
+    let (op, n) = spec.split_once(':').expect("OP:N");
+    let n: u64 = n.parse().expect("N is a number");
+    let ah = AuthConfig::ah(b"secret1");
+    let (pass, none) = (AuthConfig::pass(b"secret1"), AuthConfig::None);
+    let (d_ah, d_pass, d_none) = (encoded(&ah), encoded(&pass), encoded(&none));
+    let keyed = Hmac::<Md5>::new_from_slice(b"secret1\0").expect("any key length");
+    let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+    let mut tx = TxCounters::new();
+    let decode = |d: &[u8], auth: &AuthConfig| {
+        black_box(wire::decode(black_box(d), &opts(), auth, &mut AhReplay::new()).is_ok())
+    };
+    for _ in 0..n {
+        tx.ah_seq = 0;
+        match op {
+            "hmac_md5_raw" => {
+                let mut m = keyed.clone();
+                m.update(black_box(&d_ah));
+                black_box(m.finalize().into_bytes());
+            }
+            "ah_verify" => assert!(decode(&d_ah, &ah)),
+            "ah_sign" => drop(black_box(wire::encode(
+                black_box(&repr()),
+                &ah,
+                &mut tx,
+                &mut buf,
+            ))),
+            "decode_none" => assert!(decode(&d_none, &none)),
+            "decode_pass" => assert!(decode(&d_pass, &pass)),
+            "encode_none" => drop(black_box(wire::encode(
+                black_box(&repr()),
+                &none,
+                &mut tx,
+                &mut buf,
+            ))),
+            "encode_pass" => drop(black_box(wire::encode(
+                black_box(&repr()),
+                &pass,
+                &mut tx,
+                &mut buf,
+            ))),
+            other => panic!("unknown op {other}"),
+        }
+    }
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("VRRP_CODEC_ICOUNT") {
+        icount(&spec);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -196,7 +196,7 @@ fn check_auth(
 
 /// keepalived's AH ICV: HMAC-MD5-96 over the IP header with its mutable
 /// fields zeroed (TTL too if `zero_ttl`), the AH header with a zero ICV and
-/// the VRRP message. The two headers are fed as one block-friendly piece.
+/// the VRRP message. The two headers are fed as one piece.
 fn ah_icv(
     key: &AhKey,
     ip_header: &[u8],

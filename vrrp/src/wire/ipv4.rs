@@ -38,7 +38,9 @@ fn be16(b: &[u8], r: core::ops::Range<usize>) -> u16 {
 }
 
 fn addr(b: &[u8], r: core::ops::Range<usize>) -> Ipv4Addr {
-    Ipv4Addr::new(b[r.start], b[r.start + 1], b[r.start + 2], b[r.start + 3])
+    let mut o = [0; 4];
+    o.copy_from_slice(&b[r]);
+    Ipv4Addr::from(o)
 }
 
 impl<T: AsRef<[u8]>> Packet<T> {
