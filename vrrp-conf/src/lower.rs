@@ -547,8 +547,15 @@ impl<'d> Lower<'d> {
 
     fn virtual_server(&mut self, n: &Node<'_>) -> Option<VirtualServer> {
         let target = self.vs_target(n)?;
+        // Sized up front: a large configuration holds many of these.
+        let reals = n
+            .children()
+            .iter()
+            .filter(|c| c.keyword == "real_server")
+            .count();
         let mut v = VirtualServer {
             target,
+            real_servers: Vec::with_capacity(reals),
             ..Default::default()
         };
         let mut sp = ObjSpans::new(n);
@@ -570,7 +577,10 @@ impl<'d> Lower<'d> {
                 }
                 "persistence_granularity" => v.persistence_granularity = self.string(c),
                 "protocol" => {
-                    sp.keys.push(("protocol", c.span));
+                    // Only fwmark services check their protocol's span.
+                    if matches!(v.target, VsTarget::Fwmark(_)) {
+                        sp.keys.push(("protocol", c.span));
+                    }
                     v.protocol = self.word_of(
                         c,
                         &[
@@ -666,17 +676,19 @@ impl<'d> Lower<'d> {
                 return None;
             }
         };
+        let checkers = n
+            .children()
+            .iter()
+            .filter(|c| checker_kind(c.keyword).is_some())
+            .count();
         let mut r = RealServer {
             ip,
             port,
+            checkers: Vec::with_capacity(checkers),
             ..Default::default()
         };
         for c in n.children() {
-            let kind = CheckerKind::ALL
-                .iter()
-                .find(|(_, k)| *k == c.keyword)
-                .map(|(k, _)| *k);
-            if let Some(kind) = kind {
+            if let Some(kind) = checker_kind(c.keyword) {
                 r.checkers.push(self.checker(c, kind));
                 continue;
             }
@@ -848,6 +860,13 @@ const CHECKER_TYPED: &[&str] = &[
     "misc_timeout",
     "misc_dynamic",
 ];
+
+fn checker_kind(keyword: &str) -> Option<CheckerKind> {
+    CheckerKind::ALL
+        .iter()
+        .find(|(_, k)| *k == keyword)
+        .map(|(k, _)| *k)
+}
 
 /// A node's keyword and arguments as one list of words.
 fn words_of(n: &Node<'_>) -> Words {
