@@ -129,58 +129,115 @@ criterion_group! {
     targets = codec, ah
 }
 
+/// The operations of the instruction-count and interleaved modes.
+const OPS: [&str; 7] = [
+    "hmac_md5_raw",
+    "ah_verify",
+    "ah_sign",
+    "decode_none",
+    "decode_pass",
+    "encode_none",
+    "encode_pass",
+];
+
+/// Runs operation `op` `n` times.
+struct Runner {
+    ah: AuthConfig,
+    pass: AuthConfig,
+    none: AuthConfig,
+    d_ah: Vec<u8>,
+    d_pass: Vec<u8>,
+    d_none: Vec<u8>,
+    keyed: Hmac<Md5>,
+    buf: [u8; wire::MAX_DATAGRAM_LEN],
+    tx: TxCounters,
+}
+
+impl Runner {
+    fn new() -> Self {
+        let ah = AuthConfig::ah(b"secret1");
+        let (pass, none) = (AuthConfig::pass(b"secret1"), AuthConfig::None);
+        Runner {
+            d_ah: encoded(&ah),
+            d_pass: encoded(&pass),
+            d_none: encoded(&none),
+            ah,
+            pass,
+            none,
+            keyed: Hmac::<Md5>::new_from_slice(b"secret1\0").expect("any key length"),
+            buf: [0u8; wire::MAX_DATAGRAM_LEN],
+            tx: TxCounters::new(),
+        }
+    }
+
+    fn run(&mut self, op: &str, n: u64) {
+        let decode = |d: &[u8], auth: &AuthConfig| {
+            black_box(wire::decode(black_box(d), &opts(), auth, &mut AhReplay::new()).is_ok())
+        };
+        for _ in 0..n {
+            self.tx.ah_seq = 0;
+            let r = repr();
+            match op {
+                "hmac_md5_raw" => {
+                    let mut m = self.keyed.clone();
+                    m.update(black_box(&self.d_ah));
+                    black_box(m.finalize().into_bytes());
+                }
+                "ah_verify" => assert!(decode(&self.d_ah, &self.ah)),
+                "decode_none" => assert!(decode(&self.d_none, &self.none)),
+                "decode_pass" => assert!(decode(&self.d_pass, &self.pass)),
+                "ah_sign" | "encode_none" | "encode_pass" => {
+                    let auth = match op {
+                        "ah_sign" => &self.ah,
+                        "encode_pass" => &self.pass,
+                        _ => &self.none,
+                    };
+                    let n = wire::encode(black_box(&r), auth, &mut self.tx, &mut self.buf);
+                    black_box(n.is_ok());
+                }
+                other => panic!("unknown op {other}"),
+            }
+        }
+    }
+}
+
 /// `VRRP_CODEC_ICOUNT=OP:N` runs OP N times and exits, for counting
 /// instructions under `valgrind --tool=cachegrind --cache-sim=no`: unlike
 /// time on a shared machine, instruction counts do not drift with load.
 fn icount(spec: &str) {
     let (op, n) = spec.split_once(':').expect("OP:N");
-    let n: u64 = n.parse().expect("N is a number");
-    let ah = AuthConfig::ah(b"secret1");
-    let (pass, none) = (AuthConfig::pass(b"secret1"), AuthConfig::None);
-    let (d_ah, d_pass, d_none) = (encoded(&ah), encoded(&pass), encoded(&none));
-    let keyed = Hmac::<Md5>::new_from_slice(b"secret1\0").expect("any key length");
-    let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
-    let mut tx = TxCounters::new();
-    let decode = |d: &[u8], auth: &AuthConfig| {
-        black_box(wire::decode(black_box(d), &opts(), auth, &mut AhReplay::new()).is_ok())
-    };
-    for _ in 0..n {
-        tx.ah_seq = 0;
-        match op {
-            "hmac_md5_raw" => {
-                let mut m = keyed.clone();
-                m.update(black_box(&d_ah));
-                black_box(m.finalize().into_bytes());
-            }
-            "ah_verify" => assert!(decode(&d_ah, &ah)),
-            "ah_sign" => drop(black_box(wire::encode(
-                black_box(&repr()),
-                &ah,
-                &mut tx,
-                &mut buf,
-            ))),
-            "decode_none" => assert!(decode(&d_none, &none)),
-            "decode_pass" => assert!(decode(&d_pass, &pass)),
-            "encode_none" => drop(black_box(wire::encode(
-                black_box(&repr()),
-                &none,
-                &mut tx,
-                &mut buf,
-            ))),
-            "encode_pass" => drop(black_box(wire::encode(
-                black_box(&repr()),
-                &pass,
-                &mut tx,
-                &mut buf,
-            ))),
-            other => panic!("unknown op {other}"),
+    Runner::new().run(op, n.parse().expect("N is a number"));
+}
+
+/// `VRRP_CODEC_INTERLEAVED=ROUNDS`: every round times each operation over
+/// 20000 calls, one after the other; prints the best (least disturbed)
+/// time per call of each and the AH ratios to the anchor. Load on a shared
+/// machine only ever adds time, and interleaving exposes all operations to
+/// the same load.
+fn interleaved(rounds: u32) {
+    let mut r = Runner::new();
+    let mut best = [f64::MAX; OPS.len()];
+    for _ in 0..rounds {
+        for (i, op) in OPS.iter().enumerate() {
+            let t = std::time::Instant::now();
+            r.run(op, 20_000);
+            best[i] = best[i].min(t.elapsed().as_secs_f64() * 1e9 / 20_000.0);
         }
     }
+    for (op, ns) in OPS.iter().zip(best) {
+        println!("{op:>13} {ns:8.1} ns");
+    }
+    println!("ah_verify / hmac_md5_raw = {:.3}", best[1] / best[0]);
+    println!("ah_sign   / hmac_md5_raw = {:.3}", best[2] / best[0]);
 }
 
 fn main() {
     if let Ok(spec) = std::env::var("VRRP_CODEC_ICOUNT") {
         icount(&spec);
+        return;
+    }
+    if let Ok(rounds) = std::env::var("VRRP_CODEC_INTERLEAVED") {
+        interleaved(rounds.parse().expect("ROUNDS is a number"));
         return;
     }
     benches();

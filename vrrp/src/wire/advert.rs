@@ -298,7 +298,6 @@ pub fn encode(
         payload_len: len - ipv4::HEADER_LEN,
     };
     let (ip_buf, rest) = buf.split_at_mut(ipv4::HEADER_LEN);
-    ip.emit(ip_buf);
     let vrrp_off = len - vrrp_wire::v2_len(count) - ipv4::HEADER_LEN;
     let v = vrrp_wire::Repr {
         vrid: repr.vrid,
@@ -308,17 +307,25 @@ pub fn encode(
     };
     v.emit(repr.addresses, &auth.auth_data(), &mut rest[vrrp_off..]);
     if let (AuthConfig::Ah(key), Some(seq)) = (auth, ah_seq) {
-        let mut h = ah::Repr {
+        let h = ah::Repr {
             next_header: IPPROTO_VRRP,
             spi: u32::from_be_bytes(repr.src.octets()),
             seq,
             icv: [0; ah::ICV_LEN],
         };
         h.emit(rest);
-        let (ah_buf, vrrp_buf) = rest.split_at(ah::HEADER_LEN);
-        h.icv = ah_icv(key, ip_buf, ah_buf, vrrp_buf, !repr.dst.is_multicast());
-        h.emit(rest);
+        // Sign the datagram in place with its mutable fields zeroed (the
+        // same bytes `ah_icv` builds on receive), then set them.
+        let masked = ipv4::Repr {
+            tos: 0,
+            ttl: if repr.dst.is_multicast() { ip.ttl } else { 0 },
+            ..ip
+        };
+        masked.emit_unchecksummed(ip_buf);
+        let icv = key.icv(&[ip_buf, rest]);
+        rest[ah::ICV_RANGE].copy_from_slice(&icv);
     }
+    ip.emit(ip_buf);
     *tx = next;
     Ok(len)
 }

@@ -208,6 +208,13 @@ impl Repr {
     /// `buf` must hold at least [`HEADER_LEN`] bytes and `payload_len` must
     /// fit the 16-bit total length; the callers in this crate ensure both.
     pub fn emit(&self, buf: &mut [u8]) {
+        self.emit_unchecksummed(buf);
+        let c = checksum::checksum(&buf[..HEADER_LEN]);
+        buf[field::CHECKSUM].copy_from_slice(&c.to_be_bytes());
+    }
+
+    /// [`Repr::emit`] with the checksum left zero (for computing an AH ICV).
+    pub(crate) fn emit_unchecksummed(&self, buf: &mut [u8]) {
         let total = (HEADER_LEN + self.payload_len) as u16;
         let b = &mut buf[..HEADER_LEN];
         b[field::VER_IHL] = 0x45;
@@ -220,8 +227,6 @@ impl Repr {
         b[field::CHECKSUM].fill(0);
         b[field::SRC].copy_from_slice(&self.src.octets());
         b[field::DST].copy_from_slice(&self.dst.octets());
-        let c = checksum::checksum(b);
-        b[field::CHECKSUM].copy_from_slice(&c.to_be_bytes());
     }
 }
 
