@@ -113,12 +113,12 @@ pub fn parse<'a>(
                     push(&mut stack, node);
                     i += run;
                     if line.get(i).is_some_and(|t| t.kind == TokenKind::Open) {
-                        open(&mut stack, true, line[i].span, diags);
+                        open(&mut stack, line[i].span, diags);
                         i += 1;
                     }
                 }
                 TokenKind::Open => {
-                    open(&mut stack, false, line[i].span, diags);
+                    open(&mut stack, line[i].span, diags);
                     i += 1;
                 }
                 TokenKind::Close => {
@@ -149,14 +149,17 @@ fn push<'a>(stack: &mut [Frame<'a>], node: Node<'a>) {
     }
 }
 
-/// `{`: opens a block for the statement just pushed (`same_line`) or, when
-/// the brace starts a line, for the previous statement if it has no block.
-fn open(stack: &mut Vec<Frame<'_>>, same_line: bool, at: Span, diags: &mut Vec<Diagnostic>) {
+/// Deepest block nesting kept; deeper blocks are dropped with one
+/// diagnostic, so that nothing downstream recurses without bound.
+pub const MAX_NESTING: usize = 64;
+
+/// `{`: opens a block for the statement just pushed or, when the brace
+/// starts a line, for the previous statement if it has no block yet.
+fn open(stack: &mut Vec<Frame<'_>>, at: Span, diags: &mut Vec<Diagnostic>) {
     let top = stack.last_mut();
     let owner = top
         .filter(|t| t.children.last().is_some_and(|n| n.block.is_none()))
         .and_then(|t| t.children.pop());
-    debug_assert!(!same_line || owner.is_some());
     if owner.is_none() {
         diags.push(Diagnostic::error(
             Code::UnbalancedBrace,
@@ -164,6 +167,16 @@ fn open(stack: &mut Vec<Frame<'_>>, same_line: bool, at: Span, diags: &mut Vec<D
             "unexpected '{'",
         ));
     }
+    // A frame without an owner is dropped on close, with its contents.
+    let owner = if stack.len() > MAX_NESTING {
+        if stack.len() == MAX_NESTING + 1 {
+            let msg = format!("blocks nest deeper than {MAX_NESTING}; the inner ones are ignored");
+            diags.push(Diagnostic::error(Code::UnbalancedBrace, at, msg));
+        }
+        None
+    } else {
+        owner
+    };
     stack.push(Frame {
         owner,
         children: Vec::with_capacity(8),
@@ -211,6 +224,21 @@ mod tests {
             assert_eq!(t[1].children()[0].keyword, "d");
             assert_eq!(t[2].children()[0].keyword, "f");
             assert_eq!(t[3].keyword, "g");
+        });
+    }
+
+    #[test]
+    fn deep_nesting_is_cut_with_one_diagnostic() {
+        let text = "a {\n".repeat(10_000) + &"}\n".repeat(10_000);
+        tree(&text, |t, d| {
+            assert_eq!(d.len(), 1, "{d:?}");
+            let mut depth = 0;
+            let mut n = &t[0];
+            while let Some(c) = n.children().first() {
+                n = c;
+                depth += 1;
+            }
+            assert_eq!(depth, MAX_NESTING - 1);
         });
     }
 

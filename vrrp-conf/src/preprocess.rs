@@ -731,11 +731,11 @@ fn split_sequence(t: &str) -> Result<(&str, &str, &str), String> {
         return Err(format!("unknown block {kind}"));
     }
     let mut level = 0usize;
-    for (i, c) in t.char_indices().skip(open) {
+    for (i, c) in t.bytes().enumerate().skip(open) {
         match c {
-            '(' => level += 1,
-            ')' => {
-                level -= 1;
+            b'(' => level += 1,
+            b')' => {
+                level = level.saturating_sub(1);
                 if level == 0 {
                     return Ok((kind, &t[open + 1..i], t[i + 1..].trim_start()));
                 }
@@ -982,6 +982,23 @@ mod tests {
         assert_eq!(l, ["auth_pass k@l"]);
         assert_eq!(d[0].code, Code::CommentInWord);
         assert_eq!(d[0].span.col, 14);
+    }
+
+    #[test]
+    fn malformed_sequences_are_diagnosed() {
+        for bad in [
+            "~SEQé(x)",
+            "~SEQ(",
+            "~SEQ(A)",
+            "~LST()",
+            "~SEQ(A,1,2,3,4) x",
+            "~SEQx(é, 3) x",
+        ] {
+            let (l, d) = lines(&format!("{bad}\n"), None);
+            assert!(l.is_empty(), "{bad}: {l:?}");
+            assert_eq!(d.len(), 1, "{bad}: {d:?}");
+            assert_eq!(d[0].code, Code::BadExpansion, "{bad}");
+        }
     }
 
     #[test]
