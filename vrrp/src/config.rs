@@ -106,6 +106,10 @@ pub struct Config {
     /// keepalived's `preempt_delay`: how long a higher-priority backup keeps
     /// accepting a lower-priority master before it preempts.
     pub preempt_delay: Duration,
+    /// keepalived's `state MASTER`: a non-owner starts in BACKUP but waits
+    /// only one advert interval plus 1/256 s (keepalived's minimum skew)
+    /// before taking over, instead of Master_Down_Interval. Startup only.
+    pub initial_master: bool,
     /// Reaction of a master to a lower-priority advert.
     pub lower_priority_advert: LowerPriorityAdvert,
     /// keepalived's `higher_prio_send_advert`: a master that yields to a
@@ -129,6 +133,7 @@ impl Config {
             authentication: AuthConfig::None,
             preempt: true,
             preempt_delay: Duration::ZERO,
+            initial_master: false,
             lower_priority_advert: LowerPriorityAdvert::SendAdvert,
             higher_priority_send_advert: false,
             garp: GarpConfig::default(),

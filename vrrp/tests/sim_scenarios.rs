@@ -544,3 +544,26 @@ fn invalid_datagrams_never_reset_the_down_timer() {
     );
     assert_eq!(dropped.total(), 12);
 }
+
+#[test]
+fn state_master_config_takes_over_after_one_interval() {
+    let mut sim = Sim::from_env(15);
+    let mut ca = cfg("a", 100, 1);
+    ca.initial_master = true;
+    let a = sim.add_router(ca);
+    let b = sim.add_router(cfg("b", 200, 2));
+    sim.start(a);
+    sim.run_until(secs(5));
+    // 1 s + 1/256 s, not 3.609375 s.
+    assert_eq!(
+        history(&sim, a),
+        [
+            (ns(0), Initialize, Backup, Startup),
+            (ns(1_003_906_250), Backup, Master, MasterDown)
+        ]
+    );
+    // A higher priority started later still preempts it as usual.
+    sim.start(b);
+    sim.run_until(secs(15));
+    assert_eq!(sim.masters(VRID), [b]);
+}

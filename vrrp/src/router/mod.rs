@@ -90,6 +90,35 @@ pub struct Transmit {
 /// # Allocation
 /// Receiving and sending adverts never allocates; only state changes queue
 /// events (into a queue allocated up front).
+///
+/// # Panics
+/// Never, on any input (fuzzed by the `router_inputs` target).
+///
+/// # Example
+/// ```
+/// use std::net::Ipv4Addr;
+/// use std::time::{Duration, Instant};
+/// use vrrp::{Config, Event, State, VirtualRouter};
+///
+/// let mut cfg = Config::new("VI_1", 51, 150, Ipv4Addr::new(10, 0, 0, 1));
+/// cfg.virtual_addresses = vec![Ipv4Addr::new(10, 0, 0, 100)];
+/// let mut router = VirtualRouter::new(cfg)?;
+/// let mut buf = vec![0; router.max_datagram_len()];
+/// let t0 = Instant::now(); // the embedder's clock: the router reads none
+/// router.handle_startup(t0);
+/// // Nobody else on the LAN: master after Master_Down_Interval (3 x 1 s +
+/// // (256 - 150) / 256 s).
+/// let wake = router.poll_timeout().expect("down timer");
+/// assert_eq!(wake - t0, Duration::from_nanos(3_414_062_500));
+/// router.handle_timeout(wake);
+/// let tx = router.poll_transmit(wake, &mut buf).expect("an advert");
+/// assert_eq!((tx.priority, tx.len), (150, 40)); // send buf[..40] to 224.0.0.18
+/// let events: Vec<Event> = std::iter::from_fn(|| router.poll_event()).collect();
+/// assert!(events.contains(&Event::AddAddresses));
+/// assert_eq!(router.state(), State::Master);
+/// assert_eq!(router.poll_timeout(), Some(wake + Duration::from_secs(1)));
+/// # Ok::<(), vrrp::config::ConfigError>(())
+/// ```
 #[derive(Debug)]
 pub struct VirtualRouter {
     cfg: Config,
@@ -471,8 +500,13 @@ impl VirtualRouter {
     fn start_protocol(&mut self, now: Instant, reason: Reason) {
         if self.base_priority == PRIORITY_OWNER {
             self.enter(now, State::Master, Reason::AddressOwner);
-        } else {
-            self.enter(now, State::Backup, reason);
+            return;
+        }
+        self.enter(now, State::Backup, reason);
+        if reason == Reason::Startup && self.cfg.initial_master {
+            // keepalived's `state MASTER`: one interval plus the minimum skew.
+            let wait = self.cfg.advert_interval() + skew_time(PRIORITY_OWNER);
+            self.timers.set(Timer::MasterDown, now + wait);
         }
     }
 
