@@ -6,8 +6,9 @@
 /// Each variant has a stable kebab-case name ([`DropReason::as_str`], also
 /// its `Display`) for counters, logs and `vrrp-inspect`, and a dense index
 /// ([`DropReason::index`]) for counter arrays of [`DropReason::COUNT`].
-/// The checks run in the order the variants are listed, so a datagram with
-/// several faults reports the first one.
+/// The checks run in the order the variants are listed (except that
+/// `Truncated` is checked for each header as it is reached), so a datagram
+/// with several faults reports the first one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
 #[non_exhaustive]
 pub enum DropReason {
@@ -32,12 +33,12 @@ pub enum DropReason {
     /// The IP protocol is neither VRRP (112) nor AH (51).
     #[error("bad-protocol")]
     BadProtocol,
-    /// An AH header whose next header is not VRRP (112).
-    #[error("bad-ah-next-header")]
-    BadAhNextHeader,
     /// An AH header whose payload length is not the HMAC-MD5-96 layout (4).
     #[error("bad-ah-length")]
     BadAhLength,
+    /// An AH header whose next header is not VRRP (112).
+    #[error("bad-ah-next-header")]
+    BadAhNextHeader,
     /// The VRRP length does not match its address count.
     #[error("bad-length")]
     BadLength,
@@ -94,8 +95,8 @@ impl DropReason {
         DropReason::BadIpChecksum,
         DropReason::Fragment,
         DropReason::BadProtocol,
-        DropReason::BadAhNextHeader,
         DropReason::BadAhLength,
+        DropReason::BadAhNextHeader,
         DropReason::BadLength,
         DropReason::BadTtl,
         DropReason::BadDestination,
