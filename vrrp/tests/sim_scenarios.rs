@@ -567,3 +567,28 @@ fn state_master_config_takes_over_after_one_interval() {
     sim.run_until(secs(15));
     assert_eq!(sim.masters(VRID), [b]);
 }
+
+#[test]
+fn one_way_link_failure_makes_the_deaf_backup_take_over_and_yield() {
+    let (mut sim, a, b) = pair(16);
+    sim.run_until(secs(10));
+    // B stops hearing A, A still hears B.
+    sim.set_link_loss(a, b, 1.0);
+    sim.run_until(secs(20));
+    // B takes over after its MDI; A hears the lower advert and answers at
+    // once (keepalived's default), but B cannot hear it: two masters.
+    let b_up = MDI_200 + 6_000_000_000 + MDI_100;
+    assert_eq!(
+        history(&sim, b).last(),
+        Some(&(ns(b_up), Backup, Master, MasterDown))
+    );
+    assert_eq!(sim.masters(VRID), [a, b]);
+    // Repair: A's next advert sends B back to BACKUP.
+    sim.set_link_loss(a, b, 0.0);
+    sim.run_until(secs(30));
+    assert_eq!(sim.masters(VRID), [a]);
+    assert_eq!(
+        history(&sim, b).last(),
+        Some(&(ns(MDI_200 + 17_000_000_000), Master, Backup, HigherPriority))
+    );
+}

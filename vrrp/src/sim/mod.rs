@@ -139,6 +139,7 @@ pub struct Sim {
     seq: u64,
     net: NetConfig,
     link_latency: HashMap<(NodeId, NodeId), Duration>,
+    link_loss: HashMap<(NodeId, NodeId), f64>,
     records: Vec<Record>,
     sent: Vec<Sent>,
     record_sent: bool,
@@ -160,6 +161,7 @@ impl Sim {
             seq: 0,
             net: NetConfig::default(),
             link_latency: HashMap::new(),
+            link_loss: HashMap::new(),
             records: Vec::new(),
             sent: Vec::new(),
             record_sent: true,
@@ -214,6 +216,12 @@ impl Sim {
     pub fn set_link_latency(&mut self, a: NodeId, b: NodeId, latency: Duration) {
         self.link_latency.insert((a, b), latency);
         self.link_latency.insert((b, a), latency);
+    }
+
+    /// Overrides the loss probability from `from` to `to` (one direction,
+    /// so asymmetric links can be modelled).
+    pub fn set_link_loss(&mut self, from: NodeId, to: NodeId, loss: f64) {
+        self.link_loss.insert((from, to), loss);
     }
 
     /// Whether sent datagrams are recorded (default on; off saves memory in
@@ -524,7 +532,12 @@ impl Sim {
             if to == from || node.segment != segment || !node.alive {
                 continue;
             }
-            let copies = if self.rng.gen_bool(self.net.loss.clamp(0.0, 1.0)) {
+            let loss = self
+                .link_loss
+                .get(&(from, to))
+                .copied()
+                .unwrap_or(self.net.loss);
+            let copies = if self.rng.gen_bool(loss.clamp(0.0, 1.0)) {
                 0
             } else if self.rng.gen_bool(self.net.duplicate.clamp(0.0, 1.0)) {
                 2
