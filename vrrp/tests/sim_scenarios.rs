@@ -592,3 +592,36 @@ fn one_way_link_failure_makes_the_deaf_backup_take_over_and_yield() {
         Some(&(ns(MDI_200 + 17_000_000_000), Master, Backup, HigherPriority))
     );
 }
+
+#[test]
+fn crashed_master_restarts_and_preempts_with_ah() {
+    let mut sim = Sim::from_env(17);
+    let mut ca = cfg("a", 200, 1);
+    let mut cb = cfg("b", 100, 2);
+    ca.authentication = AuthConfig::ah(b"secret1");
+    cb.authentication = AuthConfig::ah(b"secret1");
+    let a = sim.add_router(ca);
+    let b = sim.add_router(cb);
+    sim.start_all();
+    sim.run_until(secs(10));
+    sim.crash(a);
+    sim.run_until(secs(20));
+    assert_eq!(sim.masters(VRID), [b]);
+    // A boots with its AH counter at 0; it learns B's sequence numbers as
+    // a backup, so its own adverts as master are fresh for B.
+    sim.restart(a);
+    sim.run_until(secs(30));
+    let back = ns(20_000_000_000 + MDI_200);
+    assert_eq!(
+        history(&sim, a)[2..],
+        [
+            (secs(20), Initialize, Backup, Startup),
+            (back, Backup, Master, MasterDown)
+        ]
+    );
+    assert_eq!(
+        history(&sim, b).last(),
+        Some(&(back, Master, Backup, HigherPriority))
+    );
+    assert_eq!(sim.router(b, VRID).counters().dropped.total(), 0);
+}
