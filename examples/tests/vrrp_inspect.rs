@@ -61,6 +61,19 @@ fn ah_capture_is_valid_with_the_right_password_only() {
 }
 
 #[test]
+fn unicast_capture_needs_the_unicast_flag() {
+    let file = capture("ah-unicast.pcap");
+    let good = inspect(&["--unicast", "--auth-pass", "secret1"], &file);
+    assert_eq!(verdicts(&good), ["valid"; 8]);
+    assert_eq!(
+        (&good[0]["dst"], &good[4]["dst"]),
+        (&json!("10.0.0.2"), &json!("10.0.0.1"))
+    );
+    let multicast = inspect(&["--auth-pass", "secret1"], &file);
+    assert_eq!(verdicts(&multicast), ["bad-destination"; 8]);
+}
+
+#[test]
 fn pass_capture_is_valid_with_the_right_password_only() {
     let good = inspect(&["--auth-pass", "passw0rd-too-long"], &capture("pass.pcap"));
     assert_eq!(verdicts(&good), ["valid"; 8]);

@@ -145,3 +145,54 @@ fn replayed_ah_capture_is_rejected() {
         );
     }
 }
+
+#[test]
+fn ah_unicast_capture_zeroes_ttl_in_icv() {
+    // keepalived with unicast peers leaves the TTL out of the ICV (it is
+    // zeroed, though 255 is on the wire); the receiver must know.
+    let auth = AuthConfig::ah(b"secret1");
+    let unicast = RecvOptions {
+        unicast: true,
+        ..opts()
+    };
+    let datagrams = capture_datagrams("ah-unicast.pcap");
+    let want = expected(true);
+    assert_eq!(datagrams.len(), want.len());
+    let mut replay = AhReplay::new();
+    for (d, &(host, ip_id, prio, seq)) in datagrams.iter().zip(&want) {
+        let a = wire::decode(d, &unicast, &auth, &mut replay).unwrap();
+        let peer = Ipv4Addr::new(10, 0, 0, 3 - host);
+        assert_eq!(
+            (a.src, a.dst, a.ttl),
+            (Ipv4Addr::new(10, 0, 0, host), peer, 255)
+        );
+        assert_eq!((a.ip_id, a.priority, a.ah_seq), (ip_id, prio, seq));
+        let repr = AdvertRepr {
+            src: a.src,
+            dst: peer,
+            ttl: 255,
+            vrid: 51,
+            priority: prio,
+            adver_int: 1,
+            addresses: &VIPS,
+        };
+        let mut tx = TxCounters {
+            ip_id: ip_id - 1,
+            ah_seq: seq.unwrap() - 1,
+        };
+        let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+        let n = wire::encode(&repr, &auth, &mut tx, &mut buf).unwrap();
+        assert_eq!(&buf[..n], &d[..], "re-encoded unicast datagram differs");
+
+        // Read as a multicast router: wrong destination; wrong password fails.
+        let got = wire::decode(d, &opts(), &auth, &mut AhReplay::new());
+        assert_eq!(got, Err(DropReason::BadDestination));
+        let got = wire::decode(
+            d,
+            &unicast,
+            &AuthConfig::ah(b"secret2"),
+            &mut AhReplay::new(),
+        );
+        assert_eq!(got, Err(DropReason::AuthFailure));
+    }
+}

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Records real keepalived 2.2.7 VRRP traffic for the codec's test vectors.
-# Usage (root): capture.sh none|pass|ah OUT.pcap
+# Usage (root): capture.sh none|pass|ah|ah-unicast OUT.pcap
 # Topology: namespaces r1, r2 (keepalived) and obs (tcpdump), each with an
 # eth0 veth to a bridge in namespace sw; 10.0.0.1, .2, .3/24.
+# ah-unicast: AH between unicast peers (unicast_src_ip/unicast_peer); the
+# bridge only delivers unicast to its target, so tcpdump runs in r2 instead
+# of obs and records both directions.
 # Timeline: tcpdump starts; r1 (priority 150) and r2 (100) start; r1 wins and
 # advertises; after 6 s r1 gets SIGTERM (a priority-0 advert), r2 takes over
 # and advertises; after 3 s more everything stops.
@@ -38,11 +41,15 @@ done
 case $mode in
   none) auth="" ;;
   pass) auth=$'authentication {\n    auth_type PASS\n    auth_pass passw0rd-too-long\n  }' ;;
-  ah) auth=$'authentication {\n    auth_type AH\n    auth_pass secret1\n  }' ;;
+  ah | ah-unicast) auth=$'authentication {\n    auth_type AH\n    auth_pass secret1\n  }' ;;
   *) echo "mode: none|pass|ah" >&2; exit 2 ;;
 esac
 for r in 1 2; do
   prio=$([ $r = 1 ] && echo 150 || echo 100)
+  peers=""
+  if [ "$mode" = ah-unicast ]; then
+    peers=$'unicast_src_ip 10.0.0.'$r$'\n  unicast_peer {\n    10.0.0.'$((3 - r))$'\n  }'
+  fi
   cat >"$dir/r$r.conf" <<CONF
 global_defs {
   router_id r$r
@@ -54,6 +61,7 @@ vrrp_instance VI_1 {
   priority $prio
   advert_int 1
   $auth
+  $peers
   virtual_ipaddress {
     10.0.0.100/24
     10.0.0.101/24
@@ -62,7 +70,9 @@ vrrp_instance VI_1 {
 CONF
 done
 
-ip netns exec $obs tcpdump -i eth0 -U -w "$out" 'ip proto 112 or ip proto 51' 2>/dev/null &
+cap_ns=$obs
+[ "$mode" = ah-unicast ] && cap_ns=$r2
+ip netns exec "$cap_ns" tcpdump -i eth0 -U -w "$out" 'ip proto 112 or ip proto 51' 2>/dev/null &
 pids+=($!)
 sleep 1
 for r in 1 2; do
