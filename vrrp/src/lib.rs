@@ -1,5 +1,6 @@
 //! VRRPv2 (RFC 3768) for embedding: a wire codec with keepalived-compatible
-//! PASS and IPsec-AH authentication, and (later) a sans-IO state machine.
+//! PASS and IPsec-AH authentication, and a sans-IO state machine
+//! ([`VirtualRouter`], many of them with sync groups in a [`Mux`]).
 //!
 //! # Contract
 //!
@@ -7,14 +8,18 @@
 //!   socket (`IPPROTO_VRRP` or `IPPROTO_AH`) delivers it; [`wire::encode`]
 //!   writes a whole datagram for an `IP_HDRINCL` raw socket into a buffer
 //!   you own. Sockets are the caller's (or the `linux` adapters').
-//! * Clock: none in the codec.
+//! * Clock: none. The state machine is driven by the embedder's `now`,
+//!   passed with every input; it says when to call it back
+//!   (`poll_timeout`) and what to send (`poll_transmit`, into your buffer).
 //! * Allocation: none in decode or encode.
 //! * Panics: none on any input; every rejection is a [`wire::DropReason`]
 //!   (`Copy`, one byte, a stable kebab-case name for counters).
 //! * Compatibility: byte-for-byte what keepalived 2.2.7 sends and accepts,
 //!   including its AH variant (see [`auth`]); proved against committed
 //!   captures of real keepalived traffic in `vrrp/tests/captures/`.
-//! * Features: none yet.
+//! * Features: `linux` (adapters), `tokio` (driver), `sim` (a
+//!   deterministic simulated LAN of routers for tests, benches and fuzzing,
+//!   see `sim`).
 //!
 //! # Example
 //!
