@@ -118,7 +118,10 @@ impl Repr {
     }
 
     /// Writes all 24 header bytes into `buf[..24]` (reserved bytes zero).
-    /// `buf` must hold at least [`HEADER_LEN`] bytes.
+    ///
+    /// # Panics
+    ///
+    /// If `buf` is shorter than [`HEADER_LEN`] (a caller bug).
     pub fn emit(&self, buf: &mut [u8]) {
         let b = &mut buf[..HEADER_LEN];
         b[field::NEXT_HEADER] = self.next_header;

@@ -205,8 +205,11 @@ impl Repr {
     }
 
     /// Writes all 20 header bytes (flags and offset zero, checksum filled).
-    /// `buf` must hold at least [`HEADER_LEN`] bytes and `payload_len` must
-    /// fit the 16-bit total length; the callers in this crate ensure both.
+    ///
+    /// # Panics
+    ///
+    /// If `buf` is shorter than [`HEADER_LEN`] (a caller bug, never input
+    /// dependent; [`crate::wire::encode`] sizes its buffers first).
     pub fn emit(&self, buf: &mut [u8]) {
         self.emit_unchecksummed(buf);
         let c = checksum::checksum(&buf[..HEADER_LEN]);

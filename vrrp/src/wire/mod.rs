@@ -8,6 +8,11 @@
 //!   [`AdvertRepr`] in, a whole datagram written into a caller buffer).
 //!
 //! Neither allocates; neither panics on any input.
+//!
+//! VRRPv3 (RFC 5798) is not implemented, but has its place: the version is
+//! read before anything version-specific ([`DropReason::BadVersion`] today),
+//! [`Advert::adver_int_centis`] already speaks centiseconds, and
+//! [`checksum::pseudo_header_v4`] is the v3 checksum's extra input.
 
 mod advert;
 pub mod ah;

@@ -287,9 +287,14 @@ impl Repr {
 
     /// Writes a whole VRRPv2 message (version 2, type 1, the addresses, the
     /// authentication data, the checksum) into `buf[..v2_len(n)]`.
-    /// `addrs.len()` must be at most 255 and `buf` long enough; the callers
-    /// in this crate ensure both.
+    ///
+    /// # Panics
+    ///
+    /// If `buf` is shorter than that (a caller bug). More than 255
+    /// addresses are cut to 255 so the count stays consistent;
+    /// [`crate::wire::encode`] rejects them instead.
     pub fn emit(&self, addrs: &[Ipv4Addr], auth_data: &[u8; AUTH_DATA_LEN], buf: &mut [u8]) {
+        let addrs = &addrs[..addrs.len().min(255)];
         let n = addrs.len();
         let b = &mut buf[..HEADER_LEN + 4 * n + AUTH_DATA_LEN];
         b[field::VER_TYPE] = (VERSION_2 << 4) | TYPE_ADVERTISEMENT;
