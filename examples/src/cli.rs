@@ -103,17 +103,19 @@ fn host_name() -> Option<String> {
 
 /// `-t`: prints every diagnostic and returns keepalived's exit code.
 pub fn config_test(cli: &Cli, parsed: &Parsed) -> u8 {
+    let mut diags = parsed.diagnostics.clone();
+    diags.extend(parsed.missing_interfaces(&interface_exists));
+    diags.sort_by_key(|d| (d.span.file, d.span.line, d.span.col));
     let mut text = String::new();
-    for d in &parsed.diagnostics {
+    for d in &diags {
         text.push_str(&d.display(&parsed.sources).to_string());
         text.push('\n');
     }
-    let errors = parsed
-        .diagnostics
+    let errors = diags
         .iter()
         .filter(|d| d.severity == Severity::Error)
         .count();
-    let warnings = parsed.diagnostics.len() - errors;
+    let warnings = diags.len() - errors;
     text.push_str(&format!(
         "{}: {errors} error(s), {warnings} warning(s)\n",
         cli.use_file.display()
@@ -126,6 +128,15 @@ pub fn config_test(cli: &Cli, parsed: &Parsed) -> u8 {
         eprintln!("keepalived-lite: cannot write diagnostics: {e}");
     }
     test_status(parsed)
+}
+
+/// True if this host has a network interface called `name`.
+fn interface_exists(name: &str) -> bool {
+    !name.is_empty()
+        && !name.contains('/')
+        && name != "."
+        && name != ".."
+        && Path::new("/sys/class/net").join(name).exists()
 }
 
 /// The exit code of `-t` for `parsed`.

@@ -203,7 +203,6 @@ fn exit_codes_follow_keepalived() {
         ]),
         4
     );
-    assert_eq!(code(&["demo".as_ref()]), 2);
     let log = dir.join("t.log");
     let mut arg = std::ffi::OsString::from("--config-test=");
     arg.push(&log);
@@ -214,6 +213,28 @@ fn exit_codes_follow_keepalived() {
             "bad.conf:3:3: error: 'virtual_router_id': number '300' outside range [1, 255]"
         ),
         "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn missing_interfaces_are_warnings_not_errors() {
+    let dir = std::env::temp_dir().join(format!("kl-if-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("k.conf");
+    let text = "vrrp_instance VI_1 {\n  interface kl-absent0\n  virtual_router_id 9\n}\n";
+    std::fs::write(&conf, text).unwrap();
+    let out = Command::new(BIN)
+        .arg("-t")
+        .arg("-f")
+        .arg(&conf)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("k.conf:2:3: warning: interface kl-absent0 (interface of vrrp_instance VI_1) does not exist on this host"),
+        "{stderr}"
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -94,6 +94,10 @@ pub enum Code {
     /// A setting that keepalived accepts but ignores.
     #[error("ignored setting")]
     Ignored,
+    /// An interface the configuration names does not exist on this host
+    /// (only from [`crate::Parsed::missing_interfaces`]).
+    #[error("missing interface")]
+    MissingInterface,
 }
 
 /// One finding about the configuration.

@@ -34,6 +34,10 @@
 //!
 //! let again = parse_str("again.conf", &emit::emit(&parsed.config), &Options::default());
 //! assert_eq!(again.config, parsed.config);
+//!
+//! // Host-dependent checks are separate and only warn.
+//! let missing = parsed.missing_interfaces(&|name| name == "lo");
+//! assert_eq!((missing[0].code, missing[0].span.line), (Code::MissingInterface, 2));
 //! ```
 #![forbid(unsafe_code)]
 
@@ -64,6 +68,8 @@ pub struct Parsed {
     pub diagnostics: Vec<Diagnostic>,
     /// Names of the files read, for rendering spans.
     pub sources: SourceMap,
+    /// Spans of objects, for checks made after parsing.
+    spans: lower::Spans,
 }
 
 impl Parsed {
@@ -77,6 +83,39 @@ impl Parsed {
     /// How many diagnostics have `code`.
     pub fn count(&self, code: Code) -> usize {
         self.diagnostics.iter().filter(|d| d.code == code).count()
+    }
+
+    /// Warnings for interfaces the VRRP instances name (`interface`,
+    /// `track_interface`, `dev` of virtual addresses) that `exists` says
+    /// are missing. Whether an interface exists depends on the host, so
+    /// this is separate from parsing and never an error.
+    pub fn missing_interfaces(&self, exists: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for (i, sp) in self.config.vrrp_instances.iter().zip(&self.spans.instances) {
+            let mut check = |name: &str, key: &str, what: &str| {
+                if !exists(name) {
+                    let msg = format!(
+                        "interface {name} ({what} of vrrp_instance {}) does not exist on this host",
+                        i.name
+                    );
+                    out.push(Diagnostic::warning(
+                        Code::MissingInterface,
+                        sp.key(key),
+                        msg,
+                    ));
+                }
+            };
+            if let Some(name) = &i.interface {
+                check(name, "interface", "interface");
+            }
+            for t in &i.track_interface {
+                check(&t.name, "track_interface", "track_interface");
+            }
+            for a in i.virtual_ipaddress.iter().filter_map(|a| a.dev.as_deref()) {
+                check(a, "virtual_ipaddress", "dev of a virtual_ipaddress");
+            }
+        }
+        out
     }
 }
 
@@ -127,6 +166,7 @@ impl Builder {
             config: self.config,
             diagnostics: diags,
             sources,
+            spans: self.spans,
         }
     }
 }
