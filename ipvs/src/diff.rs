@@ -218,3 +218,83 @@ fn same_dest(a: &Destination, b: &Destination) -> bool {
             && a.tunnel_port == b.tunnel_port
             && a.tunnel_flags == b.tunnel_flags))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failure
+
+    use super::*;
+
+    fn vs(port: u16, dests: &[(u8, u32)]) -> VirtualServer {
+        let key = ServiceKey::tcp(SocketAddr::from(([10, 0, 0, 1], port)));
+        VirtualServer {
+            service: Service::new(key, "rr"),
+            dests: dests
+                .iter()
+                .map(|(last, w)| {
+                    let mut d = Destination::new(
+                        SocketAddr::from(([10, 1, 0, *last], port)),
+                        Forward::Masq,
+                    );
+                    d.weight = *w;
+                    d
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn equal_tables_need_nothing() {
+        let t = vec![vs(80, &[(1, 1), (2, 1)]), vs(443, &[(3, 2)])];
+        assert_eq!(diff(&t, &t), vec![]);
+    }
+
+    #[test]
+    fn only_the_differences_are_sent_in_order() {
+        let current = vec![vs(80, &[(1, 1), (2, 1)]), vs(81, &[(9, 1)])];
+        let mut want = vec![vs(80, &[(1, 5), (3, 1)]), vs(443, &[(4, 1)])];
+        want[0].service.scheduler = "wlc".into();
+        let key80 = want[0].service.key;
+        let ops = diff(&want, &current);
+        assert_eq!(
+            ops,
+            vec![
+                Op::DelService(current[1].service.key),
+                Op::DelDest(key80, current[0].dests[1].addr),
+                Op::EditService(want[0].service.clone()),
+                Op::EditDest(key80, want[0].dests[0]),
+                Op::AddDest(key80, want[0].dests[1]),
+                Op::AddService(want[1].service.clone()),
+                Op::AddDest(want[1].service.key, want[1].dests[0]),
+            ]
+        );
+    }
+
+    #[test]
+    fn tunnel_settings_only_matter_for_tunnels() {
+        let current = vec![vs(80, &[(1, 1)])];
+        let mut want = current.clone();
+        want[0].dests[0].tunnel_port = 6080; // ignored: not a tunnel
+        assert_eq!(diff(&want, &current), vec![]);
+        let mut cur_t = current.clone();
+        cur_t[0].dests[0].forward = Forward::Tunnel;
+        let mut want_t = cur_t.clone();
+        want_t[0].dests[0].tunnel_type = TunnelType::Gue;
+        assert_eq!(diff(&want_t, &cur_t).len(), 1);
+    }
+
+    #[test]
+    fn names_too_long_are_rejected_before_sending() {
+        let key = ServiceKey::tcp(SocketAddr::from(([10, 0, 0, 1], 80)));
+        let op = Op::AddService(Service::new(key, "a-scheduler-name-too-long"));
+        assert!(matches!(
+            op.message(),
+            Err(Error::Invalid(InvalidReason::SchedulerName))
+        ));
+        let op = Op::StartDaemon(SyncDaemon::new(DaemonState::Master, "an-interface-name", 1));
+        assert!(matches!(
+            op.message(),
+            Err(Error::Invalid(InvalidReason::IfName))
+        ));
+    }
+}

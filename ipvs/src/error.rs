@@ -248,3 +248,50 @@ pub enum InvalidReason {
     #[error("request too large")]
     TooLarge,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errno_meaning_depends_on_the_operation() {
+        let e = |op, errno| KernelError { op, errno };
+        assert_eq!(
+            e(OpKind::AddService, libc::EEXIST).reason(),
+            Reason::ServiceExists
+        );
+        assert_eq!(
+            e(OpKind::AddDest, libc::EEXIST).reason(),
+            Reason::DestinationExists
+        );
+        assert_eq!(
+            e(OpKind::StartDaemon, libc::EEXIST).reason(),
+            Reason::DaemonRunning
+        );
+        assert_eq!(
+            e(OpKind::DelDest, libc::ENOENT).reason(),
+            Reason::NoSuchDestination
+        );
+        assert_eq!(
+            e(OpKind::AddService, libc::ENOENT).reason(),
+            Reason::SchedulerNotFound
+        );
+        assert_eq!(
+            e(OpKind::Resolve, libc::ENOENT).reason(),
+            Reason::ModuleNotLoaded
+        );
+        assert_eq!(
+            e(OpKind::AddDest, libc::ESRCH).to_string(),
+            "Service not defined"
+        );
+        assert_eq!(
+            e(OpKind::DelService, libc::ESRCH).to_string(),
+            "No such service"
+        );
+        assert_eq!(e(OpKind::Flush, 1234).reason(), Reason::Other);
+        assert_eq!(
+            e(OpKind::Flush, 1234).to_string(),
+            "Flush failed with errno 1234"
+        );
+    }
+}

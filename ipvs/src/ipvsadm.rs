@@ -636,3 +636,220 @@ pub fn format_list(info: &Info, table: &[TableEntry], stats: bool) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failure
+
+    use super::*;
+
+    fn entry(svc: Service, dests: Vec<Destination>) -> TableEntry {
+        let s = ServiceEntry {
+            service: svc,
+            stats: Stats::default(),
+            stats64: None,
+        };
+        let d = dests
+            .into_iter()
+            .map(|dest| DestinationEntry {
+                dest,
+                active_conns: 0,
+                inactive_conns: 0,
+                persist_conns: 0,
+                stats: Stats::default(),
+                stats64: None,
+            })
+            .collect();
+        (s, d)
+    }
+
+    #[test]
+    fn parses_every_rule_kind() {
+        let text = "# comment\n\
+            -A -t 10.0.0.1:80 -s sh -p 300 -M 255.255.255.0 -b sh-fallback,sh-port\n\
+            -a -t 10.0.0.1:80 -r 10.1.0.2:8080 -i -w 1 --tun-type gue --tun-port 6080 --tun-csum\n\
+            -a -t 10.0.0.1:80 -r 127.0.0.2:8080 -m -w 3 -x 100 -y 10\n\
+            -E -u [2001:db8::1]:53 -s wrr -p -M 64 -o\n\
+            -d -f 7 -6 -r [2001:db8::7]\n\
+            -D --sctp-service 10.0.0.2:9\n\
+            -C\n";
+        let ops = parse_rules(text).unwrap();
+        assert_eq!(ops.len(), 7);
+        assert_eq!(ops[0].0, 2);
+        let Op::AddService(s) = &ops[0].1 else {
+            panic!("{:?}", ops[0])
+        };
+        assert_eq!(s.scheduler, "sh");
+        assert_eq!(
+            s.flags,
+            ServiceFlags::PERSISTENT | ServiceFlags::SCHED1 | ServiceFlags::SCHED2
+        );
+        assert_eq!((s.timeout, s.netmask), (300, 0xffff_ff00));
+        let Op::AddDest(_, d) = &ops[1].1 else {
+            panic!()
+        };
+        // As ipvsadm: tunnelled destinations take the service port.
+        assert_eq!(d.addr, "10.1.0.2:80".parse().unwrap());
+        assert_eq!(
+            (d.tunnel_type, d.tunnel_port, d.tunnel_flags),
+            (TunnelType::Gue, 6080, TunnelFlags::CSUM)
+        );
+        let Op::AddDest(_, d) = &ops[2].1 else {
+            panic!()
+        };
+        assert_eq!(
+            (
+                d.addr.port(),
+                d.weight,
+                d.upper_threshold,
+                d.lower_threshold
+            ),
+            (8080, 3, 100, 10)
+        );
+        let Op::EditService(s) = &ops[3].1 else {
+            panic!()
+        };
+        assert_eq!((s.timeout, s.netmask), (300, 64));
+        assert!(s.flags.contains(ServiceFlags::ONE_PACKET));
+        assert_eq!(
+            ops[4].1,
+            Op::DelDest(
+                ServiceKey::Fwmark {
+                    family: Family::V6,
+                    mark: 7
+                },
+                "[2001:db8::7]:0".parse().unwrap()
+            )
+        );
+        assert!(matches!(
+            ops[5].1,
+            Op::DelService(ServiceKey::Addr {
+                protocol: Protocol::Sctp,
+                ..
+            })
+        ));
+        assert_eq!(ops[6].1, Op::Flush);
+    }
+
+    #[test]
+    fn rejects_bad_lines_with_their_number() {
+        assert_eq!(
+            parse_rules("-A -t 10.0.0.1:80\n-A -t 10.0.0.1:80 --bogus\n"),
+            Err(ParseError::UnknownOption {
+                line: 2,
+                opt: "--bogus".into()
+            })
+        );
+        assert!(matches!(
+            parse_rules("-A -t 10.0.0.300:80"),
+            Err(ParseError::BadValue { line: 1, .. })
+        ));
+        assert_eq!(
+            parse_rules("-a -t 10.0.0.1:80 -w 2"),
+            Err(ParseError::Incomplete { line: 1 })
+        );
+        assert!(matches!(
+            parse_rules("-A -t 10.0.0.1:80 -w"),
+            Err(ParseError::BadValue { .. })
+        ));
+    }
+
+    #[test]
+    fn save_format_and_order_match_ipvsadm() {
+        // Expected text printed by ipvsadm 1.31 for this table (in the VM).
+        let tcp = ServiceKey::tcp("10.0.0.1:80".parse().unwrap());
+        let mut s1 = Service::new(tcp, "sh");
+        s1.flags = ServiceFlags::PERSISTENT | ServiceFlags::SCHED1 | ServiceFlags::SCHED2;
+        s1.timeout = 300;
+        s1.netmask = 0xffff_ff00;
+        let mut gue = Destination::new("10.1.0.2:80".parse().unwrap(), Forward::Tunnel);
+        gue.tunnel_type = TunnelType::Gue;
+        gue.tunnel_port = 6080;
+        let mut masq = Destination::new("127.0.0.2:80".parse().unwrap(), Forward::Masq);
+        masq.weight = 3;
+        let fw = ServiceKey::Fwmark {
+            family: Family::V6,
+            mark: 7,
+        };
+        let v6 = ServiceKey::udp("[2001:db8::1]:53".parse().unwrap());
+        let mut s6 = Service::new(v6, "wrr");
+        s6.flags = ServiceFlags::PERSISTENT | ServiceFlags::ONE_PACKET;
+        s6.timeout = 60;
+        s6.netmask = 64;
+        let table = vec![
+            entry(
+                Service::new(fw, "lc"),
+                vec![Destination::new(
+                    "10.9.9.9:0".parse().unwrap(),
+                    Forward::Tunnel,
+                )],
+            ),
+            entry(
+                s6,
+                vec![Destination::new(
+                    "[2001:db8::2]:53".parse().unwrap(),
+                    Forward::Masq,
+                )],
+            ),
+            entry(s1, vec![masq, gue]),
+        ];
+        let want = "-A -t 10.0.0.1:80 -s sh -p 300 -M 255.255.255.0 -b sh-fallback,sh-port\n\
+            -a -t 10.0.0.1:80 -r 10.1.0.2:80 -i -w 1 --tun-type gue --tun-port 6080 --tun-nocsum\n\
+            -a -t 10.0.0.1:80 -r 127.0.0.2:80 -m -w 3\n\
+            -A -u [2001:db8::1]:53 -s wrr -p 60 -M 64 -o\n\
+            -a -u [2001:db8::1]:53 -r [2001:db8::2]:53 -m -w 1\n\
+            -A -f 7 -6 -s lc\n\
+            -a -f 7 -6 -r 10.9.9.9:0 -i -w 1 --tun-type ipip\n";
+        assert_eq!(format_save(&table), want);
+        // And the saved text parses back into the same services.
+        let ops = parse_rules(want).unwrap();
+        assert_eq!(ops.len(), 7);
+    }
+
+    #[test]
+    fn sort_reproduces_libipvs_wrapping_compare() {
+        // libipvs compares addresses with `int r = a - b` on u32: 10.0.0.1
+        // minus 200.0.0.1 wraps to a positive int, so 200.x sorts first.
+        let a = ServiceKey::tcp("10.0.0.1:80".parse().unwrap());
+        let b = ServiceKey::tcp("200.0.0.1:80".parse().unwrap());
+        let table = vec![
+            entry(Service::new(a, "rr"), vec![]),
+            entry(Service::new(b, "rr"), vec![]),
+        ];
+        let text = format_save(&table);
+        assert!(text.starts_with("-A -t 200.0.0.1:80"), "{text}");
+    }
+
+    #[test]
+    fn list_formats() {
+        let key = ServiceKey::tcp("10.0.0.1:80".parse().unwrap());
+        let mut e = entry(
+            Service::new(key, "rr"),
+            vec![Destination::new(
+                "10.1.0.6:80".parse().unwrap(),
+                Forward::DirectRoute,
+            )],
+        );
+        e.0.stats.inbytes = 123_456_789_012;
+        let info = Info {
+            version: 0x010201,
+            conn_tab_size: 4096,
+        };
+        let plain = format_list(&info, &[e.clone()], false);
+        assert_eq!(
+            plain,
+            "IP Virtual Server version 1.2.1 (size=4096)\n\
+             Prot LocalAddress:Port Scheduler Flags\n\
+             \x20 -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n\
+             TCP  10.0.0.1:80 rr\n\
+             \x20 -> 10.1.0.6:80                  Route   1      0          0         \n"
+        );
+        let stats = format_list(&info, &[e], true);
+        assert!(
+            stats.contains(
+                "TCP  10.0.0.1:80                         0        0        0     123G        0\n"
+            ),
+            "{stats}"
+        );
+    }
+}

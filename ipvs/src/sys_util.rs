@@ -37,3 +37,59 @@ pub(crate) fn setns_net(fd: &impl AsRawFd) -> io::Result<()> {
         Err(io::Error::last_os_error())
     }
 }
+
+/// Receives up to `bufs.len()` datagrams with one `recvmmsg` call: blocks
+/// for the first, then takes only what is already queued
+/// (`MSG_WAITFORONE`). Datagram `i` lands in `bufs[i]`, its length in
+/// `lens[i]`; returns how many arrived. A datagram longer than its buffer
+/// is an error (it would have been cut).
+pub(crate) fn recv_many(
+    sock: &impl AsRawFd,
+    bufs: &mut [Vec<u8>],
+    lens: &mut [usize],
+) -> io::Result<usize> {
+    let mut iovs: Vec<libc::iovec> = bufs
+        .iter_mut()
+        .map(|b| libc::iovec {
+            iov_base: b.as_mut_ptr().cast(),
+            iov_len: b.len(),
+        })
+        .collect();
+    let mut hdrs: Vec<libc::mmsghdr> = iovs
+        .iter_mut()
+        .map(|iov| {
+            // SAFETY: an all-zero msghdr (null name and control) is valid.
+            let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            h.msg_hdr.msg_iov = iov;
+            h.msg_hdr.msg_iovlen = 1;
+            h
+        })
+        .collect();
+    let vlen = libc::c_uint::try_from(hdrs.len().min(lens.len())).unwrap_or(libc::c_uint::MAX);
+    // SAFETY: every header points to one live iovec covering an initialised
+    // buffer of iov_len bytes; `iovs`, `hdrs` and `bufs` outlive the call
+    // and are not otherwise used during it; no timeout pointer is passed.
+    let n = unsafe {
+        libc::recvmmsg(
+            sock.as_raw_fd(),
+            hdrs.as_mut_ptr(),
+            vlen,
+            libc::MSG_WAITFORONE,
+            std::ptr::null_mut(),
+        )
+    };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let n = n as usize;
+    for (len, h) in lens.iter_mut().zip(&hdrs).take(n) {
+        if h.msg_hdr.msg_flags & libc::MSG_TRUNC != 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "netlink datagram truncated",
+            ));
+        }
+        *len = h.msg_len as usize;
+    }
+    Ok(n)
+}

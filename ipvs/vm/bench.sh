@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Benchmark of `ipvsctl` against ipvsadm in the IPVS test VM, both in the
-# same boot: restore of SERVICES services x 4 destinations (`ipvsadm -R`
-# vs `ipvsctl restore`), then save (`ipvsadm -S -n` vs `ipvsctl save`,
-# outputs compared byte for byte). Prints one line per measurement and the
-# ratios. Times come from the guest's /proc/uptime (10 ms resolution).
+# same boot and on the same input: restore of SERVICES services x 4
+# destinations (`ipvsadm -R` vs `ipvsctl restore`), and save of that table
+# (`ipvsadm -S -n` vs `ipvsctl save`, outputs compared byte for byte).
+#
+# Every restore runs in a fresh network namespace (`unshare -n`, held open
+# by a sleeping process so no teardown runs while timing): IPVS keeps
+# deleted destinations in a per-namespace trash list that later additions
+# scan, so restoring after a flush in one namespace would favour whichever
+# tool ran first. The `phases` example then splits ipvsctl's
+# work into parse / encode / apply / dumps / format, to show how much of
+# each operation is the kernel's own work. Times come from the guest's
+# /proc/uptime (10 ms resolution).
 #
 # usage: ipvs/vm/bench.sh [SERVICES (default 10000)] [ROUNDS (default 3)]
 set -euo pipefail
@@ -11,8 +19,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 services="${1:-10000}"
 rounds="${2:-3}"
-(cd "$root" && cargo build -q --release -p keepalived-lite --bin ipvsctl)
-ipvsctl="$root/target/release/ipvsctl"
+(cd "$root" && cargo build -q --release -p keepalived-lite --bin ipvsctl \
+  && cargo build -q --release -p ipvs --example phases)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 awk -v n="$services" 'BEGIN {
@@ -24,30 +32,31 @@ awk -v n="$services" 'BEGIN {
   }
 }' > "$work/rules"
 cat > "$work/guest.sh" <<'GUEST'
-now() { cut -d' ' -f1 /proc/uptime; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+# Each restore goes into its own fresh network namespace, held open by a
+# sleeping process so that no namespace teardown runs during a measurement.
 rounds="$1"
-echo "BENCH lines=$(wc -l < /rules)"
+now() { cut -d' ' -f1 /proc/uptime; }
+span() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b / a }'; }
+fresh_ns() { unshare -n sleep 100000 & sleep 1; nsenter -t $! -n ip link set lo up; NS=$!; }
 r=1
 while [ "$r" -le "$rounds" ]; do
-  ipvsadm -C
-  t0=$(now); ipvsadm -R < /rules; t1=$(now)
-  a=$(elapsed "$t0" "$t1")
-  t0=$(now); ipvsadm -S -n > /tmp/a.txt; t1=$(now)
-  sa=$(elapsed "$t0" "$t1")
-  t0=$(now); ipvsctl save > /tmp/b.txt; t1=$(now)
-  sb=$(elapsed "$t0" "$t1")
-  cmp -s /tmp/a.txt /tmp/b.txt && same=identical || same=DIFFERENT
-  ipvsadm -C
-  t0=$(now); ipvsctl restore < /rules; t1=$(now)
-  b=$(elapsed "$t0" "$t1")
-  cmp -s /tmp/a.txt <(ipvsadm -S -n) 2>/dev/null || true
-  ipvsadm -S -n > /tmp/c.txt
-  cmp -s /tmp/a.txt /tmp/c.txt && rsame=identical || rsame=DIFFERENT
-  echo "BENCH round=$r restore ipvsadm=${a}s ipvsctl=${b}s ratio=$(awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f", b / a }') table=$rsame"
-  echo "BENCH round=$r save ipvsadm=${sa}s ipvsctl=${sb}s ratio=$(awk -v a="$sa" -v b="$sb" 'BEGIN { printf "%.3f", b / a }') output=$same"
+  fresh_ns; A="nsenter -t $NS -n"
+  t0=$(now); $A ipvsadm -R < /rules; t1=$(now); ra=$(span "$t0" "$t1")
+  t0=$(now); $A ipvsadm -S -n > /tmp/a; t1=$(now); sa=$(span "$t0" "$t1")
+  t0=$(now); $A ipvsctl save > /tmp/b; t1=$(now); sb=$(span "$t0" "$t1")
+  cmp -s /tmp/a /tmp/b && out=identical || out=DIFFERENT
+  fresh_ns; B="nsenter -t $NS -n"
+  t0=$(now); $B ipvsctl restore < /rules; t1=$(now); rb=$(span "$t0" "$t1")
+  $B ipvsadm -S -n > /tmp/c
+  cmp -s /tmp/a /tmp/c && tables=identical || tables=DIFFERENT
+  echo "BENCH round=$r restore ipvsadm=${ra}s ipvsctl=${rb}s ratio=$(ratio "$ra" "$rb") tables=$tables"
+  echo "BENCH round=$r save ipvsadm=${sa}s ipvsctl=${sb}s ratio=$(ratio "$sa" "$sb") output=$out"
+  fresh_ns
+  nsenter -t $NS -n phases < /rules | sed "s/^/BENCH round=$r /"
   r=$((r + 1))
 done
 GUEST
-"$here/run-vm.sh" --timeout 1800 --file "$ipvsctl:/bin/ipvsctl" --file "$work/rules:/rules" \
+"$here/run-vm.sh" --timeout 3000 --file "$root/target/release/ipvsctl:/bin/ipvsctl" \
+  --file "$root/target/release/examples/phases:/bin/phases" --file "$work/rules:/rules" \
   "$work/guest.sh" "$rounds" | tr -d '\r' | grep -E '^(BENCH|IPVS-VM)'

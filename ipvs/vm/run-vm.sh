@@ -121,7 +121,7 @@ done
 cat > "$tree/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s
-export PATH=/bin:/sbin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs dev /dev 2>/dev/null

@@ -26,6 +26,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("save_identical_1000_services", check_save_1000),
     ("restore_matches_ipvsadm", check_restore),
     ("flush", check_flush),
+    ("network_namespace", check_netns),
     ("capture_vectors", check_capture),
 ];
 
@@ -813,4 +814,48 @@ fn check_capture() -> Result<(), String> {
             .map_err(|e| e.to_string())?;
     }
     reset(&mut ipvs)
+}
+
+/// Kills the process holding a test namespace open, even on failure.
+struct Holder(std::process::Child);
+
+impl Drop for Holder {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn check_netns() -> Result<(), String> {
+    let child = Command::new("unshare")
+        .args(["-n", "sleep", "1000"])
+        .spawn()
+        .map_err(|e| e.to_string())?;
+    let holder = Holder(child);
+    let pid = holder.0.id();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    sh(&format!("nsenter -t {pid} -n ip link set lo up"), None)?;
+    let mut inside = Ipvs::connect_netns(std::path::Path::new(&format!("/proc/{pid}/ns/net")))
+        .map_err(|e| format!("connect_netns: {e}"))?;
+    let mut outside = ipvs()?;
+    reset(&mut outside)?;
+    let key = ServiceKey::tcp(sa("10.8.0.1:80"));
+    inside
+        .add_service(&Service::new(key, "rr"))
+        .map_err(|e| e.to_string())?;
+    inside
+        .add_dest(&key, &Destination::new(sa("10.8.1.1:80"), Forward::Masq))
+        .map_err(|e| e.to_string())?;
+    eq(
+        "seen outside",
+        outside.services().map_err(|e| e.to_string())?.len(),
+        0,
+    )?;
+    let table = inside.table().map_err(|e| e.to_string())?;
+    eq(
+        "ipvsadm inside",
+        sh(&format!("nsenter -t {pid} -n ipvsadm -S -n"), None)?,
+        format_save(&table),
+    )?;
+    eq("rules inside", table.len(), 1)
 }

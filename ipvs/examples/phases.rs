@@ -1,0 +1,53 @@
+//! Times the phases of a restore and a save against the running kernel:
+//! parse `ipvsadm -R` rules from stdin, apply them, dump the services,
+//! dump each service's destinations, format as `ipvsadm -S -n`.
+//! Used by `vm/bench.sh` to see where the time goes (needs root and ip_vs).
+//!
+//! `cargo run --release -p ipvs --example phases < rules`
+#![allow(clippy::unwrap_used)] // example: abort on any error
+
+use std::io::Read;
+use std::time::Instant;
+
+use ipvs::ipvsadm::{format_save, parse_rules};
+use ipvs::{Ipvs, Op};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text)?;
+    let mut ipvs = Ipvs::connect()?;
+    let t = Instant::now();
+    let ops: Vec<Op> = parse_rules(&text)?.into_iter().map(|(_, op)| op).collect();
+    let parse = t.elapsed();
+    let t = Instant::now();
+    let mut encoded = 0usize;
+    for op in &ops {
+        let mut buf = Vec::new();
+        ipvs::message::encode_request(0x20, 1, 1, op.message()?, &mut buf);
+        encoded += buf.len();
+    }
+    let encode = t.elapsed();
+    let t = Instant::now();
+    let failed = ipvs.apply(&ops)?.iter().filter(|r| r.is_err()).count();
+    let apply = t.elapsed();
+    let t = Instant::now();
+    let services = ipvs.services()?;
+    let dump_services = t.elapsed();
+    let t = Instant::now();
+    let mut table = Vec::with_capacity(services.len());
+    for s in services {
+        let d = ipvs.dests(&s.service.key)?;
+        table.push((s, d));
+    }
+    let dump_dests = t.elapsed();
+    let t = Instant::now();
+    let out = format_save(&table);
+    let format = t.elapsed();
+    println!(
+        "PHASES ops={} failed={failed} bytes={encoded} parse={parse:?} encode={encode:?} apply={apply:?} \
+         dump_services={dump_services:?} dump_dests={dump_dests:?} format={format:?} save_bytes={}",
+        ops.len(),
+        out.len()
+    );
+    Ok(())
+}
