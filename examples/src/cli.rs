@@ -197,3 +197,48 @@ fn program_exists(cmd: &str) -> bool {
     let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/sbin:/usr/bin:/sbin:/bin".into());
     path.split(':').any(|d| Path::new(d).join(cmd).is_file())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn keepalived_flags_parse() {
+        let c = Cli::try_parse_from([
+            "keepalived-lite",
+            "-t",
+            "-f",
+            "/x.conf",
+            "-P",
+            "-n",
+            "-l",
+            "-D",
+            "-d",
+            "-i",
+            "main",
+        ])
+        .expect("keepalived's flags parse");
+        assert_eq!(c.use_file, PathBuf::from("/x.conf"));
+        assert_eq!(c.config_test, Some(None));
+        assert!(c.vrrp_only && c.dont_fork && c.log_console && c.log_detail && c.dump_conf);
+        assert_eq!(c.config_id(), Some("main".to_string()));
+        let c = Cli::try_parse_from([
+            "keepalived-lite",
+            "--config-test=/tmp/t.log",
+            "--use-file",
+            "/y",
+        ])
+        .expect("long forms parse");
+        assert_eq!(c.config_test, Some(Some(PathBuf::from("/tmp/t.log"))));
+        assert_eq!(c.use_file, PathBuf::from("/y"));
+        let c = Cli::try_parse_from(["keepalived-lite", "demo"]).expect("demo is a subcommand");
+        assert!(matches!(c.command, Some(Command::Demo)));
+        assert!(Cli::try_parse_from(["keepalived-lite", "--no-such-flag"]).is_err());
+    }
+}

@@ -154,14 +154,14 @@ impl fmt::Display for Rendered<'_> {
             Severity::Warning => "warning",
             Severity::Error => "error",
         };
-        write!(
-            f,
-            "{}:{}:{}: {sev}: {}",
-            self.files.name(d.span.file),
-            d.span.line,
-            d.span.col,
-            d.message
-        )?;
+        // Line 0: no position (the main file itself could not be read).
+        if d.span.line == 0 {
+            write!(f, "{sev}: {}", d.message)?;
+        } else {
+            let file = self.files.name(d.span.file);
+            let (line, col) = (d.span.line, d.span.col);
+            write!(f, "{file}:{line}:{col}: {sev}: {}", d.message)?;
+        }
         if let Some(s) = &d.suggestion {
             write!(f, " (did you mean '{s}'?)")?;
         }
