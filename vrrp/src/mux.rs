@@ -86,9 +86,13 @@ struct Group {
 /// [`poll_event`](Self::poll_event) until `None`, then
 /// [`poll_timeout`](Self::poll_timeout).
 ///
-/// Sync groups: when a member becomes MASTER the BACKUP members follow, when
-/// a member falls back from MASTER to BACKUP the MASTER members follow, and
-/// while any member is faulty (interface or tracking) all are in FAULT.
+/// Sync groups, as keepalived drives them: a member whose Master_Down_Timer
+/// fires only *wants* MASTER; when every member wants it (or is master) all
+/// become MASTER together (preferring BACKUP avoids thrashing). A member
+/// that becomes MASTER by itself (an address owner) pulls the others along;
+/// when a member falls back from MASTER to BACKUP the MASTER members follow;
+/// while any member is faulty (interface or tracking) all are in FAULT. A
+/// stopped member holds the group in BACKUP.
 ///
 /// Timers live in a binary heap with lazy deletion, allocated up front, so
 /// the steady state (timeouts, adverts in and out) does not allocate.
@@ -161,7 +165,9 @@ impl Mux {
         }
         let gid = self.groups.len() as u32;
         for m in members {
-            self.slots[m.0 as usize].group = Some(gid);
+            let slot = &mut self.slots[m.0 as usize];
+            slot.group = Some(gid);
+            slot.router.set_sync_member(true);
         }
         self.groups.push(Group {
             name: Arc::from(name),
@@ -393,6 +399,20 @@ impl Mux {
         };
         self.slots[origin as usize].router.handle_sync(now, fault);
         self.settle(origin);
+        // keepalived's vrrp_sync_can_goto_master: the group goes MASTER
+        // only when every member wants it (or already is).
+        let wants = |r: &VirtualRouter| r.wants_master();
+        let routers = || members.iter().map(|&m| &self.slots[m as usize].router);
+        let ready = routers().any(wants)
+            && routers().all(|r| r.state() == State::Master || r.wants_master());
+        if ready {
+            for &m in &members {
+                self.slots[m as usize]
+                    .router
+                    .handle_sync(now, SyncCommand::Master);
+                self.settle(m);
+            }
+        }
         self.groups[g as usize].members = members;
         self.group_notify(g);
     }

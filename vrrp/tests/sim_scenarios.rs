@@ -362,9 +362,14 @@ fn tracking_fault_sends_priority_zero_and_weights_move_priority() {
 
 /// A node with VRID 1 on interface 1 and VRID 2 on interface 2, synced.
 fn group_node(sim: &mut Sim, name: &str, priority: u8, last: u8) -> NodeId {
+    group_node_split(sim, name, [priority, priority], last)
+}
+
+fn group_node_split(sim: &mut Sim, name: &str, priorities: [u8; 2], last: u8) -> NodeId {
     let mut mux = Mux::new();
     let mut ids = Vec::new();
     for (ifindex, vrid) in [(1, 1), (2, 2)] {
+        let priority = priorities[usize::from(vrid) - 1];
         let mut c = Config::new(
             &format!("{name}{vrid}"),
             vrid,
@@ -392,11 +397,17 @@ fn sync_group_moves_together() {
         assert_eq!(sim.masters_on(i, v), [a]);
     }
     // Interface 1 of A fails: VRID 1 faults, VRID 2 follows into FAULT and
-    // sends priority 0 on interface 2, so B's VRID 2 takes over after its
-    // skew and pulls B's VRID 1 along.
+    // sends priority 0 on interface 2. B's VRID 2 times out after its skew
+    // but only *wants* MASTER (keepalived's sync groups prefer BACKUP) until
+    // B's VRID 1 times out too, one MDI after A's last advert on interface 1
+    // (9.21875 s): then both move together.
     sim.set_interface(a, 1, false);
+    sim.run_until(ns(11_000_000_000));
+    let b2 = sim.router_on(b, 2, 2);
+    assert_eq!((b2.state(), b2.wants_master()), (Backup, true));
+    assert!(!sim.router_on(b, 1, 1).wants_master());
     sim.run_until(secs(20));
-    let takeover = ns(10_000_000_000 + SKEW_100);
+    let takeover = ns(MDI_200 + 6_000_000_000 + MDI_100);
     assert_eq!(
         history_on(&sim, a, 1, 1).last(),
         Some(&(secs(10), Master, Fault, InterfaceDown))
@@ -405,14 +416,12 @@ fn sync_group_moves_together() {
         history_on(&sim, a, 2, 2).last(),
         Some(&(secs(10), Master, Fault, SyncGroup))
     );
-    assert_eq!(
-        history_on(&sim, b, 2, 2).last(),
-        Some(&(takeover, Backup, Master, MasterDown))
-    );
-    assert_eq!(
-        history_on(&sim, b, 1, 1).last(),
-        Some(&(takeover, Backup, Master, SyncGroup))
-    );
+    for (i, v) in [(1, 1), (2, 2)] {
+        assert_eq!(
+            history_on(&sim, b, i, v).last(),
+            Some(&(takeover, Backup, Master, MasterDown))
+        );
+    }
     // Recovery: both of A's members return to BACKUP together and preempt
     // together one MDI later; B follows as a group.
     sim.set_interface(a, 1, true);
@@ -624,4 +633,32 @@ fn crashed_master_restarts_and_preempts_with_ah() {
         Some(&(back, Master, Backup, HigherPriority))
     );
     assert_eq!(sim.router(b, VRID).counters().dropped.total(), 0);
+}
+
+#[test]
+fn sync_group_with_split_priorities_does_not_thrash() {
+    // Misconfigured: A is preferred for VRID 1, B for VRID 2. A group only
+    // moves when all its members want MASTER, so the first group to get
+    // there wins both VRIDs and stays.
+    let mut sim = Sim::from_env(18);
+    let a = group_node_split(&mut sim, "a", [200, 100], 1);
+    let b = group_node_split(&mut sim, "b", [100, 200], 2);
+    sim.start_all();
+    sim.run_until(secs(120));
+    for (i, v) in [(1, 1), (2, 2)] {
+        assert_eq!(sim.masters_on(i, v), [a]);
+        assert_eq!(
+            history_on(&sim, a, i, v),
+            [
+                (ns(0), Initialize, Backup, Startup),
+                (ns(MDI_100), Backup, Master, MasterDown)
+            ]
+        );
+        assert_eq!(
+            history_on(&sim, b, i, v),
+            [(ns(0), Initialize, Backup, Startup)]
+        );
+    }
+    // B's VRID 2 keeps wanting MASTER, held by its group.
+    assert!(sim.router_on(b, 2, 2).wants_master());
 }

@@ -42,7 +42,8 @@ pub struct Tracking {
 /// An order from a sync group (see [`crate::mux::Mux`], which drives them).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SyncCommand {
-    /// Another member became master: a BACKUP member follows at once.
+    /// Every member wants MASTER (or is master): a BACKUP member becomes
+    /// master at once.
     Master,
     /// Another member left master for BACKUP: a MASTER member follows.
     Backup,
@@ -128,6 +129,8 @@ pub struct VirtualRouter {
     tracking: Tracking,
     interface_up: bool,
     group_fault: bool,
+    sync_member: bool,
+    wants_master: bool,
     timers: TimerTable,
     preempt_at: Option<Instant>,
     pending: Option<u8>,
@@ -151,6 +154,8 @@ impl VirtualRouter {
             tracking: Tracking::default(),
             interface_up: true,
             group_fault: false,
+            sync_member: false,
+            wants_master: false,
             timers: TimerTable::default(),
             preempt_at: None,
             pending: None,
@@ -200,6 +205,18 @@ impl VirtualRouter {
     /// counting a fault imposed by its sync group).
     pub fn own_fault(&self) -> bool {
         !self.interface_up || self.tracking.fault
+    }
+
+    /// In a sync group: the Master_Down_Timer fired and this router waits
+    /// for the other members to want MASTER too (keepalived's `wantstate`).
+    pub fn wants_master(&self) -> bool {
+        self.wants_master
+    }
+
+    /// Marks the router as a sync-group member: its Master_Down_Timer no
+    /// longer makes it master by itself (see [`SyncCommand::Master`]).
+    pub(crate) fn set_sync_member(&mut self, member: bool) {
+        self.sync_member = member;
     }
 
     /// The size of buffer [`poll_transmit`](Self::poll_transmit) needs.
@@ -281,6 +298,14 @@ impl VirtualRouter {
                     self.timers
                         .set(Timer::Advert, next_period(deadline, interval, now));
                 }
+                Timer::MasterDown if self.sync_member => {
+                    // keepalived's sync groups prefer BACKUP: wait (timer
+                    // re-armed) until every member wants MASTER; the mux
+                    // then moves them all with `SyncCommand::Master`.
+                    self.wants_master = true;
+                    self.timers
+                        .set(Timer::MasterDown, now + self.master_down_interval());
+                }
                 Timer::MasterDown => self.enter(now, State::Master, Reason::MasterDown),
                 Timer::GarpDelay => self.push(Event::GratuitousArp {
                     repeat: self.cfg.garp.master_repeat,
@@ -316,7 +341,12 @@ impl VirtualRouter {
     pub fn handle_sync(&mut self, now: Instant, cmd: SyncCommand) {
         match cmd {
             SyncCommand::Master if self.running && self.state == State::Backup => {
-                self.enter(now, State::Master, Reason::SyncGroup);
+                let reason = if self.wants_master {
+                    Reason::MasterDown
+                } else {
+                    Reason::SyncGroup
+                };
+                self.enter(now, State::Master, reason);
             }
             SyncCommand::Backup if self.state == State::Master => {
                 self.enter(now, State::Backup, Reason::SyncGroup);
@@ -397,6 +427,7 @@ impl VirtualRouter {
             self.timers
                 .set(Timer::MasterDown, now + self.master_down_interval());
             self.master = Some((src, priority));
+            self.wants_master = false;
             if self.cfg.preempt_delay > Duration::ZERO {
                 if priority >= mine {
                     self.preempt_at = None;
@@ -542,6 +573,7 @@ impl VirtualRouter {
         }
         self.timers.stop_all();
         self.state = to;
+        self.wants_master = false;
         self.push(Event::StateChanged { from, to, reason });
         if from == State::Master {
             // A stopping or failing master hands over quickly with priority 0
