@@ -21,11 +21,17 @@ struct W {
     depth: usize,
 }
 
-/// A word as it must be written to read back the same.
+/// A word as it must be written to read back the same. Quoting also keeps
+/// the preprocessor away: a quoted word cannot start a conditional (`@`),
+/// a definition (`$`), a sequence (`~`) or an include, and a `$` is written
+/// as `$""` so that no parameter (not even `${_PWD}`) is substituted.
 fn quote(word: &str) -> String {
     let plain = !word.is_empty()
+        && !word.starts_with(['@', '~'])
+        && !word.starts_with("include")
         && word.bytes().all(|b| {
-            b.is_ascii_graphic() && !matches!(b, b'"' | b'\'' | b'#' | b'!' | b'{' | b'}' | b'\\')
+            b.is_ascii_graphic()
+                && !matches!(b, b'"' | b'\'' | b'#' | b'!' | b'{' | b'}' | b'\\' | b'$')
         });
     if plain {
         return word.to_string();
@@ -37,6 +43,7 @@ fn quote(word: &str) -> String {
                 s.push('\\');
                 s.push(ch);
             }
+            '$' => s.push_str("$\"\""),
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
                 let _ = write!(s, "\\{:03o}", c as u32);
             }
@@ -374,7 +381,7 @@ impl W {
 
 #[cfg(test)]
 mod tests {
-    use super::quote;
+    use super::{emit, quote};
 
     #[test]
     fn quotes_only_when_needed() {
@@ -383,5 +390,44 @@ mod tests {
         assert_eq!(quote("k@l!ve"), "\"k@l!ve\"");
         assert_eq!(quote(""), "\"\"");
         assert_eq!(quote("a\"\\\n"), "\"a\\\"\\\\\\012\"");
+        assert_eq!(quote("${_PWD}"), "\"$\"\"{_PWD}\"");
+        assert_eq!(quote("@main"), "\"@main\"");
+    }
+
+    #[test]
+    fn awkward_words_survive_a_round_trip() {
+        use crate::model::{Config, Setting};
+        use crate::{parse_str, Options};
+        let words = [
+            "${_PWD}",
+            "$_PWD",
+            "@main",
+            "@^x",
+            "~SEQ(A,3)",
+            "include",
+            "a b",
+            "",
+            "#!",
+            "{",
+            "}",
+            "\"'\\",
+            "\n\t\u{7f}",
+            "é",
+            "$X=1",
+        ];
+        let mut c = Config::default();
+        c.global_defs.notification_email = words.iter().map(|w| w.to_string()).collect();
+        c.global_defs.other.push(Setting {
+            keyword: "vmac_prefix".into(),
+            args: words.iter().map(|w| w.to_string()).collect(),
+            block: None,
+        });
+        let opts = Options {
+            config_id: Some("main".into()),
+            ..Options::default()
+        };
+        let text = emit(&c);
+        let back = parse_str("e.conf", &text, &opts);
+        assert_eq!(back.config, c, "{text}");
     }
 }
