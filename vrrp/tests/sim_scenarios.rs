@@ -662,3 +662,37 @@ fn sync_group_with_split_priorities_does_not_thrash() {
     // B's VRID 2 keeps wanting MASTER, held by its group.
     assert!(sim.router_on(b, 2, 2).wants_master());
 }
+
+#[test]
+fn duplicated_ah_adverts_are_dropped_as_replays_and_change_nothing() {
+    let mut sim = Sim::from_env(19);
+    sim.set_net(NetConfig {
+        latency: Duration::from_millis(2),
+        duplicate: 1.0,
+        ..NetConfig::default()
+    });
+    let mut ca = cfg("a", 200, 1);
+    let mut cb = cfg("b", 100, 2);
+    ca.authentication = AuthConfig::ah(b"secret1");
+    cb.authentication = AuthConfig::ah(b"secret1");
+    let a = sim.add_router(ca);
+    let b = sim.add_router(cb);
+    sim.start_all();
+    sim.run_until(secs(30));
+    let sent = sim.sent().iter().filter(|s| s.node == a).count() as u64;
+    let rb = sim.router(b, VRID).counters();
+    assert_eq!(rb.adverts_received, sent);
+    assert_eq!(
+        rb.dropped
+            .get(DropReason::Invalid(wire::DropReason::AhReplay)),
+        sent
+    );
+    assert_eq!(
+        history(&sim, a),
+        [
+            (ns(0), Initialize, Backup, Startup),
+            (ns(MDI_200), Backup, Master, MasterDown)
+        ]
+    );
+    assert_eq!(history(&sim, b), [(ns(0), Initialize, Backup, Startup)]);
+}
