@@ -19,7 +19,6 @@ pub(crate) const TOP: &[&str] = &[
     "vrrp_track_file",
     "vrrp_track_process",
     "bfd_instance",
-    "static_rules",
 ];
 
 /// `global_defs` keywords kept verbatim.

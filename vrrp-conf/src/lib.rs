@@ -20,6 +20,11 @@
 //! "did you mean", their blocks skipped) -> cross-object validation ->
 //! [`emit`] back to canonical text, with `parse(emit(m)) == m`.
 //!
+//! For speed on large files (see BENCHMARKS.md), files are read line by
+//! line, words live in one arena that tokens index into, and each top-level
+//! statement is parsed and lowered as soon as it ends, so only the model
+//! grows with the file.
+//!
 //! # Example
 //! ```
 //! use vrrp_conf::{emit, parse_str, Code, Options};

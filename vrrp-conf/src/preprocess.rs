@@ -3,7 +3,7 @@
 //! parameters (multi-line too) and `${NAME}`, conditional lines `@id` and
 //! `@^id`, and `~SEQ(...)`, `~SEQx(...)`, `~LST(...)` blocks.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -215,7 +215,6 @@ struct Pre<'l, 's> {
     /// A multi-line definition being collected: name and lines so far.
     pending: Option<(String, Vec<String>)>,
     stack: Vec<PathBuf>,
-    seen: HashSet<PathBuf>,
     pwd: String,
     expanded: usize,
     budget_reported: bool,
@@ -232,7 +231,6 @@ impl<'l, 's> Pre<'l, 's> {
             params: HashMap::new(),
             pending: None,
             stack: Vec::new(),
-            seen: HashSet::new(),
             pwd: String::new(),
             expanded: 0,
             budget_reported: false,
@@ -307,7 +305,6 @@ impl<'l, 's> Pre<'l, 's> {
                 return;
             }
         };
-        self.seen.insert(path.to_path_buf());
         let id = self.out.sources.add(path.display().to_string());
         self.stack.push(path.to_path_buf());
         self.text(id, path, reader);
