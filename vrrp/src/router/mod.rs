@@ -214,8 +214,11 @@ impl VirtualRouter {
     }
 
     /// Marks the router as a sync-group member: its Master_Down_Timer no
-    /// longer makes it master by itself (see [`SyncCommand::Master`]).
-    pub(crate) fn set_sync_member(&mut self, member: bool) {
+    /// longer makes it master by itself, it only [wants](Self::wants_master)
+    /// to be, and whoever drives the group sends [`SyncCommand::Master`]
+    /// when every member does. [`crate::mux::Mux::add_sync_group`] calls
+    /// this; embedders driving groups themselves call it too.
+    pub fn set_sync_member(&mut self, member: bool) {
         self.sync_member = member;
     }
 
