@@ -11,7 +11,10 @@ use vrrp_conf::{emit::emit, parse_str, parse_with, MemLoader, Options};
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     let loader = MemLoader::new()
-        .with("/fuzz/inc/a.conf", "vrrp_script s {\n script /bin/true\n}\n")
+        .with(
+            "/fuzz/inc/a.conf",
+            "vrrp_script s {\n script /bin/true\n}\n",
+        )
         .with("/fuzz/inc/b.conf", "include ../main.conf\n$P=1\n");
     let opts = Options {
         config_id: Some("main".into()),
@@ -26,5 +29,8 @@ fuzz_target!(|data: &[u8]| {
     // Emitting any model must work, and parse back to the same model.
     let out = emit(&parsed.config);
     let again = parse_str("/fuzz/emitted.conf", &out, &opts);
-    assert!(again.config == parsed.config, "parse(emit(m)) != m for:\n{out}");
+    assert!(
+        again.config == parsed.config,
+        "parse(emit(m)) != m for:\n{out}"
+    );
 });
