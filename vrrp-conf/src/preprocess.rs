@@ -974,6 +974,26 @@ mod tests {
     }
 
     #[test]
+    fn include_depth_is_bounded() {
+        let mut loader = MemLoader::new();
+        for i in 0..10 {
+            loader = loader.with(
+                format!("/d/{i}.conf"),
+                format!("x{i}\ninclude {}.conf\n", i + 1),
+            );
+        }
+        let opts = Options {
+            max_include_depth: 3,
+            ..Options::default()
+        };
+        let out = run_file(Path::new("/d/0.conf"), &loader, &opts);
+        assert_eq!(out.line_starts.len(), 4, "0.conf to 3.conf are read");
+        assert_eq!(out.diags.len(), 1);
+        assert_eq!(out.diags[0].code, Code::IncludeTooDeep);
+        assert_eq!(out.sources.name(out.diags[0].span.file), "/d/3.conf");
+    }
+
+    #[test]
     fn comment_in_word_warns() {
         let (l, d) = lines("auth_pass k@l!ve1\n", None);
         assert_eq!(l, ["auth_pass k@l"]);
