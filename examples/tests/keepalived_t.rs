@@ -165,7 +165,8 @@ fn keepalived_lite_t_reports_what_keepalived_t_reports_on_every_sample() {
         };
         if rc != want {
             failures.push(format!(
-                "{name}: exit code {rc}, expected {want} (keepalived: {})",
+                "{name}: exit code {rc}, expected {want} (keepalived: {}; \
+                 6 needs the sample's script program, killall from psmisc, on this host)",
                 theirs.rc
             ));
         }
