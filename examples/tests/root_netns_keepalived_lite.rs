@@ -316,3 +316,74 @@ fn root_netns_mixed_keepalived_master_lite_backup_ah() {
 fn root_netns_mixed_lite_master_keepalived_backup_ah() {
     mixed(Kind::Lite, Auth::Ah);
 }
+
+#[test]
+fn root_netns_lite_link_down_on_master() {
+    let mut w = World::new(2);
+    let b = w.start("r2", Kind::Lite, &config("r2", 100, Auth::None, ""));
+    let a = w.start("r1", Kind::Lite, &config("r1", 150, Auth::None, ""));
+    wait_line(&a, "(VI_1) Entering MASTER STATE");
+    w.vip_only_on("r1", &["r1", "r2"]);
+    w.lab
+        .run("r1", "ip", &["link", "set", "eth0", "down"])
+        .unwrap();
+    wait_line(&a, "Netlink reports eth0 down");
+    wait_line(&a, "(VI_1) Entering FAULT STATE");
+    wait_line(&b, "(VI_1) Entering MASTER STATE");
+    w.vip_only_on("r2", &["r1", "r2"]);
+}
+
+/// Two instances; a SIGHUP with only the second one changed restarts that
+/// one and leaves the first alone.
+#[test]
+fn root_netns_lite_sighup_reload_keeps_unchanged_instances() {
+    let two = |prio2: u8| {
+        let one = config("r1", 150, Auth::None, "");
+        let second = one
+            .replace("VI_1", "VI_2")
+            .replace("virtual_router_id 51", "virtual_router_id 52")
+            .replace("priority 150", &format!("priority {prio2}"))
+            .replace("10.0.0.100/24", "10.0.0.101/24");
+        let second = second
+            .split_once("vrrp_instance")
+            .map(|(_, rest)| rest)
+            .unwrap();
+        format!("{one}vrrp_instance{second}")
+    };
+    let mut w = World::new(1);
+    let a = w.start("r1", Kind::Lite, &two(150));
+    wait_line(&a, "(VI_1) Entering MASTER STATE");
+    wait_line(&a, "(VI_2) Entering MASTER STATE");
+    let before = log_text(&a.log).lines().count();
+
+    std::fs::write(w.dir.join("r1-keepalived.conf"), two(140)).unwrap();
+    w.lab.signal(a.pid, "HUP").unwrap();
+    wait_line(
+        &a,
+        "VRRP configuration applied: 1 unchanged, 1 stopped, 1 started",
+    );
+    let after: Vec<String> = log_text(&a.log)
+        .lines()
+        .skip(before)
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        !after.iter().any(|l| l.contains("(VI_1)")),
+        "VI_1 was disturbed by the reload: {after:#?}"
+    );
+    assert!(
+        after.iter().any(|l| l.contains("(VI_2) Stopped")),
+        "{after:#?}"
+    );
+    // The restarted VI_2 comes back as master (alone on the LAN).
+    let deadline = std::time::Instant::now() + WAIT;
+    while !log_text(&a.log)
+        .lines()
+        .skip(before)
+        .any(|l| l.contains("(VI_2) Entering MASTER STATE"))
+    {
+        assert!(std::time::Instant::now() < deadline, "VI_2 never came back");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(w.has_vip("r1"));
+}

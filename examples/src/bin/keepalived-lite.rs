@@ -10,8 +10,7 @@ use keepalived_lite::cli::{self, exit, Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Demo) = cli.command {
-        eprintln!("keepalived-lite demo: not implemented yet");
-        return ExitCode::from(exit::NOT_IMPLEMENTED);
+        return keepalived_lite::demo::run();
     }
     let parsed = cli.load();
     if cli.dump_json {

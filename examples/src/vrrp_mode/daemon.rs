@@ -141,23 +141,29 @@ impl Daemon {
     async fn apply(&mut self, plan: Plan) -> bool {
         self.apply_statics(&plan);
         self.apply_scripts(&plan.scripts);
-        let mut keep = Vec::new();
-        let (mut unchanged, mut stopped) = (0, 0);
-        for r in std::mem::take(&mut self.units) {
-            if plan
-                .units
-                .iter()
-                .any(|u| u.key == r.unit.key && u.same_source(&r.unit))
-            {
-                unchanged += 1;
-                keep.push(r);
-            } else {
-                stopped += 1;
-                let mut r = r;
-                stop_unit(&mut r).await;
-            }
+        let stale: Vec<usize> = (0..self.units.len())
+            .filter(|&i| {
+                let r = &self.units[i].unit;
+                !plan
+                    .units
+                    .iter()
+                    .any(|u| u.key == r.key && u.same_source(r))
+            })
+            .collect();
+        let (unchanged, stopped) = (self.units.len() - stale.len(), stale.len());
+        for &i in &stale {
+            stop_unit(&mut self.units[i]).await;
         }
-        self.units = keep;
+        // Their last events (STOP, notify_stop) are handled while they are
+        // still known.
+        while let Ok(input) = self.rx.try_recv() {
+            self.handle(input).await;
+        }
+        let mut i = 0;
+        self.units.retain(|_| {
+            i += 1;
+            !stale.contains(&(i - 1))
+        });
         let mut ok = true;
         let mut started = 0;
         for u in plan.units {

@@ -1,14 +1,19 @@
 //! A tokio driver (feature `tokio`) that runs many virtual routers of a
 //! [`Mux`] on the Linux adapters.
 //!
-//! One task owns the [`Mux`], the rtnetlink request socket and the send
-//! sockets; small reader tasks turn readiness of the raw sockets and of the
-//! [`NetWatcher`] into inputs on one bounded channel (a flood fills the
-//! kernel's socket buffer, not our memory). After every input the task
+//! One task owns the [`Mux`], the rtnetlink request socket and the raw
+//! sockets, which it reads itself as soon as they are readable (no hop
+//! through another task on the latency path; a flood fills the kernel's
+//! socket buffer, not our memory). A small task forwards the
+//! [`NetWatcher`]'s link and address changes on a bounded channel, which
+//! also carries the embedder's commands. After every input the task
 //! drains the mux in its documented order: transmits, then events (which
 //! install or remove addresses and routes and send gratuitous ARPs), then
 //! re-arms the timer. Timers are checked before inputs, so a flood of bad
-//! datagrams cannot delay an advert.
+//! datagrams cannot delay an advert. The timer is a `timerfd` (nanosecond
+//! resolution) rather than tokio's millisecond timer wheel: a takeover is
+//! due exactly Skew_Time after a priority-0 advert, not up to a
+//! millisecond later.
 //!
 //! Events go to the embedder on a bounded channel with `try_send`: a slow
 //! embedder loses events (counted in [`DriverCounters::events_lost`]), it
@@ -20,6 +25,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -237,7 +243,6 @@ pub struct RouterSnapshot {
 
 #[derive(Debug)]
 enum Input {
-    Datagram { ifindex: u32, data: Vec<u8> },
     Net(NetEvent),
     Tracking(RouterId, Tracking),
     Snapshot(oneshot::Sender<Snapshot>),
@@ -295,6 +300,13 @@ pub struct Driver {
     mux: Mux,
     routers: Vec<RouterIo>,
     sockets: HashMap<(u32, IpProto), Arc<AsyncFd<RawSocket>>>,
+    /// Sockets to read, with the interface their datagrams arrive on and
+    /// whether they go to the mux (a VMAC's send socket is only drained).
+    receivers: Vec<Receiver>,
+    /// Where the next readiness scan starts, so a flooded socket cannot
+    /// starve the others.
+    next_receiver: usize,
+    rx_buf: Vec<u8>,
     garp: HashMap<u32, GarpSocket>,
     netlink: Netlink,
     /// Interfaces whose state matters, with their last known state.
@@ -305,6 +317,7 @@ pub struct Driver {
     readers: Vec<JoinHandle<()>>,
     counters: DriverCounters,
     buf: Vec<u8>,
+    timer: Timer,
 }
 
 impl Driver {
@@ -321,6 +334,9 @@ impl Driver {
             mux: Mux::new(),
             routers: Vec::new(),
             sockets: HashMap::new(),
+            receivers: Vec::new(),
+            next_receiver: 0,
+            rx_buf: vec![0; 65536],
             garp: HashMap::new(),
             netlink: Netlink::open()?,
             links: HashMap::new(),
@@ -330,6 +346,7 @@ impl Driver {
             readers: Vec::new(),
             counters: DriverCounters::default(),
             buf: vec![0; 2048],
+            timer: Timer::new()?,
         };
         let result = d.build(&setup, &in_tx);
         if let Err(e) = result {
@@ -342,7 +359,7 @@ impl Driver {
 
     fn build(&mut self, setup: &Setup, in_tx: &mpsc::Sender<Input>) -> Result<(), DriverError> {
         for spec in &setup.routers {
-            self.add_router(spec, in_tx)?;
+            self.add_router(spec)?;
         }
         for g in &setup.sync_groups {
             let members = g
@@ -366,11 +383,7 @@ impl Driver {
         Ok(())
     }
 
-    fn add_router(
-        &mut self,
-        spec: &RouterSpec,
-        in_tx: &mpsc::Sender<Input>,
-    ) -> Result<(), DriverError> {
+    fn add_router(&mut self, spec: &RouterSpec) -> Result<(), DriverError> {
         let link = self.netlink.link(&spec.interface)?;
         let mut config = spec.config.clone();
         config.virtual_addresses = spec.addresses.iter().map(|a| a.addr).collect();
@@ -418,8 +431,8 @@ impl Driver {
             .collect::<Result<Vec<_>, LinuxError>>()?;
 
         // Receive on the interface; send from the VMAC when there is one.
-        self.open_socket(&link, proto, true, in_tx)?;
-        self.open_socket(&send_link, proto, !spec.use_vmac, in_tx)?;
+        self.open_socket(&link, proto, true)?;
+        self.open_socket(&send_link, proto, !spec.use_vmac)?;
         if let std::collections::hash_map::Entry::Vacant(e) = self.garp.entry(send_link.index) {
             e.insert(GarpSocket::open(send_link.index)?);
         }
@@ -470,7 +483,6 @@ impl Driver {
         link: &Link,
         proto: IpProto,
         deliver: bool,
-        in_tx: &mpsc::Sender<Input>,
     ) -> Result<(), DriverError> {
         if self.sockets.contains_key(&(link.index, proto)) {
             return Ok(());
@@ -483,9 +495,11 @@ impl Driver {
         })?;
         let sock = Arc::new(register(sock)?);
         self.sockets.insert((link.index, proto), sock.clone());
-        let tx = deliver.then(|| in_tx.clone());
-        self.readers
-            .push(tokio::spawn(read_loop(sock, link.index, tx)));
+        self.receivers.push(Receiver {
+            sock,
+            ifindex: link.index,
+            deliver,
+        });
         Ok(())
     }
 
@@ -511,20 +525,29 @@ impl Driver {
         self.drain(now);
         loop {
             let deadline = self.mux.poll_timeout();
-            let input = tokio::select! {
+            if let Err(e) = self.timer.arm(deadline) {
+                self.host_error("arm timer", &e);
+            }
+            let wake = tokio::select! {
                 biased;
-                () = sleep_until(deadline) => None,
-                input = self.rx.recv() => Some(input),
+                () = self.timer.expired(), if deadline.is_some() => Wake::Timer,
+                i = readable(&self.receivers, self.next_receiver) => Wake::Socket(i),
+                input = self.rx.recv() => Wake::Input(input),
             };
             let now = Instant::now();
-            match input {
-                None => self.mux.handle_timeout(now),
-                Some(Some(input)) => {
+            match wake {
+                Wake::Timer => self.mux.handle_timeout(now),
+                Wake::Socket(i) => {
+                    self.next_receiver = i + 1;
+                    self.read_socket(i);
+                    continue;
+                }
+                Wake::Input(Some(input)) => {
                     if !self.handle_input(now, input) {
                         break;
                     }
                 }
-                Some(None) => break,
+                Wake::Input(None) => break,
             }
             self.drain(now);
         }
@@ -539,14 +562,6 @@ impl Driver {
     /// Feeds one input; false to stop.
     fn handle_input(&mut self, now: Instant, input: Input) -> bool {
         match input {
-            Input::Datagram { ifindex, data } => {
-                self.counters.datagrams_received += 1;
-                let src = data
-                    .get(12..16)
-                    .and_then(|b| <[u8; 4]>::try_from(b).ok())
-                    .map_or(Ipv4Addr::UNSPECIFIED, Ipv4Addr::from);
-                self.mux.handle_datagram(now, ifindex, src, &data);
-            }
             Input::Net(ev) => self.handle_net(now, ev),
             Input::Tracking(id, t) => self.mux.handle_tracking(now, id, t),
             Input::Snapshot(reply) => {
@@ -643,6 +658,35 @@ impl Driver {
                 self.install(i);
             }
         }
+    }
+
+    /// Reads up to [`READ_BATCH`] datagrams from receiver `i`, each handed to
+    /// the mux and its outputs drained at once.
+    fn read_socket(&mut self, i: usize) {
+        let Some(r) = self.receivers.get(i) else {
+            return;
+        };
+        let (sock, ifindex, deliver) = (r.sock.clone(), r.ifindex, r.deliver);
+        let mut buf = std::mem::take(&mut self.rx_buf);
+        for _ in 0..READ_BATCH {
+            let n = match sock.try_io(Interest::READABLE, |s| s.recv(&mut buf)) {
+                Ok(n) => n,
+                Err(_) => break, // WouldBlock (readiness cleared) or an error
+            };
+            if !deliver {
+                continue;
+            }
+            let Some(data) = buf.get(..n) else { continue };
+            self.counters.datagrams_received += 1;
+            let now = Instant::now();
+            let src = data
+                .get(12..16)
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map_or(Ipv4Addr::UNSPECIFIED, Ipv4Addr::from);
+            self.mux.handle_datagram(now, ifindex, src, data);
+            self.drain(now);
+        }
+        self.rx_buf = buf;
     }
 
     /// Drains the mux: transmits first, then events.
@@ -804,41 +848,129 @@ impl OwnsFd for NetWatcher {}
 /// Registers an adapter with the tokio reactor.
 #[allow(unsafe_code)]
 fn register<T: OwnsFd>(inner: T) -> Result<AsyncFd<T>, DriverError> {
-    // SAFETY: `T: OwnsFd` holds its descriptor in an owning socket type
-    // (socket2 / netlink-sys) created in `open` and closed only when `T` is
+    // SAFETY: `T: OwnsFd` holds its descriptor in an owning type (socket2's
+    // `Socket`, netlink-sys's `Socket`, nix's `TimerFd`) created with it and
+    // closing it only when `T` is
     // dropped, which the `AsyncFd` owning `T` does after deregistering; every
     // `as_raw_fd` call returns that same descriptor.
     unsafe { AsyncFd::register(inner) }.map_err(|e| DriverError::Runtime(e.to_string()))
 }
 
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
-        None => std::future::pending().await,
+/// A one-shot monotonic `timerfd` registered with tokio.
+#[derive(Debug)]
+struct Timer {
+    fd: AsyncFd<TimerFd>,
+    armed: Option<Instant>,
+}
+
+/// `nix`'s timerfd, which owns its descriptor.
+#[derive(Debug)]
+struct TimerFd(nix::sys::timerfd::TimerFd);
+
+impl std::os::fd::AsRawFd for TimerFd {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsFd;
+        self.0.as_fd().as_raw_fd()
     }
 }
 
-/// Forwards datagrams from one raw socket (or just drains it when `tx` is
-/// `None`).
-async fn read_loop(sock: Arc<AsyncFd<RawSocket>>, ifindex: u32, tx: Option<mpsc::Sender<Input>>) {
-    let mut buf = vec![0u8; 65536];
-    loop {
-        let Ok(mut guard) = sock.readable().await else {
-            return;
+impl OwnsFd for TimerFd {}
+
+impl Timer {
+    fn new() -> Result<Timer, DriverError> {
+        use nix::sys::timerfd::{ClockId, TimerFlags};
+        let fd = nix::sys::timerfd::TimerFd::new(
+            ClockId::CLOCK_MONOTONIC,
+            TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
+        )
+        .map_err(|e| LinuxError::Io {
+            op: "create timerfd",
+            source: e.into(),
+        })?;
+        Ok(Timer {
+            fd: register(TimerFd(fd))?,
+            armed: None,
+        })
+    }
+
+    /// Arms the timer for `deadline` (disarms for `None`); a no-op if it is
+    /// already armed for that instant.
+    fn arm(&mut self, deadline: Option<Instant>) -> Result<(), LinuxError> {
+        use nix::sys::time::TimeSpec;
+        use nix::sys::timerfd::{Expiration, TimerSetTimeFlags};
+        if deadline == self.armed {
+            return Ok(());
+        }
+        let t = &self.fd.get_ref().0;
+        let result = match deadline {
+            // A zero expiration would disarm: at least one nanosecond.
+            Some(d) => {
+                let left = d
+                    .saturating_duration_since(Instant::now())
+                    .max(std::time::Duration::from_nanos(1));
+                t.set(
+                    Expiration::OneShot(TimeSpec::from_duration(left)),
+                    TimerSetTimeFlags::empty(),
+                )
+            }
+            None => t.unset(),
         };
-        while let Ok(result) = guard.try_io(|s| s.get_ref().recv(&mut buf)) {
-            let Ok(n) = result else { continue };
-            if let (Some(tx), Some(data)) = (&tx, buf.get(..n)) {
-                let input = Input::Datagram {
-                    ifindex,
-                    data: data.to_vec(),
-                };
-                if tx.send(input).await.is_err() {
+        result.map_err(|e| LinuxError::Io {
+            op: "arm timerfd",
+            source: e.into(),
+        })?;
+        self.armed = deadline;
+        Ok(())
+    }
+
+    /// Resolves when the armed deadline has passed.
+    async fn expired(&mut self) {
+        loop {
+            let Ok(mut guard) = self.fd.readable().await else {
+                return std::future::pending().await;
+            };
+            match guard.try_io(|t| t.get_ref().0.wait().map_err(std::io::Error::from)) {
+                Ok(_) => {
+                    self.armed = None;
                     return;
                 }
+                Err(_would_block) => continue,
             }
         }
     }
+}
+
+/// A raw socket the driver reads.
+#[derive(Debug)]
+struct Receiver {
+    sock: Arc<AsyncFd<RawSocket>>,
+    ifindex: u32,
+    deliver: bool,
+}
+
+/// What woke the driver up.
+enum Wake {
+    Timer,
+    Socket(usize),
+    Input(Option<Input>),
+}
+
+/// At most this many datagrams are read from one socket per wake-up, so the
+/// timer and the other sockets get their turn during a flood.
+const READ_BATCH: usize = 64;
+
+/// Resolves with the index of a readable receiver, scanning from `start`.
+fn readable(receivers: &[Receiver], start: usize) -> impl std::future::Future<Output = usize> + '_ {
+    std::future::poll_fn(move |cx| {
+        let n = receivers.len();
+        for k in 0..n {
+            let i = (start + k) % n;
+            if receivers[i].sock.poll_read_ready(cx).is_ready() {
+                return std::task::Poll::Ready(i);
+            }
+        }
+        std::task::Poll::Pending
+    })
 }
 
 /// Forwards link and address notifications.
