@@ -357,9 +357,9 @@ impl<'d> Lower<'d> {
                 continue;
             }
             match it.next().map(|v| v.parse::<i32>()) {
-                Some(Ok(v)) if (-254..=254).contains(&v) => t.weight = Some(v),
+                Some(Ok(v)) if (-253..=253).contains(&v) => t.weight = Some(v),
                 _ => {
-                    let msg = format!("'{}': weight must be a number in [-254, 254]", e.keyword);
+                    let msg = format!("'{}': weight must be a number in [-253, 253]", e.keyword);
                     self.push(Diagnostic::error(Code::OutOfRange, e.span, msg));
                 }
             }
@@ -390,7 +390,7 @@ impl<'d> Lower<'d> {
                 "script" => s.script = self.script(c),
                 "interval" => s.interval = self.seconds(c),
                 "timeout" => s.timeout = self.seconds(c),
-                "weight" => s.weight = self.num(c, -254, 254),
+                "weight" => s.weight = self.num(c, -253, 253),
                 "rise" => s.rise = self.num(c, 1, i64::from(u32::MAX)),
                 "fall" => s.fall = self.num(c, 1, i64::from(u32::MAX)),
                 "user" => s.user = self.words(c),
@@ -646,8 +646,8 @@ impl<'d> Lower<'d> {
                 }
                 let port = match a.get(1).map(|p| p.parse::<u16>()) {
                     None => None,
-                    Some(Ok(p)) => Some(p),
-                    Some(Err(_)) => {
+                    Some(Ok(p)) if p > 0 => Some(p),
+                    Some(_) => {
                         return bad(self, &format!("invalid port '{}'", a.get(1).unwrap_or("")))
                     }
                 };
@@ -666,8 +666,8 @@ impl<'d> Lower<'d> {
         }
         let port = match n.args.get(1).map(|p| p.parse::<u16>()) {
             None => None,
-            Some(Ok(p)) => Some(p),
-            Some(Err(_)) => {
+            Some(Ok(p)) if p > 0 => Some(p),
+            Some(_) => {
                 let msg = format!(
                     "real_server: invalid port '{}'",
                     n.args.get(1).unwrap_or("")
@@ -709,12 +709,15 @@ impl<'d> Lower<'d> {
         for c in n.children() {
             match c.keyword {
                 "connect_ip" => k.connect_ip = self.string(c),
-                "connect_port" => k.connect_port = self.num(c, 0, 65535),
+                "connect_port" => k.connect_port = self.num(c, 1, 65535),
                 "bindto" => k.bindto = self.string(c),
                 "connect_timeout" => k.connect_timeout = self.seconds(c),
                 "retry" => k.retry = self.num(c, 0, i64::from(u32::MAX)),
                 "nb_get_retry" => {
-                    self.deprecated(c, "retry");
+                    // keepalived 2.2 itself no longer knows the old name.
+                    let msg =
+                        "'nb_get_retry' was renamed 'retry'; keepalived 2.2 rejects the old name";
+                    self.push(Diagnostic::warning(Code::Deprecated, c.span, msg));
                     k.retry = self.num(c, 0, i64::from(u32::MAX));
                 }
                 "delay_before_retry" => k.delay_before_retry = self.seconds(c),

@@ -130,6 +130,13 @@ fn virtual_servers(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
                     msg,
                 ));
             }
+            VsTarget::Address { ip, port } if v.protocol.is_none() => {
+                let port = port.map_or(String::new(), |p| format!(" port {p}"));
+                let msg = format!(
+                    "virtual server {ip}{port}: no protocol set, keepalived defaults to UDP"
+                );
+                out.push(Diagnostic::warning(Code::Missing, span.head, msg));
+            }
             VsTarget::Group(g) if !groups.contains(g.as_str()) => {
                 let msg = format!("virtual_server_group {g} not found");
                 out.push(Diagnostic::error(Code::UnknownReference, span.head, msg));
