@@ -313,11 +313,9 @@ impl Mux {
         None
     }
 
-    /// The next event of any router or group.
+    /// The next event of any router or group: the routers' events first,
+    /// then the group notifications they led to.
     pub fn poll_event(&mut self) -> Option<MuxEvent> {
-        if let Some(e) = self.group_events.pop_front() {
-            return Some(e);
-        }
         while let Some(&i) = self.touched.front() {
             let slot = &mut self.slots[i as usize];
             if let Some(e) = slot.router.poll_event() {
@@ -328,7 +326,7 @@ impl Mux {
             self.touched.pop_front();
             self.tx_cursor = self.tx_cursor.saturating_sub(1);
         }
-        None
+        self.group_events.pop_front()
     }
 
     /// The earliest timer of any router.
