@@ -3,7 +3,8 @@
 //! datagrams, timeouts (early, exact, late), interface and tracking changes,
 //! startups and shutdowns, and sync-group moves. After every input the
 //! outputs are drained and the invariants checked:
-//! * a running router in BACKUP or MASTER has a timer; INIT and FAULT none;
+//! * a router in MASTER has a timer at most one advert interval away, in
+//!   BACKUP at most 3 intervals + 1 s away; INIT and FAULT have none;
 //! * after `handle_timeout(now)` no timer is due at or before `now`;
 //! * MASTER iff it became master once more than it released it;
 //! * every datagram it sends decodes as a valid advert of its own;
@@ -66,8 +67,11 @@ fn check(mux: &mut Mux, now: Instant, after_timeout: bool, auth: &AuthConfig) {
     for id in mux.ids().collect::<Vec<_>>() {
         let r = mux.router(id).expect("router exists");
         let timer = r.poll_timeout();
+        // The Adver_Timer is never more than one interval away, the
+        // Master_Down_Timer never more than 3 intervals + 1 s.
         match r.state() {
-            State::Backup | State::Master => assert!(timer.is_some()),
+            State::Master => assert!(timer.is_some_and(|t| t <= now + Duration::from_secs(1))),
+            State::Backup => assert!(timer.is_some_and(|t| t <= now + Duration::from_secs(4))),
             State::Initialize | State::Fault => assert_eq!(timer, None),
         }
         if after_timeout {

@@ -88,6 +88,11 @@ pub struct Transmit {
 /// 3. [`poll_timeout`](Self::poll_timeout): call `handle_timeout` at that
 ///    instant (or later). A spurious or early `handle_timeout` is a no-op.
 ///
+/// # Data plane
+/// RFC 3768 section 6.4's forwarding duties (answer ARP for and accept
+/// packets to the virtual addresses only while master) are the embedder's:
+/// [`Event::AddAddresses`] and [`Event::RemoveAddresses`] mark when.
+///
 /// # Allocation
 /// Receiving and sending adverts never allocates; only state changes queue
 /// events (into a queue allocated up front).
