@@ -27,8 +27,9 @@ use rand::Rng;
 use vrrp::auth::AuthConfig;
 use vrrp::config::{master_down_interval, LowerPriorityAdvert};
 use vrrp::event::State;
+use vrrp::mux::Mux;
 use vrrp::sim::{NetConfig, NodeId, Sim, SEED_ENV};
-use vrrp::Config;
+use vrrp::{Config, VirtualRouter};
 
 const VRID: u8 = 9;
 
@@ -38,15 +39,109 @@ struct Phase {
     duration: Duration,
 }
 
-#[test]
-fn random_lans_elect_the_highest_router_and_never_flap() {
+/// Runs `case` over the seeds (or the one from `VRRP_SIM_SEED`).
+fn for_each_seed(base: u64, case: fn(u64)) {
     let cases: u64 = std::env::var("VRRP_SIM_CASES")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(512);
     match std::env::var(SEED_ENV).ok().and_then(|s| s.parse().ok()) {
-        Some(seed) => run_case(seed),
-        None => (0..cases).for_each(|i| run_case(0x5eed_0000 + i)),
+        Some(seed) => case(seed),
+        None => (0..cases).for_each(|i| case(base + i)),
+    }
+}
+
+#[test]
+fn random_lans_elect_the_highest_router_and_never_flap() {
+    for_each_seed(0x5eed_0000, run_case);
+}
+
+/// Every node runs VRID 1 on interface 1 and VRID 2 on interface 2 in one
+/// sync group (same priority for both, as keepalived users configure
+/// them). After the LAN has been connected and loss-free for 2 x MDI each
+/// VRID has exactly one master, a node of the highest priority, and every
+/// node's two members are in the same state.
+#[test]
+fn random_lans_with_sync_groups_converge_together() {
+    for_each_seed(0x5eed_8000, run_group_case);
+}
+
+fn run_group_case(seed: u64) {
+    let mut sim = Sim::new(seed);
+    let rng = sim.rng();
+    let n = rng.gen_range(2..=5usize);
+    let palette = [50u8, 100, 100, 150, 200];
+    let prios: Vec<u8> = (0..n).map(|_| *palette.choose(rng).unwrap()).collect();
+    let net = NetConfig {
+        latency: Duration::from_micros(rng.gen_range(0..3_000)),
+        jitter: Duration::from_micros(rng.gen_range(0..1_000)),
+        loss: 0.0,
+        duplicate: 0.0,
+    };
+    let mut phases = Vec::new();
+    for _ in 0..rng.gen_range(1..=4) {
+        let groups = rng.gen_range(1..=2usize);
+        let mut segments = vec![Vec::new(); groups];
+        for node in 0..n {
+            segments[rng.gen_range(0..groups)].push(node);
+        }
+        let loss = if rng.gen_bool(0.5) {
+            rng.gen_range(0.0..=0.2)
+        } else {
+            0.0
+        };
+        phases.push((segments, loss, Duration::from_secs(rng.gen_range(5..=30))));
+    }
+    for (node, prio) in prios.iter().enumerate() {
+        let mut mux = Mux::new();
+        let mut ids = Vec::new();
+        for (ifindex, vrid) in [(1u32, 1u8), (2, 2)] {
+            let ip = Ipv4Addr::new(10, 0, ifindex as u8, node as u8 + 1);
+            let mut c = Config::new(&format!("n{node}v{vrid}"), vrid, *prio, ip);
+            c.virtual_addresses = vec![Ipv4Addr::new(10, 0, ifindex as u8, 200)];
+            ids.push(
+                mux.add_router(ifindex, VirtualRouter::new(c).unwrap())
+                    .unwrap(),
+            );
+        }
+        mux.add_sync_group("G", &ids).unwrap();
+        sim.add_node(mux);
+    }
+    sim.set_net(net);
+    sim.record_sent(false);
+    sim.start_all();
+    for (segments, loss, duration) in &phases {
+        let slices: Vec<&[NodeId]> = segments.iter().map(Vec::as_slice).collect();
+        sim.partition(&slices);
+        sim.set_net(NetConfig { loss: *loss, ..net });
+        sim.run_for(*duration);
+    }
+    sim.heal();
+    sim.set_net(net);
+    let max_mdi = prios
+        .iter()
+        .map(|p| master_down_interval(Duration::from_secs(1), *p))
+        .max()
+        .unwrap();
+    sim.run_for(max_mdi * 2);
+    let top = *prios.iter().max().unwrap();
+    for (ifindex, vrid) in [(1u32, 1u8), (2, 2)] {
+        let masters = sim.masters_on(ifindex, vrid);
+        assert!(
+            masters.len() == 1 && prios[masters[0]] == top,
+            "VRID {vrid}: masters {masters:?} with priorities {prios:?} at {:?}",
+            sim.elapsed()
+        );
+    }
+    for node in 0..n {
+        let s1 = sim.router_on(node, 1, 1).state();
+        let s2 = sim.router_on(node, 2, 2).state();
+        assert_eq!(
+            s1,
+            s2,
+            "node {node} members disagree at {:?}",
+            sim.elapsed()
+        );
     }
 }
 
