@@ -433,3 +433,43 @@ fn flood_of_bad_datagrams_is_counted_beyond_the_event_queue() {
     assert_eq!(r.counters().events_overflowed, 100 - EVENT_CAPACITY as u64);
     assert_eq!(r.counters().dropped.total(), 100);
 }
+
+#[test]
+fn startup_while_faulty_enters_fault_and_recovers_to_the_protocol() {
+    let t0 = Instant::now();
+    let mut r = VirtualRouter::new(config(255)).unwrap();
+    r.handle_interface(t0, false);
+    r.handle_tracking(
+        t0,
+        Tracking {
+            weight: 0,
+            fault: true,
+        },
+    );
+    r.handle_startup(t0);
+    assert_eq!(r.state(), State::Fault);
+    assert_eq!(r.poll_timeout(), None);
+    r.handle_datagram(t0, HIGHER_IP, &advert(HIGHER_IP, 100, &AuthConfig::None, 0));
+    assert_eq!(r.counters().dropped.get(DropReason::NotRunning), 1);
+    // Still faulty while either cause remains.
+    r.handle_interface(t0 + s(1), true);
+    assert_eq!(r.state(), State::Fault);
+    r.handle_tracking(t0 + s(2), Tracking::default());
+    // An owner recovers straight to MASTER.
+    assert_eq!(r.state(), State::Master);
+    let ev = events(&mut r);
+    assert_eq!(
+        ev[0],
+        Event::StateChanged {
+            from: State::Initialize,
+            to: State::Fault,
+            reason: Reason::InterfaceDown
+        }
+    );
+    assert!(ev.contains(&Event::StateChanged {
+        from: State::Fault,
+        to: State::Master,
+        reason: Reason::AddressOwner
+    }));
+    assert!(transmit(&mut r, t0).is_some());
+}
