@@ -22,6 +22,10 @@ pub struct DriverStats {
     pub finished: AtomicU64,
     /// Largest lateness seen (start minus schedule), in microseconds.
     pub max_late_us: AtomicU64,
+    /// Largest lateness of the driver handing a due check to its task
+    /// (timer and driver delay, without the task's own start delay), in
+    /// microseconds.
+    pub max_dispatch_late_us: AtomicU64,
     /// Lateness histogram: bucket `i` counts starts `i` ms late (the last
     /// bucket counts 63 ms or more).
     pub late_ms: [AtomicU64; 64],
@@ -33,6 +37,7 @@ impl Default for DriverStats {
             started: AtomicU64::new(0),
             finished: AtomicU64::new(0),
             max_late_us: AtomicU64::new(0),
+            max_dispatch_late_us: AtomicU64::new(0),
             late_ms: std::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
@@ -117,11 +122,9 @@ impl Driver {
                 biased;
                 () = &mut stop => return self.monitor,
                 Some((id, outcome)) = rx.recv() => {
-                    self.stats.finished.fetch_add(1, Ordering::Relaxed);
                     // Unknown ids (removed targets) are simply dropped.
                     let _ = self.monitor.handle_outcome(Instant::now(), id, outcome);
                     while let Ok((id, outcome)) = rx.try_recv() {
-                        self.stats.finished.fetch_add(1, Ordering::Relaxed);
                         let _ = self.monitor.handle_outcome(Instant::now(), id, outcome);
                     }
                 }
@@ -138,6 +141,11 @@ impl Driver {
     ) {
         let tx = tx.clone();
         let stats = self.stats.clone();
+        let late = Instant::now().saturating_duration_since(scheduled);
+        let late_us = u64::try_from(late.as_micros()).unwrap_or(u64::MAX);
+        stats
+            .max_dispatch_late_us
+            .fetch_max(late_us, Ordering::Relaxed);
         let Some((checker, ctx)) = self.checks.get(&id).cloned() else {
             let _ = tx.send((id, CheckOutcome::Down(DownReason::Config("no checker"))));
             return;
@@ -147,6 +155,7 @@ impl Driver {
             let outcome = tokio::time::timeout(ctx.timeout, checker.check(&ctx))
                 .await
                 .unwrap_or(CheckOutcome::Down(DownReason::Timeout));
+            stats.finished.fetch_add(1, Ordering::Relaxed);
             let _ = tx.send((id, outcome));
         });
     }
