@@ -86,6 +86,19 @@ pub fn scan(line: &str) -> (Option<usize>, bool) {
     (None, dollar)
 }
 
+/// Bytes that end a plain word: ASCII whitespace (as `u8::is_ascii_whitespace`
+/// defines it, without vertical tab), braces, quotes, backslash.
+const ENDS_PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let ends = b" \t\n\x0c\r{}\"'\\";
+    let mut i = 0;
+    while i < ends.len() {
+        t[ends[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// The bytes [`scan`] must look at: comment starts, quotes, escapes and `$`.
 const SPECIAL: [bool; 256] = {
     let mut t = [false; 256];
@@ -140,7 +153,8 @@ pub fn tokenize(
                     len: (arena.len() - start) as u32,
                 };
                 out.push(Token { kind, span: at });
-                i = end;
+                // A word is never empty of bytes, so this always advances.
+                i = end.max(i + 1);
             }
         }
     }
@@ -160,7 +174,7 @@ fn word(
     // ends at an ASCII byte, so slicing the str there is safe.
     let plain_end = b[start..]
         .iter()
-        .position(|c| c.is_ascii_whitespace() || matches!(c, b'{' | b'}' | b'"' | b'\\' | b'\''))
+        .position(|&c| ENDS_PLAIN[c as usize])
         .map_or(b.len(), |p| start + p);
     let at_boundary = plain_end == b.len() || !matches!(b[plain_end], b'"' | b'\\' | b'\'');
     if at_boundary {
@@ -282,6 +296,12 @@ mod tests {
             ["abcd", "efg h jkl", "mnop"]
         );
         assert_eq!(words(r#"'a"b' "c'd""#), ["a\"b", "c'd"]);
+    }
+
+    #[test]
+    fn odd_control_bytes_are_word_bytes() {
+        assert_eq!(words("a\x0bb \x0b"), ["a\x0bb", "\x0b"]);
+        assert_eq!(words("a\x0cb"), ["a", "b"]);
     }
 
     #[test]
