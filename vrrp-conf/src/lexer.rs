@@ -86,11 +86,16 @@ pub fn scan(line: &str) -> (Option<usize>, bool) {
     (None, dollar)
 }
 
-/// Bytes that end a plain word: ASCII whitespace (as `u8::is_ascii_whitespace`
-/// defines it, without vertical tab), braces, quotes, backslash.
+/// Whitespace as C's `isspace` (which keepalived uses) defines it: unlike
+/// `u8::is_ascii_whitespace`, it includes the vertical tab.
+fn is_space(c: u8) -> bool {
+    matches!(c, b' ' | b'\t' | b'\n' | b'\x0b' | b'\x0c' | b'\r')
+}
+
+/// Bytes that end a plain word: whitespace, braces, quotes, backslash.
 const ENDS_PLAIN: [bool; 256] = {
     let mut t = [false; 256];
-    let ends = b" \t\n\x0c\r{}\"'\\";
+    let ends = b" \t\n\x0b\x0c\r{}\"'\\";
     let mut i = 0;
     while i < ends.len() {
         t[ends[i] as usize] = true;
@@ -125,7 +130,7 @@ pub fn tokenize(
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
-        if c.is_ascii_whitespace() {
+        if is_space(c) {
             i += 1;
             continue;
         }
@@ -186,7 +191,7 @@ fn word(
     let mut quote = 0u8;
     while i < b.len() {
         let c = b[i];
-        if quote == 0 && (c.is_ascii_whitespace() || c == b'{' || c == b'}') {
+        if quote == 0 && (is_space(c) || c == b'{' || c == b'}') {
             break;
         }
         if c == b'\\' && i + 1 < b.len() {
@@ -299,8 +304,8 @@ mod tests {
     }
 
     #[test]
-    fn odd_control_bytes_are_word_bytes() {
-        assert_eq!(words("a\x0bb \x0b"), ["a\x0bb", "\x0b"]);
+    fn vertical_tab_and_form_feed_separate_words() {
+        assert_eq!(words("a\x0bb \x0b"), ["a", "b"]);
         assert_eq!(words("a\x0cb"), ["a", "b"]);
     }
 
