@@ -557,6 +557,29 @@ mod tests {
     }
 
     #[test]
+    fn stale_timer_entries_are_compacted_without_growing() {
+        let t0 = Instant::now();
+        let mut mux = Mux::new();
+        let id = mux.add_router(1, router(1, 100)).unwrap();
+        mux.handle_startup(t0);
+        let capacity = mux.heap.capacity();
+        let src = Ipv4Addr::new(10, 0, 0, 9);
+        let d = advert(1);
+        // Every accepted advert moves the down timer: one stale entry each.
+        for k in 1..=1000u64 {
+            let now = t0 + Duration::from_millis(10 * k);
+            mux.handle_datagram(now, 1, src, &d);
+        }
+        assert_eq!(mux.heap.capacity(), capacity);
+        assert!(mux.heap.len() <= capacity);
+        let last = t0 + Duration::from_millis(10_000);
+        let down = last + mux.router(id).unwrap().master_down_interval();
+        assert_eq!(mux.poll_timeout(), Some(down));
+        mux.handle_timeout(down);
+        assert_eq!(mux.router(id).unwrap().state(), State::Master);
+    }
+
+    #[test]
     fn sync_group_rejects_bad_members() {
         let mut mux = Mux::new();
         let a = mux.add_router(1, router(1, 100)).unwrap();
