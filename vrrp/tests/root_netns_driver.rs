@@ -19,11 +19,14 @@ struct Pair2<'a> {
     a: &'a Netns,
     b: &'a Netns,
 }
+use vrrp::auth::{AuthConfig, TxCounters};
 use vrrp::event::{Event, State};
 use vrrp::linux::driver::{
     Driver, DriverCounters, DriverEvent, DriverHandle, RouterSpec, Setup, Snapshot, VirtualAddress,
 };
-use vrrp::linux::Scope;
+use vrrp::linux::{IpProto, Netlink, RawSocket, RawSocketConfig, Scope, VRRP_MULTICAST};
+use vrrp::router::DropReason;
+use vrrp::wire::{self, AdvertRepr, DropReason as WireDrop};
 use vrrp::Config;
 
 const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
@@ -256,4 +259,132 @@ fn root_netns_driver_vmac_carries_vip_and_garp() {
         !names.contains(&serde_json::Value::from("vrrp.51")),
         "{names:?}"
     );
+}
+
+/// Sends `kinds` round robin from a raw socket at `rate` datagrams per
+/// second for `duration`; returns how many of each went out.
+fn flood(sock: &RawSocket, kinds: &[Vec<u8>], rate: u32, duration: Duration) -> Vec<u64> {
+    let mut sent = vec![0u64; kinds.len()];
+    let start = Instant::now();
+    let per_ms = u64::from(rate / 1000);
+    let mut tick = 0u64;
+    while start.elapsed() < duration {
+        tick += 1;
+        for i in 0..per_ms {
+            let k = ((tick * per_ms + i) % kinds.len() as u64) as usize;
+            if sock.send_to(&kinds[k], VRRP_MULTICAST).is_ok() {
+                sent[k] += 1;
+            }
+        }
+        // Pace to the rate: sleep until this millisecond's slot.
+        let due = start + Duration::from_millis(tick);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+    }
+    sent
+}
+
+#[test]
+fn root_netns_driver_flood_of_invalid_adverts_is_counted_and_harmless() {
+    let lan = Lan::new(3);
+    let pass = |p: &str| AuthConfig::from_keepalived("PASS", p).unwrap();
+    let mut master = spec(150, false);
+    master.config.authentication = pass("secret1");
+    let mut backup = spec(100, false);
+    backup.config.authentication = pass("secret1");
+    let a = Running::start(&lan.nodes[0], one(master));
+    let b = Running::start(&lan.nodes[1], one(backup));
+    a.wait_state(State::Master);
+    b.wait_state(State::Backup);
+
+    // Adverts that would win (priority 200) if any got through, each with
+    // exactly one fault.
+    let vips = [VIP];
+    let repr = AdvertRepr {
+        src: Ipv4Addr::new(192, 0, 2, 3),
+        dst: VRRP_MULTICAST,
+        ttl: 255,
+        vrid: 51,
+        priority: 200,
+        adver_int: 1,
+        addresses: &vips,
+    };
+    let encode = |auth: &AuthConfig| {
+        let mut buf = vec![0u8; wire::MAX_DATAGRAM_LEN];
+        let n = wire::encode(&repr, auth, &mut TxCounters::new(), &mut buf).unwrap();
+        buf.truncate(n);
+        buf
+    };
+    let mut bad_checksum = encode(&pass("secret1"));
+    bad_checksum[26] ^= 0xff; // VRRP checksum, after the 20-byte IP header
+    let bad_auth = encode(&pass("wrong"));
+    let mut bad_ttl = encode(&pass("secret1"));
+    bad_ttl[8] = 64;
+    let kinds = [bad_checksum, bad_auth, bad_ttl];
+    let reasons = [
+        WireDrop::BadChecksum,
+        WireDrop::AuthFailure,
+        WireDrop::BadTtl,
+    ];
+
+    let sock = lan.nodes[2].enter(|| {
+        let link = Netlink::open().unwrap().link("eth0").unwrap();
+        RawSocket::open(RawSocketConfig {
+            ifname: "eth0".into(),
+            ifindex: link.index,
+            proto: IpProto::Vrrp,
+            multicast: false,
+        })
+        .unwrap()
+    });
+    let sent = flood(&sock, &kinds, 50_000, Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(500));
+
+    for (who, r, expected) in [("master", &a, State::Master), ("backup", &b, State::Backup)] {
+        let snap = r.snapshot();
+        let router = &snap.routers[0];
+        assert_eq!(
+            router.state, expected,
+            "{who} changed state under the flood"
+        );
+        let by_reason: Vec<u64> = reasons
+            .iter()
+            .map(|&w| router.counters.dropped.get(DropReason::Invalid(w)))
+            .collect();
+        println!("{who}: sent {sent:?}, dropped by reason {by_reason:?}, {snap:?}");
+        for (k, (&got, &out)) in by_reason.iter().zip(&sent).enumerate() {
+            assert!(got > 0, "{who}: no drop counted for {:?}", reasons[k]);
+            assert!(
+                got <= out,
+                "{who}: more drops than sent for {:?}",
+                reasons[k]
+            );
+        }
+        // Every datagram read was a flood datagram and is counted under
+        // exactly one reason (the master hears no other adverts; the
+        // backup's other datagrams are the master's valid adverts).
+        let counted: u64 = by_reason.iter().sum();
+        let valid = router.counters.adverts_received;
+        assert_eq!(
+            snap.driver.datagrams_received,
+            counted + valid,
+            "{who}: datagrams not accounted for"
+        );
+    }
+    // No state change at all happened on either router during the flood.
+    for r in [&a, &b] {
+        while let Ok(e) = r.events.try_recv() {
+            assert!(
+                !matches!(
+                    e,
+                    DriverEvent::Router {
+                        event: Event::StateChanged { .. },
+                        ..
+                    }
+                ),
+                "spurious transition: {e:?}"
+            );
+        }
+    }
 }

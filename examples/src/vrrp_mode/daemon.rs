@@ -519,7 +519,8 @@ fn log_transition(name: &str, from: State, to: State, reason: Reason) {
         }
         (State::Master, _) => info!("({name}) Entering MASTER STATE ({})", reason_text(reason)),
         (State::Backup, Reason::HigherPriority) => {
-            info!("({name}) Master received advert with higher priority, entering BACKUP STATE")
+            info!("({name}) Master received advert with higher priority");
+            info!("({name}) Entering BACKUP STATE");
         }
         (State::Backup, _) => info!("({name}) Entering BACKUP STATE ({})", reason_text(reason)),
         (State::Fault, _) => info!("({name}) Entering FAULT STATE ({})", reason_text(reason)),
