@@ -70,10 +70,23 @@ impl<'a> Node<'a> {
     }
 }
 
-/// An open block: its owner and the children so far.
+/// An open block: its owner, and where its children start on the node stack.
 struct Frame<'a> {
     owner: Option<Node<'a>>,
-    children: Vec<Node<'a>>,
+    start: usize,
+}
+
+/// Deepest block nesting kept; deeper blocks are dropped with one
+/// diagnostic, so that nothing downstream recurses without bound.
+pub const MAX_NESTING: usize = 64;
+
+/// The tree under construction: finished statements of all open blocks on
+/// one stack, so that each block's children are moved once, into a vector
+/// of exactly their number, when the block closes.
+struct Tree<'a, 'd> {
+    nodes: Vec<Node<'a>>,
+    frames: Vec<Frame<'a>>,
+    diags: &'d mut Vec<Diagnostic>,
 }
 
 /// Builds the statement tree from `tokens` (words in `arena`), split into
@@ -84,10 +97,11 @@ pub fn parse<'a>(
     arena: &'a str,
     diags: &mut Vec<Diagnostic>,
 ) -> Vec<Node<'a>> {
-    let mut stack = vec![Frame {
-        owner: None,
-        children: Vec::new(),
-    }];
+    let mut t = Tree {
+        nodes: Vec::new(),
+        frames: Vec::new(),
+        diags,
+    };
     for (n, &start) in line_starts.iter().enumerate() {
         let end = line_starts.get(n + 1).map_or(tokens.len(), |&e| e as usize);
         let line = tokens.get(start as usize..end).unwrap_or(&[]);
@@ -100,7 +114,7 @@ pub fn parse<'a>(
                         .iter()
                         .take_while(|t| matches!(t.kind, TokenKind::Word { .. }))
                         .count();
-                    let node = Node {
+                    t.nodes.push(Node {
                         keyword: line[i].text(arena),
                         args: Args {
                             toks: &line[i + 1..i + run],
@@ -109,94 +123,78 @@ pub fn parse<'a>(
                         block: None,
                         span: line[i].span,
                         end: line[i].span,
-                    };
-                    push(&mut stack, node);
+                    });
                     i += run;
-                    if line.get(i).is_some_and(|t| t.kind == TokenKind::Open) {
-                        open(&mut stack, line[i].span, diags);
-                        i += 1;
-                    }
                 }
                 TokenKind::Open => {
-                    open(&mut stack, line[i].span, diags);
+                    t.open(line[i].span);
                     i += 1;
                 }
                 TokenKind::Close => {
-                    close(&mut stack, line[i].span, diags);
+                    t.close(line[i].span);
                     i += 1;
                 }
             }
         }
     }
-    while stack.len() > 1 {
-        let span = stack
-            .last()
-            .and_then(|f| f.owner.as_ref())
-            .map_or(Span::default(), |n| n.span);
-        diags.push(Diagnostic::error(
+    while let Some(f) = t.frames.last() {
+        let span = f.owner.as_ref().map_or(Span::default(), |n| n.span);
+        t.diags.push(Diagnostic::error(
             Code::UnbalancedBrace,
             span,
             "block is not closed with '}'",
         ));
-        close(&mut stack, span, diags);
+        t.close(span);
     }
-    stack.pop().map(|f| f.children).unwrap_or_default()
+    t.nodes
 }
 
-fn push<'a>(stack: &mut [Frame<'a>], node: Node<'a>) {
-    if let Some(top) = stack.last_mut() {
-        top.children.push(node);
-    }
-}
-
-/// Deepest block nesting kept; deeper blocks are dropped with one
-/// diagnostic, so that nothing downstream recurses without bound.
-pub const MAX_NESTING: usize = 64;
-
-/// `{`: opens a block for the statement just pushed or, when the brace
-/// starts a line, for the previous statement if it has no block yet.
-fn open(stack: &mut Vec<Frame<'_>>, at: Span, diags: &mut Vec<Diagnostic>) {
-    let top = stack.last_mut();
-    let owner = top
-        .filter(|t| t.children.last().is_some_and(|n| n.block.is_none()))
-        .and_then(|t| t.children.pop());
-    if owner.is_none() {
-        diags.push(Diagnostic::error(
-            Code::UnbalancedBrace,
-            at,
-            "unexpected '{'",
-        ));
-    }
-    // A frame without an owner is dropped on close, with its contents.
-    let owner = if stack.len() > MAX_NESTING {
-        if stack.len() == MAX_NESTING + 1 {
-            let msg = format!("blocks nest deeper than {MAX_NESTING}; the inner ones are ignored");
-            diags.push(Diagnostic::error(Code::UnbalancedBrace, at, msg));
+impl Tree<'_, '_> {
+    /// `{`: opens a block for the statement just read or, when the brace
+    /// starts a line, for the previous statement if it has no block yet.
+    fn open(&mut self, at: Span) {
+        let start = self.frames.last().map_or(0, |f| f.start);
+        let has_owner =
+            self.nodes.len() > start && self.nodes.last().is_some_and(|n| n.block.is_none());
+        let mut owner = if has_owner { self.nodes.pop() } else { None };
+        if owner.is_none() {
+            self.diags.push(Diagnostic::error(
+                Code::UnbalancedBrace,
+                at,
+                "unexpected '{'",
+            ));
         }
-        None
-    } else {
-        owner
-    };
-    stack.push(Frame {
-        owner,
-        children: Vec::with_capacity(8),
-    });
-}
-
-fn close(stack: &mut Vec<Frame<'_>>, at: Span, diags: &mut Vec<Diagnostic>) {
-    if stack.len() < 2 {
-        diags.push(Diagnostic::error(
-            Code::UnbalancedBrace,
-            at,
-            "unexpected '}'",
-        ));
-        return;
+        // A frame without an owner is dropped on close, with its contents.
+        if self.frames.len() >= MAX_NESTING {
+            if self.frames.len() == MAX_NESTING {
+                let msg =
+                    format!("blocks nest deeper than {MAX_NESTING}; the inner ones are ignored");
+                self.diags
+                    .push(Diagnostic::error(Code::UnbalancedBrace, at, msg));
+            }
+            owner = None;
+        }
+        self.frames.push(Frame {
+            owner,
+            start: self.nodes.len(),
+        });
     }
-    let Some(frame) = stack.pop() else { return };
-    if let Some(mut owner) = frame.owner {
-        owner.block = Some(frame.children);
-        owner.end = at;
-        push(stack, owner);
+
+    fn close(&mut self, at: Span) {
+        let Some(frame) = self.frames.pop() else {
+            self.diags.push(Diagnostic::error(
+                Code::UnbalancedBrace,
+                at,
+                "unexpected '}'",
+            ));
+            return;
+        };
+        let children: Vec<Node<'_>> = self.nodes.drain(frame.start..).collect();
+        if let Some(mut owner) = frame.owner {
+            owner.block = Some(children);
+            owner.end = at;
+            self.nodes.push(owner);
+        }
     }
 }
 
