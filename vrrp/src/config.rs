@@ -117,6 +117,22 @@ pub struct Config {
     pub higher_priority_send_advert: bool,
     /// Gratuitous ARP settings.
     pub garp: GarpConfig,
+    /// keepalived's `unicast_src_ip`: the source address of the adverts
+    /// (and the address compared in the tie-break) instead of
+    /// `primary_ip`. Default `None`.
+    pub unicast_src_ip: Option<Ipv4Addr>,
+    /// keepalived's `unicast_peer { ... }`. Empty (the default) means
+    /// multicast to 224.0.0.18; otherwise each advert is sent to every peer
+    /// in turn (one datagram each, in this order) and received adverts must
+    /// be unicast, with any TTL (see [`crate::wire::RecvOptions::unicast`]).
+    pub unicast_peers: Vec<Ipv4Addr>,
+    /// keepalived's `unicast_ttl`: the TTL of unicast adverts, default 255.
+    /// Multicast adverts always carry 255.
+    pub unicast_ttl: u8,
+    /// keepalived's `check_unicast_src` (or the global
+    /// `vrrp_check_unicast_src`): with unicast peers, drop adverts whose
+    /// source is not one of them ([`crate::router::DropReason::NotUnicastPeer`]).
+    pub check_unicast_src: bool,
 }
 
 impl Config {
@@ -137,7 +153,22 @@ impl Config {
             lower_priority_advert: LowerPriorityAdvert::SendAdvert,
             higher_priority_send_advert: false,
             garp: GarpConfig::default(),
+            unicast_src_ip: None,
+            unicast_peers: Vec::new(),
+            unicast_ttl: crate::wire::VRRP_TTL,
+            check_unicast_src: false,
         }
+    }
+
+    /// The source address of this router's adverts: `unicast_src_ip` if set,
+    /// else `primary_ip`.
+    pub fn source_ip(&self) -> Ipv4Addr {
+        self.unicast_src_ip.unwrap_or(self.primary_ip)
+    }
+
+    /// True if adverts go to unicast peers rather than 224.0.0.18.
+    pub fn is_unicast(&self) -> bool {
+        !self.unicast_peers.is_empty()
     }
 
     /// Advertisement_Interval as a duration.
@@ -162,6 +193,22 @@ impl Config {
         if self.primary_ip.is_unspecified() || self.primary_ip.is_multicast() {
             return Err(ConfigError::PrimaryIp(self.primary_ip));
         }
+        if let Some(src) = self.unicast_src_ip {
+            if !is_unicast_addr(src) {
+                return Err(ConfigError::UnicastSrcIp(src));
+            }
+        }
+        let source = self.source_ip();
+        if let Some(&peer) = self
+            .unicast_peers
+            .iter()
+            .find(|&&p| !is_unicast_addr(p) || p == source)
+        {
+            return Err(ConfigError::UnicastPeer(peer));
+        }
+        if self.unicast_ttl == 0 {
+            return Err(ConfigError::UnicastTtl);
+        }
         Ok(())
     }
 }
@@ -185,6 +232,20 @@ pub enum ConfigError {
     /// The primary address must be a unicast address.
     #[error("primary address {0} is not a unicast address")]
     PrimaryIp(Ipv4Addr),
+    /// `unicast_src_ip` must be a unicast address.
+    #[error("unicast_src_ip {0} is not a unicast address")]
+    UnicastSrcIp(Ipv4Addr),
+    /// A unicast peer is not a unicast address, or is this router itself.
+    #[error("unicast_peer {0} is not a unicast address of another router")]
+    UnicastPeer(Ipv4Addr),
+    /// A datagram with TTL 0 is never delivered.
+    #[error("unicast_ttl must be 1..=255")]
+    UnicastTtl,
+}
+
+/// Neither unspecified, multicast nor broadcast.
+fn is_unicast_addr(ip: Ipv4Addr) -> bool {
+    !(ip.is_unspecified() || ip.is_multicast() || ip.is_broadcast())
 }
 
 #[cfg(test)]
@@ -229,11 +290,44 @@ mod tests {
         let mut c = ok.clone();
         c.advert_interval_secs = 0;
         assert_eq!(c.validate(), Err(ConfigError::AdvertInterval));
-        let mut c = ok;
+        let mut c = ok.clone();
         c.primary_ip = Ipv4Addr::new(224, 0, 0, 18);
         assert_eq!(
             c.validate(),
             Err(ConfigError::PrimaryIp(Ipv4Addr::new(224, 0, 0, 18)))
         );
+    }
+
+    #[test]
+    fn validate_checks_unicast_settings() {
+        let me = Ipv4Addr::new(10, 0, 0, 1);
+        let mut ok = Config::new("vi", 1, 100, me);
+        ok.unicast_peers = vec![Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 1, 3)];
+        assert_eq!(ok.validate(), Ok(()));
+        assert!(ok.is_unicast());
+        assert_eq!(ok.source_ip(), me);
+        let mut c = ok.clone();
+        c.unicast_src_ip = Some(Ipv4Addr::new(10, 0, 0, 9));
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(c.source_ip(), Ipv4Addr::new(10, 0, 0, 9));
+        c.unicast_src_ip = Some(Ipv4Addr::BROADCAST);
+        assert_eq!(
+            c.validate(),
+            Err(ConfigError::UnicastSrcIp(Ipv4Addr::BROADCAST))
+        );
+        let mut c = ok.clone();
+        c.unicast_peers.push(me);
+        assert_eq!(c.validate(), Err(ConfigError::UnicastPeer(me)));
+        let mut c = ok.clone();
+        c.unicast_peers.insert(0, wire_mcast());
+        assert_eq!(c.validate(), Err(ConfigError::UnicastPeer(wire_mcast())));
+        let mut c = ok;
+        c.unicast_ttl = 0;
+        assert_eq!(c.validate(), Err(ConfigError::UnicastTtl));
+        assert!(!Config::new("vi", 1, 100, me).is_unicast());
+    }
+
+    fn wire_mcast() -> Ipv4Addr {
+        crate::wire::VRRP_MCAST_V4
     }
 }

@@ -153,11 +153,15 @@ pub enum Event {
 pub struct Counters {
     /// Valid adverts processed.
     pub adverts_received: u64,
-    /// Adverts written by `poll_transmit`.
+    /// Adverts written by `poll_transmit`, counted once however many
+    /// unicast peers they go to (as keepalived counts them).
     pub adverts_sent: u64,
+    /// Datagrams written by `poll_transmit`: one per advert in multicast
+    /// mode, one per peer per advert with unicast peers.
+    pub datagrams_sent: u64,
     /// Valid priority-0 adverts processed.
     pub priority_zero_received: u64,
-    /// Priority-0 adverts written.
+    /// Priority-0 adverts written (once however many peers).
     pub priority_zero_sent: u64,
     /// Transitions to MASTER.
     pub became_master: u64,

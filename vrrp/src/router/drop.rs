@@ -15,6 +15,9 @@ pub enum DropReason {
     /// It came from this router's own primary address (a looped-back
     /// multicast advert).
     OwnAdvert,
+    /// `check_unicast_src` is on and the sender is not one of the
+    /// configured unicast peers (keepalived: "not a unicast peer").
+    NotUnicastPeer,
 }
 
 impl fmt::Display for DropReason {
@@ -23,6 +26,7 @@ impl fmt::Display for DropReason {
             DropReason::Invalid(r) => f.write_str(r.as_str()),
             DropReason::NotRunning => f.write_str("not-running"),
             DropReason::OwnAdvert => f.write_str("own-advert"),
+            DropReason::NotUnicastPeer => f.write_str("not-unicast-peer"),
         }
     }
 }
@@ -33,6 +37,7 @@ pub struct DropCounters {
     invalid: [u64; wire::DropReason::COUNT],
     not_running: u64,
     own_advert: u64,
+    not_unicast_peer: u64,
 }
 
 impl DropCounters {
@@ -44,6 +49,7 @@ impl DropCounters {
             },
             DropReason::NotRunning => &mut self.not_running,
             DropReason::OwnAdvert => &mut self.own_advert,
+            DropReason::NotUnicastPeer => &mut self.not_unicast_peer,
         };
         *slot += 1;
     }
@@ -54,12 +60,16 @@ impl DropCounters {
             DropReason::Invalid(r) => self.invalid.get(r.index()).copied().unwrap_or(0),
             DropReason::NotRunning => self.not_running,
             DropReason::OwnAdvert => self.own_advert,
+            DropReason::NotUnicastPeer => self.not_unicast_peer,
         }
     }
 
     /// All drops.
     pub fn total(&self) -> u64 {
-        self.invalid.iter().sum::<u64>() + self.not_running + self.own_advert
+        self.invalid.iter().sum::<u64>()
+            + self.not_running
+            + self.own_advert
+            + self.not_unicast_peer
     }
 
     /// Non-zero counters with their reasons, for logs and metrics.
@@ -68,7 +78,11 @@ impl DropCounters {
             .iter()
             .map(|r| DropReason::Invalid(*r));
         invalid
-            .chain([DropReason::NotRunning, DropReason::OwnAdvert])
+            .chain([
+                DropReason::NotRunning,
+                DropReason::OwnAdvert,
+                DropReason::NotUnicastPeer,
+            ])
             .map(|r| (r, self.get(r)))
             .filter(|(_, n)| *n > 0)
     }

@@ -58,7 +58,8 @@ pub enum SyncCommand {
 pub struct Transmit {
     /// Bytes written at the front of the buffer: a whole IPv4 datagram.
     pub len: usize,
-    /// Where to send it (224.0.0.18).
+    /// Where to send it: 224.0.0.18, or in unicast mode the peer this
+    /// datagram is for (also the datagram's IP destination).
     pub destination: Ipv4Addr,
     /// The priority it carries (0 for the stop advert).
     pub priority: u8,
@@ -81,8 +82,12 @@ pub struct Transmit {
 /// # Polling order
 /// After every input, drain the outputs in this order:
 /// 1. [`poll_transmit`](Self::poll_transmit) until `None`: send each
-///    datagram (the advert goes out before the GARPs of a new master, so the
-///    old master drops the addresses first);
+///    datagram to its [`Transmit::destination`] (the advert goes out before
+///    the GARPs of a new master, so the old master drops the addresses
+///    first). In multicast mode an advert is one datagram to 224.0.0.18;
+///    with unicast peers ([`Config::unicast_peers`]) it is one datagram per
+///    peer, in the configured order, each addressed and (for AH) signed for
+///    that peer, so call it until `None` rather than once;
 /// 2. [`poll_event`](Self::poll_event) until `None`: install or remove
 ///    addresses, send GARPs, run notify scripts, log drops;
 /// 3. [`poll_timeout`](Self::poll_timeout): call `handle_timeout` at that
@@ -139,6 +144,8 @@ pub struct VirtualRouter {
     timers: TimerTable,
     preempt_at: Option<Instant>,
     pending: Option<u8>,
+    /// The unicast peer the pending advert goes to next.
+    next_peer: usize,
     ah_peers: [Option<(Ipv4Addr, u32)>; AH_PEERS],
     ah_evict: usize,
     tx: TxCounters,
@@ -164,6 +171,7 @@ impl VirtualRouter {
             timers: TimerTable::default(),
             preempt_at: None,
             pending: None,
+            next_peer: 0,
             ah_peers: [None; AH_PEERS],
             ah_evict: 0,
             tx: TxCounters::new(),
@@ -274,13 +282,22 @@ impl VirtualRouter {
         if !matches!(self.state, State::Backup | State::Master) {
             return self.dropped(DropReason::NotRunning);
         }
-        if src == self.cfg.primary_ip {
+        if src == self.cfg.source_ip() {
             return self.dropped(DropReason::OwnAdvert);
+        }
+        // keepalived checks the peer list last; checking it first spares a
+        // flood from strangers the HMAC, and such an advert is dropped
+        // either way.
+        if self.cfg.check_unicast_src
+            && self.cfg.is_unicast()
+            && !self.cfg.unicast_peers.contains(&src)
+        {
+            return self.dropped(DropReason::NotUnicastPeer);
         }
         let adver_int = u16::from(self.cfg.advert_interval_secs);
         let opts = wire::RecvOptions {
             vrid: Some(self.cfg.vrid),
-            unicast: false,
+            unicast: self.cfg.is_unicast(),
             adver_int: Some(adver_int),
             addresses: Some(&self.cfg.virtual_addresses),
         };
@@ -301,7 +318,7 @@ impl VirtualRouter {
         while let Some((timer, deadline)) = self.timers.take_expired(now) {
             match timer {
                 Timer::Advert => {
-                    self.pending = Some(self.priority());
+                    self.queue_advert(self.priority());
                     let interval = self.cfg.advert_interval();
                     self.timers
                         .set(Timer::Advert, next_period(deadline, interval, now));
@@ -367,30 +384,50 @@ impl VirtualRouter {
         }
     }
 
-    /// Writes the pending advert, if any, into `buf` (at least
-    /// [`max_datagram_len`](Self::max_datagram_len) bytes).
+    /// Writes the next datagram of the pending advert, if any, into `buf`
+    /// (at least [`max_datagram_len`](Self::max_datagram_len) bytes): the
+    /// multicast advert, or the copy for the next unicast peer. Call it
+    /// until `None`.
     pub fn poll_transmit(&mut self, _now: Instant, buf: &mut [u8]) -> Option<Transmit> {
-        let priority = self.pending.take()?;
+        let priority = self.pending?;
+        let (destination, ttl, last) = match self.cfg.unicast_peers.get(self.next_peer) {
+            Some(&peer) => (
+                peer,
+                self.cfg.unicast_ttl,
+                self.next_peer + 1 >= self.cfg.unicast_peers.len(),
+            ),
+            None => (wire::VRRP_MCAST_V4, wire::VRRP_TTL, true),
+        };
         let repr = wire::AdvertRepr {
-            src: self.cfg.primary_ip,
-            dst: wire::VRRP_MCAST_V4,
-            ttl: wire::VRRP_TTL,
+            src: self.cfg.source_ip(),
+            dst: destination,
+            ttl,
             vrid: self.cfg.vrid,
             priority,
             adver_int: self.cfg.advert_interval_secs,
             addresses: &self.cfg.virtual_addresses,
         };
+        let first = self.next_peer == 0;
         match wire::encode(&repr, &self.cfg.authentication, &mut self.tx, buf) {
             Ok(len) => {
-                self.after_send(priority);
+                self.after_send(priority, first);
+                if last {
+                    self.pending = None;
+                    self.next_peer = 0;
+                } else {
+                    self.next_peer += 1;
+                }
                 Some(Transmit {
                     len,
-                    destination: wire::VRRP_MCAST_V4,
+                    destination,
                     priority,
                 })
             }
             Err(_) => {
+                // The same error would hit every peer: drop the advert.
                 self.counters.transmit_errors += 1;
+                self.pending = None;
+                self.next_peer = 0;
                 None
             }
         }
@@ -448,19 +485,19 @@ impl VirtualRouter {
     }
 
     fn master_rx(&mut self, now: Instant, src: Ipv4Addr, priority: u8, ah_seq: Option<u32>) {
-        let addr_order = u32::from(src).cmp(&u32::from(self.cfg.primary_ip));
+        let addr_order = u32::from(src).cmp(&u32::from(self.cfg.source_ip()));
         let mut mine = self.priority();
         let higher =
             |mine: u8| priority > mine || (priority == mine && addr_order == Ordering::Greater);
         if priority == PRIORITY_STOP {
             // RFC 3768 section 6.4.3: answer at once, restart the Adver_Timer.
-            self.pending = Some(mine);
+            self.queue_advert(mine);
             self.timers
                 .set(Timer::Advert, now + self.cfg.advert_interval());
             return;
         }
         if self.cfg.higher_priority_send_advert && higher(mine) {
-            self.pending = Some(mine);
+            self.queue_advert(mine);
         }
         if priority == mine && mine == PRIORITY_OWNER {
             // Two owners: keepalived reports the misconfiguration and lowers
@@ -483,7 +520,7 @@ impl VirtualRouter {
             self.sync_ah(seq.saturating_add(1));
         }
         if self.cfg.lower_priority_advert == LowerPriorityAdvert::SendAdvert {
-            self.pending = Some(mine);
+            self.queue_advert(mine);
         }
         self.push(Event::MasterRxLowerPriority {
             from: src,
@@ -528,7 +565,18 @@ impl VirtualRouter {
         self.ah_peers[slot] = Some((src, seq));
     }
 
-    fn after_send(&mut self, priority: u8) {
+    /// Queues an advert (to every unicast peer again from the first).
+    fn queue_advert(&mut self, priority: u8) {
+        self.pending = Some(priority);
+        self.next_peer = 0;
+    }
+
+    /// Counts a written datagram; `first` of its advert.
+    fn after_send(&mut self, priority: u8, first: bool) {
+        self.counters.datagrams_sent += 1;
+        if !first {
+            return;
+        }
         self.counters.adverts_sent += 1;
         if priority == PRIORITY_STOP {
             self.counters.priority_zero_sent += 1;
@@ -587,7 +635,7 @@ impl VirtualRouter {
             // A stopping or failing master hands over quickly with priority 0
             // (if its interface can still send).
             if to != State::Backup && self.interface_up {
-                self.pending = Some(PRIORITY_STOP);
+                self.queue_advert(PRIORITY_STOP);
             }
             self.counters.released_master += 1;
             self.push(Event::RemoveAddresses);
@@ -612,7 +660,7 @@ impl VirtualRouter {
     fn enter_master(&mut self, now: Instant) {
         self.counters.became_master += 1;
         self.master = None;
-        self.pending = Some(self.priority());
+        self.queue_advert(self.priority());
         self.timers
             .set(Timer::Advert, now + self.cfg.advert_interval());
         self.push(Event::AddAddresses);

@@ -473,3 +473,94 @@ fn startup_while_faulty_enters_fault_and_recovers_to_the_protocol() {
     }));
     assert!(transmit(&mut r, t0).is_some());
 }
+
+/// A master with unicast peers LOWER_IP and HIGHER_IP, its first advert
+/// drained.
+fn unicast_master(t0: Instant) -> VirtualRouter {
+    let mut c = config(200);
+    c.unicast_peers = vec![LOWER_IP, HIGHER_IP];
+    let mut r = VirtualRouter::new(c).unwrap();
+    r.handle_startup(t0);
+    r.handle_timeout(t0 + r.master_down_interval());
+    let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+    while r.poll_transmit(t0, &mut buf).is_some() {}
+    events(&mut r);
+    r
+}
+
+#[test]
+fn unicast_advert_goes_to_each_peer_in_turn() {
+    let t0 = Instant::now();
+    let mut r = unicast_master(t0);
+    let t1 = r.poll_timeout().unwrap();
+    r.handle_timeout(t1);
+    let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+    let mut got = Vec::new();
+    while let Some(t) = r.poll_transmit(t1, &mut buf) {
+        // The IP destination is the peer, TTL 255; the first advert's two
+        // copies took IP identifications 1 and 2.
+        assert_eq!(&buf[16..20], &t.destination.octets());
+        got.push((
+            t.destination,
+            t.priority,
+            buf[8],
+            u16::from_be_bytes([buf[4], buf[5]]),
+        ));
+    }
+    assert_eq!(got, [(LOWER_IP, 200, 255, 3), (HIGHER_IP, 200, 255, 4)]);
+    let c = r.counters();
+    assert_eq!((c.adverts_sent, c.datagrams_sent), (2, 4));
+}
+
+#[test]
+fn a_new_advert_restarts_from_the_first_peer() {
+    let t0 = Instant::now();
+    let mut r = unicast_master(t0);
+    let t1 = r.poll_timeout().unwrap();
+    r.handle_timeout(t1);
+    let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+    let first = r.poll_transmit(t1, &mut buf).unwrap();
+    assert_eq!(first.destination, LOWER_IP);
+    // Before the second copy is polled, the router stops: the priority-0
+    // advert goes to every peer, starting again with the first.
+    r.handle_shutdown(t1);
+    let rest: Vec<_> = std::iter::from_fn(|| r.poll_transmit(t1, &mut buf))
+        .map(|t| (t.destination, t.priority))
+        .collect();
+    assert_eq!(rest, [(LOWER_IP, 0), (HIGHER_IP, 0)]);
+    assert_eq!(r.counters().priority_zero_sent, 1);
+}
+
+#[test]
+fn unicast_transmit_error_drops_the_whole_advert() {
+    let t0 = Instant::now();
+    let mut r = unicast_master(t0);
+    let t1 = r.poll_timeout().unwrap();
+    r.handle_timeout(t1);
+    let mut small = [0u8; 8];
+    assert_eq!(r.poll_transmit(t1, &mut small), None);
+    let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+    assert_eq!(r.poll_transmit(t1, &mut buf), None);
+    assert_eq!(r.counters().transmit_errors, 1);
+}
+
+#[test]
+fn unicast_router_drops_multicast_and_checks_sources() {
+    let t0 = Instant::now();
+    let mut c = config(100);
+    c.unicast_peers = vec![HIGHER_IP];
+    c.check_unicast_src = true;
+    let mut r = VirtualRouter::new(c).unwrap();
+    r.handle_startup(t0);
+    events(&mut r);
+    let auth = AuthConfig::None;
+    // A multicast advert from the peer: wrong destination for this router.
+    r.handle_datagram(t0, HIGHER_IP, &advert(HIGHER_IP, 200, &auth, 0));
+    let bad_dst = DropReason::Invalid(wire::DropReason::BadDestination);
+    assert_eq!(events(&mut r), [Event::Dropped(bad_dst)]);
+    // Any advert from a non-peer is dropped before it is decoded.
+    r.handle_datagram(t0, LOWER_IP, &[0u8; 3]);
+    assert_eq!(events(&mut r), [Event::Dropped(DropReason::NotUnicastPeer)]);
+    assert_eq!(r.counters().dropped.total(), 2);
+    assert_eq!(r.poll_timeout(), Some(t0 + r.master_down_interval()));
+}

@@ -1,7 +1,10 @@
 //! A deterministic simulated LAN of virtual routers (feature `sim`).
 //!
 //! Each node is a [`Mux`] of routers; every interface index is one shared
-//! multicast segment. A virtual clock jumps to the next timer or delivery,
+//! segment. Multicast adverts reach every other node on it; unicast adverts
+//! (routers with `unicast_peers`) reach only the node that has the
+//! destination address, that is a router on that interface whose
+//! `primary_ip` or `unicast_src_ip` it is. A virtual clock jumps to the next timer or delivery,
 //! so a minute of protocol runs in microseconds and every run with the same
 //! seed is identical. Per-link latency and jitter, loss, duplicate delivery
 //! and partitions are configurable; random choices come from a ChaCha RNG
@@ -83,6 +86,8 @@ pub struct Sent {
     pub ifindex: u32,
     /// Source address.
     pub src: Ipv4Addr,
+    /// Destination: 224.0.0.18 or a unicast peer.
+    pub dst: Ipv4Addr,
     /// The whole IPv4 datagram.
     pub bytes: Vec<u8>,
 }
@@ -504,18 +509,20 @@ impl Sim {
             let src = n
                 .mux
                 .router(id)
-                .map_or(Ipv4Addr::UNSPECIFIED, |r| r.config().primary_ip);
+                .map_or(Ipv4Addr::UNSPECIFIED, |r| r.config().source_ip());
             if !n.alive || n.down.contains(&ifindex) {
                 continue;
             }
             let bytes = self.buf[..t.len].to_vec();
-            self.broadcast(node, ifindex, src, &bytes);
+            let dst = t.destination;
+            self.broadcast(node, ifindex, src, dst, &bytes);
             if self.record_sent {
                 self.sent.push(Sent {
                     at,
                     node,
                     ifindex,
                     src,
+                    dst,
                     bytes,
                 });
             }
@@ -525,11 +532,35 @@ impl Sim {
         }
     }
 
-    fn broadcast(&mut self, from: NodeId, ifindex: u32, src: Ipv4Addr, bytes: &[u8]) {
+    /// True if a router of `node` on `ifindex` has address `ip`.
+    fn has_address(&self, node: NodeId, ifindex: u32, ip: Ipv4Addr) -> bool {
+        let mux = &self.nodes[node].mux;
+        mux.ids().any(|id| {
+            mux.ifindex(id) == Some(ifindex)
+                && mux.router(id).is_some_and(|r| {
+                    let c = r.config();
+                    c.primary_ip == ip || c.unicast_src_ip == Some(ip)
+                })
+        })
+    }
+
+    /// Puts copies in flight to every node on the segment (multicast `dst`)
+    /// or to the node that has `dst` (unicast).
+    fn broadcast(
+        &mut self,
+        from: NodeId,
+        ifindex: u32,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        bytes: &[u8],
+    ) {
         let segment = self.nodes[from].segment;
         for to in 0..self.nodes.len() {
             let node = &self.nodes[to];
             if to == from || node.segment != segment || !node.alive {
+                continue;
+            }
+            if !dst.is_multicast() && !self.has_address(to, ifindex, dst) {
                 continue;
             }
             let loss = self
