@@ -25,7 +25,17 @@ lite="ip netns exec $ns $PWD/target/release/keepalived-lite -t -f $conf"
 real="ip netns exec $ns keepalived -t -f $conf"
 # Both must accept the file, or the comparison means nothing.
 $real && $lite 2>/dev/null
-hyperfine -N -w 3 -r "$runs" -n "keepalived -t" "$real" -n "keepalived-lite -t" "$lite"
+json=$(mktemp --suffix=.json)
+hyperfine -N -w 3 -r "$runs" --export-json "$json" \
+  -n "keepalived -t" "$real" -n "keepalived-lite -t" "$lite"
+# Medians resist the outliers a shared machine produces.
+python3 - "$json" <<'PY'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+k, l = r["keepalived -t"]["median"], r["keepalived-lite -t"]["median"]
+print(f"median: keepalived -t {k*1e3:.1f} ms, keepalived-lite -t {l*1e3:.1f} ms, ratio {l/k:.3f}")
+PY
+rm -f "$json"
 for c in "$real" "$lite"; do
   rss=$(/usr/bin/time -v $c 2>&1 >/dev/null | awk -F': ' '/Maximum resident/ {print $2}')
   echo "peak RSS ${rss} KiB: ${c%% -f*}"
