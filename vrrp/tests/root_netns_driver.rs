@@ -22,7 +22,8 @@ struct Pair2<'a> {
 use vrrp::auth::{AuthConfig, TxCounters};
 use vrrp::event::{Event, State};
 use vrrp::linux::driver::{
-    Driver, DriverCounters, DriverEvent, DriverHandle, RouterSpec, Setup, Snapshot, VirtualAddress,
+    Driver, DriverCounters, DriverEvent, DriverHandle, RouterSpec, Setup, Snapshot, SyncGroupSpec,
+    VirtualAddress,
 };
 use vrrp::linux::{IpProto, Netlink, RawSocket, RawSocketConfig, Scope, VRRP_MULTICAST};
 use vrrp::router::DropReason;
@@ -387,4 +388,58 @@ fn root_netns_driver_flood_of_invalid_adverts_is_counted_and_harmless() {
             );
         }
     }
+}
+
+/// A sync group of two instances on two interfaces: when one member's link
+/// fails on the master, the whole group moves to the backup.
+#[test]
+fn root_netns_driver_sync_group_on_two_interfaces() {
+    let lan = Lan::with_segments(2, 2);
+    let group = |priority: u8| {
+        let first = spec(priority, false);
+        let mut second = spec(priority, false);
+        second.config = Config::new("VI_2", 52, priority, Ipv4Addr::UNSPECIFIED);
+        second.interface = "eth1".into();
+        second.addresses = vec![VirtualAddress::host(VIP2)];
+        Setup {
+            routers: vec![first, second],
+            sync_groups: vec![SyncGroupSpec {
+                name: "G".into(),
+                members: vec![0, 1],
+            }],
+            watch_interfaces: Vec::new(),
+        }
+    };
+    let a = Running::start(&lan.nodes[0], group(150));
+    let b = Running::start(&lan.nodes[1], group(100));
+    a.wait(
+        "group G master",
+        |e| matches!(e, DriverEvent::Group(_, n) if n.state == State::Master),
+    );
+    wait_vip(&lan.nodes[0], "eth0", true);
+    wait_vip2(&lan.nodes[0], true);
+
+    lan.nodes[0].ip(&["link", "set", "eth1", "down"]);
+    b.wait(
+        "group G master on b",
+        |e| matches!(e, DriverEvent::Group(_, n) if n.state == State::Master),
+    );
+    wait_vip(&lan.nodes[1], "eth0", true);
+    wait_vip2(&lan.nodes[1], true);
+    // Both members left a: the one whose link is up too.
+    wait_vip(&lan.nodes[0], "eth0", false);
+    let states: Vec<State> = a.snapshot().routers.iter().map(|r| r.state).collect();
+    assert_eq!(states, [State::Fault, State::Fault]);
+}
+
+const VIP2: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 100);
+
+fn wait_vip2(ns: &Netns, present: bool) {
+    netns_lab::wait_for(&format!("VIP2 present={present} in {}", ns.name), || {
+        let v = ns.ip_json(&["-4", "addr", "show", "dev", "eth1"]);
+        let has = v[0]["addr_info"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["local"] == VIP2.to_string()));
+        (has == present).then_some(())
+    });
 }

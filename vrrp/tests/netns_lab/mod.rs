@@ -151,32 +151,38 @@ pub struct Lan {
 
 impl Lan {
     pub fn new(n: usize) -> Lan {
+        Lan::with_segments(n, 1)
+    }
+
+    /// `n` nodes on `segments` bridges: node i's `eth{l}` is on `br{l}`
+    /// with address `SEGMENT_NETS[l].(i+1)/24`.
+    pub fn with_segments(n: usize, segments: usize) -> Lan {
         require_root();
         let switch = Netns::new("s");
-        switch.ip(&["link", "add", "br0", "type", "bridge"]);
-        switch.ip(&["link", "set", "br0", "up"]);
-        let mut nodes = Vec::new();
-        for i in 0..n {
-            let node = Netns::new(&format!("n{i}"));
-            let port = format!("p{i}");
-            switch.ip(&[
-                "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns", &node.name,
-            ]);
-            switch.ip(&["link", "set", &port, "master", "br0"]);
-            switch.ip(&["link", "set", &port, "up"]);
-            node.ip(&[
-                "addr",
-                "add",
-                &format!("192.0.2.{}/24", i + 1),
-                "dev",
-                "eth0",
-            ]);
-            node.ip(&["link", "set", "eth0", "up"]);
-            nodes.push(node);
+        let nodes: Vec<Netns> = (0..n).map(|i| Netns::new(&format!("n{i}"))).collect();
+        for (l, net) in SEGMENT_NETS.iter().enumerate().take(segments) {
+            let br = format!("br{l}");
+            switch.ip(&["link", "add", &br, "type", "bridge"]);
+            switch.ip(&["link", "set", &br, "up"]);
+            for (i, node) in nodes.iter().enumerate() {
+                let port = format!("p{i}s{l}");
+                let eth = format!("eth{l}");
+                switch.ip(&[
+                    "link", "add", &port, "type", "veth", "peer", "name", &eth, "netns", &node.name,
+                ]);
+                switch.ip(&["link", "set", &port, "master", &br]);
+                switch.ip(&["link", "set", &port, "up"]);
+                let addr = format!("{net}.{}/24", i + 1);
+                node.ip(&["addr", "add", &addr, "dev", &eth]);
+                node.ip(&["link", "set", &eth, "up"]);
+            }
         }
         Lan { nodes, switch }
     }
 }
+
+/// The /24 of each segment of a [`Lan`] (documentation ranges).
+pub const SEGMENT_NETS: [&str; 2] = ["192.0.2", "198.51.100"];
 
 /// A child process killed (by pid) and reaped on drop.
 pub struct KillOnDrop(pub Child);
