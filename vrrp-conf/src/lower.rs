@@ -307,6 +307,25 @@ impl<'d> Lower<'d> {
         ip
     }
 
+    /// keepalived 2.2.7 ignores IPv4 virtual addresses in an instance whose
+    /// first address is IPv6 (the other way round it accepts them, sending
+    /// them outside the adverts; `virtual_ipaddress_excluded` may mix).
+    fn same_family(&mut self, name: &str, addrs: &[IpAddress], nodes: &[Node<'_>]) {
+        let v6 = |a: &IpAddress| a.address.contains(':');
+        let Some(first) = addrs.first().filter(|a| v6(a)) else {
+            return;
+        };
+        for (a, n) in addrs.iter().zip(nodes).skip(1) {
+            if !v6(a) && is_ip_prefix(&a.address) {
+                let msg = format!(
+                    "({name}) address family of {} must match the instance's ({}); keepalived ignores it",
+                    a.address, first.address
+                );
+                self.push(Diagnostic::error(Code::Conflict, n.span, msg));
+            }
+        }
+    }
+
     fn route(&mut self, e: &Node<'_>, tracked: bool) -> Words {
         let w = words_of(e);
         for (old, new) in [("or", "nexthop"), ("gw", "via")] {
@@ -467,7 +486,8 @@ impl<'d> Lower<'d> {
                 "version" => v.version = self.num(c, 2, 3),
                 "authentication" => v.authentication = Some(self.authentication(c, &mut sp)),
                 "virtual_ipaddress" => {
-                    v.virtual_ipaddress = self.list(c).iter().map(|e| self.ip_address(e)).collect()
+                    v.virtual_ipaddress = self.list(c).iter().map(|e| self.ip_address(e)).collect();
+                    self.same_family(&v.name, &v.virtual_ipaddress, c.children());
                 }
                 "virtual_ipaddress_excluded" => {
                     v.virtual_ipaddress_excluded =

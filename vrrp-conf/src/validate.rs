@@ -47,6 +47,10 @@ fn instances(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
                 out.push(Diagnostic::error(Code::UnknownReference, *at, msg));
             }
         }
+        if i.virtual_ipaddress.is_empty() {
+            let msg = format!("({name}) no virtual_ipaddress specified; at least one is sensible");
+            out.push(Diagnostic::warning(Code::Missing, span.head, msg));
+        }
         let ah = i.authentication.as_ref().and_then(|a| a.auth_type) == Some(AuthType::Ah);
         if ah && i.state == Some(State::Master) {
             let msg =
