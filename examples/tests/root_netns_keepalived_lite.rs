@@ -387,3 +387,91 @@ fn root_netns_lite_sighup_reload_keeps_unchanged_instances() {
     }
     assert!(w.has_vip("r1"));
 }
+
+fn unicast(me: u8, peer: u8) -> String {
+    format!("  unicast_src_ip 10.0.0.{me}\n  unicast_peer {{\n    10.0.0.{peer}\n  }}\n")
+}
+
+#[test]
+fn root_netns_lite_unicast_pair() {
+    let mut w = World::new(2);
+    let b = w.start(
+        "r2",
+        Kind::Lite,
+        &config("r2", 100, Auth::Ah, &unicast(2, 1)),
+    );
+    let a = w.start(
+        "r1",
+        Kind::Lite,
+        &config("r1", 150, Auth::Ah, &unicast(1, 2)),
+    );
+    wait_line(&a, "(VI_1) Entering MASTER STATE");
+    w.vip_only_on("r1", &["r1", "r2"]);
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        !log_text(&b.log).contains("Entering MASTER STATE"),
+        "{}",
+        log_text(&b.log)
+    );
+    w.lab.stop(a.pid, Duration::from_secs(5));
+    wait_line(&b, "(VI_1) Entering MASTER STATE");
+    w.vip_only_on("r2", &["r1", "r2"]);
+}
+
+#[test]
+fn root_netns_mixed_unicast_lite_master_keepalived_backup() {
+    require_program("keepalived", &["--version"]);
+    let mut w = World::new(2);
+    let b = w.start(
+        "r2",
+        Kind::Keepalived,
+        &config("r2", 100, Auth::Pass, &unicast(2, 1)),
+    );
+    let a = w.start(
+        "r1",
+        Kind::Lite,
+        &config("r1", 150, Auth::Pass, &unicast(1, 2)),
+    );
+    wait_line(&a, "(VI_1) Entering MASTER STATE");
+    wait_line(&b, "(VI_1) Entering BACKUP STATE");
+    w.vip_only_on("r1", &["r1", "r2"]);
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        !log_text(&b.log).contains("Entering MASTER STATE"),
+        "{}",
+        log_text(&b.log)
+    );
+    w.lab.stop(a.pid, Duration::from_secs(5));
+    wait_line(&b, "(VI_1) Entering MASTER STATE");
+    w.vip_only_on("r2", &["r1", "r2"]);
+    assert_no_rejection(&b);
+}
+
+#[test]
+fn root_netns_mixed_unicast_keepalived_master_lite_backup() {
+    require_program("keepalived", &["--version"]);
+    let mut w = World::new(2);
+    let b = w.start(
+        "r2",
+        Kind::Lite,
+        &config("r2", 100, Auth::Ah, &unicast(2, 1)),
+    );
+    let a = w.start(
+        "r1",
+        Kind::Keepalived,
+        &config("r1", 150, Auth::Ah, &unicast(1, 2)),
+    );
+    wait_line(&a, "(VI_1) Entering MASTER STATE");
+    wait_line(&b, "(VI_1) Entering BACKUP STATE");
+    w.vip_only_on("r1", &["r1", "r2"]);
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        !log_text(&b.log).contains("Entering MASTER STATE"),
+        "{}",
+        log_text(&b.log)
+    );
+    w.lab.stop(a.pid, Duration::from_secs(5));
+    wait_line(&b, "(VI_1) Entering MASTER STATE");
+    w.vip_only_on("r2", &["r1", "r2"]);
+    assert_no_rejection(&a);
+}

@@ -282,9 +282,6 @@ fn router(i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         instance: name.to_owned(),
         keyword,
     };
-    if !i.unicast_peer.is_empty() {
-        return Err(unsupported("unicast_peer"));
-    }
     if i.version.is_some_and(|v| v != 2) {
         return Err(unsupported("vrrp_version 3"));
     }
@@ -293,12 +290,22 @@ fn router(i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         .virtual_router_id
         .ok_or_else(|| missing("virtual_router_id"))?;
     let priority = i.priority.unwrap_or(DEFAULT_PRIORITY);
-    let src = i.mcast_src_ip.as_ref().or(i.unicast_src_ip.as_ref());
-    let primary = match src {
+    let primary = match &i.mcast_src_ip {
         Some(s) => s.parse().map_err(|_| bad("mcast_src_ip", s.clone()))?,
         None => Ipv4Addr::UNSPECIFIED,
     };
     let mut config = vrrp::Config::new(name, vrid, priority, primary);
+    if let Some(s) = &i.unicast_src_ip {
+        config.unicast_src_ip = Some(s.parse().map_err(|_| bad("unicast_src_ip", s.clone()))?);
+    }
+    for peer in &i.unicast_peer {
+        // `ADDR [min_ttl N] [max_ttl N]`: only the address is used.
+        let text = peer.first().map_or("", String::as_str);
+        let addr = text
+            .parse()
+            .map_err(|_| bad("unicast_peer", text.to_owned()))?;
+        config.unicast_peers.push(addr);
+    }
     if let Some(a) = i.advert_int {
         if !(1.0..=255.0).contains(&a) || a.fract() != 0.0 {
             return Err(bad("advert_int", a.to_string()));
@@ -522,6 +529,27 @@ mod tests {
         )
         .expect("valid address");
         assert_eq!(host.prefix_len, 32);
+    }
+
+    #[test]
+    fn unicast_peers_and_source() {
+        let text = "vrrp_instance U {\n  interface eth0\n  virtual_router_id 9\n  \
+                    unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n    10.0.0.3\n  }\n  \
+                    virtual_ipaddress {\n    10.0.0.100\n  }\n}\n";
+        let parsed = vrrp_conf::parse_str("u.conf", text, &vrrp_conf::Options::default());
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let p = plan(&parsed.config).expect("plan");
+        let c = &p.units[0].setup.routers[0].config;
+        assert_eq!(c.unicast_src_ip, Some(Ipv4Addr::new(10, 0, 0, 1)));
+        assert_eq!(
+            c.unicast_peers,
+            [Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 3)]
+        );
+        assert_eq!(
+            c.primary_ip,
+            Ipv4Addr::UNSPECIFIED,
+            "filled in by the driver"
+        );
     }
 
     #[test]
