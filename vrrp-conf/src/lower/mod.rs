@@ -1,0 +1,282 @@
+//! Lowering: the statement tree to the typed [`Config`], checking each
+//! value as it goes. Unknown keywords give one diagnostic each (with a
+//! suggestion) and their blocks are skipped whole, so nothing cascades.
+
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use crate::diagnostics::{did_you_mean, Code, Diagnostic};
+use crate::keywords;
+use crate::model::*;
+use crate::parser::Node;
+use crate::span::Span;
+
+mod lvs;
+mod vrrp;
+
+/// Spans of the parts of an object that cross-object checks point at.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ObjSpans {
+    /// The keyword that opened the object.
+    pub head: Span,
+    /// Its closing brace.
+    pub end: Span,
+    /// Spans of some keywords inside it, by keyword.
+    pub keys: Vec<(&'static str, Span)>,
+    /// Spans of list entries (track_script entries, group members).
+    pub items: Vec<Span>,
+}
+
+impl ObjSpans {
+    fn new(n: &Node<'_>) -> Self {
+        ObjSpans {
+            head: n.span,
+            end: n.end,
+            ..Default::default()
+        }
+    }
+
+    /// The span of `key` inside the object, or the head.
+    pub(crate) fn key(&self, key: &str) -> Span {
+        self.keys
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map_or(self.head, |(_, s)| *s)
+    }
+}
+
+/// Spans the validator needs, parallel to the model's vectors.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Spans {
+    pub scripts: Vec<ObjSpans>,
+    pub groups: Vec<ObjSpans>,
+    pub instances: Vec<ObjSpans>,
+    pub virtual_servers: Vec<ObjSpans>,
+    /// The first place a script to run is configured.
+    pub first_script: Option<Span>,
+}
+
+pub(crate) struct Lower<'d> {
+    diags: &'d mut Vec<Diagnostic>,
+    pub(crate) spans: Spans,
+}
+
+const TOP_TYPED: &[&str] = &[
+    "global_defs",
+    "static_ipaddress",
+    "static_routes",
+    "static_rules",
+    "vrrp_script",
+    "vrrp_sync_group",
+    "vrrp_instance",
+    "virtual_server_group",
+    "virtual_server",
+];
+
+impl<'d> Lower<'d> {
+    pub(crate) fn new(diags: &'d mut Vec<Diagnostic>, spans: Spans) -> Self {
+        Lower { diags, spans }
+    }
+
+    pub(crate) fn into_spans(self) -> Spans {
+        self.spans
+    }
+
+    /// Lowers one top-level statement into `c`.
+    pub(crate) fn top(&mut self, n: &Node<'_>, c: &mut Config) {
+        match n.keyword {
+            "global_defs" => self.global_defs(n, &mut c.global_defs),
+            "static_ipaddress" => c
+                .static_ipaddress
+                .extend(self.list(n).iter().map(|e| self.ip_address(e))),
+            "static_routes" => c
+                .static_routes
+                .extend(self.list(n).iter().map(|e| self.route(e, false))),
+            "static_rules" => c
+                .static_rules
+                .extend(self.list(n).iter().map(|e| self.rule(e))),
+            "vrrp_script" => {
+                if let Some(s) = self.vrrp_script(n) {
+                    c.vrrp_scripts.push(s);
+                }
+            }
+            "vrrp_sync_group" => {
+                if let Some(g) = self.sync_group(n) {
+                    c.vrrp_sync_groups.push(g);
+                }
+            }
+            "vrrp_instance" => {
+                if let Some(i) = self.instance(n) {
+                    c.vrrp_instances.push(i);
+                }
+            }
+            "virtual_server_group" => {
+                if let Some(name) = self.name(n) {
+                    let members = self.list(n).iter().map(words_of).collect();
+                    c.virtual_server_groups
+                        .push(VirtualServerGroup { name, members });
+                }
+            }
+            "virtual_server" => {
+                if let Some(v) = self.virtual_server(n) {
+                    c.virtual_servers.push(v);
+                }
+            }
+            k if keywords::TOP.contains(&k) => c.other.push(setting(n)),
+            _ => self.unknown(n, &[TOP_TYPED, keywords::TOP]),
+        }
+    }
+
+    // ---- helpers ----
+
+    fn push(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    fn unknown(&mut self, n: &Node<'_>, lists: &[&[&str]]) {
+        let all: Vec<&str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
+        let mut msg = format!("unknown keyword '{}'", n.keyword);
+        if n.block.is_some() {
+            msg.push_str(", its block is skipped");
+        }
+        let mut d = Diagnostic::error(Code::UnknownKeyword, n.span, msg);
+        d.suggestion = did_you_mean(n.keyword, &all).map(String::from);
+        self.push(d);
+    }
+
+    fn deprecated(&mut self, n: &Node<'_>, new: &str) {
+        let msg = format!("'{}' is deprecated, use '{new}'", n.keyword);
+        self.push(Diagnostic::warning(Code::Deprecated, n.span, msg));
+    }
+
+    /// The entries of a list block (`virtual_ipaddress { ... }`).
+    fn list<'n, 'a>(&mut self, n: &'n Node<'a>) -> &'n [Node<'a>] {
+        if n.block.is_none() {
+            let msg = format!("'{}' needs a block", n.keyword);
+            self.push(Diagnostic::error(Code::Missing, n.span, msg));
+        }
+        n.children()
+    }
+
+    /// The object name after a block keyword (`vrrp_instance NAME {`).
+    fn name(&mut self, n: &Node<'_>) -> Option<String> {
+        if n.block.is_none() {
+            let msg = format!("'{}' needs a block", n.keyword);
+            self.push(Diagnostic::error(Code::Missing, n.span, msg));
+            return None;
+        }
+        match n.args.first() {
+            Some(a) => Some(a.to_string()),
+            None => {
+                let msg = format!("'{}' needs a name", n.keyword);
+                self.push(Diagnostic::error(Code::BadArgCount, n.span, msg));
+                None
+            }
+        }
+    }
+
+    fn arg<'a>(&mut self, n: &Node<'a>) -> Option<&'a str> {
+        let a = n.args.first();
+        if a.is_none() {
+            let msg = format!("'{}' needs a value", n.keyword);
+            self.push(Diagnostic::error(Code::BadArgCount, n.span, msg));
+        }
+        a
+    }
+
+    fn string(&mut self, n: &Node<'_>) -> Option<String> {
+        self.arg(n).map(String::from)
+    }
+
+    fn words(&mut self, n: &Node<'_>) -> Option<Words> {
+        self.arg(n)?;
+        Some(n.args.to_vec())
+    }
+
+    fn script(&mut self, n: &Node<'_>) -> Option<Words> {
+        let w = self.words(n)?;
+        self.spans.first_script.get_or_insert(n.span);
+        Some(w)
+    }
+
+    fn num<T: TryFrom<i64>>(&mut self, n: &Node<'_>, lo: i64, hi: i64) -> Option<T> {
+        let a = self.arg(n)?;
+        let Ok(v) = a.parse::<i64>() else {
+            let msg = format!("'{}': '{a}' is not a number", n.keyword);
+            self.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
+            return None;
+        };
+        if v < lo || v > hi {
+            let msg = format!("'{}': number '{v}' outside range [{lo}, {hi}]", n.keyword);
+            self.push(Diagnostic::error(Code::OutOfRange, n.span, msg));
+            return None;
+        }
+        T::try_from(v).ok()
+    }
+
+    fn seconds(&mut self, n: &Node<'_>) -> Option<f64> {
+        let a = self.arg(n)?;
+        match a.parse::<f64>() {
+            Ok(v) if v.is_finite() && v >= 0.0 => Some(v),
+            _ => {
+                let msg = format!("'{}': '{a}' is not a time in seconds", n.keyword);
+                self.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
+                None
+            }
+        }
+    }
+
+    fn word_of<T: Copy>(&mut self, n: &Node<'_>, choices: &[(&str, T)]) -> Option<T> {
+        let a = self.arg(n)?;
+        let found = choices
+            .iter()
+            .find(|(w, _)| w.eq_ignore_ascii_case(a))
+            .map(|(_, v)| *v);
+        if found.is_none() {
+            let names: Vec<&str> = choices.iter().map(|(w, _)| *w).collect();
+            let msg = format!("'{}': '{a}' is not one of {}", n.keyword, names.join(", "));
+            self.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
+        }
+        found
+    }
+
+    fn address(&mut self, n: &Node<'_>, text: &str) -> bool {
+        if is_ip_prefix(text) {
+            return true;
+        }
+        let msg = format!("invalid IP address '{text}'");
+        self.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
+        false
+    }
+}
+
+/// A node's keyword and arguments as one list of words.
+fn words_of(n: &Node<'_>) -> Words {
+    let mut w = Vec::with_capacity(n.args.len() + 1);
+    w.push(n.keyword.to_string());
+    w.extend(n.args.iter().map(String::from));
+    w
+}
+
+/// A node kept verbatim.
+pub(crate) fn setting(n: &Node<'_>) -> Setting {
+    Setting {
+        keyword: n.keyword.to_string(),
+        args: n.args.to_vec(),
+        block: n.block.as_ref().map(|b| b.iter().map(setting).collect()),
+    }
+}
+
+/// `ADDR` or `ADDR/LEN` with a valid address and prefix length.
+pub(crate) fn is_ip_prefix(s: &str) -> bool {
+    let (addr, len) = match s.split_once('/') {
+        Some((a, l)) => (a, Some(l)),
+        None => (s, None),
+    };
+    let Ok(ip) = IpAddr::from_str(addr) else {
+        return false;
+    };
+    let max = if ip.is_ipv4() { 32 } else { 128 };
+    len.is_none_or(|l| l.parse::<u8>().is_ok_and(|l| l <= max))
+}

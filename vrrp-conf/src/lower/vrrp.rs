@@ -1,0 +1,409 @@
+//! Lowering of the VRRP side: global_defs, static addresses and routes,
+//! vrrp_script, vrrp_sync_group and vrrp_instance.
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::keywords;
+use crate::model::*;
+use crate::parser::Node;
+
+use super::{is_ip_prefix, setting, words_of, Lower, ObjSpans};
+
+impl Lower<'_> {
+    pub(super) fn global_defs(&mut self, n: &Node<'_>, g: &mut GlobalDefs) {
+        for c in self.list(n) {
+            match c.keyword {
+                "router_id" => g.router_id = self.string(c),
+                "lvs_id" => {
+                    self.deprecated(c, "router_id");
+                    g.router_id = self.string(c);
+                }
+                "notification_email" => g
+                    .notification_email
+                    .extend(c.children().iter().map(|e| e.keyword.to_string())),
+                "notification_email_from" => g.notification_email_from = self.string(c),
+                "smtp_server" => g.smtp_server = self.words(c),
+                "smtp_connect_timeout" => {
+                    g.smtp_connect_timeout = self.num(c, 1, i64::from(u32::MAX))
+                }
+                "enable_script_security" => g.enable_script_security = true,
+                "script_user" => g.script_user = self.words(c),
+                "vrrp_strict" => g.vrrp_strict = true,
+                "vrrp_version" => g.vrrp_version = self.num(c, 2, 3),
+                "vrrp_mcast_group4" => g.vrrp_mcast_group4 = self.string(c),
+                "vrrp_garp_master_delay" => g.vrrp_garp_master_delay = self.num(c, 0, 255),
+                "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = true,
+                k if keywords::GLOBAL_DEFS.contains(&k) => g.other.push(setting(c)),
+                _ => self.unknown(c, &[GLOBAL_TYPED, keywords::GLOBAL_DEFS]),
+            }
+        }
+    }
+
+    pub(super) fn ip_address(&mut self, e: &Node<'_>) -> IpAddress {
+        let mut ip = IpAddress {
+            address: e.keyword.to_string(),
+            ..Default::default()
+        };
+        self.address(e, e.keyword);
+        let mut it = e.args.iter();
+        while let Some(w) = it.next() {
+            let slot = match w {
+                "brd" | "broadcast" => &mut ip.brd,
+                "dev" => &mut ip.dev,
+                "scope" => &mut ip.scope,
+                "label" => &mut ip.label,
+                _ => {
+                    ip.other.push(w.to_string());
+                    continue;
+                }
+            };
+            match it.next() {
+                Some(v) => *slot = Some(v.to_string()),
+                None => {
+                    let msg = format!("'{w}' needs a value");
+                    self.push(Diagnostic::error(Code::BadArgCount, e.span, msg));
+                }
+            }
+        }
+        ip
+    }
+
+    /// keepalived 2.2.7 ignores IPv4 virtual addresses in an instance whose
+    /// first address is IPv6 (the other way round it accepts them, sending
+    /// them outside the adverts; `virtual_ipaddress_excluded` may mix).
+    pub(super) fn same_family(&mut self, name: &str, addrs: &[IpAddress], nodes: &[Node<'_>]) {
+        let v6 = |a: &IpAddress| a.address.contains(':');
+        let Some(first) = addrs.first().filter(|a| v6(a)) else {
+            return;
+        };
+        for (a, n) in addrs.iter().zip(nodes).skip(1) {
+            if !v6(a) && is_ip_prefix(&a.address) {
+                let msg = format!(
+                    "({name}) address family of {} must match the instance's ({}); keepalived ignores it",
+                    a.address, first.address
+                );
+                self.push(Diagnostic::error(Code::Conflict, n.span, msg));
+            }
+        }
+    }
+
+    pub(super) fn route(&mut self, e: &Node<'_>, tracked: bool) -> Words {
+        let w = words_of(e);
+        for (old, new) in [("or", "nexthop"), ("gw", "via")] {
+            if w.iter().any(|x| x == old) {
+                let msg = format!("\"{old}\" for routes is deprecated, use \"{new}\"");
+                self.push(Diagnostic::warning(Code::Deprecated, e.span, msg));
+            }
+        }
+        if tracked && !w.iter().any(|x| x == "dev" || x == "no_track") {
+            let dest = route_destination(&w);
+            let msg =
+                format!("cannot track route {dest} with no interface specified, not tracking");
+            self.push(Diagnostic::warning(Code::Ignored, e.span, msg));
+        }
+        w
+    }
+
+    pub(super) fn rule(&mut self, e: &Node<'_>) -> Words {
+        let w = words_of(e);
+        if !w
+            .iter()
+            .any(|x| matches!(x.as_str(), "preference" | "prio" | "priority" | "order"))
+        {
+            let msg = "rule has no preference; keepalived assigns one, which is probably not what you want";
+            self.push(Diagnostic::warning(Code::Missing, e.span, msg));
+        }
+        for pair in w.windows(2) {
+            if matches!(pair[0].as_str(), "from" | "to")
+                && pair[1] != "all"
+                && !is_ip_prefix(&pair[1])
+            {
+                let msg = format!("invalid rule address '{}'", pair[1]);
+                self.push(Diagnostic::error(Code::InvalidValue, e.span, msg));
+            }
+        }
+        w
+    }
+
+    pub(super) fn track(&mut self, e: &Node<'_>) -> Track {
+        let mut t = Track {
+            name: e.keyword.to_string(),
+            ..Default::default()
+        };
+        let mut it = e.args.iter();
+        while let Some(w) = it.next() {
+            if w != "weight" {
+                t.other.push(w.to_string());
+                continue;
+            }
+            match it.next().map(|v| v.parse::<i32>()) {
+                Some(Ok(v)) if (-253..=253).contains(&v) => t.weight = Some(v),
+                _ => {
+                    let msg = format!("'{}': weight must be a number in [-253, 253]", e.keyword);
+                    self.push(Diagnostic::error(Code::OutOfRange, e.span, msg));
+                }
+            }
+        }
+        t
+    }
+
+    pub(super) fn notify(&mut self, c: &Node<'_>, n: &mut Notify) -> bool {
+        let slot = match c.keyword {
+            "notify_master" => &mut n.master,
+            "notify_backup" => &mut n.backup,
+            "notify_fault" => &mut n.fault,
+            "notify_stop" => &mut n.stop,
+            "notify" => &mut n.any,
+            _ => return false,
+        };
+        *slot = self.script(c);
+        true
+    }
+
+    pub(super) fn vrrp_script(&mut self, n: &Node<'_>) -> Option<VrrpScript> {
+        let mut s = VrrpScript {
+            name: self.name(n)?,
+            ..Default::default()
+        };
+        for c in n.children() {
+            match c.keyword {
+                "script" => s.script = self.script(c),
+                "interval" => s.interval = self.seconds(c),
+                "timeout" => s.timeout = self.seconds(c),
+                "weight" => s.weight = self.num(c, -253, 253),
+                "rise" => s.rise = self.num(c, 1, i64::from(u32::MAX)),
+                "fall" => s.fall = self.num(c, 1, i64::from(u32::MAX)),
+                "user" => s.user = self.words(c),
+                k if keywords::VRRP_SCRIPT.contains(&k) => s.other.push(setting(c)),
+                _ => self.unknown(c, &[SCRIPT_TYPED, keywords::VRRP_SCRIPT]),
+            }
+        }
+        self.spans.scripts.push(ObjSpans::new(n));
+        Some(s)
+    }
+
+    pub(super) fn sync_group(&mut self, n: &Node<'_>) -> Option<SyncGroup> {
+        let mut g = SyncGroup {
+            name: self.name(n)?,
+            ..Default::default()
+        };
+        let mut sp = ObjSpans::new(n);
+        for c in n.children() {
+            if self.notify(c, &mut g.notify) {
+                continue;
+            }
+            match c.keyword {
+                "group" => {
+                    for e in self.list(c) {
+                        g.group.push(e.keyword.to_string());
+                        sp.items.push(e.span);
+                    }
+                }
+                "smtp_alert" => g.smtp_alert = true,
+                "track_script" => {
+                    g.track_script = self.list(c).iter().map(|e| self.track(e)).collect()
+                }
+                "track_interface" => {
+                    g.track_interface = self.list(c).iter().map(|e| self.track(e)).collect()
+                }
+                k if keywords::SYNC_GROUP.contains(&k) => g.other.push(setting(c)),
+                _ => self.unknown(c, &[GROUP_TYPED, keywords::SYNC_GROUP]),
+            }
+        }
+        self.spans.groups.push(sp);
+        Some(g)
+    }
+
+    pub(super) fn instance(&mut self, n: &Node<'_>) -> Option<VrrpInstance> {
+        let mut v = VrrpInstance {
+            name: self.name(n)?,
+            ..Default::default()
+        };
+        let mut sp = ObjSpans::new(n);
+        for c in n.children() {
+            if self.notify(c, &mut v.notify) {
+                continue;
+            }
+            let key = INSTANCE_TYPED.iter().find(|k| **k == c.keyword);
+            if let Some(k) = key {
+                sp.keys.push((k, c.span));
+            }
+            match c.keyword {
+                "state" => {
+                    v.state =
+                        self.word_of(c, &[("MASTER", State::Master), ("BACKUP", State::Backup)])
+                }
+                "interface" => {
+                    v.interface = self.string(c);
+                    if v.interface.as_deref() == Some("lo") {
+                        let msg =
+                            format!("({}) cannot use a loopback interface (lo) for vrrp", v.name);
+                        self.push(Diagnostic::error(Code::InvalidValue, c.span, msg));
+                    }
+                }
+                "virtual_router_id" => v.virtual_router_id = self.num(c, 1, 255),
+                "priority" => v.priority = self.num(c, 1, 255),
+                "advert_int" => v.advert_int = self.seconds(c),
+                "version" => v.version = self.num(c, 2, 3),
+                "authentication" => v.authentication = Some(self.authentication(c, &mut sp)),
+                "virtual_ipaddress" => {
+                    v.virtual_ipaddress = self.list(c).iter().map(|e| self.ip_address(e)).collect();
+                    self.same_family(&v.name, &v.virtual_ipaddress, c.children());
+                }
+                "virtual_ipaddress_excluded" => {
+                    v.virtual_ipaddress_excluded =
+                        self.list(c).iter().map(|e| self.ip_address(e)).collect()
+                }
+                "virtual_routes" => {
+                    v.virtual_routes = self.list(c).iter().map(|e| self.route(e, true)).collect()
+                }
+                "virtual_rules" => {
+                    v.virtual_rules = self.list(c).iter().map(|e| self.rule(e)).collect()
+                }
+                "track_interface" => {
+                    v.track_interface = self.list(c).iter().map(|e| self.track(e)).collect()
+                }
+                "track_script" => {
+                    for e in self.list(c) {
+                        let t = self.track(e);
+                        v.track_script.push(t);
+                        sp.items.push(e.span);
+                    }
+                }
+                "nopreempt" => v.nopreempt = true,
+                "preempt_delay" => v.preempt_delay = self.seconds(c),
+                "mcast_src_ip" => v.mcast_src_ip = self.string(c),
+                "unicast_src_ip" => v.unicast_src_ip = self.string(c),
+                "unicast_peer" => v.unicast_peer = self.list(c).iter().map(words_of).collect(),
+                "use_vmac" => {
+                    v.use_vmac = Some(OptionalArg {
+                        value: c.args.first().map(String::from),
+                    })
+                }
+                "garp_master_delay" => v.garp_master_delay = self.num(c, 0, 255),
+                "smtp_alert" => v.smtp_alert = true,
+                "dont_track_primary" => v.dont_track_primary = true,
+                "lvs_sync_daemon_interface" => {
+                    self.deprecated(c, "global_defs lvs_sync_daemon");
+                    v.lvs_sync_daemon_interface = self.string(c);
+                }
+                "debug" => {
+                    let value = if c.args.is_empty() {
+                        None
+                    } else {
+                        self.num(c, 0, 4)
+                    };
+                    v.debug = Some(OptionalArg { value });
+                }
+                k if keywords::VRRP_INSTANCE.contains(&k) => v.other.push(setting(c)),
+                _ => self.unknown(c, &[INSTANCE_TYPED, keywords::VRRP_INSTANCE]),
+            }
+        }
+        self.spans.instances.push(sp);
+        Some(v)
+    }
+
+    pub(super) fn authentication(&mut self, n: &Node<'_>, sp: &mut ObjSpans) -> Authentication {
+        let mut a = Authentication::default();
+        for c in self.list(n) {
+            match c.keyword {
+                "auth_type" => {
+                    sp.keys.push(("auth_type", c.span));
+                    a.auth_type =
+                        self.word_of(c, &[("PASS", AuthType::Pass), ("AH", AuthType::Ah)]);
+                }
+                "auth_pass" => {
+                    a.auth_pass = self.string(c);
+                    if a.auth_pass.as_ref().is_some_and(|p| p.len() > 8) {
+                        let msg =
+                            "auth_pass is longer than 8 characters; only the first 8 are used";
+                        self.push(Diagnostic::warning(Code::Ignored, c.span, msg));
+                    }
+                }
+                _ => self.unknown(c, &[&["auth_type", "auth_pass"]]),
+            }
+        }
+        a
+    }
+}
+
+const GLOBAL_TYPED: &[&str] = &[
+    "router_id",
+    "lvs_id",
+    "notification_email",
+    "notification_email_from",
+    "smtp_server",
+    "smtp_connect_timeout",
+    "enable_script_security",
+    "script_user",
+    "vrrp_strict",
+    "vrrp_version",
+    "vrrp_mcast_group4",
+    "vrrp_garp_master_delay",
+    "vrrp_skip_check_adv_addr",
+];
+const SCRIPT_TYPED: &[&str] = &[
+    "script", "interval", "timeout", "weight", "rise", "fall", "user",
+];
+const NOTIFY: [&str; 5] = [
+    "notify_master",
+    "notify_backup",
+    "notify_fault",
+    "notify_stop",
+    "notify",
+];
+const GROUP_TYPED: &[&str] = &[
+    "group",
+    "smtp_alert",
+    "track_script",
+    "track_interface",
+    NOTIFY[0],
+    NOTIFY[1],
+    NOTIFY[2],
+    NOTIFY[3],
+    NOTIFY[4],
+];
+const INSTANCE_TYPED: &[&str] = &[
+    "state",
+    "interface",
+    "virtual_router_id",
+    "priority",
+    "advert_int",
+    "version",
+    "authentication",
+    "virtual_ipaddress",
+    "virtual_ipaddress_excluded",
+    "virtual_routes",
+    "virtual_rules",
+    "track_interface",
+    "track_script",
+    "nopreempt",
+    "preempt_delay",
+    "mcast_src_ip",
+    "unicast_src_ip",
+    "unicast_peer",
+    "use_vmac",
+    "garp_master_delay",
+    "smtp_alert",
+    "dont_track_primary",
+    "lvs_sync_daemon_interface",
+    "debug",
+    NOTIFY[0],
+    NOTIFY[1],
+    NOTIFY[2],
+    NOTIFY[3],
+    NOTIFY[4],
+];
+
+fn route_destination(w: &[String]) -> &str {
+    let mut it = w.iter();
+    while let Some(x) = it.next() {
+        match x.as_str() {
+            "src" => {
+                it.next();
+            }
+            "blackhole" | "unreachable" | "prohibit" | "throw" => {}
+            _ => return x,
+        }
+    }
+    ""
+}

@@ -1,0 +1,171 @@
+//! The pure parts of `~SEQ`, `~LST` and include patterns: argument
+//! splitting, value lists and csh-style brace expansion.
+
+pub(super) fn is_param_name(name: &str) -> bool {
+    let mut c = name.chars();
+    c.next()
+        .is_some_and(|f| f.is_ascii_alphabetic() || f == '_')
+        && c.all(|x| x.is_ascii_alphanumeric() || x == '_')
+}
+
+/// Splits `~SEQ(a, b) rest` into the kind, the argument text and the rest.
+pub(super) fn split_sequence(t: &str) -> Result<(&str, &str, &str), String> {
+    let open = t.find('(').ok_or("sequence block without '('")?;
+    let kind = &t[..open];
+    if !matches!(kind, "~SEQ" | "~SEQx" | "~LST") {
+        return Err(format!("unknown block {kind}"));
+    }
+    let mut level = 0usize;
+    for (i, c) in t.bytes().enumerate().skip(open) {
+        match c {
+            b'(' => level += 1,
+            b')' => {
+                level = level.saturating_sub(1);
+                if level == 0 {
+                    return Ok((kind, &t[open + 1..i], t[i + 1..].trim_start()));
+                }
+            }
+            _ => {}
+        }
+    }
+    Err(format!("{kind}( without closing ')'"))
+}
+
+/// Splits at commas that are not inside `{...}`.
+fn split_top(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut level, mut start) = (0i32, 0);
+    for (i, c) in s.char_indices() {
+        match c {
+            '{' => level += 1,
+            '}' => level -= 1,
+            ',' if level == 0 => {
+                out.push(s[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(s[start..].trim());
+    out
+}
+
+/// Variable assignments for one step of a sequence or list.
+pub(super) type Assignment = Vec<(String, String)>;
+
+fn parse_int(s: &str) -> Result<i64, String> {
+    let (neg, d) = match s.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, s),
+    };
+    let v = match d.strip_prefix("0x").or_else(|| d.strip_prefix("0X")) {
+        Some(h) => i64::from_str_radix(h, 16),
+        None => d.parse::<i64>(),
+    }
+    .map_err(|_| format!("'{s}' is not a number"))?;
+    Ok(if neg { -v } else { v })
+}
+
+pub(super) fn seq_values(args: &str, hex: bool, limit: usize) -> Result<Vec<Assignment>, String> {
+    let a = split_top(args);
+    let var = a[0];
+    if !is_param_name(var) {
+        return Err(format!("'{var}' is not a valid variable name"));
+    }
+    let nums = a[1..]
+        .iter()
+        .map(|s| parse_int(s))
+        .collect::<Result<Vec<_>, _>>()?;
+    let (start, step, end) = match nums[..] {
+        [end] => (if end < 0 { -1 } else { 1 }, None, end),
+        [start, end] => (start, None, end),
+        [start, step, end] => (start, Some(step), end),
+        _ => return Err("~SEQ takes (var, [start, [step,]] end)".into()),
+    };
+    let step = step.unwrap_or(if end >= start { 1 } else { -1 });
+    if step == 0 || (step > 0 && start > end) || (step < 0 && start < end) {
+        return Err(format!("~SEQ({start}, {step}, {end}) produces nothing"));
+    }
+    let count = (end.abs_diff(start) / step.unsigned_abs()).saturating_add(1);
+    if count > limit as u64 {
+        return Err(format!(
+            "~SEQ would produce {count} lines, more than {limit}"
+        ));
+    }
+    let mut out = Vec::with_capacity(count as usize);
+    let mut v = start;
+    for _ in 0..count {
+        let text = if hex { format!("{v:x}") } else { v.to_string() };
+        out.push(vec![(var.to_string(), text)]);
+        v = v.saturating_add(step);
+    }
+    Ok(out)
+}
+
+pub(super) fn lst_values(args: &str) -> Result<Vec<Assignment>, String> {
+    let a = split_top(args);
+    let unbrace = |s: &str| -> Vec<String> {
+        let inner = s.strip_prefix('{').and_then(|x| x.strip_suffix('}'));
+        match inner {
+            Some(i) => i.split(',').map(|x| x.trim().to_string()).collect(),
+            None => vec![s.to_string()],
+        }
+    };
+    let vars = unbrace(a[0]);
+    if let Some(bad) = vars.iter().find(|v| !is_param_name(v)) {
+        return Err(format!("'{bad}' is not a valid variable name"));
+    }
+    if a.len() < 2 {
+        return Err("~LST needs at least one value".into());
+    }
+    a[1..]
+        .iter()
+        .map(|v| {
+            let vals = unbrace(v);
+            if vals.len() != vars.len() {
+                return Err(format!(
+                    "~LST value {v} does not match {} variables",
+                    vars.len()
+                ));
+            }
+            Ok(vars.iter().cloned().zip(vals).collect())
+        })
+        .collect()
+}
+
+/// Expands csh-style braces: `a{b,c}d` gives `abd`, `acd`. Gives at most
+/// `limit` patterns.
+pub fn expand_braces(p: &str, limit: usize) -> Vec<String> {
+    let Some(open) = p.find('{') else {
+        return vec![p.to_string()];
+    };
+    let mut level = 0;
+    let mut close = None;
+    for (i, c) in p.char_indices().skip_while(|(i, _)| *i < open) {
+        match c {
+            '{' => level += 1,
+            '}' => {
+                level -= 1;
+                if level == 0 {
+                    close = Some(i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(close) = close else {
+        return vec![p.to_string()];
+    };
+    let (pre, body, post) = (&p[..open], &p[open + 1..close], &p[close + 1..]);
+    let mut out = Vec::new();
+    for alt in split_top(body) {
+        for e in expand_braces(&format!("{pre}{alt}{post}"), limit) {
+            if out.len() >= limit {
+                return out;
+            }
+            out.push(e);
+        }
+    }
+    out
+}
