@@ -82,7 +82,9 @@ struct Group {
 /// groups (keepalived's `vrrp_sync_group`).
 ///
 /// The inputs mirror [`VirtualRouter`]'s and the polling order is the same:
-/// [`poll_transmit`](Self::poll_transmit) until `None`, then
+/// [`poll_transmit`](Self::poll_transmit) until `None` (a router with
+/// unicast peers yields one datagram per peer, each with its
+/// [`Transmit::destination`]), then
 /// [`poll_event`](Self::poll_event) until `None`, then
 /// [`poll_timeout`](Self::poll_timeout).
 ///
@@ -297,7 +299,8 @@ impl Mux {
         }
     }
 
-    /// The next advert to send, with the router and interface it is for.
+    /// The next datagram to send, with the router and interface it is for;
+    /// send it to [`Transmit::destination`].
     pub fn poll_transmit(
         &mut self,
         now: Instant,

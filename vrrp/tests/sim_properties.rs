@@ -1,6 +1,7 @@
 //! Property tests on random LANs: random node counts, priorities (with ties
-//! and owners), advert intervals, authentication, latency and jitter,
-//! start times, loss up to 20 %, duplicates and partitions.
+//! and owners), advert intervals, authentication, multicast or unicast
+//! peers (full mesh in a random order, `check_unicast_src` or not), latency
+//! and jitter, start times, loss up to 20 %, duplicates and partitions.
 //!
 //! Properties:
 //! * after a segment has been connected and loss-free for 2 x the largest
@@ -202,6 +203,21 @@ fn run_case(seed: u64) {
             duration: Duration::from_secs(rng.gen_range(5..=40)),
         });
     }
+    // Drawn last so the draws above stay what they were before unicast.
+    let unicast = rng.gen_bool(0.5);
+    let check_unicast_src = rng.gen_bool(0.5);
+    let peers: Vec<Vec<Ipv4Addr>> = (0..n)
+        .map(|i| {
+            let mut p: Vec<Ipv4Addr> = routers
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| unicast && j != i)
+                .map(|(_, r)| r.1)
+                .collect();
+            p.shuffle(rng);
+            p
+        })
+        .collect();
 
     for (i, (prio, ip)) in routers.iter().enumerate() {
         let mut c = Config::new(&format!("r{i}"), VRID, *prio, *ip);
@@ -209,6 +225,8 @@ fn run_case(seed: u64) {
         c.virtual_addresses = vec![Ipv4Addr::new(10, 0, 0, 200)];
         c.authentication = auth.clone();
         c.lower_priority_advert = lower;
+        c.unicast_peers = peers[i].clone();
+        c.check_unicast_src = check_unicast_src;
         sim.add_router(c);
     }
     sim.set_net(base_net);
