@@ -101,3 +101,20 @@ fn sample_models_hold_the_values_written() {
         "/etc/keepalived/scripts/check_high_VI_0.sh"
     );
 }
+
+#[test]
+fn value_blocks_take_every_word() {
+    let text = "global_defs {\n  notification_email { a@example.com b@example.com }\n}\n\
+                vrrp_sync_group G { group { VI_1 VI_2 } }\n\
+                vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress { 10.0.0.1 }\n}\n\
+                vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 2\n virtual_ipaddress { 10.0.0.2 }\n}\n";
+    let p = parse_str("v.conf", text, &opts());
+    assert_eq!(
+        p.config.global_defs.notification_email,
+        ["a@example.com", "b@example.com"]
+    );
+    assert_eq!(p.config.vrrp_sync_groups[0].group, ["VI_1", "VI_2"]);
+    assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+    let again = parse_str("e.conf", &emit(&p.config), &opts());
+    assert_eq!(again.config, p.config);
+}

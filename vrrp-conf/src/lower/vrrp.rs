@@ -17,9 +17,13 @@ impl Lower<'_> {
                     self.deprecated(c, "router_id");
                     g.router_id = self.string(c);
                 }
-                "notification_email" => g
-                    .notification_email
-                    .extend(c.children().iter().map(|e| e.keyword.to_string())),
+                // Value blocks: every word is a value, as in keepalived,
+                // so `{ a@example.com b@example.com }` on one line works.
+                "notification_email" => {
+                    for e in self.list(c) {
+                        g.notification_email.extend(words_of(e));
+                    }
+                }
                 "notification_email_from" => g.notification_email_from = self.string(c),
                 "smtp_server" => g.smtp_server = self.words(c),
                 "smtp_connect_timeout" => {
@@ -194,8 +198,10 @@ impl Lower<'_> {
             match c.keyword {
                 "group" => {
                     for e in self.list(c) {
-                        g.group.push(e.keyword.to_string());
-                        sp.items.push(e.span);
+                        for w in words_of(e) {
+                            g.group.push(w);
+                            sp.items.push(e.span);
+                        }
                     }
                 }
                 "smtp_alert" => g.smtp_alert = true,
