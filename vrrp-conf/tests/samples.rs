@@ -118,3 +118,24 @@ fn value_blocks_take_every_word() {
     let again = parse_str("e.conf", &emit(&p.config), &opts());
     assert_eq!(again.config, p.config);
 }
+
+#[test]
+fn unknown_ip_address_options_are_reported_with_a_suggestion() {
+    let text = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n virtual_ipaddress {\n  10.0.0.1 10.0.0.2\n  10.0.0.3 dev eth0 lable x\n  10.0.0.4 no_track preferred_lft 0\n }\n}\n";
+    let p = parse_str("v.conf", text, &opts());
+    let d: Vec<_> = p
+        .diagnostics
+        .iter()
+        .map(|d| (d.span.line, d.code, d.suggestion.clone()))
+        .collect();
+    assert_eq!(
+        d,
+        [
+            (5, Code::UnknownKeyword, None),
+            (6, Code::UnknownKeyword, Some("label".to_string())),
+            (6, Code::UnknownKeyword, None),
+        ]
+    );
+    let vips = &p.config.vrrp_instances[0].virtual_ipaddress;
+    assert_eq!(vips[2].other, ["no_track", "preferred_lft", "0"]);
+}

@@ -55,8 +55,29 @@ impl Lower<'_> {
                 "dev" => &mut ip.dev,
                 "scope" => &mut ip.scope,
                 "label" => &mut ip.label,
-                _ => {
+                _ if IP_FLAGS.contains(&w) => {
                     ip.other.push(w.to_string());
+                    continue;
+                }
+                _ if IP_VALUED.contains(&w) => {
+                    ip.other.push(w.to_string());
+                    ip.other.extend(it.next().map(String::from));
+                    continue;
+                }
+                _ => {
+                    let msg = format!(
+                        "unknown option '{w}' for ip address {}, keepalived ignores it",
+                        e.keyword
+                    );
+                    let mut d = Diagnostic::error(Code::UnknownKeyword, e.span, msg);
+                    let all: Vec<&str> = IP_OPTIONS
+                        .iter()
+                        .chain(IP_FLAGS)
+                        .chain(IP_VALUED)
+                        .copied()
+                        .collect();
+                    d.suggestion = crate::diagnostics::did_you_mean(w, &all).map(String::from);
+                    self.push(d);
                     continue;
                 }
             };
@@ -331,6 +352,19 @@ impl Lower<'_> {
         a
     }
 }
+
+/// Options of an ip address with a field in the model.
+const IP_OPTIONS: &[&str] = &["brd", "broadcast", "dev", "scope", "label"];
+/// Options of an ip address kept verbatim: flags, and options with a value.
+const IP_FLAGS: &[&str] = &[
+    "-nodad",
+    "nodad",
+    "noprefixroute",
+    "autojoin",
+    "no_track",
+    "home",
+];
+const IP_VALUED: &[&str] = &["peer", "preferred_lft", "track_group"];
 
 const GLOBAL_TYPED: &[&str] = &[
     "router_id",
