@@ -208,6 +208,8 @@ pub struct ip_vs_get_dests {
     pub fwmark: u32,
     /// Number of entries that follow.
     pub num_dests: u32,
+    /// The entries (a C flexible array: it sets the alignment and size).
+    pub entrytable: [ip_vs_dest_entry; 0],
 }
 
 /// Header of the `IP_VS_SO_GET_SERVICES` argument; `num_services` entries of
@@ -217,6 +219,8 @@ pub struct ip_vs_get_dests {
 pub struct ip_vs_get_services {
     /// Number of entries that follow.
     pub num_services: u32,
+    /// The entries (a C flexible array: it sets the alignment and size).
+    pub entrytable: [ip_vs_service_entry; 0],
 }
 
 /// Argument of `IP_VS_SO_GET_TIMEOUT` / `IP_VS_SO_SET_TIMEOUT`.
@@ -261,5 +265,7 @@ mod tests {
         assert_eq!(size_of::<ip_vs_dest_entry>(), 96);
         assert_eq!(size_of::<ip_vs_timeout_user>(), 12);
         assert_eq!(size_of::<ip_vs_daemon_user>(), 24);
+        assert_eq!(size_of::<ip_vs_get_services>(), 8);
+        assert_eq!(size_of::<ip_vs_get_dests>(), 24);
     }
 }

@@ -1,6 +1,7 @@
 //! Times the phases of a restore and a save against the running kernel:
 //! parse `ipvsadm -R` rules from stdin, apply them, dump the services,
-//! dump each service's destinations, format as `ipvsadm -S -n`.
+//! dump each service's destinations, read the table the fast way
+//! (`save_table`), format as `ipvsadm -S -n`.
 //! Used by `vm/bench.sh` to see where the time goes (needs root and ip_vs).
 //!
 //! `cargo run --release -p ipvs --example phases < rules`
@@ -41,11 +42,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let dump_dests = t.elapsed();
     let t = Instant::now();
+    let fast = ipvs.save_table()?;
+    let save_table = t.elapsed();
+    let t = Instant::now();
     let out = format_save(&table);
     let format = t.elapsed();
+    assert_eq!(format_save(&fast), out, "save_table and table disagree");
     println!(
         "PHASES ops={} failed={failed} bytes={encoded} parse={parse:?} encode={encode:?} apply={apply:?} \
-         dump_services={dump_services:?} dump_dests={dump_dests:?} format={format:?} save_bytes={}",
+         dump_services={dump_services:?} dump_dests={dump_dests:?} save_table={save_table:?} format={format:?} save_bytes={}",
         ops.len(),
         out.len()
     );

@@ -5,19 +5,42 @@ use std::io;
 
 use netlink_sys::{protocols::NETLINK_GENERIC, Socket, SocketAddr};
 
+use crate::legacy::{Legacy, LegacyService};
+use crate::model::DestinationEntry;
+
 /// Moves netlink datagrams to and from the kernel.
 pub trait Transport {
     /// Sends one datagram holding one or more netlink messages.
     fn send(&mut self, datagram: &[u8]) -> io::Result<()>;
     /// Receives one datagram into `buf` (cleared first).
     fn recv(&mut self, buf: &mut Vec<u8>) -> io::Result<()>;
+
+    /// The IPv4 services as the legacy socket-option interface lists them,
+    /// when this transport has that interface (default: it has not).
+    fn legacy_services(&mut self) -> Option<io::Result<Vec<LegacyService>>> {
+        None
+    }
+
+    /// The destinations of an IPv4 service read through the legacy
+    /// interface; `Ok(None)` when that view is incomplete.
+    fn legacy_dests(
+        &mut self,
+        _svc: &LegacyService,
+    ) -> Option<io::Result<Option<Vec<DestinationEntry>>>> {
+        None
+    }
 }
 
 /// Receive buffer asked for (with `SO_RCVBUFFORCE` when privileged), so a
 /// batch's error replies fit.
 const RCVBUF: usize = 8 << 20;
-/// Largest datagram read at once (the kernel caps dump messages at 32 KiB).
-const RECV_CHUNK: usize = 64 << 10;
+/// Size of each receive buffer: the kernel sizes dump datagrams after the
+/// reader's buffer, and any other reply fits in `NLMSG_GOODSIZE`
+/// (a page minus overhead, at most 8 KiB). A page keeps the kernel's
+/// allocations small, which matters with one dump per service.
+fn recv_chunk() -> usize {
+    crate::sys_util::page_size().clamp(4096, 8192)
+}
 /// Datagrams taken per `recvmmsg`: a dump's data and its `NLMSG_DONE`, or
 /// the error replies of a batch, arrive together.
 const RECV_BATCH: usize = 8;
@@ -26,7 +49,9 @@ const RECV_BATCH: usize = 8;
 #[derive(Debug)]
 pub struct NetlinkTransport {
     socket: Socket,
-    /// `RECV_BATCH` buffers of `RECV_CHUNK` bytes (allocated on first use).
+    /// Raw socket for the legacy read path (None without CAP_NET_RAW).
+    legacy: Option<Legacy>,
+    /// `RECV_BATCH` buffers of `recv_chunk()` bytes (allocated on first use).
     bufs: Vec<Vec<u8>>,
     /// Length of the datagram in each buffer.
     lens: [usize; RECV_BATCH],
@@ -48,6 +73,7 @@ impl NetlinkTransport {
         }
         Ok(NetlinkTransport {
             socket,
+            legacy: Legacy::open().ok(),
             bufs: Vec::new(),
             lens: [0; RECV_BATCH],
             next: 0,
@@ -71,7 +97,7 @@ impl Transport for NetlinkTransport {
     fn recv(&mut self, buf: &mut Vec<u8>) -> io::Result<()> {
         if self.next == self.filled {
             if self.bufs.is_empty() {
-                self.bufs = vec![vec![0; RECV_CHUNK]; RECV_BATCH];
+                self.bufs = vec![vec![0; recv_chunk()]; RECV_BATCH];
             }
             self.filled = crate::sys_util::recv_many(&self.socket, &mut self.bufs, &mut self.lens)?;
             self.next = 0;
@@ -89,5 +115,16 @@ impl Transport for NetlinkTransport {
         buf.extend_from_slice(b.get(..*len).unwrap_or(b));
         self.next += 1;
         Ok(())
+    }
+
+    fn legacy_services(&mut self) -> Option<io::Result<Vec<LegacyService>>> {
+        self.legacy.as_ref().map(Legacy::services)
+    }
+
+    fn legacy_dests(
+        &mut self,
+        svc: &LegacyService,
+    ) -> Option<io::Result<Option<Vec<DestinationEntry>>>> {
+        self.legacy.as_ref().map(|l| l.dests(svc))
     }
 }

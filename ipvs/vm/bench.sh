@@ -34,28 +34,37 @@ awk -v n="$services" 'BEGIN {
 cat > "$work/guest.sh" <<'GUEST'
 # Each restore goes into its own fresh network namespace, held open by a
 # sleeping process so that no namespace teardown runs during a measurement.
+# The host is shared and noisy, so every measurement is repeated (restores
+# once per round, saves three times per round, alternating tools) and the
+# ratios use the minimum of each tool's times.
 rounds="$1"
 now() { cut -d' ' -f1 /proc/uptime; }
 span() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b / a }'; }
 fresh_ns() { unshare -n sleep 100000 & sleep 1; nsenter -t $! -n ip link set lo up; NS=$!; }
+: > /tmp/times
 r=1
 while [ "$r" -le "$rounds" ]; do
   fresh_ns; A="nsenter -t $NS -n"
-  t0=$(now); $A ipvsadm -R < /rules; t1=$(now); ra=$(span "$t0" "$t1")
-  t0=$(now); $A ipvsadm -S -n > /tmp/a; t1=$(now); sa=$(span "$t0" "$t1")
-  t0=$(now); $A ipvsctl save > /tmp/b; t1=$(now); sb=$(span "$t0" "$t1")
-  cmp -s /tmp/a /tmp/b && out=identical || out=DIFFERENT
+  t0=$(now); $A ipvsadm -R < /rules; t1=$(now); echo "restore ipvsadm $(span "$t0" "$t1")" >> /tmp/times
   fresh_ns; B="nsenter -t $NS -n"
-  t0=$(now); $B ipvsctl restore < /rules; t1=$(now); rb=$(span "$t0" "$t1")
-  $B ipvsadm -S -n > /tmp/c
-  cmp -s /tmp/a /tmp/c && tables=identical || tables=DIFFERENT
-  echo "BENCH round=$r restore ipvsadm=${ra}s ipvsctl=${rb}s ratio=$(ratio "$ra" "$rb") tables=$tables"
-  echo "BENCH round=$r save ipvsadm=${sa}s ipvsctl=${sb}s ratio=$(ratio "$sa" "$sb") output=$out"
+  t0=$(now); $B ipvsctl restore < /rules; t1=$(now); echo "restore ipvsctl $(span "$t0" "$t1")" >> /tmp/times
+  $A ipvsadm -S -n > /tmp/a; $B ipvsadm -S -n > /tmp/c
+  cmp -s /tmp/a /tmp/c && echo "BENCH round=$r restored tables identical" || echo "BENCH round=$r restored tables DIFFERENT"
+  for i in 1 2 3; do
+    t0=$(now); $A ipvsadm -S -n > /tmp/a; t1=$(now); echo "save ipvsadm $(span "$t0" "$t1")" >> /tmp/times
+    t0=$(now); $A ipvsctl save > /tmp/b; t1=$(now); echo "save ipvsctl $(span "$t0" "$t1")" >> /tmp/times
+    cmp -s /tmp/a /tmp/b && echo "BENCH round=$r save output identical" || echo "BENCH round=$r save output DIFFERENT"
+  done
   fresh_ns
   nsenter -t $NS -n phases < /rules | sed "s/^/BENCH round=$r /"
   r=$((r + 1))
 done
+sed 's/^/BENCH time /' /tmp/times
+awk '{ k = $1 " " $2; if (!(k in min) || $3 < min[k]) min[k] = $3 }
+  END {
+    printf "BENCH min restore ipvsadm=%.2fs ipvsctl=%.2fs ratio=%.3f\n", min["restore ipvsadm"], min["restore ipvsctl"], min["restore ipvsctl"] / min["restore ipvsadm"]
+    printf "BENCH min save ipvsadm=%.2fs ipvsctl=%.2fs ratio=%.3f\n", min["save ipvsadm"], min["save ipvsctl"], min["save ipvsctl"] / min["save ipvsadm"]
+  }' /tmp/times
 GUEST
 "$here/run-vm.sh" --timeout 3000 --file "$root/target/release/ipvsctl:/bin/ipvsctl" \
   --file "$root/target/release/examples/phases:/bin/phases" --file "$work/rules:/rules" \

@@ -59,7 +59,7 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
     };
     let mut out = io::BufWriter::new(io::stdout().lock());
     match cli.cmd {
-        Cmd::Save => out.write_all(format_save(&ipvs.table()?).as_bytes())?,
+        Cmd::Save => out.write_all(format_save(&ipvs.save_table()?).as_bytes())?,
         Cmd::List { stats } => {
             let info = ipvs.info()?;
             out.write_all(format_list(&info, &ipvs.table()?, stats).as_bytes())?

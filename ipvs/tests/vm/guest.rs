@@ -263,6 +263,27 @@ fn check_ipv6_fwmark_mixed() -> Result<(), String> {
     )
     .map_err(|e| format!("mixed 4->6: {e}"))?;
     same_as_ipvsadm(&mut ipvs)?;
+    // The fast save path must fall back to netlink for the IPv4 service
+    // whose destination is IPv6 (the legacy view skips it).
+    let fast = ipvs.save_table().map_err(|e| e.to_string())?;
+    let (_, d) = fast
+        .iter()
+        .find(|(s, _)| s.service.key == v4)
+        .ok_or("v4 service missing")?;
+    eq(
+        "mixed via netlink",
+        d.iter().map(|e| e.stats64.is_some()).collect::<Vec<_>>(),
+        vec![true],
+    )?;
+    let (_, d) = fast
+        .iter()
+        .find(|(s, _)| s.service.key == fw4)
+        .ok_or("fwmark service missing")?;
+    eq(
+        "plain via legacy",
+        d.iter().map(|e| e.stats64.is_some()).collect::<Vec<_>>(),
+        vec![false],
+    )?;
     let mixed = ipvs.dests(&fw6).map_err(|e| e.to_string())?;
     if !mixed.iter().any(|e| e.dest.addr == sa("10.9.9.9:0")) {
         return Err(format!("mixed-family dest not read back: {mixed:?}"));

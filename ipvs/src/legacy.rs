@@ -1,0 +1,201 @@
+//! The legacy socket-option interface, used only to read the destinations
+//! of IPv4 services quickly (one `getsockopt` per service instead of a
+//! netlink dump). It sees only same-family destinations and carries no
+//! tunnel settings nor 64-bit counters, so callers use it only where the
+//! answer is provably complete (see [`crate::Ipvs::save_table`]).
+#![allow(unsafe_code)]
+
+use std::io;
+use std::mem::size_of;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+use ipvs_sys as sys;
+
+use crate::model::*;
+
+/// A raw IPv4 socket for the `IP_VS_SO_GET_*` options (needs CAP_NET_RAW).
+#[derive(Debug)]
+pub(crate) struct Legacy {
+    fd: OwnedFd,
+}
+
+/// An IPv4 service as the legacy interface lists it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LegacyService {
+    /// The service.
+    pub key: ServiceKey,
+    /// Its destinations of every family.
+    pub num_dests: u32,
+}
+
+fn u16_at(b: &[u8], at: usize) -> u16 {
+    b.get(at..at + 2)
+        .and_then(|s| s.try_into().ok())
+        .map_or(0, u16::from_ne_bytes)
+}
+fn u32_at(b: &[u8], at: usize) -> u32 {
+    b.get(at..at + 4)
+        .and_then(|s| s.try_into().ok())
+        .map_or(0, u32::from_ne_bytes)
+}
+fn u64_at(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8)
+        .and_then(|s| s.try_into().ok())
+        .map_or(0, u64::from_ne_bytes)
+}
+/// Network-order fields are read as raw bytes.
+fn be_bytes<const N: usize>(b: &[u8], at: usize) -> [u8; N] {
+    b.get(at..at + N)
+        .and_then(|s| s.try_into().ok())
+        .unwrap_or([0; N])
+}
+
+impl Legacy {
+    pub(crate) fn open() -> io::Result<Self> {
+        // SAFETY: plain socket(2) call; the result is checked before use.
+        let fd = unsafe {
+            libc::socket(
+                libc::AF_INET,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                libc::IPPROTO_RAW,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: fd is a freshly created descriptor owned by nobody else.
+        Ok(Legacy {
+            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+        })
+    }
+
+    /// `getsockopt(IPPROTO_IP, opt)` into `buf`, which must be the exact
+    /// size the kernel expects.
+    fn get(&self, opt: i32, buf: &mut [u8]) -> io::Result<()> {
+        let mut len = libc::socklen_t::try_from(buf.len())
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        // SAFETY: buf is a live, writable buffer of `len` bytes for the
+        // duration of the call; len points to a live socklen_t.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::IPPROTO_IP,
+                opt,
+                buf.as_mut_ptr().cast(),
+                &mut len,
+            )
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    }
+
+    /// Every IPv4 service with its destination count.
+    pub(crate) fn services(&self) -> io::Result<Vec<LegacyService>> {
+        let mut info = [0u8; size_of::<sys::ip_vs_getinfo>()];
+        self.get(sys::IP_VS_SO_GET_INFO, &mut info)?;
+        let n = u32_at(&info, 8) as usize;
+        let head = size_of::<sys::ip_vs_get_services>();
+        let entry = size_of::<sys::ip_vs_service_entry>();
+        let mut buf = vec![0u8; head + n * entry];
+        buf[..4].copy_from_slice(&(n as u32).to_ne_bytes());
+        self.get(sys::IP_VS_SO_GET_SERVICES, &mut buf)?;
+        let got = (u32_at(&buf, 0) as usize).min(n);
+        Ok(buf[head..]
+            .chunks_exact(entry)
+            .take(got)
+            .map(|e| {
+                let fwmark = u32_at(e, 12);
+                let key = if fwmark != 0 {
+                    ServiceKey::Fwmark {
+                        family: Family::V4,
+                        mark: fwmark,
+                    }
+                } else {
+                    ServiceKey::Addr {
+                        protocol: Protocol::from_number(u16_at(e, 0)),
+                        addr: SocketAddr::from((
+                            Ipv4Addr::from(be_bytes::<4>(e, 4)),
+                            u16::from_be_bytes(be_bytes(e, 8)),
+                        )),
+                    }
+                };
+                LegacyService {
+                    key,
+                    num_dests: u32_at(e, 44),
+                }
+            })
+            .collect())
+    }
+
+    /// The destinations of one IPv4 service, or `None` when the legacy view
+    /// is not complete: other-family destinations (which it skips) or
+    /// tunnelling ones (whose tunnel settings it lacks).
+    pub(crate) fn dests(&self, svc: &LegacyService) -> io::Result<Option<Vec<DestinationEntry>>> {
+        let head = size_of::<sys::ip_vs_get_dests>();
+        let entry = size_of::<sys::ip_vs_dest_entry>();
+        // One spare slot: if the kernel fills it, the service gained a
+        // destination since it was counted, and the view is not trusted.
+        let n = svc.num_dests as usize;
+        let slots = n + 1;
+        let mut buf = vec![0u8; head + slots * entry];
+        match svc.key {
+            ServiceKey::Fwmark { mark, .. } => buf[12..16].copy_from_slice(&mark.to_ne_bytes()),
+            ServiceKey::Addr { protocol, addr } => {
+                let SocketAddr::V4(v4) = addr else {
+                    return Ok(None);
+                };
+                buf[0..2].copy_from_slice(&protocol.number().to_ne_bytes());
+                buf[4..8].copy_from_slice(&v4.ip().octets());
+                buf[8..10].copy_from_slice(&v4.port().to_be_bytes());
+            }
+        }
+        buf[16..20].copy_from_slice(&(slots as u32).to_ne_bytes());
+        self.get(sys::IP_VS_SO_GET_DESTS, &mut buf)?;
+        let mut out = Vec::with_capacity(n);
+        for e in buf[head..].chunks_exact(entry) {
+            let addr = Ipv4Addr::from(be_bytes::<4>(e, 0));
+            if addr.is_unspecified() {
+                break; // the first slot the kernel left empty
+            }
+            let Some(forward) = Forward::from_conn_flags(u32_at(e, 8)) else {
+                return Ok(None);
+            };
+            if forward == Forward::Tunnel {
+                return Ok(None);
+            }
+            let mut dest = Destination::new(
+                SocketAddr::from((addr, u16::from_be_bytes(be_bytes(e, 4)))),
+                forward,
+            );
+            dest.weight = u32_at(e, 12);
+            dest.upper_threshold = u32_at(e, 16);
+            dest.lower_threshold = u32_at(e, 20);
+            let s = &e[40..];
+            out.push(DestinationEntry {
+                dest,
+                active_conns: u32_at(e, 24),
+                inactive_conns: u32_at(e, 28),
+                persist_conns: u32_at(e, 32),
+                stats: Stats {
+                    conns: u32_at(s, 0),
+                    inpkts: u32_at(s, 4),
+                    outpkts: u32_at(s, 8),
+                    inbytes: u64_at(s, 16),
+                    outbytes: u64_at(s, 24),
+                    cps: u32_at(s, 32),
+                    inpps: u32_at(s, 36),
+                    outpps: u32_at(s, 40),
+                    inbps: u32_at(s, 44),
+                    outbps: u32_at(s, 48),
+                },
+                stats64: None,
+            });
+        }
+        // Fewer than counted: other-family destinations were skipped.
+        Ok((out.len() == n).then_some(out))
+    }
+}
