@@ -121,18 +121,52 @@ pub struct Config {
     /// (and the address compared in the tie-break) instead of
     /// `primary_ip`. Default `None`.
     pub unicast_src_ip: Option<Ipv4Addr>,
-    /// keepalived's `unicast_peer { ... }`. Empty (the default) means
-    /// multicast to 224.0.0.18; otherwise each advert is sent to every peer
-    /// in turn (one datagram each, in this order) and received adverts must
-    /// be unicast, with any TTL (see [`crate::wire::RecvOptions::unicast`]).
+    /// keepalived's `unicast_peer { ... }` addresses. Empty (the default)
+    /// means multicast to 224.0.0.18; otherwise each advert is sent to every
+    /// peer in turn (one datagram each, in this order) and received adverts
+    /// must be unicast, with any TTL unless [`unicast_peer_ttl`] sets a
+    /// range (see [`crate::wire::RecvOptions::unicast`]).
+    ///
+    /// [`unicast_peer_ttl`]: Self::unicast_peer_ttl
     pub unicast_peers: Vec<Ipv4Addr>,
+    /// keepalived's `min_ttl`/`max_ttl` of `unicast_peer` entries, for the
+    /// peers that set them: adverts from such a peer with a TTL outside
+    /// the range are dropped ([`crate::router::DropReason::UnicastTtl`]).
+    /// Each address must be in `unicast_peers`. Default empty.
+    pub unicast_peer_ttl: Vec<PeerTtl>,
     /// keepalived's `unicast_ttl`: the TTL of unicast adverts, default 255.
     /// Multicast adverts always carry 255.
     pub unicast_ttl: u8,
     /// keepalived's `check_unicast_src` (or the global
     /// `vrrp_check_unicast_src`): with unicast peers, drop adverts whose
-    /// source is not one of them ([`crate::router::DropReason::NotUnicastPeer`]).
+    /// source is not one of them
+    /// ([`crate::router::DropReason::NotUnicastPeer`]). A TTL range in
+    /// `unicast_peer_ttl` turns the check on too, as in keepalived.
     pub check_unicast_src: bool,
+    /// keepalived's `unicast_fault_no_peer`: a router meant for unicast
+    /// whose peer list is empty stays in FAULT
+    /// ([`crate::event::Reason::NoUnicastPeer`]) instead of falling back to
+    /// multicast.
+    pub unicast_fault_no_peer: bool,
+}
+
+/// The TTL range of one `unicast_peer` entry
+/// (`<IPADDR> [min_ttl {0..255}] [max_ttl {0..255}]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PeerTtl {
+    /// The peer's address (one of [`Config::unicast_peers`]).
+    pub peer: Ipv4Addr,
+    /// Lowest TTL accepted from it (`min_ttl`, keepalived's default 0).
+    pub min_ttl: u8,
+    /// Highest TTL accepted from it (`max_ttl`, keepalived's default 255).
+    pub max_ttl: u8,
+}
+
+impl PeerTtl {
+    /// True if `ttl` is in `min_ttl..=max_ttl`.
+    pub fn accepts(&self, ttl: u8) -> bool {
+        (self.min_ttl..=self.max_ttl).contains(&ttl)
+    }
 }
 
 impl Config {
@@ -155,8 +189,10 @@ impl Config {
             garp: GarpConfig::default(),
             unicast_src_ip: None,
             unicast_peers: Vec::new(),
+            unicast_peer_ttl: Vec::new(),
             unicast_ttl: crate::wire::VRRP_TTL,
             check_unicast_src: false,
+            unicast_fault_no_peer: false,
         }
     }
 
@@ -169,6 +205,13 @@ impl Config {
     /// True if adverts go to unicast peers rather than 224.0.0.18.
     pub fn is_unicast(&self) -> bool {
         !self.unicast_peers.is_empty()
+    }
+
+    /// True if received adverts must come from a unicast peer:
+    /// `check_unicast_src`, or a TTL range (keepalived turns the check on
+    /// for `min_ttl`/`max_ttl`).
+    pub fn checks_unicast_src(&self) -> bool {
+        self.is_unicast() && (self.check_unicast_src || !self.unicast_peer_ttl.is_empty())
     }
 
     /// Advertisement_Interval as a duration.
@@ -199,15 +242,19 @@ impl Config {
             }
         }
         let source = self.source_ip();
-        if let Some(&peer) = self
+        if let Some(&p) = self
             .unicast_peers
             .iter()
             .find(|&&p| !is_unicast_addr(p) || p == source)
         {
-            return Err(ConfigError::UnicastPeer(peer));
+            return Err(ConfigError::UnicastPeer(p));
         }
-        if self.unicast_ttl == 0 {
-            return Err(ConfigError::UnicastTtl);
+        if let Some(t) = self
+            .unicast_peer_ttl
+            .iter()
+            .find(|t| t.min_ttl > t.max_ttl || !self.unicast_peers.contains(&t.peer))
+        {
+            return Err(ConfigError::UnicastPeerTtl(t.peer));
         }
         Ok(())
     }
@@ -238,9 +285,9 @@ pub enum ConfigError {
     /// A unicast peer is not a unicast address, or is this router itself.
     #[error("unicast_peer {0} is not a unicast address of another router")]
     UnicastPeer(Ipv4Addr),
-    /// A datagram with TTL 0 is never delivered.
-    #[error("unicast_ttl must be 1..=255")]
-    UnicastTtl,
+    /// A TTL range is empty or names an address that is not a peer.
+    #[error("unicast_peer {0}: min_ttl above max_ttl, or not a unicast peer")]
+    UnicastPeerTtl(Ipv4Addr),
 }
 
 /// Neither unspecified, multicast nor broadcast.
@@ -301,10 +348,12 @@ mod tests {
     #[test]
     fn validate_checks_unicast_settings() {
         let me = Ipv4Addr::new(10, 0, 0, 1);
+        let peer = Ipv4Addr::new(10, 0, 1, 3);
         let mut ok = Config::new("vi", 1, 100, me);
-        ok.unicast_peers = vec![Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 1, 3)];
+        ok.unicast_peers = vec![Ipv4Addr::new(10, 0, 0, 2), peer];
         assert_eq!(ok.validate(), Ok(()));
         assert!(ok.is_unicast());
+        assert!(!ok.checks_unicast_src());
         assert_eq!(ok.source_ip(), me);
         let mut c = ok.clone();
         c.unicast_src_ip = Some(Ipv4Addr::new(10, 0, 0, 9));
@@ -321,9 +370,26 @@ mod tests {
         let mut c = ok.clone();
         c.unicast_peers.insert(0, wire_mcast());
         assert_eq!(c.validate(), Err(ConfigError::UnicastPeer(wire_mcast())));
-        let mut c = ok;
+        // keepalived accepts unicast_ttl 0..=255.
+        let mut c = ok.clone();
         c.unicast_ttl = 0;
-        assert_eq!(c.validate(), Err(ConfigError::UnicastTtl));
+        assert_eq!(c.validate(), Ok(()));
+        // A TTL range turns the source check on; an empty range, or one for
+        // an address that is not a peer, is refused.
+        let mut c = ok;
+        let range = PeerTtl {
+            peer,
+            min_ttl: 64,
+            max_ttl: 255,
+        };
+        c.unicast_peer_ttl = vec![range];
+        assert!(c.checks_unicast_src());
+        assert_eq!(c.validate(), Ok(()));
+        assert!(range.accepts(64) && !range.accepts(63));
+        c.unicast_peer_ttl[0].max_ttl = 63;
+        assert_eq!(c.validate(), Err(ConfigError::UnicastPeerTtl(peer)));
+        c.unicast_peer_ttl[0] = PeerTtl { peer: me, ..range };
+        assert_eq!(c.validate(), Err(ConfigError::UnicastPeerTtl(me)));
         assert!(!Config::new("vi", 1, 100, me).is_unicast());
     }
 

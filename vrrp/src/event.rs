@@ -64,6 +64,8 @@ pub enum Reason {
     Recovered,
     /// Another member of the sync group moved.
     SyncGroup,
+    /// `unicast_fault_no_peer` is set and there is no unicast peer.
+    NoUnicastPeer,
 }
 
 /// Whether a notification concerns a sync group or a single instance

@@ -13,7 +13,7 @@ use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use vrrp::auth::{AhReplay, AuthConfig};
-use vrrp::config::skew_time;
+use vrrp::config::{skew_time, PeerTtl};
 use vrrp::event::{Event, Reason, State};
 use vrrp::mux::MuxEvent;
 use vrrp::router::DropReason;
@@ -396,4 +396,78 @@ fn keepalived_ah_unicast_capture_through_the_router() {
     for (k, (ours, theirs)) in sent.iter().zip(from_r2).enumerate() {
         assert_eq!(ours, theirs, "datagram {k} differs from keepalived's");
     }
+}
+
+/// A sends with `unicast_ttl 64` to B, whose entry for A has a TTL range.
+fn ttl_range(min_ttl: u8, max_ttl: u8) -> (Sim, NodeId, NodeId) {
+    let mut sim = Sim::from_env(9);
+    let mut ca = cfg("a", 200, 1, &[2]);
+    ca.unicast_ttl = 64;
+    let a = sim.add_router(ca);
+    let mut cb = cfg("b", 100, 2, &[1]);
+    cb.unicast_peer_ttl = vec![PeerTtl {
+        peer: ip(1),
+        min_ttl,
+        max_ttl,
+    }];
+    let b = sim.add_router(cb);
+    sim.start_all();
+    sim.run_until(secs(6));
+    (sim, a, b)
+}
+
+#[test]
+fn peer_ttl_range_is_checked() {
+    // In range: accepted, A stays the only master.
+    let (sim, a, b) = ttl_range(64, 64);
+    assert_eq!(sim.masters(VRID), [a]);
+    assert_eq!(sim.router(b, VRID).counters().adverts_received, 3);
+    // Out of range: every advert dropped, B takes over as if A were silent.
+    let (sim, a, b) = ttl_range(128, 255);
+    let rb = sim.router(b, VRID).counters();
+    assert_eq!(rb.adverts_received, 0);
+    // A's three periodic adverts, and the three it answers B's lower
+    // priority adverts with (keepalived's default) once B is master too.
+    assert_eq!(rb.dropped.get(DropReason::UnicastTtl), 6);
+    assert_eq!(sim.router(a, VRID).counters().adverts_sent, 6);
+    assert_eq!(DropReason::UnicastTtl.to_string(), "unicast-ttl");
+    assert_eq!(sim.masters(VRID), [a, b]);
+    // A range also turns the source check on (keepalived does the same).
+    let (mut sim, _, b) = ttl_range(1, 255);
+    let stranger = ip(9);
+    let mut c = Config::new("s", VRID, 250, stranger);
+    c.virtual_addresses = vec![ip(100)];
+    let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+    let repr = wire::AdvertRepr {
+        src: stranger,
+        dst: ip(2),
+        ttl: 64,
+        vrid: VRID,
+        priority: 250,
+        adver_int: 1,
+        addresses: &c.virtual_addresses,
+    };
+    let len = wire::encode(&repr, &AuthConfig::None, &mut Default::default(), &mut buf).unwrap();
+    sim.inject(b, 1, stranger, &buf[..len]);
+    let rb = sim.router(b, VRID).counters();
+    assert_eq!(rb.dropped.get(DropReason::NotUnicastPeer), 1);
+}
+
+#[test]
+fn unicast_fault_no_peer_holds_the_router_in_fault() {
+    let mut sim = Sim::from_env(10);
+    let mut c = cfg("a", 200, 1, &[]);
+    c.unicast_fault_no_peer = true;
+    let a = sim.add_router(c);
+    // Without the flag an empty peer list means multicast, as before.
+    let b = sim.add_router(cfg("b", 100, 2, &[]));
+    sim.start_all();
+    sim.run_until(secs(10));
+    assert_eq!(
+        history(&sim, a),
+        [(ns(0), Initialize, Fault, NoUnicastPeer)]
+    );
+    assert!(sim.router(a, VRID).own_fault());
+    assert_eq!(sim.masters(VRID), [b]);
+    assert!(sim.sent().iter().all(|s| s.dst == wire::VRRP_MCAST_V4));
 }

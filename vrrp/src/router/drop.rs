@@ -18,6 +18,8 @@ pub enum DropReason {
     /// `check_unicast_src` is on and the sender is not one of the
     /// configured unicast peers (keepalived: "not a unicast peer").
     NotUnicastPeer,
+    /// The advert's TTL is outside its unicast peer's `min_ttl..=max_ttl`.
+    UnicastTtl,
 }
 
 impl fmt::Display for DropReason {
@@ -27,6 +29,7 @@ impl fmt::Display for DropReason {
             DropReason::NotRunning => f.write_str("not-running"),
             DropReason::OwnAdvert => f.write_str("own-advert"),
             DropReason::NotUnicastPeer => f.write_str("not-unicast-peer"),
+            DropReason::UnicastTtl => f.write_str("unicast-ttl"),
         }
     }
 }
@@ -38,6 +41,7 @@ pub struct DropCounters {
     not_running: u64,
     own_advert: u64,
     not_unicast_peer: u64,
+    unicast_ttl: u64,
 }
 
 impl DropCounters {
@@ -50,6 +54,7 @@ impl DropCounters {
             DropReason::NotRunning => &mut self.not_running,
             DropReason::OwnAdvert => &mut self.own_advert,
             DropReason::NotUnicastPeer => &mut self.not_unicast_peer,
+            DropReason::UnicastTtl => &mut self.unicast_ttl,
         };
         *slot += 1;
     }
@@ -61,6 +66,7 @@ impl DropCounters {
             DropReason::NotRunning => self.not_running,
             DropReason::OwnAdvert => self.own_advert,
             DropReason::NotUnicastPeer => self.not_unicast_peer,
+            DropReason::UnicastTtl => self.unicast_ttl,
         }
     }
 
@@ -70,6 +76,7 @@ impl DropCounters {
             + self.not_running
             + self.own_advert
             + self.not_unicast_peer
+            + self.unicast_ttl
     }
 
     /// Non-zero counters with their reasons, for logs and metrics.
@@ -82,6 +89,7 @@ impl DropCounters {
                 DropReason::NotRunning,
                 DropReason::OwnAdvert,
                 DropReason::NotUnicastPeer,
+                DropReason::UnicastTtl,
             ])
             .map(|r| (r, self.get(r)))
             .filter(|(_, n)| *n > 0)

@@ -214,10 +214,24 @@ impl VirtualRouter {
         &self.counters
     }
 
-    /// True if this router's own interface or tracking is faulty (not
-    /// counting a fault imposed by its sync group).
+    /// True if this router's own interface, tracking or configuration
+    /// (`unicast_fault_no_peer`) holds it in FAULT (not counting a fault
+    /// imposed by its sync group).
     pub fn own_fault(&self) -> bool {
-        !self.interface_up || self.tracking.fault
+        !self.interface_up || self.tracking.fault || self.no_peer_fault()
+    }
+
+    /// The advert from `src` has a TTL outside the peer's configured range.
+    fn bad_peer_ttl(&self, src: Ipv4Addr, ttl: u8) -> bool {
+        self.cfg
+            .unicast_peer_ttl
+            .iter()
+            .any(|t| t.peer == src && !t.accepts(ttl))
+    }
+
+    /// keepalived's `unicast_fault_no_peer` with an empty peer list.
+    fn no_peer_fault(&self) -> bool {
+        self.cfg.unicast_fault_no_peer && !self.cfg.is_unicast()
     }
 
     /// In a sync group: the Master_Down_Timer fired and this router waits
@@ -288,10 +302,7 @@ impl VirtualRouter {
         // keepalived checks the peer list last; checking it first spares a
         // flood from strangers the HMAC, and such an advert is dropped
         // either way.
-        if self.cfg.check_unicast_src
-            && self.cfg.is_unicast()
-            && !self.cfg.unicast_peers.contains(&src)
-        {
+        if self.cfg.checks_unicast_src() && !self.cfg.unicast_peers.contains(&src) {
             return self.dropped(DropReason::NotUnicastPeer);
         }
         let adver_int = u16::from(self.cfg.advert_interval_secs);
@@ -304,6 +315,9 @@ impl VirtualRouter {
         let mut replay = self.ah_replay(src);
         match wire::decode(datagram, &opts, &self.cfg.authentication, &mut replay) {
             Ok(advert) => {
+                if self.bad_peer_ttl(src, advert.ttl) {
+                    return self.dropped(DropReason::UnicastTtl);
+                }
                 if let Some(seq) = advert.ah_seq {
                     self.remember_ah(src, seq);
                 }
@@ -602,6 +616,8 @@ impl VirtualRouter {
             Some(Reason::InterfaceDown)
         } else if self.tracking.fault {
             Some(Reason::TrackingFault)
+        } else if self.no_peer_fault() {
+            Some(Reason::NoUnicastPeer)
         } else if self.group_fault {
             Some(Reason::SyncGroup)
         } else {
