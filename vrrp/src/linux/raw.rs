@@ -1,8 +1,10 @@
 //! Raw IPv4 sockets for VRRP (protocol 112) and IPsec AH (protocol 51).
 
-use std::io::{self, Read};
+use std::io::{self, IoSliceMut, Read};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, SockAddr, Socket, Type};
 
@@ -50,7 +52,8 @@ pub struct RawSocketConfig {
 /// Sends take a whole IPv4 datagram (header included, `IP_HDRINCL`): the
 /// kernel fills in the header checksum, and the source address and
 /// identification when they are zero. Receives return whole datagrams,
-/// header included. Multicast loopback is off, multicast TTL is 255, and
+/// header included, optionally with the kernel's arrival time
+/// (`SO_TIMESTAMPNS`). Multicast loopback is off, multicast TTL is 255, and
 /// `IP_MULTICAST_ALL` is off so only groups joined on this socket arrive.
 #[derive(Debug)]
 pub struct RawSocket {
@@ -76,6 +79,11 @@ impl RawSocket {
             .map_err(LinuxError::io("set IP_MULTICAST_TTL"))?;
         sock.set_multicast_all_v4(false)
             .map_err(LinuxError::io("set IP_MULTICAST_ALL"))?;
+        nix::sys::socket::setsockopt(&sock, nix::sys::socket::sockopt::ReceiveTimestampns, &true)
+            .map_err(|e| LinuxError::Io {
+            op: "set SO_TIMESTAMPNS",
+            source: e.into(),
+        })?;
         if config.multicast {
             sock.join_multicast_v4_n(
                 &VRRP_MULTICAST,
@@ -103,6 +111,35 @@ impl RawSocket {
     /// queued.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         (&self.sock).read(buf)
+    }
+
+    /// Like [`recv`](Self::recv), also returning when the kernel received
+    /// the datagram (wall clock; `None` if the kernel gave no timestamp).
+    /// Protocol timers start at arrival, not when a busy reader got to it.
+    pub fn recv_timed(&self, buf: &mut [u8]) -> io::Result<(usize, Option<SystemTime>)> {
+        use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+        let mut cmsg = nix::cmsg_space!(nix::sys::time::TimeSpec);
+        let mut iov = [IoSliceMut::new(buf)];
+        let msg = recvmsg::<()>(
+            self.sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::empty(),
+        )
+        .map_err(io::Error::from)?;
+        let mut at = None;
+        if let Ok(cmsgs) = msg.cmsgs() {
+            for c in cmsgs {
+                if let ControlMessageOwned::ScmTimestampns(ts) = c {
+                    let since_epoch = Duration::new(
+                        u64::try_from(ts.tv_sec()).unwrap_or(0),
+                        u32::try_from(ts.tv_nsec()).unwrap_or(0),
+                    );
+                    at = UNIX_EPOCH.checked_add(since_epoch);
+                }
+            }
+        }
+        Ok((msg.bytes, at))
     }
 }
 
