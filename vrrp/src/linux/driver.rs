@@ -18,6 +18,35 @@
 //! Events go to the embedder on a bounded channel with `try_send`: a slow
 //! embedder loses events (counted in [`DriverCounters::events_lost`]), it
 //! never stalls the protocol.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::net::Ipv4Addr;
+//! use vrrp::linux::driver::{Driver, DriverEvent, RouterSpec, Setup, VirtualAddress};
+//!
+//! // One router on eth0; its advert source is eth0's first address.
+//! let router = RouterSpec {
+//!     config: vrrp::Config::new("VI_1", 51, 150, Ipv4Addr::UNSPECIFIED),
+//!     interface: "eth0".into(),
+//!     addresses: vec![VirtualAddress::host(Ipv4Addr::new(192, 0, 2, 100))],
+//!     routes: Vec::new(),
+//!     use_vmac: false,
+//! };
+//! let setup = Setup { routers: vec![router], ..Setup::default() };
+//! let (driver, handle, mut events) = Driver::new(setup)?;
+//! let running = tokio::spawn(driver.run());
+//! while let Some(event) = events.recv().await {
+//!     if let DriverEvent::Router { name, event, .. } = event {
+//!         println!("({name}) {event:?}");
+//!     }
+//! #   break;
+//! }
+//! handle.shutdown().await; // priority-0 advert, addresses removed
+//! let counters = running.await?;
+//! println!("{} adverts sent", counters.datagrams_sent);
+//! # Ok(())
+//! # }
+//! ```
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
