@@ -471,3 +471,64 @@ fn unicast_fault_no_peer_holds_the_router_in_fault() {
     assert_eq!(sim.masters(VRID), [b]);
     assert!(sim.sent().iter().all(|s| s.dst == wire::VRRP_MCAST_V4));
 }
+
+/// keepalived 2.2.7 alone in a namespace as 10.0.0.1 (priority 150, VRID
+/// 51, `advert_int 1`, AH `secret1`, VIP 10.0.0.100, `unicast_src_ip
+/// 10.0.0.1`, `unicast_peer { 10.0.0.2 10.0.0.3 }`), captured on its eth0
+/// with tcpdump (the setup of `tests/captures/capture.sh`): the first
+/// advert's two copies and, after three more, the priority-0 pair on
+/// SIGTERM. Both copies of an advert share the IP identification and the
+/// AH sequence number; their ICVs differ by the destination.
+const KEEPALIVED_TWO_PEERS: [&str; 4] = [
+    "45c0004000010000ff33a6c70a0000010a000002700400000a000001000000014a61ac11ed3ff0eab7eb1cd42133960102013c660a0000640000000000000000",
+    "45c0004000010000ff33a6c60a0000010a000003700400000a00000100000001fc2d61ed15e1f0a8067797392133960102013c660a0000640000000000000000",
+    "45c0004000050000ff33a6c30a0000010a000002700400000a00000100000005d2bb162ce7e30107e1d2b082213300010201d2660a0000640000000000000000",
+    "45c0004000050000ff33a6c20a0000010a000003700400000a00000100000005da92fdbad5747c5c74ccea93213300010201d2660a0000640000000000000000",
+];
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+/// Every datagram the router has to send now.
+fn drain(r: &mut VirtualRouter, now: Instant) -> Vec<Vec<u8>> {
+    let mut buf = vec![0; r.max_datagram_len()];
+    std::iter::from_fn(|| {
+        let t = r.poll_transmit(now, &mut buf)?;
+        Some(buf[..t.len].to_vec())
+    })
+    .collect()
+}
+
+/// Our router configured as that keepalived sends the same bytes.
+#[test]
+fn two_peer_copies_match_keepalived_byte_for_byte() {
+    let want: Vec<Vec<u8>> = KEEPALIVED_TWO_PEERS.iter().map(|h| unhex(h)).collect();
+    let mut c = Config::new("VI_1", VRID, 150, ip(1));
+    c.virtual_addresses = vec![ip(100)];
+    c.authentication = AuthConfig::from_keepalived("AH", "secret1").unwrap();
+    c.unicast_src_ip = Some(ip(1));
+    c.unicast_peers = vec![ip(2), ip(3)];
+    let mut r = VirtualRouter::new(c).unwrap();
+    let t0 = Instant::now();
+    r.handle_startup(t0);
+    let mut now = r.poll_timeout().unwrap();
+    let mut adverts = Vec::new();
+    for k in 0..4 {
+        if k > 0 {
+            now = r.poll_timeout().unwrap();
+        }
+        r.handle_timeout(now);
+        adverts.push(drain(&mut r, now));
+    }
+    assert_eq!(r.state(), Master);
+    r.handle_shutdown(now);
+    let stop = drain(&mut r, now);
+    assert_eq!(adverts[0], want[..2], "first advert");
+    assert_eq!(stop, want[2..], "priority-0 advert");
+    let c = r.counters();
+    assert_eq!((c.adverts_sent, c.datagrams_sent), (5, 10));
+}

@@ -87,7 +87,8 @@ pub struct Transmit {
 ///    first). In multicast mode an advert is one datagram to 224.0.0.18;
 ///    with unicast peers ([`Config::unicast_peers`]) it is one datagram per
 ///    peer, in the configured order, each addressed and (for AH) signed for
-///    that peer, so call it until `None` rather than once;
+///    that peer, all with the same IP identification and AH sequence number
+///    (as keepalived 2.2.7 sends them), so call it until `None`;
 /// 2. [`poll_event`](Self::poll_event) until `None`: install or remove
 ///    addresses, send GARPs, run notify scripts, log drops;
 /// 3. [`poll_timeout`](Self::poll_timeout): call `handle_timeout` at that
@@ -146,6 +147,10 @@ pub struct VirtualRouter {
     pending: Option<u8>,
     /// The unicast peer the pending advert goes to next.
     next_peer: usize,
+    /// The transmit counters before the pending advert's first copy: every
+    /// copy carries the same IP identification and AH sequence number, as
+    /// keepalived sends them.
+    advert_tx: TxCounters,
     ah_peers: [Option<(Ipv4Addr, u32)>; AH_PEERS],
     ah_evict: usize,
     tx: TxCounters,
@@ -172,6 +177,7 @@ impl VirtualRouter {
             preempt_at: None,
             pending: None,
             next_peer: 0,
+            advert_tx: TxCounters::new(),
             ah_peers: [None; AH_PEERS],
             ah_evict: 0,
             tx: TxCounters::new(),
@@ -422,8 +428,16 @@ impl VirtualRouter {
             addresses: &self.cfg.virtual_addresses,
         };
         let first = self.next_peer == 0;
-        match wire::encode(&repr, &self.cfg.authentication, &mut self.tx, buf) {
+        if first {
+            self.advert_tx = self.tx;
+        }
+        // Every copy is encoded from the counters before the first one.
+        let mut tx = self.advert_tx;
+        match wire::encode(&repr, &self.cfg.authentication, &mut tx, buf) {
             Ok(len) => {
+                if first {
+                    self.tx = tx;
+                }
                 self.after_send(priority, first);
                 if last {
                     self.pending = None;
