@@ -411,7 +411,7 @@ impl Daemon {
                 }
                 let suppressed = std::mem::take(&mut log.suppressed);
                 log.last = Some(now);
-                warn!("({name}) dropped advert: {reason} ({suppressed} more dropped since the last report)");
+                warn!("({name}) dropped advert: {reason} (reported at most once a second; {suppressed} reports skipped, every drop is counted)");
             }
             Event::Notify(n) => {
                 let Some(plan) = self.units[u].unit.instances.get(id.0 as usize) else {

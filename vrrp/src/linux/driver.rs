@@ -68,6 +68,9 @@ use crate::event::{Counters, Event, Notify, State};
 use crate::mux::{GroupId, Mux, MuxCounters, MuxError, MuxEvent, RouterId};
 use crate::router::{Tracking, VirtualRouter};
 
+/// At most one [`Event::Dropped`] per router per this period reaches the
+/// embedder, so a flood of bad datagrams costs it nothing.
+pub const DROP_EVENT_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
 /// Capacity of the input channel (datagrams, link events, commands).
 const INPUT_CAPACITY: usize = 1024;
 /// Capacity of the event channel to the embedder.
@@ -243,6 +246,10 @@ pub struct DriverCounters {
     pub host_errors: u64,
     /// Events the embedder did not take in time.
     pub events_lost: u64,
+    /// [`Event::Dropped`] events not passed on: at most one per router per
+    /// [`DROP_EVENT_PERIOD`] reaches the embedder (every drop is still
+    /// counted by reason in the router's counters).
+    pub drop_events_suppressed: u64,
 }
 
 /// A consistent view of every router, taken by [`DriverHandle::snapshot`].
@@ -320,6 +327,7 @@ struct RouterIo {
     proto: IpProto,
     addresses: Vec<AddressSpec>,
     routes: Vec<RouteSpec>,
+    last_drop_event: Option<Instant>,
 }
 
 /// Runs a [`Setup`] until shut down. Create it inside a tokio runtime, in
@@ -484,6 +492,7 @@ impl Driver {
             proto,
             addresses,
             routes,
+            last_drop_event: None,
         });
         Ok(())
     }
@@ -766,6 +775,10 @@ impl Driver {
                         Event::AddAddresses => self.install(i),
                         Event::RemoveAddresses => self.uninstall(i),
                         Event::GratuitousArp { repeat } => self.send_garps(i, repeat),
+                        Event::Dropped(_) if self.drop_gated(i, now) => {
+                            self.counters.drop_events_suppressed += 1;
+                            continue;
+                        }
                         _ => {}
                     }
                     let name = self
@@ -843,6 +856,21 @@ impl Driver {
                 },
             );
         }
+    }
+
+    /// True if router `i` already reported a drop within the last
+    /// [`DROP_EVENT_PERIOD`]; otherwise opens a new period.
+    fn drop_gated(&mut self, i: usize, now: Instant) -> bool {
+        let Some(r) = self.routers.get_mut(i) else {
+            return true;
+        };
+        if r.last_drop_event
+            .is_some_and(|t| now.saturating_duration_since(t) < DROP_EVENT_PERIOD)
+        {
+            return true;
+        }
+        r.last_drop_event = Some(now);
+        false
     }
 
     fn host_error(&mut self, op: &'static str, e: &LinuxError) {
