@@ -1,5 +1,6 @@
 //! Keywords keepalived 2.2 knows in each block but the model has no field
-//! for (taken from keepalived.conf(5)); they are kept as `Setting`s.
+//! for (from keepalived.conf(5), checked against what `keepalived -t` 2.2.7
+//! accepts in each block); they are kept as `Setting`s.
 //! Anything else is an unknown keyword.
 
 /// Top-level keywords kept verbatim.
@@ -19,6 +20,7 @@ pub(crate) const TOP: &[&str] = &[
     "vrrp_track_file",
     "vrrp_track_process",
     "bfd_instance",
+    "interface_up_down_delays",
 ];
 
 /// `global_defs` keywords kept verbatim.
@@ -26,6 +28,7 @@ pub(crate) const GLOBAL_DEFS: &[&str] = &[
     "bfd_cpu_affinity",
     "bfd_no_swap",
     "bfd_priority",
+    "bfd_rlimit_rtime",
     "bfd_process_name",
     "bfd_rlimit_rttime",
     "bfd_rt_priority",
@@ -33,6 +36,7 @@ pub(crate) const GLOBAL_DEFS: &[&str] = &[
     "checker_log_all_failures",
     "checker_no_swap",
     "checker_priority",
+    "checker_rlimit_rtime",
     "checker_process_name",
     "checker_rlimit_rttime",
     "checker_rt_priority",
@@ -41,9 +45,11 @@ pub(crate) const GLOBAL_DEFS: &[&str] = &[
     "data_use_instance",
     "dbus_service_name",
     "default_interface",
+    "disable_local_igmp",
     "dynamic_interfaces",
     "enable_dbus",
     "enable_snmp_checker",
+    "enable_snmp_keepalived",
     "enable_snmp_rfc",
     "enable_snmp_rfcv2",
     "enable_snmp_rfcv3",
@@ -56,12 +62,14 @@ pub(crate) const GLOBAL_DEFS: &[&str] = &[
     "log_unknown_vrids",
     "lvs_flush",
     "lvs_flush_on_stop",
+    "lvs_flush_onstop",
     "lvs_netlink_cmd_rcv_bufs",
     "lvs_netlink_cmd_rcv_bufs_force",
     "lvs_netlink_monitor_rcv_bufs",
     "lvs_netlink_monitor_rcv_bufs_force",
     "lvs_notify_fifo",
     "lvs_notify_fifo_script",
+    "lvs_process_name",
     "lvs_sync_daemon",
     "lvs_timeouts",
     "max_auto_priority",
@@ -131,11 +139,13 @@ pub(crate) const GLOBAL_DEFS: &[&str] = &[
     "vrrp_notify_priority_changes",
     "vrrp_priority",
     "vrrp_process_name",
+    "vrrp_rlimit_rtime",
     "vrrp_rlimit_rttime",
     "vrrp_rt_priority",
     "vrrp_rx_bufs_multiplier",
     "vrrp_rx_bufs_policy",
     "vrrp_startup_delay",
+    "vrrp_vmac_garp_intvl",
 ];
 
 /// `vrrp_instance` keywords kept verbatim.
@@ -251,4 +261,11 @@ pub(crate) const LVS: &[&str] = &[
     "digest",
     "path",
     "tls_compliant",
+    // Also accepted below virtual_server (real_server, checkers).
+    "alpha",
+    "delay_loop",
+    "hashed",
+    "inhibit_on_failure",
+    "min_reply_length",
+    "max_reply_length",
 ];

@@ -36,6 +36,10 @@ impl Lower<'_> {
                 "vrrp_mcast_group4" => g.vrrp_mcast_group4 = self.string(c),
                 "vrrp_garp_master_delay" => g.vrrp_garp_master_delay = self.num(c, 0, 255),
                 "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = true,
+                "vrrp_vmac_garp_intvl" => {
+                    self.deprecated(c, "vrrp_garp_extra_if");
+                    g.other.push(setting(c));
+                }
                 k if keywords::GLOBAL_DEFS.contains(&k) => g.other.push(setting(c)),
                 _ => self.unknown(c, &[GLOBAL_TYPED, keywords::GLOBAL_DEFS]),
             }
