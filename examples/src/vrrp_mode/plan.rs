@@ -282,6 +282,12 @@ fn router(i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         instance: name.to_owned(),
         keyword,
     };
+    if !i.virtual_ipaddress_excluded.is_empty() {
+        return Err(unsupported("virtual_ipaddress_excluded"));
+    }
+    if !i.virtual_rules.is_empty() {
+        return Err(unsupported("virtual_rules"));
+    }
     if i.version.is_some_and(|v| v != 2) {
         return Err(unsupported("vrrp_version 3"));
     }
