@@ -62,7 +62,7 @@ pub struct GarpConfig {
     /// GARPs per address in each burst (`garp_master_repeat`, default 5).
     pub master_repeat: u32,
     /// Period of the refresh bursts while master (`garp_master_refresh`,
-    /// default off).
+    /// default off; `Some(Duration::ZERO)` is off too, as keepalived's 0).
     pub master_refresh: Option<Duration>,
     /// GARPs per address in each refresh burst (`garp_master_refresh_repeat`,
     /// default 1).

@@ -31,8 +31,9 @@ pub(crate) struct TimerTable {
 }
 
 impl TimerTable {
-    pub(crate) fn set(&mut self, timer: Timer, at: Instant) {
-        self.deadlines[timer as usize] = Some(at);
+    /// Arms `timer` at `at`, or disarms it for `None`.
+    pub(crate) fn set(&mut self, timer: Timer, at: Option<Instant>) {
+        self.deadlines[timer as usize] = at;
     }
 
     pub(crate) fn stop(&mut self, timer: Timer) {
@@ -74,8 +75,8 @@ mod tests {
     fn expires_in_deadline_order_and_only_once() {
         let t0 = Instant::now();
         let mut table = TimerTable::default();
-        table.set(Timer::GarpDelay, t0 + Duration::from_secs(5));
-        table.set(Timer::Advert, t0 + Duration::from_secs(1));
+        table.set(Timer::GarpDelay, Some(t0 + Duration::from_secs(5)));
+        table.set(Timer::Advert, Some(t0 + Duration::from_secs(1)));
         assert_eq!(table.next(), Some(t0 + Duration::from_secs(1)));
         assert_eq!(table.take_expired(t0), None);
         let later = t0 + Duration::from_secs(6);

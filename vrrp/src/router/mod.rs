@@ -348,8 +348,8 @@ impl VirtualRouter {
                     // re-armed) until every member wants MASTER; the mux
                     // then moves them all with `SyncCommand::Master`.
                     self.wants_master = true;
-                    self.timers
-                        .set(Timer::MasterDown, now + self.master_down_interval());
+                    let wait = self.master_down_interval();
+                    self.arm(Timer::MasterDown, now, wait);
                 }
                 Timer::MasterDown => self.enter(now, State::Master, Reason::MasterDown),
                 Timer::GarpDelay => self.push(Event::GratuitousArp {
@@ -359,7 +359,7 @@ impl VirtualRouter {
                     self.push(Event::GratuitousArp {
                         repeat: self.cfg.garp.refresh_repeat,
                     });
-                    if let Some(period) = self.cfg.garp.master_refresh {
+                    if let Some(period) = self.garp_refresh_period() {
                         self.timers
                             .set(Timer::GarpRefresh, next_period(deadline, period, now));
                     }
@@ -491,21 +491,21 @@ impl VirtualRouter {
     fn backup_rx(&mut self, now: Instant, src: Ipv4Addr, priority: u8) {
         let mine = self.priority();
         if priority == PRIORITY_STOP {
-            self.timers.set(Timer::MasterDown, now + self.skew_time());
+            self.arm(Timer::MasterDown, now, self.skew_time());
             return;
         }
         let delaying =
             self.cfg.preempt_delay > Duration::ZERO && self.preempt_at.is_none_or(|at| at > now);
         if !self.cfg.preempt || priority >= mine || delaying {
-            self.timers
-                .set(Timer::MasterDown, now + self.master_down_interval());
+            self.arm(Timer::MasterDown, now, self.master_down_interval());
             self.master = Some((src, priority));
             self.wants_master = false;
             if self.cfg.preempt_delay > Duration::ZERO {
                 if priority >= mine {
                     self.preempt_at = None;
                 } else if self.preempt_at.is_none() {
-                    self.preempt_at = Some(now + self.cfg.preempt_delay);
+                    // Beyond the clock's range (None) the delay never ends.
+                    self.preempt_at = now.checked_add(self.cfg.preempt_delay);
                 }
             }
         }
@@ -520,8 +520,7 @@ impl VirtualRouter {
         if priority == PRIORITY_STOP {
             // RFC 3768 section 6.4.3: answer at once, restart the Adver_Timer.
             self.queue_advert(mine);
-            self.timers
-                .set(Timer::Advert, now + self.cfg.advert_interval());
+            self.arm(Timer::Advert, now, self.cfg.advert_interval());
             return;
         }
         if self.cfg.higher_priority_send_advert && higher(mine) {
@@ -621,7 +620,7 @@ impl VirtualRouter {
         if reason == Reason::Startup && self.cfg.initial_master {
             // keepalived's `state MASTER`: one interval plus the minimum skew.
             let wait = self.cfg.advert_interval() + skew_time(PRIORITY_OWNER);
-            self.timers.set(Timer::MasterDown, now + wait);
+            self.arm(Timer::MasterDown, now, wait);
         }
     }
 
@@ -674,8 +673,7 @@ impl VirtualRouter {
             State::Master => self.enter_master(now),
             State::Backup => {
                 self.preempt_at = None;
-                self.timers
-                    .set(Timer::MasterDown, now + self.master_down_interval());
+                self.arm(Timer::MasterDown, now, self.master_down_interval());
             }
             State::Initialize | State::Fault => self.master = None,
         }
@@ -691,19 +689,31 @@ impl VirtualRouter {
         self.counters.became_master += 1;
         self.master = None;
         self.queue_advert(self.priority());
-        self.timers
-            .set(Timer::Advert, now + self.cfg.advert_interval());
+        self.arm(Timer::Advert, now, self.cfg.advert_interval());
         self.push(Event::AddAddresses);
         let garp = self.cfg.garp;
         self.push(Event::GratuitousArp {
             repeat: garp.master_repeat,
         });
         if garp.master_delay > Duration::ZERO {
-            self.timers.set(Timer::GarpDelay, now + garp.master_delay);
+            self.arm(Timer::GarpDelay, now, garp.master_delay);
         }
-        if let Some(period) = garp.master_refresh {
-            self.timers.set(Timer::GarpRefresh, now + period);
+        if let Some(period) = self.garp_refresh_period() {
+            self.arm(Timer::GarpRefresh, now, period);
         }
+    }
+
+    /// Arms `timer` to fire `after` from `now`; a deadline beyond the
+    /// clock's range (a huge configured duration) never comes, so the timer
+    /// stays off rather than overflowing `Instant`.
+    fn arm(&mut self, timer: Timer, now: Instant, after: Duration) {
+        self.timers.set(timer, now.checked_add(after));
+    }
+
+    /// The GARP refresh period; zero means off, as in keepalived (and a
+    /// zero period would fire forever at the same instant).
+    fn garp_refresh_period(&self) -> Option<Duration> {
+        self.cfg.garp.master_refresh.filter(|p| !p.is_zero())
     }
 
     fn dropped(&mut self, reason: DropReason) {
@@ -721,13 +731,12 @@ impl VirtualRouter {
 }
 
 /// The next deadline of a periodic timer: one period after the last
-/// deadline (no drift), or one period from now if the embedder was late.
-fn next_period(deadline: Instant, period: Duration, now: Instant) -> Instant {
-    let next = deadline + period;
-    if next > now {
-        next
-    } else {
-        now + period
+/// deadline (no drift), or one period from now if the embedder was late;
+/// `None` beyond the clock's range.
+fn next_period(deadline: Instant, period: Duration, now: Instant) -> Option<Instant> {
+    match deadline.checked_add(period) {
+        Some(next) if next > now => Some(next),
+        _ => now.checked_add(period),
     }
 }
 

@@ -564,3 +564,44 @@ fn unicast_router_drops_multicast_and_checks_sources() {
     assert_eq!(r.counters().dropped.total(), 2);
     assert_eq!(r.poll_timeout(), Some(t0 + r.master_down_interval()));
 }
+
+#[test]
+fn durations_beyond_the_clock_disarm_instead_of_panicking() {
+    // Instant + Duration::MAX overflows: such a deadline never comes.
+    let t0 = Instant::now();
+    let mut c = config(100);
+    c.preempt_delay = Duration::MAX;
+    c.garp = GarpConfig {
+        master_delay: Duration::MAX,
+        master_refresh: Some(Duration::MAX),
+        ..GarpConfig::default()
+    };
+    let mut r = VirtualRouter::new(c).unwrap();
+    r.handle_startup(t0);
+    events(&mut r);
+    // A lower priority arms the (endless) preempt delay: it is accepted.
+    r.handle_datagram(t0, LOWER_IP, &advert(LOWER_IP, 50, &AuthConfig::None, 0));
+    assert_eq!(r.master(), Some((LOWER_IP, 50)));
+    let down = r.poll_timeout().unwrap();
+    r.handle_timeout(down);
+    assert_eq!(r.state(), State::Master);
+    // Only the Adver_Timer is armed: the GARP timers are out of reach.
+    assert_eq!(r.poll_timeout(), Some(down + s(1)));
+}
+
+#[test]
+fn zero_garp_refresh_is_off_not_an_endless_loop() {
+    let t0 = Instant::now();
+    let mut c = config(100);
+    c.garp.master_refresh = Some(Duration::ZERO);
+    c.garp.master_delay = Duration::ZERO;
+    let mut r = VirtualRouter::new(c).unwrap();
+    r.handle_startup(t0);
+    let down = r.poll_timeout().unwrap();
+    r.handle_timeout(down);
+    assert_eq!(r.state(), State::Master);
+    assert_eq!(r.poll_timeout(), Some(down + s(1)));
+    events(&mut r);
+    r.handle_timeout(down + s(1));
+    assert_eq!(events(&mut r), []);
+}
