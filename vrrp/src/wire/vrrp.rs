@@ -170,10 +170,14 @@ impl<T: AsRef<[u8]>> Packet<T> {
         checksum::checksum(self.buffer.as_ref()) == 0
     }
 
-    /// The address list bytes (4 per address); checked length needed.
+    /// The address list (4 bytes per address). Before
+    /// [`Packet::check_len_v2`] has passed, a count larger than the buffer
+    /// yields only the whole addresses present.
     pub fn addresses(&self) -> Addresses<'_> {
         let n = usize::from(self.addr_count()) * 4;
-        Addresses(&self.buffer.as_ref()[HEADER_LEN..HEADER_LEN + n])
+        let b = self.buffer.as_ref();
+        let end = b.len().min(HEADER_LEN + n);
+        Addresses::from_bytes(b.get(HEADER_LEN..end).unwrap_or(&[]))
     }
 
     /// The VRRPv2 authentication data (the last 8 bytes).
@@ -336,6 +340,24 @@ mod tests {
         assert_eq!(p.addresses().iter().collect::<Vec<_>>(), addrs);
         assert!(p.addresses().contains(addrs[1]));
         assert_eq!(p.auth_data(), b"secret1\0");
+    }
+
+    #[test]
+    fn accessors_of_a_checked_packet_never_panic_on_a_wrong_count() {
+        // new_checked only guarantees the fixed header: a count of 255 in a
+        // 12-byte message must not slice past the end.
+        let mut b = [0u8; 12];
+        b[field::COUNT] = 255;
+        b[HEADER_LEN..].copy_from_slice(&[10, 0, 0, 1]);
+        let p = Packet::new_checked(&b[..]).expect("fixed header present");
+        assert_eq!(p.check_len_v2(), Err(DropReason::BadLength));
+        assert_eq!(
+            p.addresses().iter().collect::<Vec<_>>(),
+            [Ipv4Addr::new(10, 0, 0, 1)]
+        );
+        assert_eq!(p.auth_data(), &b[4..]);
+        let p = Packet::new_checked(&b[..HEADER_LEN]).expect("fixed header present");
+        assert!(p.addresses().is_empty());
     }
 
     #[test]
