@@ -1,7 +1,9 @@
 //! A tokio driver for a [`Monitor`] (feature `tokio`).
 //!
 //! Each due check runs in its own task, bounded by its context's timeout,
-//! so a slow check only delays itself. Results come back over a channel;
+//! so a slow check only delays itself. Run [`Driver::run`] itself in a
+//! task (`tokio::spawn`) so that the check tasks it spawns start on a
+//! worker's local queue rather than the runtime's injection queue. Results come back over a channel;
 //! events go out over another.
 
 use std::collections::HashMap;
