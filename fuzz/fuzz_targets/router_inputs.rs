@@ -1,13 +1,18 @@
 //! Random input sequences into a mux of virtual routers, with monotonic
 //! time: valid adverts of any priority and sender, mutated and garbage
 //! datagrams, timeouts (early, exact, late), interface and tracking changes,
-//! startups and shutdowns, and sync-group moves. After every input the
+//! startups and shutdowns, and sync-group moves. A second setup byte picks
+//! unicast mode (`unicast_src_ip`, `unicast_peer` with TTL ranges,
+//! `unicast_ttl`, `check_unicast_src`, `unicast_fault_no_peer`) and edge
+//! durations (zero and `Duration::MAX` GARP timers and preempt delay).
+//! After every input the
 //! outputs are drained and the invariants checked:
 //! * a router in MASTER has a timer at most one advert interval away, in
 //!   BACKUP at most 3 intervals + 1 s away; INIT and FAULT have none;
 //! * after `handle_timeout(now)` no timer is due at or before `now`;
 //! * MASTER iff it became master once more than it released it;
-//! * every datagram it sends decodes as a valid advert of its own;
+//! * every datagram it sends decodes as a valid advert of its own, sent
+//!   to 224.0.0.18 or, with unicast peers, to each peer in turn;
 //! * time never goes backwards and nothing panics.
 #![no_main]
 
@@ -16,11 +21,58 @@ use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
 use vrrp::auth::{AhReplay, AuthConfig, TxCounters};
+use vrrp::config::PeerTtl;
 use vrrp::mux::Mux;
 use vrrp::router::Tracking;
 use vrrp::{wire, Config, State, VirtualRouter};
 
 const VIPS: [Ipv4Addr; 1] = [Ipv4Addr::new(10, 0, 0, 100)];
+const ME: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 5);
+const UNICAST_SRC: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 50);
+
+/// The senders of the generated adverts: 10.0.0.1 to 10.0.0.8.
+fn sender_ip(b: u8) -> Ipv4Addr {
+    Ipv4Addr::new(10, 0, 0, 1 + b % 8)
+}
+
+/// A duration of 0, a few seconds, or one beyond any `Instant`.
+fn edge_duration(b: u8) -> Duration {
+    match b % 4 {
+        0 => Duration::ZERO,
+        3 => Duration::MAX,
+        k => Duration::from_secs(u64::from(k) * 3),
+    }
+}
+
+/// Applies the second setup byte: unicast settings and edge durations.
+fn configure(c: &mut Config, b: u8, peers_mask: u8) {
+    c.garp.master_delay = edge_duration(b >> 6);
+    c.garp.master_refresh = (b & 0x20 != 0).then(|| edge_duration(b >> 4));
+    if b & 0x01 == 0 {
+        c.unicast_fault_no_peer = b & 0x02 != 0;
+        return;
+    }
+    if b & 0x02 != 0 {
+        c.unicast_src_ip = Some(UNICAST_SRC);
+    }
+    c.unicast_peers = (0..8)
+        .filter(|k| peers_mask & (1 << k) != 0)
+        .map(sender_ip)
+        .filter(|&p| p != c.source_ip())
+        .collect();
+    c.check_unicast_src = b & 0x04 != 0;
+    c.unicast_ttl = if b & 0x08 != 0 { 64 } else { 255 };
+    c.unicast_fault_no_peer = b & 0x10 != 0;
+    if let Some(&peer) = c.unicast_peers.first() {
+        if b & 0x40 != 0 {
+            c.unicast_peer_ttl = vec![PeerTtl {
+                peer,
+                min_ttl: 64,
+                max_ttl: 200,
+            }];
+        }
+    }
+}
 
 struct Input<'a>(&'a [u8]);
 
@@ -51,17 +103,32 @@ fn auth_of(sel: u8) -> AuthConfig {
 
 fn check(mux: &mut Mux, now: Instant, after_timeout: bool, auth: &AuthConfig) {
     let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+    // The datagram each router sent last: unicast copies go to the peers in
+    // turn, starting again from the first with every new advert.
+    let mut sent: Vec<Option<usize>> = vec![None; mux.len()];
     while let Some((id, _, t)) = mux.poll_transmit(now, &mut buf) {
         let r = mux.router(id).expect("router exists");
+        let cfg = r.config();
         assert!(t.len <= r.max_datagram_len());
         let opts = wire::RecvOptions {
-            vrid: Some(r.config().vrid),
+            vrid: Some(cfg.vrid),
+            unicast: cfg.is_unicast(),
             adver_int: Some(1),
             addresses: Some(&VIPS),
-            ..Default::default()
         };
-        let got = wire::decode(&buf[..t.len], &opts, auth, &mut AhReplay::new());
-        assert_eq!(got.map(|a| a.priority), Ok(t.priority));
+        let got = wire::decode(&buf[..t.len], &opts, auth, &mut AhReplay::new())
+            .expect("a valid advert");
+        assert_eq!((got.priority, got.src, got.dst), (t.priority, cfg.source_ip(), t.destination));
+        let last = &mut sent[id.0 as usize];
+        if cfg.is_unicast() {
+            let peers = &cfg.unicast_peers;
+            let at = peers.iter().position(|&p| p == t.destination).expect("a peer");
+            assert!(at == 0 || *last == Some(at - 1));
+            assert_eq!(got.ttl, cfg.unicast_ttl);
+            *last = Some(at);
+        } else {
+            assert_eq!((t.destination, got.ttl), (wire::VRRP_MCAST_V4, wire::VRRP_TTL));
+        }
     }
     while mux.poll_event().is_some() {}
     for id in mux.ids().collect::<Vec<_>>() {
@@ -85,18 +152,24 @@ fn check(mux: &mut Mux, now: Instant, after_timeout: bool, auth: &AuthConfig) {
 
 fuzz_target!(|data: &[u8]| {
     let mut input = Input(data);
-    let Some(setup) = input.byte() else { return };
+    let (Some(setup), Some(setup2), Some(peers)) = (input.byte(), input.byte(), input.byte())
+    else {
+        return;
+    };
     let auth = auth_of(setup);
     let mut mux = Mux::new();
     let mut ids = Vec::new();
     // Two VRIDs on interface 1, one on interface 2; priorities from input.
     for (k, (ifindex, vrid)) in [(1u32, 1u8), (1, 2), (2, 1)].into_iter().enumerate() {
         let prio = input.byte().unwrap_or(100).max(1);
-        let mut c = Config::new("fz", vrid, prio, Ipv4Addr::new(10, 0, 0, 5));
+        let mut c = Config::new("fz", vrid, prio, ME);
         c.virtual_addresses = VIPS.to_vec();
         c.authentication = auth.clone();
         c.preempt = setup & 0x04 == 0;
-        c.preempt_delay = Duration::from_secs(u64::from(setup >> 5));
+        c.preempt_delay = match setup >> 5 {
+            7 => Duration::MAX,
+            k => Duration::from_secs(u64::from(k)),
+        };
         c.lower_priority_advert = if setup & 0x08 == 0 {
             vrrp::config::LowerPriorityAdvert::SendAdvert
         } else {
@@ -104,6 +177,7 @@ fuzz_target!(|data: &[u8]| {
         };
         c.higher_priority_send_advert = setup & 0x10 != 0;
         c.garp.master_refresh = (k == 0).then(|| Duration::from_secs(7));
+        configure(&mut c, setup2, peers);
         ids.push(
             mux.add_router(ifindex, VirtualRouter::new(c).expect("valid"))
                 .expect("unique"),
@@ -132,11 +206,17 @@ fuzz_target!(|data: &[u8]| {
                 else {
                     break;
                 };
-                let src = Ipv4Addr::new(10, 0, 0, 1 + sender % 8);
+                let src = sender_ip(sender);
+                // Unicast to this router (any TTL), or multicast.
+                let (dst, ttl) = match (sender >> 3) & 3 {
+                    0 | 1 => (wire::VRRP_MCAST_V4, wire::VRRP_TTL),
+                    2 => (ME, 255),
+                    _ => (UNICAST_SRC, 10 + prio % 100),
+                };
                 let repr = wire::AdvertRepr {
                     src,
-                    dst: wire::VRRP_MCAST_V4,
-                    ttl: wire::VRRP_TTL,
+                    dst,
+                    ttl,
                     vrid: 1 + vrid % 3,
                     priority: prio,
                     adver_int: 1,
