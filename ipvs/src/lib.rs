@@ -6,7 +6,12 @@
 //! - I/O: only through [`Ipvs`], which owns one `NETLINK_GENERIC` socket
 //!   (or any [`Transport`]); the family id is resolved once at connect.
 //!   Every call blocks until the kernel answered. Needs CAP_NET_ADMIN for
-//!   changes and the `ip_vs` module loaded.
+//!   changes and the `ip_vs` module loaded. [`Ipvs::apply`] pipelines up
+//!   to [`BATCH_OPS`] requests per `sendmsg` and matches every error to its
+//!   operation by sequence number; replies are read with `recvmmsg`.
+//!   [`Ipvs::save_table`] may also read through a raw IPv4 socket (the
+//!   legacy `IP_VS_SO_GET_DESTS` option, one call per service) where that
+//!   answer is provably complete.
 //! - No clock, no threads (except a short-lived one in
 //!   [`Ipvs::connect_netns`]), no global state.
 //! - No panics on any input: malformed replies are [`CodecError`]s,

@@ -93,10 +93,3 @@ pub(crate) fn recv_many(
     }
     Ok(n)
 }
-
-/// The size of a memory page.
-pub(crate) fn page_size() -> usize {
-    // SAFETY: sysconf only reads a configuration value.
-    let v = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(v).unwrap_or(4096)
-}

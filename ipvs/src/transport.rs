@@ -34,12 +34,12 @@ pub trait Transport {
 /// Receive buffer asked for (with `SO_RCVBUFFORCE` when privileged), so a
 /// batch's error replies fit.
 const RCVBUF: usize = 8 << 20;
-/// Size of each receive buffer: the kernel sizes dump datagrams after the
-/// reader's buffer, and any other reply fits in `NLMSG_GOODSIZE`
-/// (a page minus overhead, at most 8 KiB). A page keeps the kernel's
-/// allocations small, which matters with one dump per service.
+/// Size of each receive buffer. The kernel sizes dump datagrams after the
+/// reader's buffer (up to 32 KiB); large ones mean fewer dump rounds, and
+/// the service dump restarts its walk of the service table every round.
+/// Any other reply fits in `NLMSG_GOODSIZE` (at most 8 KiB).
 fn recv_chunk() -> usize {
-    crate::sys_util::page_size().clamp(4096, 8192)
+    32 << 10
 }
 /// Datagrams taken per `recvmmsg`: a dump's data and its `NLMSG_DONE`, or
 /// the error replies of a batch, arrive together.
