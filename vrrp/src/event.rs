@@ -152,6 +152,7 @@ pub enum Event {
 
 /// Per-router statistics, all monotonic.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Counters {
     /// Valid adverts processed.
     pub adverts_received: u64,

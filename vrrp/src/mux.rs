@@ -23,6 +23,7 @@ pub struct GroupId(pub u32);
 
 /// An event of one router or of a sync group.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MuxEvent {
     /// From a router.
     Router(RouterId, Event),
@@ -49,10 +50,14 @@ pub enum MuxError {
     /// The router already belongs to a sync group.
     #[error("router {0:?} is already in a sync group")]
     AlreadyGrouped(RouterId),
+    /// The mux already holds `u32::MAX` routers or groups.
+    #[error("no room for another router or sync group")]
+    Full,
 }
 
 /// Datagrams the mux could not hand to any router.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MuxCounters {
     /// Well-formed enough to read a VRID, but no router has it on that
     /// interface.
@@ -132,8 +137,7 @@ impl Mux {
             Ok(_) => return Err(MuxError::Duplicate { ifindex, vrid }),
             Err(at) => at,
         };
-        let id =
-            u32::try_from(self.slots.len()).map_err(|_| MuxError::Duplicate { ifindex, vrid })?;
+        let id = u32::try_from(self.slots.len()).map_err(|_| MuxError::Full)?;
         self.keys.insert(at, (ifindex, vrid, id));
         self.slots.push(Slot {
             ifindex,
@@ -165,7 +169,7 @@ impl Mux {
                 return Err(MuxError::AlreadyGrouped(*m));
             }
         }
-        let gid = self.groups.len() as u32;
+        let gid = u32::try_from(self.groups.len()).map_err(|_| MuxError::Full)?;
         for m in members {
             let slot = &mut self.slots[m.0 as usize];
             slot.group = Some(gid);

@@ -55,6 +55,7 @@ pub enum SyncCommand {
 
 /// An advert written by [`VirtualRouter::poll_transmit`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Transmit {
     /// Bytes written at the front of the buffer: a whole IPv4 datagram.
     pub len: usize,
