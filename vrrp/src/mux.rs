@@ -378,14 +378,7 @@ impl Mux {
             if m == origin {
                 continue;
             }
-            let others_faulty = members
-                .iter()
-                .any(|&o| o != m && self.slots[o as usize].router.own_fault());
-            let fault = if others_faulty {
-                SyncCommand::Fault
-            } else {
-                SyncCommand::Recover
-            };
+            let fault = self.fault_of_others(&members, m);
             let router = &mut self.slots[m as usize].router;
             router.handle_sync(now, fault);
             if let Some(cmd) = cmd {
@@ -394,14 +387,7 @@ impl Mux {
             self.settle(m);
         }
         // The origin itself may be held in FAULT by the others.
-        let others_faulty = members
-            .iter()
-            .any(|&o| o != origin && self.slots[o as usize].router.own_fault());
-        let fault = if others_faulty {
-            SyncCommand::Fault
-        } else {
-            SyncCommand::Recover
-        };
+        let fault = self.fault_of_others(&members, origin);
         self.slots[origin as usize].router.handle_sync(now, fault);
         self.settle(origin);
         // keepalived's vrrp_sync_can_goto_master: the group goes MASTER
@@ -420,6 +406,17 @@ impl Mux {
         }
         self.groups[g as usize].members = members;
         self.group_notify(g);
+    }
+
+    /// `Fault` for member `m` if another member of its group is faulty by
+    /// itself, else `Recover`.
+    fn fault_of_others(&self, members: &[u32], m: u32) -> SyncCommand {
+        let faulty = |o: &u32| *o != m && self.slots[*o as usize].router.own_fault();
+        if members.iter().any(faulty) {
+            SyncCommand::Fault
+        } else {
+            SyncCommand::Recover
+        }
     }
 
     /// Emits the group notification once all members share a new state.
