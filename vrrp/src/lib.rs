@@ -12,8 +12,14 @@
 //!   passed with every input; it says when to call it back
 //!   (`poll_timeout`) and what to send (`poll_transmit`, into your buffer).
 //! * Allocation: none in decode or encode.
-//! * Panics: none on any input; every rejection is a [`wire::DropReason`]
-//!   (`Copy`, one byte, a stable kebab-case name for counters).
+//! * Panics: none on any datagram, configuration or sequence of inputs
+//!   (time may even go backwards; a configured duration too large for
+//!   `Instant` disarms its timer). Every rejection is a
+//!   [`wire::DropReason`] (`Copy`, one byte, a stable kebab-case name for
+//!   counters). The only panics are documented ones: the header views'
+//!   `new_unchecked` accessors and `Repr::emit` on a too-short buffer (use
+//!   `new_checked` and [`wire::encode`]), and the `sim` test harness on a
+//!   test bug.
 //! * Compatibility: byte-for-byte what keepalived 2.2.7 sends and accepts,
 //!   including its AH variant (see [`auth`]); proved against committed
 //!   captures of real keepalived traffic in `vrrp/tests/captures/`.

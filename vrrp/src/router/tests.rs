@@ -605,3 +605,17 @@ fn zero_garp_refresh_is_off_not_an_endless_loop() {
     r.handle_timeout(down + s(1));
     assert_eq!(events(&mut r), []);
 }
+
+#[test]
+fn time_going_backwards_is_handled_as_given() {
+    let t0 = Instant::now();
+    let later = t0 + s(100);
+    let mut r = started(100, later);
+    // An earlier instant: nothing is due, an advert re-arms from it.
+    r.handle_timeout(t0);
+    assert_eq!(r.state(), State::Backup);
+    r.handle_datagram(t0, HIGHER_IP, &advert(HIGHER_IP, 200, &AuthConfig::None, 0));
+    assert_eq!(r.poll_timeout(), Some(t0 + r.master_down_interval()));
+    r.handle_timeout(later);
+    assert_eq!(r.state(), State::Master);
+}
