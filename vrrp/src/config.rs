@@ -24,9 +24,11 @@ pub const fn skew_time(priority: u8) -> Duration {
 
 /// Master_Down_Interval = 3 * Advertisement_Interval + Skew_Time
 /// (RFC 3768 section 6.1).
+/// Saturates at `Duration::MAX` for absurd intervals.
 pub const fn master_down_interval(advert_interval: Duration, priority: u8) -> Duration {
-    let three = Duration::from_nanos(advert_interval.as_nanos() as u64 * 3);
-    three.saturating_add(skew_time(priority))
+    advert_interval
+        .saturating_mul(3)
+        .saturating_add(skew_time(priority))
 }
 
 /// keepalived's effective priority: the base priority plus the weights of the
@@ -313,6 +315,11 @@ mod tests {
         assert_eq!(mdi, Duration::from_nanos(3_609_375_000));
         let mdi = master_down_interval(Duration::from_secs(2), 150);
         assert_eq!(mdi, Duration::from_nanos(6_414_062_500));
+        // Was a u64 overflow (a panic in debug builds).
+        let mdi = master_down_interval(Duration::MAX, 100);
+        assert_eq!(mdi, Duration::MAX);
+        let big = Duration::from_secs(u64::MAX / 2);
+        assert_eq!(master_down_interval(big, 255), Duration::MAX);
     }
 
     #[test]
