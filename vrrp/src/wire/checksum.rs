@@ -14,14 +14,27 @@ pub fn sum(mut acc: u64, data: &[u8]) -> u64 {
     // 2^16 - 1, so this equals the 16-bit sum once folded, in half the adds.
     let mut words = data.chunks_exact(4);
     for w in &mut words {
-        acc += u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
+        acc = add(acc, u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]])));
     }
     match *words.remainder() {
-        [a, b, c] => acc + u64::from(u16::from_be_bytes([a, b])) + (u64::from(c) << 8),
-        [a, b] => acc + u64::from(u16::from_be_bytes([a, b])),
-        [a] => acc + (u64::from(a) << 8),
+        [a, b, c] => add(
+            acc,
+            (u64::from(u16::from_be_bytes([a, b])) << 16) | (u64::from(c) << 8),
+        ),
+        [a, b] => add(acc, u64::from(u16::from_be_bytes([a, b]))),
+        [a] => add(acc, u64::from(a) << 8),
         _ => acc,
     }
+}
+
+/// One's-complement addition: the carry out of bit 63 wraps around (2^64
+/// is congruent to 1 modulo 2^16 - 1), so any caller-supplied accumulator
+/// is fine and nothing overflows.
+#[inline]
+fn add(acc: u64, x: u64) -> u64 {
+    let (s, carry) = acc.overflowing_add(x);
+    // After a carry `s < x`, so adding 1 cannot overflow.
+    s + u64::from(carry)
 }
 
 /// Folds an accumulator to 16 bits and complements it: the value to put in
@@ -48,12 +61,25 @@ pub fn checksum(data: &[u8]) -> u16 {
 pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, len: u16) -> u64 {
     let mut acc = sum(0, &src.octets());
     acc = sum(acc, &dst.octets());
-    acc + u64::from(protocol) + u64::from(len)
+    add(acc, u64::from(protocol) + u64::from(len))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_accumulator_is_accepted() {
+        // Was an overflow (a panic in debug builds). u64::MAX is congruent
+        // to 0 (as is 0xffff), so adding the word 1 folds to 1.
+        assert_eq!(finish(sum(u64::MAX, &[0, 1])), !1);
+        assert_eq!(finish(sum(u64::MAX, &[0, 0, 0, 1])), !1);
+        assert_eq!(finish(sum(u64::MAX, &[0, 0, 1])), !0x100);
+        assert_eq!(
+            finish(sum(u64::MAX - 1, &[0xff, 0xff, 0xff, 0xff, 0xff])),
+            finish(sum(0xfffe, &[0xff, 0xff, 0xff, 0xff, 0xff]))
+        );
+    }
 
     #[test]
     fn rfc1071_example() {
