@@ -585,8 +585,11 @@ impl VirtualRouter {
             None => match self.ah_peers.iter().position(Option::is_none) {
                 Some(i) => i,
                 None => {
-                    self.ah_evict = (self.ah_evict + 1) % AH_PEERS;
-                    self.ah_evict
+                    // Slots fill in order, so the oldest is the next one
+                    // round the ring.
+                    let oldest = self.ah_evict;
+                    self.ah_evict = (oldest + 1) % AH_PEERS;
+                    oldest
                 }
             },
         };

@@ -619,3 +619,27 @@ fn time_going_backwards_is_handled_as_given() {
     r.handle_timeout(later);
     assert_eq!(r.state(), State::Master);
 }
+
+#[test]
+fn a_fifth_ah_sender_replaces_the_oldest_remembered_one() {
+    let t0 = Instant::now();
+    let auth = AuthConfig::ah(b"secret");
+    let mut cfg = config(100);
+    cfg.authentication = auth.clone();
+    let mut r = VirtualRouter::new(cfg).unwrap();
+    r.handle_startup(t0);
+    let senders: Vec<Ipv4Addr> = (1..=5).map(|k| Ipv4Addr::new(10, 0, 0, 10 + k)).collect();
+    for &src in &senders {
+        r.handle_datagram(t0, src, &advert(src, 200, &auth, 9));
+    }
+    events(&mut r);
+    assert_eq!(r.counters().adverts_received, 5);
+    // The second sender is still remembered: its old advert is a replay.
+    r.handle_datagram(t0, senders[1], &advert(senders[1], 200, &auth, 9));
+    let replay = DropReason::Invalid(wire::DropReason::AhReplay);
+    assert_eq!(events(&mut r), [Event::Dropped(replay)]);
+    // The first, the oldest, made room for the fifth.
+    r.handle_datagram(t0, senders[0], &advert(senders[0], 200, &auth, 9));
+    assert_eq!(events(&mut r), []);
+    assert_eq!(r.counters().adverts_received, 6);
+}
