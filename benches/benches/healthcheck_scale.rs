@@ -113,20 +113,72 @@ fn start_server() -> Server {
 }
 
 /// The floor: connect to the same addresses at the same rate, nothing else.
-async fn floor(secs: u64) -> (u64, Duration) {
+/// Start lateness of the floor's connection tasks, like `DriverStats`.
+#[derive(Debug)]
+struct Lateness {
+    max_us: AtomicU64,
+    ms: [AtomicU64; 64],
+}
+
+impl Default for Lateness {
+    fn default() -> Self {
+        Self {
+            max_us: AtomicU64::new(0),
+            ms: std::array::from_fn(|_| AtomicU64::new(0)),
+        }
+    }
+}
+
+impl Lateness {
+    fn record(&self, late: Duration) {
+        let us = late.as_micros() as u64;
+        self.max_us.fetch_max(us, Ordering::Relaxed);
+        self.ms[(us / 1000).min(63) as usize].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn summary(max_us: u64, hist: &[u64]) -> String {
+    let total: u64 = hist.iter().sum();
+    let pct = |p: f64| {
+        let goal = (total as f64 * p).ceil() as u64;
+        let mut acc = 0;
+        hist.iter()
+            .position(|&c| {
+                acc += c;
+                acc >= goal
+            })
+            .map_or(0, |i| i + 1)
+    };
+    let over: u64 = hist.iter().skip(10).sum();
+    format!(
+        "max {:.1} ms, p50 < {} ms, p99 < {} ms, p99.9 < {} ms, over 10 ms: {over} of {total} ({:.2}%)",
+        max_us as f64 / 1000.0,
+        pct(0.5),
+        pct(0.99),
+        pct(0.999),
+        100.0 * over as f64 / total.max(1) as f64
+    )
+}
+
+async fn floor(secs: u64) -> (u64, Duration, Duration, Arc<Lateness>) {
     let done = Arc::new(AtomicU64::new(0));
     let cpu0 = cpu_time();
     let start = tokio::time::Instant::now();
     let mut tick = tokio::time::interval(Duration::from_millis(1));
     let per_tick = TARGETS / 1000;
     let mut i = 0usize;
+    let mut max_late = Duration::ZERO;
+    let late = Arc::new(Lateness::default());
     while start.elapsed() < Duration::from_secs(secs) {
-        tick.tick().await;
+        let planned = tick.tick().await;
+        max_late = max_late.max(planned.elapsed());
         for _ in 0..per_tick {
             let addr = listener_addr(i);
             i += 1;
             let done = done.clone();
+            let late = late.clone();
             tokio::spawn(async move {
+                late.record(planned.elapsed());
                 // The same connection as TCP_CHECK: closed with an RST.
                 if let Ok(sock) = tokio::net::TcpSocket::new_v4() {
                     let _ = sock.set_zero_linger();
@@ -139,7 +191,7 @@ async fn floor(secs: u64) -> (u64, Duration) {
     while done.load(Ordering::Relaxed) < i as u64 {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    (i as u64, cpu_time() - cpu0)
+    (i as u64, cpu_time() - cpu0, max_late, late)
 }
 
 /// Ours: the driver with 10,000 TCP_CHECK targets at 1 s.
@@ -192,19 +244,31 @@ fn main() {
         .unwrap_or(60u64);
     raise_nofile();
     let _server = start_server();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    // tokio's multi-thread runtime for both phases; HC_SCALE_RT=current
+    // runs both on one thread instead.
+    let multi = !std::env::var("HC_SCALE_RT").is_ok_and(|v| v == "current");
+    let rt = if multi {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    }
+    .expect("runtime");
     let fds_before = open_fds();
-    let (fn_, fcpu) = rt.block_on(floor(secs));
+    let (fn_, fcpu, flate, ftasks) = rt.block_on(floor(secs));
     let fds_mid = open_fds();
     let (on, ocpu, stats) = rt.block_on(ours(secs));
     let fds_after = open_fds();
 
     let per = |cpu: Duration, n: u64| cpu.as_nanos() as f64 / n.max(1) as f64 / 1000.0;
     let (fper, oper) = (per(fcpu, fn_), per(ocpu, on));
-    println!("healthcheck scale: {TARGETS} targets, 1 s interval, {LISTENERS} listeners, {secs} s per phase");
+    println!(
+        "healthcheck scale: {TARGETS} targets, 1 s interval, {LISTENERS} listeners, {secs} s per phase, {} runtime",
+        if multi { "multi-thread" } else { "current-thread" }
+    );
     println!(
         "floor: {fn_} connects, cpu {:.2} s, {fper:.2} us/check",
         fcpu.as_secs_f64()
@@ -219,34 +283,23 @@ fn main() {
         .iter()
         .map(|b| b.load(Ordering::Relaxed))
         .collect();
-    let started: u64 = hist.iter().sum();
-    let mut acc = 0u64;
-    let mut pct = |p: f64| {
-        let goal = (started as f64 * p).ceil() as u64;
-        acc = 0;
-        hist.iter().position(|&c| {
-            acc += c;
-            acc >= goal
-        })
-    };
+    let fhist: Vec<u64> = ftasks
+        .ms
+        .iter()
+        .map(|b| b.load(Ordering::Relaxed))
+        .collect();
     println!(
-        "dispatch lateness (driver only): max {:.3} ms",
+        "floor task start lateness: {}",
+        summary(ftasks.max_us.load(Ordering::Relaxed), &fhist)
+    );
+    println!(
+        "ours check start lateness: {}",
+        summary(stats.max_late_us.load(Ordering::Relaxed), &hist)
+    );
+    println!(
+        "floor loop tick lateness: max {:.1} ms; ours driver dispatch lateness: max {:.1} ms",
+        flate.as_secs_f64() * 1000.0,
         stats.max_dispatch_late_us.load(Ordering::Relaxed) as f64 / 1000.0
-    );
-    println!(
-        "lateness: max {:.3} ms; p50 < {} ms, p99 < {} ms, p99.9 < {} ms; late > 10 ms: {}",
-        stats.max_late_us.load(Ordering::Relaxed) as f64 / 1000.0,
-        pct(0.5).map_or(0, |i| i + 1),
-        pct(0.99).map_or(0, |i| i + 1),
-        pct(0.999).map_or(0, |i| i + 1),
-        hist.iter().skip(10).sum::<u64>()
-    );
-    println!(
-        "lateness histogram (ms: count): {:?}",
-        hist.iter()
-            .enumerate()
-            .filter(|(_, &c)| c > 0)
-            .collect::<Vec<_>>()
     );
     println!("open fds: before {fds_before}, after floor {fds_mid}, after ours {fds_after}");
 }
