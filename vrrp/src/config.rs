@@ -235,7 +235,7 @@ impl Config {
         if self.virtual_addresses.len() > 255 {
             return Err(ConfigError::TooManyAddresses(self.virtual_addresses.len()));
         }
-        if self.primary_ip.is_unspecified() || self.primary_ip.is_multicast() {
+        if !is_unicast_addr(self.primary_ip) {
             return Err(ConfigError::PrimaryIp(self.primary_ip));
         }
         if let Some(src) = self.unicast_src_ip {
@@ -349,6 +349,11 @@ mod tests {
         assert_eq!(
             c.validate(),
             Err(ConfigError::PrimaryIp(Ipv4Addr::new(224, 0, 0, 18)))
+        );
+        c.primary_ip = Ipv4Addr::BROADCAST;
+        assert_eq!(
+            c.validate(),
+            Err(ConfigError::PrimaryIp(Ipv4Addr::BROADCAST))
         );
     }
 
