@@ -133,39 +133,54 @@ pub(super) fn lst_values(args: &str) -> Result<Vec<Assignment>, String> {
         .collect()
 }
 
+/// Longest include pattern expanded: no path is longer than Linux's
+/// `PATH_MAX`, so a longer pattern could not match anything anyway.
+const MAX_PATTERN: usize = 4096;
+
 /// Expands csh-style braces: `a{b,c}d` gives `abd`, `acd`. Gives at most
-/// `limit` patterns.
+/// `limit` patterns, in order. Iterative, with a bounded number of steps,
+/// so that neither deep nor many brace groups can exhaust the stack or
+/// take exponential time.
 pub fn expand_braces(p: &str, limit: usize) -> Vec<String> {
-    let Some(open) = p.find('{') else {
+    if p.len() > MAX_PATTERN {
         return vec![p.to_string()];
-    };
-    let mut level = 0;
-    let mut close = None;
-    for (i, c) in p.char_indices().skip_while(|(i, _)| *i < open) {
+    }
+    let mut out = Vec::new();
+    // Patterns still to expand, the next one last.
+    let mut todo = vec![p.to_string()];
+    let mut steps = 0;
+    while let Some(p) = todo.pop() {
+        steps += 1;
+        if out.len() >= limit || steps > MAX_PATTERN {
+            break;
+        }
+        let Some((open, close)) = first_group(&p) else {
+            out.push(p);
+            continue;
+        };
+        let (pre, body, post) = (&p[..open], &p[open + 1..close], &p[close + 1..]);
+        for alt in split_top(body).into_iter().rev() {
+            todo.push(format!("{pre}{alt}{post}"));
+        }
+    }
+    out
+}
+
+/// Byte offsets of the first `{` and its matching `}`, if both exist.
+fn first_group(p: &str) -> Option<(usize, usize)> {
+    let open = p.find('{')?;
+    let mut level = 0usize;
+    for (i, c) in p.bytes().enumerate().skip(open) {
         match c {
-            '{' => level += 1,
-            '}' => {
+            b'{' => level += 1,
+            b'}' => {
                 level -= 1;
                 if level == 0 {
-                    close = Some(i);
-                    break;
+                    return Some((open, i));
                 }
             }
             _ => {}
         }
     }
-    let Some(close) = close else {
-        return vec![p.to_string()];
-    };
-    let (pre, body, post) = (&p[..open], &p[open + 1..close], &p[close + 1..]);
-    let mut out = Vec::new();
-    for alt in split_top(body) {
-        for e in expand_braces(&format!("{pre}{alt}{post}"), limit) {
-            if out.len() >= limit {
-                return out;
-            }
-            out.push(e);
-        }
-    }
-    out
+    None
 }

@@ -746,4 +746,20 @@ mod tests {
     fn brace_expansion() {
         assert_eq!(expand_braces("a{b,c{d,e}}f", 10), ["abf", "acdf", "acef"]);
     }
+
+    #[test]
+    fn brace_expansion_is_bounded() {
+        // Once exponential (2^30 steps) and a stack overflow (one frame per group).
+        let many = "{a,b}".repeat(30);
+        let v = expand_braces(&many, 64);
+        assert_eq!(v.len(), 64);
+        assert_eq!(v[0], "a".repeat(30));
+        assert_eq!(v[1], format!("{}b", "a".repeat(29)));
+        let deep = "{a}".repeat(1000);
+        assert_eq!(expand_braces(&deep, 64), ["a".repeat(1000)]);
+        let huge = "{a}".repeat(200_000);
+        assert_eq!(expand_braces(&huge, 64), [huge]);
+        assert_eq!(expand_braces("a{b", 64), ["a{b"]);
+        assert_eq!(expand_braces("{}", 64), [""]);
+    }
 }
