@@ -175,6 +175,9 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let limit = (word.len() / 3).clamp(1, 4);
     candidates
         .iter()
+        // The distance is at least the difference in length: skipping far
+        // candidates keeps a long word from costing length x candidates.
+        .filter(|c| c.len().abs_diff(word.len()) <= limit)
         .map(|c| (strsim::damerau_levenshtein(word, c), *c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
@@ -191,5 +194,17 @@ mod tests {
         assert_eq!(did_you_mean("vrrp_instnce", &kw), Some("vrrp_instance"));
         assert_eq!(did_you_mean("virtaul_server", &kw), Some("virtual_server"));
         assert_eq!(did_you_mean("VI_2", &kw), None);
+    }
+
+    #[test]
+    fn long_words_are_not_compared() {
+        // A 100 kB word once cost a 100k x 13 distance matrix per candidate.
+        let long = "vrrp_instance".repeat(8000);
+        assert_eq!(did_you_mean(&long, &["vrrp_instance"]), None);
+        assert_eq!(
+            did_you_mean("vrrp_instanceXXXX", &["vrrp_instance"]),
+            Some("vrrp_instance")
+        );
+        assert_eq!(did_you_mean("vrrp_instanceXXXXX", &["vrrp_instance"]), None);
     }
 }
