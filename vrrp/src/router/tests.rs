@@ -643,3 +643,33 @@ fn a_fifth_ah_sender_replaces_the_oldest_remembered_one() {
     assert_eq!(events(&mut r), []);
     assert_eq!(r.counters().adverts_received, 6);
 }
+
+#[test]
+fn extreme_address_lists_round_trip() {
+    let t0 = Instant::now();
+    let auth = AuthConfig::ah(b"secret");
+    for count in [0usize, 255] {
+        let vips: Vec<Ipv4Addr> = (0..count)
+            .map(|k| Ipv4Addr::from(0x0a01_0000 + k as u32))
+            .collect();
+        let make = |prio, ip| {
+            let mut c = Config::new("vi", 7, prio, ip);
+            c.virtual_addresses = vips.clone();
+            c.authentication = auth.clone();
+            c.advert_interval_secs = 255;
+            VirtualRouter::new(c).unwrap()
+        };
+        let mut owner = make(255, HIGHER_IP);
+        let mut backup = make(100, ME);
+        owner.handle_startup(t0);
+        backup.handle_startup(t0);
+        assert_eq!(owner.max_datagram_len(), 20 + 24 + 16 + 4 * count);
+        assert!(owner.max_datagram_len() <= wire::MAX_DATAGRAM_LEN);
+        let (prio, bytes) = transmit(&mut owner, t0).unwrap();
+        assert_eq!((prio, bytes.len()), (255, owner.max_datagram_len()));
+        backup.handle_datagram(t0, HIGHER_IP, &bytes);
+        assert_eq!(backup.master(), Some((HIGHER_IP, 255)));
+        let mdi = Duration::from_secs(3 * 255) + skew_time(100);
+        assert_eq!(backup.poll_timeout(), Some(t0 + mdi));
+    }
+}
