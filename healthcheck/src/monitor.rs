@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::hysteresis::Health;
 use crate::pool::Pool;
-use crate::schedule::{mix, Grid};
+use crate::schedule::{later, mix, Grid};
 use crate::target::{Change, CycleState, Step};
 use crate::{CheckOutcome, Event, MemberConfig, PoolConfig, PoolId, TargetConfig, TargetId};
 
@@ -225,7 +225,7 @@ impl Monitor {
                 if let Some(t) = self.target_mut(id) {
                     t.place = Some((g, i as u64));
                 }
-                self.reschedule(id, None, now + warm);
+                self.reschedule(id, None, later(now, warm));
             }
         }
         for p in &mut self.pools {
@@ -318,7 +318,7 @@ impl Monitor {
         let step = t.state.record(&outcome);
         let (retry_delay, last) = (t.cfg.delay_before_retry, t.scheduled);
         match step {
-            Step::Retry => self.schedule_at(target, now + retry_delay),
+            Step::Retry => self.schedule_at(target, later(now, retry_delay)),
             Step::Done(change) => {
                 let after = last.map_or(now, |s| s.max(now));
                 self.reschedule(target, Some(after), now);

@@ -10,6 +10,19 @@
 
 use std::time::{Duration, Instant};
 
+/// The longest interval or delay the scheduler uses; longer ones are cut
+/// to this (a year), so instants never overflow.
+pub(crate) const MAX_DELAY: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// The shortest interval: a zero interval would never advance.
+pub(crate) const MIN_INTERVAL: Duration = Duration::from_millis(1);
+
+/// `t + d` with `d` cut to [`MAX_DELAY`]; saturates instead of panicking.
+pub(crate) fn later(t: Instant, d: Duration) -> Instant {
+    let d = d.min(MAX_DELAY);
+    t.checked_add(d).unwrap_or(t)
+}
+
 /// A deterministic 64-bit mix (splitmix64's finaliser).
 pub(crate) fn mix(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
@@ -38,6 +51,7 @@ pub(crate) struct Grid {
 impl Grid {
     pub(crate) fn new(start: Instant, interval: Duration, n: u64, jitter: f64, seed: u64) -> Self {
         let n = n.max(1);
+        let interval = interval.clamp(MIN_INTERVAL, MAX_DELAY);
         let block = ((jitter.clamp(0.0, 1.0) * n as f64) as u64).clamp(1, n);
         Self {
             start,
@@ -68,8 +82,12 @@ impl Grid {
     /// When member `i` is checked in round `k`.
     pub(crate) fn due(&self, i: u64, k: u64) -> Instant {
         let t = self.interval.as_nanos();
-        let at = t * u128::from(k) + t * u128::from(self.slot(i, k)) / u128::from(self.n);
-        self.start + Duration::from_nanos(u64::try_from(at).unwrap_or(u64::MAX))
+        let at =
+            t.saturating_mul(u128::from(k)) + t * u128::from(self.slot(i, k)) / u128::from(self.n);
+        later(
+            self.start,
+            Duration::from_nanos(u64::try_from(at).unwrap_or(u64::MAX)),
+        )
     }
 
     /// The first slot of member `i` strictly after `after` (if given) and
@@ -88,7 +106,8 @@ impl Grid {
             .saturating_sub(1);
         loop {
             let d = self.due(i, k);
-            if after.is_none_or(|a| d > a) && d >= not_before {
+            // `d` stops growing only at the far end of time: give up there.
+            if (after.is_none_or(|a| d > a) && d >= not_before) || k == u64::MAX {
                 return d;
             }
             k = k.saturating_add(1);

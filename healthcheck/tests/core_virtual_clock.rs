@@ -485,3 +485,27 @@ fn unknown_and_duplicate_calls_are_refused() {
         Err(healthcheck::MonitorError::NotInFlight)
     );
 }
+
+#[test]
+fn extreme_durations_neither_hang_nor_panic() {
+    let mut m = Monitor::new(MonitorConfig::default());
+    let mut zero = TargetConfig::with_interval(Duration::ZERO);
+    zero.delay_before_retry = Duration::MAX;
+    zero.warmup = Duration::MAX;
+    let a = m.add_target("zero", zero);
+    let b = m.add_target("huge", TargetConfig::with_interval(Duration::MAX));
+    let start = Instant::now();
+    m.commit(start);
+    // `a` waits out its (capped) warmup; `b`, alone in its group, starts at
+    // once, retries after the default 1 s, and its next round is a (capped)
+    // year away.
+    let (checks, _) = run(&mut m, start, 2 * S, |_, _| {
+        CheckOutcome::Down(DownReason::Refused)
+    });
+    assert_eq!(checks, [(b, Duration::ZERO), (b, S)]);
+    let next = m.poll_timeout().unwrap();
+    assert!(
+        next > start + 300 * S && next <= start + 400 * 24 * 3600 * S,
+        "{a:?}"
+    );
+}
