@@ -67,7 +67,8 @@ pub fn scan(line: &str) -> (Option<usize>, bool) {
     let mut i = first;
     while i < b.len() {
         let c = b[i];
-        if c == b'\\' {
+        // Escapes exist only inside quotes, as in `tokenize`.
+        if c == b'\\' && quote != 0 {
             i += 2;
             continue;
         }
@@ -194,8 +195,10 @@ fn word(
         if quote == 0 && (is_space(c) || c == b'{' || c == b'}') {
             break;
         }
-        if c == b'\\' && i + 1 < b.len() {
-            i = escape(b, i + 1, quote != 0, &mut out);
+        // keepalived resolves escapes only inside quotes; outside, a
+        // backslash is an ordinary byte (`priority 1\0` is not 10).
+        if c == b'\\' && quote != 0 && i + 1 < b.len() {
+            i = escape(b, i + 1, &mut out);
             continue;
         }
         if quote != 0 && c == quote {
@@ -218,14 +221,10 @@ fn word(
     i
 }
 
-/// Resolves the escape whose letter is at `i`; returns the index after it.
-/// Outside quotes a backslash only protects the next character.
-fn escape(b: &[u8], i: usize, quoted: bool, out: &mut Vec<u8>) -> usize {
+/// Resolves the escape (inside quotes) whose letter is at `i`; returns the
+/// index after it.
+fn escape(b: &[u8], i: usize, out: &mut Vec<u8>) -> usize {
     let c = b[i];
-    if !quoted {
-        out.push(c);
-        return i + 1;
-    }
     let simple = match c {
         b'a' => Some(7),
         b'b' => Some(8),
@@ -291,6 +290,8 @@ mod tests {
         assert_eq!(comment_start("auth_pass k@l!ve1"), Some(13));
         assert_eq!(comment_start("a \"b # c\" # d"), Some(10));
         assert_eq!(comment_start("a 'b ! c'"), None);
+        assert_eq!(comment_start(r"a\#b"), Some(2));
+        assert_eq!(comment_start(r#"x\"a # b""#), None);
     }
 
     #[test]
@@ -323,6 +324,13 @@ mod tests {
     fn escapes_in_quotes() {
         assert_eq!(words(r#""a\tb\x41\101\"c\\""#), ["a\tbAA\"c\\"]);
         assert_eq!(words(r#""\cA""#), ["\u{1}"]);
+    }
+
+    #[test]
+    fn backslash_outside_quotes_is_literal() {
+        // keepalived 2.2.7: `priority 1\0` is "invalid number '1\0'".
+        assert_eq!(words(r"1\0 a\ b"), [r"1\0", r"a\", "b"]);
+        assert_eq!(words(r#"x\"a\tb""#), ["x\\a\tb"]);
     }
 
     #[test]
