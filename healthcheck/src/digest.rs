@@ -259,6 +259,19 @@ mod tests {
     }
 
     #[test]
+    fn read_boundaries_do_not_matter() {
+        let resp: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Length: 7\r\n\r\nabcdefghij";
+        let whole = digest_of(&[resp]);
+        assert_eq!(whole.hashed, 7);
+        for a in 0..resp.len() {
+            for b in a..resp.len() {
+                let split = digest_of(&[&resp[..a], &resp[a..b], &resp[b..]]);
+                assert_eq!(split, whole, "split at {a} and {b}");
+            }
+        }
+    }
+
+    #[test]
     fn no_header_is_an_error() {
         let mut d = ResponseDigester::new(HashKind::Md5);
         d.feed(b"HTTP/1.0 200 OK\r\n");

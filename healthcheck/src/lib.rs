@@ -16,6 +16,18 @@
 //! - **Semantics**: retries ([`TargetConfig::retry`]) only confirm the
 //!   failure of an up target; a cycle's final result feeds the
 //!   [`RiseFall`] counter (default rise 1 / fall 1, as keepalived).
+//!   Checks of targets committed together are spread evenly over their
+//!   interval and jittered per round without ever bunching (see
+//!   [`Monitor::commit`]); regular checks stay on that grid, so retries
+//!   and slow checks never shift the schedule.
+//! - **Differences from keepalived, on purpose**: certificates are verified
+//!   by default ([`checkers::TlsOptions`]); TCP_CHECK closes with an RST
+//!   (no TIME_WAIT at thousands of checks per second); MISC_CHECK runs
+//!   without a shell unless the command line needs one and kills the whole
+//!   process group on timeout; `Content-Length` is looked for in the header
+//!   only (keepalived's `strstr` may also see the first body bytes).
+//! - **Features**: `tokio` (default) enables [`checkers`] and [`runtime`];
+//!   without it the crate is the sans-IO core only.
 //!
 //! # Example
 //! ```
