@@ -411,14 +411,7 @@ impl VirtualRouter {
     /// until `None`.
     pub fn poll_transmit(&mut self, _now: Instant, buf: &mut [u8]) -> Option<Transmit> {
         let priority = self.pending?;
-        let (destination, ttl, last) = match self.cfg.unicast_peers.get(self.next_peer) {
-            Some(&peer) => (
-                peer,
-                self.cfg.unicast_ttl,
-                self.next_peer + 1 >= self.cfg.unicast_peers.len(),
-            ),
-            None => (wire::VRRP_MCAST_V4, wire::VRRP_TTL, true),
-        };
+        let (destination, ttl) = self.next_destination();
         let repr = wire::AdvertRepr {
             src: self.cfg.source_ip(),
             dst: destination,
@@ -434,31 +427,37 @@ impl VirtualRouter {
         }
         // Every copy is encoded from the counters before the first one.
         let mut tx = self.advert_tx;
-        match wire::encode(&repr, &self.cfg.authentication, &mut tx, buf) {
-            Ok(len) => {
-                if first {
-                    self.tx = tx;
-                }
-                self.after_send(priority, first);
-                if last {
-                    self.pending = None;
-                    self.next_peer = 0;
-                } else {
-                    self.next_peer += 1;
-                }
-                Some(Transmit {
-                    len,
-                    destination,
-                    priority,
-                })
-            }
-            Err(_) => {
-                // The same error would hit every peer: drop the advert.
-                self.counters.transmit_errors += 1;
-                self.pending = None;
-                self.next_peer = 0;
-                None
-            }
+        let Ok(len) = wire::encode(&repr, &self.cfg.authentication, &mut tx, buf) else {
+            // The same error would hit every peer: drop the advert.
+            self.counters.transmit_errors += 1;
+            self.advert_done();
+            return None;
+        };
+        if first {
+            self.tx = tx;
+        }
+        self.after_send(priority, first);
+        self.next_peer += 1;
+        if self.next_peer >= self.cfg.unicast_peers.len() {
+            self.advert_done();
+        }
+        Some(Transmit {
+            len,
+            destination,
+            priority,
+        })
+    }
+
+    fn advert_done(&mut self) {
+        self.pending = None;
+        self.next_peer = 0;
+    }
+
+    /// Destination and TTL of the pending advert's next datagram.
+    fn next_destination(&self) -> (Ipv4Addr, u8) {
+        match self.cfg.unicast_peers.get(self.next_peer) {
+            Some(&peer) => (peer, self.cfg.unicast_ttl),
+            None => (wire::VRRP_MCAST_V4, wire::VRRP_TTL),
         }
     }
 
