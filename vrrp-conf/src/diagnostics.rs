@@ -100,8 +100,10 @@ pub enum Code {
     MissingInterface,
 }
 
-/// One finding about the configuration.
+/// One finding about the configuration. Made with [`Diagnostic::error`] or
+/// [`Diagnostic::warning`]; more fields may be added.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Diagnostic {
     /// How bad it is.
     pub severity: Severity,

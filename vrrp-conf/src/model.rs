@@ -403,44 +403,55 @@ pub struct RealServer {
 }
 
 /// The kind of a health checker.
+/// Serialized as keepalived's keyword (`"TCP_CHECK"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[allow(clippy::upper_case_acronyms, non_camel_case_types)]
+#[non_exhaustive]
 pub enum CheckerKind {
     /// `TCP_CHECK`.
-    TCP_CHECK,
+    #[serde(rename = "TCP_CHECK")]
+    TcpCheck,
     /// `HTTP_GET`.
-    HTTP_GET,
+    #[serde(rename = "HTTP_GET")]
+    HttpGet,
     /// `SSL_GET`.
-    SSL_GET,
+    #[serde(rename = "SSL_GET")]
+    SslGet,
     /// `SMTP_CHECK`.
-    SMTP_CHECK,
+    #[serde(rename = "SMTP_CHECK")]
+    SmtpCheck,
     /// `DNS_CHECK`.
-    DNS_CHECK,
+    #[serde(rename = "DNS_CHECK")]
+    DnsCheck,
     /// `MISC_CHECK`.
-    MISC_CHECK,
+    #[serde(rename = "MISC_CHECK")]
+    MiscCheck,
     /// `UDP_CHECK`.
-    UDP_CHECK,
+    #[serde(rename = "UDP_CHECK")]
+    UdpCheck,
     /// `PING_CHECK`.
-    PING_CHECK,
+    #[serde(rename = "PING_CHECK")]
+    PingCheck,
     /// `FILE_CHECK`.
-    FILE_CHECK,
+    #[serde(rename = "FILE_CHECK")]
+    FileCheck,
     /// `BFD_CHECK`.
-    BFD_CHECK,
+    #[serde(rename = "BFD_CHECK")]
+    BfdCheck,
 }
 
 impl CheckerKind {
     /// All kinds with their keywords.
     pub const ALL: [(CheckerKind, &'static str); 10] = [
-        (CheckerKind::TCP_CHECK, "TCP_CHECK"),
-        (CheckerKind::HTTP_GET, "HTTP_GET"),
-        (CheckerKind::SSL_GET, "SSL_GET"),
-        (CheckerKind::SMTP_CHECK, "SMTP_CHECK"),
-        (CheckerKind::DNS_CHECK, "DNS_CHECK"),
-        (CheckerKind::MISC_CHECK, "MISC_CHECK"),
-        (CheckerKind::UDP_CHECK, "UDP_CHECK"),
-        (CheckerKind::PING_CHECK, "PING_CHECK"),
-        (CheckerKind::FILE_CHECK, "FILE_CHECK"),
-        (CheckerKind::BFD_CHECK, "BFD_CHECK"),
+        (CheckerKind::TcpCheck, "TCP_CHECK"),
+        (CheckerKind::HttpGet, "HTTP_GET"),
+        (CheckerKind::SslGet, "SSL_GET"),
+        (CheckerKind::SmtpCheck, "SMTP_CHECK"),
+        (CheckerKind::DnsCheck, "DNS_CHECK"),
+        (CheckerKind::MiscCheck, "MISC_CHECK"),
+        (CheckerKind::UdpCheck, "UDP_CHECK"),
+        (CheckerKind::PingCheck, "PING_CHECK"),
+        (CheckerKind::FileCheck, "FILE_CHECK"),
+        (CheckerKind::BfdCheck, "BFD_CHECK"),
     ];
 
     /// The keyword for this kind.
