@@ -28,7 +28,9 @@ pub struct Options {
     pub config_id: Option<String>,
     /// Deepest include nesting allowed.
     pub max_include_depth: usize,
-    /// Most lines `~SEQ`/`~LST` and multi-line parameters may produce in total.
+    /// Most lines `~SEQ`/`~LST` and parameters may produce in total; a
+    /// substituted line longer than keepalived's 1024-byte buffer counts
+    /// once per started 1024 bytes.
     pub max_expanded_lines: usize,
     /// Longest text parameter substitution may produce for one line.
     pub max_expanded_len: usize,
@@ -355,7 +357,9 @@ impl<'l, 's> Pre<'l, 's> {
             if let Some(s) = self.substitute(t, span) {
                 if s != t {
                     for l in s.split('\n') {
-                        if !self.charge(1, span) {
+                        // Long lines count as one per started kilobyte, so
+                        // the budget bounds bytes as well as lines.
+                        if !self.charge(1 + l.len() / MAX_LINE, span) {
                             return;
                         }
                         self.logical(l, span, depth + 1, true);
@@ -678,6 +682,20 @@ mod tests {
         assert_eq!(out.diags[0].code, Code::BadExpansion);
         let out = run_str("t", "$A=$A $A \nx $A \n", &MemLoader::new(), &opts);
         assert_eq!(out.diags[0].code, Code::BadExpansion);
+    }
+
+    #[test]
+    fn long_substituted_lines_count_against_the_budget() {
+        let opts = Options {
+            max_expanded_lines: 100,
+            ..Options::default()
+        };
+        // Each use makes a 3000-byte line, which counts as 3 lines.
+        let text = format!("$A={}\n{}", "x".repeat(3000), "$A\n".repeat(40));
+        let out = run_str("t", &text, &MemLoader::new(), &opts);
+        assert_eq!(out.line_starts.len(), 33);
+        let codes: Vec<(Code, u32)> = out.diags.iter().map(|d| (d.code, d.span.line)).collect();
+        assert_eq!(codes, [(Code::LineTooLong, 1), (Code::BadExpansion, 35)]);
     }
 
     #[test]
