@@ -53,16 +53,23 @@ fn split_top(s: &str) -> Vec<&str> {
 /// Variable assignments for one step of a sequence or list.
 pub(super) type Assignment = Vec<(String, String)>;
 
+/// A number as C's `strtol(s, _, 0)` reads it (which keepalived uses):
+/// `0x` hexadecimal, a leading `0` octal, decimal otherwise.
 fn parse_int(s: &str) -> Result<i64, String> {
     let (neg, d) = match s.strip_prefix('-') {
         Some(d) => (true, d),
-        None => (false, s),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
-    let v = match d.strip_prefix("0x").or_else(|| d.strip_prefix("0X")) {
-        Some(h) => i64::from_str_radix(h, 16),
-        None => d.parse::<i64>(),
-    }
-    .map_err(|_| format!("'{s}' is not a number"))?;
+    let (digits, radix) = match d.strip_prefix("0x").or_else(|| d.strip_prefix("0X")) {
+        Some(h) => (h, 16),
+        None if d.len() > 1 && d.starts_with('0') => (&d[1..], 8),
+        None => (d, 10),
+    };
+    // from_str_radix takes a sign of its own: refuse a second one.
+    let v = Some(digits)
+        .filter(|d| !d.starts_with(['+', '-']))
+        .and_then(|d| i64::from_str_radix(d, radix).ok())
+        .ok_or_else(|| format!("'{s}' is not a number"))?;
     Ok(if neg { -v } else { v })
 }
 

@@ -667,6 +667,9 @@ mod tests {
         assert_eq!(l, ["fe80::90:1", "fe80::a0:1", "fe80::b0:1", "fe80::c0:1"]);
         let (l, _) = lines("~LST({A,B}, {10,1},{20,4}) 192.168.${A}.${B}\n", None);
         assert_eq!(l, ["192.168.10.1", "192.168.20.4"]);
+        // As strtol(..., 0): 010 is octal.
+        let (l, _) = lines("~SEQ(S, 07, 010) ip ${S}\n", None);
+        assert_eq!(l, ["ip 7", "ip 8"]);
         let (l, _) = lines("~SEQ(A,2) ~SEQ(B,5,-1,4) x${A}${B}\n", None);
         assert_eq!(l, ["x15", "x14", "x25", "x24"]);
     }
