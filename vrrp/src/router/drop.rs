@@ -22,15 +22,23 @@ pub enum DropReason {
     UnicastTtl,
 }
 
+impl DropReason {
+    /// A stable kebab-case name for logs and metric labels (the codec's
+    /// names for [`DropReason::Invalid`]).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DropReason::Invalid(r) => r.as_str(),
+            DropReason::NotRunning => "not-running",
+            DropReason::OwnAdvert => "own-advert",
+            DropReason::NotUnicastPeer => "not-unicast-peer",
+            DropReason::UnicastTtl => "unicast-ttl",
+        }
+    }
+}
+
 impl fmt::Display for DropReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DropReason::Invalid(r) => f.write_str(r.as_str()),
-            DropReason::NotRunning => f.write_str("not-running"),
-            DropReason::OwnAdvert => f.write_str("own-advert"),
-            DropReason::NotUnicastPeer => f.write_str("not-unicast-peer"),
-            DropReason::UnicastTtl => f.write_str("unicast-ttl"),
-        }
+        f.write_str(self.as_str())
     }
 }
 
@@ -93,5 +101,18 @@ impl DropCounters {
             ])
             .map(|r| (r, self.get(r)))
             .filter(|(_, n)| *n > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_display_strings() {
+        let bad = DropReason::Invalid(wire::DropReason::AhReplay);
+        assert_eq!(bad.as_str(), wire::DropReason::AhReplay.as_str());
+        assert_eq!(DropReason::NotUnicastPeer.as_str(), "not-unicast-peer");
+        assert_eq!(DropReason::UnicastTtl.to_string(), "unicast-ttl");
     }
 }
