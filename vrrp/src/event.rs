@@ -148,6 +148,13 @@ pub enum Event {
     },
     /// Data for the notify scripts; follows every `StateChanged`.
     Notify(Notify),
+    /// Another router also advertises itself as the address owner (priority
+    /// 255): a configuration error, which keepalived logs. Like keepalived,
+    /// this router lowers its base priority to 254 so that one stays master.
+    OwnerConflict {
+        /// The other owner.
+        from: Ipv4Addr,
+    },
 }
 
 /// Per-router statistics, all monotonic.

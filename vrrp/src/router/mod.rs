@@ -529,6 +529,7 @@ impl VirtualRouter {
         if priority == mine && mine == PRIORITY_OWNER {
             // Two owners: keepalived reports the misconfiguration and lowers
             // its own priority so that exactly one stays master.
+            self.push(Event::OwnerConflict { from: src });
             self.base_priority = PRIORITY_OWNER - 1;
             mine = self.priority();
         }

@@ -356,6 +356,16 @@ fn two_owners_resolve_by_lowering_one() {
     );
     assert_eq!(r.priority(), 254);
     assert_eq!(r.state(), State::Backup);
+    let ev = events(&mut r);
+    assert_eq!(ev[0], Event::OwnerConflict { from: HIGHER_IP });
+    assert_eq!(
+        ev[1],
+        Event::StateChanged {
+            from: State::Master,
+            to: State::Backup,
+            reason: Reason::HigherPriority
+        }
+    );
 }
 
 #[test]
