@@ -6,8 +6,8 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::diagnostics::{Code, Diagnostic};
-use crate::lower::Spans;
-use crate::model::{AuthType, Config, State, VsTarget};
+use crate::lower::{ObjSpans, Spans};
+use crate::model::{AuthType, Config, State, Track, VsTarget};
 
 pub(crate) fn check(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
     scripts(c, sp, out);
@@ -26,13 +26,41 @@ fn scripts(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// Where each usable vrrp_script (one with a command) is first defined.
+fn script_order(c: &Config) -> HashMap<&str, usize> {
+    let mut first = HashMap::new();
+    for (n, s) in c.vrrp_scripts.iter().enumerate() {
+        if s.script.is_some() {
+            first.entry(s.name.as_str()).or_insert(n);
+        }
+    }
+    first
+}
+
+/// `track_script` entries naming no script defined before `owner`:
+/// keepalived 2.2.7 resolves them as it reads them and ignores those.
+fn unknown_tracks(
+    owner: &str,
+    tracks: &[Track],
+    span: &ObjSpans,
+    scripts: &HashMap<&str, usize>,
+    out: &mut Vec<Diagnostic>,
+) {
+    for (t, at) in tracks.iter().zip(&span.tracks) {
+        let msg = match scripts.get(t.name.as_str()) {
+            Some(&n) if n < span.scripts_before => continue,
+            Some(_) => format!(
+                "({owner}) track script {} not found: it is defined only further on, and keepalived needs it first",
+                t.name
+            ),
+            None => format!("({owner}) track script {} not found", t.name),
+        };
+        out.push(Diagnostic::error(Code::UnknownReference, *at, msg));
+    }
+}
+
 fn instances(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
-    let scripts: HashSet<&str> = c
-        .vrrp_scripts
-        .iter()
-        .filter(|s| s.script.is_some())
-        .map(|s| s.name.as_str())
-        .collect();
+    let scripts = script_order(c);
     let mut names = HashSet::new();
     let mut vrids: HashMap<(&str, u8, bool), &str> = HashMap::new();
     for (i, span) in c.vrrp_instances.iter().zip(&sp.instances) {
@@ -41,12 +69,7 @@ fn instances(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
             let msg = format!("vrrp_instance {name} is defined twice");
             out.push(Diagnostic::error(Code::Duplicate, span.head, msg));
         }
-        for (t, at) in i.track_script.iter().zip(&span.items) {
-            if !scripts.contains(t.name.as_str()) {
-                let msg = format!("({name}) track script {} not found", t.name);
-                out.push(Diagnostic::error(Code::UnknownReference, *at, msg));
-            }
-        }
+        unknown_tracks(name, &i.track_script, span, &scripts, out);
         if i.virtual_ipaddress.is_empty() {
             let msg = format!("({name}) no virtual_ipaddress specified; at least one is sensible");
             out.push(Diagnostic::warning(Code::Missing, span.head, msg));
@@ -97,7 +120,9 @@ fn instances(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
 
 fn groups(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
     let names: HashSet<&str> = c.vrrp_instances.iter().map(|i| i.name.as_str()).collect();
+    let scripts = script_order(c);
     for (g, span) in c.vrrp_sync_groups.iter().zip(&sp.groups) {
+        unknown_tracks(&g.name, &g.track_script, span, &scripts, out);
         let mut known = 0;
         for (m, at) in g.group.iter().zip(&span.items) {
             if names.contains(m.as_str()) {

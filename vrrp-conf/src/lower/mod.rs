@@ -23,8 +23,13 @@ pub(crate) struct ObjSpans {
     pub end: Span,
     /// Spans of some keywords inside it, by keyword.
     pub keys: Vec<(&'static str, Span)>,
-    /// Spans of list entries (track_script entries, group members).
+    /// Spans of sync group members.
     pub items: Vec<Span>,
+    /// Spans of `track_script` entries.
+    pub tracks: Vec<Span>,
+    /// How many `vrrp_script`s were defined before this object: keepalived
+    /// looks a tracked script up when it reads the reference.
+    pub scripts_before: usize,
 }
 
 impl ObjSpans {
@@ -104,11 +109,17 @@ impl<'d> Lower<'d> {
             "vrrp_sync_group" => {
                 if let Some(g) = self.sync_group(n) {
                     c.vrrp_sync_groups.push(g);
+                    if let Some(sp) = self.spans.groups.last_mut() {
+                        sp.scripts_before = c.vrrp_scripts.len();
+                    }
                 }
             }
             "vrrp_instance" => {
                 if let Some(i) = self.instance(n) {
                     c.vrrp_instances.push(i);
+                    if let Some(sp) = self.spans.instances.last_mut() {
+                        sp.scripts_before = c.vrrp_scripts.len();
+                    }
                 }
             }
             "virtual_server_group" => {

@@ -231,7 +231,9 @@ impl Lower<'_> {
                 }
                 "smtp_alert" => g.smtp_alert = true,
                 "track_script" => {
-                    g.track_script = self.list(c).iter().map(|e| self.track(e)).collect()
+                    let entries = self.list(c);
+                    g.track_script = entries.iter().map(|e| self.track(e)).collect();
+                    sp.tracks = entries.iter().map(|e| e.span).collect();
                 }
                 "track_interface" => {
                     g.track_interface = self.list(c).iter().map(|e| self.track(e)).collect()
@@ -297,7 +299,7 @@ impl Lower<'_> {
                     for e in self.list(c) {
                         let t = self.track(e);
                         v.track_script.push(t);
-                        sp.items.push(e.span);
+                        sp.tracks.push(e.span);
                     }
                 }
                 "nopreempt" => v.nopreempt = true,
