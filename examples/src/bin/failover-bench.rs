@@ -15,6 +15,12 @@
 //! advert. Usage: `failover-bench [RUNS]` (default 10); prints a Markdown
 //! table. keepalived-lite is the binary next to this one.
 //!
+//! `failover-bench flood` instead floods r1 (the master, PASS
+//! authentication) from a fourth namespace with 50,000 invalid adverts per
+//! second for 10 s (bad checksum, wrong password, TTL 64, priority 200) and
+//! reports the worst deviation of r1's advert interval from 1 s during the
+//! flood, and whether r2 ever took over.
+//!
 //! Exit status 0 when every run produced a measurement.
 
 use std::path::{Path, PathBuf};
@@ -235,10 +241,157 @@ fn median(v: &mut [f64]) -> f64 {
     }
 }
 
+/// The flood: r1's worst advert interval error (ms) and adverts seen during
+/// it, datagrams sent, and whether r2 ever became master.
+fn flood_run(b: &mut Bench, which: Impl) -> Result<(f64, usize, u64, bool), String> {
+    use vrrp::auth::{AuthConfig, TxCounters};
+    use vrrp::linux::{IpProto, Netlink, RawSocket, RawSocketConfig, VRRP_MULTICAST};
+    use vrrp::wire::{self, AdvertRepr};
+    for node in ["r1", "r2"] {
+        let _ = b
+            .lab
+            .run(node, "ip", &["addr", "del", "10.0.0.100/24", "dev", "eth0"]);
+    }
+    let pcap = b.dir.join(format!("{which:?}-flood.pcap"));
+    let pcap_s = pcap.display().to_string();
+    let dump_log = b.dir.join("tcpdump-flood.log");
+    let args = [
+        "-U", "-n", "-i", "eth0", "-w", &pcap_s, "ip", "proto", "112", "and", "src", "host",
+        "10.0.0.1",
+    ];
+    let dump = b
+        .lab
+        .spawn("obs", "tcpdump", &args, &dump_log)
+        .map_err(|e| e.to_string())?;
+    wait_for_line(&dump_log, "listening on", Duration::from_secs(10))
+        .ok_or("tcpdump did not start")?;
+    let pass = "advert_int 1\n  authentication {\n    auth_type PASS\n    auth_pass secret1\n  }\n";
+    let conf = |name: &str, prio: u8| config(name, prio).replace("advert_int 1\n", pass);
+    let start = |b: &mut Bench, node: &str, prio: u8| -> Result<(u32, PathBuf), String> {
+        let path = b.dir.join(format!("{node}-flood.conf"));
+        std::fs::write(&path, conf(node, prio)).map_err(|e| e.to_string())?;
+        let log = b.dir.join(format!("{node}-{which:?}-flood.log"));
+        let path = path.display().to_string();
+        let pid = match which {
+            Impl::Lite => {
+                let lite = b.lite.display().to_string();
+                b.lab
+                    .spawn(node, &lite, &["-P", "-n", "-l", "-f", &path], &log)
+            }
+            Impl::Keepalived => {
+                let p = b.dir.join(format!("{node}.pid")).display().to_string();
+                let r = b.dir.join(format!("{node}.vpid")).display().to_string();
+                b.lab.spawn(
+                    node,
+                    "keepalived",
+                    &["-P", "-n", "-l", "-f", &path, "-p", &p, "-r", &r],
+                    &log,
+                )
+            }
+        }
+        .map_err(|e| e.to_string())?;
+        Ok((pid, log))
+    };
+    let (p2, log2) = start(b, "r2", 100)?;
+    let (p1, log1) = start(b, "r1", 150)?;
+    wait_for_line(&log1, "Entering MASTER STATE", Duration::from_secs(20))
+        .ok_or("r1 never became master")?;
+    std::thread::sleep(Duration::from_millis(1500));
+
+    let vips = [std::net::Ipv4Addr::from(VIP)];
+    let repr = AdvertRepr {
+        src: std::net::Ipv4Addr::new(10, 0, 0, 7),
+        dst: VRRP_MULTICAST,
+        ttl: 255,
+        vrid: 51,
+        priority: 200,
+        adver_int: 1,
+        addresses: &vips,
+    };
+    let encode = |p: &str| -> Result<Vec<u8>, String> {
+        let auth = AuthConfig::from_keepalived("PASS", p).map_err(|e| e.to_string())?;
+        let mut buf = vec![0u8; wire::MAX_DATAGRAM_LEN];
+        let n = wire::encode(&repr, &auth, &mut TxCounters::new(), &mut buf)
+            .map_err(|e| e.to_string())?;
+        buf.truncate(n);
+        Ok(buf)
+    };
+    let mut bad_checksum = encode("secret1")?;
+    bad_checksum[26] ^= 0xff;
+    let mut bad_ttl = encode("secret1")?;
+    bad_ttl[8] = 64;
+    let kinds = [bad_checksum, encode("wrong")?, bad_ttl];
+    let sock = b
+        .lab
+        .enter("fl", || -> Result<RawSocket, String> {
+            let link = Netlink::open()
+                .map_err(|e| e.to_string())?
+                .link("eth0")
+                .map_err(|e| e.to_string())?;
+            RawSocket::open(RawSocketConfig {
+                ifname: "eth0".into(),
+                ifindex: link.index,
+                proto: IpProto::Vrrp,
+                multicast: false,
+            })
+            .map_err(|e| e.to_string())
+        })
+        .map_err(|e| e.to_string())??;
+    let t0 = std::time::SystemTime::now();
+    let begin = std::time::Instant::now();
+    let mut sent = 0u64;
+    let mut tick = 0u64;
+    while begin.elapsed() < Duration::from_secs(10) {
+        tick += 1;
+        for i in 0..50u64 {
+            let k = ((tick * 50 + i) % 3) as usize;
+            if sock.send_to(&kinds[k], VRRP_MULTICAST).is_ok() {
+                sent += 1;
+            }
+        }
+        if let Some(w) =
+            (begin + Duration::from_millis(tick)).checked_duration_since(std::time::Instant::now())
+        {
+            std::thread::sleep(w);
+        }
+    }
+    let t1 = std::time::SystemTime::now();
+    std::thread::sleep(Duration::from_millis(1500));
+    let took_over = std::fs::read_to_string(&log2)
+        .unwrap_or_default()
+        .contains("Entering MASTER STATE");
+    b.lab.stop(p2, Duration::from_secs(5));
+    b.lab.stop(p1, Duration::from_secs(5));
+    b.lab.stop(dump, Duration::from_secs(5));
+    let secs = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or(0.0)
+    };
+    let (from, to) = (secs(t0), secs(t1));
+    let times: Vec<f64> = read_pcap(&pcap)?
+        .iter()
+        .filter_map(|f| match *f {
+            Frame::Advert { t, src, prio }
+                if src == R1 && prio == 150 && t >= from - 1.0 && t <= to + 1.0 =>
+            {
+                Some(t)
+            }
+            _ => None,
+        })
+        .collect();
+    let worst = times
+        .windows(2)
+        .map(|w| ((w[1] - w[0]) - 1.0).abs())
+        .fold(0.0, f64::max);
+    Ok((worst * 1e3, times.len(), sent, took_over))
+}
+
 fn main() -> ExitCode {
     require_root();
     require_program("keepalived", &["--version"]);
     require_program("tcpdump", &["--version"]);
+    let flood = std::env::args().nth(1).as_deref() == Some("flood");
     let runs: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
@@ -255,6 +408,7 @@ fn main() -> ExitCode {
         lab.add_node("r1", R1.into(), 24)?;
         lab.add_node("r2", R2.into(), 24)?;
         lab.add_node("obs", [10, 0, 0, 9].into(), 24)?;
+        lab.add_node("fl", [10, 0, 0, 7].into(), 24)?;
         let dir = std::env::temp_dir().join(format!("failover-bench-{}", std::process::id()));
         std::fs::create_dir_all(&dir)?;
         Ok(Bench { lab, dir, lite })
@@ -266,6 +420,33 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if flood {
+        println!("| implementation | flood datagrams sent | adverts of r1 seen | worst advert interval error (ms) | backup took over |");
+        println!("| --- | --- | --- | --- | --- |");
+        let mut ok = true;
+        for which in [Impl::Lite, Impl::Keepalived] {
+            match flood_run(&mut bench, which) {
+                Ok((worst, seen, sent, took_over)) => {
+                    let name = match which {
+                        Impl::Lite => "keepalived-lite",
+                        Impl::Keepalived => "keepalived 2.2.7",
+                    };
+                    println!("| {name} | {sent} | {seen} | {worst:.3} | {took_over} |");
+                    ok &= !took_over;
+                }
+                Err(e) => {
+                    eprintln!("{which:?} flood: {e}");
+                    ok = false;
+                }
+            }
+        }
+        eprintln!("captures and logs: {}", bench.dir.display());
+        return if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        };
+    }
     let mut ok = true;
     println!("| stop | implementation | runs | median overhead (ms) | min / max (ms) | median GARP delay (ms) | max GARP delay (ms) |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
