@@ -99,9 +99,10 @@ pub struct NetConfig {
     pub latency: Duration,
     /// Extra latency drawn uniformly from `0..=jitter`.
     pub jitter: Duration,
-    /// Probability that a delivery is lost.
+    /// Probability that a delivery is lost (clamped to 0..=1; NaN is 0).
     pub loss: f64,
-    /// Probability that a delivery arrives twice.
+    /// Probability that a delivery arrives twice (clamped to 0..=1; NaN
+    /// is 0).
     pub duplicate: f64,
 }
 
@@ -568,9 +569,9 @@ impl Sim {
                 .get(&(from, to))
                 .copied()
                 .unwrap_or(self.net.loss);
-            let copies = if self.rng.gen_bool(loss.clamp(0.0, 1.0)) {
+            let copies = if self.rng.gen_bool(probability(loss)) {
                 0
-            } else if self.rng.gen_bool(self.net.duplicate.clamp(0.0, 1.0)) {
+            } else if self.rng.gen_bool(probability(self.net.duplicate)) {
                 2
             } else {
                 1
@@ -608,5 +609,45 @@ impl Drop for Sim {
                 seed = self.seed
             );
         }
+    }
+}
+
+/// `p` as a probability `gen_bool` accepts: clamped to 0..=1, NaN as 0
+/// (`f64::clamp` keeps NaN, which `gen_bool` rejects with a panic).
+fn probability(p: f64) -> f64 {
+    if p.is_nan() {
+        0.0
+    } else {
+        p.clamp(0.0, 1.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probabilities_out_of_range_are_clamped_and_nan_is_zero() {
+        assert_eq!(probability(f64::NAN), 0.0);
+        assert_eq!(probability(-1.0), 0.0);
+        assert_eq!(probability(2.0), 1.0);
+        assert_eq!(probability(0.25), 0.25);
+        // A NaN loss used to panic in the first delivery.
+        let mut sim = Sim::new(1);
+        sim.set_net(NetConfig {
+            loss: f64::NAN,
+            duplicate: f64::NAN,
+            ..NetConfig::default()
+        });
+        let mut cfg = |prio, last| {
+            let mut c = Config::new("vi", 1, prio, Ipv4Addr::new(10, 0, 0, last));
+            c.virtual_addresses = vec![Ipv4Addr::new(10, 0, 0, 100)];
+            sim.add_router(c)
+        };
+        let high = cfg(200, 1);
+        let _low = cfg(100, 2);
+        sim.start_all();
+        sim.run_until(Duration::from_secs(10));
+        assert_eq!(sim.masters(1), [high]);
     }
 }
