@@ -74,6 +74,10 @@ pub enum DownReason {
     /// The script could not be started.
     #[error("script could not start: {0:?}")]
     ScriptSpawn(io::ErrorKind),
+    /// The checker panicked (the driver reports this instead of losing the
+    /// target).
+    #[error("checker panicked")]
+    CheckerPanicked,
     /// The checker was configured wrongly (e.g. unknown user).
     #[error("bad checker configuration: {0}")]
     Config(&'static str),

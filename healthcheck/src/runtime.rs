@@ -154,11 +154,31 @@ impl Driver {
         };
         tokio::spawn(async move {
             stats.record_start(Instant::now().saturating_duration_since(scheduled));
+            let mut report = Report(Some((id, tx)));
             let outcome = tokio::time::timeout(ctx.timeout, checker.check(&ctx))
                 .await
                 .unwrap_or(CheckOutcome::Down(DownReason::Timeout));
             stats.finished.fetch_add(1, Ordering::Relaxed);
-            let _ = tx.send((id, outcome));
+            report.send(outcome);
         });
+    }
+}
+
+/// Sends a check's outcome exactly once. Dropped unsent (the checker
+/// panicked), it reports [`DownReason::CheckerPanicked`], so the target is
+/// not left in flight and never checked again.
+struct Report(Option<(TargetId, mpsc::UnboundedSender<(TargetId, CheckOutcome)>)>);
+
+impl Report {
+    fn send(&mut self, outcome: CheckOutcome) {
+        if let Some((id, tx)) = self.0.take() {
+            let _ = tx.send((id, outcome));
+        }
+    }
+}
+
+impl Drop for Report {
+    fn drop(&mut self) {
+        self.send(CheckOutcome::Down(DownReason::CheckerPanicked));
     }
 }
