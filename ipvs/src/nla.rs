@@ -3,7 +3,7 @@
 //! unknown attributes (from newer kernels) instead of failing.
 //!
 //! Values are kept raw here (addresses as 16 bytes, ports in host order);
-//! [`crate::convert`] maps them to the typed model.
+//! the crate maps them to the typed model when it reads a reply.
 
 use ipvs_sys as sys;
 use netlink_packet_utils::nla::{DefaultNla, Nla, NlaBuffer, NlasIterator, NLA_F_NESTED};
