@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::lower::{ObjSpans, Spans};
-use crate::model::{AuthType, Config, State, Track, VsTarget};
+use crate::model::{AuthType, Config, State, Track, VrrpInstance, VsTarget};
 
 pub(crate) fn check(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
     scripts(c, sp, out);
@@ -74,47 +74,50 @@ fn instances(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
             let msg = format!("({name}) no virtual_ipaddress specified; at least one is sensible");
             out.push(Diagnostic::warning(Code::Missing, span.head, msg));
         }
-        let ah = i.authentication.as_ref().and_then(|a| a.auth_type) == Some(AuthType::Ah);
-        if ah && i.state == Some(State::Master) {
-            let msg =
-                format!("({name}) initial state MASTER is incompatible with AH authentication");
-            out.push(Diagnostic::error(
-                Code::Conflict,
-                span.key("auth_type"),
-                msg,
-            ));
-        }
-        if i.nopreempt && i.priority == Some(255) {
-            let msg = format!("({name}) nopreempt is ignored with priority 255 (address owner)");
-            out.push(Diagnostic::error(
-                Code::Conflict,
-                span.key("nopreempt"),
-                msg,
-            ));
-        }
-        match i.virtual_router_id {
-            None => {
-                let msg = format!("({name}) the virtual router id must be set");
-                out.push(Diagnostic::error(Code::Missing, span.head, msg));
-            }
-            Some(vrid) => {
-                let v6 = i
-                    .virtual_ipaddress
-                    .first()
-                    .is_some_and(|a| a.address.contains(':'));
-                let ifname = i.interface.as_deref().unwrap_or("");
-                if let Some(other) = vrids.insert((ifname, vrid, v6), name) {
-                    let msg = format!(
-                        "({name}) VRID {vrid} is already used by {other} on interface {ifname}"
-                    );
-                    out.push(Diagnostic::error(
-                        Code::Duplicate,
-                        span.key("virtual_router_id"),
-                        msg,
-                    ));
-                }
-            }
-        }
+        conflicts(i, span, out);
+        unique_vrid(i, span, &mut vrids, out);
+    }
+}
+
+/// Settings of one instance that contradict each other.
+fn conflicts(i: &VrrpInstance, span: &ObjSpans, out: &mut Vec<Diagnostic>) {
+    let name = &i.name;
+    let ah = i.authentication.as_ref().and_then(|a| a.auth_type) == Some(AuthType::Ah);
+    if ah && i.state == Some(State::Master) {
+        let msg = format!("({name}) initial state MASTER is incompatible with AH authentication");
+        let at = span.key("auth_type");
+        out.push(Diagnostic::error(Code::Conflict, at, msg));
+    }
+    if i.nopreempt && i.priority == Some(255) {
+        let msg = format!("({name}) nopreempt is ignored with priority 255 (address owner)");
+        let at = span.key("nopreempt");
+        out.push(Diagnostic::error(Code::Conflict, at, msg));
+    }
+}
+
+/// The VRID is set, and no other instance uses it on the same interface
+/// and address family (`vrids` holds those seen so far).
+fn unique_vrid<'c>(
+    i: &'c VrrpInstance,
+    span: &ObjSpans,
+    vrids: &mut HashMap<(&'c str, u8, bool), &'c str>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let name = &i.name;
+    let Some(vrid) = i.virtual_router_id else {
+        let msg = format!("({name}) the virtual router id must be set");
+        out.push(Diagnostic::error(Code::Missing, span.head, msg));
+        return;
+    };
+    let v6 = i
+        .virtual_ipaddress
+        .first()
+        .is_some_and(|a| a.address.contains(':'));
+    let ifname = i.interface.as_deref().unwrap_or("");
+    if let Some(other) = vrids.insert((ifname, vrid, v6), name) {
+        let msg = format!("({name}) VRID {vrid} is already used by {other} on interface {ifname}");
+        let at = span.key("virtual_router_id");
+        out.push(Diagnostic::error(Code::Duplicate, at, msg));
     }
 }
 
