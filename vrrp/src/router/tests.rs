@@ -52,7 +52,13 @@ fn started(priority: u8, t0: Instant) -> VirtualRouter {
 }
 
 fn master(priority: u8, t0: Instant) -> VirtualRouter {
-    let mut r = started(priority, t0);
+    master_with(config(priority), t0)
+}
+
+/// A router with `cfg`, master after its down timer, outputs drained.
+fn master_with(cfg: Config, t0: Instant) -> VirtualRouter {
+    let mut r = VirtualRouter::new(cfg).unwrap();
+    r.handle_startup(t0);
     r.handle_timeout(t0 + r.master_down_interval());
     assert_eq!(r.state(), State::Master);
     transmit(&mut r, t0).unwrap();
@@ -284,10 +290,7 @@ fn master_discards_lower_priority_with_the_rfc_option() {
     let t0 = Instant::now();
     let mut cfg = config(100);
     cfg.lower_priority_advert = LowerPriorityAdvert::Discard;
-    let mut r = VirtualRouter::new(cfg).unwrap();
-    r.handle_startup(t0);
-    r.handle_timeout(t0 + r.master_down_interval());
-    transmit(&mut r, t0);
+    let mut r = master_with(cfg, t0);
     r.handle_datagram(
         t0 + s(5),
         HIGHER_IP,
@@ -330,10 +333,7 @@ fn higher_prio_send_advert_option_sends_one_last_advert() {
     let t0 = Instant::now();
     let mut cfg = config(100);
     cfg.higher_priority_send_advert = true;
-    let mut r = VirtualRouter::new(cfg).unwrap();
-    r.handle_startup(t0);
-    r.handle_timeout(t0 + r.master_down_interval());
-    transmit(&mut r, t0);
+    let mut r = master_with(cfg, t0);
     r.handle_datagram(
         t0 + s(5),
         HIGHER_IP,
