@@ -491,16 +491,20 @@ fn partition_makes_two_masters_and_healing_leaves_one() {
     assert_eq!(history(&sim, c), [(ns(0), Initialize, Backup, Startup)]);
 }
 
+/// Starts A (priority 200, 10.0.0.1) and B (100, 10.0.0.2), both with AH.
+fn start_ah_pair(sim: &mut Sim) -> (NodeId, NodeId) {
+    let [a, b] = [cfg("a", 200, 1), cfg("b", 100, 2)].map(|mut c| {
+        c.authentication = AuthConfig::ah(b"secret1");
+        sim.add_router(c)
+    });
+    sim.start_all();
+    (a, b)
+}
+
 #[test]
 fn ah_replayed_advert_is_rejected_without_touching_the_timer() {
     let mut sim = Sim::from_env(13);
-    let mut ca = cfg("a", 200, 1);
-    let mut cb = cfg("b", 100, 2);
-    ca.authentication = AuthConfig::ah(b"secret1");
-    cb.authentication = AuthConfig::ah(b"secret1");
-    let a = sim.add_router(ca);
-    let b = sim.add_router(cb);
-    sim.start_all();
+    let (a, b) = start_ah_pair(&mut sim);
     sim.run_until(ns(10_500_000_000));
     let old = sim.sent()[0].clone();
     let newest = sim.sent().last().unwrap().clone();
@@ -605,13 +609,7 @@ fn one_way_link_failure_makes_the_deaf_backup_take_over_and_yield() {
 #[test]
 fn crashed_master_restarts_and_preempts_with_ah() {
     let mut sim = Sim::from_env(17);
-    let mut ca = cfg("a", 200, 1);
-    let mut cb = cfg("b", 100, 2);
-    ca.authentication = AuthConfig::ah(b"secret1");
-    cb.authentication = AuthConfig::ah(b"secret1");
-    let a = sim.add_router(ca);
-    let b = sim.add_router(cb);
-    sim.start_all();
+    let (a, b) = start_ah_pair(&mut sim);
     sim.run_until(secs(10));
     sim.crash(a);
     sim.run_until(secs(20));
@@ -671,13 +669,7 @@ fn duplicated_ah_adverts_are_dropped_as_replays_and_change_nothing() {
         duplicate: 1.0,
         ..NetConfig::default()
     });
-    let mut ca = cfg("a", 200, 1);
-    let mut cb = cfg("b", 100, 2);
-    ca.authentication = AuthConfig::ah(b"secret1");
-    cb.authentication = AuthConfig::ah(b"secret1");
-    let a = sim.add_router(ca);
-    let b = sim.add_router(cb);
-    sim.start_all();
+    let (a, b) = start_ah_pair(&mut sim);
     sim.run_until(secs(30));
     let sent = sim.sent().iter().filter(|s| s.node == a).count() as u64;
     let rb = sim.router(b, VRID).counters();
