@@ -31,7 +31,7 @@ done
 guest_script="$1"; shift
 
 die() { echo "run-vm: $*" >&2; exit 95; }
-for tool in qemu-system-x86_64 cpio gzip apt-cache apt-get dpkg strings ldd; do
+for tool in qemu-system-x86_64 cpio gzip apt-cache apt-get dpkg strings ldd flock timeout; do
   command -v "$tool" >/dev/null || die "required tool '$tool' not found (run .ci/install-deps)"
 done
 [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || die "busybox-static not installed"
@@ -45,6 +45,9 @@ mkdir -p "$cache"
 pkg="$(apt-cache depends linux-image-cloud-amd64 2>/dev/null | awk '/Depends: linux-image-/ {print $2; exit}')"
 [ -n "$pkg" ] || die "apt-cache cannot resolve linux-image-cloud-amd64 (run apt-get update)"
 kdir="$cache/$pkg"
+# One download/extraction at a time (tests may run in parallel).
+exec 9>"$cache/.lock"
+flock 9
 if [ ! -f "$kdir/.extracted" ]; then
   ( cd "$cache" && ls "$pkg"_*.deb >/dev/null 2>&1 || apt-get download -q "$pkg" >&2 ) \
     || die "apt-get download $pkg failed"
@@ -52,6 +55,7 @@ if [ ! -f "$kdir/.extracted" ]; then
   dpkg -x "$(ls "$cache/$pkg"_*.deb | head -n1)" "$kdir" || die "dpkg -x failed"
   touch "$kdir/.extracted"
 fi
+flock -u 9
 vmlinuz="$(ls "$kdir"/boot/vmlinuz-* | head -n1)"
 moddir="$(ls -d "$kdir"/lib/modules/* | head -n1)"
 kver="$(basename "$moddir")"
