@@ -71,7 +71,15 @@ pub enum DigestError {
     /// The stream ended before the end of the header (`\r\n\r\n`).
     #[error("no data received from remote webserver")]
     NoHeader,
+    /// The header did not end within [`MAX_HEADER`] bytes.
+    #[error("HTTP header longer than {MAX_HEADER} bytes")]
+    HeaderTooLarge,
 }
+
+/// The longest header (blank line included) a digester accepts: the
+/// header is buffered, so a peer that never ends it must not grow memory
+/// until the timeout.
+pub const MAX_HEADER: usize = 64 * 1024;
 
 /// A streaming response digester: feed the bytes as they arrive, then
 /// call [`ResponseDigester::finish`] at end of stream.
@@ -79,6 +87,7 @@ pub enum DigestError {
 pub struct ResponseDigester {
     header: Vec<u8>,
     head_done: bool,
+    too_large: bool,
     status: i32,
     content_length: Option<u64>,
     hashed: u64,
@@ -93,6 +102,7 @@ impl ResponseDigester {
         Self {
             header: Vec::new(),
             head_done: false,
+            too_large: false,
             status: 0,
             content_length: None,
             hashed: 0,
@@ -106,13 +116,21 @@ impl ResponseDigester {
             self.hash_body(data);
             return;
         }
+        if self.too_large {
+            return;
+        }
         // Only the tail of the old header can start the terminator.
         let search_from = self.header.len().saturating_sub(HEADER_END.len() - 1);
         self.header.extend_from_slice(data);
-        let Some(pos) = find(&self.header[search_from..], HEADER_END) else {
+        let found = find(&self.header[search_from..], HEADER_END);
+        // Decided on the end's position only, so read boundaries don't matter.
+        let end = found.map(|pos| search_from + pos + HEADER_END.len());
+        if end.map_or(self.header.len() >= MAX_HEADER, |e| e > MAX_HEADER) {
+            self.too_large = true;
+            self.header = Vec::new();
             return;
-        };
-        let end = search_from + pos + HEADER_END.len();
+        }
+        let Some(end) = end else { return };
         let body = self.header.split_off(end);
         self.head_done = true;
         self.status = status_code(&self.header);
@@ -138,6 +156,9 @@ impl ResponseDigester {
 
     /// Ends the stream.
     pub fn finish(self) -> Result<DigestedResponse, DigestError> {
+        if self.too_large {
+            return Err(DigestError::HeaderTooLarge);
+        }
         if !self.head_done {
             return Err(DigestError::NoHeader);
         }
@@ -269,6 +290,38 @@ mod tests {
                 assert_eq!(split, whole, "split at {a} and {b}");
             }
         }
+    }
+
+    #[test]
+    fn endless_header_is_refused_at_the_same_size_whatever_the_reads() {
+        let head = b"HTTP/1.0 200 OK\r\nX: ";
+        let fits = [
+            &head[..],
+            &vec![b'a'; MAX_HEADER - head.len() - 4],
+            b"\r\n\r\nhi",
+        ]
+        .concat();
+        let over = [
+            &head[..],
+            &vec![b'a'; MAX_HEADER - head.len() - 3],
+            b"\r\n\r\nhi",
+        ]
+        .concat();
+        assert_eq!(digest_of(&[&fits]).header.len(), MAX_HEADER);
+        for step in [1, 7, 4096, MAX_HEADER + 10] {
+            let mut d = ResponseDigester::new(HashKind::Md5);
+            for c in over.chunks(step) {
+                d.feed(c);
+            }
+            assert_eq!(d.finish(), Err(DigestError::HeaderTooLarge), "step {step}");
+        }
+        // Memory stays bounded while the peer keeps talking.
+        let mut d = ResponseDigester::new(HashKind::Md5);
+        for _ in 0..100 {
+            d.feed(&[b'a'; 4096]);
+        }
+        assert!(d.header.capacity() <= MAX_HEADER + 4096);
+        assert_eq!(d.finish(), Err(DigestError::HeaderTooLarge));
     }
 
     #[test]

@@ -25,7 +25,8 @@
 //!   (no TIME_WAIT at thousands of checks per second); MISC_CHECK runs
 //!   without a shell unless the command line needs one and kills the whole
 //!   process group on timeout; `Content-Length` is looked for in the header
-//!   only (keepalived's `strstr` may also see the first body bytes).
+//!   only (keepalived's `strstr` may also see the first body bytes); a
+//!   header longer than [`digest::MAX_HEADER`] fails the check.
 //! - **Features**: `tokio` (default) enables [`checkers`] and [`runtime`];
 //!   without it the crate is the sans-IO core only.
 //!

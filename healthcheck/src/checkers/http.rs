@@ -6,7 +6,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::checkers::net::{connect, io_reason};
 use crate::checkers::TlsOptions;
-use crate::digest::{DigestedResponse, HashKind, ResponseDigester};
+use crate::digest::{DigestError, DigestedResponse, HashKind, ResponseDigester};
 use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason};
 
 /// The request's protocol (keepalived's `http_protocol`).
@@ -255,7 +255,10 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
             Err(e) => return Err(io_reason(&e)),
         }
     }
-    d.finish().map_err(|_| DownReason::NoHttpResponse)
+    d.finish().map_err(|e| match e {
+        DigestError::HeaderTooLarge => DownReason::Protocol("HTTP header too large"),
+        _ => DownReason::NoHttpResponse,
+    })
 }
 
 #[cfg(test)]
