@@ -171,7 +171,7 @@ impl fmt::Display for Rendered<'_> {
     }
 }
 
-/// The candidate closest to `word` by edit distance, if it is close enough
+/// The candidate closest to `word` by edit distance (with transpositions), if it is close enough
 /// to be a plausible misspelling (at most a third of the word's length).
 pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let limit = (word.len() / 3).clamp(1, 4);
@@ -180,10 +180,27 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         // The distance is at least the difference in length: skipping far
         // candidates keeps a long word from costing length x candidates.
         .filter(|c| c.len().abs_diff(word.len()) <= limit)
-        .map(|c| (strsim::damerau_levenshtein(word, c), *c))
+        // So is the difference in letters (cheap), when all are ASCII.
+        .filter(|c| !word.is_ascii() || bag_distance(word, c) <= limit)
+        .map(|c| (strsim::osa_distance(word, c), *c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
+}
+
+/// How many bytes one string has that the other lacks (the larger of the
+/// two counts): a lower bound of the edit distance.
+fn bag_distance(a: &str, b: &str) -> usize {
+    let mut h = [0i32; 256];
+    for x in a.bytes() {
+        h[usize::from(x)] += 1;
+    }
+    for x in b.bytes() {
+        h[usize::from(x)] -= 1;
+    }
+    let more: i32 = h.iter().filter(|&&v| v > 0).sum();
+    let less: i32 = h.iter().filter(|&&v| v < 0).sum();
+    more.max(-less).unsigned_abs() as usize
 }
 
 #[cfg(test)]
@@ -208,5 +225,12 @@ mod tests {
             Some("vrrp_instance")
         );
         assert_eq!(did_you_mean("vrrp_instanceXXXXX", &["vrrp_instance"]), None);
+        assert_eq!(
+            did_you_mean("vrrp_insatnce", &["vrrp_instance"]),
+            Some("vrrp_instance")
+        );
+        assert_eq!(bag_distance("abc", "cab"), 0);
+        assert_eq!(bag_distance("abcd", "ab"), 2);
+        assert_eq!(bag_distance("ab", "xyz"), 3);
     }
 }
