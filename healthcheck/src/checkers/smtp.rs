@@ -1,12 +1,13 @@
 //! SMTP_CHECK: banner, HELO, QUIT.
 
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::checkers::net::{connect, io_reason};
 use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason};
 
-/// keepalived's SMTP_CHECK: expects a 2xx banner, a 250 to
-/// `HELO helo_name`, then says QUIT.
+/// keepalived's SMTP_CHECK: expects a 220 banner, a 250 to
+/// `HELO helo_name`, then says QUIT. Unlike keepalived, multi-line replies
+/// (`220-...`) are read to their last line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SmtpChecker {
@@ -34,13 +35,13 @@ impl SmtpChecker {
     async fn dialogue(&self, ctx: &CheckContext) -> Result<(), DownReason> {
         let stream = connect(ctx).await?;
         let mut s = BufReader::new(stream);
-        expect(&mut s, 2).await?;
+        expect(&mut s, 220).await?;
         let helo = format!("HELO {}\r\n", self.helo_name);
         s.get_mut()
             .write_all(helo.as_bytes())
             .await
             .map_err(|e| io_reason(&e))?;
-        expect(&mut s, 2).await?;
+        expect(&mut s, 250).await?;
         s.get_mut()
             .write_all(b"QUIT\r\n")
             .await
@@ -49,32 +50,54 @@ impl SmtpChecker {
     }
 }
 
-/// Reads one (possibly multi-line) reply; its code must be `class`xx.
+/// The longest reply line read (RFC 5321 allows 512 bytes with CRLF): a
+/// peer that never ends its line must not grow memory until the timeout.
+const MAX_LINE: u64 = 1024;
+
+/// Reads one (possibly multi-line) reply; its code must be `want`.
 async fn expect<R: tokio::io::AsyncBufRead + Unpin>(
     r: &mut R,
-    class: u16,
-) -> Result<u16, DownReason> {
-    let mut line = String::new();
+    want: u16,
+) -> Result<(), DownReason> {
+    let mut line = Vec::new();
     loop {
         line.clear();
-        let n = r.read_line(&mut line).await.map_err(|e| io_reason(&e))?;
+        let n = r
+            .take(MAX_LINE)
+            .read_until(b'\n', &mut line)
+            .await
+            .map_err(|e| io_reason(&e))?;
         if n == 0 {
             return Err(DownReason::Protocol("connection closed before reply"));
         }
-        let code: u16 = line
-            .get(..3)
-            .and_then(|c| c.parse().ok())
-            .ok_or(DownReason::Protocol("malformed SMTP reply"))?;
+        if !line.ends_with(b"\n") && n as u64 == MAX_LINE {
+            return Err(DownReason::Protocol("SMTP reply line too long"));
+        }
+        let code = reply_code(&line).ok_or(DownReason::Protocol("malformed SMTP reply"))?;
         // "250-..." continues, "250 ..." ends the reply.
-        if line.as_bytes().get(3) == Some(&b'-') {
+        if line.get(3) == Some(&b'-') {
             continue;
         }
-        return if code / 100 == class {
-            Ok(code)
+        return if code == want {
+            Ok(())
         } else {
             Err(DownReason::SmtpReply(code))
         };
     }
+}
+
+/// Three digits followed by a space, a dash or the end of the line.
+fn reply_code(line: &[u8]) -> Option<u16> {
+    let digits = line.get(..3)?;
+    if !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    if !matches!(line.get(3), None | Some(b' ' | b'-' | b'\r' | b'\n')) {
+        return None;
+    }
+    digits
+        .iter()
+        .try_fold(0u16, |v, d| Some(v * 10 + u16::from(d - b'0')))
 }
 
 impl Checker for SmtpChecker {
@@ -86,5 +109,51 @@ impl Checker for SmtpChecker {
                 Err(_) => CheckOutcome::Down(DownReason::Timeout),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn reply(bytes: &[u8], want: u16) -> Result<(), DownReason> {
+        // A one-byte buffer cuts every line into single-byte reads.
+        expect(&mut BufReader::with_capacity(1, bytes), want).await
+    }
+
+    #[tokio::test]
+    async fn replies_split_across_reads() {
+        assert_eq!(reply(b"220-a\r\n220-b\r\n220 c\r\n", 220).await, Ok(()));
+        assert_eq!(reply(b"250\r\n", 250).await, Ok(()));
+        // keepalived wants exactly 220 and 250, not any 2xx.
+        assert_eq!(
+            reply(b"221 bye\r\n", 220).await,
+            Err(DownReason::SmtpReply(221))
+        );
+        assert_eq!(
+            reply(b"2x0 ok\r\n", 220).await,
+            Err(DownReason::Protocol("malformed SMTP reply"))
+        );
+        assert_eq!(
+            reply(b"2200 ok\r\n", 220).await,
+            Err(DownReason::Protocol("malformed SMTP reply"))
+        );
+        assert_eq!(
+            reply(b"\xff\xfe\xfd\r\n", 220).await,
+            Err(DownReason::Protocol("malformed SMTP reply"))
+        );
+        assert_eq!(
+            reply(b"220-never ends", 220).await,
+            Err(DownReason::Protocol("connection closed before reply"))
+        );
+    }
+
+    #[tokio::test]
+    async fn an_endless_line_is_refused_without_growing() {
+        let mut endless = BufReader::new(tokio::io::repeat(b'2'));
+        assert_eq!(
+            expect(&mut endless, 220).await,
+            Err(DownReason::Protocol("SMTP reply line too long"))
+        );
     }
 }
