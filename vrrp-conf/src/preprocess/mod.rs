@@ -525,14 +525,20 @@ impl<'l, 's> Pre<'l, 's> {
     /// the index after the reference.
     fn param_at(&self, s: &str, i: usize) -> Option<(String, usize)> {
         let rest = &s[i + 1..];
+        let name_len = |t: &str| {
+            t.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(t.len())
+        };
         if let Some(inner) = rest.strip_prefix('{') {
-            let close = inner.find('}')?;
-            let name = &inner[..close];
-            return Some((self.lookup(name)?, i + 2 + close + 1));
+            // Only a name may stand between the braces: looking no further
+            // keeps a line of many `${` linear.
+            let close = name_len(inner);
+            if !inner[close..].starts_with('}') {
+                return None;
+            }
+            return Some((self.lookup(&inner[..close])?, i + 2 + close + 1));
         }
-        let len = rest
-            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-            .unwrap_or(rest.len());
+        let len = name_len(rest);
         let after = rest[len..].chars().next();
         if len == 0 || after.is_some_and(|c| !c.is_whitespace()) {
             return None;
@@ -640,6 +646,16 @@ mod tests {
         let (l, d) = lines(text, None);
         assert_eq!(l, ["10.2.0.100/32", "10.2.10.100/32", "$X"]);
         assert!(d.is_empty());
+    }
+
+    #[test]
+    fn braced_references_hold_only_a_name() {
+        let (l, _) = lines("$A=1\n${A}x ${A x} ${A-} ${ A} ${A\n", None);
+        // Unresolved, the braces are tokens of their own.
+        assert_eq!(l, ["1x $ { A x } $ { A- } $ { A } $ { A"]);
+        // Once quadratic: each `${` searched the rest of the line for `}`.
+        let (l, _) = lines(&format!("$A=1\nk {}}}\n", "${".repeat(50_000)), None);
+        assert_eq!(l[0].matches('$').count(), 50_000);
     }
 
     #[test]
