@@ -13,8 +13,10 @@
 //!   DNS_CHECK, MISC_CHECK, UDP_CHECK and PING_CHECK; [`runtime`] drives a
 //!   [`Monitor`] on tokio. A check only delays its own result.
 //! - **Panics**: none on any input; refused calls return typed errors.
-//! - **Semantics**: retries ([`TargetConfig::retry`]) only confirm the
-//!   failure of an up target; a cycle's final result feeds the
+//! - **Semantics**: retries ([`TargetConfig::retry`]) confirm the failure
+//!   of an up target (keepalived's HTTP_GET); with
+//!   [`TargetConfig::retry_while_down`] a down target is retried too
+//!   (keepalived's TCP_CHECK). A cycle's final result feeds the
 //!   [`RiseFall`] counter (default rise 1 / fall 1, as keepalived).
 //!   Checks of targets committed together are spread evenly over their
 //!   interval and jittered per round without ever bunching (see

@@ -24,6 +24,13 @@ pub struct TargetConfig {
     pub alpha: bool,
     /// Upper bound of a random extra delay before the first check (`warmup`).
     pub warmup: Duration,
+    /// Retry failures of a down target too (default false). keepalived
+    /// 2.2.7 differs per checker: HTTP_GET/SSL_GET retry only while the
+    /// target is up ("do not retry if server is already known as dead"),
+    /// TCP_CHECK retries whatever the state, so a down target is probed
+    /// again after `delay_before_retry` and can come back sooner. Set this
+    /// for TCP_CHECK to match keepalived.
+    pub retry_while_down: bool,
 }
 
 impl Default for TargetConfig {
@@ -36,6 +43,7 @@ impl Default for TargetConfig {
             fall: 1,
             alpha: false,
             warmup: Duration::ZERO,
+            retry_while_down: false,
         }
     }
 }
@@ -72,6 +80,7 @@ pub(crate) enum Change {
 pub(crate) struct CycleState {
     retry: u32,
     retry_it: u32,
+    retry_while_down: bool,
     counter: RiseFall,
     weight: Option<u32>,
 }
@@ -82,6 +91,7 @@ impl CycleState {
         Self {
             retry: cfg.retry,
             retry_it: 0,
+            retry_while_down: cfg.retry_while_down,
             counter: RiseFall::new(cfg.rise, cfg.fall, initial),
             weight: None,
         }
@@ -96,13 +106,14 @@ impl CycleState {
         self.weight
     }
 
-    /// Feeds one attempt's outcome. Retries only confirm the failure of a
-    /// target that is up (as keepalived's HTTP checker does): a down target
-    /// is not probed harder.
+    /// Feeds one attempt's outcome. Retries confirm the failure of a target
+    /// that is up (as keepalived's HTTP checker does); a down target is
+    /// retried only with `retry_while_down` (keepalived's TCP checker).
     pub(crate) fn record(&mut self, outcome: &CheckOutcome) -> Step {
         match outcome {
             CheckOutcome::Down(reason) => {
-                if self.health() == Health::Up && self.retry_it < self.retry {
+                let retrying = self.health() == Health::Up || self.retry_while_down;
+                if retrying && self.retry_it < self.retry {
                     self.retry_it += 1;
                     return Step::Retry;
                 }
@@ -155,6 +166,29 @@ mod tests {
         // Down: no retries.
         assert_eq!(s.record(&down), Step::Done(None));
         assert_eq!(s.record(&CheckOutcome::Up), Step::Done(Some(Change::Up)));
+    }
+
+    #[test]
+    fn retry_while_down_as_keepalived_tcp_check() {
+        let cfg = TargetConfig {
+            alpha: true,
+            retry_while_down: true,
+            ..TargetConfig::default()
+        };
+        let mut s = CycleState::new(&cfg);
+        let down = CheckOutcome::Down(DownReason::Refused);
+        // Down from the start, yet a failure is retried once...
+        assert_eq!(s.record(&down), Step::Retry);
+        assert_eq!(s.record(&down), Step::Done(None));
+        assert_eq!(s.record(&down), Step::Retry);
+        // ...and a retry that succeeds brings the target up.
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Done(Some(Change::Up)));
+        // Up: retry, then down, as without the switch.
+        assert_eq!(s.record(&down), Step::Retry);
+        assert_eq!(
+            s.record(&down),
+            Step::Done(Some(Change::Down(DownReason::Refused)))
+        );
     }
 
     #[test]
