@@ -2,6 +2,13 @@
 //! anywhere outside quotes, `"` and `'` quote, adjacent quoted and unquoted
 //! segments form one word, shell-like escapes inside quotes, and `{` / `}`
 //! are tokens of their own.
+//!
+//! These are the rules keepalived.conf(5) documents. The keepalived 2.2.7
+//! binary applies them only when it re-reads script lines (`script`,
+//! `misc_path`, notify scripts); other lines it splits more simply: only
+//! `"` quotes, a quote also ends the word before it (`x"1 2"` is `x`,
+//! `1 2`), and there are no escapes, so `auth_pass 'abc'` keeps its
+//! quotes there. Such lines read differently here.
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::Span;

@@ -9,9 +9,13 @@
 //! - **Clock, randomness, threads**: none.
 //! - **Panics**: none on any input. Every problem is a [`Diagnostic`] with a
 //!   typed [`Code`]; parsing always returns a (possibly partial) model.
-//! - **Bounds**: include depth, lines produced by `~SEQ`/`~LST`/multi-line
-//!   parameters and the length of substituted lines are limited by
-//!   [`Options`], so time per input is bounded.
+//! - **Bounds**: include depth, lines produced by `~SEQ`/`~LST`/parameters
+//!   (a long line counting once per started KiB) and the length of
+//!   substituted lines are limited by [`Options`]; block nesting (64) and
+//!   include brace expansion (64 patterns) have fixed limits. Nothing
+//!   recurses without bound, and time per input is bounded by these limits
+//!   (the defaults are generous: tighten them for untrusted input, as the
+//!   fuzz target does).
 //! - **Features**: none.
 //!
 //! Stages: [`lexer`] -> [`preprocess`] (include, `$NAME`, `@id`, `~SEQ`,
