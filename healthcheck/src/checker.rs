@@ -46,7 +46,40 @@ impl CheckContext {
 ///
 /// A check must finish by itself within `ctx.timeout` (the driver also
 /// enforces it) and must never block the thread: a slow check only delays
-/// its own result.
+/// its own result. A check that panics is reported as
+/// [`DownReason::CheckerPanicked`](crate::DownReason::CheckerPanicked) by
+/// the driver.
+///
+/// # Example: a user checker
+/// ```
+/// use std::time::Duration;
+/// use healthcheck::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason};
+///
+/// /// Up while a flag file exists (a maintenance switch, say).
+/// #[derive(Debug)]
+/// struct FlagFile(std::path::PathBuf);
+///
+/// impl Checker for FlagFile {
+///     fn check<'a>(&'a self, _ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
+///         Box::pin(async move {
+///             if self.0.exists() {
+///                 CheckOutcome::Up
+///             } else {
+///                 CheckOutcome::Down(DownReason::Config("flag file missing"))
+///             }
+///         })
+///     }
+/// }
+///
+/// // Object safe: store it next to the built-in checkers.
+/// let checker: std::sync::Arc<dyn Checker> = std::sync::Arc::new(FlagFile("/".into()));
+/// let ctx = CheckContext::new("192.0.2.1:80".parse().unwrap(), Duration::from_secs(1));
+/// let outcome = block_on(checker.check(&ctx));
+/// assert_eq!(outcome, CheckOutcome::Up);
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+/// # }
+/// ```
 pub trait Checker: Send + Sync + fmt::Debug {
     /// Runs one attempt against `ctx.target`.
     fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome>;
