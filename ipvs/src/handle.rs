@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use ipvs_sys as sys;
-use netlink_packet_core::{NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
+use netlink_packet_core::{
+    NetlinkBuffer, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
+};
 use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 use netlink_packet_generic::GenlMessage;
@@ -410,42 +412,33 @@ impl<T: Transport> Ipvs<T> {
     }
 
     /// Applies operations in order, many per `sendmsg`, and returns one
-    /// result per operation. Requests carry no ack flag except the last of
-    /// each batch: the kernel answers a request only when it fails, and
-    /// handles a batch in order, so once the last ack is in, every error
-    /// of the batch (matched by sequence number) is too. A failed
-    /// operation does not stop the later ones, as with `ipvsadm -R`.
+    /// result per operation. Every request is built before anything is
+    /// sent, so an invalid operation ([`Error::Invalid`]) fails the call
+    /// with the kernel untouched. Requests carry no ack flag except the
+    /// last of each batch: the kernel answers a request only when it
+    /// fails, and handles a batch in order, so once the last ack is in,
+    /// every error of the batch (matched by sequence number) is too. A
+    /// failed operation does not stop the later ones, as with `ipvsadm -R`.
     pub fn apply(&mut self, ops: &[Op]) -> Result<Vec<Result<(), KernelError>>, Error> {
+        let msgs = ops.iter().map(Op::message).collect::<Result<Vec<_>, _>>()?;
+        let mut msgs = msgs.into_iter();
         let mut results = Vec::with_capacity(ops.len());
         let mut i = 0;
         while i < ops.len() {
             let first_seq = self.seq.wrapping_add(1);
             self.out.clear();
+            let mut last_start = 0;
             let mut j = i;
-            while j < ops.len() && j - i < BATCH_OPS && (j == i || self.out.len() < BATCH_BYTES) {
-                let last = j + 1 == ops.len() || j + 1 - i == BATCH_OPS;
+            while j - i < BATCH_OPS && (j == i || self.out.len() < BATCH_BYTES) {
+                let Some(msg) = msgs.next() else { break };
+                last_start = self.out.len();
                 let seq = self.next_seq();
-                let flags = if last {
-                    NLM_F_REQUEST | NLM_F_ACK
-                } else {
-                    NLM_F_REQUEST
-                };
-                let before = self.out.len();
-                encode_request(self.family, flags, seq, ops[j].message()?, &mut self.out);
+                encode_request(self.family, NLM_F_REQUEST, seq, msg, &mut self.out);
                 j += 1;
-                if !last && self.out.len() >= BATCH_BYTES {
-                    // Re-encode this one as the batch's last, with the ack.
-                    self.out.truncate(before);
-                    encode_request(
-                        self.family,
-                        NLM_F_REQUEST | NLM_F_ACK,
-                        seq,
-                        ops[j - 1].message()?,
-                        &mut self.out,
-                    );
-                    break;
-                }
             }
+            // Only the batch's last request asks for an ack.
+            let mut last = NetlinkBuffer::new(&mut self.out[last_start..]);
+            last.set_flags(last.flags() | NLM_F_ACK);
             self.transport.send(&self.out)?;
             let batch = &ops[i..j];
             let mut batch_results: Vec<Result<(), KernelError>> = vec![Ok(()); batch.len()];
@@ -500,4 +493,166 @@ fn first_service(msgs: &[IpvsMessage]) -> Result<Option<ServiceEntry>, Error> {
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failure
+    use std::collections::{HashMap, VecDeque};
+
+    use netlink_packet_core::NLMSG_ERROR;
+
+    use super::*;
+    use crate::error::InvalidReason;
+
+    const FAMILY: u16 = 0x24;
+    const GENL_ID_CTRL: u16 = 0x10;
+
+    fn nlmsg(ty: u16, seq: u32, payload: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        v.extend(((16 + payload.len()) as u32).to_ne_bytes());
+        v.extend(ty.to_ne_bytes());
+        v.extend(0u16.to_ne_bytes());
+        v.extend(seq.to_ne_bytes());
+        v.extend(0u32.to_ne_bytes());
+        v.extend(payload);
+        v.resize((v.len() + 3) & !3, 0);
+        v
+    }
+
+    /// `NLMSG_ERROR` (an ack when `errno` is 0) with the capped request header.
+    fn error_reply(seq: u32, errno: i32) -> Vec<u8> {
+        let mut payload = (-errno).to_ne_bytes().to_vec();
+        payload.extend([0u8; 16]);
+        nlmsg(NLMSG_ERROR, seq, &payload)
+    }
+
+    /// A fake kernel: answers the family lookup, then every request as
+    /// `netlink_rcv_skb` does: an error reply when its sequence number has
+    /// a scripted errno, else an ack only when `NLM_F_ACK` is set.
+    #[derive(Default)]
+    struct FakeKernel {
+        fail: HashMap<u32, i32>,
+        /// `(seq, flags)` of every request sent after the family lookup.
+        sent: Vec<Vec<(u32, u16)>>,
+        replies: VecDeque<Vec<u8>>,
+    }
+
+    impl Transport for FakeKernel {
+        fn send(&mut self, mut datagram: &[u8]) -> std::io::Result<()> {
+            let mut reqs = Vec::new();
+            while !datagram.is_empty() {
+                let nl = NetlinkBuffer::new_checked(datagram).unwrap();
+                let (seq, flags, len) = (nl.sequence_number(), nl.flags(), nl.length());
+                if nl.message_type() == GENL_ID_CTRL {
+                    // CTRL_CMD_NEWFAMILY, version 2, CTRL_ATTR_FAMILY_ID.
+                    let mut p = vec![1, 2, 0, 0, 6, 0, 1, 0];
+                    p.extend(FAMILY.to_ne_bytes());
+                    p.extend([0, 0]);
+                    self.replies.push_back(nlmsg(GENL_ID_CTRL, seq, &p));
+                    self.replies.push_back(error_reply(seq, 0));
+                } else {
+                    reqs.push((seq, flags));
+                    match self.fail.get(&seq) {
+                        Some(&errno) => self.replies.push_back(error_reply(seq, errno)),
+                        None if flags & NLM_F_ACK != 0 => {
+                            self.replies.push_back(error_reply(seq, 0))
+                        }
+                        None => {}
+                    }
+                }
+                datagram = &datagram[(len as usize + 3) & !3..];
+            }
+            if !reqs.is_empty() {
+                self.sent.push(reqs);
+            }
+            Ok(())
+        }
+
+        fn recv(&mut self, buf: &mut Vec<u8>) -> std::io::Result<()> {
+            *buf = self
+                .replies
+                .pop_front()
+                .ok_or(std::io::ErrorKind::WouldBlock)?;
+            Ok(())
+        }
+    }
+
+    fn add(i: u32) -> Op {
+        let key = ServiceKey::tcp(SocketAddr::from(([10, 0, (i >> 8) as u8, i as u8], 80)));
+        Op::AddService(Service::new(key, "rr"))
+    }
+
+    /// Ops get sequence numbers from 2 on (1 resolved the family).
+    fn fake(failing_ops: &[(u32, i32)]) -> Ipvs<FakeKernel> {
+        let kernel = FakeKernel {
+            fail: failing_ops.iter().map(|&(op, e)| (op + 2, e)).collect(),
+            ..Default::default()
+        };
+        let ipvs = Ipvs::with_transport(kernel).unwrap();
+        assert_eq!(ipvs.family_id(), FAMILY);
+        ipvs
+    }
+
+    fn errnos(res: &[Result<(), KernelError>]) -> Vec<(usize, i32)> {
+        res.iter()
+            .enumerate()
+            .filter_map(|(i, r)| r.as_ref().err().map(|e| (i, e.errno)))
+            .collect()
+    }
+
+    #[test]
+    fn apply_matches_errors_when_the_acked_last_request_fails() {
+        let mut ipvs = fake(&[(1, libc::EEXIST), (4, libc::ESRCH)]);
+        let ops: Vec<Op> = (0..5).map(add).collect();
+        let res = ipvs.apply(&ops).unwrap();
+        assert_eq!(errnos(&res), [(1, libc::EEXIST), (4, libc::ESRCH)]);
+        let k = ipvs.into_transport();
+        let flags: Vec<u16> = k.sent[0].iter().map(|r| r.1).collect();
+        let plain = NLM_F_REQUEST;
+        assert_eq!(flags, [plain, plain, plain, plain, plain | NLM_F_ACK]);
+        assert!(k.replies.is_empty(), "every reply was read");
+    }
+
+    #[test]
+    fn apply_splits_batches_and_matches_errors_across_them() {
+        let n = BATCH_OPS as u32;
+        let fails = [
+            (n - 1, libc::EEXIST),
+            (n, libc::ENOENT),
+            (n + 2, libc::EINVAL),
+        ];
+        let mut ipvs = fake(&fails);
+        let ops: Vec<Op> = (0..n + 3).map(add).collect();
+        let res = ipvs.apply(&ops).unwrap();
+        assert_eq!(res.len(), ops.len());
+        let want: Vec<(usize, i32)> = fails.iter().map(|&(i, e)| (i as usize, e)).collect();
+        assert_eq!(errnos(&res), want);
+        // The next request is in step: its own ack answers it.
+        ipvs.flush().unwrap();
+        let k = ipvs.into_transport();
+        assert_eq!(k.sent.len(), 3);
+        assert_eq!(k.sent[0].len(), BATCH_OPS);
+        assert_eq!(k.sent[1].len(), 3);
+        for batch in &k.sent[..2] {
+            let acked: Vec<bool> = batch.iter().map(|r| r.1 & NLM_F_ACK != 0).collect();
+            let last = acked.len() - 1;
+            assert_eq!(acked.iter().position(|&a| a), Some(last));
+        }
+        assert!(k.replies.is_empty());
+    }
+
+    #[test]
+    fn apply_with_an_invalid_operation_sends_nothing() {
+        let mut ipvs = fake(&[]);
+        let mut ops: Vec<Op> = (0..BATCH_OPS as u32 + 5).map(add).collect();
+        let key = ServiceKey::tcp(SocketAddr::from(([10, 9, 9, 9], 80)));
+        ops[BATCH_OPS + 2] = Op::AddService(Service::new(key, "a-much-too-long-scheduler"));
+        let err = ipvs.apply(&ops).unwrap_err();
+        assert!(
+            matches!(err, Error::Invalid(InvalidReason::SchedulerName)),
+            "{err:?}"
+        );
+        assert!(ipvs.into_transport().sent.is_empty(), "nothing was applied");
+    }
 }
