@@ -77,7 +77,9 @@ fn is_reply(pkt: &[u8], v6: bool, id: Option<u16>, seq: u16) -> Option<bool> {
     let reply_type = if v6 { 129 } else { 0 };
     let unreachable = if v6 { 1 } else { 3 };
     if ty == unreachable {
-        return Some(false);
+        // Only an error about our own echo counts: a raw socket also sees
+        // the target's errors about any other traffic of this host.
+        return quotes_our_echo(pkt.get(8..)?, v6, id, seq).then_some(false);
     }
     let pid = u16::from_be_bytes([*pkt.get(4)?, *pkt.get(5)?]);
     let pseq = u16::from_be_bytes([*pkt.get(6)?, *pkt.get(7)?]);
@@ -85,6 +87,22 @@ fn is_reply(pkt: &[u8], v6: bool, id: Option<u16>, seq: u16) -> Option<bool> {
         return Some(true);
     }
     None
+}
+
+/// Whether the packet quoted in an ICMP error is our echo request.
+fn quotes_our_echo(quoted: &[u8], v6: bool, id: Option<u16>, seq: u16) -> bool {
+    let inner = if v6 {
+        quoted.get(40..)
+    } else {
+        let ihl = usize::from(quoted.first().map_or(0, |b| b & 0x0f)) * 4;
+        quoted.get(ihl.max(20)..)
+    };
+    let Some(inner) = inner else { return false };
+    let request = if v6 { 128 } else { 8 };
+    let field = |i: usize| Some(u16::from_be_bytes([*inner.get(i)?, *inner.get(i + 1)?]));
+    inner.first() == Some(&request)
+        && field(6) == Some(seq)
+        && id.is_none_or(|i| field(4) == Some(i))
 }
 
 async fn ping(ctx: &CheckContext) -> Result<(), DownReason> {
@@ -147,6 +165,26 @@ mod tests {
         assert_eq!(is_reply(&r, false, Some(9), 5), Some(true));
         assert_eq!(is_reply(&r, false, Some(8), 5), None);
         assert_eq!(is_reply(&r, false, None, 6), None);
-        assert_eq!(is_reply(&[3, 1, 0, 0], false, None, 5), Some(false));
+        assert_eq!(is_reply(&[3, 1, 0, 0], false, None, 5), None);
+    }
+
+    fn unreachable_quoting(inner: &[u8]) -> Vec<u8> {
+        let mut ip = vec![0x45, 0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0];
+        ip.extend_from_slice(&[127, 0, 0, 1, 127, 0, 0, 2]);
+        [&[3, 3, 0, 0, 0, 0, 0, 0][..], &ip, inner].concat()
+    }
+
+    #[test]
+    fn only_an_error_about_our_echo_means_unreachable() {
+        let ours = unreachable_quoting(&echo_request(false, 9, 5));
+        assert_eq!(is_reply(&ours, false, Some(9), 5), Some(false));
+        assert_eq!(is_reply(&ours, false, None, 5), Some(false));
+        // The target's port unreachable about some UDP datagram of ours.
+        let udp = unreachable_quoting(&[0x30, 0x39, 0x00, 0x35, 0, 8, 0, 0]);
+        assert_eq!(is_reply(&udp, false, Some(9), 5), None);
+        // Another process's echo, and a truncated quote.
+        let other = unreachable_quoting(&echo_request(false, 10, 5));
+        assert_eq!(is_reply(&other, false, Some(9), 5), None);
+        assert_eq!(is_reply(&ours[..30], false, Some(9), 5), None);
     }
 }
