@@ -1,12 +1,15 @@
-//! A small network-namespace lab for tests and demos: a bridge in a switch
-//! namespace and one namespace per node, each with an `eth0` veth on the
-//! bridge and an IPv4 address. Commands run inside a node, processes are
-//! spawned there and killed by pid, a closure can run in a thread that has
-//! entered a node (to open sockets there). Names include the pid and a
-//! per-process counter so parallel runs never collide; everything is torn
-//! down on drop (processes killed by pid first), even when a test fails.
+//! A small network-namespace lab for tests and demos.
 //!
-//! Needs root and iproute2's `ip`; [`require_root`] says so clearly.
+//! [`Netns`] is one namespace with a run-unique name (pid and a per-process
+//! counter, so parallel runs never collide): `ip -n` commands in it,
+//! programs run inside it, closures on threads that entered it (to open
+//! sockets there). [`Lab`] builds a LAN from them: a bridge in a switch
+//! namespace and one namespace per node, each with an `eth0` veth on the
+//! bridge and an IPv4 address; processes spawned in a node are killed by
+//! pid on drop. Everything is torn down on drop, even when a test fails.
+//!
+//! Needs root and iproute2's `ip`; [`require_root`] says so clearly. The
+//! vrrp crate's `root_netns_*` tests include this file by path.
 
 use std::fs::File;
 use std::io;
@@ -14,11 +17,12 @@ use std::net::Ipv4Addr;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::sched::{setns, CloneFlags};
 
-static LABS: AtomicU32 = AtomicU32::new(0);
+static COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// Panics with a clear message unless we are root and `ip` works.
 pub fn require_root() {
@@ -40,7 +44,117 @@ pub fn require_program(program: &str, args: &[&str]) {
     assert!(ok, "this test needs `{program}` (run .ci/install-deps)");
 }
 
-/// One node: a namespace with `eth0` on the lab's bridge.
+/// Runs `cmd` to completion; its stdout, or an error carrying its stderr.
+fn run(cmd: &mut Command) -> io::Result<String> {
+    let out = cmd.output()?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(io::Error::other(format!(
+            "{cmd:?}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
+/// A network namespace with `lo` up. Dropping it kills (by pid) whatever
+/// still runs inside, then deletes it.
+#[derive(Debug)]
+pub struct Netns {
+    name: String,
+}
+
+impl Netns {
+    /// Creates a namespace named `kl{pid}x{n}{tag}`.
+    pub fn new(tag: &str) -> io::Result<Netns> {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let name = format!("kl{}x{n}{tag}", std::process::id());
+        run(Command::new("ip").args(["netns", "add", &name]))?;
+        // Owned from here on, so Drop deletes it if a later step fails.
+        let ns = Netns { name };
+        ns.ip(&["link", "set", "lo", "up"])?;
+        Ok(ns)
+    }
+
+    /// The namespace's (run-unique) name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Runs `ip -n NS ARGS`; returns its stdout.
+    pub fn ip(&self, args: &[&str]) -> io::Result<String> {
+        run(Command::new("ip").args(["-n", &self.name]).args(args))
+    }
+
+    /// Runs `ip -j -n NS ARGS` and parses its JSON output.
+    pub fn ip_json(&self, args: &[&str]) -> io::Result<serde_json::Value> {
+        let out = run(Command::new("ip").args(["-j", "-n", &self.name]).args(args))?;
+        serde_json::from_str(&out).map_err(|e| io::Error::other(format!("ip -j {args:?}: {e}")))
+    }
+
+    /// A `Command` that runs `program` inside the namespace
+    /// (`ip netns exec NS program`, which execs, so the pid is the program's).
+    pub fn command(&self, program: &str) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.name, program]);
+        c
+    }
+
+    /// Runs `f` on a thread that has entered the namespace; sockets it
+    /// opens stay in the namespace afterwards.
+    pub fn enter<R, F>(&self, f: F) -> io::Result<R>
+    where
+        F: FnOnce() -> R + Send,
+        R: Send,
+    {
+        let file = self.open()?;
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                setns(&file, CloneFlags::CLONE_NEWNET).map_err(io::Error::from)?;
+                Ok(f())
+            })
+            .join()
+            .map_err(|_| io::Error::other("thread in namespace panicked"))?
+        })
+    }
+
+    /// Spawns a thread that enters the namespace and runs `f`.
+    pub fn spawn<R, F>(&self, f: F) -> io::Result<JoinHandle<io::Result<R>>>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        let file = self.open()?;
+        Ok(std::thread::spawn(move || {
+            setns(&file, CloneFlags::CLONE_NEWNET).map_err(io::Error::from)?;
+            Ok(f())
+        }))
+    }
+
+    fn open(&self) -> io::Result<File> {
+        File::open(format!("/run/netns/{}", self.name))
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        // Anything still inside (e.g. a daemon's own children), by pid.
+        if let Ok(out) = Command::new("ip")
+            .args(["netns", "pids", &self.name])
+            .output()
+        {
+            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = Command::new("kill").args(["-KILL", pid]).status();
+            }
+        }
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// One node of a [`Lab`]: a namespace with `eth0` on the lab's bridge.
 #[derive(Debug, Clone)]
 pub struct Node {
     /// The short name given to [`Lab::add_node`].
@@ -54,88 +168,73 @@ pub struct Node {
 /// A bridge and its nodes; dropping it tears everything down.
 #[derive(Debug)]
 pub struct Lab {
-    prefix: String,
-    switch: String,
-    nodes: Vec<Node>,
+    // Dropped in this order, after `Drop::drop` stopped the children.
+    nodes: Vec<(Node, Netns)>,
+    switch: Netns,
     children: Vec<Child>,
-}
-
-fn ip(args: &[&str]) -> io::Result<()> {
-    let out = Command::new("ip").args(args).output()?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(io::Error::other(format!(
-            "ip {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        )))
-    }
 }
 
 impl Lab {
     /// Creates the switch namespace with bridge `br0`.
     pub fn new() -> io::Result<Lab> {
-        let n = LABS.fetch_add(1, Ordering::Relaxed);
-        let prefix = format!("kl{}x{n}", std::process::id());
-        let switch = format!("{prefix}-sw");
-        let lab = Lab {
-            prefix,
-            switch: switch.clone(),
+        let switch = Netns::new("-sw")?;
+        switch.ip(&["link", "add", "br0", "type", "bridge"])?;
+        switch.ip(&["link", "set", "br0", "up"])?;
+        Ok(Lab {
             nodes: Vec::new(),
+            switch,
             children: Vec::new(),
-        };
-        // Created before any fallible step so Drop deletes it.
-        ip(&["netns", "add", &switch])?;
-        ip(&["-n", &switch, "link", "add", "br0", "type", "bridge"])?;
-        ip(&["-n", &switch, "link", "set", "br0", "up"])?;
-        Ok(lab)
+        })
     }
 
     /// Adds a node namespace with `eth0` = `addr/prefix_len` on the bridge
     /// and `lo` up.
     pub fn add_node(&mut self, name: &str, addr: Ipv4Addr, prefix_len: u8) -> io::Result<&Node> {
-        let ns = format!("{}-{name}", self.prefix);
-        let port = format!("p{}", self.nodes.len());
-        ip(&["netns", "add", &ns])?;
-        self.nodes.push(Node {
+        let ns = Netns::new(&format!("-{name}"))?;
+        let node = Node {
             name: name.to_owned(),
-            ns: ns.clone(),
+            ns: ns.name().to_owned(),
             addr,
-        });
-        let sw = self.switch.as_str();
-        ip(&[
-            "-n", sw, "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns", &ns,
+        };
+        let port = format!("p{}", self.nodes.len());
+        self.nodes.push((node, ns));
+        let (_, ns) = &self.nodes[self.nodes.len() - 1];
+        let sw = &self.switch;
+        sw.ip(&[
+            "link", "add", &port, "type", "veth", "peer", "name", "eth0", "netns", &ns.name,
         ])?;
-        ip(&["-n", sw, "link", "set", &port, "master", "br0", "up"])?;
-        ip(&[
-            "-n",
-            &ns,
+        sw.ip(&["link", "set", &port, "master", "br0", "up"])?;
+        ns.ip(&[
             "addr",
             "add",
             &format!("{addr}/{prefix_len}"),
             "dev",
             "eth0",
         ])?;
-        ip(&["-n", &ns, "link", "set", "eth0", "up"])?;
-        ip(&["-n", &ns, "link", "set", "lo", "up"])?;
+        ns.ip(&["link", "set", "eth0", "up"])?;
         Ok(self.node(name))
     }
 
-    /// The node called `name`. Panics if there is none (a test bug).
-    pub fn node(&self, name: &str) -> &Node {
-        match self.nodes.iter().find(|n| n.name == name) {
+    fn find(&self, name: &str) -> &(Node, Netns) {
+        match self.nodes.iter().find(|(n, _)| n.name == name) {
             Some(n) => n,
             None => panic!("no node {name} in this lab"),
         }
     }
 
-    /// A `Command` that runs `program` inside node `name`
-    /// (`ip netns exec NS program`, which execs, so the pid is the program's).
+    /// The node called `name`. Panics if there is none (a test bug).
+    pub fn node(&self, name: &str) -> &Node {
+        &self.find(name).0
+    }
+
+    /// The namespace of node `name`. Panics if there is none (a test bug).
+    pub fn netns(&self, name: &str) -> &Netns {
+        &self.find(name).1
+    }
+
+    /// A `Command` that runs `program` inside node `name`.
     pub fn command(&self, name: &str, program: &str) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.node(name).ns, program]);
-        c
+        self.netns(name).command(program)
     }
 
     /// Runs `program args` in node `name` to completion.
@@ -194,16 +293,7 @@ impl Lab {
         F: FnOnce() -> R + Send,
         R: Send,
     {
-        let path = format!("/run/netns/{}", self.node(name).ns);
-        let file = File::open(&path)?;
-        std::thread::scope(|s| {
-            s.spawn(move || {
-                setns(&file, CloneFlags::CLONE_NEWNET).map_err(io::Error::from)?;
-                Ok(f())
-            })
-            .join()
-            .map_err(|_| io::Error::other("thread in namespace panicked"))?
-        })
+        self.netns(name).enter(f)
     }
 }
 
@@ -225,25 +315,10 @@ fn stop_child(child: &mut Child, grace: Duration) {
 
 impl Drop for Lab {
     fn drop(&mut self) {
+        // Our own children first, gracefully and reaped; then the fields'
+        // drops kill anything left in the namespaces and delete them.
         for mut c in self.children.drain(..) {
             stop_child(&mut c, Duration::from_secs(2));
-        }
-        let all = self
-            .nodes
-            .iter()
-            .map(|n| n.ns.clone())
-            .chain([self.switch.clone()]);
-        for ns in all {
-            // Anything else still inside (e.g. a daemon's own children).
-            if let Ok(out) = Command::new("ip").args(["netns", "pids", &ns]).output() {
-                for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                    let _ = Command::new("kill").args(["-KILL", pid]).status();
-                }
-            }
-            let _ = Command::new("ip")
-                .args(["netns", "del", &ns])
-                .stderr(Stdio::null())
-                .status();
         }
     }
 }

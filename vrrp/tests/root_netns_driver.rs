@@ -53,31 +53,33 @@ fn spec(priority: u8, use_vmac: bool) -> RouterSpec {
 struct Running {
     handle: DriverHandle,
     events: mpsc::Receiver<DriverEvent>,
-    thread: Option<JoinHandle<DriverCounters>>,
+    thread: Option<JoinHandle<std::io::Result<DriverCounters>>>,
 }
 
 impl Running {
     fn start(ns: &Netns, setup: Setup) -> Running {
         let (ready_tx, ready_rx) = mpsc::channel();
-        let thread = ns.spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
-            rt.block_on(async move {
-                let (driver, handle, mut events) = Driver::new(setup).expect("driver starts");
-                let (tx, rx) = mpsc::channel();
-                ready_tx.send((handle, rx)).expect("test waits");
-                tokio::spawn(async move {
-                    while let Some(e) = events.recv().await {
-                        if tx.send(e).is_err() {
-                            break;
+        let thread = ns
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime");
+                rt.block_on(async move {
+                    let (driver, handle, mut events) = Driver::new(setup).expect("driver starts");
+                    let (tx, rx) = mpsc::channel();
+                    ready_tx.send((handle, rx)).expect("test waits");
+                    tokio::spawn(async move {
+                        while let Some(e) = events.recv().await {
+                            if tx.send(e).is_err() {
+                                break;
+                            }
                         }
-                    }
-                });
-                driver.run().await
+                    });
+                    driver.run().await
+                })
             })
-        });
+            .expect("open the namespace");
         let (handle, events) = ready_rx
             .recv_timeout(Duration::from_secs(10))
             .expect("driver started (see the panic above if not)");
@@ -123,7 +125,12 @@ impl Running {
 
     fn stop(mut self) -> DriverCounters {
         self.handle.blocking_shutdown();
-        self.thread.take().unwrap().join().expect("driver thread")
+        self.thread
+            .take()
+            .unwrap()
+            .join()
+            .expect("driver thread")
+            .expect("driver thread entered the namespace")
     }
 }
 
@@ -137,14 +144,14 @@ impl Drop for Running {
 }
 
 fn has_vip(ns: &Netns, dev: &str) -> bool {
-    let v = ns.ip_json(&["-4", "addr", "show", "dev", dev]);
+    let v = ns.ip_json(&["-4", "addr", "show", "dev", dev]).unwrap();
     v[0]["addr_info"]
         .as_array()
         .is_some_and(|a| a.iter().any(|x| x["local"] == VIP.to_string()))
 }
 
 fn wait_vip(ns: &Netns, dev: &str, present: bool) {
-    netns_lab::wait_for(&format!("VIP present={present} in {}", ns.name), || {
+    netns_lab::wait_for(&format!("VIP present={present} in {}", ns.name()), || {
         (has_vip(ns, dev) == present).then_some(())
     });
 }
@@ -166,7 +173,10 @@ fn root_netns_driver_elects_and_hands_over_on_graceful_stop() {
     a.wait_state(State::Master);
     wait_vip(&lab.a, "eth0", true);
     wait_vip(&lab.b, "eth0", false);
-    let shown = lab.a.ip_json(&["-4", "addr", "show", "dev", "eth0"]);
+    let shown = lab
+        .a
+        .ip_json(&["-4", "addr", "show", "dev", "eth0"])
+        .unwrap();
     let vip = shown[0]["addr_info"]
         .as_array()
         .unwrap()
@@ -202,13 +212,13 @@ fn root_netns_driver_link_down_faults_master() {
     a.wait_state(State::Master);
     wait_vip(lab.a, "eth0", true);
 
-    lab.a.ip(&["link", "set", "eth0", "down"]);
+    netns_lab::ip(lab.a, &["link", "set", "eth0", "down"]);
     a.wait_state(State::Fault);
     b.wait_state(State::Master);
     wait_vip(lab.b, "eth0", true);
     assert!(!has_vip(lab.a, "eth0"));
 
-    lab.a.ip(&["link", "set", "eth0", "up"]);
+    netns_lab::ip(lab.a, &["link", "set", "eth0", "up"]);
     a.wait_state(State::Backup);
     a.wait_state(State::Master);
     b.wait_state(State::Backup);
@@ -221,7 +231,7 @@ fn root_netns_driver_puts_back_a_deleted_vip() {
     let a = Running::start(&lab.a, one(spec(150, false)));
     a.wait_state(State::Master);
     wait_vip(&lab.a, "eth0", true);
-    lab.a.ip(&["addr", "del", "192.0.2.100/24", "dev", "eth0"]);
+    netns_lab::ip(&lab.a, &["addr", "del", "192.0.2.100/24", "dev", "eth0"]);
     let e = a.wait("address restored", |e| {
         matches!(e, DriverEvent::AddressRestored { .. })
     });
@@ -249,7 +259,7 @@ fn root_netns_driver_vmac_carries_vip_and_garp() {
         "{line}"
     );
     a.stop();
-    let links = lab.a.ip_json(&["link", "show"]);
+    let links = lab.a.ip_json(&["link", "show"]).unwrap();
     let names: Vec<_> = links
         .as_array()
         .unwrap()
@@ -329,16 +339,18 @@ fn root_netns_driver_flood_of_invalid_adverts_is_counted_and_harmless() {
         WireDrop::BadTtl,
     ];
 
-    let sock = lan.nodes[2].enter(|| {
-        let link = Netlink::open().unwrap().link("eth0").unwrap();
-        RawSocket::open(RawSocketConfig {
-            ifname: "eth0".into(),
-            ifindex: link.index,
-            proto: IpProto::Vrrp,
-            multicast: false,
+    let sock = lan.nodes[2]
+        .enter(|| {
+            let link = Netlink::open().unwrap().link("eth0").unwrap();
+            RawSocket::open(RawSocketConfig {
+                ifname: "eth0".into(),
+                ifindex: link.index,
+                proto: IpProto::Vrrp,
+                multicast: false,
+            })
+            .unwrap()
         })
-        .unwrap()
-    });
+        .expect("thread inside the namespace");
     let sent = flood(&sock, &kinds, 50_000, Duration::from_secs(10));
     std::thread::sleep(Duration::from_millis(500));
 
@@ -423,7 +435,7 @@ fn root_netns_driver_sync_group_on_two_interfaces() {
     wait_vip(&lan.nodes[0], "eth0", true);
     wait_vip2(&lan.nodes[0], true);
 
-    lan.nodes[0].ip(&["link", "set", "eth1", "down"]);
+    netns_lab::ip(&lan.nodes[0], &["link", "set", "eth1", "down"]);
     b.wait(
         "group G master on b",
         |e| matches!(e, DriverEvent::Group(_, n) if n.state == State::Master),
@@ -439,8 +451,8 @@ fn root_netns_driver_sync_group_on_two_interfaces() {
 const VIP2: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 100);
 
 fn wait_vip2(ns: &Netns, present: bool) {
-    netns_lab::wait_for(&format!("VIP2 present={present} in {}", ns.name), || {
-        let v = ns.ip_json(&["-4", "addr", "show", "dev", "eth1"]);
+    netns_lab::wait_for(&format!("VIP2 present={present} in {}", ns.name()), || {
+        let v = ns.ip_json(&["-4", "addr", "show", "dev", "eth1"]).unwrap();
         let has = v[0]["addr_info"]
             .as_array()
             .is_some_and(|a| a.iter().any(|x| x["local"] == VIP2.to_string()));

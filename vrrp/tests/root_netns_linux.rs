@@ -41,6 +41,7 @@ fn open_raw(ns: &netns_lab::Netns, proto: IpProto, multicast: bool) -> RawSocket
         })
         .unwrap()
     })
+    .expect("thread inside the namespace")
 }
 
 fn recv_one(sock: &RawSocket) -> Vec<u8> {
@@ -118,7 +119,7 @@ fn addresses_of(v: &Value) -> Vec<&Value> {
 #[test]
 fn root_netns_vip_with_label_scope_brd() {
     let lab = Pair::new();
-    let mut nl = lab.a.enter(|| Netlink::open().unwrap());
+    let mut nl = lab.a.enter(|| Netlink::open().unwrap()).unwrap();
     let eth0 = nl.link("eth0").unwrap();
     let vip = AddressSpec {
         ifindex: eth0.index,
@@ -132,7 +133,10 @@ fn root_netns_vip_with_label_scope_brd() {
     let host_vip = AddressSpec::host(eth0.index, Ipv4Addr::new(198, 51, 100, 10));
     nl.add_address(&host_vip).unwrap();
 
-    let shown = lab.a.ip_json(&["-4", "addr", "show", "dev", "eth0"]);
+    let shown = lab
+        .a
+        .ip_json(&["-4", "addr", "show", "dev", "eth0"])
+        .unwrap();
     let addrs = addresses_of(&shown);
     let v = addrs
         .iter()
@@ -160,7 +164,10 @@ fn root_netns_vip_with_label_scope_brd() {
 
     nl.del_address(&vip).unwrap();
     nl.del_address(&host_vip).unwrap();
-    let shown = lab.a.ip_json(&["-4", "addr", "show", "dev", "eth0"]);
+    let shown = lab
+        .a
+        .ip_json(&["-4", "addr", "show", "dev", "eth0"])
+        .unwrap();
     let locals: Vec<_> = addresses_of(&shown)
         .iter()
         .map(|a| a["local"].clone())
@@ -176,10 +183,13 @@ fn root_netns_vip_with_label_scope_brd() {
 #[test]
 fn root_netns_garp_seen_by_peer_tcpdump() {
     let lab = Pair::new();
-    let (mac, garp) = lab.a.enter(|| {
-        let link = Netlink::open().unwrap().link("eth0").unwrap();
-        (link.mac.unwrap(), GarpSocket::open(link.index).unwrap())
-    });
+    let (mac, garp) = lab
+        .a
+        .enter(|| {
+            let link = Netlink::open().unwrap().link("eth0").unwrap();
+            (link.mac.unwrap(), GarpSocket::open(link.index).unwrap())
+        })
+        .expect("thread inside the namespace");
     let (_dump, lines) = tcpdump(&lab.b, "eth0", 1, "arp");
     garp.send(mac, Ipv4Addr::new(192, 0, 2, 100)).unwrap();
     let line = lines
@@ -222,11 +232,12 @@ fn root_netns_watcher_reports_link_down_and_vip_deletion() {
     let lab = Pair::new();
     let (mut w, mut nl) = lab
         .a
-        .enter(|| (NetWatcher::open().unwrap(), Netlink::open().unwrap()));
+        .enter(|| (NetWatcher::open().unwrap(), Netlink::open().unwrap()))
+        .expect("thread inside the namespace");
     let eth0 = nl.link("eth0").unwrap();
     assert!(eth0.is_operational());
 
-    lab.a.ip(&["link", "set", "eth0", "down"]);
+    netns_lab::ip(&lab.a, &["link", "set", "eth0", "down"]);
     let e = next_event(&mut w, |e| matches!(e, NetEvent::Link(l) if !l.up));
     let NetEvent::Link(l) = e else { unreachable!() };
     assert_eq!(
@@ -234,20 +245,20 @@ fn root_netns_watcher_reports_link_down_and_vip_deletion() {
         (eth0.index, "eth0", false, false)
     );
 
-    lab.a.ip(&["link", "set", "eth0", "up"]);
+    netns_lab::ip(&lab.a, &["link", "set", "eth0", "up"]);
     next_event(
         &mut w,
         |e| matches!(e, NetEvent::Link(l) if l.is_operational()),
     );
 
     // Carrier loss: the peer's end goes down, ours stays up but not running.
-    lab.b.ip(&["link", "set", "eth0", "down"]);
+    netns_lab::ip(&lab.b, &["link", "set", "eth0", "down"]);
     let e = next_event(
         &mut w,
         |e| matches!(e, NetEvent::Link(l) if l.up && !l.running),
     );
     assert!(matches!(e, NetEvent::Link(l) if l.name == "eth0"));
-    lab.b.ip(&["link", "set", "eth0", "up"]);
+    netns_lab::ip(&lab.b, &["link", "set", "eth0", "up"]);
 
     // Someone else deletes our VIP.
     let vip = AddressSpec::host(eth0.index, Ipv4Addr::new(192, 0, 2, 100));
@@ -258,14 +269,14 @@ fn root_netns_watcher_reports_link_down_and_vip_deletion() {
         ..vip.clone()
     };
     next_event(&mut w, |e| *e == NetEvent::AddressAdded(reported.clone()));
-    lab.a.ip(&["addr", "del", "192.0.2.100/32", "dev", "eth0"]);
+    netns_lab::ip(&lab.a, &["addr", "del", "192.0.2.100/32", "dev", "eth0"]);
     next_event(&mut w, |e| *e == NetEvent::AddressRemoved(reported.clone()));
 }
 
 #[test]
 fn root_netns_vmac_macvlan_has_virtual_mac() {
     let lab = Pair::new();
-    let mut nl = lab.a.enter(|| Netlink::open().unwrap());
+    let mut nl = lab.a.enter(|| Netlink::open().unwrap()).unwrap();
     let eth0 = nl.link("eth0").unwrap();
     let vmac = nl
         .add_macvlan(eth0.index, "vrrp.51", vmac_address(51))
@@ -273,7 +284,7 @@ fn root_netns_vmac_macvlan_has_virtual_mac() {
     assert_eq!(vmac.mac, Some([0, 0, 0x5e, 0, 1, 51]));
     assert!(vmac.up);
 
-    let shown = lab.a.ip_json(&["-d", "link", "show", "vrrp.51"]);
+    let shown = lab.a.ip_json(&["-d", "link", "show", "vrrp.51"]).unwrap();
     let l = &shown[0];
     assert_eq!(l["address"], "00:00:5e:00:01:33");
     assert_eq!(l["link"], "eth0");
@@ -291,7 +302,7 @@ fn root_netns_vmac_macvlan_has_virtual_mac() {
 #[test]
 fn root_netns_virtual_and_static_routes() {
     let lab = Pair::new();
-    let mut nl = lab.a.enter(|| Netlink::open().unwrap());
+    let mut nl = lab.a.enter(|| Netlink::open().unwrap()).unwrap();
     let eth0 = nl.link("eth0").unwrap();
     let mut via = RouteSpec::to(Ipv4Addr::new(198, 51, 100, 0), 24);
     via.gateway = Some(B_ADDR.parse().unwrap());
@@ -303,23 +314,28 @@ fn root_netns_virtual_and_static_routes() {
     nl.add_route(&via).unwrap();
     nl.add_route(&hole).unwrap();
 
-    let main = lab.a.ip_json(&["route", "show", "198.51.100.0/24"]);
+    let main = lab
+        .a
+        .ip_json(&["route", "show", "198.51.100.0/24"])
+        .unwrap();
     assert_eq!(main[0]["gateway"], B_ADDR);
     assert_eq!(main[0]["dev"], "eth0");
     assert_eq!(main[0]["metric"], 7);
     assert_eq!(main[0]["protocol"], "keepalived");
-    let t100 = lab.a.ip_json(&["route", "show", "table", "100"]);
+    let t100 = lab.a.ip_json(&["route", "show", "table", "100"]).unwrap();
     assert_eq!(t100[0]["type"], "blackhole");
     assert_eq!(t100[0]["dst"], "203.0.113.0/24");
 
     nl.del_route(&via).unwrap();
     nl.del_route(&hole).unwrap();
     assert_eq!(
-        lab.a.ip_json(&["route", "show", "198.51.100.0/24"]),
+        lab.a
+            .ip_json(&["route", "show", "198.51.100.0/24"])
+            .unwrap(),
         Value::Array(vec![])
     );
     assert_eq!(
-        lab.a.ip_json(&["route", "show", "table", "100"]),
+        lab.a.ip_json(&["route", "show", "table", "100"]).unwrap(),
         Value::Array(vec![])
     );
     assert_eq!(nl.del_route(&via).unwrap_err().errno(), Some(3), "ESRCH");

@@ -1,118 +1,28 @@
-//! A small network-namespace lab for the `root_netns_*` tests: namespaces
-//! with run-unique names, veth links, commands inside them, and threads that
-//! enter them to open sockets. Everything is torn down on drop, even when a
+//! The vrrp `root_netns_*` tests' topologies, built on keepalived-lite's
+//! namespace lab (included by path: it needs only `nix` and `serde_json`,
+//! both dev-dependencies here). Everything is torn down on drop, even when a
 //! test fails.
 #![allow(dead_code, unreachable_pub)]
 
-use std::fs::File;
+#[path = "../../../examples/src/netns.rs"]
+mod shared;
+
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use nix::sched::{setns, CloneFlags};
+pub use shared::{require_program, require_root, Netns};
 
-/// Panics with a clear message unless we are root and `ip` works.
-pub fn require_root() {
-    assert!(
-        nix::unistd::geteuid().is_root(),
-        "this root_netns_* test needs root (it creates network namespaces)"
-    );
-    let ok = Command::new("ip")
-        .arg("-V")
-        .output()
-        .map(|o| o.status.success());
-    assert!(
-        matches!(ok, Ok(true)),
-        "this root_netns_* test needs iproute2's `ip`"
-    );
+/// A new namespace; panics (the test cannot go on) if `ip` fails.
+fn netns(tag: &str) -> Netns {
+    Netns::new(tag).unwrap_or_else(|e| panic!("create namespace {tag}: {e}"))
 }
 
-/// Panics with a clear message unless `program` can be run.
-pub fn require_program(program: &str, version_flag: &str) {
-    let ok = Command::new(program)
-        .arg(version_flag)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok();
-    assert!(ok, "this test needs `{program}` installed");
-}
-
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-/// A network namespace, deleted on drop.
-pub struct Netns {
-    pub name: String,
-}
-
-impl Netns {
-    /// Creates `vt{pid}{n}{tag}` with `lo` up.
-    pub fn new(tag: &str) -> Netns {
-        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-        let name = format!("vt{}x{}{}", std::process::id(), n, tag);
-        run(Command::new("ip").args(["netns", "add", &name]));
-        let ns = Netns { name };
-        ns.ip(&["link", "set", "lo", "up"]);
-        ns
-    }
-
-    /// Runs `ip -n NS ARGS`, panicking with stderr on failure; returns stdout.
-    pub fn ip(&self, args: &[&str]) -> String {
-        run(Command::new("ip").args(["-n", &self.name]).args(args))
-    }
-
-    /// Runs `ip -j -n NS ARGS` and parses the JSON.
-    pub fn ip_json(&self, args: &[&str]) -> serde_json::Value {
-        let out = run(Command::new("ip").args(["-j", "-n", &self.name]).args(args));
-        serde_json::from_str(&out).unwrap_or_else(|e| panic!("ip -j {args:?}: {e}: {out}"))
-    }
-
-    /// A command that will run inside the namespace.
-    pub fn command(&self, program: &str) -> Command {
-        let mut c = Command::new("ip");
-        c.args(["netns", "exec", &self.name, program]);
-        c
-    }
-
-    /// Runs `f` on a thread that entered this namespace: sockets it opens
-    /// stay in the namespace afterwards.
-    pub fn enter<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
-        let path = format!("/run/netns/{}", self.name);
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                let file = File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));
-                setns(file, CloneFlags::CLONE_NEWNET)
-                    .unwrap_or_else(|e| panic!("setns {path}: {e}"));
-                f()
-            })
-            .join()
-            .unwrap_or_else(|_| panic!("thread inside {path} panicked"))
-        })
-    }
-
-    /// Spawns a thread that enters this namespace and runs `f`.
-    pub fn spawn<T: Send + 'static>(
-        &self,
-        f: impl FnOnce() -> T + Send + 'static,
-    ) -> std::thread::JoinHandle<T> {
-        let path = format!("/run/netns/{}", self.name);
-        std::thread::spawn(move || {
-            let file = File::open(&path).unwrap_or_else(|e| panic!("open {path}: {e}"));
-            setns(file, CloneFlags::CLONE_NEWNET).unwrap_or_else(|e| panic!("setns {path}: {e}"));
-            f()
-        })
-    }
-}
-
-impl Drop for Netns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .stderr(Stdio::null())
-            .status();
-    }
+/// Runs `ip -n NS ARGS`, panicking with stderr on failure.
+pub fn ip(ns: &Netns, args: &[&str]) {
+    ns.ip(args)
+        .unwrap_or_else(|e| panic!("in {}: {e}", ns.name()));
 }
 
 /// Two namespaces joined by a veth pair, `eth0` on each side, addressed
@@ -128,15 +38,27 @@ pub const B_ADDR: &str = "192.0.2.2";
 impl Pair {
     pub fn new() -> Pair {
         require_root();
-        let a = Netns::new("a");
-        let b = Netns::new("b");
-        a.ip(&[
-            "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", &b.name,
-        ]);
-        a.ip(&["addr", "add", "192.0.2.1/24", "dev", "eth0"]);
-        b.ip(&["addr", "add", "192.0.2.2/24", "dev", "eth0"]);
-        a.ip(&["link", "set", "eth0", "up"]);
-        b.ip(&["link", "set", "eth0", "up"]);
+        let a = netns("a");
+        let b = netns("b");
+        ip(
+            &a,
+            &[
+                "link",
+                "add",
+                "eth0",
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "eth0",
+                "netns",
+                b.name(),
+            ],
+        );
+        ip(&a, &["addr", "add", "192.0.2.1/24", "dev", "eth0"]);
+        ip(&b, &["addr", "add", "192.0.2.2/24", "dev", "eth0"]);
+        ip(&a, &["link", "set", "eth0", "up"]);
+        ip(&b, &["link", "set", "eth0", "up"]);
         Pair { a, b }
     }
 }
@@ -158,23 +80,35 @@ impl Lan {
     /// with address `SEGMENT_NETS[l].(i+1)/24`.
     pub fn with_segments(n: usize, segments: usize) -> Lan {
         require_root();
-        let switch = Netns::new("s");
-        let nodes: Vec<Netns> = (0..n).map(|i| Netns::new(&format!("n{i}"))).collect();
+        let switch = netns("s");
+        let nodes: Vec<Netns> = (0..n).map(|i| netns(&format!("n{i}"))).collect();
         for (l, net) in SEGMENT_NETS.iter().enumerate().take(segments) {
             let br = format!("br{l}");
-            switch.ip(&["link", "add", &br, "type", "bridge"]);
-            switch.ip(&["link", "set", &br, "up"]);
+            ip(&switch, &["link", "add", &br, "type", "bridge"]);
+            ip(&switch, &["link", "set", &br, "up"]);
             for (i, node) in nodes.iter().enumerate() {
                 let port = format!("p{i}s{l}");
                 let eth = format!("eth{l}");
-                switch.ip(&[
-                    "link", "add", &port, "type", "veth", "peer", "name", &eth, "netns", &node.name,
-                ]);
-                switch.ip(&["link", "set", &port, "master", &br]);
-                switch.ip(&["link", "set", &port, "up"]);
+                ip(
+                    &switch,
+                    &[
+                        "link",
+                        "add",
+                        &port,
+                        "type",
+                        "veth",
+                        "peer",
+                        "name",
+                        &eth,
+                        "netns",
+                        node.name(),
+                    ],
+                );
+                ip(&switch, &["link", "set", &port, "master", &br]);
+                ip(&switch, &["link", "set", &port, "up"]);
                 let addr = format!("{net}.{}/24", i + 1);
-                node.ip(&["addr", "add", &addr, "dev", &eth]);
-                node.ip(&["link", "set", &eth, "up"]);
+                ip(node, &["addr", "add", &addr, "dev", &eth]);
+                ip(node, &["link", "set", &eth, "up"]);
             }
         }
         Lan { nodes, switch }
@@ -202,7 +136,7 @@ pub fn tcpdump(
     count: u32,
     filter: &str,
 ) -> (KillOnDrop, mpsc::Receiver<String>) {
-    require_program("tcpdump", "--version");
+    require_program("tcpdump", &["--version"]);
     let mut child = ns
         .command("tcpdump")
         .args([
@@ -255,14 +189,4 @@ pub fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         assert!(Instant::now() < deadline, "gave up waiting for {what}");
         std::thread::sleep(Duration::from_millis(5));
     }
-}
-
-fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
