@@ -176,16 +176,20 @@ impl HttpChecker {
 
 impl Checker for HttpChecker {
     fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
-        Box::pin(async move {
+        // One budget for all urls: the Checker contract bounds the whole
+        // check by `ctx.timeout` (the driver cuts it there anyway).
+        let all = async move {
             for url in &self.urls {
-                let r = tokio::time::timeout(ctx.timeout, self.check_url(ctx, url)).await;
-                match r {
-                    Ok(Ok(())) => {}
-                    Ok(Err(reason)) => return CheckOutcome::Down(reason),
-                    Err(_) => return CheckOutcome::Down(DownReason::Timeout),
-                }
+                self.check_url(ctx, url).await?;
             }
-            CheckOutcome::Up
+            Ok(())
+        };
+        Box::pin(async move {
+            match tokio::time::timeout(ctx.timeout, all).await {
+                Ok(Ok(())) => CheckOutcome::Up,
+                Ok(Err(reason)) => CheckOutcome::Down(reason),
+                Err(_) => CheckOutcome::Down(DownReason::Timeout),
+            }
         })
     }
 }
@@ -264,6 +268,7 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     #[test]
     fn request_matches_keepalived() {
@@ -276,6 +281,30 @@ mod tests {
             request("/y", Some("vh.example"), HttpVersion::V1_1, t),
             "GET /y HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: vh.example\r\n\r\n"
         );
+    }
+
+    #[tokio::test]
+    async fn the_timeout_bounds_all_urls_together() {
+        use tokio::io::AsyncReadExt;
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|_| unreachable!());
+        let addr = l.local_addr().unwrap_or_else(|_| unreachable!());
+        // Each answer takes 0.75 of the timeout: two urls need 1.5 of it.
+        let server = tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    let _ = s.read(&mut buf).await;
+                    tokio::time::sleep(Duration::from_millis(750)).await;
+                    let _ = s.write_all(b"HTTP/1.0 200 OK\r\n\r\nok").await;
+                });
+            }
+        });
+        let c = HttpChecker::http(vec![UrlCheck::new("/a"), UrlCheck::new("/b")]);
+        let ctx = CheckContext::new(addr, Duration::from_secs(1));
+        assert_eq!(c.check(&ctx).await, CheckOutcome::Down(DownReason::Timeout));
+        server.abort();
     }
 
     #[test]
