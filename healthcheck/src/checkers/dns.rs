@@ -5,9 +5,8 @@ use std::str::FromStr;
 
 use hickory_proto::op::{Message, MessageType, OpCode, Query, ResponseCode};
 use hickory_proto::rr::{Name, RecordType};
-use tokio::net::UdpSocket;
 
-use crate::checkers::net::io_reason;
+use crate::checkers::net::{bounded, udp_connect, udp_reason};
 use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason};
 
 /// The record types DNS_CHECK accepts (keepalived's `type`).
@@ -83,17 +82,11 @@ impl DnsChecker {
             .map_or(0, |d| d.subsec_nanos())
             >> 8) as u16;
         let q = self.query(id)?;
-        let local = match (ctx.bind, ctx.target) {
-            (Some(b), _) => b,
-            (None, std::net::SocketAddr::V4(_)) => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
-            (None, std::net::SocketAddr::V6(_)) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
-        };
-        let s = UdpSocket::bind(local).await.map_err(|e| io_reason(&e))?;
-        s.connect(ctx.target).await.map_err(|e| io_reason(&e))?;
-        s.send(&q).await.map_err(|e| unreach(&e))?;
+        let s = udp_connect(ctx).await?;
+        s.send(&q).await.map_err(|e| udp_reason(&e))?;
         let mut buf = vec![0u8; 4096];
         loop {
-            let n = s.recv(&mut buf).await.map_err(|e| unreach(&e))?;
+            let n = s.recv(&mut buf).await.map_err(|e| udp_reason(&e))?;
             let Ok(resp) = Message::from_vec(buf.get(..n).unwrap_or_default()) else {
                 return Err(DownReason::Protocol("malformed DNS answer"));
             };
@@ -113,21 +106,8 @@ impl DnsChecker {
     }
 }
 
-fn unreach(e: &std::io::Error) -> DownReason {
-    match e.kind() {
-        std::io::ErrorKind::ConnectionRefused => DownReason::Unreachable,
-        _ => io_reason(e),
-    }
-}
-
 impl Checker for DnsChecker {
     fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
-        Box::pin(async move {
-            match tokio::time::timeout(ctx.timeout, self.ask(ctx)).await {
-                Ok(Ok(())) => CheckOutcome::Up,
-                Ok(Err(r)) => CheckOutcome::Down(r),
-                Err(_) => CheckOutcome::Down(DownReason::Timeout),
-            }
-        })
+        Box::pin(bounded(ctx, self.ask(ctx)))
     }
 }

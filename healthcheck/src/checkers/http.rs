@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
-use crate::checkers::net::{connect, io_reason};
+use crate::checkers::net::{bounded, connect, io_reason};
 use crate::checkers::TlsOptions;
 use crate::digest::{DigestError, DigestedResponse, HashKind, ResponseDigester};
 use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason};
@@ -184,13 +184,7 @@ impl Checker for HttpChecker {
             }
             Ok(())
         };
-        Box::pin(async move {
-            match tokio::time::timeout(ctx.timeout, all).await {
-                Ok(Ok(())) => CheckOutcome::Up,
-                Ok(Err(reason)) => CheckOutcome::Down(reason),
-                Err(_) => CheckOutcome::Down(DownReason::Timeout),
-            }
-        })
+        Box::pin(bounded(ctx, all))
     }
 }
 

@@ -3,9 +3,46 @@
 use std::io;
 use std::net::SocketAddr;
 
-use tokio::net::{TcpSocket, TcpStream};
+use std::future::Future;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
-use crate::{CheckContext, DownReason};
+use tokio::net::{TcpSocket, TcpStream, UdpSocket};
+
+use crate::{CheckContext, CheckOutcome, DownReason};
+
+/// Runs one attempt within `ctx.timeout`: its error is the down reason,
+/// running out of time is [`DownReason::Timeout`].
+pub(crate) async fn bounded(
+    ctx: &CheckContext,
+    attempt: impl Future<Output = Result<(), DownReason>>,
+) -> CheckOutcome {
+    match tokio::time::timeout(ctx.timeout, attempt).await {
+        Ok(Ok(())) => CheckOutcome::Up,
+        Ok(Err(reason)) => CheckOutcome::Down(reason),
+        Err(_) => CheckOutcome::Down(DownReason::Timeout),
+    }
+}
+
+/// A UDP socket bound to `ctx.bind` (or any address) and connected to
+/// `ctx.target`, so ICMP errors show up as socket errors.
+pub(crate) async fn udp_connect(ctx: &CheckContext) -> Result<UdpSocket, DownReason> {
+    let local = match (ctx.bind, ctx.target) {
+        (Some(b), _) => b,
+        (None, SocketAddr::V4(_)) => (Ipv4Addr::UNSPECIFIED, 0).into(),
+        (None, SocketAddr::V6(_)) => (Ipv6Addr::UNSPECIFIED, 0).into(),
+    };
+    let s = UdpSocket::bind(local).await.map_err(|e| io_reason(&e))?;
+    s.connect(ctx.target).await.map_err(|e| io_reason(&e))?;
+    Ok(s)
+}
+
+/// An ICMP port unreachable shows as ECONNREFUSED on a connected UDP socket.
+pub(crate) fn udp_reason(e: &io::Error) -> DownReason {
+    match e.kind() {
+        io::ErrorKind::ConnectionRefused => DownReason::Unreachable,
+        _ => io_reason(e),
+    }
+}
 
 /// Maps a socket error to a typed reason.
 pub(crate) fn io_reason(e: &io::Error) -> DownReason {

@@ -7,7 +7,7 @@ use std::net::{IpAddr, SocketAddr};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use tokio::net::UdpSocket;
 
-use crate::checkers::net::io_reason;
+use crate::checkers::net::{bounded, io_reason};
 use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason};
 
 /// keepalived's PING_CHECK (the port of the context is ignored).
@@ -137,13 +137,7 @@ async fn ping(ctx: &CheckContext) -> Result<(), DownReason> {
 
 impl Checker for PingChecker {
     fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
-        Box::pin(async move {
-            match tokio::time::timeout(ctx.timeout, ping(ctx)).await {
-                Ok(Ok(())) => CheckOutcome::Up,
-                Ok(Err(r)) => CheckOutcome::Down(r),
-                Err(_) => CheckOutcome::Down(DownReason::Timeout),
-            }
-        })
+        Box::pin(bounded(ctx, ping(ctx)))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-use crate::checkers::net::{connect, io_reason};
+use crate::checkers::net::{bounded, connect, io_reason};
 use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason};
 
 /// keepalived's SMTP_CHECK: expects a 220 banner, a 250 to
@@ -102,13 +102,7 @@ fn reply_code(line: &[u8]) -> Option<u16> {
 
 impl Checker for SmtpChecker {
     fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
-        Box::pin(async move {
-            match tokio::time::timeout(ctx.timeout, self.dialogue(ctx)).await {
-                Ok(Ok(())) => CheckOutcome::Up,
-                Ok(Err(r)) => CheckOutcome::Down(r),
-                Err(_) => CheckOutcome::Down(DownReason::Timeout),
-            }
-        })
+        Box::pin(bounded(ctx, self.dialogue(ctx)))
     }
 }
 

@@ -1,7 +1,7 @@
 //! TCP_CHECK: a connection that completes is up.
 
-use crate::checkers::net::connect_with;
-use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason};
+use crate::checkers::net::{bounded, connect_with};
+use crate::{BoxFuture, CheckContext, CheckOutcome, Checker};
 
 /// keepalived's TCP_CHECK (`connect_ip`, `connect_port`, `bindto`,
 /// `bind_port` come from the [`CheckContext`], `connect_timeout` is its
@@ -15,12 +15,9 @@ pub struct TcpChecker;
 
 impl Checker for TcpChecker {
     fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
-        Box::pin(async move {
-            match tokio::time::timeout(ctx.timeout, connect_with(ctx, true)).await {
-                Ok(Ok(_stream)) => CheckOutcome::Up,
-                Ok(Err(reason)) => CheckOutcome::Down(reason),
-                Err(_) => CheckOutcome::Down(DownReason::Timeout),
-            }
-        })
+        // The stream drops (RST) as soon as it is connected.
+        Box::pin(bounded(ctx, async {
+            connect_with(ctx, true).await.map(drop)
+        }))
     }
 }

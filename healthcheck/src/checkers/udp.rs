@@ -1,9 +1,7 @@
 //! UDP_CHECK: send a payload; an ICMP unreachable (or, with
 //! `require_reply`, a missing or wrong reply) is down.
 
-use tokio::net::UdpSocket;
-
-use crate::checkers::net::io_reason;
+use crate::checkers::net::{udp_connect, udp_reason};
 use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason};
 
 /// keepalived's UDP_CHECK.
@@ -32,28 +30,17 @@ impl UdpChecker {
         self.require_reply = Some(prefix.into());
         self
     }
-
-    async fn socket(&self, ctx: &CheckContext) -> Result<UdpSocket, DownReason> {
-        let local = match (ctx.bind, ctx.target) {
-            (Some(b), _) => b,
-            (None, std::net::SocketAddr::V4(_)) => (std::net::Ipv4Addr::UNSPECIFIED, 0).into(),
-            (None, std::net::SocketAddr::V6(_)) => (std::net::Ipv6Addr::UNSPECIFIED, 0).into(),
-        };
-        let s = UdpSocket::bind(local).await.map_err(|e| io_reason(&e))?;
-        s.connect(ctx.target).await.map_err(|e| io_reason(&e))?;
-        Ok(s)
-    }
 }
 
 impl Checker for UdpChecker {
     fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
         Box::pin(async move {
-            let s = match self.socket(ctx).await {
+            let s = match udp_connect(ctx).await {
                 Ok(s) => s,
                 Err(r) => return CheckOutcome::Down(r),
             };
             if let Err(e) = s.send(&self.payload).await {
-                return CheckOutcome::Down(unreach(&e));
+                return CheckOutcome::Down(udp_reason(&e));
             }
             let mut buf = vec![0u8; 65_536];
             match tokio::time::timeout(ctx.timeout, s.recv(&mut buf)).await {
@@ -63,18 +50,10 @@ impl Checker for UdpChecker {
                     }
                     _ => CheckOutcome::Up,
                 },
-                Ok(Err(e)) => CheckOutcome::Down(unreach(&e)),
+                Ok(Err(e)) => CheckOutcome::Down(udp_reason(&e)),
                 Err(_) if self.require_reply.is_some() => CheckOutcome::Down(DownReason::Timeout),
                 Err(_) => CheckOutcome::Up,
             }
         })
-    }
-}
-
-/// An ICMP port unreachable shows as ECONNREFUSED on a connected socket.
-fn unreach(e: &std::io::Error) -> DownReason {
-    match e.kind() {
-        std::io::ErrorKind::ConnectionRefused => DownReason::Unreachable,
-        _ => io_reason(e),
     }
 }
