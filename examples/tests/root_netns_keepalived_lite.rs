@@ -259,6 +259,11 @@ fn root_netns_lite_track_script_and_notify() {
 /// `auth`: the right one wins, the VIP is only there, keepalived rejects
 /// nothing, and a graceful stop of the master hands over to the other.
 fn mixed(master: Kind, auth: Auth) {
+    mixed_with(master, auth, false);
+}
+
+/// [`mixed`], over multicast or (`unicast`) to each other's address.
+fn mixed_with(master: Kind, auth: Auth, unicast_peers: bool) {
     require_program("keepalived", &["--version"]);
     let backup = if master == Kind::Lite {
         Kind::Keepalived
@@ -266,8 +271,13 @@ fn mixed(master: Kind, auth: Auth) {
         Kind::Lite
     };
     let mut w = World::new(2);
-    let b = w.start("r2", backup, &config("r2", 100, auth, ""));
-    let a = w.start("r1", master, &config("r1", 150, auth, ""));
+    let (to_r1, to_r2) = if unicast_peers {
+        (unicast(2, 1), unicast(1, 2))
+    } else {
+        (String::new(), String::new())
+    };
+    let b = w.start("r2", backup, &config("r2", 100, auth, &to_r1));
+    let a = w.start("r1", master, &config("r1", 150, auth, &to_r2));
     wait_line(&a, "(VI_1) Entering MASTER STATE");
     wait_line(&b, "(VI_1) Entering BACKUP STATE");
     w.vip_only_on("r1", &["r1", "r2"]);
@@ -420,58 +430,10 @@ fn root_netns_lite_unicast_pair() {
 
 #[test]
 fn root_netns_mixed_unicast_lite_master_keepalived_backup() {
-    require_program("keepalived", &["--version"]);
-    let mut w = World::new(2);
-    let b = w.start(
-        "r2",
-        Kind::Keepalived,
-        &config("r2", 100, Auth::Pass, &unicast(2, 1)),
-    );
-    let a = w.start(
-        "r1",
-        Kind::Lite,
-        &config("r1", 150, Auth::Pass, &unicast(1, 2)),
-    );
-    wait_line(&a, "(VI_1) Entering MASTER STATE");
-    wait_line(&b, "(VI_1) Entering BACKUP STATE");
-    w.vip_only_on("r1", &["r1", "r2"]);
-    std::thread::sleep(Duration::from_secs(3));
-    assert!(
-        !log_text(&b.log).contains("Entering MASTER STATE"),
-        "{}",
-        log_text(&b.log)
-    );
-    w.lab.stop(a.pid, Duration::from_secs(5));
-    wait_line(&b, "(VI_1) Entering MASTER STATE");
-    w.vip_only_on("r2", &["r1", "r2"]);
-    assert_no_rejection(&b);
+    mixed_with(Kind::Lite, Auth::Pass, true);
 }
 
 #[test]
 fn root_netns_mixed_unicast_keepalived_master_lite_backup() {
-    require_program("keepalived", &["--version"]);
-    let mut w = World::new(2);
-    let b = w.start(
-        "r2",
-        Kind::Lite,
-        &config("r2", 100, Auth::Ah, &unicast(2, 1)),
-    );
-    let a = w.start(
-        "r1",
-        Kind::Keepalived,
-        &config("r1", 150, Auth::Ah, &unicast(1, 2)),
-    );
-    wait_line(&a, "(VI_1) Entering MASTER STATE");
-    wait_line(&b, "(VI_1) Entering BACKUP STATE");
-    w.vip_only_on("r1", &["r1", "r2"]);
-    std::thread::sleep(Duration::from_secs(3));
-    assert!(
-        !log_text(&b.log).contains("Entering MASTER STATE"),
-        "{}",
-        log_text(&b.log)
-    );
-    w.lab.stop(a.pid, Duration::from_secs(5));
-    wait_line(&b, "(VI_1) Entering MASTER STATE");
-    w.vip_only_on("r2", &["r1", "r2"]);
-    assert_no_rejection(&a);
+    mixed_with(Kind::Keepalived, Auth::Ah, true);
 }
