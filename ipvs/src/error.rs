@@ -127,6 +127,8 @@ pub enum Reason {
     DaemonRunning,
     /// ESRCH: the service is not there.
     NoSuchService,
+    /// ESRCH on a sync daemon stop: none of that role runs.
+    NoDaemon,
     /// ENOENT on a destination operation.
     NoSuchDestination,
     /// ENOENT on a service add/edit: unknown scheduler or persistence engine.
@@ -151,6 +153,7 @@ pub enum Reason {
 
 /// A refusal by the kernel: the errno and the operation it answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct KernelError {
     /// The operation.
     pub op: OpKind,
@@ -166,6 +169,7 @@ impl KernelError {
             (libc::EEXIST, AddDest) => Reason::DestinationExists,
             (libc::EEXIST, StartDaemon) => Reason::DaemonRunning,
             (libc::EEXIST, _) => Reason::ServiceExists,
+            (libc::ESRCH, StopDaemon) => Reason::NoDaemon,
             (libc::ESRCH, _) => Reason::NoSuchService,
             (libc::ENOENT, AddDest | EditDest | DelDest) => Reason::NoSuchDestination,
             (libc::ENOENT, Resolve) => Reason::ModuleNotLoaded,
@@ -189,6 +193,7 @@ impl fmt::Display for KernelError {
             Reason::DaemonRunning => "Sync daemon already running",
             Reason::NoSuchService if matches!(self.op, OpKind::AddDest) => "Service not defined",
             Reason::NoSuchService => "No such service",
+            Reason::NoDaemon => "No daemon is running",
             Reason::NoSuchDestination => "No such destination",
             Reason::SchedulerNotFound => "Scheduler or persistence engine not found",
             Reason::PermissionDenied => "Permission denied (you must be root)",
@@ -287,6 +292,10 @@ mod tests {
         assert_eq!(
             e(OpKind::DelService, libc::ESRCH).to_string(),
             "No such service"
+        );
+        assert_eq!(
+            e(OpKind::StopDaemon, libc::ESRCH).to_string(),
+            "No daemon is running"
         );
         assert_eq!(e(OpKind::Flush, 1234).reason(), Reason::Other);
         assert_eq!(

@@ -521,6 +521,11 @@ fn check_daemons() -> Result<(), String> {
     ipvs.stop_daemon(DaemonState::Backup)
         .map_err(|e| e.to_string())?;
     eq(
+        "not running",
+        reason(ipvs.stop_daemon(DaemonState::Backup)),
+        Some(Reason::NoDaemon),
+    )?;
+    eq(
         "stopped",
         ipvs.daemons().map_err(|e| e.to_string())?,
         vec![],
