@@ -268,4 +268,22 @@ mod tests {
         assert_eq!(size_of::<ip_vs_get_services>(), 8);
         assert_eq!(size_of::<ip_vs_get_dests>(), 24);
     }
+
+    // Field offsets gcc gives on x86_64 (the `ipvs` crate reads the
+    // legacy replies at these offsets).
+    #[test]
+    fn field_offsets_match_the_c_layout() {
+        use core::mem::offset_of;
+        assert_eq!(offset_of!(ip_vs_stats_user, inbytes), 16);
+        assert_eq!(offset_of!(ip_vs_stats_user, outbps), 48);
+        assert_eq!(offset_of!(ip_vs_service_entry, addr), 4);
+        assert_eq!(offset_of!(ip_vs_service_entry, port), 8);
+        assert_eq!(offset_of!(ip_vs_service_entry, num_dests), 44);
+        assert_eq!(offset_of!(ip_vs_service_entry, stats), 48);
+        assert_eq!(offset_of!(ip_vs_dest_entry, conn_flags), 8);
+        assert_eq!(offset_of!(ip_vs_dest_entry, persistconns), 32);
+        assert_eq!(offset_of!(ip_vs_dest_entry, stats), 40);
+        assert_eq!(offset_of!(ip_vs_get_dests, num_dests), 16);
+        assert_eq!(offset_of!(ip_vs_getinfo, num_services), 8);
+    }
 }

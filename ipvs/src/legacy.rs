@@ -3,14 +3,22 @@
 //! netlink dump). It sees only same-family destinations and carries no
 //! tunnel settings nor 64-bit counters, so callers use it only where the
 //! answer is provably complete (see [`crate::Ipvs::save_table`]).
+//!
+//! Replies are plain byte buffers: fields are read at the `offset_of!`
+//! positions of the `#[repr(C)]` definitions in `ipvs-sys`, never by
+//! casting the buffer to a struct (no alignment or validity concerns).
 #![allow(unsafe_code)]
 
 use std::io;
-use std::mem::size_of;
+use std::mem::{offset_of, size_of};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 use ipvs_sys as sys;
+use sys::{
+    ip_vs_dest_entry as DestEntry, ip_vs_get_dests as GetDests, ip_vs_get_services as GetServices,
+    ip_vs_getinfo as GetInfo, ip_vs_service_entry as SvcEntry, ip_vs_stats_user as StatsUser,
+};
 
 use crate::model::*;
 
@@ -43,6 +51,12 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     b.get(at..at + 8)
         .and_then(|s| s.try_into().ok())
         .map_or(0, u64::from_ne_bytes)
+}
+/// Writes `v` at `at` (every caller's buffer holds the whole header).
+fn put(b: &mut [u8], at: usize, v: &[u8]) {
+    if let Some(dst) = b.get_mut(at..at + v.len()) {
+        dst.copy_from_slice(v);
+    }
 }
 /// Network-order fields are read as raw bytes.
 fn be_bytes<const N: usize>(b: &[u8], at: usize) -> [u8; N] {
@@ -95,20 +109,24 @@ impl Legacy {
 
     /// Every IPv4 service with its destination count.
     pub(crate) fn services(&self) -> io::Result<Vec<LegacyService>> {
-        let mut info = [0u8; size_of::<sys::ip_vs_getinfo>()];
+        let mut info = [0u8; size_of::<GetInfo>()];
         self.get(sys::IP_VS_SO_GET_INFO, &mut info)?;
-        let n = u32_at(&info, 8) as usize;
-        let head = size_of::<sys::ip_vs_get_services>();
-        let entry = size_of::<sys::ip_vs_service_entry>();
+        let n = u32_at(&info, offset_of!(GetInfo, num_services)) as usize;
+        let head = size_of::<GetServices>();
+        let entry = size_of::<SvcEntry>();
         let mut buf = vec![0u8; head + n * entry];
-        buf[..4].copy_from_slice(&(n as u32).to_ne_bytes());
+        put(
+            &mut buf,
+            offset_of!(GetServices, num_services),
+            &(n as u32).to_ne_bytes(),
+        );
         self.get(sys::IP_VS_SO_GET_SERVICES, &mut buf)?;
-        let got = (u32_at(&buf, 0) as usize).min(n);
+        let got = (u32_at(&buf, offset_of!(GetServices, num_services)) as usize).min(n);
         Ok(buf[head..]
             .chunks_exact(entry)
             .take(got)
             .map(|e| {
-                let fwmark = u32_at(e, 12);
+                let fwmark = u32_at(e, offset_of!(SvcEntry, fwmark));
                 let key = if fwmark != 0 {
                     ServiceKey::Fwmark {
                         family: Family::V4,
@@ -116,16 +134,16 @@ impl Legacy {
                     }
                 } else {
                     ServiceKey::Addr {
-                        protocol: Protocol::from_number(u16_at(e, 0)),
+                        protocol: Protocol::from_number(u16_at(e, offset_of!(SvcEntry, protocol))),
                         addr: SocketAddr::from((
-                            Ipv4Addr::from(be_bytes::<4>(e, 4)),
-                            u16::from_be_bytes(be_bytes(e, 8)),
+                            Ipv4Addr::from(be_bytes::<4>(e, offset_of!(SvcEntry, addr))),
+                            u16::from_be_bytes(be_bytes(e, offset_of!(SvcEntry, port))),
                         )),
                     }
                 };
                 LegacyService {
                     key,
-                    num_dests: u32_at(e, 44),
+                    num_dests: u32_at(e, offset_of!(SvcEntry, num_dests)),
                 }
             })
             .collect())
@@ -135,62 +153,81 @@ impl Legacy {
     /// is not complete: other-family destinations (which it skips) or
     /// tunnelling ones (whose tunnel settings it lacks).
     pub(crate) fn dests(&self, svc: &LegacyService) -> io::Result<Option<Vec<DestinationEntry>>> {
-        let head = size_of::<sys::ip_vs_get_dests>();
-        let entry = size_of::<sys::ip_vs_dest_entry>();
+        let head = size_of::<GetDests>();
+        let entry = size_of::<DestEntry>();
         // One spare slot: if the kernel fills it, the service gained a
         // destination since it was counted, and the view is not trusted.
         let n = svc.num_dests as usize;
         let slots = n + 1;
         let mut buf = vec![0u8; head + slots * entry];
         match svc.key {
-            ServiceKey::Fwmark { mark, .. } => buf[12..16].copy_from_slice(&mark.to_ne_bytes()),
+            ServiceKey::Fwmark { mark, .. } => {
+                put(&mut buf, offset_of!(GetDests, fwmark), &mark.to_ne_bytes())
+            }
             ServiceKey::Addr { protocol, addr } => {
                 let SocketAddr::V4(v4) = addr else {
                     return Ok(None);
                 };
-                buf[0..2].copy_from_slice(&protocol.number().to_ne_bytes());
-                buf[4..8].copy_from_slice(&v4.ip().octets());
-                buf[8..10].copy_from_slice(&v4.port().to_be_bytes());
+                put(
+                    &mut buf,
+                    offset_of!(GetDests, protocol),
+                    &protocol.number().to_ne_bytes(),
+                );
+                put(&mut buf, offset_of!(GetDests, addr), &v4.ip().octets());
+                put(
+                    &mut buf,
+                    offset_of!(GetDests, port),
+                    &v4.port().to_be_bytes(),
+                );
             }
         }
-        buf[16..20].copy_from_slice(&(slots as u32).to_ne_bytes());
+        put(
+            &mut buf,
+            offset_of!(GetDests, num_dests),
+            &(slots as u32).to_ne_bytes(),
+        );
         self.get(sys::IP_VS_SO_GET_DESTS, &mut buf)?;
         let mut out = Vec::with_capacity(n);
         for e in buf[head..].chunks_exact(entry) {
-            let addr = Ipv4Addr::from(be_bytes::<4>(e, 0));
+            let addr = Ipv4Addr::from(be_bytes::<4>(e, offset_of!(DestEntry, addr)));
             if addr.is_unspecified() {
                 break; // the first slot the kernel left empty
             }
-            let Some(forward) = Forward::from_conn_flags(u32_at(e, 8)) else {
+            let Some(forward) =
+                Forward::from_conn_flags(u32_at(e, offset_of!(DestEntry, conn_flags)))
+            else {
                 return Ok(None);
             };
             if forward == Forward::Tunnel {
                 return Ok(None);
             }
             let mut dest = Destination::new(
-                SocketAddr::from((addr, u16::from_be_bytes(be_bytes(e, 4)))),
+                SocketAddr::from((
+                    addr,
+                    u16::from_be_bytes(be_bytes(e, offset_of!(DestEntry, port))),
+                )),
                 forward,
             );
-            dest.weight = u32_at(e, 12);
-            dest.upper_threshold = u32_at(e, 16);
-            dest.lower_threshold = u32_at(e, 20);
-            let s = &e[40..];
+            dest.weight = u32_at(e, offset_of!(DestEntry, weight));
+            dest.upper_threshold = u32_at(e, offset_of!(DestEntry, u_threshold));
+            dest.lower_threshold = u32_at(e, offset_of!(DestEntry, l_threshold));
+            let s = e.get(offset_of!(DestEntry, stats)..).unwrap_or(&[]);
             out.push(DestinationEntry {
                 dest,
-                active_conns: u32_at(e, 24),
-                inactive_conns: u32_at(e, 28),
-                persist_conns: u32_at(e, 32),
+                active_conns: u32_at(e, offset_of!(DestEntry, activeconns)),
+                inactive_conns: u32_at(e, offset_of!(DestEntry, inactconns)),
+                persist_conns: u32_at(e, offset_of!(DestEntry, persistconns)),
                 stats: Stats {
-                    conns: u32_at(s, 0),
-                    inpkts: u32_at(s, 4),
-                    outpkts: u32_at(s, 8),
-                    inbytes: u64_at(s, 16),
-                    outbytes: u64_at(s, 24),
-                    cps: u32_at(s, 32),
-                    inpps: u32_at(s, 36),
-                    outpps: u32_at(s, 40),
-                    inbps: u32_at(s, 44),
-                    outbps: u32_at(s, 48),
+                    conns: u32_at(s, offset_of!(StatsUser, conns)),
+                    inpkts: u32_at(s, offset_of!(StatsUser, inpkts)),
+                    outpkts: u32_at(s, offset_of!(StatsUser, outpkts)),
+                    inbytes: u64_at(s, offset_of!(StatsUser, inbytes)),
+                    outbytes: u64_at(s, offset_of!(StatsUser, outbytes)),
+                    cps: u32_at(s, offset_of!(StatsUser, cps)),
+                    inpps: u32_at(s, offset_of!(StatsUser, inpps)),
+                    outpps: u32_at(s, offset_of!(StatsUser, outpps)),
+                    inbps: u32_at(s, offset_of!(StatsUser, inbps)),
+                    outbps: u32_at(s, offset_of!(StatsUser, outbps)),
                 },
                 stats64: None,
             });
