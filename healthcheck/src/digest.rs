@@ -51,6 +51,7 @@ impl Hasher {
 
 /// The parsed head of a response and its body digest.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DigestedResponse {
     /// The status code as keepalived reads it (`atoi` of the second word).
     pub status: i32,

@@ -52,6 +52,7 @@ pub enum MonitorError {
 
 /// A check the driver must start now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Due {
     /// The target to check.
     pub target: TargetId,

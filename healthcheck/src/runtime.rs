@@ -17,6 +17,7 @@ use crate::{CheckContext, CheckOutcome, Checker, DownReason, Event, Monitor, Tar
 
 /// Lateness and volume counters, readable while the driver runs.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct DriverStats {
     /// Checks started.
     pub started: AtomicU64,
