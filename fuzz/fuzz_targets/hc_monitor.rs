@@ -25,6 +25,7 @@ fuzz_target!(|data: &[u8]| {
                 cfg.rise = u32::from(c / 64);
                 cfg.fall = u32::from(c % 3);
                 cfg.alpha = b % 2 == 0;
+                cfg.retry_while_down = b % 4 < 2;
                 targets.push(m.add_target(format!("t{}", c % 16), cfg));
             }
             1 => {
