@@ -92,6 +92,18 @@ fn parse_addr(s: &str) -> Option<(IpAddr, Option<u16>)> {
     }
 }
 
+/// ipvsadm's limit for `-w`.
+const MAX_WEIGHT: u32 = 65535;
+const SCHED_MAX: usize = ipvs_sys::IP_VS_SCHEDNAME_MAXLEN;
+const PE_MAX: usize = ipvs_sys::IP_VS_PENAME_MAXLEN;
+
+/// A scheduler or engine name the kernel can take (room for the NUL), so
+/// that a bad one is reported with its line rather than refused by
+/// [`crate::Ipvs::apply`] for the whole input.
+fn name(s: &str, max: usize) -> Option<String> {
+    (s.len() < max && !s.contains('\0')).then(|| s.to_owned())
+}
+
 fn parse_rule(line: &str, n: usize) -> Result<Op, ParseError> {
     let toks: Vec<&str> = line.split_whitespace().collect();
     let mut r = Rule::default();
@@ -125,7 +137,9 @@ fn parse_rule(line: &str, n: usize) -> Result<Op, ParseError> {
             }
             "-f" | "--fwmark-service" => r.fwmark = Some(val()?.parse().map_err(|_| bad(opt))?),
             "-6" | "--ipv6" => r.v6 = true,
-            "-s" | "--scheduler" => r.sched = Some(val()?.to_owned()),
+            "-s" | "--scheduler" => {
+                r.sched = Some(name(val()?, SCHED_MAX).ok_or_else(|| bad(opt))?)
+            }
             "-p" | "--persistent" => {
                 let t = match toks.get(i + 1).and_then(|t| t.parse::<u32>().ok()) {
                     Some(t) => {
@@ -137,14 +151,17 @@ fn parse_rule(line: &str, n: usize) -> Result<Op, ParseError> {
                 r.persistent = Some(t);
             }
             "-M" | "--netmask" => r.netmask = Some(val()?.to_owned()),
-            "--pe" => r.pe = Some(val()?.to_owned()),
+            "--pe" => r.pe = Some(name(val()?, PE_MAX).ok_or_else(|| bad(opt))?),
             "-b" | "--sched-flags" => r.sched_flags = Some(val()?.to_owned()),
             "-o" | "--ops" => r.ops = true,
             "-r" | "--real-server" => r.real = Some(parse_addr(val()?).ok_or_else(|| bad(opt))?),
             "-g" | "--gatewaying" => r.fwd = Some(Forward::DirectRoute),
             "-i" | "--ipip" => r.fwd = Some(Forward::Tunnel),
             "-m" | "--masquerading" => r.fwd = Some(Forward::Masq),
-            "-w" | "--weight" => r.weight = Some(val()?.parse().map_err(|_| bad(opt))?),
+            "-w" | "--weight" => {
+                let w = val()?.parse().ok().filter(|w| *w <= MAX_WEIGHT);
+                r.weight = Some(w.ok_or_else(|| bad(opt))?);
+            }
             "-x" | "--u-threshold" => r.uthresh = Some(val()?.parse().map_err(|_| bad(opt))?),
             "-y" | "--l-threshold" => r.lthresh = Some(val()?.parse().map_err(|_| bad(opt))?),
             "--tun-type" => {
@@ -752,6 +769,25 @@ mod tests {
             parse_rules("-A -t 10.0.0.1:80 -w"),
             Err(ParseError::BadValue { .. })
         ));
+        let bad = |line, opt: &str| {
+            Err(ParseError::BadValue {
+                line,
+                opt: opt.into(),
+            })
+        };
+        assert_eq!(
+            parse_rules("-A -t 10.0.0.1:80\n-A -t 10.0.0.2:80 -s a-much-too-long-name"),
+            bad(2, "-s")
+        );
+        assert_eq!(
+            parse_rules("-A -t 10.0.0.1:80 --pe sip-but-much-too-long"),
+            bad(1, "--pe")
+        );
+        assert_eq!(
+            parse_rules("-a -t 10.0.0.1:80 -r 10.1.0.1 -w 65536"),
+            bad(1, "-w")
+        );
+        assert!(parse_rules("-a -t 10.0.0.1:80 -r 10.1.0.1 -w 65535 -s fifteen-bytes-x").is_ok());
     }
 
     #[test]
