@@ -154,33 +154,27 @@ impl<T: Transport> Ipvs<T> {
         cmd: u8,
         nlas: Vec<CmdNla>,
     ) -> Result<Vec<IpvsMessage>, Error> {
-        let seq = self.next_seq();
-        self.out.clear();
-        encode_request(
-            self.family,
-            NLM_F_REQUEST | NLM_F_ACK,
-            seq,
-            IpvsMessage { cmd, nlas },
-            &mut self.out,
-        );
-        self.transport.send(&self.out)?;
-        self.collect(op, seq, false)
+        self.exchange(op, IpvsMessage { cmd, nlas }, false)
     }
 
     /// Dumps: sends a `NLM_F_DUMP` request, returns every message until
     /// `NLMSG_DONE`.
     fn dump(&mut self, op: OpKind, cmd: u8, nlas: Vec<CmdNla>) -> Result<Vec<IpvsMessage>, Error> {
+        self.exchange(op, IpvsMessage { cmd, nlas }, true)
+    }
+
+    fn exchange(
+        &mut self,
+        op: OpKind,
+        msg: IpvsMessage,
+        dump: bool,
+    ) -> Result<Vec<IpvsMessage>, Error> {
         let seq = self.next_seq();
+        let flags = NLM_F_REQUEST | if dump { NLM_F_DUMP } else { NLM_F_ACK };
         self.out.clear();
-        encode_request(
-            self.family,
-            NLM_F_REQUEST | NLM_F_DUMP,
-            seq,
-            IpvsMessage { cmd, nlas },
-            &mut self.out,
-        );
+        encode_request(self.family, flags, seq, msg, &mut self.out);
         self.transport.send(&self.out)?;
-        self.collect(op, seq, true)
+        self.collect(op, seq, dump)
     }
 
     fn collect(&mut self, op: OpKind, seq: u32, dump: bool) -> Result<Vec<IpvsMessage>, Error> {
