@@ -82,7 +82,8 @@ impl StatusCodes {
 
     /// Whether `code` is accepted.
     pub fn contains(&self, code: i32) -> bool {
-        let Ok(i) = usize::try_from(code - 100) else {
+        // `code` comes from the server (`atoi`): any i32, i32::MIN included.
+        let Some(Ok(i)) = code.checked_sub(100).map(usize::try_from) else {
             return false;
         };
         i < 500 && self.0.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
@@ -301,6 +302,36 @@ mod tests {
         server.abort();
     }
 
+    #[tokio::test]
+    async fn garbage_status_lines_are_down_not_panics() {
+        use tokio::io::AsyncReadExt;
+        for (resp, want) in [
+            (
+                &b"HTTP/1.0 -2147483648 X\r\n\r\n"[..],
+                DownReason::HttpStatus(0),
+            ),
+            (b"HTTP/1.0 99999999999 X\r\n\r\n", DownReason::HttpStatus(0)),
+            (b"\r\n\r\n", DownReason::HttpStatus(0)),
+            (b"HTTP/1.0 200", DownReason::NoHttpResponse),
+        ] {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .unwrap_or_else(|_| unreachable!());
+            let addr = l.local_addr().unwrap_or_else(|_| unreachable!());
+            let server = tokio::spawn(async move {
+                if let Ok((mut s, _)) = l.accept().await {
+                    let mut buf = [0u8; 1024];
+                    let _ = s.read(&mut buf).await;
+                    let _ = s.write_all(resp).await;
+                }
+            });
+            let c = HttpChecker::http(vec![UrlCheck::new("/")]);
+            let ctx = CheckContext::new(addr, Duration::from_secs(30));
+            assert_eq!(c.check(&ctx).await, CheckOutcome::Down(want));
+            server.abort();
+        }
+    }
+
     #[test]
     fn status_lists_and_ranges() {
         let s = StatusCodes::parse("200 301-303").unwrap_or_else(|_| unreachable!());
@@ -308,5 +339,7 @@ mod tests {
         assert!(StatusCodes::default().contains(299) && !StatusCodes::default().contains(300));
         assert!(StatusCodes::parse("99").is_err() && StatusCodes::parse("300-200").is_err());
         assert!(!s.contains(-1) && !s.contains(700));
+        // "HTTP/1.0 -2147483648 X" reads as i32::MIN: subtracting overflowed.
+        assert!(!s.contains(i32::MIN) && !s.contains(i32::MAX));
     }
 }
