@@ -17,16 +17,17 @@ pub enum Health {
 /// while falling refills the counter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RiseFall {
-    rise: u32,
-    fall: u32,
-    count: u32,
+    // u64: `rise + fall - 1` of two u32 values cannot overflow.
+    rise: u64,
+    fall: u64,
+    count: u64,
 }
 
 impl RiseFall {
     /// A counter starting up (full) or down (empty). `rise` and `fall` of 0
     /// are treated as 1.
     pub fn new(rise: u32, fall: u32, initial: Health) -> Self {
-        let (rise, fall) = (rise.max(1), fall.max(1));
+        let (rise, fall) = (u64::from(rise.max(1)), u64::from(fall.max(1)));
         let count = match initial {
             Health::Up => rise + fall - 1,
             Health::Down => 0,
@@ -88,6 +89,18 @@ mod tests {
         assert_eq!(run(&mut rf, "++-+++"), "DDDDDU");
         // One failure is absorbed, a success refills, then two failures.
         assert_eq!(run(&mut rf, "-+--"), "UUUD");
+    }
+
+    #[test]
+    fn extreme_rise_and_fall_neither_overflow_nor_shortcut() {
+        let mut rf = RiseFall::new(u32::MAX, u32::MAX, Health::Up);
+        // Up and full: a success stays full, one failure is absorbed.
+        assert_eq!(rf.record(true), None);
+        assert_eq!(rf.record(false), None);
+        assert_eq!(rf.health(), Health::Up);
+        let mut rf = RiseFall::new(u32::MAX, 1, Health::Down);
+        assert_eq!(rf.record(true), None);
+        assert_eq!(rf.health(), Health::Down);
     }
 
     #[test]
