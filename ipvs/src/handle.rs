@@ -527,6 +527,8 @@ mod tests {
     #[derive(Default)]
     struct FakeKernel {
         fail: HashMap<u32, i32>,
+        /// A request whose error reply comes back cut short.
+        garble: Option<u32>,
         /// `(seq, flags)` of every request sent after the family lookup.
         sent: Vec<Vec<(u32, u16)>>,
         replies: VecDeque<Vec<u8>>,
@@ -548,6 +550,10 @@ mod tests {
                 } else {
                     reqs.push((seq, flags));
                     match self.fail.get(&seq) {
+                        Some(_) if self.garble == Some(seq) => {
+                            self.replies
+                                .push_back(nlmsg(NLMSG_ERROR, seq, &[0xff, 0xff]))
+                        }
                         Some(&errno) => self.replies.push_back(error_reply(seq, errno)),
                         None if flags & NLM_F_ACK != 0 => {
                             self.replies.push_back(error_reply(seq, 0))
@@ -648,5 +654,24 @@ mod tests {
             "{err:?}"
         );
         assert!(ipvs.into_transport().sent.is_empty(), "nothing was applied");
+    }
+
+    #[test]
+    fn a_malformed_reply_fails_the_call_and_the_next_one_stays_in_step() {
+        let mut ipvs = fake(&[(0, libc::EEXIST), (1, libc::EEXIST)]);
+        ipvs.transport.garble = Some(2); // op 0's error reply
+        let ops: Vec<Op> = (0..3).map(add).collect();
+        let err = ipvs.apply(&ops).unwrap_err();
+        assert!(
+            matches!(err, Error::Codec(CodecError::Truncated { .. })),
+            "{err:?}"
+        );
+        // The rest of that batch's replies are still queued; they are
+        // recognised as stale and the flush gets its own ack.
+        assert_eq!(ipvs.transport.replies.len(), 2);
+        ipvs.flush().unwrap();
+        let res = ipvs.apply(&ops).unwrap();
+        assert_eq!(errnos(&res), []);
+        assert!(ipvs.into_transport().replies.is_empty());
     }
 }
