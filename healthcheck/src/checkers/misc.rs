@@ -49,7 +49,8 @@ impl MiscChecker {
         self
     }
 
-    fn command(&self) -> Result<Command, DownReason> {
+    /// The command, run as `user` (uid, gid) if given.
+    fn command(&self, user: Option<(u32, u32)>) -> Result<Command, DownReason> {
         let mut cmd = match split_words(&self.path) {
             Some(words) => {
                 let (prog, args) = words
@@ -69,12 +70,8 @@ impl MiscChecker {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        if let Some(name) = &self.user {
-            let user = User::from_name(name)
-                .ok()
-                .flatten()
-                .ok_or(DownReason::Config("unknown user"))?;
-            cmd.uid(user.uid.as_raw()).gid(user.gid.as_raw());
+        if let Some((uid, gid)) = user {
+            cmd.uid(uid).gid(gid);
         }
         Ok(cmd)
     }
@@ -111,7 +108,14 @@ impl Drop for GroupGuard {
 impl Checker for MiscChecker {
     fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
         Box::pin(async move {
-            let mut cmd = match self.command() {
+            let user = match &self.user {
+                None => None,
+                Some(name) => match lookup_user(name.clone()).await {
+                    Ok(ids) => Some(ids),
+                    Err(r) => return CheckOutcome::Down(r),
+                },
+            };
+            let mut cmd = match self.command(user) {
                 Ok(c) => c,
                 Err(r) => return CheckOutcome::Down(r),
             };
@@ -139,6 +143,18 @@ impl Checker for MiscChecker {
             }
         })
     }
+}
+
+/// getpwnam may ask a network service (NSS: LDAP, sssd): look the user up
+/// on the blocking pool, never on the scheduler's thread.
+async fn lookup_user(name: String) -> Result<(u32, u32), DownReason> {
+    let found = tokio::task::spawn_blocking(move || User::from_name(&name).ok().flatten())
+        .await
+        .ok()
+        .flatten();
+    found
+        .map(|u| (u.uid.as_raw(), u.gid.as_raw()))
+        .ok_or(DownReason::Config("unknown user"))
 }
 
 /// Splits a command line into words with `'...'`, `"..."` and `\` quoting,
@@ -187,6 +203,15 @@ fn split_words(line: &str) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn users_are_looked_up_on_the_blocking_pool() {
+        assert_eq!(lookup_user("root".into()).await, Ok((0, 0)));
+        assert_eq!(
+            lookup_user("no-such-user-hc".into()).await,
+            Err(DownReason::Config("unknown user"))
+        );
+    }
 
     #[test]
     fn words_without_shell() {
