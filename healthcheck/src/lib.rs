@@ -28,7 +28,11 @@
 //!   without a shell unless the command line needs one and kills the whole
 //!   process group on timeout; `Content-Length` is looked for in the header
 //!   only (keepalived's `strstr` may also see the first body bytes); a
-//!   header longer than [`digest::MAX_HEADER`] fails the check.
+//!   header longer than [`digest::MAX_HEADER`] fails the check; the
+//!   context's timeout bounds a whole check (all urls of an HTTP_GET),
+//!   where keepalived's `connect_timeout` bounds each connect, write and
+//!   read, so a slow but steady page that keepalived accepts can time out
+//!   here; SMTP_CHECK reads multi-line replies.
 //! - **Features**: `tokio` (default) enables [`checkers`] and [`runtime`];
 //!   without it the crate is the sans-IO core only.
 //!
