@@ -180,27 +180,34 @@ pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
         // The distance is at least the difference in length: skipping far
         // candidates keeps a long word from costing length x candidates.
         .filter(|c| c.len().abs_diff(word.len()) <= limit)
-        // So is the difference in letters (cheap), when all are ASCII.
-        .filter(|c| !word.is_ascii() || bag_distance(word, c) <= limit)
+        // So is the difference in letters, which is cheap to count.
+        .filter(|c| bag_distance(word, c) <= limit)
         .map(|c| (strsim::osa_distance(word, c), *c))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c)
 }
 
-/// How many bytes one string has that the other lacks (the larger of the
-/// two counts): a lower bound of the edit distance.
-fn bag_distance(a: &str, b: &str) -> usize {
-    let mut h = [0i32; 256];
-    for x in a.bytes() {
-        h[usize::from(x)] += 1;
+/// How many characters one string has that the other lacks (the larger of
+/// the two counts): a lower bound of the edit distance. `keyword` is ASCII,
+/// so every other character of `word` is one it lacks.
+fn bag_distance(word: &str, keyword: &str) -> usize {
+    let mut h = [0i64; 128];
+    let mut more = 0i64;
+    for c in word.chars() {
+        match u8::try_from(c).ok().filter(u8::is_ascii) {
+            Some(b) => h[usize::from(b)] += 1,
+            None => more += 1,
+        }
     }
-    for x in b.bytes() {
-        h[usize::from(x)] -= 1;
+    for b in keyword.bytes() {
+        if let Some(v) = h.get_mut(usize::from(b)) {
+            *v -= 1;
+        }
     }
-    let more: i32 = h.iter().filter(|&&v| v > 0).sum();
-    let less: i32 = h.iter().filter(|&&v| v < 0).sum();
-    more.max(-less).unsigned_abs() as usize
+    more += h.iter().filter(|&&v| v > 0).sum::<i64>();
+    let less: i64 = -h.iter().filter(|&&v| v < 0).sum::<i64>();
+    usize::try_from(more.max(less)).unwrap_or(usize::MAX)
 }
 
 #[cfg(test)]
@@ -232,5 +239,8 @@ mod tests {
         assert_eq!(bag_distance("abc", "cab"), 0);
         assert_eq!(bag_distance("abcd", "ab"), 2);
         assert_eq!(bag_distance("ab", "xyz"), 3);
+        assert_eq!(bag_distance("prioritý", "priority"), 1);
+        assert_eq!(did_you_mean("prioritý", &["priority"]), Some("priority"));
+        assert_eq!(did_you_mean("rorut\u{9e}\u{9a}", &["router_id"]), None);
     }
 }
