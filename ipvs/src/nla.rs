@@ -6,21 +6,31 @@
 //! the crate maps them to the typed model when it reads a reply.
 
 use ipvs_sys as sys;
-use netlink_packet_utils::nla::{DefaultNla, Nla, NlaBuffer, NlasIterator, NLA_F_NESTED};
+use netlink_packet_utils::nla::{
+    DefaultNla, Nla, NlaBuffer, NlasIterator, NLA_F_NESTED, NLA_HEADER_SIZE,
+};
 use netlink_packet_utils::{DecodeError, Emitable, Parseable};
 
 use crate::error::{CodecError, Nest};
 
-/// Reads the attributes of a nest, failing on the first malformed one.
-pub(crate) fn parse_nest<A>(
+/// Reads the attributes of nest attribute `kind`, failing on the first
+/// malformed one, or when the nest could not be emitted again: emitting
+/// pads every attribute, which may push a nest whose last attribute came
+/// unpadded past the 16-bit attribute length.
+pub(crate) fn parse_nest<A: Nla>(
     buf: &[u8],
     nest: Nest,
+    kind: u16,
     parse: fn(&NlaBuffer<&[u8]>, Nest) -> Result<A, CodecError>,
 ) -> Result<Vec<A>, CodecError> {
     let mut out = Vec::new();
     for nla in NlasIterator::new(buf) {
         let nla = nla.map_err(|_| CodecError::Truncated { nest })?;
         out.push(parse(&nla, nest)?);
+    }
+    let len = out.as_slice().buffer_len();
+    if len > usize::from(u16::MAX) - NLA_HEADER_SIZE {
+        return Err(CodecError::BadLength { nest, kind, len });
     }
     Ok(out)
 }
@@ -296,11 +306,13 @@ impl CmdNla {
         }
         Ok(match kind {
             sys::IPVS_CMD_ATTR_SERVICE => {
-                Self::Service(parse_nest(v, Nest::Service, SvcNla::parse_in)?)
+                Self::Service(parse_nest(v, Nest::Service, kind, SvcNla::parse_in)?)
             }
-            sys::IPVS_CMD_ATTR_DEST => Self::Dest(parse_nest(v, Nest::Dest, DestNla::parse_in)?),
+            sys::IPVS_CMD_ATTR_DEST => {
+                Self::Dest(parse_nest(v, Nest::Dest, kind, DestNla::parse_in)?)
+            }
             sys::IPVS_CMD_ATTR_DAEMON => {
-                Self::Daemon(parse_nest(v, Nest::Daemon, DaemonNla::parse_in)?)
+                Self::Daemon(parse_nest(v, Nest::Daemon, kind, DaemonNla::parse_in)?)
             }
             sys::IPVS_CMD_ATTR_TIMEOUT_TCP => Self::TimeoutTcp(u32_ne(v, nest, kind)?),
             sys::IPVS_CMD_ATTR_TIMEOUT_TCP_FIN => Self::TimeoutTcpFin(u32_ne(v, nest, kind)?),
@@ -384,13 +396,13 @@ impl SvcNla {
             sys::IPVS_SVC_ATTR_TIMEOUT => Self::Timeout(u32_ne(v, nest, kind)?),
             sys::IPVS_SVC_ATTR_NETMASK => Self::Netmask(fixed(v, nest, kind)?),
             sys::IPVS_SVC_ATTR_STATS => {
-                Self::Stats(parse_nest(v, Nest::Stats, StatsNla::parse_in)?)
+                Self::Stats(parse_nest(v, Nest::Stats, kind, StatsNla::parse_in)?)
             }
             sys::IPVS_SVC_ATTR_PE_NAME => {
                 Self::PeName(string(v, nest, kind, sys::IP_VS_PENAME_MAXLEN)?)
             }
             sys::IPVS_SVC_ATTR_STATS64 => {
-                Self::Stats64(parse_nest(v, Nest::Stats64, StatsNla::parse_in)?)
+                Self::Stats64(parse_nest(v, Nest::Stats64, kind, StatsNla::parse_in)?)
             }
             _ => Self::Other(other(nla, nest)?),
         })
@@ -471,11 +483,11 @@ impl DestNla {
             sys::IPVS_DEST_ATTR_INACT_CONNS => Self::InactConns(u32_ne(v, nest, kind)?),
             sys::IPVS_DEST_ATTR_PERSIST_CONNS => Self::PersistConns(u32_ne(v, nest, kind)?),
             sys::IPVS_DEST_ATTR_STATS => {
-                Self::Stats(parse_nest(v, Nest::Stats, StatsNla::parse_in)?)
+                Self::Stats(parse_nest(v, Nest::Stats, kind, StatsNla::parse_in)?)
             }
             sys::IPVS_DEST_ATTR_ADDR_FAMILY => Self::AddrFamily(u16_ne(v, nest, kind)?),
             sys::IPVS_DEST_ATTR_STATS64 => {
-                Self::Stats64(parse_nest(v, Nest::Stats64, StatsNla::parse_in)?)
+                Self::Stats64(parse_nest(v, Nest::Stats64, kind, StatsNla::parse_in)?)
             }
             sys::IPVS_DEST_ATTR_TUN_TYPE => Self::TunType(u8_of(v, nest, kind)?),
             sys::IPVS_DEST_ATTR_TUN_PORT => Self::TunPort(u16_be(v, nest, kind)?),
@@ -611,3 +623,46 @@ parseable!(SvcNla, Nest::Service);
 parseable!(DestNla, Nest::Dest);
 parseable!(DaemonNla, Nest::Daemon);
 parseable!(StatsNla, Nest::Stats);
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failure
+    use super::*;
+
+    fn attr(kind: u16, value: &[u8]) -> Vec<u8> {
+        let mut v = ((4 + value.len()) as u16).to_ne_bytes().to_vec();
+        v.extend(kind.to_ne_bytes());
+        v.extend(value);
+        v
+    }
+
+    /// A service nest filling the 16-bit attribute length, holding a stats
+    /// nest whose only (unknown) attribute is unpadded: emitting it again
+    /// pads that attribute, and the service would no longer fit.
+    #[test]
+    fn a_nest_that_cannot_be_emitted_again_is_refused() {
+        let inner = attr(99, &vec![7u8; 65523]);
+        let stats = attr(sys::IPVS_SVC_ATTR_STATS, &inner);
+        let svc = attr(sys::IPVS_CMD_ATTR_SERVICE, &stats);
+        assert_eq!(svc.len(), usize::from(u16::MAX));
+        let nla = NlaBuffer::new_checked(&svc[..]).unwrap();
+        let err = CmdNla::parse_for(&nla, sys::IPVS_CMD_NEW_SERVICE).unwrap_err();
+        assert_eq!(
+            err,
+            CodecError::BadLength {
+                nest: Nest::Service,
+                kind: sys::IPVS_CMD_ATTR_SERVICE,
+                len: 65532,
+            }
+        );
+        // One byte less inner value (now padded) decodes and re-emits.
+        let inner = attr(99, &vec![7u8; 65520]);
+        let stats = attr(sys::IPVS_SVC_ATTR_STATS, &inner);
+        let svc = attr(sys::IPVS_CMD_ATTR_SERVICE, &stats);
+        let nla = NlaBuffer::new_checked(&svc[..]).unwrap();
+        let parsed = CmdNla::parse_for(&nla, sys::IPVS_CMD_NEW_SERVICE).unwrap();
+        let mut out = vec![0u8; parsed.buffer_len()];
+        parsed.emit(&mut out);
+        assert!(out == svc, "re-emitted bytes differ");
+    }
+}
