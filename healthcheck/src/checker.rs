@@ -44,8 +44,8 @@ impl CheckContext {
 /// One kind of health check. Object safe: store checkers as
 /// `Arc<dyn Checker>`.
 ///
-/// A check must finish by itself within `ctx.timeout` (the driver also
-/// enforces it) and must never block the thread: a slow check only delays
+/// A check must finish by itself within `ctx.timeout` (the driver cuts it
+/// shortly after) and must never block the thread: a slow check only delays
 /// its own result. A check that panics is reported as
 /// [`DownReason::CheckerPanicked`](crate::DownReason::CheckerPanicked) by
 /// the driver.

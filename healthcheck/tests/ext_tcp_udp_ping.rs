@@ -185,3 +185,37 @@ async fn driver_turns_tcp_results_into_pool_events() {
     // At least the failing and the recovering check ran.
     assert!(stats.started.load(std::sync::atomic::Ordering::Relaxed) >= 2);
 }
+
+#[tokio::test]
+async fn driver_keeps_a_silent_udp_target_up() {
+    // UDP_CHECK without require_reply waits its whole timeout for an ICMP
+    // error: silence is success. The driver's own cut must not beat it.
+    let addr = unique_addr();
+    let _srv = udp_server(addr, None).await;
+    let mut m = Monitor::new(MonitorConfig::default());
+    let mut cfg = TargetConfig::with_interval(Duration::from_millis(10));
+    cfg.retry = 0;
+    let t = m.add_target(format!("udp {addr}"), cfg);
+    let mut d = Driver::new(m);
+    d.set_checker(t, Arc::new(UdpChecker::new(&b"ping"[..])), ctx(addr, 20));
+    let stats = d.stats();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let seen = stats.clone();
+    let stop = async move {
+        // Hang guard, not a timing assertion: stop after 60 checks (the race
+        // this guards against lost about one in ten).
+        while seen.finished.load(std::sync::atomic::Ordering::Relaxed) < 60 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let m = tokio::time::timeout(Duration::from_secs(60), tokio::spawn(d.run(tx, stop)))
+        .await
+        .expect("60 checks finished")
+        .unwrap();
+    let mut events = Vec::new();
+    while let Ok(e) = rx.try_recv() {
+        events.push(e);
+    }
+    assert_eq!(events, vec![]);
+    assert_eq!(m.is_up(t), Some(true));
+}
