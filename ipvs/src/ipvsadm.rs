@@ -105,7 +105,14 @@ fn name(s: &str, max: usize) -> Option<String> {
 }
 
 fn parse_rule(line: &str, n: usize) -> Result<Op, ParseError> {
-    let toks: Vec<&str> = line.split_whitespace().collect();
+    // Long options may carry their value after `=`, as popt allows.
+    let toks: Vec<&str> = line
+        .split_whitespace()
+        .flat_map(|t| match t.split_once('=') {
+            Some((opt, v)) if opt.starts_with("--") => [opt, v].into_iter().take(2),
+            _ => [t, ""].into_iter().take(1),
+        })
+        .collect();
     let mut r = Rule::default();
     let mut i = 0;
     let bad = |opt: &str| ParseError::BadValue {
@@ -788,6 +795,21 @@ mod tests {
             bad(1, "-w")
         );
         assert!(parse_rules("-a -t 10.0.0.1:80 -r 10.1.0.1 -w 65535 -s fifteen-bytes-x").is_ok());
+    }
+
+    #[test]
+    fn long_options_take_their_value_after_an_equals_sign() {
+        assert_eq!(
+            parse_rules("--add-service --tcp-service=10.0.0.1:80 --scheduler=wrr").unwrap(),
+            parse_rules("-A -t 10.0.0.1:80 -s wrr").unwrap()
+        );
+        assert_eq!(
+            parse_rules("-a -t 10.0.0.1:80 -r 10.1.0.1 --weight=").unwrap_err(),
+            ParseError::BadValue {
+                line: 1,
+                opt: "--weight".into()
+            }
+        );
     }
 
     #[test]
