@@ -16,7 +16,9 @@
 //! - **Semantics**: retries ([`TargetConfig::retry`]) confirm the failure
 //!   of an up target (keepalived's HTTP_GET); with
 //!   [`TargetConfig::retry_while_down`] a down target is retried too
-//!   (keepalived's TCP_CHECK). A cycle's final result feeds the
+//!   (keepalived's TCP_CHECK). As in keepalived, retries are earned by a
+//!   first success: a target failing its very first check goes down at
+//!   once. A cycle's final result feeds the
 //!   [`RiseFall`] counter (default rise 1 / fall 1, as keepalived).
 //!   Checks of targets committed together are spread evenly over their
 //!   interval and jittered per round without ever bunching (see
@@ -43,21 +45,27 @@
 //!     MonitorConfig, PoolConfig, TargetConfig};
 //!
 //! let mut m = Monitor::new(MonitorConfig::default());
-//! let t = m.add_target("tcp 192.0.2.1:80", TargetConfig::with_interval(Duration::from_secs(1)));
+//! let every = TargetConfig::with_interval(Duration::from_secs(10));
+//! let t = m.add_target("tcp 192.0.2.1:80", every);
 //! let pool = m.add_pool(PoolConfig::default());
 //! m.add_member(pool, t, MemberConfig::with_weight(3)).unwrap();
 //! let start = Instant::now();
 //! m.commit(start);
 //! while m.poll_event().is_some() {} // MemberAdd, QuorumGained
 //!
-//! // The first check is due within one interval.
+//! // The first check is due within one interval, and succeeds.
 //! let due_at = m.poll_timeout().unwrap();
 //! let due = m.poll_check(due_at).unwrap();
-//! // It fails, and with retry 1 it is retried after delay_before_retry...
-//! m.handle_outcome(due_at, due.target, CheckOutcome::Down(DownReason::Refused)).unwrap();
-//! assert_eq!(m.poll_timeout(), Some(due_at + Duration::from_secs(1)));
-//! let retry = m.poll_check(due_at + Duration::from_secs(1)).unwrap();
+//! m.handle_outcome(due_at, due.target, CheckOutcome::Up).unwrap();
+//! // The next one fails; with retry 1 it is retried after
+//! // delay_before_retry (1 s), well before the next round...
+//! let next = m.poll_timeout().unwrap();
+//! m.poll_check(next).unwrap();
+//! m.handle_outcome(next, t, CheckOutcome::Down(DownReason::Refused)).unwrap();
+//! assert_eq!(m.poll_timeout(), Some(next + Duration::from_secs(1)));
+//! let retry = m.poll_check(next + Duration::from_secs(1)).unwrap();
 //! // ...and the second failure takes it down and out of the pool.
+//! assert!(m.poll_event().is_none());
 //! m.handle_outcome(retry.scheduled, t, CheckOutcome::Down(DownReason::Refused)).unwrap();
 //! assert!(matches!(m.poll_event(), Some(Event::TargetDown { .. })));
 //! assert!(matches!(m.poll_event(), Some(Event::MemberRemove { .. })));

@@ -12,6 +12,7 @@ pub struct TargetConfig {
     /// Time between regular checks (`delay_loop`, default 60 s).
     pub interval: Duration,
     /// Extra attempts after a failure before it counts (`retry`, default 1).
+    /// As keepalived, none before the target's first success.
     pub retry: u32,
     /// Pause before each retry (`delay_before_retry`, default 1 s;
     /// keepalived uses 3 s for HTTP_GET/SSL_GET).
@@ -22,7 +23,10 @@ pub struct TargetConfig {
     pub fall: u32,
     /// Start down instead of up (`alpha`).
     pub alpha: bool,
-    /// Upper bound of a random extra delay before the first check (`warmup`).
+    /// Upper bound of a random extra delay before the first check (`warmup`,
+    /// default 0: [`crate::Monitor::commit`] already spreads first checks
+    /// over the interval, which keepalived's default `warmup` of
+    /// `delay_loop` does at random).
     pub warmup: Duration,
     /// Retry failures of a down target too (default false). keepalived
     /// 2.2.7 differs per checker: HTTP_GET/SSL_GET retry only while the
@@ -90,7 +94,9 @@ impl CycleState {
         let initial = if cfg.alpha { Health::Down } else { Health::Up };
         Self {
             retry: cfg.retry,
-            retry_it: 0,
+            // keepalived starts with the retries used up ("one failure is
+            // enough initially"): they are earned by a first success.
+            retry_it: cfg.retry,
             retry_while_down: cfg.retry_while_down,
             counter: RiseFall::new(cfg.rise, cfg.fall, initial),
             weight: None,
@@ -157,6 +163,8 @@ mod tests {
         };
         let mut s = CycleState::new(&cfg);
         let down = CheckOutcome::Down(DownReason::Refused);
+        // A first success earns the retries...
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Done(None));
         assert_eq!(s.record(&down), Step::Retry);
         assert_eq!(s.record(&down), Step::Retry);
         assert_eq!(
@@ -177,7 +185,9 @@ mod tests {
         };
         let mut s = CycleState::new(&cfg);
         let down = CheckOutcome::Down(DownReason::Refused);
-        // Down from the start, yet a failure is retried once...
+        // Down from the start; the first failure counts at once, the next
+        // ones are retried...
+        assert_eq!(s.record(&down), Step::Done(None));
         assert_eq!(s.record(&down), Step::Retry);
         assert_eq!(s.record(&down), Step::Done(None));
         assert_eq!(s.record(&down), Step::Retry);
@@ -189,6 +199,24 @@ mod tests {
             s.record(&down),
             Step::Done(Some(Change::Down(DownReason::Refused)))
         );
+    }
+
+    #[test]
+    fn one_failure_is_enough_initially_as_keepalived() {
+        // keepalived sets retry_it = retry at start: a target failing its
+        // very first check goes down without retries, alpha or not.
+        for alpha in [false, true] {
+            let cfg = TargetConfig {
+                retry: 3,
+                alpha,
+                ..TargetConfig::default()
+            };
+            let mut s = CycleState::new(&cfg);
+            let down = CheckOutcome::Down(DownReason::Refused);
+            let want = (!alpha).then(|| Change::Down(DownReason::Refused));
+            assert_eq!(s.record(&down), Step::Done(want));
+            assert_eq!(s.health(), Health::Down);
+        }
     }
 
     #[test]
