@@ -213,7 +213,7 @@ mod tests {
             };
             let mut s = CycleState::new(&cfg);
             let down = CheckOutcome::Down(DownReason::Refused);
-            let want = (!alpha).then(|| Change::Down(DownReason::Refused));
+            let want = (!alpha).then_some(Change::Down(DownReason::Refused));
             assert_eq!(s.record(&down), Step::Done(want));
             assert_eq!(s.health(), Health::Down);
         }
