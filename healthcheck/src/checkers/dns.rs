@@ -13,14 +13,15 @@ use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason};
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DnsType {
-    /// IPv4 address (keepalived's default).
-    #[default]
+    /// IPv4 address.
     A,
     /// Name server.
     Ns,
     /// Canonical name.
     Cname,
-    /// Start of authority.
+    /// Start of authority (keepalived's default: its DNS_CHECK with an
+    /// unknown `type` "defaults to SOA").
+    #[default]
     Soa,
     /// Mail exchange.
     Mx,
@@ -45,6 +46,11 @@ impl DnsType {
 }
 
 /// keepalived's DNS_CHECK (`type`, `name`, default `.`).
+///
+/// As keepalived 2.2.7, any answer with our id and RCODE NOERROR is up,
+/// even one holding no record (NODATA, a referral); datagrams that do not
+/// parse are ignored while waiting. [`DnsChecker::require_answer`] also
+/// wants a record of the queried type.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DnsChecker {
@@ -52,6 +58,9 @@ pub struct DnsChecker {
     pub name: String,
     /// The queried type.
     pub qtype: DnsType,
+    /// Down ([`DownReason::DnsNoAnswer`]) unless the answer holds a record
+    /// of `qtype` (default false, as keepalived).
+    pub require_answer: bool,
 }
 
 impl DnsChecker {
@@ -60,7 +69,14 @@ impl DnsChecker {
         Self {
             name: name.into(),
             qtype,
+            require_answer: false,
         }
+    }
+
+    /// The same checker, down unless the answer holds a record of `qtype`.
+    pub fn require_answer(mut self) -> Self {
+        self.require_answer = true;
+        self
     }
 
     fn query(&self, id: u16) -> Result<Vec<u8>, DownReason> {
@@ -88,7 +104,7 @@ impl DnsChecker {
         loop {
             let n = s.recv(&mut buf).await.map_err(|e| udp_reason(&e))?;
             let Ok(resp) = Message::from_vec(buf.get(..n).unwrap_or_default()) else {
-                return Err(DownReason::Protocol("malformed DNS answer"));
+                continue; // As keepalived: not an answer, keep waiting.
             };
             if resp.id() != id || resp.message_type() != MessageType::Response {
                 continue; // A stray datagram: keep waiting.
@@ -97,7 +113,8 @@ impl DnsChecker {
                 return Err(DownReason::DnsRcode(resp.response_code().into()));
             }
             let want = self.qtype.record_type();
-            return if resp.answers().iter().any(|r| r.record_type() == want) {
+            let has = |r: &hickory_proto::rr::Record| r.record_type() == want;
+            return if !self.require_answer || resp.answers().iter().any(has) {
                 Ok(())
             } else {
                 Err(DownReason::DnsNoAnswer)
@@ -109,5 +126,16 @@ impl DnsChecker {
 impl Checker for DnsChecker {
     fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
         Box::pin(bounded(ctx, self.ask(ctx)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_keepalived_s() {
+        assert_eq!(DnsType::default(), DnsType::Soa);
+        assert!(!DnsChecker::new(".", DnsType::default()).require_answer);
     }
 }
