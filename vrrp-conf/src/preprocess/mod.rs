@@ -357,15 +357,17 @@ impl<'l, 's> Pre<'l, 's> {
             if let Some(s) = self.substitute(t, span) {
                 if s != t {
                     for l in s.split('\n') {
-                        // Long lines count as one per started kilobyte, so
-                        // the budget bounds bytes as well as lines.
-                        if !self.charge(1 + l.len() / MAX_LINE, span) {
+                        // `substitute` charged for the bytes.
+                        if !self.charge(1, span) {
                             return;
                         }
                         self.logical(l, span, depth + 1, true);
                     }
                     return;
                 }
+            } else if self.expanded > self.opts.max_expanded_lines {
+                // Out of budget: produce nothing more.
+                return;
             }
         }
         if self.include(t, span) {
@@ -486,6 +488,12 @@ impl<'l, 's> Pre<'l, 's> {
             }
             if next.len() > self.opts.max_expanded_len {
                 break;
+            }
+            // Every result counts once per whole KiB (the line itself is
+            // counted when it is used), so the budget bounds bytes too,
+            // and substitution that fails late costs bounded work.
+            if !self.charge(next.len() / MAX_LINE, span) {
+                return None;
             }
             s = next;
         }
@@ -715,6 +723,25 @@ mod tests {
         assert_eq!(out.line_starts.len(), 33);
         let codes: Vec<(Code, u32)> = out.diags.iter().map(|d| (d.code, d.span.line)).collect();
         assert_eq!(codes, [(Code::LineTooLong, 1), (Code::BadExpansion, 35)]);
+    }
+
+    #[test]
+    fn growing_substitution_counts_against_the_budget() {
+        let opts = Options {
+            max_expanded_lines: 100,
+            ..Options::default()
+        };
+        // $A grows by 1.5 kB per pass until it is too long: once that cost
+        // 24 passes on each of the 50 lines, reported 50 times.
+        let text = format!("$A={} $A\n{}", "x".repeat(1500), "$A\n".repeat(50));
+        let out = run_str("t", &text, &MemLoader::new(), &opts);
+        let got: Vec<(u32, &str)> = out
+            .diags
+            .iter()
+            .filter(|d| d.code == Code::BadExpansion)
+            .map(|d| (d.span.line, d.message.as_str()))
+            .collect();
+        assert_eq!(got, [(2, "expansion produces more than 100 lines")]);
     }
 
     #[test]
