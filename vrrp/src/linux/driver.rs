@@ -575,14 +575,16 @@ impl Driver {
                 i = readable(&self.receivers, self.next_receiver) => Wake::Socket(i),
                 input = self.rx.recv() => Wake::Input(input),
             };
+            if let Wake::Socket(i) = wake {
+                // Not `self.now()` first: datagrams are given their arrival.
+                self.next_receiver = i + 1;
+                self.read_socket(i);
+                continue;
+            }
             let now = self.now();
             match wake {
                 Wake::Timer => self.mux.handle_timeout(now),
-                Wake::Socket(i) => {
-                    self.next_receiver = i + 1;
-                    self.read_socket(i);
-                    continue;
-                }
+                Wake::Socket(_) => {}
                 Wake::Input(Some(input)) => {
                     if !self.handle_input(now, input) {
                         break;
@@ -741,11 +743,13 @@ impl Driver {
     /// the datagram subtracted from now, never before an instant already
     /// given to the mux (inputs stay in time order).
     fn arrival_instant(&mut self, arrived: Option<std::time::SystemTime>) -> Instant {
-        let now = self.now();
+        // The floor is read before taking `now`, which would raise it to now.
+        let floor = self.last_now;
+        let now = Instant::now().max(floor);
         let age = arrived
             .and_then(|t| std::time::SystemTime::now().duration_since(t).ok())
             .unwrap_or_default();
-        let at = now.checked_sub(age).unwrap_or(now).max(self.last_now);
+        let at = now.checked_sub(age).unwrap_or(now).max(floor);
         self.last_now = at;
         at
     }
@@ -1011,24 +1015,31 @@ impl Timer {
         Ok(())
     }
 
-    /// Resolves when the armed deadline has passed.
+    /// Resolves when the armed deadline has passed. Spins at most
+    /// [`TIMER_EARLY`]: a wake-up further from the deadline (an expiry left
+    /// over from an earlier arming) re-arms and waits again.
     async fn expired(&mut self) {
         loop {
             let Ok(mut guard) = self.fd.readable().await else {
                 return std::future::pending().await;
             };
-            match guard.try_io(|t| t.get_ref().0.wait().map_err(std::io::Error::from)) {
-                Ok(_) => {
-                    if let Some(d) = self.armed.take() {
-                        // At most TIMER_EARLY (plus a late arm) of spinning.
-                        while Instant::now() < d {
-                            std::hint::spin_loop();
-                        }
-                    }
-                    return;
-                }
-                Err(_would_block) => continue,
+            let read = guard.try_io(|t| t.get_ref().0.wait().map_err(std::io::Error::from));
+            if read.is_err() {
+                continue; // Stale readiness: nothing to read.
             }
+            let Some(d) = self.armed.take() else {
+                return;
+            };
+            if d.saturating_duration_since(Instant::now()) > TIMER_EARLY {
+                if self.arm(Some(d)).is_err() {
+                    return; // The caller re-arms (and reports) on its next turn.
+                }
+                continue;
+            }
+            while Instant::now() < d {
+                std::hint::spin_loop();
+            }
+            return;
         }
     }
 }

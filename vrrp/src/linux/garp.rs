@@ -92,7 +92,9 @@ fn link_layer_broadcast(ifindex: i32, ethertype: u16) -> SockAddr {
     // SAFETY: sockaddr_storage is plain old data, so all-zero bytes are a
     // valid value; it is larger than sockaddr_ll and aligned for any socket
     // address, so writing one sockaddr_ll at its start stays in bounds and is
-    // aligned; `len` is exactly the size of what was written there.
+    // aligned; `len` is exactly the size of what was written there, and its
+    // family (AF_PACKET) is the one of a sockaddr_ll, as `SockAddr::new`
+    // requires.
     unsafe {
         let mut storage: libc::sockaddr_storage = std::mem::zeroed();
         std::ptr::write(
