@@ -85,17 +85,43 @@ pub async fn run(cmd: &CommandLine, extra: &[String], timeout: Duration) -> Outc
         Ok(c) => c,
         Err(e) => return Outcome::NotStarted(e.to_string()),
     };
+    // Declared after `child`, so dropped first: if this future is dropped
+    // (its task aborted), the group dies while the leader is unreaped, its
+    // pid not yet reusable; `kill_on_drop` then has tokio reap the leader.
+    let mut group = GroupKill(child.id().and_then(|p| i32::try_from(p).ok()));
     match tokio::time::timeout(timeout, child.wait()).await {
-        Ok(Ok(status)) if status.success() => Outcome::Success,
-        Ok(Ok(status)) => Outcome::Failed(status.code()),
-        Ok(Err(e)) => Outcome::NotStarted(e.to_string()),
-        Err(_) => {
-            if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
-                let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
+        Ok(result) => {
+            // Reaped: its pid may be reused, so never signal it again.
+            group.0 = None;
+            match result {
+                Ok(status) if status.success() => Outcome::Success,
+                Ok(status) => Outcome::Failed(status.code()),
+                Err(e) => Outcome::NotStarted(e.to_string()),
             }
+        }
+        Err(_) => {
+            group.kill();
             let _ = child.wait().await;
             Outcome::TimedOut
         }
+    }
+}
+
+/// Kills a script's process group (its own, from `process_group(0)`) on
+/// timeout or when the run is cancelled.
+struct GroupKill(Option<i32>);
+
+impl GroupKill {
+    fn kill(&mut self) {
+        if let Some(pgid) = self.0.take() {
+            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
+        }
+    }
+}
+
+impl Drop for GroupKill {
+    fn drop(&mut self) {
+        self.kill();
     }
 }
 
@@ -149,22 +175,44 @@ mod tests {
         );
     }
 
+    /// A shell line that started a background child, unique to this test
+    /// run: `sleep TAG & sleep TAG; true`, and the `pgrep -f` pattern.
+    fn sleeper(salt: u32) -> (CommandLine, String) {
+        let pid = std::process::id();
+        let tag = format!("{}.{}{salt}", 600 + pid % 100, pid % 997);
+        (
+            line(&format!("sleep {tag} & sleep {tag}; true")),
+            format!("sleep {tag}"),
+        )
+    }
+
     #[tokio::test]
     async fn timeout_kills_the_whole_group() {
-        // A shell that started a background child: both must die.
-        let tag = format!(
-            "{}.{}",
-            600 + std::process::id() % 100,
-            std::process::id() % 997
-        );
-        let cmd = line(&format!("sleep {tag} & sleep {tag}; true"));
+        let (cmd, pattern) = sleeper(1);
         let out = run(&cmd, &[], Duration::from_millis(200)).await;
         assert_eq!(out, Outcome::TimedOut);
-        let pattern = format!("sleep {tag}");
+        assert_group_gone(&pattern).await;
+    }
+
+    #[tokio::test]
+    async fn cancelled_run_kills_the_whole_group() {
+        // The caller gives up (e.g. its task is aborted) long before the
+        // script's own timeout.
+        let (cmd, pattern) = sleeper(2);
+        let gave_up = tokio::time::timeout(
+            Duration::from_millis(200),
+            run(&cmd, &[], Duration::from_secs(600)),
+        )
+        .await;
+        assert!(gave_up.is_err());
+        assert_group_gone(&pattern).await;
+    }
+
+    async fn assert_group_gone(pattern: &str) {
         let mut alive = true;
         for _ in 0..100 {
             let found = std::process::Command::new("pgrep")
-                .args(["-f", &pattern])
+                .args(["-f", pattern])
                 .output()
                 .expect("pgrep runs");
             alive = found.status.success();
