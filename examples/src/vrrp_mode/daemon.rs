@@ -511,25 +511,31 @@ async fn stop_unit(r: &mut Running) {
     }
 }
 
+/// keepalived's wording: "(VI_1) Entering MASTER STATE", with " (init)"
+/// only for the state taken at startup (keepalived names no other reason in
+/// that line; ours goes to the debug log).
 fn log_transition(name: &str, from: State, to: State, reason: Reason) {
-    match (to, reason) {
-        (State::Master, Reason::MasterDown) => {
-            info!("({name}) Receive advertisement timeout");
-            info!("({name}) Entering MASTER STATE");
-        }
-        (State::Master, _) => info!("({name}) Entering MASTER STATE ({})", reason_text(reason)),
-        (State::Backup, Reason::HigherPriority) => {
-            info!("({name}) Master received advert with higher priority");
-            info!("({name}) Entering BACKUP STATE");
-        }
-        (State::Backup, _) => info!("({name}) Entering BACKUP STATE ({})", reason_text(reason)),
-        (State::Fault, _) => info!("({name}) Entering FAULT STATE ({})", reason_text(reason)),
-        (State::Initialize, _) => {
+    let entering = match to {
+        State::Master => "MASTER",
+        State::Backup => "BACKUP",
+        State::Fault => "FAULT",
+        State::Initialize => {
             if from == State::Master {
                 info!("({name}) sent 0 priority");
             }
             info!("({name}) Stopped");
+            return;
         }
+    };
+    match reason {
+        Reason::MasterDown => info!("({name}) Receive advertisement timeout"),
+        Reason::HigherPriority => info!("({name}) Master received advert with higher priority"),
+        _ => debug!("({name}) {from} -> {to}: {}", reason_text(reason)),
+    }
+    if matches!(reason, Reason::Startup) {
+        info!("({name}) Entering {entering} STATE (init)");
+    } else {
+        info!("({name}) Entering {entering} STATE");
     }
 }
 
