@@ -119,7 +119,7 @@ impl Netns {
     }
 
     /// Spawns a thread that enters the namespace and runs `f`.
-    pub fn spawn<R, F>(&self, f: F) -> io::Result<JoinHandle<io::Result<R>>>
+    pub fn spawn_thread<R, F>(&self, f: F) -> io::Result<JoinHandle<io::Result<R>>>
     where
         F: FnOnce() -> R + Send + 'static,
         R: Send + 'static,

@@ -60,7 +60,7 @@ impl Running {
     fn start(ns: &Netns, setup: Setup) -> Running {
         let (ready_tx, ready_rx) = mpsc::channel();
         let thread = ns
-            .spawn(move || {
+            .spawn_thread(move || {
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
