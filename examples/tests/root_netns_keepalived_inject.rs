@@ -10,6 +10,8 @@
 //! MASTER, which shows the log and the state really reflect our adverts.
 #![allow(clippy::unwrap_used)] // Test code: a panic is the failure report.
 
+mod common;
+
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::Path;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -96,15 +98,7 @@ fn vip_installed(lab: &Lab) -> bool {
     String::from_utf8_lossy(&out.stdout).contains(&format!("{VIP}/24"))
 }
 
-/// Lines that mean keepalived rejected a packet.
-const REJECTIONS: [&str; 6] = [
-    "invalid passwd",
-    "IPSEC-AH",
-    "bogus",
-    "auth",
-    "checksum",
-    "too short",
-];
+use common::KEEPALIVED_REJECTIONS as REJECTIONS;
 
 fn run(auth_type: &str, error_line: &str) {
     require_root();

@@ -6,6 +6,8 @@
 //! routers it should be.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
+mod common;
+
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -143,15 +145,7 @@ fn wait_line(r: &Router, needle: &str) -> String {
     })
 }
 
-/// Lines that mean keepalived rejected one of our packets.
-const REJECTIONS: [&str; 6] = [
-    "invalid passwd",
-    "IPSEC-AH",
-    "bogus",
-    "auth",
-    "checksum",
-    "too short",
-];
+use common::KEEPALIVED_REJECTIONS as REJECTIONS;
 
 fn assert_no_rejection(r: &Router) {
     let text = log_text(&r.log);
