@@ -9,7 +9,7 @@ use crate::error::{CodecError, Nest};
 use crate::model::*;
 use crate::nla::{DaemonNla, DestNla, StatsNla, SvcNla};
 
-fn addr_bytes(ip: &IpAddr) -> [u8; 16] {
+pub(crate) fn addr_bytes(ip: &IpAddr) -> [u8; 16] {
     let mut out = [0u8; 16];
     match ip {
         IpAddr::V4(v4) => out[..4].copy_from_slice(&v4.octets()),
@@ -38,7 +38,7 @@ pub(crate) fn service_key_nlas(key: &ServiceKey) -> Vec<SvcNla> {
     }
 }
 
-fn netmask_bytes(family: Family, netmask: u32) -> [u8; 4] {
+pub(crate) fn netmask_bytes(family: Family, netmask: u32) -> [u8; 4] {
     match family {
         Family::V4 => netmask.to_be_bytes(),
         Family::V6 => netmask.to_ne_bytes(),

@@ -56,7 +56,7 @@ fn check_name(s: &str, max: usize, why: InvalidReason) -> Result<(), Error> {
     Ok(())
 }
 
-fn check_service(s: &Service) -> Result<(), Error> {
+pub(crate) fn check_service(s: &Service) -> Result<(), Error> {
     check_name(
         &s.scheduler,
         sys::IP_VS_SCHEDNAME_MAXLEN,

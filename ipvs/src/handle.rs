@@ -14,6 +14,7 @@ use netlink_packet_generic::GenlMessage;
 
 use crate::convert::*;
 use crate::diff::{Op, VirtualServer};
+use crate::encode::encode_op;
 use crate::error::{CodecError, Error, KernelError, Nest, OpKind};
 use crate::message::{decode_datagram, encode_request, IpvsMessage, Reply, ReplyKind};
 use crate::model::*;
@@ -414,32 +415,34 @@ impl<T: Transport> Ipvs<T> {
     /// every error of the batch (matched by sequence number) is too. A
     /// failed operation does not stop the later ones, as with `ipvsadm -R`.
     pub fn apply(&mut self, ops: &[Op]) -> Result<Vec<Result<(), KernelError>>, Error> {
-        let msgs = ops.iter().map(Op::message).collect::<Result<Vec<_>, _>>()?;
-        let mut msgs = msgs.into_iter();
-        let mut results = Vec::with_capacity(ops.len());
-        let mut i = 0;
+        // Every request, back to back; ends[k] is where request k ends.
+        self.out.clear();
+        let mut ends = Vec::with_capacity(ops.len());
+        let first_seq = self.seq.wrapping_add(1);
+        for (k, op) in ops.iter().enumerate() {
+            let seq = first_seq.wrapping_add(k as u32);
+            encode_op(op, self.family, NLM_F_REQUEST, seq, &mut self.out)?;
+            ends.push(self.out.len());
+        }
+        self.seq = first_seq.wrapping_add(ops.len() as u32).wrapping_sub(1);
+        let mut results = vec![Ok(()); ops.len()];
+        let (mut i, mut from) = (0, 0);
         while i < ops.len() {
-            let first_seq = self.seq.wrapping_add(1);
-            self.out.clear();
-            let mut last_start = 0;
-            let mut j = i;
-            while j - i < BATCH_OPS && (j == i || self.out.len() < BATCH_BYTES) {
-                let Some(msg) = msgs.next() else { break };
-                last_start = self.out.len();
-                let seq = self.next_seq();
-                encode_request(self.family, NLM_F_REQUEST, seq, msg, &mut self.out);
+            let mut j = i + 1;
+            while j < ops.len() && j - i < BATCH_OPS && ends[j] - from <= BATCH_BYTES {
                 j += 1;
             }
             // Only the batch's last request asks for an ack.
-            let mut last = NetlinkBuffer::new(&mut self.out[last_start..]);
+            let last_start = if j - 1 > i { ends[j - 2] } else { from };
+            let mut last = NetlinkBuffer::new(&mut self.out[last_start..ends[j - 1]]);
             last.set_flags(last.flags() | NLM_F_ACK);
-            self.transport.send(&self.out)?;
-            let batch = &ops[i..j];
-            let mut batch_results: Vec<Result<(), KernelError>> = vec![Ok(()); batch.len()];
-            self.await_batch(first_seq, batch, &mut batch_results)?;
-            results.extend(batch_results);
-            i = j;
+            self.transport.send(&self.out[from..ends[j - 1]])?;
+            let seq = first_seq.wrapping_add(i as u32);
+            self.await_batch(seq, &ops[i..j], &mut results[i..j])?;
+            (i, from) = (j, ends[j - 1]);
         }
+        self.out.clear();
+        self.out.shrink_to(BATCH_BYTES + 4096);
         Ok(results)
     }
 

@@ -36,6 +36,7 @@
 
 mod convert;
 mod diff;
+mod encode;
 mod error;
 mod handle;
 pub mod ipvsadm;
