@@ -43,28 +43,29 @@ pub enum ParseError {
 /// of each. Blank lines and `#` comments are skipped.
 pub fn parse_rules(text: &str) -> Result<Vec<(usize, Op)>, ParseError> {
     let mut ops = Vec::new();
+    let mut toks = Vec::new(); // reused: one allocation for the whole input
     for (i, line) in text.lines().enumerate() {
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        ops.push((i + 1, parse_rule(line, i + 1)?));
+        ops.push((i + 1, parse_rule(line, i + 1, &mut toks)?));
     }
     Ok(ops)
 }
 
 #[derive(Default)]
-struct Rule {
+struct Rule<'a> {
     cmd: Option<char>,
     proto: Option<Protocol>,
     vaddr: Option<(IpAddr, Option<u16>)>,
     fwmark: Option<u32>,
     v6: bool,
-    sched: Option<String>,
+    sched: Option<&'a str>,
     persistent: Option<u32>,
-    netmask: Option<String>,
-    pe: Option<String>,
-    sched_flags: Option<String>,
+    netmask: Option<&'a str>,
+    pe: Option<&'a str>,
+    sched_flags: Option<&'a str>,
     ops: bool,
     real: Option<(IpAddr, Option<u16>)>,
     fwd: Option<Forward>,
@@ -100,19 +101,24 @@ const PE_MAX: usize = ipvs_sys::IP_VS_PENAME_MAXLEN;
 /// A scheduler or engine name the kernel can take (room for the NUL), so
 /// that a bad one is reported with its line rather than refused by
 /// [`crate::Ipvs::apply`] for the whole input.
-fn name(s: &str, max: usize) -> Option<String> {
-    (s.len() < max && !s.contains('\0')).then(|| s.to_owned())
+fn name(s: &str, max: usize) -> Option<&str> {
+    (s.len() < max && !s.contains('\0')).then_some(s)
 }
 
-fn parse_rule(line: &str, n: usize) -> Result<Op, ParseError> {
-    // Long options may carry their value after `=`, as popt allows.
-    let toks: Vec<&str> = line
-        .split_whitespace()
-        .flat_map(|t| match t.split_once('=') {
-            Some((opt, v)) if opt.starts_with("--") => [opt, v].into_iter().take(2),
-            _ => [t, ""].into_iter().take(1),
-        })
-        .collect();
+fn parse_rule<'a>(line: &'a str, n: usize, toks: &mut Vec<&'a str>) -> Result<Op, ParseError> {
+    toks.clear();
+    for t in line.split_ascii_whitespace() {
+        // Long options may carry their value after `=`, as popt allows.
+        let long = if t.starts_with("--") {
+            t.split_once('=')
+        } else {
+            None
+        };
+        match long {
+            Some((opt, v)) => toks.extend([opt, v]),
+            None => toks.push(t),
+        }
+    }
     let mut r = Rule::default();
     let mut i = 0;
     let bad = |opt: &str| ParseError::BadValue {
@@ -157,9 +163,9 @@ fn parse_rule(line: &str, n: usize) -> Result<Op, ParseError> {
                 };
                 r.persistent = Some(t);
             }
-            "-M" | "--netmask" => r.netmask = Some(val()?.to_owned()),
+            "-M" | "--netmask" => r.netmask = Some(val()?),
             "--pe" => r.pe = Some(name(val()?, PE_MAX).ok_or_else(|| bad(opt))?),
-            "-b" | "--sched-flags" => r.sched_flags = Some(val()?.to_owned()),
+            "-b" | "--sched-flags" => r.sched_flags = Some(val()?),
             "-o" | "--ops" => r.ops = true,
             "-r" | "--real-server" => r.real = Some(parse_addr(val()?).ok_or_else(|| bad(opt))?),
             "-g" | "--gatewaying" => r.fwd = Some(Forward::DirectRoute),
@@ -195,7 +201,7 @@ fn parse_rule(line: &str, n: usize) -> Result<Op, ParseError> {
     build(r, n)
 }
 
-fn service_key(r: &Rule, n: usize) -> Result<(ServiceKey, u16), ParseError> {
+fn service_key(r: &Rule<'_>, n: usize) -> Result<(ServiceKey, u16), ParseError> {
     if let Some(mark) = r.fwmark {
         let family = if r.v6 { Family::V6 } else { Family::V4 };
         return Ok((ServiceKey::Fwmark { family, mark }, 0));
@@ -228,7 +234,7 @@ fn sched_flag_bits(s: &str) -> Option<u32> {
     Some(bits)
 }
 
-fn build(r: Rule, n: usize) -> Result<Op, ParseError> {
+fn build(r: Rule<'_>, n: usize) -> Result<Op, ParseError> {
     let bad = |opt: &str| ParseError::BadValue {
         line: n,
         opt: opt.to_owned(),
@@ -242,7 +248,7 @@ fn build(r: Rule, n: usize) -> Result<Op, ParseError> {
     let (key, vport) = service_key(&r, n)?;
     match cmd {
         'A' | 'E' => {
-            let mut svc = Service::new(key, r.sched.as_deref().unwrap_or("wlc"));
+            let mut svc = Service::new(key, r.sched.unwrap_or("wlc"));
             if let Some(t) = r.persistent {
                 svc.flags = svc.flags | ServiceFlags::PERSISTENT;
                 svc.timeout = t;
@@ -261,7 +267,7 @@ fn build(r: Rule, n: usize) -> Result<Op, ParseError> {
             if let Some(f) = &r.sched_flags {
                 svc.flags = svc.flags | ServiceFlags(sched_flag_bits(f).ok_or_else(|| bad("-b"))?);
             }
-            svc.pe_name = r.pe.clone();
+            svc.pe_name = r.pe.map(str::to_owned);
             Ok(if cmd == 'A' {
                 Op::AddService(svc)
             } else {
@@ -420,10 +426,46 @@ pub fn sorted_view(table: &[TableEntry]) -> Vec<(&ServiceEntry, Vec<&Destination
 }
 
 fn addrport(addr: &SocketAddr) -> String {
-    match addr {
-        SocketAddr::V4(a) => format!("{}:{}", a.ip(), a.port()),
-        SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
+    let mut s = String::with_capacity(24);
+    push_addrport(&mut s, addr);
+    s
+}
+
+/// Appends `n` in decimal (the save format's hot path; `write!` costs
+/// several times more).
+fn push_num(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
+    for d in &digits[i..] {
+        out.push(char::from(*d));
+    }
+}
+
+/// Appends `a.b.c.d:port` or `[v6]:port`.
+fn push_addrport(out: &mut String, addr: &SocketAddr) {
+    match addr {
+        SocketAddr::V4(a) => {
+            for (k, octet) in a.ip().octets().into_iter().enumerate() {
+                if k > 0 {
+                    out.push('.');
+                }
+                push_num(out, u32::from(octet));
+            }
+        }
+        SocketAddr::V6(a) => {
+            let _ = write!(out, "[{}]", a.ip());
+        }
+    }
+    out.push(':');
+    push_num(out, u32::from(addr.port()));
 }
 
 fn rule_service(key: &ServiceKey) -> String {
@@ -509,13 +551,14 @@ pub fn format_save(table: &[TableEntry]) -> String {
         out.push('\n');
         for e in dests {
             let d = &e.dest;
-            let _ = write!(
-                out,
-                "-a {name} -r {} {} -w {}",
-                addrport(&d.addr),
-                fwd_switch(d.forward),
-                d.weight
-            );
+            out.push_str("-a ");
+            out.push_str(&name);
+            out.push_str(" -r ");
+            push_addrport(&mut out, &d.addr);
+            out.push(' ');
+            out.push_str(fwd_switch(d.forward));
+            out.push_str(" -w ");
+            push_num(&mut out, d.weight);
             if d.forward == Forward::Tunnel {
                 let ty = match d.tunnel_type {
                     TunnelType::Ipip => "ipip",

@@ -67,11 +67,10 @@ fn run(cli: Cli) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Cmd::Restore => {
             let mut text = String::new();
             io::stdin().read_to_string(&mut text)?;
-            let rules = parse_rules(&text)?;
-            let ops: Vec<Op> = rules.iter().map(|(_, op)| op.clone()).collect();
+            let (lines, ops): (Vec<usize>, Vec<Op>) = parse_rules(&text)?.into_iter().unzip();
             let results = ipvs.apply(&ops)?;
             let mut failed = false;
-            for ((line, _), r) in rules.iter().zip(results) {
+            for (line, r) in lines.iter().zip(results) {
                 if let Err(e) = r {
                     eprintln!("ipvsctl: line {line}: {e}");
                     failed = true;
