@@ -86,6 +86,21 @@ impl Op {
         }
     }
 
+    /// Appends this operation's request to `out` as [`crate::Ipvs::apply`]
+    /// sends it: netlink header (type `family`, `flags`, `seq`), generic
+    /// netlink header, attributes. The same bytes as
+    /// [`crate::message::encode_request`] of [`Op::message`], written in
+    /// one pass. On error (an invalid operation) `out` is unchanged.
+    pub fn encode(
+        &self,
+        family: u16,
+        flags: u16,
+        seq: u32,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        crate::encode::encode_op(self, family, flags, seq, out)
+    }
+
     /// The request message for this operation.
     pub fn message(&self) -> Result<IpvsMessage, Error> {
         let (cmd, nlas) = match self {

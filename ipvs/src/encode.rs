@@ -1,10 +1,11 @@
-//! The hot path of [`crate::Ipvs::apply`]: service and destination
-//! requests written straight into the batch buffer in one pass, with nest
-//! lengths patched afterwards. The typed path (`Op::message` then
-//! [`crate::message::encode_request`]) builds attribute vectors and sizes
-//! every nest several times over; on a 50,000-line restore that cost as
-//! much as the kernel's own work. The bytes are identical, which a test
-//! checks for every variant; other operations take the typed path.
+//! [`crate::Op::encode`], the hot path of [`crate::Ipvs::apply`]: service
+//! and destination requests written straight into the batch buffer in one
+//! pass, with nest lengths patched afterwards. The typed path
+//! (`Op::message` then [`crate::message::encode_request`]) builds attribute
+//! vectors and sizes every nest several times over; on a 50,000-line
+//! restore that cost as much as the kernel's own work. The bytes are
+//! identical, which a test checks for every variant; other operations take
+//! the typed path.
 
 use std::net::SocketAddr;
 

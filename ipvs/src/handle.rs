@@ -14,7 +14,6 @@ use netlink_packet_generic::GenlMessage;
 
 use crate::convert::*;
 use crate::diff::{Op, VirtualServer};
-use crate::encode::encode_op;
 use crate::error::{CodecError, Error, KernelError, Nest, OpKind};
 use crate::message::{decode_datagram, encode_request, IpvsMessage, Reply, ReplyKind};
 use crate::model::*;
@@ -421,7 +420,7 @@ impl<T: Transport> Ipvs<T> {
         let first_seq = self.seq.wrapping_add(1);
         for (k, op) in ops.iter().enumerate() {
             let seq = first_seq.wrapping_add(k as u32);
-            encode_op(op, self.family, NLM_F_REQUEST, seq, &mut self.out)?;
+            op.encode(self.family, NLM_F_REQUEST, seq, &mut self.out)?;
             ends.push(self.out.len());
         }
         self.seq = first_seq.wrapping_add(ops.len() as u32).wrapping_sub(1);
