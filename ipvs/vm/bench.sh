@@ -14,21 +14,37 @@
 # /proc/uptime (10 ms resolution).
 #
 # usage: ipvs/vm/bench.sh [SERVICES (default 10000)] [ROUNDS (default 3)]
+#                         [LAYOUT: spread (default) | onebucket]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 services="${1:-10000}"
 rounds="${2:-3}"
+layout="${3:-spread}"
 (cd "$root" && cargo build -q --release -p keepalived-lite --bin ipvsctl \
   && cargo build -q --release -p ipvs --example phases)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-awk -v n="$services" 'BEGIN {
+awk -v n="$services" -v layout="$layout" 'BEGIN {
   for (i = 0; i < n; i++) {
-    a = int(i / 250); b = i % 250 + 1
-    svc = sprintf("-t 10.%d.%d.1:80", a, b)
+    if (layout == "onebucket") {
+      # Every virtual address ends in .1, so every service lands in the
+      # same bucket of the 256-bucket service hash in the kernel (it hashes the
+      # low byte of the address), and each lookup walks all of them.
+      a = int(i / 250); b = i % 250 + 1
+      svc = sprintf("-t 10.%d.%d.1:80", a, b)
+      printf "-A %s -s wlc\n", svc
+      for (j = 1; j <= 4; j++) printf "-a %s -r 172.%d.%d.%d:8080 -m -w %d\n", svc, 16 + j, a, b, j
+      continue
+    }
+    # Consecutive virtual and real addresses, as allocated from a pool.
+    v = i + 1
+    svc = sprintf("-t 10.%d.%d.%d:80", int(v / 65536), int(v / 256) % 256, v % 256)
     printf "-A %s -s wlc\n", svc
-    for (j = 1; j <= 4; j++) printf "-a %s -r 172.%d.%d.%d:8080 -m -w %d\n", svc, 16 + j, a, b, j
+    for (j = 0; j < 4; j++) {
+      r = 4 * i + j + 1
+      printf "-a %s -r 172.%d.%d.%d:8080 -m -w %d\n", svc, 16 + int(r / 65536), int(r / 256) % 256, r % 256, j + 1
+    }
   }
 }' > "$work/rules"
 cat > "$work/guest.sh" <<'GUEST'
@@ -41,12 +57,15 @@ rounds="$1"
 now() { cut -d' ' -f1 /proc/uptime; }
 span() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 fresh_ns() { unshare -n sleep 100000 & sleep 1; nsenter -t $! -n ip link set lo up; NS=$!; }
+# Untimed: empty a namespace and let it go, so that no earlier table's
+# rate estimators (the kernel walks each one every 2 s) load later rounds.
+drop_ns() { nsenter -t "$1" -n ipvsadm -C; kill "$1"; sleep 2; }
 : > /tmp/times
 r=1
 while [ "$r" -le "$rounds" ]; do
-  fresh_ns; A="nsenter -t $NS -n"
+  fresh_ns; NA=$NS; A="nsenter -t $NS -n"
   t0=$(now); $A ipvsadm -R < /rules; t1=$(now); echo "restore ipvsadm $(span "$t0" "$t1")" >> /tmp/times
-  fresh_ns; B="nsenter -t $NS -n"
+  fresh_ns; NB=$NS; B="nsenter -t $NS -n"
   t0=$(now); $B ipvsctl restore < /rules; t1=$(now); echo "restore ipvsctl $(span "$t0" "$t1")" >> /tmp/times
   $A ipvsadm -S -n > /tmp/a; $B ipvsadm -S -n > /tmp/c
   cmp -s /tmp/a /tmp/c && echo "BENCH round=$r restored tables identical" || echo "BENCH round=$r restored tables DIFFERENT"
@@ -55,8 +74,10 @@ while [ "$r" -le "$rounds" ]; do
     t0=$(now); $A ipvsctl save > /tmp/b; t1=$(now); echo "save ipvsctl $(span "$t0" "$t1")" >> /tmp/times
     cmp -s /tmp/a /tmp/b && echo "BENCH round=$r save output identical" || echo "BENCH round=$r save output DIFFERENT"
   done
+  drop_ns "$NA"; drop_ns "$NB"
   fresh_ns
   nsenter -t $NS -n phases < /rules | sed "s/^/BENCH round=$r /"
+  drop_ns "$NS"
   r=$((r + 1))
 done
 sed 's/^/BENCH time /' /tmp/times
