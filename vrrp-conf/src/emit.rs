@@ -21,19 +21,54 @@ struct W {
     depth: usize,
 }
 
-/// A word as it must be written to read back the same. Quoting also keeps
-/// the preprocessor away: a quoted word cannot start a conditional (`@`),
-/// a definition (`$`), a sequence (`~`) or an include, and a `$` is written
-/// as `$""` so that no parameter (not even `${_PWD}`) is substituted.
-fn quote(word: &str) -> String {
-    let plain = !word.is_empty()
+/// The words of one line as they must be written to read back the same.
+/// The first word is the keyword and picks the lexer's rules for the rest
+/// (see [`crate::lexer`]): keepalived's full quoting on script lines, its
+/// simple splitting elsewhere.
+fn quote_line<S: AsRef<str>>(words: &[S]) -> Vec<String> {
+    let script = words
+        .first()
+        .is_some_and(|k| crate::lexer::is_script_keyword(k.as_ref()));
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    for (i, w) in words.iter().enumerate() {
+        let w = w.as_ref();
+        out.push(if i > 0 && script {
+            quote(w)
+        } else {
+            quote_plain(w)
+        });
+    }
+    out
+}
+
+/// Whether `word` can be written bare. Quoting also keeps the
+/// preprocessor away: a quoted word cannot start a conditional (`@`), a
+/// definition (`$`), a sequence (`~`) or an include.
+fn is_bare(word: &str, extra: &[u8]) -> bool {
+    !word.is_empty()
         && !word.starts_with(['@', '~'])
         && !word.starts_with("include")
         && word.bytes().all(|b| {
             b.is_ascii_graphic()
-                && !matches!(b, b'"' | b'\'' | b'#' | b'!' | b'{' | b'}' | b'\\' | b'$')
-        });
-    if plain {
+                && !matches!(b, b'"' | b'#' | b'!' | b'{' | b'}' | b'$')
+                && !extra.contains(&b)
+        })
+}
+
+/// A word on a plain line: bare, or between `"`s as it is (plain lines have
+/// no escapes). keepalived cannot read a `"` or a line break in such a
+/// word, nor a quoted word ending in `\`; the parser never produces one.
+fn quote_plain(word: &str) -> String {
+    if is_bare(word, b"") {
+        return word.to_string();
+    }
+    format!("\"{word}\"")
+}
+
+/// A word on a script line, escaped where needed. A `$` is written as
+/// `$""` so that no parameter (not even `${_PWD}`) is substituted.
+fn quote(word: &str) -> String {
+    if is_bare(word, b"'\\") {
         return word.to_string();
     }
     let mut s = String::from("\"");
@@ -59,11 +94,11 @@ impl W {
         for _ in 0..self.depth {
             self.out.push_str("    ");
         }
-        for (i, w) in words.iter().enumerate() {
+        for (i, w) in quote_line(words).iter().enumerate() {
             if i > 0 {
                 self.out.push(' ');
             }
-            self.out.push_str(&quote(w.as_ref()));
+            self.out.push_str(w);
         }
         self.out.push('\n');
     }
@@ -89,7 +124,7 @@ impl W {
     }
 
     fn open(&mut self, head: &[String]) {
-        let mut h: Vec<String> = head.iter().map(|w| quote(w)).collect();
+        let mut h = quote_line(head);
         h.push("{".into());
         for _ in 0..self.depth {
             self.out.push_str("    ");
@@ -177,6 +212,12 @@ impl W {
         self.kv("vrrp_version", &g.vrrp_version);
         self.kv("vrrp_mcast_group4", &g.vrrp_mcast_group4);
         self.kv("vrrp_garp_master_delay", &g.vrrp_garp_master_delay);
+        self.kv("vrrp_garp_master_repeat", &g.vrrp_garp_master_repeat);
+        self.kv("vrrp_garp_master_refresh", &g.vrrp_garp_master_refresh);
+        self.kv(
+            "vrrp_garp_master_refresh_repeat",
+            &g.vrrp_garp_master_refresh_repeat,
+        );
         self.flag("vrrp_skip_check_adv_addr", g.vrrp_skip_check_adv_addr);
         self.settings(&g.other);
         self.close();
@@ -284,6 +325,9 @@ impl W {
             self.line(&l);
         }
         self.kv("garp_master_delay", &i.garp_master_delay);
+        self.kv("garp_master_repeat", &i.garp_master_repeat);
+        self.kv("garp_master_refresh", &i.garp_master_refresh);
+        self.kv("garp_master_refresh_repeat", &i.garp_master_refresh_repeat);
         self.notify(&i.notify);
         self.flag("smtp_alert", i.smtp_alert);
         self.flag("dont_track_primary", i.dont_track_primary);
@@ -381,7 +425,7 @@ impl W {
 
 #[cfg(test)]
 mod tests {
-    use super::{emit, quote};
+    use super::{emit, quote, quote_line, quote_plain};
 
     #[test]
     fn quotes_only_when_needed() {
@@ -392,15 +436,29 @@ mod tests {
         assert_eq!(quote("a\"\\\n"), "\"a\\\"\\\\\\012\"");
         assert_eq!(quote("${_PWD}"), "\"$\"\"{_PWD}\"");
         assert_eq!(quote("@main"), "\"@main\"");
+        assert_eq!(quote("'a'"), "\"'a'\"");
+    }
+
+    #[test]
+    fn plain_lines_quote_without_escapes() {
+        assert_eq!(quote_plain("'abc'"), "'abc'");
+        assert_eq!(quote_plain(r"a\b"), r"a\b");
+        assert_eq!(quote_plain("a b"), "\"a b\"");
+        assert_eq!(quote_plain("k@l!ve"), "\"k@l!ve\"");
+        assert_eq!(quote_line(&["auth_pass", "a b"]), ["auth_pass", "\"a b\""]);
+        assert_eq!(
+            quote_line(&["notify", "a'b", "c"]),
+            ["notify", "\"a'b\"", "c"]
+        );
     }
 
     #[test]
     fn awkward_words_survive_a_round_trip() {
-        use crate::model::{Config, Setting};
+        use crate::model::{Config, Setting, VrrpScript};
         use crate::{parse_str, Options};
-        let words = [
-            "${_PWD}",
-            "$_PWD",
+        // Words keepalived can read on a plain line: no `"`, no line
+        // break, no parameter reference (substituted even in quotes).
+        let plain = [
             "@main",
             "@^x",
             "~SEQ(A,3)",
@@ -410,17 +468,37 @@ mod tests {
             "#!",
             "{",
             "}",
+            "'a b'",
+            "'\\",
+            "\t\u{7f}",
+            "é",
+            "$X=1",
+        ];
+        // On a script line anything goes.
+        let script = [
+            "${_PWD}",
+            "$_PWD",
+            "@main",
+            "a b",
+            "",
+            "#!",
+            "{",
             "\"'\\",
             "\n\t\u{7f}",
             "é",
             "$X=1",
         ];
         let mut c = Config::default();
-        c.global_defs.notification_email = words.iter().map(|w| w.to_string()).collect();
+        c.global_defs.notification_email = plain.iter().map(|w| w.to_string()).collect();
         c.global_defs.other.push(Setting {
             keyword: "vmac_prefix".into(),
-            args: words.iter().map(|w| w.to_string()).collect(),
+            args: plain.iter().map(|w| w.to_string()).collect(),
             block: None,
+        });
+        c.vrrp_scripts.push(VrrpScript {
+            name: "chk".into(),
+            script: Some(script.iter().map(|w| w.to_string()).collect()),
+            ..VrrpScript::default()
         });
         let opts = Options {
             config_id: Some("main".into()),

@@ -72,6 +72,12 @@ pub struct GlobalDefs {
     pub vrrp_mcast_group4: Option<String>,
     /// `vrrp_garp_master_delay` in seconds.
     pub vrrp_garp_master_delay: Option<u32>,
+    /// `vrrp_garp_master_repeat`: GARPs per address on becoming master.
+    pub vrrp_garp_master_repeat: Option<u32>,
+    /// `vrrp_garp_master_refresh` in seconds (0: no refresh).
+    pub vrrp_garp_master_refresh: Option<u32>,
+    /// `vrrp_garp_master_refresh_repeat`: GARPs per address per refresh.
+    pub vrrp_garp_master_refresh_repeat: Option<u32>,
     /// `vrrp_skip_check_adv_addr`.
     pub vrrp_skip_check_adv_addr: bool,
     /// Other known keywords.
@@ -267,6 +273,12 @@ pub struct VrrpInstance {
     pub use_vmac: Option<OptionalArg<String>>,
     /// `garp_master_delay` in seconds.
     pub garp_master_delay: Option<u32>,
+    /// `garp_master_repeat`: GARPs per address on becoming master.
+    pub garp_master_repeat: Option<u32>,
+    /// `garp_master_refresh` in seconds (0: no refresh).
+    pub garp_master_refresh: Option<u32>,
+    /// `garp_master_refresh_repeat`: GARPs per address per refresh.
+    pub garp_master_refresh_repeat: Option<u32>,
     /// Notify scripts.
     pub notify: Notify,
     /// `smtp_alert`.

@@ -8,9 +8,12 @@ use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use vrrp::auth::AuthConfig;
+use vrrp::config::GarpConfig;
 use vrrp::linux::driver::{RouterSpec, Setup, SyncGroupSpec, VirtualAddress, VirtualRoute};
 use vrrp::linux::{AddressSpec, RouteKind, RouteSpec, Scope};
-use vrrp_conf::model::{AuthType, IpAddress, Notify, SyncGroup, Track, VrrpInstance, VrrpScript};
+use vrrp_conf::model::{
+    AuthType, GlobalDefs, IpAddress, Notify, SyncGroup, Track, VrrpInstance, VrrpScript,
+};
 
 /// keepalived's default priority.
 const DEFAULT_PRIORITY: u8 = 100;
@@ -183,7 +186,7 @@ fn unit(
     let mut instances = Vec::new();
     let mut script_names: Vec<String> = Vec::new();
     for i in members {
-        setup.routers.push(router(i)?);
+        setup.routers.push(router(&c.global_defs, i)?);
         let mut plan = instance_plan(c, i)?;
         if let Some(g) = group {
             // A group's tracked objects apply to every member.
@@ -267,7 +270,7 @@ fn tracked_script(c: &vrrp_conf::Config, owner: &str, t: &Track) -> Result<Track
     })
 }
 
-fn router(i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
+fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     let name = i.name.as_str();
     let missing = |keyword| PlanError::Missing {
         instance: name.to_owned(),
@@ -288,7 +291,7 @@ fn router(i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     if !i.virtual_rules.is_empty() {
         return Err(unsupported("virtual_rules"));
     }
-    if i.version.is_some_and(|v| v != 2) {
+    if i.version.or(g.vrrp_version).is_some_and(|v| v != 2) {
         return Err(unsupported("vrrp_version 3"));
     }
     let interface = i.interface.clone().ok_or_else(|| missing("interface"))?;
@@ -332,9 +335,7 @@ fn router(i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         config.preempt_delay =
             Duration::try_from_secs_f64(d).map_err(|_| bad("preempt_delay", d.to_string()))?;
     }
-    if let Some(d) = i.garp_master_delay {
-        config.garp.master_delay = Duration::from_secs(u64::from(d));
-    }
+    config.garp = garp(g, i);
     let addresses = i
         .virtual_ipaddress
         .iter()
@@ -352,6 +353,29 @@ fn router(i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         routes,
         use_vmac: i.use_vmac.is_some(),
     })
+}
+
+/// GARP settings: the instance's `garp_master_*`, else global_defs'
+/// `vrrp_garp_master_*`, else keepalived's defaults (as keepalived fills
+/// unset instance values from the globals).
+fn garp(g: &GlobalDefs, i: &VrrpInstance) -> GarpConfig {
+    let mut garp = GarpConfig::default();
+    if let Some(d) = i.garp_master_delay.or(g.vrrp_garp_master_delay) {
+        garp.master_delay = Duration::from_secs(u64::from(d));
+    }
+    if let Some(r) = i.garp_master_repeat.or(g.vrrp_garp_master_repeat) {
+        garp.master_repeat = r;
+    }
+    if let Some(s) = i.garp_master_refresh.or(g.vrrp_garp_master_refresh) {
+        garp.master_refresh = (s > 0).then(|| Duration::from_secs(u64::from(s)));
+    }
+    if let Some(r) = i
+        .garp_master_refresh_repeat
+        .or(g.vrrp_garp_master_refresh_repeat)
+    {
+        garp.refresh_repeat = r;
+    }
+    garp
 }
 
 /// `ADDR[/LEN] [brd B] [dev D] [scope S] [label L]`.
@@ -556,6 +580,57 @@ mod tests {
             Ipv4Addr::UNSPECIFIED,
             "filled in by the driver"
         );
+    }
+
+    fn routers_of(text: &str) -> Result<Vec<vrrp::Config>, PlanError> {
+        let parsed = vrrp_conf::parse_str("g.conf", text, &vrrp_conf::Options::default());
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let p = plan(&parsed.config)?;
+        Ok(p.units
+            .iter()
+            .flat_map(|u| u.setup.routers.iter().map(|r| r.config.clone()))
+            .collect())
+    }
+
+    #[test]
+    fn garp_settings_come_from_the_instance_then_global_defs() {
+        let text = "global_defs {\n  vrrp_garp_master_delay 9\n  vrrp_garp_master_repeat 2\n  \
+                    vrrp_garp_master_refresh 60\n  vrrp_garp_master_refresh_repeat 3\n}\n\
+                    vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  \
+                    garp_master_delay 0\n  garp_master_repeat 7\n  garp_master_refresh 0\n  \
+                    virtual_ipaddress {\n    192.0.2.1\n  }\n}\n\
+                    vrrp_instance B {\n  interface eth0\n  virtual_router_id 2\n  \
+                    virtual_ipaddress {\n    192.0.2.2\n  }\n}\n";
+        let r = routers_of(text).expect("plan");
+        let a = GarpConfig {
+            master_delay: Duration::ZERO,
+            master_repeat: 7,
+            master_refresh: None,
+            refresh_repeat: 3,
+        };
+        let b = GarpConfig {
+            master_delay: Duration::from_secs(9),
+            master_repeat: 2,
+            master_refresh: Some(Duration::from_secs(60)),
+            refresh_repeat: 3,
+        };
+        assert_eq!((r[0].garp, r[1].garp), (a, b));
+        let defaults = routers_of(
+            "vrrp_instance C {\n  interface eth0\n  virtual_router_id 3\n  \
+             virtual_ipaddress {\n    192.0.2.3\n  }\n}\n",
+        )
+        .expect("plan");
+        assert_eq!(defaults[0].garp, GarpConfig::default());
+    }
+
+    #[test]
+    fn a_global_vrrp_version_3_is_refused_as_an_instance_one_is() {
+        let text = "global_defs {\n  vrrp_version 3\n}\nvrrp_instance A {\n  interface eth0\n  \
+                    virtual_router_id 1\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n";
+        assert!(matches!(
+            routers_of(text),
+            Err(PlanError::Unsupported { keyword: "vrrp_version 3", .. })
+        ));
     }
 
     #[test]

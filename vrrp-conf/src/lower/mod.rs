@@ -226,6 +226,18 @@ impl<'d> Lower<'d> {
         T::try_from(v).ok()
     }
 
+    /// A GARP repeat count: 0 is an error that keepalived (since 2.0.7)
+    /// reports and reads as 1.
+    fn repeat(&mut self, n: &Node<'_>) -> Option<u32> {
+        let v = self.num(n, 0, i64::from(u32::MAX))?;
+        if v == 0 {
+            let msg = format!("'{}': must be greater than 0, setting to 1", n.keyword);
+            self.push(Diagnostic::error(Code::OutOfRange, n.span, msg));
+            return Some(1);
+        }
+        Some(v)
+    }
+
     fn seconds(&mut self, n: &Node<'_>) -> Option<f64> {
         let a = self.arg(n)?;
         match a.parse::<f64>() {

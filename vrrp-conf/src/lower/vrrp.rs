@@ -35,6 +35,13 @@ impl Lower<'_> {
                 "vrrp_version" => g.vrrp_version = self.num(c, 2, 3),
                 "vrrp_mcast_group4" => g.vrrp_mcast_group4 = self.string(c),
                 "vrrp_garp_master_delay" => g.vrrp_garp_master_delay = self.num(c, 0, 255),
+                "vrrp_garp_master_repeat" => g.vrrp_garp_master_repeat = self.repeat(c),
+                "vrrp_garp_master_refresh" => {
+                    g.vrrp_garp_master_refresh = self.num(c, 0, i64::from(u32::MAX))
+                }
+                "vrrp_garp_master_refresh_repeat" => {
+                    g.vrrp_garp_master_refresh_repeat = self.repeat(c)
+                }
                 "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = true,
                 "vrrp_vmac_garp_intvl" => {
                     self.deprecated(c, "vrrp_garp_extra_if");
@@ -313,6 +320,11 @@ impl Lower<'_> {
                     })
                 }
                 "garp_master_delay" => v.garp_master_delay = self.num(c, 0, 255),
+                "garp_master_repeat" => v.garp_master_repeat = self.repeat(c),
+                "garp_master_refresh" => {
+                    v.garp_master_refresh = self.num(c, 0, i64::from(u32::MAX))
+                }
+                "garp_master_refresh_repeat" => v.garp_master_refresh_repeat = self.repeat(c),
                 "smtp_alert" => v.smtp_alert = true,
                 "dont_track_primary" => v.dont_track_primary = true,
                 "lvs_sync_daemon_interface" => {
@@ -385,6 +397,9 @@ const GLOBAL_TYPED: &[&str] = &[
     "vrrp_version",
     "vrrp_mcast_group4",
     "vrrp_garp_master_delay",
+    "vrrp_garp_master_repeat",
+    "vrrp_garp_master_refresh",
+    "vrrp_garp_master_refresh_repeat",
     "vrrp_skip_check_adv_addr",
 ];
 const SCRIPT_TYPED: &[&str] = &[
@@ -429,6 +444,9 @@ const INSTANCE_TYPED: &[&str] = &[
     "unicast_peer",
     "use_vmac",
     "garp_master_delay",
+    "garp_master_repeat",
+    "garp_master_refresh",
+    "garp_master_refresh_repeat",
     "smtp_alert",
     "dont_track_primary",
     "lvs_sync_daemon_interface",
