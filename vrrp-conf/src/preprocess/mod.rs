@@ -305,15 +305,23 @@ impl<'l, 's> Pre<'l, 's> {
             let word_start = raw[..at]
                 .rfind(|c: char| c.is_ascii_whitespace())
                 .map_or(0, |i| i + 1);
-            let msg = format!(
-                "'{}' starts a comment here, so the word is '{}'; quote it to keep '{}'",
-                b[at] as char,
-                &raw[word_start..at],
-                raw[word_start..]
-                    .split_ascii_whitespace()
-                    .next()
-                    .unwrap_or("")
-            );
+            let word = &raw[word_start..at];
+            let whole = raw[word_start..]
+                .split_ascii_whitespace()
+                .next()
+                .unwrap_or("");
+            let msg = if b[at] == b'\\' {
+                // See `lexer::scan`: keepalived 2.2.7 has no `\#` escape.
+                format!(
+                    "'\\{}' does not escape here: the comment starts at the backslash, so the word is '{word}'",
+                    b.get(at + 1).map_or('#', |&c| c as char)
+                )
+            } else {
+                format!(
+                    "'{}' starts a comment here, so the word is '{word}'; quote it to keep '{whole}'",
+                    b[at] as char
+                )
+            };
             let at_span = Span::new(span.file, span.line, at as u32 + 1);
             self.out
                 .diags
