@@ -100,8 +100,11 @@ impl Drop for Netns {
     }
 }
 
+/// (name, value) pairs read from keepalived's dump.
+type Named = Vec<(String, String)>;
+
 /// keepalived's dump: instance name -> password, script name -> command.
-fn keepalived_dump(conf: &str) -> (Vec<(String, String)>, Vec<(String, String)>) {
+fn keepalived_dump(conf: &str) -> (Named, Named) {
     let which = Command::new("sh")
         .args(["-c", "command -v keepalived"])
         .output();
