@@ -73,29 +73,31 @@ impl Token {
 /// check_misc.c `misc_path_handler`; check_http.c `regex_handler`.
 /// keepalived matches keywords per block; none of these names is a
 /// non-script keyword elsewhere, so the name alone decides here.
+#[inline]
 pub fn is_script_keyword(keyword: &str) -> bool {
-    matches!(
-        keyword,
-        "script"
-            | "notify"
-            | "notify_master"
-            | "notify_backup"
-            | "notify_fault"
-            | "notify_stop"
-            | "notify_deleted"
-            | "notify_master_rx_lower_pri"
-            | "notify_up"
-            | "notify_down"
-            | "quorum_up"
-            | "quorum_down"
-            | "misc_path"
-            | "notify_fifo_script"
-            | "vrrp_notify_fifo_script"
-            | "lvs_notify_fifo_script"
-            | "startup_script"
-            | "shutdown_script"
-            | "regex"
-    )
+    // Called for every line: most keywords fail the first-byte test.
+    match keyword.as_bytes().first() {
+        Some(b'n') => matches!(
+            keyword,
+            "notify"
+                | "notify_master"
+                | "notify_backup"
+                | "notify_fault"
+                | "notify_stop"
+                | "notify_deleted"
+                | "notify_master_rx_lower_pri"
+                | "notify_up"
+                | "notify_down"
+                | "notify_fifo_script"
+        ),
+        Some(b's') => matches!(keyword, "script" | "startup_script" | "shutdown_script"),
+        Some(b'q') => matches!(keyword, "quorum_up" | "quorum_down"),
+        Some(b'm') => keyword == "misc_path",
+        Some(b'v') => keyword == "vrrp_notify_fifo_script",
+        Some(b'l') => keyword == "lvs_notify_fifo_script",
+        Some(b'r') => keyword == "regex",
+        _ => false,
+    }
 }
 
 /// Byte offset where a comment starts, if any (see [`scan`]).
@@ -267,7 +269,8 @@ fn plain_word(
 
 /// Appends the script-line word starting at `start` to `arena`; returns
 /// the index after it. Always `Some`: an unterminated quote is reported
-/// and ends the word with the line.
+/// and ends the word with the line. Kept out of line: script lines are few.
+#[inline(never)]
 fn script_word(
     line: &str,
     start: usize,
