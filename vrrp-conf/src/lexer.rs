@@ -17,6 +17,12 @@
 //!   with `alloc_strvec_quoted_escaped`): `"` and `'` quote, adjacent quoted
 //!   and unquoted segments join into one word, and a backslash escapes
 //!   (`\t`, `\x41`, `\101`, `\cA`, ...), inside quotes and out.
+//!
+//! keepalived then reads a script's first word once more, with the same
+//! full rules, into the command and its arguments (`set_script_params_array`
+//! in lib/notify.c); the model keeps the words as read here, and that split
+//! is the consumer's. The readings above were checked against the
+//! keepalived 2.2.7 binary (tests/quoting_root_keepalived.rs).
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::span::Span;
@@ -27,7 +33,7 @@ pub const MAX_LINE: usize = 1024;
 /// One token of a line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TokenKind {
-    /// A word, with quotes removed and escapes resolved: bytes
+    /// A word, with quotes removed (and on script lines escapes resolved): bytes
     /// `start..start + len` of the text arena (see [`tokenize`]).
     Word {
         /// Offset in the arena.
