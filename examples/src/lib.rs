@@ -4,5 +4,6 @@
 
 pub mod cli;
 pub mod demo;
+pub mod lvs_mode;
 pub mod netns;
 pub mod vrrp_mode;

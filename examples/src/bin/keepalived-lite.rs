@@ -1,11 +1,14 @@
 //! keepalived-lite: keepalived's command line over the keepalived crates.
 //! `-t` checks a configuration like `keepalived -t`; `-d` and `--dump-json`
-//! print the parsed configuration. Running the daemon is not built yet.
+//! print the parsed configuration. Otherwise it runs the daemon in the
+//! foreground: VRRP and the checker like keepalived (`-P` VRRP only, `-C`
+//! checker only; a configuration without `vrrp_instance` runs the checker
+//! only, one without `virtual_server` VRRP only).
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use keepalived_lite::cli::{self, exit, Cli, Command};
+use keepalived_lite::cli::{self, Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -37,15 +40,31 @@ fn exit_now(code: u8) -> ! {
     std::process::exit(i32::from(code))
 }
 
-/// Runs the daemon: VRRP only (`virtual_server` blocks need the checker,
-/// which keepalived-lite does not run yet).
+/// Runs the daemon: the checker on its own thread and runtime, VRRP on
+/// this one; each stops on SIGTERM/SIGINT. Fails if either failed.
 fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
-    if cli.check_only {
-        eprintln!("keepalived-lite: the checker subsystem (-C) is not implemented yet");
-        return ExitCode::from(exit::NOT_IMPLEMENTED);
+    let config = parsed.config;
+    let has_vs = !config.virtual_servers.is_empty();
+    let vrrp = !cli.check_only && (cli.vrrp_only || !config.vrrp_instances.is_empty() || !has_vs);
+    let checker = !cli.vrrp_only && (cli.check_only || has_vs);
+    keepalived_lite::vrrp_mode::init_logging(cli.log_detail);
+    // Refuse what the checker cannot run before starting anything.
+    if checker {
+        if let Err(e) = keepalived_lite::lvs_mode::plan::build(&config) {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
     }
-    if !parsed.config.virtual_servers.is_empty() && !cli.vrrp_only {
-        eprintln!("keepalived-lite: virtual_server blocks are ignored (VRRP only, as with -P)");
+    match (vrrp, checker) {
+        (true, false) => keepalived_lite::vrrp_mode::run(cli),
+        (false, _) => keepalived_lite::lvs_mode::run(&config),
+        (true, true) => {
+            let lvs = std::thread::spawn(move || keepalived_lite::lvs_mode::run(&config));
+            let vrrp = keepalived_lite::vrrp_mode::run(cli);
+            match lvs.join() {
+                Ok(c) if c == ExitCode::SUCCESS => vrrp,
+                _ => ExitCode::FAILURE,
+            }
+        }
     }
-    keepalived_lite::vrrp_mode::run(cli)
 }

@@ -1,0 +1,185 @@
+//! The checker's loop: the healthcheck driver runs the checks, its events
+//! update the [`Table`], and every change is applied to the kernel as the
+//! diff from what was applied last. SIGTERM/SIGINT remove the services
+//! and stop; SIGHUP is logged and ignored (no reload yet).
+
+use std::sync::Arc;
+
+use healthcheck::checkers::{HttpChecker, TcpChecker};
+use healthcheck::runtime::Driver;
+use healthcheck::{Checker, MemberConfig, Monitor, MonitorConfig, PoolConfig};
+use ipvs::{Ipvs, ServiceKey};
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, error, info, warn};
+
+use crate::lvs_mode::plan::{Plan, Probe};
+use crate::lvs_mode::table::Table;
+
+/// Why the checker could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DaemonError {
+    /// The IPVS netlink family could not be reached.
+    #[error("cannot open IPVS (is ip_vs loaded?): {0}")]
+    Ipvs(#[from] ipvs::Error),
+    /// Signal handlers could not be installed.
+    #[error("cannot install signal handlers: {0}")]
+    Signals(std::io::Error),
+}
+
+/// The table as applied, and the handle it is applied through.
+struct Kernel {
+    ipvs: Ipvs,
+    /// What this daemon last put into the kernel (its own services only).
+    current: Vec<ipvs::VirtualServer>,
+    keys: Vec<ServiceKey>,
+}
+
+impl Kernel {
+    /// Opens IPVS and reads the kernel's version of our services, so that
+    /// a leftover table from an earlier run is edited into place.
+    fn open(plan: &Plan) -> Result<Self, DaemonError> {
+        let ipvs = Ipvs::connect()?;
+        let keys = plan.services.iter().map(|s| s.service.key).collect();
+        let mut k = Self {
+            ipvs,
+            current: Vec::new(),
+            keys,
+        };
+        k.refresh();
+        Ok(k)
+    }
+
+    /// Re-reads our services from the kernel (after a failed operation).
+    fn refresh(&mut self) {
+        match self.ipvs.virtual_servers() {
+            Ok(all) => {
+                self.current = all
+                    .into_iter()
+                    .filter(|v| self.keys.contains(&v.service.key))
+                    .collect();
+            }
+            Err(e) => warn!("cannot read the IPVS table: {e}"),
+        }
+    }
+
+    /// Sends only what differs between `desired` and the current table.
+    fn sync(&mut self, desired: Vec<ipvs::VirtualServer>) {
+        let ops = ipvs::diff(&desired, &self.current);
+        if ops.is_empty() {
+            return;
+        }
+        debug!("applying {} IPVS operation(s)", ops.len());
+        match self.ipvs.apply(&ops) {
+            Ok(results) => {
+                let failed: Vec<_> = ops
+                    .iter()
+                    .zip(&results)
+                    .filter_map(|(op, r)| r.as_ref().err().map(|e| (op, e)))
+                    .collect();
+                if failed.is_empty() {
+                    self.current = desired;
+                    return;
+                }
+                for (op, e) in failed {
+                    error!("IPVS: {op:?} failed: {e}");
+                }
+            }
+            Err(e) => error!("IPVS: cannot apply {} operation(s): {e}", ops.len()),
+        }
+        self.refresh();
+    }
+}
+
+/// Runs the checker on `plan` until SIGTERM/SIGINT. Ok after a clean stop
+/// (services removed).
+pub async fn run(plan: Plan) -> Result<(), DaemonError> {
+    let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
+    let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
+    let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
+    let mut kernel = Kernel::open(&plan)?;
+    let (driver, mut table) = build(plan);
+    for s in &table.plan().services {
+        info!("Activating healthchecker for service {}", s.name);
+    }
+    kernel.sync(table.desired());
+
+    let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(driver.run(ev_tx, async {
+        let _ = stop_rx.await;
+    }));
+    loop {
+        tokio::select! {
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            _ = hup.recv() => warn!("SIGHUP: reload is not supported in checker mode; ignored"),
+            Some(ev) = ev_rx.recv() => {
+                apply_event(&mut table, &ev);
+                // Drain what arrived together: one diff for all of it.
+                while let Ok(ev) = ev_rx.try_recv() {
+                    apply_event(&mut table, &ev);
+                }
+                kernel.sync(table.desired());
+            }
+        }
+    }
+    info!("Stopping checker: removing the virtual servers");
+    let _ = stop_tx.send(());
+    let _ = task.await;
+    kernel.sync(Vec::new());
+    Ok(())
+}
+
+fn apply_event(table: &mut Table, ev: &healthcheck::Event) {
+    match table.handle(ev) {
+        Some(line) => info!("{line}"),
+        None => debug!("{ev:?}"),
+    }
+}
+
+/// The monitor (one pool per service, one target per checked real
+/// server) in a driver, and the table that maps its ids back.
+pub fn build(plan: Plan) -> (Driver, Table) {
+    let mut monitor = Monitor::new(MonitorConfig::default());
+    let mut checks = Vec::new();
+    let mut slots = Vec::new();
+    let mut pools = Vec::new();
+    for (s, svc) in plan.services.iter().enumerate() {
+        let pool = monitor.add_pool(PoolConfig::default());
+        pools.push((pool, s));
+        for (r, rs) in svc.real_servers.iter().enumerate() {
+            let Some(check) = &rs.check else { continue };
+            // One probe per real server, as keepalived: the key is unique.
+            let key = format!("{} {} {s}/{r}", check.probe.keyword(), rs.name);
+            let target = monitor.add_target(key, check.target.clone());
+            let mut member = MemberConfig::with_weight(rs.dest.weight);
+            member.inhibit_on_failure = rs.inhibit_on_failure;
+            // Fresh target, fresh pool: nothing to refuse.
+            let _ = monitor.add_member(pool, target, member);
+            let checker: Arc<dyn Checker> = match &check.probe {
+                Probe::Tcp => Arc::new(TcpChecker),
+                Probe::Http { urls, virtualhost } => {
+                    let mut h = HttpChecker::http(urls.clone());
+                    h.virtualhost.clone_from(virtualhost);
+                    Arc::new(h)
+                }
+            };
+            checks.push((target, checker, check.context.clone()));
+            slots.push((target, (s, r)));
+        }
+    }
+    let mut driver = Driver::new(monitor);
+    for (t, c, ctx) in checks {
+        driver.set_checker(t, c, ctx);
+    }
+    let mut table = Table::new(plan);
+    for (t, slot) in slots {
+        table.bind_target(t, slot);
+    }
+    for (p, s) in pools {
+        table.bind_pool(p, s);
+    }
+    (driver, table)
+}

@@ -1,0 +1,59 @@
+//! keepalived-lite's checker mode (`-C`): runs the `virtual_server` blocks
+//! of a keepalived.conf as keepalived's checker process does. Each real
+//! server is in the IPVS table while its health check passes (with weight
+//! 0 instead of out under `inhibit_on_failure`); one without a checker is
+//! always in.
+//!
+//! - [`plan`]: the configuration model turned into IPVS services and
+//!   health checks with keepalived's defaults; what is not supported is
+//!   refused with a typed [`plan::PlanError`] naming the keyword;
+//! - [`table`]: the live members of each service, following the
+//!   `healthcheck` monitor's events, and the desired IPVS table;
+//! - [`daemon`]: the loop: the `healthcheck` tokio driver runs the checks,
+//!   each change is applied as an `ipvs::diff` against what was applied
+//!   last; SIGTERM/SIGINT remove the services and exit 0.
+//!
+//! Logging goes through `tracing` with keepalived's wording, to stderr.
+
+use std::process::ExitCode;
+
+pub mod daemon;
+pub mod plan;
+pub mod table;
+
+/// Runs the checker on `config` in the foreground until SIGTERM/SIGINT:
+/// 0 after a clean stop, 1 if it could not start.
+pub fn run(config: &vrrp_conf::model::Config) -> ExitCode {
+    let plan = match plan::build(config) {
+        Ok(p) => p,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if !nix::unistd::geteuid().is_root() {
+        tracing::error!("keepalived-lite needs root (CAP_NET_ADMIN) to run the checker");
+        return ExitCode::FAILURE;
+    }
+    tracing::info!(
+        "Starting Healthcheck child process, pid={}",
+        std::process::id()
+    );
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(daemon::run(plan)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!("{e}");
+            ExitCode::FAILURE
+        }
+    }
+}

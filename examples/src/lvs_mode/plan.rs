@@ -1,0 +1,540 @@
+//! The configuration model turned into what the checker runs: IPVS
+//! services with their real servers, and one health check per checked
+//! real server, with keepalived 2.2's defaults.
+//!
+//! Everything the checker does not implement is refused here, before
+//! anything touches the kernel, with a [`PlanError`] naming the keyword:
+//! nothing in a `virtual_server` is silently ignored.
+//!
+//! keepalived defaults relied on (keepalived 2.2, `check/check_data.c`
+//! `alloc_vs`/`validate_check_config`, `check/check_api.c`
+//! `queue_checker`, `check/check_http.c` `http_get_handler`):
+//! `delay_loop` 60 s, scheduler `wlc`, forwarding NAT, real server weight
+//! 1, `connect_timeout` 5 s, `retry` 1, `delay_before_retry` 1 s (3 s for
+//! HTTP_GET), checks connect to the real server's address and port.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use healthcheck::checkers::{StatusCodes, UrlCheck};
+use healthcheck::{CheckContext, TargetConfig};
+use ipvs::{Destination, Family, Forward, Service, ServiceFlags, ServiceKey};
+use vrrp_conf::model::{self as conf, CheckerKind, LvsMethod, VsTarget};
+
+/// keepalived's `KEEPALIVED_DEFAULT_DELAY`: `delay_loop` when unset.
+pub const DEFAULT_DELAY_LOOP: Duration = Duration::from_secs(60);
+/// keepalived's default `connect_timeout` (`queue_checker`).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// keepalived's default `retry` (`queue_checker`'s `default_retry`).
+pub const DEFAULT_RETRY: u32 = 1;
+/// keepalived's default `delay_before_retry` (`queue_checker`).
+pub const DEFAULT_DELAY_BEFORE_RETRY: Duration = Duration::from_secs(1);
+/// HTTP_GET's own default `delay_before_retry` (`http_get_handler`).
+pub const HTTP_DELAY_BEFORE_RETRY: Duration = Duration::from_secs(3);
+/// keepalived's `IPVS_DEF_SCHED`.
+pub const DEFAULT_SCHEDULER: &str = "wlc";
+
+/// Why a configuration cannot be run by the checker.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// A keyword keepalived knows but keepalived-lite's checker does not run.
+    #[error("virtual_server {vs}: '{keyword}' is not supported by keepalived-lite's checker")]
+    Unsupported {
+        /// The virtual server, as keepalived prints it.
+        vs: String,
+        /// The refused keyword.
+        keyword: String,
+    },
+    /// An address that does not parse as an IP address.
+    #[error("virtual_server {vs}: invalid address '{addr}'")]
+    BadAddress {
+        /// The virtual server.
+        vs: String,
+        /// The text.
+        addr: String,
+    },
+    /// A non-persistent address service without a port.
+    #[error("virtual_server {vs}: a port is needed unless persistence_timeout is set")]
+    MissingPort {
+        /// The virtual server.
+        vs: String,
+    },
+    /// Real servers of different address families in one service.
+    #[error("virtual_server {vs}: real server {rs} is not of the service's address family")]
+    MixedFamily {
+        /// The virtual server.
+        vs: String,
+        /// The real server.
+        rs: String,
+    },
+    /// Two virtual servers with the same identity.
+    #[error("virtual_server {vs} is defined twice")]
+    DuplicateService {
+        /// The virtual server.
+        vs: String,
+    },
+    /// Two real servers with the same address in one virtual server.
+    #[error("virtual_server {vs}: real server {rs} is defined twice")]
+    DuplicateRealServer {
+        /// The virtual server.
+        vs: String,
+        /// The real server.
+        rs: String,
+    },
+    /// A weight outside 0..=65535.
+    #[error("virtual_server {vs}: real server {rs}: invalid weight {weight}")]
+    BadWeight {
+        /// The virtual server.
+        vs: String,
+        /// The real server.
+        rs: String,
+        /// The weight.
+        weight: i32,
+    },
+    /// More than one checker on a real server.
+    #[error(
+        "virtual_server {vs}: real server {rs}: only one checker per real server is supported"
+    )]
+    MultipleCheckers {
+        /// The virtual server.
+        vs: String,
+        /// The real server.
+        rs: String,
+    },
+    /// A checker with nothing to connect to (no port anywhere).
+    #[error("virtual_server {vs}: real server {rs}: the checker has no port (set connect_port)")]
+    CheckerNoPort {
+        /// The virtual server.
+        vs: String,
+        /// The real server.
+        rs: String,
+    },
+    /// A bad checker setting (`url` without `path`, bad `digest`, ...).
+    #[error("virtual_server {vs}: real server {rs}: {what}")]
+    BadChecker {
+        /// The virtual server.
+        vs: String,
+        /// The real server.
+        rs: String,
+        /// What is wrong.
+        what: String,
+    },
+}
+
+/// The whole checker configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The virtual servers, in configuration order.
+    pub services: Vec<ServicePlan>,
+}
+
+/// One `virtual_server`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServicePlan {
+    /// keepalived's name for it (`[10.0.0.1]:tcp:80`, `FWM 1`).
+    pub name: String,
+    /// The IPVS service.
+    pub service: Service,
+    /// Its real servers, in configuration order.
+    pub real_servers: Vec<RealPlan>,
+}
+
+/// One `real_server`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealPlan {
+    /// keepalived's name for it (`[192.168.1.10]:tcp:80`).
+    pub name: String,
+    /// The destination, with its configured weight.
+    pub dest: Destination,
+    /// Kept with weight 0 instead of removed when down.
+    pub inhibit_on_failure: bool,
+    /// Its health check; none means always up (as keepalived).
+    pub check: Option<CheckPlan>,
+}
+
+/// One checker of a real server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckPlan {
+    /// What to check.
+    pub probe: Probe,
+    /// Where to connect and the timeout (`connect_timeout`).
+    pub context: CheckContext,
+    /// Interval, retries, alpha.
+    pub target: TargetConfig,
+}
+
+/// The kind of check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Probe {
+    /// TCP_CHECK: a completed connect is up.
+    Tcp,
+    /// HTTP_GET: every url answers with an accepted status (and digest).
+    Http {
+        /// The url blocks.
+        urls: Vec<UrlCheck>,
+        /// The Host header (the virtual server's `virtualhost`).
+        virtualhost: Option<String>,
+    },
+}
+
+impl Probe {
+    /// The checker's keyword.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Probe::Tcp => "TCP_CHECK",
+            Probe::Http { .. } => "HTTP_GET",
+        }
+    }
+}
+
+/// Builds the plan of every `virtual_server` of `config`.
+pub fn build(config: &conf::Config) -> Result<Plan, PlanError> {
+    if let Some(g) = config.virtual_server_groups.first() {
+        return Err(PlanError::Unsupported {
+            vs: format!("group {}", g.name),
+            keyword: "virtual_server_group".into(),
+        });
+    }
+    let mut services: Vec<ServicePlan> = Vec::with_capacity(config.virtual_servers.len());
+    for vs in &config.virtual_servers {
+        let plan = service(vs)?;
+        if services.iter().any(|s| s.service.key == plan.service.key) {
+            return Err(PlanError::DuplicateService { vs: plan.name });
+        }
+        services.push(plan);
+    }
+    Ok(Plan { services })
+}
+
+/// keepalived's short protocol name (`inet_sockaddrtotrio`).
+fn proto_name(p: Option<conf::Protocol>) -> &'static str {
+    match p {
+        Some(conf::Protocol::Udp) => "udp",
+        Some(conf::Protocol::Sctp) => "sctp",
+        Some(conf::Protocol::Tcp) | None => "tcp",
+    }
+}
+
+/// `[ip]:proto:port`, as keepalived's `FMT_VS`/`FMT_RS` print.
+pub fn trio(addr: SocketAddr, proto: &str) -> String {
+    format!("[{}]:{proto}:{}", addr.ip(), addr.port())
+}
+
+fn service(vs: &conf::VirtualServer) -> Result<ServicePlan, PlanError> {
+    let proto = proto_name(vs.protocol);
+    let (name, key) = match &vs.target {
+        VsTarget::Group(g) => {
+            return Err(PlanError::Unsupported {
+                vs: format!("group {g}"),
+                keyword: "virtual_server group".into(),
+            })
+        }
+        VsTarget::Fwmark(mark) => {
+            let family = fwmark_family(vs);
+            (
+                format!("FWM {mark}"),
+                ServiceKey::Fwmark {
+                    family,
+                    mark: *mark,
+                },
+            )
+        }
+        VsTarget::Address { ip, port } => {
+            let raw = format!("{ip} {}", port.unwrap_or(0));
+            let ip: IpAddr = ip.parse().map_err(|_| PlanError::BadAddress {
+                vs: raw.clone(),
+                addr: ip.clone(),
+            })?;
+            let addr = SocketAddr::new(ip, port.unwrap_or(0));
+            let name = trio(addr, proto);
+            if port.is_none() && vs.persistence_timeout.is_none() {
+                return Err(PlanError::MissingPort { vs: name });
+            }
+            let protocol = match vs.protocol {
+                Some(conf::Protocol::Udp) => ipvs::Protocol::Udp,
+                Some(conf::Protocol::Sctp) => ipvs::Protocol::Sctp,
+                _ => ipvs::Protocol::Tcp,
+            };
+            (name, ServiceKey::Addr { protocol, addr })
+        }
+    };
+    refuse_vs_extras(vs, &name)?;
+    let mut service = Service::new(key, vs.lvs_sched.as_deref().unwrap_or(DEFAULT_SCHEDULER));
+    if let Some(t) = vs.persistence_timeout {
+        service.flags = service.flags | ServiceFlags::PERSISTENT;
+        service.timeout = t;
+        if let Some(g) = &vs.persistence_granularity {
+            service.netmask =
+                granularity(g, key.family()).ok_or_else(|| PlanError::BadChecker {
+                    vs: name.clone(),
+                    rs: "-".into(),
+                    what: format!("invalid persistence_granularity '{g}'"),
+                })?;
+        }
+    } else if vs.persistence_granularity.is_some() {
+        return Err(PlanError::Unsupported {
+            vs: name,
+            keyword: "persistence_granularity without persistence_timeout".into(),
+        });
+    }
+    let forward = match vs.lvs_method {
+        None | Some(LvsMethod::Nat) => Forward::Masq,
+        Some(LvsMethod::Dr) => Forward::DirectRoute,
+        Some(LvsMethod::Tun) => Forward::Tunnel,
+    };
+    let interval = vs
+        .delay_loop
+        .map_or(DEFAULT_DELAY_LOOP, |s| Duration::from_secs_f64(s.max(0.0)));
+    let default_port = match key {
+        ServiceKey::Addr { addr, .. } => addr.port(),
+        ServiceKey::Fwmark { .. } => 0,
+    };
+    let mut real_servers: Vec<RealPlan> = Vec::with_capacity(vs.real_servers.len());
+    for rs in &vs.real_servers {
+        let ctx = RsCtx {
+            vs,
+            vs_name: &name,
+            proto,
+            family: key.family(),
+            forward,
+            interval,
+            default_port,
+        };
+        let plan = real_server(&ctx, rs)?;
+        if real_servers.iter().any(|r| r.dest.addr == plan.dest.addr) {
+            return Err(PlanError::DuplicateRealServer {
+                vs: name,
+                rs: plan.name,
+            });
+        }
+        real_servers.push(plan);
+    }
+    Ok(ServicePlan {
+        name,
+        service,
+        real_servers,
+    })
+}
+
+/// keepalived takes a fwmark service's family from its real servers.
+fn fwmark_family(vs: &conf::VirtualServer) -> Family {
+    vs.real_servers
+        .first()
+        .and_then(|r| r.ip.parse::<IpAddr>().ok())
+        .map_or(Family::V4, |ip| Family::of(&ip))
+}
+
+/// `persistence_granularity`: an IPv4 netmask, or an IPv6 prefix length.
+fn granularity(g: &str, family: Family) -> Option<u32> {
+    match family {
+        Family::V4 => g.parse::<Ipv4Addr>().ok().map(u32::from),
+        Family::V6 => g.parse::<u32>().ok().filter(|p| (1..=128).contains(p)),
+    }
+}
+
+/// Refuses every `virtual_server` keyword the checker does not run.
+fn refuse_vs_extras(vs: &conf::VirtualServer, name: &str) -> Result<(), PlanError> {
+    let set = [
+        ("ha_suspend", vs.ha_suspend),
+        ("omega", vs.omega),
+        ("quorum", vs.quorum.is_some()),
+        ("hysteresis", vs.hysteresis.is_some()),
+        ("quorum_up", vs.quorum_up.is_some()),
+        ("quorum_down", vs.quorum_down.is_some()),
+        ("sorry_server", vs.sorry_server.is_some()),
+    ];
+    let other = vs.other.first().map(|s| s.keyword.as_str());
+    match set.iter().find(|(_, on)| *on).map(|(k, _)| *k).or(other) {
+        Some(keyword) => Err(PlanError::Unsupported {
+            vs: name.to_owned(),
+            keyword: keyword.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// What a real server inherits from its virtual server.
+struct RsCtx<'a> {
+    vs: &'a conf::VirtualServer,
+    vs_name: &'a str,
+    proto: &'static str,
+    family: Family,
+    forward: Forward,
+    interval: Duration,
+    default_port: u16,
+}
+
+fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanError> {
+    let vs = c.vs_name.to_owned();
+    let ip: IpAddr = rs.ip.parse().map_err(|_| PlanError::BadAddress {
+        vs: vs.clone(),
+        addr: rs.ip.clone(),
+    })?;
+    // A real server without a port takes the service's (0 for fwmark).
+    let addr = SocketAddr::new(ip, rs.port.unwrap_or(c.default_port));
+    let name = trio(addr, c.proto);
+    if Family::of(&ip) != c.family {
+        return Err(PlanError::MixedFamily { vs, rs: name });
+    }
+    let refused = [
+        ("notify_up", rs.notify_up.is_some()),
+        ("notify_down", rs.notify_down.is_some()),
+    ]
+    .iter()
+    .find(|(_, on)| *on)
+    .map(|(k, _)| *k)
+    .or(rs.other.first().map(|s| s.keyword.as_str()));
+    if let Some(k) = refused {
+        return Err(PlanError::Unsupported {
+            vs,
+            keyword: format!("real_server {name} {k}"),
+        });
+    }
+    let weight = rs.weight.unwrap_or(1);
+    let mut dest = Destination::new(addr, c.forward);
+    dest.weight =
+        u32::try_from(weight)
+            .ok()
+            .filter(|w| *w <= 65535)
+            .ok_or(PlanError::BadWeight {
+                vs: vs.clone(),
+                rs: name.clone(),
+                weight,
+            })?;
+    let check = match rs.checkers.as_slice() {
+        [] => None,
+        [one] => Some(checker(c, addr, &name, one)?),
+        _ => return Err(PlanError::MultipleCheckers { vs, rs: name }),
+    };
+    Ok(RealPlan {
+        name,
+        dest,
+        inhibit_on_failure: rs.inhibit_on_failure,
+        check,
+    })
+}
+
+fn checker(
+    c: &RsCtx<'_>,
+    rs_addr: SocketAddr,
+    rs_name: &str,
+    k: &conf::Checker,
+) -> Result<CheckPlan, PlanError> {
+    let bad = |what: String| PlanError::BadChecker {
+        vs: c.vs_name.to_owned(),
+        rs: rs_name.to_owned(),
+        what,
+    };
+    let unsupported = |keyword: String| PlanError::Unsupported {
+        vs: c.vs_name.to_owned(),
+        keyword: format!("real_server {rs_name} {keyword}"),
+    };
+    let (probe, delay_before_retry) = match k.kind {
+        CheckerKind::TcpCheck => (Probe::Tcp, DEFAULT_DELAY_BEFORE_RETRY),
+        CheckerKind::HttpGet => {
+            let urls = k
+                .urls
+                .iter()
+                .map(|u| url(u).map_err(&bad))
+                .collect::<Result<Vec<_>, _>>()?;
+            if urls.is_empty() {
+                return Err(bad("HTTP_GET has no url".into()));
+            }
+            let virtualhost = c.vs.virtualhost.clone();
+            (Probe::Http { urls, virtualhost }, HTTP_DELAY_BEFORE_RETRY)
+        }
+        other => return Err(unsupported(kind_keyword(other).into())),
+    };
+    if !k.urls.is_empty() && probe == Probe::Tcp {
+        return Err(unsupported("TCP_CHECK url".into()));
+    }
+    if k.misc_path.is_some() || k.misc_timeout.is_some() || k.misc_dynamic {
+        return Err(unsupported(format!("{} misc_*", probe.keyword())));
+    }
+    if let Some(s) = k.other.first() {
+        return Err(unsupported(format!("{} {}", probe.keyword(), s.keyword)));
+    }
+    let ip = match &k.connect_ip {
+        Some(s) => s
+            .parse()
+            .map_err(|_| bad(format!("invalid connect_ip '{s}'")))?,
+        None => rs_addr.ip(),
+    };
+    let port = k.connect_port.unwrap_or(rs_addr.port());
+    if port == 0 {
+        return Err(PlanError::CheckerNoPort {
+            vs: c.vs_name.to_owned(),
+            rs: rs_name.to_owned(),
+        });
+    }
+    let timeout = k.connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT, |s| {
+        Duration::from_secs_f64(s.max(0.0))
+    });
+    let mut context = CheckContext::new(SocketAddr::new(ip, port), timeout);
+    if let Some(b) = &k.bindto {
+        let bind: IpAddr = b
+            .parse()
+            .map_err(|_| bad(format!("invalid bindto '{b}'")))?;
+        context = context.with_bind(SocketAddr::new(bind, 0));
+    }
+    let mut target = TargetConfig::with_interval(c.interval);
+    target.retry = k.retry.unwrap_or(DEFAULT_RETRY);
+    target.delay_before_retry = k
+        .delay_before_retry
+        .map_or(delay_before_retry, |s| Duration::from_secs_f64(s.max(0.0)));
+    target.alpha = c.vs.alpha;
+    // keepalived 2.2's TCP_CHECK retries whatever the state (tcp_epilog).
+    target.retry_while_down = probe == Probe::Tcp;
+    Ok(CheckPlan {
+        probe,
+        context,
+        target,
+    })
+}
+
+fn kind_keyword(k: CheckerKind) -> &'static str {
+    match k {
+        CheckerKind::TcpCheck => "TCP_CHECK",
+        CheckerKind::HttpGet => "HTTP_GET",
+        CheckerKind::SslGet => "SSL_GET",
+        CheckerKind::SmtpCheck => "SMTP_CHECK",
+        CheckerKind::DnsCheck => "DNS_CHECK",
+        CheckerKind::MiscCheck => "MISC_CHECK",
+        CheckerKind::UdpCheck => "UDP_CHECK",
+        CheckerKind::PingCheck => "PING_CHECK",
+        CheckerKind::FileCheck => "FILE_CHECK",
+        CheckerKind::BfdCheck => "BFD_CHECK",
+        _ => "an unknown checker",
+    }
+}
+
+/// One `url` block: `path` is required (as keepalived), `digest` is hex.
+fn url(u: &conf::Url) -> Result<UrlCheck, String> {
+    if let Some(s) = u.other.first() {
+        return Err(format!("url keyword '{}' is not supported", s.keyword));
+    }
+    let path = u.path.clone().ok_or("url without path")?;
+    let mut check = UrlCheck::new(path);
+    if let Some(codes) = &u.status_code {
+        check.status = StatusCodes::parse(&codes.join(" ")).map_err(|e| e.to_string())?;
+    }
+    if let Some(d) = &u.digest {
+        check.digest = Some(hex(d).ok_or_else(|| format!("invalid digest '{d}'"))?);
+    }
+    Ok(check)
+}
+
+fn hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 || !s.is_ascii() {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

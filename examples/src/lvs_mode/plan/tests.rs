@@ -1,0 +1,203 @@
+#![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
+use super::*;
+
+fn plan_of(text: &str) -> Result<Plan, PlanError> {
+    let parsed = vrrp_conf::parse_str("test.conf", text, &vrrp_conf::Options::default());
+    assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+    build(&parsed.config)
+}
+
+fn one(text: &str) -> ServicePlan {
+    let mut p = plan_of(text).unwrap();
+    assert_eq!(p.services.len(), 1);
+    p.services.remove(0)
+}
+
+fn refused(text: &str) -> PlanError {
+    plan_of(text).unwrap_err()
+}
+
+#[test]
+fn keepalived_defaults() {
+    let s = one(
+        "virtual_server 10.0.0.1 80 {\n real_server 192.168.1.10 8080 {\n TCP_CHECK {\n }\n }\n}\n",
+    );
+    assert_eq!(s.name, "[10.0.0.1]:tcp:80");
+    let key = ServiceKey::tcp("10.0.0.1:80".parse().unwrap());
+    assert_eq!(s.service, Service::new(key, "wlc"));
+    let rs = &s.real_servers[0];
+    assert_eq!(rs.name, "[192.168.1.10]:tcp:8080");
+    let mut dest = Destination::new("192.168.1.10:8080".parse().unwrap(), Forward::Masq);
+    dest.weight = 1;
+    assert_eq!(rs.dest, dest);
+    assert!(!rs.inhibit_on_failure);
+    let check = rs.check.as_ref().unwrap();
+    assert_eq!(check.probe, Probe::Tcp);
+    assert_eq!(
+        check.context,
+        CheckContext::new("192.168.1.10:8080".parse().unwrap(), Duration::from_secs(5))
+    );
+    let t = &check.target;
+    assert_eq!(t.interval, Duration::from_secs(60));
+    assert_eq!(t.retry, 1);
+    assert_eq!(t.delay_before_retry, Duration::from_secs(1));
+    assert!(t.retry_while_down && !t.alpha);
+}
+
+#[test]
+fn service_settings_map_exactly() {
+    let s = one("virtual_server 10.0.0.1 53 {\n delay_loop 2.5\n lb_algo rr\n lb_kind DR\n protocol UDP\n persistence_timeout 300\n persistence_granularity 255.255.255.0\n alpha\n real_server 10.1.0.1 5353 {\n weight 7\n inhibit_on_failure\n TCP_CHECK {\n connect_ip 127.0.0.2\n connect_port 9000\n connect_timeout 0.5\n retry 3\n delay_before_retry 2\n bindto 127.0.0.1\n }\n }\n}\n");
+    assert_eq!(s.name, "[10.0.0.1]:udp:53");
+    let svc = &s.service;
+    assert_eq!(svc.key, ServiceKey::udp("10.0.0.1:53".parse().unwrap()));
+    assert_eq!(svc.scheduler, "rr");
+    assert_eq!(svc.flags, ServiceFlags::PERSISTENT);
+    assert_eq!(svc.timeout, 300);
+    assert_eq!(svc.netmask, 0xffff_ff00);
+    let rs = &s.real_servers[0];
+    assert_eq!(rs.name, "[10.1.0.1]:udp:5353");
+    assert_eq!(rs.dest.forward, Forward::DirectRoute);
+    assert_eq!(rs.dest.weight, 7);
+    assert!(rs.inhibit_on_failure);
+    let check = rs.check.as_ref().unwrap();
+    let want = CheckContext::new(
+        "127.0.0.2:9000".parse().unwrap(),
+        Duration::from_millis(500),
+    )
+    .with_bind("127.0.0.1:0".parse().unwrap());
+    assert_eq!(check.context, want);
+    assert_eq!(check.target.interval, Duration::from_millis(2500));
+    assert_eq!(check.target.retry, 3);
+    assert_eq!(check.target.delay_before_retry, Duration::from_secs(2));
+    assert!(check.target.alpha);
+}
+
+#[test]
+fn http_get_urls_status_digest_and_defaults() {
+    let s = one("virtual_server 10.0.0.1 80 {\n virtualhost www.example.com\n real_server 10.1.0.1 80 {\n HTTP_GET {\n url {\n path /health\n status_code 200 301-302\n digest 9b3a0c85a887a256d6939da88aabd8cd\n }\n url {\n path /\n }\n }\n }\n}\n");
+    let check = s.real_servers[0].check.as_ref().unwrap();
+    let mut first = UrlCheck::new("/health");
+    first.status = StatusCodes::parse("200 301 302").unwrap();
+    first.digest = Some(vec![
+        0x9b, 0x3a, 0x0c, 0x85, 0xa8, 0x87, 0xa2, 0x56, 0xd6, 0x93, 0x9d, 0xa8, 0x8a, 0xab, 0xd8,
+        0xcd,
+    ]);
+    assert_eq!(
+        check.probe,
+        Probe::Http {
+            urls: vec![first, UrlCheck::new("/")],
+            virtualhost: Some("www.example.com".into()),
+        }
+    );
+    // HTTP_GET's own defaults: delay_before_retry 3 s, no retry while down.
+    assert_eq!(check.target.retry, 1);
+    assert_eq!(check.target.delay_before_retry, Duration::from_secs(3));
+    assert!(!check.target.retry_while_down);
+}
+
+#[test]
+fn fwmark_and_tunnel_and_unchecked_real_server() {
+    let s = one("virtual_server fwmark 7 {\n lb_kind TUN\n real_server 2001:db8::9 80 {\n weight 5\n }\n}\n");
+    assert_eq!(s.name, "FWM 7");
+    assert_eq!(
+        s.service.key,
+        ServiceKey::Fwmark {
+            family: Family::V6,
+            mark: 7
+        }
+    );
+    let rs = &s.real_servers[0];
+    assert_eq!(rs.name, "[2001:db8::9]:tcp:80");
+    assert_eq!(rs.dest.forward, Forward::Tunnel);
+    assert_eq!(rs.dest.weight, 5);
+    assert_eq!(rs.check, None);
+}
+
+#[test]
+fn real_server_without_port_takes_the_service_port() {
+    let s = one("virtual_server 10.0.0.1 443 {\n lb_kind DR\n real_server 10.1.0.1 {\n TCP_CHECK {\n }\n }\n}\n");
+    let rs = &s.real_servers[0];
+    assert_eq!(rs.dest.addr, "10.1.0.1:443".parse().unwrap());
+    assert_eq!(
+        rs.check.as_ref().unwrap().context.target,
+        "10.1.0.1:443".parse().unwrap()
+    );
+}
+
+fn unsupported(e: PlanError) -> String {
+    match e {
+        PlanError::Unsupported { keyword, .. } => keyword,
+        other => panic!("not Unsupported: {other:?}"),
+    }
+}
+
+#[test]
+fn refused_keywords_are_named() {
+    let vs = |body: &str| {
+        format!("virtual_server 10.0.0.1 80 {{\n{body}\n real_server 10.1.0.1 80 {{\n }}\n}}\n")
+    };
+    for (body, kw) in [
+        ("sorry_server 10.9.9.9 80", "sorry_server"),
+        ("quorum 2", "quorum"),
+        ("hysteresis 1", "hysteresis"),
+        ("omega", "omega"),
+        ("ha_suspend", "ha_suspend"),
+        ("quorum_up /bin/true", "quorum_up"),
+    ] {
+        assert_eq!(unsupported(refused(&vs(body))), kw, "{body}");
+    }
+    let rs = |body: &str| {
+        format!("virtual_server 10.0.0.1 80 {{\n real_server 10.1.0.1 80 {{\n{body}\n }}\n}}\n")
+    };
+    for (body, kw) in [
+        (
+            "SMTP_CHECK {\n }",
+            "real_server [10.1.0.1]:tcp:80 SMTP_CHECK",
+        ),
+        (
+            "SSL_GET {\n url {\n path /\n }\n }",
+            "real_server [10.1.0.1]:tcp:80 SSL_GET",
+        ),
+        (
+            "MISC_CHECK {\n misc_path /bin/true\n }",
+            "real_server [10.1.0.1]:tcp:80 MISC_CHECK",
+        ),
+        (
+            "notify_up /bin/true",
+            "real_server [10.1.0.1]:tcp:80 notify_up",
+        ),
+    ] {
+        assert_eq!(unsupported(refused(&rs(body))), kw, "{body}");
+    }
+    let group = "virtual_server_group g {\n 10.0.0.1 80\n}\nvirtual_server group g {\n real_server 10.1.0.1 80 {\n }\n}\n";
+    assert_eq!(unsupported(refused(group)), "virtual_server_group");
+}
+
+#[test]
+fn refused_shapes_have_typed_errors() {
+    let two = "virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n TCP_CHECK {\n }\n HTTP_GET {\n url {\n path /\n }\n }\n }\n}\n";
+    assert_eq!(
+        refused(two),
+        PlanError::MultipleCheckers {
+            vs: "[10.0.0.1]:tcp:80".into(),
+            rs: "[10.1.0.1]:tcp:80".into()
+        }
+    );
+    let dup = "virtual_server 10.0.0.1 80 {\n}\nvirtual_server 10.0.0.1 80 {\n}\n";
+    assert_eq!(
+        refused(dup),
+        PlanError::DuplicateService {
+            vs: "[10.0.0.1]:tcp:80".into()
+        }
+    );
+    let mixed = "virtual_server 10.0.0.1 80 {\n real_server 2001:db8::1 80 {\n }\n}\n";
+    assert!(matches!(refused(mixed), PlanError::MixedFamily { .. }));
+    let no_url =
+        "virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n HTTP_GET {\n }\n }\n}\n";
+    assert!(matches!(refused(no_url), PlanError::BadChecker { .. }));
+    let no_port = "virtual_server fwmark 1 {\n real_server 10.1.0.1 {\n TCP_CHECK {\n }\n }\n}\n";
+    assert!(matches!(refused(no_port), PlanError::CheckerNoPort { .. }));
+    let no_vs_port = "virtual_server 10.0.0.1 {\n real_server 10.1.0.1 80 {\n }\n}\n";
+    assert!(matches!(refused(no_vs_port), PlanError::MissingPort { .. }));
+}

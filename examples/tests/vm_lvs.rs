@@ -1,0 +1,75 @@
+//! keepalived-lite's checker (`-C`) against a real IPVS kernel: boots
+//! Debian's cloud kernel under qemu with `ipvs/vm/run-vm.sh` (the host
+//! kernel has no IPVS), copying the binary, `tests/lvs/checker.conf` and
+//! `tests/lvs/guest.sh` in. The guest serves two real servers with busybox
+//! httpd, starts and stops them, and polls `ipvsadm -S -n` (a bounded
+//! number of times) for the exact table after each change; then SIGTERM
+//! must leave the table empty and keepalived-lite exit 0.
+//!
+//! Needs qemu-system-x86, busybox-static, ipvsadm, cpio and the Debian
+//! archive (see `.ci/install-deps`); fails loudly when the VM cannot run.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test: a panic is a failure
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Removes the temporary directory even when the test fails.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn vm_lvs_checker_follows_real_server_health() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = here.parent().expect("workspace root");
+    let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    // A stripped copy keeps the initramfs (and so the boot) small.
+    let bin = dir.0.join("keepalived-lite");
+    std::fs::copy(env!("CARGO_BIN_EXE_keepalived-lite"), &bin).unwrap();
+    let stripped = Command::new("strip").arg(&bin).status();
+    assert!(
+        matches!(stripped, Ok(s) if s.success()),
+        "strip failed: {stripped:?} (install binutils)"
+    );
+    let conf = here.join("tests/lvs/checker.conf");
+    let guest = here.join("tests/lvs/guest.sh");
+    let out = Command::new(root.join("ipvs/vm/run-vm.sh"))
+        .arg("--timeout")
+        .arg("300")
+        .arg("--file")
+        .arg(format!("{}:/bin/keepalived-lite", bin.display()))
+        .arg("--file")
+        .arg(format!("{}:/etc/lvs.conf", conf.display()))
+        .arg(&guest)
+        .output()
+        .expect("cannot run ipvs/vm/run-vm.sh");
+    let console = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    println!("{console}");
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "the VM test failed (status {:?}); console above",
+        out.status.code()
+    );
+    for step in ["one_up", "both_up", "first_down", "stopped"] {
+        let line = format!("LVS-VM: ok {step}");
+        assert!(console.lines().any(|l| l == line), "missing '{line}'");
+    }
+    assert!(console.lines().any(|l| l == "LVS-VM: done"));
+    // keepalived's wording (check_tcp.c tcp_epilog, ipwrapper.c
+    // perform_svr_state) for the transitions the guest caused.
+    for text in [
+        "TCP connection to [127.0.0.1]:tcp:8082 success.",
+        "Removing service [10.1.0.1]:tcp:8081 from VS [10.0.0.1]:tcp:80",
+        "Adding service [10.1.0.2]:tcp:8082 to VS [10.0.0.1]:tcp:80",
+        "Disabling service [10.1.0.1]:tcp:80 of VS [10.0.0.2]:tcp:80",
+        "Enabling service [10.1.0.2]:tcp:80 of VS [10.0.0.2]:tcp:80",
+    ] {
+        assert!(console.contains(text), "log lacks '{text}'");
+    }
+}
