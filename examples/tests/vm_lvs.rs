@@ -3,8 +3,11 @@
 //! kernel has no IPVS), copying the binary, `tests/lvs/checker.conf` and
 //! `tests/lvs/guest.sh` in. The guest serves two real servers with busybox
 //! httpd, starts and stops them, and polls `ipvsadm -S -n` (a bounded
-//! number of times) for the exact table after each change; then SIGTERM
-//! must leave the table empty and keepalived-lite exit 0.
+//! number of times) for the exact table after each change (real servers
+//! out, or in with weight 0 under `inhibit_on_failure`, a sorry server
+//! while a quorum is lost); then SIGTERM must leave the table empty and
+//! keepalived-lite exit 0. A second run without `-C` (the configuration
+//! has no vrrp_instance, so only the checker runs) stops on SIGINT.
 //!
 //! Needs qemu-system-x86, busybox-static, ipvsadm, cpio and the Debian
 //! archive (see `.ci/install-deps`); fails loudly when the VM cannot run.
@@ -56,7 +59,14 @@ fn vm_lvs_checker_follows_real_server_health() {
         "the VM test failed (status {:?}); console above",
         out.status.code()
     );
-    for step in ["one_up", "both_up", "first_down", "stopped"] {
+    for step in [
+        "one_up",
+        "both_up",
+        "first_down",
+        "stopped",
+        "default_mode",
+        "stopped_by_sigint",
+    ] {
         let line = format!("LVS-VM: ok {step}");
         assert!(console.lines().any(|l| l == line), "missing '{line}'");
     }
@@ -69,7 +79,33 @@ fn vm_lvs_checker_follows_real_server_health() {
         "Adding service [10.1.0.2]:tcp:8082 to VS [10.0.0.1]:tcp:80",
         "Disabling service [10.1.0.1]:tcp:80 of VS [10.0.0.2]:tcp:80",
         "Enabling service [10.1.0.2]:tcp:80 of VS [10.0.0.2]:tcp:80",
+        "Lost quorum 2-0=2 > 1 for VS [10.0.0.3]:tcp:80",
+        "Adding sorry server [10.9.9.9]:tcp:80 to VS [10.0.0.3]:tcp:80",
+        "Gained quorum 2+0=2 <= 2 for VS [10.0.0.3]:tcp:80",
+        "Removing sorry server [10.9.9.9]:tcp:80 from VS [10.0.0.3]:tcp:80",
     ] {
         assert!(console.contains(text), "log lacks '{text}'");
+    }
+}
+
+/// No VM needed: the plan is refused before anything touches the kernel.
+#[test]
+fn lvs_refused_keyword_fails_startup_naming_it() {
+    let conf = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lvs/refused.conf");
+    for mode in [&["-C"][..], &[]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_keepalived-lite"))
+            .args(mode)
+            .arg("-f")
+            .arg(&conf)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{mode:?}: {err}");
+        assert!(
+            err.contains(
+                "virtual_server [10.0.0.1]:tcp:80: 'quorum_up' is not supported by keepalived-lite's checker"
+            ),
+            "{mode:?}: {err}"
+        );
     }
 }

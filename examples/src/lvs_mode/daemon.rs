@@ -103,6 +103,9 @@ pub async fn run(plan: Plan) -> Result<(), DaemonError> {
     for s in &table.plan().services {
         info!("Activating healthchecker for service {}", s.name);
     }
+    for line in table.start_lines() {
+        info!("{line}");
+    }
     kernel.sync(table.desired());
 
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
@@ -133,9 +136,9 @@ pub async fn run(plan: Plan) -> Result<(), DaemonError> {
 }
 
 fn apply_event(table: &mut Table, ev: &healthcheck::Event) {
-    match table.handle(ev) {
-        Some(line) => info!("{line}"),
-        None => debug!("{ev:?}"),
+    debug!("{ev:?}");
+    for line in table.handle(ev) {
+        info!("{line}");
     }
 }
 

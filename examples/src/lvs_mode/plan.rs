@@ -134,10 +134,27 @@ pub struct Plan {
 pub struct ServicePlan {
     /// keepalived's name for it (`[10.0.0.1]:tcp:80`, `FWM 1`).
     pub name: String,
+    /// keepalived's protocol name in names (`tcp`, `udp`, `sctp`).
+    pub proto: &'static str,
     /// The IPVS service.
     pub service: Service,
     /// Its real servers, in configuration order.
     pub real_servers: Vec<RealPlan>,
+    /// `quorum`: the least sum of live weights for the pool (default 1).
+    pub quorum: u32,
+    /// `hysteresis` around the quorum (default 0).
+    pub hysteresis: u32,
+    /// `sorry_server`: the only destination while the quorum is lost.
+    pub sorry_server: Option<SorryPlan>,
+}
+
+/// A `sorry_server` (weight 1, the service's forwarding method).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SorryPlan {
+    /// keepalived's name for it.
+    pub name: String,
+    /// The destination.
+    pub dest: Destination,
 }
 
 /// One `real_server`.
@@ -311,11 +328,61 @@ fn service(vs: &conf::VirtualServer) -> Result<ServicePlan, PlanError> {
         }
         real_servers.push(plan);
     }
+    let sorry_server = match &vs.sorry_server {
+        Some(words) => Some(sorry(
+            words,
+            &name,
+            proto,
+            key.family(),
+            forward,
+            default_port,
+        )?),
+        None => None,
+    };
     Ok(ServicePlan {
         name,
+        proto,
         service,
         real_servers,
+        quorum: vs.quorum.unwrap_or(1),
+        hysteresis: vs.hysteresis.unwrap_or(0),
+        sorry_server,
     })
+}
+
+/// `sorry_server IP [PORT]`; without a port it takes the service's.
+fn sorry(
+    words: &[String],
+    vs: &str,
+    proto: &str,
+    family: Family,
+    forward: Forward,
+    default_port: u16,
+) -> Result<SorryPlan, PlanError> {
+    let bad = |addr: String| PlanError::BadAddress {
+        vs: vs.to_owned(),
+        addr,
+    };
+    let (ip, port) = match words {
+        [ip] => (ip, None),
+        [ip, port] => (ip, Some(port)),
+        _ => return Err(bad(words.join(" "))),
+    };
+    let ip: IpAddr = ip.parse().map_err(|_| bad(ip.clone()))?;
+    let port = match port {
+        Some(p) => p.parse().map_err(|_| bad(p.clone()))?,
+        None => default_port,
+    };
+    let addr = SocketAddr::new(ip, port);
+    let name = trio(addr, proto);
+    if Family::of(&ip) != family {
+        return Err(PlanError::MixedFamily {
+            vs: vs.to_owned(),
+            rs: name,
+        });
+    }
+    let dest = Destination::new(addr, forward);
+    Ok(SorryPlan { name, dest })
 }
 
 /// keepalived takes a fwmark service's family from its real servers.
@@ -339,11 +406,8 @@ fn refuse_vs_extras(vs: &conf::VirtualServer, name: &str) -> Result<(), PlanErro
     let set = [
         ("ha_suspend", vs.ha_suspend),
         ("omega", vs.omega),
-        ("quorum", vs.quorum.is_some()),
-        ("hysteresis", vs.hysteresis.is_some()),
         ("quorum_up", vs.quorum_up.is_some()),
         ("quorum_down", vs.quorum_down.is_some()),
-        ("sorry_server", vs.sorry_server.is_some()),
     ];
     let other = vs.other.first().map(|s| s.keyword.as_str());
     match set.iter().find(|(_, on)| *on).map(|(k, _)| *k).or(other) {

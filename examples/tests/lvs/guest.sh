@@ -1,5 +1,5 @@
 #!/bin/sh
-# Runs inside the ipvs test VM (ipvs/vm/run-vm.sh): keepalived-lite -C on
+# Runs inside the ipvs test VM (ipvs/vm/run-vm.sh): keepalived-lite on
 # /etc/lvs.conf against busybox httpd real servers. Prints
 # "LVS-VM: ok STEP" per passed step; exits non-zero on the first failure.
 set -u
@@ -30,37 +30,51 @@ want() {
     exit 1
 }
 
-FWM1='-A -f 7 -s wlc'
-FWM2='-a -f 7 -r 10.1.0.9:80 -i -w 5 --tun-type ipip'
+# stop PID SIGNAL: the daemon must exit 0.
+stop() {
+    kill -"$2" "$1"
+    wait "$1"
+    status=$?
+    [ "$status" = 0 ] || { echo "LVS-VM: FAIL keepalived-lite exited $status"; cat /tmp/kl.log; exit 1; }
+}
+
 A='-A -t 10.0.0.1:80 -s rr'
+A1='-a -t 10.0.0.1:80 -r 10.1.0.1:8081 -m -w 2'
+A2='-a -t 10.0.0.1:80 -r 10.1.0.2:8082 -m -w 1'
 B='-A -t 10.0.0.2:80 -s wlc -p 30'
+B1='-a -t 10.0.0.2:80 -r 10.1.0.1:80 -g -w'
+B2='-a -t 10.0.0.2:80 -r 10.1.0.2:80 -g -w'
+C='-A -t 10.0.0.3:80 -s wlc'
+C1='-a -t 10.0.0.3:80 -r 10.1.0.1:8081 -m -w 1'
+C2='-a -t 10.0.0.3:80 -r 10.1.0.2:8082 -m -w 1'
+CS='-a -t 10.0.0.3:80 -r 10.9.9.9:80 -m -w 1'
+F='-A -f 7 -s wlc'
+F1='-a -f 7 -r 10.1.0.9:80 -i -w 5 --tun-type ipip'
 
 httpd -f -p 127.0.0.1:8081 -h /www &
 h1=$!
 keepalived-lite -C -n -l -f /etc/lvs.conf > /tmp/kl.log 2>&1 &
 kl=$!
-
-want one_up "$A" "-a -t 10.0.0.1:80 -r 10.1.0.1:8081 -m -w 2" \
-    "$B" "-a -t 10.0.0.2:80 -r 10.1.0.1:80 -g -w 3" "-a -t 10.0.0.2:80 -r 10.1.0.2:80 -g -w 0" \
-    "$FWM1" "$FWM2"
+want one_up "$A" "$A1" "$B" "$B1 3" "$B2 0" "$C" "$CS" "$F" "$F1"
 
 httpd -f -p 127.0.0.1:8082 -h /www &
 h2=$!
-want both_up "$A" "-a -t 10.0.0.1:80 -r 10.1.0.1:8081 -m -w 2" "-a -t 10.0.0.1:80 -r 10.1.0.2:8082 -m -w 1" \
-    "$B" "-a -t 10.0.0.2:80 -r 10.1.0.1:80 -g -w 3" "-a -t 10.0.0.2:80 -r 10.1.0.2:80 -g -w 1" \
-    "$FWM1" "$FWM2"
+want both_up "$A" "$A1" "$A2" "$B" "$B1 3" "$B2 1" "$C" "$C1" "$C2" "$F" "$F1"
 
 kill $h1
-want first_down "$A" "-a -t 10.0.0.1:80 -r 10.1.0.2:8082 -m -w 1" \
-    "$B" "-a -t 10.0.0.2:80 -r 10.1.0.1:80 -g -w 0" "-a -t 10.0.0.2:80 -r 10.1.0.2:80 -g -w 1" \
-    "$FWM1" "$FWM2"
+want first_down "$A" "$A2" "$B" "$B1 0" "$B2 1" "$C" "$CS" "$F" "$F1"
 
-kill -TERM $kl
-wait $kl
-status=$?
-[ "$status" = 0 ] || { echo "LVS-VM: FAIL keepalived-lite exited $status"; cat /tmp/kl.log; exit 1; }
+stop $kl TERM
 want stopped
+cat /tmp/kl.log > /tmp/kl1.log
+
+# Without -C: a configuration without vrrp_instance runs the checker only.
+keepalived-lite -n -l -f /etc/lvs.conf > /tmp/kl.log 2>&1 &
+kl=$!
+want default_mode "$A" "$A2" "$B" "$B1 0" "$B2 1" "$C" "$CS" "$F" "$F1"
+stop $kl INT
+want stopped_by_sigint
 kill $h2
 echo "LVS-VM: keepalived-lite log:"
-cat /tmp/kl.log
+cat /tmp/kl1.log /tmp/kl.log
 echo "LVS-VM: done"

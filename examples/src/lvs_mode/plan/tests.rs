@@ -138,9 +138,11 @@ fn refused_keywords_are_named() {
         format!("virtual_server 10.0.0.1 80 {{\n{body}\n real_server 10.1.0.1 80 {{\n }}\n}}\n")
     };
     for (body, kw) in [
-        ("sorry_server 10.9.9.9 80", "sorry_server"),
-        ("quorum 2", "quorum"),
-        ("hysteresis 1", "hysteresis"),
+        ("quorum_down /bin/false", "quorum_down"),
+        (
+            "sorry_server 10.9.9.9 80\n sorry_server_inhibit",
+            "sorry_server_inhibit",
+        ),
         ("omega", "omega"),
         ("ha_suspend", "ha_suspend"),
         ("quorum_up /bin/true", "quorum_up"),
@@ -200,4 +202,18 @@ fn refused_shapes_have_typed_errors() {
     assert!(matches!(refused(no_port), PlanError::CheckerNoPort { .. }));
     let no_vs_port = "virtual_server 10.0.0.1 {\n real_server 10.1.0.1 80 {\n }\n}\n";
     assert!(matches!(refused(no_vs_port), PlanError::MissingPort { .. }));
+}
+
+#[test]
+fn quorum_hysteresis_and_sorry_server() {
+    let s = one("virtual_server 10.0.0.1 80 {\n lb_kind DR\n quorum 3\n hysteresis 1\n sorry_server 10.9.9.9\n real_server 10.1.0.1 80 {\n }\n}\n");
+    assert_eq!((s.quorum, s.hysteresis), (3, 1));
+    let sorry = s.sorry_server.unwrap();
+    assert_eq!(sorry.name, "[10.9.9.9]:tcp:80");
+    assert_eq!(
+        sorry.dest,
+        Destination::new("10.9.9.9:80".parse().unwrap(), Forward::DirectRoute)
+    );
+    let d = one("virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n }\n}\n");
+    assert_eq!((d.quorum, d.hysteresis, d.sorry_server), (1, 0, None));
 }
