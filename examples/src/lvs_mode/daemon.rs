@@ -163,9 +163,14 @@ pub fn build(plan: Plan) -> (Driver, Table) {
             let _ = monitor.add_member(pool, target, member);
             let checker: Arc<dyn Checker> = match &check.probe {
                 Probe::Tcp => Arc::new(TcpChecker),
-                Probe::Http { urls, virtualhost } => {
+                Probe::Http {
+                    urls,
+                    virtualhost,
+                    version,
+                } => {
                     let mut h = HttpChecker::http(urls.clone());
                     h.virtualhost.clone_from(virtualhost);
+                    h.version = *version;
                     Arc::new(h)
                 }
             };

@@ -16,7 +16,7 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use healthcheck::checkers::{StatusCodes, UrlCheck};
+use healthcheck::checkers::{HttpVersion, StatusCodes, UrlCheck};
 use healthcheck::{CheckContext, TargetConfig};
 use ipvs::{Destination, Family, Forward, Service, ServiceFlags, ServiceKey};
 use vrrp_conf::model::{self as conf, CheckerKind, LvsMethod, VsTarget};
@@ -191,8 +191,11 @@ pub enum Probe {
     Http {
         /// The url blocks.
         urls: Vec<UrlCheck>,
-        /// The Host header (the virtual server's `virtualhost`).
+        /// The Host header: the checker's `virtualhost`, else the
+        /// virtual server's.
         virtualhost: Option<String>,
+        /// `http_protocol` (default HTTP/1.0).
+        version: HttpVersion,
     },
 }
 
@@ -501,13 +504,22 @@ fn checker(
             let urls = k
                 .urls
                 .iter()
-                .map(|u| url(u).map_err(&bad))
+                .map(|u| {
+                    url(u).map_err(|e| match e {
+                        UrlError::Unsupported(k) => unsupported(format!("HTTP_GET url {k}")),
+                        UrlError::Bad(what) => bad(what),
+                    })
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             if urls.is_empty() {
                 return Err(bad("HTTP_GET has no url".into()));
             }
-            let virtualhost = c.vs.virtualhost.clone();
-            (Probe::Http { urls, virtualhost }, HTTP_DELAY_BEFORE_RETRY)
+            let probe = Probe::Http {
+                urls,
+                virtualhost: c.vs.virtualhost.clone(),
+                version: HttpVersion::default(),
+            };
+            (probe, HTTP_DELAY_BEFORE_RETRY)
         }
         other => return Err(unsupported(kind_keyword(other).into())),
     };
@@ -517,8 +529,34 @@ fn checker(
     if k.misc_path.is_some() || k.misc_timeout.is_some() || k.misc_dynamic {
         return Err(unsupported(format!("{} misc_*", probe.keyword())));
     }
-    if let Some(s) = k.other.first() {
-        return Err(unsupported(format!("{} {}", probe.keyword(), s.keyword)));
+    let mut probe = probe;
+    let keyword = probe.keyword();
+    let mut extra = CheckerExtras::default();
+    for setting in &k.other {
+        let refused = || unsupported(format!("{keyword} {}", setting.keyword));
+        let value = || setting.args.first().cloned().ok_or_else(refused);
+        let seconds = |v: String| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(Duration::from_secs_f64)
+                .ok_or_else(|| bad(format!("invalid {} '{v}'", setting.keyword)))
+        };
+        match (setting.keyword.as_str(), &mut probe) {
+            ("warmup", _) => extra.warmup = Some(seconds(value()?)?),
+            ("delay_loop", _) => extra.delay_loop = Some(seconds(value()?)?),
+            ("alpha", _) if setting.args.is_empty() => extra.alpha = true,
+            ("virtualhost", Probe::Http { virtualhost, .. }) => *virtualhost = Some(value()?),
+            ("http_protocol", Probe::Http { version, .. }) => {
+                *version = match value()?.as_str() {
+                    "1.0" => HttpVersion::V1_0,
+                    "1.0C" | "1.0c" => HttpVersion::V1_0Close,
+                    "1.1" => HttpVersion::V1_1,
+                    v => return Err(bad(format!("invalid http_protocol '{v}'"))),
+                }
+            }
+            _ => return Err(refused()),
+        }
     }
     let ip = match &k.connect_ip {
         Some(s) => s
@@ -543,12 +581,15 @@ fn checker(
             .map_err(|_| bad(format!("invalid bindto '{b}'")))?;
         context = context.with_bind(SocketAddr::new(bind, 0));
     }
-    let mut target = TargetConfig::with_interval(c.interval);
+    let mut target = TargetConfig::with_interval(extra.delay_loop.unwrap_or(c.interval));
+    if let Some(w) = extra.warmup {
+        target.warmup = w;
+    }
     target.retry = k.retry.unwrap_or(DEFAULT_RETRY);
     target.delay_before_retry = k
         .delay_before_retry
         .map_or(delay_before_retry, |s| Duration::from_secs_f64(s.max(0.0)));
-    target.alpha = c.vs.alpha;
+    target.alpha = c.vs.alpha || extra.alpha;
     // keepalived 2.2's TCP_CHECK retries whatever the state (tcp_epilog).
     target.retry_while_down = probe == Probe::Tcp;
     Ok(CheckPlan {
@@ -556,6 +597,14 @@ fn checker(
         context,
         target,
     })
+}
+
+/// Checker keywords kept verbatim by the model that the checker runs.
+#[derive(Default)]
+struct CheckerExtras {
+    warmup: Option<Duration>,
+    delay_loop: Option<Duration>,
+    alpha: bool,
 }
 
 fn kind_keyword(k: CheckerKind) -> &'static str {
@@ -574,18 +623,34 @@ fn kind_keyword(k: CheckerKind) -> &'static str {
     }
 }
 
+/// Why a `url` block was refused.
+enum UrlError {
+    /// A keyword the checker does not run.
+    Unsupported(String),
+    /// A bad value.
+    Bad(String),
+}
+
 /// One `url` block: `path` is required (as keepalived), `digest` is hex.
-fn url(u: &conf::Url) -> Result<UrlCheck, String> {
-    if let Some(s) = u.other.first() {
-        return Err(format!("url keyword '{}' is not supported", s.keyword));
-    }
-    let path = u.path.clone().ok_or("url without path")?;
+fn url(u: &conf::Url) -> Result<UrlCheck, UrlError> {
+    let path = u
+        .path
+        .clone()
+        .ok_or_else(|| UrlError::Bad("url without path".into()))?;
     let mut check = UrlCheck::new(path);
+    for s in &u.other {
+        match (s.keyword.as_str(), s.args.first()) {
+            ("virtualhost", Some(v)) => check.virtualhost = Some(v.clone()),
+            (k, _) => return Err(UrlError::Unsupported(k.to_owned())),
+        }
+    }
     if let Some(codes) = &u.status_code {
-        check.status = StatusCodes::parse(&codes.join(" ")).map_err(|e| e.to_string())?;
+        check.status =
+            StatusCodes::parse(&codes.join(" ")).map_err(|e| UrlError::Bad(e.to_string()))?;
     }
     if let Some(d) = &u.digest {
-        check.digest = Some(hex(d).ok_or_else(|| format!("invalid digest '{d}'"))?);
+        let bytes = hex(d).ok_or_else(|| UrlError::Bad(format!("invalid digest '{d}'")))?;
+        check.digest = Some(bytes);
     }
     Ok(check)
 }

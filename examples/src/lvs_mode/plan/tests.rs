@@ -88,6 +88,7 @@ fn http_get_urls_status_digest_and_defaults() {
         Probe::Http {
             urls: vec![first, UrlCheck::new("/")],
             virtualhost: Some("www.example.com".into()),
+            version: HttpVersion::V1_0,
         }
     );
     // HTTP_GET's own defaults: delay_before_retry 3 s, no retry while down.
@@ -216,4 +217,41 @@ fn quorum_hysteresis_and_sorry_server() {
     );
     let d = one("virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n }\n}\n");
     assert_eq!((d.quorum, d.hysteresis, d.sorry_server), (1, 0, None));
+}
+
+#[test]
+fn checker_level_keywords() {
+    let s = one("virtual_server 10.0.0.1 80 {\n virtualhost vs.example\n delay_loop 10\n real_server 10.1.0.1 80 {\n HTTP_GET {\n url {\n path /a\n virtualhost url.example\n }\n virtualhost chk.example\n http_protocol 1.1\n warmup 2\n delay_loop 4\n alpha\n }\n }\n}\n");
+    let check = s.real_servers[0].check.as_ref().unwrap();
+    let mut url = UrlCheck::new("/a");
+    url.virtualhost = Some("url.example".into());
+    assert_eq!(
+        check.probe,
+        Probe::Http {
+            urls: vec![url],
+            virtualhost: Some("chk.example".into()),
+            version: HttpVersion::V1_1,
+        }
+    );
+    assert_eq!(check.target.warmup, Duration::from_secs(2));
+    assert_eq!(check.target.interval, Duration::from_secs(4));
+    assert!(check.target.alpha);
+    let refused_kw = |body: &str| {
+        let conf = format!(
+            "virtual_server 10.0.0.1 80 {{\n real_server 10.1.0.1 80 {{\n {body}\n }}\n}}\n"
+        );
+        refused(&conf)
+    };
+    assert_eq!(
+        unsupported(refused_kw("TCP_CHECK {\n log_all_failures\n }")),
+        "real_server [10.1.0.1]:tcp:80 TCP_CHECK log_all_failures"
+    );
+    assert_eq!(
+        unsupported(refused_kw("TCP_CHECK {\n virtualhost x\n }")),
+        "real_server [10.1.0.1]:tcp:80 TCP_CHECK virtualhost"
+    );
+    assert_eq!(
+        unsupported(refused_kw("HTTP_GET {\n url {\n path /\n regex ok\n }\n }")),
+        "real_server [10.1.0.1]:tcp:80 HTTP_GET url regex"
+    );
 }
