@@ -7,7 +7,9 @@
 //! out, or in with weight 0 under `inhibit_on_failure`, a sorry server
 //! while a quorum is lost); then SIGTERM must leave the table empty and
 //! keepalived-lite exit 0. A second run without `-C` (the configuration
-//! has no vrrp_instance, so only the checker runs) stops on SIGINT.
+//! has no vrrp_instance, so only the checker runs) stops on SIGINT. A
+//! second boot runs VRRP (on a dummy interface) and the checker together
+//! and stops both with one SIGTERM.
 //!
 //! Needs qemu-system-x86, busybox-static, ipvsadm, cpio and the Debian
 //! archive (see `.ci/install-deps`); fails loudly when the VM cannot run.
@@ -25,6 +27,58 @@ impl Drop for TempDir {
     }
 }
 
+/// Boots the VM with `files` (host path, guest path) and runs `guest`;
+/// returns the console, failing unless the guest script exited 0.
+fn run_vm(files: &[(PathBuf, &str)], guest: &Path) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let mut cmd = Command::new(root.join("ipvs/vm/run-vm.sh"));
+    cmd.arg("--timeout").arg("300");
+    for (src, dst) in files {
+        cmd.arg("--file").arg(format!("{}:{dst}", src.display()));
+    }
+    let out = cmd
+        .arg(guest)
+        .output()
+        .expect("cannot run ipvs/vm/run-vm.sh");
+    let console = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    println!("{console}");
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "the VM test failed (status {:?}); console above",
+        out.status.code()
+    );
+    assert!(console.lines().any(|l| l == "LVS-VM: done"));
+    console
+}
+
+fn assert_steps(console: &str, steps: &[&str]) {
+    for step in steps {
+        let line = format!("LVS-VM: ok {step}");
+        assert!(console.lines().any(|l| l == line), "missing '{line}'");
+    }
+}
+
+/// The `dummy.ko` of every kernel in run-vm.sh's cache, as
+/// `/lib/dummy-KVER.ko` in the guest (run-vm.sh loads only ip_vs).
+fn dummy_modules(root: &Path) -> Vec<(PathBuf, String)> {
+    let cache = std::env::var_os("IPVS_VM_CACHE")
+        .map_or_else(|| root.join("target/ipvs-vm"), PathBuf::from);
+    let mut found = Vec::new();
+    for pkg in std::fs::read_dir(&cache).into_iter().flatten().flatten() {
+        let modules = pkg.path().join("lib/modules");
+        for kver in std::fs::read_dir(&modules).into_iter().flatten().flatten() {
+            let ko = kver.path().join("kernel/drivers/net/dummy.ko");
+            if ko.is_file() {
+                let name = kver.file_name().to_string_lossy().into_owned();
+                found.push((ko, format!("/lib/dummy-{name}.ko")));
+            }
+        }
+    }
+    assert!(!found.is_empty(), "no dummy.ko under {}", cache.display());
+    found
+}
+
 #[test]
 fn vm_lvs_checker_follows_real_server_health() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -39,40 +93,28 @@ fn vm_lvs_checker_follows_real_server_health() {
         matches!(stripped, Ok(s) if s.success()),
         "strip failed: {stripped:?} (install binutils)"
     );
-    let conf = here.join("tests/lvs/checker.conf");
-    let guest = here.join("tests/lvs/guest.sh");
-    let out = Command::new(root.join("ipvs/vm/run-vm.sh"))
-        .arg("--timeout")
-        .arg("300")
-        .arg("--file")
-        .arg(format!("{}:/bin/keepalived-lite", bin.display()))
-        .arg("--file")
-        .arg(format!("{}:/etc/lvs.conf", conf.display()))
-        .arg(&guest)
-        .output()
-        .expect("cannot run ipvs/vm/run-vm.sh");
-    let console = String::from_utf8_lossy(&out.stdout).replace('\r', "");
-    println!("{console}");
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    assert!(
-        out.status.success(),
-        "the VM test failed (status {:?}); console above",
-        out.status.code()
+    let lvs = here.join("tests/lvs");
+    let console = run_vm(
+        &[
+            (bin.clone(), "/bin/keepalived-lite"),
+            (lvs.join("checker.conf"), "/etc/lvs.conf"),
+        ],
+        &lvs.join("guest.sh"),
     );
-    for step in [
-        "one_up",
-        "both_up",
-        "first_down",
-        "stopped",
-        "default_mode",
-        "stopped_by_sigint",
-    ] {
-        let line = format!("LVS-VM: ok {step}");
-        assert!(console.lines().any(|l| l == line), "missing '{line}'");
-    }
-    assert!(console.lines().any(|l| l == "LVS-VM: done"));
+    assert_steps(
+        &console,
+        &[
+            "one_up",
+            "both_up",
+            "first_down",
+            "stopped",
+            "default_mode",
+            "stopped_by_sigint",
+        ],
+    );
     // keepalived's wording (check_tcp.c tcp_epilog, ipwrapper.c
-    // perform_svr_state) for the transitions the guest caused.
+    // perform_svr_state, update_quorum_state) for the transitions the
+    // guest caused.
     for text in [
         "TCP connection to [127.0.0.1]:tcp:8082 success.",
         "Removing service [10.1.0.1]:tcp:8081 from VS [10.0.0.1]:tcp:80",
@@ -86,6 +128,24 @@ fn vm_lvs_checker_follows_real_server_health() {
     ] {
         assert!(console.contains(text), "log lacks '{text}'");
     }
+
+    // VRRP and the checker together (the cache now holds the kernel).
+    let modules = dummy_modules(root);
+    let mut files: Vec<(PathBuf, &str)> = vec![
+        (bin, "/bin/keepalived-lite"),
+        (lvs.join("both.conf"), "/etc/both.conf"),
+    ];
+    files.extend(modules.iter().map(|(src, dst)| (src.clone(), dst.as_str())));
+    let console = run_vm(&files, &lvs.join("guest-both.sh"));
+    assert_steps(
+        &console,
+        &[
+            "both_table",
+            "both_vip",
+            "both_table_empty",
+            "both_vip_removed",
+        ],
+    );
 }
 
 /// No VM needed: the plan is refused before anything touches the kernel.

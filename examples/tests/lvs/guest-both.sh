@@ -1,0 +1,46 @@
+#!/bin/sh
+# Runs inside the ipvs test VM: keepalived-lite runs VRRP and the checker
+# together (no -P/-C); SIGTERM stops both. Prints "LVS-VM: ok STEP".
+set -u
+fail() { echo "LVS-VM: FAIL $1"; cat /tmp/kl.log; exit 1; }
+
+# poll STEP COMMAND...: bounded wait until COMMAND succeeds.
+poll() {
+    step="$1"; shift
+    i=0
+    while [ $i -lt 120 ]; do
+        if "$@"; then echo "LVS-VM: ok $step"; return 0; fi
+        sleep 0.25
+        i=$((i + 1))
+    done
+    fail "$step"
+}
+table_is() { [ "$(ipvsadm -S -n | sort)" = "$(printf '%s\n' "$@" | sort)" ]; }
+table_empty() { [ -z "$(ipvsadm -S -n)" ]; }
+vip_on() { ip -4 addr show dev d0 | grep -q 'inet 192.168.77.100/24'; }
+vip_off() { ! vip_on; }
+
+insmod "/lib/dummy-$(uname -r).ko" || fail "insmod dummy"
+ip link add d0 type dummy || fail "ip link add d0"
+ip addr add 192.168.77.1/24 dev d0
+ip link set d0 up
+mkdir -p /www && echo hello > /www/index.html
+httpd -f -p 127.0.0.1:8081 -h /www &
+h1=$!
+
+keepalived-lite -n -l -f /etc/both.conf > /tmp/kl.log 2>&1 &
+kl=$!
+poll both_table table_is '-A -t 192.168.77.100:80 -s wlc' \
+    '-a -t 192.168.77.100:80 -r 10.1.0.1:8081 -m -w 1' \
+    '-a -t 192.168.77.100:80 -r 10.1.0.3:80 -m -w 2'
+poll both_vip vip_on
+kill -TERM $kl
+wait $kl
+status=$?
+[ "$status" = 0 ] || fail "keepalived-lite exited $status"
+poll both_table_empty table_empty
+poll both_vip_removed vip_off
+kill $h1
+echo "LVS-VM: keepalived-lite log:"
+cat /tmp/kl.log
+echo "LVS-VM: done"
