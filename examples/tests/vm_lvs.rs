@@ -88,11 +88,10 @@ fn vm_lvs_checker_follows_real_server_health() {
     // A stripped copy keeps the initramfs (and so the boot) small.
     let bin = dir.0.join("keepalived-lite");
     std::fs::copy(env!("CARGO_BIN_EXE_keepalived-lite"), &bin).unwrap();
-    let stripped = Command::new("strip").arg(&bin).status();
-    assert!(
-        matches!(stripped, Ok(s) if s.success()),
-        "strip failed: {stripped:?} (install binutils)"
-    );
+    // Without strip (binutils) the full binary goes in: slower, same test.
+    if !matches!(Command::new("strip").arg(&bin).status(), Ok(s) if s.success()) {
+        eprintln!("strip failed: copying the unstripped binary");
+    }
     let lvs = here.join("tests/lvs");
     let console = run_vm(
         &[

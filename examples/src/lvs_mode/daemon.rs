@@ -23,6 +23,10 @@ pub enum DaemonError {
     /// The IPVS netlink family could not be reached.
     #[error("cannot open IPVS (is ip_vs loaded?): {0}")]
     Ipvs(#[from] ipvs::Error),
+    /// The health-check driver ended on its own (the services were
+    /// removed on the way out).
+    #[error("the health-check driver stopped")]
+    DriverStopped,
     /// Signal handlers could not be installed.
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
@@ -92,8 +96,8 @@ impl Kernel {
     }
 }
 
-/// Runs the checker on `plan` until SIGTERM/SIGINT. Ok after a clean stop
-/// (services removed).
+/// Runs the checker on `plan` until SIGTERM/SIGINT. Ok after a clean stop;
+/// the services are removed on every way out.
 pub async fn run(plan: Plan) -> Result<(), DaemonError> {
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
@@ -113,12 +117,17 @@ pub async fn run(plan: Plan) -> Result<(), DaemonError> {
     let task = tokio::spawn(driver.run(ev_tx, async {
         let _ = stop_rx.await;
     }));
+    let mut outcome = Ok(());
     loop {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => warn!("SIGHUP: reload is not supported in checker mode; ignored"),
-            Some(ev) = ev_rx.recv() => {
+            ev = ev_rx.recv() => {
+                let Some(ev) = ev else {
+                    outcome = Err(DaemonError::DriverStopped);
+                    break;
+                };
                 apply_event(&mut table, &ev);
                 // Drain what arrived together: one diff for all of it.
                 while let Ok(ev) = ev_rx.try_recv() {
@@ -132,7 +141,7 @@ pub async fn run(plan: Plan) -> Result<(), DaemonError> {
     let _ = stop_tx.send(());
     let _ = task.await;
     kernel.sync(Vec::new());
-    Ok(())
+    outcome
 }
 
 fn apply_event(table: &mut Table, ev: &healthcheck::Event) {

@@ -110,6 +110,16 @@ pub enum PlanError {
         /// The real server.
         rs: String,
     },
+    /// A bad `virtual_server` value.
+    #[error("virtual_server {vs}: invalid {keyword} '{value}'")]
+    BadValue {
+        /// The virtual server.
+        vs: String,
+        /// The keyword.
+        keyword: String,
+        /// The value.
+        value: String,
+    },
     /// A bad checker setting (`url` without `path`, bad `digest`, ...).
     #[error("virtual_server {vs}: real server {rs}: {what}")]
     BadChecker {
@@ -228,6 +238,16 @@ pub fn build(config: &conf::Config) -> Result<Plan, PlanError> {
     Ok(Plan { services })
 }
 
+/// The longest time a setting is taken as (a year): longer ones, and
+/// values too large for a `Duration`, are cut to it.
+pub const MAX_SETTING: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Seconds as written in the configuration, never panicking: negative
+/// and NaN are 0, huge values are [`MAX_SETTING`].
+fn seconds(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s.max(0.0)).map_or(MAX_SETTING, |d| d.min(MAX_SETTING))
+}
+
 /// keepalived's short protocol name (`inet_sockaddrtotrio`).
 fn proto_name(p: Option<conf::Protocol>) -> &'static str {
     match p {
@@ -286,12 +306,11 @@ fn service(vs: &conf::VirtualServer) -> Result<ServicePlan, PlanError> {
         service.flags = service.flags | ServiceFlags::PERSISTENT;
         service.timeout = t;
         if let Some(g) = &vs.persistence_granularity {
-            service.netmask =
-                granularity(g, key.family()).ok_or_else(|| PlanError::BadChecker {
-                    vs: name.clone(),
-                    rs: "-".into(),
-                    what: format!("invalid persistence_granularity '{g}'"),
-                })?;
+            service.netmask = granularity(g, key.family()).ok_or_else(|| PlanError::BadValue {
+                vs: name.clone(),
+                keyword: "persistence_granularity".into(),
+                value: g.clone(),
+            })?;
         }
     } else if vs.persistence_granularity.is_some() {
         return Err(PlanError::Unsupported {
@@ -304,9 +323,7 @@ fn service(vs: &conf::VirtualServer) -> Result<ServicePlan, PlanError> {
         Some(LvsMethod::Dr) => Forward::DirectRoute,
         Some(LvsMethod::Tun) => Forward::Tunnel,
     };
-    let interval = vs
-        .delay_loop
-        .map_or(DEFAULT_DELAY_LOOP, |s| Duration::from_secs_f64(s.max(0.0)));
+    let interval = vs.delay_loop.map_or(DEFAULT_DELAY_LOOP, seconds);
     let default_port = match key {
         ServiceKey::Addr { addr, .. } => addr.port(),
         ServiceKey::Fwmark { .. } => 0,
@@ -535,16 +552,16 @@ fn checker(
     for setting in &k.other {
         let refused = || unsupported(format!("{keyword} {}", setting.keyword));
         let value = || setting.args.first().cloned().ok_or_else(refused);
-        let seconds = |v: String| {
+        let seconds_of = |v: String| {
             v.parse::<f64>()
                 .ok()
                 .filter(|s| s.is_finite() && *s >= 0.0)
-                .map(Duration::from_secs_f64)
+                .map(seconds)
                 .ok_or_else(|| bad(format!("invalid {} '{v}'", setting.keyword)))
         };
         match (setting.keyword.as_str(), &mut probe) {
-            ("warmup", _) => extra.warmup = Some(seconds(value()?)?),
-            ("delay_loop", _) => extra.delay_loop = Some(seconds(value()?)?),
+            ("warmup", _) => extra.warmup = Some(seconds_of(value()?)?),
+            ("delay_loop", _) => extra.delay_loop = Some(seconds_of(value()?)?),
             ("alpha", _) if setting.args.is_empty() => extra.alpha = true,
             ("virtualhost", Probe::Http { virtualhost, .. }) => *virtualhost = Some(value()?),
             ("http_protocol", Probe::Http { version, .. }) => {
@@ -571,9 +588,7 @@ fn checker(
             rs: rs_name.to_owned(),
         });
     }
-    let timeout = k.connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT, |s| {
-        Duration::from_secs_f64(s.max(0.0))
-    });
+    let timeout = k.connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT, seconds);
     let mut context = CheckContext::new(SocketAddr::new(ip, port), timeout);
     if let Some(b) = &k.bindto {
         let bind: IpAddr = b
@@ -586,9 +601,7 @@ fn checker(
         target.warmup = w;
     }
     target.retry = k.retry.unwrap_or(DEFAULT_RETRY);
-    target.delay_before_retry = k
-        .delay_before_retry
-        .map_or(delay_before_retry, |s| Duration::from_secs_f64(s.max(0.0)));
+    target.delay_before_retry = k.delay_before_retry.map_or(delay_before_retry, seconds);
     target.alpha = c.vs.alpha || extra.alpha;
     // keepalived 2.2's TCP_CHECK retries whatever the state (tcp_epilog).
     target.retry_while_down = probe == Probe::Tcp;

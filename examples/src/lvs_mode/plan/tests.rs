@@ -255,3 +255,21 @@ fn checker_level_keywords() {
         "real_server [10.1.0.1]:tcp:80 HTTP_GET url regex"
     );
 }
+
+#[test]
+fn odd_values_never_panic() {
+    let s = one("virtual_server 10.0.0.1 80 {\n delay_loop 1e300\n real_server 10.1.0.1 80 {\n TCP_CHECK {\n connect_timeout 1e300\n warmup 1e300\n }\n }\n}\n");
+    let check = s.real_servers[0].check.as_ref().unwrap();
+    assert_eq!(check.target.interval, MAX_SETTING);
+    assert_eq!(check.context.timeout, MAX_SETTING);
+    assert_eq!(check.target.warmup, MAX_SETTING);
+    let bad = "virtual_server 10.0.0.1 80 {\n persistence_timeout 10\n persistence_granularity 300.1.1.1\n}\n";
+    assert_eq!(
+        refused(bad),
+        PlanError::BadValue {
+            vs: "[10.0.0.1]:tcp:80".into(),
+            keyword: "persistence_granularity".into(),
+            value: "300.1.1.1".into(),
+        }
+    );
+}
