@@ -124,6 +124,8 @@ fn vm_lvs_checker_follows_real_server_health() {
         "Adding sorry server [10.9.9.9]:tcp:80 to VS [10.0.0.3]:tcp:80",
         "Gained quorum 2+0=2 <= 2 for VS [10.0.0.3]:tcp:80",
         "Removing sorry server [10.9.9.9]:tcp:80 from VS [10.0.0.3]:tcp:80",
+        "Changing weight from 2 to 5 for active service [10.1.0.4]:tcp:80 of VS [10.0.0.4]:tcp:80",
+        "Misc check for [[10.1.0.4]:tcp:80 VS [10.0.0.4]:tcp:80] by [/tmp/probe.sh] failed (exited with status 1).",
     ] {
         assert!(console.contains(text), "log lacks '{text}'");
     }

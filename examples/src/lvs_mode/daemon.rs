@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use healthcheck::checkers::{HttpChecker, TcpChecker};
+use healthcheck::checkers::{HttpChecker, MiscChecker, TcpChecker};
 use healthcheck::runtime::Driver;
 use healthcheck::{Checker, MemberConfig, Monitor, MonitorConfig, PoolConfig};
 use ipvs::{Ipvs, ServiceKey};
@@ -181,6 +181,10 @@ pub fn build(plan: Plan) -> (Driver, Table) {
                     h.virtualhost.clone_from(virtualhost);
                     h.version = *version;
                     Arc::new(h)
+                }
+                Probe::Misc { path, dynamic } => {
+                    let m = MiscChecker::new(path.clone());
+                    Arc::new(if *dynamic { m.dynamic() } else { m })
                 }
             };
             checks.push((target, checker, check.context.clone()));

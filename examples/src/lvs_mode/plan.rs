@@ -207,6 +207,14 @@ pub enum Probe {
         /// `http_protocol` (default HTTP/1.0).
         version: HttpVersion,
     },
+    /// MISC_CHECK: the command's exit code (0 up; with `misc_dynamic`,
+    /// 2..=255 up with weight `code - 2`).
+    Misc {
+        /// The command line (`misc_path`).
+        path: String,
+        /// `misc_dynamic`.
+        dynamic: bool,
+    },
 }
 
 impl Probe {
@@ -215,6 +223,7 @@ impl Probe {
         match self {
             Probe::Tcp => "TCP_CHECK",
             Probe::Http { .. } => "HTTP_GET",
+            Probe::Misc { .. } => "MISC_CHECK",
         }
     }
 }
@@ -538,13 +547,40 @@ fn checker(
             };
             (probe, HTTP_DELAY_BEFORE_RETRY)
         }
+        CheckerKind::MiscCheck => {
+            let words = k
+                .misc_path
+                .as_ref()
+                .ok_or_else(|| bad("MISC_CHECK has no misc_path".into()))?;
+            // keepalived reads the words as one command line, as
+            // vrrp_script does; the checker decides whether it needs sh.
+            let line = words.join(" ").trim().to_owned();
+            if line.is_empty() {
+                return Err(bad("MISC_CHECK has an empty misc_path".into()));
+            }
+            let probe = Probe::Misc {
+                path: line,
+                dynamic: k.misc_dynamic,
+            };
+            (probe, DEFAULT_DELAY_BEFORE_RETRY)
+        }
         other => return Err(unsupported(kind_keyword(other).into())),
     };
-    if !k.urls.is_empty() && probe == Probe::Tcp {
-        return Err(unsupported("TCP_CHECK url".into()));
+    if !k.urls.is_empty() && !matches!(probe, Probe::Http { .. }) {
+        return Err(unsupported(format!("{} url", probe.keyword())));
     }
-    if k.misc_path.is_some() || k.misc_timeout.is_some() || k.misc_dynamic {
+    let is_misc = matches!(probe, Probe::Misc { .. });
+    if !is_misc && (k.misc_path.is_some() || k.misc_timeout.is_some() || k.misc_dynamic) {
         return Err(unsupported(format!("{} misc_*", probe.keyword())));
+    }
+    let connection = [
+        ("connect_ip", k.connect_ip.is_some()),
+        ("connect_port", k.connect_port.is_some()),
+        ("bindto", k.bindto.is_some()),
+        ("connect_timeout", k.connect_timeout.is_some()),
+    ];
+    if let Some((kw, _)) = connection.iter().find(|(_, set)| is_misc && *set) {
+        return Err(unsupported(format!("MISC_CHECK {kw}")));
     }
     let mut probe = probe;
     let keyword = probe.keyword();
@@ -575,41 +611,64 @@ fn checker(
             _ => return Err(refused()),
         }
     }
-    let ip = match &k.connect_ip {
-        Some(s) => s
-            .parse()
-            .map_err(|_| bad(format!("invalid connect_ip '{s}'")))?,
-        None => rs_addr.ip(),
+    let interval = extra.delay_loop.unwrap_or(c.interval);
+    let context = if is_misc {
+        // keepalived's misc_check_thread: misc_timeout, else delay_loop.
+        let timeout = k.misc_timeout.map_or(interval, |t| seconds(f64::from(t)));
+        CheckContext::new(rs_addr, timeout)
+    } else {
+        connect_context(k, rs_addr, &bad).map_err(|e| match e {
+            None => PlanError::CheckerNoPort {
+                vs: c.vs_name.to_owned(),
+                rs: rs_name.to_owned(),
+            },
+            Some(e) => e,
+        })?
     };
-    let port = k.connect_port.unwrap_or(rs_addr.port());
-    if port == 0 {
-        return Err(PlanError::CheckerNoPort {
-            vs: c.vs_name.to_owned(),
-            rs: rs_name.to_owned(),
-        });
-    }
-    let timeout = k.connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT, seconds);
-    let mut context = CheckContext::new(SocketAddr::new(ip, port), timeout);
-    if let Some(b) = &k.bindto {
-        let bind: IpAddr = b
-            .parse()
-            .map_err(|_| bad(format!("invalid bindto '{b}'")))?;
-        context = context.with_bind(SocketAddr::new(bind, 0));
-    }
-    let mut target = TargetConfig::with_interval(extra.delay_loop.unwrap_or(c.interval));
+    let mut target = TargetConfig::with_interval(interval);
     if let Some(w) = extra.warmup {
         target.warmup = w;
     }
     target.retry = k.retry.unwrap_or(DEFAULT_RETRY);
     target.delay_before_retry = k.delay_before_retry.map_or(delay_before_retry, seconds);
     target.alpha = c.vs.alpha || extra.alpha;
-    // keepalived 2.2's TCP_CHECK retries whatever the state (tcp_epilog).
+    // keepalived 2.2's TCP_CHECK retries whatever the state (tcp_epilog);
+    // HTTP_GET and MISC_CHECK only while up.
     target.retry_while_down = probe == Probe::Tcp;
     Ok(CheckPlan {
         probe,
         context,
         target,
     })
+}
+
+/// Where a connecting checker connects: `connect_ip`/`connect_port`
+/// (default: the real server), `connect_timeout`, `bindto`. `Err(None)`:
+/// no port anywhere.
+fn connect_context(
+    k: &conf::Checker,
+    rs_addr: SocketAddr,
+    bad: &dyn Fn(String) -> PlanError,
+) -> Result<CheckContext, Option<PlanError>> {
+    let ip = match &k.connect_ip {
+        Some(s) => s
+            .parse()
+            .map_err(|_| Some(bad(format!("invalid connect_ip '{s}'"))))?,
+        None => rs_addr.ip(),
+    };
+    let port = k.connect_port.unwrap_or(rs_addr.port());
+    if port == 0 {
+        return Err(None);
+    }
+    let timeout = k.connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT, seconds);
+    let mut context = CheckContext::new(SocketAddr::new(ip, port), timeout);
+    if let Some(b) = &k.bindto {
+        let bind: IpAddr = b
+            .parse()
+            .map_err(|_| Some(bad(format!("invalid bindto '{b}'"))))?;
+        context = context.with_bind(SocketAddr::new(bind, 0));
+    }
+    Ok(context)
 }
 
 /// Checker keywords kept verbatim by the model that the checker runs.

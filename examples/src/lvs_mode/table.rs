@@ -7,9 +7,9 @@
 
 use std::collections::HashMap;
 
-use healthcheck::{Event, PoolId, TargetId};
+use healthcheck::{DownReason, Event, PoolId, TargetId};
 
-use crate::lvs_mode::plan::{trio, Plan};
+use crate::lvs_mode::plan::{trio, Plan, Probe};
 
 /// Where a health-check target sits in the plan: (service, real server).
 pub type Slot = (usize, usize);
@@ -107,25 +107,10 @@ impl Table {
     /// every real server, checked or not, as keepalived does.
     pub fn handle(&mut self, event: &Event) -> Vec<String> {
         match *event {
-            Event::TargetUp { target } => self
-                .check_of(target)
-                .map(|(kw, name)| match kw {
-                    "TCP_CHECK" => format!("TCP connection to {name} success."),
-                    _ => format!("Remote Web server {name} succeed on service."),
-                })
-                .into_iter()
-                .collect(),
-            Event::TargetDown { target, ref reason } => self
-                .check_of(target)
-                .map(|(kw, name)| {
-                    tracing::debug!("{kw} on {name}: {reason}");
-                    match kw {
-                        "TCP_CHECK" => format!("TCP_CHECK on service {name} failed."),
-                        _ => format!("Check on service {name} failed."),
-                    }
-                })
-                .into_iter()
-                .collect(),
+            Event::TargetUp { target } => self.check_line(target, None).into_iter().collect(),
+            Event::TargetDown { target, ref reason } => {
+                self.check_line(target, Some(reason)).into_iter().collect()
+            }
             Event::MemberAdd {
                 pool,
                 target,
@@ -141,12 +126,36 @@ impl Table {
         }
     }
 
-    /// The checker keyword and keepalived's name of what it connects to.
-    fn check_of(&self, target: TargetId) -> Option<(&'static str, String)> {
+    /// The checker's line for a target going up (`None`) or down.
+    fn check_line(&self, target: TargetId, down: Option<&DownReason>) -> Option<String> {
         let &(s, r) = self.targets.get(&target)?;
         let svc = self.plan.services.get(s)?;
-        let check = svc.real_servers.get(r)?.check.as_ref()?;
-        Some((check.probe.keyword(), trio(check.context.target, svc.proto)))
+        let rs = svc.real_servers.get(r)?;
+        let check = rs.check.as_ref()?;
+        let name = trio(check.context.target, svc.proto);
+        if let Some(reason) = down {
+            tracing::debug!("{} on {name}: {reason}", check.probe.keyword());
+        }
+        Some(match (&check.probe, down) {
+            (Probe::Tcp, None) => format!("TCP connection to {name} success."),
+            (Probe::Tcp, Some(_)) => format!("TCP_CHECK on service {name} failed."),
+            (Probe::Http { .. }, None) => format!("Remote Web server {name} succeed on service."),
+            (Probe::Http { .. }, Some(_)) => format!("Check on service {name} failed."),
+            (Probe::Misc { path, .. }, down) => {
+                let script = path.split(' ').next().unwrap_or_default();
+                let how = match down {
+                    None => "succeeded".to_owned(),
+                    Some(DownReason::Timeout) => "timed out".to_owned(),
+                    Some(DownReason::ScriptExit(c)) => format!("failed (exited with status {c})"),
+                    Some(DownReason::ScriptSignal(n)) => format!("failed (due to signal {n})"),
+                    Some(_) => "failed".to_owned(),
+                };
+                format!(
+                    "Misc check for [{} VS {}] by [{script}] {how}.",
+                    rs.name, svc.name
+                )
+            }
+        })
     }
 
     fn set(&mut self, pool: PoolId, target: TargetId, weight: Option<u32>) -> Vec<String> {
@@ -167,14 +176,22 @@ impl Table {
         // perform_svr_state's wording; inhibited servers stay in with
         // weight 0 and are "enabled"/"disabled".
         let verb = match (was, weight, rs.inhibit_on_failure) {
-            (_, Some(w), true) if w > 0 && was != Some(w) => Some(("Enabling", "of")),
+            (None | Some(0), Some(w), true) if w > 0 => Some(("Enabling", "of")),
             (Some(old), Some(0), true) if old > 0 => Some(("Disabling", "of")),
             (None, Some(_), false) => Some(("Adding", "to")),
             (Some(_), None, _) => Some(("Removing", "from")),
             _ => None,
         };
-        if let Some((verb, prep)) = verb {
-            out.push(format!("{verb} service {} {prep} VS {}", rs.name, svc.name));
+        match (verb, was, weight) {
+            (Some((verb, prep)), _, _) => {
+                out.push(format!("{verb} service {} {prep} VS {}", rs.name, svc.name));
+            }
+            // update_svr_wgt: a new (dynamic) weight of a server in.
+            (None, Some(old), Some(new)) if old != new => out.push(format!(
+                "Changing weight from {old} to {new} for active service {} of VS {}",
+                rs.name, svc.name
+            )),
+            _ => {}
         }
         self.update_quorum(s, &mut out);
         out
@@ -508,5 +525,53 @@ mod tests {
             ]
         );
         assert_eq!(table.desired()[0].dests, [dest("10.9.9.9", 1)]);
+    }
+
+    #[test]
+    fn misc_dynamic_weight_and_failure() {
+        let conf = "virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n MISC_CHECK {\n misc_path \"/bin/probe --x\"\n misc_dynamic\n retry 0\n }\n }\n}\n";
+        let parsed = vrrp_conf::parse_str("t.conf", conf, &vrrp_conf::Options::default());
+        let (mut driver, mut table) = daemon::build(plan::build(&parsed.config).unwrap());
+        let key = ServiceKey::tcp("10.0.0.1:80".parse().unwrap());
+        let mut current = table.desired();
+        let mut step = |table: &Table| {
+            let want = table.desired();
+            let ops = ipvs::diff(&want, &current);
+            current = want;
+            ops
+        };
+        let m = driver.monitor_mut();
+        m.commit(Instant::now());
+        drain(m, &mut table);
+        let lines = check(m, &mut table, 0, CheckOutcome::UpWithWeight(5));
+        assert_eq!(
+            lines,
+            ["Changing weight from 1 to 5 for active service [10.1.0.1]:tcp:80 of VS [10.0.0.1]:tcp:80"]
+        );
+        assert_eq!(step(&table), [Op::EditDest(key, dest("10.1.0.1", 5))]);
+        let lines = check(
+            m,
+            &mut table,
+            0,
+            CheckOutcome::Down(DownReason::ScriptExit(1)),
+        );
+        assert_eq!(
+            lines,
+            [
+                "Misc check for [[10.1.0.1]:tcp:80 VS [10.0.0.1]:tcp:80] by [/bin/probe] failed (exited with status 1).",
+                "Removing service [10.1.0.1]:tcp:80 from VS [10.0.0.1]:tcp:80",
+                "Lost quorum 1-0=1 > 0 for VS [10.0.0.1]:tcp:80",
+            ]
+        );
+        assert_eq!(
+            step(&table),
+            [Op::DelDest(key, "10.1.0.1:80".parse().unwrap())]
+        );
+        let lines = check(m, &mut table, 0, CheckOutcome::UpWithWeight(5));
+        assert_eq!(
+            lines[0],
+            "Misc check for [[10.1.0.1]:tcp:80 VS [10.0.0.1]:tcp:80] by [/bin/probe] succeeded."
+        );
+        assert_eq!(step(&table), [Op::AddDest(key, dest("10.1.0.1", 5))]);
     }
 }

@@ -48,21 +48,28 @@ C='-A -t 10.0.0.3:80 -s wlc'
 C1='-a -t 10.0.0.3:80 -r 10.1.0.1:8081 -m -w 1'
 C2='-a -t 10.0.0.3:80 -r 10.1.0.2:8082 -m -w 1'
 CS='-a -t 10.0.0.3:80 -r 10.9.9.9:80 -m -w 1'
+D='-A -t 10.0.0.4:80 -s wlc'
+D1='-a -t 10.0.0.4:80 -r 10.1.0.4:80 -m -w'
 F='-A -f 7 -s wlc'
 F1='-a -f 7 -r 10.1.0.9:80 -i -w 5 --tun-type ipip'
 
+printf '#!/bin/sh\nexit $(cat /tmp/code)\n' > /tmp/probe.sh
+chmod +x /tmp/probe.sh
+echo 0 > /tmp/code
 httpd -f -p 127.0.0.1:8081 -h /www &
 h1=$!
 keepalived-lite -C -n -l -f /etc/lvs.conf > /tmp/kl.log 2>&1 &
 kl=$!
-want one_up "$A" "$A1" "$B" "$B1 3" "$B2 0" "$C" "$CS" "$F" "$F1"
+want one_up "$A" "$A1" "$B" "$B1 3" "$B2 0" "$C" "$CS" "$D" "$D1 2" "$F" "$F1"
 
 httpd -f -p 127.0.0.1:8082 -h /www &
 h2=$!
-want both_up "$A" "$A1" "$A2" "$B" "$B1 3" "$B2 1" "$C" "$C1" "$C2" "$F" "$F1"
+echo 7 > /tmp/code
+want both_up "$A" "$A1" "$A2" "$B" "$B1 3" "$B2 1" "$C" "$C1" "$C2" "$D" "$D1 5" "$F" "$F1"
 
 kill $h1
-want first_down "$A" "$A2" "$B" "$B1 0" "$B2 1" "$C" "$CS" "$F" "$F1"
+echo 1 > /tmp/code
+want first_down "$A" "$A2" "$B" "$B1 0" "$B2 1" "$C" "$CS" "$D" "$F" "$F1"
 
 stop $kl TERM
 want stopped
@@ -71,7 +78,7 @@ cat /tmp/kl.log > /tmp/kl1.log
 # Without -C: a configuration without vrrp_instance runs the checker only.
 keepalived-lite -n -l -f /etc/lvs.conf > /tmp/kl.log 2>&1 &
 kl=$!
-want default_mode "$A" "$A2" "$B" "$B1 0" "$B2 1" "$C" "$CS" "$F" "$F1"
+want default_mode "$A" "$A2" "$B" "$B1 0" "$B2 1" "$C" "$CS" "$D" "$F" "$F1"
 stop $kl INT
 want stopped_by_sigint
 kill $h2

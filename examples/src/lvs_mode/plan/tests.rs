@@ -163,8 +163,8 @@ fn refused_keywords_are_named() {
             "real_server [10.1.0.1]:tcp:80 SSL_GET",
         ),
         (
-            "MISC_CHECK {\n misc_path /bin/true\n }",
-            "real_server [10.1.0.1]:tcp:80 MISC_CHECK",
+            "DNS_CHECK {\n name example.com\n }",
+            "real_server [10.1.0.1]:tcp:80 DNS_CHECK",
         ),
         (
             "notify_up /bin/true",
@@ -272,4 +272,47 @@ fn odd_values_never_panic() {
             value: "300.1.1.1".into(),
         }
     );
+}
+
+#[test]
+fn misc_check_maps_and_defaults_its_timeout_to_delay_loop() {
+    let s = one("virtual_server 10.0.0.1 80 {\n delay_loop 7\n real_server 10.1.0.1 80 {\n MISC_CHECK {\n misc_path \"/usr/local/bin/probe --fast\"\n misc_dynamic\n }\n }\n real_server 10.1.0.2 80 {\n MISC_CHECK {\n misc_path /bin/true\n misc_timeout 3\n retry 2\n }\n }\n}\n");
+    let a = s.real_servers[0].check.as_ref().unwrap();
+    assert_eq!(
+        a.probe,
+        Probe::Misc {
+            path: "/usr/local/bin/probe --fast".into(),
+            dynamic: true
+        }
+    );
+    assert_eq!(
+        a.context,
+        CheckContext::new("10.1.0.1:80".parse().unwrap(), Duration::from_secs(7))
+    );
+    assert_eq!(a.target.retry, 1);
+    assert_eq!(a.target.delay_before_retry, Duration::from_secs(1));
+    assert!(!a.target.retry_while_down);
+    let b = s.real_servers[1].check.as_ref().unwrap();
+    assert_eq!(b.context.timeout, Duration::from_secs(3));
+    assert_eq!(b.target.retry, 2);
+    let conf = |body: &str| {
+        format!("virtual_server 10.0.0.1 80 {{\n real_server 10.1.0.1 80 {{\n MISC_CHECK {{\n{body}\n }}\n }}\n}}\n")
+    };
+    assert_eq!(
+        unsupported(refused(&conf("misc_path /bin/true\n connect_port 81"))),
+        "real_server [10.1.0.1]:tcp:80 MISC_CHECK connect_port"
+    );
+    let sh = plan_of(&conf("misc_path \"/bin/sh -c 'exit 0'\"")).unwrap();
+    let check = sh.services[0].real_servers[0].check.clone().unwrap();
+    assert_eq!(
+        check.probe,
+        Probe::Misc {
+            path: "/bin/sh -c 'exit 0'".into(),
+            dynamic: false
+        }
+    );
+    assert!(matches!(
+        refused(&conf("misc_timeout 1")),
+        PlanError::BadChecker { .. }
+    ));
 }
