@@ -13,6 +13,20 @@
 //!   each change is applied as an `ipvs::diff` against what was applied
 //!   last; SIGTERM/SIGINT remove the services and exit 0.
 //!
+//! What runs: `virtual_server IP PORT` (TCP, UDP, SCTP) and `fwmark`;
+//! `lvs_sched`/`lb_algo`, `lvs_method`/`lb_kind` NAT/DR/TUN,
+//! `persistence_timeout` and `_granularity`, `delay_loop`, `alpha`,
+//! `virtualhost`, `quorum`, `hysteresis`, `sorry_server`; `real_server` with
+//! `weight` and `inhibit_on_failure`; one checker per real server among
+//! TCP_CHECK, HTTP_GET (`url` with `path`, `status_code`, `digest`,
+//! `virtualhost`) and MISC_CHECK (`misc_path`, `misc_timeout`,
+//! `misc_dynamic`), with `connect_ip`, `connect_port`, `bindto`,
+//! `connect_timeout`, `retry`, `delay_before_retry`, `warmup`,
+//! `delay_loop`, `alpha`, `http_protocol`. Anything else is refused at
+//! start-up (see [`plan::PlanError`]): `virtual_server_group`, the other
+//! checkers, notify and quorum scripts, `omega`, `ha_suspend`,
+//! `sorry_server_inhibit`, ... SIGHUP is logged and ignored (no reload).
+//!
 //! Logging goes through `tracing` with keepalived's wording, to stderr.
 
 use std::process::ExitCode;
