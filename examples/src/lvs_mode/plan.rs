@@ -613,8 +613,9 @@ fn checker(
     }
     let interval = extra.delay_loop.unwrap_or(c.interval);
     let context = if is_misc {
-        // keepalived's misc_check_thread: misc_timeout, else delay_loop.
-        let timeout = k.misc_timeout.map_or(interval, |t| seconds(f64::from(t)));
+        // keepalived's misc_check_thread: misc_timeout, else the virtual
+        // server's delay_loop.
+        let timeout = k.misc_timeout.map_or(c.interval, |t| seconds(f64::from(t)));
         CheckContext::new(rs_addr, timeout)
     } else {
         connect_context(k, rs_addr, &bad).map_err(|e| match e {
