@@ -629,7 +629,10 @@ mod tests {
                     virtual_router_id 1\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n";
         assert!(matches!(
             routers_of(text),
-            Err(PlanError::Unsupported { keyword: "vrrp_version 3", .. })
+            Err(PlanError::Unsupported {
+                keyword: "vrrp_version 3",
+                ..
+            })
         ));
     }
 
