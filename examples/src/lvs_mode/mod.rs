@@ -53,15 +53,8 @@ pub fn run(config: &vrrp_conf::model::Config) -> ExitCode {
         "Starting Healthcheck child process, pid={}",
         std::process::id()
     );
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            tracing::error!("cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(rt) = crate::vrrp_mode::runtime() else {
+        return ExitCode::FAILURE;
     };
     match rt.block_on(daemon::run(plan)) {
         Ok(()) => ExitCode::SUCCESS,

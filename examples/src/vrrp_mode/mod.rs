@@ -35,21 +35,24 @@ pub fn run(cli: &Cli) -> ExitCode {
         ..vrrp_conf::Options::default()
     };
     let loader = daemon::file_loader(cli.use_file.clone(), opts);
-    let rt = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            tracing::error!("cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
+    let Some(rt) = runtime() else {
+        return ExitCode::FAILURE;
     };
     if rt.block_on(daemon::Daemon::run(loader)) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The single-threaded tokio runtime each daemon runs on (None, logged,
+/// if it cannot be built).
+pub fn runtime() -> Option<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| tracing::error!("cannot start the runtime: {e}"))
+        .ok()
 }
 
 /// `tracing` to stderr; `-D` (or `RUST_LOG`) for debug detail.
