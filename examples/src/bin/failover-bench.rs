@@ -145,15 +145,17 @@ struct Bench {
 }
 
 impl Bench {
+    /// Starts `which` on `node` with the configuration `text`; files are
+    /// tagged with `run`. Returns its pid and log.
     fn start(
         &mut self,
         node: &str,
         which: Impl,
-        priority: u8,
+        text: &str,
         run: &str,
     ) -> Result<(u32, PathBuf), String> {
-        let conf = self.dir.join(format!("{node}.conf"));
-        std::fs::write(&conf, config(node, priority)).map_err(|e| e.to_string())?;
+        let conf = self.dir.join(format!("{node}-{run}.conf"));
+        std::fs::write(&conf, text).map_err(|e| e.to_string())?;
         let log = self.dir.join(format!("{node}-{which:?}-{run}.log"));
         let conf = conf.display().to_string();
         let pid = match which {
@@ -194,8 +196,8 @@ impl Bench {
         let _ = std::fs::write(&dump_log, "");
 
         let tag = format!("{stop:?}-{run}");
-        let (p2, log2) = self.start("r2", which, 100, &tag)?;
-        let (p1, log1) = self.start("r1", which, 150, &tag)?;
+        let (p2, log2) = self.start("r2", which, &config("r2", 100), &tag)?;
+        let (p1, log1) = self.start("r1", which, &config("r1", 150), &tag)?;
         wait_for_line(&log1, "Entering MASTER STATE", Duration::from_secs(20))
             .ok_or("r1 never became master")?;
         std::thread::sleep(Duration::from_millis(2500));
@@ -267,33 +269,8 @@ fn flood_run(b: &mut Bench, which: Impl) -> Result<(f64, usize, u64, bool), Stri
         .ok_or("tcpdump did not start")?;
     let pass = "advert_int 1\n  authentication {\n    auth_type PASS\n    auth_pass secret1\n  }\n";
     let conf = |name: &str, prio: u8| config(name, prio).replace("advert_int 1\n", pass);
-    let start = |b: &mut Bench, node: &str, prio: u8| -> Result<(u32, PathBuf), String> {
-        let path = b.dir.join(format!("{node}-flood.conf"));
-        std::fs::write(&path, conf(node, prio)).map_err(|e| e.to_string())?;
-        let log = b.dir.join(format!("{node}-{which:?}-flood.log"));
-        let path = path.display().to_string();
-        let pid = match which {
-            Impl::Lite => {
-                let lite = b.lite.display().to_string();
-                b.lab
-                    .spawn(node, &lite, &["-P", "-n", "-l", "-f", &path], &log)
-            }
-            Impl::Keepalived => {
-                let p = b.dir.join(format!("{node}.pid")).display().to_string();
-                let r = b.dir.join(format!("{node}.vpid")).display().to_string();
-                b.lab.spawn(
-                    node,
-                    "keepalived",
-                    &["-P", "-n", "-l", "-f", &path, "-p", &p, "-r", &r],
-                    &log,
-                )
-            }
-        }
-        .map_err(|e| e.to_string())?;
-        Ok((pid, log))
-    };
-    let (p2, log2) = start(b, "r2", 100)?;
-    let (p1, log1) = start(b, "r1", 150)?;
+    let (p2, log2) = b.start("r2", which, &conf("r2", 100), "flood")?;
+    let (p1, log1) = b.start("r1", which, &conf("r1", 150), "flood")?;
     wait_for_line(&log1, "Entering MASTER STATE", Duration::from_secs(20))
         .ok_or("r1 never became master")?;
     std::thread::sleep(Duration::from_millis(1500));
