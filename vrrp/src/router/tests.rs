@@ -395,14 +395,20 @@ fn notify_args_are_keepalived_s() {
     assert_eq!(n.args(), ["GROUP", "G1", "FAULT", "0"]);
 }
 
-#[test]
-fn ah_master_resynchronises_past_a_lower_router() {
+/// A priority-100 router with AH ("secret"), started at the returned time.
+fn started_ah_router() -> (Instant, AuthConfig, VirtualRouter) {
     let t0 = Instant::now();
     let auth = AuthConfig::ah(b"secret");
     let mut cfg = config(100);
     cfg.authentication = auth.clone();
     let mut r = VirtualRouter::new(cfg).unwrap();
     r.handle_startup(t0);
+    (t0, auth, r)
+}
+
+#[test]
+fn ah_master_resynchronises_past_a_lower_router() {
+    let (t0, auth, mut r) = started_ah_router();
     r.handle_timeout(t0 + r.master_down_interval());
     let (_, first) = transmit(&mut r, t0).unwrap();
     let seq_of = |d: &[u8]| u32::from_be_bytes([d[28], d[29], d[30], d[31]]);
@@ -632,12 +638,7 @@ fn time_going_backwards_is_handled_as_given() {
 
 #[test]
 fn a_fifth_ah_sender_replaces_the_oldest_remembered_one() {
-    let t0 = Instant::now();
-    let auth = AuthConfig::ah(b"secret");
-    let mut cfg = config(100);
-    cfg.authentication = auth.clone();
-    let mut r = VirtualRouter::new(cfg).unwrap();
-    r.handle_startup(t0);
+    let (t0, auth, mut r) = started_ah_router();
     let senders: Vec<Ipv4Addr> = (1..=5).map(|k| Ipv4Addr::new(10, 0, 0, 10 + k)).collect();
     for &src in &senders {
         r.handle_datagram(t0, src, &advert(src, 200, &auth, 9));
