@@ -115,6 +115,21 @@ impl World {
     }
 
     /// Waits until the VIP is on `node` only (among `all`).
+    /// With r1 (`a`) master: the VIP is only on r1 and r2 (`b`) stays
+    /// backup for `settle`; once r1 stops, r2 takes over with the VIP.
+    fn backup_holds_then_takes_over(&mut self, a: &Router, b: &Router, settle: Duration) {
+        self.vip_only_on("r1", &["r1", "r2"]);
+        std::thread::sleep(settle);
+        assert!(
+            !log_text(&b.log).contains("Entering MASTER STATE"),
+            "{}",
+            log_text(&b.log)
+        );
+        self.lab.stop(a.pid, Duration::from_secs(5));
+        wait_line(b, "(VI_1) Entering MASTER STATE");
+        self.vip_only_on("r2", &["r1", "r2"]);
+    }
+
     fn vip_only_on(&self, node: &str, all: &[&str]) {
         let deadline = std::time::Instant::now() + WAIT;
         loop {
@@ -274,18 +289,8 @@ fn mixed_with(master: Kind, auth: Auth, unicast_peers: bool) {
     let a = w.start("r1", master, &config("r1", 150, auth, &to_r2));
     wait_line(&a, "(VI_1) Entering MASTER STATE");
     wait_line(&b, "(VI_1) Entering BACKUP STATE");
-    w.vip_only_on("r1", &["r1", "r2"]);
     // Several adverts cross in both directions before we look at the logs.
-    std::thread::sleep(Duration::from_secs(3));
-    assert!(
-        !log_text(&b.log).contains("Entering MASTER STATE"),
-        "{}",
-        log_text(&b.log)
-    );
-
-    w.lab.stop(a.pid, Duration::from_secs(5));
-    wait_line(&b, "(VI_1) Entering MASTER STATE");
-    w.vip_only_on("r2", &["r1", "r2"]);
+    w.backup_holds_then_takes_over(&a, &b, Duration::from_secs(3));
     for r in [&a, &b] {
         assert_no_rejection(r);
     }
@@ -410,16 +415,7 @@ fn root_netns_lite_unicast_pair() {
         &config("r1", 150, Auth::Ah, &unicast(1, 2)),
     );
     wait_line(&a, "(VI_1) Entering MASTER STATE");
-    w.vip_only_on("r1", &["r1", "r2"]);
-    std::thread::sleep(Duration::from_secs(2));
-    assert!(
-        !log_text(&b.log).contains("Entering MASTER STATE"),
-        "{}",
-        log_text(&b.log)
-    );
-    w.lab.stop(a.pid, Duration::from_secs(5));
-    wait_line(&b, "(VI_1) Entering MASTER STATE");
-    w.vip_only_on("r2", &["r1", "r2"]);
+    w.backup_holds_then_takes_over(&a, &b, Duration::from_secs(2));
 }
 
 #[test]
