@@ -1,10 +1,11 @@
-//! What a router reports: states, reasons, events, notify data, counters.
+//! What a router reports: states, reasons, events and notify data.
 
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 
-use crate::router::DropReason;
+pub use crate::counters::Counters;
+use crate::counters::DropReason;
 
 /// The protocol state of a virtual router (RFC 3768 section 6.4, plus
 /// keepalived's FAULT).
@@ -155,32 +156,4 @@ pub enum Event {
         /// The other owner.
         from: Ipv4Addr,
     },
-}
-
-/// Per-router statistics, all monotonic.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Counters {
-    /// Valid adverts processed.
-    pub adverts_received: u64,
-    /// Adverts written by `poll_transmit`, counted once however many
-    /// unicast peers they go to (as keepalived counts them).
-    pub adverts_sent: u64,
-    /// Datagrams written by `poll_transmit`: one per advert in multicast
-    /// mode, one per peer per advert with unicast peers.
-    pub datagrams_sent: u64,
-    /// Valid priority-0 adverts processed.
-    pub priority_zero_received: u64,
-    /// Priority-0 adverts written (once however many peers).
-    pub priority_zero_sent: u64,
-    /// Transitions to MASTER.
-    pub became_master: u64,
-    /// Transitions out of MASTER.
-    pub released_master: u64,
-    /// Adverts that could not be written (buffer too small or encoder error).
-    pub transmit_errors: u64,
-    /// `Dropped` events left out because the event queue was full.
-    pub events_overflowed: u64,
-    /// Dropped datagrams, by reason.
-    pub dropped: crate::router::DropCounters,
 }

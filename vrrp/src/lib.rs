@@ -77,6 +77,7 @@ pub mod linux;
 
 // The sans-IO state machine (issue 3).
 pub mod config;
+pub mod counters;
 pub mod event;
 pub mod mux;
 pub mod router;

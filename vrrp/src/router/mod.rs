@@ -1,20 +1,19 @@
 //! The sans-IO VRRPv2 state machine (RFC 3768 section 6 plus keepalived's
 //! extensions).
 
-mod drop;
-
 use std::cmp::Ordering;
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-pub use self::drop::{DropCounters, DropReason};
 use crate::auth::{AhReplay, TxCounters};
 use crate::config::{
     effective_priority, master_down_interval, skew_time, Config, ConfigError, LowerPriorityAdvert,
     PRIORITY_OWNER, PRIORITY_STOP,
 };
-use crate::event::{Counters, Event, Notify, NotifyKind, Reason, State};
+use crate::counters::Counters;
+pub use crate::counters::{DropCounters, DropReason};
+use crate::event::{Event, Notify, NotifyKind, Reason, State};
 use crate::timer::{Timer, TimerTable};
 use crate::wire;
 

@@ -1,4 +1,5 @@
-//! Why the router dropped a received datagram, and a counter per reason.
+//! A router's statistics: why it dropped received datagrams, and a counter
+//! per reason and per kind of output.
 
 use std::fmt;
 
@@ -102,6 +103,34 @@ impl DropCounters {
             .map(|r| (r, self.get(r)))
             .filter(|(_, n)| *n > 0)
     }
+}
+
+/// Per-router statistics, all monotonic.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Counters {
+    /// Valid adverts processed.
+    pub adverts_received: u64,
+    /// Adverts written by `poll_transmit`, counted once however many
+    /// unicast peers they go to (as keepalived counts them).
+    pub adverts_sent: u64,
+    /// Datagrams written by `poll_transmit`: one per advert in multicast
+    /// mode, one per peer per advert with unicast peers.
+    pub datagrams_sent: u64,
+    /// Valid priority-0 adverts processed.
+    pub priority_zero_received: u64,
+    /// Priority-0 adverts written (once however many peers).
+    pub priority_zero_sent: u64,
+    /// Transitions to MASTER.
+    pub became_master: u64,
+    /// Transitions out of MASTER.
+    pub released_master: u64,
+    /// Adverts that could not be written (buffer too small or encoder error).
+    pub transmit_errors: u64,
+    /// `Dropped` events left out because the event queue was full.
+    pub events_overflowed: u64,
+    /// Dropped datagrams, by reason.
+    pub dropped: DropCounters,
 }
 
 #[cfg(test)]
