@@ -137,6 +137,18 @@ pub enum Event {
         /// GARPs per address.
         repeat: u32,
     },
+    /// A reload changed the virtual addresses of a MASTER (see
+    /// [`VirtualRouter::reconfigure`](crate::VirtualRouter::reconfigure)):
+    /// install `added` (and send gratuitous ARPs for them), remove
+    /// `removed`. A router that is not master emits nothing: it installs
+    /// its (new) addresses with [`Event::AddAddresses`] when it becomes
+    /// master.
+    AddressesChanged {
+        /// Addresses to install.
+        added: Vec<Ipv4Addr>,
+        /// Addresses to remove.
+        removed: Vec<Ipv4Addr>,
+    },
     /// A received datagram was dropped; it changed nothing else.
     Dropped(DropReason),
     /// The master received a lower-priority advert (keepalived's

@@ -1,11 +1,14 @@
 //! The sans-IO VRRPv2 state machine (RFC 3768 section 6 plus keepalived's
 //! extensions).
 
+mod reconfigure;
+
 use std::cmp::Ordering;
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
+pub use self::reconfigure::{Change, Changed};
 use crate::auth::{AhReplay, TxCounters};
 use crate::config::{
     effective_priority, master_down_interval, skew_time, Config, ConfigError, LowerPriorityAdvert,

@@ -9,8 +9,14 @@ use std::sync::Arc;
 use std::time::Duration;
 use std::time::Instant;
 
+use crate::config::ConfigError;
 use crate::event::{Event, Notify, NotifyKind, State};
+mod reconcile;
+
 use crate::router::{SyncCommand, Tracking, Transmit, VirtualRouter};
+
+pub use self::reconcile::{Desired, Reconciled};
+pub use crate::router::{Change, Changed};
 use crate::wire::{self, DropReason as WireDrop};
 
 /// Index of a router in its [`Mux`].
@@ -53,6 +59,22 @@ pub enum MuxError {
     /// The mux already holds `u32::MAX` routers or groups.
     #[error("no room for another router or sync group")]
     Full,
+    /// A configuration given to a reload is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(#[from] ConfigError),
+    /// [`Desired::routers`] names two routers alike (the entry index of the
+    /// second).
+    #[error("desired router {0} repeats an instance name")]
+    DuplicateName(usize),
+    /// A member of [`Desired::groups`] names no desired router, or a router
+    /// already in a group.
+    #[error("member {member} of desired sync group {group} is unknown or already grouped")]
+    BadMember {
+        /// Index of the group in [`Desired::groups`].
+        group: usize,
+        /// Index of the member in that group.
+        member: usize,
+    },
 }
 
 /// Datagrams the mux could not hand to any router.
@@ -74,6 +96,9 @@ struct Slot {
     group: Option<u32>,
     scheduled: Option<Instant>,
     touched: bool,
+    /// Removed: out of `keys` and its group, freed once its events are
+    /// polled.
+    removed: bool,
 }
 
 #[derive(Debug)]
@@ -101,11 +126,20 @@ struct Group {
 /// while any member is faulty (interface or tracking) all are in FAULT. A
 /// stopped member holds the group in BACKUP.
 ///
+/// Reload: [`remove_router`](Self::remove_router),
+/// [`reconfigure_router`](Self::reconfigure_router),
+/// [`set_sync_groups`](Self::set_sync_groups), or all three at once with
+/// [`reconcile`](Self::reconcile). A [`RouterId`] stays valid for as long
+/// as its router is in the mux; ids of removed routers are never reused.
+///
 /// Timers live in a binary heap with lazy deletion, allocated up front, so
 /// the steady state (timeouts, adverts in and out) does not allocate.
 #[derive(Debug, Default)]
 pub struct Mux {
-    slots: Vec<Slot>,
+    /// Indexed by [`RouterId`]; `None` once a removed router is drained.
+    slots: Vec<Option<Slot>>,
+    /// Routers not removed.
+    live: usize,
     /// (ifindex, vrid, slot), sorted for binary search.
     keys: Vec<(u32, u8, u32)>,
     groups: Vec<Group>,
@@ -139,13 +173,15 @@ impl Mux {
         };
         let id = u32::try_from(self.slots.len()).map_err(|_| MuxError::Full)?;
         self.keys.insert(at, (ifindex, vrid, id));
-        self.slots.push(Slot {
+        self.slots.push(Some(Slot {
             ifindex,
             router,
             group: None,
             scheduled: None,
             touched: false,
-        });
+            removed: false,
+        }));
+        self.live += 1;
         // Room for every router's timer plus stale entries, and every router
         // touched at once.
         let n = self.slots.len();
@@ -161,19 +197,14 @@ impl Mux {
         members: &[RouterId],
     ) -> Result<GroupId, MuxError> {
         for m in members {
-            let slot = self
-                .slots
-                .get(m.0 as usize)
-                .ok_or(MuxError::UnknownRouter(*m))?;
+            let slot = self.live_slot(*m).ok_or(MuxError::UnknownRouter(*m))?;
             if slot.group.is_some() || members.iter().filter(|x| *x == m).count() > 1 {
                 return Err(MuxError::AlreadyGrouped(*m));
             }
         }
         let gid = u32::try_from(self.groups.len()).map_err(|_| MuxError::Full)?;
         for m in members {
-            let slot = &mut self.slots[m.0 as usize];
-            slot.group = Some(gid);
-            slot.router.set_sync_member(true);
+            self.join(m.0, gid);
         }
         self.groups.push(Group {
             name: Arc::from(name),
@@ -183,14 +214,15 @@ impl Mux {
         Ok(GroupId(gid))
     }
 
-    /// The router with this id.
+    /// The router with this id; a removed router until its last event has
+    /// been polled.
     pub fn router(&self, id: RouterId) -> Option<&VirtualRouter> {
-        self.slots.get(id.0 as usize).map(|s| &s.router)
+        self.slot(id.0).map(|s| &s.router)
     }
 
-    /// The interface of a router.
+    /// The interface of a router (as [`router`](Self::router)).
     pub fn ifindex(&self, id: RouterId) -> Option<u32> {
-        self.slots.get(id.0 as usize).map(|s| s.ifindex)
+        self.slot(id.0).map(|s| s.ifindex)
     }
 
     /// The router for (interface, VRID).
@@ -201,19 +233,22 @@ impl Mux {
             .map(|i| RouterId(self.keys[i].2))
     }
 
-    /// All router ids.
+    /// The ids of the routers in the mux (not removed), in the order they
+    /// were added.
     pub fn ids(&self) -> impl Iterator<Item = RouterId> + '_ {
-        (0..self.slots.len() as u32).map(RouterId)
+        (0..self.slots.len() as u32)
+            .map(RouterId)
+            .filter(|id| self.live_slot(*id).is_some())
     }
 
-    /// Number of routers.
+    /// Number of routers (not removed).
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.live
     }
 
     /// True if there is no router.
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.live == 0
     }
 
     /// Datagrams no router received.
@@ -248,7 +283,7 @@ impl Mux {
     /// Interface `ifindex` went up or down: every router on it follows.
     pub fn handle_interface(&mut self, now: Instant, ifindex: u32, up: bool) {
         for i in 0..self.slots.len() as u32 {
-            if self.slots[i as usize].ifindex == ifindex {
+            if self.slot(i).is_some_and(|s| s.ifindex == ifindex) {
                 self.drive(now, i, |r| r.handle_interface(now, up));
             }
         }
@@ -292,7 +327,7 @@ impl Mux {
                 break;
             }
             self.heap.pop();
-            let Some(slot) = self.slots.get_mut(i as usize) else {
+            let Some(slot) = self.slot_mut(i) else {
                 continue;
             };
             if slot.scheduled != Some(at) {
@@ -311,9 +346,10 @@ impl Mux {
         buf: &mut [u8],
     ) -> Option<(RouterId, u32, Transmit)> {
         while let Some(&i) = self.touched.get(self.tx_cursor) {
-            let slot = &mut self.slots[i as usize];
-            if let Some(t) = slot.router.poll_transmit(now, buf) {
-                return Some((RouterId(i), slot.ifindex, t));
+            if let Some(slot) = self.slots.get_mut(i as usize).and_then(Option::as_mut) {
+                if let Some(t) = slot.router.poll_transmit(now, buf) {
+                    return Some((RouterId(i), slot.ifindex, t));
+                }
             }
             self.tx_cursor += 1;
         }
@@ -324,12 +360,17 @@ impl Mux {
     /// then the group notifications they led to.
     pub fn poll_event(&mut self) -> Option<MuxEvent> {
         while let Some(&i) = self.touched.front() {
-            let slot = &mut self.slots[i as usize];
-            if let Some(e) = slot.router.poll_event() {
-                return Some(MuxEvent::Router(RouterId(i), e));
+            if let Some(slot) = self.slots.get_mut(i as usize).and_then(Option::as_mut) {
+                if let Some(e) = slot.router.poll_event() {
+                    return Some(MuxEvent::Router(RouterId(i), e));
+                }
+                // Transmits are drained before events, so this router is
+                // done; a removed one is gone for good.
+                slot.touched = false;
+                if slot.removed {
+                    self.slots[i as usize] = None;
+                }
             }
-            // Transmits are drained before events, so this router is done.
-            slot.touched = false;
             self.touched.pop_front();
             self.tx_cursor = self.tx_cursor.saturating_sub(1);
         }
@@ -339,11 +380,7 @@ impl Mux {
     /// The earliest timer of any router.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
         while let Some(&Reverse((at, i))) = self.heap.peek() {
-            if self
-                .slots
-                .get(i as usize)
-                .is_some_and(|s| s.scheduled == Some(at))
-            {
+            if self.slot(i).is_some_and(|s| s.scheduled == Some(at)) {
                 return Some(at);
             }
             self.heap.pop();
@@ -351,57 +388,91 @@ impl Mux {
         None
     }
 
-    /// Runs one input on router `i`, then the sync group and bookkeeping.
-    fn drive(&mut self, now: Instant, i: u32, f: impl FnOnce(&mut VirtualRouter)) {
-        let Some(slot) = self.slots.get_mut(i as usize) else {
-            return;
-        };
+    fn slot(&self, i: u32) -> Option<&Slot> {
+        self.slots.get(i as usize)?.as_ref()
+    }
+
+    fn slot_mut(&mut self, i: u32) -> Option<&mut Slot> {
+        self.slots.get_mut(i as usize)?.as_mut()
+    }
+
+    /// The slot of a router that has not been removed.
+    fn live_slot(&self, id: RouterId) -> Option<&Slot> {
+        self.slot(id.0).filter(|s| !s.removed)
+    }
+
+    /// Sends `cmd` to router `i` (a group member) and settles it.
+    fn command(&mut self, now: Instant, i: u32, cmd: SyncCommand) {
+        if let Some(slot) = self.slot_mut(i) {
+            slot.router.handle_sync(now, cmd);
+            self.settle(i);
+        }
+    }
+
+    /// Router `i` joins group `g`.
+    fn join(&mut self, i: u32, g: u32) {
+        if let Some(slot) = self.slot_mut(i) {
+            slot.group = Some(g);
+            slot.router.set_sync_member(true);
+        }
+    }
+
+    /// Runs one input on live router `i`, then its sync group and the
+    /// bookkeeping; `None` if there is no such router.
+    fn drive<R>(
+        &mut self,
+        now: Instant,
+        i: u32,
+        f: impl FnOnce(&mut VirtualRouter) -> R,
+    ) -> Option<R> {
+        let slot = self
+            .slots
+            .get_mut(i as usize)
+            .and_then(Option::as_mut)
+            .filter(|s| !s.removed)?;
         let before = slot.router.state();
-        f(&mut slot.router);
+        let out = f(&mut slot.router);
         let after = slot.router.state();
         let group = slot.group;
         self.settle(i);
         if let Some(g) = group {
-            self.sync_group(now, g, i, before, after);
+            let cmd = match (before, after) {
+                (b, State::Master) if b != State::Master => Some(SyncCommand::Master),
+                (State::Master, State::Backup) => Some(SyncCommand::Backup),
+                _ => None,
+            };
+            self.sync_group(now, g, Some(i), cmd);
         }
+        Some(out)
     }
 
-    /// Moves the other members of group `g` after member `origin` changed.
-    fn sync_group(&mut self, now: Instant, g: u32, origin: u32, before: State, after: State) {
+    /// Moves the members of group `g` after member `origin` changed (`cmd`
+    /// for the others), or re-evaluates the group (no origin).
+    fn sync_group(&mut self, now: Instant, g: u32, origin: Option<u32>, cmd: Option<SyncCommand>) {
         let members = std::mem::take(&mut self.groups[g as usize].members);
-        let cmd = match (before, after) {
-            (b, State::Master) if b != State::Master => Some(SyncCommand::Master),
-            (State::Master, State::Backup) => Some(SyncCommand::Backup),
-            _ => None,
-        };
         for &m in &members {
-            if m == origin {
+            if Some(m) == origin {
                 continue;
             }
             let fault = self.fault_of_others(&members, m);
-            let router = &mut self.slots[m as usize].router;
-            router.handle_sync(now, fault);
+            self.command(now, m, fault);
             if let Some(cmd) = cmd {
-                router.handle_sync(now, cmd);
+                self.command(now, m, cmd);
             }
-            self.settle(m);
         }
         // The origin itself may be held in FAULT by the others.
-        let fault = self.fault_of_others(&members, origin);
-        self.slots[origin as usize].router.handle_sync(now, fault);
-        self.settle(origin);
+        if let Some(origin) = origin {
+            let fault = self.fault_of_others(&members, origin);
+            self.command(now, origin, fault);
+        }
         // keepalived's vrrp_sync_can_goto_master: the group goes MASTER
         // only when every member wants it (or already is).
-        let wants = |r: &VirtualRouter| r.wants_master();
-        let routers = || members.iter().map(|&m| &self.slots[m as usize].router);
-        let ready = routers().any(wants)
+        let routers = || members.iter().filter_map(|&m| self.router(RouterId(m)));
+        let ready = routers().any(VirtualRouter::wants_master)
             && routers().all(|r| r.state() == State::Master || r.wants_master());
         if ready {
             for &m in &members {
-                self.slots[m as usize]
-                    .router
-                    .handle_sync(now, SyncCommand::Master);
-                self.settle(m);
+                self.command(now, m, SyncCommand::Master);
             }
         }
         self.groups[g as usize].members = members;
@@ -411,7 +482,12 @@ impl Mux {
     /// `Fault` for member `m` if another member of its group is faulty by
     /// itself, else `Recover`.
     fn fault_of_others(&self, members: &[u32], m: u32) -> SyncCommand {
-        let faulty = |o: &u32| *o != m && self.slots[*o as usize].router.own_fault();
+        let faulty = |o: &u32| {
+            *o != m
+                && self
+                    .router(RouterId(*o))
+                    .is_some_and(VirtualRouter::own_fault)
+        };
         if members.iter().any(faulty) {
             SyncCommand::Fault
         } else {
@@ -425,7 +501,7 @@ impl Mux {
         let mut states = group
             .members
             .iter()
-            .map(|&m| self.slots[m as usize].router.state());
+            .filter_map(|&m| self.router(RouterId(m)).map(VirtualRouter::state));
         let Some(first) = states.next() else { return };
         if states.all(|s| s == first) && group.state != Some(first) {
             let notify = Notify {
@@ -442,7 +518,9 @@ impl Mux {
 
     /// Marks router `i` for polling and reschedules its timer.
     fn settle(&mut self, i: u32) {
-        let slot = &mut self.slots[i as usize];
+        let Some(slot) = self.slots.get_mut(i as usize).and_then(Option::as_mut) else {
+            return;
+        };
         if !slot.touched {
             slot.touched = true;
             self.touched.push_back(i);
@@ -465,8 +543,12 @@ impl Mux {
     /// Drops stale heap entries in place (no allocation).
     fn compact(&mut self) {
         let slots = &self.slots;
-        self.heap
-            .retain(|Reverse((at, i))| slots[*i as usize].scheduled == Some(*at));
+        self.heap.retain(|Reverse((at, i))| {
+            slots
+                .get(*i as usize)
+                .and_then(Option::as_ref)
+                .is_some_and(|s| s.scheduled == Some(*at))
+        });
     }
 }
 

@@ -1,0 +1,274 @@
+//! Reload: removing and reconfiguring routers, replacing sync groups, and
+//! the whole reconciliation against a desired configuration.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::{Group, Mux, MuxError, RouterId};
+use crate::config::Config;
+use crate::router::{Change, Changed, SyncCommand, VirtualRouter};
+
+/// The configuration a reload wants: every router with its interface, and
+/// the sync groups by instance name. Routers are matched to the running
+/// ones by [`Config::name`] (keepalived's instance name).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Desired {
+    /// (interface index, configuration) of every router.
+    pub routers: Vec<(u32, Config)>,
+    /// (group name, member instance names) of every sync group.
+    pub groups: Vec<(String, Vec<String>)>,
+}
+
+/// What [`Mux::reconcile`] did, router by router.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Reconciled {
+    /// Routers whose configuration is the same: not touched.
+    pub unchanged: Vec<RouterId>,
+    /// Routers changed in place, with what changed.
+    pub updated: Vec<(RouterId, Changed)>,
+    /// New routers, started at `now`.
+    pub added: Vec<RouterId>,
+    /// Routers removed (a master sent its priority-0 advert).
+    pub removed: Vec<RouterId>,
+    /// Routers whose VRID or interface changed: (old id, removed; new id,
+    /// added and started).
+    pub restarted: Vec<(RouterId, RouterId)>,
+}
+
+impl Mux {
+    /// Removes a router. A master sends its priority-0 advert first (drain
+    /// [`poll_transmit`](Self::poll_transmit)), and its last events follow
+    /// ([`poll_event`](Self::poll_event)): `StateChanged` to INIT
+    /// ([`Reason::Shutdown`](crate::event::Reason::Shutdown)),
+    /// `RemoveAddresses` if it was master, and the STOP `Notify`. The id is
+    /// then gone for good: [`find`](Self::find), [`ids`](Self::ids) and
+    /// [`len`](Self::len) skip it at once, [`router`](Self::router) once its
+    /// last event has been polled, and it is never given to another router.
+    /// The other members of its sync group carry on without it.
+    pub fn remove_router(&mut self, now: Instant, id: RouterId) -> Result<(), MuxError> {
+        let slot = self.live_slot(id).ok_or(MuxError::UnknownRouter(id))?;
+        let group = slot.group;
+        if let Some(g) = group {
+            self.groups[g as usize].members.retain(|m| *m != id.0);
+            self.leave(now, id.0);
+        }
+        self.drive(now, id.0, |r| r.handle_shutdown(now));
+        self.keys.retain(|k| k.2 != id.0);
+        if let Some(slot) = self.slot_mut(id.0) {
+            slot.removed = true;
+        }
+        self.live -= 1;
+        if let Some(g) = group {
+            self.sync_group(now, g, None, None);
+        }
+        Ok(())
+    }
+
+    /// Applies a new configuration to a running router in place (see
+    /// [`VirtualRouter::reconfigure`] for the rules: no priority-0 advert
+    /// and no state change unless RFC 3768 demands one); returns what
+    /// changed. Another VRID is [`Change::Restart`] and changes nothing:
+    /// [`remove_router`](Self::remove_router) then
+    /// [`add_router`](Self::add_router).
+    pub fn reconfigure_router(
+        &mut self,
+        now: Instant,
+        id: RouterId,
+        config: Config,
+    ) -> Result<Change, MuxError> {
+        self.live_slot(id).ok_or(MuxError::UnknownRouter(id))?;
+        self.drive(now, id.0, |r| r.reconfigure(now, config))
+            .ok_or(MuxError::UnknownRouter(id))?
+            .map_err(MuxError::Config)
+    }
+
+    /// Replaces every sync group (names and members). A group with the same
+    /// name and members as before keeps its state (no new group
+    /// notification); routers that leave a group are on their own again
+    /// (a FAULT imposed by the group ends). Group ids are the indexes into
+    /// `groups` afterwards.
+    pub fn set_sync_groups(
+        &mut self,
+        now: Instant,
+        groups: &[(&str, Vec<RouterId>)],
+    ) -> Result<(), MuxError> {
+        u32::try_from(groups.len()).map_err(|_| MuxError::Full)?;
+        let mut seen = HashMap::new();
+        for (_, members) in groups {
+            for &m in members {
+                self.live_slot(m).ok_or(MuxError::UnknownRouter(m))?;
+                if seen.insert(m, ()).is_some() {
+                    return Err(MuxError::AlreadyGrouped(m));
+                }
+            }
+        }
+        let old = std::mem::take(&mut self.groups);
+        for group in &old {
+            for &m in &group.members {
+                if !seen.contains_key(&RouterId(m)) {
+                    self.leave(now, m);
+                }
+            }
+        }
+        for (g, (name, members)) in groups.iter().enumerate() {
+            let ids: Vec<u32> = members.iter().map(|m| m.0).collect();
+            let same = |o: &&Group| &*o.name == *name && same_members(&o.members, &ids);
+            let state = old.iter().find(same).and_then(|o| o.state);
+            for &m in &ids {
+                self.join(m, g as u32);
+            }
+            self.groups.push(Group {
+                name: Arc::from(*name),
+                members: ids,
+                state,
+            });
+        }
+        for g in 0..self.groups.len() as u32 {
+            self.sync_group(now, g, None, None);
+        }
+        Ok(())
+    }
+
+    /// Reconciles the running routers with `desired` (matched by instance
+    /// name): unchanged routers are not touched, changed ones are
+    /// reconfigured in place ([`reconfigure_router`](Self::reconfigure_router)),
+    /// routers not desired any more are removed
+    /// ([`remove_router`](Self::remove_router)), new ones are added and
+    /// started at `now`, and routers whose VRID or interface changed are
+    /// removed and added again. Then the sync groups are replaced
+    /// ([`set_sync_groups`](Self::set_sync_groups)). Tracking state is kept
+    /// for routers that stay; give added and restarted routers theirs with
+    /// [`handle_tracking`](Self::handle_tracking).
+    ///
+    /// Everything is checked before anything changes: an invalid
+    /// configuration, a repeated name or (interface, VRID), or a bad group
+    /// member is an error and the mux is untouched.
+    pub fn reconcile(&mut self, now: Instant, desired: &Desired) -> Result<Reconciled, MuxError> {
+        let plan = self.plan(desired)?;
+        let mut done = Reconciled::default();
+        for &(id, _) in &plan.restart {
+            self.remove_router(now, id)?;
+        }
+        for &id in &plan.remove {
+            self.remove_router(now, id)?;
+            done.removed.push(id);
+        }
+        // The id of every desired router, by its index in `desired`.
+        let mut ids = vec![None; desired.routers.len()];
+        for &(id, i) in &plan.keep {
+            ids[i] = Some(id);
+            match self.reconfigure_router(now, id, desired.routers[i].1.clone())? {
+                Change::InPlace(changed) => done.updated.push((id, changed)),
+                _ => done.unchanged.push(id),
+            }
+        }
+        let mut new = Vec::new();
+        for i in plan.add.iter().chain(plan.restart.iter().map(|(_, i)| i)) {
+            let (ifindex, config) = &desired.routers[*i];
+            let id = self.add_router(*ifindex, VirtualRouter::new(config.clone())?)?;
+            ids[*i] = Some(id);
+            new.push(id);
+        }
+        done.added = plan.add.iter().filter_map(|i| ids[*i]).collect();
+        done.restarted = plan
+            .restart
+            .iter()
+            .filter_map(|(old, i)| Some((*old, ids[*i]?)))
+            .collect();
+        let groups: Vec<(&str, Vec<RouterId>)> = plan
+            .groups
+            .iter()
+            .map(|(name, members)| (*name, members.iter().filter_map(|i| ids[*i]).collect()))
+            .collect();
+        self.set_sync_groups(now, &groups)?;
+        for id in new {
+            self.handle_startup_one(now, id);
+        }
+        Ok(done)
+    }
+
+    /// Checks `desired` and matches it with the running routers.
+    fn plan<'d>(&self, desired: &'d Desired) -> Result<Plan<'d>, MuxError> {
+        let mut names: HashMap<&str, usize> = HashMap::new();
+        let mut keys = HashMap::new();
+        for (i, (ifindex, config)) in desired.routers.iter().enumerate() {
+            config.validate()?;
+            if names.insert(&config.name, i).is_some() {
+                return Err(MuxError::DuplicateName(i));
+            }
+            if keys.insert((*ifindex, config.vrid), ()).is_some() {
+                let (ifindex, vrid) = (*ifindex, config.vrid);
+                return Err(MuxError::Duplicate { ifindex, vrid });
+            }
+        }
+        let mut plan = Plan::default();
+        let mut grouped = vec![false; desired.routers.len()];
+        for (group, (name, members)) in desired.groups.iter().enumerate() {
+            let mut indexes = Vec::with_capacity(members.len());
+            for (member, m) in members.iter().enumerate() {
+                let bad = MuxError::BadMember { group, member };
+                let i = *names.get(m.as_str()).ok_or(bad)?;
+                if std::mem::replace(&mut grouped[i], true) {
+                    return Err(bad);
+                }
+                indexes.push(i);
+            }
+            plan.groups.push((name.as_str(), indexes));
+        }
+        let mut matched = vec![false; desired.routers.len()];
+        for id in self.ids() {
+            let Some(slot) = self.live_slot(id) else {
+                continue;
+            };
+            let config = slot.router.config();
+            let found = names.get(&*config.name).copied();
+            match found.filter(|i| !matched[*i]) {
+                Some(i) => {
+                    matched[i] = true;
+                    let (ifindex, new) = &desired.routers[i];
+                    if *ifindex == slot.ifindex && new.vrid == config.vrid {
+                        plan.keep.push((id, i));
+                    } else {
+                        plan.restart.push((id, i));
+                    }
+                }
+                None => plan.remove.push(id),
+            }
+        }
+        plan.add = (0..desired.routers.len())
+            .filter(|i| !matched[*i])
+            .collect();
+        Ok(plan)
+    }
+}
+
+/// How [`Mux::reconcile`] will reach the desired routers (indexes into
+/// [`Desired::routers`]).
+#[derive(Default)]
+struct Plan<'d> {
+    keep: Vec<(RouterId, usize)>,
+    restart: Vec<(RouterId, usize)>,
+    remove: Vec<RouterId>,
+    add: Vec<usize>,
+    groups: Vec<(&'d str, Vec<usize>)>,
+}
+
+impl Mux {
+    /// Router `i` leaves its sync group: on its own again, and no longer
+    /// held in FAULT by the others.
+    fn leave(&mut self, now: Instant, i: u32) {
+        if let Some(slot) = self.slot_mut(i) {
+            slot.group = None;
+            slot.router.set_sync_member(false);
+            slot.router.handle_sync(now, SyncCommand::Recover);
+            self.settle(i);
+        }
+    }
+}
+
+/// Same members in any order.
+fn same_members(a: &[u32], b: &[u32]) -> bool {
+    a.len() == b.len() && a.iter().all(|m| b.contains(m))
+}

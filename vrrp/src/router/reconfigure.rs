@@ -1,0 +1,160 @@
+//! Reload: a new configuration applied to a running router in place.
+
+use std::net::Ipv4Addr;
+use std::time::Instant;
+
+use super::{VirtualRouter, AH_PEERS};
+use crate::config::{Config, ConfigError, PRIORITY_OWNER};
+use crate::event::{Event, Reason, State};
+use crate::timer::Timer;
+
+/// What [`VirtualRouter::reconfigure`] (or
+/// [`Mux::reconfigure_router`](crate::mux::Mux::reconfigure_router)) did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Change {
+    /// The new configuration equals the old one: nothing was touched.
+    Unchanged,
+    /// Applied in place, without a priority-0 advert and without a state
+    /// change unless RFC 3768 demands one (see [`VirtualRouter::reconfigure`]).
+    InPlace(Changed),
+    /// The change cannot be applied to a running router (another VRID, or
+    /// through the mux another interface): nothing was touched; remove the
+    /// router and add a new one.
+    Restart,
+}
+
+/// Which parts of a configuration changed in place.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Changed {
+    /// The base priority.
+    pub priority: bool,
+    /// The virtual addresses (set or order).
+    pub addresses: bool,
+    /// The advert interval.
+    pub advert_interval: bool,
+    /// The authentication type or key.
+    pub authentication: bool,
+    /// Unicast peers, TTLs, source address or their checks.
+    pub unicast: bool,
+    /// Anything else (name, primary address, preemption, GARP, ...).
+    pub other: bool,
+}
+
+impl Changed {
+    /// The differences between two configurations of the same VRID.
+    pub fn between(old: &Config, new: &Config) -> Self {
+        let unicast = |c: &Config| {
+            (
+                c.unicast_src_ip,
+                c.unicast_peers.clone(),
+                c.unicast_peer_ttl.clone(),
+                c.unicast_ttl,
+                c.check_unicast_src,
+                c.unicast_fault_no_peer,
+            )
+        };
+        // Everything not compared on its own: the new configuration with
+        // the compared fields copied from the old one.
+        let mut rest = new.clone();
+        rest.priority = old.priority;
+        rest.virtual_addresses.clone_from(&old.virtual_addresses);
+        rest.advert_interval_secs = old.advert_interval_secs;
+        rest.authentication = old.authentication.clone();
+        rest.unicast_src_ip = old.unicast_src_ip;
+        rest.unicast_peers.clone_from(&old.unicast_peers);
+        rest.unicast_peer_ttl.clone_from(&old.unicast_peer_ttl);
+        rest.unicast_ttl = old.unicast_ttl;
+        rest.check_unicast_src = old.check_unicast_src;
+        rest.unicast_fault_no_peer = old.unicast_fault_no_peer;
+        Self {
+            priority: old.priority != new.priority,
+            addresses: old.virtual_addresses != new.virtual_addresses,
+            advert_interval: old.advert_interval_secs != new.advert_interval_secs,
+            authentication: old.authentication != new.authentication,
+            unicast: unicast(old) != unicast(new),
+            other: rest != *old,
+        }
+    }
+
+    /// True if nothing changed.
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl VirtualRouter {
+    /// Applies a new configuration (a reload) to this router in place, in
+    /// any state, keeping its tracking, interface and sync-group state.
+    ///
+    /// RFC 3768 has no reload; these are the rules (as keepalived keeps a
+    /// reloaded instance running):
+    /// * another VRID cannot be applied: [`Change::Restart`], nothing
+    ///   touched;
+    /// * a new priority takes effect at once in the effective priority: a
+    ///   master's next advert carries it (a backup that now outranks it
+    ///   preempts through the normal rules, RFC 3768 section 6.4.2), a
+    ///   backup's next Master_Down_Interval uses it. No priority-0 advert and
+    ///   no state change, except that a running backup that becomes the
+    ///   address owner (255) becomes MASTER at once
+    ///   ([`Reason::AddressOwner`], section 6.4.1);
+    /// * new virtual addresses go into the next advert; a master emits
+    ///   [`Event::AddressesChanged`] so that the embedder installs and
+    ///   removes the difference;
+    /// * a new advert interval is used from the next advert on; a master
+    ///   sends its next advert no later than one new interval from `now`;
+    /// * new authentication forgets the peers' AH sequence numbers;
+    /// * new unicast settings apply to the next datagram (and
+    ///   `unicast_fault_no_peer` may enter or leave FAULT);
+    /// * new GARP settings re-arm a master's refresh timer.
+    pub fn reconfigure(&mut self, now: Instant, cfg: Config) -> Result<Change, ConfigError> {
+        cfg.validate()?;
+        if cfg.vrid != self.cfg.vrid {
+            return Ok(Change::Restart);
+        }
+        let changed = Changed::between(&self.cfg, &cfg);
+        if changed.is_empty() {
+            return Ok(Change::Unchanged);
+        }
+        let old = std::mem::replace(&mut self.cfg, cfg);
+        if changed.authentication {
+            self.ah_peers = [None; AH_PEERS];
+            self.ah_evict = 0;
+        }
+        if changed.addresses && self.state == State::Master {
+            self.addresses_changed(&old.virtual_addresses);
+        }
+        if changed.advert_interval && self.state == State::Master {
+            let sooner = now.checked_add(self.cfg.advert_interval());
+            let at = match (self.timers.get(Timer::Advert), sooner) {
+                (Some(at), Some(s)) => Some(at.min(s)),
+                (at, s) => at.or(s),
+            };
+            self.timers.set(Timer::Advert, at);
+        }
+        if old.garp != self.cfg.garp && self.state == State::Master {
+            let at = self.garp_refresh_period().and_then(|p| now.checked_add(p));
+            self.timers.set(Timer::GarpRefresh, at);
+        }
+        if changed.priority {
+            self.base_priority = self.cfg.priority;
+            let owner = self.base_priority == PRIORITY_OWNER;
+            if owner && self.running && self.state == State::Backup {
+                self.enter(now, State::Master, Reason::AddressOwner);
+            }
+        }
+        self.reevaluate_fault(now);
+        Ok(Change::InPlace(changed))
+    }
+
+    /// Queues [`Event::AddressesChanged`] for the difference from `old`.
+    fn addresses_changed(&mut self, old: &[Ipv4Addr]) {
+        let new = &self.cfg.virtual_addresses;
+        let added: Vec<Ipv4Addr> = new.iter().filter(|a| !old.contains(a)).copied().collect();
+        let removed: Vec<Ipv4Addr> = old.iter().filter(|a| !new.contains(a)).copied().collect();
+        if !added.is_empty() || !removed.is_empty() {
+            self.push(Event::AddressesChanged { added, removed });
+        }
+    }
+}
