@@ -92,6 +92,22 @@ pub struct Sent {
     pub bytes: Vec<u8>,
 }
 
+impl Sent {
+    /// The priority the advert carries (`None` if the bytes are not a
+    /// VRRP datagram, bare or under AH).
+    pub fn priority(&self) -> Option<u8> {
+        let ip = wire::ipv4::Packet::new_checked(&self.bytes[..]).ok()?;
+        let priority = |vrrp: &[u8]| Some(wire::vrrp::Packet::new_checked(vrrp).ok()?.priority());
+        match ip.protocol() {
+            wire::IPPROTO_VRRP => priority(ip.payload()),
+            wire::IPPROTO_AH => {
+                priority(wire::ah::Packet::new_checked(ip.payload()).ok()?.payload())
+            }
+            _ => None,
+        }
+    }
+}
+
 /// Network conditions applied to every delivery.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NetConfig {
@@ -147,6 +163,9 @@ pub struct Sim {
     link_latency: HashMap<(NodeId, NodeId), Duration>,
     link_loss: HashMap<(NodeId, NodeId), f64>,
     records: Vec<Record>,
+    /// (interface, VRID) of every router that recorded an event, so that
+    /// removed routers keep their history.
+    keys: HashMap<(NodeId, RouterId), (u32, u8)>,
     sent: Vec<Sent>,
     record_sent: bool,
     buf: Vec<u8>,
@@ -169,6 +188,7 @@ impl Sim {
             link_latency: HashMap::new(),
             link_loss: HashMap::new(),
             records: Vec::new(),
+            keys: HashMap::new(),
             sent: Vec::new(),
             record_sent: true,
             buf: vec![0; wire::MAX_DATAGRAM_LEN],
@@ -263,6 +283,16 @@ impl Sim {
         &self.nodes[node].mux
     }
 
+    /// Runs `f` on the mux of `node` at the current virtual instant (a
+    /// reload: [`Mux::reconcile`], [`Mux::remove_router`], ...), then sends
+    /// and records what it led to.
+    pub fn with_mux<R>(&mut self, node: NodeId, f: impl FnOnce(&mut Mux, Instant) -> R) -> R {
+        let now = self.now;
+        let out = f(&mut self.nodes[node].mux, now);
+        self.drain(node);
+        out
+    }
+
     /// The router with `vrid` on interface 1 of `node`.
     ///
     /// # Panics
@@ -317,13 +347,12 @@ impl Sim {
             .iter()
             .filter_map(|r| match &r.event {
                 MuxEvent::Router(id, Event::StateChanged { from, to, reason }) => {
-                    let mux = &self.nodes[r.node].mux;
-                    let router = mux.router(*id)?;
+                    let (ifindex, vrid) = *self.keys.get(&(r.node, *id))?;
                     Some(Transition {
                         at: r.at,
                         node: r.node,
-                        ifindex: mux.ifindex(*id)?,
-                        vrid: router.config().vrid,
+                        ifindex,
+                        vrid,
                         from: *from,
                         to: *to,
                         reason: *reason,
@@ -529,6 +558,13 @@ impl Sim {
             }
         }
         while let Some(event) = self.nodes[node].mux.poll_event() {
+            if let MuxEvent::Router(id, _) = event {
+                let mux = &self.nodes[node].mux;
+                let key = mux.router(id).map(|r| r.config().vrid).zip(mux.ifindex(id));
+                if let Some((vrid, ifindex)) = key {
+                    self.keys.insert((node, id), (ifindex, vrid));
+                }
+            }
             self.records.push(Record { at, node, event });
         }
     }
