@@ -272,3 +272,126 @@ impl Mux {
 fn same_members(a: &[u32], b: &[u32]) -> bool {
     a.len() == b.len() && a.iter().all(|m| b.contains(m))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+    use std::net::Ipv4Addr;
+
+    use super::*;
+    use crate::event::{Event, State};
+    use crate::mux::MuxEvent;
+
+    fn config(name: &str, vrid: u8) -> Config {
+        Config::new(name, vrid, 100, Ipv4Addr::new(10, 0, 0, 2))
+    }
+
+    fn desired(routers: &[(&str, u8)], groups: &[(&str, &[&str])]) -> Desired {
+        Desired {
+            routers: routers.iter().map(|&(n, v)| (1, config(n, v))).collect(),
+            groups: groups
+                .iter()
+                .map(|(g, m)| (g.to_string(), m.iter().map(|s| s.to_string()).collect()))
+                .collect(),
+        }
+    }
+
+    fn drain(mux: &mut Mux) -> Vec<MuxEvent> {
+        let mut buf = [0u8; crate::wire::MAX_DATAGRAM_LEN];
+        while mux.poll_transmit(Instant::now(), &mut buf).is_some() {}
+        std::iter::from_fn(|| mux.poll_event()).collect()
+    }
+
+    #[test]
+    fn removed_ids_are_never_reused() {
+        let t0 = Instant::now();
+        let mut mux = Mux::new();
+        let a = mux
+            .add_router(1, VirtualRouter::new(config("a", 1)).unwrap())
+            .unwrap();
+        let b = mux
+            .add_router(1, VirtualRouter::new(config("b", 2)).unwrap())
+            .unwrap();
+        mux.handle_startup(t0);
+        drain(&mut mux);
+        mux.remove_router(t0, a).unwrap();
+        assert_eq!(mux.remove_router(t0, a), Err(MuxError::UnknownRouter(a)));
+        assert_eq!((mux.len(), mux.find(1, 1)), (1, None));
+        assert_eq!(mux.ids().collect::<Vec<_>>(), [b]);
+        // Its last events, then it is gone.
+        let last = drain(&mut mux);
+        assert!(matches!(
+            last.first(),
+            Some(MuxEvent::Router(id, Event::StateChanged { to: State::Initialize, .. })) if *id == a
+        ));
+        assert!(mux.router(a).is_none());
+        let c = mux
+            .add_router(1, VirtualRouter::new(config("c", 1)).unwrap())
+            .unwrap();
+        assert_eq!(c, RouterId(2));
+        assert_eq!(
+            mux.reconfigure_router(t0, a, config("a", 1)),
+            Err(MuxError::UnknownRouter(a))
+        );
+    }
+
+    #[test]
+    fn bad_desired_sets_change_nothing() {
+        let t0 = Instant::now();
+        let mut mux = Mux::new();
+        mux.reconcile(t0, &desired(&[("a", 1)], &[])).unwrap();
+        let dup = desired(&[("a", 1), ("a", 2)], &[]);
+        assert_eq!(mux.reconcile(t0, &dup), Err(MuxError::DuplicateName(1)));
+        let key = desired(&[("a", 1), ("b", 1)], &[]);
+        assert_eq!(
+            mux.reconcile(t0, &key),
+            Err(MuxError::Duplicate {
+                ifindex: 1,
+                vrid: 1
+            })
+        );
+        let member = desired(&[("a", 1)], &[("g", &["a", "x"])]);
+        let bad = MuxError::BadMember {
+            group: 0,
+            member: 1,
+        };
+        assert_eq!(mux.reconcile(t0, &member), Err(bad));
+        let twice = desired(&[("a", 1)], &[("g", &["a"]), ("h", &["a"])]);
+        let bad = MuxError::BadMember {
+            group: 1,
+            member: 0,
+        };
+        assert_eq!(mux.reconcile(t0, &twice), Err(bad));
+        let mut invalid = desired(&[("a", 1)], &[]);
+        invalid.routers[0].1.priority = 0;
+        assert!(matches!(
+            mux.reconcile(t0, &invalid),
+            Err(MuxError::Config(_))
+        ));
+        assert_eq!(mux.ids().collect::<Vec<_>>(), [RouterId(0)]);
+        assert_eq!(mux.router(RouterId(0)).unwrap().config().vrid, 1);
+    }
+
+    #[test]
+    fn set_sync_groups_checks_members() {
+        let t0 = Instant::now();
+        let mut mux = Mux::new();
+        let done = mux
+            .reconcile(t0, &desired(&[("a", 1), ("b", 2)], &[]))
+            .unwrap();
+        let (a, b) = (done.added[0], done.added[1]);
+        let twice = [("g", vec![a]), ("h", vec![a, b])];
+        assert_eq!(
+            mux.set_sync_groups(t0, &twice),
+            Err(MuxError::AlreadyGrouped(a))
+        );
+        let unknown = [("g", vec![RouterId(7)])];
+        let err = MuxError::UnknownRouter(RouterId(7));
+        assert_eq!(mux.set_sync_groups(t0, &unknown), Err(err));
+        mux.set_sync_groups(t0, &[("g", vec![a, b])]).unwrap();
+        assert!(mux.add_sync_group("h", &[a]).is_err());
+        mux.set_sync_groups(t0, &[]).unwrap();
+        assert_eq!(mux.add_sync_group("h", &[a]), Ok(crate::mux::GroupId(0)));
+    }
+}

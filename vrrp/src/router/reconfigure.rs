@@ -158,3 +158,124 @@ impl VirtualRouter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+    use std::time::Duration;
+
+    use super::*;
+    use crate::auth::AuthConfig;
+
+    const ME: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 5);
+    const VIP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 100);
+
+    fn config(priority: u8) -> Config {
+        let mut c = Config::new("vi", 7, priority, ME);
+        c.virtual_addresses = vec![VIP];
+        c
+    }
+
+    fn events(r: &mut VirtualRouter) -> Vec<Event> {
+        std::iter::from_fn(|| r.poll_event()).collect()
+    }
+
+    /// Started at `t0`, drained; MASTER after its down timer if `master`.
+    fn router(priority: u8, t0: Instant, master: bool) -> VirtualRouter {
+        let mut r = VirtualRouter::new(config(priority)).unwrap();
+        r.handle_startup(t0);
+        if master {
+            r.handle_timeout(t0 + r.master_down_interval());
+            let mut buf = [0u8; 64];
+            while r.poll_transmit(t0, &mut buf).is_some() {}
+        }
+        events(&mut r);
+        r
+    }
+
+    #[test]
+    fn same_config_is_unchanged_and_another_vrid_is_a_restart() {
+        let t0 = Instant::now();
+        let mut r = router(100, t0, false);
+        assert_eq!(r.reconfigure(t0, config(100)), Ok(Change::Unchanged));
+        let mut other = config(100);
+        other.vrid = 8;
+        assert_eq!(r.reconfigure(t0, other), Ok(Change::Restart));
+        assert_eq!(r.config().vrid, 7);
+        let mut bad = config(100);
+        bad.advert_interval_secs = 0;
+        assert_eq!(r.reconfigure(t0, bad), Err(ConfigError::AdvertInterval));
+        assert_eq!(events(&mut r), []);
+    }
+
+    #[test]
+    fn changes_are_classified() {
+        let old = config(100);
+        let mut new = config(100);
+        new.preempt = false;
+        new.authentication = AuthConfig::from_keepalived("PASS", "x").unwrap();
+        new.unicast_peers = vec![Ipv4Addr::new(10, 0, 0, 6)];
+        let c = Changed::between(&old, &new);
+        let want = Changed {
+            authentication: true,
+            unicast: true,
+            other: true,
+            ..Changed::default()
+        };
+        assert_eq!(c, want);
+        assert!(Changed::between(&old, &old).is_empty());
+    }
+
+    #[test]
+    fn backup_becoming_owner_is_master_at_once() {
+        let t0 = Instant::now();
+        let mut r = router(100, t0, false);
+        let change = r.reconfigure(t0 + Duration::from_secs(1), config(255));
+        assert!(matches!(change, Ok(Change::InPlace(c)) if c.priority));
+        assert_eq!(r.state(), State::Master);
+        assert!(events(&mut r).contains(&Event::StateChanged {
+            from: State::Backup,
+            to: State::Master,
+            reason: Reason::AddressOwner,
+        }));
+    }
+
+    #[test]
+    fn master_keeps_state_and_sends_no_priority_zero() {
+        let t0 = Instant::now();
+        let mut r = router(200, t0, true);
+        let now = t0 + Duration::from_secs(5);
+        let mut c = config(50);
+        c.virtual_addresses = vec![Ipv4Addr::new(10, 0, 0, 101)];
+        r.reconfigure(now, c).unwrap();
+        assert_eq!(r.state(), State::Master);
+        assert_eq!(r.priority(), 50);
+        assert_eq!(
+            events(&mut r),
+            [Event::AddressesChanged {
+                added: vec![Ipv4Addr::new(10, 0, 0, 101)],
+                removed: vec![VIP],
+            }]
+        );
+        let mut buf = [0u8; 64];
+        assert!(r.poll_transmit(now, &mut buf).is_none());
+        assert_eq!(r.counters().priority_zero_sent, 0);
+    }
+
+    #[test]
+    fn shorter_advert_interval_brings_a_masters_advert_forward() {
+        let t0 = Instant::now();
+        let mut c = config(200);
+        c.advert_interval_secs = 10;
+        c.garp.master_delay = Duration::ZERO;
+        let mut r = VirtualRouter::new(c.clone()).unwrap();
+        r.handle_startup(t0);
+        let up = t0 + r.master_down_interval();
+        r.handle_timeout(up);
+        assert_eq!(r.poll_timeout(), Some(up + Duration::from_secs(10)));
+        c.advert_interval_secs = 1;
+        r.reconfigure(up, c).unwrap();
+        assert_eq!(r.poll_timeout(), Some(up + Duration::from_secs(1)));
+    }
+}
