@@ -1,6 +1,11 @@
 //! VRRPv2 (RFC 3768) for embedding: a wire codec with keepalived-compatible
 //! PASS and IPsec-AH authentication, and a sans-IO state machine
-//! ([`VirtualRouter`], many of them with sync groups in a [`Mux`]).
+//! ([`VirtualRouter`], many of them with sync groups in a [`Mux`]) with
+//! keepalived's semantics: tracked objects feeding priority weights and
+//! FAULT ([`track`]), sync groups, and reload as a reconciliation of the
+//! running routers against a new configuration ([`Mux::reconcile`]:
+//! unchanged routers untouched, priority, address and timer changes applied
+//! in place without a priority-0 advert).
 //!
 //! # Contract
 //!
@@ -25,7 +30,8 @@
 //!   captures of real keepalived traffic in `vrrp/tests/captures/`.
 //! * Features: `linux` (adapters), `tokio` (driver), `sim` (a
 //!   deterministic simulated LAN of routers for tests, benches and fuzzing,
-//!   see `sim`).
+//!   see `sim`). Everything else, including [`track`] and the reload API,
+//!   needs no feature.
 //!
 //! # Example
 //!
@@ -66,6 +72,7 @@
 // The `linux` adapters need `unsafe` in two places: building a link-layer
 // socket address and registering an owned fd with tokio; everything else
 // forbids it.
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
 #![cfg_attr(not(feature = "linux"), forbid(unsafe_code))]
 #![cfg_attr(feature = "linux", deny(unsafe_code))]
 
@@ -84,6 +91,7 @@ pub mod router;
 #[cfg(feature = "sim")]
 pub mod sim;
 mod timer;
+pub mod track;
 
 pub use config::Config;
 pub use event::{Event, State};
