@@ -302,6 +302,40 @@ fn instance_added_then_one_removed() {
 }
 
 #[test]
+fn renaming_an_instance_is_in_place() {
+    let (mut sim, a, _b) = pair(11);
+    let renamed = desired(&[("VI_renamed", VRID, 200, 1)], &[]);
+    let done = sim.with_mux(a, |mux, now| mux.reconcile(now, &renamed).unwrap());
+    let mut other = Changed::default();
+    other.other = true;
+    assert_eq!(done.updated, [(RouterId(0), other)]);
+    sim.run_until(secs(30));
+    assert_eq!(transitions_after(&sim, secs(10)), []);
+    assert_eq!(priority_zero_after(&sim, secs(10)), 0);
+    assert_eq!(&*sim.router(a, VRID).config().name, "VI_renamed");
+}
+
+#[test]
+fn switching_to_unicast_restarts_the_instance() {
+    let (mut sim, a, _b) = pair(12);
+    let mut d = desired(&[("a", VRID, 200, 1)], &[]);
+    d.routers[0].1.unicast_peers = vec![ip(2)];
+    let done = sim.with_mux(a, |mux, now| mux.reconcile(now, &d).unwrap());
+    assert_eq!(done.restarted, [(RouterId(0), RouterId(1))]);
+    sim.run_until(secs(10) + ns(500_000_000));
+    // The old instance stops with a priority-0 advert; the new one starts
+    // in BACKUP.
+    assert_eq!(
+        transitions_after(&sim, secs(9)),
+        [
+            (secs(10), a, VRID, Master, Initialize, Shutdown),
+            (secs(10), a, VRID, Initialize, Backup, Startup),
+        ]
+    );
+    assert_eq!(priority_zero_after(&sim, secs(9)), 1);
+}
+
+#[test]
 fn identical_reload_touches_nothing() {
     let (mut sim, a, _b) = pair(7);
     let same = desired(&[("a", VRID, 200, 1)], &[]);
@@ -314,11 +348,15 @@ fn identical_reload_touches_nothing() {
 }
 
 #[test]
-fn changing_the_vrid_restarts_the_instance() {
+fn changing_the_vrid_replaces_the_instance() {
+    // Instances are matched by (interface, VRID), as keepalived does.
     let (mut sim, a, b) = pair(8);
     let moved = desired(&[("a", 52, 200, 1)], &[]);
     let done = sim.with_mux(a, |mux, now| mux.reconcile(now, &moved).unwrap());
-    assert_eq!(done.restarted, [(RouterId(0), RouterId(1))]);
+    assert_eq!(
+        (done.removed, done.added),
+        (vec![RouterId(0)], vec![RouterId(1)])
+    );
     sim.run_until(secs(20));
     assert_eq!(
         transitions_after(&sim, secs(9)),

@@ -10,8 +10,10 @@ use crate::config::Config;
 use crate::router::{Change, Changed, SyncCommand, VirtualRouter};
 
 /// The configuration a reload wants: every router with its interface, and
-/// the sync groups by instance name. Routers are matched to the running
-/// ones by [`Config::name`] (keepalived's instance name).
+/// the sync groups by instance name ([`Config::name`]). Routers are matched
+/// to the running ones by (interface, VRID), as keepalived matches the
+/// instances of a reloaded configuration (`vrrp_exist`); a new name alone
+/// is an in-place change.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Desired {
     /// (interface index, configuration) of every router.
@@ -32,8 +34,10 @@ pub struct Reconciled {
     pub added: Vec<RouterId>,
     /// Routers removed (a master sent its priority-0 advert).
     pub removed: Vec<RouterId>,
-    /// Routers whose VRID or interface changed: (old id, removed; new id,
-    /// added and started).
+    /// Routers that became another instance on the same (interface, VRID)
+    /// ([`Change::Restart`]: a switch between multicast and unicast, or
+    /// another unicast source address): (old id, removed; new id, added
+    /// and started).
     pub restarted: Vec<(RouterId, RouterId)>,
 }
 
@@ -69,7 +73,8 @@ impl Mux {
     /// Applies a new configuration to a running router in place (see
     /// [`VirtualRouter::reconfigure`] for the rules: no priority-0 advert
     /// and no state change unless RFC 3768 demands one); returns what
-    /// changed. Another VRID is [`Change::Restart`] and changes nothing:
+    /// changed. Another instance (e.g. another VRID) is [`Change::Restart`]
+    /// and changes nothing:
     /// [`remove_router`](Self::remove_router) then
     /// [`add_router`](Self::add_router).
     pub fn reconfigure_router(
@@ -131,16 +136,16 @@ impl Mux {
         Ok(())
     }
 
-    /// Reconciles the running routers with `desired` (matched by instance
-    /// name): unchanged routers are not touched, changed ones are
-    /// reconfigured in place ([`reconfigure_router`](Self::reconfigure_router)),
+    /// Reconciles the running routers with `desired`, matched by
+    /// (interface, VRID): unchanged routers are not touched, changed ones
+    /// are reconfigured in place ([`reconfigure_router`](Self::reconfigure_router)),
     /// routers not desired any more are removed
     /// ([`remove_router`](Self::remove_router)), new ones are added and
-    /// started at `now`, and routers whose VRID or interface changed are
-    /// removed and added again. Then the sync groups are replaced
-    /// ([`set_sync_groups`](Self::set_sync_groups)). Tracking state is kept
-    /// for routers that stay; give added and restarted routers theirs with
-    /// [`handle_tracking`](Self::handle_tracking).
+    /// started at `now`, and those that became another instance
+    /// ([`Change::Restart`]) are removed and added again. Then the sync
+    /// groups are replaced ([`set_sync_groups`](Self::set_sync_groups)).
+    /// Tracking state is kept for routers that stay; give added and
+    /// restarted routers theirs with [`handle_tracking`](Self::handle_tracking).
     ///
     /// Everything is checked before anything changes: an invalid
     /// configuration, a repeated name or (interface, VRID), or a bad group
@@ -148,32 +153,33 @@ impl Mux {
     pub fn reconcile(&mut self, now: Instant, desired: &Desired) -> Result<Reconciled, MuxError> {
         let plan = self.plan(desired)?;
         let mut done = Reconciled::default();
-        for &(id, _) in &plan.restart {
-            self.remove_router(now, id)?;
-        }
         for &id in &plan.remove {
             self.remove_router(now, id)?;
             done.removed.push(id);
         }
         // The id of every desired router, by its index in `desired`.
         let mut ids = vec![None; desired.routers.len()];
+        let mut restart = Vec::new();
         for &(id, i) in &plan.keep {
             ids[i] = Some(id);
             match self.reconfigure_router(now, id, desired.routers[i].1.clone())? {
+                Change::Unchanged => done.unchanged.push(id),
                 Change::InPlace(changed) => done.updated.push((id, changed)),
-                _ => done.unchanged.push(id),
+                Change::Restart => {
+                    self.remove_router(now, id)?;
+                    restart.push((id, i));
+                }
             }
         }
         let mut new = Vec::new();
-        for i in plan.add.iter().chain(plan.restart.iter().map(|(_, i)| i)) {
+        for i in plan.add.iter().chain(restart.iter().map(|(_, i)| i)) {
             let (ifindex, config) = &desired.routers[*i];
             let id = self.add_router(*ifindex, VirtualRouter::new(config.clone())?)?;
             ids[*i] = Some(id);
             new.push(id);
         }
         done.added = plan.add.iter().filter_map(|i| ids[*i]).collect();
-        done.restarted = plan
-            .restart
+        done.restarted = restart
             .iter()
             .filter_map(|(old, i)| Some((*old, ids[*i]?)))
             .collect();
@@ -198,7 +204,7 @@ impl Mux {
             if names.insert(&config.name, i).is_some() {
                 return Err(MuxError::DuplicateName(i));
             }
-            if keys.insert((*ifindex, config.vrid), ()).is_some() {
+            if keys.insert((*ifindex, config.vrid), i).is_some() {
                 let (ifindex, vrid) = (*ifindex, config.vrid);
                 return Err(MuxError::Duplicate { ifindex, vrid });
             }
@@ -218,23 +224,13 @@ impl Mux {
             plan.groups.push((name.as_str(), indexes));
         }
         let mut matched = vec![false; desired.routers.len()];
-        for id in self.ids() {
-            let Some(slot) = self.live_slot(id) else {
-                continue;
-            };
-            let config = slot.router.config();
-            let found = names.get(&*config.name).copied();
-            match found.filter(|i| !matched[*i]) {
-                Some(i) => {
+        for &(ifindex, vrid, slot) in &self.keys {
+            match keys.get(&(ifindex, vrid)) {
+                Some(&i) => {
                     matched[i] = true;
-                    let (ifindex, new) = &desired.routers[i];
-                    if *ifindex == slot.ifindex && new.vrid == config.vrid {
-                        plan.keep.push((id, i));
-                    } else {
-                        plan.restart.push((id, i));
-                    }
+                    plan.keep.push((RouterId(slot), i));
                 }
-                None => plan.remove.push(id),
+                None => plan.remove.push(RouterId(slot)),
             }
         }
         plan.add = (0..desired.routers.len())
@@ -249,7 +245,6 @@ impl Mux {
 #[derive(Default)]
 struct Plan<'d> {
     keep: Vec<(RouterId, usize)>,
-    restart: Vec<(RouterId, usize)>,
     remove: Vec<RouterId>,
     add: Vec<usize>,
     groups: Vec<(&'d str, Vec<usize>)>,

@@ -18,9 +18,9 @@ pub enum Change {
     /// Applied in place, without a priority-0 advert and without a state
     /// change unless RFC 3768 demands one (see [`VirtualRouter::reconfigure`]).
     InPlace(Changed),
-    /// The change cannot be applied to a running router (another VRID, or
-    /// through the mux another interface): nothing was touched; remove the
-    /// router and add a new one.
+    /// The change makes it another instance for keepalived (another VRID,
+    /// a switch between multicast and unicast, another unicast source
+    /// address): nothing was touched; remove the router and add a new one.
     Restart,
 }
 
@@ -36,7 +36,8 @@ pub struct Changed {
     pub advert_interval: bool,
     /// The authentication type or key.
     pub authentication: bool,
-    /// Unicast peers, TTLs, source address or their checks.
+    /// Unicast peers, TTLs or their checks (or the unused `unicast_src_ip`
+    /// of a multicast router).
     pub unicast: bool,
     /// Anything else (name, primary address, preemption, GARP, ...).
     pub other: bool,
@@ -84,14 +85,24 @@ impl Changed {
     }
 }
 
+/// keepalived's `vrrp_exist`: a reloaded instance is the same one if its
+/// VRID, multicast or unicast mode and unicast source address are (the
+/// interface is the mux's business).
+fn is_another_instance(old: &Config, new: &Config) -> bool {
+    old.vrid != new.vrid
+        || old.is_unicast() != new.is_unicast()
+        || (new.is_unicast() && old.source_ip() != new.source_ip())
+}
+
 impl VirtualRouter {
     /// Applies a new configuration (a reload) to this router in place, in
     /// any state, keeping its tracking, interface and sync-group state.
     ///
     /// RFC 3768 has no reload; these are the rules (as keepalived keeps a
     /// reloaded instance running):
-    /// * another VRID cannot be applied: [`Change::Restart`], nothing
-    ///   touched;
+    /// * another VRID, a switch between multicast and unicast, or another
+    ///   unicast source address makes it another instance (keepalived's
+    ///   `vrrp_exist`): [`Change::Restart`], nothing touched;
     /// * a new priority takes effect at once in the effective priority: a
     ///   master's next advert carries it (a backup that now outranks it
     ///   preempts through the normal rules, RFC 3768 section 6.4.2), a
@@ -110,7 +121,7 @@ impl VirtualRouter {
     /// * new GARP settings re-arm a master's refresh timer.
     pub fn reconfigure(&mut self, now: Instant, cfg: Config) -> Result<Change, ConfigError> {
         cfg.validate()?;
-        if cfg.vrid != self.cfg.vrid {
+        if is_another_instance(&self.cfg, &cfg) {
             return Ok(Change::Restart);
         }
         let changed = Changed::between(&self.cfg, &cfg);
@@ -203,6 +214,19 @@ mod tests {
         other.vrid = 8;
         assert_eq!(r.reconfigure(t0, other), Ok(Change::Restart));
         assert_eq!(r.config().vrid, 7);
+        let mut unicast = config(100);
+        unicast.unicast_peers = vec![Ipv4Addr::new(10, 0, 0, 6)];
+        assert_eq!(r.reconfigure(t0, unicast.clone()), Ok(Change::Restart));
+        let mut r = VirtualRouter::new(unicast.clone()).unwrap();
+        let mut moved = unicast.clone();
+        moved.unicast_src_ip = Some(Ipv4Addr::new(10, 0, 0, 9));
+        assert_eq!(r.reconfigure(t0, moved), Ok(Change::Restart));
+        unicast.unicast_peers.push(Ipv4Addr::new(10, 0, 0, 7));
+        let peers = Changed {
+            unicast: true,
+            ..Changed::default()
+        };
+        assert_eq!(r.reconfigure(t0, unicast), Ok(Change::InPlace(peers)));
         let mut bad = config(100);
         bad.advert_interval_secs = 0;
         assert_eq!(r.reconfigure(t0, bad), Err(ConfigError::AdvertInterval));
