@@ -137,12 +137,13 @@ fn backup_raised_above_master_preempts_without_priority_zero() {
     assert_eq!(change, changed(|c| c.priority = true));
     sim.run_until(secs(30));
     // From 10.21875 s A's adverts (200) are lower: B, preempting, lets its
-    // down timer (armed at 9.21875 s for priority 100) run out.
+    // down timer run out. Armed at 9.21875 s for priority 100, it moved
+    // with the new Skew_Time to 9.21875 + 3.0234375 s.
     assert_eq!(
         transitions_after(&sim, secs(10)),
         [
-            (ns(12_828_125_000), b, VRID, Backup, Master, MasterDown),
-            (ns(12_828_125_000), a, VRID, Master, Backup, HigherPriority),
+            (ns(12_242_187_500), b, VRID, Backup, Master, MasterDown),
+            (ns(12_242_187_500), a, VRID, Master, Backup, HigherPriority),
         ]
     );
     assert_eq!(priority_zero_after(&sim, secs(10)), 0);

@@ -356,8 +356,10 @@ fn tracking_fault_sends_priority_zero_and_weights_move_priority() {
     let (at, from, to, reason) = *history(&sim, a).last().unwrap();
     assert_eq!((from, to, reason), (Backup, Master, MasterDown));
     // B's last accepted advert came at 39.609375 s, when A's priority was
-    // 50: that reset armed MDI(50) = 3.8046875 s.
-    assert_eq!(at, ns(39_609_375_000 + 3_804_687_500));
+    // 50: that reset armed MDI(50) = 3.8046875 s, and the new priority
+    // moved it by the change of Skew_Time, as keepalived does, to
+    // MDI(210) = 3.1796875 s.
+    assert_eq!(at, ns(39_609_375_000 + 3_179_687_500));
 }
 
 /// A node with VRID 1 on interface 1 and VRID 2 on interface 2, synced.

@@ -372,11 +372,38 @@ impl VirtualRouter {
     }
 
     /// New tracking state: the effective priority follows the weights
-    /// (carried by the next advert, used by the next timer reset); a weight-0
-    /// failure moves the router to FAULT and its recovery back to BACKUP.
+    /// (carried by the next advert; a backup's running Master_Down_Timer
+    /// moves by the change of Skew_Time, as keepalived's
+    /// `vrrp_set_effective_priority` does); a weight-0 failure moves the
+    /// router to FAULT and its recovery back to BACKUP.
     pub fn handle_tracking(&mut self, now: Instant, tracking: Tracking) {
+        let old = self.priority();
         self.tracking = tracking;
+        self.priority_changed(old);
         self.reevaluate_fault(now);
+    }
+
+    /// The effective priority was `old`: a backup's running down timer
+    /// moves by the difference of the Master_Down_Intervals.
+    fn priority_changed(&mut self, old: u8) {
+        let new = self.priority();
+        if new == old || self.state != State::Backup {
+            return;
+        }
+        let Some(at) = self.timers.get(Timer::MasterDown) else {
+            return;
+        };
+        let interval = self.cfg.advert_interval();
+        let (was, is) = (
+            master_down_interval(interval, old),
+            master_down_interval(interval, new),
+        );
+        let moved = if is >= was {
+            at.checked_add(is - was)
+        } else {
+            at.checked_sub(was - is)
+        };
+        self.timers.set(Timer::MasterDown, moved);
     }
 
     /// The interface went up or down; down means FAULT.

@@ -106,7 +106,8 @@ impl VirtualRouter {
     /// * a new priority takes effect at once in the effective priority: a
     ///   master's next advert carries it (a backup that now outranks it
     ///   preempts through the normal rules, RFC 3768 section 6.4.2), a
-    ///   backup's next Master_Down_Interval uses it. No priority-0 advert and
+    ///   backup's running Master_Down_Timer moves by the change of
+    ///   Skew_Time (as for a tracking change). No priority-0 advert and
     ///   no state change, except that a running backup that becomes the
     ///   address owner (255) becomes MASTER at once
     ///   ([`Reason::AddressOwner`], section 6.4.1);
@@ -149,7 +150,9 @@ impl VirtualRouter {
             self.timers.set(Timer::GarpRefresh, at);
         }
         if changed.priority {
+            let old = self.priority();
             self.base_priority = self.cfg.priority;
+            self.priority_changed(old);
             let owner = self.base_priority == PRIORITY_OWNER;
             if owner && self.running && self.state == State::Backup {
                 self.enter(now, State::Master, Reason::AddressOwner);

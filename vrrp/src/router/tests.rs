@@ -684,3 +684,30 @@ fn extreme_address_lists_round_trip() {
         assert_eq!(backup.poll_timeout(), Some(t0 + mdi));
     }
 }
+
+#[test]
+fn tracking_weight_moves_a_backups_down_timer_by_the_skew_change() {
+    let t0 = Instant::now();
+    let mut r = started(100, t0);
+    // Armed for 3.609375 s; priority 200 waits 3.21875 s.
+    let gain = Tracking {
+        weight: 100,
+        fault: false,
+    };
+    r.handle_tracking(t0 + s(1), gain);
+    assert_eq!(r.priority(), 200);
+    assert_eq!(
+        r.poll_timeout(),
+        Some(t0 + Duration::from_nanos(3_218_750_000))
+    );
+    r.handle_tracking(t0 + s(1), Tracking::default());
+    assert_eq!(
+        r.poll_timeout(),
+        Some(t0 + Duration::from_nanos(3_609_375_000))
+    );
+    // A master's timers do not move.
+    let mut m = master(100, t0);
+    let next = m.poll_timeout();
+    m.handle_tracking(t0, gain);
+    assert_eq!(m.poll_timeout(), next);
+}
