@@ -476,3 +476,20 @@ fn sync_group_re_formed_splits_the_fault() {
     assert_eq!(priority_zero_after(&sim, secs(9)), 1);
     assert_eq!((sim.masters(1), sim.masters(2)), (vec![b], vec![a]));
 }
+
+#[test]
+fn removing_a_grouped_master_moves_its_group_once() {
+    let (mut sim, a, b) = grouped(13);
+    let keep_a2 = desired(&[("a2", 2, 200, 1)], &[("g", &["a2"])]);
+    sim.with_mux(a, |mux, now| mux.reconcile(now, &keep_a2).unwrap());
+    sim.run_until(secs(20));
+    // Only the removed router moves; its group partner stays master, and
+    // B's VRID 1 waits for its group partner, which still sees A's VRID 2.
+    assert_eq!(
+        transitions_after(&sim, secs(9)),
+        [(secs(10), a, 1, Master, Initialize, Shutdown)]
+    );
+    assert_eq!(priority_zero_after(&sim, secs(9)), 1);
+    assert_eq!((sim.masters(1), sim.masters(2)), (vec![], vec![a]));
+    assert!(sim.router(b, 1).wants_master());
+}

@@ -1,7 +1,7 @@
 //! Reload: removing and reconfiguring routers, replacing sync groups, and
 //! the whole reconciliation against a desired configuration.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -54,11 +54,12 @@ impl Mux {
     pub fn remove_router(&mut self, now: Instant, id: RouterId) -> Result<(), MuxError> {
         let slot = self.live_slot(id).ok_or(MuxError::UnknownRouter(id))?;
         let group = slot.group;
+        // Stopped first, so that leaving the group cannot move it.
+        self.drive(now, id.0, |r| r.handle_shutdown(now));
         if let Some(g) = group {
             self.groups[g as usize].members.retain(|m| *m != id.0);
             self.leave(now, id.0);
         }
-        self.drive(now, id.0, |r| r.handle_shutdown(now));
         self.keys.retain(|k| k.2 != id.0);
         if let Some(slot) = self.slot_mut(id.0) {
             slot.removed = true;
@@ -100,11 +101,11 @@ impl Mux {
         groups: &[(&str, Vec<RouterId>)],
     ) -> Result<(), MuxError> {
         u32::try_from(groups.len()).map_err(|_| MuxError::Full)?;
-        let mut seen = HashMap::new();
+        let mut seen = HashSet::new();
         for (_, members) in groups {
             for &m in members {
                 self.live_slot(m).ok_or(MuxError::UnknownRouter(m))?;
-                if seen.insert(m, ()).is_some() {
+                if !seen.insert(m) {
                     return Err(MuxError::AlreadyGrouped(m));
                 }
             }
@@ -112,7 +113,7 @@ impl Mux {
         let old = std::mem::take(&mut self.groups);
         for group in &old {
             for &m in &group.members {
-                if !seen.contains_key(&RouterId(m)) {
+                if !seen.contains(&RouterId(m)) {
                     self.leave(now, m);
                 }
             }
