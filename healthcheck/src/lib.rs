@@ -8,10 +8,13 @@
 //!   does no I/O and never reads a clock: every input carries `now`.
 //!   Outputs are polled ([`Monitor::poll_check`], [`Monitor::poll_timeout`],
 //!   [`Monitor::poll_event`]).
-//! - **Checkers and driver** (feature `tokio`, on by default): the
+//! - **Checkers and driver** (feature `runtime`): the
 //!   [`checkers`] module holds TCP_CHECK, HTTP_GET/SSL_GET, SMTP_CHECK,
 //!   DNS_CHECK, MISC_CHECK, UDP_CHECK and PING_CHECK; [`runtime`] drives a
 //!   [`Monitor`] on tokio. A check only delays its own result.
+//! - **Scripts** (feature `runtime`): [`script`] is the one script runner
+//!   (MISC_CHECK, `vrrp_script`, notify scripts) and keepalived's
+//!   `vrrp_script` loop.
 //! - **Panics**: none on any input; refused calls return typed errors.
 //! - **Semantics**: retries ([`TargetConfig::retry`]) confirm the failure
 //!   of an up target (keepalived's HTTP_GET); with
@@ -35,8 +38,11 @@
 //!   where keepalived's `connect_timeout` bounds each connect, write and
 //!   read, so a slow but steady page that keepalived accepts can time out
 //!   here; SMTP_CHECK reads multi-line replies.
-//! - **Features**: `tokio` (default) enables [`checkers`] and [`runtime`];
-//!   without it the crate is the sans-IO core only.
+//! - **Features**: `runtime` enables [`runtime`], [`script`] and the
+//!   checkers without heavy dependencies (TCP, UDP, SMTP, MISC, PING);
+//!   `tls` adds HTTP_GET/SSL_GET (rustls), `dns` adds DNS_CHECK (hickory);
+//!   `tokio` (the default) is all three. Without features the crate is the
+//!   sans-IO core only. A custom [`Checker`] needs only `runtime`.
 //!
 //! # Example
 //! ```
@@ -71,7 +77,9 @@
 //! assert!(matches!(m.poll_event(), Some(Event::MemberRemove { .. })));
 //! assert!(matches!(m.poll_event(), Some(Event::QuorumLost { weight_sum: 0, .. })));
 //! ```
-#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+// Unsafe only where a syscall demands it: the script runner's user switch.
+#![deny(unsafe_code)]
 
 mod checker;
 pub mod digest;
@@ -83,10 +91,12 @@ mod pool;
 mod schedule;
 mod target;
 
-#[cfg(feature = "tokio")]
+#[cfg(feature = "runtime")]
 pub mod checkers;
-#[cfg(feature = "tokio")]
+#[cfg(feature = "runtime")]
 pub mod runtime;
+#[cfg(feature = "runtime")]
+pub mod script;
 
 pub use checker::{BoxFuture, CheckContext, Checker};
 pub use digest::{HashKind, ResponseDigester};
