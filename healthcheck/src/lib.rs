@@ -89,6 +89,7 @@ mod monitor;
 mod outcome;
 mod pool;
 mod schedule;
+mod table;
 mod target;
 
 #[cfg(feature = "runtime")]
@@ -105,4 +106,5 @@ pub use hysteresis::{Health, RiseFall};
 pub use monitor::{Due, Monitor, MonitorConfig, MonitorError};
 pub use outcome::{CheckOutcome, DownReason, TlsFailure};
 pub use pool::{MemberConfig, PoolConfig};
+pub use table::{PoolTable, TableChange};
 pub use target::TargetConfig;

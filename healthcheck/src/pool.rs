@@ -182,8 +182,10 @@ impl Pool {
     /// Starts quorum tracking (at commit) and re-checks it afterwards.
     pub(crate) fn commit(&mut self, out: &mut VecDeque<Event>) {
         if self.quorum_up.is_none() {
+            // keepalived's set_quorum_states: a pool starts up only at
+            // quorum + hysteresis.
             let sum = self.weight_sum();
-            let up = sum >= self.cfg.quorum && sum > 0;
+            let up = sum > 0 && sum >= self.cfg.quorum.saturating_add(self.cfg.hysteresis);
             self.quorum_up = Some(up);
             let pool = self.id;
             if up {
