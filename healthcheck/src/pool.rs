@@ -28,6 +28,23 @@ impl Default for PoolConfig {
     }
 }
 
+impl PoolConfig {
+    /// Defaults with this quorum and hysteresis.
+    pub fn with_quorum(quorum: u64, hysteresis: u64) -> Self {
+        Self {
+            quorum,
+            hysteresis,
+            ..Self::default()
+        }
+    }
+
+    /// The same pool with a sorry server.
+    pub fn with_sorry_server(mut self) -> Self {
+        self.sorry_server = true;
+        self
+    }
+}
+
 /// A member's settings (keepalived's `real_server` options).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
