@@ -27,7 +27,20 @@
 //!   interval and jittered per round without ever bunching (see
 //!   [`Monitor::commit`]); regular checks stay on that grid, so retries
 //!   and slow checks never shift the schedule.
-//! - **Differences from keepalived, on purpose**: certificates are verified
+//! - **Pools** (keepalived's virtual servers, check/ipwrapper.c): members
+//!   weigh their configured or dynamic weight while up; an
+//!   `inhibit_on_failure` member stays in with weight 0 while down; a real
+//!   server without a checker is a [`Monitor::add_static_target`], always
+//!   up. The quorum starts up at `quorum + hysteresis`, is lost below
+//!   `quorum - hysteresis` (or at 0) and regained at `quorum + hysteresis`;
+//!   while it is lost the sorry server replaces the members. `alpha`
+//!   ([`TargetConfig::alpha`]) starts a target down. [`PoolTable`] follows
+//!   the events and says what the load balancer's table should hold, with
+//!   keepalived's name for each change; [`Monitor::target_key`] leads from
+//!   an event's [`TargetId`] back to the target.
+//! - **Differences from keepalived, on purpose**: scripts run without a
+//!   shell unless their line needs one ([`script::CommandLine`]);
+//!   certificates are verified
 //!   by default ([`checkers::TlsOptions`]); TCP_CHECK closes with an RST
 //!   (no TIME_WAIT at thousands of checks per second); MISC_CHECK runs
 //!   without a shell unless the command line needs one and kills the whole
@@ -42,7 +55,9 @@
 //!   checkers without heavy dependencies (TCP, UDP, SMTP, MISC, PING);
 //!   `tls` adds HTTP_GET/SSL_GET (rustls), `dns` adds DNS_CHECK (hickory);
 //!   `tokio` (the default) is all three. Without features the crate is the
-//!   sans-IO core only. A custom [`Checker`] needs only `runtime`.
+//!   sans-IO core only. A custom [`Checker`] needs only `runtime`; see
+//!   `examples/custom_pool.rs` (`cargo run -p healthcheck --example
+//!   custom_pool`).
 //!
 //! # Example
 //! ```

@@ -43,7 +43,10 @@ impl RunAs {
     }
 
     /// Resolves `user` and optionally `group` (default: the user's
-    /// primary group), with the user's supplementary groups.
+    /// primary group), with the user's supplementary groups as
+    /// `initgroups` would set them. keepalived 2.2.7 itself keeps only the
+    /// primary group (`setgroups(1, &gid)`); [`RunAs::ids`] does exactly
+    /// that.
     ///
     /// Blocking: the name service may ask the network (LDAP, sssd).
     /// Resolve once at configuration time, or on a blocking pool.
