@@ -73,9 +73,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         monitor.add_member(pool, id, MemberConfig::with_weight(1))?;
         checks.push((id, CheckContext::new(addr, Duration::from_secs(1))));
     }
-    let keys: Vec<(healthcheck::TargetId, String)> = checks
-        .iter()
-        .filter_map(|(id, _)| Some((*id, monitor.target_key(*id)?.to_owned())))
+    // The driver will own the monitor: keep the way back from ids to keys.
+    let keys: Vec<(healthcheck::TargetId, String)> = monitor
+        .targets()
+        .map(|(id, key)| (id, key.to_owned()))
         .collect();
     let key = |id| {
         keys.iter()

@@ -372,6 +372,15 @@ impl Monitor {
         self.target(id).map(|t| &t.cfg)
     }
 
+    /// Every live target and its key, in id order: a snapshot to take
+    /// before handing the monitor to a driver that runs it elsewhere.
+    pub fn targets(&self) -> impl Iterator<Item = (TargetId, &str)> + '_ {
+        self.targets.iter().enumerate().filter_map(|(i, t)| {
+            let t = t.as_ref()?;
+            Some((TargetId(u32::try_from(i).ok()?), t.key.as_str()))
+        })
+    }
+
     /// The target with this key, if any.
     pub fn target_by_key(&self, key: &str) -> Option<TargetId> {
         self.keys.get(key).copied()

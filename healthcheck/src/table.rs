@@ -576,5 +576,7 @@ mod tests {
         assert_eq!(lab.m.target_by_key("10.1.0.3:80"), Some(c));
         let t = lab.checked("tcp 10.1.0.1:80", MemberConfig::default(), true);
         assert_eq!(lab.m.target_config(t).map(|c| c.alpha), Some(true));
+        let all: Vec<(TargetId, &str)> = lab.m.targets().collect();
+        assert_eq!(all, [(c, "10.1.0.3:80"), (t, "tcp 10.1.0.1:80")]);
     }
 }
