@@ -92,7 +92,9 @@
 //! assert!(matches!(m.poll_event(), Some(Event::MemberRemove { .. })));
 //! assert!(matches!(m.poll_event(), Some(Event::QuorumLost { weight_sum: 0, .. })));
 //! ```
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+// Feature badges on docs.rs; `doc_auto_cfg` was folded into `doc_cfg` in
+// Rust 1.92 and naming it is now an error.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // Unsafe only where a syscall demands it: the script runner's user switch.
 #![deny(unsafe_code)]
 
