@@ -102,7 +102,10 @@ impl Script {
                 tokio::time::timeout(TERM_GRACE, child.wait()).await
             }
         };
-        // Whatever the leader did, its children go too.
+        // Whatever the leader did, its children go too, as keepalived does
+        // after a SIGTERM death. The leader may be reaped by now: its group
+        // id stays taken while any child lives, and a pid is not reused
+        // within the microseconds in between.
         group.kill();
         if status.is_err() {
             let _ = child.wait().await;
