@@ -1,23 +1,30 @@
-//! keepalived's built-in checkers on tokio (feature `tokio`).
+//! keepalived's built-in checkers on tokio (feature `runtime`; HTTP_GET and
+//! SSL_GET need feature `tls`, DNS_CHECK feature `dns`).
 //!
 //! Each checker is a small config struct implementing [`crate::Checker`].
 //! Every checker bounds its own work by `ctx.timeout`.
 
+#[cfg(feature = "dns")]
 mod dns;
+#[cfg(feature = "tls")]
 mod http;
 mod misc;
 mod net;
 mod ping;
 mod smtp;
 mod tcp;
+#[cfg(feature = "tls")]
 mod tls;
 mod udp;
 
+#[cfg(feature = "dns")]
 pub use dns::{DnsChecker, DnsType};
+#[cfg(feature = "tls")]
 pub use http::{fetch, HttpChecker, HttpVersion, StatusCodes, StatusCodesError, UrlCheck};
 pub use misc::MiscChecker;
 pub use ping::PingChecker;
 pub use smtp::SmtpChecker;
 pub use tcp::TcpChecker;
+#[cfg(feature = "tls")]
 pub use tls::{TlsOptions, TlsSetupError};
 pub use udp::UdpChecker;

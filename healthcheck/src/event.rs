@@ -10,7 +10,20 @@ pub struct TargetId(pub(crate) u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct PoolId(pub(crate) u32);
 
-/// An output of the monitor. Pool events map one to one to IPVS operations.
+/// An output of the monitor.
+///
+/// Events name targets by [`TargetId`]; [`crate::Monitor::target_key`]
+/// and [`crate::Monitor::target_config`] lead back to the target.
+/// Member events map one to one to IPVS operations while the pool has its
+/// quorum or no sorry server; while the sorry server is in, the table holds
+/// only the sorry server (keepalived's `perform_svr_state`).
+/// [`crate::PoolTable`] follows these events and says what the table should
+/// hold, with keepalived's names for each change.
+///
+/// Order: a target's own event (`TargetUp`, `TargetDown`, `TargetWeight`)
+/// comes first, then the member events of every pool it is in, each
+/// followed by that pool's quorum events. A pool's first quorum event, at
+/// its [`crate::Monitor::commit`], gives its starting state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {

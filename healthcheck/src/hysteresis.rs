@@ -21,6 +21,9 @@ pub struct RiseFall {
     rise: u64,
     fall: u64,
     count: u64,
+    /// No result yet and the first one decides (keepalived's vrrp_script
+    /// without `init_fail`).
+    unknown: bool,
 }
 
 impl RiseFall {
@@ -32,7 +35,30 @@ impl RiseFall {
             Health::Up => rise + fall - 1,
             Health::Down => 0,
         };
-        Self { rise, fall, count }
+        Self {
+            rise,
+            fall,
+            count,
+            unknown: false,
+        }
+    }
+
+    /// A counter whose first result decides, as keepalived 2.2.7 starts a
+    /// `vrrp_script` without `init_fail`: one success is enough to go up
+    /// (the counter starts at `rise - 1`), one failure to go down, and that
+    /// first result is always reported. Until then it counts as down
+    /// ([`RiseFall::known_health`] is `None`).
+    pub fn unknown(rise: u32, fall: u32) -> Self {
+        let mut rf = Self::new(rise, fall, Health::Down);
+        rf.count = rf.rise - 1;
+        rf.unknown = true;
+        rf
+    }
+
+    /// The current health, `None` before the first result of a counter
+    /// made by [`RiseFall::unknown`].
+    pub fn known_health(&self) -> Option<Health> {
+        (!self.unknown).then(|| self.health())
     }
 
     /// The current health.
@@ -55,7 +81,8 @@ impl RiseFall {
             (false, _) => 0,
         };
         let after = self.health();
-        (after != before).then_some(after)
+        let first = std::mem::take(&mut self.unknown);
+        (after != before || first).then_some(after)
     }
 }
 
@@ -101,6 +128,23 @@ mod tests {
         let mut rf = RiseFall::new(u32::MAX, 1, Health::Down);
         assert_eq!(rf.record(true), None);
         assert_eq!(rf.health(), Health::Down);
+    }
+
+    #[test]
+    fn unknown_start_reports_the_first_result_as_keepalived() {
+        for (rise, fall) in [(1, 1), (3, 2), (1, 4)] {
+            let mut rf = RiseFall::unknown(rise, fall);
+            assert_eq!((rf.known_health(), rf.health()), (None, Health::Down));
+            assert_eq!(rf.record(true), Some(Health::Up));
+            assert_eq!(rf.known_health(), Some(Health::Up));
+            let mut rf = RiseFall::unknown(rise, fall);
+            assert_eq!(rf.record(false), Some(Health::Down));
+            // Then the usual climb: `rise` successes from zero.
+            assert_eq!(
+                run(&mut rf, &"+".repeat(rise as usize)),
+                format!("{}U", "D".repeat(rise as usize - 1))
+            );
+        }
     }
 
     #[test]

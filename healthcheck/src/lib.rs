@@ -8,10 +8,13 @@
 //!   does no I/O and never reads a clock: every input carries `now`.
 //!   Outputs are polled ([`Monitor::poll_check`], [`Monitor::poll_timeout`],
 //!   [`Monitor::poll_event`]).
-//! - **Checkers and driver** (feature `tokio`, on by default): the
+//! - **Checkers and driver** (feature `runtime`): the
 //!   [`checkers`] module holds TCP_CHECK, HTTP_GET/SSL_GET, SMTP_CHECK,
 //!   DNS_CHECK, MISC_CHECK, UDP_CHECK and PING_CHECK; [`runtime`] drives a
 //!   [`Monitor`] on tokio. A check only delays its own result.
+//! - **Scripts** (feature `runtime`): [`script`] is the one script runner
+//!   (MISC_CHECK, `vrrp_script`, notify scripts) and keepalived's
+//!   `vrrp_script` loop.
 //! - **Panics**: none on any input; refused calls return typed errors.
 //! - **Semantics**: retries ([`TargetConfig::retry`]) confirm the failure
 //!   of an up target (keepalived's HTTP_GET); with
@@ -24,7 +27,20 @@
 //!   interval and jittered per round without ever bunching (see
 //!   [`Monitor::commit`]); regular checks stay on that grid, so retries
 //!   and slow checks never shift the schedule.
-//! - **Differences from keepalived, on purpose**: certificates are verified
+//! - **Pools** (keepalived's virtual servers, check/ipwrapper.c): members
+//!   weigh their configured or dynamic weight while up; an
+//!   `inhibit_on_failure` member stays in with weight 0 while down; a real
+//!   server without a checker is a [`Monitor::add_static_target`], always
+//!   up. The quorum starts up at `quorum + hysteresis`, is lost below
+//!   `quorum - hysteresis` (or at 0) and regained at `quorum + hysteresis`;
+//!   while it is lost the sorry server replaces the members. `alpha`
+//!   ([`TargetConfig::alpha`]) starts a target down. [`PoolTable`] follows
+//!   the events and says what the load balancer's table should hold, with
+//!   keepalived's name for each change; [`Monitor::target_key`] leads from
+//!   an event's [`TargetId`] back to the target.
+//! - **Differences from keepalived, on purpose**: scripts run without a
+//!   shell unless their line needs one ([`script::CommandLine`]);
+//!   certificates are verified
 //!   by default ([`checkers::TlsOptions`]); TCP_CHECK closes with an RST
 //!   (no TIME_WAIT at thousands of checks per second); MISC_CHECK runs
 //!   without a shell unless the command line needs one and kills the whole
@@ -35,8 +51,13 @@
 //!   where keepalived's `connect_timeout` bounds each connect, write and
 //!   read, so a slow but steady page that keepalived accepts can time out
 //!   here; SMTP_CHECK reads multi-line replies.
-//! - **Features**: `tokio` (default) enables [`checkers`] and [`runtime`];
-//!   without it the crate is the sans-IO core only.
+//! - **Features**: `runtime` enables [`runtime`], [`script`] and the
+//!   checkers without heavy dependencies (TCP, UDP, SMTP, MISC, PING);
+//!   `tls` adds HTTP_GET/SSL_GET (rustls), `dns` adds DNS_CHECK (hickory);
+//!   `tokio` (the default) is all three. Without features the crate is the
+//!   sans-IO core only. A custom [`Checker`] needs only `runtime`; see
+//!   `examples/custom_pool.rs` (`cargo run -p healthcheck --example
+//!   custom_pool`).
 //!
 //! # Example
 //! ```
@@ -71,7 +92,11 @@
 //! assert!(matches!(m.poll_event(), Some(Event::MemberRemove { .. })));
 //! assert!(matches!(m.poll_event(), Some(Event::QuorumLost { weight_sum: 0, .. })));
 //! ```
-#![forbid(unsafe_code)]
+// Feature badges on docs.rs; `doc_auto_cfg` was folded into `doc_cfg` in
+// Rust 1.92 and naming it is now an error.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+// Unsafe only where a syscall demands it: the script runner's user switch.
+#![deny(unsafe_code)]
 
 mod checker;
 pub mod digest;
@@ -81,12 +106,15 @@ mod monitor;
 mod outcome;
 mod pool;
 mod schedule;
+mod table;
 mod target;
 
-#[cfg(feature = "tokio")]
+#[cfg(feature = "runtime")]
 pub mod checkers;
-#[cfg(feature = "tokio")]
+#[cfg(feature = "runtime")]
 pub mod runtime;
+#[cfg(feature = "runtime")]
+pub mod script;
 
 pub use checker::{BoxFuture, CheckContext, Checker};
 pub use digest::{HashKind, ResponseDigester};
@@ -95,4 +123,5 @@ pub use hysteresis::{Health, RiseFall};
 pub use monitor::{Due, Monitor, MonitorConfig, MonitorError};
 pub use outcome::{CheckOutcome, DownReason, TlsFailure};
 pub use pool::{MemberConfig, PoolConfig};
+pub use table::{PoolTable, TableChange};
 pub use target::TargetConfig;

@@ -114,7 +114,17 @@ impl Monitor {
     /// probe, whatever number of pools subscribe to it. The first `cfg` wins.
     /// The target is scheduled at the next [`Monitor::commit`].
     pub fn add_target(&mut self, key: impl Into<String>, cfg: TargetConfig) -> TargetId {
-        let key = key.into();
+        self.insert_target(key.into(), cfg, true)
+    }
+
+    /// Adds a target that is never checked and always up: keepalived's
+    /// real server without a checker, which still counts in its virtual
+    /// server's quorum. Keys are shared with [`Monitor::add_target`].
+    pub fn add_static_target(&mut self, key: impl Into<String>) -> TargetId {
+        self.insert_target(key.into(), TargetConfig::default(), false)
+    }
+
+    fn insert_target(&mut self, key: String, cfg: TargetConfig, checked: bool) -> TargetId {
         if let Some(&id) = self.keys.get(&key) {
             if let Some(t) = self.target_mut(id) {
                 t.refs += 1;
@@ -134,7 +144,9 @@ impl Monitor {
             pools: Vec::new(),
         }));
         self.keys.insert(key, id);
-        self.pending.push(id);
+        if checked {
+            self.pending.push(id);
+        }
         id
     }
 
@@ -346,6 +358,32 @@ impl Monitor {
                 pool.update(id, up, weight, &mut self.events);
             }
         }
+    }
+
+    /// The key a target was added with: the way back from an event's
+    /// [`TargetId`] to what it checks (encode whatever the embedder needs
+    /// to find its own record, e.g. `"tcp 10.0.0.1:80"` or an index).
+    pub fn target_key(&self, id: TargetId) -> Option<&str> {
+        self.target(id).map(|t| t.key.as_str())
+    }
+
+    /// The configuration a target was added with.
+    pub fn target_config(&self, id: TargetId) -> Option<&TargetConfig> {
+        self.target(id).map(|t| &t.cfg)
+    }
+
+    /// Every live target and its key, in id order: a snapshot to take
+    /// before handing the monitor to a driver that runs it elsewhere.
+    pub fn targets(&self) -> impl Iterator<Item = (TargetId, &str)> + '_ {
+        self.targets.iter().enumerate().filter_map(|(i, t)| {
+            let t = t.as_ref()?;
+            Some((TargetId(u32::try_from(i).ok()?), t.key.as_str()))
+        })
+    }
+
+    /// The target with this key, if any.
+    pub fn target_by_key(&self, key: &str) -> Option<TargetId> {
+        self.keys.get(key).copied()
     }
 
     /// Whether the target is currently counted as up.

@@ -28,6 +28,23 @@ impl Default for PoolConfig {
     }
 }
 
+impl PoolConfig {
+    /// Defaults with this quorum and hysteresis.
+    pub fn with_quorum(quorum: u64, hysteresis: u64) -> Self {
+        Self {
+            quorum,
+            hysteresis,
+            ..Self::default()
+        }
+    }
+
+    /// The same pool with a sorry server.
+    pub fn with_sorry_server(mut self) -> Self {
+        self.sorry_server = true;
+        self
+    }
+}
+
 /// A member's settings (keepalived's `real_server` options).
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -182,8 +199,10 @@ impl Pool {
     /// Starts quorum tracking (at commit) and re-checks it afterwards.
     pub(crate) fn commit(&mut self, out: &mut VecDeque<Event>) {
         if self.quorum_up.is_none() {
+            // keepalived's set_quorum_states: a pool starts up only at
+            // quorum + hysteresis.
             let sum = self.weight_sum();
-            let up = sum >= self.cfg.quorum && sum > 0;
+            let up = sum > 0 && sum >= self.cfg.quorum.saturating_add(self.cfg.hysteresis);
             self.quorum_up = Some(up);
             let pool = self.id;
             if up {

@@ -5,7 +5,7 @@ use std::io;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{ring, verify_tls12_signature, verify_tls13_signature, CryptoProvider};
+use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{
@@ -34,8 +34,21 @@ impl fmt::Debug for TlsOptions {
     }
 }
 
-fn provider() -> Arc<CryptoProvider> {
-    Arc::new(ring::default_provider())
+/// The crypto provider: the one the application installed, else the one
+/// rustls's crate features name (ring, which this crate enables; rustls
+/// then installs it as the process default, as its `ClientConfig::builder`
+/// does). Never `ring::default_provider`, deprecated since rustls 0.23.48.
+fn provider() -> Result<Arc<CryptoProvider>, rustls::Error> {
+    if let Some(p) = CryptoProvider::get_default() {
+        return Ok(p.clone());
+    }
+    // rustls panics here only when its features name two providers and
+    // the application installed none: report that as an error instead.
+    std::panic::catch_unwind(|| ClientConfig::builder().crypto_provider().clone()).map_err(|_| {
+        rustls::Error::General(
+            "no rustls crypto provider: install one with CryptoProvider::install_default".into(),
+        )
+    })
 }
 
 impl TlsOptions {
@@ -46,7 +59,7 @@ impl TlsOptions {
         for r in extra_roots {
             roots.add(r.clone())?;
         }
-        let config = ClientConfig::builder_with_provider(provider())
+        let config = ClientConfig::builder_with_provider(provider()?)
             .with_safe_default_protocol_versions()?
             .with_root_certificates(roots)
             .with_no_client_auth();
@@ -127,7 +140,7 @@ pub(crate) fn tls_reason(e: &io::Error) -> DownReason {
 }
 
 fn insecure_config() -> Result<ClientConfig, rustls::Error> {
-    let p = provider();
+    let p = provider()?;
     let verifier = Arc::new(AcceptAnyCert(p.clone()));
     let mut c = ClientConfig::builder_with_provider(p)
         .with_safe_default_protocol_versions()?
