@@ -72,7 +72,7 @@
 // The `linux` adapters need `unsafe` in two places: building a link-layer
 // socket address and registering an owned fd with tokio; everything else
 // forbids it.
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![cfg_attr(not(feature = "linux"), forbid(unsafe_code))]
 #![cfg_attr(feature = "linux", deny(unsafe_code))]
 
