@@ -5,8 +5,8 @@
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
-use crate::diff::Op;
 use crate::model::*;
+use crate::op::Op;
 
 /// One table entry as read from the kernel (see [`crate::Ipvs::table`]).
 pub type TableEntry = (ServiceEntry, Vec<DestinationEntry>);

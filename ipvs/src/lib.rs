@@ -44,12 +44,14 @@ mod legacy;
 pub mod message;
 mod model;
 pub mod nla;
+mod op;
 mod sys_util;
 mod transport;
 
-pub use diff::{diff, Op, VirtualServer};
+pub use diff::{diff, VirtualServer};
 pub use error::{CodecError, Error, InvalidReason, KernelError, Nest, OpKind, Reason};
 pub use handle::{Ipvs, BATCH_OPS};
 pub use legacy::LegacyService;
 pub use model::*;
+pub use op::Op;
 pub use transport::{NetlinkTransport, Transport};
