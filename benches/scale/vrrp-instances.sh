@@ -36,6 +36,10 @@ work=$(mktemp -d)
 namespaces=()
 daemon_ns=""
 
+# A sleep that a signal interrupts at once (the trap runs, then cleanup).
+nap_pid=""
+nap() { sleep "$1" & nap_pid=$!; wait "$nap_pid"; }
+
 # Every process in $1, so a forked child is counted and killed too.
 ns_pids() { ip netns pids "$1" 2>/dev/null || true; }
 
@@ -58,6 +62,7 @@ stop_ns() {
 
 cleanup() {
   local ns
+  [[ -n $nap_pid ]] && kill "$nap_pid" 2>/dev/null || true
   for ns in "${namespaces[@]}"; do
     stop_ns "$ns"
     ip netns del "$ns" 2>/dev/null || true
@@ -151,18 +156,18 @@ run() {
   daemon_ns=$ns
   echo "== $name: starting in $ns" >&2
   ip netns exec "$ns" "$@" >"$work/$name.log" 2>&1 &
-  local t0=$SECONDS n=0
-  while ((SECONDS - t0 < ready_timeout)); do
+  local t0=$EPOCHREALTIME n=0
+  while ((${EPOCHREALTIME%.*} - ${t0%.*} < ready_timeout)); do
     n=$(vip_count "$ns")
     ((n >= total)) && break
     [[ -z $(ns_pids "$ns") ]] && { echo "$name exited; log:" >&2; tail -20 "$work/$name.log" >&2; exit 1; }
     sleep 0.2
   done
-  ready[$name]=$((SECONDS - t0))
+  ready[$name]=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
   echo "== $name: $n/$total VIPs after ${ready[$name]} s; settling $settle s" >&2
-  sleep "$settle"
+  nap "$settle"
   cpu_sample "$ns" >"$work/$name.cpu0"
-  sleep "$window"
+  nap "$window"
   cpu_sample "$ns" >"$work/$name.cpu1"
   local ticks
   ticks=$(cpu_delta "$work/$name.cpu0" "$work/$name.cpu1")
