@@ -32,7 +32,11 @@
 //! assert!(matches!(ops[0], Op::AddService(_)));
 //! // With root and ip_vs loaded: ipvs::Ipvs::connect()?.apply(&ops)?;
 //! ```
+//! `examples/reconcile.rs` is a whole program doing this against the kernel
+//! (`cargo run -p ipvs --example reconcile`), and every [`Op`] prints as
+//! the ipvsadm rule that would make the same change.
 #![deny(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod convert;
 mod diff;
