@@ -278,6 +278,10 @@ fn build(r: Rule<'_>, n: usize) -> Result<Op, ParseError> {
         'D' => Ok(Op::DelService(key)),
         'a' | 'e' | 'd' => {
             let (ip, port) = r.real.ok_or(ParseError::Incomplete { line: n })?;
+            if cmd == 'd' {
+                // ipvsadm deletes the port given (checked against 1.31).
+                return Ok(Op::DelDest(key, SocketAddr::new(ip, port.unwrap_or(vport))));
+            }
             let fwd = r.fwd.unwrap_or(Forward::DirectRoute);
             // As ipvsadm: only NAT may change the port; no port = service's.
             let port = match port {
@@ -285,9 +289,6 @@ fn build(r: Rule<'_>, n: usize) -> Result<Op, ParseError> {
                 _ => vport,
             };
             let addr = SocketAddr::new(ip, port);
-            if cmd == 'd' {
-                return Ok(Op::DelDest(key, addr));
-            }
             let mut d = Destination::new(addr, fwd);
             d.weight = r.weight.unwrap_or(1);
             d.upper_threshold = r.uthresh.unwrap_or(0);
@@ -635,14 +636,6 @@ fn push_dest_rule(out: &mut String, cmd: &str, name: &str, d: &Destination, thre
     }
 }
 
-/// The service's port, 0 for a firewall-mark service.
-fn key_port(k: &ServiceKey) -> u16 {
-    match k {
-        ServiceKey::Addr { addr, .. } => addr.port(),
-        ServiceKey::Fwmark { .. } => 0,
-    }
-}
-
 fn daemon_state_name(s: DaemonState) -> &'static str {
     match s {
         DaemonState::Master => "master",
@@ -675,9 +668,7 @@ fn push_daemon_rule(out: &mut String, d: &SyncDaemon) {
 /// The operation as one line of ipvsadm's command language, which
 /// `ipvsadm -R` reads: services and destinations as `ipvsadm -S -n` writes
 /// them (destinations with their thresholds, `-x`/`-y`, when set),
-/// `-D`/`-d` with only the keys (`-d` with `-m` where the destination's
-/// port differs from the service's, which ipvsadm would otherwise put in
-/// its place), `-C`, `-Z`, `--set`, `--start-daemon` and
+/// `-D`/`-d` with only the keys, `-C`, `-Z`, `--set`, `--start-daemon` and
 /// `--stop-daemon`. [`parse_rules`] reads back every kind it knows.
 impl std::fmt::Display for Op {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -692,10 +683,6 @@ impl std::fmt::Display for Op {
             Op::EditDest(k, d) => push_dest_rule(&mut out, "-e", &rule_service(k), d, true),
             Op::DelDest(k, a) => {
                 let _ = write!(out, "-d {} -r {}", rule_service(k), addrport(a));
-                // ipvsadm replaces the port with the service's unless -m.
-                if a.port() != key_port(k) {
-                    out.push_str(" -m");
-                }
             }
             Op::Flush => out.push_str("-C"),
             Op::Zero(None) => out.push_str("-Z"),
@@ -1134,7 +1121,7 @@ mod tests {
             ),
             (
                 Op::DelDest(tcp, "192.168.1.2:8080".parse().unwrap()),
-                "-d -t 10.0.0.1:80 -r 192.168.1.2:8080 -m",
+                "-d -t 10.0.0.1:80 -r 192.168.1.2:8080",
             ),
             (
                 Op::DelDest(tcp, "192.168.1.3:80".parse().unwrap()),
