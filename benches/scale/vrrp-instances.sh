@@ -107,7 +107,8 @@ make_lab() {
 }
 
 vip_count() {
-  ip -n "$1" -4 -o addr show | grep -cE 'inet 10\.(1[0-9][0-9])\.0\.[0-9]+/32' || true
+  # stderr: "Dump was interrupted" while addresses change; polled again anyway.
+  ip -n "$1" -4 -o addr show 2>/dev/null | grep -cE 'inet 10\.(1[0-9][0-9])\.0\.[0-9]+/32' || true
 }
 
 # utime+stime in clock ticks of every process in the namespace, as "pid ticks".
