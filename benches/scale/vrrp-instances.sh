@@ -193,7 +193,7 @@ echo
 echo "| | keepalived 2.2.7 | keepalived-lite | lite/keepalived |"
 echo "|---|---|---|---|"
 echo "| CPU s over ${window} s | ${cpu[$k]} | ${cpu[$l]} | $(ratio "${cpu[$l]}" "${cpu[$k]}") |"
-echo "| RSS MB (all processes) | $(mb "${rss[$k]}") | $(mb "${rss[$l]}") | $(ratio "${rss[$l]}" "${rss[$k]}") |"
+echo "| RSS MiB (all processes) | $(mb "${rss[$k]}") | $(mb "${rss[$l]}") | $(ratio "${rss[$l]}" "${rss[$k]}") |"
 echo "| open fds | ${fds[$k]} | ${fds[$l]} | $(ratio "${fds[$l]}" "${fds[$k]}") |"
 echo "| VIPs installed | ${vips[$k]} / $total | ${vips[$l]} / $total | |"
 echo "| processes | ${procs[$k]} | ${procs[$l]} | |"
