@@ -5,5 +5,5 @@
 pub mod cli;
 pub mod demo;
 pub mod lvs_mode;
-pub mod netns;
+pub use test_support::netns;
 pub mod vrrp_mode;

@@ -3,13 +3,10 @@
 //! larger than 64 KiB. Needs nginx and keepalived's genhash.
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
-#[path = "../../healthcheck/tests/common/mod.rs"]
-mod common;
-
 use std::net::SocketAddr;
 use std::process::Command;
 
-use common::*;
+use test_support::*;
 
 fn stdout_of(program: &std::path::Path, args: &[&str]) -> String {
     let out = Command::new(program).args(args).output().unwrap();

@@ -3,15 +3,13 @@
 #![cfg(feature = "tokio")]
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::process::Command;
 use std::time::Duration;
 
-use common::*;
 use healthcheck::checkers::{DnsChecker, DnsType, SmtpChecker};
 use healthcheck::{CheckContext, CheckOutcome, Checker, DownReason};
+use test_support::*;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 fn dnsmasq(addr: SocketAddr) -> ProcGuard {

@@ -4,16 +4,14 @@
 #![cfg(feature = "tokio")]
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::process::Command;
 use std::time::Duration;
 
-use common::*;
 use healthcheck::checkers::{fetch, HttpVersion, TlsOptions};
 use healthcheck::digest::to_hex;
 use healthcheck::{CheckContext, HashKind};
+use test_support::*;
 
 /// Pages by size: empty, small, around 64 KiB, and well beyond.
 const PAGES: &[(&str, usize)] = &[

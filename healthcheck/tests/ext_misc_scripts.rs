@@ -3,15 +3,13 @@
 #![cfg(feature = "tokio")]
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
-mod common;
-
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::*;
 use healthcheck::checkers::MiscChecker;
 use healthcheck::{CheckContext, CheckOutcome, Checker, DownReason};
+use test_support::*;
 
 fn script(dir: &TempDir, name: &str, body: &str) -> PathBuf {
     let p = dir.path(name);

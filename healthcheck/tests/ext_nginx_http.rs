@@ -3,14 +3,12 @@
 #![cfg(feature = "tokio")]
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::*;
 use healthcheck::checkers::{fetch, HttpChecker, HttpVersion, StatusCodes, TlsOptions, UrlCheck};
 use healthcheck::{CheckContext, CheckOutcome, Checker, DownReason, HashKind, TlsFailure};
+use test_support::*;
 
 struct Site {
     nginx: Nginx,
@@ -133,7 +131,7 @@ async fn ext_nginx_http_get_up_down_timeout_recovery() {
 #[tokio::test]
 async fn ext_nginx_http_virtualhost_and_protocols() {
     let s = site();
-    let site_a = common::md5_hex_of_file(&s.nginx.dir.path("a/index.html"));
+    let site_a = md5_hex_of_file(&s.nginx.dir.path("a/index.html"));
     let mut c = HttpChecker::http(vec![url("/", Some(&site_a))]);
     // Without the virtual host nginx serves the default site.
     assert_eq!(
@@ -168,8 +166,8 @@ async fn ext_nginx_http_virtualhost_and_protocols() {
 #[tokio::test]
 async fn ext_nginx_ssl_get_verification() {
     let s = site();
-    let a_md5 = common::md5_hex_of_file(&s.nginx.dir.path("a/index.html"));
-    let b_md5 = common::md5_hex_of_file(&s.nginx.dir.path("b/index.html"));
+    let a_md5 = md5_hex_of_file(&s.nginx.dir.path("a/index.html"));
+    let b_md5 = md5_hex_of_file(&s.nginx.dir.path("b/index.html"));
     let trusted = TlsOptions::from_pem(&s.ca).unwrap();
 
     // Verified against our CA, by IP address (the certificate has the IP).

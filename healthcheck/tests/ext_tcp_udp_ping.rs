@@ -3,19 +3,17 @@
 #![cfg(feature = "tokio")]
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
 use healthcheck::checkers::{PingChecker, TcpChecker, UdpChecker};
 use healthcheck::runtime::Driver;
 use healthcheck::{
     CheckContext, CheckOutcome, Checker, DownReason, Event, MemberConfig, Monitor, MonitorConfig,
     PoolConfig, TargetConfig,
 };
+use test_support::*;
 
 fn ctx(addr: SocketAddr, ms: u64) -> CheckContext {
     CheckContext::new(addr, Duration::from_millis(ms))

@@ -3,16 +3,14 @@
 #![cfg(feature = "tokio")]
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
-mod common;
-
 use std::net::SocketAddr;
 use std::os::fd::AsFd;
 use std::process::Command;
 use std::time::Duration;
 
-use common::*;
 use healthcheck::checkers::PingChecker;
 use healthcheck::{CheckContext, CheckOutcome, Checker, DownReason};
+use test_support::*;
 
 /// A named network namespace, deleted on drop.
 struct Netns(String);

@@ -163,7 +163,8 @@ pub const IPVS_DAEMON_ATTR_SYNC_MAXLEN: u16 = 4;
 pub const IPVS_DAEMON_ATTR_MCAST_GROUP: u16 = 5;
 /// IPv6 multicast group (16 bytes). Since Linux 4.3.
 pub const IPVS_DAEMON_ATTR_MCAST_GROUP6: u16 = 6;
-/// Multicast base port (u16, network byte order). Since Linux 4.3.
+/// Multicast base port (u16, host byte order: the kernel reads it with
+/// `nla_get_u16`, unlike service and destination ports). Since Linux 4.3.
 pub const IPVS_DAEMON_ATTR_MCAST_PORT: u16 = 7;
 /// Multicast TTL (u8). Since Linux 4.3.
 pub const IPVS_DAEMON_ATTR_MCAST_TTL: u16 = 8;

@@ -20,6 +20,7 @@
 //! assert_eq!(core::mem::size_of::<ip_vs_service_user>(), 44);
 //! ```
 #![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![allow(non_camel_case_types)]
 

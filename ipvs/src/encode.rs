@@ -12,10 +12,10 @@ use std::net::SocketAddr;
 use ipvs_sys as sys;
 
 use crate::convert::{addr_bytes, netmask_bytes};
-use crate::diff::{check_service, Op};
 use crate::error::Error;
 use crate::message::encode_request;
 use crate::model::*;
+use crate::op::{check_service, Op};
 
 /// Appends attributes to a message under construction.
 struct Writer<'a> {
@@ -110,16 +110,26 @@ impl Writer<'_> {
     }
 }
 
-/// Appends the request for `op` to `out`: netlink header (type `family`,
-/// `flags`, `seq`), generic netlink header and attributes. Fails, leaving
-/// `out` as it was, only for an operation the kernel could not take.
-pub(crate) fn encode_op(
-    op: &Op,
-    family: u16,
-    flags: u16,
-    seq: u32,
-    out: &mut Vec<u8>,
-) -> Result<(), Error> {
+impl Op {
+    /// Appends this operation's request to `out` as [`crate::Ipvs::apply`]
+    /// sends it: netlink header (type `family`, `flags`, `seq`), generic
+    /// netlink header, attributes. The same bytes as
+    /// [`crate::message::encode_request`] of [`Op::message`], written in
+    /// one pass. On error (an invalid operation) `out` is unchanged.
+    pub fn encode(
+        &self,
+        family: u16,
+        flags: u16,
+        seq: u32,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Error> {
+        encode_op(self, family, flags, seq, out)
+    }
+}
+
+/// [`Op::encode`]: fails, leaving `out` as it was, only for an operation
+/// the kernel could not take.
+fn encode_op(op: &Op, family: u16, flags: u16, seq: u32, out: &mut Vec<u8>) -> Result<(), Error> {
     let cmd = match op {
         Op::AddService(s) | Op::EditService(s) => {
             check_service(s)?;

@@ -13,11 +13,12 @@ use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 use netlink_packet_generic::GenlMessage;
 
 use crate::convert::*;
-use crate::diff::{Op, VirtualServer};
+use crate::diff::VirtualServer;
 use crate::error::{CodecError, Error, KernelError, Nest, OpKind};
 use crate::message::{decode_datagram, encode_request, IpvsMessage, Reply, ReplyKind};
 use crate::model::*;
 use crate::nla::{CmdNla, InfoNla};
+use crate::op::Op;
 use crate::transport::{NetlinkTransport, Transport};
 
 /// Most operations sent in one `sendmsg` by [`Ipvs::apply`]; bounded so

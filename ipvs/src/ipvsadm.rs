@@ -5,8 +5,9 @@
 use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 
-use crate::diff::Op;
+use crate::diff::VirtualServer;
 use crate::model::*;
+use crate::op::Op;
 
 /// One table entry as read from the kernel (see [`crate::Ipvs::table`]).
 pub type TableEntry = (ServiceEntry, Vec<DestinationEntry>);
@@ -277,6 +278,10 @@ fn build(r: Rule<'_>, n: usize) -> Result<Op, ParseError> {
         'D' => Ok(Op::DelService(key)),
         'a' | 'e' | 'd' => {
             let (ip, port) = r.real.ok_or(ParseError::Incomplete { line: n })?;
+            if cmd == 'd' {
+                // ipvsadm deletes the port given (checked against 1.31).
+                return Ok(Op::DelDest(key, SocketAddr::new(ip, port.unwrap_or(vport))));
+            }
             let fwd = r.fwd.unwrap_or(Forward::DirectRoute);
             // As ipvsadm: only NAT may change the port; no port = service's.
             let port = match port {
@@ -284,9 +289,6 @@ fn build(r: Rule<'_>, n: usize) -> Result<Op, ParseError> {
                 _ => vport,
             };
             let addr = SocketAddr::new(ip, port);
-            if cmd == 'd' {
-                return Ok(Op::DelDest(key, addr));
-            }
             let mut d = Destination::new(addr, fwd);
             d.weight = r.weight.unwrap_or(1);
             d.upper_threshold = r.uthresh.unwrap_or(0);
@@ -526,65 +528,177 @@ fn fwd_switch(f: Forward) -> &'static str {
     }
 }
 
-/// The table in `ipvsadm -S -n` format (sorted as ipvsadm sorts).
-pub fn format_save(table: &[TableEntry]) -> String {
+/// One entry of a table that [`format_save`] prints: a service and its
+/// destinations, read from the kernel ([`TableEntry`]) or built by hand
+/// ([`VirtualServer`]).
+pub trait SaveEntry {
+    /// The service.
+    fn service(&self) -> &Service;
+    /// Its destinations, in any order ([`format_save`] sorts them).
+    fn destinations(&self) -> Vec<&Destination>;
+}
+
+impl SaveEntry for TableEntry {
+    fn service(&self) -> &Service {
+        &self.0.service
+    }
+
+    fn destinations(&self) -> Vec<&Destination> {
+        self.1.iter().map(|e| &e.dest).collect()
+    }
+}
+
+impl SaveEntry for VirtualServer {
+    fn service(&self) -> &Service {
+        &self.service
+    }
+
+    fn destinations(&self) -> Vec<&Destination> {
+        self.dests.iter().collect()
+    }
+}
+
+/// The table in `ipvsadm -S -n` format (sorted as ipvsadm sorts): one
+/// `-A` line per service followed by its `-a` lines.
+pub fn format_save<E: SaveEntry>(table: &[E]) -> String {
     let mut out = String::with_capacity(table.len() * 200);
-    for (s, dests) in sorted_view(table) {
-        let svc = &s.service;
+    for i in sorted(table, |a, b| cmp_services(a.service(), b.service())) {
+        let svc = table[i].service();
+        let dests = table[i].destinations();
         let name = rule_service(&svc.key);
-        let _ = write!(out, "-A {name} -s {}", svc.scheduler);
-        if svc.flags.contains(ServiceFlags::PERSISTENT) {
-            let _ = write!(out, " -p {}", svc.timeout);
-            if let Some(m) = netmask_text(svc) {
-                let _ = write!(out, " -M {m}");
-            }
-        }
-        if let Some(pe) = &svc.pe_name {
-            let _ = write!(out, " --pe {pe}");
-        }
-        if svc.flags.contains(ServiceFlags::ONE_PACKET) {
-            out.push_str(" -o");
-        }
-        if let Some(f) = sched_flags_text(svc) {
-            let _ = write!(out, " -b {f}");
-        }
+        push_service_rule(&mut out, "-A", &name, svc);
         out.push('\n');
-        for e in dests {
-            let d = &e.dest;
-            out.push_str("-a ");
-            out.push_str(&name);
-            out.push_str(" -r ");
-            push_addrport(&mut out, &d.addr);
-            out.push(' ');
-            out.push_str(fwd_switch(d.forward));
-            out.push_str(" -w ");
-            push_num(&mut out, d.weight);
-            if d.forward == Forward::Tunnel {
-                let ty = match d.tunnel_type {
-                    TunnelType::Ipip => "ipip",
-                    TunnelType::Gue => "gue",
-                    TunnelType::Gre => "gre",
-                    TunnelType::Other(_) => "unknown",
-                };
-                let _ = write!(out, " --tun-type {ty}");
-                if d.tunnel_type == TunnelType::Gue {
-                    let _ = write!(out, " --tun-port {}", d.tunnel_port);
-                }
-                if matches!(d.tunnel_type, TunnelType::Gue | TunnelType::Gre) {
-                    let f = d.tunnel_flags.0;
-                    out.push_str(if f & TunnelFlags::REMCSUM.0 != 0 {
-                        " --tun-remcsum"
-                    } else if f & TunnelFlags::CSUM.0 != 0 {
-                        " --tun-csum"
-                    } else {
-                        " --tun-nocsum"
-                    });
-                }
-            }
+        for j in sorted(&dests, |a, b| cmp_dests(a, b)) {
+            // ipvsadm -S leaves the thresholds out.
+            push_dest_rule(&mut out, "-a", &name, dests[j], false);
             out.push('\n');
         }
     }
     out
+}
+
+/// `CMD NAME -s SCHED` and the service's options, as ipvsadm saves them.
+fn push_service_rule(out: &mut String, cmd: &str, name: &str, svc: &Service) {
+    let _ = write!(out, "{cmd} {name} -s {}", svc.scheduler);
+    if svc.flags.contains(ServiceFlags::PERSISTENT) {
+        let _ = write!(out, " -p {}", svc.timeout);
+        if let Some(m) = netmask_text(svc) {
+            let _ = write!(out, " -M {m}");
+        }
+    }
+    if let Some(pe) = &svc.pe_name {
+        let _ = write!(out, " --pe {pe}");
+    }
+    if svc.flags.contains(ServiceFlags::ONE_PACKET) {
+        out.push_str(" -o");
+    }
+    if let Some(f) = sched_flags_text(svc) {
+        let _ = write!(out, " -b {f}");
+    }
+}
+
+/// `CMD NAME -r ADDR FWD -w WEIGHT`, the thresholds if asked for and set,
+/// and the tunnel options, as ipvsadm saves them.
+fn push_dest_rule(out: &mut String, cmd: &str, name: &str, d: &Destination, thresholds: bool) {
+    out.push_str(cmd);
+    out.push(' ');
+    out.push_str(name);
+    out.push_str(" -r ");
+    push_addrport(out, &d.addr);
+    out.push(' ');
+    out.push_str(fwd_switch(d.forward));
+    out.push_str(" -w ");
+    push_num(out, d.weight);
+    if thresholds && (d.upper_threshold, d.lower_threshold) != (0, 0) {
+        let _ = write!(out, " -x {} -y {}", d.upper_threshold, d.lower_threshold);
+    }
+    if d.forward == Forward::Tunnel {
+        let ty = match d.tunnel_type {
+            TunnelType::Ipip => "ipip",
+            TunnelType::Gue => "gue",
+            TunnelType::Gre => "gre",
+            TunnelType::Other(_) => "unknown",
+        };
+        let _ = write!(out, " --tun-type {ty}");
+        if d.tunnel_type == TunnelType::Gue {
+            let _ = write!(out, " --tun-port {}", d.tunnel_port);
+        }
+        if matches!(d.tunnel_type, TunnelType::Gue | TunnelType::Gre) {
+            let f = d.tunnel_flags.0;
+            out.push_str(if f & TunnelFlags::REMCSUM.0 != 0 {
+                " --tun-remcsum"
+            } else if f & TunnelFlags::CSUM.0 != 0 {
+                " --tun-csum"
+            } else {
+                " --tun-nocsum"
+            });
+        }
+    }
+}
+
+fn daemon_state_name(s: DaemonState) -> &'static str {
+    match s {
+        DaemonState::Master => "master",
+        DaemonState::Backup => "backup",
+    }
+}
+
+/// `--start-daemon STATE` with the daemon's options; defaults are left out.
+fn push_daemon_rule(out: &mut String, d: &SyncDaemon) {
+    let state = daemon_state_name(d.state);
+    let _ = write!(
+        out,
+        "--start-daemon {state} --mcast-interface {} --syncid {}",
+        d.ifname, d.sync_id
+    );
+    if d.sync_maxlen != 0 {
+        let _ = write!(out, " --sync-maxlen {}", d.sync_maxlen);
+    }
+    if let Some(g) = d.mcast_group {
+        let _ = write!(out, " --mcast-group {g}");
+    }
+    if d.mcast_port != 0 {
+        let _ = write!(out, " --mcast-port {}", d.mcast_port);
+    }
+    if d.mcast_ttl != 0 {
+        let _ = write!(out, " --mcast-ttl {}", d.mcast_ttl);
+    }
+}
+
+/// The operation as one line of ipvsadm's command language, which
+/// `ipvsadm -R` reads: services and destinations as `ipvsadm -S -n` writes
+/// them (destinations with their thresholds, `-x`/`-y`, when set),
+/// `-D`/`-d` with only the keys, `-C`, `-Z`, `--set`, `--start-daemon` and
+/// `--stop-daemon`. [`parse_rules`] reads back every kind it knows.
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut out = String::with_capacity(96);
+        match self {
+            Op::AddService(s) => push_service_rule(&mut out, "-A", &rule_service(&s.key), s),
+            Op::EditService(s) => push_service_rule(&mut out, "-E", &rule_service(&s.key), s),
+            Op::DelService(k) => {
+                let _ = write!(out, "-D {}", rule_service(k));
+            }
+            Op::AddDest(k, d) => push_dest_rule(&mut out, "-a", &rule_service(k), d, true),
+            Op::EditDest(k, d) => push_dest_rule(&mut out, "-e", &rule_service(k), d, true),
+            Op::DelDest(k, a) => {
+                let _ = write!(out, "-d {} -r {}", rule_service(k), addrport(a));
+            }
+            Op::Flush => out.push_str("-C"),
+            Op::Zero(None) => out.push_str("-Z"),
+            Op::Zero(Some(k)) => {
+                let _ = write!(out, "-Z {}", rule_service(k));
+            }
+            Op::SetTimeouts(t) => {
+                let _ = write!(out, "--set {} {} {}", t.tcp, t.tcp_fin, t.udp);
+            }
+            Op::StartDaemon(d) => push_daemon_rule(&mut out, d),
+            Op::StopDaemon(s) => {
+                let _ = write!(out, "--stop-daemon {}", daemon_state_name(*s));
+            }
+        }
+        f.write_str(&out)
+    }
 }
 
 fn list_service_name(key: &ServiceKey) -> String {
@@ -902,6 +1016,15 @@ mod tests {
             -A -f 7 -6 -s lc\n\
             -a -f 7 -6 -r 10.9.9.9:0 -i -w 1 --tun-type ipip\n";
         assert_eq!(format_save(&table), want);
+        // A desired table built by hand prints the same.
+        let desired: Vec<VirtualServer> = table
+            .iter()
+            .map(|(s, d)| VirtualServer {
+                service: s.service.clone(),
+                dests: d.iter().map(|e| e.dest).collect(),
+            })
+            .collect();
+        assert_eq!(format_save(&desired), want);
         // And the saved text parses back into the same services.
         let ops = parse_rules(want).unwrap();
         assert_eq!(ops.len(), 7);
@@ -952,5 +1075,75 @@ mod tests {
             ),
             "{stats}"
         );
+    }
+
+    #[test]
+    fn every_op_prints_as_an_ipvsadm_rule() {
+        let tcp = ServiceKey::tcp("10.0.0.1:80".parse().unwrap());
+        let fw6 = ServiceKey::Fwmark {
+            family: Family::V6,
+            mark: 7,
+        };
+        let mut svc = Service::new(tcp, "sh");
+        svc.flags = ServiceFlags::PERSISTENT | ServiceFlags::SCHED1;
+        svc.timeout = 300;
+        svc.netmask = 0xffff_ff00;
+        svc.pe_name = Some("sip".into());
+        let mut nat = Destination::new("192.168.1.2:8080".parse().unwrap(), Forward::Masq);
+        nat.weight = 5;
+        nat.upper_threshold = 100;
+        nat.lower_threshold = 10;
+        let mut gre = Destination::new("[2001:db8::9]:0".parse().unwrap(), Forward::Tunnel);
+        gre.tunnel_type = TunnelType::Gre;
+        gre.tunnel_flags = TunnelFlags::CSUM;
+        let mut daemon = SyncDaemon::new(DaemonState::Backup, "eth1", 9);
+        daemon.mcast_group = Some("239.1.1.1".parse().unwrap());
+        daemon.mcast_port = 8849;
+        let timeouts = Timeouts {
+            tcp: 900,
+            tcp_fin: 120,
+            udp: 300,
+        };
+        let cases = [
+            (
+                Op::AddService(svc),
+                "-A -t 10.0.0.1:80 -s sh -p 300 -M 255.255.255.0 --pe sip -b sh-fallback",
+            ),
+            (Op::EditService(Service::new(fw6, "rr")), "-E -f 7 -6 -s rr"),
+            (Op::DelService(tcp), "-D -t 10.0.0.1:80"),
+            (
+                Op::AddDest(tcp, nat),
+                "-a -t 10.0.0.1:80 -r 192.168.1.2:8080 -m -w 5 -x 100 -y 10",
+            ),
+            (
+                Op::EditDest(fw6, gre),
+                "-e -f 7 -6 -r [2001:db8::9]:0 -i -w 1 --tun-type gre --tun-csum",
+            ),
+            (
+                Op::DelDest(tcp, "192.168.1.2:8080".parse().unwrap()),
+                "-d -t 10.0.0.1:80 -r 192.168.1.2:8080",
+            ),
+            (
+                Op::DelDest(tcp, "192.168.1.3:80".parse().unwrap()),
+                "-d -t 10.0.0.1:80 -r 192.168.1.3:80",
+            ),
+            (Op::Flush, "-C"),
+            (Op::Zero(None), "-Z"),
+            (Op::Zero(Some(tcp)), "-Z -t 10.0.0.1:80"),
+            (Op::SetTimeouts(timeouts), "--set 900 120 300"),
+            (
+                Op::StartDaemon(daemon),
+                "--start-daemon backup --mcast-interface eth1 --syncid 9 \
+                 --mcast-group 239.1.1.1 --mcast-port 8849",
+            ),
+            (Op::StopDaemon(DaemonState::Master), "--stop-daemon master"),
+        ];
+        for (op, line) in &cases {
+            assert_eq!(op.to_string(), *line);
+        }
+        // parse_rules reads back every kind it knows (all but the last three).
+        for (op, line) in &cases[..cases.len() - 3] {
+            assert_eq!(parse_rules(line).unwrap(), vec![(1, op.clone())], "{line}");
+        }
     }
 }

@@ -32,7 +32,11 @@
 //! assert!(matches!(ops[0], Op::AddService(_)));
 //! // With root and ip_vs loaded: ipvs::Ipvs::connect()?.apply(&ops)?;
 //! ```
+//! `examples/reconcile.rs` is a whole program doing this against the kernel
+//! (`cargo run -p ipvs --example reconcile`), and every [`Op`] prints as
+//! the ipvsadm rule that would make the same change.
 #![deny(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod convert;
 mod diff;
@@ -44,12 +48,14 @@ mod legacy;
 pub mod message;
 mod model;
 pub mod nla;
+mod op;
 mod sys_util;
 mod transport;
 
-pub use diff::{diff, Op, VirtualServer};
+pub use diff::{diff, VirtualServer};
 pub use error::{CodecError, Error, InvalidReason, KernelError, Nest, OpKind, Reason};
 pub use handle::{Ipvs, BATCH_OPS};
 pub use legacy::LegacyService;
 pub use model::*;
+pub use op::Op;
 pub use transport::{NetlinkTransport, Transport};

@@ -525,8 +525,7 @@ impl Nla for DaemonNla {
         match self {
             Self::State(x) | Self::SyncId(x) => buf[..4].copy_from_slice(&x.to_ne_bytes()),
             Self::McastIfn(s) => emit_str(s, buf),
-            Self::SyncMaxlen(x) => buf[..2].copy_from_slice(&x.to_ne_bytes()),
-            Self::McastPort(x) => buf[..2].copy_from_slice(&x.to_be_bytes()),
+            Self::SyncMaxlen(x) | Self::McastPort(x) => buf[..2].copy_from_slice(&x.to_ne_bytes()),
             Self::McastGroup(a) => buf[..4].copy_from_slice(a),
             Self::McastGroup6(a) => buf[..16].copy_from_slice(a),
             Self::McastTtl(x) => buf[0] = *x,
@@ -551,7 +550,7 @@ impl DaemonNla {
             sys::IPVS_DAEMON_ATTR_SYNC_MAXLEN => Self::SyncMaxlen(u16_ne(v, nest, kind)?),
             sys::IPVS_DAEMON_ATTR_MCAST_GROUP => Self::McastGroup(fixed(v, nest, kind)?),
             sys::IPVS_DAEMON_ATTR_MCAST_GROUP6 => Self::McastGroup6(fixed(v, nest, kind)?),
-            sys::IPVS_DAEMON_ATTR_MCAST_PORT => Self::McastPort(u16_be(v, nest, kind)?),
+            sys::IPVS_DAEMON_ATTR_MCAST_PORT => Self::McastPort(u16_ne(v, nest, kind)?),
             sys::IPVS_DAEMON_ATTR_MCAST_TTL => Self::McastTtl(u8_of(v, nest, kind)?),
             _ => Self::Other(other(nla, nest)?),
         })
@@ -664,5 +663,20 @@ mod tests {
         let mut out = vec![0u8; parsed.buffer_len()];
         parsed.emit(&mut out);
         assert!(out == svc, "re-emitted bytes differ");
+    }
+
+    /// The kernel reads and writes the sync daemon's port in host order
+    /// (`nla_get_u16`), unlike service and destination ports; seen in the
+    /// IPVS VM, where a big-endian 8849 came back from ipvsadm as 37154.
+    #[test]
+    fn the_daemon_port_is_in_host_order() {
+        let port = DaemonNla::McastPort(8849);
+        let mut out = vec![0u8; port.buffer_len()];
+        port.emit(&mut out);
+        let mut want = attr(sys::IPVS_DAEMON_ATTR_MCAST_PORT, &8849u16.to_ne_bytes());
+        want.extend([0, 0]); // padding to 4 bytes
+        assert_eq!(out, want);
+        let nla = NlaBuffer::new_checked(&out[..]).unwrap();
+        assert_eq!(DaemonNla::parse_in(&nla, Nest::Daemon).unwrap(), port);
     }
 }

@@ -25,6 +25,8 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("reconcile_sends_only_changes", check_reconcile),
     ("save_identical_1000_services", check_save_1000),
     ("restore_matches_ipvsadm", check_restore),
+    ("op_display_is_ipvsadm_input", check_op_display),
+    ("save_of_a_desired_table", check_save_desired),
     ("flush", check_flush),
     ("network_namespace", check_netns),
     ("capture_vectors", check_capture),
@@ -507,7 +509,9 @@ fn check_daemons() -> Result<(), String> {
     eq("backup", b, &backup)?;
     let view = sh("ipvsadm -L --daemon", None)?;
     if !view.contains("master sync daemon (mcast=lo, syncid=5")
-        || !view.contains("backup sync daemon (mcast=lo, syncid=6")
+        || !view.contains(
+            "backup sync daemon (mcast=lo, syncid=6, maxlen=1400, group=224.0.0.99, port=9000, ttl=3)",
+        )
     {
         return Err(format!("ipvsadm --daemon shows:\n{view}"));
     }
@@ -688,6 +692,131 @@ fn check_reconcile() -> Result<(), String> {
     let after = plain.virtual_servers().map_err(|e| e.to_string())?;
     eq("converged", diff(&want, &after), vec![])?;
     same_as_ipvsadm(&mut plain).map(|_| ())
+}
+
+/// One service of each kind with NAT, direct-routing and GRE destinations.
+fn display_table() -> Vec<VirtualServer> {
+    let tcp = ServiceKey::tcp(sa("10.0.0.1:80"));
+    let fw6 = ServiceKey::Fwmark {
+        family: Family::V6,
+        mark: 7,
+    };
+    let mut sticky = Service::new(tcp, "sh");
+    sticky.flags = ServiceFlags::PERSISTENT | ServiceFlags::SCHED1;
+    sticky.timeout = 300;
+    sticky.netmask = 0xffff_ff00;
+    sticky.pe_name = Some("sip".into());
+    let mut nat = Destination::new(sa("192.168.1.2:8080"), Forward::Masq);
+    nat.weight = 5;
+    nat.upper_threshold = 100;
+    nat.lower_threshold = 10;
+    let mut gre = Destination::new(sa("[2001:db8::9]:0"), Forward::Tunnel);
+    gre.tunnel_type = TunnelType::Gre;
+    gre.tunnel_flags = TunnelFlags::CSUM;
+    vec![
+        VirtualServer {
+            service: sticky,
+            dests: vec![
+                nat,
+                Destination::new(sa("192.168.1.3:80"), Forward::DirectRoute),
+            ],
+        },
+        VirtualServer {
+            service: Service::new(fw6, "rr"),
+            dests: vec![gre],
+        },
+    ]
+}
+
+/// Every kind of operation, in an order the kernel accepts.
+fn display_ops() -> Vec<Op> {
+    let table = display_table();
+    let (tcp, fw6) = (table[0].service.key, table[1].service.key);
+    let mut edited = table[0].service.clone();
+    edited.scheduler = "rr".into();
+    edited.pe_name = None;
+    let mut heavier = table[0].dests[0];
+    heavier.weight = 7;
+    let mut daemon = SyncDaemon::new(DaemonState::Backup, "lo", 9);
+    daemon.mcast_group = Some("239.1.1.1".parse().unwrap());
+    daemon.mcast_port = 8849;
+    let mut ops = diff(&table, &[]);
+    ops.extend([
+        Op::EditService(edited),
+        Op::EditDest(tcp, heavier),
+        Op::DelDest(tcp, table[0].dests[0].addr),
+        Op::DelDest(fw6, table[1].dests[0].addr),
+        Op::Zero(Some(tcp)),
+        Op::Zero(None),
+        Op::SetTimeouts(Timeouts {
+            tcp: 900,
+            tcp_fin: 120,
+            udp: 300,
+        }),
+        Op::StartDaemon(daemon),
+        Op::StopDaemon(DaemonState::Backup),
+        Op::DelService(tcp),
+        Op::Flush,
+    ]);
+    ops
+}
+
+/// Runs `step` for each operation from an empty table with known timeouts
+/// and no sync daemon; returns what ipvsadm lists after each step.
+fn snapshots(
+    ipvs: &mut Ipvs,
+    ops: &[Op],
+    step: impl Fn(&mut Ipvs, &Op) -> Result<(), String>,
+) -> Result<Vec<String>, String> {
+    reset(ipvs)?;
+    sh("ipvsadm --set 1000 100 100", None)?;
+    let _ = sh("ipvsadm --stop-daemon backup", None);
+    let mut out = Vec::with_capacity(ops.len());
+    for op in ops {
+        step(ipvs, op).map_err(|e| format!("{op}: {e}"))?;
+        out.push(sh(
+            "ipvsadm -S -n; ipvsadm -L -n --timeout; ipvsadm -L -n --daemon",
+            None,
+        )?);
+    }
+    Ok(out)
+}
+
+/// Each operation printed as an ipvsadm rule changes the kernel exactly as
+/// the operation does through the API.
+fn check_op_display() -> Result<(), String> {
+    let mut ipvs = ipvs()?;
+    let ops = display_ops();
+    let theirs = snapshots(&mut ipvs, &ops, |_, op| {
+        sh(&format!("ipvsadm {op}"), None).map(drop)
+    })?;
+    let ours = snapshots(&mut ipvs, &ops, |ipvs, op| {
+        match ipvs.apply(std::slice::from_ref(op)) {
+            Ok(r) => r
+                .into_iter()
+                .next()
+                .unwrap_or(Ok(()))
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        }
+    })?;
+    for ((op, t), o) in ops.iter().zip(&theirs).zip(&ours) {
+        if t != o {
+            return Err(format!("after `{op}`:\n--- ipvsadm\n{t}--- api\n{o}"));
+        }
+    }
+    Ok(())
+}
+
+/// format_save of a desired table built by hand prints what ipvsadm saves
+/// once that table is applied.
+fn check_save_desired() -> Result<(), String> {
+    let mut ipvs = ipvs()?;
+    reset(&mut ipvs)?;
+    let want = display_table();
+    let res = ipvs.apply(&diff(&want, &[])).map_err(|e| e.to_string())?;
+    eq("errors", res.iter().filter(|r| r.is_err()).count(), 0)?;
+    eq("save", format_save(&want), sh("ipvsadm -S -n", None)?)
 }
 
 /// ipvsadm -R input for `n` services of all kinds, two or three dests each.

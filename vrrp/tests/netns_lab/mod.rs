@@ -1,18 +1,14 @@
-//! The vrrp `root_netns_*` tests' topologies, built on keepalived-lite's
-//! namespace lab (included by path: it needs only `nix` and `serde_json`,
-//! both dev-dependencies here). Everything is torn down on drop, even when a
+//! The vrrp `root_netns_*` tests' topologies, built on the namespace lab of
+//! the `test-support` crate. Everything is torn down on drop, even when a
 //! test fails.
 #![allow(dead_code, unreachable_pub)]
-
-#[path = "../../../examples/src/netns.rs"]
-mod shared;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-pub use shared::{require_program, require_root, Netns};
+pub use test_support::netns::{require_program, require_root, Netns};
 
 /// A new namespace; panics (the test cannot go on) if `ip` fails.
 fn netns(tag: &str) -> Netns {

@@ -8,8 +8,8 @@
 //! bridge and an IPv4 address; processes spawned in a node are killed by
 //! pid on drop. Everything is torn down on drop, even when a test fails.
 //!
-//! Needs root and iproute2's `ip`; [`require_root`] says so clearly. The
-//! vrrp crate's `root_netns_*` tests include this file by path.
+//! Needs root and iproute2's `ip`; [`require_root`] says so clearly. Used
+//! by the vrrp crate's `root_netns_*` tests and keepalived-lite's demo.
 
 use std::fs::File;
 use std::io;

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# Scale benchmark: 1,000 vrrp_instances (4 veth interfaces x 250 VRIDs, PASS
+# auth, advert_int 1, all MASTER, one VIP each) in one network namespace, run
+# by keepalived 2.2.7 and then by keepalived-lite on the same file, each in a
+# fresh, identical namespace. Prints CPU over the measured window, RSS, open
+# fds and installed VIPs for both, and the ratios lite/keepalived.
+#
+# Needs root, iproute2 and keepalived 2.2.x. See benches/scale/README.md.
+# Usage: benches/scale/vrrp-instances.sh [-w WINDOW_S] [-s SETTLE_S]
+#        [-r READY_TIMEOUT_S] [-i IFACES] [-n VRIDS] [-k]
+#   -k: reuse target/release/keepalived-lite instead of building it.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+window=30 settle=10 ready_timeout=120 ifaces=4 vrids=250 build=1
+while getopts "w:s:r:i:n:kh" o; do
+  case $o in
+    w) window=$OPTARG ;; s) settle=$OPTARG ;; r) ready_timeout=$OPTARG ;;
+    i) ifaces=$OPTARG ;; n) vrids=$OPTARG ;; k) build=0 ;;
+    *) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 2 ;;
+  esac
+done
+((ifaces >= 1 && ifaces <= 100 && vrids >= 1 && vrids <= 255)) || {
+  echo "need 1 <= IFACES <= 100 and 1 <= VRIDS <= 255" >&2; exit 2; }
+total=$((ifaces * vrids))
+lite=$PWD/target/release/keepalived-lite
+if ((build)); then
+  nice cargo build --release -q -p keepalived-lite --bin keepalived-lite
+fi
+[[ -x $lite ]] || { echo "missing $lite" >&2; exit 1; }
+command -v keepalived >/dev/null || { echo "keepalived not found" >&2; exit 1; }
+
+# Unique per run: several runs (or other users of the machine) never collide.
+tag="kls$$"
+work=$(mktemp -d)
+namespaces=()
+daemon_ns=""
+
+# A sleep that a signal interrupts at once (the trap runs, then cleanup).
+nap_pid=""
+nap() { sleep "$1" & nap_pid=$!; wait "$nap_pid"; }
+
+# Every process in $1, so a forked child is counted and killed too.
+ns_pids() { ip netns pids "$1" 2>/dev/null || true; }
+
+stop_ns() {
+  local ns=$1 pids
+  pids=$(ns_pids "$ns")
+  [[ -n $pids ]] && kill -TERM $pids 2>/dev/null || true
+  for _ in $(seq 50); do
+    [[ -z $(ns_pids "$ns") ]] && break
+    sleep 0.2
+  done
+  pids=$(ns_pids "$ns")
+  [[ -n $pids ]] && kill -KILL $pids 2>/dev/null || true
+  # Deleting a namespace does not end the processes in it: wait for them.
+  for _ in $(seq 25); do
+    [[ -z $(ns_pids "$ns") ]] && break
+    sleep 0.2
+  done
+}
+
+cleanup() {
+  local ns
+  [[ -n $nap_pid ]] && kill "$nap_pid" 2>/dev/null || true
+  for ns in "${namespaces[@]}"; do
+    stop_ns "$ns"
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  namespaces=()
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# The configuration: interface k (k = 0..IFACES-1) is veth$k with primary
+# 192.168.$((k+1)).1/24; VRID v on it owns VIP 10.$((100+k)).0.$v/32.
+conf=$work/keepalived.conf
+{
+  echo "! benches/scale/vrrp-instances.sh: $ifaces interfaces x $vrids VRIDs"
+  printf 'global_defs {\n    router_id SCALE\n}\n\n'
+  for ((k = 0; k < ifaces; k++)); do
+    for ((v = 1; v <= vrids; v++)); do
+      printf 'vrrp_instance VI_%d_%d {\n    state MASTER\n    interface veth%d\n' "$k" "$v" "$k"
+      printf '    virtual_router_id %d\n    priority 200\n    advert_int 1\n' "$v"
+      printf '    authentication {\n        auth_type PASS\n        auth_pass p%d_%d\n    }\n' "$k" "$v"
+      printf '    virtual_ipaddress {\n        10.%d.0.%d/32\n    }\n}\n\n' $((100 + k)) "$v"
+    done
+  done
+} >"$conf"
+
+# A daemon namespace with veth0..veth(N-1) whose peers sit in a silent
+# second namespace: the daemon hears only its own traffic.
+make_lab() {
+  local ns=$1 peer=$1-p k
+  ip netns add "$ns"; namespaces+=("$ns")
+  ip netns add "$peer"; namespaces+=("$peer")
+  ip -n "$ns" link set lo up
+  for ((k = 0; k < ifaces; k++)); do
+    ip -n "$ns" link add "veth$k" type veth peer name "peer$k" netns "$peer"
+    ip -n "$ns" addr add "192.168.$((k + 1)).1/24" dev "veth$k"
+    ip -n "$peer" addr add "192.168.$((k + 1)).2/24" dev "peer$k"
+    ip -n "$ns" link set "veth$k" up
+    ip -n "$peer" link set "peer$k" up
+  done
+}
+
+vip_count() {
+  # stderr: "Dump was interrupted" while addresses change; polled again anyway.
+  ip -n "$1" -4 -o addr show 2>/dev/null | grep -cE 'inet 10\.(1[0-9][0-9])\.0\.[0-9]+/32' || true
+}
+
+# utime+stime in clock ticks of every process in the namespace, as "pid ticks".
+cpu_sample() {
+  local p s f
+  for p in $(ns_pids "$1"); do
+    s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+    # Fields after "pid (comm) ": state is index 0, utime 11, stime 12.
+    read -ra f <<<"${s##*) }"
+    echo "$p $((f[11] + f[12]))"
+  done
+}
+
+# Ticks used between two samples: a process present in both counts its
+# difference, one born in between counts whole.
+cpu_delta() {
+  awk 'NR == FNR { a[$1] = $2; next } { d += $2 - ($1 in a ? a[$1] : 0) } END { print d + 0 }' "$1" "$2"
+}
+
+sum_rss_kib() {
+  local p t=0 kb
+  for p in $(ns_pids "$1"); do
+    kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
+    t=$((t + ${kb:-0}))
+  done
+  echo "$t"
+}
+
+sum_fds() {
+  local p t=0 n
+  for p in $(ns_pids "$1"); do
+    n=$(ls "/proc/$p/fd" 2>/dev/null | wc -l || true)
+    t=$((t + n))
+  done
+  echo "$t"
+}
+
+hz=$(getconf CLK_TCK)
+declare -A cpu rss fds vips ready procs
+
+# run NAME NS CMD...: starts CMD in NS, waits for readiness and the settle
+# period, measures over the window, stops it.
+run() {
+  local name=$1 ns=$2; shift 2
+  make_lab "$ns"
+  daemon_ns=$ns
+  echo "== $name: starting in $ns" >&2
+  ip netns exec "$ns" "$@" >"$work/$name.log" 2>&1 &
+  local t0=$EPOCHREALTIME n=0
+  while ((${EPOCHREALTIME%.*} - ${t0%.*} < ready_timeout)); do
+    n=$(vip_count "$ns")
+    ((n >= total)) && break
+    [[ -z $(ns_pids "$ns") ]] && { echo "$name exited; log:" >&2; tail -20 "$work/$name.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  ready[$name]=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+  echo "== $name: $n/$total VIPs after ${ready[$name]} s; settling $settle s" >&2
+  nap "$settle"
+  cpu_sample "$ns" >"$work/$name.cpu0"
+  nap "$window"
+  cpu_sample "$ns" >"$work/$name.cpu1"
+  local ticks
+  ticks=$(cpu_delta "$work/$name.cpu0" "$work/$name.cpu1")
+  cpu[$name]=$(awk -v t="$ticks" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }')
+  rss[$name]=$(sum_rss_kib "$ns")
+  fds[$name]=$(sum_fds "$ns")
+  vips[$name]=$(vip_count "$ns")
+  procs[$name]=$(ns_pids "$ns" | wc -l)
+  echo "== $name: done, stopping" >&2
+  stop_ns "$ns"
+}
+
+run keepalived "$tag-k" keepalived -P -n -l -f "$conf" -p "$work/k.pid" -r "$work/k-vrrp.pid"
+run keepalived-lite "$tag-l" "$lite" -P -f "$conf"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+k=keepalived l=keepalived-lite
+echo
+echo "$total vrrp_instances ($ifaces interfaces x $vrids VRIDs), window $window s after $settle s settle, $(date -u +%Y-%m-%dT%H:%MZ)"
+echo
+echo "| | keepalived 2.2.7 | keepalived-lite | lite/keepalived |"
+echo "|---|---|---|---|"
+echo "| CPU s over ${window} s | ${cpu[$k]} | ${cpu[$l]} | $(ratio "${cpu[$l]}" "${cpu[$k]}") |"
+echo "| RSS MiB (all processes) | $(mb "${rss[$k]}") | $(mb "${rss[$l]}") | $(ratio "${rss[$l]}" "${rss[$k]}") |"
+echo "| open fds | ${fds[$k]} | ${fds[$l]} | $(ratio "${fds[$l]}" "${fds[$k]}") |"
+echo "| VIPs installed | ${vips[$k]} / $total | ${vips[$l]} / $total | |"
+echo "| processes | ${procs[$k]} | ${procs[$l]} | |"
+echo "| s to all VIPs | ${ready[$k]} | ${ready[$l]} | |"
