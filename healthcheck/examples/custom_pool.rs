@@ -3,7 +3,7 @@
 //! "BUSY" after a few checks: it goes down, the pool loses its quorum and
 //! the sorry server swaps in. Prints every event and exits.
 //!
-//! `cargo run -p healthcheck --example custom_pool`
+//! `cargo run -p lvs-healthcheck --example custom_pool`
 
 use std::sync::Arc;
 use std::time::Duration;

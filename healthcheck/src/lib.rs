@@ -56,7 +56,7 @@
 //!   `tls` adds HTTP_GET/SSL_GET (rustls), `dns` adds DNS_CHECK (hickory);
 //!   `tokio` (the default) is all three. Without features the crate is the
 //!   sans-IO core only. A custom [`Checker`] needs only `runtime`; see
-//!   `examples/custom_pool.rs` (`cargo run -p healthcheck --example
+//!   `examples/custom_pool.rs` (`cargo run -p lvs-healthcheck --example
 //!   custom_pool`).
 //!
 //! # Example

@@ -4,7 +4,7 @@
 //! (`save_table`), format as `ipvsadm -S -n`.
 //! Used by `vm/bench.sh` to see where the time goes (needs root and ip_vs).
 //!
-//! `cargo run --release -p ipvs --example phases < rules`
+//! `cargo run --release -p linux-ipvs --example phases < rules`
 #![allow(clippy::unwrap_used)] // example: abort on any error
 
 use std::io::Read;

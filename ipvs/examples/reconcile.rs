@@ -7,7 +7,7 @@
 //! which deletes its services again.
 //!
 //! ```text
-//! sudo cargo run -p ipvs --example reconcile [-- --remove]
+//! sudo cargo run -p linux-ipvs --example reconcile [-- --remove]
 //! ```
 //! Needs root and a kernel with IPVS (the `ip_vs` module); it changes the
 //! table of the current network namespace, so try it in a scratch one

@@ -33,7 +33,7 @@
 //! // With root and ip_vs loaded: ipvs::Ipvs::connect()?.apply(&ops)?;
 //! ```
 //! `examples/reconcile.rs` is a whole program doing this against the kernel
-//! (`cargo run -p ipvs --example reconcile`), and every [`Op`] prints as
+//! (`cargo run -p linux-ipvs --example reconcile`), and every [`Op`] prints as
 //! the ipvsadm rule that would make the same change.
 #![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -1,6 +1,6 @@
 //! Kernel tests of the `ipvs` crate in a qemu VM.
 //!
-//! On the host (`cargo test -p ipvs --test vm_kernel`) this boots Debian's
+//! On the host (`cargo test -p linux-ipvs --test vm_kernel`) this boots Debian's
 //! cloud kernel with `vm/run-vm.sh`, copying this very binary into the
 //! initramfs, and fails unless every check passed inside the guest. In
 //! the guest (`IPVS_VM_GUEST=1`) it runs the checks against the real

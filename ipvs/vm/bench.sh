@@ -22,7 +22,7 @@ services="${1:-10000}"
 rounds="${2:-3}"
 layout="${3:-spread}"
 (cd "$root" && cargo build -q --release -p keepalived-lite --bin ipvsctl \
-  && cargo build -q --release -p ipvs --example phases)
+  && cargo build -q --release -p linux-ipvs --example phases)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 awk -v n="$services" -v layout="$layout" 'BEGIN {
