@@ -1,0 +1,35 @@
+//! Why the driver could not start.
+
+use crate::config::ConfigError;
+use crate::linux::LinuxError;
+use crate::mux::MuxError;
+
+/// Why the driver could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DriverError {
+    /// An adapter failed.
+    #[error(transparent)]
+    Linux(#[from] LinuxError),
+    /// A router's configuration was refused.
+    #[error("vrrp_instance {name}: {source}")]
+    Config {
+        /// Instance name.
+        name: String,
+        /// Why.
+        #[source]
+        source: ConfigError,
+    },
+    /// Routers or groups clash (same VRID on one interface, ...).
+    #[error(transparent)]
+    Mux(#[from] MuxError),
+    /// The interface has no IPv4 address to send adverts from.
+    #[error("interface {0} has no IPv4 address to use as advert source")]
+    NoPrimaryAddress(String),
+    /// A sync group names a router index that does not exist.
+    #[error("sync group {0} has a member index out of range")]
+    BadSyncGroup(String),
+    /// Not called inside a tokio runtime with I/O enabled.
+    #[error("the driver needs a tokio runtime with I/O enabled: {0}")]
+    Runtime(String),
+}

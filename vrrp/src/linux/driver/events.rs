@@ -1,0 +1,149 @@
+//! What the driver reports: events, counters, snapshots.
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::Driver;
+use crate::event::{Counters, Event, Notify, State};
+use crate::linux::{Link, LinuxError};
+use crate::mux::{GroupId, MuxCounters, RouterId};
+
+/// At most one [`Event::Dropped`] per router per this period reaches the
+/// embedder, so a flood of bad datagrams costs it nothing.
+pub const DROP_EVENT_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// What the driver tells the embedder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DriverEvent {
+    /// An event of one router (state changes, drops, notifications).
+    Router {
+        /// The router.
+        id: RouterId,
+        /// Its instance name.
+        name: Arc<str>,
+        /// The event; address and GARP events were already acted upon.
+        event: Event,
+    },
+    /// A sync group reached a common state.
+    Group(GroupId, Notify),
+    /// A virtual address of a master was deleted by someone else and put back.
+    AddressRestored {
+        /// The router owning it.
+        id: RouterId,
+        /// The address.
+        addr: Ipv4Addr,
+    },
+    /// The state of an interface the routers use or that is watched: once
+    /// for each at start, then on every change.
+    Interface {
+        /// The link's state now.
+        link: Link,
+    },
+    /// A host operation failed (the protocol keeps running).
+    Failed {
+        /// The operation.
+        op: &'static str,
+        /// The error, as text.
+        error: String,
+    },
+}
+
+/// Counters of the driver itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DriverCounters {
+    /// Datagrams read from the raw sockets.
+    pub datagrams_received: u64,
+    /// Adverts handed to the kernel.
+    pub datagrams_sent: u64,
+    /// Adverts the kernel refused.
+    pub send_errors: u64,
+    /// Gratuitous ARPs sent.
+    pub garps_sent: u64,
+    /// Virtual addresses put back after someone else deleted them.
+    pub addresses_restored: u64,
+    /// Host operations (address, route, GARP) that failed.
+    pub host_errors: u64,
+    /// Events the embedder did not take in time.
+    pub events_lost: u64,
+    /// [`Event::Dropped`] events not passed on: at most one per router per
+    /// [`DROP_EVENT_PERIOD`] reaches the embedder (every drop is still
+    /// counted by reason in the router's counters).
+    pub drop_events_suppressed: u64,
+}
+
+/// A consistent view of every router, taken by [`DriverHandle::snapshot`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Per router (index = [`RouterId`]): name, state, effective priority,
+    /// counters.
+    pub routers: Vec<RouterSnapshot>,
+    /// Datagrams no router took.
+    pub mux: MuxCounters,
+    /// The driver's own counters.
+    pub driver: DriverCounters,
+}
+
+/// One router in a [`Snapshot`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouterSnapshot {
+    /// Instance name.
+    pub name: Arc<str>,
+    /// State.
+    pub state: State,
+    /// Effective priority.
+    pub priority: u8,
+    /// Counters, with drops by reason.
+    pub counters: Counters,
+}
+
+impl Driver {
+    /// True if router `i` already reported a drop within the last
+    /// [`DROP_EVENT_PERIOD`]; otherwise opens a new period.
+    pub(super) fn drop_gated(&mut self, i: usize, now: Instant) -> bool {
+        let Some(r) = self.routers.get_mut(i) else {
+            return true;
+        };
+        if r.last_drop_event
+            .is_some_and(|t| now.saturating_duration_since(t) < DROP_EVENT_PERIOD)
+        {
+            return true;
+        }
+        r.last_drop_event = Some(now);
+        false
+    }
+
+    pub(super) fn host_error(&mut self, op: &'static str, e: &LinuxError) {
+        self.counters.host_errors += 1;
+        self.emit(DriverEvent::Failed {
+            op,
+            error: e.to_string(),
+        });
+    }
+
+    pub(super) fn emit(&mut self, ev: DriverEvent) {
+        if self.events.try_send(ev).is_err() {
+            self.counters.events_lost += 1;
+        }
+    }
+
+    pub(super) fn snapshot(&self) -> Snapshot {
+        let routers = self
+            .mux
+            .ids()
+            .filter_map(|id| self.mux.router(id))
+            .map(|r| RouterSnapshot {
+                name: r.config().name.clone(),
+                state: r.state(),
+                priority: r.priority(),
+                counters: r.counters().clone(),
+            })
+            .collect();
+        Snapshot {
+            routers,
+            mux: self.mux.counters().clone(),
+            driver: self.counters.clone(),
+        }
+    }
+}

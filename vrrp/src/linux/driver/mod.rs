@@ -1,0 +1,421 @@
+//! A tokio driver (feature `tokio`) that runs many virtual routers of a
+//! [`Mux`] on the Linux adapters.
+//!
+//! One task owns the [`Mux`], the rtnetlink request socket and the raw
+//! sockets, which it reads itself as soon as they are readable (no hop
+//! through another task on the latency path; a flood fills the kernel's
+//! socket buffer, not our memory). A small task forwards the
+//! [`NetWatcher`]'s link and address changes on a bounded channel, which
+//! also carries the embedder's commands. After every input the task
+//! drains the mux in its documented order: transmits, then events (which
+//! install or remove addresses and routes and send gratuitous ARPs), then
+//! re-arms the timer. Timers are checked before inputs, so a flood of bad
+//! datagrams cannot delay an advert. The timer is a `timerfd` (nanosecond
+//! resolution) rather than tokio's millisecond timer wheel: a takeover is
+//! due exactly Skew_Time after a priority-0 advert, not up to a
+//! millisecond later.
+//!
+//! Events go to the embedder on a bounded channel with `try_send`: a slow
+//! embedder loses events (counted in [`DriverCounters::events_lost`]), it
+//! never stalls the protocol.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::net::Ipv4Addr;
+//! use vrrp::linux::driver::{Driver, DriverEvent, RouterSpec, Setup, VirtualAddress};
+//!
+//! // One router on eth0; its advert source is eth0's first address.
+//! let router = RouterSpec {
+//!     config: vrrp::Config::new("VI_1", 51, 150, Ipv4Addr::UNSPECIFIED),
+//!     interface: "eth0".into(),
+//!     addresses: vec![VirtualAddress::host(Ipv4Addr::new(192, 0, 2, 100))],
+//!     routes: Vec::new(),
+//!     use_vmac: false,
+//! };
+//! let setup = Setup { routers: vec![router], ..Setup::default() };
+//! let (driver, handle, mut events) = Driver::new(setup)?;
+//! let running = tokio::spawn(driver.run());
+//! while let Some(event) = events.recv().await {
+//!     if let DriverEvent::Router { name, event, .. } = event {
+//!         println!("({name}) {event:?}");
+//!     }
+//! #   break;
+//! }
+//! handle.shutdown().await; // priority-0 advert, addresses removed
+//! let counters = running.await?;
+//! println!("{} adverts sent", counters.datagrams_sent);
+//! # Ok(())
+//! # }
+//! ```
+
+mod error;
+mod events;
+mod handle;
+mod kernel;
+mod links;
+mod sockets;
+mod spec;
+mod timer;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::io::unix::AsyncFd;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::{
+    vmac_address, AddressSpec, GarpSocket, IpProto, Link, LinuxError, NetWatcher, Netlink,
+    RawSocket, RouteSpec,
+};
+use crate::auth::AuthConfig;
+use crate::event::Event;
+use crate::mux::{Mux, MuxEvent, RouterId};
+use crate::router::VirtualRouter;
+
+pub use error::DriverError;
+pub use events::{DriverCounters, DriverEvent, RouterSnapshot, Snapshot, DROP_EVENT_PERIOD};
+pub use handle::DriverHandle;
+pub use spec::{RouterSpec, Setup, SyncGroupSpec, VirtualAddress, VirtualRoute};
+
+use handle::Input;
+use links::watch_loop;
+use sockets::{readable, register, Receiver};
+use timer::Timer;
+
+/// Capacity of the input channel (datagrams, link events, commands).
+const INPUT_CAPACITY: usize = 1024;
+/// Capacity of the event channel to the embedder.
+const EVENT_CAPACITY: usize = 1024;
+
+/// Host-side facts of one router, resolved at start.
+#[derive(Debug)]
+struct RouterIo {
+    name: Arc<str>,
+    /// Interface adverts go out of (the VMAC when `use_vmac`).
+    send_ifindex: u32,
+    /// Source MAC of its GARPs.
+    mac: [u8; 6],
+    proto: IpProto,
+    addresses: Vec<AddressSpec>,
+    routes: Vec<RouteSpec>,
+    last_drop_event: Option<Instant>,
+}
+
+/// Runs a [`Setup`] until shut down. Create it inside a tokio runtime, in
+/// the network namespace the routers live in.
+#[derive(Debug)]
+pub struct Driver {
+    mux: Mux,
+    routers: Vec<RouterIo>,
+    sockets: HashMap<(u32, IpProto), Arc<AsyncFd<RawSocket>>>,
+    /// Sockets to read, with the interface their datagrams arrive on and
+    /// whether they go to the mux (a VMAC's send socket is only drained).
+    receivers: Vec<Receiver>,
+    /// Where the next readiness scan starts, so a flooded socket cannot
+    /// starve the others.
+    next_receiver: usize,
+    rx_buf: Vec<u8>,
+    garp: HashMap<u32, GarpSocket>,
+    netlink: Netlink,
+    /// Interfaces whose state matters, with their last known state.
+    links: HashMap<u32, Link>,
+    vmacs: Vec<u32>,
+    rx: mpsc::Receiver<Input>,
+    events: mpsc::Sender<DriverEvent>,
+    readers: Vec<JoinHandle<()>>,
+    counters: DriverCounters,
+    buf: Vec<u8>,
+    timer: Timer,
+    /// The latest instant given to the mux.
+    last_now: Instant,
+}
+
+impl Driver {
+    /// Resolves interfaces, creates VMACs, opens the sockets and builds the
+    /// routers. Returns the driver (to [`run`](Self::run)), a handle for
+    /// commands and the event stream.
+    pub fn new(
+        setup: Setup,
+    ) -> Result<(Driver, DriverHandle, mpsc::Receiver<DriverEvent>), DriverError> {
+        tokio::runtime::Handle::try_current().map_err(|e| DriverError::Runtime(e.to_string()))?;
+        let (in_tx, in_rx) = mpsc::channel(INPUT_CAPACITY);
+        let (ev_tx, ev_rx) = mpsc::channel(EVENT_CAPACITY);
+        let mut d = Driver {
+            mux: Mux::new(),
+            routers: Vec::new(),
+            sockets: HashMap::new(),
+            receivers: Vec::new(),
+            next_receiver: 0,
+            rx_buf: vec![0; 65536],
+            garp: HashMap::new(),
+            netlink: Netlink::open()?,
+            links: HashMap::new(),
+            vmacs: Vec::new(),
+            rx: in_rx,
+            events: ev_tx,
+            readers: Vec::new(),
+            counters: DriverCounters::default(),
+            buf: vec![0; 2048],
+            timer: Timer::new()?,
+            last_now: Instant::now(),
+        };
+        let result = d.build(&setup, &in_tx);
+        if let Err(e) = result {
+            d.remove_vmacs();
+            d.stop_readers();
+            return Err(e);
+        }
+        Ok((d, DriverHandle { tx: in_tx }, ev_rx))
+    }
+
+    fn build(&mut self, setup: &Setup, in_tx: &mpsc::Sender<Input>) -> Result<(), DriverError> {
+        for spec in &setup.routers {
+            self.add_router(spec)?;
+        }
+        for g in &setup.sync_groups {
+            let members = g
+                .members
+                .iter()
+                .map(|&i| {
+                    (i < self.routers.len())
+                        .then_some(RouterId(i as u32))
+                        .ok_or_else(|| DriverError::BadSyncGroup(g.name.clone()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            self.mux.add_sync_group(&g.name, &members)?;
+        }
+        for name in &setup.watch_interfaces {
+            let link = self.netlink.link(name)?;
+            self.links.insert(link.index, link);
+        }
+        let watcher = register(NetWatcher::open()?)?;
+        self.readers
+            .push(tokio::spawn(watch_loop(watcher, in_tx.clone())));
+        Ok(())
+    }
+
+    fn add_router(&mut self, spec: &RouterSpec) -> Result<(), DriverError> {
+        let link = self.netlink.link(&spec.interface)?;
+        let mut config = spec.config.clone();
+        config.virtual_addresses = spec.addresses.iter().map(|a| a.addr).collect();
+        if config.primary_ip.is_unspecified() {
+            config.primary_ip = self
+                .netlink
+                .addresses(Some(link.index))?
+                .iter()
+                .map(|a| a.addr)
+                .find(|a| !config.virtual_addresses.contains(a))
+                .ok_or_else(|| DriverError::NoPrimaryAddress(spec.interface.clone()))?;
+        }
+        let proto = match config.authentication {
+            AuthConfig::Ah(_) => IpProto::Ah,
+            _ => IpProto::Vrrp,
+        };
+        let (send_link, vip_default) = if spec.use_vmac {
+            let name = format!("vrrp.{}", config.vrid);
+            if let Ok(old) = self.netlink.link(&name) {
+                self.netlink.del_link(old.index)?;
+            }
+            let vmac = self
+                .netlink
+                .add_macvlan(link.index, &name, vmac_address(config.vrid))?;
+            self.vmacs.push(vmac.index);
+            (vmac.clone(), vmac)
+        } else {
+            (link.clone(), link.clone())
+        };
+        let addresses = spec
+            .addresses
+            .iter()
+            .map(|a| self.resolve_address(a, vip_default.index))
+            .collect::<Result<Vec<_>, _>>()?;
+        let routes = spec
+            .routes
+            .iter()
+            .map(|r| {
+                let mut route = r.route.clone();
+                if let Some(dev) = &r.dev {
+                    route.oif = Some(self.netlink.link(dev)?.index);
+                }
+                Ok(route)
+            })
+            .collect::<Result<Vec<_>, LinuxError>>()?;
+
+        // Receive on the interface; send from the VMAC when there is one.
+        self.open_socket(&link, proto, true)?;
+        self.open_socket(&send_link, proto, !spec.use_vmac)?;
+        if let std::collections::hash_map::Entry::Vacant(e) = self.garp.entry(send_link.index) {
+            e.insert(GarpSocket::open(send_link.index)?);
+        }
+        self.links.insert(link.index, link.clone());
+
+        let name = config.name.clone();
+        let router = VirtualRouter::new(config).map_err(|source| DriverError::Config {
+            name: name.to_string(),
+            source,
+        })?;
+        let id = self.mux.add_router(link.index, router)?;
+        debug_assert_eq!(id.0 as usize, self.routers.len());
+        self.routers.push(RouterIo {
+            name,
+            send_ifindex: send_link.index,
+            mac: send_link.mac.unwrap_or([0; 6]),
+            proto,
+            addresses,
+            routes,
+            last_drop_event: None,
+        });
+        Ok(())
+    }
+
+    /// The router ids, in [`Setup::routers`] order.
+    pub fn router_ids(&self) -> impl Iterator<Item = RouterId> + '_ {
+        self.mux.ids()
+    }
+
+    /// Starts every router and runs until [`DriverHandle::shutdown`] (or
+    /// until every handle is dropped, which is treated the same). On return
+    /// masters have sent their priority-0 advert, addresses and routes are
+    /// removed and VMACs deleted. Returns the final counters.
+    pub async fn run(mut self) -> DriverCounters {
+        let now = self.now();
+        let links: Vec<Link> = self.links.values().cloned().collect();
+        for link in links {
+            if !link.is_operational() {
+                self.mux.handle_interface(now, link.index, false);
+            }
+            self.emit(DriverEvent::Interface { link });
+        }
+        self.mux.handle_startup(now);
+        self.drain(now);
+        loop {
+            let deadline = self.mux.poll_timeout();
+            if let Err(e) = self.timer.arm(deadline) {
+                self.host_error("arm timer", &e);
+            }
+            let wake = tokio::select! {
+                biased;
+                () = self.timer.expired(), if deadline.is_some() => Wake::Timer,
+                i = readable(&self.receivers, self.next_receiver) => Wake::Socket(i),
+                input = self.rx.recv() => Wake::Input(input),
+            };
+            if let Wake::Socket(i) = wake {
+                // Not `self.now()` first: datagrams are given their arrival.
+                self.next_receiver = i + 1;
+                self.read_socket(i);
+                continue;
+            }
+            let now = self.now();
+            match wake {
+                Wake::Timer => self.mux.handle_timeout(now),
+                Wake::Socket(_) => {}
+                Wake::Input(Some(input)) => {
+                    if !self.handle_input(now, input) {
+                        break;
+                    }
+                }
+                Wake::Input(None) => break,
+            }
+            self.drain(now);
+        }
+        let now = self.now();
+        self.mux.handle_shutdown(now);
+        self.drain(now);
+        self.stop_readers();
+        self.remove_vmacs();
+        self.counters.clone()
+    }
+
+    /// Feeds one input; false to stop.
+    fn handle_input(&mut self, now: Instant, input: Input) -> bool {
+        match input {
+            Input::Net(ev) => self.handle_net(now, ev),
+            Input::Tracking(id, t) => self.mux.handle_tracking(now, id, t),
+            Input::Snapshot(reply) => {
+                let _ = reply.send(self.snapshot());
+            }
+            Input::Shutdown => return false,
+        }
+        true
+    }
+
+    /// Now, never before an instant already given to the mux.
+    fn now(&mut self) -> Instant {
+        let now = Instant::now().max(self.last_now);
+        self.last_now = now;
+        now
+    }
+
+    /// The monotonic instant of a kernel arrival time: the wall-clock age of
+    /// the datagram subtracted from now, never before an instant already
+    /// given to the mux (inputs stay in time order).
+    fn arrival_instant(&mut self, arrived: Option<std::time::SystemTime>) -> Instant {
+        // The floor is read before taking `now`, which would raise it to now.
+        let floor = self.last_now;
+        let now = Instant::now().max(floor);
+        let age = arrived
+            .and_then(|t| std::time::SystemTime::now().duration_since(t).ok())
+            .unwrap_or_default();
+        let at = now.checked_sub(age).unwrap_or(now).max(floor);
+        self.last_now = at;
+        at
+    }
+
+    /// Drains the mux: transmits first, then events.
+    fn drain(&mut self, now: Instant) {
+        while let Some((id, _ifindex, tx)) = self.mux.poll_transmit(now, &mut self.buf) {
+            let Some(r) = self.routers.get(id.0 as usize) else {
+                continue;
+            };
+            let Some(sock) = self.sockets.get(&(r.send_ifindex, r.proto)) else {
+                continue;
+            };
+            let Some(datagram) = self.buf.get(..tx.len) else {
+                continue;
+            };
+            match sock.get_ref().send_to(datagram, tx.destination) {
+                Ok(_) => self.counters.datagrams_sent += 1,
+                Err(_) => self.counters.send_errors += 1,
+            }
+        }
+        while let Some(ev) = self.mux.poll_event() {
+            let out = match ev {
+                MuxEvent::Router(id, event) => {
+                    let i = id.0 as usize;
+                    match event {
+                        Event::AddAddresses => self.install(i),
+                        Event::RemoveAddresses => self.uninstall(i),
+                        Event::GratuitousArp { repeat } => self.send_garps(i, repeat),
+                        Event::Dropped(_) if self.drop_gated(i, now) => {
+                            self.counters.drop_events_suppressed += 1;
+                            continue;
+                        }
+                        _ => {}
+                    }
+                    let name = self
+                        .routers
+                        .get(i)
+                        .map_or_else(|| Arc::from(""), |r| r.name.clone());
+                    DriverEvent::Router { id, name, event }
+                }
+                MuxEvent::Group(g, n) => DriverEvent::Group(g, n),
+            };
+            self.emit(out);
+        }
+    }
+
+    fn stop_readers(&mut self) {
+        for r in self.readers.drain(..) {
+            r.abort();
+        }
+    }
+}
+
+/// What woke the driver up.
+enum Wake {
+    Timer,
+    Socket(usize),
+    Input(Option<Input>),
+}
