@@ -29,7 +29,11 @@ pub enum DriverError {
     /// A sync group names a router index that does not exist.
     #[error("sync group {0} has a member index out of range")]
     BadSyncGroup(String),
-    /// Not called inside a tokio runtime with I/O enabled.
+    /// Not called inside a tokio runtime.
+    #[error("the driver needs a tokio runtime: {0}")]
+    NoRuntime(#[from] tokio::runtime::TryCurrentError),
+    /// The tokio reactor refused a descriptor (a runtime without I/O
+    /// enabled, or out of resources).
     #[error("the driver needs a tokio runtime with I/O enabled: {0}")]
-    Runtime(String),
+    Runtime(#[source] std::io::Error),
 }

@@ -14,7 +14,7 @@ use crate::mux::{GroupId, MuxCounters, RouterId};
 pub const DROP_EVENT_PERIOD: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What the driver tells the embedder.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum DriverEvent {
     /// An event of one router (state changes, drops, notifications).
@@ -45,8 +45,8 @@ pub enum DriverEvent {
     Failed {
         /// The operation.
         op: &'static str,
-        /// The error, as text.
-        error: String,
+        /// The error, shared so the event stays cheap to clone.
+        error: Arc<LinuxError>,
     },
 }
 
@@ -114,11 +114,11 @@ impl Driver {
         false
     }
 
-    pub(super) fn host_error(&mut self, op: &'static str, e: &LinuxError) {
+    pub(super) fn host_error(&mut self, op: &'static str, e: LinuxError) {
         self.counters.host_errors += 1;
         self.emit(DriverEvent::Failed {
             op,
-            error: e.to_string(),
+            error: Arc::new(e),
         });
     }
 

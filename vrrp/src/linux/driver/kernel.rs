@@ -9,10 +9,8 @@ use crate::linux::{AddressSpec, LinuxError};
 use crate::mux::RouterId;
 use crate::router::VirtualRouter;
 
-/// errno values that mean "already done" for idempotent netlink requests.
-const EEXIST: i32 = 17;
-const ESRCH: i32 = 3;
-const EADDRNOTAVAIL: i32 = 99;
+// errno values that mean "already done" for idempotent netlink requests.
+use libc::{EADDRNOTAVAIL, EEXIST, ESRCH};
 
 impl Driver {
     pub(super) fn resolve_address(
@@ -39,13 +37,13 @@ impl Driver {
         let (addresses, routes) = (r.addresses.clone(), r.routes.clone());
         for a in &addresses {
             match self.netlink.add_address(a) {
-                Err(e) if e.errno() != Some(EEXIST) => self.host_error("add address", &e),
+                Err(e) if e.errno() != Some(EEXIST) => self.host_error("add address", e),
                 _ => {}
             }
         }
         for route in &routes {
             match self.netlink.add_route(route) {
-                Err(e) if e.errno() != Some(EEXIST) => self.host_error("add route", &e),
+                Err(e) if e.errno() != Some(EEXIST) => self.host_error("add route", e),
                 _ => {}
             }
         }
@@ -56,13 +54,13 @@ impl Driver {
         let (addresses, routes) = (r.addresses.clone(), r.routes.clone());
         for route in &routes {
             match self.netlink.del_route(route) {
-                Err(e) if e.errno() != Some(ESRCH) => self.host_error("delete route", &e),
+                Err(e) if e.errno() != Some(ESRCH) => self.host_error("delete route", e),
                 _ => {}
             }
         }
         for a in &addresses {
             match self.netlink.del_address(a) {
-                Err(e) if e.errno() != Some(EADDRNOTAVAIL) => self.host_error("delete address", &e),
+                Err(e) if e.errno() != Some(EADDRNOTAVAIL) => self.host_error("delete address", e),
                 _ => {}
             }
         }
@@ -91,7 +89,7 @@ impl Driver {
         if let Some(e) = failed {
             self.host_error(
                 "send gratuitous ARP",
-                &LinuxError::Io {
+                LinuxError::Io {
                     op: "send gratuitous ARP",
                     source: e,
                 },
@@ -120,7 +118,7 @@ impl Driver {
                     self.emit(DriverEvent::AddressRestored { id, addr });
                 }
                 Err(e) if e.errno() == Some(EEXIST) => {}
-                Err(e) => self.host_error("restore address", &e),
+                Err(e) => self.host_error("restore address", e),
             }
         }
     }

@@ -66,7 +66,7 @@ impl Driver {
                     }
                 }
             }
-            Err(e) => self.host_error("resync links", &e),
+            Err(e) => self.host_error("resync links", e),
         }
         for i in 0..self.routers.len() {
             let id = RouterId(i as u32);

@@ -139,7 +139,7 @@ impl Driver {
     pub fn new(
         setup: Setup,
     ) -> Result<(Driver, DriverHandle, mpsc::Receiver<DriverEvent>), DriverError> {
-        tokio::runtime::Handle::try_current().map_err(|e| DriverError::Runtime(e.to_string()))?;
+        tokio::runtime::Handle::try_current()?;
         let (in_tx, in_rx) = mpsc::channel(INPUT_CAPACITY);
         let (ev_tx, ev_rx) = mpsc::channel(EVENT_CAPACITY);
         let mut d = Driver {
@@ -293,7 +293,7 @@ impl Driver {
         loop {
             let deadline = self.mux.poll_timeout();
             if let Err(e) = self.timer.arm(deadline) {
-                self.host_error("arm timer", &e);
+                self.host_error("arm timer", e);
             }
             let wake = tokio::select! {
                 biased;

@@ -24,7 +24,7 @@ pub(super) fn register<T: OwnsFd>(inner: T) -> Result<AsyncFd<T>, DriverError> {
     // closing it only when `T` is
     // dropped, which the `AsyncFd` owning `T` does after deregistering; every
     // `as_raw_fd` call returns that same descriptor.
-    unsafe { AsyncFd::register(inner) }.map_err(|e| DriverError::Runtime(e.to_string()))
+    unsafe { AsyncFd::register(inner) }.map_err(|e| DriverError::Runtime(e.into_parts().1))
 }
 
 /// A raw socket the driver reads.
