@@ -22,8 +22,8 @@ struct Pair2<'a> {
 use vrrp::auth::{AuthConfig, TxCounters};
 use vrrp::event::{Event, State};
 use vrrp::linux::driver::{
-    Driver, DriverCounters, DriverEvent, DriverHandle, RouterSpec, Setup, Snapshot, SyncGroupSpec,
-    VirtualAddress,
+    Driver, DriverCounters, DriverEvent, DriverHandle, ReconcileSummary, RouterSpec, Setup,
+    Snapshot, SyncGroupSpec, VirtualAddress,
 };
 use vrrp::linux::{IpProto, Netlink, RawSocket, RawSocketConfig, Scope, VRRP_MULTICAST};
 use vrrp::router::DropReason;
@@ -121,6 +121,19 @@ impl Running {
         .join()
         .expect("snapshot thread")
         .expect("driver running")
+    }
+
+    fn reconfigure(&self, setup: Setup) -> ReconcileSummary {
+        let h = self.handle.clone();
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("runtime")
+                .block_on(h.reconfigure(setup))
+        })
+        .join()
+        .expect("reconfigure thread")
+        .expect("reconfigured")
     }
 
     fn stop(mut self) -> DriverCounters {
@@ -458,4 +471,120 @@ fn wait_vip2(ns: &Netns, present: bool) {
             .is_some_and(|a| a.iter().any(|x| x["local"] == VIP2.to_string()));
         (has == present).then_some(())
     });
+}
+
+/// A master on `interface` for `vip`, starting as keepalived's `state MASTER`.
+fn master(name: &str, vrid: u8, interface: &str, vip: Ipv4Addr) -> RouterSpec {
+    let mut config = Config::new(name, vrid, 100, Ipv4Addr::UNSPECIFIED);
+    config.initial_master = true;
+    RouterSpec {
+        config,
+        interface: interface.into(),
+        addresses: vec![VirtualAddress::host(vip)],
+        routes: Vec::new(),
+        use_vmac: false,
+    }
+}
+
+/// The IPv4 addresses on `dev`, sorted.
+fn addresses(ns: &Netns, dev: &str) -> Vec<Ipv4Addr> {
+    let v = ns.ip_json(&["-4", "addr", "show", "dev", dev]).unwrap();
+    let mut out: Vec<Ipv4Addr> = v[0]["addr_info"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["local"].as_str().unwrap().parse().unwrap())
+        .collect();
+    out.sort();
+    out
+}
+
+fn wait_addresses(ns: &Netns, dev: &str, want: &[Ipv4Addr]) {
+    netns_lab::wait_for(&format!("addresses {want:?} on {dev}"), || {
+        (addresses(ns, dev) == want).then_some(())
+    });
+}
+
+/// Sockets of the namespace as `ss -H -a FLAG` lists them (`-w` raw, `-0`
+/// packet); only the driver opens any there.
+fn sockets(ns: &Netns, flag: &str) -> usize {
+    let out = ns.command("ss").args(["-H", "-a", flag]).output().unwrap();
+    assert!(out.status.success(), "ss {flag}: {out:?}");
+    String::from_utf8(out.stdout).unwrap().lines().count()
+}
+
+/// One driver, reconfigured at runtime: one router removed (its interface's
+/// sockets closed, its VIP gone), one added on the other interface (no new
+/// socket), one left untouched, then a route added to a master in place.
+#[test]
+fn root_netns_driver_reconfigure_adds_and_removes_routers() {
+    let lan = Lan::with_segments(1, 2);
+    let ns = &lan.nodes[0];
+    let (own0, own1) = (Ipv4Addr::new(192, 0, 2, 1), Ipv4Addr::new(198, 51, 100, 1));
+    let (vip_a, vip_b, vip_c) = (
+        Ipv4Addr::new(192, 0, 2, 101),
+        Ipv4Addr::new(198, 51, 100, 102),
+        Ipv4Addr::new(192, 0, 2, 103),
+    );
+    let a = master("VI_A", 1, "eth0", vip_a);
+    let b = master("VI_B", 2, "eth1", vip_b);
+    let c = master("VI_C", 3, "eth0", vip_c);
+    let setup = |routers: Vec<RouterSpec>| Setup {
+        routers,
+        ..Setup::default()
+    };
+    let run = Running::start(ns, setup(vec![a.clone(), b]));
+    wait_addresses(ns, "eth0", &[own0, vip_a]);
+    wait_addresses(ns, "eth1", &[own1, vip_b]);
+    let before = run.snapshot();
+    assert_eq!((before.raw_sockets, before.garp_sockets), (2, 2));
+    assert_eq!((sockets(ns, "-w"), sockets(ns, "-0")), (2, 2));
+
+    let summary = run.reconfigure(setup(vec![a.clone(), c.clone()]));
+    assert_eq!(summary.ids[0], vrrp::mux::RouterId(0));
+    assert_ne!(summary.ids[1], vrrp::mux::RouterId(1), "a new id for VI_C");
+    let counts = (
+        summary.unchanged,
+        summary.updated,
+        summary.added,
+        summary.removed,
+    );
+    assert_eq!((counts, summary.restarted), ((1, 0, 1, 1), 0));
+    wait_addresses(ns, "eth0", &[own0, vip_a, vip_c]);
+    wait_addresses(ns, "eth1", &[own1]);
+    let after = run.snapshot();
+    assert_eq!((after.raw_sockets, after.garp_sockets), (1, 1));
+    assert_eq!((sockets(ns, "-w"), sockets(ns, "-0")), (1, 1));
+    let names: Vec<&str> = after.routers.iter().map(|r| &*r.name).collect();
+    assert_eq!(names, ["VI_A", "VI_C"]);
+    let vi_a = &after.routers[0];
+    assert_eq!(
+        (vi_a.state, vi_a.counters.became_master),
+        (State::Master, 1)
+    );
+    assert_eq!(vi_a.counters.priority_zero_sent, 0);
+
+    // A route only: the mux sees no change, the host gets the route.
+    let mut a2 = a;
+    let mut route = vrrp::linux::RouteSpec::to(Ipv4Addr::new(203, 0, 113, 0), 24);
+    route.gateway = Some(Ipv4Addr::new(192, 0, 2, 254));
+    a2.routes = vec![vrrp::linux::driver::VirtualRoute {
+        route,
+        dev: Some("eth0".into()),
+    }];
+    let summary = run.reconfigure(setup(vec![a2, c]));
+    let counts = (
+        summary.unchanged,
+        summary.updated,
+        summary.added,
+        summary.removed,
+    );
+    assert_eq!((counts, summary.restarted), ((1, 1, 0, 0), 0));
+    let routes = ns
+        .ip_json(&["-4", "route", "show", "203.0.113.0/24"])
+        .unwrap();
+    assert_eq!(routes[0]["gateway"], "192.0.2.254");
+    assert_eq!(run.snapshot().routers[0].counters.became_master, 1);
+    run.stop();
+    wait_addresses(ns, "eth0", &[own0]);
 }

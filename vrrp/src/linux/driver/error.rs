@@ -1,10 +1,10 @@
-//! Why the driver could not start.
+//! Why the driver could not start or apply a new setup.
 
 use crate::config::ConfigError;
 use crate::linux::LinuxError;
 use crate::mux::MuxError;
 
-/// Why the driver could not start.
+/// Why the driver could not start or apply a new setup.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum DriverError {
@@ -29,6 +29,9 @@ pub enum DriverError {
     /// A sync group names a router index that does not exist.
     #[error("sync group {0} has a member index out of range")]
     BadSyncGroup(String),
+    /// The driver has stopped: it takes no more commands.
+    #[error("the driver has stopped")]
+    Stopped,
     /// Not called inside a tokio runtime.
     #[error("the driver needs a tokio runtime: {0}")]
     NoRuntime(#[from] tokio::runtime::TryCurrentError),

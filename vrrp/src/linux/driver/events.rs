@@ -4,6 +4,8 @@ use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Instant;
 
+use tokio::sync::mpsc;
+
 use super::Driver;
 use crate::event::{Counters, Event, Notify, State};
 use crate::linux::{Link, LinuxError};
@@ -76,18 +78,24 @@ pub struct DriverCounters {
 /// A consistent view of every router, taken by [`DriverHandle::snapshot`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
-    /// Per router (index = [`RouterId`]): name, state, effective priority,
-    /// counters.
+    /// Per running router, in [`RouterId`] order: name, state, effective
+    /// priority, counters.
     pub routers: Vec<RouterSnapshot>,
     /// Datagrams no router took.
     pub mux: MuxCounters,
     /// The driver's own counters.
     pub driver: DriverCounters,
+    /// Open VRRP/AH raw sockets: one per (interface, protocol) in use.
+    pub raw_sockets: usize,
+    /// Open gratuitous ARP sockets: one per interface adverts leave from.
+    pub garp_sockets: usize,
 }
 
 /// One router in a [`Snapshot`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouterSnapshot {
+    /// Its id.
+    pub id: RouterId,
     /// Instance name.
     pub name: Arc<str>,
     /// State.
@@ -102,7 +110,7 @@ impl Driver {
     /// True if router `i` already reported a drop within the last
     /// [`DROP_EVENT_PERIOD`]; otherwise opens a new period.
     pub(super) fn drop_gated(&mut self, i: usize, now: Instant) -> bool {
-        let Some(r) = self.routers.get_mut(i) else {
+        let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) else {
             return true;
         };
         if r.last_drop_event
@@ -122,18 +130,33 @@ impl Driver {
         });
     }
 
+    /// Queues an event for the embedder. While running, a full channel
+    /// loses it (counted); once stopping, it waits in `backlog` for
+    /// [`flush_backlog`](Self::flush_backlog).
     pub(super) fn emit(&mut self, ev: DriverEvent) {
-        if self.events.try_send(ev).is_err() {
-            self.counters.events_lost += 1;
+        match self.events.try_send(ev) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(ev)) if self.stopping => self.backlog.push(ev),
+            Err(_) => self.counters.events_lost += 1,
+        }
+    }
+
+    /// Delivers the events of the stop that did not fit in the channel,
+    /// waiting for the embedder to read them (or to drop its receiver).
+    pub(super) async fn flush_backlog(&mut self) {
+        for ev in std::mem::take(&mut self.backlog) {
+            if self.events.send(ev).await.is_err() {
+                break;
+            }
         }
     }
 
     pub(super) fn snapshot(&self) -> Snapshot {
         let routers = self
-            .mux
-            .ids()
-            .filter_map(|id| self.mux.router(id))
-            .map(|r| RouterSnapshot {
+            .router_ids()
+            .filter_map(|id| Some((id, self.mux.router(id)?)))
+            .map(|(id, r)| RouterSnapshot {
+                id,
                 name: r.config().name.clone(),
                 state: r.state(),
                 priority: r.priority(),
@@ -144,6 +167,8 @@ impl Driver {
             routers,
             mux: self.mux.counters().clone(),
             driver: self.counters.clone(),
+            raw_sockets: self.sockets.len(),
+            garp_sockets: self.garp.len(),
         }
     }
 }

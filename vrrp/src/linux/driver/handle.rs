@@ -2,7 +2,7 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::Snapshot;
+use super::{DriverError, ReconcileSummary, Setup, Snapshot};
 use crate::linux::NetEvent;
 use crate::mux::RouterId;
 use crate::router::Tracking;
@@ -12,6 +12,10 @@ pub(super) enum Input {
     Net(NetEvent),
     Tracking(RouterId, Tracking),
     Snapshot(oneshot::Sender<Snapshot>),
+    Reconfigure(
+        Box<Setup>,
+        oneshot::Sender<Result<ReconcileSummary, DriverError>>,
+    ),
     Shutdown,
 }
 
@@ -43,5 +47,31 @@ impl DriverHandle {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Input::Snapshot(tx)).await.ok()?;
         rx.await.ok()
+    }
+
+    /// Applies a new [`Setup`] to the running driver and returns what it
+    /// did; the ids of the new setup's routers are in
+    /// [`ReconcileSummary::ids`].
+    ///
+    /// Routers are matched by instance name. Unchanged routers are not
+    /// touched; changed ones are updated in place (no priority-0 advert, a
+    /// master's new addresses installed and announced, its dropped ones
+    /// removed); a router whose interface, protocol, VMAC or VRID changed is
+    /// removed and added again; routers no longer listed are removed (a
+    /// master sends priority 0 and removes its addresses). Sockets are opened
+    /// only for new (interface, protocol) pairs and closed when no router
+    /// uses them any more.
+    ///
+    /// Transactional: interfaces, VMACs, configurations, sync groups and
+    /// new sockets are all prepared before any running router is touched,
+    /// and on an error nothing changes. [`DriverError::Stopped`] once the
+    /// driver has stopped.
+    pub async fn reconfigure(&self, setup: Setup) -> Result<ReconcileSummary, DriverError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Input::Reconfigure(Box::new(setup), tx))
+            .await
+            .map_err(|_| DriverError::Stopped)?;
+        rx.await.map_err(|_| DriverError::Stopped)?
     }
 }

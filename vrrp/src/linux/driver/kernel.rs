@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 
 use super::{Driver, DriverEvent, VirtualAddress};
 use crate::event::State;
-use crate::linux::{AddressSpec, LinuxError};
+use crate::linux::{AddressSpec, LinuxError, RouteSpec};
 use crate::mux::RouterId;
 use crate::router::VirtualRouter;
 
@@ -33,32 +33,30 @@ impl Driver {
     }
 
     pub(super) fn install(&mut self, i: usize) {
-        let Some(r) = self.routers.get(i) else { return };
+        let Some(r) = self.io(i) else { return };
         let (addresses, routes) = (r.addresses.clone(), r.routes.clone());
-        for a in &addresses {
+        self.add_addresses(&addresses);
+        self.add_routes(&routes);
+    }
+
+    pub(super) fn uninstall(&mut self, i: usize) {
+        let Some(r) = self.io(i) else { return };
+        let (addresses, routes) = (r.addresses.clone(), r.routes.clone());
+        self.del_routes(&routes);
+        self.del_addresses(&addresses);
+    }
+
+    pub(super) fn add_addresses(&mut self, addresses: &[AddressSpec]) {
+        for a in addresses {
             match self.netlink.add_address(a) {
                 Err(e) if e.errno() != Some(EEXIST) => self.host_error("add address", e),
                 _ => {}
             }
         }
-        for route in &routes {
-            match self.netlink.add_route(route) {
-                Err(e) if e.errno() != Some(EEXIST) => self.host_error("add route", e),
-                _ => {}
-            }
-        }
     }
 
-    pub(super) fn uninstall(&mut self, i: usize) {
-        let Some(r) = self.routers.get(i) else { return };
-        let (addresses, routes) = (r.addresses.clone(), r.routes.clone());
-        for route in &routes {
-            match self.netlink.del_route(route) {
-                Err(e) if e.errno() != Some(ESRCH) => self.host_error("delete route", e),
-                _ => {}
-            }
-        }
-        for a in &addresses {
+    pub(super) fn del_addresses(&mut self, addresses: &[AddressSpec]) {
+        for a in addresses {
             match self.netlink.del_address(a) {
                 Err(e) if e.errno() != Some(EADDRNOTAVAIL) => self.host_error("delete address", e),
                 _ => {}
@@ -66,10 +64,37 @@ impl Driver {
         }
     }
 
+    pub(super) fn add_routes(&mut self, routes: &[RouteSpec]) {
+        for route in routes {
+            match self.netlink.add_route(route) {
+                Err(e) if e.errno() != Some(EEXIST) => self.host_error("add route", e),
+                _ => {}
+            }
+        }
+    }
+
+    pub(super) fn del_routes(&mut self, routes: &[RouteSpec]) {
+        for route in routes {
+            match self.netlink.del_route(route) {
+                Err(e) if e.errno() != Some(ESRCH) => self.host_error("delete route", e),
+                _ => {}
+            }
+        }
+    }
+
+    /// Gratuitous ARPs for all of router `i`'s addresses.
     pub(super) fn send_garps(&mut self, i: usize, repeat: u32) {
-        let Some(r) = self.routers.get(i) else { return };
+        self.send_garps_for(i, None, repeat);
+    }
+
+    /// Gratuitous ARPs for router `i`'s addresses, or only `only` of them.
+    pub(super) fn send_garps_for(&mut self, i: usize, only: Option<&[AddressSpec]>, repeat: u32) {
+        let Some(r) = self.routers.get(i).and_then(Option::as_ref) else {
+            return;
+        };
         let mut failed = None;
-        for a in &r.addresses {
+        let wanted = |a: &&AddressSpec| only.is_none_or(|o| o.contains(a));
+        for a in r.addresses.iter().filter(wanted) {
             // A GARP goes out of the interface holding the address; its MAC
             // is the router's (VMAC) when that is where the address lives.
             let Some(sock) = self
@@ -104,9 +129,10 @@ impl Driver {
             if self.mux.router(id).map(VirtualRouter::state) != Some(State::Master) {
                 continue;
             }
-            let Some(spec) = self.routers[i]
-                .addresses
-                .iter()
+            let Some(spec) = self
+                .io(i)
+                .into_iter()
+                .flat_map(|r| &r.addresses)
                 .find(|a| a.ifindex == ifindex && a.addr == addr)
                 .cloned()
             else {
@@ -123,8 +149,15 @@ impl Driver {
         }
     }
 
+    /// Deletes the VMAC interfaces of every router.
     pub(super) fn remove_vmacs(&mut self) {
-        for index in std::mem::take(&mut self.vmacs) {
+        let vmacs: Vec<u32> = self
+            .routers
+            .iter()
+            .flatten()
+            .filter_map(|r| r.vmac)
+            .collect();
+        for index in vmacs {
             let _ = self.netlink.del_link(index);
         }
     }

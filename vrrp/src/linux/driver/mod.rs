@@ -15,9 +15,19 @@
 //! due exactly Skew_Time after a priority-0 advert, not up to a
 //! millisecond later.
 //!
+//! One driver runs every router of a process: all routers on an
+//! interface share one raw socket per protocol (VRRP or AH), with
+//! datagrams dispatched by VRID, and all share the send path, the
+//! rtnetlink socket and the timer. [`DriverHandle::reconfigure`] applies a
+//! new [`Setup`] to the running routers (a reload without a flap).
+//!
 //! Events go to the embedder on a bounded channel with `try_send`: a slow
 //! embedder loses events (counted in [`DriverCounters::events_lost`]), it
-//! never stalls the protocol.
+//! never stalls the protocol. The stop is the exception: its events
+//! (priority-0 adverts sent, addresses removed, state changes) are all
+//! delivered, [`Driver::run`] waiting for room in the channel, and the
+//! channel closes after the last one. So after [`DriverHandle::shutdown`],
+//! read events until `None` (or drop the receiver), then await `run`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -35,13 +45,21 @@
 //! let setup = Setup { routers: vec![router], ..Setup::default() };
 //! let (driver, handle, mut events) = Driver::new(setup)?;
 //! let running = tokio::spawn(driver.run());
-//! while let Some(event) = events.recv().await {
-//!     if let DriverEvent::Router { name, event, .. } = event {
-//!         println!("({name}) {event:?}");
+//! let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+//! let mut stopping = false;
+//! loop {
+//!     tokio::select! {
+//!         _ = &mut ctrl_c, if !stopping => {
+//!             stopping = true;
+//!             handle.shutdown().await; // priority-0 advert, addresses removed
+//!         }
+//!         event = events.recv() => match event {
+//!             Some(DriverEvent::Router { name, event, .. }) => println!("({name}) {event:?}"),
+//!             Some(_) => {}
+//!             None => break, // stopped, and every event of the stop was read
+//!         },
 //!     }
-//! #   break;
 //! }
-//! handle.shutdown().await; // priority-0 advert, addresses removed
 //! let counters = running.await?;
 //! println!("{} adverts sent", counters.datagrams_sent);
 //! # Ok(())
@@ -53,6 +71,7 @@ mod events;
 mod handle;
 mod kernel;
 mod links;
+mod reconfigure;
 mod sockets;
 mod spec;
 mod timer;
@@ -65,18 +84,14 @@ use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{
-    vmac_address, AddressSpec, GarpSocket, IpProto, Link, LinuxError, NetWatcher, Netlink,
-    RawSocket, RouteSpec,
-};
-use crate::auth::AuthConfig;
+use super::{AddressSpec, GarpSocket, IpProto, Link, NetWatcher, Netlink, RawSocket, RouteSpec};
 use crate::event::Event;
 use crate::mux::{Mux, MuxEvent, RouterId};
-use crate::router::VirtualRouter;
 
 pub use error::DriverError;
 pub use events::{DriverCounters, DriverEvent, RouterSnapshot, Snapshot, DROP_EVENT_PERIOD};
 pub use handle::DriverHandle;
+pub use reconfigure::ReconcileSummary;
 pub use spec::{RouterSpec, Setup, SyncGroupSpec, VirtualAddress, VirtualRoute};
 
 use handle::Input;
@@ -89,10 +104,14 @@ const INPUT_CAPACITY: usize = 1024;
 /// Capacity of the event channel to the embedder.
 const EVENT_CAPACITY: usize = 1024;
 
-/// Host-side facts of one router, resolved at start.
+/// Host-side facts of one router, resolved when it was added.
 #[derive(Debug)]
 struct RouterIo {
+    /// What it was made from, to compare with a new [`Setup`].
+    spec: RouterSpec,
     name: Arc<str>,
+    /// Interface adverts arrive on.
+    recv_ifindex: u32,
     /// Interface adverts go out of (the VMAC when `use_vmac`).
     send_ifindex: u32,
     /// Source MAC of its GARPs.
@@ -100,6 +119,8 @@ struct RouterIo {
     proto: IpProto,
     addresses: Vec<AddressSpec>,
     routes: Vec<RouteSpec>,
+    /// Its macvlan, deleted with it.
+    vmac: Option<u32>,
     last_drop_event: Option<Instant>,
 }
 
@@ -108,7 +129,8 @@ struct RouterIo {
 #[derive(Debug)]
 pub struct Driver {
     mux: Mux,
-    routers: Vec<RouterIo>,
+    /// Indexed by [`RouterId`]; `None` once removed (ids are not reused).
+    routers: Vec<Option<RouterIo>>,
     sockets: HashMap<(u32, IpProto), Arc<AsyncFd<RawSocket>>>,
     /// Sockets to read, with the interface their datagrams arrive on and
     /// whether they go to the mux (a VMAC's send socket is only drained).
@@ -121,9 +143,12 @@ pub struct Driver {
     netlink: Netlink,
     /// Interfaces whose state matters, with their last known state.
     links: HashMap<u32, Link>,
-    vmacs: Vec<u32>,
     rx: mpsc::Receiver<Input>,
     events: mpsc::Sender<DriverEvent>,
+    /// Set by the stop: events no longer get lost to a full channel.
+    stopping: bool,
+    /// Events of the stop waiting for room in the channel.
+    backlog: Vec<DriverEvent>,
     readers: Vec<JoinHandle<()>>,
     counters: DriverCounters,
     buf: Vec<u8>,
@@ -152,127 +177,37 @@ impl Driver {
             garp: HashMap::new(),
             netlink: Netlink::open()?,
             links: HashMap::new(),
-            vmacs: Vec::new(),
             rx: in_rx,
             events: ev_tx,
+            stopping: false,
+            backlog: Vec::new(),
             readers: Vec::new(),
             counters: DriverCounters::default(),
             buf: vec![0; 2048],
             timer: Timer::new()?,
             last_now: Instant::now(),
         };
-        let result = d.build(&setup, &in_tx);
-        if let Err(e) = result {
-            d.remove_vmacs();
-            d.stop_readers();
-            return Err(e);
-        }
+        let now = d.now();
+        d.apply(now, setup, false)?;
+        let watcher = register(NetWatcher::open()?)?;
+        d.readers
+            .push(tokio::spawn(watch_loop(watcher, in_tx.clone())));
         Ok((d, DriverHandle { tx: in_tx }, ev_rx))
     }
 
-    fn build(&mut self, setup: &Setup, in_tx: &mpsc::Sender<Input>) -> Result<(), DriverError> {
-        for spec in &setup.routers {
-            self.add_router(spec)?;
-        }
-        for g in &setup.sync_groups {
-            let members = g
-                .members
-                .iter()
-                .map(|&i| {
-                    (i < self.routers.len())
-                        .then_some(RouterId(i as u32))
-                        .ok_or_else(|| DriverError::BadSyncGroup(g.name.clone()))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            self.mux.add_sync_group(&g.name, &members)?;
-        }
-        for name in &setup.watch_interfaces {
-            let link = self.netlink.link(name)?;
-            self.links.insert(link.index, link);
-        }
-        let watcher = register(NetWatcher::open()?)?;
-        self.readers
-            .push(tokio::spawn(watch_loop(watcher, in_tx.clone())));
-        Ok(())
-    }
-
-    fn add_router(&mut self, spec: &RouterSpec) -> Result<(), DriverError> {
-        let link = self.netlink.link(&spec.interface)?;
-        let mut config = spec.config.clone();
-        config.virtual_addresses = spec.addresses.iter().map(|a| a.addr).collect();
-        if config.primary_ip.is_unspecified() {
-            config.primary_ip = self
-                .netlink
-                .addresses(Some(link.index))?
-                .iter()
-                .map(|a| a.addr)
-                .find(|a| !config.virtual_addresses.contains(a))
-                .ok_or_else(|| DriverError::NoPrimaryAddress(spec.interface.clone()))?;
-        }
-        let proto = match config.authentication {
-            AuthConfig::Ah(_) => IpProto::Ah,
-            _ => IpProto::Vrrp,
-        };
-        let (send_link, vip_default) = if spec.use_vmac {
-            let name = format!("vrrp.{}", config.vrid);
-            if let Ok(old) = self.netlink.link(&name) {
-                self.netlink.del_link(old.index)?;
-            }
-            let vmac = self
-                .netlink
-                .add_macvlan(link.index, &name, vmac_address(config.vrid))?;
-            self.vmacs.push(vmac.index);
-            (vmac.clone(), vmac)
-        } else {
-            (link.clone(), link.clone())
-        };
-        let addresses = spec
-            .addresses
-            .iter()
-            .map(|a| self.resolve_address(a, vip_default.index))
-            .collect::<Result<Vec<_>, _>>()?;
-        let routes = spec
-            .routes
-            .iter()
-            .map(|r| {
-                let mut route = r.route.clone();
-                if let Some(dev) = &r.dev {
-                    route.oif = Some(self.netlink.link(dev)?.index);
-                }
-                Ok(route)
-            })
-            .collect::<Result<Vec<_>, LinuxError>>()?;
-
-        // Receive on the interface; send from the VMAC when there is one.
-        self.open_socket(&link, proto, true)?;
-        self.open_socket(&send_link, proto, !spec.use_vmac)?;
-        if let std::collections::hash_map::Entry::Vacant(e) = self.garp.entry(send_link.index) {
-            e.insert(GarpSocket::open(send_link.index)?);
-        }
-        self.links.insert(link.index, link.clone());
-
-        let name = config.name.clone();
-        let router = VirtualRouter::new(config).map_err(|source| DriverError::Config {
-            name: name.to_string(),
-            source,
-        })?;
-        let id = self.mux.add_router(link.index, router)?;
-        debug_assert_eq!(id.0 as usize, self.routers.len());
-        self.routers.push(RouterIo {
-            name,
-            send_ifindex: send_link.index,
-            mac: send_link.mac.unwrap_or([0; 6]),
-            proto,
-            addresses,
-            routes,
-            last_drop_event: None,
-        });
-        Ok(())
-    }
-
-    /// The router ids, in [`Setup::routers`] order.
+    /// The ids of the running routers, in [`Setup::routers`] order (after
+    /// a [`DriverHandle::reconfigure`], in [`RouterId`] order).
     pub fn router_ids(&self) -> impl Iterator<Item = RouterId> + '_ {
-        self.mux.ids()
+        self.routers
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.is_some())
+            .map(|(i, _)| RouterId(i as u32))
+    }
+
+    /// The host-side facts of router `i`, if it runs.
+    fn io(&self, i: usize) -> Option<&RouterIo> {
+        self.routers.get(i).and_then(Option::as_ref)
     }
 
     /// Starts every router and runs until [`DriverHandle::shutdown`] (or
@@ -320,11 +255,14 @@ impl Driver {
             }
             self.drain(now);
         }
+        self.stopping = true;
         let now = self.now();
         self.mux.handle_shutdown(now);
         self.drain(now);
         self.stop_readers();
         self.remove_vmacs();
+        self.flush_backlog().await;
+        // Dropping `self` closes the event channel after the last event.
         self.counters.clone()
     }
 
@@ -335,6 +273,9 @@ impl Driver {
             Input::Tracking(id, t) => self.mux.handle_tracking(now, id, t),
             Input::Snapshot(reply) => {
                 let _ = reply.send(self.snapshot());
+            }
+            Input::Reconfigure(setup, reply) => {
+                let _ = reply.send(self.apply(now, *setup, true));
             }
             Input::Shutdown => return false,
         }
@@ -366,7 +307,7 @@ impl Driver {
     /// Drains the mux: transmits first, then events.
     fn drain(&mut self, now: Instant) {
         while let Some((id, _ifindex, tx)) = self.mux.poll_transmit(now, &mut self.buf) {
-            let Some(r) = self.routers.get(id.0 as usize) else {
+            let Some(r) = self.io(id.0 as usize) else {
                 continue;
             };
             let Some(sock) = self.sockets.get(&(r.send_ifindex, r.proto)) else {
@@ -394,10 +335,7 @@ impl Driver {
                         }
                         _ => {}
                     }
-                    let name = self
-                        .routers
-                        .get(i)
-                        .map_or_else(|| Arc::from(""), |r| r.name.clone());
+                    let name = self.io(i).map_or_else(|| Arc::from(""), |r| r.name.clone());
                     DriverEvent::Router { id, name, event }
                 }
                 MuxEvent::Group(g, n) => DriverEvent::Group(g, n),

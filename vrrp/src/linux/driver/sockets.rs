@@ -27,12 +27,29 @@ pub(super) fn register<T: OwnsFd>(inner: T) -> Result<AsyncFd<T>, DriverError> {
     unsafe { AsyncFd::register(inner) }.map_err(|e| DriverError::Runtime(e.into_parts().1))
 }
 
+/// Opens and registers the raw socket for (interface, protocol).
+/// `deliver` says whether what it receives goes to the mux (a VMAC's send
+/// socket joins no group and only has its queue drained).
+pub(super) fn open_raw(
+    link: &Link,
+    proto: IpProto,
+    deliver: bool,
+) -> Result<Arc<AsyncFd<RawSocket>>, DriverError> {
+    let sock = RawSocket::open(RawSocketConfig {
+        ifname: link.name.clone(),
+        ifindex: link.index,
+        proto,
+        multicast: deliver,
+    })?;
+    Ok(Arc::new(register(sock)?))
+}
+
 /// A raw socket the driver reads.
 #[derive(Debug)]
 pub(super) struct Receiver {
-    sock: Arc<AsyncFd<RawSocket>>,
-    ifindex: u32,
-    deliver: bool,
+    pub(super) sock: Arc<AsyncFd<RawSocket>>,
+    pub(super) ifindex: u32,
+    pub(super) deliver: bool,
 }
 
 /// At most this many datagrams are read from one socket per wake-up, so the
@@ -57,34 +74,6 @@ pub(super) fn readable(
 }
 
 impl Driver {
-    /// Opens the raw socket for (interface, protocol) once. `deliver` says
-    /// whether what it receives goes to the mux (a VMAC's send socket only
-    /// has its queue drained).
-    pub(super) fn open_socket(
-        &mut self,
-        link: &Link,
-        proto: IpProto,
-        deliver: bool,
-    ) -> Result<(), DriverError> {
-        if self.sockets.contains_key(&(link.index, proto)) {
-            return Ok(());
-        }
-        let sock = RawSocket::open(RawSocketConfig {
-            ifname: link.name.clone(),
-            ifindex: link.index,
-            proto,
-            multicast: deliver,
-        })?;
-        let sock = Arc::new(register(sock)?);
-        self.sockets.insert((link.index, proto), sock.clone());
-        self.receivers.push(Receiver {
-            sock,
-            ifindex: link.index,
-            deliver,
-        });
-        Ok(())
-    }
-
     /// Reads up to [`READ_BATCH`] datagrams from receiver `i`, each handed to
     /// the mux and its outputs drained at once.
     pub(super) fn read_socket(&mut self, i: usize) {

@@ -1,0 +1,552 @@
+//! Applying a [`Setup`] to the driver, at start and at runtime.
+//!
+//! Two phases: [`Driver::prepare`] resolves interfaces, creates VMACs,
+//! validates configurations and sync groups and opens the sockets new
+//! (interface, protocol) pairs need, without touching a running router (on
+//! an error it undoes what it created); [`Driver::commit`] then removes,
+//! updates and adds routers on the mux and closes what is no longer used.
+
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::io::unix::AsyncFd;
+
+use super::sockets::{open_raw, Receiver};
+use super::{Driver, DriverError, DriverEvent, RouterIo, RouterSpec, Setup};
+use crate::auth::AuthConfig;
+use crate::config::Config;
+use crate::event::State;
+use crate::linux::{
+    vmac_address, AddressSpec, GarpSocket, IpProto, Link, LinuxError, RawSocket, RouteSpec,
+};
+use crate::mux::{Change, MuxError, RouterId};
+use crate::router::VirtualRouter;
+
+/// What [`DriverHandle::reconfigure`](super::DriverHandle::reconfigure) did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReconcileSummary {
+    /// The id of each router of the new [`Setup::routers`], in its order.
+    pub ids: Vec<RouterId>,
+    /// Routers left exactly as they were.
+    pub unchanged: usize,
+    /// Routers changed in place (no priority-0 advert).
+    pub updated: usize,
+    /// New routers.
+    pub added: usize,
+    /// Routers no longer in the setup (a master sent priority 0 and
+    /// removed its addresses).
+    pub removed: usize,
+    /// Routers removed and added again: a change that cannot be applied in
+    /// place (interface, protocol, VMAC, VRID).
+    pub restarted: usize,
+}
+
+/// One router of the new setup, resolved.
+struct Prepared {
+    spec: RouterSpec,
+    config: Config,
+    /// Built from `config`, used if the router is (re)added.
+    router: VirtualRouter,
+    link: Link,
+    send_link: Link,
+    vmac: Option<u32>,
+    proto: IpProto,
+    addresses: Vec<AddressSpec>,
+    routes: Vec<RouteSpec>,
+    /// The running router of the same name it replaces or updates.
+    old: Option<RouterId>,
+}
+
+impl Prepared {
+    /// True if it can take over `old`'s place: same sockets and VMAC.
+    fn same_place(&self, old: &RouterIo) -> bool {
+        old.recv_ifindex == self.link.index
+            && old.send_ifindex == self.send_link.index
+            && old.proto == self.proto
+            && old.vmac == self.vmac
+    }
+}
+
+/// Sockets and VMACs made while preparing: installed by the commit,
+/// closed or deleted on error.
+#[derive(Default)]
+struct Staged {
+    sockets: Vec<(Link, IpProto, bool, Arc<AsyncFd<RawSocket>>)>,
+    garp: Vec<(u32, GarpSocket)>,
+    vmacs: Vec<u32>,
+}
+
+/// Lookups cached for one preparation: one netlink request per interface,
+/// not per router.
+#[derive(Default)]
+struct Cache {
+    links: HashMap<String, Link>,
+    addresses: HashMap<u32, Vec<Ipv4Addr>>,
+}
+
+/// The validated new setup.
+struct Plan {
+    routers: Vec<Prepared>,
+    groups: Vec<(String, Vec<usize>)>,
+    watch: Vec<Link>,
+}
+
+impl Driver {
+    /// Makes the driver run `setup`; `started` is false before
+    /// [`run`](Driver::run), which then starts every router itself.
+    pub(super) fn apply(
+        &mut self,
+        now: Instant,
+        setup: Setup,
+        started: bool,
+    ) -> Result<ReconcileSummary, DriverError> {
+        let mut staged = Staged::default();
+        match self.prepare(setup, &mut staged) {
+            Ok(plan) => self.commit(now, plan, staged, started),
+            Err(e) => {
+                for index in staged.vmacs {
+                    let _ = self.netlink.del_link(index);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    fn prepare(&mut self, setup: Setup, staged: &mut Staged) -> Result<Plan, DriverError> {
+        let mut by_name: HashMap<Arc<str>, VecDeque<RouterId>> = HashMap::new();
+        for id in self.router_ids() {
+            if let Some(r) = self.io(id.0 as usize) {
+                by_name.entry(r.name.clone()).or_default().push_back(id);
+            }
+        }
+        let mut cache = Cache::default();
+        let mut keys = HashSet::new();
+        let mut routers = Vec::with_capacity(setup.routers.len());
+        for spec in setup.routers {
+            let old = by_name
+                .get_mut(&*spec.config.name)
+                .and_then(VecDeque::pop_front);
+            let p = self.prepare_router(spec, old, &mut cache, staged)?;
+            let (ifindex, vrid) = (p.link.index, p.config.vrid);
+            if !keys.insert((ifindex, vrid)) {
+                return Err(MuxError::Duplicate { ifindex, vrid }.into());
+            }
+            routers.push(p);
+        }
+        let groups = check_groups(&setup.sync_groups, routers.len())?;
+        for p in &routers {
+            self.stage_socket(staged, &p.link, p.proto, true)?;
+            self.stage_socket(staged, &p.send_link, p.proto, p.vmac.is_none())?;
+            let index = p.send_link.index;
+            if !self.garp.contains_key(&index) && !staged.garp.iter().any(|g| g.0 == index) {
+                staged.garp.push((index, GarpSocket::open(index)?));
+            }
+        }
+        let watch = setup
+            .watch_interfaces
+            .iter()
+            .map(|name| cached_link(&mut self.netlink, &mut cache, name))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Plan {
+            routers,
+            groups,
+            watch,
+        })
+    }
+
+    fn prepare_router(
+        &mut self,
+        spec: RouterSpec,
+        old: Option<RouterId>,
+        cache: &mut Cache,
+        staged: &mut Staged,
+    ) -> Result<Prepared, DriverError> {
+        let link = cached_link(&mut self.netlink, cache, &spec.interface)?;
+        let mut config = spec.config.clone();
+        config.virtual_addresses = spec.addresses.iter().map(|a| a.addr).collect();
+        if config.primary_ip.is_unspecified() {
+            config.primary_ip = self.primary_ip(&spec, &link, old, cache)?;
+        }
+        let proto = match config.authentication {
+            AuthConfig::Ah(_) => IpProto::Ah,
+            _ => IpProto::Vrrp,
+        };
+        let (send_link, vmac) = if spec.use_vmac {
+            let vmac = self.prepare_vmac(&link, config.vrid, staged)?;
+            (vmac.clone(), Some(vmac.index))
+        } else {
+            (link.clone(), None)
+        };
+        let addresses = spec
+            .addresses
+            .iter()
+            .map(|a| self.resolve_address(a, send_link.index))
+            .collect::<Result<Vec<_>, _>>()?;
+        let routes = spec
+            .routes
+            .iter()
+            .map(|r| {
+                let mut route = r.route.clone();
+                if let Some(dev) = &r.dev {
+                    route.oif = Some(cached_link(&mut self.netlink, cache, dev)?.index);
+                }
+                Ok(route)
+            })
+            .collect::<Result<Vec<_>, LinuxError>>()?;
+        let router = VirtualRouter::new(config.clone()).map_err(|source| DriverError::Config {
+            name: config.name.to_string(),
+            source,
+        })?;
+        Ok(Prepared {
+            spec,
+            config,
+            router,
+            link,
+            send_link,
+            vmac,
+            proto,
+            addresses,
+            routes,
+            old,
+        })
+    }
+
+    /// The advert source of a router without one: what it used so far on
+    /// the same interface, else the interface's first address that is no
+    /// router's virtual address.
+    fn primary_ip(
+        &mut self,
+        spec: &RouterSpec,
+        link: &Link,
+        old: Option<RouterId>,
+        cache: &mut Cache,
+    ) -> Result<Ipv4Addr, DriverError> {
+        let running = old
+            .filter(|id| self.io(id.0 as usize).map(|r| r.recv_ifindex) == Some(link.index))
+            .and_then(|id| self.mux.router(id));
+        if let Some(r) = running {
+            return Ok(r.config().primary_ip);
+        }
+        if let Entry::Vacant(e) = cache.addresses.entry(link.index) {
+            let found = self.netlink.addresses(Some(link.index))?;
+            e.insert(found.iter().map(|a| a.addr).collect());
+        }
+        let is_vip = |a: &Ipv4Addr| {
+            spec.addresses.iter().any(|v| v.addr == *a)
+                || self
+                    .routers
+                    .iter()
+                    .flatten()
+                    .any(|r| r.addresses.iter().any(|v| v.addr == *a))
+        };
+        cache
+            .addresses
+            .get(&link.index)
+            .and_then(|addrs| addrs.iter().copied().find(|a| !is_vip(a)))
+            .ok_or_else(|| DriverError::NoPrimaryAddress(spec.interface.clone()))
+    }
+
+    /// The macvlan `vrrp.VRID` on `link`: a running router's is reused, a
+    /// leftover one replaced.
+    fn prepare_vmac(
+        &mut self,
+        link: &Link,
+        vrid: u8,
+        staged: &mut Staged,
+    ) -> Result<Link, DriverError> {
+        let name = format!("vrrp.{vrid}");
+        if let Ok(existing) = self.netlink.link(&name) {
+            let ours = self
+                .routers
+                .iter()
+                .flatten()
+                .any(|r| r.vmac == Some(existing.index) && r.recv_ifindex == link.index);
+            if ours || staged.vmacs.contains(&existing.index) {
+                return Ok(existing);
+            }
+            self.netlink.del_link(existing.index)?;
+        }
+        let vmac = self
+            .netlink
+            .add_macvlan(link.index, &name, vmac_address(vrid))?;
+        staged.vmacs.push(vmac.index);
+        Ok(vmac)
+    }
+
+    /// Opens the raw socket for (interface, protocol) unless one is open.
+    fn stage_socket(
+        &self,
+        staged: &mut Staged,
+        link: &Link,
+        proto: IpProto,
+        deliver: bool,
+    ) -> Result<(), DriverError> {
+        let staged_already = staged
+            .sockets
+            .iter()
+            .any(|s| s.0.index == link.index && s.1 == proto);
+        if staged_already || self.sockets.contains_key(&(link.index, proto)) {
+            return Ok(());
+        }
+        let sock = open_raw(link, proto, deliver)?;
+        staged.sockets.push((link.clone(), proto, deliver, sock));
+        Ok(())
+    }
+
+    fn commit(
+        &mut self,
+        now: Instant,
+        plan: Plan,
+        staged: Staged,
+        started: bool,
+    ) -> Result<ReconcileSummary, DriverError> {
+        for (link, proto, deliver, sock) in staged.sockets {
+            self.sockets.insert((link.index, proto), sock.clone());
+            self.receivers.push(Receiver {
+                sock,
+                ifindex: link.index,
+                deliver,
+            });
+        }
+        self.garp.extend(staged.garp);
+        let mut summary = ReconcileSummary::default();
+        let kept_vmacs: HashSet<u32> = plan.routers.iter().filter_map(|p| p.vmac).collect();
+
+        // Updates in place first; what cannot be is removed before any add,
+        // so a new router may take a removed one's (interface, VRID).
+        let links: Vec<Link> = (plan.routers.iter().map(|p| p.link.clone()))
+            .chain(plan.watch)
+            .collect();
+        let mut to_add = Vec::new();
+        let mut ids = vec![RouterId(u32::MAX); plan.routers.len()];
+        let matched: HashSet<RouterId> = plan.routers.iter().filter_map(|p| p.old).collect();
+        for (k, p) in plan.routers.into_iter().enumerate() {
+            match p.old {
+                Some(id) if self.io(id.0 as usize).is_some_and(|r| p.same_place(r)) => {
+                    match self.mux.reconfigure_router(now, id, p.config.clone())? {
+                        Change::Unchanged | Change::InPlace => {
+                            if self.update_in_place(id, p) {
+                                summary.updated += 1;
+                            } else {
+                                summary.unchanged += 1;
+                            }
+                            ids[k] = id;
+                        }
+                        _ => {
+                            self.remove_router(now, id, &kept_vmacs)?;
+                            summary.restarted += 1;
+                            to_add.push((k, p));
+                        }
+                    }
+                }
+                Some(id) => {
+                    self.remove_router(now, id, &kept_vmacs)?;
+                    summary.restarted += 1;
+                    to_add.push((k, p));
+                }
+                None => {
+                    summary.added += 1;
+                    to_add.push((k, p));
+                }
+            }
+        }
+        let gone: Vec<RouterId> = self
+            .router_ids()
+            .filter(|id| !matched.contains(id))
+            .collect();
+        for id in gone {
+            self.remove_router(now, id, &kept_vmacs)?;
+            summary.removed += 1;
+        }
+        let mut added = Vec::with_capacity(to_add.len());
+        for (k, p) in to_add {
+            let id = self.add_router(p)?;
+            ids[k] = id;
+            added.push(id);
+        }
+        let groups: Vec<(&str, Vec<RouterId>)> = plan
+            .groups
+            .iter()
+            .map(|(name, members)| {
+                let ids = members.iter().filter_map(|&m| ids.get(m).copied());
+                (name.as_str(), ids.collect())
+            })
+            .collect();
+        self.mux.set_sync_groups(now, &groups)?;
+        self.update_links(now, links, started);
+        if started {
+            for &id in &added {
+                self.mux.handle_startup_one(now, id);
+            }
+        }
+        self.close_unused();
+        if started {
+            self.drain(now);
+        }
+        summary.ids = ids;
+        Ok(summary)
+    }
+
+    /// Applies a router's new host-side facts; for a master, installs its
+    /// new addresses and routes (with gratuitous ARPs) and removes the ones
+    /// it no longer has. True if anything changed.
+    fn update_in_place(&mut self, id: RouterId, p: Prepared) -> bool {
+        let i = id.0 as usize;
+        let master = self.mux.router(id).map(VirtualRouter::state) == Some(State::Master);
+        let repeat = p.config.garp.master_repeat;
+        let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) else {
+            return false;
+        };
+        let changed = r.spec.config != p.spec.config
+            || r.addresses != p.addresses
+            || r.routes != p.routes
+            || r.name != p.config.name;
+        let gone_addrs = missing(&r.addresses, &p.addresses);
+        let new_addrs = missing(&p.addresses, &r.addresses);
+        let gone_routes = missing(&r.routes, &p.routes);
+        let new_routes = missing(&p.routes, &r.routes);
+        r.spec = p.spec;
+        r.name = p.config.name;
+        r.addresses = p.addresses;
+        r.routes = p.routes;
+        if master {
+            self.del_routes(&gone_routes);
+            self.del_addresses(&gone_addrs);
+            self.add_addresses(&new_addrs);
+            self.add_routes(&new_routes);
+            if !new_addrs.is_empty() {
+                self.send_garps_for(i, Some(&new_addrs), repeat);
+            }
+        }
+        changed
+    }
+
+    /// Removes a router from the mux (a master sends priority 0) and its
+    /// addresses, routes and VMAC (unless a router of the new setup reuses
+    /// it) from the host.
+    fn remove_router(
+        &mut self,
+        now: Instant,
+        id: RouterId,
+        kept_vmacs: &HashSet<u32>,
+    ) -> Result<(), MuxError> {
+        let i = id.0 as usize;
+        let was_master = self.mux.router(id).map(VirtualRouter::state) == Some(State::Master);
+        self.mux.remove_router(now, id)?;
+        // Its priority-0 advert and last events, while its sockets are known.
+        self.drain(now);
+        if was_master {
+            self.uninstall(i);
+        }
+        let vmac = self
+            .routers
+            .get_mut(i)
+            .and_then(Option::take)
+            .and_then(|r| r.vmac);
+        if let Some(index) = vmac.filter(|v| !kept_vmacs.contains(v)) {
+            if let Err(e) = self.netlink.del_link(index) {
+                self.host_error("delete VMAC", e);
+            }
+        }
+        Ok(())
+    }
+
+    fn add_router(&mut self, p: Prepared) -> Result<RouterId, MuxError> {
+        let id = self.mux.add_router(p.link.index, p.router)?;
+        let i = id.0 as usize;
+        if self.routers.len() <= i {
+            self.routers.resize_with(i + 1, || None);
+        }
+        self.routers[i] = Some(RouterIo {
+            spec: p.spec,
+            name: p.config.name,
+            recv_ifindex: p.link.index,
+            send_ifindex: p.send_link.index,
+            mac: p.send_link.mac.unwrap_or([0; 6]),
+            proto: p.proto,
+            addresses: p.addresses,
+            routes: p.routes,
+            vmac: p.vmac,
+            last_drop_event: None,
+        });
+        Ok(id)
+    }
+
+    /// Keeps the states of the interfaces routers use or that are watched,
+    /// and forgets the others. Once running, a new one is reported, and
+    /// its routers told if it is down.
+    fn update_links(&mut self, now: Instant, links: Vec<Link>, started: bool) {
+        let used: HashSet<u32> = links.iter().map(|l| l.index).collect();
+        self.links.retain(|index, _| used.contains(index));
+        for link in links {
+            if self.links.contains_key(&link.index) {
+                continue;
+            }
+            self.links.insert(link.index, link.clone());
+            if started {
+                if !link.is_operational() {
+                    self.mux.handle_interface(now, link.index, false);
+                }
+                self.emit(DriverEvent::Interface { link });
+            }
+        }
+    }
+
+    /// Closes the raw and GARP sockets no router uses any more.
+    fn close_unused(&mut self) {
+        let mut raw = HashSet::new();
+        let mut garp = HashSet::new();
+        for r in self.routers.iter().flatten() {
+            raw.insert((r.recv_ifindex, r.proto));
+            raw.insert((r.send_ifindex, r.proto));
+            garp.insert(r.send_ifindex);
+        }
+        self.sockets.retain(|key, _| raw.contains(key));
+        let sockets = &self.sockets;
+        self.receivers
+            .retain(|r| sockets.values().any(|s| Arc::ptr_eq(s, &r.sock)));
+        self.garp.retain(|index, _| garp.contains(index));
+    }
+}
+
+/// Members of each sync group as indices into the new routers: in range,
+/// and no router in two groups.
+fn check_groups(
+    groups: &[super::SyncGroupSpec],
+    routers: usize,
+) -> Result<Vec<(String, Vec<usize>)>, DriverError> {
+    let mut seen = HashSet::new();
+    for g in groups {
+        let bad = |&m: &usize| m >= routers || !seen.insert(m);
+        if g.members.iter().any(bad) {
+            return Err(DriverError::BadSyncGroup(g.name.clone()));
+        }
+    }
+    Ok(groups
+        .iter()
+        .map(|g| (g.name.clone(), g.members.clone()))
+        .collect())
+}
+
+/// The link named `name`, asked of the kernel once per preparation.
+fn cached_link(
+    netlink: &mut crate::linux::Netlink,
+    cache: &mut Cache,
+    name: &str,
+) -> Result<Link, LinuxError> {
+    if let Some(link) = cache.links.get(name) {
+        return Ok(link.clone());
+    }
+    let link = netlink.link(name)?;
+    cache.links.insert(name.to_owned(), link.clone());
+    Ok(link)
+}
+
+/// The items of `a` that are not in `b`.
+fn missing<T: PartialEq + Clone>(a: &[T], b: &[T]) -> Vec<T> {
+    a.iter().filter(|x| !b.contains(x)).cloned().collect()
+}
