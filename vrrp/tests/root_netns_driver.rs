@@ -22,10 +22,13 @@ struct Pair2<'a> {
 use vrrp::auth::{AuthConfig, TxCounters};
 use vrrp::event::{Event, State};
 use vrrp::linux::driver::{
-    Driver, DriverCounters, DriverEvent, DriverHandle, ReconcileSummary, RouterSpec, Setup,
-    Snapshot, SyncGroupSpec, VirtualAddress,
+    Driver, DriverCounters, DriverError, DriverEvent, DriverHandle, ReconcileSummary, RouterSpec,
+    Setup, Snapshot, SyncGroupSpec, VirtualAddress,
 };
-use vrrp::linux::{IpProto, Netlink, RawSocket, RawSocketConfig, Scope, VRRP_MULTICAST};
+use vrrp::linux::{
+    IpProto, LinuxError, Netlink, RawSocket, RawSocketConfig, Scope, VRRP_MULTICAST,
+};
+use vrrp::mux::MuxError;
 use vrrp::router::DropReason;
 use vrrp::wire::{self, AdvertRepr, DropReason as WireDrop};
 use vrrp::Config;
@@ -124,6 +127,10 @@ impl Running {
     }
 
     fn reconfigure(&self, setup: Setup) -> ReconcileSummary {
+        self.try_reconfigure(setup).expect("reconfigured")
+    }
+
+    fn try_reconfigure(&self, setup: Setup) -> Result<ReconcileSummary, DriverError> {
         let h = self.handle.clone();
         std::thread::spawn(move || {
             tokio::runtime::Builder::new_current_thread()
@@ -133,7 +140,6 @@ impl Running {
         })
         .join()
         .expect("reconfigure thread")
-        .expect("reconfigured")
     }
 
     fn stop(mut self) -> DriverCounters {
@@ -539,6 +545,23 @@ fn root_netns_driver_reconfigure_adds_and_removes_routers() {
     let before = run.snapshot();
     assert_eq!((before.raw_sockets, before.garp_sockets), (2, 2));
     assert_eq!((sockets(ns, "-w"), sockets(ns, "-0")), (2, 2));
+
+    // Refused setups change nothing: an unknown interface, a VRID twice
+    // on eth0.
+    let lost = master("VI_X", 9, "nosuch0", vip_c);
+    let refused = run.try_reconfigure(setup(vec![a.clone(), lost]));
+    assert!(
+        matches!(refused, Err(DriverError::Linux(LinuxError::NoSuchInterface(n))) if n == "nosuch0")
+    );
+    let twice = master("VI_Y", 1, "eth0", vip_c);
+    let refused = run.try_reconfigure(setup(vec![a.clone(), twice]));
+    assert!(matches!(
+        refused,
+        Err(DriverError::Mux(MuxError::Duplicate { vrid: 1, .. }))
+    ));
+    assert_eq!(run.snapshot().routers.len(), 2);
+    assert_eq!((sockets(ns, "-w"), sockets(ns, "-0")), (2, 2));
+    assert_eq!(addresses(ns, "eth0"), [own0, vip_a]);
 
     let summary = run.reconfigure(setup(vec![a.clone(), c.clone()]));
     assert_eq!(summary.ids[0], vrrp::mux::RouterId(0));

@@ -550,3 +550,34 @@ fn cached_link(
 fn missing<T: PartialEq + Clone>(a: &[T], b: &[T]) -> Vec<T> {
     a.iter().filter(|x| !b.contains(x)).cloned().collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linux::driver::SyncGroupSpec;
+
+    fn group(name: &str, members: &[usize]) -> SyncGroupSpec {
+        SyncGroupSpec {
+            name: name.into(),
+            members: members.to_vec(),
+        }
+    }
+
+    #[test]
+    fn groups_must_name_existing_routers_once() {
+        let ok = check_groups(&[group("G1", &[0, 2]), group("G2", &[1])], 3);
+        let ok = ok.map_err(|e| e.to_string());
+        let want = vec![("G1".to_owned(), vec![0, 2]), ("G2".to_owned(), vec![1])];
+        assert_eq!(ok, Ok(want));
+        let out_of_range = check_groups(&[group("G", &[0, 3])], 3);
+        assert!(matches!(out_of_range, Err(DriverError::BadSyncGroup(n)) if n == "G"));
+        let twice = check_groups(&[group("G1", &[0]), group("G2", &[0])], 3);
+        assert!(matches!(twice, Err(DriverError::BadSyncGroup(n)) if n == "G2"));
+    }
+
+    #[test]
+    fn missing_keeps_order_and_ignores_common_items() {
+        assert_eq!(missing(&[1, 2, 3, 4], &[4, 2]), [1, 3]);
+        assert_eq!(missing::<u8>(&[], &[1]), Vec::<u8>::new());
+    }
+}
