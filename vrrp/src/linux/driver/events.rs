@@ -75,7 +75,7 @@ pub struct DriverCounters {
     pub drop_events_suppressed: u64,
 }
 
-/// A consistent view of every router, taken by [`DriverHandle::snapshot`].
+/// A consistent view of every router, taken by [`DriverHandle::snapshot`](super::DriverHandle::snapshot).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
     /// Per running router, in [`RouterId`] order: name, state, effective

@@ -19,7 +19,7 @@ pub(super) enum Input {
     Shutdown,
 }
 
-/// Commands to a running [`Driver`]; cheap to clone.
+/// Commands to a running [`Driver`](super::Driver); cheap to clone.
 #[derive(Debug, Clone)]
 pub struct DriverHandle {
     pub(super) tx: mpsc::Sender<Input>,
@@ -32,7 +32,7 @@ impl DriverHandle {
     }
 
     /// Graceful stop: masters send a priority-0 advert and remove their
-    /// addresses, then [`Driver::run`] returns.
+    /// addresses, then [`Driver::run`](super::Driver::run) returns.
     pub async fn shutdown(&self) {
         let _ = self.tx.send(Input::Shutdown).await;
     }

@@ -213,7 +213,10 @@ impl Driver {
     /// Starts every router and runs until [`DriverHandle::shutdown`] (or
     /// until every handle is dropped, which is treated the same). On return
     /// masters have sent their priority-0 advert, addresses and routes are
-    /// removed and VMACs deleted. Returns the final counters.
+    /// removed and VMACs deleted, and every event of the stop is in the
+    /// event channel, which then closes. If the channel is full, this waits
+    /// for the embedder to read (or drop the receiver). Returns the final
+    /// counters.
     pub async fn run(mut self) -> DriverCounters {
         let now = self.now();
         let links: Vec<Link> = self.links.values().cloned().collect();

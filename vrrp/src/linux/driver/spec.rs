@@ -75,14 +75,18 @@ pub struct SyncGroupSpec {
     pub members: Vec<usize>,
 }
 
-/// Everything a [`Driver`] runs.
+/// Everything a [`Driver`](super::Driver) runs.
 #[derive(Debug, Clone, Default)]
 pub struct Setup {
-    /// The virtual routers; [`RouterId`]s are their indices.
+    /// The virtual routers. Given to [`Driver::new`](super::Driver::new),
+    /// their [`RouterId`](crate::mux::RouterId)s are their indices; after a
+    /// [`reconfigure`](super::DriverHandle::reconfigure) they are in
+    /// [`ReconcileSummary::ids`](super::ReconcileSummary::ids). Instance
+    /// names (`config.name`) identify routers across reconfigurations.
     pub routers: Vec<RouterSpec>,
     /// Sync groups.
     pub sync_groups: Vec<SyncGroupSpec>,
-    /// More interfaces whose state to report as [`DriverEvent::Interface`]
+    /// More interfaces whose state to report as [`DriverEvent::Interface`](super::DriverEvent::Interface)
     /// (e.g. keepalived's `track_interface`); the routers' own interfaces
     /// are always reported.
     pub watch_interfaces: Vec<String>,
