@@ -595,7 +595,7 @@ fn root_netns_driver_reconfigure_adds_and_removes_routers() {
         route,
         dev: Some("eth0".into()),
     }];
-    let summary = run.reconfigure(setup(vec![a2, c]));
+    let summary = run.reconfigure(setup(vec![a2.clone(), c.clone()]));
     let counts = (
         summary.unchanged,
         summary.updated,
@@ -608,6 +608,14 @@ fn root_netns_driver_reconfigure_adds_and_removes_routers() {
         .unwrap();
     assert_eq!(routes[0]["gateway"], "192.0.2.254");
     assert_eq!(run.snapshot().routers[0].counters.became_master, 1);
+
+    // Added on an interface that is down: FAULT from the start.
+    netns_lab::ip(ns, &["link", "set", "eth1", "down"]);
+    let b = master("VI_B", 2, "eth1", vip_b);
+    let summary = run.reconfigure(setup(vec![a2, c, b]));
+    assert_eq!(summary.added, 1);
+    let states: Vec<State> = run.snapshot().routers.iter().map(|r| r.state).collect();
+    assert_eq!(states, [State::Master, State::Master, State::Fault]);
     run.stop();
     wait_addresses(ns, "eth0", &[own0]);
 }

@@ -377,11 +377,9 @@ impl Driver {
             })
             .collect();
         self.mux.set_sync_groups(now, &groups)?;
-        self.update_links(now, links, started);
+        self.update_links(links, started);
         if started {
-            for &id in &added {
-                self.mux.handle_startup_one(now, id);
-            }
+            self.start(now, &added);
         }
         self.close_unused();
         if started {
@@ -389,6 +387,23 @@ impl Driver {
         }
         summary.ids = ids;
         Ok(summary)
+    }
+
+    /// Starts routers added to a running driver, each knowing first if its
+    /// interface is down.
+    fn start(&mut self, now: Instant, added: &[RouterId]) {
+        let down: HashSet<u32> = added
+            .iter()
+            .filter_map(|&id| self.mux.ifindex(id))
+            .filter(|i| self.links.get(i).is_some_and(|l| !l.is_operational()))
+            .collect();
+        for ifindex in down {
+            // Routers already on it know: a repeated "down" changes nothing.
+            self.mux.handle_interface(now, ifindex, false);
+        }
+        for &id in added {
+            self.mux.handle_startup_one(now, id);
+        }
     }
 
     /// Applies a router's new host-side facts; for a master, installs its
@@ -477,9 +492,8 @@ impl Driver {
     }
 
     /// Keeps the states of the interfaces routers use or that are watched,
-    /// and forgets the others. Once running, a new one is reported, and
-    /// its routers told if it is down.
-    fn update_links(&mut self, now: Instant, links: Vec<Link>, started: bool) {
+    /// and forgets the others. Once running, a new one is reported.
+    fn update_links(&mut self, links: Vec<Link>, started: bool) {
         let used: HashSet<u32> = links.iter().map(|l| l.index).collect();
         self.links.retain(|index, _| used.contains(index));
         for link in links {
@@ -488,9 +502,6 @@ impl Driver {
             }
             self.links.insert(link.index, link.clone());
             if started {
-                if !link.is_operational() {
-                    self.mux.handle_interface(now, link.index, false);
-                }
                 self.emit(DriverEvent::Interface { link });
             }
         }
