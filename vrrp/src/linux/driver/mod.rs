@@ -187,9 +187,11 @@ impl Driver {
             timer: Timer::new()?,
             last_now: Instant::now(),
         };
+        // The watcher first: nothing to undo if it fails, and no change
+        // during the setup goes unseen.
+        let watcher = register(NetWatcher::open()?)?;
         let now = d.now();
         d.apply(now, setup, false)?;
-        let watcher = register(NetWatcher::open()?)?;
         d.readers
             .push(tokio::spawn(watch_loop(watcher, in_tx.clone())));
         Ok((d, DriverHandle { tx: in_tx }, ev_rx))

@@ -327,20 +327,19 @@ impl Driver {
         for (k, p) in plan.routers.into_iter().enumerate() {
             match p.old {
                 Some(id) if self.io(id.0 as usize).is_some_and(|r| p.same_place(r)) => {
-                    match self.mux.reconfigure_router(now, id, p.config.clone())? {
-                        Change::Unchanged | Change::InPlace => {
-                            if self.update_in_place(id, p) {
-                                summary.updated += 1;
-                            } else {
-                                summary.unchanged += 1;
-                            }
-                            ids[k] = id;
+                    let was_master = self.is_master(id);
+                    let change = self.mux.reconfigure_router(now, id, p.config.clone())?;
+                    if change == Change::Restart {
+                        self.remove_router(now, id, &kept_vmacs)?;
+                        summary.restarted += 1;
+                        to_add.push((k, p));
+                    } else {
+                        if self.update_in_place(id, p, was_master) {
+                            summary.updated += 1;
+                        } else {
+                            summary.unchanged += 1;
                         }
-                        _ => {
-                            self.remove_router(now, id, &kept_vmacs)?;
-                            summary.restarted += 1;
-                            to_add.push((k, p));
-                        }
+                        ids[k] = id;
                     }
                 }
                 Some(id) => {
@@ -406,12 +405,19 @@ impl Driver {
         }
     }
 
-    /// Applies a router's new host-side facts; for a master, installs its
-    /// new addresses and routes (with gratuitous ARPs) and removes the ones
-    /// it no longer has. True if anything changed.
-    fn update_in_place(&mut self, id: RouterId, p: Prepared) -> bool {
+    fn is_master(&self, id: RouterId) -> bool {
+        self.mux.router(id).map(VirtualRouter::state) == Some(State::Master)
+    }
+
+    /// Applies a router's new host-side facts; for a master that stays
+    /// master, installs its new addresses and routes (with gratuitous ARPs)
+    /// and removes the ones it no longer has (the mux's
+    /// `AddressesChanged` event, passed on, reports the same). One that just
+    /// became master (a new owner) installs everything through its events.
+    /// True if anything changed.
+    fn update_in_place(&mut self, id: RouterId, p: Prepared, was_master: bool) -> bool {
         let i = id.0 as usize;
-        let master = self.mux.router(id).map(VirtualRouter::state) == Some(State::Master);
+        let master = was_master && self.is_master(id);
         let repeat = p.config.garp.master_repeat;
         let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) else {
             return false;
@@ -450,7 +456,7 @@ impl Driver {
         kept_vmacs: &HashSet<u32>,
     ) -> Result<(), MuxError> {
         let i = id.0 as usize;
-        let was_master = self.mux.router(id).map(VirtualRouter::state) == Some(State::Master);
+        let was_master = self.is_master(id);
         self.mux.remove_router(now, id)?;
         // Its priority-0 advert and last events, while its sockets are known.
         self.drain(now);
