@@ -15,8 +15,9 @@
 //! [`std::os::fd::AsFd`] for readiness polling. [`Netlink`] requests are
 //! synchronous request/acknowledge round trips to the kernel (microseconds).
 //!
-//! The [`driver`] module (feature `tokio`) runs many virtual routers on
-//! these adapters.
+//! The [`driver`] module (feature `tokio`) runs every virtual router of a
+//! process on these adapters: one raw socket per (interface, protocol),
+//! one rtnetlink socket, one timer.
 //!
 //! Nothing here panics on any input; kernel refusals come back as
 //! [`LinuxError`] with the operation and errno.

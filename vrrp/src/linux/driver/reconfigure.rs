@@ -316,11 +316,11 @@ impl Driver {
         let mut summary = ReconcileSummary::default();
         let kept_vmacs: HashSet<u32> = plan.routers.iter().filter_map(|p| p.vmac).collect();
 
-        // Updates in place first; what cannot be is removed before any add,
-        // so a new router may take a removed one's (interface, VRID).
         let links: Vec<Link> = (plan.routers.iter().map(|p| p.link.clone()))
             .chain(plan.watch)
             .collect();
+        // Updates in place first; what cannot be is removed before any add,
+        // so a new router may take a removed one's (interface, VRID).
         let mut to_add = Vec::new();
         let mut ids = vec![RouterId(u32::MAX); plan.routers.len()];
         let matched: HashSet<RouterId> = plan.routers.iter().filter_map(|p| p.old).collect();
