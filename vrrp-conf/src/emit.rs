@@ -493,7 +493,7 @@ mod tests {
         c.global_defs.other.push(Setting {
             keyword: "vmac_prefix".into(),
             args: plain.iter().map(|w| w.to_string()).collect(),
-            block: None,
+            ..Setting::default()
         });
         c.vrrp_scripts.push(VrrpScript {
             name: "chk".into(),

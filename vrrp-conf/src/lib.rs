@@ -16,7 +16,9 @@
 //!   recurses without bound, and time per input is bounded by these limits
 //!   (the defaults are generous: tighten them for untrusted input, as the
 //!   fuzz target does).
-//! - **Features**: none.
+//! - **Features**: `convert-vrrp` and `convert-lvs` add the two halves of
+//!   [`convert`]: the model to the `vrrp` crate's driver setup, and to
+//!   `ipvs` services with `healthcheck` targets, with keepalived's defaults.
 //!
 //! Stages: [`lexer`] -> [`preprocess`] (include, `$NAME`, `@id`, `~SEQ`,
 //! `~LST`; every token keeps its [`Span`]) -> [`parser`] (statement tree) ->
@@ -49,7 +51,9 @@
 //! assert_eq!((missing[0].code, missing[0].span.line), (Code::MissingInterface, 2));
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod convert;
 pub mod diagnostics;
 pub mod emit;
 mod keywords;

@@ -4,6 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::span::Span;
+
 /// The words of one configuration line, as written (quotes removed).
 pub type Words = Vec<String>;
 
@@ -34,7 +36,10 @@ pub struct Config {
 }
 
 /// A keyword the model keeps verbatim: its arguments and block.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Compares without its [`span`](Self::span): where a setting was written
+/// is not part of the configuration (`parse(emit(m)) == m`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Setting {
     /// The keyword.
     pub keyword: String,
@@ -44,7 +49,18 @@ pub struct Setting {
     /// Its block, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block: Option<Vec<Setting>>,
+    /// Where the keyword was written (not serialized).
+    #[serde(skip)]
+    pub span: Span,
 }
+
+impl PartialEq for Setting {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.keyword, &self.args, &self.block) == (&other.keyword, &other.args, &other.block)
+    }
+}
+
+impl Eq for Setting {}
 
 /// `global_defs`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

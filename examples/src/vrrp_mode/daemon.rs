@@ -16,7 +16,7 @@ use vrrp::mux::RouterId;
 use vrrp::router::Tracking;
 use vrrp_conf::model::VrrpScript;
 
-use super::plan::{self, Plan, Unit};
+use super::plan::{Plan, Unit};
 use super::script::{self, CommandLine, Outcome};
 use super::track::Health;
 
@@ -602,12 +602,18 @@ fn libc_eexist() -> i32 {
 pub fn file_loader(path: std::path::PathBuf, opts: vrrp_conf::Options) -> Loader {
     Box::new(move || {
         let parsed = vrrp_conf::parse_file(&path, &opts);
-        if parsed.has_errors() {
-            for d in &parsed.diagnostics {
-                warn!("{}", d.display(&parsed.sources));
-            }
-            return Err(format!("{}: configuration has errors", path.display()));
+        let halves = vrrp_conf::convert::Halves {
+            vrrp: true,
+            lvs: false,
+        };
+        let converted = vrrp_conf::convert::convert(&parsed, halves);
+        let refused = crate::cli::refusals(&parsed, &converted);
+        for d in &refused {
+            warn!("{}", d.display(&parsed.sources));
         }
-        plan::plan(&parsed.config).map_err(|e| e.to_string())
+        match converted.vrrp {
+            Some(plan) if refused.is_empty() => Ok(plan),
+            _ => Err(format!("{}: configuration refused", path.display())),
+        }
     })
 }

@@ -23,6 +23,7 @@ impl Lower<'_> {
         };
         let mut sp = ObjSpans::new(n);
         for c in n.children() {
+            sp.note(VS_TYPED, c);
             match c.keyword {
                 "delay_loop" => v.delay_loop = self.seconds(c),
                 "lb_algo" => {
@@ -63,8 +64,9 @@ impl Lower<'_> {
                 "quorum_down" => v.quorum_down = self.script(c),
                 "sorry_server" => v.sorry_server = self.words(c),
                 "real_server" => {
-                    if let Some(r) = self.real_server(c) {
+                    if let Some((r, rsp)) = self.real_server(c) {
                         v.real_servers.push(r);
+                        sp.children.push(rsp);
                     }
                 }
                 k if keywords::LVS.contains(&k) => v.other.push(setting(c)),
@@ -122,7 +124,7 @@ impl Lower<'_> {
         }
     }
 
-    pub(super) fn real_server(&mut self, n: &Node<'_>) -> Option<RealServer> {
+    pub(super) fn real_server(&mut self, n: &Node<'_>) -> Option<(RealServer, ObjSpans)> {
         let ip = self.name(n)?;
         if !self.address(n, &ip) {
             return None;
@@ -150,9 +152,13 @@ impl Lower<'_> {
             checkers: Vec::with_capacity(checkers),
             ..Default::default()
         };
+        let mut sp = ObjSpans::new(n);
         for c in n.children() {
+            sp.note(RS_TYPED, c);
             if let Some(kind) = checker_kind(c.keyword) {
-                r.checkers.push(self.checker(c, kind));
+                let (k, ksp) = self.checker(c, kind);
+                r.checkers.push(k);
+                sp.children.push(ksp);
                 continue;
             }
             match c.keyword {
@@ -164,12 +170,14 @@ impl Lower<'_> {
                 _ => self.unknown(c, &[RS_TYPED, keywords::LVS]),
             }
         }
-        Some(r)
+        Some((r, sp))
     }
 
-    pub(super) fn checker(&mut self, n: &Node<'_>, kind: CheckerKind) -> Checker {
+    pub(super) fn checker(&mut self, n: &Node<'_>, kind: CheckerKind) -> (Checker, ObjSpans) {
         let mut k = Checker::new(kind);
+        let mut sp = ObjSpans::new(n);
         for c in n.children() {
+            sp.note(CHECKER_TYPED, c);
             match c.keyword {
                 "connect_ip" => k.connect_ip = self.string(c),
                 "connect_port" => k.connect_port = self.num(c, 1, 65535),
@@ -192,7 +200,7 @@ impl Lower<'_> {
                 _ => self.unknown(c, &[CHECKER_TYPED, keywords::LVS]),
             }
         }
-        k
+        (k, sp)
     }
 
     pub(super) fn url(&mut self, n: &Node<'_>) -> Url {

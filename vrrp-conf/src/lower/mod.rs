@@ -27,6 +27,9 @@ pub(crate) struct ObjSpans {
     pub items: Vec<Span>,
     /// Spans of `track_script` entries.
     pub tracks: Vec<Span>,
+    /// Spans of nested objects: a virtual server's real servers, a real
+    /// server's checkers.
+    pub children: Vec<ObjSpans>,
     /// How many `vrrp_script`s were defined before this object: keepalived
     /// looks a tracked script up when it reads the reference.
     pub scripts_before: usize,
@@ -38,6 +41,13 @@ impl ObjSpans {
             head: n.span,
             end: n.end,
             ..Default::default()
+        }
+    }
+
+    /// Records the span of `n` if its keyword is one of `typed`.
+    pub(crate) fn note(&mut self, typed: &[&'static str], n: &Node<'_>) {
+        if let Some(k) = typed.iter().find(|k| **k == n.keyword) {
+            self.keys.push((k, n.span));
         }
     }
 
@@ -54,6 +64,10 @@ impl ObjSpans {
 /// Spans the validator needs, parallel to the model's vectors.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Spans {
+    /// `global_defs` (all blocks; the head is the first one).
+    pub global: ObjSpans,
+    /// Top-level typed keywords (`static_ipaddress`, ...).
+    pub top: ObjSpans,
     pub scripts: Vec<ObjSpans>,
     pub groups: Vec<ObjSpans>,
     pub instances: Vec<ObjSpans>,
@@ -90,6 +104,7 @@ impl<'d> Lower<'d> {
 
     /// Lowers one top-level statement into `c`.
     pub(crate) fn top(&mut self, n: &Node<'_>, c: &mut Config) {
+        self.spans.top.note(TOP_TYPED, n);
         match n.keyword {
             "global_defs" => self.global_defs(n, &mut c.global_defs),
             "static_ipaddress" => c
@@ -288,6 +303,7 @@ pub(crate) fn setting(n: &Node<'_>) -> Setting {
         keyword: n.keyword.to_string(),
         args: n.args.to_vec(),
         block: n.block.as_ref().map(|b| b.iter().map(setting).collect()),
+        span: n.span,
     }
 }
 

@@ -10,7 +10,11 @@ use super::{is_ip_prefix, setting, words_of, Lower, ObjSpans};
 
 impl Lower<'_> {
     pub(super) fn global_defs(&mut self, n: &Node<'_>, g: &mut GlobalDefs) {
+        if self.spans.global.head.line == 0 {
+            self.spans.global.head = n.span;
+        }
         for c in self.list(n) {
+            self.spans.global.note(GLOBAL_TYPED, c);
             match c.keyword {
                 "router_id" => g.router_id = self.string(c),
                 "lvs_id" => {
@@ -200,7 +204,9 @@ impl Lower<'_> {
             name: self.name(n)?,
             ..Default::default()
         };
+        let mut sp = ObjSpans::new(n);
         for c in n.children() {
+            sp.note(SCRIPT_TYPED, c);
             match c.keyword {
                 "script" => s.script = self.script(c),
                 "interval" => s.interval = self.seconds(c),
@@ -213,7 +219,7 @@ impl Lower<'_> {
                 _ => self.unknown(c, &[SCRIPT_TYPED, keywords::VRRP_SCRIPT]),
             }
         }
-        self.spans.scripts.push(ObjSpans::new(n));
+        self.spans.scripts.push(sp);
         Some(s)
     }
 
@@ -224,6 +230,7 @@ impl Lower<'_> {
         };
         let mut sp = ObjSpans::new(n);
         for c in n.children() {
+            sp.note(GROUP_TYPED, c);
             if self.notify(c, &mut g.notify) {
                 continue;
             }
@@ -260,13 +267,11 @@ impl Lower<'_> {
         };
         let mut sp = ObjSpans::new(n);
         for c in n.children() {
+            sp.note(&NOTIFY, c);
             if self.notify(c, &mut v.notify) {
                 continue;
             }
-            let key = INSTANCE_TYPED.iter().find(|k| **k == c.keyword);
-            if let Some(k) = key {
-                sp.keys.push((k, c.span));
-            }
+            sp.note(INSTANCE_TYPED, c);
             match c.keyword {
                 "state" => {
                     v.state =

@@ -3,7 +3,7 @@
 use super::*;
 
 fn plan_of(text: &str) -> Result<Plan, PlanError> {
-    let parsed = vrrp_conf::parse_str("test.conf", text, &vrrp_conf::Options::default());
+    let parsed = crate::parse_str("test.conf", text, &crate::Options::default());
     assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
     build(&parsed.config)
 }

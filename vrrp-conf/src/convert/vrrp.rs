@@ -1,0 +1,869 @@
+//! The VRRP half: the model to what a VRRP process runs: one [`Unit`] per
+//! sync group or per instance outside any group, each with the driver
+//! [`Setup`] and what the process itself handles (tracking, notify).
+//! Units are the granularity of a reload: a unit whose source configuration
+//! did not change keeps running untouched.
+//!
+//! keepalived defaults filled in: priority 100, advert_int 1 s, VRRP
+//! version 2, preemption on, no authentication, GARP settings from the
+//! instance, else `global_defs`, else keepalived's
+//! ([`GarpConfig::default`]).
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use vrrp::auth::AuthConfig;
+use vrrp::config::{GarpConfig, LowerPriorityAdvert, PeerTtl};
+use vrrp::linux::driver::{RouterSpec, Setup, SyncGroupSpec, VirtualAddress, VirtualRoute};
+use vrrp::linux::{AddressSpec, RouteKind, RouteSpec, Scope};
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::model::{
+    AuthType, GlobalDefs, IpAddress, Notify, Setting, State, SyncGroup, Track, VrrpInstance,
+    VrrpScript,
+};
+use crate::span::Span;
+use crate::Parsed;
+
+/// keepalived's default priority.
+const DEFAULT_PRIORITY: u8 = 100;
+
+/// Why a configuration cannot be run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// A required keyword is missing.
+    #[error("({instance}) missing {keyword}")]
+    Missing {
+        /// Instance name.
+        instance: String,
+        /// The keyword.
+        keyword: &'static str,
+    },
+    /// A value cannot be used.
+    #[error("({instance}) bad {keyword} {value:?}")]
+    Bad {
+        /// Instance (or group / script) name.
+        instance: String,
+        /// The keyword.
+        keyword: &'static str,
+        /// The value as written.
+        value: String,
+    },
+    /// A feature keepalived-lite does not implement yet.
+    #[error("({instance}) {keyword} is not supported by keepalived-lite")]
+    Unsupported {
+        /// Instance name.
+        instance: String,
+        /// The keyword.
+        keyword: &'static str,
+    },
+    /// A name refers to nothing.
+    #[error("({instance}) unknown {kind} {name}")]
+    Unknown {
+        /// Referring instance or group.
+        instance: String,
+        /// What kind of thing.
+        kind: &'static str,
+        /// The name.
+        name: String,
+    },
+}
+
+/// A tracked object with its effective weight (0 = fault when down).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracked {
+    /// Interface or script name.
+    pub name: String,
+    /// Weight.
+    pub weight: i32,
+}
+
+/// What keepalived-lite itself does for one instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstancePlan {
+    /// Instance name.
+    pub name: String,
+    /// Notify scripts.
+    pub notify: Notify,
+    /// `track_interface`.
+    pub interfaces: Vec<Tracked>,
+    /// `track_script`.
+    pub scripts: Vec<Tracked>,
+}
+
+/// One sync group or lone instance: a driver of its own.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// `group NAME` or `instance NAME`.
+    pub key: String,
+    /// What the driver runs (routers parallel to `instances`).
+    pub setup: Setup,
+    /// Per-router plans, in `setup.routers` order.
+    pub instances: Vec<InstancePlan>,
+    /// The group's notify scripts, for a sync group.
+    pub group_notify: Option<Notify>,
+    /// The configuration it came from, compared on reload.
+    pub source: UnitSource,
+}
+
+/// The model pieces a unit is built from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitSource {
+    group: Option<SyncGroup>,
+    instances: Vec<VrrpInstance>,
+    scripts: Vec<VrrpScript>,
+}
+
+/// Everything to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Units, in configuration order.
+    pub units: Vec<Unit>,
+    /// `vrrp_script`s used by some instance or group.
+    pub scripts: Vec<VrrpScript>,
+    /// `static_ipaddress`, with the interface name to resolve.
+    pub static_addresses: Vec<(String, VirtualAddress)>,
+    /// `static_routes`.
+    pub static_routes: Vec<VirtualRoute>,
+}
+
+/// Builds the plan of a whole configuration, or the first reason it
+/// cannot run. [`crate::convert::convert`] reports every reason with its
+/// file:line, and refuses the keywords this plan does not consume.
+pub fn plan(c: &crate::Config) -> Result<Plan, PlanError> {
+    let (plan, errors) = plan_all(c);
+    match errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(plan),
+    }
+}
+
+/// The VRRP half of [`crate::convert::convert`]: the plan (meaningful only
+/// without errors in `out`) and every refusal.
+pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
+    super::audit::vrrp(p, out);
+    let (plan, errors) = plan_all(&p.config);
+    out.extend(errors.iter().map(|e| diagnostic(p, e)));
+    Some(plan)
+}
+
+/// A plan error as a diagnostic at the keyword it is about.
+fn diagnostic(p: &Parsed, e: &PlanError) -> Diagnostic {
+    let (owner, keyword, code) = match e {
+        PlanError::Missing { instance, keyword } => (instance, *keyword, Code::Missing),
+        PlanError::Bad {
+            instance, keyword, ..
+        } => (instance, *keyword, Code::InvalidValue),
+        PlanError::Unsupported { instance, keyword } => (instance, *keyword, Code::Unsupported),
+        PlanError::Unknown { instance, .. } => (instance, "group", Code::UnknownReference),
+    };
+    Diagnostic::error(code, span_of(p, owner, keyword), e.to_string())
+}
+
+/// Where the keyword a plan error names was written.
+fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
+    let c = &p.config;
+    let key = match keyword {
+        "address" | "brd" | "scope" => "virtual_ipaddress",
+        "route" if owner == "static_routes" => "static_routes",
+        "route" => "virtual_routes",
+        "vrrp_version 3" => "version",
+        "auth_type" => "authentication",
+        k => k,
+    };
+    if let Some(i) = c.vrrp_instances.iter().position(|i| i.name == owner) {
+        let sp = p.spans.instances.get(i);
+        if keyword == "vrrp_version 3" && c.vrrp_instances[i].version.is_none() {
+            return super::key_span(Some(&p.spans.global), "vrrp_version");
+        }
+        return super::key_span(sp, key);
+    }
+    if let Some(g) = c.vrrp_sync_groups.iter().position(|g| g.name == owner) {
+        return super::key_span(p.spans.groups.get(g), key);
+    }
+    if let Some(s) = c.vrrp_scripts.iter().position(|s| s.name == owner) {
+        return super::key_span(p.spans.scripts.get(s), key);
+    }
+    super::key_span(Some(&p.spans.top), owner)
+}
+
+/// The plan of every unit that can run, and why the others cannot.
+fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
+    let mut units = Vec::new();
+    let mut errors = Vec::new();
+    let mut grouped: Vec<&str> = Vec::new();
+    for g in &c.vrrp_sync_groups {
+        let members = g
+            .group
+            .iter()
+            .map(|name| {
+                c.vrrp_instances
+                    .iter()
+                    .find(|i| &i.name == name)
+                    .ok_or_else(|| PlanError::Unknown {
+                        instance: g.name.clone(),
+                        kind: "vrrp_instance",
+                        name: name.clone(),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>();
+        grouped.extend(g.group.iter().map(String::as_str));
+        match members.and_then(|m| unit(c, Some(g), &m)) {
+            Ok(u) => units.push(u),
+            Err(e) => errors.push(e),
+        }
+    }
+    for i in &c.vrrp_instances {
+        if !grouped.contains(&i.name.as_str()) {
+            match unit(c, None, &[i]) {
+                Ok(u) => units.push(u),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    let mut scripts: Vec<VrrpScript> = Vec::new();
+    for u in &units {
+        for s in &u.source.scripts {
+            if !scripts.iter().any(|x| x.name == s.name) {
+                scripts.push(s.clone());
+            }
+        }
+    }
+    let mut static_addresses = Vec::new();
+    for a in &c.static_ipaddress {
+        let dev = a.dev.clone().ok_or_else(|| PlanError::Missing {
+            instance: "static_ipaddress".into(),
+            keyword: "dev",
+        });
+        match dev.and_then(|d| Ok((d, address("static_ipaddress", a)?))) {
+            Ok(x) => static_addresses.push(x),
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut static_routes = Vec::new();
+    for w in &c.static_routes {
+        match route("static_routes", w) {
+            Ok(r) => static_routes.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    let plan = Plan {
+        units,
+        scripts,
+        static_addresses,
+        static_routes,
+    };
+    (plan, errors)
+}
+
+fn unit(
+    c: &crate::Config,
+    group: Option<&SyncGroup>,
+    members: &[&VrrpInstance],
+) -> Result<Unit, PlanError> {
+    let mut setup = Setup::default();
+    let mut instances = Vec::new();
+    let mut script_names: Vec<String> = Vec::new();
+    for i in members {
+        setup.routers.push(router(&c.global_defs, i)?);
+        let mut plan = instance_plan(c, i)?;
+        if let Some(g) = group {
+            // A group's tracked objects apply to every member.
+            plan.interfaces
+                .extend(g.track_interface.iter().map(tracked_interface));
+            for t in &g.track_script {
+                plan.scripts.push(tracked_script(c, &g.name, t)?);
+            }
+        }
+        script_names.extend(plan.scripts.iter().map(|t| t.name.clone()));
+        instances.push(plan);
+    }
+    if let Some(g) = group {
+        setup.sync_groups.push(SyncGroupSpec {
+            name: g.name.clone(),
+            members: (0..members.len()).collect(),
+        });
+    }
+    let scripts = c
+        .vrrp_scripts
+        .iter()
+        .filter(|s| script_names.contains(&s.name))
+        .cloned()
+        .collect();
+    let key = match group {
+        Some(g) => format!("group {}", g.name),
+        None => format!(
+            "instance {}",
+            members.first().map_or("", |i| i.name.as_str())
+        ),
+    };
+    Ok(Unit {
+        key,
+        setup,
+        group_notify: group.map(|g| g.notify.clone()),
+        source: UnitSource {
+            group: group.cloned(),
+            instances: members.iter().map(|&i| i.clone()).collect(),
+            scripts,
+        },
+        instances,
+    })
+}
+
+fn instance_plan(c: &crate::Config, i: &VrrpInstance) -> Result<InstancePlan, PlanError> {
+    // The VRRP interface itself is watched by the driver (down = FAULT).
+    let interfaces = i.track_interface.iter().map(tracked_interface).collect();
+    let scripts = i
+        .track_script
+        .iter()
+        .map(|t| tracked_script(c, &i.name, t))
+        .collect::<Result<_, _>>()?;
+    Ok(InstancePlan {
+        name: i.name.clone(),
+        notify: i.notify.clone(),
+        interfaces,
+        scripts,
+    })
+}
+
+fn tracked_interface(t: &Track) -> Tracked {
+    Tracked {
+        name: t.name.clone(),
+        weight: t.weight.unwrap_or(0),
+    }
+}
+
+fn tracked_script(c: &crate::Config, owner: &str, t: &Track) -> Result<Tracked, PlanError> {
+    let script = c
+        .vrrp_scripts
+        .iter()
+        .find(|s| s.name == t.name)
+        .ok_or_else(|| PlanError::Unknown {
+            instance: owner.to_owned(),
+            kind: "vrrp_script",
+            name: t.name.clone(),
+        })?;
+    Ok(Tracked {
+        name: t.name.clone(),
+        weight: t.weight.or(script.weight).unwrap_or(0),
+    })
+}
+
+fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
+    let name = i.name.as_str();
+    let missing = |keyword| PlanError::Missing {
+        instance: name.to_owned(),
+        keyword,
+    };
+    let bad = |keyword, value: String| PlanError::Bad {
+        instance: name.to_owned(),
+        keyword,
+        value,
+    };
+    let unsupported = |keyword| PlanError::Unsupported {
+        instance: name.to_owned(),
+        keyword,
+    };
+    if !i.virtual_ipaddress_excluded.is_empty() {
+        return Err(unsupported("virtual_ipaddress_excluded"));
+    }
+    if !i.virtual_rules.is_empty() {
+        return Err(unsupported("virtual_rules"));
+    }
+    if i.version.or(g.vrrp_version).is_some_and(|v| v != 2) {
+        return Err(unsupported("vrrp_version 3"));
+    }
+    let interface = i.interface.clone().ok_or_else(|| missing("interface"))?;
+    let vrid = i
+        .virtual_router_id
+        .ok_or_else(|| missing("virtual_router_id"))?;
+    let priority = i.priority.unwrap_or(DEFAULT_PRIORITY);
+    let primary = match &i.mcast_src_ip {
+        Some(s) => s.parse().map_err(|_| bad("mcast_src_ip", s.clone()))?,
+        None => Ipv4Addr::UNSPECIFIED,
+    };
+    let mut config = vrrp::Config::new(name, vrid, priority, primary);
+    if let Some(s) = &i.unicast_src_ip {
+        config.unicast_src_ip = Some(s.parse().map_err(|_| bad("unicast_src_ip", s.clone()))?);
+    }
+    for peer in &i.unicast_peer {
+        let text = peer.first().map_or("", String::as_str);
+        let addr = text
+            .parse()
+            .map_err(|_| bad("unicast_peer", text.to_owned()))?;
+        config.unicast_peers.push(addr);
+        if let Some(ttl) = peer_ttl(addr, peer).map_err(|v| bad("unicast_peer", v))? {
+            config.unicast_peer_ttl.push(ttl);
+        }
+    }
+    if let Some(a) = i.advert_int {
+        if !(1.0..=255.0).contains(&a) || a.fract() != 0.0 {
+            return Err(bad("advert_int", a.to_string()));
+        }
+        config.advert_interval_secs = a as u8;
+    }
+    if let Some(auth) = &i.authentication {
+        let pass = auth.auth_pass.as_deref().unwrap_or("");
+        config.authentication = match auth.auth_type {
+            Some(AuthType::Pass) => AuthConfig::from_keepalived("PASS", pass),
+            Some(AuthType::Ah) => AuthConfig::from_keepalived("AH", pass),
+            None => Ok(AuthConfig::None),
+        }
+        .map_err(|_| bad("auth_type", String::new()))?;
+    }
+    config.initial_master = i.state == Some(State::Master);
+    config.preempt = !i.nopreempt;
+    flags(g, i, &mut config).map_err(|(k, v)| bad(k, v))?;
+    if let Some(d) = i.preempt_delay {
+        config.preempt_delay =
+            Duration::try_from_secs_f64(d).map_err(|_| bad("preempt_delay", d.to_string()))?;
+    }
+    config.garp = garp(g, i);
+    let addresses = i
+        .virtual_ipaddress
+        .iter()
+        .map(|a| address(name, a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let routes = i
+        .virtual_routes
+        .iter()
+        .map(|w| route(name, w))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(RouterSpec {
+        config,
+        interface,
+        addresses,
+        routes,
+        use_vmac: i.use_vmac.is_some(),
+    })
+}
+
+/// `ADDR [min_ttl N] [max_ttl N]`: the TTL range, if one is set (other
+/// words are refused by the audit).
+fn peer_ttl(peer: Ipv4Addr, words: &[String]) -> Result<Option<PeerTtl>, String> {
+    let mut ttl = PeerTtl {
+        peer,
+        min_ttl: 0,
+        max_ttl: 255,
+    };
+    let mut set = false;
+    for pair in words.get(1..).unwrap_or_default().chunks(2) {
+        let [k, v] = pair else { continue };
+        let n: u8 = v.parse().map_err(|_| v.clone())?;
+        match k.as_str() {
+            "min_ttl" => ttl.min_ttl = n,
+            "max_ttl" => ttl.max_ttl = n,
+            _ => continue,
+        }
+        set = true;
+    }
+    Ok(set.then_some(ttl))
+}
+
+/// The on/off keywords of an instance, falling back to their
+/// `global_defs` forms (`vrrp_` prefixed) where keepalived has one.
+fn flags(
+    g: &GlobalDefs,
+    i: &VrrpInstance,
+    config: &mut vrrp::Config,
+) -> Result<(), (&'static str, String)> {
+    let find = |list: &[Setting], k: &str| list.iter().rev().find(|s| s.keyword == k).cloned();
+    let on =
+        |k: &'static str, global: Option<&str>| -> Result<Option<bool>, (&'static str, String)> {
+            let s = find(&i.other, k).or_else(|| global.and_then(|gk| find(&g.other, gk)));
+            match s.as_ref().map(|s| s.args.first().map(String::as_str)) {
+                None => Ok(None),
+                Some(None | Some("on" | "true" | "yes")) => Ok(Some(true)),
+                Some(Some("off" | "false" | "no")) => Ok(Some(false)),
+                Some(Some(v)) => Err((k, v.to_owned())),
+            }
+        };
+    if let Some(b) = on("check_unicast_src", Some("vrrp_check_unicast_src"))? {
+        config.check_unicast_src = b;
+    }
+    if let Some(b) = on(
+        "higher_prio_send_advert",
+        Some("vrrp_higher_prio_send_advert"),
+    )? {
+        config.higher_priority_send_advert = b;
+    }
+    if let Some(b) = on("lower_prio_no_advert", Some("vrrp_lower_prio_no_advert"))? {
+        config.lower_priority_advert = if b {
+            LowerPriorityAdvert::Discard
+        } else {
+            LowerPriorityAdvert::SendAdvert
+        };
+    }
+    if let Some(b) = on("unicast_fault_no_peer", None)? {
+        config.unicast_fault_no_peer = b;
+    }
+    if let Some(b) = on("preempt", None)? {
+        config.preempt = b;
+    }
+    if let Some(s) = find(&i.other, "unicast_ttl") {
+        let v = s.args.first().cloned().unwrap_or_default();
+        config.unicast_ttl = v.parse().map_err(|_| ("unicast_ttl", v))?;
+    }
+    Ok(())
+}
+
+/// GARP settings: the instance's `garp_master_*`, else global_defs'
+/// `vrrp_garp_master_*`, else keepalived's defaults (as keepalived fills
+/// unset instance values from the globals).
+fn garp(g: &GlobalDefs, i: &VrrpInstance) -> GarpConfig {
+    let mut garp = GarpConfig::default();
+    if let Some(d) = i.garp_master_delay.or(g.vrrp_garp_master_delay) {
+        garp.master_delay = Duration::from_secs(u64::from(d));
+    }
+    if let Some(r) = i.garp_master_repeat.or(g.vrrp_garp_master_repeat) {
+        garp.master_repeat = r;
+    }
+    if let Some(s) = i.garp_master_refresh.or(g.vrrp_garp_master_refresh) {
+        garp.master_refresh = (s > 0).then(|| Duration::from_secs(u64::from(s)));
+    }
+    if let Some(r) = i
+        .garp_master_refresh_repeat
+        .or(g.vrrp_garp_master_refresh_repeat)
+    {
+        garp.refresh_repeat = r;
+    }
+    garp
+}
+
+/// `ADDR[/LEN] [brd B] [dev D] [scope S] [label L]`.
+pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> {
+    let bad = |keyword, value: &str| PlanError::Bad {
+        instance: owner.to_owned(),
+        keyword,
+        value: value.to_owned(),
+    };
+    let (addr, prefix_len) = prefix(&a.address).ok_or_else(|| bad("address", &a.address))?;
+    let broadcast = match a.brd.as_deref() {
+        None => None,
+        Some("+") | Some("-") => None,
+        Some(b) => Some(b.parse().map_err(|_| bad("brd", b))?),
+    };
+    let scope = match a.scope.as_deref() {
+        None => Scope::Global,
+        Some(s) => scope(s).ok_or_else(|| bad("scope", s))?,
+    };
+    Ok(VirtualAddress {
+        addr,
+        prefix_len,
+        broadcast,
+        label: a.label.clone(),
+        scope,
+        dev: a.dev.clone(),
+    })
+}
+
+/// `[blackhole|unreachable|prohibit] DST[/LEN] [via|gw G] [dev D] [src S]
+/// [metric M] [table T] [scope S]`.
+pub fn route(owner: &str, words: &[String]) -> Result<VirtualRoute, PlanError> {
+    let bad = |value: &str| PlanError::Bad {
+        instance: owner.to_owned(),
+        keyword: "route",
+        value: value.to_owned(),
+    };
+    let mut it = words.iter().map(String::as_str);
+    let mut kind = RouteKind::Unicast;
+    let mut first = it.next().ok_or_else(|| bad(""))?;
+    match first {
+        "blackhole" => kind = RouteKind::Blackhole,
+        "unreachable" => kind = RouteKind::Unreachable,
+        "prohibit" => kind = RouteKind::Prohibit,
+        _ => {}
+    }
+    if kind != RouteKind::Unicast {
+        first = it.next().ok_or_else(|| bad(first))?;
+    }
+    let (dst, len) = if first == "default" {
+        (Ipv4Addr::UNSPECIFIED, 0)
+    } else {
+        prefix(first).ok_or_else(|| bad(first))?
+    };
+    let mut r = RouteSpec::to(dst, len);
+    r.kind = kind;
+    let mut dev = None;
+    while let Some(k) = it.next() {
+        let v = it.next().ok_or_else(|| bad(k))?;
+        let ip = || v.parse::<Ipv4Addr>().map_err(|_| bad(v));
+        let num = || v.parse::<u32>().map_err(|_| bad(v));
+        match k {
+            "via" | "gw" => r.gateway = Some(ip()?),
+            "src" => r.src = Some(ip()?),
+            "dev" | "oif" => dev = Some(v.to_owned()),
+            "metric" | "preference" | "priority" => r.metric = Some(num()?),
+            "table" => r.table = Some(num()?),
+            "scope" => r.scope = Some(scope(v).ok_or_else(|| bad(v))?),
+            _ => return Err(bad(k)),
+        }
+    }
+    Ok(VirtualRoute { route: r, dev })
+}
+
+fn prefix(text: &str) -> Option<(Ipv4Addr, u8)> {
+    let (a, len) = match text.split_once('/') {
+        Some((a, l)) => (a, l.parse().ok().filter(|l| *l <= 32)?),
+        None => (text, 32),
+    };
+    Some((a.parse().ok()?, len))
+}
+
+fn scope(s: &str) -> Option<Scope> {
+    Some(match s {
+        "global" | "universe" => Scope::Global,
+        "site" => Scope::Site,
+        "link" => Scope::Link,
+        "host" => Scope::Host,
+        "nowhere" => Scope::Nowhere,
+        n => Scope::Other(n.parse().ok()?),
+    })
+}
+
+impl Unit {
+    /// True if `other` was built from the same configuration.
+    pub fn same_source(&self, other: &Unit) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Plan {
+    /// The static addresses resolved against interface indexes.
+    pub fn resolve_static(
+        &self,
+        nl: &mut vrrp::linux::Netlink,
+    ) -> Result<(Vec<AddressSpec>, Vec<RouteSpec>), vrrp::linux::LinuxError> {
+        let mut addrs = Vec::new();
+        for (dev, a) in &self.static_addresses {
+            addrs.push(AddressSpec {
+                ifindex: nl.link(dev)?.index,
+                addr: a.addr,
+                prefix_len: a.prefix_len,
+                broadcast: a.broadcast,
+                label: a.label.clone(),
+                scope: a.scope,
+            });
+        }
+        let mut routes = Vec::new();
+        for r in &self.static_routes {
+            let mut route = r.route.clone();
+            if let Some(dev) = &r.dev {
+                route.oif = Some(nl.link(dev)?.index);
+            }
+            routes.push(route);
+        }
+        Ok((addrs, routes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn routes_parse_like_ip_route() {
+        let r = route(
+            "VI_1",
+            &words("192.168.1.0/24 via 10.0.0.1 dev eth0 metric 5 table 100"),
+        )
+        .expect("valid route");
+        assert_eq!(r.dev.as_deref(), Some("eth0"));
+        assert_eq!(r.route.dst, Ipv4Addr::new(192, 168, 1, 0));
+        assert_eq!(r.route.prefix_len, 24);
+        assert_eq!(r.route.gateway, Some(Ipv4Addr::new(10, 0, 0, 1)));
+        assert_eq!((r.route.metric, r.route.table), (Some(5), Some(100)));
+        let b = route("VI_1", &words("blackhole 10.9.0.0/16")).expect("valid route");
+        assert_eq!(b.route.kind, RouteKind::Blackhole);
+        assert!(matches!(
+            route("VI_1", &words("10.0.0.0/8 via nope")),
+            Err(PlanError::Bad { value, .. }) if value == "nope"
+        ));
+    }
+
+    #[test]
+    fn addresses_take_keepalived_options() {
+        let a = IpAddress {
+            address: "192.0.2.100/24".into(),
+            brd: Some("192.0.2.255".into()),
+            dev: Some("eth1".into()),
+            scope: Some("link".into()),
+            label: Some("eth1:1".into()),
+            other: Vec::new(),
+        };
+        let v = address("VI_1", &a).expect("valid address");
+        assert_eq!((v.addr, v.prefix_len), (Ipv4Addr::new(192, 0, 2, 100), 24));
+        assert_eq!(v.broadcast, Some(Ipv4Addr::new(192, 0, 2, 255)));
+        assert_eq!(
+            (v.scope, v.label.as_deref(), v.dev.as_deref()),
+            (Scope::Link, Some("eth1:1"), Some("eth1"))
+        );
+        let host = address(
+            "VI_1",
+            &IpAddress {
+                address: "10.1.1.1".into(),
+                ..IpAddress::default()
+            },
+        )
+        .expect("valid address");
+        assert_eq!(host.prefix_len, 32);
+    }
+
+    #[test]
+    fn unicast_peers_and_source() {
+        let text = "vrrp_instance U {\n  interface eth0\n  virtual_router_id 9\n  \
+                    unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n    10.0.0.3\n  }\n  \
+                    virtual_ipaddress {\n    10.0.0.100\n  }\n}\n";
+        let parsed = crate::parse_str("u.conf", text, &crate::Options::default());
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let p = plan(&parsed.config).expect("plan");
+        let c = &p.units[0].setup.routers[0].config;
+        assert_eq!(c.unicast_src_ip, Some(Ipv4Addr::new(10, 0, 0, 1)));
+        assert_eq!(
+            c.unicast_peers,
+            [Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 3)]
+        );
+        assert_eq!(
+            c.primary_ip,
+            Ipv4Addr::UNSPECIFIED,
+            "filled in by the driver"
+        );
+    }
+
+    fn routers_of(text: &str) -> Result<Vec<vrrp::Config>, PlanError> {
+        let parsed = crate::parse_str("g.conf", text, &crate::Options::default());
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let p = plan(&parsed.config)?;
+        Ok(p.units
+            .iter()
+            .flat_map(|u| u.setup.routers.iter().map(|r| r.config.clone()))
+            .collect())
+    }
+
+    #[test]
+    fn garp_settings_come_from_the_instance_then_global_defs() {
+        let text = "global_defs {\n  vrrp_garp_master_delay 9\n  vrrp_garp_master_repeat 2\n  \
+                    vrrp_garp_master_refresh 60\n  vrrp_garp_master_refresh_repeat 3\n}\n\
+                    vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  \
+                    garp_master_delay 0\n  garp_master_repeat 7\n  garp_master_refresh 0\n  \
+                    virtual_ipaddress {\n    192.0.2.1\n  }\n}\n\
+                    vrrp_instance B {\n  interface eth0\n  virtual_router_id 2\n  \
+                    virtual_ipaddress {\n    192.0.2.2\n  }\n}\n";
+        let r = routers_of(text).expect("plan");
+        let a = GarpConfig {
+            master_delay: Duration::ZERO,
+            master_repeat: 7,
+            master_refresh: None,
+            refresh_repeat: 3,
+        };
+        let b = GarpConfig {
+            master_delay: Duration::from_secs(9),
+            master_repeat: 2,
+            master_refresh: Some(Duration::from_secs(60)),
+            refresh_repeat: 3,
+        };
+        assert_eq!((r[0].garp, r[1].garp), (a, b));
+        let defaults = routers_of(
+            "vrrp_instance C {\n  interface eth0\n  virtual_router_id 3\n  \
+             virtual_ipaddress {\n    192.0.2.3\n  }\n}\n",
+        )
+        .expect("plan");
+        assert_eq!(defaults[0].garp, GarpConfig::default());
+    }
+
+    #[test]
+    fn a_global_vrrp_version_3_is_refused_as_an_instance_one_is() {
+        let text = "global_defs {\n  vrrp_version 3\n}\nvrrp_instance A {\n  interface eth0\n  \
+                    virtual_router_id 1\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n";
+        assert!(matches!(
+            routers_of(text),
+            Err(PlanError::Unsupported {
+                keyword: "vrrp_version 3",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn instances_group_into_units_with_tracking() {
+        let text = r#"
+vrrp_script chk {
+  script "/bin/true"
+  weight -20
+}
+vrrp_sync_group G {
+  group {
+    A
+    B
+  }
+}
+vrrp_instance A {
+  interface eth0
+  virtual_router_id 1
+  priority 150
+  advert_int 1
+  virtual_ipaddress {
+    192.0.2.100/24
+  }
+  track_script {
+    chk
+  }
+  track_interface {
+    eth1 weight 5
+  }
+}
+vrrp_instance B {
+  interface eth1
+  virtual_router_id 2
+  virtual_ipaddress {
+    198.51.100.1
+  }
+}
+vrrp_instance C {
+  interface eth0
+  virtual_router_id 3
+  nopreempt
+  authentication {
+    auth_type AH
+    auth_pass secret
+  }
+  virtual_ipaddress {
+    203.0.113.1
+  }
+}
+"#;
+        let parsed = crate::parse_str("t.conf", text, &crate::Options::default());
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let p = plan(&parsed.config).expect("plan");
+        let keys: Vec<_> = p.units.iter().map(|u| u.key.as_str()).collect();
+        assert_eq!(keys, ["group G", "instance C"]);
+        let g = &p.units[0];
+        assert_eq!(g.setup.sync_groups[0].members, [0, 1]);
+        assert_eq!(g.setup.routers[0].config.priority, 150);
+        assert_eq!(g.setup.routers[1].config.priority, DEFAULT_PRIORITY);
+        let a = &g.instances[0];
+        assert_eq!(
+            a.scripts,
+            [Tracked {
+                name: "chk".into(),
+                weight: -20
+            }]
+        );
+        assert_eq!(
+            a.interfaces,
+            [Tracked {
+                name: "eth1".into(),
+                weight: 5
+            }]
+        );
+        let c = &p.units[1].setup.routers[0];
+        assert!(!c.config.preempt);
+        assert!(matches!(c.config.authentication, AuthConfig::Ah(_)));
+        assert_eq!(p.scripts.len(), 1);
+    }
+}
