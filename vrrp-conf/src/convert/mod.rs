@@ -114,6 +114,9 @@ impl Converted {
 pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
     let mut diags = Vec::new();
     audit::common(parsed, &mut diags);
+    if halves.vrrp {
+        audit::vrrp(parsed, &mut diags);
+    }
     #[cfg(feature = "convert-vrrp")]
     let vrrp = halves.vrrp.then(|| vrrp::convert(parsed, &mut diags));
     #[cfg(not(feature = "convert-vrrp"))]
@@ -127,6 +130,7 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
         diags.push(without_feature("the checker half", "convert-lvs"));
     }
     diags.sort_by_key(|d| (d.span.file, d.span.line, d.span.col));
+    #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
     let refused = diags.iter().any(|d| d.severity == Severity::Error);
     Converted {
         #[cfg(feature = "convert-vrrp")]
@@ -169,3 +173,6 @@ pub(crate) fn refuse_settings(
 pub(crate) fn key_span(sp: Option<&ObjSpans>, key: &str) -> Span {
     sp.map_or(Span::default(), |s| s.key(key))
 }
+
+#[cfg(all(test, feature = "convert-vrrp", feature = "convert-lvs"))]
+mod tests;

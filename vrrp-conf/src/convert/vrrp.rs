@@ -40,8 +40,8 @@ pub enum PlanError {
         /// The keyword.
         keyword: &'static str,
     },
-    /// A value cannot be used.
-    #[error("({instance}) bad {keyword} {value:?}")]
+    /// A value (or a form of it) the crates cannot use.
+    #[error("({instance}) {keyword} {value:?} is not supported by keepalived-lite")]
     Bad {
         /// Instance (or group / script) name.
         instance: String,
@@ -139,10 +139,10 @@ pub fn plan(c: &crate::Config) -> Result<Plan, PlanError> {
     }
 }
 
-/// The VRRP half of [`crate::convert::convert`]: the plan (meaningful only
-/// without errors in `out`) and every refusal.
+/// The VRRP half of [`crate::convert::convert`] (after its keyword
+/// audit): the plan (meaningful only without errors in `out`) and every
+/// refusal.
 pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
-    super::audit::vrrp(p, out);
     let (plan, errors) = plan_all(&p.config);
     out.extend(errors.iter().map(|e| diagnostic(p, e)));
     Some(plan)

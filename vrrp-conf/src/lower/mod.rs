@@ -211,8 +211,26 @@ impl<'d> Lower<'d> {
         a
     }
 
+    /// The one value of a single-valued keyword. keepalived 2.2.7 reads
+    /// only the first word and drops the rest of the line silently (so
+    /// `TCP_CHECK { connect_timeout 3 retry 2 }` sets connect_timeout
+    /// only): the same here, with a warning naming the dropped words.
+    fn value<'a>(&mut self, n: &Node<'a>) -> Option<&'a str> {
+        let a = self.arg(n)?;
+        if n.args.len() > 1 {
+            let rest: Vec<&str> = n.args.iter().skip(1).collect();
+            let msg = format!(
+                "'{}' takes one value; keepalived ignores the rest of the line: '{}'",
+                n.keyword,
+                rest.join(" ")
+            );
+            self.push(Diagnostic::warning(Code::Ignored, n.span, msg));
+        }
+        Some(a)
+    }
+
     fn string(&mut self, n: &Node<'_>) -> Option<String> {
-        self.arg(n).map(String::from)
+        self.value(n).map(String::from)
     }
 
     fn words(&mut self, n: &Node<'_>) -> Option<Words> {
@@ -227,7 +245,7 @@ impl<'d> Lower<'d> {
     }
 
     fn num<T: TryFrom<i64>>(&mut self, n: &Node<'_>, lo: i64, hi: i64) -> Option<T> {
-        let a = self.arg(n)?;
+        let a = self.value(n)?;
         let Ok(v) = a.parse::<i64>() else {
             let msg = format!("'{}': '{a}' is not a number", n.keyword);
             self.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
@@ -254,7 +272,7 @@ impl<'d> Lower<'d> {
     }
 
     fn seconds(&mut self, n: &Node<'_>) -> Option<f64> {
-        let a = self.arg(n)?;
+        let a = self.value(n)?;
         match a.parse::<f64>() {
             Ok(v) if v.is_finite() && v >= 0.0 => Some(v),
             _ => {
@@ -266,7 +284,7 @@ impl<'d> Lower<'d> {
     }
 
     fn word_of<T: Copy>(&mut self, n: &Node<'_>, choices: &[(&str, T)]) -> Option<T> {
-        let a = self.arg(n)?;
+        let a = self.value(n)?;
         let found = choices
             .iter()
             .find(|(w, _)| w.eq_ignore_ascii_case(a))
