@@ -2,9 +2,35 @@
 //! keepalived knows are kept, in order, as [`Setting`]s in `other`, so that
 //! nothing is lost on a round trip through [`crate::emit`].
 
+use std::net::IpAddr;
+use std::time::Duration;
+
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
-use crate::span::Span;
+use crate::span::{Span, Spanned};
+
+/// A time in seconds as written (`1.5`), kept as a [`Duration`] with its
+/// span; serialized as seconds.
+pub type Seconds = Option<Spanned<Duration>>;
+
+/// Serde for [`Seconds`]: a number of seconds.
+pub(crate) mod secs {
+    use super::*;
+
+    pub(crate) fn serialize<S: serde::Serializer>(v: &Seconds, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref().map(|d| d.as_secs_f64()).serialize(s)
+    }
+
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Seconds, D::Error> {
+        match Option::<f64>::deserialize(d)? {
+            None => Ok(None),
+            Some(s) => Duration::try_from_secs_f64(s)
+                .map(|d| Some(Spanned::from(d)))
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
 
 /// The words of one configuration line, as written (quotes removed).
 pub type Words = Vec<String>;
@@ -84,8 +110,8 @@ pub struct GlobalDefs {
     pub vrrp_strict: bool,
     /// `vrrp_version` (2 or 3).
     pub vrrp_version: Option<u8>,
-    /// `vrrp_mcast_group4`.
-    pub vrrp_mcast_group4: Option<String>,
+    /// `vrrp_mcast_group4` (an IPv4 address).
+    pub vrrp_mcast_group4: Option<Spanned<IpAddr>>,
     /// `vrrp_garp_master_delay` in seconds.
     pub vrrp_garp_master_delay: Option<u32>,
     /// `vrrp_garp_master_repeat`: GARPs per address on becoming master.
@@ -104,8 +130,9 @@ pub struct GlobalDefs {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct IpAddress {
-    /// The address, with its prefix length if given.
-    pub address: String,
+    /// The address and its prefix length (the full length if none was
+    /// given), where it was written.
+    pub address: Spanned<IpNet>,
     /// `brd`.
     pub brd: Option<String>,
     /// `dev`.
@@ -177,10 +204,12 @@ pub struct VrrpScript {
     pub name: String,
     /// `script`.
     pub script: Option<Words>,
-    /// `interval` in seconds.
-    pub interval: Option<f64>,
-    /// `timeout` in seconds.
-    pub timeout: Option<f64>,
+    /// `interval`.
+    #[serde(with = "secs")]
+    pub interval: Seconds,
+    /// `timeout`.
+    #[serde(with = "secs")]
+    pub timeout: Seconds,
     /// `weight`.
     pub weight: Option<i32>,
     /// `rise`.
@@ -257,8 +286,9 @@ pub struct VrrpInstance {
     pub virtual_router_id: Option<u8>,
     /// `priority` (1-255).
     pub priority: Option<u8>,
-    /// `advert_int` in seconds.
-    pub advert_int: Option<f64>,
+    /// `advert_int`.
+    #[serde(with = "secs")]
+    pub advert_int: Seconds,
     /// `version` (2 or 3).
     pub version: Option<u8>,
     /// `authentication`.
@@ -277,14 +307,15 @@ pub struct VrrpInstance {
     pub track_script: Vec<Track>,
     /// `nopreempt`.
     pub nopreempt: bool,
-    /// `preempt_delay` in seconds.
-    pub preempt_delay: Option<f64>,
+    /// `preempt_delay`.
+    #[serde(with = "secs")]
+    pub preempt_delay: Seconds,
     /// `mcast_src_ip`.
-    pub mcast_src_ip: Option<String>,
+    pub mcast_src_ip: Option<Spanned<IpAddr>>,
     /// `unicast_src_ip`.
-    pub unicast_src_ip: Option<String>,
-    /// `unicast_peer` entries, as words.
-    pub unicast_peer: Vec<Words>,
+    pub unicast_src_ip: Option<Spanned<IpAddr>>,
+    /// `unicast_peer` entries.
+    pub unicast_peer: Vec<UnicastPeer>,
     /// `use_vmac [NAME]`.
     pub use_vmac: Option<OptionalArg<String>>,
     /// `garp_master_delay` in seconds.
@@ -309,6 +340,19 @@ pub struct VrrpInstance {
     pub other: Vec<Setting>,
 }
 
+/// An entry of `unicast_peer`: `ADDR [min_ttl N] [max_ttl N]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnicastPeer {
+    /// The peer's address, where it was written.
+    pub address: Spanned<IpAddr>,
+    /// `min_ttl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_ttl: Option<u8>,
+    /// `max_ttl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ttl: Option<u8>,
+}
+
 /// `virtual_server_group NAME { ... }`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -326,7 +370,7 @@ pub enum VsTarget {
     /// `virtual_server IP [PORT]`.
     Address {
         /// The address.
-        ip: String,
+        ip: IpAddr,
         /// The port.
         port: Option<u16>,
     },
@@ -372,8 +416,9 @@ pub enum Protocol {
 pub struct VirtualServer {
     /// What it balances.
     pub target: VsTarget,
-    /// `delay_loop` in seconds.
-    pub delay_loop: Option<f64>,
+    /// `delay_loop`.
+    #[serde(with = "secs")]
+    pub delay_loop: Seconds,
     /// `lvs_sched` (also `lb_algo`, deprecated).
     pub lvs_sched: Option<String>,
     /// `lvs_method` (also `lb_kind`, deprecated).
@@ -400,20 +445,30 @@ pub struct VirtualServer {
     pub quorum_up: Option<Words>,
     /// `quorum_down` script.
     pub quorum_down: Option<Words>,
-    /// `sorry_server IP PORT`.
-    pub sorry_server: Option<Words>,
+    /// `sorry_server IP [PORT]`.
+    pub sorry_server: Option<Spanned<SorryServer>>,
     /// `real_server` blocks.
     pub real_servers: Vec<RealServer>,
     /// Other known keywords.
     pub other: Vec<Setting>,
 }
 
+/// `sorry_server IP [PORT]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SorryServer {
+    /// The address.
+    pub ip: IpAddr,
+    /// The port (default: the virtual server's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
 /// `real_server IP [PORT] { ... }`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RealServer {
     /// The address.
-    pub ip: String,
+    pub ip: IpAddr,
     /// The port.
     pub port: Option<u16>,
     /// `weight`.
@@ -428,6 +483,21 @@ pub struct RealServer {
     pub checkers: Vec<Checker>,
     /// Other known keywords.
     pub other: Vec<Setting>,
+}
+
+impl Default for RealServer {
+    fn default() -> Self {
+        RealServer {
+            ip: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            port: None,
+            weight: None,
+            inhibit_on_failure: false,
+            notify_up: None,
+            notify_down: None,
+            checkers: Vec::new(),
+            other: Vec::new(),
+        }
+    }
 }
 
 /// The kind of a health checker.
@@ -498,22 +568,22 @@ pub struct Checker {
     pub kind: CheckerKind,
     /// `connect_ip`.
     #[serde(default)]
-    pub connect_ip: Option<String>,
+    pub connect_ip: Option<Spanned<IpAddr>>,
     /// `connect_port`.
     #[serde(default)]
     pub connect_port: Option<u16>,
     /// `bindto`.
     #[serde(default)]
-    pub bindto: Option<String>,
-    /// `connect_timeout` in seconds.
-    #[serde(default)]
-    pub connect_timeout: Option<f64>,
+    pub bindto: Option<Spanned<IpAddr>>,
+    /// `connect_timeout`.
+    #[serde(default, with = "secs")]
+    pub connect_timeout: Seconds,
     /// `retry` (also `nb_get_retry`, deprecated).
     #[serde(default)]
     pub retry: Option<u32>,
-    /// `delay_before_retry` in seconds.
-    #[serde(default)]
-    pub delay_before_retry: Option<f64>,
+    /// `delay_before_retry`.
+    #[serde(default, with = "secs")]
+    pub delay_before_retry: Seconds,
     /// `url` blocks of HTTP_GET / SSL_GET.
     #[serde(default)]
     pub urls: Vec<Url>,

@@ -127,10 +127,10 @@ fn words_after_a_single_value_are_dropped_with_a_warning() {
                 TCP_CHECK { connect_timeout 3 retry 2 delay_before_retry 1.5 }\n  }\n}\n";
     let p = parse_str("t.conf", text, &Options::default());
     let k = &p.config.virtual_servers[0].real_servers[0].checkers[0];
-    assert_eq!(
-        (k.connect_timeout, k.retry, k.delay_before_retry),
-        (Some(3.0), None, None)
-    );
+    let timeout = k.connect_timeout.unwrap();
+    assert_eq!(*timeout, std::time::Duration::from_secs(3));
+    assert_eq!((timeout.span.line, timeout.span.col), (4, 17));
+    assert_eq!((k.retry, k.delay_before_retry), (None, None));
     let d: Vec<_> = p
         .diagnostics
         .iter()

@@ -557,13 +557,11 @@ fn reason_text(r: Reason) -> &'static str {
 /// Runs one `vrrp_script` forever, reporting changes after `rise`
 /// successes or `fall` failures in a row. Scripts start as succeeding.
 async fn script_loop(s: VrrpScript, cmd: CommandLine, tx: mpsc::Sender<Input>) {
-    let interval = Duration::try_from_secs_f64(s.interval.unwrap_or(1.0))
-        .unwrap_or(Duration::from_secs(1))
+    let interval = s
+        .interval
+        .map_or(Duration::from_secs(1), |d| *d)
         .max(Duration::from_millis(10));
-    let timeout = s
-        .timeout
-        .and_then(|t| Duration::try_from_secs_f64(t).ok())
-        .unwrap_or(interval);
+    let timeout = s.timeout.map_or(interval, |d| *d);
     let rise = s.rise.unwrap_or(1).max(1);
     let fall = s.fall.unwrap_or(1).max(1);
     let mut ok = true;

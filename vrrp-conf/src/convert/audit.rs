@@ -1,6 +1,8 @@
 //! The keywords no conversion consumes: each is refused by name, unless it
 //! is on one of the two short lists of keywords accepted without effect.
 
+use std::net::{IpAddr, Ipv4Addr};
+
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::Setting;
 use crate::Parsed;
@@ -83,7 +85,7 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
 ];
 
 /// keepalived's default VRRP multicast group.
-const MCAST_GROUP4: &str = "224.0.0.18";
+const MCAST_GROUP4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 
 fn note(d: &mut Vec<Diagnostic>, s: crate::span::Span, keyword: &str, why: &str) {
     let msg = format!("{keyword} is accepted without effect: {why}");
@@ -119,8 +121,7 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
         (
             "vrrp_mcast_group4",
             g.vrrp_mcast_group4
-                .as_deref()
-                .is_some_and(|a| a != MCAST_GROUP4),
+                .is_some_and(|a| *a != IpAddr::V4(MCAST_GROUP4)),
         ),
     ];
     for (k, _) in refused.iter().filter(|(_, on)| *on) {
@@ -196,16 +197,6 @@ fn instance(
         if let Some(o) = a.other.first() {
             let what = format!("virtual_ipaddress option {o}");
             out.push(refuse(sp.key("virtual_ipaddress"), &what, ctx));
-        }
-    }
-    for peer in &i.unicast_peer {
-        let mut it = peer.iter().skip(1);
-        while let Some(w) = it.next() {
-            if !matches!(w.as_str(), "min_ttl" | "max_ttl") || it.next().is_none() {
-                let what = format!("unicast_peer option {w}");
-                out.push(refuse(sp.key("unicast_peer"), &what, ctx));
-                break;
-            }
         }
     }
     tracks(&i.track_interface, "track_interface", sp, ctx, out);

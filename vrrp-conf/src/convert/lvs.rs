@@ -13,7 +13,7 @@
 //! 1, `connect_timeout` 5 s, `retry` 1, `delay_before_retry` 1 s (3 s for
 //! HTTP_GET), checks connect to the real server's address and port.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use crate::diagnostics::{Code, Diagnostic};
@@ -407,12 +407,7 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
             )
         }
         VsTarget::Address { ip, port } => {
-            let raw = format!("{ip} {}", port.unwrap_or(0));
-            let ip: IpAddr = ip.parse().map_err(|_| PlanError::BadAddress {
-                vs: raw.clone(),
-                addr: ip.clone(),
-            })?;
-            let addr = SocketAddr::new(ip, port.unwrap_or(0));
+            let addr = SocketAddr::new(*ip, port.unwrap_or(0));
             let name = trio(addr, proto);
             if port.is_none() && vs.persistence_timeout.is_none() {
                 return Err(PlanError::MissingPort { vs: name });
@@ -448,7 +443,9 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
         Some(LvsMethod::Dr) => Forward::DirectRoute,
         Some(LvsMethod::Tun) => Forward::Tunnel,
     };
-    let interval = vs.delay_loop.map_or(DEFAULT_DELAY_LOOP, seconds);
+    let interval = vs
+        .delay_loop
+        .map_or(DEFAULT_DELAY_LOOP, |d| d.min(MAX_SETTING));
     let default_port = match key {
         ServiceKey::Addr { addr, .. } => addr.port(),
         ServiceKey::Fwmark { .. } => 0,
@@ -476,14 +473,7 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
     }
     *at = None;
     let sorry_server = match &vs.sorry_server {
-        Some(words) => Some(sorry(
-            words,
-            &name,
-            proto,
-            key.family(),
-            forward,
-            default_port,
-        )?),
+        Some(s) => Some(sorry(s, &name, proto, key.family(), forward, default_port)?),
         None => None,
     };
     Ok(ServicePlan {
@@ -499,28 +489,15 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
 
 /// `sorry_server IP [PORT]`; without a port it takes the service's.
 fn sorry(
-    words: &[String],
+    s: &conf::SorryServer,
     vs: &str,
     proto: &str,
     family: Family,
     forward: Forward,
     default_port: u16,
 ) -> Result<SorryPlan, PlanError> {
-    let bad = |addr: String| PlanError::BadAddress {
-        vs: vs.to_owned(),
-        addr,
-    };
-    let (ip, port) = match words {
-        [ip] => (ip, None),
-        [ip, port] => (ip, Some(port)),
-        _ => return Err(bad(words.join(" "))),
-    };
-    let ip: IpAddr = ip.parse().map_err(|_| bad(ip.clone()))?;
-    let port = match port {
-        Some(p) => p.parse().map_err(|_| bad(p.clone()))?,
-        None => default_port,
-    };
-    let addr = SocketAddr::new(ip, port);
+    let ip = s.ip;
+    let addr = SocketAddr::new(ip, s.port.unwrap_or(default_port));
     let name = trio(addr, proto);
     if Family::of(&ip) != family {
         return Err(PlanError::MixedFamily {
@@ -536,8 +513,7 @@ fn sorry(
 fn fwmark_family(vs: &conf::VirtualServer) -> Family {
     vs.real_servers
         .first()
-        .and_then(|r| r.ip.parse::<IpAddr>().ok())
-        .map_or(Family::V4, |ip| Family::of(&ip))
+        .map_or(Family::V4, |r| Family::of(&r.ip))
 }
 
 /// `persistence_granularity`: an IPv4 netmask, or an IPv6 prefix length.
@@ -579,10 +555,7 @@ struct RsCtx<'a> {
 
 fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanError> {
     let vs = c.vs_name.to_owned();
-    let ip: IpAddr = rs.ip.parse().map_err(|_| PlanError::BadAddress {
-        vs: vs.clone(),
-        addr: rs.ip.clone(),
-    })?;
+    let ip = rs.ip;
     // A real server without a port takes the service's (0 for fwmark).
     let addr = SocketAddr::new(ip, rs.port.unwrap_or(c.default_port));
     let name = trio(addr, c.proto);
@@ -736,12 +709,9 @@ fn checker(
         let timeout = k.misc_timeout.map_or(c.interval, |t| seconds(f64::from(t)));
         CheckContext::new(rs_addr, timeout)
     } else {
-        connect_context(k, rs_addr, &bad).map_err(|e| match e {
-            None => PlanError::CheckerNoPort {
-                vs: c.vs_name.to_owned(),
-                rs: rs_name.to_owned(),
-            },
-            Some(e) => e,
+        connect_context(k, rs_addr).ok_or_else(|| PlanError::CheckerNoPort {
+            vs: c.vs_name.to_owned(),
+            rs: rs_name.to_owned(),
         })?
     };
     let mut target = TargetConfig::with_interval(interval);
@@ -749,7 +719,9 @@ fn checker(
         target.warmup = w;
     }
     target.retry = k.retry.unwrap_or(DEFAULT_RETRY);
-    target.delay_before_retry = k.delay_before_retry.map_or(delay_before_retry, seconds);
+    target.delay_before_retry = k
+        .delay_before_retry
+        .map_or(delay_before_retry, |d| d.min(MAX_SETTING));
     target.alpha = c.vs.alpha || extra.alpha;
     // keepalived 2.2's TCP_CHECK retries whatever the state (tcp_epilog);
     // HTTP_GET and MISC_CHECK only while up.
@@ -762,32 +734,22 @@ fn checker(
 }
 
 /// Where a connecting checker connects: `connect_ip`/`connect_port`
-/// (default: the real server), `connect_timeout`, `bindto`. `Err(None)`:
-/// no port anywhere.
-fn connect_context(
-    k: &conf::Checker,
-    rs_addr: SocketAddr,
-    bad: &dyn Fn(String) -> PlanError,
-) -> Result<CheckContext, Option<PlanError>> {
-    let ip = match &k.connect_ip {
-        Some(s) => s
-            .parse()
-            .map_err(|_| Some(bad(format!("invalid connect_ip '{s}'"))))?,
-        None => rs_addr.ip(),
-    };
+/// (default: the real server), `connect_timeout`, `bindto`. None: no
+/// port anywhere.
+fn connect_context(k: &conf::Checker, rs_addr: SocketAddr) -> Option<CheckContext> {
+    let ip = k.connect_ip.map_or(rs_addr.ip(), |a| *a);
     let port = k.connect_port.unwrap_or(rs_addr.port());
     if port == 0 {
-        return Err(None);
+        return None;
     }
-    let timeout = k.connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT, seconds);
+    let timeout = k
+        .connect_timeout
+        .map_or(DEFAULT_CONNECT_TIMEOUT, |d| d.min(MAX_SETTING));
     let mut context = CheckContext::new(SocketAddr::new(ip, port), timeout);
-    if let Some(b) = &k.bindto {
-        let bind: IpAddr = b
-            .parse()
-            .map_err(|_| Some(bad(format!("invalid bindto '{b}'"))))?;
-        context = context.with_bind(SocketAddr::new(bind, 0));
+    if let Some(b) = k.bindto {
+        context = context.with_bind(SocketAddr::new(*b, 0));
     }
-    Ok(context)
+    Some(context)
 }
 
 /// Checker keywords kept verbatim by the model that the checker runs.

@@ -9,7 +9,9 @@
 //! instance, else `global_defs`, else keepalived's
 //! ([`GarpConfig::default`]).
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::IpNet;
 use std::time::Duration;
 
 use vrrp::auth::AuthConfig;
@@ -379,29 +381,36 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         .virtual_router_id
         .ok_or_else(|| missing("virtual_router_id"))?;
     let priority = i.priority.unwrap_or(DEFAULT_PRIORITY);
-    let primary = match &i.mcast_src_ip {
-        Some(s) => s.parse().map_err(|_| bad("mcast_src_ip", s.clone()))?,
+    let v4 = |keyword, a: IpAddr| match a {
+        IpAddr::V4(a) => Ok(a),
+        IpAddr::V6(_) => Err(bad(keyword, a.to_string())),
+    };
+    let primary = match i.mcast_src_ip {
+        Some(a) => v4("mcast_src_ip", *a)?,
         None => Ipv4Addr::UNSPECIFIED,
     };
     let mut config = vrrp::Config::new(name, vrid, priority, primary);
-    if let Some(s) = &i.unicast_src_ip {
-        config.unicast_src_ip = Some(s.parse().map_err(|_| bad("unicast_src_ip", s.clone()))?);
+    if let Some(a) = i.unicast_src_ip {
+        config.unicast_src_ip = Some(v4("unicast_src_ip", *a)?);
     }
     for peer in &i.unicast_peer {
-        let text = peer.first().map_or("", String::as_str);
-        let addr = text
-            .parse()
-            .map_err(|_| bad("unicast_peer", text.to_owned()))?;
+        let addr = v4("unicast_peer", *peer.address)?;
         config.unicast_peers.push(addr);
-        if let Some(ttl) = peer_ttl(addr, peer).map_err(|v| bad("unicast_peer", v))? {
-            config.unicast_peer_ttl.push(ttl);
+        if peer.min_ttl.is_some() || peer.max_ttl.is_some() {
+            config.unicast_peer_ttl.push(PeerTtl {
+                peer: addr,
+                min_ttl: peer.min_ttl.unwrap_or(0),
+                max_ttl: peer.max_ttl.unwrap_or(255),
+            });
         }
     }
     if let Some(a) = i.advert_int {
-        if !(1.0..=255.0).contains(&a) || a.fract() != 0.0 {
-            return Err(bad("advert_int", a.to_string()));
+        // VRRP version 2 carries whole seconds.
+        let secs = u8::try_from(a.as_secs()).ok().filter(|s| *s >= 1);
+        match secs {
+            Some(s) if a.subsec_nanos() == 0 => config.advert_interval_secs = s,
+            _ => return Err(bad("advert_int", a.as_secs_f64().to_string())),
         }
-        config.advert_interval_secs = a as u8;
     }
     if let Some(auth) = &i.authentication {
         let pass = auth.auth_pass.as_deref().unwrap_or("");
@@ -416,8 +425,7 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     config.preempt = !i.nopreempt;
     flags(g, i, &mut config).map_err(|(k, v)| bad(k, v))?;
     if let Some(d) = i.preempt_delay {
-        config.preempt_delay =
-            Duration::try_from_secs_f64(d).map_err(|_| bad("preempt_delay", d.to_string()))?;
+        config.preempt_delay = *d;
     }
     config.garp = garp(g, i);
     let addresses = i
@@ -437,28 +445,6 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         routes,
         use_vmac: i.use_vmac.is_some(),
     })
-}
-
-/// `ADDR [min_ttl N] [max_ttl N]`: the TTL range, if one is set (other
-/// words are refused by the audit).
-fn peer_ttl(peer: Ipv4Addr, words: &[String]) -> Result<Option<PeerTtl>, String> {
-    let mut ttl = PeerTtl {
-        peer,
-        min_ttl: 0,
-        max_ttl: 255,
-    };
-    let mut set = false;
-    for pair in words.get(1..).unwrap_or_default().chunks(2) {
-        let [k, v] = pair else { continue };
-        let n: u8 = v.parse().map_err(|_| v.clone())?;
-        match k.as_str() {
-            "min_ttl" => ttl.min_ttl = n,
-            "max_ttl" => ttl.max_ttl = n,
-            _ => continue,
-        }
-        set = true;
-    }
-    Ok(set.then_some(ttl))
 }
 
 /// The on/off keywords of an instance, falling back to their
@@ -538,7 +524,10 @@ pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> 
         keyword,
         value: value.to_owned(),
     };
-    let (addr, prefix_len) = prefix(&a.address).ok_or_else(|| bad("address", &a.address))?;
+    let (addr, prefix_len) = match *a.address {
+        IpNet::V4(n) => (n.addr(), n.prefix_len()),
+        IpNet::V6(_) => return Err(bad("address", &a.address.to_string())),
+    };
     let broadcast = match a.brd.as_deref() {
         None => None,
         Some("+") | Some("-") => None,
@@ -659,6 +648,7 @@ impl Plan {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests: a panic is a failed test
 mod tests {
     use super::*;
 
@@ -689,7 +679,7 @@ mod tests {
     #[test]
     fn addresses_take_keepalived_options() {
         let a = IpAddress {
-            address: "192.0.2.100/24".into(),
+            address: "192.0.2.100/24".parse::<IpNet>().unwrap().into(),
             brd: Some("192.0.2.255".into()),
             dev: Some("eth1".into()),
             scope: Some("link".into()),
@@ -706,7 +696,7 @@ mod tests {
         let host = address(
             "VI_1",
             &IpAddress {
-                address: "10.1.1.1".into(),
+                address: "10.1.1.1/32".parse::<IpNet>().unwrap().into(),
                 ..IpAddress::default()
             },
         )

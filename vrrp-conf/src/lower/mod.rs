@@ -4,12 +4,15 @@
 
 use std::net::IpAddr;
 use std::str::FromStr;
+use std::time::Duration;
+
+use ipnet::IpNet;
 
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::keywords;
 use crate::model::*;
 use crate::parser::Node;
-use crate::span::Span;
+use crate::span::{Span, Spanned};
 
 mod lvs;
 mod vrrp;
@@ -109,7 +112,7 @@ impl<'d> Lower<'d> {
             "global_defs" => self.global_defs(n, &mut c.global_defs),
             "static_ipaddress" => c
                 .static_ipaddress
-                .extend(self.list(n).iter().map(|e| self.ip_address(e))),
+                .extend(self.list(n).iter().filter_map(|e| self.ip_address(e))),
             "static_routes" => c
                 .static_routes
                 .extend(self.list(n).iter().map(|e| self.route(e, false))),
@@ -271,16 +274,41 @@ impl<'d> Lower<'d> {
         Some(v)
     }
 
-    fn seconds(&mut self, n: &Node<'_>) -> Option<f64> {
+    /// A time in seconds (`1.5`), with its span.
+    fn seconds(&mut self, n: &Node<'_>) -> Seconds {
         let a = self.value(n)?;
         match a.parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => Some(v),
+            Ok(v) if v.is_finite() && v >= 0.0 => match Duration::try_from_secs_f64(v) {
+                Ok(d) => Some(Spanned::new(d, n.span)),
+                Err(_) => {
+                    let msg = format!("'{}': '{a}' seconds is too long", n.keyword);
+                    self.push(Diagnostic::error(Code::OutOfRange, n.span, msg));
+                    None
+                }
+            },
             _ => {
                 let msg = format!("'{}': '{a}' is not a time in seconds", n.keyword);
                 self.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
                 None
             }
         }
+    }
+
+    /// An IP address value, with its span.
+    fn ip(&mut self, n: &Node<'_>) -> Option<Spanned<IpAddr>> {
+        let a = self.value(n)?;
+        let ip = self.ip_word(n, a)?;
+        Some(Spanned::new(ip, n.span))
+    }
+
+    /// `text` as an IP address, or an error at `n`.
+    fn ip_word(&mut self, n: &Node<'_>, text: &str) -> Option<IpAddr> {
+        let ip = text.parse().ok();
+        if ip.is_none() {
+            let msg = format!("'{}': invalid IP address '{text}'", n.keyword);
+            self.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
+        }
+        ip
     }
 
     fn word_of<T: Copy>(&mut self, n: &Node<'_>, choices: &[(&str, T)]) -> Option<T> {
@@ -297,13 +325,14 @@ impl<'d> Lower<'d> {
         found
     }
 
-    fn address(&mut self, n: &Node<'_>, text: &str) -> bool {
-        if is_ip_prefix(text) {
-            return true;
+    /// `ADDR[/LEN]` as a prefix (the full length without `/LEN`).
+    fn address(&mut self, n: &Node<'_>, text: &str) -> Option<IpNet> {
+        let net = ip_net(text);
+        if net.is_none() {
+            let msg = format!("invalid IP address '{text}'");
+            self.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
         }
-        let msg = format!("invalid IP address '{text}'");
-        self.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
-        false
+        net
     }
 }
 
@@ -327,13 +356,20 @@ pub(crate) fn setting(n: &Node<'_>) -> Setting {
 
 /// `ADDR` or `ADDR/LEN` with a valid address and prefix length.
 pub(crate) fn is_ip_prefix(s: &str) -> bool {
+    ip_net(s).is_some()
+}
+
+/// `ADDR` (the full prefix length) or `ADDR/LEN`, keeping the host bits.
+pub(crate) fn ip_net(s: &str) -> Option<IpNet> {
     let (addr, len) = match s.split_once('/') {
         Some((a, l)) => (a, Some(l)),
         None => (s, None),
     };
-    let Ok(ip) = IpAddr::from_str(addr) else {
-        return false;
-    };
+    let ip = IpAddr::from_str(addr).ok()?;
     let max = if ip.is_ipv4() { 32 } else { 128 };
-    len.is_none_or(|l| l.parse::<u8>().is_ok_and(|l| l <= max))
+    let len = match len {
+        None => max,
+        Some(l) => l.parse::<u8>().ok().filter(|l| *l <= max)?,
+    };
+    IpNet::new(ip, len).ok()
 }

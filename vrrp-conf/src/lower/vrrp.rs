@@ -5,6 +5,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::keywords;
 use crate::model::*;
 use crate::parser::Node;
+use crate::span::Spanned;
 
 use super::{is_ip_prefix, setting, words_of, Lower, ObjSpans};
 
@@ -37,7 +38,14 @@ impl Lower<'_> {
                 "script_user" => g.script_user = self.words(c),
                 "vrrp_strict" => g.vrrp_strict = true,
                 "vrrp_version" => g.vrrp_version = self.num(c, 2, 3),
-                "vrrp_mcast_group4" => g.vrrp_mcast_group4 = self.string(c),
+                "vrrp_mcast_group4" => {
+                    g.vrrp_mcast_group4 = self.ip(c);
+                    if g.vrrp_mcast_group4.is_some_and(|a| !a.is_ipv4()) {
+                        let msg = "'vrrp_mcast_group4' needs an IPv4 address";
+                        self.push(Diagnostic::error(Code::InvalidValue, c.span, msg));
+                        g.vrrp_mcast_group4 = None;
+                    }
+                }
                 "vrrp_garp_master_delay" => g.vrrp_garp_master_delay = self.num(c, 0, 255),
                 "vrrp_garp_master_repeat" => g.vrrp_garp_master_repeat = self.repeat(c),
                 "vrrp_garp_master_refresh" => {
@@ -57,12 +65,13 @@ impl Lower<'_> {
         }
     }
 
-    pub(super) fn ip_address(&mut self, e: &Node<'_>) -> IpAddress {
+    /// `ADDR[/LEN] [brd B] [dev D] ...`; none if the address is invalid.
+    pub(super) fn ip_address(&mut self, e: &Node<'_>) -> Option<IpAddress> {
+        let net = self.address(e, e.keyword)?;
         let mut ip = IpAddress {
-            address: e.keyword.to_string(),
+            address: Spanned::new(net, e.span),
             ..Default::default()
         };
-        self.address(e, e.keyword);
         let mut it = e.args.iter();
         while let Some(w) = it.next() {
             let slot = match w {
@@ -104,24 +113,61 @@ impl Lower<'_> {
                 }
             }
         }
-        ip
+        Some(ip)
+    }
+
+    /// `ADDR [min_ttl N] [max_ttl N]`; none if the address is invalid.
+    pub(super) fn unicast_peer(&mut self, e: &Node<'_>) -> Option<UnicastPeer> {
+        let ip = self.ip_word(e, e.keyword)?;
+        let mut p = UnicastPeer {
+            address: Spanned::new(ip, e.span),
+            min_ttl: None,
+            max_ttl: None,
+        };
+        let mut it = e.args.iter();
+        while let Some(k) = it.next() {
+            let slot = match k {
+                "min_ttl" => &mut p.min_ttl,
+                "max_ttl" => &mut p.max_ttl,
+                _ => {
+                    let msg = format!("unknown option '{k}' for unicast_peer {}", e.keyword);
+                    let mut d = Diagnostic::error(Code::UnknownKeyword, e.span, msg);
+                    d.suggestion = crate::diagnostics::did_you_mean(k, &["min_ttl", "max_ttl"])
+                        .map(String::from);
+                    self.push(d);
+                    continue;
+                }
+            };
+            match it.next().map(str::parse::<u8>) {
+                Some(Ok(v)) => *slot = Some(v),
+                _ => {
+                    let msg = format!(
+                        "unicast_peer {}: '{k}' needs a number in [0, 255]",
+                        e.keyword
+                    );
+                    self.push(Diagnostic::error(Code::InvalidValue, e.span, msg));
+                }
+            }
+        }
+        Some(p)
     }
 
     /// keepalived 2.2.7 ignores IPv4 virtual addresses in an instance whose
     /// first address is IPv6 (the other way round it accepts them, sending
     /// them outside the adverts; `virtual_ipaddress_excluded` may mix).
-    pub(super) fn same_family(&mut self, name: &str, addrs: &[IpAddress], nodes: &[Node<'_>]) {
-        let v6 = |a: &IpAddress| a.address.contains(':');
+    pub(super) fn same_family(&mut self, name: &str, addrs: &[IpAddress]) {
+        let v6 = |a: &IpAddress| a.address.addr().is_ipv6();
         let Some(first) = addrs.first().filter(|a| v6(a)) else {
             return;
         };
-        for (a, n) in addrs.iter().zip(nodes).skip(1) {
-            if !v6(a) && is_ip_prefix(&a.address) {
+        for a in addrs.iter().skip(1) {
+            if !v6(a) {
                 let msg = format!(
                     "({name}) address family of {} must match the instance's ({}); keepalived ignores it",
-                    a.address, first.address
+                    short(&a.address),
+                    short(&first.address)
                 );
-                self.push(Diagnostic::error(Code::Conflict, n.span, msg));
+                self.push(Diagnostic::error(Code::Conflict, a.address.span, msg));
             }
         }
     }
@@ -291,12 +337,19 @@ impl Lower<'_> {
                 "version" => v.version = self.num(c, 2, 3),
                 "authentication" => v.authentication = Some(self.authentication(c, &mut sp)),
                 "virtual_ipaddress" => {
-                    v.virtual_ipaddress = self.list(c).iter().map(|e| self.ip_address(e)).collect();
-                    self.same_family(&v.name, &v.virtual_ipaddress, c.children());
+                    v.virtual_ipaddress = self
+                        .list(c)
+                        .iter()
+                        .filter_map(|e| self.ip_address(e))
+                        .collect();
+                    self.same_family(&v.name, &v.virtual_ipaddress);
                 }
                 "virtual_ipaddress_excluded" => {
-                    v.virtual_ipaddress_excluded =
-                        self.list(c).iter().map(|e| self.ip_address(e)).collect()
+                    v.virtual_ipaddress_excluded = self
+                        .list(c)
+                        .iter()
+                        .filter_map(|e| self.ip_address(e))
+                        .collect()
                 }
                 "virtual_routes" => {
                     v.virtual_routes = self.list(c).iter().map(|e| self.route(e, true)).collect()
@@ -316,9 +369,15 @@ impl Lower<'_> {
                 }
                 "nopreempt" => v.nopreempt = true,
                 "preempt_delay" => v.preempt_delay = self.seconds(c),
-                "mcast_src_ip" => v.mcast_src_ip = self.string(c),
-                "unicast_src_ip" => v.unicast_src_ip = self.string(c),
-                "unicast_peer" => v.unicast_peer = self.list(c).iter().map(words_of).collect(),
+                "mcast_src_ip" => v.mcast_src_ip = self.ip(c),
+                "unicast_src_ip" => v.unicast_src_ip = self.ip(c),
+                "unicast_peer" => {
+                    v.unicast_peer = self
+                        .list(c)
+                        .iter()
+                        .filter_map(|e| self.unicast_peer(e))
+                        .collect()
+                }
                 "use_vmac" => {
                     v.use_vmac = Some(OptionalArg {
                         value: c.args.first().map(String::from),
@@ -373,6 +432,15 @@ impl Lower<'_> {
             }
         }
         a
+    }
+}
+
+/// An address as keepalived prints it: without a full-length prefix.
+fn short(n: &ipnet::IpNet) -> String {
+    if n.prefix_len() == n.max_prefix_len() {
+        n.addr().to_string()
+    } else {
+        n.to_string()
     }
 }
 
