@@ -181,7 +181,7 @@ impl W {
         }
         self.settings(&c.other);
         self.block("static_ipaddress", &c.static_ipaddress, |w, a| w.ip(a));
-        self.block("static_routes", &c.static_routes, |w, r| w.line(r));
+        self.block("static_routes", &c.static_routes, |w, r| w.route(r));
         self.block("static_rules", &c.static_rules, |w, r| w.line(r));
         for s in &c.vrrp_scripts {
             self.script(s);
@@ -244,6 +244,28 @@ impl W {
             }
         }
         l.extend(a.other.iter().cloned());
+        self.line(&l);
+    }
+
+    fn route(&mut self, r: &Route) {
+        let mut l: Vec<String> = r.kind.iter().map(|k| k.keyword().to_string()).collect();
+        if let Some(s) = r.src {
+            l.extend(["src".to_string(), s.to_string()]);
+        }
+        l.push(r.dst.to_string());
+        let opts = [
+            ("via", r.via.map(|v| v.to_string())),
+            ("dev", r.dev.clone()),
+            ("metric", r.metric.map(|v| v.to_string())),
+            ("table", r.table.map(|v| v.to_string())),
+            ("scope", r.scope.clone()),
+        ];
+        for (k, v) in opts {
+            if let Some(v) = v {
+                l.extend([k.to_string(), v]);
+            }
+        }
+        l.extend(r.other.iter().cloned());
         self.line(&l);
     }
 
@@ -317,7 +339,7 @@ impl W {
             &i.virtual_ipaddress_excluded,
             W::ip,
         );
-        self.block("virtual_routes", &i.virtual_routes, |w, r| w.line(r));
+        self.block("virtual_routes", &i.virtual_routes, |w, r| w.route(r));
         self.block("virtual_rules", &i.virtual_rules, |w, r| w.line(r));
         self.block("track_interface", &i.track_interface, W::track);
         self.block("track_script", &i.track_script, W::track);

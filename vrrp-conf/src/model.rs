@@ -43,8 +43,8 @@ pub struct Config {
     pub global_defs: GlobalDefs,
     /// `static_ipaddress` entries.
     pub static_ipaddress: Vec<IpAddress>,
-    /// `static_routes` entries, as words.
-    pub static_routes: Vec<Words>,
+    /// `static_routes` entries.
+    pub static_routes: Vec<Route>,
     /// `static_rules` entries, as words.
     pub static_rules: Vec<Words>,
     /// `vrrp_script` blocks.
@@ -143,6 +143,73 @@ pub struct IpAddress {
     pub label: Option<String>,
     /// Other options, verbatim (e.g. `no_track`, `preferred_lft 0`).
     pub other: Words,
+}
+
+/// A route: `[TYPE] [src S] [to] DST[/LEN] [via|gw G] [dev|oif D]
+/// [metric|preference|priority M] [table T] [scope S] ...`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    /// The route type (none: unicast).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<RouteType>,
+    /// The destination (`default` is `0.0.0.0/0`), where the route was
+    /// written.
+    pub dst: Spanned<IpNet>,
+    /// `src`: the preferred source address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub src: Option<IpAddr>,
+    /// `via` (or `gw`, deprecated): the gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<IpAddr>,
+    /// `dev` (or `oif`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev: Option<String>,
+    /// `metric` (or `preference`, `priority`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<u32>,
+    /// `table`, by number (`main`, `local` and `default` are read as 254,
+    /// 255 and 253).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<u32>,
+    /// `scope`, as written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The words from the first option the model has no field for on,
+    /// verbatim (`no_track`, `or`, `nexthop`, `mtu`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other: Words,
+}
+
+/// The type of a route other than unicast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RouteType {
+    /// `blackhole`.
+    Blackhole,
+    /// `unreachable`.
+    Unreachable,
+    /// `prohibit`.
+    Prohibit,
+    /// `throw`.
+    Throw,
+}
+
+impl RouteType {
+    /// All types with their keywords.
+    pub const ALL: [(RouteType, &'static str); 4] = [
+        (RouteType::Blackhole, "blackhole"),
+        (RouteType::Unreachable, "unreachable"),
+        (RouteType::Prohibit, "prohibit"),
+        (RouteType::Throw, "throw"),
+    ];
+
+    /// The keyword for this type.
+    pub fn keyword(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or("", |(_, s)| s)
+    }
 }
 
 /// A keyword whose argument may be left out (`use_vmac`, `debug`).
@@ -297,8 +364,8 @@ pub struct VrrpInstance {
     pub virtual_ipaddress: Vec<IpAddress>,
     /// `virtual_ipaddress_excluded`.
     pub virtual_ipaddress_excluded: Vec<IpAddress>,
-    /// `virtual_routes`, as words.
-    pub virtual_routes: Vec<Words>,
+    /// `virtual_routes`.
+    pub virtual_routes: Vec<Route>,
     /// `virtual_rules`, as words.
     pub virtual_rules: Vec<Words>,
     /// `track_interface`.

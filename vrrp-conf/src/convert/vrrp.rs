@@ -21,8 +21,8 @@ use vrrp::linux::{AddressSpec, RouteKind, RouteSpec, Scope};
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{
-    AuthType, GlobalDefs, IpAddress, Notify, Setting, State, SyncGroup, Track, VrrpInstance,
-    VrrpScript,
+    AuthType, GlobalDefs, IpAddress, Notify, Route, RouteType, Setting, State, SyncGroup, Track,
+    VrrpInstance, VrrpScript,
 };
 use crate::span::Span;
 use crate::Parsed;
@@ -547,57 +547,44 @@ pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> 
     })
 }
 
-/// `[blackhole|unreachable|prohibit] DST[/LEN] [via|gw G] [dev D] [src S]
-/// [metric M] [table T] [scope S]`.
-pub fn route(owner: &str, words: &[String]) -> Result<VirtualRoute, PlanError> {
-    let bad = |value: &str| PlanError::Bad {
+/// A route of the model as the driver installs it: IPv4, unicast,
+/// blackhole, unreachable or prohibit, with the options the model types.
+pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
+    let bad = |value: String| PlanError::Bad {
         instance: owner.to_owned(),
         keyword: "route",
-        value: value.to_owned(),
+        value,
     };
-    let mut it = words.iter().map(String::as_str);
-    let mut kind = RouteKind::Unicast;
-    let mut first = it.next().ok_or_else(|| bad(""))?;
-    match first {
-        "blackhole" => kind = RouteKind::Blackhole,
-        "unreachable" => kind = RouteKind::Unreachable,
-        "prohibit" => kind = RouteKind::Prohibit,
-        _ => {}
-    }
-    if kind != RouteKind::Unicast {
-        first = it.next().ok_or_else(|| bad(first))?;
-    }
-    let (dst, len) = if first == "default" {
-        (Ipv4Addr::UNSPECIFIED, 0)
-    } else {
-        prefix(first).ok_or_else(|| bad(first))?
+    let v4 = |a: IpAddr| match a {
+        IpAddr::V4(a) => Ok(a),
+        IpAddr::V6(_) => Err(bad(a.to_string())),
     };
-    let mut r = RouteSpec::to(dst, len);
-    r.kind = kind;
-    let mut dev = None;
-    while let Some(k) = it.next() {
-        let v = it.next().ok_or_else(|| bad(k))?;
-        let ip = || v.parse::<Ipv4Addr>().map_err(|_| bad(v));
-        let num = || v.parse::<u32>().map_err(|_| bad(v));
-        match k {
-            "via" | "gw" => r.gateway = Some(ip()?),
-            "src" => r.src = Some(ip()?),
-            "dev" | "oif" => dev = Some(v.to_owned()),
-            "metric" | "preference" | "priority" => r.metric = Some(num()?),
-            "table" => r.table = Some(num()?),
-            "scope" => r.scope = Some(scope(v).ok_or_else(|| bad(v))?),
-            _ => return Err(bad(k)),
-        }
+    if let Some(o) = r.other.first() {
+        return Err(bad(o.clone()));
     }
-    Ok(VirtualRoute { route: r, dev })
-}
-
-fn prefix(text: &str) -> Option<(Ipv4Addr, u8)> {
-    let (a, len) = match text.split_once('/') {
-        Some((a, l)) => (a, l.parse().ok().filter(|l| *l <= 32)?),
-        None => (text, 32),
+    let kind = match r.kind {
+        None => RouteKind::Unicast,
+        Some(RouteType::Blackhole) => RouteKind::Blackhole,
+        Some(RouteType::Unreachable) => RouteKind::Unreachable,
+        Some(RouteType::Prohibit) => RouteKind::Prohibit,
+        Some(t) => return Err(bad(t.keyword().to_owned())),
     };
-    Some((a.parse().ok()?, len))
+    let IpNet::V4(dst) = *r.dst else {
+        return Err(bad(r.dst.to_string()));
+    };
+    let mut spec = RouteSpec::to(dst.addr(), dst.prefix_len());
+    spec.kind = kind;
+    spec.gateway = r.via.map(v4).transpose()?;
+    spec.src = r.src.map(v4).transpose()?;
+    spec.metric = r.metric;
+    spec.table = r.table;
+    if let Some(s) = &r.scope {
+        spec.scope = Some(scope(s).ok_or_else(|| bad(s.clone()))?);
+    }
+    Ok(VirtualRoute {
+        route: spec,
+        dev: r.dev.clone(),
+    })
 }
 
 fn scope(s: &str) -> Option<Scope> {
@@ -652,27 +639,36 @@ impl Plan {
 mod tests {
     use super::*;
 
-    fn words(s: &str) -> Vec<String> {
-        s.split_whitespace().map(str::to_owned).collect()
+    fn routes_of(text: &str) -> Vec<Route> {
+        let t = format!("static_routes {{\n{text}\n}}\n");
+        let p = crate::parse_str("r.conf", &t, &crate::Options::default());
+        assert!(!p.has_errors(), "{:?}", p.diagnostics);
+        p.config.static_routes
     }
 
     #[test]
     fn routes_parse_like_ip_route() {
-        let r = route(
-            "VI_1",
-            &words("192.168.1.0/24 via 10.0.0.1 dev eth0 metric 5 table 100"),
-        )
-        .expect("valid route");
+        let r = &routes_of("192.168.1.0/24 via 10.0.0.1 dev eth0 metric 5 table 100")[0];
+        let r = route("VI_1", r).expect("valid route");
         assert_eq!(r.dev.as_deref(), Some("eth0"));
         assert_eq!(r.route.dst, Ipv4Addr::new(192, 168, 1, 0));
         assert_eq!(r.route.prefix_len, 24);
         assert_eq!(r.route.gateway, Some(Ipv4Addr::new(10, 0, 0, 1)));
         assert_eq!((r.route.metric, r.route.table), (Some(5), Some(100)));
-        let b = route("VI_1", &words("blackhole 10.9.0.0/16")).expect("valid route");
+        let b = route("VI_1", &routes_of("blackhole 10.9.0.0/16")[0]).expect("valid route");
         assert_eq!(b.route.kind, RouteKind::Blackhole);
+        let s = route(
+            "VI_1",
+            &routes_of("src 10.0.0.9 to 10.8.0.0/16 dev eth1")[0],
+        )
+        .unwrap();
+        assert_eq!(
+            (s.route.src, s.route.dst),
+            (Some(Ipv4Addr::new(10, 0, 0, 9)), Ipv4Addr::new(10, 8, 0, 0))
+        );
         assert!(matches!(
-            route("VI_1", &words("10.0.0.0/8 via nope")),
-            Err(PlanError::Bad { value, .. }) if value == "nope"
+            route("VI_1", &routes_of("10.0.0.0/8 via 10.0.0.1 or 10.0.0.2")[0]),
+            Err(PlanError::Bad { value, .. }) if value == "or"
         ));
     }
 

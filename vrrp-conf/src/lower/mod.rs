@@ -115,7 +115,7 @@ impl<'d> Lower<'d> {
                 .extend(self.list(n).iter().filter_map(|e| self.ip_address(e))),
             "static_routes" => c
                 .static_routes
-                .extend(self.list(n).iter().map(|e| self.route(e, false))),
+                .extend(self.list(n).iter().filter_map(|e| self.route(e, false))),
             "static_rules" => c
                 .static_rules
                 .extend(self.list(n).iter().map(|e| self.rule(e))),

@@ -5,6 +5,10 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::keywords;
 use crate::model::*;
 use crate::parser::Node;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
 use crate::span::Spanned;
 
 use super::{is_ip_prefix, setting, words_of, Lower, ObjSpans};
@@ -172,7 +176,8 @@ impl Lower<'_> {
         }
     }
 
-    pub(super) fn route(&mut self, e: &Node<'_>, tracked: bool) -> Words {
+    /// A route; none (with a diagnostic) without a valid destination.
+    pub(super) fn route(&mut self, e: &Node<'_>, tracked: bool) -> Option<Route> {
         let w = words_of(e);
         for (old, new) in [("or", "nexthop"), ("gw", "via")] {
             if w.iter().any(|x| x == old) {
@@ -186,7 +191,87 @@ impl Lower<'_> {
                 format!("cannot track route {dest} with no interface specified, not tracking");
             self.push(Diagnostic::warning(Code::Ignored, e.span, msg));
         }
-        w
+        self.route_fields(e, &w)
+    }
+
+    fn route_fields(&mut self, e: &Node<'_>, w: &[String]) -> Option<Route> {
+        let mut it = w.iter().map(String::as_str).peekable();
+        let kind = it
+            .peek()
+            .and_then(|k| RouteType::ALL.iter().find(|(_, s)| s == k).map(|(t, _)| *t));
+        if kind.is_some() {
+            it.next();
+        }
+        let mut r = RouteFields::default();
+        while let Some(k) = it.next() {
+            let field = match k {
+                "src" | "via" | "gw" | "dev" | "oif" | "metric" | "preference" | "priority"
+                | "table" | "scope" | "to" => k,
+                _ if r.dst.is_none() => {
+                    r.dst = self.route_dst(e, k);
+                    continue;
+                }
+                _ => {
+                    r.other.push(k.to_string());
+                    r.other.extend(it.by_ref().map(String::from));
+                    break;
+                }
+            };
+            let Some(v) = it.next() else {
+                let msg = format!("route: '{field}' needs a value");
+                self.push(Diagnostic::error(Code::BadArgCount, e.span, msg));
+                break;
+            };
+            self.route_field(e, &mut r, field, v);
+        }
+        let Some(dst) = r.dst else {
+            let msg = "route: no destination";
+            self.push(Diagnostic::error(Code::Missing, e.span, msg));
+            return None;
+        };
+        Some(Route {
+            kind,
+            dst: Spanned::new(dst, e.span),
+            src: r.src,
+            via: r.via,
+            dev: r.dev,
+            metric: r.metric,
+            table: r.table,
+            scope: r.scope,
+            other: r.other,
+        })
+    }
+
+    fn route_dst(&mut self, e: &Node<'_>, text: &str) -> Option<IpNet> {
+        if text == "default" {
+            return Some(IpNet::V4(ipnet::Ipv4Net::default()));
+        }
+        self.address(e, text)
+    }
+
+    fn route_field(&mut self, e: &Node<'_>, r: &mut RouteFields, field: &str, v: &str) {
+        let bad = |s: &mut Self| {
+            let msg = format!("route: invalid {field} '{v}'");
+            s.push(Diagnostic::error(Code::InvalidValue, e.span, msg));
+        };
+        let ip = v.parse::<IpAddr>().ok();
+        let num = v.parse::<u32>().ok();
+        match field {
+            "to" => r.dst = self.route_dst(e, v),
+            "src" if ip.is_some() => r.src = ip,
+            "via" | "gw" if ip.is_some() => r.via = ip,
+            "dev" | "oif" => r.dev = Some(v.to_string()),
+            "metric" | "preference" | "priority" if num.is_some() => r.metric = num,
+            "table" => match (num, v) {
+                (Some(n), _) => r.table = Some(n),
+                (None, "main") => r.table = Some(254),
+                (None, "local") => r.table = Some(255),
+                (None, "default") => r.table = Some(253),
+                _ => bad(self),
+            },
+            "scope" => r.scope = Some(v.to_string()),
+            _ => bad(self),
+        }
     }
 
     pub(super) fn rule(&mut self, e: &Node<'_>) -> Words {
@@ -352,7 +437,11 @@ impl Lower<'_> {
                         .collect()
                 }
                 "virtual_routes" => {
-                    v.virtual_routes = self.list(c).iter().map(|e| self.route(e, true)).collect()
+                    v.virtual_routes = self
+                        .list(c)
+                        .iter()
+                        .filter_map(|e| self.route(e, true))
+                        .collect()
                 }
                 "virtual_rules" => {
                     v.virtual_rules = self.list(c).iter().map(|e| self.rule(e)).collect()
@@ -433,6 +522,19 @@ impl Lower<'_> {
         }
         a
     }
+}
+
+/// A route's fields while it is read.
+#[derive(Default)]
+struct RouteFields {
+    dst: Option<IpNet>,
+    src: Option<IpAddr>,
+    via: Option<IpAddr>,
+    dev: Option<String>,
+    metric: Option<u32>,
+    table: Option<u32>,
+    scope: Option<String>,
+    other: Words,
 }
 
 /// An address as keepalived prints it: without a full-length prefix.
