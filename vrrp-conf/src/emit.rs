@@ -233,14 +233,14 @@ impl W {
     fn ip(&mut self, a: &IpAddress) {
         let mut l = vec![a.address.to_string()];
         for (k, v) in [
-            ("brd", &a.brd),
-            ("dev", &a.dev),
-            ("scope", &a.scope),
-            ("label", &a.label),
+            ("brd", a.brd.map(|b| b.to_string())),
+            ("dev", a.dev.clone()),
+            ("scope", a.scope.map(|s| s.to_string())),
+            ("label", a.label.clone()),
         ] {
             if let Some(v) = v {
                 l.push(k.into());
-                l.push(v.clone());
+                l.push(v);
             }
         }
         l.extend(a.other.iter().cloned());
@@ -258,7 +258,7 @@ impl W {
             ("dev", r.dev.clone()),
             ("metric", r.metric.map(|v| v.to_string())),
             ("table", r.table.map(|v| v.to_string())),
-            ("scope", r.scope.clone()),
+            ("scope", r.scope.map(|s| s.to_string())),
         ];
         for (k, v) in opts {
             if let Some(v) = v {
@@ -390,7 +390,7 @@ impl W {
         }
         self.open(&head);
         self.secs("delay_loop", &v.delay_loop);
-        self.kv("lvs_sched", &v.lvs_sched);
+        self.kv("lvs_sched", &v.lvs_sched.map(|s| s.name()));
         let method = v.lvs_method.map(|m| match m {
             LvsMethod::Nat => "NAT",
             LvsMethod::Dr => "DR",

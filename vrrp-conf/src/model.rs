@@ -133,16 +133,83 @@ pub struct IpAddress {
     /// The address and its prefix length (the full length if none was
     /// given), where it was written.
     pub address: Spanned<IpNet>,
-    /// `brd`.
-    pub brd: Option<String>,
+    /// `brd` (or `broadcast`).
+    pub brd: Option<Broadcast>,
     /// `dev`.
     pub dev: Option<String>,
     /// `scope`.
-    pub scope: Option<String>,
+    pub scope: Option<Scope>,
     /// `label`.
     pub label: Option<String>,
     /// Other options, verbatim (e.g. `no_track`, `preferred_lft 0`).
     pub other: Words,
+}
+
+/// The broadcast address of an [`IpAddress`] (`brd`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Broadcast {
+    /// `+`: the prefix with every host bit set.
+    HostBitsSet,
+    /// `-`: the prefix with every host bit clear.
+    HostBitsClear,
+    /// An address.
+    Address(IpAddr),
+}
+
+impl std::fmt::Display for Broadcast {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Broadcast::HostBitsSet => f.write_str("+"),
+            Broadcast::HostBitsClear => f.write_str("-"),
+            Broadcast::Address(a) => a.fmt(f),
+        }
+    }
+}
+
+/// The scope of an address or route (`ip`'s names, or a number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// `global` (also `universe`).
+    Global,
+    /// `site`.
+    Site,
+    /// `link`.
+    Link,
+    /// `host`.
+    Host,
+    /// `nowhere`.
+    Nowhere,
+    /// Another scope, by number.
+    Number(u8),
+}
+
+impl Scope {
+    /// Reads `ip`'s scope names and numbers.
+    pub fn parse(s: &str) -> Option<Scope> {
+        Some(match s {
+            "global" | "universe" => Scope::Global,
+            "site" => Scope::Site,
+            "link" => Scope::Link,
+            "host" => Scope::Host,
+            "nowhere" => Scope::Nowhere,
+            n => Scope::Number(n.parse().ok()?),
+        })
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scope::Global => f.write_str("global"),
+            Scope::Site => f.write_str("site"),
+            Scope::Link => f.write_str("link"),
+            Scope::Host => f.write_str("host"),
+            Scope::Nowhere => f.write_str("nowhere"),
+            Scope::Number(n) => n.fmt(f),
+        }
+    }
 }
 
 /// A route: `[TYPE] [src S] [to] DST[/LEN] [via|gw G] [dev|oif D]
@@ -171,9 +238,9 @@ pub struct Route {
     /// 255 and 253).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<u32>,
-    /// `scope`, as written.
+    /// `scope`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    pub scope: Option<Scope>,
     /// The words from the first option the model has no field for on,
     /// verbatim (`no_track`, `or`, `nexthop`, `mtu`, ...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -453,6 +520,68 @@ impl Default for VsTarget {
     }
 }
 
+/// An IPVS scheduler (the kernel's `ip_vs_NAME` modules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheduler {
+    /// Round robin.
+    Rr,
+    /// Weighted round robin.
+    Wrr,
+    /// Least connection.
+    Lc,
+    /// Weighted least connection (keepalived's default).
+    Wlc,
+    /// Locality-based least connection.
+    Lblc,
+    /// Locality-based least connection with replication.
+    Lblcr,
+    /// Destination hashing.
+    Dh,
+    /// Source hashing.
+    Sh,
+    /// Shortest expected delay.
+    Sed,
+    /// Never queue.
+    Nq,
+    /// Weighted failover.
+    Fo,
+    /// Weighted overflow.
+    Ovf,
+    /// Maglev hashing.
+    Mh,
+    /// Weighted random twos choice.
+    Twos,
+}
+
+impl Scheduler {
+    /// All schedulers with their names.
+    pub const ALL: [(Scheduler, &'static str); 14] = [
+        (Scheduler::Rr, "rr"),
+        (Scheduler::Wrr, "wrr"),
+        (Scheduler::Lc, "lc"),
+        (Scheduler::Wlc, "wlc"),
+        (Scheduler::Lblc, "lblc"),
+        (Scheduler::Lblcr, "lblcr"),
+        (Scheduler::Dh, "dh"),
+        (Scheduler::Sh, "sh"),
+        (Scheduler::Sed, "sed"),
+        (Scheduler::Nq, "nq"),
+        (Scheduler::Fo, "fo"),
+        (Scheduler::Ovf, "ovf"),
+        (Scheduler::Mh, "mh"),
+        (Scheduler::Twos, "twos"),
+    ];
+
+    /// The kernel's name for it (`wlc`).
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or("", |(_, s)| s)
+    }
+}
+
 /// IPVS forwarding method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -487,7 +616,7 @@ pub struct VirtualServer {
     #[serde(with = "secs")]
     pub delay_loop: Seconds,
     /// `lvs_sched` (also `lb_algo`, deprecated).
-    pub lvs_sched: Option<String>,
+    pub lvs_sched: Option<Scheduler>,
     /// `lvs_method` (also `lb_kind`, deprecated).
     pub lvs_method: Option<LvsMethod>,
     /// `persistence_timeout` in seconds.

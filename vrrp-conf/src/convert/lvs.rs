@@ -421,7 +421,8 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
         }
     };
     refuse_vs_extras(vs, &name)?;
-    let mut service = Service::new(key, vs.lvs_sched.as_deref().unwrap_or(DEFAULT_SCHEDULER));
+    let scheduler = vs.lvs_sched.map_or(DEFAULT_SCHEDULER, |s| s.name());
+    let mut service = Service::new(key, scheduler);
     if let Some(t) = vs.persistence_timeout {
         service.flags = service.flags | ServiceFlags::PERSISTENT;
         service.timeout = t;

@@ -21,8 +21,8 @@ use vrrp::linux::{AddressSpec, RouteKind, RouteSpec, Scope};
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{
-    AuthType, GlobalDefs, IpAddress, Notify, Route, RouteType, Setting, State, SyncGroup, Track,
-    VrrpInstance, VrrpScript,
+    self as conf, AuthType, Broadcast, GlobalDefs, IpAddress, Notify, Route, RouteType, Setting,
+    State, SyncGroup, Track, VrrpInstance, VrrpScript,
 };
 use crate::span::Span;
 use crate::Parsed;
@@ -524,19 +524,19 @@ pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> 
         keyword,
         value: value.to_owned(),
     };
-    let (addr, prefix_len) = match *a.address {
-        IpNet::V4(n) => (n.addr(), n.prefix_len()),
-        IpNet::V6(_) => return Err(bad("address", &a.address.to_string())),
+    let IpNet::V4(net) = *a.address else {
+        return Err(bad("address", &a.address.to_string()));
     };
-    let broadcast = match a.brd.as_deref() {
+    let (addr, prefix_len) = (net.addr(), net.prefix_len());
+    // ip(8): `+` and `-` set or clear the host bits of the prefix.
+    let broadcast = match a.brd {
         None => None,
-        Some("+") | Some("-") => None,
-        Some(b) => Some(b.parse().map_err(|_| bad("brd", b))?),
+        Some(Broadcast::HostBitsSet) => Some(net.broadcast()),
+        Some(Broadcast::HostBitsClear) => Some(net.network()),
+        Some(Broadcast::Address(IpAddr::V4(b))) => Some(b),
+        Some(Broadcast::Address(b)) => return Err(bad("brd", &b.to_string())),
     };
-    let scope = match a.scope.as_deref() {
-        None => Scope::Global,
-        Some(s) => scope(s).ok_or_else(|| bad("scope", s))?,
-    };
+    let scope = a.scope.map_or(Scope::Global, scope);
     Ok(VirtualAddress {
         addr,
         prefix_len,
@@ -578,24 +578,22 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
     spec.src = r.src.map(v4).transpose()?;
     spec.metric = r.metric;
     spec.table = r.table;
-    if let Some(s) = &r.scope {
-        spec.scope = Some(scope(s).ok_or_else(|| bad(s.clone()))?);
-    }
+    spec.scope = r.scope.map(scope);
     Ok(VirtualRoute {
         route: spec,
         dev: r.dev.clone(),
     })
 }
 
-fn scope(s: &str) -> Option<Scope> {
-    Some(match s {
-        "global" | "universe" => Scope::Global,
-        "site" => Scope::Site,
-        "link" => Scope::Link,
-        "host" => Scope::Host,
-        "nowhere" => Scope::Nowhere,
-        n => Scope::Other(n.parse().ok()?),
-    })
+fn scope(s: conf::Scope) -> Scope {
+    match s {
+        conf::Scope::Global => Scope::Global,
+        conf::Scope::Site => Scope::Site,
+        conf::Scope::Link => Scope::Link,
+        conf::Scope::Host => Scope::Host,
+        conf::Scope::Nowhere => Scope::Nowhere,
+        conf::Scope::Number(n) => Scope::Other(n),
+    }
 }
 
 impl Unit {
@@ -676,9 +674,9 @@ mod tests {
     fn addresses_take_keepalived_options() {
         let a = IpAddress {
             address: "192.0.2.100/24".parse::<IpNet>().unwrap().into(),
-            brd: Some("192.0.2.255".into()),
+            brd: Some(Broadcast::Address("192.0.2.255".parse().unwrap())),
             dev: Some("eth1".into()),
-            scope: Some("link".into()),
+            scope: Some(conf::Scope::Link),
             label: Some("eth1:1".into()),
             other: Vec::new(),
         };
@@ -698,6 +696,20 @@ mod tests {
         )
         .expect("valid address");
         assert_eq!(host.prefix_len, 32);
+        let auto = |brd| IpAddress {
+            address: "10.1.1.1/24".parse::<IpNet>().unwrap().into(),
+            brd: Some(brd),
+            ..IpAddress::default()
+        };
+        let set = address("VI_1", &auto(Broadcast::HostBitsSet)).unwrap();
+        let clear = address("VI_1", &auto(Broadcast::HostBitsClear)).unwrap();
+        assert_eq!(
+            (set.broadcast, clear.broadcast),
+            (
+                Some(Ipv4Addr::new(10, 1, 1, 255)),
+                Some(Ipv4Addr::new(10, 1, 1, 0))
+            )
+        );
     }
 
     #[test]

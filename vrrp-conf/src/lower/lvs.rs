@@ -29,9 +29,9 @@ impl Lower<'_> {
                 "delay_loop" => v.delay_loop = self.seconds(c),
                 "lb_algo" => {
                     self.deprecated(c, "lvs_sched");
-                    v.lvs_sched = self.string(c);
+                    v.lvs_sched = self.word_of(c, &Scheduler::ALL.map(|(s, n)| (n, s)));
                 }
-                "lvs_sched" => v.lvs_sched = self.string(c),
+                "lvs_sched" => v.lvs_sched = self.word_of(c, &Scheduler::ALL.map(|(s, n)| (n, s))),
                 "lb_kind" => {
                     self.deprecated(c, "lvs_method");
                     v.lvs_method = self.lvs_method(c);

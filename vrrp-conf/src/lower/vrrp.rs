@@ -76,12 +76,13 @@ impl Lower<'_> {
             address: Spanned::new(net, e.span),
             ..Default::default()
         };
+        let (mut brd, mut scope) = (None, None);
         let mut it = e.args.iter();
         while let Some(w) = it.next() {
             let slot = match w {
-                "brd" | "broadcast" => &mut ip.brd,
+                "brd" | "broadcast" => &mut brd,
                 "dev" => &mut ip.dev,
-                "scope" => &mut ip.scope,
+                "scope" => &mut scope,
                 "label" => &mut ip.label,
                 _ if IP_FLAGS.contains(&w) => {
                     ip.other.push(w.to_string());
@@ -117,6 +118,8 @@ impl Lower<'_> {
                 }
             }
         }
+        ip.brd = brd.and_then(|b| self.broadcast(e, &b));
+        ip.scope = scope.and_then(|v| self.scope(e, &v));
         Some(ip)
     }
 
@@ -242,6 +245,30 @@ impl Lower<'_> {
         })
     }
 
+    fn broadcast(&mut self, e: &Node<'_>, text: &str) -> Option<Broadcast> {
+        match text {
+            "+" => Some(Broadcast::HostBitsSet),
+            "-" => Some(Broadcast::HostBitsClear),
+            a => match a.parse() {
+                Ok(a) => Some(Broadcast::Address(a)),
+                Err(_) => {
+                    let msg = format!("ip address {}: invalid brd '{a}'", e.keyword);
+                    self.push(Diagnostic::error(Code::InvalidValue, e.span, msg));
+                    None
+                }
+            },
+        }
+    }
+
+    fn scope(&mut self, e: &Node<'_>, text: &str) -> Option<Scope> {
+        let s = Scope::parse(text);
+        if s.is_none() {
+            let msg = format!("{}: invalid scope '{text}'", e.keyword);
+            self.push(Diagnostic::error(Code::InvalidValue, e.span, msg));
+        }
+        s
+    }
+
     fn route_dst(&mut self, e: &Node<'_>, text: &str) -> Option<IpNet> {
         if text == "default" {
             return Some(IpNet::V4(ipnet::Ipv4Net::default()));
@@ -269,7 +296,7 @@ impl Lower<'_> {
                 (None, "default") => r.table = Some(253),
                 _ => bad(self),
             },
-            "scope" => r.scope = Some(v.to_string()),
+            "scope" => r.scope = self.scope(e, v),
             _ => bad(self),
         }
     }
@@ -533,7 +560,7 @@ struct RouteFields {
     dev: Option<String>,
     metric: Option<u32>,
     table: Option<u32>,
-    scope: Option<String>,
+    scope: Option<Scope>,
     other: Words,
 }
 
