@@ -177,6 +177,11 @@ fn instance(
 ) {
     let ctx = i.name.as_str();
     let refused = [
+        (
+            "virtual_ipaddress_excluded",
+            !i.virtual_ipaddress_excluded.is_empty(),
+        ),
+        ("virtual_rules", !i.virtual_rules.is_empty()),
         ("smtp_alert", i.smtp_alert),
         ("dont_track_primary", i.dont_track_primary),
         (

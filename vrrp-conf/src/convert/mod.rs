@@ -129,7 +129,12 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
     if halves.lvs {
         diags.push(without_feature("the checker half", "convert-lvs"));
     }
-    diags.sort_by_key(|d| (d.span.file, d.span.line, d.span.col));
+    diags.sort_by(|a, b| {
+        let key = |d: &Diagnostic| (d.span.file, d.span.line, d.span.col);
+        key(a).cmp(&key(b)).then_with(|| a.message.cmp(&b.message))
+    });
+    // The audit and a plan may refuse the same keyword in the same words.
+    diags.dedup();
     #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
     let refused = diags.iter().any(|d| d.severity == Severity::Error);
     Converted {
