@@ -1,12 +1,16 @@
 //! The command line of `keepalived-lite`: keepalived's flags, parsed with
 //! clap, and the configuration test (`-t`). Running the daemon lives in
 //! other modules; this one only reads flags and configuration.
+//!
+//! `-t` and the daemon's start-up both call [`Cli::convert`] and refuse
+//! exactly [`refusals`]: the parse errors and the conversion's refusals.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{ArgAction, Parser, Subcommand};
-use vrrp_conf::{Code, Options, Parsed, Severity};
+use vrrp_conf::convert::{Converted, Halves};
+use vrrp_conf::{Code, Diagnostic, Options, Parsed, Severity};
 
 /// keepalived's default configuration file.
 pub const DEFAULT_CONF: &str = "/etc/keepalived/keepalived.conf";
@@ -93,6 +97,29 @@ impl Cli {
         };
         vrrp_conf::parse_file(&self.use_file, &opts)
     }
+
+    /// The halves of keepalived this command line runs for `parsed`.
+    pub fn halves(&self, parsed: &Parsed) -> Halves {
+        Halves::keepalived(&parsed.config, self.vrrp_only, self.check_only)
+    }
+
+    /// The conversion `-t` and the daemon's start-up share.
+    pub fn convert(&self, parsed: &Parsed) -> Converted {
+        vrrp_conf::convert::convert(parsed, self.halves(parsed))
+    }
+}
+
+/// What `-t` reports as errors and the daemon refuses to start with: the
+/// parse errors and the conversion's refusals, in file and line order.
+pub fn refusals<'a>(parsed: &'a Parsed, converted: &'a Converted) -> Vec<&'a Diagnostic> {
+    let mut out: Vec<&Diagnostic> = parsed
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .chain(converted.refusals())
+        .collect();
+    out.sort_by_key(|d| (d.span.file, d.span.line, d.span.col));
+    out
 }
 
 fn host_name() -> Option<String> {
@@ -101,9 +128,12 @@ fn host_name() -> Option<String> {
     (!first.is_empty()).then_some(first)
 }
 
-/// `-t`: prints every diagnostic and returns keepalived's exit code.
+/// `-t`: prints every diagnostic, the conversion's included, and returns
+/// keepalived's exit code (5 if anything would be refused).
 pub fn config_test(cli: &Cli, parsed: &Parsed) -> u8 {
+    let converted = cli.convert(parsed);
     let mut diags = parsed.diagnostics.clone();
+    diags.extend(converted.diagnostics.iter().cloned());
     diags.extend(parsed.missing_interfaces(&interface_exists));
     diags.sort_by_key(|d| (d.span.file, d.span.line, d.span.col));
     let mut text = String::new();
@@ -127,7 +157,10 @@ pub fn config_test(cli: &Cli, parsed: &Parsed) -> u8 {
     if let Err(e) = written {
         eprintln!("keepalived-lite: cannot write diagnostics: {e}");
     }
-    test_status(parsed)
+    match test_status(parsed) {
+        exit::OK | exit::SECURITY if converted.is_refused() => exit::ERRORS,
+        status => status,
+    }
 }
 
 /// True if this host has a network interface called `name`.

@@ -1,6 +1,7 @@
 //! Fuzzes the keepalived.conf parser end to end: preprocess (include,
 //! parameters, conditionals, ~SEQ/~LST), parse, lower, validate, emit,
-//! and checks parse(emit(m)) == m.
+//! and checks parse(emit(m)) == m; then runs the conversion (its keyword
+//! audit, and both halves when vrrp-conf's convert features are on).
 //! Includes resolve only against two in-memory files, never the file
 //! system, and expansion limits are tight, so time per input is bounded.
 #![no_main]
@@ -24,6 +25,13 @@ fuzz_target!(|data: &[u8]| {
     };
     let parsed = parse_with("/fuzz/main.conf", &text, &loader, &opts);
     for d in &parsed.diagnostics {
+        let _ = d.display(&parsed.sources).to_string();
+    }
+    let halves = vrrp_conf::convert::Halves {
+        vrrp: true,
+        lvs: true,
+    };
+    for d in &vrrp_conf::convert::convert(&parsed, halves).diagnostics {
         let _ = d.display(&parsed.sources).to_string();
     }
     // Emitting any model must work, and parse back to the same model.

@@ -94,6 +94,14 @@ pub enum Code {
     /// A setting that keepalived accepts but ignores.
     #[error("ignored setting")]
     Ignored,
+    /// A keyword or value keepalived knows that the keepalived crates do
+    /// not run (from [`crate::convert`]); the message says "not supported".
+    #[error("not supported")]
+    Unsupported,
+    /// A keyword accepted without effect (from [`crate::convert`]: tuning
+    /// keywords and keywords of refused features).
+    #[error("no effect")]
+    NoEffect,
     /// An interface the configuration names does not exist on this host
     /// (only from [`crate::Parsed::missing_interfaces`]).
     #[error("missing interface")]

@@ -109,6 +109,13 @@ impl W {
         }
     }
 
+    /// A time as seconds (`1.5`): what [`crate::model::Seconds`] parses.
+    fn secs(&mut self, k: &str, v: &Seconds) {
+        if let Some(d) = v {
+            self.line(&[k.to_string(), d.as_secs_f64().to_string()]);
+        }
+    }
+
     fn kw(&mut self, k: &str, v: &Option<Words>) {
         if let Some(v) = v {
             let mut l = vec![k.to_string()];
@@ -174,7 +181,7 @@ impl W {
         }
         self.settings(&c.other);
         self.block("static_ipaddress", &c.static_ipaddress, |w, a| w.ip(a));
-        self.block("static_routes", &c.static_routes, |w, r| w.line(r));
+        self.block("static_routes", &c.static_routes, |w, r| w.route(r));
         self.block("static_rules", &c.static_rules, |w, r| w.line(r));
         for s in &c.vrrp_scripts {
             self.script(s);
@@ -224,19 +231,41 @@ impl W {
     }
 
     fn ip(&mut self, a: &IpAddress) {
-        let mut l = vec![a.address.clone()];
+        let mut l = vec![a.address.to_string()];
         for (k, v) in [
-            ("brd", &a.brd),
-            ("dev", &a.dev),
-            ("scope", &a.scope),
-            ("label", &a.label),
+            ("brd", a.brd.map(|b| b.to_string())),
+            ("dev", a.dev.clone()),
+            ("scope", a.scope.map(|s| s.to_string())),
+            ("label", a.label.clone()),
         ] {
             if let Some(v) = v {
                 l.push(k.into());
-                l.push(v.clone());
+                l.push(v);
             }
         }
         l.extend(a.other.iter().cloned());
+        self.line(&l);
+    }
+
+    fn route(&mut self, r: &Route) {
+        let mut l: Vec<String> = r.kind.iter().map(|k| k.keyword().to_string()).collect();
+        if let Some(s) = r.src {
+            l.extend(["src".to_string(), s.to_string()]);
+        }
+        l.push(r.dst.to_string());
+        let opts = [
+            ("via", r.via.map(|v| v.to_string())),
+            ("dev", r.dev.clone()),
+            ("metric", r.metric.map(|v| v.to_string())),
+            ("table", r.table.map(|v| v.to_string())),
+            ("scope", r.scope.map(|s| s.to_string())),
+        ];
+        for (k, v) in opts {
+            if let Some(v) = v {
+                l.extend([k.to_string(), v]);
+            }
+        }
+        l.extend(r.other.iter().cloned());
         self.line(&l);
     }
 
@@ -261,8 +290,8 @@ impl W {
     fn script(&mut self, s: &VrrpScript) {
         self.open(&["vrrp_script".into(), s.name.clone()]);
         self.kw("script", &s.script);
-        self.kv("interval", &s.interval);
-        self.kv("timeout", &s.timeout);
+        self.secs("interval", &s.interval);
+        self.secs("timeout", &s.timeout);
         self.kv("weight", &s.weight);
         self.kv("rise", &s.rise);
         self.kv("fall", &s.fall);
@@ -292,7 +321,7 @@ impl W {
         self.kv("interface", &i.interface);
         self.kv("virtual_router_id", &i.virtual_router_id);
         self.kv("priority", &i.priority);
-        self.kv("advert_int", &i.advert_int);
+        self.secs("advert_int", &i.advert_int);
         self.kv("version", &i.version);
         if let Some(a) = &i.authentication {
             self.open(&["authentication".into()]);
@@ -310,15 +339,23 @@ impl W {
             &i.virtual_ipaddress_excluded,
             W::ip,
         );
-        self.block("virtual_routes", &i.virtual_routes, |w, r| w.line(r));
+        self.block("virtual_routes", &i.virtual_routes, |w, r| w.route(r));
         self.block("virtual_rules", &i.virtual_rules, |w, r| w.line(r));
         self.block("track_interface", &i.track_interface, W::track);
         self.block("track_script", &i.track_script, W::track);
         self.flag("nopreempt", i.nopreempt);
-        self.kv("preempt_delay", &i.preempt_delay);
+        self.secs("preempt_delay", &i.preempt_delay);
         self.kv("mcast_src_ip", &i.mcast_src_ip);
         self.kv("unicast_src_ip", &i.unicast_src_ip);
-        self.block("unicast_peer", &i.unicast_peer, |w, p| w.line(p));
+        self.block("unicast_peer", &i.unicast_peer, |w, p| {
+            let mut l = vec![p.address.to_string()];
+            for (k, v) in [("min_ttl", p.min_ttl), ("max_ttl", p.max_ttl)] {
+                if let Some(v) = v {
+                    l.extend([k.to_string(), v.to_string()]);
+                }
+            }
+            w.line(&l);
+        });
         if let Some(v) = &i.use_vmac {
             let mut l = vec!["use_vmac".to_string()];
             l.extend(v.value.clone());
@@ -345,15 +382,15 @@ impl W {
         let mut head = vec!["virtual_server".to_string()];
         match &v.target {
             VsTarget::Address { ip, port } => {
-                head.push(ip.clone());
+                head.push(ip.to_string());
                 head.extend(port.map(|p| p.to_string()));
             }
             VsTarget::Fwmark(m) => head.extend(["fwmark".to_string(), m.to_string()]),
             VsTarget::Group(g) => head.extend(["group".to_string(), g.clone()]),
         }
         self.open(&head);
-        self.kv("delay_loop", &v.delay_loop);
-        self.kv("lvs_sched", &v.lvs_sched);
+        self.secs("delay_loop", &v.delay_loop);
+        self.kv("lvs_sched", &v.lvs_sched.map(|s| s.name()));
         let method = v.lvs_method.map(|m| match m {
             LvsMethod::Nat => "NAT",
             LvsMethod::Dr => "DR",
@@ -376,7 +413,11 @@ impl W {
         self.kv("hysteresis", &v.hysteresis);
         self.kw("quorum_up", &v.quorum_up);
         self.kw("quorum_down", &v.quorum_down);
-        self.kw("sorry_server", &v.sorry_server);
+        if let Some(s) = &v.sorry_server {
+            let mut l = vec!["sorry_server".to_string(), s.ip.to_string()];
+            l.extend(s.port.map(|p| p.to_string()));
+            self.line(&l);
+        }
         self.settings(&v.other);
         for r in &v.real_servers {
             self.real_server(r);
@@ -385,7 +426,7 @@ impl W {
     }
 
     fn real_server(&mut self, r: &RealServer) {
-        let mut head = vec!["real_server".to_string(), r.ip.clone()];
+        let mut head = vec!["real_server".to_string(), r.ip.to_string()];
         head.extend(r.port.map(|p| p.to_string()));
         self.open(&head);
         self.kv("weight", &r.weight);
@@ -404,9 +445,9 @@ impl W {
         self.kv("connect_ip", &k.connect_ip);
         self.kv("connect_port", &k.connect_port);
         self.kv("bindto", &k.bindto);
-        self.kv("connect_timeout", &k.connect_timeout);
+        self.secs("connect_timeout", &k.connect_timeout);
         self.kv("retry", &k.retry);
-        self.kv("delay_before_retry", &k.delay_before_retry);
+        self.secs("delay_before_retry", &k.delay_before_retry);
         for u in &k.urls {
             self.open(&["url".into()]);
             self.kv("path", &u.path);
@@ -493,7 +534,7 @@ mod tests {
         c.global_defs.other.push(Setting {
             keyword: "vmac_prefix".into(),
             args: plain.iter().map(|w| w.to_string()).collect(),
-            block: None,
+            ..Setting::default()
         });
         c.vrrp_scripts.push(VrrpScript {
             name: "chk".into(),

@@ -16,13 +16,24 @@
 //!   recurses without bound, and time per input is bounded by these limits
 //!   (the defaults are generous: tighten them for untrusted input, as the
 //!   fuzz target does).
-//! - **Features**: none.
+//! - **Features**: `convert-vrrp` and `convert-lvs` add the two halves of
+//!   [`convert`]: the model to the `vrrp` crate's driver setup, and to
+//!   `ipvs` services with `healthcheck` targets, with keepalived's defaults.
 //!
 //! Stages: [`lexer`] -> [`preprocess`] (include, `$NAME`, `@id`, `~SEQ`,
 //! `~LST`; every token keeps its [`Span`]) -> [`parser`] (statement tree) ->
 //! lowering to [`model::Config`] (value checks, unknown keywords with a
 //! "did you mean", their blocks skipped) -> cross-object validation ->
-//! [`emit`] back to canonical text, with `parse(emit(m)) == m`.
+//! [`emit`] back to canonical text, with `parse(emit(m)) == m`; and
+//! [`convert`], the model to the keepalived crates' configurations.
+//!
+//! Values are typed where they are parsed: addresses and prefixes
+//! (`IpAddr`, [`ipnet::IpNet`]), routes, unicast peers, durations
+//! (`Duration`), schedulers, scopes and the other enums. The ones a later
+//! stage may refuse carry their [`Span`] ([`span::Spanned`]), and a bad
+//! value is a diagnostic at parse time, so no later stage parses a string
+//! again. Keywords the model has no field for are kept verbatim, with
+//! their span, as [`model::Setting`]s.
 //!
 //! For speed on large files (see BENCHMARKS.md), files are read line by
 //! line, words live in one arena that tokens index into, and each top-level
@@ -44,12 +55,18 @@
 //! let again = parse_str("again.conf", &emit::emit(&parsed.config), &Options::default());
 //! assert_eq!(again.config, parsed.config);
 //!
+//! // Values without a span of their own can still be cited.
+//! let at = parsed.span_of(vrrp_conf::Object::Instance(0), "virtual_router_id").unwrap();
+//! assert_eq!((at.line, at.col), (3, 3));
+//!
 //! // Host-dependent checks are separate and only warn.
 //! let missing = parsed.missing_interfaces(&|name| name == "lo");
 //! assert_eq!((missing[0].code, missing[0].span.line), (Code::MissingInterface, 2));
 //! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod convert;
 pub mod diagnostics;
 pub mod emit;
 mod keywords;
@@ -64,6 +81,7 @@ mod validate;
 use std::path::Path;
 
 pub use diagnostics::{Code, Diagnostic, Severity};
+pub use ipnet;
 pub use model::Config;
 pub use preprocess::{FsLoader, LoadError, Loader, MemLoader, Options};
 pub use span::{FileId, SourceMap, Span};
@@ -87,6 +105,26 @@ impl Parsed {
         self.diagnostics
             .iter()
             .any(|d| d.severity == Severity::Error)
+    }
+
+    /// Where `keyword` was written inside `object` (the last time, if
+    /// more than once), else where the object starts; none for an object
+    /// that does not exist. For citing file:line about values that carry
+    /// no [`span::Spanned`] of their own (`priority`, `interface`, ...).
+    pub fn span_of(&self, object: Object, keyword: &str) -> Option<Span> {
+        let sp = match object {
+            Object::GlobalDefs => Some(&self.spans.global),
+            Object::Script(i) => self.spans.scripts.get(i),
+            Object::SyncGroup(i) => self.spans.groups.get(i),
+            Object::Instance(i) => self.spans.instances.get(i),
+            Object::VirtualServer(i) => self.spans.virtual_servers.get(i),
+            Object::RealServer(v, r) => self
+                .spans
+                .virtual_servers
+                .get(v)
+                .and_then(|s| s.children.get(r)),
+        }?;
+        Some(sp.key(keyword))
     }
 
     /// How many diagnostics have `code`.
@@ -126,6 +164,23 @@ impl Parsed {
         }
         out
     }
+}
+
+/// An object of the model, by its index in [`Config`]'s vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Object {
+    /// `global_defs`.
+    GlobalDefs,
+    /// `vrrp_scripts[i]`.
+    Script(usize),
+    /// `vrrp_sync_groups[i]`.
+    SyncGroup(usize),
+    /// `vrrp_instances[i]`.
+    Instance(usize),
+    /// `virtual_servers[i]`.
+    VirtualServer(usize),
+    /// `virtual_servers[v].real_servers[r]`.
+    RealServer(usize, usize),
 }
 
 /// Parses `text` as the file `name` without touching the file system.

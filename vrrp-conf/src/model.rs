@@ -2,7 +2,35 @@
 //! keepalived knows are kept, in order, as [`Setting`]s in `other`, so that
 //! nothing is lost on a round trip through [`crate::emit`].
 
+use std::net::IpAddr;
+use std::time::Duration;
+
+use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
+
+use crate::span::{Span, Spanned};
+
+/// A time in seconds as written (`1.5`), kept as a [`Duration`] with its
+/// span; serialized as seconds.
+pub type Seconds = Option<Spanned<Duration>>;
+
+/// Serde for [`Seconds`]: a number of seconds.
+pub(crate) mod secs {
+    use super::*;
+
+    pub(crate) fn serialize<S: serde::Serializer>(v: &Seconds, s: S) -> Result<S::Ok, S::Error> {
+        v.as_ref().map(|d| d.as_secs_f64()).serialize(s)
+    }
+
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Seconds, D::Error> {
+        match Option::<f64>::deserialize(d)? {
+            None => Ok(None),
+            Some(s) => Duration::try_from_secs_f64(s)
+                .map(|d| Some(Spanned::from(d)))
+                .map_err(serde::de::Error::custom),
+        }
+    }
+}
 
 /// The words of one configuration line, as written (quotes removed).
 pub type Words = Vec<String>;
@@ -15,8 +43,8 @@ pub struct Config {
     pub global_defs: GlobalDefs,
     /// `static_ipaddress` entries.
     pub static_ipaddress: Vec<IpAddress>,
-    /// `static_routes` entries, as words.
-    pub static_routes: Vec<Words>,
+    /// `static_routes` entries.
+    pub static_routes: Vec<Route>,
     /// `static_rules` entries, as words.
     pub static_rules: Vec<Words>,
     /// `vrrp_script` blocks.
@@ -34,7 +62,10 @@ pub struct Config {
 }
 
 /// A keyword the model keeps verbatim: its arguments and block.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Compares without its [`span`](Self::span): where a setting was written
+/// is not part of the configuration (`parse(emit(m)) == m`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Setting {
     /// The keyword.
     pub keyword: String,
@@ -44,7 +75,18 @@ pub struct Setting {
     /// Its block, if it has one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block: Option<Vec<Setting>>,
+    /// Where the keyword was written (not serialized).
+    #[serde(skip)]
+    pub span: Span,
 }
+
+impl PartialEq for Setting {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.keyword, &self.args, &self.block) == (&other.keyword, &other.args, &other.block)
+    }
+}
+
+impl Eq for Setting {}
 
 /// `global_defs`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -68,8 +110,8 @@ pub struct GlobalDefs {
     pub vrrp_strict: bool,
     /// `vrrp_version` (2 or 3).
     pub vrrp_version: Option<u8>,
-    /// `vrrp_mcast_group4`.
-    pub vrrp_mcast_group4: Option<String>,
+    /// `vrrp_mcast_group4` (an IPv4 address).
+    pub vrrp_mcast_group4: Option<Spanned<IpAddr>>,
     /// `vrrp_garp_master_delay` in seconds.
     pub vrrp_garp_master_delay: Option<u32>,
     /// `vrrp_garp_master_repeat`: GARPs per address on becoming master.
@@ -88,18 +130,153 @@ pub struct GlobalDefs {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct IpAddress {
-    /// The address, with its prefix length if given.
-    pub address: String,
-    /// `brd`.
-    pub brd: Option<String>,
+    /// The address and its prefix length (the full length if none was
+    /// given), where it was written.
+    pub address: Spanned<IpNet>,
+    /// `brd` (or `broadcast`).
+    pub brd: Option<Broadcast>,
     /// `dev`.
     pub dev: Option<String>,
     /// `scope`.
-    pub scope: Option<String>,
+    pub scope: Option<Scope>,
     /// `label`.
     pub label: Option<String>,
     /// Other options, verbatim (e.g. `no_track`, `preferred_lft 0`).
     pub other: Words,
+}
+
+/// The broadcast address of an [`IpAddress`] (`brd`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Broadcast {
+    /// `+`: the prefix with every host bit set.
+    HostBitsSet,
+    /// `-`: the prefix with every host bit clear.
+    HostBitsClear,
+    /// An address.
+    Address(IpAddr),
+}
+
+impl std::fmt::Display for Broadcast {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Broadcast::HostBitsSet => f.write_str("+"),
+            Broadcast::HostBitsClear => f.write_str("-"),
+            Broadcast::Address(a) => a.fmt(f),
+        }
+    }
+}
+
+/// The scope of an address or route (`ip`'s names, or a number).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// `global` (also `universe`).
+    Global,
+    /// `site`.
+    Site,
+    /// `link`.
+    Link,
+    /// `host`.
+    Host,
+    /// `nowhere`.
+    Nowhere,
+    /// Another scope, by number.
+    Number(u8),
+}
+
+impl Scope {
+    /// Reads `ip`'s scope names and numbers.
+    pub fn parse(s: &str) -> Option<Scope> {
+        Some(match s {
+            "global" | "universe" => Scope::Global,
+            "site" => Scope::Site,
+            "link" => Scope::Link,
+            "host" => Scope::Host,
+            "nowhere" => Scope::Nowhere,
+            n => Scope::Number(n.parse().ok()?),
+        })
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Scope::Global => f.write_str("global"),
+            Scope::Site => f.write_str("site"),
+            Scope::Link => f.write_str("link"),
+            Scope::Host => f.write_str("host"),
+            Scope::Nowhere => f.write_str("nowhere"),
+            Scope::Number(n) => n.fmt(f),
+        }
+    }
+}
+
+/// A route: `[TYPE] [src S] [to] DST[/LEN] [via|gw G] [dev|oif D]
+/// [metric|preference|priority M] [table T] [scope S] ...`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    /// The route type (none: unicast).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<RouteType>,
+    /// The destination (`default` is `0.0.0.0/0`), where the route was
+    /// written.
+    pub dst: Spanned<IpNet>,
+    /// `src`: the preferred source address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub src: Option<IpAddr>,
+    /// `via` (or `gw`, deprecated): the gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<IpAddr>,
+    /// `dev` (or `oif`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev: Option<String>,
+    /// `metric` (or `preference`, `priority`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<u32>,
+    /// `table`, by number (`main`, `local` and `default` are read as 254,
+    /// 255 and 253).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<u32>,
+    /// `scope`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Scope>,
+    /// The words from the first option the model has no field for on,
+    /// verbatim (`no_track`, `or`, `nexthop`, `mtu`, ...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other: Words,
+}
+
+/// The type of a route other than unicast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RouteType {
+    /// `blackhole`.
+    Blackhole,
+    /// `unreachable`.
+    Unreachable,
+    /// `prohibit`.
+    Prohibit,
+    /// `throw`.
+    Throw,
+}
+
+impl RouteType {
+    /// All types with their keywords.
+    pub const ALL: [(RouteType, &'static str); 4] = [
+        (RouteType::Blackhole, "blackhole"),
+        (RouteType::Unreachable, "unreachable"),
+        (RouteType::Prohibit, "prohibit"),
+        (RouteType::Throw, "throw"),
+    ];
+
+    /// The keyword for this type.
+    pub fn keyword(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or("", |(_, s)| s)
+    }
 }
 
 /// A keyword whose argument may be left out (`use_vmac`, `debug`).
@@ -161,10 +338,12 @@ pub struct VrrpScript {
     pub name: String,
     /// `script`.
     pub script: Option<Words>,
-    /// `interval` in seconds.
-    pub interval: Option<f64>,
-    /// `timeout` in seconds.
-    pub timeout: Option<f64>,
+    /// `interval`.
+    #[serde(with = "secs")]
+    pub interval: Seconds,
+    /// `timeout`.
+    #[serde(with = "secs")]
+    pub timeout: Seconds,
     /// `weight`.
     pub weight: Option<i32>,
     /// `rise`.
@@ -241,8 +420,9 @@ pub struct VrrpInstance {
     pub virtual_router_id: Option<u8>,
     /// `priority` (1-255).
     pub priority: Option<u8>,
-    /// `advert_int` in seconds.
-    pub advert_int: Option<f64>,
+    /// `advert_int`.
+    #[serde(with = "secs")]
+    pub advert_int: Seconds,
     /// `version` (2 or 3).
     pub version: Option<u8>,
     /// `authentication`.
@@ -251,8 +431,8 @@ pub struct VrrpInstance {
     pub virtual_ipaddress: Vec<IpAddress>,
     /// `virtual_ipaddress_excluded`.
     pub virtual_ipaddress_excluded: Vec<IpAddress>,
-    /// `virtual_routes`, as words.
-    pub virtual_routes: Vec<Words>,
+    /// `virtual_routes`.
+    pub virtual_routes: Vec<Route>,
     /// `virtual_rules`, as words.
     pub virtual_rules: Vec<Words>,
     /// `track_interface`.
@@ -261,14 +441,15 @@ pub struct VrrpInstance {
     pub track_script: Vec<Track>,
     /// `nopreempt`.
     pub nopreempt: bool,
-    /// `preempt_delay` in seconds.
-    pub preempt_delay: Option<f64>,
+    /// `preempt_delay`.
+    #[serde(with = "secs")]
+    pub preempt_delay: Seconds,
     /// `mcast_src_ip`.
-    pub mcast_src_ip: Option<String>,
+    pub mcast_src_ip: Option<Spanned<IpAddr>>,
     /// `unicast_src_ip`.
-    pub unicast_src_ip: Option<String>,
-    /// `unicast_peer` entries, as words.
-    pub unicast_peer: Vec<Words>,
+    pub unicast_src_ip: Option<Spanned<IpAddr>>,
+    /// `unicast_peer` entries.
+    pub unicast_peer: Vec<UnicastPeer>,
     /// `use_vmac [NAME]`.
     pub use_vmac: Option<OptionalArg<String>>,
     /// `garp_master_delay` in seconds.
@@ -293,6 +474,19 @@ pub struct VrrpInstance {
     pub other: Vec<Setting>,
 }
 
+/// An entry of `unicast_peer`: `ADDR [min_ttl N] [max_ttl N]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnicastPeer {
+    /// The peer's address, where it was written.
+    pub address: Spanned<IpAddr>,
+    /// `min_ttl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_ttl: Option<u8>,
+    /// `max_ttl`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_ttl: Option<u8>,
+}
+
 /// `virtual_server_group NAME { ... }`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -310,7 +504,7 @@ pub enum VsTarget {
     /// `virtual_server IP [PORT]`.
     Address {
         /// The address.
-        ip: String,
+        ip: IpAddr,
         /// The port.
         port: Option<u16>,
     },
@@ -323,6 +517,68 @@ pub enum VsTarget {
 impl Default for VsTarget {
     fn default() -> Self {
         VsTarget::Fwmark(0)
+    }
+}
+
+/// An IPVS scheduler (the kernel's `ip_vs_NAME` modules).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheduler {
+    /// Round robin.
+    Rr,
+    /// Weighted round robin.
+    Wrr,
+    /// Least connection.
+    Lc,
+    /// Weighted least connection (keepalived's default).
+    Wlc,
+    /// Locality-based least connection.
+    Lblc,
+    /// Locality-based least connection with replication.
+    Lblcr,
+    /// Destination hashing.
+    Dh,
+    /// Source hashing.
+    Sh,
+    /// Shortest expected delay.
+    Sed,
+    /// Never queue.
+    Nq,
+    /// Weighted failover.
+    Fo,
+    /// Weighted overflow.
+    Ovf,
+    /// Maglev hashing.
+    Mh,
+    /// Weighted random twos choice.
+    Twos,
+}
+
+impl Scheduler {
+    /// All schedulers with their names.
+    pub const ALL: [(Scheduler, &'static str); 14] = [
+        (Scheduler::Rr, "rr"),
+        (Scheduler::Wrr, "wrr"),
+        (Scheduler::Lc, "lc"),
+        (Scheduler::Wlc, "wlc"),
+        (Scheduler::Lblc, "lblc"),
+        (Scheduler::Lblcr, "lblcr"),
+        (Scheduler::Dh, "dh"),
+        (Scheduler::Sh, "sh"),
+        (Scheduler::Sed, "sed"),
+        (Scheduler::Nq, "nq"),
+        (Scheduler::Fo, "fo"),
+        (Scheduler::Ovf, "ovf"),
+        (Scheduler::Mh, "mh"),
+        (Scheduler::Twos, "twos"),
+    ];
+
+    /// The kernel's name for it (`wlc`).
+    pub fn name(self) -> &'static str {
+        Self::ALL
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or("", |(_, s)| s)
     }
 }
 
@@ -356,10 +612,11 @@ pub enum Protocol {
 pub struct VirtualServer {
     /// What it balances.
     pub target: VsTarget,
-    /// `delay_loop` in seconds.
-    pub delay_loop: Option<f64>,
+    /// `delay_loop`.
+    #[serde(with = "secs")]
+    pub delay_loop: Seconds,
     /// `lvs_sched` (also `lb_algo`, deprecated).
-    pub lvs_sched: Option<String>,
+    pub lvs_sched: Option<Scheduler>,
     /// `lvs_method` (also `lb_kind`, deprecated).
     pub lvs_method: Option<LvsMethod>,
     /// `persistence_timeout` in seconds.
@@ -384,20 +641,30 @@ pub struct VirtualServer {
     pub quorum_up: Option<Words>,
     /// `quorum_down` script.
     pub quorum_down: Option<Words>,
-    /// `sorry_server IP PORT`.
-    pub sorry_server: Option<Words>,
+    /// `sorry_server IP [PORT]`.
+    pub sorry_server: Option<Spanned<SorryServer>>,
     /// `real_server` blocks.
     pub real_servers: Vec<RealServer>,
     /// Other known keywords.
     pub other: Vec<Setting>,
 }
 
+/// `sorry_server IP [PORT]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SorryServer {
+    /// The address.
+    pub ip: IpAddr,
+    /// The port (default: the virtual server's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+}
+
 /// `real_server IP [PORT] { ... }`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct RealServer {
     /// The address.
-    pub ip: String,
+    pub ip: IpAddr,
     /// The port.
     pub port: Option<u16>,
     /// `weight`.
@@ -412,6 +679,21 @@ pub struct RealServer {
     pub checkers: Vec<Checker>,
     /// Other known keywords.
     pub other: Vec<Setting>,
+}
+
+impl Default for RealServer {
+    fn default() -> Self {
+        RealServer {
+            ip: IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            port: None,
+            weight: None,
+            inhibit_on_failure: false,
+            notify_up: None,
+            notify_down: None,
+            checkers: Vec::new(),
+            other: Vec::new(),
+        }
+    }
 }
 
 /// The kind of a health checker.
@@ -482,22 +764,22 @@ pub struct Checker {
     pub kind: CheckerKind,
     /// `connect_ip`.
     #[serde(default)]
-    pub connect_ip: Option<String>,
+    pub connect_ip: Option<Spanned<IpAddr>>,
     /// `connect_port`.
     #[serde(default)]
     pub connect_port: Option<u16>,
     /// `bindto`.
     #[serde(default)]
-    pub bindto: Option<String>,
-    /// `connect_timeout` in seconds.
-    #[serde(default)]
-    pub connect_timeout: Option<f64>,
+    pub bindto: Option<Spanned<IpAddr>>,
+    /// `connect_timeout`.
+    #[serde(default, with = "secs")]
+    pub connect_timeout: Seconds,
     /// `retry` (also `nb_get_retry`, deprecated).
     #[serde(default)]
     pub retry: Option<u32>,
-    /// `delay_before_retry` in seconds.
-    #[serde(default)]
-    pub delay_before_retry: Option<f64>,
+    /// `delay_before_retry`.
+    #[serde(default, with = "secs")]
+    pub delay_before_retry: Seconds,
     /// `url` blocks of HTTP_GET / SSL_GET.
     #[serde(default)]
     pub urls: Vec<Url>,

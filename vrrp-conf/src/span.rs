@@ -55,3 +55,89 @@ impl SourceMap {
         &self.names
     }
 }
+
+/// A value with the place it was written, so that a later stage can still
+/// cite file:line for it.
+///
+/// The position is not part of the configuration's meaning: `Spanned`
+/// compares, hashes, displays and serializes as its value alone (so
+/// `parse(emit(m)) == m` holds although every line moved), and
+/// deserializes with a default span. It dereferences to the value.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Spanned<T> {
+    /// The value.
+    pub value: T,
+    /// Where it was written.
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    /// `value` written at `span`.
+    pub fn new(value: T, span: Span) -> Self {
+        Spanned { value, span }
+    }
+}
+
+impl<T> From<T> for Spanned<T> {
+    /// A value without a known position (made by code, not parsed).
+    fn from(value: T) -> Self {
+        Spanned::new(value, Span::default())
+    }
+}
+
+impl<T> std::ops::Deref for Spanned<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<T: PartialEq> PartialEq for Spanned<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.value == other.value
+    }
+}
+
+impl<T: Eq> Eq for Spanned<T> {}
+
+impl<T: std::hash::Hash> std::hash::Hash for Spanned<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.value.hash(state);
+    }
+}
+
+impl<T: std::fmt::Display> std::fmt::Display for Spanned<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.value.fmt(f)
+    }
+}
+
+impl<T: Serialize> Serialize for Spanned<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(s)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Spanned<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(Spanned::from)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests: a panic is a failed test
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spanned_values_compare_and_serialize_without_their_span() {
+        let a = Spanned::new(5u8, Span::new(FileId(0), 3, 7));
+        let b = Spanned::new(5u8, Span::new(FileId(1), 9, 1));
+        assert_eq!(a, b);
+        assert_ne!(a, Spanned::from(6u8));
+        assert_eq!(serde_json::to_string(&a).unwrap(), "5");
+        let back: Spanned<u8> = serde_json::from_str("5").unwrap();
+        assert_eq!((back.value, back.span), (5, Span::default()));
+        assert_eq!((*a + 1, a.to_string()), (6, "5".to_string()));
+    }
+}

@@ -112,7 +112,7 @@ fn unique_vrid<'c>(
     let v6 = i
         .virtual_ipaddress
         .first()
-        .is_some_and(|a| a.address.contains(':'));
+        .is_some_and(|a| a.address.addr().is_ipv6());
     let ifname = i.interface.as_deref().unwrap_or("");
     if let Some(other) = vrids.insert((ifname, vrid, v6), name) {
         let msg = format!("({name}) VRID {vrid} is already used by {other} on interface {ifname}");

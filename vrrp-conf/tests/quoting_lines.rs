@@ -116,3 +116,32 @@ fn script_lines_keep_the_full_rules() {
         ["a bc d"]
     );
 }
+
+#[test]
+fn words_after_a_single_value_are_dropped_with_a_warning() {
+    // keepalived 2.2.7 splits the line at the braces and reads only
+    // strvec[1] for connect_timeout: retry and delay_before_retry keep
+    // their defaults.
+    let text =
+        "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 192.168.1.10 8080 {\n    \
+                TCP_CHECK { connect_timeout 3 retry 2 delay_before_retry 1.5 }\n  }\n}\n";
+    let p = parse_str("t.conf", text, &Options::default());
+    let k = &p.config.virtual_servers[0].real_servers[0].checkers[0];
+    let timeout = k.connect_timeout.unwrap();
+    assert_eq!(*timeout, std::time::Duration::from_secs(3));
+    assert_eq!((timeout.span.line, timeout.span.col), (4, 17));
+    assert_eq!((k.retry, k.delay_before_retry), (None, None));
+    let d: Vec<_> = p
+        .diagnostics
+        .iter()
+        .map(|d| d.display(&p.sources).to_string())
+        .collect();
+    assert_eq!(
+        d,
+        [
+            "t.conf:4:17: warning: 'connect_timeout' takes one value; keepalived ignores the rest \
+          of the line: 'retry 2 delay_before_retry 1.5'"
+        ]
+    );
+    assert_eq!(p.count(Code::Ignored), 1);
+}

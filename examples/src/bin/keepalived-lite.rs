@@ -43,18 +43,19 @@ fn exit_now(code: u8) -> ! {
 /// Runs the daemon: the checker on its own thread and runtime, VRRP on
 /// this one; each stops on SIGTERM/SIGINT. Fails if either failed.
 fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
-    let config = parsed.config;
-    let has_vs = !config.virtual_servers.is_empty();
-    let vrrp = !cli.check_only && (cli.vrrp_only || !config.vrrp_instances.is_empty() || !has_vs);
-    let checker = !cli.vrrp_only && (cli.check_only || has_vs);
+    let halves = cli.halves(&parsed);
+    let (vrrp, checker) = (halves.vrrp, halves.lvs);
     keepalived_lite::vrrp_mode::init_logging(cli.log_detail);
-    // Refuse what the checker cannot run before starting anything.
-    if checker {
-        if let Err(e) = keepalived_lite::lvs_mode::plan::build(&config) {
-            tracing::error!("{e}");
-            return ExitCode::FAILURE;
-        }
+    // Refuse exactly what -t reports, before starting anything.
+    let converted = cli.convert(&parsed);
+    let refused = cli::refusals(&parsed, &converted);
+    for d in &refused {
+        tracing::error!("{}", d.display(&parsed.sources));
     }
+    if !refused.is_empty() {
+        return ExitCode::FAILURE;
+    }
+    let config = parsed.config;
     match (vrrp, checker) {
         (true, false) => keepalived_lite::vrrp_mode::run(cli),
         (false, _) => keepalived_lite::lvs_mode::run(&config),

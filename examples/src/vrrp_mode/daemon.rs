@@ -16,7 +16,7 @@ use vrrp::mux::RouterId;
 use vrrp::router::Tracking;
 use vrrp_conf::model::VrrpScript;
 
-use super::plan::{self, Plan, Unit};
+use super::plan::{Plan, Unit};
 use super::script::{self, CommandLine, Outcome};
 use super::track::Health;
 
@@ -557,13 +557,11 @@ fn reason_text(r: Reason) -> &'static str {
 /// Runs one `vrrp_script` forever, reporting changes after `rise`
 /// successes or `fall` failures in a row. Scripts start as succeeding.
 async fn script_loop(s: VrrpScript, cmd: CommandLine, tx: mpsc::Sender<Input>) {
-    let interval = Duration::try_from_secs_f64(s.interval.unwrap_or(1.0))
-        .unwrap_or(Duration::from_secs(1))
+    let interval = s
+        .interval
+        .map_or(Duration::from_secs(1), |d| *d)
         .max(Duration::from_millis(10));
-    let timeout = s
-        .timeout
-        .and_then(|t| Duration::try_from_secs_f64(t).ok())
-        .unwrap_or(interval);
+    let timeout = s.timeout.map_or(interval, |d| *d);
     let rise = s.rise.unwrap_or(1).max(1);
     let fall = s.fall.unwrap_or(1).max(1);
     let mut ok = true;
@@ -602,12 +600,18 @@ fn libc_eexist() -> i32 {
 pub fn file_loader(path: std::path::PathBuf, opts: vrrp_conf::Options) -> Loader {
     Box::new(move || {
         let parsed = vrrp_conf::parse_file(&path, &opts);
-        if parsed.has_errors() {
-            for d in &parsed.diagnostics {
-                warn!("{}", d.display(&parsed.sources));
-            }
-            return Err(format!("{}: configuration has errors", path.display()));
+        let halves = vrrp_conf::convert::Halves {
+            vrrp: true,
+            lvs: false,
+        };
+        let converted = vrrp_conf::convert::convert(&parsed, halves);
+        let refused = crate::cli::refusals(&parsed, &converted);
+        for d in &refused {
+            warn!("{}", d.display(&parsed.sources));
         }
-        plan::plan(&parsed.config).map_err(|e| e.to_string())
+        match converted.vrrp {
+            Some(plan) if refused.is_empty() => Ok(plan),
+            _ => Err(format!("{}: configuration refused", path.display())),
+        }
     })
 }

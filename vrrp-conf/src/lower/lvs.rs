@@ -4,8 +4,9 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::keywords;
 use crate::model::*;
 use crate::parser::Node;
+use crate::span::Spanned;
 
-use super::{is_ip_prefix, setting, Lower, ObjSpans};
+use super::{setting, Lower, ObjSpans};
 
 impl Lower<'_> {
     pub(super) fn virtual_server(&mut self, n: &Node<'_>) -> Option<VirtualServer> {
@@ -23,13 +24,14 @@ impl Lower<'_> {
         };
         let mut sp = ObjSpans::new(n);
         for c in n.children() {
+            sp.note(VS_TYPED, c);
             match c.keyword {
                 "delay_loop" => v.delay_loop = self.seconds(c),
                 "lb_algo" => {
                     self.deprecated(c, "lvs_sched");
-                    v.lvs_sched = self.string(c);
+                    v.lvs_sched = self.word_of(c, &Scheduler::ALL.map(|(s, n)| (n, s)));
                 }
-                "lvs_sched" => v.lvs_sched = self.string(c),
+                "lvs_sched" => v.lvs_sched = self.word_of(c, &Scheduler::ALL.map(|(s, n)| (n, s))),
                 "lb_kind" => {
                     self.deprecated(c, "lvs_method");
                     v.lvs_method = self.lvs_method(c);
@@ -61,10 +63,11 @@ impl Lower<'_> {
                 "hysteresis" => v.hysteresis = self.num(c, 0, i64::from(u32::MAX)),
                 "quorum_up" => v.quorum_up = self.script(c),
                 "quorum_down" => v.quorum_down = self.script(c),
-                "sorry_server" => v.sorry_server = self.words(c),
+                "sorry_server" => v.sorry_server = self.sorry_server(c),
                 "real_server" => {
-                    if let Some(r) = self.real_server(c) {
+                    if let Some((r, rsp)) = self.real_server(c) {
                         v.real_servers.push(r);
+                        sp.children.push(rsp);
                     }
                 }
                 k if keywords::LVS.contains(&k) => v.other.push(setting(c)),
@@ -73,6 +76,29 @@ impl Lower<'_> {
         }
         self.spans.virtual_servers.push(sp);
         Some(v)
+    }
+
+    /// `sorry_server IP [PORT]`.
+    pub(super) fn sorry_server(&mut self, c: &Node<'_>) -> Option<Spanned<SorryServer>> {
+        let text = self.arg(c)?;
+        let ip = self.ip_word(c, text)?;
+        let port = match c.args.get(1).map(|p| p.parse::<u16>()) {
+            None => None,
+            Some(Ok(p)) => Some(p),
+            Some(Err(_)) => {
+                let msg = format!(
+                    "sorry_server: invalid port '{}'",
+                    c.args.get(1).unwrap_or("")
+                );
+                self.push(Diagnostic::error(Code::InvalidValue, c.span, msg));
+                return None;
+            }
+        };
+        if c.args.len() > 2 {
+            let msg = "sorry_server takes an address and a port; keepalived ignores the rest";
+            self.push(Diagnostic::warning(Code::Ignored, c.span, msg));
+        }
+        Some(Spanned::new(SorryServer { ip, port }, c.span))
     }
 
     pub(super) fn lvs_method(&mut self, c: &Node<'_>) -> Option<LvsMethod> {
@@ -104,9 +130,9 @@ impl Lower<'_> {
                 None => bad(self, "group needs a name"),
             },
             ip => {
-                if !is_ip_prefix(ip) {
+                let Ok(ip) = ip.parse() else {
                     return bad(self, &format!("invalid IP address '{ip}'"));
-                }
+                };
                 let port = match a.get(1).map(|p| p.parse::<u16>()) {
                     None => None,
                     Some(Ok(p)) if p > 0 => Some(p),
@@ -114,19 +140,14 @@ impl Lower<'_> {
                         return bad(self, &format!("invalid port '{}'", a.get(1).unwrap_or("")))
                     }
                 };
-                Some(VsTarget::Address {
-                    ip: ip.to_string(),
-                    port,
-                })
+                Some(VsTarget::Address { ip, port })
             }
         }
     }
 
-    pub(super) fn real_server(&mut self, n: &Node<'_>) -> Option<RealServer> {
-        let ip = self.name(n)?;
-        if !self.address(n, &ip) {
-            return None;
-        }
+    pub(super) fn real_server(&mut self, n: &Node<'_>) -> Option<(RealServer, ObjSpans)> {
+        let text = self.name(n)?;
+        let ip = self.ip_word(n, &text)?;
         let port = match n.args.get(1).map(|p| p.parse::<u16>()) {
             None => None,
             Some(Ok(p)) if p > 0 => Some(p),
@@ -150,9 +171,13 @@ impl Lower<'_> {
             checkers: Vec::with_capacity(checkers),
             ..Default::default()
         };
+        let mut sp = ObjSpans::new(n);
         for c in n.children() {
+            sp.note(RS_TYPED, c);
             if let Some(kind) = checker_kind(c.keyword) {
-                r.checkers.push(self.checker(c, kind));
+                let (k, ksp) = self.checker(c, kind);
+                r.checkers.push(k);
+                sp.children.push(ksp);
                 continue;
             }
             match c.keyword {
@@ -164,16 +189,18 @@ impl Lower<'_> {
                 _ => self.unknown(c, &[RS_TYPED, keywords::LVS]),
             }
         }
-        Some(r)
+        Some((r, sp))
     }
 
-    pub(super) fn checker(&mut self, n: &Node<'_>, kind: CheckerKind) -> Checker {
+    pub(super) fn checker(&mut self, n: &Node<'_>, kind: CheckerKind) -> (Checker, ObjSpans) {
         let mut k = Checker::new(kind);
+        let mut sp = ObjSpans::new(n);
         for c in n.children() {
+            sp.note(CHECKER_TYPED, c);
             match c.keyword {
-                "connect_ip" => k.connect_ip = self.string(c),
+                "connect_ip" => k.connect_ip = self.ip(c),
                 "connect_port" => k.connect_port = self.num(c, 1, 65535),
-                "bindto" => k.bindto = self.string(c),
+                "bindto" => k.bindto = self.ip(c),
                 "connect_timeout" => k.connect_timeout = self.seconds(c),
                 "retry" => k.retry = self.num(c, 0, i64::from(u32::MAX)),
                 "nb_get_retry" => {
@@ -192,7 +219,7 @@ impl Lower<'_> {
                 _ => self.unknown(c, &[CHECKER_TYPED, keywords::LVS]),
             }
         }
-        k
+        (k, sp)
     }
 
     pub(super) fn url(&mut self, n: &Node<'_>) -> Url {

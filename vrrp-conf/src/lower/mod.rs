@@ -4,12 +4,15 @@
 
 use std::net::IpAddr;
 use std::str::FromStr;
+use std::time::Duration;
+
+use ipnet::IpNet;
 
 use crate::diagnostics::{did_you_mean, Code, Diagnostic};
 use crate::keywords;
 use crate::model::*;
 use crate::parser::Node;
-use crate::span::Span;
+use crate::span::{Span, Spanned};
 
 mod lvs;
 mod vrrp;
@@ -27,6 +30,9 @@ pub(crate) struct ObjSpans {
     pub items: Vec<Span>,
     /// Spans of `track_script` entries.
     pub tracks: Vec<Span>,
+    /// Spans of nested objects: a virtual server's real servers, a real
+    /// server's checkers.
+    pub children: Vec<ObjSpans>,
     /// How many `vrrp_script`s were defined before this object: keepalived
     /// looks a tracked script up when it reads the reference.
     pub scripts_before: usize,
@@ -38,6 +44,13 @@ impl ObjSpans {
             head: n.span,
             end: n.end,
             ..Default::default()
+        }
+    }
+
+    /// Records the span of `n` if its keyword is one of `typed`.
+    pub(crate) fn note(&mut self, typed: &[&'static str], n: &Node<'_>) {
+        if let Some(k) = typed.iter().find(|k| **k == n.keyword) {
+            self.keys.push((k, n.span));
         }
     }
 
@@ -54,6 +67,10 @@ impl ObjSpans {
 /// Spans the validator needs, parallel to the model's vectors.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Spans {
+    /// `global_defs` (all blocks; the head is the first one).
+    pub global: ObjSpans,
+    /// Top-level typed keywords (`static_ipaddress`, ...).
+    pub top: ObjSpans,
     pub scripts: Vec<ObjSpans>,
     pub groups: Vec<ObjSpans>,
     pub instances: Vec<ObjSpans>,
@@ -90,14 +107,15 @@ impl<'d> Lower<'d> {
 
     /// Lowers one top-level statement into `c`.
     pub(crate) fn top(&mut self, n: &Node<'_>, c: &mut Config) {
+        self.spans.top.note(TOP_TYPED, n);
         match n.keyword {
             "global_defs" => self.global_defs(n, &mut c.global_defs),
             "static_ipaddress" => c
                 .static_ipaddress
-                .extend(self.list(n).iter().map(|e| self.ip_address(e))),
+                .extend(self.list(n).iter().filter_map(|e| self.ip_address(e))),
             "static_routes" => c
                 .static_routes
-                .extend(self.list(n).iter().map(|e| self.route(e, false))),
+                .extend(self.list(n).iter().filter_map(|e| self.route(e, false))),
             "static_rules" => c
                 .static_rules
                 .extend(self.list(n).iter().map(|e| self.rule(e))),
@@ -196,8 +214,26 @@ impl<'d> Lower<'d> {
         a
     }
 
+    /// The one value of a single-valued keyword. keepalived 2.2.7 reads
+    /// only the first word and drops the rest of the line silently (so
+    /// `TCP_CHECK { connect_timeout 3 retry 2 }` sets connect_timeout
+    /// only): the same here, with a warning naming the dropped words.
+    fn value<'a>(&mut self, n: &Node<'a>) -> Option<&'a str> {
+        let a = self.arg(n)?;
+        if n.args.len() > 1 {
+            let rest: Vec<&str> = n.args.iter().skip(1).collect();
+            let msg = format!(
+                "'{}' takes one value; keepalived ignores the rest of the line: '{}'",
+                n.keyword,
+                rest.join(" ")
+            );
+            self.push(Diagnostic::warning(Code::Ignored, n.span, msg));
+        }
+        Some(a)
+    }
+
     fn string(&mut self, n: &Node<'_>) -> Option<String> {
-        self.arg(n).map(String::from)
+        self.value(n).map(String::from)
     }
 
     fn words(&mut self, n: &Node<'_>) -> Option<Words> {
@@ -212,7 +248,7 @@ impl<'d> Lower<'d> {
     }
 
     fn num<T: TryFrom<i64>>(&mut self, n: &Node<'_>, lo: i64, hi: i64) -> Option<T> {
-        let a = self.arg(n)?;
+        let a = self.value(n)?;
         let Ok(v) = a.parse::<i64>() else {
             let msg = format!("'{}': '{a}' is not a number", n.keyword);
             self.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
@@ -238,10 +274,18 @@ impl<'d> Lower<'d> {
         Some(v)
     }
 
-    fn seconds(&mut self, n: &Node<'_>) -> Option<f64> {
-        let a = self.arg(n)?;
+    /// A time in seconds (`1.5`), with its span.
+    fn seconds(&mut self, n: &Node<'_>) -> Seconds {
+        let a = self.value(n)?;
         match a.parse::<f64>() {
-            Ok(v) if v.is_finite() && v >= 0.0 => Some(v),
+            Ok(v) if v.is_finite() && v >= 0.0 => match Duration::try_from_secs_f64(v) {
+                Ok(d) => Some(Spanned::new(d, n.span)),
+                Err(_) => {
+                    let msg = format!("'{}': '{a}' seconds is too long", n.keyword);
+                    self.push(Diagnostic::error(Code::OutOfRange, n.span, msg));
+                    None
+                }
+            },
             _ => {
                 let msg = format!("'{}': '{a}' is not a time in seconds", n.keyword);
                 self.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
@@ -250,8 +294,25 @@ impl<'d> Lower<'d> {
         }
     }
 
+    /// An IP address value, with its span.
+    fn ip(&mut self, n: &Node<'_>) -> Option<Spanned<IpAddr>> {
+        let a = self.value(n)?;
+        let ip = self.ip_word(n, a)?;
+        Some(Spanned::new(ip, n.span))
+    }
+
+    /// `text` as an IP address, or an error at `n`.
+    fn ip_word(&mut self, n: &Node<'_>, text: &str) -> Option<IpAddr> {
+        let ip = text.parse().ok();
+        if ip.is_none() {
+            let msg = format!("'{}': invalid IP address '{text}'", n.keyword);
+            self.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
+        }
+        ip
+    }
+
     fn word_of<T: Copy>(&mut self, n: &Node<'_>, choices: &[(&str, T)]) -> Option<T> {
-        let a = self.arg(n)?;
+        let a = self.value(n)?;
         let found = choices
             .iter()
             .find(|(w, _)| w.eq_ignore_ascii_case(a))
@@ -264,13 +325,14 @@ impl<'d> Lower<'d> {
         found
     }
 
-    fn address(&mut self, n: &Node<'_>, text: &str) -> bool {
-        if is_ip_prefix(text) {
-            return true;
+    /// `ADDR[/LEN]` as a prefix (the full length without `/LEN`).
+    fn address(&mut self, n: &Node<'_>, text: &str) -> Option<IpNet> {
+        let net = ip_net(text);
+        if net.is_none() {
+            let msg = format!("invalid IP address '{text}'");
+            self.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
         }
-        let msg = format!("invalid IP address '{text}'");
-        self.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
-        false
+        net
     }
 }
 
@@ -288,18 +350,26 @@ pub(crate) fn setting(n: &Node<'_>) -> Setting {
         keyword: n.keyword.to_string(),
         args: n.args.to_vec(),
         block: n.block.as_ref().map(|b| b.iter().map(setting).collect()),
+        span: n.span,
     }
 }
 
 /// `ADDR` or `ADDR/LEN` with a valid address and prefix length.
 pub(crate) fn is_ip_prefix(s: &str) -> bool {
+    ip_net(s).is_some()
+}
+
+/// `ADDR` (the full prefix length) or `ADDR/LEN`, keeping the host bits.
+pub(crate) fn ip_net(s: &str) -> Option<IpNet> {
     let (addr, len) = match s.split_once('/') {
         Some((a, l)) => (a, Some(l)),
         None => (s, None),
     };
-    let Ok(ip) = IpAddr::from_str(addr) else {
-        return false;
-    };
+    let ip = IpAddr::from_str(addr).ok()?;
     let max = if ip.is_ipv4() { 32 } else { 128 };
-    len.is_none_or(|l| l.parse::<u8>().is_ok_and(|l| l <= max))
+    let len = match len {
+        None => max,
+        Some(l) => l.parse::<u8>().ok().filter(|l| *l <= max)?,
+    };
+    IpNet::new(ip, len).ok()
 }

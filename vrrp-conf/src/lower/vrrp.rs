@@ -5,12 +5,21 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::keywords;
 use crate::model::*;
 use crate::parser::Node;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+
+use crate::span::Spanned;
 
 use super::{is_ip_prefix, setting, words_of, Lower, ObjSpans};
 
 impl Lower<'_> {
     pub(super) fn global_defs(&mut self, n: &Node<'_>, g: &mut GlobalDefs) {
+        if self.spans.global.head.line == 0 {
+            self.spans.global.head = n.span;
+        }
         for c in self.list(n) {
+            self.spans.global.note(GLOBAL_TYPED, c);
             match c.keyword {
                 "router_id" => g.router_id = self.string(c),
                 "lvs_id" => {
@@ -33,7 +42,14 @@ impl Lower<'_> {
                 "script_user" => g.script_user = self.words(c),
                 "vrrp_strict" => g.vrrp_strict = true,
                 "vrrp_version" => g.vrrp_version = self.num(c, 2, 3),
-                "vrrp_mcast_group4" => g.vrrp_mcast_group4 = self.string(c),
+                "vrrp_mcast_group4" => {
+                    g.vrrp_mcast_group4 = self.ip(c);
+                    if g.vrrp_mcast_group4.is_some_and(|a| !a.is_ipv4()) {
+                        let msg = "'vrrp_mcast_group4' needs an IPv4 address";
+                        self.push(Diagnostic::error(Code::InvalidValue, c.span, msg));
+                        g.vrrp_mcast_group4 = None;
+                    }
+                }
                 "vrrp_garp_master_delay" => g.vrrp_garp_master_delay = self.num(c, 0, 255),
                 "vrrp_garp_master_repeat" => g.vrrp_garp_master_repeat = self.repeat(c),
                 "vrrp_garp_master_refresh" => {
@@ -53,18 +69,20 @@ impl Lower<'_> {
         }
     }
 
-    pub(super) fn ip_address(&mut self, e: &Node<'_>) -> IpAddress {
+    /// `ADDR[/LEN] [brd B] [dev D] ...`; none if the address is invalid.
+    pub(super) fn ip_address(&mut self, e: &Node<'_>) -> Option<IpAddress> {
+        let net = self.address(e, e.keyword)?;
         let mut ip = IpAddress {
-            address: e.keyword.to_string(),
+            address: Spanned::new(net, e.span),
             ..Default::default()
         };
-        self.address(e, e.keyword);
+        let (mut brd, mut scope) = (None, None);
         let mut it = e.args.iter();
         while let Some(w) = it.next() {
             let slot = match w {
-                "brd" | "broadcast" => &mut ip.brd,
+                "brd" | "broadcast" => &mut brd,
                 "dev" => &mut ip.dev,
-                "scope" => &mut ip.scope,
+                "scope" => &mut scope,
                 "label" => &mut ip.label,
                 _ if IP_FLAGS.contains(&w) => {
                     ip.other.push(w.to_string());
@@ -100,29 +118,69 @@ impl Lower<'_> {
                 }
             }
         }
-        ip
+        ip.brd = brd.and_then(|b| self.broadcast(e, &b));
+        ip.scope = scope.and_then(|v| self.scope(e, &v));
+        Some(ip)
+    }
+
+    /// `ADDR [min_ttl N] [max_ttl N]`; none if the address is invalid.
+    pub(super) fn unicast_peer(&mut self, e: &Node<'_>) -> Option<UnicastPeer> {
+        let ip = self.ip_word(e, e.keyword)?;
+        let mut p = UnicastPeer {
+            address: Spanned::new(ip, e.span),
+            min_ttl: None,
+            max_ttl: None,
+        };
+        let mut it = e.args.iter();
+        while let Some(k) = it.next() {
+            let slot = match k {
+                "min_ttl" => &mut p.min_ttl,
+                "max_ttl" => &mut p.max_ttl,
+                _ => {
+                    let msg = format!("unknown option '{k}' for unicast_peer {}", e.keyword);
+                    let mut d = Diagnostic::error(Code::UnknownKeyword, e.span, msg);
+                    d.suggestion = crate::diagnostics::did_you_mean(k, &["min_ttl", "max_ttl"])
+                        .map(String::from);
+                    self.push(d);
+                    continue;
+                }
+            };
+            match it.next().map(str::parse::<u8>) {
+                Some(Ok(v)) => *slot = Some(v),
+                _ => {
+                    let msg = format!(
+                        "unicast_peer {}: '{k}' needs a number in [0, 255]",
+                        e.keyword
+                    );
+                    self.push(Diagnostic::error(Code::InvalidValue, e.span, msg));
+                }
+            }
+        }
+        Some(p)
     }
 
     /// keepalived 2.2.7 ignores IPv4 virtual addresses in an instance whose
     /// first address is IPv6 (the other way round it accepts them, sending
     /// them outside the adverts; `virtual_ipaddress_excluded` may mix).
-    pub(super) fn same_family(&mut self, name: &str, addrs: &[IpAddress], nodes: &[Node<'_>]) {
-        let v6 = |a: &IpAddress| a.address.contains(':');
+    pub(super) fn same_family(&mut self, name: &str, addrs: &[IpAddress]) {
+        let v6 = |a: &IpAddress| a.address.addr().is_ipv6();
         let Some(first) = addrs.first().filter(|a| v6(a)) else {
             return;
         };
-        for (a, n) in addrs.iter().zip(nodes).skip(1) {
-            if !v6(a) && is_ip_prefix(&a.address) {
+        for a in addrs.iter().skip(1) {
+            if !v6(a) {
                 let msg = format!(
                     "({name}) address family of {} must match the instance's ({}); keepalived ignores it",
-                    a.address, first.address
+                    short(&a.address),
+                    short(&first.address)
                 );
-                self.push(Diagnostic::error(Code::Conflict, n.span, msg));
+                self.push(Diagnostic::error(Code::Conflict, a.address.span, msg));
             }
         }
     }
 
-    pub(super) fn route(&mut self, e: &Node<'_>, tracked: bool) -> Words {
+    /// A route; none (with a diagnostic) without a valid destination.
+    pub(super) fn route(&mut self, e: &Node<'_>, tracked: bool) -> Option<Route> {
         let w = words_of(e);
         for (old, new) in [("or", "nexthop"), ("gw", "via")] {
             if w.iter().any(|x| x == old) {
@@ -136,7 +194,111 @@ impl Lower<'_> {
                 format!("cannot track route {dest} with no interface specified, not tracking");
             self.push(Diagnostic::warning(Code::Ignored, e.span, msg));
         }
-        w
+        self.route_fields(e, &w)
+    }
+
+    fn route_fields(&mut self, e: &Node<'_>, w: &[String]) -> Option<Route> {
+        let mut it = w.iter().map(String::as_str).peekable();
+        let kind = it
+            .peek()
+            .and_then(|k| RouteType::ALL.iter().find(|(_, s)| s == k).map(|(t, _)| *t));
+        if kind.is_some() {
+            it.next();
+        }
+        let mut r = RouteFields::default();
+        while let Some(k) = it.next() {
+            let field = match k {
+                "src" | "via" | "gw" | "dev" | "oif" | "metric" | "preference" | "priority"
+                | "table" | "scope" | "to" => k,
+                _ if r.dst.is_none() => {
+                    r.dst = self.route_dst(e, k);
+                    continue;
+                }
+                _ => {
+                    r.other.push(k.to_string());
+                    r.other.extend(it.by_ref().map(String::from));
+                    break;
+                }
+            };
+            let Some(v) = it.next() else {
+                let msg = format!("route: '{field}' needs a value");
+                self.push(Diagnostic::error(Code::BadArgCount, e.span, msg));
+                break;
+            };
+            self.route_field(e, &mut r, field, v);
+        }
+        let Some(dst) = r.dst else {
+            let msg = "route: no destination";
+            self.push(Diagnostic::error(Code::Missing, e.span, msg));
+            return None;
+        };
+        Some(Route {
+            kind,
+            dst: Spanned::new(dst, e.span),
+            src: r.src,
+            via: r.via,
+            dev: r.dev,
+            metric: r.metric,
+            table: r.table,
+            scope: r.scope,
+            other: r.other,
+        })
+    }
+
+    fn broadcast(&mut self, e: &Node<'_>, text: &str) -> Option<Broadcast> {
+        match text {
+            "+" => Some(Broadcast::HostBitsSet),
+            "-" => Some(Broadcast::HostBitsClear),
+            a => match a.parse() {
+                Ok(a) => Some(Broadcast::Address(a)),
+                Err(_) => {
+                    let msg = format!("ip address {}: invalid brd '{a}'", e.keyword);
+                    self.push(Diagnostic::error(Code::InvalidValue, e.span, msg));
+                    None
+                }
+            },
+        }
+    }
+
+    fn scope(&mut self, e: &Node<'_>, text: &str) -> Option<Scope> {
+        let s = Scope::parse(text);
+        if s.is_none() {
+            let msg = format!("{}: invalid scope '{text}'", e.keyword);
+            self.push(Diagnostic::error(Code::InvalidValue, e.span, msg));
+        }
+        s
+    }
+
+    fn route_dst(&mut self, e: &Node<'_>, text: &str) -> Option<IpNet> {
+        if text == "default" {
+            return Some(IpNet::V4(ipnet::Ipv4Net::default()));
+        }
+        self.address(e, text)
+    }
+
+    fn route_field(&mut self, e: &Node<'_>, r: &mut RouteFields, field: &str, v: &str) {
+        let bad = |s: &mut Self| {
+            let msg = format!("route: invalid {field} '{v}'");
+            s.push(Diagnostic::error(Code::InvalidValue, e.span, msg));
+        };
+        let ip = v.parse::<IpAddr>().ok();
+        let num = v.parse::<u32>().ok();
+        match field {
+            "to" => r.dst = self.route_dst(e, v),
+            "src" if ip.is_some() => r.src = ip,
+            "via" | "gw" if ip.is_some() => r.via = ip,
+            "dev" | "oif" => r.dev = Some(v.to_string()),
+            "metric" | "preference" | "priority" if num.is_some() => r.metric = num,
+            "table" => match (num, v) {
+                (Some(n), _) => r.table = Some(n),
+                (None, "main") => r.table = Some(254),
+                (None, "local") => r.table = Some(255),
+                (None, "default") => r.table = Some(253),
+                _ => bad(self),
+            },
+            "scope" => r.scope = self.scope(e, v),
+            _ => bad(self),
+        }
     }
 
     pub(super) fn rule(&mut self, e: &Node<'_>) -> Words {
@@ -200,7 +362,9 @@ impl Lower<'_> {
             name: self.name(n)?,
             ..Default::default()
         };
+        let mut sp = ObjSpans::new(n);
         for c in n.children() {
+            sp.note(SCRIPT_TYPED, c);
             match c.keyword {
                 "script" => s.script = self.script(c),
                 "interval" => s.interval = self.seconds(c),
@@ -213,7 +377,7 @@ impl Lower<'_> {
                 _ => self.unknown(c, &[SCRIPT_TYPED, keywords::VRRP_SCRIPT]),
             }
         }
-        self.spans.scripts.push(ObjSpans::new(n));
+        self.spans.scripts.push(sp);
         Some(s)
     }
 
@@ -224,6 +388,7 @@ impl Lower<'_> {
         };
         let mut sp = ObjSpans::new(n);
         for c in n.children() {
+            sp.note(GROUP_TYPED, c);
             if self.notify(c, &mut g.notify) {
                 continue;
             }
@@ -260,13 +425,11 @@ impl Lower<'_> {
         };
         let mut sp = ObjSpans::new(n);
         for c in n.children() {
+            sp.note(&NOTIFY, c);
             if self.notify(c, &mut v.notify) {
                 continue;
             }
-            let key = INSTANCE_TYPED.iter().find(|k| **k == c.keyword);
-            if let Some(k) = key {
-                sp.keys.push((k, c.span));
-            }
+            sp.note(INSTANCE_TYPED, c);
             match c.keyword {
                 "state" => {
                     v.state =
@@ -286,15 +449,26 @@ impl Lower<'_> {
                 "version" => v.version = self.num(c, 2, 3),
                 "authentication" => v.authentication = Some(self.authentication(c, &mut sp)),
                 "virtual_ipaddress" => {
-                    v.virtual_ipaddress = self.list(c).iter().map(|e| self.ip_address(e)).collect();
-                    self.same_family(&v.name, &v.virtual_ipaddress, c.children());
+                    v.virtual_ipaddress = self
+                        .list(c)
+                        .iter()
+                        .filter_map(|e| self.ip_address(e))
+                        .collect();
+                    self.same_family(&v.name, &v.virtual_ipaddress);
                 }
                 "virtual_ipaddress_excluded" => {
-                    v.virtual_ipaddress_excluded =
-                        self.list(c).iter().map(|e| self.ip_address(e)).collect()
+                    v.virtual_ipaddress_excluded = self
+                        .list(c)
+                        .iter()
+                        .filter_map(|e| self.ip_address(e))
+                        .collect()
                 }
                 "virtual_routes" => {
-                    v.virtual_routes = self.list(c).iter().map(|e| self.route(e, true)).collect()
+                    v.virtual_routes = self
+                        .list(c)
+                        .iter()
+                        .filter_map(|e| self.route(e, true))
+                        .collect()
                 }
                 "virtual_rules" => {
                     v.virtual_rules = self.list(c).iter().map(|e| self.rule(e)).collect()
@@ -311,9 +485,15 @@ impl Lower<'_> {
                 }
                 "nopreempt" => v.nopreempt = true,
                 "preempt_delay" => v.preempt_delay = self.seconds(c),
-                "mcast_src_ip" => v.mcast_src_ip = self.string(c),
-                "unicast_src_ip" => v.unicast_src_ip = self.string(c),
-                "unicast_peer" => v.unicast_peer = self.list(c).iter().map(words_of).collect(),
+                "mcast_src_ip" => v.mcast_src_ip = self.ip(c),
+                "unicast_src_ip" => v.unicast_src_ip = self.ip(c),
+                "unicast_peer" => {
+                    v.unicast_peer = self
+                        .list(c)
+                        .iter()
+                        .filter_map(|e| self.unicast_peer(e))
+                        .collect()
+                }
                 "use_vmac" => {
                     v.use_vmac = Some(OptionalArg {
                         value: c.args.first().map(String::from),
@@ -368,6 +548,28 @@ impl Lower<'_> {
             }
         }
         a
+    }
+}
+
+/// A route's fields while it is read.
+#[derive(Default)]
+struct RouteFields {
+    dst: Option<IpNet>,
+    src: Option<IpAddr>,
+    via: Option<IpAddr>,
+    dev: Option<String>,
+    metric: Option<u32>,
+    table: Option<u32>,
+    scope: Option<Scope>,
+    other: Words,
+}
+
+/// An address as keepalived prints it: without a full-length prefix.
+fn short(n: &ipnet::IpNet) -> String {
+    if n.prefix_len() == n.max_prefix_len() {
+        n.addr().to_string()
+    } else {
+        n.to_string()
     }
 }
 

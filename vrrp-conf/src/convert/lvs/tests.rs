@@ -3,7 +3,7 @@
 use super::*;
 
 fn plan_of(text: &str) -> Result<Plan, PlanError> {
-    let parsed = vrrp_conf::parse_str("test.conf", text, &vrrp_conf::Options::default());
+    let parsed = crate::parse_str("test.conf", text, &crate::Options::default());
     assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
     build(&parsed.config)
 }
@@ -258,11 +258,18 @@ fn checker_level_keywords() {
 
 #[test]
 fn odd_values_never_panic() {
-    let s = one("virtual_server 10.0.0.1 80 {\n delay_loop 1e300\n real_server 10.1.0.1 80 {\n TCP_CHECK {\n connect_timeout 1e300\n warmup 1e300\n }\n }\n}\n");
+    let s = one("virtual_server 10.0.0.1 80 {\n delay_loop 1e15\n real_server 10.1.0.1 80 {\n TCP_CHECK {\n connect_timeout 1e15\n warmup 1e300\n }\n }\n}\n");
     let check = s.real_servers[0].check.as_ref().unwrap();
     assert_eq!(check.target.interval, MAX_SETTING);
     assert_eq!(check.context.timeout, MAX_SETTING);
     assert_eq!(check.target.warmup, MAX_SETTING);
+    // Too long for a Duration: refused when parsed.
+    let p = crate::parse_str(
+        "t.conf",
+        "virtual_server 10.0.0.1 80 {\n delay_loop 1e300\n}\n",
+        &Default::default(),
+    );
+    assert_eq!(p.count(crate::Code::OutOfRange), 1);
     let bad = "virtual_server 10.0.0.1 80 {\n persistence_timeout 10\n persistence_granularity 300.1.1.1\n}\n";
     assert_eq!(
         refused(bad),

@@ -1,0 +1,136 @@
+//! `keepalived-lite -t` and the daemon's start-up refuse the same things.
+//!
+//! Every sample (vrrp-conf/tests/samples, keepalived's shipped samples)
+//! and golden configuration (vrrp-conf/tests/golden) goes through `-t`
+//! (the binary) and through start-up: the library call `main` makes before
+//! starting anything and, where that refuses, the binary itself without
+//! `-t`, which must log the same errors and exit 1 before it starts
+//! anything. Configurations start-up would accept are not started here.
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use clap::Parser;
+use keepalived_lite::cli::{self, Cli};
+
+const BIN: &str = env!("CARGO_BIN_EXE_keepalived-lite");
+
+fn configs() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vrrp-conf/tests");
+    let mut out: Vec<PathBuf> = std::fs::read_dir(root.join("samples"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_none_or(|e| e != "md"))
+        .collect();
+    for case in std::fs::read_dir(root.join("golden")).unwrap() {
+        let conf = case.unwrap().path().join("keepalived.conf");
+        if conf.exists() {
+            out.push(conf);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The `FILE:LINE:COL: error: ...` lines of an output, wherever they
+/// start (the daemon's log lines have a time and level first).
+fn errors(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .filter(|l| l.contains(": error: "))
+        .filter_map(|l| l.find("vrrp-conf/").map(|i| l[i..].to_string()))
+        .collect()
+}
+
+/// What start-up refuses, through the same calls `main` makes.
+fn startup_refusals(args: &[&str], conf: &Path) -> BTreeSet<String> {
+    let mut argv = vec!["keepalived-lite", "-f", conf.to_str().unwrap()];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv).unwrap();
+    let parsed = cli.load();
+    let converted = cli.convert(&parsed);
+    errors(
+        &cli::refusals(&parsed, &converted)
+            .iter()
+            .map(|d| format!("{}\n", d.display(&parsed.sources)))
+            .collect::<String>(),
+    )
+}
+
+fn relative(conf: &Path) -> String {
+    let s = conf.to_str().unwrap();
+    s[s.find("vrrp-conf/").unwrap()..].to_string()
+}
+
+#[test]
+fn t_and_startup_refuse_the_same_set_on_every_sample_and_golden_config() {
+    // One spelling of each path for both runs: include cycles are found
+    // by path.
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .unwrap();
+    let mut checked = 0;
+    let mut started_and_refused = 0;
+    for conf in configs() {
+        let rel = relative(&conf);
+        let path = dir.join(&rel);
+        let path = path.to_str().unwrap();
+        for mode in [&[][..], &["-P"][..], &["-C"][..]] {
+            let mut t = Command::new(BIN);
+            t.args(["-t", "-i", "main", "-f", path]).args(mode);
+            let out = t.output().unwrap();
+            let by_t = errors(&String::from_utf8(out.stderr).unwrap());
+            let mut args = vec!["-i", "main"];
+            args.extend_from_slice(mode);
+            let by_startup = startup_refusals(&args, Path::new(path));
+            let want_rc = if by_t.is_empty() { 0 } else { 5 };
+            assert_eq!(by_t, by_startup, "{rel} {mode:?}");
+            let rc = out.status.code().unwrap();
+            assert!(
+                rc == want_rc || (rc == 6 && want_rc == 0),
+                "{rel} {mode:?}: -t exit {rc}"
+            );
+            checked += 1;
+            if by_startup.is_empty() {
+                continue; // start-up would run it: not here.
+            }
+            let run = Command::new(BIN)
+                .args(["-i", "main", "-f", path])
+                .args(mode)
+                .output()
+                .unwrap();
+            let logged = errors(&String::from_utf8(run.stderr).unwrap());
+            assert_eq!(logged, by_t, "{rel} {mode:?}: the daemon's log");
+            assert_eq!(run.status.code(), Some(1), "{rel} {mode:?}");
+            started_and_refused += 1;
+        }
+    }
+    assert_eq!(checked, 3 * 36, "25 samples and 11 golden configs, 3 modes");
+    assert!(started_and_refused > 0);
+}
+
+#[test]
+fn an_unsupported_keyword_gets_file_line_from_t_and_exit_5() {
+    let dir = std::env::temp_dir().join(format!("kl-unsupported-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("k.conf");
+    let text = "vrrp_instance VI_1 {\n  interface lo0\n  virtual_router_id 9\n  \
+                track_file {\n    f1\n  }\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n";
+    std::fs::write(&conf, text).unwrap();
+    let out = Command::new(BIN)
+        .arg("-t")
+        .arg("-f")
+        .arg(&conf)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let want = format!(
+        "{}:4:3: error: (VI_1) track_file is not supported by keepalived-lite",
+        conf.display()
+    );
+    assert!(stderr.lines().any(|l| l == want), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,233 @@
+//! The keywords no conversion consumes: each is refused by name, unless it
+//! is on one of the two short lists of keywords accepted without effect.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::model::Setting;
+use crate::Parsed;
+
+use super::{key_span, refuse, refuse_settings};
+
+/// Pure tuning keywords, accepted without effect with a note: CPU
+/// affinity, rlimits, scheduling priorities, swap locking, process names
+/// and netlink or socket buffer sizes. They change how keepalived's own
+/// processes are scheduled, never what is sent or installed.
+pub const TUNING: &[&str] = &[
+    "bfd_cpu_affinity",
+    "bfd_no_swap",
+    "bfd_priority",
+    "bfd_process_name",
+    "bfd_rlimit_rtime",
+    "bfd_rlimit_rttime",
+    "bfd_rt_priority",
+    "checker_cpu_affinity",
+    "checker_no_swap",
+    "checker_priority",
+    "checker_process_name",
+    "checker_rlimit_rtime",
+    "checker_rlimit_rttime",
+    "checker_rt_priority",
+    "kernel_rx_buf_size",
+    "lvs_netlink_cmd_rcv_bufs",
+    "lvs_netlink_cmd_rcv_bufs_force",
+    "lvs_netlink_monitor_rcv_bufs",
+    "lvs_netlink_monitor_rcv_bufs_force",
+    "max_auto_priority",
+    "min_auto_priority_delay",
+    "process_monitor_rcv_bufs",
+    "process_monitor_rcv_bufs_force",
+    "process_name",
+    "process_names",
+    "vrrp_cpu_affinity",
+    "vrrp_netlink_cmd_rcv_bufs",
+    "vrrp_netlink_cmd_rcv_bufs_force",
+    "vrrp_netlink_monitor_rcv_bufs",
+    "vrrp_netlink_monitor_rcv_bufs_force",
+    "vrrp_no_swap",
+    "vrrp_priority",
+    "vrrp_process_name",
+    "vrrp_rlimit_rtime",
+    "vrrp_rlimit_rttime",
+    "vrrp_rt_priority",
+    "vrrp_rx_bufs_multiplier",
+    "vrrp_rx_bufs_policy",
+];
+
+/// `global_defs` keywords that only feed SMTP alerts and SNMP, which
+/// keepalived-lite does not have: accepted with a note, because the
+/// keywords that would send (`smtp_server`, `smtp_alert`, `enable_snmp_*`)
+/// are refused themselves.
+pub const NO_EFFECT: &[&str] = &[
+    "router_id",
+    "notification_email",
+    "notification_email_from",
+    "smtp_connect_timeout",
+];
+
+/// `global_defs` keywords (kept verbatim by the model) that the VRRP
+/// conversion consumes.
+pub(crate) const GLOBAL_USED: &[&str] = &[
+    "vrrp_check_unicast_src",
+    "vrrp_higher_prio_send_advert",
+    "vrrp_lower_prio_no_advert",
+];
+
+/// `vrrp_instance` keywords (kept verbatim by the model) that the VRRP
+/// conversion consumes.
+pub(crate) const INSTANCE_USED: &[&str] = &[
+    "check_unicast_src",
+    "higher_prio_send_advert",
+    "lower_prio_no_advert",
+    "preempt",
+    "unicast_fault_no_peer",
+    "unicast_ttl",
+];
+
+/// keepalived's default VRRP multicast group.
+const MCAST_GROUP4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
+
+fn note(d: &mut Vec<Diagnostic>, s: crate::span::Span, keyword: &str, why: &str) {
+    let msg = format!("{keyword} is accepted without effect: {why}");
+    d.push(Diagnostic::warning(Code::NoEffect, s, msg));
+}
+
+/// `global_defs` and the top level: shared by both halves.
+pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
+    let g = &p.config.global_defs;
+    let sp = Some(&p.spans.global);
+    for k in NO_EFFECT {
+        let set = match *k {
+            "router_id" => g.router_id.is_some(),
+            "notification_email" => !g.notification_email.is_empty(),
+            "notification_email_from" => g.notification_email_from.is_some(),
+            _ => g.smtp_connect_timeout.is_some(),
+        };
+        if set {
+            note(
+                out,
+                key_span(sp, k),
+                k,
+                "it only feeds SMTP alerts and SNMP",
+            );
+        }
+    }
+    let refused = [
+        ("smtp_server", g.smtp_server.is_some()),
+        ("enable_script_security", g.enable_script_security),
+        ("script_user", g.script_user.is_some()),
+        ("vrrp_strict", g.vrrp_strict),
+        ("vrrp_skip_check_adv_addr", g.vrrp_skip_check_adv_addr),
+        (
+            "vrrp_mcast_group4",
+            g.vrrp_mcast_group4
+                .is_some_and(|a| *a != IpAddr::V4(MCAST_GROUP4)),
+        ),
+    ];
+    for (k, _) in refused.iter().filter(|(_, on)| *on) {
+        out.push(refuse(key_span(sp, k), k, ""));
+    }
+    for s in &g.other {
+        if TUNING.contains(&s.keyword.as_str()) {
+            note(out, s.span, &s.keyword, "a tuning keyword");
+        }
+    }
+    let keep = |s: &Setting| {
+        TUNING.contains(&s.keyword.as_str()) || GLOBAL_USED.contains(&s.keyword.as_str())
+    };
+    refuse_settings(&g.other, "", &keep, out);
+    refuse_settings(&p.config.other, "", &|_| false, out);
+    if !p.config.static_rules.is_empty() {
+        out.push(refuse(
+            key_span(Some(&p.spans.top), "static_rules"),
+            "static_rules",
+            "",
+        ));
+    }
+}
+
+/// The VRRP half's keywords that its conversion does not consume.
+pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
+    let c = &p.config;
+    for (s, sp) in c.vrrp_scripts.iter().zip(&p.spans.scripts) {
+        let ctx = format!("vrrp_script {}", s.name);
+        if s.user.is_some() {
+            out.push(refuse(sp.key("user"), "user", &ctx));
+        }
+        refuse_settings(&s.other, &ctx, &|_| false, out);
+    }
+    for (g, sp) in c.vrrp_sync_groups.iter().zip(&p.spans.groups) {
+        let ctx = format!("vrrp_sync_group {}", g.name);
+        if g.smtp_alert {
+            out.push(refuse(sp.key("smtp_alert"), "smtp_alert", &ctx));
+        }
+        tracks(&g.track_interface, "track_interface", sp, &ctx, out);
+        tracks(&g.track_script, "track_script", sp, &ctx, out);
+        refuse_settings(&g.other, &ctx, &|_| false, out);
+    }
+    for (i, sp) in c.vrrp_instances.iter().zip(&p.spans.instances) {
+        instance(i, sp, out);
+    }
+}
+
+fn instance(
+    i: &crate::model::VrrpInstance,
+    sp: &crate::lower::ObjSpans,
+    out: &mut Vec<Diagnostic>,
+) {
+    let ctx = i.name.as_str();
+    let refused = [
+        (
+            "virtual_ipaddress_excluded",
+            !i.virtual_ipaddress_excluded.is_empty(),
+        ),
+        ("virtual_rules", !i.virtual_rules.is_empty()),
+        ("smtp_alert", i.smtp_alert),
+        ("dont_track_primary", i.dont_track_primary),
+        (
+            "lvs_sync_daemon_interface",
+            i.lvs_sync_daemon_interface.is_some(),
+        ),
+        ("debug", i.debug.is_some()),
+        (
+            "use_vmac",
+            i.use_vmac.as_ref().is_some_and(|v| v.value.is_some()),
+        ),
+    ];
+    for (k, _) in refused.iter().filter(|(_, on)| *on) {
+        let what = if *k == "use_vmac" { "use_vmac NAME" } else { k };
+        out.push(refuse(sp.key(k), what, ctx));
+    }
+    for a in &i.virtual_ipaddress {
+        if let Some(o) = a.other.first() {
+            let what = format!("virtual_ipaddress option {o}");
+            out.push(refuse(sp.key("virtual_ipaddress"), &what, ctx));
+        }
+    }
+    tracks(&i.track_interface, "track_interface", sp, ctx, out);
+    tracks(&i.track_script, "track_script", sp, ctx, out);
+    for s in &i.other {
+        if TUNING.contains(&s.keyword.as_str()) {
+            note(out, s.span, &s.keyword, "a tuning keyword");
+        }
+    }
+    let keep = |s: &Setting| {
+        TUNING.contains(&s.keyword.as_str()) || INSTANCE_USED.contains(&s.keyword.as_str())
+    };
+    refuse_settings(&i.other, ctx, &keep, out);
+}
+
+/// Track entries take `weight N` only (`reverse` is not run).
+fn tracks(
+    t: &[crate::model::Track],
+    key: &str,
+    sp: &crate::lower::ObjSpans,
+    ctx: &str,
+    out: &mut Vec<Diagnostic>,
+) {
+    for e in t {
+        if let Some(o) = e.other.first() {
+            out.push(refuse(sp.key(key), &format!("{key} option {o}"), ctx));
+        }
+    }
+}

@@ -1,0 +1,807 @@
+//! The checker half: the model to what a checker process runs: IPVS
+//! services with their real servers, and one health check per checked
+//! real server, with keepalived 2.2's defaults.
+//!
+//! Everything the checker does not implement is refused here, before
+//! anything touches the kernel, with a [`PlanError`] naming the keyword:
+//! nothing in a `virtual_server` is silently ignored.
+//!
+//! keepalived defaults relied on (keepalived 2.2, `check/check_data.c`
+//! `alloc_vs`/`validate_check_config`, `check/check_api.c`
+//! `queue_checker`, `check/check_http.c` `http_get_handler`):
+//! `delay_loop` 60 s, scheduler `wlc`, forwarding NAT, real server weight
+//! 1, `connect_timeout` 5 s, `retry` 1, `delay_before_retry` 1 s (3 s for
+//! HTTP_GET), checks connect to the real server's address and port.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::lower::ObjSpans;
+use crate::model::{self as conf, CheckerKind, LvsMethod, VsTarget};
+use crate::span::Span;
+use crate::Parsed;
+use healthcheck::checkers::{HttpVersion, StatusCodes, UrlCheck};
+use healthcheck::{CheckContext, TargetConfig};
+use ipvs::{Destination, Family, Forward, Service, ServiceFlags, ServiceKey};
+
+/// keepalived's `KEEPALIVED_DEFAULT_DELAY`: `delay_loop` when unset.
+pub const DEFAULT_DELAY_LOOP: Duration = Duration::from_secs(60);
+/// keepalived's default `connect_timeout` (`queue_checker`).
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// keepalived's default `retry` (`queue_checker`'s `default_retry`).
+pub const DEFAULT_RETRY: u32 = 1;
+/// keepalived's default `delay_before_retry` (`queue_checker`).
+pub const DEFAULT_DELAY_BEFORE_RETRY: Duration = Duration::from_secs(1);
+/// HTTP_GET's own default `delay_before_retry` (`http_get_handler`).
+pub const HTTP_DELAY_BEFORE_RETRY: Duration = Duration::from_secs(3);
+/// keepalived's `IPVS_DEF_SCHED`.
+pub const DEFAULT_SCHEDULER: &str = "wlc";
+
+/// Why a configuration cannot be run by the checker.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// A keyword keepalived knows but keepalived-lite's checker does not run.
+    #[error("virtual_server {vs}: '{keyword}' is not supported by keepalived-lite's checker")]
+    Unsupported {
+        /// The virtual server, as keepalived prints it.
+        vs: String,
+        /// The refused keyword.
+        keyword: String,
+    },
+    /// An address that does not parse as an IP address.
+    #[error("virtual_server {vs}: invalid address '{addr}'")]
+    BadAddress {
+        /// The virtual server.
+        vs: String,
+        /// The text.
+        addr: String,
+    },
+    /// A non-persistent address service without a port.
+    #[error("virtual_server {vs}: a port is needed unless persistence_timeout is set")]
+    MissingPort {
+        /// The virtual server.
+        vs: String,
+    },
+    /// Real servers of different address families in one service.
+    #[error("virtual_server {vs}: real server {rs} is not of the service's address family")]
+    MixedFamily {
+        /// The virtual server.
+        vs: String,
+        /// The real server.
+        rs: String,
+    },
+    /// Two virtual servers with the same identity.
+    #[error("virtual_server {vs} is defined twice")]
+    DuplicateService {
+        /// The virtual server.
+        vs: String,
+    },
+    /// Two real servers with the same address in one virtual server.
+    #[error("virtual_server {vs}: real server {rs} is defined twice")]
+    DuplicateRealServer {
+        /// The virtual server.
+        vs: String,
+        /// The real server.
+        rs: String,
+    },
+    /// A weight outside 0..=65535.
+    #[error("virtual_server {vs}: real server {rs}: invalid weight {weight}")]
+    BadWeight {
+        /// The virtual server.
+        vs: String,
+        /// The real server.
+        rs: String,
+        /// The weight.
+        weight: i32,
+    },
+    /// More than one checker on a real server.
+    #[error(
+        "virtual_server {vs}: real server {rs}: only one checker per real server is supported"
+    )]
+    MultipleCheckers {
+        /// The virtual server.
+        vs: String,
+        /// The real server.
+        rs: String,
+    },
+    /// A checker with nothing to connect to (no port anywhere).
+    #[error("virtual_server {vs}: real server {rs}: the checker has no port (set connect_port)")]
+    CheckerNoPort {
+        /// The virtual server.
+        vs: String,
+        /// The real server.
+        rs: String,
+    },
+    /// A bad `virtual_server` value.
+    #[error("virtual_server {vs}: invalid {keyword} '{value}'")]
+    BadValue {
+        /// The virtual server.
+        vs: String,
+        /// The keyword.
+        keyword: String,
+        /// The value.
+        value: String,
+    },
+    /// A bad checker setting (`url` without `path`, bad `digest`, ...).
+    #[error("virtual_server {vs}: real server {rs}: {what}")]
+    BadChecker {
+        /// The virtual server.
+        vs: String,
+        /// The real server.
+        rs: String,
+        /// What is wrong.
+        what: String,
+    },
+}
+
+/// The whole checker configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The virtual servers, in configuration order.
+    pub services: Vec<ServicePlan>,
+}
+
+/// One `virtual_server`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServicePlan {
+    /// keepalived's name for it (`[10.0.0.1]:tcp:80`, `FWM 1`).
+    pub name: String,
+    /// keepalived's protocol name in names (`tcp`, `udp`, `sctp`).
+    pub proto: &'static str,
+    /// The IPVS service.
+    pub service: Service,
+    /// Its real servers, in configuration order.
+    pub real_servers: Vec<RealPlan>,
+    /// `quorum`: the least sum of live weights for the pool (default 1).
+    pub quorum: u32,
+    /// `hysteresis` around the quorum (default 0).
+    pub hysteresis: u32,
+    /// `sorry_server`: the only destination while the quorum is lost.
+    pub sorry_server: Option<SorryPlan>,
+}
+
+/// A `sorry_server` (weight 1, the service's forwarding method).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SorryPlan {
+    /// keepalived's name for it.
+    pub name: String,
+    /// The destination.
+    pub dest: Destination,
+}
+
+/// One `real_server`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealPlan {
+    /// keepalived's name for it (`[192.168.1.10]:tcp:80`).
+    pub name: String,
+    /// The destination, with its configured weight.
+    pub dest: Destination,
+    /// Kept with weight 0 instead of removed when down.
+    pub inhibit_on_failure: bool,
+    /// Its health check; none means always up (as keepalived).
+    pub check: Option<CheckPlan>,
+}
+
+/// One checker of a real server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckPlan {
+    /// What to check.
+    pub probe: Probe,
+    /// Where to connect and the timeout (`connect_timeout`).
+    pub context: CheckContext,
+    /// Interval, retries, alpha.
+    pub target: TargetConfig,
+}
+
+/// The kind of check. Exhaustive on purpose: a new checker is a change
+/// every runner must handle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// TCP_CHECK: a completed connect is up.
+    Tcp,
+    /// HTTP_GET: every url answers with an accepted status (and digest).
+    Http {
+        /// The url blocks.
+        urls: Vec<UrlCheck>,
+        /// The Host header: the checker's `virtualhost`, else the
+        /// virtual server's.
+        virtualhost: Option<String>,
+        /// `http_protocol` (default HTTP/1.0).
+        version: HttpVersion,
+    },
+    /// MISC_CHECK: the command's exit code (0 up; with `misc_dynamic`,
+    /// 2..=255 up with weight `code - 2`).
+    Misc {
+        /// The command line (`misc_path`).
+        path: String,
+        /// `misc_dynamic`.
+        dynamic: bool,
+    },
+}
+
+impl Probe {
+    /// The checker's keyword.
+    pub fn keyword(&self) -> &'static str {
+        match self {
+            Probe::Tcp => "TCP_CHECK",
+            Probe::Http { .. } => "HTTP_GET",
+            Probe::Misc { .. } => "MISC_CHECK",
+        }
+    }
+}
+
+/// Builds the plan of every `virtual_server` of `config`, or the first
+/// reason it cannot run. [`crate::convert::convert`] reports every reason
+/// with its file:line.
+pub fn build(config: &conf::Config) -> Result<Plan, PlanError> {
+    let (plan, errors) = build_all(config);
+    match errors.into_iter().next() {
+        Some(e) => Err(e.error),
+        None => Ok(plan),
+    }
+}
+
+/// A plan error and where it arose.
+struct Located {
+    /// The virtual server (none: `virtual_server_group`).
+    vs: Option<usize>,
+    /// The real server being converted, if any.
+    rs: Option<usize>,
+    error: PlanError,
+}
+
+fn build_all(config: &conf::Config) -> (Plan, Vec<Located>) {
+    let mut errors = Vec::new();
+    if let Some(g) = config.virtual_server_groups.first() {
+        errors.push(Located {
+            vs: None,
+            rs: None,
+            error: PlanError::Unsupported {
+                vs: format!("group {}", g.name),
+                keyword: "virtual_server_group".into(),
+            },
+        });
+    }
+    let mut services: Vec<ServicePlan> = Vec::with_capacity(config.virtual_servers.len());
+    for (i, vs) in config.virtual_servers.iter().enumerate() {
+        let mut rs = None;
+        let error = match service(vs, &mut rs) {
+            Ok(plan) if services.iter().any(|s| s.service.key == plan.service.key) => {
+                PlanError::DuplicateService { vs: plan.name }
+            }
+            Ok(plan) => {
+                services.push(plan);
+                continue;
+            }
+            Err(e) => e,
+        };
+        errors.push(Located {
+            vs: Some(i),
+            rs,
+            error,
+        });
+    }
+    (Plan { services }, errors)
+}
+
+/// The checker half of [`crate::convert::convert`]: the plan (meaningful
+/// only without errors in `out`) and every refusal.
+pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
+    let (plan, errors) = build_all(&p.config);
+    for e in &errors {
+        let code = match e.error {
+            PlanError::Unsupported { .. } | PlanError::MultipleCheckers { .. } => Code::Unsupported,
+            PlanError::DuplicateService { .. } | PlanError::DuplicateRealServer { .. } => {
+                Code::Duplicate
+            }
+            _ => Code::InvalidValue,
+        };
+        out.push(Diagnostic::error(code, span_of(p, e), e.error.to_string()));
+    }
+    Some(plan)
+}
+
+/// Where the keyword a plan error names was written: the setting itself
+/// if it was kept verbatim, else the typed keyword, else the real or
+/// virtual server.
+fn span_of(p: &Parsed, e: &Located) -> Span {
+    let Some(i) = e.vs else {
+        return super::key_span(Some(&p.spans.top), "virtual_server_group");
+    };
+    let (Some(vs), Some(vsp)) = (
+        p.config.virtual_servers.get(i),
+        p.spans.virtual_servers.get(i),
+    ) else {
+        return Span::default();
+    };
+    let keyword = match &e.error {
+        PlanError::Unsupported { keyword, .. } => unsupported_word(keyword),
+        PlanError::BadValue { keyword, .. } => keyword.as_str(),
+        PlanError::MultipleCheckers { .. } => "",
+        _ => "",
+    };
+    let rs =
+        e.rs.and_then(|j| Some((vs.real_servers.get(j)?, vsp.children.get(j)?)));
+    let Some((rs, rsp)) = rs else {
+        return setting_span(&vs.other, keyword).unwrap_or_else(|| vsp.key(keyword));
+    };
+    let kept = rs.other.iter().chain(rs.checkers.iter().flat_map(|k| {
+        k.other
+            .iter()
+            .chain(k.urls.iter().flat_map(|u| u.other.iter()))
+    }));
+    if let Some(s) = kept.filter(|s| s.keyword == keyword).map(|s| s.span).next() {
+        return s;
+    }
+    if let Some(k) = rs.checkers.iter().position(|k| k.kind.keyword() == keyword) {
+        return rsp.children.get(k).map_or(rsp.head, |c| c.head);
+    }
+    let typed = rsp
+        .keys
+        .iter()
+        .chain(rsp.children.iter().flat_map(|c: &ObjSpans| c.keys.iter()))
+        .find(|(k, _)| *k == keyword);
+    typed.map_or(rsp.head, |(_, s)| *s)
+}
+
+fn setting_span(other: &[conf::Setting], keyword: &str) -> Option<Span> {
+    other.iter().find(|s| s.keyword == keyword).map(|s| s.span)
+}
+
+/// The keyword an `Unsupported` refusal names: `ha_suspend`,
+/// `real_server [ip]:tcp:80 HTTP_GET url regex` -> `regex`,
+/// `persistence_granularity without persistence_timeout` -> the first.
+fn unsupported_word(k: &str) -> &str {
+    if let Some((first, _)) = k.split_once(" without ") {
+        return first;
+    }
+    let k = k.trim_end_matches(" misc_*").trim_end_matches(" url");
+    k.rsplit(' ').next().unwrap_or(k)
+}
+
+/// The longest time a setting is taken as (a year): longer ones, and
+/// values too large for a `Duration`, are cut to it.
+pub const MAX_SETTING: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// Seconds as written in the configuration, never panicking: negative
+/// and NaN are 0, huge values are [`MAX_SETTING`].
+fn seconds(s: f64) -> Duration {
+    Duration::try_from_secs_f64(s.max(0.0)).map_or(MAX_SETTING, |d| d.min(MAX_SETTING))
+}
+
+/// keepalived's short protocol name (`inet_sockaddrtotrio`).
+fn proto_name(p: Option<conf::Protocol>) -> &'static str {
+    match p {
+        Some(conf::Protocol::Udp) => "udp",
+        Some(conf::Protocol::Sctp) => "sctp",
+        Some(conf::Protocol::Tcp) | None => "tcp",
+    }
+}
+
+/// `[ip]:proto:port`, as keepalived's `FMT_VS`/`FMT_RS` print.
+pub fn trio(addr: SocketAddr, proto: &str) -> String {
+    format!("[{}]:{proto}:{}", addr.ip(), addr.port())
+}
+
+/// One virtual server; `at` tells which real server was being converted
+/// when it failed.
+fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePlan, PlanError> {
+    let proto = proto_name(vs.protocol);
+    let (name, key) = match &vs.target {
+        VsTarget::Group(g) => {
+            return Err(PlanError::Unsupported {
+                vs: format!("group {g}"),
+                keyword: "virtual_server group".into(),
+            })
+        }
+        VsTarget::Fwmark(mark) => {
+            let family = fwmark_family(vs);
+            (
+                format!("FWM {mark}"),
+                ServiceKey::Fwmark {
+                    family,
+                    mark: *mark,
+                },
+            )
+        }
+        VsTarget::Address { ip, port } => {
+            let addr = SocketAddr::new(*ip, port.unwrap_or(0));
+            let name = trio(addr, proto);
+            if port.is_none() && vs.persistence_timeout.is_none() {
+                return Err(PlanError::MissingPort { vs: name });
+            }
+            let protocol = match vs.protocol {
+                Some(conf::Protocol::Udp) => ipvs::Protocol::Udp,
+                Some(conf::Protocol::Sctp) => ipvs::Protocol::Sctp,
+                _ => ipvs::Protocol::Tcp,
+            };
+            (name, ServiceKey::Addr { protocol, addr })
+        }
+    };
+    refuse_vs_extras(vs, &name)?;
+    let scheduler = vs.lvs_sched.map_or(DEFAULT_SCHEDULER, |s| s.name());
+    let mut service = Service::new(key, scheduler);
+    if let Some(t) = vs.persistence_timeout {
+        service.flags = service.flags | ServiceFlags::PERSISTENT;
+        service.timeout = t;
+        if let Some(g) = &vs.persistence_granularity {
+            service.netmask = granularity(g, key.family()).ok_or_else(|| PlanError::BadValue {
+                vs: name.clone(),
+                keyword: "persistence_granularity".into(),
+                value: g.clone(),
+            })?;
+        }
+    } else if vs.persistence_granularity.is_some() {
+        return Err(PlanError::Unsupported {
+            vs: name,
+            keyword: "persistence_granularity without persistence_timeout".into(),
+        });
+    }
+    let forward = match vs.lvs_method {
+        None | Some(LvsMethod::Nat) => Forward::Masq,
+        Some(LvsMethod::Dr) => Forward::DirectRoute,
+        Some(LvsMethod::Tun) => Forward::Tunnel,
+    };
+    let interval = vs
+        .delay_loop
+        .map_or(DEFAULT_DELAY_LOOP, |d| d.min(MAX_SETTING));
+    let default_port = match key {
+        ServiceKey::Addr { addr, .. } => addr.port(),
+        ServiceKey::Fwmark { .. } => 0,
+    };
+    let mut real_servers: Vec<RealPlan> = Vec::with_capacity(vs.real_servers.len());
+    for (j, rs) in vs.real_servers.iter().enumerate() {
+        *at = Some(j);
+        let ctx = RsCtx {
+            vs,
+            vs_name: &name,
+            proto,
+            family: key.family(),
+            forward,
+            interval,
+            default_port,
+        };
+        let plan = real_server(&ctx, rs)?;
+        if real_servers.iter().any(|r| r.dest.addr == plan.dest.addr) {
+            return Err(PlanError::DuplicateRealServer {
+                vs: name,
+                rs: plan.name,
+            });
+        }
+        real_servers.push(plan);
+    }
+    *at = None;
+    let sorry_server = match &vs.sorry_server {
+        Some(s) => Some(sorry(s, &name, proto, key.family(), forward, default_port)?),
+        None => None,
+    };
+    Ok(ServicePlan {
+        name,
+        proto,
+        service,
+        real_servers,
+        quorum: vs.quorum.unwrap_or(1),
+        hysteresis: vs.hysteresis.unwrap_or(0),
+        sorry_server,
+    })
+}
+
+/// `sorry_server IP [PORT]`; without a port it takes the service's.
+fn sorry(
+    s: &conf::SorryServer,
+    vs: &str,
+    proto: &str,
+    family: Family,
+    forward: Forward,
+    default_port: u16,
+) -> Result<SorryPlan, PlanError> {
+    let ip = s.ip;
+    let addr = SocketAddr::new(ip, s.port.unwrap_or(default_port));
+    let name = trio(addr, proto);
+    if Family::of(&ip) != family {
+        return Err(PlanError::MixedFamily {
+            vs: vs.to_owned(),
+            rs: name,
+        });
+    }
+    let dest = Destination::new(addr, forward);
+    Ok(SorryPlan { name, dest })
+}
+
+/// keepalived takes a fwmark service's family from its real servers.
+fn fwmark_family(vs: &conf::VirtualServer) -> Family {
+    vs.real_servers
+        .first()
+        .map_or(Family::V4, |r| Family::of(&r.ip))
+}
+
+/// `persistence_granularity`: an IPv4 netmask, or an IPv6 prefix length.
+fn granularity(g: &str, family: Family) -> Option<u32> {
+    match family {
+        Family::V4 => g.parse::<Ipv4Addr>().ok().map(u32::from),
+        Family::V6 => g.parse::<u32>().ok().filter(|p| (1..=128).contains(p)),
+    }
+}
+
+/// Refuses every `virtual_server` keyword the checker does not run.
+fn refuse_vs_extras(vs: &conf::VirtualServer, name: &str) -> Result<(), PlanError> {
+    let set = [
+        ("ha_suspend", vs.ha_suspend),
+        ("omega", vs.omega),
+        ("quorum_up", vs.quorum_up.is_some()),
+        ("quorum_down", vs.quorum_down.is_some()),
+    ];
+    let other = vs.other.first().map(|s| s.keyword.as_str());
+    match set.iter().find(|(_, on)| *on).map(|(k, _)| *k).or(other) {
+        Some(keyword) => Err(PlanError::Unsupported {
+            vs: name.to_owned(),
+            keyword: keyword.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// What a real server inherits from its virtual server.
+struct RsCtx<'a> {
+    vs: &'a conf::VirtualServer,
+    vs_name: &'a str,
+    proto: &'static str,
+    family: Family,
+    forward: Forward,
+    interval: Duration,
+    default_port: u16,
+}
+
+fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanError> {
+    let vs = c.vs_name.to_owned();
+    let ip = rs.ip;
+    // A real server without a port takes the service's (0 for fwmark).
+    let addr = SocketAddr::new(ip, rs.port.unwrap_or(c.default_port));
+    let name = trio(addr, c.proto);
+    if Family::of(&ip) != c.family {
+        return Err(PlanError::MixedFamily { vs, rs: name });
+    }
+    let refused = [
+        ("notify_up", rs.notify_up.is_some()),
+        ("notify_down", rs.notify_down.is_some()),
+    ]
+    .iter()
+    .find(|(_, on)| *on)
+    .map(|(k, _)| *k)
+    .or(rs.other.first().map(|s| s.keyword.as_str()));
+    if let Some(k) = refused {
+        return Err(PlanError::Unsupported {
+            vs,
+            keyword: format!("real_server {name} {k}"),
+        });
+    }
+    let weight = rs.weight.unwrap_or(1);
+    let mut dest = Destination::new(addr, c.forward);
+    dest.weight =
+        u32::try_from(weight)
+            .ok()
+            .filter(|w| *w <= 65535)
+            .ok_or(PlanError::BadWeight {
+                vs: vs.clone(),
+                rs: name.clone(),
+                weight,
+            })?;
+    let check = match rs.checkers.as_slice() {
+        [] => None,
+        [one] => Some(checker(c, addr, &name, one)?),
+        _ => return Err(PlanError::MultipleCheckers { vs, rs: name }),
+    };
+    Ok(RealPlan {
+        name,
+        dest,
+        inhibit_on_failure: rs.inhibit_on_failure,
+        check,
+    })
+}
+
+fn checker(
+    c: &RsCtx<'_>,
+    rs_addr: SocketAddr,
+    rs_name: &str,
+    k: &conf::Checker,
+) -> Result<CheckPlan, PlanError> {
+    let bad = |what: String| PlanError::BadChecker {
+        vs: c.vs_name.to_owned(),
+        rs: rs_name.to_owned(),
+        what,
+    };
+    let unsupported = |keyword: String| PlanError::Unsupported {
+        vs: c.vs_name.to_owned(),
+        keyword: format!("real_server {rs_name} {keyword}"),
+    };
+    let (probe, delay_before_retry) = match k.kind {
+        CheckerKind::TcpCheck => (Probe::Tcp, DEFAULT_DELAY_BEFORE_RETRY),
+        CheckerKind::HttpGet => {
+            let urls = k
+                .urls
+                .iter()
+                .map(|u| {
+                    url(u).map_err(|e| match e {
+                        UrlError::Unsupported(k) => unsupported(format!("HTTP_GET url {k}")),
+                        UrlError::Bad(what) => bad(what),
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            if urls.is_empty() {
+                return Err(bad("HTTP_GET has no url".into()));
+            }
+            let probe = Probe::Http {
+                urls,
+                virtualhost: c.vs.virtualhost.clone(),
+                version: HttpVersion::default(),
+            };
+            (probe, HTTP_DELAY_BEFORE_RETRY)
+        }
+        CheckerKind::MiscCheck => {
+            let words = k
+                .misc_path
+                .as_ref()
+                .ok_or_else(|| bad("MISC_CHECK has no misc_path".into()))?;
+            // keepalived reads the words as one command line, as
+            // vrrp_script does; the checker decides whether it needs sh.
+            let line = words.join(" ").trim().to_owned();
+            if line.is_empty() {
+                return Err(bad("MISC_CHECK has an empty misc_path".into()));
+            }
+            let probe = Probe::Misc {
+                path: line,
+                dynamic: k.misc_dynamic,
+            };
+            (probe, DEFAULT_DELAY_BEFORE_RETRY)
+        }
+        other => return Err(unsupported(other.keyword().into())),
+    };
+    if !k.urls.is_empty() && !matches!(probe, Probe::Http { .. }) {
+        return Err(unsupported(format!("{} url", probe.keyword())));
+    }
+    let is_misc = matches!(probe, Probe::Misc { .. });
+    if !is_misc && (k.misc_path.is_some() || k.misc_timeout.is_some() || k.misc_dynamic) {
+        return Err(unsupported(format!("{} misc_*", probe.keyword())));
+    }
+    let connection = [
+        ("connect_ip", k.connect_ip.is_some()),
+        ("connect_port", k.connect_port.is_some()),
+        ("bindto", k.bindto.is_some()),
+        ("connect_timeout", k.connect_timeout.is_some()),
+    ];
+    if let Some((kw, _)) = connection.iter().find(|(_, set)| is_misc && *set) {
+        return Err(unsupported(format!("MISC_CHECK {kw}")));
+    }
+    let mut probe = probe;
+    let keyword = probe.keyword();
+    let mut extra = CheckerExtras::default();
+    for setting in &k.other {
+        let refused = || unsupported(format!("{keyword} {}", setting.keyword));
+        let value = || setting.args.first().cloned().ok_or_else(refused);
+        let seconds_of = |v: String| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(seconds)
+                .ok_or_else(|| bad(format!("invalid {} '{v}'", setting.keyword)))
+        };
+        match (setting.keyword.as_str(), &mut probe) {
+            ("warmup", _) => extra.warmup = Some(seconds_of(value()?)?),
+            ("delay_loop", _) => extra.delay_loop = Some(seconds_of(value()?)?),
+            ("alpha", _) if setting.args.is_empty() => extra.alpha = true,
+            ("virtualhost", Probe::Http { virtualhost, .. }) => *virtualhost = Some(value()?),
+            ("http_protocol", Probe::Http { version, .. }) => {
+                *version = match value()?.as_str() {
+                    "1.0" => HttpVersion::V1_0,
+                    "1.0C" | "1.0c" => HttpVersion::V1_0Close,
+                    "1.1" => HttpVersion::V1_1,
+                    v => return Err(bad(format!("invalid http_protocol '{v}'"))),
+                }
+            }
+            _ => return Err(refused()),
+        }
+    }
+    let interval = extra.delay_loop.unwrap_or(c.interval);
+    let context = if is_misc {
+        // keepalived's misc_check_thread: misc_timeout, else the virtual
+        // server's delay_loop.
+        let timeout = k.misc_timeout.map_or(c.interval, |t| seconds(f64::from(t)));
+        CheckContext::new(rs_addr, timeout)
+    } else {
+        connect_context(k, rs_addr).ok_or_else(|| PlanError::CheckerNoPort {
+            vs: c.vs_name.to_owned(),
+            rs: rs_name.to_owned(),
+        })?
+    };
+    let mut target = TargetConfig::with_interval(interval);
+    if let Some(w) = extra.warmup {
+        target.warmup = w;
+    }
+    target.retry = k.retry.unwrap_or(DEFAULT_RETRY);
+    target.delay_before_retry = k
+        .delay_before_retry
+        .map_or(delay_before_retry, |d| d.min(MAX_SETTING));
+    target.alpha = c.vs.alpha || extra.alpha;
+    // keepalived 2.2's TCP_CHECK retries whatever the state (tcp_epilog);
+    // HTTP_GET and MISC_CHECK only while up.
+    target.retry_while_down = probe == Probe::Tcp;
+    Ok(CheckPlan {
+        probe,
+        context,
+        target,
+    })
+}
+
+/// Where a connecting checker connects: `connect_ip`/`connect_port`
+/// (default: the real server), `connect_timeout`, `bindto`. None: no
+/// port anywhere.
+fn connect_context(k: &conf::Checker, rs_addr: SocketAddr) -> Option<CheckContext> {
+    let ip = k.connect_ip.map_or(rs_addr.ip(), |a| *a);
+    let port = k.connect_port.unwrap_or(rs_addr.port());
+    if port == 0 {
+        return None;
+    }
+    let timeout = k
+        .connect_timeout
+        .map_or(DEFAULT_CONNECT_TIMEOUT, |d| d.min(MAX_SETTING));
+    let mut context = CheckContext::new(SocketAddr::new(ip, port), timeout);
+    if let Some(b) = k.bindto {
+        context = context.with_bind(SocketAddr::new(*b, 0));
+    }
+    Some(context)
+}
+
+/// Checker keywords kept verbatim by the model that the checker runs.
+#[derive(Default)]
+struct CheckerExtras {
+    warmup: Option<Duration>,
+    delay_loop: Option<Duration>,
+    alpha: bool,
+}
+
+/// Why a `url` block was refused.
+enum UrlError {
+    /// A keyword the checker does not run.
+    Unsupported(String),
+    /// A bad value.
+    Bad(String),
+}
+
+/// One `url` block: `path` is required (as keepalived), `digest` is hex.
+fn url(u: &conf::Url) -> Result<UrlCheck, UrlError> {
+    let path = u
+        .path
+        .clone()
+        .ok_or_else(|| UrlError::Bad("url without path".into()))?;
+    let mut check = UrlCheck::new(path);
+    for s in &u.other {
+        match (s.keyword.as_str(), s.args.first()) {
+            ("virtualhost", Some(v)) => check.virtualhost = Some(v.clone()),
+            (k, _) => return Err(UrlError::Unsupported(k.to_owned())),
+        }
+    }
+    if let Some(codes) = &u.status_code {
+        check.status =
+            StatusCodes::parse(&codes.join(" ")).map_err(|e| UrlError::Bad(e.to_string()))?;
+    }
+    if let Some(d) = &u.digest {
+        let bytes = hex(d).ok_or_else(|| UrlError::Bad(format!("invalid digest '{d}'")))?;
+        check.digest = Some(bytes);
+    }
+    Ok(check)
+}
+
+fn hex(s: &str) -> Option<Vec<u8>> {
+    if s.len() % 2 != 0 || !s.is_ascii() {
+        return None;
+    }
+    (0..s.len())
+        .step_by(2)
+        .map(|i| s.get(i..i + 2).and_then(|b| u8::from_str_radix(b, 16).ok()))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,183 @@
+//! The one conversion from the parsed model to the keepalived crates'
+//! configurations, with keepalived 2.2.7's defaults: the place that decides
+//! what runs.
+//!
+//! - [`vrrp`] (feature `convert-vrrp`): `vrrp_instance`, `vrrp_sync_group`,
+//!   `vrrp_script` and the static addresses and routes, to the `vrrp`
+//!   crate's Linux driver [`Setup`](::vrrp::linux::driver::Setup)s;
+//! - [`lvs`] (feature `convert-lvs`): `virtual_server`s to `ipvs`
+//!   services and `healthcheck` targets.
+//!
+//! [`convert`] runs the halves a process runs and returns their plans with
+//! diagnostics. Nothing is silently ignored: every keyword either reaches
+//! the crates (and works as in keepalived) or is refused with an error
+//! whose text contains "not supported" and names the keyword, at its
+//! file:line. The exception is a short list of pure tuning keywords
+//! ([`TUNING`]: CPU affinity, rlimits, scheduling priorities, process
+//! names, netlink buffer sizes) and of keywords that only matter to
+//! features that are themselves refused ([`NO_EFFECT`]); each gives a
+//! warning-level note.
+//!
+//! # Example
+//! ```
+//! # #[cfg(all(feature = "convert-vrrp", feature = "convert-lvs"))] {
+//! use vrrp_conf::convert::{convert, Halves};
+//!
+//! let text = "global_defs {\n  vrrp_strict\n}\n\
+//!             vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n\
+//!             \n  virtual_ipaddress {\n    192.0.2.1/24\n  }\n}\n";
+//! let parsed = vrrp_conf::parse_str("keepalived.conf", text, &Default::default());
+//! let out = convert(&parsed, Halves::keepalived(&parsed.config, false, false));
+//! let refused: Vec<String> =
+//!     out.refusals().map(|d| d.display(&parsed.sources).to_string()).collect();
+//! assert_eq!(
+//!     refused,
+//!     ["keepalived.conf:2:3: error: vrrp_strict is not supported by keepalived-lite"]
+//! );
+//! assert!(out.vrrp.is_none(), "nothing runs while anything is refused");
+//! # }
+//! ```
+
+use crate::diagnostics::{Code, Diagnostic, Severity};
+use crate::lower::ObjSpans;
+use crate::model::{Config, Setting};
+use crate::span::Span;
+use crate::Parsed;
+
+mod audit;
+#[cfg(feature = "convert-lvs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "convert-lvs")))]
+pub mod lvs;
+#[cfg(feature = "convert-vrrp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
+pub mod vrrp;
+
+pub use audit::{NO_EFFECT, TUNING};
+
+/// Which halves of keepalived a process runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Halves {
+    /// The VRRP half (`vrrp_instance`, ...).
+    pub vrrp: bool,
+    /// The checker half (`virtual_server`, ...).
+    pub lvs: bool,
+}
+
+impl Halves {
+    /// keepalived's choice: `-P` (`vrrp_only`) runs VRRP, `-C`
+    /// (`check_only`) the checker; otherwise VRRP runs unless the
+    /// configuration has only `virtual_server`s, and the checker runs if
+    /// there is any.
+    pub fn keepalived(c: &Config, vrrp_only: bool, check_only: bool) -> Self {
+        let has_vs = !c.virtual_servers.is_empty() || !c.virtual_server_groups.is_empty();
+        Halves {
+            vrrp: !check_only && (vrrp_only || !c.vrrp_instances.is_empty() || !has_vs),
+            lvs: !vrrp_only && (check_only || has_vs),
+        }
+    }
+}
+
+/// What [`convert`] made of a configuration.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Converted {
+    /// The VRRP plan, if that half was asked for and nothing was refused.
+    #[cfg(feature = "convert-vrrp")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
+    pub vrrp: Option<vrrp::Plan>,
+    /// The checker plan, if that half was asked for and nothing was refused.
+    #[cfg(feature = "convert-lvs")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "convert-lvs")))]
+    pub lvs: Option<lvs::Plan>,
+    /// Refusals (errors) and notes (warnings), in file and line order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Converted {
+    /// The refusals: the conversion's errors.
+    pub fn refusals(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+    }
+
+    /// True if anything was refused (then no plan is returned).
+    pub fn is_refused(&self) -> bool {
+        self.refusals().next().is_some()
+    }
+}
+
+/// Converts the `halves` of `parsed` a process runs. Only the conversion's
+/// own diagnostics are returned: the parse diagnostics stay in `parsed`.
+/// If anything is refused, no plan is returned at all, so that what runs
+/// is exactly what the configuration says.
+pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
+    let mut diags = Vec::new();
+    audit::common(parsed, &mut diags);
+    if halves.vrrp {
+        audit::vrrp(parsed, &mut diags);
+    }
+    #[cfg(feature = "convert-vrrp")]
+    let vrrp = halves.vrrp.then(|| vrrp::convert(parsed, &mut diags));
+    #[cfg(not(feature = "convert-vrrp"))]
+    if halves.vrrp {
+        diags.push(without_feature("the VRRP half", "convert-vrrp"));
+    }
+    #[cfg(feature = "convert-lvs")]
+    let lvs = halves.lvs.then(|| lvs::convert(parsed, &mut diags));
+    #[cfg(not(feature = "convert-lvs"))]
+    if halves.lvs {
+        diags.push(without_feature("the checker half", "convert-lvs"));
+    }
+    diags.sort_by(|a, b| {
+        let key = |d: &Diagnostic| (d.span.file, d.span.line, d.span.col);
+        key(a).cmp(&key(b)).then_with(|| a.message.cmp(&b.message))
+    });
+    // The audit and a plan may refuse the same keyword in the same words.
+    diags.dedup();
+    #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+    let refused = diags.iter().any(|d| d.severity == Severity::Error);
+    Converted {
+        #[cfg(feature = "convert-vrrp")]
+        vrrp: vrrp.flatten().filter(|_| !refused),
+        #[cfg(feature = "convert-lvs")]
+        lvs: lvs.flatten().filter(|_| !refused),
+        diagnostics: diags,
+    }
+}
+
+#[cfg(any(not(feature = "convert-vrrp"), not(feature = "convert-lvs")))]
+fn without_feature(what: &str, feature: &str) -> Diagnostic {
+    let msg = format!("{what} is not supported without vrrp-conf's feature {feature}");
+    Diagnostic::error(Code::Unsupported, Span::default(), msg)
+}
+
+/// A refusal of `keyword` at `span`: the text says "not supported".
+pub(crate) fn refuse(span: Span, keyword: &str, context: &str) -> Diagnostic {
+    let msg = if context.is_empty() {
+        format!("{keyword} is not supported by keepalived-lite")
+    } else {
+        format!("({context}) {keyword} is not supported by keepalived-lite")
+    };
+    Diagnostic::error(Code::Unsupported, span, msg)
+}
+
+/// A refusal of every setting in `other` except those `keep` accepts.
+pub(crate) fn refuse_settings(
+    other: &[Setting],
+    context: &str,
+    keep: &dyn Fn(&Setting) -> bool,
+    out: &mut Vec<Diagnostic>,
+) {
+    for s in other.iter().filter(|s| !keep(s)) {
+        out.push(refuse(s.span, &s.keyword, context));
+    }
+}
+
+/// The span of `key` in `sp`, if one was recorded.
+pub(crate) fn key_span(sp: Option<&ObjSpans>, key: &str) -> Span {
+    sp.map_or(Span::default(), |s| s.key(key))
+}
+
+#[cfg(all(test, feature = "convert-vrrp", feature = "convert-lvs"))]
+mod tests;

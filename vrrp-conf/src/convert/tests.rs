@@ -1,0 +1,163 @@
+#![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
+use super::*;
+use crate::{parse_str, Options};
+
+/// Every conversion diagnostic of `text`, rendered.
+fn rendered(text: &str, halves: Halves) -> (Vec<String>, Converted) {
+    let parsed = parse_str("k.conf", text, &Options::default());
+    assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+    let out = convert(&parsed, halves);
+    let d = out
+        .diagnostics
+        .iter()
+        .map(|d| d.display(&parsed.sources).to_string())
+        .collect();
+    (d, out)
+}
+
+const BOTH: Halves = Halves {
+    vrrp: true,
+    lvs: true,
+};
+
+const INSTANCE: &str = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n";
+const VIPS: &str = "  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n";
+
+#[test]
+fn keywords_that_reach_no_code_are_refused_by_name_at_their_line() {
+    let text = format!(
+        "global_defs {{\n  router_id r1\n  vrrp_strict\n  script_user nobody\n  \
+         vrrp_cpu_affinity 1\n  notify_fifo /tmp/f\n}}\n{INSTANCE}  accept\n  smtp_alert\n  \
+         track_file {{\n    f\n  }}\n  kernel_rx_buf_size 4096\n{VIPS}"
+    );
+    let (d, out) = rendered(&text, BOTH);
+    assert_eq!(
+        d,
+        [
+            "k.conf:2:3: warning: router_id is accepted without effect: it only feeds SMTP \
+             alerts and SNMP",
+            "k.conf:3:3: error: vrrp_strict is not supported by keepalived-lite",
+            "k.conf:4:3: error: script_user is not supported by keepalived-lite",
+            "k.conf:5:3: warning: vrrp_cpu_affinity is accepted without effect: a tuning keyword",
+            "k.conf:6:3: error: notify_fifo is not supported by keepalived-lite",
+            "k.conf:11:3: error: (VI_1) accept is not supported by keepalived-lite",
+            "k.conf:12:3: error: (VI_1) smtp_alert is not supported by keepalived-lite",
+            "k.conf:13:3: error: (VI_1) track_file is not supported by keepalived-lite",
+            "k.conf:16:3: warning: kernel_rx_buf_size is accepted without effect: a tuning keyword",
+        ]
+    );
+    assert!(out.is_refused());
+    assert!(out.vrrp.is_none() && out.lvs.is_none());
+}
+
+#[test]
+fn a_clean_configuration_converts_with_keepalived_defaults() {
+    let text = format!(
+        "{INSTANCE}  state MASTER\n  unicast_ttl 9\n  check_unicast_src\n  lower_prio_no_advert\n  \
+         unicast_src_ip 10.0.0.1\n  unicast_peer {{\n    10.0.0.2 min_ttl 250 max_ttl 255\n  }}\n{VIPS}"
+    );
+    let (d, out) = rendered(&text, Halves::keepalived(&Config::default(), true, false));
+    assert_eq!(d, Vec::<String>::new());
+    let plan = out.vrrp.unwrap();
+    let c = &plan.units[0].setup.routers[0].config;
+    assert_eq!((c.priority, c.advert_interval_secs), (100, 1));
+    assert!(c.initial_master && c.check_unicast_src && c.preempt);
+    assert_eq!(c.unicast_ttl, 9);
+    assert_eq!(
+        c.lower_priority_advert,
+        ::vrrp::config::LowerPriorityAdvert::Discard
+    );
+    assert_eq!(
+        c.unicast_peer_ttl,
+        [::vrrp::config::PeerTtl {
+            peer: "10.0.0.2".parse().unwrap(),
+            min_ttl: 250,
+            max_ttl: 255
+        }]
+    );
+    assert!(out.lvs.is_none(), "-P converts VRRP only");
+}
+
+#[test]
+fn checker_refusals_point_at_the_keyword() {
+    let text =
+        "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 192.168.1.10 80 {\n    \
+                weight 1\n    SMTP_CHECK {\n    }\n  }\n  real_server 192.168.1.11 80 {\n    \
+                HTTP_GET {\n      url {\n        path /\n        regex x\n      }\n    }\n  }\n}\n\
+                virtual_server 10.0.0.2 80 {\n  protocol TCP\n  ha_suspend\n}\n";
+    let (d, out) = rendered(text, BOTH);
+    assert_eq!(
+        d,
+        [
+            "k.conf:5:5: error: virtual_server [10.0.0.1]:tcp:80: 'real_server \
+             [192.168.1.10]:tcp:80 SMTP_CHECK' is not supported by keepalived-lite's checker",
+            "k.conf:19:3: error: virtual_server [10.0.0.2]:tcp:80: 'ha_suspend' is not \
+             supported by keepalived-lite's checker",
+        ]
+    );
+    assert!(out.lvs.is_none());
+}
+
+#[test]
+fn a_url_keyword_is_refused_at_its_line() {
+    let text =
+        "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 192.168.1.11 80 {\n    \
+                HTTP_GET {\n      url {\n        path /\n        regex x\n      }\n    }\n  }\n}\n";
+    let (d, _) = rendered(text, BOTH);
+    assert_eq!(
+        d,
+        [
+            "k.conf:7:9: error: virtual_server [10.0.0.1]:tcp:80: 'real_server \
+          [192.168.1.11]:tcp:80 HTTP_GET url regex' is not supported by keepalived-lite's checker"
+        ]
+    );
+}
+
+#[test]
+fn halves_follow_keepalived() {
+    let parsed = parse_str(
+        "k.conf",
+        "virtual_server 10.0.0.1 80 {\n}\n",
+        &Options::default(),
+    );
+    let c = &parsed.config;
+    assert_eq!(
+        Halves::keepalived(c, false, false),
+        Halves {
+            vrrp: false,
+            lvs: true
+        }
+    );
+    assert_eq!(
+        Halves::keepalived(c, true, false),
+        Halves {
+            vrrp: true,
+            lvs: false
+        }
+    );
+    assert_eq!(
+        Halves::keepalived(&Config::default(), false, false),
+        Halves {
+            vrrp: true,
+            lvs: false
+        }
+    );
+}
+
+#[test]
+fn every_refused_keyword_of_an_instance_is_reported_once() {
+    let text = format!(
+        "{INSTANCE}  virtual_rules {{\n    from 10.0.0.0/8 table 1 priority 5\n  }}\n  \
+         virtual_ipaddress_excluded {{\n    10.0.0.9\n  }}\n{VIPS}"
+    );
+    let (d, _) = rendered(&text, BOTH);
+    assert_eq!(
+        d,
+        [
+            "k.conf:4:3: error: (VI_1) virtual_rules is not supported by keepalived-lite",
+            "k.conf:7:3: error: (VI_1) virtual_ipaddress_excluded is not supported by \
+             keepalived-lite",
+        ]
+    );
+}

@@ -1,0 +1,867 @@
+//! The VRRP half: the model to what a VRRP process runs: one [`Unit`] per
+//! sync group or per instance outside any group, each with the driver
+//! [`Setup`] and what the process itself handles (tracking, notify).
+//! Units are the granularity of a reload: a unit whose source configuration
+//! did not change keeps running untouched.
+//!
+//! keepalived defaults filled in: priority 100, advert_int 1 s, VRRP
+//! version 2, preemption on, no authentication, GARP settings from the
+//! instance, else `global_defs`, else keepalived's
+//! ([`GarpConfig::default`]).
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use ipnet::IpNet;
+use std::time::Duration;
+
+use vrrp::auth::AuthConfig;
+use vrrp::config::{GarpConfig, LowerPriorityAdvert, PeerTtl};
+use vrrp::linux::driver::{RouterSpec, Setup, SyncGroupSpec, VirtualAddress, VirtualRoute};
+use vrrp::linux::{AddressSpec, RouteKind, RouteSpec, Scope};
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::model::{
+    self as conf, AuthType, Broadcast, GlobalDefs, IpAddress, Notify, Route, RouteType, Setting,
+    State, SyncGroup, Track, VrrpInstance, VrrpScript,
+};
+use crate::span::Span;
+use crate::Parsed;
+
+/// keepalived's default priority.
+const DEFAULT_PRIORITY: u8 = 100;
+
+/// Why a configuration cannot be run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlanError {
+    /// A required keyword is missing.
+    #[error("({instance}) missing {keyword}")]
+    Missing {
+        /// Instance name.
+        instance: String,
+        /// The keyword.
+        keyword: &'static str,
+    },
+    /// A value (or a form of it) the crates cannot use.
+    #[error("({instance}) {keyword} {value:?} is not supported by keepalived-lite")]
+    Bad {
+        /// Instance (or group / script) name.
+        instance: String,
+        /// The keyword.
+        keyword: &'static str,
+        /// The value as written.
+        value: String,
+    },
+    /// A feature keepalived-lite does not implement yet.
+    #[error("({instance}) {keyword} is not supported by keepalived-lite")]
+    Unsupported {
+        /// Instance name.
+        instance: String,
+        /// The keyword.
+        keyword: &'static str,
+    },
+    /// A name refers to nothing.
+    #[error("({instance}) unknown {kind} {name}")]
+    Unknown {
+        /// Referring instance or group.
+        instance: String,
+        /// What kind of thing.
+        kind: &'static str,
+        /// The name.
+        name: String,
+    },
+}
+
+/// A tracked object with its effective weight (0 = fault when down).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tracked {
+    /// Interface or script name.
+    pub name: String,
+    /// Weight.
+    pub weight: i32,
+}
+
+/// What keepalived-lite itself does for one instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstancePlan {
+    /// Instance name.
+    pub name: String,
+    /// Notify scripts.
+    pub notify: Notify,
+    /// `track_interface`.
+    pub interfaces: Vec<Tracked>,
+    /// `track_script`.
+    pub scripts: Vec<Tracked>,
+}
+
+/// One sync group or lone instance: a driver of its own.
+#[derive(Debug, Clone)]
+pub struct Unit {
+    /// `group NAME` or `instance NAME`.
+    pub key: String,
+    /// What the driver runs (routers parallel to `instances`).
+    pub setup: Setup,
+    /// Per-router plans, in `setup.routers` order.
+    pub instances: Vec<InstancePlan>,
+    /// The group's notify scripts, for a sync group.
+    pub group_notify: Option<Notify>,
+    /// The configuration it came from, compared on reload.
+    pub source: UnitSource,
+}
+
+/// The model pieces a unit is built from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitSource {
+    group: Option<SyncGroup>,
+    instances: Vec<VrrpInstance>,
+    scripts: Vec<VrrpScript>,
+}
+
+/// Everything to run.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Units, in configuration order.
+    pub units: Vec<Unit>,
+    /// `vrrp_script`s used by some instance or group.
+    pub scripts: Vec<VrrpScript>,
+    /// `static_ipaddress`, with the interface name to resolve.
+    pub static_addresses: Vec<(String, VirtualAddress)>,
+    /// `static_routes`.
+    pub static_routes: Vec<VirtualRoute>,
+}
+
+/// Builds the plan of a whole configuration, or the first reason it
+/// cannot run. [`crate::convert::convert`] reports every reason with its
+/// file:line, and refuses the keywords this plan does not consume.
+pub fn plan(c: &crate::Config) -> Result<Plan, PlanError> {
+    let (plan, errors) = plan_all(c);
+    match errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(plan),
+    }
+}
+
+/// The VRRP half of [`crate::convert::convert`] (after its keyword
+/// audit): the plan (meaningful only without errors in `out`) and every
+/// refusal.
+pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
+    let (plan, errors) = plan_all(&p.config);
+    out.extend(errors.iter().map(|e| diagnostic(p, e)));
+    Some(plan)
+}
+
+/// A plan error as a diagnostic at the keyword it is about.
+fn diagnostic(p: &Parsed, e: &PlanError) -> Diagnostic {
+    let (owner, keyword, code) = match e {
+        PlanError::Missing { instance, keyword } => (instance, *keyword, Code::Missing),
+        PlanError::Bad {
+            instance, keyword, ..
+        } => (instance, *keyword, Code::InvalidValue),
+        PlanError::Unsupported { instance, keyword } => (instance, *keyword, Code::Unsupported),
+        PlanError::Unknown { instance, .. } => (instance, "group", Code::UnknownReference),
+    };
+    Diagnostic::error(code, span_of(p, owner, keyword), e.to_string())
+}
+
+/// Where the keyword a plan error names was written.
+fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
+    let c = &p.config;
+    let key = match keyword {
+        "address" | "brd" | "scope" => "virtual_ipaddress",
+        "route" if owner == "static_routes" => "static_routes",
+        "route" => "virtual_routes",
+        "vrrp_version 3" => "version",
+        "auth_type" => "authentication",
+        k => k,
+    };
+    if let Some(i) = c.vrrp_instances.iter().position(|i| i.name == owner) {
+        let sp = p.spans.instances.get(i);
+        if keyword == "vrrp_version 3" && c.vrrp_instances[i].version.is_none() {
+            return super::key_span(Some(&p.spans.global), "vrrp_version");
+        }
+        return super::key_span(sp, key);
+    }
+    if let Some(g) = c.vrrp_sync_groups.iter().position(|g| g.name == owner) {
+        return super::key_span(p.spans.groups.get(g), key);
+    }
+    if let Some(s) = c.vrrp_scripts.iter().position(|s| s.name == owner) {
+        return super::key_span(p.spans.scripts.get(s), key);
+    }
+    super::key_span(Some(&p.spans.top), owner)
+}
+
+/// The plan of every unit that can run, and why the others cannot.
+fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
+    let mut units = Vec::new();
+    let mut errors = Vec::new();
+    let mut grouped: Vec<&str> = Vec::new();
+    for g in &c.vrrp_sync_groups {
+        let members = g
+            .group
+            .iter()
+            .map(|name| {
+                c.vrrp_instances
+                    .iter()
+                    .find(|i| &i.name == name)
+                    .ok_or_else(|| PlanError::Unknown {
+                        instance: g.name.clone(),
+                        kind: "vrrp_instance",
+                        name: name.clone(),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>();
+        grouped.extend(g.group.iter().map(String::as_str));
+        match members.and_then(|m| unit(c, Some(g), &m)) {
+            Ok(u) => units.push(u),
+            Err(e) => errors.push(e),
+        }
+    }
+    for i in &c.vrrp_instances {
+        if !grouped.contains(&i.name.as_str()) {
+            match unit(c, None, &[i]) {
+                Ok(u) => units.push(u),
+                Err(e) => errors.push(e),
+            }
+        }
+    }
+    let mut scripts: Vec<VrrpScript> = Vec::new();
+    for u in &units {
+        for s in &u.source.scripts {
+            if !scripts.iter().any(|x| x.name == s.name) {
+                scripts.push(s.clone());
+            }
+        }
+    }
+    let mut static_addresses = Vec::new();
+    for a in &c.static_ipaddress {
+        let dev = a.dev.clone().ok_or_else(|| PlanError::Missing {
+            instance: "static_ipaddress".into(),
+            keyword: "dev",
+        });
+        match dev.and_then(|d| Ok((d, address("static_ipaddress", a)?))) {
+            Ok(x) => static_addresses.push(x),
+            Err(e) => errors.push(e),
+        }
+    }
+    let mut static_routes = Vec::new();
+    for w in &c.static_routes {
+        match route("static_routes", w) {
+            Ok(r) => static_routes.push(r),
+            Err(e) => errors.push(e),
+        }
+    }
+    let plan = Plan {
+        units,
+        scripts,
+        static_addresses,
+        static_routes,
+    };
+    (plan, errors)
+}
+
+fn unit(
+    c: &crate::Config,
+    group: Option<&SyncGroup>,
+    members: &[&VrrpInstance],
+) -> Result<Unit, PlanError> {
+    let mut setup = Setup::default();
+    let mut instances = Vec::new();
+    let mut script_names: Vec<String> = Vec::new();
+    for i in members {
+        setup.routers.push(router(&c.global_defs, i)?);
+        let mut plan = instance_plan(c, i)?;
+        if let Some(g) = group {
+            // A group's tracked objects apply to every member.
+            plan.interfaces
+                .extend(g.track_interface.iter().map(tracked_interface));
+            for t in &g.track_script {
+                plan.scripts.push(tracked_script(c, &g.name, t)?);
+            }
+        }
+        script_names.extend(plan.scripts.iter().map(|t| t.name.clone()));
+        instances.push(plan);
+    }
+    if let Some(g) = group {
+        setup.sync_groups.push(SyncGroupSpec {
+            name: g.name.clone(),
+            members: (0..members.len()).collect(),
+        });
+    }
+    let scripts = c
+        .vrrp_scripts
+        .iter()
+        .filter(|s| script_names.contains(&s.name))
+        .cloned()
+        .collect();
+    let key = match group {
+        Some(g) => format!("group {}", g.name),
+        None => format!(
+            "instance {}",
+            members.first().map_or("", |i| i.name.as_str())
+        ),
+    };
+    Ok(Unit {
+        key,
+        setup,
+        group_notify: group.map(|g| g.notify.clone()),
+        source: UnitSource {
+            group: group.cloned(),
+            instances: members.iter().map(|&i| i.clone()).collect(),
+            scripts,
+        },
+        instances,
+    })
+}
+
+fn instance_plan(c: &crate::Config, i: &VrrpInstance) -> Result<InstancePlan, PlanError> {
+    // The VRRP interface itself is watched by the driver (down = FAULT).
+    let interfaces = i.track_interface.iter().map(tracked_interface).collect();
+    let scripts = i
+        .track_script
+        .iter()
+        .map(|t| tracked_script(c, &i.name, t))
+        .collect::<Result<_, _>>()?;
+    Ok(InstancePlan {
+        name: i.name.clone(),
+        notify: i.notify.clone(),
+        interfaces,
+        scripts,
+    })
+}
+
+fn tracked_interface(t: &Track) -> Tracked {
+    Tracked {
+        name: t.name.clone(),
+        weight: t.weight.unwrap_or(0),
+    }
+}
+
+fn tracked_script(c: &crate::Config, owner: &str, t: &Track) -> Result<Tracked, PlanError> {
+    let script = c
+        .vrrp_scripts
+        .iter()
+        .find(|s| s.name == t.name)
+        .ok_or_else(|| PlanError::Unknown {
+            instance: owner.to_owned(),
+            kind: "vrrp_script",
+            name: t.name.clone(),
+        })?;
+    Ok(Tracked {
+        name: t.name.clone(),
+        weight: t.weight.or(script.weight).unwrap_or(0),
+    })
+}
+
+fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
+    let name = i.name.as_str();
+    let missing = |keyword| PlanError::Missing {
+        instance: name.to_owned(),
+        keyword,
+    };
+    let bad = |keyword, value: String| PlanError::Bad {
+        instance: name.to_owned(),
+        keyword,
+        value,
+    };
+    let unsupported = |keyword| PlanError::Unsupported {
+        instance: name.to_owned(),
+        keyword,
+    };
+    if !i.virtual_ipaddress_excluded.is_empty() {
+        return Err(unsupported("virtual_ipaddress_excluded"));
+    }
+    if !i.virtual_rules.is_empty() {
+        return Err(unsupported("virtual_rules"));
+    }
+    if i.version.or(g.vrrp_version).is_some_and(|v| v != 2) {
+        return Err(unsupported("vrrp_version 3"));
+    }
+    let interface = i.interface.clone().ok_or_else(|| missing("interface"))?;
+    let vrid = i
+        .virtual_router_id
+        .ok_or_else(|| missing("virtual_router_id"))?;
+    let priority = i.priority.unwrap_or(DEFAULT_PRIORITY);
+    let v4 = |keyword, a: IpAddr| match a {
+        IpAddr::V4(a) => Ok(a),
+        IpAddr::V6(_) => Err(bad(keyword, a.to_string())),
+    };
+    let primary = match i.mcast_src_ip {
+        Some(a) => v4("mcast_src_ip", *a)?,
+        None => Ipv4Addr::UNSPECIFIED,
+    };
+    let mut config = vrrp::Config::new(name, vrid, priority, primary);
+    if let Some(a) = i.unicast_src_ip {
+        config.unicast_src_ip = Some(v4("unicast_src_ip", *a)?);
+    }
+    for peer in &i.unicast_peer {
+        let addr = v4("unicast_peer", *peer.address)?;
+        config.unicast_peers.push(addr);
+        if peer.min_ttl.is_some() || peer.max_ttl.is_some() {
+            config.unicast_peer_ttl.push(PeerTtl {
+                peer: addr,
+                min_ttl: peer.min_ttl.unwrap_or(0),
+                max_ttl: peer.max_ttl.unwrap_or(255),
+            });
+        }
+    }
+    if let Some(a) = i.advert_int {
+        // VRRP version 2 carries whole seconds.
+        let secs = u8::try_from(a.as_secs()).ok().filter(|s| *s >= 1);
+        match secs {
+            Some(s) if a.subsec_nanos() == 0 => config.advert_interval_secs = s,
+            _ => return Err(bad("advert_int", a.as_secs_f64().to_string())),
+        }
+    }
+    if let Some(auth) = &i.authentication {
+        let pass = auth.auth_pass.as_deref().unwrap_or("");
+        config.authentication = match auth.auth_type {
+            Some(AuthType::Pass) => AuthConfig::from_keepalived("PASS", pass),
+            Some(AuthType::Ah) => AuthConfig::from_keepalived("AH", pass),
+            None => Ok(AuthConfig::None),
+        }
+        .map_err(|_| bad("auth_type", String::new()))?;
+    }
+    config.initial_master = i.state == Some(State::Master);
+    config.preempt = !i.nopreempt;
+    flags(g, i, &mut config).map_err(|(k, v)| bad(k, v))?;
+    if let Some(d) = i.preempt_delay {
+        config.preempt_delay = *d;
+    }
+    config.garp = garp(g, i);
+    let addresses = i
+        .virtual_ipaddress
+        .iter()
+        .map(|a| address(name, a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let routes = i
+        .virtual_routes
+        .iter()
+        .map(|w| route(name, w))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(RouterSpec {
+        config,
+        interface,
+        addresses,
+        routes,
+        use_vmac: i.use_vmac.is_some(),
+    })
+}
+
+/// The on/off keywords of an instance, falling back to their
+/// `global_defs` forms (`vrrp_` prefixed) where keepalived has one.
+fn flags(
+    g: &GlobalDefs,
+    i: &VrrpInstance,
+    config: &mut vrrp::Config,
+) -> Result<(), (&'static str, String)> {
+    let find = |list: &[Setting], k: &str| list.iter().rev().find(|s| s.keyword == k).cloned();
+    let on =
+        |k: &'static str, global: Option<&str>| -> Result<Option<bool>, (&'static str, String)> {
+            let s = find(&i.other, k).or_else(|| global.and_then(|gk| find(&g.other, gk)));
+            match s.as_ref().map(|s| s.args.first().map(String::as_str)) {
+                None => Ok(None),
+                Some(None | Some("on" | "true" | "yes")) => Ok(Some(true)),
+                Some(Some("off" | "false" | "no")) => Ok(Some(false)),
+                Some(Some(v)) => Err((k, v.to_owned())),
+            }
+        };
+    if let Some(b) = on("check_unicast_src", Some("vrrp_check_unicast_src"))? {
+        config.check_unicast_src = b;
+    }
+    if let Some(b) = on(
+        "higher_prio_send_advert",
+        Some("vrrp_higher_prio_send_advert"),
+    )? {
+        config.higher_priority_send_advert = b;
+    }
+    if let Some(b) = on("lower_prio_no_advert", Some("vrrp_lower_prio_no_advert"))? {
+        config.lower_priority_advert = if b {
+            LowerPriorityAdvert::Discard
+        } else {
+            LowerPriorityAdvert::SendAdvert
+        };
+    }
+    if let Some(b) = on("unicast_fault_no_peer", None)? {
+        config.unicast_fault_no_peer = b;
+    }
+    if let Some(b) = on("preempt", None)? {
+        config.preempt = b;
+    }
+    if let Some(s) = find(&i.other, "unicast_ttl") {
+        let v = s.args.first().cloned().unwrap_or_default();
+        config.unicast_ttl = v.parse().map_err(|_| ("unicast_ttl", v))?;
+    }
+    Ok(())
+}
+
+/// GARP settings: the instance's `garp_master_*`, else global_defs'
+/// `vrrp_garp_master_*`, else keepalived's defaults (as keepalived fills
+/// unset instance values from the globals).
+fn garp(g: &GlobalDefs, i: &VrrpInstance) -> GarpConfig {
+    let mut garp = GarpConfig::default();
+    if let Some(d) = i.garp_master_delay.or(g.vrrp_garp_master_delay) {
+        garp.master_delay = Duration::from_secs(u64::from(d));
+    }
+    if let Some(r) = i.garp_master_repeat.or(g.vrrp_garp_master_repeat) {
+        garp.master_repeat = r;
+    }
+    if let Some(s) = i.garp_master_refresh.or(g.vrrp_garp_master_refresh) {
+        garp.master_refresh = (s > 0).then(|| Duration::from_secs(u64::from(s)));
+    }
+    if let Some(r) = i
+        .garp_master_refresh_repeat
+        .or(g.vrrp_garp_master_refresh_repeat)
+    {
+        garp.refresh_repeat = r;
+    }
+    garp
+}
+
+/// `ADDR[/LEN] [brd B] [dev D] [scope S] [label L]`.
+pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> {
+    let bad = |keyword, value: &str| PlanError::Bad {
+        instance: owner.to_owned(),
+        keyword,
+        value: value.to_owned(),
+    };
+    let IpNet::V4(net) = *a.address else {
+        return Err(bad("address", &a.address.to_string()));
+    };
+    let (addr, prefix_len) = (net.addr(), net.prefix_len());
+    // ip(8): `+` and `-` set or clear the host bits of the prefix.
+    let broadcast = match a.brd {
+        None => None,
+        Some(Broadcast::HostBitsSet) => Some(net.broadcast()),
+        Some(Broadcast::HostBitsClear) => Some(net.network()),
+        Some(Broadcast::Address(IpAddr::V4(b))) => Some(b),
+        Some(Broadcast::Address(b)) => return Err(bad("brd", &b.to_string())),
+    };
+    let scope = a.scope.map_or(Scope::Global, scope);
+    Ok(VirtualAddress {
+        addr,
+        prefix_len,
+        broadcast,
+        label: a.label.clone(),
+        scope,
+        dev: a.dev.clone(),
+    })
+}
+
+/// A route of the model as the driver installs it: IPv4, unicast,
+/// blackhole, unreachable or prohibit, with the options the model types.
+pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
+    let bad = |value: String| PlanError::Bad {
+        instance: owner.to_owned(),
+        keyword: "route",
+        value,
+    };
+    let v4 = |a: IpAddr| match a {
+        IpAddr::V4(a) => Ok(a),
+        IpAddr::V6(_) => Err(bad(a.to_string())),
+    };
+    if let Some(o) = r.other.first() {
+        return Err(bad(o.clone()));
+    }
+    let kind = match r.kind {
+        None => RouteKind::Unicast,
+        Some(RouteType::Blackhole) => RouteKind::Blackhole,
+        Some(RouteType::Unreachable) => RouteKind::Unreachable,
+        Some(RouteType::Prohibit) => RouteKind::Prohibit,
+        Some(t) => return Err(bad(t.keyword().to_owned())),
+    };
+    let IpNet::V4(dst) = *r.dst else {
+        return Err(bad(r.dst.to_string()));
+    };
+    let mut spec = RouteSpec::to(dst.addr(), dst.prefix_len());
+    spec.kind = kind;
+    spec.gateway = r.via.map(v4).transpose()?;
+    spec.src = r.src.map(v4).transpose()?;
+    spec.metric = r.metric;
+    spec.table = r.table;
+    spec.scope = r.scope.map(scope);
+    Ok(VirtualRoute {
+        route: spec,
+        dev: r.dev.clone(),
+    })
+}
+
+fn scope(s: conf::Scope) -> Scope {
+    match s {
+        conf::Scope::Global => Scope::Global,
+        conf::Scope::Site => Scope::Site,
+        conf::Scope::Link => Scope::Link,
+        conf::Scope::Host => Scope::Host,
+        conf::Scope::Nowhere => Scope::Nowhere,
+        conf::Scope::Number(n) => Scope::Other(n),
+    }
+}
+
+impl Unit {
+    /// True if `other` was built from the same configuration.
+    pub fn same_source(&self, other: &Unit) -> bool {
+        self.source == other.source
+    }
+}
+
+impl Plan {
+    /// The static addresses resolved against interface indexes.
+    pub fn resolve_static(
+        &self,
+        nl: &mut vrrp::linux::Netlink,
+    ) -> Result<(Vec<AddressSpec>, Vec<RouteSpec>), vrrp::linux::LinuxError> {
+        let mut addrs = Vec::new();
+        for (dev, a) in &self.static_addresses {
+            addrs.push(AddressSpec {
+                ifindex: nl.link(dev)?.index,
+                addr: a.addr,
+                prefix_len: a.prefix_len,
+                broadcast: a.broadcast,
+                label: a.label.clone(),
+                scope: a.scope,
+            });
+        }
+        let mut routes = Vec::new();
+        for r in &self.static_routes {
+            let mut route = r.route.clone();
+            if let Some(dev) = &r.dev {
+                route.oif = Some(nl.link(dev)?.index);
+            }
+            routes.push(route);
+        }
+        Ok((addrs, routes))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests: a panic is a failed test
+mod tests {
+    use super::*;
+
+    fn routes_of(text: &str) -> Vec<Route> {
+        let t = format!("static_routes {{\n{text}\n}}\n");
+        let p = crate::parse_str("r.conf", &t, &crate::Options::default());
+        assert!(!p.has_errors(), "{:?}", p.diagnostics);
+        p.config.static_routes
+    }
+
+    #[test]
+    fn routes_parse_like_ip_route() {
+        let r = &routes_of("192.168.1.0/24 via 10.0.0.1 dev eth0 metric 5 table 100")[0];
+        let r = route("VI_1", r).expect("valid route");
+        assert_eq!(r.dev.as_deref(), Some("eth0"));
+        assert_eq!(r.route.dst, Ipv4Addr::new(192, 168, 1, 0));
+        assert_eq!(r.route.prefix_len, 24);
+        assert_eq!(r.route.gateway, Some(Ipv4Addr::new(10, 0, 0, 1)));
+        assert_eq!((r.route.metric, r.route.table), (Some(5), Some(100)));
+        let b = route("VI_1", &routes_of("blackhole 10.9.0.0/16")[0]).expect("valid route");
+        assert_eq!(b.route.kind, RouteKind::Blackhole);
+        let s = route(
+            "VI_1",
+            &routes_of("src 10.0.0.9 to 10.8.0.0/16 dev eth1")[0],
+        )
+        .unwrap();
+        assert_eq!(
+            (s.route.src, s.route.dst),
+            (Some(Ipv4Addr::new(10, 0, 0, 9)), Ipv4Addr::new(10, 8, 0, 0))
+        );
+        assert!(matches!(
+            route("VI_1", &routes_of("10.0.0.0/8 via 10.0.0.1 or 10.0.0.2")[0]),
+            Err(PlanError::Bad { value, .. }) if value == "or"
+        ));
+    }
+
+    #[test]
+    fn addresses_take_keepalived_options() {
+        let a = IpAddress {
+            address: "192.0.2.100/24".parse::<IpNet>().unwrap().into(),
+            brd: Some(Broadcast::Address("192.0.2.255".parse().unwrap())),
+            dev: Some("eth1".into()),
+            scope: Some(conf::Scope::Link),
+            label: Some("eth1:1".into()),
+            other: Vec::new(),
+        };
+        let v = address("VI_1", &a).expect("valid address");
+        assert_eq!((v.addr, v.prefix_len), (Ipv4Addr::new(192, 0, 2, 100), 24));
+        assert_eq!(v.broadcast, Some(Ipv4Addr::new(192, 0, 2, 255)));
+        assert_eq!(
+            (v.scope, v.label.as_deref(), v.dev.as_deref()),
+            (Scope::Link, Some("eth1:1"), Some("eth1"))
+        );
+        let host = address(
+            "VI_1",
+            &IpAddress {
+                address: "10.1.1.1/32".parse::<IpNet>().unwrap().into(),
+                ..IpAddress::default()
+            },
+        )
+        .expect("valid address");
+        assert_eq!(host.prefix_len, 32);
+        let auto = |brd| IpAddress {
+            address: "10.1.1.1/24".parse::<IpNet>().unwrap().into(),
+            brd: Some(brd),
+            ..IpAddress::default()
+        };
+        let set = address("VI_1", &auto(Broadcast::HostBitsSet)).unwrap();
+        let clear = address("VI_1", &auto(Broadcast::HostBitsClear)).unwrap();
+        assert_eq!(
+            (set.broadcast, clear.broadcast),
+            (
+                Some(Ipv4Addr::new(10, 1, 1, 255)),
+                Some(Ipv4Addr::new(10, 1, 1, 0))
+            )
+        );
+    }
+
+    #[test]
+    fn unicast_peers_and_source() {
+        let text = "vrrp_instance U {\n  interface eth0\n  virtual_router_id 9\n  \
+                    unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n    10.0.0.3\n  }\n  \
+                    virtual_ipaddress {\n    10.0.0.100\n  }\n}\n";
+        let parsed = crate::parse_str("u.conf", text, &crate::Options::default());
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let p = plan(&parsed.config).expect("plan");
+        let c = &p.units[0].setup.routers[0].config;
+        assert_eq!(c.unicast_src_ip, Some(Ipv4Addr::new(10, 0, 0, 1)));
+        assert_eq!(
+            c.unicast_peers,
+            [Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 3)]
+        );
+        assert_eq!(
+            c.primary_ip,
+            Ipv4Addr::UNSPECIFIED,
+            "filled in by the driver"
+        );
+    }
+
+    fn routers_of(text: &str) -> Result<Vec<vrrp::Config>, PlanError> {
+        let parsed = crate::parse_str("g.conf", text, &crate::Options::default());
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let p = plan(&parsed.config)?;
+        Ok(p.units
+            .iter()
+            .flat_map(|u| u.setup.routers.iter().map(|r| r.config.clone()))
+            .collect())
+    }
+
+    #[test]
+    fn garp_settings_come_from_the_instance_then_global_defs() {
+        let text = "global_defs {\n  vrrp_garp_master_delay 9\n  vrrp_garp_master_repeat 2\n  \
+                    vrrp_garp_master_refresh 60\n  vrrp_garp_master_refresh_repeat 3\n}\n\
+                    vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  \
+                    garp_master_delay 0\n  garp_master_repeat 7\n  garp_master_refresh 0\n  \
+                    virtual_ipaddress {\n    192.0.2.1\n  }\n}\n\
+                    vrrp_instance B {\n  interface eth0\n  virtual_router_id 2\n  \
+                    virtual_ipaddress {\n    192.0.2.2\n  }\n}\n";
+        let r = routers_of(text).expect("plan");
+        let a = GarpConfig {
+            master_delay: Duration::ZERO,
+            master_repeat: 7,
+            master_refresh: None,
+            refresh_repeat: 3,
+        };
+        let b = GarpConfig {
+            master_delay: Duration::from_secs(9),
+            master_repeat: 2,
+            master_refresh: Some(Duration::from_secs(60)),
+            refresh_repeat: 3,
+        };
+        assert_eq!((r[0].garp, r[1].garp), (a, b));
+        let defaults = routers_of(
+            "vrrp_instance C {\n  interface eth0\n  virtual_router_id 3\n  \
+             virtual_ipaddress {\n    192.0.2.3\n  }\n}\n",
+        )
+        .expect("plan");
+        assert_eq!(defaults[0].garp, GarpConfig::default());
+    }
+
+    #[test]
+    fn a_global_vrrp_version_3_is_refused_as_an_instance_one_is() {
+        let text = "global_defs {\n  vrrp_version 3\n}\nvrrp_instance A {\n  interface eth0\n  \
+                    virtual_router_id 1\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n";
+        assert!(matches!(
+            routers_of(text),
+            Err(PlanError::Unsupported {
+                keyword: "vrrp_version 3",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn instances_group_into_units_with_tracking() {
+        let text = r#"
+vrrp_script chk {
+  script "/bin/true"
+  weight -20
+}
+vrrp_sync_group G {
+  group {
+    A
+    B
+  }
+}
+vrrp_instance A {
+  interface eth0
+  virtual_router_id 1
+  priority 150
+  advert_int 1
+  virtual_ipaddress {
+    192.0.2.100/24
+  }
+  track_script {
+    chk
+  }
+  track_interface {
+    eth1 weight 5
+  }
+}
+vrrp_instance B {
+  interface eth1
+  virtual_router_id 2
+  virtual_ipaddress {
+    198.51.100.1
+  }
+}
+vrrp_instance C {
+  interface eth0
+  virtual_router_id 3
+  nopreempt
+  authentication {
+    auth_type AH
+    auth_pass secret
+  }
+  virtual_ipaddress {
+    203.0.113.1
+  }
+}
+"#;
+        let parsed = crate::parse_str("t.conf", text, &crate::Options::default());
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let p = plan(&parsed.config).expect("plan");
+        let keys: Vec<_> = p.units.iter().map(|u| u.key.as_str()).collect();
+        assert_eq!(keys, ["group G", "instance C"]);
+        let g = &p.units[0];
+        assert_eq!(g.setup.sync_groups[0].members, [0, 1]);
+        assert_eq!(g.setup.routers[0].config.priority, 150);
+        assert_eq!(g.setup.routers[1].config.priority, DEFAULT_PRIORITY);
+        let a = &g.instances[0];
+        assert_eq!(
+            a.scripts,
+            [Tracked {
+                name: "chk".into(),
+                weight: -20
+            }]
+        );
+        assert_eq!(
+            a.interfaces,
+            [Tracked {
+                name: "eth1".into(),
+                weight: 5
+            }]
+        );
+        let c = &p.units[1].setup.routers[0];
+        assert!(!c.config.preempt);
+        assert!(matches!(c.config.authentication, AuthConfig::Ah(_)));
+        assert_eq!(p.scripts.len(), 1);
+    }
+}
