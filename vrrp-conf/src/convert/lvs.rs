@@ -23,7 +23,7 @@ use crate::model::{self as conf, CheckerKind, LvsMethod, VsTarget};
 use crate::span::Span;
 use crate::Parsed;
 use healthcheck::checkers::{HttpVersion, StatusCodes, UrlCheck};
-use healthcheck::{CheckContext, TargetConfig};
+use healthcheck::{CheckContext, MemberConfig, PoolConfig, TargetConfig};
 use ipvs::{Destination, Family, Forward, Service, ServiceFlags, ServiceKey};
 
 /// keepalived's `KEEPALIVED_DEFAULT_DELAY`: `delay_loop` when unset.
@@ -164,6 +164,18 @@ pub struct ServicePlan {
     pub sorry_server: Option<SorryPlan>,
 }
 
+impl ServicePlan {
+    /// The service's pool in a `healthcheck::Monitor`: its quorum,
+    /// hysteresis and whether a sorry server stands by.
+    pub fn pool_config(&self) -> PoolConfig {
+        let pool = PoolConfig::with_quorum(self.quorum.into(), self.hysteresis.into());
+        match self.sorry_server {
+            Some(_) => pool.with_sorry_server(),
+            None => pool,
+        }
+    }
+}
+
 /// A `sorry_server` (weight 1, the service's forwarding method).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SorryPlan {
@@ -184,6 +196,16 @@ pub struct RealPlan {
     pub inhibit_on_failure: bool,
     /// Its health check; none means always up (as keepalived).
     pub check: Option<CheckPlan>,
+}
+
+impl RealPlan {
+    /// The real server as a pool member: its weight and
+    /// `inhibit_on_failure`.
+    pub fn member_config(&self) -> MemberConfig {
+        let mut member = MemberConfig::with_weight(self.dest.weight);
+        member.inhibit_on_failure = self.inhibit_on_failure;
+        member
+    }
 }
 
 /// One checker of a real server.

@@ -210,14 +210,25 @@ fn refused_shapes_have_typed_errors() {
 fn quorum_hysteresis_and_sorry_server() {
     let s = one("virtual_server 10.0.0.1 80 {\n lb_kind DR\n quorum 3\n hysteresis 1\n sorry_server 10.9.9.9\n real_server 10.1.0.1 80 {\n }\n}\n");
     assert_eq!((s.quorum, s.hysteresis), (3, 1));
-    let sorry = s.sorry_server.unwrap();
+    let sorry = s.sorry_server.clone().unwrap();
     assert_eq!(sorry.name, "[10.9.9.9]:udp:80");
     assert_eq!(
         sorry.dest,
         Destination::new("10.9.9.9:80".parse().unwrap(), Forward::DirectRoute)
     );
-    let d = one("virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n }\n}\n");
-    assert_eq!((d.quorum, d.hysteresis, d.sorry_server), (1, 0, None));
+    assert_eq!(
+        s.pool_config(),
+        healthcheck::PoolConfig::with_quorum(3, 1).with_sorry_server()
+    );
+    let d = one("virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n weight 4\n inhibit_on_failure\n }\n}\n");
+    assert_eq!(
+        (d.quorum, d.hysteresis, d.sorry_server.clone()),
+        (1, 0, None)
+    );
+    assert_eq!(d.pool_config(), healthcheck::PoolConfig::default());
+    let mut member = healthcheck::MemberConfig::with_weight(4);
+    member.inhibit_on_failure = true;
+    assert_eq!(d.real_servers[0].member_config(), member);
 }
 
 #[test]
