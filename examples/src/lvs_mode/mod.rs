@@ -14,7 +14,8 @@
 //!   each change is applied as an `ipvs::diff` against what was applied
 //!   last; SIGTERM/SIGINT remove the services and exit 0.
 //!
-//! What runs: `virtual_server IP PORT` (TCP, UDP, SCTP) and `fwmark`;
+//! What runs: `virtual_server IP PORT` (TCP, UDP, SCTP; UDP without
+//! `protocol`, as keepalived 2.2.7) and `fwmark`;
 //! `lvs_sched`/`lb_algo`, `lvs_method`/`lb_kind` NAT/DR/TUN,
 //! `persistence_timeout` and `_granularity`, `delay_loop`, `alpha`,
 //! `virtualhost`, `quorum`, `hysteresis`, `sorry_server`; `real_server` with
