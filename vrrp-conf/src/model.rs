@@ -697,63 +697,75 @@ impl Default for RealServer {
 }
 
 /// The kind of a health checker.
-/// Serialized as keepalived's keyword (`"TCP_CHECK"`).
+/// Serialized as keepalived's keyword (`"TCP_CHECK"`), which
+/// [`CheckerKind::keyword`] also gives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 #[non_exhaustive]
 pub enum CheckerKind {
     /// `TCP_CHECK`.
-    #[serde(rename = "TCP_CHECK")]
     TcpCheck,
     /// `HTTP_GET`.
-    #[serde(rename = "HTTP_GET")]
     HttpGet,
     /// `SSL_GET`.
-    #[serde(rename = "SSL_GET")]
     SslGet,
     /// `SMTP_CHECK`.
-    #[serde(rename = "SMTP_CHECK")]
     SmtpCheck,
     /// `DNS_CHECK`.
-    #[serde(rename = "DNS_CHECK")]
     DnsCheck,
     /// `MISC_CHECK`.
-    #[serde(rename = "MISC_CHECK")]
     MiscCheck,
     /// `UDP_CHECK`.
-    #[serde(rename = "UDP_CHECK")]
     UdpCheck,
     /// `PING_CHECK`.
-    #[serde(rename = "PING_CHECK")]
     PingCheck,
     /// `FILE_CHECK`.
-    #[serde(rename = "FILE_CHECK")]
     FileCheck,
     /// `BFD_CHECK`.
-    #[serde(rename = "BFD_CHECK")]
     BfdCheck,
 }
 
 impl CheckerKind {
-    /// All kinds with their keywords.
-    pub const ALL: [(CheckerKind, &'static str); 10] = [
-        (CheckerKind::TcpCheck, "TCP_CHECK"),
-        (CheckerKind::HttpGet, "HTTP_GET"),
-        (CheckerKind::SslGet, "SSL_GET"),
-        (CheckerKind::SmtpCheck, "SMTP_CHECK"),
-        (CheckerKind::DnsCheck, "DNS_CHECK"),
-        (CheckerKind::MiscCheck, "MISC_CHECK"),
-        (CheckerKind::UdpCheck, "UDP_CHECK"),
-        (CheckerKind::PingCheck, "PING_CHECK"),
-        (CheckerKind::FileCheck, "FILE_CHECK"),
-        (CheckerKind::BfdCheck, "BFD_CHECK"),
+    /// Every kind, in keepalived's order.
+    pub const KINDS: [CheckerKind; 10] = [
+        CheckerKind::TcpCheck,
+        CheckerKind::HttpGet,
+        CheckerKind::SslGet,
+        CheckerKind::SmtpCheck,
+        CheckerKind::DnsCheck,
+        CheckerKind::MiscCheck,
+        CheckerKind::UdpCheck,
+        CheckerKind::PingCheck,
+        CheckerKind::FileCheck,
+        CheckerKind::BfdCheck,
     ];
 
-    /// The keyword for this kind.
-    pub fn keyword(self) -> &'static str {
-        Self::ALL
-            .iter()
-            .find(|(k, _)| *k == self)
-            .map_or("", |(_, s)| s)
+    /// All kinds with their keywords.
+    pub const ALL: [(CheckerKind, &'static str); 10] = {
+        let mut all = [(CheckerKind::TcpCheck, ""); 10];
+        let mut i = 0;
+        while i < all.len() {
+            all[i] = (Self::KINDS[i], Self::KINDS[i].keyword());
+            i += 1;
+        }
+        all
+    };
+
+    /// The keyword for this kind: the one place it is written (serde's
+    /// name is the same, derived from the variant).
+    pub const fn keyword(self) -> &'static str {
+        match self {
+            CheckerKind::TcpCheck => "TCP_CHECK",
+            CheckerKind::HttpGet => "HTTP_GET",
+            CheckerKind::SslGet => "SSL_GET",
+            CheckerKind::SmtpCheck => "SMTP_CHECK",
+            CheckerKind::DnsCheck => "DNS_CHECK",
+            CheckerKind::MiscCheck => "MISC_CHECK",
+            CheckerKind::UdpCheck => "UDP_CHECK",
+            CheckerKind::PingCheck => "PING_CHECK",
+            CheckerKind::FileCheck => "FILE_CHECK",
+            CheckerKind::BfdCheck => "BFD_CHECK",
+        }
     }
 }
 
@@ -829,4 +841,22 @@ pub struct Url {
     pub status_code: Option<Words>,
     /// Other known keywords.
     pub other: Vec<Setting>,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
+    use super::CheckerKind;
+
+    #[test]
+    fn a_checker_kind_serializes_as_its_keyword() {
+        for kind in CheckerKind::KINDS {
+            let json = serde_json::to_string(&kind).unwrap();
+            assert_eq!(json, format!("\"{}\"", kind.keyword()));
+            let back: CheckerKind = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, kind);
+        }
+        assert_eq!(CheckerKind::ALL[5], (CheckerKind::MiscCheck, "MISC_CHECK"));
+    }
 }

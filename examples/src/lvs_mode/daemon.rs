@@ -1,20 +1,22 @@
 //! The checker's loop: the healthcheck driver runs the checks, its events
-//! update the [`Table`], and every change is applied to the kernel as the
-//! diff from what was applied last. SIGTERM/SIGINT remove the services
+//! go through the [`Bridge`], and every change is applied to the kernel as
+//! the diff from what was applied last. SIGTERM/SIGINT remove the services
 //! and stop; SIGHUP is logged and ignored (no reload yet).
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Instant;
 
 use healthcheck::checkers::{HttpChecker, MiscChecker, TcpChecker};
 use healthcheck::runtime::Driver;
-use healthcheck::{Checker, MemberConfig, Monitor, MonitorConfig, PoolConfig};
+use healthcheck::{Checker, Monitor, MonitorConfig};
 use ipvs::{Ipvs, ServiceKey};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
 use crate::lvs_mode::plan::{Plan, Probe};
-use crate::lvs_mode::table::Table;
+use crate::lvs_mode::table::Bridge;
 
 /// Why the checker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -87,7 +89,7 @@ impl Kernel {
                     return;
                 }
                 for (op, e) in failed {
-                    error!("IPVS: {op:?} failed: {e}");
+                    error!("IPVS: {op} failed: {e}");
                 }
             }
             Err(e) => error!("IPVS: cannot apply {} operation(s): {e}", ops.len()),
@@ -103,14 +105,14 @@ pub async fn run(plan: Plan) -> Result<(), DaemonError> {
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
     let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
     let mut kernel = Kernel::open(&plan)?;
-    let (driver, mut table) = build(plan);
-    for s in &table.plan().services {
+    let (mut driver, mut bridge) = build(plan);
+    for s in &bridge.plan().services {
         info!("Activating healthchecker for service {}", s.name);
     }
-    for line in table.start_lines() {
+    for line in bridge.start(driver.monitor_mut(), Instant::now()) {
         info!("{line}");
     }
-    kernel.sync(table.desired());
+    kernel.sync(bridge.desired());
 
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -128,12 +130,12 @@ pub async fn run(plan: Plan) -> Result<(), DaemonError> {
                     outcome = Err(DaemonError::DriverStopped);
                     break;
                 };
-                apply_event(&mut table, &ev);
+                apply_event(&mut bridge, &ev);
                 // Drain what arrived together: one diff for all of it.
                 while let Ok(ev) = ev_rx.try_recv() {
-                    apply_event(&mut table, &ev);
+                    apply_event(&mut bridge, &ev);
                 }
-                kernel.sync(table.desired());
+                kernel.sync(bridge.desired());
             }
         }
     }
@@ -144,63 +146,65 @@ pub async fn run(plan: Plan) -> Result<(), DaemonError> {
     outcome
 }
 
-fn apply_event(table: &mut Table, ev: &healthcheck::Event) {
+fn apply_event(bridge: &mut Bridge, ev: &healthcheck::Event) {
     debug!("{ev:?}");
-    for line in table.handle(ev) {
+    for line in bridge.handle(ev) {
         info!("{line}");
     }
 }
 
-/// The monitor (one pool per service, one target per checked real
-/// server) in a driver, and the table that maps its ids back.
-pub fn build(plan: Plan) -> (Driver, Table) {
+/// The monitor (one pool per service, with its quorum, hysteresis and
+/// sorry server; one target per real server: checked, or static when it
+/// has no checker) in a driver, and the bridge that maps its ids back.
+/// Not committed yet: [`Bridge::start`] does it.
+pub fn build(plan: Plan) -> (Driver, Bridge) {
     let mut monitor = Monitor::new(MonitorConfig::default());
     let mut checks = Vec::new();
-    let mut slots = Vec::new();
-    let mut pools = Vec::new();
+    let mut slots = HashMap::new();
+    let mut pools = Vec::with_capacity(plan.services.len());
     for (s, svc) in plan.services.iter().enumerate() {
-        let pool = monitor.add_pool(PoolConfig::default());
-        pools.push((pool, s));
+        let pool = monitor.add_pool(svc.pool_config());
+        pools.push(pool);
         for (r, rs) in svc.real_servers.iter().enumerate() {
-            let Some(check) = &rs.check else { continue };
-            // One probe per real server, as keepalived: the key is unique.
-            let key = format!("{} {} {s}/{r}", check.probe.keyword(), rs.name);
-            let target = monitor.add_target(key, check.target.clone());
-            let mut member = MemberConfig::with_weight(rs.dest.weight);
-            member.inhibit_on_failure = rs.inhibit_on_failure;
-            // Fresh target, fresh pool: nothing to refuse.
-            let _ = monitor.add_member(pool, target, member);
-            let checker: Arc<dyn Checker> = match &check.probe {
-                Probe::Tcp => Arc::new(TcpChecker),
-                Probe::Http {
-                    urls,
-                    virtualhost,
-                    version,
-                } => {
-                    let mut h = HttpChecker::http(urls.clone());
-                    h.virtualhost.clone_from(virtualhost);
-                    h.version = *version;
-                    Arc::new(h)
+            // One target per real server, as keepalived: the key is unique.
+            let target = match &rs.check {
+                Some(check) => {
+                    let key = format!("{} {} {s}/{r}", check.probe.keyword(), rs.name);
+                    let target = monitor.add_target(key, check.target.clone());
+                    checks.push((target, checker(&check.probe), check.context.clone()));
+                    target
                 }
-                Probe::Misc { path, dynamic } => {
-                    let m = MiscChecker::new(path.clone());
-                    Arc::new(if *dynamic { m.dynamic() } else { m })
-                }
+                None => monitor.add_static_target(format!("{} {s}/{r}", rs.name)),
             };
-            checks.push((target, checker, check.context.clone()));
-            slots.push((target, (s, r)));
+            // Fresh target, fresh pool: nothing to refuse.
+            let _ = monitor.add_member(pool, target, rs.member_config());
+            slots.insert(target, (s, r));
         }
     }
     let mut driver = Driver::new(monitor);
     for (t, c, ctx) in checks {
         driver.set_checker(t, c, ctx);
     }
-    let mut table = Table::new(plan);
-    for (t, slot) in slots {
-        table.bind_target(t, slot);
+    (driver, Bridge::new(plan, pools, slots))
+}
+
+/// The built-in checker that runs a probe.
+fn checker(probe: &Probe) -> Arc<dyn Checker> {
+    match probe {
+        Probe::Tcp => Arc::new(TcpChecker),
+        Probe::Http {
+            urls,
+            virtualhost,
+            version,
+        } => {
+            let mut h = HttpChecker::http(urls.clone());
+            h.virtualhost.clone_from(virtualhost);
+            h.version = *version;
+            Arc::new(h)
+        }
+        Probe::Misc { path, dynamic } => {
+            let m = MiscChecker::new(path.clone());
+            Arc::new(if *dynamic { m.dynamic() } else { m })
+        }
     }
-    for (p, s) in pools {
-        table.bind_pool(p, s);
-    }
-    (driver, table)
 }

@@ -7,13 +7,15 @@
 //! - [`plan`]: the configuration model turned into IPVS services and
 //!   health checks with keepalived's defaults; what is not supported is
 //!   refused with a typed [`plan::PlanError`] naming the keyword;
-//! - [`table`]: the live members of each service, following the
-//!   `healthcheck` monitor's events, and the desired IPVS table;
+//! - [`table`]: the one bridge from `healthcheck`'s pools (which own the
+//!   quorum, hysteresis, sorry server and alpha rules) to the desired IPVS
+//!   table, with keepalived's log lines;
 //! - [`daemon`]: the loop: the `healthcheck` tokio driver runs the checks,
 //!   each change is applied as an `ipvs::diff` against what was applied
 //!   last; SIGTERM/SIGINT remove the services and exit 0.
 //!
-//! What runs: `virtual_server IP PORT` (TCP, UDP, SCTP) and `fwmark`;
+//! What runs: `virtual_server IP PORT` (TCP, UDP, SCTP; UDP without
+//! `protocol`, as keepalived 2.2.7) and `fwmark`;
 //! `lvs_sched`/`lb_algo`, `lvs_method`/`lb_kind` NAT/DR/TUN,
 //! `persistence_timeout` and `_granularity`, `delay_loop`, `alpha`,
 //! `virtualhost`, `quorum`, `hysteresis`, `sorry_server`; `real_server` with
@@ -31,19 +33,47 @@
 
 use std::process::ExitCode;
 
+use plan::Plan;
+
 pub mod daemon;
 pub mod plan;
 pub mod table;
 
-/// Runs the checker on `config` in the foreground until SIGTERM/SIGINT:
-/// 0 after a clean stop, 1 if it could not start.
-pub fn run(config: &vrrp_conf::model::Config) -> ExitCode {
-    let plan = match plan::build(config) {
-        Ok(p) => p,
-        Err(e) => {
-            tracing::error!("{e}");
-            return ExitCode::FAILURE;
-        }
+/// What [`run`] takes: the converted plan (`vrrp_conf::convert`'s
+/// `lvs` half), or the configuration model, converted here.
+#[derive(Debug)]
+pub enum Input<'a> {
+    /// The checker's plan, converted once by the caller.
+    Plan(Plan),
+    /// The model; refused with the first reason it cannot run.
+    Config(&'a vrrp_conf::model::Config),
+}
+
+impl From<Plan> for Input<'_> {
+    fn from(plan: Plan) -> Self {
+        Input::Plan(plan)
+    }
+}
+
+impl<'a> From<&'a vrrp_conf::model::Config> for Input<'a> {
+    fn from(config: &'a vrrp_conf::model::Config) -> Self {
+        Input::Config(config)
+    }
+}
+
+/// Runs the checker on a [`Plan`] (or a model, see [`Input`]) in the
+/// foreground until SIGTERM/SIGINT: 0 after a clean stop, 1 if it could
+/// not start.
+pub fn run<'a>(input: impl Into<Input<'a>>) -> ExitCode {
+    let plan = match input.into() {
+        Input::Plan(plan) => plan,
+        Input::Config(config) => match plan::build(config) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::error!("{e}");
+                return ExitCode::FAILURE;
+            }
+        },
     };
     if !nix::unistd::geteuid().is_root() {
         tracing::error!("keepalived-lite needs root (CAP_NET_ADMIN) to run the checker");

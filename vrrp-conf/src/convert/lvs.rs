@@ -9,7 +9,8 @@
 //! keepalived defaults relied on (keepalived 2.2, `check/check_data.c`
 //! `alloc_vs`/`validate_check_config`, `check/check_api.c`
 //! `queue_checker`, `check/check_http.c` `http_get_handler`):
-//! `delay_loop` 60 s, scheduler `wlc`, forwarding NAT, real server weight
+//! `delay_loop` 60 s, protocol UDP for an address service, scheduler
+//! `wlc`, forwarding NAT, real server weight
 //! 1, `connect_timeout` 5 s, `retry` 1, `delay_before_retry` 1 s (3 s for
 //! HTTP_GET), checks connect to the real server's address and port.
 
@@ -22,7 +23,7 @@ use crate::model::{self as conf, CheckerKind, LvsMethod, VsTarget};
 use crate::span::Span;
 use crate::Parsed;
 use healthcheck::checkers::{HttpVersion, StatusCodes, UrlCheck};
-use healthcheck::{CheckContext, TargetConfig};
+use healthcheck::{CheckContext, MemberConfig, PoolConfig, TargetConfig};
 use ipvs::{Destination, Family, Forward, Service, ServiceFlags, ServiceKey};
 
 /// keepalived's `KEEPALIVED_DEFAULT_DELAY`: `delay_loop` when unset.
@@ -148,7 +149,8 @@ pub struct Plan {
 pub struct ServicePlan {
     /// keepalived's name for it (`[10.0.0.1]:tcp:80`, `FWM 1`).
     pub name: String,
-    /// keepalived's protocol name in names (`tcp`, `udp`, `sctp`).
+    /// keepalived's protocol name in names (`tcp`, `udp`, `sctp`; `none`
+    /// for a fwmark service without `protocol`).
     pub proto: &'static str,
     /// The IPVS service.
     pub service: Service,
@@ -160,6 +162,18 @@ pub struct ServicePlan {
     pub hysteresis: u32,
     /// `sorry_server`: the only destination while the quorum is lost.
     pub sorry_server: Option<SorryPlan>,
+}
+
+impl ServicePlan {
+    /// The service's pool in a `healthcheck::Monitor`: its quorum,
+    /// hysteresis and whether a sorry server stands by.
+    pub fn pool_config(&self) -> PoolConfig {
+        let pool = PoolConfig::with_quorum(self.quorum.into(), self.hysteresis.into());
+        match self.sorry_server {
+            Some(_) => pool.with_sorry_server(),
+            None => pool,
+        }
+    }
 }
 
 /// A `sorry_server` (weight 1, the service's forwarding method).
@@ -182,6 +196,16 @@ pub struct RealPlan {
     pub inhibit_on_failure: bool,
     /// Its health check; none means always up (as keepalived).
     pub check: Option<CheckPlan>,
+}
+
+impl RealPlan {
+    /// The real server as a pool member: its weight and
+    /// `inhibit_on_failure`.
+    pub fn member_config(&self) -> MemberConfig {
+        let mut member = MemberConfig::with_weight(self.dest.weight);
+        member.inhibit_on_failure = self.inhibit_on_failure;
+        member
+    }
 }
 
 /// One checker of a real server.
@@ -222,13 +246,18 @@ pub enum Probe {
 }
 
 impl Probe {
-    /// The checker's keyword.
-    pub fn keyword(&self) -> &'static str {
+    /// The checker this probe runs.
+    pub fn kind(&self) -> CheckerKind {
         match self {
-            Probe::Tcp => "TCP_CHECK",
-            Probe::Http { .. } => "HTTP_GET",
-            Probe::Misc { .. } => "MISC_CHECK",
+            Probe::Tcp => CheckerKind::TcpCheck,
+            Probe::Http { .. } => CheckerKind::HttpGet,
+            Probe::Misc { .. } => CheckerKind::MiscCheck,
         }
+    }
+
+    /// The checker's keyword ([`CheckerKind::keyword`]).
+    pub fn keyword(&self) -> &'static str {
+        self.kind().keyword()
     }
 }
 
@@ -371,12 +400,24 @@ fn seconds(s: f64) -> Duration {
     Duration::try_from_secs_f64(s.max(0.0)).map_or(MAX_SETTING, |d| d.min(MAX_SETTING))
 }
 
+/// A virtual server's protocol: an address service without `protocol`
+/// is UDP, as keepalived 2.2.7's `validate_check_config` makes it ("no
+/// protocol set - defaulting to UDP", the kernel's own default); a
+/// fwmark service keeps none.
+fn protocol_of(vs: &conf::VirtualServer) -> Option<conf::Protocol> {
+    match vs.target {
+        VsTarget::Address { .. } => Some(vs.protocol.unwrap_or(conf::Protocol::Udp)),
+        VsTarget::Fwmark(_) | VsTarget::Group(_) => vs.protocol,
+    }
+}
+
 /// keepalived's short protocol name (`inet_sockaddrtotrio`).
 fn proto_name(p: Option<conf::Protocol>) -> &'static str {
     match p {
+        Some(conf::Protocol::Tcp) => "tcp",
         Some(conf::Protocol::Udp) => "udp",
         Some(conf::Protocol::Sctp) => "sctp",
-        Some(conf::Protocol::Tcp) | None => "tcp",
+        None => "none",
     }
 }
 
@@ -388,7 +429,8 @@ pub fn trio(addr: SocketAddr, proto: &str) -> String {
 /// One virtual server; `at` tells which real server was being converted
 /// when it failed.
 fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePlan, PlanError> {
-    let proto = proto_name(vs.protocol);
+    let protocol = protocol_of(vs);
+    let proto = proto_name(protocol);
     let (name, key) = match &vs.target {
         VsTarget::Group(g) => {
             return Err(PlanError::Unsupported {
@@ -412,10 +454,10 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
             if port.is_none() && vs.persistence_timeout.is_none() {
                 return Err(PlanError::MissingPort { vs: name });
             }
-            let protocol = match vs.protocol {
-                Some(conf::Protocol::Udp) => ipvs::Protocol::Udp,
+            let protocol = match protocol {
+                Some(conf::Protocol::Tcp) => ipvs::Protocol::Tcp,
                 Some(conf::Protocol::Sctp) => ipvs::Protocol::Sctp,
-                _ => ipvs::Protocol::Tcp,
+                Some(conf::Protocol::Udp) | None => ipvs::Protocol::Udp,
             };
             (name, ServiceKey::Addr { protocol, addr })
         }

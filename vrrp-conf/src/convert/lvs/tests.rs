@@ -18,16 +18,17 @@ fn refused(text: &str) -> PlanError {
     plan_of(text).unwrap_err()
 }
 
+/// keepalived 2.2.7 `-t`: "no protocol set - defaulting to UDP".
 #[test]
 fn keepalived_defaults() {
     let s = one(
         "virtual_server 10.0.0.1 80 {\n real_server 192.168.1.10 8080 {\n TCP_CHECK {\n }\n }\n}\n",
     );
-    assert_eq!(s.name, "[10.0.0.1]:tcp:80");
-    let key = ServiceKey::tcp("10.0.0.1:80".parse().unwrap());
+    assert_eq!(s.name, "[10.0.0.1]:udp:80");
+    let key = ServiceKey::udp("10.0.0.1:80".parse().unwrap());
     assert_eq!(s.service, Service::new(key, "wlc"));
     let rs = &s.real_servers[0];
-    assert_eq!(rs.name, "[192.168.1.10]:tcp:8080");
+    assert_eq!(rs.name, "[192.168.1.10]:udp:8080");
     let mut dest = Destination::new("192.168.1.10:8080".parse().unwrap(), Forward::Masq);
     dest.weight = 1;
     assert_eq!(rs.dest, dest);
@@ -109,7 +110,7 @@ fn fwmark_and_tunnel_and_unchecked_real_server() {
         }
     );
     let rs = &s.real_servers[0];
-    assert_eq!(rs.name, "[2001:db8::9]:tcp:80");
+    assert_eq!(rs.name, "[2001:db8::9]:none:80");
     assert_eq!(rs.dest.forward, Forward::Tunnel);
     assert_eq!(rs.dest.weight, 5);
     assert_eq!(rs.check, None);
@@ -156,19 +157,19 @@ fn refused_keywords_are_named() {
     for (body, kw) in [
         (
             "SMTP_CHECK {\n }",
-            "real_server [10.1.0.1]:tcp:80 SMTP_CHECK",
+            "real_server [10.1.0.1]:udp:80 SMTP_CHECK",
         ),
         (
             "SSL_GET {\n url {\n path /\n }\n }",
-            "real_server [10.1.0.1]:tcp:80 SSL_GET",
+            "real_server [10.1.0.1]:udp:80 SSL_GET",
         ),
         (
             "DNS_CHECK {\n name example.com\n }",
-            "real_server [10.1.0.1]:tcp:80 DNS_CHECK",
+            "real_server [10.1.0.1]:udp:80 DNS_CHECK",
         ),
         (
             "notify_up /bin/true",
-            "real_server [10.1.0.1]:tcp:80 notify_up",
+            "real_server [10.1.0.1]:udp:80 notify_up",
         ),
     ] {
         assert_eq!(unsupported(refused(&rs(body))), kw, "{body}");
@@ -183,15 +184,15 @@ fn refused_shapes_have_typed_errors() {
     assert_eq!(
         refused(two),
         PlanError::MultipleCheckers {
-            vs: "[10.0.0.1]:tcp:80".into(),
-            rs: "[10.1.0.1]:tcp:80".into()
+            vs: "[10.0.0.1]:udp:80".into(),
+            rs: "[10.1.0.1]:udp:80".into()
         }
     );
     let dup = "virtual_server 10.0.0.1 80 {\n}\nvirtual_server 10.0.0.1 80 {\n}\n";
     assert_eq!(
         refused(dup),
         PlanError::DuplicateService {
-            vs: "[10.0.0.1]:tcp:80".into()
+            vs: "[10.0.0.1]:udp:80".into()
         }
     );
     let mixed = "virtual_server 10.0.0.1 80 {\n real_server 2001:db8::1 80 {\n }\n}\n";
@@ -209,14 +210,25 @@ fn refused_shapes_have_typed_errors() {
 fn quorum_hysteresis_and_sorry_server() {
     let s = one("virtual_server 10.0.0.1 80 {\n lb_kind DR\n quorum 3\n hysteresis 1\n sorry_server 10.9.9.9\n real_server 10.1.0.1 80 {\n }\n}\n");
     assert_eq!((s.quorum, s.hysteresis), (3, 1));
-    let sorry = s.sorry_server.unwrap();
-    assert_eq!(sorry.name, "[10.9.9.9]:tcp:80");
+    let sorry = s.sorry_server.clone().unwrap();
+    assert_eq!(sorry.name, "[10.9.9.9]:udp:80");
     assert_eq!(
         sorry.dest,
         Destination::new("10.9.9.9:80".parse().unwrap(), Forward::DirectRoute)
     );
-    let d = one("virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n }\n}\n");
-    assert_eq!((d.quorum, d.hysteresis, d.sorry_server), (1, 0, None));
+    assert_eq!(
+        s.pool_config(),
+        healthcheck::PoolConfig::with_quorum(3, 1).with_sorry_server()
+    );
+    let d = one("virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n weight 4\n inhibit_on_failure\n }\n}\n");
+    assert_eq!(
+        (d.quorum, d.hysteresis, d.sorry_server.clone()),
+        (1, 0, None)
+    );
+    assert_eq!(d.pool_config(), healthcheck::PoolConfig::default());
+    let mut member = healthcheck::MemberConfig::with_weight(4);
+    member.inhibit_on_failure = true;
+    assert_eq!(d.real_servers[0].member_config(), member);
 }
 
 #[test]
@@ -244,15 +256,15 @@ fn checker_level_keywords() {
     };
     assert_eq!(
         unsupported(refused_kw("TCP_CHECK {\n log_all_failures\n }")),
-        "real_server [10.1.0.1]:tcp:80 TCP_CHECK log_all_failures"
+        "real_server [10.1.0.1]:udp:80 TCP_CHECK log_all_failures"
     );
     assert_eq!(
         unsupported(refused_kw("TCP_CHECK {\n virtualhost x\n }")),
-        "real_server [10.1.0.1]:tcp:80 TCP_CHECK virtualhost"
+        "real_server [10.1.0.1]:udp:80 TCP_CHECK virtualhost"
     );
     assert_eq!(
         unsupported(refused_kw("HTTP_GET {\n url {\n path /\n regex ok\n }\n }")),
-        "real_server [10.1.0.1]:tcp:80 HTTP_GET url regex"
+        "real_server [10.1.0.1]:udp:80 HTTP_GET url regex"
     );
 }
 
@@ -274,7 +286,7 @@ fn odd_values_never_panic() {
     assert_eq!(
         refused(bad),
         PlanError::BadValue {
-            vs: "[10.0.0.1]:tcp:80".into(),
+            vs: "[10.0.0.1]:udp:80".into(),
             keyword: "persistence_granularity".into(),
             value: "300.1.1.1".into(),
         }
@@ -307,7 +319,7 @@ fn misc_check_maps_and_defaults_its_timeout_to_delay_loop() {
     };
     assert_eq!(
         unsupported(refused(&conf("misc_path /bin/true\n connect_port 81"))),
-        "real_server [10.1.0.1]:tcp:80 MISC_CHECK connect_port"
+        "real_server [10.1.0.1]:udp:80 MISC_CHECK connect_port"
     );
     let sh = plan_of(&conf("misc_path \"/bin/sh -c 'exit 0'\"")).unwrap();
     let check = sh.services[0].real_servers[0].check.clone().unwrap();
@@ -322,4 +334,19 @@ fn misc_check_maps_and_defaults_its_timeout_to_delay_loop() {
         refused(&conf("misc_timeout 1")),
         PlanError::BadChecker { .. }
     ));
+}
+
+#[test]
+fn protocol_tcp_names_and_keys_the_service_tcp() {
+    let s = one("virtual_server 10.0.0.1 80 {\n protocol TCP\n sorry_server 10.9.9.9 80\n real_server 10.1.0.1 80 {\n }\n}\n");
+    assert_eq!(s.name, "[10.0.0.1]:tcp:80");
+    assert_eq!(
+        s.service.key,
+        ServiceKey::tcp("10.0.0.1:80".parse().unwrap())
+    );
+    assert_eq!(s.real_servers[0].name, "[10.1.0.1]:tcp:80");
+    assert_eq!(s.sorry_server.unwrap().name, "[10.9.9.9]:tcp:80");
+    // A fwmark service has no protocol of its own; `protocol` names it.
+    let f = one("virtual_server fwmark 7 {\n protocol TCP\n real_server 10.1.0.9 80 {\n }\n}\n");
+    assert_eq!(f.real_servers[0].name, "[10.1.0.9]:tcp:80");
 }
