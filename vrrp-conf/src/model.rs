@@ -751,6 +751,17 @@ impl CheckerKind {
         all
     };
 
+    /// Every kind's keyword, in [`Self::KINDS`] order.
+    pub const KEYWORDS: [&'static str; 10] = {
+        let mut all = [""; 10];
+        let mut i = 0;
+        while i < all.len() {
+            all[i] = Self::KINDS[i].keyword();
+            i += 1;
+        }
+        all
+    };
+
     /// The keyword for this kind: the one place it is written (serde's
     /// name is the same, derived from the variant).
     pub const fn keyword(self) -> &'static str {

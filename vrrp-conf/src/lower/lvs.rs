@@ -174,6 +174,7 @@ impl Lower<'_> {
         let mut sp = ObjSpans::new(n);
         for c in n.children() {
             sp.note(RS_TYPED, c);
+            sp.note(&CheckerKind::KEYWORDS, c);
             if let Some(kind) = checker_kind(c.keyword) {
                 let (k, ksp) = self.checker(c, kind);
                 r.checkers.push(k);
@@ -186,7 +187,7 @@ impl Lower<'_> {
                 "notify_up" => r.notify_up = self.script(c),
                 "notify_down" => r.notify_down = self.script(c),
                 k if keywords::LVS.contains(&k) => r.other.push(setting(c)),
-                _ => self.unknown(c, &[RS_TYPED, keywords::LVS]),
+                _ => self.unknown(c, &[RS_TYPED, &CheckerKind::KEYWORDS, keywords::LVS]),
             }
         }
         Some((r, sp))
@@ -257,22 +258,7 @@ const VS_TYPED: &[&str] = &[
     "sorry_server",
     "real_server",
 ];
-const RS_TYPED: &[&str] = &[
-    "weight",
-    "inhibit_on_failure",
-    "notify_up",
-    "notify_down",
-    "TCP_CHECK",
-    "HTTP_GET",
-    "SSL_GET",
-    "SMTP_CHECK",
-    "DNS_CHECK",
-    "MISC_CHECK",
-    "UDP_CHECK",
-    "PING_CHECK",
-    "FILE_CHECK",
-    "BFD_CHECK",
-];
+const RS_TYPED: &[&str] = &["weight", "inhibit_on_failure", "notify_up", "notify_down"];
 const CHECKER_TYPED: &[&str] = &[
     "connect_ip",
     "connect_port",
