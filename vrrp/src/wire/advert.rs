@@ -5,10 +5,10 @@ use core::net::Ipv4Addr;
 
 use hmac::Mac;
 
+use super::auth::{icv_eq, truncate, AhKey, AhReplay, AuthConfig, TxCounters};
 use super::reason::DropReason;
 use super::vrrp::{self as vrrp_wire, AuthType};
 use super::{ah, ipv4, IPPROTO_AH, IPPROTO_VRRP, VRRP_TTL};
-use crate::auth::{icv_eq, truncate, AhKey, AhReplay, AuthConfig, TxCounters};
 
 /// What the receiver expects, beyond the fixed protocol rules.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -16,6 +16,7 @@
 
 mod advert;
 pub mod ah;
+pub mod auth;
 pub mod checksum;
 pub mod ipv4;
 mod reason;
