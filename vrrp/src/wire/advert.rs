@@ -250,6 +250,9 @@ pub enum EncodeError {
     /// The AH sequence number has reached its end (keepalived stops).
     #[error("AH sequence number exhausted")]
     AhSequenceExhausted,
+    /// A VRRPv3 Max Advertise Interval outside 1..=4095 centiseconds.
+    #[error("VRRPv3 advertisement interval must be 1..=4095 centiseconds")]
+    BadAdverInt,
 }
 
 /// Length of the datagram [`encode`] writes for `addr_count` addresses.
