@@ -45,7 +45,7 @@ pub struct Advert<'a> {
     /// Priority.
     pub priority: u8,
     /// Advertisement interval in the version's unit: seconds for VRRPv2
-    /// (VRRPv3 will use centiseconds; see [`Advert::adver_int_centis`]).
+    /// (VRRPv3 adverts are [`super::AdvertV3`], in centiseconds).
     pub adver_int: u16,
     /// Authentication used.
     pub auth_type: AuthType,
