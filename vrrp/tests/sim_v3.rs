@@ -279,3 +279,35 @@ fn ten_ms_adverts_under_one_percent_loss_flap_only_when_three_in_a_row_are_lost(
     assert!(sent_intervals(&sim, a, a_up).len() >= 359_000);
     assert_eq!(sim.router(b, VRID).master_adver_interval(), ms(10));
 }
+
+#[test]
+fn unicast_peers_exchange_v3_adverts_checksummed_for_each_peer() {
+    let mut sim = Sim::from_env(8);
+    let mut a_cfg = cfg("a", 200, 1, 10);
+    a_cfg.unicast_peers = vec![Ipv4Addr::new(10, 0, 0, 2)];
+    let mut b_cfg = cfg("b", 100, 2, 10);
+    b_cfg.unicast_peers = vec![Ipv4Addr::new(10, 0, 0, 1)];
+    let a = sim.add_router(a_cfg);
+    let b = sim.add_router(b_cfg);
+    sim.start_all();
+    sim.run_until(ms(5_000));
+    assert_eq!(history(&sim, a)[1].0, ns(321_875_000));
+    assert_eq!(history(&sim, b).len(), 1);
+    let unicast = wire::RecvOptionsV3 {
+        unicast: true,
+        ..wire::RecvOptionsV3::default()
+    };
+    let from_a: Vec<_> = sim.sent().iter().filter(|s| s.node == a).collect();
+    assert!(from_a.len() > 40);
+    for s in from_a {
+        let got = wire::decode_v3(&s.bytes, &unicast).unwrap();
+        assert_eq!(
+            (got.dst, got.max_adver_int),
+            (Ipv4Addr::new(10, 0, 0, 2), 10)
+        );
+    }
+    sim.shutdown(a);
+    sim.run_until(ms(6_000));
+    let b_up = ms(5_000) + ns(60_937_500);
+    assert_eq!(history(&sim, b)[1], (b_up, Backup, Master, MasterDown));
+}
