@@ -1,22 +1,81 @@
-//! The VRRPv2 codec: decode+validate, encode, the PASS check, AH sign and
-//! verify, and the anchor: a raw HMAC-MD5 (same precomputed key, same
-//! bytes) so the AH overhead reads as a ratio. Adverts carry one address
-//! like keepalived's samples; AH datagrams are 64 bytes.
+//! The VRRP codec: VRRPv2 decode+validate, encode, the PASS check, AH sign
+//! and verify, and the anchor: a raw HMAC-MD5 (same precomputed key, same
+//! bytes) so the AH overhead reads as a ratio; VRRPv3 decode+validate and
+//! encode over IPv4 (whole datagram) and IPv6 (raw-socket payload). Adverts
+//! carry one address like keepalived's samples; AH datagrams are 64 bytes.
 
 // criterion_group! generates an undocumented `pub fn benches`.
 #![allow(missing_docs)]
 
 use std::hint::black_box;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 
 use criterion::{criterion_group, Criterion};
 use hmac::{Hmac, Mac};
 use md5::Md5;
 use vrrp::auth::{AhReplay, AuthConfig, TxCounters};
-use vrrp::wire::{self, AdvertRepr, RecvOptions};
+use vrrp::wire::{self, AdvertRepr, AdvertV3Repr, Ipv6Meta, RecvOptions, RecvOptionsV3};
 
 const VIPS: [Ipv4Addr; 1] = [Ipv4Addr::new(10, 0, 0, 100)];
+const VIPS6: [Ipv6Addr; 1] = [Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100)];
+const META6: Ipv6Meta = Ipv6Meta {
+    src: Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1),
+    dst: wire::VRRP_MCAST_V6,
+    hop_limit: 255,
+};
+
+fn repr_v3() -> AdvertV3Repr<'static, Ipv4Addr> {
+    AdvertV3Repr {
+        src: Ipv4Addr::new(10, 0, 0, 1),
+        dst: wire::VRRP_MCAST_V4,
+        ttl: wire::VRRP_TTL,
+        vrid: 51,
+        priority: 150,
+        max_adver_int: 100,
+        addresses: &VIPS,
+    }
+}
+
+fn repr_v6() -> AdvertV3Repr<'static, Ipv6Addr> {
+    AdvertV3Repr {
+        src: META6.src,
+        dst: META6.dst,
+        ttl: wire::VRRP_TTL,
+        vrid: 51,
+        priority: 150,
+        max_adver_int: 100,
+        addresses: &VIPS6,
+    }
+}
+
+fn opts_v3() -> RecvOptionsV3<'static, Ipv4Addr> {
+    RecvOptionsV3 {
+        vrid: Some(51),
+        unicast: false,
+        addresses: Some(&VIPS),
+    }
+}
+
+fn opts_v6() -> RecvOptionsV3<'static, Ipv6Addr> {
+    RecvOptionsV3 {
+        vrid: Some(51),
+        unicast: false,
+        addresses: Some(&VIPS6),
+    }
+}
+
+fn encoded_v3() -> Vec<u8> {
+    let mut buf = [0u8; wire::MAX_DATAGRAM_LEN_V3];
+    let n = wire::encode_v3(&repr_v3(), &mut TxCounters::new(), &mut buf).expect("encode");
+    buf[..n].to_vec()
+}
+
+fn encoded_v6() -> Vec<u8> {
+    let mut buf = [0u8; wire::MAX_PAYLOAD_LEN_V6];
+    let n = wire::encode_v6(&repr_v6(), &mut buf).expect("encode");
+    buf[..n].to_vec()
+}
 
 fn repr() -> AdvertRepr<'static> {
     AdvertRepr {
@@ -69,6 +128,25 @@ fn codec(c: &mut Criterion) {
             b.iter(|| black_box(wire::encode(black_box(&repr()), &auth, &mut tx, &mut buf)))
         });
     }
+    let d3 = encoded_v3();
+    g.bench_function("decode_validate/v3_ipv4", |b| {
+        b.iter(|| black_box(wire::decode_v3(black_box(&d3), &opts_v3()).map(|a| a.priority)))
+    });
+    let d6 = encoded_v6();
+    g.bench_function("decode_validate/v3_ipv6", |b| {
+        b.iter(|| {
+            let a = wire::decode_v6(black_box(&d6), black_box(&META6), &opts_v6());
+            black_box(a.map(|a| a.priority))
+        })
+    });
+    let mut buf = [0u8; wire::MAX_PAYLOAD_LEN_V6];
+    let mut tx = TxCounters::new();
+    g.bench_function("encode/v3_ipv4", |b| {
+        b.iter(|| black_box(wire::encode_v3(black_box(&repr_v3()), &mut tx, &mut buf)))
+    });
+    g.bench_function("encode/v3_ipv6", |b| {
+        b.iter(|| black_box(wire::encode_v6(black_box(&repr_v6()), &mut buf)))
+    });
     let pass = AuthConfig::pass(b"secret1");
     g.bench_function("pass_check", |b| {
         b.iter(|| black_box(pass.check_pass(black_box(b"secret1\0"))))
@@ -130,7 +208,7 @@ criterion_group! {
 }
 
 /// The operations of the instruction-count and interleaved modes.
-const OPS: [&str; 7] = [
+const OPS: [&str; 11] = [
     "hmac_md5_raw",
     "ah_verify",
     "ah_sign",
@@ -138,6 +216,10 @@ const OPS: [&str; 7] = [
     "decode_pass",
     "encode_none",
     "encode_pass",
+    "decode_v3",
+    "decode_v6",
+    "encode_v3",
+    "encode_v6",
 ];
 
 /// Runs operation `op` `n` times.
@@ -148,8 +230,10 @@ struct Runner {
     d_ah: Vec<u8>,
     d_pass: Vec<u8>,
     d_none: Vec<u8>,
+    d_v3: Vec<u8>,
+    d_v6: Vec<u8>,
     keyed: Hmac<Md5>,
-    buf: [u8; wire::MAX_DATAGRAM_LEN],
+    buf: [u8; wire::MAX_PAYLOAD_LEN_V6],
     tx: TxCounters,
 }
 
@@ -161,11 +245,13 @@ impl Runner {
             d_ah: encoded(&ah),
             d_pass: encoded(&pass),
             d_none: encoded(&none),
+            d_v3: encoded_v3(),
+            d_v6: encoded_v6(),
             ah,
             pass,
             none,
             keyed: Hmac::<Md5>::new_from_slice(b"secret1\0").expect("any key length"),
-            buf: [0u8; wire::MAX_DATAGRAM_LEN],
+            buf: [0u8; wire::MAX_PAYLOAD_LEN_V6],
             tx: TxCounters::new(),
         }
     }
@@ -186,6 +272,19 @@ impl Runner {
                 "ah_verify" => assert!(decode(&self.d_ah, &self.ah)),
                 "decode_none" => assert!(decode(&self.d_none, &self.none)),
                 "decode_pass" => assert!(decode(&self.d_pass, &self.pass)),
+                "decode_v3" => assert!(black_box(
+                    wire::decode_v3(black_box(&self.d_v3), &opts_v3()).is_ok()
+                )),
+                "decode_v6" => assert!(black_box(
+                    wire::decode_v6(black_box(&self.d_v6), black_box(&META6), &opts_v6()).is_ok()
+                )),
+                "encode_v3" => {
+                    let n = wire::encode_v3(black_box(&repr_v3()), &mut self.tx, &mut self.buf);
+                    black_box(n.is_ok());
+                }
+                "encode_v6" => {
+                    black_box(wire::encode_v6(black_box(&repr_v6()), &mut self.buf).is_ok());
+                }
                 "ah_sign" | "encode_none" | "encode_pass" => {
                     let auth = match op {
                         "ah_sign" => &self.ah,

@@ -4,11 +4,15 @@
 //! startups and shutdowns, and sync-group moves. A second setup byte picks
 //! unicast mode (`unicast_src_ip`, `unicast_peer` with TTL ranges,
 //! `unicast_ttl`, `check_unicast_src`, `unicast_fault_no_peer`) and edge
-//! durations (zero and `Duration::MAX` GARP timers and preempt delay).
-//! After every input the
+//! durations (zero and `Duration::MAX` GARP timers and preempt delay); its
+//! top two bits at `10` (a 6 s `garp_master_delay`, so that the older
+//! seeds keep VRRPv2) run every router as VRRPv3 (intervals 10 ms, 50 ms
+//! and 1 s; generated adverts announce an interval from the input, which
+//! backups learn). After every input the
 //! outputs are drained and the invariants checked:
 //! * a router in MASTER has a timer at most one advert interval away, in
-//!   BACKUP at most 3 intervals + 1 s away; INIT and FAULT have none;
+//!   BACKUP at most 3 intervals + 1 s away (VRRPv3: 4 learned
+//!   Master_Adver_Intervals); INIT and FAULT have none;
 //! * after `handle_timeout(now)` no timer is due at or before `now`;
 //! * MASTER iff it became master once more than it released it;
 //! * every datagram it sends decodes as a valid advert of its own, sent
@@ -21,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
 use vrrp::auth::{AhReplay, AuthConfig, TxCounters};
-use vrrp::config::PeerTtl;
+use vrrp::config::{PeerTtl, Version};
 use vrrp::mux::Mux;
 use vrrp::router::Tracking;
 use vrrp::{wire, Config, State, VirtualRouter};
@@ -101,6 +105,28 @@ fn auth_of(sel: u8) -> AuthConfig {
     }
 }
 
+/// Decodes a sent datagram as its router's version: (priority, src, dst, ttl).
+fn decode_own(bytes: &[u8], cfg: &Config, auth: &AuthConfig) -> (u8, Ipv4Addr, Ipv4Addr, u8) {
+    if cfg.version == Version::V3 {
+        let opts = wire::RecvOptionsV3 {
+            vrid: Some(cfg.vrid),
+            unicast: cfg.is_unicast(),
+            addresses: Some(&VIPS[..]),
+        };
+        let got = wire::decode_v3(bytes, &opts).expect("a valid v3 advert");
+        assert_eq!(got.max_adver_int, cfg.advert_interval_centis);
+        return (got.priority, got.src, got.dst, got.ttl);
+    }
+    let opts = wire::RecvOptions {
+        vrid: Some(cfg.vrid),
+        unicast: cfg.is_unicast(),
+        adver_int: Some(1),
+        addresses: Some(&VIPS),
+    };
+    let got = wire::decode(bytes, &opts, auth, &mut AhReplay::new()).expect("a valid advert");
+    (got.priority, got.src, got.dst, got.ttl)
+}
+
 fn check(mux: &mut Mux, now: Instant, after_timeout: bool, auth: &AuthConfig) {
     let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
     // The datagram each router sent last: unicast copies go to the peers in
@@ -110,24 +136,23 @@ fn check(mux: &mut Mux, now: Instant, after_timeout: bool, auth: &AuthConfig) {
         let r = mux.router(id).expect("router exists");
         let cfg = r.config();
         assert!(t.len <= r.max_datagram_len());
-        let opts = wire::RecvOptions {
-            vrid: Some(cfg.vrid),
-            unicast: cfg.is_unicast(),
-            adver_int: Some(1),
-            addresses: Some(&VIPS),
-        };
-        let got = wire::decode(&buf[..t.len], &opts, auth, &mut AhReplay::new())
-            .expect("a valid advert");
-        assert_eq!((got.priority, got.src, got.dst), (t.priority, cfg.source_ip(), t.destination));
+        let (priority, src, dst, ttl) = decode_own(&buf[..t.len], cfg, auth);
+        assert_eq!(
+            (priority, src, dst),
+            (t.priority, cfg.source_ip(), t.destination)
+        );
         let last = &mut sent[id.0 as usize];
         if cfg.is_unicast() {
             let peers = &cfg.unicast_peers;
-            let at = peers.iter().position(|&p| p == t.destination).expect("a peer");
+            let at = peers
+                .iter()
+                .position(|&p| p == t.destination)
+                .expect("a peer");
             assert!(at == 0 || *last == Some(at - 1));
-            assert_eq!(got.ttl, cfg.unicast_ttl);
+            assert_eq!(ttl, cfg.unicast_ttl);
             *last = Some(at);
         } else {
-            assert_eq!((t.destination, got.ttl), (wire::VRRP_MCAST_V4, wire::VRRP_TTL));
+            assert_eq!((t.destination, ttl), (wire::VRRP_MCAST_V4, wire::VRRP_TTL));
         }
     }
     while mux.poll_event().is_some() {}
@@ -135,10 +160,16 @@ fn check(mux: &mut Mux, now: Instant, after_timeout: bool, auth: &AuthConfig) {
         let r = mux.router(id).expect("router exists");
         let timer = r.poll_timeout();
         // The Adver_Timer is never more than one interval away, the
-        // Master_Down_Timer never more than 3 intervals + 1 s.
+        // Master_Down_Timer never more than 3 intervals + 1 s (VRRPv3: four
+        // learned intervals).
+        let interval = r.config().advert_interval();
+        let down = match r.config().version {
+            Version::V2 => Duration::from_secs(4),
+            Version::V3 => r.master_adver_interval() * 4,
+        };
         match r.state() {
-            State::Master => assert!(timer.is_some_and(|t| t <= now + Duration::from_secs(1))),
-            State::Backup => assert!(timer.is_some_and(|t| t <= now + Duration::from_secs(4))),
+            State::Master => assert!(timer.is_some_and(|t| t <= now + interval)),
+            State::Backup => assert!(timer.is_some_and(|t| t <= now + down)),
             State::Initialize | State::Fault => assert_eq!(timer, None),
         }
         if after_timeout {
@@ -157,6 +188,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let auth = auth_of(setup);
+    let v3 = setup2 >> 6 == 2;
     let mut mux = Mux::new();
     let mut ids = Vec::new();
     // Two VRIDs on interface 1, one on interface 2; priorities from input.
@@ -178,6 +210,10 @@ fuzz_target!(|data: &[u8]| {
         c.higher_priority_send_advert = setup & 0x10 != 0;
         c.garp.master_refresh = (k == 0).then(|| Duration::from_secs(7));
         configure(&mut c, setup2, peers);
+        if v3 {
+            c.version = Version::V3;
+            c.advert_interval_centis = [1, 5, 100][k];
+        }
         ids.push(
             mux.add_router(ifindex, VirtualRouter::new(c).expect("valid"))
                 .expect("unique"),
@@ -213,20 +249,36 @@ fuzz_target!(|data: &[u8]| {
                     2 => (ME, 255),
                     _ => (UNICAST_SRC, 10 + prio % 100),
                 };
-                let repr = wire::AdvertRepr {
-                    src,
-                    dst,
-                    ttl,
-                    vrid: 1 + vrid % 3,
-                    priority: prio,
-                    adver_int: 1,
-                    addresses: &VIPS,
-                };
                 let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
-                if sender & 0x80 != 0 {
-                    tx.ah_seq = tx.ah_seq.saturating_sub(u32::from(sender & 0x7f));
-                }
-                let Ok(len) = wire::encode(&repr, &auth, &mut tx, &mut buf) else {
+                let encoded = if v3 {
+                    // Any interval the field holds, 10 ms to 40.95 s.
+                    let centis = 1 + u16::from(input.byte().unwrap_or(0)) * 16;
+                    let repr = wire::AdvertV3Repr {
+                        src,
+                        dst,
+                        ttl,
+                        vrid: 1 + vrid % 3,
+                        priority: prio,
+                        max_adver_int: centis,
+                        addresses: &VIPS,
+                    };
+                    wire::encode_v3(&repr, &mut tx, &mut buf)
+                } else {
+                    let repr = wire::AdvertRepr {
+                        src,
+                        dst,
+                        ttl,
+                        vrid: 1 + vrid % 3,
+                        priority: prio,
+                        adver_int: 1,
+                        addresses: &VIPS,
+                    };
+                    if sender & 0x80 != 0 {
+                        tx.ah_seq = tx.ah_seq.saturating_sub(u32::from(sender & 0x7f));
+                    }
+                    wire::encode(&repr, &auth, &mut tx, &mut buf)
+                };
+                let Ok(len) = encoded else {
                     break;
                 };
                 if op % 9 == 2 {

@@ -1,5 +1,5 @@
 //! Configuration of one virtual router and the pure timing functions of
-//! RFC 3768 section 6.1.
+//! RFC 3768 section 6.1 (VRRPv2) and RFC 9568 section 6.1 (VRRPv3).
 
 use std::net::Ipv4Addr;
 use std::sync::Arc;
@@ -20,6 +20,26 @@ pub const PRIORITY_STOP: u8 = 0;
 /// rounded (priority 100 gives 609.375 ms, priority 255 gives 3.90625 ms).
 pub const fn skew_time(priority: u8) -> Duration {
     Duration::from_nanos((256 - priority as u64) * 3_906_250)
+}
+
+/// VRRPv3 Skew_Time = ((256 - Priority) * Master_Adver_Interval) / 256
+/// (RFC 9568 section 6.1), exact to the nanosecond (rounded down).
+///
+/// With a Master_Adver_Interval of 1 s it equals [`skew_time`].
+/// keepalived 2.2.7 computes the same in whole microseconds.
+pub fn skew_time_v3(priority: u8, master_adver_interval: Duration) -> Duration {
+    let nanos = master_adver_interval.as_nanos() * (256 - u128::from(priority)) / 256;
+    // At most the interval itself, so the seconds fit back into a u64.
+    let secs = u64::try_from(nanos / 1_000_000_000).unwrap_or(u64::MAX);
+    Duration::new(secs, (nanos % 1_000_000_000) as u32)
+}
+
+/// VRRPv3 Master_Down_Interval = 3 * Master_Adver_Interval + Skew_Time
+/// (RFC 9568 section 6.1). Saturates at `Duration::MAX`.
+pub fn master_down_interval_v3(master_adver_interval: Duration, priority: u8) -> Duration {
+    master_adver_interval
+        .saturating_mul(3)
+        .saturating_add(skew_time_v3(priority, master_adver_interval))
 }
 
 /// Master_Down_Interval = 3 * Advertisement_Interval + Skew_Time
@@ -82,7 +102,19 @@ impl Default for GarpConfig {
     }
 }
 
-/// The configuration of one VRRPv2 virtual router (keepalived's
+/// The VRRP version a router speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Version {
+    /// VRRPv2 (RFC 3768): whole-second intervals, optional PASS or AH
+    /// authentication. keepalived's default for IPv4.
+    #[default]
+    V2,
+    /// VRRPv3 (RFC 9568): centisecond intervals a backup learns from the
+    /// master, no authentication.
+    V3,
+}
+
+/// The configuration of one VRRP virtual router (keepalived's
 /// `vrrp_instance`). Build it with [`Config::new`] and adjust the public
 /// fields; [`crate::VirtualRouter::new`] validates it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -97,11 +129,28 @@ pub struct Config {
     /// This router's primary address on the interface: the source of its
     /// adverts and the tie-breaker of equal priorities.
     pub primary_ip: Ipv4Addr,
-    /// Advertisement_Interval in whole seconds, 1..=255 (VRRPv2).
+    /// The protocol version (keepalived's `version` / `vrrp_version`).
+    /// Default [`Version::V2`].
+    pub version: Version,
+    /// Advertisement_Interval in whole seconds, 1..=255 (VRRPv2; unused
+    /// under VRRPv3).
     pub advert_interval_secs: u8,
+    /// Advertisement_Interval in centiseconds, 1..=4095 (VRRPv3: 10 ms to
+    /// 40.95 s; unused under VRRPv2). Default 100 (1 s).
+    pub advert_interval_centis: u16,
+    /// keepalived's `accept` / `no_accept` (RFC 9568 Accept_Mode): whether
+    /// a master accepts packets addressed to the virtual addresses it does
+    /// not own. The state machine only carries it; the data plane applies
+    /// it. Default `true`, keepalived's default; keepalived's `vrrp_strict`
+    /// makes it `false` (and an address owner always accepts, see
+    /// [`Config::accepts_vip_traffic`]).
+    pub accept_mode: bool,
     /// The virtual addresses, at most 255 (non-empty for a real router).
     pub virtual_addresses: Vec<Ipv4Addr>,
-    /// Authentication of sent and received adverts.
+    /// Authentication of sent and received adverts (VRRPv2). Under
+    /// [`Version::V3`] it is not used, as keepalived ignores an
+    /// `authentication` block for version 3 ("VRRP version 3 does not
+    /// support authentication. Ignoring.").
     pub authentication: AuthConfig,
     /// Preempt_Mode (RFC 3768); `false` is keepalived's `nopreempt`.
     pub preempt: bool,
@@ -180,7 +229,10 @@ impl Config {
             vrid,
             priority,
             primary_ip,
+            version: Version::V2,
             advert_interval_secs: 1,
+            advert_interval_centis: 100,
+            accept_mode: true,
             virtual_addresses: Vec::new(),
             authentication: AuthConfig::None,
             preempt: true,
@@ -216,9 +268,28 @@ impl Config {
         self.is_unicast() && (self.check_unicast_src || !self.unicast_peer_ttl.is_empty())
     }
 
-    /// Advertisement_Interval as a duration.
+    /// Advertisement_Interval as a duration: whole seconds under VRRPv2,
+    /// centiseconds under VRRPv3.
     pub fn advert_interval(&self) -> Duration {
-        Duration::from_secs(u64::from(self.advert_interval_secs))
+        match self.version {
+            Version::V2 => Duration::from_secs(u64::from(self.advert_interval_secs)),
+            Version::V3 => Duration::from_millis(10 * u64::from(self.advert_interval_centis)),
+        }
+    }
+
+    /// The authentication adverts carry: [`Config::authentication`] under
+    /// VRRPv2, none under VRRPv3.
+    pub fn effective_authentication(&self) -> &AuthConfig {
+        match self.version {
+            Version::V2 => &self.authentication,
+            Version::V3 => &AuthConfig::None,
+        }
+    }
+
+    /// True if a master accepts packets for the virtual addresses: Accept_Mode
+    /// or address owner (RFC 9568 section 6.4.3).
+    pub fn accepts_vip_traffic(&self) -> bool {
+        self.accept_mode || self.priority == PRIORITY_OWNER
     }
 
     /// Checks the ranges RFC 3768 and keepalived impose.
@@ -229,8 +300,17 @@ impl Config {
         if self.priority == 0 {
             return Err(ConfigError::Priority);
         }
-        if self.advert_interval_secs == 0 {
-            return Err(ConfigError::AdvertInterval);
+        match self.version {
+            Version::V2 if self.advert_interval_secs == 0 => {
+                return Err(ConfigError::AdvertInterval);
+            }
+            Version::V3
+                if self.advert_interval_centis == 0
+                    || self.advert_interval_centis > crate::wire::vrrp::MAX_ADVER_INT_V3 =>
+            {
+                return Err(ConfigError::AdvertIntervalV3);
+            }
+            _ => {}
         }
         if self.virtual_addresses.len() > 255 {
             return Err(ConfigError::TooManyAddresses(self.virtual_addresses.len()));
@@ -275,6 +355,9 @@ pub enum ConfigError {
     /// VRRPv2 adverts carry a non-zero whole number of seconds.
     #[error("advert_int must be 1..=255 seconds")]
     AdvertInterval,
+    /// VRRPv3 adverts carry 1..=4095 centiseconds.
+    #[error("advert_int must be 0.01..=40.95 seconds for VRRP version 3")]
+    AdvertIntervalV3,
     /// An advert holds at most 255 addresses.
     #[error("{0} virtual addresses, at most 255 fit in an advert")]
     TooManyAddresses(usize),
@@ -320,6 +403,57 @@ mod tests {
         assert_eq!(mdi, Duration::MAX);
         let big = Duration::from_secs(u64::MAX / 2);
         assert_eq!(master_down_interval(big, 255), Duration::MAX);
+    }
+
+    #[test]
+    fn v3_skew_scales_with_the_master_interval() {
+        // At 1 s the v3 rule is the v2 one.
+        let one = Duration::from_secs(1);
+        for p in [1, 100, 150, 254, 255] {
+            assert_eq!(skew_time_v3(p, one), skew_time(p));
+        }
+        // 10 ms, priority 100: 156/256 * 10 ms = 6.09375 ms.
+        let ten = Duration::from_millis(10);
+        assert_eq!(skew_time_v3(100, ten), Duration::from_nanos(6_093_750));
+        // 50 cs, priority 100: 304.6875 ms (keepalived's capture: 0.305 s).
+        let half = Duration::from_millis(500);
+        assert_eq!(skew_time_v3(100, half), Duration::from_nanos(304_687_500));
+        // Rounded down: 3 * 10 ms * 1/256.
+        let odd = Duration::from_millis(30);
+        assert_eq!(skew_time_v3(255, odd), Duration::from_nanos(117_187));
+        assert_eq!(skew_time_v3(0, Duration::MAX), Duration::MAX);
+    }
+
+    #[test]
+    fn v3_master_down_interval_matches_rfc() {
+        let mdi = master_down_interval_v3(Duration::from_millis(10), 100);
+        assert_eq!(mdi, Duration::from_nanos(36_093_750));
+        let mdi = master_down_interval_v3(Duration::from_millis(500), 255);
+        assert_eq!(mdi, Duration::from_nanos(1_501_953_125));
+        assert_eq!(master_down_interval_v3(Duration::MAX, 1), Duration::MAX);
+    }
+
+    #[test]
+    fn v3_interval_accept_mode_and_authentication() {
+        let mut c = Config::new("vi", 1, 100, Ipv4Addr::new(10, 0, 0, 1));
+        c.authentication = AuthConfig::pass(b"secret");
+        assert_eq!(c.advert_interval(), Duration::from_secs(1));
+        assert_eq!(c.effective_authentication(), &AuthConfig::pass(b"secret"));
+        c.version = Version::V3;
+        c.advert_interval_secs = 0; // unused under v3
+        c.advert_interval_centis = 1;
+        assert_eq!(c.validate(), Ok(()));
+        assert_eq!(c.advert_interval(), Duration::from_millis(10));
+        assert_eq!(c.effective_authentication(), &AuthConfig::None);
+        for bad in [0, 4096] {
+            c.advert_interval_centis = bad;
+            assert_eq!(c.validate(), Err(ConfigError::AdvertIntervalV3));
+        }
+        assert!(c.accepts_vip_traffic());
+        c.accept_mode = false;
+        assert!(!c.accepts_vip_traffic());
+        c.priority = PRIORITY_OWNER;
+        assert!(c.accepts_vip_traffic());
     }
 
     #[test]

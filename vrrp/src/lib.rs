@@ -76,8 +76,10 @@
 #![cfg_attr(not(feature = "linux"), forbid(unsafe_code))]
 #![cfg_attr(feature = "linux", deny(unsafe_code))]
 
-pub mod auth;
 pub mod wire;
+// Authentication is part of the wire format (the PASS field, the AH
+// header); it lives in `wire` and keeps its short path here.
+pub use wire::auth;
 
 #[cfg(feature = "linux")]
 pub mod linux;

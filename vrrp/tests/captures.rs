@@ -1,15 +1,19 @@
 //! The committed keepalived 2.2.7 captures (vrrp/tests/captures/README.md)
 //! decode and verify with the right password, fail with a wrong one, and
-//! our encoder rebuilds every captured datagram byte for byte.
+//! our encoder rebuilds every captured datagram byte for byte. The same
+//! for the VRRPv3 captures, over IPv4 (multicast and unicast) and IPv6.
 #![allow(clippy::unwrap_used)] // Test code: a panic is the failure report.
 
 mod codec;
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
-use codec::{capture_datagrams, VIPS};
+use codec::{capture_datagrams, capture_path, VIPS};
+use pcap_file::pcap::PcapReader;
 use vrrp::auth::{AhReplay, AuthConfig, TxCounters};
-use vrrp::wire::{self, AdvertRepr, AuthType, DropReason, RecvOptions};
+use vrrp::wire::{
+    self, AdvertRepr, AdvertV3Repr, AuthType, DropReason, Ipv6Meta, RecvOptions, RecvOptionsV3,
+};
 
 /// (source, IP id, priority, AH seq) of every datagram of a capture, in order.
 type Expect = [(u8, u16, u8, Option<u32>); 8];
@@ -195,4 +199,172 @@ fn ah_unicast_capture_zeroes_ttl_in_icv() {
         );
         assert_eq!(got, Err(DropReason::AuthFailure));
     }
+}
+
+fn opts_v3(unicast: bool) -> RecvOptionsV3<'static, Ipv4Addr> {
+    RecvOptionsV3 {
+        vrid: Some(51),
+        unicast,
+        addresses: Some(&VIPS),
+    }
+}
+
+/// The VRRPv3 IPv4 captures: version 3 in the instance, advert_int 1.
+fn check_v3_capture(file: &str, unicast: bool) {
+    let datagrams = capture_datagrams(file);
+    let want = expected(false);
+    assert_eq!(datagrams.len(), want.len(), "{file}: packet count");
+    for (d, &(host, ip_id, prio, _)) in datagrams.iter().zip(&want) {
+        let a = wire::decode_v3(d, &opts_v3(unicast)).unwrap();
+        let src = Ipv4Addr::new(10, 0, 0, host);
+        let dst = if unicast {
+            Ipv4Addr::new(10, 0, 0, 3 - host)
+        } else {
+            wire::VRRP_MCAST_V4
+        };
+        assert_eq!((a.src, a.dst, a.ttl, a.ip_id), (src, dst, 255, Some(ip_id)));
+        assert_eq!((a.vrid, a.priority, a.max_adver_int), (51, prio, 100));
+        assert_eq!(a.addresses.iter().collect::<Vec<_>>(), VIPS);
+
+        let repr = AdvertV3Repr {
+            src,
+            dst,
+            ttl: 255,
+            vrid: 51,
+            priority: prio,
+            max_adver_int: 100,
+            addresses: &VIPS,
+        };
+        let mut tx = TxCounters {
+            ip_id: ip_id - 1,
+            ah_seq: 0,
+        };
+        let mut buf = [0xa5u8; wire::MAX_DATAGRAM_LEN_V3];
+        let n = wire::encode_v3(&repr, &mut tx, &mut buf).unwrap();
+        assert_eq!(&buf[..n], &d[..], "{file}: re-encoded datagram differs");
+        assert!(buf[n..].iter().all(|&b| b == 0xa5), "wrote past the end");
+
+        // The other mode's receiver refuses it; so does a VRRPv2 one.
+        let got = wire::decode_v3(d, &opts_v3(!unicast));
+        assert_eq!(got.err(), Some(DropReason::BadDestination));
+        let v2 = RecvOptions {
+            unicast,
+            ..RecvOptions::default()
+        };
+        let got = wire::decode(d, &v2, &AuthConfig::None, &mut AhReplay::new());
+        assert_eq!(got, Err(DropReason::BadLength));
+    }
+}
+
+#[test]
+fn v3_capture_decodes_and_reencodes() {
+    check_v3_capture("v3.pcap", false);
+}
+
+#[test]
+fn v3_unicast_capture_checksums_over_the_peer_address() {
+    // keepalived 2.2.7 puts the datagram's real (unicast) destination in
+    // the pseudo-header (its `unicast_chksum_compat` option, off by
+    // default, would put 224.0.0.18 there as old versions did).
+    check_v3_capture("v3-unicast.pcap", true);
+}
+
+#[test]
+fn v2_captures_are_the_wrong_version_for_v3() {
+    for d in capture_datagrams("none.pcap") {
+        let got = wire::decode_v3(&d, &opts_v3(false));
+        assert_eq!(got.err(), Some(DropReason::BadVersion));
+    }
+}
+
+/// (meta, payload) of every IPv6 packet of an Ethernet capture.
+fn capture_v6(file: &str) -> Vec<(Ipv6Meta, Vec<u8>)> {
+    let f = std::fs::File::open(capture_path(file)).unwrap();
+    let mut r = PcapReader::new(f).unwrap();
+    let mut out = Vec::new();
+    while let Some(p) = r.next_packet() {
+        let p = p.unwrap();
+        assert_eq!(&p.data[12..14], &[0x86, 0xdd], "{file}: not IPv6");
+        let ip = &p.data[14..];
+        assert_eq!(ip[6], 112, "{file}: next header");
+        let len = usize::from(u16::from_be_bytes([ip[4], ip[5]]));
+        let addr = |at: usize| Ipv6Addr::from(<[u8; 16]>::try_from(&ip[at..at + 16]).unwrap());
+        let meta = Ipv6Meta {
+            src: addr(8),
+            dst: addr(24),
+            hop_limit: ip[7],
+        };
+        out.push((meta, ip[40..40 + len].to_vec()));
+    }
+    out
+}
+
+#[test]
+fn v3_ipv6_capture_decodes_and_reencodes() {
+    // advert_int 0.5, no version keyword (IPv6 defaults to 3); the first
+    // virtual address is link-local, as keepalived recommends.
+    let vips = [
+        Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x100),
+        Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100),
+    ];
+    let opts = RecvOptionsV3 {
+        vrid: Some(51),
+        unicast: false,
+        addresses: Some(&vips[..]),
+    };
+    let packets = capture_v6("v3-ipv6.pcap");
+    let mut seen = Vec::new();
+    for (meta, payload) in &packets {
+        let a = wire::decode_v6(payload, meta, &opts).unwrap();
+        assert_eq!((a.dst, a.ttl, a.ip_id), (wire::VRRP_MCAST_V6, 255, None));
+        assert_eq!((a.vrid, a.max_adver_int), (51, 50));
+        assert_eq!(a.addresses.iter().collect::<Vec<_>>(), vips);
+        let host = a.src.segments()[7];
+        assert_eq!(a.src, Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, host));
+        if seen.last() != Some(&(host, a.priority)) {
+            seen.push((host, a.priority));
+        }
+
+        let repr = AdvertV3Repr {
+            src: a.src,
+            dst: a.dst,
+            ttl: 255,
+            vrid: 51,
+            priority: a.priority,
+            max_adver_int: 50,
+            addresses: &vips,
+        };
+        let mut buf = [0xa5u8; wire::MAX_PAYLOAD_LEN_V6];
+        let n = wire::encode_v6(&repr, &mut buf).unwrap();
+        assert_eq!(&buf[..n], &payload[..], "re-encoded payload differs");
+        assert!(buf[n..].iter().all(|&b| b == 0xa5), "wrote past the end");
+    }
+    // r1 advertises, stops with priority 0, r2 takes over and stops too.
+    assert_eq!(seen, [(1, 150), (1, 0), (2, 100), (2, 0)]);
+    assert!(packets.len() >= 8, "{} packets", packets.len());
+}
+
+#[test]
+fn v3_ipv6_capture_rejections() {
+    let (meta, payload) = capture_v6("v3-ipv6.pcap").remove(0);
+    let opts = RecvOptionsV3::default();
+    // Another source changes the pseudo-header; so does another group.
+    let other_src = Ipv6Meta {
+        src: Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 9),
+        ..meta
+    };
+    let got = wire::decode_v6(&payload, &other_src, &opts);
+    assert_eq!(got.err(), Some(DropReason::BadChecksum));
+    let routed = Ipv6Meta {
+        hop_limit: 254,
+        ..meta
+    };
+    let got = wire::decode_v6(&payload, &routed, &opts);
+    assert_eq!(got.err(), Some(DropReason::BadTtl));
+    let wrong_vips = RecvOptionsV3 {
+        addresses: Some(&[Ipv6Addr::LOCALHOST][..]),
+        ..opts
+    };
+    let got = wire::decode_v6(&payload, &meta, &wrong_vips);
+    assert_eq!(got.err(), Some(DropReason::AddressMismatch));
 }

@@ -4,10 +4,10 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 
 use vrrp::auth::{AhReplay, AuthConfig, TxCounters};
-use vrrp::wire::{self, AdvertRepr, RecvOptions};
+use vrrp::wire::{self, AdvertRepr, AdvertV3Repr, Ipv6Meta, RecvOptions, RecvOptionsV3};
 
 struct Counting;
 
@@ -92,4 +92,68 @@ fn decode_and_encode_do_not_allocate() {
         allocations_in(|| drop(std::hint::black_box(vec![1u8; 8]))),
         1
     );
+}
+
+#[test]
+fn v3_decode_and_encode_do_not_allocate() {
+    let vips = [Ipv4Addr::new(10, 0, 0, 100), Ipv4Addr::new(10, 0, 0, 101)];
+    let repr = AdvertV3Repr {
+        src: Ipv4Addr::new(10, 0, 0, 1),
+        dst: wire::VRRP_MCAST_V4,
+        ttl: 255,
+        vrid: 51,
+        priority: 100,
+        max_adver_int: 100,
+        addresses: &vips[..],
+    };
+    let opts = RecvOptionsV3 {
+        vrid: Some(51),
+        unicast: false,
+        addresses: Some(&vips[..]),
+    };
+    let vips6 = [
+        Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0x100),
+        Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100),
+    ];
+    let meta = Ipv6Meta {
+        src: Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1),
+        dst: wire::VRRP_MCAST_V6,
+        hop_limit: 255,
+    };
+    let repr6 = AdvertV3Repr {
+        src: meta.src,
+        dst: meta.dst,
+        ttl: 255,
+        vrid: 51,
+        priority: 100,
+        max_adver_int: 5,
+        addresses: &vips6[..],
+    };
+    let opts6 = RecvOptionsV3 {
+        vrid: Some(51),
+        unicast: false,
+        addresses: Some(&vips6[..]),
+    };
+    let mut buf = [0u8; wire::MAX_PAYLOAD_LEN_V6];
+    let mut tx = TxCounters::new();
+    let mut sum = 0u32;
+    let n = allocations_in(|| {
+        for _ in 0..100 {
+            let len = wire::encode_v3(&repr, &mut tx, &mut buf).unwrap();
+            let a = wire::decode_v3(&buf[..len], &opts).unwrap();
+            sum += u32::from(a.max_adver_int) + a.addresses.iter().count() as u32;
+            let mut bad = buf;
+            bad[len - 1] ^= 1;
+            assert!(wire::decode_v3(&bad[..len], &opts).is_err());
+
+            let len = wire::encode_v6(&repr6, &mut buf).unwrap();
+            let a = wire::decode_v6(&buf[..len], &meta, &opts6).unwrap();
+            sum += u32::from(a.max_adver_int) + a.addresses.iter().count() as u32;
+            let mut bad = buf;
+            bad[len - 1] ^= 1;
+            assert!(wire::decode_v6(&bad[..len], &meta, &opts6).is_err());
+        }
+    });
+    assert_eq!(sum, 100 * (102 + 7));
+    assert_eq!(n, 0, "{n} heap allocations");
 }

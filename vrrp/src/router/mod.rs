@@ -1,5 +1,5 @@
-//! The sans-IO VRRPv2 state machine (RFC 3768 section 6 plus keepalived's
-//! extensions).
+//! The sans-IO VRRP state machine: VRRPv2 (RFC 3768 section 6) and VRRPv3
+//! over IPv4 (RFC 9568 section 6), plus keepalived's extensions.
 
 mod reconfigure;
 
@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 pub use self::reconfigure::{Change, Changed};
 use crate::auth::{AhReplay, TxCounters};
 use crate::config::{
-    effective_priority, master_down_interval, skew_time, Config, ConfigError, LowerPriorityAdvert,
-    PRIORITY_OWNER, PRIORITY_STOP,
+    effective_priority, master_down_interval, master_down_interval_v3, skew_time, skew_time_v3,
+    Config, ConfigError, LowerPriorityAdvert, Version, PRIORITY_OWNER, PRIORITY_STOP,
 };
 use crate::counters::Counters;
 pub use crate::counters::{DropCounters, DropReason};
@@ -68,8 +68,11 @@ pub struct Transmit {
     pub priority: u8,
 }
 
-/// One VRRPv2 virtual router (keepalived's `vrrp_instance`) as a pure state
-/// machine: no sockets, threads or clock reads.
+/// One VRRP virtual router (keepalived's `vrrp_instance`) as a pure state
+/// machine: no sockets, threads or clock reads. It speaks VRRPv2 or, with
+/// [`Config::version`] = [`Version::V3`], VRRPv3 over IPv4: centisecond
+/// intervals, and a backup that times the master with the interval the
+/// master advertises ([`master_adver_interval`](Self::master_adver_interval)).
 ///
 /// # Inputs
 /// Every input carries `now`, the embedder's monotonic time:
@@ -158,6 +161,9 @@ pub struct VirtualRouter {
     ah_evict: usize,
     tx: TxCounters,
     master: Option<(Ipv4Addr, u8)>,
+    /// VRRPv3 Master_Adver_Interval: the master's advertised interval as
+    /// a backup learns it, our own otherwise (RFC 9568 section 6.1).
+    master_adver_int: Duration,
     events: VecDeque<Event>,
     counters: Counters,
 }
@@ -185,6 +191,7 @@ impl VirtualRouter {
             ah_evict: 0,
             tx: TxCounters::new(),
             master: None,
+            master_adver_int: cfg.advert_interval(),
             events: VecDeque::with_capacity(EVENT_CAPACITY),
             counters: Counters::default(),
             cfg,
@@ -262,17 +269,44 @@ impl VirtualRouter {
     pub fn max_datagram_len(&self) -> usize {
         // validate() bounds the count to 255.
         let count = u8::try_from(self.cfg.virtual_addresses.len()).unwrap_or(u8::MAX);
-        wire::encoded_len(self.cfg.authentication.auth_type(), count)
+        match self.cfg.version {
+            Version::V2 => wire::encoded_len(self.cfg.authentication.auth_type(), count),
+            Version::V3 => wire::encoded_len_v3(count),
+        }
     }
 
-    /// Skew_Time for the current effective priority.
+    /// Skew_Time for the current effective priority (VRRPv3: of the
+    /// Master_Adver_Interval).
     pub fn skew_time(&self) -> Duration {
-        skew_time(self.priority())
+        self.skew_time_for(self.priority())
     }
 
-    /// Master_Down_Interval for the current effective priority.
+    fn skew_time_for(&self, priority: u8) -> Duration {
+        match self.cfg.version {
+            Version::V2 => skew_time(priority),
+            Version::V3 => skew_time_v3(priority, self.master_adver_int),
+        }
+    }
+
+    /// Master_Down_Interval for the current effective priority (VRRPv3: of
+    /// the Master_Adver_Interval).
     pub fn master_down_interval(&self) -> Duration {
-        master_down_interval(self.cfg.advert_interval(), self.priority())
+        self.master_down_interval_for(self.priority())
+    }
+
+    fn master_down_interval_for(&self, priority: u8) -> Duration {
+        match self.cfg.version {
+            Version::V2 => master_down_interval(self.cfg.advert_interval(), priority),
+            Version::V3 => master_down_interval_v3(self.master_adver_int, priority),
+        }
+    }
+
+    /// VRRPv3 Master_Adver_Interval: in BACKUP the interval of the last
+    /// master advert accepted, otherwise this router's own
+    /// [`Config::advert_interval`] (as keepalived resets it on becoming
+    /// master). Under VRRPv2 always the configured interval.
+    pub fn master_adver_interval(&self) -> Duration {
+        self.master_adver_int
     }
 
     /// RFC 3768 section 6.4.1: the owner becomes MASTER, others BACKUP; a
@@ -314,6 +348,9 @@ impl VirtualRouter {
         if self.cfg.checks_unicast_src() && !self.cfg.unicast_peers.contains(&src) {
             return self.dropped(DropReason::NotUnicastPeer);
         }
+        if self.cfg.version == Version::V3 {
+            return self.handle_datagram_v3(now, src, datagram);
+        }
         let adver_int = u16::from(self.cfg.advert_interval_secs);
         let opts = wire::RecvOptions {
             vrid: Some(self.cfg.vrid),
@@ -330,7 +367,40 @@ impl VirtualRouter {
                 if let Some(seq) = advert.ah_seq {
                     self.remember_ah(src, seq);
                 }
-                self.on_advert(now, src, advert.priority, advert.ah_seq)
+                let rx = Received {
+                    src,
+                    priority: advert.priority,
+                    ah_seq: advert.ah_seq,
+                    adver_int: None,
+                };
+                self.on_advert(now, rx)
+            }
+            Err(reason) => self.dropped(DropReason::Invalid(reason)),
+        }
+    }
+
+    /// [`handle_datagram`](Self::handle_datagram) for VRRPv3: no
+    /// authentication, and the advertised interval is not compared with
+    /// ours but learned (by a backup).
+    fn handle_datagram_v3(&mut self, now: Instant, src: Ipv4Addr, datagram: &[u8]) {
+        let opts = wire::RecvOptionsV3 {
+            vrid: Some(self.cfg.vrid),
+            unicast: self.cfg.is_unicast(),
+            addresses: Some(&self.cfg.virtual_addresses),
+        };
+        match wire::decode_v3(datagram, &opts) {
+            Ok(advert) => {
+                if self.bad_peer_ttl(src, advert.ttl) {
+                    return self.dropped(DropReason::UnicastTtl);
+                }
+                let centis = u64::from(advert.max_adver_int);
+                let rx = Received {
+                    src,
+                    priority: advert.priority,
+                    ah_seq: None,
+                    adver_int: Some(Duration::from_millis(10 * centis)),
+                };
+                self.on_advert(now, rx)
             }
             Err(reason) => self.dropped(DropReason::Invalid(reason)),
         }
@@ -393,10 +463,9 @@ impl VirtualRouter {
         let Some(at) = self.timers.get(Timer::MasterDown) else {
             return;
         };
-        let interval = self.cfg.advert_interval();
         let (was, is) = (
-            master_down_interval(interval, old),
-            master_down_interval(interval, new),
+            self.master_down_interval_for(old),
+            self.master_down_interval_for(new),
         );
         let moved = if is >= was {
             at.checked_add(is - was)
@@ -441,22 +510,13 @@ impl VirtualRouter {
     pub fn poll_transmit(&mut self, _now: Instant, buf: &mut [u8]) -> Option<Transmit> {
         let priority = self.pending?;
         let (destination, ttl) = self.next_destination();
-        let repr = wire::AdvertRepr {
-            src: self.cfg.source_ip(),
-            dst: destination,
-            ttl,
-            vrid: self.cfg.vrid,
-            priority,
-            adver_int: self.cfg.advert_interval_secs,
-            addresses: &self.cfg.virtual_addresses,
-        };
         let first = self.next_peer == 0;
         if first {
             self.advert_tx = self.tx;
         }
         // Every copy is encoded from the counters before the first one.
         let mut tx = self.advert_tx;
-        let Ok(len) = wire::encode(&repr, &self.cfg.authentication, &mut tx, buf) else {
+        let Ok(len) = self.encode(priority, destination, ttl, &mut tx, buf) else {
             // The same error would hit every peer: drop the advert.
             self.counters.transmit_errors += 1;
             self.advert_done();
@@ -475,6 +535,48 @@ impl VirtualRouter {
             destination,
             priority,
         })
+    }
+
+    /// Encodes the advert in the configured version.
+    fn encode(
+        &self,
+        priority: u8,
+        dst: Ipv4Addr,
+        ttl: u8,
+        tx: &mut TxCounters,
+        buf: &mut [u8],
+    ) -> Result<usize, wire::EncodeError> {
+        let (src, vrid, addresses) = (
+            self.cfg.source_ip(),
+            self.cfg.vrid,
+            &self.cfg.virtual_addresses,
+        );
+        match self.cfg.version {
+            Version::V2 => {
+                let repr = wire::AdvertRepr {
+                    src,
+                    dst,
+                    ttl,
+                    vrid,
+                    priority,
+                    adver_int: self.cfg.advert_interval_secs,
+                    addresses,
+                };
+                wire::encode(&repr, &self.cfg.authentication, tx, buf)
+            }
+            Version::V3 => {
+                let repr = wire::AdvertV3Repr {
+                    src,
+                    dst,
+                    ttl,
+                    vrid,
+                    priority,
+                    max_adver_int: self.cfg.advert_interval_centis,
+                    addresses,
+                };
+                wire::encode_v3(&repr, tx, buf)
+            }
+        }
     }
 
     fn advert_done(&mut self) {
@@ -500,8 +602,14 @@ impl VirtualRouter {
         self.events.pop_front()
     }
 
-    /// RFC 3768 sections 6.4.2 and 6.4.3 for a validated advert.
-    fn on_advert(&mut self, now: Instant, src: Ipv4Addr, priority: u8, ah_seq: Option<u32>) {
+    /// RFC 3768 (RFC 9568) sections 6.4.2 and 6.4.3 for a validated advert.
+    fn on_advert(&mut self, now: Instant, rx: Received) {
+        let Received {
+            src,
+            priority,
+            ah_seq,
+            adver_int,
+        } = rx;
         self.counters.adverts_received += 1;
         if priority == PRIORITY_STOP {
             self.counters.priority_zero_received += 1;
@@ -511,13 +619,19 @@ impl VirtualRouter {
             self.tx.ah_seq = self.tx.ah_seq.max(seq);
         }
         match self.state {
-            State::Backup => self.backup_rx(now, src, priority),
-            State::Master => self.master_rx(now, src, priority, ah_seq),
+            State::Backup => self.backup_rx(now, src, priority, adver_int),
+            State::Master => self.master_rx(now, rx),
             State::Initialize | State::Fault => {}
         }
     }
 
-    fn backup_rx(&mut self, now: Instant, src: Ipv4Addr, priority: u8) {
+    fn backup_rx(
+        &mut self,
+        now: Instant,
+        src: Ipv4Addr,
+        priority: u8,
+        adver_int: Option<Duration>,
+    ) {
         let mine = self.priority();
         if priority == PRIORITY_STOP {
             self.arm(Timer::MasterDown, now, self.skew_time());
@@ -526,6 +640,7 @@ impl VirtualRouter {
         let delaying =
             self.cfg.preempt_delay > Duration::ZERO && self.preempt_at.is_none_or(|at| at > now);
         if !self.cfg.preempt || priority >= mine || delaying {
+            self.learn_adver_int(adver_int);
             self.arm(Timer::MasterDown, now, self.master_down_interval());
             self.master = Some((src, priority));
             self.wants_master = false;
@@ -541,7 +656,22 @@ impl VirtualRouter {
         // Otherwise: preempting a lower priority, discard (timer untouched).
     }
 
-    fn master_rx(&mut self, now: Instant, src: Ipv4Addr, priority: u8, ah_seq: Option<u32>) {
+    /// VRRPv3: a backup takes the interval of the master it follows
+    /// (RFC 9568 section 6.4.2). Zero (never sent by a valid master) is
+    /// taken as one centisecond, so that the down timer cannot fire at once.
+    fn learn_adver_int(&mut self, adver_int: Option<Duration>) {
+        if let Some(int) = adver_int {
+            self.master_adver_int = int.max(Duration::from_millis(10));
+        }
+    }
+
+    fn master_rx(&mut self, now: Instant, rx: Received) {
+        let Received {
+            src,
+            priority,
+            ah_seq,
+            adver_int,
+        } = rx;
         let addr_order = u32::from(src).cmp(&u32::from(self.cfg.source_ip()));
         let mut mine = self.priority();
         let higher =
@@ -564,6 +694,7 @@ impl VirtualRouter {
         }
         if higher(mine) {
             self.master = Some((src, priority));
+            self.learn_adver_int(adver_int);
             self.enter(now, State::Backup, Reason::HigherPriority);
             return;
         }
@@ -645,6 +776,7 @@ impl VirtualRouter {
 
     /// BACKUP for a non-owner, MASTER for the owner (RFC 3768 section 6.4.1).
     fn start_protocol(&mut self, now: Instant, reason: Reason) {
+        self.master_adver_int = self.cfg.advert_interval();
         if self.base_priority == PRIORITY_OWNER {
             self.enter(now, State::Master, Reason::AddressOwner);
             return;
@@ -652,7 +784,7 @@ impl VirtualRouter {
         self.enter(now, State::Backup, reason);
         if reason == Reason::Startup && self.cfg.initial_master {
             // keepalived's `state MASTER`: one interval plus the minimum skew.
-            let wait = self.cfg.advert_interval() + skew_time(PRIORITY_OWNER);
+            let wait = self.cfg.advert_interval() + self.skew_time_for(PRIORITY_OWNER);
             self.arm(Timer::MasterDown, now, wait);
         }
     }
@@ -721,6 +853,7 @@ impl VirtualRouter {
     fn enter_master(&mut self, now: Instant) {
         self.counters.became_master += 1;
         self.master = None;
+        self.master_adver_int = self.cfg.advert_interval();
         self.queue_advert(self.priority());
         self.arm(Timer::Advert, now, self.cfg.advert_interval());
         self.push(Event::AddAddresses);
@@ -761,6 +894,16 @@ impl VirtualRouter {
     fn push(&mut self, event: Event) {
         self.events.push_back(event);
     }
+}
+
+/// A validated advert, as the state machine sees it.
+#[derive(Clone, Copy)]
+struct Received {
+    src: Ipv4Addr,
+    priority: u8,
+    ah_seq: Option<u32>,
+    /// VRRPv3: the advertised Max Advertise Interval.
+    adver_int: Option<Duration>,
 }
 
 /// The next deadline of a periodic timer: one period after the last

@@ -32,7 +32,7 @@ pub struct Changed {
     pub priority: bool,
     /// The virtual addresses (set or order).
     pub addresses: bool,
-    /// The advert interval.
+    /// The advert interval (of the configured version).
     pub advert_interval: bool,
     /// The authentication type or key.
     pub authentication: bool,
@@ -62,6 +62,7 @@ impl Changed {
         rest.priority = old.priority;
         rest.virtual_addresses.clone_from(&old.virtual_addresses);
         rest.advert_interval_secs = old.advert_interval_secs;
+        rest.advert_interval_centis = old.advert_interval_centis;
         rest.authentication = old.authentication.clone();
         rest.unicast_src_ip = old.unicast_src_ip;
         rest.unicast_peers.clone_from(&old.unicast_peers);
@@ -72,7 +73,8 @@ impl Changed {
         Self {
             priority: old.priority != new.priority,
             addresses: old.virtual_addresses != new.virtual_addresses,
-            advert_interval: old.advert_interval_secs != new.advert_interval_secs,
+            advert_interval: old.advert_interval_secs != new.advert_interval_secs
+                || old.advert_interval_centis != new.advert_interval_centis,
             authentication: old.authentication != new.authentication,
             unicast: unicast(old) != unicast(new),
             other: rest != *old,
@@ -87,9 +89,11 @@ impl Changed {
 
 /// keepalived's `vrrp_exist`: a reloaded instance is the same one if its
 /// VRID, multicast or unicast mode and unicast source address are (the
-/// interface is the mux's business).
+/// interface is the mux's business); and, here, its VRRP version (another
+/// packet format, other timers).
 fn is_another_instance(old: &Config, new: &Config) -> bool {
     old.vrid != new.vrid
+        || old.version != new.version
         || old.is_unicast() != new.is_unicast()
         || (new.is_unicast() && old.source_ip() != new.source_ip())
 }
@@ -102,7 +106,8 @@ impl VirtualRouter {
     /// reloaded instance running):
     /// * another VRID, a switch between multicast and unicast, or another
     ///   unicast source address makes it another instance (keepalived's
-    ///   `vrrp_exist`): [`Change::Restart`], nothing touched;
+    ///   `vrrp_exist`), and so does another VRRP version:
+    ///   [`Change::Restart`], nothing touched;
     /// * a new priority takes effect at once in the effective priority: a
     ///   master's next advert carries it (a backup that now outranks it
     ///   preempts through the normal rules, RFC 3768 section 6.4.2), a
@@ -136,6 +141,10 @@ impl VirtualRouter {
         }
         if changed.addresses && self.state == State::Master {
             self.addresses_changed(&old.virtual_addresses);
+        }
+        if changed.advert_interval && self.state != State::Backup {
+            // A backup keeps the interval it learned from the master.
+            self.master_adver_int = self.cfg.advert_interval();
         }
         if changed.advert_interval && self.state == State::Master {
             let sooner = now.checked_add(self.cfg.advert_interval());

@@ -711,3 +711,196 @@ fn tracking_weight_moves_a_backups_down_timer_by_the_skew_change() {
     m.handle_tracking(t0, gain);
     assert_eq!(m.poll_timeout(), next);
 }
+
+mod v3 {
+    //! VRRPv3 (RFC 9568 section 6) rules, one per test.
+    use super::*;
+    use crate::config::Version;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    fn config_v3(priority: u8, centis: u16) -> Config {
+        let mut c = config(priority);
+        c.version = Version::V3;
+        c.advert_interval_centis = centis;
+        c
+    }
+
+    /// A valid VRRPv3 advert from `src` announcing `centis`.
+    fn advert_v3(src: Ipv4Addr, priority: u8, centis: u16) -> Vec<u8> {
+        let repr = wire::AdvertV3Repr {
+            src,
+            dst: wire::VRRP_MCAST_V4,
+            ttl: wire::VRRP_TTL,
+            vrid: 7,
+            priority,
+            max_adver_int: centis,
+            addresses: &[VIP],
+        };
+        let mut buf = [0u8; wire::MAX_DATAGRAM_LEN_V3];
+        let len = wire::encode_v3(&repr, &mut TxCounters::new(), &mut buf).unwrap();
+        buf[..len].to_vec()
+    }
+
+    #[test]
+    fn startup_times_the_master_with_its_own_interval() {
+        let t0 = Instant::now();
+        let mut r = VirtualRouter::new(config_v3(100, 5)).unwrap();
+        r.handle_startup(t0);
+        // 3 x 50 ms + 156/256 x 50 ms.
+        assert_eq!(r.master_down_interval(), Duration::from_nanos(180_468_750));
+        assert_eq!(r.poll_timeout(), Some(t0 + r.master_down_interval()));
+        assert_eq!(r.master_adver_interval(), ms(50));
+    }
+
+    #[test]
+    fn master_sends_v3_adverts_every_centisecond_interval() {
+        let t0 = Instant::now();
+        let mut r = VirtualRouter::new(config_v3(150, 1)).unwrap();
+        r.handle_startup(t0);
+        let up = t0 + r.master_down_interval();
+        r.handle_timeout(up);
+        assert_eq!(r.max_datagram_len(), 32); // 20 + 8 + one address
+        let (prio, bytes) = transmit(&mut r, up).unwrap();
+        assert_eq!(prio, 150);
+        let got = wire::decode_v3(&bytes, &wire::RecvOptionsV3::default()).unwrap();
+        assert_eq!((got.max_adver_int, got.ip_id), (1, Some(1)));
+        assert_eq!(r.poll_timeout(), Some(up + ms(10)));
+        r.handle_timeout(up + ms(10));
+        assert_eq!(transmit(&mut r, up + ms(10)).map(|(p, _)| p), Some(150));
+    }
+
+    #[test]
+    fn backup_learns_the_masters_interval() {
+        let t0 = Instant::now();
+        let mut r = VirtualRouter::new(config_v3(100, 100)).unwrap();
+        r.handle_startup(t0);
+        r.handle_datagram(t0, HIGHER_IP, &advert_v3(HIGHER_IP, 200, 20));
+        assert_eq!(r.master_adver_interval(), ms(200));
+        // 3 x 200 ms + 156/256 x 200 ms = 721.875 ms.
+        let mdi = Duration::from_nanos(721_875_000);
+        assert_eq!(r.master_down_interval(), mdi);
+        assert_eq!(r.poll_timeout(), Some(t0 + mdi));
+        // The master slows down: the next advert moves it again.
+        let t1 = t0 + ms(150);
+        r.handle_datagram(t1, HIGHER_IP, &advert_v3(HIGHER_IP, 200, 300));
+        assert_eq!(r.master_adver_interval(), ms(3000));
+        assert_eq!(
+            r.poll_timeout(),
+            Some(t1 + ms(9000) + ms(1828) + Duration::from_micros(125))
+        );
+    }
+
+    #[test]
+    fn priority_zero_waits_the_skew_of_the_learned_interval() {
+        let t0 = Instant::now();
+        let mut r = VirtualRouter::new(config_v3(100, 100)).unwrap();
+        r.handle_startup(t0);
+        r.handle_datagram(t0, HIGHER_IP, &advert_v3(HIGHER_IP, 200, 10));
+        r.handle_datagram(t0 + ms(50), HIGHER_IP, &advert_v3(HIGHER_IP, 0, 10));
+        // Skew_Time of 100 ms at priority 100: 60.9375 ms.
+        let skew = Duration::from_nanos(60_937_500);
+        assert_eq!(r.skew_time(), skew);
+        assert_eq!(r.poll_timeout(), Some(t0 + ms(50) + skew));
+    }
+
+    #[test]
+    fn a_preempted_lower_master_teaches_nothing() {
+        let t0 = Instant::now();
+        let mut r = VirtualRouter::new(config_v3(100, 100)).unwrap();
+        r.handle_startup(t0);
+        let down = r.poll_timeout();
+        r.handle_datagram(t0, LOWER_IP, &advert_v3(LOWER_IP, 50, 7));
+        assert_eq!(r.master_adver_interval(), ms(1000));
+        assert_eq!(r.poll_timeout(), down, "preempting: timer untouched");
+    }
+
+    #[test]
+    fn becoming_master_restores_the_configured_interval() {
+        let t0 = Instant::now();
+        let mut r = VirtualRouter::new(config_v3(100, 100)).unwrap();
+        r.handle_startup(t0);
+        r.handle_datagram(t0, HIGHER_IP, &advert_v3(HIGHER_IP, 200, 5));
+        let up = t0 + r.master_down_interval();
+        r.handle_timeout(up);
+        assert_eq!(r.state(), State::Master);
+        assert_eq!(r.master_adver_interval(), ms(1000));
+        assert_eq!(r.poll_timeout(), Some(up + ms(1000)));
+    }
+
+    #[test]
+    fn master_yields_to_higher_priority_and_learns_its_interval() {
+        let t0 = Instant::now();
+        let mut r = master_with(config_v3(100, 100), t0);
+        let t1 = t0 + s(5);
+        r.handle_datagram(t1, HIGHER_IP, &advert_v3(HIGHER_IP, 200, 40));
+        assert_eq!(r.state(), State::Backup);
+        assert_eq!(r.master_adver_interval(), ms(400));
+        // 3 x 400 ms + 156/256 x 400 ms = 1.44375 s.
+        assert_eq!(
+            r.poll_timeout(),
+            Some(t1 + Duration::from_nanos(1_443_750_000))
+        );
+    }
+
+    #[test]
+    fn owner_starts_as_master_and_answers_lower_adverts() {
+        let t0 = Instant::now();
+        let mut r = VirtualRouter::new(config_v3(PRIORITY_OWNER, 100)).unwrap();
+        r.handle_startup(t0);
+        assert_eq!(r.state(), State::Master);
+        transmit(&mut r, t0).unwrap();
+        r.handle_datagram(t0, HIGHER_IP, &advert_v3(HIGHER_IP, 200, 100));
+        assert_eq!(r.state(), State::Master);
+        assert_eq!(transmit(&mut r, t0).map(|(p, _)| p), Some(PRIORITY_OWNER));
+    }
+
+    #[test]
+    fn v2_adverts_and_authentication_are_not_v3() {
+        let t0 = Instant::now();
+        let mut cfg = config_v3(100, 100);
+        // Ignored under version 3, as keepalived does.
+        cfg.authentication = AuthConfig::pass(b"secret");
+        let mut r = VirtualRouter::new(cfg).unwrap();
+        r.handle_startup(t0);
+        events(&mut r);
+        r.handle_datagram(t0, HIGHER_IP, &advert(HIGHER_IP, 200, &AuthConfig::None, 0));
+        let bad = DropReason::Invalid(wire::DropReason::BadVersion);
+        assert_eq!(events(&mut r), [Event::Dropped(bad)]);
+        r.handle_datagram(t0, HIGHER_IP, &advert_v3(HIGHER_IP, 200, 100));
+        assert_eq!(r.master(), Some((HIGHER_IP, 200)));
+    }
+
+    #[test]
+    fn tracking_moves_the_down_timer_by_the_v3_skew() {
+        let t0 = Instant::now();
+        let mut r = VirtualRouter::new(config_v3(100, 100)).unwrap();
+        r.handle_startup(t0);
+        r.handle_datagram(t0, HIGHER_IP, &advert_v3(HIGHER_IP, 200, 256));
+        let before = r.poll_timeout().unwrap();
+        r.handle_tracking(
+            t0,
+            Tracking {
+                weight: 50,
+                fault: false,
+            },
+        );
+        // 50 priority points of 2.56 s / 256 = 500 ms sooner.
+        assert_eq!(r.poll_timeout(), Some(before - ms(500)));
+    }
+
+    #[test]
+    fn reconfiguring_the_version_is_a_restart() {
+        let t0 = Instant::now();
+        let mut r = VirtualRouter::new(config_v3(100, 100)).unwrap();
+        r.handle_startup(t0);
+        assert_eq!(r.reconfigure(t0, config(100)), Ok(Change::Restart));
+        let faster = config_v3(100, 10);
+        let Ok(Change::InPlace(changed)) = r.reconfigure(t0, faster) else {
+            panic!("an interval change is applied in place");
+        };
+        assert!(changed.advert_interval && !changed.other);
+    }
+}

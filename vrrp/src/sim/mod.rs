@@ -108,6 +108,17 @@ impl Sent {
     }
 }
 
+/// A delivery the network lost (recorded with [`Sim::record_sent`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lost {
+    /// Virtual send time.
+    pub at: Duration,
+    /// Sender.
+    pub from: NodeId,
+    /// The node that did not get it.
+    pub to: NodeId,
+}
+
 /// Network conditions applied to every delivery.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct NetConfig {
@@ -167,6 +178,7 @@ pub struct Sim {
     /// removed routers keep their history.
     keys: HashMap<(NodeId, RouterId), (u32, u8)>,
     sent: Vec<Sent>,
+    lost: Vec<Lost>,
     record_sent: bool,
     buf: Vec<u8>,
 }
@@ -190,6 +202,7 @@ impl Sim {
             records: Vec::new(),
             keys: HashMap::new(),
             sent: Vec::new(),
+            lost: Vec::new(),
             record_sent: true,
             buf: vec![0; wire::MAX_DATAGRAM_LEN],
         }
@@ -250,8 +263,8 @@ impl Sim {
         self.link_loss.insert((from, to), loss);
     }
 
-    /// Whether sent datagrams are recorded (default on; off saves memory in
-    /// long runs).
+    /// Whether sent datagrams and lost deliveries are recorded (default on;
+    /// off saves memory in long runs).
     pub fn record_sent(&mut self, on: bool) {
         self.record_sent = on;
     }
@@ -366,6 +379,12 @@ impl Sim {
     /// Every datagram sent so far (if recording).
     pub fn sent(&self) -> &[Sent] {
         &self.sent
+    }
+
+    /// Every delivery lost to [`NetConfig::loss`] or a link's loss so far
+    /// (if recording), in send order.
+    pub fn lost(&self) -> &[Lost] {
+        &self.lost
     }
 
     /// Starts every router of every live node.
@@ -606,6 +625,10 @@ impl Sim {
                 .copied()
                 .unwrap_or(self.net.loss);
             let copies = if self.rng.gen_bool(probability(loss)) {
+                if self.record_sent {
+                    let at = self.now - self.epoch;
+                    self.lost.push(Lost { at, from, to });
+                }
                 0
             } else if self.rng.gen_bool(probability(self.net.duplicate)) {
                 2

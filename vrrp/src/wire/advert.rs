@@ -5,10 +5,10 @@ use core::net::Ipv4Addr;
 
 use hmac::Mac;
 
+use super::auth::{icv_eq, truncate, AhKey, AhReplay, AuthConfig, TxCounters};
 use super::reason::DropReason;
 use super::vrrp::{self as vrrp_wire, AuthType};
 use super::{ah, ipv4, IPPROTO_AH, IPPROTO_VRRP, VRRP_TTL};
-use crate::auth::{icv_eq, truncate, AhKey, AhReplay, AuthConfig, TxCounters};
 
 /// What the receiver expects, beyond the fixed protocol rules.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,7 +45,7 @@ pub struct Advert<'a> {
     /// Priority.
     pub priority: u8,
     /// Advertisement interval in the version's unit: seconds for VRRPv2
-    /// (VRRPv3 will use centiseconds; see [`Advert::adver_int_centis`]).
+    /// (VRRPv3 adverts are [`super::AdvertV3`], in centiseconds).
     pub adver_int: u16,
     /// Authentication used.
     pub auth_type: AuthType,
@@ -250,6 +250,9 @@ pub enum EncodeError {
     /// The AH sequence number has reached its end (keepalived stops).
     #[error("AH sequence number exhausted")]
     AhSequenceExhausted,
+    /// A VRRPv3 Max Advertise Interval outside 1..=4095 centiseconds.
+    #[error("VRRPv3 advertisement interval must be 1..=4095 centiseconds")]
+    BadAdverInt,
 }
 
 /// Length of the datagram [`encode`] writes for `addr_count` addresses.

@@ -2,9 +2,10 @@
 //!
 //! VRRPv2 sums the VRRP message alone; VRRPv3 over IPv4 also sums a
 //! pseudo-header ([`pseudo_header_v4`]), which is why the accumulation
-//! ([`sum`]) and the final fold ([`finish`]) are separate steps.
+//! ([`sum`]) and the final fold ([`finish`]) are separate steps. Over
+//! IPv6 the pseudo-header is [`pseudo_header_v6`].
 
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 /// Adds `data` to a running one's-complement accumulator, big-endian 16-bit
 /// words, an odd trailing byte padded with zero. Fold with [`finish`].
@@ -57,11 +58,20 @@ pub fn checksum(data: &[u8]) -> u16 {
 }
 
 /// Accumulator of the IPv4 pseudo-header (RFC 768 layout) that VRRPv3
-/// prepends to its checksum (RFC 5798 section 5.2.8). Unused by VRRPv2.
+/// prepends to its checksum (RFC 9568 section 5.2.8). Unused by VRRPv2.
 pub fn pseudo_header_v4(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, len: u16) -> u64 {
     let mut acc = sum(0, &src.octets());
     acc = sum(acc, &dst.octets());
     add(acc, u64::from(protocol) + u64::from(len))
+}
+
+/// Accumulator of the IPv6 pseudo-header (RFC 8200 section 8.1: source,
+/// destination, 32-bit upper-layer length, three zero bytes, next header)
+/// that VRRPv3 over IPv6 prepends to its checksum.
+pub fn pseudo_header_v6(src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, len: u32) -> u64 {
+    let mut acc = sum(0, &src.octets());
+    acc = sum(acc, &dst.octets());
+    add(acc, u64::from(len) + u64::from(next_header))
 }
 
 #[cfg(test)]
@@ -145,5 +155,16 @@ mod tests {
             finish(acc),
             !(0x0a00u16 + 0x0001 + 0xe000 + 0x0012 + 112 + 12)
         );
+    }
+
+    #[test]
+    fn pseudo_header_v6_sums_its_fields() {
+        let src = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+        let dst = Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
+        let acc = pseudo_header_v6(src, dst, 112, 0x1_0024);
+        // 0xfe80 + 1 + 0xff02 + 0x12 + 0x0001 + 0x0024 + 112, folded.
+        let plain: u32 = 0xfe80 + 1 + 0xff02 + 0x12 + 1 + 0x24 + 112;
+        let folded = (plain & 0xffff) + (plain >> 16);
+        assert_eq!(finish(acc), !(folded as u16));
     }
 }

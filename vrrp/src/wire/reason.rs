@@ -39,7 +39,8 @@ pub enum DropReason {
     /// An AH header whose next header is not VRRP (112).
     #[error("bad-ah-next-header")]
     BadAhNextHeader,
-    /// The VRRP length does not match its address count.
+    /// The VRRP length does not match its address count (for the version
+    /// the packet claims).
     #[error("bad-length")]
     BadLength,
     /// TTL is not 255 on a multicast router (RFC 3768 section 7.1).
@@ -49,7 +50,12 @@ pub enum DropReason {
     /// checks this too).
     #[error("bad-destination")]
     BadDestination,
-    /// The VRRP version is not 2.
+    /// An IPv6 multicast advert whose source is not a link-local address
+    /// (RFC 9568 section 5.1.2.1).
+    #[error("bad-source")]
+    BadSource,
+    /// The VRRP version is not the receiver's (2 for [`crate::wire::decode`],
+    /// 3 for the VRRPv3 decoders).
     #[error("bad-version")]
     BadVersion,
     /// The VRRP type is not ADVERTISEMENT (1).
@@ -87,7 +93,7 @@ pub enum DropReason {
 
 impl DropReason {
     /// Every reason, in check order; `ALL[r.index()] == r`.
-    pub const ALL: [DropReason; 23] = [
+    pub const ALL: [DropReason; 24] = [
         DropReason::Truncated,
         DropReason::BadIpVersion,
         DropReason::BadIpHeaderLen,
@@ -100,6 +106,7 @@ impl DropReason {
         DropReason::BadLength,
         DropReason::BadTtl,
         DropReason::BadDestination,
+        DropReason::BadSource,
         DropReason::BadVersion,
         DropReason::BadType,
         DropReason::BadChecksum,
@@ -137,6 +144,7 @@ impl DropReason {
             DropReason::BadLength => "bad-length",
             DropReason::BadTtl => "bad-ttl",
             DropReason::BadDestination => "bad-destination",
+            DropReason::BadSource => "bad-source",
             DropReason::BadVersion => "bad-version",
             DropReason::BadType => "bad-type",
             DropReason::BadChecksum => "bad-checksum",

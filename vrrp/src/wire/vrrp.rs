@@ -1,4 +1,5 @@
-//! The VRRP message: RFC 3768 section 5 (version 2) for IPv4.
+//! The VRRP message: RFC 3768 section 5 (version 2) for IPv4 and RFC 9568
+//! section 5 (version 3) for IPv4 and IPv6.
 //!
 //! ```text
 //!  0                   1                   2                   3
@@ -10,15 +11,22 @@
 //! |                     Authentication Data (2)                   |
 //! ```
 //!
-//! VRRPv3 (RFC 5798) reuses the first word, replaces bytes 4..6 with a
-//! 12-bit centisecond interval, drops the authentication data and adds a
-//! pseudo-header to the checksum. The view exposes the version so a v3
-//! parser can be added beside this one; only v2 is implemented.
+//! VRRPv3 (RFC 9568) reuses the first word, replaces bytes 4..6 with 4
+//! reserved bits and a 12-bit Max Advertise Interval in centiseconds, drops
+//! the authentication data, carries 4-byte (IPv4) or 16-byte (IPv6)
+//! addresses and adds the IP pseudo-header to the checksum:
+//!
+//! ```text
+//! |Version| Type  | Virtual Rtr ID|   Priority    |Count IPvX Addr|
+//! |(rsvd) |     Max Adver Int     |          Checksum             |
+//! |                 IPvX Address(es) (1..Count)                   |
+//! ```
 
 use core::net::Ipv4Addr;
 
 use super::checksum;
 use super::reason::DropReason;
+use super::v3::Family;
 
 /// Length of the fixed part (first two words).
 pub const HEADER_LEN: usize = 8;
@@ -26,6 +34,10 @@ pub const HEADER_LEN: usize = 8;
 pub const AUTH_DATA_LEN: usize = 8;
 /// Version 2.
 pub const VERSION_2: u8 = 2;
+/// Version 3.
+pub const VERSION_3: u8 = 3;
+/// The largest VRRPv3 Max Advertise Interval (12 bits, centiseconds).
+pub const MAX_ADVER_INT_V3: u16 = 0x0fff;
 /// Type ADVERTISEMENT, the only one defined.
 pub const TYPE_ADVERTISEMENT: u8 = 1;
 
@@ -37,6 +49,7 @@ mod field {
     pub(super) const COUNT: usize = 3;
     pub(super) const AUTH_TYPE: usize = 4;
     pub(super) const ADVER_INT: usize = 5;
+    pub(super) const MAX_ADVER_INT: Range<usize> = 4..6;
     pub(super) const CHECKSUM: Range<usize> = 6..8;
 }
 
@@ -118,6 +131,38 @@ impl<T: AsRef<[u8]>> Packet<T> {
         }
     }
 
+    /// Checks that the buffer is exactly a message of the version it claims
+    /// for its count: [`v2_len`] for version 2 over IPv4, [`v3_len`]
+    /// otherwise, with `addr_len`-byte addresses (4 or 16).
+    pub fn check_len(&self, addr_len: usize) -> Result<(), DropReason> {
+        let count = self.addr_count();
+        let want = if self.version() == VERSION_2 && addr_len == 4 {
+            v2_len(count)
+        } else {
+            v3_len(count, addr_len)
+        };
+        if self.buffer.as_ref().len() == want {
+            Ok(())
+        } else {
+            Err(DropReason::BadLength)
+        }
+    }
+
+    /// VRRPv3 Max Advertise Interval in centiseconds (the low 12 bits of
+    /// bytes 4..6; the reserved bits are ignored, RFC 9568 section 5.2.7).
+    pub fn max_adver_int(&self) -> u16 {
+        let b = self.buffer.as_ref();
+        let r = field::MAX_ADVER_INT;
+        u16::from_be_bytes([b[r.start], b[r.start + 1]]) & MAX_ADVER_INT_V3
+    }
+
+    /// True if the checksum verifies over the message and the pseudo-header
+    /// accumulator `pseudo` ([`checksum::pseudo_header_v4`] or
+    /// [`checksum::pseudo_header_v6`]; 0 for VRRPv2).
+    pub fn verify_checksum_with(&self, pseudo: u64) -> bool {
+        checksum::finish(checksum::sum(pseudo, self.buffer.as_ref())) == 0
+    }
+
     /// The whole message.
     pub fn as_bytes(&self) -> &[u8] {
         self.buffer.as_ref()
@@ -190,6 +235,11 @@ impl<T: AsRef<[u8]>> Packet<T> {
 /// Length of a VRRPv2 message with `count` addresses.
 pub const fn v2_len(count: u8) -> usize {
     HEADER_LEN + 4 * count as usize + AUTH_DATA_LEN
+}
+
+/// Length of a VRRPv3 message with `count` addresses of `addr_len` bytes.
+pub const fn v3_len(count: u8, addr_len: usize) -> usize {
+    HEADER_LEN + addr_len * count as usize
 }
 
 /// The address list of a received message: 4 bytes per address, borrowed.
@@ -317,6 +367,57 @@ impl Repr {
     }
 }
 
+/// The fixed fields of an owned VRRPv3 message (the addresses are passed
+/// to [`ReprV3::emit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReprV3 {
+    /// Virtual router id.
+    pub vrid: u8,
+    /// Priority.
+    pub priority: u8,
+    /// Max Advertise Interval in centiseconds; bits above the 12 the field
+    /// holds are dropped (the reserved bits are sent as zero).
+    pub max_adver_int: u16,
+}
+
+impl ReprV3 {
+    /// Reads a checked packet's fixed fields.
+    pub fn parse<T: AsRef<[u8]>>(p: &Packet<T>) -> ReprV3 {
+        ReprV3 {
+            vrid: p.vrid(),
+            priority: p.priority(),
+            max_adver_int: p.max_adver_int(),
+        }
+    }
+
+    /// Writes a whole VRRPv3 message (version 3, type 1, the addresses, the
+    /// checksum over `pseudo` and the message) into
+    /// `buf[..v3_len(n, A::LEN)]`.
+    ///
+    /// # Panics
+    ///
+    /// If `buf` is shorter than that (a caller bug). More than 255
+    /// addresses are cut to 255 so the count stays consistent;
+    /// the encoders reject them instead.
+    pub fn emit<A: Family>(&self, addrs: &[A], pseudo: u64, buf: &mut [u8]) {
+        let addrs = &addrs[..addrs.len().min(255)];
+        let n = addrs.len();
+        let b = &mut buf[..HEADER_LEN + A::LEN * n];
+        b[field::VER_TYPE] = (VERSION_3 << 4) | TYPE_ADVERTISEMENT;
+        b[field::VRID] = self.vrid;
+        b[field::PRIORITY] = self.priority;
+        b[field::COUNT] = n as u8;
+        let int = self.max_adver_int & MAX_ADVER_INT_V3;
+        b[field::MAX_ADVER_INT].copy_from_slice(&int.to_be_bytes());
+        b[field::CHECKSUM].fill(0);
+        for (chunk, a) in b[HEADER_LEN..].chunks_exact_mut(A::LEN).zip(addrs) {
+            a.write_octets(chunk);
+        }
+        let c = checksum::finish(checksum::sum(pseudo, b));
+        b[field::CHECKSUM].copy_from_slice(&c.to_be_bytes());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,5 +466,39 @@ mod tests {
         for v in 0..=255u8 {
             assert_eq!(AuthType::from_u8(v).to_u8(), v);
         }
+    }
+
+    #[test]
+    fn v3_emit_then_parse() {
+        let r = ReprV3 {
+            vrid: 51,
+            priority: 150,
+            max_adver_int: 0xf005, // reserved bits dropped
+        };
+        let addrs = [Ipv4Addr::new(10, 0, 0, 100)];
+        let mut b = [0xeeu8; 13];
+        r.emit(&addrs, 0, &mut b);
+        assert_eq!(
+            b,
+            [0x31, 51, 150, 1, 0x00, 0x05, 0x2e, 0x62, 10, 0, 0, 100, 0xee]
+        );
+        let p = Packet::new_checked(&b[..12]).expect("fixed header present");
+        assert_eq!(p.check_len(4), Ok(()));
+        assert_eq!(p.check_len(16), Err(DropReason::BadLength));
+        assert!(p.verify_checksum_with(0));
+        assert_eq!(
+            ReprV3::parse(&p),
+            ReprV3 {
+                max_adver_int: 5,
+                ..r
+            }
+        );
+    }
+
+    #[test]
+    fn reserved_interval_bits_are_ignored_on_receive() {
+        let b = [0x31, 1, 100, 0, 0xf0, 0x64, 0, 0];
+        let p = Packet::new_checked(&b[..]).expect("fixed header present");
+        assert_eq!(p.max_adver_int(), 100);
     }
 }

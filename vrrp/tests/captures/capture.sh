@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Records real keepalived 2.2.7 VRRP traffic for the codec's test vectors.
-# Usage (root): capture.sh none|pass|ah|ah-unicast OUT.pcap
+# Usage (root): capture.sh none|pass|ah|ah-unicast|v3|v3-unicast|v3-ipv6 OUT.pcap
 # Topology: namespaces r1, r2 (keepalived) and obs (tcpdump), each with an
-# eth0 veth to a bridge in namespace sw; 10.0.0.1, .2, .3/24.
+# eth0 veth to a bridge in namespace sw; 10.0.0.1, .2, .3/24 and, for IPv6,
+# fe80::1, ::2, ::3/64 and 2001:db8::1, ::2, ::3/64 (fixed, no DAD, so the
+# link-local sources are the same on every run).
 # ah-unicast: AH between unicast peers (unicast_src_ip/unicast_peer); the
 # bridge only delivers unicast to its target, so tcpdump runs in r2 instead
-# of obs and records both directions.
+# of obs and records both directions (v3-unicast too).
+# v3: `version 3` in the instance. v3-ipv6: IPv6 virtual addresses and no
+# version keyword (keepalived defaults IPv6 instances to version 3),
+# advert_int 0.5 (50 centiseconds on the wire).
 # Timeline: tcpdump starts; r1 (priority 150) and r2 (100) start; r1 wins and
 # advertises; after 6 s r1 gets SIGTERM (a priority-0 advert), r2 takes over
 # and advertises; after 3 s more everything stops.
@@ -26,6 +31,8 @@ trap cleanup EXIT
 
 ip netns add $sw
 ip -n $sw link add br0 type bridge
+# No MLD querier here: without snooping ff02::12 simply floods.
+ip -n $sw link set br0 type bridge mcast_snooping 0
 ip -n $sw link set br0 up
 i=1
 for ns in $r1 $r2 $obs; do
@@ -33,6 +40,9 @@ for ns in $r1 $r2 $obs; do
   ip -n $sw link add "p$i" type veth peer name eth0 netns "$ns"
   ip -n $sw link set "p$i" master br0 up
   ip -n "$ns" addr add "10.0.0.$i/24" dev eth0
+  ip -n "$ns" link set eth0 addrgenmode none
+  ip -n "$ns" addr add "fe80::$i/64" dev eth0 nodad
+  ip -n "$ns" addr add "2001:db8::$i/64" dev eth0 nodad
   ip -n "$ns" link set eth0 up
   ip -n "$ns" link set lo up
   i=$((i + 1))
@@ -42,12 +52,18 @@ case $mode in
   none) auth="" ;;
   pass) auth=$'authentication {\n    auth_type PASS\n    auth_pass passw0rd-too-long\n  }' ;;
   ah | ah-unicast) auth=$'authentication {\n    auth_type AH\n    auth_pass secret1\n  }' ;;
-  *) echo "mode: none|pass|ah" >&2; exit 2 ;;
+  v3 | v3-unicast) auth=$'version 3' ;;
+  v3-ipv6) auth="" ;;
+  *) echo "mode: none|pass|ah|ah-unicast|v3|v3-unicast|v3-ipv6" >&2; exit 2 ;;
 esac
+vips=$'10.0.0.100/24\n    10.0.0.101/24' adv=1
+if [ "$mode" = v3-ipv6 ]; then
+  vips=$'fe80::100/64\n    2001:db8::100/64' adv=0.5
+fi
 for r in 1 2; do
   prio=$([ $r = 1 ] && echo 150 || echo 100)
   peers=""
-  if [ "$mode" = ah-unicast ]; then
+  if [ "$mode" = ah-unicast ] || [ "$mode" = v3-unicast ]; then
     peers=$'unicast_src_ip 10.0.0.'$r$'\n  unicast_peer {\n    10.0.0.'$((3 - r))$'\n  }'
   fi
   cat >"$dir/r$r.conf" <<CONF
@@ -59,20 +75,20 @@ vrrp_instance VI_1 {
   interface eth0
   virtual_router_id 51
   priority $prio
-  advert_int 1
+  advert_int $adv
   $auth
   $peers
   virtual_ipaddress {
-    10.0.0.100/24
-    10.0.0.101/24
+    $vips
   }
 }
 CONF
 done
 
 cap_ns=$obs
-[ "$mode" = ah-unicast ] && cap_ns=$r2
-ip netns exec "$cap_ns" tcpdump -i eth0 -U -w "$out" 'ip proto 112 or ip proto 51' 2>/dev/null &
+case $mode in ah-unicast | v3-unicast) cap_ns=$r2 ;; esac
+ip netns exec "$cap_ns" tcpdump -i eth0 -U -w "$out" \
+  'ip proto 112 or ip proto 51 or ip6 proto 112' 2>/dev/null &
 pids+=($!)
 sleep 1
 for r in 1 2; do

@@ -22,8 +22,8 @@ use hmac::{Hmac, Mac};
 use md5::Md5;
 use subtle::ConstantTimeEq;
 
-use crate::wire::ah::ICV_LEN;
-use crate::wire::AuthType;
+use super::ah::ICV_LEN;
+use super::AuthType;
 
 /// Length of keepalived's `auth_data`: `auth_pass` is cut to this.
 pub const AUTH_DATA_LEN: usize = 8;
