@@ -56,12 +56,20 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let config = parsed.config;
-    match (vrrp, checker) {
-        (true, false) => keepalived_lite::vrrp_mode::run(cli),
-        (false, _) => keepalived_lite::lvs_mode::run(&config),
-        (true, true) => {
+    let plan = match (vrrp, converted.vrrp) {
+        (false, _) => None,
+        (true, Some(plan)) => Some(plan),
+        (true, None) => {
+            tracing::error!("no VRRP configuration to run");
+            return ExitCode::FAILURE;
+        }
+    };
+    match (plan, checker) {
+        (Some(plan), false) => keepalived_lite::vrrp_mode::run(cli, plan),
+        (None, _) => keepalived_lite::lvs_mode::run(&config),
+        (Some(plan), true) => {
             let lvs = std::thread::spawn(move || keepalived_lite::lvs_mode::run(&config));
-            let vrrp = keepalived_lite::vrrp_mode::run(cli);
+            let vrrp = keepalived_lite::vrrp_mode::run(cli, plan);
             match lvs.join() {
                 Ok(c) if c == ExitCode::SUCCESS => vrrp,
                 _ => ExitCode::FAILURE,

@@ -604,6 +604,49 @@ impl Unit {
 }
 
 impl Plan {
+    /// Every unit in one driver [`Setup`], for one driver running every
+    /// router of the process: routers in unit order (parallel to
+    /// [`Plan::instances`]), sync groups re-indexed (in the order of
+    /// [`Plan::groups`]), and the tracked interfaces watched.
+    pub fn setup(&self) -> Setup {
+        let mut setup = Setup::default();
+        for u in &self.units {
+            let base = setup.routers.len();
+            setup.routers.extend(u.setup.routers.iter().cloned());
+            setup
+                .sync_groups
+                .extend(u.setup.sync_groups.iter().map(|g| SyncGroupSpec {
+                    name: g.name.clone(),
+                    members: g.members.iter().map(|m| m + base).collect(),
+                }));
+        }
+        let tracked = self.instances().flat_map(|i| &i.interfaces);
+        for t in tracked {
+            if !setup.watch_interfaces.contains(&t.name) {
+                setup.watch_interfaces.push(t.name.clone());
+            }
+        }
+        setup
+    }
+
+    /// What the process itself does for each router of [`Plan::setup`],
+    /// in the same order.
+    pub fn instances(&self) -> impl Iterator<Item = &InstancePlan> {
+        self.units.iter().flat_map(|u| &u.instances)
+    }
+
+    /// The notify scripts of each sync group of [`Plan::setup`], in the
+    /// same order, by group name.
+    pub fn groups(&self) -> impl Iterator<Item = (&str, &Notify)> {
+        self.units.iter().flat_map(|u| {
+            let notify = u.group_notify.as_ref();
+            u.setup
+                .sync_groups
+                .iter()
+                .filter_map(move |g| Some((g.name.as_str(), notify?)))
+        })
+    }
+
     /// The static addresses resolved against interface indexes.
     pub fn resolve_static(
         &self,
@@ -863,5 +906,36 @@ vrrp_instance C {
         assert!(!c.config.preempt);
         assert!(matches!(c.config.authentication, AuthConfig::Ah(_)));
         assert_eq!(p.scripts.len(), 1);
+    }
+
+    #[test]
+    fn one_setup_holds_every_unit() {
+        let text = "vrrp_instance L {\n  interface eth0\n  virtual_router_id 9\n  \
+                    track_interface {\n    eth2\n  }\n  virtual_ipaddress {\n    10.0.0.9\n  }\n}\n\
+                    vrrp_sync_group G {\n  group {\n    B\n    A\n  }\n  \
+                    notify_master /bin/true\n  track_interface {\n    eth1\n  }\n}\n\
+                    vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  \
+                    virtual_ipaddress {\n    10.0.0.1\n  }\n}\n\
+                    vrrp_instance B {\n  interface eth1\n  virtual_router_id 2\n  \
+                    virtual_ipaddress {\n    10.0.0.2\n  }\n}\n";
+        let parsed = crate::parse_str("s.conf", text, &crate::Options::default());
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let p = plan(&parsed.config).expect("plan");
+        let s = p.setup();
+        let names: Vec<&str> = s.routers.iter().map(|r| &*r.config.name).collect();
+        assert_eq!(names, ["B", "A", "L"]);
+        let instances: Vec<&str> = p.instances().map(|i| i.name.as_str()).collect();
+        assert_eq!(instances, names);
+        assert_eq!(
+            s.sync_groups,
+            [SyncGroupSpec {
+                name: "G".into(),
+                members: vec![0, 1]
+            }]
+        );
+        assert_eq!(s.watch_interfaces, ["eth1", "eth2"]);
+        let groups: Vec<(&str, Option<&Vec<String>>)> =
+            p.groups().map(|(g, n)| (g, n.master.as_ref())).collect();
+        assert_eq!(groups, [("G", Some(&vec!["/bin/true".to_owned()]))]);
     }
 }
