@@ -84,7 +84,10 @@ impl Daemon {
                 _ = term.recv() => { info!("Stopping"); break; }
                 _ = int.recv() => { info!("Stopping (interrupt)"); break; }
                 _ = hup.recv() => d.reload().await,
-                Some(event) = d.events.recv() => d.driver_event(event).await,
+                event = d.events.recv() => match event {
+                    Some(event) => d.driver_event(event).await,
+                    None => { error!("the VRRP driver stopped"); break; }
+                },
                 Some(changed) = d.results.recv() => d.script_changed(changed).await,
             }
         }
