@@ -35,13 +35,16 @@ const AFTER: &[Instance] = &[
     ("VI_5", "veth1", 3, 150, &["10.2.0.3"]),
 ];
 
-fn config(instances: &[Instance]) -> String {
+/// The configuration; every instance runs `notify` (TYPE NAME STATE
+/// PRIORITY appended to a file).
+fn config(instances: &[Instance], notify: &Path) -> String {
     let mut c = String::new();
     for (name, dev, vrid, prio, vips) in instances {
         let vips: String = vips.iter().map(|v| format!("    {v}/32\n")).collect();
+        let notify = notify.display();
         c.push_str(&format!(
             "vrrp_instance {name} {{\n  state MASTER\n  interface {dev}\n  \
-             virtual_router_id {vrid}\n  priority {prio}\n  advert_int 1\n  \
+             virtual_router_id {vrid}\n  priority {prio}\n  advert_int 1\n  notify {notify}\n  \
              authentication {{\n    auth_type PASS\n    auth_pass secret\n  }}\n  \
              virtual_ipaddress {{\n{vips}  }}\n}}\n"
         ));
@@ -207,7 +210,12 @@ fn root_netns_lite_sighup_priority_vip_and_instance_without_a_flap() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = |f: &str| -> PathBuf { dir.join(f) };
     let conf = file("keepalived.conf");
-    std::fs::write(&conf, config(BEFORE)).unwrap();
+    let (notify, notified) = (file("notify.sh"), file("notified"));
+    let script = format!("#!/bin/sh\necho \"$@\" >> {}\n", notified.display());
+    std::fs::write(&notify, script).unwrap();
+    let chmod = Command::new("chmod").arg("+x").arg(&notify).status();
+    assert!(chmod.unwrap().success());
+    std::fs::write(&conf, config(BEFORE, &notify)).unwrap();
     let log = file("lite.log");
     let out = std::fs::File::create(&log).unwrap();
     let mut lite = d
@@ -261,7 +269,8 @@ fn root_netns_lite_sighup_priority_vip_and_instance_without_a_flap() {
     std::thread::sleep(Duration::from_millis(1500));
     let before_reload = std::fs::read_to_string(&log).unwrap().lines().count();
 
-    std::fs::write(&conf, config(AFTER)).unwrap();
+    let notified_before = std::fs::read_to_string(&notified).unwrap();
+    std::fs::write(&conf, config(AFTER, &notify)).unwrap();
     let _ = Command::new("kill")
         .args(["-HUP", &pid.to_string()])
         .status();
@@ -330,6 +339,18 @@ fn root_netns_lite_sighup_priority_vip_and_instance_without_a_flap() {
             .iter()
             .any(|l| l.contains("Stopped") || l.contains("Removing VIPs")),
         "{after:#?}"
+    );
+
+    // notify ran for the new instance only: BACKUP at its start, then
+    // MASTER.
+    wait_count(&notified, "INSTANCE VI_5 MASTER", 1);
+    let notified_after = std::fs::read_to_string(&notified).unwrap();
+    let new_lines: Vec<&str> = (notified_after.lines())
+        .skip(notified_before.lines().count())
+        .collect();
+    assert_eq!(
+        new_lines,
+        ["INSTANCE VI_5 BACKUP 150", "INSTANCE VI_5 MASTER 150"]
     );
 
     let _ = Command::new("kill")

@@ -55,8 +55,11 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     if !refused.is_empty() {
         return ExitCode::FAILURE;
     }
-    let config = parsed.config;
-    let plan = match (vrrp, converted.vrrp) {
+    // Only the plans and (for the checker) the model are kept: the
+    // sources, spans and diagnostics of a large file are freed first.
+    let vrrp_conf::convert::Converted { vrrp: plan, .. } = converted;
+    let vrrp_conf::Parsed { config, .. } = parsed;
+    let plan = match (vrrp, plan) {
         (false, _) => None,
         (true, Some(plan)) => Some(plan),
         (true, None) => {
@@ -65,7 +68,10 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
         }
     };
     match (plan, checker) {
-        (Some(plan), false) => keepalived_lite::vrrp_mode::run(cli, plan),
+        (Some(plan), false) => {
+            drop(config);
+            keepalived_lite::vrrp_mode::run(cli, plan)
+        }
         (None, _) => keepalived_lite::lvs_mode::run(&config),
         (Some(plan), true) => {
             let lvs = std::thread::spawn(move || keepalived_lite::lvs_mode::run(&config));

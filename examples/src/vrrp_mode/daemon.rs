@@ -2,7 +2,7 @@
 //! process; this wires it to the `vrrp_script` checks, tracking, notify
 //! scripts, signals and reload (SIGHUP: [`DriverHandle::reconfigure`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
@@ -130,26 +130,29 @@ impl Daemon {
             .map(|r| r.addresses.iter().map(|a| a.addr).collect())
             .collect();
         let summary = (self.handle.reconfigure(setup).await).map_err(|e| e.to_string())?;
-        // The last events of removed routers (STOP, notify_stop) are queued:
-        // handled while those routers are still known.
+        let routers: Vec<_> = summary.ids.iter().copied().zip(plan.instances()).collect();
+        let instances = (routers.iter().zip(vips)).map(|(&(id, i), vips)| {
+            let instance = Instance {
+                name: i.name.clone(),
+                notify: i.notify.clone(),
+                vips,
+            };
+            (id, instance)
+        });
+        // The events of the reconfiguration are queued: the last ones of
+        // removed routers (STOP, notify_stop) and the first ones of added
+        // routers (BACKUP, notify_backup). Ids are never reused, so both
+        // are known while they are handled.
+        self.instances.extend(instances);
+        self.groups
+            .extend(plan.groups().map(|(g, n)| (g.to_owned(), n.clone())));
         while let Ok(event) = self.events.try_recv() {
             self.driver_event(event).await;
         }
-        let routers: Vec<_> = summary.ids.iter().copied().zip(plan.instances()).collect();
-        self.instances = (routers.iter().zip(vips))
-            .map(|(&(id, i), vips)| {
-                let instance = Instance {
-                    name: i.name.clone(),
-                    notify: i.notify.clone(),
-                    vips,
-                };
-                (id, instance)
-            })
-            .collect();
-        self.groups = plan
-            .groups()
-            .map(|(g, n)| (g.to_owned(), n.clone()))
-            .collect();
+        let live: HashSet<RouterId> = summary.ids.iter().copied().collect();
+        self.instances.retain(|id, _| live.contains(id));
+        self.groups
+            .retain(|name, _| plan.groups().any(|(g, _)| g == name.as_str()));
         let netlink = &mut self.netlink;
         self.tracking.retrack(&routers, |name| {
             netlink.link(name).is_ok_and(|l| l.is_operational())
