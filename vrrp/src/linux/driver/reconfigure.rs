@@ -40,8 +40,9 @@ pub struct ReconcileSummary {
     /// Routers no longer in the setup (a master sent priority 0 and
     /// removed its addresses).
     pub removed: usize,
-    /// Routers removed and added again: a change that cannot be applied in
-    /// place (interface, protocol, VMAC, VRID).
+    /// Routers removed and added again on the same (interface, VRID): a
+    /// change that cannot be applied in place (protocol, VMAC, or
+    /// [`Change::Restart`]).
     pub restarted: usize,
 }
 
