@@ -1,8 +1,9 @@
 //! The VRRP half: the model to what a VRRP process runs: one [`Unit`] per
-//! sync group or per instance outside any group, each with the driver
+//! sync group or per instance outside any group, each with its driver
 //! [`Setup`] and what the process itself handles (tracking, notify).
-//! Units are the granularity of a reload: a unit whose source configuration
-//! did not change keeps running untouched.
+//! [`Plan::setup`] puts every unit into the one [`Setup`] a process runs
+//! on one driver; a reload hands the driver the new one, which matches
+//! routers by (interface, VRID) and leaves unchanged ones untouched.
 //!
 //! keepalived defaults filled in: priority 100, advert_int 1 s, VRRP
 //! version 2, preemption on, no authentication, GARP settings from the
@@ -94,7 +95,7 @@ pub struct InstancePlan {
     pub scripts: Vec<Tracked>,
 }
 
-/// One sync group or lone instance: a driver of its own.
+/// One sync group or lone instance.
 #[derive(Debug, Clone)]
 pub struct Unit {
     /// `group NAME` or `instance NAME`.
@@ -105,7 +106,7 @@ pub struct Unit {
     pub instances: Vec<InstancePlan>,
     /// The group's notify scripts, for a sync group.
     pub group_notify: Option<Notify>,
-    /// The configuration it came from, compared on reload.
+    /// The configuration it came from.
     pub source: UnitSource,
 }
 
@@ -593,13 +594,6 @@ fn scope(s: conf::Scope) -> Scope {
         conf::Scope::Host => Scope::Host,
         conf::Scope::Nowhere => Scope::Nowhere,
         conf::Scope::Number(n) => Scope::Other(n),
-    }
-}
-
-impl Unit {
-    /// True if `other` was built from the same configuration.
-    pub fn same_source(&self, other: &Unit) -> bool {
-        self.source == other.source
     }
 }
 
