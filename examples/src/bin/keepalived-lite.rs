@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use keepalived_lite::cli::{self, Cli, Command};
+use keepalived_lite::vrrp_mode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -45,7 +46,7 @@ fn exit_now(code: u8) -> ! {
 fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     let halves = cli.halves(&parsed);
     let (vrrp, checker) = (halves.vrrp, halves.lvs);
-    keepalived_lite::vrrp_mode::init_logging(cli.log_detail);
+    vrrp_mode::init_logging(cli.log_detail);
     // Refuse exactly what -t reports, before starting anything.
     let converted = cli.convert(&parsed);
     let refused = cli::refusals(&parsed, &converted);
@@ -70,12 +71,12 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     match (plan, checker) {
         (Some(plan), false) => {
             drop(config);
-            keepalived_lite::vrrp_mode::run(cli, plan)
+            vrrp_mode::run(plan, vrrp_mode::loader(cli.clone()))
         }
         (None, _) => keepalived_lite::lvs_mode::run(&config),
         (Some(plan), true) => {
             let lvs = std::thread::spawn(move || keepalived_lite::lvs_mode::run(&config));
-            let vrrp = keepalived_lite::vrrp_mode::run(cli, plan);
+            let vrrp = vrrp_mode::run(plan, vrrp_mode::loader(cli.clone()));
             match lvs.join() {
                 Ok(c) if c == ExitCode::SUCCESS => vrrp,
                 _ => ExitCode::FAILURE,

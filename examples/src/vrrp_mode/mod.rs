@@ -24,11 +24,11 @@ pub mod tracking;
 pub mod wording;
 
 /// Runs `plan` (converted once, by the caller, as `-t` converts it) in the
-/// foreground until SIGTERM/SIGINT; SIGHUP reads and converts the
-/// configuration file again. 0 on a clean stop, 1 if the configuration
-/// could not be started.
-pub fn run(cli: &Cli, plan: Plan) -> ExitCode {
-    init_logging(cli.log_detail);
+/// foreground until SIGTERM/SIGINT; SIGHUP calls `reload` for the next
+/// plan ([`loader`]: the configuration file read and converted again).
+/// 0 on a clean stop, 1 if the configuration could not be started.
+/// Logging is the caller's ([`init_logging`]).
+pub fn run(plan: Plan, reload: daemon::Loader) -> ExitCode {
     if !nix::unistd::geteuid().is_root() {
         tracing::error!("keepalived-lite needs root (CAP_NET_RAW and CAP_NET_ADMIN) to run VRRP");
         return ExitCode::FAILURE;
@@ -37,16 +37,16 @@ pub fn run(cli: &Cli, plan: Plan) -> ExitCode {
     let Some(rt) = runtime() else {
         return ExitCode::FAILURE;
     };
-    if rt.block_on(daemon::Daemon::run(plan, loader(cli.clone()))) {
+    if rt.block_on(daemon::Daemon::run(plan, reload)) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
 }
 
-/// The reload: parse and convert the file again with the functions `-t`
-/// and the start-up use, refusing what they refuse.
-fn loader(cli: Cli) -> daemon::Loader {
+/// The reload of keepalived-lite: parse and convert the file again with
+/// the functions `-t` and the start-up use, refusing what they refuse.
+pub fn loader(cli: Cli) -> daemon::Loader {
     Box::new(move || {
         let parsed = cli.load();
         let converted = cli.convert(&parsed);
