@@ -353,6 +353,29 @@ fn root_netns_lite_sighup_priority_vip_and_instance_without_a_flap() {
         ["INSTANCE VI_5 BACKUP 150", "INSTANCE VI_5 MASTER 150"]
     );
 
+    // A configuration the conversion refuses: the running one stays.
+    let refused = format!(
+        "global_defs {{\n  vrrp_strict\n}}\n{}",
+        config(BEFORE, &notify)
+    );
+    std::fs::write(&conf, refused).unwrap();
+    let _ = Command::new("kill")
+        .args(["-HUP", &pid.to_string()])
+        .status();
+    wait_line(&log, "vrrp_strict is not supported");
+    wait_line(&log, "Reload failed, keeping the running configuration");
+    assert_eq!(
+        vips(&d),
+        [
+            "10.1.0.1",
+            "10.1.0.2",
+            "10.1.0.22",
+            "10.2.0.1",
+            "10.2.0.2",
+            "10.2.0.3"
+        ]
+    );
+
     let _ = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status();
