@@ -342,8 +342,9 @@ fn root_netns_lite_link_down_on_master() {
     w.vip_only_on("r2", &["r1", "r2"]);
 }
 
-/// Two instances; a SIGHUP with only the second one changed restarts that
-/// one and leaves the first alone.
+/// Two instances; a SIGHUP with only the second one's priority changed
+/// applies it in place (the one driver reconfigured) and leaves the first
+/// alone: neither stops nor changes state.
 #[test]
 fn root_netns_lite_sighup_reload_keeps_unchanged_instances() {
     let two = |prio2: u8| {
@@ -369,7 +370,7 @@ fn root_netns_lite_sighup_reload_keeps_unchanged_instances() {
     w.lab.signal(a.pid, "HUP").unwrap();
     wait_line(
         &a,
-        "VRRP configuration applied: 1 unchanged, 1 stopped, 1 started",
+        "VRRP configuration applied: 1 unchanged, 1 updated, 0 added, 0 removed, 0 restarted",
     );
     let after: Vec<String> = log_text(&a.log)
         .lines()
@@ -377,23 +378,11 @@ fn root_netns_lite_sighup_reload_keeps_unchanged_instances() {
         .map(str::to_owned)
         .collect();
     assert!(
-        !after.iter().any(|l| l.contains("(VI_1)")),
-        "VI_1 was disturbed by the reload: {after:#?}"
+        !after
+            .iter()
+            .any(|l| l.contains("(VI_1)") || l.contains("Stopped") || l.contains("Entering")),
+        "an instance was disturbed by the reload: {after:#?}"
     );
-    assert!(
-        after.iter().any(|l| l.contains("(VI_2) Stopped")),
-        "{after:#?}"
-    );
-    // The restarted VI_2 comes back as master (alone on the LAN).
-    let deadline = std::time::Instant::now() + WAIT;
-    while !log_text(&a.log)
-        .lines()
-        .skip(before)
-        .any(|l| l.contains("(VI_2) Entering MASTER STATE"))
-    {
-        assert!(std::time::Instant::now() < deadline, "VI_2 never came back");
-        std::thread::sleep(Duration::from_millis(100));
-    }
     assert!(w.has_vip("r1"));
 }
 

@@ -609,10 +609,31 @@ fn root_netns_driver_reconfigure_adds_and_removes_routers() {
     assert_eq!(routes[0]["gateway"], "192.0.2.254");
     assert_eq!(run.snapshot().routers[0].counters.became_master, 1);
 
+    // Renamed on the same (interface, VRID): the same router, changed in
+    // place (keepalived's rule), no priority-0 advert.
+    let c_id = summary.ids[1];
+    let mut c2 = c;
+    c2.config.name = "VI_C2".into();
+    let summary = run.reconfigure(setup(vec![a2.clone(), c2.clone()]));
+    let counts = (
+        summary.unchanged,
+        summary.updated,
+        summary.added,
+        summary.removed,
+    );
+    assert_eq!((counts, summary.restarted), ((1, 1, 0, 0), 0));
+    assert_eq!(summary.ids[1], c_id);
+    let vi_c2 = &run.snapshot().routers[1];
+    assert_eq!(&*vi_c2.name, "VI_C2");
+    assert_eq!(
+        (vi_c2.state, vi_c2.counters.priority_zero_sent),
+        (State::Master, 0)
+    );
+
     // Added on an interface that is down: FAULT from the start.
     netns_lab::ip(ns, &["link", "set", "eth1", "down"]);
     let b = master("VI_B", 2, "eth1", vip_b);
-    let summary = run.reconfigure(setup(vec![a2, c, b]));
+    let summary = run.reconfigure(setup(vec![a2, c2, b]));
     assert_eq!(summary.added, 1);
     let states: Vec<State> = run.snapshot().routers.iter().map(|r| r.state).collect();
     assert_eq!(states, [State::Master, State::Master, State::Fault]);

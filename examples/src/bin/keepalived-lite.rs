@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use keepalived_lite::cli::{self, Cli, Command};
+use keepalived_lite::vrrp_mode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -45,7 +46,7 @@ fn exit_now(code: u8) -> ! {
 fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     let halves = cli.halves(&parsed);
     let (vrrp, checker) = (halves.vrrp, halves.lvs);
-    keepalived_lite::vrrp_mode::init_logging(cli.log_detail);
+    vrrp_mode::init_logging(cli.log_detail);
     // Refuse exactly what -t reports, before starting anything.
     let converted = cli.convert(&parsed);
     let refused = cli::refusals(&parsed, &converted);
@@ -55,13 +56,27 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     if !refused.is_empty() {
         return ExitCode::FAILURE;
     }
-    let config = parsed.config;
-    match (vrrp, checker) {
-        (true, false) => keepalived_lite::vrrp_mode::run(cli),
-        (false, _) => keepalived_lite::lvs_mode::run(&config),
-        (true, true) => {
+    // Only the plans and (for the checker) the model are kept: the
+    // sources, spans and diagnostics of a large file are freed first.
+    let vrrp_conf::convert::Converted { vrrp: plan, .. } = converted;
+    let vrrp_conf::Parsed { config, .. } = parsed;
+    let plan = match (vrrp, plan) {
+        (false, _) => None,
+        (true, Some(plan)) => Some(plan),
+        (true, None) => {
+            tracing::error!("no VRRP configuration to run");
+            return ExitCode::FAILURE;
+        }
+    };
+    match (plan, checker) {
+        (Some(plan), false) => {
+            drop(config);
+            vrrp_mode::run(plan, vrrp_mode::loader(cli.clone()))
+        }
+        (None, _) => keepalived_lite::lvs_mode::run(&config),
+        (Some(plan), true) => {
             let lvs = std::thread::spawn(move || keepalived_lite::lvs_mode::run(&config));
-            let vrrp = keepalived_lite::vrrp_mode::run(cli);
+            let vrrp = vrrp_mode::run(plan, vrrp_mode::loader(cli.clone()));
             match lvs.join() {
                 Ok(c) if c == ExitCode::SUCCESS => vrrp,
                 _ => ExitCode::FAILURE,

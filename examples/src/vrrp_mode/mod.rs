@@ -1,48 +1,64 @@
-//! keepalived-lite's VRRP mode (`-P`): runs the `vrrp_instance` and
-//! `vrrp_sync_group` blocks of a keepalived.conf on the `vrrp` crate's
-//! Linux driver.
+//! keepalived-lite's VRRP mode (`-P`): runs the converted `vrrp_instance`
+//! and `vrrp_sync_group` blocks of a keepalived.conf on ONE driver of the
+//! `vrrp` crate. The semantics live in the crates (tracking in
+//! `vrrp::track`, reload in the driver's reconciliation, scripts in
+//! `healthcheck::script`); this is glue:
 //!
-//! - [`plan`]: the configuration model turned into units to run (one per
-//!   sync group or lone instance: the granularity of a reload);
-//! - [`script`]: running scripts without a shell unless needed, killed on
-//!   timeout;
-//! - [`track`]: keepalived's weights for tracked interfaces and scripts;
-//! - [`daemon`]: the event loop: drivers, script runners, notify scripts,
-//!   SIGTERM (graceful stop), SIGHUP (reload by configuration diff).
+//! - [`daemon`]: the event loop: the driver, signals, reload;
+//! - [`scripts`]: `vrrp_script` checks and notify scripts, run by
+//!   `healthcheck::script`;
+//! - [`tracking`]: tracked objects kept in step with the configuration;
+//! - [`wording`]: keepalived's log lines.
 //!
 //! Logging goes through `tracing` with keepalived's wording, to stderr.
 
 use std::process::ExitCode;
 
-use crate::cli::Cli;
+use vrrp_conf::convert::vrrp::Plan;
+
+use crate::cli::{self, Cli};
 
 pub mod daemon;
-pub mod plan;
-pub mod script;
-pub mod track;
+pub mod scripts;
+pub mod tracking;
+pub mod wording;
 
-/// Runs the VRRP daemon in the foreground until SIGTERM/SIGINT; 0 on a clean
-/// stop, 1 if the configuration could not be started.
-pub fn run(cli: &Cli) -> ExitCode {
-    init_logging(cli.log_detail);
+/// Runs `plan` (converted once, by the caller, as `-t` converts it) in the
+/// foreground until SIGTERM/SIGINT; SIGHUP calls `reload` for the next
+/// plan ([`loader`]: the configuration file read and converted again).
+/// 0 on a clean stop, 1 if the configuration could not be started.
+/// Logging is the caller's ([`init_logging`]).
+pub fn run(plan: Plan, reload: daemon::Loader) -> ExitCode {
     if !nix::unistd::geteuid().is_root() {
         tracing::error!("keepalived-lite needs root (CAP_NET_RAW and CAP_NET_ADMIN) to run VRRP");
         return ExitCode::FAILURE;
     }
     tracing::info!("Starting VRRP child process, pid={}", std::process::id());
-    let opts = vrrp_conf::Options {
-        config_id: cli.config_id(),
-        ..vrrp_conf::Options::default()
-    };
-    let loader = daemon::file_loader(cli.use_file.clone(), opts);
     let Some(rt) = runtime() else {
         return ExitCode::FAILURE;
     };
-    if rt.block_on(daemon::Daemon::run(loader)) {
+    if rt.block_on(daemon::Daemon::run(plan, reload)) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     }
+}
+
+/// The reload of keepalived-lite: parse and convert the file again with
+/// the functions `-t` and the start-up use, refusing what they refuse.
+pub fn loader(cli: Cli) -> daemon::Loader {
+    Box::new(move || {
+        let parsed = cli.load();
+        let converted = cli.convert(&parsed);
+        let refused = cli::refusals(&parsed, &converted);
+        for d in &refused {
+            tracing::error!("{}", d.display(&parsed.sources));
+        }
+        match converted.vrrp {
+            Some(plan) if refused.is_empty() => Ok(plan),
+            _ => Err(format!("{}: configuration refused", cli.use_file.display())),
+        }
+    })
 }
 
 /// The single-threaded tokio runtime each daemon runs on (None, logged,

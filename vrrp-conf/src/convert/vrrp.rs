@@ -1,8 +1,9 @@
 //! The VRRP half: the model to what a VRRP process runs: one [`Unit`] per
-//! sync group or per instance outside any group, each with the driver
+//! sync group or per instance outside any group, each with its driver
 //! [`Setup`] and what the process itself handles (tracking, notify).
-//! Units are the granularity of a reload: a unit whose source configuration
-//! did not change keeps running untouched.
+//! [`Plan::setup`] puts every unit into the one [`Setup`] a process runs
+//! on one driver; a reload hands the driver the new one, which matches
+//! routers by (interface, VRID) and leaves unchanged ones untouched.
 //!
 //! keepalived defaults filled in: priority 100, advert_int 1 s, VRRP
 //! version 2, preemption on, no authentication, GARP settings from the
@@ -94,7 +95,7 @@ pub struct InstancePlan {
     pub scripts: Vec<Tracked>,
 }
 
-/// One sync group or lone instance: a driver of its own.
+/// One sync group or lone instance.
 #[derive(Debug, Clone)]
 pub struct Unit {
     /// `group NAME` or `instance NAME`.
@@ -105,7 +106,7 @@ pub struct Unit {
     pub instances: Vec<InstancePlan>,
     /// The group's notify scripts, for a sync group.
     pub group_notify: Option<Notify>,
-    /// The configuration it came from, compared on reload.
+    /// The configuration it came from.
     pub source: UnitSource,
 }
 
@@ -596,14 +597,50 @@ fn scope(s: conf::Scope) -> Scope {
     }
 }
 
-impl Unit {
-    /// True if `other` was built from the same configuration.
-    pub fn same_source(&self, other: &Unit) -> bool {
-        self.source == other.source
-    }
-}
-
 impl Plan {
+    /// Every unit in one driver [`Setup`], for one driver running every
+    /// router of the process: routers in unit order (parallel to
+    /// [`Plan::instances`]), sync groups re-indexed (in the order of
+    /// [`Plan::groups`]), and the tracked interfaces watched.
+    pub fn setup(&self) -> Setup {
+        let mut setup = Setup::default();
+        for u in &self.units {
+            let base = setup.routers.len();
+            setup.routers.extend(u.setup.routers.iter().cloned());
+            setup
+                .sync_groups
+                .extend(u.setup.sync_groups.iter().map(|g| SyncGroupSpec {
+                    name: g.name.clone(),
+                    members: g.members.iter().map(|m| m + base).collect(),
+                }));
+        }
+        let tracked = self.instances().flat_map(|i| &i.interfaces);
+        for t in tracked {
+            if !setup.watch_interfaces.contains(&t.name) {
+                setup.watch_interfaces.push(t.name.clone());
+            }
+        }
+        setup
+    }
+
+    /// What the process itself does for each router of [`Plan::setup`],
+    /// in the same order.
+    pub fn instances(&self) -> impl Iterator<Item = &InstancePlan> {
+        self.units.iter().flat_map(|u| &u.instances)
+    }
+
+    /// The notify scripts of each sync group of [`Plan::setup`], in the
+    /// same order, by group name.
+    pub fn groups(&self) -> impl Iterator<Item = (&str, &Notify)> {
+        self.units.iter().flat_map(|u| {
+            let notify = u.group_notify.as_ref();
+            u.setup
+                .sync_groups
+                .iter()
+                .filter_map(move |g| Some((g.name.as_str(), notify?)))
+        })
+    }
+
     /// The static addresses resolved against interface indexes.
     pub fn resolve_static(
         &self,
@@ -863,5 +900,36 @@ vrrp_instance C {
         assert!(!c.config.preempt);
         assert!(matches!(c.config.authentication, AuthConfig::Ah(_)));
         assert_eq!(p.scripts.len(), 1);
+    }
+
+    #[test]
+    fn one_setup_holds_every_unit() {
+        let text = "vrrp_instance L {\n  interface eth0\n  virtual_router_id 9\n  \
+                    track_interface {\n    eth2\n  }\n  virtual_ipaddress {\n    10.0.0.9\n  }\n}\n\
+                    vrrp_sync_group G {\n  group {\n    B\n    A\n  }\n  \
+                    notify_master /bin/true\n  track_interface {\n    eth1\n  }\n}\n\
+                    vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  \
+                    virtual_ipaddress {\n    10.0.0.1\n  }\n}\n\
+                    vrrp_instance B {\n  interface eth1\n  virtual_router_id 2\n  \
+                    virtual_ipaddress {\n    10.0.0.2\n  }\n}\n";
+        let parsed = crate::parse_str("s.conf", text, &crate::Options::default());
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let p = plan(&parsed.config).expect("plan");
+        let s = p.setup();
+        let names: Vec<&str> = s.routers.iter().map(|r| &*r.config.name).collect();
+        assert_eq!(names, ["B", "A", "L"]);
+        let instances: Vec<&str> = p.instances().map(|i| i.name.as_str()).collect();
+        assert_eq!(instances, names);
+        assert_eq!(
+            s.sync_groups,
+            [SyncGroupSpec {
+                name: "G".into(),
+                members: vec![0, 1]
+            }]
+        );
+        assert_eq!(s.watch_interfaces, ["eth1", "eth2"]);
+        let groups: Vec<(&str, Option<&Vec<String>>)> =
+            p.groups().map(|(g, n)| (g, n.master.as_ref())).collect();
+        assert_eq!(groups, [("G", Some(&vec!["/bin/true".to_owned()]))]);
     }
 }

@@ -53,11 +53,15 @@ impl DriverHandle {
     /// did; the ids of the new setup's routers are in
     /// [`ReconcileSummary::ids`].
     ///
-    /// Routers are matched by instance name. Unchanged routers are not
-    /// touched; changed ones are updated in place (no priority-0 advert, a
-    /// master's new addresses installed and announced, its dropped ones
-    /// removed); a router whose interface, protocol, VMAC or VRID changed is
-    /// removed and added again; routers no longer listed are removed (a
+    /// Routers are matched by (interface, VRID), as keepalived matches the
+    /// instances of a reloaded configuration and as
+    /// [`Mux::reconcile`](crate::mux::Mux::reconcile) does: a new name alone
+    /// is an in-place change. Unchanged routers are not touched; changed
+    /// ones are updated in place (no priority-0 advert, a master's new
+    /// addresses installed and announced, its dropped ones removed); a
+    /// router whose protocol or VMAC changed is removed and added again; a
+    /// router on another (interface, VRID) is another router, and routers
+    /// no longer listed are removed (a
     /// master sends priority 0 and removes its addresses). Sockets are opened
     /// only for new (interface, protocol) pairs and closed when no router
     /// uses them any more.

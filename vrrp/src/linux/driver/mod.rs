@@ -101,8 +101,10 @@ use timer::Timer;
 
 /// Capacity of the input channel (datagrams, link events, commands).
 const INPUT_CAPACITY: usize = 1024;
-/// Capacity of the event channel to the embedder.
-const EVENT_CAPACITY: usize = 1024;
+/// Capacity of the event channel to the embedder: room for every router
+/// of a large process changing state at once (at start, 1,000 routers
+/// emit about 4,000 events before the embedder reads any).
+const EVENT_CAPACITY: usize = 16 * 1024;
 
 /// Host-side facts of one router, resolved when it was added.
 #[derive(Debug)]

@@ -7,7 +7,7 @@
 //! updates and adds routers on the mux and closes what is no longer used.
 
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::time::Instant;
@@ -40,8 +40,9 @@ pub struct ReconcileSummary {
     /// Routers no longer in the setup (a master sent priority 0 and
     /// removed its addresses).
     pub removed: usize,
-    /// Routers removed and added again: a change that cannot be applied in
-    /// place (interface, protocol, VMAC, VRID).
+    /// Routers removed and added again on the same (interface, VRID): a
+    /// change that cannot be applied in place (protocol, VMAC, or
+    /// [`Change::Restart`]).
     pub restarted: usize,
 }
 
@@ -57,7 +58,8 @@ struct Prepared {
     proto: IpProto,
     addresses: Vec<AddressSpec>,
     routes: Vec<RouteSpec>,
-    /// The running router of the same name it replaces or updates.
+    /// The running router on the same (interface, VRID) it replaces or
+    /// updates.
     old: Option<RouterId>,
 }
 
@@ -117,25 +119,20 @@ impl Driver {
     }
 
     fn prepare(&mut self, setup: Setup, staged: &mut Staged) -> Result<Plan, DriverError> {
-        let mut by_name: HashMap<Arc<str>, VecDeque<RouterId>> = HashMap::new();
-        for id in self.router_ids() {
-            if let Some(r) = self.io(id.0 as usize) {
-                by_name.entry(r.name.clone()).or_default().push_back(id);
-            }
-        }
         let mut cache = Cache::default();
         let mut keys = HashSet::new();
         let mut routers = Vec::with_capacity(setup.routers.len());
         for spec in setup.routers {
-            let old = by_name
-                .get_mut(&*spec.config.name)
-                .and_then(VecDeque::pop_front);
-            let p = self.prepare_router(spec, old, &mut cache, staged)?;
-            let (ifindex, vrid) = (p.link.index, p.config.vrid);
+            let link = cached_link(&mut self.netlink, &mut cache, &spec.interface)?;
+            let (ifindex, vrid) = (link.index, spec.config.vrid);
             if !keys.insert((ifindex, vrid)) {
                 return Err(MuxError::Duplicate { ifindex, vrid }.into());
             }
-            routers.push(p);
+            // keepalived's rule (`vrrp_exist`), the mux's too
+            // (`Mux::reconcile`): the same (interface, VRID) is the same
+            // router, whatever its name.
+            let old = self.mux.find(ifindex, vrid);
+            routers.push(self.prepare_router(spec, link, old, &mut cache, staged)?);
         }
         let groups = check_groups(&setup.sync_groups, routers.len())?;
         for p in &routers {
@@ -161,11 +158,11 @@ impl Driver {
     fn prepare_router(
         &mut self,
         spec: RouterSpec,
+        link: Link,
         old: Option<RouterId>,
         cache: &mut Cache,
         staged: &mut Staged,
     ) -> Result<Prepared, DriverError> {
-        let link = cached_link(&mut self.netlink, cache, &spec.interface)?;
         let mut config = spec.config.clone();
         config.virtual_addresses = spec.addresses.iter().map(|a| a.addr).collect();
         if config.primary_ip.is_unspecified() {

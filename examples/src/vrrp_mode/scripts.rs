@@ -1,0 +1,192 @@
+//! The scripts of VRRP mode, all run by `healthcheck::script`: the
+//! `vrrp_script` checks (its [`Tracker`]: interval, timeout, rise, fall)
+//! and the notify scripts.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use healthcheck::script::{CommandLine, Outcome, Script, TrackConfig, Tracker};
+use healthcheck::Health;
+use tokio::sync::mpsc;
+use tokio::task::{JoinHandle, JoinSet};
+use tracing::{debug, warn};
+use vrrp::event::{Notify, State};
+use vrrp_conf::model::{self as conf, VrrpScript};
+
+/// How long notify scripts may run.
+pub const NOTIFY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A `vrrp_script` whose health changed.
+#[derive(Debug)]
+pub struct Changed {
+    /// The script's name.
+    pub name: String,
+    /// Its new health.
+    pub health: Health,
+    /// The run that changed it.
+    pub outcome: Outcome,
+}
+
+/// The running `vrrp_script` checks, each reporting changes to one channel.
+pub struct Checks {
+    running: HashMap<String, (VrrpScript, JoinHandle<()>)>,
+    tx: mpsc::Sender<Changed>,
+}
+
+impl Checks {
+    /// No checks yet; changes go to `tx`.
+    pub fn new(tx: mpsc::Sender<Changed>) -> Self {
+        Checks {
+            running: HashMap::new(),
+            tx,
+        }
+    }
+
+    /// Runs exactly `wanted`: checks whose configuration did not change go
+    /// on untouched. Returns the names of the checks (re)started, whose
+    /// health is unknown again.
+    pub fn apply(&mut self, wanted: &[VrrpScript]) -> Vec<String> {
+        let old = std::mem::take(&mut self.running);
+        for (name, (spec, task)) in old {
+            if wanted.contains(&spec) {
+                self.running.insert(name, (spec, task));
+            } else {
+                task.abort();
+            }
+        }
+        let mut started = Vec::new();
+        for s in wanted {
+            if self.running.contains_key(&s.name) {
+                continue;
+            }
+            let Some(cmd) = s.script.as_deref().and_then(CommandLine::new) else {
+                warn!("VRRP_Script({}) has no script, ignoring", s.name);
+                continue;
+            };
+            let tracker = Tracker::new(Script::new(cmd), track_config(s));
+            let task = tokio::spawn(watch(s.name.clone(), tracker, self.tx.clone()));
+            self.running.insert(s.name.clone(), (s.clone(), task));
+            started.push(s.name.clone());
+        }
+        started
+    }
+
+    /// Stops every check (a running script's process group is killed).
+    pub fn stop(&mut self) {
+        for (_, (_, task)) in self.running.drain() {
+            task.abort();
+        }
+    }
+}
+
+/// keepalived's `vrrp_script` timing; unset values keep its defaults.
+fn track_config(s: &VrrpScript) -> TrackConfig {
+    let mut c = TrackConfig::default();
+    if let Some(i) = s.interval {
+        c.interval = *i;
+    }
+    c.timeout = s.timeout.map(|t| *t).filter(|t| !t.is_zero());
+    c.rise = s.rise.unwrap_or(1).max(1);
+    c.fall = s.fall.unwrap_or(1).max(1);
+    c
+}
+
+async fn watch(name: String, mut tracker: Tracker, tx: mpsc::Sender<Changed>) {
+    loop {
+        let (health, outcome) = tracker.next_change().await;
+        let changed = Changed {
+            name: name.clone(),
+            health,
+            outcome,
+        };
+        if tx.send(changed).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Starts the notify scripts for `n` in `set`, with keepalived's
+/// convention: the state's own script with no arguments, then `notify`
+/// with TYPE NAME STATE PRIORITY.
+pub fn notify(set: &mut JoinSet<()>, scripts: &conf::Notify, n: &Notify) {
+    let own = match n.state {
+        State::Master => &scripts.master,
+        State::Backup => &scripts.backup,
+        State::Fault => &scripts.fault,
+        State::Initialize => &scripts.stop,
+    };
+    let jobs = [
+        (own.as_deref(), Vec::new()),
+        (scripts.any.as_deref(), n.args().to_vec()),
+    ];
+    for (words, args) in jobs {
+        let Some(cmd) = words.and_then(CommandLine::new) else {
+            continue;
+        };
+        debug!("Running notify script {} {args:?}", cmd.line());
+        let script = Script::new(cmd);
+        set.spawn(async move {
+            let out = script.run(&args, NOTIFY_TIMEOUT).await;
+            if !out.ok() {
+                warn!("notify script {} {args:?}: {out:?}", script.command.line());
+            }
+        });
+    }
+    // Reap finished notify tasks so the set stays small.
+    while set.try_join_next().is_some() {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn track_config_keeps_keepalived_defaults() {
+        let s = VrrpScript {
+            name: "chk".into(),
+            rise: Some(3),
+            ..VrrpScript::default()
+        };
+        let c = track_config(&s);
+        assert_eq!(
+            (c.interval, c.timeout, c.rise, c.fall, c.init_fail),
+            (Duration::from_secs(1), None, 3, 1, false)
+        );
+    }
+
+    #[tokio::test]
+    async fn notify_runs_the_own_script_then_notify_with_four_arguments() {
+        let dir = std::env::temp_dir().join(format!("rv-notify-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let out = dir.join("out");
+        let line = |tag: &str| {
+            vec![format!(
+                "/bin/sh -c 'echo {tag} \"$@\" >> {}' sh",
+                out.display()
+            )]
+        };
+        let scripts = conf::Notify {
+            master: Some(line("own")),
+            any: Some(line("any")),
+            backup: Some(line("wrong")),
+            ..conf::Notify::default()
+        };
+        let n = Notify {
+            kind: vrrp::event::NotifyKind::Instance,
+            name: "VI_1".into(),
+            state: State::Master,
+            priority: 150,
+        };
+        let mut set = JoinSet::new();
+        notify(&mut set, &scripts, &n);
+        while set.join_next().await.is_some() {}
+        let mut lines: Vec<String> = std::fs::read_to_string(&out)
+            .expect("scripts ran")
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        lines.sort();
+        assert_eq!(lines, ["any INSTANCE VI_1 MASTER 150", "own"]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,90 @@
+//! keepalived's log wording for what the driver and the scripts report.
+
+use healthcheck::script::Outcome;
+use healthcheck::Health;
+use tracing::{debug, info};
+use vrrp::event::{Reason, State};
+
+/// keepalived's wording: "(VI_1) Entering MASTER STATE", with " (init)"
+/// only for the state taken at startup (keepalived names no other reason in
+/// that line; ours goes to the debug log).
+pub fn log_transition(name: &str, from: State, to: State, reason: Reason) {
+    let entering = match to {
+        State::Master => "MASTER",
+        State::Backup => "BACKUP",
+        State::Fault => "FAULT",
+        State::Initialize => {
+            if from == State::Master {
+                info!("({name}) sent 0 priority");
+            }
+            info!("({name}) Stopped");
+            return;
+        }
+    };
+    match reason {
+        Reason::MasterDown => info!("({name}) Receive advertisement timeout"),
+        Reason::HigherPriority => info!("({name}) Master received advert with higher priority"),
+        _ => debug!("({name}) {from} -> {to}: {}", reason_text(reason)),
+    }
+    if matches!(reason, Reason::Startup) {
+        info!("({name}) Entering {entering} STATE (init)");
+    } else {
+        info!("({name}) Entering {entering} STATE");
+    }
+}
+
+fn reason_text(r: Reason) -> &'static str {
+    match r {
+        Reason::Startup => "init",
+        Reason::AddressOwner => "address owner",
+        Reason::MasterDown => "master down",
+        Reason::HigherPriority => "higher priority advert",
+        Reason::Shutdown => "shutdown",
+        Reason::InterfaceDown => "interface down",
+        Reason::TrackingFault => "tracked object failed",
+        Reason::Recovered => "recovered",
+        Reason::SyncGroup => "sync group",
+        _ => "other",
+    }
+}
+
+/// keepalived's line for a `vrrp_script` whose result changed:
+/// `VRRP_Script(NAME) succeeded`, `... failed (exited with status N)`,
+/// `... timed out`.
+pub fn script_line(name: &str, health: Health, outcome: &Outcome) -> String {
+    let why = match (health, outcome) {
+        (Health::Up, _) => return format!("VRRP_Script({name}) succeeded"),
+        (Health::Down, Outcome::TimedOut) => return format!("VRRP_Script({name}) timed out"),
+        (Health::Down, Outcome::Failed(c)) => format!("exited with status {c}"),
+        (Health::Down, Outcome::Signalled(s)) => format!("due to signal {s}"),
+        (Health::Down, Outcome::NotStarted(kind)) => format!("cannot start: {kind}"),
+        (Health::Down, other) => format!("{other:?}"),
+    };
+    format!("VRRP_Script({name}) failed ({why})")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_lines_follow_keepalived() {
+        let line = |h, o| script_line("chk", h, &o);
+        assert_eq!(
+            line(Health::Up, Outcome::Success),
+            "VRRP_Script(chk) succeeded"
+        );
+        assert_eq!(
+            line(Health::Down, Outcome::Failed(1)),
+            "VRRP_Script(chk) failed (exited with status 1)"
+        );
+        assert_eq!(
+            line(Health::Down, Outcome::Signalled(9)),
+            "VRRP_Script(chk) failed (due to signal 9)"
+        );
+        assert_eq!(
+            line(Health::Down, Outcome::TimedOut),
+            "VRRP_Script(chk) timed out"
+        );
+    }
+}
