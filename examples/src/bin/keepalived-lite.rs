@@ -56,10 +56,14 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     if !refused.is_empty() {
         return ExitCode::FAILURE;
     }
-    // Only the plans and (for the checker) the model are kept: the
-    // sources, spans and diagnostics of a large file are freed first.
-    let vrrp_conf::convert::Converted { vrrp: plan, .. } = converted;
-    let vrrp_conf::Parsed { config, .. } = parsed;
+    // Only the plans are kept: the model, sources, spans and diagnostics
+    // of a large file are freed first.
+    let vrrp_conf::convert::Converted {
+        vrrp: plan,
+        lvs: lvs_plan,
+        ..
+    } = converted;
+    drop(parsed);
     let plan = match (vrrp, plan) {
         (false, _) => None,
         (true, Some(plan)) => Some(plan),
@@ -68,19 +72,25 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match (plan, checker) {
-        (Some(plan), false) => {
-            drop(config);
-            vrrp_mode::run(plan, vrrp_mode::loader(cli.clone()))
+    let lvs_plan = match (checker, lvs_plan) {
+        (false, _) => None,
+        (true, Some(p)) => Some(p),
+        (true, None) => {
+            tracing::error!("no virtual_server configuration to run");
+            return ExitCode::FAILURE;
         }
-        (None, _) => keepalived_lite::lvs_mode::run(&config),
-        (Some(plan), true) => {
-            let lvs = std::thread::spawn(move || keepalived_lite::lvs_mode::run(&config));
+    };
+    match (plan, lvs_plan) {
+        (Some(plan), None) => vrrp_mode::run(plan, vrrp_mode::loader(cli.clone())),
+        (None, Some(lvs)) => keepalived_lite::lvs_mode::run(lvs),
+        (Some(plan), Some(lvs)) => {
+            let lvs = std::thread::spawn(move || keepalived_lite::lvs_mode::run(lvs));
             let vrrp = vrrp_mode::run(plan, vrrp_mode::loader(cli.clone()));
             match lvs.join() {
                 Ok(c) if c == ExitCode::SUCCESS => vrrp,
                 _ => ExitCode::FAILURE,
             }
         }
+        (None, None) => ExitCode::SUCCESS,
     }
 }

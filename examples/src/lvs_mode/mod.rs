@@ -39,42 +39,10 @@ pub mod daemon;
 pub mod plan;
 pub mod table;
 
-/// What [`run`] takes: the converted plan (`vrrp_conf::convert`'s
-/// `lvs` half), or the configuration model, converted here.
-#[derive(Debug)]
-pub enum Input<'a> {
-    /// The checker's plan, converted once by the caller.
-    Plan(Plan),
-    /// The model; refused with the first reason it cannot run.
-    Config(&'a vrrp_conf::model::Config),
-}
-
-impl From<Plan> for Input<'_> {
-    fn from(plan: Plan) -> Self {
-        Input::Plan(plan)
-    }
-}
-
-impl<'a> From<&'a vrrp_conf::model::Config> for Input<'a> {
-    fn from(config: &'a vrrp_conf::model::Config) -> Self {
-        Input::Config(config)
-    }
-}
-
-/// Runs the checker on a [`Plan`] (or a model, see [`Input`]) in the
-/// foreground until SIGTERM/SIGINT: 0 after a clean stop, 1 if it could
-/// not start.
-pub fn run<'a>(input: impl Into<Input<'a>>) -> ExitCode {
-    let plan = match input.into() {
-        Input::Plan(plan) => plan,
-        Input::Config(config) => match plan::build(config) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!("{e}");
-                return ExitCode::FAILURE;
-            }
-        },
-    };
+/// Runs the checker on its [`Plan`] (converted once by the caller, as
+/// `-t` converts it) in the foreground until SIGTERM/SIGINT: 0 after a
+/// clean stop, 1 if it could not start.
+pub fn run(plan: Plan) -> ExitCode {
     if !nix::unistd::geteuid().is_root() {
         tracing::error!("keepalived-lite needs root (CAP_NET_ADMIN) to run the checker");
         return ExitCode::FAILURE;
