@@ -138,21 +138,22 @@ fn check(mux: &mut Mux, now: Instant, after_timeout: bool, auth: &AuthConfig) {
         assert!(t.len <= r.max_datagram_len());
         let (priority, src, dst, ttl) = decode_own(&buf[..t.len], cfg, auth);
         assert_eq!(
-            (priority, src, dst),
-            (t.priority, cfg.source_ip(), t.destination)
+            (priority, std::net::IpAddr::V4(src), std::net::IpAddr::V4(dst)),
+            (t.priority, cfg.source(), t.destination)
         );
         let last = &mut sent[id.0 as usize];
         if cfg.is_unicast() {
             let peers = &cfg.unicast_peers;
             let at = peers
                 .iter()
-                .position(|&p| p == t.destination)
+                .position(|&p| std::net::IpAddr::V4(p) == t.destination)
                 .expect("a peer");
             assert!(at == 0 || *last == Some(at - 1));
             assert_eq!(ttl, cfg.unicast_ttl);
             *last = Some(at);
         } else {
-            assert_eq!((t.destination, ttl), (wire::VRRP_MCAST_V4, wire::VRRP_TTL));
+            let multicast = std::net::IpAddr::V4(wire::VRRP_MCAST_V4);
+            assert_eq!((t.destination, ttl), (multicast, wire::VRRP_TTL));
         }
     }
     while mux.poll_event().is_some() {}
