@@ -28,10 +28,12 @@ mod error;
 mod garp;
 mod netlink;
 mod raw;
+mod raw6;
 mod watch;
 
 pub use error::LinuxError;
 pub use garp::{arp_announcement, GarpSocket, ARP_FRAME_LEN};
 pub use netlink::{vmac_address, AddressSpec, Link, Netlink, RouteKind, RouteSpec, Scope};
 pub use raw::{IpProto, RawSocket, RawSocketConfig, VRRP_MULTICAST};
+pub use raw6::{RawSocket6, RawSocket6Config};
 pub use watch::{NetEvent, NetWatcher};
