@@ -171,7 +171,7 @@ fn diagnostic(p: &Parsed, e: &PlanError) -> Diagnostic {
 fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
     let c = &p.config;
     let key = match keyword {
-        "address" | "brd" | "scope" => "virtual_ipaddress",
+        "address" | "brd" | "scope" | "IPv6 virtual_ipaddress" => "virtual_ipaddress",
         "route" if owner == "static_routes" => "static_routes",
         "route" => "virtual_routes",
         "auth_type" => "authentication",
@@ -372,6 +372,16 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     }
     if !i.virtual_rules.is_empty() {
         return Err(unsupported("virtual_rules"));
+    }
+    // keepalived 2.2.7 takes the instance's family from its first virtual
+    // address (later ones of the other family it ignores with a
+    // configuration error, which the parser's validation reports); an IPv6
+    // instance runs VRRPv3, which the Linux driver cannot do over IPv6 yet.
+    if i.virtual_ipaddress
+        .first()
+        .is_some_and(|a| a.address.addr().is_ipv6())
+    {
+        return Err(unsupported("IPv6 virtual_ipaddress"));
     }
     let interface = i.interface.clone().ok_or_else(|| missing("interface"))?;
     let vrid = i
@@ -914,6 +924,19 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn an_ipv6_instance_is_refused_by_name() {
+        let text = "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  \
+                    virtual_ipaddress {\n    2001:db8::1\n  }\n}\n";
+        assert_eq!(
+            routers_of(text),
+            Err(PlanError::Unsupported {
+                instance: "A".into(),
+                keyword: "IPv6 virtual_ipaddress"
+            })
+        );
     }
 
     #[test]
