@@ -1,7 +1,8 @@
 //! The raw IPv6 VRRP socket against a real kernel, in two namespaces joined
 //! by a veth pair (needs root and `ip`): adverts to ff02::12 leave with hop
 //! limit 255 from the link-local address and arrive with their sender and
-//! destination; a datagram with a lower hop limit never arrives.
+//! destination, and one with a lower hop limit shows it; an unsolicited
+//! Neighbour Advertisement reaches the peer intact.
 #![cfg(feature = "linux")]
 // Tests stop on the first unexpected value; `expect` names what was expected.
 #![allow(clippy::unwrap_used)]
@@ -13,7 +14,7 @@ use std::net::{Ipv6Addr, SocketAddrV6};
 
 use netns_lab::{ip, wait_for, Netns, Pair};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-use vrrp::linux::{Netlink, RawSocket6, RawSocket6Config};
+use vrrp::linux::{GarpSocket, Netlink, RawSocket6, RawSocket6Config};
 use vrrp::wire::{self, AdvertV3Repr, RecvOptionsV3, VRRP_MCAST_V6};
 
 const A_LL: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0xa);
@@ -129,4 +130,50 @@ fn root_netns_raw6_advert_crosses_with_sender_destination_and_hop_limit() {
     assert_eq!(b.send_to(&reply, VRRP_MCAST_V6).unwrap(), reply.len());
     let (got, meta) = recv_one(&a);
     assert_eq!((got, meta.src), (reply, B_LL));
+}
+
+#[test]
+fn root_netns_unsolicited_neighbour_advertisement_arrives_intact() {
+    let lab = Pair::new();
+    link_local(&lab.a, A_LL);
+    link_local(&lab.b, B_LL);
+    let (index, mac) = lab
+        .a
+        .enter(|| {
+            let l = Netlink::open().unwrap().link("eth0").unwrap();
+            (l.index, l.mac.unwrap())
+        })
+        .unwrap();
+    let icmp = lab
+        .b
+        .enter(|| {
+            let s = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::ICMPV6)).unwrap();
+            s.bind_device(Some(b"eth0")).unwrap();
+            s.set_nonblocking(true).unwrap();
+            s
+        })
+        .unwrap();
+    let garp = lab.a.enter(|| GarpSocket::open(index).unwrap()).unwrap();
+    garp.send_na(mac, VIP, false).unwrap();
+
+    // Other ICMPv6 (MLD reports, solicitations) may come first.
+    let mut buf = [0u8; 256];
+    let msg = wait_for("the Neighbour Advertisement", || {
+        let n = match std::io::Read::read(&mut &icmp, &mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => return None,
+            Err(e) => panic!("recv: {e}"),
+        };
+        (buf.first() == Some(&136)).then(|| buf[..n].to_vec())
+    });
+    let mut expected = vec![136, 0, 0, 0, 0x20, 0, 0, 0];
+    expected.extend(VIP.octets());
+    expected.extend([2, 1]);
+    expected.extend(mac);
+    // Type, code and flags, target, option; the checksum (bytes 2..4)
+    // verifies over a pseudo-header from the VIP to ff02::1.
+    assert_eq!((&msg[..2], &msg[4..]), (&expected[..2], &expected[4..]));
+    let pseudo =
+        wire::checksum::pseudo_header_v6(VIP, Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1), 58, 32);
+    assert_eq!(wire::checksum::finish(wire::checksum::sum(pseudo, &msg)), 0);
 }

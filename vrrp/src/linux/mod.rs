@@ -26,6 +26,7 @@
 pub mod driver;
 mod error;
 mod garp;
+mod ndisc;
 mod netlink;
 mod raw;
 mod raw6;
@@ -33,6 +34,7 @@ mod watch;
 
 pub use error::LinuxError;
 pub use garp::{arp_announcement, GarpSocket, ARP_FRAME_LEN};
+pub use ndisc::{neighbour_advertisement, NA_FRAME_LEN};
 pub use netlink::{vmac_address, AddressSpec, Link, Netlink, RouteKind, RouteSpec, Scope};
 pub use raw::{IpProto, RawSocket, RawSocketConfig, VRRP_MULTICAST};
 pub use raw6::{RawSocket6, RawSocket6Config};
