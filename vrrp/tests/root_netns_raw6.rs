@@ -2,7 +2,8 @@
 //! by a veth pair (needs root and `ip`): adverts to ff02::12 leave with hop
 //! limit 255 from the link-local address and arrive with their sender and
 //! destination, and one with a lower hop limit shows it; an unsolicited
-//! Neighbour Advertisement reaches the peer intact.
+//! Neighbour Advertisement reaches the peer intact; IPv6 VIPs are added
+//! `nodad` (and a /128 deprecated) and removed as keepalived does.
 #![cfg(feature = "linux")]
 // Tests stop on the first unexpected value; `expect` names what was expected.
 #![allow(clippy::unwrap_used)]
@@ -14,7 +15,7 @@ use std::net::{Ipv6Addr, SocketAddrV6};
 
 use netns_lab::{ip, wait_for, Netns, Pair};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-use vrrp::linux::{GarpSocket, Netlink, RawSocket6, RawSocket6Config};
+use vrrp::linux::{Address6Spec, GarpSocket, Netlink, RawSocket6, RawSocket6Config};
 use vrrp::wire::{self, AdvertV3Repr, RecvOptionsV3, VRRP_MCAST_V6};
 
 const A_LL: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0xa);
@@ -176,4 +177,62 @@ fn root_netns_unsolicited_neighbour_advertisement_arrives_intact() {
     let pseudo =
         wire::checksum::pseudo_header_v6(VIP, Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1), 58, 32);
     assert_eq!(wire::checksum::finish(wire::checksum::sum(pseudo, &msg)), 0);
+}
+
+fn ip6_addrs(ns: &Netns) -> String {
+    let out = ns
+        .command("ip")
+        .args(["-6", "-o", "addr", "show", "dev", "eth0"])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn root_netns_ipv6_vip_is_added_nodad_and_removed() {
+    let lab = Pair::new();
+    let index = ifindex(&lab.a);
+    let host = Address6Spec::new(index, VIP, 128);
+    let net = Address6Spec::new(index, Ipv6Addr::new(0x2001, 0xdb8, 1, 0, 0, 0, 0, 1), 64);
+    lab.a
+        .enter(|| {
+            let mut nl = Netlink::open().unwrap();
+            nl.add_address6(&host).unwrap();
+            nl.add_address6(&net).unwrap();
+            let listed = nl.addresses6(Some(index)).unwrap();
+            assert!(
+                listed.contains(&host) && listed.contains(&net),
+                "{listed:?}"
+            );
+        })
+        .unwrap();
+    let text = ip6_addrs(&lab.a);
+    let line = |needle: &str| {
+        text.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle} in {text}"))
+            .to_owned()
+    };
+    let host_line = line("2001:db8::100/128");
+    assert!(
+        host_line.contains("deprecated") && host_line.contains("nodad"),
+        "{host_line}"
+    );
+    let net_line = line("2001:db8:1::1/64");
+    assert!(
+        net_line.contains("nodad") && !net_line.contains("deprecated"),
+        "{net_line}"
+    );
+    // nodad: usable at once (the link-local address may still be tentative).
+    assert!(!host_line.contains("tentative") && !net_line.contains("tentative"));
+
+    lab.a
+        .enter(|| {
+            let mut nl = Netlink::open().unwrap();
+            nl.del_address6(&host).unwrap();
+            nl.del_address6(&net).unwrap();
+        })
+        .unwrap();
+    let after = ip6_addrs(&lab.a);
+    assert!(!after.contains("2001:db8"), "{after}");
 }

@@ -22,6 +22,7 @@
 //! Nothing here panics on any input; kernel refusals come back as
 //! [`LinuxError`] with the operation and errno.
 
+mod address6;
 #[cfg(feature = "tokio")]
 pub mod driver;
 mod error;
@@ -32,6 +33,7 @@ mod raw;
 mod raw6;
 mod watch;
 
+pub use address6::Address6Spec;
 pub use error::LinuxError;
 pub use garp::{arp_announcement, GarpSocket, ARP_FRAME_LEN};
 pub use ndisc::{neighbour_advertisement, NA_FRAME_LEN};
