@@ -11,6 +11,19 @@
 //! a warning, at least one virtual address), preemption on, no authentication, GARP settings from the
 //! instance, else `global_defs`, else keepalived's
 //! ([`GarpConfig::default`]).
+//!
+//! Address families, as keepalived 2.2.7 has them: an instance takes the
+//! family of the first address that sets one (`virtual_ipaddress`, or an
+//! earlier `mcast_src_ip`, `unicast_src_ip`, `unicast_peer` or
+//! `native_ipv6`); a later `virtual_ipaddress` of the other family is
+//! ignored with a configuration error (reported by the parser's
+//! validation), while `virtual_ipaddress_excluded` may mix families (they
+//! are not advertised). An IPv6 instance runs VRRPv3 whatever
+//! `vrrp_version` says (`version 2` on it is ignored with an error), and
+//! ignores `authentication` (AH with an error). Here an IPv6 instance is
+//! refused as a whole ("IPv6 virtual_ipaddress"): the `vrrp` state
+//! machine and Linux adapters speak VRRPv3 over IPv6, but its driver does
+//! not run IPv6 routers yet.
 
 use std::net::{IpAddr, Ipv4Addr};
 
