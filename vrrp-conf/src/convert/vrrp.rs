@@ -20,7 +20,7 @@
 //! validation), while `virtual_ipaddress_excluded` may mix families (they
 //! are not advertised). An IPv6 instance runs VRRPv3 whatever
 //! `vrrp_version` says (`version 2` on it is ignored with an error), and
-//! ignores `authentication` (AH with an error). Here an IPv6 instance is
+//! ignores `authentication` (the version 3 warning). Here an IPv6 instance is
 //! refused as a whole ("IPv6 virtual_ipaddress"): the `vrrp` state
 //! machine and Linux adapters speak VRRPv3 over IPv6, but its driver does
 //! not run IPv6 routers yet.
