@@ -151,3 +151,60 @@ fn unreadable_file_fails() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("vrrp-inspect: /nonexistent/x.pcap"));
 }
+
+#[test]
+fn v3_ipv4_captures_are_valid() {
+    let lines = inspect(&[], &capture("v3.pcap"));
+    assert_eq!(verdicts(&lines), ["valid"; 8]);
+    assert_eq!(
+        lines[0],
+        json!({
+            "src": "10.0.0.1", "dst": "224.0.0.18", "ttl": 255, "ip_id": 1,
+            "version": 3, "vrid": 51, "priority": 150, "max_adver_int": 100,
+            "addresses": ["10.0.0.100", "10.0.0.101"], "verdict": "valid"
+        })
+    );
+    let unicast = capture("v3-unicast.pcap");
+    assert_eq!(verdicts(&inspect(&["--unicast"], &unicast)), ["valid"; 8]);
+    assert_eq!(verdicts(&inspect(&[], &unicast)), ["bad-destination"; 8]);
+}
+
+#[test]
+fn v3_ipv6_capture_is_valid_and_a_lower_hop_limit_is_not() {
+    let lines = inspect(&[], &capture("v3-ipv6.pcap"));
+    assert_eq!(verdicts(&lines), ["valid"; 17]);
+    assert_eq!(
+        lines[0],
+        json!({
+            "src": "fe80::1", "dst": "ff02::12", "hop_limit": 255,
+            "version": 3, "vrid": 51, "priority": 150, "max_adver_int": 50,
+            "addresses": ["fe80::100", "2001:db8::100"], "verdict": "valid"
+        })
+    );
+
+    // The first advert with hop limit 64, then with one checksum bit off.
+    let mut reader =
+        pcap_file::pcap::PcapReader::new(std::fs::File::open(capture("v3-ipv6.pcap")).unwrap())
+            .unwrap();
+    let frame = reader.next_packet().unwrap().unwrap().data.into_owned();
+    let mut hop = frame.clone();
+    hop[14 + 7] = 64;
+    let mut sum = frame.clone();
+    sum[14 + 40 + 7] ^= 1;
+    let path = std::env::temp_dir().join(format!("vrrp-inspect-v6-{}.pcap", std::process::id()));
+    let file = std::fs::File::create(&path).unwrap();
+    let header = PcapHeader {
+        datalink: DataLink::ETHERNET,
+        ..PcapHeader::default()
+    };
+    let mut w = PcapWriter::with_header(file, header).unwrap();
+    for f in [&hop, &sum] {
+        w.write_packet(&PcapPacket::new(Duration::ZERO, f.len() as u32, f))
+            .unwrap();
+    }
+    drop(w);
+    let lines = inspect(&[], &path);
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(verdicts(&lines), ["bad-ttl", "bad-checksum"]);
+    assert_eq!(lines[0]["hop_limit"], 64);
+}

@@ -8,7 +8,9 @@
 //! top two bits at `10` (a 6 s `garp_master_delay`, so that the older
 //! seeds keep VRRPv2) run every router as VRRPv3 (intervals 10 ms, 50 ms
 //! and 1 s; generated adverts announce an interval from the input, which
-//! backups learn). After every input the
+//! backups learn); at `11` every router runs VRRPv3 over IPv6 (link-local
+//! sources, ff02::12, hop limits 255 and 64, multicast only). After every
+//! input the
 //! outputs are drained and the invariants checked:
 //! * a router in MASTER has a timer at most one advert interval away, in
 //!   BACKUP at most 3 intervals + 1 s away (VRRPv3: 4 learned
@@ -16,16 +18,16 @@
 //! * after `handle_timeout(now)` no timer is due at or before `now`;
 //! * MASTER iff it became master once more than it released it;
 //! * every datagram it sends decodes as a valid advert of its own, sent
-//!   to 224.0.0.18 or, with unicast peers, to each peer in turn;
+//!   to 224.0.0.18 (ff02::12) or, with unicast peers, to each peer in turn;
 //! * time never goes backwards and nothing panics.
 #![no_main]
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
 use libfuzzer_sys::fuzz_target;
 use vrrp::auth::{AhReplay, AuthConfig, TxCounters};
-use vrrp::config::{PeerTtl, Version};
+use vrrp::config::{Ipv6Config, PeerTtl, Version};
 use vrrp::mux::Mux;
 use vrrp::router::Tracking;
 use vrrp::{wire, Config, State, VirtualRouter};
@@ -33,6 +35,13 @@ use vrrp::{wire, Config, State, VirtualRouter};
 const VIPS: [Ipv4Addr; 1] = [Ipv4Addr::new(10, 0, 0, 100)];
 const ME: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 5);
 const UNICAST_SRC: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 50);
+const VIPS6: [Ipv6Addr; 1] = [Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100)];
+const ME6: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 5);
+
+/// The IPv6 senders: fe80::1 to fe80::8.
+fn sender_ip6(b: u8) -> Ipv6Addr {
+    Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1 + u16::from(b % 8))
+}
 
 /// The senders of the generated adverts: 10.0.0.1 to 10.0.0.8.
 fn sender_ip(b: u8) -> Ipv4Addr {
@@ -127,6 +136,29 @@ fn decode_own(bytes: &[u8], cfg: &Config, auth: &AuthConfig) -> (u8, Ipv4Addr, I
     (got.priority, got.src, got.dst, got.ttl)
 }
 
+/// Checks a sent IPv6 VRRP message: valid, of its router, to ff02::12.
+fn check_v6(bytes: &[u8], cfg: &Config, t: &vrrp::router::Transmit) {
+    let meta = wire::Ipv6Meta {
+        src: ME6,
+        dst: wire::VRRP_MCAST_V6,
+        hop_limit: 255,
+    };
+    let opts = wire::RecvOptionsV3 {
+        vrid: Some(cfg.vrid),
+        unicast: false,
+        addresses: Some(&VIPS6[..]),
+    };
+    let got = wire::decode_v6(bytes, &meta, &opts).expect("a valid IPv6 advert");
+    assert_eq!(
+        (got.priority, got.max_adver_int, t.destination),
+        (
+            t.priority,
+            cfg.advert_interval_centis,
+            IpAddr::V6(wire::VRRP_MCAST_V6)
+        )
+    );
+}
+
 fn check(mux: &mut Mux, now: Instant, after_timeout: bool, auth: &AuthConfig) {
     let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
     // The datagram each router sent last: unicast copies go to the peers in
@@ -136,23 +168,32 @@ fn check(mux: &mut Mux, now: Instant, after_timeout: bool, auth: &AuthConfig) {
         let r = mux.router(id).expect("router exists");
         let cfg = r.config();
         assert!(t.len <= r.max_datagram_len());
+        if cfg.ipv6.is_some() {
+            check_v6(&buf[..t.len], cfg, &t);
+            continue;
+        }
         let (priority, src, dst, ttl) = decode_own(&buf[..t.len], cfg, auth);
         assert_eq!(
-            (priority, src, dst),
-            (t.priority, cfg.source_ip(), t.destination)
+            (
+                priority,
+                std::net::IpAddr::V4(src),
+                std::net::IpAddr::V4(dst)
+            ),
+            (t.priority, cfg.source(), t.destination)
         );
         let last = &mut sent[id.0 as usize];
         if cfg.is_unicast() {
             let peers = &cfg.unicast_peers;
             let at = peers
                 .iter()
-                .position(|&p| p == t.destination)
+                .position(|&p| std::net::IpAddr::V4(p) == t.destination)
                 .expect("a peer");
             assert!(at == 0 || *last == Some(at - 1));
             assert_eq!(ttl, cfg.unicast_ttl);
             *last = Some(at);
         } else {
-            assert_eq!((t.destination, ttl), (wire::VRRP_MCAST_V4, wire::VRRP_TTL));
+            let multicast = std::net::IpAddr::V4(wire::VRRP_MCAST_V4);
+            assert_eq!((t.destination, ttl), (multicast, wire::VRRP_TTL));
         }
     }
     while mux.poll_event().is_some() {}
@@ -188,7 +229,8 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let auth = auth_of(setup);
-    let v3 = setup2 >> 6 == 2;
+    let v6 = setup2 >> 6 == 3;
+    let v3 = setup2 >> 6 == 2 || v6;
     let mut mux = Mux::new();
     let mut ids = Vec::new();
     // Two VRIDs on interface 1, one on interface 2; priorities from input.
@@ -213,6 +255,15 @@ fuzz_target!(|data: &[u8]| {
         if v3 {
             c.version = Version::V3;
             c.advert_interval_centis = [1, 5, 100][k];
+        }
+        if v6 {
+            // Multicast only over IPv6.
+            c.unicast_peers.clear();
+            c.unicast_peer_ttl.clear();
+            c.unicast_src_ip = None;
+            let mut v6c = Ipv6Config::new(ME6);
+            v6c.virtual_addresses = VIPS6.to_vec();
+            c.ipv6 = Some(v6c);
         }
         ids.push(
             mux.add_router(ifindex, VirtualRouter::new(c).expect("valid"))
@@ -250,6 +301,36 @@ fuzz_target!(|data: &[u8]| {
                     _ => (UNICAST_SRC, 10 + prio % 100),
                 };
                 let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+                if v6 {
+                    let centis = 1 + u16::from(input.byte().unwrap_or(0)) * 16;
+                    let meta = wire::Ipv6Meta {
+                        src: sender_ip6(sender),
+                        dst: wire::VRRP_MCAST_V6,
+                        hop_limit: if sender & 0x40 != 0 { 64 } else { 255 },
+                    };
+                    let repr = wire::AdvertV3Repr {
+                        src: meta.src,
+                        dst: meta.dst,
+                        ttl: 255,
+                        vrid: 1 + vrid % 3,
+                        priority: prio,
+                        max_adver_int: centis,
+                        addresses: &VIPS6,
+                    };
+                    let Ok(len) = wire::encode_v6(&repr, &mut buf) else {
+                        break;
+                    };
+                    if op % 9 == 2 {
+                        let (Some(at), Some(x)) = (input.byte(), input.byte()) else {
+                            break;
+                        };
+                        buf[usize::from(at) % len] ^= x;
+                    }
+                    let ifindex = 1 + u32::from(vrid >> 7);
+                    mux.handle_datagram_v6(now, ifindex, &meta, &buf[..len]);
+                    check(&mut mux, now, false, &auth);
+                    continue;
+                }
                 let encoded = if v3 {
                     // Any interval the field holds, 10 ms to 40.95 s.
                     let centis = 1 + u16::from(input.byte().unwrap_or(0)) * 16;
@@ -294,7 +375,16 @@ fuzz_target!(|data: &[u8]| {
             3 => {
                 let len = usize::from(input.byte().unwrap_or(0));
                 let raw = input.bytes(len).to_vec();
-                mux.handle_datagram(now, 1, Ipv4Addr::new(10, 0, 0, 9), &raw);
+                if v6 {
+                    let meta = wire::Ipv6Meta {
+                        src: sender_ip6(len as u8),
+                        dst: wire::VRRP_MCAST_V6,
+                        hop_limit: 255,
+                    };
+                    mux.handle_datagram_v6(now, 1, &meta, &raw);
+                } else {
+                    mux.handle_datagram(now, 1, Ipv4Addr::new(10, 0, 0, 9), &raw);
+                }
             }
             4 => {
                 let b = input.byte().unwrap_or(0);

@@ -1,7 +1,7 @@
 //! Configuration of one virtual router and the pure timing functions of
 //! RFC 3768 section 6.1 (VRRPv2) and RFC 9568 section 6.1 (VRRPv3).
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -114,6 +114,31 @@ pub enum Version {
     V3,
 }
 
+/// The IPv6 side of a router (RFC 9568 over IPv6, keepalived's instances
+/// whose first virtual address is IPv6). A router with this set speaks
+/// VRRPv3 over IPv6 only: its IPv4 fields (`primary_ip`,
+/// `virtual_addresses`, unicast) are unused, and datagrams come in through
+/// [`crate::VirtualRouter::handle_datagram_v6`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Ipv6Config {
+    /// The interface's link-local address: the source of adverts, part of
+    /// their checksum, and the tie-breaker of equal priorities.
+    pub link_local: Ipv6Addr,
+    /// The IPv6 virtual addresses the adverts carry.
+    pub virtual_addresses: Vec<Ipv6Addr>,
+}
+
+impl Ipv6Config {
+    /// An IPv6 side sending from `link_local`, no virtual address yet.
+    pub fn new(link_local: Ipv6Addr) -> Self {
+        Ipv6Config {
+            link_local,
+            virtual_addresses: Vec::new(),
+        }
+    }
+}
+
 /// The configuration of one VRRP virtual router (keepalived's
 /// `vrrp_instance`). Build it with [`Config::new`] and adjust the public
 /// fields; [`crate::VirtualRouter::new`] validates it.
@@ -147,6 +172,9 @@ pub struct Config {
     pub accept_mode: bool,
     /// The virtual addresses, at most 255 (non-empty for a real router).
     pub virtual_addresses: Vec<Ipv4Addr>,
+    /// Set for an IPv6 router (see [`Ipv6Config`]; requires
+    /// [`Version::V3`] and no unicast peers). Default `None` (IPv4).
+    pub ipv6: Option<Ipv6Config>,
     /// Authentication of sent and received adverts (VRRPv2). Under
     /// [`Version::V3`] it is not used, as keepalived ignores an
     /// `authentication` block for version 3 ("VRRP version 3 does not
@@ -234,6 +262,7 @@ impl Config {
             advert_interval_centis: 100,
             accept_mode: true,
             virtual_addresses: Vec::new(),
+            ipv6: None,
             authentication: AuthConfig::None,
             preempt: true,
             preempt_delay: Duration::ZERO,
@@ -254,6 +283,24 @@ impl Config {
     /// else `primary_ip`.
     pub fn source_ip(&self) -> Ipv4Addr {
         self.unicast_src_ip.unwrap_or(self.primary_ip)
+    }
+
+    /// The source address of adverts in the router's family: the IPv6
+    /// link-local address, else [`Config::source_ip`].
+    pub fn source(&self) -> IpAddr {
+        match &self.ipv6 {
+            Some(v6) => IpAddr::V6(v6.link_local),
+            None => IpAddr::V4(self.source_ip()),
+        }
+    }
+
+    /// Number of virtual addresses an advert carries (of the router's
+    /// family).
+    pub fn address_count(&self) -> usize {
+        match &self.ipv6 {
+            Some(v6) => v6.virtual_addresses.len(),
+            None => self.virtual_addresses.len(),
+        }
     }
 
     /// True if adverts go to unicast peers rather than 224.0.0.18.
@@ -312,8 +359,11 @@ impl Config {
             }
             _ => {}
         }
-        if self.virtual_addresses.len() > 255 {
-            return Err(ConfigError::TooManyAddresses(self.virtual_addresses.len()));
+        if self.address_count() > 255 {
+            return Err(ConfigError::TooManyAddresses(self.address_count()));
+        }
+        if let Some(v6) = &self.ipv6 {
+            return validate_v6(self, v6);
         }
         if !is_unicast_addr(self.primary_ip) {
             return Err(ConfigError::PrimaryIp(self.primary_ip));
@@ -373,6 +423,40 @@ pub enum ConfigError {
     /// A TTL range is empty or names an address that is not a peer.
     #[error("unicast_peer {0}: min_ttl above max_ttl, or not a unicast peer")]
     UnicastPeerTtl(Ipv4Addr),
+    /// An IPv6 router speaks VRRPv3 only (RFC 9568).
+    #[error("an IPv6 router needs VRRP version 3")]
+    Ipv6NeedsV3,
+    /// Unicast peers are IPv4 only here.
+    #[error("unicast peers are not supported for an IPv6 router")]
+    Ipv6Unicast,
+    /// The IPv6 source must be link-local (RFC 9568 section 5.1.2.1).
+    #[error("IPv6 source {0} is not a link-local address")]
+    LinkLocal(Ipv6Addr),
+    /// An IPv6 virtual address is unspecified or multicast.
+    #[error("IPv6 virtual address {0} is not a unicast address")]
+    VirtualAddress6(Ipv6Addr),
+}
+
+/// An IPv6 router: VRRPv3 only, multicast only (unicast IPv6 peers are
+/// not implemented yet), a link-local source and unicast virtual addresses.
+fn validate_v6(c: &Config, v6: &Ipv6Config) -> Result<(), ConfigError> {
+    if c.version != Version::V3 {
+        return Err(ConfigError::Ipv6NeedsV3);
+    }
+    if c.is_unicast() || c.unicast_src_ip.is_some() {
+        return Err(ConfigError::Ipv6Unicast);
+    }
+    if !crate::wire::v3::is_link_local(v6.link_local) {
+        return Err(ConfigError::LinkLocal(v6.link_local));
+    }
+    if let Some(&a) = v6
+        .virtual_addresses
+        .iter()
+        .find(|a| a.is_unspecified() || a.is_multicast())
+    {
+        return Err(ConfigError::VirtualAddress6(a));
+    }
+    Ok(())
 }
 
 /// Neither unspecified, multicast nor broadcast.

@@ -21,6 +21,9 @@ pub enum DropReason {
     NotUnicastPeer,
     /// The advert's TTL is outside its unicast peer's `min_ttl..=max_ttl`.
     UnicastTtl,
+    /// A datagram of the other address family than the router's (an IPv4
+    /// datagram for an IPv6 router or the reverse).
+    WrongFamily,
 }
 
 impl DropReason {
@@ -33,6 +36,7 @@ impl DropReason {
             DropReason::OwnAdvert => "own-advert",
             DropReason::NotUnicastPeer => "not-unicast-peer",
             DropReason::UnicastTtl => "unicast-ttl",
+            DropReason::WrongFamily => "wrong-family",
         }
     }
 }
@@ -51,6 +55,7 @@ pub struct DropCounters {
     own_advert: u64,
     not_unicast_peer: u64,
     unicast_ttl: u64,
+    wrong_family: u64,
 }
 
 impl DropCounters {
@@ -64,6 +69,7 @@ impl DropCounters {
             DropReason::OwnAdvert => &mut self.own_advert,
             DropReason::NotUnicastPeer => &mut self.not_unicast_peer,
             DropReason::UnicastTtl => &mut self.unicast_ttl,
+            DropReason::WrongFamily => &mut self.wrong_family,
         };
         *slot += 1;
     }
@@ -76,6 +82,7 @@ impl DropCounters {
             DropReason::OwnAdvert => self.own_advert,
             DropReason::NotUnicastPeer => self.not_unicast_peer,
             DropReason::UnicastTtl => self.unicast_ttl,
+            DropReason::WrongFamily => self.wrong_family,
         }
     }
 
@@ -86,6 +93,7 @@ impl DropCounters {
             + self.own_advert
             + self.not_unicast_peer
             + self.unicast_ttl
+            + self.wrong_family
     }
 
     /// Non-zero counters with their reasons, for logs and metrics.
@@ -99,6 +107,7 @@ impl DropCounters {
                 DropReason::OwnAdvert,
                 DropReason::NotUnicastPeer,
                 DropReason::UnicastTtl,
+                DropReason::WrongFamily,
             ])
             .map(|r| (r, self.get(r)))
             .filter(|(_, n)| *n > 0)

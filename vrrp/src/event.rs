@@ -1,7 +1,7 @@
 //! What a router reports: states, reasons, events and notify data.
 
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 pub use crate::counters::Counters;
@@ -155,7 +155,7 @@ pub enum Event {
     /// `notify_master_rx_lower_pri`).
     MasterRxLowerPriority {
         /// The sender.
-        from: Ipv4Addr,
+        from: IpAddr,
         /// Its priority.
         priority: u8,
     },
@@ -166,6 +166,6 @@ pub enum Event {
     /// this router lowers its base priority to 254 so that one stays master.
     OwnerConflict {
         /// The other owner.
-        from: Ipv4Addr,
+        from: IpAddr,
     },
 }

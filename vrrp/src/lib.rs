@@ -1,5 +1,6 @@
-//! VRRPv2 (RFC 3768) for embedding: a wire codec with keepalived-compatible
-//! PASS and IPsec-AH authentication, and a sans-IO state machine
+//! VRRPv2 (RFC 3768) and VRRPv3 (RFC 9568, over IPv4 and IPv6) for
+//! embedding: a wire codec with keepalived-compatible PASS and IPsec-AH
+//! authentication, and a sans-IO state machine
 //! ([`VirtualRouter`], many of them with sync groups in a [`Mux`]) with
 //! keepalived's semantics: tracked objects feeding priority weights and
 //! FAULT ([`track`]), sync groups, and reload as a reconciliation of the
@@ -12,7 +13,13 @@
 //! * I/O: none. [`wire::decode`] takes a whole IPv4 datagram as a raw
 //!   socket (`IPPROTO_VRRP` or `IPPROTO_AH`) delivers it; [`wire::encode`]
 //!   writes a whole datagram for an `IP_HDRINCL` raw socket into a buffer
-//!   you own. Sockets are the caller's (or the `linux` adapters').
+//!   you own (likewise [`wire::decode_v3`] / [`wire::encode_v3`]). Over
+//!   IPv6 the VRRP message is the payload of an IPv6 raw socket:
+//!   [`wire::decode_v6`] takes it with the sender, destination and hop
+//!   limit ([`wire::Ipv6Meta`]); a router with [`config::Config::ipv6`]
+//!   set takes it through [`VirtualRouter::handle_datagram_v6`] (and
+//!   [`Mux::handle_datagram_v6`]). Sockets are the caller's (or the
+//!   `linux` adapters'; the tokio driver runs IPv4 routers only so far).
 //! * Clock: none. The state machine is driven by the embedder's `now`,
 //!   passed with every input; it says when to call it back
 //!   (`poll_timeout`) and what to send (`poll_transmit`, into your buffer).

@@ -171,7 +171,7 @@ fn priority_change_keeping_the_order_changes_nothing_but_the_adverts() {
         .map(|s| (s.node, s.priority()))
         .collect();
     assert_eq!(prios, vec![(a, Some(180)); 20]);
-    assert_eq!(sim.router(b, VRID).master(), Some((ip(1), 180)));
+    assert_eq!(sim.router(b, VRID).master(), Some((ip(1).into(), 180)));
 }
 
 #[test]

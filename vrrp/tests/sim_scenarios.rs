@@ -89,7 +89,7 @@ fn election_by_priority() {
     assert_eq!(sent.len(), 27);
     assert!(sent.iter().all(|s| s.node == a));
     assert_eq!(sent[1].at - sent[0].at, secs(1));
-    assert_eq!(sim.router(b, VRID).master(), Some((ip(1), 200)));
+    assert_eq!(sim.router(b, VRID).master(), Some((ip(1).into(), 200)));
 }
 
 #[test]

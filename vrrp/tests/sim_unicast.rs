@@ -64,13 +64,16 @@ fn sent_by(sim: &Sim, node: NodeId) -> Vec<(Duration, Ipv4Addr, u8, u8)> {
         .iter()
         .filter(|s| s.node == node)
         .map(|s| {
-            assert_eq!(&s.bytes[16..20], &s.dst.octets(), "IP destination");
+            let std::net::IpAddr::V4(dst) = s.dst else {
+                panic!("an IPv6 destination: {s:?}")
+            };
+            assert_eq!(&s.bytes[16..20], &dst.octets(), "IP destination");
             let vrrp_at = if s.bytes[9] == wire::IPPROTO_AH {
                 44
             } else {
                 20
             };
-            (s.at, s.dst, s.bytes[8], s.bytes[vrrp_at + 2])
+            (s.at, dst, s.bytes[8], s.bytes[vrrp_at + 2])
         })
         .collect()
 }
@@ -116,7 +119,7 @@ fn unicast_election_sends_one_datagram_per_peer() {
         let r = sim.router(n, VRID);
         assert_eq!(r.counters().adverts_received, 2);
         assert_eq!(r.counters().dropped.total(), 0);
-        assert_eq!(r.master(), Some((ip(1), 200)));
+        assert_eq!(r.master(), Some((ip(1).into(), 200)));
     }
 }
 
@@ -136,7 +139,7 @@ fn unicast_master_crash_and_return() {
         ]
     );
     assert_eq!(history(&sim, b), [(ns(0), Initialize, Backup, Startup)]);
-    assert_eq!(sim.router(b, VRID).master(), Some((ip(3), 150)));
+    assert_eq!(sim.router(b, VRID).master(), Some((ip(3).into(), 150)));
     // A restarts and preempts C after its own Master_Down_Interval.
     sim.restart(a);
     sim.run_until(secs(30));
@@ -193,7 +196,7 @@ fn check_unicast_src_drops_adverts_from_non_peers() {
     let rb = sim.router(b, VRID);
     assert_eq!(rb.counters().dropped.get(DropReason::NotUnicastPeer), 8);
     assert_eq!(rb.counters().dropped.total(), 8);
-    assert_eq!(rb.master(), Some((ip(1), 200)));
+    assert_eq!(rb.master(), Some((ip(1).into(), 200)));
     assert_eq!(sim.masters(VRID), [a, s]);
     assert_eq!(DropReason::NotUnicastPeer.to_string(), "not-unicast-peer");
     let drops = sim
@@ -253,7 +256,7 @@ fn unicast_source_address_overrides_primary() {
     sim.run_until(secs(6));
     assert!(sim.sent().iter().all(|s| s.src == ip(11)));
     assert_eq!(sim.masters(VRID), [a]);
-    assert_eq!(sim.router(b, VRID).master(), Some((ip(11), 200)));
+    assert_eq!(sim.router(b, VRID).master(), Some((ip(11).into(), 200)));
     assert_eq!(sim.router(b, VRID).counters().dropped.total(), 0);
 }
 
@@ -368,7 +371,7 @@ fn keepalived_ah_unicast_capture_through_the_router() {
     );
     assert_eq!(r.counters().adverts_received, 4);
     assert_eq!(r.counters().priority_zero_received, 1);
-    assert_eq!(r.master(), Some((ip(1), 150)));
+    assert_eq!(r.master(), Some((ip(1).into(), 150)));
     let prio0_at = t0 + secs(4);
     let takeover = r.poll_timeout().unwrap();
     assert_eq!(takeover, prio0_at + skew_time(100));
@@ -384,13 +387,13 @@ fn keepalived_ah_unicast_capture_through_the_router() {
             r.handle_timeout(now);
         }
         let tx = r.poll_transmit(now, &mut buf).unwrap();
-        assert_eq!((tx.destination, tx.priority), (ip(1), 100));
+        assert_eq!((tx.destination, tx.priority), (ip(1).into(), 100));
         sent.push(buf[..tx.len].to_vec());
         assert_eq!(r.poll_transmit(now, &mut buf), None);
     }
     r.handle_shutdown(now + Duration::from_millis(500));
     let tx = r.poll_transmit(now, &mut buf).unwrap();
-    assert_eq!((tx.destination, tx.priority), (ip(1), 0));
+    assert_eq!((tx.destination, tx.priority), (ip(1).into(), 0));
     sent.push(buf[..tx.len].to_vec());
     assert_eq!(r.poll_transmit(now, &mut buf), None);
     for (k, (ours, theirs)) in sent.iter().zip(from_r2).enumerate() {

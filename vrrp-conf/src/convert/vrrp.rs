@@ -6,9 +6,24 @@
 //! routers by (interface, VRID) and leaves unchanged ones untouched.
 //!
 //! keepalived defaults filled in: priority 100, advert_int 1 s, VRRP
-//! version 2, preemption on, no authentication, GARP settings from the
+//! version 2 (`version 3` / `vrrp_version 3` run VRRPv3 with keepalived
+//! 2.2.7's rules: centisecond `advert_int`, `authentication` ignored with
+//! a warning, at least one virtual address), preemption on, no authentication, GARP settings from the
 //! instance, else `global_defs`, else keepalived's
 //! ([`GarpConfig::default`]).
+//!
+//! Address families, as keepalived 2.2.7 has them: an instance takes the
+//! family of the first address that sets one (`virtual_ipaddress`, or an
+//! earlier `mcast_src_ip`, `unicast_src_ip`, `unicast_peer` or
+//! `native_ipv6`); a later `virtual_ipaddress` of the other family is
+//! ignored with a configuration error (reported by the parser's
+//! validation), while `virtual_ipaddress_excluded` may mix families (they
+//! are not advertised). An IPv6 instance runs VRRPv3 whatever
+//! `vrrp_version` says (`version 2` on it is ignored with an error), and
+//! ignores `authentication` (the version 3 warning). Here an IPv6 instance is
+//! refused as a whole ("IPv6 virtual_ipaddress"): the `vrrp` state
+//! machine and Linux adapters speak VRRPv3 over IPv6, but its driver does
+//! not run IPv6 routers yet.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -16,7 +31,7 @@ use ipnet::IpNet;
 use std::time::Duration;
 
 use vrrp::auth::AuthConfig;
-use vrrp::config::{GarpConfig, LowerPriorityAdvert, PeerTtl};
+use vrrp::config::{GarpConfig, LowerPriorityAdvert, PeerTtl, Version};
 use vrrp::linux::driver::{RouterSpec, Setup, SyncGroupSpec, VirtualAddress, VirtualRoute};
 use vrrp::linux::{AddressSpec, RouteKind, RouteSpec, Scope};
 
@@ -148,6 +163,7 @@ pub fn plan(c: &crate::Config) -> Result<Plan, PlanError> {
 pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
     let (plan, errors) = plan_all(&p.config);
     out.extend(errors.iter().map(|e| diagnostic(p, e)));
+    v3_notes(p, out);
     Some(plan)
 }
 
@@ -168,18 +184,14 @@ fn diagnostic(p: &Parsed, e: &PlanError) -> Diagnostic {
 fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
     let c = &p.config;
     let key = match keyword {
-        "address" | "brd" | "scope" => "virtual_ipaddress",
+        "address" | "brd" | "scope" | "IPv6 virtual_ipaddress" => "virtual_ipaddress",
         "route" if owner == "static_routes" => "static_routes",
         "route" => "virtual_routes",
-        "vrrp_version 3" => "version",
         "auth_type" => "authentication",
         k => k,
     };
     if let Some(i) = c.vrrp_instances.iter().position(|i| i.name == owner) {
         let sp = p.spans.instances.get(i);
-        if keyword == "vrrp_version 3" && c.vrrp_instances[i].version.is_none() {
-            return super::key_span(Some(&p.spans.global), "vrrp_version");
-        }
         return super::key_span(sp, key);
     }
     if let Some(g) = c.vrrp_sync_groups.iter().position(|g| g.name == owner) {
@@ -374,8 +386,15 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     if !i.virtual_rules.is_empty() {
         return Err(unsupported("virtual_rules"));
     }
-    if i.version.or(g.vrrp_version).is_some_and(|v| v != 2) {
-        return Err(unsupported("vrrp_version 3"));
+    // keepalived 2.2.7 takes the instance's family from its first virtual
+    // address (later ones of the other family it ignores with a
+    // configuration error, which the parser's validation reports); an IPv6
+    // instance runs VRRPv3, which the Linux driver cannot do over IPv6 yet.
+    if i.virtual_ipaddress
+        .first()
+        .is_some_and(|a| a.address.addr().is_ipv6())
+    {
+        return Err(unsupported("IPv6 virtual_ipaddress"));
     }
     let interface = i.interface.clone().ok_or_else(|| missing("interface"))?;
     let vrid = i
@@ -405,15 +424,29 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
             });
         }
     }
+    config.version = version(g, i);
     if let Some(a) = i.advert_int {
-        // VRRP version 2 carries whole seconds.
-        let secs = u8::try_from(a.as_secs()).ok().filter(|s| *s >= 1);
-        match secs {
-            Some(s) if a.subsec_nanos() == 0 => config.advert_interval_secs = s,
-            _ => return Err(bad("advert_int", a.as_secs_f64().to_string())),
+        let bad = || bad("advert_int", a.as_secs_f64().to_string());
+        match config.version {
+            Version::V3 => config.advert_interval_centis = centiseconds(*a).ok_or_else(bad)?,
+            // VRRP version 2 carries whole seconds.
+            _ => match u8::try_from(a.as_secs()).ok().filter(|s| *s >= 1) {
+                Some(s) if a.subsec_nanos() == 0 => config.advert_interval_secs = s,
+                _ => return Err(bad()),
+            },
         }
     }
-    if let Some(auth) = &i.authentication {
+    if config.version == Version::V3 && i.virtual_ipaddress.is_empty() {
+        // keepalived: "at least one is required" under version 3.
+        return Err(missing("virtual_ipaddress"));
+    }
+    // keepalived ignores `authentication` under version 3 (a warning,
+    // see `v3_notes`).
+    if let Some(auth) = i
+        .authentication
+        .as_ref()
+        .filter(|_| config.version == Version::V2)
+    {
         let pass = auth.auth_pass.as_deref().unwrap_or("");
         config.authentication = match auth.auth_type {
             Some(AuthType::Pass) => AuthConfig::from_keepalived("PASS", pass),
@@ -446,6 +479,60 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         routes,
         use_vmac: i.use_vmac.is_some(),
     })
+}
+
+/// The VRRP version of an instance: its `version`, else global_defs'
+/// `vrrp_version`, else 2 (keepalived's default for IPv4).
+fn version(g: &GlobalDefs, i: &VrrpInstance) -> Version {
+    match i.version.or(g.vrrp_version) {
+        Some(3) => Version::V3,
+        _ => Version::V2,
+    }
+}
+
+/// A VRRPv3 `advert_int` in centiseconds as keepalived 2.2.7 takes it:
+/// 10 ms to 255 s are read, rounded to the nearest 10 ms and capped at
+/// 40.95 s (the 12-bit field); anything else keepalived ignores, and we
+/// refuse (`None`).
+fn centiseconds(a: Duration) -> Option<u16> {
+    if a < Duration::from_millis(10) || a > Duration::from_secs(255) {
+        return None;
+    }
+    let centis = (a.as_micros() + 5_000) / 10_000;
+    Some(u16::try_from(centis).map_or(MAX_CENTIS, |c| c.min(MAX_CENTIS)))
+}
+
+/// The largest VRRPv3 Max Advertise Interval (12 bits of centiseconds).
+const MAX_CENTIS: u16 = 4095;
+
+/// keepalived's warnings for VRRPv3 instances: an `authentication` block
+/// is ignored, and an `advert_int` that is not a whole number of 10 ms is
+/// rounded (or capped at 40.95 s).
+fn v3_notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
+    let g = &p.config.global_defs;
+    for (i, sp) in p.config.vrrp_instances.iter().zip(&p.spans.instances) {
+        if version(g, i) != Version::V3 {
+            continue;
+        }
+        let name = &i.name;
+        if i.authentication.is_some() {
+            let msg = format!("({name}) authentication is ignored under VRRP version 3");
+            let span = super::key_span(Some(sp), "authentication");
+            out.push(Diagnostic::warning(Code::Ignored, span, msg));
+        }
+        let Some(a) = i.advert_int else { continue };
+        let Some(c) = centiseconds(*a) else { continue };
+        if Duration::from_millis(u64::from(c) * 10) != *a {
+            let msg = format!(
+                "({name}) VRRPv3 advert_int {}s taken as {}.{:02}s (units of 10 ms, at most 40.95s)",
+                a.as_secs_f64(),
+                c / 100,
+                c % 100
+            );
+            let span = super::key_span(Some(sp), "advert_int");
+            out.push(Diagnostic::warning(Code::Ignored, span, msg));
+        }
+    }
 }
 
 /// The on/off keywords of an instance, falling back to their
@@ -811,17 +898,95 @@ mod tests {
         assert_eq!(defaults[0].garp, GarpConfig::default());
     }
 
+    const V3: &str = "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  \
+                      virtual_ipaddress {\n    192.0.2.1\n  }\n";
+
     #[test]
-    fn a_global_vrrp_version_3_is_refused_as_an_instance_one_is() {
-        let text = "global_defs {\n  vrrp_version 3\n}\nvrrp_instance A {\n  interface eth0\n  \
-                    virtual_router_id 1\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n";
+    fn a_global_vrrp_version_3_applies_unless_the_instance_says_otherwise() {
+        let global = format!("global_defs {{\n  vrrp_version 3\n}}\n{V3}}}\n");
+        assert_eq!(routers_of(&global).expect("plan")[0].version, Version::V3);
+        let own = format!("global_defs {{\n  vrrp_version 3\n}}\n{V3}  version 2\n}}\n");
+        assert_eq!(routers_of(&own).expect("plan")[0].version, Version::V2);
+        let instance = format!("{V3}  version 3\n}}\n");
+        assert_eq!(routers_of(&instance).expect("plan")[0].version, Version::V3);
+    }
+
+    #[test]
+    fn v3_advert_int_is_rounded_to_centiseconds_and_capped() {
+        let centis = |a: &str| {
+            let text = format!("{V3}  version 3\n  advert_int {a}\n}}\n");
+            routers_of(&text).map(|r| r[0].advert_interval_centis)
+        };
+        assert_eq!(centis("0.01"), Ok(1));
+        assert_eq!(centis("0.5"), Ok(50));
+        assert_eq!(centis("0.014"), Ok(1));
+        assert_eq!(centis("0.015"), Ok(2));
+        assert_eq!(centis("3"), Ok(300));
+        assert_eq!(centis("100"), Ok(4095));
         assert!(matches!(
-            routers_of(text),
-            Err(PlanError::Unsupported {
-                keyword: "vrrp_version 3",
+            centis("0.001"),
+            Err(PlanError::Bad {
+                keyword: "advert_int",
                 ..
             })
         ));
+        assert!(matches!(
+            centis("256"),
+            Err(PlanError::Bad {
+                keyword: "advert_int",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn an_ipv6_instance_is_refused_by_name() {
+        let text = "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  \
+                    virtual_ipaddress {\n    2001:db8::1\n  }\n}\n";
+        assert_eq!(
+            routers_of(text),
+            Err(PlanError::Unsupported {
+                instance: "A".into(),
+                keyword: "IPv6 virtual_ipaddress"
+            })
+        );
+    }
+
+    #[test]
+    fn v3_needs_a_virtual_address() {
+        let text = "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  version 3\n}\n";
+        assert_eq!(
+            routers_of(text),
+            Err(PlanError::Missing {
+                instance: "A".into(),
+                keyword: "virtual_ipaddress"
+            })
+        );
+    }
+
+    #[test]
+    fn v3_ignores_authentication_with_a_warning() {
+        let text = format!(
+            "{V3}  version 3\n  advert_int 0.125\n  authentication {{\n    auth_type AH\n    \
+             auth_pass secret\n  }}\n}}\n"
+        );
+        let r = routers_of(&text).expect("plan");
+        assert_eq!(r[0].authentication, AuthConfig::None);
+        let parsed = crate::parse_str("keepalived.conf", &text, &crate::Options::default());
+        let mut out = Vec::new();
+        v3_notes(&parsed, &mut out);
+        let got: Vec<String> = out
+            .iter()
+            .map(|d| d.display(&parsed.sources).to_string())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "keepalived.conf:9:3: warning: (A) authentication is ignored under VRRP version 3",
+                "keepalived.conf:8:3: warning: (A) VRRPv3 advert_int 0.125s taken as 0.13s \
+                 (units of 10 ms, at most 40.95s)"
+            ]
+        );
     }
 
     #[test]

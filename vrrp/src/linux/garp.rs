@@ -1,11 +1,13 @@
-//! Gratuitous ARP through an `AF_PACKET` socket.
+//! Gratuitous ARP (and IPv6 unsolicited Neighbour Advertisements) through
+//! an `AF_PACKET` socket.
 
 use std::io;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsFd, BorrowedFd};
 
 use socket2::{Domain, SockAddr, Socket, Type};
 
+use super::ndisc::{neighbour_advertisement, ETH_P_IPV6};
 use super::LinuxError;
 
 /// Length of the frames [`arp_announcement`] builds: the Ethernet minimum
@@ -40,6 +42,9 @@ pub fn arp_announcement(mac: [u8; 6], ip: Ipv4Addr) -> [u8; ARP_FRAME_LEN] {
 pub struct GarpSocket {
     sock: Socket,
     dest: SockAddr,
+    /// The same interface for IPv6 frames (the frame names its own
+    /// destination MAC; the address gives the protocol).
+    dest_v6: SockAddr,
 }
 
 impl GarpSocket {
@@ -57,6 +62,7 @@ impl GarpSocket {
         Ok(GarpSocket {
             sock,
             dest: link_layer_broadcast(ifindex, ETH_P_ARP),
+            dest_v6: link_layer_broadcast(ifindex, ETH_P_IPV6),
         })
     }
 
@@ -64,6 +70,14 @@ impl GarpSocket {
     pub fn send(&self, mac: [u8; 6], ip: Ipv4Addr) -> io::Result<()> {
         self.sock
             .send_to(&arp_announcement(mac, ip), &self.dest)
+            .map(|_| ())
+    }
+
+    /// Sends one unsolicited Neighbour Advertisement for IPv6 address `ip`
+    /// at `mac` (see [`neighbour_advertisement`]).
+    pub fn send_na(&self, mac: [u8; 6], ip: Ipv6Addr, router: bool) -> io::Result<()> {
+        self.sock
+            .send_to(&neighbour_advertisement(mac, ip, router), &self.dest_v6)
             .map(|_| ())
     }
 }

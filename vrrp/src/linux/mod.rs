@@ -22,16 +22,22 @@
 //! Nothing here panics on any input; kernel refusals come back as
 //! [`LinuxError`] with the operation and errno.
 
+mod address6;
 #[cfg(feature = "tokio")]
 pub mod driver;
 mod error;
 mod garp;
+mod ndisc;
 mod netlink;
 mod raw;
+mod raw6;
 mod watch;
 
+pub use address6::Address6Spec;
 pub use error::LinuxError;
 pub use garp::{arp_announcement, GarpSocket, ARP_FRAME_LEN};
+pub use ndisc::{neighbour_advertisement, NA_FRAME_LEN};
 pub use netlink::{vmac_address, AddressSpec, Link, Netlink, RouteKind, RouteSpec, Scope};
 pub use raw::{IpProto, RawSocket, RawSocketConfig, VRRP_MULTICAST};
+pub use raw6::{RawSocket6, RawSocket6Config};
 pub use watch::{NetEvent, NetWatcher};

@@ -475,7 +475,7 @@ impl Netlink {
 
     /// Sends one request and collects the replies up to the acknowledgement
     /// (or `NLMSG_DONE` for a dump).
-    fn request(
+    pub(super) fn request(
         &mut self,
         op: &'static str,
         msg: RouteNetlinkMessage,

@@ -320,6 +320,35 @@ impl Mux {
         Some(id)
     }
 
+    /// Routes a VRRP message received on an IPv6 raw socket on `ifindex`
+    /// (see [`VirtualRouter::handle_datagram_v6`]) to its router; returns
+    /// the router, or `None` if it was counted as unknown or undecodable.
+    /// One VRID per interface serves either family: an IPv4 router with
+    /// this VRID drops the message ([`crate::router::DropReason::WrongFamily`]).
+    pub fn handle_datagram_v6(
+        &mut self,
+        now: Instant,
+        ifindex: u32,
+        meta: &wire::Ipv6Meta,
+        payload: &[u8],
+    ) -> Option<RouterId> {
+        let vrid = match wire::vrrp::Packet::new_checked(payload) {
+            Ok(p) => p.vrid(),
+            Err(reason) => {
+                if let Some(c) = self.counters.undecodable.get_mut(reason.index()) {
+                    *c += 1;
+                }
+                return None;
+            }
+        };
+        let Some(id) = self.find(ifindex, vrid) else {
+            self.counters.unknown_vrid += 1;
+            return None;
+        };
+        self.drive(now, id.0, |r| r.handle_datagram_v6(now, meta, payload));
+        Some(id)
+    }
+
     /// Fires the timers due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         while let Some(&Reverse((at, i))) = self.heap.peek() {

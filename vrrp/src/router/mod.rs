@@ -5,7 +5,7 @@ mod reconfigure;
 
 use std::cmp::Ordering;
 use std::collections::VecDeque;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
 pub use self::reconfigure::{Change, Changed};
@@ -59,11 +59,14 @@ pub enum SyncCommand {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Transmit {
-    /// Bytes written at the front of the buffer: a whole IPv4 datagram.
+    /// Bytes written at the front of the buffer: a whole IPv4 datagram,
+    /// or for an IPv6 router the VRRP message (the payload of an IPv6 raw
+    /// socket, which must send it from the link-local address with hop
+    /// limit 255).
     pub len: usize,
-    /// Where to send it: 224.0.0.18, or in unicast mode the peer this
-    /// datagram is for (also the datagram's IP destination).
-    pub destination: Ipv4Addr,
+    /// Where to send it: 224.0.0.18 (ff02::12 for IPv6), or in unicast
+    /// mode the peer this datagram is for (also its IP destination).
+    pub destination: IpAddr,
     /// The priority it carries (0 for the stop advert).
     pub priority: u8,
 }
@@ -160,7 +163,7 @@ pub struct VirtualRouter {
     ah_peers: [Option<(Ipv4Addr, u32)>; AH_PEERS],
     ah_evict: usize,
     tx: TxCounters,
-    master: Option<(Ipv4Addr, u8)>,
+    master: Option<(IpAddr, u8)>,
     /// VRRPv3 Master_Adver_Interval: the master's advertised interval as
     /// a backup learns it, our own otherwise (RFC 9568 section 6.1).
     master_adver_int: Duration,
@@ -214,14 +217,23 @@ impl VirtualRouter {
         effective_priority(self.base_priority, self.tracking.weight)
     }
 
-    /// The virtual addresses to install on becoming master.
+    /// The IPv4 virtual addresses to install on becoming master.
     pub fn virtual_addresses(&self) -> &[Ipv4Addr] {
         &self.cfg.virtual_addresses
     }
 
+    /// The IPv6 virtual addresses to install on becoming master (empty for
+    /// an IPv4 router).
+    pub fn virtual_addresses_v6(&self) -> &[Ipv6Addr] {
+        self.cfg
+            .ipv6
+            .as_ref()
+            .map_or(&[], |v6| &v6.virtual_addresses)
+    }
+
     /// The address and priority of the last master whose advert this backup
     /// accepted.
-    pub fn master(&self) -> Option<(Ipv4Addr, u8)> {
+    pub fn master(&self) -> Option<(IpAddr, u8)> {
         self.master
     }
 
@@ -268,8 +280,9 @@ impl VirtualRouter {
     /// The size of buffer [`poll_transmit`](Self::poll_transmit) needs.
     pub fn max_datagram_len(&self) -> usize {
         // validate() bounds the count to 255.
-        let count = u8::try_from(self.cfg.virtual_addresses.len()).unwrap_or(u8::MAX);
+        let count = u8::try_from(self.cfg.address_count()).unwrap_or(u8::MAX);
         match self.cfg.version {
+            _ if self.cfg.ipv6.is_some() => wire::encoded_len_v6(count),
             Version::V2 => wire::encoded_len(self.cfg.authentication.auth_type(), count),
             Version::V3 => wire::encoded_len_v3(count),
         }
@@ -339,6 +352,9 @@ impl VirtualRouter {
         if !matches!(self.state, State::Backup | State::Master) {
             return self.dropped(DropReason::NotRunning);
         }
+        if self.cfg.ipv6.is_some() {
+            return self.dropped(DropReason::WrongFamily);
+        }
         if src == self.cfg.source_ip() {
             return self.dropped(DropReason::OwnAdvert);
         }
@@ -368,7 +384,7 @@ impl VirtualRouter {
                     self.remember_ah(src, seq);
                 }
                 let rx = Received {
-                    src,
+                    src: src.into(),
                     priority: advert.priority,
                     ah_seq: advert.ah_seq,
                     adver_int: None,
@@ -393,17 +409,51 @@ impl VirtualRouter {
                 if self.bad_peer_ttl(src, advert.ttl) {
                     return self.dropped(DropReason::UnicastTtl);
                 }
-                let centis = u64::from(advert.max_adver_int);
-                let rx = Received {
-                    src,
-                    priority: advert.priority,
-                    ah_seq: None,
-                    adver_int: Some(Duration::from_millis(10 * centis)),
-                };
-                self.on_advert(now, rx)
+                self.on_advert_v3(now, src.into(), advert.priority, advert.max_adver_int)
             }
             Err(reason) => self.dropped(DropReason::Invalid(reason)),
         }
+    }
+
+    /// A VRRP message received on an IPv6 raw socket (the kernel strips
+    /// the IPv6 header) with what the socket reported beside it: sender,
+    /// destination and hop limit. The IPv6 counterpart of
+    /// [`handle_datagram`](Self::handle_datagram), for a router with
+    /// [`Config::ipv6`] set; an IPv4 router drops it
+    /// ([`DropReason::WrongFamily`]). The hop limit must be 255 and the
+    /// source link-local (RFC 9568 section 7.1).
+    pub fn handle_datagram_v6(&mut self, now: Instant, meta: &wire::Ipv6Meta, payload: &[u8]) {
+        if !matches!(self.state, State::Backup | State::Master) {
+            return self.dropped(DropReason::NotRunning);
+        }
+        let Some(v6) = &self.cfg.ipv6 else {
+            return self.dropped(DropReason::WrongFamily);
+        };
+        if meta.src == v6.link_local {
+            return self.dropped(DropReason::OwnAdvert);
+        }
+        let opts = wire::RecvOptionsV3 {
+            vrid: Some(self.cfg.vrid),
+            unicast: false,
+            addresses: Some(&v6.virtual_addresses),
+        };
+        match wire::decode_v6(payload, meta, &opts) {
+            Ok(advert) => {
+                self.on_advert_v3(now, meta.src.into(), advert.priority, advert.max_adver_int)
+            }
+            Err(reason) => self.dropped(DropReason::Invalid(reason)),
+        }
+    }
+
+    /// A valid VRRPv3 advert of either family.
+    fn on_advert_v3(&mut self, now: Instant, src: IpAddr, priority: u8, centis: u16) {
+        let rx = Received {
+            src,
+            priority,
+            ah_seq: None,
+            adver_int: Some(Duration::from_millis(10 * u64::from(centis))),
+        };
+        self.on_advert(now, rx)
     }
 
     /// Fires every timer due at `now`; a no-op if none is.
@@ -541,11 +591,29 @@ impl VirtualRouter {
     fn encode(
         &self,
         priority: u8,
-        dst: Ipv4Addr,
+        dst: IpAddr,
         ttl: u8,
         tx: &mut TxCounters,
         buf: &mut [u8],
     ) -> Result<usize, wire::EncodeError> {
+        let (vrid, max_adver_int) = (self.cfg.vrid, self.cfg.advert_interval_centis);
+        let dst = match (dst, &self.cfg.ipv6) {
+            (IpAddr::V6(dst), Some(v6)) => {
+                let repr = wire::AdvertV3Repr {
+                    src: v6.link_local,
+                    dst,
+                    ttl,
+                    vrid,
+                    priority,
+                    max_adver_int,
+                    addresses: &v6.virtual_addresses,
+                };
+                return wire::encode_v6(&repr, buf);
+            }
+            (IpAddr::V4(dst), None) => dst,
+            // next_destination gives the router's family.
+            _ => return Err(wire::EncodeError::BufferTooSmall { needed: usize::MAX }),
+        };
         let (src, vrid, addresses) = (
             self.cfg.source_ip(),
             self.cfg.vrid,
@@ -585,10 +653,13 @@ impl VirtualRouter {
     }
 
     /// Destination and TTL of the pending advert's next datagram.
-    fn next_destination(&self) -> (Ipv4Addr, u8) {
+    fn next_destination(&self) -> (IpAddr, u8) {
+        if self.cfg.ipv6.is_some() {
+            return (wire::VRRP_MCAST_V6.into(), wire::VRRP_TTL);
+        }
         match self.cfg.unicast_peers.get(self.next_peer) {
-            Some(&peer) => (peer, self.cfg.unicast_ttl),
-            None => (wire::VRRP_MCAST_V4, wire::VRRP_TTL),
+            Some(&peer) => (peer.into(), self.cfg.unicast_ttl),
+            None => (wire::VRRP_MCAST_V4.into(), wire::VRRP_TTL),
         }
     }
 
@@ -625,13 +696,7 @@ impl VirtualRouter {
         }
     }
 
-    fn backup_rx(
-        &mut self,
-        now: Instant,
-        src: Ipv4Addr,
-        priority: u8,
-        adver_int: Option<Duration>,
-    ) {
+    fn backup_rx(&mut self, now: Instant, src: IpAddr, priority: u8, adver_int: Option<Duration>) {
         let mine = self.priority();
         if priority == PRIORITY_STOP {
             self.arm(Timer::MasterDown, now, self.skew_time());
@@ -672,7 +737,8 @@ impl VirtualRouter {
             ah_seq,
             adver_int,
         } = rx;
-        let addr_order = u32::from(src).cmp(&u32::from(self.cfg.source_ip()));
+        // Same family (the other is dropped): numeric order.
+        let addr_order = src.cmp(&self.cfg.source());
         let mut mine = self.priority();
         let higher =
             |mine: u8| priority > mine || (priority == mine && addr_order == Ordering::Greater);
@@ -899,7 +965,7 @@ impl VirtualRouter {
 /// A validated advert, as the state machine sees it.
 #[derive(Clone, Copy)]
 struct Received {
-    src: Ipv4Addr,
+    src: IpAddr,
     priority: u8,
     ah_seq: Option<u32>,
     /// VRRPv3: the advertised Max Advertise Interval.

@@ -90,10 +90,12 @@ impl Changed {
 /// keepalived's `vrrp_exist`: a reloaded instance is the same one if its
 /// VRID, multicast or unicast mode and unicast source address are (the
 /// interface is the mux's business); and, here, its VRRP version (another
-/// packet format, other timers).
+/// packet format, other timers) and its IPv6 side (another family, or for
+/// now any change of it).
 fn is_another_instance(old: &Config, new: &Config) -> bool {
     old.vrid != new.vrid
         || old.version != new.version
+        || old.ipv6 != new.ipv6
         || old.is_unicast() != new.is_unicast()
         || (new.is_unicast() && old.source_ip() != new.source_ip())
 }
@@ -106,7 +108,8 @@ impl VirtualRouter {
     /// reloaded instance running):
     /// * another VRID, a switch between multicast and unicast, or another
     ///   unicast source address makes it another instance (keepalived's
-    ///   `vrrp_exist`), and so does another VRRP version:
+    ///   `vrrp_exist`), and so does another VRRP version or any change of
+    ///   [`Config::ipv6`]:
     ///   [`Change::Restart`], nothing touched;
     /// * a new priority takes effect at once in the effective priority: a
     ///   master's next advert carries it (a backup that now outranks it

@@ -208,7 +208,7 @@ fn backup_with_preempt_discards_lower_priority_without_touching_the_timer() {
         &advert(LOWER_IP, 100, &AuthConfig::None, 0),
     );
     assert_eq!(r.poll_timeout(), Some(t0 + s(2) + r.master_down_interval()));
-    assert_eq!(r.master(), Some((LOWER_IP, 100)));
+    assert_eq!(r.master(), Some((LOWER_IP.into(), 100)));
 }
 
 #[test]
@@ -275,7 +275,7 @@ fn master_reacts_to_lower_priority_like_keepalived_by_default() {
     assert_eq!(
         events(&mut r),
         [Event::MasterRxLowerPriority {
-            from: HIGHER_IP,
+            from: HIGHER_IP.into(),
             priority: 99
         }]
     );
@@ -324,7 +324,7 @@ fn master_yields_to_higher_priority_and_equal_priority_higher_address() {
             ]
         );
         assert_eq!(r.poll_timeout(), Some(now + r.master_down_interval()));
-        assert_eq!(r.master(), Some((src, prio)));
+        assert_eq!(r.master(), Some((src.into(), prio)));
     }
 }
 
@@ -357,7 +357,12 @@ fn two_owners_resolve_by_lowering_one() {
     assert_eq!(r.priority(), 254);
     assert_eq!(r.state(), State::Backup);
     let ev = events(&mut r);
-    assert_eq!(ev[0], Event::OwnerConflict { from: HIGHER_IP });
+    assert_eq!(
+        ev[0],
+        Event::OwnerConflict {
+            from: HIGHER_IP.into()
+        }
+    );
     assert_eq!(
         ev[1],
         Event::StateChanged {
@@ -515,7 +520,7 @@ fn unicast_advert_goes_to_each_peer_in_turn() {
     while let Some(t) = r.poll_transmit(t1, &mut buf) {
         // The IP destination is the peer, TTL 255; both copies of the
         // second advert carry IP identification 2, as keepalived's do.
-        assert_eq!(&buf[16..20], &t.destination.octets());
+        assert_eq!(&buf[16..20], &ip_octets(t.destination));
         got.push((
             t.destination,
             t.priority,
@@ -523,7 +528,13 @@ fn unicast_advert_goes_to_each_peer_in_turn() {
             u16::from_be_bytes([buf[4], buf[5]]),
         ));
     }
-    assert_eq!(got, [(LOWER_IP, 200, 255, 2), (HIGHER_IP, 200, 255, 2)]);
+    assert_eq!(
+        got,
+        [
+            (LOWER_IP.into(), 200, 255, 2),
+            (HIGHER_IP.into(), 200, 255, 2)
+        ]
+    );
     let c = r.counters();
     assert_eq!((c.adverts_sent, c.datagrams_sent), (2, 4));
 }
@@ -543,7 +554,7 @@ fn a_new_advert_restarts_from_the_first_peer() {
     let rest: Vec<_> = std::iter::from_fn(|| r.poll_transmit(t1, &mut buf))
         .map(|t| (t.destination, t.priority))
         .collect();
-    assert_eq!(rest, [(LOWER_IP, 0), (HIGHER_IP, 0)]);
+    assert_eq!(rest, [(LOWER_IP.into(), 0), (HIGHER_IP.into(), 0)]);
     assert_eq!(r.counters().priority_zero_sent, 1);
 }
 
@@ -597,7 +608,7 @@ fn durations_beyond_the_clock_disarm_instead_of_panicking() {
     events(&mut r);
     // A lower priority arms the (endless) preempt delay: it is accepted.
     r.handle_datagram(t0, LOWER_IP, &advert(LOWER_IP, 50, &AuthConfig::None, 0));
-    assert_eq!(r.master(), Some((LOWER_IP, 50)));
+    assert_eq!(r.master(), Some((LOWER_IP.into(), 50)));
     let down = r.poll_timeout().unwrap();
     r.handle_timeout(down);
     assert_eq!(r.state(), State::Master);
@@ -679,7 +690,7 @@ fn extreme_address_lists_round_trip() {
         let (prio, bytes) = transmit(&mut owner, t0).unwrap();
         assert_eq!((prio, bytes.len()), (255, owner.max_datagram_len()));
         backup.handle_datagram(t0, HIGHER_IP, &bytes);
-        assert_eq!(backup.master(), Some((HIGHER_IP, 255)));
+        assert_eq!(backup.master(), Some((HIGHER_IP.into(), 255)));
         let mdi = Duration::from_secs(3 * 255) + skew_time(100);
         assert_eq!(backup.poll_timeout(), Some(t0 + mdi));
     }
@@ -870,7 +881,7 @@ mod v3 {
         let bad = DropReason::Invalid(wire::DropReason::BadVersion);
         assert_eq!(events(&mut r), [Event::Dropped(bad)]);
         r.handle_datagram(t0, HIGHER_IP, &advert_v3(HIGHER_IP, 200, 100));
-        assert_eq!(r.master(), Some((HIGHER_IP, 200)));
+        assert_eq!(r.master(), Some((HIGHER_IP.into(), 200)));
     }
 
     #[test]
@@ -902,5 +913,12 @@ mod v3 {
             panic!("an interval change is applied in place");
         };
         assert!(changed.advert_interval && !changed.other);
+    }
+}
+
+fn ip_octets(ip: std::net::IpAddr) -> Vec<u8> {
+    match ip {
+        std::net::IpAddr::V4(a) => a.octets().to_vec(),
+        std::net::IpAddr::V6(a) => a.octets().to_vec(),
     }
 }

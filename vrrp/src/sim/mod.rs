@@ -27,7 +27,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
@@ -85,10 +85,10 @@ pub struct Sent {
     /// Interface (segment).
     pub ifindex: u32,
     /// Source address.
-    pub src: Ipv4Addr,
-    /// Destination: 224.0.0.18 or a unicast peer.
-    pub dst: Ipv4Addr,
-    /// The whole IPv4 datagram.
+    pub src: IpAddr,
+    /// Destination: 224.0.0.18 (ff02::12) or a unicast peer.
+    pub dst: IpAddr,
+    /// The whole IPv4 datagram, or the VRRP message of an IPv6 router.
     pub bytes: Vec<u8>,
 }
 
@@ -96,6 +96,13 @@ impl Sent {
     /// The priority the advert carries (`None` if the bytes are not a
     /// VRRP datagram, bare or under AH).
     pub fn priority(&self) -> Option<u8> {
+        if self.src.is_ipv6() {
+            return Some(
+                wire::vrrp::Packet::new_checked(&self.bytes[..])
+                    .ok()?
+                    .priority(),
+            );
+        }
         let ip = wire::ipv4::Packet::new_checked(&self.bytes[..]).ok()?;
         let priority = |vrrp: &[u8]| Some(wire::vrrp::Packet::new_checked(vrrp).ok()?.priority());
         match ip.protocol() {
@@ -157,7 +164,8 @@ struct Flight {
     seq: u64,
     to: NodeId,
     ifindex: u32,
-    src: Ipv4Addr,
+    src: IpAddr,
+    dst: IpAddr,
     bytes: Vec<u8>,
 }
 
@@ -468,18 +476,31 @@ impl Sim {
         }
     }
 
-    /// Delivers `bytes` to `node` on `ifindex` now, as if from `src`.
+    /// Delivers `bytes` to `node` on `ifindex` now, as if from `src` to
+    /// the VRRP multicast group of its family (an IPv4 datagram, or the
+    /// VRRP message of an IPv6 advert).
     pub fn inject(
         &mut self,
         node: NodeId,
         ifindex: u32,
-        src: Ipv4Addr,
+        src: impl Into<IpAddr>,
         bytes: &[u8],
     ) -> Option<RouterId> {
-        let now = self.now;
-        let id = self.nodes[node]
-            .mux
-            .handle_datagram(now, ifindex, src, bytes);
+        let src = src.into();
+        let dst = match src {
+            IpAddr::V4(_) => IpAddr::V4(wire::VRRP_MCAST_V4),
+            IpAddr::V6(_) => IpAddr::V6(wire::VRRP_MCAST_V6),
+        };
+        let f = Flight {
+            at: self.now,
+            seq: 0,
+            to: node,
+            ifindex,
+            src,
+            dst,
+            bytes: bytes.to_vec(),
+        };
+        let id = deliver_to(&mut self.nodes[node].mux, self.now, &f);
         self.drain(node);
         id
     }
@@ -530,8 +551,7 @@ impl Sim {
             self.now = self.now.max(f.at);
             let node = &mut self.nodes[f.to];
             if node.alive && !node.down.contains(&f.ifindex) {
-                node.mux
-                    .handle_datagram(self.now, f.ifindex, f.src, &f.bytes);
+                let _ = deliver_to(&mut node.mux, self.now, &f);
                 self.drain(f.to);
             }
         } else if let Some((at, n)) = timer {
@@ -558,7 +578,7 @@ impl Sim {
             let src = n
                 .mux
                 .router(id)
-                .map_or(Ipv4Addr::UNSPECIFIED, |r| r.config().source_ip());
+                .map_or(Ipv4Addr::UNSPECIFIED.into(), |r| r.config().source());
             if !n.alive || n.down.contains(&ifindex) {
                 continue;
             }
@@ -589,27 +609,22 @@ impl Sim {
     }
 
     /// True if a router of `node` on `ifindex` has address `ip`.
-    fn has_address(&self, node: NodeId, ifindex: u32, ip: Ipv4Addr) -> bool {
+    fn has_address(&self, node: NodeId, ifindex: u32, ip: IpAddr) -> bool {
         let mux = &self.nodes[node].mux;
         mux.ids().any(|id| {
             mux.ifindex(id) == Some(ifindex)
                 && mux.router(id).is_some_and(|r| {
                     let c = r.config();
-                    c.primary_ip == ip || c.unicast_src_ip == Some(ip)
+                    c.source() == ip
+                        || c.primary_ip == ip
+                        || c.unicast_src_ip.map(IpAddr::V4) == Some(ip)
                 })
         })
     }
 
     /// Puts copies in flight to every node on the segment (multicast `dst`)
     /// or to the node that has `dst` (unicast).
-    fn broadcast(
-        &mut self,
-        from: NodeId,
-        ifindex: u32,
-        src: Ipv4Addr,
-        dst: Ipv4Addr,
-        bytes: &[u8],
-    ) {
+    fn broadcast(&mut self, from: NodeId, ifindex: u32, src: IpAddr, dst: IpAddr, bytes: &[u8]) {
         let segment = self.nodes[from].segment;
         for to in 0..self.nodes.len() {
             let node = &self.nodes[to];
@@ -653,6 +668,7 @@ impl Sim {
                     to,
                     ifindex,
                     src,
+                    dst,
                     bytes: bytes.to_vec(),
                 }));
             }
@@ -678,6 +694,23 @@ fn probability(p: f64) -> f64 {
         0.0
     } else {
         p.clamp(0.0, 1.0)
+    }
+}
+
+/// Hands a flight to the mux of its family: an IPv4 datagram, or an IPv6
+/// VRRP message with the hop limit of a multicast advert on one link.
+fn deliver_to(mux: &mut Mux, now: Instant, f: &Flight) -> Option<RouterId> {
+    match (f.src, f.dst) {
+        (IpAddr::V4(src), _) => mux.handle_datagram(now, f.ifindex, src, &f.bytes),
+        (IpAddr::V6(src), IpAddr::V6(dst)) => {
+            let meta = wire::Ipv6Meta {
+                src,
+                dst,
+                hop_limit: wire::VRRP_TTL,
+            };
+            mux.handle_datagram_v6(now, f.ifindex, &meta, &f.bytes)
+        }
+        (IpAddr::V6(_), IpAddr::V4(_)) => None,
     }
 }
 

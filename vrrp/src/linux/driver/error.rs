@@ -26,6 +26,10 @@ pub enum DriverError {
     /// The interface has no IPv4 address to send adverts from.
     #[error("interface {0} has no IPv4 address to use as advert source")]
     NoPrimaryAddress(String),
+    /// An IPv6 router ([`crate::config::Config::ipv6`]): the driver has no
+    /// IPv6 socket, address or Neighbour Advertisement adapter yet.
+    #[error("vrrp_instance {0}: IPv6 is not supported by the Linux driver yet")]
+    Ipv6Unsupported(String),
     /// A sync group names a router index that does not exist.
     #[error("sync group {0} has a member index out of range")]
     BadSyncGroup(String),

@@ -323,7 +323,12 @@ impl Driver {
             let Some(datagram) = self.buf.get(..tx.len) else {
                 continue;
             };
-            match sock.get_ref().send_to(datagram, tx.destination) {
+            // IPv6 routers are refused at setup (no IPv6 socket yet).
+            let std::net::IpAddr::V4(destination) = tx.destination else {
+                self.counters.send_errors += 1;
+                continue;
+            };
+            match sock.get_ref().send_to(datagram, destination) {
                 Ok(_) => self.counters.datagrams_sent += 1,
                 Err(_) => self.counters.send_errors += 1,
             }

@@ -164,6 +164,9 @@ impl Driver {
         staged: &mut Staged,
     ) -> Result<Prepared, DriverError> {
         let mut config = spec.config.clone();
+        if config.ipv6.is_some() {
+            return Err(DriverError::Ipv6Unsupported(config.name.to_string()));
+        }
         config.virtual_addresses = spec.addresses.iter().map(|a| a.addr).collect();
         if config.primary_ip.is_unspecified() {
             config.primary_ip = self.primary_ip(&spec, &link, old, cache)?;
