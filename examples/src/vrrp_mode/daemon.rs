@@ -30,7 +30,23 @@ use super::wording::{log_transition, script_line};
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
 /// Where the configuration comes from on reload (SIGHUP).
-pub type Loader = Box<dyn Fn() -> Result<Plan, String> + Send>;
+pub type Loader = Box<dyn Fn() -> Result<Plan, DaemonError> + Send>;
+
+/// Why the VRRP daemon could not start, or could not take a reload.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DaemonError {
+    /// rtnetlink (for static addresses and routes) could not be opened.
+    #[error("cannot open rtnetlink: {0}")]
+    Netlink(#[source] vrrp::linux::LinuxError),
+    /// The driver could not start, or refused the configuration.
+    #[error(transparent)]
+    Driver(#[from] vrrp::linux::driver::DriverError),
+    /// The configuration file was refused; the reasons were logged with
+    /// file:line.
+    #[error("{}: configuration refused", .0.display())]
+    Refused(std::path::PathBuf),
+}
 
 /// What the daemon itself does for one running router.
 struct Instance {
@@ -71,7 +87,7 @@ impl Daemon {
         let mut d = match Daemon::new(load) {
             Ok(d) => d,
             Err(e) => {
-                error!("{e}");
+                error!("cannot start VRRP: {e}");
                 return false;
             }
         };
@@ -99,10 +115,9 @@ impl Daemon {
     }
 
     /// The driver, running no router yet.
-    fn new(load: Loader) -> Result<Daemon, String> {
-        let netlink = Netlink::open().map_err(|e| format!("cannot open rtnetlink: {e}"))?;
-        let (driver, handle, events) =
-            Driver::new(Setup::default()).map_err(|e| format!("cannot start VRRP: {e}"))?;
+    fn new(load: Loader) -> Result<Daemon, DaemonError> {
+        let netlink = Netlink::open().map_err(DaemonError::Netlink)?;
+        let (driver, handle, events) = Driver::new(Setup::default())?;
         let (tx, results) = mpsc::channel(64);
         Ok(Daemon {
             load,
@@ -124,12 +139,12 @@ impl Daemon {
     /// Makes the driver run `plan` (routers matched by interface and VRID,
     /// unchanged ones untouched), then the checks, tracking and static
     /// addresses follow. On an error nothing changed.
-    async fn apply(&mut self, plan: Plan) -> Result<ReconcileSummary, String> {
+    async fn apply(&mut self, plan: Plan) -> Result<ReconcileSummary, DaemonError> {
         let setup = plan.setup();
         let vips: Vec<Vec<Ipv4Addr>> = (setup.routers.iter())
             .map(|r| r.addresses.iter().map(|a| a.addr).collect())
             .collect();
-        let summary = (self.handle.reconfigure(setup).await).map_err(|e| e.to_string())?;
+        let summary = self.handle.reconfigure(setup).await?;
         let routers: Vec<_> = summary.ids.iter().copied().zip(plan.instances()).collect();
         let instances = (routers.iter().zip(vips)).map(|(&(id, i), vips)| {
             let instance = Instance {

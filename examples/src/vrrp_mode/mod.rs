@@ -56,7 +56,7 @@ pub fn loader(cli: Cli) -> daemon::Loader {
         }
         match converted.vrrp {
             Some(plan) if refused.is_empty() => Ok(plan),
-            _ => Err(format!("{}: configuration refused", cli.use_file.display())),
+            _ => Err(daemon::DaemonError::Refused(cli.use_file.clone())),
         }
     })
 }
