@@ -489,10 +489,11 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
     let interval = vs
         .delay_loop
         .map_or(DEFAULT_DELAY_LOOP, |d| d.min(MAX_SETTING));
-    let default_port = match key {
-        ServiceKey::Addr { addr, .. } => addr.port(),
-        ServiceKey::Fwmark { .. } => 0,
+    let key_port = match key {
+        ServiceKey::Addr { addr, .. } => Some(addr.port()),
+        ServiceKey::Fwmark { .. } => None,
     };
+    let default_port = key_port.unwrap_or(0);
     let mut real_servers: Vec<RealPlan> = Vec::with_capacity(vs.real_servers.len());
     for (j, rs) in vs.real_servers.iter().enumerate() {
         *at = Some(j);
@@ -504,6 +505,7 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
             forward,
             interval,
             default_port,
+            key_port,
         };
         let plan = real_server(&ctx, rs)?;
         if real_servers.iter().any(|r| r.dest.addr == plan.dest.addr) {
@@ -516,7 +518,7 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
     }
     *at = None;
     let sorry_server = match &vs.sorry_server {
-        Some(s) => Some(sorry(s, &name, proto, key.family(), forward, default_port)?),
+        Some(s) => Some(sorry(s, &name, proto, key.family(), forward, key_port)?),
         None => None,
     };
     Ok(ServicePlan {
@@ -530,17 +532,17 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
     })
 }
 
-/// `sorry_server IP [PORT]`; without a port it takes the service's.
+/// `sorry_server IP [PORT]`, its port set as [`dest_port`] sets it.
 fn sorry(
     s: &conf::SorryServer,
     vs: &str,
     proto: &str,
     family: Family,
     forward: Forward,
-    default_port: u16,
+    key_port: Option<u16>,
 ) -> Result<SorryPlan, PlanError> {
     let ip = s.ip;
-    let addr = SocketAddr::new(ip, s.port.unwrap_or(default_port));
+    let addr = SocketAddr::new(ip, dest_port(key_port, forward, s.port));
     let name = trio(addr, proto);
     if Family::of(&ip) != family {
         return Err(PlanError::MixedFamily {
@@ -550,6 +552,18 @@ fn sorry(
     }
     let dest = Destination::new(addr, forward);
     Ok(SorryPlan { name, dest })
+}
+
+/// The port a real or sorry server is installed with, as keepalived
+/// 2.2.7's `validate_check_config` corrects it: under NAT the written
+/// port (the service's when none, 0 for fwmark); otherwise 0 for a fwmark
+/// service (`key_port` None) and the service's port for an address one.
+fn dest_port(key_port: Option<u16>, forward: Forward, written: Option<u16>) -> u16 {
+    match (forward, key_port) {
+        (Forward::Masq, Some(vs)) => written.filter(|p| *p != 0).unwrap_or(vs),
+        (Forward::Masq, None) => written.unwrap_or(0),
+        (_, vs) => vs.unwrap_or(0),
+    }
 }
 
 /// keepalived takes a fwmark service's family from its real servers.
@@ -594,14 +608,18 @@ struct RsCtx<'a> {
     forward: Forward,
     interval: Duration,
     default_port: u16,
+    /// The service's port; None for a fwmark service.
+    key_port: Option<u16>,
 }
 
 fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanError> {
     let vs = c.vs_name.to_owned();
     let ip = rs.ip;
-    // A real server without a port takes the service's (0 for fwmark).
+    // The checker connects to the port as written (the service's when
+    // none, 0 for fwmark); the kernel gets keepalived's corrected port.
     let addr = SocketAddr::new(ip, rs.port.unwrap_or(c.default_port));
-    let name = trio(addr, c.proto);
+    let installed = SocketAddr::new(ip, dest_port(c.key_port, c.forward, rs.port));
+    let name = trio(installed, c.proto);
     if Family::of(&ip) != c.family {
         return Err(PlanError::MixedFamily { vs, rs: name });
     }
@@ -620,7 +638,7 @@ fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanErr
         });
     }
     let weight = rs.weight.unwrap_or(1);
-    let mut dest = Destination::new(addr, c.forward);
+    let mut dest = Destination::new(installed, c.forward);
     dest.weight =
         u32::try_from(weight)
             .ok()

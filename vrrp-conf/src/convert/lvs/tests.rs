@@ -57,7 +57,9 @@ fn service_settings_map_exactly() {
     assert_eq!(svc.timeout, 300);
     assert_eq!(svc.netmask, 0xffff_ff00);
     let rs = &s.real_servers[0];
-    assert_eq!(rs.name, "[10.1.0.1]:udp:5353");
+    // keepalived resets a DR real server's port to the service's.
+    assert_eq!(rs.name, "[10.1.0.1]:udp:53");
+    assert_eq!(rs.dest.addr, "10.1.0.1:53".parse().unwrap());
     assert_eq!(rs.dest.forward, Forward::DirectRoute);
     assert_eq!(rs.dest.weight, 7);
     assert!(rs.inhibit_on_failure);
@@ -110,7 +112,9 @@ fn fwmark_and_tunnel_and_unchecked_real_server() {
         }
     );
     let rs = &s.real_servers[0];
-    assert_eq!(rs.name, "[2001:db8::9]:none:80");
+    // keepalived clears a non-NAT fwmark real server's port.
+    assert_eq!(rs.name, "[2001:db8::9]:none:0");
+    assert_eq!(rs.dest.addr, "[2001:db8::9]:0".parse().unwrap());
     assert_eq!(rs.dest.forward, Forward::Tunnel);
     assert_eq!(rs.dest.weight, 5);
     assert_eq!(rs.check, None);
@@ -125,6 +129,39 @@ fn real_server_without_port_takes_the_service_port() {
         rs.check.as_ref().unwrap().context.target,
         "10.1.0.1:443".parse().unwrap()
     );
+}
+
+/// keepalived 2.2.7 `validate_check_config`: ports under NAT stay as
+/// written; otherwise 0 under a fwmark and the service's port under an
+/// address; the checker still connects to the written port.
+#[test]
+fn destination_ports_follow_keepalived() {
+    let port = |conf: &str| {
+        let s = one(conf);
+        let rs = &s.real_servers[0];
+        let check = rs.check.as_ref().map(|c| c.context.target.port());
+        (
+            rs.dest.addr.port(),
+            check,
+            s.sorry_server.map(|x| x.dest.addr.port()),
+        )
+    };
+    let rs = "real_server 10.1.0.1 8080 {\n TCP_CHECK {\n }\n }\n}\n";
+    let fwm = |kind: &str| {
+        format!("virtual_server fwmark 5 {{\n lb_kind {kind}\n sorry_server 10.9.9.9 81\n {rs}")
+    };
+    let addr = |kind: &str| {
+        format!("virtual_server 10.0.0.1 80 {{\n lb_kind {kind}\n sorry_server 10.9.9.9 81\n {rs}")
+    };
+    assert_eq!(port(&fwm("DR")), (0, Some(8080), Some(0)));
+    assert_eq!(port(&fwm("TUN")), (0, Some(8080), Some(0)));
+    assert_eq!(port(&fwm("NAT")), (8080, Some(8080), Some(81)));
+    assert_eq!(port(&addr("DR")), (80, Some(8080), Some(80)));
+    assert_eq!(port(&addr("NAT")), (8080, Some(8080), Some(81)));
+    // NAT without a port: the service's (none for fwmark).
+    let bare =
+        "virtual_server 10.0.0.1 80 {\n sorry_server 10.9.9.9\n real_server 10.1.0.1 {\n }\n}\n";
+    assert_eq!(port(bare), (80, None, Some(80)));
 }
 
 fn unsupported(e: PlanError) -> String {
