@@ -216,6 +216,44 @@ impl Monitor {
         Ok(())
     }
 
+    /// Replaces a member's settings in place (a reload changing a
+    /// weight or `inhibit_on_failure`): the target keeps its health, and
+    /// only the resulting change is emitted (`MemberWeight`, or
+    /// `MemberAdd`/`MemberRemove` when inhibition shows or hides it).
+    pub fn set_member_config(
+        &mut self,
+        pool: PoolId,
+        target: TargetId,
+        cfg: MemberConfig,
+    ) -> Result<(), MonitorError> {
+        let p = self
+            .pools
+            .get_mut(pool.0 as usize)
+            .ok_or(MonitorError::UnknownPool)?;
+        if p.reconfigure(target, cfg, &mut self.events) {
+            Ok(())
+        } else {
+            Err(MonitorError::UnknownTarget)
+        }
+    }
+
+    /// Forgets the checks in flight, whose results will never come (their
+    /// driver was stopped to reconfigure the monitor): each such target is
+    /// checked again at `now`, its health and retry state unchanged.
+    pub fn requeue_in_flight(&mut self, now: Instant) {
+        let stuck: Vec<TargetId> = self
+            .targets()
+            .map(|(id, _)| id)
+            .filter(|&id| self.target(id).is_some_and(|t| t.in_flight))
+            .collect();
+        for id in stuck {
+            if let Some(t) = self.target_mut(id) {
+                t.in_flight = false;
+            }
+            self.schedule_at(id, now);
+        }
+    }
+
     /// Schedules every target added since the last commit, spread evenly
     /// over its interval from `now`, and starts quorum tracking of new pools.
     pub fn commit(&mut self, now: Instant) {
@@ -412,5 +450,110 @@ impl Monitor {
 
     fn target_mut(&mut self, id: TargetId) -> Option<&mut Target> {
         self.targets.get_mut(id.0 as usize).and_then(Option::as_mut)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
+    use super::*;
+    use crate::{CheckOutcome, PoolConfig};
+
+    fn drain(m: &mut Monitor) -> Vec<Event> {
+        std::iter::from_fn(|| m.poll_event()).collect()
+    }
+
+    /// One committed pool with one up member of weight 2.
+    fn one_member() -> (Monitor, PoolId, TargetId, Instant) {
+        let mut m = Monitor::new(MonitorConfig::default());
+        let cfg = TargetConfig {
+            retry: 0,
+            ..TargetConfig::default()
+        };
+        let t = m.add_target("t", cfg);
+        let p = m.add_pool(PoolConfig::with_quorum(2, 0));
+        m.add_member(p, t, MemberConfig::with_weight(2)).unwrap();
+        let now = Instant::now();
+        m.commit(now);
+        drain(&mut m);
+        (m, p, t, now)
+    }
+
+    #[test]
+    fn member_reweight_keeps_health_and_tracks_quorum() {
+        let (mut m, p, t, _) = one_member();
+        m.set_member_config(p, t, MemberConfig::with_weight(5))
+            .unwrap();
+        assert_eq!(
+            drain(&mut m),
+            [Event::MemberWeight {
+                pool: p,
+                target: t,
+                weight: 5
+            }]
+        );
+        m.set_member_config(p, t, MemberConfig::with_weight(1))
+            .unwrap();
+        assert_eq!(
+            drain(&mut m),
+            [
+                Event::MemberWeight {
+                    pool: p,
+                    target: t,
+                    weight: 1
+                },
+                Event::QuorumLost {
+                    pool: p,
+                    weight_sum: 1
+                }
+            ]
+        );
+        assert_eq!(m.is_up(t), Some(true));
+        // Same settings: nothing to say.
+        m.set_member_config(p, t, MemberConfig::with_weight(1))
+            .unwrap();
+        assert_eq!(drain(&mut m), []);
+        assert_eq!(
+            m.set_member_config(p, TargetId(9), MemberConfig::default()),
+            Err(MonitorError::UnknownTarget)
+        );
+    }
+
+    #[test]
+    fn inhibition_added_to_a_down_member_shows_it_with_weight_0() {
+        let (mut m, p, t, now) = one_member();
+        let due = m.poll_check(now + Duration::from_secs(3600)).unwrap();
+        m.handle_outcome(
+            now,
+            due.target,
+            CheckOutcome::Down(crate::DownReason::Refused),
+        )
+        .unwrap();
+        drain(&mut m);
+        let mut cfg = MemberConfig::with_weight(2);
+        cfg.inhibit_on_failure = true;
+        m.set_member_config(p, t, cfg).unwrap();
+        assert_eq!(
+            drain(&mut m),
+            [Event::MemberAdd {
+                pool: p,
+                target: t,
+                weight: 0
+            }]
+        );
+    }
+
+    #[test]
+    fn a_check_lost_with_its_driver_is_requeued() {
+        let (mut m, _, t, now) = one_member();
+        let later = now + Duration::from_secs(3600);
+        assert_eq!(m.poll_check(later).map(|d| d.target), Some(t));
+        // In flight: never due again until its outcome...
+        assert_eq!(m.poll_timeout(), None);
+        m.requeue_in_flight(later);
+        assert_eq!(m.poll_timeout(), Some(later));
+        assert_eq!(m.poll_check(later).map(|d| d.target), Some(t));
+        assert_eq!(m.is_up(t), Some(true));
     }
 }

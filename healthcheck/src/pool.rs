@@ -154,6 +154,41 @@ impl Pool {
         }
     }
 
+    /// Replaces a member's settings (a reload): emits what changes in
+    /// the table (in, out, or a new weight), then re-checks the quorum.
+    /// False if `target` is not a member.
+    pub(crate) fn reconfigure(
+        &mut self,
+        target: TargetId,
+        cfg: MemberConfig,
+        out: &mut VecDeque<Event>,
+    ) -> bool {
+        let pool = self.id;
+        let Some(m) = self.members.iter_mut().find(|m| m.target == target) else {
+            return false;
+        };
+        let shown = |m: &Member| m.up || m.cfg.inhibit_on_failure;
+        let (was_shown, old) = (shown(m), m.live_weight());
+        m.cfg = cfg;
+        let (is_shown, new) = (shown(m), m.live_weight());
+        out.extend(match (was_shown, is_shown) {
+            (false, true) => Some(Event::MemberAdd {
+                pool,
+                target,
+                weight: new,
+            }),
+            (true, false) => Some(Event::MemberRemove { pool, target }),
+            (true, true) if old != new => Some(Event::MemberWeight {
+                pool,
+                target,
+                weight: new,
+            }),
+            _ => None,
+        });
+        self.evaluate(out);
+        true
+    }
+
     /// Applies a target's new health and dynamic weight.
     pub(crate) fn update(
         &mut self,

@@ -35,14 +35,38 @@ use std::process::ExitCode;
 
 use plan::Plan;
 
+use crate::cli::{self, Cli};
+
 pub mod daemon;
 pub mod plan;
+pub mod reload;
 pub mod table;
+
+/// The reload of the checker: parse and convert the file again with the
+/// functions `-t` and the start-up use, refusing what they refuse.
+pub fn loader(cli: Cli) -> daemon::Loader {
+    Box::new(move || {
+        let parsed = cli.load();
+        let converted = cli.convert(&parsed);
+        let refused = cli::refusals(&parsed, &converted);
+        for d in &refused {
+            tracing::error!("{}", d.display(&parsed.sources));
+        }
+        match converted.lvs {
+            Some(plan) if refused.is_empty() => Ok(plan),
+            Some(_) => Err(format!("{}: configuration refused", cli.use_file.display())),
+            None => Err(format!(
+                "{}: no virtual_server to run",
+                cli.use_file.display()
+            )),
+        }
+    })
+}
 
 /// Runs the checker on its [`Plan`] (converted once by the caller, as
 /// `-t` converts it) in the foreground until SIGTERM/SIGINT: 0 after a
 /// clean stop, 1 if it could not start.
-pub fn run(plan: Plan) -> ExitCode {
+pub fn run(plan: Plan, reload: daemon::Loader) -> ExitCode {
     if !nix::unistd::geteuid().is_root() {
         tracing::error!("keepalived-lite needs root (CAP_NET_ADMIN) to run the checker");
         return ExitCode::FAILURE;
@@ -54,7 +78,7 @@ pub fn run(plan: Plan) -> ExitCode {
     let Some(rt) = crate::vrrp_mode::runtime() else {
         return ExitCode::FAILURE;
     };
-    match rt.block_on(daemon::run(plan)) {
+    match rt.block_on(daemon::run(plan, reload)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");

@@ -8,12 +8,12 @@
 //! Sans-IO: the daemon diffs [`Bridge::desired`] against what it last
 //! applied.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use healthcheck::{DownReason, Event, Monitor, PoolId, PoolTable, TableChange, TargetId};
 
 use crate::lvs_mode::plan::{trio, Plan, Probe, RealPlan, ServicePlan};
+use crate::lvs_mode::reload::{self, Placed};
 
 /// Where a health-check target sits in the plan: (service, real server).
 pub type Slot = (usize, usize);
@@ -24,22 +24,53 @@ pub type Slot = (usize, usize);
 pub struct Bridge {
     plan: Plan,
     table: PoolTable,
-    /// Each service's pool, by service index.
-    pools: Vec<PoolId>,
-    /// The real server each target stands for.
-    slots: HashMap<TargetId, Slot>,
+    /// Where the plan is in the monitor.
+    placed: Placed,
 }
 
 impl Bridge {
-    /// A bridge for `plan`, whose service `s` is pool `pools[s]` and whose
-    /// real servers are the targets of `slots`.
-    pub fn new(plan: Plan, pools: Vec<PoolId>, slots: HashMap<TargetId, Slot>) -> Self {
+    /// Lays `plan` onto `monitor` (one pool per service, one target per
+    /// real server: checked, or static without a checker) and returns
+    /// its bridge. Not committed yet: [`Bridge::start`] does it.
+    pub fn place(monitor: &mut Monitor, plan: Plan) -> Self {
+        let placed = reload::place(monitor, &plan, None);
         Self {
             plan,
             table: PoolTable::new(),
-            pools,
-            slots,
+            placed,
         }
+    }
+
+    /// Reloads: `plan` replaces the running one in `monitor` (stopped,
+    /// its checks in flight requeued) as a diff, so unchanged real
+    /// servers keep their health and only what changed is emitted;
+    /// commits at `now` and returns keepalived's lines for the changes.
+    pub fn reload(&mut self, monitor: &mut Monitor, plan: Plan, now: Instant) -> Vec<String> {
+        self.placed = reload::place(monitor, &plan, Some((&self.plan, &self.placed)));
+        self.plan = plan;
+        monitor.commit(now);
+        // No health change caused what follows.
+        self.table.forget_causes();
+        let mut lines = Vec::new();
+        while let Some(event) = monitor.poll_event() {
+            lines.extend(self.handle(&event));
+        }
+        lines
+    }
+
+    /// Every checked target with its check, for a new driver.
+    pub fn checks(&self) -> impl Iterator<Item = (TargetId, &crate::lvs_mode::plan::CheckPlan)> {
+        self.placed.slots.iter().filter_map(|(&t, &(s, r))| {
+            let check = self
+                .plan
+                .services
+                .get(s)?
+                .real_servers
+                .get(r)?
+                .check
+                .as_ref()?;
+            Some((t, check))
+        })
     }
 
     /// The plan.
@@ -49,7 +80,7 @@ impl Bridge {
 
     /// The real server a target stands for.
     pub fn slot_of(&self, target: TargetId) -> Option<Slot> {
-        self.slots.get(&target).copied()
+        self.placed.slots.get(&target).copied()
     }
 
     /// Commits `monitor` (keepalived's `init_services`: every real server
@@ -84,7 +115,7 @@ impl Bridge {
         self.plan
             .services
             .iter()
-            .zip(&self.pools)
+            .zip(&self.placed.pools)
             .enumerate()
             .map(|(s, (svc, &pool))| {
                 let dests = match &svc.sorry_server {
@@ -110,7 +141,7 @@ impl Bridge {
 
     /// The index of a pool's service.
     fn service_of(&self, pool: PoolId) -> Option<usize> {
-        self.pools.iter().position(|&p| p == pool)
+        self.placed.pools.iter().position(|&p| p == pool)
     }
 
     /// The real server `target` stands for, if it belongs to service `s`.
