@@ -149,6 +149,52 @@ fn vm_lvs_checker_follows_real_server_health() {
     );
 }
 
+/// SIGHUP reload by diff (a real server added, a weight changed, a
+/// service removed and one added: exact tables; the unchanged, failing
+/// real server says nothing, so its health was kept), a broken file that
+/// keeps the running table, and an `ipvsadm -d` of a healthy real server
+/// repaired by the periodic re-read.
+#[test]
+fn vm_lvs_reload_by_diff_and_repair() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-reload-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let bin = dir.0.join("keepalived-lite");
+    std::fs::copy(env!("CARGO_BIN_EXE_keepalived-lite"), &bin).unwrap();
+    if !matches!(Command::new("strip").arg(&bin).status(), Ok(s) if s.success()) {
+        eprintln!("strip failed: copying the unstripped binary");
+    }
+    let lvs = here.join("tests/lvs");
+    let console = run_vm(
+        &[
+            (bin, "/bin/keepalived-lite"),
+            (lvs.join("reload1.conf"), "/etc/reload1.conf"),
+            (lvs.join("reload2.conf"), "/etc/reload2.conf"),
+            (lvs.join("broken.conf"), "/etc/broken.conf"),
+        ],
+        &lvs.join("guest-reload.sh"),
+    );
+    assert_steps(
+        &console,
+        &[
+            "started",
+            "reloaded",
+            "health_kept",
+            "broken_reload_kept",
+            "repaired",
+            "stopped",
+        ],
+    );
+    for text in [
+        "Adding service [10.1.0.3]:tcp:80 to VS [10.0.0.1]:tcp:80",
+        "Reload failed, keeping the running configuration",
+        "/etc/lvs.conf:6:9: error: 'weight' needs a value",
+        "IPVS table drifted from the configuration; repairing: ",
+    ] {
+        assert!(console.contains(text), "log lacks '{text}'");
+    }
+}
+
 /// No VM needed: the plan is refused before anything touches the kernel.
 #[test]
 fn lvs_refused_keyword_fails_startup_naming_it() {

@@ -10,9 +10,13 @@
 //! - [`table`]: the one bridge from `healthcheck`'s pools (which own the
 //!   quorum, hysteresis, sorry server and alpha rules) to the desired IPVS
 //!   table, with keepalived's log lines;
+//! - [`reload`]: a plan laid onto a running monitor as a diff, so that
+//!   unchanged real servers keep their health across SIGHUP;
 //! - [`daemon`]: the loop: the `healthcheck` tokio driver runs the checks,
 //!   each change is applied as an `ipvs::diff` against what was applied
-//!   last; SIGTERM/SIGINT remove the services and exit 0.
+//!   last; the kernel's table is re-read every `delay_loop` (and soon
+//!   after a failed operation) and drift is repaired; SIGHUP reloads by
+//!   diff ([`loader`]); SIGTERM/SIGINT remove the services and exit 0.
 //!
 //! What runs: `virtual_server IP PORT` (TCP, UDP, SCTP; UDP without
 //! `protocol`, as keepalived 2.2.7) and `fwmark`;
@@ -27,7 +31,9 @@
 //! `delay_loop`, `alpha`, `http_protocol`. Anything else is refused at
 //! start-up (see [`plan::PlanError`]): `virtual_server_group`, the other
 //! checkers, notify and quorum scripts, `omega`, `ha_suspend`,
-//! `sorry_server_inhibit`, ... SIGHUP is logged and ignored (no reload).
+//! `sorry_server_inhibit`, ... A non-NAT real or sorry server gets the
+//! port keepalived 2.2.7 installs: 0 under a fwmark service, the
+//! service's port under an address one.
 //!
 //! Logging goes through `tracing` with keepalived's wording, to stderr.
 
