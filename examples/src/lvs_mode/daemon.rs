@@ -12,7 +12,10 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use healthcheck::checkers::{HttpChecker, MiscChecker, TcpChecker};
+use healthcheck::checkers::{
+    DnsChecker, HttpChecker, MiscChecker, PingChecker, SmtpChecker, TcpChecker, TlsOptions,
+    UdpChecker,
+};
 use healthcheck::runtime::Driver;
 use healthcheck::{Checker, Event, Monitor, MonitorConfig};
 use ipvs::{Ipvs, ServiceKey};
@@ -35,6 +38,9 @@ pub enum DaemonError {
     /// removed on the way out).
     #[error("the health-check driver stopped")]
     DriverStopped,
+    /// SSL_GET's TLS configuration could not be built.
+    #[error("cannot set up TLS for SSL_GET: {0}")]
+    Tls(String),
     /// Signal handlers could not be installed.
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
@@ -186,11 +192,13 @@ struct Running {
 impl Running {
     /// Runs `monitor` with the checkers of `bridge`'s plan; its events go
     /// to `events`.
-    fn start(monitor: Monitor, bridge: &Bridge, events: mpsc::UnboundedSender<Event>) -> Self {
-        let mut driver = Driver::new(monitor);
-        for (target, check) in bridge.checks() {
-            driver.set_checker(target, checker(&check.probe), check.context.clone());
-        }
+    fn start(
+        monitor: Monitor,
+        bridge: &Bridge,
+        tls: &TlsOptions,
+        events: mpsc::UnboundedSender<Event>,
+    ) -> Self {
+        let driver = driver(monitor, bridge, tls);
         let (stop, stop_rx) = oneshot::channel::<()>();
         let task = tokio::spawn(driver.run(events, async {
             let _ = stop_rx.await;
@@ -212,6 +220,7 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
     let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
+    let tls = keepalived_tls()?;
     let mut kernel = Kernel::open(&plan)?;
     let mut monitor = Monitor::new(MonitorConfig::default());
     let mut bridge = Bridge::place(&mut monitor, plan);
@@ -225,7 +234,7 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
     let mut reread = Deadline::after(kernel.sync(bridge.desired()));
 
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
-    let mut running = Running::start(monitor, &bridge, ev_tx.clone());
+    let mut running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
     let mut outcome = Ok(());
     loop {
         tokio::select! {
@@ -257,7 +266,7 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
                 }
                 reread.at_most(kernel.sync(bridge.desired()));
                 kernel.own_only(bridge.plan());
-                running = Running::start(monitor, &bridge, ev_tx.clone());
+                running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
             }
             ev = ev_rx.recv() => {
                 let Some(ev) = ev else {
@@ -292,26 +301,36 @@ fn apply_event(bridge: &mut Bridge, ev: &healthcheck::Event) {
 /// The monitor laid out for `plan` (one pool per service, one target per
 /// real server) in a driver with its checkers, and the bridge that maps
 /// its ids back. Not committed yet: [`Bridge::start`] does it.
-pub fn build(plan: Plan) -> (Driver, Bridge) {
+pub fn build(plan: Plan) -> Result<(Driver, Bridge), DaemonError> {
     let mut monitor = Monitor::new(MonitorConfig::default());
     let bridge = Bridge::place(&mut monitor, plan);
-    let mut driver = Driver::new(monitor);
-    for (target, check) in bridge.checks() {
-        driver.set_checker(target, checker(&check.probe), check.context.clone());
-    }
-    (driver, bridge)
+    Ok((driver(monitor, &bridge, &keepalived_tls()?), bridge))
 }
 
-/// The built-in checker that runs a probe.
-fn checker(probe: &Probe) -> Arc<dyn Checker> {
+/// A driver over `monitor` with the checker of every checked target.
+fn driver(monitor: Monitor, bridge: &Bridge, tls: &TlsOptions) -> Driver {
+    let mut driver = Driver::new(monitor);
+    for (target, check) in bridge.checks() {
+        driver.set_checker(target, checker(&check.probe, tls), check.context.clone());
+    }
+    driver
+}
+
+/// The built-in checker that runs a probe; SSL_GET with `tls`.
+fn checker(probe: &Probe, tls: &TlsOptions) -> Arc<dyn Checker> {
     match probe {
         Probe::Tcp => Arc::new(TcpChecker),
         Probe::Http {
             urls,
             virtualhost,
             version,
+            ssl,
         } => {
-            let mut h = HttpChecker::http(urls.clone());
+            let mut h = if *ssl {
+                HttpChecker::ssl(urls.clone(), tls.clone())
+            } else {
+                HttpChecker::http(urls.clone())
+            };
             h.virtualhost.clone_from(virtualhost);
             h.version = *version;
             Arc::new(h)
@@ -320,5 +339,25 @@ fn checker(probe: &Probe) -> Arc<dyn Checker> {
             let m = MiscChecker::new(path.clone());
             Arc::new(if *dynamic { m.dynamic() } else { m })
         }
+        Probe::Smtp { helo_name } => Arc::new(SmtpChecker::new(helo_name.clone())),
+        Probe::Dns { name, qtype } => Arc::new(DnsChecker::new(name.clone(), *qtype)),
+        Probe::Udp {
+            payload,
+            require_reply,
+        } => {
+            let u = UdpChecker::new(payload.clone());
+            Arc::new(match require_reply {
+                Some(prefix) => u.require_reply(prefix.clone()),
+                None => u,
+            })
+        }
+        Probe::Ping => Arc::new(PingChecker),
     }
+}
+
+/// SSL_GET's TLS as keepalived 2.2.7 does it for a keepalived.conf: any
+/// server certificate is accepted (the `healthcheck` crate verifies by
+/// default; keepalived-lite follows keepalived here).
+fn keepalived_tls() -> Result<TlsOptions, DaemonError> {
+    TlsOptions::unverified().map_err(|e| DaemonError::Tls(e.to_string()))
 }

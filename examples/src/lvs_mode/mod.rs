@@ -24,16 +24,19 @@
 //! `persistence_timeout` and `_granularity`, `delay_loop`, `alpha`,
 //! `virtualhost`, `quorum`, `hysteresis`, `sorry_server`; `real_server` with
 //! `weight` and `inhibit_on_failure`; one checker per real server among
-//! TCP_CHECK, HTTP_GET (`url` with `path`, `status_code`, `digest`,
-//! `virtualhost`) and MISC_CHECK (`misc_path`, `misc_timeout`,
+//! TCP_CHECK, HTTP_GET and SSL_GET (`url` with `path`, `status_code`,
+//! `digest`, `virtualhost`; SSL_GET accepts any server certificate, as
+//! keepalived 2.2.7), SMTP_CHECK (`helo_name`, no `host` blocks),
+//! DNS_CHECK (`type`, `name`), UDP_CHECK (`payload`, `require_reply`),
+//! PING_CHECK and MISC_CHECK (`misc_path`, `misc_timeout`,
 //! `misc_dynamic`), with `connect_ip`, `connect_port`, `bindto`,
 //! `connect_timeout`, `retry`, `delay_before_retry`, `warmup`,
 //! `delay_loop`, `alpha`, `http_protocol`. Anything else is refused at
-//! start-up (see [`plan::PlanError`]): `virtual_server_group`, the other
-//! checkers, notify and quorum scripts, `omega`, `ha_suspend`,
-//! `sorry_server_inhibit`, ... A non-NAT real or sorry server gets the
-//! port keepalived 2.2.7 installs: 0 under a fwmark service, the
-//! service's port under an address one.
+//! start-up (see [`plan::PlanError`]): `virtual_server_group`, FILE_CHECK,
+//! BFD_CHECK, more than one checker, notify and quorum scripts, `omega`,
+//! `ha_suspend`, `sorry_server_inhibit`, ... A non-NAT real or sorry
+//! server gets the port keepalived 2.2.7 installs: 0 under a fwmark
+//! service, the service's port under an address one.
 //!
 //! Logging goes through `tracing` with keepalived's wording, to stderr.
 

@@ -172,6 +172,15 @@ impl Bridge {
             (Probe::Tcp, Some(_)) => format!("TCP_CHECK on service {name} failed."),
             (Probe::Http { .. }, None) => format!("Remote Web server {name} succeed on service."),
             (Probe::Http { .. }, Some(_)) => format!("Check on service {name} failed."),
+            (Probe::Smtp { .. }, None) => format!("Remote SMTP server {name} succeed on service."),
+            (Probe::Smtp { .. }, Some(r)) => smtp_failure(&name, r),
+            // dns_final says nothing on success.
+            (Probe::Dns { .. }, None) => return None,
+            (Probe::Dns { .. }, Some(r)) => format!("DNS_CHECK ({name}) {}", dns_failure(r)),
+            (Probe::Udp { .. }, None) => format!("UDP connection to {name} success."),
+            (Probe::Udp { .. }, Some(_)) => format!("UDP_CHECK on service {name} failed."),
+            (Probe::Ping, None) => format!("ICMP connection to {name} success."),
+            (Probe::Ping, Some(_)) => format!("ICMP CHECK on service {name} failed."),
             (Probe::Misc { path, .. }, down) => {
                 let script = path.split(' ').next().unwrap_or_default();
                 let how = match down {
@@ -218,6 +227,25 @@ impl Bridge {
                 .collect(),
             None => quorum_lines(change, svc),
         }
+    }
+}
+
+/// smtp_final's line for a failure (check_smtp.c).
+fn smtp_failure(name: &str, reason: &DownReason) -> String {
+    let what = match reason {
+        DownReason::Timeout => "Read timeout from server",
+        DownReason::SmtpReply(_) | DownReason::Protocol(_) => "Bad HELO response from server",
+        _ => "Error connecting to server",
+    };
+    format!("SMTP_CHECK {what} {name}")
+}
+
+/// dns_final's reason for a failure (check_dns.c).
+fn dns_failure(reason: &DownReason) -> String {
+    match reason {
+        DownReason::Timeout => "read timeout from socket".to_owned(),
+        DownReason::DnsRcode(rcode) => format!("read error occurred. (rcode = {rcode})"),
+        _ => "connection error.".to_owned(),
     }
 }
 
@@ -322,7 +350,7 @@ mod tests {
     /// The monitor and the bridge of `conf`, started; with the start lines.
     fn started(conf: &str) -> (Driver, Bridge, Vec<String>) {
         let parsed = vrrp_conf::parse_str("t.conf", conf, &vrrp_conf::Options::default());
-        let (mut driver, mut bridge) = daemon::build(plan::build(&parsed.config).unwrap());
+        let (mut driver, mut bridge) = daemon::build(plan::build(&parsed.config).unwrap()).unwrap();
         let lines = bridge.start(driver.monitor_mut(), Instant::now());
         (driver, bridge, lines)
     }
@@ -525,6 +553,44 @@ mod tests {
         let (_, b, lines) = started(conf);
         assert_eq!(lines, Vec::<String>::new());
         assert_eq!(b.desired()[0].dests, [dest("10.1.0.1", 1)]);
+    }
+
+    /// check_ping.c, check_udp.c, check_smtp.c, check_dns.c wording.
+    #[test]
+    fn other_checkers_say_what_keepalived_says() {
+        let conf = |kind: &str| {
+            format!("virtual_server 10.0.0.1 80 {{\n protocol TCP\n real_server 10.1.0.1 80 {{\n {kind} {{\n retry 0\n }}\n }}\n}}\n")
+        };
+        let down = CheckOutcome::Down(DownReason::Timeout);
+        let rs = "[10.1.0.1]:tcp:80";
+        for (kind, fail, back) in [
+            (
+                "PING_CHECK",
+                format!("ICMP CHECK on service {rs} failed."),
+                format!("ICMP connection to {rs} success."),
+            ),
+            (
+                "UDP_CHECK",
+                format!("UDP_CHECK on service {rs} failed."),
+                format!("UDP connection to {rs} success."),
+            ),
+            (
+                "SMTP_CHECK",
+                format!("SMTP_CHECK Read timeout from server {rs}"),
+                format!("Remote SMTP server {rs} succeed on service."),
+            ),
+            (
+                "DNS_CHECK",
+                format!("DNS_CHECK ({rs}) read timeout from socket"),
+                // Nothing from the checker on success.
+                format!("Adding service {rs} to VS [10.0.0.1]:tcp:80"),
+            ),
+        ] {
+            let (mut d, mut b, _) = started(&conf(kind));
+            let m = d.monitor_mut();
+            assert_eq!(check(m, &mut b, 0, down.clone())[0], fail, "{kind}");
+            assert_eq!(check(m, &mut b, 0, CheckOutcome::Up)[0], back, "{kind}");
+        }
     }
 
     #[test]

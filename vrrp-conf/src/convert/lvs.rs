@@ -22,7 +22,7 @@ use crate::lower::ObjSpans;
 use crate::model::{self as conf, CheckerKind, LvsMethod, VsTarget};
 use crate::span::Span;
 use crate::Parsed;
-use healthcheck::checkers::{HttpVersion, StatusCodes, UrlCheck};
+use healthcheck::checkers::{DnsType, HttpVersion, StatusCodes, UrlCheck};
 use healthcheck::{CheckContext, MemberConfig, PoolConfig, TargetConfig};
 use ipvs::{Destination, Family, Forward, Service, ServiceFlags, ServiceKey};
 
@@ -225,7 +225,8 @@ pub struct CheckPlan {
 pub enum Probe {
     /// TCP_CHECK: a completed connect is up.
     Tcp,
-    /// HTTP_GET: every url answers with an accepted status (and digest).
+    /// HTTP_GET, or SSL_GET over TLS: every url answers with an accepted
+    /// status (and digest).
     Http {
         /// The url blocks.
         urls: Vec<UrlCheck>,
@@ -234,7 +235,31 @@ pub enum Probe {
         virtualhost: Option<String>,
         /// `http_protocol` (default HTTP/1.0).
         version: HttpVersion,
+        /// SSL_GET: over TLS, accepting any server certificate as
+        /// keepalived 2.2.7 does.
+        ssl: bool,
     },
+    /// SMTP_CHECK: a 220 banner and a 250 to `HELO helo_name`.
+    Smtp {
+        /// `helo_name` (keepalived's default `smtpchecker.keepalived.org`).
+        helo_name: String,
+    },
+    /// DNS_CHECK: an answer with RCODE NOERROR to a query.
+    Dns {
+        /// `name` (default `.`).
+        name: String,
+        /// `type` (default SOA).
+        qtype: DnsType,
+    },
+    /// UDP_CHECK: no ICMP error (and, with `require_reply`, a reply).
+    Udp {
+        /// `payload` (hex).
+        payload: Vec<u8>,
+        /// `require_reply`: a reply starting with these bytes (empty: any).
+        require_reply: Option<Vec<u8>>,
+    },
+    /// PING_CHECK: an ICMP echo reply.
+    Ping,
     /// MISC_CHECK: the command's exit code (0 up; with `misc_dynamic`,
     /// 2..=255 up with weight `code - 2`).
     Misc {
@@ -250,8 +275,13 @@ impl Probe {
     pub fn kind(&self) -> CheckerKind {
         match self {
             Probe::Tcp => CheckerKind::TcpCheck,
-            Probe::Http { .. } => CheckerKind::HttpGet,
+            Probe::Http { ssl: false, .. } => CheckerKind::HttpGet,
+            Probe::Http { ssl: true, .. } => CheckerKind::SslGet,
             Probe::Misc { .. } => CheckerKind::MiscCheck,
+            Probe::Smtp { .. } => CheckerKind::SmtpCheck,
+            Probe::Dns { .. } => CheckerKind::DnsCheck,
+            Probe::Udp { .. } => CheckerKind::UdpCheck,
+            Probe::Ping => CheckerKind::PingCheck,
         }
     }
 
@@ -678,24 +708,46 @@ fn checker(
     };
     let (probe, delay_before_retry) = match k.kind {
         CheckerKind::TcpCheck => (Probe::Tcp, DEFAULT_DELAY_BEFORE_RETRY),
-        CheckerKind::HttpGet => {
+        CheckerKind::SmtpCheck => {
+            let helo_name = SMTP_DEFAULT_HELO.to_owned();
+            (Probe::Smtp { helo_name }, DEFAULT_DELAY_BEFORE_RETRY)
+        }
+        CheckerKind::DnsCheck => {
+            let probe = Probe::Dns {
+                name: ".".to_owned(),
+                qtype: DnsType::default(),
+            };
+            (probe, DEFAULT_DELAY_BEFORE_RETRY)
+        }
+        CheckerKind::UdpCheck => {
+            let probe = Probe::Udp {
+                payload: Vec::new(),
+                require_reply: None,
+            };
+            (probe, DEFAULT_DELAY_BEFORE_RETRY)
+        }
+        CheckerKind::PingCheck => (Probe::Ping, DEFAULT_DELAY_BEFORE_RETRY),
+        CheckerKind::HttpGet | CheckerKind::SslGet => {
             let urls = k
                 .urls
                 .iter()
                 .map(|u| {
                     url(u).map_err(|e| match e {
-                        UrlError::Unsupported(k) => unsupported(format!("HTTP_GET url {k}")),
+                        UrlError::Unsupported(w) => {
+                            unsupported(format!("{} url {w}", k.kind.keyword()))
+                        }
                         UrlError::Bad(what) => bad(what),
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             if urls.is_empty() {
-                return Err(bad("HTTP_GET has no url".into()));
+                return Err(bad(format!("{} has no url", k.kind.keyword())));
             }
             let probe = Probe::Http {
                 urls,
                 virtualhost: c.vs.virtualhost.clone(),
                 version: HttpVersion::default(),
+                ssl: k.kind == CheckerKind::SslGet,
             };
             (probe, HTTP_DELAY_BEFORE_RETRY)
         }
@@ -752,6 +804,19 @@ fn checker(
             ("delay_loop", _) => extra.delay_loop = Some(seconds_of(value()?)?),
             ("alpha", _) if setting.args.is_empty() => extra.alpha = true,
             ("virtualhost", Probe::Http { virtualhost, .. }) => *virtualhost = Some(value()?),
+            ("helo_name", Probe::Smtp { helo_name }) => *helo_name = value()?,
+            ("name", Probe::Dns { name, .. }) => *name = value()?,
+            ("type", Probe::Dns { qtype, .. }) => *qtype = dns_type(&value()?),
+            ("payload", Probe::Udp { payload, .. }) => {
+                *payload = hex(&setting.args.concat())
+                    .filter(|p| !p.is_empty())
+                    .ok_or_else(|| bad("invalid UDP_CHECK payload".into()))?;
+            }
+            ("require_reply", Probe::Udp { require_reply, .. }) => {
+                let data = hex(&setting.args.concat())
+                    .ok_or_else(|| bad("invalid UDP_CHECK require_reply".into()))?;
+                *require_reply = Some(data);
+            }
             ("http_protocol", Probe::Http { version, .. }) => {
                 *version = match value()?.as_str() {
                     "1.0" => HttpVersion::V1_0,
@@ -764,7 +829,10 @@ fn checker(
         }
     }
     let interval = extra.delay_loop.unwrap_or(c.interval);
-    let context = if is_misc {
+    let context = if probe == Probe::Ping {
+        // An echo has no port.
+        ping_context(k, rs_addr)
+    } else if is_misc {
         // keepalived's misc_check_thread: misc_timeout, else the virtual
         // server's delay_loop.
         let timeout = k.misc_timeout.map_or(c.interval, |t| seconds(f64::from(t)));
@@ -784,14 +852,51 @@ fn checker(
         .delay_before_retry
         .map_or(delay_before_retry, |d| d.min(MAX_SETTING));
     target.alpha = c.vs.alpha || extra.alpha;
-    // keepalived 2.2's TCP_CHECK retries whatever the state (tcp_epilog);
-    // HTTP_GET and MISC_CHECK only while up.
-    target.retry_while_down = probe == Probe::Tcp;
+    // keepalived 2.2's TCP_CHECK and SMTP_CHECK retry whatever the state
+    // (tcp_epilog, smtp_final); the others only while up.
+    target.retry_while_down = matches!(probe, Probe::Tcp | Probe::Smtp { .. });
     Ok(CheckPlan {
         probe,
         context,
         target,
     })
+}
+
+/// keepalived's `SMTP_DEFAULT_HELO`.
+pub const SMTP_DEFAULT_HELO: &str = "smtpchecker.keepalived.org";
+
+/// DNS_CHECK's `type`; keepalived takes anything else as SOA.
+fn dns_type(t: &str) -> DnsType {
+    match t.to_ascii_uppercase().as_str() {
+        "A" => DnsType::A,
+        "NS" => DnsType::Ns,
+        "CNAME" => DnsType::Cname,
+        "MX" => DnsType::Mx,
+        "TXT" => DnsType::Txt,
+        "AAAA" => DnsType::Aaaa,
+        _ => DnsType::Soa,
+    }
+}
+
+/// Where PING_CHECK pings: `connect_ip` (default: the real server), with
+/// `connect_timeout` and `bindto`. The port is only named in log lines.
+fn ping_context(k: &conf::Checker, rs_addr: SocketAddr) -> CheckContext {
+    let ip = k.connect_ip.map_or(rs_addr.ip(), |a| *a);
+    let port = k.connect_port.unwrap_or(rs_addr.port());
+    with_timeout_and_bind(k, SocketAddr::new(ip, port))
+}
+
+/// The context for `target` with the checker's `connect_timeout` and
+/// `bindto`.
+fn with_timeout_and_bind(k: &conf::Checker, target: SocketAddr) -> CheckContext {
+    let timeout = k
+        .connect_timeout
+        .map_or(DEFAULT_CONNECT_TIMEOUT, |d| d.min(MAX_SETTING));
+    let mut context = CheckContext::new(target, timeout);
+    if let Some(b) = k.bindto {
+        context = context.with_bind(SocketAddr::new(*b, 0));
+    }
+    context
 }
 
 /// Where a connecting checker connects: `connect_ip`/`connect_port`
@@ -803,14 +908,7 @@ fn connect_context(k: &conf::Checker, rs_addr: SocketAddr) -> Option<CheckContex
     if port == 0 {
         return None;
     }
-    let timeout = k
-        .connect_timeout
-        .map_or(DEFAULT_CONNECT_TIMEOUT, |d| d.min(MAX_SETTING));
-    let mut context = CheckContext::new(SocketAddr::new(ip, port), timeout);
-    if let Some(b) = k.bindto {
-        context = context.with_bind(SocketAddr::new(*b, 0));
-    }
-    Some(context)
+    Some(with_timeout_and_bind(k, SocketAddr::new(ip, port)))
 }
 
 /// Checker keywords kept verbatim by the model that the checker runs.

@@ -92,6 +92,7 @@ fn http_get_urls_status_digest_and_defaults() {
             urls: vec![first, UrlCheck::new("/")],
             virtualhost: Some("www.example.com".into()),
             version: HttpVersion::V1_0,
+            ssl: false,
         }
     );
     // HTTP_GET's own defaults: delay_before_retry 3 s, no retry while down.
@@ -193,16 +194,16 @@ fn refused_keywords_are_named() {
     };
     for (body, kw) in [
         (
-            "SMTP_CHECK {\n }",
-            "real_server [10.1.0.1]:udp:80 SMTP_CHECK",
+            "SMTP_CHECK {\n host {\n connect_ip 10.2.0.1\n }\n }",
+            "real_server [10.1.0.1]:udp:80 SMTP_CHECK host",
         ),
         (
-            "SSL_GET {\n url {\n path /\n }\n }",
-            "real_server [10.1.0.1]:udp:80 SSL_GET",
+            "FILE_CHECK {\n track_file f\n }",
+            "real_server [10.1.0.1]:udp:80 FILE_CHECK",
         ),
         (
-            "DNS_CHECK {\n name example.com\n }",
-            "real_server [10.1.0.1]:udp:80 DNS_CHECK",
+            "BFD_CHECK {\n name b\n }",
+            "real_server [10.1.0.1]:udp:80 BFD_CHECK",
         ),
         (
             "notify_up /bin/true",
@@ -280,6 +281,7 @@ fn checker_level_keywords() {
             urls: vec![url],
             virtualhost: Some("chk.example".into()),
             version: HttpVersion::V1_1,
+            ssl: false,
         }
     );
     assert_eq!(check.target.warmup, Duration::from_secs(2));
@@ -386,4 +388,76 @@ fn protocol_tcp_names_and_keys_the_service_tcp() {
     // A fwmark service has no protocol of its own; `protocol` names it.
     let f = one("virtual_server fwmark 7 {\n protocol TCP\n real_server 10.1.0.9 80 {\n }\n}\n");
     assert_eq!(f.real_servers[0].name, "[10.1.0.9]:tcp:80");
+}
+
+/// keepalived 2.2.7's defaults and keywords for the other checkers
+/// (check_smtp.c, check_dns.c, check_udp.c, check_ping.c, check_ssl.c).
+#[test]
+fn smtp_dns_udp_ping_and_ssl_checks() {
+    let rs = |body: &str| {
+        let s = one(&format!(
+            "virtual_server 10.0.0.1 25 {{\n protocol TCP\n real_server 10.1.0.1 25 {{\n{body}\n }}\n}}\n"
+        ));
+        s.real_servers[0].check.clone().unwrap()
+    };
+    let smtp = rs("SMTP_CHECK {\n }");
+    assert_eq!(
+        smtp.probe,
+        Probe::Smtp {
+            helo_name: "smtpchecker.keepalived.org".into()
+        }
+    );
+    assert!(smtp.target.retry_while_down);
+    let smtp = rs("SMTP_CHECK {\n helo_name mx.example\n }");
+    assert_eq!(
+        smtp.probe,
+        Probe::Smtp {
+            helo_name: "mx.example".into()
+        }
+    );
+    assert_eq!(
+        rs("DNS_CHECK {\n }").probe,
+        Probe::Dns {
+            name: ".".into(),
+            qtype: DnsType::Soa
+        }
+    );
+    let dns = rs("DNS_CHECK {\n type a\n name example.com\n retry 0\n }");
+    assert_eq!(
+        dns.probe,
+        Probe::Dns {
+            name: "example.com".into(),
+            qtype: DnsType::A
+        }
+    );
+    assert!(!dns.target.retry_while_down);
+    assert_eq!(dns.target.retry, 0);
+    assert_eq!(
+        rs("UDP_CHECK {\n payload 0a0B ff\n require_reply 4f\n }").probe,
+        Probe::Udp {
+            payload: vec![0x0a, 0x0b, 0xff],
+            require_reply: Some(vec![0x4f])
+        }
+    );
+    assert_eq!(
+        rs("UDP_CHECK {\n require_reply\n }").probe,
+        Probe::Udp {
+            payload: Vec::new(),
+            require_reply: Some(Vec::new())
+        }
+    );
+    let ping = rs("PING_CHECK {\n connect_ip 10.2.0.9\n connect_timeout 2\n }");
+    assert_eq!(ping.probe, Probe::Ping);
+    assert_eq!(
+        ping.context,
+        CheckContext::new("10.2.0.9:25".parse().unwrap(), Duration::from_secs(2))
+    );
+    let ssl = rs("SSL_GET {\n url {\n path /\n }\n }");
+    assert!(matches!(ssl.probe, Probe::Http { ssl: true, .. }));
+    assert_eq!(ssl.probe.keyword(), "SSL_GET");
+    assert_eq!(ssl.target.delay_before_retry, Duration::from_secs(3));
+    assert!(matches!(
+        refused("virtual_server 10.0.0.1 25 {\n real_server 10.1.0.1 25 {\n UDP_CHECK {\n payload 0g\n }\n }\n}\n"),
+        PlanError::BadChecker { .. }
+    ));
 }
