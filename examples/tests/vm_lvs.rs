@@ -195,6 +195,66 @@ fn vm_lvs_reload_by_diff_and_repair() {
     }
 }
 
+/// SSL_GET (a self-signed certificate is accepted, as keepalived 2.2.7
+/// does), PING_CHECK, UDP_CHECK, DNS_CHECK and SMTP_CHECK against servers
+/// in the VM: exact tables while they run, after they stop, and after
+/// they are back.
+#[test]
+fn vm_lvs_other_checkers_follow_their_servers() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-chk-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let bin = dir.0.join("keepalived-lite");
+    std::fs::copy(env!("CARGO_BIN_EXE_keepalived-lite"), &bin).unwrap();
+    if !matches!(Command::new("strip").arg(&bin).status(), Ok(s) if s.success()) {
+        eprintln!("strip failed: copying the unstripped binary");
+    }
+    let (cert, key) = (dir.0.join("cert.pem"), dir.0.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=vm.test", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("cannot run openssl");
+    assert!(made.status.success(), "openssl req failed");
+    let tool = |name: &str| {
+        ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
+            .iter()
+            .map(|d| Path::new(d).join(name))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| panic!("{name} is not installed"))
+    };
+    let lvs = here.join("tests/lvs");
+    let console = run_vm(
+        &[
+            (bin, "/bin/keepalived-lite"),
+            (lvs.join("checkers.conf"), "/etc/checkers.conf"),
+            (cert, "/etc/cert.pem"),
+            (key, "/etc/key.pem"),
+            (tool("openssl"), "/bin/openssl"),
+            (tool("dnsmasq"), "/bin/dnsmasq"),
+        ],
+        &lvs.join("guest-checkers.sh"),
+    );
+    assert_steps(
+        &console,
+        &["all_up", "servers_down", "servers_back", "stopped"],
+    );
+    for text in [
+        "ICMP CHECK on service [10.99.99.99]:tcp:80 failed.",
+        "UDP_CHECK on service [127.0.0.1]:udp:5354 failed.",
+        "Remote SMTP server [127.0.0.1]:tcp:2525 succeed on service.",
+        "Remote Web server [127.0.0.1]:tcp:8443 succeed on service.",
+        "Removing service [10.1.0.6]:udp:53 from VS [10.0.0.8]:udp:53",
+    ] {
+        assert!(console.contains(text), "log lacks '{text}'");
+    }
+}
+
 /// No VM needed: the plan is refused before anything touches the kernel.
 #[test]
 fn lvs_refused_keyword_fails_startup_naming_it() {
