@@ -17,11 +17,12 @@ use healthcheck::checkers::{
     UdpChecker,
 };
 use healthcheck::runtime::Driver;
+use healthcheck::script::{CommandLine, Script};
 use healthcheck::{Checker, Event, Monitor, MonitorConfig};
 use ipvs::{Ipvs, ServiceKey};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot};
-use tokio::task::JoinHandle;
+use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, error, info, warn};
 
 use crate::lvs_mode::plan::{Plan, Probe, DEFAULT_DELAY_LOOP};
@@ -165,6 +166,14 @@ fn reconcile_period(plan: &Plan) -> Duration {
 /// why it cannot run (already logged in detail).
 pub type Loader = Box<dyn FnMut() -> Result<Plan, String> + Send>;
 
+/// How long a notify or quorum script may run (keepalived does not bound
+/// them; a hung one must not pile up).
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long an `omega` script may run at shutdown (keepalived's
+/// `TIMER_HZ` for `system_call_script` when stopping).
+const STOP_SCRIPT_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// How soon the table is re-read after an operation failed.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
@@ -230,6 +239,8 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
     for line in bridge.start(&mut monitor, Instant::now()) {
         info!("{line}");
     }
+    let mut scripts = JoinSet::new();
+    run_scripts(&mut scripts, &mut bridge);
     // When the kernel's table is re-read next.
     let mut reread = Deadline::after(kernel.sync(bridge.desired()));
 
@@ -264,6 +275,7 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
                 for line in bridge.reload(&mut monitor, new, now) {
                     info!("{line}");
                 }
+                run_scripts(&mut scripts, &mut bridge);
                 reread.at_most(kernel.sync(bridge.desired()));
                 kernel.own_only(bridge.plan());
                 running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
@@ -278,6 +290,7 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
                 while let Ok(ev) = ev_rx.try_recv() {
                     apply_event(&mut bridge, &ev);
                 }
+                run_scripts(&mut scripts, &mut bridge);
                 reread.at_most(kernel.sync(bridge.desired()));
             }
             () = tokio::time::sleep_until(reread.0) => {
@@ -286,9 +299,43 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
         }
     }
     info!("Stopping checker: removing the virtual servers");
-    let _ = running.stop().await;
+    if let Some(monitor) = running.stop().await {
+        run_omega_scripts(bridge.omega_scripts(&monitor)).await;
+    }
     kernel.sync(Vec::new());
     outcome
+}
+
+/// Starts the scripts the bridge has due, without waiting for them.
+fn run_scripts(set: &mut JoinSet<()>, bridge: &mut Bridge) {
+    for words in bridge.take_scripts() {
+        let Some(cmd) = CommandLine::new(&words) else {
+            continue;
+        };
+        debug!("Running notify script {}", cmd.line());
+        let script = Script::new(cmd);
+        set.spawn(async move {
+            let out = script.run(&[], NOTIFY_TIMEOUT).await;
+            if !out.ok() {
+                warn!("notify script {}: {out:?}", script.command.line());
+            }
+        });
+    }
+    // Reap finished scripts so the set stays small.
+    while set.try_join_next().is_some() {}
+}
+
+/// Runs the shutdown scripts of `omega` services together and waits for
+/// them, each bounded as keepalived bounds them (one second).
+async fn run_omega_scripts(all: Vec<Vec<String>>) {
+    let mut set = JoinSet::new();
+    for words in all {
+        if let Some(cmd) = CommandLine::new(&words) {
+            let script = Script::new(cmd);
+            set.spawn(async move { script.run(&[], STOP_SCRIPT_TIMEOUT).await });
+        }
+    }
+    while set.join_next().await.is_some() {}
 }
 
 fn apply_event(bridge: &mut Bridge, ev: &healthcheck::Event) {

@@ -26,6 +26,9 @@ pub struct Bridge {
     table: PoolTable,
     /// Where the plan is in the monitor.
     placed: Placed,
+    /// Notify and quorum scripts due (the words of their lines), for the
+    /// daemon to run.
+    scripts: Vec<Vec<String>>,
 }
 
 impl Bridge {
@@ -38,6 +41,7 @@ impl Bridge {
             plan,
             table: PoolTable::new(),
             placed,
+            scripts: Vec::new(),
         }
     }
 
@@ -100,13 +104,66 @@ impl Bridge {
         lines
     }
 
+    /// Takes the notify and quorum scripts due since the last call
+    /// (keepalived's `do_rs_notifies`, `do_vs_notifies`): the words of
+    /// each line, run without arguments.
+    pub fn take_scripts(&mut self) -> Vec<Vec<String>> {
+        std::mem::take(&mut self.scripts)
+    }
+
+    /// What runs at shutdown under `omega` (keepalived's
+    /// `clear_service_rs`, `update_vs_notifies` when stopping): the
+    /// `notify_down` of each live real server, then `quorum_down`.
+    pub fn omega_scripts(&self, monitor: &Monitor) -> Vec<Vec<String>> {
+        let mut live: Vec<Slot> = self
+            .placed
+            .slots
+            .iter()
+            .filter(|(&t, _)| monitor.is_up(t) == Some(true))
+            .map(|(_, &slot)| slot)
+            .collect();
+        live.sort_unstable();
+        let mut out = Vec::new();
+        for (s, svc) in self.plan.services.iter().enumerate() {
+            if !svc.omega {
+                continue;
+            }
+            for &(_, r) in live.iter().filter(|(ls, _)| *ls == s) {
+                let down = svc
+                    .real_servers
+                    .get(r)
+                    .and_then(|rs| rs.notify_down.clone());
+                out.extend(down);
+            }
+            out.extend(svc.quorum_down.clone());
+        }
+        out
+    }
+
     /// Applies a monitor event; returns keepalived's log lines for it.
     pub fn handle(&mut self, event: &Event) -> Vec<String> {
         let mut lines: Vec<String> = self.check_line(event).into_iter().collect();
+        self.scripts.extend(self.notify_script(event));
         if let Some(change) = self.table.handle(event) {
             lines.extend(self.change_lines(&change));
         }
         lines
+    }
+
+    /// A real server's `notify_up`/`notify_down` for its health change.
+    fn notify_script(&self, event: &Event) -> Option<Vec<String>> {
+        let (target, up) = match event {
+            Event::TargetUp { target } => (*target, true),
+            Event::TargetDown { target, .. } => (*target, false),
+            _ => return None,
+        };
+        let (s, r) = self.slot_of(target)?;
+        let rs = self.plan.services.get(s)?.real_servers.get(r)?;
+        if up {
+            rs.notify_up.clone()
+        } else {
+            rs.notify_down.clone()
+        }
     }
 
     /// The table keepalived-lite wants in the kernel now: each service
@@ -120,16 +177,25 @@ impl Bridge {
             .map(|(s, (svc, &pool))| {
                 let dests = match &svc.sorry_server {
                     Some(sorry) if self.table.sorry_server_in(pool) => vec![sorry.dest],
-                    _ => self
-                        .table
-                        .members(pool)
-                        .into_iter()
-                        .filter_map(|(target, weight)| {
-                            let mut d = self.real_server(s, target)?.dest;
-                            d.weight = weight;
-                            Some(d)
-                        })
-                        .collect(),
+                    sorry => {
+                        let mut dests: Vec<_> = self
+                            .table
+                            .members(pool)
+                            .into_iter()
+                            .filter_map(|(target, weight)| {
+                                let mut d = self.real_server(s, target)?.dest;
+                                d.weight = weight;
+                                Some(d)
+                            })
+                            .collect();
+                        // sorry_server_inhibit: standing by with weight 0.
+                        if let Some(sorry) = sorry.as_ref().filter(|s| s.inhibit) {
+                            let mut d = sorry.dest;
+                            d.weight = 0;
+                            dests.push(d);
+                        }
+                        dests
+                    }
                 };
                 ipvs::VirtualServer {
                     service: svc.service.clone(),
@@ -199,7 +265,7 @@ impl Bridge {
     }
 
     /// keepalived's lines for one table change.
-    fn change_lines(&self, change: &TableChange) -> Vec<String> {
+    fn change_lines(&mut self, change: &TableChange) -> Vec<String> {
         use TableChange::*;
         let (pool, target) = match *change {
             Added { pool, target, .. }
@@ -225,7 +291,19 @@ impl Bridge {
                 .and_then(|rs| member_line(change, &rs.name, &svc.name))
                 .into_iter()
                 .collect(),
-            None => quorum_lines(change, svc),
+            None => {
+                let lines = quorum_lines(change, svc);
+                // Scripts go with what keepalived logs (update_quorum_state).
+                let script = match change {
+                    QuorumGained { .. } => svc.quorum_up.clone(),
+                    QuorumLost { .. } => svc.quorum_down.clone(),
+                    _ => None,
+                };
+                if let Some(script) = script.filter(|_| !lines.is_empty()) {
+                    self.scripts.push(script);
+                }
+                lines
+            }
         }
     }
 }
@@ -269,6 +347,7 @@ fn quorum_lines(change: &TableChange, svc: &ServicePlan) -> Vec<String> {
     let (q, h) = (i64::from(svc.quorum), i64::from(svc.hysteresis));
     let vs = &svc.name;
     let sorry = svc.sorry_server.as_ref().map(|s| &s.name);
+    let inhibit = svc.sorry_server.as_ref().is_some_and(|s| s.inhibit);
     match (change, sorry) {
         (TableChange::QuorumGained { starting: true, .. }, _) => Vec::new(),
         (TableChange::QuorumGained { weight_sum, .. }, _) => vec![format!(
@@ -293,11 +372,17 @@ fn quorum_lines(change: &TableChange, svc: &ServicePlan) -> Vec<String> {
             q - h
         )],
         (TableChange::SorryServerIn { .. }, Some(s)) => vec![
-            format!("Adding sorry server {s} to VS {vs}"),
+            format!(
+                "{} sorry server {s} to VS {vs}",
+                if inhibit { "Enabling" } else { "Adding" }
+            ),
             format!("Removing alive servers from the pool for VS {vs}"),
         ],
         (TableChange::SorryServerOut { .. }, Some(s)) => vec![
-            format!("Removing sorry server {s} from VS {vs}"),
+            format!(
+                "{} sorry server {s} from VS {vs}",
+                if inhibit { "Disabling" } else { "Removing" }
+            ),
             format!("Adding alive servers to the pool for VS {vs}"),
         ],
         _ => Vec::new(),
@@ -591,6 +676,46 @@ mod tests {
             assert_eq!(check(m, &mut b, 0, down.clone())[0], fail, "{kind}");
             assert_eq!(check(m, &mut b, 0, CheckOutcome::Up)[0], back, "{kind}");
         }
+    }
+
+    /// do_rs_notifies and do_vs_notifies: scripts go with the health and
+    /// quorum changes keepalived logs; omega adds the shutdown ones.
+    #[test]
+    fn notify_quorum_and_omega_scripts() {
+        let conf = "virtual_server 10.0.0.1 80 {\n protocol TCP\n omega\n quorum 2\n quorum_up /bin/qup\n quorum_down /bin/qdown\n sorry_server 10.9.9.9 80\n sorry_server_inhibit\n real_server 10.1.0.1 80 {\n weight 2\n notify_up \"/bin/up 1\"\n notify_down \"/bin/down 1\"\n TCP_CHECK {\n retry 0\n }\n }\n}\n";
+        let words = |w: &str| vec![w.to_owned()];
+        let (mut d, mut b, lines) = started(conf);
+        let m = d.monitor_mut();
+        assert_eq!(lines, Vec::<String>::new());
+        assert_eq!(b.take_scripts(), Vec::<Vec<String>>::new());
+        // The inhibited sorry server stands by with weight 0.
+        assert_eq!(
+            b.desired()[0].dests,
+            [dest("10.1.0.1", 2), dest("10.9.9.9", 0)]
+        );
+        let lines = check(m, &mut b, 0, DOWN);
+        assert_eq!(
+            lines[3..],
+            [
+                "Enabling sorry server [10.9.9.9]:tcp:80 to VS [10.0.0.1]:tcp:80",
+                "Removing alive servers from the pool for VS [10.0.0.1]:tcp:80",
+            ]
+        );
+        assert_eq!(
+            b.take_scripts(),
+            [words("/bin/down 1"), words("/bin/qdown")]
+        );
+        assert_eq!(b.desired()[0].dests, [dest("10.9.9.9", 1)]);
+        assert_eq!(b.omega_scripts(m), [words("/bin/qdown")]);
+        let lines = check(m, &mut b, 0, CheckOutcome::Up);
+        assert!(lines.contains(
+            &"Disabling sorry server [10.9.9.9]:tcp:80 from VS [10.0.0.1]:tcp:80".to_owned()
+        ));
+        assert_eq!(b.take_scripts(), [words("/bin/up 1"), words("/bin/qup")]);
+        assert_eq!(
+            b.omega_scripts(m),
+            [words("/bin/down 1"), words("/bin/qdown")]
+        );
     }
 
     #[test]

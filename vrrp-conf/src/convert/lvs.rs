@@ -162,6 +162,13 @@ pub struct ServicePlan {
     pub hysteresis: u32,
     /// `sorry_server`: the only destination while the quorum is lost.
     pub sorry_server: Option<SorryPlan>,
+    /// `quorum_up`: run when the quorum is gained (the words of its line).
+    pub quorum_up: Option<Vec<String>>,
+    /// `quorum_down`: run when the quorum is lost.
+    pub quorum_down: Option<Vec<String>>,
+    /// `omega`: at shutdown, `notify_down` of every live real server and
+    /// `quorum_down` run too.
+    pub omega: bool,
 }
 
 impl ServicePlan {
@@ -183,6 +190,9 @@ pub struct SorryPlan {
     pub name: String,
     /// The destination.
     pub dest: Destination,
+    /// `sorry_server_inhibit`: kept in the table with weight 0 while
+    /// not in use.
+    pub inhibit: bool,
 }
 
 /// One `real_server`.
@@ -196,6 +206,10 @@ pub struct RealPlan {
     pub inhibit_on_failure: bool,
     /// Its health check; none means always up (as keepalived).
     pub check: Option<CheckPlan>,
+    /// `notify_up`: run when it comes up (the words of its line).
+    pub notify_up: Option<Vec<String>>,
+    /// `notify_down`: run when it goes down.
+    pub notify_down: Option<Vec<String>>,
 }
 
 impl RealPlan {
@@ -548,7 +562,11 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
     }
     *at = None;
     let sorry_server = match &vs.sorry_server {
-        Some(s) => Some(sorry(s, &name, proto, key.family(), forward, key_port)?),
+        Some(s) => {
+            let mut plan = sorry(s, &name, proto, key.family(), forward, key_port)?;
+            plan.inhibit = vs.other.iter().any(|o| o.keyword == "sorry_server_inhibit");
+            Some(plan)
+        }
         None => None,
     };
     Ok(ServicePlan {
@@ -559,6 +577,9 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
         quorum: vs.quorum.unwrap_or(1),
         hysteresis: vs.hysteresis.unwrap_or(0),
         sorry_server,
+        quorum_up: vs.quorum_up.clone().filter(|w| !w.is_empty()),
+        quorum_down: vs.quorum_down.clone().filter(|w| !w.is_empty()),
+        omega: vs.omega,
     })
 }
 
@@ -581,7 +602,11 @@ fn sorry(
         });
     }
     let dest = Destination::new(addr, forward);
-    Ok(SorryPlan { name, dest })
+    Ok(SorryPlan {
+        name,
+        dest,
+        inhibit: false,
+    })
 }
 
 /// The port a real or sorry server is installed with, as keepalived
@@ -613,13 +638,12 @@ fn granularity(g: &str, family: Family) -> Option<u32> {
 
 /// Refuses every `virtual_server` keyword the checker does not run.
 fn refuse_vs_extras(vs: &conf::VirtualServer, name: &str) -> Result<(), PlanError> {
-    let set = [
-        ("ha_suspend", vs.ha_suspend),
-        ("omega", vs.omega),
-        ("quorum_up", vs.quorum_up.is_some()),
-        ("quorum_down", vs.quorum_down.is_some()),
-    ];
-    let other = vs.other.first().map(|s| s.keyword.as_str());
+    let set = [("ha_suspend", vs.ha_suspend)];
+    let other = vs
+        .other
+        .iter()
+        .map(|s| s.keyword.as_str())
+        .find(|k| *k != "sorry_server_inhibit");
     match set.iter().find(|(_, on)| *on).map(|(k, _)| *k).or(other) {
         Some(keyword) => Err(PlanError::Unsupported {
             vs: name.to_owned(),
@@ -653,14 +677,7 @@ fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanErr
     if Family::of(&ip) != c.family {
         return Err(PlanError::MixedFamily { vs, rs: name });
     }
-    let refused = [
-        ("notify_up", rs.notify_up.is_some()),
-        ("notify_down", rs.notify_down.is_some()),
-    ]
-    .iter()
-    .find(|(_, on)| *on)
-    .map(|(k, _)| *k)
-    .or(rs.other.first().map(|s| s.keyword.as_str()));
+    let refused = rs.other.first().map(|s| s.keyword.as_str());
     if let Some(k) = refused {
         return Err(PlanError::Unsupported {
             vs,
@@ -688,6 +705,8 @@ fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanErr
         dest,
         inhibit_on_failure: rs.inhibit_on_failure,
         check,
+        notify_up: rs.notify_up.clone().filter(|w| !w.is_empty()),
+        notify_down: rs.notify_down.clone().filter(|w| !w.is_empty()),
     })
 }
 

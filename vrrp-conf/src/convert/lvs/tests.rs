@@ -177,16 +177,7 @@ fn refused_keywords_are_named() {
     let vs = |body: &str| {
         format!("virtual_server 10.0.0.1 80 {{\n{body}\n real_server 10.1.0.1 80 {{\n }}\n}}\n")
     };
-    for (body, kw) in [
-        ("quorum_down /bin/false", "quorum_down"),
-        (
-            "sorry_server 10.9.9.9 80\n sorry_server_inhibit",
-            "sorry_server_inhibit",
-        ),
-        ("omega", "omega"),
-        ("ha_suspend", "ha_suspend"),
-        ("quorum_up /bin/true", "quorum_up"),
-    ] {
+    for (body, kw) in [("ha_suspend", "ha_suspend"), ("ops", "ops")] {
         assert_eq!(unsupported(refused(&vs(body))), kw, "{body}");
     }
     let rs = |body: &str| {
@@ -204,10 +195,6 @@ fn refused_keywords_are_named() {
         (
             "BFD_CHECK {\n name b\n }",
             "real_server [10.1.0.1]:udp:80 BFD_CHECK",
-        ),
-        (
-            "notify_up /bin/true",
-            "real_server [10.1.0.1]:udp:80 notify_up",
         ),
     ] {
         assert_eq!(unsupported(refused(&rs(body))), kw, "{body}");
@@ -460,4 +447,21 @@ fn smtp_dns_udp_ping_and_ssl_checks() {
         refused("virtual_server 10.0.0.1 25 {\n real_server 10.1.0.1 25 {\n UDP_CHECK {\n payload 0g\n }\n }\n}\n"),
         PlanError::BadChecker { .. }
     ));
+}
+
+/// notify_up/notify_down, quorum_up/quorum_down, omega and
+/// sorry_server_inhibit are carried to the plan.
+#[test]
+fn scripts_omega_and_sorry_server_inhibit() {
+    let s = one("virtual_server 10.0.0.1 80 {\n omega\n quorum_up \"/bin/up vs\"\n quorum_down /bin/down\n sorry_server 10.9.9.9 80\n sorry_server_inhibit\n real_server 10.1.0.1 80 {\n notify_up \"/bin/rs up\"\n notify_down /bin/rsdown\n }\n}\n");
+    assert!(s.omega);
+    assert_eq!(s.quorum_up, Some(vec!["/bin/up vs".to_owned()]));
+    assert_eq!(s.quorum_down, Some(vec!["/bin/down".to_owned()]));
+    assert!(s.sorry_server.unwrap().inhibit);
+    let rs = &s.real_servers[0];
+    assert_eq!(rs.notify_up, Some(vec!["/bin/rs up".to_owned()]));
+    assert_eq!(rs.notify_down, Some(vec!["/bin/rsdown".to_owned()]));
+    let plain = one("virtual_server 10.0.0.1 80 {\n sorry_server 10.9.9.9 80\n real_server 10.1.0.1 80 {\n }\n}\n");
+    assert!(!plain.omega && plain.quorum_up.is_none());
+    assert!(!plain.sorry_server.unwrap().inhibit);
 }
