@@ -198,7 +198,8 @@ fn vm_lvs_reload_by_diff_and_repair() {
 /// SSL_GET (a self-signed certificate is accepted, as keepalived 2.2.7
 /// does), PING_CHECK, UDP_CHECK, DNS_CHECK and SMTP_CHECK against servers
 /// in the VM: exact tables while they run, after they stop, and after
-/// they are back.
+/// they are back; notify and quorum scripts, omega and
+/// sorry_server_inhibit on one more service.
 #[test]
 fn vm_lvs_other_checkers_follow_their_servers() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -242,7 +243,13 @@ fn vm_lvs_other_checkers_follow_their_servers() {
     );
     assert_steps(
         &console,
-        &["all_up", "servers_down", "servers_back", "stopped"],
+        &[
+            "all_up",
+            "servers_down",
+            "servers_back",
+            "stopped",
+            "scripts",
+        ],
     );
     for text in [
         "ICMP CHECK on service [10.99.99.99]:tcp:80 failed.",
@@ -250,6 +257,8 @@ fn vm_lvs_other_checkers_follow_their_servers() {
         "Remote SMTP server [127.0.0.1]:tcp:2525 succeed on service.",
         "Remote Web server [127.0.0.1]:tcp:8443 succeed on service.",
         "Removing service [10.1.0.6]:udp:53 from VS [10.0.0.8]:udp:53",
+        "Enabling sorry server [10.9.9.9]:tcp:80 to VS [10.0.0.10]:tcp:80",
+        "Disabling sorry server [10.9.9.9]:tcp:80 from VS [10.0.0.10]:tcp:80",
     ] {
         assert!(console.contains(text), "log lacks '{text}'");
     }

@@ -33,6 +33,9 @@ want() {
 
 printf '#!/bin/sh\nprintf "220 vm ESMTP\\r\\n"\nread l\nprintf "250 vm\\r\\n"\nread l\nprintf "221 bye\\r\\n"\n' > /tmp/smtp.sh
 chmod +x /tmp/smtp.sh
+printf '#!/bin/sh\necho "$1" >> /tmp/notes\n' > /tmp/note.sh
+chmod +x /tmp/note.sh
+: > /tmp/notes
 
 servers() {
     openssl s_server -quiet -www -accept 8443 -cert /etc/cert.pem -key /etc/key.pem > /tmp/ssl.log 2>&1 &
@@ -55,17 +58,20 @@ D='-A -u 10.0.0.8:53 -s wlc'
 D1='-a -u 10.0.0.8:53 -r 10.1.0.6:53 -m -w 1'
 S='-A -t 10.0.0.9:25 -s wlc'
 S1='-a -t 10.0.0.9:25 -r 10.1.0.7:25 -m -w 1'
+V='-A -t 10.0.0.10:80 -s wlc'
+V1='-a -t 10.0.0.10:80 -r 10.1.0.8:80 -m -w 1'
+VS='-a -t 10.0.0.10:80 -r 10.9.9.9:80 -m -w'
 
 servers
 keepalived-lite -C -n -l -f /etc/checkers.conf > /tmp/kl.log 2>&1 &
 kl=$!
-want all_up "$E" "$E1" "$P" "$P1" "$P2" "$U" "$U1" "$D" "$D1" "$S" "$S1"
+want all_up "$E" "$E1" "$P" "$P1" "$P2" "$U" "$U1" "$D" "$D1" "$S" "$S1" "$V" "$V1" "$VS 0"
 
 kill $ssl $dns $smtp
-want servers_down "$E" "$P" "$P1" "$P2" "$U" "$D" "$S"
+want servers_down "$E" "$P" "$P1" "$P2" "$U" "$D" "$S" "$V" "$VS 1"
 
 servers
-want servers_back "$E" "$E1" "$P" "$P1" "$P2" "$U" "$U1" "$D" "$D1" "$S" "$S1"
+want servers_back "$E" "$E1" "$P" "$P1" "$P2" "$U" "$U1" "$D" "$D1" "$S" "$S1" "$V" "$V1" "$VS 0"
 
 kill -TERM $kl
 wait $kl
@@ -73,6 +79,11 @@ status=$?
 [ "$status" = 0 ] || { echo "LVS-VM: FAIL keepalived-lite exited $status"; cat /tmp/kl.log; exit 1; }
 want stopped
 kill $ssl $dns $smtp
+# down and up while running, then omega's down and qdown at shutdown.
+notes=$(sort /tmp/notes | tr '\n' ' ')
+[ "$notes" = "down down qdown qdown qup up " ] \
+    || { echo "LVS-VM: FAIL scripts ran: $notes"; cat /tmp/kl.log; exit 1; }
+echo "LVS-VM: ok scripts"
 echo "LVS-VM: keepalived-lite log:"
 cat /tmp/kl.log
 echo "LVS-VM: done"
