@@ -184,18 +184,45 @@ impl Monitor {
         target: TargetId,
         cfg: MemberConfig,
     ) -> Result<(), MonitorError> {
-        let t = self.target(target).ok_or(MonitorError::UnknownTarget)?;
-        let (up, weight) = (t.state.health() == Health::Up, t.state.weight());
+        self.add_member_checked_by(pool, &[target], cfg)
+    }
+
+    /// Adds a member checked by several targets (keepalived's real server
+    /// with several checkers): up only while every one of them is. The
+    /// first target names the member in events and in
+    /// [`Monitor::remove_member`]; a dynamic weight comes from whichever
+    /// target reports one.
+    pub fn add_member_checked_by(
+        &mut self,
+        pool: PoolId,
+        targets: &[TargetId],
+        cfg: MemberConfig,
+    ) -> Result<(), MonitorError> {
+        let mut parts = Vec::with_capacity(targets.len());
+        let mut dynamic = None;
+        for &id in targets {
+            let t = self.target(id).ok_or(MonitorError::UnknownTarget)?;
+            parts.push((id, t.state.health() == Health::Up));
+            dynamic = dynamic.or(t.state.weight());
+        }
+        let first = targets
+            .first()
+            .copied()
+            .ok_or(MonitorError::UnknownTarget)?;
         let p = self
             .pools
             .get_mut(pool.0 as usize)
             .ok_or(MonitorError::UnknownPool)?;
-        if p.has_member(target) {
+        if p.has_member(first) {
             return Err(MonitorError::DuplicateMember);
         }
-        p.add(target, cfg, up, weight, &mut self.events);
-        if let Some(t) = self.target_mut(target) {
-            t.pools.push(pool);
+        p.add(parts, cfg, dynamic, &mut self.events);
+        for &id in targets {
+            if let Some(t) = self.target_mut(id) {
+                if !t.pools.contains(&pool) {
+                    t.pools.push(pool);
+                }
+            }
         }
         Ok(())
     }
@@ -209,9 +236,10 @@ impl Monitor {
         if !p.has_member(target) {
             return Err(MonitorError::UnknownTarget);
         }
-        p.remove(target, &mut self.events);
-        if let Some(t) = self.target_mut(target) {
-            t.pools.retain(|&q| q != pool);
+        for part in p.remove(target, &mut self.events) {
+            if let Some(t) = self.target_mut(part) {
+                t.pools.retain(|&q| q != pool);
+            }
         }
         Ok(())
     }
@@ -542,6 +570,70 @@ mod tests {
                 weight: 0
             }]
         );
+    }
+
+    #[test]
+    fn a_member_checked_by_several_targets_is_up_while_all_are() {
+        let mut m = Monitor::new(MonitorConfig::default());
+        let cfg = TargetConfig {
+            retry: 0,
+            ..TargetConfig::default()
+        };
+        let (a, b) = (m.add_target("a", cfg.clone()), m.add_target("b", cfg));
+        let p = m.add_pool(PoolConfig::default());
+        m.add_member_checked_by(p, &[a, b], MemberConfig::with_weight(3))
+            .unwrap();
+        let now = Instant::now();
+        m.commit(now);
+        assert_eq!(
+            drain(&mut m),
+            [
+                Event::MemberAdd {
+                    pool: p,
+                    target: a,
+                    weight: 3
+                },
+                Event::QuorumGained {
+                    pool: p,
+                    weight_sum: 3
+                }
+            ]
+        );
+        let down = CheckOutcome::Down(crate::DownReason::Refused);
+        // b fails: the member (named a) goes.
+        // Runs every check due by `hours` from now: `o` for t, up for
+        // the others.
+        let outcome = |m: &mut Monitor, t: TargetId, o: CheckOutcome, hours: u64| {
+            let later = now + Duration::from_secs(3600 * hours);
+            while let Some(due) = m.poll_check(later) {
+                let r = if due.target == t {
+                    o.clone()
+                } else {
+                    CheckOutcome::Up
+                };
+                m.handle_outcome(later, due.target, r).unwrap();
+            }
+            drain(m)
+        };
+        let evs = outcome(&mut m, b, down.clone(), 1);
+        assert!(
+            evs.contains(&Event::MemberRemove { pool: p, target: a }),
+            "{evs:?}"
+        );
+        assert_eq!(m.weight_sum(p), Some(0));
+        // b back: up again, once.
+        let evs = outcome(&mut m, b, CheckOutcome::Up, 2);
+        assert!(
+            evs.contains(&Event::MemberAdd {
+                pool: p,
+                target: a,
+                weight: 3
+            }),
+            "{evs:?}"
+        );
+        m.remove_member(p, a).unwrap();
+        m.remove_target(b).unwrap();
+        assert_eq!(m.target_count(), 1);
     }
 
     #[test]
