@@ -156,7 +156,7 @@ fn reconcile_period(plan: &Plan) -> Duration {
     plan.services
         .iter()
         .flat_map(|s| &s.real_servers)
-        .filter_map(|r| r.check.as_ref().map(|c| c.target.interval))
+        .flat_map(|r| r.checks.iter().map(|c| c.target.interval))
         .min()
         .unwrap_or(DEFAULT_DELAY_LOOP)
         .max(RETRY_AFTER)

@@ -26,8 +26,8 @@
 //! `sorry_server_inhibit`, `quorum_up`, `quorum_down`, `omega`;
 //! `real_server` with `weight`, `inhibit_on_failure`, `notify_up` and
 //! `notify_down` (scripts on `healthcheck::script`, as keepalived runs
-//! them: when it logs the change; under `omega` also at shutdown); one
-//! checker per real server among
+//! them: when it logs the change; under `omega` also at shutdown); any
+//! number of checkers per real server (in only while all pass) among
 //! TCP_CHECK, HTTP_GET and SSL_GET (`url` with `path`, `status_code`,
 //! `digest`, `virtualhost`; SSL_GET accepts any server certificate, as
 //! keepalived 2.2.7), SMTP_CHECK (`helo_name`, no `host` blocks),
@@ -37,7 +37,7 @@
 //! `connect_timeout`, `retry`, `delay_before_retry`, `warmup`,
 //! `delay_loop`, `alpha`, `http_protocol`. Anything else is refused at
 //! start-up (see [`plan::PlanError`]): `virtual_server_group`, FILE_CHECK,
-//! BFD_CHECK, more than one checker, `ha_suspend`, `ops`, ... A non-NAT real or sorry
+//! BFD_CHECK, `ha_suspend`, `ops`, ... A non-NAT real or sorry
 //! server gets the port keepalived 2.2.7 installs: 0 under a fwmark
 //! service, the service's port under an address one.
 //!

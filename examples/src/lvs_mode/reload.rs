@@ -18,18 +18,27 @@ use crate::lvs_mode::table::Slot;
 pub struct Placed {
     /// Each service's pool, by service index.
     pub pools: Vec<PoolId>,
-    /// The real server each target stands for.
+    /// The real server each target stands for (every checker's target;
+    /// the first one names the pool member).
     pub slots: HashMap<TargetId, Slot>,
+    /// The index of each checked target's check in its real server.
+    pub checks: HashMap<TargetId, usize>,
 }
 
-/// The monitor key of a real server: its service, its destination and
-/// its whole check, so that a changed check is a new target (checked
-/// afresh) and an unchanged one keeps its state.
-pub fn target_key(svc: &ServicePlan, rs: &RealPlan) -> String {
-    match &rs.check {
-        Some(c) => format!("{:?} {} {c:?}", svc.service.key, rs.dest.addr),
-        None => format!("{:?} {} static", svc.service.key, rs.dest.addr),
+/// The monitor keys of a real server's targets: its service, its
+/// destination and each whole check (or one static target without a
+/// check), so that a changed check is a new target (checked afresh) and
+/// an unchanged one keeps its state.
+pub fn target_keys(svc: &ServicePlan, rs: &RealPlan) -> Vec<String> {
+    let at = format!("{:?} {}", svc.service.key, rs.dest.addr);
+    if rs.checks.is_empty() {
+        return vec![format!("{at} static")];
     }
+    rs.checks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{at} #{i} {c:?}"))
+        .collect()
 }
 
 /// Lays `plan` onto `monitor`, where `old` (the plan and its placement)
@@ -39,7 +48,10 @@ pub fn place(monitor: &mut Monitor, plan: &Plan, old: Option<(&Plan, &Placed)>) 
         Some((p, placed)) => (members(monitor, p, placed), pools(p, placed)),
         None => (Vec::new(), HashMap::new()),
     };
-    let was: HashSet<(PoolId, TargetId)> = old_members.iter().copied().collect();
+    let was: HashMap<(PoolId, TargetId), &[TargetId]> = old_members
+        .iter()
+        .filter_map(|(pool, parts)| Some(((*pool, *parts.first()?), parts.as_slice())))
+        .collect();
     let mut now_in = HashSet::new();
     let mut placed = Placed::default();
     for (s, svc) in plan.services.iter().enumerate() {
@@ -50,40 +62,70 @@ pub fn place(monitor: &mut Monitor, plan: &Plan, old: Option<(&Plan, &Placed)>) 
         };
         placed.pools.push(pool);
         for (r, rs) in svc.real_servers.iter().enumerate() {
-            let key = target_key(svc, rs);
-            // An existing key gains a reference: dropped below with the
-            // old plan's, so a kept target ends with one.
-            let target = match &rs.check {
-                Some(check) => monitor.add_target(key, check.target.clone()),
-                None => monitor.add_static_target(key),
+            let parts = add_targets(monitor, svc, rs);
+            for (i, &t) in parts.iter().enumerate() {
+                placed.slots.insert(t, (s, r));
+                if !rs.checks.is_empty() {
+                    placed.checks.insert(t, i);
+                }
+            }
+            let Some(&first) = parts.first() else {
+                continue;
             };
-            // Both calls can only refuse ids that were just made valid.
-            let _ = if was.contains(&(pool, target)) {
-                monitor.set_member_config(pool, target, rs.member_config())
-            } else {
-                monitor.add_member(pool, target, rs.member_config())
-            };
-            now_in.insert((pool, target));
-            placed.slots.insert(target, (s, r));
+            // The calls can only refuse ids that were just made valid.
+            match was.get(&(pool, first)) {
+                Some(old) if *old == parts.as_slice() => {
+                    let _ = monitor.set_member_config(pool, first, rs.member_config());
+                }
+                other => {
+                    if other.is_some() {
+                        let _ = monitor.remove_member(pool, first);
+                    }
+                    let _ = monitor.add_member_checked_by(pool, &parts, rs.member_config());
+                }
+            }
+            now_in.insert((pool, first));
         }
     }
-    for (pool, target) in old_members {
-        if !now_in.contains(&(pool, target)) {
-            let _ = monitor.remove_member(pool, target);
+    for (pool, parts) in &old_members {
+        if let Some(&first) = parts.first() {
+            if !now_in.contains(&(*pool, first)) {
+                let _ = monitor.remove_member(*pool, first);
+            }
         }
-        let _ = monitor.remove_target(target);
+        for &t in parts {
+            let _ = monitor.remove_target(t);
+        }
     }
     placed
 }
 
-/// The (pool, target) pairs of a placed plan.
-fn members(monitor: &Monitor, plan: &Plan, placed: &Placed) -> Vec<(PoolId, TargetId)> {
+/// A real server's targets. An existing key gains a reference: the old
+/// plan's is dropped after, so a kept target ends with one.
+fn add_targets(monitor: &mut Monitor, svc: &ServicePlan, rs: &RealPlan) -> Vec<TargetId> {
+    let keys = target_keys(svc, rs);
+    if rs.checks.is_empty() {
+        return keys
+            .into_iter()
+            .map(|k| monitor.add_static_target(k))
+            .collect();
+    }
+    keys.into_iter()
+        .zip(&rs.checks)
+        .map(|(k, c)| monitor.add_target(k, c.target.clone()))
+        .collect()
+}
+
+/// Each member of a placed plan: its pool and its targets.
+fn members(monitor: &Monitor, plan: &Plan, placed: &Placed) -> Vec<(PoolId, Vec<TargetId>)> {
     let mut out = Vec::new();
     for (svc, &pool) in plan.services.iter().zip(&placed.pools) {
         for rs in &svc.real_servers {
-            if let Some(t) = monitor.target_by_key(&target_key(svc, rs)) {
-                out.push((pool, t));
-            }
+            let parts: Vec<TargetId> = target_keys(svc, rs)
+                .iter()
+                .filter_map(|k| monitor.target_by_key(k))
+                .collect();
+            out.push((pool, parts));
         }
     }
     out
@@ -196,10 +238,8 @@ mod tests {
         );
         // The down real server stayed down, and the dropped service's
         // target is gone: 3 targets, as many as before.
-        let down = m.target_by_key(&target_key(
-            &b.plan().services[0],
-            &b.plan().services[0].real_servers[1],
-        ));
+        let svc = &b.plan().services[0];
+        let down = m.target_by_key(&target_keys(svc, &svc.real_servers[1])[0]);
         assert_eq!(m.is_up(down.unwrap()), Some(false));
         assert_eq!(m.target_count(), targets);
 
@@ -240,5 +280,32 @@ mod tests {
             ["Adding service [10.1.0.1]:tcp:80 to VS [10.0.0.1]:tcp:80"]
         );
         assert_eq!(m.target_count(), 1);
+    }
+
+    #[test]
+    fn a_changed_second_checker_replaces_only_its_target() {
+        let two = |timeout: u32| {
+            vs(
+                "10.0.0.1",
+                &format!(" real_server 10.1.0.1 80 {{\n TCP_CHECK {{\n }}\n PING_CHECK {{\n connect_timeout {timeout}\n }}\n }}\n"),
+            )
+        };
+        let mut m = Monitor::new(healthcheck::MonitorConfig::default());
+        let mut b = Bridge::place(&mut m, plan_of(&two(1)));
+        let now = Instant::now();
+        b.start(&mut m, now);
+        let svc = &b.plan().services[0];
+        let tcp = m
+            .target_by_key(&target_keys(svc, &svc.real_servers[0])[0])
+            .unwrap();
+        b.reload(&mut m, plan_of(&two(2)), now);
+        let svc = &b.plan().services[0];
+        let keys = target_keys(svc, &svc.real_servers[0]);
+        // The TCP check is the same target; the ping is new; nothing else.
+        assert_eq!(m.target_by_key(&keys[0]), Some(tcp));
+        assert!(m.target_by_key(&keys[1]).is_some());
+        assert_eq!(m.target_count(), 2);
+        assert_eq!(b.desired()[0].dests, [dest("10.1.0.1", 1)]);
+        assert_eq!(b.checks().count(), 2);
     }
 }

@@ -64,17 +64,22 @@ impl Bridge {
 
     /// Every checked target with its check, for a new driver.
     pub fn checks(&self) -> impl Iterator<Item = (TargetId, &crate::lvs_mode::plan::CheckPlan)> {
-        self.placed.slots.iter().filter_map(|(&t, &(s, r))| {
-            let check = self
-                .plan
-                .services
-                .get(s)?
-                .real_servers
-                .get(r)?
-                .check
-                .as_ref()?;
-            Some((t, check))
-        })
+        self.placed
+            .checks
+            .iter()
+            .filter_map(|(&t, &c)| Some((t, self.check_of(t, c)?)))
+    }
+
+    /// Check `c` of the real server `target` stands for.
+    fn check_of(&self, target: TargetId, c: usize) -> Option<&crate::lvs_mode::plan::CheckPlan> {
+        let (s, r) = self.slot_of(target)?;
+        self.plan
+            .services
+            .get(s)?
+            .real_servers
+            .get(r)?
+            .checks
+            .get(c)
     }
 
     /// The plan.
@@ -143,22 +148,26 @@ impl Bridge {
     /// Applies a monitor event; returns keepalived's log lines for it.
     pub fn handle(&mut self, event: &Event) -> Vec<String> {
         let mut lines: Vec<String> = self.check_line(event).into_iter().collect();
-        self.scripts.extend(self.notify_script(event));
         if let Some(change) = self.table.handle(event) {
             lines.extend(self.change_lines(&change));
+            self.scripts.extend(self.notify_script(&change));
         }
         lines
     }
 
-    /// A real server's `notify_up`/`notify_down` for its health change.
-    fn notify_script(&self, event: &Event) -> Option<Vec<String>> {
-        let (target, up) = match event {
-            Event::TargetUp { target } => (*target, true),
-            Event::TargetDown { target, .. } => (*target, false),
+    /// A real server's `notify_up`/`notify_down` for its health change
+    /// (with several checkers: when the last one passes, the first fails).
+    fn notify_script(&self, change: &TableChange) -> Option<Vec<String>> {
+        let (pool, target, up) = match *change {
+            TableChange::Added { pool, target, .. } | TableChange::Enabled { pool, target, .. } => {
+                (pool, target, true)
+            }
+            TableChange::Removed { pool, target } | TableChange::Disabled { pool, target } => {
+                (pool, target, false)
+            }
             _ => return None,
         };
-        let (s, r) = self.slot_of(target)?;
-        let rs = self.plan.services.get(s)?.real_servers.get(r)?;
+        let rs = self.real_server(self.service_of(pool)?, target)?;
         if up {
             rs.notify_up.clone()
         } else {
@@ -228,7 +237,7 @@ impl Bridge {
         let (s, r) = self.slot_of(target)?;
         let svc = self.plan.services.get(s)?;
         let rs = svc.real_servers.get(r)?;
-        let check = rs.check.as_ref()?;
+        let check = self.check_of(target, *self.placed.checks.get(&target)?)?;
         let name = trio(check.context.target, svc.proto);
         if let Some(reason) = down {
             tracing::debug!("{} on {name}: {reason}", check.probe.keyword());
@@ -716,6 +725,60 @@ mod tests {
             b.omega_scripts(m),
             [words("/bin/down 1"), words("/bin/qdown")]
         );
+    }
+
+    /// keepalived's num_failed_checkers: a real server with two checkers
+    /// is in only while both pass; each checker says its own line, and
+    /// notify_up/notify_down run when the real server changes.
+    #[test]
+    fn two_checkers_both_needed() {
+        let conf = "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.1.0.1 80 {\n notify_up /bin/up\n notify_down /bin/down\n TCP_CHECK {\n retry 0\n }\n PING_CHECK {\n retry 0\n }\n }\n}\n";
+        let (mut d, mut b, _) = started(conf);
+        let m = d.monitor_mut();
+        // Runs checks until the second checker (PING) has run once with
+        // `ping`; TCP always passes.
+        let run = |m: &mut Monitor, b: &mut Bridge, ping: CheckOutcome| {
+            let mut lines = Vec::new();
+            loop {
+                let at = m.poll_timeout().unwrap();
+                let due = m.poll_check(at).unwrap();
+                let is_ping = m.target_key(due.target).unwrap().contains(" #1 ");
+                let o = if is_ping {
+                    ping.clone()
+                } else {
+                    CheckOutcome::Up
+                };
+                m.handle_outcome(at, due.target, o).unwrap();
+                while let Some(e) = m.poll_event() {
+                    lines.extend(b.handle(&e));
+                }
+                if is_ping {
+                    return lines;
+                }
+            }
+        };
+        let rs = "[10.1.0.1]:tcp:80";
+        assert_eq!(
+            run(m, &mut b, DOWN)[..2],
+            [
+                format!("ICMP CHECK on service {rs} failed."),
+                format!("Removing service {rs} from VS [10.0.0.1]:tcp:80"),
+            ]
+        );
+        assert_eq!(b.take_scripts(), [vec!["/bin/down".to_owned()]]);
+        assert_eq!(b.desired()[0].dests, []);
+        // TCP passing alone changes nothing.
+        assert_eq!(run(m, &mut b, DOWN), Vec::<String>::new());
+        assert_eq!(b.desired()[0].dests, []);
+        assert_eq!(
+            run(m, &mut b, CheckOutcome::Up)[..2],
+            [
+                format!("ICMP connection to {rs} success."),
+                format!("Adding service {rs} to VS [10.0.0.1]:tcp:80"),
+            ]
+        );
+        assert_eq!(b.take_scripts(), [vec!["/bin/up".to_owned()]]);
+        assert_eq!(b.desired()[0].dests, [dest("10.1.0.1", 1)]);
     }
 
     #[test]

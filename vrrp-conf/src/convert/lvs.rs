@@ -97,16 +97,6 @@ pub enum PlanError {
         /// The weight.
         weight: i32,
     },
-    /// More than one checker on a real server.
-    #[error(
-        "virtual_server {vs}: real server {rs}: only one checker per real server is supported"
-    )]
-    MultipleCheckers {
-        /// The virtual server.
-        vs: String,
-        /// The real server.
-        rs: String,
-    },
     /// A checker with nothing to connect to (no port anywhere).
     #[error("virtual_server {vs}: real server {rs}: the checker has no port (set connect_port)")]
     CheckerNoPort {
@@ -204,8 +194,9 @@ pub struct RealPlan {
     pub dest: Destination,
     /// Kept with weight 0 instead of removed when down.
     pub inhibit_on_failure: bool,
-    /// Its health check; none means always up (as keepalived).
-    pub check: Option<CheckPlan>,
+    /// Its health checks: up only while all pass; none means always up
+    /// (as keepalived).
+    pub checks: Vec<CheckPlan>,
     /// `notify_up`: run when it comes up (the words of its line).
     pub notify_up: Option<Vec<String>>,
     /// `notify_down`: run when it goes down.
@@ -365,7 +356,7 @@ pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
     let (plan, errors) = build_all(&p.config);
     for e in &errors {
         let code = match e.error {
-            PlanError::Unsupported { .. } | PlanError::MultipleCheckers { .. } => Code::Unsupported,
+            PlanError::Unsupported { .. } => Code::Unsupported,
             PlanError::DuplicateService { .. } | PlanError::DuplicateRealServer { .. } => {
                 Code::Duplicate
             }
@@ -392,7 +383,6 @@ fn span_of(p: &Parsed, e: &Located) -> Span {
     let keyword = match &e.error {
         PlanError::Unsupported { keyword, .. } => unsupported_word(keyword),
         PlanError::BadValue { keyword, .. } => keyword.as_str(),
-        PlanError::MultipleCheckers { .. } => "",
         _ => "",
     };
     let rs =
@@ -695,16 +685,16 @@ fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanErr
                 rs: name.clone(),
                 weight,
             })?;
-    let check = match rs.checkers.as_slice() {
-        [] => None,
-        [one] => Some(checker(c, addr, &name, one)?),
-        _ => return Err(PlanError::MultipleCheckers { vs, rs: name }),
-    };
+    let checks = rs
+        .checkers
+        .iter()
+        .map(|k| checker(c, addr, &name, k))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(RealPlan {
         name,
         dest,
         inhibit_on_failure: rs.inhibit_on_failure,
-        check,
+        checks,
         notify_up: rs.notify_up.clone().filter(|w| !w.is_empty()),
         notify_down: rs.notify_down.clone().filter(|w| !w.is_empty()),
     })

@@ -33,7 +33,7 @@ fn keepalived_defaults() {
     dest.weight = 1;
     assert_eq!(rs.dest, dest);
     assert!(!rs.inhibit_on_failure);
-    let check = rs.check.as_ref().unwrap();
+    let check = rs.checks.first().unwrap();
     assert_eq!(check.probe, Probe::Tcp);
     assert_eq!(
         check.context,
@@ -63,7 +63,7 @@ fn service_settings_map_exactly() {
     assert_eq!(rs.dest.forward, Forward::DirectRoute);
     assert_eq!(rs.dest.weight, 7);
     assert!(rs.inhibit_on_failure);
-    let check = rs.check.as_ref().unwrap();
+    let check = rs.checks.first().unwrap();
     let want = CheckContext::new(
         "127.0.0.2:9000".parse().unwrap(),
         Duration::from_millis(500),
@@ -79,7 +79,7 @@ fn service_settings_map_exactly() {
 #[test]
 fn http_get_urls_status_digest_and_defaults() {
     let s = one("virtual_server 10.0.0.1 80 {\n virtualhost www.example.com\n real_server 10.1.0.1 80 {\n HTTP_GET {\n url {\n path /health\n status_code 200 301-302\n digest 9b3a0c85a887a256d6939da88aabd8cd\n }\n url {\n path /\n }\n }\n }\n}\n");
-    let check = s.real_servers[0].check.as_ref().unwrap();
+    let check = s.real_servers[0].checks.first().unwrap();
     let mut first = UrlCheck::new("/health");
     first.status = StatusCodes::parse("200 301 302").unwrap();
     first.digest = Some(vec![
@@ -118,7 +118,7 @@ fn fwmark_and_tunnel_and_unchecked_real_server() {
     assert_eq!(rs.dest.addr, "[2001:db8::9]:0".parse().unwrap());
     assert_eq!(rs.dest.forward, Forward::Tunnel);
     assert_eq!(rs.dest.weight, 5);
-    assert_eq!(rs.check, None);
+    assert_eq!(rs.checks, []);
 }
 
 #[test]
@@ -127,7 +127,7 @@ fn real_server_without_port_takes_the_service_port() {
     let rs = &s.real_servers[0];
     assert_eq!(rs.dest.addr, "10.1.0.1:443".parse().unwrap());
     assert_eq!(
-        rs.check.as_ref().unwrap().context.target,
+        rs.checks.first().unwrap().context.target,
         "10.1.0.1:443".parse().unwrap()
     );
 }
@@ -140,7 +140,7 @@ fn destination_ports_follow_keepalived() {
     let port = |conf: &str| {
         let s = one(conf);
         let rs = &s.real_servers[0];
-        let check = rs.check.as_ref().map(|c| c.context.target.port());
+        let check = rs.checks.first().map(|c| c.context.target.port());
         (
             rs.dest.addr.port(),
             check,
@@ -206,13 +206,13 @@ fn refused_keywords_are_named() {
 #[test]
 fn refused_shapes_have_typed_errors() {
     let two = "virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n TCP_CHECK {\n }\n HTTP_GET {\n url {\n path /\n }\n }\n }\n}\n";
-    assert_eq!(
-        refused(two),
-        PlanError::MultipleCheckers {
-            vs: "[10.0.0.1]:udp:80".into(),
-            rs: "[10.1.0.1]:udp:80".into()
-        }
-    );
+    // keepalived runs every checker of a real server.
+    let kinds: Vec<_> = plan_of(two).unwrap().services[0].real_servers[0]
+        .checks
+        .iter()
+        .map(|c| c.probe.keyword())
+        .collect();
+    assert_eq!(kinds, ["TCP_CHECK", "HTTP_GET"]);
     let dup = "virtual_server 10.0.0.1 80 {\n}\nvirtual_server 10.0.0.1 80 {\n}\n";
     assert_eq!(
         refused(dup),
@@ -259,7 +259,7 @@ fn quorum_hysteresis_and_sorry_server() {
 #[test]
 fn checker_level_keywords() {
     let s = one("virtual_server 10.0.0.1 80 {\n virtualhost vs.example\n delay_loop 10\n real_server 10.1.0.1 80 {\n HTTP_GET {\n url {\n path /a\n virtualhost url.example\n }\n virtualhost chk.example\n http_protocol 1.1\n warmup 2\n delay_loop 4\n alpha\n }\n }\n}\n");
-    let check = s.real_servers[0].check.as_ref().unwrap();
+    let check = s.real_servers[0].checks.first().unwrap();
     let mut url = UrlCheck::new("/a");
     url.virtualhost = Some("url.example".into());
     assert_eq!(
@@ -297,7 +297,7 @@ fn checker_level_keywords() {
 #[test]
 fn odd_values_never_panic() {
     let s = one("virtual_server 10.0.0.1 80 {\n delay_loop 1e15\n real_server 10.1.0.1 80 {\n TCP_CHECK {\n connect_timeout 1e15\n warmup 1e300\n }\n }\n}\n");
-    let check = s.real_servers[0].check.as_ref().unwrap();
+    let check = s.real_servers[0].checks.first().unwrap();
     assert_eq!(check.target.interval, MAX_SETTING);
     assert_eq!(check.context.timeout, MAX_SETTING);
     assert_eq!(check.target.warmup, MAX_SETTING);
@@ -322,7 +322,7 @@ fn odd_values_never_panic() {
 #[test]
 fn misc_check_maps_and_defaults_its_timeout_to_delay_loop() {
     let s = one("virtual_server 10.0.0.1 80 {\n delay_loop 7\n real_server 10.1.0.1 80 {\n MISC_CHECK {\n misc_path \"/usr/local/bin/probe --fast\"\n misc_dynamic\n }\n }\n real_server 10.1.0.2 80 {\n MISC_CHECK {\n misc_path /bin/true\n misc_timeout 3\n retry 2\n }\n }\n}\n");
-    let a = s.real_servers[0].check.as_ref().unwrap();
+    let a = s.real_servers[0].checks.first().unwrap();
     assert_eq!(
         a.probe,
         Probe::Misc {
@@ -337,7 +337,7 @@ fn misc_check_maps_and_defaults_its_timeout_to_delay_loop() {
     assert_eq!(a.target.retry, 1);
     assert_eq!(a.target.delay_before_retry, Duration::from_secs(1));
     assert!(!a.target.retry_while_down);
-    let b = s.real_servers[1].check.as_ref().unwrap();
+    let b = s.real_servers[1].checks.first().unwrap();
     assert_eq!(b.context.timeout, Duration::from_secs(3));
     assert_eq!(b.target.retry, 2);
     let conf = |body: &str| {
@@ -348,7 +348,7 @@ fn misc_check_maps_and_defaults_its_timeout_to_delay_loop() {
         "real_server [10.1.0.1]:udp:80 MISC_CHECK connect_port"
     );
     let sh = plan_of(&conf("misc_path \"/bin/sh -c 'exit 0'\"")).unwrap();
-    let check = sh.services[0].real_servers[0].check.clone().unwrap();
+    let check = sh.services[0].real_servers[0].checks[0].clone();
     assert_eq!(
         check.probe,
         Probe::Misc {
@@ -385,7 +385,7 @@ fn smtp_dns_udp_ping_and_ssl_checks() {
         let s = one(&format!(
             "virtual_server 10.0.0.1 25 {{\n protocol TCP\n real_server 10.1.0.1 25 {{\n{body}\n }}\n}}\n"
         ));
-        s.real_servers[0].check.clone().unwrap()
+        s.real_servers[0].checks[0].clone()
     };
     let smtp = rs("SMTP_CHECK {\n }");
     assert_eq!(
