@@ -30,7 +30,7 @@
 //! number of checkers per real server (in only while all pass) among
 //! TCP_CHECK, HTTP_GET and SSL_GET (`url` with `path`, `status_code`,
 //! `digest`, `virtualhost`; SSL_GET accepts any server certificate, as
-//! keepalived 2.2.7), SMTP_CHECK (`helo_name`, no `host` blocks),
+//! keepalived 2.2.7), SMTP_CHECK (`helo_name`, `host` blocks),
 //! DNS_CHECK (`type`, `name`), UDP_CHECK (`payload`, `require_reply`),
 //! PING_CHECK and MISC_CHECK (`misc_path`, `misc_timeout`,
 //! `misc_dynamic`), with `connect_ip`, `connect_port`, `bindto`,

@@ -685,11 +685,10 @@ fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanErr
                 rs: name.clone(),
                 weight,
             })?;
-    let checks = rs
-        .checkers
-        .iter()
-        .map(|k| checker(c, addr, &name, k))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut checks = Vec::with_capacity(rs.checkers.len());
+    for k in &rs.checkers {
+        checks.extend(checkers(c, addr, &name, k)?);
+    }
     Ok(RealPlan {
         name,
         dest,
@@ -698,6 +697,78 @@ fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanErr
         notify_up: rs.notify_up.clone().filter(|w| !w.is_empty()),
         notify_down: rs.notify_down.clone().filter(|w| !w.is_empty()),
     })
+}
+
+/// A checker block's checks: one, or for SMTP_CHECK one per `host`
+/// block (keepalived 2.2.7 makes each an additional checker; the first
+/// host replaces the block's own connection unless the block sets one).
+fn checkers(
+    c: &RsCtx<'_>,
+    rs_addr: SocketAddr,
+    rs_name: &str,
+    k: &conf::Checker,
+) -> Result<Vec<CheckPlan>, PlanError> {
+    let is_host = |o: &conf::Setting| k.kind == CheckerKind::SmtpCheck && o.keyword == "host";
+    let hosts: Vec<&conf::Setting> = k.other.iter().filter(|o| is_host(o)).collect();
+    if hosts.is_empty() {
+        return Ok(vec![checker(c, rs_addr, rs_name, k)?]);
+    }
+    let mut base = k.clone();
+    base.other.retain(|o| !is_host(o));
+    let main = checker(c, rs_addr, rs_name, &base)?;
+    let own_connection = base.connect_ip.is_some()
+        || base.connect_port.is_some()
+        || base.bindto.is_some()
+        || base.connect_timeout.is_some();
+    let mut out = Vec::with_capacity(hosts.len() + 1);
+    if own_connection {
+        out.push(main.clone());
+    }
+    for host in hosts {
+        let mut conn = conf::Checker::new(k.kind);
+        for o in host.block.iter().flatten() {
+            host_setting(&mut conn, o).map_err(|what| PlanError::BadChecker {
+                vs: c.vs_name.to_owned(),
+                rs: rs_name.to_owned(),
+                what,
+            })?;
+        }
+        let context = connect_context(&conn, rs_addr).ok_or_else(|| PlanError::CheckerNoPort {
+            vs: c.vs_name.to_owned(),
+            rs: rs_name.to_owned(),
+        })?;
+        out.push(CheckPlan {
+            context,
+            ..main.clone()
+        });
+    }
+    Ok(out)
+}
+
+/// One setting of an SMTP_CHECK `host` block: its connection.
+fn host_setting(conn: &mut conf::Checker, o: &conf::Setting) -> Result<(), String> {
+    let arg = o.args.first().map(String::as_str).unwrap_or_default();
+    let bad = || format!("SMTP_CHECK host: invalid {} '{arg}'", o.keyword);
+    let ip = || {
+        arg.parse()
+            .map(|ip| crate::span::Spanned::new(ip, o.span))
+            .map_err(|_| bad())
+    };
+    match o.keyword.as_str() {
+        "connect_ip" => conn.connect_ip = Some(ip()?),
+        "bindto" => conn.bindto = Some(ip()?),
+        "connect_port" => conn.connect_port = Some(arg.parse().map_err(|_| bad())?),
+        "connect_timeout" => {
+            let secs = arg
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s >= 0.0);
+            let secs = seconds(secs.ok_or_else(bad)?);
+            conn.connect_timeout = Some(crate::span::Spanned::new(secs, o.span));
+        }
+        other => return Err(format!("SMTP_CHECK host: '{other}' is not supported")),
+    }
+    Ok(())
 }
 
 fn checker(

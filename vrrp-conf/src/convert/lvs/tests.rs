@@ -185,10 +185,6 @@ fn refused_keywords_are_named() {
     };
     for (body, kw) in [
         (
-            "SMTP_CHECK {\n host {\n connect_ip 10.2.0.1\n }\n }",
-            "real_server [10.1.0.1]:udp:80 SMTP_CHECK host",
-        ),
-        (
             "FILE_CHECK {\n track_file f\n }",
             "real_server [10.1.0.1]:udp:80 FILE_CHECK",
         ),
@@ -464,4 +460,44 @@ fn scripts_omega_and_sorry_server_inhibit() {
     let plain = one("virtual_server 10.0.0.1 80 {\n sorry_server 10.9.9.9 80\n real_server 10.1.0.1 80 {\n }\n}\n");
     assert!(!plain.omega && plain.quorum_up.is_none());
     assert!(!plain.sorry_server.unwrap().inhibit);
+}
+
+/// keepalived 2.2.7's SMTP_CHECK `host` blocks: each is a checker of the
+/// real server; the first replaces the block's own connection unless the
+/// block sets one.
+#[test]
+fn smtp_host_blocks_are_checkers() {
+    let rs = |body: &str| {
+        one(&format!(
+            "virtual_server 10.0.0.1 25 {{\n protocol TCP\n real_server 10.1.0.1 25 {{\n SMTP_CHECK {{\n{body} }}\n }}\n}}\n"
+        ))
+        .real_servers
+        .remove(0)
+        .checks
+    };
+    let targets = |checks: Vec<CheckPlan>| -> Vec<(String, Duration)> {
+        checks
+            .into_iter()
+            .map(|c| (c.context.target.to_string(), c.context.timeout))
+            .collect()
+    };
+    let five = Duration::from_secs(5);
+    assert_eq!(
+        targets(rs(" host {\n connect_ip 10.2.0.1\n connect_port 26\n connect_timeout 2\n }\n host {\n }\n")),
+        [
+            ("10.2.0.1:26".to_owned(), Duration::from_secs(2)),
+            ("10.1.0.1:25".to_owned(), five),
+        ]
+    );
+    assert_eq!(
+        targets(rs(
+            " connect_port 2525\n host {\n connect_ip 10.2.0.1\n }\n"
+        )),
+        [
+            ("10.1.0.1:2525".to_owned(), five),
+            ("10.2.0.1:25".to_owned(), five),
+        ]
+    );
+    let bad = "virtual_server 10.0.0.1 25 {\n real_server 10.1.0.1 25 {\n SMTP_CHECK {\n host {\n connect_ip nowhere\n }\n }\n }\n}\n";
+    assert!(matches!(refused(bad), PlanError::BadChecker { .. }));
 }
