@@ -264,6 +264,47 @@ fn vm_lvs_other_checkers_follow_their_servers() {
     }
 }
 
+/// Parity with keepalived 2.2.7 in the same VM: `keepalived -C` and
+/// `keepalived-lite -C` on `checker.conf` with the same real servers give
+/// the same `ipvsadm -S -n` after start-up and after a real server fails,
+/// and both leave the table empty when stopped.
+#[test]
+fn vm_lvs_same_table_as_keepalived() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-par-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let bin = dir.0.join("keepalived-lite");
+    std::fs::copy(env!("CARGO_BIN_EXE_keepalived-lite"), &bin).unwrap();
+    if !matches!(Command::new("strip").arg(&bin).status(), Ok(s) if s.success()) {
+        eprintln!("strip failed: copying the unstripped binary");
+    }
+    let keepalived = Path::new("/usr/sbin/keepalived");
+    assert!(keepalived.is_file(), "keepalived 2.2.7 is not installed");
+    let lvs = here.join("tests/lvs");
+    let console = run_vm(
+        &[
+            (bin, "/bin/keepalived-lite"),
+            (keepalived.to_path_buf(), "/bin/keepalived"),
+            (lvs.join("checker.conf"), "/etc/parity.conf"),
+        ],
+        &lvs.join("guest-parity.sh"),
+    );
+    assert_steps(
+        &console,
+        &[
+            "keepalived_stopped_empty",
+            "parity_started",
+            "parity_failed",
+            "keepalived_lite_stopped_empty",
+        ],
+    );
+    // The reference holds the fwmark destination with port 0.
+    assert!(
+        console.contains("-a -f 7 -r 10.1.0.9:0 -i -w 5"),
+        "fwmark port"
+    );
+}
+
 /// No VM needed: the plan is refused before anything touches the kernel.
 #[test]
 fn lvs_refused_keyword_fails_startup_naming_it() {
