@@ -264,12 +264,10 @@ fn vm_lvs_other_checkers_follow_their_servers() {
     }
 }
 
-/// Parity with keepalived 2.2.7 in the same VM: `keepalived -C` and
-/// `keepalived-lite -C` on `checker.conf` with the same real servers give
-/// the same `ipvsadm -S -n` after start-up and after a real server fails,
-/// and both leave the table empty when stopped.
-#[test]
-fn vm_lvs_same_table_as_keepalived() {
+/// Runs `conf` under keepalived 2.2.7 -C and keepalived-lite -C in one VM
+/// (`guest-parity.sh` with `servers`, plus `extra` files); returns the
+/// console after checking every parity step.
+fn parity(conf: &str, servers: &str, extra: &[(PathBuf, &str)]) -> String {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-par-{}", std::process::id())));
     std::fs::create_dir_all(&dir.0).unwrap();
@@ -281,14 +279,14 @@ fn vm_lvs_same_table_as_keepalived() {
     let keepalived = Path::new("/usr/sbin/keepalived");
     assert!(keepalived.is_file(), "keepalived 2.2.7 is not installed");
     let lvs = here.join("tests/lvs");
-    let console = run_vm(
-        &[
-            (bin, "/bin/keepalived-lite"),
-            (keepalived.to_path_buf(), "/bin/keepalived"),
-            (lvs.join("checker.conf"), "/etc/parity.conf"),
-        ],
-        &lvs.join("guest-parity.sh"),
-    );
+    let mut files = vec![
+        (bin, "/bin/keepalived-lite"),
+        (keepalived.to_path_buf(), "/bin/keepalived"),
+        (lvs.join(conf), "/etc/parity.conf"),
+        (lvs.join(servers), "/etc/parity.servers"),
+    ];
+    files.extend(extra.iter().cloned());
+    let console = run_vm(&files, &lvs.join("guest-parity.sh"));
     assert_steps(
         &console,
         &[
@@ -298,10 +296,52 @@ fn vm_lvs_same_table_as_keepalived() {
             "keepalived_lite_stopped_empty",
         ],
     );
+    assert!(console.contains("LVS-VM: ok parity_scripts"), "scripts");
+    console
+}
+
+/// Parity with keepalived 2.2.7 in the same VM: `keepalived -C` and
+/// `keepalived-lite -C` on `checker.conf` with the same real servers give
+/// the same `ipvsadm -S -n` after start-up and after a real server fails,
+/// and both leave the table empty when stopped.
+#[test]
+fn vm_lvs_same_table_as_keepalived() {
+    let console = parity("checker.conf", "parity-checker.servers", &[]);
     // The reference holds the fwmark destination with port 0.
     assert!(
         console.contains("-a -f 7 -r 10.1.0.9:0 -i -w 5"),
         "fwmark port"
+    );
+}
+
+/// The same parity on `checkers.conf`: SSL_GET with a self-signed
+/// certificate, PING_CHECK, UDP_CHECK, DNS_CHECK, SMTP_CHECK, notify and
+/// quorum scripts (the same record), omega, sorry_server_inhibit.
+#[test]
+fn vm_lvs_other_checkers_same_table_as_keepalived() {
+    let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-pc-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let (cert, key) = (dir.0.join("cert.pem"), dir.0.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=vm.test", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("cannot run openssl");
+    assert!(made.status.success(), "openssl req failed");
+    parity(
+        "checkers.conf",
+        "parity-checkers.servers",
+        &[
+            (cert, "/etc/cert.pem"),
+            (key, "/etc/key.pem"),
+            (PathBuf::from("/usr/bin/openssl"), "/bin/openssl"),
+            (PathBuf::from("/usr/sbin/dnsmasq"), "/bin/dnsmasq"),
+        ],
     );
 }
 

@@ -358,7 +358,8 @@ fn quorum_lines(change: &TableChange, svc: &ServicePlan) -> Vec<String> {
     let sorry = svc.sorry_server.as_ref().map(|s| &s.name);
     let inhibit = svc.sorry_server.as_ref().is_some_and(|s| s.inhibit);
     match (change, sorry) {
-        (TableChange::QuorumGained { starting: true, .. }, _) => Vec::new(),
+        // keepalived 2.2.7 says so at start too (update_quorum_state
+        // from init_service_vs, measured in the VM).
         (TableChange::QuorumGained { weight_sum, .. }, _) => vec![format!(
             "Gained quorum {q}+{h}={} <= {weight_sum} for VS {vs}",
             q + h
@@ -487,8 +488,8 @@ mod tests {
         let (mut d, mut b, lines) = started(CONF);
         let m = d.monitor_mut();
         // At start every real server is in (keepalived's init_services),
-        // the unchecked one too; a quorum that holds says nothing.
-        assert_eq!(lines, Vec::<String>::new());
+        // the unchecked one too; keepalived 2.2.7 reports the quorum.
+        assert_eq!(lines, ["Gained quorum 1+0=1 <= 6 for VS [10.0.0.1]:tcp:80"]);
         let mut current = Vec::new();
         assert_eq!(
             step(&b, &mut current),
@@ -575,7 +576,7 @@ mod tests {
         let m = d.monitor_mut();
         let vs = "VS [10.0.0.1]:tcp:80";
         // 5 >= 3 + 1: up at start.
-        assert_eq!(lines, Vec::<String>::new());
+        assert_eq!(lines, [format!("Gained quorum 3+1=4 <= 5 for {vs}")]);
         let mut current = Vec::new();
         assert_eq!(step(&b, &mut current).len(), 4);
         // 3 is not below 3 - 1: the quorum holds.
@@ -695,8 +696,9 @@ mod tests {
         let words = |w: &str| vec![w.to_owned()];
         let (mut d, mut b, lines) = started(conf);
         let m = d.monitor_mut();
-        assert_eq!(lines, Vec::<String>::new());
-        assert_eq!(b.take_scripts(), Vec::<Vec<String>>::new());
+        // keepalived 2.2.7 runs quorum_up at start, with its line.
+        assert_eq!(lines, ["Gained quorum 2+0=2 <= 2 for VS [10.0.0.1]:tcp:80"]);
+        assert_eq!(b.take_scripts(), [words("/bin/qup")]);
         // The inhibited sorry server stands by with weight 0.
         assert_eq!(
             b.desired()[0].dests,

@@ -1,11 +1,14 @@
 #!/bin/sh
 # Runs inside the ipvs test VM (ipvs/vm/run-vm.sh): keepalived 2.2.7 -C
-# and keepalived-lite -C, one after the other, on /etc/parity.conf (a copy
-# of checker.conf) with the same real servers. keepalived's table after
-# start-up and after a real server fails is the reference; keepalived-lite
-# must reach exactly it; both must leave the table empty on SIGTERM.
+# and keepalived-lite -C, one after the other, on /etc/parity.conf with
+# the same real servers, which /etc/parity.servers starts (servers_up),
+# fails (fail_one) and brings back (recover). keepalived's table after
+# start-up and after the failure is the reference; keepalived-lite must
+# reach exactly it; both must leave the table empty on SIGTERM, and the
+# scripts writing to /tmp/notes must have run the same.
 # Prints "LVS-VM: ok STEP" per passed step.
 set -u
+. /etc/parity.servers
 mkdir -p /www /run /etc/keepalived && echo hello > /www/index.html
 echo 'root:x:0:0:root:/:/bin/sh' > /etc/passwd
 echo 'root:x:0:' > /etc/group
@@ -53,26 +56,33 @@ stop() {
     echo "LVS-VM: ok $2_stopped_empty"
 }
 
-httpd -f -p 127.0.0.1:8081 -h /www & h1=$!
-httpd -f -p 127.0.0.1:8082 -h /www & h2=$!
-
+: > /tmp/notes
+servers_up
 keepalived -C -n -l -D -f /etc/parity.conf -p /run/k.pid -c /run/kc.pid > /tmp/k.log 2>&1 &
 k=$!
 settle /tmp/k.started
-kill $h1
+fail_one
 settle /tmp/k.failed
 stop $k keepalived
+sort /tmp/notes > /tmp/k.notes
+: > /tmp/notes
 echo "LVS-VM: keepalived 2.2.7 tables:"
 cat /tmp/k.started
 echo "--"
 cat /tmp/k.failed
 
-httpd -f -p 127.0.0.1:8081 -h /www & h1=$!
+recover
 keepalived-lite -C -n -l -f /etc/parity.conf > /tmp/kl.log 2>&1 &
 kl=$!
 reach parity_started /tmp/k.started
-kill $h1
+fail_one
 reach parity_failed /tmp/k.failed
 stop $kl keepalived_lite
-kill $h2
+sort /tmp/notes > /tmp/kl.notes
+cmp -s /tmp/k.notes /tmp/kl.notes || {
+    echo "LVS-VM: FAIL scripts differ; keepalived:"; cat /tmp/k.notes
+    echo "keepalived-lite:"; cat /tmp/kl.notes; exit 1; }
+echo "LVS-VM: ok parity_scripts ($(tr '\n' ' ' < /tmp/k.notes))"
+echo "LVS-VM: keepalived log:"
+cat /tmp/k.log
 echo "LVS-VM: done"
