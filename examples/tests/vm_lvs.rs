@@ -314,6 +314,20 @@ fn vm_lvs_same_table_as_keepalived() {
     );
 }
 
+/// Reload parity: `reload1.conf`, SIGHUP with `reload2.conf` in place (a
+/// real server added, a weight changed, a service removed and one added),
+/// then a real server fails: the same tables under both daemons.
+#[test]
+fn vm_lvs_reload_same_table_as_keepalived() {
+    let lvs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lvs");
+    let console = parity(
+        "reload1.conf",
+        "parity-reload.servers",
+        &[(lvs.join("reload2.conf"), "/etc/parity.reload")],
+    );
+    assert_steps(&console, &["parity_reloaded"]);
+}
+
 /// The same parity on `checkers.conf`: SSL_GET with a self-signed
 /// certificate, PING_CHECK, UDP_CHECK, DNS_CHECK, SMTP_CHECK, notify and
 /// quorum scripts (the same record), omega, sorry_server_inhibit.

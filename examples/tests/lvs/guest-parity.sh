@@ -5,7 +5,9 @@
 # fails (fail_one) and brings back (recover). keepalived's table after
 # start-up and after the failure is the reference; keepalived-lite must
 # reach exactly it; both must leave the table empty on SIGTERM, and the
-# scripts writing to /tmp/notes must have run the same.
+# scripts writing to /tmp/notes must have run the same. With
+# /etc/parity.reload, both are also sent SIGHUP after start-up with that
+# file in place, and must reach the same table.
 # Prints "LVS-VM: ok STEP" per passed step.
 set -u
 . /etc/parity.servers
@@ -58,9 +60,15 @@ stop() {
 
 : > /tmp/notes
 servers_up
-keepalived -C -n -l -D -f /etc/parity.conf -p /run/k.pid -c /run/kc.pid > /tmp/k.log 2>&1 &
+cp /etc/parity.conf /tmp/cur.conf
+keepalived -C -n -l -D -f /tmp/cur.conf -p /run/k.pid -c /run/kc.pid > /tmp/k.log 2>&1 &
 k=$!
 settle /tmp/k.started
+if [ -f /etc/parity.reload ]; then
+    cp /etc/parity.reload /tmp/cur.conf
+    kill -HUP $k
+    settle /tmp/k.reloaded
+fi
 fail_one
 settle /tmp/k.failed
 stop $k keepalived
@@ -72,9 +80,15 @@ echo "--"
 cat /tmp/k.failed
 
 recover
-keepalived-lite -C -n -l -f /etc/parity.conf > /tmp/kl.log 2>&1 &
+cp /etc/parity.conf /tmp/cur.conf
+keepalived-lite -C -n -l -f /tmp/cur.conf > /tmp/kl.log 2>&1 &
 kl=$!
 reach parity_started /tmp/k.started
+if [ -f /etc/parity.reload ]; then
+    cp /etc/parity.reload /tmp/cur.conf
+    kill -HUP $kl
+    reach parity_reloaded /tmp/k.reloaded
+fi
 fail_one
 reach parity_failed /tmp/k.failed
 stop $kl keepalived_lite
