@@ -259,6 +259,9 @@ fn vm_lvs_other_checkers_follow_their_servers() {
         "Removing service [10.1.0.6]:udp:53 from VS [10.0.0.8]:udp:53",
         "Enabling sorry server [10.9.9.9]:tcp:80 to VS [10.0.0.10]:tcp:80",
         "Disabling sorry server [10.9.9.9]:tcp:80 from VS [10.0.0.10]:tcp:80",
+        "Activating healthchecker for service [10.1.0.1]:tcp:443 for VS [10.0.0.5]:tcp:443",
+        "Shutting down (inhibited) service [10.1.0.3]:tcp:80 from VS [10.0.0.6]:tcp:80",
+        "Shutting down service [10.1.0.8]:tcp:80 from VS [10.0.0.10]:tcp:80",
     ] {
         assert!(console.contains(text), "log lacks '{text}'");
     }

@@ -233,11 +233,19 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
     let mut kernel = Kernel::open(&plan)?;
     let mut monitor = Monitor::new(MonitorConfig::default());
     let mut bridge = Bridge::place(&mut monitor, plan);
-    for s in &bridge.plan().services {
-        info!("Activating healthchecker for service {}", s.name);
-    }
     for line in bridge.start(&mut monitor, Instant::now()) {
         info!("{line}");
+    }
+    // One line per checker, after the services are in (check_api.c).
+    for svc in &bridge.plan().services {
+        for rs in &svc.real_servers {
+            for _ in &rs.checks {
+                info!(
+                    "Activating healthchecker for service {} for VS {}",
+                    rs.name, svc.name
+                );
+            }
+        }
     }
     let mut scripts = JoinSet::new();
     run_scripts(&mut scripts, &mut bridge);
@@ -300,6 +308,9 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
     }
     info!("Stopping checker: removing the virtual servers");
     if let Some(monitor) = running.stop().await {
+        for line in bridge.shutdown_lines(&monitor) {
+            info!("{line}");
+        }
         run_omega_scripts(bridge.omega_scripts(&monitor)).await;
     }
     kernel.sync(Vec::new());

@@ -8,6 +8,7 @@
 //! Sans-IO: the daemon diffs [`Bridge::desired`] against what it last
 //! applied.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use healthcheck::{DownReason, Event, Monitor, PoolId, PoolTable, TableChange, TargetId};
@@ -114,6 +115,32 @@ impl Bridge {
     /// each line, run without arguments.
     pub fn take_scripts(&mut self) -> Vec<Vec<String>> {
         std::mem::take(&mut self.scripts)
+    }
+
+    /// keepalived's lines at shutdown (`clear_service_rs` when stopping):
+    /// one per real server, "(inhibited)" for a down one kept at weight 0.
+    pub fn shutdown_lines(&self, monitor: &Monitor) -> Vec<String> {
+        // A real server is alive while every one of its targets is up.
+        let mut alive: HashMap<Slot, bool> = HashMap::new();
+        for (&t, &slot) in &self.placed.slots {
+            *alive.entry(slot).or_insert(true) &= monitor.is_up(t) == Some(true);
+        }
+        let mut lines = Vec::new();
+        for (s, svc) in self.plan.services.iter().enumerate() {
+            for (r, rs) in svc.real_servers.iter().enumerate() {
+                let up = alive.get(&(s, r)).copied().unwrap_or(true);
+                let inhibited = if rs.inhibit_on_failure && !up {
+                    "(inhibited) "
+                } else {
+                    ""
+                };
+                lines.push(format!(
+                    "Shutting down {inhibited}service {} from VS {}",
+                    rs.name, svc.name
+                ));
+            }
+        }
+        lines
     }
 
     /// What runs at shutdown under `omega` (keepalived's
@@ -726,6 +753,10 @@ mod tests {
         assert_eq!(
             b.omega_scripts(m),
             [words("/bin/down 1"), words("/bin/qdown")]
+        );
+        assert_eq!(
+            b.shutdown_lines(m),
+            ["Shutting down service [10.1.0.1]:tcp:80 from VS [10.0.0.1]:tcp:80"]
         );
     }
 
