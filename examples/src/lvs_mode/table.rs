@@ -224,8 +224,13 @@ impl Bridge {
                                 Some(d)
                             })
                             .collect();
-                        // sorry_server_inhibit: standing by with weight 0.
-                        if let Some(sorry) = sorry.as_ref().filter(|s| s.inhibit) {
+                        // sorry_server_inhibit: standing by with weight 0
+                        // (unless it is one of the real servers, as
+                        // keepalived's s_svr_duplicates_rs).
+                        let standby = sorry
+                            .as_ref()
+                            .filter(|s| s.inhibit && !dests.iter().any(|d| d.addr == s.dest.addr));
+                        if let Some(sorry) = standby {
                             let mut d = sorry.dest;
                             d.weight = 0;
                             dests.push(d);
