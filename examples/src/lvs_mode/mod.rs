@@ -35,7 +35,10 @@
 //! PING_CHECK and MISC_CHECK (`misc_path`, `misc_timeout`,
 //! `misc_dynamic`), with `connect_ip`, `connect_port`, `bindto`,
 //! `connect_timeout`, `retry`, `delay_before_retry`, `warmup`,
-//! `delay_loop`, `alpha`, `http_protocol`. Anything else is refused at
+//! `delay_loop`, `alpha`, `http_protocol` (`retry`, `delay_before_retry`,
+//! `connect_timeout`, `warmup`, `delay_loop` and `inhibit_on_failure` also
+//! on the `real_server` and `virtual_server`, as defaults for what is
+//! below). Anything else is refused at
 //! start-up (see [`plan::PlanError`]): `virtual_server_group`, FILE_CHECK,
 //! BFD_CHECK, `ha_suspend`, `ops`, ... A non-NAT real or sorry
 //! server gets the port keepalived 2.2.7 installs: 0 under a fwmark

@@ -523,6 +523,13 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
     let interval = vs
         .delay_loop
         .map_or(DEFAULT_DELAY_LOOP, |d| d.min(MAX_SETTING));
+    let inherited = Inherited::default()
+        .over(&vs.other)
+        .map_err(|(keyword, value)| PlanError::BadValue {
+            vs: name.clone(),
+            keyword,
+            value,
+        })?;
     let key_port = match key {
         ServiceKey::Addr { addr, .. } => Some(addr.port()),
         ServiceKey::Fwmark { .. } => None,
@@ -540,6 +547,7 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
             interval,
             default_port,
             key_port,
+            inherited: inherited.clone(),
         };
         let plan = real_server(&ctx, rs)?;
         if real_servers.iter().any(|r| r.dest.addr == plan.dest.addr) {
@@ -633,7 +641,7 @@ fn refuse_vs_extras(vs: &conf::VirtualServer, name: &str) -> Result<(), PlanErro
         .other
         .iter()
         .map(|s| s.keyword.as_str())
-        .find(|k| *k != "sorry_server_inhibit");
+        .find(|k| *k != "sorry_server_inhibit" && !INHERITED.contains(k));
     match set.iter().find(|(_, on)| *on).map(|(k, _)| *k).or(other) {
         Some(keyword) => Err(PlanError::Unsupported {
             vs: name.to_owned(),
@@ -654,6 +662,86 @@ struct RsCtx<'a> {
     default_port: u16,
     /// The service's port; None for a fwmark service.
     key_port: Option<u16>,
+    /// Checker defaults set on the `virtual_server`.
+    inherited: Inherited,
+}
+
+/// Checker settings a `virtual_server` or `real_server` sets for the
+/// checkers below it (keepalived 2.2.7 `validate_check_config`: checker,
+/// then real server, then virtual server, then the default).
+const INHERITED: [&str; 6] = [
+    "retry",
+    "delay_before_retry",
+    "connect_timeout",
+    "warmup",
+    "delay_loop",
+    "inhibit_on_failure",
+];
+
+/// The inherited settings, as written.
+#[derive(Debug, Clone, Default)]
+struct Inherited {
+    retry: Option<u32>,
+    delay_before_retry: conf::Seconds,
+    connect_timeout: conf::Seconds,
+    /// `warmup` and `delay_loop`, handed to the checker as if written there.
+    timers: Vec<conf::Setting>,
+    inhibit_on_failure: Option<bool>,
+}
+
+impl Inherited {
+    /// `self` overridden by what `settings` set; Err: a bad value's
+    /// keyword and value.
+    fn over(&self, settings: &[conf::Setting]) -> Result<Self, (String, String)> {
+        let mut out = self.clone();
+        for o in settings {
+            let arg = o.args.first().map(String::as_str).unwrap_or_default();
+            let bad = || (o.keyword.clone(), arg.to_owned());
+            let secs = || {
+                let v = arg
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite() && *v >= 0.0);
+                v.map(|v| crate::span::Spanned::new(seconds(v).min(MAX_SETTING), o.span))
+                    .ok_or_else(bad)
+            };
+            match o.keyword.as_str() {
+                "retry" => out.retry = Some(arg.parse().map_err(|_| bad())?),
+                "delay_before_retry" => out.delay_before_retry = Some(secs()?),
+                "connect_timeout" => out.connect_timeout = Some(secs()?),
+                "warmup" | "delay_loop" => {
+                    out.timers.retain(|t| t.keyword != o.keyword);
+                    out.timers.push(o.clone());
+                }
+                "inhibit_on_failure" => {
+                    out.inhibit_on_failure = Some(match arg {
+                        "" | "true" | "yes" | "on" => true,
+                        "false" | "no" | "off" => false,
+                        _ => return Err(bad()),
+                    })
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// `k` with what it does not set itself taken from here.
+    fn apply(&self, k: &conf::Checker) -> conf::Checker {
+        let mut k = k.clone();
+        k.retry = k.retry.or(self.retry);
+        k.delay_before_retry = k.delay_before_retry.or(self.delay_before_retry);
+        // MISC_CHECK has no connection.
+        if k.kind != CheckerKind::MiscCheck {
+            k.connect_timeout = k.connect_timeout.or(self.connect_timeout);
+        }
+        for t in &self.timers {
+            if !k.other.iter().any(|o| o.keyword == t.keyword) {
+                k.other.push(t.clone());
+            }
+        }
+        k
+    }
 }
 
 fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanError> {
@@ -667,7 +755,11 @@ fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanErr
     if Family::of(&ip) != c.family {
         return Err(PlanError::MixedFamily { vs, rs: name });
     }
-    let refused = rs.other.first().map(|s| s.keyword.as_str());
+    let refused = rs
+        .other
+        .iter()
+        .map(|s| s.keyword.as_str())
+        .find(|k| !INHERITED.contains(k));
     if let Some(k) = refused {
         return Err(PlanError::Unsupported {
             vs,
@@ -685,14 +777,23 @@ fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanErr
                 rs: name.clone(),
                 weight,
             })?;
+    let inherited = c
+        .inherited
+        .over(&rs.other)
+        .map_err(|(k, v)| PlanError::BadChecker {
+            vs: vs.clone(),
+            rs: name.clone(),
+            what: format!("invalid {k} '{v}'"),
+        })?;
     let mut checks = Vec::with_capacity(rs.checkers.len());
     for k in &rs.checkers {
-        checks.extend(checkers(c, addr, &name, k)?);
+        checks.extend(checkers(c, addr, &name, &inherited.apply(k))?);
     }
+    let inhibit_on_failure = rs.inhibit_on_failure || (inherited.inhibit_on_failure == Some(true));
     Ok(RealPlan {
         name,
         dest,
-        inhibit_on_failure: rs.inhibit_on_failure,
+        inhibit_on_failure,
         checks,
         notify_up: rs.notify_up.clone().filter(|w| !w.is_empty()),
         notify_down: rs.notify_down.clone().filter(|w| !w.is_empty()),

@@ -501,3 +501,27 @@ fn smtp_host_blocks_are_checkers() {
     let bad = "virtual_server 10.0.0.1 25 {\n real_server 10.1.0.1 25 {\n SMTP_CHECK {\n host {\n connect_ip nowhere\n }\n }\n }\n}\n";
     assert!(matches!(refused(bad), PlanError::BadChecker { .. }));
 }
+
+/// keepalived 2.2.7's defaults down the tree: a checker's own setting,
+/// else its real server's, else its virtual server's, else the default.
+#[test]
+fn checker_settings_inherit_from_real_and_virtual_server() {
+    let s = one("virtual_server 10.0.0.1 80 {\n protocol TCP\n inhibit_on_failure\n retry 4\n delay_before_retry 7\n connect_timeout 9\n warmup 3\n real_server 10.1.0.1 80 {\n retry 2\n TCP_CHECK {\n }\n MISC_CHECK {\n misc_path /bin/true\n delay_before_retry 1\n }\n }\n real_server 10.1.0.2 80 {\n TCP_CHECK {\n retry 0\n connect_timeout 1\n }\n }\n}\n");
+    let [a, b] = [&s.real_servers[0], &s.real_servers[1]];
+    assert!(a.inhibit_on_failure && b.inhibit_on_failure);
+    let (tcp, misc) = (&a.checks[0], &a.checks[1]);
+    assert_eq!(tcp.target.retry, 2);
+    assert_eq!(tcp.target.delay_before_retry, Duration::from_secs(7));
+    assert_eq!(tcp.target.warmup, Duration::from_secs(3));
+    assert_eq!(tcp.context.timeout, Duration::from_secs(9));
+    assert_eq!(misc.target.retry, 2);
+    assert_eq!(misc.target.delay_before_retry, Duration::from_secs(1));
+    let own = &b.checks[0];
+    assert_eq!(own.target.retry, 0);
+    assert_eq!(own.context.timeout, Duration::from_secs(1));
+    assert_eq!(own.target.delay_before_retry, Duration::from_secs(7));
+    assert!(matches!(
+        refused("virtual_server 10.0.0.1 80 {\n connect_timeout soon\n real_server 10.1.0.1 80 {\n }\n}\n"),
+        PlanError::BadValue { .. }
+    ));
+}
