@@ -186,7 +186,9 @@ fn vm_lvs_reload_by_diff_and_repair() {
         ],
     );
     for text in [
-        "Adding service [10.1.0.3]:tcp:80 to VS [10.0.0.1]:tcp:80",
+        "Removing Virtual Server [10.0.0.2]:tcp:80",
+        "Removing service [10.1.0.5]:tcp:80 from VS [10.0.0.2]:tcp:80",
+        "Reload complete",
         "Reload failed, keeping the running configuration",
         "/etc/lvs.conf:6:9: error: 'weight' needs a value",
         "IPVS table drifted from the configuration; repairing: ",

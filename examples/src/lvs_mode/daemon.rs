@@ -236,17 +236,7 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
     for line in bridge.start(&mut monitor, Instant::now()) {
         info!("{line}");
     }
-    // One line per checker, after the services are in (check_api.c).
-    for svc in &bridge.plan().services {
-        for rs in &svc.real_servers {
-            for _ in &rs.checks {
-                info!(
-                    "Activating healthchecker for service {} for VS {}",
-                    rs.name, svc.name
-                );
-            }
-        }
-    }
+    activating_lines(&bridge);
     let mut scripts = JoinSet::new();
     run_scripts(&mut scripts, &mut bridge);
     // When the kernel's table is re-read next.
@@ -260,7 +250,7 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => {
-                info!("Reloading the checker configuration on SIGHUP");
+                info!("Reloading ...");
                 let new = match reload() {
                     Ok(new) => new,
                     Err(why) => {
@@ -284,6 +274,8 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
                     info!("{line}");
                 }
                 run_scripts(&mut scripts, &mut bridge);
+                info!("Reload complete");
+                activating_lines(&bridge);
                 reread.at_most(kernel.sync(bridge.desired()));
                 kernel.own_only(bridge.plan());
                 running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
@@ -315,6 +307,21 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
     }
     kernel.sync(Vec::new());
     outcome
+}
+
+/// keepalived's line per checker, once the services are in (check_api.c),
+/// at start and after each reload.
+fn activating_lines(bridge: &Bridge) {
+    for svc in &bridge.plan().services {
+        for rs in &svc.real_servers {
+            for _ in &rs.checks {
+                info!(
+                    "Activating healthchecker for service {} for VS {}",
+                    rs.name, svc.name
+                );
+            }
+        }
+    }
 }
 
 /// Starts the scripts the bridge has due, without waiting for them.

@@ -221,11 +221,14 @@ mod tests {
         );
         m.requeue_in_flight(now);
         let lines = b.reload(&mut m, plan_of(&new), now);
+        // keepalived 2.2.7's reload lines (measured in the VM): the
+        // dropped service, the new weight; new real servers go in silently.
         assert_eq!(
             lines,
             [
+                "Removing Virtual Server [10.0.0.2]:tcp:80",
+                "Removing service [10.1.0.1]:tcp:80 from VS [10.0.0.2]:tcp:80",
                 "Changing weight from 1 to 4 for active service [10.1.0.1]:tcp:80 of VS [10.0.0.1]:tcp:80",
-                "Adding service [10.1.0.3]:tcp:80 to VS [10.0.0.1]:tcp:80",
             ]
         );
         assert_eq!(
@@ -275,10 +278,8 @@ mod tests {
         );
         let lines = b.reload(&mut m, plan_of(&quorum), now);
         assert_eq!(b.desired()[0].dests, [dest("10.1.0.1", 1)]);
-        assert_eq!(
-            lines,
-            ["Adding service [10.1.0.1]:tcp:80 to VS [10.0.0.1]:tcp:80"]
-        );
+        // In silently, and below its new quorum without a sorry server.
+        assert_eq!(lines, Vec::<String>::new());
         assert_eq!(m.target_count(), 1);
     }
 

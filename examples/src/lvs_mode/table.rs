@@ -51,14 +51,46 @@ impl Bridge {
     /// servers keep their health and only what changed is emitted;
     /// commits at `now` and returns keepalived's lines for the changes.
     pub fn reload(&mut self, monitor: &mut Monitor, plan: Plan, now: Instant) -> Vec<String> {
+        let mut lines = self.dropped_lines(&plan);
         self.placed = reload::place(monitor, &plan, Some((&self.plan, &self.placed)));
         self.plan = plan;
         monitor.commit(now);
         // No health change caused what follows.
         self.table.forget_causes();
-        let mut lines = Vec::new();
         while let Some(event) = monitor.poll_event() {
-            lines.extend(self.handle(&event));
+            match self.table.handle(&event) {
+                // As at start, keepalived adds real servers without a word.
+                Some(TableChange::Added { .. }) | None => {}
+                Some(change) => lines.extend(self.change_lines(&change)),
+            }
+        }
+        lines
+    }
+
+    /// keepalived's lines for the services a reload to `new` drops
+    /// (`clear_service_vs`): the service, then each real server in it.
+    fn dropped_lines(&self, new: &Plan) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (s, (svc, &pool)) in self
+            .plan
+            .services
+            .iter()
+            .zip(&self.placed.pools)
+            .enumerate()
+        {
+            if new
+                .services
+                .iter()
+                .any(|n| n.service.key == svc.service.key)
+            {
+                continue;
+            }
+            lines.push(format!("Removing Virtual Server {}", svc.name));
+            for (target, _) in self.table.members(pool) {
+                if let Some(rs) = self.real_server(s, target) {
+                    lines.push(format!("Removing service {} from VS {}", rs.name, svc.name));
+                }
+            }
         }
         lines
     }
