@@ -149,6 +149,221 @@ fn vm_lvs_checker_follows_real_server_health() {
     );
 }
 
+/// SIGHUP reload by diff (a real server added, a weight changed, a
+/// service removed and one added: exact tables; the unchanged, failing
+/// real server says nothing, so its health was kept), a broken file that
+/// keeps the running table, and an `ipvsadm -d` of a healthy real server
+/// repaired by the periodic re-read.
+#[test]
+fn vm_lvs_reload_by_diff_and_repair() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-reload-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let bin = dir.0.join("keepalived-lite");
+    std::fs::copy(env!("CARGO_BIN_EXE_keepalived-lite"), &bin).unwrap();
+    if !matches!(Command::new("strip").arg(&bin).status(), Ok(s) if s.success()) {
+        eprintln!("strip failed: copying the unstripped binary");
+    }
+    let lvs = here.join("tests/lvs");
+    let console = run_vm(
+        &[
+            (bin, "/bin/keepalived-lite"),
+            (lvs.join("reload1.conf"), "/etc/reload1.conf"),
+            (lvs.join("reload2.conf"), "/etc/reload2.conf"),
+            (lvs.join("broken.conf"), "/etc/broken.conf"),
+        ],
+        &lvs.join("guest-reload.sh"),
+    );
+    assert_steps(
+        &console,
+        &[
+            "started",
+            "reloaded",
+            "health_kept",
+            "broken_reload_kept",
+            "repaired",
+            "stopped",
+        ],
+    );
+    for text in [
+        "Removing Virtual Server [10.0.0.2]:tcp:80",
+        "Removing service [10.1.0.5]:tcp:80 from VS [10.0.0.2]:tcp:80",
+        "Reload complete",
+        "Reload failed, keeping the running configuration",
+        "/etc/lvs.conf:6:9: error: 'weight' needs a value",
+        "IPVS table drifted from the configuration; repairing: ",
+    ] {
+        assert!(console.contains(text), "log lacks '{text}'");
+    }
+}
+
+/// SSL_GET (a self-signed certificate is accepted, as keepalived 2.2.7
+/// does), PING_CHECK, UDP_CHECK, DNS_CHECK and SMTP_CHECK against servers
+/// in the VM: exact tables while they run, after they stop, and after
+/// they are back; notify and quorum scripts, omega and
+/// sorry_server_inhibit on one more service.
+#[test]
+fn vm_lvs_other_checkers_follow_their_servers() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-chk-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let bin = dir.0.join("keepalived-lite");
+    std::fs::copy(env!("CARGO_BIN_EXE_keepalived-lite"), &bin).unwrap();
+    if !matches!(Command::new("strip").arg(&bin).status(), Ok(s) if s.success()) {
+        eprintln!("strip failed: copying the unstripped binary");
+    }
+    let (cert, key) = (dir.0.join("cert.pem"), dir.0.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=vm.test", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("cannot run openssl");
+    assert!(made.status.success(), "openssl req failed");
+    let tool = |name: &str| {
+        ["/usr/bin", "/usr/sbin", "/bin", "/sbin"]
+            .iter()
+            .map(|d| Path::new(d).join(name))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| panic!("{name} is not installed"))
+    };
+    let lvs = here.join("tests/lvs");
+    let console = run_vm(
+        &[
+            (bin, "/bin/keepalived-lite"),
+            (lvs.join("checkers.conf"), "/etc/checkers.conf"),
+            (cert, "/etc/cert.pem"),
+            (key, "/etc/key.pem"),
+            (tool("openssl"), "/bin/openssl"),
+            (tool("dnsmasq"), "/bin/dnsmasq"),
+        ],
+        &lvs.join("guest-checkers.sh"),
+    );
+    assert_steps(
+        &console,
+        &[
+            "all_up",
+            "servers_down",
+            "servers_back",
+            "stopped",
+            "scripts",
+        ],
+    );
+    for text in [
+        "ICMP CHECK on service [10.99.99.99]:tcp:80 failed.",
+        "UDP_CHECK on service [127.0.0.1]:udp:5354 failed.",
+        "Remote SMTP server [127.0.0.1]:tcp:2525 succeed on service.",
+        "Remote Web server [127.0.0.1]:tcp:8443 succeed on service.",
+        "Removing service [10.1.0.6]:udp:53 from VS [10.0.0.8]:udp:53",
+        "Enabling sorry server [10.9.9.9]:tcp:80 to VS [10.0.0.10]:tcp:80",
+        "Disabling sorry server [10.9.9.9]:tcp:80 from VS [10.0.0.10]:tcp:80",
+        "Activating healthchecker for service [10.1.0.1]:tcp:443 for VS [10.0.0.5]:tcp:443",
+        "Shutting down (inhibited) service [10.1.0.3]:tcp:80 from VS [10.0.0.6]:tcp:80",
+        "Shutting down service [10.1.0.8]:tcp:80 from VS [10.0.0.10]:tcp:80",
+    ] {
+        assert!(console.contains(text), "log lacks '{text}'");
+    }
+}
+
+/// Runs `conf` under keepalived 2.2.7 -C and keepalived-lite -C in one VM
+/// (`guest-parity.sh` with `servers`, plus `extra` files); returns the
+/// console after checking every parity step.
+fn parity(conf: &str, servers: &str, extra: &[(PathBuf, &str)]) -> String {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-par-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let bin = dir.0.join("keepalived-lite");
+    std::fs::copy(env!("CARGO_BIN_EXE_keepalived-lite"), &bin).unwrap();
+    if !matches!(Command::new("strip").arg(&bin).status(), Ok(s) if s.success()) {
+        eprintln!("strip failed: copying the unstripped binary");
+    }
+    let keepalived = Path::new("/usr/sbin/keepalived");
+    assert!(keepalived.is_file(), "keepalived 2.2.7 is not installed");
+    let lvs = here.join("tests/lvs");
+    let mut files = vec![
+        (bin, "/bin/keepalived-lite"),
+        (keepalived.to_path_buf(), "/bin/keepalived"),
+        (lvs.join(conf), "/etc/parity.conf"),
+        (lvs.join(servers), "/etc/parity.servers"),
+    ];
+    files.extend(extra.iter().cloned());
+    let console = run_vm(&files, &lvs.join("guest-parity.sh"));
+    assert_steps(
+        &console,
+        &[
+            "keepalived_stopped_empty",
+            "parity_started",
+            "parity_failed",
+            "keepalived_lite_stopped_empty",
+        ],
+    );
+    assert!(console.contains("LVS-VM: ok parity_scripts"), "scripts");
+    console
+}
+
+/// Parity with keepalived 2.2.7 in the same VM: `keepalived -C` and
+/// `keepalived-lite -C` on `checker.conf` with the same real servers give
+/// the same `ipvsadm -S -n` after start-up and after a real server fails,
+/// and both leave the table empty when stopped.
+#[test]
+fn vm_lvs_same_table_as_keepalived() {
+    let console = parity("checker.conf", "parity-checker.servers", &[]);
+    // The reference holds the fwmark destination with port 0.
+    assert!(
+        console.contains("-a -f 7 -r 10.1.0.9:0 -i -w 5"),
+        "fwmark port"
+    );
+}
+
+/// Reload parity: `reload1.conf`, SIGHUP with `reload2.conf` in place (a
+/// real server added, a weight changed, a service removed and one added),
+/// then a real server fails: the same tables under both daemons.
+#[test]
+fn vm_lvs_reload_same_table_as_keepalived() {
+    let lvs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lvs");
+    let console = parity(
+        "reload1.conf",
+        "parity-reload.servers",
+        &[(lvs.join("reload2.conf"), "/etc/parity.reload")],
+    );
+    assert_steps(&console, &["parity_reloaded"]);
+}
+
+/// The same parity on `checkers.conf`: SSL_GET with a self-signed
+/// certificate, PING_CHECK, UDP_CHECK, DNS_CHECK, SMTP_CHECK, notify and
+/// quorum scripts (the same record), omega, sorry_server_inhibit.
+#[test]
+fn vm_lvs_other_checkers_same_table_as_keepalived() {
+    let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-pc-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let (cert, key) = (dir.0.join("cert.pem"), dir.0.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=vm.test", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("cannot run openssl");
+    assert!(made.status.success(), "openssl req failed");
+    parity(
+        "checkers.conf",
+        "parity-checkers.servers",
+        &[
+            (cert, "/etc/cert.pem"),
+            (key, "/etc/key.pem"),
+            (PathBuf::from("/usr/bin/openssl"), "/bin/openssl"),
+            (PathBuf::from("/usr/sbin/dnsmasq"), "/bin/dnsmasq"),
+        ],
+    );
+}
+
 /// No VM needed: the plan is refused before anything touches the kernel.
 #[test]
 fn lvs_refused_keyword_fails_startup_naming_it() {
@@ -164,7 +379,7 @@ fn lvs_refused_keyword_fails_startup_naming_it() {
         assert_eq!(out.status.code(), Some(1), "{mode:?}: {err}");
         assert!(
             err.contains(
-                "virtual_server [10.0.0.1]:tcp:80: 'quorum_up' is not supported by keepalived-lite's checker"
+                "virtual_server [10.0.0.1]:tcp:80: 'ha_suspend' is not supported by keepalived-lite's checker"
             ),
             "{mode:?}: {err}"
         );

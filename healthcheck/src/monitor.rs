@@ -184,18 +184,45 @@ impl Monitor {
         target: TargetId,
         cfg: MemberConfig,
     ) -> Result<(), MonitorError> {
-        let t = self.target(target).ok_or(MonitorError::UnknownTarget)?;
-        let (up, weight) = (t.state.health() == Health::Up, t.state.weight());
+        self.add_member_checked_by(pool, &[target], cfg)
+    }
+
+    /// Adds a member checked by several targets (keepalived's real server
+    /// with several checkers): up only while every one of them is. The
+    /// first target names the member in events and in
+    /// [`Monitor::remove_member`]; a dynamic weight comes from whichever
+    /// target reports one.
+    pub fn add_member_checked_by(
+        &mut self,
+        pool: PoolId,
+        targets: &[TargetId],
+        cfg: MemberConfig,
+    ) -> Result<(), MonitorError> {
+        let mut parts = Vec::with_capacity(targets.len());
+        let mut dynamic = None;
+        for &id in targets {
+            let t = self.target(id).ok_or(MonitorError::UnknownTarget)?;
+            parts.push((id, t.state.health() == Health::Up));
+            dynamic = dynamic.or(t.state.weight());
+        }
+        let first = targets
+            .first()
+            .copied()
+            .ok_or(MonitorError::UnknownTarget)?;
         let p = self
             .pools
             .get_mut(pool.0 as usize)
             .ok_or(MonitorError::UnknownPool)?;
-        if p.has_member(target) {
+        if p.has_member(first) {
             return Err(MonitorError::DuplicateMember);
         }
-        p.add(target, cfg, up, weight, &mut self.events);
-        if let Some(t) = self.target_mut(target) {
-            t.pools.push(pool);
+        p.add(parts, cfg, dynamic, &mut self.events);
+        for &id in targets {
+            if let Some(t) = self.target_mut(id) {
+                if !t.pools.contains(&pool) {
+                    t.pools.push(pool);
+                }
+            }
         }
         Ok(())
     }
@@ -209,11 +236,50 @@ impl Monitor {
         if !p.has_member(target) {
             return Err(MonitorError::UnknownTarget);
         }
-        p.remove(target, &mut self.events);
-        if let Some(t) = self.target_mut(target) {
-            t.pools.retain(|&q| q != pool);
+        for part in p.remove(target, &mut self.events) {
+            if let Some(t) = self.target_mut(part) {
+                t.pools.retain(|&q| q != pool);
+            }
         }
         Ok(())
+    }
+
+    /// Replaces a member's settings in place (a reload changing a
+    /// weight or `inhibit_on_failure`): the target keeps its health, and
+    /// only the resulting change is emitted (`MemberWeight`, or
+    /// `MemberAdd`/`MemberRemove` when inhibition shows or hides it).
+    pub fn set_member_config(
+        &mut self,
+        pool: PoolId,
+        target: TargetId,
+        cfg: MemberConfig,
+    ) -> Result<(), MonitorError> {
+        let p = self
+            .pools
+            .get_mut(pool.0 as usize)
+            .ok_or(MonitorError::UnknownPool)?;
+        if p.reconfigure(target, cfg, &mut self.events) {
+            Ok(())
+        } else {
+            Err(MonitorError::UnknownTarget)
+        }
+    }
+
+    /// Forgets the checks in flight, whose results will never come (their
+    /// driver was stopped to reconfigure the monitor): each such target is
+    /// checked again at `now`, its health and retry state unchanged.
+    pub fn requeue_in_flight(&mut self, now: Instant) {
+        let stuck: Vec<TargetId> = self
+            .targets()
+            .map(|(id, _)| id)
+            .filter(|&id| self.target(id).is_some_and(|t| t.in_flight))
+            .collect();
+        for id in stuck {
+            if let Some(t) = self.target_mut(id) {
+                t.in_flight = false;
+            }
+            self.schedule_at(id, now);
+        }
     }
 
     /// Schedules every target added since the last commit, spread evenly
@@ -412,5 +478,174 @@ impl Monitor {
 
     fn target_mut(&mut self, id: TargetId) -> Option<&mut Target> {
         self.targets.get_mut(id.0 as usize).and_then(Option::as_mut)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
+    use super::*;
+    use crate::{CheckOutcome, PoolConfig};
+
+    fn drain(m: &mut Monitor) -> Vec<Event> {
+        std::iter::from_fn(|| m.poll_event()).collect()
+    }
+
+    /// One committed pool with one up member of weight 2.
+    fn one_member() -> (Monitor, PoolId, TargetId, Instant) {
+        let mut m = Monitor::new(MonitorConfig::default());
+        let cfg = TargetConfig {
+            retry: 0,
+            ..TargetConfig::default()
+        };
+        let t = m.add_target("t", cfg);
+        let p = m.add_pool(PoolConfig::with_quorum(2, 0));
+        m.add_member(p, t, MemberConfig::with_weight(2)).unwrap();
+        let now = Instant::now();
+        m.commit(now);
+        drain(&mut m);
+        (m, p, t, now)
+    }
+
+    #[test]
+    fn member_reweight_keeps_health_and_tracks_quorum() {
+        let (mut m, p, t, _) = one_member();
+        m.set_member_config(p, t, MemberConfig::with_weight(5))
+            .unwrap();
+        assert_eq!(
+            drain(&mut m),
+            [Event::MemberWeight {
+                pool: p,
+                target: t,
+                weight: 5
+            }]
+        );
+        m.set_member_config(p, t, MemberConfig::with_weight(1))
+            .unwrap();
+        assert_eq!(
+            drain(&mut m),
+            [
+                Event::MemberWeight {
+                    pool: p,
+                    target: t,
+                    weight: 1
+                },
+                Event::QuorumLost {
+                    pool: p,
+                    weight_sum: 1
+                }
+            ]
+        );
+        assert_eq!(m.is_up(t), Some(true));
+        // Same settings: nothing to say.
+        m.set_member_config(p, t, MemberConfig::with_weight(1))
+            .unwrap();
+        assert_eq!(drain(&mut m), []);
+        assert_eq!(
+            m.set_member_config(p, TargetId(9), MemberConfig::default()),
+            Err(MonitorError::UnknownTarget)
+        );
+    }
+
+    #[test]
+    fn inhibition_added_to_a_down_member_shows_it_with_weight_0() {
+        let (mut m, p, t, now) = one_member();
+        let due = m.poll_check(now + Duration::from_secs(3600)).unwrap();
+        m.handle_outcome(
+            now,
+            due.target,
+            CheckOutcome::Down(crate::DownReason::Refused),
+        )
+        .unwrap();
+        drain(&mut m);
+        let mut cfg = MemberConfig::with_weight(2);
+        cfg.inhibit_on_failure = true;
+        m.set_member_config(p, t, cfg).unwrap();
+        assert_eq!(
+            drain(&mut m),
+            [Event::MemberAdd {
+                pool: p,
+                target: t,
+                weight: 0
+            }]
+        );
+    }
+
+    #[test]
+    fn a_member_checked_by_several_targets_is_up_while_all_are() {
+        let mut m = Monitor::new(MonitorConfig::default());
+        let cfg = TargetConfig {
+            retry: 0,
+            ..TargetConfig::default()
+        };
+        let (a, b) = (m.add_target("a", cfg.clone()), m.add_target("b", cfg));
+        let p = m.add_pool(PoolConfig::default());
+        m.add_member_checked_by(p, &[a, b], MemberConfig::with_weight(3))
+            .unwrap();
+        let now = Instant::now();
+        m.commit(now);
+        assert_eq!(
+            drain(&mut m),
+            [
+                Event::MemberAdd {
+                    pool: p,
+                    target: a,
+                    weight: 3
+                },
+                Event::QuorumGained {
+                    pool: p,
+                    weight_sum: 3
+                }
+            ]
+        );
+        let down = CheckOutcome::Down(crate::DownReason::Refused);
+        // b fails: the member (named a) goes.
+        // Runs every check due by `hours` from now: `o` for t, up for
+        // the others.
+        let outcome = |m: &mut Monitor, t: TargetId, o: CheckOutcome, hours: u64| {
+            let later = now + Duration::from_secs(3600 * hours);
+            while let Some(due) = m.poll_check(later) {
+                let r = if due.target == t {
+                    o.clone()
+                } else {
+                    CheckOutcome::Up
+                };
+                m.handle_outcome(later, due.target, r).unwrap();
+            }
+            drain(m)
+        };
+        let evs = outcome(&mut m, b, down.clone(), 1);
+        assert!(
+            evs.contains(&Event::MemberRemove { pool: p, target: a }),
+            "{evs:?}"
+        );
+        assert_eq!(m.weight_sum(p), Some(0));
+        // b back: up again, once.
+        let evs = outcome(&mut m, b, CheckOutcome::Up, 2);
+        assert!(
+            evs.contains(&Event::MemberAdd {
+                pool: p,
+                target: a,
+                weight: 3
+            }),
+            "{evs:?}"
+        );
+        m.remove_member(p, a).unwrap();
+        m.remove_target(b).unwrap();
+        assert_eq!(m.target_count(), 1);
+    }
+
+    #[test]
+    fn a_check_lost_with_its_driver_is_requeued() {
+        let (mut m, _, t, now) = one_member();
+        let later = now + Duration::from_secs(3600);
+        assert_eq!(m.poll_check(later).map(|d| d.target), Some(t));
+        // In flight: never due again until its outcome...
+        assert_eq!(m.poll_timeout(), None);
+        m.requeue_in_flight(later);
+        assert_eq!(m.poll_timeout(), Some(later));
+        assert_eq!(m.poll_check(later).map(|d| d.target), Some(t));
+        assert_eq!(m.is_up(t), Some(true));
     }
 }

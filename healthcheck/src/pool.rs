@@ -76,15 +76,22 @@ impl MemberConfig {
 
 #[derive(Debug, Clone)]
 struct Member {
+    /// The member's identity in events: its first target.
     target: TargetId,
     cfg: MemberConfig,
-    up: bool,
+    /// Every target checking it, with its health: the member is up only
+    /// while all are (keepalived's `num_failed_checkers == 0`).
+    parts: Vec<(TargetId, bool)>,
     dynamic: Option<u32>,
 }
 
 impl Member {
+    fn up(&self) -> bool {
+        self.parts.iter().all(|&(_, up)| up)
+    }
+
     fn live_weight(&self) -> u32 {
-        if self.up {
+        if self.up() {
             self.dynamic.unwrap_or(self.cfg.weight)
         } else {
             0
@@ -116,21 +123,25 @@ impl Pool {
         self.members.iter().any(|m| m.target == target)
     }
 
+    /// Adds a member checked by `parts` (target, health), the first
+    /// naming it; none: nothing to add.
     pub(crate) fn add(
         &mut self,
-        target: TargetId,
+        parts: Vec<(TargetId, bool)>,
         cfg: MemberConfig,
-        up: bool,
         dynamic: Option<u32>,
         out: &mut VecDeque<Event>,
     ) {
+        let Some(&(target, _)) = parts.first() else {
+            return;
+        };
         let m = Member {
             target,
             cfg,
-            up,
+            parts,
             dynamic,
         };
-        if m.up || m.cfg.inhibit_on_failure {
+        if m.up() || m.cfg.inhibit_on_failure {
             out.push_back(Event::MemberAdd {
                 pool: self.id,
                 target,
@@ -141,20 +152,59 @@ impl Pool {
         self.evaluate(out);
     }
 
-    pub(crate) fn remove(&mut self, target: TargetId, out: &mut VecDeque<Event>) {
-        if let Some(pos) = self.members.iter().position(|m| m.target == target) {
-            let m = self.members.remove(pos);
-            if m.up || m.cfg.inhibit_on_failure {
-                out.push_back(Event::MemberRemove {
-                    pool: self.id,
-                    target,
-                });
-            }
-            self.evaluate(out);
+    /// Removes the member named `target`; returns its targets.
+    pub(crate) fn remove(&mut self, target: TargetId, out: &mut VecDeque<Event>) -> Vec<TargetId> {
+        let Some(pos) = self.members.iter().position(|m| m.target == target) else {
+            return Vec::new();
+        };
+        let m = self.members.remove(pos);
+        if m.up() || m.cfg.inhibit_on_failure {
+            out.push_back(Event::MemberRemove {
+                pool: self.id,
+                target,
+            });
         }
+        self.evaluate(out);
+        m.parts.into_iter().map(|(t, _)| t).collect()
     }
 
-    /// Applies a target's new health and dynamic weight.
+    /// Replaces a member's settings (a reload): emits what changes in
+    /// the table (in, out, or a new weight), then re-checks the quorum.
+    /// False if `target` is not a member.
+    pub(crate) fn reconfigure(
+        &mut self,
+        target: TargetId,
+        cfg: MemberConfig,
+        out: &mut VecDeque<Event>,
+    ) -> bool {
+        let pool = self.id;
+        let Some(m) = self.members.iter_mut().find(|m| m.target == target) else {
+            return false;
+        };
+        let shown = |m: &Member| m.up() || m.cfg.inhibit_on_failure;
+        let (was_shown, old) = (shown(m), m.live_weight());
+        m.cfg = cfg;
+        let (is_shown, new) = (shown(m), m.live_weight());
+        out.extend(match (was_shown, is_shown) {
+            (false, true) => Some(Event::MemberAdd {
+                pool,
+                target,
+                weight: new,
+            }),
+            (true, false) => Some(Event::MemberRemove { pool, target }),
+            (true, true) if old != new => Some(Event::MemberWeight {
+                pool,
+                target,
+                weight: new,
+            }),
+            _ => None,
+        });
+        self.evaluate(out);
+        true
+    }
+
+    /// Applies a target's new health and dynamic weight to the members it
+    /// checks.
     pub(crate) fn update(
         &mut self,
         target: TargetId,
@@ -163,10 +213,19 @@ impl Pool {
         out: &mut VecDeque<Event>,
     ) {
         let pool = self.id;
-        for m in self.members.iter_mut().filter(|m| m.target == target) {
-            let (was_up, old) = (m.up, m.live_weight());
-            m.up = up;
-            m.dynamic = dynamic;
+        for m in &mut self.members {
+            if !m.parts.iter().any(|&(t, _)| t == target) {
+                continue;
+            }
+            let (was_up, old) = (m.up(), m.live_weight());
+            for part in m.parts.iter_mut().filter(|(t, _)| *t == target) {
+                part.1 = up;
+            }
+            // Another checker's lack of a dynamic weight keeps this one's.
+            if dynamic.is_some() || m.parts.len() == 1 {
+                m.dynamic = dynamic;
+            }
+            let (up, target) = (m.up(), m.target);
             let new = m.live_weight();
             let ev = match (was_up, up, m.cfg.inhibit_on_failure) {
                 (false, true, false) => Some(Event::MemberAdd {

@@ -199,6 +199,13 @@ impl PoolTable {
         }
     }
 
+    /// Forgets why targets last changed, before feeding events no health
+    /// change caused (a reload's new weights are [`TableChange::Reweighted`],
+    /// not [`TableChange::Enabled`]).
+    pub fn forget_causes(&mut self) {
+        self.causes.clear();
+    }
+
     fn cause(&mut self, target: TargetId, cause: Cause) -> Option<TableChange> {
         self.causes.insert(target, cause);
         None

@@ -39,7 +39,7 @@ fn main() -> ExitCode {
         for s in &lvs.services {
             println!("virtual_server {} ({}):", s.name, s.service.scheduler);
             for r in &s.real_servers {
-                let check = r.check.as_ref().map_or("none", |c| c.probe.keyword());
+                let check = r.checks.first().map_or("none", |c| c.probe.keyword());
                 println!(
                     "  real_server {} weight {}, check {check}",
                     r.name, r.dest.weight

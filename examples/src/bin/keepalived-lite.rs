@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use keepalived_lite::cli::{self, Cli, Command};
-use keepalived_lite::vrrp_mode;
+use keepalived_lite::{lvs_mode, vrrp_mode};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -82,9 +82,10 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     };
     match (plan, lvs_plan) {
         (Some(plan), None) => vrrp_mode::run(plan, vrrp_mode::loader(cli.clone())),
-        (None, Some(lvs)) => keepalived_lite::lvs_mode::run(lvs),
+        (None, Some(lvs)) => lvs_mode::run(lvs, lvs_mode::loader(cli.clone())),
         (Some(plan), Some(lvs)) => {
-            let lvs = std::thread::spawn(move || keepalived_lite::lvs_mode::run(lvs));
+            let reload = lvs_mode::loader(cli.clone());
+            let lvs = std::thread::spawn(move || lvs_mode::run(lvs, reload));
             let vrrp = vrrp_mode::run(plan, vrrp_mode::loader(cli.clone()));
             match lvs.join() {
                 Ok(c) if c == ExitCode::SUCCESS => vrrp,

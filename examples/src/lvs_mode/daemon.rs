@@ -1,21 +1,31 @@
 //! The checker's loop: the healthcheck driver runs the checks, its events
 //! go through the [`Bridge`], and every change is applied to the kernel as
-//! the diff from what was applied last. SIGTERM/SIGINT remove the services
-//! and stop; SIGHUP is logged and ignored (no reload yet).
+//! the diff from what was applied last. The kernel's table is re-read
+//! every `delay_loop` (and soon after a failed operation) and what drifted
+//! is repaired. SIGHUP reloads by diff: the driver stops, the new plan is
+//! laid onto its monitor (unchanged real servers keep their health), the
+//! changes go to the kernel as one diff, and the driver runs again; a
+//! configuration that does not load leaves the running one. SIGTERM and
+//! SIGINT remove the services and stop.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use healthcheck::checkers::{HttpChecker, MiscChecker, TcpChecker};
+use healthcheck::checkers::{
+    DnsChecker, HttpChecker, MiscChecker, PingChecker, SmtpChecker, TcpChecker, TlsOptions,
+    UdpChecker,
+};
 use healthcheck::runtime::Driver;
-use healthcheck::{Checker, Monitor, MonitorConfig};
+use healthcheck::script::{CommandLine, Script};
+use healthcheck::{Checker, Event, Monitor, MonitorConfig};
 use ipvs::{Ipvs, ServiceKey};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot};
+use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, error, info, warn};
 
-use crate::lvs_mode::plan::{Plan, Probe};
+use crate::lvs_mode::plan::{Plan, Probe, DEFAULT_DELAY_LOOP};
 use crate::lvs_mode::table::Bridge;
 
 /// Why the checker could not start.
@@ -29,6 +39,9 @@ pub enum DaemonError {
     /// removed on the way out).
     #[error("the health-check driver stopped")]
     DriverStopped,
+    /// SSL_GET's TLS configuration could not be built.
+    #[error("cannot set up TLS for SSL_GET: {0}")]
+    Tls(String),
     /// Signal handlers could not be installed.
     #[error("cannot install signal handlers: {0}")]
     Signals(std::io::Error),
@@ -39,7 +52,11 @@ struct Kernel {
     ipvs: Ipvs,
     /// What this daemon last put into the kernel (its own services only).
     current: Vec<ipvs::VirtualServer>,
-    keys: Vec<ServiceKey>,
+    /// The services this daemon owns.
+    keys: HashSet<ServiceKey>,
+    /// How often the kernel's table is re-read: the shortest check
+    /// interval (keepalived's `delay_loop`).
+    period: Duration,
 }
 
 impl Kernel {
@@ -47,34 +64,55 @@ impl Kernel {
     /// a leftover table from an earlier run is edited into place.
     fn open(plan: &Plan) -> Result<Self, DaemonError> {
         let ipvs = Ipvs::connect()?;
-        let keys = plan.services.iter().map(|s| s.service.key).collect();
         let mut k = Self {
             ipvs,
             current: Vec::new(),
-            keys,
+            keys: HashSet::new(),
+            period: DEFAULT_DELAY_LOOP,
         };
+        k.own_only(plan);
         k.refresh();
         Ok(k)
     }
 
-    /// Re-reads our services from the kernel (after a failed operation).
-    fn refresh(&mut self) {
+    /// Owns the services of `plan` too (before a reload's diff, so that
+    /// the services it drops are removed).
+    fn also_own(&mut self, plan: &Plan) {
+        self.keys
+            .extend(plan.services.iter().map(|s| s.service.key));
+    }
+
+    /// Owns only the services of `plan` from now on.
+    fn own_only(&mut self, plan: &Plan) {
+        self.keys = plan.services.iter().map(|s| s.service.key).collect();
+        self.current.retain(|v| self.keys.contains(&v.service.key));
+        self.period = reconcile_period(plan);
+    }
+
+    /// Re-reads our services from the kernel; false if it cannot.
+    fn refresh(&mut self) -> bool {
         match self.ipvs.virtual_servers() {
             Ok(all) => {
                 self.current = all
                     .into_iter()
                     .filter(|v| self.keys.contains(&v.service.key))
                     .collect();
+                true
             }
-            Err(e) => warn!("cannot read the IPVS table: {e}"),
+            Err(e) => {
+                warn!("cannot read the IPVS table: {e}");
+                false
+            }
         }
     }
 
     /// Sends only what differs between `desired` and the current table.
-    fn sync(&mut self, desired: Vec<ipvs::VirtualServer>) {
+    /// Returns when to re-read the kernel's table: soon after a failure,
+    /// else after a period.
+    fn sync(&mut self, desired: Vec<ipvs::VirtualServer>) -> Duration {
         let ops = ipvs::diff(&desired, &self.current);
         if ops.is_empty() {
-            return;
+            return self.period;
         }
         debug!("applying {} IPVS operation(s)", ops.len());
         match self.ipvs.apply(&ops) {
@@ -86,7 +124,7 @@ impl Kernel {
                     .collect();
                 if failed.is_empty() {
                     self.current = desired;
-                    return;
+                    return self.period;
                 }
                 for (op, e) in failed {
                     error!("IPVS: {op} failed: {e}");
@@ -95,36 +133,153 @@ impl Kernel {
             Err(e) => error!("IPVS: cannot apply {} operation(s): {e}", ops.len()),
         }
         self.refresh();
+        RETRY_AFTER
+    }
+
+    /// Re-reads the kernel's table and repairs what drifted from
+    /// `desired` (an `ipvsadm -d`, an operation that failed), logging
+    /// each repair.
+    fn reconcile(&mut self, desired: Vec<ipvs::VirtualServer>) -> Duration {
+        if !self.refresh() {
+            return RETRY_AFTER;
+        }
+        for op in ipvs::diff(&desired, &self.current) {
+            warn!("IPVS table drifted from the configuration; repairing: {op}");
+        }
+        self.sync(desired)
     }
 }
 
-/// Runs the checker on `plan` until SIGTERM/SIGINT. Ok after a clean stop;
-/// the services are removed on every way out.
-pub async fn run(plan: Plan) -> Result<(), DaemonError> {
+/// keepalived's `delay_loop` rhythm for re-reading the table: the
+/// shortest check interval, at least a second.
+fn reconcile_period(plan: &Plan) -> Duration {
+    plan.services
+        .iter()
+        .flat_map(|s| &s.real_servers)
+        .flat_map(|r| r.checks.iter().map(|c| c.target.interval))
+        .min()
+        .unwrap_or(DEFAULT_DELAY_LOOP)
+        .max(RETRY_AFTER)
+}
+
+/// Reads and converts the configuration again (SIGHUP): the new plan, or
+/// why it cannot run (already logged in detail).
+pub type Loader = Box<dyn FnMut() -> Result<Plan, String> + Send>;
+
+/// How long a notify or quorum script may run (keepalived does not bound
+/// them; a hung one must not pile up).
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// How long an `omega` script may run at shutdown (keepalived's
+/// `TIMER_HZ` for `system_call_script` when stopping).
+const STOP_SCRIPT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How soon the table is re-read after an operation failed.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// When something is due.
+struct Deadline(tokio::time::Instant);
+
+impl Deadline {
+    /// `wait` from now.
+    fn after(wait: Duration) -> Self {
+        Self(tokio::time::Instant::now() + wait)
+    }
+
+    /// Brings the deadline forward to `wait` from now, if that is sooner.
+    fn at_most(&mut self, wait: Duration) {
+        self.0 = self.0.min(tokio::time::Instant::now() + wait);
+    }
+}
+
+/// The health-check driver running in its task, and how to stop it.
+struct Running {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Monitor>,
+}
+
+impl Running {
+    /// Runs `monitor` with the checkers of `bridge`'s plan; its events go
+    /// to `events`.
+    fn start(
+        monitor: Monitor,
+        bridge: &Bridge,
+        tls: &TlsOptions,
+        events: mpsc::UnboundedSender<Event>,
+    ) -> Self {
+        let driver = driver(monitor, bridge, tls);
+        let (stop, stop_rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(driver.run(events, async {
+            let _ = stop_rx.await;
+        }));
+        Self { stop, task }
+    }
+
+    /// Stops the driver and takes its monitor back (None if it panicked).
+    async fn stop(self) -> Option<Monitor> {
+        let _ = self.stop.send(());
+        self.task.await.ok()
+    }
+}
+
+/// Runs the checker on `plan` until SIGTERM/SIGINT, reloading through
+/// `reload` on SIGHUP. Ok after a clean stop; the services are removed on
+/// every way out.
+pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
     let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
+    let tls = keepalived_tls()?;
     let mut kernel = Kernel::open(&plan)?;
-    let (mut driver, mut bridge) = build(plan);
-    for s in &bridge.plan().services {
-        info!("Activating healthchecker for service {}", s.name);
-    }
-    for line in bridge.start(driver.monitor_mut(), Instant::now()) {
+    let mut monitor = Monitor::new(MonitorConfig::default());
+    let mut bridge = Bridge::place(&mut monitor, plan);
+    for line in bridge.start(&mut monitor, Instant::now()) {
         info!("{line}");
     }
-    kernel.sync(bridge.desired());
+    activating_lines(&bridge);
+    let mut scripts = JoinSet::new();
+    run_scripts(&mut scripts, &mut bridge);
+    // When the kernel's table is re-read next.
+    let mut reread = Deadline::after(kernel.sync(bridge.desired()));
 
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let task = tokio::spawn(driver.run(ev_tx, async {
-        let _ = stop_rx.await;
-    }));
+    let mut running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
     let mut outcome = Ok(());
     loop {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
-            _ = hup.recv() => warn!("SIGHUP: reload is not supported in checker mode; ignored"),
+            _ = hup.recv() => {
+                info!("Reloading ...");
+                let new = match reload() {
+                    Ok(new) => new,
+                    Err(why) => {
+                        error!("Reload failed, keeping the running configuration: {why}");
+                        continue;
+                    }
+                };
+                let Some(mut monitor) = running.stop().await else {
+                    info!("Stopping checker: removing the virtual servers");
+                    kernel.sync(Vec::new());
+                    return Err(DaemonError::DriverStopped);
+                };
+                // What the old driver reported belongs to the old plan.
+                while let Ok(ev) = ev_rx.try_recv() {
+                    apply_event(&mut bridge, &ev);
+                }
+                let now = Instant::now();
+                monitor.requeue_in_flight(now);
+                kernel.also_own(&new);
+                for line in bridge.reload(&mut monitor, new, now) {
+                    info!("{line}");
+                }
+                run_scripts(&mut scripts, &mut bridge);
+                info!("Reload complete");
+                activating_lines(&bridge);
+                reread.at_most(kernel.sync(bridge.desired()));
+                kernel.own_only(bridge.plan());
+                running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
+            }
             ev = ev_rx.recv() => {
                 let Some(ev) = ev else {
                     outcome = Err(DaemonError::DriverStopped);
@@ -135,15 +290,70 @@ pub async fn run(plan: Plan) -> Result<(), DaemonError> {
                 while let Ok(ev) = ev_rx.try_recv() {
                     apply_event(&mut bridge, &ev);
                 }
-                kernel.sync(bridge.desired());
+                run_scripts(&mut scripts, &mut bridge);
+                reread.at_most(kernel.sync(bridge.desired()));
+            }
+            () = tokio::time::sleep_until(reread.0) => {
+                reread = Deadline::after(kernel.reconcile(bridge.desired()));
             }
         }
     }
     info!("Stopping checker: removing the virtual servers");
-    let _ = stop_tx.send(());
-    let _ = task.await;
+    if let Some(monitor) = running.stop().await {
+        for line in bridge.shutdown_lines(&monitor) {
+            info!("{line}");
+        }
+        run_omega_scripts(bridge.omega_scripts(&monitor)).await;
+    }
     kernel.sync(Vec::new());
     outcome
+}
+
+/// keepalived's line per checker, once the services are in (check_api.c),
+/// at start and after each reload.
+fn activating_lines(bridge: &Bridge) {
+    for svc in &bridge.plan().services {
+        for rs in &svc.real_servers {
+            for _ in &rs.checks {
+                info!(
+                    "Activating healthchecker for service {} for VS {}",
+                    rs.name, svc.name
+                );
+            }
+        }
+    }
+}
+
+/// Starts the scripts the bridge has due, without waiting for them.
+fn run_scripts(set: &mut JoinSet<()>, bridge: &mut Bridge) {
+    for words in bridge.take_scripts() {
+        let Some(cmd) = CommandLine::new(&words) else {
+            continue;
+        };
+        debug!("Running notify script {}", cmd.line());
+        let script = Script::new(cmd);
+        set.spawn(async move {
+            let out = script.run(&[], NOTIFY_TIMEOUT).await;
+            if !out.ok() {
+                warn!("notify script {}: {out:?}", script.command.line());
+            }
+        });
+    }
+    // Reap finished scripts so the set stays small.
+    while set.try_join_next().is_some() {}
+}
+
+/// Runs the shutdown scripts of `omega` services together and waits for
+/// them, each bounded as keepalived bounds them (one second).
+async fn run_omega_scripts(all: Vec<Vec<String>>) {
+    let mut set = JoinSet::new();
+    for words in all {
+        if let Some(cmd) = CommandLine::new(&words) {
+            let script = Script::new(cmd);
+            set.spawn(async move { script.run(&[], STOP_SCRIPT_TIMEOUT).await });
+        }
+    }
+    while set.join_next().await.is_some() {}
 }
 
 fn apply_event(bridge: &mut Bridge, ev: &healthcheck::Event) {
@@ -153,51 +363,39 @@ fn apply_event(bridge: &mut Bridge, ev: &healthcheck::Event) {
     }
 }
 
-/// The monitor (one pool per service, with its quorum, hysteresis and
-/// sorry server; one target per real server: checked, or static when it
-/// has no checker) in a driver, and the bridge that maps its ids back.
-/// Not committed yet: [`Bridge::start`] does it.
-pub fn build(plan: Plan) -> (Driver, Bridge) {
+/// The monitor laid out for `plan` (one pool per service, one target per
+/// real server) in a driver with its checkers, and the bridge that maps
+/// its ids back. Not committed yet: [`Bridge::start`] does it.
+pub fn build(plan: Plan) -> Result<(Driver, Bridge), DaemonError> {
     let mut monitor = Monitor::new(MonitorConfig::default());
-    let mut checks = Vec::new();
-    let mut slots = HashMap::new();
-    let mut pools = Vec::with_capacity(plan.services.len());
-    for (s, svc) in plan.services.iter().enumerate() {
-        let pool = monitor.add_pool(svc.pool_config());
-        pools.push(pool);
-        for (r, rs) in svc.real_servers.iter().enumerate() {
-            // One target per real server, as keepalived: the key is unique.
-            let target = match &rs.check {
-                Some(check) => {
-                    let key = format!("{} {} {s}/{r}", check.probe.keyword(), rs.name);
-                    let target = monitor.add_target(key, check.target.clone());
-                    checks.push((target, checker(&check.probe), check.context.clone()));
-                    target
-                }
-                None => monitor.add_static_target(format!("{} {s}/{r}", rs.name)),
-            };
-            // Fresh target, fresh pool: nothing to refuse.
-            let _ = monitor.add_member(pool, target, rs.member_config());
-            slots.insert(target, (s, r));
-        }
-    }
-    let mut driver = Driver::new(monitor);
-    for (t, c, ctx) in checks {
-        driver.set_checker(t, c, ctx);
-    }
-    (driver, Bridge::new(plan, pools, slots))
+    let bridge = Bridge::place(&mut monitor, plan);
+    Ok((driver(monitor, &bridge, &keepalived_tls()?), bridge))
 }
 
-/// The built-in checker that runs a probe.
-fn checker(probe: &Probe) -> Arc<dyn Checker> {
+/// A driver over `monitor` with the checker of every checked target.
+fn driver(monitor: Monitor, bridge: &Bridge, tls: &TlsOptions) -> Driver {
+    let mut driver = Driver::new(monitor);
+    for (target, check) in bridge.checks() {
+        driver.set_checker(target, checker(&check.probe, tls), check.context.clone());
+    }
+    driver
+}
+
+/// The built-in checker that runs a probe; SSL_GET with `tls`.
+fn checker(probe: &Probe, tls: &TlsOptions) -> Arc<dyn Checker> {
     match probe {
         Probe::Tcp => Arc::new(TcpChecker),
         Probe::Http {
             urls,
             virtualhost,
             version,
+            ssl,
         } => {
-            let mut h = HttpChecker::http(urls.clone());
+            let mut h = if *ssl {
+                HttpChecker::ssl(urls.clone(), tls.clone())
+            } else {
+                HttpChecker::http(urls.clone())
+            };
             h.virtualhost.clone_from(virtualhost);
             h.version = *version;
             Arc::new(h)
@@ -206,5 +404,25 @@ fn checker(probe: &Probe) -> Arc<dyn Checker> {
             let m = MiscChecker::new(path.clone());
             Arc::new(if *dynamic { m.dynamic() } else { m })
         }
+        Probe::Smtp { helo_name } => Arc::new(SmtpChecker::new(helo_name.clone())),
+        Probe::Dns { name, qtype } => Arc::new(DnsChecker::new(name.clone(), *qtype)),
+        Probe::Udp {
+            payload,
+            require_reply,
+        } => {
+            let u = UdpChecker::new(payload.clone());
+            Arc::new(match require_reply {
+                Some(prefix) => u.require_reply(prefix.clone()),
+                None => u,
+            })
+        }
+        Probe::Ping => Arc::new(PingChecker),
     }
+}
+
+/// SSL_GET's TLS as keepalived 2.2.7 does it for a keepalived.conf: any
+/// server certificate is accepted (the `healthcheck` crate verifies by
+/// default; keepalived-lite follows keepalived here).
+fn keepalived_tls() -> Result<TlsOptions, DaemonError> {
+    TlsOptions::unverified().map_err(|e| DaemonError::Tls(e.to_string()))
 }

@@ -10,24 +10,39 @@
 //! - [`table`]: the one bridge from `healthcheck`'s pools (which own the
 //!   quorum, hysteresis, sorry server and alpha rules) to the desired IPVS
 //!   table, with keepalived's log lines;
+//! - [`reload`]: a plan laid onto a running monitor as a diff, so that
+//!   unchanged real servers keep their health across SIGHUP;
 //! - [`daemon`]: the loop: the `healthcheck` tokio driver runs the checks,
 //!   each change is applied as an `ipvs::diff` against what was applied
-//!   last; SIGTERM/SIGINT remove the services and exit 0.
+//!   last; the kernel's table is re-read every `delay_loop` (and soon
+//!   after a failed operation) and drift is repaired; SIGHUP reloads by
+//!   diff ([`loader`]); SIGTERM/SIGINT remove the services and exit 0.
 //!
 //! What runs: `virtual_server IP PORT` (TCP, UDP, SCTP; UDP without
 //! `protocol`, as keepalived 2.2.7) and `fwmark`;
 //! `lvs_sched`/`lb_algo`, `lvs_method`/`lb_kind` NAT/DR/TUN,
 //! `persistence_timeout` and `_granularity`, `delay_loop`, `alpha`,
-//! `virtualhost`, `quorum`, `hysteresis`, `sorry_server`; `real_server` with
-//! `weight` and `inhibit_on_failure`; one checker per real server among
-//! TCP_CHECK, HTTP_GET (`url` with `path`, `status_code`, `digest`,
-//! `virtualhost`) and MISC_CHECK (`misc_path`, `misc_timeout`,
+//! `virtualhost`, `quorum`, `hysteresis`, `sorry_server`,
+//! `sorry_server_inhibit`, `quorum_up`, `quorum_down`, `omega`;
+//! `real_server` with `weight`, `inhibit_on_failure`, `notify_up` and
+//! `notify_down` (scripts on `healthcheck::script`, as keepalived runs
+//! them: when it logs the change; under `omega` also at shutdown); any
+//! number of checkers per real server (in only while all pass) among
+//! TCP_CHECK, HTTP_GET and SSL_GET (`url` with `path`, `status_code`,
+//! `digest`, `virtualhost`; SSL_GET accepts any server certificate, as
+//! keepalived 2.2.7), SMTP_CHECK (`helo_name`, `host` blocks),
+//! DNS_CHECK (`type`, `name`), UDP_CHECK (`payload`, `require_reply`),
+//! PING_CHECK and MISC_CHECK (`misc_path`, `misc_timeout`,
 //! `misc_dynamic`), with `connect_ip`, `connect_port`, `bindto`,
 //! `connect_timeout`, `retry`, `delay_before_retry`, `warmup`,
-//! `delay_loop`, `alpha`, `http_protocol`. Anything else is refused at
-//! start-up (see [`plan::PlanError`]): `virtual_server_group`, the other
-//! checkers, notify and quorum scripts, `omega`, `ha_suspend`,
-//! `sorry_server_inhibit`, ... SIGHUP is logged and ignored (no reload).
+//! `delay_loop`, `alpha`, `http_protocol` (`retry`, `delay_before_retry`,
+//! `connect_timeout`, `warmup`, `delay_loop` and `inhibit_on_failure` also
+//! on the `real_server` and `virtual_server`, as defaults for what is
+//! below). Anything else is refused at
+//! start-up (see [`plan::PlanError`]): `virtual_server_group`, FILE_CHECK,
+//! BFD_CHECK, `ha_suspend`, `ops`, ... A non-NAT real or sorry
+//! server gets the port keepalived 2.2.7 installs: 0 under a fwmark
+//! service, the service's port under an address one.
 //!
 //! Logging goes through `tracing` with keepalived's wording, to stderr.
 
@@ -35,14 +50,38 @@ use std::process::ExitCode;
 
 use plan::Plan;
 
+use crate::cli::{self, Cli};
+
 pub mod daemon;
 pub mod plan;
+pub mod reload;
 pub mod table;
+
+/// The reload of the checker: parse and convert the file again with the
+/// functions `-t` and the start-up use, refusing what they refuse.
+pub fn loader(cli: Cli) -> daemon::Loader {
+    Box::new(move || {
+        let parsed = cli.load();
+        let converted = cli.convert(&parsed);
+        let refused = cli::refusals(&parsed, &converted);
+        for d in &refused {
+            tracing::error!("{}", d.display(&parsed.sources));
+        }
+        match converted.lvs {
+            Some(plan) if refused.is_empty() => Ok(plan),
+            Some(_) => Err(format!("{}: configuration refused", cli.use_file.display())),
+            None => Err(format!(
+                "{}: no virtual_server to run",
+                cli.use_file.display()
+            )),
+        }
+    })
+}
 
 /// Runs the checker on its [`Plan`] (converted once by the caller, as
 /// `-t` converts it) in the foreground until SIGTERM/SIGINT: 0 after a
 /// clean stop, 1 if it could not start.
-pub fn run(plan: Plan) -> ExitCode {
+pub fn run(plan: Plan, reload: daemon::Loader) -> ExitCode {
     if !nix::unistd::geteuid().is_root() {
         tracing::error!("keepalived-lite needs root (CAP_NET_ADMIN) to run the checker");
         return ExitCode::FAILURE;
@@ -54,7 +93,7 @@ pub fn run(plan: Plan) -> ExitCode {
     let Some(rt) = crate::vrrp_mode::runtime() else {
         return ExitCode::FAILURE;
     };
-    match rt.block_on(daemon::run(plan)) {
+    match rt.block_on(daemon::run(plan, reload)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");

@@ -14,6 +14,7 @@ use std::time::Instant;
 use healthcheck::{DownReason, Event, Monitor, PoolId, PoolTable, TableChange, TargetId};
 
 use crate::lvs_mode::plan::{trio, Plan, Probe, RealPlan, ServicePlan};
+use crate::lvs_mode::reload::{self, Placed};
 
 /// Where a health-check target sits in the plan: (service, real server).
 pub type Slot = (usize, usize);
@@ -24,22 +25,94 @@ pub type Slot = (usize, usize);
 pub struct Bridge {
     plan: Plan,
     table: PoolTable,
-    /// Each service's pool, by service index.
-    pools: Vec<PoolId>,
-    /// The real server each target stands for.
-    slots: HashMap<TargetId, Slot>,
+    /// Where the plan is in the monitor.
+    placed: Placed,
+    /// Notify and quorum scripts due (the words of their lines), for the
+    /// daemon to run.
+    scripts: Vec<Vec<String>>,
 }
 
 impl Bridge {
-    /// A bridge for `plan`, whose service `s` is pool `pools[s]` and whose
-    /// real servers are the targets of `slots`.
-    pub fn new(plan: Plan, pools: Vec<PoolId>, slots: HashMap<TargetId, Slot>) -> Self {
+    /// Lays `plan` onto `monitor` (one pool per service, one target per
+    /// real server: checked, or static without a checker) and returns
+    /// its bridge. Not committed yet: [`Bridge::start`] does it.
+    pub fn place(monitor: &mut Monitor, plan: Plan) -> Self {
+        let placed = reload::place(monitor, &plan, None);
         Self {
             plan,
             table: PoolTable::new(),
-            pools,
-            slots,
+            placed,
+            scripts: Vec::new(),
         }
+    }
+
+    /// Reloads: `plan` replaces the running one in `monitor` (stopped,
+    /// its checks in flight requeued) as a diff, so unchanged real
+    /// servers keep their health and only what changed is emitted;
+    /// commits at `now` and returns keepalived's lines for the changes.
+    pub fn reload(&mut self, monitor: &mut Monitor, plan: Plan, now: Instant) -> Vec<String> {
+        let mut lines = self.dropped_lines(&plan);
+        self.placed = reload::place(monitor, &plan, Some((&self.plan, &self.placed)));
+        self.plan = plan;
+        monitor.commit(now);
+        // No health change caused what follows.
+        self.table.forget_causes();
+        while let Some(event) = monitor.poll_event() {
+            match self.table.handle(&event) {
+                // As at start, keepalived adds real servers without a word.
+                Some(TableChange::Added { .. }) | None => {}
+                Some(change) => lines.extend(self.change_lines(&change)),
+            }
+        }
+        lines
+    }
+
+    /// keepalived's lines for the services a reload to `new` drops
+    /// (`clear_service_vs`): the service, then each real server in it.
+    fn dropped_lines(&self, new: &Plan) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (s, (svc, &pool)) in self
+            .plan
+            .services
+            .iter()
+            .zip(&self.placed.pools)
+            .enumerate()
+        {
+            if new
+                .services
+                .iter()
+                .any(|n| n.service.key == svc.service.key)
+            {
+                continue;
+            }
+            lines.push(format!("Removing Virtual Server {}", svc.name));
+            for (target, _) in self.table.members(pool) {
+                if let Some(rs) = self.real_server(s, target) {
+                    lines.push(format!("Removing service {} from VS {}", rs.name, svc.name));
+                }
+            }
+        }
+        lines
+    }
+
+    /// Every checked target with its check, for a new driver.
+    pub fn checks(&self) -> impl Iterator<Item = (TargetId, &crate::lvs_mode::plan::CheckPlan)> {
+        self.placed
+            .checks
+            .iter()
+            .filter_map(|(&t, &c)| Some((t, self.check_of(t, c)?)))
+    }
+
+    /// Check `c` of the real server `target` stands for.
+    fn check_of(&self, target: TargetId, c: usize) -> Option<&crate::lvs_mode::plan::CheckPlan> {
+        let (s, r) = self.slot_of(target)?;
+        self.plan
+            .services
+            .get(s)?
+            .real_servers
+            .get(r)?
+            .checks
+            .get(c)
     }
 
     /// The plan.
@@ -49,7 +122,7 @@ impl Bridge {
 
     /// The real server a target stands for.
     pub fn slot_of(&self, target: TargetId) -> Option<Slot> {
-        self.slots.get(&target).copied()
+        self.placed.slots.get(&target).copied()
     }
 
     /// Commits `monitor` (keepalived's `init_services`: every real server
@@ -69,13 +142,96 @@ impl Bridge {
         lines
     }
 
+    /// Takes the notify and quorum scripts due since the last call
+    /// (keepalived's `do_rs_notifies`, `do_vs_notifies`): the words of
+    /// each line, run without arguments.
+    pub fn take_scripts(&mut self) -> Vec<Vec<String>> {
+        std::mem::take(&mut self.scripts)
+    }
+
+    /// keepalived's lines at shutdown (`clear_service_rs` when stopping):
+    /// one per real server, "(inhibited)" for a down one kept at weight 0.
+    pub fn shutdown_lines(&self, monitor: &Monitor) -> Vec<String> {
+        // A real server is alive while every one of its targets is up.
+        let mut alive: HashMap<Slot, bool> = HashMap::new();
+        for (&t, &slot) in &self.placed.slots {
+            *alive.entry(slot).or_insert(true) &= monitor.is_up(t) == Some(true);
+        }
+        let mut lines = Vec::new();
+        for (s, svc) in self.plan.services.iter().enumerate() {
+            for (r, rs) in svc.real_servers.iter().enumerate() {
+                let up = alive.get(&(s, r)).copied().unwrap_or(true);
+                let inhibited = if rs.inhibit_on_failure && !up {
+                    "(inhibited) "
+                } else {
+                    ""
+                };
+                lines.push(format!(
+                    "Shutting down {inhibited}service {} from VS {}",
+                    rs.name, svc.name
+                ));
+            }
+        }
+        lines
+    }
+
+    /// What runs at shutdown under `omega` (keepalived's
+    /// `clear_service_rs`, `update_vs_notifies` when stopping): the
+    /// `notify_down` of each live real server, then `quorum_down`.
+    pub fn omega_scripts(&self, monitor: &Monitor) -> Vec<Vec<String>> {
+        let mut live: Vec<Slot> = self
+            .placed
+            .slots
+            .iter()
+            .filter(|(&t, _)| monitor.is_up(t) == Some(true))
+            .map(|(_, &slot)| slot)
+            .collect();
+        live.sort_unstable();
+        let mut out = Vec::new();
+        for (s, svc) in self.plan.services.iter().enumerate() {
+            if !svc.omega {
+                continue;
+            }
+            for &(_, r) in live.iter().filter(|(ls, _)| *ls == s) {
+                let down = svc
+                    .real_servers
+                    .get(r)
+                    .and_then(|rs| rs.notify_down.clone());
+                out.extend(down);
+            }
+            out.extend(svc.quorum_down.clone());
+        }
+        out
+    }
+
     /// Applies a monitor event; returns keepalived's log lines for it.
     pub fn handle(&mut self, event: &Event) -> Vec<String> {
         let mut lines: Vec<String> = self.check_line(event).into_iter().collect();
         if let Some(change) = self.table.handle(event) {
             lines.extend(self.change_lines(&change));
+            self.scripts.extend(self.notify_script(&change));
         }
         lines
+    }
+
+    /// A real server's `notify_up`/`notify_down` for its health change
+    /// (with several checkers: when the last one passes, the first fails).
+    fn notify_script(&self, change: &TableChange) -> Option<Vec<String>> {
+        let (pool, target, up) = match *change {
+            TableChange::Added { pool, target, .. } | TableChange::Enabled { pool, target, .. } => {
+                (pool, target, true)
+            }
+            TableChange::Removed { pool, target } | TableChange::Disabled { pool, target } => {
+                (pool, target, false)
+            }
+            _ => return None,
+        };
+        let rs = self.real_server(self.service_of(pool)?, target)?;
+        if up {
+            rs.notify_up.clone()
+        } else {
+            rs.notify_down.clone()
+        }
     }
 
     /// The table keepalived-lite wants in the kernel now: each service
@@ -84,21 +240,35 @@ impl Bridge {
         self.plan
             .services
             .iter()
-            .zip(&self.pools)
+            .zip(&self.placed.pools)
             .enumerate()
             .map(|(s, (svc, &pool))| {
                 let dests = match &svc.sorry_server {
                     Some(sorry) if self.table.sorry_server_in(pool) => vec![sorry.dest],
-                    _ => self
-                        .table
-                        .members(pool)
-                        .into_iter()
-                        .filter_map(|(target, weight)| {
-                            let mut d = self.real_server(s, target)?.dest;
-                            d.weight = weight;
-                            Some(d)
-                        })
-                        .collect(),
+                    sorry => {
+                        let mut dests: Vec<_> = self
+                            .table
+                            .members(pool)
+                            .into_iter()
+                            .filter_map(|(target, weight)| {
+                                let mut d = self.real_server(s, target)?.dest;
+                                d.weight = weight;
+                                Some(d)
+                            })
+                            .collect();
+                        // sorry_server_inhibit: standing by with weight 0
+                        // (unless it is one of the real servers, as
+                        // keepalived's s_svr_duplicates_rs).
+                        let standby = sorry
+                            .as_ref()
+                            .filter(|s| s.inhibit && !dests.iter().any(|d| d.addr == s.dest.addr));
+                        if let Some(sorry) = standby {
+                            let mut d = sorry.dest;
+                            d.weight = 0;
+                            dests.push(d);
+                        }
+                        dests
+                    }
                 };
                 ipvs::VirtualServer {
                     service: svc.service.clone(),
@@ -110,7 +280,7 @@ impl Bridge {
 
     /// The index of a pool's service.
     fn service_of(&self, pool: PoolId) -> Option<usize> {
-        self.pools.iter().position(|&p| p == pool)
+        self.placed.pools.iter().position(|&p| p == pool)
     }
 
     /// The real server `target` stands for, if it belongs to service `s`.
@@ -131,7 +301,7 @@ impl Bridge {
         let (s, r) = self.slot_of(target)?;
         let svc = self.plan.services.get(s)?;
         let rs = svc.real_servers.get(r)?;
-        let check = rs.check.as_ref()?;
+        let check = self.check_of(target, *self.placed.checks.get(&target)?)?;
         let name = trio(check.context.target, svc.proto);
         if let Some(reason) = down {
             tracing::debug!("{} on {name}: {reason}", check.probe.keyword());
@@ -141,6 +311,15 @@ impl Bridge {
             (Probe::Tcp, Some(_)) => format!("TCP_CHECK on service {name} failed."),
             (Probe::Http { .. }, None) => format!("Remote Web server {name} succeed on service."),
             (Probe::Http { .. }, Some(_)) => format!("Check on service {name} failed."),
+            (Probe::Smtp { .. }, None) => format!("Remote SMTP server {name} succeed on service."),
+            (Probe::Smtp { .. }, Some(r)) => smtp_failure(&name, r),
+            // dns_final says nothing on success.
+            (Probe::Dns { .. }, None) => return None,
+            (Probe::Dns { .. }, Some(r)) => format!("DNS_CHECK ({name}) {}", dns_failure(r)),
+            (Probe::Udp { .. }, None) => format!("UDP connection to {name} success."),
+            (Probe::Udp { .. }, Some(_)) => format!("UDP_CHECK on service {name} failed."),
+            (Probe::Ping, None) => format!("ICMP connection to {name} success."),
+            (Probe::Ping, Some(_)) => format!("ICMP CHECK on service {name} failed."),
             (Probe::Misc { path, .. }, down) => {
                 let script = path.split(' ').next().unwrap_or_default();
                 let how = match down {
@@ -159,7 +338,7 @@ impl Bridge {
     }
 
     /// keepalived's lines for one table change.
-    fn change_lines(&self, change: &TableChange) -> Vec<String> {
+    fn change_lines(&mut self, change: &TableChange) -> Vec<String> {
         use TableChange::*;
         let (pool, target) = match *change {
             Added { pool, target, .. }
@@ -185,8 +364,39 @@ impl Bridge {
                 .and_then(|rs| member_line(change, &rs.name, &svc.name))
                 .into_iter()
                 .collect(),
-            None => quorum_lines(change, svc),
+            None => {
+                let lines = quorum_lines(change, svc);
+                // Scripts go with what keepalived logs (update_quorum_state).
+                let script = match change {
+                    QuorumGained { .. } => svc.quorum_up.clone(),
+                    QuorumLost { .. } => svc.quorum_down.clone(),
+                    _ => None,
+                };
+                if let Some(script) = script.filter(|_| !lines.is_empty()) {
+                    self.scripts.push(script);
+                }
+                lines
+            }
         }
+    }
+}
+
+/// smtp_final's line for a failure (check_smtp.c).
+fn smtp_failure(name: &str, reason: &DownReason) -> String {
+    let what = match reason {
+        DownReason::Timeout => "Read timeout from server",
+        DownReason::SmtpReply(_) | DownReason::Protocol(_) => "Bad HELO response from server",
+        _ => "Error connecting to server",
+    };
+    format!("SMTP_CHECK {what} {name}")
+}
+
+/// dns_final's reason for a failure (check_dns.c).
+fn dns_failure(reason: &DownReason) -> String {
+    match reason {
+        DownReason::Timeout => "read timeout from socket".to_owned(),
+        DownReason::DnsRcode(rcode) => format!("read error occurred. (rcode = {rcode})"),
+        _ => "connection error.".to_owned(),
     }
 }
 
@@ -210,8 +420,10 @@ fn quorum_lines(change: &TableChange, svc: &ServicePlan) -> Vec<String> {
     let (q, h) = (i64::from(svc.quorum), i64::from(svc.hysteresis));
     let vs = &svc.name;
     let sorry = svc.sorry_server.as_ref().map(|s| &s.name);
+    let inhibit = svc.sorry_server.as_ref().is_some_and(|s| s.inhibit);
     match (change, sorry) {
-        (TableChange::QuorumGained { starting: true, .. }, _) => Vec::new(),
+        // keepalived 2.2.7 says so at start too (update_quorum_state
+        // from init_service_vs, measured in the VM).
         (TableChange::QuorumGained { weight_sum, .. }, _) => vec![format!(
             "Gained quorum {q}+{h}={} <= {weight_sum} for VS {vs}",
             q + h
@@ -234,11 +446,17 @@ fn quorum_lines(change: &TableChange, svc: &ServicePlan) -> Vec<String> {
             q - h
         )],
         (TableChange::SorryServerIn { .. }, Some(s)) => vec![
-            format!("Adding sorry server {s} to VS {vs}"),
+            format!(
+                "{} sorry server {s} to VS {vs}",
+                if inhibit { "Enabling" } else { "Adding" }
+            ),
             format!("Removing alive servers from the pool for VS {vs}"),
         ],
         (TableChange::SorryServerOut { .. }, Some(s)) => vec![
-            format!("Removing sorry server {s} from VS {vs}"),
+            format!(
+                "{} sorry server {s} from VS {vs}",
+                if inhibit { "Disabling" } else { "Removing" }
+            ),
             format!("Adding alive servers to the pool for VS {vs}"),
         ],
         _ => Vec::new(),
@@ -291,7 +509,7 @@ mod tests {
     /// The monitor and the bridge of `conf`, started; with the start lines.
     fn started(conf: &str) -> (Driver, Bridge, Vec<String>) {
         let parsed = vrrp_conf::parse_str("t.conf", conf, &vrrp_conf::Options::default());
-        let (mut driver, mut bridge) = daemon::build(plan::build(&parsed.config).unwrap());
+        let (mut driver, mut bridge) = daemon::build(plan::build(&parsed.config).unwrap()).unwrap();
         let lines = bridge.start(driver.monitor_mut(), Instant::now());
         (driver, bridge, lines)
     }
@@ -334,8 +552,8 @@ mod tests {
         let (mut d, mut b, lines) = started(CONF);
         let m = d.monitor_mut();
         // At start every real server is in (keepalived's init_services),
-        // the unchecked one too; a quorum that holds says nothing.
-        assert_eq!(lines, Vec::<String>::new());
+        // the unchecked one too; keepalived 2.2.7 reports the quorum.
+        assert_eq!(lines, ["Gained quorum 1+0=1 <= 6 for VS [10.0.0.1]:tcp:80"]);
         let mut current = Vec::new();
         assert_eq!(
             step(&b, &mut current),
@@ -422,7 +640,7 @@ mod tests {
         let m = d.monitor_mut();
         let vs = "VS [10.0.0.1]:tcp:80";
         // 5 >= 3 + 1: up at start.
-        assert_eq!(lines, Vec::<String>::new());
+        assert_eq!(lines, [format!("Gained quorum 3+1=4 <= 5 for {vs}")]);
         let mut current = Vec::new();
         assert_eq!(step(&b, &mut current).len(), 4);
         // 3 is not below 3 - 1: the quorum holds.
@@ -493,6 +711,143 @@ mod tests {
         let conf = "virtual_server 10.0.0.1 80 {\n protocol TCP\n quorum 5\n real_server 10.1.0.1 80 {\n }\n}\n";
         let (_, b, lines) = started(conf);
         assert_eq!(lines, Vec::<String>::new());
+        assert_eq!(b.desired()[0].dests, [dest("10.1.0.1", 1)]);
+    }
+
+    /// check_ping.c, check_udp.c, check_smtp.c, check_dns.c wording.
+    #[test]
+    fn other_checkers_say_what_keepalived_says() {
+        let conf = |kind: &str| {
+            format!("virtual_server 10.0.0.1 80 {{\n protocol TCP\n real_server 10.1.0.1 80 {{\n {kind} {{\n retry 0\n }}\n }}\n}}\n")
+        };
+        let down = CheckOutcome::Down(DownReason::Timeout);
+        let rs = "[10.1.0.1]:tcp:80";
+        for (kind, fail, back) in [
+            (
+                "PING_CHECK",
+                format!("ICMP CHECK on service {rs} failed."),
+                format!("ICMP connection to {rs} success."),
+            ),
+            (
+                "UDP_CHECK",
+                format!("UDP_CHECK on service {rs} failed."),
+                format!("UDP connection to {rs} success."),
+            ),
+            (
+                "SMTP_CHECK",
+                format!("SMTP_CHECK Read timeout from server {rs}"),
+                format!("Remote SMTP server {rs} succeed on service."),
+            ),
+            (
+                "DNS_CHECK",
+                format!("DNS_CHECK ({rs}) read timeout from socket"),
+                // Nothing from the checker on success.
+                format!("Adding service {rs} to VS [10.0.0.1]:tcp:80"),
+            ),
+        ] {
+            let (mut d, mut b, _) = started(&conf(kind));
+            let m = d.monitor_mut();
+            assert_eq!(check(m, &mut b, 0, down.clone())[0], fail, "{kind}");
+            assert_eq!(check(m, &mut b, 0, CheckOutcome::Up)[0], back, "{kind}");
+        }
+    }
+
+    /// do_rs_notifies and do_vs_notifies: scripts go with the health and
+    /// quorum changes keepalived logs; omega adds the shutdown ones.
+    #[test]
+    fn notify_quorum_and_omega_scripts() {
+        let conf = "virtual_server 10.0.0.1 80 {\n protocol TCP\n omega\n quorum 2\n quorum_up /bin/qup\n quorum_down /bin/qdown\n sorry_server 10.9.9.9 80\n sorry_server_inhibit\n real_server 10.1.0.1 80 {\n weight 2\n notify_up \"/bin/up 1\"\n notify_down \"/bin/down 1\"\n TCP_CHECK {\n retry 0\n }\n }\n}\n";
+        let words = |w: &str| vec![w.to_owned()];
+        let (mut d, mut b, lines) = started(conf);
+        let m = d.monitor_mut();
+        // keepalived 2.2.7 runs quorum_up at start, with its line.
+        assert_eq!(lines, ["Gained quorum 2+0=2 <= 2 for VS [10.0.0.1]:tcp:80"]);
+        assert_eq!(b.take_scripts(), [words("/bin/qup")]);
+        // The inhibited sorry server stands by with weight 0.
+        assert_eq!(
+            b.desired()[0].dests,
+            [dest("10.1.0.1", 2), dest("10.9.9.9", 0)]
+        );
+        let lines = check(m, &mut b, 0, DOWN);
+        assert_eq!(
+            lines[3..],
+            [
+                "Enabling sorry server [10.9.9.9]:tcp:80 to VS [10.0.0.1]:tcp:80",
+                "Removing alive servers from the pool for VS [10.0.0.1]:tcp:80",
+            ]
+        );
+        assert_eq!(
+            b.take_scripts(),
+            [words("/bin/down 1"), words("/bin/qdown")]
+        );
+        assert_eq!(b.desired()[0].dests, [dest("10.9.9.9", 1)]);
+        assert_eq!(b.omega_scripts(m), [words("/bin/qdown")]);
+        let lines = check(m, &mut b, 0, CheckOutcome::Up);
+        assert!(lines.contains(
+            &"Disabling sorry server [10.9.9.9]:tcp:80 from VS [10.0.0.1]:tcp:80".to_owned()
+        ));
+        assert_eq!(b.take_scripts(), [words("/bin/up 1"), words("/bin/qup")]);
+        assert_eq!(
+            b.omega_scripts(m),
+            [words("/bin/down 1"), words("/bin/qdown")]
+        );
+        assert_eq!(
+            b.shutdown_lines(m),
+            ["Shutting down service [10.1.0.1]:tcp:80 from VS [10.0.0.1]:tcp:80"]
+        );
+    }
+
+    /// keepalived's num_failed_checkers: a real server with two checkers
+    /// is in only while both pass; each checker says its own line, and
+    /// notify_up/notify_down run when the real server changes.
+    #[test]
+    fn two_checkers_both_needed() {
+        let conf = "virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.1.0.1 80 {\n notify_up /bin/up\n notify_down /bin/down\n TCP_CHECK {\n retry 0\n }\n PING_CHECK {\n retry 0\n }\n }\n}\n";
+        let (mut d, mut b, _) = started(conf);
+        let m = d.monitor_mut();
+        // Runs checks until the second checker (PING) has run once with
+        // `ping`; TCP always passes.
+        let run = |m: &mut Monitor, b: &mut Bridge, ping: CheckOutcome| {
+            let mut lines = Vec::new();
+            loop {
+                let at = m.poll_timeout().unwrap();
+                let due = m.poll_check(at).unwrap();
+                let is_ping = m.target_key(due.target).unwrap().contains(" #1 ");
+                let o = if is_ping {
+                    ping.clone()
+                } else {
+                    CheckOutcome::Up
+                };
+                m.handle_outcome(at, due.target, o).unwrap();
+                while let Some(e) = m.poll_event() {
+                    lines.extend(b.handle(&e));
+                }
+                if is_ping {
+                    return lines;
+                }
+            }
+        };
+        let rs = "[10.1.0.1]:tcp:80";
+        assert_eq!(
+            run(m, &mut b, DOWN)[..2],
+            [
+                format!("ICMP CHECK on service {rs} failed."),
+                format!("Removing service {rs} from VS [10.0.0.1]:tcp:80"),
+            ]
+        );
+        assert_eq!(b.take_scripts(), [vec!["/bin/down".to_owned()]]);
+        assert_eq!(b.desired()[0].dests, []);
+        // TCP passing alone changes nothing.
+        assert_eq!(run(m, &mut b, DOWN), Vec::<String>::new());
+        assert_eq!(b.desired()[0].dests, []);
+        assert_eq!(
+            run(m, &mut b, CheckOutcome::Up)[..2],
+            [
+                format!("ICMP connection to {rs} success."),
+                format!("Adding service {rs} to VS [10.0.0.1]:tcp:80"),
+            ]
+        );
+        assert_eq!(b.take_scripts(), [vec!["/bin/up".to_owned()]]);
         assert_eq!(b.desired()[0].dests, [dest("10.1.0.1", 1)]);
     }
 

@@ -51,7 +51,7 @@ CS='-a -t 10.0.0.3:80 -r 10.9.9.9:80 -m -w 1'
 D='-A -t 10.0.0.4:80 -s wlc'
 D1='-a -t 10.0.0.4:80 -r 10.1.0.4:80 -m -w'
 F='-A -f 7 -s wlc'
-F1='-a -f 7 -r 10.1.0.9:80 -i -w 5 --tun-type ipip'
+F1='-a -f 7 -r 10.1.0.9:0 -i -w 5 --tun-type ipip'
 
 printf '#!/bin/sh\nexit $(cat /tmp/code)\n' > /tmp/probe.sh
 chmod +x /tmp/probe.sh

@@ -22,7 +22,7 @@ use crate::lower::ObjSpans;
 use crate::model::{self as conf, CheckerKind, LvsMethod, VsTarget};
 use crate::span::Span;
 use crate::Parsed;
-use healthcheck::checkers::{HttpVersion, StatusCodes, UrlCheck};
+use healthcheck::checkers::{DnsType, HttpVersion, StatusCodes, UrlCheck};
 use healthcheck::{CheckContext, MemberConfig, PoolConfig, TargetConfig};
 use ipvs::{Destination, Family, Forward, Service, ServiceFlags, ServiceKey};
 
@@ -97,16 +97,6 @@ pub enum PlanError {
         /// The weight.
         weight: i32,
     },
-    /// More than one checker on a real server.
-    #[error(
-        "virtual_server {vs}: real server {rs}: only one checker per real server is supported"
-    )]
-    MultipleCheckers {
-        /// The virtual server.
-        vs: String,
-        /// The real server.
-        rs: String,
-    },
     /// A checker with nothing to connect to (no port anywhere).
     #[error("virtual_server {vs}: real server {rs}: the checker has no port (set connect_port)")]
     CheckerNoPort {
@@ -162,6 +152,13 @@ pub struct ServicePlan {
     pub hysteresis: u32,
     /// `sorry_server`: the only destination while the quorum is lost.
     pub sorry_server: Option<SorryPlan>,
+    /// `quorum_up`: run when the quorum is gained (the words of its line).
+    pub quorum_up: Option<Vec<String>>,
+    /// `quorum_down`: run when the quorum is lost.
+    pub quorum_down: Option<Vec<String>>,
+    /// `omega`: at shutdown, `notify_down` of every live real server and
+    /// `quorum_down` run too.
+    pub omega: bool,
 }
 
 impl ServicePlan {
@@ -183,6 +180,9 @@ pub struct SorryPlan {
     pub name: String,
     /// The destination.
     pub dest: Destination,
+    /// `sorry_server_inhibit`: kept in the table with weight 0 while
+    /// not in use.
+    pub inhibit: bool,
 }
 
 /// One `real_server`.
@@ -194,8 +194,13 @@ pub struct RealPlan {
     pub dest: Destination,
     /// Kept with weight 0 instead of removed when down.
     pub inhibit_on_failure: bool,
-    /// Its health check; none means always up (as keepalived).
-    pub check: Option<CheckPlan>,
+    /// Its health checks: up only while all pass; none means always up
+    /// (as keepalived).
+    pub checks: Vec<CheckPlan>,
+    /// `notify_up`: run when it comes up (the words of its line).
+    pub notify_up: Option<Vec<String>>,
+    /// `notify_down`: run when it goes down.
+    pub notify_down: Option<Vec<String>>,
 }
 
 impl RealPlan {
@@ -225,7 +230,8 @@ pub struct CheckPlan {
 pub enum Probe {
     /// TCP_CHECK: a completed connect is up.
     Tcp,
-    /// HTTP_GET: every url answers with an accepted status (and digest).
+    /// HTTP_GET, or SSL_GET over TLS: every url answers with an accepted
+    /// status (and digest).
     Http {
         /// The url blocks.
         urls: Vec<UrlCheck>,
@@ -234,7 +240,31 @@ pub enum Probe {
         virtualhost: Option<String>,
         /// `http_protocol` (default HTTP/1.0).
         version: HttpVersion,
+        /// SSL_GET: over TLS, accepting any server certificate as
+        /// keepalived 2.2.7 does.
+        ssl: bool,
     },
+    /// SMTP_CHECK: a 220 banner and a 250 to `HELO helo_name`.
+    Smtp {
+        /// `helo_name` (keepalived's default `smtpchecker.keepalived.org`).
+        helo_name: String,
+    },
+    /// DNS_CHECK: an answer with RCODE NOERROR to a query.
+    Dns {
+        /// `name` (default `.`).
+        name: String,
+        /// `type` (default SOA).
+        qtype: DnsType,
+    },
+    /// UDP_CHECK: no ICMP error (and, with `require_reply`, a reply).
+    Udp {
+        /// `payload` (hex).
+        payload: Vec<u8>,
+        /// `require_reply`: a reply starting with these bytes (empty: any).
+        require_reply: Option<Vec<u8>>,
+    },
+    /// PING_CHECK: an ICMP echo reply.
+    Ping,
     /// MISC_CHECK: the command's exit code (0 up; with `misc_dynamic`,
     /// 2..=255 up with weight `code - 2`).
     Misc {
@@ -250,8 +280,13 @@ impl Probe {
     pub fn kind(&self) -> CheckerKind {
         match self {
             Probe::Tcp => CheckerKind::TcpCheck,
-            Probe::Http { .. } => CheckerKind::HttpGet,
+            Probe::Http { ssl: false, .. } => CheckerKind::HttpGet,
+            Probe::Http { ssl: true, .. } => CheckerKind::SslGet,
             Probe::Misc { .. } => CheckerKind::MiscCheck,
+            Probe::Smtp { .. } => CheckerKind::SmtpCheck,
+            Probe::Dns { .. } => CheckerKind::DnsCheck,
+            Probe::Udp { .. } => CheckerKind::UdpCheck,
+            Probe::Ping => CheckerKind::PingCheck,
         }
     }
 
@@ -321,7 +356,7 @@ pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
     let (plan, errors) = build_all(&p.config);
     for e in &errors {
         let code = match e.error {
-            PlanError::Unsupported { .. } | PlanError::MultipleCheckers { .. } => Code::Unsupported,
+            PlanError::Unsupported { .. } => Code::Unsupported,
             PlanError::DuplicateService { .. } | PlanError::DuplicateRealServer { .. } => {
                 Code::Duplicate
             }
@@ -348,7 +383,6 @@ fn span_of(p: &Parsed, e: &Located) -> Span {
     let keyword = match &e.error {
         PlanError::Unsupported { keyword, .. } => unsupported_word(keyword),
         PlanError::BadValue { keyword, .. } => keyword.as_str(),
-        PlanError::MultipleCheckers { .. } => "",
         _ => "",
     };
     let rs =
@@ -489,10 +523,18 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
     let interval = vs
         .delay_loop
         .map_or(DEFAULT_DELAY_LOOP, |d| d.min(MAX_SETTING));
-    let default_port = match key {
-        ServiceKey::Addr { addr, .. } => addr.port(),
-        ServiceKey::Fwmark { .. } => 0,
+    let inherited = Inherited::default()
+        .over(&vs.other)
+        .map_err(|(keyword, value)| PlanError::BadValue {
+            vs: name.clone(),
+            keyword,
+            value,
+        })?;
+    let key_port = match key {
+        ServiceKey::Addr { addr, .. } => Some(addr.port()),
+        ServiceKey::Fwmark { .. } => None,
     };
+    let default_port = key_port.unwrap_or(0);
     let mut real_servers: Vec<RealPlan> = Vec::with_capacity(vs.real_servers.len());
     for (j, rs) in vs.real_servers.iter().enumerate() {
         *at = Some(j);
@@ -504,6 +546,8 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
             forward,
             interval,
             default_port,
+            key_port,
+            inherited: inherited.clone(),
         };
         let plan = real_server(&ctx, rs)?;
         if real_servers.iter().any(|r| r.dest.addr == plan.dest.addr) {
@@ -516,7 +560,11 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
     }
     *at = None;
     let sorry_server = match &vs.sorry_server {
-        Some(s) => Some(sorry(s, &name, proto, key.family(), forward, default_port)?),
+        Some(s) => {
+            let mut plan = sorry(s, &name, proto, key.family(), forward, key_port)?;
+            plan.inhibit = vs.other.iter().any(|o| o.keyword == "sorry_server_inhibit");
+            Some(plan)
+        }
         None => None,
     };
     Ok(ServicePlan {
@@ -527,20 +575,23 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
         quorum: vs.quorum.unwrap_or(1),
         hysteresis: vs.hysteresis.unwrap_or(0),
         sorry_server,
+        quorum_up: vs.quorum_up.clone().filter(|w| !w.is_empty()),
+        quorum_down: vs.quorum_down.clone().filter(|w| !w.is_empty()),
+        omega: vs.omega,
     })
 }
 
-/// `sorry_server IP [PORT]`; without a port it takes the service's.
+/// `sorry_server IP [PORT]`, its port set as [`dest_port`] sets it.
 fn sorry(
     s: &conf::SorryServer,
     vs: &str,
     proto: &str,
     family: Family,
     forward: Forward,
-    default_port: u16,
+    key_port: Option<u16>,
 ) -> Result<SorryPlan, PlanError> {
     let ip = s.ip;
-    let addr = SocketAddr::new(ip, s.port.unwrap_or(default_port));
+    let addr = SocketAddr::new(ip, dest_port(key_port, forward, s.port));
     let name = trio(addr, proto);
     if Family::of(&ip) != family {
         return Err(PlanError::MixedFamily {
@@ -549,7 +600,23 @@ fn sorry(
         });
     }
     let dest = Destination::new(addr, forward);
-    Ok(SorryPlan { name, dest })
+    Ok(SorryPlan {
+        name,
+        dest,
+        inhibit: false,
+    })
+}
+
+/// The port a real or sorry server is installed with, as keepalived
+/// 2.2.7's `validate_check_config` corrects it: under NAT the written
+/// port (the service's when none, 0 for fwmark); otherwise 0 for a fwmark
+/// service (`key_port` None) and the service's port for an address one.
+fn dest_port(key_port: Option<u16>, forward: Forward, written: Option<u16>) -> u16 {
+    match (forward, key_port) {
+        (Forward::Masq, Some(vs)) => written.filter(|p| *p != 0).unwrap_or(vs),
+        (Forward::Masq, None) => written.unwrap_or(0),
+        (_, vs) => vs.unwrap_or(0),
+    }
 }
 
 /// keepalived takes a fwmark service's family from its real servers.
@@ -569,13 +636,12 @@ fn granularity(g: &str, family: Family) -> Option<u32> {
 
 /// Refuses every `virtual_server` keyword the checker does not run.
 fn refuse_vs_extras(vs: &conf::VirtualServer, name: &str) -> Result<(), PlanError> {
-    let set = [
-        ("ha_suspend", vs.ha_suspend),
-        ("omega", vs.omega),
-        ("quorum_up", vs.quorum_up.is_some()),
-        ("quorum_down", vs.quorum_down.is_some()),
-    ];
-    let other = vs.other.first().map(|s| s.keyword.as_str());
+    let set = [("ha_suspend", vs.ha_suspend)];
+    let other = vs
+        .other
+        .iter()
+        .map(|s| s.keyword.as_str())
+        .find(|k| *k != "sorry_server_inhibit" && !INHERITED.contains(k));
     match set.iter().find(|(_, on)| *on).map(|(k, _)| *k).or(other) {
         Some(keyword) => Err(PlanError::Unsupported {
             vs: name.to_owned(),
@@ -594,25 +660,106 @@ struct RsCtx<'a> {
     forward: Forward,
     interval: Duration,
     default_port: u16,
+    /// The service's port; None for a fwmark service.
+    key_port: Option<u16>,
+    /// Checker defaults set on the `virtual_server`.
+    inherited: Inherited,
+}
+
+/// Checker settings a `virtual_server` or `real_server` sets for the
+/// checkers below it (keepalived 2.2.7 `validate_check_config`: checker,
+/// then real server, then virtual server, then the default).
+const INHERITED: [&str; 6] = [
+    "retry",
+    "delay_before_retry",
+    "connect_timeout",
+    "warmup",
+    "delay_loop",
+    "inhibit_on_failure",
+];
+
+/// The inherited settings, as written.
+#[derive(Debug, Clone, Default)]
+struct Inherited {
+    retry: Option<u32>,
+    delay_before_retry: conf::Seconds,
+    connect_timeout: conf::Seconds,
+    /// `warmup` and `delay_loop`, handed to the checker as if written there.
+    timers: Vec<conf::Setting>,
+    inhibit_on_failure: Option<bool>,
+}
+
+impl Inherited {
+    /// `self` overridden by what `settings` set; Err: a bad value's
+    /// keyword and value.
+    fn over(&self, settings: &[conf::Setting]) -> Result<Self, (String, String)> {
+        let mut out = self.clone();
+        for o in settings {
+            let arg = o.args.first().map(String::as_str).unwrap_or_default();
+            let bad = || (o.keyword.clone(), arg.to_owned());
+            let secs = || {
+                let v = arg
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite() && *v >= 0.0);
+                v.map(|v| crate::span::Spanned::new(seconds(v).min(MAX_SETTING), o.span))
+                    .ok_or_else(bad)
+            };
+            match o.keyword.as_str() {
+                "retry" => out.retry = Some(arg.parse().map_err(|_| bad())?),
+                "delay_before_retry" => out.delay_before_retry = Some(secs()?),
+                "connect_timeout" => out.connect_timeout = Some(secs()?),
+                "warmup" | "delay_loop" => {
+                    out.timers.retain(|t| t.keyword != o.keyword);
+                    out.timers.push(o.clone());
+                }
+                "inhibit_on_failure" => {
+                    out.inhibit_on_failure = Some(match arg {
+                        "" | "true" | "yes" | "on" => true,
+                        "false" | "no" | "off" => false,
+                        _ => return Err(bad()),
+                    })
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// `k` with what it does not set itself taken from here.
+    fn apply(&self, k: &conf::Checker) -> conf::Checker {
+        let mut k = k.clone();
+        k.retry = k.retry.or(self.retry);
+        k.delay_before_retry = k.delay_before_retry.or(self.delay_before_retry);
+        // MISC_CHECK has no connection.
+        if k.kind != CheckerKind::MiscCheck {
+            k.connect_timeout = k.connect_timeout.or(self.connect_timeout);
+        }
+        for t in &self.timers {
+            if !k.other.iter().any(|o| o.keyword == t.keyword) {
+                k.other.push(t.clone());
+            }
+        }
+        k
+    }
 }
 
 fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanError> {
     let vs = c.vs_name.to_owned();
     let ip = rs.ip;
-    // A real server without a port takes the service's (0 for fwmark).
+    // The checker connects to the port as written (the service's when
+    // none, 0 for fwmark); the kernel gets keepalived's corrected port.
     let addr = SocketAddr::new(ip, rs.port.unwrap_or(c.default_port));
-    let name = trio(addr, c.proto);
+    let installed = SocketAddr::new(ip, dest_port(c.key_port, c.forward, rs.port));
+    let name = trio(installed, c.proto);
     if Family::of(&ip) != c.family {
         return Err(PlanError::MixedFamily { vs, rs: name });
     }
-    let refused = [
-        ("notify_up", rs.notify_up.is_some()),
-        ("notify_down", rs.notify_down.is_some()),
-    ]
-    .iter()
-    .find(|(_, on)| *on)
-    .map(|(k, _)| *k)
-    .or(rs.other.first().map(|s| s.keyword.as_str()));
+    let refused = rs
+        .other
+        .iter()
+        .map(|s| s.keyword.as_str())
+        .find(|k| !INHERITED.contains(k));
     if let Some(k) = refused {
         return Err(PlanError::Unsupported {
             vs,
@@ -620,7 +767,7 @@ fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanErr
         });
     }
     let weight = rs.weight.unwrap_or(1);
-    let mut dest = Destination::new(addr, c.forward);
+    let mut dest = Destination::new(installed, c.forward);
     dest.weight =
         u32::try_from(weight)
             .ok()
@@ -630,17 +777,99 @@ fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanErr
                 rs: name.clone(),
                 weight,
             })?;
-    let check = match rs.checkers.as_slice() {
-        [] => None,
-        [one] => Some(checker(c, addr, &name, one)?),
-        _ => return Err(PlanError::MultipleCheckers { vs, rs: name }),
-    };
+    let inherited = c
+        .inherited
+        .over(&rs.other)
+        .map_err(|(k, v)| PlanError::BadChecker {
+            vs: vs.clone(),
+            rs: name.clone(),
+            what: format!("invalid {k} '{v}'"),
+        })?;
+    let mut checks = Vec::with_capacity(rs.checkers.len());
+    for k in &rs.checkers {
+        checks.extend(checkers(c, addr, &name, &inherited.apply(k))?);
+    }
+    let inhibit_on_failure = rs.inhibit_on_failure || (inherited.inhibit_on_failure == Some(true));
     Ok(RealPlan {
         name,
         dest,
-        inhibit_on_failure: rs.inhibit_on_failure,
-        check,
+        inhibit_on_failure,
+        checks,
+        notify_up: rs.notify_up.clone().filter(|w| !w.is_empty()),
+        notify_down: rs.notify_down.clone().filter(|w| !w.is_empty()),
     })
+}
+
+/// A checker block's checks: one, or for SMTP_CHECK one per `host`
+/// block (keepalived 2.2.7 makes each an additional checker; the first
+/// host replaces the block's own connection unless the block sets one).
+fn checkers(
+    c: &RsCtx<'_>,
+    rs_addr: SocketAddr,
+    rs_name: &str,
+    k: &conf::Checker,
+) -> Result<Vec<CheckPlan>, PlanError> {
+    let is_host = |o: &conf::Setting| k.kind == CheckerKind::SmtpCheck && o.keyword == "host";
+    let hosts: Vec<&conf::Setting> = k.other.iter().filter(|o| is_host(o)).collect();
+    if hosts.is_empty() {
+        return Ok(vec![checker(c, rs_addr, rs_name, k)?]);
+    }
+    let mut base = k.clone();
+    base.other.retain(|o| !is_host(o));
+    let main = checker(c, rs_addr, rs_name, &base)?;
+    let own_connection = base.connect_ip.is_some()
+        || base.connect_port.is_some()
+        || base.bindto.is_some()
+        || base.connect_timeout.is_some();
+    let mut out = Vec::with_capacity(hosts.len() + 1);
+    if own_connection {
+        out.push(main.clone());
+    }
+    for host in hosts {
+        let mut conn = conf::Checker::new(k.kind);
+        for o in host.block.iter().flatten() {
+            host_setting(&mut conn, o).map_err(|what| PlanError::BadChecker {
+                vs: c.vs_name.to_owned(),
+                rs: rs_name.to_owned(),
+                what,
+            })?;
+        }
+        let context = connect_context(&conn, rs_addr).ok_or_else(|| PlanError::CheckerNoPort {
+            vs: c.vs_name.to_owned(),
+            rs: rs_name.to_owned(),
+        })?;
+        out.push(CheckPlan {
+            context,
+            ..main.clone()
+        });
+    }
+    Ok(out)
+}
+
+/// One setting of an SMTP_CHECK `host` block: its connection.
+fn host_setting(conn: &mut conf::Checker, o: &conf::Setting) -> Result<(), String> {
+    let arg = o.args.first().map(String::as_str).unwrap_or_default();
+    let bad = || format!("SMTP_CHECK host: invalid {} '{arg}'", o.keyword);
+    let ip = || {
+        arg.parse()
+            .map(|ip| crate::span::Spanned::new(ip, o.span))
+            .map_err(|_| bad())
+    };
+    match o.keyword.as_str() {
+        "connect_ip" => conn.connect_ip = Some(ip()?),
+        "bindto" => conn.bindto = Some(ip()?),
+        "connect_port" => conn.connect_port = Some(arg.parse().map_err(|_| bad())?),
+        "connect_timeout" => {
+            let secs = arg
+                .parse::<f64>()
+                .ok()
+                .filter(|s| s.is_finite() && *s >= 0.0);
+            let secs = seconds(secs.ok_or_else(bad)?);
+            conn.connect_timeout = Some(crate::span::Spanned::new(secs, o.span));
+        }
+        other => return Err(format!("SMTP_CHECK host: '{other}' is not supported")),
+    }
+    Ok(())
 }
 
 fn checker(
@@ -660,24 +889,46 @@ fn checker(
     };
     let (probe, delay_before_retry) = match k.kind {
         CheckerKind::TcpCheck => (Probe::Tcp, DEFAULT_DELAY_BEFORE_RETRY),
-        CheckerKind::HttpGet => {
+        CheckerKind::SmtpCheck => {
+            let helo_name = SMTP_DEFAULT_HELO.to_owned();
+            (Probe::Smtp { helo_name }, DEFAULT_DELAY_BEFORE_RETRY)
+        }
+        CheckerKind::DnsCheck => {
+            let probe = Probe::Dns {
+                name: ".".to_owned(),
+                qtype: DnsType::default(),
+            };
+            (probe, DEFAULT_DELAY_BEFORE_RETRY)
+        }
+        CheckerKind::UdpCheck => {
+            let probe = Probe::Udp {
+                payload: Vec::new(),
+                require_reply: None,
+            };
+            (probe, DEFAULT_DELAY_BEFORE_RETRY)
+        }
+        CheckerKind::PingCheck => (Probe::Ping, DEFAULT_DELAY_BEFORE_RETRY),
+        CheckerKind::HttpGet | CheckerKind::SslGet => {
             let urls = k
                 .urls
                 .iter()
                 .map(|u| {
                     url(u).map_err(|e| match e {
-                        UrlError::Unsupported(k) => unsupported(format!("HTTP_GET url {k}")),
+                        UrlError::Unsupported(w) => {
+                            unsupported(format!("{} url {w}", k.kind.keyword()))
+                        }
                         UrlError::Bad(what) => bad(what),
                     })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             if urls.is_empty() {
-                return Err(bad("HTTP_GET has no url".into()));
+                return Err(bad(format!("{} has no url", k.kind.keyword())));
             }
             let probe = Probe::Http {
                 urls,
                 virtualhost: c.vs.virtualhost.clone(),
                 version: HttpVersion::default(),
+                ssl: k.kind == CheckerKind::SslGet,
             };
             (probe, HTTP_DELAY_BEFORE_RETRY)
         }
@@ -734,6 +985,19 @@ fn checker(
             ("delay_loop", _) => extra.delay_loop = Some(seconds_of(value()?)?),
             ("alpha", _) if setting.args.is_empty() => extra.alpha = true,
             ("virtualhost", Probe::Http { virtualhost, .. }) => *virtualhost = Some(value()?),
+            ("helo_name", Probe::Smtp { helo_name }) => *helo_name = value()?,
+            ("name", Probe::Dns { name, .. }) => *name = value()?,
+            ("type", Probe::Dns { qtype, .. }) => *qtype = dns_type(&value()?),
+            ("payload", Probe::Udp { payload, .. }) => {
+                *payload = hex(&setting.args.concat())
+                    .filter(|p| !p.is_empty())
+                    .ok_or_else(|| bad("invalid UDP_CHECK payload".into()))?;
+            }
+            ("require_reply", Probe::Udp { require_reply, .. }) => {
+                let data = hex(&setting.args.concat())
+                    .ok_or_else(|| bad("invalid UDP_CHECK require_reply".into()))?;
+                *require_reply = Some(data);
+            }
             ("http_protocol", Probe::Http { version, .. }) => {
                 *version = match value()?.as_str() {
                     "1.0" => HttpVersion::V1_0,
@@ -746,7 +1010,10 @@ fn checker(
         }
     }
     let interval = extra.delay_loop.unwrap_or(c.interval);
-    let context = if is_misc {
+    let context = if probe == Probe::Ping {
+        // An echo has no port.
+        ping_context(k, rs_addr)
+    } else if is_misc {
         // keepalived's misc_check_thread: misc_timeout, else the virtual
         // server's delay_loop.
         let timeout = k.misc_timeout.map_or(c.interval, |t| seconds(f64::from(t)));
@@ -766,14 +1033,51 @@ fn checker(
         .delay_before_retry
         .map_or(delay_before_retry, |d| d.min(MAX_SETTING));
     target.alpha = c.vs.alpha || extra.alpha;
-    // keepalived 2.2's TCP_CHECK retries whatever the state (tcp_epilog);
-    // HTTP_GET and MISC_CHECK only while up.
-    target.retry_while_down = probe == Probe::Tcp;
+    // keepalived 2.2's TCP_CHECK and SMTP_CHECK retry whatever the state
+    // (tcp_epilog, smtp_final); the others only while up.
+    target.retry_while_down = matches!(probe, Probe::Tcp | Probe::Smtp { .. });
     Ok(CheckPlan {
         probe,
         context,
         target,
     })
+}
+
+/// keepalived's `SMTP_DEFAULT_HELO`.
+pub const SMTP_DEFAULT_HELO: &str = "smtpchecker.keepalived.org";
+
+/// DNS_CHECK's `type`; keepalived takes anything else as SOA.
+fn dns_type(t: &str) -> DnsType {
+    match t.to_ascii_uppercase().as_str() {
+        "A" => DnsType::A,
+        "NS" => DnsType::Ns,
+        "CNAME" => DnsType::Cname,
+        "MX" => DnsType::Mx,
+        "TXT" => DnsType::Txt,
+        "AAAA" => DnsType::Aaaa,
+        _ => DnsType::Soa,
+    }
+}
+
+/// Where PING_CHECK pings: `connect_ip` (default: the real server), with
+/// `connect_timeout` and `bindto`. The port is only named in log lines.
+fn ping_context(k: &conf::Checker, rs_addr: SocketAddr) -> CheckContext {
+    let ip = k.connect_ip.map_or(rs_addr.ip(), |a| *a);
+    let port = k.connect_port.unwrap_or(rs_addr.port());
+    with_timeout_and_bind(k, SocketAddr::new(ip, port))
+}
+
+/// The context for `target` with the checker's `connect_timeout` and
+/// `bindto`.
+fn with_timeout_and_bind(k: &conf::Checker, target: SocketAddr) -> CheckContext {
+    let timeout = k
+        .connect_timeout
+        .map_or(DEFAULT_CONNECT_TIMEOUT, |d| d.min(MAX_SETTING));
+    let mut context = CheckContext::new(target, timeout);
+    if let Some(b) = k.bindto {
+        context = context.with_bind(SocketAddr::new(*b, 0));
+    }
+    context
 }
 
 /// Where a connecting checker connects: `connect_ip`/`connect_port`
@@ -785,14 +1089,7 @@ fn connect_context(k: &conf::Checker, rs_addr: SocketAddr) -> Option<CheckContex
     if port == 0 {
         return None;
     }
-    let timeout = k
-        .connect_timeout
-        .map_or(DEFAULT_CONNECT_TIMEOUT, |d| d.min(MAX_SETTING));
-    let mut context = CheckContext::new(SocketAddr::new(ip, port), timeout);
-    if let Some(b) = k.bindto {
-        context = context.with_bind(SocketAddr::new(*b, 0));
-    }
-    Some(context)
+    Some(with_timeout_and_bind(k, SocketAddr::new(ip, port)))
 }
 
 /// Checker keywords kept verbatim by the model that the checker runs.

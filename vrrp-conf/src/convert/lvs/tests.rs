@@ -33,7 +33,7 @@ fn keepalived_defaults() {
     dest.weight = 1;
     assert_eq!(rs.dest, dest);
     assert!(!rs.inhibit_on_failure);
-    let check = rs.check.as_ref().unwrap();
+    let check = rs.checks.first().unwrap();
     assert_eq!(check.probe, Probe::Tcp);
     assert_eq!(
         check.context,
@@ -57,11 +57,13 @@ fn service_settings_map_exactly() {
     assert_eq!(svc.timeout, 300);
     assert_eq!(svc.netmask, 0xffff_ff00);
     let rs = &s.real_servers[0];
-    assert_eq!(rs.name, "[10.1.0.1]:udp:5353");
+    // keepalived resets a DR real server's port to the service's.
+    assert_eq!(rs.name, "[10.1.0.1]:udp:53");
+    assert_eq!(rs.dest.addr, "10.1.0.1:53".parse().unwrap());
     assert_eq!(rs.dest.forward, Forward::DirectRoute);
     assert_eq!(rs.dest.weight, 7);
     assert!(rs.inhibit_on_failure);
-    let check = rs.check.as_ref().unwrap();
+    let check = rs.checks.first().unwrap();
     let want = CheckContext::new(
         "127.0.0.2:9000".parse().unwrap(),
         Duration::from_millis(500),
@@ -77,7 +79,7 @@ fn service_settings_map_exactly() {
 #[test]
 fn http_get_urls_status_digest_and_defaults() {
     let s = one("virtual_server 10.0.0.1 80 {\n virtualhost www.example.com\n real_server 10.1.0.1 80 {\n HTTP_GET {\n url {\n path /health\n status_code 200 301-302\n digest 9b3a0c85a887a256d6939da88aabd8cd\n }\n url {\n path /\n }\n }\n }\n}\n");
-    let check = s.real_servers[0].check.as_ref().unwrap();
+    let check = s.real_servers[0].checks.first().unwrap();
     let mut first = UrlCheck::new("/health");
     first.status = StatusCodes::parse("200 301 302").unwrap();
     first.digest = Some(vec![
@@ -90,6 +92,7 @@ fn http_get_urls_status_digest_and_defaults() {
             urls: vec![first, UrlCheck::new("/")],
             virtualhost: Some("www.example.com".into()),
             version: HttpVersion::V1_0,
+            ssl: false,
         }
     );
     // HTTP_GET's own defaults: delay_before_retry 3 s, no retry while down.
@@ -110,10 +113,12 @@ fn fwmark_and_tunnel_and_unchecked_real_server() {
         }
     );
     let rs = &s.real_servers[0];
-    assert_eq!(rs.name, "[2001:db8::9]:none:80");
+    // keepalived clears a non-NAT fwmark real server's port.
+    assert_eq!(rs.name, "[2001:db8::9]:none:0");
+    assert_eq!(rs.dest.addr, "[2001:db8::9]:0".parse().unwrap());
     assert_eq!(rs.dest.forward, Forward::Tunnel);
     assert_eq!(rs.dest.weight, 5);
-    assert_eq!(rs.check, None);
+    assert_eq!(rs.checks, []);
 }
 
 #[test]
@@ -122,9 +127,42 @@ fn real_server_without_port_takes_the_service_port() {
     let rs = &s.real_servers[0];
     assert_eq!(rs.dest.addr, "10.1.0.1:443".parse().unwrap());
     assert_eq!(
-        rs.check.as_ref().unwrap().context.target,
+        rs.checks.first().unwrap().context.target,
         "10.1.0.1:443".parse().unwrap()
     );
+}
+
+/// keepalived 2.2.7 `validate_check_config`: ports under NAT stay as
+/// written; otherwise 0 under a fwmark and the service's port under an
+/// address; the checker still connects to the written port.
+#[test]
+fn destination_ports_follow_keepalived() {
+    let port = |conf: &str| {
+        let s = one(conf);
+        let rs = &s.real_servers[0];
+        let check = rs.checks.first().map(|c| c.context.target.port());
+        (
+            rs.dest.addr.port(),
+            check,
+            s.sorry_server.map(|x| x.dest.addr.port()),
+        )
+    };
+    let rs = "real_server 10.1.0.1 8080 {\n TCP_CHECK {\n }\n }\n}\n";
+    let fwm = |kind: &str| {
+        format!("virtual_server fwmark 5 {{\n lb_kind {kind}\n sorry_server 10.9.9.9 81\n {rs}")
+    };
+    let addr = |kind: &str| {
+        format!("virtual_server 10.0.0.1 80 {{\n lb_kind {kind}\n sorry_server 10.9.9.9 81\n {rs}")
+    };
+    assert_eq!(port(&fwm("DR")), (0, Some(8080), Some(0)));
+    assert_eq!(port(&fwm("TUN")), (0, Some(8080), Some(0)));
+    assert_eq!(port(&fwm("NAT")), (8080, Some(8080), Some(81)));
+    assert_eq!(port(&addr("DR")), (80, Some(8080), Some(80)));
+    assert_eq!(port(&addr("NAT")), (8080, Some(8080), Some(81)));
+    // NAT without a port: the service's (none for fwmark).
+    let bare =
+        "virtual_server 10.0.0.1 80 {\n sorry_server 10.9.9.9\n real_server 10.1.0.1 {\n }\n}\n";
+    assert_eq!(port(bare), (80, None, Some(80)));
 }
 
 fn unsupported(e: PlanError) -> String {
@@ -139,16 +177,7 @@ fn refused_keywords_are_named() {
     let vs = |body: &str| {
         format!("virtual_server 10.0.0.1 80 {{\n{body}\n real_server 10.1.0.1 80 {{\n }}\n}}\n")
     };
-    for (body, kw) in [
-        ("quorum_down /bin/false", "quorum_down"),
-        (
-            "sorry_server 10.9.9.9 80\n sorry_server_inhibit",
-            "sorry_server_inhibit",
-        ),
-        ("omega", "omega"),
-        ("ha_suspend", "ha_suspend"),
-        ("quorum_up /bin/true", "quorum_up"),
-    ] {
+    for (body, kw) in [("ha_suspend", "ha_suspend"), ("ops", "ops")] {
         assert_eq!(unsupported(refused(&vs(body))), kw, "{body}");
     }
     let rs = |body: &str| {
@@ -156,20 +185,12 @@ fn refused_keywords_are_named() {
     };
     for (body, kw) in [
         (
-            "SMTP_CHECK {\n }",
-            "real_server [10.1.0.1]:udp:80 SMTP_CHECK",
+            "FILE_CHECK {\n track_file f\n }",
+            "real_server [10.1.0.1]:udp:80 FILE_CHECK",
         ),
         (
-            "SSL_GET {\n url {\n path /\n }\n }",
-            "real_server [10.1.0.1]:udp:80 SSL_GET",
-        ),
-        (
-            "DNS_CHECK {\n name example.com\n }",
-            "real_server [10.1.0.1]:udp:80 DNS_CHECK",
-        ),
-        (
-            "notify_up /bin/true",
-            "real_server [10.1.0.1]:udp:80 notify_up",
+            "BFD_CHECK {\n name b\n }",
+            "real_server [10.1.0.1]:udp:80 BFD_CHECK",
         ),
     ] {
         assert_eq!(unsupported(refused(&rs(body))), kw, "{body}");
@@ -181,13 +202,13 @@ fn refused_keywords_are_named() {
 #[test]
 fn refused_shapes_have_typed_errors() {
     let two = "virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n TCP_CHECK {\n }\n HTTP_GET {\n url {\n path /\n }\n }\n }\n}\n";
-    assert_eq!(
-        refused(two),
-        PlanError::MultipleCheckers {
-            vs: "[10.0.0.1]:udp:80".into(),
-            rs: "[10.1.0.1]:udp:80".into()
-        }
-    );
+    // keepalived runs every checker of a real server.
+    let kinds: Vec<_> = plan_of(two).unwrap().services[0].real_servers[0]
+        .checks
+        .iter()
+        .map(|c| c.probe.keyword())
+        .collect();
+    assert_eq!(kinds, ["TCP_CHECK", "HTTP_GET"]);
     let dup = "virtual_server 10.0.0.1 80 {\n}\nvirtual_server 10.0.0.1 80 {\n}\n";
     assert_eq!(
         refused(dup),
@@ -234,7 +255,7 @@ fn quorum_hysteresis_and_sorry_server() {
 #[test]
 fn checker_level_keywords() {
     let s = one("virtual_server 10.0.0.1 80 {\n virtualhost vs.example\n delay_loop 10\n real_server 10.1.0.1 80 {\n HTTP_GET {\n url {\n path /a\n virtualhost url.example\n }\n virtualhost chk.example\n http_protocol 1.1\n warmup 2\n delay_loop 4\n alpha\n }\n }\n}\n");
-    let check = s.real_servers[0].check.as_ref().unwrap();
+    let check = s.real_servers[0].checks.first().unwrap();
     let mut url = UrlCheck::new("/a");
     url.virtualhost = Some("url.example".into());
     assert_eq!(
@@ -243,6 +264,7 @@ fn checker_level_keywords() {
             urls: vec![url],
             virtualhost: Some("chk.example".into()),
             version: HttpVersion::V1_1,
+            ssl: false,
         }
     );
     assert_eq!(check.target.warmup, Duration::from_secs(2));
@@ -271,7 +293,7 @@ fn checker_level_keywords() {
 #[test]
 fn odd_values_never_panic() {
     let s = one("virtual_server 10.0.0.1 80 {\n delay_loop 1e15\n real_server 10.1.0.1 80 {\n TCP_CHECK {\n connect_timeout 1e15\n warmup 1e300\n }\n }\n}\n");
-    let check = s.real_servers[0].check.as_ref().unwrap();
+    let check = s.real_servers[0].checks.first().unwrap();
     assert_eq!(check.target.interval, MAX_SETTING);
     assert_eq!(check.context.timeout, MAX_SETTING);
     assert_eq!(check.target.warmup, MAX_SETTING);
@@ -296,7 +318,7 @@ fn odd_values_never_panic() {
 #[test]
 fn misc_check_maps_and_defaults_its_timeout_to_delay_loop() {
     let s = one("virtual_server 10.0.0.1 80 {\n delay_loop 7\n real_server 10.1.0.1 80 {\n MISC_CHECK {\n misc_path \"/usr/local/bin/probe --fast\"\n misc_dynamic\n }\n }\n real_server 10.1.0.2 80 {\n MISC_CHECK {\n misc_path /bin/true\n misc_timeout 3\n retry 2\n }\n }\n}\n");
-    let a = s.real_servers[0].check.as_ref().unwrap();
+    let a = s.real_servers[0].checks.first().unwrap();
     assert_eq!(
         a.probe,
         Probe::Misc {
@@ -311,7 +333,7 @@ fn misc_check_maps_and_defaults_its_timeout_to_delay_loop() {
     assert_eq!(a.target.retry, 1);
     assert_eq!(a.target.delay_before_retry, Duration::from_secs(1));
     assert!(!a.target.retry_while_down);
-    let b = s.real_servers[1].check.as_ref().unwrap();
+    let b = s.real_servers[1].checks.first().unwrap();
     assert_eq!(b.context.timeout, Duration::from_secs(3));
     assert_eq!(b.target.retry, 2);
     let conf = |body: &str| {
@@ -322,7 +344,7 @@ fn misc_check_maps_and_defaults_its_timeout_to_delay_loop() {
         "real_server [10.1.0.1]:udp:80 MISC_CHECK connect_port"
     );
     let sh = plan_of(&conf("misc_path \"/bin/sh -c 'exit 0'\"")).unwrap();
-    let check = sh.services[0].real_servers[0].check.clone().unwrap();
+    let check = sh.services[0].real_servers[0].checks[0].clone();
     assert_eq!(
         check.probe,
         Probe::Misc {
@@ -349,4 +371,157 @@ fn protocol_tcp_names_and_keys_the_service_tcp() {
     // A fwmark service has no protocol of its own; `protocol` names it.
     let f = one("virtual_server fwmark 7 {\n protocol TCP\n real_server 10.1.0.9 80 {\n }\n}\n");
     assert_eq!(f.real_servers[0].name, "[10.1.0.9]:tcp:80");
+}
+
+/// keepalived 2.2.7's defaults and keywords for the other checkers
+/// (check_smtp.c, check_dns.c, check_udp.c, check_ping.c, check_ssl.c).
+#[test]
+fn smtp_dns_udp_ping_and_ssl_checks() {
+    let rs = |body: &str| {
+        let s = one(&format!(
+            "virtual_server 10.0.0.1 25 {{\n protocol TCP\n real_server 10.1.0.1 25 {{\n{body}\n }}\n}}\n"
+        ));
+        s.real_servers[0].checks[0].clone()
+    };
+    let smtp = rs("SMTP_CHECK {\n }");
+    assert_eq!(
+        smtp.probe,
+        Probe::Smtp {
+            helo_name: "smtpchecker.keepalived.org".into()
+        }
+    );
+    assert!(smtp.target.retry_while_down);
+    let smtp = rs("SMTP_CHECK {\n helo_name mx.example\n }");
+    assert_eq!(
+        smtp.probe,
+        Probe::Smtp {
+            helo_name: "mx.example".into()
+        }
+    );
+    assert_eq!(
+        rs("DNS_CHECK {\n }").probe,
+        Probe::Dns {
+            name: ".".into(),
+            qtype: DnsType::Soa
+        }
+    );
+    let dns = rs("DNS_CHECK {\n type a\n name example.com\n retry 0\n }");
+    assert_eq!(
+        dns.probe,
+        Probe::Dns {
+            name: "example.com".into(),
+            qtype: DnsType::A
+        }
+    );
+    assert!(!dns.target.retry_while_down);
+    assert_eq!(dns.target.retry, 0);
+    assert_eq!(
+        rs("UDP_CHECK {\n payload 0a0B ff\n require_reply 4f\n }").probe,
+        Probe::Udp {
+            payload: vec![0x0a, 0x0b, 0xff],
+            require_reply: Some(vec![0x4f])
+        }
+    );
+    assert_eq!(
+        rs("UDP_CHECK {\n require_reply\n }").probe,
+        Probe::Udp {
+            payload: Vec::new(),
+            require_reply: Some(Vec::new())
+        }
+    );
+    let ping = rs("PING_CHECK {\n connect_ip 10.2.0.9\n connect_timeout 2\n }");
+    assert_eq!(ping.probe, Probe::Ping);
+    assert_eq!(
+        ping.context,
+        CheckContext::new("10.2.0.9:25".parse().unwrap(), Duration::from_secs(2))
+    );
+    let ssl = rs("SSL_GET {\n url {\n path /\n }\n }");
+    assert!(matches!(ssl.probe, Probe::Http { ssl: true, .. }));
+    assert_eq!(ssl.probe.keyword(), "SSL_GET");
+    assert_eq!(ssl.target.delay_before_retry, Duration::from_secs(3));
+    assert!(matches!(
+        refused("virtual_server 10.0.0.1 25 {\n real_server 10.1.0.1 25 {\n UDP_CHECK {\n payload 0g\n }\n }\n}\n"),
+        PlanError::BadChecker { .. }
+    ));
+}
+
+/// notify_up/notify_down, quorum_up/quorum_down, omega and
+/// sorry_server_inhibit are carried to the plan.
+#[test]
+fn scripts_omega_and_sorry_server_inhibit() {
+    let s = one("virtual_server 10.0.0.1 80 {\n omega\n quorum_up \"/bin/up vs\"\n quorum_down /bin/down\n sorry_server 10.9.9.9 80\n sorry_server_inhibit\n real_server 10.1.0.1 80 {\n notify_up \"/bin/rs up\"\n notify_down /bin/rsdown\n }\n}\n");
+    assert!(s.omega);
+    assert_eq!(s.quorum_up, Some(vec!["/bin/up vs".to_owned()]));
+    assert_eq!(s.quorum_down, Some(vec!["/bin/down".to_owned()]));
+    assert!(s.sorry_server.unwrap().inhibit);
+    let rs = &s.real_servers[0];
+    assert_eq!(rs.notify_up, Some(vec!["/bin/rs up".to_owned()]));
+    assert_eq!(rs.notify_down, Some(vec!["/bin/rsdown".to_owned()]));
+    let plain = one("virtual_server 10.0.0.1 80 {\n sorry_server 10.9.9.9 80\n real_server 10.1.0.1 80 {\n }\n}\n");
+    assert!(!plain.omega && plain.quorum_up.is_none());
+    assert!(!plain.sorry_server.unwrap().inhibit);
+}
+
+/// keepalived 2.2.7's SMTP_CHECK `host` blocks: each is a checker of the
+/// real server; the first replaces the block's own connection unless the
+/// block sets one.
+#[test]
+fn smtp_host_blocks_are_checkers() {
+    let rs = |body: &str| {
+        one(&format!(
+            "virtual_server 10.0.0.1 25 {{\n protocol TCP\n real_server 10.1.0.1 25 {{\n SMTP_CHECK {{\n{body} }}\n }}\n}}\n"
+        ))
+        .real_servers
+        .remove(0)
+        .checks
+    };
+    let targets = |checks: Vec<CheckPlan>| -> Vec<(String, Duration)> {
+        checks
+            .into_iter()
+            .map(|c| (c.context.target.to_string(), c.context.timeout))
+            .collect()
+    };
+    let five = Duration::from_secs(5);
+    assert_eq!(
+        targets(rs(" host {\n connect_ip 10.2.0.1\n connect_port 26\n connect_timeout 2\n }\n host {\n }\n")),
+        [
+            ("10.2.0.1:26".to_owned(), Duration::from_secs(2)),
+            ("10.1.0.1:25".to_owned(), five),
+        ]
+    );
+    assert_eq!(
+        targets(rs(
+            " connect_port 2525\n host {\n connect_ip 10.2.0.1\n }\n"
+        )),
+        [
+            ("10.1.0.1:2525".to_owned(), five),
+            ("10.2.0.1:25".to_owned(), five),
+        ]
+    );
+    let bad = "virtual_server 10.0.0.1 25 {\n real_server 10.1.0.1 25 {\n SMTP_CHECK {\n host {\n connect_ip nowhere\n }\n }\n }\n}\n";
+    assert!(matches!(refused(bad), PlanError::BadChecker { .. }));
+}
+
+/// keepalived 2.2.7's defaults down the tree: a checker's own setting,
+/// else its real server's, else its virtual server's, else the default.
+#[test]
+fn checker_settings_inherit_from_real_and_virtual_server() {
+    let s = one("virtual_server 10.0.0.1 80 {\n protocol TCP\n inhibit_on_failure\n retry 4\n delay_before_retry 7\n connect_timeout 9\n warmup 3\n real_server 10.1.0.1 80 {\n retry 2\n TCP_CHECK {\n }\n MISC_CHECK {\n misc_path /bin/true\n delay_before_retry 1\n }\n }\n real_server 10.1.0.2 80 {\n TCP_CHECK {\n retry 0\n connect_timeout 1\n }\n }\n}\n");
+    let [a, b] = [&s.real_servers[0], &s.real_servers[1]];
+    assert!(a.inhibit_on_failure && b.inhibit_on_failure);
+    let (tcp, misc) = (&a.checks[0], &a.checks[1]);
+    assert_eq!(tcp.target.retry, 2);
+    assert_eq!(tcp.target.delay_before_retry, Duration::from_secs(7));
+    assert_eq!(tcp.target.warmup, Duration::from_secs(3));
+    assert_eq!(tcp.context.timeout, Duration::from_secs(9));
+    assert_eq!(misc.target.retry, 2);
+    assert_eq!(misc.target.delay_before_retry, Duration::from_secs(1));
+    let own = &b.checks[0];
+    assert_eq!(own.target.retry, 0);
+    assert_eq!(own.context.timeout, Duration::from_secs(1));
+    assert_eq!(own.target.delay_before_retry, Duration::from_secs(7));
+    assert!(matches!(
+        refused("virtual_server 10.0.0.1 80 {\n connect_timeout soon\n real_server 10.1.0.1 80 {\n }\n}\n"),
+        PlanError::BadValue { .. }
+    ));
 }

@@ -1,0 +1,312 @@
+//! Reload by diff: a plan laid onto a monitor that may already run an
+//! older one. A real server is the same monitor target across a reload
+//! while its service, address and check are unchanged, so it keeps its
+//! health; a service keeps its pool while its quorum settings are
+//! unchanged. Only what differs is added, reweighted or removed, and the
+//! monitor emits just those changes.
+
+use std::collections::{HashMap, HashSet};
+
+use healthcheck::{Monitor, PoolId, TargetId};
+use ipvs::ServiceKey;
+
+use crate::lvs_mode::plan::{Plan, RealPlan, ServicePlan};
+use crate::lvs_mode::table::Slot;
+
+/// Where a plan's services and real servers are in the monitor.
+#[derive(Debug, Clone, Default)]
+pub struct Placed {
+    /// Each service's pool, by service index.
+    pub pools: Vec<PoolId>,
+    /// The real server each target stands for (every checker's target;
+    /// the first one names the pool member).
+    pub slots: HashMap<TargetId, Slot>,
+    /// The index of each checked target's check in its real server.
+    pub checks: HashMap<TargetId, usize>,
+}
+
+/// The monitor keys of a real server's targets: its service, its
+/// destination and each whole check (or one static target without a
+/// check), so that a changed check is a new target (checked afresh) and
+/// an unchanged one keeps its state.
+pub fn target_keys(svc: &ServicePlan, rs: &RealPlan) -> Vec<String> {
+    let at = format!("{:?} {}", svc.service.key, rs.dest.addr);
+    if rs.checks.is_empty() {
+        return vec![format!("{at} static")];
+    }
+    rs.checks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{at} #{i} {c:?}"))
+        .collect()
+}
+
+/// Lays `plan` onto `monitor`, where `old` (the plan and its placement)
+/// runs now, or nothing at start-up. Not committed: the caller commits.
+pub fn place(monitor: &mut Monitor, plan: &Plan, old: Option<(&Plan, &Placed)>) -> Placed {
+    let (old_members, mut reusable) = match old {
+        Some((p, placed)) => (members(monitor, p, placed), pools(p, placed)),
+        None => (Vec::new(), HashMap::new()),
+    };
+    let was: HashMap<(PoolId, TargetId), &[TargetId]> = old_members
+        .iter()
+        .filter_map(|(pool, parts)| Some(((*pool, *parts.first()?), parts.as_slice())))
+        .collect();
+    let mut now_in = HashSet::new();
+    let mut placed = Placed::default();
+    for (s, svc) in plan.services.iter().enumerate() {
+        let cfg = svc.pool_config();
+        let pool = match reusable.remove(&svc.service.key) {
+            Some((pool, old_cfg)) if old_cfg == cfg => pool,
+            _ => monitor.add_pool(cfg),
+        };
+        placed.pools.push(pool);
+        for (r, rs) in svc.real_servers.iter().enumerate() {
+            let parts = add_targets(monitor, svc, rs);
+            for (i, &t) in parts.iter().enumerate() {
+                placed.slots.insert(t, (s, r));
+                if !rs.checks.is_empty() {
+                    placed.checks.insert(t, i);
+                }
+            }
+            let Some(&first) = parts.first() else {
+                continue;
+            };
+            // The calls can only refuse ids that were just made valid.
+            match was.get(&(pool, first)) {
+                Some(old) if *old == parts.as_slice() => {
+                    let _ = monitor.set_member_config(pool, first, rs.member_config());
+                }
+                other => {
+                    if other.is_some() {
+                        let _ = monitor.remove_member(pool, first);
+                    }
+                    let _ = monitor.add_member_checked_by(pool, &parts, rs.member_config());
+                }
+            }
+            now_in.insert((pool, first));
+        }
+    }
+    for (pool, parts) in &old_members {
+        if let Some(&first) = parts.first() {
+            if !now_in.contains(&(*pool, first)) {
+                let _ = monitor.remove_member(*pool, first);
+            }
+        }
+        for &t in parts {
+            let _ = monitor.remove_target(t);
+        }
+    }
+    placed
+}
+
+/// A real server's targets. An existing key gains a reference: the old
+/// plan's is dropped after, so a kept target ends with one.
+fn add_targets(monitor: &mut Monitor, svc: &ServicePlan, rs: &RealPlan) -> Vec<TargetId> {
+    let keys = target_keys(svc, rs);
+    if rs.checks.is_empty() {
+        return keys
+            .into_iter()
+            .map(|k| monitor.add_static_target(k))
+            .collect();
+    }
+    keys.into_iter()
+        .zip(&rs.checks)
+        .map(|(k, c)| monitor.add_target(k, c.target.clone()))
+        .collect()
+}
+
+/// Each member of a placed plan: its pool and its targets.
+fn members(monitor: &Monitor, plan: &Plan, placed: &Placed) -> Vec<(PoolId, Vec<TargetId>)> {
+    let mut out = Vec::new();
+    for (svc, &pool) in plan.services.iter().zip(&placed.pools) {
+        for rs in &svc.real_servers {
+            let parts: Vec<TargetId> = target_keys(svc, rs)
+                .iter()
+                .filter_map(|k| monitor.target_by_key(k))
+                .collect();
+            out.push((pool, parts));
+        }
+    }
+    out
+}
+
+/// Each placed service's pool and its settings, by service key.
+fn pools(plan: &Plan, placed: &Placed) -> HashMap<ServiceKey, (PoolId, healthcheck::PoolConfig)> {
+    plan.services
+        .iter()
+        .zip(&placed.pools)
+        .map(|(svc, &pool)| (svc.service.key, (pool, svc.pool_config())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    //! A reload through the bridge: exact IPVS operations and lines, and
+    //! health kept across it.
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
+    use std::time::Instant;
+
+    use healthcheck::{CheckOutcome, DownReason};
+    use ipvs::{Destination, Forward, Op};
+
+    use super::*;
+    use crate::lvs_mode::table::Bridge;
+
+    fn plan_of(conf: &str) -> Plan {
+        let parsed = vrrp_conf::parse_str("t.conf", conf, &vrrp_conf::Options::default());
+        crate::lvs_mode::plan::build(&parsed.config).unwrap()
+    }
+
+    fn vs(ip: &str, body: &str) -> String {
+        format!("virtual_server {ip} 80 {{\n protocol TCP\n delay_loop 1\n{body}}}\n")
+    }
+
+    fn rs(ip: &str, extra: &str) -> String {
+        format!(" real_server {ip} 80 {{\n{extra} TCP_CHECK {{\n retry 0\n }}\n }}\n")
+    }
+
+    fn key(ip: &str) -> ServiceKey {
+        ServiceKey::tcp(format!("{ip}:80").parse().unwrap())
+    }
+
+    fn dest(ip: &str, weight: u32) -> Destination {
+        let mut d = Destination::new(format!("{ip}:80").parse().unwrap(), Forward::Masq);
+        d.weight = weight;
+        d
+    }
+
+    /// Fails the check of `ip` (the others pass) until it is down.
+    fn fail(m: &mut Monitor, b: &mut Bridge, ip: &str) {
+        let want = format!("{ip}:80").parse().unwrap();
+        loop {
+            let at = m.poll_timeout().unwrap();
+            let due = m.poll_check(at).unwrap();
+            let (s, r) = b.slot_of(due.target).unwrap();
+            let mine = b.plan().services[s].real_servers[r].dest.addr == want;
+            let o = if mine {
+                CheckOutcome::Down(DownReason::Refused)
+            } else {
+                CheckOutcome::Up
+            };
+            m.handle_outcome(at, due.target, o).unwrap();
+            while let Some(e) = m.poll_event() {
+                b.handle(&e);
+            }
+            if mine {
+                return;
+            }
+        }
+    }
+
+    #[test]
+    fn reload_sends_only_the_diff_and_keeps_health() {
+        let old = vs("10.0.0.1", &(rs("10.1.0.1", "") + &rs("10.1.0.2", "")))
+            + &vs("10.0.0.2", &rs("10.1.0.1", ""));
+        let mut m = Monitor::new(healthcheck::MonitorConfig::default());
+        let mut b = Bridge::place(&mut m, plan_of(&old));
+        let now = Instant::now();
+        b.start(&mut m, now);
+        fail(&mut m, &mut b, "10.1.0.2");
+        let before = b.desired();
+        assert_eq!(before[0].dests, [dest("10.1.0.1", 1)]);
+        let targets = m.target_count();
+
+        // 10.1.0.1 reweighted, 10.1.0.2 unchanged (and down), 10.1.0.3
+        // new; 10.0.0.2 gone.
+        let new = vs(
+            "10.0.0.1",
+            &(rs("10.1.0.1", " weight 4\n") + &rs("10.1.0.2", "") + &rs("10.1.0.3", "")),
+        );
+        m.requeue_in_flight(now);
+        let lines = b.reload(&mut m, plan_of(&new), now);
+        // keepalived 2.2.7's reload lines (measured in the VM): the
+        // dropped service, the new weight; new real servers go in silently.
+        assert_eq!(
+            lines,
+            [
+                "Removing Virtual Server [10.0.0.2]:tcp:80",
+                "Removing service [10.1.0.1]:tcp:80 from VS [10.0.0.2]:tcp:80",
+                "Changing weight from 1 to 4 for active service [10.1.0.1]:tcp:80 of VS [10.0.0.1]:tcp:80",
+            ]
+        );
+        assert_eq!(
+            ipvs::diff(&b.desired(), &before),
+            [
+                Op::DelService(key("10.0.0.2")),
+                Op::EditDest(key("10.0.0.1"), dest("10.1.0.1", 4)),
+                Op::AddDest(key("10.0.0.1"), dest("10.1.0.3", 1)),
+            ]
+        );
+        // The down real server stayed down, and the dropped service's
+        // target is gone: 3 targets, as many as before.
+        let svc = &b.plan().services[0];
+        let down = m.target_by_key(&target_keys(svc, &svc.real_servers[1])[0]);
+        assert_eq!(m.is_up(down.unwrap()), Some(false));
+        assert_eq!(m.target_count(), targets);
+
+        // The same file again changes nothing.
+        let again = b.desired();
+        assert_eq!(b.reload(&mut m, plan_of(&new), now), Vec::<String>::new());
+        assert_eq!(ipvs::diff(&b.desired(), &again), []);
+        assert_eq!(m.target_count(), targets);
+    }
+
+    #[test]
+    fn a_changed_check_or_quorum_starts_afresh() {
+        let old = vs("10.0.0.1", &rs("10.1.0.1", ""));
+        let mut m = Monitor::new(healthcheck::MonitorConfig::default());
+        let mut b = Bridge::place(&mut m, plan_of(&old));
+        let now = Instant::now();
+        b.start(&mut m, now);
+        fail(&mut m, &mut b, "10.1.0.1");
+        assert_eq!(b.desired()[0].dests, []);
+        // A new connect_timeout is a new check: up until it says otherwise.
+        let new = vs(
+            "10.0.0.1",
+            " real_server 10.1.0.1 80 {\n TCP_CHECK {\n connect_timeout 2\n }\n }\n",
+        );
+        m.requeue_in_flight(now);
+        b.reload(&mut m, plan_of(&new), now);
+        assert_eq!(b.desired()[0].dests, [dest("10.1.0.1", 1)]);
+        assert_eq!(m.target_count(), 1);
+        // A new quorum is a new pool; the member keeps its health.
+        let quorum = vs(
+            "10.0.0.1",
+            " quorum 2\n real_server 10.1.0.1 80 {\n TCP_CHECK {\n connect_timeout 2\n }\n }\n",
+        );
+        let lines = b.reload(&mut m, plan_of(&quorum), now);
+        assert_eq!(b.desired()[0].dests, [dest("10.1.0.1", 1)]);
+        // In silently, and below its new quorum without a sorry server.
+        assert_eq!(lines, Vec::<String>::new());
+        assert_eq!(m.target_count(), 1);
+    }
+
+    #[test]
+    fn a_changed_second_checker_replaces_only_its_target() {
+        let two = |timeout: u32| {
+            vs(
+                "10.0.0.1",
+                &format!(" real_server 10.1.0.1 80 {{\n TCP_CHECK {{\n }}\n PING_CHECK {{\n connect_timeout {timeout}\n }}\n }}\n"),
+            )
+        };
+        let mut m = Monitor::new(healthcheck::MonitorConfig::default());
+        let mut b = Bridge::place(&mut m, plan_of(&two(1)));
+        let now = Instant::now();
+        b.start(&mut m, now);
+        let svc = &b.plan().services[0];
+        let tcp = m
+            .target_by_key(&target_keys(svc, &svc.real_servers[0])[0])
+            .unwrap();
+        b.reload(&mut m, plan_of(&two(2)), now);
+        let svc = &b.plan().services[0];
+        let keys = target_keys(svc, &svc.real_servers[0]);
+        // The TCP check is the same target; the ping is new; nothing else.
+        assert_eq!(m.target_by_key(&keys[0]), Some(tcp));
+        assert!(m.target_by_key(&keys[1]).is_some());
+        assert_eq!(m.target_count(), 2);
+        assert_eq!(b.desired()[0].dests, [dest("10.1.0.1", 1)]);
+        assert_eq!(b.checks().count(), 2);
+    }
+}

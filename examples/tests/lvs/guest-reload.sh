@@ -1,0 +1,91 @@
+#!/bin/sh
+# Runs inside the ipvs test VM (ipvs/vm/run-vm.sh): SIGHUP reload by diff,
+# a broken reload, and the repair of an `ipvsadm -d`. Prints
+# "LVS-VM: ok STEP" per passed step; exits non-zero on the first failure.
+set -u
+mkdir -p /www && echo hello > /www/index.html
+
+# want STEP LINE...: polls (bounded) until `ipvsadm -S -n` holds exactly LINEs.
+want() {
+    step="$1"; shift
+    : > /tmp/want
+    for l in "$@"; do echo "$l" >> /tmp/want; done
+    sort /tmp/want > /tmp/want.sorted
+    i=0
+    while [ $i -lt 120 ]; do
+        ipvsadm -S -n | sort > /tmp/got
+        if cmp -s /tmp/got /tmp/want.sorted; then
+            echo "LVS-VM: ok $step"
+            return 0
+        fi
+        sleep 0.25
+        i=$((i + 1))
+    done
+    echo "LVS-VM: FAIL $step; ipvsadm -S -n shows:"
+    cat /tmp/got
+    echo "LVS-VM: expected:"
+    cat /tmp/want.sorted
+    echo "LVS-VM: keepalived-lite log:"
+    cat /tmp/kl.log
+    exit 1
+}
+
+# log_since N TEXT: whether the log after its first N lines holds TEXT.
+log_since() {
+    tail -n +"$(($1 + 1))" /tmp/kl.log | grep -qF "$2"
+}
+
+A='-A -t 10.0.0.1:80 -s rr'
+A1='-a -t 10.0.0.1:80 -r 10.1.0.1:80 -m -w'
+A2='-a -t 10.0.0.1:80 -r 10.1.0.2:80 -m -w 0'
+A3='-a -t 10.0.0.1:80 -r 10.1.0.3:80 -m -w 1'
+B='-A -t 10.0.0.2:80 -s wlc'
+B1='-a -t 10.0.0.2:80 -r 10.1.0.5:80 -m -w 1'
+C='-A -t 10.0.0.3:80 -s wlc'
+C1='-a -t 10.0.0.3:80 -r 10.1.0.6:80 -m -w 1'
+
+httpd -f -p 127.0.0.1:8081 -h /www &
+cp /etc/reload1.conf /etc/lvs.conf
+keepalived-lite -C -n -l -f /etc/lvs.conf > /tmp/kl.log 2>&1 &
+kl=$!
+want started "$A" "$A1 1" "$A2" "$B" "$B1"
+
+# Reload: only the diff, and 10.1.0.2 keeps its (down) state: no line
+# about it afterwards but its checker's re-activation (a fresh target
+# would start up, fail and be disabled).
+n=$(wc -l < /tmp/kl.log)
+cp /etc/reload2.conf /etc/lvs.conf
+kill -HUP $kl
+want reloaded "$A" "$A1 3" "$A2" "$A3" "$C" "$C1"
+sleep 3
+if tail -n +"$((n + 1))" /tmp/kl.log | grep -v "Activating healthchecker" | grep -qF "10.1.0.2"; then
+    echo "LVS-VM: FAIL 10.1.0.2 changed state on reload"; cat /tmp/kl.log; exit 1
+fi
+log_since "$n" "Changing weight from 1 to 3 for active service [10.1.0.1]:tcp:80 of VS [10.0.0.1]:tcp:80" \
+    || { echo "LVS-VM: FAIL no reweight line"; cat /tmp/kl.log; exit 1; }
+echo "LVS-VM: ok health_kept"
+
+# A broken file: the running table stays, and the log says why.
+n=$(wc -l < /tmp/kl.log)
+cp /etc/broken.conf /etc/lvs.conf
+kill -HUP $kl
+i=0
+until log_since "$n" "Reload failed, keeping the running configuration"; do
+    i=$((i + 1))
+    [ $i -lt 120 ] || { echo "LVS-VM: FAIL no reload failure logged"; cat /tmp/kl.log; exit 1; }
+    sleep 0.25
+done
+want broken_reload_kept "$A" "$A1 3" "$A2" "$A3" "$C" "$C1"
+
+# Drift: an admin deletes a healthy real server; the checker puts it back.
+ipvsadm -d -t 10.0.0.1:80 -r 10.1.0.1:80
+want repaired "$A" "$A1 3" "$A2" "$A3" "$C" "$C1"
+
+kill -TERM $kl
+wait $kl
+status=$?
+[ "$status" = 0 ] || { echo "LVS-VM: FAIL keepalived-lite exited $status"; cat /tmp/kl.log; exit 1; }
+want stopped
+echo "LVS-VM: keepalived-lite log:"
+cat /tmp/kl.log
+echo "LVS-VM: done"
