@@ -27,10 +27,8 @@ fn open(ctx: &CheckContext) -> io::Result<IcmpSocket> {
     };
     let (s, raw) = match Socket::new(domain, Type::DGRAM, Some(proto)) {
         Ok(s) => (s, false),
-        Err(e)
-            if matches!(e.kind(), io::ErrorKind::PermissionDenied)
-                || e.raw_os_error() == Some(13) =>
-        {
+        // EACCES: unprivileged ICMP sockets are off (ping_group_range).
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => {
             (Socket::new(domain, Type::RAW, Some(proto))?, true)
         }
         Err(e) => return Err(e),
