@@ -174,9 +174,10 @@ fn assert_no_rejection(r: &Router) {
 #[test]
 fn root_netns_lite_pair_elects_and_hands_over_on_sigterm() {
     let mut w = World::new(2);
-    let b = w.start("r2", Kind::Lite, &config("r2", 100, Auth::None, ""));
+    // The master first (see `mixed_with`).
     let a = w.start("r1", Kind::Lite, &config("r1", 150, Auth::None, ""));
     wait_line(&a, "(VI_1) Entering MASTER STATE");
+    let b = w.start("r2", Kind::Lite, &config("r2", 100, Auth::None, ""));
     wait_line(&b, "(VI_1) Entering BACKUP STATE");
     w.vip_only_on("r1", &["r1", "r2"]);
 
@@ -190,10 +191,11 @@ fn root_netns_lite_pair_elects_and_hands_over_on_sigterm() {
 #[test]
 fn root_netns_lite_three_routers_crash_and_preempt_back() {
     let mut w = World::new(3);
-    let c = w.start("r3", Kind::Lite, &config("r3", 100, Auth::Pass, ""));
-    let b = w.start("r2", Kind::Lite, &config("r2", 120, Auth::Pass, ""));
+    // The master first (see `mixed_with`).
     let a = w.start("r1", Kind::Lite, &config("r1", 150, Auth::Pass, ""));
     wait_line(&a, "(VI_1) Entering MASTER STATE");
+    let c = w.start("r3", Kind::Lite, &config("r3", 100, Auth::Pass, ""));
+    let b = w.start("r2", Kind::Lite, &config("r2", 120, Auth::Pass, ""));
     w.vip_only_on("r1", &["r1", "r2", "r3"]);
 
     // A crash: no priority-0 advert, the VIP stays behind on the dead router.
@@ -241,9 +243,11 @@ fn root_netns_lite_track_script_and_notify() {
         notify.display()
     );
     let conf_a = format!("{script}{}", config("r1", 150, Auth::None, &extra));
-    let b = w.start("r2", Kind::Lite, &config("r2", 100, Auth::None, ""));
+    // The master first (see `mixed_with`).
     let a = w.start("r1", Kind::Lite, &conf_a);
     wait_line(&a, "(VI_1) Entering MASTER STATE");
+    let b = w.start("r2", Kind::Lite, &config("r2", 100, Auth::None, ""));
+    wait_line(&b, "(VI_1) Entering BACKUP STATE");
     w.vip_only_on("r1", &["r1", "r2"]);
 
     // The check fails: 150 - 60 = 90 < 100, so r2 preempts.
@@ -285,9 +289,12 @@ fn mixed_with(master: Kind, auth: Auth, unicast_peers: bool) {
     } else {
         (String::new(), String::new())
     };
-    let b = w.start("r2", backup, &config("r2", 100, auth, &to_r1));
+    // The master first: started together, the backup's Master_Down_Interval
+    // (3.61 s) beats the master's (3.41 s) whenever the master's process
+    // takes over 0.2 s to start, as it can on a loaded machine.
     let a = w.start("r1", master, &config("r1", 150, auth, &to_r2));
     wait_line(&a, "(VI_1) Entering MASTER STATE");
+    let b = w.start("r2", backup, &config("r2", 100, auth, &to_r1));
     wait_line(&b, "(VI_1) Entering BACKUP STATE");
     // Several adverts cross in both directions before we look at the logs.
     w.backup_holds_then_takes_over(&a, &b, Duration::from_secs(3));
@@ -329,9 +336,11 @@ fn root_netns_mixed_lite_master_keepalived_backup_ah() {
 #[test]
 fn root_netns_lite_link_down_on_master() {
     let mut w = World::new(2);
-    let b = w.start("r2", Kind::Lite, &config("r2", 100, Auth::None, ""));
+    // The master first (see `mixed_with`).
     let a = w.start("r1", Kind::Lite, &config("r1", 150, Auth::None, ""));
     wait_line(&a, "(VI_1) Entering MASTER STATE");
+    let b = w.start("r2", Kind::Lite, &config("r2", 100, Auth::None, ""));
+    wait_line(&b, "(VI_1) Entering BACKUP STATE");
     w.vip_only_on("r1", &["r1", "r2"]);
     w.lab
         .run("r1", "ip", &["link", "set", "eth0", "down"])
