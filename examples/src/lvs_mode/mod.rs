@@ -69,11 +69,8 @@ pub fn loader(cli: Cli) -> daemon::Loader {
         }
         match converted.lvs {
             Some(plan) if refused.is_empty() => Ok(plan),
-            Some(_) => Err(format!("{}: configuration refused", cli.use_file.display())),
-            None => Err(format!(
-                "{}: no virtual_server to run",
-                cli.use_file.display()
-            )),
+            Some(_) => Err(daemon::ReloadError::Refused(cli.use_file.clone())),
+            None => Err(daemon::ReloadError::NoVirtualServer(cli.use_file.clone())),
         }
     })
 }
