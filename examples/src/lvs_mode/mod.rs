@@ -10,8 +10,9 @@
 //! - [`table`]: the one bridge from `healthcheck`'s pools (which own the
 //!   quorum, hysteresis, sorry server and alpha rules) to the desired IPVS
 //!   table, with keepalived's log lines;
-//! - [`reload`]: a plan laid onto a running monitor as a diff, so that
-//!   unchanged real servers keep their health across SIGHUP;
+//! - [`reload`]: the plan as `healthcheck`'s desired pools, which
+//!   `Monitor::reconcile` lays onto the running monitor as a diff, so
+//!   that unchanged real servers keep their health across SIGHUP;
 //! - [`daemon`]: the loop: the `healthcheck` tokio driver runs the checks,
 //!   each change is applied as an `ipvs::diff` against what was applied
 //!   last; the kernel's table is re-read every `delay_loop` (and soon
