@@ -38,6 +38,10 @@
 //!   the events and says what the load balancer's table should hold, with
 //!   keepalived's name for each change; [`Monitor::target_key`] leads from
 //!   an event's [`TargetId`] back to the target.
+//! - **Reload** ([`Monitor::reconcile`]): a whole [`Desired`] set of pools
+//!   and members, keyed by the caller, replaces the previous one as a
+//!   diff: unchanged targets keep their health, changed member settings
+//!   are applied in place, and only the differences are emitted.
 //! - **Differences from keepalived, on purpose**: scripts run without a
 //!   shell unless their line needs one ([`script::CommandLine`]);
 //!   certificates are verified
@@ -105,6 +109,7 @@ mod hysteresis;
 mod monitor;
 mod outcome;
 mod pool;
+mod reconcile;
 mod schedule;
 mod table;
 mod target;
@@ -123,5 +128,8 @@ pub use hysteresis::{Health, RiseFall};
 pub use monitor::{Due, Monitor, MonitorConfig, MonitorError};
 pub use outcome::{CheckOutcome, DownReason, TlsFailure};
 pub use pool::{MemberConfig, PoolConfig};
+pub use reconcile::{
+    Desired, DesiredMember, DesiredPool, DesiredTarget, Reconciled, ReconciledPool,
+};
 pub use table::{PoolTable, TableChange};
 pub use target::TargetConfig;

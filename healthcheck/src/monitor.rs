@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use crate::hysteresis::Health;
 use crate::pool::Pool;
+use crate::reconcile::Reconciled;
 use crate::schedule::{later, mix, Grid};
 use crate::target::{Change, CycleState, Step};
 use crate::{CheckOutcome, Event, MemberConfig, PoolConfig, PoolId, TargetConfig, TargetId};
@@ -92,6 +93,8 @@ pub struct Monitor {
     pending: Vec<TargetId>,
     queue: BinaryHeap<Reverse<(Instant, u32, u64)>>,
     events: VecDeque<Event>,
+    /// What [`Monitor::reconcile`] laid last.
+    pub(crate) reconciled: Reconciled,
 }
 
 impl Monitor {
@@ -106,6 +109,7 @@ impl Monitor {
             pending: Vec::new(),
             queue: BinaryHeap::new(),
             events: VecDeque::new(),
+            reconciled: Reconciled::default(),
         }
     }
 

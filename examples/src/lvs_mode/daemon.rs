@@ -164,7 +164,20 @@ fn reconcile_period(plan: &Plan) -> Duration {
 
 /// Reads and converts the configuration again (SIGHUP): the new plan, or
 /// why it cannot run (already logged in detail).
-pub type Loader = Box<dyn FnMut() -> Result<Plan, String> + Send>;
+pub type Loader = Box<dyn FnMut() -> Result<Plan, ReloadError> + Send>;
+
+/// Why a reload was refused; the running configuration stays.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReloadError {
+    /// The configuration file was refused; the reasons were logged with
+    /// file:line.
+    #[error("{}: configuration refused", .0.display())]
+    Refused(std::path::PathBuf),
+    /// The file has no `virtual_server` for the checker to run.
+    #[error("{}: no virtual_server to run", .0.display())]
+    NoVirtualServer(std::path::PathBuf),
+}
 
 /// How long a notify or quorum script may run (keepalived does not bound
 /// them; a hung one must not pile up).

@@ -10,8 +10,9 @@
 //! - [`table`]: the one bridge from `healthcheck`'s pools (which own the
 //!   quorum, hysteresis, sorry server and alpha rules) to the desired IPVS
 //!   table, with keepalived's log lines;
-//! - [`reload`]: a plan laid onto a running monitor as a diff, so that
-//!   unchanged real servers keep their health across SIGHUP;
+//! - [`reload`]: the plan as `healthcheck`'s desired pools, which
+//!   `Monitor::reconcile` lays onto the running monitor as a diff, so
+//!   that unchanged real servers keep their health across SIGHUP;
 //! - [`daemon`]: the loop: the `healthcheck` tokio driver runs the checks,
 //!   each change is applied as an `ipvs::diff` against what was applied
 //!   last; the kernel's table is re-read every `delay_loop` (and soon
@@ -69,11 +70,8 @@ pub fn loader(cli: Cli) -> daemon::Loader {
         }
         match converted.lvs {
             Some(plan) if refused.is_empty() => Ok(plan),
-            Some(_) => Err(format!("{}: configuration refused", cli.use_file.display())),
-            None => Err(format!(
-                "{}: no virtual_server to run",
-                cli.use_file.display()
-            )),
+            Some(_) => Err(daemon::ReloadError::Refused(cli.use_file.clone())),
+            None => Err(daemon::ReloadError::NoVirtualServer(cli.use_file.clone())),
         }
     })
 }

@@ -1,14 +1,12 @@
-//! Reload by diff: a plan laid onto a monitor that may already run an
-//! older one. A real server is the same monitor target across a reload
-//! while its service, address and check are unchanged, so it keeps its
-//! health; a service keeps its pool while its quorum settings are
-//! unchanged. Only what differs is added, reweighted or removed, and the
-//! monitor emits just those changes.
+//! Reload by diff: the plan as a [`healthcheck::Desired`], which
+//! [`Monitor::reconcile`] lays onto the monitor in place of the running
+//! one. A real server's targets are keyed by its service, address and
+//! check, a service's pool by its service key, so that what is unchanged
+//! keeps its health and only what differs is emitted.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
-use healthcheck::{Monitor, PoolId, TargetId};
-use ipvs::ServiceKey;
+use healthcheck::{Desired, DesiredMember, DesiredPool, DesiredTarget, Monitor, PoolId, TargetId};
 
 use crate::lvs_mode::plan::{Plan, RealPlan, ServicePlan};
 use crate::lvs_mode::table::Slot;
@@ -41,103 +39,58 @@ pub fn target_keys(svc: &ServicePlan, rs: &RealPlan) -> Vec<String> {
         .collect()
 }
 
-/// Lays `plan` onto `monitor`, where `old` (the plan and its placement)
-/// runs now, or nothing at start-up. Not committed: the caller commits.
-pub fn place(monitor: &mut Monitor, plan: &Plan, old: Option<(&Plan, &Placed)>) -> Placed {
-    let (old_members, mut reusable) = match old {
-        Some((p, placed)) => (members(monitor, p, placed), pools(p, placed)),
-        None => (Vec::new(), HashMap::new()),
-    };
-    let was: HashMap<(PoolId, TargetId), &[TargetId]> = old_members
-        .iter()
-        .filter_map(|(pool, parts)| Some(((*pool, *parts.first()?), parts.as_slice())))
-        .collect();
-    let mut now_in = HashSet::new();
+/// Lays `plan` onto `monitor` in place of the plan it runs now (if any).
+/// Not committed: the caller commits.
+pub fn place(monitor: &mut Monitor, plan: &Plan) -> Placed {
+    let reconciled = monitor.reconcile(&desired(plan));
     let mut placed = Placed::default();
-    for (s, svc) in plan.services.iter().enumerate() {
-        let cfg = svc.pool_config();
-        let pool = match reusable.remove(&svc.service.key) {
-            Some((pool, old_cfg)) if old_cfg == cfg => pool,
-            _ => monitor.add_pool(cfg),
-        };
-        placed.pools.push(pool);
-        for (r, rs) in svc.real_servers.iter().enumerate() {
-            let parts = add_targets(monitor, svc, rs);
+    // The reconciled pools and members are in the plan's order.
+    for (s, (svc, pool)) in plan.services.iter().zip(&reconciled.pools).enumerate() {
+        placed.pools.push(pool.id);
+        for (r, (rs, parts)) in svc.real_servers.iter().zip(&pool.members).enumerate() {
             for (i, &t) in parts.iter().enumerate() {
                 placed.slots.insert(t, (s, r));
                 if !rs.checks.is_empty() {
                     placed.checks.insert(t, i);
                 }
             }
-            let Some(&first) = parts.first() else {
-                continue;
-            };
-            // The calls can only refuse ids that were just made valid.
-            match was.get(&(pool, first)) {
-                Some(old) if *old == parts.as_slice() => {
-                    let _ = monitor.set_member_config(pool, first, rs.member_config());
-                }
-                other => {
-                    if other.is_some() {
-                        let _ = monitor.remove_member(pool, first);
-                    }
-                    let _ = monitor.add_member_checked_by(pool, &parts, rs.member_config());
-                }
-            }
-            now_in.insert((pool, first));
-        }
-    }
-    for (pool, parts) in &old_members {
-        if let Some(&first) = parts.first() {
-            if !now_in.contains(&(*pool, first)) {
-                let _ = monitor.remove_member(*pool, first);
-            }
-        }
-        for &t in parts {
-            let _ = monitor.remove_target(t);
         }
     }
     placed
 }
 
-/// A real server's targets. An existing key gains a reference: the old
-/// plan's is dropped after, so a kept target ends with one.
-fn add_targets(monitor: &mut Monitor, svc: &ServicePlan, rs: &RealPlan) -> Vec<TargetId> {
+/// The plan as the monitor's desired pools: one per service, one member
+/// per real server with a target per check (or one static target).
+fn desired(plan: &Plan) -> Desired {
+    let pools = plan.services.iter().map(|svc| DesiredPool {
+        key: format!("{:?}", svc.service.key),
+        config: svc.pool_config(),
+        members: svc.real_servers.iter().map(|rs| member(svc, rs)).collect(),
+    });
+    Desired {
+        pools: pools.collect(),
+    }
+}
+
+fn member(svc: &ServicePlan, rs: &RealPlan) -> DesiredMember {
     let keys = target_keys(svc, rs);
-    if rs.checks.is_empty() {
-        return keys
-            .into_iter()
-            .map(|k| monitor.add_static_target(k))
-            .collect();
+    let targets = if rs.checks.is_empty() {
+        keys.into_iter()
+            .map(|key| DesiredTarget { key, check: None })
+            .collect()
+    } else {
+        keys.into_iter()
+            .zip(&rs.checks)
+            .map(|(key, c)| DesiredTarget {
+                key,
+                check: Some(c.target.clone()),
+            })
+            .collect()
+    };
+    DesiredMember {
+        targets,
+        config: rs.member_config(),
     }
-    keys.into_iter()
-        .zip(&rs.checks)
-        .map(|(k, c)| monitor.add_target(k, c.target.clone()))
-        .collect()
-}
-
-/// Each member of a placed plan: its pool and its targets.
-fn members(monitor: &Monitor, plan: &Plan, placed: &Placed) -> Vec<(PoolId, Vec<TargetId>)> {
-    let mut out = Vec::new();
-    for (svc, &pool) in plan.services.iter().zip(&placed.pools) {
-        for rs in &svc.real_servers {
-            let parts: Vec<TargetId> = target_keys(svc, rs)
-                .iter()
-                .filter_map(|k| monitor.target_by_key(k))
-                .collect();
-            out.push((pool, parts));
-        }
-    }
-    out
-}
-
-/// Each placed service's pool and its settings, by service key.
-fn pools(plan: &Plan, placed: &Placed) -> HashMap<ServiceKey, (PoolId, healthcheck::PoolConfig)> {
-    plan.services
-        .iter()
-        .zip(&placed.pools)
-        .map(|(svc, &pool)| (svc.service.key, (pool, svc.pool_config())))
-        .collect()
 }
 
 #[cfg(test)]
@@ -149,7 +102,7 @@ mod tests {
     use std::time::Instant;
 
     use healthcheck::{CheckOutcome, DownReason};
-    use ipvs::{Destination, Forward, Op};
+    use ipvs::{Destination, Forward, Op, ServiceKey};
 
     use super::*;
     use crate::lvs_mode::table::Bridge;

@@ -37,7 +37,7 @@ impl Bridge {
     /// real server: checked, or static without a checker) and returns
     /// its bridge. Not committed yet: [`Bridge::start`] does it.
     pub fn place(monitor: &mut Monitor, plan: Plan) -> Self {
-        let placed = reload::place(monitor, &plan, None);
+        let placed = reload::place(monitor, &plan);
         Self {
             plan,
             table: PoolTable::new(),
@@ -52,7 +52,7 @@ impl Bridge {
     /// commits at `now` and returns keepalived's lines for the changes.
     pub fn reload(&mut self, monitor: &mut Monitor, plan: Plan, now: Instant) -> Vec<String> {
         let mut lines = self.dropped_lines(&plan);
-        self.placed = reload::place(monitor, &plan, Some((&self.plan, &self.placed)));
+        self.placed = reload::place(monitor, &plan);
         self.plan = plan;
         monitor.commit(now);
         // No health change caused what follows.
