@@ -184,9 +184,11 @@ const BACKUP: &str = "(VI_1) Entering BACKUP STATE";
 /// r2; restarted, r1 preempts back; crashed, r2 takes over again.
 fn handover_preempt_crash(first: Kind) {
     let mut w = World::new();
-    let b = w.start("r2", first.other(), 100);
+    // The master first: started together, the backup's shorter head start
+    // would decide whenever the master's process is slow to start.
     let a = w.start("r1", first, 150);
     wait_nth(&a, MASTER, 1);
+    let b = w.start("r2", first.other(), 100);
     wait_nth(&b, BACKUP, 1);
     w.vip_only_on("r1");
     // Adverts at 0.5 s: the backup hears several before we stop the master,
