@@ -19,7 +19,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let text = String::from_utf8_lossy(data);
     let loader = MemLoader::new()
-        .with("/fuzz/inc/a.conf", "vrrp_script s {\n script /bin/true\n}\n")
+        .with(
+            "/fuzz/inc/a.conf",
+            "vrrp_script s {\n script /bin/true\n}\n",
+        )
         .with("/fuzz/inc/b.conf", "include ../main.conf\n$P=1\n")
         .with("/fuzz/inc/c.conf", "~SEQ(i,3) x ${i}\n@main y\n");
     let opts = Options {

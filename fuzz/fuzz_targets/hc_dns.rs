@@ -30,9 +30,7 @@ fn lab() -> &'static Lab {
             .enable_all()
             .build()
             .expect("runtime");
-        let server = rt
-            .block_on(UdpSocket::bind("127.0.0.1:0"))
-            .expect("socket");
+        let server = rt.block_on(UdpSocket::bind("127.0.0.1:0")).expect("socket");
         let addr = server.local_addr().expect("address");
         Lab { rt, server, addr }
     })
@@ -77,6 +75,8 @@ fuzz_target!(|data: &[u8]| {
     if strict {
         checker = checker.require_answer();
     }
-    let ((), outcome) = lab.rt.block_on(async { tokio::join!(server, checker.check(&ctx)) });
+    let ((), outcome) = lab
+        .rt
+        .block_on(async { tokio::join!(server, checker.check(&ctx)) });
     assert_ne!(outcome, CheckOutcome::Down(DownReason::Timeout));
 });

@@ -53,7 +53,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let ctx = CheckContext::new(lab.addr, Duration::from_secs(10));
     let checker = SmtpChecker::new("fuzz.example");
-    let ((), outcome) = lab.rt.block_on(async { tokio::join!(server, checker.check(&ctx)) });
+    let ((), outcome) = lab
+        .rt
+        .block_on(async { tokio::join!(server, checker.check(&ctx)) });
     assert_ne!(outcome, CheckOutcome::Down(DownReason::Timeout));
     if outcome == CheckOutcome::Up {
         assert!(data.windows(3).any(|w| w == b"220"));

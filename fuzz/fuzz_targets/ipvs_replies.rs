@@ -61,7 +61,11 @@ fn reseq(buf: &mut [u8], mode: u8, base: u32) {
     let mut i = 0u32;
     while let Some(h) = buf.get(at..at + 16) {
         let len = u32::from_ne_bytes([h[0], h[1], h[2], h[3]]) as usize;
-        let seq = if mode == 1 { base } else { base.wrapping_add(i) };
+        let seq = if mode == 1 {
+            base
+        } else {
+            base.wrapping_add(i)
+        };
         buf[at + 8..at + 12].copy_from_slice(&seq.to_ne_bytes());
         if len < 16 {
             break;
@@ -82,7 +86,8 @@ impl Transport for Scripted<'_> {
             let mut p = vec![1, 2, 0, 0, 6, 0, 1, 0];
             p.extend(FAMILY.to_ne_bytes());
             p.extend([0, 0]);
-            self.canned.push_back(nlmsg(GENL_ID_CTRL, self.last_seq, &p));
+            self.canned
+                .push_back(nlmsg(GENL_ID_CTRL, self.last_seq, &p));
             let mut ack = 0i32.to_ne_bytes().to_vec();
             ack.extend(&datagram[..16]);
             self.canned.push_back(nlmsg(2, self.last_seq, &ack));
@@ -147,7 +152,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((&setup, data)) = data.split_first() else {
         return;
     };
-    let Some((ops, replies)) = data.split_at_checked(usize::from(setup & 0x0f).min(data.len())) else {
+    let Some((ops, replies)) = data.split_at_checked(usize::from(setup & 0x0f).min(data.len()))
+    else {
         return;
     };
     let t = Scripted {
