@@ -22,7 +22,11 @@ fuzz_target!(|data: &[u8]| {
             0 => {
                 let mut cfg = TargetConfig::with_interval(Duration::from_millis(u64::from(b) * 10));
                 cfg.retry = u32::from(c % 4);
-                cfg.rise = if c == 255 { u32::MAX } else { u32::from(c / 64) };
+                cfg.rise = if c == 255 {
+                    u32::MAX
+                } else {
+                    u32::from(c / 64)
+                };
                 cfg.fall = if c == 254 { u32::MAX } else { u32::from(c % 3) };
                 cfg.alpha = b % 2 == 0;
                 cfg.retry_while_down = b % 4 < 2;

@@ -1,17 +1,25 @@
 //! A tokio driver for a [`Monitor`] (feature `tokio`).
 //!
 //! Each due check runs in its own task, bounded by its context's timeout
-//! (plus a short grace as a backstop), so a slow check only delays itself. Run [`Driver::run`] itself in a
-//! task (`tokio::spawn`) so that the check tasks it spawns start on a
-//! worker's local queue rather than the runtime's injection queue. Results come back over a channel;
-//! events go out over another.
+//! (plus a short grace as a backstop), so a slow check only delays itself.
+//! Run [`Driver::run`] itself in a task (`tokio::spawn`) so that the check
+//! tasks it spawns start on a worker's local queue rather than the
+//! runtime's injection queue. Results come back over a channel; events go
+//! out over another.
+//!
+//! Descriptors: at most [`Driver::set_max_concurrent`] checks run at once
+//! (by default a share of `RLIMIT_NOFILE`, see [`default_max_concurrent`]);
+//! the others wait in order, and a check's timeout starts only when it
+//! runs, so many slow or blackholed targets delay the healthy ones instead
+//! of failing them with `EMFILE`. Call [`raise_nofile_limit`] once at start
+//! to get as many descriptors as the hard limit allows.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, Semaphore};
 
 use crate::{CheckContext, CheckOutcome, Checker, DownReason, Event, Monitor, TargetId};
 
@@ -23,6 +31,9 @@ pub struct DriverStats {
     pub started: AtomicU64,
     /// Checks finished.
     pub finished: AtomicU64,
+    /// Checks due but waiting for one of the [`Driver::set_max_concurrent`]
+    /// slots, now.
+    pub waiting: AtomicU64,
     /// Largest lateness seen (start minus schedule), in microseconds.
     pub max_late_us: AtomicU64,
     /// Largest lateness of the driver handing a due check to its task
@@ -39,6 +50,7 @@ impl Default for DriverStats {
         Self {
             started: AtomicU64::new(0),
             finished: AtomicU64::new(0),
+            waiting: AtomicU64::new(0),
             max_late_us: AtomicU64::new(0),
             max_dispatch_late_us: AtomicU64::new(0),
             late_ms: std::array::from_fn(|_| AtomicU64::new(0)),
@@ -64,6 +76,8 @@ pub struct Driver {
     monitor: Monitor,
     checks: HashMap<TargetId, (Arc<dyn Checker>, Arc<CheckContext>)>,
     stats: Arc<DriverStats>,
+    /// Most checks running at once; `None` until set or `run` picks the default.
+    max_concurrent: Option<usize>,
 }
 
 impl Driver {
@@ -73,7 +87,14 @@ impl Driver {
             monitor,
             checks: HashMap::new(),
             stats: Arc::new(DriverStats::default()),
+            max_concurrent: None,
         }
+    }
+
+    /// Runs at most `n` checks at once (at least 1); the default is
+    /// [`default_max_concurrent`], read when [`Driver::run`] starts.
+    pub fn set_max_concurrent(&mut self, n: usize) {
+        self.max_concurrent = Some(n.max(1));
     }
 
     /// Sets the checker and context of a target. A target without one is
@@ -101,12 +122,14 @@ impl Driver {
         stop: impl std::future::Future<Output = ()>,
     ) -> Monitor {
         let (tx, mut rx) = mpsc::unbounded_channel::<(TargetId, CheckOutcome)>();
+        let limit = self.max_concurrent.unwrap_or_else(default_max_concurrent);
+        let slots = Arc::new(Semaphore::new(limit.min(Semaphore::MAX_PERMITS)));
         self.monitor.commit(Instant::now());
         tokio::pin!(stop);
         loop {
             let now = Instant::now();
             while let Some(due) = self.monitor.poll_check(now) {
-                self.spawn(due.target, due.scheduled, &tx);
+                self.spawn(due.target, due.scheduled, &tx, &slots);
             }
             while let Some(e) = self.monitor.poll_event() {
                 let _ = events.send(e);
@@ -141,8 +164,10 @@ impl Driver {
         id: TargetId,
         scheduled: Instant,
         tx: &mpsc::UnboundedSender<(TargetId, CheckOutcome)>,
+        slots: &Arc<Semaphore>,
     ) {
         let tx = tx.clone();
+        let slots = slots.clone();
         let stats = self.stats.clone();
         let late = Instant::now().saturating_duration_since(scheduled);
         let late_us = u64::try_from(late.as_micros()).unwrap_or(u64::MAX);
@@ -154,8 +179,16 @@ impl Driver {
             return;
         };
         tokio::spawn(async move {
-            stats.record_start(Instant::now().saturating_duration_since(scheduled));
             let mut report = Report(Some((id, tx)));
+            // Fair (FIFO) wait for a slot; the timeout starts after it.
+            stats.waiting.fetch_add(1, Ordering::Relaxed);
+            let slot = slots.acquire_owned().await;
+            stats.waiting.fetch_sub(1, Ordering::Relaxed);
+            let Ok(_slot) = slot else {
+                // Closed only if the driver is gone: nobody reads the outcome.
+                return;
+            };
+            stats.record_start(Instant::now().saturating_duration_since(scheduled));
             let backstop = ctx.timeout.saturating_add(BACKSTOP_GRACE);
             let outcome = tokio::time::timeout(backstop, checker.check(&ctx))
                 .await
@@ -188,5 +221,119 @@ impl Report {
 impl Drop for Report {
     fn drop(&mut self) {
         self.send(CheckOutcome::Down(DownReason::CheckerPanicked));
+    }
+}
+
+/// Descriptors kept free of checks for everything else in the process
+/// (sockets of the other halves, log files, scripts' pipes).
+const RESERVED_FDS: u64 = 64;
+/// Descriptors one check may hold at once: a socket, or a script's pipes
+/// and its process descriptor.
+const FDS_PER_CHECK: u64 = 4;
+
+/// The default cap on concurrent checks: what `RLIMIT_NOFILE`'s soft limit
+/// leaves after [`RESERVED_FDS`], at [`FDS_PER_CHECK`] each (240 at the
+/// usual 1024; at least 1). Unlimited if the limit cannot be read or is
+/// infinite.
+pub fn default_max_concurrent() -> usize {
+    use nix::sys::resource::{getrlimit, Resource};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, _)) => share_of(soft),
+        Err(_) => usize::MAX,
+    }
+}
+
+fn share_of(soft: u64) -> usize {
+    if soft == nix::sys::resource::RLIM_INFINITY {
+        return usize::MAX;
+    }
+    let n = soft.saturating_sub(RESERVED_FDS) / FDS_PER_CHECK;
+    usize::try_from(n).unwrap_or(usize::MAX).max(1)
+}
+
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit (as far as allowed
+/// without privileges; root may have a higher hard limit already) and
+/// returns the new soft limit. keepalived raises its limit for the same
+/// reason: thousands of checks need thousands of descriptors. Call it once
+/// at start, before [`Driver::run`] reads the limit for its default cap.
+pub fn raise_nofile_limit() -> std::io::Result<u64> {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
+    if soft < hard {
+        setrlimit(Resource::RLIMIT_NOFILE, hard, hard)?;
+    }
+    Ok(getrlimit(Resource::RLIMIT_NOFILE)?.0)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failure
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+    use crate::{BoxFuture, MonitorConfig, TargetConfig};
+
+    /// Up after a short sleep; records how many run at once.
+    #[derive(Debug, Default)]
+    struct Gauge {
+        now: AtomicUsize,
+        max: AtomicUsize,
+        calls: AtomicUsize,
+    }
+
+    impl Checker for Gauge {
+        fn check<'a>(&'a self, _ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
+            Box::pin(async move {
+                let n = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+                self.max.fetch_max(n, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                self.now.fetch_sub(1, Ordering::SeqCst);
+                self.calls.fetch_add(1, Ordering::SeqCst);
+                CheckOutcome::Up
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn no_more_checks_run_at_once_than_the_cap() {
+        let mut m = Monitor::new(MonitorConfig::default());
+        let every = TargetConfig::with_interval(Duration::from_millis(10));
+        let ids: Vec<TargetId> = (0..8)
+            .map(|i| m.add_target(format!("t{i}"), every.clone()))
+            .collect();
+        let gauge = Arc::new(Gauge::default());
+        let ctx = CheckContext::new("127.0.0.1:1".parse().unwrap(), Duration::from_secs(60));
+        let mut d = Driver::new(m);
+        d.set_max_concurrent(3);
+        for &id in &ids {
+            d.set_checker(id, gauge.clone(), ctx.clone());
+        }
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let seen = gauge.clone();
+        let stop = async move {
+            while seen.calls.load(Ordering::SeqCst) < 40 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        };
+        let m = tokio::spawn(d.run(tx, stop)).await.unwrap();
+        // Eight targets due together, but three slots.
+        assert_eq!(gauge.max.load(Ordering::SeqCst), 3);
+        assert!(ids.iter().all(|&id| m.is_up(id) == Some(true)));
+    }
+
+    #[test]
+    fn the_default_cap_is_a_share_of_the_descriptor_limit() {
+        assert_eq!(share_of(1024), 240);
+        assert_eq!(share_of(65_536), 16_368);
+        assert_eq!(share_of(10), 1);
+        assert_eq!(share_of(nix::sys::resource::RLIM_INFINITY), usize::MAX);
+    }
+
+    #[test]
+    fn the_descriptor_limit_is_raised_to_the_hard_limit() {
+        use nix::sys::resource::{getrlimit, Resource};
+        let soft = raise_nofile_limit().unwrap();
+        assert_eq!(getrlimit(Resource::RLIMIT_NOFILE).unwrap(), (soft, soft));
+        assert_eq!(default_max_concurrent(), share_of(soft));
     }
 }

@@ -5,9 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use ipvs_sys as sys;
-use netlink_packet_core::{
-    NetlinkBuffer, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST,
-};
+use netlink_packet_core::{NetlinkBuffer, NetlinkMessage, NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST};
 use netlink_packet_generic::ctrl::nlas::GenlCtrlAttrs;
 use netlink_packet_generic::ctrl::{GenlCtrl, GenlCtrlCmd};
 use netlink_packet_generic::GenlMessage;
@@ -109,37 +107,28 @@ impl<T: Transport> Ipvs<T> {
         let mut family = None;
         loop {
             self.transport.recv(&mut self.inbuf)?;
-            let mut rest: &[u8] = &self.inbuf;
-            while !rest.is_empty() {
-                let msg = NetlinkMessage::<GenlMessage<GenlCtrl>>::deserialize(rest)
-                    .map_err(|_| CodecError::Truncated { nest: Nest::Header })?;
-                let step = (msg.header.length as usize + 3) & !3;
-                rest = rest.get(step.max(16)..).unwrap_or(&[]);
-                if msg.header.sequence_number != seq {
+            family = family.or(family_id_in(&self.inbuf, seq));
+            // No IPVS family yet: 0 is no message type, so every message
+            // but the acks and errors is ignored here.
+            for r in decode_datagram(0, &self.inbuf)? {
+                if r.seq != seq {
                     continue;
                 }
-                match msg.payload {
-                    NetlinkPayload::InnerMessage(m) => {
-                        for a in m.payload.nlas {
-                            if let GenlCtrlAttrs::FamilyId(id) = a {
-                                family = Some(id);
-                            }
+                match (r.kind, family) {
+                    (ReplyKind::Ack, Some(id)) => return Ok(id),
+                    (ReplyKind::Ack, None) => {
+                        return Err(CodecError::Missing {
+                            nest: Nest::Command,
+                            kind: 1,
                         }
+                        .into())
                     }
-                    NetlinkPayload::Error(e) => {
-                        return match (e.code, family) {
-                            (None, Some(id)) => Ok(id),
-                            (None, None) => Err(CodecError::Missing {
-                                nest: Nest::Command,
-                                kind: 1,
-                            }
-                            .into()),
-                            (Some(code), _) => Err(KernelError {
-                                op: OpKind::Resolve,
-                                errno: code.get().saturating_neg(),
-                            }
-                            .into()),
-                        };
+                    (ReplyKind::Error(errno), _) => {
+                        return Err(KernelError {
+                            op: OpKind::Resolve,
+                            errno,
+                        }
+                        .into())
                     }
                     _ => {}
                 }
@@ -483,6 +472,45 @@ impl<T: Transport> Ipvs<T> {
     }
 }
 
+/// Message type of the generic netlink controller.
+const GENL_ID_CTRL: u16 = 0x10;
+/// `CTRL_ATTR_FAMILY_ID`, a `u16`.
+const CTRL_ATTR_FAMILY_ID: u16 = 1;
+/// The attribute type without the nested and byte-order flags.
+const NLA_TYPE_MASK: u16 = 0x3fff;
+
+/// The family id in the controller's answer of sequence `seq` in `buf`,
+/// read by hand: netlink-packet-generic's attribute parser panics on an
+/// attribute shorter than its own header (found by the `ipvs_replies`
+/// fuzz target), and only this one attribute is needed.
+fn family_id_in(buf: &[u8], seq: u32) -> Option<u16> {
+    let u16_at =
+        |b: &[u8], at: usize| Some(u16::from_ne_bytes(b.get(at..at + 2)?.try_into().ok()?));
+    let u32_at =
+        |b: &[u8], at: usize| Some(u32::from_ne_bytes(b.get(at..at + 4)?.try_into().ok()?));
+    let mut rest = buf;
+    while rest.len() >= 16 {
+        let len = u32_at(rest, 0)? as usize;
+        let msg = rest.get(..len).filter(|_| len >= 16)?;
+        if u16_at(msg, 4)? == GENL_ID_CTRL && u32_at(msg, 8)? == seq {
+            // After the netlink (16 bytes) and genetlink (4 bytes) headers.
+            let mut attrs = msg.get(20..).unwrap_or_default();
+            while let (Some(alen), Some(aty)) = (u16_at(attrs, 0), u16_at(attrs, 2)) {
+                let alen = usize::from(alen);
+                if alen < 4 || alen > attrs.len() {
+                    break;
+                }
+                if aty & NLA_TYPE_MASK == CTRL_ATTR_FAMILY_ID && alen >= 6 {
+                    return u16_at(attrs, 4);
+                }
+                attrs = attrs.get((alen + 3) & !3..).unwrap_or_default();
+            }
+        }
+        rest = rest.get((len + 3) & !3..).unwrap_or_default();
+    }
+    None
+}
+
 fn first_service(msgs: &[IpvsMessage]) -> Result<Option<ServiceEntry>, Error> {
     for a in msgs.iter().flat_map(|m| &m.nlas) {
         if let CmdNla::Service(s) = a {
@@ -579,6 +607,26 @@ mod tests {
                 .ok_or(std::io::ErrorKind::WouldBlock)?;
             Ok(())
         }
+    }
+
+    #[test]
+    fn the_family_lookup_reads_only_well_formed_attributes() {
+        // CTRL_CMD_NEWFAMILY, version 2, then CTRL_ATTR_FAMILY_ID.
+        let ok = nlmsg(GENL_ID_CTRL, 1, &[1, 2, 0, 0, 6, 0, 1, 0, 0x24, 0, 0, 0]);
+        assert_eq!(family_id_in(&ok, 1), Some(0x24));
+        assert_eq!(family_id_in(&ok, 2), None);
+        // An attribute shorter than its header once panicked the decoder
+        // (found by the ipvs_replies fuzz target).
+        let bad = nlmsg(GENL_ID_CTRL, 1, &[1, 2, 0, 0, 0, 0, 7, 0, 8, 0, 0, 0]);
+        assert_eq!(family_id_in(&bad, 1), None);
+        let mut kernel = FakeKernel::default();
+        kernel.replies.push_back(bad.clone());
+        kernel.replies.push_back(error_reply(1, 0));
+        // The scripted replies come before the fake kernel's own answer.
+        assert!(matches!(
+            Ipvs::with_transport(kernel),
+            Err(Error::Codec(CodecError::Missing { .. }))
+        ));
     }
 
     fn add(i: u32) -> Op {

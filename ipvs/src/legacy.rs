@@ -121,32 +121,7 @@ impl Legacy {
             &(n as u32).to_ne_bytes(),
         );
         self.get(sys::IP_VS_SO_GET_SERVICES, &mut buf)?;
-        let got = (u32_at(&buf, offset_of!(GetServices, num_services)) as usize).min(n);
-        Ok(buf[head..]
-            .chunks_exact(entry)
-            .take(got)
-            .map(|e| {
-                let fwmark = u32_at(e, offset_of!(SvcEntry, fwmark));
-                let key = if fwmark != 0 {
-                    ServiceKey::Fwmark {
-                        family: Family::V4,
-                        mark: fwmark,
-                    }
-                } else {
-                    ServiceKey::Addr {
-                        protocol: Protocol::from_number(u16_at(e, offset_of!(SvcEntry, protocol))),
-                        addr: SocketAddr::from((
-                            Ipv4Addr::from(be_bytes::<4>(e, offset_of!(SvcEntry, addr))),
-                            u16::from_be_bytes(be_bytes(e, offset_of!(SvcEntry, port))),
-                        )),
-                    }
-                };
-                LegacyService {
-                    key,
-                    num_dests: u32_at(e, offset_of!(SvcEntry, num_dests)),
-                }
-            })
-            .collect())
+        Ok(decode_services(&buf, n))
     }
 
     /// The destinations of one IPv4 service, or `None` when the legacy view
@@ -187,52 +162,184 @@ impl Legacy {
             &(slots as u32).to_ne_bytes(),
         );
         self.get(sys::IP_VS_SO_GET_DESTS, &mut buf)?;
-        let mut out = Vec::with_capacity(n);
-        for e in buf[head..].chunks_exact(entry) {
-            let addr = Ipv4Addr::from(be_bytes::<4>(e, offset_of!(DestEntry, addr)));
-            if addr.is_unspecified() {
-                break; // the first slot the kernel left empty
-            }
-            let Some(forward) =
-                Forward::from_conn_flags(u32_at(e, offset_of!(DestEntry, conn_flags)))
-            else {
-                return Ok(None);
-            };
-            if forward == Forward::Tunnel {
-                return Ok(None);
-            }
-            let mut dest = Destination::new(
-                SocketAddr::from((
-                    addr,
-                    u16::from_be_bytes(be_bytes(e, offset_of!(DestEntry, port))),
-                )),
-                forward,
-            );
-            dest.weight = u32_at(e, offset_of!(DestEntry, weight));
-            dest.upper_threshold = u32_at(e, offset_of!(DestEntry, u_threshold));
-            dest.lower_threshold = u32_at(e, offset_of!(DestEntry, l_threshold));
-            let s = e.get(offset_of!(DestEntry, stats)..).unwrap_or(&[]);
-            out.push(DestinationEntry {
-                dest,
-                active_conns: u32_at(e, offset_of!(DestEntry, activeconns)),
-                inactive_conns: u32_at(e, offset_of!(DestEntry, inactconns)),
-                persist_conns: u32_at(e, offset_of!(DestEntry, persistconns)),
-                stats: Stats {
-                    conns: u32_at(s, offset_of!(StatsUser, conns)),
-                    inpkts: u32_at(s, offset_of!(StatsUser, inpkts)),
-                    outpkts: u32_at(s, offset_of!(StatsUser, outpkts)),
-                    inbytes: u64_at(s, offset_of!(StatsUser, inbytes)),
-                    outbytes: u64_at(s, offset_of!(StatsUser, outbytes)),
-                    cps: u32_at(s, offset_of!(StatsUser, cps)),
-                    inpps: u32_at(s, offset_of!(StatsUser, inpps)),
-                    outpps: u32_at(s, offset_of!(StatsUser, outpps)),
-                    inbps: u32_at(s, offset_of!(StatsUser, inbps)),
-                    outbps: u32_at(s, offset_of!(StatsUser, outbps)),
-                },
-                stats64: None,
-            });
+        Ok(decode_dests(&buf, svc.num_dests))
+    }
+}
+
+/// Decodes an `IP_VS_SO_GET_SERVICES` reply (the `ip_vs_get_services`
+/// header and its entries, as the kernel filled `buf`) for which `asked`
+/// entries were requested. Fields are read at their `offset_of!`
+/// positions; a short buffer yields fewer services, never a panic.
+pub fn decode_services(reply: &[u8], asked: usize) -> Vec<LegacyService> {
+    let (head, entry) = (size_of::<GetServices>(), size_of::<SvcEntry>());
+    let got = (u32_at(reply, offset_of!(GetServices, num_services)) as usize).min(asked);
+    reply
+        .get(head..)
+        .unwrap_or_default()
+        .chunks_exact(entry)
+        .take(got)
+        .map(service_entry)
+        .collect()
+}
+
+fn service_entry(e: &[u8]) -> LegacyService {
+    let fwmark = u32_at(e, offset_of!(SvcEntry, fwmark));
+    let key = if fwmark != 0 {
+        ServiceKey::Fwmark {
+            family: Family::V4,
+            mark: fwmark,
         }
-        // Fewer than counted: other-family destinations were skipped.
-        Ok((out.len() == n).then_some(out))
+    } else {
+        ServiceKey::Addr {
+            protocol: Protocol::from_number(u16_at(e, offset_of!(SvcEntry, protocol))),
+            addr: SocketAddr::from((
+                Ipv4Addr::from(be_bytes::<4>(e, offset_of!(SvcEntry, addr))),
+                u16::from_be_bytes(be_bytes(e, offset_of!(SvcEntry, port))),
+            )),
+        }
+    };
+    LegacyService {
+        key,
+        num_dests: u32_at(e, offset_of!(SvcEntry, num_dests)),
+    }
+}
+
+/// Decodes an `IP_VS_SO_GET_DESTS` reply (the `ip_vs_get_dests` header and
+/// its entries) of a service counted with `expected` destinations. `None`
+/// when the legacy view is not complete: fewer entries than counted (the
+/// interface skips other-family destinations), or a tunnelling or unknown
+/// forwarding method (it lacks their settings). A short buffer yields
+/// fewer entries, never a panic.
+pub fn decode_dests(reply: &[u8], expected: u32) -> Option<Vec<DestinationEntry>> {
+    let (head, entry) = (size_of::<GetDests>(), size_of::<DestEntry>());
+    let n = expected as usize;
+    let mut out = Vec::new();
+    for e in reply.get(head..).unwrap_or_default().chunks_exact(entry) {
+        let addr = Ipv4Addr::from(be_bytes::<4>(e, offset_of!(DestEntry, addr)));
+        if addr.is_unspecified() {
+            break; // the first slot the kernel left empty
+        }
+        let forward = Forward::from_conn_flags(u32_at(e, offset_of!(DestEntry, conn_flags)))?;
+        if forward == Forward::Tunnel {
+            return None;
+        }
+        let mut dest = Destination::new(
+            SocketAddr::from((
+                addr,
+                u16::from_be_bytes(be_bytes(e, offset_of!(DestEntry, port))),
+            )),
+            forward,
+        );
+        dest.weight = u32_at(e, offset_of!(DestEntry, weight));
+        dest.upper_threshold = u32_at(e, offset_of!(DestEntry, u_threshold));
+        dest.lower_threshold = u32_at(e, offset_of!(DestEntry, l_threshold));
+        let s = e.get(offset_of!(DestEntry, stats)..).unwrap_or(&[]);
+        out.push(DestinationEntry {
+            dest,
+            active_conns: u32_at(e, offset_of!(DestEntry, activeconns)),
+            inactive_conns: u32_at(e, offset_of!(DestEntry, inactconns)),
+            persist_conns: u32_at(e, offset_of!(DestEntry, persistconns)),
+            stats: Stats {
+                conns: u32_at(s, offset_of!(StatsUser, conns)),
+                inpkts: u32_at(s, offset_of!(StatsUser, inpkts)),
+                outpkts: u32_at(s, offset_of!(StatsUser, outpkts)),
+                inbytes: u64_at(s, offset_of!(StatsUser, inbytes)),
+                outbytes: u64_at(s, offset_of!(StatsUser, outbytes)),
+                cps: u32_at(s, offset_of!(StatsUser, cps)),
+                inpps: u32_at(s, offset_of!(StatsUser, inpps)),
+                outpps: u32_at(s, offset_of!(StatsUser, outpps)),
+                inbps: u32_at(s, offset_of!(StatsUser, inbps)),
+                outbps: u32_at(s, offset_of!(StatsUser, outbps)),
+            },
+            stats64: None,
+        });
+    }
+    // Fewer than counted: other-family destinations were skipped.
+    (out.len() == n).then_some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failure
+    use super::*;
+
+    #[test]
+    fn services_decode_from_the_kernel_layout() {
+        let (head, entry) = (size_of::<GetServices>(), size_of::<SvcEntry>());
+        let mut buf = vec![0u8; head + 2 * entry];
+        put(
+            &mut buf,
+            offset_of!(GetServices, num_services),
+            &2u32.to_ne_bytes(),
+        );
+        put(
+            &mut buf,
+            head + offset_of!(SvcEntry, protocol),
+            &6u16.to_ne_bytes(),
+        );
+        put(&mut buf, head + offset_of!(SvcEntry, addr), &[192, 0, 2, 1]);
+        put(
+            &mut buf,
+            head + offset_of!(SvcEntry, port),
+            &80u16.to_be_bytes(),
+        );
+        put(
+            &mut buf,
+            head + offset_of!(SvcEntry, num_dests),
+            &3u32.to_ne_bytes(),
+        );
+        let second = head + entry + offset_of!(SvcEntry, fwmark);
+        put(&mut buf, second, &7u32.to_ne_bytes());
+        let tcp = LegacyService {
+            key: ServiceKey::Addr {
+                protocol: Protocol::Tcp,
+                addr: "192.0.2.1:80".parse().unwrap(),
+            },
+            num_dests: 3,
+        };
+        let mark = LegacyService {
+            key: ServiceKey::Fwmark {
+                family: Family::V4,
+                mark: 7,
+            },
+            num_dests: 0,
+        };
+        assert_eq!(decode_services(&buf, 2), [tcp, mark]);
+        // Only as many as asked for, and a short reply gives fewer.
+        assert_eq!(decode_services(&buf, 1), [tcp]);
+        assert_eq!(decode_services(&buf[..head + entry + 3], 2), [tcp]);
+        assert_eq!(decode_services(&buf[..3], 2), []);
+    }
+
+    #[test]
+    fn dests_decode_only_when_the_view_is_complete() {
+        let (head, entry) = (size_of::<GetDests>(), size_of::<DestEntry>());
+        // One destination and the spare slot, left empty.
+        let mut buf = vec![0u8; head + 2 * entry];
+        put(&mut buf, head + offset_of!(DestEntry, addr), &[10, 0, 0, 2]);
+        put(
+            &mut buf,
+            head + offset_of!(DestEntry, port),
+            &8080u16.to_be_bytes(),
+        );
+        put(
+            &mut buf,
+            head + offset_of!(DestEntry, weight),
+            &5u32.to_ne_bytes(),
+        );
+        let got = decode_dests(&buf, 1).unwrap();
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].dest.addr, "10.0.0.2:8080".parse().unwrap());
+        assert_eq!(
+            (got[0].dest.forward, got[0].dest.weight),
+            (Forward::Masq, 5)
+        );
+        // Counted two (one of another family): incomplete.
+        assert_eq!(decode_dests(&buf, 2), None);
+        // Tunnelling: its settings are missing from this view.
+        let flags = head + offset_of!(DestEntry, conn_flags);
+        put(&mut buf, flags, &sys::IP_VS_CONN_F_TUNNEL.to_ne_bytes());
+        assert_eq!(decode_dests(&buf, 1), None);
+        assert_eq!(decode_dests(&buf[..head - 1], 0), Some(vec![]));
     }
 }

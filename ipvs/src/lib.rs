@@ -55,7 +55,7 @@ mod transport;
 pub use diff::{diff, VirtualServer};
 pub use error::{CodecError, Error, InvalidReason, KernelError, Nest, OpKind, Reason};
 pub use handle::{Ipvs, BATCH_OPS};
-pub use legacy::LegacyService;
+pub use legacy::{decode_dests, decode_services, LegacyService};
 pub use model::*;
 pub use op::Op;
 pub use transport::{NetlinkTransport, Transport};

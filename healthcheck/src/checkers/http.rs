@@ -154,15 +154,18 @@ impl HttpChecker {
 
     async fn check_url(&self, ctx: &CheckContext, url: &UrlCheck) -> Result<(), DownReason> {
         let vhost = url.virtualhost.as_deref().or(self.virtualhost.as_deref());
-        let resp = fetch(
-            ctx,
-            &url.path,
+        // Without a digest the status line decides: the body is not read.
+        let need = if url.digest.is_some() {
+            Need::Body
+        } else {
+            Need::Header
+        };
+        let req = Request {
+            path: &url.path,
             vhost,
-            self.version,
-            self.tls.as_ref(),
-            self.hash,
-        )
-        .await?;
+            version: self.version,
+        };
+        let resp = get(ctx, &req, self.tls.as_ref(), self.hash, need).await?;
         if !url.status.contains(resp.status) {
             return Err(DownReason::HttpStatus(
                 u16::try_from(resp.status).unwrap_or(0),
@@ -212,8 +215,11 @@ pub(crate) fn request(
     )
 }
 
-/// Sends keepalived's GET for `path` and digests the response to the end
-/// of the stream, as `genhash` does. No timeout: wrap it.
+/// Sends keepalived's GET for `path` and digests the response, as
+/// `genhash` does: up to `Content-Length` bytes of body when the header
+/// has that field (the stream is not read further, so a server keeping
+/// the connection open does not hold the check), else to the end of the
+/// stream. No timeout: wrap it.
 pub async fn fetch(
     ctx: &CheckContext,
     path: &str,
@@ -222,14 +228,48 @@ pub async fn fetch(
     tls: Option<&TlsOptions>,
     hash: HashKind,
 ) -> Result<DigestedResponse, DownReason> {
-    let req = request(path, vhost, version, ctx.target);
+    let req = Request {
+        path,
+        vhost,
+        version,
+    };
+    get(ctx, &req, tls, hash, Need::Body).await
+}
+
+/// How much of a response a check needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// The header only (the status code decides; the digest covers no body).
+    Header,
+    /// The body too: `Content-Length` bytes of it, or all of it to the end
+    /// of the stream when the header has no such field.
+    Body,
+}
+
+/// One GET: what goes on the request line and in the Host header.
+struct Request<'a> {
+    path: &'a str,
+    vhost: Option<&'a str>,
+    version: HttpVersion,
+}
+
+async fn get(
+    ctx: &CheckContext,
+    r: &Request<'_>,
+    tls: Option<&TlsOptions>,
+    hash: HashKind,
+    need: Need,
+) -> Result<DigestedResponse, DownReason> {
+    let req = request(r.path, r.vhost, r.version, ctx.target);
     let tcp = connect(ctx).await?;
     match tls {
-        None => exchange(tcp, &req, hash).await,
+        None => exchange(tcp, &req, hash, need).await,
         Some(opts) => {
-            let fallback = vhost.map_or_else(|| ctx.target.ip().to_string(), str::to_owned);
+            let fallback = r
+                .vhost
+                .map_or_else(|| ctx.target.ip().to_string(), str::to_owned);
             let stream = opts.handshake(tcp, &fallback).await?;
-            exchange(stream, &req, hash).await
+            exchange(stream, &req, hash, need).await
         }
     }
 }
@@ -238,26 +278,73 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     mut s: S,
     req: &str,
     hash: HashKind,
+    need: Need,
 ) -> Result<DigestedResponse, DownReason> {
     s.write_all(req.as_bytes())
         .await
         .map_err(|e| io_reason(&e))?;
     s.flush().await.map_err(|e| io_reason(&e))?;
+    read_response(&mut s, hash, need).await
+}
+
+/// Body bytes still wanted, once the header is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Left {
+    /// The header is not complete yet.
+    Header,
+    /// No `Content-Length`: everything up to the end of the stream.
+    ToEof,
+    /// This many more bytes.
+    Bytes(u64),
+}
+
+/// Reads an HTTP response from `s` and digests it as keepalived does,
+/// stopping as soon as `need` is met: after the header for
+/// [`Need::Header`]; for [`Need::Body`] after `Content-Length` body bytes,
+/// or at the end of the stream without that field. A stream that ends
+/// early is not an error once the header is complete (the digest then
+/// covers what came). No timeout: wrap it.
+pub(crate) async fn read_response<S: AsyncRead + Unpin>(
+    s: &mut S,
+    hash: HashKind,
+    need: Need,
+) -> Result<DigestedResponse, DownReason> {
     let mut d = ResponseDigester::new(hash);
     let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        match s.read(&mut buf).await {
+    let mut left = Left::Header;
+    while left != Left::Bytes(0) {
+        let n = match s.read(&mut buf).await {
             Ok(0) => break,
-            Ok(n) => d.feed(buf.get(..n).unwrap_or_default()),
+            Ok(n) => n,
             // A TLS peer closing without close_notify ends the stream too.
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
             Err(e) => return Err(io_reason(&e)),
-        }
+        };
+        d.feed(buf.get(..n).unwrap_or_default());
+        left = match left {
+            Left::Bytes(l) => Left::Bytes(l.saturating_sub(n as u64)),
+            Left::ToEof => Left::ToEof,
+            Left::Header if !d.has_header() => Left::Header,
+            Left::Header if need == Need::Header => break,
+            Left::Header => body_left(&d),
+        };
     }
     d.finish().map_err(|e| match e {
         DigestError::HeaderTooLarge => DownReason::Protocol("HTTP header too large"),
         _ => DownReason::NoHttpResponse,
     })
+}
+
+/// What is left of the body once the header is complete. The digester
+/// keeps the parsed header to itself until `finish`, so it is asked once,
+/// on a copy (at most the 64 KiB header and a hash state).
+fn body_left(d: &ResponseDigester) -> Left {
+    match d.clone().finish() {
+        Ok(r) => r
+            .content_length
+            .map_or(Left::ToEof, |l| Left::Bytes(l.saturating_sub(r.hashed))),
+        Err(_) => Left::ToEof,
+    }
 }
 
 #[cfg(test)]
@@ -330,6 +417,80 @@ mod tests {
             assert_eq!(c.check(&ctx).await, CheckOutcome::Down(want));
             server.abort();
         }
+    }
+
+    /// A server that answers every request with `resp` and then keeps the
+    /// connection open (reading until the client closes).
+    async fn holding_server(resp: &'static [u8]) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+        use tokio::io::AsyncReadExt;
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|_| unreachable!());
+        let addr = l.local_addr().unwrap_or_else(|_| unreachable!());
+        let server = tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 1024];
+                    let _ = s.read(&mut buf).await;
+                    let _ = s.write_all(resp).await;
+                    while matches!(s.read(&mut buf).await, Ok(n) if n > 0) {}
+                });
+            }
+        });
+        (addr, server)
+    }
+
+    /// MD5 of "hello".
+    const HELLO_MD5: [u8; 16] = [
+        0x5d, 0x41, 0x40, 0x2a, 0xbc, 0x4b, 0x2a, 0x76, 0xb9, 0x71, 0x9d, 0x91, 0x10, 0x17, 0xc5,
+        0x92,
+    ];
+
+    #[tokio::test]
+    async fn reading_stops_once_content_length_is_satisfied() {
+        // Once read to the end of the stream: the server never closes, so
+        // the check ended at its timeout, down.
+        let (addr, server) =
+            holding_server(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello").await;
+        let ctx = CheckContext::new(addr, Duration::from_secs(10));
+        let mut url = UrlCheck::new("/");
+        url.digest = Some(HELLO_MD5.to_vec());
+        let c = HttpChecker::http(vec![url]);
+        assert_eq!(c.check(&ctx).await, CheckOutcome::Up);
+        let r = fetch(&ctx, "/", None, HttpVersion::V1_1, None, HashKind::Md5)
+            .await
+            .unwrap_or_else(|_| unreachable!());
+        assert_eq!((r.status, r.hashed), (200, 5));
+        assert_eq!(r.digest, HELLO_MD5);
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn without_a_digest_the_header_is_enough() {
+        // No Content-Length and an open connection: only the header is read.
+        let (addr, server) = holding_server(b"HTTP/1.0 200 OK\r\n\r\nbody...").await;
+        let ctx = CheckContext::new(addr, Duration::from_secs(10));
+        let c = HttpChecker::http(vec![UrlCheck::new("/")]);
+        assert_eq!(c.check(&ctx).await, CheckOutcome::Up);
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn without_content_length_the_body_runs_to_the_end_of_the_stream() {
+        let resp: &[u8] = b"HTTP/1.0 200 OK\r\n\r\nhello";
+        let mut stream = resp;
+        let r = read_response(&mut stream, HashKind::Md5, Need::Body)
+            .await
+            .unwrap_or_else(|_| unreachable!());
+        assert_eq!((r.hashed, r.content_length), (5, None));
+        assert_eq!(r.digest, HELLO_MD5);
+        // With Content-Length 3 only "hel" counts, and reading stops there.
+        let resp: &[u8] = b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nhello";
+        let mut stream = resp;
+        let r = read_response(&mut stream, HashKind::Md5, Need::Body)
+            .await
+            .unwrap_or_else(|_| unreachable!());
+        assert_eq!((r.hashed, r.content_length), (3, Some(3)));
     }
 
     #[test]
