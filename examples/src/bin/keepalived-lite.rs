@@ -80,6 +80,14 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if lvs_plan.is_some() {
+        // Thousands of checks need thousands of descriptors, as keepalived
+        // knows; the check driver sizes its concurrency cap from the limit.
+        match healthcheck::runtime::raise_nofile_limit() {
+            Ok(n) => tracing::debug!("open file limit {n}"),
+            Err(e) => tracing::warn!("cannot raise the open file limit: {e}"),
+        }
+    }
     match (plan, lvs_plan) {
         (Some(plan), None) => vrrp_mode::run(plan, vrrp_mode::loader(cli.clone())),
         (None, Some(lvs)) => lvs_mode::run(lvs, lvs_mode::loader(cli.clone())),
