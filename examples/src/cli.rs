@@ -122,6 +122,21 @@ pub fn refusals<'a>(parsed: &'a Parsed, converted: &'a Converted) -> Vec<&'a Dia
     out
 }
 
+/// Parses and converts the file again (on SIGHUP) with the functions
+/// `-t` and the start-up use, logging each refusal with file:line; `None`
+/// if anything was refused.
+pub fn reconvert(cli: &Cli) -> Option<Converted> {
+    let parsed = cli.load();
+    let converted = cli.convert(&parsed);
+    let refused = refusals(&parsed, &converted);
+    for d in &refused {
+        tracing::error!("{}", d.display(&parsed.sources));
+    }
+    let ok = refused.is_empty();
+    drop(refused);
+    ok.then_some(converted)
+}
+
 fn host_name() -> Option<String> {
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
     let first = name.trim().split('.').next()?.to_string();

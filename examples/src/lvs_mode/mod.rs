@@ -62,17 +62,11 @@ pub mod table;
 /// functions `-t` and the start-up use, refusing what they refuse.
 pub fn loader(cli: Cli) -> daemon::Loader {
     Box::new(move || {
-        let parsed = cli.load();
-        let converted = cli.convert(&parsed);
-        let refused = cli::refusals(&parsed, &converted);
-        for d in &refused {
-            tracing::error!("{}", d.display(&parsed.sources));
-        }
-        match converted.lvs {
-            Some(plan) if refused.is_empty() => Ok(plan),
-            Some(_) => Err(daemon::ReloadError::Refused(cli.use_file.clone())),
-            None => Err(daemon::ReloadError::NoVirtualServer(cli.use_file.clone())),
-        }
+        let file = || cli.use_file.clone();
+        let converted = cli::reconvert(&cli).ok_or_else(|| daemon::ReloadError::Refused(file()))?;
+        converted
+            .lvs
+            .ok_or_else(|| daemon::ReloadError::NoVirtualServer(file()))
     })
 }
 

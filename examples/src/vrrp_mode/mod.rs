@@ -48,16 +48,9 @@ pub fn run(plan: Plan, reload: daemon::Loader) -> ExitCode {
 /// the functions `-t` and the start-up use, refusing what they refuse.
 pub fn loader(cli: Cli) -> daemon::Loader {
     Box::new(move || {
-        let parsed = cli.load();
-        let converted = cli.convert(&parsed);
-        let refused = cli::refusals(&parsed, &converted);
-        for d in &refused {
-            tracing::error!("{}", d.display(&parsed.sources));
-        }
-        match converted.vrrp {
-            Some(plan) if refused.is_empty() => Ok(plan),
-            _ => Err(daemon::DaemonError::Refused(cli.use_file.clone())),
-        }
+        cli::reconvert(&cli)
+            .and_then(|c| c.vrrp)
+            .ok_or_else(|| daemon::DaemonError::Refused(cli.use_file.clone()))
     })
 }
 
