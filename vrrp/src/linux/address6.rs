@@ -6,7 +6,7 @@
 
 use std::net::{IpAddr, Ipv6Addr};
 
-use netlink_packet_core::{NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL};
+use netlink_packet_core::{NLM_F_CREATE, NLM_F_EXCL};
 use netlink_packet_route::address::{AddressAttribute, AddressFlags, AddressMessage, CacheInfo};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 
@@ -94,19 +94,10 @@ impl Netlink {
     /// Lists the IPv6 addresses, of one interface or of all (the
     /// interface's link-local one is the source of its adverts).
     pub fn addresses6(&mut self, ifindex: Option<u32>) -> Result<Vec<Address6Spec>, LinuxError> {
-        let mut msg = AddressMessage::default();
-        msg.header.family = AddressFamily::Inet6;
-        let replies = self.request(
-            "dump IPv6 addresses",
-            RouteNetlinkMessage::GetAddress(msg),
-            NLM_F_DUMP,
-        )?;
+        let replies = self.dump_addresses("dump IPv6 addresses", AddressFamily::Inet6)?;
         Ok(replies
             .iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewAddress(a) => Address6Spec::from_message(a),
-                _ => None,
-            })
+            .filter_map(Address6Spec::from_message)
             .filter(|a| ifindex.is_none_or(|i| a.ifindex == i))
             .collect())
     }

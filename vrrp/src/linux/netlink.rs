@@ -364,20 +364,29 @@ impl Netlink {
 
     /// Lists the IPv4 addresses, of one interface or of all.
     pub fn addresses(&mut self, ifindex: Option<u32>) -> Result<Vec<AddressSpec>, LinuxError> {
-        let mut msg = AddressMessage::default();
-        msg.header.family = AddressFamily::Inet;
-        let replies = self.request(
-            "dump addresses",
-            RouteNetlinkMessage::GetAddress(msg),
-            NLM_F_DUMP,
-        )?;
+        let replies = self.dump_addresses("dump addresses", AddressFamily::Inet)?;
         Ok(replies
             .iter()
+            .filter_map(AddressSpec::from_message)
+            .filter(|a| ifindex.is_none_or(|i| a.ifindex == i))
+            .collect())
+    }
+
+    /// The kernel's address messages of one family.
+    pub(super) fn dump_addresses(
+        &mut self,
+        op: &'static str,
+        family: AddressFamily,
+    ) -> Result<Vec<AddressMessage>, LinuxError> {
+        let mut msg = AddressMessage::default();
+        msg.header.family = family;
+        let replies = self.request(op, RouteNetlinkMessage::GetAddress(msg), NLM_F_DUMP)?;
+        Ok(replies
+            .into_iter()
             .filter_map(|m| match m {
-                RouteNetlinkMessage::NewAddress(a) => AddressSpec::from_message(a),
+                RouteNetlinkMessage::NewAddress(a) => Some(a),
                 _ => None,
             })
-            .filter(|a| ifindex.is_none_or(|i| a.ifindex == i))
             .collect())
     }
 
