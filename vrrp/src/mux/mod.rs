@@ -303,19 +303,7 @@ impl Mux {
         src: Ipv4Addr,
         datagram: &[u8],
     ) -> Option<RouterId> {
-        let vrid = match peek_vrid(datagram) {
-            Ok(vrid) => vrid,
-            Err(reason) => {
-                if let Some(c) = self.counters.undecodable.get_mut(reason.index()) {
-                    *c += 1;
-                }
-                return None;
-            }
-        };
-        let Some(id) = self.find(ifindex, vrid) else {
-            self.counters.unknown_vrid += 1;
-            return None;
-        };
+        let id = self.route(ifindex, peek_vrid(datagram))?;
         self.drive(now, id.0, |r| r.handle_datagram(now, src, datagram));
         Some(id)
     }
@@ -332,8 +320,17 @@ impl Mux {
         meta: &wire::Ipv6Meta,
         payload: &[u8],
     ) -> Option<RouterId> {
-        let vrid = match wire::vrrp::Packet::new_checked(payload) {
-            Ok(p) => p.vrid(),
+        let vrid = wire::vrrp::Packet::new_checked(payload).map(|p| p.vrid());
+        let id = self.route(ifindex, vrid)?;
+        self.drive(now, id.0, |r| r.handle_datagram_v6(now, meta, payload));
+        Some(id)
+    }
+
+    /// The router for a received message's VRID on `ifindex`, or `None`
+    /// counted as undecodable or unknown.
+    fn route(&mut self, ifindex: u32, vrid: Result<u8, WireDrop>) -> Option<RouterId> {
+        let vrid = match vrid {
+            Ok(vrid) => vrid,
             Err(reason) => {
                 if let Some(c) = self.counters.undecodable.get_mut(reason.index()) {
                     *c += 1;
@@ -341,12 +338,11 @@ impl Mux {
                 return None;
             }
         };
-        let Some(id) = self.find(ifindex, vrid) else {
+        let id = self.find(ifindex, vrid);
+        if id.is_none() {
             self.counters.unknown_vrid += 1;
-            return None;
-        };
-        self.drive(now, id.0, |r| r.handle_datagram_v6(now, meta, payload));
-        Some(id)
+        }
+        id
     }
 
     /// Fires the timers due at `now`.
