@@ -20,6 +20,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         config: vrrp::Config::new("VI_1", 51, 100, Ipv4Addr::UNSPECIFIED),
         interface,
         addresses: vec![VirtualAddress::host(vip)],
+        excluded: Vec::new(),
         routes: Vec::new(),
         use_vmac: false,
     };

@@ -54,6 +54,7 @@ fn router(i: u8, vrid: u8, spread: bool) -> RouterSpec {
         config,
         interface: format!("v{i}a"),
         addresses: vec![VirtualAddress::host(Ipv4Addr::new(10, 100 + i, 1, vrid))],
+        excluded: Vec::new(),
         routes: Vec::new(),
         use_vmac: false,
     }

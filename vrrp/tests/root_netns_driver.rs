@@ -40,13 +40,14 @@ fn spec(priority: u8, use_vmac: bool) -> RouterSpec {
         config: Config::new("VI_1", 51, priority, Ipv4Addr::UNSPECIFIED),
         interface: "eth0".into(),
         addresses: vec![VirtualAddress {
-            addr: VIP,
+            addr: VIP.into(),
             prefix_len: 24,
             broadcast: None,
             label: (!use_vmac).then(|| "eth0:vip".to_owned()),
             scope: Scope::Global,
             dev: None,
         }],
+        excluded: Vec::new(),
         routes: Vec::new(),
         use_vmac,
     }
@@ -487,6 +488,7 @@ fn master(name: &str, vrid: u8, interface: &str, vip: Ipv4Addr) -> RouterSpec {
         config,
         interface: interface.into(),
         addresses: vec![VirtualAddress::host(vip)],
+        excluded: Vec::new(),
         routes: Vec::new(),
         use_vmac: false,
     }

@@ -1,10 +1,11 @@
 //! Raw IPv6 sockets for VRRPv3 (protocol 112, RFC 9568 over IPv6).
 
-use std::io::{self, IoSliceMut};
+use std::io::{self, IoSlice, IoSliceMut};
 use std::net::{Ipv6Addr, SocketAddrV6};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use nix::sys::socket::{recvmsg, sockopt, MsgFlags, SockaddrIn6};
+use nix::sys::socket::{recvmsg, sendmsg, sockopt, ControlMessage, MsgFlags, SockaddrIn6};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 
 use super::LinuxError;
@@ -25,9 +26,11 @@ pub struct RawSocket6Config {
 ///
 /// Sends take the VRRP message (the kernel adds the IPv6 header) and leave
 /// with hop limit 255, multicast and unicast; the checksum is the caller's
-/// ([`crate::wire::encode_v6`] fills it). Multicast loopback is off.
+/// ([`crate::wire::encode_v6`] fills it, over the source address that
+/// [`send_from`](Self::send_from) then imposes). Multicast loopback is off.
 /// [`recv`](Self::recv) reports the sender, the destination
-/// (`IPV6_PKTINFO`) and the hop limit (`IPV6_HOPLIMIT`) for
+/// (`IPV6_PKTINFO`), the hop limit (`IPV6_HOPLIMIT`) and the kernel's
+/// arrival time (`SO_TIMESTAMPNS`) for
 /// [`crate::wire::decode_v6`], which drops a hop limit below 255 and a
 /// source that is not link-local (RFC 9568 section 7.1).
 #[derive(Debug)]
@@ -62,6 +65,12 @@ impl RawSocket6 {
         })?;
         sock.set_recv_hoplimit_v6(true)
             .map_err(LinuxError::io("set IPV6_RECVHOPLIMIT"))?;
+        nix::sys::socket::setsockopt(&sock, sockopt::ReceiveTimestampns, &true).map_err(|e| {
+            LinuxError::Io {
+                op: "set SO_TIMESTAMPNS",
+                source: e.into(),
+            }
+        })?;
         sock.join_multicast_v6(&VRRP_MCAST_V6, config.ifindex)
             .map_err(LinuxError::io("join ff02::12"))?;
         Ok(RawSocket6 { sock, config })
@@ -80,11 +89,40 @@ impl RawSocket6 {
         self.sock.send_to(payload, &SockAddr::from(to))
     }
 
+    /// Sends one VRRP message to `dst` from `src` (`IPV6_PKTINFO`): the
+    /// address its checksum was computed over, whatever the kernel would
+    /// pick (an interface may have several link-local addresses).
+    pub fn send_from(&self, payload: &[u8], src: Ipv6Addr, dst: Ipv6Addr) -> io::Result<usize> {
+        let to = SockaddrIn6::from(SocketAddrV6::new(dst, 0, 0, self.config.ifindex));
+        let info = libc::in6_pktinfo {
+            ipi6_addr: libc::in6_addr {
+                s6_addr: src.octets(),
+            },
+            ipi6_ifindex: self.config.ifindex,
+        };
+        let cmsg = [ControlMessage::Ipv6PacketInfo(&info)];
+        let iov = [IoSlice::new(payload)];
+        sendmsg(
+            self.sock.as_raw_fd(),
+            &iov,
+            &cmsg,
+            MsgFlags::empty(),
+            Some(&to),
+        )
+        .map_err(io::Error::from)
+    }
+
     /// Receives one VRRP message into `buf` (truncated to `buf.len()`) with
     /// its sender, destination and hop limit (unspecified and 0 if the
     /// kernel did not report them). [`io::ErrorKind::WouldBlock`] when none
     /// is queued.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<(usize, Ipv6Meta)> {
+        self.recv_timed(buf).map(|(n, meta, _)| (n, meta))
+    }
+
+    /// Like [`recv`](Self::recv), also returning when the kernel received
+    /// the message (wall clock; `None` if the kernel gave no timestamp).
+    pub fn recv_timed(&self, buf: &mut [u8]) -> io::Result<(usize, Ipv6Meta, Option<SystemTime>)> {
         // nix's recvmsg hands the kernel the vector's capacity and leaves
         // its length alone: zero-filled, the vector holds what the kernel
         // wrote, readable without unsafe code. (nix 0.29 does not decode
@@ -105,14 +143,15 @@ impl RawSocket6 {
             dst: Ipv6Addr::UNSPECIFIED,
             hop_limit: 0,
         };
-        read_cmsgs(&cmsg, &mut meta);
-        Ok((bytes, meta))
+        let at = read_cmsgs(&cmsg, &mut meta);
+        Ok((bytes, meta, at))
     }
 }
 
-/// Room for IPV6_PKTINFO (20 bytes) and IPV6_HOPLIMIT (4 bytes), each
-/// behind a 16-byte header and padded to 8 bytes.
-const CMSG_BUF_LEN: usize = 64;
+/// Room for IPV6_PKTINFO (20 bytes), IPV6_HOPLIMIT (4 bytes) and
+/// SCM_TIMESTAMPNS (16 bytes), each behind a 16-byte header and padded to
+/// 8 bytes.
+const CMSG_BUF_LEN: usize = 96;
 
 /// Size of `struct cmsghdr` (and the data offset; already aligned).
 const CMSG_HDR_LEN: usize = std::mem::size_of::<libc::cmsghdr>();
@@ -124,19 +163,24 @@ const CMSG_ALIGN: usize = std::mem::size_of::<usize>();
 const LEN: usize = std::mem::size_of::<usize>();
 
 /// Fills the destination (IPV6_PKTINFO) and hop limit (IPV6_HOPLIMIT) from
-/// the control messages in `buf`: `struct cmsghdr { size_t len; int level;
-/// int type; }` then the data, each message padded to `size_t`.
-fn read_cmsgs(buf: &[u8], meta: &mut Ipv6Meta) {
+/// the control messages in `buf` and returns the arrival time
+/// (SCM_TIMESTAMPNS): `struct cmsghdr { size_t len; int level; int type; }`
+/// then the data, each message padded to `size_t`.
+fn read_cmsgs(buf: &[u8], meta: &mut Ipv6Meta) -> Option<SystemTime> {
+    let mut arrived = None;
     let mut at = 0;
     while let Some(hdr) = buf.get(at..at + CMSG_HDR_LEN) {
         let len = usize::from_ne_bytes(hdr[..LEN].try_into().unwrap_or([0; LEN]));
         let level = i32::from_ne_bytes(hdr[LEN..LEN + 4].try_into().unwrap_or([0; 4]));
         let kind = i32::from_ne_bytes(hdr[LEN + 4..LEN + 8].try_into().unwrap_or([0; 4]));
         let Some(data) = buf.get(at + CMSG_HDR_LEN..at + len.max(CMSG_HDR_LEN)) else {
-            return;
+            return arrived;
         };
         if len < CMSG_HDR_LEN {
-            return;
+            return arrived;
+        }
+        if (level, kind) == (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) {
+            arrived = timespec(data);
         }
         if level == libc::IPPROTO_IPV6 {
             match (kind, data.get(..16), data.get(..4)) {
@@ -152,6 +196,15 @@ fn read_cmsgs(buf: &[u8], meta: &mut Ipv6Meta) {
         }
         at += len.div_ceil(CMSG_ALIGN) * CMSG_ALIGN;
     }
+    arrived
+}
+
+/// A `struct timespec` (two 64-bit fields) as a wall-clock time.
+fn timespec(data: &[u8]) -> Option<SystemTime> {
+    let secs = i64::from_ne_bytes(data.get(..8)?.try_into().ok()?);
+    let nanos = i64::from_ne_bytes(data.get(8..16)?.try_into().ok()?);
+    let since_epoch = Duration::new(u64::try_from(secs).ok()?, u32::try_from(nanos).ok()?);
+    UNIX_EPOCH.checked_add(since_epoch)
 }
 
 impl AsFd for RawSocket6 {
@@ -191,14 +244,19 @@ mod tests {
             libc::IPV6_HOPLIMIT,
             &64i32.to_ne_bytes(),
         ));
+        let mut ts = 1_700_000_000i64.to_ne_bytes().to_vec();
+        ts.extend(250_000_000i64.to_ne_bytes());
+        buf.extend(cmsg(libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS, &ts));
         buf.resize(CMSG_BUF_LEN, 0);
         let mut meta = Ipv6Meta {
             src: Ipv6Addr::UNSPECIFIED,
             dst: Ipv6Addr::UNSPECIFIED,
             hop_limit: 0,
         };
-        read_cmsgs(&buf, &mut meta);
+        let at = read_cmsgs(&buf, &mut meta);
         assert_eq!((meta.dst, meta.hop_limit), (VRRP_MCAST_V6, 64));
+        let want = UNIX_EPOCH + Duration::new(1_700_000_000, 250_000_000);
+        assert_eq!(at, Some(want));
     }
 
     #[test]
@@ -209,8 +267,10 @@ mod tests {
             hop_limit: 0,
         };
         for buf in [vec![0xff; 64], vec![0; 64], vec![1; 10], Vec::new()] {
-            read_cmsgs(&buf, &mut meta);
+            assert_eq!(read_cmsgs(&buf, &mut meta), None);
         }
+        let bad_time = cmsg(libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS, &[0xff; 16]);
+        assert_eq!(read_cmsgs(&bad_time, &mut meta), None);
         let huge = cmsg(libc::IPPROTO_IPV6, libc::IPV6_HOPLIMIT, &[0; 4]);
         read_cmsgs(&huge[..20], &mut meta);
         assert_eq!((meta.dst, meta.hop_limit), (Ipv6Addr::UNSPECIFIED, 0));

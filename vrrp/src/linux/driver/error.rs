@@ -26,10 +26,13 @@ pub enum DriverError {
     /// The interface has no IPv4 address to send adverts from.
     #[error("interface {0} has no IPv4 address to use as advert source")]
     NoPrimaryAddress(String),
-    /// An IPv6 router ([`crate::config::Config::ipv6`]): the driver has no
-    /// IPv6 socket, address or Neighbour Advertisement adapter yet.
-    #[error("vrrp_instance {0}: IPv6 is not supported by the Linux driver yet")]
-    Ipv6Unsupported(String),
+    /// The interface has no IPv6 link-local address to send an IPv6
+    /// router's adverts from.
+    #[error("interface {0} has no IPv6 link-local address to use as advert source")]
+    NoLinkLocal(String),
+    /// An IPv6 router with `use_vmac`: not supported by the driver yet.
+    #[error("vrrp_instance {0}: use_vmac is not supported for IPv6 yet")]
+    Ipv6Vmac(String),
     /// A sync group names a router index that does not exist.
     #[error("sync group {0} has a member index out of range")]
     BadSyncGroup(String),

@@ -1,34 +1,83 @@
 //! Kernel state of the routers: virtual addresses, routes, gratuitous
-//! ARPs, VMAC interfaces.
+//! ARPs and unsolicited Neighbour Advertisements, VMAC interfaces.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use super::{Driver, DriverEvent, VirtualAddress};
 use crate::event::State;
-use crate::linux::{AddressSpec, LinuxError, RouteSpec};
+use crate::linux::{Address6Spec, AddressSpec, GarpSocket, LinuxError, RouteSpec};
 use crate::mux::RouterId;
 use crate::router::VirtualRouter;
 
 // errno values that mean "already done" for idempotent netlink requests.
 use libc::{EADDRNOTAVAIL, EEXIST, ESRCH};
 
+/// A virtual address resolved against its interface.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Vip {
+    V4(AddressSpec),
+    V6(Address6Spec),
+}
+
+impl Vip {
+    pub(super) fn addr(&self) -> IpAddr {
+        match self {
+            Vip::V4(a) => a.addr.into(),
+            Vip::V6(a) => a.addr.into(),
+        }
+    }
+
+    fn ifindex(&self) -> u32 {
+        match self {
+            Vip::V4(a) => a.ifindex,
+            Vip::V6(a) => a.ifindex,
+        }
+    }
+
+    /// One gratuitous ARP, or for IPv6 one unsolicited Neighbour
+    /// Advertisement (Router flag set if the interface forwards IPv6, as
+    /// keepalived does).
+    fn announce(&self, sock: &GarpSocket, mac: [u8; 6]) -> std::io::Result<()> {
+        match self {
+            Vip::V4(a) => sock.send(mac, a.addr),
+            Vip::V6(a) => sock.send_na(mac, a.addr, forwards_ipv6(a.ifindex)),
+        }
+    }
+}
+
+/// True if IPv6 forwarding is on for interface `ifindex`
+/// (`/proc/sys/net/ipv6/conf/IF/forwarding`).
+fn forwards_ipv6(ifindex: u32) -> bool {
+    let Ok(name) = nix::net::if_::if_indextoname(ifindex) else {
+        return false;
+    };
+    let path = format!(
+        "/proc/sys/net/ipv6/conf/{}/forwarding",
+        name.to_string_lossy()
+    );
+    std::fs::read_to_string(path).is_ok_and(|v| v.trim() != "0")
+}
+
 impl Driver {
     pub(super) fn resolve_address(
         &mut self,
         a: &VirtualAddress,
         default_ifindex: u32,
-    ) -> Result<AddressSpec, LinuxError> {
+    ) -> Result<Vip, LinuxError> {
         let ifindex = match &a.dev {
             Some(dev) => self.netlink.link(dev)?.index,
             None => default_ifindex,
         };
-        Ok(AddressSpec {
-            ifindex,
-            addr: a.addr,
-            prefix_len: a.prefix_len,
-            broadcast: a.broadcast,
-            label: a.label.clone(),
-            scope: a.scope,
+        Ok(match a.addr {
+            IpAddr::V4(addr) => Vip::V4(AddressSpec {
+                ifindex,
+                addr,
+                prefix_len: a.prefix_len,
+                broadcast: a.broadcast,
+                label: a.label.clone(),
+                scope: a.scope,
+            }),
+            IpAddr::V6(addr) => Vip::V6(Address6Spec::new(ifindex, addr, a.prefix_len)),
         })
     }
 
@@ -46,18 +95,26 @@ impl Driver {
         self.del_addresses(&addresses);
     }
 
-    pub(super) fn add_addresses(&mut self, addresses: &[AddressSpec]) {
+    pub(super) fn add_addresses(&mut self, addresses: &[Vip]) {
         for a in addresses {
-            match self.netlink.add_address(a) {
+            let result = match a {
+                Vip::V4(a) => self.netlink.add_address(a),
+                Vip::V6(a) => self.netlink.add_address6(a),
+            };
+            match result {
                 Err(e) if e.errno() != Some(EEXIST) => self.host_error("add address", e),
                 _ => {}
             }
         }
     }
 
-    pub(super) fn del_addresses(&mut self, addresses: &[AddressSpec]) {
+    pub(super) fn del_addresses(&mut self, addresses: &[Vip]) {
         for a in addresses {
-            match self.netlink.del_address(a) {
+            let result = match a {
+                Vip::V4(a) => self.netlink.del_address(a),
+                Vip::V6(a) => self.netlink.del_address6(a),
+            };
+            match result {
                 Err(e) if e.errno() != Some(EADDRNOTAVAIL) => self.host_error("delete address", e),
                 _ => {}
             }
@@ -82,30 +139,31 @@ impl Driver {
         }
     }
 
-    /// Gratuitous ARPs for all of router `i`'s addresses.
+    /// Gratuitous ARPs (NAs for IPv6) for all of router `i`'s addresses.
     pub(super) fn send_garps(&mut self, i: usize, repeat: u32) {
         self.send_garps_for(i, None, repeat);
     }
 
-    /// Gratuitous ARPs for router `i`'s addresses, or only `only` of them.
-    pub(super) fn send_garps_for(&mut self, i: usize, only: Option<&[AddressSpec]>, repeat: u32) {
+    /// Gratuitous ARPs (NAs for IPv6) for router `i`'s addresses, or only
+    /// `only` of them.
+    pub(super) fn send_garps_for(&mut self, i: usize, only: Option<&[Vip]>, repeat: u32) {
         let Some(r) = self.routers.get(i).and_then(Option::as_ref) else {
             return;
         };
         let mut failed = None;
-        let wanted = |a: &&AddressSpec| only.is_none_or(|o| o.contains(a));
+        let wanted = |a: &&Vip| only.is_none_or(|o| o.contains(a));
         for a in r.addresses.iter().filter(wanted) {
             // A GARP goes out of the interface holding the address; its MAC
             // is the router's (VMAC) when that is where the address lives.
             let Some(sock) = self
                 .garp
-                .get(&a.ifindex)
+                .get(&a.ifindex())
                 .or_else(|| self.garp.get(&r.send_ifindex))
             else {
                 continue;
             };
             for _ in 0..repeat.max(1) {
-                match sock.send(r.mac, a.addr) {
+                match a.announce(sock, r.mac) {
                     Ok(()) => self.counters.garps_sent += 1,
                     Err(e) => failed = Some(e),
                 }
@@ -129,12 +187,14 @@ impl Driver {
             if self.mux.router(id).map(VirtualRouter::state) != Some(State::Master) {
                 continue;
             }
-            let Some(spec) = self
-                .io(i)
-                .into_iter()
-                .flat_map(|r| &r.addresses)
-                .find(|a| a.ifindex == ifindex && a.addr == addr)
-                .cloned()
+            let Some(spec) =
+                self.io(i)
+                    .into_iter()
+                    .flat_map(|r| &r.addresses)
+                    .find_map(|a| match a {
+                        Vip::V4(a) if a.ifindex == ifindex && a.addr == addr => Some(a.clone()),
+                        _ => None,
+                    })
             else {
                 continue;
             };

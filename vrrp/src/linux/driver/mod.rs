@@ -16,7 +16,8 @@
 //! millisecond later.
 //!
 //! One driver runs every router of a process: all routers on an
-//! interface share one raw socket per protocol (VRRP or AH), with
+//! interface share one raw socket per protocol (IPv4 VRRP, IPv4 AH or
+//! IPv6 VRRP; see [`RouterSpec`] for IPv6 routers), with
 //! datagrams dispatched by VRID, and all share the send path, the
 //! rtnetlink socket and the timer. [`DriverHandle::reconfigure`] applies a
 //! new [`Setup`] to the running routers (a reload without a flap).
@@ -39,6 +40,7 @@
 //!     config: vrrp::Config::new("VI_1", 51, 150, Ipv4Addr::UNSPECIFIED),
 //!     interface: "eth0".into(),
 //!     addresses: vec![VirtualAddress::host(Ipv4Addr::new(192, 0, 2, 100))],
+//!     excluded: Vec::new(),
 //!     routes: Vec::new(),
 //!     use_vmac: false,
 //! };
@@ -77,14 +79,14 @@ mod spec;
 mod timer;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{AddressSpec, GarpSocket, IpProto, Link, NetWatcher, Netlink, RawSocket, RouteSpec};
+use super::{GarpSocket, Link, NetWatcher, Netlink, RouteSpec};
 use crate::event::Event;
 use crate::mux::{Mux, MuxEvent, RouterId};
 
@@ -95,8 +97,9 @@ pub use reconfigure::ReconcileSummary;
 pub use spec::{RouterSpec, Setup, SyncGroupSpec, VirtualAddress, VirtualRoute};
 
 use handle::Input;
+use kernel::Vip;
 use links::watch_loop;
-use sockets::{readable, register, Receiver};
+use sockets::{readable, register, Channel, Raw, Receiver};
 use timer::Timer;
 
 /// Capacity of the input channel (datagrams, link events, commands).
@@ -118,8 +121,9 @@ struct RouterIo {
     send_ifindex: u32,
     /// Source MAC of its GARPs.
     mac: [u8; 6],
-    proto: IpProto,
-    addresses: Vec<AddressSpec>,
+    channel: Channel,
+    /// Its virtual addresses, advertised or excluded.
+    addresses: Vec<Vip>,
     routes: Vec<RouteSpec>,
     /// Its macvlan, deleted with it.
     vmac: Option<u32>,
@@ -133,7 +137,7 @@ pub struct Driver {
     mux: Mux,
     /// Indexed by [`RouterId`]; `None` once removed (ids are not reused).
     routers: Vec<Option<RouterIo>>,
-    sockets: HashMap<(u32, IpProto), Arc<AsyncFd<RawSocket>>>,
+    sockets: HashMap<(u32, Channel), Raw>,
     /// Sockets to read, with the interface their datagrams arrive on and
     /// whether they go to the mux (a VMAC's send socket is only drained).
     receivers: Vec<Receiver>,
@@ -317,18 +321,25 @@ impl Driver {
             let Some(r) = self.io(id.0 as usize) else {
                 continue;
             };
-            let Some(sock) = self.sockets.get(&(r.send_ifindex, r.proto)) else {
+            let Some(sock) = self.sockets.get(&(r.send_ifindex, r.channel)) else {
                 continue;
             };
             let Some(datagram) = self.buf.get(..tx.len) else {
                 continue;
             };
-            // IPv6 routers are refused at setup (no IPv6 socket yet).
-            let std::net::IpAddr::V4(destination) = tx.destination else {
-                self.counters.send_errors += 1;
-                continue;
+            let sent = match (sock, tx.destination) {
+                (Raw::V4(s), IpAddr::V4(dst)) => s.get_ref().send_to(datagram, dst),
+                (Raw::V6(s), IpAddr::V6(dst)) => {
+                    // The source the checksum covers: the router's.
+                    let src = self.mux.router(id).map(|r| r.config().source());
+                    match src {
+                        Some(IpAddr::V6(src)) => s.get_ref().send_from(datagram, src, dst),
+                        _ => Err(std::io::ErrorKind::InvalidInput.into()),
+                    }
+                }
+                _ => Err(std::io::ErrorKind::InvalidInput.into()),
             };
-            match sock.get_ref().send_to(datagram, destination) {
+            match sent {
                 Ok(_) => self.counters.datagrams_sent += 1,
                 Err(_) => self.counters.send_errors += 1,
             }

@@ -8,22 +8,18 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
-use std::net::Ipv4Addr;
-use std::sync::Arc;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Instant;
 
-use tokio::io::unix::AsyncFd;
-
-use super::sockets::{open_raw, Receiver};
-use super::{Driver, DriverError, DriverEvent, RouterIo, RouterSpec, Setup};
+use super::sockets::{open_raw, Channel, Raw, Receiver};
+use super::{Driver, DriverError, DriverEvent, RouterIo, RouterSpec, Setup, Vip};
 use crate::auth::AuthConfig;
-use crate::config::Config;
+use crate::config::{Config, Ipv6Config};
 use crate::event::State;
-use crate::linux::{
-    vmac_address, AddressSpec, GarpSocket, IpProto, Link, LinuxError, RawSocket, RouteSpec,
-};
+use crate::linux::{vmac_address, GarpSocket, IpProto, Link, LinuxError, RouteSpec};
 use crate::mux::{Change, MuxError, RouterId};
 use crate::router::VirtualRouter;
+use crate::wire::v3::is_link_local;
 
 /// What [`DriverHandle::reconfigure`](super::DriverHandle::reconfigure) did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -55,8 +51,8 @@ struct Prepared {
     link: Link,
     send_link: Link,
     vmac: Option<u32>,
-    proto: IpProto,
-    addresses: Vec<AddressSpec>,
+    channel: Channel,
+    addresses: Vec<Vip>,
     routes: Vec<RouteSpec>,
     /// The running router on the same (interface, VRID) it replaces or
     /// updates.
@@ -68,7 +64,7 @@ impl Prepared {
     fn same_place(&self, old: &RouterIo) -> bool {
         old.recv_ifindex == self.link.index
             && old.send_ifindex == self.send_link.index
-            && old.proto == self.proto
+            && old.channel == self.channel
             && old.vmac == self.vmac
     }
 }
@@ -77,7 +73,7 @@ impl Prepared {
 /// closed or deleted on error.
 #[derive(Default)]
 struct Staged {
-    sockets: Vec<(Link, IpProto, bool, Arc<AsyncFd<RawSocket>>)>,
+    sockets: Vec<(Link, Channel, bool, Raw)>,
     garp: Vec<(u32, GarpSocket)>,
     vmacs: Vec<u32>,
 }
@@ -88,6 +84,7 @@ struct Staged {
 struct Cache {
     links: HashMap<String, Link>,
     addresses: HashMap<u32, Vec<Ipv4Addr>>,
+    addresses6: HashMap<u32, Vec<Ipv6Addr>>,
 }
 
 /// The validated new setup.
@@ -136,8 +133,8 @@ impl Driver {
         }
         let groups = check_groups(&setup.sync_groups, routers.len())?;
         for p in &routers {
-            self.stage_socket(staged, &p.link, p.proto, true)?;
-            self.stage_socket(staged, &p.send_link, p.proto, p.vmac.is_none())?;
+            self.stage_socket(staged, &p.link, p.channel, true)?;
+            self.stage_socket(staged, &p.send_link, p.channel, p.vmac.is_none())?;
             let index = p.send_link.index;
             if !self.garp.contains_key(&index) && !staged.garp.iter().any(|g| g.0 == index) {
                 staged.garp.push((index, GarpSocket::open(index)?));
@@ -164,16 +161,35 @@ impl Driver {
         staged: &mut Staged,
     ) -> Result<Prepared, DriverError> {
         let mut config = spec.config.clone();
-        if config.ipv6.is_some() {
-            return Err(DriverError::Ipv6Unsupported(config.name.to_string()));
-        }
-        config.virtual_addresses = spec.addresses.iter().map(|a| a.addr).collect();
-        if config.primary_ip.is_unspecified() {
-            config.primary_ip = self.primary_ip(&spec, &link, old, cache)?;
-        }
-        let proto = match config.authentication {
-            AuthConfig::Ah(_) => IpProto::Ah,
-            _ => IpProto::Vrrp,
+        let channel = if is_ipv6(&spec) {
+            if spec.use_vmac {
+                return Err(DriverError::Ipv6Vmac(config.name.to_string()));
+            }
+            let link_local = match config.ipv6.as_ref().map(|v6| v6.link_local) {
+                Some(a) if !a.is_unspecified() => a,
+                _ => self.link_local(&spec, &link, old, cache)?,
+            };
+            let mut v6 = Ipv6Config::new(link_local);
+            v6.virtual_addresses = spec
+                .addresses
+                .iter()
+                .filter_map(|a| v6_of(a.addr))
+                .collect();
+            config.ipv6 = Some(v6);
+            Channel::V6
+        } else {
+            config.virtual_addresses = spec
+                .addresses
+                .iter()
+                .filter_map(|a| v4_of(a.addr))
+                .collect();
+            if config.primary_ip.is_unspecified() {
+                config.primary_ip = self.primary_ip(&spec, &link, old, cache)?;
+            }
+            match config.authentication {
+                AuthConfig::Ah(_) => Channel::V4(IpProto::Ah),
+                _ => Channel::V4(IpProto::Vrrp),
+            }
         };
         let (send_link, vmac) = if spec.use_vmac {
             let vmac = self.prepare_vmac(&link, config.vrid, staged)?;
@@ -181,9 +197,7 @@ impl Driver {
         } else {
             (link.clone(), None)
         };
-        let addresses = spec
-            .addresses
-            .iter()
+        let addresses = (spec.addresses.iter().chain(&spec.excluded))
             .map(|a| self.resolve_address(a, send_link.index))
             .collect::<Result<Vec<_>, _>>()?;
         let routes = spec
@@ -208,11 +222,53 @@ impl Driver {
             link,
             send_link,
             vmac,
-            proto,
+            channel,
             addresses,
             routes,
             old,
         })
+    }
+
+    /// The advert source of an IPv6 router without one: what it used so
+    /// far on the same interface, else the interface's first link-local
+    /// address that is no router's virtual address.
+    fn link_local(
+        &mut self,
+        spec: &RouterSpec,
+        link: &Link,
+        old: Option<RouterId>,
+        cache: &mut Cache,
+    ) -> Result<Ipv6Addr, DriverError> {
+        let running = old
+            .filter(|id| self.io(id.0 as usize).map(|r| r.recv_ifindex) == Some(link.index))
+            .and_then(|id| self.mux.router(id))
+            .and_then(|r| r.config().ipv6.as_ref());
+        if let Some(v6) = running {
+            return Ok(v6.link_local);
+        }
+        if let Entry::Vacant(e) = cache.addresses6.entry(link.index) {
+            let found = self.netlink.addresses6(Some(link.index))?;
+            e.insert(found.iter().map(|a| a.addr).collect());
+        }
+        let is_vip = |a: &Ipv6Addr| self.is_vip(spec, IpAddr::V6(*a));
+        cache
+            .addresses6
+            .get(&link.index)
+            .and_then(|addrs| {
+                let mut usable = addrs.iter().filter(|a| is_link_local(**a) && !is_vip(a));
+                usable.next().copied()
+            })
+            .ok_or_else(|| DriverError::NoLinkLocal(spec.interface.clone()))
+    }
+
+    /// True if `a` is a virtual address of `spec` or of a running router.
+    fn is_vip(&self, spec: &RouterSpec, a: IpAddr) -> bool {
+        (spec.addresses.iter().chain(&spec.excluded)).any(|v| v.addr == a)
+            || self
+                .routers
+                .iter()
+                .flatten()
+                .any(|r| r.addresses.iter().any(|v| v.addr() == a))
     }
 
     /// The advert source of a router without one: what it used so far on
@@ -235,14 +291,7 @@ impl Driver {
             let found = self.netlink.addresses(Some(link.index))?;
             e.insert(found.iter().map(|a| a.addr).collect());
         }
-        let is_vip = |a: &Ipv4Addr| {
-            spec.addresses.iter().any(|v| v.addr == *a)
-                || self
-                    .routers
-                    .iter()
-                    .flatten()
-                    .any(|r| r.addresses.iter().any(|v| v.addr == *a))
-        };
+        let is_vip = |a: &Ipv4Addr| self.is_vip(spec, IpAddr::V4(*a));
         cache
             .addresses
             .get(&link.index)
@@ -277,23 +326,23 @@ impl Driver {
         Ok(vmac)
     }
 
-    /// Opens the raw socket for (interface, protocol) unless one is open.
+    /// Opens the raw socket for (interface, channel) unless one is open.
     fn stage_socket(
         &self,
         staged: &mut Staged,
         link: &Link,
-        proto: IpProto,
+        channel: Channel,
         deliver: bool,
     ) -> Result<(), DriverError> {
         let staged_already = staged
             .sockets
             .iter()
-            .any(|s| s.0.index == link.index && s.1 == proto);
-        if staged_already || self.sockets.contains_key(&(link.index, proto)) {
+            .any(|s| s.0.index == link.index && s.1 == channel);
+        if staged_already || self.sockets.contains_key(&(link.index, channel)) {
             return Ok(());
         }
-        let sock = open_raw(link, proto, deliver)?;
-        staged.sockets.push((link.clone(), proto, deliver, sock));
+        let sock = open_raw(link, channel, deliver)?;
+        staged.sockets.push((link.clone(), channel, deliver, sock));
         Ok(())
     }
 
@@ -304,8 +353,8 @@ impl Driver {
         staged: Staged,
         started: bool,
     ) -> Result<ReconcileSummary, DriverError> {
-        for (link, proto, deliver, sock) in staged.sockets {
-            self.sockets.insert((link.index, proto), sock.clone());
+        for (link, channel, deliver, sock) in staged.sockets {
+            self.sockets.insert((link.index, channel), sock.clone());
             self.receivers.push(Receiver {
                 sock,
                 ifindex: link.index,
@@ -488,7 +537,7 @@ impl Driver {
             recv_ifindex: p.link.index,
             send_ifindex: p.send_link.index,
             mac: p.send_link.mac.unwrap_or([0; 6]),
-            proto: p.proto,
+            channel: p.channel,
             addresses: p.addresses,
             routes: p.routes,
             vmac: p.vmac,
@@ -518,15 +567,35 @@ impl Driver {
         let mut raw = HashSet::new();
         let mut garp = HashSet::new();
         for r in self.routers.iter().flatten() {
-            raw.insert((r.recv_ifindex, r.proto));
-            raw.insert((r.send_ifindex, r.proto));
+            raw.insert((r.recv_ifindex, r.channel));
+            raw.insert((r.send_ifindex, r.channel));
             garp.insert(r.send_ifindex);
         }
         self.sockets.retain(|key, _| raw.contains(key));
         let sockets = &self.sockets;
         self.receivers
-            .retain(|r| sockets.values().any(|s| Arc::ptr_eq(s, &r.sock)));
+            .retain(|r| sockets.values().any(|s| s.same(&r.sock)));
         self.garp.retain(|index, _| garp.contains(index));
+    }
+}
+
+/// True if the router speaks IPv6: its configuration says so, or its
+/// first virtual address is IPv6 (keepalived's rule).
+fn is_ipv6(spec: &RouterSpec) -> bool {
+    spec.config.ipv6.is_some() || spec.addresses.first().is_some_and(|a| a.addr.is_ipv6())
+}
+
+fn v4_of(a: IpAddr) -> Option<Ipv4Addr> {
+    match a {
+        IpAddr::V4(a) => Some(a),
+        IpAddr::V6(_) => None,
+    }
+}
+
+fn v6_of(a: IpAddr) -> Option<Ipv6Addr> {
+    match a {
+        IpAddr::V6(a) => Some(a),
+        IpAddr::V4(_) => None,
     }
 }
 

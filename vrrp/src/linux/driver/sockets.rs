@@ -1,20 +1,59 @@
-//! The raw VRRP/AH sockets: one per (interface, protocol), shared by every
-//! router on it, read in batches.
+//! The raw VRRP/AH sockets: one per (interface, channel), shared by every
+//! router on it, read in batches. A channel is IPv4 VRRP, IPv4 AH or IPv6
+//! VRRP (VRRPv3 over IPv6 has no authentication).
 
 use std::net::Ipv4Addr;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
 use super::{Driver, DriverError};
-use crate::linux::{IpProto, Link, NetWatcher, RawSocket, RawSocketConfig};
+use crate::linux::{
+    IpProto, Link, NetWatcher, RawSocket, RawSocket6, RawSocket6Config, RawSocketConfig,
+};
 
 /// Adapters whose raw fd is owned by them, open from creation to drop and
 /// never replaced: the contract of [`AsyncFd::register`].
 pub(super) trait OwnsFd: std::os::fd::AsRawFd {}
 impl OwnsFd for RawSocket {}
+impl OwnsFd for RawSocket6 {}
 impl OwnsFd for NetWatcher {}
+
+/// What a raw socket carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Channel {
+    /// IPv4, VRRP (protocol 112) or AH (51).
+    V4(IpProto),
+    /// IPv6, VRRP.
+    V6,
+}
+
+/// A registered raw socket of either family.
+#[derive(Debug, Clone)]
+pub(super) enum Raw {
+    V4(Arc<AsyncFd<RawSocket>>),
+    V6(Arc<AsyncFd<RawSocket6>>),
+}
+
+impl Raw {
+    fn poll_read_ready(&self, cx: &mut Context<'_>) -> bool {
+        match self {
+            Raw::V4(s) => s.poll_read_ready(cx).is_ready(),
+            Raw::V6(s) => s.poll_read_ready(cx).is_ready(),
+        }
+    }
+
+    /// True if both are the same socket.
+    pub(super) fn same(&self, other: &Raw) -> bool {
+        match (self, other) {
+            (Raw::V4(a), Raw::V4(b)) => Arc::ptr_eq(a, b),
+            (Raw::V6(a), Raw::V6(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
 
 /// Registers an adapter with the tokio reactor.
 #[allow(unsafe_code)]
@@ -27,27 +66,34 @@ pub(super) fn register<T: OwnsFd>(inner: T) -> Result<AsyncFd<T>, DriverError> {
     unsafe { AsyncFd::register(inner) }.map_err(|e| DriverError::Runtime(e.into_parts().1))
 }
 
-/// Opens and registers the raw socket for (interface, protocol).
+/// Opens and registers the raw socket for (interface, channel).
 /// `deliver` says whether what it receives goes to the mux (a VMAC's send
 /// socket joins no group and only has its queue drained).
-pub(super) fn open_raw(
-    link: &Link,
-    proto: IpProto,
-    deliver: bool,
-) -> Result<Arc<AsyncFd<RawSocket>>, DriverError> {
-    let sock = RawSocket::open(RawSocketConfig {
-        ifname: link.name.clone(),
-        ifindex: link.index,
-        proto,
-        multicast: deliver,
-    })?;
-    Ok(Arc::new(register(sock)?))
+pub(super) fn open_raw(link: &Link, channel: Channel, deliver: bool) -> Result<Raw, DriverError> {
+    Ok(match channel {
+        Channel::V4(proto) => {
+            let sock = RawSocket::open(RawSocketConfig {
+                ifname: link.name.clone(),
+                ifindex: link.index,
+                proto,
+                multicast: deliver,
+            })?;
+            Raw::V4(Arc::new(register(sock)?))
+        }
+        Channel::V6 => {
+            let sock = RawSocket6::open(RawSocket6Config {
+                ifname: link.name.clone(),
+                ifindex: link.index,
+            })?;
+            Raw::V6(Arc::new(register(sock)?))
+        }
+    })
 }
 
 /// A raw socket the driver reads.
 #[derive(Debug)]
 pub(super) struct Receiver {
-    pub(super) sock: Arc<AsyncFd<RawSocket>>,
+    pub(super) sock: Raw,
     pub(super) ifindex: u32,
     pub(super) deliver: bool,
 }
@@ -65,11 +111,11 @@ pub(super) fn readable(
         let n = receivers.len();
         for k in 0..n {
             let i = (start + k) % n;
-            if receivers[i].sock.poll_read_ready(cx).is_ready() {
-                return std::task::Poll::Ready(i);
+            if receivers[i].sock.poll_read_ready(cx) {
+                return Poll::Ready(i);
             }
         }
-        std::task::Poll::Pending
+        Poll::Pending
     })
 }
 
@@ -82,8 +128,16 @@ impl Driver {
         };
         let (sock, ifindex, deliver) = (r.sock.clone(), r.ifindex, r.deliver);
         let mut buf = std::mem::take(&mut self.rx_buf);
+        match sock {
+            Raw::V4(sock) => self.read_v4(&sock, ifindex, deliver, &mut buf),
+            Raw::V6(sock) => self.read_v6(&sock, ifindex, &mut buf),
+        }
+        self.rx_buf = buf;
+    }
+
+    fn read_v4(&mut self, sock: &AsyncFd<RawSocket>, ifindex: u32, deliver: bool, buf: &mut [u8]) {
         for _ in 0..READ_BATCH {
-            let (n, arrived) = match sock.try_io(Interest::READABLE, |s| s.recv_timed(&mut buf)) {
+            let (n, arrived) = match sock.try_io(Interest::READABLE, |s| s.recv_timed(buf)) {
                 Ok(r) => r,
                 Err(_) => break, // WouldBlock (readiness cleared) or an error
             };
@@ -100,6 +154,21 @@ impl Driver {
             self.mux.handle_datagram(now, ifindex, src, data);
             self.drain(now);
         }
-        self.rx_buf = buf;
+    }
+
+    /// IPv6 messages come without their IP header: the socket reports the
+    /// source, destination and hop limit, which the router checks.
+    fn read_v6(&mut self, sock: &AsyncFd<RawSocket6>, ifindex: u32, buf: &mut [u8]) {
+        for _ in 0..READ_BATCH {
+            let (n, meta, arrived) = match sock.try_io(Interest::READABLE, |s| s.recv_timed(buf)) {
+                Ok(r) => r,
+                Err(_) => break,
+            };
+            let Some(data) = buf.get(..n) else { continue };
+            self.counters.datagrams_received += 1;
+            let now = self.arrival_instant(arrived);
+            self.mux.handle_datagram_v6(now, ifindex, &meta, data);
+            self.drain(now);
+        }
     }
 }

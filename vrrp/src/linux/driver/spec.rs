@@ -1,34 +1,40 @@
 //! What a [`Driver`](super::Driver) runs: routers, their addresses and
 //! routes, sync groups.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use crate::config::Config;
 use crate::linux::{RouteSpec, Scope};
 
 /// A virtual address with keepalived's `virtual_ipaddress` options.
+///
+/// An IPv6 address is installed as keepalived installs it (see
+/// [`Address6Spec`](crate::linux::Address6Spec): `nodad`, a /128
+/// deprecated); `broadcast`, `label` and `scope` apply to IPv4 only (the
+/// kernel derives an IPv6 address's scope from the address).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VirtualAddress {
     /// The address.
-    pub addr: Ipv4Addr,
-    /// Prefix length (keepalived's default 32).
+    pub addr: IpAddr,
+    /// Prefix length (keepalived's default: 32, or 128 for IPv6).
     pub prefix_len: u8,
-    /// `brd`.
+    /// `brd` (IPv4).
     pub broadcast: Option<Ipv4Addr>,
-    /// `label`.
+    /// `label` (IPv4).
     pub label: Option<String>,
-    /// `scope`.
+    /// `scope` (IPv4).
     pub scope: Scope,
     /// `dev`: the interface to put it on; the router's (or its VMAC) when `None`.
     pub dev: Option<String>,
 }
 
 impl VirtualAddress {
-    /// A /32 global address on the router's interface.
-    pub fn host(addr: Ipv4Addr) -> Self {
+    /// A host address (/32 or /128), global, on the router's interface.
+    pub fn host(addr: impl Into<IpAddr>) -> Self {
+        let addr = addr.into();
         VirtualAddress {
             addr,
-            prefix_len: 32,
+            prefix_len: if addr.is_ipv6() { 128 } else { 32 },
             broadcast: None,
             label: None,
             scope: Scope::Global,
@@ -48,17 +54,35 @@ pub struct VirtualRoute {
 
 /// One virtual router for the driver: the state machine's configuration
 /// plus what only the host knows.
+///
+/// # Address family
+/// As in keepalived, a router is IPv6 if its first virtual address is
+/// (or if [`Config::ipv6`] is set): it speaks VRRPv3 over IPv6 on the
+/// interface's IPv6 raw socket, advertises the IPv6 addresses of
+/// [`addresses`](Self::addresses), and sends unsolicited Neighbour
+/// Advertisements where an IPv4 router sends gratuitous ARPs (same
+/// repeat, delay and refresh settings, [`crate::config::GarpConfig`]).
+/// Its advert source is [`Ipv6Config::link_local`](crate::config::Ipv6Config::link_local)
+/// when set (not unspecified), else the interface's first link-local
+/// address. Addresses of the other family are installed and announced
+/// with the others but not advertised (keepalived refuses them in
+/// `virtual_ipaddress` and allows them in `virtual_ipaddress_excluded`).
 #[derive(Debug, Clone)]
 pub struct RouterSpec {
-    /// The state machine's configuration. Its `virtual_addresses` are
-    /// replaced by the addresses of [`addresses`](Self::addresses); an
-    /// unspecified `primary_ip` is replaced by the interface's first IPv4
-    /// address.
+    /// The state machine's configuration. Its advertised addresses
+    /// (`virtual_addresses`, or those of `ipv6`) are replaced by the
+    /// addresses of [`addresses`](Self::addresses) of the router's family;
+    /// an IPv4 router's unspecified `primary_ip` is replaced by the
+    /// interface's first IPv4 address.
     pub config: Config,
     /// The interface VRRP runs on (keepalived's `interface`).
     pub interface: String,
     /// The virtual addresses with their options.
     pub addresses: Vec<VirtualAddress>,
+    /// keepalived's `virtual_ipaddress_excluded`: installed, removed and
+    /// announced with [`addresses`](Self::addresses) but never advertised,
+    /// of either family.
+    pub excluded: Vec<VirtualAddress>,
     /// `virtual_routes`.
     pub routes: Vec<VirtualRoute>,
     /// `use_vmac`: send from a macvlan `vrrp.VRID` with MAC 00-00-5E-00-01-VRID,
