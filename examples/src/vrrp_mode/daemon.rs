@@ -3,7 +3,7 @@
 //! scripts, signals and reload (SIGHUP: [`DriverHandle::reconfigure`]).
 
 use std::collections::{HashMap, HashSet};
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use healthcheck::Health;
@@ -52,7 +52,7 @@ pub enum DaemonError {
 struct Instance {
     name: String,
     notify: conf::Notify,
-    vips: Vec<Ipv4Addr>,
+    vips: Vec<IpAddr>,
 }
 
 /// The daemon's state.
@@ -141,7 +141,7 @@ impl Daemon {
     /// addresses follow. On an error nothing changed.
     async fn apply(&mut self, plan: Plan) -> Result<ReconcileSummary, DaemonError> {
         let setup = plan.setup();
-        let vips: Vec<Vec<Ipv4Addr>> = (setup.routers.iter())
+        let vips: Vec<Vec<IpAddr>> = (setup.routers.iter())
             .map(|r| r.addresses.iter().map(|a| a.addr).collect())
             .collect();
         let summary = self.handle.reconfigure(setup).await?;

@@ -79,6 +79,7 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "check_unicast_src",
     "higher_prio_send_advert",
     "lower_prio_no_advert",
+    "native_ipv6",
     "preempt",
     "unicast_fault_no_peer",
     "unicast_ttl",
@@ -177,10 +178,6 @@ fn instance(
 ) {
     let ctx = i.name.as_str();
     let refused = [
-        (
-            "virtual_ipaddress_excluded",
-            !i.virtual_ipaddress_excluded.is_empty(),
-        ),
         ("virtual_rules", !i.virtual_rules.is_empty()),
         ("smtp_alert", i.smtp_alert),
         ("dont_track_primary", i.dont_track_primary),
@@ -198,7 +195,11 @@ fn instance(
         let what = if *k == "use_vmac" { "use_vmac NAME" } else { k };
         out.push(refuse(sp.key(k), what, ctx));
     }
-    for a in &i.virtual_ipaddress {
+    for a in i
+        .virtual_ipaddress
+        .iter()
+        .chain(&i.virtual_ipaddress_excluded)
+    {
         if let Some(o) = a.other.first() {
             let what = format!("virtual_ipaddress option {o}");
             out.push(refuse(sp.key("virtual_ipaddress"), &what, ctx));

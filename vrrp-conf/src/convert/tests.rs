@@ -149,15 +149,14 @@ fn halves_follow_keepalived() {
 fn every_refused_keyword_of_an_instance_is_reported_once() {
     let text = format!(
         "{INSTANCE}  virtual_rules {{\n    from 10.0.0.0/8 table 1 priority 5\n  }}\n  \
-         virtual_ipaddress_excluded {{\n    10.0.0.9\n  }}\n{VIPS}"
+         dont_track_primary\n{VIPS}"
     );
     let (d, _) = rendered(&text, BOTH);
     assert_eq!(
         d,
         [
             "k.conf:4:3: error: (VI_1) virtual_rules is not supported by keepalived-lite",
-            "k.conf:7:3: error: (VI_1) virtual_ipaddress_excluded is not supported by \
-             keepalived-lite",
+            "k.conf:7:3: error: (VI_1) dont_track_primary is not supported by keepalived-lite",
         ]
     );
 }

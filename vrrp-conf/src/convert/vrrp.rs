@@ -12,26 +12,40 @@
 //! instance, else `global_defs`, else keepalived's
 //! ([`GarpConfig::default`]).
 //!
-//! Address families, as keepalived 2.2.7 has them: an instance takes the
-//! family of the first address that sets one (`virtual_ipaddress`, or an
-//! earlier `mcast_src_ip`, `unicast_src_ip`, `unicast_peer` or
-//! `native_ipv6`); a later `virtual_ipaddress` of the other family is
-//! ignored with a configuration error (reported by the parser's
-//! validation), while `virtual_ipaddress_excluded` may mix families (they
-//! are not advertised). An IPv6 instance runs VRRPv3 whatever
-//! `vrrp_version` says (`version 2` on it is ignored with an error), and
-//! ignores `authentication` (the version 3 warning). Here an IPv6 instance is
-//! refused as a whole ("IPv6 virtual_ipaddress"): the `vrrp` state
-//! machine and Linux adapters speak VRRPv3 over IPv6, but its driver does
-//! not run IPv6 routers yet.
+//! # Address families, as keepalived 2.2.7 has them
+//! - An instance takes the family of the first keyword written that sets
+//!   one: `mcast_src_ip`, `unicast_src_ip`, a `unicast_peer` entry,
+//!   `native_ipv6` (IPv6) or a `virtual_ipaddress` entry; IPv4 if none
+//!   does ([`is_ipv6`]).
+//! - An address of the other family in `virtual_ipaddress`,
+//!   `mcast_src_ip`, `unicast_src_ip` or `unicast_peer` is a configuration
+//!   error that keepalived logs ("address family must match VRRP instance
+//!   [ADDR] - ignoring", "... MUST be of the same family !!! Skipping...")
+//!   before running without it, and that makes its `-t` exit 5. Here it is
+//!   the same error, at its file:line, and so a refusal (`-t` and the
+//!   start-up agree).
+//! - `virtual_ipaddress_excluded` may mix families: its addresses are
+//!   installed and announced with the others, never advertised.
+//! - An IPv6 instance runs VRRPv3 whatever global_defs' `vrrp_version`
+//!   says, and ignores `authentication` (the version 3 warning). An
+//!   instance `version 2` on it is refused ("version 2 with IPv6": keepalived
+//!   either ignores it or, when it comes before the address, runs VRRPv2
+//!   over IPv6, which nothing else speaks).
+//! - Its advert source is `mcast_src_ip` when given (it must be
+//!   link-local, RFC 9568 section 5.1.2.1), else the interface's first
+//!   link-local address. IPv6 unicast peers, `use_vmac` and IPv6
+//!   `virtual_routes` are refused by name.
+//! - The `vrrp` driver keeps one router per (interface, VRID) whatever the
+//!   family, so an IPv4 and an IPv6 instance on the same interface and
+//!   VRID (which keepalived allows) are refused.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 use std::time::Duration;
 
 use vrrp::auth::AuthConfig;
-use vrrp::config::{GarpConfig, LowerPriorityAdvert, PeerTtl, Version};
+use vrrp::config::{GarpConfig, Ipv6Config, LowerPriorityAdvert, PeerTtl, Version};
 use vrrp::linux::driver::{RouterSpec, Setup, SyncGroupSpec, VirtualAddress, VirtualRoute};
 use vrrp::linux::{AddressSpec, RouteKind, RouteSpec, Scope};
 
@@ -163,6 +177,7 @@ pub fn plan(c: &crate::Config) -> Result<Plan, PlanError> {
 pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
     let (plan, errors) = plan_all(&p.config);
     out.extend(errors.iter().map(|e| diagnostic(p, e)));
+    family_errors(p, out);
     v3_notes(p, out);
     Some(plan)
 }
@@ -184,7 +199,11 @@ fn diagnostic(p: &Parsed, e: &PlanError) -> Diagnostic {
 fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
     let c = &p.config;
     let key = match keyword {
-        "address" | "brd" | "scope" | "IPv6 virtual_ipaddress" => "virtual_ipaddress",
+        "address" | "brd" | "scope" | "label" => "virtual_ipaddress",
+        "VRID of another address family" => "virtual_router_id",
+        "version 2 with IPv6" => "version",
+        "unicast_peer with IPv6" => "unicast_peer",
+        "use_vmac with IPv6" => "use_vmac",
         "route" if owner == "static_routes" => "static_routes",
         "route" => "virtual_routes",
         "auth_type" => "authentication",
@@ -245,13 +264,22 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
             }
         }
     }
+    errors.extend(shared_vrids(c));
     let mut static_addresses = Vec::new();
     for a in &c.static_ipaddress {
         let dev = a.dev.clone().ok_or_else(|| PlanError::Missing {
             instance: "static_ipaddress".into(),
             keyword: "dev",
         });
-        match dev.and_then(|d| Ok((d, address("static_ipaddress", a)?))) {
+        let v4 = |d| match a.address.addr() {
+            IpAddr::V4(_) => Ok((d, address("static_ipaddress", a)?)),
+            v6 => Err(PlanError::Bad {
+                instance: "static_ipaddress".into(),
+                keyword: "address",
+                value: v6.to_string(),
+            }),
+        };
+        match dev.and_then(v4) {
             Ok(x) => static_addresses.push(x),
             Err(e) => errors.push(e),
         }
@@ -380,41 +408,35 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         instance: name.to_owned(),
         keyword,
     };
-    if !i.virtual_ipaddress_excluded.is_empty() {
-        return Err(unsupported("virtual_ipaddress_excluded"));
-    }
     if !i.virtual_rules.is_empty() {
         return Err(unsupported("virtual_rules"));
-    }
-    // keepalived 2.2.7 takes the instance's family from its first virtual
-    // address (later ones of the other family it ignores with a
-    // configuration error, which the parser's validation reports); an IPv6
-    // instance runs VRRPv3, which the Linux driver cannot do over IPv6 yet.
-    if i.virtual_ipaddress
-        .first()
-        .is_some_and(|a| a.address.addr().is_ipv6())
-    {
-        return Err(unsupported("IPv6 virtual_ipaddress"));
     }
     let interface = i.interface.clone().ok_or_else(|| missing("interface"))?;
     let vrid = i
         .virtual_router_id
         .ok_or_else(|| missing("virtual_router_id"))?;
     let priority = i.priority.unwrap_or(DEFAULT_PRIORITY);
-    let v4 = |keyword, a: IpAddr| match a {
-        IpAddr::V4(a) => Ok(a),
-        IpAddr::V6(_) => Err(bad(keyword, a.to_string())),
-    };
-    let primary = match i.mcast_src_ip {
-        Some(a) => v4("mcast_src_ip", *a)?,
-        None => Ipv4Addr::UNSPECIFIED,
-    };
-    let mut config = vrrp::Config::new(name, vrid, priority, primary);
-    if let Some(a) = i.unicast_src_ip {
-        config.unicast_src_ip = Some(v4("unicast_src_ip", *a)?);
+    let ipv6 = is_ipv6(i);
+    // Addresses of the other family are errors reported by
+    // `family_errors`; the plan leaves them out, as keepalived does.
+    let ours = |a: &IpAddr| a.is_ipv6() == ipv6;
+    let mut config = vrrp::Config::new(name, vrid, priority, Ipv4Addr::UNSPECIFIED);
+    if ipv6 {
+        config.ipv6 = Some(ipv6_side(i, use_vmac_of(i)).map_err(|k| match k {
+            "mcast_src_ip" => bad(k, i.mcast_src_ip.map(|a| a.to_string()).unwrap_or_default()),
+            k => unsupported(k),
+        })?);
     }
-    for peer in &i.unicast_peer {
-        let addr = v4("unicast_peer", *peer.address)?;
+    if let Some(IpAddr::V4(a)) = i.mcast_src_ip.map(|a| *a) {
+        config.primary_ip = a;
+    }
+    if let Some(IpAddr::V4(a)) = i.unicast_src_ip.map(|a| *a) {
+        config.unicast_src_ip = Some(a);
+    }
+    for peer in i.unicast_peer.iter().filter(|p| ours(&p.address)) {
+        let IpAddr::V4(addr) = *peer.address else {
+            continue; // refused by `ipv6_side`
+        };
         config.unicast_peers.push(addr);
         if peer.min_ttl.is_some() || peer.max_ttl.is_some() {
             config.unicast_peer_ttl.push(PeerTtl {
@@ -423,6 +445,9 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
                 max_ttl: peer.max_ttl.unwrap_or(255),
             });
         }
+    }
+    if ipv6 && i.version == Some(2) {
+        return Err(unsupported("version 2 with IPv6"));
     }
     config.version = version(g, i);
     if let Some(a) = i.advert_int {
@@ -462,9 +487,11 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         config.preempt_delay = *d;
     }
     config.garp = garp(g, i);
-    let addresses = i
-        .virtual_ipaddress
-        .iter()
+    let addresses = (i.virtual_ipaddress.iter())
+        .filter(|a| ours(&a.address.addr()))
+        .map(|a| address(name, a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let excluded = (i.virtual_ipaddress_excluded.iter())
         .map(|a| address(name, a))
         .collect::<Result<Vec<_>, _>>()?;
     let routes = i
@@ -476,14 +503,122 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         config,
         interface,
         addresses,
+        excluded,
         routes,
-        use_vmac: i.use_vmac.is_some(),
+        use_vmac: use_vmac_of(i),
     })
 }
 
-/// The VRRP version of an instance: its `version`, else global_defs'
-/// `vrrp_version`, else 2 (keepalived's default for IPv4).
+fn use_vmac_of(i: &VrrpInstance) -> bool {
+    i.use_vmac.is_some()
+}
+
+/// The IPv6 side of an IPv6 instance: its source is `mcast_src_ip` if
+/// given (link-local), else left to the driver (the interface's first
+/// link-local address). The keyword that cannot be run, if any.
+fn ipv6_side(i: &VrrpInstance, use_vmac: bool) -> Result<Ipv6Config, &'static str> {
+    if i.unicast_peer.iter().any(|p| p.address.is_ipv6())
+        || i.unicast_src_ip.is_some_and(|a| a.is_ipv6())
+    {
+        return Err("unicast_peer with IPv6");
+    }
+    if use_vmac {
+        return Err("use_vmac with IPv6");
+    }
+    let source = match i.mcast_src_ip.map(|a| *a) {
+        Some(IpAddr::V6(a)) if vrrp::wire::v3::is_link_local(a) => a,
+        Some(IpAddr::V6(_)) => return Err("mcast_src_ip"),
+        _ => Ipv6Addr::UNSPECIFIED,
+    };
+    Ok(Ipv6Config::new(source))
+}
+
+/// True if the instance is IPv6, as keepalived 2.2.7 decides: the first
+/// keyword written that sets a family (see the module documentation).
+pub fn is_ipv6(i: &VrrpInstance) -> bool {
+    family_setter(i).is_some_and(|(_, v6)| v6)
+}
+
+/// Where the instance's family was set, and whether it is IPv6.
+fn family_setter(i: &VrrpInstance) -> Option<(Span, bool)> {
+    let ip = |a: &crate::span::Spanned<IpAddr>| (a.span, a.value.is_ipv6());
+    let vip = |a: &IpAddress| (a.address.span, a.address.addr().is_ipv6());
+    let native = (i.other.iter())
+        .filter(|s| s.keyword == "native_ipv6")
+        .map(|s| (s.span, true));
+    (i.mcast_src_ip.iter().map(ip))
+        .chain(i.unicast_src_ip.iter().map(ip))
+        .chain(i.unicast_peer.first().map(|p| ip(&p.address)))
+        .chain(i.virtual_ipaddress.first().map(vip))
+        .chain(native)
+        .min_by_key(|(s, _)| (s.file, s.line, s.col))
+}
+
+/// keepalived's configuration errors for addresses of the other family
+/// than the instance's: each is ignored there, refused here.
+fn family_errors(p: &Parsed, out: &mut Vec<Diagnostic>) {
+    for i in &p.config.vrrp_instances {
+        let v6 = is_ipv6(i);
+        let name = &i.name;
+        let mut err = |span, msg: String| out.push(Diagnostic::error(Code::Conflict, span, msg));
+        for a in i
+            .virtual_ipaddress
+            .iter()
+            .filter(|a| a.address.addr().is_ipv6() != v6)
+        {
+            let msg = format!(
+                "({name}): address family must match VRRP instance [{}] - ignoring",
+                a.address.value
+            );
+            err(a.address.span, msg);
+        }
+        let sources = [("src", &i.mcast_src_ip), ("src", &i.unicast_src_ip)];
+        let peers = i.unicast_peer.iter().map(|p| ("unicast peer", &p.address));
+        let singles = sources
+            .into_iter()
+            .filter_map(|(k, a)| Some((k, a.as_ref()?)));
+        for (what, a) in singles.chain(peers).filter(|(_, a)| a.is_ipv6() != v6) {
+            let msg = format!(
+                "Configuration error: VRRP instance[{name}] and {what} address[{}] MUST be of \
+                 the same family !!! Skipping...",
+                a.value
+            );
+            err(a.span, msg);
+        }
+    }
+}
+
+/// An IPv4 and an IPv6 instance on one (interface, VRID): keepalived
+/// allows it, the `vrrp` driver does not (one router per interface and
+/// VRID). Instances of one family are checked by the validation.
+fn shared_vrids(c: &crate::Config) -> Vec<PlanError> {
+    let mut seen: Vec<(&str, u8, bool)> = Vec::new();
+    let mut errors = Vec::new();
+    for i in &c.vrrp_instances {
+        let (Some(ifname), Some(vrid)) = (i.interface.as_deref(), i.virtual_router_id) else {
+            continue;
+        };
+        let v6 = is_ipv6(i);
+        if seen
+            .iter()
+            .any(|&(n, r, f)| n == ifname && r == vrid && f != v6)
+        {
+            errors.push(PlanError::Unsupported {
+                instance: i.name.clone(),
+                keyword: "VRID of another address family",
+            });
+        }
+        seen.push((ifname, vrid, v6));
+    }
+    errors
+}
+
+/// The VRRP version of an instance: 3 for IPv6, else its `version`, else
+/// global_defs' `vrrp_version`, else 2 (keepalived's default for IPv4).
 fn version(g: &GlobalDefs, i: &VrrpInstance) -> Version {
+    if is_ipv6(i) {
+        return Version::V3;
+    }
     match i.version.or(g.vrrp_version) {
         Some(3) => Version::V3,
         _ => Version::V2,
@@ -605,15 +740,33 @@ fn garp(g: &GlobalDefs, i: &VrrpInstance) -> GarpConfig {
     garp
 }
 
-/// `ADDR[/LEN] [brd B] [dev D] [scope S] [label L]`.
+/// `ADDR[/LEN] [brd B] [dev D] [scope S] [label L]`. An IPv6 address
+/// takes no `brd` or `label` (ip(8) has neither for IPv6); its `scope`
+/// is the kernel's, derived from the address, in keepalived too.
 pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> {
     let bad = |keyword, value: &str| PlanError::Bad {
         instance: owner.to_owned(),
         keyword,
         value: value.to_owned(),
     };
-    let IpNet::V4(net) = *a.address else {
-        return Err(bad("address", &a.address.to_string()));
+    let net = match *a.address {
+        IpNet::V4(net) => net,
+        IpNet::V6(net) => {
+            if let Some(l) = &a.label {
+                return Err(bad("label", l));
+            }
+            if a.brd.is_some() {
+                return Err(bad("brd", &net.to_string()));
+            }
+            return Ok(VirtualAddress {
+                addr: net.addr().into(),
+                prefix_len: net.prefix_len(),
+                broadcast: None,
+                label: None,
+                scope: Scope::Global,
+                dev: a.dev.clone(),
+            });
+        }
     };
     let (addr, prefix_len) = (net.addr(), net.prefix_len());
     // ip(8): `+` and `-` set or clear the host bits of the prefix.
@@ -626,7 +779,7 @@ pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> 
     };
     let scope = a.scope.map_or(Scope::Global, scope);
     Ok(VirtualAddress {
-        addr,
+        addr: addr.into(),
         prefix_len,
         broadcast,
         label: a.label.clone(),
@@ -735,9 +888,11 @@ impl Plan {
     ) -> Result<(Vec<AddressSpec>, Vec<RouteSpec>), vrrp::linux::LinuxError> {
         let mut addrs = Vec::new();
         for (dev, a) in &self.static_addresses {
+            // `plan` refuses IPv6 static addresses.
+            let IpAddr::V4(addr) = a.addr else { continue };
             addrs.push(AddressSpec {
                 ifindex: nl.link(dev)?.index,
-                addr: a.addr,
+                addr,
                 prefix_len: a.prefix_len,
                 broadcast: a.broadcast,
                 label: a.label.clone(),
@@ -805,7 +960,8 @@ mod tests {
             other: Vec::new(),
         };
         let v = address("VI_1", &a).expect("valid address");
-        assert_eq!((v.addr, v.prefix_len), (Ipv4Addr::new(192, 0, 2, 100), 24));
+        let want = IpAddr::V4(Ipv4Addr::new(192, 0, 2, 100));
+        assert_eq!((v.addr, v.prefix_len), (want, 24));
         assert_eq!(v.broadcast, Some(Ipv4Addr::new(192, 0, 2, 255)));
         assert_eq!(
             (v.scope, v.label.as_deref(), v.dev.as_deref()),
@@ -939,16 +1095,110 @@ mod tests {
         ));
     }
 
+    const V6: &str = "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n";
+
     #[test]
-    fn an_ipv6_instance_is_refused_by_name() {
-        let text = "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  \
-                    virtual_ipaddress {\n    2001:db8::1\n  }\n}\n";
+    fn an_ipv6_instance_runs_vrrp_v3_over_ipv6() {
+        let text = format!(
+            "global_defs {{\n  vrrp_version 2\n}}\n{V6}  advert_int 0.5\n  \
+             virtual_ipaddress {{\n    fe80::100\n    2001:db8::1/64 dev eth1\n  }}\n  \
+             virtual_ipaddress_excluded {{\n    192.0.2.9/24\n    2001:db8::9\n  }}\n}}\n"
+        );
+        let parsed = crate::parse_str("six.conf", &text, &crate::Options::default());
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let p = plan(&parsed.config).expect("plan");
+        let r = &p.units[0].setup.routers[0];
+        assert_eq!(r.config.version, Version::V3);
+        assert_eq!(r.config.advert_interval_centis, 50);
+        let v6 = r.config.ipv6.as_ref().expect("an IPv6 router");
         assert_eq!(
-            routers_of(text),
-            Err(PlanError::Unsupported {
-                instance: "A".into(),
-                keyword: "IPv6 virtual_ipaddress"
-            })
+            v6.link_local,
+            Ipv6Addr::UNSPECIFIED,
+            "filled in by the driver"
+        );
+        let addrs: Vec<(String, u8, Option<&str>)> = (r.addresses.iter())
+            .map(|a| (a.addr.to_string(), a.prefix_len, a.dev.as_deref()))
+            .collect();
+        let want = [
+            ("fe80::100".to_owned(), 128, None),
+            ("2001:db8::1".to_owned(), 64, Some("eth1")),
+        ];
+        assert_eq!(addrs, want);
+        let excluded: Vec<String> = r.excluded.iter().map(|a| a.addr.to_string()).collect();
+        assert_eq!(excluded, ["192.0.2.9", "2001:db8::9"]);
+    }
+
+    #[test]
+    fn the_first_family_keyword_written_decides() {
+        let text = format!(
+            "{V6}  mcast_src_ip fe80::1\n  virtual_ipaddress {{\n    192.0.2.1\n    \
+             2001:db8::1\n  }}\n}}\n"
+        );
+        let parsed = crate::parse_str("mixed.conf", &text, &crate::Options::default());
+        let a = &parsed.config.vrrp_instances[0];
+        assert!(is_ipv6(a));
+        let mut out = Vec::new();
+        family_errors(&parsed, &mut out);
+        let got: Vec<String> = out
+            .iter()
+            .map(|d| d.display(&parsed.sources).to_string())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "mixed.conf:6:5: error: (A): address family must match VRRP instance \
+              [192.0.2.1/32] - ignoring"
+            ]
+        );
+        let p = plan(&parsed.config).expect("plan");
+        let r = &p.units[0].setup.routers[0];
+        let link_local = r.config.ipv6.as_ref().map(|v6| v6.link_local);
+        assert_eq!(link_local, Some("fe80::1".parse().unwrap()));
+        let addrs: Vec<String> = r.addresses.iter().map(|a| a.addr.to_string()).collect();
+        assert_eq!(addrs, ["2001:db8::1"]);
+        let v4_first = format!(
+            "{V6}  virtual_ipaddress {{\n    192.0.2.1\n  }}\n  mcast_src_ip fe80::1\n}}\n"
+        );
+        let parsed = crate::parse_str("mixed.conf", &v4_first, &crate::Options::default());
+        assert!(!is_ipv6(&parsed.config.vrrp_instances[0]));
+        let mut out = Vec::new();
+        family_errors(&parsed, &mut out);
+        assert_eq!(out.len(), 1);
+        assert!(out[0]
+            .message
+            .contains("src address[fe80::1] MUST be of the same family"));
+    }
+
+    #[test]
+    fn ipv6_refusals_are_named() {
+        let refused = |extra: &str| {
+            let text = format!("{V6}{extra}  virtual_ipaddress {{\n    2001:db8::1\n  }}\n}}\n");
+            routers_of(&text).map(|_| ()).map_err(|e| e.to_string())
+        };
+        assert_eq!(
+            refused("  unicast_peer {\n    2001:db8::2\n  }\n"),
+            Err("(A) unicast_peer with IPv6 is not supported by keepalived-lite".into())
+        );
+        assert_eq!(
+            refused("  use_vmac\n"),
+            Err("(A) use_vmac with IPv6 is not supported by keepalived-lite".into())
+        );
+        assert_eq!(
+            refused("  version 2\n"),
+            Err("(A) version 2 with IPv6 is not supported by keepalived-lite".into())
+        );
+        assert_eq!(
+            refused("  mcast_src_ip 2001:db8::5\n"),
+            Err("(A) mcast_src_ip \"2001:db8::5\" is not supported by keepalived-lite".into())
+        );
+        let both = format!(
+            "{V6}  virtual_ipaddress {{\n    2001:db8::1\n  }}\n}}\n\
+             vrrp_instance B {{\n  interface eth0\n  virtual_router_id 1\n  \
+             virtual_ipaddress {{\n    192.0.2.1\n  }}\n}}\n"
+        );
+        assert_eq!(
+            routers_of(&both).map(|_| ()).map_err(|e| e.to_string()),
+            Err("(B) VRID of another address family is not supported by keepalived-lite".into())
         );
     }
 
