@@ -281,8 +281,16 @@ impl Daemon {
                 info!("({name}) VIPs changed: added {added:?}, removed {removed:?}")
             }
             Event::GratuitousArp { repeat } => {
-                let vips = self.instances.get(&id).map(|i| &i.vips);
-                info!("({name}) Sending/queueing gratuitous ARPs ({repeat} each) for {vips:?}");
+                let vips = self.instances.get(&id).map_or(&[][..], |i| &i.vips[..]);
+                let (v6, v4): (Vec<IpAddr>, Vec<IpAddr>) = vips.iter().partition(|a| a.is_ipv6());
+                for (what, list) in [
+                    ("gratuitous ARPs", v4),
+                    ("Unsolicited Neighbour Adverts", v6),
+                ] {
+                    if !list.is_empty() {
+                        info!("({name}) Sending/queueing {what} ({repeat} each) for {list:?}");
+                    }
+                }
             }
             Event::MasterRxLowerPriority { from, priority } => {
                 info!("({name}) Received advert from {from} with lower priority {priority}, ours higher, forcing new election");
