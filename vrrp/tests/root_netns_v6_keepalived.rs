@@ -3,8 +3,9 @@
 //! (needs root, `ip` and the Debian `keepalived`): keepalived stays backup
 //! under our higher priority, takes over on our priority-0 advert, and our
 //! lower-priority router then follows it as backup; keepalived logs no
-//! error, bogus packet or checksum complaint. (keepalived-lite itself does
-//! not run IPv6 instances yet: its driver has no IPv6 path.)
+//! error, bogus packet or checksum complaint. (The driver's IPv6 path is
+//! tested in `root_netns_driver_v6.rs`, keepalived-lite's against
+//! keepalived in examples/tests/root_netns_v6_keepalived.rs.)
 #![cfg(feature = "linux")]
 // Tests stop on the first unexpected value; `expect` names what was expected.
 #![allow(clippy::unwrap_used)]

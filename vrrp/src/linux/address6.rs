@@ -58,7 +58,7 @@ impl Address6Spec {
         msg
     }
 
-    fn from_message(msg: &AddressMessage) -> Option<Address6Spec> {
+    pub(crate) fn from_message(msg: &AddressMessage) -> Option<Address6Spec> {
         if msg.header.family != AddressFamily::Inet6 {
             return None;
         }

@@ -5,9 +5,10 @@
 //! | adapter | kernel interface | what it does |
 //! | --- | --- | --- |
 //! | [`RawSocket`] | `socket(AF_INET, SOCK_RAW, 112 or 51)` | sends and receives whole IPv4 datagrams (`IP_HDRINCL`), bound to one interface, in multicast group 224.0.0.18 or unicast |
-//! | [`Netlink`] | rtnetlink requests | looks up links, adds/removes addresses (VIPs, static addresses) with label/scope/brd, routes, macvlan VMACs |
-//! | [`NetWatcher`] | rtnetlink groups `RTNLGRP_LINK`, `RTNLGRP_IPV4_IFADDR` | reports links going up/down and addresses appearing/disappearing |
-//! | [`GarpSocket`] | `socket(AF_PACKET, SOCK_RAW)` | sends gratuitous ARP requests for a virtual address |
+//! | [`Netlink`] | rtnetlink requests | looks up links, adds/removes addresses (VIPs, static addresses) with label/scope/brd, IPv6 VIPs as keepalived adds them ([`Address6Spec`]), routes, macvlan VMACs |
+//! | [`RawSocket6`] | `socket(AF_INET6, SOCK_RAW, 112)` | sends and receives VRRPv3 messages over IPv6 (from a chosen source, hop limit 255), in group ff02::12, reporting source, destination, hop limit and arrival time |
+//! | [`NetWatcher`] | rtnetlink groups `RTNLGRP_LINK`, `RTNLGRP_IPV4_IFADDR`, `RTNLGRP_IPV6_IFADDR` | reports links going up/down and addresses appearing/disappearing |
+//! | [`GarpSocket`] | `socket(AF_PACKET, SOCK_RAW)` | sends gratuitous ARP requests and unsolicited Neighbour Advertisements for a virtual address |
 //!
 //! Every adapter needs `CAP_NET_RAW` / `CAP_NET_ADMIN` and works in the network
 //! namespace of the thread that opened it. Receiving never blocks: an empty
@@ -16,7 +17,8 @@
 //! synchronous request/acknowledge round trips to the kernel (microseconds).
 //!
 //! The [`driver`] module (feature `tokio`) runs every virtual router of a
-//! process on these adapters: one raw socket per (interface, protocol),
+//! process, IPv4 and IPv6, on these adapters: one raw socket per
+//! (interface, protocol),
 //! one rtnetlink socket, one timer.
 //!
 //! Nothing here panics on any input; kernel refusals come back as

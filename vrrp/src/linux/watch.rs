@@ -1,4 +1,4 @@
-//! Link and IPv4 address change notifications from rtnetlink.
+//! Link and address change notifications from rtnetlink.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
@@ -7,12 +7,14 @@ use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 
-use super::{AddressSpec, Link, LinuxError};
+use super::{Address6Spec, AddressSpec, Link, LinuxError};
 
 /// rtnetlink multicast group of link changes (`RTNLGRP_LINK`).
 const RTNLGRP_LINK: u32 = 1;
 /// rtnetlink multicast group of IPv4 address changes (`RTNLGRP_IPV4_IFADDR`).
 const RTNLGRP_IPV4_IFADDR: u32 = 5;
+/// rtnetlink multicast group of IPv6 address changes (`RTNLGRP_IPV6_IFADDR`).
+const RTNLGRP_IPV6_IFADDR: u32 = 9;
 
 /// A change the kernel reported.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,12 +28,14 @@ pub enum NetEvent {
     AddressAdded(AddressSpec),
     /// An IPv4 address was removed (by us or by someone else).
     AddressRemoved(AddressSpec),
+    /// An IPv6 address was removed (by us or by someone else).
+    Address6Removed(Address6Spec),
     /// The kernel dropped notifications (`ENOBUFS`): state must be re-read
     /// with [`super::Netlink::links`] and [`super::Netlink::addresses`].
     Overrun,
 }
 
-/// A nonblocking subscription to link and IPv4 address changes in the
+/// A nonblocking subscription to link and address changes in the
 /// caller's network namespace.
 #[derive(Debug)]
 pub struct NetWatcher {
@@ -40,13 +44,14 @@ pub struct NetWatcher {
 }
 
 impl NetWatcher {
-    /// Subscribes to `RTNLGRP_LINK` and `RTNLGRP_IPV4_IFADDR`.
+    /// Subscribes to `RTNLGRP_LINK`, `RTNLGRP_IPV4_IFADDR` and
+    /// `RTNLGRP_IPV6_IFADDR`.
     pub fn open() -> Result<Self, LinuxError> {
         let mut sock = Socket::new(NETLINK_ROUTE).map_err(LinuxError::io("open rtnetlink"))?;
         sock.bind_auto().map_err(LinuxError::io("bind rtnetlink"))?;
         sock.set_non_blocking(true)
             .map_err(LinuxError::io("set nonblocking"))?;
-        for group in [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR] {
+        for group in [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR] {
             sock.add_membership(group)
                 .map_err(LinuxError::io("join rtnetlink group"))?;
         }
@@ -108,9 +113,9 @@ fn parse_notifications(mut bytes: &[u8], out: &mut Vec<NetEvent>) -> usize {
             RouteNetlinkMessage::NewAddress(a) => {
                 AddressSpec::from_message(&a).map(NetEvent::AddressAdded)
             }
-            RouteNetlinkMessage::DelAddress(a) => {
-                AddressSpec::from_message(&a).map(NetEvent::AddressRemoved)
-            }
+            RouteNetlinkMessage::DelAddress(a) => AddressSpec::from_message(&a)
+                .map(NetEvent::AddressRemoved)
+                .or_else(|| Address6Spec::from_message(&a).map(NetEvent::Address6Removed)),
             _ => None,
         };
         out.extend(event);
@@ -154,5 +159,21 @@ mod tests {
             vec![NetEvent::AddressRemoved(AddressSpec::host(4, vip))]
         );
         assert_eq!(parse_notifications(&[1, 2, 3], &mut out), 0);
+    }
+
+    #[test]
+    fn ipv6_address_removal_is_decoded() {
+        let mut a = AddressMessage::default();
+        a.header.family = AddressFamily::Inet6;
+        a.header.prefix_len = 64;
+        a.header.index = 4;
+        let vip = std::net::Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100);
+        a.attributes
+            .push(AddressAttribute::Address(IpAddr::V6(vip)));
+        let mut out = Vec::new();
+        let bytes = encode(RouteNetlinkMessage::DelAddress(a));
+        assert_eq!(parse_notifications(&bytes, &mut out), 1);
+        let want = NetEvent::Address6Removed(Address6Spec::new(4, vip, 64));
+        assert_eq!(out, [want]);
     }
 }

@@ -1,6 +1,6 @@
 //! What the driver reports: events, counters, snapshots.
 
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -35,7 +35,7 @@ pub enum DriverEvent {
         /// The router owning it.
         id: RouterId,
         /// The address.
-        addr: Ipv4Addr,
+        addr: IpAddr,
     },
     /// The state of an interface the routers use or that is watched: once
     /// for each at start, then on every change.

@@ -1,7 +1,7 @@
 //! Kernel state of the routers: virtual addresses, routes, gratuitous
 //! ARPs and unsolicited Neighbour Advertisements, VMAC interfaces.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
 use super::{Driver, DriverEvent, VirtualAddress};
 use crate::event::State;
@@ -181,24 +181,24 @@ impl Driver {
     }
 
     /// Puts back a virtual address someone else deleted from a master.
-    pub(super) fn restore_if_master(&mut self, ifindex: u32, addr: Ipv4Addr) {
+    pub(super) fn restore_if_master(&mut self, ifindex: u32, addr: IpAddr) {
         for i in 0..self.routers.len() {
             let id = RouterId(i as u32);
             if self.mux.router(id).map(VirtualRouter::state) != Some(State::Master) {
                 continue;
             }
-            let Some(spec) =
-                self.io(i)
-                    .into_iter()
-                    .flat_map(|r| &r.addresses)
-                    .find_map(|a| match a {
-                        Vip::V4(a) if a.ifindex == ifindex && a.addr == addr => Some(a.clone()),
-                        _ => None,
-                    })
+            let Some(spec) = (self.io(i).into_iter())
+                .flat_map(|r| &r.addresses)
+                .find(|a| a.ifindex() == ifindex && a.addr() == addr)
+                .cloned()
             else {
                 continue;
             };
-            match self.netlink.add_address(&spec) {
+            let added = match &spec {
+                Vip::V4(a) => self.netlink.add_address(a),
+                Vip::V6(a) => self.netlink.add_address6(a),
+            };
+            match added {
                 Ok(()) => {
                     self.counters.addresses_restored += 1;
                     self.emit(DriverEvent::AddressRestored { id, addr });

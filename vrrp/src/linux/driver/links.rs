@@ -18,7 +18,8 @@ impl Driver {
         match ev {
             NetEvent::Link(link) => self.link_changed(now, link, true),
             NetEvent::LinkRemoved(link) => self.link_changed(now, link, false),
-            NetEvent::AddressRemoved(a) => self.restore_if_master(a.ifindex, a.addr),
+            NetEvent::AddressRemoved(a) => self.restore_if_master(a.ifindex, a.addr.into()),
+            NetEvent::Address6Removed(a) => self.restore_if_master(a.ifindex, a.addr.into()),
             NetEvent::Overrun => self.resync(now),
             _ => {}
         }

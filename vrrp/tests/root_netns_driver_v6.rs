@@ -1,0 +1,353 @@
+//! The tokio driver running IPv6 virtual routers (VRRPv3 over IPv6) in
+//! network namespaces this test creates (needs root and `ip`): election
+//! from link-local sources, the VIP installed `nodad` and put back when
+//! deleted, graceful handover, adverts with a bad hop limit or source
+//! dropped by typed reason, and a reconfiguration that mixes families on
+//! shared sockets.
+#![cfg(feature = "tokio")]
+// Tests stop on the first unexpected value; `expect` names what was expected.
+#![allow(clippy::unwrap_used)]
+
+mod netns_lab;
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV6};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use netns_lab::{ip, Netns, Pair};
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use vrrp::config::{Ipv6Config, Version};
+use vrrp::event::{Event, State};
+use vrrp::linux::driver::{
+    Driver, DriverEvent, DriverHandle, ReconcileSummary, RouterSpec, Setup, Snapshot,
+    VirtualAddress,
+};
+use vrrp::linux::{RawSocket6, RawSocket6Config};
+use vrrp::router::DropReason;
+use vrrp::wire::{self, AdvertV3Repr, DropReason as WireDrop};
+use vrrp::Config;
+
+const VIP: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100);
+const VIP2: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x200);
+const VIP4: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
+
+/// An IPv6 router on eth0 at `advert_int 0.2`, VIP `vip/64`.
+fn spec(name: &str, vrid: u8, priority: u8, vip: Ipv6Addr) -> RouterSpec {
+    let mut config = Config::new(name, vrid, priority, Ipv4Addr::UNSPECIFIED);
+    config.version = Version::V3;
+    config.advert_interval_centis = 20;
+    let mut addr = VirtualAddress::host(vip);
+    addr.prefix_len = 64;
+    RouterSpec {
+        config,
+        interface: "eth0".into(),
+        addresses: vec![addr],
+        excluded: Vec::new(),
+        routes: Vec::new(),
+        use_vmac: false,
+    }
+}
+
+fn one(spec: RouterSpec) -> Setup {
+    Setup {
+        routers: vec![spec],
+        ..Setup::default()
+    }
+}
+
+/// A driver running on its own thread inside a namespace.
+struct Running {
+    handle: DriverHandle,
+    events: mpsc::Receiver<DriverEvent>,
+    thread: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    fn start(ns: &Netns, setup: Setup) -> Running {
+        let (ready_tx, ready_rx) = mpsc::channel();
+        let thread = ns
+            .spawn_thread(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime");
+                rt.block_on(async move {
+                    let (driver, handle, mut events) = Driver::new(setup).expect("driver starts");
+                    let (tx, rx) = mpsc::channel();
+                    ready_tx.send((handle, rx)).expect("test waits");
+                    tokio::spawn(async move {
+                        while let Some(e) = events.recv().await {
+                            if tx.send(e).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                    driver.run().await;
+                })
+            })
+            .expect("open the namespace");
+        let (handle, events) = ready_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("driver started (see the panic above if not)");
+        Running {
+            handle,
+            events,
+            thread: Some(thread),
+        }
+    }
+
+    /// Waits (at most 30 s, a safety limit) for a matching event.
+    fn wait(&self, what: &str, want: impl Fn(&DriverEvent) -> bool) -> DriverEvent {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok(e) if want(&e) => return e,
+                Ok(e) => seen.push(e),
+                Err(_) => panic!("no event: {what}; saw {seen:#?}"),
+            }
+        }
+    }
+
+    fn wait_state(&self, name: &str, to: State) {
+        self.wait(&format!("{name} {to}"), |e| {
+            matches!(e, DriverEvent::Router { name: n, event: Event::StateChanged { to: t, .. }, .. }
+                if *t == to && &**n == name)
+        });
+    }
+
+    /// Runs a command of the handle from outside the runtime.
+    fn block<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(DriverHandle) -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>
+            + Send
+            + 'static,
+    ) -> T {
+        let h = self.handle.clone();
+        std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("runtime")
+                .block_on(f(h))
+        })
+        .join()
+        .expect("command thread")
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let s = self.block(|h| Box::pin(async move { h.snapshot().await }));
+        s.expect("driver running")
+    }
+
+    fn reconfigure(&self, setup: Setup) -> ReconcileSummary {
+        let r = self.block(move |h| Box::pin(async move { h.reconfigure(setup).await }));
+        r.expect("reconfigured")
+    }
+
+    fn stop(mut self) {
+        self.handle.blocking_shutdown();
+        let t = self.thread.take().unwrap();
+        t.join()
+            .expect("driver thread")
+            .expect("entered the namespace");
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(t) = self.thread.take() {
+            self.handle.blocking_shutdown();
+            let _ = t.join();
+        }
+    }
+}
+
+/// Polls `f` until it gives a value (30 s at most: a safety limit).
+fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The IPv6 addresses of eth0 as `ip -j` shows them.
+fn addresses6(ns: &Netns) -> Vec<serde_json::Value> {
+    let v = ns.ip_json(&["-6", "addr", "show", "dev", "eth0"]).unwrap();
+    v[0]["addr_info"].as_array().cloned().unwrap_or_default()
+}
+
+fn find(ns: &Netns, addr: Ipv6Addr) -> Option<serde_json::Value> {
+    let addr = addr.to_string();
+    addresses6(ns).into_iter().find(|a| a["local"] == addr)
+}
+
+fn wait_vip(ns: &Netns, vip: Ipv6Addr, present: bool) {
+    wait_for(&format!("{vip} present={present} in {}", ns.name()), || {
+        (find(ns, vip).is_some() == present).then_some(())
+    });
+}
+
+/// eth0's link-local address, once duplicate address detection is over
+/// (an advert cannot leave from a tentative address).
+fn link_local(ns: &Netns) -> Ipv6Addr {
+    wait_for(&format!("link-local address in {}", ns.name()), || {
+        addresses6(ns)
+            .into_iter()
+            .find(|a| a["scope"] == "link" && a["tentative"].is_null())
+            .and_then(|a| a["local"].as_str()?.parse().ok())
+    })
+}
+
+fn drops(s: &Snapshot, reason: WireDrop) -> u64 {
+    s.routers[0]
+        .counters
+        .dropped
+        .get(DropReason::Invalid(reason))
+}
+
+#[test]
+fn root_netns_driver_v6_elects_restores_drops_and_hands_over() {
+    let lab = Pair::new();
+    let (ll_a, ll_b) = (link_local(&lab.a), link_local(&lab.b));
+    let b = Running::start(&lab.b, one(spec("VI_6", 51, 100, VIP)));
+    b.wait_state("VI_6", State::Backup);
+    let a = Running::start(&lab.a, one(spec("VI_6", 51, 150, VIP)));
+    a.wait_state("VI_6", State::Master);
+    wait_vip(&lab.a, VIP, true);
+    let vip = find(&lab.a, VIP).unwrap();
+    assert_eq!(vip["prefixlen"], 64);
+    assert_eq!(vip["nodad"], true, "{vip}");
+    // The backup hears the master's adverts from its link-local address.
+    wait_for("adverts on the backup", || {
+        (b.snapshot().routers[0].counters.adverts_received >= 3).then_some(())
+    });
+    assert!(find(&lab.b, VIP).is_none());
+    assert_eq!(b.snapshot().raw_sockets, 1);
+
+    // Someone deletes the VIP from the master: it is put back.
+    ip(
+        &lab.a,
+        &["-6", "addr", "del", "2001:db8::100/64", "dev", "eth0"],
+    );
+    let restored = a.wait(
+        "VIP restored",
+        |e| matches!(e, DriverEvent::AddressRestored { addr, .. } if *addr == IpAddr::V6(VIP)),
+    );
+    assert!(matches!(restored, DriverEvent::AddressRestored { .. }));
+    wait_vip(&lab.a, VIP, true);
+
+    // Higher-priority adverts the master must drop: hop limit 1, then a
+    // source that is not link-local (RFC 9568 section 7.1).
+    let repr = |src| AdvertV3Repr {
+        src,
+        dst: wire::VRRP_MCAST_V6,
+        ttl: 255,
+        vrid: 51,
+        priority: 200,
+        max_adver_int: 20,
+        addresses: &[VIP],
+    };
+    let mut buf = [0u8; 64];
+    let n = wire::encode_v6(&repr(ll_b), &mut buf).unwrap();
+    lab.b
+        .enter(|| {
+            let s = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::from(112))).unwrap();
+            s.bind_device(Some(b"eth0")).unwrap();
+            s.set_multicast_hops_v6(1).unwrap();
+            let ifindex = nix::net::if_::if_nametoindex("eth0").unwrap();
+            let to = SocketAddrV6::new(wire::VRRP_MCAST_V6, 0, 0, ifindex);
+            s.send_to(&buf[..n], &SockAddr::from(to)).unwrap();
+        })
+        .unwrap();
+    let global = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xb);
+    ip(
+        &lab.b,
+        &[
+            "-6",
+            "addr",
+            "add",
+            "2001:db8::b/64",
+            "dev",
+            "eth0",
+            "nodad",
+        ],
+    );
+    let n = wire::encode_v6(&repr(global), &mut buf).unwrap();
+    lab.b
+        .enter(|| {
+            let ifindex = nix::net::if_::if_nametoindex("eth0").unwrap();
+            let config = RawSocket6Config {
+                ifname: "eth0".into(),
+                ifindex,
+            };
+            let s = RawSocket6::open(config).unwrap();
+            s.send_from(&buf[..n], global, wire::VRRP_MCAST_V6).unwrap();
+        })
+        .unwrap();
+    wait_for("both forged adverts dropped", || {
+        let s = a.snapshot();
+        (drops(&s, WireDrop::BadTtl) == 1 && drops(&s, WireDrop::BadSource) == 1).then_some(())
+    });
+    let s = a.snapshot();
+    assert_eq!(
+        (s.routers[0].state, s.routers[0].counters.became_master),
+        (State::Master, 1)
+    );
+
+    // Graceful stop: priority 0 from the master, the backup takes over.
+    a.stop();
+    b.wait_state("VI_6", State::Master);
+    wait_vip(&lab.b, VIP, true);
+    wait_vip(&lab.a, VIP, false);
+    assert_ne!(ll_a, ll_b);
+}
+
+#[test]
+fn root_netns_driver_v6_reconfigure_mixes_families_on_shared_sockets() {
+    let lab = Pair::new();
+    let ll_a = link_local(&lab.a);
+    let a = Running::start(&lab.a, one(spec("VI_6", 51, 150, VIP)));
+    a.wait_state("VI_6", State::Master);
+    wait_vip(&lab.a, VIP, true);
+
+    // A second IPv6 router with an explicit source, and an IPv4 one with
+    // an IPv6 address it installs without advertising it.
+    let mut second = spec("VI_7", 52, 150, VIP2);
+    second.config.ipv6 = Some(Ipv6Config::new(ll_a));
+    let mut v4 = spec("VI_4", 53, 150, VIP);
+    v4.config.version = Version::V2;
+    v4.config.advert_interval_secs = 1;
+    v4.addresses = vec![VirtualAddress::host(VIP4)];
+    let excluded = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x300);
+    v4.excluded = vec![VirtualAddress::host(excluded)];
+    let first = spec("VI_6", 51, 150, VIP);
+    let setup = Setup {
+        routers: vec![first.clone(), second, v4],
+        ..Setup::default()
+    };
+    let summary = a.reconfigure(setup);
+    assert_eq!((summary.unchanged, summary.added), (1, 2));
+    a.wait_state("VI_7", State::Master);
+    a.wait_state("VI_4", State::Master);
+    wait_vip(&lab.a, VIP2, true);
+    wait_vip(&lab.a, excluded, true);
+    // One IPv6 socket for both IPv6 routers, one IPv4 VRRP socket.
+    assert_eq!(a.snapshot().raw_sockets, 2);
+
+    // Back to the first router alone: the others' addresses go, and so
+    // does the IPv4 socket; the first router was never touched.
+    let summary = a.reconfigure(one(first));
+    assert_eq!((summary.unchanged, summary.removed), (1, 2));
+    wait_vip(&lab.a, VIP2, false);
+    wait_vip(&lab.a, excluded, false);
+    let s = a.snapshot();
+    assert_eq!((s.raw_sockets, s.routers.len()), (1, 1));
+    assert_eq!(s.routers[0].counters.became_master, 1);
+    wait_vip(&lab.a, VIP, true);
+}
