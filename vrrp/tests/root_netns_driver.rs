@@ -592,7 +592,7 @@ fn root_netns_driver_reconfigure_adds_and_removes_routers() {
     // A route only: the mux sees no change, the host gets the route.
     let mut a2 = a;
     let mut route = vrrp::linux::RouteSpec::to(Ipv4Addr::new(203, 0, 113, 0), 24);
-    route.gateway = Some(Ipv4Addr::new(192, 0, 2, 254));
+    route.gateway = Some(Ipv4Addr::new(192, 0, 2, 254).into());
     a2.routes = vec![vrrp::linux::driver::VirtualRoute {
         route,
         dev: Some("eth0".into()),

@@ -3,7 +3,7 @@
 //! from link-local sources, the VIP installed `nodad` and put back when
 //! deleted, graceful handover, adverts with a bad hop limit or source
 //! dropped by typed reason, and a reconfiguration that mixes families on
-//! shared sockets.
+//! shared sockets (with an IPv6 virtual route).
 #![cfg(feature = "tokio")]
 // Tests stop on the first unexpected value; `expect` names what was expected.
 #![allow(clippy::unwrap_used)]
@@ -21,9 +21,9 @@ use vrrp::config::{Ipv6Config, Version};
 use vrrp::event::{Event, State};
 use vrrp::linux::driver::{
     Driver, DriverEvent, DriverHandle, ReconcileSummary, RouterSpec, Setup, Snapshot,
-    VirtualAddress,
+    VirtualAddress, VirtualRoute,
 };
-use vrrp::linux::{RawSocket6, RawSocket6Config};
+use vrrp::linux::{RawSocket6, RawSocket6Config, RouteSpec};
 use vrrp::router::DropReason;
 use vrrp::wire::{self, AdvertV3Repr, DropReason as WireDrop};
 use vrrp::Config;
@@ -204,6 +204,14 @@ fn link_local(ns: &Netns) -> Ipv6Addr {
     })
 }
 
+fn has_route(ns: &Netns) -> bool {
+    let v = ns
+        .ip_json(&["-6", "route", "show", "2001:db8:5::/48"])
+        .unwrap();
+    v.as_array()
+        .is_some_and(|r| r.iter().any(|r| r["dev"] == "eth0"))
+}
+
 fn drops(s: &Snapshot, reason: WireDrop) -> u64 {
     s.routers[0]
         .counters
@@ -320,6 +328,11 @@ fn root_netns_driver_v6_reconfigure_mixes_families_on_shared_sockets() {
     // an IPv6 address it installs without advertising it.
     let mut second = spec("VI_7", 52, 150, VIP2);
     second.config.ipv6 = Some(Ipv6Config::new(ll_a));
+    let net: Ipv6Addr = "2001:db8:5::".parse().unwrap();
+    second.routes = vec![VirtualRoute {
+        route: RouteSpec::to(net, 48),
+        dev: Some("eth0".into()),
+    }];
     let mut v4 = spec("VI_4", 53, 150, VIP);
     v4.config.version = Version::V2;
     v4.config.advert_interval_secs = 1;
@@ -337,6 +350,7 @@ fn root_netns_driver_v6_reconfigure_mixes_families_on_shared_sockets() {
     a.wait_state("VI_4", State::Master);
     wait_vip(&lab.a, VIP2, true);
     wait_vip(&lab.a, excluded, true);
+    wait_for("the IPv6 virtual route", || has_route(&lab.a).then_some(()));
     // One IPv6 socket for both IPv6 routers, one IPv4 VRRP socket.
     assert_eq!(a.snapshot().raw_sockets, 2);
 
@@ -346,6 +360,9 @@ fn root_netns_driver_v6_reconfigure_mixes_families_on_shared_sockets() {
     assert_eq!((summary.unchanged, summary.removed), (1, 2));
     wait_vip(&lab.a, VIP2, false);
     wait_vip(&lab.a, excluded, false);
+    wait_for("the IPv6 route removed", || {
+        (!has_route(&lab.a)).then_some(())
+    });
     let s = a.snapshot();
     assert_eq!((s.raw_sockets, s.routers.len()), (1, 1));
     assert_eq!(s.routers[0].counters.became_master, 1);

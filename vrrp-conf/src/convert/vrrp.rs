@@ -33,8 +33,8 @@
 //!   over IPv6, which nothing else speaks).
 //! - Its advert source is `mcast_src_ip` when given (it must be
 //!   link-local, RFC 9568 section 5.1.2.1), else the interface's first
-//!   link-local address. IPv6 unicast peers, `use_vmac` and IPv6
-//!   `virtual_routes` are refused by name.
+//!   link-local address. IPv6 unicast peers and `use_vmac` are refused
+//!   by name. `virtual_routes` and `static_routes` take either family.
 //! - The `vrrp` driver keeps one router per (interface, VRID) whatever the
 //!   family, so an IPv4 and an IPv6 instance on the same interface and
 //!   VRID (which keepalived allows) are refused.
@@ -788,17 +788,22 @@ pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> 
     })
 }
 
-/// A route of the model as the driver installs it: IPv4, unicast,
-/// blackhole, unreachable or prohibit, with the options the model types.
+/// A route of the model as the driver installs it: IPv4 or IPv6,
+/// unicast, blackhole, unreachable or prohibit, with the options the model
+/// types. `via` and `src` must be of the destination's family.
 pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
     let bad = |value: String| PlanError::Bad {
         instance: owner.to_owned(),
         keyword: "route",
         value,
     };
-    let v4 = |a: IpAddr| match a {
-        IpAddr::V4(a) => Ok(a),
-        IpAddr::V6(_) => Err(bad(a.to_string())),
+    let ipv6 = r.dst.addr().is_ipv6();
+    let same_family = |a: IpAddr| {
+        if a.is_ipv6() == ipv6 {
+            Ok(a)
+        } else {
+            Err(bad(a.to_string()))
+        }
     };
     if let Some(o) = r.other.first() {
         return Err(bad(o.clone()));
@@ -810,13 +815,10 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
         Some(RouteType::Prohibit) => RouteKind::Prohibit,
         Some(t) => return Err(bad(t.keyword().to_owned())),
     };
-    let IpNet::V4(dst) = *r.dst else {
-        return Err(bad(r.dst.to_string()));
-    };
-    let mut spec = RouteSpec::to(dst.addr(), dst.prefix_len());
+    let mut spec = RouteSpec::to(r.dst.addr(), r.dst.prefix_len());
     spec.kind = kind;
-    spec.gateway = r.via.map(v4).transpose()?;
-    spec.src = r.src.map(v4).transpose()?;
+    spec.gateway = r.via.map(same_family).transpose()?;
+    spec.src = r.src.map(same_family).transpose()?;
     spec.metric = r.metric;
     spec.table = r.table;
     spec.scope = r.scope.map(scope);
@@ -928,9 +930,12 @@ mod tests {
         let r = &routes_of("192.168.1.0/24 via 10.0.0.1 dev eth0 metric 5 table 100")[0];
         let r = route("VI_1", r).expect("valid route");
         assert_eq!(r.dev.as_deref(), Some("eth0"));
-        assert_eq!(r.route.dst, Ipv4Addr::new(192, 168, 1, 0));
+        assert_eq!(r.route.dst, IpAddr::V4(Ipv4Addr::new(192, 168, 1, 0)));
         assert_eq!(r.route.prefix_len, 24);
-        assert_eq!(r.route.gateway, Some(Ipv4Addr::new(10, 0, 0, 1)));
+        assert_eq!(
+            r.route.gateway,
+            Some(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)))
+        );
         assert_eq!((r.route.metric, r.route.table), (Some(5), Some(100)));
         let b = route("VI_1", &routes_of("blackhole 10.9.0.0/16")[0]).expect("valid route");
         assert_eq!(b.route.kind, RouteKind::Blackhole);
@@ -941,8 +946,28 @@ mod tests {
         .unwrap();
         assert_eq!(
             (s.route.src, s.route.dst),
-            (Some(Ipv4Addr::new(10, 0, 0, 9)), Ipv4Addr::new(10, 8, 0, 0))
+            (
+                Some(Ipv4Addr::new(10, 0, 0, 9).into()),
+                Ipv4Addr::new(10, 8, 0, 0).into()
+            )
         );
+        let six = route(
+            "VI_1",
+            &routes_of("2001:db8:1::/48 via fe80::1 dev eth0")[0],
+        )
+        .unwrap();
+        assert_eq!(
+            (six.route.dst, six.route.prefix_len, six.route.gateway),
+            (
+                "2001:db8:1::".parse::<IpAddr>().unwrap(),
+                48,
+                Some("fe80::1".parse().unwrap())
+            )
+        );
+        assert!(matches!(
+            route("VI_1", &routes_of("2001:db8:1::/48 via 10.0.0.1")[0]),
+            Err(PlanError::Bad { value, .. }) if value == "10.0.0.1"
+        ));
         assert!(matches!(
             route("VI_1", &routes_of("10.0.0.0/8 via 10.0.0.1 or 10.0.0.2")[0]),
             Err(PlanError::Bad { value, .. }) if value == "or"

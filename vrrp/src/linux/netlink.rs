@@ -213,22 +213,23 @@ pub enum RouteKind {
 /// An IPv4 route: a `virtual_routes` or `static_routes` entry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct RouteSpec {
-    /// Destination network.
-    pub dst: Ipv4Addr,
+    /// Destination network, IPv4 or IPv6 (the route's family; `gateway`
+    /// and `src` must be of the same).
+    pub dst: IpAddr,
     /// Destination prefix length (0 = default route).
     pub prefix_len: u8,
     /// Next hop (`via`).
-    pub gateway: Option<Ipv4Addr>,
+    pub gateway: Option<IpAddr>,
     /// Output interface index (`dev`).
     pub oif: Option<u32>,
     /// Preferred source (`src`).
-    pub src: Option<Ipv4Addr>,
+    pub src: Option<IpAddr>,
     /// Metric (`metric`).
     pub metric: Option<u32>,
     /// Table id (`table`), main when `None`.
     pub table: Option<u32>,
-    /// Scope; when `None`, `link` for a unicast route without gateway and
-    /// `global` otherwise, as iproute2 chooses.
+    /// Scope; when `None`, `link` for an IPv4 unicast route without
+    /// gateway and `global` otherwise, as iproute2 chooses.
     pub scope: Option<Scope>,
     /// Route type.
     pub kind: RouteKind,
@@ -237,9 +238,9 @@ pub struct RouteSpec {
 impl RouteSpec {
     /// A unicast route to `dst/prefix_len` in the main table with nothing
     /// else set; fill in the fields you need.
-    pub fn to(dst: Ipv4Addr, prefix_len: u8) -> Self {
+    pub fn to(dst: impl Into<IpAddr>, prefix_len: u8) -> Self {
         RouteSpec {
-            dst,
+            dst: dst.into(),
             prefix_len,
             gateway: None,
             oif: None,
@@ -254,7 +255,10 @@ impl RouteSpec {
     fn to_message(&self, deleting: bool) -> RouteMessage {
         let table = self.table.unwrap_or(RT_TABLE_MAIN);
         let mut msg = RouteMessage::default();
-        msg.header.address_family = AddressFamily::Inet;
+        msg.header.address_family = match self.dst {
+            IpAddr::V4(_) => AddressFamily::Inet,
+            IpAddr::V6(_) => AddressFamily::Inet6,
+        };
         msg.header.destination_prefix_length = self.prefix_len;
         msg.header.table = u8::try_from(table).unwrap_or(0);
         msg.header.kind = match self.kind {
@@ -268,8 +272,8 @@ impl RouteSpec {
             msg.header.scope = RouteScope::NoWhere;
         } else {
             msg.header.protocol = RouteProtocol::KeepAlived;
-            let default_scope = match (self.kind, self.gateway) {
-                (RouteKind::Unicast, None) => Scope::Link,
+            let default_scope = match (self.kind, self.gateway, self.dst) {
+                (RouteKind::Unicast, None, IpAddr::V4(_)) => Scope::Link,
                 _ => Scope::Global,
             };
             msg.header.scope = self.scope.unwrap_or(default_scope).into();
@@ -277,21 +281,28 @@ impl RouteSpec {
         let a = &mut msg.attributes;
         a.push(RouteAttribute::Table(table));
         if self.prefix_len > 0 {
-            a.push(RouteAttribute::Destination(RouteAddress::Inet(self.dst)));
+            a.push(RouteAttribute::Destination(route_address(self.dst)));
         }
         if let Some(g) = self.gateway {
-            a.push(RouteAttribute::Gateway(RouteAddress::Inet(g)));
+            a.push(RouteAttribute::Gateway(route_address(g)));
         }
         if let Some(o) = self.oif {
             a.push(RouteAttribute::Oif(o));
         }
         if let Some(s) = self.src {
-            a.push(RouteAttribute::PrefSource(RouteAddress::Inet(s)));
+            a.push(RouteAttribute::PrefSource(route_address(s)));
         }
         if let Some(m) = self.metric {
             a.push(RouteAttribute::Priority(m));
         }
         msg
+    }
+}
+
+fn route_address(a: IpAddr) -> RouteAddress {
+    match a {
+        IpAddr::V4(a) => RouteAddress::Inet(a),
+        IpAddr::V6(a) => RouteAddress::Inet6(a),
     }
 }
 
@@ -588,8 +599,22 @@ mod tests {
         let mut r = RouteSpec::to(Ipv4Addr::new(198, 51, 100, 0), 24);
         r.oif = Some(2);
         assert_eq!(r.to_message(false).header.scope, RouteScope::Link);
-        r.gateway = Some(Ipv4Addr::new(192, 0, 2, 1));
+        r.gateway = Some(Ipv4Addr::new(192, 0, 2, 1).into());
         assert_eq!(r.to_message(false).header.scope, RouteScope::Universe);
         assert_eq!(r.to_message(true).header.scope, RouteScope::NoWhere);
+    }
+
+    #[test]
+    fn an_ipv6_route_is_of_its_family_and_global() {
+        let dst = "2001:db8:1::"
+            .parse::<std::net::Ipv6Addr>()
+            .expect("address");
+        let mut r = RouteSpec::to(dst, 48);
+        r.oif = Some(2);
+        let msg = r.to_message(false);
+        assert_eq!(msg.header.address_family, AddressFamily::Inet6);
+        assert_eq!(msg.header.scope, RouteScope::Universe);
+        let want = RouteAttribute::Destination(RouteAddress::Inet6(dst));
+        assert!(msg.attributes.contains(&want), "{:?}", msg.attributes);
     }
 }
