@@ -19,7 +19,8 @@
 //!   limit ([`wire::Ipv6Meta`]); a router with [`config::Config::ipv6`]
 //!   set takes it through [`VirtualRouter::handle_datagram_v6`] (and
 //!   [`Mux::handle_datagram_v6`]). Sockets are the caller's (or the
-//!   `linux` adapters'; the tokio driver runs IPv4 routers only so far).
+//!   `linux` adapters', which the tokio driver uses for IPv4 and IPv6
+//!   routers alike).
 //! * Clock: none. The state machine is driven by the embedder's `now`,
 //!   passed with every input; it says when to call it back
 //!   (`poll_timeout`) and what to send (`poll_transmit`, into your buffer).
