@@ -3,7 +3,7 @@
 //! from link-local sources, the VIP installed `nodad` and put back when
 //! deleted, graceful handover, adverts with a bad hop limit or source
 //! dropped by typed reason, and a reconfiguration that mixes families on
-//! shared sockets (with an IPv6 virtual route).
+//! shared sockets (with an IPv6 virtual route), and a VMAC.
 #![cfg(feature = "tokio")]
 // Tests stop on the first unexpected value; `expect` names what was expected.
 #![allow(clippy::unwrap_used)]
@@ -293,6 +293,7 @@ fn root_netns_driver_v6_elects_restores_drops_and_hands_over() {
             let config = RawSocket6Config {
                 ifname: "eth0".into(),
                 ifindex,
+                multicast: true,
             };
             let s = RawSocket6::open(config).unwrap();
             s.send_from(&buf[..n], global, wire::VRRP_MCAST_V6).unwrap();
@@ -367,4 +368,43 @@ fn root_netns_driver_v6_reconfigure_mixes_families_on_shared_sockets() {
     assert_eq!((s.raw_sockets, s.routers.len()), (1, 1));
     assert_eq!(s.routers[0].counters.became_master, 1);
     wait_vip(&lab.a, VIP, true);
+}
+
+#[test]
+fn root_netns_driver_v6_vmac_sends_from_the_ipv6_virtual_mac() {
+    let lab = Pair::new();
+    let ll_a = link_local(&lab.a);
+    link_local(&lab.b);
+    let b = Running::start(&lab.b, one(spec("VI_6", 51, 100, VIP)));
+    b.wait_state("VI_6", State::Backup);
+    let mut vmac = spec("VI_6", 51, 150, VIP);
+    vmac.use_vmac = true;
+    let a = Running::start(&lab.a, one(vmac));
+    a.wait_state("VI_6", State::Master);
+    let link = lab.a.ip_json(&["link", "show", "vrrp.51"]).unwrap();
+    assert_eq!(link[0]["address"], "00:00:5e:00:02:33", "{link}");
+    // Its only IPv6 addresses: the advert source and the VIP.
+    let shown = lab
+        .a
+        .ip_json(&["-6", "addr", "show", "dev", "vrrp.51"])
+        .unwrap();
+    let mut addrs: Vec<String> = (shown[0]["addr_info"].as_array().unwrap().iter())
+        .map(|a| format!("{}/{}", a["local"].as_str().unwrap(), a["prefixlen"]))
+        .collect();
+    addrs.sort();
+    assert_eq!(addrs, ["2001:db8::100/64".to_owned(), format!("{ll_a}/64")]);
+    // The backup hears it; the base interface carries no VIP.
+    wait_for("adverts on the backup", || {
+        (b.snapshot().routers[0].counters.adverts_received >= 3).then_some(())
+    });
+    assert!(find(&lab.a, VIP).is_none());
+    let s = a.snapshot();
+    assert_eq!(
+        (s.routers[0].state, s.routers[0].counters.became_master),
+        (State::Master, 1)
+    );
+    a.stop();
+    b.wait_state("VI_6", State::Master);
+    let gone = lab.a.ip(&["link", "show", "vrrp.51"]);
+    assert!(gone.is_err(), "the VMAC is deleted on stop: {gone:?}");
 }

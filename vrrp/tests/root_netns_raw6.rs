@@ -40,6 +40,7 @@ fn open(ns: &Netns) -> RawSocket6 {
         RawSocket6::open(RawSocket6Config {
             ifname: "eth0".into(),
             ifindex,
+            multicast: true,
         })
         .unwrap()
     })

@@ -166,6 +166,7 @@ fn root_netns_v6_router_and_keepalived_hand_over_both_ways() {
             RawSocket6::open(RawSocket6Config {
                 ifname: "eth0".into(),
                 ifindex,
+                multicast: true,
             })
             .unwrap()
         })

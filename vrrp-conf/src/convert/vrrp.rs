@@ -33,8 +33,10 @@
 //!   over IPv6, which nothing else speaks).
 //! - Its advert source is `mcast_src_ip` when given (it must be
 //!   link-local, RFC 9568 section 5.1.2.1), else the interface's first
-//!   link-local address. IPv6 unicast peers and `use_vmac` are refused
-//!   by name. `virtual_routes` and `static_routes` take either family.
+//!   link-local address. IPv6 unicast peers are refused by name. With
+//!   `use_vmac` its VMAC has the IPv6 virtual MAC (00-00-5E-00-02-VRID)
+//!   and carries that source. `virtual_routes` and `static_routes` take
+//!   either family.
 //! - The `vrrp` driver keeps one router per (interface, VRID) whatever the
 //!   family, so an IPv4 and an IPv6 instance on the same interface and
 //!   VRID (which keepalived allows) are refused.
@@ -203,7 +205,6 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
         "VRID of another address family" => "virtual_router_id",
         "version 2 with IPv6" => "version",
         "unicast_peer with IPv6" => "unicast_peer",
-        "use_vmac with IPv6" => "use_vmac",
         "route" if owner == "static_routes" => "static_routes",
         "route" => "virtual_routes",
         "auth_type" => "authentication",
@@ -422,7 +423,7 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     let ours = |a: &IpAddr| a.is_ipv6() == ipv6;
     let mut config = vrrp::Config::new(name, vrid, priority, Ipv4Addr::UNSPECIFIED);
     if ipv6 {
-        config.ipv6 = Some(ipv6_side(i, use_vmac_of(i)).map_err(|k| match k {
+        config.ipv6 = Some(ipv6_side(i).map_err(|k| match k {
             "mcast_src_ip" => bad(k, i.mcast_src_ip.map(|a| a.to_string()).unwrap_or_default()),
             k => unsupported(k),
         })?);
@@ -505,25 +506,18 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         addresses,
         excluded,
         routes,
-        use_vmac: use_vmac_of(i),
+        use_vmac: i.use_vmac.is_some(),
     })
-}
-
-fn use_vmac_of(i: &VrrpInstance) -> bool {
-    i.use_vmac.is_some()
 }
 
 /// The IPv6 side of an IPv6 instance: its source is `mcast_src_ip` if
 /// given (link-local), else left to the driver (the interface's first
 /// link-local address). The keyword that cannot be run, if any.
-fn ipv6_side(i: &VrrpInstance, use_vmac: bool) -> Result<Ipv6Config, &'static str> {
+fn ipv6_side(i: &VrrpInstance) -> Result<Ipv6Config, &'static str> {
     if i.unicast_peer.iter().any(|p| p.address.is_ipv6())
         || i.unicast_src_ip.is_some_and(|a| a.is_ipv6())
     {
         return Err("unicast_peer with IPv6");
-    }
-    if use_vmac {
-        return Err("use_vmac with IPv6");
     }
     let source = match i.mcast_src_ip.map(|a| *a) {
         Some(IpAddr::V6(a)) if vrrp::wire::v3::is_link_local(a) => a,
@@ -1204,10 +1198,7 @@ mod tests {
             refused("  unicast_peer {\n    2001:db8::2\n  }\n"),
             Err("(A) unicast_peer with IPv6 is not supported by keepalived-lite".into())
         );
-        assert_eq!(
-            refused("  use_vmac\n"),
-            Err("(A) use_vmac with IPv6 is not supported by keepalived-lite".into())
-        );
+        assert_eq!(refused("  use_vmac\n"), Ok(()));
         assert_eq!(
             refused("  version 2\n"),
             Err("(A) version 2 with IPv6 is not supported by keepalived-lite".into())

@@ -39,7 +39,9 @@ pub use address6::Address6Spec;
 pub use error::LinuxError;
 pub use garp::{arp_announcement, GarpSocket, ARP_FRAME_LEN};
 pub use ndisc::{neighbour_advertisement, NA_FRAME_LEN};
-pub use netlink::{vmac_address, AddressSpec, Link, Netlink, RouteKind, RouteSpec, Scope};
+pub use netlink::{
+    vmac_address, vmac_address6, AddressSpec, Link, Netlink, RouteKind, RouteSpec, Scope,
+};
 pub use raw::{IpProto, RawSocket, RawSocketConfig, VRRP_MULTICAST};
 pub use raw6::{RawSocket6, RawSocket6Config};
 pub use watch::{NetEvent, NetWatcher};

@@ -8,7 +8,8 @@ use netlink_packet_core::{
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoMacVlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, MacVlanMode,
+    AfSpecInet6, AfSpecUnspec, InfoData, InfoKind, InfoMacVlan, LinkAttribute, LinkFlags, LinkInfo,
+    LinkMessage, MacVlanMode,
 };
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType,
@@ -311,6 +312,15 @@ pub fn vmac_address(vrid: u8) -> [u8; 6] {
     [0x00, 0x00, 0x5e, 0x00, 0x01, vrid]
 }
 
+/// The IPv6 virtual MAC of VRID `vrid`: 00-00-5E-00-02-{VRID} (RFC 9568
+/// section 7.3), as keepalived gives an IPv6 instance's VMAC.
+pub fn vmac_address6(vrid: u8) -> [u8; 6] {
+    [0x00, 0x00, 0x5e, 0x00, 0x02, vrid]
+}
+
+/// `IN6_ADDR_GEN_MODE_NONE`: the kernel generates no link-local address.
+const IN6_ADDR_GEN_MODE_NONE: u8 = 1;
+
 /// A blocking rtnetlink request socket in the caller's network namespace.
 ///
 /// Each call sends one request and reads replies up to the kernel's
@@ -450,6 +460,43 @@ impl Netlink {
         name: &str,
         mac: [u8; 6],
     ) -> Result<Link, LinuxError> {
+        let link = self.create_macvlan(parent, name, mac)?;
+        self.set_link_up(link.index, true)?;
+        self.link(name)
+    }
+
+    /// Like [`add_macvlan`](Self::add_macvlan) for an IPv6 VMAC, as
+    /// keepalived makes one: the kernel is told to generate no link-local
+    /// address on it before it goes up (RFC 9568 section 7.4: adverts leave
+    /// from the address the caller then adds, not from one derived from
+    /// the virtual MAC).
+    pub fn add_macvlan6(
+        &mut self,
+        parent: u32,
+        name: &str,
+        mac: [u8; 6],
+    ) -> Result<Link, LinuxError> {
+        let link = self.create_macvlan(parent, name, mac)?;
+        let mut msg = LinkMessage::default();
+        msg.header.index = link.index;
+        msg.attributes = vec![LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
+            vec![AfSpecInet6::AddrGenMode(IN6_ADDR_GEN_MODE_NONE)],
+        )])];
+        let set = self.request("set addr_gen_mode", RouteNetlinkMessage::SetLink(msg), 0);
+        if let Err(e) = set.and_then(|_| self.set_link_up(link.index, true)) {
+            let _ = self.del_link(link.index);
+            return Err(e);
+        }
+        self.link(name)
+    }
+
+    /// Creates the macvlan, down.
+    fn create_macvlan(
+        &mut self,
+        parent: u32,
+        name: &str,
+        mac: [u8; 6],
+    ) -> Result<Link, LinuxError> {
         check_ifname(name)?;
         let mut msg = LinkMessage::default();
         msg.attributes = vec![
@@ -468,8 +515,6 @@ impl Netlink {
             RouteNetlinkMessage::NewLink(msg),
             NLM_F_CREATE | NLM_F_EXCL,
         )?;
-        let link = self.link(name)?;
-        self.set_link_up(link.index, true)?;
         self.link(name)
     }
 
@@ -567,6 +612,7 @@ mod tests {
     #[test]
     fn vmac_is_iana_prefix_plus_vrid() {
         assert_eq!(vmac_address(51), [0, 0, 0x5e, 0, 1, 51]);
+        assert_eq!(vmac_address6(51), [0, 0, 0x5e, 0, 2, 51]);
     }
 
     #[test]

@@ -19,10 +19,13 @@ pub struct RawSocket6Config {
     /// Its index: multicast membership, outgoing interface and the scope
     /// of link-local destinations.
     pub ifindex: u32,
+    /// Join ff02::12 on the interface. Leave off for a socket that only
+    /// sends (a VMAC's).
+    pub multicast: bool,
 }
 
 /// A nonblocking raw IPv6 socket for VRRP on one interface, joined to
-/// ff02::12.
+/// ff02::12 unless configured not to.
 ///
 /// Sends take the VRRP message (the kernel adds the IPv6 header) and leave
 /// with hop limit 255, multicast and unicast; the checksum is the caller's
@@ -71,8 +74,10 @@ impl RawSocket6 {
                 source: e.into(),
             }
         })?;
-        sock.join_multicast_v6(&VRRP_MCAST_V6, config.ifindex)
-            .map_err(LinuxError::io("join ff02::12"))?;
+        if config.multicast {
+            sock.join_multicast_v6(&VRRP_MCAST_V6, config.ifindex)
+                .map_err(LinuxError::io("join ff02::12"))?;
+        }
         Ok(RawSocket6 { sock, config })
     }
 

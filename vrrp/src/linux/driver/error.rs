@@ -30,9 +30,6 @@ pub enum DriverError {
     /// router's adverts from.
     #[error("interface {0} has no IPv6 link-local address to use as advert source")]
     NoLinkLocal(String),
-    /// An IPv6 router with `use_vmac`: not supported by the driver yet.
-    #[error("vrrp_instance {0}: use_vmac is not supported for IPv6 yet")]
-    Ipv6Vmac(String),
     /// A sync group names a router index that does not exist.
     #[error("sync group {0} has a member index out of range")]
     BadSyncGroup(String),

@@ -16,7 +16,9 @@ use super::{Driver, DriverError, DriverEvent, RouterIo, RouterSpec, Setup, Vip};
 use crate::auth::AuthConfig;
 use crate::config::{Config, Ipv6Config};
 use crate::event::State;
-use crate::linux::{vmac_address, GarpSocket, IpProto, Link, LinuxError, RouteSpec};
+use crate::linux::{
+    vmac_address, vmac_address6, Address6Spec, GarpSocket, IpProto, Link, LinuxError, RouteSpec,
+};
 use crate::mux::{Change, MuxError, RouterId};
 use crate::router::VirtualRouter;
 use crate::wire::v3::is_link_local;
@@ -162,9 +164,6 @@ impl Driver {
     ) -> Result<Prepared, DriverError> {
         let mut config = spec.config.clone();
         let channel = if is_ipv6(&spec) {
-            if spec.use_vmac {
-                return Err(DriverError::Ipv6Vmac(config.name.to_string()));
-            }
             let link_local = match config.ipv6.as_ref().map(|v6| v6.link_local) {
                 Some(a) if !a.is_unspecified() => a,
                 _ => self.link_local(&spec, &link, old, cache)?,
@@ -192,7 +191,7 @@ impl Driver {
             }
         };
         let (send_link, vmac) = if spec.use_vmac {
-            let vmac = self.prepare_vmac(&link, config.vrid, staged)?;
+            let vmac = self.prepare_vmac(&link, &config, staged)?;
             (vmac.clone(), Some(vmac.index))
         } else {
             (link.clone(), None)
@@ -300,13 +299,17 @@ impl Driver {
     }
 
     /// The macvlan `vrrp.VRID` on `link`: a running router's is reused, a
-    /// leftover one replaced.
+    /// leftover one replaced. An IPv6 router's, as keepalived makes it, has
+    /// the IPv6 virtual MAC, no link-local address of its own making, and
+    /// the router's advert source (its base interface's link-local
+    /// address, `nodad`), so adverts leave from the VMAC.
     fn prepare_vmac(
         &mut self,
         link: &Link,
-        vrid: u8,
+        config: &Config,
         staged: &mut Staged,
     ) -> Result<Link, DriverError> {
+        let vrid = config.vrid;
         let name = format!("vrrp.{vrid}");
         if let Ok(existing) = self.netlink.link(&name) {
             let ours = self
@@ -319,11 +322,20 @@ impl Driver {
             }
             self.netlink.del_link(existing.index)?;
         }
-        let vmac = self
-            .netlink
-            .add_macvlan(link.index, &name, vmac_address(vrid))?;
+        let Some(v6) = &config.ipv6 else {
+            let vmac = self
+                .netlink
+                .add_macvlan(link.index, &name, vmac_address(vrid))?;
+            staged.vmacs.push(vmac.index);
+            return Ok(vmac);
+        };
+        let vmac = (self.netlink).add_macvlan6(link.index, &name, vmac_address6(vrid))?;
         staged.vmacs.push(vmac.index);
-        Ok(vmac)
+        let source = Address6Spec::new(vmac.index, v6.link_local, 64);
+        match self.netlink.add_address6(&source) {
+            Err(e) if e.errno() != Some(libc::EEXIST) => Err(e.into()),
+            _ => Ok(vmac),
+        }
     }
 
     /// Opens the raw socket for (interface, channel) unless one is open.

@@ -84,6 +84,7 @@ pub(super) fn open_raw(link: &Link, channel: Channel, deliver: bool) -> Result<R
             let sock = RawSocket6::open(RawSocket6Config {
                 ifname: link.name.clone(),
                 ifindex: link.index,
+                multicast: deliver,
             })?;
             Raw::V6(Arc::new(register(sock)?))
         }
@@ -130,7 +131,7 @@ impl Driver {
         let mut buf = std::mem::take(&mut self.rx_buf);
         match sock {
             Raw::V4(sock) => self.read_v4(&sock, ifindex, deliver, &mut buf),
-            Raw::V6(sock) => self.read_v6(&sock, ifindex, &mut buf),
+            Raw::V6(sock) => self.read_v6(&sock, ifindex, deliver, &mut buf),
         }
         self.rx_buf = buf;
     }
@@ -158,12 +159,15 @@ impl Driver {
 
     /// IPv6 messages come without their IP header: the socket reports the
     /// source, destination and hop limit, which the router checks.
-    fn read_v6(&mut self, sock: &AsyncFd<RawSocket6>, ifindex: u32, buf: &mut [u8]) {
+    fn read_v6(&mut self, sock: &AsyncFd<RawSocket6>, ifindex: u32, deliver: bool, buf: &mut [u8]) {
         for _ in 0..READ_BATCH {
             let (n, meta, arrived) = match sock.try_io(Interest::READABLE, |s| s.recv_timed(buf)) {
                 Ok(r) => r,
                 Err(_) => break,
             };
+            if !deliver {
+                continue;
+            }
             let Some(data) = buf.get(..n) else { continue };
             self.counters.datagrams_received += 1;
             let now = self.arrival_instant(arrived);

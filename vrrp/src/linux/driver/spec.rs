@@ -85,8 +85,9 @@ pub struct RouterSpec {
     pub excluded: Vec<VirtualAddress>,
     /// `virtual_routes`.
     pub routes: Vec<VirtualRoute>,
-    /// `use_vmac`: send from a macvlan `vrrp.VRID` with MAC 00-00-5E-00-01-VRID,
-    /// which also carries the virtual addresses.
+    /// `use_vmac`: send from a macvlan `vrrp.VRID` with MAC 00-00-5E-00-01-VRID
+    /// (00-00-5E-00-02-VRID for an IPv6 router, which also puts its
+    /// link-local source on it), which also carries the virtual addresses.
     pub use_vmac: bool,
 }
 
