@@ -4,7 +4,8 @@
 //! backup, a graceful stop hands over and a restart preempts back, a crash
 //! (SIGKILL) is taken over, and neither log shows an error, a bogus packet
 //! or a checksum complaint. Adverts leave from each node's link-local
-//! address to ff02::12; the VIP is a global /64 (nodad).
+//! address to ff02::12, or in the unicast variant from its global address
+//! to the other's; the VIP is a global /64 (nodad).
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 mod common;
@@ -35,21 +36,33 @@ impl Kind {
     }
 }
 
+/// Node `i`'s global address (1-based), for the unicast variant.
+fn global(i: usize) -> String {
+    format!("2001:db8:1::{i}")
+}
+
 /// An IPv6 instance at `advert_int 0.5`: version 3 without saying so
 /// (keepalived's default for IPv6, whatever `vrrp_version` says), the
-/// `authentication` block ignored by both sides.
-fn config(name: &str, priority: u8) -> String {
+/// `authentication` block ignored by both sides. With `unicast`, node
+/// `me` sends from its global address to the other node's.
+fn config(name: &str, priority: u8, unicast: Option<usize>) -> String {
+    let unicast = unicast.map_or(String::new(), |me| {
+        let (src, peer) = (global(me), global(3 - me));
+        format!("  unicast_src_ip {src}\n  unicast_peer {{\n    {peer}\n  }}\n")
+    });
     format!(
         "global_defs {{\n  router_id {name}\n  vrrp_version 2\n}}\n\
          vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  \
          priority {priority}\n  advert_int 0.5\n  authentication {{\n    auth_type PASS\n    \
-         auth_pass secret1\n  }}\n  virtual_ipaddress {{\n    {VIP}/{VIP_PREFIX}\n  }}\n}}\n"
+         auth_pass secret1\n  }}\n{unicast}  virtual_ipaddress {{\n    {VIP}/{VIP_PREFIX}\n  }}\n}}\n"
     )
 }
 
 struct World {
     lab: Lab,
     dir: PathBuf,
+    /// Adverts go to the other node's global address, not ff02::12.
+    unicast: bool,
 }
 
 struct Router {
@@ -62,7 +75,7 @@ struct Router {
 }
 
 impl World {
-    fn new() -> World {
+    fn new(unicast: bool) -> World {
         require_root();
         require_program("keepalived", &["--version"]);
         let mut lab = Lab::new().unwrap();
@@ -70,17 +83,22 @@ impl World {
             let (node, addr) = (format!("r{}", i + 1), Ipv4Addr::new(10, 0, 0, 1 + i));
             lab.add_node(&node, addr, 24).unwrap();
             wait_link_local(&lab, &node);
+            let global = format!("{}/64", global(usize::from(i) + 1));
+            let args = ["-6", "addr", "add", &global, "dev", "eth0", "nodad"];
+            assert!(lab.run(&node, "ip", &args).unwrap().status.success());
         }
         let dir = std::env::temp_dir().join(&lab.node("r1").ns);
         std::fs::create_dir_all(&dir).unwrap();
-        World { lab, dir }
+        World { lab, dir, unicast }
     }
 
     /// Starts `kind` on `node`; a restart appends to the same log.
     fn start(&mut self, node: &str, kind: Kind, priority: u8) -> Router {
         let file = |f: &str| self.dir.join(format!("{node}-{f}"));
         let conf_path = file("keepalived.conf");
-        std::fs::write(&conf_path, config(node, priority)).unwrap();
+        let me = node.trim_start_matches('r').parse().unwrap();
+        let unicast = self.unicast.then_some(me);
+        std::fs::write(&conf_path, config(node, priority, unicast)).unwrap();
         let log = file(&format!("{kind:?}.log"));
         let conf = conf_path.to_str().unwrap().to_owned();
         let (p, vrrp_pid) = (file("k.pid"), file("v.pid"));
@@ -133,7 +151,7 @@ impl World {
     /// in the background, checksums verified by `-v`).
     fn capture_neighbour_adverts(&mut self, node: &str) -> PathBuf {
         let out = self.dir.join(format!("{node}-na.txt"));
-        let filter = "icmp6 and ip6[40] == 136";
+        let filter = "icmp6 and ip6[40] == 136 and ip6 dst ff02::1";
         let args = ["-i", "eth0", "-n", "-v", "-l", "-c", "5", filter];
         self.lab.spawn(node, "tcpdump", &args, &out).unwrap();
         // tcpdump says so on stderr once it captures.
@@ -217,8 +235,8 @@ const BACKUP: &str = "(VI_1) Entering BACKUP STATE";
 /// `first` on r1 at priority 150 is master and the other kind on r2 at 100
 /// stays backup while several adverts cross; a graceful stop hands over to
 /// r2; restarted, r1 preempts back; crashed, r2 takes over again.
-fn handover_preempt_crash(first: Kind) {
-    let mut w = World::new();
+fn handover_preempt_crash(first: Kind, unicast: bool) {
+    let mut w = World::new(unicast);
     let na = w.capture_neighbour_adverts("r2");
     // The master first: started together, the backup's shorter head start
     // would decide whenever the master's process is slow to start.
@@ -278,18 +296,17 @@ fn wait_link_local(lab: &Lab, node: &str) {
 }
 
 /// Waits until `node` has received `n` VRRPv3 adverts over IPv6 to
-/// ff02::12 (seen with a packet socket through `tcpdump -c`, which exits
-/// once it has them); only the master (r1) sends.
+/// ff02::12, or unicast to r2 (seen with a packet socket through `tcpdump
+/// -c`, which exits once it has them); only the master (r1) sends.
 fn wait_for_adverts(w: &World, node: &str, n: u32) {
     let count = n.to_string();
-    let args = [
-        "-i",
-        "eth0",
-        "-c",
-        &count,
-        "-n",
-        "ip6 proto 112 and dst ff02::12",
-    ];
+    let to = if w.unicast {
+        global(2)
+    } else {
+        "ff02::12".into()
+    };
+    let dst = format!("ip6 proto 112 and dst {to}");
+    let args = ["-i", "eth0", "-c", &count, "-n", &dst];
     let mut cmd = w.lab.command(node, "timeout");
     let out = cmd
         .arg(WAIT.as_secs().to_string())
@@ -307,10 +324,20 @@ fn wait_for_adverts(w: &World, node: &str, n: u32) {
 
 #[test]
 fn root_netns_v6_keepalived_master_lite_backup() {
-    handover_preempt_crash(Kind::Keepalived);
+    handover_preempt_crash(Kind::Keepalived, false);
 }
 
 #[test]
 fn root_netns_v6_lite_master_keepalived_backup() {
-    handover_preempt_crash(Kind::Lite);
+    handover_preempt_crash(Kind::Lite, false);
+}
+
+#[test]
+fn root_netns_v6_unicast_keepalived_master_lite_backup() {
+    handover_preempt_crash(Kind::Keepalived, true);
+}
+
+#[test]
+fn root_netns_v6_unicast_lite_master_keepalived_backup() {
+    handover_preempt_crash(Kind::Lite, true);
 }

@@ -123,10 +123,17 @@ pub enum Version {
 #[non_exhaustive]
 pub struct Ipv6Config {
     /// The interface's link-local address: the source of adverts, part of
-    /// their checksum, and the tie-breaker of equal priorities.
+    /// their checksum, and the tie-breaker of equal priorities. With
+    /// unicast peers it may be any unicast address of the interface
+    /// (keepalived's `unicast_src_ip`).
     pub link_local: Ipv6Addr,
     /// The IPv6 virtual addresses the adverts carry.
     pub virtual_addresses: Vec<Ipv6Addr>,
+    /// keepalived's `unicast_peer` addresses of an IPv6 router: as
+    /// [`Config::unicast_peers`] for IPv4 (one datagram per peer, received
+    /// adverts must be unicast, `check_unicast_src` applies). Default
+    /// empty: multicast to ff02::12.
+    pub unicast_peers: Vec<Ipv6Addr>,
 }
 
 impl Ipv6Config {
@@ -135,6 +142,7 @@ impl Ipv6Config {
         Ipv6Config {
             link_local,
             virtual_addresses: Vec::new(),
+            unicast_peers: Vec::new(),
         }
     }
 }
@@ -303,9 +311,18 @@ impl Config {
         }
     }
 
-    /// True if adverts go to unicast peers rather than 224.0.0.18.
+    /// True if adverts go to unicast peers rather than 224.0.0.18 (or
+    /// ff02::12).
     pub fn is_unicast(&self) -> bool {
-        !self.unicast_peers.is_empty()
+        self.unicast_peer_count() > 0
+    }
+
+    /// Number of unicast peers of the router's family.
+    pub fn unicast_peer_count(&self) -> usize {
+        match &self.ipv6 {
+            Some(v6) => v6.unicast_peers.len(),
+            None => self.unicast_peers.len(),
+        }
     }
 
     /// True if received adverts must come from a unicast peer:
@@ -426,28 +443,41 @@ pub enum ConfigError {
     /// An IPv6 router speaks VRRPv3 only (RFC 9568).
     #[error("an IPv6 router needs VRRP version 3")]
     Ipv6NeedsV3,
-    /// Unicast peers are IPv4 only here.
-    #[error("unicast peers are not supported for an IPv6 router")]
+    /// An IPv6 router takes its unicast peers in [`Ipv6Config`], not the
+    /// IPv4 fields.
+    #[error("an IPv6 router takes IPv6 unicast peers and source only")]
     Ipv6Unicast,
     /// The IPv6 source must be link-local (RFC 9568 section 5.1.2.1).
     #[error("IPv6 source {0} is not a link-local address")]
     LinkLocal(Ipv6Addr),
+    /// An IPv6 unicast peer is not a unicast address, or is this router.
+    #[error("unicast_peer {0} is not a unicast address of another router")]
+    UnicastPeer6(Ipv6Addr),
     /// An IPv6 virtual address is unspecified or multicast.
     #[error("IPv6 virtual address {0} is not a unicast address")]
     VirtualAddress6(Ipv6Addr),
 }
 
-/// An IPv6 router: VRRPv3 only, multicast only (unicast IPv6 peers are
-/// not implemented yet), a link-local source and unicast virtual addresses.
+/// An IPv6 router: VRRPv3 only, a link-local source (any unicast one
+/// with unicast peers, which must be unicast addresses other than it) and
+/// unicast virtual addresses.
 fn validate_v6(c: &Config, v6: &Ipv6Config) -> Result<(), ConfigError> {
     if c.version != Version::V3 {
         return Err(ConfigError::Ipv6NeedsV3);
     }
-    if c.is_unicast() || c.unicast_src_ip.is_some() {
+    if !c.unicast_peers.is_empty() || c.unicast_src_ip.is_some() {
         return Err(ConfigError::Ipv6Unicast);
     }
-    if !crate::wire::v3::is_link_local(v6.link_local) {
+    let unicast6 = |a: &Ipv6Addr| !(a.is_unspecified() || a.is_multicast());
+    let source_ok = match v6.unicast_peers.is_empty() {
+        true => crate::wire::v3::is_link_local(v6.link_local),
+        false => unicast6(&v6.link_local),
+    };
+    if !source_ok {
         return Err(ConfigError::LinkLocal(v6.link_local));
+    }
+    if let Some(&p) = (v6.unicast_peers.iter()).find(|p| !unicast6(p) || **p == v6.link_local) {
+        return Err(ConfigError::UnicastPeer6(p));
     }
     if let Some(&a) = v6
         .virtual_addresses

@@ -190,7 +190,7 @@ fn wrong_hop_limit_and_wrong_family_are_dropped() {
 }
 
 #[test]
-fn an_ipv6_router_needs_v3_multicast_and_a_link_local_source() {
+fn an_ipv6_router_needs_v3_its_own_peers_and_a_link_local_source() {
     let mut c = cfg("a", 100, 1);
     c.version = Version::V2;
     assert_eq!(c.validate(), Err(ConfigError::Ipv6NeedsV3));
@@ -208,4 +208,68 @@ fn an_ipv6_router_needs_v3_multicast_and_a_link_local_source() {
         Err(ConfigError::VirtualAddress6(wire::VRRP_MCAST_V6))
     );
     assert_eq!(cfg("a", 100, 1).validate(), Ok(()));
+}
+
+#[test]
+fn unicast_ipv6_peers_get_one_copy_each_and_strangers_are_dropped() {
+    let t0 = std::time::Instant::now();
+    let global = |last| Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, last);
+    let mut c = cfg("a", 200, 1);
+    let v6 = c.ipv6.as_mut().unwrap();
+    v6.link_local = global(1);
+    v6.unicast_peers = vec![global(2), global(3)];
+    c.check_unicast_src = true;
+    assert_eq!(c.validate(), Ok(()));
+    let mut r = VirtualRouter::new(c.clone()).unwrap();
+    r.handle_startup(t0);
+    r.handle_timeout(t0 + ms(1_000));
+    assert_eq!(r.state(), Master);
+    let mut buf = [0u8; 64];
+    let mut to = Vec::new();
+    while let Some(t) = r.poll_transmit(t0 + ms(1_000), &mut buf) {
+        to.push(t.destination);
+    }
+    assert_eq!(to, [IpAddr::V6(global(2)), IpAddr::V6(global(3))]);
+
+    // A higher priority from a peer wins; the same from a stranger, or
+    // sent to the multicast group, is dropped.
+    let advert = |src, dst: Ipv6Addr, buf: &mut [u8]| {
+        let repr = wire::AdvertV3Repr {
+            src,
+            dst,
+            ttl: 255,
+            vrid: VRID,
+            priority: 250,
+            max_adver_int: 10,
+            addresses: &[vip()],
+        };
+        let len = wire::encode_v6(&repr, buf).unwrap();
+        (
+            len,
+            wire::Ipv6Meta {
+                src,
+                dst,
+                hop_limit: 255,
+            },
+        )
+    };
+    let now = t0 + ms(1_001);
+    let (len, meta) = advert(global(9), global(1), &mut buf);
+    r.handle_datagram_v6(now, &meta, &buf[..len]);
+    let (len, meta) = advert(global(2), wire::VRRP_MCAST_V6, &mut buf);
+    r.handle_datagram_v6(now, &meta, &buf[..len]);
+    let drops = r.counters().dropped.clone();
+    assert_eq!(drops.get(DropReason::NotUnicastPeer), 1);
+    assert_eq!(
+        drops.get(DropReason::Invalid(wire::DropReason::BadDestination)),
+        1
+    );
+    assert_eq!(r.state(), Master);
+    let (len, meta) = advert(global(2), global(1), &mut buf);
+    r.handle_datagram_v6(now, &meta, &buf[..len]);
+    assert_eq!(r.state(), Backup);
+
+    let mut own = c;
+    own.ipv6.as_mut().unwrap().unicast_peers = vec![global(1)];
+    assert_eq!(own.validate(), Err(ConfigError::UnicastPeer6(global(1))));
 }

@@ -33,7 +33,9 @@
 //!   over IPv6, which nothing else speaks).
 //! - Its advert source is `mcast_src_ip` when given (it must be
 //!   link-local, RFC 9568 section 5.1.2.1), else the interface's first
-//!   link-local address. IPv6 unicast peers are refused by name. With
+//!   link-local address; with IPv6 `unicast_peer`s, `unicast_src_ip` (or
+//!   `mcast_src_ip`) may be any address of the interface (a TTL range on
+//!   an IPv6 peer is refused by name). With
 //!   `use_vmac` its VMAC has the IPv6 virtual MAC (00-00-5E-00-02-VRID)
 //!   and carries that source. `virtual_routes` and `static_routes` take
 //!   either family.
@@ -204,7 +206,7 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
         "address" | "brd" | "scope" | "label" => "virtual_ipaddress",
         "VRID of another address family" => "virtual_router_id",
         "version 2 with IPv6" => "version",
-        "unicast_peer with IPv6" => "unicast_peer",
+        "unicast_peer min_ttl/max_ttl with IPv6" => "unicast_peer",
         "route" if owner == "static_routes" => "static_routes",
         "route" => "virtual_routes",
         "auth_type" => "authentication",
@@ -425,6 +427,10 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     if ipv6 {
         config.ipv6 = Some(ipv6_side(i).map_err(|k| match k {
             "mcast_src_ip" => bad(k, i.mcast_src_ip.map(|a| a.to_string()).unwrap_or_default()),
+            "unicast_src_ip" => bad(
+                k,
+                i.unicast_src_ip.map(|a| a.to_string()).unwrap_or_default(),
+            ),
             k => unsupported(k),
         })?);
     }
@@ -510,21 +516,36 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     })
 }
 
-/// The IPv6 side of an IPv6 instance: its source is `mcast_src_ip` if
-/// given (link-local), else left to the driver (the interface's first
-/// link-local address). The keyword that cannot be run, if any.
+/// The IPv6 side of an IPv6 instance: its unicast peers, and its source:
+/// `unicast_src_ip`, else `mcast_src_ip` (keepalived keeps one source
+/// address for both), else left to the driver (the interface's first
+/// link-local address). Without peers the source must be link-local. The
+/// keyword that cannot be run, if any.
 fn ipv6_side(i: &VrrpInstance) -> Result<Ipv6Config, &'static str> {
-    if i.unicast_peer.iter().any(|p| p.address.is_ipv6())
-        || i.unicast_src_ip.is_some_and(|a| a.is_ipv6())
-    {
-        return Err("unicast_peer with IPv6");
+    let mut peers = Vec::new();
+    for p in &i.unicast_peer {
+        if let IpAddr::V6(a) = *p.address {
+            if p.min_ttl.is_some() || p.max_ttl.is_some() {
+                return Err("unicast_peer min_ttl/max_ttl with IPv6");
+            }
+            peers.push(a);
+        }
     }
-    let source = match i.mcast_src_ip.map(|a| *a) {
-        Some(IpAddr::V6(a)) if vrrp::wire::v3::is_link_local(a) => a,
-        Some(IpAddr::V6(_)) => return Err("mcast_src_ip"),
-        _ => Ipv6Addr::UNSPECIFIED,
+    let v6 = |a: Option<crate::span::Spanned<IpAddr>>| match a.map(|a| *a) {
+        Some(IpAddr::V6(a)) => Some(a),
+        _ => None,
     };
-    Ok(Ipv6Config::new(source))
+    let (source, keyword) = match (v6(i.unicast_src_ip), v6(i.mcast_src_ip)) {
+        (Some(a), _) => (a, "unicast_src_ip"),
+        (None, Some(a)) => (a, "mcast_src_ip"),
+        (None, None) => (Ipv6Addr::UNSPECIFIED, ""),
+    };
+    if peers.is_empty() && !source.is_unspecified() && !vrrp::wire::v3::is_link_local(source) {
+        return Err(keyword);
+    }
+    let mut side = Ipv6Config::new(source);
+    side.unicast_peers = peers;
+    Ok(side)
 }
 
 /// True if the instance is IPv6, as keepalived 2.2.7 decides: the first
@@ -1189,14 +1210,31 @@ mod tests {
     }
 
     #[test]
+    fn ipv6_unicast_peers_and_source() {
+        let text = format!(
+            "{V6}  unicast_src_ip 2001:db8::1\n  unicast_peer {{\n    2001:db8::2\n    \
+             2001:db8::3\n  }}\n  virtual_ipaddress {{\n    2001:db8::100\n  }}\n}}\n"
+        );
+        let r = routers_of(&text).expect("plan");
+        let v6 = r[0].ipv6.as_ref().expect("IPv6");
+        let a = |s: &str| s.parse::<Ipv6Addr>().unwrap();
+        assert_eq!(v6.link_local, a("2001:db8::1"));
+        assert_eq!(v6.unicast_peers, [a("2001:db8::2"), a("2001:db8::3")]);
+        assert!(r[0].unicast_peers.is_empty());
+    }
+
+    #[test]
     fn ipv6_refusals_are_named() {
         let refused = |extra: &str| {
             let text = format!("{V6}{extra}  virtual_ipaddress {{\n    2001:db8::1\n  }}\n}}\n");
             routers_of(&text).map(|_| ()).map_err(|e| e.to_string())
         };
         assert_eq!(
-            refused("  unicast_peer {\n    2001:db8::2\n  }\n"),
-            Err("(A) unicast_peer with IPv6 is not supported by keepalived-lite".into())
+            refused("  unicast_peer {\n    2001:db8::2 min_ttl 250\n  }\n"),
+            Err(
+                "(A) unicast_peer min_ttl/max_ttl with IPv6 is not supported by keepalived-lite"
+                    .into()
+            )
         );
         assert_eq!(refused("  use_vmac\n"), Ok(()));
         assert_eq!(

@@ -432,9 +432,13 @@ impl VirtualRouter {
         if meta.src == v6.link_local {
             return self.dropped(DropReason::OwnAdvert);
         }
+        let unicast = !v6.unicast_peers.is_empty();
+        if unicast && self.cfg.check_unicast_src && !v6.unicast_peers.contains(&meta.src) {
+            return self.dropped(DropReason::NotUnicastPeer);
+        }
         let opts = wire::RecvOptionsV3 {
             vrid: Some(self.cfg.vrid),
-            unicast: false,
+            unicast,
             addresses: Some(&v6.virtual_addresses),
         };
         match wire::decode_v6(payload, meta, &opts) {
@@ -577,7 +581,7 @@ impl VirtualRouter {
         }
         self.after_send(priority, first);
         self.next_peer += 1;
-        if self.next_peer >= self.cfg.unicast_peers.len() {
+        if self.next_peer >= self.cfg.unicast_peer_count() {
             self.advert_done();
         }
         Some(Transmit {
@@ -654,8 +658,9 @@ impl VirtualRouter {
 
     /// Destination and TTL of the pending advert's next datagram.
     fn next_destination(&self) -> (IpAddr, u8) {
-        if self.cfg.ipv6.is_some() {
-            return (wire::VRRP_MCAST_V6.into(), wire::VRRP_TTL);
+        if let Some(v6) = &self.cfg.ipv6 {
+            let peer = v6.unicast_peers.get(self.next_peer).copied();
+            return (peer.unwrap_or(wire::VRRP_MCAST_V6).into(), wire::VRRP_TTL);
         }
         match self.cfg.unicast_peers.get(self.next_peer) {
             Some(&peer) => (peer.into(), self.cfg.unicast_ttl),

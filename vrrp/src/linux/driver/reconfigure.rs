@@ -168,7 +168,11 @@ impl Driver {
                 Some(a) if !a.is_unspecified() => a,
                 _ => self.link_local(&spec, &link, old, cache)?,
             };
-            let mut v6 = Ipv6Config::new(link_local);
+            let mut v6 = config
+                .ipv6
+                .take()
+                .unwrap_or_else(|| Ipv6Config::new(link_local));
+            v6.link_local = link_local;
             v6.virtual_addresses = spec
                 .addresses
                 .iter()
