@@ -334,7 +334,8 @@ fn root_netns_driver_v6_reconfigure_mixes_families_on_shared_sockets() {
         route: RouteSpec::to(net, 48),
         dev: Some("eth0".into()),
     }];
-    let mut v4 = spec("VI_4", 53, 150, VIP);
+    // The IPv4 router shares the first one's VRID, as keepalived allows.
+    let mut v4 = spec("VI_4", 51, 150, VIP);
     v4.config.version = Version::V2;
     v4.config.advert_interval_secs = 1;
     v4.addresses = vec![VirtualAddress::host(VIP4)];

@@ -39,9 +39,8 @@
 //!   `use_vmac` its VMAC has the IPv6 virtual MAC (00-00-5E-00-02-VRID)
 //!   and carries that source. `virtual_routes` and `static_routes` take
 //!   either family.
-//! - The `vrrp` driver keeps one router per (interface, VRID) whatever the
-//!   family, so an IPv4 and an IPv6 instance on the same interface and
-//!   VRID (which keepalived allows) are refused.
+//! - An IPv4 and an IPv6 instance may share an interface and VRID, as in
+//!   keepalived (the `vrrp` mux keys routers by family too).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -204,7 +203,6 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
     let c = &p.config;
     let key = match keyword {
         "address" | "brd" | "scope" | "label" => "virtual_ipaddress",
-        "VRID of another address family" => "virtual_router_id",
         "version 2 with IPv6" => "version",
         "unicast_peer min_ttl/max_ttl with IPv6" => "unicast_peer",
         "route" if owner == "static_routes" => "static_routes",
@@ -267,7 +265,6 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
             }
         }
     }
-    errors.extend(shared_vrids(c));
     let mut static_addresses = Vec::new();
     for a in &c.static_ipaddress {
         let dev = a.dev.clone().ok_or_else(|| PlanError::Missing {
@@ -601,31 +598,6 @@ fn family_errors(p: &Parsed, out: &mut Vec<Diagnostic>) {
             err(a.span, msg);
         }
     }
-}
-
-/// An IPv4 and an IPv6 instance on one (interface, VRID): keepalived
-/// allows it, the `vrrp` driver does not (one router per interface and
-/// VRID). Instances of one family are checked by the validation.
-fn shared_vrids(c: &crate::Config) -> Vec<PlanError> {
-    let mut seen: Vec<(&str, u8, bool)> = Vec::new();
-    let mut errors = Vec::new();
-    for i in &c.vrrp_instances {
-        let (Some(ifname), Some(vrid)) = (i.interface.as_deref(), i.virtual_router_id) else {
-            continue;
-        };
-        let v6 = is_ipv6(i);
-        if seen
-            .iter()
-            .any(|&(n, r, f)| n == ifname && r == vrid && f != v6)
-        {
-            errors.push(PlanError::Unsupported {
-                instance: i.name.clone(),
-                keyword: "VRID of another address family",
-            });
-        }
-        seen.push((ifname, vrid, v6));
-    }
-    errors
 }
 
 /// The VRRP version of an instance: 3 for IPv6, else its `version`, else
@@ -1250,10 +1222,9 @@ mod tests {
              vrrp_instance B {{\n  interface eth0\n  virtual_router_id 1\n  \
              virtual_ipaddress {{\n    192.0.2.1\n  }}\n}}\n"
         );
-        assert_eq!(
-            routers_of(&both).map(|_| ()).map_err(|e| e.to_string()),
-            Err("(B) VRID of another address family is not supported by keepalived-lite".into())
-        );
+        let both = routers_of(&both).expect("one VRID for each family");
+        let families: Vec<bool> = both.iter().map(|c| c.ipv6.is_some()).collect();
+        assert_eq!(families, [true, false]);
     }
 
     #[test]

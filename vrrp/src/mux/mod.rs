@@ -1,5 +1,6 @@
 //! Many virtual routers in one place: received datagrams routed by
-//! (interface, VRID), one timer queue, and sync groups driven together.
+//! (interface, VRID, address family), one timer queue, and sync groups
+//! driven together.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -42,7 +43,8 @@ pub enum MuxEvent {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum MuxError {
-    /// Another router already has this (interface, VRID).
+    /// Another router of the same address family already has this
+    /// (interface, VRID).
     #[error("a router with VRID {vrid} already exists on interface {ifindex}")]
     Duplicate {
         /// Interface index.
@@ -140,8 +142,9 @@ pub struct Mux {
     slots: Vec<Option<Slot>>,
     /// Routers not removed.
     live: usize,
-    /// (ifindex, vrid, slot), sorted for binary search.
-    keys: Vec<(u32, u8, u32)>,
+    /// (ifindex, vrid, IPv6, slot), sorted for binary search: an IPv4 and
+    /// an IPv6 router may share a VRID on one interface, as in keepalived.
+    keys: Vec<(u32, u8, bool, u32)>,
     groups: Vec<Group>,
     heap: BinaryHeap<Reverse<(Instant, u32)>>,
     touched: VecDeque<u32>,
@@ -163,16 +166,13 @@ impl Mux {
         ifindex: u32,
         router: VirtualRouter,
     ) -> Result<RouterId, MuxError> {
-        let vrid = router.config().vrid;
-        let at = match self
-            .keys
-            .binary_search_by_key(&(ifindex, vrid), |k| (k.0, k.1))
-        {
+        let (vrid, ipv6) = (router.config().vrid, router.config().ipv6.is_some());
+        let at = match self.key_index(ifindex, vrid, ipv6) {
             Ok(_) => return Err(MuxError::Duplicate { ifindex, vrid }),
             Err(at) => at,
         };
         let id = u32::try_from(self.slots.len()).map_err(|_| MuxError::Full)?;
-        self.keys.insert(at, (ifindex, vrid, id));
+        self.keys.insert(at, (ifindex, vrid, ipv6, id));
         self.slots.push(Some(Slot {
             ifindex,
             router,
@@ -225,12 +225,23 @@ impl Mux {
         self.slot(id.0).map(|s| s.ifindex)
     }
 
-    /// The router for (interface, VRID).
+    /// The router for (interface, VRID): the IPv4 one if there are two
+    /// (see [`find_family`](Self::find_family)).
     pub fn find(&self, ifindex: u32, vrid: u8) -> Option<RouterId> {
+        self.find_family(ifindex, vrid, false)
+            .or_else(|| self.find_family(ifindex, vrid, true))
+    }
+
+    /// The router for (interface, VRID) of one address family (`ipv6`:
+    /// [`Config::ipv6`](crate::config::Config::ipv6) set).
+    pub fn find_family(&self, ifindex: u32, vrid: u8, ipv6: bool) -> Option<RouterId> {
+        let i = self.key_index(ifindex, vrid, ipv6).ok()?;
+        self.keys.get(i).map(|k| RouterId(k.3))
+    }
+
+    fn key_index(&self, ifindex: u32, vrid: u8, ipv6: bool) -> Result<usize, usize> {
         self.keys
-            .binary_search_by_key(&(ifindex, vrid), |k| (k.0, k.1))
-            .ok()
-            .map(|i| RouterId(self.keys[i].2))
+            .binary_search_by_key(&(ifindex, vrid, ipv6), |k| (k.0, k.1, k.2))
     }
 
     /// The ids of the routers in the mux (not removed), in the order they
@@ -303,7 +314,7 @@ impl Mux {
         src: Ipv4Addr,
         datagram: &[u8],
     ) -> Option<RouterId> {
-        let id = self.route(ifindex, peek_vrid(datagram))?;
+        let id = self.route(ifindex, peek_vrid(datagram), false)?;
         self.drive(now, id.0, |r| r.handle_datagram(now, src, datagram));
         Some(id)
     }
@@ -311,8 +322,9 @@ impl Mux {
     /// Routes a VRRP message received on an IPv6 raw socket on `ifindex`
     /// (see [`VirtualRouter::handle_datagram_v6`]) to its router; returns
     /// the router, or `None` if it was counted as unknown or undecodable.
-    /// One VRID per interface serves either family: an IPv4 router with
-    /// this VRID drops the message ([`crate::router::DropReason::WrongFamily`]).
+    /// An IPv4 and an IPv6 router may share a VRID on an interface; if
+    /// only an IPv4 router has it, that router drops the message
+    /// ([`crate::router::DropReason::WrongFamily`]).
     pub fn handle_datagram_v6(
         &mut self,
         now: Instant,
@@ -321,14 +333,16 @@ impl Mux {
         payload: &[u8],
     ) -> Option<RouterId> {
         let vrid = wire::vrrp::Packet::new_checked(payload).map(|p| p.vrid());
-        let id = self.route(ifindex, vrid)?;
+        let id = self.route(ifindex, vrid, true)?;
         self.drive(now, id.0, |r| r.handle_datagram_v6(now, meta, payload));
         Some(id)
     }
 
     /// The router for a received message's VRID on `ifindex`, or `None`
     /// counted as undecodable or unknown.
-    fn route(&mut self, ifindex: u32, vrid: Result<u8, WireDrop>) -> Option<RouterId> {
+    /// The router of the message's family, else the other family's (which
+    /// drops it as [`crate::router::DropReason::WrongFamily`]).
+    fn route(&mut self, ifindex: u32, vrid: Result<u8, WireDrop>, ipv6: bool) -> Option<RouterId> {
         let vrid = match vrid {
             Ok(vrid) => vrid,
             Err(reason) => {
@@ -338,7 +352,8 @@ impl Mux {
                 return None;
             }
         };
-        let id = self.find(ifindex, vrid);
+        let id = (self.find_family(ifindex, vrid, ipv6))
+            .or_else(|| self.find_family(ifindex, vrid, !ipv6));
         if id.is_none() {
             self.counters.unknown_vrid += 1;
         }
@@ -641,6 +656,60 @@ mod tests {
         assert_eq!(mux.counters().unknown_vrid, 2);
         assert_eq!(mux.counters().undecodable[WireDrop::Truncated.index()], 1);
         assert_eq!(mux.router(r2).unwrap().counters().adverts_received, 1);
+    }
+
+    #[test]
+    fn an_ipv4_and_an_ipv6_router_share_a_vrid_on_one_interface() {
+        let t0 = Instant::now();
+        let mut mux = Mux::new();
+        let ll = |last| std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, last);
+        let mut c6 = Config::new("r6", 1, 100, Ipv4Addr::UNSPECIFIED);
+        c6.version = crate::config::Version::V3;
+        c6.ipv6 = Some(crate::config::Ipv6Config::new(ll(2)));
+        let v4 = mux.add_router(1, router(1, 100)).unwrap();
+        let v6 = mux
+            .add_router(1, VirtualRouter::new(c6.clone()).unwrap())
+            .unwrap();
+        assert_eq!(
+            mux.add_router(1, VirtualRouter::new(c6).unwrap()),
+            Err(MuxError::Duplicate {
+                ifindex: 1,
+                vrid: 1
+            })
+        );
+        assert_eq!(
+            (mux.find_family(1, 1, false), mux.find_family(1, 1, true)),
+            (Some(v4), Some(v6))
+        );
+        assert_eq!(mux.find(1, 1), Some(v4));
+        mux.handle_startup(t0);
+        let src = Ipv4Addr::new(10, 0, 0, 9);
+        assert_eq!(mux.handle_datagram(t0, 1, src, &advert(1)), Some(v4));
+        let repr = wire::AdvertV3Repr {
+            src: ll(9),
+            dst: wire::VRRP_MCAST_V6,
+            ttl: 255,
+            vrid: 1,
+            priority: 200,
+            max_adver_int: 100,
+            addresses: &[],
+        };
+        let mut buf = [0u8; 64];
+        let len = wire::encode_v6(&repr, &mut buf).unwrap();
+        let meta = wire::Ipv6Meta {
+            src: ll(9),
+            dst: wire::VRRP_MCAST_V6,
+            hop_limit: 255,
+        };
+        assert_eq!(mux.handle_datagram_v6(t0, 1, &meta, &buf[..len]), Some(v6));
+        let received = |id| mux.router(id).unwrap().counters().adverts_received;
+        assert_eq!((received(v4), received(v6)), (1, 1));
+        // Removed, the IPv6 router's VRID routes IPv6 messages to the IPv4
+        // one, which drops them by family.
+        mux.remove_router(t0, v6).unwrap();
+        assert_eq!(mux.handle_datagram_v6(t0, 1, &meta, &buf[..len]), Some(v4));
+        let dropped = mux.router(v4).unwrap().counters().dropped.clone();
+        assert_eq!(dropped.get(crate::router::DropReason::WrongFamily), 1);
     }
 
     #[test]

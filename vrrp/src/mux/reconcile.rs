@@ -11,9 +11,9 @@ use crate::router::{Change, Changed, SyncCommand, VirtualRouter};
 
 /// The configuration a reload wants: every router with its interface, and
 /// the sync groups by instance name ([`Config::name`]). Routers are matched
-/// to the running ones by (interface, VRID), as keepalived matches the
-/// instances of a reloaded configuration (`vrrp_exist`); a new name alone
-/// is an in-place change.
+/// to the running ones by (interface, VRID, address family), as keepalived
+/// matches the instances of a reloaded configuration (`vrrp_exist`); a new
+/// name alone is an in-place change.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Desired {
     /// (interface index, configuration) of every router.
@@ -60,7 +60,7 @@ impl Mux {
             self.groups[g as usize].members.retain(|m| *m != id.0);
             self.leave(now, id.0);
         }
-        self.keys.retain(|k| k.2 != id.0);
+        self.keys.retain(|k| k.3 != id.0);
         if let Some(slot) = self.slot_mut(id.0) {
             slot.removed = true;
         }
@@ -138,7 +138,7 @@ impl Mux {
     }
 
     /// Reconciles the running routers with `desired`, matched by
-    /// (interface, VRID): unchanged routers are not touched, changed ones
+    /// (interface, VRID, address family): unchanged routers are not touched, changed ones
     /// are reconfigured in place ([`reconfigure_router`](Self::reconfigure_router)),
     /// routers not desired any more are removed
     /// ([`remove_router`](Self::remove_router)), new ones are added and
@@ -205,7 +205,10 @@ impl Mux {
             if names.insert(&config.name, i).is_some() {
                 return Err(MuxError::DuplicateName(i));
             }
-            if keys.insert((*ifindex, config.vrid), i).is_some() {
+            if keys
+                .insert((*ifindex, config.vrid, config.ipv6.is_some()), i)
+                .is_some()
+            {
                 let (ifindex, vrid) = (*ifindex, config.vrid);
                 return Err(MuxError::Duplicate { ifindex, vrid });
             }
@@ -225,8 +228,8 @@ impl Mux {
             plan.groups.push((name.as_str(), indexes));
         }
         let mut matched = vec![false; desired.routers.len()];
-        for &(ifindex, vrid, slot) in &self.keys {
-            match keys.get(&(ifindex, vrid)) {
+        for &(ifindex, vrid, ipv6, slot) in &self.keys {
+            match keys.get(&(ifindex, vrid, ipv6)) {
                 Some(&i) => {
                     matched[i] = true;
                     plan.keep.push((RouterId(slot), i));

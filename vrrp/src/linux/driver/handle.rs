@@ -53,7 +53,8 @@ impl DriverHandle {
     /// did; the ids of the new setup's routers are in
     /// [`ReconcileSummary::ids`].
     ///
-    /// Routers are matched by (interface, VRID), as keepalived matches the
+    /// Routers are matched by (interface, VRID, address family), as
+    /// keepalived matches the
     /// instances of a reloaded configuration and as
     /// [`Mux::reconcile`](crate::mux::Mux::reconcile) does: a new name alone
     /// is an in-place change. Unchanged routers are not touched; changed

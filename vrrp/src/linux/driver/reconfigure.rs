@@ -123,14 +123,14 @@ impl Driver {
         let mut routers = Vec::with_capacity(setup.routers.len());
         for spec in setup.routers {
             let link = cached_link(&mut self.netlink, &mut cache, &spec.interface)?;
-            let (ifindex, vrid) = (link.index, spec.config.vrid);
-            if !keys.insert((ifindex, vrid)) {
+            let (ifindex, vrid, ipv6) = (link.index, spec.config.vrid, is_ipv6(&spec));
+            if !keys.insert((ifindex, vrid, ipv6)) {
                 return Err(MuxError::Duplicate { ifindex, vrid }.into());
             }
             // keepalived's rule (`vrrp_exist`), the mux's too
-            // (`Mux::reconcile`): the same (interface, VRID) is the same
-            // router, whatever its name.
-            let old = self.mux.find(ifindex, vrid);
+            // (`Mux::reconcile`): the same (interface, VRID, family) is the
+            // same router, whatever its name.
+            let old = self.mux.find_family(ifindex, vrid, ipv6);
             routers.push(self.prepare_router(spec, link, old, &mut cache, staged)?);
         }
         let groups = check_groups(&setup.sync_groups, routers.len())?;
@@ -306,7 +306,9 @@ impl Driver {
     /// leftover one replaced. An IPv6 router's, as keepalived makes it, has
     /// the IPv6 virtual MAC, no link-local address of its own making, and
     /// the router's advert source (its base interface's link-local
-    /// address, `nodad`), so adverts leave from the VMAC.
+    /// address, `nodad`), so adverts leave from the VMAC; it is
+    /// `vrrp6.VRID` when an IPv4 router of ours has `vrrp.VRID` (keepalived's
+    /// second choice of name for IPv6).
     fn prepare_vmac(
         &mut self,
         link: &Link,
@@ -314,32 +316,45 @@ impl Driver {
         staged: &mut Staged,
     ) -> Result<Link, DriverError> {
         let vrid = config.vrid;
-        let name = format!("vrrp.{vrid}");
+        let mac = match config.ipv6 {
+            Some(_) => vmac_address6(vrid),
+            None => vmac_address(vrid),
+        };
+        let mut name = format!("vrrp.{vrid}");
+        match self.netlink.link(&name) {
+            Ok(existing)
+                if self.vmac_in_use(&existing, link, staged) && existing.mac != Some(mac) =>
+            {
+                name = format!("vrrp6.{vrid}");
+            }
+            _ => {}
+        }
         if let Ok(existing) = self.netlink.link(&name) {
-            let ours = self
-                .routers
-                .iter()
-                .flatten()
-                .any(|r| r.vmac == Some(existing.index) && r.recv_ifindex == link.index);
-            if ours || staged.vmacs.contains(&existing.index) {
+            if self.vmac_in_use(&existing, link, staged) {
                 return Ok(existing);
             }
             self.netlink.del_link(existing.index)?;
         }
         let Some(v6) = &config.ipv6 else {
-            let vmac = self
-                .netlink
-                .add_macvlan(link.index, &name, vmac_address(vrid))?;
+            let vmac = self.netlink.add_macvlan(link.index, &name, mac)?;
             staged.vmacs.push(vmac.index);
             return Ok(vmac);
         };
-        let vmac = (self.netlink).add_macvlan6(link.index, &name, vmac_address6(vrid))?;
+        let vmac = self.netlink.add_macvlan6(link.index, &name, mac)?;
         staged.vmacs.push(vmac.index);
         let source = Address6Spec::new(vmac.index, v6.link_local, 64);
         match self.netlink.add_address6(&source) {
             Err(e) if e.errno() != Some(libc::EEXIST) => Err(e.into()),
             _ => Ok(vmac),
         }
+    }
+
+    /// True if `vmac` is a running router's on `link`, or made by this
+    /// preparation.
+    fn vmac_in_use(&self, vmac: &Link, link: &Link, staged: &Staged) -> bool {
+        let running = (self.routers.iter().flatten())
+            .any(|r| r.vmac == Some(vmac.index) && r.recv_ifindex == link.index);
+        running || staged.vmacs.contains(&vmac.index)
     }
 
     /// Opens the raw socket for (interface, channel) unless one is open.
