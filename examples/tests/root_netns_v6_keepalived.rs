@@ -5,7 +5,9 @@
 //! (SIGKILL) is taken over, and neither log shows an error, a bogus packet
 //! or a checksum complaint. Adverts leave from each node's link-local
 //! address to ff02::12, or in the unicast variant from its global address
-//! to the other's; the VIP is a global /64 (nodad).
+//! to the other's; the VIP is a global /64 (nodad). A dual-stack variant
+//! runs an IPv4 instance (VRRPv2) with the same VRID next to the IPv6 one,
+//! as keepalived allows.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 mod common;
@@ -18,6 +20,8 @@ use keepalived_lite::netns::{require_program, require_root, wait_for_line, Lab};
 
 const VIP: &str = "2001:db8::100";
 const VIP_PREFIX: u8 = 64;
+/// The IPv4 instance's VIP in the dual-stack variant.
+const VIP4: &str = "10.0.0.100";
 /// Safety limit for a state to be reached (master down is under 2 s).
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -41,16 +45,38 @@ fn global(i: usize) -> String {
     format!("2001:db8:1::{i}")
 }
 
+/// How the routers of a [`World`] talk.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Mode {
+    /// IPv6 multicast to ff02::12.
+    Multicast,
+    /// IPv6 unicast between the nodes' global addresses.
+    Unicast,
+    /// The IPv6 instance plus an IPv4 one (VRRPv2) with the same VRID on
+    /// the same interface, as dual-stack keepalived configurations have.
+    DualStack,
+}
+
 /// An IPv6 instance at `advert_int 0.5`: version 3 without saying so
 /// (keepalived's default for IPv6, whatever `vrrp_version` says), the
-/// `authentication` block ignored by both sides. With `unicast`, node
+/// `authentication` block ignored by both sides. In unicast mode, node
 /// `me` sends from its global address to the other node's.
-fn config(name: &str, priority: u8, unicast: Option<usize>) -> String {
-    let unicast = unicast.map_or(String::new(), |me| {
+fn config(name: &str, priority: u8, mode: Mode, me: usize) -> String {
+    let unicast = if mode == Mode::Unicast {
         let (src, peer) = (global(me), global(3 - me));
         format!("  unicast_src_ip {src}\n  unicast_peer {{\n    {peer}\n  }}\n")
-    });
-    format!(
+    } else {
+        String::new()
+    };
+    let v4 = if mode == Mode::DualStack {
+        format!(
+            "vrrp_instance VI_4 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  \
+             priority {priority}\n  advert_int 1\n  virtual_ipaddress {{\n    {VIP4}/24\n  }}\n}}\n"
+        )
+    } else {
+        String::new()
+    };
+    v4 + &format!(
         "global_defs {{\n  router_id {name}\n  vrrp_version 2\n}}\n\
          vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  \
          priority {priority}\n  advert_int 0.5\n  authentication {{\n    auth_type PASS\n    \
@@ -61,8 +87,7 @@ fn config(name: &str, priority: u8, unicast: Option<usize>) -> String {
 struct World {
     lab: Lab,
     dir: PathBuf,
-    /// Adverts go to the other node's global address, not ff02::12.
-    unicast: bool,
+    mode: Mode,
 }
 
 struct Router {
@@ -75,7 +100,7 @@ struct Router {
 }
 
 impl World {
-    fn new(unicast: bool) -> World {
+    fn new(mode: Mode) -> World {
         require_root();
         require_program("keepalived", &["--version"]);
         let mut lab = Lab::new().unwrap();
@@ -89,7 +114,7 @@ impl World {
         }
         let dir = std::env::temp_dir().join(&lab.node("r1").ns);
         std::fs::create_dir_all(&dir).unwrap();
-        World { lab, dir, unicast }
+        World { lab, dir, mode }
     }
 
     /// Starts `kind` on `node`; a restart appends to the same log.
@@ -97,8 +122,7 @@ impl World {
         let file = |f: &str| self.dir.join(format!("{node}-{f}"));
         let conf_path = file("keepalived.conf");
         let me = node.trim_start_matches('r').parse().unwrap();
-        let unicast = self.unicast.then_some(me);
-        std::fs::write(&conf_path, config(node, priority, unicast)).unwrap();
+        std::fs::write(&conf_path, config(node, priority, self.mode, me)).unwrap();
         let log = file(&format!("{kind:?}.log"));
         let conf = conf_path.to_str().unwrap().to_owned();
         let (p, vrrp_pid) = (file("k.pid"), file("v.pid"));
@@ -157,6 +181,31 @@ impl World {
         // tcpdump says so on stderr once it captures.
         assert!(wait_for_line(&out, "listening on", WAIT).is_some());
         out
+    }
+
+    fn has_vip4(&self, node: &str) -> bool {
+        let args = ["-4", "-o", "addr", "show", "dev", "eth0"];
+        let out = self.lab.run(node, "ip", &args).unwrap();
+        String::from_utf8_lossy(&out.stdout).contains(&format!(" {VIP4}/24 "))
+    }
+
+    /// Waits until the IPv4 VIP is on `node` and not on the other one.
+    fn vip4_only_on(&self, node: &str) {
+        let deadline = std::time::Instant::now() + WAIT;
+        loop {
+            let on: Vec<&str> = ["r1", "r2"]
+                .into_iter()
+                .filter(|n| self.has_vip4(n))
+                .collect();
+            if on == [node] {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "IPv4 VIP expected only on {node}, found on {on:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     /// Waits until the VIP is on `node` and not on the other one.
@@ -231,12 +280,14 @@ fn assert_clean(r: &Router) {
 
 const MASTER: &str = "(VI_1) Entering MASTER STATE";
 const BACKUP: &str = "(VI_1) Entering BACKUP STATE";
+const MASTER4: &str = "(VI_4) Entering MASTER STATE";
+const BACKUP4: &str = "(VI_4) Entering BACKUP STATE";
 
 /// `first` on r1 at priority 150 is master and the other kind on r2 at 100
 /// stays backup while several adverts cross; a graceful stop hands over to
 /// r2; restarted, r1 preempts back; crashed, r2 takes over again.
-fn handover_preempt_crash(first: Kind, unicast: bool) {
-    let mut w = World::new(unicast);
+fn handover_preempt_crash(first: Kind, mode: Mode) {
+    let mut w = World::new(mode);
     let na = w.capture_neighbour_adverts("r2");
     // The master first: started together, the backup's shorter head start
     // would decide whenever the master's process is slow to start.
@@ -300,7 +351,7 @@ fn wait_link_local(lab: &Lab, node: &str) {
 /// -c`, which exits once it has them); only the master (r1) sends.
 fn wait_for_adverts(w: &World, node: &str, n: u32) {
     let count = n.to_string();
-    let to = if w.unicast {
+    let to = if w.mode == Mode::Unicast {
         global(2)
     } else {
         "ff02::12".into()
@@ -324,20 +375,59 @@ fn wait_for_adverts(w: &World, node: &str, n: u32) {
 
 #[test]
 fn root_netns_v6_keepalived_master_lite_backup() {
-    handover_preempt_crash(Kind::Keepalived, false);
+    handover_preempt_crash(Kind::Keepalived, Mode::Multicast);
 }
 
 #[test]
 fn root_netns_v6_lite_master_keepalived_backup() {
-    handover_preempt_crash(Kind::Lite, false);
+    handover_preempt_crash(Kind::Lite, Mode::Multicast);
 }
 
 #[test]
 fn root_netns_v6_unicast_keepalived_master_lite_backup() {
-    handover_preempt_crash(Kind::Keepalived, true);
+    handover_preempt_crash(Kind::Keepalived, Mode::Unicast);
 }
 
 #[test]
 fn root_netns_v6_unicast_lite_master_keepalived_backup() {
-    handover_preempt_crash(Kind::Lite, true);
+    handover_preempt_crash(Kind::Lite, Mode::Unicast);
+}
+
+/// An IPv4 and an IPv6 instance sharing VRID 51 on eth0 on both sides:
+/// `first` on r1 is master of both, the other kind on r2 backup of both;
+/// a graceful stop hands both over.
+fn dual_stack(first: Kind) {
+    let mut w = World::new(Mode::DualStack);
+    let a = w.start("r1", first, 150);
+    wait_nth(&a, MASTER, 1);
+    wait_nth(&a, MASTER4, 1);
+    let b = w.start("r2", first.other(), 100);
+    wait_nth(&b, BACKUP, 1);
+    wait_nth(&b, BACKUP4, 1);
+    w.vip_only_on("r1");
+    w.vip4_only_on("r1");
+    wait_for_adverts(&w, "r2", 4);
+    let text = log_text(&b.log);
+    assert_eq!(
+        (text.matches(MASTER).count(), text.matches(MASTER4).count()),
+        (0, 0)
+    );
+    w.lab.stop(a.pid, Duration::from_secs(5));
+    wait_nth(&b, MASTER, 1);
+    wait_nth(&b, MASTER4, 1);
+    w.vip_only_on("r2");
+    w.vip4_only_on("r2");
+    for r in [&a, &b] {
+        assert_clean(r);
+    }
+}
+
+#[test]
+fn root_netns_v6_dual_stack_keepalived_master_lite_backup() {
+    dual_stack(Kind::Keepalived);
+}
+
+#[test]
+fn root_netns_v6_dual_stack_lite_master_keepalived_backup() {
+    dual_stack(Kind::Lite);
 }
