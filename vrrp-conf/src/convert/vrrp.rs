@@ -20,7 +20,7 @@
 //! - An address of the other family in `virtual_ipaddress`,
 //!   `mcast_src_ip`, `unicast_src_ip` or `unicast_peer` is a configuration
 //!   error that keepalived logs ("address family must match VRRP instance
-//!   [ADDR] - ignoring", "... MUST be of the same family !!! Skipping...")
+//!   \[ADDR\] - ignoring", "... MUST be of the same family !!! Skipping...")
 //!   before running without it, and that makes its `-t` exit 5. Here it is
 //!   the same error, at its file:line, and so a refusal (`-t` and the
 //!   start-up agree).
@@ -573,15 +573,22 @@ fn family_errors(p: &Parsed, out: &mut Vec<Diagnostic>) {
         let v6 = is_ipv6(i);
         let name = &i.name;
         let mut err = |span, msg: String| out.push(Diagnostic::error(Code::Conflict, span, msg));
-        for a in i
-            .virtual_ipaddress
-            .iter()
-            .filter(|a| a.address.addr().is_ipv6() != v6)
+        // The parser already reports IPv4 entries after an IPv6 first one.
+        let first_v6 = (i.virtual_ipaddress.first()).is_some_and(|a| a.address.addr().is_ipv6());
+        let reported = |a: &&IpAddress| first_v6 && !a.address.addr().is_ipv6();
+        let wrong = |a: &&IpAddress| a.address.addr().is_ipv6() != v6;
+        for a in (i.virtual_ipaddress.iter())
+            .filter(wrong)
+            .filter(|a| !reported(a))
         {
-            let msg = format!(
-                "({name}): address family must match VRRP instance [{}] - ignoring",
-                a.address.value
-            );
+            // As written: a host address without its prefix length.
+            let net = a.address.value;
+            let written = match net.prefix_len() == net.max_prefix_len() {
+                true => net.addr().to_string(),
+                false => net.to_string(),
+            };
+            let msg =
+                format!("({name}): address family must match VRRP instance [{written}] - ignoring");
             err(a.address.span, msg);
         }
         let sources = [("src", &i.mcast_src_ip), ("src", &i.unicast_src_ip)];
@@ -1159,7 +1166,7 @@ mod tests {
             got,
             [
                 "mixed.conf:6:5: error: (A): address family must match VRRP instance \
-              [192.0.2.1/32] - ignoring"
+              [192.0.2.1] - ignoring"
             ]
         );
         let p = plan(&parsed.config).expect("plan");
