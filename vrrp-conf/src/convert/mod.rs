@@ -6,7 +6,8 @@
 //!   `vrrp_script` and the static addresses and routes, to the `vrrp`
 //!   crate's Linux driver [`Setup`](::vrrp::linux::driver::Setup)s;
 //! - [`lvs`] (feature `convert-lvs`): `virtual_server`s to `ipvs`
-//!   services and `healthcheck` targets.
+//!   services and `healthcheck` targets;
+//! - [`mail`]: the SMTP alert settings and which objects send alerts.
 //!
 //! [`convert`] runs the halves a process runs and returns their plans with
 //! diagnostics. Nothing is silently ignored: every keyword either reaches
@@ -14,9 +15,7 @@
 //! whose text contains "not supported" and names the keyword, at its
 //! file:line. The exception is a short list of pure tuning keywords
 //! ([`TUNING`]: CPU affinity, rlimits, scheduling priorities, process
-//! names, netlink buffer sizes) and of keywords that only matter to
-//! features that are themselves refused ([`NO_EFFECT`]); each gives a
-//! warning-level note.
+//! names, netlink buffer sizes); each gives a warning-level note.
 //!
 //! # Example
 //! ```
@@ -48,11 +47,12 @@ mod audit;
 #[cfg(feature = "convert-lvs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-lvs")))]
 pub mod lvs;
+pub mod mail;
 #[cfg(feature = "convert-vrrp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
 pub mod vrrp;
 
-pub use audit::{NO_EFFECT, TUNING};
+pub use audit::TUNING;
 
 /// Which halves of keepalived a process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
