@@ -2,6 +2,7 @@
 //! ipvsctl, genhash). The binaries live in `src/bin/`.
 #![forbid(unsafe_code)]
 
+pub mod alert;
 pub mod cli;
 pub mod demo;
 pub mod lvs_mode;

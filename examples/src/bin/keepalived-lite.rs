@@ -63,6 +63,7 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
         lvs: lvs_plan,
         ..
     } = converted;
+    keepalived_lite::alert::configure(vrrp_conf::convert::mail::Alerts::of(&parsed.config));
     drop(parsed);
     let plan = match (vrrp, plan) {
         (false, _) => None,

@@ -371,7 +371,9 @@ async fn run_omega_scripts(all: Vec<Vec<String>>) {
 
 fn apply_event(bridge: &mut Bridge, ev: &healthcheck::Event) {
     debug!("{ev:?}");
-    for line in bridge.handle(ev) {
+    let lines = bridge.handle(ev);
+    crate::alert::checker(bridge, ev, &lines);
+    for line in lines {
         info!("{line}");
     }
 }

@@ -251,6 +251,7 @@ impl Daemon {
                 if let Some(notify) = self.groups.get(&*n.name) {
                     scripts::notify(&mut self.notifies, notify, &n);
                 }
+                crate::alert::vrrp(&n);
             }
             DriverEvent::Interface { link } => {
                 let up = link.is_operational();
@@ -294,6 +295,7 @@ impl Daemon {
                 if let Some(i) = self.instances.get(&id) {
                     scripts::notify(&mut self.notifies, &i.notify, &n);
                 }
+                crate::alert::vrrp(&n);
             }
             _ => {}
         }
