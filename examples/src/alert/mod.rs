@@ -17,25 +17,35 @@ use healthcheck::{Event, TargetId};
 use vrrp::event::{Notify, NotifyKind, State};
 use vrrp_conf::convert::mail::{Alerts, Mail};
 
-use crate::lvs_mode::table::Bridge;
+use crate::lvs_mode::table::{Bridge, Slot};
 
 pub mod compose;
 pub mod send;
 
+use compose::Alert;
 use send::{Counters, Identity, Sender};
 
-/// The process's alerting state.
-struct Alerter {
+/// keepalived's rules for what is mailed, without the sending: which
+/// objects alert, and the last state each was mailed about.
+#[derive(Debug)]
+struct Policy {
     alerts: Alerts,
-    identity: Identity,
-    sender: Sender,
-    /// The mail settings the sender was started with.
-    mail: Mail,
+    router_id: String,
     /// keepalived's `last_email_state`: the state last mailed about, per
     /// (is a group, name).
     last: HashMap<(bool, String), State>,
     /// Each checker's last result (up), as keepalived's `is_up`.
     checkers: HashMap<TargetId, bool>,
+    /// The checkers heard from, per real server.
+    slots: HashMap<Slot, Vec<TargetId>>,
+}
+
+/// The process's alerting state.
+struct Alerter {
+    policy: Policy,
+    sender: Sender,
+    /// The mail settings the sender was started with.
+    mail: Mail,
 }
 
 static ALERTER: Mutex<Option<Alerter>> = Mutex::new(None);
@@ -60,140 +70,145 @@ pub fn configure(alerts: Alerts) {
         return;
     };
     if let Some(a) = guard.as_mut().filter(|a| a.mail == mail) {
-        a.alerts = alerts;
+        a.policy.alerts = alerts;
         return;
     }
     let identity = Identity::of(&mail);
     *guard = Sender::start(&mail, &identity, counters()).map(|sender| Alerter {
-        alerts,
-        identity,
+        policy: Policy::new(alerts, identity.router_id),
         sender,
         mail,
-        last: HashMap::new(),
-        checkers: HashMap::new(),
     });
 }
 
-/// A VRRP instance or sync group entered a state (vrrp_notify.c
-/// `vrrp_smtp_notifier`, `vrrp_sync_smtp_notifier`): one mail per new
-/// state, none for FAULT under `no_email_faults`.
+/// A VRRP instance or sync group entered a state: its alert is queued
+/// (see [`Policy::vrrp`]).
 pub fn vrrp(n: &Notify) {
-    let mut guard = lock();
-    let Some(a) = guard.as_mut() else {
-        return;
-    };
-    let group = n.kind == NotifyKind::Group;
-    let on = if group {
-        a.alerts.group(&n.name)
-    } else {
-        a.alerts.instance(&n.name)
-    };
-    if !on || (a.alerts.no_email_faults && n.state == State::Fault) {
-        return;
+    if let Some(a) = lock().as_mut() {
+        if let Some(alert) = a.policy.vrrp(n) {
+            a.sender.send(alert);
+        }
     }
-    let key = (group, n.name.to_string());
-    if a.last.get(&key) == Some(&n.state) {
-        return;
-    }
-    a.last.insert(key, n.state);
-    let alert = compose::vrrp(&a.identity.router_id, n.kind, &n.name, n.state);
-    a.sender.send(alert);
 }
 
-/// A monitor event and the lines the bridge logged for it: a checker's
-/// result (check_*.c: a mail when the checker changes, and with
-/// `no_checker_emails` only when its real server's health changes too)
-/// and quorum changes (ipwrapper.c `do_vs_notifies`).
+/// A monitor event and the lines the bridge logged for it: the alerts
+/// are queued (see [`Policy::checker`]).
 pub fn checker(bridge: &Bridge, event: &Event, lines: &[String]) {
-    let mut guard = lock();
-    let Some(a) = guard.as_mut() else {
-        return;
-    };
-    let (target, down) = match event {
-        Event::TargetUp { target } => (*target, None),
-        Event::TargetDown { target, reason } => (*target, Some(reason)),
-        _ => return quorum(a, bridge, lines),
-    };
-    let Some((s, r)) = bridge.slot_of(target) else {
-        return;
-    };
-    let plan = bridge.plan();
-    let Some(svc) = plan.services.get(s) else {
-        return;
-    };
-    let Some(rs) = svc.real_servers.get(r) else {
-        return;
-    };
-    // keepalived-lite runs one target per checker; its kind is the real
-    // server's first checker's (they differ only in mixed-kind lists).
-    let Some(check) = rs.checks.first() else {
-        return;
-    };
-    let up = down.is_none();
-    let was_up = a.checkers.insert(target, up).unwrap_or(!check.target.alpha);
-    let on = (a.alerts.real_servers.get(s)).and_then(|v| v.get(r).copied());
-    if was_up == up || on != Some(true) {
-        return;
+    if let Some(a) = lock().as_mut() {
+        for alert in a.policy.checker(bridge, event, lines) {
+            a.sender.send(alert);
+        }
     }
-    let alive = rs_health(lines, &rs.name, &svc.name);
-    if alive.is_none() && a.alerts.no_checker_emails {
-        return;
-    }
-    let names = (rs.name.as_str(), svc.name.as_str());
-    let alert = compose::checker(
-        &a.identity.router_id,
-        names,
-        alive == Some(true),
-        &check.probe,
-        down,
-    );
-    a.sender.send(alert);
 }
 
-/// The real server's new health if the bridge's lines say it changed
-/// (perform_svr_state's lines).
-fn rs_health(lines: &[String], rs: &str, vs: &str) -> Option<bool> {
-    lines.iter().find_map(|l| {
-        if *l == format!("Adding service {rs} to VS {vs}")
-            || *l == format!("Enabling service {rs} of VS {vs}")
-        {
-            Some(true)
-        } else if *l == format!("Removing service {rs} from VS {vs}")
-            || *l == format!("Disabling service {rs} of VS {vs}")
-        {
-            Some(false)
+impl Policy {
+    fn new(alerts: Alerts, router_id: String) -> Self {
+        Policy {
+            alerts,
+            router_id,
+            last: HashMap::new(),
+            checkers: HashMap::new(),
+            slots: HashMap::new(),
+        }
+    }
+
+    /// vrrp_notify.c `vrrp_smtp_notifier`, `vrrp_sync_smtp_notifier`:
+    /// one mail per new state, none for FAULT under `no_email_faults`.
+    fn vrrp(&mut self, n: &Notify) -> Option<Alert> {
+        let group = n.kind == NotifyKind::Group;
+        let on = if group {
+            self.alerts.group(&n.name)
         } else {
-            None
+            self.alerts.instance(&n.name)
+        };
+        if !on || (self.alerts.no_email_faults && n.state == State::Fault) {
+            return None;
         }
-    })
-}
+        let key = (group, n.name.to_string());
+        if self.last.get(&key) == Some(&n.state) {
+            return None;
+        }
+        self.last.insert(key, n.state);
+        Some(compose::vrrp(&self.router_id, n.kind, &n.name, n.state))
+    }
 
-/// Quorum changes in the bridge's lines, mailed for the virtual servers
-/// that alert.
-fn quorum(a: &mut Alerter, bridge: &Bridge, lines: &[String]) {
-    for line in lines {
-        let Some((what, numbers, vs)) = quorum_line(line) else {
-            continue;
+    /// A checker's result (check_*.c: a mail when the checker changes,
+    /// and with `no_checker_emails` only when its real server's health
+    /// changes too; the subject tells the real server's health), then the quorum changes in `lines` (ipwrapper.c
+    /// `do_vs_notifies`).
+    fn checker(&mut self, bridge: &Bridge, event: &Event, lines: &[String]) -> Vec<Alert> {
+        let mut out: Vec<Alert> = self.result(bridge, event).into_iter().collect();
+        out.extend(self.quorum(bridge, lines));
+        out
+    }
+
+    fn result(&mut self, bridge: &Bridge, event: &Event) -> Option<Alert> {
+        let (target, down) = match event {
+            Event::TargetUp { target } => (*target, None),
+            Event::TargetDown { target, reason } => (*target, Some(reason)),
+            _ => return None,
         };
-        let services = &bridge.plan().services;
-        let Some(s) = services.iter().position(|svc| svc.name == vs) else {
-            continue;
-        };
-        let Some(svc) = services.get(s) else {
-            continue;
-        };
-        if a.alerts.virtual_servers.get(s) != Some(&true) {
-            continue;
+        let (s, r) = bridge.slot_of(target)?;
+        let svc = bridge.plan().services.get(s)?;
+        let rs = svc.real_servers.get(r)?;
+        // keepalived-lite runs one target per checker; its kind is the
+        // real server's first checker's (they differ only in mixed lists).
+        let check = rs.checks.first()?;
+        let up = down.is_none();
+        let siblings = self.slots.entry((s, r)).or_default();
+        if !siblings.contains(&target) {
+            siblings.push(target);
         }
-        let (q, h) = (svc.quorum, svc.hysteresis);
-        let alert = compose::quorum(
-            &a.identity.router_id,
-            vs,
-            what,
-            (q, h, numbers.0),
-            numbers.1,
-        );
-        a.sender.send(alert);
+        let was_alive = self.alive((s, r));
+        let was_up = self
+            .checkers
+            .insert(target, up)
+            .unwrap_or(!check.target.alpha);
+        let alive = self.alive((s, r));
+        let on = (self.alerts.real_servers.get(s)).and_then(|v| v.get(r).copied());
+        if was_up == up || on != Some(true) {
+            return None;
+        }
+        if was_alive == alive && self.alerts.no_checker_emails {
+            return None;
+        }
+        let names = (rs.name.as_str(), svc.name.as_str());
+        Some(compose::checker(
+            &self.router_id,
+            names,
+            alive,
+            &check.probe,
+            down,
+        ))
+    }
+
+    /// A real server is alive while all its checkers are up (those not
+    /// heard from yet count as up, as keepalived starts them).
+    fn alive(&self, slot: Slot) -> bool {
+        let targets = self.slots.get(&slot).map_or(&[][..], Vec::as_slice);
+        targets
+            .iter()
+            .all(|t| self.checkers.get(t).copied().unwrap_or(true))
+    }
+
+    /// Quorum changes in the bridge's lines, for the virtual servers that
+    /// alert.
+    fn quorum(&self, bridge: &Bridge, lines: &[String]) -> Vec<Alert> {
+        let services = &bridge.plan().services;
+        let mut out = Vec::new();
+        for (what, numbers, vs) in lines.iter().filter_map(|l| quorum_line(l)) {
+            let Some(s) = services.iter().position(|svc| svc.name == vs) else {
+                continue;
+            };
+            let Some(svc) = services.get(s) else {
+                continue;
+            };
+            if self.alerts.virtual_servers.get(s) == Some(&true) {
+                let q = (svc.quorum, svc.hysteresis, numbers.0);
+                out.push(compose::quorum(&self.router_id, vs, what, q, numbers.1));
+            }
+        }
+        out
     }
 }
 
@@ -214,7 +229,139 @@ fn quorum_line(line: &str) -> Option<(&'static str, (i64, i64), &str)> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
+    use std::time::Instant;
+
+    use healthcheck::runtime::Driver;
+    use healthcheck::{CheckOutcome, DownReason};
+
     use super::*;
+    use crate::lvs_mode::{daemon, plan};
+
+    const MAIL: &str = "global_defs {\n  notification_email {\n    a@x.org\n  }\n  \
+                        smtp_server 127.0.0.1\n  router_id lb\n";
+
+    fn policy(text: &str) -> Policy {
+        let p = vrrp_conf::parse_str("t.conf", text, &Default::default());
+        Policy::new(Alerts::of(&p.config), "lb".into())
+    }
+
+    fn notify(kind: NotifyKind, name: &str, state: State) -> Notify {
+        Notify {
+            kind,
+            name: name.into(),
+            state,
+            priority: 100,
+        }
+    }
+
+    #[test]
+    fn vrrp_mails_once_per_new_state_and_skips_faults_when_asked() {
+        let text = format!(
+            "{MAIL}  no_email_faults\n}}\nvrrp_instance VI_1 {{\n  interface eth0\n  \
+             virtual_router_id 1\n  smtp_alert\n}}\nvrrp_instance VI_2 {{\n  interface eth0\n  \
+             virtual_router_id 2\n}}\n"
+        );
+        let mut p = policy(&text);
+        let subject = |a: Option<Alert>| a.map(|a| a.subject);
+        let master = notify(NotifyKind::Instance, "VI_1", State::Master);
+        assert_eq!(
+            subject(p.vrrp(&master)).as_deref(),
+            Some("[lb] VRRP Instance VI_1 - Entering MASTER state")
+        );
+        assert_eq!(p.vrrp(&master), None, "the same state again");
+        let fault = notify(NotifyKind::Instance, "VI_1", State::Fault);
+        assert_eq!(p.vrrp(&fault), None, "no_email_faults");
+        assert!(p.vrrp(&master).is_none(), "still the last state mailed");
+        let other = notify(NotifyKind::Instance, "VI_2", State::Master);
+        assert_eq!(p.vrrp(&other), None, "VI_2 has no smtp_alert");
+    }
+
+    const VS: &str = "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  delay_loop 1\n  \
+                      quorum 2\n  smtp_alert\n  real_server 10.1.0.1 80 {\n    TCP_CHECK {\n      retry 0\n    }\n  }\n  \
+                      real_server 10.1.0.2 80 {\n    smtp_alert no\n    TCP_CHECK {\n      retry 0\n    }\n  }\n}\n";
+
+    fn started(text: &str) -> (Driver, Bridge) {
+        let parsed = vrrp_conf::parse_str("t.conf", text, &Default::default());
+        let (mut driver, mut bridge) = daemon::build(plan::build(&parsed.config).unwrap()).unwrap();
+        bridge.start(driver.monitor_mut(), Instant::now());
+        (driver, bridge)
+    }
+
+    /// Runs due checks until real server `r` has been checked once with
+    /// `outcome`, the other one up; the alerts of its events.
+    fn check(
+        d: &mut Driver,
+        b: &mut Bridge,
+        p: &mut Policy,
+        r: usize,
+        o: CheckOutcome,
+    ) -> Vec<Alert> {
+        let m = d.monitor_mut();
+        loop {
+            let at = m.poll_timeout().unwrap();
+            let due = m.poll_check(at).unwrap();
+            let mine = b.slot_of(due.target) == Some((0, r));
+            let outcome = if mine { o.clone() } else { CheckOutcome::Up };
+            m.handle_outcome(at, due.target, outcome).unwrap();
+            let mut alerts = Vec::new();
+            while let Some(e) = m.poll_event() {
+                let lines = b.handle(&e);
+                alerts.extend(p.checker(b, &e, &lines));
+            }
+            if mine {
+                return alerts;
+            }
+        }
+    }
+
+    #[test]
+    fn checker_and_quorum_mails_follow_keepalived() {
+        let (mut d, mut b) = started(&format!("{MAIL}}}\n{VS}"));
+        let mut p = policy(&format!("{MAIL}}}\n{VS}"));
+        let down = CheckOutcome::Down(DownReason::Refused);
+        let texts = |a: Vec<Alert>| -> Vec<(String, String)> {
+            a.into_iter().map(|a| (a.subject, a.body)).collect()
+        };
+        // The first success of a checker that starts up says nothing.
+        assert_eq!(
+            texts(check(&mut d, &mut b, &mut p, 0, CheckOutcome::Up)),
+            []
+        );
+        let rs = "[10.1.0.1]:tcp:80";
+        let vs = "[10.0.0.1]:tcp:80";
+        assert_eq!(
+            texts(check(&mut d, &mut b, &mut p, 0, down.clone())),
+            [
+                (
+                    format!("[lb] Realserver {rs} of virtual server {vs} - DOWN"),
+                    "=> TCP CHECK failed on service <=".to_owned()
+                ),
+                (
+                    format!("[lb] Virtualserver {vs} - DOWN"),
+                    "=> Lost quorum 2+0=2 <= 1 <=".to_owned()
+                ),
+            ]
+        );
+        assert_eq!(
+            texts(check(&mut d, &mut b, &mut p, 0, down)),
+            [],
+            "still down"
+        );
+        let up = texts(check(&mut d, &mut b, &mut p, 0, CheckOutcome::Up));
+        assert_eq!(
+            up.first().map(|t| t.0.as_str()),
+            Some(format!("[lb] Realserver {rs} of virtual server {vs} - UP").as_str())
+        );
+        // The second real server says smtp_alert no.
+        let down = CheckOutcome::Down(DownReason::Refused);
+        let alerts = texts(check(&mut d, &mut b, &mut p, 1, down));
+        assert!(
+            alerts.iter().all(|(s, _)| !s.contains("10.1.0.2")),
+            "{alerts:?}"
+        );
+    }
 
     #[test]
     fn quorum_lines_are_read_back() {
@@ -228,15 +375,5 @@ mod tests {
         );
         assert_eq!(quorum_line("Adding service a to VS v"), None);
         assert_eq!(quorum_line("Lost quorum garbage"), None);
-    }
-
-    #[test]
-    fn real_server_health_from_the_bridge_lines() {
-        let lines = ["TCP_CHECK on service r failed.".to_owned()];
-        assert_eq!(rs_health(&lines, "r", "v"), None);
-        let lines = ["Removing service r from VS v".to_owned()];
-        assert_eq!(rs_health(&lines, "r", "v"), Some(false));
-        let lines = ["Enabling service r of VS v".to_owned()];
-        assert_eq!(rs_health(&lines, "r", "v"), Some(true));
     }
 }
