@@ -134,6 +134,9 @@ pub fn reconvert(cli: &Cli) -> Option<Converted> {
     }
     let ok = refused.is_empty();
     drop(refused);
+    if ok {
+        crate::alert::configure(vrrp_conf::convert::mail::Alerts::of(&parsed.config));
+    }
     ok.then_some(converted)
 }
 
