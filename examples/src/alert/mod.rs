@@ -32,7 +32,7 @@ struct Policy {
     alerts: Alerts,
     router_id: String,
     /// keepalived's `last_email_state`: the state last mailed about, per
-    /// (is a group, name).
+    /// (is a group, name); INIT (`State::Initialize`) when absent.
     last: HashMap<(bool, String), State>,
     /// Each checker's last result (up), as keepalived's `is_up`.
     checkers: HashMap<TargetId, bool>,
@@ -125,7 +125,9 @@ impl Policy {
             return None;
         }
         let key = (group, n.name.to_string());
-        if self.last.get(&key) == Some(&n.state) {
+        // keepalived starts each object at INIT, never mailed about.
+        let last = self.last.get(&key).copied().unwrap_or(State::Initialize);
+        if last == n.state {
             return None;
         }
         self.last.insert(key, n.state);
@@ -265,6 +267,8 @@ mod tests {
         );
         let mut p = policy(&text);
         let subject = |a: Option<Alert>| a.map(|a| a.subject);
+        let init = notify(NotifyKind::Instance, "VI_1", State::Initialize);
+        assert_eq!(p.vrrp(&init), None, "INIT at start");
         let master = notify(NotifyKind::Instance, "VI_1", State::Master);
         assert_eq!(
             subject(p.vrrp(&master)).as_deref(),
