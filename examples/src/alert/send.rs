@@ -147,38 +147,38 @@ impl Job {
 
     fn run(self, rx: Receiver<Alert>) {
         while let Ok(alert) = rx.recv() {
-            let ok = self.deliver(&alert);
-            let counter = if ok {
-                &self.counters.sent
-            } else {
-                &self.counters.failed
+            let counter = match self.deliver(&alert) {
+                Ok(()) => {
+                    debug!("SMTP alert successfully sent.");
+                    &self.counters.sent
+                }
+                Err(line) => {
+                    info!("{line}");
+                    &self.counters.failed
+                }
             };
             counter.fetch_add(1, Ordering::Relaxed);
         }
     }
 
-    /// One SMTP session for `alert`; false (logged) if it was not taken.
-    fn deliver(&self, alert: &Alert) -> bool {
+    /// One SMTP session for `alert`; Err: keepalived's line for why it
+    /// was not taken.
+    fn deliver(&self, alert: &Alert) -> Result<(), String> {
         let Some(envelope) = &self.envelope else {
-            warn!(
+            return Err(format!(
                 "SMTP alert not sent: invalid sender {} or recipients {:?}",
                 self.from, self.to
-            );
-            return false;
+            ));
         };
         let date = chrono::Local::now()
             .format("%a, %d %b %Y %H:%M:%S %z")
             .to_string();
         let text = compose::message(&date, &self.from, &self.to, alert);
         match self.transport.send_raw(envelope, text.as_bytes()) {
-            Ok(_) => {
-                debug!("SMTP alert successfully sent.");
-                true
-            }
+            Ok(_) => Ok(()),
             Err(e) => {
-                info!("{}", failure_line(&self.server, &e));
                 debug!("SMTP alert to {}: {e}", self.server);
-                false
+                Err(failure_line(&self.server, &e))
             }
         }
     }
@@ -204,7 +204,64 @@ fn failure_line(server: &str, e: &lettre::transport::smtp::Error) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
     use super::*;
+
+    fn mail(port: u16) -> Mail {
+        let text = format!(
+            "global_defs {{\n  notification_email {{\n    a@x.org\n  }}\n  \
+             notification_email_from k@x.org\n  smtp_server 127.0.0.1 {port}\n  router_id r\n}}\n"
+        );
+        let p = vrrp_conf::parse_str("t.conf", &text, &Default::default());
+        vrrp_conf::convert::mail::Alerts::of(&p.config)
+            .mail
+            .unwrap()
+    }
+
+    fn alert() -> Alert {
+        Alert {
+            subject: "s".into(),
+            body: "b".into(),
+        }
+    }
+
+    #[test]
+    fn a_refused_connection_is_a_failure_not_a_hang() {
+        // A port nothing listens on: bound, then closed.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let m = mail(port);
+        let counters = Arc::new(Counters::default());
+        let job = Job::new(&m, &Identity::of(&m), counters.clone());
+        assert_eq!(
+            job.deliver(&alert()),
+            Err(format!("SMTP connection ERROR to [127.0.0.1]:{port}."))
+        );
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts() {
+        let (tx, _rx) = sync_channel(1);
+        let counters = Arc::new(Counters::default());
+        let sender = Sender {
+            tx,
+            counters: counters.clone(),
+        };
+        for _ in 0..3 {
+            sender.send(alert());
+        }
+        assert_eq!(counters.dropped.load(Ordering::Relaxed), 2);
+    }
+
+    #[test]
+    fn configured_names_win_over_the_host_s() {
+        let id = Identity::of(&mail(25));
+        assert_eq!((id.router_id.as_str(), id.from.as_str()), ("r", "k@x.org"));
+    }
 
     #[test]
     fn envelope_needs_valid_addresses() {
