@@ -11,6 +11,7 @@
 //! logs them, and counted in [`counters`]).
 
 use std::collections::HashMap;
+use std::net::ToSocketAddrs;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use healthcheck::{Event, TargetId};
@@ -71,6 +72,13 @@ pub fn configure(alerts: Alerts) {
     };
     if let Some(a) = guard.as_mut().filter(|a| a.mail == mail) {
         a.policy.alerts = alerts;
+        return;
+    }
+    // keepalived resolves the server once, with the configuration, and
+    // sends nothing if it cannot.
+    if (mail.host.as_str(), mail.port).to_socket_addrs().is_err() {
+        tracing::error!("Invalid smtp server {} {}", mail.host, mail.port);
+        *guard = None;
         return;
     }
     let identity = Identity::of(&mail);

@@ -91,6 +91,7 @@ fn note(d: &mut Vec<Diagnostic>, s: crate::span::Span, keyword: &str, why: &str)
 pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let g = &p.config.global_defs;
     let sp = Some(&p.spans.global);
+    super::mail::audit(p, out);
     let refused = [
         ("enable_script_security", g.enable_script_security),
         ("script_user", g.script_user.is_some()),

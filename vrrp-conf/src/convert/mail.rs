@@ -12,7 +12,10 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use super::key_span;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{Config, Setting};
+use crate::Parsed;
 
 /// The SMTP port when `smtp_server` names none.
 pub const DEFAULT_PORT: u16 = 25;
@@ -122,10 +125,7 @@ fn mail(c: &Config) -> Option<Mail> {
         return None;
     }
     let host = server.first()?.clone();
-    let port = match server.get(1) {
-        Some(p) => p.parse().ok()?,
-        None => DEFAULT_PORT,
-    };
+    let port = port(server)?;
     let connect_timeout = g.smtp_connect_timeout.map_or(DEFAULT_CONNECT_TIMEOUT, |s| {
         Duration::from_secs(u64::from(s))
     });
@@ -141,6 +141,27 @@ fn mail(c: &Config) -> Option<Mail> {
         to: g.notification_email.clone(),
         router_id: g.router_id.clone(),
     })
+}
+
+/// `smtp_server`'s port: 1 to 65535, 25 when unset.
+fn port(server: &[String]) -> Option<u16> {
+    match server.get(1) {
+        Some(p) => p.parse().ok().filter(|p| *p != 0),
+        None => Some(DEFAULT_PORT),
+    }
+}
+
+/// keepalived's error for an `smtp_server` it cannot use (a bad port;
+/// host names are resolved when the daemon starts).
+pub(crate) fn audit(p: &Parsed, out: &mut Vec<Diagnostic>) {
+    let Some(server) = &p.config.global_defs.smtp_server else {
+        return;
+    };
+    if server.is_empty() || port(server).is_none() {
+        let span = key_span(Some(&p.spans.global), "smtp_server");
+        let msg = format!("invalid smtp server {}", server.join(" "));
+        out.push(Diagnostic::error(Code::InvalidValue, span, msg));
+    }
 }
 
 /// The last `keyword` in `settings`, as keepalived reads a boolean: no
@@ -218,6 +239,22 @@ mod tests {
         assert!(!a.instance("VI_1"));
         let a = alerts("global_defs {\n  notification_email {\n    a@x.org\n  }\n}\n");
         assert_eq!(a.mail, None);
+    }
+
+    #[test]
+    fn a_bad_port_is_keepalived_s_error() {
+        let text = "global_defs {\n  smtp_server 192.0.2.1 0\n}\n";
+        let p = crate::parse_str("k.conf", text, &Default::default());
+        let mut out = Vec::new();
+        audit(&p, &mut out);
+        let shown: Vec<String> = out
+            .iter()
+            .map(|d| d.display(&p.sources).to_string())
+            .collect();
+        assert_eq!(
+            shown,
+            ["k.conf:2:3: error: invalid smtp server 192.0.2.1 0"]
+        );
     }
 
     #[test]
