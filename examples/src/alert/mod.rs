@@ -65,28 +65,29 @@ fn lock() -> MutexGuard<'static, Option<Alerter>> {
 /// keepalived would send mail at all (and restarts if the mail settings
 /// changed); without mail settings, alerts stop.
 pub fn configure(alerts: Alerts) {
-    let mut guard = lock();
     let Some(mail) = alerts.mail.clone() else {
-        *guard = None;
+        *lock() = None;
         return;
     };
-    if let Some(a) = guard.as_mut().filter(|a| a.mail == mail) {
+    if let Some(a) = lock().as_mut().filter(|a| a.mail == mail) {
         a.policy.alerts = alerts;
         return;
     }
+    // Looked up without the lock, so that no event site waits for DNS.
     // keepalived resolves the server once, with the configuration, and
     // sends nothing if it cannot.
     if (mail.host.as_str(), mail.port).to_socket_addrs().is_err() {
         tracing::error!("Invalid smtp server {} {}", mail.host, mail.port);
-        *guard = None;
+        *lock() = None;
         return;
     }
     let identity = Identity::of(&mail);
-    *guard = Sender::start(&mail, &identity, counters()).map(|sender| Alerter {
+    let started = Sender::start(&mail, &identity, counters()).map(|sender| Alerter {
         policy: Policy::new(alerts, identity.router_id),
         sender,
         mail,
     });
+    *lock() = started;
 }
 
 /// A VRRP instance or sync group entered a state: its alert is queued
