@@ -100,6 +100,16 @@ pub fn vrrp(n: &Notify) {
     }
 }
 
+/// The checker started: the lines of [`Bridge::start`] give the
+/// quorum mails keepalived sends at start ("Starting with quorum up").
+pub fn started(bridge: &Bridge, lines: &[String]) {
+    if let Some(a) = lock().as_mut() {
+        for alert in a.policy.quorum(bridge, lines, true) {
+            a.sender.send(alert);
+        }
+    }
+}
+
 /// A monitor event and the lines the bridge logged for it: the alerts
 /// are queued (see [`Policy::checker`]).
 pub fn checker(bridge: &Bridge, event: &Event, lines: &[String]) {
@@ -149,7 +159,7 @@ impl Policy {
     /// `do_vs_notifies`).
     fn checker(&mut self, bridge: &Bridge, event: &Event, lines: &[String]) -> Vec<Alert> {
         let mut out: Vec<Alert> = self.result(bridge, event).into_iter().collect();
-        out.extend(self.quorum(bridge, lines));
+        out.extend(self.quorum(bridge, lines, false));
         out
     }
 
@@ -203,8 +213,8 @@ impl Policy {
     }
 
     /// Quorum changes in the bridge's lines, for the virtual servers that
-    /// alert.
-    fn quorum(&self, bridge: &Bridge, lines: &[String]) -> Vec<Alert> {
+    /// alert; `init` at start, where quorum is "Starting with quorum up".
+    fn quorum(&self, bridge: &Bridge, lines: &[String], init: bool) -> Vec<Alert> {
         let services = &bridge.plan().services;
         let mut out = Vec::new();
         for (what, numbers, vs) in lines.iter().filter_map(|l| quorum_line(l)) {
@@ -215,6 +225,10 @@ impl Policy {
                 continue;
             };
             if self.alerts.virtual_servers.get(s) == Some(&true) {
+                let what = match what {
+                    "Gained quorum" if init => "Starting with quorum up",
+                    what => what,
+                };
                 let q = (svc.quorum, svc.hysteresis, numbers.0);
                 out.push(compose::quorum(&self.router_id, vs, what, q, numbers.1));
             }
@@ -295,11 +309,12 @@ mod tests {
                       quorum 2\n  smtp_alert\n  real_server 10.1.0.1 80 {\n    TCP_CHECK {\n      retry 0\n    }\n  }\n  \
                       real_server 10.1.0.2 80 {\n    smtp_alert no\n    TCP_CHECK {\n      retry 0\n    }\n  }\n}\n";
 
-    fn started(text: &str) -> (Driver, Bridge) {
+    /// The driver and bridge of `text`, started, with the start lines.
+    fn started(text: &str) -> (Driver, Bridge, Vec<String>) {
         let parsed = vrrp_conf::parse_str("t.conf", text, &Default::default());
         let (mut driver, mut bridge) = daemon::build(plan::build(&parsed.config).unwrap()).unwrap();
-        bridge.start(driver.monitor_mut(), Instant::now());
-        (driver, bridge)
+        let lines = bridge.start(driver.monitor_mut(), Instant::now());
+        (driver, bridge, lines)
     }
 
     /// Runs due checks until real server `r` has been checked once with
@@ -331,8 +346,13 @@ mod tests {
 
     #[test]
     fn checker_and_quorum_mails_follow_keepalived() {
-        let (mut d, mut b) = started(&format!("{MAIL}}}\n{VS}"));
+        let (mut d, mut b, lines) = started(&format!("{MAIL}}}\n{VS}"));
         let mut p = policy(&format!("{MAIL}}}\n{VS}"));
+        let start = p.quorum(&b, &lines, true);
+        assert_eq!(
+            start.iter().map(|a| a.body.as_str()).collect::<Vec<_>>(),
+            ["=> Starting with quorum up 2+0=2 <= 2 <="]
+        );
         let down = CheckOutcome::Down(DownReason::Refused);
         let texts = |a: Vec<Alert>| -> Vec<(String, String)> {
             a.into_iter().map(|a| (a.subject, a.body)).collect()

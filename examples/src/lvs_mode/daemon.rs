@@ -246,7 +246,9 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
     let mut kernel = Kernel::open(&plan)?;
     let mut monitor = Monitor::new(MonitorConfig::default());
     let mut bridge = Bridge::place(&mut monitor, plan);
-    for line in bridge.start(&mut monitor, Instant::now()) {
+    let lines = bridge.start(&mut monitor, Instant::now());
+    crate::alert::started(&bridge, &lines);
+    for line in lines {
         info!("{line}");
     }
     activating_lines(&bridge);
