@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod demo;
+pub mod inspect;
 pub mod lvs_mode;
 pub use test_support::netns;
 pub mod vrrp_mode;
