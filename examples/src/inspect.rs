@@ -289,3 +289,30 @@ fn describe_vrrp(body: &[u8], addr_len: usize, m: &mut serde_json::Map<String, V
     };
     m.insert("addresses".into(), json!(addrs));
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+mod tests {
+    use super::*;
+
+    const NONE_PCAP: &[u8] = include_bytes!("../../vrrp/tests/captures/none.pcap");
+
+    #[test]
+    fn one_line_per_advert_then_an_error_for_a_cut_file() {
+        let mut out = Vec::new();
+        inspect(NONE_PCAP, &Options::default(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert_eq!(text.lines().count(), 8);
+        let first: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(first["verdict"], "valid");
+        assert_eq!(first["priority"], 150);
+        // Cut inside the second packet (file header, one 58-byte packet
+        // with its record header, then 10 bytes of the second): the first
+        // line, then the error.
+        let mut out = Vec::new();
+        let cut = &NONE_PCAP[..24 + 16 + 58 + 16 + 10];
+        assert!(inspect(cut, &Options::default(), &mut out).is_err());
+        assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 1);
+        assert!(inspect(&b"not a pcap"[..], &Options::default(), &mut Vec::new()).is_err());
+    }
+}
