@@ -5,6 +5,7 @@
 pub mod alert;
 pub mod cli;
 pub mod demo;
+pub mod inspect;
 pub mod lvs_mode;
 pub use test_support::netns;
 pub mod vrrp_mode;
