@@ -107,6 +107,7 @@ impl Driver {
         started: bool,
     ) -> Result<ReconcileSummary, DriverError> {
         let mut staged = Staged::default();
+        self.firewall.configure(setup.firewall.as_ref());
         match self.prepare(setup, &mut staged) {
             Ok(plan) => self.commit(now, plan, staged, started),
             Err(e) => {
