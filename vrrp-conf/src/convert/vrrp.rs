@@ -43,7 +43,10 @@ use crate::model::{
 use crate::span::Span;
 use crate::Parsed;
 
-/// keepalived's default priority.
+mod strict;
+
+/// keepalived's default priority (255 for `state MASTER`, see
+/// [`strict::priority`]).
 const DEFAULT_PRIORITY: u8 = 100;
 
 /// Why a configuration cannot be run.
@@ -75,6 +78,17 @@ pub enum PlanError {
         instance: String,
         /// The keyword.
         keyword: &'static str,
+    },
+    /// keepalived itself refuses the instance (e.g. under strict mode), in
+    /// its words.
+    #[error("({instance}) {reason}")]
+    Refused {
+        /// Instance name.
+        instance: String,
+        /// The keyword it is about.
+        keyword: &'static str,
+        /// keepalived's reason.
+        reason: &'static str,
     },
     /// A name refers to nothing.
     #[error("({instance}) unknown {kind} {name}")]
@@ -144,6 +158,9 @@ pub struct Plan {
     pub static_addresses: Vec<(String, VirtualAddress)>,
     /// `static_routes`.
     pub static_routes: Vec<VirtualRoute>,
+    /// keepalived's nftables firewall, if any router needs it or
+    /// `nftables` asks for it ([`Setup::firewall`]).
+    pub firewall: Option<vrrp::linux::NftConfig>,
 }
 
 /// Builds the plan of a whole configuration, or the first reason it
@@ -164,6 +181,7 @@ pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
     let (plan, errors) = plan_all(&p.config);
     out.extend(errors.iter().map(|e| diagnostic(p, e)));
     v3_notes(p, out);
+    strict::notes(p, out);
     Some(plan)
 }
 
@@ -175,6 +193,9 @@ fn diagnostic(p: &Parsed, e: &PlanError) -> Diagnostic {
             instance, keyword, ..
         } => (instance, *keyword, Code::InvalidValue),
         PlanError::Unsupported { instance, keyword } => (instance, *keyword, Code::Unsupported),
+        PlanError::Refused {
+            instance, keyword, ..
+        } => (instance, *keyword, Code::Conflict),
         PlanError::Unknown { instance, .. } => (instance, "group", Code::UnknownReference),
     };
     Diagnostic::error(code, span_of(p, owner, keyword), e.to_string())
@@ -263,11 +284,19 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
             Err(e) => errors.push(e),
         }
     }
+    let configs = units
+        .iter()
+        .flat_map(|u| u.setup.routers.iter().map(|r| &r.config));
+    let firewall = strict::firewall(&c.global_defs, configs).unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
     let plan = Plan {
         units,
         scripts,
         static_addresses,
         static_routes,
+        firewall,
     };
     (plan, errors)
 }
@@ -400,7 +429,8 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     let vrid = i
         .virtual_router_id
         .ok_or_else(|| missing("virtual_router_id"))?;
-    let priority = i.priority.unwrap_or(DEFAULT_PRIORITY);
+    let priority = strict::priority(i);
+    let strict = strict::is_strict(g, i)?;
     let v4 = |keyword, a: IpAddr| match a {
         IpAddr::V4(a) => Ok(a),
         IpAddr::V6(_) => Err(bad(keyword, a.to_string())),
@@ -462,6 +492,7 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         config.preempt_delay = *d;
     }
     config.garp = garp(g, i);
+    strict::apply(i, strict, &mut config)?;
     let addresses = i
         .virtual_ipaddress
         .iter()
@@ -690,7 +721,10 @@ impl Plan {
     /// [`Plan::instances`]), sync groups re-indexed (in the order of
     /// [`Plan::groups`]), and the tracked interfaces watched.
     pub fn setup(&self) -> Setup {
-        let mut setup = Setup::default();
+        let mut setup = Setup {
+            firewall: self.firewall.clone(),
+            ..Setup::default()
+        };
         for u in &self.units {
             let base = setup.routers.len();
             setup.routers.extend(u.setup.routers.iter().cloned());
