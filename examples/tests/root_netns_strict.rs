@@ -11,6 +11,10 @@
 //!    the set, never the owner's (it always accepts);
 //! 3. BACKUP again (the peer back, preempting): the table, empty sets;
 //! 4. stopped: no table.
+//!
+//! A second pair of layouts does the same without strict mode: VRRPv3
+//! with `no_accept`, the table named by `nftables` at the priority of
+//! `nftables_priority`.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 use std::net::Ipv4Addr;
@@ -32,10 +36,32 @@ const STRICT: &str = "global_defs {\n  vrrp_strict\n  nftables_counters\n}\n\
     vrrp_instance VI_2 {\n  state MASTER\n  interface eth0\n  virtual_router_id 52\n  \
     priority 255\n  advert_int 1\n  virtual_ipaddress {\n    10.0.0.200/24\n  }\n}\n";
 
+/// The same without strict mode: VRRPv3, `no_accept`, a named table.
+const NO_ACCEPT: &str = "global_defs {\n  nftables kl\n  nftables_priority 5\n}\n\
+    vrrp_instance VI_1 {\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  \
+    version 3\n  priority 150\n  advert_int 1\n  no_accept\n  virtual_ipaddress {\n    \
+    10.0.0.100/24\n    10.0.0.101/24\n  }\n}\n\
+    vrrp_instance VI_2 {\n  state MASTER\n  interface eth0\n  virtual_router_id 52\n  \
+    priority 255\n  advert_int 1\n  no_accept\n  virtual_ipaddress {\n    10.0.0.200/24\n  }\n}\n";
+
 /// The peer: plain keepalived, VI_1 at a higher priority.
-const PEER: &str = "vrrp_instance VI_1 {\n  state BACKUP\n  interface eth0\n  \
-    virtual_router_id 51\n  priority 200\n  advert_int 1\n  virtual_ipaddress {\n    \
-    10.0.0.100/24\n    10.0.0.101/24\n  }\n}\n";
+fn peer(version: u8) -> String {
+    format!(
+        "vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  \
+         version {version}\n  priority 200\n  advert_int 1\n  virtual_ipaddress {{\n    \
+         10.0.0.100/24\n    10.0.0.101/24\n  }}\n}}\n"
+    )
+}
+
+/// What runs in a pair of layouts.
+struct Scenario {
+    /// The router's configuration.
+    router: &'static str,
+    /// The peer's VRRP version.
+    version: u8,
+    /// The nftables table the router uses.
+    table: &'static str,
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -101,8 +127,8 @@ impl Layout {
         }
     }
 
-    fn start_peer(&mut self) {
-        let pid = self.spawn("peer", Kind::Keepalived, PEER);
+    fn start_peer(&mut self, version: u8) {
+        let pid = self.spawn("peer", Kind::Keepalived, &peer(version));
         self.peer = Some(pid);
     }
 
@@ -177,11 +203,11 @@ fn scrub(v: &mut Value) {
     }
 }
 
-/// The elements of the `ip keepalived` table's `vips` set, if it exists.
-fn vips(rules: &[Value]) -> Option<Vec<String>> {
+/// The elements of the `ip TABLE` table's `vips` set, if it exists.
+fn vips(rules: &[Value], table: &str) -> Option<Vec<String>> {
     let set = rules.iter().find_map(|i| {
         let s = i.get("set")?;
-        (s["family"] == "ip" && s["table"] == "keepalived" && s["name"] == "vips").then_some(s)
+        (s["family"] == "ip" && s["table"] == table && s["name"] == "vips").then_some(s)
     })?;
     let elems = set["elem"].as_array().cloned().unwrap_or_default();
     Some(
@@ -215,17 +241,34 @@ fn same_rulesets(k: &Layout, l: &Layout, what: &str, ok: impl Fn(&[Value]) -> bo
 
 #[test]
 fn root_netns_strict_nftables_same_as_keepalived_as_backup_master_and_after_stop() {
+    run(&Scenario {
+        router: STRICT,
+        version: 2,
+        table: "keepalived",
+    });
+}
+
+#[test]
+fn root_netns_strict_no_accept_v3_named_table_same_as_keepalived() {
+    run(&Scenario {
+        router: NO_ACCEPT,
+        version: 3,
+        table: "kl",
+    });
+}
+
+fn run(s: &Scenario) {
     require_root();
     require_program("keepalived", &["--version"]);
     require_program("nft", &["--version"]);
     let mut layouts = [Layout::new(Kind::Keepalived), Layout::new(Kind::Lite)];
     for l in &mut layouts {
-        l.start_peer();
+        l.start_peer(s.version);
     }
     for l in &mut layouts {
         l.wait_line("peer", "(VI_1) Entering MASTER STATE", 1);
         let kind = l.kind;
-        l.router = l.spawn("r", kind, STRICT);
+        l.router = l.spawn("r", kind, s.router);
     }
     for l in &layouts {
         l.wait_line("r", "(VI_1) Entering BACKUP STATE", 1);
@@ -238,15 +281,16 @@ fn root_netns_strict_nftables_same_as_keepalived_as_backup_master_and_after_stop
     l.stop_peer();
     k.wait_line("r", "(VI_1) Entering MASTER STATE", 1);
     l.wait_line("r", "(VI_1) Entering MASTER STATE", 1);
-    same_rulesets(k, l, "master", |r| {
-        vips(r) == Some(vec!["10.0.0.100".into(), "10.0.0.101".into()])
-    });
+    let both = Some(vec!["10.0.0.100".to_owned(), "10.0.0.101".to_owned()]);
+    same_rulesets(k, l, "master", |r| vips(r, s.table) == both);
 
-    k.start_peer();
-    l.start_peer();
+    k.start_peer(s.version);
+    l.start_peer(s.version);
     k.wait_line("r", "(VI_1) Entering BACKUP STATE", 2);
     l.wait_line("r", "(VI_1) Entering BACKUP STATE", 2);
-    same_rulesets(k, l, "backup after master", |r| vips(r) == Some(Vec::new()));
+    same_rulesets(k, l, "backup after master", |r| {
+        vips(r, s.table) == Some(Vec::new())
+    });
 
     for x in [&mut *k, &mut *l] {
         let pid = x.router;
