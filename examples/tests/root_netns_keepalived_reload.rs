@@ -376,10 +376,7 @@ fn root_netns_lite_sighup_priority_vip_and_instance_without_a_flap() {
     );
 
     // A configuration the conversion refuses: the running one stays.
-    let refused = format!(
-        "bfd_instance B {{\n}}\n{}",
-        config(BEFORE, &notify)
-    );
+    let refused = format!("bfd_instance B {{\n}}\n{}", config(BEFORE, &notify));
     std::fs::write(&conf, refused).unwrap();
     let _ = Command::new("kill")
         .args(["-HUP", &pid.to_string()])

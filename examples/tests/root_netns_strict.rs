@@ -14,7 +14,8 @@
 //!
 //! A second pair of layouts does the same without strict mode: VRRPv3
 //! with `no_accept`, the table named by `nftables` at the priority of
-//! `nftables_priority`.
+//! `nftables_priority`. A third adds a VMAC (`use_vmac`) under strict
+//! mode: its IGMP rule is there from the start.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 use std::net::Ipv4Addr;
@@ -33,6 +34,14 @@ const STRICT: &str = "global_defs {\n  vrrp_strict\n  nftables_counters\n}\n\
     vrrp_instance VI_1 {\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  \
     priority 150\n  advert_int 1\n  virtual_ipaddress {\n    10.0.0.100/24\n    10.0.0.101/24\n  \
     }\n}\n\
+    vrrp_instance VI_2 {\n  state MASTER\n  interface eth0\n  virtual_router_id 52\n  \
+    priority 255\n  advert_int 1\n  virtual_ipaddress {\n    10.0.0.200/24\n  }\n}\n";
+
+/// Strict mode with a VMAC on VI_1: its IGMP rule from the start.
+const STRICT_VMAC: &str = "global_defs {\n  vrrp_strict\n}\n\
+    vrrp_instance VI_1 {\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  \
+    use_vmac\n  priority 150\n  advert_int 1\n  virtual_ipaddress {\n    10.0.0.100/24\n    \
+    10.0.0.101/24\n  }\n}\n\
     vrrp_instance VI_2 {\n  state MASTER\n  interface eth0\n  virtual_router_id 52\n  \
     priority 255\n  advert_int 1\n  virtual_ipaddress {\n    10.0.0.200/24\n  }\n}\n";
 
@@ -61,6 +70,8 @@ struct Scenario {
     version: u8,
     /// The nftables table the router uses.
     table: &'static str,
+    /// Whether VI_1 has a VMAC (then the table exists from the start).
+    vmac: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -245,6 +256,7 @@ fn root_netns_strict_nftables_same_as_keepalived_as_backup_master_and_after_stop
         router: STRICT,
         version: 2,
         table: "keepalived",
+        vmac: false,
     });
 }
 
@@ -254,6 +266,17 @@ fn root_netns_strict_no_accept_v3_named_table_same_as_keepalived() {
         router: NO_ACCEPT,
         version: 3,
         table: "kl",
+        vmac: false,
+    });
+}
+
+#[test]
+fn root_netns_strict_vmac_same_as_keepalived() {
+    run(&Scenario {
+        router: STRICT_VMAC,
+        version: 2,
+        table: "keepalived",
+        vmac: true,
     });
 }
 
@@ -275,7 +298,9 @@ fn run(s: &Scenario) {
         l.wait_line("r", "(VI_2) Entering MASTER STATE", 1);
     }
     let [k, l] = &mut layouts;
-    same_rulesets(k, l, "backup from the start", |r| r.is_empty());
+    same_rulesets(k, l, "backup from the start", |r| {
+        vips(r, s.table).is_none() && r.is_empty() != s.vmac
+    });
 
     k.stop_peer();
     l.stop_peer();

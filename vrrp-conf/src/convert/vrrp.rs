@@ -284,9 +284,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
             Err(e) => errors.push(e),
         }
     }
-    let configs = units
-        .iter()
-        .flat_map(|u| u.setup.routers.iter().map(|r| &r.config));
+    let configs = units.iter().flat_map(|u| &u.setup.routers);
     let firewall = strict::firewall(&c.global_defs, configs).unwrap_or_else(|e| {
         errors.push(e);
         None

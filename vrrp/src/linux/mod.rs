@@ -40,7 +40,7 @@ pub use error::LinuxError;
 pub use garp::{arp_announcement, GarpSocket, ARP_FRAME_LEN};
 pub use ndisc::{neighbour_advertisement, NA_FRAME_LEN};
 pub use netlink::{vmac_address, AddressSpec, Link, Netlink, RouteKind, RouteSpec, Scope};
-pub use nft::{Firewall, Guarded, NftConfig};
+pub use nft::{Firewall, Guarded, NftConfig, Vmac};
 pub use raw::{IpProto, RawSocket, RawSocketConfig, VRRP_MULTICAST};
 pub use raw6::{RawSocket6, RawSocket6Config};
 pub use watch::{NetEvent, NetWatcher};

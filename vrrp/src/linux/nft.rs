@@ -33,11 +33,25 @@
 //! The first batch also deletes tables of the same name left by an earlier
 //! run, as keepalived does. With `nftables_counters` every rule counts.
 //!
+//! A VMAC (`use_vmac`, an IPv4 router) gets keepalived's IGMP rule for as
+//! long as it exists: reports the kernel sends from the macvlan go out of
+//! the interface under it instead (the VMAC's own MAC must not join
+//! groups):
+//!
+//! ```text
+//! table ip keepalived {
+//!     map vmac_map { type iface_index : iface_index }   # VMAC : base
+//!     chain out { ...output...
+//!         ip protocol igmp meta oifkind "macvlan" dup to ip daddr device oif map @vmac_map drop }
+//! }
+//! ```
+//!
 //! The rules go through the `nft` program (Debian's `nftables`) as one
 //! `nft -f -` batch per change: the kernel applies a batch as one
 //! transaction, so a failure leaves the previous ruleset whole, and the
 //! text is the one keepalived documents for each of its netlink messages
-//! (checked to give the same kernel bytecode, `nft --debug=netlink`). No
+//! (checked to give the same kernel bytecode, `nft --debug=netlink`,
+//! except that the IGMP rule loads its registers in another order). No
 //! netlink crate for nf_tables is as well kept as `nft` itself.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -95,14 +109,54 @@ fn is_link_local(a: Ipv6Addr) -> bool {
     a.segments()[0] & 0xffc0 == 0xfe80
 }
 
+/// A VMAC and the interface under it, by interface index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Vmac {
+    /// The macvlan.
+    pub vmac: u32,
+    /// Its base interface.
+    pub base: u32,
+}
+
 /// What keepalived has set up so far: its tables are built in steps.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 struct Built {
     /// Old tables deleted (once, with the first batch).
     cleared: bool,
+    /// `table ip` and its `out` chain.
     ip: bool,
+    /// The `in` chain, `vips` set and drop rules of `table ip`.
+    ip_vips: bool,
+    /// The `vmac_map` and IGMP rule of `table ip`.
+    ip_igmp: bool,
     ip6: bool,
     link_local: bool,
+}
+
+/// The differences one batch applies.
+#[derive(Debug, Default)]
+struct Change {
+    added: Vec<Guarded>,
+    removed: Vec<Guarded>,
+    vmacs_added: Vec<Vmac>,
+    vmacs_removed: Vec<Vmac>,
+}
+
+impl Change {
+    fn is_empty(&self) -> bool {
+        self.added.is_empty()
+            && self.removed.is_empty()
+            && self.vmacs_added.is_empty()
+            && self.vmacs_removed.is_empty()
+    }
+}
+
+/// The items of `new` missing from `old`, and those of `old` missing from `new`.
+fn diff<T: Ord + Copy>(old: &BTreeSet<T>, new: &BTreeSet<T>) -> (Vec<T>, Vec<T>) {
+    (
+        new.difference(old).copied().collect(),
+        old.difference(new).copied().collect(),
+    )
 }
 
 /// The nftables state of one process: which tables exist and which
@@ -112,6 +166,7 @@ pub struct Firewall {
     config: NftConfig,
     built: Built,
     guarded: BTreeSet<Guarded>,
+    vmacs: BTreeSet<Vmac>,
 }
 
 impl Firewall {
@@ -121,6 +176,7 @@ impl Firewall {
             config,
             built: Built::default(),
             guarded: BTreeSet::new(),
+            vmacs: BTreeSet::new(),
         }
     }
 
@@ -135,20 +191,28 @@ impl Firewall {
     }
 
     /// Makes the sets hold exactly `wanted` (every address some master
-    /// guards: one two masters share stays until both let go), building
-    /// what the tables lack first. Nothing is run when nothing changes; on
-    /// failure nothing changed.
-    pub fn sync(&mut self, wanted: &[Guarded]) -> Result<(), LinuxError> {
+    /// guards: one two masters share stays until both let go) and the
+    /// VMAC map exactly `vmacs`, building what the tables lack first.
+    /// Nothing is run when nothing changes; on failure nothing changed.
+    pub fn sync(&mut self, wanted: &[Guarded], vmacs: &[Vmac]) -> Result<(), LinuxError> {
         let wanted: BTreeSet<Guarded> = wanted.iter().copied().collect();
-        let added: Vec<Guarded> = wanted.difference(&self.guarded).copied().collect();
-        let removed: Vec<Guarded> = self.guarded.difference(&wanted).copied().collect();
-        if added.is_empty() && removed.is_empty() {
+        let vmacs: BTreeSet<Vmac> = vmacs.iter().copied().collect();
+        let (added, removed) = diff(&self.guarded, &wanted);
+        let (vmacs_added, vmacs_removed) = diff(&self.vmacs, &vmacs);
+        let change = Change {
+            added,
+            removed,
+            vmacs_added,
+            vmacs_removed,
+        };
+        if change.is_empty() {
             return Ok(());
         }
-        let (script, built) = batch(&self.config, self.built, &added, &removed);
+        let (script, built) = batch(&self.config, self.built, &change);
         run(&self.config, &script)?;
         self.built = built;
         self.guarded = wanted;
+        self.vmacs = vmacs;
         Ok(())
     }
 
@@ -160,6 +224,7 @@ impl Firewall {
         }
         self.built = Built::default();
         self.guarded.clear();
+        self.vmacs.clear();
         Ok(())
     }
 }
@@ -171,18 +236,15 @@ impl Drop for Firewall {
     }
 }
 
-/// The `nft -f` text that adds `added` and deletes `removed`, building
-/// the tables first as keepalived does; and what is built afterwards.
-fn batch(
-    c: &NftConfig,
-    mut built: Built,
-    added: &[Guarded],
-    removed: &[Guarded],
-) -> (String, Built) {
+/// The `nft -f` text of `change`, building the tables first as keepalived
+/// does (VMACs come first: keepalived adds them at start-up); and what is
+/// built afterwards.
+fn batch(c: &NftConfig, mut built: Built, change: &Change) -> (String, Built) {
     let t = &c.table;
     let mut s = String::new();
-    let any = |f: fn(&Guarded) -> bool| added.iter().any(f);
-    if !built.cleared && !added.is_empty() {
+    let any = |f: fn(&Guarded) -> bool| change.added.iter().any(f);
+    let adds = !change.added.is_empty() || !change.vmacs_added.is_empty();
+    if !built.cleared && adds {
         // Leftovers of an earlier run: `add` then `delete` removes a
         // table whether or not it exists, in the same transaction.
         for family in ["ip", "ip6"] {
@@ -190,9 +252,24 @@ fn batch(
         }
         built.cleared = true;
     }
-    if !built.ip && any(|g| g.addr.is_ipv4()) {
-        ip_table(&mut s, c);
-        built.ip = true;
+    let ip_base = |s: &mut String, built: &mut Built| {
+        if !built.ip {
+            let _ = writeln!(s, "add table ip {t}");
+            base_chain(s, c, "ip", "out", "output");
+            built.ip = true;
+        }
+    };
+    if !built.ip_igmp && !change.vmacs_added.is_empty() {
+        ip_base(&mut s, &mut built);
+        igmp(&mut s, c);
+        built.ip_igmp = true;
+    }
+    vmac_elements(&mut s, t, "add", &change.vmacs_added);
+    vmac_elements(&mut s, t, "delete", &change.vmacs_removed);
+    if !built.ip_vips && any(|g| g.addr.is_ipv4()) {
+        ip_base(&mut s, &mut built);
+        ip_vips(&mut s, c);
+        built.ip_vips = true;
     }
     if !built.ip6 && any(|g| g.addr.is_ipv6()) {
         ip6_table(&mut s, c);
@@ -202,8 +279,8 @@ fn batch(
         link_local(&mut s, c);
         built.link_local = true;
     }
-    elements(&mut s, t, "add", added);
-    elements(&mut s, t, "delete", removed);
+    elements(&mut s, t, "add", &change.added);
+    elements(&mut s, t, "delete", &change.removed);
     (s, built)
 }
 
@@ -224,10 +301,9 @@ fn base_chain(s: &mut String, c: &NftConfig, family: &str, name: &str, hook: &st
     );
 }
 
-fn ip_table(s: &mut String, c: &NftConfig) {
+/// The `in` chain, `vips` set and drop rules (after the `out` chain).
+fn ip_vips(s: &mut String, c: &NftConfig) {
     let (t, n) = (&c.table, counter(c));
-    let _ = writeln!(s, "add table ip {t}");
-    base_chain(s, c, "ip", "out", "output");
     base_chain(s, c, "ip", "in", "input");
     let _ = writeln!(s, "add set ip {t} vips {{ type ipv4_addr; }}");
     let _ = writeln!(s, "add rule ip {t} in ip daddr @vips {n}drop");
@@ -277,6 +353,36 @@ fn link_local(s: &mut String, c: &NftConfig) {
     let _ = writeln!(
         s,
         "add rule ip6 {t} out_link_local ip6 saddr . oif @vips_link_local {n}drop"
+    );
+}
+
+/// The VMAC map and its IGMP rule.
+fn igmp(s: &mut String, c: &NftConfig) {
+    let (t, n) = (&c.table, counter(c));
+    let _ = writeln!(
+        s,
+        "add map ip {t} vmac_map {{ type iface_index : iface_index; }}"
+    );
+    let _ = writeln!(
+        s,
+        "add rule ip {t} out ip protocol igmp meta oifkind \"macvlan\" \
+         dup to ip daddr device oif map @vmac_map {n}drop"
+    );
+}
+
+/// `add element` / `delete element` of the VMAC map.
+fn vmac_elements(s: &mut String, t: &str, verb: &str, list: &[Vmac]) {
+    if list.is_empty() {
+        return;
+    }
+    let items: Vec<String> = list
+        .iter()
+        .map(|v| format!("{} : {}", v.vmac, v.base))
+        .collect();
+    let _ = writeln!(
+        s,
+        "{verb} element ip {t} vmac_map {{ {} }}",
+        items.join(", ")
     );
 }
 
@@ -361,12 +467,11 @@ mod tests {
 
     #[test]
     fn the_first_ipv4_address_builds_keepalived_ip_table() {
-        let (s, built) = batch(
-            &NftConfig::default(),
-            Built::default(),
-            &[g("10.0.0.1", 2)],
-            &[],
-        );
+        let change = Change {
+            added: vec![g("10.0.0.1", 2)],
+            ..Change::default()
+        };
+        let (s, built) = batch(&NftConfig::default(), Built::default(), &change);
         assert_eq!(
             s,
             "add table ip keepalived\ndelete table ip keepalived\n\
@@ -382,11 +487,15 @@ mod tests {
         let expected = Built {
             cleared: true,
             ip: true,
-            ip6: false,
-            link_local: false,
+            ip_vips: true,
+            ..Built::default()
         };
         assert_eq!(built, expected);
-        let (again, _) = batch(&NftConfig::default(), built, &[], &[g("10.0.0.1", 2)]);
+        let change = Change {
+            removed: vec![g("10.0.0.1", 2)],
+            ..Change::default()
+        };
+        let (again, _) = batch(&NftConfig::default(), built, &change);
         assert_eq!(again, "delete element ip keepalived vips { 10.0.0.1 }\n");
     }
 
@@ -402,7 +511,11 @@ mod tests {
             cleared: true,
             ..Built::default()
         };
-        let (s, after) = batch(&c, built, &[g("fd00::1", 3), g("fe80::52", 3)], &[]);
+        let change = Change {
+            added: vec![g("fd00::1", 3), g("fe80::52", 3)],
+            ..Change::default()
+        };
+        let (s, after) = batch(&c, built, &change);
         assert_eq!(
             s,
             "add table ip6 ka\n\
@@ -436,9 +549,9 @@ mod tests {
             program: "/nonexistent/nft".into(),
             ..NftConfig::default()
         });
-        assert!(f.sync(&[]).is_ok());
+        assert!(f.sync(&[], &[]).is_ok());
         assert!(f.remove().is_ok(), "nothing built, nothing to delete");
-        let err = f.sync(&[g("10.0.0.1", 2)]).unwrap_err();
+        let err = f.sync(&[g("10.0.0.1", 2)], &[]).unwrap_err();
         assert!(err.to_string().starts_with("nft -f -: "), "{err}");
         assert_eq!(f.guarded().count(), 0, "a failed batch changes nothing");
     }
@@ -450,11 +563,48 @@ mod tests {
             ..NftConfig::default()
         });
         let a = g("10.0.0.1", 2);
-        f.sync(&[a, a]).unwrap();
-        f.sync(&[a]).unwrap();
+        f.sync(&[a, a], &[]).unwrap();
+        f.sync(&[a], &[]).unwrap();
         assert_eq!(f.guarded().collect::<Vec<_>>(), [a]);
-        f.sync(&[]).unwrap();
+        f.sync(&[], &[]).unwrap();
         assert_eq!(f.guarded().count(), 0);
+    }
+
+    #[test]
+    fn a_vmac_gets_the_igmp_rule_before_any_address() {
+        let c = NftConfig {
+            counters: true,
+            ..NftConfig::default()
+        };
+        let change = Change {
+            vmacs_added: vec![Vmac { vmac: 4, base: 3 }],
+            added: vec![g("10.0.0.1", 4)],
+            ..Change::default()
+        };
+        let (s, built) = batch(&c, Built::default(), &change);
+        assert_eq!(
+            s,
+            "add table ip keepalived\ndelete table ip keepalived\n\
+             add table ip6 keepalived\ndelete table ip6 keepalived\n\
+             add table ip keepalived\n\
+             add chain ip keepalived out { type filter hook output priority -1; policy accept; }\n\
+             add map ip keepalived vmac_map { type iface_index : iface_index; }\n\
+             add rule ip keepalived out ip protocol igmp meta oifkind \"macvlan\" \
+             dup to ip daddr device oif map @vmac_map counter drop\n\
+             add element ip keepalived vmac_map { 4 : 3 }\n\
+             add chain ip keepalived in { type filter hook input priority -1; policy accept; }\n\
+             add set ip keepalived vips { type ipv4_addr; }\n\
+             add rule ip keepalived in ip daddr @vips counter drop\n\
+             add rule ip keepalived out ip saddr @vips counter drop\n\
+             add element ip keepalived vips { 10.0.0.1 }\n"
+        );
+        assert!(built.ip && built.ip_igmp && built.ip_vips);
+        let gone = Change {
+            vmacs_removed: vec![Vmac { vmac: 4, base: 3 }],
+            ..Change::default()
+        };
+        let (s, _) = batch(&c, built, &gone);
+        assert_eq!(s, "delete element ip keepalived vmac_map { 4 : 3 }\n");
     }
 
     #[test]

@@ -173,14 +173,14 @@ pub(super) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
 }
 
 /// The firewall keepalived would run: the `nftables` settings if given,
-/// else the default table as soon as a router lacks accept mode (as
-/// keepalived: "no_accept/strict specified, but no firewall configured -
-/// using nftables"), else none. `nftables_ifindex` only matters for the
+/// else the default table as soon as a router lacks accept mode or has a
+/// VMAC (as keepalived: "use_vmac or no_accept/strict specified, but no
+/// firewall configured - using nftables"), else none. `nftables_ifindex` only matters for the
 /// link-local addresses of `dont_track_primary` instances, which are
 /// refused: it is accepted and changes nothing.
 pub(super) fn firewall<'a>(
     g: &GlobalDefs,
-    mut routers: impl Iterator<Item = &'a vrrp::Config>,
+    mut routers: impl Iterator<Item = &'a vrrp::linux::driver::RouterSpec>,
 ) -> Result<Option<NftConfig>, PlanError> {
     let mut table: Option<&str> = None;
     let mut priority: Option<&Setting> = None;
@@ -199,7 +199,7 @@ pub(super) fn firewall<'a>(
             _ => {}
         }
     }
-    if table.is_none() && routers.any(|c| !c.accepts_vip_traffic()) {
+    if table.is_none() && routers.any(|r| r.use_vmac || !r.config.accepts_vip_traffic()) {
         table = Some("keepalived");
     }
     let Some(table) = table else { return Ok(None) };
@@ -314,6 +314,8 @@ mod tests {
         assert_eq!(fw(&strict("")), Some(NftConfig::default()));
         let owner = strict("  priority 255\n");
         assert_eq!(fw(&owner), None, "the owner always accepts");
+        let vmac = format!("{VI}  use_vmac\n{VIP}");
+        assert_eq!(fw(&vmac), Some(NftConfig::default()), "a VMAC has its rule");
         let named = format!(
             "global_defs {{\n  nftables_priority 7\n  nftables ka\n  nftables other\n  \
              nftables_counters\n  nftables_ifindex\n}}\n{VI}{VIP}"

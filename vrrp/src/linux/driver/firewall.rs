@@ -1,11 +1,12 @@
 //! keepalived's nftables drop rules for the driver's masters: a master
 //! that does not accept traffic for its virtual addresses (no Accept_Mode,
 //! not the address owner) has them in the [`Firewall`]'s sets, as
-//! keepalived 2.2.7 does under `vrrp_strict` or `no_accept`.
+//! keepalived 2.2.7 does under `vrrp_strict` or `no_accept`; and every
+//! VMAC is in its map for as long as it exists.
 
 use super::Driver;
 use crate::event::State;
-use crate::linux::{Firewall, Guarded, NftConfig};
+use crate::linux::{Firewall, Guarded, NftConfig, Vmac};
 use crate::mux::RouterId;
 
 /// The driver's firewall, if its [`Setup`](super::Setup) has one, and
@@ -38,11 +39,11 @@ impl Driver {
         if !std::mem::take(&mut self.firewall.dirty) || self.firewall.firewall.is_none() {
             return;
         }
-        let wanted = self.guarded();
+        let (wanted, vmacs) = (self.guarded(), self.vmacs());
         let Some(fw) = self.firewall.firewall.as_mut() else {
             return;
         };
-        if let Err(e) = fw.sync(&wanted) {
+        if let Err(e) = fw.sync(&wanted, &vmacs) {
             self.host_error("update nftables", e);
         }
     }
@@ -72,5 +73,18 @@ impl Driver {
             }));
         }
         out
+    }
+
+    /// Every VMAC with the interface under it.
+    fn vmacs(&self) -> Vec<Vmac> {
+        let routers = self.routers.iter().flatten();
+        routers
+            .filter_map(|r| {
+                Some(Vmac {
+                    vmac: r.vmac?,
+                    base: r.recv_ifindex,
+                })
+            })
+            .collect()
     }
 }
