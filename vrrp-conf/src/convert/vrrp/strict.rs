@@ -8,12 +8,16 @@
 //! a virtual address, and resets with a configuration error: the initial
 //! state to what the priority says (MASTER only for the owner, 255),
 //! authentication to none, `preempt_delay` to 0, `lower_prio_no_advert`
-//! on and `higher_prio_send_advert` off; accept mode defaults to off
+//! on and `higher_prio_send_advert` off (and it says that the first
+//! address of a multicast IPv6 instance must be link-local); accept mode
+//! defaults to off
 //! except for the owner, and a VRRPv2 non-owner cannot turn it on. A
 //! master without accept mode drops traffic to and from its virtual
 //! addresses through nftables ([`vrrp::linux::Firewall`]). Received
 //! adverts are checked as without strict mode (keepalived 2.2.7 checks
 //! the address list of every advert from a new master anyway).
+
+use std::net::IpAddr;
 
 use vrrp::config::{LowerPriorityAdvert, Version, PRIORITY_OWNER};
 use vrrp::linux::NftConfig;
@@ -149,6 +153,14 @@ pub(super) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
             warn(
                 sp.key("preempt_delay"),
                 "preempt_delay is incompatible with strict mode - resetting",
+            );
+        }
+        let first = i.virtual_ipaddress.first().map(|a| a.address.addr());
+        let global6 = matches!(first, Some(IpAddr::V6(a)) if a.segments()[0] & 0xffc0 != 0xfe80);
+        if global6 && i.unicast_peer.is_empty() {
+            warn(
+                sp.key("virtual_ipaddress"),
+                "the first IPv6 VIP address must be link local",
             );
         }
         let off = |s: &&Setting| {
@@ -332,6 +344,26 @@ mod tests {
         );
         let prio = format!("global_defs {{\n  nftables\n  nftables_priority -5\n}}\n{VI}{VIP}");
         assert_eq!(fw(&prio).map(|c| c.priority), Some(-5));
+    }
+
+    #[test]
+    fn a_strict_ipv6_instance_should_lead_with_a_link_local_address() {
+        let text = |vip: &str| {
+            format!(
+                "global_defs {{\n  vrrp_strict\n}}\n{VI}  virtual_ipaddress {{\n    {vip}\n  }}\n}}\n"
+            )
+        };
+        let warned = |t: &str| {
+            let p = parsed(t);
+            let mut out = Vec::new();
+            notes(&p, &mut out);
+            out.iter().map(|d| d.message.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            warned(&text("2001:db8::1")),
+            ["(A) the first IPv6 VIP address must be link local"]
+        );
+        assert!(warned(&text("fe80::1")).is_empty());
     }
 
     #[test]
