@@ -5,12 +5,14 @@
 //! on one driver; a reload hands the driver the new one, which matches
 //! routers by (interface, VRID) and leaves unchanged ones untouched.
 //!
-//! keepalived defaults filled in: priority 100, advert_int 1 s, VRRP
+//! keepalived defaults filled in: priority 100 (255, the owner, for
+//! `state MASTER`), advert_int 1 s, VRRP
 //! version 2 (`version 3` / `vrrp_version 3` run VRRPv3 with keepalived
 //! 2.2.7's rules: centisecond `advert_int`, `authentication` ignored with
 //! a warning, at least one virtual address), preemption on, no authentication, GARP settings from the
 //! instance, else `global_defs`, else keepalived's
-//! ([`GarpConfig::default`]).
+//! ([`GarpConfig::default`]). Strict mode (`vrrp_strict`, `strict_mode`),
+//! accept mode and keepalived's nftables firewall: see `strict.rs`.
 //!
 //! Address families, as keepalived 2.2.7 has them: an instance takes the
 //! family of the first address that sets one (`virtual_ipaddress`, or an
