@@ -8,7 +8,8 @@
 //!
 //! 1. BACKUP from the start (the peer is master): no table at all;
 //! 2. MASTER (the peer stopped): the table, the non-owner's addresses in
-//!    the set, never the owner's (it always accepts);
+//!    the set, never the owner's (it always accepts); reloaded (SIGHUP)
+//!    with one more address, then back: the set follows;
 //! 3. BACKUP again (the peer back, preempting): the table, empty sets;
 //! 4. stopped: no table.
 //!
@@ -72,6 +73,8 @@ struct Scenario {
     table: &'static str,
     /// Whether VI_1 has a VMAC (then the table exists from the start).
     vmac: bool,
+    /// Whether to reload a master with one more address, and back.
+    reload: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,6 +139,12 @@ impl Layout {
                 self.lab.spawn(node, "keepalived", &args, &log).unwrap()
             }
         }
+    }
+
+    /// Rewrites the router's configuration and sends SIGHUP.
+    fn reload(&self, conf: &str) {
+        std::fs::write(self.file("r.conf"), conf).unwrap();
+        self.lab.signal(self.router, "HUP").unwrap();
     }
 
     fn start_peer(&mut self, version: u8) {
@@ -257,6 +266,7 @@ fn root_netns_strict_nftables_same_as_keepalived_as_backup_master_and_after_stop
         version: 2,
         table: "keepalived",
         vmac: false,
+        reload: true,
     });
 }
 
@@ -267,6 +277,7 @@ fn root_netns_strict_no_accept_v3_named_table_same_as_keepalived() {
         version: 3,
         table: "kl",
         vmac: false,
+        reload: false,
     });
 }
 
@@ -277,6 +288,7 @@ fn root_netns_strict_vmac_same_as_keepalived() {
         version: 2,
         table: "keepalived",
         vmac: true,
+        reload: false,
     });
 }
 
@@ -308,6 +320,21 @@ fn run(s: &Scenario) {
     l.wait_line("r", "(VI_1) Entering MASTER STATE", 1);
     let both = Some(vec!["10.0.0.100".to_owned(), "10.0.0.101".to_owned()]);
     same_rulesets(k, l, "master", |r| vips(r, s.table) == both);
+
+    if s.reload {
+        // keepalived swaps the master's elements; the set ends up the same.
+        let more = "    10.0.0.101/24\n    10.0.0.102/24\n";
+        let conf = s.router.replacen("    10.0.0.101/24\n", more, 1);
+        k.reload(&conf);
+        l.reload(&conf);
+        let three = ["10.0.0.100", "10.0.0.101", "10.0.0.102"];
+        let three = Some(three.map(String::from).to_vec());
+        same_rulesets(k, l, "master reloaded", |r| vips(r, s.table) == three);
+        // And back, so that the peer's address list matches again.
+        k.reload(s.router);
+        l.reload(s.router);
+        same_rulesets(k, l, "master reloaded back", |r| vips(r, s.table) == both);
+    }
 
     k.start_peer(s.version);
     l.start_peer(s.version);
