@@ -344,6 +344,19 @@ mod tests {
         );
         let prio = format!("global_defs {{\n  nftables\n  nftables_priority -5\n}}\n{VI}{VIP}");
         assert_eq!(fw(&prio).map(|c| c.priority), Some(-5));
+        // keepalived built without iptables (Debian's) takes the legacy
+        // keyword as `nftables`, with a configuration error.
+        let legacy = format!("global_defs {{\n  vrrp_iptables IN OUT\n}}\n{VI}{VIP}");
+        assert_eq!(fw(&legacy), Some(NftConfig::default()));
+        let mut out = Vec::new();
+        notes(&parsed(&legacy), &mut out);
+        assert_eq!(
+            out.iter().map(|d| d.message.as_str()).collect::<Vec<_>>(),
+            [
+                "iptables not supported, using nftables instead. Please replace 'vrrp_iptables \
+              and 'vrrp_ipsets' with 'nftables' config option"
+            ]
+        );
     }
 
     #[test]
