@@ -608,6 +608,32 @@ mod tests {
     }
 
     #[test]
+    fn dropping_a_built_firewall_deletes_its_tables() {
+        // A stand-in `nft` that appends its batches to a file.
+        let dir = std::env::temp_dir().join(format!("nft-drop-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (program, log) = (dir.join("nft"), dir.join("batches"));
+        let script = format!("#!/bin/sh\ncat >> {}\n", log.display());
+        std::fs::write(&program, script).unwrap();
+        let chmod = Command::new("chmod").arg("+x").arg(&program).status();
+        assert!(chmod.unwrap().success());
+        let mut f = Firewall::new(NftConfig {
+            program,
+            ..NftConfig::default()
+        });
+        f.sync(&[g("fd00::1", 2)], &[]).unwrap();
+        drop(f);
+        let batches = std::fs::read_to_string(&log).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            batches.ends_with(
+                "add element ip6 keepalived vips { fd00::1 }\ndelete table ip6 keepalived\n"
+            ),
+            "{batches}"
+        );
+    }
+
+    #[test]
     fn link_local_means_fe80_slash_10() {
         assert!(is_link_local("fe80::1".parse().unwrap()));
         assert!(is_link_local("febf:ffff::1".parse().unwrap()));
