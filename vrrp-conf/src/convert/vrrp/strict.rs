@@ -10,8 +10,8 @@
 //! authentication to none, `preempt_delay` to 0, `lower_prio_no_advert`
 //! on and `higher_prio_send_advert` off (and it says that the first
 //! address of a multicast IPv6 instance must be link-local); accept mode
-//! defaults to off
-//! except for the owner, and a VRRPv2 non-owner cannot turn it on. A
+//! defaults to off except for the owner, and a VRRPv2 non-owner cannot
+//! turn it on. A
 //! master without accept mode drops traffic to and from its virtual
 //! addresses through nftables ([`vrrp::linux::Firewall`]). Received
 //! adverts are checked as without strict mode (keepalived 2.2.7 checks
@@ -67,8 +67,8 @@ fn accept_keyword(i: &VrrpInstance) -> Option<&Setting> {
 
 /// True if keepalived turns an explicit `accept` off: strict VRRPv2, not
 /// the owner.
-fn v2_accept_reset(strict: bool, c: &vrrp::Config) -> bool {
-    strict && c.version == Version::V2 && c.priority != PRIORITY_OWNER
+fn v2_accept_reset(strict: bool, version: Version, priority: u8) -> bool {
+    strict && version == Version::V2 && priority != PRIORITY_OWNER
 }
 
 /// Applies accept mode and, under strict mode, keepalived's resets and
@@ -76,7 +76,7 @@ fn v2_accept_reset(strict: bool, c: &vrrp::Config) -> bool {
 pub(super) fn apply(i: &VrrpInstance, strict: bool, c: &mut vrrp::Config) -> Result<(), PlanError> {
     let explicit = accept_keyword(i).map(|s| s.keyword == "accept");
     c.accept_mode = match explicit {
-        Some(true) if v2_accept_reset(strict, c) => false,
+        Some(true) if v2_accept_reset(strict, c.version, c.priority) => false,
         Some(a) => a,
         None => c.priority == PRIORITY_OWNER || !strict,
     };
@@ -126,12 +126,11 @@ pub(super) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
             out.push(Diagnostic::warning(Code::Ignored, span, msg));
         };
         let prio = priority(i);
-        let version = super::version(g, i);
-        if let Some(s) = accept_keyword(i).filter(|s| s.keyword == "accept") {
-            let reset = strict && version == Version::V2 && prio != PRIORITY_OWNER;
-            if reset {
-                warn(s.span, "warning - accept mode for VRRP version 2 does not comply with RFC3768 - resetting");
-            }
+        let reset = v2_accept_reset(strict, super::version(g, i), prio);
+        if let Some(s) = accept_keyword(i).filter(|s| reset && s.keyword == "accept") {
+            let what = "warning - accept mode for VRRP version 2 does not comply with \
+                        RFC3768 - resetting";
+            warn(s.span, what);
         }
         if !strict {
             continue;
