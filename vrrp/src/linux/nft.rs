@@ -51,8 +51,12 @@
 //! transaction, so a failure leaves the previous ruleset whole, and the
 //! text is the one keepalived documents for each of its netlink messages
 //! (checked to give the same kernel bytecode, `nft --debug=netlink`,
-//! except that the IGMP rule loads its registers in another order). No
-//! netlink crate for nf_tables is as well kept as `nft` itself.
+//! except that the IGMP rule loads its registers in another order). The
+//! Rust nf_tables crates (libnftnl bindings, rustables) are less used and
+//! less kept than `nft`, which is also what reads the ruleset back
+//! (`nft -j list ruleset`) and what keepalived's own comments check its
+//! messages with. A batch costs a process start (milliseconds); the driver
+//! runs at most one per wake-up, however many routers changed state.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
