@@ -376,15 +376,12 @@ fn root_netns_lite_sighup_priority_vip_and_instance_without_a_flap() {
     );
 
     // A configuration the conversion refuses: the running one stays.
-    let refused = format!(
-        "global_defs {{\n  vrrp_strict\n}}\n{}",
-        config(BEFORE, &notify)
-    );
+    let refused = format!("bfd_instance B {{\n}}\n{}", config(BEFORE, &notify));
     std::fs::write(&conf, refused).unwrap();
     let _ = Command::new("kill")
         .args(["-HUP", &pid.to_string()])
         .status();
-    wait_line(&log, "vrrp_strict is not supported");
+    wait_line(&log, "bfd_instance is not supported");
     wait_line(&log, "Reload failed, keeping the running configuration");
     assert_eq!(
         vips(&d),

@@ -57,6 +57,10 @@ pub const TUNING: &[&str] = &[
 /// `global_defs` keywords (kept verbatim by the model) that the VRRP
 /// conversion or the [`mail`](super::mail) settings consume.
 pub(crate) const GLOBAL_USED: &[&str] = &[
+    "nftables",
+    "nftables_counters",
+    "nftables_ifindex",
+    "nftables_priority",
     "no_checker_emails",
     "no_email_faults",
     "smtp_alert",
@@ -65,16 +69,20 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "smtp_helo_name",
     "vrrp_check_unicast_src",
     "vrrp_higher_prio_send_advert",
+    "vrrp_iptables",
     "vrrp_lower_prio_no_advert",
 ];
 
 /// `vrrp_instance` keywords (kept verbatim by the model) that the VRRP
 /// conversion consumes.
 pub(crate) const INSTANCE_USED: &[&str] = &[
+    "accept",
     "check_unicast_src",
     "higher_prio_send_advert",
     "lower_prio_no_advert",
+    "no_accept",
     "preempt",
+    "strict_mode",
     "unicast_fault_no_peer",
     "unicast_ttl",
 ];
@@ -95,7 +103,6 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let refused = [
         ("enable_script_security", g.enable_script_security),
         ("script_user", g.script_user.is_some()),
-        ("vrrp_strict", g.vrrp_strict),
         ("vrrp_skip_check_adv_addr", g.vrrp_skip_check_adv_addr),
         (
             "vrrp_mcast_group4",

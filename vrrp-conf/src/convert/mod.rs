@@ -22,7 +22,7 @@
 //! # #[cfg(all(feature = "convert-vrrp", feature = "convert-lvs"))] {
 //! use vrrp_conf::convert::{convert, Halves};
 //!
-//! let text = "global_defs {\n  vrrp_strict\n}\n\
+//! let text = "global_defs {\n  notify_fifo /tmp/f\n}\n\
 //!             vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n\
 //!             \n  virtual_ipaddress {\n    192.0.2.1/24\n  }\n}\n";
 //! let parsed = vrrp_conf::parse_str("keepalived.conf", text, &Default::default());
@@ -31,7 +31,7 @@
 //!     out.refusals().map(|d| d.display(&parsed.sources).to_string()).collect();
 //! assert_eq!(
 //!     refused,
-//!     ["keepalived.conf:2:3: error: vrrp_strict is not supported by keepalived-lite"]
+//!     ["keepalived.conf:2:3: error: notify_fifo is not supported by keepalived-lite"]
 //! );
 //! assert!(out.vrrp.is_none(), "nothing runs while anything is refused");
 //! # }

@@ -8,6 +8,7 @@
 //! | [`Netlink`] | rtnetlink requests | looks up links, adds/removes addresses (VIPs, static addresses) with label/scope/brd, routes, macvlan VMACs |
 //! | [`NetWatcher`] | rtnetlink groups `RTNLGRP_LINK`, `RTNLGRP_IPV4_IFADDR` | reports links going up/down and addresses appearing/disappearing |
 //! | [`GarpSocket`] | `socket(AF_PACKET, SOCK_RAW)` | sends gratuitous ARP requests for a virtual address |
+//! | [`Firewall`] | the `nft` program | keepalived's nftables drop rules for masters without accept mode |
 //!
 //! Every adapter needs `CAP_NET_RAW` / `CAP_NET_ADMIN` and works in the network
 //! namespace of the thread that opened it. Receiving never blocks: an empty
@@ -29,6 +30,7 @@ mod error;
 mod garp;
 mod ndisc;
 mod netlink;
+mod nft;
 mod raw;
 mod raw6;
 mod watch;
@@ -38,6 +40,7 @@ pub use error::LinuxError;
 pub use garp::{arp_announcement, GarpSocket, ARP_FRAME_LEN};
 pub use ndisc::{neighbour_advertisement, NA_FRAME_LEN};
 pub use netlink::{vmac_address, AddressSpec, Link, Netlink, RouteKind, RouteSpec, Scope};
+pub use nft::{Firewall, Guarded, NftConfig, Vmac};
 pub use raw::{IpProto, RawSocket, RawSocketConfig, VRRP_MULTICAST};
 pub use raw6::{RawSocket6, RawSocket6Config};
 pub use watch::{NetEvent, NetWatcher};

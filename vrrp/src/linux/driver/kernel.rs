@@ -35,6 +35,7 @@ impl Driver {
     pub(super) fn install(&mut self, i: usize) {
         let Some(r) = self.io(i) else { return };
         let (addresses, routes) = (r.addresses.clone(), r.routes.clone());
+        self.firewall.touch();
         self.add_addresses(&addresses);
         self.add_routes(&routes);
     }
@@ -44,6 +45,7 @@ impl Driver {
         let (addresses, routes) = (r.addresses.clone(), r.routes.clone());
         self.del_routes(&routes);
         self.del_addresses(&addresses);
+        self.firewall.touch();
     }
 
     pub(super) fn add_addresses(&mut self, addresses: &[AddressSpec]) {
