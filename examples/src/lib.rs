@@ -3,7 +3,12 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
+pub mod daemon_files;
 pub mod demo;
+pub mod genhash;
+pub mod logging;
 pub mod lvs_mode;
+pub mod process;
+pub mod systemd;
 pub use test_support::netns;
 pub mod vrrp_mode;

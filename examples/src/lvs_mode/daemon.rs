@@ -258,16 +258,19 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
     let mut running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
     let mut outcome = Ok(());
+    crate::systemd::started();
     loop {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => {
                 info!("Reloading ...");
+                crate::systemd::reloading();
                 let new = match reload() {
                     Ok(new) => new,
                     Err(why) => {
                         error!("Reload failed, keeping the running configuration: {why}");
+                        crate::systemd::started();
                         continue;
                     }
                 };
@@ -292,6 +295,7 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
                 reread.at_most(kernel.sync(bridge.desired()));
                 kernel.own_only(bridge.plan());
                 running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
+                crate::systemd::started();
             }
             ev = ev_rx.recv() => {
                 let Some(ev) = ev else {
@@ -311,6 +315,7 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
             }
         }
     }
+    crate::systemd::stopping();
     info!("Stopping checker: removing the virtual servers");
     if let Some(monitor) = running.stop().await {
         for line in bridge.shutdown_lines(&monitor) {

@@ -92,13 +92,14 @@ impl Daemon {
             }
         };
         let started = d.apply(plan).await;
-        if let Err(e) = &started {
-            error!("cannot start VRRP: {e}");
+        match &started {
+            Ok(_) => crate::systemd::started(),
+            Err(e) => error!("cannot start VRRP: {e}"),
         }
         while started.is_ok() {
             tokio::select! {
-                _ = term.recv() => { info!("Stopping"); break; }
-                _ = int.recv() => { info!("Stopping (interrupt)"); break; }
+                _ = term.recv() => { crate::systemd::stopping(); info!("Stopping"); break; }
+                _ = int.recv() => { crate::systemd::stopping(); info!("Stopping (interrupt)"); break; }
                 _ = hup.recv() => d.reload().await,
                 event = d.events.recv() => match event {
                     Some(event) => d.driver_event(event).await,
@@ -183,6 +184,12 @@ impl Daemon {
     /// SIGHUP: the configuration is read and converted again, as `-t`
     /// does; on any error the running one stays.
     async fn reload(&mut self) {
+        crate::systemd::reloading();
+        self.reload_plan().await;
+        crate::systemd::started();
+    }
+
+    async fn reload_plan(&mut self) {
         info!("Reloading");
         let plan = match (self.load)() {
             Ok(plan) => plan,
