@@ -5,9 +5,11 @@
 pub mod cli;
 pub mod daemon_files;
 pub mod demo;
+pub mod dump;
 pub mod genhash;
 pub mod logging;
 pub mod lvs_mode;
+pub mod observe;
 pub mod process;
 pub mod systemd;
 pub use test_support::netns;

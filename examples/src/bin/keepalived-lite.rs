@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use keepalived_lite::cli::{self, Cli, Command};
 use keepalived_lite::daemon_files::{self, PidError, PidFiles, PidPaths};
-use keepalived_lite::{genhash, logging, lvs_mode, process, systemd, vrrp_mode};
+use keepalived_lite::{dump, genhash, logging, lvs_mode, process, systemd, vrrp_mode};
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
@@ -129,6 +129,7 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    dump::spawn_signal_thread();
     systemd::expect(usize::from(plan.is_some()) + usize::from(lvs_plan.is_some()));
     if lvs_plan.is_some() {
         // Thousands of checks need thousands of descriptors, as keepalived

@@ -146,6 +146,7 @@ impl Daemon {
             .map(|r| r.addresses.iter().map(|a| a.addr).collect())
             .collect();
         let summary = self.handle.reconfigure(setup).await?;
+        crate::observe::publish_vrrp(&self.handle, &plan, &summary.ids);
         let routers: Vec<_> = summary.ids.iter().copied().zip(plan.instances()).collect();
         let instances = (routers.iter().zip(vips)).map(|(&(id, i), vips)| {
             let instance = Instance {
@@ -281,7 +282,10 @@ impl Daemon {
 
     fn router_event(&mut self, id: RouterId, name: &str, event: Event) {
         match event {
-            Event::StateChanged { from, to, reason } => log_transition(name, from, to, reason),
+            Event::StateChanged { from, to, reason } => {
+                crate::observe::transition(id);
+                log_transition(name, from, to, reason)
+            }
             Event::AddAddresses => info!("({name}) Setting VIPs."),
             Event::RemoveAddresses => info!("({name}) Removing VIPs."),
             Event::AddressesChanged { added, removed } => {
