@@ -608,7 +608,10 @@ fn data_instance(out: &mut String, i: &InstanceState) {
         ("Generic state transition script", &n.any),
     ] {
         if let Some(w) = script {
-            let _ = writeln!(out, "   {what} = {}", cmd_str(w));
+            // Scripts run as this process's user unless `script_user`
+            // says otherwise; keepalived prints whom they run as.
+            let (uid, gid) = (nix::unistd::geteuid(), nix::unistd::getegid());
+            let _ = writeln!(out, "   {what} = {}, uid:gid {uid}:{gid}", cmd_str(w));
         }
     }
 }
