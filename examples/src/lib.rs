@@ -9,6 +9,7 @@ pub mod dump;
 pub mod genhash;
 pub mod logging;
 pub mod lvs_mode;
+pub mod metrics;
 pub mod observe;
 pub mod process;
 pub mod systemd;

@@ -1,17 +1,28 @@
-//! What the VRRP half publishes for the dumps ([`crate::dump`]) and the
-//! metrics endpoint ([`crate::metrics`]): its driver handle and, per
-//! running router, what the configuration says about it. The VRRP daemon
-//! publishes on every (re)configuration and reports transitions; readers
-//! on other threads take a [`VrrpState`] whenever they need one.
+//! What the halves publish for the dumps ([`crate::dump`]) and the
+//! metrics endpoint ([`crate::metrics`]).
+//!
+//! The VRRP half: its driver handle and, per running router, what the
+//! configuration says about it; it publishes on every (re)configuration
+//! and reports transitions, and readers on other threads take a
+//! [`VrrpState`] whenever they need one.
+//!
+//! The checker half: per real server, its health (from the monitor's
+//! events) and its checks by outcome (counted by a wrapper around each
+//! checker, [`counted`]); read as a [`CheckerState`].
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
+
+use healthcheck::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason, TargetId};
 
 use vrrp::linux::driver::{DriverHandle, RouterSnapshot, RouterSpec, Snapshot};
 use vrrp::mux::RouterId;
 use vrrp_conf::convert::vrrp::Plan;
 use vrrp_conf::model::Notify;
+
+use crate::lvs_mode::table::Bridge;
 
 /// One running router as configured.
 #[derive(Debug, Clone)]
@@ -120,4 +131,159 @@ pub async fn vrrp() -> Option<VrrpState> {
         instances,
         snapshot,
     })
+}
+
+/// One real server's health and check counts, shared with the checkers
+/// that count into it.
+#[derive(Debug, Default)]
+struct RealServerCounts {
+    down: AtomicBool,
+    outcomes: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+/// Real servers by (virtual server, real server) name.
+type RealServers = BTreeMap<(String, String), Arc<RealServerCounts>>;
+
+/// The checker half's real servers.
+static CHECKER: Mutex<Option<RealServers>> = Mutex::new(None);
+
+fn checker_map() -> MutexGuard<'static, Option<RealServers>> {
+    CHECKER.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The counts of the real server `target` stands for in `bridge`'s plan.
+fn counts_of(bridge: &Bridge, target: TargetId) -> Option<Arc<RealServerCounts>> {
+    let (s, r) = bridge.slot_of(target)?;
+    let svc = bridge.plan().services.get(s)?;
+    let key = (svc.name.clone(), svc.real_servers.get(r)?.name.clone());
+    let mut map = checker_map();
+    Some(
+        map.get_or_insert_with(BTreeMap::new)
+            .entry(key)
+            .or_default()
+            .clone(),
+    )
+}
+
+/// Publishes the real servers of `bridge`'s plan (at start and after each
+/// reload): the ones no longer configured are forgotten, the others keep
+/// their counts.
+pub fn publish_checker(bridge: &Bridge) {
+    let keys: BTreeSet<(String, String)> = (bridge.plan().services.iter())
+        .flat_map(|s| {
+            s.real_servers
+                .iter()
+                .map(|r| (s.name.clone(), r.name.clone()))
+        })
+        .collect();
+    let mut map = checker_map();
+    let map = map.get_or_insert_with(BTreeMap::new);
+    map.retain(|k, _| keys.contains(k));
+    for k in keys {
+        map.entry(k).or_default();
+    }
+}
+
+/// Follows the health of the real servers: down on `TargetDown`, up on
+/// `TargetUp` (every real server starts up, as keepalived puts them in).
+pub fn checker_event(bridge: &Bridge, event: &healthcheck::Event) {
+    let (target, down) = match event {
+        healthcheck::Event::TargetUp { target } => (*target, false),
+        healthcheck::Event::TargetDown { target, .. } => (*target, true),
+        _ => return,
+    };
+    if let Some(c) = counts_of(bridge, target) {
+        c.down.store(down, Ordering::Relaxed);
+    }
+}
+
+/// `checker` counting its outcomes into the real server `target` stands
+/// for.
+pub fn counted(bridge: &Bridge, target: TargetId, checker: Arc<dyn Checker>) -> Arc<dyn Checker> {
+    match counts_of(bridge, target) {
+        Some(counts) => Arc::new(Counted {
+            inner: checker,
+            counts,
+        }),
+        None => checker,
+    }
+}
+
+#[derive(Debug)]
+struct Counted {
+    inner: Arc<dyn Checker>,
+    counts: Arc<RealServerCounts>,
+}
+
+impl Checker for Counted {
+    fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
+        Box::pin(async move {
+            let outcome = self.inner.check(ctx).await;
+            let mut o = self
+                .counts
+                .outcomes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            *o.entry(outcome_label(&outcome)).or_default() += 1;
+            outcome
+        })
+    }
+}
+
+/// A check outcome as a metric label: `up`, or why it failed.
+pub fn outcome_label(o: &CheckOutcome) -> &'static str {
+    match o {
+        CheckOutcome::Up | CheckOutcome::UpWithWeight(_) => "up",
+        CheckOutcome::Down(r) => match r {
+            DownReason::Timeout => "timeout",
+            DownReason::Refused => "refused",
+            DownReason::Io(_) => "io-error",
+            DownReason::Tls(_) => "tls",
+            DownReason::NoHttpResponse => "no-http-response",
+            DownReason::HttpStatus(_) => "http-status",
+            DownReason::DigestMismatch => "digest-mismatch",
+            DownReason::SmtpReply(_) => "smtp-reply",
+            DownReason::Protocol(_) => "protocol",
+            DownReason::DnsRcode(_) => "dns-rcode",
+            DownReason::DnsNoAnswer => "dns-no-answer",
+            DownReason::Unreachable => "unreachable",
+            DownReason::UnexpectedReply => "unexpected-reply",
+            _ => "other",
+        },
+        _ => "other",
+    }
+}
+
+/// One real server in a [`CheckerState`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RealServerState {
+    /// The virtual server's name (keepalived's `[IP]:proto:port` form).
+    pub virtual_server: String,
+    /// The real server's name.
+    pub real_server: String,
+    /// Whether its checks pass.
+    pub up: bool,
+    /// Checks finished, by [`outcome_label`].
+    pub outcomes: BTreeMap<&'static str, u64>,
+}
+
+/// The checker half now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckerState {
+    /// Every configured real server, in name order.
+    pub real_servers: Vec<RealServerState>,
+}
+
+/// The checker half now, or None if it does not run.
+pub fn checker() -> Option<CheckerState> {
+    let map = checker_map();
+    let real_servers = (map.as_ref()?.iter())
+        .map(|((vs, rs), c)| RealServerState {
+            virtual_server: vs.clone(),
+            real_server: rs.clone(),
+            up: !c.down.load(Ordering::Relaxed),
+            outcomes: c.outcomes.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        })
+        .collect();
+    Some(CheckerState { real_servers })
 }

@@ -258,6 +258,7 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
     let mut running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
     let mut outcome = Ok(());
+    crate::observe::publish_checker(&bridge);
     crate::systemd::started();
     loop {
         tokio::select! {
@@ -295,6 +296,7 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
                 reread.at_most(kernel.sync(bridge.desired()));
                 kernel.own_only(bridge.plan());
                 running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
+                crate::observe::publish_checker(&bridge);
                 crate::systemd::started();
             }
             ev = ev_rx.recv() => {
@@ -376,6 +378,7 @@ async fn run_omega_scripts(all: Vec<Vec<String>>) {
 
 fn apply_event(bridge: &mut Bridge, ev: &healthcheck::Event) {
     debug!("{ev:?}");
+    crate::observe::checker_event(bridge, ev);
     for line in bridge.handle(ev) {
         info!("{line}");
     }
@@ -394,7 +397,8 @@ pub fn build(plan: Plan) -> Result<(Driver, Bridge), DaemonError> {
 fn driver(monitor: Monitor, bridge: &Bridge, tls: &TlsOptions) -> Driver {
     let mut driver = Driver::new(monitor);
     for (target, check) in bridge.checks() {
-        driver.set_checker(target, checker(&check.probe, tls), check.context.clone());
+        let counted = crate::observe::counted(bridge, target, checker(&check.probe, tls));
+        driver.set_checker(target, counted, check.context.clone());
     }
     driver
 }
