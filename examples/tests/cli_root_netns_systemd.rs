@@ -92,6 +92,13 @@ impl NotifySocket {
     }
 }
 
+/// True if `p` names a live process (a stale file is the daemon's to
+/// remove, as keepalived does).
+fn held(p: &Path) -> bool {
+    let pid = read(p).trim().parse::<u32>().ok();
+    pid.is_some_and(|pid| Path::new(&format!("/proc/{pid}")).exists())
+}
+
 fn read(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
@@ -150,10 +157,9 @@ fn root_debian_unit_arguments_notify_ready_reload_stop_and_write_default_pid_fil
     let conf = dir.path("keepalived.conf");
     std::fs::write(&conf, CONF).unwrap();
     let (main_pid, vrrp_pid) = (Path::new("/run/keepalived.pid"), Path::new("/run/vrrp.pid"));
-    assert!(
-        !main_pid.exists() && !vrrp_pid.exists(),
-        "a keepalived runs on this host"
-    );
+    for p in [main_pid, vrrp_pid] {
+        assert!(!held(p), "a keepalived runs on this host: {}", p.display());
+    }
     let mut notify = NotifySocket::bind(&dir);
     let log = dir.path("kl.log");
     // ExecStart=/usr/sbin/keepalived --dont-fork $DAEMON_ARGS, with

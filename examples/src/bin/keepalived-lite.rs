@@ -110,7 +110,8 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    // Undone when this returns: the core pattern, then the pid files.
+    // Undone when this returns: the pid files removed, then the core
+    // pattern restored.
     let _restore = match process::apply(cli, namespace.as_deref()) {
         Ok(r) => r,
         Err(e) => {
