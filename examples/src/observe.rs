@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use healthcheck::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason, TargetId};
+use prometheus_client::metrics::histogram::Histogram;
 
 use vrrp::linux::driver::{DriverHandle, RouterSnapshot, RouterSpec, Snapshot};
 use vrrp::mux::RouterId;
@@ -135,11 +136,26 @@ pub async fn vrrp() -> Option<VrrpState> {
 
 /// One real server's health and check counts, shared with the checkers
 /// that count into it.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct RealServerCounts {
     down: AtomicBool,
     outcomes: Mutex<BTreeMap<&'static str, u64>>,
+    /// How long checks take, in seconds.
+    latency: Histogram,
 }
+
+impl Default for RealServerCounts {
+    fn default() -> Self {
+        RealServerCounts {
+            down: AtomicBool::new(false),
+            outcomes: Mutex::default(),
+            latency: Histogram::new(LATENCY_BUCKETS),
+        }
+    }
+}
+
+/// Check duration buckets, in seconds: 1 ms to 10 s.
+const LATENCY_BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 2.5, 10.0];
 
 /// Real servers by (virtual server, real server) name.
 type RealServers = BTreeMap<(String, String), Arc<RealServerCounts>>;
@@ -218,7 +234,9 @@ struct Counted {
 impl Checker for Counted {
     fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
         Box::pin(async move {
+            let started = std::time::Instant::now();
             let outcome = self.inner.check(ctx).await;
+            self.counts.latency.observe(started.elapsed().as_secs_f64());
             let mut o = self
                 .counts
                 .outcomes
@@ -255,7 +273,7 @@ pub fn outcome_label(o: &CheckOutcome) -> &'static str {
 }
 
 /// One real server in a [`CheckerState`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RealServerState {
     /// The virtual server's name (keepalived's `[IP]:proto:port` form).
     pub virtual_server: String,
@@ -265,10 +283,12 @@ pub struct RealServerState {
     pub up: bool,
     /// Checks finished, by [`outcome_label`].
     pub outcomes: BTreeMap<&'static str, u64>,
+    /// How long its checks took (shared with the counting checker).
+    pub latency: Histogram,
 }
 
 /// The checker half now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct CheckerState {
     /// Every configured real server, in name order.
     pub real_servers: Vec<RealServerState>,
@@ -283,6 +303,7 @@ pub fn checker() -> Option<CheckerState> {
             real_server: rs.clone(),
             up: !c.down.load(Ordering::Relaxed),
             outcomes: c.outcomes.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            latency: c.latency.clone(),
         })
         .collect();
     Some(CheckerState { real_servers })
