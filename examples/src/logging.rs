@@ -17,6 +17,8 @@ use crate::cli::{Cli, Facility};
 
 /// Syslog's severity `LOG_INFO`: every line is sent with it.
 const LOG_INFO: u8 = 6;
+/// The local syslog socket.
+const DEV_LOG: &str = "/dev/log";
 
 /// Installs the logger for `cli`; returns quietly if one is installed.
 pub fn init(cli: &Cli) {
@@ -53,7 +55,7 @@ pub fn init(cli: &Cli) {
         )
     });
     let syslog = (!cli.no_syslog)
-        .then(|| Syslog::connect(cli.log_facility.unwrap_or(Facility::DAEMON)))
+        .then(|| Syslog::connect(DEV_LOG, cli.log_facility.unwrap_or(Facility::DAEMON)))
         .flatten()
         .map(|s| {
             tracing_subscriber::fmt::layer()
@@ -80,10 +82,10 @@ struct Syslog {
 }
 
 impl Syslog {
-    /// None if there is no local syslog.
-    fn connect(facility: Facility) -> Option<Syslog> {
+    /// None if there is no syslog listening at `path`.
+    fn connect(path: &str, facility: Facility) -> Option<Syslog> {
         let socket = UnixDatagram::unbound().ok()?;
-        socket.connect("/dev/log").ok()?;
+        socket.connect(path).ok()?;
         socket.set_nonblocking(true).ok()?;
         let pri = u16::from(facility.0) * 8 + u16::from(LOG_INFO);
         Some(Syslog {
@@ -114,5 +116,30 @@ impl<'a> MakeWriter<'a> for Syslog {
 
     fn make_writer(&'a self) -> Self::Writer {
         self.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use super::*;
+
+    #[test]
+    fn a_line_is_one_datagram_with_the_facility_s_priority() {
+        let dir = std::env::temp_dir().join(format!("kl-syslog-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log");
+        let server = UnixDatagram::bind(&path).unwrap();
+        let mut log = Syslog::connect(path.to_str().unwrap(), Facility(19)).unwrap();
+        log.write_all(b"(VI_1) Entering MASTER STATE\n").unwrap();
+        let mut buf = [0u8; 256];
+        let n = server.recv(&mut buf).unwrap();
+        let want = format!(
+            "<158>Keepalived[{}]: (VI_1) Entering MASTER STATE",
+            std::process::id()
+        );
+        assert_eq!(String::from_utf8_lossy(&buf[..n]), want);
+        assert!(Syslog::connect(dir.join("none").to_str().unwrap(), Facility::DAEMON).is_none());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

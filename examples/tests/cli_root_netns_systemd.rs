@@ -324,3 +324,24 @@ fn genhash_mode_takes_the_options_after_t() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Usage: genhash"));
 }
+
+#[test]
+fn all_config_makes_an_include_that_matches_nothing_an_error() {
+    let dir = TempDir::new("kl-cli-e");
+    let conf = dir.path("keepalived.conf");
+    let missing = dir.path("missing");
+    std::fs::write(&conf, format!("include {}/*.conf\n", missing.display())).unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(BIN)
+            .args(extra)
+            .args(["-t", "-f", conf.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let plain = run(&[]);
+    assert_eq!(plain.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&plain.stderr).contains(": warning: include "));
+    let strict = run(&["-e"]);
+    assert_eq!(strict.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&strict.stderr).contains(": error: include "));
+}
