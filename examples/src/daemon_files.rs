@@ -150,12 +150,28 @@ fn held(path: &Path) -> bool {
         let _ = std::fs::remove_file(path);
         return true;
     };
-    let alive = pid > 0 && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
+    let alive = pid > 0
+        && nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+        && !zombie(pid);
     if !alive {
         info!("Remove a zombie pid file {}", path.display());
         let _ = std::fs::remove_file(path);
     }
     alive
+}
+
+/// True if `pid` has exited but not been reaped: it holds nothing (a
+/// killed daemon whose parent has not waited for it yet).
+fn zombie(pid: i32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    // The state follows the command name, which is in parentheses and
+    // may itself contain any character.
+    let state = stat
+        .rsplit_once(')')
+        .and_then(|(_, rest)| rest.split_whitespace().next());
+    state == Some("Z")
 }
 
 /// Writes `pid` and a newline, creating the directory if a minimal
@@ -244,6 +260,17 @@ mod tests {
         drop(files);
         assert!(!paths.main.exists());
         assert!(!dir.join("v.pid").exists());
+        // A zombie holds nothing.
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let zombie_pid = child.id();
+        let start = std::time::Instant::now();
+        while !zombie(zombie_pid as i32) && start.elapsed() < std::time::Duration::from_secs(30) {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        std::fs::write(&paths.main, format!("{zombie_pid}\n")).unwrap();
+        let files = PidFiles::claim(&paths, me).unwrap();
+        drop(files);
+        child.wait().unwrap();
         // A file naming no process is stale: removed and claimed.
         std::fs::write(&paths.main, "2147483646\n").unwrap();
         let files = PidFiles::claim(&paths, me).unwrap();
