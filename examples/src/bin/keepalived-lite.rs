@@ -10,8 +10,16 @@
 //! keepalived's options that mean nothing for one process are accepted:
 //! `-n` (always in the foreground), `-R` (no children to respawn), `-B`
 //! and `-b` (no BFD), `-X` (no signal-driven transitions), `--all` (a half
-//! with no configuration has nothing to run). `-x`/`-A` (SNMP) and `-V`
-//! are accepted with a warning: they are not built yet.
+//! with no configuration has nothing to run), `-a` (the driver reports
+//! only the virtual addresses it restores). `-x`/`-A` (SNMP) and `-V` are
+//! accepted with a warning: they are not built yet. Unlike keepalived,
+//! `-d` prints the configuration and exits instead of logging it and
+//! running on.
+//!
+//! keepalived's signals, with its numbers (`--signum`): STOP (SIGTERM),
+//! RELOAD (SIGHUP), DATA, STATS, STATS_CLEAR and JSON write keepalived's
+//! dump files ([`keepalived_lite::dump`]). `--metrics-listen ADDR` serves
+//! Prometheus metrics ([`keepalived_lite::metrics`]).
 
 use std::ffi::OsString;
 use std::process::ExitCode;
