@@ -569,22 +569,41 @@ fn data_instance(out: &mut String, i: &InstanceState) {
         let _ = writeln!(out, "   Last transition = {:.6}", secs_f64(t));
     }
     let _ = writeln!(out, "   Interface = {}", view.spec.interface);
-    let _ = writeln!(
-        out,
-        "   Gratuitous ARP delay = {}",
-        c.garp.master_delay.as_secs()
-    );
-    let _ = writeln!(out, "   Gratuitous ARP repeat = {}", c.garp.master_repeat);
-    let refresh = c.garp.master_refresh.map_or(0, |d| d.as_secs());
+    if c.unicast_peers.is_empty() && c.ipv6.is_none() {
+        let _ = writeln!(out, "   Multicast address 224.0.0.18");
+    }
+    let garp = &c.garp;
+    let delay = garp.master_delay.as_secs();
+    let _ = writeln!(out, "   Gratuitous ARP delay = {delay}");
+    let _ = writeln!(out, "   Gratuitous ARP repeat = {}", garp.master_repeat);
+    let refresh = garp.master_refresh.map_or(0, |d| d.as_secs());
     let _ = writeln!(out, "   Gratuitous ARP refresh = {refresh}");
     let _ = writeln!(
         out,
         "   Gratuitous ARP refresh repeat = {}",
-        c.garp.refresh_repeat
+        garp.refresh_repeat
+    );
+    let _ = writeln!(out, "   Gratuitous ARP lower priority delay = {delay}");
+    let _ = writeln!(
+        out,
+        "   Gratuitous ARP lower priority repeat = {}",
+        garp.master_repeat
+    );
+    let _ = writeln!(out, "   Down timer adverts = 3");
+    let lower = c.lower_priority_advert == LowerPriorityAdvert::SendAdvert;
+    let _ = writeln!(
+        out,
+        "   Send advert after receive lower priority advert = {lower}"
+    );
+    let higher = c.higher_priority_send_advert;
+    let _ = writeln!(
+        out,
+        "   Send advert after receive higher priority advert = {higher}"
     );
     let _ = writeln!(out, "   Virtual Router ID = {}", c.vrid);
     let _ = writeln!(out, "   Priority = {}", c.priority);
     let _ = writeln!(out, "   Effective priority = {prio}");
+    let _ = writeln!(out, "   Total priority = {prio}");
     let _ = writeln!(out, "   Advert interval = {} sec", advert_int(view));
     let _ = writeln!(out, "   Accept = {}", on_off(c.accept_mode));
     let _ = writeln!(out, "   Preempt = {}", on_off(c.preempt));
