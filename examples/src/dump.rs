@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
@@ -72,48 +73,36 @@ impl Dump {
 #[derive(Debug, Default)]
 pub struct Baseline(HashMap<String, Stats>);
 
-/// Listens for the dump signals on a thread of its own and writes the
-/// dumps from the VRRP half's published state. Returns once the handlers
-/// are installed, so that no signal sent after start-up kills the process.
-pub fn spawn_signal_thread() {
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("dumps".into())
-        .spawn(move || {
-            let Some(rt) = crate::vrrp_mode::runtime() else {
-                let _ = ready_tx.send(());
-                return;
-            };
-            rt.block_on(listen(ready_tx));
-        });
-    match spawned {
-        Ok(_) => {
-            let _ = ready_rx.recv();
-        }
-        Err(e) => error!("cannot start the dump thread: {e}"),
-    }
-}
+/// Set once the handlers are installed.
+static INSTALLED: AtomicBool = AtomicBool::new(false);
 
-async fn listen(ready: std::sync::mpsc::Sender<()>) {
+/// Installs the dump signal handlers and spawns the task that writes the
+/// dumps, on the current tokio runtime, once per process (each half calls
+/// it as it starts, before it reports ready). Panics outside a runtime.
+pub fn install() {
+    if INSTALLED.swap(true, Ordering::SeqCst) {
+        return;
+    }
     let kinds = [Dump::Data, Dump::Stats, Dump::StatsClear, Dump::Json];
-    let mut streams = Vec::new();
+    let (tx, rx) = tokio::sync::mpsc::channel(8);
     for kind in kinds {
         let Some(n) = crate::cli::signum(kind.function()) else {
             continue;
         };
         match signal(SignalKind::from_raw(n)) {
-            Ok(s) => streams.push((kind, s)),
+            Ok(mut s) => {
+                let tx = tx.clone();
+                tokio::spawn(async move {
+                    while s.recv().await.is_some() && tx.send(kind).await.is_ok() {}
+                });
+            }
             Err(e) => error!("cannot handle signal {n}: {e}"),
         }
     }
-    let _ = ready.send(());
-    let (tx, mut rx) = tokio::sync::mpsc::channel(8);
-    for (kind, mut s) in streams {
-        let tx = tx.clone();
-        tokio::spawn(
-            async move { while s.recv().await.is_some() && tx.send(kind).await.is_ok() {} },
-        );
-    }
+    tokio::spawn(write_dumps(rx));
+}
+
+async fn write_dumps(mut rx: tokio::sync::mpsc::Receiver<Dump>) {
     let mut baseline = Baseline::default();
     while let Some(kind) = rx.recv().await {
         match observe::vrrp().await {

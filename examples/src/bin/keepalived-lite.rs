@@ -27,7 +27,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use keepalived_lite::cli::{self, Cli, Command};
 use keepalived_lite::daemon_files::{self, PidError, PidFiles, PidPaths};
-use keepalived_lite::{dump, genhash, logging, lvs_mode, metrics, process, systemd, vrrp_mode};
+use keepalived_lite::{genhash, logging, lvs_mode, metrics, process, systemd, vrrp_mode};
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
@@ -138,7 +138,6 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    dump::spawn_signal_thread();
     if let Some(addr) = cli.metrics_listen {
         if let Err(e) = metrics::spawn(addr) {
             tracing::error!("cannot serve metrics on {addr}: {e}");

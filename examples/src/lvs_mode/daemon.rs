@@ -242,6 +242,7 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
     let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
+    crate::dump::install();
     let tls = keepalived_tls()?;
     let mut kernel = Kernel::open(&plan)?;
     let mut monitor = Monitor::new(MonitorConfig::default());

@@ -84,6 +84,7 @@ impl Daemon {
             error!("cannot install signal handlers");
             return false;
         };
+        crate::dump::install();
         let mut d = match Daemon::new(load) {
             Ok(d) => d,
             Err(e) => {
