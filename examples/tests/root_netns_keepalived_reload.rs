@@ -243,6 +243,8 @@ fn root_netns_lite_sighup_priority_vip_and_instance_without_a_flap() {
     let mut lite = d
         .command(env!("CARGO_BIN_EXE_keepalived-lite"))
         .args(["-P", "-n", "-l", "-f", conf.to_str().unwrap()])
+        .args(["-p", file("k.pid").to_str().unwrap()])
+        .args(["-r", file("v.pid").to_str().unwrap()])
         .stdin(Stdio::null())
         .stdout(out.try_clone().unwrap())
         .stderr(out)
