@@ -131,7 +131,7 @@ impl Layout {
         match kind {
             Kind::Lite => {
                 let bin = env!("CARGO_BIN_EXE_keepalived-lite");
-                let args = ["-P", "-n", "-l", "-f", &conf];
+                let args = ["-P", "-n", "-l", "-f", &conf, "-p", p, "-r", r];
                 self.lab.spawn(node, bin, &args, &log).unwrap()
             }
             Kind::Keepalived => {

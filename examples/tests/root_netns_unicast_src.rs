@@ -87,7 +87,7 @@ impl World {
         let (conf, pid, vrrp_pid) = (file("keepalived.conf"), file("k.pid"), file("v.pid"));
         match kind {
             Kind::Lite => {
-                let args = ["-P", "-n", "-l", "-f", &conf];
+                let args = ["-P", "-n", "-l", "-f", &conf, "-p", &pid, "-r", &vrrp_pid];
                 let bin = env!("CARGO_BIN_EXE_keepalived-lite");
                 lab.spawn("r1", bin, &args, &log).unwrap();
             }

@@ -172,7 +172,9 @@ fn vrrp_transition_mails_match_keepalived() {
     let (p, r) = (theirs.dir.join("k.pid"), theirs.dir.join("v.pid"));
     let pids = ["-p", p.to_str().unwrap(), "-r", r.to_str().unwrap()];
     theirs.start("keepalived", &pids);
-    ours.start(env!("CARGO_BIN_EXE_keepalived-lite"), &[]);
+    let (p, r) = (ours.dir.join("k.pid"), ours.dir.join("v.pid"));
+    let pids = ["-p", p.to_str().unwrap(), "-r", r.to_str().unwrap()];
+    ours.start(env!("CARGO_BIN_EXE_keepalived-lite"), &pids);
     let theirs = theirs.until_master();
     let ours = ours.until_master();
     let strip = |m: &[String]| {
