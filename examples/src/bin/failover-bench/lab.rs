@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use keepalived_lite::netns::{wait_for_line, Lab};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
 
 use crate::capture::{measure, read_pcap, Roles, Stop};
 use crate::timing::Timing;
@@ -117,8 +119,9 @@ impl Bench {
     /// parent.
     pub(crate) fn kill_vrrp_child(&self, node: &str) {
         let vpid = std::fs::read_to_string(self.pid_file(node, "vpid")).unwrap_or_default();
-        if let Ok(child) = vpid.trim().parse::<u32>() {
-            let _ = self.lab.signal(child, "KILL");
+        if let Ok(child) = vpid.trim().parse::<i32>() {
+            // Usually gone already: no `kill` command complaining about it.
+            let _ = kill(Pid::from_raw(child), Signal::SIGKILL);
         }
     }
 
@@ -137,7 +140,9 @@ impl Bench {
         let pcap = pcap.display().to_string();
         let log = self.dir.join("tcpdump.log");
         let _ = std::fs::write(&log, "");
-        let mut args = vec!["-U", "-n", "-i", "eth0", "-w", &pcap];
+        // Immediate mode: with the default 1 s block timeout of TPACKET_V3,
+        // packets of the last second were lost when tcpdump was stopped.
+        let mut args = vec!["--immediate-mode", "-U", "-n", "-i", "eth0", "-w", &pcap];
         args.extend(filter);
         let pid = self
             .lab
@@ -187,7 +192,8 @@ impl Bench {
             }
         }
         let took_over = wait_for_line(&log2, "Entering MASTER STATE", STATE_TIMEOUT);
-        std::thread::sleep(Duration::from_millis(500));
+        // The first adverts and gratuitous ARPs into the capture.
+        std::thread::sleep(Duration::from_millis(1500));
         self.lab.stop(p2, Duration::from_secs(5));
         self.lab.stop(dump, Duration::from_secs(5));
         if which == Impl::Keepalived {
