@@ -10,20 +10,23 @@
 # Needs root, iproute2 and keepalived 2.2.x. See benches/scale/README.md.
 # Usage: benches/scale/vrrp-instances.sh [-w WINDOW_S] [-s SETTLE_S]
 #        [-r READY_TIMEOUT_S] [-i IFACES] [-n VRIDS] [-p PAIRS] [-3]
-#        [-a ADVERT_INT] [-k]
+#        [-a ADVERT_INT] [-b] [-k]
 #   -3: vrrp_version 3, advert_int 0.1 (unless -a), no authentication.
+#   -b: state BACKUP and priority = VRID (at most 254): each instance
+#       becomes master after its own Master_Down_Interval, so the advert
+#       timers are spread over the interval instead of shared.
 #   -k: reuse target/release/keepalived-lite instead of building it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 window=30 settle=10 ready_timeout=120 ifaces=4 vrids=250 build=1 pairs=1
-version=2 advert_int=""
-while getopts "w:s:r:i:n:p:a:3kh" o; do
+version=2 advert_int="" spread=0
+while getopts "w:s:r:i:n:p:a:3bkh" o; do
   case $o in
     w) window=$OPTARG ;; s) settle=$OPTARG ;; r) ready_timeout=$OPTARG ;;
     i) ifaces=$OPTARG ;; n) vrids=$OPTARG ;; p) pairs=$OPTARG ;;
-    a) advert_int=$OPTARG ;; 3) version=3 ;; k) build=0 ;;
-    *) sed -n '2,15s/^# \{0,1\}//p' "$0"; exit 2 ;;
+    a) advert_int=$OPTARG ;; 3) version=3 ;; b) spread=1 ;; k) build=0 ;;
+    *) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 2 ;;
   esac
 done
 ((ifaces >= 1 && ifaces <= 100 && vrids >= 1 && vrids <= 255)) || {
@@ -94,8 +97,10 @@ conf=$work/keepalived.conf
   printf '}\n\n'
   for ((k = 0; k < ifaces; k++)); do
     for ((v = 1; v <= vrids; v++)); do
-      printf 'vrrp_instance VI_%d_%d {\n    state MASTER\n    interface veth%d\n' "$k" "$v" "$k"
-      printf '    virtual_router_id %d\n    priority 200\n    advert_int %s\n' "$v" "$advert_int"
+      state=MASTER prio=200
+      ((spread)) && state=BACKUP prio=$((v < 254 ? v : 254))
+      printf 'vrrp_instance VI_%d_%d {\n    state %s\n    interface veth%d\n' "$k" "$v" "$state" "$k"
+      printf '    virtual_router_id %d\n    priority %d\n    advert_int %s\n' "$v" "$prio" "$advert_int"
       # VRRPv3 has no authentication (RFC 9568); keepalived ignores it there.
       ((version == 2)) &&
         printf '    authentication {\n        auth_type PASS\n        auth_pass p%d_%d\n    }\n' "$k" "$v"
@@ -206,7 +211,8 @@ for ((p = 1; p <= pairs; p++)); do
 done
 
 echo
-echo "$total vrrp_instances ($ifaces interfaces x $vrids VRIDs), VRRPv$version, advert_int $advert_int, window $window s after $settle s settle, $pairs pair(s) keepalived then keepalived-lite, $(date -u +%Y-%m-%dT%H:%MZ)"
+timers=shared; ((spread)) && timers="spread (state BACKUP, priority = VRID)"
+echo "$total vrrp_instances ($ifaces interfaces x $vrids VRIDs), VRRPv$version, advert_int $advert_int, timers $timers, window $window s after $settle s settle, $pairs pair(s) keepalived then keepalived-lite, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
 echo "| pair | CPU s over ${window} s: keepalived 2.2.7 | keepalived-lite | lite/keepalived | RSS MiB: keepalived | lite | lite/keepalived | open fds: keepalived / lite | processes: keepalived / lite | VIPs: keepalived / lite | s to all VIPs: keepalived / lite | load avg: keepalived / lite |"
 echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
