@@ -1,27 +1,40 @@
 #!/usr/bin/env bash
-# Scale benchmark: 1,000 vrrp_instances (4 veth interfaces x 250 VRIDs, PASS
-# auth, advert_int 1, all MASTER, one VIP each) in one network namespace, run
-# by keepalived 2.2.7 and then by keepalived-lite on the same file, each in a
-# fresh, identical namespace. Prints CPU over the measured window, RSS, open
-# fds and installed VIPs for both, and the ratios lite/keepalived.
+# Scale benchmark: 1,000 vrrp_instances (4 veth interfaces x 250 VRIDs, all
+# MASTER, one VIP each; VRRPv2 with PASS auth and advert_int 1, or with -3
+# VRRPv3 without auth and advert_int 0.1) in one network namespace, run by
+# keepalived 2.2.7 and by keepalived-lite on the same file, each in a fresh,
+# identical namespace, PAIRS times alternating (A B A B). Prints CPU over
+# the measured window, RSS, open fds and installed VIPs for both, and the
+# ratios lite/keepalived per pair.
 #
 # Needs root, iproute2 and keepalived 2.2.x. See benches/scale/README.md.
 # Usage: benches/scale/vrrp-instances.sh [-w WINDOW_S] [-s SETTLE_S]
-#        [-r READY_TIMEOUT_S] [-i IFACES] [-n VRIDS] [-k]
+#        [-r READY_TIMEOUT_S] [-i IFACES] [-n VRIDS] [-p PAIRS] [-3]
+#        [-a ADVERT_INT] [-b] [-k]
+#   -3: vrrp_version 3, advert_int 0.1 (unless -a), no authentication.
+#   -b: state BACKUP and priority = VRID (at most 254): each instance
+#       becomes master after its own Master_Down_Interval, so the advert
+#       timers are spread over the interval instead of shared.
 #   -k: reuse target/release/keepalived-lite instead of building it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-window=30 settle=10 ready_timeout=120 ifaces=4 vrids=250 build=1
-while getopts "w:s:r:i:n:kh" o; do
+window=30 settle=10 ready_timeout=120 ifaces=4 vrids=250 build=1 pairs=1
+version=2 advert_int="" spread=0
+while getopts "w:s:r:i:n:p:a:3bkh" o; do
   case $o in
     w) window=$OPTARG ;; s) settle=$OPTARG ;; r) ready_timeout=$OPTARG ;;
-    i) ifaces=$OPTARG ;; n) vrids=$OPTARG ;; k) build=0 ;;
-    *) sed -n '2,12s/^# \{0,1\}//p' "$0"; exit 2 ;;
+    i) ifaces=$OPTARG ;; n) vrids=$OPTARG ;; p) pairs=$OPTARG ;;
+    a) advert_int=$OPTARG ;; 3) version=3 ;; b) spread=1 ;; k) build=0 ;;
+    *) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 2 ;;
   esac
 done
 ((ifaces >= 1 && ifaces <= 100 && vrids >= 1 && vrids <= 255)) || {
   echo "need 1 <= IFACES <= 100 and 1 <= VRIDS <= 255" >&2; exit 2; }
+((pairs >= 1)) || { echo "need PAIRS >= 1" >&2; exit 2; }
+if [[ -z $advert_int ]]; then
+  advert_int=1; ((version == 3)) && advert_int=0.1
+fi
 total=$((ifaces * vrids))
 lite=$PWD/target/release/keepalived-lite
 if ((build)); then
@@ -79,12 +92,18 @@ trap 'exit 143' TERM
 conf=$work/keepalived.conf
 {
   echo "! benches/scale/vrrp-instances.sh: $ifaces interfaces x $vrids VRIDs"
-  printf 'global_defs {\n    router_id SCALE\n}\n\n'
+  printf 'global_defs {\n    router_id SCALE\n'
+  ((version == 3)) && printf '    vrrp_version 3\n'
+  printf '}\n\n'
   for ((k = 0; k < ifaces; k++)); do
     for ((v = 1; v <= vrids; v++)); do
-      printf 'vrrp_instance VI_%d_%d {\n    state MASTER\n    interface veth%d\n' "$k" "$v" "$k"
-      printf '    virtual_router_id %d\n    priority 200\n    advert_int 1\n' "$v"
-      printf '    authentication {\n        auth_type PASS\n        auth_pass p%d_%d\n    }\n' "$k" "$v"
+      state=MASTER prio=200
+      ((spread)) && state=BACKUP prio=$((v < 254 ? v : 254))
+      printf 'vrrp_instance VI_%d_%d {\n    state %s\n    interface veth%d\n' "$k" "$v" "$state" "$k"
+      printf '    virtual_router_id %d\n    priority %d\n    advert_int %s\n' "$v" "$prio" "$advert_int"
+      # VRRPv3 has no authentication (RFC 9568); keepalived ignores it there.
+      ((version == 2)) &&
+        printf '    authentication {\n        auth_type PASS\n        auth_pass p%d_%d\n    }\n' "$k" "$v"
       printf '    virtual_ipaddress {\n        10.%d.0.%d/32\n    }\n}\n\n' $((100 + k)) "$v"
     done
   done
@@ -147,7 +166,7 @@ sum_fds() {
 }
 
 hz=$(getconf CLK_TCK)
-declare -A cpu rss fds vips ready procs
+declare -A cpu rss fds vips ready procs load
 
 # run NAME NS CMD...: starts CMD in NS, waits for readiness and the settle
 # period, measures over the window, stops it.
@@ -170,6 +189,8 @@ run() {
   cpu_sample "$ns" >"$work/$name.cpu0"
   nap "$window"
   cpu_sample "$ns" >"$work/$name.cpu1"
+  # The machine's 1-minute load average at the end of the window.
+  load[$name]=$(cut -d' ' -f1 /proc/loadavg)
   local ticks
   ticks=$(cpu_delta "$work/$name.cpu0" "$work/$name.cpu1")
   cpu[$name]=$(awk -v t="$ticks" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }')
@@ -181,20 +202,21 @@ run() {
   stop_ns "$ns"
 }
 
-run keepalived "$tag-k" keepalived -P -n -l -f "$conf" -p "$work/k.pid" -r "$work/k-vrrp.pid"
-run keepalived-lite "$tag-l" "$lite" -P -f "$conf"
-
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-k=keepalived l=keepalived-lite
+
+for ((p = 1; p <= pairs; p++)); do
+  run "k$p" "$tag-k$p" keepalived -P -n -l -f "$conf" -p "$work/k.pid" -r "$work/k-vrrp.pid"
+  run "l$p" "$tag-l$p" "$lite" -P -f "$conf"
+done
+
 echo
-echo "$total vrrp_instances ($ifaces interfaces x $vrids VRIDs), window $window s after $settle s settle, $(date -u +%Y-%m-%dT%H:%MZ)"
+timers=shared; ((spread)) && timers="spread (state BACKUP, priority = VRID)"
+echo "$total vrrp_instances ($ifaces interfaces x $vrids VRIDs), VRRPv$version, advert_int $advert_int, timers $timers, window $window s after $settle s settle, $pairs pair(s) keepalived then keepalived-lite, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
-echo "| | keepalived 2.2.7 | keepalived-lite | lite/keepalived |"
-echo "|---|---|---|---|"
-echo "| CPU s over ${window} s | ${cpu[$k]} | ${cpu[$l]} | $(ratio "${cpu[$l]}" "${cpu[$k]}") |"
-echo "| RSS MiB (all processes) | $(mb "${rss[$k]}") | $(mb "${rss[$l]}") | $(ratio "${rss[$l]}" "${rss[$k]}") |"
-echo "| open fds | ${fds[$k]} | ${fds[$l]} | $(ratio "${fds[$l]}" "${fds[$k]}") |"
-echo "| VIPs installed | ${vips[$k]} / $total | ${vips[$l]} / $total | |"
-echo "| processes | ${procs[$k]} | ${procs[$l]} | |"
-echo "| s to all VIPs | ${ready[$k]} | ${ready[$l]} | |"
+echo "| pair | CPU s over ${window} s: keepalived 2.2.7 | keepalived-lite | lite/keepalived | RSS MiB: keepalived | lite | lite/keepalived | open fds: keepalived / lite | processes: keepalived / lite | VIPs: keepalived / lite | s to all VIPs: keepalived / lite | load avg: keepalived / lite |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+for ((p = 1; p <= pairs; p++)); do
+  k=k$p l=l$p
+  echo "| $p | ${cpu[$k]} | ${cpu[$l]} | $(ratio "${cpu[$l]}" "${cpu[$k]}") | $(mb "${rss[$k]}") | $(mb "${rss[$l]}") | $(ratio "${rss[$l]}" "${rss[$k]}") | ${fds[$k]} / ${fds[$l]} | ${procs[$k]} / ${procs[$l]} | ${vips[$k]} / ${vips[$l]} of $total | ${ready[$k]} / ${ready[$l]} | ${load[$k]} / ${load[$l]} |"
+done

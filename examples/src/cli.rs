@@ -34,7 +34,12 @@ pub mod exit {
 
 /// keepalived-lite: keepalived's command line over the keepalived crates.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "keepalived-lite", disable_version_flag = true, version)]
+#[command(
+    name = "keepalived-lite",
+    disable_version_flag = true,
+    version,
+    args_override_self = true
+)]
 pub struct Cli {
     /// Use the specified configuration file.
     #[arg(short = 'f', long = "use-file", value_name = "FILE", default_value = DEFAULT_CONF)]
@@ -68,6 +73,82 @@ pub struct Cli {
     /// starting '@^' that do (default: the host name up to the first dot).
     #[arg(short = 'i', long = "config-id", value_name = "ID")]
     pub config_id: Option<String>,
+    /// Don't run the BFD subsystem (keepalived-lite has none: accepted).
+    #[arg(short = 'B', long = "no_bfd")]
+    pub no_bfd: bool,
+    /// Run both halves even if the configuration has nothing for one.
+    #[arg(long = "all")]
+    pub all: bool,
+    /// Syslog facility: 0-7, local0-local7, user or daemon (the default).
+    #[arg(short = 'S', long = "log-facility", value_name = "FACILITY", value_parser = parse_facility)]
+    pub log_facility: Option<Facility>,
+    /// Don't log via syslog.
+    #[arg(short = 'G', long = "no-syslog")]
+    pub no_syslog: bool,
+    /// Also log to FILE (default keepalived.log).
+    #[arg(short = 'g', long = "log-file", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    pub log_file: Option<Option<PathBuf>>,
+    /// umask for file creation, in numeric form (0 prefix octal, 0x hex).
+    #[arg(short = 'u', long = "umask", value_name = "MASK", value_parser = parse_umask)]
+    pub umask: Option<u32>,
+    /// Drop the VIPs on a transition caused by a signal (keepalived-lite
+    /// has no such transitions: accepted).
+    #[arg(short = 'X', long = "release-vips")]
+    pub release_vips: bool,
+    /// Don't remove the VRRP VIPs and virtual routes on stop.
+    #[arg(short = 'V', long = "dont-release-vrrp")]
+    pub dont_release_vrrp: bool,
+    /// Don't respawn child processes (keepalived-lite has none: accepted).
+    #[arg(short = 'R', long = "dont-respawn")]
+    pub dont_respawn: bool,
+    /// The parent's pid file (default /run/keepalived.pid).
+    #[arg(short = 'p', long = "pid", value_name = "FILE")]
+    pub pid: Option<PathBuf>,
+    /// The VRRP child's pid file (default /run/vrrp.pid); keepalived-lite
+    /// writes its own pid there while VRRP runs.
+    #[arg(short = 'r', long = "vrrp_pid", value_name = "FILE")]
+    pub vrrp_pid: Option<PathBuf>,
+    /// The checker child's pid file (default /run/checkers.pid);
+    /// keepalived-lite writes its own pid there while the checker runs.
+    #[arg(short = 'c', long = "checkers_pid", value_name = "FILE")]
+    pub checkers_pid: Option<PathBuf>,
+    /// The BFD child's pid file (no BFD here: accepted, never written).
+    #[arg(short = 'b', long = "bfd_pid", value_name = "FILE")]
+    pub bfd_pid: Option<PathBuf>,
+    /// genhash mode: the options that follow are genhash's (this must be
+    /// the first option; handled before the rest of the command line).
+    #[arg(short = 'T', long = "genhash")]
+    pub genhash: bool,
+    /// Report all address additions and deletions notified via netlink.
+    #[arg(short = 'a', long = "address-monitoring")]
+    pub address_monitoring: bool,
+    /// Enable the SNMP subsystem (not built in keepalived-lite: a warning).
+    #[arg(short = 'x', long = "snmp")]
+    pub snmp: bool,
+    /// The master agent's socket for SNMP.
+    #[arg(short = 'A', long = "snmp-agent-socket", value_name = "FILE")]
+    pub snmp_agent_socket: Option<String>,
+    /// Run in the network namespace NAME (/run/netns/NAME).
+    #[arg(short = 's', long = "namespace", value_name = "NAME")]
+    pub namespace: Option<String>,
+    /// Produce a core dump if terminated abnormally (RLIMIT_CORE unlimited).
+    #[arg(short = 'm', long = "core-dump")]
+    pub core_dump: bool,
+    /// Also set /proc/sys/kernel/core_pattern to PATN (default 'core')
+    /// until exit; implies -m.
+    #[arg(short = 'M', long = "core-dump-pattern", value_name = "PATN", num_args = 0..=1, require_equals = true)]
+    pub core_dump_pattern: Option<Option<String>>,
+    /// Error if any configuration file is missing (an include that
+    /// matches nothing, as keepalived's `includet`).
+    #[arg(short = 'e', long = "all-config")]
+    pub all_config: bool,
+    /// Print the signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR
+    /// or JSON and exit.
+    #[arg(long = "signum", value_name = "SIGFUNC")]
+    pub signum: Option<String>,
+    /// Serve Prometheus metrics on ADDR (e.g. 127.0.0.1:9650) at /metrics.
+    #[arg(long = "metrics-listen", value_name = "ADDR")]
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// Display the version number.
     #[arg(short = 'v', long = "version", action = ArgAction::Version)]
     pub version: Option<bool>,
@@ -89,13 +170,22 @@ impl Cli {
         self.config_id.clone().or_else(host_name)
     }
 
-    /// Reads and parses the configuration named by `-f`.
+    /// Reads and parses the configuration named by `-f`; under `-e` an
+    /// include that matches nothing is an error, as keepalived's `includet`.
     pub fn load(&self) -> Parsed {
         let opts = Options {
             config_id: self.config_id(),
             ..Options::default()
         };
-        vrrp_conf::parse_file(&self.use_file, &opts)
+        let mut parsed = vrrp_conf::parse_file(&self.use_file, &opts);
+        if self.all_config {
+            for d in &mut parsed.diagnostics {
+                if d.code == Code::IncludeNoMatch {
+                    d.severity = Severity::Error;
+                }
+            }
+        }
+        parsed
     }
 
     /// The halves of keepalived this command line runs for `parsed`.
@@ -134,7 +224,74 @@ pub fn reconvert(cli: &Cli) -> Option<Converted> {
     }
     let ok = refused.is_empty();
     drop(refused);
+    if ok {
+        crate::alert::configure(vrrp_conf::convert::mail::Alerts::of(&parsed.config));
+    }
     ok.then_some(converted)
+}
+
+/// A syslog facility (`-S`), as its number in `LOG_*` units (`LOG_DAEMON`
+/// is 3, `LOG_LOCAL0` 16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Facility(pub u8);
+
+impl Facility {
+    /// keepalived's default, `LOG_DAEMON`.
+    pub const DAEMON: Facility = Facility(3);
+}
+
+/// `-S`: `0`-`7` and `local0`-`local7` are `LOG_LOCAL0`-`LOG_LOCAL7`;
+/// `user` and `daemon` by name.
+fn parse_facility(s: &str) -> Result<Facility, String> {
+    let local = s.strip_prefix("local").unwrap_or(s);
+    match (local.parse::<u8>(), s) {
+        (Ok(n @ 0..=7), _) => Ok(Facility(16 + n)),
+        (_, "user") => Ok(Facility(1)),
+        (_, "daemon") => Ok(Facility::DAEMON),
+        _ => Err(format!("Invalid log facility '{s}'")),
+    }
+}
+
+/// `-u`: a number as C's `strtol` with base 0 reads it (`022` octal,
+/// `0x12` hex, else decimal), at most 0777.
+fn parse_umask(s: &str) -> Result<u32, String> {
+    let parsed = if let Some(hex) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        u32::from_str_radix(hex, 16)
+    } else if s.len() > 1 && s.starts_with('0') {
+        u32::from_str_radix(&s[1..], 8)
+    } else {
+        s.parse()
+    };
+    match parsed {
+        Ok(m) if m <= 0o777 => Ok(m),
+        _ => Err(format!("Invalid --umask option {s}")),
+    }
+}
+
+/// keepalived's signal for a `--signum` function name: STOP, RELOAD,
+/// DATA, STATS, STATS_CLEAR or JSON (glibc's real-time numbering).
+pub fn signum(function: &str) -> Option<i32> {
+    Some(match function {
+        "STOP" => libc::SIGTERM,
+        "RELOAD" => libc::SIGHUP,
+        "DATA" => libc::SIGUSR1,
+        "STATS" => libc::SIGUSR2,
+        "STATS_CLEAR" => libc::SIGRTMAX() - 1,
+        "JSON" => libc::SIGRTMIN() + 2,
+        _ => return None,
+    })
+}
+
+/// The arguments for genhash if `args` asks for genhash mode (`-T` or
+/// `--genhash`): what follows it, after the program name.
+pub fn genhash_args(args: &[std::ffi::OsString]) -> Option<Vec<std::ffi::OsString>> {
+    let at = args
+        .iter()
+        .skip(1)
+        .position(|a| a == "-T" || a == "--genhash")?;
+    let mut out = vec![std::ffi::OsString::from("genhash")];
+    out.extend(args.iter().skip(at + 2).cloned());
+    Some(out)
 }
 
 fn host_name() -> Option<String> {
@@ -288,5 +445,40 @@ mod tests {
         let c = Cli::try_parse_from(["keepalived-lite", "demo"]).expect("demo is a subcommand");
         assert!(matches!(c.command, Some(Command::Demo)));
         assert!(Cli::try_parse_from(["keepalived-lite", "--no-such-flag"]).is_err());
+    }
+
+    #[test]
+    fn facilities_and_umasks_read_as_keepalived_reads_them() {
+        assert_eq!(parse_facility("local3"), Ok(Facility(19)));
+        assert_eq!(parse_facility("7"), Ok(Facility(23)));
+        assert_eq!(parse_facility("user"), Ok(Facility(1)));
+        assert_eq!(parse_facility("daemon"), Ok(Facility::DAEMON));
+        assert!(parse_facility("local8").is_err());
+        assert!(parse_facility("kern").is_err());
+        assert_eq!(parse_umask("022"), Ok(0o22));
+        assert_eq!(parse_umask("0x1f"), Ok(0x1f));
+        assert_eq!(parse_umask("18"), Ok(18));
+        assert_eq!(parse_umask("0"), Ok(0));
+        assert!(parse_umask("01000").is_err());
+        assert!(parse_umask("-1").is_err());
+        assert!(parse_umask("").is_err());
+    }
+
+    #[test]
+    fn genhash_mode_takes_what_follows_t() {
+        let args = |v: &[&str]| v.iter().map(std::ffi::OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            genhash_args(&args(&["kl", "-T", "-s", "1.2.3.4"])),
+            Some(args(&["genhash", "-s", "1.2.3.4"]))
+        );
+        assert_eq!(
+            genhash_args(&args(&["kl", "-n", "--genhash"])),
+            Some(args(&["genhash"]))
+        );
+        assert_eq!(genhash_args(&args(&["kl", "-n", "-f", "x"])), None);
+        // Repeated flags are accepted, as getopt accepts them.
+        let c = Cli::try_parse_from(["kl", "-D", "-D", "-n", "-n", "-p", "/a", "-p", "/b"])
+            .expect("repeats parse");
+        assert_eq!(c.pid, Some(PathBuf::from("/b")));
     }
 }

@@ -2,8 +2,18 @@
 //! ipvsctl, genhash). The binaries live in `src/bin/`.
 #![forbid(unsafe_code)]
 
+pub mod alert;
 pub mod cli;
+pub mod daemon_files;
 pub mod demo;
+pub mod dump;
+pub mod genhash;
+pub mod inspect;
+pub mod logging;
 pub mod lvs_mode;
+pub mod metrics;
+pub mod observe;
+pub mod process;
+pub mod systemd;
 pub use test_support::netns;
 pub mod vrrp_mode;

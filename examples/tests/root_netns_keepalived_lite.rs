@@ -77,7 +77,9 @@ impl World {
         let conf_s = conf_path.to_str().unwrap().to_owned();
         let pid = match kind {
             Kind::Lite => {
-                let args = ["-P", "-n", "-l", "-f", &conf_s];
+                let (p, r) = (file("k.pid"), file("v.pid"));
+                let (p, r) = (p.to_str().unwrap(), r.to_str().unwrap());
+                let args = ["-P", "-n", "-l", "-f", &conf_s, "-p", p, "-r", r];
                 self.lab
                     .spawn(node, env!("CARGO_BIN_EXE_keepalived-lite"), &args, &log)
                     .unwrap()

@@ -128,7 +128,8 @@ impl World {
         let (p, vrrp_pid) = (file("k.pid"), file("v.pid"));
         let pid = match kind {
             Kind::Lite => {
-                let args = ["-P", "-n", "-l", "-f", &conf];
+                let (p, r) = (p.to_str().unwrap(), vrrp_pid.to_str().unwrap());
+                let args = ["-P", "-n", "-l", "-f", &conf, "-p", p, "-r", r];
                 let bin = env!("CARGO_BIN_EXE_keepalived-lite");
                 self.lab.spawn(node, bin, &args, &log).unwrap()
             }

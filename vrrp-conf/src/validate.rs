@@ -1,6 +1,7 @@
 //! Checks across objects, with keepalived's semantics: scripts without a
 //! command, references to unknown scripts, instances and groups, AH with an
-//! initial MASTER state, nopreempt at priority 255, duplicate VRIDs on one
+//! initial MASTER state, nopreempt at priority 255, a unicast peer whose
+//! `min_ttl` exceeds its `max_ttl`, duplicate VRIDs on one
 //! interface, protocols on fwmark services, and script security.
 
 use std::collections::{HashMap, HashSet};
@@ -92,6 +93,18 @@ fn conflicts(i: &VrrpInstance, span: &ObjSpans, out: &mut Vec<Diagnostic>) {
         let msg = format!("({name}) nopreempt is ignored with priority 255 (address owner)");
         let at = span.key("nopreempt");
         out.push(Diagnostic::error(Code::Conflict, at, msg));
+    }
+    for p in &i.unicast_peer {
+        let (min, max) = (p.min_ttl.unwrap_or(0), p.max_ttl.unwrap_or(255));
+        if min > max {
+            let msg =
+                format!("({name}) min_ttl {min} > max_ttl {max} - all packets will be discarded");
+            out.push(Diagnostic::error(
+                Code::Conflict,
+                span.key("unicast_peer"),
+                msg,
+            ));
+        }
     }
 }
 
@@ -185,5 +198,38 @@ fn script_security(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
     if let Some(at) = sp.first_script {
         let msg = "scripts are configured but enable_script_security is not set: they run as root";
         out.push(Diagnostic::warning(Code::ScriptSecurity, at, msg));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{parse_str, Options, Severity};
+
+    #[test]
+    fn an_empty_peer_ttl_range_is_an_error_as_in_keepalived() {
+        let conf = |range: &str| {
+            format!(
+                "vrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 1\n \
+                 virtual_ipaddress {{\n  10.0.0.100\n }}\n unicast_peer {{\n  \
+                 10.0.0.2 {range}\n }}\n}}\n"
+            )
+        };
+        let errors = |range: &str| -> Vec<String> {
+            let parsed = parse_str("k.conf", &conf(range), &Options::default());
+            let errs = parsed.diagnostics.into_iter();
+            errs.filter(|d| d.severity == Severity::Error)
+                .map(|d| d.message)
+                .collect()
+        };
+        assert_eq!(
+            errors("min_ttl 200 max_ttl 100"),
+            ["(VI_1) min_ttl 200 > max_ttl 100 - all packets will be discarded"]
+        );
+        assert_eq!(
+            errors("min_ttl 200"),
+            Vec::<String>::new(),
+            "max_ttl defaults to 255"
+        );
+        assert_eq!(errors("max_ttl 0").len(), 0, "min_ttl defaults to 0");
     }
 }

@@ -228,7 +228,10 @@ pub struct Config {
     /// `vrrp_check_unicast_src`): with unicast peers, drop adverts whose
     /// source is not one of them
     /// ([`crate::router::DropReason::NotUnicastPeer`]). A TTL range in
-    /// `unicast_peer_ttl` turns the check on too, as in keepalived.
+    /// `unicast_peer_ttl` turns the check on too, as in keepalived. Without
+    /// peers (multicast) it has no effect, as in keepalived. Default
+    /// `false`, keepalived's default: any sender's adverts count. See
+    /// [`crate::VirtualRouter`], "Unicast checks".
     pub check_unicast_src: bool,
     /// keepalived's `unicast_fault_no_peer`: a router meant for unicast
     /// whose peer list is empty stays in FAULT

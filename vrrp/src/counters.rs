@@ -24,6 +24,10 @@ pub enum DropReason {
     /// A datagram of the other address family than the router's (an IPv4
     /// datagram for an IPv6 router or the reverse).
     WrongFamily,
+    /// A valid priority-0 advert reached a backup from another router than
+    /// the master it follows (keepalived 2.2.7 would take over after
+    /// Skew_Time; see [`crate::VirtualRouter`], "Priority 0").
+    StopNotFromMaster,
 }
 
 impl DropReason {
@@ -37,6 +41,7 @@ impl DropReason {
             DropReason::NotUnicastPeer => "not-unicast-peer",
             DropReason::UnicastTtl => "unicast-ttl",
             DropReason::WrongFamily => "wrong-family",
+            DropReason::StopNotFromMaster => "stop-not-from-master",
         }
     }
 }
@@ -56,6 +61,7 @@ pub struct DropCounters {
     not_unicast_peer: u64,
     unicast_ttl: u64,
     wrong_family: u64,
+    stop_not_from_master: u64,
 }
 
 impl DropCounters {
@@ -70,6 +76,7 @@ impl DropCounters {
             DropReason::NotUnicastPeer => &mut self.not_unicast_peer,
             DropReason::UnicastTtl => &mut self.unicast_ttl,
             DropReason::WrongFamily => &mut self.wrong_family,
+            DropReason::StopNotFromMaster => &mut self.stop_not_from_master,
         };
         *slot += 1;
     }
@@ -83,6 +90,7 @@ impl DropCounters {
             DropReason::NotUnicastPeer => self.not_unicast_peer,
             DropReason::UnicastTtl => self.unicast_ttl,
             DropReason::WrongFamily => self.wrong_family,
+            DropReason::StopNotFromMaster => self.stop_not_from_master,
         }
     }
 
@@ -94,6 +102,7 @@ impl DropCounters {
             + self.not_unicast_peer
             + self.unicast_ttl
             + self.wrong_family
+            + self.stop_not_from_master
     }
 
     /// Non-zero counters with their reasons, for logs and metrics.
@@ -108,6 +117,7 @@ impl DropCounters {
                 DropReason::NotUnicastPeer,
                 DropReason::UnicastTtl,
                 DropReason::WrongFamily,
+                DropReason::StopNotFromMaster,
             ])
             .map(|r| (r, self.get(r)))
             .filter(|(_, n)| *n > 0)
@@ -152,5 +162,33 @@ mod tests {
         assert_eq!(bad.as_str(), wire::DropReason::AhReplay.as_str());
         assert_eq!(DropReason::NotUnicastPeer.as_str(), "not-unicast-peer");
         assert_eq!(DropReason::UnicastTtl.to_string(), "unicast-ttl");
+        assert_eq!(
+            DropReason::StopNotFromMaster.as_str(),
+            "stop-not-from-master"
+        );
+    }
+
+    #[test]
+    fn every_reason_has_its_own_counter() {
+        let own = [
+            DropReason::NotRunning,
+            DropReason::OwnAdvert,
+            DropReason::NotUnicastPeer,
+            DropReason::UnicastTtl,
+            DropReason::WrongFamily,
+            DropReason::StopNotFromMaster,
+        ];
+        let mut c = DropCounters::default();
+        for (n, r) in own.iter().enumerate() {
+            for _ in 0..=n {
+                c.bump(*r);
+            }
+        }
+        c.bump(DropReason::Invalid(wire::DropReason::AhReplay));
+        let seen: Vec<_> = c.iter().collect();
+        let mut want = vec![(DropReason::Invalid(wire::DropReason::AhReplay), 1)];
+        want.extend(own.iter().zip(1..).map(|(r, n)| (*r, n)));
+        assert_eq!(seen, want);
+        assert_eq!(c.total(), 22);
     }
 }

@@ -181,6 +181,7 @@ fn one(spec: RouterSpec) -> Setup {
         routers: vec![spec],
         sync_groups: Vec::new(),
         watch_interfaces: Vec::new(),
+        firewall: None,
     }
 }
 
@@ -444,6 +445,7 @@ fn root_netns_driver_sync_group_on_two_interfaces() {
                 members: vec![0, 1],
             }],
             watch_interfaces: Vec::new(),
+            firewall: None,
         }
     };
     let a = Running::start(&lan.nodes[0], group(150));

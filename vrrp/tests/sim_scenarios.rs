@@ -531,6 +531,47 @@ fn ah_replayed_advert_is_rejected_without_touching_the_timer() {
     assert_eq!(history(&sim, b), [(ns(0), Initialize, Backup, Startup)]);
 }
 
+/// Injects into B at 10.5 s a valid priority-0 advert from .9, a router
+/// B (following A) never accepted an advert from.
+fn stray_stop(sim: &mut Sim, b: NodeId) {
+    let vips = [Ipv4Addr::new(10, 0, 0, 100)];
+    let repr = wire::AdvertRepr {
+        src: ip(9),
+        dst: wire::VRRP_MCAST_V4,
+        ttl: wire::VRRP_TTL,
+        vrid: VRID,
+        priority: 0,
+        adver_int: 1,
+        addresses: &vips,
+    };
+    let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+    let mut tx = Default::default();
+    let len = wire::encode(&repr, &AuthConfig::None, &mut tx, &mut buf).unwrap();
+    sim.run_until(ns(10_500_000_000));
+    sim.inject(b, 1, ip(9), &buf[..len]);
+}
+
+#[test]
+fn priority_zero_from_a_non_master_leaves_the_backup_in_place() {
+    // keepalived 2.2.7 would make B master at 10.5 s + Skew_Time (with A
+    // still master) until A's answer to B's advert sends it back.
+    let (mut sim, a, b) = pair(24);
+    stray_stop(&mut sim, b);
+    sim.run_until(secs(20));
+    assert_eq!(history(&sim, b), [(ns(0), Initialize, Backup, Startup)]);
+    assert_eq!(sim.masters(VRID), [a]);
+    let rb = sim.router(b, VRID).counters();
+    assert_eq!(rb.dropped.get(DropReason::StopNotFromMaster), 1);
+    assert_eq!(rb.dropped.total(), 1);
+    // A's own priority 0 still hands over after Skew_Time.
+    sim.shutdown(a);
+    sim.run_until(secs(21));
+    assert_eq!(
+        history(&sim, b).last(),
+        Some(&(ns(20_000_000_000 + SKEW_100), Backup, Master, MasterDown))
+    );
+}
+
 #[test]
 fn invalid_datagrams_never_reset_the_down_timer() {
     let (mut sim, a, b) = pair(14);

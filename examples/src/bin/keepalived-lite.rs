@@ -1,18 +1,53 @@
 //! keepalived-lite: keepalived's command line over the keepalived crates.
 //! `-t` checks a configuration like `keepalived -t`; `-d` and `--dump-json`
-//! print the parsed configuration. Otherwise it runs the daemon in the
+//! print the parsed configuration; `--signum` prints keepalived's signal
+//! numbers; `-T` is genhash. Otherwise it runs the daemon in the
 //! foreground: VRRP and the checker like keepalived (`-P` VRRP only, `-C`
 //! checker only; a configuration without `vrrp_instance` runs the checker
-//! only, one without `virtual_server` VRRP only).
+//! only, one without `virtual_server` VRRP only), with keepalived's pid
+//! files and sd_notify.
+//!
+//! keepalived's options that mean nothing for one process are accepted:
+//! `-n` (always in the foreground), `-R` (no children to respawn), `-B`
+//! and `-b` (no BFD), `-X` (no signal-driven transitions), `--all` (a half
+//! with no configuration has nothing to run), `-a` (the driver reports
+//! only the virtual addresses it restores). `-x`/`-A` (SNMP) and `-V` are
+//! accepted with a warning: they are not built yet. Unlike keepalived,
+//! `-d` prints the configuration and exits instead of logging it and
+//! running on.
+//!
+//! keepalived's signals, with its numbers (`--signum`): STOP (SIGTERM),
+//! RELOAD (SIGHUP), DATA, STATS, STATS_CLEAR and JSON write keepalived's
+//! dump files ([`keepalived_lite::dump`]). `--metrics-listen ADDR` serves
+//! Prometheus metrics ([`keepalived_lite::metrics`]).
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::Parser;
 use keepalived_lite::cli::{self, Cli, Command};
-use keepalived_lite::{lvs_mode, vrrp_mode};
+use keepalived_lite::daemon_files::{self, PidError, PidFiles, PidPaths};
+use keepalived_lite::{genhash, logging, lvs_mode, metrics, process, systemd, vrrp_mode};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    if let Some(args) = cli::genhash_args(&args) {
+        return genhash::main_with(args);
+    }
+    let cli = Cli::parse_from(args);
+    if let Some(function) = &cli.signum {
+        return match cli::signum(function) {
+            Some(n) => {
+                println!("{n}");
+                ExitCode::SUCCESS
+            }
+            None => {
+                eprintln!("Unknown sigfunc {function}");
+                ExitCode::FAILURE
+            }
+        };
+    }
+    process::apply_umask(&cli);
     if let Some(Command::Demo) = cli.command {
         return keepalived_lite::demo::run();
     }
@@ -46,7 +81,8 @@ fn exit_now(code: u8) -> ! {
 fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     let halves = cli.halves(&parsed);
     let (vrrp, checker) = (halves.vrrp, halves.lvs);
-    vrrp_mode::init_logging(cli.log_detail);
+    logging::init(cli);
+    warn_unbuilt(cli);
     // Refuse exactly what -t reports, before starting anything.
     let converted = cli.convert(&parsed);
     let refused = cli::refusals(&parsed, &converted);
@@ -58,11 +94,14 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     }
     // Only the plans are kept: the model, sources, spans and diagnostics
     // of a large file are freed first.
+    let pid_paths = PidPaths::resolve(cli, &parsed.config, vrrp, checker);
+    let namespace = daemon_files::global(&parsed.config, "net_namespace");
     let vrrp_conf::convert::Converted {
         vrrp: plan,
         lvs: lvs_plan,
         ..
     } = converted;
+    keepalived_lite::alert::configure(vrrp_conf::convert::mail::Alerts::of(&parsed.config));
     drop(parsed);
     let plan = match (vrrp, plan) {
         (false, _) => None,
@@ -80,6 +119,33 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // Undone when this returns: the pid files removed, then the core
+    // pattern restored.
+    let _restore = match process::apply(cli, namespace.as_deref()) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let _pid_files = match PidFiles::claim(&pid_paths, std::process::id()) {
+        Ok(files) => files,
+        Err(PidError::Running(_)) => {
+            tracing::info!("daemon is already running");
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if let Some(addr) = cli.metrics_listen {
+        if let Err(e) = metrics::spawn(addr) {
+            tracing::error!("cannot serve metrics on {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    systemd::expect(usize::from(plan.is_some()) + usize::from(lvs_plan.is_some()));
     if lvs_plan.is_some() {
         // Thousands of checks need thousands of descriptors, as keepalived
         // knows; the check driver sizes its concurrency cap from the limit.
@@ -101,5 +167,15 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
             }
         }
         (None, None) => ExitCode::SUCCESS,
+    }
+}
+
+/// keepalived's options that keepalived-lite accepts but does not honour yet.
+fn warn_unbuilt(cli: &Cli) {
+    if cli.snmp || cli.snmp_agent_socket.is_some() {
+        tracing::warn!("SNMP (-x, -A) is not built into keepalived-lite: ignored");
+    }
+    if cli.dont_release_vrrp {
+        tracing::warn!("-V is not built into keepalived-lite: VIPs are released at stop");
     }
 }

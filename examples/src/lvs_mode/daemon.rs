@@ -242,11 +242,14 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
     let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
+    crate::dump::install();
     let tls = keepalived_tls()?;
     let mut kernel = Kernel::open(&plan)?;
     let mut monitor = Monitor::new(MonitorConfig::default());
     let mut bridge = Bridge::place(&mut monitor, plan);
-    for line in bridge.start(&mut monitor, Instant::now()) {
+    let lines = bridge.start(&mut monitor, Instant::now());
+    crate::alert::started(&bridge, &lines);
+    for line in lines {
         info!("{line}");
     }
     activating_lines(&bridge);
@@ -258,16 +261,20 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
     let mut running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
     let mut outcome = Ok(());
+    crate::observe::publish_checker(&bridge);
+    crate::systemd::started();
     loop {
         tokio::select! {
             _ = term.recv() => break,
             _ = int.recv() => break,
             _ = hup.recv() => {
                 info!("Reloading ...");
+                crate::systemd::reloading();
                 let new = match reload() {
                     Ok(new) => new,
                     Err(why) => {
                         error!("Reload failed, keeping the running configuration: {why}");
+                        crate::systemd::started();
                         continue;
                     }
                 };
@@ -292,6 +299,8 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
                 reread.at_most(kernel.sync(bridge.desired()));
                 kernel.own_only(bridge.plan());
                 running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
+                crate::observe::publish_checker(&bridge);
+                crate::systemd::started();
             }
             ev = ev_rx.recv() => {
                 let Some(ev) = ev else {
@@ -311,6 +320,7 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
             }
         }
     }
+    crate::systemd::stopping();
     info!("Stopping checker: removing the virtual servers");
     if let Some(monitor) = running.stop().await {
         for line in bridge.shutdown_lines(&monitor) {
@@ -371,7 +381,10 @@ async fn run_omega_scripts(all: Vec<Vec<String>>) {
 
 fn apply_event(bridge: &mut Bridge, ev: &healthcheck::Event) {
     debug!("{ev:?}");
-    for line in bridge.handle(ev) {
+    crate::observe::checker_event(bridge, ev);
+    let lines = bridge.handle(ev);
+    crate::alert::checker(bridge, ev, &lines);
+    for line in lines {
         info!("{line}");
     }
 }
@@ -389,7 +402,8 @@ pub fn build(plan: Plan) -> Result<(Driver, Bridge), DaemonError> {
 fn driver(monitor: Monitor, bridge: &Bridge, tls: &TlsOptions) -> Driver {
     let mut driver = Driver::new(monitor);
     for (target, check) in bridge.checks() {
-        driver.set_checker(target, checker(&check.probe, tls), check.context.clone());
+        let counted = crate::observe::counted(bridge, target, checker(&check.probe, tls));
+        driver.set_checker(target, counted, check.context.clone());
     }
     driver
 }

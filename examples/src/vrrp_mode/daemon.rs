@@ -84,6 +84,7 @@ impl Daemon {
             error!("cannot install signal handlers");
             return false;
         };
+        crate::dump::install();
         let mut d = match Daemon::new(load) {
             Ok(d) => d,
             Err(e) => {
@@ -92,13 +93,14 @@ impl Daemon {
             }
         };
         let started = d.apply(plan).await;
-        if let Err(e) = &started {
-            error!("cannot start VRRP: {e}");
+        match &started {
+            Ok(_) => crate::systemd::started(),
+            Err(e) => error!("cannot start VRRP: {e}"),
         }
         while started.is_ok() {
             tokio::select! {
-                _ = term.recv() => { info!("Stopping"); break; }
-                _ = int.recv() => { info!("Stopping (interrupt)"); break; }
+                _ = term.recv() => { crate::systemd::stopping(); info!("Stopping"); break; }
+                _ = int.recv() => { crate::systemd::stopping(); info!("Stopping (interrupt)"); break; }
                 _ = hup.recv() => d.reload().await,
                 event = d.events.recv() => match event {
                     Some(event) => d.driver_event(event).await,
@@ -145,6 +147,7 @@ impl Daemon {
             .map(|r| r.addresses.iter().map(|a| a.addr).collect())
             .collect();
         let summary = self.handle.reconfigure(setup).await?;
+        crate::observe::publish_vrrp(&self.handle, &plan, &summary.ids);
         let routers: Vec<_> = summary.ids.iter().copied().zip(plan.instances()).collect();
         let instances = (routers.iter().zip(vips)).map(|(&(id, i), vips)| {
             let instance = Instance {
@@ -183,6 +186,12 @@ impl Daemon {
     /// SIGHUP: the configuration is read and converted again, as `-t`
     /// does; on any error the running one stays.
     async fn reload(&mut self) {
+        crate::systemd::reloading();
+        self.reload_plan().await;
+        crate::systemd::started();
+    }
+
+    async fn reload_plan(&mut self) {
         info!("Reloading");
         let plan = match (self.load)() {
             Ok(plan) => plan,
@@ -251,6 +260,7 @@ impl Daemon {
                 if let Some(notify) = self.groups.get(&*n.name) {
                     scripts::notify(&mut self.notifies, notify, &n);
                 }
+                crate::alert::vrrp(&n);
             }
             DriverEvent::Interface { link } => {
                 let up = link.is_operational();
@@ -274,7 +284,10 @@ impl Daemon {
 
     fn router_event(&mut self, id: RouterId, name: &str, event: Event) {
         match event {
-            Event::StateChanged { from, to, reason } => log_transition(name, from, to, reason),
+            Event::StateChanged { from, to, reason } => {
+                crate::observe::transition(id);
+                log_transition(name, from, to, reason)
+            }
             Event::AddAddresses => info!("({name}) Setting VIPs."),
             Event::RemoveAddresses => info!("({name}) Removing VIPs."),
             Event::AddressesChanged { added, removed } => {
@@ -302,6 +315,7 @@ impl Daemon {
                 if let Some(i) = self.instances.get(&id) {
                     scripts::notify(&mut self.notifies, &i.notify, &n);
                 }
+                crate::alert::vrrp(&n);
             }
             _ => {}
         }

@@ -119,13 +119,7 @@ async fn ping(ctx: &CheckContext) -> Result<(), DownReason> {
     loop {
         let n = s.sock.recv(&mut buf).await.map_err(|e| io_reason(&e))?;
         let pkt = buf.get(..n).unwrap_or_default();
-        let icmp = if s.raw {
-            let ihl = usize::from(pkt.first().map_or(5, |b| b & 0x0f)) * 4;
-            pkt.get(ihl..).unwrap_or_default()
-        } else {
-            pkt
-        };
-        match is_reply(icmp, v6, s.raw.then_some(id), seq) {
+        match received(pkt, s.raw, v6, id, seq) {
             Some(true) => return Ok(()),
             Some(false) => return Err(DownReason::Unreachable),
             None => continue, // Someone else's ICMP: keep waiting.
@@ -133,9 +127,31 @@ async fn ping(ctx: &CheckContext) -> Result<(), DownReason> {
     }
 }
 
+/// [`is_reply`] for a datagram of the socket: a raw one delivers the IPv4
+/// header first, and a datagram one rewrites the id.
+fn received(pkt: &[u8], raw: bool, v6: bool, id: u16, seq: u16) -> Option<bool> {
+    let icmp = if raw {
+        let ihl = usize::from(pkt.first().map_or(5, |b| b & 0x0f)) * 4;
+        pkt.get(ihl..).unwrap_or_default()
+    } else {
+        pkt
+    };
+    is_reply(icmp, v6, raw.then_some(id), seq)
+}
+
 impl Checker for PingChecker {
     fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
         Box::pin(bounded(ctx, ping(ctx)))
+    }
+}
+
+impl PingChecker {
+    /// The verdict on one received datagram (`Some(true)`: our echo reply,
+    /// `Some(false)`: an error about our echo, `None`: not ours), for the
+    /// `hc_ping` fuzz target; not part of the API.
+    #[doc(hidden)]
+    pub fn fuzz_received(pkt: &[u8], raw: bool, v6: bool, id: u16, seq: u16) -> Option<bool> {
+        received(pkt, raw, v6, id, seq)
     }
 }
 

@@ -1,5 +1,5 @@
 //! The keywords no conversion consumes: each is refused by name, unless it
-//! is on one of the two short lists of keywords accepted without effect.
+//! is on the short list of tuning keywords accepted without effect.
 
 use std::net::{IpAddr, Ipv4Addr};
 
@@ -54,33 +54,36 @@ pub const TUNING: &[&str] = &[
     "vrrp_rx_bufs_policy",
 ];
 
-/// `global_defs` keywords that only feed SMTP alerts and SNMP, which
-/// keepalived-lite does not have: accepted with a note, because the
-/// keywords that would send (`smtp_server`, `smtp_alert`, `enable_snmp_*`)
-/// are refused themselves.
-pub const NO_EFFECT: &[&str] = &[
-    "router_id",
-    "notification_email",
-    "notification_email_from",
-    "smtp_connect_timeout",
-];
-
 /// `global_defs` keywords (kept verbatim by the model) that the VRRP
-/// conversion consumes.
+/// conversion or the [`mail`](super::mail) settings consume.
 pub(crate) const GLOBAL_USED: &[&str] = &[
+    "nftables",
+    "nftables_counters",
+    "nftables_ifindex",
+    "nftables_priority",
+    "no_checker_emails",
+    "no_email_faults",
+    "smtp_alert",
+    "smtp_alert_checker",
+    "smtp_alert_vrrp",
+    "smtp_helo_name",
     "vrrp_check_unicast_src",
     "vrrp_higher_prio_send_advert",
+    "vrrp_iptables",
     "vrrp_lower_prio_no_advert",
 ];
 
 /// `vrrp_instance` keywords (kept verbatim by the model) that the VRRP
 /// conversion consumes.
 pub(crate) const INSTANCE_USED: &[&str] = &[
+    "accept",
     "check_unicast_src",
     "higher_prio_send_advert",
     "lower_prio_no_advert",
     "native_ipv6",
+    "no_accept",
     "preempt",
+    "strict_mode",
     "unicast_fault_no_peer",
     "unicast_ttl",
 ];
@@ -97,27 +100,10 @@ fn note(d: &mut Vec<Diagnostic>, s: crate::span::Span, keyword: &str, why: &str)
 pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let g = &p.config.global_defs;
     let sp = Some(&p.spans.global);
-    for k in NO_EFFECT {
-        let set = match *k {
-            "router_id" => g.router_id.is_some(),
-            "notification_email" => !g.notification_email.is_empty(),
-            "notification_email_from" => g.notification_email_from.is_some(),
-            _ => g.smtp_connect_timeout.is_some(),
-        };
-        if set {
-            note(
-                out,
-                key_span(sp, k),
-                k,
-                "it only feeds SMTP alerts and SNMP",
-            );
-        }
-    }
+    super::mail::audit(p, out);
     let refused = [
-        ("smtp_server", g.smtp_server.is_some()),
         ("enable_script_security", g.enable_script_security),
         ("script_user", g.script_user.is_some()),
-        ("vrrp_strict", g.vrrp_strict),
         ("vrrp_skip_check_adv_addr", g.vrrp_skip_check_adv_addr),
         (
             "vrrp_mcast_group4",
@@ -159,9 +145,6 @@ pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
     }
     for (g, sp) in c.vrrp_sync_groups.iter().zip(&p.spans.groups) {
         let ctx = format!("vrrp_sync_group {}", g.name);
-        if g.smtp_alert {
-            out.push(refuse(sp.key("smtp_alert"), "smtp_alert", &ctx));
-        }
         tracks(&g.track_interface, "track_interface", sp, &ctx, out);
         tracks(&g.track_script, "track_script", sp, &ctx, out);
         refuse_settings(&g.other, &ctx, &|_| false, out);
@@ -179,7 +162,6 @@ fn instance(
     let ctx = i.name.as_str();
     let refused = [
         ("virtual_rules", !i.virtual_rules.is_empty()),
-        ("smtp_alert", i.smtp_alert),
         ("dont_track_primary", i.dont_track_primary),
         (
             "lvs_sync_daemon_interface",

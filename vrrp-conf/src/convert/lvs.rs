@@ -637,11 +637,10 @@ fn granularity(g: &str, family: Family) -> Option<u32> {
 /// Refuses every `virtual_server` keyword the checker does not run.
 fn refuse_vs_extras(vs: &conf::VirtualServer, name: &str) -> Result<(), PlanError> {
     let set = [("ha_suspend", vs.ha_suspend)];
-    let other = vs
-        .other
-        .iter()
-        .map(|s| s.keyword.as_str())
-        .find(|k| *k != "sorry_server_inhibit" && !INHERITED.contains(k));
+    let other =
+        vs.other.iter().map(|s| s.keyword.as_str()).find(|k| {
+            !["sorry_server_inhibit", "smtp_alert"].contains(k) && !INHERITED.contains(k)
+        });
     match set.iter().find(|(_, on)| *on).map(|(k, _)| *k).or(other) {
         Some(keyword) => Err(PlanError::Unsupported {
             vs: name.to_owned(),
@@ -759,7 +758,8 @@ fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanErr
         .other
         .iter()
         .map(|s| s.keyword.as_str())
-        .find(|k| !INHERITED.contains(k));
+        // smtp_alert is read by the mail settings (super::mail).
+        .find(|k| *k != "smtp_alert" && !INHERITED.contains(k));
     if let Some(k) = refused {
         return Err(PlanError::Unsupported {
             vs,

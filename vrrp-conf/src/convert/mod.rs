@@ -6,7 +6,8 @@
 //!   `vrrp_script` and the static addresses and routes, to the `vrrp`
 //!   crate's Linux driver [`Setup`](::vrrp::linux::driver::Setup)s;
 //! - [`lvs`] (feature `convert-lvs`): `virtual_server`s to `ipvs`
-//!   services and `healthcheck` targets.
+//!   services and `healthcheck` targets;
+//! - [`mail`]: the SMTP alert settings and which objects send alerts.
 //!
 //! [`convert`] runs the halves a process runs and returns their plans with
 //! diagnostics. Nothing is silently ignored: every keyword either reaches
@@ -14,16 +15,14 @@
 //! whose text contains "not supported" and names the keyword, at its
 //! file:line. The exception is a short list of pure tuning keywords
 //! ([`TUNING`]: CPU affinity, rlimits, scheduling priorities, process
-//! names, netlink buffer sizes) and of keywords that only matter to
-//! features that are themselves refused ([`NO_EFFECT`]); each gives a
-//! warning-level note.
+//! names, netlink buffer sizes); each gives a warning-level note.
 //!
 //! # Example
 //! ```
 //! # #[cfg(all(feature = "convert-vrrp", feature = "convert-lvs"))] {
 //! use vrrp_conf::convert::{convert, Halves};
 //!
-//! let text = "global_defs {\n  vrrp_strict\n}\n\
+//! let text = "global_defs {\n  notify_fifo /tmp/f\n}\n\
 //!             vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n\
 //!             \n  virtual_ipaddress {\n    192.0.2.1/24\n  }\n}\n";
 //! let parsed = vrrp_conf::parse_str("keepalived.conf", text, &Default::default());
@@ -32,7 +31,7 @@
 //!     out.refusals().map(|d| d.display(&parsed.sources).to_string()).collect();
 //! assert_eq!(
 //!     refused,
-//!     ["keepalived.conf:2:3: error: vrrp_strict is not supported by keepalived-lite"]
+//!     ["keepalived.conf:2:3: error: notify_fifo is not supported by keepalived-lite"]
 //! );
 //! assert!(out.vrrp.is_none(), "nothing runs while anything is refused");
 //! # }
@@ -48,11 +47,12 @@ mod audit;
 #[cfg(feature = "convert-lvs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-lvs")))]
 pub mod lvs;
+pub mod mail;
 #[cfg(feature = "convert-vrrp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
 pub mod vrrp;
 
-pub use audit::{NO_EFFECT, TUNING};
+pub use audit::TUNING;
 
 /// Which halves of keepalived a process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

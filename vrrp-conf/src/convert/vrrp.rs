@@ -5,12 +5,14 @@
 //! on one driver; a reload hands the driver the new one, which matches
 //! routers by (interface, VRID) and leaves unchanged ones untouched.
 //!
-//! keepalived defaults filled in: priority 100, advert_int 1 s, VRRP
+//! keepalived defaults filled in: priority 100 (255, the owner, for
+//! `state MASTER`), advert_int 1 s, VRRP
 //! version 2 (`version 3` / `vrrp_version 3` run VRRPv3 with keepalived
 //! 2.2.7's rules: centisecond `advert_int`, `authentication` ignored with
 //! a warning, at least one virtual address), preemption on, no authentication, GARP settings from the
 //! instance, else `global_defs`, else keepalived's
-//! ([`GarpConfig::default`]).
+//! ([`GarpConfig::default`]). Strict mode (`vrrp_strict`, `strict_mode`),
+//! accept mode and keepalived's nftables firewall: see `strict.rs`.
 //!
 //! # Address families, as keepalived 2.2.7 has them
 //! - An instance takes the family of the first keyword written that sets
@@ -60,7 +62,10 @@ use crate::model::{
 use crate::span::Span;
 use crate::Parsed;
 
-/// keepalived's default priority.
+mod strict;
+
+/// keepalived's default priority (255 for `state MASTER`, see
+/// [`strict::priority`]).
 const DEFAULT_PRIORITY: u8 = 100;
 
 /// Why a configuration cannot be run.
@@ -92,6 +97,17 @@ pub enum PlanError {
         instance: String,
         /// The keyword.
         keyword: &'static str,
+    },
+    /// keepalived itself refuses the instance (e.g. under strict mode), in
+    /// its words.
+    #[error("({instance}) {reason}")]
+    Refused {
+        /// Instance name.
+        instance: String,
+        /// The keyword it is about.
+        keyword: &'static str,
+        /// keepalived's reason.
+        reason: &'static str,
     },
     /// A name refers to nothing.
     #[error("({instance}) unknown {kind} {name}")]
@@ -161,6 +177,9 @@ pub struct Plan {
     pub static_addresses: Vec<(String, VirtualAddress)>,
     /// `static_routes`.
     pub static_routes: Vec<VirtualRoute>,
+    /// keepalived's nftables firewall, if any router needs it or
+    /// `nftables` asks for it ([`Setup::firewall`]).
+    pub firewall: Option<vrrp::linux::NftConfig>,
 }
 
 /// Builds the plan of a whole configuration, or the first reason it
@@ -182,6 +201,7 @@ pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
     out.extend(errors.iter().map(|e| diagnostic(p, e)));
     family_errors(p, out);
     v3_notes(p, out);
+    strict::notes(p, out);
     Some(plan)
 }
 
@@ -193,6 +213,9 @@ fn diagnostic(p: &Parsed, e: &PlanError) -> Diagnostic {
             instance, keyword, ..
         } => (instance, *keyword, Code::InvalidValue),
         PlanError::Unsupported { instance, keyword } => (instance, *keyword, Code::Unsupported),
+        PlanError::Refused {
+            instance, keyword, ..
+        } => (instance, *keyword, Code::Conflict),
         PlanError::Unknown { instance, .. } => (instance, "group", Code::UnknownReference),
     };
     Diagnostic::error(code, span_of(p, owner, keyword), e.to_string())
@@ -291,11 +314,17 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
             Err(e) => errors.push(e),
         }
     }
+    let configs = units.iter().flat_map(|u| &u.setup.routers);
+    let firewall = strict::firewall(&c.global_defs, configs).unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
     let plan = Plan {
         units,
         scripts,
         static_addresses,
         static_routes,
+        firewall,
     };
     (plan, errors)
 }
@@ -415,7 +444,8 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     let vrid = i
         .virtual_router_id
         .ok_or_else(|| missing("virtual_router_id"))?;
-    let priority = i.priority.unwrap_or(DEFAULT_PRIORITY);
+    let priority = strict::priority(i);
+    let strict = strict::is_strict(g, i)?;
     let ipv6 = is_ipv6(i);
     // Addresses of the other family are errors reported by
     // `family_errors`; the plan leaves them out, as keepalived does.
@@ -491,6 +521,7 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         config.preempt_delay = *d;
     }
     config.garp = garp(g, i);
+    strict::apply(i, strict, &mut config)?;
     let addresses = (i.virtual_ipaddress.iter())
         .filter(|a| ours(&a.address.addr()))
         .map(|a| address(name, a))
@@ -839,7 +870,10 @@ impl Plan {
     /// [`Plan::instances`]), sync groups re-indexed (in the order of
     /// [`Plan::groups`]), and the tracked interfaces watched.
     pub fn setup(&self) -> Setup {
-        let mut setup = Setup::default();
+        let mut setup = Setup {
+            firewall: self.firewall.clone(),
+            ..Setup::default()
+        };
         for u in &self.units {
             let base = setup.routers.len();
             setup.routers.extend(u.setup.routers.iter().cloned());

@@ -9,6 +9,7 @@
 //! | [`RawSocket6`] | `socket(AF_INET6, SOCK_RAW, 112)` | sends and receives VRRPv3 messages over IPv6 (from a chosen source, hop limit 255), in group ff02::12, reporting source, destination, hop limit and arrival time |
 //! | [`NetWatcher`] | rtnetlink groups `RTNLGRP_LINK`, `RTNLGRP_IPV4_IFADDR`, `RTNLGRP_IPV6_IFADDR` | reports links going up/down and addresses appearing/disappearing |
 //! | [`GarpSocket`] | `socket(AF_PACKET, SOCK_RAW)` | sends gratuitous ARP requests and unsolicited Neighbour Advertisements for a virtual address |
+//! | [`Firewall`] | the `nft` program | keepalived's nftables drop rules for masters without accept mode |
 //!
 //! Every adapter needs `CAP_NET_RAW` / `CAP_NET_ADMIN` and works in the network
 //! namespace of the thread that opened it. Receiving never blocks: an empty
@@ -31,6 +32,7 @@ mod error;
 mod garp;
 mod ndisc;
 mod netlink;
+mod nft;
 mod raw;
 mod raw6;
 mod watch;
@@ -42,6 +44,7 @@ pub use ndisc::{neighbour_advertisement, NA_FRAME_LEN};
 pub use netlink::{
     vmac_address, vmac_address6, AddressSpec, Link, Netlink, RouteKind, RouteSpec, Scope,
 };
+pub use nft::{Firewall, Guarded, NftConfig, Vmac};
 pub use raw::{IpProto, RawSocket, RawSocketConfig, VRRP_MULTICAST};
 pub use raw6::{RawSocket6, RawSocket6Config};
 pub use watch::{NetEvent, NetWatcher};

@@ -90,6 +90,15 @@ impl AsRawFd for NetWatcher {
     }
 }
 
+impl NetWatcher {
+    /// What [`recv`](Self::recv) does with one datagram, for the
+    /// `netlink_notifications` fuzz target; not part of the API.
+    #[doc(hidden)]
+    pub fn fuzz_parse(bytes: &[u8], out: &mut Vec<NetEvent>) -> usize {
+        parse_notifications(bytes, out)
+    }
+}
+
 /// Decodes the messages of one notification datagram; undecodable or
 /// uninteresting messages are skipped.
 fn parse_notifications(mut bytes: &[u8], out: &mut Vec<NetEvent>) -> usize {

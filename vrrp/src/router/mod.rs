@@ -108,6 +108,52 @@ pub struct Transmit {
 /// packets to the virtual addresses only while master) are the embedder's:
 /// [`Event::AddAddresses`] and [`Event::RemoveAddresses`] mark when.
 ///
+/// # Unicast checks: keepalived 2.2.7 and this router
+/// With unicast peers ([`Config::unicast_peers`]):
+/// - adverts must be unicast, and for a multicast router multicast
+///   (`bad-destination`), as keepalived checks;
+/// - a multicast advert must carry TTL 255 (RFC 3768 section 7.1); a
+///   unicast one may carry any TTL, since it may cross routers (keepalived
+///   too);
+/// - `check_unicast_src` or the global `vrrp_check_unicast_src`
+///   ([`Config::check_unicast_src`]): keepalived drops an advert whose
+///   source is none of the peers ("unicast source address A not a unicast
+///   peer") after all its other checks; this router checks it first
+///   ([`DropReason::NotUnicastPeer`]), so a flood from strangers costs no
+///   checksum or HMAC. Without it, any host that reaches the router may
+///   send adverts that count;
+/// - a peer's `min_ttl`/`max_ttl` ([`Config::unicast_peer_ttl`]): keepalived
+///   compares the TTL of that peer's adverts with its range only where it
+///   checks sources, and either keyword turns the source check on ("TTL/HL
+///   N not in range MIN - MAX"); the same here
+///   ([`DropReason::UnicastTtl`]). A source address is easily forged; with
+///   `unicast_ttl 255` on the sender and `min_ttl 255` on the receiver,
+///   nothing routed from off the link is accepted (the idea of RFC 5082);
+/// - `unicast_ttl` ([`Config::unicast_ttl`]) is the TTL of the unicast
+///   adverts sent (default 255); multicast adverts always carry 255.
+///
+/// keepalived skips these checks for a backup's adverts from its current
+/// master under `vrrp_skip_check_adv_addr`; vrrp-conf refuses that keyword,
+/// so neither skips them.
+///
+/// # Priority 0
+/// keepalived 2.2.7 (`vrrp_state_backup`), like RFC 3768 section 6.4.2,
+/// sets a backup's Master_Down_Timer to Skew_Time on any valid priority-0
+/// advert, whoever sends it. So a priority 0 from a router that is not the
+/// master (an old master that already lost to another after a partition,
+/// or any host that reaches a router without the source check) makes the
+/// backup take over after Skew_Time while the real master runs: both hold
+/// the addresses until the master answers the newcomer's advert and wins
+/// the election again. Here a backup that follows a master (the last one
+/// whose advert it accepted, [`master`](Self::master)) ignores priority 0
+/// from anyone else ([`DropReason::StopNotFromMaster`]); a backup that
+/// follows none yet honours it from anyone, as keepalived does. A
+/// partition cannot make this wait longer than keepalived: the master a
+/// backup follows is the one whose adverts keep its timer running, and
+/// the down timer still fires if that one goes silent. A master answers
+/// priority 0 from anyone with an advert at once (RFC 3768 section 6.4.3,
+/// keepalived too), so that the backups learn who is master.
+///
 /// # Allocation
 /// Receiving and sending adverts never allocates; only state changes queue
 /// events (into a queue allocated up front).
@@ -686,6 +732,9 @@ impl VirtualRouter {
             ah_seq,
             adver_int,
         } = rx;
+        if self.ignores_stop(src, priority) {
+            return self.dropped(DropReason::StopNotFromMaster);
+        }
         self.counters.adverts_received += 1;
         if priority == PRIORITY_STOP {
             self.counters.priority_zero_received += 1;
@@ -699,6 +748,14 @@ impl VirtualRouter {
             State::Master => self.master_rx(now, rx),
             State::Initialize | State::Fault => {}
         }
+    }
+
+    /// A backup that follows a master ignores priority 0 from anyone else
+    /// (see the type's "Priority 0" section).
+    fn ignores_stop(&self, src: IpAddr, priority: u8) -> bool {
+        priority == PRIORITY_STOP
+            && self.state == State::Backup
+            && self.master.is_some_and(|(master, _)| master != src)
     }
 
     fn backup_rx(&mut self, now: Instant, src: IpAddr, priority: u8, adver_int: Option<Duration>) {

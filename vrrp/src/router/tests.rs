@@ -189,6 +189,39 @@ fn backup_priority_zero_advert_arms_skew_time() {
 }
 
 #[test]
+fn backup_ignores_priority_zero_from_other_than_its_master() {
+    let t0 = Instant::now();
+    let mut r = started(100, t0);
+    let none = AuthConfig::None;
+    r.handle_datagram(t0 + s(1), HIGHER_IP, &advert(HIGHER_IP, 200, &none, 0));
+    let deadline = t0 + s(1) + r.master_down_interval();
+    assert_eq!(r.poll_timeout(), Some(deadline));
+    // keepalived would arm Skew_Time here and take over from a live master.
+    r.handle_datagram(t0 + s(2), LOWER_IP, &advert(LOWER_IP, 0, &none, 0));
+    assert_eq!(r.poll_timeout(), Some(deadline));
+    let ignored = DropReason::StopNotFromMaster;
+    assert_eq!(events(&mut r), [Event::Dropped(ignored)]);
+    assert_eq!(r.counters().dropped.get(ignored), 1);
+    assert_eq!(r.counters().adverts_received, 1);
+    assert_eq!(r.counters().priority_zero_received, 0);
+    assert_eq!(r.master(), Some((HIGHER_IP.into(), 200)));
+    // The master's own priority 0 is honoured.
+    let now = t0 + s(3);
+    r.handle_datagram(now, HIGHER_IP, &advert(HIGHER_IP, 0, &none, 0));
+    assert_eq!(r.poll_timeout(), Some(now + r.skew_time()));
+    assert_eq!(r.counters().priority_zero_received, 1);
+}
+
+#[test]
+fn master_answers_priority_zero_from_anyone() {
+    let t0 = Instant::now();
+    let mut r = master(100, t0);
+    r.handle_datagram(t0, LOWER_IP, &advert(LOWER_IP, 0, &AuthConfig::None, 0));
+    assert_eq!(transmit(&mut r, t0).map(|t| t.0), Some(100));
+    assert_eq!(r.counters().dropped.total(), 0);
+}
+
+#[test]
 fn backup_with_preempt_discards_lower_priority_without_touching_the_timer() {
     let t0 = Instant::now();
     let mut r = started(100, t0);

@@ -27,7 +27,7 @@ impl Vip {
         }
     }
 
-    fn ifindex(&self) -> u32 {
+    pub(super) fn ifindex(&self) -> u32 {
         match self {
             Vip::V4(a) => a.ifindex,
             Vip::V6(a) => a.ifindex,
@@ -84,6 +84,7 @@ impl Driver {
     pub(super) fn install(&mut self, i: usize) {
         let Some(r) = self.io(i) else { return };
         let (addresses, routes) = (r.addresses.clone(), r.routes.clone());
+        self.firewall.touch();
         self.add_addresses(&addresses);
         self.add_routes(&routes);
     }
@@ -93,6 +94,7 @@ impl Driver {
         let (addresses, routes) = (r.addresses.clone(), r.routes.clone());
         self.del_routes(&routes);
         self.del_addresses(&addresses);
+        self.firewall.touch();
     }
 
     pub(super) fn add_addresses(&mut self, addresses: &[Vip]) {

@@ -70,6 +70,7 @@
 
 mod error;
 mod events;
+mod firewall;
 mod handle;
 mod kernel;
 mod links;
@@ -161,6 +162,8 @@ pub struct Driver {
     timer: Timer,
     /// The latest instant given to the mux.
     last_now: Instant,
+    /// keepalived's nftables drop rules, if the setup has them.
+    firewall: firewall::FirewallState,
 }
 
 impl Driver {
@@ -192,6 +195,7 @@ impl Driver {
             buf: vec![0; 2048],
             timer: Timer::new()?,
             last_now: Instant::now(),
+            firewall: firewall::FirewallState::default(),
         };
         // The watcher first: nothing to undo if it fails, and no change
         // during the setup goes unseen.
@@ -272,6 +276,7 @@ impl Driver {
         self.drain(now);
         self.stop_readers();
         self.remove_vmacs();
+        self.remove_firewall();
         self.flush_backlog().await;
         // Dropping `self` closes the event channel after the last event.
         self.counters.clone()
@@ -365,6 +370,7 @@ impl Driver {
             };
             self.emit(out);
         }
+        self.sync_firewall();
     }
 
     fn stop_readers(&mut self) {

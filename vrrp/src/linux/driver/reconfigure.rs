@@ -106,8 +106,12 @@ impl Driver {
         started: bool,
     ) -> Result<ReconcileSummary, DriverError> {
         let mut staged = Staged::default();
+        let firewall = setup.firewall.clone();
         match self.prepare(setup, &mut staged) {
-            Ok(plan) => self.commit(now, plan, staged, started),
+            Ok(plan) => {
+                self.firewall.configure(firewall.as_ref());
+                self.commit(now, plan, staged, started)
+            }
             Err(e) => {
                 for index in staged.vmacs {
                     let _ = self.netlink.del_link(index);

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::config::Config;
-use crate::linux::{RouteSpec, Scope};
+use crate::linux::{NftConfig, RouteSpec, Scope};
 
 /// A virtual address with keepalived's `virtual_ipaddress` options.
 ///
@@ -115,4 +115,10 @@ pub struct Setup {
     /// (e.g. keepalived's `track_interface`); the routers' own interfaces
     /// are always reported.
     pub watch_interfaces: Vec<String>,
+    /// keepalived's nftables rules: a master whose
+    /// [`Config::accepts_vip_traffic`] is false has its addresses in the
+    /// sets of [`Firewall`](crate::linux::Firewall) while it is master, and
+    /// every VMAC has keepalived's IGMP rule. `None`: no rules (keepalived
+    /// without `vrrp_strict`, `no_accept`, `use_vmac` or `nftables`).
+    pub firewall: Option<NftConfig>,
 }

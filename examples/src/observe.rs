@@ -1,0 +1,310 @@
+//! What the halves publish for the dumps ([`crate::dump`]) and the
+//! metrics endpoint ([`crate::metrics`]).
+//!
+//! The VRRP half: its driver handle and, per running router, what the
+//! configuration says about it; it publishes on every (re)configuration
+//! and reports transitions, and readers on other threads take a
+//! [`VrrpState`] whenever they need one.
+//!
+//! The checker half: per real server, its health (from the monitor's
+//! events) and its checks by outcome (counted by a wrapper around each
+//! checker, [`counted`]); read as a [`CheckerState`].
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
+
+use healthcheck::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason, TargetId};
+use prometheus_client::metrics::histogram::Histogram;
+
+use vrrp::linux::driver::{DriverHandle, RouterSnapshot, RouterSpec, Snapshot};
+use vrrp::mux::RouterId;
+use vrrp_conf::convert::vrrp::Plan;
+use vrrp_conf::model::Notify;
+
+use crate::lvs_mode::table::Bridge;
+
+/// One running router as configured.
+#[derive(Debug, Clone)]
+pub struct InstanceView {
+    /// The driver's id for it.
+    pub id: RouterId,
+    /// The driver's specification (configuration, interface, addresses).
+    pub spec: RouterSpec,
+    /// Notify scripts.
+    pub notify: Notify,
+    /// `track_interface` names.
+    pub track_interfaces: Vec<String>,
+    /// `track_script` command lines (words), in the instance's order.
+    pub track_scripts: Vec<Vec<String>>,
+}
+
+/// One router now: as configured, as running, and when it last changed
+/// state.
+#[derive(Debug, Clone)]
+pub struct InstanceState {
+    /// As configured.
+    pub view: Arc<InstanceView>,
+    /// As running (None if the driver no longer runs it).
+    pub run: Option<RouterSnapshot>,
+    /// Its last state change (None before the first).
+    pub last_transition: Option<SystemTime>,
+}
+
+/// Every router of the VRRP half now.
+#[derive(Debug, Clone)]
+pub struct VrrpState {
+    /// In configuration order.
+    pub instances: Vec<InstanceState>,
+    /// The driver's whole snapshot (mux and driver counters too).
+    pub snapshot: Snapshot,
+}
+
+#[derive(Default)]
+struct Published {
+    handle: Option<DriverHandle>,
+    instances: Vec<Arc<InstanceView>>,
+    transitions: HashMap<RouterId, SystemTime>,
+}
+
+static VRRP: Mutex<Option<Published>> = Mutex::new(None);
+
+fn published() -> MutexGuard<'static, Option<Published>> {
+    VRRP.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Publishes the routers of `plan`, run by `handle` under `ids` (the
+/// driver's ids, in [`Plan::setup`] order).
+pub fn publish_vrrp(handle: &DriverHandle, plan: &Plan, ids: &[RouterId]) {
+    let scripts: HashMap<&str, &Vec<String>> = (plan.scripts.iter())
+        .filter_map(|s| Some((s.name.as_str(), s.script.as_ref()?)))
+        .collect();
+    let setup = plan.setup();
+    let instances = (ids.iter().zip(setup.routers).zip(plan.instances()))
+        .map(|((&id, spec), i)| {
+            Arc::new(InstanceView {
+                id,
+                spec,
+                notify: i.notify.clone(),
+                track_interfaces: i.interfaces.iter().map(|t| t.name.clone()).collect(),
+                track_scripts: (i.scripts.iter())
+                    .filter_map(|t| scripts.get(t.name.as_str()).map(|w| (*w).clone()))
+                    .collect(),
+            })
+        })
+        .collect();
+    let mut p = published();
+    let p = p.get_or_insert_with(Published::default);
+    p.handle = Some(handle.clone());
+    p.instances = instances;
+    p.transitions.retain(|id, _| ids.contains(id));
+}
+
+/// Router `id` changed state now.
+pub fn transition(id: RouterId) {
+    let mut p = published();
+    let p = p.get_or_insert_with(Published::default);
+    p.transitions.insert(id, SystemTime::now());
+}
+
+/// The VRRP half now, or None if it does not run (or has stopped).
+pub async fn vrrp() -> Option<VrrpState> {
+    let (handle, views, transitions) = {
+        let p = published();
+        let p = p.as_ref()?;
+        (
+            p.handle.clone()?,
+            p.instances.clone(),
+            p.transitions.clone(),
+        )
+    };
+    let snapshot = handle.snapshot().await?;
+    let instances = views
+        .into_iter()
+        .map(|view| InstanceState {
+            run: snapshot.routers.iter().find(|r| r.id == view.id).cloned(),
+            last_transition: transitions.get(&view.id).copied(),
+            view,
+        })
+        .collect();
+    Some(VrrpState {
+        instances,
+        snapshot,
+    })
+}
+
+/// One real server's health and check counts, shared with the checkers
+/// that count into it.
+#[derive(Debug)]
+struct RealServerCounts {
+    down: AtomicBool,
+    outcomes: Mutex<BTreeMap<&'static str, u64>>,
+    /// How long checks take, in seconds.
+    latency: Histogram,
+}
+
+impl Default for RealServerCounts {
+    fn default() -> Self {
+        RealServerCounts {
+            down: AtomicBool::new(false),
+            outcomes: Mutex::default(),
+            latency: Histogram::new(LATENCY_BUCKETS),
+        }
+    }
+}
+
+/// Check duration buckets, in seconds: 1 ms to 10 s.
+const LATENCY_BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 2.5, 10.0];
+
+/// Real servers by (virtual server, real server) name.
+type RealServers = BTreeMap<(String, String), Arc<RealServerCounts>>;
+
+/// The checker half's real servers.
+static CHECKER: Mutex<Option<RealServers>> = Mutex::new(None);
+
+fn checker_map() -> MutexGuard<'static, Option<RealServers>> {
+    CHECKER.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The counts of the real server `target` stands for in `bridge`'s plan.
+fn counts_of(bridge: &Bridge, target: TargetId) -> Option<Arc<RealServerCounts>> {
+    let (s, r) = bridge.slot_of(target)?;
+    let svc = bridge.plan().services.get(s)?;
+    let key = (svc.name.clone(), svc.real_servers.get(r)?.name.clone());
+    let mut map = checker_map();
+    Some(
+        map.get_or_insert_with(BTreeMap::new)
+            .entry(key)
+            .or_default()
+            .clone(),
+    )
+}
+
+/// Publishes the real servers of `bridge`'s plan (at start and after each
+/// reload): the ones no longer configured are forgotten, the others keep
+/// their counts.
+pub fn publish_checker(bridge: &Bridge) {
+    let keys: BTreeSet<(String, String)> = (bridge.plan().services.iter())
+        .flat_map(|s| {
+            s.real_servers
+                .iter()
+                .map(|r| (s.name.clone(), r.name.clone()))
+        })
+        .collect();
+    let mut map = checker_map();
+    let map = map.get_or_insert_with(BTreeMap::new);
+    map.retain(|k, _| keys.contains(k));
+    for k in keys {
+        map.entry(k).or_default();
+    }
+}
+
+/// Follows the health of the real servers: down on `TargetDown`, up on
+/// `TargetUp` (every real server starts up, as keepalived puts them in).
+pub fn checker_event(bridge: &Bridge, event: &healthcheck::Event) {
+    let (target, down) = match event {
+        healthcheck::Event::TargetUp { target } => (*target, false),
+        healthcheck::Event::TargetDown { target, .. } => (*target, true),
+        _ => return,
+    };
+    if let Some(c) = counts_of(bridge, target) {
+        c.down.store(down, Ordering::Relaxed);
+    }
+}
+
+/// `checker` counting its outcomes into the real server `target` stands
+/// for.
+pub fn counted(bridge: &Bridge, target: TargetId, checker: Arc<dyn Checker>) -> Arc<dyn Checker> {
+    match counts_of(bridge, target) {
+        Some(counts) => Arc::new(Counted {
+            inner: checker,
+            counts,
+        }),
+        None => checker,
+    }
+}
+
+#[derive(Debug)]
+struct Counted {
+    inner: Arc<dyn Checker>,
+    counts: Arc<RealServerCounts>,
+}
+
+impl Checker for Counted {
+    fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            let outcome = self.inner.check(ctx).await;
+            self.counts.latency.observe(started.elapsed().as_secs_f64());
+            let mut o = self
+                .counts
+                .outcomes
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            *o.entry(outcome_label(&outcome)).or_default() += 1;
+            outcome
+        })
+    }
+}
+
+/// A check outcome as a metric label: `up`, or why it failed.
+pub fn outcome_label(o: &CheckOutcome) -> &'static str {
+    match o {
+        CheckOutcome::Up | CheckOutcome::UpWithWeight(_) => "up",
+        CheckOutcome::Down(r) => match r {
+            DownReason::Timeout => "timeout",
+            DownReason::Refused => "refused",
+            DownReason::Io(_) => "io-error",
+            DownReason::Tls(_) => "tls",
+            DownReason::NoHttpResponse => "no-http-response",
+            DownReason::HttpStatus(_) => "http-status",
+            DownReason::DigestMismatch => "digest-mismatch",
+            DownReason::SmtpReply(_) => "smtp-reply",
+            DownReason::Protocol(_) => "protocol",
+            DownReason::DnsRcode(_) => "dns-rcode",
+            DownReason::DnsNoAnswer => "dns-no-answer",
+            DownReason::Unreachable => "unreachable",
+            DownReason::UnexpectedReply => "unexpected-reply",
+            _ => "other",
+        },
+        _ => "other",
+    }
+}
+
+/// One real server in a [`CheckerState`].
+#[derive(Debug, Clone)]
+pub struct RealServerState {
+    /// The virtual server's name (keepalived's `[IP]:proto:port` form).
+    pub virtual_server: String,
+    /// The real server's name.
+    pub real_server: String,
+    /// Whether its checks pass.
+    pub up: bool,
+    /// Checks finished, by [`outcome_label`].
+    pub outcomes: BTreeMap<&'static str, u64>,
+    /// How long its checks took (shared with the counting checker).
+    pub latency: Histogram,
+}
+
+/// The checker half now.
+#[derive(Debug, Clone)]
+pub struct CheckerState {
+    /// Every configured real server, in name order.
+    pub real_servers: Vec<RealServerState>,
+}
+
+/// The checker half now, or None if it does not run.
+pub fn checker() -> Option<CheckerState> {
+    let map = checker_map();
+    let real_servers = (map.as_ref()?.iter())
+        .map(|((vs, rs), c)| RealServerState {
+            virtual_server: vs.clone(),
+            real_server: rs.clone(),
+            up: !c.down.load(Ordering::Relaxed),
+            outcomes: c.outcomes.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            latency: c.latency.clone(),
+        })
+        .collect();
+    Some(CheckerState { real_servers })
+}

@@ -1,0 +1,287 @@
+//! keepalived's dumps against keepalived 2.2.7 (needs root and Debian's
+//! keepalived): the same configuration runs under keepalived in one
+//! namespace and keepalived-lite in another, each with its own `$TMPDIR`;
+//! both get keepalived's JSON, DATA and STATS signals.
+//!
+//! The JSON has the same field names, and the same values for the state,
+//! the priorities, the VIPs, the scripts and tracking; every line of
+//! keepalived-lite's VRRP topology dump is in keepalived's; the stats
+//! files have the same lines but for the counts.
+#![allow(clippy::unwrap_used, reason = "tests")]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use keepalived_lite::netns::{require_program, require_root, Netns};
+use serde_json::Value;
+use test_support::process::TempDir;
+
+const BIN: &str = env!("CARGO_BIN_EXE_keepalived-lite");
+const DEADLINE: Duration = Duration::from_secs(30);
+
+const CONF: &str = "vrrp_script chk {
+    script \"/bin/true\"
+    interval 1
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface kl0
+    virtual_router_id 51
+    priority 150
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass secret
+    }
+    virtual_ipaddress {
+        10.231.0.100/32
+        10.231.0.101/24 dev kl0
+    }
+    track_interface {
+        kl1
+    }
+    track_script {
+        chk
+    }
+    notify_master \"/bin/true master\"
+}
+vrrp_instance VI_2 {
+    state BACKUP
+    interface kl0
+    virtual_router_id 52
+    priority 100
+    advert_int 2
+    nopreempt
+    virtual_ipaddress {
+        10.231.0.102
+    }
+}
+";
+
+/// One daemon in its namespace, with its own temporary directory.
+struct Daemon {
+    /// Deleted after the daemon has stopped (fields drop after `drop`).
+    _ns: Netns,
+    dir: TempDir,
+    child: Child,
+    /// The pid keepalived's signals go to.
+    pid: u32,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg(self.pid.to_string()).status();
+        let start = Instant::now();
+        while start.elapsed() < DEADLINE && self.child.try_wait().ok().flatten().is_none() {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+    }
+}
+
+fn start(tag: &str, program: &str) -> Daemon {
+    let ns = Netns::new(tag).unwrap();
+    ns.ip(&["link", "add", "kl0", "type", "veth", "peer", "name", "kl1"])
+        .unwrap();
+    ns.ip(&["addr", "add", "10.231.0.1/24", "dev", "kl0"])
+        .unwrap();
+    ns.ip(&["link", "set", "kl0", "up"]).unwrap();
+    ns.ip(&["link", "set", "kl1", "up"]).unwrap();
+    let dir = TempDir::new(tag);
+    let conf = dir.path("keepalived.conf");
+    std::fs::write(&conf, CONF).unwrap();
+    let (p, r) = (dir.path("k.pid"), dir.path("v.pid"));
+    let s = |p: &PathBuf| p.to_str().unwrap().to_owned();
+    let child = ns
+        .command(program)
+        .args([
+            "-P",
+            "-n",
+            "-l",
+            "-f",
+            &s(&conf),
+            "-p",
+            &s(&p),
+            "-r",
+            &s(&r),
+        ])
+        .env("TMPDIR", &dir.0)
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(dir.path("log")).unwrap())
+        .stderr(std::fs::File::create(dir.path("err")).unwrap())
+        .spawn()
+        .unwrap();
+    let pid = wait_for(&format!("{tag} pid file"), || {
+        std::fs::read_to_string(&p).ok()?.trim().parse().ok()
+    });
+    Daemon {
+        _ns: ns,
+        dir,
+        child,
+        pid,
+    }
+}
+
+fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    while start.elapsed() < DEADLINE {
+        if let Some(v) = f() {
+            return v;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+impl Daemon {
+    /// Sends keepalived's signal for `function` and reads `file` once
+    /// rewritten.
+    fn dump(&self, function: &str, file: &str) -> String {
+        let path = self.dir.path(file);
+        let _ = std::fs::remove_file(&path);
+        let n = keepalived_lite::cli::signum(function).unwrap();
+        let sent = Command::new("kill")
+            .args([&format!("-{n}"), &self.pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        wait_for(file, || {
+            let text = std::fs::read_to_string(&path).ok()?;
+            // Written whole: the JSON parses, the text ends a line.
+            let whole = text.ends_with('\n') || serde_json::from_str::<Value>(&text).is_ok();
+            (!text.is_empty() && whole).then_some(text)
+        })
+    }
+
+    /// The JSON dump once every instance is master.
+    fn json_all_master(&self) -> Vec<Value> {
+        wait_for("both instances master", || {
+            let v: Value = serde_json::from_str(&self.dump("JSON", "keepalived.json")).ok()?;
+            let list = v.as_array()?.clone();
+            let masters = list.iter().filter(|i| i["data"]["state"] == 2).count();
+            (list.len() == 2 && masters == 2).then_some(list)
+        })
+    }
+}
+
+fn keys(v: &Value) -> Vec<String> {
+    let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+    k.sort();
+    k
+}
+
+fn topology(data: &str) -> Vec<String> {
+    let start = data.find("------< VRRP Topology >------").unwrap();
+    let rest = &data[start..];
+    let end = rest[1..].find("------<").map_or(rest.len(), |e| e + 1);
+    rest[..end].lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn root_dumps_match_keepalived_2_2_7() {
+    require_root();
+    require_program("keepalived", &["--version"]);
+    let theirs = start("dk", "keepalived");
+    let ours = start("dl", BIN);
+    let (a, b) = (theirs.json_all_master(), ours.json_all_master());
+    for (k, l) in a.iter().zip(&b) {
+        let name = &k["data"]["iname"];
+        assert_eq!(&l["data"]["iname"], name);
+        assert_eq!(keys(&k["data"]), keys(&l["data"]), "{name}: data fields");
+        assert_eq!(keys(&k["stats"]), keys(&l["stats"]), "{name}: stats fields");
+        for field in [
+            "state",
+            "wantstate",
+            "base_priority",
+            "effective_priority",
+            "vrid",
+            "vips",
+            "vipset",
+            "ifp_ifname",
+            "vmac_ifname",
+            "nopreempt",
+            "accept",
+            "version",
+            "auth_type",
+            "auth_data",
+            "garp_rep",
+            "garp_refresh",
+            "script_master",
+            "track_ifp",
+            "track_script",
+        ] {
+            assert_eq!(k["data"][field], l["data"][field], "{name}: {field}");
+        }
+        for field in ["adver_int", "master_adver_int", "garp_delay"] {
+            assert_eq!(
+                k["data"][field].as_f64(),
+                l["data"][field].as_f64(),
+                "{name}: {field}"
+            );
+        }
+        assert_eq!(
+            k["stats"]["become_master"], l["stats"]["become_master"],
+            "{name}"
+        );
+    }
+    assert_eq!(
+        a[0]["data"]["vips"],
+        serde_json::json!([
+            "10.231.0.100 dev kl0 scope global set",
+            "10.231.0.101/24 dev kl0 scope global set"
+        ])
+    );
+
+    let (kd, ld) = (
+        theirs.dump("DATA", "keepalived.data"),
+        ours.dump("DATA", "keepalived.data"),
+    );
+    let kd = topology(&kd);
+    for line in topology(&ld) {
+        if line.trim_start().starts_with("Last transition") {
+            continue;
+        }
+        assert!(
+            kd.contains(&line),
+            "not in keepalived's data dump: {line:?}\n{kd:#?}"
+        );
+    }
+
+    let without_counts = |s: &str| -> Vec<String> {
+        s.lines()
+            .map(|l| l.trim_end_matches(|c: char| c.is_ascii_digit()).to_owned())
+            .collect()
+    };
+    let (ks, ls) = (
+        theirs.dump("STATS", "keepalived.stats"),
+        ours.dump("STATS", "keepalived.stats"),
+    );
+    assert_eq!(without_counts(&ks), without_counts(&ls));
+    assert!(ls.contains("  Became master: 1\n"), "{ls}");
+}
+
+#[test]
+fn root_stats_clear_restarts_the_counts() {
+    require_root();
+    let ours = start("dc", BIN);
+    ours.json_all_master();
+    let sent = |stats: &str| -> u64 {
+        let line = stats.lines().find(|l| l.starts_with("    Sent: ")).unwrap();
+        line["    Sent: ".len()..].parse().unwrap()
+    };
+    let before = ours.dump("STATS_CLEAR", "keepalived.stats");
+    assert!(sent(&before) >= 1, "{before}");
+    assert!(before.contains("  Became master: 1\n"), "{before}");
+    let after = ours.dump("STATS", "keepalived.stats");
+    assert!(after.contains("  Became master: 0\n"), "{after}");
+    let json = ours.dump("JSON", "keepalived.json");
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v[0]["stats"]["become_master"], 0);
+    assert_eq!(v[0]["data"]["state"], 2);
+    let mode = std::fs::metadata(ours.dir.path("keepalived.json")).unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode.permissions()) & 0o777,
+        0o600
+    );
+}
