@@ -73,6 +73,8 @@ impl CommandLine {
             }
         };
         c.args(extra)
+            .env_clear()
+            .env("PATH", search_path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -80,6 +82,17 @@ impl CommandLine {
             .kill_on_drop(true);
         c
     }
+}
+
+/// The `PATH` a script gets, and the one a bare program name is searched
+/// in: this process's own, else glibc's `_CS_PATH`, as keepalived searches.
+/// Scripts get no other variable of the daemon's environment (keepalived
+/// passes its whole environment; here nothing leaks but the search path).
+pub fn search_path() -> String {
+    std::env::var("PATH")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| super::security::CS_PATH.to_owned())
 }
 
 /// Splits a command line into words with `'...'`, `"..."` and `\` quoting,
@@ -150,6 +163,17 @@ mod tests {
         assert_eq!(c.line(), "/bin/check --x");
         assert_eq!(c.program(), "/bin/check");
         assert_eq!(line("  echo $HOME ").program(), "echo");
+    }
+
+    #[tokio::test]
+    async fn scripts_get_only_path() {
+        let env = line("/usr/bin/env")
+            .command(&[])
+            .stdout(Stdio::piped())
+            .output()
+            .await;
+        let env = String::from_utf8(env.map(|o| o.stdout).unwrap_or_default()).unwrap_or_default();
+        assert_eq!(env, format!("PATH={}\n", search_path()));
     }
 
     #[test]
