@@ -56,6 +56,13 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     if !refused.is_empty() {
         return ExitCode::FAILURE;
     }
+    // keepalived's log lines about scripts (who runs them, which are
+    // disabled as insecure or missing).
+    for d in &converted.diagnostics {
+        if d.code == vrrp_conf::diagnostics::Code::ScriptSecurity {
+            tracing::info!("{}", d.message);
+        }
+    }
     // Only the plans are kept: the model, sources, spans and diagnostics
     // of a large file are freed first.
     let vrrp_conf::convert::Converted {

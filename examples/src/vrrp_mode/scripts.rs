@@ -1,16 +1,25 @@
 //! The scripts of VRRP mode, all run by `healthcheck::script`: the
 //! `vrrp_script` checks (its [`Tracker`]: interval, timeout, rise, fall)
-//! and the notify scripts.
+//! and the notify scripts (its [`NotifyQueue`]: at most
+//! [`MAX_NOTIFY_PROCESSES`] at once, in order per instance or group).
+//!
+//! Who runs each script was decided by the conversion
+//! (`vrrp_conf::convert::scripts`): a `vrrp_script`'s `user`, a notify
+//! line's words after the script; none means this process.
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use healthcheck::script::{CommandLine, Outcome, Script, TrackConfig, Tracker};
+use healthcheck::script::{
+    CommandLine, NotifyQueue, Outcome, RunAs, Script, TrackConfig, Tracker, MAX_NOTIFY_PROCESSES,
+};
 use healthcheck::Health;
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, warn};
 use vrrp::event::{Notify, State};
+use vrrp_conf::convert::scripts::notify_parts;
 use vrrp_conf::model::{self as conf, VrrpScript};
 
 /// How long notify scripts may run.
@@ -63,7 +72,11 @@ impl Checks {
                 warn!("VRRP_Script({}) has no script, ignoring", s.name);
                 continue;
             };
-            let tracker = Tracker::new(Script::new(cmd), track_config(s));
+            let Some(script) = as_user(Script::new(cmd), s.user.as_deref()) else {
+                warn!("Unable to set uid/gid for script {}", s.name);
+                continue;
+            };
+            let tracker = Tracker::new(script, track_config(s));
             let task = tokio::spawn(watch(s.name.clone(), tracker, self.tx.clone()));
             self.running.insert(s.name.clone(), (s.clone(), task));
             started.push(s.name.clone());
@@ -77,6 +90,22 @@ impl Checks {
             task.abort();
         }
     }
+}
+
+/// `script` run as `USER [GROUP]` (looked up now: the name service may
+/// block, but only at a (re)load), or as this process if `None`.
+fn as_user(script: Script, user: Option<&[String]>) -> Option<Script> {
+    let Some([name, rest @ ..]) = user else {
+        return Some(script);
+    };
+    let run_as = RunAs::lookup(name, rest.first().map(String::as_str)).ok()?;
+    Some(script.as_user(run_as))
+}
+
+/// The one queue of this process's notify scripts.
+fn queue() -> &'static NotifyQueue {
+    static QUEUE: OnceLock<NotifyQueue> = OnceLock::new();
+    QUEUE.get_or_init(|| NotifyQueue::new(MAX_NOTIFY_PROCESSES))
 }
 
 /// keepalived's `vrrp_script` timing; unset values keep its defaults.
@@ -107,7 +136,9 @@ async fn watch(name: String, mut tracker: Tracker, tx: mpsc::Sender<Changed>) {
 
 /// Starts the notify scripts for `n` in `set`, with keepalived's
 /// convention: the state's own script with no arguments, then `notify`
-/// with TYPE NAME STATE PRIORITY.
+/// with TYPE NAME STATE PRIORITY. They go through the process's
+/// [`NotifyQueue`]: those of one instance (or group) run one after
+/// another in this order, and at most [`MAX_NOTIFY_PROCESSES`] at once.
 pub fn notify(set: &mut JoinSet<()>, scripts: &conf::Notify, n: &Notify) {
     let own = match n.state {
         State::Master => &scripts.master,
@@ -119,16 +150,22 @@ pub fn notify(set: &mut JoinSet<()>, scripts: &conf::Notify, n: &Notify) {
         (own.as_deref(), Vec::new()),
         (scripts.any.as_deref(), n.args().to_vec()),
     ];
+    let key = format!("{} {}", n.kind.as_str(), n.name);
     for (words, args) in jobs {
-        let Some(cmd) = words.and_then(CommandLine::new) else {
+        let Some((cmd, user)) = words.and_then(notify_parts) else {
             continue;
         };
-        debug!("Running notify script {} {args:?}", cmd.line());
-        let script = Script::new(cmd);
+        let line = cmd.line().to_owned();
+        let Some(script) = as_user(Script::new(cmd), Some(user)) else {
+            warn!("Invalid user/group for notify script {line} - ignoring");
+            continue;
+        };
+        debug!("Running notify script {line} {args:?}");
+        let run = queue().submit(&key, script, args.clone(), NOTIFY_TIMEOUT);
         set.spawn(async move {
-            let out = script.run(&args, NOTIFY_TIMEOUT).await;
+            let out = run.await;
             if !out.ok() {
-                warn!("notify script {} {args:?}: {out:?}", script.command.line());
+                warn!("notify script {line} {args:?}: {out:?}");
             }
         });
     }
@@ -180,13 +217,9 @@ mod tests {
         let mut set = JoinSet::new();
         notify(&mut set, &scripts, &n);
         while set.join_next().await.is_some() {}
-        let mut lines: Vec<String> = std::fs::read_to_string(&out)
-            .expect("scripts ran")
-            .lines()
-            .map(str::to_owned)
-            .collect();
-        lines.sort();
-        assert_eq!(lines, ["any INSTANCE VI_1 MASTER 150", "own"]);
+        let text = std::fs::read_to_string(&out).expect("scripts ran");
+        // In keepalived's order: the state's own script, then `notify`.
+        assert_eq!(text, "own\nany INSTANCE VI_1 MASTER 150\n");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

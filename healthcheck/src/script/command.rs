@@ -49,6 +49,24 @@ impl CommandLine {
         }
     }
 
+    /// The program and its arguments, or `None` for a shell line.
+    pub fn args(&self) -> Option<&[String]> {
+        self.argv.as_deref()
+    }
+
+    /// keepalived's `cmd_str`: every word in single quotes (the line itself
+    /// for a shell line), as its log lines show a script.
+    pub fn quoted(&self) -> String {
+        match &self.argv {
+            Some(argv) => argv
+                .iter()
+                .map(|w| format!("'{w}'"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            None => self.line.clone(),
+        }
+    }
+
     /// True if the line goes through `/bin/sh -c`.
     pub fn needs_shell(&self) -> bool {
         self.argv.is_none()
@@ -162,6 +180,7 @@ mod tests {
         let c = CommandLine::new(&words).unwrap_or_else(|| panic!("non-empty"));
         assert_eq!(c.line(), "/bin/check --x");
         assert_eq!(c.program(), "/bin/check");
+        assert_eq!(c.quoted(), "'/bin/check' '--x'");
         assert_eq!(line("  echo $HOME ").program(), "echo");
     }
 

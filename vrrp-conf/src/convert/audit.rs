@@ -114,8 +114,6 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
     }
     let refused = [
         ("smtp_server", g.smtp_server.is_some()),
-        ("enable_script_security", g.enable_script_security),
-        ("script_user", g.script_user.is_some()),
         ("vrrp_strict", g.vrrp_strict),
         ("vrrp_skip_check_adv_addr", g.vrrp_skip_check_adv_addr),
         (
@@ -149,11 +147,8 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
 /// The VRRP half's keywords that its conversion does not consume.
 pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let c = &p.config;
-    for (s, sp) in c.vrrp_scripts.iter().zip(&p.spans.scripts) {
+    for s in &c.vrrp_scripts {
         let ctx = format!("vrrp_script {}", s.name);
-        if s.user.is_some() {
-            out.push(refuse(sp.key("user"), "user", &ctx));
-        }
         refuse_settings(&s.other, &ctx, &|_| false, out);
     }
     for (g, sp) in c.vrrp_sync_groups.iter().zip(&p.spans.groups) {

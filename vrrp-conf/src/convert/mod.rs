@@ -48,6 +48,12 @@ mod audit;
 #[cfg(feature = "convert-lvs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-lvs")))]
 pub mod lvs;
+#[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "convert-vrrp", feature = "convert-lvs")))
+)]
+pub mod scripts;
 #[cfg(feature = "convert-vrrp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
 pub mod vrrp;
@@ -117,8 +123,16 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
     if halves.vrrp {
         audit::vrrp(parsed, &mut diags);
     }
+    // Scripts' users made explicit, disabled scripts removed.
+    #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+    let secured = scripts::secure(parsed, halves, &mut diags).map(|config| Parsed {
+        config,
+        ..parsed.clone()
+    });
     #[cfg(feature = "convert-vrrp")]
-    let vrrp = halves.vrrp.then(|| vrrp::convert(parsed, &mut diags));
+    let vrrp = halves
+        .vrrp
+        .then(|| vrrp::convert(secured.as_ref().unwrap_or(parsed), &mut diags));
     #[cfg(not(feature = "convert-vrrp"))]
     if halves.vrrp {
         diags.push(without_feature("the VRRP half", "convert-vrrp"));

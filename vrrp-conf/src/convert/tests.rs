@@ -38,7 +38,6 @@ fn keywords_that_reach_no_code_are_refused_by_name_at_their_line() {
             "k.conf:2:3: warning: router_id is accepted without effect: it only feeds SMTP \
              alerts and SNMP",
             "k.conf:3:3: error: vrrp_strict is not supported by keepalived-lite",
-            "k.conf:4:3: error: script_user is not supported by keepalived-lite",
             "k.conf:5:3: warning: vrrp_cpu_affinity is accepted without effect: a tuning keyword",
             "k.conf:6:3: error: notify_fifo is not supported by keepalived-lite",
             "k.conf:11:3: error: (VI_1) accept is not supported by keepalived-lite",
