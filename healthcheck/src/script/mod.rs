@@ -15,6 +15,7 @@
 //!   `enable_script_security`), with its log lines.
 //! - [`NotifyQueue`]: notify scripts with a bound on processes at once
 //!   ([`MAX_NOTIFY_PROCESSES`]) and submission order per instance.
+//! - [`NotifyFifo`]: keepalived's `notify_fifo`s and their reader scripts.
 //! - [`Tracker`]: keepalived's `vrrp_script` loop (interval, timeout,
 //!   rise, fall, `init_fail`), reporting up/down transitions.
 //!
@@ -31,6 +32,7 @@
 //! ```
 
 mod command;
+mod fifo;
 mod queue;
 mod run;
 pub mod security;
@@ -38,6 +40,7 @@ mod track;
 mod user;
 
 pub use command::{search_path, CommandLine};
+pub use fifo::NotifyFifo;
 pub use queue::{NotifyQueue, MAX_NOTIFY_PROCESSES};
 pub use run::{run, Outcome, Script, TERM_GRACE};
 pub use track::{Report, TrackConfig, Tracker};
