@@ -68,8 +68,10 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     let vrrp_conf::convert::Converted {
         vrrp: plan,
         lvs: lvs_plan,
+        fifos,
         ..
     } = converted;
+    vrrp_mode::scripts::set_fifos(fifos);
     drop(parsed);
     let plan = match (vrrp, plan) {
         (false, _) => None,

@@ -8,18 +8,20 @@
 //! line's words after the script; none means this process.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::path::Path;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use healthcheck::script::{
-    CommandLine, NotifyQueue, Outcome, RunAs, Script, TrackConfig, Tracker, MAX_NOTIFY_PROCESSES,
+    CommandLine, NotifyFifo, NotifyQueue, Outcome, RunAs, Script, TrackConfig, Tracker,
+    MAX_NOTIFY_PROCESSES,
 };
 use healthcheck::Health;
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 use vrrp::event::{Notify, State};
-use vrrp_conf::convert::scripts::notify_parts;
+use vrrp_conf::convert::scripts::{notify_parts, Fifo, Fifos};
 use vrrp_conf::model::{self as conf, VrrpScript};
 
 /// How long notify scripts may run.
@@ -43,8 +45,10 @@ pub struct Checks {
 }
 
 impl Checks {
-    /// No checks yet; changes go to `tx`.
+    /// No checks yet; changes go to `tx`. The notify FIFOs given to
+    /// [`set_fifos`] are opened now, their scripts started.
     pub fn new(tx: mpsc::Sender<Changed>) -> Self {
+        open_fifos();
         Checks {
             running: HashMap::new(),
             tx,
@@ -84,8 +88,11 @@ impl Checks {
         started
     }
 
-    /// Stops every check (a running script's process group is killed).
+    /// Stops every check (a running script's process group is killed)
+    /// and closes the notify FIFOs (their scripts are killed), as
+    /// keepalived does first when it stops.
     pub fn stop(&mut self) {
+        open_fifo_list().clear();
         for (_, (_, task)) in self.running.drain() {
             task.abort();
         }
@@ -100,6 +107,64 @@ fn as_user(script: Script, user: Option<&[String]>) -> Option<Script> {
     };
     let run_as = RunAs::lookup(name, rest.first().map(String::as_str)).ok()?;
     Some(script.as_user(run_as))
+}
+
+/// The notify FIFOs this process opens when its checks start (keepalived
+/// opens them at start-up; a reload keeps the first ones).
+pub fn set_fifos(fifos: Fifos) {
+    let _ = FIFOS.set(fifos);
+}
+
+static FIFOS: OnceLock<Fifos> = OnceLock::new();
+
+fn open_fifo_list() -> std::sync::MutexGuard<'static, Vec<NotifyFifo>> {
+    static OPEN: Mutex<Vec<NotifyFifo>> = Mutex::new(Vec::new());
+    OPEN.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn open_fifos() {
+    let Some(fifos) = FIFOS.get() else {
+        return;
+    };
+    let mut open = open_fifo_list();
+    if !open.is_empty() {
+        return;
+    }
+    for f in fifos.iter() {
+        match open_fifo(f) {
+            Ok(fifo) => open.push(fifo),
+            Err(e) => warn!("Unable to open notify fifo {} - {e}", f.path),
+        }
+    }
+}
+
+fn open_fifo(f: &Fifo) -> std::io::Result<NotifyFifo> {
+    let script = f
+        .script
+        .as_deref()
+        .and_then(notify_parts)
+        .and_then(|(cmd, user)| {
+            let line = cmd.line().to_owned();
+            let s = as_user(Script::new(cmd), Some(user));
+            if s.is_none() {
+                warn!("Invalid user/group for notify_fifo script {line} - ignoring");
+            }
+            s
+        });
+    let done = |out: Outcome| info!("vrrp notify fifo script terminated ({out:?})");
+    NotifyFifo::open(Path::new(&f.path), f.owner, script, done)
+}
+
+/// keepalived's FIFO line for a notification: `INSTANCE "VI_1" MASTER 100`
+/// (a group's priority is 0).
+fn fifo_line(n: &Notify) -> String {
+    format!(
+        "{} \"{}\" {} {}",
+        n.kind.as_str(),
+        n.name,
+        n.state.as_str(),
+        n.priority
+    )
 }
 
 /// The one queue of this process's notify scripts.
@@ -150,6 +215,10 @@ pub fn notify(set: &mut JoinSet<()>, scripts: &conf::Notify, n: &Notify) {
         (own.as_deref(), Vec::new()),
         (scripts.any.as_deref(), n.args().to_vec()),
     ];
+    let line = fifo_line(n);
+    for fifo in open_fifo_list().iter() {
+        fifo.write_line(&line);
+    }
     let key = format!("{} {}", n.kind.as_str(), n.name);
     for (words, args) in jobs {
         let Some((cmd, user)) = words.and_then(notify_parts) else {
@@ -176,6 +245,24 @@ pub fn notify(set: &mut JoinSet<()>, scripts: &conf::Notify, n: &Notify) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fifo_lines_are_keepalived_s() {
+        let n = Notify {
+            kind: vrrp::event::NotifyKind::Instance,
+            name: "VI_1".into(),
+            state: State::Master,
+            priority: 100,
+        };
+        assert_eq!(fifo_line(&n), "INSTANCE \"VI_1\" MASTER 100");
+        let g = Notify {
+            kind: vrrp::event::NotifyKind::Group,
+            name: "G1".into(),
+            state: State::Initialize,
+            priority: 0,
+        };
+        assert_eq!(fifo_line(&g), "GROUP \"G1\" STOP 0");
+    }
 
     #[test]
     fn track_config_keeps_keepalived_defaults() {

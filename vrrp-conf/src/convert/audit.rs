@@ -68,9 +68,13 @@ pub const NO_EFFECT: &[&str] = &[
 /// `global_defs` keywords (kept verbatim by the model) that the VRRP
 /// conversion consumes.
 pub(crate) const GLOBAL_USED: &[&str] = &[
+    "notify_fifo",
+    "notify_fifo_script",
     "vrrp_check_unicast_src",
     "vrrp_higher_prio_send_advert",
     "vrrp_lower_prio_no_advert",
+    "vrrp_notify_fifo",
+    "vrrp_notify_fifo_script",
 ];
 
 /// `vrrp_instance` keywords (kept verbatim by the model) that the VRRP

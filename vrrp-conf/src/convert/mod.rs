@@ -95,6 +95,9 @@ pub struct Converted {
     #[cfg(feature = "convert-lvs")]
     #[cfg_attr(docsrs, doc(cfg(feature = "convert-lvs")))]
     pub lvs: Option<lvs::Plan>,
+    /// The VRRP half's notify FIFOs.
+    #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+    pub fifos: scripts::Fifos,
     /// Refusals (errors) and notes (warnings), in file and line order.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -125,7 +128,9 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
     }
     // Scripts' users made explicit, disabled scripts removed.
     #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
-    let secured = scripts::secure(parsed, halves, &mut diags).map(|config| Parsed {
+    let scripts::Secured { config, fifos } = scripts::secure(parsed, halves, &mut diags);
+    #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+    let secured = config.map(|config| Parsed {
         config,
         ..parsed.clone()
     });
@@ -156,6 +161,8 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
         vrrp: vrrp.flatten().filter(|_| !refused),
         #[cfg(feature = "convert-lvs")]
         lvs: lvs.flatten().filter(|_| !refused),
+        #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+        fifos,
         diagnostics: diags,
     }
 }

@@ -35,14 +35,57 @@ use super::{key_span, refuse, Halves};
 /// keepalived's default script user.
 const DEFAULT_USER: &str = "keepalived_script";
 
-/// The configuration with every VRRP script's user made explicit and the
-/// disabled scripts removed, or `None` if nothing changed; keepalived's
-/// log lines and the refusals go to `out`.
-pub(crate) fn secure(p: &Parsed, halves: Halves, out: &mut Vec<Diagnostic>) -> Option<Config> {
+/// A notify FIFO of `global_defs` (`notify_fifo NAME [USER [GROUP]]` and
+/// its `notify_fifo_script`), as keepalived runs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Fifo {
+    /// The FIFO's path.
+    pub path: String,
+    /// The uid:gid a FIFO created by the daemon is given (none: the
+    /// daemon's own).
+    pub owner: Option<(u32, u32)>,
+    /// The reader script, started once with the path as last argument:
+    /// words as [`notify_parts`] splits them; none if unset or disabled.
+    pub script: Option<Words>,
+}
+
+/// The notify FIFOs of the VRRP half: `notify_fifo` (shared with the
+/// checker in keepalived) and `vrrp_notify_fifo`. Each gets a line per
+/// instance or group transition, e.g. `INSTANCE "VI_1" MASTER 100`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Fifos {
+    /// `notify_fifo`.
+    pub notify: Option<Fifo>,
+    /// `vrrp_notify_fifo`.
+    pub vrrp: Option<Fifo>,
+}
+
+impl Fifos {
+    /// Both FIFOs that are set.
+    pub fn iter(&self) -> impl Iterator<Item = &Fifo> {
+        self.notify.iter().chain(self.vrrp.iter())
+    }
+}
+
+/// What [`secure`] made of the scripts.
+#[derive(Debug, Default)]
+pub(crate) struct Secured {
+    /// The configuration with every VRRP script's user made explicit and
+    /// the disabled scripts removed, or `None` if nothing changed.
+    pub(crate) config: Option<Config>,
+    /// The VRRP half's notify FIFOs.
+    pub(crate) fifos: Fifos,
+}
+
+/// Decides who runs each script of the halves that run and which may run;
+/// keepalived's log lines and the refusals go to `out`.
+pub(crate) fn secure(p: &Parsed, halves: Halves, out: &mut Vec<Diagnostic>) -> Secured {
     let c = &p.config;
     let g = &c.global_defs;
+    let sp = Some(&p.spans.global);
     if halves.lvs && has_checker_scripts(c) {
-        let sp = Some(&p.spans.global);
         for (k, on) in [
             ("enable_script_security", g.enable_script_security),
             ("script_user", g.script_user.is_some()),
@@ -52,8 +95,17 @@ pub(crate) fn secure(p: &Parsed, halves: Halves, out: &mut Vec<Diagnostic>) -> O
             }
         }
     }
-    if !halves.vrrp || !has_vrrp_scripts(c) {
-        return None;
+    if halves.lvs {
+        // keepalived's checker writes VS and RS lines to it too.
+        for k in ["notify_fifo", "notify_fifo_script"] {
+            if let Some(set) = setting(c, k) {
+                out.push(refuse(set.span, k, "checker"));
+            }
+        }
+    }
+    let has_fifo = setting(c, "notify_fifo").is_some() || setting(c, "vrrp_notify_fifo").is_some();
+    if !halves.vrrp || !(has_vrrp_scripts(c) || has_fifo) {
+        return Secured::default();
     }
     let mut s = Secure {
         enforce: g.enable_script_security,
@@ -101,6 +153,10 @@ pub(crate) fn secure(p: &Parsed, halves: Halves, out: &mut Vec<Diagnostic>) -> O
         );
         s.notify(&mut grp.notify, sp);
     }
+    let fifos = Fifos {
+        notify: s.fifo(&c, ""),
+        vrrp: s.fifo(&c, "vrrp_"),
+    };
     if !s.enforce && s.is_script {
         let tail = if s.insecure {
             " There are insecure scripts."
@@ -115,7 +171,19 @@ pub(crate) fn secure(p: &Parsed, halves: Halves, out: &mut Vec<Diagnostic>) -> O
             msg,
         ));
     }
-    Some(c)
+    Secured {
+        config: Some(c),
+        fifos,
+    }
+}
+
+/// The global setting `keyword`, if written.
+fn setting<'c>(c: &'c Config, keyword: &str) -> Option<&'c crate::model::Setting> {
+    c.global_defs
+        .other
+        .iter()
+        .rev()
+        .find(|s| s.keyword == keyword)
 }
 
 /// The identity a script runs as: the words to record (`None`: this
@@ -311,19 +379,44 @@ impl Secure<'_> {
         ];
         for (key, slot) in slots {
             if let Some(words) = slot.take() {
-                *slot = self.notify_script(words, key_span(sp, key));
+                *slot = self.notify_script(words, key_span(sp, key), "notify");
             }
         }
     }
 
-    fn notify_script(&mut self, words: Words, at: Span) -> Option<Words> {
+    /// The FIFO `{prefix}notify_fifo` and its script, as keepalived sets
+    /// them up; `None` if unset or its user cannot be set.
+    fn fifo(&mut self, c: &Config, prefix: &str) -> Option<Fifo> {
+        let kind = format!("{prefix}notify_fifo");
+        let set = setting(c, &kind)?;
+        let (path, user) = set.args.split_first()?;
+        let who = if user.is_empty() {
+            self.default(set.span)
+        } else {
+            self.lookup(user, set.span)
+        };
+        let Some(who) = who else {
+            let msg = format!("Invalid user/group for {kind} {path} - ignoring");
+            self.warn(set.span, msg);
+            return None;
+        };
+        let script = setting(c, &format!("{kind}_script"))
+            .and_then(|sc| self.notify_script(sc.args.clone(), sc.span, &kind));
+        Some(Fifo {
+            path: path.clone(),
+            owner: who.words.map(|_| (who.run_as.uid, who.run_as.gid)),
+            script,
+        })
+    }
+
+    fn notify_script(&mut self, words: Words, at: Span, kind: &str) -> Option<Words> {
         let (first, user) = words.split_first()?;
         let cmd = CommandLine::parse(first)?;
         let who = if user.is_empty() {
             let who = self.default(at);
             if who.is_none() {
                 let msg = format!(
-                    "Failed to set default user for notify script {} - ignoring",
+                    "Failed to set default user for {kind} script {} - ignoring",
                     cmd.program()
                 );
                 self.warn(at, msg);
@@ -333,7 +426,7 @@ impl Secure<'_> {
             let who = self.lookup(user, at);
             if who.is_none() {
                 let msg = format!(
-                    "Invalid user/group for notify script {} - ignoring",
+                    "Invalid user/group for {kind} script {} - ignoring",
                     cmd.program()
                 );
                 self.warn(at, msg);
@@ -596,6 +689,36 @@ mod tests {
         assert_eq!(
             d,
             ["k.conf:2:3: error: (checker scripts) enable_script_security is not supported by keepalived-lite"]
+        );
+    }
+
+    #[test]
+    fn fifos_with_their_owner_and_checked_script() {
+        let lab = Lab::new("fifo");
+        let globals = format!(
+            "  script_user root\n  vrrp_notify_fifo /run/f.fifo nobody\n  \
+             vrrp_notify_fifo_script \"{} a\"\n  notify_fifo /run/g.fifo\n  \
+             notify_fifo_script {}\n",
+            lab.good(),
+            lab.bad()
+        );
+        let text = conf(&globals, &lab, &format!("\"{}\"", lab.good()));
+        let (_, out) = run(&text);
+        assert_eq!(
+            out.fifos,
+            Fifos {
+                vrrp: Some(Fifo {
+                    path: "/run/f.fifo".into(),
+                    owner: Some((65534, 65534)),
+                    script: Some(vec![format!("{} a", lab.good()), "root".into()]),
+                }),
+                // Its script is insecure but enforcement is off: it runs.
+                notify: Some(Fifo {
+                    path: "/run/g.fifo".into(),
+                    owner: Some((0, 0)),
+                    script: Some(vec![lab.bad(), "root".into()]),
+                }),
+            }
         );
     }
 

@@ -39,7 +39,7 @@ fn keywords_that_reach_no_code_are_refused_by_name_at_their_line() {
              alerts and SNMP",
             "k.conf:3:3: error: vrrp_strict is not supported by keepalived-lite",
             "k.conf:5:3: warning: vrrp_cpu_affinity is accepted without effect: a tuning keyword",
-            "k.conf:6:3: error: notify_fifo is not supported by keepalived-lite",
+            "k.conf:6:3: error: (checker) notify_fifo is not supported by keepalived-lite",
             "k.conf:11:3: error: (VI_1) accept is not supported by keepalived-lite",
             "k.conf:12:3: error: (VI_1) smtp_alert is not supported by keepalived-lite",
             "k.conf:13:3: error: (VI_1) track_file is not supported by keepalived-lite",
