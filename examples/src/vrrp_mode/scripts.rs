@@ -221,25 +221,50 @@ pub fn notify(set: &mut JoinSet<()>, scripts: &conf::Notify, n: &Notify) {
     }
     let key = format!("{} {}", n.kind.as_str(), n.name);
     for (words, args) in jobs {
-        let Some((cmd, user)) = words.and_then(notify_parts) else {
-            continue;
-        };
-        let line = cmd.line().to_owned();
-        let Some(script) = as_user(Script::new(cmd), Some(user)) else {
-            warn!("Invalid user/group for notify script {line} - ignoring");
-            continue;
-        };
-        debug!("Running notify script {line} {args:?}");
-        let run = queue().submit(&key, script, args.clone(), NOTIFY_TIMEOUT);
-        set.spawn(async move {
-            let out = run.await;
-            if !out.ok() {
-                warn!("notify script {line} {args:?}: {out:?}");
-            }
-        });
+        if let Some(words) = words {
+            spawn_notify(set, &key, words, args, NOTIFY_TIMEOUT);
+        }
     }
     // Reap finished notify tasks so the set stays small.
     while set.try_join_next().is_some() {}
+}
+
+/// The script of a notify line as the conversion left it (the script,
+/// then `USER [GROUP]`), run as that user; `None` (and a warning) if the
+/// user is unknown now.
+pub fn notify_script(words: &[String]) -> Option<Script> {
+    let (cmd, user) = notify_parts(words)?;
+    let line = cmd.line().to_owned();
+    let script = as_user(Script::new(cmd), Some(user));
+    if script.is_none() {
+        warn!("Invalid user/group for notify script {line} - ignoring");
+    }
+    script
+}
+
+/// Queues one notify line in `set` under `key` (scripts of one key run in
+/// order, at most [`MAX_NOTIFY_PROCESSES`] at once): `words` as the
+/// conversion left them (the script, then `USER [GROUP]`), with `args`,
+/// killed after `timeout`.
+pub fn spawn_notify(
+    set: &mut JoinSet<()>,
+    key: &str,
+    words: &[String],
+    args: Vec<String>,
+    timeout: Duration,
+) {
+    let Some(script) = notify_script(words) else {
+        return;
+    };
+    let line = script.command.line().to_owned();
+    debug!("Running notify script {line} {args:?}");
+    let run = queue().submit(key, script, args.clone(), timeout);
+    set.spawn(async move {
+        let out = run.await;
+        if !out.ok() {
+            warn!("notify script {line} {args:?}: {out:?}");
+        }
+    });
 }
 
 #[cfg(test)]
