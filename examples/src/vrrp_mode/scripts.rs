@@ -59,6 +59,8 @@ impl Checks {
     /// on untouched. Returns the names of the checks (re)started, whose
     /// health is unknown again.
     pub fn apply(&mut self, wanted: &[VrrpScript]) -> Vec<String> {
+        // A reload looks users up again.
+        users().clear();
         let old = std::mem::take(&mut self.running);
         for (name, (spec, task)) in old {
             if wanted.contains(&spec) {
@@ -99,14 +101,33 @@ impl Checks {
     }
 }
 
-/// `script` run as `USER [GROUP]` (looked up now: the name service may
-/// block, but only at a (re)load), or as this process if `None`.
+/// `script` run as `USER [GROUP]`, or as this process if `None` or
+/// empty; `None` if the user is unknown.
 fn as_user(script: Script, user: Option<&[String]>) -> Option<Script> {
-    let Some([name, rest @ ..]) = user else {
-        return Some(script);
-    };
-    let run_as = RunAs::lookup(name, rest.first().map(String::as_str)).ok()?;
-    Some(script.as_user(run_as))
+    match user {
+        Some(words @ [_, ..]) => Some(script.as_user(lookup(words)?)),
+        _ => Some(script),
+    }
+}
+
+/// Users resolved since the last (re)load: the name service may block
+/// (LDAP, sssd), so a notify does not ask it again at each transition.
+fn users() -> std::sync::MutexGuard<'static, HashMap<Vec<String>, RunAs>> {
+    static USERS: OnceLock<Mutex<HashMap<Vec<String>, RunAs>>> = OnceLock::new();
+    USERS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
+fn lookup(words: &[String]) -> Option<RunAs> {
+    if let Some(known) = users().get(words) {
+        return Some(known.clone());
+    }
+    let (name, group) = (words.first()?, words.get(1).map(String::as_str));
+    let run_as = RunAs::lookup(name, group).ok()?;
+    users().insert(words.to_vec(), run_as.clone());
+    Some(run_as)
 }
 
 /// The notify FIFOs this process opens when its checks start (keepalived
@@ -287,6 +308,24 @@ mod tests {
             priority: 0,
         };
         assert_eq!(fifo_line(&g), "GROUP \"G1\" STOP 0");
+    }
+
+    #[tokio::test]
+    async fn notify_runs_as_the_user_after_the_script() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("rv-notify-user-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let open = std::fs::Permissions::from_mode(0o777);
+        std::fs::set_permissions(&dir, open).expect("chmod");
+        let out = dir.join("uid");
+        let line = format!("/bin/sh -c 'id -u > {}'", out.display());
+        let mut set = JoinSet::new();
+        let words = [line, "nobody".to_owned()];
+        spawn_notify(&mut set, "test", &words, Vec::new(), NOTIFY_TIMEOUT);
+        while set.join_next().await.is_some() {}
+        let uid = std::fs::read_to_string(&out).unwrap_or_default();
+        assert_eq!(uid, "65534\n");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
