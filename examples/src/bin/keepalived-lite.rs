@@ -58,10 +58,8 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     }
     // keepalived's log lines about scripts (who runs them, which are
     // disabled as insecure or missing).
-    for d in &converted.diagnostics {
-        if d.code == vrrp_conf::diagnostics::Code::ScriptSecurity {
-            tracing::info!("{}", d.message);
-        }
+    for line in &converted.script_log {
+        tracing::info!("{line}");
     }
     // Only the plans are kept: the model, sources, spans and diagnostics
     // of a large file are freed first.

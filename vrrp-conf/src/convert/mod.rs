@@ -98,6 +98,10 @@ pub struct Converted {
     /// The VRRP half's notify FIFOs.
     #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
     pub fifos: scripts::Fifos,
+    /// keepalived's log lines about the scripts (users, disabled scripts,
+    /// security), in its order; also among `diagnostics`, by line there.
+    #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+    pub script_log: Vec<String>,
     /// Refusals (errors) and notes (warnings), in file and line order.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -128,7 +132,7 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
     }
     // Scripts' users made explicit, disabled scripts removed.
     #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
-    let scripts::Secured { config, fifos } = scripts::secure(parsed, halves, &mut diags);
+    let scripts::Secured { config, fifos, log } = scripts::secure(parsed, halves, &mut diags);
     #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
     let secured = config.map(|config| Parsed {
         config,
@@ -163,6 +167,8 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
         lvs: lvs.flatten().filter(|_| !refused),
         #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
         fifos,
+        #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+        script_log: log,
         diagnostics: diags,
     }
 }

@@ -77,6 +77,8 @@ pub(crate) struct Secured {
     pub(crate) config: Option<Config>,
     /// The VRRP half's notify FIFOs.
     pub(crate) fifos: Fifos,
+    /// keepalived's log lines about the scripts, in its order.
+    pub(crate) log: Vec<String>,
 }
 
 /// Decides who runs each script of the halves that run and which may run;
@@ -117,6 +119,7 @@ pub(crate) fn secure(p: &Parsed, halves: Halves, out: &mut Vec<Diagnostic>) -> S
         is_script: false,
         insecure: false,
         out,
+        log: Vec::new(),
     };
     let mut c = c.clone();
     let mut gone: Vec<String> = Vec::new();
@@ -165,15 +168,12 @@ pub(crate) fn secure(p: &Parsed, halves: Halves, out: &mut Vec<Diagnostic>) -> S
         };
         let msg =
             format!("SECURITY VIOLATION - scripts are being executed but script_security not enabled.{tail}");
-        s.out.push(Diagnostic::warning(
-            Code::ScriptSecurity,
-            Span::default(),
-            msg,
-        ));
+        s.warn(Span::default(), msg);
     }
     Secured {
         config: Some(c),
         fifos,
+        log: s.log,
     }
 }
 
@@ -217,10 +217,13 @@ struct Secure<'a> {
     /// Some script is insecure (`SC_INSECURE`).
     insecure: bool,
     out: &'a mut Vec<Diagnostic>,
+    /// The same lines in keepalived's order, for the daemon's log.
+    log: Vec<String>,
 }
 
 impl Secure<'_> {
     fn warn(&mut self, span: Span, msg: String) {
+        self.log.push(msg.clone());
         self.out
             .push(Diagnostic::warning(Code::ScriptSecurity, span, msg));
     }
@@ -361,7 +364,8 @@ impl Secure<'_> {
         for t in list.iter().filter(|t| unknown.contains(&t.name)) {
             let msg = format!("({owner}) track script {} not found, ignoring...", t.name);
             self.out
-                .push(Diagnostic::warning(Code::ScriptSecurity, at, msg));
+                .push(Diagnostic::warning(Code::ScriptSecurity, at, msg.clone()));
+            self.log.push(msg);
         }
         list.retain(|t| !gone.contains(&t.name) && !unknown.contains(&t.name));
     }
@@ -568,6 +572,16 @@ mod tests {
                 "k.conf:6:3: warning: Disabling track script bad due to insecure".into(),
                 format!("k.conf:6:3: warning: Unsafe permissions found for script '{bad}' - disabling."),
                 format!("k.conf:18:3: warning: Unsafe permissions found for script '{bad}' - disabling."),
+            ]
+        );
+        // The daemon logs them in keepalived's order.
+        let unsafe_line = format!("Unsafe permissions found for script '{bad}' - disabling.");
+        assert_eq!(
+            out.script_log,
+            [
+                unsafe_line.clone(),
+                "Disabling track script bad due to insecure".into(),
+                unsafe_line,
             ]
         );
         let root = Some(vec!["root".to_owned()]);
