@@ -394,14 +394,13 @@ impl Secure<'_> {
         let kind = format!("{prefix}notify_fifo");
         let set = setting(c, &kind)?;
         let (path, user) = set.args.split_first()?;
-        let who = if user.is_empty() {
-            self.default(set.span)
+        let (who, failed) = if user.is_empty() {
+            (self.default(set.span), "Failed to set default user")
         } else {
-            self.lookup(user, set.span)
+            (self.lookup(user, set.span), "Invalid user/group")
         };
         let Some(who) = who else {
-            let msg = format!("Invalid user/group for {kind} {path} - ignoring");
-            self.warn(set.span, msg);
+            self.warn(set.span, format!("{failed} for {kind} {path} - ignoring"));
             return None;
         };
         let script = setting(c, &format!("{kind}_script"))
@@ -464,7 +463,7 @@ fn has_checker_scripts(c: &Config) -> bool {
     })
 }
 
-/// The command line and user of a notify line as [`secure`] leaves it:
+/// The command line and user of a notify line as the conversion leaves it:
 /// the script, then `USER [GROUP]` (empty: this process runs it).
 pub fn notify_parts(words: &[String]) -> Option<(CommandLine, &[String])> {
     let (first, user) = words.split_first()?;
