@@ -42,6 +42,6 @@ mod user;
 pub use command::{search_path, CommandLine};
 pub use fifo::NotifyFifo;
 pub use queue::{NotifyQueue, MAX_NOTIFY_PROCESSES};
-pub use run::{run, Outcome, Script, TERM_GRACE};
+pub use run::{keep_nofile_for_scripts, run, Outcome, Script, TERM_GRACE};
 pub use track::{Report, TrackConfig, Tracker};
 pub use user::{RunAs, UserError};
