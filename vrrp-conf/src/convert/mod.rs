@@ -133,11 +133,15 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
     // Scripts' users made explicit, disabled scripts removed.
     #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
     let scripts::Secured { config, fifos, log } = scripts::secure(parsed, halves, &mut diags);
-    #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+    // Only the VRRP half runs the secured scripts (the checker's scripts
+    // are refused with script settings, see `scripts`).
+    #[cfg(feature = "convert-vrrp")]
     let secured = config.map(|config| Parsed {
         config,
         ..parsed.clone()
     });
+    #[cfg(all(feature = "convert-lvs", not(feature = "convert-vrrp")))]
+    drop(config);
     #[cfg(feature = "convert-vrrp")]
     let vrrp = halves
         .vrrp
