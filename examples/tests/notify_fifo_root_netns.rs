@@ -51,19 +51,14 @@ impl Run {
         std::fs::write(&conf_path, conf).unwrap();
         let log = file(&format!("{kind:?}.log"));
         let c = conf_path.to_str().unwrap().to_owned();
-        let pid = match kind {
-            Kind::Lite => {
-                let args = ["-P", "-n", "-l", "-f", &c];
-                let exe = env!("CARGO_BIN_EXE_keepalived-lite");
-                self.lab.spawn(node, exe, &args, &log).unwrap()
-            }
-            Kind::Keepalived => {
-                let (p, r) = (file("k.pid"), file("v.pid"));
-                let (p, r) = (p.to_str().unwrap(), r.to_str().unwrap());
-                let args = ["-P", "-n", "-l", "-f", &c, "-p", p, "-r", r];
-                self.lab.spawn(node, "keepalived", &args, &log).unwrap()
-            }
+        let (p, r) = (file("k.pid"), file("v.pid"));
+        let (p, r) = (p.to_str().unwrap(), r.to_str().unwrap());
+        let args = ["-P", "-n", "-l", "-f", &c, "-p", p, "-r", r];
+        let exe = match kind {
+            Kind::Lite => env!("CARGO_BIN_EXE_keepalived-lite"),
+            Kind::Keepalived => "keepalived",
         };
+        let pid = self.lab.spawn(node, exe, &args, &log).unwrap();
         (pid, log)
     }
 }

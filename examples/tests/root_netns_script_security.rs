@@ -77,7 +77,18 @@ fn start(dir: &Scratch, conf: &str) -> (Lab, PathBuf) {
     let path = dir.path("keepalived.conf");
     std::fs::write(&path, conf).unwrap();
     let log = dir.path("lite.log");
-    let args = ["-P", "-n", "-l", "-f", path.to_str().unwrap()];
+    let (pid, vrrp_pid) = (dir.path("k.pid"), dir.path("v.pid"));
+    let args = [
+        "-P",
+        "-n",
+        "-l",
+        "-f",
+        path.to_str().unwrap(),
+        "-p",
+        pid.to_str().unwrap(),
+        "-r",
+        vrrp_pid.to_str().unwrap(),
+    ];
     lab.spawn("r1", env!("CARGO_BIN_EXE_keepalived-lite"), &args, &log)
         .unwrap();
     (lab, log)
