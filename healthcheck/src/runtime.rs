@@ -259,6 +259,8 @@ fn share_of(soft: u64) -> usize {
 pub fn raise_nofile_limit() -> std::io::Result<u64> {
     use nix::sys::resource::{getrlimit, setrlimit, Resource};
     let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
+    // Scripts get the limit from before, as keepalived's children do.
+    crate::script::keep_nofile_for_scripts(soft);
     if soft < hard {
         setrlimit(Resource::RLIMIT_NOFILE, hard, hard)?;
     }

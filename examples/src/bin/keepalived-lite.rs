@@ -92,6 +92,11 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     if !refused.is_empty() {
         return ExitCode::FAILURE;
     }
+    // keepalived's log lines about scripts (who runs them, which are
+    // disabled as insecure or missing).
+    for line in &converted.script_log {
+        tracing::info!("{line}");
+    }
     // Only the plans are kept: the model, sources, spans and diagnostics
     // of a large file are freed first.
     let pid_paths = PidPaths::resolve(cli, &parsed.config, vrrp, checker);
@@ -99,9 +104,11 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     let vrrp_conf::convert::Converted {
         vrrp: plan,
         lvs: lvs_plan,
+        fifos,
         ..
     } = converted;
     keepalived_lite::alert::configure(vrrp_conf::convert::mail::Alerts::of(&parsed.config));
+    vrrp_mode::scripts::set_fifos(fifos);
     drop(parsed);
     let plan = match (vrrp, plan) {
         (false, _) => None,

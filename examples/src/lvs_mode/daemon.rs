@@ -17,7 +17,6 @@ use healthcheck::checkers::{
     UdpChecker,
 };
 use healthcheck::runtime::Driver;
-use healthcheck::script::{CommandLine, Script};
 use healthcheck::{Checker, Event, Monitor, MonitorConfig};
 use ipvs::{Ipvs, ServiceKey};
 use tokio::signal::unix::{signal, SignalKind};
@@ -350,17 +349,10 @@ fn activating_lines(bridge: &Bridge) {
 /// Starts the scripts the bridge has due, without waiting for them.
 fn run_scripts(set: &mut JoinSet<()>, bridge: &mut Bridge) {
     for words in bridge.take_scripts() {
-        let Some(cmd) = CommandLine::new(&words) else {
-            continue;
-        };
-        debug!("Running notify script {}", cmd.line());
-        let script = Script::new(cmd);
-        set.spawn(async move {
-            let out = script.run(&[], NOTIFY_TIMEOUT).await;
-            if !out.ok() {
-                warn!("notify script {}: {out:?}", script.command.line());
-            }
-        });
+        // The script, then `USER [GROUP]`; bounded and ordered per line.
+        let key = words.first().cloned().unwrap_or_default();
+        let timeout = NOTIFY_TIMEOUT;
+        crate::vrrp_mode::scripts::spawn_notify(set, &key, &words, Vec::new(), timeout);
     }
     // Reap finished scripts so the set stays small.
     while set.try_join_next().is_some() {}
@@ -371,8 +363,8 @@ fn run_scripts(set: &mut JoinSet<()>, bridge: &mut Bridge) {
 async fn run_omega_scripts(all: Vec<Vec<String>>) {
     let mut set = JoinSet::new();
     for words in all {
-        if let Some(cmd) = CommandLine::new(&words) {
-            let script = Script::new(cmd);
+        // The script, then `USER [GROUP]`.
+        if let Some(script) = crate::vrrp_mode::scripts::notify_script(&words) {
             set.spawn(async move { script.run(&[], STOP_SCRIPT_TIMEOUT).await });
         }
     }

@@ -1,16 +1,27 @@
 //! The scripts of VRRP mode, all run by `healthcheck::script`: the
 //! `vrrp_script` checks (its [`Tracker`]: interval, timeout, rise, fall)
-//! and the notify scripts.
+//! and the notify scripts (its [`NotifyQueue`]: at most
+//! [`MAX_NOTIFY_PROCESSES`] at once, in order per instance or group).
+//!
+//! Who runs each script was decided by the conversion
+//! (`vrrp_conf::convert::scripts`): a `vrrp_script`'s `user`, a notify
+//! line's words after the script; none means this process.
 
 use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
-use healthcheck::script::{CommandLine, Outcome, Script, TrackConfig, Tracker};
+use healthcheck::script::{
+    CommandLine, NotifyFifo, NotifyQueue, Outcome, RunAs, Script, TrackConfig, Tracker,
+    MAX_NOTIFY_PROCESSES,
+};
 use healthcheck::Health;
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
-use tracing::{debug, warn};
+use tracing::{debug, info, warn};
 use vrrp::event::{Notify, State};
+use vrrp_conf::convert::scripts::{notify_parts, Fifo, Fifos};
 use vrrp_conf::model::{self as conf, VrrpScript};
 
 /// How long notify scripts may run.
@@ -34,8 +45,10 @@ pub struct Checks {
 }
 
 impl Checks {
-    /// No checks yet; changes go to `tx`.
+    /// No checks yet; changes go to `tx`. The notify FIFOs given to
+    /// [`set_fifos`] are opened now, their scripts started.
     pub fn new(tx: mpsc::Sender<Changed>) -> Self {
+        open_fifos();
         Checks {
             running: HashMap::new(),
             tx,
@@ -46,6 +59,8 @@ impl Checks {
     /// on untouched. Returns the names of the checks (re)started, whose
     /// health is unknown again.
     pub fn apply(&mut self, wanted: &[VrrpScript]) -> Vec<String> {
+        // A reload looks users up again.
+        users().clear();
         let old = std::mem::take(&mut self.running);
         for (name, (spec, task)) in old {
             if wanted.contains(&spec) {
@@ -63,7 +78,11 @@ impl Checks {
                 warn!("VRRP_Script({}) has no script, ignoring", s.name);
                 continue;
             };
-            let tracker = Tracker::new(Script::new(cmd), track_config(s));
+            let Some(script) = as_user(Script::new(cmd), s.user.as_deref()) else {
+                warn!("Unable to set uid/gid for script {}", s.name);
+                continue;
+            };
+            let tracker = Tracker::new(script, track_config(s));
             let task = tokio::spawn(watch(s.name.clone(), tracker, self.tx.clone()));
             self.running.insert(s.name.clone(), (s.clone(), task));
             started.push(s.name.clone());
@@ -71,12 +90,108 @@ impl Checks {
         started
     }
 
-    /// Stops every check (a running script's process group is killed).
+    /// Stops every check (a running script's process group is killed)
+    /// and closes the notify FIFOs (their scripts are killed), as
+    /// keepalived does first when it stops.
     pub fn stop(&mut self) {
+        open_fifo_list().clear();
         for (_, (_, task)) in self.running.drain() {
             task.abort();
         }
     }
+}
+
+/// `script` run as `USER [GROUP]`, or as this process if `None` or
+/// empty; `None` if the user is unknown.
+fn as_user(script: Script, user: Option<&[String]>) -> Option<Script> {
+    match user {
+        Some(words @ [_, ..]) => Some(script.as_user(lookup(words)?)),
+        _ => Some(script),
+    }
+}
+
+/// Users resolved since the last (re)load: the name service may block
+/// (LDAP, sssd), so a notify does not ask it again at each transition.
+fn users() -> std::sync::MutexGuard<'static, HashMap<Vec<String>, RunAs>> {
+    static USERS: OnceLock<Mutex<HashMap<Vec<String>, RunAs>>> = OnceLock::new();
+    USERS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
+fn lookup(words: &[String]) -> Option<RunAs> {
+    if let Some(known) = users().get(words) {
+        return Some(known.clone());
+    }
+    let (name, group) = (words.first()?, words.get(1).map(String::as_str));
+    let run_as = RunAs::lookup(name, group).ok()?;
+    users().insert(words.to_vec(), run_as.clone());
+    Some(run_as)
+}
+
+/// The notify FIFOs this process opens when its checks start (keepalived
+/// opens them at start-up; a reload keeps the first ones).
+pub fn set_fifos(fifos: Fifos) {
+    let _ = FIFOS.set(fifos);
+}
+
+static FIFOS: OnceLock<Fifos> = OnceLock::new();
+
+fn open_fifo_list() -> std::sync::MutexGuard<'static, Vec<NotifyFifo>> {
+    static OPEN: Mutex<Vec<NotifyFifo>> = Mutex::new(Vec::new());
+    OPEN.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn open_fifos() {
+    let Some(fifos) = FIFOS.get() else {
+        return;
+    };
+    let mut open = open_fifo_list();
+    if !open.is_empty() {
+        return;
+    }
+    for f in fifos.iter() {
+        match open_fifo(f) {
+            Ok(fifo) => open.push(fifo),
+            Err(e) => warn!("Unable to open notify fifo {} - {e}", f.path),
+        }
+    }
+}
+
+fn open_fifo(f: &Fifo) -> std::io::Result<NotifyFifo> {
+    let script = f
+        .script
+        .as_deref()
+        .and_then(notify_parts)
+        .and_then(|(cmd, user)| {
+            let line = cmd.line().to_owned();
+            let s = as_user(Script::new(cmd), Some(user));
+            if s.is_none() {
+                warn!("Invalid user/group for notify_fifo script {line} - ignoring");
+            }
+            s
+        });
+    let done = |out: Outcome| info!("vrrp notify fifo script terminated ({out:?})");
+    NotifyFifo::open(Path::new(&f.path), f.owner, script, done)
+}
+
+/// keepalived's FIFO line for a notification: `INSTANCE "VI_1" MASTER 100`
+/// (a group's priority is 0).
+fn fifo_line(n: &Notify) -> String {
+    format!(
+        "{} \"{}\" {} {}",
+        n.kind.as_str(),
+        n.name,
+        n.state.as_str(),
+        n.priority
+    )
+}
+
+/// The one queue of this process's notify scripts.
+fn queue() -> &'static NotifyQueue {
+    static QUEUE: OnceLock<NotifyQueue> = OnceLock::new();
+    QUEUE.get_or_init(|| NotifyQueue::new(MAX_NOTIFY_PROCESSES))
 }
 
 /// keepalived's `vrrp_script` timing; unset values keep its defaults.
@@ -107,7 +222,9 @@ async fn watch(name: String, mut tracker: Tracker, tx: mpsc::Sender<Changed>) {
 
 /// Starts the notify scripts for `n` in `set`, with keepalived's
 /// convention: the state's own script with no arguments, then `notify`
-/// with TYPE NAME STATE PRIORITY.
+/// with TYPE NAME STATE PRIORITY. They go through the process's
+/// [`NotifyQueue`]: those of one instance (or group) run one after
+/// another in this order, and at most [`MAX_NOTIFY_PROCESSES`] at once.
 pub fn notify(set: &mut JoinSet<()>, scripts: &conf::Notify, n: &Notify) {
     let own = match n.state {
         State::Master => &scripts.master,
@@ -119,26 +236,97 @@ pub fn notify(set: &mut JoinSet<()>, scripts: &conf::Notify, n: &Notify) {
         (own.as_deref(), Vec::new()),
         (scripts.any.as_deref(), n.args().to_vec()),
     ];
+    let line = fifo_line(n);
+    for fifo in open_fifo_list().iter() {
+        fifo.write_line(&line);
+    }
+    let key = format!("{} {}", n.kind.as_str(), n.name);
     for (words, args) in jobs {
-        let Some(cmd) = words.and_then(CommandLine::new) else {
-            continue;
-        };
-        debug!("Running notify script {} {args:?}", cmd.line());
-        let script = Script::new(cmd);
-        set.spawn(async move {
-            let out = script.run(&args, NOTIFY_TIMEOUT).await;
-            if !out.ok() {
-                warn!("notify script {} {args:?}: {out:?}", script.command.line());
-            }
-        });
+        if let Some(words) = words {
+            spawn_notify(set, &key, words, args, NOTIFY_TIMEOUT);
+        }
     }
     // Reap finished notify tasks so the set stays small.
     while set.try_join_next().is_some() {}
 }
 
+/// The script of a notify line as the conversion left it (the script,
+/// then `USER [GROUP]`), run as that user; `None` (and a warning) if the
+/// user is unknown now.
+pub fn notify_script(words: &[String]) -> Option<Script> {
+    let (cmd, user) = notify_parts(words)?;
+    let line = cmd.line().to_owned();
+    let script = as_user(Script::new(cmd), Some(user));
+    if script.is_none() {
+        warn!("Invalid user/group for notify script {line} - ignoring");
+    }
+    script
+}
+
+/// Queues one notify line in `set` under `key` (scripts of one key run in
+/// order, at most [`MAX_NOTIFY_PROCESSES`] at once): `words` as the
+/// conversion left them (the script, then `USER [GROUP]`), with `args`,
+/// killed after `timeout`.
+pub fn spawn_notify(
+    set: &mut JoinSet<()>,
+    key: &str,
+    words: &[String],
+    args: Vec<String>,
+    timeout: Duration,
+) {
+    let Some(script) = notify_script(words) else {
+        return;
+    };
+    let line = script.command.line().to_owned();
+    debug!("Running notify script {line} {args:?}");
+    let run = queue().submit(key, script, args.clone(), timeout);
+    set.spawn(async move {
+        let out = run.await;
+        if !out.ok() {
+            warn!("notify script {line} {args:?}: {out:?}");
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fifo_lines_are_keepalived_s() {
+        let n = Notify {
+            kind: vrrp::event::NotifyKind::Instance,
+            name: "VI_1".into(),
+            state: State::Master,
+            priority: 100,
+        };
+        assert_eq!(fifo_line(&n), "INSTANCE \"VI_1\" MASTER 100");
+        let g = Notify {
+            kind: vrrp::event::NotifyKind::Group,
+            name: "G1".into(),
+            state: State::Initialize,
+            priority: 0,
+        };
+        assert_eq!(fifo_line(&g), "GROUP \"G1\" STOP 0");
+    }
+
+    #[tokio::test]
+    async fn notify_runs_as_the_user_after_the_script() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("rv-notify-user-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let open = std::fs::Permissions::from_mode(0o777);
+        std::fs::set_permissions(&dir, open).expect("chmod");
+        let out = dir.join("uid");
+        let line = format!("/bin/sh -c 'id -u > {}'", out.display());
+        let mut set = JoinSet::new();
+        let words = [line, "nobody".to_owned()];
+        spawn_notify(&mut set, "test", &words, Vec::new(), NOTIFY_TIMEOUT);
+        while set.join_next().await.is_some() {}
+        let uid = std::fs::read_to_string(&out).unwrap_or_default();
+        assert_eq!(uid, "65534\n");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn track_config_keeps_keepalived_defaults() {
@@ -180,13 +368,9 @@ mod tests {
         let mut set = JoinSet::new();
         notify(&mut set, &scripts, &n);
         while set.join_next().await.is_some() {}
-        let mut lines: Vec<String> = std::fs::read_to_string(&out)
-            .expect("scripts ran")
-            .lines()
-            .map(str::to_owned)
-            .collect();
-        lines.sort();
-        assert_eq!(lines, ["any INSTANCE VI_1 MASTER 150", "own"]);
+        let text = std::fs::read_to_string(&out).expect("scripts ran");
+        // In keepalived's order: the state's own script, then `notify`.
+        assert_eq!(text, "own\nany INSTANCE VI_1 MASTER 150\n");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -49,6 +49,24 @@ impl CommandLine {
         }
     }
 
+    /// The program and its arguments, or `None` for a shell line.
+    pub fn args(&self) -> Option<&[String]> {
+        self.argv.as_deref()
+    }
+
+    /// keepalived's `cmd_str`: every word in single quotes (the line itself
+    /// for a shell line), as its log lines show a script.
+    pub fn quoted(&self) -> String {
+        match &self.argv {
+            Some(argv) => argv
+                .iter()
+                .map(|w| format!("'{w}'"))
+                .collect::<Vec<_>>()
+                .join(" "),
+            None => self.line.clone(),
+        }
+    }
+
     /// True if the line goes through `/bin/sh -c`.
     pub fn needs_shell(&self) -> bool {
         self.argv.is_none()
@@ -73,6 +91,8 @@ impl CommandLine {
             }
         };
         c.args(extra)
+            .env_clear()
+            .env("PATH", search_path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -80,6 +100,17 @@ impl CommandLine {
             .kill_on_drop(true);
         c
     }
+}
+
+/// The `PATH` a script gets, and the one a bare program name is searched
+/// in: this process's own, else glibc's `_CS_PATH`, as keepalived searches.
+/// Scripts get no other variable of the daemon's environment (keepalived
+/// passes its whole environment; here nothing leaks but the search path).
+pub fn search_path() -> String {
+    std::env::var("PATH")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| super::security::CS_PATH.to_owned())
 }
 
 /// Splits a command line into words with `'...'`, `"..."` and `\` quoting,
@@ -149,7 +180,19 @@ mod tests {
         let c = CommandLine::new(&words).unwrap_or_else(|| panic!("non-empty"));
         assert_eq!(c.line(), "/bin/check --x");
         assert_eq!(c.program(), "/bin/check");
+        assert_eq!(c.quoted(), "'/bin/check' '--x'");
         assert_eq!(line("  echo $HOME ").program(), "echo");
+    }
+
+    #[tokio::test]
+    async fn scripts_get_only_path() {
+        let env = line("/usr/bin/env")
+            .command(&[])
+            .stdout(Stdio::piped())
+            .output()
+            .await;
+        let env = String::from_utf8(env.map(|o| o.stdout).unwrap_or_default()).unwrap_or_default();
+        assert_eq!(env, format!("PATH={}\n", search_path()));
     }
 
     #[test]

@@ -9,6 +9,13 @@
 //!   arguments (notify scripts get TYPE NAME STATE PRIORITY) in its own
 //!   process group, killed as a group on timeout (SIGTERM, then SIGKILL
 //!   after [`TERM_GRACE`]), and reports a typed [`Outcome`].
+//!   Scripts get a minimal environment: `PATH` only ([`search_path`]).
+//! - [`security`]: keepalived's `check_script_secure` (existence,
+//!   executable bits, root-only writable paths under
+//!   `enable_script_security`), with its log lines.
+//! - [`NotifyQueue`]: notify scripts with a bound on processes at once
+//!   ([`MAX_NOTIFY_PROCESSES`]) and submission order per instance.
+//! - [`NotifyFifo`]: keepalived's `notify_fifo`s and their reader scripts.
 //! - [`Tracker`]: keepalived's `vrrp_script` loop (interval, timeout,
 //!   rise, fall, `init_fail`), reporting up/down transitions.
 //!
@@ -25,11 +32,16 @@
 //! ```
 
 mod command;
+mod fifo;
+mod queue;
 mod run;
+pub mod security;
 mod track;
 mod user;
 
-pub use command::CommandLine;
-pub use run::{run, Outcome, Script, TERM_GRACE};
+pub use command::{search_path, CommandLine};
+pub use fifo::NotifyFifo;
+pub use queue::{NotifyQueue, MAX_NOTIFY_PROCESSES};
+pub use run::{keep_nofile_for_scripts, run, Outcome, Script, TERM_GRACE};
 pub use track::{Report, TrackConfig, Tracker};
 pub use user::{RunAs, UserError};

@@ -4,8 +4,10 @@
 use std::io;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
+use std::sync::OnceLock;
 use std::time::Duration;
 
+use nix::sys::resource::{getrlimit, setrlimit, Resource};
 use nix::sys::signal::{killpg, Signal};
 use nix::unistd::Pid;
 
@@ -80,9 +82,7 @@ impl Script {
     /// `vrrp_script_child_thread`). Dropping the future kills the group.
     pub async fn run(&self, extra: &[String], timeout: Duration) -> Outcome {
         let mut cmd = self.command.command(extra);
-        if let Some(who) = &self.run_as {
-            set_identity(&mut cmd, who);
-        }
+        prepare_child(&mut cmd, self.run_as.as_ref());
         let mut child = match cmd.spawn() {
             Ok(c) => c,
             Err(e) => return Outcome::NotStarted(e.kind()),
@@ -119,16 +119,45 @@ pub async fn run(cmd: &CommandLine, extra: &[String], timeout: Duration) -> Outc
     Script::new(cmd.clone()).run(extra, timeout).await
 }
 
-/// Switches the child to `who` between fork and exec.
+/// The soft `RLIMIT_NOFILE` scripts start with, if the daemon raised its
+/// own (see [`keep_nofile_for_scripts`]).
+static SCRIPT_NOFILE: OnceLock<u64> = OnceLock::new();
+
+/// Records `soft`, this process's `RLIMIT_NOFILE` soft limit before it
+/// raises it: scripts are started with it, as keepalived restores the
+/// original limit in its children (a script need not inherit thousands
+/// of descriptors' worth of limit). The first call wins.
+/// [`crate::runtime::raise_nofile_limit`] calls it.
+pub fn keep_nofile_for_scripts(soft: u64) {
+    let _ = SCRIPT_NOFILE.set(soft);
+}
+
+/// Between fork and exec: the original descriptor limit, then the switch
+/// to `who` (if any).
 #[allow(unsafe_code)]
-fn set_identity(cmd: &mut tokio::process::Command, who: &RunAs) {
-    let switch = who.switcher();
+fn prepare_child(cmd: &mut tokio::process::Command, who: Option<&RunAs>) {
+    let nofile = SCRIPT_NOFILE.get().copied();
+    if nofile.is_none() && who.is_none() {
+        return;
+    }
+    let mut switch = who.map(RunAs::switcher);
+    let child = move || {
+        if let Some(soft) = nofile {
+            let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE)?;
+            setrlimit(Resource::RLIMIT_NOFILE, soft.min(hard), hard)?;
+        }
+        match switch.as_mut() {
+            Some(switch) => switch(),
+            None => Ok(()),
+        }
+    };
     // SAFETY: the closure runs in the forked child before exec; it only
-    // calls setgroups, setgid and setuid (async-signal-safe system calls)
-    // on data prepared before the fork, and allocates nothing. std's own
-    // `uid`/`gid` cannot set supplementary groups on stable Rust.
+    // calls getrlimit, setrlimit, setgroups, setgid and setuid
+    // (async-signal-safe system calls) on data prepared before the fork,
+    // and allocates nothing. std's own `uid`/`gid` cannot set
+    // supplementary groups on stable Rust.
     unsafe {
-        cmd.pre_exec(switch);
+        cmd.pre_exec(child);
     }
 }
 
@@ -212,6 +241,23 @@ mod tests {
         let nobody = line("[ \"$(id -u):$(id -G)\" = 65534:65534 ]");
         let script = Script::new(nobody).as_user(RunAs::ids(65534, 65534));
         assert_eq!(script.run(&[], t).await, Outcome::Success);
+    }
+
+    #[tokio::test]
+    async fn scripts_get_the_descriptor_limit_from_before_the_raise() {
+        let (soft, _) = getrlimit(Resource::RLIMIT_NOFILE).unwrap_or((0, 0));
+        keep_nofile_for_scripts(soft.min(512));
+        let raised = crate::runtime::raise_nofile_limit().unwrap_or(0);
+        // The first kept value wins (another test may have raised first).
+        let want = SCRIPT_NOFILE.get().copied().unwrap_or(0).min(raised);
+        let check = line(&format!("[ \"$(ulimit -n)\" = {want} ]"));
+        let t = Duration::from_secs(10);
+        assert_eq!(run(&check, &[], t).await, Outcome::Success);
+        // And not this process's raised limit, when they differ.
+        if want != raised {
+            let same = line(&format!("[ \"$(ulimit -n)\" = {raised} ]"));
+            assert_eq!(run(&same, &[], t).await, Outcome::Failed(1));
+        }
     }
 
     /// A shell line that started a background child, unique to this test

@@ -42,6 +42,20 @@ impl RunAs {
         }
     }
 
+    /// This process's effective identity (what a script runs as when no
+    /// user is switched to).
+    pub fn current() -> Self {
+        let gid = nix::unistd::getegid().as_raw();
+        let groups = nix::unistd::getgroups()
+            .map(|g| g.into_iter().map(Gid::as_raw).collect())
+            .unwrap_or_else(|_| vec![gid]);
+        Self {
+            uid: nix::unistd::geteuid().as_raw(),
+            gid,
+            groups,
+        }
+    }
+
     /// Resolves `user` and optionally `group` (default: the user's
     /// primary group), with the user's supplementary groups as
     /// `initgroups` would set them. keepalived 2.2.7 itself keeps only the
@@ -101,6 +115,7 @@ mod tests {
 
     #[test]
     fn root_and_unknown_users() {
+        assert_eq!(RunAs::current().uid, nix::unistd::geteuid().as_raw());
         let root = RunAs::lookup("root", None);
         assert_eq!(root.as_ref().map(|r| (r.uid, r.gid)), Ok((0, 0)));
         assert!(root.is_ok_and(|r| r.groups.contains(&0)));

@@ -63,6 +63,8 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "nftables_priority",
     "no_checker_emails",
     "no_email_faults",
+    "notify_fifo",
+    "notify_fifo_script",
     "smtp_alert",
     "smtp_alert_checker",
     "smtp_alert_vrrp",
@@ -71,6 +73,8 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "vrrp_higher_prio_send_advert",
     "vrrp_iptables",
     "vrrp_lower_prio_no_advert",
+    "vrrp_notify_fifo",
+    "vrrp_notify_fifo_script",
 ];
 
 /// `vrrp_instance` keywords (kept verbatim by the model) that the VRRP
@@ -102,8 +106,6 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let sp = Some(&p.spans.global);
     super::mail::audit(p, out);
     let refused = [
-        ("enable_script_security", g.enable_script_security),
-        ("script_user", g.script_user.is_some()),
         ("vrrp_skip_check_adv_addr", g.vrrp_skip_check_adv_addr),
         (
             "vrrp_mcast_group4",
@@ -136,11 +138,8 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
 /// The VRRP half's keywords that its conversion does not consume.
 pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let c = &p.config;
-    for (s, sp) in c.vrrp_scripts.iter().zip(&p.spans.scripts) {
+    for s in &c.vrrp_scripts {
         let ctx = format!("vrrp_script {}", s.name);
-        if s.user.is_some() {
-            out.push(refuse(sp.key("user"), "user", &ctx));
-        }
         refuse_settings(&s.other, &ctx, &|_| false, out);
     }
     for (g, sp) in c.vrrp_sync_groups.iter().zip(&p.spans.groups) {

@@ -22,7 +22,7 @@
 //! # #[cfg(all(feature = "convert-vrrp", feature = "convert-lvs"))] {
 //! use vrrp_conf::convert::{convert, Halves};
 //!
-//! let text = "global_defs {\n  notify_fifo /tmp/f\n}\n\
+//! let text = "global_defs {\n  vrrp_skip_check_adv_addr\n}\n\
 //!             vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n\
 //!             \n  virtual_ipaddress {\n    192.0.2.1/24\n  }\n}\n";
 //! let parsed = vrrp_conf::parse_str("keepalived.conf", text, &Default::default());
@@ -31,7 +31,7 @@
 //!     out.refusals().map(|d| d.display(&parsed.sources).to_string()).collect();
 //! assert_eq!(
 //!     refused,
-//!     ["keepalived.conf:2:3: error: notify_fifo is not supported by keepalived-lite"]
+//!     ["keepalived.conf:2:3: error: vrrp_skip_check_adv_addr is not supported by keepalived-lite"]
 //! );
 //! assert!(out.vrrp.is_none(), "nothing runs while anything is refused");
 //! # }
@@ -48,6 +48,12 @@ mod audit;
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-lvs")))]
 pub mod lvs;
 pub mod mail;
+#[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "convert-vrrp", feature = "convert-lvs")))
+)]
+pub mod scripts;
 #[cfg(feature = "convert-vrrp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
 pub mod vrrp;
@@ -89,6 +95,13 @@ pub struct Converted {
     #[cfg(feature = "convert-lvs")]
     #[cfg_attr(docsrs, doc(cfg(feature = "convert-lvs")))]
     pub lvs: Option<lvs::Plan>,
+    /// The VRRP half's notify FIFOs.
+    #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+    pub fifos: scripts::Fifos,
+    /// keepalived's log lines about the scripts (users, disabled scripts,
+    /// security), in its order; also among `diagnostics`, by line there.
+    #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+    pub script_log: Vec<String>,
     /// Refusals (errors) and notes (warnings), in file and line order.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -117,8 +130,22 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
     if halves.vrrp {
         audit::vrrp(parsed, &mut diags);
     }
+    // Scripts' users made explicit, disabled scripts removed.
+    #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+    let scripts::Secured { config, fifos, log } = scripts::secure(parsed, halves, &mut diags);
+    // Only the VRRP half runs the secured scripts (the checker's scripts
+    // are refused with script settings, see `scripts`).
     #[cfg(feature = "convert-vrrp")]
-    let vrrp = halves.vrrp.then(|| vrrp::convert(parsed, &mut diags));
+    let secured = config.map(|config| Parsed {
+        config,
+        ..parsed.clone()
+    });
+    #[cfg(all(feature = "convert-lvs", not(feature = "convert-vrrp")))]
+    drop(config);
+    #[cfg(feature = "convert-vrrp")]
+    let vrrp = halves
+        .vrrp
+        .then(|| vrrp::convert(secured.as_ref().unwrap_or(parsed), &mut diags));
     #[cfg(not(feature = "convert-vrrp"))]
     if halves.vrrp {
         diags.push(without_feature("the VRRP half", "convert-vrrp"));
@@ -142,6 +169,10 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
         vrrp: vrrp.flatten().filter(|_| !refused),
         #[cfg(feature = "convert-lvs")]
         lvs: lvs.flatten().filter(|_| !refused),
+        #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+        fifos,
+        #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+        script_log: log,
         diagnostics: diags,
     }
 }

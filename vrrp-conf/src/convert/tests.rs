@@ -35,9 +35,8 @@ fn keywords_that_reach_no_code_are_refused_by_name_at_their_line() {
     assert_eq!(
         d,
         [
-            "k.conf:4:3: error: script_user is not supported by keepalived-lite",
             "k.conf:5:3: warning: vrrp_cpu_affinity is accepted without effect: a tuning keyword",
-            "k.conf:6:3: error: notify_fifo is not supported by keepalived-lite",
+            "k.conf:6:3: error: (checker) notify_fifo is not supported by keepalived-lite",
             "k.conf:11:3: warning: (VI_1) warning - accept mode for VRRP version 2 does not \
              comply with RFC3768 - resetting",
             "k.conf:13:3: error: (VI_1) track_file is not supported by keepalived-lite",
