@@ -209,7 +209,7 @@ impl Mux {
         self.groups.push(Group {
             name: Arc::from(name),
             members: members.iter().map(|m| m.0).collect(),
-            state: None,
+            state: Some(State::Initialize),
         });
         Ok(GroupId(gid))
     }

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use super::{Group, Mux, MuxError, RouterId};
 use crate::config::Config;
+use crate::event::State;
 use crate::router::{Change, Changed, SyncCommand, VirtualRouter};
 
 /// The configuration a reload wants: every router with its interface, and
@@ -121,7 +122,12 @@ impl Mux {
         for (g, (name, members)) in groups.iter().enumerate() {
             let ids: Vec<u32> = members.iter().map(|m| m.0).collect();
             let same = |o: &&Group| &*o.name == *name && same_members(&o.members, &ids);
-            let state = old.iter().find(same).and_then(|o| o.state);
+            // A new group starts, as keepalived's, in INIT, which it never
+            // announces.
+            let state = old
+                .iter()
+                .find(same)
+                .map_or(Some(State::Initialize), |o| o.state);
             for &m in &ids {
                 self.join(m, g as u32);
             }
@@ -279,7 +285,7 @@ mod tests {
     use std::net::Ipv4Addr;
 
     use super::*;
-    use crate::event::{Event, State};
+    use crate::event::Event;
     use crate::mux::MuxEvent;
 
     fn config(name: &str, vrid: u8) -> Config {
@@ -389,8 +395,28 @@ mod tests {
         let err = MuxError::UnknownRouter(RouterId(7));
         assert_eq!(mux.set_sync_groups(t0, &unknown), Err(err));
         mux.set_sync_groups(t0, &[("g", vec![a, b])]).unwrap();
+        let groups: Vec<_> = std::iter::from_fn(|| mux.poll_event())
+            .filter_map(|e| match e {
+                MuxEvent::Group(_, n) => Some(n.state),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(groups, [State::Backup], "INIT, never announced, to BACKUP");
         assert!(mux.add_sync_group("h", &[a]).is_err());
         mux.set_sync_groups(t0, &[]).unwrap();
         assert_eq!(mux.add_sync_group("h", &[a]), Ok(crate::mux::GroupId(0)));
+    }
+
+    #[test]
+    fn a_new_group_of_routers_in_init_announces_nothing() {
+        let t0 = Instant::now();
+        let mut mux = Mux::new();
+        let routers = [("a", 1), ("b", 2)].map(|(name, vrid)| {
+            let router = VirtualRouter::new(config(name, vrid)).unwrap();
+            mux.add_router(1, router).unwrap()
+        });
+        mux.set_sync_groups(t0, &[("g", routers.to_vec())]).unwrap();
+        let events: Vec<_> = std::iter::from_fn(|| mux.poll_event()).collect();
+        assert_eq!(events, []);
     }
 }
