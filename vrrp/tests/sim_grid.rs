@@ -240,8 +240,7 @@ fn random_case(seed: u64) {
         let b_last = sim
             .transitions()
             .into_iter()
-            .filter(|t| t.node == b && t.vrid == vrid)
-            .last()
+            .rfind(|t| t.node == b && t.vrid == vrid)
             .unwrap();
         assert_eq!(b_last.to, State::Backup, "seed {seed} vrid {vrid}");
         assert!(matches!(
