@@ -3,8 +3,9 @@
 //!
 //! A (.1) starts at priority 200 and B (.2) at 100, VRID 51, advert
 //! interval 1 s, zero latency: A is master from 3.21875 s and sends its
-//! adverts at 3.21875 s + k s; B's Master_Down_Timer is last reset by the
-//! advert at 9.21875 s when the reloads at 10 s happen.
+//! first advert then, the next ones on the grid of whole seconds from the
+//! start (4 s, 5 s, ...); B's Master_Down_Timer is last reset by the advert
+//! at 10 s, just before the reloads at 10 s happen.
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
 use std::net::Ipv4Addr;
@@ -104,13 +105,13 @@ fn master_lowered_below_backup_hands_over_without_priority_zero() {
     let change = reconfigure(&mut sim, a, cfg("a", VRID, 50, 1));
     assert_eq!(change, changed(|c| c.priority = true));
     sim.run_until(secs(30));
-    // A's 10.21875 s advert carries 50: B discards it and its down timer,
-    // last reset at 9.21875 s, fires at 9.21875 + 3.609375 s.
+    // A's 11 s advert carries 50: B discards it and its down timer, last
+    // reset at 10 s, fires at 10 + 3.609375 s.
     assert_eq!(
         transitions_after(&sim, secs(10)),
         [
-            (ns(12_828_125_000), b, VRID, Backup, Master, MasterDown),
-            (ns(12_828_125_000), a, VRID, Master, Backup, HigherPriority),
+            (ns(13_609_375_000), b, VRID, Backup, Master, MasterDown),
+            (ns(13_609_375_000), a, VRID, Master, Backup, HigherPriority),
         ]
     );
     assert_eq!(priority_zero_after(&sim, secs(10)), 0);
@@ -123,9 +124,9 @@ fn master_lowered_below_backup_hands_over_without_priority_zero() {
     assert_eq!(
         a_adverts,
         [
-            (ns(10_218_750_000), Some(50)),
-            (ns(11_218_750_000), Some(50)),
-            (ns(12_218_750_000), Some(50)),
+            (secs(11), Some(50)),
+            (secs(12), Some(50)),
+            (secs(13), Some(50)),
         ]
     );
 }
@@ -136,14 +137,14 @@ fn backup_raised_above_master_preempts_without_priority_zero() {
     let change = reconfigure(&mut sim, b, cfg("b", VRID, 250, 2));
     assert_eq!(change, changed(|c| c.priority = true));
     sim.run_until(secs(30));
-    // From 10.21875 s A's adverts (200) are lower: B, preempting, lets its
-    // down timer run out. Armed at 9.21875 s for priority 100, it moved
-    // with the new Skew_Time to 9.21875 + 3.0234375 s.
+    // From 11 s A's adverts (200) are lower: B, preempting, lets its down
+    // timer run out. Armed at 10 s for priority 100, it moved with the new
+    // Skew_Time to 10 + 3.0234375 s.
     assert_eq!(
         transitions_after(&sim, secs(10)),
         [
-            (ns(12_242_187_500), b, VRID, Backup, Master, MasterDown),
-            (ns(12_242_187_500), a, VRID, Master, Backup, HigherPriority),
+            (ns(13_023_437_500), b, VRID, Backup, Master, MasterDown),
+            (ns(13_023_437_500), a, VRID, Master, Backup, HigherPriority),
         ]
     );
     assert_eq!(priority_zero_after(&sim, secs(10)), 0);
@@ -223,7 +224,7 @@ fn advert_int_changed_keeps_the_master() {
     sim.run_until(secs(60));
     assert_eq!(transitions_after(&sim, secs(10)), []);
     assert_eq!(priority_zero_after(&sim, secs(10)), 0);
-    // The advert already due at 10.21875 s keeps its time; every 3 s after.
+    // The advert already due at 11 s keeps its time; then the 3 s grid.
     let times: Vec<_> = sim
         .sent()
         .iter()
@@ -231,10 +232,7 @@ fn advert_int_changed_keeps_the_master() {
         .map(|s| s.at)
         .take(3)
         .collect();
-    assert_eq!(
-        times,
-        [ns(10_218_750_000), ns(13_218_750_000), ns(16_218_750_000)]
-    );
+    assert_eq!(times, [secs(11), secs(12), secs(15)]);
     // B now waits 3 x 3 s + 609.375 ms for a silent master.
     sim.crash(a);
     let last = sim.sent().last().unwrap().at;

@@ -84,11 +84,13 @@ fn election_by_priority() {
     );
     assert_eq!(history(&sim, b), [(ns(0), Initialize, Backup, Startup)]);
     assert_eq!(sim.masters(VRID), [a]);
-    // One advert per second from 3.21875 s to 29.21875 s, none from B.
+    // The first advert at 3.21875 s, then one on every whole second (the
+    // grid from the start) from 4 s to 30 s; none from B.
     let sent = sim.sent();
-    assert_eq!(sent.len(), 27);
+    assert_eq!(sent.len(), 28);
     assert!(sent.iter().all(|s| s.node == a));
-    assert_eq!(sent[1].at - sent[0].at, secs(1));
+    assert_eq!((sent[0].at, sent[1].at), (ns(MDI_200), secs(4)));
+    assert_eq!(sent[2].at - sent[1].at, secs(1));
     assert_eq!(sim.router(b, VRID).master(), Some((ip(1).into(), 200)));
 }
 
@@ -129,8 +131,8 @@ fn master_crash_backup_takes_over_after_master_down_interval() {
     sim.run_until(secs(10));
     sim.crash(a);
     sim.run_until(secs(20));
-    // A's last advert left at 9.21875 s; B waits exactly its MDI after it.
-    let last = MDI_200 + 6_000_000_000;
+    // A's last advert left at 10 s; B waits exactly its MDI after it.
+    let last = 10_000_000_000;
     assert_eq!(
         history(&sim, b),
         [
@@ -221,10 +223,10 @@ fn nopreempt_leaves_the_lower_master_in_place() {
 fn preempt_delay_holds_preemption() {
     let (mut sim, a, b) = late_high_priority(7, |c| c.preempt_delay = secs(10));
     sim.run_until(secs(60));
-    // B adverts at 20.609375 s (delay starts: preempt at 30.609375 s) ...
-    // 29.609375 s accepted; from 30.609375 s discarded; A takes over one
-    // MDI after the last accepted advert.
-    let takeover = 29_609_375_000 + MDI_200;
+    // B adverts on whole seconds: 21 s (delay starts: preempt at 31 s) ...
+    // 30 s accepted; from 31 s discarded; A takes over one MDI after the
+    // last accepted advert.
+    let takeover = 30_000_000_000 + MDI_200;
     assert_eq!(
         history(&sim, a),
         [
@@ -280,8 +282,9 @@ fn fault_on_interface_down_and_recovery() {
     sim.run_until(secs(10));
     sim.set_interface(a, 1, false);
     sim.run_until(secs(20));
-    // The interface is down, so no priority-0 advert: B waits its MDI.
-    let b_master = MDI_200 + 6_000_000_000 + MDI_100;
+    // The interface is down, so no priority-0 advert: B waits its MDI
+    // after A's last advert, at 10 s.
+    let b_master = 10_000_000_000 + MDI_100;
     assert_eq!(
         history(&sim, b).last(),
         Some(&(ns(b_master), Backup, Master, MasterDown))
@@ -355,11 +358,11 @@ fn tracking_fault_sends_priority_zero_and_weights_move_priority() {
     assert_eq!(sim.masters(VRID), [a]);
     let (at, from, to, reason) = *history(&sim, a).last().unwrap();
     assert_eq!((from, to, reason), (Backup, Master, MasterDown));
-    // B's last accepted advert came at 39.609375 s, when A's priority was
+    // B's last accepted advert came at 40 s, when A's priority was
     // 50: that reset armed MDI(50) = 3.8046875 s, and the new priority
     // moved it by the change of Skew_Time, as keepalived does, to
     // MDI(210) = 3.1796875 s.
-    assert_eq!(at, ns(39_609_375_000 + 3_179_687_500));
+    assert_eq!(at, ns(40_000_000_000 + 3_179_687_500));
 }
 
 /// A node with VRID 1 on interface 1 and VRID 2 on interface 2, synced.
@@ -402,14 +405,14 @@ fn sync_group_moves_together() {
     // sends priority 0 on interface 2. B's VRID 2 times out after its skew
     // but only *wants* MASTER (keepalived's sync groups prefer BACKUP) until
     // B's VRID 1 times out too, one MDI after A's last advert on interface 1
-    // (9.21875 s): then both move together.
+    // (10 s): then both move together.
     sim.set_interface(a, 1, false);
     sim.run_until(ns(11_000_000_000));
     let b2 = sim.router_on(b, 2, 2);
     assert_eq!((b2.state(), b2.wants_master()), (Backup, true));
     assert!(!sim.router_on(b, 1, 1).wants_master());
     sim.run_until(secs(20));
-    let takeover = ns(MDI_200 + 6_000_000_000 + MDI_100);
+    let takeover = ns(10_000_000_000 + MDI_100);
     assert_eq!(
         history_on(&sim, a, 1, 1).last(),
         Some(&(secs(10), Master, Fault, InterfaceDown))
@@ -475,8 +478,8 @@ fn partition_makes_two_masters_and_healing_leaves_one() {
     assert_eq!(sim.masters(VRID), [a]);
     sim.partition(&[&[a], &[b, c]]);
     sim.run_until(secs(20));
-    // B heard A last at 9.21875 s.
-    let split = ns(MDI_200 + 6_000_000_000 + MDI_150);
+    // B heard A last at 10 s.
+    let split = ns(10_000_000_000 + MDI_150);
     assert_eq!(
         history(&sim, b).last(),
         Some(&(split, Backup, Master, MasterDown))
@@ -484,10 +487,10 @@ fn partition_makes_two_masters_and_healing_leaves_one() {
     assert_eq!(sim.masters(VRID), [a, b]);
     sim.heal();
     sim.run_until(secs(30));
-    // A's next advert (20.21875 s) reaches B, which yields at once.
+    // A's next advert (21 s) reaches B, which yields at once.
     assert_eq!(
         history(&sim, b).last(),
-        Some(&(ns(MDI_200 + 17_000_000_000), Master, Backup, HigherPriority))
+        Some(&(secs(21), Master, Backup, HigherPriority))
     );
     assert_eq!(sim.masters(VRID), [a]);
     assert_eq!(history(&sim, c), [(ns(0), Initialize, Backup, Startup)]);
@@ -587,7 +590,7 @@ fn invalid_datagrams_never_reset_the_down_timer() {
         sim.inject(b, 1, ip(1), &bad);
     }
     sim.run_until(secs(20));
-    let last_valid = MDI_200 + 6_000_000_000;
+    let last_valid = 10_000_000_000;
     assert_eq!(
         history(&sim, b).last(),
         Some(&(ns(last_valid + MDI_100), Backup, Master, MasterDown))
@@ -633,7 +636,7 @@ fn one_way_link_failure_makes_the_deaf_backup_take_over_and_yield() {
     sim.run_until(secs(20));
     // B takes over after its MDI; A hears the lower advert and answers at
     // once (keepalived's default), but B cannot hear it: two masters.
-    let b_up = MDI_200 + 6_000_000_000 + MDI_100;
+    let b_up = 10_000_000_000 + MDI_100;
     assert_eq!(
         history(&sim, b).last(),
         Some(&(ns(b_up), Backup, Master, MasterDown))
@@ -645,7 +648,7 @@ fn one_way_link_failure_makes_the_deaf_backup_take_over_and_yield() {
     assert_eq!(sim.masters(VRID), [a]);
     assert_eq!(
         history(&sim, b).last(),
-        Some(&(ns(MDI_200 + 17_000_000_000), Master, Backup, HigherPriority))
+        Some(&(secs(21), Master, Backup, HigherPriority))
     );
 }
 
@@ -713,7 +716,8 @@ fn duplicated_ah_adverts_are_dropped_as_replays_and_change_nothing() {
         ..NetConfig::default()
     });
     let (a, b) = start_ah_pair(&mut sim);
-    sim.run_until(secs(30));
+    // The last advert, at 30 s, arrives (twice) 2 ms later.
+    sim.run_until(ns(30_500_000_000));
     let sent = sim.sent().iter().filter(|s| s.node == a).count() as u64;
     let rb = sim.router(b, VRID).counters();
     assert_eq!(rb.adverts_received, sent);

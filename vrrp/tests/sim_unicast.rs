@@ -101,9 +101,10 @@ fn unicast_election_sends_one_datagram_per_peer() {
     );
     assert_eq!(sim.state(b, VRID), Backup);
     assert_eq!(sim.state(c, VRID), Backup);
-    // Two adverts (at MDI and one interval later), each to .2 then .3.
+    // Two adverts (at MDI and at the next whole second, on the grid from
+    // the start), each to .2 then .3.
     let t0 = ns(MDI_200);
-    let t1 = t0 + secs(1);
+    let t1 = secs(4);
     assert_eq!(
         sent_by(&sim, a),
         [
@@ -126,10 +127,10 @@ fn unicast_election_sends_one_datagram_per_peer() {
 #[test]
 fn unicast_master_crash_and_return() {
     let (mut sim, [a, b, c]) = trio(2);
-    // A's last advert before the crash: MDI_200 + 6 s.
+    // A's last advert before the crash: 10 s.
     sim.run_until(secs(10));
     sim.crash(a);
-    let last = MDI_200 + 6_000_000_000;
+    let last = 10_000_000_000;
     sim.run_until(secs(20));
     assert_eq!(
         history(&sim, c),
@@ -234,10 +235,11 @@ fn unicast_ttl_is_sent_and_any_ttl_accepted() {
     let b = sim.add_router(cfg("b", 100, 2, &[1]));
     sim.start_all();
     sim.run_until(secs(6));
+    // At 3.21875 s, then on the whole seconds 4, 5 and 6.
     let sent = sent_by(&sim, a);
-    assert_eq!(sent.len(), 3);
+    assert_eq!(sent.len(), 4);
     assert!(sent.iter().all(|s| (s.1, s.2) == (ip(2), 64)));
-    assert_eq!(sim.router(b, VRID).counters().adverts_received, 3);
+    assert_eq!(sim.router(b, VRID).counters().adverts_received, 4);
     // B sent nothing (never master), so its TTL shows in no datagram.
     assert_eq!(sim.router(b, VRID).counters().datagrams_sent, 0);
 }
@@ -292,7 +294,7 @@ fn ah_over_unicast_election_handover_and_replay() {
     sim.run_until(secs(6));
     assert_eq!(sim.masters(VRID), [a]);
     let rb = sim.router(b, VRID);
-    assert_eq!(rb.counters().adverts_received, 3);
+    assert_eq!(rb.counters().adverts_received, 4);
     assert_eq!(rb.counters().dropped.total(), 0);
 
     // The datagrams are AH with the TTL left out of the ICV: they verify
@@ -333,10 +335,10 @@ fn ah_over_unicast_election_handover_and_replay() {
         Some(&(secs(6) + ns(SKEW_100), Backup, Master, MasterDown))
     );
     // keepalived's shared AH counter: B's first advert continues after the
-    // last sequence number it accepted (A's priority-0 advert, seq 4).
+    // last sequence number it accepted (A's priority-0 advert, seq 5).
     let from_b = sim.sent().iter().find(|s| s.node == b).unwrap();
     let got = wire::decode(&from_b.bytes, &opts, &auth, &mut AhReplay::new()).unwrap();
-    assert_eq!((got.dst, got.ah_seq, got.priority), (ip(1), Some(5), 100));
+    assert_eq!((got.dst, got.ah_seq, got.priority), (ip(1), Some(6), 100));
 }
 
 /// The committed keepalived capture with AH and unicast peers, replayed
@@ -377,13 +379,14 @@ fn keepalived_ah_unicast_capture_through_the_router() {
     assert_eq!(takeover, prio0_at + skew_time(100));
     r.handle_timeout(takeover);
     assert_eq!(r.state(), Master);
-    // Three adverts at priority 100, then the priority-0 advert on stop.
+    // Three adverts at priority 100 (at the takeover, then on the grid of
+    // whole seconds from t0), then the priority-0 advert on stop.
     let mut sent = Vec::new();
     let mut now = takeover;
     for k in 0..3 {
         if k > 0 {
             now = r.poll_timeout().unwrap();
-            assert_eq!(now, takeover + secs(k));
+            assert_eq!(now, prio0_at + secs(k));
             r.handle_timeout(now);
         }
         let tx = r.poll_transmit(now, &mut buf).unwrap();
@@ -424,15 +427,16 @@ fn peer_ttl_range_is_checked() {
     // In range: accepted, A stays the only master.
     let (sim, a, b) = ttl_range(64, 64);
     assert_eq!(sim.masters(VRID), [a]);
-    assert_eq!(sim.router(b, VRID).counters().adverts_received, 3);
+    assert_eq!(sim.router(b, VRID).counters().adverts_received, 4);
     // Out of range: every advert dropped, B takes over as if A were silent.
     let (sim, a, b) = ttl_range(128, 255);
     let rb = sim.router(b, VRID).counters();
     assert_eq!(rb.adverts_received, 0);
-    // A's three periodic adverts, and the three it answers B's lower
-    // priority adverts with (keepalived's default) once B is master too.
-    assert_eq!(rb.dropped.get(DropReason::UnicastTtl), 6);
-    assert_eq!(sim.router(a, VRID).counters().adverts_sent, 6);
+    // A's four periodic adverts (3.21875 s, 4 s, 5 s, 6 s), and the four
+    // it answers B's lower priority adverts with (keepalived's default)
+    // once B is master too (3.609375 s, 4 s, 5 s, 6 s).
+    assert_eq!(rb.dropped.get(DropReason::UnicastTtl), 8);
+    assert_eq!(sim.router(a, VRID).counters().adverts_sent, 8);
     assert_eq!(DropReason::UnicastTtl.to_string(), "unicast-ttl");
     assert_eq!(sim.masters(VRID), [a, b]);
     // A range also turns the source check on (keepalived does the same).

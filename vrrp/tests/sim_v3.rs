@@ -106,11 +106,12 @@ fn graceful_handover_waits_the_skew_of_the_learned_interval() {
             (b_up, Backup, Master, MasterDown)
         ]
     );
-    // As master B advertises its own interval, every second.
+    // As master B advertises its own interval, every second (at once, then
+    // on the grid of whole seconds from the start).
     let b_sent = sent_intervals(&sim, b, b_up);
     assert_eq!(
         b_sent[..3],
-        [(b_up, 100), (b_up + ms(1000), 100), (b_up + ms(2000), 100)]
+        [(b_up, 100), (ms(11_000), 100), (ms(12_000), 100)]
     );
     assert_eq!(sim.router(b, VRID).master_adver_interval(), ms(1000));
 }
@@ -121,8 +122,8 @@ fn crash_takeover_after_the_learned_master_down_interval() {
     sim.run_until(ms(10_000));
     sim.crash(a);
     sim.run_until(ms(20_000));
-    // A's last advert: 321.875 ms + 96 x 100 ms; then 360.9375 ms.
-    let last = ns(321_875_000) + ms(9_600);
+    // A's last advert: at 10 s, on the 100 ms grid; then 360.9375 ms.
+    let last = ms(10_000);
     assert_eq!(sent_intervals(&sim, a, last - ms(1)), [(last, 10)]);
     let b_up = last + ns(360_937_500);
     assert_eq!(history(&sim, b)[1], (b_up, Backup, Master, MasterDown));
@@ -135,19 +136,20 @@ fn a_backup_follows_a_master_interval_that_changes() {
     assert_eq!(sim.router(b, VRID).master_adver_interval(), ms(200));
     assert_eq!(sim.router(b, VRID).master_down_interval(), ns(721_875_000));
 
-    // A reloads with 50 ms; its next advert (due at 643.75 ms + 47 x
-    // 200 ms, sooner than 10 s + 50 ms) already carries it.
+    // A reloads with 50 ms at 10 s, just after its advert there: its next
+    // advert comes at the next point of the 50 ms grid, 10.05 s (sooner
+    // than the 10.2 s it was due), and carries it.
     let changed = sim.with_mux(a, |mux, now| {
         let id = mux.find(1, VRID).unwrap();
         mux.reconfigure_router(now, id, cfg("a", 200, 1, 5))
     });
     assert!(matches!(changed, Ok(Change::InPlace(c)) if c.advert_interval));
     sim.run_until(ms(11_000));
-    let switch = ns(643_750_000) + ms(9_400);
-    let a_sent = sent_intervals(&sim, a, switch - ms(200));
+    let switch = ms(10_050);
+    let a_sent = sent_intervals(&sim, a, ms(10_000));
     assert_eq!(
         a_sent[..3],
-        [(switch - ms(200), 20), (switch, 5), (switch + ms(50), 5)]
+        [(ms(10_000), 20), (switch, 5), (switch + ms(50), 5)]
     );
     assert_eq!(sim.router(b, VRID).master_adver_interval(), ms(50));
     // 150 ms + 156/256 x 50 ms.

@@ -128,6 +128,11 @@ struct Group {
 /// while any member is faulty (interface or tracking) all are in FAULT. A
 /// stopped member holds the group in BACKUP.
 ///
+/// One advert grid: the first `now` given to the mux becomes every
+/// router's [advert epoch](VirtualRouter::advert_epoch), so masters with
+/// the same interval advertise at the same instants and a process with
+/// many of them wakes once per interval.
+///
 /// Reload: [`remove_router`](Self::remove_router),
 /// [`reconfigure_router`](Self::reconfigure_router),
 /// [`set_sync_groups`](Self::set_sync_groups), or all three at once with
@@ -152,6 +157,9 @@ pub struct Mux {
     tx_cursor: usize,
     group_events: VecDeque<MuxEvent>,
     counters: MuxCounters,
+    /// The advert grid of every router (the first `now` the mux was given):
+    /// masters with one interval wake together.
+    epoch: Option<Instant>,
 }
 
 impl Mux {
@@ -465,11 +473,13 @@ impl Mux {
         i: u32,
         f: impl FnOnce(&mut VirtualRouter) -> R,
     ) -> Option<R> {
+        let epoch = *self.epoch.get_or_insert(now);
         let slot = self
             .slots
             .get_mut(i as usize)
             .and_then(Option::as_mut)
             .filter(|s| !s.removed)?;
+        slot.router.set_advert_epoch(epoch);
         let before = slot.router.state();
         let out = f(&mut slot.router);
         let after = slot.router.state();
@@ -733,7 +743,15 @@ mod tests {
         assert_eq!(mux.poll_timeout(), Some(low_down));
         mux.handle_timeout(low_down);
         assert_eq!(mux.router(low).unwrap().state(), State::Master);
-        assert_eq!(mux.poll_timeout(), Some(first + Duration::from_secs(1)));
+        // Both masters advertise on the mux's grid: one wake-up a second.
+        assert_eq!(mux.poll_timeout(), Some(t0 + Duration::from_secs(4)));
+        mux.handle_timeout(t0 + Duration::from_secs(4));
+        let sent: Vec<_> = std::iter::from_fn(|| mux.poll_transmit(t0, &mut buf))
+            .map(|(id, _, _)| id)
+            .collect();
+        assert_eq!(sent.len(), 2);
+        assert!(sent.contains(&low) && sent.contains(&high));
+        assert_eq!(mux.poll_timeout(), Some(t0 + Duration::from_secs(5)));
     }
 
     #[test]

@@ -154,6 +154,18 @@ pub struct Transmit {
 /// priority 0 from anyone with an advert at once (RFC 3768 section 6.4.3,
 /// keepalived too), so that the backups learn who is master.
 ///
+/// # Advert grid
+/// A master sends its first advert at once and the following ones at
+/// `epoch + k x advert_interval` ([`advert_epoch`](Self::advert_epoch)),
+/// not one interval after it became master: routers sharing an epoch (all
+/// of a [`crate::mux::Mux`]) with the same interval send on the same
+/// instants, so a process with many masters wakes once per interval
+/// instead of once per router. The second advert comes at most one
+/// interval after the first, so no backup's Master_Down_Interval is
+/// shortened. A router's epoch is the first `now` given to
+/// [`handle_startup`](Self::handle_startup), unless
+/// [`set_advert_epoch`](Self::set_advert_epoch) set one.
+///
 /// # Allocation
 /// Receiving and sending adverts never allocates; only state changes queue
 /// events (into a queue allocated up front).
@@ -183,7 +195,8 @@ pub struct Transmit {
 /// let events: Vec<Event> = std::iter::from_fn(|| router.poll_event()).collect();
 /// assert!(events.contains(&Event::AddAddresses));
 /// assert_eq!(router.state(), State::Master);
-/// assert_eq!(router.poll_timeout(), Some(wake + Duration::from_secs(1)));
+/// // The next advert on the grid of whole intervals from t0 (see below).
+/// assert_eq!(router.poll_timeout(), Some(t0 + Duration::from_secs(4)));
 /// # Ok::<(), vrrp::config::ConfigError>(())
 /// ```
 #[derive(Debug)]
@@ -213,6 +226,8 @@ pub struct VirtualRouter {
     /// VRRPv3 Master_Adver_Interval: the master's advertised interval as
     /// a backup learns it, our own otherwise (RFC 9568 section 6.1).
     master_adver_int: Duration,
+    /// The origin of the advert grid (see the type's "Advert grid").
+    epoch: Option<Instant>,
     events: VecDeque<Event>,
     counters: Counters,
 }
@@ -241,6 +256,7 @@ impl VirtualRouter {
             tx: TxCounters::new(),
             master: None,
             master_adver_int: cfg.advert_interval(),
+            epoch: None,
             events: VecDeque::with_capacity(EVENT_CAPACITY),
             counters: Counters::default(),
             cfg,
@@ -368,6 +384,20 @@ impl VirtualRouter {
         self.master_adver_int
     }
 
+    /// The origin of the advert grid: adverts after a master's first go
+    /// out at `epoch + k x advert_interval` (see the type's "Advert grid").
+    /// `None` until set or until the first start-up.
+    pub fn advert_epoch(&self) -> Option<Instant> {
+        self.epoch
+    }
+
+    /// Sets the origin of the advert grid; takes effect when the router
+    /// next becomes master or answers a priority-0 advert.
+    /// [`crate::mux::Mux`] gives all its routers one epoch.
+    pub fn set_advert_epoch(&mut self, epoch: Instant) {
+        self.epoch = Some(epoch);
+    }
+
     /// RFC 3768 section 6.4.1: the owner becomes MASTER, others BACKUP; a
     /// faulty router enters FAULT. Ignored while running.
     pub fn handle_startup(&mut self, now: Instant) {
@@ -375,6 +405,7 @@ impl VirtualRouter {
             return;
         }
         self.running = true;
+        self.epoch.get_or_insert(now);
         match self.fault_reason() {
             Some(reason) => self.enter(now, State::Fault, reason),
             None => self.start_protocol(now, Reason::Startup),
@@ -512,9 +543,8 @@ impl VirtualRouter {
             match timer {
                 Timer::Advert => {
                     self.queue_advert(self.priority());
-                    let interval = self.cfg.advert_interval();
-                    self.timers
-                        .set(Timer::Advert, next_period(deadline, interval, now));
+                    // Back on the grid even after a late wake-up.
+                    self.arm_advert(now);
                 }
                 Timer::MasterDown if self.sync_member => {
                     // keepalived's sync groups prefer BACKUP: wait (timer
@@ -805,9 +835,10 @@ impl VirtualRouter {
         let higher =
             |mine: u8| priority > mine || (priority == mine && addr_order == Ordering::Greater);
         if priority == PRIORITY_STOP {
-            // RFC 3768 section 6.4.3: answer at once, restart the Adver_Timer.
+            // RFC 3768 section 6.4.3: answer at once, restart the Adver_Timer
+            // (on the grid: at most one interval away).
             self.queue_advert(mine);
-            self.arm(Timer::Advert, now, self.cfg.advert_interval());
+            self.arm_advert(now);
             return;
         }
         if self.cfg.higher_priority_send_advert && higher(mine) {
@@ -983,7 +1014,7 @@ impl VirtualRouter {
         self.master = None;
         self.master_adver_int = self.cfg.advert_interval();
         self.queue_advert(self.priority());
-        self.arm(Timer::Advert, now, self.cfg.advert_interval());
+        self.arm_advert(now);
         self.push(Event::AddAddresses);
         let garp = self.cfg.garp;
         self.push(Event::GratuitousArp {
@@ -1002,6 +1033,19 @@ impl VirtualRouter {
     /// stays off rather than overflowing `Instant`.
     fn arm(&mut self, timer: Timer, now: Instant, after: Duration) {
         self.timers.set(timer, now.checked_add(after));
+    }
+
+    /// Arms the Adver_Timer at the first grid point after `now` (the advert
+    /// of `now` is already queued).
+    fn arm_advert(&mut self, now: Instant) {
+        let at = self.next_advert_after(now);
+        self.timers.set(Timer::Advert, at);
+    }
+
+    /// The first grid point after `now` (see the type's "Advert grid").
+    fn next_advert_after(&self, now: Instant) -> Option<Instant> {
+        let epoch = self.epoch.unwrap_or(now);
+        next_on_grid(epoch, self.cfg.advert_interval(), now)
     }
 
     /// The GARP refresh period; zero means off, as in keepalived (and a
@@ -1042,6 +1086,25 @@ fn next_period(deadline: Instant, period: Duration, now: Instant) -> Option<Inst
         Some(next) if next > now => Some(next),
         _ => now.checked_add(period),
     }
+}
+
+/// The first `epoch + k x period` (any integer k) strictly after `now`:
+/// at most one period away; `None` beyond the clock's range.
+fn next_on_grid(epoch: Instant, period: Duration, now: Instant) -> Option<Instant> {
+    // How far a duration is past the last grid line (< period).
+    let past = |d: Duration| {
+        let rem = d.as_nanos() % period.as_nanos().max(1);
+        u64::try_from(rem).ok().map(Duration::from_nanos)
+    };
+    let step = if now >= epoch {
+        period - past(now - epoch)?
+    } else {
+        match past(epoch - now)? {
+            Duration::ZERO => period,
+            ahead => ahead,
+        }
+    };
+    now.checked_add(step)
 }
 
 #[cfg(test)]

@@ -123,7 +123,8 @@ impl VirtualRouter {
     ///   [`Event::AddressesChanged`] so that the embedder installs and
     ///   removes the difference;
     /// * a new advert interval is used from the next advert on; a master
-    ///   sends its next advert no later than one new interval from `now`;
+    ///   sends its next advert no later than one new interval from `now`
+    ///   (at the first point of the new grid after `now`);
     /// * new authentication forgets the peers' AH sequence numbers;
     /// * new unicast settings apply to the next datagram (and
     ///   `unicast_fault_no_peer` may enter or leave FAULT);
@@ -150,7 +151,7 @@ impl VirtualRouter {
             self.master_adver_int = self.cfg.advert_interval();
         }
         if changed.advert_interval && self.state == State::Master {
-            let sooner = now.checked_add(self.cfg.advert_interval());
+            let sooner = self.next_advert_after(now);
             let at = match (self.timers.get(Timer::Advert), sooner) {
                 (Some(at), Some(s)) => Some(at.min(s)),
                 (at, s) => at.or(s),
@@ -312,9 +313,10 @@ mod tests {
         r.handle_startup(t0);
         let up = t0 + r.master_down_interval();
         r.handle_timeout(up);
-        assert_eq!(r.poll_timeout(), Some(up + Duration::from_secs(10)));
+        // Up at 30.21875 s: the next advert on the 10 s grid from t0.
+        assert_eq!(r.poll_timeout(), Some(t0 + Duration::from_secs(40)));
         c.advert_interval_secs = 1;
         r.reconfigure(up, c).unwrap();
-        assert_eq!(r.poll_timeout(), Some(up + Duration::from_secs(1)));
+        assert_eq!(r.poll_timeout(), Some(t0 + Duration::from_secs(31)));
     }
 }

@@ -125,7 +125,8 @@ fn early_or_repeated_timeouts_are_no_ops() {
     r.handle_timeout(deadline);
     assert_eq!(r.state(), State::Master);
     assert_eq!(r.counters().became_master, 1);
-    assert_eq!(r.poll_timeout(), Some(deadline + s(1)));
+    // Master at 3.609375 s: the next advert on the 1 s grid from t0.
+    assert_eq!(r.poll_timeout(), Some(t0 + s(4)));
 }
 
 #[test]
@@ -292,7 +293,8 @@ fn master_answers_priority_zero_at_once_and_restarts_adver_timer() {
     let now = t0 + s(10) + Duration::from_millis(300);
     r.handle_datagram(now, LOWER_IP, &advert(LOWER_IP, 0, &AuthConfig::None, 0));
     assert_eq!(transmit(&mut r, now).map(|t| t.0), Some(100));
-    assert_eq!(r.timers.get(Timer::Advert), Some(now + s(1)));
+    // Restarted on the grid (from t0), not one interval from `now`.
+    assert_eq!(r.timers.get(Timer::Advert), Some(t0 + s(11)));
     assert_eq!(r.state(), State::Master);
 }
 
@@ -646,7 +648,7 @@ fn durations_beyond_the_clock_disarm_instead_of_panicking() {
     r.handle_timeout(down);
     assert_eq!(r.state(), State::Master);
     // Only the Adver_Timer is armed: the GARP timers are out of reach.
-    assert_eq!(r.poll_timeout(), Some(down + s(1)));
+    assert_eq!(r.poll_timeout(), Some(t0 + s(4)));
 }
 
 #[test]
@@ -660,9 +662,9 @@ fn zero_garp_refresh_is_off_not_an_endless_loop() {
     let down = r.poll_timeout().unwrap();
     r.handle_timeout(down);
     assert_eq!(r.state(), State::Master);
-    assert_eq!(r.poll_timeout(), Some(down + s(1)));
+    assert_eq!(r.poll_timeout(), Some(t0 + s(4)));
     events(&mut r);
-    r.handle_timeout(down + s(1));
+    r.handle_timeout(t0 + s(4));
     assert_eq!(events(&mut r), []);
 }
 
@@ -811,9 +813,11 @@ mod v3 {
         assert_eq!(prio, 150);
         let got = wire::decode_v3(&bytes, &wire::RecvOptionsV3::default()).unwrap();
         assert_eq!((got.max_adver_int, got.ip_id), (1, Some(1)));
-        assert_eq!(r.poll_timeout(), Some(up + ms(10)));
-        r.handle_timeout(up + ms(10));
-        assert_eq!(transmit(&mut r, up + ms(10)).map(|(p, _)| p), Some(150));
+        // Up at 34.140625 ms: the next advert on the 10 ms grid from t0.
+        assert_eq!(r.poll_timeout(), Some(t0 + ms(40)));
+        r.handle_timeout(t0 + ms(40));
+        assert_eq!(transmit(&mut r, t0 + ms(40)).map(|(p, _)| p), Some(150));
+        assert_eq!(r.poll_timeout(), Some(t0 + ms(50)));
     }
 
     #[test]
@@ -871,7 +875,10 @@ mod v3 {
         r.handle_timeout(up);
         assert_eq!(r.state(), State::Master);
         assert_eq!(r.master_adver_interval(), ms(1000));
-        assert_eq!(r.poll_timeout(), Some(up + ms(1000)));
+        // Up at 180.46875 ms; adverts every 1000 ms on the grid from t0.
+        assert_eq!(r.poll_timeout(), Some(t0 + ms(1000)));
+        r.handle_timeout(t0 + ms(1000));
+        assert_eq!(r.poll_timeout(), Some(t0 + ms(2000)));
     }
 
     #[test]
