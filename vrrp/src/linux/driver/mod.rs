@@ -154,6 +154,8 @@ pub struct Driver {
     events: mpsc::Sender<DriverEvent>,
     /// Set by the stop: events no longer get lost to a full channel.
     stopping: bool,
+    /// Set once [`stop`](Self::stop) has run.
+    stopped: bool,
     /// Events of the stop waiting for room in the channel.
     backlog: Vec<DriverEvent>,
     readers: Vec<JoinHandle<()>>,
@@ -189,6 +191,7 @@ impl Driver {
             rx: in_rx,
             events: ev_tx,
             stopping: false,
+            stopped: false,
             backlog: Vec::new(),
             readers: Vec::new(),
             counters: DriverCounters::default(),
@@ -251,12 +254,21 @@ impl Driver {
                 i = readable(&self.receivers, self.next_receiver) => Wake::Socket(i),
                 input = self.rx.recv() => Wake::Input(input),
             };
-            if let Wake::Socket(i) = wake {
-                // Not `self.now()` first: datagrams are given their arrival.
-                self.next_receiver = i + 1;
-                self.read_socket(i);
-                continue;
-            }
+            let wake = match wake {
+                Wake::Socket(i) => {
+                    // Not `self.now()` first: datagrams are given their arrival.
+                    self.next_receiver = i + 1;
+                    self.read_socket(i);
+                    // The select is biased to sockets, so a flood would
+                    // starve commands: one waiting input per socket batch.
+                    match self.rx.try_recv() {
+                        Ok(input) => Wake::Input(Some(input)),
+                        Err(mpsc::error::TryRecvError::Empty) => continue,
+                        Err(mpsc::error::TryRecvError::Disconnected) => Wake::Input(None),
+                    }
+                }
+                wake => wake,
+            };
             let now = self.now();
             match wake {
                 Wake::Timer => self.mux.handle_timeout(now),
@@ -270,6 +282,21 @@ impl Driver {
             }
             self.drain(now);
         }
+        self.stop();
+        self.flush_backlog().await;
+        // Dropping `self` closes the event channel after the last event.
+        self.counters.clone()
+    }
+
+    /// Stops every router: priority-0 adverts from masters, addresses and
+    /// routes removed, VMACs and firewall rules deleted. Runs once, from
+    /// [`run`](Self::run) or, if its task was aborted or never run, from
+    /// `Drop`, so nothing stays installed behind an aborted driver.
+    fn stop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
         self.stopping = true;
         let now = self.now();
         self.mux.handle_shutdown(now);
@@ -277,9 +304,6 @@ impl Driver {
         self.stop_readers();
         self.remove_vmacs();
         self.remove_firewall();
-        self.flush_backlog().await;
-        // Dropping `self` closes the event channel after the last event.
-        self.counters.clone()
     }
 
     /// Feeds one input; false to stop.
@@ -377,6 +401,14 @@ impl Driver {
         for r in self.readers.drain(..) {
             r.abort();
         }
+    }
+}
+
+impl Drop for Driver {
+    /// The stop of an aborted [`run`](Driver::run) (or of a driver never
+    /// run): everything it installed is removed, masters say priority 0.
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 

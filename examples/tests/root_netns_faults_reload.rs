@@ -1,0 +1,103 @@
+//! A reload (SIGHUP) to a configuration naming an interface that does not
+//! exist keeps the running instance MASTER with its VIP (issue 15): the
+//! reload is refused as a whole and logged, nothing running is touched.
+//! Needs root and iproute2.
+#![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
+
+use std::net::Ipv4Addr;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use keepalived_lite::netns::{require_root, Lab};
+
+const VIP: &str = "10.0.0.100";
+/// Generous: CI machines are small and loaded.
+const WAIT: Duration = Duration::from_secs(30);
+
+fn instance(name: &str, interface: &str, vrid: u8, vip: &str) -> String {
+    format!(
+        "vrrp_instance {name} {{\n  state BACKUP\n  interface {interface}\n  \
+         virtual_router_id {vrid}\n  priority 150\n  advert_int 1\n  \
+         virtual_ipaddress {{\n    {vip}/24\n  }}\n}}\n"
+    )
+}
+
+fn log_text(log: &Path) -> String {
+    std::fs::read_to_string(log).unwrap_or_default()
+}
+
+fn count(log: &Path, needle: &str) -> usize {
+    log_text(log).lines().filter(|l| l.contains(needle)).count()
+}
+
+/// Polls until `ok` holds, or fails with `what` and the log.
+fn wait_until(what: &str, log: &Path, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !ok() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} never happened; log:\n{}",
+            log_text(log)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn has_vip(lab: &Lab) -> bool {
+    let out = lab
+        .run("r1", "ip", &["-4", "-o", "addr", "show", "dev", "eth0"])
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).contains(&format!("{VIP}/24"))
+}
+
+#[test]
+fn root_netns_reload_naming_a_missing_interface_keeps_the_master() {
+    require_root();
+    let mut lab = Lab::new().unwrap();
+    lab.add_node("r1", Ipv4Addr::new(10, 0, 0, 1), 24).unwrap();
+    let dir = std::env::temp_dir().join(&lab.node("r1").ns);
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("keepalived.conf");
+    std::fs::write(&conf, instance("VI_1", "eth0", 51, VIP)).unwrap();
+    let (p, r) = (dir.join("k.pid"), dir.join("v.pid"));
+    let args = [
+        "-P",
+        "-n",
+        "-l",
+        "-f",
+        conf.to_str().unwrap(),
+        "-p",
+        p.to_str().unwrap(),
+        "-r",
+        r.to_str().unwrap(),
+    ];
+    let log = dir.join("lite.log");
+    let pid = lab
+        .spawn("r1", env!("CARGO_BIN_EXE_keepalived-lite"), &args, &log)
+        .unwrap();
+    let master = "(VI_1) Entering MASTER STATE";
+    wait_until("MASTER", &log, || count(&log, master) == 1 && has_vip(&lab));
+
+    let entered = count(&log, "Entering");
+    let mut new = instance("VI_1", "eth0", 51, VIP);
+    new.push_str(&instance("VI_2", "nosuch0", 52, "10.0.0.101"));
+    std::fs::write(&conf, new).unwrap();
+    lab.signal(pid, "HUP").unwrap();
+    wait_until("the refusal", &log, || {
+        count(&log, "Reload failed, keeping the running configuration") == 1
+    });
+    let text = log_text(&log);
+    assert!(
+        text.contains("nosuch0"),
+        "the refusal names the interface:\n{text}"
+    );
+    assert!(has_vip(&lab), "the VIP was lost:\n{text}");
+    assert_eq!(
+        count(&log, "Entering"),
+        entered,
+        "VI_1 changed state:\n{text}"
+    );
+    assert_eq!(count(&log, "(VI_2)"), 0, "VI_2 was started:\n{text}");
+    lab.stop(pid, Duration::from_secs(5));
+    let _ = std::fs::remove_dir_all(&dir);
+}
