@@ -19,7 +19,7 @@ use healthcheck::checkers::{
 use healthcheck::runtime::Driver;
 use healthcheck::script::{CommandLine, Script};
 use healthcheck::{Checker, Event, Monitor, MonitorConfig};
-use ipvs::{Ipvs, ServiceKey};
+use ipvs::{Ipvs, ServiceKey, Timeouts};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
@@ -57,34 +57,102 @@ struct Kernel {
     /// How often the kernel's table is re-read: the shortest check
     /// interval (keepalived's `delay_loop`).
     period: Duration,
+    /// The kernel's connection timeouts before `lvs_timeouts` changed
+    /// them, restored when it no longer sets them and at exit.
+    saved_timeouts: Option<Timeouts>,
 }
 
 impl Kernel {
-    /// Opens IPVS and reads the kernel's version of our services, so that
-    /// a leftover table from an earlier run is edited into place.
+    /// Opens IPVS (flushing the whole table first under `lvs_flush`) and
+    /// reads the kernel's version of our services, so that a leftover
+    /// table from an earlier run is edited into place.
     fn open(plan: &Plan) -> Result<Self, DaemonError> {
-        let ipvs = Ipvs::connect()?;
+        let mut ipvs = Ipvs::connect()?;
+        if plan.flush {
+            if let Err(e) = ipvs.flush() {
+                error!("IPVS: cannot flush the table (lvs_flush): {e}");
+            }
+        }
         let mut k = Self {
             ipvs,
             current: Vec::new(),
             keys: HashSet::new(),
             period: DEFAULT_DELAY_LOOP,
+            saved_timeouts: None,
         };
         k.own_only(plan);
         k.refresh();
         Ok(k)
     }
 
+    /// Sets `lvs_timeouts` as keepalived does: a timeout not given is the
+    /// kernel's value from before the first change; None restores those.
+    fn set_timeouts(&mut self, wanted: Option<Timeouts>) {
+        let Some(t) = wanted else {
+            self.restore_timeouts();
+            return;
+        };
+        if self.saved_timeouts.is_none() {
+            match self.ipvs.timeouts() {
+                Ok(now) => self.saved_timeouts = Some(now),
+                Err(e) => warn!("cannot read the IPVS timeouts: {e}"),
+            }
+        }
+        let saved = self.saved_timeouts.unwrap_or_default();
+        let or = |v: u32, old: u32| if v == 0 { old } else { v };
+        let t = Timeouts {
+            tcp: or(t.tcp, saved.tcp),
+            tcp_fin: or(t.tcp_fin, saved.tcp_fin),
+            udp: or(t.udp, saved.udp),
+        };
+        if let Err(e) = self.ipvs.set_timeouts(&t) {
+            info!("Failed to set ipvs timeouts: {e}");
+        }
+    }
+
+    /// Puts back the timeouts `lvs_timeouts` changed.
+    fn restore_timeouts(&mut self) {
+        if let Some(t) = self.saved_timeouts.take() {
+            if let Err(e) = self.ipvs.set_timeouts(&t) {
+                info!("Failed to restore ipvs timeouts: {e}");
+            }
+        }
+    }
+
+    /// At exit: removes our services (the whole table under
+    /// `lvs_flush_onstop`), unless `-I` keeps them; restores the timeouts.
+    fn release(&mut self, plan: &Plan, opts: RunOptions) {
+        if !opts.dont_release_ipvs {
+            if plan.flush_on_stop {
+                if let Err(e) = self.ipvs.flush() {
+                    error!("IPVS: cannot flush the table (lvs_flush_onstop): {e}");
+                }
+            } else {
+                self.sync(Vec::new());
+            }
+        }
+        self.restore_timeouts();
+    }
+
     /// Owns the services of `plan` too (before a reload's diff, so that
     /// the services it drops are removed).
     fn also_own(&mut self, plan: &Plan) {
-        self.keys
-            .extend(plan.services.iter().map(|s| s.service.key));
+        self.keys.extend(
+            plan.services
+                .iter()
+                .flat_map(|s| s.services().map(|v| v.key)),
+        );
     }
 
-    /// Owns only the services of `plan` from now on.
+    /// Owns only the services of `plan` from now on, with its
+    /// `lvs_timeouts`.
     fn own_only(&mut self, plan: &Plan) {
-        self.keys = plan.services.iter().map(|s| s.service.key).collect();
+        self.set_timeouts(plan.timeouts);
+        self.keys = plan
+            .services
+            .iter()
+            .flat_map(|s| s.services().map(|v| v.key))
+            .collect();
         self.current.retain(|v| self.keys.contains(&v.service.key));
         self.period = reconcile_period(plan);
     }
@@ -235,10 +303,22 @@ impl Running {
     }
 }
 
+/// How the checker ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// `-I` (`--dont-release-ipvs`): leave the IPVS table as it is at exit.
+    pub dont_release_ipvs: bool,
+}
+
 /// Runs the checker on `plan` until SIGTERM/SIGINT, reloading through
 /// `reload` on SIGHUP. Ok after a clean stop; the services are removed on
 /// every way out.
-pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
+pub async fn run(plan: Plan, reload: Loader) -> Result<(), DaemonError> {
+    run_with(plan, reload, RunOptions::default()).await
+}
+
+/// [`run`] with `opts`: under `-I` the table stays at exit.
+pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Result<(), DaemonError> {
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
     let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
@@ -318,7 +398,7 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
         }
         run_omega_scripts(bridge.omega_scripts(&monitor)).await;
     }
-    kernel.sync(Vec::new());
+    kernel.release(bridge.plan(), opts);
     outcome
 }
 

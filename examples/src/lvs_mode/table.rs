@@ -235,14 +235,15 @@ impl Bridge {
     }
 
     /// The table keepalived-lite wants in the kernel now: each service
-    /// with its pool's members, or only its sorry server.
+    /// (each of a `virtual_server group`'s) with its pool's members, or
+    /// only its sorry server.
     pub fn desired(&self) -> Vec<ipvs::VirtualServer> {
         self.plan
             .services
             .iter()
             .zip(&self.placed.pools)
             .enumerate()
-            .map(|(s, (svc, &pool))| {
+            .flat_map(|(s, (svc, &pool))| {
                 let dests = match &svc.sorry_server {
                     Some(sorry) if self.table.sorry_server_in(pool) => vec![sorry.dest],
                     sorry => {
@@ -270,10 +271,7 @@ impl Bridge {
                         dests
                     }
                 };
-                ipvs::VirtualServer {
-                    service: svc.service.clone(),
-                    dests,
-                }
+                svc.virtual_servers(&dests)
             })
             .collect()
     }

@@ -65,6 +65,16 @@ pub const NO_EFFECT: &[&str] = &[
     "smtp_connect_timeout",
 ];
 
+/// `global_defs` keywords (kept verbatim by the model) the checker's
+/// conversion consumes (`lvs_timeouts`, `lvs_flush`, ...); the VRRP half
+/// ignores them, as keepalived's VRRP process does.
+const LVS_GLOBALS: [&str; 4] = [
+    "lvs_timeouts",
+    "lvs_flush",
+    "lvs_flush_onstop",
+    "lvs_flush_on_stop",
+];
+
 /// `global_defs` keywords (kept verbatim by the model) that the VRRP
 /// conversion consumes.
 pub(crate) const GLOBAL_USED: &[&str] = &[
@@ -133,7 +143,9 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
         }
     }
     let keep = |s: &Setting| {
-        TUNING.contains(&s.keyword.as_str()) || GLOBAL_USED.contains(&s.keyword.as_str())
+        TUNING.contains(&s.keyword.as_str())
+            || GLOBAL_USED.contains(&s.keyword.as_str())
+            || LVS_GLOBALS.contains(&s.keyword.as_str())
     };
     refuse_settings(&g.other, "", &keep, out);
     refuse_settings(&p.config.other, "", &|_| false, out);
