@@ -30,14 +30,20 @@ impl Drop for TempDir {
 /// Boots the VM with `files` (host path, guest path) and runs `guest`;
 /// returns the console, failing unless the guest script exited 0.
 fn run_vm(files: &[(PathBuf, &str)], guest: &Path) -> String {
+    run_vm_with(files, guest, &[], 300)
+}
+
+/// [`run_vm`] with arguments for `guest` and a timeout in seconds.
+fn run_vm_with(files: &[(PathBuf, &str)], guest: &Path, args: &[&str], timeout: u32) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let mut cmd = Command::new(root.join("ipvs/vm/run-vm.sh"));
-    cmd.arg("--timeout").arg("300");
+    cmd.arg("--timeout").arg(timeout.to_string());
     for (src, dst) in files {
         cmd.arg("--file").arg(format!("{}:{dst}", src.display()));
     }
     let out = cmd
         .arg(guest)
+        .args(args)
         .output()
         .expect("cannot run ipvs/vm/run-vm.sh");
     let console = String::from_utf8_lossy(&out.stdout).replace('\r', "");
@@ -362,6 +368,80 @@ fn vm_lvs_other_checkers_same_table_as_keepalived() {
             (PathBuf::from("/usr/sbin/dnsmasq"), "/bin/dnsmasq"),
         ],
     );
+}
+
+/// Parity with keepalived 2.2.7 for each feature group, all in one boot
+/// (`guest-parity-all.sh`): `virtual_server_group` (address ranges, a
+/// prefix, fwmarks, NAT and DR, IPv6), `ops` and the scheduler flags,
+/// `lvs_timeouts` (compared through `ipvsadm -L --timeout`, restored at
+/// stop) with `lvs_flush` and `lvs_flush_onstop` (foreign services
+/// flushed at start and at stop). Same table after start-up, after a real
+/// server fails, and empty after stop, under both daemons.
+#[test]
+fn vm_lvs_features_same_table_as_keepalived() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-feat-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let bin = dir.0.join("keepalived-lite");
+    std::fs::copy(env!("CARGO_BIN_EXE_keepalived-lite"), &bin).unwrap();
+    if !matches!(Command::new("strip").arg(&bin).status(), Ok(s) if s.success()) {
+        eprintln!("strip failed: copying the unstripped binary");
+    }
+    let keepalived = Path::new("/usr/sbin/keepalived");
+    assert!(keepalived.is_file(), "keepalived 2.2.7 is not installed");
+    let lvs = here.join("tests/lvs");
+    let runs = [
+        ("groups", "parity-checker.servers"),
+        ("flags", "parity-checker.servers"),
+        ("timeouts", "parity-flush.servers"),
+    ];
+    let guest_paths: Vec<(String, String)> = runs
+        .iter()
+        .map(|(name, _)| {
+            (
+                format!("/etc/parity/{name}.conf"),
+                format!("/etc/parity/{name}.servers"),
+            )
+        })
+        .collect();
+    let mut files = vec![
+        (bin, "/bin/keepalived-lite"),
+        (keepalived.to_path_buf(), "/bin/keepalived"),
+        (lvs.join("guest-parity.sh"), "/bin/guest-parity.sh"),
+    ];
+    for ((name, servers), (conf_at, servers_at)) in runs.iter().zip(&guest_paths) {
+        files.push((lvs.join(format!("{name}.conf")), conf_at.as_str()));
+        files.push((lvs.join(servers), servers_at.as_str()));
+    }
+    let names: Vec<&str> = runs.iter().map(|(name, _)| *name).collect();
+    let console = run_vm_with(&files, &lvs.join("guest-parity-all.sh"), &names, 1200);
+    for name in names {
+        let steps = [
+            "keepalived_stopped_empty",
+            "parity_started",
+            "parity_failed",
+            "keepalived_lite_stopped_empty",
+        ]
+        .map(|s| format!("{name}/{s}"));
+        assert_steps(&console, &steps.each_ref().map(String::as_str));
+    }
+    // What keepalived 2.2.7 installed, and so keepalived-lite too.
+    for text in [
+        "-A -t 10.0.0.3:80 -s rr -p 30",
+        "-A -t 10.0.1.1:80 -s rr -p 30",
+        "-a -f 5 -r 10.1.0.2:0 -g -w 3",
+        "-a -t 10.0.2.2:443 -r 10.1.0.3:8443 -m -w 1",
+        "-a -t [fd00::11]:80 -r [fd00:1::2]:80 -g -w 2",
+        "-A -f 8 -6 -s wlc",
+        "-A -t 10.0.3.2:80 -s sh -b sh-fallback,sh-port",
+        "-A -t 10.0.3.3:80 -s mh -b mh-fallback",
+        "-A -t 10.0.3.4:80 -s rr -b flag-3",
+        "-A -u 10.0.3.1:53 -s rr -o",
+        "-A -f 9 -s wlc -o",
+        "Timeout (tcp tcpfin udp): 901 31 61",
+    ] {
+        assert!(console.contains(text), "reference table lacks '{text}'");
+    }
 }
 
 /// No VM needed: the plan is refused before anything touches the kernel.
