@@ -375,7 +375,7 @@ fn vm_lvs_other_checkers_same_table_as_keepalived() {
 /// prefix, fwmarks, NAT and DR, IPv6), `ops` and the scheduler flags,
 /// `lvs_timeouts` (compared through `ipvsadm -L --timeout`, restored at
 /// stop) with `lvs_flush` and `lvs_flush_onstop` (foreign services
-/// flushed at start and at stop). Same table after start-up, after a real
+/// flushed at start and at stop), FILE_CHECK (up/down and weights). Same table after start-up, after a real
 /// server fails, and empty after stop, under both daemons.
 #[test]
 fn vm_lvs_features_same_table_as_keepalived() {
@@ -394,6 +394,7 @@ fn vm_lvs_features_same_table_as_keepalived() {
         ("groups", "parity-checker.servers"),
         ("flags", "parity-checker.servers"),
         ("timeouts", "parity-flush.servers"),
+        ("file", "parity-file.servers"),
     ];
     let guest_paths: Vec<(String, String)> = runs
         .iter()
@@ -439,6 +440,9 @@ fn vm_lvs_features_same_table_as_keepalived() {
         "-A -u 10.0.3.1:53 -s rr -o",
         "-A -f 9 -s wlc -o",
         "Timeout (tcp tcpfin udp): 901 31 61",
+        "-a -t 10.0.5.1:80 -r 10.1.0.2:80 -m -w 8",
+        "-a -t 10.0.5.1:80 -r 10.1.0.3:80 -m -w 4",
+        "-a -t 10.0.5.1:80 -r 10.1.0.3:80 -m -w 14",
     ] {
         assert!(console.contains(text), "reference table lacks '{text}'");
     }

@@ -6,6 +6,7 @@
 
 #[cfg(feature = "dns")]
 mod dns;
+mod file;
 #[cfg(feature = "tls")]
 mod http;
 mod misc;
@@ -19,6 +20,7 @@ mod udp;
 
 #[cfg(feature = "dns")]
 pub use dns::{DnsChecker, DnsType};
+pub use file::{parse_number, FileChecker};
 #[cfg(feature = "tls")]
 pub use http::{fetch, HttpChecker, HttpVersion, StatusCodes, StatusCodesError, UrlCheck};
 pub use misc::MiscChecker;

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use healthcheck::checkers::{
-    DnsChecker, HttpChecker, MiscChecker, PingChecker, SmtpChecker, TcpChecker, TlsOptions,
-    UdpChecker,
+    DnsChecker, FileChecker, HttpChecker, MiscChecker, PingChecker, SmtpChecker, TcpChecker,
+    TlsOptions, UdpChecker,
 };
 use healthcheck::runtime::Driver;
 use healthcheck::script::{CommandLine, Script};
@@ -510,6 +510,18 @@ fn checker(probe: &Probe, tls: &TlsOptions) -> Arc<dyn Checker> {
             })
         }
         Probe::Ping => Arc::new(PingChecker),
+        Probe::File {
+            path,
+            weight,
+            reverse,
+            base_weight,
+            ..
+        } => Arc::new(FileChecker {
+            path: path.into(),
+            weight: *weight,
+            reverse: *reverse,
+            base_weight: *base_weight,
+        }),
     }
 }
 

@@ -38,15 +38,17 @@
 //! `digest`, `virtualhost`; SSL_GET accepts any server certificate, as
 //! keepalived 2.2.7), SMTP_CHECK (`helo_name`, `host` blocks),
 //! DNS_CHECK (`type`, `name`), UDP_CHECK (`payload`, `require_reply`),
-//! PING_CHECK and MISC_CHECK (`misc_path`, `misc_timeout`,
-//! `misc_dynamic`), with `connect_ip`, `connect_port`, `bindto`,
+//! PING_CHECK, MISC_CHECK (`misc_path`, `misc_timeout`,
+//! `misc_dynamic`) and FILE_CHECK (`track_file`, `weight` [`reverse`],
+//! on a top-level `track_file` block with `file` and `weight`; read every
+//! second where keepalived uses inotify), with `connect_ip`, `connect_port`, `bindto`,
 //! `connect_timeout`, `retry`, `delay_before_retry`, `warmup`,
 //! `delay_loop`, `alpha`, `http_protocol` (`retry`, `delay_before_retry`,
 //! `connect_timeout`, `warmup`, `delay_loop` and `inhibit_on_failure` also
 //! on the `real_server` and `virtual_server`, as defaults for what is
 //! below). Anything else is refused at
-//! start-up (see [`plan::PlanError`]): FILE_CHECK, BFD_CHECK,
-//! `ha_suspend`, ... A non-NAT real or sorry
+//! start-up (see [`plan::PlanError`]): BFD_CHECK, `ha_suspend`,
+//! `init_file`, ... A non-NAT real or sorry
 //! server gets the port keepalived 2.2.7 installs: 0 under a fwmark
 //! service, the service's port under an address one.
 //!

@@ -318,6 +318,13 @@ impl Bridge {
             (Probe::Udp { .. }, Some(_)) => format!("UDP_CHECK on service {name} failed."),
             (Probe::Ping, None) => format!("ICMP connection to {name} success."),
             (Probe::Ping, Some(_)) => format!("ICMP CHECK on service {name} failed."),
+            // track_file.c, with keepalived's -D.
+            (Probe::File { name: file, .. }, None) => {
+                format!("({}): tracked file {file} leaving FAULT state", rs.name)
+            }
+            (Probe::File { name: file, .. }, Some(_)) => {
+                format!("({}): tracked file {file} now FAULT state", rs.name)
+            }
             (Probe::Misc { path, .. }, down) => {
                 let script = path.split(' ').next().unwrap_or_default();
                 let how = match down {

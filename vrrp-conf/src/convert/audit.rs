@@ -148,7 +148,17 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
             || LVS_GLOBALS.contains(&s.keyword.as_str())
     };
     refuse_settings(&g.other, "", &keep, out);
-    refuse_settings(&p.config.other, "", &|_| false, out);
+    // Tracked files are read by the checker's FILE_CHECKs.
+    let file_checks = p
+        .config
+        .virtual_servers
+        .iter()
+        .flat_map(|v| &v.real_servers)
+        .flat_map(|r| &r.checkers)
+        .any(|k| k.kind == crate::model::CheckerKind::FileCheck);
+    let tracked_file =
+        |s: &Setting| file_checks && matches!(s.keyword.as_str(), "track_file" | "vrrp_track_file");
+    refuse_settings(&p.config.other, "", &tracked_file, out);
     if !p.config.static_rules.is_empty() {
         out.push(refuse(
             key_span(Some(&p.spans.top), "static_rules"),

@@ -338,6 +338,22 @@ pub enum Probe {
     },
     /// PING_CHECK: an ICMP echo reply.
     Ping,
+    /// FILE_CHECK: the number in a `track_file`'s file (weight 0: up
+    /// while 0; otherwise the number times the weight is added to the
+    /// real server's weight). Read every second: keepalived watches the
+    /// file with inotify.
+    File {
+        /// The `track_file` block's name.
+        name: String,
+        /// Its `file`.
+        path: String,
+        /// FILE_CHECK's `weight`, else the `track_file`'s (default 1).
+        weight: i32,
+        /// `reverse`.
+        reverse: bool,
+        /// The real server's configured weight.
+        base_weight: u32,
+    },
     /// MISC_CHECK: the command's exit code (0 up; with `misc_dynamic`,
     /// 2..=255 up with weight `code - 2`).
     Misc {
@@ -360,6 +376,7 @@ impl Probe {
             Probe::Dns { .. } => CheckerKind::DnsCheck,
             Probe::Udp { .. } => CheckerKind::UdpCheck,
             Probe::Ping => CheckerKind::PingCheck,
+            Probe::File { .. } => CheckerKind::FileCheck,
         }
     }
 
@@ -705,6 +722,7 @@ fn service(
     for (j, rs) in vs.real_servers.iter().enumerate() {
         *at = Some(j);
         let ctx = RsCtx {
+            config,
             vs,
             vs_name: &name,
             proto,
@@ -881,6 +899,8 @@ fn refuse_vs_extras(vs: &conf::VirtualServer, name: &str) -> Result<(), PlanErro
 
 /// What a real server inherits from its virtual server.
 struct RsCtx<'a> {
+    /// The whole configuration (FILE_CHECK's `track_file` blocks).
+    config: &'a conf::Config,
     vs: &'a conf::VirtualServer,
     vs_name: &'a str,
     proto: &'static str,
@@ -1017,6 +1037,11 @@ fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanErr
     for k in &rs.checkers {
         checks.extend(checkers(c, addr, &name, &inherited.apply(k))?);
     }
+    for check in &mut checks {
+        if let Probe::File { base_weight, .. } = &mut check.probe {
+            *base_weight = dest.weight;
+        }
+    }
     let inhibit_on_failure = rs.inhibit_on_failure || (inherited.inhibit_on_failure == Some(true));
     Ok(RealPlan {
         name,
@@ -1136,6 +1161,13 @@ fn checker(
             (probe, DEFAULT_DELAY_BEFORE_RETRY)
         }
         CheckerKind::PingCheck => (Probe::Ping, DEFAULT_DELAY_BEFORE_RETRY),
+        CheckerKind::FileCheck => (
+            file_probe(c.config, k).map_err(|e| match e {
+                UrlError::Unsupported(w) => unsupported(w),
+                UrlError::Bad(what) => bad(what),
+            })?,
+            DEFAULT_DELAY_BEFORE_RETRY,
+        ),
         CheckerKind::HttpGet | CheckerKind::SslGet => {
             let urls = k
                 .urls
@@ -1183,6 +1215,7 @@ fn checker(
         return Err(unsupported(format!("{} url", probe.keyword())));
     }
     let is_misc = matches!(probe, Probe::Misc { .. });
+    let is_file = matches!(probe, Probe::File { .. });
     if !is_misc && (k.misc_path.is_some() || k.misc_timeout.is_some() || k.misc_dynamic) {
         return Err(unsupported(format!("{} misc_*", probe.keyword())));
     }
@@ -1192,8 +1225,11 @@ fn checker(
         ("bindto", k.bindto.is_some()),
         ("connect_timeout", k.connect_timeout.is_some()),
     ];
-    if let Some((kw, _)) = connection.iter().find(|(_, set)| is_misc && *set) {
-        return Err(unsupported(format!("MISC_CHECK {kw}")));
+    if let Some((kw, _)) = connection
+        .iter()
+        .find(|(_, set)| (is_misc || is_file) && *set)
+    {
+        return Err(unsupported(format!("{} {kw}", probe.keyword())));
     }
     let mut probe = probe;
     let keyword = probe.keyword();
@@ -1212,6 +1248,8 @@ fn checker(
             ("warmup", _) => extra.warmup = Some(seconds_of(value()?)?),
             ("delay_loop", _) => extra.delay_loop = Some(seconds_of(value()?)?),
             ("alpha", _) if setting.args.is_empty() => extra.alpha = true,
+            // Read by file_probe.
+            ("track_file" | "weight", Probe::File { .. }) => {}
             ("virtualhost", Probe::Http { virtualhost, .. }) => *virtualhost = Some(value()?),
             ("helo_name", Probe::Smtp { helo_name }) => *helo_name = value()?,
             ("name", Probe::Dns { name, .. }) => *name = value()?,
@@ -1237,8 +1275,16 @@ fn checker(
             _ => return Err(refused()),
         }
     }
-    let interval = extra.delay_loop.unwrap_or(c.interval);
-    let context = if probe == Probe::Ping {
+    // keepalived reacts to a tracked file at once (inotify): it is read
+    // every second, and one reading decides.
+    let interval = match is_file {
+        true => FILE_POLL,
+        false => extra.delay_loop.unwrap_or(c.interval),
+    };
+    let context = if is_file {
+        // Nothing to connect to: the read is bounded by the interval.
+        CheckContext::new(rs_addr, FILE_POLL)
+    } else if probe == Probe::Ping {
         // An echo has no port.
         ping_context(k, rs_addr)
     } else if is_misc {
@@ -1256,7 +1302,11 @@ fn checker(
     if let Some(w) = extra.warmup {
         target.warmup = w;
     }
-    target.retry = k.retry.unwrap_or(DEFAULT_RETRY);
+    target.retry = if is_file {
+        0
+    } else {
+        k.retry.unwrap_or(DEFAULT_RETRY)
+    };
     target.delay_before_retry = k
         .delay_before_retry
         .map_or(delay_before_retry, |d| d.min(MAX_SETTING));
@@ -1269,6 +1319,67 @@ fn checker(
         context,
         target,
     })
+}
+
+/// How often a FILE_CHECK reads its file.
+pub const FILE_POLL: Duration = Duration::from_secs(1);
+
+/// FILE_CHECK: its `track_file NAME` and `weight N [reverse|noreverse]`,
+/// and the top-level `track_file NAME { file; weight N [reverse] }` it
+/// names (keepalived 2.2.7 `check_file.c`, `track_file.c`). The base
+/// weight is the real server's, set by the caller.
+fn file_probe(config: &conf::Config, k: &conf::Checker) -> Result<Probe, UrlError> {
+    let arg = |s: &conf::Setting, i: usize| s.args.get(i).cloned().unwrap_or_default();
+    let own = |kw: &str| k.other.iter().find(|s| s.keyword == kw);
+    let name = own("track_file")
+        .map(|s| arg(s, 0))
+        .ok_or_else(|| UrlError::Bad("FILE_CHECK has no track_file".into()))?;
+    let block = config
+        .other
+        .iter()
+        .find(|s| {
+            matches!(s.keyword.as_str(), "track_file" | "vrrp_track_file") && arg(s, 0) == name
+        })
+        .ok_or_else(|| UrlError::Bad(format!("track_file {name} not found")))?;
+    let mut path = None;
+    let (mut weight, mut reverse) = (1, false);
+    for s in block.block.iter().flatten() {
+        match s.keyword.as_str() {
+            "file" => path = Some(arg(s, 0)),
+            "weight" => (weight, reverse) = file_weight(s, 254)?,
+            other => return Err(UrlError::Unsupported(format!("track_file {name} {other}"))),
+        }
+    }
+    let path = path
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| UrlError::Bad(format!("track_file {name} has no file")))?;
+    if let Some(s) = own("weight") {
+        (weight, reverse) = file_weight(s, i32::MAX)?;
+    }
+    Ok(Probe::File {
+        name,
+        path,
+        weight,
+        reverse,
+        base_weight: 1,
+    })
+}
+
+/// `weight N [reverse|noreverse]` with |N| <= `limit`.
+fn file_weight(s: &conf::Setting, limit: i32) -> Result<(i32, bool), UrlError> {
+    let bad = || UrlError::Bad(format!("invalid weight '{}'", s.args.join(" ")));
+    let n = s
+        .args
+        .first()
+        .and_then(|w| w.parse::<i32>().ok())
+        .filter(|w| w.checked_abs().is_some_and(|a| a <= limit))
+        .ok_or_else(bad)?;
+    let reverse = match s.args.get(1).map(String::as_str) {
+        None | Some("noreverse") => false,
+        Some("reverse") => true,
+        Some(_) => return Err(bad()),
+    };
+    Ok((n, reverse))
 }
 
 /// keepalived's `SMTP_DEFAULT_HELO`.

@@ -191,18 +191,71 @@ fn refused_keywords_are_named() {
     let rs = |body: &str| {
         format!("virtual_server 10.0.0.1 80 {{\n real_server 10.1.0.1 80 {{\n{body}\n }}\n}}\n")
     };
-    for (body, kw) in [
-        (
-            "FILE_CHECK {\n track_file f\n }",
-            "real_server [10.1.0.1]:udp:80 FILE_CHECK",
-        ),
-        (
-            "BFD_CHECK {\n name b\n }",
-            "real_server [10.1.0.1]:udp:80 BFD_CHECK",
-        ),
-    ] {
-        assert_eq!(unsupported(refused(&rs(body))), kw, "{body}");
-    }
+    let bfd = rs("BFD_CHECK {\n name b\n }");
+    assert_eq!(
+        unsupported(refused(&bfd)),
+        "real_server [10.1.0.1]:udp:80 BFD_CHECK"
+    );
+}
+
+/// keepalived 2.2.7 `check_file.c`: FILE_CHECK's weight, else the
+/// `track_file`'s (default 1); no connection; the real server's weight as
+/// the base.
+#[test]
+fn file_check_reads_its_track_file() {
+    let text = |check: &str, block: &str| {
+        format!(
+            "track_file tf {{\n file /run/status\n{block}\n}}\n\
+             virtual_server 10.0.0.1 80 {{\n delay_loop 9\n real_server 10.1.0.1 80 {{\n weight 4\n\
+             FILE_CHECK {{\n track_file tf\n{check}\n }}\n }}\n}}\n"
+        )
+    };
+    let probe = |check: &str, block: &str| -> Result<CheckPlan, PlanError> {
+        let p = plan_of(&text(check, block))?;
+        Ok(p.services[0].real_servers[0].checks[0].clone())
+    };
+    let c = probe("", "").unwrap();
+    assert_eq!(
+        c.probe,
+        Probe::File {
+            name: "tf".into(),
+            path: "/run/status".into(),
+            weight: 1,
+            reverse: false,
+            base_weight: 4,
+        }
+    );
+    assert_eq!((c.target.interval, c.target.retry), (FILE_POLL, 0));
+    let c = probe("", " weight -3 reverse").unwrap();
+    assert!(matches!(
+        c.probe,
+        Probe::File {
+            weight: -3,
+            reverse: true,
+            ..
+        }
+    ));
+    let c = probe(" weight 0", " weight 5 reverse").unwrap();
+    assert!(matches!(
+        c.probe,
+        Probe::File {
+            weight: 0,
+            reverse: false,
+            ..
+        }
+    ));
+    assert_eq!(
+        unsupported(probe("", " init_file 0").unwrap_err()),
+        "real_server [10.1.0.1]:udp:80 track_file tf init_file"
+    );
+    assert!(matches!(
+        probe("", " weight 300"),
+        Err(PlanError::BadChecker { .. })
+    ));
+    assert!(matches!(
+        probe(" connect_port 81", ""),
+        Err(PlanError::Unsupported { .. })
+    ));
 }
 
 /// keepalived 2.2.7 `lbflags_handler`: `sh-*` and `mh-*` alias flag-1/2.
