@@ -375,7 +375,10 @@ fn vm_lvs_other_checkers_same_table_as_keepalived() {
 /// prefix, fwmarks, NAT and DR, IPv6), `ops` and the scheduler flags,
 /// `lvs_timeouts` (compared through `ipvsadm -L --timeout`, restored at
 /// stop) with `lvs_flush` and `lvs_flush_onstop` (foreign services
-/// flushed at start and at stop), FILE_CHECK (up/down and weights). Same table after start-up, after a real
+/// flushed at start and at stop), FILE_CHECK (up/down and weights),
+/// `ha_suspend` (checks held while the address is not local, run once it
+/// is), `lvs_sync_daemon` without an instance (master and backup, in
+/// `ipvsadm -L --daemon`, stopped at exit). Same table after start-up, after a real
 /// server fails, and empty after stop, under both daemons.
 #[test]
 fn vm_lvs_features_same_table_as_keepalived() {
@@ -395,6 +398,8 @@ fn vm_lvs_features_same_table_as_keepalived() {
         ("flags", "parity-checker.servers"),
         ("timeouts", "parity-flush.servers"),
         ("file", "parity-file.servers"),
+        ("ha_suspend", "parity-ha.servers"),
+        ("sync", "parity-checker.servers"),
     ];
     let guest_paths: Vec<(String, String)> = runs
         .iter()
@@ -441,6 +446,8 @@ fn vm_lvs_features_same_table_as_keepalived() {
         "-A -f 9 -s wlc -o",
         "Timeout (tcp tcpfin udp): 901 31 61",
         "-a -t 10.0.5.1:80 -r 10.1.0.2:80 -m -w 8",
+        "master sync daemon (mcast=lo, syncid=3, maxlen=1472, group=239.0.0.7, port=8849, ttl=2)",
+        "backup sync daemon (mcast=lo, syncid=3, maxlen=65507, group=239.0.0.7, port=8849, ttl=2)",
         "-a -t 10.0.5.1:80 -r 10.1.0.3:80 -m -w 4",
         "-a -t 10.0.5.1:80 -r 10.1.0.3:80 -m -w 14",
     ] {
@@ -463,7 +470,7 @@ fn lvs_refused_keyword_fails_startup_naming_it() {
         assert_eq!(out.status.code(), Some(1), "{mode:?}: {err}");
         assert!(
             err.contains(
-                "virtual_server [10.0.0.1]:tcp:80: 'ha_suspend' is not supported by keepalived-lite's checker"
+                "virtual_server [10.0.0.1]:tcp:80: 'smtp_alert' is not supported by keepalived-lite's checker"
             ),
             "{mode:?}: {err}"
         );

@@ -13,6 +13,7 @@ mod misc;
 mod net;
 mod ping;
 mod smtp;
+mod suspend;
 mod tcp;
 #[cfg(feature = "tls")]
 mod tls;
@@ -26,6 +27,7 @@ pub use http::{fetch, HttpChecker, HttpVersion, StatusCodes, StatusCodesError, U
 pub use misc::MiscChecker;
 pub use ping::PingChecker;
 pub use smtp::SmtpChecker;
+pub use suspend::Suspendable;
 pub use tcp::TcpChecker;
 #[cfg(feature = "tls")]
 pub use tls::{TlsOptions, TlsSetupError};

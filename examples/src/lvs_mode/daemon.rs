@@ -9,12 +9,13 @@
 //! SIGINT remove the services and stop.
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use healthcheck::checkers::{
-    DnsChecker, FileChecker, HttpChecker, MiscChecker, PingChecker, SmtpChecker, TcpChecker,
-    TlsOptions, UdpChecker,
+    DnsChecker, FileChecker, HttpChecker, MiscChecker, PingChecker, SmtpChecker, Suspendable,
+    TcpChecker, TlsOptions, UdpChecker,
 };
 use healthcheck::runtime::Driver;
 use healthcheck::script::{CommandLine, Script};
@@ -26,6 +27,8 @@ use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, error, info, warn};
 
 use crate::lvs_mode::plan::{Plan, Probe, DEFAULT_DELAY_LOOP};
+use crate::lvs_mode::suspend::local_addresses;
+use crate::lvs_mode::syncd::SyncControl;
 use crate::lvs_mode::table::Bridge;
 
 /// Why the checker could not start.
@@ -60,6 +63,8 @@ struct Kernel {
     /// The kernel's connection timeouts before `lvs_timeouts` changed
     /// them, restored when it no longer sets them and at exit.
     saved_timeouts: Option<Timeouts>,
+    /// The sync daemons `lvs_sync_daemon` runs.
+    syncd: SyncControl,
 }
 
 impl Kernel {
@@ -79,6 +84,7 @@ impl Kernel {
             keys: HashSet::new(),
             period: DEFAULT_DELAY_LOOP,
             saved_timeouts: None,
+            syncd: SyncControl::default(),
         };
         k.own_only(plan);
         k.refresh();
@@ -131,6 +137,7 @@ impl Kernel {
                 self.sync(Vec::new());
             }
         }
+        self.syncd.stop(&mut self.ipvs);
         self.restore_timeouts();
     }
 
@@ -326,6 +333,10 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
     let mut kernel = Kernel::open(&plan)?;
     let mut monitor = Monitor::new(MonitorConfig::default());
     let mut bridge = Bridge::place(&mut monitor, plan);
+    // ha_suspend: keepalived starts each checker active or not, saying
+    // which in activating_lines.
+    let mut addresses = AddressPoll::default();
+    addresses.poll(&mut bridge, &mut kernel);
     for line in bridge.start(&mut monitor, Instant::now()) {
         info!("{line}");
     }
@@ -389,6 +400,11 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
             () = tokio::time::sleep_until(reread.0) => {
                 reread = Deadline::after(kernel.reconcile(bridge.desired()));
             }
+            () = tokio::time::sleep_until(addresses.next.0) => {
+                for line in addresses.poll(&mut bridge, &mut kernel) {
+                    info!("{line}");
+                }
+            }
         }
     }
     info!("Stopping checker: removing the virtual servers");
@@ -402,14 +418,69 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
     outcome
 }
 
-/// keepalived's line per checker, once the services are in (check_api.c),
-/// at start and after each reload.
+/// How often the host's addresses are read under `ha_suspend`.
+const ADDRESS_POLL: Duration = Duration::from_secs(1);
+
+/// Every second: reads the host's addresses for `ha_suspend` and for the
+/// instance `lvs_sync_daemon` follows (keepalived follows netlink address
+/// events and VRRP states; reading them every second decides the same),
+/// and brings the sync daemons to what the plan wants.
+struct AddressPoll {
+    nl: Option<vrrp::linux::Netlink>,
+    /// When they are read next.
+    next: Deadline,
+}
+
+impl Default for AddressPoll {
+    fn default() -> Self {
+        Self {
+            nl: None,
+            next: Deadline::after(ADDRESS_POLL),
+        }
+    }
+}
+
+impl AddressPoll {
+    /// Returns the lines for the checks `ha_suspend` changed.
+    fn poll(&mut self, bridge: &mut Bridge, kernel: &mut Kernel) -> Vec<String> {
+        self.next = Deadline::after(ADDRESS_POLL);
+        let sync = bridge.plan().sync_daemon.clone();
+        let wanted = bridge.uses_ha_suspend() || SyncControl::follows_addresses(sync.as_ref());
+        let local = if wanted { self.read() } else { None };
+        kernel
+            .syncd
+            .update(&mut kernel.ipvs, sync.as_ref(), local.as_ref());
+        local.map_or_else(Vec::new, |l| bridge.set_local_addresses(l))
+    }
+
+    /// The host's addresses, None if they cannot be read (logged).
+    fn read(&mut self) -> Option<HashSet<IpAddr>> {
+        if self.nl.is_none() {
+            match vrrp::linux::Netlink::open() {
+                Ok(nl) => self.nl = Some(nl),
+                Err(e) => warn!("cannot open rtnetlink to read the host's addresses: {e}"),
+            }
+        }
+        let local = self.nl.as_mut().and_then(local_addresses);
+        if local.is_none() {
+            warn!("cannot read the host's addresses");
+            // A broken socket is opened again next time.
+            self.nl = None;
+        }
+        local
+    }
+}
+
+/// keepalived's line per checker, once the services are in (check_api.c
+/// `register_checkers_thread`; "Deactivating" while `ha_suspend` holds
+/// it), at start and after each reload.
 fn activating_lines(bridge: &Bridge) {
-    for svc in &bridge.plan().services {
+    for (s, svc) in bridge.plan().services.iter().enumerate() {
+        let how = if bridge.checks_active(s) { "A" } else { "Dea" };
         for rs in &svc.real_servers {
             for _ in &rs.checks {
                 info!(
-                    "Activating healthchecker for service {} for VS {}",
+                    "{how}ctivating healthchecker for service {} for VS {}",
                     rs.name, svc.name
                 );
             }
@@ -465,11 +536,17 @@ pub fn build(plan: Plan) -> Result<(Driver, Bridge), DaemonError> {
     Ok((driver(monitor, &bridge, &keepalived_tls()?), bridge))
 }
 
-/// A driver over `monitor` with the checker of every checked target.
+/// A driver over `monitor` with the checker of every checked target,
+/// behind its service's `ha_suspend` switch if it has one.
 fn driver(monitor: Monitor, bridge: &Bridge, tls: &TlsOptions) -> Driver {
     let mut driver = Driver::new(monitor);
     for (target, check) in bridge.checks() {
-        driver.set_checker(target, checker(&check.probe, tls), check.context.clone());
+        let mut c = checker(&check.probe, tls);
+        let gate = bridge.slot_of(target).and_then(|(s, _)| bridge.gate(s));
+        if let Some(gate) = gate {
+            c = Arc::new(Suspendable::new(c, gate));
+        }
+        driver.set_checker(target, c, check.context.clone());
     }
     driver
 }

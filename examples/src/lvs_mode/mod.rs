@@ -23,9 +23,14 @@
 //! `protocol`, as keepalived 2.2.7), `fwmark` and `group NAME` (a
 //! `virtual_server_group` of address ranges, IPv4 or IPv6, and fwmarks:
 //! one IPVS service each); `ops` and the scheduler flags (`flag-1..3`,
-//! `sh-port`, `sh-fallback`, `mh-port`, `mh-fallback`); in `global_defs`
-//! `lvs_timeouts`, `lvs_flush` and `lvs_flush_onstop`; `-I` leaves the
-//! table at exit;
+//! `sh-port`, `sh-fallback`, `mh-port`, `mh-fallback`); `ha_suspend` on
+//! an address service ([`suspend`]: its checks pause while its address
+//! is not on this host; the addresses are read every second); in
+//! `global_defs` `lvs_timeouts`, `lvs_flush`, `lvs_flush_onstop` and
+//! `lvs_sync_daemon` ([`syncd`]: master and backup without an instance;
+//! with one, master while the instance's VIPs are on this host, which
+//! also holds under `-C` alone, where keepalived's checker leaves the
+//! daemon to its VRRP process); `-I` leaves the table at exit;
 //! `lvs_sched`/`lb_algo`, `lvs_method`/`lb_kind` NAT/DR/TUN,
 //! `persistence_timeout` and `_granularity`, `delay_loop`, `alpha`,
 //! `virtualhost`, `quorum`, `hysteresis`, `sorry_server`,
@@ -47,8 +52,8 @@
 //! `connect_timeout`, `warmup`, `delay_loop` and `inhibit_on_failure` also
 //! on the `real_server` and `virtual_server`, as defaults for what is
 //! below). Anything else is refused at
-//! start-up (see [`plan::PlanError`]): BFD_CHECK, `ha_suspend`,
-//! `init_file`, ... A non-NAT real or sorry
+//! start-up (see [`plan::PlanError`]): BFD_CHECK, `init_file`,
+//! `ha_suspend` on a fwmark or group service, ... A non-NAT real or sorry
 //! server gets the port keepalived 2.2.7 installs: 0 under a fwmark
 //! service, the service's port under an address one.
 //!
@@ -63,6 +68,8 @@ use crate::cli::{self, Cli};
 pub mod daemon;
 pub mod plan;
 pub mod reload;
+pub mod suspend;
+pub mod syncd;
 pub mod table;
 
 /// What the command line gives the checker besides its plan.

@@ -8,8 +8,9 @@
 # scripts writing to /tmp/notes must have run the same. With
 # /etc/parity.reload, both are also sent SIGHUP after start-up with that
 # file in place, and must reach the same table. The connection timeouts
-# (ipvsadm -L --timeout) are part of the compared table, and must be
-# back to their values from before start after each stop.
+# (ipvsadm -L --timeout) and the sync daemons (ipvsadm -L --daemon) are
+# part of the compared table; after each stop the timeouts must be back
+# to their values from before start and no sync daemon may run.
 # Prints "LVS-VM: ok STEP" per passed step.
 set -u
 . /etc/parity.servers
@@ -19,7 +20,7 @@ echo 'root:x:0:' > /etc/group
 printf '#!/bin/sh\nexit 0\n' > /tmp/probe.sh
 chmod +x /tmp/probe.sh
 
-table() { ipvsadm -S -n | sort; ipvsadm -L --timeout; }
+table() { ipvsadm -S -n | sort; ipvsadm -L --timeout; ipvsadm -L --daemon; }
 ipvsadm -L --timeout > /tmp/timeouts.before
 
 # settle FILE: waits (bounded) for keepalived's table to stay the same for
@@ -60,6 +61,8 @@ stop() {
     [ -z "$(ipvsadm -S -n)" ] || { echo "LVS-VM: FAIL table left after $2 stopped"; ipvsadm -S -n; exit 1; }
     ipvsadm -L --timeout | cmp -s - /tmp/timeouts.before || {
         echo "LVS-VM: FAIL timeouts not restored after $2 stopped"; ipvsadm -L --timeout; exit 1; }
+    [ -z "$(ipvsadm -L --daemon)" ] || {
+        echo "LVS-VM: FAIL sync daemon left after $2 stopped"; ipvsadm -L --daemon; exit 1; }
     echo "LVS-VM: ok $2_stopped_empty"
 }
 

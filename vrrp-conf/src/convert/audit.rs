@@ -68,11 +68,12 @@ pub const NO_EFFECT: &[&str] = &[
 /// `global_defs` keywords (kept verbatim by the model) the checker's
 /// conversion consumes (`lvs_timeouts`, `lvs_flush`, ...); the VRRP half
 /// ignores them, as keepalived's VRRP process does.
-const LVS_GLOBALS: [&str; 4] = [
+const LVS_GLOBALS: [&str; 5] = [
     "lvs_timeouts",
     "lvs_flush",
     "lvs_flush_onstop",
     "lvs_flush_on_stop",
+    "lvs_sync_daemon",
 ];
 
 /// `global_defs` keywords (kept verbatim by the model) that the VRRP

@@ -167,6 +167,22 @@ pub struct Plan {
     /// `lvs_flush_onstop` (`lvs_flush_on_stop`) without `VS`: the whole
     /// IPVS table is flushed at stop, not only this daemon's services.
     pub flush_on_stop: bool,
+    /// `lvs_sync_daemon`.
+    pub sync_daemon: Option<SyncPlan>,
+}
+
+/// `lvs_sync_daemon`: the IPVS connection sync daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncPlan {
+    /// Its settings (the state is chosen when it starts).
+    pub daemon: ipvs::SyncDaemon,
+    /// The `vrrp_instance` whose MASTER state makes it the master (backup
+    /// otherwise); None: master and backup both run, as keepalived's
+    /// checker runs them.
+    pub instance: Option<String>,
+    /// That instance's virtual addresses: it is MASTER while they are on
+    /// this host.
+    pub instance_vips: Vec<std::net::IpAddr>,
 }
 
 /// One `virtual_server`.
@@ -198,9 +214,24 @@ pub struct ServicePlan {
     /// `omega`: at shutdown, `notify_down` of every live real server and
     /// `quorum_down` run too.
     pub omega: bool,
+    /// `ha_suspend`: the checks pause while the service's address is not
+    /// on this host ([`Self::ha_suspend_address`]).
+    pub ha_suspend: bool,
 }
 
 impl ServicePlan {
+    /// Under `ha_suspend`, the address whose presence on this host runs
+    /// the checks (keepalived's `addr_matches`; only an address service
+    /// has one).
+    pub fn ha_suspend_address(&self) -> Option<std::net::IpAddr> {
+        match self.service.key {
+            ServiceKey::Addr { addr, .. } if self.ha_suspend && self.group.is_empty() => {
+                Some(addr.ip())
+            }
+            _ => None,
+        }
+    }
+
     /// Every IPVS service it installs: [`Self::service`], then
     /// [`Self::group`].
     pub fn services(&self) -> impl Iterator<Item = &Service> {
@@ -408,14 +439,15 @@ struct Located {
 
 fn build_all(config: &conf::Config) -> (Plan, Vec<Located>) {
     let mut errors = Vec::new();
-    let g = globals::parse(&config.global_defs.other).unwrap_or_else(|error| {
-        errors.push(Located {
-            vs: None,
-            rs: None,
-            error,
+    let g =
+        globals::parse(&config.global_defs.other, &config.vrrp_instances).unwrap_or_else(|error| {
+            errors.push(Located {
+                vs: None,
+                rs: None,
+                error,
+            });
+            globals::Globals::default()
         });
-        globals::Globals::default()
-    });
     let mut services: Vec<ServicePlan> = Vec::with_capacity(config.virtual_servers.len());
     for (i, vs) in config.virtual_servers.iter().enumerate() {
         let mut rs = None;
@@ -440,6 +472,7 @@ fn build_all(config: &conf::Config) -> (Plan, Vec<Located>) {
         timeouts: g.timeouts,
         flush: g.flush,
         flush_on_stop: g.flush_on_stop,
+        sync_daemon: g.sync_daemon,
     };
     (plan, errors)
 }
@@ -671,6 +704,14 @@ fn service(
         return Err(PlanError::MissingPort { vs: name });
     }
     refuse_vs_extras(vs, &name)?;
+    // keepalived clears ha_suspend on a fwmark service, and never
+    // activates the checks of a group's (addr_matches is false for it).
+    if vs.ha_suspend && !matches!(vs.target, VsTarget::Address { .. }) {
+        return Err(PlanError::Unsupported {
+            vs: name,
+            keyword: "ha_suspend without a virtual server address".into(),
+        });
+    }
     let scheduler = vs.lvs_sched.map_or(DEFAULT_SCHEDULER, |s| s.name());
     let mut service = Service::new(key, scheduler);
     // keepalived: one-packet scheduling needs UDP, unless by fwmark.
@@ -775,6 +816,7 @@ fn service(
         quorum_up: vs.quorum_up.clone().filter(|w| !w.is_empty()),
         quorum_down: vs.quorum_down.clone().filter(|w| !w.is_empty()),
         omega: vs.omega,
+        ha_suspend: vs.ha_suspend,
     })
 }
 
@@ -883,12 +925,11 @@ const LB_FLAGS: [&str; 8] = [
 
 /// Refuses every `virtual_server` keyword the checker does not run.
 fn refuse_vs_extras(vs: &conf::VirtualServer, name: &str) -> Result<(), PlanError> {
-    let set = [("ha_suspend", vs.ha_suspend)];
     let other =
         vs.other.iter().map(|s| s.keyword.as_str()).find(|k| {
             *k != "sorry_server_inhibit" && !INHERITED.contains(k) && !LB_FLAGS.contains(k)
         });
-    match set.iter().find(|(_, on)| *on).map(|(k, _)| *k).or(other) {
+    match other {
         Some(keyword) => Err(PlanError::Unsupported {
             vs: name.to_owned(),
             keyword: keyword.to_owned(),

@@ -178,7 +178,7 @@ fn refused_keywords_are_named() {
         format!("virtual_server 10.0.0.1 80 {{\n{body}\n real_server 10.1.0.1 80 {{\n }}\n}}\n")
     };
     for (body, kw) in [
-        ("ha_suspend", "ha_suspend"),
+        ("smtp_alert", "smtp_alert"),
         ("protocol TCP\n ops", "ops without protocol UDP"),
         ("sh-port", "sh-port without lvs_sched sh"),
         (
@@ -256,6 +256,21 @@ fn file_check_reads_its_track_file() {
         probe(" connect_port 81", ""),
         Err(PlanError::Unsupported { .. })
     ));
+}
+
+/// keepalived 2.2.7 `validate_check_config`, `addr_matches`: ha_suspend
+/// follows a service's address; fwmark and group services have none.
+#[test]
+fn ha_suspend_follows_the_service_address() {
+    let s = one("virtual_server 10.0.0.1 80 {\n ha_suspend\n real_server 10.1.0.1 80 {\n }\n}\n");
+    assert_eq!(s.ha_suspend_address(), Some("10.0.0.1".parse().unwrap()));
+    let s = one("virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n }\n}\n");
+    assert_eq!(s.ha_suspend_address(), None);
+    let fwm = "virtual_server fwmark 1 {\n ha_suspend\n real_server 10.1.0.1 80 {\n }\n}\n";
+    assert_eq!(
+        unsupported(refused(fwm)),
+        "ha_suspend without a virtual server address"
+    );
 }
 
 /// keepalived 2.2.7 `lbflags_handler`: `sh-*` and `mh-*` alias flag-1/2.
