@@ -9,7 +9,8 @@
 //! keepalived-lite exit 0. A second run without `-C` (the configuration
 //! has no vrrp_instance, so only the checker runs) stops on SIGINT. A
 //! second boot runs VRRP (on a dummy interface) and the checker together
-//! and stops both with one SIGTERM.
+//! and stops both with one SIGTERM; the IPVS sync daemon follows the VRRP
+//! instance named by `lvs_sync_daemon` (master while it is MASTER).
 //!
 //! Needs qemu-system-x86, busybox-static, ipvsadm, cpio and the Debian
 //! archive (see `.ci/install-deps`); fails loudly when the VM cannot run.
@@ -149,8 +150,10 @@ fn vm_lvs_checker_follows_real_server_health() {
         &[
             "both_table",
             "both_vip",
+            "both_sync_master",
             "both_table_empty",
             "both_vip_removed",
+            "both_sync_stopped",
         ],
     );
 }
