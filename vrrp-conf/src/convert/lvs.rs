@@ -653,7 +653,8 @@ fn group_keys(
         .iter()
         .flat_map(|e| group::keys(e, ipvs_protocol(protocol), default_family))
         .collect();
-    if keys.iter().any(|k| k.family() != keys[0].family()) {
+    let family = keys.first().map(ServiceKey::family);
+    if family.is_none() || keys.iter().any(|k| Some(k.family()) != family) {
         return Err(bad("mixes IPv4 and IPv6 services".into()));
     }
     Ok((protocol, keys))
@@ -670,10 +671,14 @@ fn service(
     let mut group = Vec::new();
     let (name, key) = match &vs.target {
         VsTarget::Group(g) => {
-            let (p, mut keys) = group_keys(config, vs, g)?;
+            let (p, keys) = group_keys(config, vs, g)?;
             protocol = p;
-            let first = keys.remove(0);
-            group = keys;
+            let mut keys = keys.into_iter();
+            let first = keys.next().ok_or_else(|| PlanError::BadGroup {
+                group: g.clone(),
+                what: "has no entries".into(),
+            })?;
+            group = keys.collect();
             (format!("[{g}]:0"), first)
         }
         VsTarget::Fwmark(mark) => {

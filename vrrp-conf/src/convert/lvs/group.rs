@@ -110,7 +110,9 @@ pub(super) fn size(e: &Entry) -> u64 {
     match *e {
         Entry::Fwmark { .. } => 1,
         Entry::Range { first, last, .. } => match (first, last) {
-            (IpAddr::V4(f), IpAddr::V4(l)) => u64::from(u32::from(l) - u32::from(f)) + 1,
+            (IpAddr::V4(f), IpAddr::V4(l)) => {
+                u64::from(u32::from(l).saturating_sub(u32::from(f))) + 1
+            }
             // keepalived steps only the last 16-bit group of an IPv6 range.
             (IpAddr::V6(f), IpAddr::V6(l)) => {
                 u64::from(l.segments()[7].saturating_sub(f.segments()[7])) + 1
