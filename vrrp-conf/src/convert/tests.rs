@@ -85,14 +85,14 @@ fn checker_refusals_point_at_the_keyword() {
         "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 192.168.1.10 80 {\n    \
                 weight 1\n    BFD_CHECK {\n    }\n  }\n  real_server 192.168.1.11 80 {\n    \
                 HTTP_GET {\n      url {\n        path /\n        regex x\n      }\n    }\n  }\n}\n\
-                virtual_server 10.0.0.2 80 {\n  protocol TCP\n  smtp_alert\n}\n";
+                virtual_server 10.0.0.2 80 {\n  protocol TCP\n  snmp_name web\n}\n";
     let (d, out) = rendered(text, BOTH);
     assert_eq!(
         d,
         [
             "k.conf:5:5: error: virtual_server [10.0.0.1]:tcp:80: 'real_server \
              [192.168.1.10]:tcp:80 BFD_CHECK' is not supported by keepalived-lite's checker",
-            "k.conf:19:3: error: virtual_server [10.0.0.2]:tcp:80: 'smtp_alert' is not \
+            "k.conf:19:3: error: virtual_server [10.0.0.2]:tcp:80: 'snmp_name' is not \
              supported by keepalived-lite's checker",
         ]
     );

@@ -178,7 +178,7 @@ fn refused_keywords_are_named() {
         format!("virtual_server 10.0.0.1 80 {{\n{body}\n real_server 10.1.0.1 80 {{\n }}\n}}\n")
     };
     for (body, kw) in [
-        ("smtp_alert", "smtp_alert"),
+        ("snmp_name web", "snmp_name"),
         ("protocol TCP\n ops", "ops without protocol UDP"),
         ("sh-port", "sh-port without lvs_sched sh"),
         (
