@@ -54,6 +54,9 @@ pub struct Cli {
     /// Only run the health-checker subsystem.
     #[arg(short = 'C', long = "check")]
     pub check_only: bool,
+    /// Don't remove the IPVS topology on daemon stop.
+    #[arg(short = 'I', long = "dont-release-ipvs")]
+    pub dont_release_ipvs: bool,
     /// Don't fork the daemon process.
     #[arg(short = 'n', long = "dont-fork")]
     pub dont_fork: bool,

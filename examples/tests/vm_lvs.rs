@@ -9,7 +9,8 @@
 //! keepalived-lite exit 0. A second run without `-C` (the configuration
 //! has no vrrp_instance, so only the checker runs) stops on SIGINT. A
 //! second boot runs VRRP (on a dummy interface) and the checker together
-//! and stops both with one SIGTERM.
+//! and stops both with one SIGTERM; the IPVS sync daemon follows the VRRP
+//! instance named by `lvs_sync_daemon` (master while it is MASTER).
 //!
 //! Needs qemu-system-x86, busybox-static, ipvsadm, cpio and the Debian
 //! archive (see `.ci/install-deps`); fails loudly when the VM cannot run.
@@ -30,14 +31,20 @@ impl Drop for TempDir {
 /// Boots the VM with `files` (host path, guest path) and runs `guest`;
 /// returns the console, failing unless the guest script exited 0.
 fn run_vm(files: &[(PathBuf, &str)], guest: &Path) -> String {
+    run_vm_with(files, guest, &[], 300)
+}
+
+/// [`run_vm`] with arguments for `guest` and a timeout in seconds.
+fn run_vm_with(files: &[(PathBuf, &str)], guest: &Path, args: &[&str], timeout: u32) -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
     let mut cmd = Command::new(root.join("ipvs/vm/run-vm.sh"));
-    cmd.arg("--timeout").arg("300");
+    cmd.arg("--timeout").arg(timeout.to_string());
     for (src, dst) in files {
         cmd.arg("--file").arg(format!("{}:{dst}", src.display()));
     }
     let out = cmd
         .arg(guest)
+        .args(args)
         .output()
         .expect("cannot run ipvs/vm/run-vm.sh");
     let console = String::from_utf8_lossy(&out.stdout).replace('\r', "");
@@ -143,8 +150,10 @@ fn vm_lvs_checker_follows_real_server_health() {
         &[
             "both_table",
             "both_vip",
+            "both_sync_master",
             "both_table_empty",
             "both_vip_removed",
+            "both_sync_stopped",
         ],
     );
 }
@@ -269,10 +278,36 @@ fn vm_lvs_other_checkers_follow_their_servers() {
     }
 }
 
-/// Runs `conf` under keepalived 2.2.7 -C and keepalived-lite -C in one VM
-/// (`guest-parity.sh` with `servers`, plus `extra` files); returns the
-/// console after checking every parity step.
-fn parity(conf: &str, servers: &str, extra: &[(PathBuf, &str)]) -> String {
+/// One parity run in the shared boot: a configuration, the script that
+/// runs its servers, and the configuration a SIGHUP loads, if any.
+struct Run {
+    name: &'static str,
+    conf: &'static str,
+    servers: &'static str,
+    reload: Option<&'static str>,
+}
+
+/// Parity with keepalived 2.2.7, every configuration in one VM boot
+/// (`guest-parity-all.sh` runs `guest-parity.sh` for each):
+/// `keepalived -C` then `keepalived-lite -C` with the same real servers
+/// must give the same `ipvsadm -S -n`, `ipvsadm -L --timeout` and
+/// `ipvsadm -L --daemon` after start-up (and after a SIGHUP reload where
+/// there is one), after a real server fails, and nothing (the timeouts
+/// restored) after stop. The configurations: `checker.conf` (TCP, HTTP,
+/// MISC, quorum, sorry server, fwmark), `reload1.conf` to `reload2.conf`
+/// (a real server added, a weight changed, a service removed and one
+/// added), `checkers.conf` (SSL_GET with a self-signed certificate,
+/// PING_CHECK, UDP_CHECK, DNS_CHECK, SMTP_CHECK, notify and quorum
+/// scripts, omega, sorry_server_inhibit), `groups.conf`
+/// (`virtual_server_group`: address ranges, a prefix, fwmarks, NAT and DR,
+/// IPv6), `flags.conf` (`ops` and the scheduler flags), `timeouts.conf`
+/// (`lvs_timeouts`, `lvs_flush` and `lvs_flush_onstop`, with foreign
+/// services flushed at start and at stop), `file.conf` (FILE_CHECK: up
+/// and down, weights), `ha_suspend.conf` (checks held while the address
+/// is not local, run once it is) and `sync.conf` (`lvs_sync_daemon`
+/// without an instance: master and backup, stopped at exit).
+#[test]
+fn vm_lvs_same_tables_as_keepalived() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-par-{}", std::process::id())));
     std::fs::create_dir_all(&dir.0).unwrap();
@@ -283,63 +318,6 @@ fn parity(conf: &str, servers: &str, extra: &[(PathBuf, &str)]) -> String {
     }
     let keepalived = Path::new("/usr/sbin/keepalived");
     assert!(keepalived.is_file(), "keepalived 2.2.7 is not installed");
-    let lvs = here.join("tests/lvs");
-    let mut files = vec![
-        (bin, "/bin/keepalived-lite"),
-        (keepalived.to_path_buf(), "/bin/keepalived"),
-        (lvs.join(conf), "/etc/parity.conf"),
-        (lvs.join(servers), "/etc/parity.servers"),
-    ];
-    files.extend(extra.iter().cloned());
-    let console = run_vm(&files, &lvs.join("guest-parity.sh"));
-    assert_steps(
-        &console,
-        &[
-            "keepalived_stopped_empty",
-            "parity_started",
-            "parity_failed",
-            "keepalived_lite_stopped_empty",
-        ],
-    );
-    assert!(console.contains("LVS-VM: ok parity_scripts"), "scripts");
-    console
-}
-
-/// Parity with keepalived 2.2.7 in the same VM: `keepalived -C` and
-/// `keepalived-lite -C` on `checker.conf` with the same real servers give
-/// the same `ipvsadm -S -n` after start-up and after a real server fails,
-/// and both leave the table empty when stopped.
-#[test]
-fn vm_lvs_same_table_as_keepalived() {
-    let console = parity("checker.conf", "parity-checker.servers", &[]);
-    // The reference holds the fwmark destination with port 0.
-    assert!(
-        console.contains("-a -f 7 -r 10.1.0.9:0 -i -w 5"),
-        "fwmark port"
-    );
-}
-
-/// Reload parity: `reload1.conf`, SIGHUP with `reload2.conf` in place (a
-/// real server added, a weight changed, a service removed and one added),
-/// then a real server fails: the same tables under both daemons.
-#[test]
-fn vm_lvs_reload_same_table_as_keepalived() {
-    let lvs = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lvs");
-    let console = parity(
-        "reload1.conf",
-        "parity-reload.servers",
-        &[(lvs.join("reload2.conf"), "/etc/parity.reload")],
-    );
-    assert_steps(&console, &["parity_reloaded"]);
-}
-
-/// The same parity on `checkers.conf`: SSL_GET with a self-signed
-/// certificate, PING_CHECK, UDP_CHECK, DNS_CHECK, SMTP_CHECK, notify and
-/// quorum scripts (the same record), omega, sorry_server_inhibit.
-#[test]
-fn vm_lvs_other_checkers_same_table_as_keepalived() {
-    let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-pc-{}", std::process::id())));
-    std::fs::create_dir_all(&dir.0).unwrap();
     let (cert, key) = (dir.0.join("cert.pem"), dir.0.join("key.pem"));
     let made = Command::new("openssl")
         .args([
@@ -352,16 +330,93 @@ fn vm_lvs_other_checkers_same_table_as_keepalived() {
         .output()
         .expect("cannot run openssl");
     assert!(made.status.success(), "openssl req failed");
-    parity(
-        "checkers.conf",
-        "parity-checkers.servers",
-        &[
-            (cert, "/etc/cert.pem"),
-            (key, "/etc/key.pem"),
-            (PathBuf::from("/usr/bin/openssl"), "/bin/openssl"),
-            (PathBuf::from("/usr/sbin/dnsmasq"), "/bin/dnsmasq"),
-        ],
-    );
+    let lvs = here.join("tests/lvs");
+    let run = |name, conf, servers, reload| Run {
+        name,
+        conf,
+        servers,
+        reload,
+    };
+    let runs = [
+        run("checker", "checker.conf", "parity-checker.servers", None),
+        run(
+            "reload",
+            "reload1.conf",
+            "parity-reload.servers",
+            Some("reload2.conf"),
+        ),
+        run("groups", "groups.conf", "parity-checker.servers", None),
+        run("flags", "flags.conf", "parity-checker.servers", None),
+        run("timeouts", "timeouts.conf", "parity-flush.servers", None),
+        run("file", "file.conf", "parity-file.servers", None),
+        run("ha_suspend", "ha_suspend.conf", "parity-ha.servers", None),
+        run("sync", "sync.conf", "parity-checker.servers", None),
+        // Last: its servers are not all stopped afterwards.
+        run("checkers", "checkers.conf", "parity-checkers.servers", None),
+    ];
+    let guest: Vec<[String; 3]> = runs
+        .iter()
+        .map(|r| ["conf", "servers", "reload"].map(|ext| format!("/etc/parity/{}.{ext}", r.name)))
+        .collect();
+    let mut files = vec![
+        (bin, "/bin/keepalived-lite"),
+        (keepalived.to_path_buf(), "/bin/keepalived"),
+        (lvs.join("guest-parity.sh"), "/bin/guest-parity.sh"),
+        (cert, "/etc/cert.pem"),
+        (key, "/etc/key.pem"),
+        (PathBuf::from("/usr/bin/openssl"), "/bin/openssl"),
+        (PathBuf::from("/usr/sbin/dnsmasq"), "/bin/dnsmasq"),
+    ];
+    for (r, [conf, servers, reload]) in runs.iter().zip(&guest) {
+        files.push((lvs.join(r.conf), conf.as_str()));
+        files.push((lvs.join(r.servers), servers.as_str()));
+        if let Some(file) = r.reload {
+            files.push((lvs.join(file), reload.as_str()));
+        }
+    }
+    let names: Vec<&str> = runs.iter().map(|r| r.name).collect();
+    let console = run_vm_with(&files, &lvs.join("guest-parity-all.sh"), &names, 1800);
+    for r in &runs {
+        let mut steps = vec![
+            "keepalived_stopped_empty",
+            "parity_started",
+            "parity_failed",
+            "keepalived_lite_stopped_empty",
+        ];
+        if r.reload.is_some() {
+            steps.push("parity_reloaded");
+        }
+        let steps: Vec<String> = steps.iter().map(|s| format!("{}/{s}", r.name)).collect();
+        assert_steps(
+            &console,
+            &steps.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        let scripts = format!("LVS-VM: ok {}/parity_scripts", r.name);
+        assert!(console.contains(&scripts), "{scripts}");
+    }
+    // What keepalived 2.2.7 installed, and so keepalived-lite too.
+    for text in [
+        // A fwmark service's destination has port 0.
+        "-a -f 7 -r 10.1.0.9:0 -i -w 5",
+        "-A -t 10.0.0.3:80 -s rr -p 30",
+        "-A -t 10.0.1.1:80 -s rr -p 30",
+        "-a -f 5 -r 10.1.0.2:0 -g -w 3",
+        "-a -t 10.0.2.2:443 -r 10.1.0.3:8443 -m -w 1",
+        "-a -t [fd00::11]:80 -r [fd00:1::2]:80 -g -w 2",
+        "-A -f 8 -6 -s wlc",
+        "-A -t 10.0.3.2:80 -s sh -b sh-fallback,sh-port",
+        "-A -t 10.0.3.3:80 -s mh -b mh-fallback",
+        "-A -t 10.0.3.4:80 -s rr -b flag-3",
+        "-A -u 10.0.3.1:53 -s rr -o",
+        "-A -f 9 -s wlc -o",
+        "Timeout (tcp tcpfin udp): 901 31 61",
+        "master sync daemon (mcast=lo, syncid=3, maxlen=1472, group=239.0.0.7, port=8849, ttl=2)",
+        "backup sync daemon (mcast=lo, syncid=3, maxlen=65507, group=239.0.0.7, port=8849, ttl=2)",
+        "-a -t 10.0.5.1:80 -r 10.1.0.3:80 -m -w 4",
+        "-a -t 10.0.5.1:80 -r 10.1.0.3:80 -m -w 14",
+    ] {
+        assert!(console.contains(text), "reference table lacks '{text}'");
+    }
 }
 
 /// No VM needed: the plan is refused before anything touches the kernel.
@@ -379,7 +434,7 @@ fn lvs_refused_keyword_fails_startup_naming_it() {
         assert_eq!(out.status.code(), Some(1), "{mode:?}: {err}");
         assert!(
             err.contains(
-                "virtual_server [10.0.0.1]:tcp:80: 'ha_suspend' is not supported by keepalived-lite's checker"
+                "virtual_server [10.0.0.1]:tcp:80: 'snmp_name' is not supported by keepalived-lite's checker"
             ),
             "{mode:?}: {err}"
         );

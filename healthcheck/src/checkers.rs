@@ -6,12 +6,14 @@
 
 #[cfg(feature = "dns")]
 mod dns;
+mod file;
 #[cfg(feature = "tls")]
 mod http;
 mod misc;
 mod net;
 mod ping;
 mod smtp;
+mod suspend;
 mod tcp;
 #[cfg(feature = "tls")]
 mod tls;
@@ -19,11 +21,13 @@ mod udp;
 
 #[cfg(feature = "dns")]
 pub use dns::{DnsChecker, DnsType};
+pub use file::{parse_number, FileChecker};
 #[cfg(feature = "tls")]
 pub use http::{fetch, HttpChecker, HttpVersion, StatusCodes, StatusCodesError, UrlCheck};
 pub use misc::MiscChecker;
 pub use ping::PingChecker;
 pub use smtp::SmtpChecker;
+pub use suspend::Suspendable;
 pub use tcp::TcpChecker;
 #[cfg(feature = "tls")]
 pub use tls::{TlsOptions, TlsSetupError};

@@ -10,7 +10,9 @@
 //!   [`Monitor::poll_event`]).
 //! - **Checkers and driver** (feature `runtime`): the
 //!   [`checkers`] module holds TCP_CHECK, HTTP_GET/SSL_GET, SMTP_CHECK,
-//!   DNS_CHECK, MISC_CHECK, UDP_CHECK and PING_CHECK; [`runtime`] drives a
+//!   DNS_CHECK, MISC_CHECK, UDP_CHECK, PING_CHECK and FILE_CHECK, and
+//!   [`checkers::Suspendable`] (keepalived's `ha_suspend`: a switched-off
+//!   check reports [`CheckOutcome::Skipped`]); [`runtime`] drives a
 //!   [`Monitor`] on tokio. A check only delays its own result.
 //! - **Scripts** (feature `runtime`): [`script`] is the one script runner
 //!   (MISC_CHECK, `vrrp_script`, notify scripts) and keepalived's
@@ -56,7 +58,8 @@
 //!   read, so a slow but steady page that keepalived accepts can time out
 //!   here; SMTP_CHECK reads multi-line replies.
 //! - **Features**: `runtime` enables [`runtime`], [`script`] and the
-//!   checkers without heavy dependencies (TCP, UDP, SMTP, MISC, PING);
+//!   checkers without heavy dependencies (TCP, UDP, SMTP, MISC, PING,
+//!   FILE);
 //!   `tls` adds HTTP_GET/SSL_GET (rustls), `dns` adds DNS_CHECK (hickory);
 //!   `tokio` (the default) is all three. Without features the crate is the
 //!   sans-IO core only. A custom [`Checker`] needs only `runtime`; see

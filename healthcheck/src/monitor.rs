@@ -398,6 +398,11 @@ impl Monitor {
             return Err(MonitorError::NotInFlight);
         }
         t.in_flight = false;
+        if outcome == CheckOutcome::Skipped {
+            let after = t.scheduled.map_or(now, |s| s.max(now));
+            self.reschedule(target, Some(after), now);
+            return Ok(());
+        }
         let step = t.state.record(&outcome);
         let (retry_delay, last) = (t.cfg.delay_before_retry, t.scheduled);
         match step {
@@ -550,6 +555,23 @@ mod tests {
             m.set_member_config(p, TargetId(9), MemberConfig::default()),
             Err(MonitorError::UnknownTarget)
         );
+    }
+
+    #[test]
+    fn a_skipped_check_changes_nothing_and_comes_back_an_interval_later() {
+        let (mut m, _, t, now) = one_member();
+        let due = m.poll_check(now + Duration::from_secs(3600)).unwrap();
+        let at = due.scheduled;
+        m.handle_outcome(at, t, CheckOutcome::Skipped).unwrap();
+        assert_eq!(drain(&mut m), []);
+        assert_eq!(m.is_up(t), Some(true));
+        let next = m.poll_check(at + Duration::from_secs(3600)).unwrap();
+        let interval = m.target_config(t).unwrap().interval;
+        assert_eq!(next.scheduled, at + interval);
+        // A real failure still counts afterwards.
+        let down = CheckOutcome::Down(crate::DownReason::Refused);
+        m.handle_outcome(next.scheduled, t, down).unwrap();
+        assert_eq!(m.is_up(t), Some(false));
     }
 
     #[test]

@@ -13,12 +13,16 @@ pub enum CheckOutcome {
     UpWithWeight(u32),
     /// The target failed the check, for this reason.
     Down(DownReason),
+    /// The check did not run (its checker is suspended, as keepalived's
+    /// `ha_suspend` suspends them): nothing changes, the next check is
+    /// due an interval later.
+    Skipped,
 }
 
 impl CheckOutcome {
     /// True for [`CheckOutcome::Up`] and [`CheckOutcome::UpWithWeight`].
     pub fn is_up(&self) -> bool {
-        !matches!(self, CheckOutcome::Down(_))
+        matches!(self, CheckOutcome::Up | CheckOutcome::UpWithWeight(_))
     }
 }
 
@@ -78,6 +82,9 @@ pub enum DownReason {
     /// target).
     #[error("checker panicked")]
     CheckerPanicked,
+    /// FILE_CHECK: the tracked file holds this number, which means down.
+    #[error("tracked file status {0}")]
+    FileStatus(i64),
     /// The checker was configured wrongly (e.g. unknown user).
     #[error("bad checker configuration: {0}")]
     Config(&'static str),

@@ -130,6 +130,7 @@ impl CycleState {
                     .map(|_| Change::Down(reason.clone()));
                 Step::Done(change)
             }
+            CheckOutcome::Skipped => Step::Done(None),
             up => {
                 self.retry_it = 0;
                 let new_weight = match up {

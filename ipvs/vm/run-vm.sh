@@ -69,7 +69,8 @@ cp "$busybox" "$tree/bin/busybox"
 
 copy_with_libs() { # SRC DST
   install -D -m 0755 "$1" "$tree$2"
-  ldd "$1" 2>/dev/null | grep -oE '/[^ ]+\.so[^ ]*' | while read -r lib; do
+  # A script has no libraries: ldd and grep fail, which is fine.
+  { ldd "$1" 2>/dev/null || true; } | { grep -oE '/[^ ]+\.so[^ ]*' || true; } | while read -r lib; do
     [ -f "$tree$lib" ] || install -D -m 0755 "$lib" "$tree$lib"
   done
 }

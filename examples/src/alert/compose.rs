@@ -122,6 +122,8 @@ fn checker_body(probe: &Probe, rs: &str, down: Option<&DownReason>) -> String {
         (Probe::Misc { .. }, None) => "MISC CHECK succeeded",
         (Probe::Misc { .. }, Some(DownReason::Timeout)) => "MISC CHECK timed out",
         (Probe::Misc { .. }, Some(_)) => "MISC CHECK failed",
+        // Never mailed (see `Policy::checker`); keepalived has no words.
+        (Probe::File { .. }, _) => "FILE CHECK",
     };
     match what.strip_suffix(" <=") {
         Some(whole) => format!("=> {whole} <="),

@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use healthcheck::{Event, TargetId};
 use vrrp::event::{Notify, NotifyKind, State};
+use vrrp_conf::convert::lvs::Probe;
 use vrrp_conf::convert::mail::{Alerts, Mail};
 
 use crate::lvs_mode::table::{Bridge, Slot};
@@ -191,6 +192,10 @@ impl Policy {
             return None;
         }
         if was_alive == alive && self.alerts.no_checker_emails {
+            return None;
+        }
+        // keepalived's FILE_CHECK (check_file.c) sends no mail.
+        if matches!(check.probe, Probe::File { .. }) {
             return None;
         }
         let names = (rs.name.as_str(), svc.name.as_str());

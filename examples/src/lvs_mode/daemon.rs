@@ -9,22 +9,25 @@
 //! SIGINT remove the services and stop.
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use healthcheck::checkers::{
-    DnsChecker, HttpChecker, MiscChecker, PingChecker, SmtpChecker, TcpChecker, TlsOptions,
-    UdpChecker,
+    DnsChecker, FileChecker, HttpChecker, MiscChecker, PingChecker, SmtpChecker, Suspendable,
+    TcpChecker, TlsOptions, UdpChecker,
 };
 use healthcheck::runtime::Driver;
 use healthcheck::{Checker, Event, Monitor, MonitorConfig};
-use ipvs::{Ipvs, ServiceKey};
+use ipvs::{Ipvs, ServiceKey, Timeouts};
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, error, info, warn};
 
 use crate::lvs_mode::plan::{Plan, Probe, DEFAULT_DELAY_LOOP};
+use crate::lvs_mode::suspend::local_addresses;
+use crate::lvs_mode::syncd::SyncControl;
 use crate::lvs_mode::table::Bridge;
 
 /// Why the checker could not start.
@@ -56,34 +59,106 @@ struct Kernel {
     /// How often the kernel's table is re-read: the shortest check
     /// interval (keepalived's `delay_loop`).
     period: Duration,
+    /// The kernel's connection timeouts before `lvs_timeouts` changed
+    /// them, restored when it no longer sets them and at exit.
+    saved_timeouts: Option<Timeouts>,
+    /// The sync daemons `lvs_sync_daemon` runs.
+    syncd: SyncControl,
 }
 
 impl Kernel {
-    /// Opens IPVS and reads the kernel's version of our services, so that
-    /// a leftover table from an earlier run is edited into place.
+    /// Opens IPVS (flushing the whole table first under `lvs_flush`) and
+    /// reads the kernel's version of our services, so that a leftover
+    /// table from an earlier run is edited into place.
     fn open(plan: &Plan) -> Result<Self, DaemonError> {
-        let ipvs = Ipvs::connect()?;
+        let mut ipvs = Ipvs::connect()?;
+        if plan.flush {
+            if let Err(e) = ipvs.flush() {
+                error!("IPVS: cannot flush the table (lvs_flush): {e}");
+            }
+        }
         let mut k = Self {
             ipvs,
             current: Vec::new(),
             keys: HashSet::new(),
             period: DEFAULT_DELAY_LOOP,
+            saved_timeouts: None,
+            syncd: SyncControl::default(),
         };
         k.own_only(plan);
         k.refresh();
         Ok(k)
     }
 
+    /// Sets `lvs_timeouts` as keepalived does: a timeout not given is the
+    /// kernel's value from before the first change; None restores those.
+    fn set_timeouts(&mut self, wanted: Option<Timeouts>) {
+        let Some(t) = wanted else {
+            self.restore_timeouts();
+            return;
+        };
+        if self.saved_timeouts.is_none() {
+            match self.ipvs.timeouts() {
+                Ok(now) => self.saved_timeouts = Some(now),
+                Err(e) => warn!("cannot read the IPVS timeouts: {e}"),
+            }
+        }
+        let saved = self.saved_timeouts.unwrap_or_default();
+        let or = |v: u32, old: u32| if v == 0 { old } else { v };
+        let t = Timeouts {
+            tcp: or(t.tcp, saved.tcp),
+            tcp_fin: or(t.tcp_fin, saved.tcp_fin),
+            udp: or(t.udp, saved.udp),
+        };
+        if let Err(e) = self.ipvs.set_timeouts(&t) {
+            info!("Failed to set ipvs timeouts: {e}");
+        }
+    }
+
+    /// Puts back the timeouts `lvs_timeouts` changed.
+    fn restore_timeouts(&mut self) {
+        if let Some(t) = self.saved_timeouts.take() {
+            if let Err(e) = self.ipvs.set_timeouts(&t) {
+                info!("Failed to restore ipvs timeouts: {e}");
+            }
+        }
+    }
+
+    /// At exit: removes our services (the whole table under
+    /// `lvs_flush_onstop`), unless `-I` keeps them; restores the timeouts.
+    fn release(&mut self, plan: &Plan, opts: RunOptions) {
+        if !opts.dont_release_ipvs {
+            if plan.flush_on_stop {
+                if let Err(e) = self.ipvs.flush() {
+                    error!("IPVS: cannot flush the table (lvs_flush_onstop): {e}");
+                }
+            } else {
+                self.sync(Vec::new());
+            }
+        }
+        self.syncd.stop(&mut self.ipvs);
+        self.restore_timeouts();
+    }
+
     /// Owns the services of `plan` too (before a reload's diff, so that
     /// the services it drops are removed).
     fn also_own(&mut self, plan: &Plan) {
-        self.keys
-            .extend(plan.services.iter().map(|s| s.service.key));
+        self.keys.extend(
+            plan.services
+                .iter()
+                .flat_map(|s| s.services().map(|v| v.key)),
+        );
     }
 
-    /// Owns only the services of `plan` from now on.
+    /// Owns only the services of `plan` from now on, with its
+    /// `lvs_timeouts`.
     fn own_only(&mut self, plan: &Plan) {
-        self.keys = plan.services.iter().map(|s| s.service.key).collect();
+        self.set_timeouts(plan.timeouts);
+        self.keys = plan
+            .services
+            .iter()
+            .flat_map(|s| s.services().map(|v| v.key))
+            .collect();
         self.current.retain(|v| self.keys.contains(&v.service.key));
         self.period = reconcile_period(plan);
     }
@@ -234,10 +309,22 @@ impl Running {
     }
 }
 
+/// How the checker ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunOptions {
+    /// `-I` (`--dont-release-ipvs`): leave the IPVS table as it is at exit.
+    pub dont_release_ipvs: bool,
+}
+
 /// Runs the checker on `plan` until SIGTERM/SIGINT, reloading through
 /// `reload` on SIGHUP. Ok after a clean stop; the services are removed on
 /// every way out.
-pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
+pub async fn run(plan: Plan, reload: Loader) -> Result<(), DaemonError> {
+    run_with(plan, reload, RunOptions::default()).await
+}
+
+/// [`run`] with `opts`: under `-I` the table stays at exit.
+pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Result<(), DaemonError> {
     let mut term = signal(SignalKind::terminate()).map_err(DaemonError::Signals)?;
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
     let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
@@ -246,6 +333,10 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
     let mut kernel = Kernel::open(&plan)?;
     let mut monitor = Monitor::new(MonitorConfig::default());
     let mut bridge = Bridge::place(&mut monitor, plan);
+    // ha_suspend: keepalived starts each checker active or not, saying
+    // which in activating_lines.
+    let mut addresses = AddressPoll::default();
+    addresses.poll(&mut bridge, &mut kernel);
     let lines = bridge.start(&mut monitor, Instant::now());
     crate::alert::started(&bridge, &lines);
     for line in lines {
@@ -317,6 +408,11 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
             () = tokio::time::sleep_until(reread.0) => {
                 reread = Deadline::after(kernel.reconcile(bridge.desired()));
             }
+            () = tokio::time::sleep_until(addresses.next.0) => {
+                for line in addresses.poll(&mut bridge, &mut kernel) {
+                    info!("{line}");
+                }
+            }
         }
     }
     crate::systemd::stopping();
@@ -327,18 +423,73 @@ pub async fn run(plan: Plan, mut reload: Loader) -> Result<(), DaemonError> {
         }
         run_omega_scripts(bridge.omega_scripts(&monitor)).await;
     }
-    kernel.sync(Vec::new());
+    kernel.release(bridge.plan(), opts);
     outcome
 }
 
-/// keepalived's line per checker, once the services are in (check_api.c),
-/// at start and after each reload.
+/// How often the host's addresses are read under `ha_suspend`.
+const ADDRESS_POLL: Duration = Duration::from_secs(1);
+
+/// Every second: reads the host's addresses for `ha_suspend` and for the
+/// instance `lvs_sync_daemon` follows (keepalived follows netlink address
+/// events and VRRP states; reading them every second decides the same),
+/// and brings the sync daemons to what the plan wants.
+struct AddressPoll {
+    nl: Option<vrrp::linux::Netlink>,
+    /// When they are read next.
+    next: Deadline,
+}
+
+impl Default for AddressPoll {
+    fn default() -> Self {
+        Self {
+            nl: None,
+            next: Deadline::after(ADDRESS_POLL),
+        }
+    }
+}
+
+impl AddressPoll {
+    /// Returns the lines for the checks `ha_suspend` changed.
+    fn poll(&mut self, bridge: &mut Bridge, kernel: &mut Kernel) -> Vec<String> {
+        self.next = Deadline::after(ADDRESS_POLL);
+        let sync = bridge.plan().sync_daemon.clone();
+        let wanted = bridge.uses_ha_suspend() || SyncControl::follows_addresses(sync.as_ref());
+        let local = if wanted { self.read() } else { None };
+        kernel
+            .syncd
+            .update(&mut kernel.ipvs, sync.as_ref(), local.as_ref());
+        local.map_or_else(Vec::new, |l| bridge.set_local_addresses(l))
+    }
+
+    /// The host's addresses, None if they cannot be read (logged).
+    fn read(&mut self) -> Option<HashSet<IpAddr>> {
+        if self.nl.is_none() {
+            match vrrp::linux::Netlink::open() {
+                Ok(nl) => self.nl = Some(nl),
+                Err(e) => warn!("cannot open rtnetlink to read the host's addresses: {e}"),
+            }
+        }
+        let local = self.nl.as_mut().and_then(local_addresses);
+        if local.is_none() {
+            warn!("cannot read the host's addresses");
+            // A broken socket is opened again next time.
+            self.nl = None;
+        }
+        local
+    }
+}
+
+/// keepalived's line per checker, once the services are in (check_api.c
+/// `register_checkers_thread`; "Deactivating" while `ha_suspend` holds
+/// it), at start and after each reload.
 fn activating_lines(bridge: &Bridge) {
-    for svc in &bridge.plan().services {
+    for (s, svc) in bridge.plan().services.iter().enumerate() {
+        let how = if bridge.checks_active(s) { "A" } else { "Dea" };
         for rs in &svc.real_servers {
             for _ in &rs.checks {
                 info!(
-                    "Activating healthchecker for service {} for VS {}",
+                    "{how}ctivating healthchecker for service {} for VS {}",
                     rs.name, svc.name
                 );
             }
@@ -390,11 +541,17 @@ pub fn build(plan: Plan) -> Result<(Driver, Bridge), DaemonError> {
     Ok((driver(monitor, &bridge, &keepalived_tls()?), bridge))
 }
 
-/// A driver over `monitor` with the checker of every checked target.
+/// A driver over `monitor` with the checker of every checked target,
+/// behind its service's `ha_suspend` switch if it has one.
 fn driver(monitor: Monitor, bridge: &Bridge, tls: &TlsOptions) -> Driver {
     let mut driver = Driver::new(monitor);
     for (target, check) in bridge.checks() {
-        let counted = crate::observe::counted(bridge, target, checker(&check.probe, tls));
+        let mut c = checker(&check.probe, tls);
+        let gate = bridge.slot_of(target).and_then(|(s, _)| bridge.gate(s));
+        if let Some(gate) = gate {
+            c = Arc::new(Suspendable::new(c, gate));
+        }
+        let counted = crate::observe::counted(bridge, target, c);
         driver.set_checker(target, counted, check.context.clone());
     }
     driver
@@ -436,6 +593,18 @@ fn checker(probe: &Probe, tls: &TlsOptions) -> Arc<dyn Checker> {
             })
         }
         Probe::Ping => Arc::new(PingChecker),
+        Probe::File {
+            path,
+            weight,
+            reverse,
+            base_weight,
+            ..
+        } => Arc::new(FileChecker {
+            path: path.into(),
+            weight: *weight,
+            reverse: *reverse,
+            base_weight: *base_weight,
+        }),
     }
 }
 

@@ -20,7 +20,17 @@
 //!   diff ([`loader`]); SIGTERM/SIGINT remove the services and exit 0.
 //!
 //! What runs: `virtual_server IP PORT` (TCP, UDP, SCTP; UDP without
-//! `protocol`, as keepalived 2.2.7) and `fwmark`;
+//! `protocol`, as keepalived 2.2.7), `fwmark` and `group NAME` (a
+//! `virtual_server_group` of address ranges, IPv4 or IPv6, and fwmarks:
+//! one IPVS service each); `ops` and the scheduler flags (`flag-1..3`,
+//! `sh-port`, `sh-fallback`, `mh-port`, `mh-fallback`); `ha_suspend` on
+//! an address service ([`suspend`]: its checks pause while its address
+//! is not on this host; the addresses are read every second); in
+//! `global_defs` `lvs_timeouts`, `lvs_flush`, `lvs_flush_onstop` and
+//! `lvs_sync_daemon` ([`syncd`]: master and backup without an instance;
+//! with one, master while the instance's VIPs are on this host, which
+//! also holds under `-C` alone, where keepalived's checker leaves the
+//! daemon to its VRRP process); `-I` leaves the table at exit;
 //! `lvs_sched`/`lb_algo`, `lvs_method`/`lb_kind` NAT/DR/TUN,
 //! `persistence_timeout` and `_granularity`, `delay_loop`, `alpha`,
 //! `virtualhost`, `quorum`, `hysteresis`, `sorry_server`,
@@ -33,15 +43,17 @@
 //! `digest`, `virtualhost`; SSL_GET accepts any server certificate, as
 //! keepalived 2.2.7), SMTP_CHECK (`helo_name`, `host` blocks),
 //! DNS_CHECK (`type`, `name`), UDP_CHECK (`payload`, `require_reply`),
-//! PING_CHECK and MISC_CHECK (`misc_path`, `misc_timeout`,
-//! `misc_dynamic`), with `connect_ip`, `connect_port`, `bindto`,
+//! PING_CHECK, MISC_CHECK (`misc_path`, `misc_timeout`,
+//! `misc_dynamic`) and FILE_CHECK (`track_file`, `weight` [`reverse`],
+//! on a top-level `track_file` block with `file` and `weight`; read every
+//! second where keepalived uses inotify), with `connect_ip`, `connect_port`, `bindto`,
 //! `connect_timeout`, `retry`, `delay_before_retry`, `warmup`,
 //! `delay_loop`, `alpha`, `http_protocol` (`retry`, `delay_before_retry`,
 //! `connect_timeout`, `warmup`, `delay_loop` and `inhibit_on_failure` also
 //! on the `real_server` and `virtual_server`, as defaults for what is
 //! below). Anything else is refused at
-//! start-up (see [`plan::PlanError`]): `virtual_server_group`, FILE_CHECK,
-//! BFD_CHECK, `ha_suspend`, `ops`, ... A non-NAT real or sorry
+//! start-up (see [`plan::PlanError`]): BFD_CHECK, `init_file`,
+//! `ha_suspend` on a fwmark or group service, ... A non-NAT real or sorry
 //! server gets the port keepalived 2.2.7 installs: 0 under a fwmark
 //! service, the service's port under an address one.
 //!
@@ -56,24 +68,39 @@ use crate::cli::{self, Cli};
 pub mod daemon;
 pub mod plan;
 pub mod reload;
+pub mod suspend;
+pub mod syncd;
 pub mod table;
 
-/// The reload of the checker: parse and convert the file again with the
-/// functions `-t` and the start-up use, refusing what they refuse.
-pub fn loader(cli: Cli) -> daemon::Loader {
-    Box::new(move || {
+/// What the command line gives the checker besides its plan.
+pub struct Control {
+    /// How SIGHUP reloads.
+    pub reload: daemon::Loader,
+    /// How it ends (`-I`).
+    pub options: daemon::RunOptions,
+}
+
+/// The checker's [`Control`] from the command line: the reload parses and
+/// converts the file again with the functions `-t` and the start-up use,
+/// refusing what they refuse; `-I` keeps the table at exit.
+pub fn loader(cli: Cli) -> Control {
+    let options = daemon::RunOptions {
+        dont_release_ipvs: cli.dont_release_ipvs,
+    };
+    let reload: daemon::Loader = Box::new(move || {
         let file = || cli.use_file.clone();
         let converted = cli::reconvert(&cli).ok_or_else(|| daemon::ReloadError::Refused(file()))?;
         converted
             .lvs
             .ok_or_else(|| daemon::ReloadError::NoVirtualServer(file()))
-    })
+    });
+    Control { reload, options }
 }
 
 /// Runs the checker on its [`Plan`] (converted once by the caller, as
 /// `-t` converts it) in the foreground until SIGTERM/SIGINT: 0 after a
 /// clean stop, 1 if it could not start.
-pub fn run(plan: Plan, reload: daemon::Loader) -> ExitCode {
+pub fn run(plan: Plan, control: Control) -> ExitCode {
     if !nix::unistd::geteuid().is_root() {
         tracing::error!("keepalived-lite needs root (CAP_NET_ADMIN) to run the checker");
         return ExitCode::FAILURE;
@@ -85,7 +112,7 @@ pub fn run(plan: Plan, reload: daemon::Loader) -> ExitCode {
     let Some(rt) = crate::vrrp_mode::runtime() else {
         return ExitCode::FAILURE;
     };
-    match rt.block_on(daemon::run(plan, reload)) {
+    match rt.block_on(daemon::run_with(plan, control.reload, control.options)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");

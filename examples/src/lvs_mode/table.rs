@@ -15,6 +15,7 @@ use healthcheck::{DownReason, Event, Monitor, PoolId, PoolTable, TableChange, Ta
 
 use crate::lvs_mode::plan::{trio, Plan, Probe, RealPlan, ServicePlan};
 use crate::lvs_mode::reload::{self, Placed};
+use crate::lvs_mode::suspend::HaSuspend;
 
 /// Where a health-check target sits in the plan: (service, real server).
 pub type Slot = (usize, usize);
@@ -30,6 +31,8 @@ pub struct Bridge {
     /// Notify and quorum scripts due (the words of their lines), for the
     /// daemon to run.
     scripts: Vec<Vec<String>>,
+    /// `ha_suspend`'s switches.
+    suspend: HaSuspend,
 }
 
 impl Bridge {
@@ -38,12 +41,77 @@ impl Bridge {
     /// its bridge. Not committed yet: [`Bridge::start`] does it.
     pub fn place(monitor: &mut Monitor, plan: Plan) -> Self {
         let placed = reload::place(monitor, &plan);
-        Self {
+        let mut bridge = Self {
             plan,
             table: PoolTable::new(),
             placed,
             scripts: Vec::new(),
+            suspend: HaSuspend::default(),
+        };
+        bridge.gate_services();
+        bridge
+    }
+
+    /// A switch for each `ha_suspend` service address, and no others.
+    fn gate_services(&mut self) {
+        let addrs: std::collections::HashSet<_> = self
+            .plan
+            .services
+            .iter()
+            .filter_map(|s| s.ha_suspend_address())
+            .collect();
+        self.suspend.retain(&addrs);
+        for a in addrs {
+            self.suspend.gate(a);
         }
+    }
+
+    /// The switch gating the checks of service `s`, under `ha_suspend`.
+    pub fn gate(&self, s: usize) -> Option<std::sync::Arc<std::sync::atomic::AtomicBool>> {
+        let addr = self.plan.services.get(s)?.ha_suspend_address()?;
+        self.suspend.switch(addr)
+    }
+
+    /// Whether the checks of service `s` run (false while `ha_suspend`
+    /// holds them).
+    pub fn checks_active(&self, s: usize) -> bool {
+        let addr = self
+            .plan
+            .services
+            .get(s)
+            .and_then(|s| s.ha_suspend_address());
+        addr.is_none_or(|a| self.suspend.is_active(a))
+    }
+
+    /// Whether any service is under `ha_suspend` (then the daemon reads
+    /// the host's addresses).
+    pub fn uses_ha_suspend(&self) -> bool {
+        self.suspend.is_used()
+    }
+
+    /// Sets the host's addresses; returns keepalived's lines for the
+    /// checks that `ha_suspend` activates or suspends
+    /// (`update_checker_activity`).
+    pub fn set_local_addresses(
+        &mut self,
+        local: std::collections::HashSet<std::net::IpAddr>,
+    ) -> Vec<String> {
+        let mut lines = Vec::new();
+        for (addr, on) in self.suspend.set_local(local) {
+            let how = if on { "Activating" } else { "Suspending" };
+            let services = self.plan.services.iter();
+            for svc in services.filter(|s| s.ha_suspend_address() == Some(addr)) {
+                for rs in svc.real_servers.iter().filter(|r| !r.checks.is_empty()) {
+                    for _ in &rs.checks {
+                        lines.push(format!(
+                            "{how} healthchecker for service {} for VS {}",
+                            rs.name, svc.name
+                        ));
+                    }
+                }
+            }
+        }
+        lines
     }
 
     /// Reloads: `plan` replaces the running one in `monitor` (stopped,
@@ -54,6 +122,7 @@ impl Bridge {
         let mut lines = self.dropped_lines(&plan);
         self.placed = reload::place(monitor, &plan);
         self.plan = plan;
+        self.gate_services();
         monitor.commit(now);
         // No health change caused what follows.
         self.table.forget_causes();
@@ -235,14 +304,15 @@ impl Bridge {
     }
 
     /// The table keepalived-lite wants in the kernel now: each service
-    /// with its pool's members, or only its sorry server.
+    /// (each of a `virtual_server group`'s) with its pool's members, or
+    /// only its sorry server.
     pub fn desired(&self) -> Vec<ipvs::VirtualServer> {
         self.plan
             .services
             .iter()
             .zip(&self.placed.pools)
             .enumerate()
-            .map(|(s, (svc, &pool))| {
+            .flat_map(|(s, (svc, &pool))| {
                 let dests = match &svc.sorry_server {
                     Some(sorry) if self.table.sorry_server_in(pool) => vec![sorry.dest],
                     sorry => {
@@ -270,10 +340,7 @@ impl Bridge {
                         dests
                     }
                 };
-                ipvs::VirtualServer {
-                    service: svc.service.clone(),
-                    dests,
-                }
+                svc.virtual_servers(&dests)
             })
             .collect()
     }
@@ -320,6 +387,13 @@ impl Bridge {
             (Probe::Udp { .. }, Some(_)) => format!("UDP_CHECK on service {name} failed."),
             (Probe::Ping, None) => format!("ICMP connection to {name} success."),
             (Probe::Ping, Some(_)) => format!("ICMP CHECK on service {name} failed."),
+            // track_file.c, with keepalived's -D.
+            (Probe::File { name: file, .. }, None) => {
+                format!("({}): tracked file {file} leaving FAULT state", rs.name)
+            }
+            (Probe::File { name: file, .. }, Some(_)) => {
+                format!("({}): tracked file {file} now FAULT state", rs.name)
+            }
             (Probe::Misc { path, .. }, down) => {
                 let script = path.split(' ').next().unwrap_or_default();
                 let how = match down {
@@ -546,6 +620,61 @@ mod tests {
     }
 
     const DOWN: CheckOutcome = CheckOutcome::Down(DownReason::Refused);
+
+    #[test]
+    fn a_group_installs_every_service_with_the_same_real_servers() {
+        let conf = "virtual_server_group G {\n 10.0.0.1-2 80\n fwmark 4\n}\n\
+                    virtual_server group G {\n protocol TCP\n lvs_method DR\n\
+                    real_server 10.1.0.1 80 {\n TCP_CHECK {\n }\n }\n}\n";
+        let (_d, b, _) = started(conf);
+        let table: Vec<(ServiceKey, Vec<String>)> = b
+            .desired()
+            .into_iter()
+            .map(|v| {
+                (
+                    v.service.key,
+                    v.dests.iter().map(|d| d.addr.to_string()).collect(),
+                )
+            })
+            .collect();
+        let fwm = ServiceKey::Fwmark {
+            family: ipvs::Family::V4,
+            mark: 4,
+        };
+        assert_eq!(
+            table,
+            [
+                (key(), vec!["10.1.0.1:80".to_owned()]),
+                (
+                    ServiceKey::tcp("10.0.0.2:80".parse().unwrap()),
+                    vec!["10.1.0.1:80".to_owned()]
+                ),
+                (fwm, vec!["10.1.0.1:0".to_owned()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn ha_suspend_switches_checks_with_the_service_address() {
+        let conf = "virtual_server 10.0.0.1 80 {\n protocol TCP\n ha_suspend\n\
+                    real_server 10.1.0.1 80 {\n TCP_CHECK {\n }\n }\n}\n";
+        let (_d, mut b, _) = started(conf);
+        assert!(b.uses_ha_suspend() && b.checks_active(0));
+        let gate = b.gate(0).unwrap();
+        let none = std::collections::HashSet::new();
+        assert_eq!(
+            b.set_local_addresses(none.clone()),
+            ["Suspending healthchecker for service [10.1.0.1]:tcp:80 for VS [10.0.0.1]:tcp:80"]
+        );
+        assert!(!b.checks_active(0) && !gate.load(std::sync::atomic::Ordering::Relaxed));
+        assert_eq!(b.set_local_addresses(none), Vec::<String>::new());
+        let vip = ["10.0.0.1".parse().unwrap()].into();
+        assert_eq!(
+            b.set_local_addresses(vip),
+            ["Activating healthchecker for service [10.1.0.1]:tcp:80 for VS [10.0.0.1]:tcp:80"]
+        );
+        assert!(b.checks_active(0));
+    }
 
     #[test]
     fn each_health_change_sends_only_its_own_operations() {

@@ -34,12 +34,17 @@ poll both_table table_is '-A -t 192.168.77.100:80 -s wlc' \
     '-a -t 192.168.77.100:80 -r 10.1.0.1:8081 -m -w 1' \
     '-a -t 192.168.77.100:80 -r 10.1.0.3:80 -m -w 2'
 poll both_vip vip_on
+# lvs_sync_daemon d0 VI_1: the master while VI_1 is MASTER (syncid: its VRID).
+sync_master() { ipvsadm -L --daemon | grep -qx 'master sync daemon (mcast=d0, syncid=51, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)'; }
+sync_none() { [ -z "$(ipvsadm -L --daemon)" ]; }
+poll both_sync_master sync_master
 kill -TERM $kl
 wait $kl
 status=$?
 [ "$status" = 0 ] || fail "keepalived-lite exited $status"
 poll both_table_empty table_empty
 poll both_vip_removed vip_off
+poll both_sync_stopped sync_none
 kill $h1
 echo "LVS-VM: keepalived-lite log:"
 cat /tmp/kl.log

@@ -7,7 +7,10 @@
 # reach exactly it; both must leave the table empty on SIGTERM, and the
 # scripts writing to /tmp/notes must have run the same. With
 # /etc/parity.reload, both are also sent SIGHUP after start-up with that
-# file in place, and must reach the same table.
+# file in place, and must reach the same table. The connection timeouts
+# (ipvsadm -L --timeout) and the sync daemons (ipvsadm -L --daemon) are
+# part of the compared table; after each stop the timeouts must be back
+# to their values from before start and no sync daemon may run.
 # Prints "LVS-VM: ok STEP" per passed step.
 set -u
 . /etc/parity.servers
@@ -17,7 +20,8 @@ echo 'root:x:0:' > /etc/group
 printf '#!/bin/sh\nexit 0\n' > /tmp/probe.sh
 chmod +x /tmp/probe.sh
 
-table() { ipvsadm -S -n | sort; }
+table() { ipvsadm -S -n | sort; ipvsadm -L --timeout; ipvsadm -L --daemon; }
+ipvsadm -L --timeout > /tmp/timeouts.before
 
 # settle FILE: waits (bounded) for keepalived's table to stay the same for
 # three one-second samples, and saves it in FILE.
@@ -55,6 +59,10 @@ stop() {
     i=0
     while [ -n "$(ipvsadm -S -n)" ] && [ $i -lt 40 ]; do sleep 0.25; i=$((i + 1)); done
     [ -z "$(ipvsadm -S -n)" ] || { echo "LVS-VM: FAIL table left after $2 stopped"; ipvsadm -S -n; exit 1; }
+    ipvsadm -L --timeout | cmp -s - /tmp/timeouts.before || {
+        echo "LVS-VM: FAIL timeouts not restored after $2 stopped"; ipvsadm -L --timeout; exit 1; }
+    [ -z "$(ipvsadm -L --daemon)" ] || {
+        echo "LVS-VM: FAIL sync daemon left after $2 stopped"; ipvsadm -L --daemon; exit 1; }
     echo "LVS-VM: ok $2_stopped_empty"
 }
 
@@ -99,4 +107,6 @@ cmp -s /tmp/k.notes /tmp/kl.notes || {
 echo "LVS-VM: ok parity_scripts ($(tr '\n' ' ' < /tmp/k.notes))"
 echo "LVS-VM: keepalived log:"
 cat /tmp/k.log
+# The real servers go, so that another run in this boot can start its own.
+for pid in ${h1:-} ${h2:-}; do kill "$pid" 2>/dev/null; wait "$pid"; done
 echo "LVS-VM: done"

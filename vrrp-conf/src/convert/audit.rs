@@ -54,6 +54,17 @@ pub const TUNING: &[&str] = &[
     "vrrp_rx_bufs_policy",
 ];
 
+/// `global_defs` keywords (kept verbatim by the model) the checker's
+/// conversion consumes (`lvs_timeouts`, `lvs_flush`, ...); the VRRP half
+/// ignores them, as keepalived's VRRP process does.
+const LVS_GLOBALS: [&str; 5] = [
+    "lvs_timeouts",
+    "lvs_flush",
+    "lvs_flush_onstop",
+    "lvs_flush_on_stop",
+    "lvs_sync_daemon",
+];
+
 /// `global_defs` keywords (kept verbatim by the model) that the VRRP
 /// conversion or the [`mail`](super::mail) settings consume.
 pub(crate) const GLOBAL_USED: &[&str] = &[
@@ -122,10 +133,22 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
         }
     }
     let keep = |s: &Setting| {
-        TUNING.contains(&s.keyword.as_str()) || GLOBAL_USED.contains(&s.keyword.as_str())
+        TUNING.contains(&s.keyword.as_str())
+            || GLOBAL_USED.contains(&s.keyword.as_str())
+            || LVS_GLOBALS.contains(&s.keyword.as_str())
     };
     refuse_settings(&g.other, "", &keep, out);
-    refuse_settings(&p.config.other, "", &|_| false, out);
+    // Tracked files are read by the checker's FILE_CHECKs.
+    let file_checks = p
+        .config
+        .virtual_servers
+        .iter()
+        .flat_map(|v| &v.real_servers)
+        .flat_map(|r| &r.checkers)
+        .any(|k| k.kind == crate::model::CheckerKind::FileCheck);
+    let tracked_file =
+        |s: &Setting| file_checks && matches!(s.keyword.as_str(), "track_file" | "vrrp_track_file");
+    refuse_settings(&p.config.other, "", &tracked_file, out);
     if !p.config.static_rules.is_empty() {
         out.push(refuse(
             key_span(Some(&p.spans.top), "static_rules"),

@@ -24,7 +24,12 @@ use crate::span::Span;
 use crate::Parsed;
 use healthcheck::checkers::{DnsType, HttpVersion, StatusCodes, UrlCheck};
 use healthcheck::{CheckContext, MemberConfig, PoolConfig, TargetConfig};
-use ipvs::{Destination, Family, Forward, Service, ServiceFlags, ServiceKey};
+use ipvs::{Destination, Family, Forward, Service, ServiceFlags, ServiceKey, Timeouts};
+
+mod globals;
+mod group;
+
+pub use group::MAX_GROUP_SERVICES;
 
 /// keepalived's `KEEPALIVED_DEFAULT_DELAY`: `delay_loop` when unset.
 pub const DEFAULT_DELAY_LOOP: Duration = Duration::from_secs(60);
@@ -115,6 +120,28 @@ pub enum PlanError {
         /// The value.
         value: String,
     },
+    /// A `virtual_server group` naming no `virtual_server_group`.
+    #[error("virtual_server group {group}: no virtual_server_group {group}")]
+    UnknownGroup {
+        /// The group's name.
+        group: String,
+    },
+    /// A `virtual_server_group` that cannot be installed.
+    #[error("virtual_server_group {group}: {what}")]
+    BadGroup {
+        /// The group's name.
+        group: String,
+        /// What is wrong.
+        what: String,
+    },
+    /// A bad LVS setting in `global_defs`.
+    #[error("global_defs: invalid {keyword} '{value}'")]
+    BadGlobal {
+        /// The keyword.
+        keyword: String,
+        /// The value.
+        value: String,
+    },
     /// A bad checker setting (`url` without `path`, bad `digest`, ...).
     #[error("virtual_server {vs}: real server {rs}: {what}")]
     BadChecker {
@@ -132,6 +159,30 @@ pub enum PlanError {
 pub struct Plan {
     /// The virtual servers, in configuration order.
     pub services: Vec<ServicePlan>,
+    /// `lvs_timeouts` (tcp, tcpfin, udp; 0 leaves the kernel's value):
+    /// set at start, the kernel's earlier values restored at stop.
+    pub timeouts: Option<Timeouts>,
+    /// `lvs_flush`: the whole IPVS table is flushed at start.
+    pub flush: bool,
+    /// `lvs_flush_onstop` (`lvs_flush_on_stop`) without `VS`: the whole
+    /// IPVS table is flushed at stop, not only this daemon's services.
+    pub flush_on_stop: bool,
+    /// `lvs_sync_daemon`.
+    pub sync_daemon: Option<SyncPlan>,
+}
+
+/// `lvs_sync_daemon`: the IPVS connection sync daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncPlan {
+    /// Its settings (the state is chosen when it starts).
+    pub daemon: ipvs::SyncDaemon,
+    /// The `vrrp_instance` whose MASTER state makes it the master (backup
+    /// otherwise); None: master and backup both run, as keepalived's
+    /// checker runs them.
+    pub instance: Option<String>,
+    /// That instance's virtual addresses: it is MASTER while they are on
+    /// this host.
+    pub instance_vips: Vec<std::net::IpAddr>,
 }
 
 /// One `virtual_server`.
@@ -142,8 +193,12 @@ pub struct ServicePlan {
     /// keepalived's protocol name in names (`tcp`, `udp`, `sctp`; `none`
     /// for a fwmark service without `protocol`).
     pub proto: &'static str,
-    /// The IPVS service.
+    /// The IPVS service (for `virtual_server group`, the group's first).
     pub service: Service,
+    /// The further services of a `virtual_server group`, in keepalived's
+    /// order (each address of each range, then each fwmark), all with the
+    /// same real servers and checks; empty otherwise.
+    pub group: Vec<Service>,
     /// Its real servers, in configuration order.
     pub real_servers: Vec<RealPlan>,
     /// `quorum`: the least sum of live weights for the pool (default 1).
@@ -159,9 +214,58 @@ pub struct ServicePlan {
     /// `omega`: at shutdown, `notify_down` of every live real server and
     /// `quorum_down` run too.
     pub omega: bool,
+    /// `ha_suspend`: the checks pause while the service's address is not
+    /// on this host ([`Self::ha_suspend_address`]).
+    pub ha_suspend: bool,
 }
 
 impl ServicePlan {
+    /// Under `ha_suspend`, the address whose presence on this host runs
+    /// the checks (keepalived's `addr_matches`; only an address service
+    /// has one).
+    pub fn ha_suspend_address(&self) -> Option<std::net::IpAddr> {
+        match self.service.key {
+            ServiceKey::Addr { addr, .. } if self.ha_suspend && self.group.is_empty() => {
+                Some(addr.ip())
+            }
+            _ => None,
+        }
+    }
+
+    /// Every IPVS service it installs: [`Self::service`], then
+    /// [`Self::group`].
+    pub fn services(&self) -> impl Iterator<Item = &Service> {
+        std::iter::once(&self.service).chain(&self.group)
+    }
+
+    /// The kernel's virtual servers for `dests`: one per service, a
+    /// non-NAT destination taking the service's port (0 under a fwmark),
+    /// as keepalived 2.2.7 installs them (`ipvs_group_cmd`).
+    pub fn virtual_servers(&self, dests: &[Destination]) -> Vec<ipvs::VirtualServer> {
+        self.services()
+            .map(|service| {
+                let port = match service.key {
+                    ServiceKey::Addr { addr, .. } => addr.port(),
+                    ServiceKey::Fwmark { .. } => 0,
+                };
+                let dests = dests
+                    .iter()
+                    .map(|d| {
+                        let mut d = *d;
+                        if d.forward != Forward::Masq {
+                            d.addr.set_port(port);
+                        }
+                        d
+                    })
+                    .collect();
+                ipvs::VirtualServer {
+                    service: service.clone(),
+                    dests,
+                }
+            })
+            .collect()
+    }
+
     /// The service's pool in a `healthcheck::Monitor`: its quorum,
     /// hysteresis and whether a sorry server stands by.
     pub fn pool_config(&self) -> PoolConfig {
@@ -265,6 +369,22 @@ pub enum Probe {
     },
     /// PING_CHECK: an ICMP echo reply.
     Ping,
+    /// FILE_CHECK: the number in a `track_file`'s file (weight 0: up
+    /// while 0; otherwise the number times the weight is added to the
+    /// real server's weight). Read every second: keepalived watches the
+    /// file with inotify.
+    File {
+        /// The `track_file` block's name.
+        name: String,
+        /// Its `file`.
+        path: String,
+        /// FILE_CHECK's `weight`, else the `track_file`'s (default 1).
+        weight: i32,
+        /// `reverse`.
+        reverse: bool,
+        /// The real server's configured weight.
+        base_weight: u32,
+    },
     /// MISC_CHECK: the command's exit code (0 up; with `misc_dynamic`,
     /// 2..=255 up with weight `code - 2`).
     Misc {
@@ -287,6 +407,7 @@ impl Probe {
             Probe::Dns { .. } => CheckerKind::DnsCheck,
             Probe::Udp { .. } => CheckerKind::UdpCheck,
             Probe::Ping => CheckerKind::PingCheck,
+            Probe::File { .. } => CheckerKind::FileCheck,
         }
     }
 
@@ -309,7 +430,7 @@ pub fn build(config: &conf::Config) -> Result<Plan, PlanError> {
 
 /// A plan error and where it arose.
 struct Located {
-    /// The virtual server (none: `virtual_server_group`).
+    /// The virtual server (none: `global_defs`).
     vs: Option<usize>,
     /// The real server being converted, if any.
     rs: Option<usize>,
@@ -318,21 +439,20 @@ struct Located {
 
 fn build_all(config: &conf::Config) -> (Plan, Vec<Located>) {
     let mut errors = Vec::new();
-    if let Some(g) = config.virtual_server_groups.first() {
-        errors.push(Located {
-            vs: None,
-            rs: None,
-            error: PlanError::Unsupported {
-                vs: format!("group {}", g.name),
-                keyword: "virtual_server_group".into(),
-            },
+    let g =
+        globals::parse(&config.global_defs.other, &config.vrrp_instances).unwrap_or_else(|error| {
+            errors.push(Located {
+                vs: None,
+                rs: None,
+                error,
+            });
+            globals::Globals::default()
         });
-    }
     let mut services: Vec<ServicePlan> = Vec::with_capacity(config.virtual_servers.len());
     for (i, vs) in config.virtual_servers.iter().enumerate() {
         let mut rs = None;
-        let error = match service(vs, &mut rs) {
-            Ok(plan) if services.iter().any(|s| s.service.key == plan.service.key) => {
+        let error = match service(config, vs, &mut rs) {
+            Ok(plan) if services.iter().any(|s| overlaps(s, &plan)) => {
                 PlanError::DuplicateService { vs: plan.name }
             }
             Ok(plan) => {
@@ -347,7 +467,19 @@ fn build_all(config: &conf::Config) -> (Plan, Vec<Located>) {
             error,
         });
     }
-    (Plan { services }, errors)
+    let plan = Plan {
+        services,
+        timeouts: g.timeouts,
+        flush: g.flush,
+        flush_on_stop: g.flush_on_stop,
+        sync_daemon: g.sync_daemon,
+    };
+    (plan, errors)
+}
+
+/// Whether two virtual servers install a service in common.
+fn overlaps(a: &ServicePlan, b: &ServicePlan) -> bool {
+    a.services().any(|x| b.services().any(|y| x.key == y.key))
 }
 
 /// The checker half of [`crate::convert::convert`]: the plan (meaningful
@@ -372,7 +504,11 @@ pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
 /// virtual server.
 fn span_of(p: &Parsed, e: &Located) -> Span {
     let Some(i) = e.vs else {
-        return super::key_span(Some(&p.spans.top), "virtual_server_group");
+        let keyword = match &e.error {
+            PlanError::BadGlobal { keyword, .. } => keyword.as_str(),
+            _ => "",
+        };
+        return setting_span(&p.config.global_defs.other, keyword).unwrap_or_default();
     };
     let (Some(vs), Some(vsp)) = (
         p.config.virtual_servers.get(i),
@@ -460,17 +596,90 @@ pub fn trio(addr: SocketAddr, proto: &str) -> String {
     format!("[{}]:{proto}:{}", addr.ip(), addr.port())
 }
 
+/// The IPVS protocol of an address service.
+fn ipvs_protocol(p: Option<conf::Protocol>) -> ipvs::Protocol {
+    match p {
+        Some(conf::Protocol::Tcp) => ipvs::Protocol::Tcp,
+        Some(conf::Protocol::Sctp) => ipvs::Protocol::Sctp,
+        Some(conf::Protocol::Udp) | None => ipvs::Protocol::Udp,
+    }
+}
+
+/// A `virtual_server group`'s name and service keys, in keepalived's
+/// order: every address of its ranges (protocol UDP when none is set),
+/// then its fwmarks.
+fn group_keys(
+    config: &conf::Config,
+    vs: &conf::VirtualServer,
+    name: &str,
+) -> Result<(Option<conf::Protocol>, Vec<ServiceKey>), PlanError> {
+    let g = config
+        .virtual_server_groups
+        .iter()
+        .find(|g| g.name == name)
+        .ok_or_else(|| PlanError::UnknownGroup { group: name.into() })?;
+    let bad = |what: String| PlanError::BadGroup {
+        group: name.into(),
+        what,
+    };
+    let entries = g
+        .members
+        .iter()
+        .map(|w| group::entry(w))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(bad)?;
+    if entries.is_empty() {
+        return Err(bad("has no entries".into()));
+    }
+    if entries.iter().map(group::size).sum::<u64>() > MAX_GROUP_SERVICES {
+        return Err(bad(format!("more than {MAX_GROUP_SERVICES} services")));
+    }
+    let has_range = entries.iter().any(|e| group::range_family(e).is_some());
+    // As for a single service: UDP unless set; fwmarks only keep none.
+    let protocol = if has_range {
+        Some(vs.protocol.unwrap_or(conf::Protocol::Udp))
+    } else {
+        vs.protocol
+    };
+    // keepalived: a fwmark without family is the sorry server's (unless
+    // tunnelled), else IPv4.
+    let sorry_family = vs
+        .sorry_server
+        .as_ref()
+        .filter(|_| vs.lvs_method != Some(LvsMethod::Tun))
+        .map(|s| Family::of(&s.ip));
+    let default_family = sorry_family.unwrap_or(Family::V4);
+    let keys: Vec<ServiceKey> = entries
+        .iter()
+        .flat_map(|e| group::keys(e, ipvs_protocol(protocol), default_family))
+        .collect();
+    let family = keys.first().map(ServiceKey::family);
+    if family.is_none() || keys.iter().any(|k| Some(k.family()) != family) {
+        return Err(bad("mixes IPv4 and IPv6 services".into()));
+    }
+    Ok((protocol, keys))
+}
+
 /// One virtual server; `at` tells which real server was being converted
 /// when it failed.
-fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePlan, PlanError> {
-    let protocol = protocol_of(vs);
-    let proto = proto_name(protocol);
+fn service(
+    config: &conf::Config,
+    vs: &conf::VirtualServer,
+    at: &mut Option<usize>,
+) -> Result<ServicePlan, PlanError> {
+    let mut protocol = protocol_of(vs);
+    let mut group = Vec::new();
     let (name, key) = match &vs.target {
         VsTarget::Group(g) => {
-            return Err(PlanError::Unsupported {
-                vs: format!("group {g}"),
-                keyword: "virtual_server group".into(),
-            })
+            let (p, keys) = group_keys(config, vs, g)?;
+            protocol = p;
+            let mut keys = keys.into_iter();
+            let first = keys.next().ok_or_else(|| PlanError::BadGroup {
+                group: g.clone(),
+                what: "has no entries".into(),
+            })?;
+            group = keys.collect();
+            (format!("[{g}]:0"), first)
         }
         VsTarget::Fwmark(mark) => {
             let family = fwmark_family(vs);
@@ -484,25 +693,42 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
         }
         VsTarget::Address { ip, port } => {
             let addr = SocketAddr::new(*ip, port.unwrap_or(0));
-            let name = trio(addr, proto);
-            if port.is_none() && vs.persistence_timeout.is_none() {
-                return Err(PlanError::MissingPort { vs: name });
-            }
-            let protocol = match protocol {
-                Some(conf::Protocol::Tcp) => ipvs::Protocol::Tcp,
-                Some(conf::Protocol::Sctp) => ipvs::Protocol::Sctp,
-                Some(conf::Protocol::Udp) | None => ipvs::Protocol::Udp,
+            let name = trio(addr, proto_name(protocol));
+            let key = ServiceKey::Addr {
+                protocol: ipvs_protocol(protocol),
+                addr,
             };
-            (name, ServiceKey::Addr { protocol, addr })
+            (name, key)
         }
     };
+    let proto = proto_name(protocol);
+    let missing_port = std::iter::once(&key)
+        .chain(&group)
+        .any(|k| matches!(k, ServiceKey::Addr { addr, .. } if addr.port() == 0));
+    if missing_port && vs.persistence_timeout.is_none() {
+        return Err(PlanError::MissingPort { vs: name });
+    }
     refuse_vs_extras(vs, &name)?;
+    // keepalived clears ha_suspend on a fwmark service, and never
+    // activates the checks of a group's (addr_matches is false for it).
+    if vs.ha_suspend && !matches!(vs.target, VsTarget::Address { .. }) {
+        return Err(PlanError::Unsupported {
+            vs: name,
+            keyword: "ha_suspend without a virtual server address".into(),
+        });
+    }
     let scheduler = vs.lvs_sched.map_or(DEFAULT_SCHEDULER, |s| s.name());
     let mut service = Service::new(key, scheduler);
+    // keepalived: one-packet scheduling needs UDP, unless by fwmark.
+    let ops_ok = matches!(key, ServiceKey::Fwmark { .. }) || protocol == Some(conf::Protocol::Udp);
+    service.flags = lb_flags(vs, scheduler, ops_ok, &name)?;
     if let Some(t) = vs.persistence_timeout {
         service.flags = service.flags | ServiceFlags::PERSISTENT;
         service.timeout = t;
-        if let Some(g) = &vs.persistence_granularity {
+        // keepalived 2.2.7 installs a group's services with the full
+        // netmask, whatever persistence_granularity says.
+        let written = vs.persistence_granularity.as_ref();
+        if let Some(g) = written.filter(|_| group.is_empty()) {
             service.netmask = granularity(g, key.family()).ok_or_else(|| PlanError::BadValue {
                 vs: name.clone(),
                 keyword: "persistence_granularity".into(),
@@ -530,15 +756,19 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
             keyword,
             value,
         })?;
+    // A group's real servers keep the port written (0 if none): the
+    // kernel gets each service's where keepalived sets it
+    // (`ServicePlan::virtual_servers`).
     let key_port = match key {
-        ServiceKey::Addr { addr, .. } => Some(addr.port()),
-        ServiceKey::Fwmark { .. } => None,
+        ServiceKey::Addr { addr, .. } if group.is_empty() => Some(addr.port()),
+        _ => None,
     };
     let default_port = key_port.unwrap_or(0);
     let mut real_servers: Vec<RealPlan> = Vec::with_capacity(vs.real_servers.len());
     for (j, rs) in vs.real_servers.iter().enumerate() {
         *at = Some(j);
         let ctx = RsCtx {
+            config,
             vs,
             vs_name: &name,
             proto,
@@ -549,7 +779,12 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
             key_port,
             inherited: inherited.clone(),
         };
-        let plan = real_server(&ctx, rs)?;
+        let mut plan = real_server(&ctx, rs)?;
+        if matches!(vs.target, VsTarget::Group(_)) {
+            let written = SocketAddr::new(rs.ip, rs.port.unwrap_or(0));
+            plan.dest.addr = written;
+            plan.name = trio(written, proto);
+        }
         if real_servers.iter().any(|r| r.dest.addr == plan.dest.addr) {
             return Err(PlanError::DuplicateRealServer {
                 vs: name,
@@ -567,10 +802,18 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
         }
         None => None,
     };
+    let group = group
+        .into_iter()
+        .map(|key| Service {
+            key,
+            ..service.clone()
+        })
+        .collect();
     Ok(ServicePlan {
         name,
         proto,
         service,
+        group,
         real_servers,
         quorum: vs.quorum.unwrap_or(1),
         hysteresis: vs.hysteresis.unwrap_or(0),
@@ -578,6 +821,7 @@ fn service(vs: &conf::VirtualServer, at: &mut Option<usize>) -> Result<ServicePl
         quorum_up: vs.quorum_up.clone().filter(|w| !w.is_empty()),
         quorum_down: vs.quorum_down.clone().filter(|w| !w.is_empty()),
         omega: vs.omega,
+        ha_suspend: vs.ha_suspend,
     })
 }
 
@@ -634,14 +878,64 @@ fn granularity(g: &str, family: Family) -> Option<u32> {
     }
 }
 
+/// The scheduler flags of `vs` (`ops`, `flag-1..3`, `sh-*`, `mh-*`), as
+/// keepalived 2.2.7's `lbflags_handler` maps them; a flag keepalived
+/// would drop (with a configuration error) is refused by name.
+fn lb_flags(
+    vs: &conf::VirtualServer,
+    scheduler: &str,
+    ops_ok: bool,
+    name: &str,
+) -> Result<ServiceFlags, PlanError> {
+    let mut flags = ServiceFlags::default();
+    for k in vs.other.iter().map(|s| s.keyword.as_str()) {
+        let (flag, needs) = match k {
+            "ops" => (ServiceFlags::ONE_PACKET, None),
+            "flag-1" => (ServiceFlags::SCHED1, None),
+            "flag-2" => (ServiceFlags::SCHED2, None),
+            "flag-3" => (ServiceFlags::SCHED3, None),
+            "sh-fallback" => (ServiceFlags::SCHED1, Some("sh")),
+            "sh-port" => (ServiceFlags::SCHED2, Some("sh")),
+            "mh-fallback" => (ServiceFlags::SCHED1, Some("mh")),
+            "mh-port" => (ServiceFlags::SCHED2, Some("mh")),
+            _ => continue,
+        };
+        let refused = match needs {
+            Some(s) if s != scheduler => Some(format!("{k} without lvs_sched {s}")),
+            None if k == "ops" && !ops_ok => Some("ops without protocol UDP".to_owned()),
+            _ => None,
+        };
+        if let Some(keyword) = refused {
+            return Err(PlanError::Unsupported {
+                vs: name.to_owned(),
+                keyword,
+            });
+        }
+        flags = flags | flag;
+    }
+    Ok(flags)
+}
+
+/// The scheduler flag keywords of a `virtual_server`.
+const LB_FLAGS: [&str; 8] = [
+    "ops",
+    "flag-1",
+    "flag-2",
+    "flag-3",
+    "sh-fallback",
+    "sh-port",
+    "mh-fallback",
+    "mh-port",
+];
+
 /// Refuses every `virtual_server` keyword the checker does not run.
 fn refuse_vs_extras(vs: &conf::VirtualServer, name: &str) -> Result<(), PlanError> {
-    let set = [("ha_suspend", vs.ha_suspend)];
-    let other =
-        vs.other.iter().map(|s| s.keyword.as_str()).find(|k| {
-            !["sorry_server_inhibit", "smtp_alert"].contains(k) && !INHERITED.contains(k)
-        });
-    match set.iter().find(|(_, on)| *on).map(|(k, _)| *k).or(other) {
+    let other = vs.other.iter().map(|s| s.keyword.as_str()).find(|k| {
+        !["sorry_server_inhibit", "smtp_alert"].contains(k)
+            && !INHERITED.contains(k)
+            && !LB_FLAGS.contains(k)
+    });
+    match other {
         Some(keyword) => Err(PlanError::Unsupported {
             vs: name.to_owned(),
             keyword: keyword.to_owned(),
@@ -652,6 +946,8 @@ fn refuse_vs_extras(vs: &conf::VirtualServer, name: &str) -> Result<(), PlanErro
 
 /// What a real server inherits from its virtual server.
 struct RsCtx<'a> {
+    /// The whole configuration (FILE_CHECK's `track_file` blocks).
+    config: &'a conf::Config,
     vs: &'a conf::VirtualServer,
     vs_name: &'a str,
     proto: &'static str,
@@ -789,6 +1085,11 @@ fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanErr
     for k in &rs.checkers {
         checks.extend(checkers(c, addr, &name, &inherited.apply(k))?);
     }
+    for check in &mut checks {
+        if let Probe::File { base_weight, .. } = &mut check.probe {
+            *base_weight = dest.weight;
+        }
+    }
     let inhibit_on_failure = rs.inhibit_on_failure || (inherited.inhibit_on_failure == Some(true));
     Ok(RealPlan {
         name,
@@ -908,6 +1209,13 @@ fn checker(
             (probe, DEFAULT_DELAY_BEFORE_RETRY)
         }
         CheckerKind::PingCheck => (Probe::Ping, DEFAULT_DELAY_BEFORE_RETRY),
+        CheckerKind::FileCheck => (
+            file_probe(c.config, k).map_err(|e| match e {
+                UrlError::Unsupported(w) => unsupported(w),
+                UrlError::Bad(what) => bad(what),
+            })?,
+            DEFAULT_DELAY_BEFORE_RETRY,
+        ),
         CheckerKind::HttpGet | CheckerKind::SslGet => {
             let urls = k
                 .urls
@@ -955,6 +1263,7 @@ fn checker(
         return Err(unsupported(format!("{} url", probe.keyword())));
     }
     let is_misc = matches!(probe, Probe::Misc { .. });
+    let is_file = matches!(probe, Probe::File { .. });
     if !is_misc && (k.misc_path.is_some() || k.misc_timeout.is_some() || k.misc_dynamic) {
         return Err(unsupported(format!("{} misc_*", probe.keyword())));
     }
@@ -964,8 +1273,11 @@ fn checker(
         ("bindto", k.bindto.is_some()),
         ("connect_timeout", k.connect_timeout.is_some()),
     ];
-    if let Some((kw, _)) = connection.iter().find(|(_, set)| is_misc && *set) {
-        return Err(unsupported(format!("MISC_CHECK {kw}")));
+    if let Some((kw, _)) = connection
+        .iter()
+        .find(|(_, set)| (is_misc || is_file) && *set)
+    {
+        return Err(unsupported(format!("{} {kw}", probe.keyword())));
     }
     let mut probe = probe;
     let keyword = probe.keyword();
@@ -984,6 +1296,8 @@ fn checker(
             ("warmup", _) => extra.warmup = Some(seconds_of(value()?)?),
             ("delay_loop", _) => extra.delay_loop = Some(seconds_of(value()?)?),
             ("alpha", _) if setting.args.is_empty() => extra.alpha = true,
+            // Read by file_probe.
+            ("track_file" | "weight", Probe::File { .. }) => {}
             ("virtualhost", Probe::Http { virtualhost, .. }) => *virtualhost = Some(value()?),
             ("helo_name", Probe::Smtp { helo_name }) => *helo_name = value()?,
             ("name", Probe::Dns { name, .. }) => *name = value()?,
@@ -1009,8 +1323,16 @@ fn checker(
             _ => return Err(refused()),
         }
     }
-    let interval = extra.delay_loop.unwrap_or(c.interval);
-    let context = if probe == Probe::Ping {
+    // keepalived reacts to a tracked file at once (inotify): it is read
+    // every second, and one reading decides.
+    let interval = match is_file {
+        true => FILE_POLL,
+        false => extra.delay_loop.unwrap_or(c.interval),
+    };
+    let context = if is_file {
+        // Nothing to connect to: the read is bounded by the interval.
+        CheckContext::new(rs_addr, FILE_POLL)
+    } else if probe == Probe::Ping {
         // An echo has no port.
         ping_context(k, rs_addr)
     } else if is_misc {
@@ -1028,7 +1350,11 @@ fn checker(
     if let Some(w) = extra.warmup {
         target.warmup = w;
     }
-    target.retry = k.retry.unwrap_or(DEFAULT_RETRY);
+    target.retry = if is_file {
+        0
+    } else {
+        k.retry.unwrap_or(DEFAULT_RETRY)
+    };
     target.delay_before_retry = k
         .delay_before_retry
         .map_or(delay_before_retry, |d| d.min(MAX_SETTING));
@@ -1041,6 +1367,67 @@ fn checker(
         context,
         target,
     })
+}
+
+/// How often a FILE_CHECK reads its file.
+pub const FILE_POLL: Duration = Duration::from_secs(1);
+
+/// FILE_CHECK: its `track_file NAME` and `weight N [reverse|noreverse]`,
+/// and the top-level `track_file NAME { file; weight N [reverse] }` it
+/// names (keepalived 2.2.7 `check_file.c`, `track_file.c`). The base
+/// weight is the real server's, set by the caller.
+fn file_probe(config: &conf::Config, k: &conf::Checker) -> Result<Probe, UrlError> {
+    let arg = |s: &conf::Setting, i: usize| s.args.get(i).cloned().unwrap_or_default();
+    let own = |kw: &str| k.other.iter().find(|s| s.keyword == kw);
+    let name = own("track_file")
+        .map(|s| arg(s, 0))
+        .ok_or_else(|| UrlError::Bad("FILE_CHECK has no track_file".into()))?;
+    let block = config
+        .other
+        .iter()
+        .find(|s| {
+            matches!(s.keyword.as_str(), "track_file" | "vrrp_track_file") && arg(s, 0) == name
+        })
+        .ok_or_else(|| UrlError::Bad(format!("track_file {name} not found")))?;
+    let mut path = None;
+    let (mut weight, mut reverse) = (1, false);
+    for s in block.block.iter().flatten() {
+        match s.keyword.as_str() {
+            "file" => path = Some(arg(s, 0)),
+            "weight" => (weight, reverse) = file_weight(s, 254)?,
+            other => return Err(UrlError::Unsupported(format!("track_file {name} {other}"))),
+        }
+    }
+    let path = path
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| UrlError::Bad(format!("track_file {name} has no file")))?;
+    if let Some(s) = own("weight") {
+        (weight, reverse) = file_weight(s, i32::MAX)?;
+    }
+    Ok(Probe::File {
+        name,
+        path,
+        weight,
+        reverse,
+        base_weight: 1,
+    })
+}
+
+/// `weight N [reverse|noreverse]` with |N| <= `limit`.
+fn file_weight(s: &conf::Setting, limit: i32) -> Result<(i32, bool), UrlError> {
+    let bad = || UrlError::Bad(format!("invalid weight '{}'", s.args.join(" ")));
+    let n = s
+        .args
+        .first()
+        .and_then(|w| w.parse::<i32>().ok())
+        .filter(|w| w.checked_abs().is_some_and(|a| a <= limit))
+        .ok_or_else(bad)?;
+    let reverse = match s.args.get(1).map(String::as_str) {
+        None | Some("noreverse") => false,
+        Some("reverse") => true,
+        Some(_) => return Err(bad()),
+    };
+    Ok((n, reverse))
 }
 
 /// keepalived's `SMTP_DEFAULT_HELO`.

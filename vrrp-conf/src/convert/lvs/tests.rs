@@ -177,26 +177,223 @@ fn refused_keywords_are_named() {
     let vs = |body: &str| {
         format!("virtual_server 10.0.0.1 80 {{\n{body}\n real_server 10.1.0.1 80 {{\n }}\n}}\n")
     };
-    for (body, kw) in [("ha_suspend", "ha_suspend"), ("ops", "ops")] {
+    for (body, kw) in [
+        ("snmp_name web", "snmp_name"),
+        ("protocol TCP\n ops", "ops without protocol UDP"),
+        ("sh-port", "sh-port without lvs_sched sh"),
+        (
+            "lvs_sched sh\n mh-fallback",
+            "mh-fallback without lvs_sched mh",
+        ),
+    ] {
         assert_eq!(unsupported(refused(&vs(body))), kw, "{body}");
     }
     let rs = |body: &str| {
         format!("virtual_server 10.0.0.1 80 {{\n real_server 10.1.0.1 80 {{\n{body}\n }}\n}}\n")
     };
-    for (body, kw) in [
-        (
-            "FILE_CHECK {\n track_file f\n }",
-            "real_server [10.1.0.1]:udp:80 FILE_CHECK",
-        ),
-        (
-            "BFD_CHECK {\n name b\n }",
-            "real_server [10.1.0.1]:udp:80 BFD_CHECK",
-        ),
-    ] {
-        assert_eq!(unsupported(refused(&rs(body))), kw, "{body}");
+    let bfd = rs("BFD_CHECK {\n name b\n }");
+    assert_eq!(
+        unsupported(refused(&bfd)),
+        "real_server [10.1.0.1]:udp:80 BFD_CHECK"
+    );
+}
+
+/// keepalived 2.2.7 `check_file.c`: FILE_CHECK's weight, else the
+/// `track_file`'s (default 1); no connection; the real server's weight as
+/// the base.
+#[test]
+fn file_check_reads_its_track_file() {
+    let text = |check: &str, block: &str| {
+        format!(
+            "track_file tf {{\n file /run/status\n{block}\n}}\n\
+             virtual_server 10.0.0.1 80 {{\n delay_loop 9\n real_server 10.1.0.1 80 {{\n weight 4\n\
+             FILE_CHECK {{\n track_file tf\n{check}\n }}\n }}\n}}\n"
+        )
+    };
+    let probe = |check: &str, block: &str| -> Result<CheckPlan, PlanError> {
+        let p = plan_of(&text(check, block))?;
+        Ok(p.services[0].real_servers[0].checks[0].clone())
+    };
+    let c = probe("", "").unwrap();
+    assert_eq!(
+        c.probe,
+        Probe::File {
+            name: "tf".into(),
+            path: "/run/status".into(),
+            weight: 1,
+            reverse: false,
+            base_weight: 4,
+        }
+    );
+    assert_eq!((c.target.interval, c.target.retry), (FILE_POLL, 0));
+    let c = probe("", " weight -3 reverse").unwrap();
+    assert!(matches!(
+        c.probe,
+        Probe::File {
+            weight: -3,
+            reverse: true,
+            ..
+        }
+    ));
+    let c = probe(" weight 0", " weight 5 reverse").unwrap();
+    assert!(matches!(
+        c.probe,
+        Probe::File {
+            weight: 0,
+            reverse: false,
+            ..
+        }
+    ));
+    assert_eq!(
+        unsupported(probe("", " init_file 0").unwrap_err()),
+        "real_server [10.1.0.1]:udp:80 track_file tf init_file"
+    );
+    assert!(matches!(
+        probe("", " weight 300"),
+        Err(PlanError::BadChecker { .. })
+    ));
+    assert!(matches!(
+        probe(" connect_port 81", ""),
+        Err(PlanError::Unsupported { .. })
+    ));
+}
+
+/// keepalived 2.2.7 `validate_check_config`, `addr_matches`: ha_suspend
+/// follows a service's address; fwmark and group services have none.
+#[test]
+fn ha_suspend_follows_the_service_address() {
+    let s = one("virtual_server 10.0.0.1 80 {\n ha_suspend\n real_server 10.1.0.1 80 {\n }\n}\n");
+    assert_eq!(s.ha_suspend_address(), Some("10.0.0.1".parse().unwrap()));
+    let s = one("virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n }\n}\n");
+    assert_eq!(s.ha_suspend_address(), None);
+    let fwm = "virtual_server fwmark 1 {\n ha_suspend\n real_server 10.1.0.1 80 {\n }\n}\n";
+    assert_eq!(
+        unsupported(refused(fwm)),
+        "ha_suspend without a virtual server address"
+    );
+}
+
+/// keepalived 2.2.7 `lbflags_handler`: `sh-*` and `mh-*` alias flag-1/2.
+#[test]
+fn scheduler_flags_and_ops() {
+    let flags = |body: &str| {
+        let text = format!(
+            "virtual_server 10.0.0.1 80 {{\n{body}\n real_server 10.1.0.1 80 {{\n }}\n}}\n"
+        );
+        one(&text).service.flags
+    };
+    assert_eq!(flags("ops"), ServiceFlags::ONE_PACKET);
+    assert_eq!(
+        flags("lvs_sched sh\n sh-port\n sh-fallback"),
+        ServiceFlags(0x18)
+    );
+    assert_eq!(flags("lvs_sched mh\n mh-port"), ServiceFlags::SCHED2);
+    assert_eq!(flags("flag-1\n flag-3"), ServiceFlags(0x28));
+    assert_eq!(flags("ops\n persistence_timeout 30"), ServiceFlags(0x5));
+    let fwm =
+        one("virtual_server fwmark 3 {\n protocol TCP\n ops\n real_server 10.1.0.1 80 {\n }\n}\n");
+    assert_eq!(fwm.service.flags, ServiceFlags::ONE_PACKET);
+}
+
+/// keepalived 2.2.7 `ipvs_group_cmd`: one service per address and per
+/// fwmark, a DR real server on each service's port (0 under a fwmark).
+#[test]
+fn virtual_server_group_expands_to_services() {
+    let text = "virtual_server_group web {\n 10.0.0.1-2 80\n fwmark 9\n}\n\
+                virtual_server group web {\n lb_kind DR\n protocol TCP\n lvs_sched rr\n\
+                persistence_timeout 60\n persistence_granularity 255.255.255.0\n\
+                real_server 10.1.0.1 8080 {\n TCP_CHECK {\n }\n }\n}\n";
+    let s = one(text);
+    assert_eq!(s.name, "[web]:0");
+    let keys: Vec<_> = s.services().map(|v| v.key).collect();
+    assert_eq!(
+        keys,
+        [
+            ServiceKey::tcp("10.0.0.1:80".parse().unwrap()),
+            ServiceKey::tcp("10.0.0.2:80".parse().unwrap()),
+            ServiceKey::Fwmark {
+                family: Family::V4,
+                mark: 9
+            },
+        ]
+    );
+    for svc in s.services() {
+        assert_eq!((svc.scheduler.as_str(), svc.timeout), ("rr", 60));
+        // keepalived installs a group's services with the full netmask.
+        assert_eq!(svc.netmask, u32::MAX);
     }
-    let group = "virtual_server_group g {\n 10.0.0.1 80\n}\nvirtual_server group g {\n real_server 10.1.0.1 80 {\n }\n}\n";
-    assert_eq!(unsupported(refused(group)), "virtual_server_group");
+    let rs = &s.real_servers[0];
+    assert_eq!(rs.name, "[10.1.0.1]:tcp:8080");
+    assert_eq!(
+        rs.checks[0].context.target,
+        "10.1.0.1:8080".parse().unwrap()
+    );
+    let ports: Vec<u16> = s
+        .virtual_servers(&[rs.dest])
+        .iter()
+        .map(|v| v.dests[0].addr.port())
+        .collect();
+    assert_eq!(ports, [80, 80, 0]);
+}
+
+#[test]
+fn ipv6_group_and_group_refusals() {
+    let v6 = "virtual_server_group g6 {\n fd00::1-2 53\n fwmark 4 inet6\n}\n\
+              virtual_server group g6 {\n real_server fd00:1::1 53 {\n }\n}\n";
+    let s = one(v6);
+    let keys: Vec<_> = s.services().map(|v| v.key).collect();
+    assert_eq!(
+        keys,
+        [
+            ServiceKey::udp("[fd00::1]:53".parse().unwrap()),
+            ServiceKey::udp("[fd00::2]:53".parse().unwrap()),
+            ServiceKey::Fwmark {
+                family: Family::V6,
+                mark: 4
+            },
+        ]
+    );
+    // The parser reports an unknown group; the plan refuses it too.
+    let missing = "virtual_server group nope {\n real_server 10.1.0.1 80 {\n }\n}\n";
+    let parsed = crate::parse_str("test.conf", missing, &crate::Options::default());
+    assert_eq!(
+        build(&parsed.config).unwrap_err(),
+        PlanError::UnknownGroup {
+            group: "nope".into()
+        }
+    );
+    let mixed = "virtual_server_group m {\n 10.0.0.1 80\n fwmark 2\n fd00::1 80\n}\n\
+                 virtual_server group m {\n real_server 10.1.0.1 80 {\n }\n}\n";
+    assert!(matches!(refused(mixed), PlanError::BadGroup { .. }));
+    let huge = "virtual_server_group h {\n 10.0.0.0/8 80\n}\n\
+                virtual_server group h {\n real_server 10.1.0.1 80 {\n }\n}\n";
+    assert!(matches!(refused(huge), PlanError::BadGroup { .. }));
+    let overlap = "virtual_server_group o {\n 10.0.0.1-3 80\n}\n\
+                   virtual_server group o {\n protocol TCP\n real_server 10.1.0.1 80 {\n }\n}\n\
+                   virtual_server 10.0.0.2 80 {\n protocol TCP\n real_server 10.1.0.1 80 {\n }\n}\n";
+    assert!(matches!(
+        refused(overlap),
+        PlanError::DuplicateService { .. }
+    ));
+}
+
+#[test]
+fn lvs_globals_reach_the_plan() {
+    let text =
+        "global_defs {\n lvs_timeouts tcp 900 tcpfin 30 udp 60\n lvs_flush\n lvs_flush_onstop\n}\n\
+                virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n }\n}\n";
+    let p = plan_of(text).unwrap();
+    let t = ipvs::Timeouts {
+        tcp: 900,
+        tcp_fin: 30,
+        udp: 60,
+    };
+    assert_eq!(
+        (p.timeouts, p.flush, p.flush_on_stop),
+        (Some(t), true, true)
+    );
+    let bad = "global_defs {\n lvs_timeouts tcp -1\n}\nvirtual_server 10.0.0.1 80 {\n}\n";
+    assert!(matches!(refused(bad), PlanError::BadGlobal { .. }));
 }
 
 #[test]
