@@ -8,8 +8,8 @@ use netlink_packet_core::{
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use netlink_packet_route::link::{
-    AfSpecInet6, AfSpecUnspec, InfoData, InfoKind, InfoMacVlan, LinkAttribute, LinkFlags, LinkInfo,
-    LinkMessage, MacVlanMode,
+    AfSpecInet6, AfSpecUnspec, In6AddrGenMode, InfoData, InfoKind, InfoMacVlan, LinkAttribute,
+    LinkFlags, LinkInfo, LinkMessage, MacVlanMode,
 };
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType,
@@ -318,9 +318,6 @@ pub fn vmac_address6(vrid: u8) -> [u8; 6] {
     [0x00, 0x00, 0x5e, 0x00, 0x02, vrid]
 }
 
-/// `IN6_ADDR_GEN_MODE_NONE`: the kernel generates no link-local address.
-const IN6_ADDR_GEN_MODE_NONE: u8 = 1;
-
 /// A blocking rtnetlink request socket in the caller's network namespace.
 ///
 /// Each call sends one request and reads replies up to the kernel's
@@ -480,7 +477,10 @@ impl Netlink {
         let mut msg = LinkMessage::default();
         msg.header.index = link.index;
         msg.attributes = vec![LinkAttribute::AfSpecUnspec(vec![AfSpecUnspec::Inet6(
-            vec![AfSpecInet6::AddrGenMode(IN6_ADDR_GEN_MODE_NONE)],
+            vec![
+                // The kernel generates no link-local address.
+                AfSpecInet6::AddrGenMode(In6AddrGenMode::None),
+            ],
         )])];
         let set = self.request("set addr_gen_mode", RouteNetlinkMessage::SetLink(msg), 0);
         if let Err(e) = set.and_then(|_| self.set_link_up(link.index, true)) {

@@ -99,37 +99,57 @@ impl NetWatcher {
     }
 }
 
+/// rtnetlink message types the watcher decodes (`linux/rtnetlink.h`).
+const RTM_NEWLINK: u16 = 16;
+const RTM_DELLINK: u16 = 17;
+const RTM_NEWADDR: u16 = 20;
+const RTM_DELADDR: u16 = 21;
+
 /// Decodes the messages of one notification datagram; undecodable or
-/// uninteresting messages are skipped.
+/// uninteresting messages are skipped, a malformed length ends it.
 fn parse_notifications(mut bytes: &[u8], out: &mut Vec<NetEvent>) -> usize {
     let before = out.len();
-    while !bytes.is_empty() {
-        let Ok(msg) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes) else {
-            break;
-        };
-        let len = (msg.header.length as usize + 3) & !3;
-        if len == 0 || len > bytes.len() {
-            bytes = &[];
-        } else {
-            bytes = &bytes[len..];
-        }
-        let NetlinkPayload::InnerMessage(inner) = msg.payload else {
-            continue;
-        };
-        let event = match inner {
-            RouteNetlinkMessage::NewLink(l) => Some(NetEvent::Link(Link::from_message(&l))),
-            RouteNetlinkMessage::DelLink(l) => Some(NetEvent::LinkRemoved(Link::from_message(&l))),
-            RouteNetlinkMessage::NewAddress(a) => {
-                AddressSpec::from_message(&a).map(NetEvent::AddressAdded)
-            }
-            RouteNetlinkMessage::DelAddress(a) => AddressSpec::from_message(&a)
-                .map(NetEvent::AddressRemoved)
-                .or_else(|| Address6Spec::from_message(&a).map(NetEvent::Address6Removed)),
-            _ => None,
-        };
-        out.extend(event);
+    while let Some((msg, rest)) = split_message(bytes) {
+        bytes = rest;
+        out.extend(decode(msg));
     }
     out.len() - before
+}
+
+/// Splits the first netlink message (as long as its header says) off a
+/// datagram, and the rest after its 4-byte padding.
+fn split_message(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let len = u32::from_ne_bytes(bytes.get(..4)?.try_into().ok()?) as usize;
+    if len < 16 || len > bytes.len() {
+        return None;
+    }
+    let next = ((len + 3) & !3).min(bytes.len());
+    Some((&bytes[..len], &bytes[next..]))
+}
+
+/// The event of one link or address message. Other types are not decoded
+/// at all: the watcher's groups carry no others, and a decoder never run
+/// cannot fail on them.
+fn decode(msg: &[u8]) -> Option<NetEvent> {
+    let kind = u16::from_ne_bytes(msg.get(4..6)?.try_into().ok()?);
+    if ![RTM_NEWLINK, RTM_DELLINK, RTM_NEWADDR, RTM_DELADDR].contains(&kind) {
+        return None;
+    }
+    let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(msg).ok()?;
+    let NetlinkPayload::InnerMessage(inner) = msg.payload else {
+        return None;
+    };
+    match inner {
+        RouteNetlinkMessage::NewLink(l) => Some(NetEvent::Link(Link::from_message(&l))),
+        RouteNetlinkMessage::DelLink(l) => Some(NetEvent::LinkRemoved(Link::from_message(&l))),
+        RouteNetlinkMessage::NewAddress(a) => {
+            AddressSpec::from_message(&a).map(NetEvent::AddressAdded)
+        }
+        RouteNetlinkMessage::DelAddress(a) => AddressSpec::from_message(&a)
+            .map(NetEvent::AddressRemoved)
+            .or_else(|| Address6Spec::from_message(&a).map(NetEvent::Address6Removed)),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -168,6 +188,43 @@ mod tests {
             vec![NetEvent::AddressRemoved(AddressSpec::host(4, vip))]
         );
         assert_eq!(parse_notifications(&[1, 2, 3], &mut out), 0);
+    }
+
+    #[test]
+    fn other_types_are_skipped_undecoded() {
+        let mut a = AddressMessage::default();
+        a.header.family = AddressFamily::Inet;
+        a.header.prefix_len = 32;
+        a.header.index = 4;
+        let vip = Ipv4Addr::new(192, 0, 2, 100);
+        a.attributes.push(AddressAttribute::Local(IpAddr::V4(vip)));
+        let removal = encode(RouteNetlinkMessage::DelAddress(a));
+        // The same message as an RTM_NEWROUTE (24): skipped, and the
+        // removal after it still found.
+        let mut bytes = removal.clone();
+        bytes[4..6].copy_from_slice(&24u16.to_ne_bytes());
+        bytes.extend(&removal);
+        let mut out = Vec::new();
+        assert_eq!(parse_notifications(&bytes, &mut out), 1);
+        assert_eq!(out, [NetEvent::AddressRemoved(AddressSpec::host(4, vip))]);
+    }
+
+    #[test]
+    fn a_length_past_the_datagram_ends_it() {
+        let mut bytes = encode(RouteNetlinkMessage::DelAddress(AddressMessage::default()));
+        let len = bytes.len() as u32 + 1;
+        bytes[..4].copy_from_slice(&len.to_ne_bytes());
+        assert_eq!(split_message(&bytes), None);
+        bytes[..4].copy_from_slice(&15u32.to_ne_bytes());
+        assert_eq!(split_message(&bytes), None);
+    }
+
+    #[test]
+    fn split_message_skips_the_padding() {
+        let mut bytes = vec![0u8; 24];
+        bytes[..4].copy_from_slice(&17u32.to_ne_bytes());
+        let lens = split_message(&bytes).map(|(msg, rest)| (msg.len(), rest.len()));
+        assert_eq!(lens, Some((17, 4)));
     }
 
     #[test]
