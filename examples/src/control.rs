@@ -18,7 +18,8 @@
 //! caller's uid (SO_PEERCRED) and refuses anyone but root with an error
 //! line, rather than leaving a bare EACCES to explain itself.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -28,6 +29,10 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info, warn};
+
+use crate::lvs_mode::plan::Plan;
+use crate::lvs_mode::table::Bridge;
+use ipvs::ServiceKey;
 
 /// Where the daemon listens unless `--control-socket` says otherwise.
 pub const DEFAULT_SOCKET: &str = "/run/keepalived-lite.sock";
@@ -88,6 +93,39 @@ pub fn register_vrrp() -> mpsc::Receiver<SetPriority> {
     let (tx, rx) = mpsc::channel(8);
     *VRRP.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
     rx
+}
+
+/// Real servers' weights in the IPVS table the checker wants, by
+/// (virtual server, real server) name; None if not in the table.
+type Weights = BTreeMap<(String, String), Option<u32>>;
+
+static WEIGHTS: Mutex<Weights> = Mutex::new(BTreeMap::new());
+
+/// Called by the checker whenever its table may have changed: the weight
+/// each real server has in it, for `status`.
+pub fn publish_weights(bridge: &Bridge) {
+    let weights = weights(bridge.plan(), &bridge.desired());
+    *WEIGHTS.lock().unwrap_or_else(|e| e.into_inner()) = weights;
+}
+
+/// The weight of each real server of `plan` in `table`.
+fn weights(plan: &Plan, table: &[ipvs::VirtualServer]) -> Weights {
+    let in_table: HashMap<(ServiceKey, SocketAddr), u32> = (table.iter())
+        .flat_map(|vs| (vs.dests.iter()).map(|d| ((vs.service.key, d.addr), d.weight)))
+        .collect();
+    let mut out = BTreeMap::new();
+    for svc in &plan.services {
+        for rs in &svc.real_servers {
+            // The destination as the service puts it in the table (its
+            // port may be the service's).
+            let placed = svc.virtual_servers(std::slice::from_ref(&rs.dest));
+            let weight = (placed.first())
+                .and_then(|vs| Some((vs.service.key, vs.dests.first()?.addr)))
+                .and_then(|key| in_table.get(&key).copied());
+            out.insert((svc.name.clone(), rs.name.clone()), weight);
+        }
+    }
+    out
 }
 
 /// Listens on `path` on its own thread; the socket file is removed when
@@ -242,6 +280,7 @@ async fn status() -> Value {
             .collect(),
         None => Vec::new(),
     };
+    let weights = WEIGHTS.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let real_servers: Vec<Value> = crate::observe::checker()
         .map(|c| c.real_servers)
         .unwrap_or_default()
@@ -251,6 +290,7 @@ async fn status() -> Value {
                 "virtual_server": r.virtual_server,
                 "real_server": r.real_server,
                 "health": if r.up { "up" } else { "down" },
+                "weight": weights.get(&(r.virtual_server.clone(), r.real_server.clone())).copied().flatten(),
             })
         })
         .collect();
@@ -298,6 +338,32 @@ mod tests {
             serde_json::from_str::<Request>(r#"{"command":"status"}"#).unwrap(),
             Request::Status
         );
+    }
+
+    #[test]
+    fn weights_are_the_table_s_and_none_out_of_it() {
+        let conf = "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  lb_kind DR\n\
+                    real_server 10.1.0.1 8080 {\n    weight 3\n  }\n\
+                    real_server 10.1.0.2 80 {\n  }\n\
+                    real_server 10.1.0.3 80 {\n  }\n}\n";
+        let parsed = vrrp_conf::parse_str("t.conf", conf, &vrrp_conf::Options::default());
+        let plan = crate::lvs_mode::plan::build(&parsed.config).unwrap();
+        let svc = &plan.services[0];
+        let dest = |i: usize, weight: u32| {
+            let mut d = svc.real_servers[i].dest;
+            d.weight = weight;
+            d
+        };
+        // DR: the table holds the first one on the service's port.
+        let table = svc.virtual_servers(&[dest(0, 3), dest(1, 0)]);
+        assert_eq!(table[0].dests[0].addr.port(), 80);
+        let w = weights(&plan, &table);
+        let names: Vec<_> = svc.real_servers.iter().map(|r| r.name.clone()).collect();
+        let got: Vec<_> = names
+            .iter()
+            .map(|n| w.get(&(svc.name.clone(), n.clone())).copied())
+            .collect();
+        assert_eq!(got, [Some(Some(3)), Some(Some(0)), Some(None)]);
     }
 
     #[tokio::test]
