@@ -20,6 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -130,12 +131,16 @@ fn weights(plan: &Plan, table: &[ipvs::VirtualServer]) -> Weights {
 
 /// Listens on `path` on its own thread; the socket file is removed when
 /// the returned guard drops. A stale socket file is replaced; one another
-/// live daemon answers on is left alone (`AddrInUse`).
+/// live daemon answers on is left alone (`AddrInUse`), and so is any
+/// other kind of file (bind fails).
 pub fn spawn(path: &Path) -> std::io::Result<SocketFile> {
     if std::os::unix::net::UnixStream::connect(path).is_ok() {
         return Err(std::io::ErrorKind::AddrInUse.into());
     }
-    let _ = std::fs::remove_file(path);
+    // Only a stale socket is replaced, never a file given by mistake.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
+        std::fs::remove_file(path)?;
+    }
     let listener = std::os::unix::net::UnixListener::bind(path)?;
     let file = SocketFile(path.to_owned());
     std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o666))?;
@@ -364,6 +369,16 @@ mod tests {
             .map(|n| w.get(&(svc.name.clone(), n.clone())).copied())
             .collect();
         assert_eq!(got, [Some(Some(3)), Some(Some(0)), Some(None)]);
+    }
+
+    #[test]
+    fn a_file_that_is_not_a_socket_is_never_replaced() {
+        let path = std::env::temp_dir().join(format!("ctl-not-a-socket-{}", std::process::id()));
+        std::fs::write(&path, "keep me").unwrap();
+        let e = spawn(&path).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[tokio::test]
