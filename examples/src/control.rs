@@ -4,13 +4,15 @@
 //!
 //! Requests (`{"command": ...}`):
 //! - `status`: every VRRP instance (state, base and effective priority,
-//!   VIPs) and every real server of the checker (health);
+//!   VIPs) and every real server of the checker (health, and its weight in
+//!   the IPVS table the checker wants: null when it is out of it);
 //! - `priority` (`instance`, `priority` 1..=255): the instance's base
 //!   priority until the next reload, applied by the driver's
 //!   reconfiguration (an in-place change: no priority-0 advert);
 //! - `backup` (`instance`): the same with priority 1, so that any peer
-//!   with preemption takes over; the instance stays BACKUP (no FAULT)
-//!   until a `priority` request or a reload restores its priority;
+//!   with preemption takes over (a `nopreempt` peer does not); the
+//!   instance stays BACKUP, not FAULT, until a `priority` request or a
+//!   reload restores its priority;
 //! - `reload`: SIGHUP to this process, so both halves reload exactly as on
 //!   the signal.
 //!
