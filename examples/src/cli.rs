@@ -152,6 +152,10 @@ pub struct Cli {
     /// Serve Prometheus metrics on ADDR (e.g. 127.0.0.1:9650) at /metrics.
     #[arg(long = "metrics-listen", value_name = "ADDR")]
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// The control socket the daemon listens on and `control` talks to
+    /// (root only).
+    #[arg(long = "control-socket", value_name = "PATH", default_value = crate::control::DEFAULT_SOCKET)]
+    pub control_socket: PathBuf,
     /// Display the version number.
     #[arg(short = 'v', long = "version", action = ArgAction::Version)]
     pub version: Option<bool>,
@@ -165,6 +169,13 @@ pub struct Cli {
 pub enum Command {
     /// Run a self-contained demonstration.
     Demo,
+    /// Ask the running daemon, through its control socket: prints its
+    /// JSON reply (see `keepalived_lite::control`).
+    Control {
+        /// The request.
+        #[command(subcommand)]
+        request: crate::control::Request,
+    },
 }
 
 impl Cli {

@@ -19,7 +19,10 @@
 //! keepalived's signals, with its numbers (`--signum`): STOP (SIGTERM),
 //! RELOAD (SIGHUP), DATA, STATS, STATS_CLEAR and JSON write keepalived's
 //! dump files ([`keepalived_lite::dump`]). `--metrics-listen ADDR` serves
-//! Prometheus metrics ([`keepalived_lite::metrics`]).
+//! Prometheus metrics ([`keepalived_lite::metrics`]). The daemon answers
+//! on a root-only control socket (`--control-socket PATH`, default
+//! /run/keepalived-lite.sock); `keepalived-lite control status|priority
+//! INSTANCE N|backup INSTANCE|reload` asks it ([`keepalived_lite::control`]).
 
 use std::ffi::OsString;
 use std::process::ExitCode;
@@ -27,7 +30,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use keepalived_lite::cli::{self, Cli, Command};
 use keepalived_lite::daemon_files::{self, PidError, PidFiles, PidPaths};
-use keepalived_lite::{genhash, logging, lvs_mode, metrics, process, systemd, vrrp_mode};
+use keepalived_lite::{control, genhash, logging, lvs_mode, metrics, process, systemd, vrrp_mode};
 
 fn main() -> ExitCode {
     let args: Vec<OsString> = std::env::args_os().collect();
@@ -50,6 +53,18 @@ fn main() -> ExitCode {
     process::apply_umask(&cli);
     if let Some(Command::Demo) = cli.command {
         return keepalived_lite::demo::run();
+    }
+    if let Some(Command::Control { request }) = &cli.command {
+        return match control::call(&cli.control_socket, request) {
+            Ok(reply) => {
+                println!("{reply}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("keepalived-lite: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let parsed = cli.load();
     if cli.dump_json {
@@ -152,6 +167,13 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    // The daemon runs without its control socket rather than not at all.
+    let _control = control::spawn(&cli.control_socket)
+        .map_err(|e| {
+            let path = cli.control_socket.display();
+            tracing::warn!("no control socket: {path}: {e}");
+        })
+        .ok();
     systemd::expect(usize::from(plan.is_some()) + usize::from(lvs_plan.is_some()));
     if lvs_plan.is_some() {
         // Thousands of checks need thousands of descriptors, as keepalived

@@ -352,6 +352,7 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
     let mut running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
     let mut outcome = Ok(());
     crate::observe::publish_checker(&bridge);
+    crate::control::publish_weights(&bridge);
     crate::systemd::started();
     loop {
         tokio::select! {
@@ -390,6 +391,7 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
                 kernel.own_only(bridge.plan());
                 running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
                 crate::observe::publish_checker(&bridge);
+                crate::control::publish_weights(&bridge);
                 crate::systemd::started();
             }
             ev = ev_rx.recv() => {
@@ -404,6 +406,7 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
                 }
                 run_scripts(&mut scripts, &mut bridge);
                 reread.at_most(kernel.sync(bridge.desired()));
+                crate::control::publish_weights(&bridge);
             }
             () = tokio::time::sleep_until(reread.0) => {
                 reread = Deadline::after(kernel.reconcile(bridge.desired()));

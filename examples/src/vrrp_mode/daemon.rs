@@ -70,6 +70,12 @@ pub struct Daemon {
     netlink: Netlink,
     statics: (Vec<AddressSpec>, Vec<RouteSpec>),
     stopping: bool,
+    /// The running plan, for changes from the control socket.
+    plan: Option<Plan>,
+    /// Base priorities set through the control socket, by instance name,
+    /// until the next reload.
+    priorities: HashMap<String, u8>,
+    control: mpsc::Receiver<crate::control::SetPriority>,
 }
 
 impl Daemon {
@@ -107,6 +113,7 @@ impl Daemon {
                     None => { error!("the VRRP driver stopped"); break; }
                 },
                 Some(changed) = d.results.recv() => d.script_changed(changed).await,
+                Some(set) = d.control.recv() => d.set_priority(set).await,
             }
         }
         d.stop().await;
@@ -135,6 +142,9 @@ impl Daemon {
             netlink,
             statics: (Vec::new(), Vec::new()),
             stopping: false,
+            plan: None,
+            priorities: HashMap::new(),
+            control: crate::control::register_vrrp(),
         })
     }
 
@@ -142,7 +152,12 @@ impl Daemon {
     /// unchanged ones untouched), then the checks, tracking and static
     /// addresses follow. On an error nothing changed.
     async fn apply(&mut self, plan: Plan) -> Result<ReconcileSummary, DaemonError> {
-        let setup = plan.setup();
+        let mut setup = plan.setup();
+        for r in &mut setup.routers {
+            if let Some(&p) = self.priorities.get(&*r.config.name) {
+                r.config.priority = p;
+            }
+        }
         let vips: Vec<Vec<IpAddr>> = (setup.routers.iter())
             .map(|r| r.addresses.iter().map(|a| a.addr).collect())
             .collect();
@@ -180,7 +195,38 @@ impl Daemon {
         }
         self.push_tracking().await;
         self.apply_statics(&plan);
+        crate::control::publish_priorities(&self.priorities);
+        self.plan = Some(plan);
         Ok(summary)
+    }
+
+    /// The control socket's `priority` and `backup`: the running plan
+    /// again with the instance's new base priority, which the driver
+    /// changes in place.
+    async fn set_priority(&mut self, set: crate::control::SetPriority) {
+        let crate::control::SetPriority {
+            instance,
+            priority,
+            reply,
+        } = set;
+        let Some(plan) = self.plan.clone() else {
+            let _ = reply.send(Err("VRRP is not running".into()));
+            return;
+        };
+        if !plan.instances().any(|i| i.name == instance) {
+            let _ = reply.send(Err(format!("no vrrp_instance {instance}")));
+            return;
+        }
+        info!("({instance}) base priority set to {priority} by the control socket");
+        let before = self.priorities.insert(instance.clone(), priority);
+        let result = self.apply(plan).await.map(|_| ());
+        if result.is_err() {
+            match before {
+                Some(p) => self.priorities.insert(instance, p),
+                None => self.priorities.remove(&instance),
+            };
+        }
+        let _ = reply.send(result.map_err(|e| e.to_string()));
     }
 
     /// SIGHUP: the configuration is read and converted again, as `-t`
@@ -193,10 +239,13 @@ impl Daemon {
 
     async fn reload_plan(&mut self) {
         info!("Reloading");
+        // The configuration's priorities again, not the control socket's.
+        let overrides = std::mem::take(&mut self.priorities);
         let plan = match (self.load)() {
             Ok(plan) => plan,
             Err(e) => {
                 error!("Reload failed, keeping the running configuration: {e}");
+                self.priorities = overrides;
                 return;
             }
         };
@@ -205,7 +254,10 @@ impl Daemon {
                 "VRRP configuration applied: {} unchanged, {} updated, {} added, {} removed, {} restarted",
                 s.unchanged, s.updated, s.added, s.removed, s.restarted
             ),
-            Err(e) => error!("Reload failed, keeping the running configuration: {e}"),
+            Err(e) => {
+                error!("Reload failed, keeping the running configuration: {e}");
+                self.priorities = overrides;
+            }
         }
     }
 
