@@ -174,6 +174,9 @@ impl Drop for SocketFile {
     }
 }
 
+/// How long a refused caller has to send its request line.
+const REFUSAL_READ: std::time::Duration = std::time::Duration::from_secs(5);
+
 async fn serve(listener: UnixListener) {
     loop {
         match listener.accept().await {
@@ -195,6 +198,12 @@ async fn session(stream: UnixStream) {
         let line = error(format!(
             "permission denied: the control socket is for root only (caller {who})"
         ));
+        // The request is read (or given up on) first: a refusal sent and
+        // closed before the client has written would fail its write with
+        // EPIPE instead of showing it this line.
+        let mut request = String::new();
+        let mut first = BufReader::new(read).take(MAX_LINE);
+        let _ = tokio::time::timeout(REFUSAL_READ, first.read_line(&mut request)).await;
         let _ = write.write_all(line.as_bytes()).await;
         return;
     }
