@@ -207,7 +207,7 @@ mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 for ((p = 1; p <= pairs; p++)); do
   run "k$p" "$tag-k$p" keepalived -P -n -l -f "$conf" -p "$work/k.pid" -r "$work/k-vrrp.pid"
-  run "l$p" "$tag-l$p" "$lite" -P -f "$conf"
+  run "l$p" "$tag-l$p" "$lite" -P -f "$conf" -p "$work/l.pid" -r "$work/l-vrrp.pid"
 done
 
 echo

@@ -181,9 +181,16 @@ impl Demo<'_> {
         let log = self.dir.join(format!("{name}.log"));
         let exe = self.exe.display().to_string();
         let conf = conf.display().to_string();
+        // Each router its own pid files, as three keepalived daemons on
+        // one host would need (the default ones admit one).
+        let pid_file = |f: &str| self.dir.join(format!("{name}.{f}")).display().to_string();
+        let (main_pid, vrrp_pid) = (pid_file("pid"), pid_file("vrrp.pid"));
+        let args = [
+            "-P", "-n", "-l", "-f", &conf, "-p", &main_pid, "-r", &vrrp_pid,
+        ];
         let pid = self
             .lab
-            .spawn(name, &exe, &["-P", "-n", "-l", "-f", &conf], &log)
+            .spawn(name, &exe, &args, &log)
             .map_err(|e| format!("cannot start {name}: {e}"))?;
         self.pids[i] = Some(pid);
         Ok(())

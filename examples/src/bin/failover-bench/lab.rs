@@ -94,20 +94,18 @@ impl Bench {
         std::fs::write(&conf, text).map_err(|e| e.to_string())?;
         let log = self.dir.join(format!("{node}-{which:?}-{run}.log"));
         let conf = conf.display().to_string();
-        let pid = match which {
-            Impl::Lite => {
-                let lite = self.lite.display().to_string();
-                self.lab
-                    .spawn(node, &lite, &["-P", "-n", "-l", "-f", &conf], &log)
-            }
-            Impl::Keepalived => {
-                let p = self.pid_file(node, "pid").display().to_string();
-                let r = self.pid_file(node, "vpid").display().to_string();
-                let args = ["-P", "-n", "-l", "-f", &conf, "-p", &p, "-r", &r];
-                self.lab.spawn(node, "keepalived", &args, &log)
-            }
-        }
-        .map_err(|e| e.to_string())?;
+        // Both daemons claim pid files; each router gets its own.
+        let p = self.pid_file(node, "pid").display().to_string();
+        let r = self.pid_file(node, "vpid").display().to_string();
+        let args = ["-P", "-n", "-l", "-f", &conf, "-p", &p, "-r", &r];
+        let program = match which {
+            Impl::Lite => self.lite.display().to_string(),
+            Impl::Keepalived => "keepalived".to_owned(),
+        };
+        let pid = self
+            .lab
+            .spawn(node, &program, &args, &log)
+            .map_err(|e| e.to_string())?;
         Ok((pid, log))
     }
 
