@@ -245,6 +245,7 @@ fn root_netns_lite_sighup_priority_vip_and_instance_without_a_flap() {
         .args(["-P", "-n", "-l", "-f", conf.to_str().unwrap()])
         .args(["-p", file("k.pid").to_str().unwrap()])
         .args(["-r", file("v.pid").to_str().unwrap()])
+        .args(["--control-socket", file("ctl.sock").to_str().unwrap()])
         .stdin(Stdio::null())
         .stdout(out.try_clone().unwrap())
         .stderr(out)
@@ -255,11 +256,12 @@ fn root_netns_lite_sighup_priority_vip_and_instance_without_a_flap() {
     // Constant: 3 stdio; the runtime's epoll (and its duplicate) and
     // waker eventfd; the signal socket pair (and a duplicate); the daemon's
     // rtnetlink socket; the driver's rtnetlink request socket, link watch
-    // socket and timerfd: 13. Per interface one
-    // raw VRRP socket and one AF_PACKET (gratuitous ARP) socket, shared by
-    // all its instances.
+    // socket and timerfd: 13. The control socket: its listener and its
+    // thread's runtime (epoll and its duplicate, waker eventfd, the signal
+    // socket's duplicate): 5. Per interface one raw VRRP socket and one
+    // AF_PACKET (gratuitous ARP) socket, shared by all its instances.
     let per_interface = 2;
-    let expected_fds = 13 + 2 * per_interface;
+    let expected_fds = 13 + 5 + 2 * per_interface;
     let fds = open_fds(pid);
     assert_eq!(fds.len(), expected_fds, "{fds:?}");
 
