@@ -50,15 +50,13 @@ impl Run {
         let conf_path = file("keepalived.conf");
         std::fs::write(&conf_path, conf).unwrap();
         let log = file(&format!("{kind:?}.log"));
-        let c = conf_path.to_str().unwrap().to_owned();
-        let (p, r) = (file("k.pid"), file("v.pid"));
-        let (p, r) = (p.to_str().unwrap(), r.to_str().unwrap());
-        let args = ["-P", "-n", "-l", "-f", &c, "-p", p, "-r", r];
         let exe = match kind {
             Kind::Lite => env!("CARGO_BIN_EXE_keepalived-lite"),
             Kind::Keepalived => "keepalived",
         };
-        let pid = self.lab.spawn(node, exe, &args, &log).unwrap();
+        let pid = (self.lab)
+            .spawn_vrrp_daemon(node, exe, &conf_path, &self.dir, &log)
+            .unwrap();
         (pid, log)
     }
 }

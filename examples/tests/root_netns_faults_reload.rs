@@ -59,21 +59,10 @@ fn root_netns_reload_naming_a_missing_interface_keeps_the_master() {
     std::fs::create_dir_all(&dir).unwrap();
     let conf = dir.join("keepalived.conf");
     std::fs::write(&conf, instance("VI_1", "eth0", 51, VIP)).unwrap();
-    let (p, r) = (dir.join("k.pid"), dir.join("v.pid"));
-    let args = [
-        "-P",
-        "-n",
-        "-l",
-        "-f",
-        conf.to_str().unwrap(),
-        "-p",
-        p.to_str().unwrap(),
-        "-r",
-        r.to_str().unwrap(),
-    ];
     let log = dir.join("lite.log");
+    let lite = env!("CARGO_BIN_EXE_keepalived-lite");
     let pid = lab
-        .spawn("r1", env!("CARGO_BIN_EXE_keepalived-lite"), &args, &log)
+        .spawn_vrrp_daemon("r1", lite, &conf, &dir, &log)
         .unwrap();
     let master = "(VI_1) Entering MASTER STATE";
     wait_until("MASTER", &log, || count(&log, master) == 1 && has_vip(&lab));

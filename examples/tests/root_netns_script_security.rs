@@ -77,19 +77,8 @@ fn start(dir: &Scratch, conf: &str) -> (Lab, PathBuf) {
     let path = dir.path("keepalived.conf");
     std::fs::write(&path, conf).unwrap();
     let log = dir.path("lite.log");
-    let (pid, vrrp_pid) = (dir.path("k.pid"), dir.path("v.pid"));
-    let args = [
-        "-P",
-        "-n",
-        "-l",
-        "-f",
-        path.to_str().unwrap(),
-        "-p",
-        pid.to_str().unwrap(),
-        "-r",
-        vrrp_pid.to_str().unwrap(),
-    ];
-    lab.spawn("r1", env!("CARGO_BIN_EXE_keepalived-lite"), &args, &log)
+    let lite = env!("CARGO_BIN_EXE_keepalived-lite");
+    lab.spawn_vrrp_daemon("r1", lite, &path, &dir.0, &log)
         .unwrap();
     (lab, log)
 }

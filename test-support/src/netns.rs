@@ -265,6 +265,27 @@ impl Lab {
         Ok(pid)
     }
 
+    /// Spawns keepalived (or keepalived-lite, `program`) in node `name` on
+    /// the VRRP half of `conf` in the foreground, logging to `log`, with
+    /// pid files of its own in `dir` (NAME.pid, NAME.vrrp.pid): both
+    /// daemons claim `/run/keepalived.pid` otherwise, which admits one.
+    pub fn spawn_vrrp_daemon(
+        &mut self,
+        name: &str,
+        program: &str,
+        conf: &Path,
+        dir: &Path,
+        log: &Path,
+    ) -> io::Result<u32> {
+        let pid_file = |f: &str| dir.join(format!("{name}.{f}")).display().to_string();
+        let (main_pid, vrrp_pid) = (pid_file("pid"), pid_file("vrrp.pid"));
+        let conf = conf.display().to_string();
+        let args = [
+            "-P", "-n", "-l", "-f", &conf, "-p", &main_pid, "-r", &vrrp_pid,
+        ];
+        self.spawn(name, program, &args, log)
+    }
+
     /// Sends `signal` (a name such as "TERM" or "KILL") to `pid`.
     pub fn signal(&self, pid: u32, signal: &str) -> io::Result<()> {
         let status = Command::new("kill")
