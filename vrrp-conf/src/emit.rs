@@ -124,6 +124,14 @@ impl W {
         }
     }
 
+    fn yes_no(&mut self, k: &str, on: Option<bool>) {
+        match on {
+            Some(true) => self.line(&[k]),
+            Some(false) => self.line(&[k, "false"]),
+            None => {}
+        }
+    }
+
     fn flag(&mut self, k: &str, on: bool) {
         if on {
             self.line(&[k]);
@@ -304,7 +312,7 @@ impl W {
         self.open(&["vrrp_sync_group".into(), g.name.clone()]);
         self.block("group", &g.group, |w, m| w.line(&[m]));
         self.notify(&g.notify);
-        self.flag("smtp_alert", g.smtp_alert);
+        self.yes_no("smtp_alert", g.smtp_alert);
         self.block("track_script", &g.track_script, W::track);
         self.block("track_interface", &g.track_interface, W::track);
         self.settings(&g.other);
@@ -366,7 +374,7 @@ impl W {
         self.kv("garp_master_refresh", &i.garp_master_refresh);
         self.kv("garp_master_refresh_repeat", &i.garp_master_refresh_repeat);
         self.notify(&i.notify);
-        self.flag("smtp_alert", i.smtp_alert);
+        self.yes_no("smtp_alert", i.smtp_alert);
         self.flag("dont_track_primary", i.dont_track_primary);
         self.kv("lvs_sync_daemon_interface", &i.lvs_sync_daemon_interface);
         if let Some(d) = &i.debug {

@@ -366,8 +366,8 @@ pub struct SyncGroup {
     pub group: Vec<String>,
     /// Notify scripts.
     pub notify: Notify,
-    /// `smtp_alert`.
-    pub smtp_alert: bool,
+    /// `smtp_alert [yes|no]`; unset follows the global settings.
+    pub smtp_alert: Option<bool>,
     /// `track_script`.
     pub track_script: Vec<Track>,
     /// `track_interface`.
@@ -462,8 +462,8 @@ pub struct VrrpInstance {
     pub garp_master_refresh_repeat: Option<u32>,
     /// Notify scripts.
     pub notify: Notify,
-    /// `smtp_alert`.
-    pub smtp_alert: bool,
+    /// `smtp_alert [yes|no]`; unset follows the global settings.
+    pub smtp_alert: Option<bool>,
     /// `dont_track_primary`.
     pub dont_track_primary: bool,
     /// `lvs_sync_daemon_interface` (deprecated).

@@ -84,11 +84,11 @@ impl Alerts {
         Alerts {
             mail: mail(c),
             instances: (c.vrrp_instances.iter())
-                .filter(|i| i.smtp_alert || vrrp)
+                .filter(|i| i.smtp_alert.unwrap_or(vrrp))
                 .map(|i| i.name.clone())
                 .collect(),
             groups: (c.vrrp_sync_groups.iter())
-                .filter(|s| s.smtp_alert || vrrp)
+                .filter(|s| s.smtp_alert.unwrap_or(vrrp))
                 .map(|s| s.name.clone())
                 .collect(),
             no_email_faults: flag(&g.other, "no_email_faults").unwrap_or(false),
@@ -228,6 +228,34 @@ mod tests {
         assert_eq!(mail.from.as_deref(), Some("k@x.org"));
         assert_eq!(mail.router_id.as_deref(), Some("R1"));
         assert!(a.instance("VI_2") && a.group("G") && a.no_email_faults);
+    }
+
+    #[test]
+    fn an_instance_s_smtp_alert_no_overrides_the_global_one() {
+        let a = alerts(&format!(
+            "{MAIL}  smtp_alert\n}}\nvrrp_sync_group G {{\n  group {{\n    VI_1\n  }}\n  \
+             smtp_alert off\n}}\nvrrp_instance VI_1 {{\n  interface eth0\n  \
+             virtual_router_id 1\n  smtp_alert no\n}}\nvrrp_instance VI_2 {{\n  \
+             interface eth0\n  virtual_router_id 2\n  smtp_alert yes\n}}\n"
+        ));
+        assert!(!a.instance("VI_1"));
+        assert!(!a.group("G"));
+        assert!(a.instance("VI_2"));
+    }
+
+    #[test]
+    fn an_invalid_smtp_alert_parameter_is_an_error() {
+        let text = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  \
+                    smtp_alert maybe\n}\n";
+        let p = crate::parse_str("k.conf", text, &Default::default());
+        let shown: Vec<String> = (p.diagnostics.iter())
+            .map(|d| d.display(&p.sources).to_string())
+            .filter(|d| d.contains(": error: "))
+            .collect();
+        assert_eq!(
+            shown,
+            ["k.conf:4:3: error: 'smtp_alert': invalid parameter 'maybe'"]
+        );
     }
 
     #[test]

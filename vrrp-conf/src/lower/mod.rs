@@ -262,6 +262,24 @@ impl<'d> Lower<'d> {
         T::try_from(v).ok()
     }
 
+    /// An optional yes/no argument, read as keepalived's
+    /// `check_true_false` reads it (none is yes); anything else is an
+    /// error and leaves the keyword unset, as keepalived ignores it.
+    fn yes_no(&mut self, n: &Node<'_>) -> Option<bool> {
+        let Some(a) = n.args.first() else {
+            return Some(true);
+        };
+        match a {
+            "true" | "on" | "yes" => Some(true),
+            "false" | "off" | "no" => Some(false),
+            _ => {
+                let msg = format!("'{}': invalid parameter '{a}'", n.keyword);
+                self.push(Diagnostic::error(Code::InvalidValue, n.span, msg));
+                None
+            }
+        }
+    }
+
     /// A GARP repeat count: 0 is an error that keepalived (since 2.0.7)
     /// reports and reads as 1.
     fn repeat(&mut self, n: &Node<'_>) -> Option<u32> {

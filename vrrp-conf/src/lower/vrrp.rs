@@ -401,7 +401,7 @@ impl Lower<'_> {
                         }
                     }
                 }
-                "smtp_alert" => g.smtp_alert = true,
+                "smtp_alert" => g.smtp_alert = self.yes_no(c),
                 "track_script" => {
                     let entries = self.list(c);
                     g.track_script = entries.iter().map(|e| self.track(e)).collect();
@@ -505,7 +505,7 @@ impl Lower<'_> {
                     v.garp_master_refresh = self.num(c, 0, i64::from(u32::MAX))
                 }
                 "garp_master_refresh_repeat" => v.garp_master_refresh_repeat = self.repeat(c),
-                "smtp_alert" => v.smtp_alert = true,
+                "smtp_alert" => v.smtp_alert = self.yes_no(c),
                 "dont_track_primary" => v.dont_track_primary = true,
                 "lvs_sync_daemon_interface" => {
                     self.deprecated(c, "global_defs lvs_sync_daemon");
