@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use crate::config::ConfigError;
 use crate::event::{Event, Notify, NotifyKind, State};
+mod rebind;
 mod reconcile;
 
 use crate::router::{SyncCommand, Tracking, Transmit, VirtualRouter};

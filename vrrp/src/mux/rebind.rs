@@ -1,0 +1,140 @@
+//! Moving a router to another interface index: its interface was deleted
+//! and created again (same name, new index), or appeared after the start.
+
+use super::{Mux, MuxError, RouterId};
+use crate::router::VirtualRouter;
+
+impl Mux {
+    /// Moves router `id` to interface `ifindex`, keeping its id, state,
+    /// counters and sync group: datagrams on `ifindex` reach it from now
+    /// on, [`handle_interface`](Self::handle_interface) of `ifindex` moves
+    /// it. [`MuxError::Duplicate`] if a router of its VRID and family is
+    /// already there (nothing changes then).
+    pub fn rebind(&mut self, id: RouterId, ifindex: u32) -> Result<(), MuxError> {
+        let slot = self.live_slot(id).ok_or(MuxError::UnknownRouter(id))?;
+        if slot.ifindex == ifindex {
+            return Ok(());
+        }
+        let (vrid, ipv6) = key_of(&slot.router);
+        self.rekey(id, ifindex, vrid, ipv6)?;
+        if let Some(slot) = self.slot_mut(id.0) {
+            slot.ifindex = ifindex;
+        }
+        Ok(())
+    }
+
+    /// Replaces router `id`'s state machine by `router`, not yet started,
+    /// on interface `ifindex`: for a change [`reconfigure_router`](Self::reconfigure_router)
+    /// cannot apply in place ([`Change::Restart`](crate::router::Change::Restart),
+    /// e.g. a new IPv6 link-local source) on a router whose interface was
+    /// missing, so that it keeps its id and sync group. The old router's
+    /// unpolled transmits and events are dropped: drain them first. Start
+    /// the new one with [`handle_startup_one`](Self::handle_startup_one)
+    /// (after its interface and tracking state).
+    /// [`MuxError::Duplicate`] if another router holds the new router's
+    /// (interface, VRID, family).
+    pub fn replace_router(
+        &mut self,
+        id: RouterId,
+        ifindex: u32,
+        mut router: VirtualRouter,
+    ) -> Result<(), MuxError> {
+        self.live_slot(id).ok_or(MuxError::UnknownRouter(id))?;
+        let (vrid, ipv6) = key_of(&router);
+        self.rekey(id, ifindex, vrid, ipv6)?;
+        if let Some(slot) = self.slot_mut(id.0) {
+            router.set_sync_member(slot.group.is_some());
+            slot.router = router;
+            slot.ifindex = ifindex;
+            // Its heap entries are stale from now on.
+            slot.scheduled = None;
+        }
+        Ok(())
+    }
+
+    /// Gives router `id` the key (ifindex, vrid, ipv6) in place of its own.
+    fn rekey(&mut self, id: RouterId, ifindex: u32, vrid: u8, ipv6: bool) -> Result<(), MuxError> {
+        if let Ok(at) = self.key_index(ifindex, vrid, ipv6) {
+            if self.keys.get(at).is_some_and(|k| k.3 != id.0) {
+                return Err(MuxError::Duplicate { ifindex, vrid });
+            }
+        }
+        self.keys.retain(|k| k.3 != id.0);
+        let at = self
+            .key_index(ifindex, vrid, ipv6)
+            .unwrap_or_else(|at| at);
+        self.keys.insert(at, (ifindex, vrid, ipv6, id.0));
+        Ok(())
+    }
+}
+
+fn key_of(router: &VirtualRouter) -> (u8, bool) {
+    (router.config().vrid, router.config().ipv6.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+    use std::net::Ipv4Addr;
+    use std::time::Instant;
+
+    use super::*;
+    use crate::event::State;
+    use crate::Config;
+
+    fn router(vrid: u8, priority: u8) -> VirtualRouter {
+        VirtualRouter::new(Config::new("VI", vrid, priority, Ipv4Addr::new(10, 0, 0, 1))).unwrap()
+    }
+
+    #[test]
+    fn a_rebound_router_keeps_its_id_and_is_found_on_the_new_interface() {
+        let mut mux = Mux::new();
+        let a = mux.add_router(2, router(51, 100)).unwrap();
+        let b = mux.add_router(3, router(51, 100)).unwrap();
+        assert_eq!(
+            mux.rebind(a, 3),
+            Err(MuxError::Duplicate {
+                ifindex: 3,
+                vrid: 51
+            })
+        );
+        assert_eq!(mux.find(2, 51), Some(a));
+        mux.rebind(a, 7).unwrap();
+        assert_eq!((mux.find(2, 51), mux.find(7, 51)), (None, Some(a)));
+        assert_eq!((mux.ifindex(a), mux.find(3, 51)), (Some(7), Some(b)));
+        // Interface 7 going down moves it, and only it.
+        let now = Instant::now();
+        mux.handle_startup(now);
+        mux.handle_interface(now, 7, false);
+        let states = (mux.router(a).unwrap().state(), mux.router(b).unwrap().state());
+        assert_eq!(states, (State::Fault, State::Backup));
+    }
+
+    #[test]
+    fn a_replaced_router_keeps_its_id_and_group() {
+        let mut mux = Mux::new();
+        let a = mux.add_router(2, router(51, 100)).unwrap();
+        let b = mux.add_router(2, router(52, 100)).unwrap();
+        mux.add_sync_group("G", &[a, b]).unwrap();
+        let now = Instant::now();
+        mux.handle_startup(now);
+        while mux.poll_event().is_some() {}
+        mux.replace_router(a, 9, router(51, 200)).unwrap();
+        assert_eq!((mux.find(2, 51), mux.find(9, 51)), (None, Some(a)));
+        assert_eq!(mux.router(a).unwrap().config().priority, 200);
+        assert_eq!(mux.router(a).unwrap().state(), State::Initialize);
+        mux.handle_startup_one(now, a);
+        assert_eq!(mux.router(a).unwrap().state(), State::Backup);
+        // Still grouped: a fault of b holds a in FAULT.
+        mux.handle_interface(now, 2, false);
+        assert_eq!(mux.router(a).unwrap().state(), State::Fault);
+        assert_eq!(
+            mux.replace_router(a, 2, router(52, 100)),
+            Err(MuxError::Duplicate {
+                ifindex: 2,
+                vrid: 52
+            })
+        );
+    }
+}
