@@ -28,6 +28,8 @@ pub enum NetEvent {
     AddressAdded(AddressSpec),
     /// An IPv4 address was removed (by us or by someone else).
     AddressRemoved(AddressSpec),
+    /// An IPv6 address was added.
+    Address6Added(Address6Spec),
     /// An IPv6 address was removed (by us or by someone else).
     Address6Removed(Address6Spec),
     /// The kernel dropped notifications (`ENOBUFS`): state must be re-read
@@ -142,9 +144,9 @@ fn decode(msg: &[u8]) -> Option<NetEvent> {
     match inner {
         RouteNetlinkMessage::NewLink(l) => Some(NetEvent::Link(Link::from_message(&l))),
         RouteNetlinkMessage::DelLink(l) => Some(NetEvent::LinkRemoved(Link::from_message(&l))),
-        RouteNetlinkMessage::NewAddress(a) => {
-            AddressSpec::from_message(&a).map(NetEvent::AddressAdded)
-        }
+        RouteNetlinkMessage::NewAddress(a) => AddressSpec::from_message(&a)
+            .map(NetEvent::AddressAdded)
+            .or_else(|| Address6Spec::from_message(&a).map(NetEvent::Address6Added)),
         RouteNetlinkMessage::DelAddress(a) => AddressSpec::from_message(&a)
             .map(NetEvent::AddressRemoved)
             .or_else(|| Address6Spec::from_message(&a).map(NetEvent::Address6Removed)),
@@ -225,6 +227,21 @@ mod tests {
         bytes[..4].copy_from_slice(&17u32.to_ne_bytes());
         let lens = split_message(&bytes).map(|(msg, rest)| (msg.len(), rest.len()));
         assert_eq!(lens, Some((17, 4)));
+    }
+
+    #[test]
+    fn ipv6_address_addition_is_decoded() {
+        let mut a = AddressMessage::default();
+        a.header.family = AddressFamily::Inet6;
+        a.header.prefix_len = 64;
+        a.header.index = 7;
+        let ll = std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+        a.attributes.push(AddressAttribute::Address(IpAddr::V6(ll)));
+        let mut out = Vec::new();
+        let bytes = encode(RouteNetlinkMessage::NewAddress(a));
+        assert_eq!(parse_notifications(&bytes, &mut out), 1);
+        let want = NetEvent::Address6Added(Address6Spec::new(7, ll, 64));
+        assert_eq!(out, [want]);
     }
 
     #[test]

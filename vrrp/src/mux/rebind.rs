@@ -60,9 +60,7 @@ impl Mux {
             }
         }
         self.keys.retain(|k| k.3 != id.0);
-        let at = self
-            .key_index(ifindex, vrid, ipv6)
-            .unwrap_or_else(|at| at);
+        let at = self.key_index(ifindex, vrid, ipv6).unwrap_or_else(|at| at);
         self.keys.insert(at, (ifindex, vrid, ipv6, id.0));
         Ok(())
     }
@@ -84,7 +82,13 @@ mod tests {
     use crate::Config;
 
     fn router(vrid: u8, priority: u8) -> VirtualRouter {
-        VirtualRouter::new(Config::new("VI", vrid, priority, Ipv4Addr::new(10, 0, 0, 1))).unwrap()
+        VirtualRouter::new(Config::new(
+            "VI",
+            vrid,
+            priority,
+            Ipv4Addr::new(10, 0, 0, 1),
+        ))
+        .unwrap()
     }
 
     #[test]
@@ -107,7 +111,10 @@ mod tests {
         let now = Instant::now();
         mux.handle_startup(now);
         mux.handle_interface(now, 7, false);
-        let states = (mux.router(a).unwrap().state(), mux.router(b).unwrap().state());
+        let states = (
+            mux.router(a).unwrap().state(),
+            mux.router(b).unwrap().state(),
+        );
         assert_eq!(states, (State::Fault, State::Backup));
     }
 

@@ -38,7 +38,11 @@ pub enum DriverEvent {
         addr: IpAddr,
     },
     /// The state of an interface the routers use or that is watched: once
-    /// for each at start, then on every change.
+    /// for each at start, then on every change. An interface that does
+    /// not exist (at start, or after its deletion) is reported down once
+    /// with `index` 0; when a link of its name appears, that link is
+    /// reported and the routers on it bind to it (see
+    /// [`RouterSpec::interface`](super::RouterSpec::interface)).
     Interface {
         /// The link's state now.
         link: Link,

@@ -9,8 +9,10 @@ use crate::linux::{Address6Spec, AddressSpec, GarpSocket, LinuxError, RouteSpec}
 use crate::mux::RouterId;
 use crate::router::VirtualRouter;
 
-// errno values that mean "already done" for idempotent netlink requests.
-use libc::{EADDRNOTAVAIL, EEXIST, ESRCH};
+// errno values that mean "already done" for idempotent netlink requests
+// (ENODEV: a removal from an interface deleted meanwhile, which took its
+// addresses and routes with it).
+use libc::{EADDRNOTAVAIL, EEXIST, ENODEV, ESRCH};
 
 /// A virtual address resolved against its interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,7 +119,9 @@ impl Driver {
                 Vip::V6(a) => self.netlink.del_address6(a),
             };
             match result {
-                Err(e) if e.errno() != Some(EADDRNOTAVAIL) => self.host_error("delete address", e),
+                Err(e) if !matches!(e.errno(), Some(EADDRNOTAVAIL | ENODEV)) => {
+                    self.host_error("delete address", e)
+                }
                 _ => {}
             }
         }
@@ -135,7 +139,9 @@ impl Driver {
     pub(super) fn del_routes(&mut self, routes: &[RouteSpec]) {
         for route in routes {
             match self.netlink.del_route(route) {
-                Err(e) if e.errno() != Some(ESRCH) => self.host_error("delete route", e),
+                Err(e) if !matches!(e.errno(), Some(ESRCH | ENODEV)) => {
+                    self.host_error("delete route", e)
+                }
                 _ => {}
             }
         }

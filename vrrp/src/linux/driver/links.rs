@@ -7,11 +7,22 @@ use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc;
 
 use super::handle::Input;
-use super::{Driver, DriverEvent};
+use super::{Driver, DriverError, DriverEvent};
 use crate::event::State;
 use crate::linux::{Link, NetEvent, NetWatcher};
 use crate::mux::RouterId;
-use crate::router::VirtualRouter;
+use crate::router::{Tracking, VirtualRouter};
+
+/// Kernel interface indexes are positive C `int`s: an index from here on
+/// stands for an interface that does not exist (yet). Routers on a
+/// missing interface wait in the mux under it, in FAULT, keeping their
+/// [`RouterId`] and sync group; embedders see it as index 0.
+const ABSENT_BASE: u32 = 1 << 31;
+
+/// True if `index` stands for a missing interface.
+pub(super) fn is_absent(index: u32) -> bool {
+    index >= ABSENT_BASE
+}
 
 impl Driver {
     pub(super) fn handle_net(&mut self, now: Instant, ev: NetEvent) {
@@ -20,13 +31,51 @@ impl Driver {
             NetEvent::LinkRemoved(link) => self.link_changed(now, link, false),
             NetEvent::AddressRemoved(a) => self.restore_if_master(a.ifindex, a.addr.into()),
             NetEvent::Address6Removed(a) => self.restore_if_master(a.ifindex, a.addr.into()),
+            // A router waiting for its interface may wait for an address.
+            NetEvent::AddressAdded(a) => self.address_added(now, a.ifindex),
+            NetEvent::Address6Added(a) => self.address_added(now, a.ifindex),
             NetEvent::Overrun => self.resync(now),
-            _ => {}
         }
     }
 
+    /// The stand-in for interface `name`, which does not exist: down, no
+    /// MAC, one index per name for as long as the driver runs.
+    pub(super) fn absent_link(&mut self, name: &str) -> Link {
+        let next = ABSENT_BASE.saturating_add(self.absent.len() as u32);
+        let index = *self.absent.entry(name.to_owned()).or_insert(next);
+        Link {
+            index,
+            name: name.to_owned(),
+            mac: None,
+            up: false,
+            running: false,
+        }
+    }
+
+    /// Reports a link's state to the embedder; a missing one with index 0.
+    pub(super) fn emit_link(&mut self, mut link: Link) {
+        if is_absent(link.index) {
+            link.index = 0;
+        }
+        self.emit(DriverEvent::Interface { link });
+    }
+
+    /// New tracking for a router, remembered for when it is rebuilt.
+    pub(super) fn set_tracking(&mut self, now: Instant, id: RouterId, t: Tracking) {
+        if let Some(r) = self.routers.get_mut(id.0 as usize).and_then(Option::as_mut) {
+            r.tracking = Some(t);
+        }
+        self.mux.handle_tracking(now, id, t);
+    }
+
     pub(super) fn link_changed(&mut self, now: Instant, link: Link, exists: bool) {
+        if is_absent(link.index) {
+            return; // not the kernel's
+        }
         let Some(last) = self.links.get_mut(&link.index) else {
+            if exists {
+                self.link_appeared(now, link);
+            }
             return;
         };
         let mut link = link;
@@ -37,12 +86,88 @@ impl Driver {
             link.name.clone_from(&last.name);
         }
         let up = link.is_operational();
-        if last.is_operational() == up {
-            return;
+        if last.is_operational() != up {
+            *last = link.clone();
+            self.mux.handle_interface(now, link.index, up);
+            self.emit_link(link.clone());
         }
-        *last = link.clone();
-        self.mux.handle_interface(now, link.index, up);
-        self.emit(DriverEvent::Interface { link });
+        if exists {
+            // A router still waiting for this interface (no address yet).
+            self.attach_pending(now, &link);
+        } else {
+            self.link_gone(link.index);
+        }
+    }
+
+    /// A link we did not know: if it has the name of a missing interface
+    /// (never there, or deleted), it is that interface now.
+    fn link_appeared(&mut self, now: Instant, link: Link) {
+        let Some(&stand_in) = self.absent.get(&link.name) else {
+            return;
+        };
+        if !self.links.contains_key(&stand_in) {
+            return; // no longer wanted
+        }
+        self.links.insert(link.index, link.clone());
+        self.emit_link(link.clone());
+        self.attach_pending(now, &link);
+    }
+
+    /// Interface `index` was deleted (its routers already went to FAULT):
+    /// its routers wait under the stand-in of its name, their sockets on
+    /// it are closed, and a link created with that name takes its place.
+    fn link_gone(&mut self, index: u32) {
+        let Some(link) = self.links.remove(&index) else {
+            return;
+        };
+        let stand_in = self.absent_link(&link.name);
+        for i in 0..self.routers.len() {
+            let on_it = self.io(i).is_some_and(|r| r.recv_ifindex == index);
+            if on_it && self.mux.rebind(RouterId(i as u32), stand_in.index).is_ok() {
+                if let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) {
+                    r.recv_ifindex = stand_in.index;
+                    r.send_ifindex = stand_in.index;
+                    // The kernel deleted its VMAC with the interface.
+                    r.vmac = None;
+                }
+            }
+        }
+        self.links.entry(stand_in.index).or_insert(stand_in);
+        self.close_unused();
+    }
+
+    /// Tries to bind the routers waiting for `link`'s name to it; those
+    /// that cannot yet (no address to advertise from) wait for the next
+    /// link or address change.
+    fn attach_pending(&mut self, now: Instant, link: &Link) {
+        let Some(&stand_in) = self.absent.get(&link.name) else {
+            return;
+        };
+        let waiting = |d: &Driver| {
+            (0..d.routers.len())
+                .filter(|&i| d.io(i).is_some_and(|r| r.recv_ifindex == stand_in))
+                .collect::<Vec<_>>()
+        };
+        for i in waiting(self) {
+            match self.attach(now, i) {
+                Ok(()) => {}
+                // Expected while the interface is being set up.
+                Err(DriverError::NoPrimaryAddress(_) | DriverError::NoLinkLocal(_)) => {}
+                Err(DriverError::Linux(e)) => self.host_error("bind to interface", e),
+                Err(_) => self.counters.host_errors += 1,
+            }
+        }
+        if waiting(self).is_empty() {
+            self.links.remove(&stand_in);
+        }
+    }
+
+    /// An address was added on `ifindex`: routers waiting for that
+    /// interface may bind now.
+    fn address_added(&mut self, now: Instant, ifindex: u32) {
+        if let Some(link) = self.links.get(&ifindex).cloned() {
+            self.attach_pending(now, &link);
+        }
     }
 
     /// After lost notifications: re-read link states, re-install masters'
@@ -51,7 +176,7 @@ impl Driver {
         match self.netlink.links() {
             Ok(links) => {
                 let known: Vec<u32> = self.links.keys().copied().collect();
-                for index in known {
+                for index in known.iter().copied().filter(|&i| !is_absent(i)) {
                     match links.iter().find(|l| l.index == index) {
                         Some(l) => self.link_changed(now, l.clone(), true),
                         None => {
@@ -65,6 +190,10 @@ impl Driver {
                             self.link_changed(now, gone, false);
                         }
                     }
+                }
+                // Missing interfaces that appeared meanwhile.
+                for l in links.into_iter().filter(|l| !known.contains(&l.index)) {
+                    self.link_changed(now, l, true);
                 }
             }
             Err(e) => self.host_error("resync links", e),

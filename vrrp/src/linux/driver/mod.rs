@@ -90,6 +90,7 @@ use tokio::task::JoinHandle;
 use super::{GarpSocket, Link, NetWatcher, Netlink, RouteSpec};
 use crate::event::Event;
 use crate::mux::{Mux, MuxEvent, RouterId};
+use crate::router::Tracking;
 
 pub use error::DriverError;
 pub use events::{DriverCounters, DriverEvent, RouterSnapshot, Snapshot, DROP_EVENT_PERIOD};
@@ -129,6 +130,9 @@ struct RouterIo {
     /// Its macvlan, deleted with it.
     vmac: Option<u32>,
     last_drop_event: Option<Instant>,
+    /// The embedder's last tracking, for a router rebuilt when its
+    /// interface appears.
+    tracking: Option<Tracking>,
 }
 
 /// Runs a [`Setup`] until shut down. Create it inside a tokio runtime, in
@@ -148,8 +152,11 @@ pub struct Driver {
     rx_buf: Vec<u8>,
     garp: HashMap<u32, GarpSocket>,
     netlink: Netlink,
-    /// Interfaces whose state matters, with their last known state.
+    /// Interfaces whose state matters, with their last known state (a
+    /// missing one under its stand-in index, see [`links`]).
     links: HashMap<u32, Link>,
+    /// Stand-in indexes of interfaces that do not exist, by name.
+    absent: HashMap<String, u32>,
     rx: mpsc::Receiver<Input>,
     events: mpsc::Sender<DriverEvent>,
     /// Set by the stop: events no longer get lost to a full channel.
@@ -188,6 +195,7 @@ impl Driver {
             garp: HashMap::new(),
             netlink: Netlink::open()?,
             links: HashMap::new(),
+            absent: HashMap::new(),
             rx: in_rx,
             events: ev_tx,
             stopping: false,
@@ -239,7 +247,7 @@ impl Driver {
             if !link.is_operational() {
                 self.mux.handle_interface(now, link.index, false);
             }
-            self.emit(DriverEvent::Interface { link });
+            self.emit_link(link);
         }
         self.mux.handle_startup(now);
         self.drain(now);
@@ -310,7 +318,7 @@ impl Driver {
     fn handle_input(&mut self, now: Instant, input: Input) -> bool {
         match input {
             Input::Net(ev) => self.handle_net(now, ev),
-            Input::Tracking(id, t) => self.mux.handle_tracking(now, id, t),
+            Input::Tracking(id, t) => self.set_tracking(now, id, t),
             Input::Snapshot(reply) => {
                 let _ = reply.send(self.snapshot());
             }

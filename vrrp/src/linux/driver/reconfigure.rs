@@ -5,14 +5,19 @@
 //! (interface, protocol) pairs need, without touching a running router (on
 //! an error it undoes what it created); [`Driver::commit`] then removes,
 //! updates and adds routers on the mux and closes what is no longer used.
+//!
+//! An interface that does not exist is no error: its routers are added
+//! under a stand-in index (see `links`), in FAULT, and
+//! [`Driver::attach`] binds each of them when the interface appears.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Instant;
 
+use super::links::is_absent;
 use super::sockets::{open_raw, Channel, Raw, Receiver};
-use super::{Driver, DriverError, DriverEvent, RouterIo, RouterSpec, Setup, Vip};
+use super::{Driver, DriverError, RouterIo, RouterSpec, Setup, Vip};
 use crate::auth::AuthConfig;
 use crate::config::{Config, Ipv6Config};
 use crate::event::State;
@@ -126,7 +131,7 @@ impl Driver {
         let mut keys = HashSet::new();
         let mut routers = Vec::with_capacity(setup.routers.len());
         for spec in setup.routers {
-            let link = cached_link(&mut self.netlink, &mut cache, &spec.interface)?;
+            let link = self.link_or_stand_in(&mut cache, &spec.interface)?;
             let (ifindex, vrid, ipv6) = (link.index, spec.config.vrid, is_ipv6(&spec));
             if !keys.insert((ifindex, vrid, ipv6)) {
                 return Err(MuxError::Duplicate { ifindex, vrid }.into());
@@ -139,23 +144,41 @@ impl Driver {
         }
         let groups = check_groups(&setup.sync_groups, routers.len())?;
         for p in &routers {
-            self.stage_socket(staged, &p.link, p.channel, true)?;
-            self.stage_socket(staged, &p.send_link, p.channel, p.vmac.is_none())?;
-            let index = p.send_link.index;
-            if !self.garp.contains_key(&index) && !staged.garp.iter().any(|g| g.0 == index) {
-                staged.garp.push((index, GarpSocket::open(index)?));
-            }
+            self.stage_sockets(staged, p)?;
         }
         let watch = setup
             .watch_interfaces
             .iter()
-            .map(|name| cached_link(&mut self.netlink, &mut cache, name))
+            .map(|name| self.link_or_stand_in(&mut cache, name))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Plan {
             routers,
             groups,
             watch,
         })
+    }
+
+    /// The link named `name`, or the stand-in of a missing interface.
+    fn link_or_stand_in(&mut self, cache: &mut Cache, name: &str) -> Result<Link, LinuxError> {
+        match cached_link(&mut self.netlink, cache, name) {
+            Err(LinuxError::NoSuchInterface(_)) => Ok(self.absent_link(name)),
+            other => other,
+        }
+    }
+
+    /// Opens the raw and GARP sockets a prepared router needs (none on a
+    /// missing interface).
+    fn stage_sockets(&mut self, staged: &mut Staged, p: &Prepared) -> Result<(), DriverError> {
+        if is_absent(p.link.index) {
+            return Ok(());
+        }
+        self.stage_socket(staged, &p.link, p.channel, true)?;
+        self.stage_socket(staged, &p.send_link, p.channel, p.vmac.is_none())?;
+        let index = p.send_link.index;
+        if !self.garp.contains_key(&index) && !staged.garp.iter().any(|g| g.0 == index) {
+            staged.garp.push((index, GarpSocket::open(index)?));
+        }
+        Ok(())
     }
 
     fn prepare_router(
@@ -167,9 +190,12 @@ impl Driver {
         staged: &mut Staged,
     ) -> Result<Prepared, DriverError> {
         let mut config = spec.config.clone();
+        let absent = is_absent(link.index);
         let channel = if is_ipv6(&spec) {
             let link_local = match config.ipv6.as_ref().map(|v6| v6.link_local) {
                 Some(a) if !a.is_unspecified() => a,
+                // Never sent from: replaced when the interface appears.
+                _ if absent => STAND_IN_LINK_LOCAL,
                 _ => self.link_local(&spec, &link, old, cache)?,
             };
             let mut v6 = config
@@ -191,14 +217,19 @@ impl Driver {
                 .filter_map(|a| v4_of(a.addr))
                 .collect();
             if config.primary_ip.is_unspecified() {
-                config.primary_ip = self.primary_ip(&spec, &link, old, cache)?;
+                config.primary_ip = if absent {
+                    // Never sent from: replaced when the interface appears.
+                    STAND_IN_PRIMARY_IP
+                } else {
+                    self.primary_ip(&spec, &link, old, cache)?
+                };
             }
             match config.authentication {
                 AuthConfig::Ah(_) => Channel::V4(IpProto::Ah),
                 _ => Channel::V4(IpProto::Vrrp),
             }
         };
-        let (send_link, vmac) = if spec.use_vmac {
+        let (send_link, vmac) = if spec.use_vmac && !absent {
             let vmac = self.prepare_vmac(&link, &config, staged)?;
             (vmac.clone(), Some(vmac.index))
         } else {
@@ -388,15 +419,7 @@ impl Driver {
         staged: Staged,
         started: bool,
     ) -> Result<ReconcileSummary, DriverError> {
-        for (link, channel, deliver, sock) in staged.sockets {
-            self.sockets.insert((link.index, channel), sock.clone());
-            self.receivers.push(Receiver {
-                sock,
-                ifindex: link.index,
-                deliver,
-            });
-        }
-        self.garp.extend(staged.garp);
+        self.install_staged(staged);
         let mut summary = ReconcileSummary::default();
         let kept_vmacs: HashSet<u32> = plan.routers.iter().filter_map(|p| p.vmac).collect();
 
@@ -470,6 +493,78 @@ impl Driver {
         }
         summary.ids = ids;
         Ok(summary)
+    }
+
+    /// Takes the sockets opened while preparing into use.
+    fn install_staged(&mut self, staged: Staged) {
+        for (link, channel, deliver, sock) in staged.sockets {
+            self.sockets.insert((link.index, channel), sock.clone());
+            self.receivers.push(Receiver {
+                sock,
+                ifindex: link.index,
+                deliver,
+            });
+        }
+        self.garp.extend(staged.garp);
+    }
+
+    /// Binds router `i`, waiting under a stand-in index, to its interface,
+    /// which exists now: resolves it again as a new router would be
+    /// (advert source, VMAC, addresses, routes), opens its sockets and
+    /// moves it in the mux, keeping its id, counters and sync group. A
+    /// new IPv6 advert source makes it another instance for the state
+    /// machine: it is rebuilt (tracking given again) and started. It then
+    /// follows the interface's state. On an error (no address yet) it
+    /// stays as it was.
+    pub(super) fn attach(&mut self, now: Instant, i: usize) -> Result<(), DriverError> {
+        let id = RouterId(i as u32);
+        let Some(r) = self.io(i) else { return Ok(()) };
+        let spec = r.spec.clone();
+        let mut cache = Cache::default();
+        let link = cached_link(&mut self.netlink, &mut cache, &spec.interface)?;
+        let mut staged = Staged::default();
+        let prepared = self
+            .prepare_router(spec, link, Some(id), &mut cache, &mut staged)
+            .and_then(|p| self.stage_sockets(&mut staged, &p).map(|()| p));
+        let p = match prepared {
+            Ok(p) => p,
+            Err(e) => {
+                for index in staged.vmacs {
+                    let _ = self.netlink.del_link(index);
+                }
+                return Err(e);
+            }
+        };
+        // Events of the waiting router first: a rebuilt one drops them.
+        self.drain(now);
+        self.install_staged(staged);
+        self.mux.rebind(id, p.link.index)?;
+        let rebuilt = self.mux.reconfigure_router(now, id, p.config.clone())? == Change::Restart;
+        if rebuilt {
+            self.mux.replace_router(id, p.link.index, p.router)?;
+        }
+        let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) else {
+            return Ok(());
+        };
+        r.recv_ifindex = p.link.index;
+        r.send_ifindex = p.send_link.index;
+        r.mac = p.send_link.mac.unwrap_or([0; 6]);
+        r.channel = p.channel;
+        r.addresses = p.addresses;
+        r.routes = p.routes;
+        r.vmac = p.vmac;
+        let tracking = r.tracking;
+        self.links.entry(p.link.index).or_insert(p.link.clone());
+        self.mux
+            .handle_interface(now, p.link.index, p.link.is_operational());
+        if rebuilt {
+            if let Some(t) = tracking {
+                self.mux.handle_tracking(now, id, t);
+            }
+            self.mux.handle_startup_one(now, id);
+        }
+        self.drain(now);
+        Ok(())
     }
 
     /// Starts routers added to a running driver, each knowing first if its
@@ -577,6 +672,7 @@ impl Driver {
             routes: p.routes,
             vmac: p.vmac,
             last_drop_event: None,
+            tracking: None,
         });
         Ok(id)
     }
@@ -592,13 +688,13 @@ impl Driver {
             }
             self.links.insert(link.index, link.clone());
             if started {
-                self.emit(DriverEvent::Interface { link });
+                self.emit_link(link);
             }
         }
     }
 
     /// Closes the raw and GARP sockets no router uses any more.
-    fn close_unused(&mut self) {
+    pub(super) fn close_unused(&mut self) {
         let mut raw = HashSet::new();
         let mut garp = HashSet::new();
         for r in self.routers.iter().flatten() {
@@ -613,6 +709,14 @@ impl Driver {
         self.garp.retain(|index, _| garp.contains(index));
     }
 }
+
+/// The advert source of an IPv4 router on a missing interface, never
+/// used (a router there is in FAULT and sends nothing): a valid unicast
+/// address for the state machine's checks (TEST-NET-1, RFC 5737).
+const STAND_IN_PRIMARY_IP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 0);
+
+/// The advert source of an IPv6 router on a missing interface, never used.
+const STAND_IN_LINK_LOCAL: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
 
 /// True if the router speaks IPv6: its configuration says so, or its
 /// first virtual address is IPv6 (keepalived's rule).

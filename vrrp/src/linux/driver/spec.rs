@@ -76,6 +76,16 @@ pub struct RouterSpec {
     /// interface's first IPv4 address.
     pub config: Config,
     /// The interface VRRP runs on (keepalived's `interface`).
+    ///
+    /// It need not exist: as keepalived with `dynamic_interfaces`, the
+    /// router then runs in FAULT (interface down) and binds to the
+    /// interface when a link of that name appears: advert source, VMAC,
+    /// sockets and addresses resolved then, same [`RouterId`](crate::mux::RouterId)
+    /// and sync group. Deleting the interface puts the router back in
+    /// FAULT, its sockets closed, until a link of that name appears again
+    /// (a new ifindex). A router that cannot bind yet (no IPv4 address,
+    /// or for IPv6 no link-local address, on the new link) retries on the
+    /// link's next address or state change.
     pub interface: String,
     /// The virtual addresses with their options.
     pub addresses: Vec<VirtualAddress>,

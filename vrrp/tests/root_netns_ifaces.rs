@@ -1,0 +1,254 @@
+//! Interfaces that are missing at start, or deleted and created again
+//! (issue 15): the driver runs a router whose interface does not exist in
+//! FAULT and binds it when the interface appears; a router whose interface
+//! is deleted waits in FAULT and comes back on the new interface of the
+//! same name (new ifindex), with new sockets. Needs root, `ip` and
+//! `tcpdump`.
+#![cfg(feature = "tokio")]
+// Tests stop on the first unexpected value; `expect` names what was expected.
+#![allow(clippy::unwrap_used)]
+
+mod netns_lab;
+
+use std::net::Ipv4Addr;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use netns_lab::{ip, require_root, tcpdump, Netns};
+use vrrp::event::{Event, State};
+use vrrp::linux::driver::{
+    Driver, DriverEvent, DriverHandle, RouterSpec, Setup, Snapshot, VirtualAddress,
+};
+use vrrp::mux::RouterId;
+use vrrp::Config;
+
+/// Generous: CI machines are small and loaded.
+const WAIT: Duration = Duration::from_secs(30);
+
+fn router(name: &str, vrid: u8, interface: &str, vip: Ipv4Addr) -> RouterSpec {
+    RouterSpec {
+        config: Config::new(name, vrid, 150, Ipv4Addr::UNSPECIFIED),
+        interface: interface.into(),
+        addresses: vec![VirtualAddress::host(vip)],
+        excluded: Vec::new(),
+        routes: Vec::new(),
+        use_vmac: false,
+    }
+}
+
+/// Creates veth `name` (peer `{name}p`, both in `ns`) with `addr/24` and
+/// brings both ends up; returns when `name` is up.
+fn veth(ns: &Netns, name: &str, addr: &str) {
+    let peer = format!("{name}p");
+    ip(
+        ns,
+        &["link", "add", name, "type", "veth", "peer", "name", &peer],
+    );
+    ip(ns, &["addr", "add", &format!("{addr}/24"), "dev", name]);
+    ip(ns, &["link", "set", &peer, "up"]);
+    ip(ns, &["link", "set", name, "up"]);
+}
+
+fn has_address(ns: &Netns, dev: &str, addr: Ipv4Addr) -> bool {
+    let v = ns.ip_json(&["-4", "addr", "show", "dev", dev]).unwrap();
+    v[0]["addr_info"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x["local"] == addr.to_string()))
+}
+
+/// A driver running on its own thread inside a namespace; its events
+/// arrive with the instant they were read.
+struct Running {
+    handle: DriverHandle,
+    events: mpsc::Receiver<(Instant, DriverEvent)>,
+    seen: Vec<DriverEvent>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Running {
+    fn start(ns: &Netns, setup: Setup) -> Running {
+        let (tx, events) = mpsc::channel();
+        let (handle_tx, handle_rx) = mpsc::channel();
+        let thread = ns
+            .spawn_thread(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("tokio runtime");
+                rt.block_on(async move {
+                    let (driver, handle, mut rx) = match Driver::new(setup) {
+                        Ok(d) => d,
+                        Err(e) => {
+                            let _ = handle_tx.send(Err(e.to_string()));
+                            return;
+                        }
+                    };
+                    let _ = handle_tx.send(Ok(handle));
+                    let running = tokio::spawn(driver.run());
+                    while let Some(e) = rx.recv().await {
+                        let _ = tx.send((Instant::now(), e));
+                    }
+                    let _ = running.await;
+                });
+            })
+            .unwrap();
+        let handle = handle_rx
+            .recv_timeout(WAIT)
+            .expect("the driver thread answers")
+            .unwrap_or_else(|e| panic!("the driver must start: {e}"));
+        Running {
+            handle,
+            events,
+            seen: Vec::new(),
+            thread: Some(thread),
+        }
+    }
+
+    /// Waits for an event `want` accepts; returns when it was read.
+    fn wait(&mut self, what: &str, want: impl Fn(&DriverEvent) -> bool) -> Instant {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.events.recv_timeout(left) {
+                Ok((at, e)) => {
+                    let hit = want(&e);
+                    self.seen.push(e);
+                    if hit {
+                        return at;
+                    }
+                }
+                Err(_) => panic!("no {what} within {WAIT:?}; events: {:#?}", self.seen),
+            }
+        }
+    }
+
+    fn wait_state(&mut self, id: RouterId, state: State) -> Instant {
+        self.wait(&format!("{id:?} entering {state:?}"), |e| {
+            matches!(e, DriverEvent::Router { id: i, event: Event::StateChanged { to, .. }, .. }
+                if *i == id && *to == state)
+        })
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(self.handle.snapshot())
+            .expect("a running driver")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.handle.blocking_shutdown();
+        // Read to the end of the stop's events, so `run` can return.
+        while self.events.recv_timeout(WAIT).is_ok() {}
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn state_of(s: &Snapshot, id: RouterId) -> Option<State> {
+    s.routers.iter().find(|r| r.id == id).map(|r| r.state)
+}
+
+#[test]
+fn root_netns_interface_deleted_and_created_again_brings_the_master_back() {
+    require_root();
+    let ns = Netns::new("ifre").unwrap();
+    veth(&ns, "vx0", "192.0.2.1");
+    let vip = Ipv4Addr::new(192, 0, 2, 100);
+    let setup = Setup {
+        routers: vec![router("VI_1", 51, "vx0", vip)],
+        ..Setup::default()
+    };
+    let id = RouterId(0);
+    let mut d = Running::start(&ns, setup);
+    d.wait_state(id, State::Master);
+    assert!(has_address(&ns, "vx0", vip));
+    let old_index = ns.ip_json(&["link", "show", "dev", "vx0"]).unwrap()[0]["ifindex"].clone();
+
+    ip(&ns, &["link", "del", "vx0"]);
+    d.wait_state(id, State::Fault);
+    // Its socket on the deleted interface is closed.
+    assert_eq!(d.snapshot().raw_sockets, 0);
+
+    veth(&ns, "vx0", "192.0.2.1");
+    let up = Instant::now();
+    let new_index = ns.ip_json(&["link", "show", "dev", "vx0"]).unwrap()[0]["ifindex"].clone();
+    assert_ne!(
+        old_index, new_index,
+        "the kernel gave the new link a new index"
+    );
+    let (_dump, adverts) = tcpdump(&ns, "vx0p", 2, "ip proto 112 and src host 192.0.2.1");
+    d.wait_state(id, State::Backup);
+    let master = d.wait_state(id, State::Master);
+    // The acceptance bar is Master_Down_Interval from the moment the new
+    // link is up: with advert_int 1 and priority 150 that is
+    // 3 * 1 s + Skew_Time (106/256 s) = 3.41 s; one advert interval (1 s)
+    // of slack covers the time the link's notification and the binding
+    // take on a loaded machine, and is still well under the 2 * 3.41 s a
+    // second election round would need.
+    let bar = Duration::from_secs(3) + Duration::from_secs(106) / 256 + Duration::from_secs(1);
+    let took = master.saturating_duration_since(up);
+    eprintln!("MASTER {took:?} after the new link came up (bar {bar:?})");
+    assert!(
+        took < bar,
+        "MASTER {took:?} after the link came up, bar {bar:?}"
+    );
+    netns_lab::wait_for("the VIP back on vx0", || {
+        has_address(&ns, "vx0", vip).then_some(())
+    });
+    // Adverts leave from the new interface, through one new socket.
+    for _ in 0..2 {
+        let line = adverts
+            .recv_timeout(WAIT)
+            .expect("an advert on the new link");
+        assert!(line.contains("vrid 51"), "{line}");
+    }
+    let s = d.snapshot();
+    assert_eq!((s.raw_sockets, s.garp_sockets), (1, 1));
+    assert_eq!(state_of(&s, id), Some(State::Master));
+    assert_eq!(s.driver.send_errors, 0);
+}
+
+#[test]
+fn root_netns_interface_missing_at_start_is_fault_until_it_appears() {
+    require_root();
+    let ns = Netns::new("ifmiss").unwrap();
+    veth(&ns, "vx0", "192.0.2.1");
+    let (vip1, vip2) = (
+        Ipv4Addr::new(192, 0, 2, 100),
+        Ipv4Addr::new(198, 51, 100, 100),
+    );
+    let setup = Setup {
+        routers: vec![
+            router("VI_1", 51, "vx0", vip1),
+            router("VI_2", 52, "vy0", vip2),
+        ],
+        ..Setup::default()
+    };
+    let (one, two) = (RouterId(0), RouterId(1));
+    let mut d = Running::start(&ns, setup);
+    // The missing interface is reported down, with index 0.
+    d.wait(
+        "vy0 reported missing",
+        |e| matches!(e, DriverEvent::Interface { link } if link.name == "vy0" && link.index == 0 && !link.up),
+    );
+    d.wait_state(two, State::Fault);
+    d.wait_state(one, State::Master);
+    assert!(has_address(&ns, "vx0", vip1));
+    assert_eq!(state_of(&d.snapshot(), two), Some(State::Fault));
+
+    veth(&ns, "vy0", "198.51.100.1");
+    d.wait_state(two, State::Backup);
+    d.wait_state(two, State::Master);
+    netns_lab::wait_for("VI_2's VIP on vy0", || {
+        has_address(&ns, "vy0", vip2).then_some(())
+    });
+    let s = d.snapshot();
+    assert_eq!(state_of(&s, one), Some(State::Master));
+    assert_eq!(state_of(&s, two), Some(State::Master));
+    assert_eq!((s.raw_sockets, s.garp_sockets), (2, 2));
+}
