@@ -86,6 +86,14 @@ pub struct RouterSpec {
     /// (a new ifindex). A router that cannot bind yet (no IPv4 address,
     /// or for IPv6 no link-local address, on the new link) retries on the
     /// link's next address or state change.
+    ///
+    /// keepalived 2.2.7 without `dynamic_interfaces` differs: it logs
+    /// `WARNING - interface IF for vrrp_instance NAME doesn't exist` and
+    /// `Non-existent interface specified in configuration` and exits (at a
+    /// reload, its VRRP process stops). Here the router runs in FAULT
+    /// either way, which is what keepalived does with
+    /// `dynamic_interfaces` (it logs `Configuration specifies interface IF
+    /// which doesn't currently exist - will use if created`).
     pub interface: String,
     /// The virtual addresses with their options.
     pub addresses: Vec<VirtualAddress>,
