@@ -316,11 +316,17 @@ impl Daemon {
             }
             DriverEvent::Interface { link } => {
                 let up = link.is_operational();
-                info!(
-                    "Netlink reports {} {}",
-                    link.name,
-                    if up { "up" } else { "down" }
-                );
+                if link.index == 0 {
+                    // A missing interface: keepalived's dynamic_interfaces wording.
+                    let name = &link.name;
+                    info!("Configuration specifies interface {name} which doesn't currently exist - will use if created");
+                } else {
+                    info!(
+                        "Netlink reports {} {}",
+                        link.name,
+                        if up { "up" } else { "down" }
+                    );
+                }
                 let status = if up { Status::Up } else { Status::Down };
                 self.tracking.set(Kind::Interface, &link.name, status);
                 self.push_tracking().await;

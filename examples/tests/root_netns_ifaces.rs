@@ -1,0 +1,196 @@
+//! keepalived-lite started with an instance whose interface does not exist
+//! (issue 15) keeps running: the other instances work, that instance is
+//! FAULT (in the log with keepalived's wording, and in the JSON dump), and
+//! it runs once the interface is created; deleting the interface puts it
+//! back in FAULT and creating it again brings it back. keepalived 2.2.7
+//! does the same with `dynamic_interfaces`; without it, it logs
+//! "WARNING - interface nosuch0 for vrrp_instance VI_2 doesn't exist" and
+//! exits, which keepalived-lite does not (see the driver's
+//! `RouterSpec::interface`). Needs root and iproute2.
+#![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use keepalived_lite::netns::{require_root, Lab};
+use serde_json::Value;
+
+/// Generous: CI machines are small and loaded.
+const WAIT: Duration = Duration::from_secs(30);
+
+fn instance(name: &str, interface: &str, vrid: u8, vip: &str) -> String {
+    format!(
+        "vrrp_instance {name} {{\n  state BACKUP\n  interface {interface}\n  \
+         virtual_router_id {vrid}\n  priority 150\n  advert_int 1\n  \
+         virtual_ipaddress {{\n    {vip}/24\n  }}\n}}\n"
+    )
+}
+
+fn log_text(log: &Path) -> String {
+    std::fs::read_to_string(log).unwrap_or_default()
+}
+
+fn count(log: &Path, needle: &str) -> usize {
+    log_text(log).lines().filter(|l| l.contains(needle)).count()
+}
+
+/// Polls until `ok` holds, or fails with `what` and the log.
+fn wait_until(what: &str, log: &Path, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + WAIT;
+    while !ok() {
+        assert!(
+            Instant::now() < deadline,
+            "{what} never happened; log:\n{}",
+            log_text(log)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn has_vip(lab: &Lab, dev: &str, vip: &str) -> bool {
+    let out = lab
+        .run("r1", "ip", &["-4", "-o", "addr", "show", "dev", dev])
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).contains(&format!("{vip}/24"))
+}
+
+fn ip(lab: &Lab, args: &[&str]) {
+    let out = lab.run("r1", "ip", args).unwrap();
+    assert!(out.status.success(), "ip {args:?}: {out:?}");
+}
+
+/// `nosuch0` (veth, peer `nosuch0p`) with 10.0.1.1/24, both ends up.
+fn create_nosuch0(lab: &Lab) {
+    ip(
+        lab,
+        &[
+            "link", "add", "nosuch0", "type", "veth", "peer", "name", "nosuch0p",
+        ],
+    );
+    ip(lab, &["addr", "add", "10.0.1.1/24", "dev", "nosuch0"]);
+    ip(lab, &["link", "set", "nosuch0p", "up"]);
+    ip(lab, &["link", "set", "nosuch0", "up"]);
+}
+
+/// The state of each instance in a fresh JSON dump (keepalived's numbers:
+/// 2 MASTER, 3 FAULT).
+fn json_states(pid: u32, dir: &Path) -> Vec<(String, i64)> {
+    let path = dir.join("keepalived.json");
+    let _ = std::fs::remove_file(&path);
+    let n = keepalived_lite::cli::signum("JSON").unwrap();
+    let sent = std::process::Command::new("kill")
+        .args([&format!("-{n}"), &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let v: Option<Value> = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok());
+        if let Some(list) = v.as_ref().and_then(Value::as_array) {
+            let mut out: Vec<(String, i64)> = list
+                .iter()
+                .map(|i| {
+                    let d = &i["data"];
+                    (
+                        d["iname"].as_str().unwrap_or("").to_owned(),
+                        d["state"].as_i64().unwrap_or(-1),
+                    )
+                })
+                .collect();
+            out.sort();
+            return out;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no JSON dump in {}",
+            dir.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn root_netns_missing_interface_at_start_is_fault_then_runs_when_created() {
+    require_root();
+    let mut lab = Lab::new().unwrap();
+    lab.add_node("r1", Ipv4Addr::new(10, 0, 0, 1), 24).unwrap();
+    let dir: PathBuf = std::env::temp_dir().join(&lab.node("r1").ns);
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("keepalived.conf");
+    let mut text = instance("VI_1", "eth0", 51, "10.0.0.100");
+    text.push_str(&instance("VI_2", "nosuch0", 52, "10.0.1.100"));
+    std::fs::write(&conf, text).unwrap();
+    let log = dir.join("lite.log");
+    let file = |f: &str| dir.join(f).display().to_string();
+    let lite = env!("CARGO_BIN_EXE_keepalived-lite");
+    // Through env(1), so that the dumps go to this test's directory.
+    let tmpdir = format!("TMPDIR={}", dir.display());
+    let (conf_s, pid_s, vpid_s, ctl_s) = (
+        conf.display().to_string(),
+        file("lite.pid"),
+        file("lite.vrrp.pid"),
+        file("ctl.sock"),
+    );
+    let args = [
+        tmpdir.as_str(),
+        lite,
+        "-P",
+        "-n",
+        "-l",
+        "-f",
+        &conf_s,
+        "-p",
+        &pid_s,
+        "-r",
+        &vpid_s,
+        "--control-socket",
+        &ctl_s,
+    ];
+    let pid = lab.spawn("r1", "env", &args, &log).unwrap();
+
+    wait_until("VI_1 MASTER with its VIP", &log, || {
+        count(&log, "(VI_1) Entering MASTER STATE") == 1 && has_vip(&lab, "eth0", "10.0.0.100")
+    });
+    wait_until("VI_2 FAULT", &log, || {
+        count(&log, "(VI_2) Entering FAULT STATE") == 1
+    });
+    let text = log_text(&log);
+    assert!(
+        text.contains(
+            "Configuration specifies interface nosuch0 which doesn't currently exist - will use if created"
+        ),
+        "keepalived's wording for the missing interface:\n{text}"
+    );
+    let want = vec![("VI_1".to_owned(), 2), ("VI_2".to_owned(), 3)];
+    assert_eq!(json_states(pid, &dir), want, "the JSON dump");
+
+    create_nosuch0(&lab);
+    wait_until("VI_2 MASTER with its VIP on nosuch0", &log, || {
+        count(&log, "(VI_2) Entering MASTER STATE") == 1 && has_vip(&lab, "nosuch0", "10.0.1.100")
+    });
+    let want = vec![("VI_1".to_owned(), 2), ("VI_2".to_owned(), 2)];
+    assert_eq!(json_states(pid, &dir), want, "the JSON dump");
+
+    // Deleted: FAULT again; created again (a new ifindex): MASTER again.
+    ip(&lab, &["link", "del", "nosuch0"]);
+    wait_until("VI_2 FAULT again", &log, || {
+        count(&log, "(VI_2) Entering FAULT STATE") == 2
+    });
+    create_nosuch0(&lab);
+    wait_until("VI_2 MASTER again with its VIP", &log, || {
+        count(&log, "(VI_2) Entering MASTER STATE") == 2 && has_vip(&lab, "nosuch0", "10.0.1.100")
+    });
+    let text = log_text(&log);
+    assert_eq!(
+        count(&log, "(VI_1) Entering"),
+        2,
+        "VI_1 only went BACKUP then MASTER:\n{text}"
+    );
+    assert!(has_vip(&lab, "eth0", "10.0.0.100"), "{text}");
+    assert_eq!(count(&log, "Failed"), 0, "{text}");
+    lab.stop(pid, Duration::from_secs(5));
+    let _ = std::fs::remove_dir_all(&dir);
+}
