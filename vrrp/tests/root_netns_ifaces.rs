@@ -10,11 +10,12 @@
 
 mod netns_lab;
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use netns_lab::{ip, require_root, tcpdump, Netns};
+use vrrp::config::Version;
 use vrrp::event::{Event, State};
 use vrrp::linux::driver::{
     Driver, DriverEvent, DriverHandle, RouterSpec, Setup, Snapshot, VirtualAddress,
@@ -251,4 +252,70 @@ fn root_netns_interface_missing_at_start_is_fault_until_it_appears() {
     assert_eq!(state_of(&s, one), Some(State::Master));
     assert_eq!(state_of(&s, two), Some(State::Master));
     assert_eq!((s.raw_sockets, s.garp_sockets), (2, 2));
+}
+
+/// `dev`'s link-local address once duplicate address detection is over.
+fn link_local(ns: &Netns, dev: &str) -> Ipv6Addr {
+    netns_lab::wait_for(&format!("a link-local address on {dev}"), || {
+        let v = ns.ip_json(&["-6", "addr", "show", "dev", dev]).ok()?;
+        v[0]["addr_info"]
+            .as_array()?
+            .iter()
+            .find(|a| a["scope"] == "link" && a["tentative"].is_null())
+            .and_then(|a| a["local"].as_str()?.parse().ok())
+    })
+}
+
+#[test]
+fn root_netns_ipv6_router_comes_back_with_the_new_link_local_source() {
+    require_root();
+    let ns = Netns::new("ifv6").unwrap();
+    veth(&ns, "vx0", "192.0.2.1");
+    let vip = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100);
+    let mut config = Config::new("VI_6", 61, 150, Ipv4Addr::UNSPECIFIED);
+    config.version = Version::V3;
+    config.advert_interval_centis = 20;
+    let mut addr = VirtualAddress::host(vip);
+    addr.prefix_len = 64;
+    let spec = RouterSpec {
+        config,
+        interface: "vx0".into(),
+        addresses: vec![addr],
+        excluded: Vec::new(),
+        routes: Vec::new(),
+        use_vmac: false,
+    };
+    let id = RouterId(0);
+    // Started once the first link-local address is usable.
+    let old_ll = link_local(&ns, "vx0");
+    let mut d = Running::start(
+        &ns,
+        Setup {
+            routers: vec![spec],
+            ..Setup::default()
+        },
+    );
+    d.wait_state(id, State::Master);
+
+    ip(&ns, &["link", "del", "vx0"]);
+    d.wait_state(id, State::Fault);
+    veth(&ns, "vx0", "192.0.2.1");
+    let new_ll = link_local(&ns, "vx0");
+    assert_ne!(old_ll, new_ll, "a new veth has a new MAC");
+    let filter = format!("ip6 proto 112 and src host {new_ll}");
+    let (_dump, adverts) = tcpdump(&ns, "vx0p", 2, &filter);
+    d.wait_state(id, State::Master);
+    for _ in 0..2 {
+        adverts
+            .recv_timeout(WAIT)
+            .expect("an advert from the new link-local address");
+    }
+    netns_lab::wait_for("the VIP back on vx0", || {
+        let v = ns.ip_json(&["-6", "addr", "show", "dev", "vx0"]).ok()?;
+        let list = v[0]["addr_info"].as_array()?.clone();
+        list.iter()
+            .any(|a| a["local"] == vip.to_string())
+            .then_some(())
+    });
+    assert_eq!(d.snapshot().raw_sockets, 1);
 }
