@@ -18,7 +18,7 @@ use netns_lab::{ip, require_root, tcpdump, Netns};
 use vrrp::config::Version;
 use vrrp::event::{Event, State};
 use vrrp::linux::driver::{
-    Driver, DriverEvent, DriverHandle, RouterSpec, Setup, Snapshot, VirtualAddress,
+    Driver, DriverEvent, DriverHandle, RouterSpec, Setup, Snapshot, SyncGroupSpec, VirtualAddress,
 };
 use vrrp::mux::RouterId;
 use vrrp::Config;
@@ -318,4 +318,53 @@ fn root_netns_ipv6_router_comes_back_with_the_new_link_local_source() {
             .then_some(())
     });
     assert_eq!(d.snapshot().raw_sockets, 1);
+}
+
+#[test]
+fn root_netns_vmac_and_sync_group_come_back_after_the_interface_is_recreated() {
+    require_root();
+    let ns = Netns::new("ifvm").unwrap();
+    veth(&ns, "vx0", "192.0.2.1");
+    veth(&ns, "vx1", "198.51.100.1");
+    let (vip1, vip2) = (
+        Ipv4Addr::new(192, 0, 2, 100),
+        Ipv4Addr::new(198, 51, 100, 100),
+    );
+    let mut vmac = router("VI_1", 51, "vx0", vip1);
+    vmac.use_vmac = true;
+    let setup = Setup {
+        routers: vec![vmac, router("VI_2", 52, "vx1", vip2)],
+        sync_groups: vec![SyncGroupSpec {
+            name: "G".into(),
+            members: vec![0, 1],
+        }],
+        ..Setup::default()
+    };
+    let (one, two) = (RouterId(0), RouterId(1));
+    let mut d = Running::start(&ns, setup);
+    d.wait_state(one, State::Master);
+    d.wait_state(two, State::Master);
+    netns_lab::wait_for("VI_1's VIP on its VMAC", || {
+        has_address(&ns, "vrrp.51", vip1).then_some(())
+    });
+
+    // vx0 goes, and its VMAC with it: the whole group is in FAULT.
+    ip(&ns, &["link", "del", "vx0"]);
+    d.wait_state(one, State::Fault);
+    d.wait_state(two, State::Fault);
+    assert!(!has_address(&ns, "vx1", vip2));
+
+    veth(&ns, "vx0", "192.0.2.1");
+    d.wait_state(one, State::Master);
+    d.wait_state(two, State::Master);
+    netns_lab::wait_for("VI_1's VIP on a new VMAC", || {
+        has_address(&ns, "vrrp.51", vip1).then_some(())
+    });
+    let vmac = ns.ip_json(&["link", "show", "dev", "vrrp.51"]).unwrap();
+    assert_eq!(vmac[0]["address"], "00:00:5e:00:01:33");
+    assert_eq!(vmac[0]["link"], "vx0");
+    assert!(has_address(&ns, "vx1", vip2));
+    let s = d.snapshot();
+    // vx0 (receive), vrrp.51 (send), vx1; GARP on vrrp.51 and vx1.
+    assert_eq!((s.raw_sockets, s.garp_sockets), (3, 2));
 }
