@@ -133,6 +133,8 @@ impl Driver {
             }
         }
         self.links.entry(stand_in.index).or_insert(stand_in);
+        // Its VMACs left the firewall's map.
+        self.firewall.touch();
         self.close_unused();
     }
 

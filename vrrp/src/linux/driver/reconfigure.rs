@@ -554,6 +554,8 @@ impl Driver {
         r.routes = p.routes;
         r.vmac = p.vmac;
         let tracking = r.tracking;
+        // A new VMAC for the firewall's map.
+        self.firewall.touch();
         self.links.entry(p.link.index).or_insert(p.link.clone());
         self.mux
             .handle_interface(now, p.link.index, p.link.is_operational());
