@@ -194,3 +194,31 @@ fn root_netns_missing_interface_at_start_is_fault_then_runs_when_created() {
     lab.stop(pid, Duration::from_secs(5));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `-t` agrees with start-up: a missing interface is a warning (the
+/// instance will run in FAULT), and `dynamic_interfaces`, which asks for
+/// exactly that behaviour, is accepted.
+#[test]
+fn t_warns_of_a_missing_interface_and_accepts_dynamic_interfaces() {
+    let dir = std::env::temp_dir().join(format!("kl-ifaces-t-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("k.conf");
+    let mut text = "global_defs {\n  dynamic_interfaces\n}\n".to_owned();
+    text.push_str(&instance("VI_2", "nosuch0", 52, "10.0.1.100"));
+    std::fs::write(&conf, text).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_keepalived-lite"))
+        .arg("-t")
+        .arg("-f")
+        .arg(&conf)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let want = format!(
+        "{}:6:3: warning: interface nosuch0 (interface of vrrp_instance VI_2) does not exist on this host",
+        conf.display()
+    );
+    assert!(stderr.lines().any(|l| l == want), "{stderr}");
+    assert!(stderr.contains("0 error(s)"), "{stderr}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -68,6 +68,9 @@ const LVS_GLOBALS: [&str; 5] = [
 /// `global_defs` keywords (kept verbatim by the model) that the VRRP
 /// conversion or the [`mail`](super::mail) settings consume.
 pub(crate) const GLOBAL_USED: &[&str] = &[
+    // What the VRRP driver always does: an instance whose interface is
+    // missing runs in FAULT until the interface appears.
+    "dynamic_interfaces",
     "nftables",
     "nftables_counters",
     "nftables_ifindex",
