@@ -2,10 +2,11 @@
 //! a loopback server that sends the input as its whole side of the
 //! dialogue and then closes its sending half (the reply parser itself is
 //! private to healthcheck). Never panics, never waits for the timeout
-//! (the server always ends its stream), and a check that is up saw a 220
-//! line. (Not "began with 220": a multi-line reply is judged by its last
-//! line, so `440-x` then `220 y` passes as a banner; RFC 5321 wants one
-//! code on every line. Reported, not yet fixed in smtp.rs.)
+//! (the server always ends its stream), and a check that is up saw a whole
+//! banner reply in which every line carries 220, then a whole reply to
+//! HELO in which every line carries 250 (RFC 5321 section 4.2.1: one code
+//! on every line of a multi-line reply, so `440-x` then `220 y` is no
+//! banner).
 #![no_main]
 
 use std::net::SocketAddr;
@@ -58,6 +59,29 @@ fuzz_target!(|data: &[u8]| {
         .block_on(async { tokio::join!(server, checker.check(&ctx)) });
     assert_ne!(outcome, CheckOutcome::Down(DownReason::Timeout));
     if outcome == CheckOutcome::Up {
-        assert!(data.windows(3).any(|w| w == b"220"));
+        let after_banner = whole_reply(data, b"220");
+        assert!(after_banner
+            .and_then(|rest| whole_reply(rest, b"250"))
+            .is_some());
     }
 });
+
+/// If `data` begins with a whole reply (lines ended by `\n` or by the end
+/// of the stream, continued while the fourth byte is `-`) whose every line
+/// begins with `code`, the bytes after it.
+fn whole_reply<'a>(mut data: &'a [u8], code: &[u8]) -> Option<&'a [u8]> {
+    loop {
+        let end = data
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(data.len(), |i| i + 1);
+        let (line, rest) = data.split_at(end);
+        if !line.starts_with(code) {
+            return None;
+        }
+        data = rest;
+        if line.get(3) != Some(&b'-') {
+            return Some(rest);
+        }
+    }
+}

@@ -6,8 +6,12 @@ use crate::checkers::net::{bounded, connect, io_reason};
 use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason};
 
 /// keepalived's SMTP_CHECK: expects a 220 banner, a 250 to
-/// `HELO helo_name`, then says QUIT. Unlike keepalived, multi-line replies
-/// (`220-...`) are read to their last line.
+/// `HELO helo_name`, then says QUIT.
+///
+/// Unlike keepalived 2.2.7, which judges only the first line and so fails
+/// any multi-line banner (`220-...`), a multi-line reply is read to its
+/// last line, and every line must carry the same code (RFC 5321 section
+/// 4.2.1): `440-x` then `220 y` is not a 220 banner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct SmtpChecker {
@@ -54,12 +58,22 @@ impl SmtpChecker {
 /// peer that never ends its line must not grow memory until the timeout.
 const MAX_LINE: u64 = 1024;
 
-/// Reads one (possibly multi-line) reply; its code must be `want`.
+/// Why a multi-line reply whose lines disagree on the code is refused.
+const MIXED_CODES: DownReason = DownReason::Protocol("SMTP reply lines carry different codes");
+
+/// Reads one (possibly multi-line) reply; every line's code must be `want`.
+///
+/// The whole reply is read before it is judged, so a reply that is wrong
+/// in several ways always fails for the same reason: a line that is not a
+/// reply line first, then lines that disagree ([`MIXED_CODES`]), then a
+/// code other than `want` ([`DownReason::SmtpReply`]).
 async fn expect<R: tokio::io::AsyncBufRead + Unpin>(
     r: &mut R,
     want: u16,
 ) -> Result<(), DownReason> {
     let mut line = Vec::new();
+    let mut first: Option<u16> = None;
+    let mut mixed = false;
     loop {
         line.clear();
         let n = r
@@ -74,14 +88,16 @@ async fn expect<R: tokio::io::AsyncBufRead + Unpin>(
             return Err(DownReason::Protocol("SMTP reply line too long"));
         }
         let code = reply_code(&line).ok_or(DownReason::Protocol("malformed SMTP reply"))?;
+        let first = *first.get_or_insert(code);
+        mixed |= code != first;
         // "250-..." continues, "250 ..." ends the reply.
         if line.get(3) == Some(&b'-') {
             continue;
         }
-        return if code == want {
-            Ok(())
-        } else {
-            Err(DownReason::SmtpReply(code))
+        return match (mixed, first) {
+            (true, _) => Err(MIXED_CODES),
+            (false, code) if code == want => Ok(()),
+            (false, code) => Err(DownReason::SmtpReply(code)),
         };
     }
 }
@@ -140,6 +156,33 @@ mod tests {
             reply(b"220-never ends", 220).await,
             Err(DownReason::Protocol("connection closed before reply"))
         );
+    }
+
+    #[tokio::test]
+    async fn every_line_of_a_reply_carries_the_same_code() {
+        assert_eq!(reply(b"220-a\r\n220-b\r\n220 c\r\n", 220).await, Ok(()));
+        // The last line alone made this a banner before.
+        assert_eq!(reply(b"440-x\r\n220 y\r\n", 220).await, Err(MIXED_CODES));
+        assert_eq!(reply(b"220-x\r\n440 y\r\n", 220).await, Err(MIXED_CODES));
+        assert_eq!(
+            reply(b"220-a\r\n221-b\r\n220 c\r\n", 220).await,
+            Err(MIXED_CODES)
+        );
+        assert_eq!(reply(b"250-a\r\n220 b\r\n", 250).await, Err(MIXED_CODES));
+        // Agreeing lines with another code: that code is the reason.
+        assert_eq!(
+            reply(b"554-no\r\n554 go away\r\n", 220).await,
+            Err(DownReason::SmtpReply(554))
+        );
+        // A malformed line is reported as such, even after a mismatch.
+        assert_eq!(
+            reply(b"220-a\r\n440-b\r\nxyz\r\n", 220).await,
+            Err(DownReason::Protocol("malformed SMTP reply"))
+        );
+        // Only the current reply is read: the next one stays for later.
+        let mut two = BufReader::with_capacity(1, &b"220 hi\r\n250-a\r\n250 b\r\n"[..]);
+        assert_eq!(expect(&mut two, 220).await, Ok(()));
+        assert_eq!(expect(&mut two, 250).await, Ok(()));
     }
 
     #[tokio::test]
