@@ -1,0 +1,388 @@
+//! The objects keepalived 2.2.7 serves for VRRP, built from the VRRP
+//! half's state as one sorted tree: a Get is a lookup, a GetNext the
+//! first entry after the asked name. Values follow keepalived's
+//! `vrrp_snmp.c` (read for behaviour, not copied).
+//!
+//! - RFC 2787 VRRP-MIB (`1.3.6.1.2.1.68`): vrrpNodeVersion,
+//!   vrrpNotificationCntl, vrrpOperTable, vrrpAssoIpAddrTable, the three
+//!   router counters and vrrpRouterStatsTable, for keepalived's
+//!   "suitable" instances (VRRPv2, IPv4, at least one VIP).
+//! - KEEPALIVED-MIB (`1.3.6.1.4.1.9586.100.5`): version and routerId,
+//!   vrrpSyncGroupTable, vrrpSyncGroupMemberTable, vrrpInstanceTable.
+
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr};
+
+use vrrp::auth::AuthConfig;
+use vrrp::config::Version;
+use vrrp::wire::DropReason as Wire;
+use vrrp::State;
+
+use super::pdu::{Oid, Value};
+use crate::dump::Stats;
+use crate::observe::{InstanceState, VrrpState};
+
+/// RFC 2787's VRRP-MIB.
+pub const VRRP_MIB: [u32; 7] = [1, 3, 6, 1, 2, 1, 68];
+/// KEEPALIVED-MIB's `keepalived` node.
+pub const KEEPALIVED: [u32; 9] = [1, 3, 6, 1, 4, 1, 9586, 100, 5];
+
+/// `vrrpTrapNewMaster`.
+pub fn trap_new_master() -> Oid {
+    oid(&VRRP_MIB, &[0, 1])
+}
+/// `vrrpInstanceStateChange`.
+pub fn trap_instance_state() -> Oid {
+    oid(&KEEPALIVED, &[2, 10, 0, 2])
+}
+/// `vrrpSyncGroupStateChange`.
+pub fn trap_group_state() -> Oid {
+    oid(&KEEPALIVED, &[2, 10, 0, 1])
+}
+
+/// `base` followed by `tail`.
+pub fn oid(base: &[u32], tail: &[u32]) -> Oid {
+    let mut o = base.to_vec();
+    o.extend(tail);
+    o
+}
+
+/// What the kernel says of an interface.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IfInfo {
+    /// ifIndex.
+    pub index: u32,
+    /// Hardware address.
+    pub mac: Option<[u8; 6]>,
+    /// Its first IPv4 address.
+    pub ipv4: Option<Ipv4Addr>,
+}
+
+/// Which MIBs are served and what the global part says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Served {
+    /// KEEPALIVED-MIB's VRRP part (`enable_snmp_vrrp`, `-x`).
+    pub keepalived: bool,
+    /// RFC 2787 (`enable_snmp_rfcv2`, `-x`).
+    pub rfcv2: bool,
+    /// `enable_traps`.
+    pub traps: bool,
+    /// `router_id` (else the host name).
+    pub router_id: String,
+}
+
+/// A `vrrp_sync_group`: name and member instance names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Group {
+    /// Name.
+    pub name: String,
+    /// Members, in configuration order.
+    pub members: Vec<String>,
+}
+
+/// keepalived's state number (INIT 0, BACKUP 1, MASTER 2, FAULT 3).
+pub fn state_number(s: State) -> i32 {
+    i32::from(crate::dump::state_number(s))
+}
+
+/// RFC 2787's vrrpOperState: initialize(1), backup(2), master(3); FAULT
+/// reads as initialize, as keepalived maps it.
+fn rfc_state(s: State) -> i32 {
+    match s {
+        State::Backup => 2,
+        State::Master => 3,
+        _ => 1,
+    }
+}
+
+/// SNMP TruthValue: true(1), false(2).
+fn truth(b: bool) -> i32 {
+    if b {
+        1
+    } else {
+        2
+    }
+}
+
+fn state_of(i: &InstanceState) -> State {
+    i.run.as_ref().map_or(State::Initialize, |r| r.state)
+}
+
+/// keepalived's "suitable for RFC 2787": VRRPv2 over IPv4 with a VIP.
+pub fn rfc2787_suitable(i: &InstanceState) -> bool {
+    let s = &i.view.spec;
+    s.config.version == Version::V2
+        && s.config.ipv6.is_none()
+        && s.addresses.iter().any(|a| a.addr.is_ipv4())
+}
+
+fn v4_vips(i: &InstanceState) -> Vec<Ipv4Addr> {
+    let mut v: Vec<Ipv4Addr> = (i.view.spec.addresses.iter())
+        .filter_map(|a| match a.addr {
+            IpAddr::V4(a) => Some(a),
+            IpAddr::V6(_) => None,
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The instances with their ifIndex, sorted as RFC 2787 indexes them.
+fn rfc_rows<'a>(
+    state: &'a VrrpState,
+    iface: &impl Fn(&str) -> Option<IfInfo>,
+) -> Vec<(u32, &'a InstanceState, IfInfo)> {
+    let mut rows: Vec<_> = (state.instances.iter())
+        .filter(|i| rfc2787_suitable(i))
+        .map(|i| {
+            let info = iface(&i.view.spec.interface).unwrap_or_default();
+            (info.index, i, info)
+        })
+        .collect();
+    rows.sort_by_key(|(ix, i, _)| (*ix, i.view.spec.config.vrid));
+    rows
+}
+
+/// Every object served now.
+pub fn tree(
+    served: &Served,
+    state: &VrrpState,
+    groups: &[Group],
+    iface: &impl Fn(&str) -> Option<IfInfo>,
+) -> BTreeMap<Oid, Value> {
+    let mut t = BTreeMap::new();
+    if served.rfcv2 {
+        rfc2787(&mut t, served, state, iface);
+    }
+    if served.keepalived {
+        keepalived(&mut t, served, state, groups);
+    }
+    t
+}
+
+fn rfc2787(
+    t: &mut BTreeMap<Oid, Value>,
+    served: &Served,
+    state: &VrrpState,
+    iface: &impl Fn(&str) -> Option<IfInfo>,
+) {
+    let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
+        t.insert(oid(&VRRP_MIB, tail), v);
+    };
+    put(t, &[1, 1, 0], Value::Integer(2));
+    put(t, &[1, 2, 0], Value::Integer(truth(served.traps)));
+    let rows = rfc_rows(state, iface);
+    let (mut chk, mut ver, mut vrid) = (0u64, 0u64, 0u64);
+    for (ix, i, info) in &rows {
+        let c = &i.view.spec.config;
+        let idx = [*ix, u32::from(c.vrid)];
+        // vrrpOperTable is vrrpOperations.3, vrrpAssoIpAddrTable .4.
+        let col = |table: u32, column: u32| {
+            let mut tail = vec![1, table, 1, column];
+            tail.extend(idx);
+            tail
+        };
+        let st = state_of(i);
+        // keepalived answers the interface's own hardware address here.
+        if let Some(mac) = info.mac {
+            put(t, &col(3, 2), Value::OctetString(mac.to_vec()));
+        }
+        put(t, &col(3, 3), Value::Integer(rfc_state(st)));
+        put(t, &col(3, 4), Value::Integer(1));
+        put(t, &col(3, 5), Value::Integer(i32::from(c.priority)));
+        let vips = v4_vips(i);
+        put(t, &col(3, 6), Value::Integer(vips.len() as i32));
+        // The last master heard from: keepalived-lite does not keep it,
+        // and keepalived's is unset (0.0.0.0) while no other master was
+        // heard.
+        put(t, &col(3, 7), Value::IpAddress([0; 4]));
+        let primary = info.ipv4.unwrap_or(Ipv4Addr::UNSPECIFIED);
+        put(t, &col(3, 8), Value::IpAddress(primary.octets()));
+        let auth = match c.authentication {
+            AuthConfig::None => 1,
+            AuthConfig::Pass { .. } => 2,
+            _ => 3,
+        };
+        put(t, &col(3, 9), Value::Integer(auth));
+        // vrrpOperAuthKey (10) is never readable.
+        put(
+            t,
+            &col(3, 11),
+            Value::Integer(i32::from(c.advert_interval_secs)),
+        );
+        put(t, &col(3, 12), Value::Integer(truth(c.preempt)));
+        // vrrpOperVirtualRouterUpTime: from the agent's start to the
+        // router's; both start together here.
+        put(t, &col(3, 13), Value::TimeTicks(0));
+        put(t, &col(3, 14), Value::Integer(1));
+        put(t, &col(3, 15), Value::Integer(1));
+        for a in vips {
+            let mut tail = vec![1, 4, 1, 2];
+            tail.extend(idx);
+            tail.extend(a.octets().map(u32::from));
+            put(t, &tail, Value::Integer(1));
+        }
+        let counters = i.run.as_ref().map(|r| &r.counters);
+        let s = counters.map(Stats::from).unwrap_or_default();
+        if let Some(c) = counters {
+            let d = |r: Wire| c.dropped.get(vrrp::counters::DropReason::Invalid(r));
+            chk += d(Wire::BadChecksum);
+            ver += d(Wire::BadVersion);
+            vrid += d(Wire::VridMismatch);
+        }
+        let c32 = |v: u64| Value::Counter32(v as u32);
+        for (column, v) in [
+            (1, s.become_master),
+            (2, s.advert_rcvd),
+            (3, s.advert_interval_err),
+            (4, s.auth_failure),
+            (5, s.ip_ttl_err),
+            (6, s.pri_zero_rcvd),
+            (7, s.pri_zero_sent),
+            (8, s.invalid_type_rcvd),
+            (9, s.addr_list_err),
+            (10, s.invalid_authtype),
+            (11, s.authtype_mismatch),
+            (12, s.packet_len_err),
+        ] {
+            let mut tail = vec![2, 4, 1, column];
+            tail.extend(idx);
+            put(t, &tail, c32(v));
+        }
+    }
+    put(t, &[2, 1, 0], Value::Counter32(chk as u32));
+    put(t, &[2, 2, 0], Value::Counter32(ver as u32));
+    put(t, &[2, 3, 0], Value::Counter32(vrid as u32));
+}
+
+fn text(s: &str) -> Value {
+    Value::OctetString(s.as_bytes().to_vec())
+}
+
+/// A sync group's state from its members': FAULT if one is, MASTER if
+/// all are, BACKUP if one is, else INIT.
+pub fn group_state(members: &[State]) -> State {
+    if members.contains(&State::Fault) {
+        State::Fault
+    } else if !members.is_empty() && members.iter().all(|s| *s == State::Master) {
+        State::Master
+    } else if members.contains(&State::Backup) {
+        State::Backup
+    } else {
+        State::Initialize
+    }
+}
+
+fn keepalived(t: &mut BTreeMap<Oid, Value>, served: &Served, state: &VrrpState, groups: &[Group]) {
+    let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
+        t.insert(oid(&KEEPALIVED, tail), v);
+    };
+    let version = format!("keepalived-lite {}", env!("CARGO_PKG_VERSION"));
+    put(t, &[1, 1, 0], text(&version));
+    put(t, &[1, 2, 0], text(&served.router_id));
+    let by_name = |n: &str| (state.instances.iter()).position(|i| &*i.view.spec.config.name == n);
+    let mut group_of: BTreeMap<usize, &str> = BTreeMap::new();
+    for (g, group) in (1u32..).zip(groups) {
+        let members: Vec<usize> = group.members.iter().filter_map(|m| by_name(m)).collect();
+        let states: Vec<State> = members
+            .iter()
+            .filter_map(|&m| state.instances.get(m).map(state_of))
+            .collect();
+        let row = |column: u32| [2, 1, 1, column, g];
+        put(t, &row(2), text(&group.name));
+        put(
+            t,
+            &row(3),
+            Value::Integer(state_number(group_state(&states))),
+        );
+        // smtp_alert and notify scripts of groups are not reported here.
+        put(t, &row(4), Value::Integer(2));
+        put(t, &row(5), Value::Integer(2));
+        put(t, &row(10), Value::Integer(2));
+        for (m, &member) in (1u32..).zip(&members) {
+            if let Some(i) = state.instances.get(member) {
+                put(t, &[2, 2, 1, 2, g, m], text(&i.view.spec.config.name));
+                group_of.insert(member, &group.name);
+            }
+        }
+    }
+    for (n, (k, i)) in (1u32..).zip(state.instances.iter().enumerate()) {
+        let (spec, c) = (&i.view.spec, &i.view.spec.config);
+        let row = |column: u32| [2, 3, 1, column, n];
+        let st = state_of(i);
+        let prio = i.run.as_ref().map_or(c.priority, |r| r.priority);
+        put(t, &row(2), text(&c.name));
+        put(t, &row(3), Value::Gauge32(u32::from(c.vrid)));
+        put(t, &row(4), Value::Integer(state_number(st)));
+        let initial = if c.initial_master {
+            State::Master
+        } else {
+            State::Backup
+        };
+        put(t, &row(5), Value::Integer(state_number(initial)));
+        put(t, &row(6), Value::Integer(state_number(st)));
+        put(t, &row(7), Value::Integer(i32::from(c.priority)));
+        put(t, &row(8), Value::Integer(i32::from(prio)));
+        let vipset = st == State::Master && !spec.addresses.is_empty();
+        put(t, &row(9), Value::Integer(truth(vipset)));
+        put(t, &row(10), text(&spec.interface));
+        let tracked = !i.view.track_interfaces.is_empty();
+        put(t, &row(11), Value::Integer(truth(tracked)));
+        let advert = match c.version {
+            Version::V3 => u32::from(c.advert_interval_centis),
+            _ => u32::from(c.advert_interval_secs),
+        };
+        put(t, &row(12), Value::Gauge32(advert));
+        put(t, &row(13), Value::Integer(truth(c.preempt)));
+        put(
+            t,
+            &row(14),
+            Value::Gauge32(c.preempt_delay.as_secs() as u32),
+        );
+        let auth = match c.authentication {
+            AuthConfig::None => 0,
+            AuthConfig::Pass { .. } => 1,
+            _ => 2,
+        };
+        put(t, &row(15), Value::Integer(auth));
+        put(t, &row(16), Value::Integer(2));
+        if let Some(g) = group_of.get(&k) {
+            put(t, &row(18), text(g));
+        }
+        put(
+            t,
+            &row(19),
+            Value::Gauge32(c.garp.master_delay.as_secs() as u32),
+        );
+        put(t, &row(20), Value::Integer(2));
+        let n = &i.view.notify;
+        let exec = [&n.master, &n.backup, &n.fault, &n.stop, &n.any]
+            .iter()
+            .any(|s| s.is_some());
+        put(t, &row(21), Value::Integer(truth(exec)));
+        // vrrpInstanceAccept: keepalived reads 0 for VRRPv2.
+        let accept = match c.version {
+            Version::V3 => truth(c.accept_mode),
+            _ => 0,
+        };
+        put(t, &row(27), Value::Integer(accept));
+        put(t, &row(28), Value::Integer(2));
+        put(t, &row(29), Value::Integer(2));
+        let v = if c.version == Version::V3 { 3 } else { 2 };
+        put(t, &row(30), Value::Integer(v));
+        put(t, &row(33), Value::Integer(2));
+        if c.unicast_peers.is_empty() {
+            match &c.ipv6 {
+                None => {
+                    put(t, &row(34), Value::Integer(1));
+                    put(t, &row(35), Value::OctetString(vec![224, 0, 0, 18]));
+                }
+                Some(_) => {
+                    put(t, &row(34), Value::Integer(2));
+                    let ff02_12 = std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
+                    put(t, &row(35), Value::OctetString(ff02_12.octets().to_vec()));
+                }
+            }
+        }
+    }
+}

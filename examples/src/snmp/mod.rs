@@ -1,0 +1,181 @@
+//! keepalived's SNMP support for VRRP (`-x`, `-A`, and `global_defs`'
+//! `enable_snmp_vrrp`, `enable_snmp_rfcv2`, `enable_traps`,
+//! `snmp_socket`): an AgentX subagent (RFC 2741) of a master agent such
+//! as net-snmp's snmpd, over its unix socket (default
+//! `/var/agentx/master`) or `tcp:HOST:PORT`.
+//!
+//! It serves what keepalived 2.2.7's VRRP process serves for RFC 2787's
+//! VRRP-MIB and KEEPALIVED-MIB's VRRP part ([`mib`]), read from
+//! [`crate::observe`] on each request, and sends keepalived's traps
+//! (vrrpInstanceStateChange, vrrpSyncGroupStateChange,
+//! vrrpTrapNewMaster) on the transitions the VRRP half reports through
+//! [`instance_changed`] and [`group_changed`].
+//!
+//! Not served (yet): the VRRPv3-MIB that keepalived's `-x` also enables,
+//! KEEPALIVED-MIB's mail scalars, tracked interface, tracked script,
+//! address and script tables, the checker's part, and the
+//! vrrpTrapAuthFailure trap.
+
+use std::sync::Mutex;
+
+use tokio::sync::mpsc;
+use vrrp::State;
+use vrrp_conf::convert::snmp::SnmpSettings;
+use vrrp_conf::convert::vrrp::Plan;
+
+pub mod agent;
+pub mod mib;
+pub mod pdu;
+
+pub use agent::Transport;
+
+/// net-snmp's default AgentX socket, keepalived's default too.
+pub const DEFAULT_SOCKET: &str = "/var/agentx/master";
+
+/// What the subagent is told to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// Where the master agent listens.
+    pub transport: Transport,
+    /// What it serves.
+    pub served: mib::Served,
+}
+
+impl Settings {
+    /// keepalived's rules: `-x` enables every SNMP part; `global_defs`
+    /// enables them one by one; `-A` wins over `snmp_socket`. None if
+    /// nothing is enabled.
+    pub fn of(
+        cli_snmp: bool,
+        cli_socket: Option<&str>,
+        conf: &SnmpSettings,
+        router_id: Option<&str>,
+    ) -> Option<Result<Settings, agent::TransportError>> {
+        let keepalived = cli_snmp || conf.vrrp;
+        let rfcv2 = cli_snmp || conf.rfcv2;
+        if !keepalived && !rfcv2 {
+            return None;
+        }
+        let socket = cli_socket
+            .or(conf.socket.as_deref())
+            .unwrap_or(DEFAULT_SOCKET);
+        let router_id = router_id.map(str::to_owned).unwrap_or_else(host_name);
+        Some(Transport::parse(socket).map(|transport| Settings {
+            transport,
+            served: mib::Served {
+                keepalived,
+                rfcv2,
+                traps: conf.traps,
+                router_id,
+            },
+        }))
+    }
+}
+
+/// keepalived's default `router_id`: the host name.
+fn host_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_default()
+}
+
+/// A transition to report as traps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    /// An instance entered `state`.
+    Instance {
+        /// Instance name.
+        name: String,
+        /// State entered.
+        state: State,
+    },
+    /// A sync group entered `state`.
+    Group {
+        /// Group name.
+        name: String,
+        /// State entered.
+        state: State,
+    },
+}
+
+/// Shared between the VRRP half's hooks and the agent task.
+#[derive(Default)]
+struct Shared {
+    settings: Option<Settings>,
+    groups: Vec<mib::Group>,
+    traps: Option<mpsc::UnboundedSender<Transition>>,
+}
+
+static SHARED: Mutex<Option<Shared>> = Mutex::new(None);
+
+fn with_shared<R>(f: impl FnOnce(&mut Shared) -> R) -> R {
+    let mut g = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    f(g.get_or_insert_with(Shared::default))
+}
+
+/// The sync groups of `plan` (at start and after each reload).
+pub fn publish(plan: &Plan) {
+    let groups = (plan.units.iter())
+        .flat_map(|u| {
+            u.setup.sync_groups.iter().map(|g| mib::Group {
+                name: g.name.clone(),
+                members: (g.members.iter())
+                    .filter_map(|&m| u.setup.routers.get(m))
+                    .map(|r| r.config.name.to_string())
+                    .collect(),
+            })
+        })
+        .collect();
+    with_shared(|s| s.groups = groups);
+}
+
+fn groups() -> Vec<mib::Group> {
+    with_shared(|s| s.groups.clone())
+}
+
+fn send(t: Transition) {
+    with_shared(|s| {
+        if let Some(tx) = &s.traps {
+            let _ = tx.send(t);
+        }
+    });
+}
+
+/// Instance `name` entered `state` (its traps, if the agent runs).
+pub fn instance_changed(name: &str, state: State) {
+    send(Transition::Instance {
+        name: name.to_owned(),
+        state,
+    });
+}
+
+/// Sync group `name` entered `state`.
+pub fn group_changed(name: &str, state: State) {
+    send(Transition::Group {
+        name: name.to_owned(),
+        state,
+    });
+}
+
+/// Sets what [`start_configured`] starts (the daemon's start-up, before
+/// the VRRP half runs).
+pub fn configure(settings: Settings) {
+    with_shared(|s| s.settings = Some(settings));
+}
+
+/// Starts the subagent [`configure`] set, if any, once.
+pub fn start_configured() {
+    if let Some(s) = with_shared(|s| s.settings.take()) {
+        start(s);
+    }
+}
+
+/// Starts the subagent on the current tokio runtime (it connects, and
+/// reconnects, in the background). Panics outside a runtime.
+pub fn start(settings: Settings) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    with_shared(|s| s.traps = Some(tx));
+    tracing::info!("Starting SNMP subagent");
+    tokio::spawn(agent::run(settings, rx));
+}
