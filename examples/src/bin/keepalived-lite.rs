@@ -206,10 +206,11 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
 /// The SNMP subagent the VRRP half starts (`-x`, `-A`, `global_defs`);
 /// false, logged, for a socket it cannot use.
 fn configure_snmp(cli: &Cli, config: &vrrp_conf::Config) -> bool {
-    let conf = vrrp_conf::convert::snmp::SnmpSettings::of(config);
-    let router_id = config.global_defs.router_id.as_deref();
     let socket = cli.snmp_agent_socket.as_deref();
-    match keepalived_lite::snmp::Settings::of(cli.snmp, socket, &conf, router_id) {
+    if cli.snmp {
+        tracing::warn!("-x: RFC 6527's VRRPv3-MIB and the checker's MIB are not served");
+    }
+    match keepalived_lite::snmp::Settings::of(cli.snmp, socket, config) {
         None => true,
         Some(Ok(s)) => {
             keepalived_lite::snmp::configure(s);

@@ -263,7 +263,7 @@ impl Session<'_> {
 /// Every object served now.
 async fn tree(served: &Served) -> BTreeMap<Oid, Value> {
     match observe::vrrp().await {
-        Some(state) => mib::tree(served, &state, &super::groups(), &interfaces()),
+        Some(state) => mib::tree(served, &state, &super::published(), &interfaces()),
         None => BTreeMap::new(),
     }
 }

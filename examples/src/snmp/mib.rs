@@ -7,10 +7,12 @@
 //!   vrrpNotificationCntl, vrrpOperTable, vrrpAssoIpAddrTable, the three
 //!   router counters and vrrpRouterStatsTable, for keepalived's
 //!   "suitable" instances (VRRPv2, IPv4, at least one VIP).
-//! - KEEPALIVED-MIB (`1.3.6.1.4.1.9586.100.5`): version and routerId,
-//!   vrrpSyncGroupTable, vrrpSyncGroupMemberTable, vrrpInstanceTable.
+//! - KEEPALIVED-MIB (`1.3.6.1.4.1.9586.100.5`): the global scalars and
+//!   emailTable, vrrpSyncGroupTable, vrrpSyncGroupMemberTable,
+//!   vrrpInstanceTable, vrrpTrackedInterfaceTable,
+//!   vrrpTrackedScriptTable, vrrpAddressTable, vrrpScriptTable.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 
 use vrrp::auth::AuthConfig;
@@ -18,6 +20,10 @@ use vrrp::config::Version;
 use vrrp::wire::DropReason as Wire;
 use vrrp::State;
 
+use vrrp::linux::driver::VirtualAddress;
+use vrrp::linux::Scope;
+
+use super::globals::Globals;
 use super::pdu::{Oid, Value};
 use crate::dump::Stats;
 use crate::observe::{InstanceState, VrrpState};
@@ -69,6 +75,8 @@ pub struct Served {
     pub traps: bool,
     /// `router_id` (else the host name).
     pub router_id: String,
+    /// The rest of `global_defs`.
+    pub globals: Globals,
 }
 
 /// A `vrrp_sync_group`: name and member instance names.
@@ -78,6 +86,50 @@ pub struct Group {
     pub name: String,
     /// Members, in configuration order.
     pub members: Vec<String>,
+}
+
+/// A `track_interface` or `track_script` entry of an instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Track {
+    /// Interface or script name.
+    pub name: String,
+    /// Its weight.
+    pub weight: i32,
+}
+
+/// A `vrrp_script`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Script {
+    /// Name.
+    pub name: String,
+    /// keepalived's `cmd_str` of its command.
+    pub command: String,
+    /// `interval` in seconds.
+    pub interval: u32,
+    /// `weight`.
+    pub weight: i32,
+    /// `rise`.
+    pub rise: u32,
+    /// `fall`.
+    pub fall: u32,
+}
+
+/// What the configuration says beyond the driver's specification,
+/// published at start and on each reload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Published {
+    /// Sync groups.
+    pub groups: Vec<Group>,
+    /// `track_interface` per instance name.
+    pub track_interfaces: HashMap<String, Vec<Track>>,
+    /// `track_script` per instance name.
+    pub track_scripts: HashMap<String, Vec<Track>>,
+    /// The `vrrp_script`s in use.
+    pub scripts: Vec<Script>,
+    /// `static_ipaddress` with its interface.
+    pub statics: Vec<(String, VirtualAddress)>,
+    /// Each script's last result (absent before its first).
+    pub script_up: HashMap<String, bool>,
 }
 
 /// keepalived's state number (INIT 0, BACKUP 1, MASTER 2, FAULT 3).
@@ -147,7 +199,7 @@ fn rfc_rows<'a>(
 pub fn tree(
     served: &Served,
     state: &VrrpState,
-    groups: &[Group],
+    published: &Published,
     iface: &impl Fn(&str) -> Option<IfInfo>,
 ) -> BTreeMap<Oid, Value> {
     let mut t = BTreeMap::new();
@@ -155,9 +207,170 @@ pub fn tree(
         rfc2787(&mut t, served, state, iface);
     }
     if served.keepalived {
-        keepalived(&mut t, served, state, groups);
+        globals(&mut t, served);
+        keepalived(&mut t, state, published);
+        tracking(&mut t, state, published);
+        addresses(&mut t, state, published, iface);
+        scripts(&mut t, published);
     }
     t
+}
+
+fn globals(t: &mut BTreeMap<Oid, Value>, served: &Served) {
+    let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
+        t.insert(oid(&KEEPALIVED, tail), v);
+    };
+    let g = &served.globals;
+    let version = format!("keepalived-lite {}", env!("CARGO_PKG_VERSION"));
+    put(t, &[1, 1, 0], text(&version));
+    put(t, &[1, 2, 0], text(&served.router_id));
+    // keepalived: InetAddressType 1 only for IPv4 (unset reads as 2), and
+    // the unset address as four zero bytes.
+    let (kind, addr) = match g.smtp_server {
+        Some(IpAddr::V4(a)) => (1, a.octets().to_vec()),
+        Some(IpAddr::V6(a)) => (2, a.octets().to_vec()),
+        None => (2, vec![0; 4]),
+    };
+    put(t, &[1, 3, 1, 0], Value::Integer(kind));
+    put(t, &[1, 3, 2, 0], Value::OctetString(addr));
+    put(t, &[1, 3, 3, 0], Value::Gauge32(g.smtp_timeout));
+    if let Some(from) = &g.email_from {
+        put(t, &[1, 3, 4, 0], text(from));
+    }
+    for (n, e) in (1u32..).zip(&g.emails) {
+        put(t, &[1, 3, 5, 1, 2, n], text(e));
+    }
+    put(t, &[1, 3, 6, 0], Value::Gauge32(u32::from(g.smtp_port)));
+    put(t, &[1, 3, 7, 0], Value::Integer(truth(g.email_faults)));
+    put(t, &[1, 3, 8, 0], Value::Integer(g.smtp_alert.number()));
+    put(t, &[1, 3, 9, 0], Value::Integer(g.smtp_alert_vrrp.number()));
+    put(
+        t,
+        &[1, 3, 10, 0],
+        Value::Integer(g.smtp_alert_checker.number()),
+    );
+    put(t, &[1, 4, 0], Value::Integer(truth(served.traps)));
+    put(
+        t,
+        &[1, 5, 0],
+        Value::Integer(if g.linkbeat_polling { 2 } else { 1 }),
+    );
+    put(t, &[1, 6, 0], Value::Integer(truth(g.lvs_flush)));
+    // 64-bit IPVS statistics: always.
+    put(t, &[1, 7, 0], Value::Integer(1));
+    put(t, &[1, 8, 0], text(&g.namespace));
+    // D-Bus is never built in.
+    put(t, &[1, 9, 0], Value::Integer(2));
+    put(t, &[1, 10, 0], Value::Integer(truth(g.dynamic_interfaces)));
+    put(t, &[1, 11, 0], Value::Integer(g.lvs_flush_on_stop));
+}
+
+/// vrrpTrackedInterfaceTable and vrrpTrackedScriptTable, indexed by
+/// instance and position.
+fn tracking(t: &mut BTreeMap<Oid, Value>, state: &VrrpState, published: &Published) {
+    let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
+        t.insert(oid(&KEEPALIVED, tail), v);
+    };
+    for (n, i) in (1u32..).zip(&state.instances) {
+        let name = &*i.view.spec.config.name;
+        let none = Vec::new();
+        let ifs = published.track_interfaces.get(name).unwrap_or(&none);
+        for (k, tr) in (1u32..).zip(ifs) {
+            put(t, &[2, 4, 1, 1, n, k], text(&tr.name));
+            put(t, &[2, 4, 1, 2, n, k], Value::Integer(tr.weight));
+            put(t, &[2, 4, 1, 3, n, k], Value::Integer(2));
+        }
+        let scripts = published.track_scripts.get(name).unwrap_or(&none);
+        for (k, tr) in (1u32..).zip(scripts) {
+            put(t, &[2, 5, 1, 2, n, k], text(&tr.name));
+            put(t, &[2, 5, 1, 3, n, k], Value::Integer(tr.weight));
+            put(t, &[2, 5, 1, 4, n, k], Value::Integer(2));
+        }
+    }
+}
+
+/// keepalived's InetScopeType of an address scope.
+fn scope_number(s: Scope) -> i32 {
+    match s {
+        Scope::Global => 14,
+        Scope::Site => 5,
+        Scope::Link => 2,
+        Scope::Host => 1,
+        _ => 0,
+    }
+}
+
+/// vrrpAddressTable: static addresses (instance index 0), then each
+/// instance's VIPs and excluded VIPs, numbered together.
+fn addresses(
+    t: &mut BTreeMap<Oid, Value>,
+    state: &VrrpState,
+    published: &Published,
+    iface: &impl Fn(&str) -> Option<IfInfo>,
+) {
+    let mut put_addr = |n: u32, k: u32, a: &VirtualAddress, dev: &str, set: bool, adv: bool| {
+        let mut put = |column: u32, v: Value| {
+            t.insert(oid(&KEEPALIVED, &[2, 6, 1, column, n, k]), v);
+        };
+        let v4 = a.addr.is_ipv4();
+        put(2, Value::Integer(if v4 { 1 } else { 2 }));
+        let bytes = match a.addr {
+            IpAddr::V4(x) => x.octets().to_vec(),
+            IpAddr::V6(x) => x.octets().to_vec(),
+        };
+        put(3, Value::OctetString(bytes));
+        if v4 {
+            let brd = a.broadcast.unwrap_or(Ipv4Addr::UNSPECIFIED);
+            put(4, Value::OctetString(brd.octets().to_vec()));
+        }
+        put(5, Value::Gauge32(u32::from(a.prefix_len)));
+        put(6, Value::Integer(scope_number(a.scope)));
+        let ix = iface(dev).map_or(0, |i| i.index);
+        put(7, Value::Integer(ix as i32));
+        put(8, text(dev));
+        if let Some(l) = &a.label {
+            put(9, text(l));
+        }
+        put(10, Value::Integer(truth(set)));
+        put(11, Value::Integer(truth(adv)));
+    };
+    for (k, (dev, a)) in (1u32..).zip(&published.statics) {
+        put_addr(0, k, a, dev, true, false);
+    }
+    for (n, i) in (1u32..).zip(&state.instances) {
+        let spec = &i.view.spec;
+        let set = state_of(i) == State::Master;
+        let vips = spec.addresses.iter().map(|a| (a, true));
+        let all = vips.chain(spec.excluded.iter().map(|a| (a, false)));
+        for (k, (a, advertised)) in (1u32..).zip(all) {
+            let dev = a.dev.as_deref().unwrap_or(&spec.interface);
+            // keepalived 2.2.7 reads "advertised" as set only for the
+            // first instance's VIPs (its walk never sets the flag again).
+            put_addr(n, k, a, dev, set, advertised && n == 1);
+        }
+    }
+}
+
+/// vrrpScriptTable.
+fn scripts(t: &mut BTreeMap<Oid, Value>, published: &Published) {
+    let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
+        t.insert(oid(&KEEPALIVED, tail), v);
+    };
+    for (n, s) in (1u32..).zip(&published.scripts) {
+        put(t, &[2, 9, 1, 2, n], text(&s.name));
+        put(t, &[2, 9, 1, 3, n], text(&s.command));
+        put(t, &[2, 9, 1, 4, n], Value::Integer(s.interval as i32));
+        put(t, &[2, 9, 1, 5, n], Value::Integer(s.weight));
+        let result = match published.script_up.get(&s.name) {
+            None => 1,
+            Some(true) => 3,
+            Some(false) => 2,
+        };
+        put(t, &[2, 9, 1, 6, n], Value::Integer(result));
+        put(t, &[2, 9, 1, 7, n], Value::Gauge32(s.rise));
+        put(t, &[2, 9, 1, 8, n], Value::Gauge32(s.fall));
+        put(t, &[2, 9, 1, 9, n], Value::Integer(2));
+    }
 }
 
 fn rfc2787(
@@ -273,13 +486,11 @@ pub fn group_state(members: &[State]) -> State {
     }
 }
 
-fn keepalived(t: &mut BTreeMap<Oid, Value>, served: &Served, state: &VrrpState, groups: &[Group]) {
+fn keepalived(t: &mut BTreeMap<Oid, Value>, state: &VrrpState, published: &Published) {
     let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
         t.insert(oid(&KEEPALIVED, tail), v);
     };
-    let version = format!("keepalived-lite {}", env!("CARGO_PKG_VERSION"));
-    put(t, &[1, 1, 0], text(&version));
-    put(t, &[1, 2, 0], text(&served.router_id));
+    let groups = &published.groups;
     let by_name = |n: &str| (state.instances.iter()).position(|i| &*i.view.spec.config.name == n);
     let mut group_of: BTreeMap<usize, &str> = BTreeMap::new();
     for (g, group) in (1u32..).zip(groups) {

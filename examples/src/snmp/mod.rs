@@ -12,18 +12,20 @@
 //! [`instance_changed`] and [`group_changed`].
 //!
 //! Not served (yet): the VRRPv3-MIB that keepalived's `-x` also enables,
-//! KEEPALIVED-MIB's mail scalars, tracked interface, tracked script,
-//! address and script tables, the checker's part, and the
-//! vrrpTrapAuthFailure trap.
+//! KEEPALIVED-MIB's route, rule, tracked file/process/BFD tables and the
+//! checker's part, and the vrrpTrapAuthFailure trap.
 
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use tokio::sync::mpsc;
 use vrrp::State;
 use vrrp_conf::convert::snmp::SnmpSettings;
 use vrrp_conf::convert::vrrp::Plan;
+use vrrp_conf::Config;
 
 pub mod agent;
+pub mod globals;
 pub mod mib;
 pub mod pdu;
 
@@ -48,9 +50,10 @@ impl Settings {
     pub fn of(
         cli_snmp: bool,
         cli_socket: Option<&str>,
-        conf: &SnmpSettings,
-        router_id: Option<&str>,
+        config: &Config,
     ) -> Option<Result<Settings, agent::TransportError>> {
+        let conf = SnmpSettings::of(config);
+        let router_id = config.global_defs.router_id.as_deref();
         let keepalived = cli_snmp || conf.vrrp;
         let rfcv2 = cli_snmp || conf.rfcv2;
         if !keepalived && !rfcv2 {
@@ -67,6 +70,7 @@ impl Settings {
                 rfcv2,
                 traps: conf.traps,
                 router_id,
+                globals: globals::Globals::of(config),
             },
         }))
     }
@@ -103,7 +107,7 @@ pub enum Transition {
 #[derive(Default)]
 struct Shared {
     settings: Option<Settings>,
-    groups: Vec<mib::Group>,
+    published: mib::Published,
     traps: Option<mpsc::UnboundedSender<Transition>>,
 }
 
@@ -114,7 +118,8 @@ fn with_shared<R>(f: impl FnOnce(&mut Shared) -> R) -> R {
     f(g.get_or_insert_with(Shared::default))
 }
 
-/// The sync groups of `plan` (at start and after each reload).
+/// What `plan` says beyond the driver's specification (at start and
+/// after each reload): sync groups, tracking, scripts, static addresses.
 pub fn publish(plan: &Plan) {
     let groups = (plan.units.iter())
         .flat_map(|u| {
@@ -127,11 +132,89 @@ pub fn publish(plan: &Plan) {
             })
         })
         .collect();
-    with_shared(|s| s.groups = groups);
+    let tracks = |pick: fn(&vrrp_conf::convert::vrrp::InstancePlan) -> &Vec<_>| {
+        (plan.instances())
+            .map(|i| {
+                let list = (pick(i).iter())
+                    .map(|t: &vrrp_conf::convert::vrrp::Tracked| mib::Track {
+                        name: t.name.clone(),
+                        weight: t.weight,
+                    })
+                    .collect();
+                (i.name.clone(), list)
+            })
+            .collect()
+    };
+    let scripts: Vec<mib::Script> = (plan.scripts.iter())
+        .map(|s| mib::Script {
+            name: s.name.clone(),
+            command: s.script.as_deref().map(cmd_str).unwrap_or_default(),
+            interval: s.interval.as_ref().map_or(1, |d| d.value.as_secs() as u32),
+            weight: s.weight.unwrap_or(0),
+            rise: s.rise.unwrap_or(1),
+            fall: s.fall.unwrap_or(1),
+        })
+        .collect();
+    let published = mib::Published {
+        groups,
+        track_interfaces: tracks(|i| &i.interfaces),
+        track_scripts: tracks(|i| &i.scripts),
+        statics: plan.static_addresses.clone(),
+        script_up: Default::default(),
+        scripts,
+    };
+    with_shared(|s| {
+        let mut up = std::mem::take(&mut s.published.script_up);
+        up.retain(|name, _| published.scripts.iter().any(|x| &x.name == name));
+        s.published = mib::Published {
+            script_up: up,
+            ..published
+        };
+    });
 }
 
-fn groups() -> Vec<mib::Group> {
-    with_shared(|s| s.groups.clone())
+/// `vrrp_script` `name`'s result changed.
+pub fn script_result(name: &str, up: bool) {
+    with_shared(|s| {
+        s.published.script_up.insert(name.to_owned(), up);
+    });
+}
+
+fn published() -> mib::Published {
+    with_shared(|s| s.published.clone())
+}
+
+/// keepalived's `cmd_str`: each word single-quoted, the program resolved
+/// to its real path.
+fn cmd_str(words: &[String]) -> String {
+    let mut args: Vec<String> = (words.iter())
+        .flat_map(|w| w.split_whitespace())
+        .map(str::to_owned)
+        .collect();
+    if let Some(prog) = args.first_mut() {
+        if let Some(real) = resolve(prog) {
+            *prog = real;
+        }
+    }
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    quoted.join(" ")
+}
+
+fn resolve(prog: &str) -> Option<String> {
+    let found = if prog.contains('/') {
+        PathBuf::from(prog)
+    } else {
+        let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/sbin:/usr/bin:/sbin:/bin".into());
+        (path.split(':'))
+            .map(|d| PathBuf::from(d).join(prog))
+            .find(|p| p.is_file())?
+    };
+    Some(
+        std::fs::canonicalize(found)
+            .ok()?
+            .to_string_lossy()
+            .into_owned(),
+    )
 }
 
 fn send(t: Transition) {

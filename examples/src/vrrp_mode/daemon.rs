@@ -300,6 +300,7 @@ impl Daemon {
             Health::Down => Status::Down,
         };
         self.tracking.set(Kind::Script, &c.name, status);
+        crate::snmp::script_result(&c.name, status == Status::Up);
         self.push_tracking().await;
     }
 
