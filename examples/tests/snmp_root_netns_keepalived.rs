@@ -50,6 +50,7 @@ vrrp_sync_group G1 {
         VI_1
         VI_2
     }
+    notify_backup \"/bin/true backup\"
 }
 vrrp_instance VI_1 {
     state MASTER
@@ -71,6 +72,7 @@ vrrp_instance VI_1 {
     track_script {
         chk
     }
+    notify_master \"/bin/true master\"
 }
 vrrp_instance VI_2 {
     state BACKUP
@@ -386,10 +388,13 @@ fn root_snmp_walks_and_traps_match_keepalived_2_2_7() {
     let k = normalise(&theirs.keepalived_mib, &theirs);
     let l = normalise(&ours.keepalived_mib, &ours);
     assert_eq!(k, l, "KEEPALIVED-MIB rows");
-    assert_eq!(k.len(), 118, "{k:#?}");
+    assert_eq!(k.len(), 120, "{k:#?}");
     for row in [
         ".1.4.0 = INTEGER: 1",
+        ".2.1.1.5.1 = INTEGER: 1",
+        ".2.1.1.7.1 = STRING: \"'/usr/bin/true' 'backup'\"",
         ".2.2.1.2.1.2 = STRING: \"VI_2\"",
+        ".2.3.1.22.1 = STRING: \"'/usr/bin/true' 'master'\"",
         ".2.3.1.5.2 = INTEGER: 1",
         ".2.4.1.1.1.1 = STRING: \"kl1\"",
         ".2.6.1.5.1.2 = Gauge32: 24",

@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
 
 use vrrp::auth::AuthConfig;
 use vrrp::config::Version;
@@ -22,6 +23,7 @@ use vrrp::State;
 
 use vrrp::linux::driver::VirtualAddress;
 use vrrp::linux::Scope;
+use vrrp_conf::model::Notify;
 
 use super::globals::Globals;
 use super::pdu::{Oid, Value};
@@ -86,6 +88,8 @@ pub struct Group {
     pub name: String,
     /// Members, in configuration order.
     pub members: Vec<String>,
+    /// Its notify scripts.
+    pub notify: Notify,
 }
 
 /// A `track_interface` or `track_script` entry of an instance.
@@ -506,10 +510,19 @@ fn keepalived(t: &mut BTreeMap<Oid, Value>, state: &VrrpState, published: &Publi
             &row(3),
             Value::Integer(state_number(group_state(&states))),
         );
-        // smtp_alert and notify scripts of groups are not reported here.
+        // smtp_alert of groups is not reported here.
         put(t, &row(4), Value::Integer(2));
-        put(t, &row(5), Value::Integer(2));
+        let n = &group.notify;
+        put(t, &row(5), Value::Integer(truth(n.any_set())));
+        for (column, script) in [(6, &n.master), (7, &n.backup), (8, &n.fault), (9, &n.any)] {
+            if let Some(w) = script {
+                put(t, &row(column), text(&cmd_str(w)));
+            }
+        }
         put(t, &row(10), Value::Integer(2));
+        if let Some(w) = &n.stop {
+            put(t, &row(11), text(&cmd_str(w)));
+        }
         for (m, &member) in (1u32..).zip(&members) {
             if let Some(i) = state.instances.get(member) {
                 put(t, &[2, 2, 1, 2, g, m], text(&i.view.spec.config.name));
@@ -567,10 +580,18 @@ fn keepalived(t: &mut BTreeMap<Oid, Value>, state: &VrrpState, published: &Publi
         );
         put(t, &row(20), Value::Integer(2));
         let n = &i.view.notify;
-        let exec = [&n.master, &n.backup, &n.fault, &n.stop, &n.any]
-            .iter()
-            .any(|s| s.is_some());
-        put(t, &row(21), Value::Integer(truth(exec)));
+        put(t, &row(21), Value::Integer(truth(n.any_set())));
+        for (column, script) in [
+            (22, &n.master),
+            (23, &n.backup),
+            (24, &n.fault),
+            (25, &n.stop),
+            (26, &n.any),
+        ] {
+            if let Some(w) = script {
+                put(t, &row(column), text(&cmd_str(w)));
+            }
+        }
         // vrrpInstanceAccept: keepalived reads 0 for VRRPv2.
         let accept = match c.version {
             Version::V3 => truth(c.accept_mode),
@@ -596,4 +617,37 @@ fn keepalived(t: &mut BTreeMap<Oid, Value>, state: &VrrpState, published: &Publi
             }
         }
     }
+}
+
+/// keepalived's `cmd_str`: each word single-quoted, the program resolved
+/// to its real path.
+pub fn cmd_str(words: &[String]) -> String {
+    let mut args: Vec<String> = (words.iter())
+        .flat_map(|w| w.split_whitespace())
+        .map(str::to_owned)
+        .collect();
+    if let Some(prog) = args.first_mut() {
+        if let Some(real) = resolve(prog) {
+            *prog = real;
+        }
+    }
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    quoted.join(" ")
+}
+
+fn resolve(prog: &str) -> Option<String> {
+    let found = if prog.contains('/') {
+        PathBuf::from(prog)
+    } else {
+        let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/sbin:/usr/bin:/sbin:/bin".into());
+        (path.split(':'))
+            .map(|d| PathBuf::from(d).join(prog))
+            .find(|p| p.is_file())?
+    };
+    Some(
+        std::fs::canonicalize(found)
+            .ok()?
+            .to_string_lossy()
+            .into_owned(),
+    )
 }

@@ -15,7 +15,6 @@
 //! KEEPALIVED-MIB's route, rule, tracked file/process/BFD tables and the
 //! checker's part, and the vrrpTrapAuthFailure trap.
 
-use std::path::PathBuf;
 use std::sync::Mutex;
 
 use tokio::sync::mpsc;
@@ -125,6 +124,7 @@ pub fn publish(plan: &Plan) {
         .flat_map(|u| {
             u.setup.sync_groups.iter().map(|g| mib::Group {
                 name: g.name.clone(),
+                notify: u.group_notify.clone().unwrap_or_default(),
                 members: (g.members.iter())
                     .filter_map(|&m| u.setup.routers.get(m))
                     .map(|r| r.config.name.to_string())
@@ -148,7 +148,7 @@ pub fn publish(plan: &Plan) {
     let scripts: Vec<mib::Script> = (plan.scripts.iter())
         .map(|s| mib::Script {
             name: s.name.clone(),
-            command: s.script.as_deref().map(cmd_str).unwrap_or_default(),
+            command: s.script.as_deref().map(mib::cmd_str).unwrap_or_default(),
             interval: s.interval.as_ref().map_or(1, |d| d.value.as_secs() as u32),
             weight: s.weight.unwrap_or(0),
             rise: s.rise.unwrap_or(1),
@@ -182,39 +182,6 @@ pub fn script_result(name: &str, up: bool) {
 
 fn published() -> mib::Published {
     with_shared(|s| s.published.clone())
-}
-
-/// keepalived's `cmd_str`: each word single-quoted, the program resolved
-/// to its real path.
-fn cmd_str(words: &[String]) -> String {
-    let mut args: Vec<String> = (words.iter())
-        .flat_map(|w| w.split_whitespace())
-        .map(str::to_owned)
-        .collect();
-    if let Some(prog) = args.first_mut() {
-        if let Some(real) = resolve(prog) {
-            *prog = real;
-        }
-    }
-    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
-    quoted.join(" ")
-}
-
-fn resolve(prog: &str) -> Option<String> {
-    let found = if prog.contains('/') {
-        PathBuf::from(prog)
-    } else {
-        let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/sbin:/usr/bin:/sbin:/bin".into());
-        (path.split(':'))
-            .map(|d| PathBuf::from(d).join(prog))
-            .find(|p| p.is_file())?
-    };
-    Some(
-        std::fs::canonicalize(found)
-            .ok()?
-            .to_string_lossy()
-            .into_owned(),
-    )
 }
 
 fn send(t: Transition) {
