@@ -5,21 +5,21 @@
 //! instances in a sync group, a tracked interface and script, VIPs), each
 //! in a namespace of its own.
 //!
-//! snmpwalk of VRRP-MIB and of KEEPALIVED-MIB (global scalars, sync
-//! group, member, instance, tracked interface and script, address and
-//! script tables) returns the same rows for both daemons, with these
-//! normalised: the version string, the uptime,
-//! the interface's MAC (each namespace has its own veth; both must answer
-//! their kl0's). keepalived 2.2.7 answers only the first row of
+//! snmpwalk of VRRP-MIB, VRRPv3-MIB and KEEPALIVED-MIB (global scalars,
+//! sync group, member, instance, tracked interface and script, address
+//! and script tables) returns the same rows for both daemons, with these
+//! normalised: the version string, the uptimes, the interface's MAC (each
+//! namespace has its own veth; both must answer their kl0's).
+//! keepalived 2.2.7 answers only the first row of VRRP-MIB's
 //! vrrpOperTable and vrrpRouterStatsTable (an operator-precedence slip in
-//! its table walk skips every row once an index is given): keepalived-lite
-//! answers every row, so there its extra rows are checked value by value.
+//! its table walk skips every row once an index is given):
+//! keepalived-lite answers every row, so there its extra rows are checked
+//! value by value.
 //!
 //! A failover (the tracked interface down, then up) makes snmptrapd
 //! receive the same traps from both, compared as sets once sysUpTime is
-//! dropped: vrrpInstanceStateChange, vrrpSyncGroupStateChange and
-//! vrrpTrapNewMaster (keepalived's VRRPv3-MIB traps, which `-x` also
-//! enables, are not served by keepalived-lite and are left out).
+//! dropped: vrrpInstanceStateChange, vrrpSyncGroupStateChange,
+//! vrrpTrapNewMaster and vrrpv3NewMaster.
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 use std::collections::BTreeSet;
@@ -35,6 +35,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_keepalived-lite");
 const DEADLINE: Duration = Duration::from_secs(30);
 
 const VRRP_MIB: &str = ".1.3.6.1.2.1.68";
+const VRRPV3_MIB: &str = ".1.3.6.1.2.1.207";
 const KEEPALIVED_MIB: &str = ".1.3.6.1.4.1.9586.100.5";
 
 const CONF: &str = "global_defs {
@@ -256,11 +257,13 @@ impl Daemon {
         }
     }
 
-    /// kl0's MAC address as snmpwalk prints a Hex-STRING.
-    fn mac(&self) -> String {
+    /// kl0's MAC address.
+    fn mac(&self) -> Vec<u8> {
         let j = self.ns.ip_json(&["link", "show", "kl0"]).unwrap();
-        let mac = j[0]["address"].as_str().unwrap().to_uppercase();
-        format!("Hex-STRING: {} ", mac.replace(':', " "))
+        let mac = j[0]["address"].as_str().unwrap();
+        mac.split(':')
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect()
     }
 
     fn ifindex(&self) -> u64 {
@@ -286,14 +289,14 @@ impl Daemon {
 /// What one daemon answered and sent.
 struct Seen {
     vrrp_mib: Vec<String>,
+    vrrpv3_mib: Vec<String>,
     keepalived_mib: Vec<String>,
     traps: BTreeSet<Vec<String>>,
-    mac: String,
+    mac: Vec<u8>,
     ifindex: u64,
 }
 
-/// The traps in `log` (from byte `from`), without sysUpTime, leaving out
-/// VRRPv3-MIB's.
+/// The traps in `log`, without sysUpTime.
 fn traps(log: &str) -> Vec<Vec<String>> {
     log.split("TRAP ")
         .skip(1)
@@ -304,7 +307,6 @@ fn traps(log: &str) -> Vec<Vec<String>> {
                 .map(str::to_owned)
                 .collect::<Vec<_>>()
         })
-        .filter(|t| !t.iter().any(|l| l.contains("OID: .1.3.6.1.2.1.207.")))
         .collect()
 }
 
@@ -322,6 +324,7 @@ fn run(tag: &str, program: &str, snmp: &Snmp) -> Seen {
         },
     );
     let vrrp_mib = snmp.walk(VRRP_MIB);
+    let vrrpv3_mib = snmp.walk(VRRPV3_MIB);
     // The failover: the tracked interface down (FAULT), then up.
     let from = snmp.traps_log().len();
     d.ns.ip(&["link", "set", "kl1", "down"]).unwrap();
@@ -340,6 +343,7 @@ fn run(tag: &str, program: &str, snmp: &Snmp) -> Seen {
     });
     let seen = Seen {
         vrrp_mib,
+        vrrpv3_mib,
         keepalived_mib: kmib,
         traps: traps(&log[from..]).into_iter().collect(),
         mac: d.mac(),
@@ -347,6 +351,24 @@ fn run(tag: &str, program: &str, snmp: &Snmp) -> Seen {
     };
     d.stop();
     seen
+}
+
+/// The bytes of an octet string as snmpwalk prints it: as hex, or as
+/// text when every byte is printable.
+fn octets(value: &str) -> Vec<u8> {
+    if let Some(hex) = value.strip_prefix("Hex-STRING: ") {
+        return (hex.split_whitespace())
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect();
+    }
+    let text = value.strip_prefix("STRING: ").unwrap_or(value);
+    let inner = text.strip_prefix('"').and_then(|t| t.strip_suffix('"'));
+    // net-snmp escapes a quote and a backslash inside the quotes.
+    (inner
+        .unwrap_or(text)
+        .replace("\\\"", "\"")
+        .replace("\\\\", "\\"))
+    .into_bytes()
 }
 
 /// Lines with the daemon-specific values normalised.
@@ -357,10 +379,14 @@ fn normalise(lines: &[String], seen: &Seen) -> Vec<String> {
             let (oid, value) = l.split_once(" = ").unwrap();
             let value = if oid == format!("{KEEPALIVED_MIB}.1.1.0") {
                 "VERSION".to_owned()
-            } else if oid.starts_with(&format!("{VRRP_MIB}.1.3.1.13.")) {
+            } else if oid.starts_with(&format!("{VRRP_MIB}.1.3.1.13."))
+                || oid.starts_with(&format!("{VRRPV3_MIB}.1.1.1.1.12."))
+            {
                 "UPTIME".to_owned()
-            } else if oid.starts_with(&format!("{VRRP_MIB}.1.3.1.2.")) {
-                assert_eq!(value, seen.mac, "{oid}: the interface's MAC");
+            } else if oid.starts_with(&format!("{VRRP_MIB}.1.3.1.2."))
+                || oid.starts_with(&format!("{VRRPV3_MIB}.1.1.1.1.5."))
+            {
+                assert_eq!(octets(value), seen.mac, "{oid}: the interface's MAC");
                 "MAC".to_owned()
             } else {
                 value.to_owned()
@@ -407,6 +433,13 @@ fn root_snmp_walks_and_traps_match_keepalived_2_2_7() {
         assert!(k.contains(&row), "{row} in {k:#?}");
     }
 
+    let k = normalise(&theirs.vrrpv3_mib, &theirs);
+    let l = normalise(&ours.vrrpv3_mib, &ours);
+    assert_eq!(k, l, "VRRPv3-MIB rows");
+    // Two instances: 11 readable operations columns and 13 statistics
+    // each, 3 associated addresses, 4 router counters.
+    assert_eq!(k.len(), 2 * 11 + 2 * 13 + 3 + 4, "{k:#?}");
+
     let k = normalise(&theirs.vrrp_mib, &theirs);
     let l = normalise(&ours.vrrp_mib, &ours);
     for row in &k {
@@ -448,4 +481,9 @@ fn root_snmp_walks_and_traps_match_keepalived_2_2_7() {
         ours.ifindex
     );
     assert!(ours.traps.iter().any(|t| t.contains(&new_master)));
+    let v3_reason = format!("{VRRPV3_MIB}.1.2.5.1.2.{}.52.1 = INTEGER: 3", ours.ifindex);
+    assert!(ours.traps.iter().any(|t| t.contains(&v3_reason)));
+    // Instances: FAULT, BACKUP, MASTER each; the group: the same; new
+    // masters: two of each MIB.
+    assert_eq!(ours.traps.len(), 6 + 3 + 2 + 2, "{:#?}", ours.traps);
 }

@@ -208,7 +208,7 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
 fn configure_snmp(cli: &Cli, config: &vrrp_conf::Config) -> bool {
     let socket = cli.snmp_agent_socket.as_deref();
     if cli.snmp {
-        tracing::warn!("-x: RFC 6527's VRRPv3-MIB and the checker's MIB are not served");
+        tracing::warn!("-x: the checker's part of KEEPALIVED-MIB is not served");
     }
     match keepalived_lite::snmp::Settings::of(cli.snmp, socket, config) {
         None => true,

@@ -187,6 +187,9 @@ impl Session<'_> {
         if self.served.rfcv2 {
             subtrees.push((mib::VRRP_MIB.to_vec(), "The MIB module for VRRP"));
         }
+        if self.served.rfcv3 {
+            subtrees.push((mib::VRRPV3_MIB.to_vec(), "The MIB module for VRRPV3"));
+        }
         for (tree, descr) in &subtrees {
             let p = self.next_packet();
             self.call("Register", pdu::register(self.id, p, tree))
@@ -249,7 +252,7 @@ impl Session<'_> {
         let Some(state) = observe::vrrp().await else {
             return Ok(());
         };
-        let traps = trap_varbinds(self.served, &state, &t, &interfaces());
+        let traps = trap_varbinds(self.served, &state, &super::published(), &t, &interfaces());
         for vbs in traps {
             let p = self.next_packet();
             self.stream
@@ -297,6 +300,7 @@ fn text(s: &str) -> Value {
 pub fn trap_varbinds(
     served: &Served,
     state: &VrrpState,
+    published: &mib::Published,
     t: &Transition,
     iface: &impl Fn(&str) -> Option<IfInfo>,
 ) -> Vec<Vec<VarBind>> {
@@ -361,6 +365,24 @@ pub fn trap_varbinds(
                         mib::oid(&mib::VRRP_MIB, &[1, 3, 1, 7, info.index, u32::from(c.vrid)]),
                         Value::IpAddress(src.octets()),
                     ),
+                ]);
+            }
+            if served.rfcv3 && *st == State::Master && mib::rfc6527_suitable(i) {
+                let info = iface(&i.view.spec.interface).unwrap_or_default();
+                let idx = mib::rfc6527_index(i, info.index);
+                let with = |tail: &[u32]| {
+                    let mut o = mib::oid(&mib::VRRPV3_MIB, tail);
+                    o.extend(idx);
+                    o
+                };
+                let reason = published.master_reason.get(name).copied().unwrap_or(0);
+                out.push(vec![
+                    trap_oid(mib::trap_v3_new_master()),
+                    vb(
+                        with(&[1, 1, 1, 1, 3]),
+                        Value::OctetString(mib::rfc6527_primary(i, &info)),
+                    ),
+                    vb(with(&[1, 2, 5, 1, 2]), Value::Integer(reason)),
                 ]);
             }
         }

@@ -7,6 +7,10 @@
 //!   vrrpNotificationCntl, vrrpOperTable, vrrpAssoIpAddrTable, the three
 //!   router counters and vrrpRouterStatsTable, for keepalived's
 //!   "suitable" instances (VRRPv2, IPv4, at least one VIP).
+//! - RFC 6527 VRRPv3-MIB (`1.3.6.1.2.1.207`): vrrpv3OperationsTable,
+//!   vrrpv3AssociatedIpAddrTable, the router counters and
+//!   vrrpv3StatisticsTable, for every instance with a VIP (keepalived
+//!   2.2.7 as Debian builds it answers for VRRPv2 instances here too).
 //! - KEEPALIVED-MIB (`1.3.6.1.4.1.9586.100.5`): the global scalars and
 //!   emailTable, vrrpSyncGroupTable, vrrpSyncGroupMemberTable,
 //!   vrrpInstanceTable, vrrpTrackedInterfaceTable,
@@ -32,12 +36,18 @@ use crate::observe::{InstanceState, VrrpState};
 
 /// RFC 2787's VRRP-MIB.
 pub const VRRP_MIB: [u32; 7] = [1, 3, 6, 1, 2, 1, 68];
+/// RFC 6527's VRRPv3-MIB.
+pub const VRRPV3_MIB: [u32; 7] = [1, 3, 6, 1, 2, 1, 207];
 /// KEEPALIVED-MIB's `keepalived` node.
 pub const KEEPALIVED: [u32; 9] = [1, 3, 6, 1, 4, 1, 9586, 100, 5];
 
 /// `vrrpTrapNewMaster`.
 pub fn trap_new_master() -> Oid {
     oid(&VRRP_MIB, &[0, 1])
+}
+/// `vrrpv3NewMaster`.
+pub fn trap_v3_new_master() -> Oid {
+    oid(&VRRPV3_MIB, &[0, 1])
 }
 /// `vrrpInstanceStateChange`.
 pub fn trap_instance_state() -> Oid {
@@ -73,6 +83,8 @@ pub struct Served {
     pub keepalived: bool,
     /// RFC 2787 (`enable_snmp_rfcv2`, `-x`).
     pub rfcv2: bool,
+    /// RFC 6527 (`enable_snmp_rfcv3`, `-x`).
+    pub rfcv3: bool,
     /// `enable_traps`.
     pub traps: bool,
     /// `router_id` (else the host name).
@@ -134,6 +146,8 @@ pub struct Published {
     pub statics: Vec<(String, VirtualAddress)>,
     /// Each script's last result (absent before its first).
     pub script_up: HashMap<String, bool>,
+    /// RFC 6527's reason each instance last became master.
+    pub master_reason: HashMap<String, i32>,
 }
 
 /// keepalived's state number (INIT 0, BACKUP 1, MASTER 2, FAULT 3).
@@ -209,6 +223,9 @@ pub fn tree(
     let mut t = BTreeMap::new();
     if served.rfcv2 {
         rfc2787(&mut t, served, state, iface);
+    }
+    if served.rfcv3 {
+        rfc6527(&mut t, state, published, iface);
     }
     if served.keepalived {
         globals(&mut t, served);
@@ -470,6 +487,126 @@ fn rfc2787(
     put(t, &[2, 1, 0], Value::Counter32(chk as u32));
     put(t, &[2, 2, 0], Value::Counter32(ver as u32));
     put(t, &[2, 3, 0], Value::Counter32(vrid as u32));
+}
+
+/// keepalived's "suitable for RFC 6527": at least one VIP.
+pub fn rfc6527_suitable(i: &InstanceState) -> bool {
+    !i.view.spec.addresses.is_empty()
+}
+
+/// The RFC 6527 index of `i`: ifIndex, VRID, InetAddressType.
+pub fn rfc6527_index(i: &InstanceState, ifindex: u32) -> [u32; 3] {
+    let family = if i.view.spec.config.ipv6.is_some() {
+        2
+    } else {
+        1
+    };
+    [ifindex, u32::from(i.view.spec.config.vrid), family]
+}
+
+fn ip_bytes(a: IpAddr) -> Vec<u8> {
+    match a {
+        IpAddr::V4(x) => x.octets().to_vec(),
+        IpAddr::V6(x) => x.octets().to_vec(),
+    }
+}
+
+/// The address RFC 6527 reports for `i`: the interface's IPv4 address,
+/// or the unspecified address of the router's family.
+pub fn rfc6527_primary(i: &InstanceState, info: &IfInfo) -> Vec<u8> {
+    match (&i.view.spec.config.ipv6, info.ipv4) {
+        (None, Some(a)) => a.octets().to_vec(),
+        (None, None) => vec![0; 4],
+        (Some(_), _) => vec![0; 16],
+    }
+}
+
+fn rfc6527(
+    t: &mut BTreeMap<Oid, Value>,
+    state: &VrrpState,
+    published: &Published,
+    iface: &impl Fn(&str) -> Option<IfInfo>,
+) {
+    let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
+        t.insert(oid(&VRRPV3_MIB, tail), v);
+    };
+    let (mut chk, mut ver, mut vrid) = (0u64, 0u64, 0u64);
+    for i in state.instances.iter().filter(|i| rfc6527_suitable(i)) {
+        let c = &i.view.spec.config;
+        let info = iface(&i.view.spec.interface).unwrap_or_default();
+        let idx = rfc6527_index(i, info.index);
+        let row = |table: &[u32], column: u32| {
+            let mut tail = table.to_vec();
+            tail.push(column);
+            tail.extend(idx);
+            tail
+        };
+        let oper = |column: u32| row(&[1, 1, 1, 1], column);
+        let st = state_of(i);
+        let primary = rfc6527_primary(i, &info);
+        // The master heard from is not kept: a master reports itself, a
+        // backup the unspecified address.
+        let master = if st == State::Master {
+            primary.clone()
+        } else {
+            vec![0; primary.len()]
+        };
+        put(t, &oper(3), Value::OctetString(master));
+        put(t, &oper(4), Value::OctetString(primary));
+        if let Some(mac) = info.mac {
+            put(t, &oper(5), Value::OctetString(mac.to_vec()));
+        }
+        put(t, &oper(6), Value::Integer(rfc_state(st)));
+        put(t, &oper(7), Value::Gauge32(u32::from(c.priority)));
+        let n = i.view.spec.addresses.len();
+        put(t, &oper(8), Value::Integer(n as i32));
+        let centis = match c.version {
+            Version::V3 => u32::from(c.advert_interval_centis),
+            _ => u32::from(c.advert_interval_secs) * 100,
+        };
+        put(t, &oper(9), Value::Integer(centis as i32));
+        put(t, &oper(10), Value::Integer(truth(c.preempt)));
+        put(t, &oper(11), Value::Integer(truth(c.accept_mode)));
+        put(t, &oper(12), Value::TimeTicks(0));
+        put(t, &oper(13), Value::Integer(1));
+        let mut vips: Vec<IpAddr> = i.view.spec.addresses.iter().map(|a| a.addr).collect();
+        vips.sort();
+        for a in vips {
+            // keepalived indexes by the address's bytes without a length.
+            let mut tail = row(&[1, 1, 2, 1], 2);
+            tail.extend(ip_bytes(a).into_iter().map(u32::from));
+            put(t, &tail, Value::Integer(1));
+        }
+        let counters = i.run.as_ref().map(|r| &r.counters);
+        let s = counters.map(Stats::from).unwrap_or_default();
+        if let Some(c) = counters {
+            let d = |r: Wire| c.dropped.get(vrrp::counters::DropReason::Invalid(r));
+            chk += d(Wire::BadChecksum);
+            ver += d(Wire::BadVersion);
+            vrid += d(Wire::VridMismatch);
+        }
+        let stat = |column: u32| row(&[1, 2, 5, 1], column);
+        put(t, &stat(1), Value::Counter32(s.become_master as u32));
+        let reason = published.master_reason.get(&*c.name).copied().unwrap_or(0);
+        put(t, &stat(2), Value::Integer(reason));
+        put(t, &stat(3), Value::Counter64(s.advert_rcvd));
+        put(t, &stat(4), Value::Counter64(s.advert_interval_err));
+        put(t, &stat(5), Value::Counter64(s.ip_ttl_err));
+        // vrrpv3StatisticsProtoErrReason: noError(0); not kept.
+        put(t, &stat(6), Value::Integer(0));
+        put(t, &stat(7), Value::Counter64(s.pri_zero_rcvd));
+        put(t, &stat(8), Value::Counter64(s.pri_zero_sent));
+        put(t, &stat(9), Value::Counter64(s.invalid_type_rcvd));
+        put(t, &stat(10), Value::Counter64(s.addr_list_err));
+        put(t, &stat(11), Value::Counter64(s.packet_len_err));
+        put(t, &stat(12), Value::TimeTicks(0));
+        // The refresh rate in milliseconds.
+        put(t, &stat(13), Value::Gauge32(centis * 10));
+    }
+    put(t, &[1, 2, 1, 0], Value::Counter64(chk));
+    put(t, &[1, 2, 2, 0], Value::Counter64(ver));
+    put(t, &[1, 2, 3, 0], Value::Counter64(vrid));
+    put(t, &[1, 2, 4, 0], Value::TimeTicks(0));
 }
 
 fn text(s: &str) -> Value {

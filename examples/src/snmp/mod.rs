@@ -5,15 +5,16 @@
 //! `/var/agentx/master`) or `tcp:HOST:PORT`.
 //!
 //! It serves what keepalived 2.2.7's VRRP process serves for RFC 2787's
-//! VRRP-MIB and KEEPALIVED-MIB's VRRP part ([`mib`]), read from
+//! VRRP-MIB, RFC 6527's VRRPv3-MIB and KEEPALIVED-MIB's global and VRRP
+//! parts ([`mib`]), read from
 //! [`crate::observe`] on each request, and sends keepalived's traps
 //! (vrrpInstanceStateChange, vrrpSyncGroupStateChange,
-//! vrrpTrapNewMaster) on the transitions the VRRP half reports through
+//! vrrpTrapNewMaster, vrrpv3NewMaster) on the transitions the VRRP half reports through
 //! [`instance_changed`] and [`group_changed`].
 //!
-//! Not served (yet): the VRRPv3-MIB that keepalived's `-x` also enables,
-//! KEEPALIVED-MIB's route, rule, tracked file/process/BFD tables and the
-//! checker's part, and the vrrpTrapAuthFailure trap.
+//! Not served (yet): KEEPALIVED-MIB's route, rule, tracked
+//! file/process/BFD tables and the checker's part, and the
+//! vrrpTrapAuthFailure and vrrpv3ProtoError notifications.
 
 use std::sync::Mutex;
 
@@ -55,7 +56,8 @@ impl Settings {
         let router_id = config.global_defs.router_id.as_deref();
         let keepalived = cli_snmp || conf.vrrp;
         let rfcv2 = cli_snmp || conf.rfcv2;
-        if !keepalived && !rfcv2 {
+        let rfcv3 = cli_snmp || conf.rfcv3;
+        if !keepalived && !rfcv2 && !rfcv3 {
             return None;
         }
         let socket = cli_socket
@@ -67,6 +69,7 @@ impl Settings {
             served: mib::Served {
                 keepalived,
                 rfcv2,
+                rfcv3,
                 traps: conf.traps,
                 router_id,
                 globals: globals::Globals::of(config),
@@ -161,13 +164,17 @@ pub fn publish(plan: &Plan) {
         track_scripts: tracks(|i| &i.scripts),
         statics: plan.static_addresses.clone(),
         script_up: Default::default(),
+        master_reason: Default::default(),
         scripts,
     };
     with_shared(|s| {
         let mut up = std::mem::take(&mut s.published.script_up);
         up.retain(|name, _| published.scripts.iter().any(|x| &x.name == name));
+        let mut reasons = std::mem::take(&mut s.published.master_reason);
+        reasons.retain(|name, _| published.track_interfaces.contains_key(name));
         s.published = mib::Published {
             script_up: up,
+            master_reason: reasons,
             ..published
         };
     });
@@ -192,8 +199,22 @@ fn send(t: Transition) {
     });
 }
 
-/// Instance `name` entered `state` (its traps, if the agent runs).
-pub fn instance_changed(name: &str, state: State) {
+/// Instance `name` entered `state` for `reason` (its traps, if the
+/// agent runs).
+pub fn instance_changed(name: &str, state: State, reason: vrrp::event::Reason) {
+    if state == State::Master {
+        // RFC 6527's vrrpv3StatisticsNewMasterReason: priority(1) for the
+        // address owner, else masterNoResponse(3), as keepalived's
+        // default; it is kept until the next time it becomes master.
+        let why = if reason == vrrp::event::Reason::AddressOwner {
+            1
+        } else {
+            3
+        };
+        with_shared(|s| {
+            s.published.master_reason.insert(name.to_owned(), why);
+        });
+    }
     send(Transition::Instance {
         name: name.to_owned(),
         state,

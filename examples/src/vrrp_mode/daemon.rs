@@ -342,7 +342,7 @@ impl Daemon {
         match event {
             Event::StateChanged { from, to, reason } => {
                 crate::observe::transition(id);
-                crate::snmp::instance_changed(name, to);
+                crate::snmp::instance_changed(name, to, reason);
                 log_transition(name, from, to, reason)
             }
             Event::AddAddresses => info!("({name}) Setting VIPs."),

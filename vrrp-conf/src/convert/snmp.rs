@@ -1,9 +1,8 @@
 //! keepalived's SNMP settings in `global_defs`: `enable_snmp_vrrp` (and
 //! its old name `enable_snmp_keepalived`), `enable_snmp_rfcv2`,
-//! `enable_snmp_rfc` (RFC 2787 and RFC 6527 in keepalived; only the
-//! RFC 2787 part is served, with a warning), `enable_traps` and
-//! `snmp_socket`. `enable_snmp_rfcv3` and `enable_snmp_checker` are not
-//! consumed, so the audit refuses them by name.
+//! `enable_snmp_rfcv3`, `enable_snmp_rfc` (both RFC MIBs),
+//! `enable_traps` and `snmp_socket`. `enable_snmp_checker` is not
+//! consumed, so the audit refuses it by name.
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::Config;
@@ -14,6 +13,7 @@ pub(crate) const USED: &[&str] = &[
     "enable_snmp_keepalived",
     "enable_snmp_rfc",
     "enable_snmp_rfcv2",
+    "enable_snmp_rfcv3",
     "enable_snmp_vrrp",
     "enable_traps",
     "snmp_socket",
@@ -27,6 +27,8 @@ pub struct SnmpSettings {
     pub vrrp: bool,
     /// RFC 2787's VRRP-MIB (`enable_snmp_rfcv2`, `enable_snmp_rfc`).
     pub rfcv2: bool,
+    /// RFC 6527's VRRPv3-MIB (`enable_snmp_rfcv3`, `enable_snmp_rfc`).
+    pub rfcv3: bool,
     /// `enable_traps`.
     pub traps: bool,
     /// `snmp_socket`: the first one given (keepalived ignores later ones).
@@ -41,6 +43,7 @@ impl SnmpSettings {
         SnmpSettings {
             vrrp: has("enable_snmp_vrrp") || has("enable_snmp_keepalived"),
             rfcv2: has("enable_snmp_rfcv2") || has("enable_snmp_rfc"),
+            rfcv3: has("enable_snmp_rfcv3") || has("enable_snmp_rfc"),
             traps: has("enable_traps"),
             socket: (g.iter())
                 .find(|s| s.keyword == "snmp_socket" && s.args.len() == 1)
@@ -49,30 +52,20 @@ impl SnmpSettings {
     }
 }
 
-/// keepalived's complaints about these keywords, and the warning for the
-/// part of `enable_snmp_rfc` that is not served.
+/// keepalived's complaints about these keywords.
 pub(crate) fn audit(p: &Parsed, out: &mut Vec<Diagnostic>) {
     for s in &p.config.global_defs.other {
-        match s.keyword.as_str() {
-            "snmp_socket" if s.args.len() != 1 => {
-                let msg = if s.args.is_empty() {
-                    "SNMP error : snmp socket name missing"
-                } else {
-                    "Too many parameters specified for snmp_socket - ignoring"
-                };
-                out.push(Diagnostic::error(
-                    Code::InvalidValue,
-                    s.span,
-                    msg.to_owned(),
-                ));
-            }
-            "enable_snmp_rfc" => {
-                let msg = "enable_snmp_rfc: only RFC 2787's VRRP-MIB is served, \
-                           not RFC 6527's VRRPv3-MIB"
-                    .to_owned();
-                out.push(Diagnostic::warning(Code::NoEffect, s.span, msg));
-            }
-            _ => {}
+        if s.keyword == "snmp_socket" && s.args.len() != 1 {
+            let msg = if s.args.is_empty() {
+                "SNMP error : snmp socket name missing"
+            } else {
+                "Too many parameters specified for snmp_socket - ignoring"
+            };
+            out.push(Diagnostic::error(
+                Code::InvalidValue,
+                s.span,
+                msg.to_owned(),
+            ));
         }
     }
 }
@@ -108,6 +101,7 @@ mod tests {
             SnmpSettings {
                 vrrp: true,
                 rfcv2: true,
+                rfcv3: false,
                 traps: true,
                 socket: Some("unix:/tmp/agentx".into()),
             }
@@ -116,27 +110,21 @@ mod tests {
     }
 
     #[test]
-    fn refuses_the_parts_not_served() {
-        let (_, d) = convert(&format!(
-            "global_defs {{\n  enable_snmp_rfcv3\n  enable_snmp_checker\n  enable_snmp_rfc\n  \
-             snmp_socket\n}}\n{INSTANCE}"
+    fn refuses_the_checker_part_and_a_bare_socket() {
+        let (s, d) = convert(&format!(
+            "global_defs {{\n  enable_snmp_rfc\n  enable_snmp_checker\n  snmp_socket\n}}\n{INSTANCE}"
         ));
-        let has = |needle: &str| d.iter().any(|l| l.contains(needle));
-        assert!(
-            has("k.conf:2:3: error: enable_snmp_rfcv3 is not supported"),
-            "{d:#?}"
+        assert_eq!(
+            (s.rfcv2, s.rfcv3, s.vrrp, s.socket),
+            (true, true, false, None)
         );
-        assert!(
-            has("k.conf:3:3: error: enable_snmp_checker is not supported"),
-            "{d:#?}"
-        );
-        assert!(
-            has("k.conf:4:3: warning: enable_snmp_rfc: only RFC 2787"),
-            "{d:#?}"
-        );
-        assert!(
-            has("k.conf:5:3: error: SNMP error : snmp socket name missing"),
-            "{d:#?}"
+        let snmp: Vec<&String> = d.iter().filter(|l| l.contains("snmp")).collect();
+        assert_eq!(
+            snmp,
+            [
+                "k.conf:3:3: error: enable_snmp_checker is not supported by keepalived-lite",
+                "k.conf:4:3: error: SNMP error : snmp socket name missing",
+            ]
         );
     }
 }
