@@ -3,10 +3,12 @@
 //! send traps; on any error, connect again after [`RETRY`] (as net-snmp
 //! subagents retry every 15 s).
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::net::Ipv4Addr;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -21,6 +23,11 @@ use crate::observe::{self, VrrpState};
 
 /// How long to wait before connecting again.
 pub const RETRY: Duration = Duration::from_secs(15);
+
+/// How long a built tree answers requests: a walk is one request per
+/// object, and rebuilding the whole tree for each would make a walk of
+/// many instances quadratic. Values are at most this old.
+const TREE_TTL: Duration = Duration::from_secs(1);
 
 /// The largest payload accepted from the master (a GetBulk of many
 /// ranges fits well within it).
@@ -94,6 +101,7 @@ pub async fn run(settings: Settings, mut traps: mpsc::UnboundedReceiver<Transiti
                     id: 0,
                     packet: 0,
                     served: &settings.served,
+                    cache: None,
                 };
                 match session.serve(&mut traps).await {
                     Ok(()) => return,
@@ -124,9 +132,23 @@ struct Session<'a> {
     id: u32,
     packet: u32,
     served: &'a Served,
+    /// The last tree built, and when.
+    cache: Option<(Instant, Arc<BTreeMap<Oid, Value>>)>,
 }
 
 impl Session<'_> {
+    /// The tree, rebuilt when older than [`TREE_TTL`].
+    async fn tree(&mut self) -> Arc<BTreeMap<Oid, Value>> {
+        if let Some((at, t)) = &self.cache {
+            if at.elapsed() < TREE_TTL {
+                return t.clone();
+            }
+        }
+        let t = Arc::new(tree(self.served).await);
+        self.cache = Some((Instant::now(), t.clone()));
+        t
+    }
+
     fn next_packet(&mut self) -> u32 {
         self.packet = self.packet.wrapping_add(1);
         self.packet
@@ -220,11 +242,11 @@ impl Session<'_> {
     async fn answer(&mut self, h: Header, p: Pdu) -> Result<(), SessionError> {
         let reply = match p {
             Pdu::Get(ranges) => {
-                let t = tree(self.served).await;
+                let t = self.tree().await;
                 pdu::response(&h, pdu::error::NONE, 0, &get(&t, &ranges))
             }
             Pdu::GetNext(ranges) => {
-                let t = tree(self.served).await;
+                let t = self.tree().await;
                 pdu::response(&h, pdu::error::NONE, 0, &get_next(&t, &ranges))
             }
             Pdu::GetBulk {
@@ -232,7 +254,7 @@ impl Session<'_> {
                 max_repetitions,
                 ranges,
             } => {
-                let t = tree(self.served).await;
+                let t = self.tree().await;
                 let vbs = get_bulk(&t, usize::from(non_repeaters), max_repetitions, &ranges);
                 pdu::response(&h, pdu::error::NONE, 0, &vbs)
             }
@@ -271,22 +293,31 @@ async fn tree(served: &Served) -> BTreeMap<Oid, Value> {
     }
 }
 
-/// Reads interfaces from the kernel (ifIndex, MAC, first IPv4 address).
+/// Reads interfaces from the kernel (ifIndex, MAC, first IPv4 address),
+/// each once per tree.
 fn interfaces() -> impl Fn(&str) -> Option<IfInfo> {
-    let nl = std::cell::RefCell::new(vrrp::linux::Netlink::open().ok());
+    let nl = RefCell::new(vrrp::linux::Netlink::open().ok());
+    let seen: RefCell<HashMap<String, Option<IfInfo>>> = RefCell::default();
     move |name: &str| {
-        let mut nl = nl.borrow_mut();
-        let nl = nl.as_mut()?;
-        let link = nl.link(name).ok()?;
-        let ipv4 = (nl.addresses(Some(link.index)).ok()?)
-            .into_iter()
-            .map(|a| a.addr)
-            .next();
-        Some(IfInfo {
-            index: link.index,
-            mac: link.mac,
-            ipv4,
-        })
+        if let Some(i) = seen.borrow().get(name) {
+            return i.clone();
+        }
+        let info = (|| {
+            let mut nl = nl.borrow_mut();
+            let nl = nl.as_mut()?;
+            let link = nl.link(name).ok()?;
+            let ipv4 = (nl.addresses(Some(link.index)).ok()?)
+                .into_iter()
+                .map(|a| a.addr)
+                .next();
+            Some(IfInfo {
+                index: link.index,
+                mac: link.mac,
+                ipv4,
+            })
+        })();
+        seen.borrow_mut().insert(name.to_owned(), info.clone());
+        info
     }
 }
 
