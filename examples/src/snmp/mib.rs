@@ -788,3 +788,195 @@ fn resolve(prog: &str) -> Option<String> {
             .into_owned(),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use std::sync::Arc;
+
+    use vrrp::auth::AuthConfig;
+    use vrrp::config::Config;
+    use vrrp::linux::driver::{RouterSnapshot, RouterSpec, Snapshot};
+    use vrrp::mux::RouterId;
+
+    use super::*;
+    use crate::observe::InstanceView;
+
+    fn instance(
+        name: &str,
+        vrid: u8,
+        priority: u8,
+        state: State,
+        vips: &[[u8; 4]],
+    ) -> InstanceState {
+        let mut config = Config::new(name, vrid, priority, Ipv4Addr::new(10, 0, 0, 1));
+        config.authentication = AuthConfig::None;
+        let spec = RouterSpec {
+            config,
+            interface: "eth0".into(),
+            addresses: vips
+                .iter()
+                .map(|a| VirtualAddress::host(Ipv4Addr::from(*a)))
+                .collect(),
+            excluded: Vec::new(),
+            routes: Vec::new(),
+            use_vmac: false,
+        };
+        let id = RouterId(u32::from(vrid));
+        InstanceState {
+            view: Arc::new(InstanceView {
+                id,
+                spec,
+                notify: Notify::default(),
+                track_interfaces: Vec::new(),
+                track_scripts: Vec::new(),
+            }),
+            run: Some(RouterSnapshot {
+                id,
+                name: name.into(),
+                state,
+                priority,
+                counters: Default::default(),
+            }),
+            last_transition: None,
+        }
+    }
+
+    fn state(instances: Vec<InstanceState>) -> VrrpState {
+        VrrpState {
+            instances,
+            snapshot: Snapshot {
+                routers: Vec::new(),
+                mux: Default::default(),
+                driver: Default::default(),
+                raw_sockets: 0,
+                garp_sockets: 0,
+            },
+        }
+    }
+
+    fn eth0(name: &str) -> Option<IfInfo> {
+        (name == "eth0").then_some(IfInfo {
+            index: 7,
+            mac: Some([2, 0, 0, 0, 0, 1]),
+            ipv4: Some(Ipv4Addr::new(10, 0, 0, 1)),
+        })
+    }
+
+    fn served() -> Served {
+        Served {
+            keepalived: true,
+            rfcv2: true,
+            rfcv3: true,
+            traps: true,
+            router_id: "r1".into(),
+            globals: Globals::default(),
+        }
+    }
+
+    #[test]
+    fn rfc2787_rows_are_indexed_by_ifindex_and_vrid() {
+        let s = state(vec![
+            instance("B", 9, 100, State::Backup, &[[10, 0, 0, 9]]),
+            instance("A", 3, 200, State::Master, &[[10, 0, 0, 4], [10, 0, 0, 3]]),
+            // No VIP: not in the RFC tables.
+            instance("C", 5, 100, State::Backup, &[]),
+        ]);
+        let t = tree(&served(), &s, &Published::default(), &eth0);
+        let at = |tail: &[u32]| t.get(&oid(&VRRP_MIB, tail)).cloned();
+        assert_eq!(at(&[1, 3, 1, 3, 7, 3]), Some(Value::Integer(3)));
+        assert_eq!(at(&[1, 3, 1, 3, 7, 9]), Some(Value::Integer(2)));
+        assert_eq!(at(&[1, 3, 1, 5, 7, 3]), Some(Value::Integer(200)));
+        assert_eq!(at(&[1, 3, 1, 3, 7, 5]), None);
+        let rows: Vec<Vec<u32>> = (t.keys())
+            .filter(|k| k.starts_with(&oid(&VRRP_MIB, &[1, 4, 1, 2])))
+            .map(|k| k[11..].to_vec())
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                [7, 3, 10, 0, 0, 3],
+                [7, 3, 10, 0, 0, 4],
+                [7, 9, 10, 0, 0, 9]
+            ]
+        );
+        // KEEPALIVED-MIB: configuration order, and every instance.
+        let k = |tail: &[u32]| t.get(&oid(&KEEPALIVED, tail)).cloned();
+        assert_eq!(k(&[2, 3, 1, 2, 1]), Some(text("B")));
+        assert_eq!(k(&[2, 3, 1, 3, 3]), Some(Value::Gauge32(5)));
+        assert_eq!(k(&[1, 2, 0]), Some(text("r1")));
+        // VRRPv3-MIB: a master reports itself as master.
+        let v3 = |tail: &[u32]| t.get(&oid(&VRRPV3_MIB, tail)).cloned();
+        assert_eq!(
+            v3(&[1, 1, 1, 1, 3, 7, 3, 1]),
+            Some(Value::OctetString(vec![10, 0, 0, 1]))
+        );
+        assert_eq!(
+            v3(&[1, 1, 1, 1, 3, 7, 9, 1]),
+            Some(Value::OctetString(vec![0; 4]))
+        );
+    }
+
+    #[test]
+    fn a_new_master_sends_keepalived_s_three_traps() {
+        use crate::snmp::agent::trap_varbinds;
+        use crate::snmp::Transition;
+        let s = state(vec![instance("A", 3, 200, State::Master, &[[10, 0, 0, 4]])]);
+        let mut published = Published::default();
+        published.master_reason.insert("A".into(), 3);
+        let t = Transition::Instance {
+            name: "A".into(),
+            state: State::Master,
+        };
+        let traps = trap_varbinds(&served(), &s, &published, &t, &eth0);
+        let names: Vec<Vec<Oid>> = (traps.iter())
+            .map(|t| t.iter().map(|v| v.name.clone()).collect())
+            .collect();
+        let trap_oid = vec![1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0];
+        assert_eq!(
+            names,
+            [
+                vec![
+                    trap_oid.clone(),
+                    oid(&KEEPALIVED, &[2, 3, 1, 2]),
+                    oid(&KEEPALIVED, &[2, 3, 1, 4]),
+                    oid(&KEEPALIVED, &[2, 3, 1, 5]),
+                    oid(&KEEPALIVED, &[1, 2, 0]),
+                ],
+                vec![trap_oid.clone(), oid(&VRRP_MIB, &[1, 3, 1, 7, 7, 3])],
+                vec![
+                    trap_oid,
+                    oid(&VRRPV3_MIB, &[1, 1, 1, 1, 3, 7, 3, 1]),
+                    oid(&VRRPV3_MIB, &[1, 2, 5, 1, 2, 7, 3, 1]),
+                ],
+            ]
+        );
+        assert_eq!(traps[0][0].value, Value::Oid(trap_instance_state()));
+        assert_eq!(traps[0][2].value, Value::Integer(2));
+        assert_eq!(traps[1][1].value, Value::IpAddress([10, 0, 0, 1]));
+        assert_eq!(traps[2][2].value, Value::Integer(3));
+        let backup = Transition::Instance {
+            name: "A".into(),
+            state: State::Backup,
+        };
+        assert_eq!(
+            trap_varbinds(&served(), &s, &published, &backup, &eth0).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn group_state_follows_keepalived() {
+        use State::*;
+        assert_eq!(group_state(&[Master, Master]), Master);
+        assert_eq!(group_state(&[Master, Backup]), Backup);
+        assert_eq!(group_state(&[Master, Fault]), Fault);
+        assert_eq!(group_state(&[]), Initialize);
+    }
+
+    #[test]
+    fn cmd_str_quotes_each_word() {
+        let words = vec!["/nonexistent/x a".to_owned(), "b".to_owned()];
+        assert_eq!(cmd_str(&words), "'/nonexistent/x' 'a' 'b'");
+    }
+}
