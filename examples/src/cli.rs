@@ -125,8 +125,8 @@ pub struct Cli {
     /// Report all address additions and deletions notified via netlink.
     #[arg(short = 'a', long = "address-monitoring")]
     pub address_monitoring: bool,
-    /// Enable the SNMP subsystem: an AgentX subagent serving VRRP-MIB and
-    /// KEEPALIVED-MIB's VRRP part.
+    /// Enable the SNMP subsystem: an AgentX subagent serving VRRP-MIB,
+    /// VRRPv3-MIB and KEEPALIVED-MIB's global and VRRP parts.
     #[arg(short = 'x', long = "snmp")]
     pub snmp: bool,
     /// The master agent's socket for SNMP (default /var/agentx/master).
