@@ -125,10 +125,11 @@ pub struct Cli {
     /// Report all address additions and deletions notified via netlink.
     #[arg(short = 'a', long = "address-monitoring")]
     pub address_monitoring: bool,
-    /// Enable the SNMP subsystem (not built in keepalived-lite: a warning).
+    /// Enable the SNMP subsystem: an AgentX subagent serving VRRP-MIB,
+    /// VRRPv3-MIB and KEEPALIVED-MIB's global and VRRP parts.
     #[arg(short = 'x', long = "snmp")]
     pub snmp: bool,
-    /// The master agent's socket for SNMP.
+    /// The master agent's socket for SNMP (default /var/agentx/master).
     #[arg(short = 'A', long = "snmp-agent-socket", value_name = "FILE")]
     pub snmp_agent_socket: Option<String>,
     /// Run in the network namespace NAME (/run/netns/NAME).

@@ -15,6 +15,7 @@ pub mod lvs_mode;
 pub mod metrics;
 pub mod observe;
 pub mod process;
+pub mod snmp;
 pub mod systemd;
 pub use test_support::netns;
 pub mod vrrp_mode;

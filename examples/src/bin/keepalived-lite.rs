@@ -11,8 +11,9 @@
 //! `-n` (always in the foreground), `-R` (no children to respawn), `-B`
 //! and `-b` (no BFD), `-X` (no signal-driven transitions), `--all` (a half
 //! with no configuration has nothing to run), `-a` (the driver reports
-//! only the virtual addresses it restores). `-x`/`-A` (SNMP) and `-V` are
-//! accepted with a warning: they are not built yet. Unlike keepalived,
+//! only the virtual addresses it restores). `-x`/`-A` start the SNMP
+//! subagent ([`keepalived_lite::snmp`]); `-V` is accepted with a warning:
+//! it is not built yet. Unlike keepalived,
 //! `-d` prints the configuration and exits instead of logging it and
 //! running on.
 //!
@@ -123,6 +124,9 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
         ..
     } = converted;
     keepalived_lite::alert::configure(vrrp_conf::convert::mail::Alerts::of(&parsed.config));
+    if !configure_snmp(cli, &parsed.config, checker) {
+        return ExitCode::FAILURE;
+    }
     vrrp_mode::scripts::set_fifos(fifos);
     drop(parsed);
     let plan = match (vrrp, plan) {
@@ -199,11 +203,28 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     }
 }
 
+/// The SNMP subagent the VRRP half starts (`-x`, `-A`, `global_defs`);
+/// false, logged, for a socket it cannot use.
+fn configure_snmp(cli: &Cli, config: &vrrp_conf::Config, checker: bool) -> bool {
+    let socket = cli.snmp_agent_socket.as_deref();
+    if cli.snmp && checker {
+        tracing::warn!("-x: the checker's part of KEEPALIVED-MIB is not served");
+    }
+    match keepalived_lite::snmp::Settings::of(cli.snmp, socket, config) {
+        None => true,
+        Some(Ok(s)) => {
+            keepalived_lite::snmp::configure(s);
+            true
+        }
+        Some(Err(e)) => {
+            tracing::error!("{e}");
+            false
+        }
+    }
+}
+
 /// keepalived's options that keepalived-lite accepts but does not honour yet.
 fn warn_unbuilt(cli: &Cli) {
-    if cli.snmp || cli.snmp_agent_socket.is_some() {
-        tracing::warn!("SNMP (-x, -A) is not built into keepalived-lite: ignored");
-    }
     if cli.dont_release_vrrp {
         tracing::warn!("-V is not built into keepalived-lite: VIPs are released at stop");
     }

@@ -91,6 +91,7 @@ impl Daemon {
             return false;
         };
         crate::dump::install();
+        crate::snmp::start_configured();
         let mut d = match Daemon::new(load) {
             Ok(d) => d,
             Err(e) => {
@@ -163,6 +164,7 @@ impl Daemon {
             .collect();
         let summary = self.handle.reconfigure(setup).await?;
         crate::observe::publish_vrrp(&self.handle, &plan, &summary.ids);
+        crate::snmp::publish(&plan);
         let routers: Vec<_> = summary.ids.iter().copied().zip(plan.instances()).collect();
         let instances = (routers.iter().zip(vips)).map(|(&(id, i), vips)| {
             let instance = Instance {
@@ -298,6 +300,7 @@ impl Daemon {
             Health::Down => Status::Down,
         };
         self.tracking.set(Kind::Script, &c.name, status);
+        crate::snmp::script_result(&c.name, status == Status::Up);
         self.push_tracking().await;
     }
 
@@ -313,6 +316,7 @@ impl Daemon {
                     scripts::notify(&mut self.notifies, notify, &n);
                 }
                 crate::alert::vrrp(&n);
+                crate::snmp::group_changed(&n.name, n.state);
             }
             DriverEvent::Interface { link } => {
                 let up = link.is_operational();
@@ -344,6 +348,7 @@ impl Daemon {
         match event {
             Event::StateChanged { from, to, reason } => {
                 crate::observe::transition(id);
+                crate::snmp::instance_changed(name, to, reason);
                 log_transition(name, from, to, reason)
             }
             Event::AddAddresses => info!("({name}) Setting VIPs."),

@@ -119,6 +119,7 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let g = &p.config.global_defs;
     let sp = Some(&p.spans.global);
     super::mail::audit(p, out);
+    super::snmp::audit(p, out);
     let refused = [
         ("vrrp_skip_check_adv_addr", g.vrrp_skip_check_adv_addr),
         (
@@ -139,6 +140,7 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
         TUNING.contains(&s.keyword.as_str())
             || GLOBAL_USED.contains(&s.keyword.as_str())
             || LVS_GLOBALS.contains(&s.keyword.as_str())
+            || super::snmp::USED.contains(&s.keyword.as_str())
     };
     refuse_settings(&g.other, "", &keep, out);
     // Tracked files are read by the checker's FILE_CHECKs.

@@ -54,6 +54,7 @@ pub mod mail;
     doc(cfg(any(feature = "convert-vrrp", feature = "convert-lvs")))
 )]
 pub mod scripts;
+pub mod snmp;
 #[cfg(feature = "convert-vrrp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
 pub mod vrrp;

@@ -1,0 +1,982 @@
+//! The objects keepalived 2.2.7 serves for VRRP, built from the VRRP
+//! half's state as one sorted tree: a Get is a lookup, a GetNext the
+//! first entry after the asked name. Values follow keepalived's
+//! `vrrp_snmp.c` (read for behaviour, not copied).
+//!
+//! - RFC 2787 VRRP-MIB (`1.3.6.1.2.1.68`): vrrpNodeVersion,
+//!   vrrpNotificationCntl, vrrpOperTable, vrrpAssoIpAddrTable, the three
+//!   router counters and vrrpRouterStatsTable, for keepalived's
+//!   "suitable" instances (VRRPv2, IPv4, at least one VIP).
+//! - RFC 6527 VRRPv3-MIB (`1.3.6.1.2.1.207`): vrrpv3OperationsTable,
+//!   vrrpv3AssociatedIpAddrTable, the router counters and
+//!   vrrpv3StatisticsTable, for every instance with a VIP (keepalived
+//!   2.2.7 as Debian builds it answers for VRRPv2 instances here too).
+//! - KEEPALIVED-MIB (`1.3.6.1.4.1.9586.100.5`): the global scalars and
+//!   emailTable, vrrpSyncGroupTable, vrrpSyncGroupMemberTable,
+//!   vrrpInstanceTable, vrrpTrackedInterfaceTable,
+//!   vrrpTrackedScriptTable, vrrpAddressTable, vrrpScriptTable.
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+
+use vrrp::auth::AuthConfig;
+use vrrp::config::Version;
+use vrrp::wire::DropReason as Wire;
+use vrrp::State;
+
+use vrrp::linux::driver::VirtualAddress;
+use vrrp::linux::Scope;
+use vrrp_conf::model::Notify;
+
+use super::globals::Globals;
+use super::pdu::{Oid, Value};
+use crate::dump::Stats;
+use crate::observe::{InstanceState, VrrpState};
+
+/// RFC 2787's VRRP-MIB.
+pub const VRRP_MIB: [u32; 7] = [1, 3, 6, 1, 2, 1, 68];
+/// RFC 6527's VRRPv3-MIB.
+pub const VRRPV3_MIB: [u32; 7] = [1, 3, 6, 1, 2, 1, 207];
+/// KEEPALIVED-MIB's `keepalived` node.
+pub const KEEPALIVED: [u32; 9] = [1, 3, 6, 1, 4, 1, 9586, 100, 5];
+
+/// `vrrpTrapNewMaster`.
+pub fn trap_new_master() -> Oid {
+    oid(&VRRP_MIB, &[0, 1])
+}
+/// `vrrpv3NewMaster`.
+pub fn trap_v3_new_master() -> Oid {
+    oid(&VRRPV3_MIB, &[0, 1])
+}
+/// `vrrpInstanceStateChange`.
+pub fn trap_instance_state() -> Oid {
+    oid(&KEEPALIVED, &[2, 10, 0, 2])
+}
+/// `vrrpSyncGroupStateChange`.
+pub fn trap_group_state() -> Oid {
+    oid(&KEEPALIVED, &[2, 10, 0, 1])
+}
+
+/// `base` followed by `tail`.
+pub fn oid(base: &[u32], tail: &[u32]) -> Oid {
+    let mut o = base.to_vec();
+    o.extend(tail);
+    o
+}
+
+/// What the kernel says of an interface.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IfInfo {
+    /// ifIndex.
+    pub index: u32,
+    /// Hardware address.
+    pub mac: Option<[u8; 6]>,
+    /// Its first IPv4 address.
+    pub ipv4: Option<Ipv4Addr>,
+}
+
+/// Which MIBs are served and what the global part says.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Served {
+    /// KEEPALIVED-MIB's VRRP part (`enable_snmp_vrrp`, `-x`).
+    pub keepalived: bool,
+    /// RFC 2787 (`enable_snmp_rfcv2`, `-x`).
+    pub rfcv2: bool,
+    /// RFC 6527 (`enable_snmp_rfcv3`, `-x`).
+    pub rfcv3: bool,
+    /// `enable_traps`.
+    pub traps: bool,
+    /// `router_id` (else the host name).
+    pub router_id: String,
+    /// The rest of `global_defs`.
+    pub globals: Globals,
+}
+
+/// A `vrrp_sync_group`: name and member instance names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Group {
+    /// Name.
+    pub name: String,
+    /// Members, in configuration order.
+    pub members: Vec<String>,
+    /// Its notify scripts.
+    pub notify: Notify,
+}
+
+/// A `track_interface` or `track_script` entry of an instance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Track {
+    /// Interface or script name.
+    pub name: String,
+    /// Its weight.
+    pub weight: i32,
+}
+
+/// A `vrrp_script`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Script {
+    /// Name.
+    pub name: String,
+    /// keepalived's `cmd_str` of its command.
+    pub command: String,
+    /// `interval` in seconds.
+    pub interval: u32,
+    /// `weight`.
+    pub weight: i32,
+    /// `rise`.
+    pub rise: u32,
+    /// `fall`.
+    pub fall: u32,
+}
+
+/// What the configuration says beyond the driver's specification,
+/// published at start and on each reload.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Published {
+    /// Sync groups.
+    pub groups: Vec<Group>,
+    /// `track_interface` per instance name.
+    pub track_interfaces: HashMap<String, Vec<Track>>,
+    /// `track_script` per instance name.
+    pub track_scripts: HashMap<String, Vec<Track>>,
+    /// The `vrrp_script`s in use.
+    pub scripts: Vec<Script>,
+    /// `static_ipaddress` with its interface.
+    pub statics: Vec<(String, VirtualAddress)>,
+    /// Each script's last result (absent before its first).
+    pub script_up: HashMap<String, bool>,
+    /// RFC 6527's reason each instance last became master.
+    pub master_reason: HashMap<String, i32>,
+}
+
+/// keepalived's state number (INIT 0, BACKUP 1, MASTER 2, FAULT 3).
+pub fn state_number(s: State) -> i32 {
+    i32::from(crate::dump::state_number(s))
+}
+
+/// RFC 2787's vrrpOperState: initialize(1), backup(2), master(3); FAULT
+/// reads as initialize, as keepalived maps it.
+fn rfc_state(s: State) -> i32 {
+    match s {
+        State::Backup => 2,
+        State::Master => 3,
+        _ => 1,
+    }
+}
+
+/// SNMP TruthValue: true(1), false(2).
+fn truth(b: bool) -> i32 {
+    if b {
+        1
+    } else {
+        2
+    }
+}
+
+fn state_of(i: &InstanceState) -> State {
+    i.run.as_ref().map_or(State::Initialize, |r| r.state)
+}
+
+/// keepalived's "suitable for RFC 2787": VRRPv2 over IPv4 with a VIP.
+pub fn rfc2787_suitable(i: &InstanceState) -> bool {
+    let s = &i.view.spec;
+    s.config.version == Version::V2
+        && s.config.ipv6.is_none()
+        && s.addresses.iter().any(|a| a.addr.is_ipv4())
+}
+
+fn v4_vips(i: &InstanceState) -> Vec<Ipv4Addr> {
+    let mut v: Vec<Ipv4Addr> = (i.view.spec.addresses.iter())
+        .filter_map(|a| match a.addr {
+            IpAddr::V4(a) => Some(a),
+            IpAddr::V6(_) => None,
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// The instances with their ifIndex, sorted as RFC 2787 indexes them.
+fn rfc_rows<'a>(
+    state: &'a VrrpState,
+    iface: &impl Fn(&str) -> Option<IfInfo>,
+) -> Vec<(u32, &'a InstanceState, IfInfo)> {
+    let mut rows: Vec<_> = (state.instances.iter())
+        .filter(|i| rfc2787_suitable(i))
+        .map(|i| {
+            let info = iface(&i.view.spec.interface).unwrap_or_default();
+            (info.index, i, info)
+        })
+        .collect();
+    rows.sort_by_key(|(ix, i, _)| (*ix, i.view.spec.config.vrid));
+    rows
+}
+
+/// Every object served now.
+pub fn tree(
+    served: &Served,
+    state: &VrrpState,
+    published: &Published,
+    iface: &impl Fn(&str) -> Option<IfInfo>,
+) -> BTreeMap<Oid, Value> {
+    let mut t = BTreeMap::new();
+    if served.rfcv2 {
+        rfc2787(&mut t, served, state, iface);
+    }
+    if served.rfcv3 {
+        rfc6527(&mut t, state, published, iface);
+    }
+    if served.keepalived {
+        globals(&mut t, served);
+        keepalived(&mut t, state, published);
+        tracking(&mut t, state, published);
+        addresses(&mut t, state, published, iface);
+        scripts(&mut t, published);
+    }
+    t
+}
+
+fn globals(t: &mut BTreeMap<Oid, Value>, served: &Served) {
+    let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
+        t.insert(oid(&KEEPALIVED, tail), v);
+    };
+    let g = &served.globals;
+    let version = format!("keepalived-lite {}", env!("CARGO_PKG_VERSION"));
+    put(t, &[1, 1, 0], text(&version));
+    put(t, &[1, 2, 0], text(&served.router_id));
+    // keepalived: InetAddressType 1 only for IPv4 (unset reads as 2), and
+    // the unset address as four zero bytes.
+    let (kind, addr) = match g.smtp_server {
+        Some(IpAddr::V4(a)) => (1, a.octets().to_vec()),
+        Some(IpAddr::V6(a)) => (2, a.octets().to_vec()),
+        None => (2, vec![0; 4]),
+    };
+    put(t, &[1, 3, 1, 0], Value::Integer(kind));
+    put(t, &[1, 3, 2, 0], Value::OctetString(addr));
+    put(t, &[1, 3, 3, 0], Value::Gauge32(g.smtp_timeout));
+    if let Some(from) = &g.email_from {
+        put(t, &[1, 3, 4, 0], text(from));
+    }
+    for (n, e) in (1u32..).zip(&g.emails) {
+        put(t, &[1, 3, 5, 1, 2, n], text(e));
+    }
+    put(t, &[1, 3, 6, 0], Value::Gauge32(u32::from(g.smtp_port)));
+    put(t, &[1, 3, 7, 0], Value::Integer(truth(g.email_faults)));
+    put(t, &[1, 3, 8, 0], Value::Integer(g.smtp_alert.number()));
+    put(t, &[1, 3, 9, 0], Value::Integer(g.smtp_alert_vrrp.number()));
+    put(
+        t,
+        &[1, 3, 10, 0],
+        Value::Integer(g.smtp_alert_checker.number()),
+    );
+    put(t, &[1, 4, 0], Value::Integer(truth(served.traps)));
+    put(
+        t,
+        &[1, 5, 0],
+        Value::Integer(if g.linkbeat_polling { 2 } else { 1 }),
+    );
+    put(t, &[1, 6, 0], Value::Integer(truth(g.lvs_flush)));
+    // 64-bit IPVS statistics: always.
+    put(t, &[1, 7, 0], Value::Integer(1));
+    put(t, &[1, 8, 0], text(&g.namespace));
+    // D-Bus is never built in.
+    put(t, &[1, 9, 0], Value::Integer(2));
+    put(t, &[1, 10, 0], Value::Integer(truth(g.dynamic_interfaces)));
+    put(t, &[1, 11, 0], Value::Integer(g.lvs_flush_on_stop));
+}
+
+/// vrrpTrackedInterfaceTable and vrrpTrackedScriptTable, indexed by
+/// instance and position.
+fn tracking(t: &mut BTreeMap<Oid, Value>, state: &VrrpState, published: &Published) {
+    let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
+        t.insert(oid(&KEEPALIVED, tail), v);
+    };
+    for (n, i) in (1u32..).zip(&state.instances) {
+        let name = &*i.view.spec.config.name;
+        let none = Vec::new();
+        let ifs = published.track_interfaces.get(name).unwrap_or(&none);
+        for (k, tr) in (1u32..).zip(ifs) {
+            put(t, &[2, 4, 1, 1, n, k], text(&tr.name));
+            put(t, &[2, 4, 1, 2, n, k], Value::Integer(tr.weight));
+            put(t, &[2, 4, 1, 3, n, k], Value::Integer(2));
+        }
+        let scripts = published.track_scripts.get(name).unwrap_or(&none);
+        for (k, tr) in (1u32..).zip(scripts) {
+            put(t, &[2, 5, 1, 2, n, k], text(&tr.name));
+            put(t, &[2, 5, 1, 3, n, k], Value::Integer(tr.weight));
+            put(t, &[2, 5, 1, 4, n, k], Value::Integer(2));
+        }
+    }
+}
+
+/// keepalived's InetScopeType of an address scope.
+fn scope_number(s: Scope) -> i32 {
+    match s {
+        Scope::Global => 14,
+        Scope::Site => 5,
+        Scope::Link => 2,
+        Scope::Host => 1,
+        _ => 0,
+    }
+}
+
+/// vrrpAddressTable: static addresses (instance index 0), then each
+/// instance's VIPs and excluded VIPs, numbered together.
+fn addresses(
+    t: &mut BTreeMap<Oid, Value>,
+    state: &VrrpState,
+    published: &Published,
+    iface: &impl Fn(&str) -> Option<IfInfo>,
+) {
+    let mut put_addr = |n: u32, k: u32, a: &VirtualAddress, dev: &str, set: bool, adv: bool| {
+        let mut put = |column: u32, v: Value| {
+            t.insert(oid(&KEEPALIVED, &[2, 6, 1, column, n, k]), v);
+        };
+        let v4 = a.addr.is_ipv4();
+        put(2, Value::Integer(if v4 { 1 } else { 2 }));
+        let bytes = match a.addr {
+            IpAddr::V4(x) => x.octets().to_vec(),
+            IpAddr::V6(x) => x.octets().to_vec(),
+        };
+        put(3, Value::OctetString(bytes));
+        if v4 {
+            let brd = a.broadcast.unwrap_or(Ipv4Addr::UNSPECIFIED);
+            put(4, Value::OctetString(brd.octets().to_vec()));
+        }
+        put(5, Value::Gauge32(u32::from(a.prefix_len)));
+        put(6, Value::Integer(scope_number(a.scope)));
+        let ix = iface(dev).map_or(0, |i| i.index);
+        put(7, Value::Integer(ix as i32));
+        put(8, text(dev));
+        if let Some(l) = &a.label {
+            put(9, text(l));
+        }
+        put(10, Value::Integer(truth(set)));
+        put(11, Value::Integer(truth(adv)));
+    };
+    for (k, (dev, a)) in (1u32..).zip(&published.statics) {
+        put_addr(0, k, a, dev, true, false);
+    }
+    for (n, i) in (1u32..).zip(&state.instances) {
+        let spec = &i.view.spec;
+        let set = state_of(i) == State::Master;
+        let vips = spec.addresses.iter().map(|a| (a, true));
+        let all = vips.chain(spec.excluded.iter().map(|a| (a, false)));
+        for (k, (a, advertised)) in (1u32..).zip(all) {
+            let dev = a.dev.as_deref().unwrap_or(&spec.interface);
+            // keepalived 2.2.7 reads "advertised" as set only for the
+            // first instance's VIPs (its walk never sets the flag again).
+            put_addr(n, k, a, dev, set, advertised && n == 1);
+        }
+    }
+}
+
+/// vrrpScriptTable.
+fn scripts(t: &mut BTreeMap<Oid, Value>, published: &Published) {
+    let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
+        t.insert(oid(&KEEPALIVED, tail), v);
+    };
+    for (n, s) in (1u32..).zip(&published.scripts) {
+        put(t, &[2, 9, 1, 2, n], text(&s.name));
+        put(t, &[2, 9, 1, 3, n], text(&s.command));
+        put(t, &[2, 9, 1, 4, n], Value::Integer(s.interval as i32));
+        put(t, &[2, 9, 1, 5, n], Value::Integer(s.weight));
+        let result = match published.script_up.get(&s.name) {
+            None => 1,
+            Some(true) => 3,
+            Some(false) => 2,
+        };
+        put(t, &[2, 9, 1, 6, n], Value::Integer(result));
+        put(t, &[2, 9, 1, 7, n], Value::Gauge32(s.rise));
+        put(t, &[2, 9, 1, 8, n], Value::Gauge32(s.fall));
+        put(t, &[2, 9, 1, 9, n], Value::Integer(2));
+    }
+}
+
+fn rfc2787(
+    t: &mut BTreeMap<Oid, Value>,
+    served: &Served,
+    state: &VrrpState,
+    iface: &impl Fn(&str) -> Option<IfInfo>,
+) {
+    let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
+        t.insert(oid(&VRRP_MIB, tail), v);
+    };
+    put(t, &[1, 1, 0], Value::Integer(2));
+    put(t, &[1, 2, 0], Value::Integer(truth(served.traps)));
+    let rows = rfc_rows(state, iface);
+    let (mut chk, mut ver, mut vrid) = (0u64, 0u64, 0u64);
+    for (ix, i, info) in &rows {
+        let c = &i.view.spec.config;
+        let idx = [*ix, u32::from(c.vrid)];
+        // vrrpOperTable is vrrpOperations.3, vrrpAssoIpAddrTable .4.
+        let col = |table: u32, column: u32| {
+            let mut tail = vec![1, table, 1, column];
+            tail.extend(idx);
+            tail
+        };
+        let st = state_of(i);
+        // keepalived answers the interface's own hardware address here.
+        if let Some(mac) = info.mac {
+            put(t, &col(3, 2), Value::OctetString(mac.to_vec()));
+        }
+        put(t, &col(3, 3), Value::Integer(rfc_state(st)));
+        put(t, &col(3, 4), Value::Integer(1));
+        put(t, &col(3, 5), Value::Integer(i32::from(c.priority)));
+        let vips = v4_vips(i);
+        put(t, &col(3, 6), Value::Integer(vips.len() as i32));
+        // The last master heard from: keepalived-lite does not keep it,
+        // and keepalived's is unset (0.0.0.0) while no other master was
+        // heard.
+        put(t, &col(3, 7), Value::IpAddress([0; 4]));
+        let primary = info.ipv4.unwrap_or(Ipv4Addr::UNSPECIFIED);
+        put(t, &col(3, 8), Value::IpAddress(primary.octets()));
+        let auth = match c.authentication {
+            AuthConfig::None => 1,
+            AuthConfig::Pass { .. } => 2,
+            _ => 3,
+        };
+        put(t, &col(3, 9), Value::Integer(auth));
+        // vrrpOperAuthKey (10) is never readable.
+        put(
+            t,
+            &col(3, 11),
+            Value::Integer(i32::from(c.advert_interval_secs)),
+        );
+        put(t, &col(3, 12), Value::Integer(truth(c.preempt)));
+        // vrrpOperVirtualRouterUpTime: from the agent's start to the
+        // router's; both start together here.
+        put(t, &col(3, 13), Value::TimeTicks(0));
+        put(t, &col(3, 14), Value::Integer(1));
+        put(t, &col(3, 15), Value::Integer(1));
+        for a in vips {
+            let mut tail = vec![1, 4, 1, 2];
+            tail.extend(idx);
+            tail.extend(a.octets().map(u32::from));
+            put(t, &tail, Value::Integer(1));
+        }
+        let counters = i.run.as_ref().map(|r| &r.counters);
+        let s = counters.map(Stats::from).unwrap_or_default();
+        if let Some(c) = counters {
+            let d = |r: Wire| c.dropped.get(vrrp::counters::DropReason::Invalid(r));
+            chk += d(Wire::BadChecksum);
+            ver += d(Wire::BadVersion);
+            vrid += d(Wire::VridMismatch);
+        }
+        let c32 = |v: u64| Value::Counter32(v as u32);
+        for (column, v) in [
+            (1, s.become_master),
+            (2, s.advert_rcvd),
+            (3, s.advert_interval_err),
+            (4, s.auth_failure),
+            (5, s.ip_ttl_err),
+            (6, s.pri_zero_rcvd),
+            (7, s.pri_zero_sent),
+            (8, s.invalid_type_rcvd),
+            (9, s.addr_list_err),
+            (10, s.invalid_authtype),
+            (11, s.authtype_mismatch),
+            (12, s.packet_len_err),
+        ] {
+            let mut tail = vec![2, 4, 1, column];
+            tail.extend(idx);
+            put(t, &tail, c32(v));
+        }
+    }
+    put(t, &[2, 1, 0], Value::Counter32(chk as u32));
+    put(t, &[2, 2, 0], Value::Counter32(ver as u32));
+    put(t, &[2, 3, 0], Value::Counter32(vrid as u32));
+}
+
+/// keepalived's "suitable for RFC 6527": at least one VIP.
+pub fn rfc6527_suitable(i: &InstanceState) -> bool {
+    !i.view.spec.addresses.is_empty()
+}
+
+/// The RFC 6527 index of `i`: ifIndex, VRID, InetAddressType.
+pub fn rfc6527_index(i: &InstanceState, ifindex: u32) -> [u32; 3] {
+    let family = if i.view.spec.config.ipv6.is_some() {
+        2
+    } else {
+        1
+    };
+    [ifindex, u32::from(i.view.spec.config.vrid), family]
+}
+
+fn ip_bytes(a: IpAddr) -> Vec<u8> {
+    match a {
+        IpAddr::V4(x) => x.octets().to_vec(),
+        IpAddr::V6(x) => x.octets().to_vec(),
+    }
+}
+
+/// The address RFC 6527 reports for `i`: the interface's IPv4 address,
+/// or the unspecified address of the router's family.
+pub fn rfc6527_primary(i: &InstanceState, info: &IfInfo) -> Vec<u8> {
+    match (&i.view.spec.config.ipv6, info.ipv4) {
+        (None, Some(a)) => a.octets().to_vec(),
+        (None, None) => vec![0; 4],
+        (Some(_), _) => vec![0; 16],
+    }
+}
+
+fn rfc6527(
+    t: &mut BTreeMap<Oid, Value>,
+    state: &VrrpState,
+    published: &Published,
+    iface: &impl Fn(&str) -> Option<IfInfo>,
+) {
+    let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
+        t.insert(oid(&VRRPV3_MIB, tail), v);
+    };
+    let (mut chk, mut ver, mut vrid) = (0u64, 0u64, 0u64);
+    for i in state.instances.iter().filter(|i| rfc6527_suitable(i)) {
+        let c = &i.view.spec.config;
+        let info = iface(&i.view.spec.interface).unwrap_or_default();
+        let idx = rfc6527_index(i, info.index);
+        let row = |table: &[u32], column: u32| {
+            let mut tail = table.to_vec();
+            tail.push(column);
+            tail.extend(idx);
+            tail
+        };
+        let oper = |column: u32| row(&[1, 1, 1, 1], column);
+        let st = state_of(i);
+        let primary = rfc6527_primary(i, &info);
+        // The master heard from is not kept: a master reports itself, a
+        // backup the unspecified address.
+        let master = if st == State::Master {
+            primary.clone()
+        } else {
+            vec![0; primary.len()]
+        };
+        put(t, &oper(3), Value::OctetString(master));
+        put(t, &oper(4), Value::OctetString(primary));
+        if let Some(mac) = info.mac {
+            put(t, &oper(5), Value::OctetString(mac.to_vec()));
+        }
+        put(t, &oper(6), Value::Integer(rfc_state(st)));
+        put(t, &oper(7), Value::Gauge32(u32::from(c.priority)));
+        let n = i.view.spec.addresses.len();
+        put(t, &oper(8), Value::Integer(n as i32));
+        let centis = match c.version {
+            Version::V3 => u32::from(c.advert_interval_centis),
+            _ => u32::from(c.advert_interval_secs) * 100,
+        };
+        put(t, &oper(9), Value::Integer(centis as i32));
+        put(t, &oper(10), Value::Integer(truth(c.preempt)));
+        put(t, &oper(11), Value::Integer(truth(c.accept_mode)));
+        put(t, &oper(12), Value::TimeTicks(0));
+        put(t, &oper(13), Value::Integer(1));
+        let mut vips: Vec<IpAddr> = i.view.spec.addresses.iter().map(|a| a.addr).collect();
+        vips.sort();
+        for a in vips {
+            // keepalived indexes by the address's bytes without a length.
+            let mut tail = row(&[1, 1, 2, 1], 2);
+            tail.extend(ip_bytes(a).into_iter().map(u32::from));
+            put(t, &tail, Value::Integer(1));
+        }
+        let counters = i.run.as_ref().map(|r| &r.counters);
+        let s = counters.map(Stats::from).unwrap_or_default();
+        if let Some(c) = counters {
+            let d = |r: Wire| c.dropped.get(vrrp::counters::DropReason::Invalid(r));
+            chk += d(Wire::BadChecksum);
+            ver += d(Wire::BadVersion);
+            vrid += d(Wire::VridMismatch);
+        }
+        let stat = |column: u32| row(&[1, 2, 5, 1], column);
+        put(t, &stat(1), Value::Counter32(s.become_master as u32));
+        let reason = published.master_reason.get(&*c.name).copied().unwrap_or(0);
+        put(t, &stat(2), Value::Integer(reason));
+        put(t, &stat(3), Value::Counter64(s.advert_rcvd));
+        put(t, &stat(4), Value::Counter64(s.advert_interval_err));
+        put(t, &stat(5), Value::Counter64(s.ip_ttl_err));
+        // vrrpv3StatisticsProtoErrReason: noError(0); not kept.
+        put(t, &stat(6), Value::Integer(0));
+        put(t, &stat(7), Value::Counter64(s.pri_zero_rcvd));
+        put(t, &stat(8), Value::Counter64(s.pri_zero_sent));
+        put(t, &stat(9), Value::Counter64(s.invalid_type_rcvd));
+        put(t, &stat(10), Value::Counter64(s.addr_list_err));
+        put(t, &stat(11), Value::Counter64(s.packet_len_err));
+        put(t, &stat(12), Value::TimeTicks(0));
+        // The refresh rate in milliseconds.
+        put(t, &stat(13), Value::Gauge32(centis * 10));
+    }
+    put(t, &[1, 2, 1, 0], Value::Counter64(chk));
+    put(t, &[1, 2, 2, 0], Value::Counter64(ver));
+    put(t, &[1, 2, 3, 0], Value::Counter64(vrid));
+    put(t, &[1, 2, 4, 0], Value::TimeTicks(0));
+}
+
+fn text(s: &str) -> Value {
+    Value::OctetString(s.as_bytes().to_vec())
+}
+
+/// A sync group's state from its members': FAULT if one is, MASTER if
+/// all are, BACKUP if one is, else INIT.
+pub fn group_state(members: &[State]) -> State {
+    if members.contains(&State::Fault) {
+        State::Fault
+    } else if !members.is_empty() && members.iter().all(|s| *s == State::Master) {
+        State::Master
+    } else if members.contains(&State::Backup) {
+        State::Backup
+    } else {
+        State::Initialize
+    }
+}
+
+fn keepalived(t: &mut BTreeMap<Oid, Value>, state: &VrrpState, published: &Published) {
+    let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
+        t.insert(oid(&KEEPALIVED, tail), v);
+    };
+    let groups = &published.groups;
+    let by_name = |n: &str| (state.instances.iter()).position(|i| &*i.view.spec.config.name == n);
+    let mut group_of: BTreeMap<usize, &str> = BTreeMap::new();
+    for (g, group) in (1u32..).zip(groups) {
+        let members: Vec<usize> = group.members.iter().filter_map(|m| by_name(m)).collect();
+        let states: Vec<State> = members
+            .iter()
+            .filter_map(|&m| state.instances.get(m).map(state_of))
+            .collect();
+        let row = |column: u32| [2, 1, 1, column, g];
+        put(t, &row(2), text(&group.name));
+        put(
+            t,
+            &row(3),
+            Value::Integer(state_number(group_state(&states))),
+        );
+        // smtp_alert of groups is not reported here.
+        put(t, &row(4), Value::Integer(2));
+        let n = &group.notify;
+        put(t, &row(5), Value::Integer(truth(n.any_set())));
+        for (column, script) in [(6, &n.master), (7, &n.backup), (8, &n.fault), (9, &n.any)] {
+            if let Some(w) = script {
+                put(t, &row(column), text(&cmd_str(w)));
+            }
+        }
+        put(t, &row(10), Value::Integer(2));
+        if let Some(w) = &n.stop {
+            put(t, &row(11), text(&cmd_str(w)));
+        }
+        for (m, &member) in (1u32..).zip(&members) {
+            if let Some(i) = state.instances.get(member) {
+                put(t, &[2, 2, 1, 2, g, m], text(&i.view.spec.config.name));
+                group_of.insert(member, &group.name);
+            }
+        }
+    }
+    for (n, (k, i)) in (1u32..).zip(state.instances.iter().enumerate()) {
+        let (spec, c) = (&i.view.spec, &i.view.spec.config);
+        let row = |column: u32| [2, 3, 1, column, n];
+        let st = state_of(i);
+        let prio = i.run.as_ref().map_or(c.priority, |r| r.priority);
+        put(t, &row(2), text(&c.name));
+        put(t, &row(3), Value::Gauge32(u32::from(c.vrid)));
+        put(t, &row(4), Value::Integer(state_number(st)));
+        let initial = if c.initial_master {
+            State::Master
+        } else {
+            State::Backup
+        };
+        put(t, &row(5), Value::Integer(state_number(initial)));
+        put(t, &row(6), Value::Integer(state_number(st)));
+        put(t, &row(7), Value::Integer(i32::from(c.priority)));
+        put(t, &row(8), Value::Integer(i32::from(prio)));
+        let vipset = st == State::Master && !spec.addresses.is_empty();
+        put(t, &row(9), Value::Integer(truth(vipset)));
+        put(t, &row(10), text(&spec.interface));
+        let tracked = !i.view.track_interfaces.is_empty();
+        put(t, &row(11), Value::Integer(truth(tracked)));
+        let advert = match c.version {
+            Version::V3 => u32::from(c.advert_interval_centis),
+            _ => u32::from(c.advert_interval_secs),
+        };
+        put(t, &row(12), Value::Gauge32(advert));
+        put(t, &row(13), Value::Integer(truth(c.preempt)));
+        put(
+            t,
+            &row(14),
+            Value::Gauge32(c.preempt_delay.as_secs() as u32),
+        );
+        let auth = match c.authentication {
+            AuthConfig::None => 0,
+            AuthConfig::Pass { .. } => 1,
+            _ => 2,
+        };
+        put(t, &row(15), Value::Integer(auth));
+        put(t, &row(16), Value::Integer(2));
+        if let Some(g) = group_of.get(&k) {
+            put(t, &row(18), text(g));
+        }
+        put(
+            t,
+            &row(19),
+            Value::Gauge32(c.garp.master_delay.as_secs() as u32),
+        );
+        put(t, &row(20), Value::Integer(2));
+        let n = &i.view.notify;
+        put(t, &row(21), Value::Integer(truth(n.any_set())));
+        for (column, script) in [
+            (22, &n.master),
+            (23, &n.backup),
+            (24, &n.fault),
+            (25, &n.stop),
+            (26, &n.any),
+        ] {
+            if let Some(w) = script {
+                put(t, &row(column), text(&cmd_str(w)));
+            }
+        }
+        // vrrpInstanceAccept: keepalived reads 0 for VRRPv2.
+        let accept = match c.version {
+            Version::V3 => truth(c.accept_mode),
+            _ => 0,
+        };
+        put(t, &row(27), Value::Integer(accept));
+        put(t, &row(28), Value::Integer(2));
+        put(t, &row(29), Value::Integer(2));
+        let v = if c.version == Version::V3 { 3 } else { 2 };
+        put(t, &row(30), Value::Integer(v));
+        put(t, &row(33), Value::Integer(2));
+        if c.unicast_peers.is_empty() {
+            match &c.ipv6 {
+                None => {
+                    put(t, &row(34), Value::Integer(1));
+                    put(t, &row(35), Value::OctetString(vec![224, 0, 0, 18]));
+                }
+                Some(_) => {
+                    put(t, &row(34), Value::Integer(2));
+                    let ff02_12 = std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
+                    put(t, &row(35), Value::OctetString(ff02_12.octets().to_vec()));
+                }
+            }
+        }
+    }
+}
+
+/// keepalived's `cmd_str`: each word single-quoted, the program resolved
+/// to its real path.
+pub fn cmd_str(words: &[String]) -> String {
+    let mut args: Vec<String> = (words.iter())
+        .flat_map(|w| w.split_whitespace())
+        .map(str::to_owned)
+        .collect();
+    if let Some(prog) = args.first_mut() {
+        if let Some(real) = resolve(prog) {
+            *prog = real;
+        }
+    }
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    quoted.join(" ")
+}
+
+fn resolve(prog: &str) -> Option<String> {
+    let found = if prog.contains('/') {
+        PathBuf::from(prog)
+    } else {
+        let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/sbin:/usr/bin:/sbin:/bin".into());
+        (path.split(':'))
+            .map(|d| PathBuf::from(d).join(prog))
+            .find(|p| p.is_file())?
+    };
+    Some(
+        std::fs::canonicalize(found)
+            .ok()?
+            .to_string_lossy()
+            .into_owned(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, reason = "tests")]
+    use std::sync::Arc;
+
+    use vrrp::auth::AuthConfig;
+    use vrrp::config::Config;
+    use vrrp::linux::driver::{RouterSnapshot, RouterSpec, Snapshot};
+    use vrrp::mux::RouterId;
+
+    use super::*;
+    use crate::observe::InstanceView;
+
+    fn instance(
+        name: &str,
+        vrid: u8,
+        priority: u8,
+        state: State,
+        vips: &[[u8; 4]],
+    ) -> InstanceState {
+        let mut config = Config::new(name, vrid, priority, Ipv4Addr::new(10, 0, 0, 1));
+        config.authentication = AuthConfig::None;
+        let spec = RouterSpec {
+            config,
+            interface: "eth0".into(),
+            addresses: vips
+                .iter()
+                .map(|a| VirtualAddress::host(Ipv4Addr::from(*a)))
+                .collect(),
+            excluded: Vec::new(),
+            routes: Vec::new(),
+            use_vmac: false,
+        };
+        let id = RouterId(u32::from(vrid));
+        InstanceState {
+            view: Arc::new(InstanceView {
+                id,
+                spec,
+                notify: Notify::default(),
+                track_interfaces: Vec::new(),
+                track_scripts: Vec::new(),
+            }),
+            run: Some(RouterSnapshot {
+                id,
+                name: name.into(),
+                state,
+                priority,
+                counters: Default::default(),
+            }),
+            last_transition: None,
+        }
+    }
+
+    fn state(instances: Vec<InstanceState>) -> VrrpState {
+        VrrpState {
+            instances,
+            snapshot: Snapshot {
+                routers: Vec::new(),
+                mux: Default::default(),
+                driver: Default::default(),
+                raw_sockets: 0,
+                garp_sockets: 0,
+            },
+        }
+    }
+
+    fn eth0(name: &str) -> Option<IfInfo> {
+        (name == "eth0").then_some(IfInfo {
+            index: 7,
+            mac: Some([2, 0, 0, 0, 0, 1]),
+            ipv4: Some(Ipv4Addr::new(10, 0, 0, 1)),
+        })
+    }
+
+    fn served() -> Served {
+        Served {
+            keepalived: true,
+            rfcv2: true,
+            rfcv3: true,
+            traps: true,
+            router_id: "r1".into(),
+            globals: Globals::default(),
+        }
+    }
+
+    #[test]
+    fn rfc2787_rows_are_indexed_by_ifindex_and_vrid() {
+        let s = state(vec![
+            instance("B", 9, 100, State::Backup, &[[10, 0, 0, 9]]),
+            instance("A", 3, 200, State::Master, &[[10, 0, 0, 4], [10, 0, 0, 3]]),
+            // No VIP: not in the RFC tables.
+            instance("C", 5, 100, State::Backup, &[]),
+        ]);
+        let t = tree(&served(), &s, &Published::default(), &eth0);
+        let at = |tail: &[u32]| t.get(&oid(&VRRP_MIB, tail)).cloned();
+        assert_eq!(at(&[1, 3, 1, 3, 7, 3]), Some(Value::Integer(3)));
+        assert_eq!(at(&[1, 3, 1, 3, 7, 9]), Some(Value::Integer(2)));
+        assert_eq!(at(&[1, 3, 1, 5, 7, 3]), Some(Value::Integer(200)));
+        assert_eq!(at(&[1, 3, 1, 3, 7, 5]), None);
+        let rows: Vec<Vec<u32>> = (t.keys())
+            .filter(|k| k.starts_with(&oid(&VRRP_MIB, &[1, 4, 1, 2])))
+            .map(|k| k[11..].to_vec())
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                [7, 3, 10, 0, 0, 3],
+                [7, 3, 10, 0, 0, 4],
+                [7, 9, 10, 0, 0, 9]
+            ]
+        );
+        // KEEPALIVED-MIB: configuration order, and every instance.
+        let k = |tail: &[u32]| t.get(&oid(&KEEPALIVED, tail)).cloned();
+        assert_eq!(k(&[2, 3, 1, 2, 1]), Some(text("B")));
+        assert_eq!(k(&[2, 3, 1, 3, 3]), Some(Value::Gauge32(5)));
+        assert_eq!(k(&[1, 2, 0]), Some(text("r1")));
+        // VRRPv3-MIB: a master reports itself as master.
+        let v3 = |tail: &[u32]| t.get(&oid(&VRRPV3_MIB, tail)).cloned();
+        assert_eq!(
+            v3(&[1, 1, 1, 1, 3, 7, 3, 1]),
+            Some(Value::OctetString(vec![10, 0, 0, 1]))
+        );
+        assert_eq!(
+            v3(&[1, 1, 1, 1, 3, 7, 9, 1]),
+            Some(Value::OctetString(vec![0; 4]))
+        );
+    }
+
+    #[test]
+    fn a_new_master_sends_keepalived_s_three_traps() {
+        use crate::snmp::agent::trap_varbinds;
+        use crate::snmp::Transition;
+        let s = state(vec![instance("A", 3, 200, State::Master, &[[10, 0, 0, 4]])]);
+        let mut published = Published::default();
+        published.master_reason.insert("A".into(), 3);
+        let t = Transition::Instance {
+            name: "A".into(),
+            state: State::Master,
+        };
+        let traps = trap_varbinds(&served(), &s, &published, &t, &eth0);
+        let names: Vec<Vec<Oid>> = (traps.iter())
+            .map(|t| t.iter().map(|v| v.name.clone()).collect())
+            .collect();
+        let trap_oid = vec![1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0];
+        assert_eq!(
+            names,
+            [
+                vec![
+                    trap_oid.clone(),
+                    oid(&KEEPALIVED, &[2, 3, 1, 2]),
+                    oid(&KEEPALIVED, &[2, 3, 1, 4]),
+                    oid(&KEEPALIVED, &[2, 3, 1, 5]),
+                    oid(&KEEPALIVED, &[1, 2, 0]),
+                ],
+                vec![trap_oid.clone(), oid(&VRRP_MIB, &[1, 3, 1, 7, 7, 3])],
+                vec![
+                    trap_oid,
+                    oid(&VRRPV3_MIB, &[1, 1, 1, 1, 3, 7, 3, 1]),
+                    oid(&VRRPV3_MIB, &[1, 2, 5, 1, 2, 7, 3, 1]),
+                ],
+            ]
+        );
+        assert_eq!(traps[0][0].value, Value::Oid(trap_instance_state()));
+        assert_eq!(traps[0][2].value, Value::Integer(2));
+        assert_eq!(traps[1][1].value, Value::IpAddress([10, 0, 0, 1]));
+        assert_eq!(traps[2][2].value, Value::Integer(3));
+        let backup = Transition::Instance {
+            name: "A".into(),
+            state: State::Backup,
+        };
+        assert_eq!(
+            trap_varbinds(&served(), &s, &published, &backup, &eth0).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn group_state_follows_keepalived() {
+        use State::*;
+        assert_eq!(group_state(&[Master, Master]), Master);
+        assert_eq!(group_state(&[Master, Backup]), Backup);
+        assert_eq!(group_state(&[Master, Fault]), Fault);
+        assert_eq!(group_state(&[]), Initialize);
+    }
+
+    #[test]
+    fn cmd_str_quotes_each_word() {
+        let words = vec!["/nonexistent/x a".to_owned(), "b".to_owned()];
+        assert_eq!(cmd_str(&words), "'/nonexistent/x' 'a' 'b'");
+    }
+}
