@@ -286,6 +286,36 @@ impl Lab {
         self.spawn(name, program, &args, log)
     }
 
+    /// [`Lab::spawn_vrrp_daemon`] for keepalived-lite (`program`): also a
+    /// control socket of its own, `dir/NAME.sock` (every keepalived-lite
+    /// claims `/run/keepalived-lite.sock` otherwise).
+    pub fn spawn_lite_daemon(
+        &mut self,
+        name: &str,
+        program: &str,
+        conf: &Path,
+        dir: &Path,
+        log: &Path,
+    ) -> io::Result<u32> {
+        let file = |f: &str| dir.join(format!("{name}.{f}")).display().to_string();
+        let (main_pid, vrrp_pid, sock) = (file("pid"), file("vrrp.pid"), file("sock"));
+        let conf = conf.display().to_string();
+        let args = [
+            "-P",
+            "-n",
+            "-l",
+            "-f",
+            &conf,
+            "-p",
+            &main_pid,
+            "-r",
+            &vrrp_pid,
+            "--control-socket",
+            &sock,
+        ];
+        self.spawn(name, program, &args, log)
+    }
+
     /// Sends `signal` (a name such as "TERM" or "KILL") to `pid`.
     pub fn signal(&self, pid: u32, signal: &str) -> io::Result<()> {
         let status = Command::new("kill")
