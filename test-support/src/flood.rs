@@ -44,12 +44,26 @@ impl Flood {
     /// datagram's destination (RFC 1112), or broadcast for a unicast one;
     /// the source is `ifname`'s own MAC, so the bridge learns nothing new.
     pub fn start(ns: &Netns, ifname: &str, datagram: &[u8], threads: usize) -> io::Result<Flood> {
+        Flood::start_to(ns, ifname, None, datagram, threads)
+    }
+
+    /// [`Flood::start`] with the frames addressed to `dst_mac` when given
+    /// (see [`mac_address`]): a bridge then hands them to that one port
+    /// only, and the flood's whole cost goes to the receiver under test
+    /// instead of to every node on the LAN.
+    pub fn start_to(
+        ns: &Netns,
+        ifname: &str,
+        dst_mac: Option<[u8; 6]>,
+        datagram: &[u8],
+        threads: usize,
+    ) -> io::Result<Flood> {
         let link = ns.ip_json(&["link", "show", "dev", ifname])?;
         let ifindex = link[0]["ifindex"]
             .as_i64()
             .and_then(|i| i32::try_from(i).ok())
             .ok_or_else(|| io::Error::other(format!("no ifindex for {ifname}")))?;
-        let frame = ethernet_frame(&link, ifname, datagram)?;
+        let frame = ethernet_frame(&link, ifname, dst_mac, datagram)?;
         let stop = Arc::new(AtomicBool::new(false));
         let sent = Arc::new(AtomicU64::new(0));
         let mut flood = Flood {
@@ -150,29 +164,45 @@ fn packet_socket(ifindex: i32) -> io::Result<OwnedFd> {
 }
 
 /// `datagram` behind an Ethernet header from `link` (`ip -j link show`
-/// of `ifname`) to the MAC its IPv4 destination maps to.
-fn ethernet_frame(link: &serde_json::Value, ifname: &str, datagram: &[u8]) -> io::Result<Vec<u8>> {
+/// of `ifname`) to `dst_mac`, or else the MAC its IPv4 destination maps to.
+fn ethernet_frame(
+    link: &serde_json::Value,
+    ifname: &str,
+    dst_mac: Option<[u8; 6]>,
+    datagram: &[u8],
+) -> io::Result<Vec<u8>> {
     let dst = datagram
         .get(16..20)
         .and_then(|b| <[u8; 4]>::try_from(b).ok())
         .map(Ipv4Addr::from)
         .ok_or_else(|| io::Error::other("not an IPv4 datagram"))?;
-    let dst_mac = if dst.is_multicast() {
+    let dst_mac = if let Some(mac) = dst_mac {
+        mac
+    } else if dst.is_multicast() {
         let o = dst.octets();
         [0x01, 0x00, 0x5e, o[1] & 0x7f, o[2], o[3]]
     } else {
         [0xff; 6]
     };
-    let src_mac = link[0]["address"]
-        .as_str()
-        .and_then(parse_mac)
-        .ok_or_else(|| io::Error::other(format!("no MAC address on {ifname}")))?;
+    let src_mac = mac_of(link, ifname)?;
     let mut frame = Vec::with_capacity(14 + datagram.len());
     frame.extend_from_slice(&dst_mac);
     frame.extend_from_slice(&src_mac);
     frame.extend_from_slice(&ETH_P_IP.to_be_bytes());
     frame.extend_from_slice(datagram);
     Ok(frame)
+}
+
+/// The MAC address of `ifname` in `ns`.
+pub fn mac_address(ns: &Netns, ifname: &str) -> io::Result<[u8; 6]> {
+    mac_of(&ns.ip_json(&["link", "show", "dev", ifname])?, ifname)
+}
+
+fn mac_of(link: &serde_json::Value, ifname: &str) -> io::Result<[u8; 6]> {
+    link[0]["address"]
+        .as_str()
+        .and_then(parse_mac)
+        .ok_or_else(|| io::Error::other(format!("no MAC address on {ifname}")))
 }
 
 fn parse_mac(s: &str) -> Option<[u8; 6]> {

@@ -215,6 +215,19 @@ impl Lab {
         Ok(self.node(name))
     }
 
+    /// Turns the bridge's calls into iptables, ip6tables and arptables
+    /// (`net.bridge.bridge-nf-call-*` in the switch namespace) on or off.
+    /// They are on by default and cost a good part of a bridged packet's
+    /// path, which matters for floods; nothing in a lab filters there.
+    pub fn set_bridge_netfilter(&self, on: bool) -> io::Result<()> {
+        let value = if on { "1" } else { "0" };
+        for table in ["iptables", "ip6tables", "arptables"] {
+            let key = format!("net.bridge.bridge-nf-call-{table}={value}");
+            run(self.switch.command("sysctl").args(["-q", "-w", &key]))?;
+        }
+        Ok(())
+    }
+
     fn find(&self, name: &str) -> &(Node, Netns) {
         match self.nodes.iter().find(|(n, _)| n.name == name) {
             Some(n) => n,
