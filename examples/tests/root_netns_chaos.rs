@@ -173,11 +173,18 @@ fn ip_batch(ns: &str, lines: &str) {
     let _ = child.wait();
 }
 
-/// A tiny deterministic generator (xorshift64): the schedule of faults
-/// varies per injector, and a failing run can be replayed by its seed.
+/// A tiny deterministic generator (xorshift64): each injector draws its
+/// schedule from the run's seed, printed so that a failing schedule can be
+/// run again (`CHAOS_SEED=N`; the timings around it will differ).
 struct Rng(u64);
 
 impl Rng {
+    /// The generator of one injector (`stream`) of the run `seed`.
+    fn new(seed: u64, stream: u64) -> Rng {
+        // xorshift never leaves zero.
+        Rng((seed ^ stream) | 1)
+    }
+
     fn below(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
@@ -352,6 +359,7 @@ fn sample(mut nls: Vec<Netlink>, stop: &AtomicBool) -> Sampled {
 
 #[derive(Debug, Default)]
 struct Injected {
+    seed: u64,
     flaps: AtomicU64,
     vip_deletions: AtomicU64,
     netlink_bursts: AtomicU64,
@@ -361,7 +369,7 @@ struct Injected {
 
 /// Takes `trk0` (tracked) or `eth0` of a router down and up again.
 fn flap_links(nss: &[String], until: Instant, n: &Injected) {
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = Rng::new(n.seed, 0x9e37_79b9_7f4a_7c15);
     while Instant::now() < until {
         let ns = &nss[rng.below(2) as usize];
         let link = ["trk0", "eth0"][rng.below(2) as usize];
@@ -375,7 +383,7 @@ fn flap_links(nss: &[String], until: Instant, n: &Injected) {
 
 /// Deletes a VIP on both routers (so on its holder) behind their backs.
 fn delete_vips(nss: &[String], until: Instant, n: &Injected) {
-    let mut rng = Rng(0xd1b5_4a32_d192_ed03);
+    let mut rng = Rng::new(n.seed, 0xd1b5_4a32_d192_ed03);
     while Instant::now() < until {
         let vip = format!("{}/24", INSTANCES[rng.below(3) as usize].2);
         for ns in nss {
@@ -392,12 +400,15 @@ fn delete_vips(nss: &[String], until: Instant, n: &Injected) {
 /// kernel removes them all in one go: thousands of notifications at once,
 /// far more than the daemon's socket buffers (ENOBUFS).
 fn overrun_netlink(nss: &[String], until: Instant, n: &Injected) {
-    let mut rng = Rng(0x8cb9_2ba7_2f3d_8dd7);
+    let mut rng = Rng::new(n.seed, 0x8cb9_2ba7_2f3d_8dd7);
     let add: String = (1..=BURST)
         .map(|i| format!("addr add fd00::{i:x}/128 dev ovr0 nodad\n"))
         .collect();
-    while Instant::now() < until {
-        let ns = &nss[rng.below(2) as usize];
+    // Both routers in turn: each must see overruns.
+    for ns in nss.iter().cycle() {
+        if Instant::now() >= until {
+            break;
+        }
         ip_batch(ns, &add);
         ip(ns, &["link", "set", "ovr0", "down"]);
         ip(ns, &["link", "set", "ovr0", "up"]);
@@ -410,7 +421,7 @@ fn overrun_netlink(nss: &[String], until: Instant, n: &Injected) {
 /// then off, so that the peer's adverts are not lost for three intervals
 /// in a row by the flood alone (that would be a real partition).
 fn flood(lab: &Lab, until: Instant, n: &Injected) {
-    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    let mut rng = Rng::new(n.seed, 0x2545_f491_4f6c_dd1d);
     let advert = invalid_advert();
     while Instant::now() < until {
         let f = Flood::start(lab.netns("fl"), "eth0", &advert, 1).unwrap();
@@ -422,9 +433,12 @@ fn flood(lab: &Lab, until: Instant, n: &Injected) {
 
 /// Makes a router's check script outlive its timeout for a while.
 fn slow_scripts(files: &Files, until: Instant, n: &Injected) {
-    let mut rng = Rng(0x6a09_e667_f3bc_c909);
-    while Instant::now() < until {
-        let flag = files.slow_flag(ROUTERS[rng.below(2) as usize]);
+    let mut rng = Rng::new(n.seed, 0x6a09_e667_f3bc_c909);
+    for node in ROUTERS.iter().cycle() {
+        if Instant::now() >= until {
+            break;
+        }
+        let flag = files.slow_flag(node);
         std::fs::write(&flag, b"").unwrap();
         n.slow_scripts.fetch_add(1, Ordering::Relaxed);
         nap(rng.millis(1500, 4000), until);
@@ -526,7 +540,18 @@ fn root_netns_chaos_never_two_vip_holders_for_longer_than_an_advert_interval() {
         .iter()
         .map(|r| lab.enter(r, || Netlink::open().unwrap()).unwrap())
         .collect();
-    let injected = Injected::default();
+    let seed = std::env::var("CHAOS_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            let t = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH);
+            t.map(|d| d.as_nanos() as u64).unwrap_or(1)
+        });
+    eprintln!("chaos seed {seed} (CHAOS_SEED={seed} draws the same schedule)");
+    let injected = Injected {
+        seed,
+        ..Injected::default()
+    };
     let stop_sampler = AtomicBool::new(false);
     let t0 = Instant::now();
     let until = t0 + CHAOS;
@@ -615,6 +640,7 @@ fn root_netns_chaos_never_two_vip_holders_for_longer_than_an_advert_interval() {
         || format!("{:?}", processes_with(&marker)),
     );
     // fds back to where they were.
+    eprintln!("fds at the start: {fds_at_start:?} (r1, r2)");
     for (i, &pid) in pids.iter().enumerate() {
         wait_until(
             "the fd count back at its start",

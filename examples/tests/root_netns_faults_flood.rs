@@ -24,6 +24,8 @@ const WAIT: Duration = Duration::from_secs(30);
 const FLOOD_BEFORE: u64 = 200_000;
 /// Sender threads, one per core of the small machines this runs on.
 const FLOODERS: usize = 2;
+/// The flood rate issue 15 asks for, as r1's interface counts it.
+const ISSUE_RATE: f64 = 100_000.0;
 /// The acceptance's bar for a command to take effect under the flood.
 const BAR: Duration = Duration::from_secs(1);
 
@@ -222,6 +224,12 @@ fn root_netns_flood_does_not_lock_out_tracking_or_stop() {
     let rate_all = rate();
     let total = flood.stop().unwrap();
     eprintln!("flood over the whole window: {rate_all:.0} adverts/s received by r1 ({total} sent)");
+    // Not asserted: on a 2-core machine shared with parallel builds the
+    // sender gets 100-140k/s, no wide margin; the reader is told.
+    if rate_all < ISSUE_RATE {
+        let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        eprintln!("NOTE: below issue 15's {ISSUE_RATE:.0}/s on this machine (load {load})");
+    }
     assert_eq!(
         count(&log, "(VI_1) sent 0 priority"),
         1,
