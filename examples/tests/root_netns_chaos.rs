@@ -6,7 +6,9 @@
 //! each VIP; never may both hold one for longer than one advert interval
 //! (1 s). Afterwards: one MASTER per instance (r1, the higher priority),
 //! each VIP held once, the daemons' fd counts back to their start values,
-//! no script process left, and a clean stop. Needs root and iproute2.
+//! no script process left, and a clean stop. A second, small test makes
+//! one overrun certain (the daemon stopped while it fills) and checks that
+//! the link change it swallowed is still applied. Needs root and iproute2.
 //!
 //! The only timing asserted is that acceptance bar; everything else is
 //! polled for with generous deadlines.
@@ -671,5 +673,76 @@ fn root_netns_chaos_never_two_vip_holders_for_longer_than_an_advert_interval() {
         let left = String::from_utf8_lossy(&left.unwrap().stdout).into_owned();
         assert_eq!(left.trim(), "", "processes left in {}", ROUTERS[i]);
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A tracked link going down behind a netlink overrun: its notification
+/// is among those the kernel drops (ENOBUFS), so only the daemon's re-read
+/// of the links after the overrun can find it. The instances must go to
+/// FAULT and give up their VIPs all the same.
+#[test]
+fn root_netns_a_link_change_lost_in_an_overrun_is_still_applied() {
+    require_root();
+    let mut lab = Lab::new().unwrap();
+    lab.add_node("r1", Ipv4Addr::new(10, 0, 0, 1), 24).unwrap();
+    let ns = lab.node("r1").ns.clone();
+    let dir = std::env::temp_dir().join(&ns);
+    std::fs::create_dir_all(&dir).unwrap();
+    let files = Files::new(&dir);
+    write_script(&files);
+    for (a, b) in [("trk0", "trk1"), ("ovr0", "ovr1")] {
+        assert!(ip(
+            &ns,
+            &["link", "add", a, "type", "veth", "peer", "name", b]
+        ));
+        assert!(ip(&ns, &["link", "set", b, "up"]));
+        assert!(ip(&ns, &["link", "set", a, "up"]));
+    }
+    let conf = dir.join("r1.conf");
+    std::fs::write(&conf, config("r1", 150, &files)).unwrap();
+    let log = dir.join("r1.log");
+    let lite = env!("CARGO_BIN_EXE_keepalived-lite");
+    let pid = lab
+        .spawn_lite_daemon("r1", lite, &conf, &dir, &log)
+        .unwrap();
+    let held = |lab: &Lab| {
+        lab.enter("r1", || vips_held(&mut Netlink::open().unwrap()))
+            .unwrap()
+            .unwrap_or_default()
+    };
+    let all_master = || {
+        INSTANCES
+            .iter()
+            .all(|(name, _, _)| last_state(&log, name).as_deref() == Some("MASTER"))
+    };
+    wait_until(
+        "MASTER",
+        || all_master() && held(&lab).len() == INSTANCES.len(),
+        || log_text(&log),
+    );
+
+    let add: String = (1..=BURST)
+        .map(|i| format!("addr add fd00::{i:x}/128 dev ovr0 nodad\n"))
+        .collect();
+    ip_batch(&ns, &add);
+    let drops = watcher_drops(&lab, "r1");
+    // The daemon stopped (as if never scheduled) while the address
+    // removals fill its socket; the link change then finds it full.
+    lab.signal(pid, "STOP").unwrap();
+    ip_batch(&ns, "link set ovr0 down\nlink set trk0 down\n");
+    let dropped = watcher_drops(&lab, "r1") - drops;
+    lab.signal(pid, "CONT").unwrap();
+    assert!(dropped > 0, "the burst overran nothing");
+    let faulted = || {
+        INSTANCES
+            .iter()
+            .all(|(name, _, _)| last_state(&log, name).as_deref() == Some("FAULT"))
+    };
+    wait_until(
+        "FAULT after the overrun",
+        || faulted() && held(&lab).is_empty(),
+        || log_text(&log),
+    );
+    lab.stop(pid, Duration::from_secs(5));
     let _ = std::fs::remove_dir_all(&dir);
 }
