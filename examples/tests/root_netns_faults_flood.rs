@@ -2,18 +2,21 @@
 //! 15): while a neighbour sends invalid adverts as fast as it can, a
 //! tracked interface going down and up is applied, and SIGTERM still sends
 //! the priority-0 advert (seen by an observer's capture) and removes the
-//! VIP. Needs root, iproute2 and tcpdump. Outcomes only, never durations.
+//! VIP. The flood's rate is what r1's interface counted, printed; the one
+//! timing asserted is the acceptance's own bar: each command takes effect
+//! within 1 s under the flood. keepalived 2.2.7 then runs the same
+//! scenario and its numbers are printed beside ours. Needs root, iproute2,
+//! tcpdump and keepalived.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use keepalived_lite::netns::{require_program, require_root, Lab};
+use test_support::flood::{mac_address, rx_packets, Flood};
 use vrrp::auth::{AuthConfig, TxCounters};
-use vrrp::linux::{IpProto, Netlink, RawSocket, RawSocketConfig, VRRP_MULTICAST};
+use vrrp::linux::{Netlink, VRRP_MULTICAST};
 use vrrp::wire::{self, AdvertRepr};
 
 const VIP: &str = "10.0.0.100";
@@ -21,8 +24,12 @@ const VIP: &str = "10.0.0.100";
 const WAIT: Duration = Duration::from_secs(30);
 /// Invalid adverts sent before the commands are tried.
 const FLOOD_BEFORE: u64 = 200_000;
-/// Sender threads: one alone may not outpace the router's reads.
-const FLOODERS: usize = 3;
+/// Sender threads, one per core of the small machines this runs on.
+const FLOODERS: usize = 2;
+/// The flood rate issue 15 asks for, as r1's interface counts it.
+const ISSUE_RATE: f64 = 100_000.0;
+/// The acceptance's bar for a command to take effect under the flood.
+const BAR: Duration = Duration::from_secs(1);
 
 const CONFIG: &str = "global_defs {\n  router_id r1\n}\n\
 vrrp_instance VI_1 {\n  state BACKUP\n  interface eth0\n  virtual_router_id 51\n  \
@@ -50,33 +57,6 @@ fn invalid_advert() -> Vec<u8> {
     buf
 }
 
-/// Sends invalid adverts from `node` without pacing until `stop` is set.
-fn start_flood(
-    lab: &Lab,
-    node: &str,
-    sent: Arc<AtomicU64>,
-    stop: Arc<AtomicBool>,
-) -> std::thread::JoinHandle<std::io::Result<()>> {
-    let advert = invalid_advert();
-    lab.netns(node)
-        .spawn_thread(move || {
-            let index = Netlink::open().unwrap().link("eth0").unwrap().index;
-            let sock = RawSocket::open(RawSocketConfig {
-                ifname: "eth0".into(),
-                ifindex: index,
-                proto: IpProto::Vrrp,
-                multicast: false,
-            })
-            .unwrap();
-            while !stop.load(Ordering::Relaxed) {
-                if sock.send_to(&advert, VRRP_MULTICAST).is_ok() {
-                    sent.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-        })
-        .unwrap()
-}
-
 fn log_text(log: &Path) -> String {
     std::fs::read_to_string(log).unwrap_or_default()
 }
@@ -90,7 +70,7 @@ fn wait_until(what: &str, log: &Path, mut ok: impl FnMut() -> bool) {
             "{what} never happened; log:\n{}",
             log_text(log)
         );
-        std::thread::sleep(Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
@@ -104,22 +84,89 @@ fn ip(lab: &Lab, args: &[&str]) {
     assert!(out.status.success(), "ip {args:?}: {out:?}");
 }
 
-fn has_vip(lab: &Lab) -> bool {
-    let out = lab
-        .run("r1", "ip", &["-4", "-o", "addr", "show", "dev", "eth0"])
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).contains(&format!("{VIP}/24"))
+fn vip_on(nl: &mut Netlink) -> bool {
+    let vip: Ipv4Addr = VIP.parse().unwrap();
+    nl.addresses(None).unwrap().iter().any(|a| a.addr == vip)
 }
 
-#[test]
-fn root_netns_flood_does_not_lock_out_tracking_or_stop() {
-    require_root();
-    require_program("tcpdump", &["--version"]);
+fn has_vip(lab: &Lab) -> bool {
+    lab.enter("r1", || vip_on(&mut Netlink::open().unwrap()))
+        .unwrap()
+}
+
+/// Polls r1's addresses over netlink every millisecond until the VIP's
+/// presence is `want`; returns how long after `since` that was seen.
+fn vip_becomes(lab: &Lab, want: bool, since: Instant, log: &Path) -> Duration {
+    lab.enter("r1", || {
+        let mut nl = Netlink::open().unwrap();
+        wait_until("the VIP change", log, || vip_on(&mut nl) == want);
+        since.elapsed()
+    })
+    .unwrap()
+}
+
+/// Capture time (seconds since the epoch) of the first packet captured
+/// at or after `after` whose tcpdump `-tt -v` text contains `needle`: `-v`
+/// prints a packet on two lines, the time starting the first.
+fn capture_time(dump_log: &Path, needle: &str, after: f64) -> Option<f64> {
+    let mut time = None;
+    for line in log_text(dump_log).lines() {
+        if let Some(t) = line.split_whitespace().next().and_then(|w| w.parse().ok()) {
+            time = Some(t);
+        }
+        match time {
+            Some(t) if t >= after && line.contains(needle) => return Some(t),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn epoch_secs(t: SystemTime) -> f64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+/// Which daemon a run drives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Daemon {
+    Lite,
+    /// keepalived 2.2.7, the reference, through the same scenario.
+    Keepalived,
+}
+
+/// What one run measured. Durations run from just before the command.
+#[derive(Debug)]
+struct Measured {
+    /// Adverts/s r1's eth0 counted before the commands, and over the whole
+    /// flood.
+    rate_before: f64,
+    rate_all: f64,
+    /// Tracked link down until the VIP was gone.
+    down: Duration,
+    /// Tracked link up until FAULT was left.
+    up: Duration,
+    /// SIGTERM until the VIP was gone.
+    vip_gone: Duration,
+    /// SIGTERM until the capture of the priority-0 advert, in seconds.
+    prio0: f64,
+    /// Adverts sent while the daemon was stopping.
+    during_stop: u64,
+    /// Lines logged as "(VI_1) sent 0 priority".
+    prio0_logged: usize,
+}
+
+/// Runs the scenario on `daemon`: MASTER, then a flood, under which the
+/// tracked link goes down and up and the daemon gets SIGTERM.
+fn run(daemon: Daemon) -> Measured {
     let mut lab = Lab::new().unwrap();
     for (i, name) in ["r1", "fl", "obs"].iter().enumerate() {
         lab.add_node(name, Ipv4Addr::new(10, 0, 0, 1 + i as u8), 24)
             .unwrap();
     }
+    // Bridged frames skip iptables: the flood's cost is the router's.
+    lab.set_bridge_netfilter(false).unwrap();
     let dir = std::env::temp_dir().join(&lab.node("r1").ns);
     std::fs::create_dir_all(&dir).unwrap();
     // No dummy driver here: a veth pair inside r1 is the tracked link.
@@ -132,69 +179,150 @@ fn root_netns_flood_does_not_lock_out_tracking_or_stop() {
     ip(&lab, &["link", "set", "dum1", "up"]);
     ip(&lab, &["link", "set", "dum0", "up"]);
 
-    // The observer prints r1's adverts with their priority.
+    // The observer prints r1's adverts with their priority and the
+    // capture time (seconds since the epoch).
     let dump_log = dir.join("tcpdump.log");
     let filter = "ip proto 112 and src host 10.0.0.1";
-    let dump_args = ["-l", "-n", "-v", "-i", "eth0", filter];
+    let dump_args = ["-l", "-n", "-tt", "-v", "-i", "eth0", filter];
     let dump = lab.spawn("obs", "tcpdump", &dump_args, &dump_log).unwrap();
 
     let conf = dir.join("keepalived.conf");
     std::fs::write(&conf, CONFIG).unwrap();
-    let log = dir.join("lite.log");
-    let lite = env!("CARGO_BIN_EXE_keepalived-lite");
-    let pid = lab
-        .spawn_vrrp_daemon("r1", lite, &conf, &dir, &log)
-        .unwrap();
+    let log = dir.join("daemon.log");
+    let pid = match daemon {
+        Daemon::Lite => {
+            let lite = env!("CARGO_BIN_EXE_keepalived-lite");
+            lab.spawn_lite_daemon("r1", lite, &conf, &dir, &log)
+        }
+        Daemon::Keepalived => {
+            lab.spawn_vrrp_daemon("r1", "/usr/sbin/keepalived", &conf, &dir, &log)
+        }
+    }
+    .unwrap();
     let master = "(VI_1) Entering MASTER STATE";
     wait_until("MASTER", &log, || count(&log, master) == 1 && has_vip(&lab));
     wait_until("an advert at priority 150", &dump_log, || {
         count(&dump_log, "prio 150") > 0
     });
 
-    let sent = Arc::new(AtomicU64::new(0));
-    let stop = Arc::new(AtomicBool::new(false));
-    let flood: Vec<_> = (0..FLOODERS)
-        .map(|_| start_flood(&lab, "fl", sent.clone(), stop.clone()))
-        .collect();
+    // The rate is what r1's eth0 counted over the flood window.
+    let rx_before = rx_packets(lab.netns("r1"), "eth0").unwrap();
     let t0 = Instant::now();
-    wait_until("the flood", &log, || {
-        sent.load(Ordering::Relaxed) >= FLOOD_BEFORE
-    });
-    // For the reader of the output only: rates are not asserted.
-    let rate = sent.load(Ordering::Relaxed) as f64 / t0.elapsed().as_secs_f64();
-    eprintln!("flood: {rate:.0} adverts/s");
+    // Addressed to r1's MAC (still to 224.0.0.18, so r1 takes each one
+    // as an advert): the bridge hands them to r1 alone, and the CPU the
+    // flood gets on a small machine is not spent on the observer too.
+    let r1_mac = mac_address(lab.netns("r1"), "eth0").unwrap();
+    let flood = Flood::start_to(
+        lab.netns("fl"),
+        "eth0",
+        Some(r1_mac),
+        &invalid_advert(),
+        FLOODERS,
+    )
+    .unwrap();
+    let rate = || {
+        let rx = rx_packets(lab.netns("r1"), "eth0").unwrap() - rx_before;
+        rx as f64 / t0.elapsed().as_secs_f64()
+    };
+    wait_until("the flood", &log, || flood.sent() >= FLOOD_BEFORE);
+    let rate_before = rate();
 
-    // A tracked interface change is applied under the flood, both ways.
+    // A tracked interface change is applied under the flood, both ways:
+    // down removes the VIP (FAULT), up leaves FAULT.
+    let t = Instant::now();
     ip(&lab, &["link", "set", "dum0", "down"]);
+    let down = vip_becomes(&lab, false, t, &log);
     wait_until("FAULT", &log, || {
-        count(&log, "(VI_1) Entering FAULT STATE") == 1 && !has_vip(&lab)
+        count(&log, "(VI_1) Entering FAULT STATE") == 1
     });
+    let t = Instant::now();
     ip(&lab, &["link", "set", "dum0", "up"]);
+    wait_until("leaving FAULT", &log, || {
+        let entered = |l: &str| l.ends_with("(VI_1) Entering BACKUP STATE");
+        log_text(&log).lines().filter(|l| entered(l)).count() == 1
+    });
+    let up = t.elapsed();
     wait_until("MASTER again", &log, || {
         count(&log, master) == 2 && has_vip(&lab)
     });
 
     // SIGTERM under the flood: priority 0 on the wire, the VIP removed.
-    let before_stop = sent.load(Ordering::Relaxed);
+    // (FAULT sent one priority 0 already: only one after the signal counts.)
+    let before_stop = flood.sent();
+    let (t, wall) = (Instant::now(), SystemTime::now());
     lab.signal(pid, "TERM").unwrap();
+    let vip_gone = vip_becomes(&lab, false, t, &log);
     wait_until("the stop", &log, || count(&log, "Stopped") > 0);
-    let during_stop = sent.load(Ordering::Relaxed) - before_stop;
-    stop.store(true, Ordering::Relaxed);
-    for f in flood {
-        f.join().unwrap().unwrap();
-    }
-    assert!(!has_vip(&lab), "VIP left behind; log:\n{}", log_text(&log));
-    assert_eq!(
-        count(&log, "(VI_1) sent 0 priority"),
-        1,
-        "{}",
-        log_text(&log)
-    );
+    let during_stop = flood.sent() - before_stop;
+    let rate_all = rate();
+    flood.stop().unwrap();
     wait_until("priority 0 on the wire", &dump_log, || {
-        count(&dump_log, "prio 0,") > 0
+        capture_time(&dump_log, "prio 0,", epoch_secs(wall)).is_some()
     });
-    assert!(during_stop > 0, "the flood had ended before the stop");
+    let prio0 = capture_time(&dump_log, "prio 0,", epoch_secs(wall)).unwrap() - epoch_secs(wall);
+    let prio0_logged = count(&log, "(VI_1) sent 0 priority");
     lab.stop(dump, Duration::from_secs(5));
     lab.stop(pid, Duration::from_secs(5));
     let _ = std::fs::remove_dir_all(&dir);
+    Measured {
+        rate_before,
+        rate_all,
+        down,
+        up,
+        vip_gone,
+        prio0,
+        during_stop,
+        prio0_logged,
+    }
+}
+
+fn report(daemon: Daemon, m: &Measured) {
+    eprintln!(
+        "{daemon:?}: flood {:.0} adverts/s received by r1 before the commands, {:.0} over \
+         the whole window; tracked link down -> VIP removed {:?}, up -> BACKUP {:?}; \
+         SIGTERM -> VIP removed {:?}, priority 0 on the wire {:.3} s",
+        m.rate_before, m.rate_all, m.down, m.up, m.vip_gone, m.prio0
+    );
+    // Not asserted: on a 2-core machine shared with parallel builds the
+    // sender gets 100-140k/s, no wide margin; the reader is told.
+    if m.rate_all < ISSUE_RATE {
+        let load = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+        eprintln!(
+            "NOTE: below issue 15's {ISSUE_RATE:.0}/s on this machine (load {})",
+            load.trim()
+        );
+    }
+}
+
+#[test]
+fn root_netns_flood_does_not_lock_out_tracking_or_stop() {
+    require_root();
+    require_program("tcpdump", &["--version"]);
+    let m = run(Daemon::Lite);
+    report(Daemon::Lite, &m);
+    assert_eq!(m.prio0_logged, 1);
+    assert!(m.during_stop > 0, "the flood had ended before the stop");
+    // The acceptance's bar (issue 15), measured from before the command.
+    assert!(
+        m.down <= BAR,
+        "tracked link down applied after {:?}",
+        m.down
+    );
+    assert!(m.up <= BAR, "tracked link up applied after {:?}", m.up);
+    assert!(
+        m.vip_gone <= BAR,
+        "VIP removed {:?} after SIGTERM",
+        m.vip_gone
+    );
+    assert!(
+        m.prio0 <= BAR.as_secs_f64(),
+        "priority 0 sent {} s after SIGTERM",
+        m.prio0
+    );
+
+    // The reference through the same scenario, after (never beside) the
+    // run above, for the reader: the same outcomes, its own times.
+    require_program("keepalived", &["--version"]);
+    let k = run(Daemon::Keepalived);
+    report(Daemon::Keepalived, &k);
 }

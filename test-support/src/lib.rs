@@ -9,12 +9,15 @@
 //! - [`tls`], [`nginx`]: a test CA with a server certificate, and an nginx
 //!   serving a directory, for checks against real servers.
 //! - [`data`]: deterministic bytes and digests for page contents.
+//! - [`flood`]: a packet flood from threads in a namespace, and the
+//!   receive counter to measure what arrived.
 //!
 //! Helpers panic with a clear message when a test cannot go on (a missing
 //! program, a server that does not start): in a test that is the failure.
 
 pub mod addr;
 pub mod data;
+pub mod flood;
 pub mod netns;
 pub mod nginx;
 pub mod process;

@@ -215,6 +215,19 @@ impl Lab {
         Ok(self.node(name))
     }
 
+    /// Turns the bridge's calls into iptables, ip6tables and arptables
+    /// (`net.bridge.bridge-nf-call-*` in the switch namespace) on or off.
+    /// They are on by default and cost a good part of a bridged packet's
+    /// path, which matters for floods; nothing in a lab filters there.
+    pub fn set_bridge_netfilter(&self, on: bool) -> io::Result<()> {
+        let value = if on { "1" } else { "0" };
+        for table in ["iptables", "ip6tables", "arptables"] {
+            let key = format!("net.bridge.bridge-nf-call-{table}={value}");
+            run(self.switch.command("sysctl").args(["-q", "-w", &key]))?;
+        }
+        Ok(())
+    }
+
     fn find(&self, name: &str) -> &(Node, Netns) {
         match self.nodes.iter().find(|(n, _)| n.name == name) {
             Some(n) => n,
@@ -282,6 +295,36 @@ impl Lab {
         let conf = conf.display().to_string();
         let args = [
             "-P", "-n", "-l", "-f", &conf, "-p", &main_pid, "-r", &vrrp_pid,
+        ];
+        self.spawn(name, program, &args, log)
+    }
+
+    /// [`Lab::spawn_vrrp_daemon`] for keepalived-lite (`program`): also a
+    /// control socket of its own, `dir/NAME.sock` (every keepalived-lite
+    /// claims `/run/keepalived-lite.sock` otherwise).
+    pub fn spawn_lite_daemon(
+        &mut self,
+        name: &str,
+        program: &str,
+        conf: &Path,
+        dir: &Path,
+        log: &Path,
+    ) -> io::Result<u32> {
+        let file = |f: &str| dir.join(format!("{name}.{f}")).display().to_string();
+        let (main_pid, vrrp_pid, sock) = (file("pid"), file("vrrp.pid"), file("sock"));
+        let conf = conf.display().to_string();
+        let args = [
+            "-P",
+            "-n",
+            "-l",
+            "-f",
+            &conf,
+            "-p",
+            &main_pid,
+            "-r",
+            &vrrp_pid,
+            "--control-socket",
+            &sock,
         ];
         self.spawn(name, program, &args, log)
     }
