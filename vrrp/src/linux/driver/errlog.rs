@@ -23,8 +23,12 @@ use super::Driver;
 use crate::mux::RouterId;
 use crate::router::Transmit;
 
-/// After the first warning of a kind, at most one summary line per this
-/// period tells how many more happened.
+/// The driver logs failed advert sends, failed raw-socket reads and
+/// events lost to a full channel as `tracing` warnings, in keepalived's
+/// words where keepalived has a line: the first of a kind (router and
+/// unicast peer, or socket, and errno) at once, then at most one summary
+/// line per this period saying how many more happened. Every one is
+/// counted in [`DriverCounters`](super::DriverCounters).
 pub const ERROR_LOG_PERIOD: Duration = Duration::from_secs(10);
 
 /// Where an error happened: with the errno, what the limiter keys on.
@@ -61,7 +65,11 @@ impl fmt::Display for Line {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let errno = self.errno;
         let desc = Errno::from_raw(errno).desc();
-        let (n, secs) = (self.suppressed, self.window.as_secs());
+        // Whole seconds, rounded up: a stop just after a summary says
+        // "in the last 1 s", not "0 s".
+        let w = self.window;
+        let secs = w.as_secs() + u64::from(w.subsec_nanos() > 0);
+        let n = self.suppressed;
         match (&self.site, n) {
             // keepalived's lines (vrrp.c vrrp_send_adv, vrrp_scheduler.c
             // vrrp_read_dispatcher_thread), `%m` being the errno's text.
@@ -378,7 +386,7 @@ mod tests {
         assert!(log.record(Site::EventsLost, 0, t0).is_some());
         assert_eq!(log.record(Site::EventsLost, 0, t0), None);
         assert_eq!(log.record(Site::EventsLost, 0, t0), None);
-        let at = t0 + Duration::from_secs(3);
+        let at = t0 + Duration::from_millis(2_100);
         assert!(log.expire(at, false).is_empty());
         assert_eq!(
             texts(log.expire(at, true)),
