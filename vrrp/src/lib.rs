@@ -36,7 +36,8 @@
 //! * Compatibility: byte-for-byte what keepalived 2.2.7 sends and accepts,
 //!   including its AH variant (see [`auth`]); proved against committed
 //!   captures of real keepalived traffic in `vrrp/tests/captures/`.
-//! * Features: `linux` (adapters), `tokio` (driver), `sim` (a
+//! * Features: `linux` (adapters), `tokio` (driver; it logs send and
+//!   receive errors as rate-limited `tracing` warnings), `sim` (a
 //!   deterministic simulated LAN of routers for tests, benches and fuzzing,
 //!   see `sim`). Everything else, including [`track`] and the reload API,
 //!   needs no feature.

@@ -63,15 +63,18 @@ pub struct DriverCounters {
     pub datagrams_received: u64,
     /// Adverts handed to the kernel.
     pub datagrams_sent: u64,
-    /// Adverts the kernel refused.
+    /// Adverts the kernel refused (logged, see [`ERROR_LOG_PERIOD`](super::ERROR_LOG_PERIOD)).
     pub send_errors: u64,
+    /// Reads from the raw sockets that failed other than for want of a
+    /// datagram (logged like [`send_errors`](Self::send_errors)).
+    pub receive_errors: u64,
     /// Gratuitous ARPs sent.
     pub garps_sent: u64,
     /// Virtual addresses put back after someone else deleted them.
     pub addresses_restored: u64,
     /// Host operations (address, route, GARP) that failed.
     pub host_errors: u64,
-    /// Events the embedder did not take in time.
+    /// Events the embedder did not take in time (a full channel is logged).
     pub events_lost: u64,
     /// [`Event::Dropped`] events not passed on: at most one per router per
     /// [`DROP_EVENT_PERIOD`] reaches the embedder (every drop is still
@@ -141,7 +144,9 @@ impl Driver {
         match self.events.try_send(ev) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(ev)) if self.stopping => self.backlog.push(ev),
-            Err(_) => self.counters.events_lost += 1,
+            Err(mpsc::error::TrySendError::Full(_)) => self.event_lost(),
+            // The embedder dropped its receiver: it wants no events.
+            Err(mpsc::error::TrySendError::Closed(_)) => self.counters.events_lost += 1,
         }
     }
 

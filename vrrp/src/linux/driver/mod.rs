@@ -68,6 +68,7 @@
 //! # }
 //! ```
 
+mod errlog;
 mod error;
 mod events;
 mod firewall;
@@ -92,6 +93,7 @@ use crate::event::Event;
 use crate::mux::{Mux, MuxEvent, RouterId};
 use crate::router::Tracking;
 
+pub use errlog::ERROR_LOG_PERIOD;
 pub use error::DriverError;
 pub use events::{DriverCounters, DriverEvent, RouterSnapshot, Snapshot, DROP_EVENT_PERIOD};
 pub use handle::DriverHandle;
@@ -167,6 +169,8 @@ pub struct Driver {
     backlog: Vec<DriverEvent>,
     readers: Vec<JoinHandle<()>>,
     counters: DriverCounters,
+    /// Rate limits the warnings of send and receive errors and lost events.
+    errlog: errlog::ErrLog,
     buf: Vec<u8>,
     timer: Timer,
     /// The latest instant given to the mux.
@@ -203,6 +207,7 @@ impl Driver {
             backlog: Vec::new(),
             readers: Vec::new(),
             counters: DriverCounters::default(),
+            errlog: errlog::ErrLog::new(ERROR_LOG_PERIOD),
             buf: vec![0; 2048],
             timer: Timer::new()?,
             last_now: Instant::now(),
@@ -312,6 +317,7 @@ impl Driver {
         self.stop_readers();
         self.remove_vmacs();
         self.remove_firewall();
+        self.flush_errlog(now, true);
     }
 
     /// Feeds one input; false to stop.
@@ -354,7 +360,7 @@ impl Driver {
 
     /// Drains the mux: transmits first, then events.
     fn drain(&mut self, now: Instant) {
-        while let Some((id, _ifindex, tx)) = self.mux.poll_transmit(now, &mut self.buf) {
+        while let Some((id, ifindex, tx)) = self.mux.poll_transmit(now, &mut self.buf) {
             let Some(r) = self.io(id.0 as usize) else {
                 continue;
             };
@@ -378,7 +384,7 @@ impl Driver {
             };
             match sent {
                 Ok(_) => self.counters.datagrams_sent += 1,
-                Err(_) => self.counters.send_errors += 1,
+                Err(e) => self.send_failed(id, ifindex, &tx, &e, now),
             }
         }
         while let Some(ev) = self.mux.poll_event() {
@@ -403,6 +409,7 @@ impl Driver {
             self.emit(out);
         }
         self.sync_firewall();
+        self.flush_errlog(now, false);
     }
 
     fn stop_readers(&mut self) {

@@ -3,6 +3,7 @@
 //! VRRP (VRRPv3 over IPv6 has no authentication).
 
 use std::net::Ipv4Addr;
+use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -140,7 +141,11 @@ impl Driver {
         for _ in 0..READ_BATCH {
             let (n, arrived) = match sock.try_io(Interest::READABLE, |s| s.recv_timed(buf)) {
                 Ok(r) => r,
-                Err(_) => break, // WouldBlock (readiness cleared) or an error
+                Err(e) => {
+                    // WouldBlock (readiness cleared) or an error, logged.
+                    self.receive_failed(sock.as_raw_fd(), &e);
+                    break;
+                }
             };
             if !deliver {
                 continue;
@@ -163,7 +168,10 @@ impl Driver {
         for _ in 0..READ_BATCH {
             let (n, meta, arrived) = match sock.try_io(Interest::READABLE, |s| s.recv_timed(buf)) {
                 Ok(r) => r,
-                Err(_) => break,
+                Err(e) => {
+                    self.receive_failed(sock.as_raw_fd(), &e);
+                    break;
+                }
             };
             if !deliver {
                 continue;
