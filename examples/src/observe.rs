@@ -23,8 +23,8 @@ use prometheus_client::metrics::histogram::Histogram;
 
 use vrrp::linux::driver::{DriverHandle, RouterSnapshot, RouterSpec, Snapshot};
 use vrrp::mux::RouterId;
-use vrrp_conf::convert::vrrp::Plan;
-use vrrp_conf::model::Notify;
+use vrrp_conf::convert::vrrp::InstancePlan;
+use vrrp_conf::model::{Notify, VrrpScript};
 
 use crate::lvs_mode::table::Bridge;
 
@@ -42,12 +42,13 @@ pub struct InstanceExtras {
 }
 
 impl InstanceExtras {
-    /// The extras of every router of `plan`, in [`Plan::setup`] order.
-    pub fn of(plan: &Plan) -> Vec<Arc<InstanceExtras>> {
-        let scripts: HashMap<&str, &Vec<String>> = (plan.scripts.iter())
+    /// The extras of each of `instances` (a plan's, in its order), whose
+    /// `track_script`s name `scripts`.
+    pub fn of(instances: &[InstancePlan], scripts: &[VrrpScript]) -> Vec<Arc<InstanceExtras>> {
+        let scripts: HashMap<&str, &Vec<String>> = (scripts.iter())
             .filter_map(|s| Some((s.name.as_str(), s.script.as_ref()?)))
             .collect();
-        (plan.instances())
+        (instances.iter())
             .map(|i| {
                 Arc::new(InstanceExtras {
                     notify: i.notify.clone(),

@@ -21,7 +21,7 @@ use vrrp::linux::{AddressSpec, Netlink, RouteSpec};
 use vrrp::mux::RouterId;
 use vrrp::router::Change;
 use vrrp::track::{Kind, Status};
-use vrrp_conf::convert::vrrp::Plan;
+use vrrp_conf::convert::vrrp::{InstancePlan, Plan};
 use vrrp_conf::model as conf;
 
 use super::scripts::{self, Checks};
@@ -152,23 +152,26 @@ impl Daemon {
     /// Makes the driver run `plan` (routers matched by interface and VRID,
     /// unchanged ones untouched), then the checks, tracking and static
     /// addresses follow. On an error nothing changed.
-    async fn apply(&mut self, plan: Plan) -> Result<ReconcileSummary, DaemonError> {
+    async fn apply(&mut self, mut plan: Plan) -> Result<ReconcileSummary, DaemonError> {
         let setup = plan.setup();
         let vips: Vec<Vec<IpAddr>> = (setup.routers.iter())
             .map(|r| r.addresses.iter().map(|a| a.addr).collect())
             .collect();
+        // Only what the daemon needs stays: the units' copies of the
+        // routers and of the model they came from are freed before the
+        // driver builds its own, so they never add to the start-up peak
+        // (freed heap stays resident).
+        let groups: Vec<(String, conf::Notify)> =
+            (plan.groups().map(|(g, n)| (g.to_owned(), n.clone()))).collect();
+        let plans: Vec<InstancePlan> = (plan.units.iter_mut())
+            .flat_map(|u| std::mem::take(&mut u.instances))
+            .collect();
+        plan.units = Vec::new();
         let summary = self.handle.reconfigure(setup).await?;
-        let extras = crate::observe::InstanceExtras::of(&plan);
-        crate::observe::publish_vrrp(
-            &self.handle,
-            summary
-                .ids
-                .iter()
-                .copied()
-                .zip(extras.iter().cloned())
-                .collect(),
-        );
-        let routers: Vec<_> = summary.ids.iter().copied().zip(plan.instances()).collect();
+        let extras = crate::observe::InstanceExtras::of(&plans, &plan.scripts);
+        let published = summary.ids.iter().copied().zip(extras.iter().cloned());
+        crate::observe::publish_vrrp(&self.handle, published.collect());
+        let routers: Vec<_> = summary.ids.iter().copied().zip(&plans).collect();
         let instances = (routers.iter().zip(vips).zip(extras)).map(|((&(id, i), vips), extras)| {
             let instance = Instance {
                 name: i.name.clone(),
@@ -182,15 +185,14 @@ impl Daemon {
         // routers (BACKUP, notify_backup). Ids are never reused, so both
         // are known while they are handled.
         self.instances.extend(instances);
-        self.groups
-            .extend(plan.groups().map(|(g, n)| (g.to_owned(), n.clone())));
+        self.groups.extend(groups.iter().cloned());
         while let Ok(event) = self.events.try_recv() {
             self.driver_event(event).await;
         }
         let live: HashSet<RouterId> = summary.ids.iter().copied().collect();
         self.instances.retain(|id, _| live.contains(id));
         self.groups
-            .retain(|name, _| plan.groups().any(|(g, _)| g == name.as_str()));
+            .retain(|name, _| groups.iter().any(|(g, _)| g == name));
         let netlink = &mut self.netlink;
         self.tracking.retrack(&routers, |name| {
             netlink.link(name).is_ok_and(|l| l.is_operational())
