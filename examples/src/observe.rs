@@ -48,15 +48,23 @@ impl InstanceExtras {
         let scripts: HashMap<&str, &Vec<String>> = (scripts.iter())
             .filter_map(|s| Some((s.name.as_str(), s.script.as_ref()?)))
             .collect();
+        // Instances without notify scripts or tracking (most, in a large
+        // configuration) share one empty value.
+        let empty = Arc::new(InstanceExtras::default());
         (instances.iter())
             .map(|i| {
-                Arc::new(InstanceExtras {
+                let extras = InstanceExtras {
                     notify: i.notify.clone(),
                     track_interfaces: i.interfaces.iter().map(|t| t.name.clone()).collect(),
                     track_scripts: (i.scripts.iter())
                         .filter_map(|t| scripts.get(t.name.as_str()).map(|w| (*w).clone()))
                         .collect(),
-                })
+                };
+                if extras == *empty {
+                    empty.clone()
+                } else {
+                    Arc::new(extras)
+                }
             })
             .collect()
     }
