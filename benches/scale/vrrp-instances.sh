@@ -147,10 +147,11 @@ cpu_delta() {
   awk 'NR == FNR { a[$1] = $2; next } { d += $2 - ($1 in a ? a[$1] : 0) } END { print d + 0 }' "$1" "$2"
 }
 
-sum_rss_kib() {
+# sum_kib NS FIELD: FIELD of /proc/PID/status (VmRSS, RssAnon), summed.
+sum_kib() {
   local p t=0 kb
   for p in $(ns_pids "$1"); do
-    kb=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
+    kb=$(awk -v f="$2:" '$1 == f { print $2 }' "/proc/$p/status" 2>/dev/null || true)
     t=$((t + ${kb:-0}))
   done
   echo "$t"
@@ -166,7 +167,7 @@ sum_fds() {
 }
 
 hz=$(getconf CLK_TCK)
-declare -A cpu rss fds vips ready procs load
+declare -A cpu rss anon fds vips ready procs load
 
 # run NAME NS CMD...: starts CMD in NS, waits for readiness and the settle
 # period, measures over the window, stops it.
@@ -194,7 +195,10 @@ run() {
   local ticks
   ticks=$(cpu_delta "$work/$name.cpu0" "$work/$name.cpu1")
   cpu[$name]=$(awk -v t="$ticks" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }')
-  rss[$name]=$(sum_rss_kib "$ns")
+  rss[$name]=$(sum_kib "$ns" VmRSS)
+  # Anonymous memory alone: file-backed pages (binary, libraries) leave
+  # RSS when the page cache is under pressure, so VmRSS moves with load.
+  anon[$name]=$(sum_kib "$ns" RssAnon)
   fds[$name]=$(sum_fds "$ns")
   vips[$name]=$(vip_count "$ns")
   procs[$name]=$(ns_pids "$ns" | wc -l)
@@ -207,16 +211,19 @@ mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 for ((p = 1; p <= pairs; p++)); do
   run "k$p" "$tag-k$p" keepalived -P -n -l -f "$conf" -p "$work/k.pid" -r "$work/k-vrrp.pid"
-  run "l$p" "$tag-l$p" "$lite" -P -f "$conf" -p "$work/l.pid" -r "$work/l-vrrp.pid"
+  # Its own control socket, so its listener thread always runs (as in a
+  # deployment) and never collides with another daemon's default one.
+  run "l$p" "$tag-l$p" "$lite" -P -f "$conf" -p "$work/l.pid" -r "$work/l-vrrp.pid" \
+    --control-socket "$work/l.sock"
 done
 
 echo
 timers=shared; ((spread)) && timers="spread (state BACKUP, priority = VRID)"
 echo "$total vrrp_instances ($ifaces interfaces x $vrids VRIDs), VRRPv$version, advert_int $advert_int, timers $timers, window $window s after $settle s settle, $pairs pair(s) keepalived then keepalived-lite, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
-echo "| pair | CPU s over ${window} s: keepalived 2.2.7 | keepalived-lite | lite/keepalived | RSS MiB: keepalived | lite | lite/keepalived | open fds: keepalived / lite | processes: keepalived / lite | VIPs: keepalived / lite | s to all VIPs: keepalived / lite | load avg: keepalived / lite |"
-echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+echo "| pair | CPU s over ${window} s: keepalived 2.2.7 | keepalived-lite | lite/keepalived | RSS MiB: keepalived | lite | lite/keepalived | anon MiB: keepalived / lite | open fds: keepalived / lite | processes: keepalived / lite | VIPs: keepalived / lite | s to all VIPs: keepalived / lite | load avg: keepalived / lite |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for ((p = 1; p <= pairs; p++)); do
   k=k$p l=l$p
-  echo "| $p | ${cpu[$k]} | ${cpu[$l]} | $(ratio "${cpu[$l]}" "${cpu[$k]}") | $(mb "${rss[$k]}") | $(mb "${rss[$l]}") | $(ratio "${rss[$l]}" "${rss[$k]}") | ${fds[$k]} / ${fds[$l]} | ${procs[$k]} / ${procs[$l]} | ${vips[$k]} / ${vips[$l]} of $total | ${ready[$k]} / ${ready[$l]} | ${load[$k]} / ${load[$l]} |"
+  echo "| $p | ${cpu[$k]} | ${cpu[$l]} | $(ratio "${cpu[$l]}" "${cpu[$k]}") | $(mb "${rss[$k]}") | $(mb "${rss[$l]}") | $(ratio "${rss[$l]}" "${rss[$k]}") | $(mb "${anon[$k]}") / $(mb "${anon[$l]}") | ${fds[$k]} / ${fds[$l]} | ${procs[$k]} / ${procs[$l]} | ${vips[$k]} / ${vips[$l]} of $total | ${ready[$k]} / ${ready[$l]} | ${load[$k]} / ${load[$l]} |"
 done

@@ -442,7 +442,7 @@ fn json_data(i: &InstanceState) -> Value {
     );
     put("smtp_alert", json!(false));
     put("notify_deleted", json!(false));
-    let n = &view.notify;
+    let n = &view.extras.notify;
     for (key, script) in [
         ("script_backup", &n.backup),
         ("script_master", &n.master),
@@ -458,11 +458,16 @@ fn json_data(i: &InstanceState) -> Value {
     if !vips.is_empty() {
         put("vips", json!(vips));
     }
-    if !view.track_interfaces.is_empty() {
-        put("track_ifp", json!(view.track_interfaces));
+    if !view.extras.track_interfaces.is_empty() {
+        put("track_ifp", json!(view.extras.track_interfaces));
     }
-    if !view.track_scripts.is_empty() {
-        let scripts: Vec<String> = view.track_scripts.iter().map(|w| cmd_str(w)).collect();
+    if !view.extras.track_scripts.is_empty() {
+        let scripts: Vec<String> = view
+            .extras
+            .track_scripts
+            .iter()
+            .map(|w| cmd_str(w))
+            .collect();
         put("track_script", json!(scripts));
     }
     let (auth_type, auth_data) = auth(view);
@@ -603,7 +608,7 @@ fn data_instance(out: &mut String, i: &InstanceState) {
     for v in vips {
         let _ = writeln!(out, "     {v}");
     }
-    let n = &view.notify;
+    let n = &view.extras.notify;
     for (what, script) in [
         ("Backup state transition script", &n.backup),
         ("Master state transition script", &n.master),

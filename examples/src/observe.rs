@@ -2,15 +2,18 @@
 //! metrics endpoint ([`crate::metrics`]).
 //!
 //! The VRRP half: its driver handle and, per running router, what the
-//! configuration says about it; it publishes on every (re)configuration
-//! and reports transitions, and readers on other threads take a
-//! [`VrrpState`] whenever they need one.
+//! daemon keeps beside the driver's configuration (notify scripts,
+//! tracked objects: [`InstanceExtras`], shared with the daemon, one copy);
+//! it publishes on every (re)configuration and reports transitions.
+//! Readers on other threads take a [`VrrpState`] whenever they need one:
+//! the routers' specifications come from the driver then
+//! ([`DriverHandle::describe`]), so no copy of them is kept here.
 //!
 //! The checker half: per real server, its health (from the monitor's
 //! events) and its checks by outcome (counted by a wrapper around each
 //! checker, [`counted`]); read as a [`CheckerState`].
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
@@ -20,18 +23,16 @@ use prometheus_client::metrics::histogram::Histogram;
 
 use vrrp::linux::driver::{DriverHandle, RouterSnapshot, RouterSpec, Snapshot};
 use vrrp::mux::RouterId;
-use vrrp_conf::convert::vrrp::Plan;
-use vrrp_conf::model::Notify;
+use vrrp_conf::convert::vrrp::InstancePlan;
+use vrrp_conf::model::{Notify, VrrpScript};
 
 use crate::lvs_mode::table::Bridge;
 
-/// One running router as configured.
-#[derive(Debug, Clone)]
-pub struct InstanceView {
-    /// The driver's id for it.
-    pub id: RouterId,
-    /// The driver's specification (configuration, interface, addresses).
-    pub spec: RouterSpec,
+/// What the daemon keeps for one router beyond the driver's
+/// specification; one copy, shared by the daemon (which runs the notify
+/// scripts) and the dumps.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct InstanceExtras {
     /// Notify scripts.
     pub notify: Notify,
     /// `track_interface` names.
@@ -40,13 +41,55 @@ pub struct InstanceView {
     pub track_scripts: Vec<Vec<String>>,
 }
 
+impl InstanceExtras {
+    /// The extras of each of `instances` (a plan's, in its order), whose
+    /// `track_script`s name `scripts`.
+    pub fn of(instances: &[InstancePlan], scripts: &[VrrpScript]) -> Vec<Arc<InstanceExtras>> {
+        let scripts: HashMap<&str, &Vec<String>> = (scripts.iter())
+            .filter_map(|s| Some((s.name.as_str(), s.script.as_ref()?)))
+            .collect();
+        // Instances without notify scripts or tracking (most, in a large
+        // configuration) share one empty value.
+        let empty = Arc::new(InstanceExtras::default());
+        (instances.iter())
+            .map(|i| {
+                let extras = InstanceExtras {
+                    notify: i.notify.clone(),
+                    track_interfaces: i.interfaces.iter().map(|t| t.name.clone()).collect(),
+                    track_scripts: (i.scripts.iter())
+                        .filter_map(|t| scripts.get(t.name.as_str()).map(|w| (*w).clone()))
+                        .collect(),
+                };
+                if extras == *empty {
+                    empty.clone()
+                } else {
+                    Arc::new(extras)
+                }
+            })
+            .collect()
+    }
+}
+
+/// One running router as configured, built when a [`VrrpState`] is taken.
+#[derive(Debug, Clone)]
+pub struct InstanceView {
+    /// The driver's id for it.
+    pub id: RouterId,
+    /// The driver's specification (configuration, interface, addresses),
+    /// with the base priority it runs (the control socket may have set
+    /// one).
+    pub spec: RouterSpec,
+    /// What the daemon keeps for it.
+    pub extras: Arc<InstanceExtras>,
+}
+
 /// One router now: as configured, as running, and when it last changed
 /// state.
 #[derive(Debug, Clone)]
 pub struct InstanceState {
     /// As configured.
-    pub view: Arc<InstanceView>,
-    /// As running (None if the driver no longer runs it).
+    pub view: InstanceView,
+    /// As running (None if the driver has no state for it).
     pub run: Option<RouterSnapshot>,
     /// Its last state change (None before the first).
     pub last_transition: Option<SystemTime>,
@@ -64,7 +107,8 @@ pub struct VrrpState {
 #[derive(Default)]
 struct Published {
     handle: Option<DriverHandle>,
-    instances: Vec<Arc<InstanceView>>,
+    /// The running routers in configuration order, with their extras.
+    instances: Vec<(RouterId, Arc<InstanceExtras>)>,
     transitions: HashMap<RouterId, SystemTime>,
 }
 
@@ -74,31 +118,15 @@ fn published() -> MutexGuard<'static, Option<Published>> {
     VRRP.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Publishes the routers of `plan`, run by `handle` under `ids` (the
-/// driver's ids, in [`Plan::setup`] order).
-pub fn publish_vrrp(handle: &DriverHandle, plan: &Plan, ids: &[RouterId]) {
-    let scripts: HashMap<&str, &Vec<String>> = (plan.scripts.iter())
-        .filter_map(|s| Some((s.name.as_str(), s.script.as_ref()?)))
-        .collect();
-    let setup = plan.setup();
-    let instances = (ids.iter().zip(setup.routers).zip(plan.instances()))
-        .map(|((&id, spec), i)| {
-            Arc::new(InstanceView {
-                id,
-                spec,
-                notify: i.notify.clone(),
-                track_interfaces: i.interfaces.iter().map(|t| t.name.clone()).collect(),
-                track_scripts: (i.scripts.iter())
-                    .filter_map(|t| scripts.get(t.name.as_str()).map(|w| (*w).clone()))
-                    .collect(),
-            })
-        })
-        .collect();
+/// Publishes the routers run by `handle`: the driver's ids, in
+/// configuration order, with their extras.
+pub fn publish_vrrp(handle: &DriverHandle, instances: Vec<(RouterId, Arc<InstanceExtras>)>) {
     let mut p = published();
     let p = p.get_or_insert_with(Published::default);
     p.handle = Some(handle.clone());
+    let live: HashSet<RouterId> = instances.iter().map(|(id, _)| *id).collect();
+    p.transitions.retain(|id, _| live.contains(id));
     p.instances = instances;
-    p.transitions.retain(|id, _| ids.contains(id));
 }
 
 /// Router `id` changed state now.
@@ -108,9 +136,11 @@ pub fn transition(id: RouterId) {
     p.transitions.insert(id, SystemTime::now());
 }
 
-/// The VRRP half now, or None if it does not run (or has stopped).
+/// The VRRP half now, or None if it does not run (or has stopped). A
+/// router published but no longer run by the driver (in the moment of a
+/// reload between the two) is left out.
 pub async fn vrrp() -> Option<VrrpState> {
-    let (handle, views, transitions) = {
+    let (handle, published, transitions) = {
         let p = published();
         let p = p.as_ref()?;
         (
@@ -119,13 +149,22 @@ pub async fn vrrp() -> Option<VrrpState> {
             p.transitions.clone(),
         )
     };
-    let snapshot = handle.snapshot().await?;
-    let instances = views
-        .into_iter()
-        .map(|view| InstanceState {
-            run: snapshot.routers.iter().find(|r| r.id == view.id).cloned(),
-            last_transition: transitions.get(&view.id).copied(),
-            view,
+    let description = handle.describe().await?;
+    let mut specs: HashMap<RouterId, RouterSpec> = description.routers.into_iter().collect();
+    let snapshot = description.snapshot;
+    let runs: HashMap<RouterId, &RouterSnapshot> =
+        snapshot.routers.iter().map(|r| (r.id, r)).collect();
+    let instances = (published.into_iter())
+        .filter_map(|(id, extras)| {
+            Some(InstanceState {
+                view: InstanceView {
+                    id,
+                    spec: specs.remove(&id)?,
+                    extras,
+                },
+                run: runs.get(&id).map(|r| (*r).clone()),
+                last_transition: transitions.get(&id).copied(),
+            })
         })
         .collect();
     Some(VrrpState {

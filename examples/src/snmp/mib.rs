@@ -687,7 +687,7 @@ fn keepalived(t: &mut BTreeMap<Oid, Value>, state: &VrrpState, published: &Publi
         let vipset = st == State::Master && !spec.addresses.is_empty();
         put(t, &row(9), Value::Integer(truth(vipset)));
         put(t, &row(10), text(&spec.interface));
-        let tracked = !i.view.track_interfaces.is_empty();
+        let tracked = !i.view.extras.track_interfaces.is_empty();
         put(t, &row(11), Value::Integer(truth(tracked)));
         let advert = match c.version {
             Version::V3 => u32::from(c.advert_interval_centis),
@@ -716,7 +716,7 @@ fn keepalived(t: &mut BTreeMap<Oid, Value>, state: &VrrpState, published: &Publi
             Value::Gauge32(c.garp.master_delay.as_secs() as u32),
         );
         put(t, &row(20), Value::Integer(2));
-        let n = &i.view.notify;
+        let n = &i.view.extras.notify;
         put(t, &row(21), Value::Integer(truth(n.any_set())));
         for (column, script) in [
             (22, &n.master),

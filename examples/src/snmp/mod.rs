@@ -120,9 +120,13 @@ fn with_shared<R>(f: impl FnOnce(&mut Shared) -> R) -> R {
     f(g.get_or_insert_with(Shared::default))
 }
 
-/// What `plan` says beyond the driver's specification (at start and
-/// after each reload): sync groups, tracking, scripts, static addresses.
-pub fn publish(plan: &Plan) {
+/// What `plan` says beyond the driver's specification (sync groups,
+/// tracking, scripts, static addresses), for [`publish`] once the plan
+/// runs; `None` when SNMP is off, so nothing is kept for it.
+pub fn prepare(plan: &Plan) -> Option<mib::Published> {
+    if with_shared(|s| s.settings.is_none() && s.traps.is_none()) {
+        return None;
+    }
     let groups = (plan.units.iter())
         .flat_map(|u| {
             u.setup.sync_groups.iter().map(|g| mib::Group {
@@ -167,6 +171,13 @@ pub fn publish(plan: &Plan) {
         master_reason: Default::default(),
         scripts,
     };
+    Some(published)
+}
+
+/// Serves what [`prepare`] read from the running plan (at start and after
+/// each reload).
+pub fn publish(published: Option<mib::Published>) {
+    let Some(published) = published else { return };
     with_shared(|s| {
         let mut up = std::mem::take(&mut s.published.script_up);
         up.retain(|name, _| published.scripts.iter().any(|x| &x.name == name));

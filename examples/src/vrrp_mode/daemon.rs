@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use healthcheck::Health;
@@ -18,8 +19,9 @@ use vrrp::linux::driver::{
 };
 use vrrp::linux::{AddressSpec, Netlink, RouteSpec};
 use vrrp::mux::RouterId;
+use vrrp::router::Change;
 use vrrp::track::{Kind, Status};
-use vrrp_conf::convert::vrrp::Plan;
+use vrrp_conf::convert::vrrp::{InstancePlan, Plan};
 use vrrp_conf::model as conf;
 
 use super::scripts::{self, Checks};
@@ -48,10 +50,12 @@ pub enum DaemonError {
     Refused(std::path::PathBuf),
 }
 
-/// What the daemon itself does for one running router.
+/// What the daemon itself does for one running router (its configuration
+/// is the driver's: [`DriverHandle::describe`] when needed).
 struct Instance {
     name: String,
-    notify: conf::Notify,
+    /// Notify scripts and tracked objects, shared with the dumps.
+    extras: Arc<crate::observe::InstanceExtras>,
     vips: Vec<IpAddr>,
 }
 
@@ -70,8 +74,6 @@ pub struct Daemon {
     netlink: Netlink,
     statics: (Vec<AddressSpec>, Vec<RouteSpec>),
     stopping: bool,
-    /// The running plan, for changes from the control socket.
-    plan: Option<Plan>,
     /// Base priorities set through the control socket, by instance name,
     /// until the next reload.
     priorities: HashMap<String, u8>,
@@ -143,7 +145,6 @@ impl Daemon {
             netlink,
             statics: (Vec::new(), Vec::new()),
             stopping: false,
-            plan: None,
             priorities: HashMap::new(),
             control: crate::control::register_vrrp(),
         })
@@ -152,24 +153,32 @@ impl Daemon {
     /// Makes the driver run `plan` (routers matched by interface and VRID,
     /// unchanged ones untouched), then the checks, tracking and static
     /// addresses follow. On an error nothing changed.
-    async fn apply(&mut self, plan: Plan) -> Result<ReconcileSummary, DaemonError> {
-        let mut setup = plan.setup();
-        for r in &mut setup.routers {
-            if let Some(&p) = self.priorities.get(&*r.config.name) {
-                r.config.priority = p;
-            }
-        }
+    async fn apply(&mut self, mut plan: Plan) -> Result<ReconcileSummary, DaemonError> {
+        let setup = plan.setup();
         let vips: Vec<Vec<IpAddr>> = (setup.routers.iter())
             .map(|r| r.addresses.iter().map(|a| a.addr).collect())
             .collect();
+        // Only what the daemon needs stays: the units' copies of the
+        // routers and of the model they came from are freed before the
+        // driver builds its own, so they never add to the start-up peak
+        // (freed heap stays resident).
+        let snmp = crate::snmp::prepare(&plan);
+        let groups: Vec<(String, conf::Notify)> =
+            (plan.groups().map(|(g, n)| (g.to_owned(), n.clone()))).collect();
+        let plans: Vec<InstancePlan> = (plan.units.iter_mut())
+            .flat_map(|u| std::mem::take(&mut u.instances))
+            .collect();
+        plan.units = Vec::new();
         let summary = self.handle.reconfigure(setup).await?;
-        crate::observe::publish_vrrp(&self.handle, &plan, &summary.ids);
-        crate::snmp::publish(&plan);
-        let routers: Vec<_> = summary.ids.iter().copied().zip(plan.instances()).collect();
-        let instances = (routers.iter().zip(vips)).map(|(&(id, i), vips)| {
+        let extras = crate::observe::InstanceExtras::of(&plans, &plan.scripts);
+        let published = summary.ids.iter().copied().zip(extras.iter().cloned());
+        crate::observe::publish_vrrp(&self.handle, published.collect());
+        crate::snmp::publish(snmp);
+        let routers: Vec<_> = summary.ids.iter().copied().zip(&plans).collect();
+        let instances = (routers.iter().zip(vips).zip(extras)).map(|((&(id, i), vips), extras)| {
             let instance = Instance {
                 name: i.name.clone(),
-                notify: i.notify.clone(),
+                extras,
                 vips,
             };
             (id, instance)
@@ -179,15 +188,14 @@ impl Daemon {
         // routers (BACKUP, notify_backup). Ids are never reused, so both
         // are known while they are handled.
         self.instances.extend(instances);
-        self.groups
-            .extend(plan.groups().map(|(g, n)| (g.to_owned(), n.clone())));
+        self.groups.extend(groups.iter().cloned());
         while let Ok(event) = self.events.try_recv() {
             self.driver_event(event).await;
         }
         let live: HashSet<RouterId> = summary.ids.iter().copied().collect();
         self.instances.retain(|id, _| live.contains(id));
         self.groups
-            .retain(|name, _| plan.groups().any(|(g, _)| g == name.as_str()));
+            .retain(|name, _| groups.iter().any(|(g, _)| g == name));
         let netlink = &mut self.netlink;
         self.tracking.retrack(&routers, |name| {
             netlink.link(name).is_ok_and(|l| l.is_operational())
@@ -198,37 +206,34 @@ impl Daemon {
         self.push_tracking().await;
         self.apply_statics(&plan);
         crate::control::publish_priorities(&self.priorities);
-        self.plan = Some(plan);
         Ok(summary)
     }
 
-    /// The control socket's `priority` and `backup`: the running plan
-    /// again with the instance's new base priority, which the driver
-    /// changes in place.
+    /// The control socket's `priority` and `backup`: the driver changes
+    /// the instance's base priority in place, as a reload changing only
+    /// that priority would.
     async fn set_priority(&mut self, set: crate::control::SetPriority) {
         let crate::control::SetPriority {
             instance,
             priority,
             reply,
         } = set;
-        let Some(plan) = self.plan.clone() else {
-            let _ = reply.send(Err("VRRP is not running".into()));
-            return;
-        };
-        if !plan.instances().any(|i| i.name == instance) {
+        let found = self.instances.iter().find(|(_, i)| i.name == instance);
+        let Some(id) = found.map(|(id, _)| *id) else {
             let _ = reply.send(Err(format!("no vrrp_instance {instance}")));
             return;
-        }
+        };
         info!("({instance}) base priority set to {priority} by the control socket");
-        let before = self.priorities.insert(instance.clone(), priority);
-        let result = self.apply(plan).await.map(|_| ());
-        if result.is_err() {
-            match before {
-                Some(p) => self.priorities.insert(instance, p),
-                None => self.priorities.remove(&instance),
-            };
-        }
-        let _ = reply.send(result.map_err(|e| e.to_string()));
+        let result = match self.handle.set_priority(id, priority).await {
+            Ok(Change::Restart) => Err(format!("({instance}) cannot change in place")),
+            Ok(_) => {
+                self.priorities.insert(instance, priority);
+                crate::control::publish_priorities(&self.priorities);
+                Ok(())
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        let _ = reply.send(result);
     }
 
     /// SIGHUP: the configuration is read and converted again, as `-t`
@@ -376,7 +381,7 @@ impl Daemon {
             Event::Dropped(reason) => warn!("({name}) dropped advert: {reason}"),
             Event::Notify(n) => {
                 if let Some(i) = self.instances.get(&id) {
-                    scripts::notify(&mut self.notifies, &i.notify, &n);
+                    scripts::notify(&mut self.notifies, &i.extras.notify, &n);
                 }
                 crate::alert::vrrp(&n);
             }

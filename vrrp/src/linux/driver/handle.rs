@@ -2,16 +2,18 @@
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::{DriverError, ReconcileSummary, Setup, Snapshot};
+use super::{Description, DriverError, ReconcileSummary, Setup, Snapshot};
 use crate::linux::NetEvent;
 use crate::mux::RouterId;
-use crate::router::Tracking;
+use crate::router::{Change, Tracking};
 
 #[derive(Debug)]
 pub(super) enum Input {
     Net(NetEvent),
     Tracking(RouterId, Tracking),
     Snapshot(oneshot::Sender<Snapshot>),
+    Describe(oneshot::Sender<Description>),
+    SetPriority(RouterId, u8, oneshot::Sender<Result<Change, DriverError>>),
     Reconfigure(
         Box<Setup>,
         oneshot::Sender<Result<ReconcileSummary, DriverError>>,
@@ -47,6 +49,34 @@ impl DriverHandle {
         let (tx, rx) = oneshot::channel();
         self.tx.send(Input::Snapshot(tx)).await.ok()?;
         rx.await.ok()
+    }
+
+    /// Every running router's specification with its state and counters,
+    /// taken at one moment, or `None` once stopped. Built on each call
+    /// from the driver's own state: an embedder that shows the running
+    /// configuration (dumps, metrics) keeps no copy of it.
+    pub async fn describe(&self) -> Option<Description> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Input::Describe(tx)).await.ok()?;
+        rx.await.ok()
+    }
+
+    /// Sets router `id`'s base priority in place, until the next
+    /// [`reconfigure`](Self::reconfigure) says otherwise: what a
+    /// reconfiguration changing only that priority does (no priority-0
+    /// advert; a backup that becomes the address owner, 255, becomes
+    /// master at once), without a whole new [`Setup`]. Returns what
+    /// changed ([`Change::Unchanged`] if it had that priority). Errors:
+    /// [`MuxError::UnknownRouter`](crate::mux::MuxError::UnknownRouter) in
+    /// [`DriverError::Mux`] if no router `id` runs, a refused
+    /// configuration, [`DriverError::Stopped`] once stopped.
+    pub async fn set_priority(&self, id: RouterId, priority: u8) -> Result<Change, DriverError> {
+        let (tx, rx) = oneshot::channel();
+        self.tx
+            .send(Input::SetPriority(id, priority, tx))
+            .await
+            .map_err(|_| DriverError::Stopped)?;
+        rx.await.map_err(|_| DriverError::Stopped)?
     }
 
     /// Applies a new [`Setup`] to the running driver and returns what it

@@ -75,6 +75,7 @@ mod firewall;
 mod handle;
 mod kernel;
 mod links;
+mod query;
 mod reconfigure;
 mod sockets;
 mod spec;
@@ -97,6 +98,7 @@ pub use errlog::ERROR_LOG_PERIOD;
 pub use error::DriverError;
 pub use events::{DriverCounters, DriverEvent, RouterSnapshot, Snapshot, DROP_EVENT_PERIOD};
 pub use handle::DriverHandle;
+pub use query::Description;
 pub use reconfigure::ReconcileSummary;
 pub use spec::{RouterSpec, Setup, SyncGroupSpec, VirtualAddress, VirtualRoute};
 
@@ -327,6 +329,12 @@ impl Driver {
             Input::Tracking(id, t) => self.set_tracking(now, id, t),
             Input::Snapshot(reply) => {
                 let _ = reply.send(self.snapshot());
+            }
+            Input::Describe(reply) => {
+                let _ = reply.send(self.describe());
+            }
+            Input::SetPriority(id, priority, reply) => {
+                let _ = reply.send(self.set_priority(now, id, priority));
             }
             Input::Reconfigure(setup, reply) => {
                 let _ = reply.send(self.apply(now, *setup, true));
