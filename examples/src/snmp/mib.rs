@@ -824,13 +824,11 @@ mod tests {
         };
         let id = RouterId(u32::from(vrid));
         InstanceState {
-            view: Arc::new(InstanceView {
+            view: InstanceView {
                 id,
                 spec,
-                notify: Notify::default(),
-                track_interfaces: Vec::new(),
-                track_scripts: Vec::new(),
-            }),
+                extras: Arc::default(),
+            },
             run: Some(RouterSnapshot {
                 id,
                 name: name.into(),
