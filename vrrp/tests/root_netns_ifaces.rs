@@ -538,4 +538,5 @@ fn root_netns_deleted_vmac_is_made_again() {
     // vx0 (receive), vrrp.51 (send); GARP on vrrp.51.
     assert_eq!((s.raw_sockets, s.garp_sockets), (2, 1));
     assert_eq!(state_of(&s, id), Some(State::Master));
+    assert_eq!(s.driver.host_errors, 0, "events: {:#?}", d.seen);
 }
