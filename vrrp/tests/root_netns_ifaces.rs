@@ -540,3 +540,55 @@ fn root_netns_deleted_vmac_is_made_again() {
     assert_eq!(state_of(&s, id), Some(State::Master));
     assert_eq!(s.driver.host_errors, 0, "events: {:#?}", d.seen);
 }
+
+#[test]
+fn root_netns_ipv6_router_waits_for_a_link_local_address() {
+    require_root();
+    let ns = Netns::new("ifnoll").unwrap();
+    ip(
+        &ns,
+        &["link", "add", "vx0", "type", "veth", "peer", "name", "vx0p"],
+    );
+    // No link-local address of the kernel's making.
+    ip(&ns, &["link", "set", "vx0", "addrgenmode", "none"]);
+    ip(&ns, &["link", "set", "vx0p", "up"]);
+    ip(&ns, &["link", "set", "vx0", "up"]);
+    let vip = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100);
+    let mut config = Config::new("VI_6", 61, 150, Ipv4Addr::UNSPECIFIED);
+    config.version = Version::V3;
+    config.advert_interval_centis = 20;
+    let spec = RouterSpec {
+        config,
+        interface: "vx0".into(),
+        addresses: vec![VirtualAddress::host(vip)],
+        excluded: Vec::new(),
+        routes: Vec::new(),
+        use_vmac: false,
+    };
+    let id = RouterId(0);
+    let mut d = Running::start(
+        &ns,
+        Setup {
+            routers: vec![spec],
+            ..Setup::default()
+        },
+    );
+    d.wait("VI_6 waiting for a link-local address", |e| {
+        matches!(e, DriverEvent::NoAddress { name, interface, ipv6: true, .. }
+            if &**name == "VI_6" && interface == "vx0")
+    });
+    d.wait_state(id, State::Fault);
+
+    ip(
+        &ns,
+        &["-6", "addr", "add", "fe80::1/64", "dev", "vx0", "nodad"],
+    );
+    let (_dump, adverts) = tcpdump(&ns, "vx0p", 1, "ip6 proto 112 and src host fe80::1");
+    d.wait_state(id, State::Master);
+    adverts
+        .recv_timeout(WAIT)
+        .expect("an advert from the new link-local address");
+    let s = d.snapshot();
+    assert_eq!((s.raw_sockets, s.garp_sockets), (1, 1));
+    assert_eq!(s.driver.host_errors, 0, "events: {:#?}", d.seen);
+}
