@@ -222,3 +222,143 @@ fn t_warns_of_a_missing_interface_and_accepts_dynamic_interfaces() {
     assert!(stderr.contains("0 error(s)"), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Starts keepalived-lite in `r1` on `conf`, with its files (pid files,
+/// control socket, dumps) in `dir`; returns its pid.
+fn start_lite(lab: &mut Lab, dir: &Path, conf: &Path, log: &Path) -> u32 {
+    let file = |f: &str| dir.join(f).display().to_string();
+    let lite = env!("CARGO_BIN_EXE_keepalived-lite");
+    // Through env(1), so that the dumps go to this test's directory.
+    let tmpdir = format!("TMPDIR={}", dir.display());
+    let (conf_s, pid_s, vpid_s, ctl_s) = (
+        conf.display().to_string(),
+        file("lite.pid"),
+        file("lite.vrrp.pid"),
+        file("ctl.sock"),
+    );
+    let args = [
+        tmpdir.as_str(),
+        lite,
+        "-P",
+        "-n",
+        "-l",
+        "-f",
+        &conf_s,
+        "-p",
+        &pid_s,
+        "-r",
+        &vpid_s,
+        "--control-socket",
+        &ctl_s,
+    ];
+    lab.spawn("r1", "env", &args, log).unwrap()
+}
+
+/// An interface without an IPv4 address: as keepalived 2.2.7 (checked side
+/// by side), the instance is FAULT with "(VI_2) entering FAULT state (no
+/// IPv4 address for interface)", a reload keeps it waiting, and it runs
+/// once an address is added.
+#[test]
+fn root_netns_interface_without_address_is_fault_until_one_is_added() {
+    require_root();
+    let mut lab = Lab::new().unwrap();
+    lab.add_node("r1", Ipv4Addr::new(10, 0, 0, 1), 24).unwrap();
+    let dir: PathBuf = std::env::temp_dir().join(&lab.node("r1").ns);
+    std::fs::create_dir_all(&dir).unwrap();
+    ip(
+        &lab,
+        &[
+            "link", "add", "bare0", "type", "veth", "peer", "name", "bare0p",
+        ],
+    );
+    ip(&lab, &["link", "set", "bare0p", "up"]);
+    ip(&lab, &["link", "set", "bare0", "up"]);
+    let conf = dir.join("keepalived.conf");
+    let mut text = instance("VI_1", "eth0", 51, "10.0.0.100");
+    text.push_str(&instance("VI_2", "bare0", 52, "10.0.1.100"));
+    std::fs::write(&conf, text).unwrap();
+    let log = dir.join("lite.log");
+    let pid = start_lite(&mut lab, &dir, &conf, &log);
+
+    let no_address = "(VI_2) entering FAULT state (no IPv4 address for interface)";
+    wait_until("VI_1 MASTER, VI_2 FAULT", &log, || {
+        count(&log, "(VI_1) Entering MASTER STATE") == 1
+            && count(&log, no_address) == 1
+            && count(&log, "(VI_2) Entering FAULT STATE") == 1
+    });
+    let text = log_text(&log);
+    assert!(
+        !text.contains("Configuration specifies interface"),
+        "{text}"
+    );
+    let want = vec![("VI_1".to_owned(), 2), ("VI_2".to_owned(), 3)];
+    assert_eq!(json_states(pid, &dir), want, "the JSON dump");
+
+    lab.signal(pid, "HUP").unwrap();
+    wait_until("the reload applied, VI_2 still waiting", &log, || {
+        count(&log, "VRRP configuration applied") == 1 && count(&log, no_address) == 2
+    });
+    assert_eq!(
+        json_states(pid, &dir),
+        want,
+        "the JSON dump after the reload"
+    );
+
+    ip(&lab, &["addr", "add", "10.0.1.1/24", "dev", "bare0"]);
+    wait_until("VI_2 MASTER with its VIP on bare0", &log, || {
+        count(&log, "(VI_2) Entering MASTER STATE") == 1 && has_vip(&lab, "bare0", "10.0.1.100")
+    });
+    let text = log_text(&log);
+    assert_eq!(count(&log, "(VI_1) Entering"), 2, "{text}");
+    assert_eq!(count(&log, "Reload failed"), 0, "{text}");
+    assert_eq!(count(&log, "Failed"), 0, "{text}");
+    assert_eq!(count(&log, "ERROR"), 0, "{text}");
+    lab.stop(pid, Duration::from_secs(5));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A deleted VMAC is made again: as keepalived 2.2.7 (checked side by
+/// side), the instance goes FAULT, then BACKUP on the new VMAC, then
+/// MASTER with its VIP there again.
+#[test]
+fn root_netns_deleted_vmac_is_made_again() {
+    require_root();
+    let mut lab = Lab::new().unwrap();
+    lab.add_node("r1", Ipv4Addr::new(10, 0, 0, 1), 24).unwrap();
+    let dir: PathBuf = std::env::temp_dir().join(&lab.node("r1").ns);
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("keepalived.conf");
+    let text = instance("VI_1", "eth0", 51, "10.0.0.100")
+        .replace("advert_int 1\n", "advert_int 1\n  use_vmac\n");
+    std::fs::write(&conf, text).unwrap();
+    let log = dir.join("lite.log");
+    let pid = start_lite(&mut lab, &dir, &conf, &log);
+    wait_until("VI_1 MASTER with its VIP on vrrp.51", &log, || {
+        count(&log, "(VI_1) Entering MASTER STATE") == 1 && has_vip(&lab, "vrrp.51", "10.0.0.100")
+    });
+
+    ip(&lab, &["link", "del", "vrrp.51"]);
+    wait_until("VI_1 MASTER again on a new vrrp.51", &log, || {
+        count(&log, "(VI_1) Entering MASTER STATE") == 2 && has_vip(&lab, "vrrp.51", "10.0.0.100")
+    });
+    let text = log_text(&log);
+    let order: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.split_once("(VI_1) Entering ").map(|(_, s)| s))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "BACKUP STATE (init)",
+            "MASTER STATE",
+            "FAULT STATE",
+            "BACKUP STATE",
+            "MASTER STATE"
+        ],
+        "{text}"
+    );
+    assert_eq!(count(&log, "Failed"), 0, "{text}");
+    assert_eq!(count(&log, "ERROR"), 0, "{text}");
+    lab.stop(pid, Duration::from_secs(5));
+    let _ = std::fs::remove_dir_all(&dir);
+}

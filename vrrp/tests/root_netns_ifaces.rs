@@ -2,8 +2,10 @@
 //! (issue 15): the driver runs a router whose interface does not exist in
 //! FAULT and binds it when the interface appears; a router whose interface
 //! is deleted waits in FAULT and comes back on the new interface of the
-//! same name (new ifindex), with new sockets. Needs root, `ip` and
-//! `tcpdump`.
+//! same name (new ifindex), with new sockets. An interface without an
+//! address to advertise from holds its routers in FAULT until one is
+//! added; a deleted VMAC is made again (issue 15 follow-ups). Needs root,
+//! `ip` and `tcpdump`.
 #![cfg(feature = "tokio")]
 // Tests stop on the first unexpected value; `expect` names what was expected.
 #![allow(clippy::unwrap_used)]
@@ -18,7 +20,8 @@ use netns_lab::{ip, require_root, tcpdump, Netns};
 use vrrp::config::Version;
 use vrrp::event::{Event, State};
 use vrrp::linux::driver::{
-    Driver, DriverEvent, DriverHandle, RouterSpec, Setup, Snapshot, SyncGroupSpec, VirtualAddress,
+    Driver, DriverEvent, DriverHandle, ReconcileSummary, RouterSpec, Setup, Snapshot,
+    SyncGroupSpec, VirtualAddress,
 };
 use vrrp::mux::RouterId;
 use vrrp::Config;
@@ -48,6 +51,22 @@ fn veth(ns: &Netns, name: &str, addr: &str) {
     ip(ns, &["addr", "add", &format!("{addr}/24"), "dev", name]);
     ip(ns, &["link", "set", &peer, "up"]);
     ip(ns, &["link", "set", name, "up"]);
+}
+
+/// As [`veth`], without an IPv4 address.
+fn bare_veth(ns: &Netns, name: &str) {
+    let peer = format!("{name}p");
+    ip(
+        ns,
+        &["link", "add", name, "type", "veth", "peer", "name", &peer],
+    );
+    ip(ns, &["link", "set", &peer, "up"]);
+    ip(ns, &["link", "set", name, "up"]);
+}
+
+fn ifindex(ns: &Netns, dev: &str) -> u64 {
+    let v = ns.ip_json(&["link", "show", "dev", dev]).unwrap();
+    v[0]["ifindex"].as_u64().expect("an ifindex")
 }
 
 fn has_address(ns: &Netns, dev: &str, addr: Ipv4Addr) -> bool {
@@ -128,6 +147,21 @@ impl Running {
             matches!(e, DriverEvent::Router { id: i, event: Event::StateChanged { to, .. }, .. }
                 if *i == id && *to == state)
         })
+    }
+
+    fn wait_no_address(&mut self, name: &str) {
+        self.wait(
+            &format!("{name} waiting for an address"),
+            |e| matches!(e, DriverEvent::NoAddress { name: n, ipv6: false, .. } if &**n == name),
+        );
+    }
+
+    fn reconfigure(&self, setup: Setup) -> ReconcileSummary {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(self.handle.reconfigure(setup))
+            .unwrap_or_else(|e| panic!("the reload must be accepted: {e}"))
     }
 
     fn snapshot(&self) -> Snapshot {
@@ -367,4 +401,194 @@ fn root_netns_vmac_and_sync_group_come_back_after_the_interface_is_recreated() {
     let s = d.snapshot();
     // vx0 (receive), vrrp.51 (send), vx1; GARP on vrrp.51 and vx1.
     assert_eq!((s.raw_sockets, s.garp_sockets), (3, 2));
+}
+
+#[test]
+fn root_netns_interface_without_address_is_fault_until_one_is_added() {
+    require_root();
+    let ns = Netns::new("ifnoad").unwrap();
+    bare_veth(&ns, "vx0");
+    let vip = Ipv4Addr::new(192, 0, 2, 100);
+    let setup = || Setup {
+        routers: vec![router("VI_1", 51, "vx0", vip)],
+        ..Setup::default()
+    };
+    let id = RouterId(0);
+    let mut d = Running::start(&ns, setup());
+    // Told before the interface is reported and the router starts.
+    d.wait_no_address("VI_1");
+    d.wait("vx0 reported", |e| {
+        matches!(e, DriverEvent::Interface { .. })
+    });
+    let reported = d.seen.last().cloned();
+    let index = ifindex(&ns, "vx0");
+    assert!(
+        matches!(&reported, Some(DriverEvent::Interface { link })
+            if link.name == "vx0" && u64::from(link.index) == index && link.up),
+        "vx0 itself is reported, up, not as missing: {reported:?}"
+    );
+    d.wait_state(id, State::Fault);
+    assert_eq!(state_of(&d.snapshot(), id), Some(State::Fault));
+
+    // A reload while it waits keeps it, waiting, with its new settings.
+    let mut next = setup();
+    next.routers[0].config.priority = 160;
+    let summary = d.reconfigure(next);
+    assert_eq!(summary.ids, [id]);
+    assert_eq!((summary.updated, summary.added, summary.removed), (1, 0, 0));
+    d.wait_no_address("VI_1");
+    let s = d.snapshot();
+    assert_eq!(state_of(&s, id), Some(State::Fault));
+    assert_eq!(s.routers[0].priority, 160);
+    assert_eq!(s.raw_sockets, 0);
+
+    ip(&ns, &["addr", "add", "192.0.2.1/24", "dev", "vx0"]);
+    let (_dump, adverts) = tcpdump(&ns, "vx0p", 1, "ip proto 112 and src host 192.0.2.1");
+    d.wait_state(id, State::Backup);
+    d.wait_state(id, State::Master);
+    netns_lab::wait_for("the VIP on vx0", || {
+        has_address(&ns, "vx0", vip).then_some(())
+    });
+    let line = adverts
+        .recv_timeout(WAIT)
+        .expect("an advert from 192.0.2.1");
+    assert!(
+        line.contains("vrid 51") && line.contains("prio 160"),
+        "{line}"
+    );
+    let s = d.snapshot();
+    assert_eq!((s.raw_sockets, s.garp_sockets), (1, 1));
+    assert_eq!(s.driver.host_errors, 0);
+}
+
+#[test]
+fn root_netns_reload_while_a_new_interface_has_no_address_yet() {
+    require_root();
+    let ns = Netns::new("ifnewna").unwrap();
+    let vip = Ipv4Addr::new(192, 0, 2, 100);
+    let setup = || Setup {
+        routers: vec![router("VI_1", 51, "vx0", vip)],
+        ..Setup::default()
+    };
+    let id = RouterId(0);
+    let mut d = Running::start(&ns, setup());
+    d.wait_state(id, State::Fault);
+    // The interface appears without an address: the router still waits.
+    bare_veth(&ns, "vx0");
+    let index = ifindex(&ns, "vx0");
+    d.wait(
+        "vx0 reported",
+        |e| matches!(e, DriverEvent::Interface { link } if u64::from(link.index) == index),
+    );
+    let summary = d.reconfigure(setup());
+    assert_eq!(summary.ids, [id]);
+    assert_eq!(
+        (summary.unchanged, summary.added, summary.removed),
+        (1, 0, 0)
+    );
+    d.wait_no_address("VI_1");
+    assert_eq!(state_of(&d.snapshot(), id), Some(State::Fault));
+
+    ip(&ns, &["addr", "add", "192.0.2.1/24", "dev", "vx0"]);
+    d.wait_state(id, State::Master);
+    netns_lab::wait_for("the VIP on vx0", || {
+        has_address(&ns, "vx0", vip).then_some(())
+    });
+}
+
+#[test]
+fn root_netns_deleted_vmac_is_made_again() {
+    require_root();
+    let ns = Netns::new("ifvmdel").unwrap();
+    veth(&ns, "vx0", "192.0.2.1");
+    let vip = Ipv4Addr::new(192, 0, 2, 100);
+    let mut spec = router("VI_1", 51, "vx0", vip);
+    spec.use_vmac = true;
+    let id = RouterId(0);
+    let mut d = Running::start(
+        &ns,
+        Setup {
+            routers: vec![spec],
+            ..Setup::default()
+        },
+    );
+    d.wait_state(id, State::Master);
+    netns_lab::wait_for("the VIP on the VMAC", || {
+        has_address(&ns, "vrrp.51", vip).then_some(())
+    });
+    let old = ifindex(&ns, "vrrp.51");
+
+    // As keepalived: FAULT, a new VMAC at once, BACKUP, MASTER again.
+    ip(&ns, &["link", "del", "vrrp.51"]);
+    d.wait_state(id, State::Fault);
+    d.wait_state(id, State::Backup);
+    d.wait_state(id, State::Master);
+    netns_lab::wait_for("the VIP on a new VMAC", || {
+        has_address(&ns, "vrrp.51", vip).then_some(())
+    });
+    let vmac = ns.ip_json(&["link", "show", "dev", "vrrp.51"]).unwrap();
+    assert_ne!(vmac[0]["ifindex"].as_u64(), Some(old));
+    assert_eq!(vmac[0]["address"], "00:00:5e:00:01:33");
+    assert_eq!(vmac[0]["link"], "vx0");
+    let (_dump, adverts) = tcpdump(&ns, "vx0p", 1, "ip proto 112 and src host 192.0.2.1");
+    adverts
+        .recv_timeout(WAIT)
+        .expect("an advert through the new VMAC");
+    let s = d.snapshot();
+    // vx0 (receive), vrrp.51 (send); GARP on vrrp.51.
+    assert_eq!((s.raw_sockets, s.garp_sockets), (2, 1));
+    assert_eq!(state_of(&s, id), Some(State::Master));
+    assert_eq!(s.driver.host_errors, 0, "events: {:#?}", d.seen);
+}
+
+#[test]
+fn root_netns_ipv6_router_waits_for_a_link_local_address() {
+    require_root();
+    let ns = Netns::new("ifnoll").unwrap();
+    ip(
+        &ns,
+        &["link", "add", "vx0", "type", "veth", "peer", "name", "vx0p"],
+    );
+    // No link-local address of the kernel's making.
+    ip(&ns, &["link", "set", "vx0", "addrgenmode", "none"]);
+    ip(&ns, &["link", "set", "vx0p", "up"]);
+    ip(&ns, &["link", "set", "vx0", "up"]);
+    let vip = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x100);
+    let mut config = Config::new("VI_6", 61, 150, Ipv4Addr::UNSPECIFIED);
+    config.version = Version::V3;
+    config.advert_interval_centis = 20;
+    let spec = RouterSpec {
+        config,
+        interface: "vx0".into(),
+        addresses: vec![VirtualAddress::host(vip)],
+        excluded: Vec::new(),
+        routes: Vec::new(),
+        use_vmac: false,
+    };
+    let id = RouterId(0);
+    let mut d = Running::start(
+        &ns,
+        Setup {
+            routers: vec![spec],
+            ..Setup::default()
+        },
+    );
+    d.wait("VI_6 waiting for a link-local address", |e| {
+        matches!(e, DriverEvent::NoAddress { name, interface, ipv6: true, .. }
+            if &**name == "VI_6" && interface == "vx0")
+    });
+    d.wait_state(id, State::Fault);
+
+    ip(
+        &ns,
+        &["-6", "addr", "add", "fe80::1/64", "dev", "vx0", "nodad"],
+    );
+    let (_dump, adverts) = tcpdump(&ns, "vx0p", 1, "ip6 proto 112 and src host fe80::1");
+    d.wait_state(id, State::Master);
+    adverts
+        .recv_timeout(WAIT)
+        .expect("an advert from the new link-local address");
+    let s = d.snapshot();
+    assert_eq!((s.raw_sockets, s.garp_sockets), (1, 1));
+    assert_eq!(s.driver.host_errors, 0, "events: {:#?}", d.seen);
 }

@@ -340,6 +340,11 @@ impl Daemon {
                 self.tracking.set(Kind::Interface, &link.name, status);
                 self.push_tracking().await;
             }
+            DriverEvent::NoAddress { name, ipv6, .. } => {
+                // keepalived's wording; it runs the instance in FAULT too.
+                let family = if ipv6 { 6 } else { 4 };
+                info!("({name}) entering FAULT state (no IPv{family} address for interface)");
+            }
             DriverEvent::AddressRestored { id, addr } => {
                 let name = self.instances.get(&id).map_or("", |i| i.name.as_str());
                 warn!("({name}) virtual address {addr} was removed by someone else, restored");

@@ -47,6 +47,22 @@ pub enum DriverEvent {
         /// The link's state now.
         link: Link,
     },
+    /// A router's interface exists but has no address to advertise from
+    /// (no IPv4 address, or for an IPv6 router no link-local address): the
+    /// router runs in FAULT, as keepalived's does, and binds to the
+    /// interface when an address is added. Sent by the start and by every
+    /// [`reconfigure`](super::DriverHandle::reconfigure) that leaves a
+    /// router waiting.
+    NoAddress {
+        /// The router.
+        id: RouterId,
+        /// Its instance name.
+        name: Arc<str>,
+        /// The interface.
+        interface: String,
+        /// True for an IPv6 router (waiting for a link-local address).
+        ipv6: bool,
+    },
     /// A host operation failed (the protocol keeps running).
     Failed {
         /// The operation.

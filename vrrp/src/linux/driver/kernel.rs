@@ -211,7 +211,9 @@ impl Driver {
                     self.counters.addresses_restored += 1;
                     self.emit(DriverEvent::AddressRestored { id, addr });
                 }
-                Err(e) if e.errno() == Some(EEXIST) => {}
+                // ENODEV: the address went with its interface (a deleted
+                // VMAC), whose removal follows and is handled then.
+                Err(e) if matches!(e.errno(), Some(EEXIST | ENODEV)) => {}
                 Err(e) => self.host_error("restore address", e),
             }
         }

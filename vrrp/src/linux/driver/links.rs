@@ -52,9 +52,15 @@ impl Driver {
         }
     }
 
-    /// Reports a link's state to the embedder; a missing one with index 0.
+    /// Reports a link's state to the embedder; a missing one with index 0,
+    /// unless the link of its name is known (its routers wait for an
+    /// address there): that one is reported instead.
     pub(super) fn emit_link(&mut self, mut link: Link) {
         if is_absent(link.index) {
+            let exists = |l: &Link| !is_absent(l.index) && l.name == link.name;
+            if self.links.values().any(exists) {
+                return;
+            }
             link.index = 0;
         }
         self.emit(DriverEvent::Interface { link });
@@ -75,6 +81,8 @@ impl Driver {
         let Some(last) = self.links.get_mut(&link.index) else {
             if exists {
                 self.link_appeared(now, link);
+            } else {
+                self.vmac_gone(now, link.index);
             }
             return;
         };
@@ -136,6 +144,52 @@ impl Driver {
         // Its VMACs left the firewall's map.
         self.firewall.touch();
         self.close_unused();
+    }
+
+    /// Link `index` was deleted: if it is a router's VMAC, the router goes
+    /// to FAULT and, as keepalived does, gets a new VMAC at once if its
+    /// interface is up (it leaves FAULT then), else when the interface
+    /// next changes. The router waits under the stand-in of its
+    /// interface's name meanwhile, so it alone goes to FAULT.
+    fn vmac_gone(&mut self, now: Instant, index: u32) {
+        let owners: Vec<usize> = (0..self.routers.len())
+            .filter(|&i| self.io(i).is_some_and(|r| r.vmac == Some(index)))
+            .collect();
+        if owners.is_empty() {
+            return;
+        }
+        let mut parents = Vec::new();
+        for i in owners {
+            let Some(r) = self.io(i) else { continue };
+            let (parent, name) = (r.recv_ifindex, r.spec.interface.clone());
+            let stand_in = self.absent_link(&name);
+            if self.mux.rebind(RouterId(i as u32), stand_in.index).is_err() {
+                continue;
+            }
+            if let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) {
+                r.recv_ifindex = stand_in.index;
+                r.send_ifindex = stand_in.index;
+                r.vmac = None;
+            }
+            self.links.entry(stand_in.index).or_insert(stand_in.clone());
+            // Routers already waiting there are in FAULT: no change for them.
+            self.mux.handle_interface(now, stand_in.index, false);
+            parents.push(parent);
+        }
+        // Its FAULT: a master's priority-0 advert has no socket left, its
+        // addresses went with the VMAC (ENODEV is ignored).
+        self.drain(now);
+        self.firewall.touch();
+        self.close_unused();
+        parents.dedup();
+        for parent in parents {
+            // The last state we know: a parent being deleted went down
+            // first, and a VMAC cannot be made on it.
+            match self.links.get(&parent).cloned() {
+                Some(link) if link.is_operational() => self.attach_pending(now, &link),
+                _ => {}
+            }
+        }
     }
 
     /// Tries to bind the routers waiting for `link`'s name to it; those

@@ -8,7 +8,10 @@
 //!
 //! An interface that does not exist is no error: its routers are added
 //! under a stand-in index (see `links`), in FAULT, and
-//! [`Driver::attach`] binds each of them when the interface appears.
+//! [`Driver::attach`] binds each of them when the interface appears. So
+//! is one without an address to advertise from (IPv4, or for IPv6 a
+//! link-local one): its routers wait under the stand-in of its name, as
+//! keepalived runs them in FAULT, and bind when an address is added.
 
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
@@ -17,7 +20,7 @@ use std::time::Instant;
 
 use super::links::is_absent;
 use super::sockets::{open_raw, Channel, Raw, Receiver};
-use super::{Driver, DriverError, RouterIo, RouterSpec, Setup, Vip};
+use super::{Driver, DriverError, DriverEvent, RouterIo, RouterSpec, Setup, Vip};
 use crate::auth::AuthConfig;
 use crate::config::{Config, Ipv6Config};
 use crate::event::State;
@@ -64,6 +67,9 @@ struct Prepared {
     /// The running router on the same (interface, VRID) it replaces or
     /// updates.
     old: Option<RouterId>,
+    /// The interface, when it exists but has no address to advertise
+    /// from: the router waits under its stand-in (`link`) for one.
+    waiting: Option<Link>,
 }
 
 impl Prepared {
@@ -132,15 +138,12 @@ impl Driver {
         let mut routers = Vec::with_capacity(setup.routers.len());
         for spec in setup.routers {
             let link = self.link_or_stand_in(&mut cache, &spec.interface)?;
-            let (ifindex, vrid, ipv6) = (link.index, spec.config.vrid, is_ipv6(&spec));
+            let p = self.prepare_or_wait(&spec, link, &mut cache, staged)?;
+            let (ifindex, vrid, ipv6) = (p.link.index, spec.config.vrid, is_ipv6(&spec));
             if !keys.insert((ifindex, vrid, ipv6)) {
                 return Err(MuxError::Duplicate { ifindex, vrid }.into());
             }
-            // keepalived's rule (`vrrp_exist`), the mux's too
-            // (`Mux::reconcile`): the same (interface, VRID, family) is the
-            // same router, whatever its name.
-            let old = self.mux.find_family(ifindex, vrid, ipv6);
-            routers.push(self.prepare_router(spec, link, old, &mut cache, staged)?);
+            routers.push(p);
         }
         let groups = check_groups(&setup.sync_groups, routers.len())?;
         for p in &routers {
@@ -166,6 +169,34 @@ impl Driver {
         }
     }
 
+    /// Prepares a router on `link`; if the link has no address to advertise
+    /// from, on the stand-in of its name instead, to wait in FAULT as
+    /// keepalived does (`(NAME) entering FAULT state (no IPv4 address for
+    /// interface)`).
+    fn prepare_or_wait(
+        &mut self,
+        spec: &RouterSpec,
+        link: Link,
+        cache: &mut Cache,
+        staged: &mut Staged,
+    ) -> Result<Prepared, DriverError> {
+        // keepalived's rule (`vrrp_exist`), the mux's too
+        // (`Mux::reconcile`): the same (interface, VRID, family) is the
+        // same router, whatever its name.
+        let (vrid, ipv6) = (spec.config.vrid, is_ipv6(spec));
+        let old = self.mux.find_family(link.index, vrid, ipv6);
+        match self.prepare_router(spec, link.clone(), old, cache, staged) {
+            Err(DriverError::NoPrimaryAddress(_) | DriverError::NoLinkLocal(_)) => {
+                let stand_in = self.absent_link(&spec.interface);
+                let old = self.mux.find_family(stand_in.index, vrid, ipv6);
+                let mut p = self.prepare_router(spec, stand_in, old, cache, staged)?;
+                p.waiting = Some(link);
+                Ok(p)
+            }
+            other => other,
+        }
+    }
+
     /// Opens the raw and GARP sockets a prepared router needs (none on a
     /// missing interface).
     fn stage_sockets(&mut self, staged: &mut Staged, p: &Prepared) -> Result<(), DriverError> {
@@ -183,7 +214,7 @@ impl Driver {
 
     fn prepare_router(
         &mut self,
-        spec: RouterSpec,
+        spec: &RouterSpec,
         link: Link,
         old: Option<RouterId>,
         cache: &mut Cache,
@@ -191,12 +222,12 @@ impl Driver {
     ) -> Result<Prepared, DriverError> {
         let mut config = spec.config.clone();
         let absent = is_absent(link.index);
-        let channel = if is_ipv6(&spec) {
+        let channel = if is_ipv6(spec) {
             let link_local = match config.ipv6.as_ref().map(|v6| v6.link_local) {
                 Some(a) if !a.is_unspecified() => a,
                 // Never sent from: replaced when the interface appears.
                 _ if absent => STAND_IN_LINK_LOCAL,
-                _ => self.link_local(&spec, &link, old, cache)?,
+                _ => self.link_local(spec, &link, old, cache)?,
             };
             let mut v6 = config
                 .ipv6
@@ -221,7 +252,7 @@ impl Driver {
                     // Never sent from: replaced when the interface appears.
                     STAND_IN_PRIMARY_IP
                 } else {
-                    self.primary_ip(&spec, &link, old, cache)?
+                    self.primary_ip(spec, &link, old, cache)?
                 };
             }
             match config.authentication {
@@ -254,7 +285,7 @@ impl Driver {
             source,
         })?;
         Ok(Prepared {
-            spec,
+            spec: spec.clone(),
             config,
             router,
             link,
@@ -264,6 +295,7 @@ impl Driver {
             addresses,
             routes,
             old,
+            waiting: None,
         })
     }
 
@@ -423,8 +455,20 @@ impl Driver {
         let mut summary = ReconcileSummary::default();
         let kept_vmacs: HashSet<u32> = plan.routers.iter().filter_map(|p| p.vmac).collect();
 
-        let links: Vec<Link> = (plan.routers.iter().map(|p| p.link.clone()))
+        // An interface a router waits on for an address before its
+        // stand-in, so that the interface, not the stand-in, is reported.
+        let links: Vec<Link> = (plan.routers.iter())
+            .flat_map(|p| p.waiting.clone().into_iter().chain([p.link.clone()]))
             .chain(plan.watch)
+            .collect();
+        // Routers waiting for an address, told once their ids are known.
+        let waiting: Vec<(usize, std::sync::Arc<str>, String, bool)> = (plan.routers.iter())
+            .enumerate()
+            .filter(|(_, p)| p.waiting.is_some())
+            .map(|(k, p)| {
+                let name = p.config.name.clone();
+                (k, name, p.spec.interface.clone(), p.channel == Channel::V6)
+            })
             .collect();
         // Updates in place first; what cannot be is removed before any add,
         // so a new router may take a removed one's (interface, VRID).
@@ -484,6 +528,17 @@ impl Driver {
             .collect();
         self.mux.set_sync_groups(now, &groups)?;
         self.update_links(links, started);
+        for (k, name, interface, ipv6) in waiting {
+            if let Some(&id) = ids.get(k) {
+                let event = DriverEvent::NoAddress {
+                    id,
+                    name,
+                    interface,
+                    ipv6,
+                };
+                self.emit(event);
+            }
+        }
         if started {
             self.start(now, &added);
         }
@@ -524,7 +579,7 @@ impl Driver {
         let link = cached_link(&mut self.netlink, &mut cache, &spec.interface)?;
         let mut staged = Staged::default();
         let prepared = self
-            .prepare_router(spec, link, Some(id), &mut cache, &mut staged)
+            .prepare_router(&spec, link, Some(id), &mut cache, &mut staged)
             .and_then(|p| self.stage_sockets(&mut staged, &p).map(|()| p));
         let p = match prepared {
             Ok(p) => p,

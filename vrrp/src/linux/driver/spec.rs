@@ -87,6 +87,14 @@ pub struct RouterSpec {
     /// or for IPv6 no link-local address, on the new link) retries on the
     /// link's next address or state change.
     ///
+    /// An interface that exists without such an address is no error
+    /// either: as in keepalived (`(NAME) entering FAULT state (no IPv4
+    /// address for interface)`), the router runs in FAULT
+    /// ([`DriverEvent::NoAddress`](super::DriverEvent::NoAddress) says
+    /// why) and binds when an address is added. If its VMAC is deleted
+    /// (the interface staying), the router goes to FAULT and, as in
+    /// keepalived, a new VMAC is made at once when the interface is up.
+    ///
     /// keepalived 2.2.7 without `dynamic_interfaces` differs: it logs
     /// `WARNING - interface IF for vrrp_instance NAME doesn't exist` and
     /// `Non-existent interface specified in configuration` and exits (at a
