@@ -164,7 +164,8 @@ impl FileWatcher {
         let (Some(dir), Some(file_part)) = (path.parent(), path.file_name()) else {
             return Err(inaccessible(io::ErrorKind::InvalidInput.into()));
         };
-        let mask = AddWatchFlags::IN_CLOSE_WRITE | AddWatchFlags::IN_DELETE | AddWatchFlags::IN_MOVE;
+        let mask =
+            AddWatchFlags::IN_CLOSE_WRITE | AddWatchFlags::IN_DELETE | AddWatchFlags::IN_MOVE;
         let wd = (self.inotify.add_watch(dir, mask)).map_err(|e| inaccessible(e.into()))?;
         // An invalid number at start-up leaves the value 0, as keepalived.
         let value = if exists {
@@ -203,8 +204,12 @@ impl FileWatcher {
         if e.mask.contains(AddWatchFlags::IN_ISDIR) {
             return;
         }
-        let gone = e.mask.intersects(AddWatchFlags::IN_DELETE | AddWatchFlags::IN_MOVED_FROM);
-        let written = e.mask.intersects(AddWatchFlags::IN_CLOSE_WRITE | AddWatchFlags::IN_MOVED_TO);
+        let gone = e
+            .mask
+            .intersects(AddWatchFlags::IN_DELETE | AddWatchFlags::IN_MOVED_FROM);
+        let written = e
+            .mask
+            .intersects(AddWatchFlags::IN_CLOSE_WRITE | AddWatchFlags::IN_MOVED_TO);
         let ours = |f: &&mut Watched| f.dir == e.wd && e.name.as_ref() == Some(&f.file_part);
         for f in self.files.iter_mut().filter(ours) {
             let value = if gone {
@@ -324,11 +329,10 @@ mod tests {
     #[test]
     fn a_missing_directory_is_refused() {
         let mut w = FileWatcher::new().unwrap();
-        let e = w.add("tf", Path::new("/nonexistent-dir-vrrp/x")).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "track file directory for tf does not exist"
-        );
+        let e = w
+            .add("tf", Path::new("/nonexistent-dir-vrrp/x"))
+            .unwrap_err();
+        assert_eq!(e.to_string(), "track file directory for tf does not exist");
     }
 
     #[test]
