@@ -17,7 +17,7 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Read};
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -230,6 +230,43 @@ impl FileWatcher {
 impl AsFd for FileWatcher {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.inotify.as_fd()
+    }
+}
+
+impl AsRawFd for FileWatcher {
+    fn as_raw_fd(&self) -> RawFd {
+        self.inotify.as_fd().as_raw_fd()
+    }
+}
+
+/// A [`FileWatcher`] on the tokio reactor (feature `tokio`).
+#[cfg(feature = "tokio")]
+#[derive(Debug)]
+pub struct AsyncFileWatcher(tokio::io::unix::AsyncFd<FileWatcher>);
+
+#[cfg(feature = "tokio")]
+impl AsyncFileWatcher {
+    /// Registers `watcher` with the current tokio runtime's reactor.
+    #[allow(unsafe_code)]
+    pub fn new(watcher: FileWatcher) -> io::Result<Self> {
+        // SAFETY: the inotify descriptor is owned by nix's `Inotify` inside
+        // `FileWatcher`, created with it and closed only when it is dropped,
+        // which the `AsyncFd` owning it does after deregistering; every
+        // `as_raw_fd` call returns that same descriptor.
+        let fd = unsafe { tokio::io::unix::AsyncFd::register(watcher) };
+        fd.map(Self).map_err(|e| e.into_parts().1)
+    }
+
+    /// Waits for the next changes ([`FileWatcher::poll`], never empty).
+    pub async fn changed(&mut self) -> io::Result<Vec<(String, i64)>> {
+        loop {
+            let mut ready = self.0.readable_mut().await?;
+            let changed = ready.get_inner_mut().poll()?;
+            ready.clear_ready();
+            if !changed.is_empty() {
+                return Ok(changed);
+            }
+        }
     }
 }
 
