@@ -228,6 +228,25 @@ mod tests {
         }
     }
 
+    #[test]
+    fn files_and_processes_take_weight_and_reverse() {
+        let obj = |name: &str, weight, reverse| TrackedObject {
+            name: name.into(),
+            weight,
+            reverse,
+        };
+        let mut a = plan(&[], &[]);
+        a.files = vec![obj("tf", 10, true)];
+        a.processes = vec![obj("tp", 0, false)];
+        let mut t = Tracking::default();
+        t.retrack(&[(RouterId(0), &a)], |_| true);
+        // Until the watchers report: value 0, process down (FAULT).
+        assert_eq!(t.pending(), [(RouterId(0), tracking(0, true))]);
+        t.set(Kind::Process, "tp", Status::Up);
+        t.set(Kind::File, "tf", Status::Value(-3));
+        assert_eq!(t.pending(), [(RouterId(0), tracking(30, false))]);
+    }
+
     fn tracking(weight: i32, fault: bool) -> router::Tracking {
         router::Tracking { weight, fault }
     }
