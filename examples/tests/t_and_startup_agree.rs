@@ -117,7 +117,7 @@ fn an_unsupported_keyword_gets_file_line_from_t_and_exit_5() {
     std::fs::create_dir_all(&dir).unwrap();
     let conf = dir.join("k.conf");
     let text = "vrrp_instance VI_1 {\n  interface lo0\n  virtual_router_id 9\n  \
-                track_file {\n    f1\n  }\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n";
+                track_bfd {\n    f1\n  }\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n";
     std::fs::write(&conf, text).unwrap();
     let out = Command::new(BIN)
         .arg("-t")
@@ -128,7 +128,7 @@ fn an_unsupported_keyword_gets_file_line_from_t_and_exit_5() {
     assert_eq!(out.status.code(), Some(5));
     let stderr = String::from_utf8(out.stderr).unwrap();
     let want = format!(
-        "{}:4:3: error: (VI_1) track_file is not supported by keepalived-lite",
+        "{}:4:3: error: (VI_1) track_bfd is not supported by keepalived-lite",
         conf.display()
     );
     assert!(stderr.lines().any(|l| l == want), "{stderr}");

@@ -12,7 +12,8 @@
 //! * otherwise an up object adds `w * m` if `w > 0`, a down one adds `w * m`
 //!   if `w < 0`, and a script that has not reported yet adds nothing;
 //! * a tracked file adds its value times `w * m` (at most 253; -254 or less
-//!   is FAULT); with weight 0 a non-zero value is FAULT (zero with
+//!   is FAULT; here `w` is clamped to -254..=254 only, as keepalived reads
+//!   a file's weight); with weight 0 a non-zero value is FAULT (zero with
 //!   `reverse`).
 //!
 //! The router adds the sum to its base priority and clamps it to 1..=254;
@@ -110,7 +111,10 @@ impl Track {
         let w = self.weight.clamp(-MAX_WEIGHT, MAX_WEIGHT);
         let m = if self.reverse { -1 } else { 1 };
         let up = match status {
-            Status::Value(v) => return self.file_effect(v, w * m),
+            // keepalived takes a file's weight whole (-254..=254).
+            Status::Value(v) => {
+                return self.file_effect(v, self.weight.clamp(-MAX_WEIGHT - 1, MAX_WEIGHT + 1) * m)
+            }
             Status::Unknown if w == 0 => return Effect::Fault,
             Status::Unknown => return Effect::Weight(0),
             Status::Up => true,
@@ -324,6 +328,8 @@ mod tests {
         assert_eq!(Track::weight(1).effect(v(-253)), weight(-253));
         assert_eq!(Track::weight(1).effect(v(-254)), Effect::Fault);
         assert_eq!(Track::weight(253).effect(v(i64::MIN)), Effect::Fault);
+        assert_eq!(Track::weight(254).effect(v(-1)), Effect::Fault);
+        assert_eq!(Track::weight(300).effect(v(1)), weight(253));
     }
 
     #[test]

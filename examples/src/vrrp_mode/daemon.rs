@@ -116,6 +116,10 @@ impl Daemon {
                     None => { error!("the VRRP driver stopped"); break; }
                 },
                 Some(changed) = d.results.recv() => d.script_changed(changed).await,
+                Some((kind, name, status)) = d.tracking.changed() => {
+                    d.tracking.set(kind, &name, status);
+                    d.push_tracking().await;
+                }
                 Some(set) = d.control.recv() => d.set_priority(set).await,
             }
         }
@@ -200,6 +204,7 @@ impl Daemon {
         self.tracking.retrack(&routers, |name| {
             netlink.link(name).is_ok_and(|l| l.is_operational())
         });
+        self.tracking.watch(&plan);
         for name in self.checks.apply(&plan.scripts) {
             self.tracking.set(Kind::Script, &name, Status::Unknown);
         }

@@ -1,14 +1,24 @@
-//! The instances' tracked interfaces and scripts, wired to the `vrrp`
-//! crate's [`Tracker`] (keepalived's weights and FAULT rules live there);
-//! this only keeps it in step with the configuration and remembers what
-//! the driver was given.
+//! The instances' tracked interfaces, scripts, files and processes, wired
+//! to the `vrrp` crate's [`Tracker`] (keepalived's weights and FAULT rules
+//! live there) and its watchers (`vrrp::linux::track_file`,
+//! `vrrp::linux::track_process`); this only keeps them in step with the
+//! configuration and remembers what the driver was given.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tracing::{info, warn};
+use vrrp::linux::track_file::{self, AsyncFileWatcher, FileWatcher};
+use vrrp::linux::track_process::{ProcessWatcher, SCAN_INTERVAL};
 use vrrp::mux::RouterId;
 use vrrp::router;
 use vrrp::track::{Kind, Status, Track, Tracker};
-use vrrp_conf::convert::vrrp::InstancePlan;
+use vrrp_conf::convert::vrrp::{InstancePlan, Plan, TrackedObject};
+
+/// A tracked object's new status, from a watcher.
+pub type Change = (Kind, String, Status);
 
 /// The tracker and the tracking each router last got.
 #[derive(Debug, Default)]
@@ -16,6 +26,12 @@ pub struct Tracking {
     tracker: Tracker,
     routers: Vec<RouterId>,
     sent: HashMap<RouterId, router::Tracking>,
+    /// The file and process watchers of the running plan.
+    watchers: JoinSet<()>,
+    changes: Option<mpsc::Receiver<Change>>,
+    /// Whether a plan was watched before (`init_file` does not overwrite
+    /// on a reload).
+    started: bool,
 }
 
 impl Tracking {
@@ -51,10 +67,81 @@ impl Tracking {
                     .add_object(Kind::Script, &t.name, Status::Unknown);
                 self.tracker.track(id, obj, Track::weight(t.weight));
             }
+            // Their status comes from `watch`, before the tracking is sent.
+            self.track_all(id, Kind::File, &plan.files, Status::Value(0));
+            self.track_all(id, Kind::Process, &plan.processes, Status::Down);
             self.routers.push(id);
         }
         let kept: std::collections::HashSet<RouterId> = self.routers.iter().copied().collect();
         self.sent.retain(|id, _| kept.contains(id));
+    }
+
+    fn track_all(&mut self, id: RouterId, kind: Kind, objects: &[TrackedObject], status: Status) {
+        for t in objects {
+            let obj = self.tracker.add_object(kind, &t.name, status);
+            let track = Track {
+                weight: t.weight,
+                reverse: t.reverse,
+            };
+            self.tracker.track(id, obj, track);
+        }
+    }
+
+    /// (Re)starts the watchers of `plan`'s tracked files and processes;
+    /// their status now is recorded at once (keepalived reads the files
+    /// and scans the processes at start-up), changes come from
+    /// [`Tracking::changed`]. Files that cannot be watched are logged and
+    /// keep the value 0.
+    pub fn watch(&mut self, plan: &Plan) {
+        self.watchers.abort_all();
+        self.changes = None;
+        let (tx, rx) = mpsc::channel(64);
+        if !plan.track_files.is_empty() {
+            self.watch_files(plan, tx.clone());
+        }
+        if !plan.track_processes.is_empty() {
+            let specs = plan.track_processes.iter().map(|p| p.spec.clone());
+            let mut w = ProcessWatcher::new(specs.collect());
+            for (name, status) in w.initial() {
+                self.set(Kind::Process, &name, status);
+            }
+            self.watchers.spawn(scan_processes(w, tx));
+        }
+        self.changes = Some(rx);
+        self.started = true;
+    }
+
+    fn watch_files(&mut self, plan: &Plan, tx: mpsc::Sender<Change>) {
+        let mut w = match FileWatcher::new() {
+            Ok(w) => w,
+            Err(e) => return warn!("Unable to monitor track files: {e}"),
+        };
+        for f in &plan.track_files {
+            if let Some(init) = f.init {
+                let reload = self.started;
+                if let Err(e) = track_file::init_file(&f.path, init.value, init.overwrite, reload) {
+                    warn!("Unable to initialise track file {}: {e}", f.name);
+                }
+            }
+            match w.add(&f.name, &f.path) {
+                Ok(v) => self.set(Kind::File, &f.name, Status::Value(v)),
+                Err(e) => warn!("{e} - ignoring"),
+            }
+        }
+        match AsyncFileWatcher::new(w) {
+            Ok(fd) => {
+                self.watchers.spawn(watch_files(fd, tx));
+            }
+            Err(e) => warn!("Unable to monitor track files: {e}"),
+        }
+    }
+
+    /// The next change a watcher saw (pending forever without watchers).
+    pub async fn changed(&mut self) -> Option<Change> {
+        match &mut self.changes {
+            Some(rx) => rx.recv().await,
+            None => std::future::pending().await,
+        }
     }
 
     /// Records a new status of a tracked object (unknown objects are
@@ -81,6 +168,42 @@ impl Tracking {
     }
 }
 
+/// Reads the inotify events of the tracked files as they come.
+async fn watch_files(mut w: AsyncFileWatcher, tx: mpsc::Sender<Change>) {
+    loop {
+        let changed = match w.changed().await {
+            Ok(c) => c,
+            Err(e) => return warn!("inotify read() returned error {e}"),
+        };
+        for (name, v) in changed {
+            if tx.send((Kind::File, name, Status::Value(v))).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Scans `/proc` every [`SCAN_INTERVAL`] (sooner when a `terminate_delay`
+/// ends).
+async fn scan_processes(mut w: ProcessWatcher, tx: mpsc::Sender<Change>) {
+    loop {
+        let next = Instant::now() + SCAN_INTERVAL;
+        let at = w.poll_timeout().map_or(next, |t| t.min(next));
+        tokio::time::sleep_until(at.into()).await;
+        for (name, status) in w.scan(Instant::now()) {
+            let what = if status == Status::Up {
+                "gained"
+            } else {
+                "lost"
+            };
+            info!("Quorum {what} for tracked process {name}");
+            if tx.send((Kind::Process, name, status)).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,7 +223,28 @@ mod tests {
             notify: Default::default(),
             interfaces: t(interfaces),
             scripts: t(scripts),
+            files: Vec::new(),
+            processes: Vec::new(),
         }
+    }
+
+    #[test]
+    fn files_and_processes_take_weight_and_reverse() {
+        let obj = |name: &str, weight, reverse| TrackedObject {
+            name: name.into(),
+            weight,
+            reverse,
+        };
+        let mut a = plan(&[], &[]);
+        a.files = vec![obj("tf", 10, true)];
+        a.processes = vec![obj("tp", 0, false)];
+        let mut t = Tracking::default();
+        t.retrack(&[(RouterId(0), &a)], |_| true);
+        // Until the watchers report: value 0, process down (FAULT).
+        assert_eq!(t.pending(), [(RouterId(0), tracking(0, true))]);
+        t.set(Kind::Process, "tp", Status::Up);
+        t.set(Kind::File, "tf", Status::Value(-3));
+        assert_eq!(t.pending(), [(RouterId(0), tracking(30, false))]);
     }
 
     fn tracking(weight: i32, fault: bool) -> router::Tracking {

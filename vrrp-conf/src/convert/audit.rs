@@ -102,6 +102,8 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "no_accept",
     "preempt",
     "strict_mode",
+    "track_file",
+    "track_process",
     "unicast_fault_no_peer",
     "unicast_ttl",
 ];
@@ -143,17 +145,15 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
             || super::snmp::USED.contains(&s.keyword.as_str())
     };
     refuse_settings(&g.other, "", &keep, out);
-    // Tracked files are read by the checker's FILE_CHECKs.
-    let file_checks = p
-        .config
-        .virtual_servers
-        .iter()
-        .flat_map(|v| &v.real_servers)
-        .flat_map(|r| &r.checkers)
-        .any(|k| k.kind == crate::model::CheckerKind::FileCheck);
-    let tracked_file =
-        |s: &Setting| file_checks && matches!(s.keyword.as_str(), "track_file" | "vrrp_track_file");
-    refuse_settings(&p.config.other, "", &tracked_file, out);
+    // Tracked files are read by the checker's FILE_CHECKs and the VRRP
+    // conversion, tracked processes by the VRRP conversion.
+    let tracked = |s: &Setting| {
+        matches!(
+            s.keyword.as_str(),
+            "track_file" | "vrrp_track_file" | "vrrp_track_process"
+        )
+    };
+    refuse_settings(&p.config.other, "", &tracked, out);
     if !p.config.static_rules.is_empty() {
         out.push(refuse(
             key_span(Some(&p.spans.top), "static_rules"),
@@ -174,7 +174,8 @@ pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
         let ctx = format!("vrrp_sync_group {}", g.name);
         tracks(&g.track_interface, "track_interface", sp, &ctx, out);
         tracks(&g.track_script, "track_script", sp, &ctx, out);
-        refuse_settings(&g.other, &ctx, &|_| false, out);
+        let read = |s: &Setting| matches!(s.keyword.as_str(), "track_file" | "track_process");
+        refuse_settings(&g.other, &ctx, &read, out);
     }
     for (i, sp) in c.vrrp_instances.iter().zip(&p.spans.instances) {
         instance(i, sp, out);

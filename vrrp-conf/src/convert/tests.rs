@@ -39,7 +39,8 @@ fn keywords_that_reach_no_code_are_refused_by_name_at_their_line() {
             "k.conf:6:3: error: (checker) notify_fifo is not supported by keepalived-lite",
             "k.conf:11:3: warning: (VI_1) warning - accept mode for VRRP version 2 does not \
              comply with RFC3768 - resetting",
-            "k.conf:13:3: error: (VI_1) track_file is not supported by keepalived-lite",
+            // track_file is read; it names no track_file block.
+            "k.conf:13:3: error: (VI_1) unknown track_file f",
             "k.conf:16:3: warning: kernel_rx_buf_size is accepted without effect: a tuning keyword",
         ]
     );
@@ -156,4 +157,51 @@ fn every_refused_keyword_of_an_instance_is_reported_once() {
             "k.conf:7:3: error: (VI_1) dont_track_primary is not supported by keepalived-lite",
         ]
     );
+}
+
+#[test]
+fn track_file_and_track_process_lists_take_their_blocks_defaults() {
+    let text = "track_file tf {\n  file /run/tf\n}\nvrrp_track_file unused {\n  file /run/u\n}\n\
+         vrrp_track_process tp {\n  process sleep\n  weight -20\n}\n\
+         vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  priority 100\n  \
+         track_file {\n    tf weight 10 reverse\n  }\n  track_process {\n    tp\n  }\n\
+         virtual_ipaddress {\n    192.0.2.1\n  }\n}\n\
+         vrrp_instance VI_2 {\n  interface eth0\n  virtual_router_id 2\n  track_file {\n    tf\n  }\n\
+         virtual_ipaddress {\n    192.0.2.2\n  }\n}\n";
+    let (d, out) = rendered(text, BOTH);
+    assert_eq!(d, Vec::<String>::new());
+    let plan = out.vrrp.unwrap();
+    let obj = |name: &str, weight, reverse| vrrp::TrackedObject {
+        name: name.into(),
+        weight,
+        reverse,
+    };
+    let one = &plan.units[0].instances[0];
+    assert_eq!(one.files, [obj("tf", 10, true)]);
+    assert_eq!(one.processes, [obj("tp", -20, false)]);
+    assert_eq!(plan.units[1].instances[0].files, [obj("tf", 1, false)]);
+    // Only the blocks some instance tracks are watched.
+    let files: Vec<_> = plan.track_files.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(files, ["tf"]);
+    assert_eq!(plan.track_processes[0].spec.process, "sleep");
+}
+
+#[test]
+fn track_file_refusals_follow_keepalived() {
+    let blocks =
+        "track_file tf {\n  file /run/tf\n}\nvrrp_track_process tp {\n  process a\n  delay 2\n}\n";
+    let text = format!(
+        "{blocks}vrrp_sync_group G {{\n  group {{\n    VI_1\n  }}\n}}\n{INSTANCE}  track_file {{\n    \
+         tf\n  }}\n{VIPS}"
+    );
+    let (d, out) = rendered(&text, BOTH);
+    assert_eq!(
+        d,
+        [
+            "k.conf:6:3: error: (tp) delay is not supported by keepalived-lite",
+            "k.conf:16:3: error: (VI_1) ignoring weight from tracked file due to SYNC group or \
+             address owner; specify weight 0",
+        ]
+    );
+    assert!(out.is_refused());
 }

@@ -63,6 +63,9 @@ use crate::span::Span;
 use crate::Parsed;
 
 mod strict;
+mod track;
+
+pub use track::{FileInit, TrackedFile, TrackedObject, TrackedProcess};
 
 /// keepalived's default priority (255 for `state MASTER`, see
 /// [`strict::priority`]).
@@ -141,6 +144,10 @@ pub struct InstancePlan {
     pub interfaces: Vec<Tracked>,
     /// `track_script`.
     pub scripts: Vec<Tracked>,
+    /// `track_file` (the instance's and its sync group's).
+    pub files: Vec<TrackedObject>,
+    /// `track_process` (the instance's and its sync group's).
+    pub processes: Vec<TrackedObject>,
 }
 
 /// One sync group or lone instance.
@@ -173,6 +180,10 @@ pub struct Plan {
     pub units: Vec<Unit>,
     /// `vrrp_script`s used by some instance or group.
     pub scripts: Vec<VrrpScript>,
+    /// `track_file` blocks used by some instance or group.
+    pub track_files: Vec<TrackedFile>,
+    /// `vrrp_track_process` blocks used by some instance or group.
+    pub track_processes: Vec<TrackedProcess>,
     /// `static_ipaddress`, with the interface name to resolve.
     pub static_addresses: Vec<(String, VirtualAddress)>,
     /// `static_routes`.
@@ -216,7 +227,14 @@ fn diagnostic(p: &Parsed, e: &PlanError) -> Diagnostic {
         PlanError::Refused {
             instance, keyword, ..
         } => (instance, *keyword, Code::Conflict),
-        PlanError::Unknown { instance, .. } => (instance, "group", Code::UnknownReference),
+        PlanError::Unknown { instance, kind, .. } => {
+            let key = if matches!(*kind, "track_file" | "track_process") {
+                kind
+            } else {
+                "group"
+            };
+            (instance, key, Code::UnknownReference)
+        }
     };
     Diagnostic::error(code, span_of(p, owner, keyword), e.to_string())
 }
@@ -233,6 +251,23 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
         "auth_type" => "authentication",
         k => k,
     };
+    if matches!(key, "track_file" | "track_process") {
+        // Kept verbatim by the model: the setting has its span.
+        let other = (c
+            .vrrp_instances
+            .iter()
+            .filter(|i| i.name == owner)
+            .map(|i| &i.other))
+        .chain(
+            c.vrrp_sync_groups
+                .iter()
+                .filter(|g| g.name == owner)
+                .map(|g| &g.other),
+        );
+        if let Some(s) = other.flatten().find(|s| s.keyword == key) {
+            return s.span;
+        }
+    }
     if let Some(i) = c.vrrp_instances.iter().position(|i| i.name == owner) {
         let sp = p.spans.instances.get(i);
         return super::key_span(sp, key);
@@ -243,6 +278,13 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
     if let Some(s) = c.vrrp_scripts.iter().position(|s| s.name == owner) {
         return super::key_span(p.spans.scripts.get(s), key);
     }
+    // A top-level track_file or vrrp_track_process block: its keyword.
+    let block =
+        (c.other.iter()).find(|s| track::is_block(s) && s.args.first().is_some_and(|a| a == owner));
+    if let Some(b) = block {
+        let inner = b.block.iter().flatten().find(|s| s.keyword == key);
+        return inner.map_or(b.span, |s| s.span);
+    }
     super::key_span(Some(&p.spans.top), owner)
 }
 
@@ -250,6 +292,7 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
 fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
     let mut units = Vec::new();
     let mut errors = Vec::new();
+    let blocks = track::blocks(&c.other, &mut errors);
     let mut grouped: Vec<&str> = Vec::new();
     for g in &c.vrrp_sync_groups {
         let members = g
@@ -267,14 +310,14 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
             })
             .collect::<Result<Vec<_>, _>>();
         grouped.extend(g.group.iter().map(String::as_str));
-        match members.and_then(|m| unit(c, Some(g), &m)) {
+        match members.and_then(|m| unit(c, &blocks, Some(g), &m)) {
             Ok(u) => units.push(u),
             Err(e) => errors.push(e),
         }
     }
     for i in &c.vrrp_instances {
         if !grouped.contains(&i.name.as_str()) {
-            match unit(c, None, &[i]) {
+            match unit(c, &blocks, None, &[i]) {
                 Ok(u) => units.push(u),
                 Err(e) => errors.push(e),
             }
@@ -288,6 +331,17 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
             }
         }
     }
+    let used = |name: &str, f: fn(&InstancePlan) -> &Vec<TrackedObject>| {
+        (units.iter().flat_map(|u| &u.instances)).any(|i| f(i).iter().any(|t| t.name == name))
+    };
+    let track_files = (blocks.files.iter())
+        .filter(|f| used(&f.name, |i| &i.files))
+        .cloned()
+        .collect();
+    let track_processes = (blocks.processes.iter())
+        .filter(|p| used(&p.spec.name, |i| &i.processes))
+        .cloned()
+        .collect();
     let mut static_addresses = Vec::new();
     for a in &c.static_ipaddress {
         let dev = a.dev.clone().ok_or_else(|| PlanError::Missing {
@@ -322,6 +376,8 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
     let plan = Plan {
         units,
         scripts,
+        track_files,
+        track_processes,
         static_addresses,
         static_routes,
         firewall,
@@ -331,6 +387,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
 
 fn unit(
     c: &crate::Config,
+    blocks: &track::Blocks,
     group: Option<&SyncGroup>,
     members: &[&VrrpInstance],
 ) -> Result<Unit, PlanError> {
@@ -342,9 +399,23 @@ fn unit(
     };
     let mut instances = Vec::with_capacity(members.len());
     let mut script_names: Vec<String> = Vec::new();
+    let mut owner_member = false;
     for i in members {
-        setup.routers.push(router(&c.global_defs, i)?);
-        let mut plan = instance_plan(c, i)?;
+        let spec = router(&c.global_defs, i)?;
+        let owner = spec.config.priority == 255;
+        owner_member |= owner;
+        setup.routers.push(spec);
+        let mut plan = instance_plan(c, blocks, i)?;
+        if (group.is_some() || owner) && plan.files.iter().any(|t| t.weight != 0) {
+            // keepalived 2.2.7 drops the weight (or the file) with a
+            // configuration error.
+            return Err(PlanError::Refused {
+                instance: i.name.clone(),
+                keyword: "track_file",
+                reason: "ignoring weight from tracked file due to SYNC group or address owner; \
+                         specify weight 0",
+            });
+        }
         if let Some(g) = group {
             // A group's tracked objects apply to every member.
             plan.interfaces
@@ -352,11 +423,28 @@ fn unit(
             for t in &g.track_script {
                 plan.scripts.push(tracked_script(c, &g.name, t)?);
             }
+            let (files, processes) = track_lists(blocks, &g.name, &g.other)?;
+            merge_group_tracks(&mut plan.files, files, true);
+            merge_group_tracks(&mut plan.processes, processes, false);
         }
         script_names.extend(plan.scripts.iter().map(|t| t.name.clone()));
         instances.push(plan);
     }
     if let Some(g) = group {
+        let (files, processes) = track_lists(blocks, &g.name, &g.other)?;
+        let weighted = |v: &[TrackedObject]| v.iter().any(|t| t.weight != 0);
+        if owner_member && (weighted(&files) || weighted(&processes)) {
+            return Err(PlanError::Refused {
+                instance: g.name.clone(),
+                keyword: if weighted(&files) {
+                    "track_file"
+                } else {
+                    "track_process"
+                },
+                reason: "cannot have a weighted tracked file or process with a member having \
+                         priority 255",
+            });
+        }
         setup.sync_groups.push(SyncGroupSpec {
             name: g.name.clone(),
             members: (0..members.len()).collect(),
@@ -388,7 +476,52 @@ fn unit(
     })
 }
 
-fn instance_plan(c: &crate::Config, i: &VrrpInstance) -> Result<InstancePlan, PlanError> {
+/// The `track_file` and `track_process` lists among `other`.
+fn track_lists(
+    blocks: &track::Blocks,
+    owner: &str,
+    other: &[Setting],
+) -> Result<(Vec<TrackedObject>, Vec<TrackedObject>), PlanError> {
+    let file = |n: &str| {
+        (blocks.files.iter())
+            .find(|f| f.name == n)
+            .map(|f| (f.weight, f.reverse))
+    };
+    let process = |n: &str| {
+        (blocks.processes.iter())
+            .find(|p| p.spec.name == n)
+            .map(|p| (p.weight, p.reverse))
+    };
+    Ok((
+        track::list(owner, "track_file", other, &file)?,
+        track::list(owner, "track_process", other, &process)?,
+    ))
+}
+
+/// A sync group's tracked files or processes added to a member's. One the
+/// member tracks itself takes the group's weight unless it is unweighted
+/// (keepalived 2.2.7; a file takes the group's `reverse` too, a process
+/// keeps its own).
+fn merge_group_tracks(own: &mut Vec<TrackedObject>, group: Vec<TrackedObject>, file: bool) {
+    for t in group {
+        match own.iter_mut().find(|o| o.name == t.name) {
+            Some(o) if o.weight != 0 => {
+                o.weight = t.weight;
+                if file {
+                    o.reverse = t.reverse;
+                }
+            }
+            Some(_) => {}
+            None => own.push(t),
+        }
+    }
+}
+
+fn instance_plan(
+    c: &crate::Config,
+    blocks: &track::Blocks,
+    i: &VrrpInstance,
+) -> Result<InstancePlan, PlanError> {
     // The VRRP interface itself is watched by the driver (down = FAULT).
     let interfaces = i.track_interface.iter().map(tracked_interface).collect();
     let scripts = i
@@ -396,11 +529,14 @@ fn instance_plan(c: &crate::Config, i: &VrrpInstance) -> Result<InstancePlan, Pl
         .iter()
         .map(|t| tracked_script(c, &i.name, t))
         .collect::<Result<_, _>>()?;
+    let (files, processes) = track_lists(blocks, &i.name, &i.other)?;
     Ok(InstancePlan {
         name: i.name.clone(),
         notify: i.notify.clone(),
         interfaces,
         scripts,
+        files,
+        processes,
     })
 }
 

@@ -10,6 +10,8 @@
 //! | [`NetWatcher`] | rtnetlink groups `RTNLGRP_LINK`, `RTNLGRP_IPV4_IFADDR`, `RTNLGRP_IPV6_IFADDR` | reports links going up/down and addresses appearing/disappearing |
 //! | [`GarpSocket`] | `socket(AF_PACKET, SOCK_RAW)` | sends gratuitous ARP requests and unsolicited Neighbour Advertisements for a virtual address |
 //! | [`Firewall`] | the `nft` program | keepalived's nftables drop rules for masters without accept mode |
+//! | [`track_file::FileWatcher`] | inotify on the files' directories | `track_file` values, read as keepalived reads them |
+//! | [`track_process::ProcessWatcher`] | a scan of `/proc` | `track_process` counts and quorum |
 //!
 //! Every adapter needs `CAP_NET_RAW` / `CAP_NET_ADMIN` and works in the network
 //! namespace of the thread that opened it. Receiving never blocks: an empty
@@ -35,6 +37,8 @@ mod netlink;
 mod nft;
 mod raw;
 mod raw6;
+pub mod track_file;
+pub mod track_process;
 mod watch;
 
 pub use address6::Address6Spec;

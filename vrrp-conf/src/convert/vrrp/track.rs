@@ -1,0 +1,463 @@
+//! `track_file` / `vrrp_track_file` and `vrrp_track_process` blocks, and
+//! the `track_file { }` / `track_process { }` lists of instances and sync
+//! groups, as keepalived 2.2.7 reads them (`trackers/track_file.c`,
+//! `vrrp/vrrp_parser.c`, `vrrp/vrrp_track.c`).
+//!
+//! Defaults: a file's weight 1, a process's weight 0, quorum 1, no
+//! quorum maximum; a list entry takes its block's weight and `reverse`
+//! unless it gives `weight N [reverse|noreverse]`. What keepalived
+//! reports as a configuration error (its `-t` exits 5) is refused here,
+//! in keepalived's words; `delay` and `fork_delay` are refused by name
+//! (the process watcher scans `/proc` and cannot tell a fork).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use vrrp::linux::track_process::{ParamMatch, ProcessSpec};
+
+use super::PlanError;
+use crate::model::Setting;
+
+/// A `track_file` block used by some instance or group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedFile {
+    /// The block's name.
+    pub name: String,
+    /// `file`.
+    pub path: PathBuf,
+    /// `weight N` (default 1).
+    pub weight: i32,
+    /// `weight N reverse`.
+    pub reverse: bool,
+    /// `init_file [VALUE] [overwrite]`.
+    pub init: Option<FileInit>,
+}
+
+/// `init_file [VALUE] [overwrite]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileInit {
+    /// The value written (default 0).
+    pub value: i32,
+    /// `overwrite`: written even if the file exists (not on a reload).
+    pub overwrite: bool,
+}
+
+/// A `vrrp_track_process` block used by some instance or group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedProcess {
+    /// What to count (name, parameters, quorum, `terminate_delay`).
+    pub spec: ProcessSpec,
+    /// `weight N` (default 0).
+    pub weight: i32,
+    /// `weight N reverse`.
+    pub reverse: bool,
+}
+
+/// An entry of an instance's or group's `track_file` / `track_process`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackedObject {
+    /// The block's name.
+    pub name: String,
+    /// The weight (0: FAULT rules).
+    pub weight: i32,
+    /// `reverse`.
+    pub reverse: bool,
+}
+
+/// Every top-level block, whether used or not, and what is wrong in them.
+#[derive(Debug, Default)]
+pub(super) struct Blocks {
+    pub files: Vec<TrackedFile>,
+    pub processes: Vec<TrackedProcess>,
+}
+
+/// Is this top-level setting a track block this module reads?
+pub(crate) fn is_block(s: &Setting) -> bool {
+    matches!(
+        s.keyword.as_str(),
+        "track_file" | "vrrp_track_file" | "vrrp_track_process"
+    )
+}
+
+/// Reads every top-level block of `top`.
+pub(super) fn blocks(top: &[Setting], errors: &mut Vec<PlanError>) -> Blocks {
+    let mut b = Blocks::default();
+    for s in top {
+        let name = s.args.first().cloned().unwrap_or_default();
+        let result = match s.keyword.as_str() {
+            "track_file" | "vrrp_track_file" => file(&name, s).map(|f| b.files.push(f)),
+            "vrrp_track_process" => process(&name, s).map(|p| b.processes.push(p)),
+            _ => Ok(()),
+        };
+        if let Err(e) = result {
+            errors.push(e);
+        }
+    }
+    b
+}
+
+fn refused(owner: &str, keyword: &'static str, reason: &'static str) -> PlanError {
+    PlanError::Refused {
+        instance: owner.to_owned(),
+        keyword,
+        reason,
+    }
+}
+
+fn unsupported(owner: &str, keyword: &'static str) -> PlanError {
+    PlanError::Unsupported {
+        instance: owner.to_owned(),
+        keyword,
+    }
+}
+
+/// `weight N [reverse]` of a block (-254..=254).
+fn block_weight(owner: &str, args: &[String]) -> Result<(i32, bool), PlanError> {
+    let bad = || {
+        refused(
+            owner,
+            "weight",
+            "weight must be between [-254..254] inclusive",
+        )
+    };
+    let w = args.first().ok_or_else(bad)?;
+    let w: i32 = w
+        .parse()
+        .ok()
+        .filter(|w: &i32| w.abs() <= 254)
+        .ok_or_else(bad)?;
+    match args.get(1).map(String::as_str) {
+        None => Ok((w, false)),
+        Some("reverse") => Ok((w, true)),
+        Some(_) => Err(refused(owner, "weight", "unknown weight option")),
+    }
+}
+
+fn file(name: &str, s: &Setting) -> Result<TrackedFile, PlanError> {
+    let mut f = TrackedFile {
+        name: name.to_owned(),
+        path: PathBuf::new(),
+        weight: 1,
+        reverse: false,
+        init: None,
+    };
+    let mut path = None;
+    let mut weight_set = false;
+    for k in s.block.iter().flatten() {
+        match k.keyword.as_str() {
+            "file" => {
+                let p = k.args.first();
+                let p = p.ok_or_else(|| refused(name, "file", "track file file name missing"))?;
+                if path.replace(PathBuf::from(p)).is_some() {
+                    return Err(refused(name, "file", "file already set for track file"));
+                }
+            }
+            "weight" if weight_set => {
+                return Err(refused(name, "weight", "weight already set for track file"))
+            }
+            "weight" => {
+                (f.weight, f.reverse) = block_weight(name, &k.args)?;
+                weight_set = true;
+            }
+            "init_file" => f.init = Some(init_file(name, &k.args)?),
+            _ => return Err(unsupported(name, "track_file option")),
+        }
+    }
+    f.path = path.ok_or_else(|| refused(name, "file", "no file set for track_file"))?;
+    Ok(f)
+}
+
+fn init_file(name: &str, args: &[String]) -> Result<FileInit, PlanError> {
+    let mut init = FileInit {
+        value: 0,
+        overwrite: false,
+    };
+    for a in args {
+        if a.starts_with(|c: char| c.is_ascii_digit() || c == '-') {
+            let bad = || refused(name, "init_file", "track file init value is invalid");
+            init.value = a
+                .parse()
+                .ok()
+                .filter(|v: &i32| (-254..=254).contains(v))
+                .ok_or_else(bad)?;
+        } else if a == "overwrite" {
+            init.overwrite = true;
+        } else {
+            return Err(refused(name, "init_file", "unknown track file init option"));
+        }
+    }
+    Ok(init)
+}
+
+fn process(name: &str, s: &Setting) -> Result<TrackedProcess, PlanError> {
+    let mut spec = ProcessSpec::new(name, "");
+    let mut path: Option<String> = None;
+    let (mut weight, mut reverse) = (0, false);
+    for k in s.block.iter().flatten() {
+        let arg = k.args.first().map(String::as_str);
+        match k.keyword.as_str() {
+            "process" => {
+                let p = arg.ok_or_else(|| refused(name, "process", "process name missing"))?;
+                if path.replace(p.to_owned()).is_some() {
+                    return Err(refused(name, "process", "process already set"));
+                }
+                spec.params = k.args[1..].to_vec();
+                if !spec.params.is_empty() {
+                    if spec.param_match == ParamMatch::None {
+                        spec.param_match = ParamMatch::Exact;
+                    }
+                    spec.full_command = true;
+                }
+            }
+            "param_match" => {
+                spec.param_match = match arg {
+                    None => ParamMatch::Exact,
+                    Some("initial") => ParamMatch::Initial,
+                    Some("partial") => ParamMatch::Partial,
+                    Some(_) => {
+                        return Err(refused(name, "param_match", "invalid param_match type"))
+                    }
+                };
+                spec.full_command = true;
+            }
+            "weight" if weight != 0 => {
+                return Err(refused(
+                    name,
+                    "weight",
+                    "weight already set for track process",
+                ))
+            }
+            "weight" => (weight, reverse) = block_weight(name, &k.args)?,
+            "quorum" => {
+                let q = arg
+                    .and_then(|a| a.parse().ok())
+                    .filter(|q| (1..=65535).contains(q));
+                let q =
+                    q.ok_or_else(|| refused(name, "quorum", "quorum must be between [1..65535]"))?;
+                if q > spec.quorum_max {
+                    return Err(refused(name, "quorum", "quorum is greater than quorum_max"));
+                }
+                spec.quorum = q;
+            }
+            "quorum_max" => {
+                let bad = || refused(name, "quorum_max", "quorum_max must be between [0..65535]");
+                let m: u32 = arg
+                    .and_then(|a| a.parse().ok())
+                    .filter(|m| *m <= 65535)
+                    .ok_or_else(bad)?;
+                if (m != 0 || spec.quorum > 1) && m < spec.quorum {
+                    return Err(refused(
+                        name,
+                        "quorum_max",
+                        "quorum_max is less than quorum",
+                    ));
+                }
+                spec.quorum_max = m;
+                if m == 0 {
+                    spec.quorum = 0;
+                } else if spec.quorum == 0 {
+                    spec.quorum = 1;
+                }
+            }
+            "terminate_delay" => spec.terminate_delay = delay(name, arg)?,
+            "delay" => return Err(unsupported(name, "delay")),
+            "fork_delay" => return Err(unsupported(name, "fork_delay")),
+            "full_command" => spec.full_command = true,
+            _ => return Err(unsupported(name, "vrrp_track_process option")),
+        }
+    }
+    spec.process = path.ok_or_else(|| refused(name, "process", "process name not specified"))?;
+    Ok(TrackedProcess {
+        spec,
+        weight,
+        reverse,
+    })
+}
+
+/// A delay in seconds, to the microsecond, in [0.000001..3600].
+fn delay(name: &str, arg: Option<&str>) -> Result<Duration, PlanError> {
+    let bad = || {
+        refused(
+            name,
+            "terminate_delay",
+            "terminate_delay must be between [0.000001..3600] inclusive",
+        )
+    };
+    let secs: f64 = arg.and_then(|a| a.parse().ok()).ok_or_else(bad)?;
+    let micros = (secs * 1e6).round();
+    if !(1.0..=3.6e9).contains(&micros) {
+        return Err(bad());
+    }
+    // In 1..=3.6e9, so the cast is exact.
+    Ok(Duration::from_micros(micros as u64))
+}
+
+/// An instance's or group's list (`track_file { NAME [weight N
+/// [reverse|noreverse]] }`), against the blocks' names and defaults.
+pub(super) fn list(
+    owner: &str,
+    keyword: &'static str,
+    settings: &[Setting],
+    defaults: &dyn Fn(&str) -> Option<(i32, bool)>,
+) -> Result<Vec<TrackedObject>, PlanError> {
+    let mut out: Vec<TrackedObject> = Vec::new();
+    for s in settings.iter().filter(|s| s.keyword == keyword) {
+        for e in s.block.iter().flatten() {
+            let name = e.keyword.as_str();
+            let (mut weight, mut reverse) = defaults(name).ok_or_else(|| PlanError::Unknown {
+                instance: owner.to_owned(),
+                kind: keyword,
+                name: name.to_owned(),
+            })?;
+            if out.iter().any(|o| o.name == name) {
+                return Err(refused(owner, keyword, "duplicate tracked object"));
+            }
+            match e.args.as_slice() {
+                [] => {}
+                [w, n, rest @ ..] if w == "weight" => {
+                    weight = n
+                        .parse()
+                        .ok()
+                        .filter(|w: &i32| w.abs() <= 254)
+                        .ok_or_else(|| refused(owner, keyword, "weight must be in [-254..254]"))?;
+                    match rest.first().map(String::as_str) {
+                        None => {}
+                        Some("reverse") => reverse = true,
+                        Some("noreverse") => reverse = false,
+                        Some(_) => return Err(refused(owner, keyword, "unknown weight option")),
+                    }
+                }
+                _ => return Err(refused(owner, keyword, "unknown track option")),
+            }
+            out.push(TrackedObject {
+                name: name.to_owned(),
+                weight,
+                reverse,
+            });
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+    use super::*;
+    use crate::{parse_str, Options};
+
+    fn top(text: &str) -> (Blocks, Vec<PlanError>) {
+        let p = parse_str("k.conf", text, &Options::default());
+        let mut errors = Vec::new();
+        let b = blocks(&p.config.other, &mut errors);
+        (b, errors)
+    }
+
+    #[test]
+    fn file_blocks_take_keepalived_defaults() {
+        let (b, e) = top(
+            "track_file a {\n file /run/a\n}\nvrrp_track_file b {\n file /run/b\n \
+             weight -3 reverse\n init_file 7 overwrite\n}\n",
+        );
+        assert_eq!(e, []);
+        assert_eq!(
+            b.files,
+            [
+                TrackedFile {
+                    name: "a".into(),
+                    path: "/run/a".into(),
+                    weight: 1,
+                    reverse: false,
+                    init: None
+                },
+                TrackedFile {
+                    name: "b".into(),
+                    path: "/run/b".into(),
+                    weight: -3,
+                    reverse: true,
+                    init: Some(FileInit {
+                        value: 7,
+                        overwrite: true
+                    })
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn process_blocks_take_keepalived_defaults() {
+        let (b, e) = top(
+            "vrrp_track_process p {\n process sleep\n}\nvrrp_track_process q {\n \
+             process /usr/bin/app -c x\n param_match partial\n weight 10 reverse\n quorum 2\n \
+             quorum_max 3\n terminate_delay 1.5\n}\nvrrp_track_process z {\n process x\n \
+             quorum_max 0\n}\n",
+        );
+        assert_eq!(e, []);
+        let p = &b.processes[0];
+        assert_eq!((p.weight, p.reverse), (0, false));
+        assert_eq!(p.spec, ProcessSpec::new("p", "sleep"));
+        let q = &b.processes[1];
+        assert_eq!((q.weight, q.reverse), (10, true));
+        assert_eq!(
+            q.spec,
+            ProcessSpec {
+                params: vec!["-c".into(), "x".into()],
+                param_match: ParamMatch::Partial,
+                full_command: true,
+                quorum: 2,
+                quorum_max: 3,
+                terminate_delay: Duration::from_millis(1500),
+                ..ProcessSpec::new("q", "/usr/bin/app")
+            }
+        );
+        assert_eq!(
+            (b.processes[2].spec.quorum, b.processes[2].spec.quorum_max),
+            (0, 0)
+        );
+    }
+
+    #[test]
+    fn keepalived_errors_and_unimplemented_keywords_are_refused() {
+        for (block, want) in [
+            (
+                "track_file a {\n weight 2\n}\n",
+                "(a) no file set for track_file",
+            ),
+            (
+                "track_file a {\n file /x\n weight 300\n}\n",
+                "(a) weight must be between [-254..254] inclusive",
+            ),
+            (
+                "track_file a {\n file /x\n weight 2 up\n}\n",
+                "(a) unknown weight option",
+            ),
+            (
+                "track_file a {\n file /x\n init_file 255\n}\n",
+                "(a) track file init value is invalid",
+            ),
+            (
+                "vrrp_track_process p {\n process a\n delay 2\n}\n",
+                "(p) delay is not supported by keepalived-lite",
+            ),
+            (
+                "vrrp_track_process p {\n process a\n fork_delay 2\n}\n",
+                "(p) fork_delay is not supported by keepalived-lite",
+            ),
+            (
+                "vrrp_track_process p {\n quorum 2\n}\n",
+                "(p) process name not specified",
+            ),
+            (
+                "vrrp_track_process p {\n process a\n quorum_max 2\n quorum 3\n}\n",
+                "(p) quorum is greater than quorum_max",
+            ),
+        ] {
+            let (_, e) = top(block);
+            assert_eq!(
+                e.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+                [want],
+                "{block}"
+            );
+        }
+    }
+}
