@@ -129,6 +129,35 @@ struct Shared {
     /// When the routers were last (re)initialised (keepalived sets every
     /// instance's `stats->uptime` at start and on each reload).
     routers_epoch: Option<Instant>,
+    /// Bounds the notifications of rejected adverts.
+    rejected: RateLimit,
+}
+
+/// At most this many vrrpTrapAuthFailure and vrrpv3ProtoError
+/// notifications a second. keepalived sends one per rejected advert; a
+/// flood of bad adverts would otherwise queue notifications (each built
+/// from a fresh snapshot) faster than the master agent takes them.
+pub const REJECTED_PER_SECOND: u32 = 20;
+
+/// A fixed one-second window allowing [`REJECTED_PER_SECOND`] events.
+#[derive(Debug, Default)]
+struct RateLimit {
+    window: Option<Instant>,
+    count: u32,
+}
+
+impl RateLimit {
+    fn allow(&mut self, now: Instant) -> bool {
+        let fresh = self
+            .window
+            .is_none_or(|w| now.saturating_duration_since(w) >= std::time::Duration::from_secs(1));
+        if fresh {
+            self.window = Some(now);
+            self.count = 0;
+        }
+        self.count += 1;
+        self.count <= REJECTED_PER_SECOND
+    }
 }
 
 static SHARED: Mutex<Option<Shared>> = Mutex::new(None);
@@ -268,10 +297,14 @@ pub fn instance_changed(name: &str, state: State, reason: Reason) {
 /// agent runs; a protocol error is also kept as the instance's
 /// vrrpv3StatisticsProtoErrReason, as keepalived keeps the last one).
 pub fn advert_rejected(name: &str, from: IpAddr, error: AdvertError) {
-    if let AdvertError::Protocol(e) = error {
-        with_shared(|s| {
+    let allowed = with_shared(|s| {
+        if let AdvertError::Protocol(e) = error {
             s.published.proto_error.insert(name.to_owned(), e.code());
-        });
+        }
+        s.rejected.allow(Instant::now())
+    });
+    if !allowed {
+        return;
     }
     send(Transition::Rejected {
         name: name.to_owned(),
@@ -311,4 +344,22 @@ pub fn start(settings: Settings) {
     });
     tracing::info!("Starting SNMP subagent");
     tokio::spawn(agent::run(settings, rx));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn rejected_notifications_are_bounded_per_second() {
+        let t0 = Instant::now();
+        let mut limit = RateLimit::default();
+        let allowed = (0..30).filter(|_| limit.allow(t0)).count();
+        assert_eq!(allowed, REJECTED_PER_SECOND as usize);
+        assert!(!limit.allow(t0 + Duration::from_millis(999)));
+        // A new second, a new allowance.
+        assert!(limit.allow(t0 + Duration::from_secs(1)));
+    }
 }
