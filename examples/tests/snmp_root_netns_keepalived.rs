@@ -20,12 +20,22 @@
 //! receive the same traps from both, compared as sets once sysUpTime is
 //! dropped: vrrpInstanceStateChange, vrrpSyncGroupStateChange,
 //! vrrpTrapNewMaster and vrrpv3NewMaster.
+//!
+//! A second test runs one BACKUP instance whose master is a raw sender
+//! (our `vrrp::wire` adverts out of kl1, the veth peer of kl0): both
+//! daemons serve the sender as vrrpOperMasterIpAddr and VRRPv3's master
+//! address, a fixed vrrpOperVirtualRouterUpTime and a growing
+//! vrrpv3OperationsUpTime; a wrong password makes both send the same
+//! vrrpTrapAuthFailure, and a TTL of 64 the same vrrpv3ProtoError (and
+//! vrrpv3StatisticsProtoErrReason reads ipTtlError).
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use keepalived_lite::netns::{require_program, require_root, Netns};
@@ -228,6 +238,10 @@ struct Daemon {
 
 impl Daemon {
     fn start(tag: &str, program: &str, snmp: &Snmp) -> Daemon {
+        Daemon::start_with(tag, program, snmp, CONF)
+    }
+
+    fn start_with(tag: &str, program: &str, snmp: &Snmp, config: &str) -> Daemon {
         let ns = Netns::new(tag).unwrap();
         ns.ip(&["link", "add", "kl0", "type", "veth", "peer", "name", "kl1"])
             .unwrap();
@@ -237,7 +251,7 @@ impl Daemon {
         ns.ip(&["link", "set", "kl1", "up"]).unwrap();
         let dir = TempDir::new(tag);
         let conf = dir.path("keepalived.conf");
-        std::fs::write(&conf, CONF).unwrap();
+        std::fs::write(&conf, config).unwrap();
         let s = |p: PathBuf| p.to_str().unwrap().to_owned();
         let pid_file = dir.path("k.pid");
         let mut cmd = ns.command(program);
@@ -486,4 +500,245 @@ fn root_snmp_walks_and_traps_match_keepalived_2_2_7() {
     // Instances: FAULT, BACKUP, MASTER each; the group: the same; new
     // masters: two of each MIB.
     assert_eq!(ours.traps.len(), 6 + 3 + 2 + 2, "{:#?}", ours.traps);
+}
+
+const BACKUP_CONF: &str = "global_defs {
+    router_id lab1
+    enable_traps
+}
+vrrp_instance VI_1 {
+    state BACKUP
+    interface kl0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    authentication {
+        auth_type PASS
+        auth_pass secret
+    }
+    virtual_ipaddress {
+        10.231.0.100/32
+    }
+}
+";
+
+/// The raw sender's address, on kl0's subnet.
+const SENDER: std::net::Ipv4Addr = std::net::Ipv4Addr::new(10, 231, 0, 2);
+
+/// What the sender thread sends: right adverts, a wrong password, TTL 64.
+const RIGHT: u8 = 0;
+const WRONG: u8 = 1;
+const LOW_TTL: u8 = 2;
+const STOP: u8 = 3;
+
+/// Sends a priority-200 advert for VRID 51 out of kl1 every 300 ms, as
+/// `mode` says, until STOP. kl1 is kl0's veth peer, so kl0 receives
+/// them as from the wire.
+fn sender(ns: &Netns, mode: Arc<AtomicU8>) -> std::thread::JoinHandle<()> {
+    use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+    use vrrp::auth::{AuthConfig, TxCounters};
+    use vrrp::wire::{self, AdvertRepr};
+    let sock = ns
+        .enter(|| -> std::io::Result<Socket> {
+            // IPPROTO_RAW: we write the IP header (IP_HDRINCL).
+            let sock = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(255)))?;
+            sock.bind_device(Some(b"kl1"))?;
+            sock.set_multicast_loop_v4(false)?;
+            Ok(sock)
+        })
+        .unwrap()
+        .unwrap();
+    std::thread::spawn(move || {
+        let dst = SockAddr::from(std::net::SocketAddrV4::new(wire::VRRP_MCAST_V4, 0));
+        let vips = [std::net::Ipv4Addr::new(10, 231, 0, 100)];
+        let mut tx = TxCounters::new();
+        let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+        loop {
+            let m = mode.load(Ordering::SeqCst);
+            if m == STOP {
+                return;
+            }
+            let pass: &[u8] = if m == WRONG { b"wrong" } else { b"secret" };
+            let repr = AdvertRepr {
+                src: SENDER,
+                dst: wire::VRRP_MCAST_V4,
+                ttl: if m == LOW_TTL { 64 } else { wire::VRRP_TTL },
+                vrid: 51,
+                priority: 200,
+                adver_int: 1,
+                addresses: &vips,
+            };
+            let n = wire::encode(&repr, &AuthConfig::pass(pass), &mut tx, &mut buf).unwrap();
+            let _ = sock.send_to(&buf[..n], &dst);
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    })
+}
+
+/// What one daemon showed as a backup of the raw sender.
+struct BackupSeen {
+    vrrp_mib: Vec<String>,
+    vrrpv3_mib: Vec<String>,
+    auth_traps: BTreeSet<Vec<String>>,
+    proto_traps: BTreeSet<Vec<String>>,
+    proto_reason: String,
+    mac: Vec<u8>,
+}
+
+/// The value of `oid` in a walk.
+fn value_of(walk: &[String], oid: &str) -> Option<String> {
+    walk.iter()
+        .find_map(|l| l.strip_prefix(&format!("{oid} = ")).map(str::to_owned))
+}
+
+/// The number in a `Timeticks: (N) ...` value.
+fn ticks(value: &str) -> u64 {
+    let inner = value.split_once('(').unwrap().1.split_once(')').unwrap().0;
+    inner.parse().unwrap()
+}
+
+/// The traps in `log` whose snmpTrapOID.0 is `trap`.
+fn traps_of(log: &str, trap: &str) -> BTreeSet<Vec<String>> {
+    let line = format!(".1.3.6.1.6.3.1.1.4.1.0 = OID: {trap}");
+    traps(log)
+        .into_iter()
+        .filter(|t| t.contains(&line))
+        .collect()
+}
+
+fn run_backup(tag: &str, program: &str, snmp: &Snmp) -> BackupSeen {
+    let d = Daemon::start_with(tag, program, snmp, BACKUP_CONF);
+    let mode = Arc::new(AtomicU8::new(RIGHT));
+    let thread = sender(&d.ns, mode.clone());
+    let ix = d.ifindex();
+    let master_ip = format!("{VRRP_MIB}.1.3.1.7.{ix}.51");
+    let state = format!("{VRRP_MIB}.1.3.1.3.{ix}.51");
+    let v2_up = format!("{VRRP_MIB}.1.3.1.13.{ix}.51");
+    let v3_up = format!("{VRRPV3_MIB}.1.1.1.1.12.{ix}.51.1");
+    let vrrp_mib = wait_for(&format!("{program}: backup of {SENDER}"), || {
+        let w = snmp.walk(VRRP_MIB);
+        let backup = value_of(&w, &state)? == "INTEGER: 2";
+        let heard = value_of(&w, &master_ip)? == format!("IpAddress: {SENDER}");
+        (backup && heard).then_some(w)
+    });
+    let vrrpv3_mib = snmp.walk(VRRPV3_MIB);
+    // vrrpOperVirtualRouterUpTime is fixed (keepalived subtracts two
+    // instants of its start); vrrpv3OperationsUpTime grows.
+    let first_v2 = value_of(&vrrp_mib, &v2_up).unwrap();
+    let first_v3 = ticks(&value_of(&vrrpv3_mib, &v3_up).unwrap());
+    wait_for(&format!("{program}: vrrpv3OperationsUpTime grows"), || {
+        let now = ticks(&value_of(&snmp.walk(VRRPV3_MIB), &v3_up)?);
+        (now > first_v3).then_some(())
+    });
+    assert_eq!(
+        value_of(&snmp.walk(VRRP_MIB), &v2_up).unwrap(),
+        first_v2,
+        "{program}: vrrpOperVirtualRouterUpTime"
+    );
+
+    let from = snmp.traps_log().len();
+    mode.store(WRONG, Ordering::SeqCst);
+    let auth = ".1.3.6.1.2.1.68.0.2";
+    let log = wait_for(&format!("{program}: vrrpTrapAuthFailure"), || {
+        let log = snmp.traps_log();
+        (!traps_of(&log[from..], auth).is_empty()).then_some(log)
+    });
+    let auth_traps = traps_of(&log[from..], auth);
+
+    let from = snmp.traps_log().len();
+    mode.store(LOW_TTL, Ordering::SeqCst);
+    let proto = ".1.3.6.1.2.1.207.0.2";
+    let log = wait_for(&format!("{program}: vrrpv3ProtoError"), || {
+        let log = snmp.traps_log();
+        (!traps_of(&log[from..], proto).is_empty()).then_some(log)
+    });
+    let proto_traps = traps_of(&log[from..], proto);
+    let reason = format!("{VRRPV3_MIB}.1.2.5.1.6.{ix}.51.1");
+    // ipTtlError(1) (polled: keepalived-lite's answers may be a moment
+    // old).
+    let proto_reason = wait_for(&format!("{program}: ipTtlError"), || {
+        let v = value_of(&snmp.walk(VRRPV3_MIB), &reason)?;
+        (v == "INTEGER: 1").then_some(v)
+    });
+
+    mode.store(STOP, Ordering::SeqCst);
+    thread.join().unwrap();
+    let seen = BackupSeen {
+        vrrp_mib,
+        vrrpv3_mib,
+        auth_traps,
+        proto_traps,
+        proto_reason,
+        mac: d.mac(),
+    };
+    d.stop();
+    seen
+}
+
+#[test]
+fn root_snmp_backup_master_address_uptimes_and_error_traps_match_keepalived_2_2_7() {
+    require_root();
+    require_program("keepalived", &["--version"]);
+    require_program("snmpwalk", &["-V"]);
+    require_program("snmpd", &["-v"]);
+    require_program("snmptrapd", &["-v"]);
+    let snmp = Snmp::start();
+    let theirs = run_backup("skb", "keepalived", &snmp);
+    let ours = run_backup("slb", BIN, &snmp);
+    let norm = |lines: &[String], mac: &[u8]| {
+        let seen = Seen {
+            vrrp_mib: Vec::new(),
+            vrrpv3_mib: Vec::new(),
+            keepalived_mib: Vec::new(),
+            traps: BTreeSet::new(),
+            mac: mac.to_vec(),
+            ifindex: 0,
+        };
+        // How many adverts arrived before the walk depends on timing.
+        let rcvd = [
+            format!("{VRRP_MIB}.2.4.1.2."),
+            format!("{VRRPV3_MIB}.1.2.5.1.3."),
+        ];
+        (normalise(lines, &seen).into_iter())
+            .map(|l| match rcvd.iter().any(|r| l.starts_with(r)) {
+                true => format!("{} = RECEIVED", l.split(" = ").next().unwrap()),
+                false => l,
+            })
+            .collect::<Vec<_>>()
+    };
+    // One instance: keepalived 2.2.7 walks its single row whole.
+    assert_eq!(
+        norm(&theirs.vrrp_mib, &theirs.mac),
+        norm(&ours.vrrp_mib, &ours.mac),
+        "VRRP-MIB rows"
+    );
+    assert_eq!(
+        norm(&theirs.vrrpv3_mib, &theirs.mac),
+        norm(&ours.vrrpv3_mib, &ours.mac),
+        "VRRPv3-MIB rows"
+    );
+    let v3_master = format!("{VRRPV3_MIB}.1.1.1.1.3.");
+    assert!(
+        (ours.vrrpv3_mib.iter())
+            .any(|l| l.starts_with(&v3_master) && l.ends_with("= Hex-STRING: 0A E7 00 02 ")),
+        "{:#?}",
+        ours.vrrpv3_mib
+    );
+    assert_eq!(theirs.auth_traps, ours.auth_traps, "vrrpTrapAuthFailure");
+    let auth: Vec<&String> = ours.auth_traps.iter().flatten().collect();
+    assert!(auth
+        .iter()
+        .any(|l| l.ends_with(&format!("= IpAddress: {SENDER}"))));
+    assert!(auth
+        .iter()
+        .any(|l| l.starts_with(".1.3.6.1.2.1.68.1.6.") && l.ends_with("= INTEGER: 3")));
+    assert_eq!(theirs.proto_traps, ours.proto_traps, "vrrpv3ProtoError");
+    let proto: Vec<&String> = ours.proto_traps.iter().flatten().collect();
+    assert!(proto
+        .iter()
+        .any(|l| l.starts_with(".1.3.6.1.2.1.207.1.2.5.1.6.") && l.ends_with("= INTEGER: 1")));
+    assert_eq!(
+        (theirs.proto_reason.as_str(), ours.proto_reason.as_str()),
+        ("INTEGER: 1", "INTEGER: 1")
+    );
 }

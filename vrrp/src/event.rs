@@ -168,4 +168,93 @@ pub enum Event {
         /// The other owner.
         from: IpAddr,
     },
+    /// An advert was rejected for a reason keepalived reports as an SNMP
+    /// notification (RFC 2787's vrrpTrapAuthFailure, RFC 6527's
+    /// vrrpv3ProtoError). It follows the [`Event::Dropped`] of the same
+    /// datagram, one per rejected advert as keepalived sends one
+    /// notification per advert.
+    Rejected {
+        /// The sender (the datagram's source address).
+        from: IpAddr,
+        /// What was wrong with it.
+        error: AdvertError,
+    },
+}
+
+/// Why an advert was rejected, in the terms of the VRRP MIBs'
+/// notifications.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AdvertError {
+    /// A VRRPv2 authentication error (RFC 2787's vrrpTrapAuthErrorType).
+    Auth(AuthError),
+    /// A protocol error (RFC 6527's vrrpv3StatisticsProtoErrReason).
+    Protocol(ProtocolError),
+}
+
+impl AdvertError {
+    /// The MIB notification keepalived sends for `reason`, if any: an
+    /// authentication error for the auth checks of RFC 3768 section 7.1,
+    /// a protocol error for the TTL, version and checksum checks.
+    pub fn of(reason: DropReason) -> Option<AdvertError> {
+        use crate::wire::DropReason as W;
+        let DropReason::Invalid(w) = reason else {
+            return None;
+        };
+        Some(match w {
+            W::InvalidAuthType => AdvertError::Auth(AuthError::InvalidAuthType),
+            W::AuthTypeMismatch => AdvertError::Auth(AuthError::AuthTypeMismatch),
+            // keepalived's AH check covers the SPI and the sequence number.
+            W::AuthFailure | W::BadAhSpi | W::AhReplay => AdvertError::Auth(AuthError::AuthFailure),
+            W::BadTtl => AdvertError::Protocol(ProtocolError::IpTtl),
+            W::BadVersion => AdvertError::Protocol(ProtocolError::Version),
+            W::BadChecksum => AdvertError::Protocol(ProtocolError::Checksum),
+            _ => return None,
+        })
+    }
+}
+
+/// RFC 2787's vrrpTrapAuthErrorType.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AuthError {
+    /// invalidAuthType(1): an auth type that is none of 0, 1, 2.
+    InvalidAuthType,
+    /// authTypeMismatch(2): not the configured auth type.
+    AuthTypeMismatch,
+    /// authFailure(3): a wrong password or AH digest.
+    AuthFailure,
+}
+
+impl AuthError {
+    /// The MIB's number for it.
+    pub fn code(self) -> i32 {
+        match self {
+            AuthError::InvalidAuthType => 1,
+            AuthError::AuthTypeMismatch => 2,
+            AuthError::AuthFailure => 3,
+        }
+    }
+}
+
+/// RFC 6527's vrrpv3StatisticsProtoErrReason (keepalived reports these
+/// three; it counts a wrong VRID without a notification).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ProtocolError {
+    /// ipTtlError(1): a multicast advert's TTL or hop limit is not 255.
+    IpTtl,
+    /// versionError(2): not the configured VRRP version.
+    Version,
+    /// checksumError(3): a wrong VRRP checksum.
+    Checksum,
+}
+
+impl ProtocolError {
+    /// The MIB's number for it.
+    pub fn code(self) -> i32 {
+        match self {
+            ProtocolError::IpTtl => 1,
+            ProtocolError::Version => 2,
+            ProtocolError::Checksum => 3,
+        }
+    }
 }

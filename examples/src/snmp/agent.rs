@@ -5,7 +5,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +14,7 @@ use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
+use vrrp::event::AdvertError;
 use vrrp::State;
 
 use super::mib::{self, IfInfo, Served};
@@ -415,6 +416,43 @@ pub fn trap_varbinds(
                     ),
                     vb(with(&[1, 2, 5, 1, 2]), Value::Integer(reason)),
                 ]);
+            }
+        }
+        Transition::Rejected { name, from, error } => {
+            let Some(i) = (state.instances.iter()).find(|i| &*i.view.spec.config.name == name)
+            else {
+                return out;
+            };
+            let info = iface(&i.view.spec.interface).unwrap_or_default();
+            let vrid = u32::from(i.view.spec.config.vrid);
+            match error {
+                // keepalived appends the router's index to the scalars
+                // vrrpTrapPacketSrc and vrrpTrapAuthErrorType.
+                AdvertError::Auth(e) if served.rfcv2 && mib::rfc2787_suitable(i) => {
+                    let IpAddr::V4(src) = from else {
+                        return out;
+                    };
+                    out.push(vec![
+                        trap_oid(mib::trap_auth_failure()),
+                        vb(
+                            mib::oid(&mib::VRRP_MIB, &[1, 5, info.index, vrid]),
+                            Value::IpAddress(src.octets()),
+                        ),
+                        vb(
+                            mib::oid(&mib::VRRP_MIB, &[1, 6, info.index, vrid]),
+                            Value::Integer(e.code()),
+                        ),
+                    ]);
+                }
+                AdvertError::Protocol(e) if served.rfcv3 && mib::rfc6527_suitable(i) => {
+                    let mut o = mib::oid(&mib::VRRPV3_MIB, &[1, 2, 5, 1, 6]);
+                    o.extend(mib::rfc6527_index(i, info.index));
+                    out.push(vec![
+                        trap_oid(mib::trap_v3_proto_error()),
+                        vb(o, Value::Integer(e.code())),
+                    ]);
+                }
+                _ => {}
             }
         }
     }

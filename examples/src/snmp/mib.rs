@@ -49,6 +49,14 @@ pub fn trap_new_master() -> Oid {
 pub fn trap_v3_new_master() -> Oid {
     oid(&VRRPV3_MIB, &[0, 1])
 }
+/// `vrrpTrapAuthFailure`.
+pub fn trap_auth_failure() -> Oid {
+    oid(&VRRP_MIB, &[0, 2])
+}
+/// `vrrpv3ProtoError`.
+pub fn trap_v3_proto_error() -> Oid {
+    oid(&VRRPV3_MIB, &[0, 2])
+}
 /// `vrrpInstanceStateChange`.
 pub fn trap_instance_state() -> Oid {
     oid(&KEEPALIVED, &[2, 10, 0, 2])
@@ -148,6 +156,46 @@ pub struct Published {
     pub script_up: HashMap<String, bool>,
     /// RFC 6527's reason each instance last became master.
     pub master_reason: HashMap<String, i32>,
+    /// RFC 6527's vrrpv3StatisticsProtoErrReason: each instance's last
+    /// protocol error (absent: noError).
+    pub proto_error: HashMap<String, i32>,
+    /// The routers' uptimes as keepalived reports them.
+    pub uptime: Uptime,
+}
+
+/// The uptimes keepalived 2.2.7 serves for a BACKUP or MASTER router, in
+/// centiseconds (0 in other states).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Uptime {
+    /// vrrpOperVirtualRouterUpTime: from the agent's start (or the last
+    /// reload) to the routers' initialisation just after it (keepalived
+    /// subtracts the two instants, so it stays small and fixed).
+    pub rfc2787: u32,
+    /// vrrpv3OperationsUpTime: from the routers' initialisation (start
+    /// or last reload) to now.
+    pub rfc6527: u32,
+}
+
+impl Uptime {
+    /// The vrrpOperVirtualRouterUpTime and vrrpv3OperationsUpTime of a
+    /// router in `state`.
+    fn of(self, state: State) -> Uptime {
+        match state {
+            State::Backup | State::Master => self,
+            _ => Uptime::default(),
+        }
+    }
+}
+
+/// The address keepalived reports as the master a router last heard
+/// (`master_saddr`): unset reads as zeros of the router's family.
+fn last_master(i: &InstanceState) -> Vec<u8> {
+    let heard = i.run.as_ref().and_then(|r| r.last_master);
+    match (heard, &i.view.spec.config.ipv6) {
+        (Some(a), _) => ip_bytes(a),
+        (None, None) => vec![0; 4],
+        (None, Some(_)) => vec![0; 16],
+    }
 }
 
 /// keepalived's state number (INIT 0, BACKUP 1, MASTER 2, FAULT 3).
@@ -222,7 +270,7 @@ pub fn tree(
 ) -> BTreeMap<Oid, Value> {
     let mut t = BTreeMap::new();
     if served.rfcv2 {
-        rfc2787(&mut t, served, state, iface);
+        rfc2787(&mut t, served, state, published, iface);
     }
     if served.rfcv3 {
         rfc6527(&mut t, state, published, iface);
@@ -398,6 +446,7 @@ fn rfc2787(
     t: &mut BTreeMap<Oid, Value>,
     served: &Served,
     state: &VrrpState,
+    published: &Published,
     iface: &impl Fn(&str) -> Option<IfInfo>,
 ) {
     let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
@@ -406,6 +455,7 @@ fn rfc2787(
     put(t, &[1, 1, 0], Value::Integer(2));
     put(t, &[1, 2, 0], Value::Integer(truth(served.traps)));
     let rows = rfc_rows(state, iface);
+    let uptime = published.uptime;
     let (mut chk, mut ver, mut vrid) = (0u64, 0u64, 0u64);
     for (ix, i, info) in &rows {
         let c = &i.view.spec.config;
@@ -426,10 +476,10 @@ fn rfc2787(
         put(t, &col(3, 5), Value::Integer(i32::from(c.priority)));
         let vips = v4_vips(i);
         put(t, &col(3, 6), Value::Integer(vips.len() as i32));
-        // The last master heard from: keepalived-lite does not keep it,
-        // and keepalived's is unset (0.0.0.0) while no other master was
-        // heard.
-        put(t, &col(3, 7), Value::IpAddress([0; 4]));
+        // The last master heard (keepalived's master_saddr), in every
+        // state: 0.0.0.0 while none was.
+        let heard: [u8; 4] = last_master(i).try_into().unwrap_or([0; 4]);
+        put(t, &col(3, 7), Value::IpAddress(heard));
         let primary = info.ipv4.unwrap_or(Ipv4Addr::UNSPECIFIED);
         put(t, &col(3, 8), Value::IpAddress(primary.octets()));
         let auth = match c.authentication {
@@ -445,9 +495,8 @@ fn rfc2787(
             Value::Integer(i32::from(c.advert_interval_secs)),
         );
         put(t, &col(3, 12), Value::Integer(truth(c.preempt)));
-        // vrrpOperVirtualRouterUpTime: from the agent's start to the
-        // router's; both start together here.
-        put(t, &col(3, 13), Value::TimeTicks(0));
+        let up = uptime.of(st).rfc2787;
+        put(t, &col(3, 13), Value::TimeTicks(up));
         put(t, &col(3, 14), Value::Integer(1));
         put(t, &col(3, 15), Value::Integer(1));
         for a in vips {
@@ -544,12 +593,11 @@ fn rfc6527(
         let oper = |column: u32| row(&[1, 1, 1, 1], column);
         let st = state_of(i);
         let primary = rfc6527_primary(i, &info);
-        // The master heard from is not kept: a master reports itself, a
-        // backup the unspecified address.
+        // A master reports itself, others the last master heard.
         let master = if st == State::Master {
             primary.clone()
         } else {
-            vec![0; primary.len()]
+            last_master(i)
         };
         put(t, &oper(3), Value::OctetString(master));
         put(t, &oper(4), Value::OctetString(primary));
@@ -567,7 +615,11 @@ fn rfc6527(
         put(t, &oper(9), Value::Integer(centis as i32));
         put(t, &oper(10), Value::Integer(truth(c.preempt)));
         put(t, &oper(11), Value::Integer(truth(c.accept_mode)));
-        put(t, &oper(12), Value::TimeTicks(0));
+        put(
+            t,
+            &oper(12),
+            Value::TimeTicks(published.uptime.of(st).rfc6527),
+        );
         put(t, &oper(13), Value::Integer(1));
         let mut vips: Vec<IpAddr> = i.view.spec.addresses.iter().map(|a| a.addr).collect();
         vips.sort();
@@ -592,8 +644,8 @@ fn rfc6527(
         put(t, &stat(3), Value::Counter64(s.advert_rcvd));
         put(t, &stat(4), Value::Counter64(s.advert_interval_err));
         put(t, &stat(5), Value::Counter64(s.ip_ttl_err));
-        // vrrpv3StatisticsProtoErrReason: noError(0); not kept.
-        put(t, &stat(6), Value::Integer(0));
+        let error = published.proto_error.get(&*c.name).copied().unwrap_or(0);
+        put(t, &stat(6), Value::Integer(error));
         put(t, &stat(7), Value::Counter64(s.pri_zero_rcvd));
         put(t, &stat(8), Value::Counter64(s.pri_zero_sent));
         put(t, &stat(9), Value::Counter64(s.invalid_type_rcvd));
@@ -799,6 +851,7 @@ mod tests {
     use vrrp::linux::driver::{RouterSnapshot, RouterSpec, Snapshot};
     use vrrp::mux::RouterId;
 
+    use super::super::pdu::VarBind;
     use super::*;
     use crate::observe::InstanceView;
 
@@ -835,6 +888,7 @@ mod tests {
                 state,
                 priority,
                 counters: Default::default(),
+                last_master: None,
             }),
             last_transition: None,
         }
@@ -961,6 +1015,107 @@ mod tests {
             trap_varbinds(&served(), &s, &published, &backup, &eth0).len(),
             1
         );
+    }
+
+    #[test]
+    fn master_heard_and_uptimes_and_protocol_error_are_served() {
+        let heard = |mut i: InstanceState, a: [u8; 4]| {
+            if let Some(r) = i.run.as_mut() {
+                r.last_master = Some(Ipv4Addr::from(a).into());
+            }
+            i
+        };
+        let s = state(vec![
+            heard(
+                instance("B", 9, 100, State::Backup, &[[10, 0, 0, 9]]),
+                [10, 0, 0, 2],
+            ),
+            heard(
+                instance("M", 3, 200, State::Master, &[[10, 0, 0, 4]]),
+                [10, 0, 0, 6],
+            ),
+            instance("F", 4, 100, State::Fault, &[[10, 0, 0, 5]]),
+        ]);
+        let mut published = Published {
+            uptime: Uptime {
+                rfc2787: 3,
+                rfc6527: 4200,
+            },
+            ..Published::default()
+        };
+        published.proto_error.insert("B".into(), 1);
+        let t = tree(&served(), &s, &published, &eth0);
+        let v2 = |tail: &[u32]| t.get(&oid(&VRRP_MIB, tail)).cloned();
+        let v3 = |tail: &[u32]| t.get(&oid(&VRRPV3_MIB, tail)).cloned();
+        // vrrpOperMasterIpAddr: master_saddr in every state.
+        assert_eq!(
+            v2(&[1, 3, 1, 7, 7, 9]),
+            Some(Value::IpAddress([10, 0, 0, 2]))
+        );
+        assert_eq!(
+            v2(&[1, 3, 1, 7, 7, 3]),
+            Some(Value::IpAddress([10, 0, 0, 6]))
+        );
+        assert_eq!(v2(&[1, 3, 1, 7, 7, 4]), Some(Value::IpAddress([0; 4])));
+        // vrrpv3OperationsMasterIpAddr: a master reports itself.
+        let octets = |b: &[u8]| Some(Value::OctetString(b.to_vec()));
+        assert_eq!(v3(&[1, 1, 1, 1, 3, 7, 9, 1]), octets(&[10, 0, 0, 2]));
+        assert_eq!(v3(&[1, 1, 1, 1, 3, 7, 3, 1]), octets(&[10, 0, 0, 1]));
+        assert_eq!(v3(&[1, 1, 1, 1, 3, 7, 4, 1]), octets(&[0; 4]));
+        // Uptimes: 0 outside BACKUP and MASTER.
+        assert_eq!(v2(&[1, 3, 1, 13, 7, 9]), Some(Value::TimeTicks(3)));
+        assert_eq!(v2(&[1, 3, 1, 13, 7, 4]), Some(Value::TimeTicks(0)));
+        assert_eq!(v3(&[1, 1, 1, 1, 12, 7, 3, 1]), Some(Value::TimeTicks(4200)));
+        assert_eq!(v3(&[1, 1, 1, 1, 12, 7, 4, 1]), Some(Value::TimeTicks(0)));
+        // vrrpv3StatisticsProtoErrReason.
+        assert_eq!(v3(&[1, 2, 5, 1, 6, 7, 9, 1]), Some(Value::Integer(1)));
+        assert_eq!(v3(&[1, 2, 5, 1, 6, 7, 3, 1]), Some(Value::Integer(0)));
+    }
+
+    #[test]
+    fn rejected_adverts_send_keepalived_s_notifications() {
+        use crate::snmp::agent::trap_varbinds;
+        use crate::snmp::Transition;
+        use vrrp::event::{AdvertError, AuthError, ProtocolError};
+        let s = state(vec![instance("A", 3, 200, State::Backup, &[[10, 0, 0, 4]])]);
+        let from = Ipv4Addr::new(10, 0, 0, 2).into();
+        let rejected = |error| Transition::Rejected {
+            name: "A".into(),
+            from,
+            error,
+        };
+        let trap_oid = vec![1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0];
+        let vb = |name: Oid, value| VarBind { name, value };
+        let auth = rejected(AdvertError::Auth(AuthError::AuthFailure));
+        let p = Published::default();
+        assert_eq!(
+            trap_varbinds(&served(), &s, &p, &auth, &eth0),
+            [vec![
+                vb(trap_oid.clone(), Value::Oid(oid(&VRRP_MIB, &[0, 2]))),
+                vb(
+                    oid(&VRRP_MIB, &[1, 5, 7, 3]),
+                    Value::IpAddress([10, 0, 0, 2])
+                ),
+                vb(oid(&VRRP_MIB, &[1, 6, 7, 3]), Value::Integer(3)),
+            ]]
+        );
+        let ttl = rejected(AdvertError::Protocol(ProtocolError::IpTtl));
+        assert_eq!(
+            trap_varbinds(&served(), &s, &p, &ttl, &eth0),
+            [vec![
+                vb(trap_oid, Value::Oid(oid(&VRRPV3_MIB, &[0, 2]))),
+                vb(
+                    oid(&VRRPV3_MIB, &[1, 2, 5, 1, 6, 7, 3, 1]),
+                    Value::Integer(1)
+                ),
+            ]]
+        );
+        // Each MIB's notification only where that MIB is served.
+        let v3_only = Served {
+            rfcv2: false,
+            ..served()
+        };
+        assert!(trap_varbinds(&v3_only, &s, &p, &auth, &eth0).is_empty());
     }
 
     #[test]

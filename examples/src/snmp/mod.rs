@@ -10,15 +10,18 @@
 //! [`crate::observe`] on each request, and sends keepalived's traps
 //! (vrrpInstanceStateChange, vrrpSyncGroupStateChange,
 //! vrrpTrapNewMaster, vrrpv3NewMaster) on the transitions the VRRP half reports through
-//! [`instance_changed`] and [`group_changed`].
+//! [`instance_changed`] and [`group_changed`], and vrrpTrapAuthFailure
+//! and vrrpv3ProtoError on the adverts it rejects ([`advert_rejected`]).
 //!
 //! Not served (yet): KEEPALIVED-MIB's route, rule, tracked
-//! file/process/BFD tables and the checker's part, and the
-//! vrrpTrapAuthFailure and vrrpv3ProtoError notifications.
+//! file/process/BFD tables and the checker's part.
 
+use std::net::IpAddr;
 use std::sync::Mutex;
+use std::time::Instant;
 
 use tokio::sync::mpsc;
+use vrrp::event::{AdvertError, Reason};
 use vrrp::State;
 use vrrp_conf::convert::snmp::SnmpSettings;
 use vrrp_conf::convert::vrrp::Plan;
@@ -103,6 +106,15 @@ pub enum Transition {
         /// State entered.
         state: State,
     },
+    /// An instance rejected an advert for a reason keepalived notifies.
+    Rejected {
+        /// Instance name.
+        name: String,
+        /// The advert's sender.
+        from: IpAddr,
+        /// What was wrong.
+        error: AdvertError,
+    },
 }
 
 /// Shared between the VRRP half's hooks and the agent task.
@@ -111,6 +123,41 @@ struct Shared {
     settings: Option<Settings>,
     published: mib::Published,
     traps: Option<mpsc::UnboundedSender<Transition>>,
+    /// keepalived's `snmp_vrrp_start_time`: the agent's start, and every
+    /// reload.
+    agent_epoch: Option<Instant>,
+    /// When the routers were last (re)initialised (keepalived sets every
+    /// instance's `stats->uptime` at start and on each reload).
+    routers_epoch: Option<Instant>,
+    /// Bounds the notifications of rejected adverts.
+    rejected: RateLimit,
+}
+
+/// At most this many vrrpTrapAuthFailure and vrrpv3ProtoError
+/// notifications a second. keepalived sends one per rejected advert; a
+/// flood of bad adverts would otherwise queue notifications (each built
+/// from a fresh snapshot) faster than the master agent takes them.
+pub const REJECTED_PER_SECOND: u32 = 20;
+
+/// A fixed one-second window allowing [`REJECTED_PER_SECOND`] events.
+#[derive(Debug, Default)]
+struct RateLimit {
+    window: Option<Instant>,
+    count: u32,
+}
+
+impl RateLimit {
+    fn allow(&mut self, now: Instant) -> bool {
+        let fresh = self
+            .window
+            .is_none_or(|w| now.saturating_duration_since(w) >= std::time::Duration::from_secs(1));
+        if fresh {
+            self.window = Some(now);
+            self.count = 0;
+        }
+        self.count += 1;
+        self.count <= REJECTED_PER_SECOND
+    }
 }
 
 static SHARED: Mutex<Option<Shared>> = Mutex::new(None);
@@ -163,6 +210,8 @@ pub fn prepare(plan: &Plan) -> Option<mib::Published> {
         })
         .collect();
     let published = mib::Published {
+        proto_error: Default::default(),
+        uptime: Default::default(),
         groups,
         track_interfaces: tracks(|i| &i.interfaces),
         track_scripts: tracks(|i| &i.scripts),
@@ -183,11 +232,20 @@ pub fn publish(published: Option<mib::Published>) {
         up.retain(|name, _| published.scripts.iter().any(|x| &x.name == name));
         let mut reasons = std::mem::take(&mut s.published.master_reason);
         reasons.retain(|name, _| published.track_interfaces.contains_key(name));
+        let mut errors = std::mem::take(&mut s.published.proto_error);
+        errors.retain(|name, _| published.track_interfaces.contains_key(name));
         s.published = mib::Published {
             script_up: up,
             master_reason: reasons,
+            proto_error: errors,
             ..published
         };
+        // keepalived restarts both clocks on a reload, the agent's first.
+        let now = Instant::now();
+        if s.routers_epoch.is_some() {
+            s.agent_epoch = Some(now);
+        }
+        s.routers_epoch = Some(now);
     });
 }
 
@@ -198,8 +256,26 @@ pub fn script_result(name: &str, up: bool) {
     });
 }
 
+/// What [`publish`] and the events published, with the uptimes as of
+/// now.
 fn published() -> mib::Published {
-    with_shared(|s| s.published.clone())
+    with_shared(|s| {
+        let now = Instant::now();
+        let centis = |from: Option<Instant>, to: Instant| {
+            from.map_or(0, |f| {
+                let d = to.saturating_duration_since(f);
+                u32::try_from(d.as_millis() / 10).unwrap_or(u32::MAX)
+            })
+        };
+        let routers = s.routers_epoch;
+        mib::Published {
+            uptime: mib::Uptime {
+                rfc2787: routers.map_or(0, |r| centis(s.agent_epoch, r)),
+                rfc6527: centis(routers, now),
+            },
+            ..s.published.clone()
+        }
+    })
 }
 
 fn send(t: Transition) {
@@ -212,16 +288,12 @@ fn send(t: Transition) {
 
 /// Instance `name` entered `state` for `reason` (its traps, if the
 /// agent runs).
-pub fn instance_changed(name: &str, state: State, reason: vrrp::event::Reason) {
+pub fn instance_changed(name: &str, state: State, reason: Reason) {
     if state == State::Master {
         // RFC 6527's vrrpv3StatisticsNewMasterReason: priority(1) for the
         // address owner, else masterNoResponse(3), as keepalived's
         // default; it is kept until the next time it becomes master.
-        let why = if reason == vrrp::event::Reason::AddressOwner {
-            1
-        } else {
-            3
-        };
+        let why = if reason == Reason::AddressOwner { 1 } else { 3 };
         with_shared(|s| {
             s.published.master_reason.insert(name.to_owned(), why);
         });
@@ -229,6 +301,26 @@ pub fn instance_changed(name: &str, state: State, reason: vrrp::event::Reason) {
     send(Transition::Instance {
         name: name.to_owned(),
         state,
+    });
+}
+
+/// Instance `name` rejected an advert from `from` (its traps, if the
+/// agent runs; a protocol error is also kept as the instance's
+/// vrrpv3StatisticsProtoErrReason, as keepalived keeps the last one).
+pub fn advert_rejected(name: &str, from: IpAddr, error: AdvertError) {
+    let allowed = with_shared(|s| {
+        if let AdvertError::Protocol(e) = error {
+            s.published.proto_error.insert(name.to_owned(), e.code());
+        }
+        s.rejected.allow(Instant::now())
+    });
+    if !allowed {
+        return;
+    }
+    send(Transition::Rejected {
+        name: name.to_owned(),
+        from,
+        error,
     });
 }
 
@@ -257,7 +349,28 @@ pub fn start_configured() {
 /// reconnects, in the background). Panics outside a runtime.
 pub fn start(settings: Settings) {
     let (tx, rx) = mpsc::unbounded_channel();
-    with_shared(|s| s.traps = Some(tx));
+    with_shared(|s| {
+        s.traps = Some(tx);
+        s.agent_epoch = Some(Instant::now());
+    });
     tracing::info!("Starting SNMP subagent");
     tokio::spawn(agent::run(settings, rx));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn rejected_notifications_are_bounded_per_second() {
+        let t0 = Instant::now();
+        let mut limit = RateLimit::default();
+        let allowed = (0..30).filter(|_| limit.allow(t0)).count();
+        assert_eq!(allowed, REJECTED_PER_SECOND as usize);
+        assert!(!limit.allow(t0 + Duration::from_millis(999)));
+        // A new second, a new allowance.
+        assert!(limit.allow(t0 + Duration::from_secs(1)));
+    }
 }

@@ -389,6 +389,7 @@ impl Daemon {
             // The driver reports at most one drop per router a second and
             // counts the others.
             Event::Dropped(reason) => warn!("({name}) dropped advert: {reason}"),
+            Event::Rejected { from, error } => crate::snmp::advert_rejected(name, from, error),
             Event::Notify(n) => {
                 if let Some(i) = self.instances.get(&id) {
                     scripts::notify(&mut self.notifies, &i.extras.notify, &n);

@@ -16,7 +16,7 @@ use crate::config::{
 };
 use crate::counters::Counters;
 pub use crate::counters::{DropCounters, DropReason};
-use crate::event::{Event, Notify, NotifyKind, Reason, State};
+use crate::event::{AdvertError, Event, Notify, NotifyKind, Reason, State};
 use crate::timer::{Timer, TimerTable};
 use crate::wire;
 
@@ -223,6 +223,9 @@ pub struct VirtualRouter {
     ah_evict: usize,
     tx: TxCounters,
     master: Option<(IpAddr, u8)>,
+    /// keepalived's `master_saddr`: the last other router heard as master
+    /// (see [`last_master`](Self::last_master)).
+    last_master: Option<IpAddr>,
     /// VRRPv3 Master_Adver_Interval: the master's advertised interval as
     /// a backup learns it, our own otherwise (RFC 9568 section 6.1).
     master_adver_int: Duration,
@@ -255,6 +258,7 @@ impl VirtualRouter {
             ah_evict: 0,
             tx: TxCounters::new(),
             master: None,
+            last_master: None,
             master_adver_int: cfg.advert_interval(),
             epoch: None,
             events: VecDeque::with_capacity(EVENT_CAPACITY),
@@ -297,6 +301,17 @@ impl VirtualRouter {
     /// accepted.
     pub fn master(&self) -> Option<(IpAddr, u8)> {
         self.master
+    }
+
+    /// The source address of the last valid advert (priority above 0) from
+    /// another router that this router heard while BACKUP, whether it
+    /// followed it or, preempting, discarded its lower priority; or that
+    /// made it leave MASTER. keepalived's `master_saddr`, which its SNMP
+    /// agent serves as vrrpOperMasterIpAddr: unlike
+    /// [`master`](Self::master), it is kept in every state, so a master
+    /// reports the master it last heard before it took over.
+    pub fn last_master(&self) -> Option<IpAddr> {
+        self.last_master
     }
 
     /// Statistics.
@@ -468,7 +483,7 @@ impl VirtualRouter {
                 };
                 self.on_advert(now, rx)
             }
-            Err(reason) => self.dropped(DropReason::Invalid(reason)),
+            Err(reason) => self.rejected(src.into(), reason),
         }
     }
 
@@ -488,7 +503,7 @@ impl VirtualRouter {
                 }
                 self.on_advert_v3(now, src.into(), advert.priority, advert.max_adver_int)
             }
-            Err(reason) => self.dropped(DropReason::Invalid(reason)),
+            Err(reason) => self.rejected(src.into(), reason),
         }
     }
 
@@ -522,7 +537,7 @@ impl VirtualRouter {
             Ok(advert) => {
                 self.on_advert_v3(now, meta.src.into(), advert.priority, advert.max_adver_int)
             }
-            Err(reason) => self.dropped(DropReason::Invalid(reason)),
+            Err(reason) => self.rejected(meta.src.into(), reason),
         }
     }
 
@@ -794,6 +809,9 @@ impl VirtualRouter {
             self.arm(Timer::MasterDown, now, self.skew_time());
             return;
         }
+        // Recorded even when preemption discards it, as keepalived does
+        // for SNMP.
+        self.last_master = Some(src);
         let delaying =
             self.cfg.preempt_delay > Duration::ZERO && self.preempt_at.is_none_or(|at| at > now);
         if !self.cfg.preempt || priority >= mine || delaying {
@@ -853,6 +871,7 @@ impl VirtualRouter {
         }
         if higher(mine) {
             self.master = Some((src, priority));
+            self.last_master = Some(src);
             self.learn_adver_int(adver_int);
             self.enter(now, State::Backup, Reason::HigherPriority);
             return;
@@ -1060,6 +1079,20 @@ impl VirtualRouter {
             self.events.push_back(Event::Dropped(reason));
         } else {
             self.counters.events_overflowed += 1;
+        }
+    }
+
+    /// A datagram from `from` the codec rejected: dropped, and reported
+    /// with its sender when keepalived sends a notification for it.
+    fn rejected(&mut self, from: IpAddr, reason: wire::DropReason) {
+        let reason = DropReason::Invalid(reason);
+        self.dropped(reason);
+        if let Some(error) = AdvertError::of(reason) {
+            if self.events.len() < EVENT_CAPACITY {
+                self.events.push_back(Event::Rejected { from, error });
+            } else {
+                self.counters.events_overflowed += 1;
+            }
         }
     }
 

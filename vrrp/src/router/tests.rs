@@ -4,6 +4,7 @@
 use super::*;
 use crate::auth::AuthConfig;
 use crate::config::GarpConfig;
+use crate::event::{AuthError, ProtocolError};
 
 const VIP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 100);
 const ME: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 5);
@@ -246,6 +247,104 @@ fn backup_with_preempt_discards_lower_priority_without_touching_the_timer() {
 }
 
 #[test]
+fn last_master_is_keepalived_s_master_saddr() {
+    let t0 = Instant::now();
+    let mut r = started(100, t0);
+    assert_eq!(r.last_master(), None);
+    // A lower priority that preemption discards is still recorded.
+    r.handle_datagram(
+        t0 + s(1),
+        LOWER_IP,
+        &advert(LOWER_IP, 99, &AuthConfig::None, 0),
+    );
+    assert_eq!((r.master(), r.last_master()), (None, Some(LOWER_IP.into())));
+    r.handle_datagram(
+        t0 + s(2),
+        HIGHER_IP,
+        &advert(HIGHER_IP, 200, &AuthConfig::None, 0),
+    );
+    assert_eq!(r.last_master(), Some(HIGHER_IP.into()));
+    // Priority 0 and invalid adverts leave it alone.
+    r.handle_datagram(
+        t0 + s(3),
+        HIGHER_IP,
+        &advert(HIGHER_IP, 0, &AuthConfig::None, 0),
+    );
+    r.handle_datagram(
+        t0 + s(3),
+        LOWER_IP,
+        &advert(LOWER_IP, 200, &AuthConfig::pass(b"x"), 0),
+    );
+    assert_eq!(r.last_master(), Some(HIGHER_IP.into()));
+    // A master keeps reporting the last one it heard.
+    r.handle_timeout(t0 + s(3) + r.skew_time());
+    assert_eq!(r.state(), State::Master);
+    assert_eq!(
+        (r.master(), r.last_master()),
+        (None, Some(HIGHER_IP.into()))
+    );
+    // A higher priority that takes MASTER away is recorded at once.
+    let t = t0 + s(4);
+    r.handle_datagram(t, LOWER_IP, &advert(LOWER_IP, 150, &AuthConfig::None, 0));
+    assert_eq!(r.state(), State::Backup);
+    assert_eq!(r.last_master(), Some(LOWER_IP.into()));
+}
+
+#[test]
+fn rejected_adverts_carry_their_sender_and_keepalived_s_trap_reason() {
+    let t0 = Instant::now();
+    let mut cfg = config(100);
+    cfg.authentication = AuthConfig::pass(b"secret");
+    let mut r = VirtualRouter::new(cfg).unwrap();
+    r.handle_startup(t0);
+    events(&mut r);
+    let wrong = advert(HIGHER_IP, 200, &AuthConfig::pass(b"nope"), 0);
+    r.handle_datagram(t0, HIGHER_IP, &wrong);
+    // A multicast advert with TTL 64.
+    let pass = AuthConfig::pass(b"secret");
+    r.handle_datagram(t0, LOWER_IP, &advert_with(LOWER_IP, 64, 7, &pass));
+    // A VRID mismatch is counted without a notification.
+    r.handle_datagram(t0, LOWER_IP, &advert_with(LOWER_IP, 255, 8, &pass));
+    let invalid = |w| Event::Dropped(DropReason::Invalid(w));
+    assert_eq!(
+        events(&mut r),
+        [
+            invalid(wire::DropReason::AuthFailure),
+            Event::Rejected {
+                from: HIGHER_IP.into(),
+                error: AdvertError::Auth(AuthError::AuthFailure),
+            },
+            invalid(wire::DropReason::BadTtl),
+            Event::Rejected {
+                from: LOWER_IP.into(),
+                error: AdvertError::Protocol(ProtocolError::IpTtl),
+            },
+            invalid(wire::DropReason::VridMismatch),
+        ]
+    );
+    assert_eq!(
+        (AuthError::AuthFailure.code(), ProtocolError::IpTtl.code()),
+        (3, 1)
+    );
+}
+
+/// A priority-200 advert with this TTL and VRID.
+fn advert_with(src: Ipv4Addr, ttl: u8, vrid: u8, auth: &AuthConfig) -> Vec<u8> {
+    let repr = wire::AdvertRepr {
+        src,
+        dst: wire::VRRP_MCAST_V4,
+        ttl,
+        vrid,
+        priority: 200,
+        adver_int: 1,
+        addresses: &[VIP],
+    };
+    let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+    let len = wire::encode(&repr, auth, &mut TxCounters::new(), &mut buf).unwrap();
+    buf[..len].to_vec()
+}
+
+#[test]
 fn backup_without_preempt_accepts_lower_priority() {
     let t0 = Instant::now();
     let mut cfg = config(100);
@@ -278,6 +377,10 @@ fn invalid_advert_is_counted_and_never_resets_the_timer() {
         events(&mut r),
         [
             Event::Dropped(DropReason::Invalid(wire::DropReason::AuthTypeMismatch)),
+            Event::Rejected {
+                from: HIGHER_IP.into(),
+                error: AdvertError::Auth(AuthError::AuthTypeMismatch),
+            },
             Event::Dropped(DropReason::Invalid(wire::DropReason::BadIpLength)),
             Event::Dropped(DropReason::OwnAdvert),
         ]
@@ -694,7 +797,12 @@ fn a_fifth_ah_sender_replaces_the_oldest_remembered_one() {
     // The second sender is still remembered: its old advert is a replay.
     r.handle_datagram(t0, senders[1], &advert(senders[1], 200, &auth, 9));
     let replay = DropReason::Invalid(wire::DropReason::AhReplay);
-    assert_eq!(events(&mut r), [Event::Dropped(replay)]);
+    // keepalived's AH check fails it as an authentication failure.
+    let trap = Event::Rejected {
+        from: senders[1].into(),
+        error: AdvertError::Auth(AuthError::AuthFailure),
+    };
+    assert_eq!(events(&mut r), [Event::Dropped(replay), trap]);
     // The first, the oldest, made room for the fifth.
     r.handle_datagram(t0, senders[0], &advert(senders[0], 200, &auth, 9));
     assert_eq!(events(&mut r), []);
@@ -919,7 +1027,11 @@ mod v3 {
         events(&mut r);
         r.handle_datagram(t0, HIGHER_IP, &advert(HIGHER_IP, 200, &AuthConfig::None, 0));
         let bad = DropReason::Invalid(wire::DropReason::BadVersion);
-        assert_eq!(events(&mut r), [Event::Dropped(bad)]);
+        let trap = Event::Rejected {
+            from: HIGHER_IP.into(),
+            error: AdvertError::Protocol(ProtocolError::Version),
+        };
+        assert_eq!(events(&mut r), [Event::Dropped(bad), trap]);
         r.handle_datagram(t0, HIGHER_IP, &advert_v3(HIGHER_IP, 200, 100));
         assert_eq!(r.master(), Some((HIGHER_IP.into(), 200)));
     }

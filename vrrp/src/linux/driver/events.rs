@@ -127,6 +127,9 @@ pub struct RouterSnapshot {
     pub priority: u8,
     /// Counters, with drops by reason.
     pub counters: Counters,
+    /// The last other router heard as master
+    /// ([`VirtualRouter::last_master`](crate::VirtualRouter::last_master)).
+    pub last_master: Option<IpAddr>,
 }
 
 impl Driver {
@@ -186,6 +189,7 @@ impl Driver {
                 state: r.state(),
                 priority: r.priority(),
                 counters: r.counters().clone(),
+                last_master: r.last_master(),
             })
             .collect();
         Snapshot {
