@@ -343,6 +343,16 @@ fn register_vrrp(r: &mut Registry, v: &VrrpState) {
         counter(d.send_errors),
     );
     r.register(
+        "vrrp_receive_errors",
+        "Reads from the VRRP sockets that failed (not counting would-block)",
+        counter(d.receive_errors),
+    );
+    r.register(
+        "vrrp_events_lost",
+        "Driver events dropped because the daemon's queue was full",
+        counter(d.events_lost),
+    );
+    r.register(
         "vrrp_garps_sent",
         "Gratuitous ARPs sent",
         counter(d.garps_sent),
