@@ -47,6 +47,7 @@ fn spec(priority: u8, use_vmac: bool) -> RouterSpec {
         }],
         excluded: Vec::new(),
         routes: Vec::new(),
+        rules: Vec::new(),
         use_vmac,
     }
 }
@@ -490,6 +491,7 @@ fn master(name: &str, vrid: u8, interface: &str, vip: Ipv4Addr) -> RouterSpec {
         addresses: vec![VirtualAddress::host(vip)],
         excluded: Vec::new(),
         routes: Vec::new(),
+        rules: Vec::new(),
         use_vmac: false,
     }
 }

@@ -45,6 +45,7 @@ fn spec(name: &str, vrid: u8, priority: u8, vip: Ipv6Addr) -> RouterSpec {
         addresses: vec![addr],
         excluded: Vec::new(),
         routes: Vec::new(),
+        rules: Vec::new(),
         use_vmac: false,
     }
 }

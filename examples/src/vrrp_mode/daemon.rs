@@ -16,7 +16,7 @@ use vrrp::event::Event;
 use vrrp::linux::driver::{
     Driver, DriverCounters, DriverEvent, DriverHandle, ReconcileSummary, Setup,
 };
-use vrrp::linux::{AddressSpec, Netlink, RouteSpec};
+use vrrp::linux::{AddressSpec, Netlink, RouteSpec, RuleSpec};
 use vrrp::mux::RouterId;
 use vrrp::track::{Kind, Status};
 use vrrp_conf::convert::vrrp::Plan;
@@ -69,6 +69,8 @@ pub struct Daemon {
     notifies: JoinSet<()>,
     netlink: Netlink,
     statics: (Vec<AddressSpec>, Vec<RouteSpec>),
+    /// `static_rules` installed.
+    static_rules: Vec<RuleSpec>,
     stopping: bool,
     /// The running plan, for changes from the control socket.
     plan: Option<Plan>,
@@ -142,6 +144,7 @@ impl Daemon {
             notifies: JoinSet::new(),
             netlink,
             statics: (Vec::new(), Vec::new()),
+            static_rules: Vec::new(),
             stopping: false,
             plan: None,
             priorities: HashMap::new(),
@@ -286,6 +289,7 @@ impl Daemon {
                 warn!("VRRP did not stop in time");
             }
         }
+        self.apply_static_rules(&[]);
         self.remove_statics();
         let _ = tokio::time::timeout(scripts::NOTIFY_TIMEOUT, async {
             while self.notifies.join_next().await.is_some() {}
@@ -397,6 +401,7 @@ impl Daemon {
     }
 
     fn apply_statics(&mut self, plan: &Plan) {
+        self.apply_static_rules(&plan.static_rules);
         let wanted = match plan.resolve_static(&mut self.netlink) {
             Ok(w) => w,
             Err(e) => {
@@ -424,6 +429,22 @@ impl Daemon {
             }
         }
         self.statics = wanted;
+    }
+
+    /// Installs `static_rules` (after removing the ones no longer wanted).
+    fn apply_static_rules(&mut self, wanted: &[RuleSpec]) {
+        let old = std::mem::take(&mut self.static_rules);
+        for r in old.iter().filter(|r| !wanted.contains(r)) {
+            let _ = self.netlink.del_rule(r);
+        }
+        for r in wanted.iter().filter(|r| !old.contains(r)) {
+            if let Err(e) = self.netlink.add_rule(r) {
+                if e.errno() != Some(Errno::EEXIST as i32) {
+                    error!("static_rules: {e}");
+                }
+            }
+        }
+        self.static_rules = wanted.to_vec();
     }
 
     fn remove_statics(&mut self) {

@@ -154,13 +154,6 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let tracked_file =
         |s: &Setting| file_checks && matches!(s.keyword.as_str(), "track_file" | "vrrp_track_file");
     refuse_settings(&p.config.other, "", &tracked_file, out);
-    if !p.config.static_rules.is_empty() {
-        out.push(refuse(
-            key_span(Some(&p.spans.top), "static_rules"),
-            "static_rules",
-            "",
-        ));
-    }
 }
 
 /// The VRRP half's keywords that its conversion does not consume.
@@ -188,7 +181,6 @@ fn instance(
 ) {
     let ctx = i.name.as_str();
     let refused = [
-        ("virtual_rules", !i.virtual_rules.is_empty()),
         ("dont_track_primary", i.dont_track_primary),
         (
             "lvs_sync_daemon_interface",

@@ -62,6 +62,7 @@ use crate::model::{
 use crate::span::Span;
 use crate::Parsed;
 
+mod rules;
 mod strict;
 
 /// keepalived's default priority (255 for `state MASTER`, see
@@ -177,6 +178,8 @@ pub struct Plan {
     pub static_addresses: Vec<(String, VirtualAddress)>,
     /// `static_routes`.
     pub static_routes: Vec<VirtualRoute>,
+    /// `static_rules`, installed at start and removed at stop.
+    pub static_rules: Vec<vrrp::linux::RuleSpec>,
     /// keepalived's nftables firewall, if any router needs it or
     /// `nftables` asks for it ([`Setup::firewall`]).
     pub firewall: Option<vrrp::linux::NftConfig>,
@@ -230,6 +233,7 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
         "unicast_peer min_ttl/max_ttl with IPv6" => "unicast_peer",
         "route" if owner == "static_routes" => "static_routes",
         "route" => "virtual_routes",
+        "rule" | "rule track_group" | "rule tunnel-id" => "virtual_rules",
         "auth_type" => "authentication",
         k => k,
     };
@@ -314,6 +318,10 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
             Err(e) => errors.push(e),
         }
     }
+    let static_rules = rules::static_rules(c).unwrap_or_else(|e| {
+        errors.push(e);
+        Vec::new()
+    });
     let configs = units.iter().flat_map(|u| &u.setup.routers);
     let firewall = strict::firewall(&c.global_defs, configs).unwrap_or_else(|e| {
         errors.push(e);
@@ -324,6 +332,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
         scripts,
         static_addresses,
         static_routes,
+        static_rules,
         firewall,
     };
     (plan, errors)
@@ -338,7 +347,9 @@ fn unit(
     let mut instances = Vec::new();
     let mut script_names: Vec<String> = Vec::new();
     for i in members {
-        setup.routers.push(router(&c.global_defs, i)?);
+        let mut spec = router(&c.global_defs, i)?;
+        spec.rules = rules::instance_rules(c, i)?;
+        setup.routers.push(spec);
         let mut plan = instance_plan(c, i)?;
         if let Some(g) = group {
             // A group's tracked objects apply to every member.
@@ -437,9 +448,6 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         instance: name.to_owned(),
         keyword,
     };
-    if !i.virtual_rules.is_empty() {
-        return Err(unsupported("virtual_rules"));
-    }
     let interface = i.interface.clone().ok_or_else(|| missing("interface"))?;
     let vrid = i
         .virtual_router_id
@@ -540,6 +548,8 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         addresses,
         excluded,
         routes,
+        // Filled by `unit`: their numbering depends on the whole file.
+        rules: Vec::new(),
         use_vmac: i.use_vmac.is_some(),
     })
 }

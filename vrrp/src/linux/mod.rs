@@ -35,6 +35,7 @@ mod netlink;
 mod nft;
 mod raw;
 mod raw6;
+mod rules;
 mod watch;
 
 pub use address6::Address6Spec;
@@ -47,4 +48,5 @@ pub use netlink::{
 pub use nft::{Firewall, Guarded, NftConfig, Vmac};
 pub use raw::{IpProto, RawSocket, RawSocketConfig, VRRP_MULTICAST};
 pub use raw6::{RawSocket6, RawSocket6Config};
+pub use rules::{RuleActionSpec, RuleSpec};
 pub use watch::{NetEvent, NetWatcher};

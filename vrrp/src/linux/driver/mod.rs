@@ -42,6 +42,7 @@
 //!     addresses: vec![VirtualAddress::host(Ipv4Addr::new(192, 0, 2, 100))],
 //!     excluded: Vec::new(),
 //!     routes: Vec::new(),
+//!     rules: Vec::new(),
 //!     use_vmac: false,
 //! };
 //! let setup = Setup { routers: vec![router], ..Setup::default() };
@@ -76,6 +77,7 @@ mod handle;
 mod kernel;
 mod links;
 mod reconfigure;
+mod rules;
 mod sockets;
 mod spec;
 mod timer;

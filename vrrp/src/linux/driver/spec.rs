@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::config::Config;
-use crate::linux::{NftConfig, RouteSpec, Scope};
+use crate::linux::{NftConfig, RouteSpec, RuleSpec, Scope};
 
 /// A virtual address with keepalived's `virtual_ipaddress` options.
 ///
@@ -103,6 +103,9 @@ pub struct RouterSpec {
     pub excluded: Vec<VirtualAddress>,
     /// `virtual_routes`.
     pub routes: Vec<VirtualRoute>,
+    /// `virtual_rules`: installed while master, after the routes, and
+    /// removed before them.
+    pub rules: Vec<RuleSpec>,
     /// `use_vmac`: send from a macvlan `vrrp.VRID` with MAC 00-00-5E-00-01-VRID
     /// (00-00-5E-00-02-VRID for an IPv6 router, which also puts its
     /// link-local source on it), which also carries the virtual addresses.
