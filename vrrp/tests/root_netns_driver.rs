@@ -593,6 +593,7 @@ fn root_netns_driver_reconfigure_adds_and_removes_routers() {
     a2.routes = vec![vrrp::linux::driver::VirtualRoute {
         route,
         dev: Some("eth0".into()),
+        nexthop_devs: Vec::new(),
     }];
     let summary = run.reconfigure(setup(vec![a2.clone(), c.clone()]));
     let counts = (

@@ -62,6 +62,7 @@ use crate::model::{
 use crate::span::Span;
 use crate::Parsed;
 
+mod multipath;
 mod rules;
 mod strict;
 
@@ -840,9 +841,7 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
             Err(bad(a.to_string()))
         }
     };
-    if let Some(o) = r.other.first() {
-        return Err(bad(o.clone()));
-    }
+    let multipath = multipath::hops(owner, r)?;
     let kind = match r.kind {
         None => RouteKind::Unicast,
         Some(RouteType::Blackhole) => RouteKind::Blackhole,
@@ -853,6 +852,11 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
     let mut spec = RouteSpec::to(r.dst.addr(), r.dst.prefix_len());
     spec.kind = kind;
     spec.gateway = r.via.map(same_family).transpose()?;
+    if !multipath.hops.is_empty() {
+        // `or` moved the gateway into the first next hop.
+        spec.gateway = None;
+        spec.nexthops = multipath.hops;
+    }
     spec.src = r.src.map(same_family).transpose()?;
     spec.metric = r.metric;
     spec.table = r.table;
@@ -860,6 +864,7 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
     Ok(VirtualRoute {
         route: spec,
         dev: r.dev.clone(),
+        nexthop_devs: multipath.devs,
     })
 }
 
@@ -941,11 +946,7 @@ impl Plan {
         }
         let mut routes = Vec::new();
         for r in &self.static_routes {
-            let mut route = r.route.clone();
-            if let Some(dev) = &r.dev {
-                route.oif = Some(nl.link(dev)?.index);
-            }
-            routes.push(route);
+            routes.push(r.resolve(|dev| Ok::<_, vrrp::linux::LinuxError>(nl.link(dev)?.index))?);
         }
         Ok((addrs, routes))
     }
@@ -1007,8 +1008,8 @@ mod tests {
             Err(PlanError::Bad { value, .. }) if value == "10.0.0.1"
         ));
         assert!(matches!(
-            route("VI_1", &routes_of("10.0.0.0/8 via 10.0.0.1 or 10.0.0.2")[0]),
-            Err(PlanError::Bad { value, .. }) if value == "or"
+            route("VI_1", &routes_of("10.0.0.0/8 via 10.0.0.1 mtu 1400")[0]),
+            Err(PlanError::Bad { value, .. }) if value == "mtu"
         ));
     }
 

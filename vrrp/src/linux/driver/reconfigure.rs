@@ -241,13 +241,7 @@ impl Driver {
         let routes = spec
             .routes
             .iter()
-            .map(|r| {
-                let mut route = r.route.clone();
-                if let Some(dev) = &r.dev {
-                    route.oif = Some(cached_link(&mut self.netlink, cache, dev)?.index);
-                }
-                Ok(route)
-            })
+            .map(|r| r.resolve(|dev| Ok(cached_link(&mut self.netlink, cache, dev)?.index)))
             .collect::<Result<Vec<_>, LinuxError>>()?;
         let router = VirtualRouter::new(config.clone()).map_err(|source| DriverError::Config {
             name: config.name.to_string(),

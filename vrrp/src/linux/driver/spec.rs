@@ -50,6 +50,28 @@ pub struct VirtualRoute {
     pub route: RouteSpec,
     /// `dev`: output interface name, if any.
     pub dev: Option<String>,
+    /// The `dev` of each of `route.nexthops`, in order (their `oif` is
+    /// filled from it).
+    pub nexthop_devs: Vec<Option<String>>,
+}
+
+impl VirtualRoute {
+    /// The route with its interface names turned into indexes by `index`.
+    pub fn resolve<E>(
+        &self,
+        mut index: impl FnMut(&str) -> Result<u32, E>,
+    ) -> Result<RouteSpec, E> {
+        let mut route = self.route.clone();
+        if let Some(dev) = &self.dev {
+            route.oif = Some(index(dev)?);
+        }
+        for (hop, dev) in route.nexthops.iter_mut().zip(&self.nexthop_devs) {
+            if let Some(dev) = dev {
+                hop.oif = Some(index(dev)?);
+            }
+        }
+        Ok(route)
+    }
 }
 
 /// One virtual router for the driver: the state machine's configuration
