@@ -320,12 +320,11 @@ fn realms(v: &str) -> Option<u32> {
     Some((u32::from(src) << 16) | u32::from(dst))
 }
 
-/// `START[-END]`.
+/// `START-END`. keepalived 2.2.7 rejects a single port ("invalid dport
+/// range"), and so does this: its rule would then match every port.
 fn port_range(v: &str) -> Option<(u16, u16)> {
-    match v.split_once('-') {
-        Some((a, b)) => Some((a.parse().ok()?, b.parse().ok()?)),
-        None => v.parse().ok().map(|p| (p, p)),
-    }
+    let (a, b) = v.split_once('-')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
 }
 
 /// `ipproto`: a number or a common protocol name.
@@ -368,7 +367,7 @@ mod tests {
     fn options_and_actions() {
         let r = rule(&words(
             "to 2001:db8::/32 not priority 0x10 fwmark 7/0xff iif eth0 oif eth1 \
-             uidrange 100-200 ipproto tcp sport 80 dport 1000-2000 no_track blackhole",
+             uidrange 100-200 ipproto tcp sport 80-80 dport 1000-2000 no_track blackhole",
         ))
         .unwrap();
         assert!(r.ipv6 && r.invert);
@@ -409,6 +408,10 @@ mod tests {
             RuleError::Invalid(_)
         ));
         assert!(matches!(bad("realms 3 nop"), RuleError::Invalid(_)));
+        assert_eq!(
+            bad("dport 80 table 1"),
+            RuleError::Invalid("invalid dport range")
+        );
         assert!(matches!(bad("frob table 1"), RuleError::Invalid(_)));
         assert_eq!(bad("to 192.168.100./24 table 1"), RuleError::Reported);
         assert_eq!(
