@@ -145,6 +145,14 @@ impl Side {
     }
 }
 
+impl Drop for Side {
+    /// The files go even when the test fails (its message has the logs);
+    /// the lab then stops the daemons and deletes the namespaces.
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
 /// Polls until `ok` holds for both sides, or fails with `what` and logs.
 fn wait_both(what: &str, sides: &[&Side; 2], ok: impl Fn(&Side) -> bool) {
     let deadline = Instant::now() + WAIT;
@@ -182,9 +190,8 @@ fn assert_same_state(phase: &str, ka: &Side, lite: &Side) -> String {
 fn root_netns_rules_and_multipath_routes_match_keepalived() {
     require_root();
     require_program(KEEPALIVED, &["-v"]);
-    let ka = Side::start("keepalived", KEEPALIVED);
-    let lite = Side::start("lite", env!("CARGO_BIN_EXE_keepalived-lite"));
-    let (mut ka, mut lite) = (ka, lite);
+    let mut ka = Side::start("keepalived", KEEPALIVED);
+    let mut lite = Side::start("lite", env!("CARGO_BIN_EXE_keepalived-lite"));
 
     wait_both("MASTER", &[&ka, &lite], Side::has_vip);
     let master = assert_same_state("MASTER", &ka, &lite);
@@ -219,8 +226,4 @@ fn root_netns_rules_and_multipath_routes_match_keepalived() {
     let stopped = assert_same_state("stopped", &ka, &lite);
     assert!(!stopped.contains("lookup 1 "), "{stopped}");
     assert!(!stopped.contains("192.168.220.0/24"), "{stopped}");
-
-    for s in [&ka, &lite] {
-        let _ = std::fs::remove_dir_all(&s.dir);
-    }
 }
