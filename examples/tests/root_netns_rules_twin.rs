@@ -52,6 +52,10 @@ vrrp_instance VI_1 {
         from 2001:db8:200::/48 table 6 priority 400
         priority 500 goto 600
         priority 601 ipproto tcp sport 1024-65534 dport 80-88 table 2
+        tos 0x10 priority 602 table 2
+        uidrange 1000-2000 oif eth0 priority 603 prohibit
+        fwmark 9 priority 604 no_track nop
+        from 2001:db8:300::/48 priority 605 unreachable
     }
     virtual_routes {
         192.168.113.0/24 via 10.77.0.252 or 10.77.0.253
@@ -204,6 +208,10 @@ fn root_netns_rules_and_multipath_routes_match_keepalived() {
         "500:\tfrom all goto 600 [unresolved] proto keepalived",
         "601:\tfrom all ipproto tcp sport 1024-65534 dport 80-88 lookup 2 proto keepalived",
         "400:\tfrom 2001:db8:200::/48 lookup 6 proto keepalived",
+        "602:\tfrom all tos 0x10 lookup 2 proto keepalived",
+        "603:\tfrom all oif eth0 uidrange 1000-2000 prohibit proto keepalived",
+        "604:\tfrom all fwmark 0x9 nop\n",
+        "605:\tfrom 2001:db8:300::/48 unreachable proto keepalived",
         "192.168.113.0/24 proto keepalived",
         "nexthop via 10.77.0.250 dev eth0 weight 3",
         "192.168.220.0/24 proto keepalived",

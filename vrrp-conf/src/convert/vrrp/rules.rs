@@ -174,10 +174,9 @@ pub(crate) fn rule(words: &[String]) -> Result<RuleSpec, RuleError> {
                 r.priority = Some(p);
             }
             "tos" | "dsfield" => {
-                // ip rule reads a TOS as hex, with or without 0x.
-                let v = value()?;
-                let hex = v.strip_prefix("0x").unwrap_or(v);
-                r.tos = u8::from_str_radix(hex, 16).map_err(|_| Invalid("TOS value is invalid"))?;
+                // keepalived reads it in C's base 0 (ip rule: hex).
+                let v = number(value()?).and_then(|v| u8::try_from(v).ok());
+                r.tos = v.ok_or(Invalid("TOS value is invalid"))?;
             }
             "fwmark" => {
                 let v = value()?;
@@ -384,7 +383,7 @@ mod tests {
         let r = rule(&words("from all preference 10 type goto 20")).unwrap();
         assert_eq!((r.from, r.action), (None, RuleActionSpec::Goto(20)));
         let r = rule(&words(
-            "lookup main realms 1/2 suppress_prefixlength 0 tos 10",
+            "lookup main realms 1/2 suppress_prefixlength 0 tos 0x10",
         ))
         .unwrap();
         assert_eq!(r.action, RuleActionSpec::Table(254));
