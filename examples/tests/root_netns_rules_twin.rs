@@ -219,6 +219,28 @@ fn root_netns_rules_and_multipath_routes_match_keepalived() {
         assert!(master.contains(want), "MASTER lacks {want:?}:\n{master}");
     }
 
+    // A reload (SIGHUP) with one virtual rule and one static rule changed.
+    let reloaded = CONF
+        .replace(
+            "to 192.168.201.0/24 table 2 priority 300",
+            "to 192.168.209.0/24 table 2 priority 310",
+        )
+        .replace(
+            "from 2001:db8:100::/48 table 5",
+            "from 2001:db8:101::/48 table 5",
+        );
+    for s in [&ka, &lite] {
+        std::fs::write(s.dir.join("keepalived.conf"), &reloaded).unwrap();
+        s.lab.signal(s.pid, "HUP").unwrap();
+    }
+    wait_both("reload", &[&ka, &lite], |s| {
+        let st = s.state();
+        st.contains("310:\tfrom all to 192.168.209.0/24") && st.contains("2001:db8:101::/48")
+    });
+    let after = assert_same_state("MASTER after reload", &ka, &lite);
+    assert!(!after.contains("192.168.201.0/24"), "{after}");
+    assert!(!after.contains("2001:db8:100::/48"), "{after}");
+
     ka.start_peer();
     lite.start_peer();
     wait_both("BACKUP", &[&ka, &lite], |s| !s.has_vip());
