@@ -22,6 +22,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         addresses: vec![VirtualAddress::host(vip)],
         excluded: Vec::new(),
         routes: Vec::new(),
+        rules: Vec::new(),
         use_vmac: false,
     };
     let setup = Setup {

@@ -56,6 +56,7 @@ fn router(i: u8, vrid: u8, spread: bool) -> RouterSpec {
         addresses: vec![VirtualAddress::host(Ipv4Addr::new(10, 100 + i, 1, vrid))],
         excluded: Vec::new(),
         routes: Vec::new(),
+        rules: Vec::new(),
         use_vmac: false,
     }
 }

@@ -47,6 +47,7 @@ fn spec(priority: u8, use_vmac: bool) -> RouterSpec {
         }],
         excluded: Vec::new(),
         routes: Vec::new(),
+        rules: Vec::new(),
         use_vmac,
     }
 }
@@ -490,6 +491,7 @@ fn master(name: &str, vrid: u8, interface: &str, vip: Ipv4Addr) -> RouterSpec {
         addresses: vec![VirtualAddress::host(vip)],
         excluded: Vec::new(),
         routes: Vec::new(),
+        rules: Vec::new(),
         use_vmac: false,
     }
 }
@@ -591,6 +593,7 @@ fn root_netns_driver_reconfigure_adds_and_removes_routers() {
     a2.routes = vec![vrrp::linux::driver::VirtualRoute {
         route,
         dev: Some("eth0".into()),
+        nexthop_devs: Vec::new(),
     }];
     let summary = run.reconfigure(setup(vec![a2.clone(), c.clone()]));
     let counts = (

@@ -45,6 +45,7 @@ fn spec(name: &str, vrid: u8, priority: u8, vip: Ipv6Addr) -> RouterSpec {
         addresses: vec![addr],
         excluded: Vec::new(),
         routes: Vec::new(),
+        rules: Vec::new(),
         use_vmac: false,
     }
 }
@@ -333,6 +334,7 @@ fn root_netns_driver_v6_reconfigure_mixes_families_on_shared_sockets() {
     second.routes = vec![VirtualRoute {
         route: RouteSpec::to(net, 48),
         dev: Some("eth0".into()),
+        nexthop_devs: Vec::new(),
     }];
     // The IPv4 router shares the first one's VRID, as keepalived allows.
     let mut v4 = spec("VI_4", 51, 150, VIP);

@@ -219,6 +219,7 @@ fn spec(name: &str, vrid: u8, peers: &[Ipv4Addr]) -> Setup {
             addresses: vec![VirtualAddress::host(Ipv4Addr::new(192, 0, 2, vrid))],
             excluded: Vec::new(),
             routes: Vec::new(),
+            rules: Vec::new(),
             use_vmac: false,
         }],
         ..Setup::default()

@@ -28,6 +28,7 @@ fn setup() -> Setup {
         addresses: vec![VirtualAddress::host(VIP)],
         excluded: Vec::new(),
         routes: Vec::new(),
+        rules: Vec::new(),
         use_vmac: false,
     };
     Setup {

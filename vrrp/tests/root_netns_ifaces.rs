@@ -36,6 +36,7 @@ fn router(name: &str, vrid: u8, interface: &str, vip: Ipv4Addr) -> RouterSpec {
         addresses: vec![VirtualAddress::host(vip)],
         excluded: Vec::new(),
         routes: Vec::new(),
+        rules: Vec::new(),
         use_vmac: false,
     }
 }
@@ -317,6 +318,7 @@ fn root_netns_ipv6_router_comes_back_with_the_new_link_local_source() {
         addresses: vec![addr],
         excluded: Vec::new(),
         routes: Vec::new(),
+        rules: Vec::new(),
         use_vmac: false,
     };
     let id = RouterId(0);
@@ -563,6 +565,7 @@ fn root_netns_ipv6_router_waits_for_a_link_local_address() {
         addresses: vec![VirtualAddress::host(vip)],
         excluded: Vec::new(),
         routes: Vec::new(),
+        rules: Vec::new(),
         use_vmac: false,
     };
     let id = RouterId(0);

@@ -873,6 +873,7 @@ mod tests {
                 .collect(),
             excluded: Vec::new(),
             routes: Vec::new(),
+            rules: Vec::new(),
             use_vmac: false,
         };
         let id = RouterId(u32::from(vrid));

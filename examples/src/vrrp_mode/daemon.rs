@@ -17,7 +17,7 @@ use vrrp::event::Event;
 use vrrp::linux::driver::{
     Driver, DriverCounters, DriverEvent, DriverHandle, ReconcileSummary, Setup,
 };
-use vrrp::linux::{AddressSpec, Netlink, RouteSpec};
+use vrrp::linux::{AddressSpec, Netlink, RouteSpec, RuleSpec};
 use vrrp::mux::RouterId;
 use vrrp::router::Change;
 use vrrp::track::{Kind, Status};
@@ -73,6 +73,8 @@ pub struct Daemon {
     notifies: JoinSet<()>,
     netlink: Netlink,
     statics: (Vec<AddressSpec>, Vec<RouteSpec>),
+    /// `static_rules` installed.
+    static_rules: Vec<RuleSpec>,
     stopping: bool,
     /// Base priorities set through the control socket, by instance name,
     /// until the next reload.
@@ -148,6 +150,7 @@ impl Daemon {
             notifies: JoinSet::new(),
             netlink,
             statics: (Vec::new(), Vec::new()),
+            static_rules: Vec::new(),
             stopping: false,
             priorities: HashMap::new(),
             control: crate::control::register_vrrp(),
@@ -296,6 +299,7 @@ impl Daemon {
                 warn!("VRRP did not stop in time");
             }
         }
+        self.apply_static_rules(&[]);
         self.remove_statics();
         let _ = tokio::time::timeout(scripts::NOTIFY_TIMEOUT, async {
             while self.notifies.join_next().await.is_some() {}
@@ -413,6 +417,7 @@ impl Daemon {
     }
 
     fn apply_statics(&mut self, plan: &Plan) {
+        self.apply_static_rules(&plan.static_rules);
         let wanted = match plan.resolve_static(&mut self.netlink) {
             Ok(w) => w,
             Err(e) => {
@@ -440,6 +445,22 @@ impl Daemon {
             }
         }
         self.statics = wanted;
+    }
+
+    /// Installs `static_rules` (after removing the ones no longer wanted).
+    fn apply_static_rules(&mut self, wanted: &[RuleSpec]) {
+        let old = std::mem::take(&mut self.static_rules);
+        for r in old.iter().filter(|r| !wanted.contains(r)) {
+            let _ = self.netlink.del_rule(r);
+        }
+        for r in wanted.iter().filter(|r| !old.contains(r)) {
+            if let Err(e) = self.netlink.add_rule(r) {
+                if e.errno() != Some(Errno::EEXIST as i32) {
+                    error!("static_rules: {e}");
+                }
+            }
+        }
+        self.static_rules = wanted.to_vec();
     }
 
     fn remove_statics(&mut self) {

@@ -154,13 +154,6 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
         )
     };
     refuse_settings(&p.config.other, "", &tracked, out);
-    if !p.config.static_rules.is_empty() {
-        out.push(refuse(
-            key_span(Some(&p.spans.top), "static_rules"),
-            "static_rules",
-            "",
-        ));
-    }
 }
 
 /// The VRRP half's keywords that its conversion does not consume.
@@ -189,7 +182,6 @@ fn instance(
 ) {
     let ctx = i.name.as_str();
     let refused = [
-        ("virtual_rules", !i.virtual_rules.is_empty()),
         ("dont_track_primary", i.dont_track_primary),
         (
             "lvs_sync_daemon_interface",

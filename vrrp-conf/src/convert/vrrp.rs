@@ -62,6 +62,8 @@ use crate::model::{
 use crate::span::Span;
 use crate::Parsed;
 
+mod multipath;
+mod rules;
 mod strict;
 mod track;
 
@@ -188,6 +190,8 @@ pub struct Plan {
     pub static_addresses: Vec<(String, VirtualAddress)>,
     /// `static_routes`.
     pub static_routes: Vec<VirtualRoute>,
+    /// `static_rules`, installed at start and removed at stop.
+    pub static_rules: Vec<vrrp::linux::RuleSpec>,
     /// keepalived's nftables firewall, if any router needs it or
     /// `nftables` asks for it ([`Setup::firewall`]).
     pub firewall: Option<vrrp::linux::NftConfig>,
@@ -248,6 +252,7 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
         "unicast_peer min_ttl/max_ttl with IPv6" => "unicast_peer",
         "route" if owner == "static_routes" => "static_routes",
         "route" => "virtual_routes",
+        "rule" | "rule track_group" | "rule tunnel-id" => "virtual_rules",
         "auth_type" => "authentication",
         k => k,
     };
@@ -368,6 +373,10 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
             Err(e) => errors.push(e),
         }
     }
+    let static_rules = rules::static_rules(c).unwrap_or_else(|e| {
+        errors.push(e);
+        Vec::new()
+    });
     let configs = units.iter().flat_map(|u| &u.setup.routers);
     let firewall = strict::firewall(&c.global_defs, configs).unwrap_or_else(|e| {
         errors.push(e);
@@ -380,6 +389,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
         track_processes,
         static_addresses,
         static_routes,
+        static_rules,
         firewall,
     };
     (plan, errors)
@@ -401,7 +411,8 @@ fn unit(
     let mut script_names: Vec<String> = Vec::new();
     let mut owner_member = false;
     for i in members {
-        let spec = router(&c.global_defs, i)?;
+        let mut spec = router(&c.global_defs, i)?;
+        spec.rules = rules::instance_rules(c, i)?;
         let owner = spec.config.priority == 255;
         owner_member |= owner;
         setup.routers.push(spec);
@@ -578,9 +589,6 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         instance: name.to_owned(),
         keyword,
     };
-    if !i.virtual_rules.is_empty() {
-        return Err(unsupported("virtual_rules"));
-    }
     let interface = i.interface.clone().ok_or_else(|| missing("interface"))?;
     let vrid = i
         .virtual_router_id
@@ -681,6 +689,8 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         addresses,
         excluded,
         routes,
+        // Filled by `unit`: their numbering depends on the whole file.
+        rules: Vec::new(),
         use_vmac: i.use_vmac.is_some(),
     })
 }
@@ -971,9 +981,7 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
             Err(bad(a.to_string()))
         }
     };
-    if let Some(o) = r.other.first() {
-        return Err(bad(o.clone()));
-    }
+    let multipath = multipath::hops(owner, r)?;
     let kind = match r.kind {
         None => RouteKind::Unicast,
         Some(RouteType::Blackhole) => RouteKind::Blackhole,
@@ -984,6 +992,11 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
     let mut spec = RouteSpec::to(r.dst.addr(), r.dst.prefix_len());
     spec.kind = kind;
     spec.gateway = r.via.map(same_family).transpose()?;
+    if !multipath.hops.is_empty() {
+        // `or` moved the gateway into the first next hop.
+        spec.gateway = None;
+        spec.nexthops = multipath.hops;
+    }
     spec.src = r.src.map(same_family).transpose()?;
     spec.metric = r.metric;
     spec.table = r.table;
@@ -991,6 +1004,7 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
     Ok(VirtualRoute {
         route: spec,
         dev: r.dev.clone(),
+        nexthop_devs: multipath.devs,
     })
 }
 
@@ -1072,11 +1086,7 @@ impl Plan {
         }
         let mut routes = Vec::new();
         for r in &self.static_routes {
-            let mut route = r.route.clone();
-            if let Some(dev) = &r.dev {
-                route.oif = Some(nl.link(dev)?.index);
-            }
-            routes.push(route);
+            routes.push(r.resolve(|dev| Ok::<_, vrrp::linux::LinuxError>(nl.link(dev)?.index))?);
         }
         Ok((addrs, routes))
     }
@@ -1138,8 +1148,8 @@ mod tests {
             Err(PlanError::Bad { value, .. }) if value == "10.0.0.1"
         ));
         assert!(matches!(
-            route("VI_1", &routes_of("10.0.0.0/8 via 10.0.0.1 or 10.0.0.2")[0]),
-            Err(PlanError::Bad { value, .. }) if value == "or"
+            route("VI_1", &routes_of("10.0.0.0/8 via 10.0.0.1 mtu 1400")[0]),
+            Err(PlanError::Bad { value, .. }) if value == "mtu"
         ));
     }
 

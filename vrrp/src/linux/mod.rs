@@ -37,6 +37,7 @@ mod netlink;
 mod nft;
 mod raw;
 mod raw6;
+mod rules;
 pub mod track_file;
 pub mod track_process;
 mod watch;
@@ -46,9 +47,10 @@ pub use error::LinuxError;
 pub use garp::{arp_announcement, GarpSocket, ARP_FRAME_LEN};
 pub use ndisc::{neighbour_advertisement, NA_FRAME_LEN};
 pub use netlink::{
-    vmac_address, vmac_address6, AddressSpec, Link, Netlink, RouteKind, RouteSpec, Scope,
+    vmac_address, vmac_address6, AddressSpec, Link, Netlink, NextHop, RouteKind, RouteSpec, Scope,
 };
 pub use nft::{Firewall, Guarded, NftConfig, Vmac};
 pub use raw::{IpProto, RawSocket, RawSocketConfig, VRRP_MULTICAST};
 pub use raw6::{RawSocket6, RawSocket6Config};
+pub use rules::{RuleActionSpec, RuleSpec};
 pub use watch::{NetEvent, NetWatcher};

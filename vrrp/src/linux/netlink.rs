@@ -12,7 +12,8 @@ use netlink_packet_route::link::{
     LinkFlags, LinkInfo, LinkMessage, MacVlanMode,
 };
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteMessage, RouteProtocol, RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteMessage, RouteNextHop, RouteNextHopFlags, RouteProtocol,
+    RouteScope, RouteType,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
@@ -234,6 +235,44 @@ pub struct RouteSpec {
     pub scope: Option<Scope>,
     /// Route type.
     pub kind: RouteKind,
+    /// Next hops of a multipath route (`nexthop ...`, or keepalived's
+    /// deprecated `or`), sent as one `RTA_MULTIPATH`; empty for a route
+    /// with at most one gateway.
+    pub nexthops: Vec<NextHop>,
+}
+
+/// One next hop of a multipath route.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct NextHop {
+    /// `via`: the gateway, of the route's family.
+    pub gateway: Option<IpAddr>,
+    /// `dev`: output interface index.
+    pub oif: Option<u32>,
+    /// `weight` (1-256); the kernel's default is 1.
+    pub weight: Option<u16>,
+    /// `onlink`: the gateway is on the link even without a matching
+    /// prefix.
+    pub onlink: bool,
+}
+
+impl NextHop {
+    fn to_netlink(&self) -> RouteNextHop {
+        // Not a struct literal: RouteNextHop is non-exhaustive.
+        let mut hop = RouteNextHop::default();
+        hop.interface_index = self.oif.unwrap_or(0);
+        // The kernel stores weight - 1.
+        hop.hops = self
+            .weight
+            .map_or(0, |w| u8::try_from(w.saturating_sub(1)).unwrap_or(u8::MAX));
+        if self.onlink {
+            hop.flags = RouteNextHopFlags::Onlink;
+        }
+        if let Some(g) = self.gateway {
+            hop.attributes
+                .push(RouteAttribute::Gateway(route_address(g)));
+        }
+        hop
+    }
 }
 
 impl RouteSpec {
@@ -250,6 +289,7 @@ impl RouteSpec {
             table: None,
             scope: None,
             kind: RouteKind::Unicast,
+            nexthops: Vec::new(),
         }
     }
 
@@ -274,7 +314,9 @@ impl RouteSpec {
         } else {
             msg.header.protocol = RouteProtocol::KeepAlived;
             let default_scope = match (self.kind, self.gateway, self.dst) {
-                (RouteKind::Unicast, None, IpAddr::V4(_)) => Scope::Link,
+                (RouteKind::Unicast, None, IpAddr::V4(_)) if self.nexthops.is_empty() => {
+                    Scope::Link
+                }
                 _ => Scope::Global,
             };
             msg.header.scope = self.scope.unwrap_or(default_scope).into();
@@ -295,6 +337,10 @@ impl RouteSpec {
         }
         if let Some(m) = self.metric {
             a.push(RouteAttribute::Priority(m));
+        }
+        if !self.nexthops.is_empty() {
+            let hops = self.nexthops.iter().map(NextHop::to_netlink).collect();
+            a.push(RouteAttribute::MultiPath(hops));
         }
         msg
     }

@@ -86,14 +86,18 @@ impl Driver {
     pub(super) fn install(&mut self, i: usize) {
         let Some(r) = self.io(i) else { return };
         let (addresses, routes) = (r.addresses.clone(), r.routes.clone());
+        let rules = r.spec.rules.clone();
         self.firewall.touch();
         self.add_addresses(&addresses);
         self.add_routes(&routes);
+        self.add_rules(&rules);
     }
 
     pub(super) fn uninstall(&mut self, i: usize) {
         let Some(r) = self.io(i) else { return };
         let (addresses, routes) = (r.addresses.clone(), r.routes.clone());
+        let rules = r.spec.rules.clone();
+        self.del_rules(&rules);
         self.del_routes(&routes);
         self.del_addresses(&addresses);
         self.firewall.touch();

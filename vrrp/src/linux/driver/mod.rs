@@ -42,6 +42,7 @@
 //!     addresses: vec![VirtualAddress::host(Ipv4Addr::new(192, 0, 2, 100))],
 //!     excluded: Vec::new(),
 //!     routes: Vec::new(),
+//!     rules: Vec::new(),
 //!     use_vmac: false,
 //! };
 //! let setup = Setup { routers: vec![router], ..Setup::default() };
@@ -77,6 +78,7 @@ mod kernel;
 mod links;
 mod query;
 mod reconfigure;
+mod rules;
 mod sockets;
 mod spec;
 mod timer;

@@ -272,13 +272,7 @@ impl Driver {
         let routes = spec
             .routes
             .iter()
-            .map(|r| {
-                let mut route = r.route.clone();
-                if let Some(dev) = &r.dev {
-                    route.oif = Some(cached_link(&mut self.netlink, cache, dev)?.index);
-                }
-                Ok(route)
-            })
+            .map(|r| r.resolve(|dev| Ok(cached_link(&mut self.netlink, cache, dev)?.index)))
             .collect::<Result<Vec<_>, LinuxError>>()?;
         let router = VirtualRouter::new(config.clone()).map_err(|source| DriverError::Config {
             name: config.name.to_string(),
@@ -661,20 +655,25 @@ impl Driver {
         let changed = r.spec.config != p.spec.config
             || r.addresses != p.addresses
             || r.routes != p.routes
+            || r.spec.rules != p.spec.rules
             || r.name != p.config.name;
         let gone_addrs = missing(&r.addresses, &p.addresses);
         let new_addrs = missing(&p.addresses, &r.addresses);
         let gone_routes = missing(&r.routes, &p.routes);
         let new_routes = missing(&p.routes, &r.routes);
+        let gone_rules = missing(&r.spec.rules, &p.spec.rules);
+        let new_rules = missing(&p.spec.rules, &r.spec.rules);
         r.spec = p.spec;
         r.name = p.config.name;
         r.addresses = p.addresses;
         r.routes = p.routes;
         if master {
+            self.del_rules(&gone_rules);
             self.del_routes(&gone_routes);
             self.del_addresses(&gone_addrs);
             self.add_addresses(&new_addrs);
             self.add_routes(&new_routes);
+            self.add_rules(&new_rules);
             if !new_addrs.is_empty() {
                 self.send_garps_for(i, Some(&new_addrs), repeat);
             }

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::config::Config;
-use crate::linux::{NftConfig, RouteSpec, Scope};
+use crate::linux::{NftConfig, RouteSpec, RuleSpec, Scope};
 
 /// A virtual address with keepalived's `virtual_ipaddress` options.
 ///
@@ -50,6 +50,28 @@ pub struct VirtualRoute {
     pub route: RouteSpec,
     /// `dev`: output interface name, if any.
     pub dev: Option<String>,
+    /// The `dev` of each of `route.nexthops`, in order (their `oif` is
+    /// filled from it).
+    pub nexthop_devs: Vec<Option<String>>,
+}
+
+impl VirtualRoute {
+    /// The route with its interface names turned into indexes by `index`.
+    pub fn resolve<E>(
+        &self,
+        mut index: impl FnMut(&str) -> Result<u32, E>,
+    ) -> Result<RouteSpec, E> {
+        let mut route = self.route.clone();
+        if let Some(dev) = &self.dev {
+            route.oif = Some(index(dev)?);
+        }
+        for (hop, dev) in route.nexthops.iter_mut().zip(&self.nexthop_devs) {
+            if let Some(dev) = dev {
+                hop.oif = Some(index(dev)?);
+            }
+        }
+        Ok(route)
+    }
 }
 
 /// One virtual router for the driver: the state machine's configuration
@@ -111,6 +133,9 @@ pub struct RouterSpec {
     pub excluded: Vec<VirtualAddress>,
     /// `virtual_routes`.
     pub routes: Vec<VirtualRoute>,
+    /// `virtual_rules`: installed while master, after the routes, and
+    /// removed before them.
+    pub rules: Vec<RuleSpec>,
     /// `use_vmac`: send from a macvlan `vrrp.VRID` with MAC 00-00-5E-00-01-VRID
     /// (00-00-5E-00-02-VRID for an IPv6 router, which also puts its
     /// link-local source on it), which also carries the virtual addresses.

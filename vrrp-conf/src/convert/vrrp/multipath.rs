@@ -1,0 +1,151 @@
+//! Multipath routes: `nexthop via X dev Y weight N ...` and keepalived's
+//! deprecated `ROUTE via X or Z` (vrrp_iproute.c), read from the words
+//! the model keeps verbatim after the options it types.
+
+use std::net::IpAddr;
+
+use vrrp::linux::NextHop;
+
+use super::PlanError;
+use crate::model::Route;
+
+/// The next hops of a route (empty for a single-path one), each with
+/// the name of its `dev`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Hops {
+    /// The next hops.
+    pub hops: Vec<NextHop>,
+    /// Their `dev`s, in order.
+    pub devs: Vec<Option<String>>,
+}
+
+/// Reads `r.other`: `no_track` (accepted: keepalived-lite does not track
+/// routes), `or ADDR` (the route's `via` and ADDR become two next hops),
+/// `nexthop ...` to the end. Anything else is refused by name.
+pub(crate) fn hops(owner: &str, r: &Route) -> Result<Hops, PlanError> {
+    let bad = |value: &str| PlanError::Bad {
+        instance: owner.to_owned(),
+        keyword: "route",
+        value: value.to_owned(),
+    };
+    let ipv6 = r.dst.addr().is_ipv6();
+    let gateway = |v: &str| match v.parse::<IpAddr>() {
+        Ok(a) if a.is_ipv6() == ipv6 => Ok(a),
+        _ => Err(bad(v)),
+    };
+    let mut out = Hops::default();
+    let mut it = r.other.iter().map(String::as_str).peekable();
+    while let Some(word) = it.next() {
+        match word {
+            "no_track" => {}
+            "or" => {
+                let next = it.next().ok_or_else(|| bad(word))?;
+                // keepalived takes the first `or` only.
+                if !out.hops.is_empty() {
+                    continue;
+                }
+                for g in [r.via, Some(gateway(next)?)] {
+                    out.hops.push(NextHop {
+                        gateway: g,
+                        ..NextHop::default()
+                    });
+                    out.devs.push(None);
+                }
+            }
+            "nexthop" => {
+                if !out.hops.is_empty() {
+                    return Err(bad("nexthop with or"));
+                }
+                let mut hop = NextHop::default();
+                let mut dev = None;
+                loop {
+                    match it.next() {
+                        None => break,
+                        Some("nexthop") => {
+                            out.hops.push(std::mem::take(&mut hop));
+                            out.devs.push(dev.take());
+                        }
+                        Some("via") => {
+                            let mut v = it.next().ok_or_else(|| bad("via"))?;
+                            if v == "inet" || v == "inet6" {
+                                v = it.next().ok_or_else(|| bad("via"))?;
+                            }
+                            hop.gateway = Some(gateway(v)?);
+                        }
+                        Some("dev") => dev = Some(it.next().ok_or_else(|| bad("dev"))?.to_owned()),
+                        Some("weight") => {
+                            let w = it.next().ok_or_else(|| bad("weight"))?;
+                            match w.parse::<u16>() {
+                                Ok(n) if (1..=256).contains(&n) => hop.weight = Some(n),
+                                _ => return Err(bad(w)),
+                            }
+                        }
+                        Some("onlink") => hop.onlink = true,
+                        Some(other) => return Err(bad(other)),
+                    }
+                }
+                out.hops.push(hop);
+                out.devs.push(dev);
+            }
+            other => return Err(bad(other)),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests: a panic is a failed test
+mod tests {
+    use super::*;
+
+    fn route(text: &str) -> Route {
+        let t = format!("static_routes {{\n{text}\n}}\n");
+        let p = crate::parse_str("t.conf", &t, &crate::Options::default());
+        p.config.static_routes[0].clone()
+    }
+
+    fn hop(via: &str, weight: Option<u16>) -> NextHop {
+        NextHop {
+            gateway: Some(via.parse().unwrap()),
+            weight,
+            ..NextHop::default()
+        }
+    }
+
+    #[test]
+    fn or_makes_the_via_and_its_address_two_next_hops() {
+        let r = route("192.168.113.0/24 via 192.168.100.252 or 192.168.100.253");
+        let h = hops("s", &r).unwrap();
+        assert_eq!(
+            h.hops,
+            [hop("192.168.100.252", None), hop("192.168.100.253", None)]
+        );
+        assert_eq!(h.devs, [None, None]);
+    }
+
+    #[test]
+    fn nexthops_with_dev_and_weight() {
+        let r = route(
+            "10.9.0.0/16 nexthop via 10.0.0.1 dev eth0 weight 2 nexthop via 10.0.1.1 dev eth1 onlink",
+        );
+        let h = hops("s", &r).unwrap();
+        let mut second = hop("10.0.1.1", None);
+        second.onlink = true;
+        assert_eq!(h.hops, [hop("10.0.0.1", Some(2)), second]);
+        assert_eq!(h.devs, [Some("eth0".into()), Some("eth1".into())]);
+    }
+
+    #[test]
+    fn refused_by_name() {
+        let r = route("10.9.0.0/16 nexthop via 10.0.0.1 weight 0");
+        assert!(matches!(hops("s", &r), Err(PlanError::Bad { value, .. }) if value == "0"));
+        let r = route("10.9.0.0/16 nexthop via 2001:db8::1");
+        assert!(hops("s", &r).is_err());
+        let r = route("10.9.0.0/16 via 10.0.0.1 mtu 1400");
+        assert!(matches!(hops("s", &r), Err(PlanError::Bad { value, .. }) if value == "mtu"));
+        assert!(hops("s", &route("10.9.0.0/16 dev eth0 no_track"))
+            .unwrap()
+            .hops
+            .is_empty());
+    }
+}
