@@ -156,6 +156,20 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
     refuse_settings(&p.config.other, "", &tracked, out);
 }
 
+/// `lvs_sync_daemon` when the checker does not run: keepalived's VRRP
+/// process starts the sync daemon, keepalived-lite's checker half does, so
+/// without the checker nothing would run it.
+pub(crate) fn without_checker(p: &Parsed, out: &mut Vec<Diagnostic>) {
+    let syncd = |s: &&Setting| s.keyword == "lvs_sync_daemon";
+    for s in p.config.global_defs.other.iter().filter(syncd) {
+        out.push(refuse(
+            s.span,
+            "lvs_sync_daemon",
+            "without virtual servers or with -P",
+        ));
+    }
+}
+
 /// The VRRP half's keywords that its conversion does not consume.
 pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let c = &p.config;

@@ -131,6 +131,9 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
     if halves.vrrp {
         audit::vrrp(parsed, &mut diags);
     }
+    if !halves.lvs {
+        audit::without_checker(parsed, &mut diags);
+    }
     // Scripts' users made explicit, disabled scripts removed.
     #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
     let scripts::Secured { config, fifos, log } = scripts::secure(parsed, halves, &mut diags);

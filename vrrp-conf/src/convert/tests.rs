@@ -202,3 +202,24 @@ fn track_file_refusals_follow_keepalived() {
     );
     assert!(out.is_refused());
 }
+
+#[test]
+fn a_sync_daemon_without_the_checker_is_refused() {
+    let text = format!("global_defs {{\n  lvs_sync_daemon eth0 VI_1\n}}\n{INSTANCE}{VIPS}");
+    let vrrp_only = Halves {
+        vrrp: true,
+        lvs: false,
+    };
+    let (d, out) = rendered(&text, vrrp_only);
+    assert_eq!(
+        d,
+        [
+            "k.conf:2:3: error: (without virtual servers or with -P) lvs_sync_daemon is not \
+          supported by keepalived-lite"
+        ]
+    );
+    assert!(out.is_refused());
+    // With the checker, the sync daemon runs there.
+    let (d, _) = rendered(&text, BOTH);
+    assert!(d.is_empty(), "{d:?}");
+}
