@@ -10,23 +10,27 @@
 # Needs root, iproute2 and keepalived 2.2.x. See benches/scale/README.md.
 # Usage: benches/scale/vrrp-instances.sh [-w WINDOW_S] [-s SETTLE_S]
 #        [-r READY_TIMEOUT_S] [-i IFACES] [-n VRIDS] [-p PAIRS] [-3]
-#        [-a ADVERT_INT] [-b] [-k]
+#        [-a ADVERT_INT] [-b] [-m SCRAPE_S] [-k]
 #   -3: vrrp_version 3, advert_int 0.1 (unless -a), no authentication.
 #   -b: state BACKUP and priority = VRID (at most 254): each instance
 #       becomes master after its own Master_Down_Interval, so the advert
 #       timers are spread over the interval instead of shared.
+#   -m: also run keepalived-lite with --metrics-listen, scraped every
+#       SCRAPE_S seconds over the window (Prometheus' default is 15): the
+#       endpoint's CPU cost and each scrape's time, in a second table.
 #   -k: reuse target/release/keepalived-lite instead of building it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 window=30 settle=10 ready_timeout=120 ifaces=4 vrids=250 build=1 pairs=1
-version=2 advert_int="" spread=0
-while getopts "w:s:r:i:n:p:a:3bkh" o; do
+version=2 advert_int="" spread=0 scrape=0
+while getopts "w:s:r:i:n:p:a:m:3bkh" o; do
   case $o in
     w) window=$OPTARG ;; s) settle=$OPTARG ;; r) ready_timeout=$OPTARG ;;
     i) ifaces=$OPTARG ;; n) vrids=$OPTARG ;; p) pairs=$OPTARG ;;
     a) advert_int=$OPTARG ;; 3) version=3 ;; b) spread=1 ;; k) build=0 ;;
-    *) sed -n '2,18s/^# \{0,1\}//p' "$0"; exit 2 ;;
+    m) scrape=$OPTARG ;;
+    *) sed -n '2,21s/^# \{0,1\}//p' "$0"; exit 2 ;;
   esac
 done
 ((ifaces >= 1 && ifaces <= 100 && vrids >= 1 && vrids <= 255)) || {
@@ -188,7 +192,11 @@ run() {
   echo "== $name: $n/$total VIPs after ${ready[$name]} s; settling $settle s" >&2
   nap "$settle"
   cpu_sample "$ns" >"$work/$name.cpu0"
-  nap "$window"
+  if [[ -n ${scrape_url:-} ]]; then
+    scrape_for "$ns" "$work/$name.scrapes"
+  else
+    nap "$window"
+  fi
   cpu_sample "$ns" >"$work/$name.cpu1"
   # The machine's 1-minute load average at the end of the window.
   load[$name]=$(cut -d' ' -f1 /proc/loadavg)
@@ -206,6 +214,19 @@ run() {
   stop_ns "$ns"
 }
 
+# scrape_for NS FILE: scrapes $scrape_url every $scrape s for the window,
+# one line per scrape to FILE: seconds taken and bytes. curl is gone
+# before the next CPU sample, so only the daemon's side is counted.
+scrape_for() {
+  local end=$((${EPOCHREALTIME%.*} + window))
+  : >"$2"
+  while ((${EPOCHREALTIME%.*} < end)); do
+    ip netns exec "$1" curl -s -o /dev/null -w '%{time_total} %{size_download}\n' \
+      "$scrape_url" >>"$2" || echo "failed 0" >>"$2"
+    nap "$scrape"
+  done
+}
+
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
@@ -215,6 +236,12 @@ for ((p = 1; p <= pairs; p++)); do
   # deployment) and never collides with another daemon's default one.
   run "l$p" "$tag-l$p" "$lite" -P -f "$conf" -p "$work/l.pid" -r "$work/l-vrrp.pid" \
     --control-socket "$work/l.sock"
+  if ((scrape > 0)); then
+    scrape_url=http://127.0.0.1:9650/metrics
+    run "m$p" "$tag-m$p" "$lite" -P -f "$conf" -p "$work/m.pid" -r "$work/m-vrrp.pid" \
+      --control-socket "$work/m.sock" --metrics-listen 127.0.0.1:9650
+    scrape_url=""
+  fi
 done
 
 echo
@@ -227,3 +254,20 @@ for ((p = 1; p <= pairs; p++)); do
   k=k$p l=l$p
   echo "| $p | ${cpu[$k]} | ${cpu[$l]} | $(ratio "${cpu[$l]}" "${cpu[$k]}") | $(mb "${rss[$k]}") | $(mb "${rss[$l]}") | $(ratio "${rss[$l]}" "${rss[$k]}") | $(mb "${anon[$k]}") / $(mb "${anon[$l]}") | ${fds[$k]} / ${fds[$l]} | ${procs[$k]} / ${procs[$l]} | ${vips[$k]} / ${vips[$l]} of $total | ${ready[$k]} / ${ready[$l]} | ${load[$k]} / ${load[$l]} |"
 done
+if ((scrape > 0)); then
+  echo
+  echo "keepalived-lite with --metrics-listen, scraped every $scrape s over the window (third run of each pair)"
+  echo
+  echo "| pair | CPU s over ${window} s: lite | lite + metrics | added | scrapes | scrape ms: median / max | bytes |"
+  echo "|---|---|---|---|---|---|---|"
+  for ((p = 1; p <= pairs; p++)); do
+    l=l$p m=m$p f=$work/m$p.scrapes
+    added=$(awk -v a="${cpu[$l]}" -v b="${cpu[$m]}" 'BEGIN { if (a > 0) printf "%+.0f%%", (b - a) * 100 / a; else print "-" }')
+    times=$(awk '$1 != "failed" { print $1 * 1000 }' "$f" | sort -n)
+    n=$(grep -vc failed "$f" || true)
+    med=$(echo "$times" | awk '{ v[NR] = $1 } END { if (NR) printf "%.1f", v[int((NR + 1) / 2)]; else print "-" }')
+    max=$(echo "$times" | tail -n 1 | awk '{ printf "%.1f", $1 }')
+    bytes=$(awk '$1 != "failed" { print $2; exit }' "$f")
+    echo "| $p | ${cpu[$l]} | ${cpu[$m]} | $added | $n of $(wc -l <"$f") | $med / ${max:--} | ${bytes:--} |"
+  done
+fi
