@@ -276,6 +276,11 @@ impl Driver {
                     // Not `self.now()` first: datagrams are given their arrival.
                     self.next_receiver = i + 1;
                     self.read_socket(i);
+                    // A flooded socket never stops being readable, and
+                    // readiness alone may not spend tokio's cooperative
+                    // budget: yield after each batch so the embedder's
+                    // other tasks (its tracking, its signals) still run.
+                    tokio::task::yield_now().await;
                     // The select is biased to sockets, so a flood would
                     // starve commands: one waiting input per socket batch.
                     match self.rx.try_recv() {
