@@ -11,9 +11,16 @@ use healthcheck::checkers::MiscChecker;
 use healthcheck::{CheckContext, CheckOutcome, Checker, DownReason};
 use test_support::*;
 
+/// The script is written by `cp`, not by this process: a test thread that
+/// forks while this process holds a file open for writing passes that
+/// descriptor to its child until the child's exec, and running the file
+/// meanwhile fails with ETXTBSY ("Text file busy").
 fn script(dir: &TempDir, name: &str, body: &str) -> PathBuf {
     let p = dir.path(name);
-    std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+    let src = dir.path(&format!("{name}.src"));
+    std::fs::write(&src, format!("#!/bin/sh\n{body}\n")).unwrap();
+    let cp = std::process::Command::new("cp").arg(&src).arg(&p).status();
+    assert!(cp.unwrap().success(), "cp {src:?} {p:?}");
     std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
     p
 }
