@@ -4,7 +4,7 @@
 //! decoder accepts must come back unchanged through our encoder.
 #![no_main]
 
-use keepalived_lite::snmp::pdu::{self, Pdu, HEADER_LEN};
+use agentx::pdu::{self, Pdu, HEADER_LEN};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -30,9 +30,9 @@ use vrrp::linux::Scope;
 use vrrp_conf::model::Notify;
 
 use super::globals::Globals;
-use super::pdu::{Oid, Value};
 use crate::dump::Stats;
 use crate::observe::{InstanceState, VrrpState};
+use agentx::pdu::{Oid, Value};
 
 /// RFC 2787's VRRP-MIB.
 pub const VRRP_MIB: [u32; 7] = [1, 3, 6, 1, 2, 1, 68];
@@ -851,9 +851,9 @@ mod tests {
     use vrrp::linux::driver::{RouterSnapshot, RouterSpec, Snapshot};
     use vrrp::mux::RouterId;
 
-    use super::super::pdu::VarBind;
     use super::*;
     use crate::observe::InstanceView;
+    use agentx::pdu::VarBind;
 
     fn instance(
         name: &str,

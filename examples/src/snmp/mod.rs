@@ -30,7 +30,6 @@ use vrrp_conf::Config;
 pub mod agent;
 pub mod globals;
 pub mod mib;
-pub mod pdu;
 
 pub use agent::Transport;
 
