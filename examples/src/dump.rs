@@ -10,6 +10,7 @@
 //! writes its default: `master_priority` is 0 and `wantstate` is the
 //! state.
 
+use healthcheck::script::shown;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -256,40 +257,6 @@ fn state_name(s: State) -> &'static str {
     }
 }
 
-/// keepalived's `cmd_str`: each word single-quoted, the program resolved
-/// to its real path as keepalived resolves it.
-fn cmd_str(words: &[String]) -> String {
-    let mut args: Vec<String> = words
-        .iter()
-        .flat_map(|w| w.split_whitespace())
-        .map(str::to_owned)
-        .collect();
-    if let Some(prog) = args.first_mut() {
-        if let Some(real) = resolve(prog) {
-            *prog = real;
-        }
-    }
-    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
-    quoted.join(" ")
-}
-
-fn resolve(prog: &str) -> Option<String> {
-    let found = if prog.contains('/') {
-        PathBuf::from(prog)
-    } else {
-        let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/sbin:/usr/bin:/sbin:/bin".into());
-        path.split(':')
-            .map(|d| PathBuf::from(d).join(prog))
-            .find(|p| p.is_file())?
-    };
-    Some(
-        std::fs::canonicalize(found)
-            .ok()?
-            .to_string_lossy()
-            .into_owned(),
-    )
-}
-
 fn scope_name(s: Scope) -> String {
     match s {
         Scope::Global => "global".into(),
@@ -451,7 +418,7 @@ fn json_data(i: &InstanceState) -> Value {
         ("script", &n.any),
     ] {
         if let Some(w) = script {
-            put(key, json!(cmd_str(w)));
+            put(key, json!(shown(w)));
         }
     }
     let vips = vips(view, st == State::Master);
@@ -462,12 +429,7 @@ fn json_data(i: &InstanceState) -> Value {
         put("track_ifp", json!(view.extras.track_interfaces));
     }
     if !view.extras.track_scripts.is_empty() {
-        let scripts: Vec<String> = view
-            .extras
-            .track_scripts
-            .iter()
-            .map(|w| cmd_str(w))
-            .collect();
+        let scripts: Vec<String> = view.extras.track_scripts.iter().map(|w| shown(w)).collect();
         put("track_script", json!(scripts));
     }
     let (auth_type, auth_data) = auth(view);
@@ -620,7 +582,7 @@ fn data_instance(out: &mut String, i: &InstanceState) {
             // Scripts run as this process's user unless `script_user`
             // says otherwise; keepalived prints whom they run as.
             let (uid, gid) = (nix::unistd::geteuid(), nix::unistd::getegid());
-            let _ = writeln!(out, "   {what} = {}, uid:gid {uid}:{gid}", cmd_str(w));
+            let _ = writeln!(out, "   {what} = {}, uid:gid {uid}:{gid}", shown(w));
         }
     }
 }

@@ -16,9 +16,9 @@
 //!   vrrpInstanceTable, vrrpTrackedInterfaceTable,
 //!   vrrpTrackedScriptTable, vrrpAddressTable, vrrpScriptTable.
 
+use healthcheck::script::shown;
 use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
-use std::path::PathBuf;
 
 use vrrp::auth::AuthConfig;
 use vrrp::config::Version;
@@ -705,12 +705,12 @@ fn keepalived(t: &mut BTreeMap<Oid, Value>, state: &VrrpState, published: &Publi
         put(t, &row(5), Value::Integer(truth(n.any_set())));
         for (column, script) in [(6, &n.master), (7, &n.backup), (8, &n.fault), (9, &n.any)] {
             if let Some(w) = script {
-                put(t, &row(column), text(&cmd_str(w)));
+                put(t, &row(column), text(&shown(w)));
             }
         }
         put(t, &row(10), Value::Integer(2));
         if let Some(w) = &n.stop {
-            put(t, &row(11), text(&cmd_str(w)));
+            put(t, &row(11), text(&shown(w)));
         }
         for (m, &member) in (1u32..).zip(&members) {
             if let Some(i) = state.instances.get(member) {
@@ -778,7 +778,7 @@ fn keepalived(t: &mut BTreeMap<Oid, Value>, state: &VrrpState, published: &Publi
             (26, &n.any),
         ] {
             if let Some(w) = script {
-                put(t, &row(column), text(&cmd_str(w)));
+                put(t, &row(column), text(&shown(w)));
             }
         }
         // vrrpInstanceAccept: keepalived reads 0 for VRRPv2.
@@ -806,39 +806,6 @@ fn keepalived(t: &mut BTreeMap<Oid, Value>, state: &VrrpState, published: &Publi
             }
         }
     }
-}
-
-/// keepalived's `cmd_str`: each word single-quoted, the program resolved
-/// to its real path.
-pub fn cmd_str(words: &[String]) -> String {
-    let mut args: Vec<String> = (words.iter())
-        .flat_map(|w| w.split_whitespace())
-        .map(str::to_owned)
-        .collect();
-    if let Some(prog) = args.first_mut() {
-        if let Some(real) = resolve(prog) {
-            *prog = real;
-        }
-    }
-    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
-    quoted.join(" ")
-}
-
-fn resolve(prog: &str) -> Option<String> {
-    let found = if prog.contains('/') {
-        PathBuf::from(prog)
-    } else {
-        let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/sbin:/usr/bin:/sbin:/bin".into());
-        (path.split(':'))
-            .map(|d| PathBuf::from(d).join(prog))
-            .find(|p| p.is_file())?
-    };
-    Some(
-        std::fs::canonicalize(found)
-            .ok()?
-            .to_string_lossy()
-            .into_owned(),
-    )
 }
 
 #[cfg(test)]
@@ -1126,11 +1093,5 @@ mod tests {
         assert_eq!(group_state(&[Master, Backup]), Backup);
         assert_eq!(group_state(&[Master, Fault]), Fault);
         assert_eq!(group_state(&[]), Initialize);
-    }
-
-    #[test]
-    fn cmd_str_quotes_each_word() {
-        let words = vec!["/nonexistent/x a".to_owned(), "b".to_owned()];
-        assert_eq!(cmd_str(&words), "'/nonexistent/x' 'a' 'b'");
     }
 }

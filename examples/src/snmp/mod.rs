@@ -201,7 +201,11 @@ pub fn prepare(plan: &Plan) -> Option<mib::Published> {
     let scripts: Vec<mib::Script> = (plan.scripts.iter())
         .map(|s| mib::Script {
             name: s.name.clone(),
-            command: s.script.as_deref().map(mib::cmd_str).unwrap_or_default(),
+            command: s
+                .script
+                .as_deref()
+                .map(healthcheck::script::shown)
+                .unwrap_or_default(),
             interval: s.interval.as_ref().map_or(1, |d| d.value.as_secs() as u32),
             weight: s.weight.unwrap_or(0),
             rise: s.rise.unwrap_or(1),

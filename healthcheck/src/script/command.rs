@@ -113,6 +113,35 @@ pub fn search_path() -> String {
         .unwrap_or_else(|| super::security::CS_PATH.to_owned())
 }
 
+/// keepalived's `cmd_str` of a configured script, as its dumps and SNMP
+/// tables show it: the words split on white space, the program resolved
+/// along [`search_path`] to its real path (kept as written if it cannot
+/// be), every word in single quotes.
+pub fn shown(words: &[String]) -> String {
+    let mut args: Vec<String> = (words.iter())
+        .flat_map(|w| w.split_whitespace())
+        .map(str::to_owned)
+        .collect();
+    if let Some(real) = args.first().and_then(|p| real_program(p)) {
+        args[0] = real;
+    }
+    let quoted: Vec<String> = args.iter().map(|a| format!("'{a}'")).collect();
+    quoted.join(" ")
+}
+
+/// `prog` found as the kernel would run it, then made canonical.
+fn real_program(prog: &str) -> Option<String> {
+    let found = if prog.contains('/') {
+        std::path::PathBuf::from(prog)
+    } else {
+        (search_path().split(':'))
+            .map(|d| std::path::Path::new(d).join(prog))
+            .find(|p| p.is_file())?
+    };
+    let real = std::fs::canonicalize(found).ok()?;
+    Some(real.to_string_lossy().into_owned())
+}
+
 /// Splits a command line into words with `'...'`, `"..."` and `\` quoting,
 /// or returns `None` if it uses shell syntax and needs a shell.
 fn split_words(line: &str) -> Option<Vec<String>> {
@@ -159,6 +188,12 @@ fn split_words(line: &str) -> Option<Vec<String>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shown_quotes_each_word_and_keeps_a_program_it_cannot_find() {
+        let words = vec!["/nonexistent/x a".to_owned(), "b".to_owned()];
+        assert_eq!(shown(&words), "'/nonexistent/x' 'a' 'b'");
+    }
 
     fn line(s: &str) -> CommandLine {
         CommandLine::parse(s).unwrap_or_else(|| panic!("{s:?} is a command"))

@@ -39,7 +39,7 @@ pub mod security;
 mod track;
 mod user;
 
-pub use command::{search_path, CommandLine};
+pub use command::{search_path, shown, CommandLine};
 pub use fifo::NotifyFifo;
 pub use queue::{NotifyQueue, MAX_NOTIFY_PROCESSES};
 pub use run::{keep_nofile_for_scripts, run, Outcome, Script, TERM_GRACE};
