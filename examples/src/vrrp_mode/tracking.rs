@@ -5,13 +5,12 @@
 //! configuration and remembers what the driver was given.
 
 use std::collections::HashMap;
-use std::time::Instant;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tracing::{info, warn};
 use vrrp::linux::track_file::{self, AsyncFileWatcher, FileWatcher};
-use vrrp::linux::track_process::{ProcessWatcher, SCAN_INTERVAL};
+use vrrp::linux::track_process::ProcessWatcher;
 use vrrp::mux::RouterId;
 use vrrp::router;
 use vrrp::track::{Kind, Status, Track, Tracker};
@@ -183,14 +182,11 @@ async fn watch_files(mut w: AsyncFileWatcher, tx: mpsc::Sender<Change>) {
     }
 }
 
-/// Scans `/proc` every [`SCAN_INTERVAL`] (sooner when a `terminate_delay`
-/// ends).
+/// Forwards the tracked processes' quorum changes, with keepalived's
+/// log line.
 async fn scan_processes(mut w: ProcessWatcher, tx: mpsc::Sender<Change>) {
     loop {
-        let next = Instant::now() + SCAN_INTERVAL;
-        let at = w.poll_timeout().map_or(next, |t| t.min(next));
-        tokio::time::sleep_until(at.into()).await;
-        for (name, status) in w.scan(Instant::now()) {
+        for (name, status) in w.changed().await {
             let what = if status == Status::Up {
                 "gained"
             } else {

@@ -210,6 +210,23 @@ impl ProcessWatcher {
         self.watched.iter().filter_map(|w| w.lost_at).min()
     }
 
+    /// Waits for the next scan (every [`SCAN_INTERVAL`], sooner when a
+    /// `terminate_delay` ends) and returns what changed; loops until
+    /// something did.
+    #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    pub async fn changed(&mut self) -> Vec<(String, Status)> {
+        loop {
+            let next = Instant::now() + SCAN_INTERVAL;
+            let at = self.poll_timeout().map_or(next, |t| t.min(next));
+            tokio::time::sleep_until(at.into()).await;
+            let changed = self.scan(Instant::now());
+            if !changed.is_empty() {
+                return changed;
+            }
+        }
+    }
+
     /// How many processes match each spec.
     fn count(&self) -> Vec<u32> {
         let mut counts = vec![0u32; self.watched.len()];
