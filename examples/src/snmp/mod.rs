@@ -13,8 +13,14 @@
 //! [`instance_changed`] and [`group_changed`], and vrrpTrapAuthFailure
 //! and vrrpv3ProtoError on the adverts it rejects ([`advert_rejected`]).
 //!
-//! Not served (yet): KEEPALIVED-MIB's route, rule, tracked
-//! file/process/BFD tables and the checker's part.
+//! With `enable_snmp_checker` (or `-x`) and the checker running, it also
+//! serves KEEPALIVED-MIB's checker part ([`checker`]) from what the
+//! checker half reports through [`checker_published`],
+//! [`checker_event`] and [`checker_stopping`], with keepalived's
+//! realServerStateChange and virtualServerQuorumStateChange traps.
+//!
+//! Not served (yet): KEEPALIVED-MIB's route, rule and tracked
+//! file/process/BFD tables.
 
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -28,6 +34,7 @@ use vrrp_conf::convert::vrrp::Plan;
 use vrrp_conf::Config;
 
 pub mod agent;
+pub mod checker;
 pub mod globals;
 pub mod mib;
 
@@ -47,19 +54,22 @@ pub struct Settings {
 
 impl Settings {
     /// keepalived's rules: `-x` enables every SNMP part; `global_defs`
-    /// enables them one by one; `-A` wins over `snmp_socket`. None if
+    /// enables them one by one; `-A` wins over `snmp_socket`; the
+    /// checker's part only where the checker runs (`checker`). None if
     /// nothing is enabled.
     pub fn of(
         cli_snmp: bool,
         cli_socket: Option<&str>,
         config: &Config,
+        checker: bool,
     ) -> Option<Result<Settings, agent::TransportError>> {
         let conf = SnmpSettings::of(config);
         let router_id = config.global_defs.router_id.as_deref();
         let keepalived = cli_snmp || conf.vrrp;
         let rfcv2 = cli_snmp || conf.rfcv2;
         let rfcv3 = cli_snmp || conf.rfcv3;
-        if !keepalived && !rfcv2 && !rfcv3 {
+        let checker = checker && (cli_snmp || conf.checker);
+        if !keepalived && !rfcv2 && !rfcv3 && !checker {
             return None;
         }
         let socket = cli_socket
@@ -72,9 +82,15 @@ impl Settings {
                 keepalived,
                 rfcv2,
                 rfcv3,
+                checker,
                 traps: conf.traps,
                 router_id,
                 globals: globals::Globals::of(config),
+                checker_conf: if checker {
+                    checker::Configured::of(config)
+                } else {
+                    checker::Configured::default()
+                },
             },
         }))
     }
@@ -114,6 +130,8 @@ pub enum Transition {
         /// What was wrong.
         error: AdvertError,
     },
+    /// A checker notification's varbinds, built when it happened.
+    Checker(Vec<agentx::pdu::VarBind>),
 }
 
 /// Shared between the VRRP half's hooks and the agent task.
@@ -130,6 +148,10 @@ struct Shared {
     routers_epoch: Option<Instant>,
     /// Bounds the notifications of rejected adverts.
     rejected: RateLimit,
+    /// What is served, kept for the checker's notifications.
+    served: Option<mib::Served>,
+    /// The checker half, once it runs.
+    checker: Option<checker::Live>,
 }
 
 /// At most this many vrrpTrapAuthFailure and vrrpv3ProtoError
@@ -282,11 +304,13 @@ fn published() -> mib::Published {
 }
 
 fn send(t: Transition) {
-    with_shared(|s| {
-        if let Some(tx) = &s.traps {
-            let _ = tx.send(t);
-        }
-    });
+    with_shared(|s| send_locked(s, t));
+}
+
+fn send_locked(s: &Shared, t: Transition) {
+    if let Some(tx) = &s.traps {
+        let _ = tx.send(t);
+    }
 }
 
 /// Instance `name` entered `state` for `reason` (its traps, if the
@@ -338,7 +362,66 @@ pub fn group_changed(name: &str, state: State) {
 /// Sets what [`start_configured`] starts (the daemon's start-up, before
 /// the VRRP half runs).
 pub fn configure(settings: Settings) {
-    with_shared(|s| s.settings = Some(settings));
+    with_shared(|s| {
+        s.served = Some(settings.served.clone());
+        s.settings = Some(settings);
+    });
+}
+
+/// The checker half runs `bridge`'s plan (at start, and after each
+/// reload): its rows are served from now on; at start, keepalived's
+/// quorum notifications are sent.
+pub fn checker_published(bridge: &crate::lvs_mode::table::Bridge) {
+    with_shared(|s| {
+        let Some(served) = s.served.as_ref().filter(|v| v.checker) else {
+            return;
+        };
+        let plan = bridge.plan().clone();
+        let live = match s.checker.take() {
+            Some(old) => old.republish(plan, |t| bridge.slot_of(t)),
+            None => {
+                let live = checker::Live::new(plan);
+                for vbs in live.start(&served.checker_conf, &served.router_id) {
+                    send_locked(s, Transition::Checker(vbs));
+                }
+                live
+            }
+        };
+        s.checker = Some(live);
+    });
+}
+
+/// The checker half's monitor reported `event` (applied to `bridge`).
+pub fn checker_event(bridge: &crate::lvs_mode::table::Bridge, event: &healthcheck::Event) {
+    with_shared(|s| {
+        let (Some(served), Some(live)) = (s.served.as_ref(), s.checker.as_mut()) else {
+            return;
+        };
+        let notice = live.handle(event, |t| bridge.slot_of(t), |p| bridge.service_of(p));
+        let vbs = notice
+            .and_then(|n| checker::notification(n, live, &served.checker_conf, &served.router_id));
+        if let Some(vbs) = vbs {
+            send_locked(s, Transition::Checker(vbs));
+        }
+    });
+}
+
+/// The checker half stops: keepalived's notifications for it.
+pub fn checker_stopping() {
+    with_shared(|s| {
+        let (Some(served), Some(live)) = (s.served.as_ref(), s.checker.as_mut()) else {
+            return;
+        };
+        let all = live.stop(&served.checker_conf, &served.router_id);
+        for vbs in all {
+            send_locked(s, Transition::Checker(vbs));
+        }
+    });
+}
+
+/// The checker half as last reported.
+fn checker_live() -> Option<checker::Live> {
+    with_shared(|s| s.checker.clone())
 }
 
 /// Starts the subagent [`configure`] set, if any, once.
