@@ -424,6 +424,7 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
     crate::systemd::stopping();
     info!("Stopping checker: removing the virtual servers");
     crate::snmp::checker_stopping();
+    crate::snmp::flush().await;
     if let Some(monitor) = running.stop().await {
         for line in bridge.shutdown_lines(&monitor) {
             info!("{line}");

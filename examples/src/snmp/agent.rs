@@ -276,6 +276,10 @@ impl Session<'_> {
     }
 
     async fn trap(&mut self, t: Transition) -> Result<(), SessionError> {
+        if let Transition::Flush(done) = t {
+            let _ = done.send(());
+            return Ok(());
+        }
         if !self.served.traps {
             return Ok(());
         }
@@ -440,7 +444,7 @@ pub fn trap_varbinds(
                 ]);
             }
         }
-        Transition::Checker(_) => {}
+        Transition::Checker(_) | Transition::Flush(_) => {}
         Transition::Rejected { name, from, error } => {
             let Some(i) = (state.instances.iter()).find(|i| &*i.view.spec.config.name == name)
             else {

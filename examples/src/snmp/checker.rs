@@ -650,22 +650,42 @@ fn us32(us: u64) -> u32 {
     u32::try_from(us).unwrap_or(u32::MAX)
 }
 
-/// The counters columns: `first` is the 32-bit block's first column,
-/// `wide` the 64-bit block's.
-fn counters(t: &mut Tree, row: &dyn Fn(u32) -> Vec<u32>, c: &Counters, first: u32, wide: u32) {
+/// Where a row's counters go.
+enum Layout {
+    /// virtualServerTable: the 32-bit block from column 27, the 64-bit
+    /// one from 38.
+    Service,
+    /// realServerTable: from 14 (with the connection counts after the
+    /// connections) and from 27.
+    Destination,
+}
+
+/// The counters columns of a row.
+fn counters(t: &mut Tree, row: &dyn Fn(u32) -> Vec<u32>, c: &Counters, layout: Layout) {
     let s = &c.stats;
     let low = |v: u64| (v & 0xffff_ffff) as u32;
     let mut col = |c: u32, v: Value| put(t, &row(c), v);
+    let (dest, first, wide) = match layout {
+        Layout::Service => (false, 27, 38),
+        Layout::Destination => (true, 14, 27),
+    };
     col(first, Value::Gauge32(low(s.conns)));
-    col(first + 1, Value::Counter32(low(s.inpkts)));
-    col(first + 2, Value::Counter32(low(s.outpkts)));
-    col(first + 3, Value::Counter64(s.inbytes));
-    col(first + 4, Value::Counter64(s.outbytes));
+    let mut next = first + 1;
+    if dest {
+        for n in c.conns {
+            col(next, Value::Gauge32(n));
+            next += 1;
+        }
+    }
+    col(next, Value::Counter32(low(s.inpkts)));
+    col(next + 1, Value::Counter32(low(s.outpkts)));
+    col(next + 2, Value::Counter64(s.inbytes));
+    col(next + 3, Value::Counter64(s.outbytes));
     for (i, v) in [s.cps, s.inpps, s.outpps, s.inbps, s.outbps]
         .into_iter()
         .enumerate()
     {
-        col(first + 5 + i as u32, Value::Gauge32(low(v)));
+        col(next + 4 + i as u32, Value::Gauge32(low(v)));
     }
     col(wide, Value::Counter64(s.conns));
     col(wide + 1, Value::Counter64(s.inpkts));
@@ -773,7 +793,7 @@ fn virtual_server(
     }
     col(t, 26, Value::Gauge32(svc.hysteresis));
     let c = kernel.of(svc, None);
-    counters(t, &row, &c, 27, 38);
+    counters(t, &row, &c, Layout::Service);
     let f = svc.service.flags;
     // The scheduler flags: sh and mh read the same bits as flag-1/-2.
     let sched1 = f.contains(ServiceFlags::SCHED1);
@@ -831,7 +851,7 @@ fn real_servers(
         let d = &sorry.dest;
         put(t, &row(2), Value::Integer(2));
         address_columns(t, &row, d);
-        counters(t, &row, &kernel.of(svc, Some(d)), 14, 27);
+        counters(t, &row, &kernel.of(svc, Some(d)), Layout::Destination);
         if let Some(f) = forward_number(d.forward) {
             put(t, &row(40), Value::Integer(f));
         }
@@ -873,7 +893,7 @@ fn real_servers(
             put(t, &row(12), text(&healthcheck::script::shown(w)));
         }
         put(t, &row(13), Value::Gauge32(live.failed(s, r)));
-        counters(t, &row, &kernel.of(svc, Some(d)), 14, 27);
+        counters(t, &row, &kernel.of(svc, Some(d)), Layout::Destination);
         if let Some(f) = forward_number(d.forward) {
             put(t, &row(40), Value::Integer(f));
         }
@@ -1090,6 +1110,13 @@ mod tests {
             at(&t, &[3, 4, 1, 50, 1, 2]),
             Some(Value::Gauge32(2_000_000))
         );
+        // Counters: a real server's connection counts come before its
+        // packets; a virtual server has none.
+        assert_eq!(at(&t, &[3, 4, 1, 17, 1, 1]), Some(Value::Gauge32(0)));
+        assert_eq!(at(&t, &[3, 4, 1, 18, 1, 1]), Some(Value::Counter32(0)));
+        assert_eq!(at(&t, &[3, 4, 1, 26, 1, 1]), Some(Value::Gauge32(0)));
+        assert_eq!(at(&t, &[3, 3, 1, 28, 1]), Some(Value::Counter32(0)));
+        assert_eq!(at(&t, &[3, 3, 1, 30, 1]), Some(Value::Counter64(0)));
         assert_eq!(at(&t, &[3, 6, 1, 0]), Some(Value::Integer(2)));
         assert_eq!(at(&t, &[3, 7, 1, 0]), None);
     }

@@ -105,7 +105,7 @@ fn host_name() -> String {
 }
 
 /// A transition to report as traps.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Transition {
     /// An instance entered `state`.
     Instance {
@@ -132,6 +132,8 @@ pub enum Transition {
     },
     /// A checker notification's varbinds, built when it happened.
     Checker(Vec<agentx::pdu::VarBind>),
+    /// Answered once what was queued before it is sent (or dropped).
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 /// Shared between the VRRP half's hooks and the agent task.
@@ -417,6 +419,23 @@ pub fn checker_stopping() {
             send_locked(s, Transition::Checker(vbs));
         }
     });
+}
+
+/// How long [`flush`] waits for the queued notifications.
+const FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Waits (at most [`FLUSH_TIMEOUT`]) until the notifications queued so
+/// far are sent, so that a stopping daemon's last ones reach the master.
+pub async fn flush() {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let queued = with_shared(|s| {
+        s.traps
+            .as_ref()
+            .is_some_and(|q| q.send(Transition::Flush(tx)).is_ok())
+    });
+    if queued {
+        let _ = tokio::time::timeout(FLUSH_TIMEOUT, rx).await;
+    }
 }
 
 /// The checker half as last reported.

@@ -50,7 +50,7 @@ echo "LVS-VM: ok snmp_started"
 
 # walk: KEEPALIVED-MIB, one object a line, the version normalised.
 walk() {
-    snmpwalk $SNMP $KMIB 2>&1 | sed "s/^$KMIB\.1\.1\.0 = .*/$KMIB.1.1.0 = VERSION/"
+    snmpbulkwalk $SNMP $KMIB 2>&1 | sed "s/^$KMIB\.1\.1\.0 = .*/$KMIB.1.1.0 = VERSION/"
 }
 
 # traps FILE: the traps received since the log was last emptied, one a
@@ -85,9 +85,10 @@ settle() {
 # reach STEP FILE: polls (bounded) until keepalived-lite's walk is FILE.
 reach() {
     i=0
-    while [ $i -lt 120 ]; do
+    while [ $i -lt 60 ]; do
         walk > /tmp/got
         if cmp -s /tmp/got "$2"; then echo "LVS-VM: ok $1"; return 0; fi
+        [ $i = 20 ] && { echo "LVS-VM: $1 not yet; diff:"; diff "$2" /tmp/got | head -40; }
         sleep 0.5
         i=$((i + 1))
     done
@@ -109,17 +110,6 @@ quiet_traps() {
         cp /tmp/traps.now "$1"
         i=$((i + 1))
     done
-}
-
-# wait_trap WHAT: waits (bounded) for a trap line matching WHAT.
-wait_trap() {
-    i=0
-    while [ $i -lt 120 ]; do
-        grep -q "$1" /tmp/traps.log && return 0
-        sleep 0.5
-        i=$((i + 1))
-    done
-    echo "LVS-VM: FAIL no trap matching $1"; cat /tmp/traps.log; exit 1
 }
 
 stop() {
