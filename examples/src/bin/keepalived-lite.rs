@@ -211,6 +211,8 @@ fn configure_snmp(cli: &Cli, config: &vrrp_conf::Config, checker: bool) -> bool 
         None => true,
         Some(Ok(s)) => {
             keepalived_lite::snmp::configure(s);
+            let cli = cli.clone();
+            keepalived_lite::snmp::reread_with(Box::new(move || Some(cli.load().config)));
             true
         }
         Some(Err(e)) => {

@@ -314,7 +314,7 @@ async fn tree(served: &Served) -> BTreeMap<Oid, Value> {
         if let Some(live) = super::checker_live() {
             mib::globals(&mut t, served);
             let kernel = checker::KernelCounters::read();
-            checker::tree(&mut t, &live, &served.checker_conf, &kernel);
+            checker::tree(&mut t, &live, &kernel);
         }
     }
     t

@@ -14,6 +14,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use agentx::pdu::{Oid, Value, VarBind};
 use healthcheck::{Event, TargetId};
@@ -218,12 +219,14 @@ pub struct Live {
     pub weights: HashMap<(usize, usize), u32>,
     /// Real servers taken down by the checker's stop.
     pub stopped: HashSet<(usize, usize)>,
+    /// What the configuration says beyond the plan.
+    pub conf: Arc<Configured>,
 }
 
 impl Live {
     /// The state at start: every real server alive (as keepalived puts
     /// them in), each quorum as their weights make it.
-    pub fn new(plan: Plan) -> Live {
+    pub fn new(plan: Plan, conf: Arc<Configured>) -> Live {
         let quorum_up = plan.services.iter().map(Live::starting_quorum).collect();
         Live {
             plan,
@@ -231,6 +234,7 @@ impl Live {
             quorum_up,
             weights: HashMap::new(),
             stopped: HashSet::new(),
+            conf,
         }
     }
 
@@ -277,6 +281,7 @@ impl Live {
     pub fn republish(
         &self,
         plan: Plan,
+        conf: Arc<Configured>,
         slot_of: impl Fn(TargetId) -> Option<(usize, usize)>,
     ) -> Live {
         let down = (self.down.keys())
@@ -292,7 +297,7 @@ impl Live {
         Live {
             down,
             quorum_up,
-            ..Live::new(plan)
+            ..Live::new(plan, conf)
         }
     }
 
@@ -300,7 +305,7 @@ impl Live {
     /// its order. Each service's live real servers in the table go down
     /// one by one (none while its sorry server stands in for them), then
     /// its quorum reads "stopping".
-    pub fn stop(&mut self, conf: &Configured, router_id: &str) -> Vec<Vec<VarBind>> {
+    pub fn stop(&mut self, router_id: &str) -> Vec<Vec<VarBind>> {
         let mut out = Vec::new();
         for s in 0..self.plan.services.len() {
             let Some(svc) = self.plan.services.get(s) else {
@@ -315,21 +320,21 @@ impl Live {
                         service: s,
                         real: r,
                     };
-                    out.extend(notification(n, self, conf, router_id));
+                    out.extend(notification(n, self, router_id));
                 }
             }
             let n = Notice::Quorum {
                 service: s,
                 stopping: true,
             };
-            out.extend(notification(n, self, conf, router_id));
+            out.extend(notification(n, self, router_id));
         }
         out
     }
 
     /// The notifications keepalived sends at start: each service's
     /// quorum, gained, or lost where a sorry server stands in.
-    pub fn start(&self, conf: &Configured, router_id: &str) -> Vec<Vec<VarBind>> {
+    pub fn start(&self, router_id: &str) -> Vec<Vec<VarBind>> {
         (self.plan.services.iter().enumerate())
             .filter(|(s, svc)| {
                 self.quorum_up.get(*s).copied().unwrap_or(true) || svc.sorry_server.is_some()
@@ -339,7 +344,7 @@ impl Live {
                     service: s,
                     stopping: false,
                 };
-                notification(n, self, conf, router_id)
+                notification(n, self, router_id)
             })
             .collect()
     }
@@ -603,7 +608,8 @@ fn put(t: &mut Tree, tail: &[u32], v: Value) {
 }
 
 /// Every object of the checker part now.
-pub fn tree(t: &mut Tree, live: &Live, conf: &Configured, kernel: &KernelCounters) {
+pub fn tree(t: &mut Tree, live: &Live, kernel: &KernelCounters) {
+    let conf = &*live.conf;
     groups(t, conf);
     for (n, svc) in (1u32..).zip(&live.plan.services) {
         let s = n as usize - 1;
@@ -980,12 +986,8 @@ fn lvs_globals(t: &mut Tree, plan: &Plan) {
 
 /// The varbinds of the notification `notice` (after sysUpTime.0, which
 /// the master adds). keepalived names the objects without an index.
-pub fn notification(
-    notice: Notice,
-    live: &Live,
-    conf: &Configured,
-    router_id: &str,
-) -> Option<Vec<VarBind>> {
+pub fn notification(notice: Notice, live: &Live, router_id: &str) -> Option<Vec<VarBind>> {
+    let conf = &*live.conf;
     let vb = |tail: &[u32], value: Value| VarBind {
         name: oid(&KEEPALIVED, tail),
         value,
@@ -1061,10 +1063,10 @@ mod tests {
         virtual_server group G1 {\n lb_kind DR\n quorum 2\n sorry_server 10.9.9.9 80\n \
         real_server 10.1.0.3 80 {\n  TCP_CHECK {\n  }\n }\n}\n";
 
-    fn setup() -> (Live, Configured) {
+    fn setup() -> Live {
         let p = vrrp_conf::parse_str("k.conf", CONF, &vrrp_conf::Options::default());
         let plan = vrrp_conf::convert::lvs::build(&p.config).unwrap();
-        (Live::new(plan), Configured::of(&p.config))
+        Live::new(plan, Arc::new(Configured::of(&p.config)))
     }
 
     fn at(t: &Tree, tail: &[u32]) -> Option<Value> {
@@ -1073,9 +1075,9 @@ mod tests {
 
     #[test]
     fn tables_follow_keepalived_s_layout() {
-        let (live, conf) = setup();
+        let live = setup();
         let mut t = Tree::new();
-        tree(&mut t, &live, &conf, &KernelCounters::default());
+        tree(&mut t, &live, &KernelCounters::default());
         // Group members: fwmarks first, then single addresses and ranges.
         assert_eq!(at(&t, &[3, 1, 1, 2, 1]), Some(text("G1")));
         let member_types: Vec<_> = (1..=3).map(|e| at(&t, &[3, 2, 1, 2, 1, e])).collect();
@@ -1123,7 +1125,7 @@ mod tests {
 
     #[test]
     fn a_failing_real_server_and_the_stop_notify_as_keepalived() {
-        let (mut live, conf) = setup();
+        let mut live = setup();
         let mut m = Monitor::new(MonitorConfig::default());
         let (t1, t2) = (m.add_static_target("a"), m.add_static_target("b"));
         let pool = m.add_pool(PoolConfig::default());
@@ -1147,7 +1149,7 @@ mod tests {
         );
         // A second failure of the same checker changes nothing.
         assert_eq!(live.handle(&down, slot, |_| None), None);
-        let vbs = notification(n.unwrap(), &live, &conf, "r1").unwrap();
+        let vbs = notification(n.unwrap(), &live, "r1").unwrap();
         let values: Vec<(Vec<u32>, Value)> = (vbs.iter().skip(1))
             .map(|v| (v.name[9..].to_vec(), v.value.clone()))
             .collect();
@@ -1185,7 +1187,7 @@ mod tests {
         // At stop: the live real server of the first service, its quorum
         // "stopping"; none of the group's (out while the sorry server
         // is in), its quorum.
-        let stop = live.stop(&conf, "r1");
+        let stop = live.stop("r1");
         let summary: Vec<(Value, Option<Value>)> = (stop.iter())
             .map(|v| {
                 let status = v.iter().find(|b| b.name[9..] == [3, 3, 1, 23]);
@@ -1211,8 +1213,8 @@ mod tests {
 
     #[test]
     fn start_notifies_each_quorum() {
-        let (live, conf) = setup();
-        let start = live.start(&conf, "r1");
+        let live = setup();
+        let start = live.start("r1");
         assert_eq!(start.len(), 2);
         assert!(start
             .iter()

@@ -154,6 +154,17 @@ struct Shared {
     served: Option<mib::Served>,
     /// The checker half, once it runs.
     checker: Option<checker::Live>,
+    /// Reads the configuration again after a reload.
+    reread: Option<ConfigReader>,
+}
+
+/// Reads the configuration file again (None if it cannot be).
+pub type ConfigReader = Box<dyn Fn() -> Option<Config> + Send>;
+
+/// Sets how the configuration is read again after a reload, for the
+/// checker's columns the plan does not carry.
+pub fn reread_with(read: ConfigReader) {
+    with_shared(|s| s.reread = Some(read));
 }
 
 /// At most this many vrrpTrapAuthFailure and vrrpv3ProtoError
@@ -380,10 +391,18 @@ pub fn checker_published(bridge: &crate::lvs_mode::table::Bridge) {
         };
         let plan = bridge.plan().clone();
         let live = match s.checker.take() {
-            Some(old) => old.republish(plan, |t| bridge.slot_of(t)),
+            Some(old) => {
+                // A reload: the configuration's columns as it now reads.
+                let config = s.reread.as_ref().and_then(|read| read());
+                let conf = config.map_or(old.conf.clone(), |c| {
+                    std::sync::Arc::new(checker::Configured::of(&c))
+                });
+                old.republish(plan, conf, |t| bridge.slot_of(t))
+            }
             None => {
-                let live = checker::Live::new(plan);
-                for vbs in live.start(&served.checker_conf, &served.router_id) {
+                let conf = std::sync::Arc::new(served.checker_conf.clone());
+                let live = checker::Live::new(plan, conf);
+                for vbs in live.start(&served.router_id) {
                     send_locked(s, Transition::Checker(vbs));
                 }
                 live
@@ -400,8 +419,7 @@ pub fn checker_event(bridge: &crate::lvs_mode::table::Bridge, event: &healthchec
             return;
         };
         let notice = live.handle(event, |t| bridge.slot_of(t), |p| bridge.service_of(p));
-        let vbs = notice
-            .and_then(|n| checker::notification(n, live, &served.checker_conf, &served.router_id));
+        let vbs = notice.and_then(|n| checker::notification(n, live, &served.router_id));
         if let Some(vbs) = vbs {
             send_locked(s, Transition::Checker(vbs));
         }
@@ -414,7 +432,7 @@ pub fn checker_stopping() {
         let (Some(served), Some(live)) = (s.served.as_ref(), s.checker.as_mut()) else {
             return;
         };
-        let all = live.stop(&served.checker_conf, &served.router_id);
+        let all = live.stop(&served.router_id);
         for vbs in all {
             send_locked(s, Transition::Checker(vbs));
         }

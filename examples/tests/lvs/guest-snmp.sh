@@ -118,7 +118,7 @@ stop() {
     echo "LVS-VM: ok $2_stopped"
 }
 
-RS_DOWN="$KMIB.4.1.6 = INTEGER: 2"
+RS_DOWN="$KMIB.3.4.1.6 = INTEGER: 2"
 httpd -f -p 127.0.0.1:8081 -h /www & h1=$!
 httpd -f -p 127.0.0.1:8082 -h /www & h2=$!
 
