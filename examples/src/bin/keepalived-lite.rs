@@ -124,7 +124,7 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
         ..
     } = converted;
     keepalived_lite::alert::configure(vrrp_conf::convert::mail::Alerts::of(&parsed.config));
-    if !configure_snmp(cli, &parsed.config, checker) {
+    if !configure_snmp(cli, &parsed.config, lvs_plan.is_some()) {
         return ExitCode::FAILURE;
     }
     vrrp_mode::scripts::set_fifos(fifos);
@@ -203,17 +203,16 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     }
 }
 
-/// The SNMP subagent the VRRP half starts (`-x`, `-A`, `global_defs`);
+/// The SNMP subagent the halves start (`-x`, `-A`, `global_defs`);
 /// false, logged, for a socket it cannot use.
 fn configure_snmp(cli: &Cli, config: &vrrp_conf::Config, checker: bool) -> bool {
     let socket = cli.snmp_agent_socket.as_deref();
-    if cli.snmp && checker {
-        tracing::warn!("-x: the checker's part of KEEPALIVED-MIB is not served");
-    }
-    match keepalived_lite::snmp::Settings::of(cli.snmp, socket, config) {
+    match keepalived_lite::snmp::Settings::of(cli.snmp, socket, config, checker) {
         None => true,
         Some(Ok(s)) => {
             keepalived_lite::snmp::configure(s);
+            let cli = cli.clone();
+            keepalived_lite::snmp::reread_with(Box::new(move || Some(cli.load().config)));
             true
         }
         Some(Err(e)) => {

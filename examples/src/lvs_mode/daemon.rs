@@ -329,6 +329,7 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
     let mut int = signal(SignalKind::interrupt()).map_err(DaemonError::Signals)?;
     let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
     crate::dump::install();
+    crate::snmp::start_configured();
     let tls = keepalived_tls()?;
     let mut kernel = Kernel::open(&plan)?;
     let mut monitor = Monitor::new(MonitorConfig::default());
@@ -352,6 +353,7 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
     let mut running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
     let mut outcome = Ok(());
     crate::observe::publish_checker(&bridge);
+    crate::snmp::checker_published(&bridge);
     crate::control::publish_weights(&bridge);
     crate::systemd::started();
     loop {
@@ -391,6 +393,7 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
                 kernel.own_only(bridge.plan());
                 running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
                 crate::observe::publish_checker(&bridge);
+                crate::snmp::checker_published(&bridge);
                 crate::control::publish_weights(&bridge);
                 crate::systemd::started();
             }
@@ -420,6 +423,8 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
     }
     crate::systemd::stopping();
     info!("Stopping checker: removing the virtual servers");
+    crate::snmp::checker_stopping();
+    crate::snmp::flush().await;
     if let Some(monitor) = running.stop().await {
         for line in bridge.shutdown_lines(&monitor) {
             info!("{line}");
@@ -529,6 +534,7 @@ fn apply_event(bridge: &mut Bridge, ev: &healthcheck::Event) {
     debug!("{ev:?}");
     crate::observe::checker_event(bridge, ev);
     let lines = bridge.handle(ev);
+    crate::snmp::checker_event(bridge, ev);
     crate::alert::checker(bridge, ev, &lines);
     for line in lines {
         info!("{line}");

@@ -346,7 +346,7 @@ impl Bridge {
     }
 
     /// The index of a pool's service.
-    fn service_of(&self, pool: PoolId) -> Option<usize> {
+    pub fn service_of(&self, pool: PoolId) -> Option<usize> {
         self.placed.pools.iter().position(|&p| p == pool)
     }
 

@@ -17,6 +17,7 @@ use tracing::{info, warn};
 use vrrp::event::AdvertError;
 use vrrp::State;
 
+use super::checker;
 use super::mib::{self, IfInfo, Served};
 use super::{Settings, Transition};
 use crate::observe::{self, VrrpState};
@@ -198,15 +199,20 @@ impl Session<'_> {
             .await?;
         self.id = h.session_id;
         let mut subtrees: Vec<(Oid, &str)> = Vec::new();
-        if self.served.keepalived {
+        if self.served.keepalived || self.served.checker {
             subtrees.push((
                 mib::oid(&mib::KEEPALIVED, &[1]),
                 "The MIB module for Keepalived",
             ));
+        }
+        if self.served.keepalived {
             subtrees.push((
                 mib::oid(&mib::KEEPALIVED, &[2]),
                 "The MIB module for KEEPALIVED-VRRP",
             ));
+        }
+        if self.served.checker {
+            subtrees.push((mib::oid(&mib::KEEPALIVED, &[3]), "Healthchecker"));
         }
         if self.served.rfcv2 {
             subtrees.push((mib::VRRP_MIB.to_vec(), "The MIB module for VRRP"));
@@ -270,7 +276,18 @@ impl Session<'_> {
     }
 
     async fn trap(&mut self, t: Transition) -> Result<(), SessionError> {
+        if let Transition::Flush(done) = t {
+            let _ = done.send(());
+            return Ok(());
+        }
         if !self.served.traps {
+            return Ok(());
+        }
+        if let Transition::Checker(vbs) = &t {
+            if self.served.checker {
+                let p = self.next_packet();
+                self.stream.write_all(&pdu::notify(self.id, p, vbs)).await?;
+            }
             return Ok(());
         }
         let Some(state) = observe::vrrp().await else {
@@ -289,10 +306,18 @@ impl Session<'_> {
 
 /// Every object served now.
 async fn tree(served: &Served) -> BTreeMap<Oid, Value> {
-    match observe::vrrp().await {
+    let mut t = match observe::vrrp().await {
         Some(state) => mib::tree(served, &state, &super::published(), &interfaces()),
         None => BTreeMap::new(),
+    };
+    if served.checker {
+        if let Some(live) = super::checker_live() {
+            mib::globals(&mut t, served);
+            let kernel = checker::KernelCounters::read();
+            checker::tree(&mut t, &live, &kernel);
+        }
     }
+    t
 }
 
 /// Reads interfaces from the kernel (ifIndex, MAC, first IPv4 address),
@@ -419,6 +444,7 @@ pub fn trap_varbinds(
                 ]);
             }
         }
+        Transition::Checker(_) | Transition::Flush(_) => {}
         Transition::Rejected { name, from, error } => {
             let Some(i) = (state.instances.iter()).find(|i| &*i.view.spec.config.name == name)
             else {

@@ -93,12 +93,16 @@ pub struct Served {
     pub rfcv2: bool,
     /// RFC 6527 (`enable_snmp_rfcv3`, `-x`).
     pub rfcv3: bool,
+    /// KEEPALIVED-MIB's checker part (`enable_snmp_checker`, `-x`).
+    pub checker: bool,
     /// `enable_traps`.
     pub traps: bool,
     /// `router_id` (else the host name).
     pub router_id: String,
     /// The rest of `global_defs`.
     pub globals: Globals,
+    /// What the configuration says of the checker beyond its plan.
+    pub checker_conf: super::checker::Configured,
 }
 
 /// A `vrrp_sync_group`: name and member instance names.
@@ -285,7 +289,8 @@ pub fn tree(
     t
 }
 
-fn globals(t: &mut BTreeMap<Oid, Value>, served: &Served) {
+/// KEEPALIVED-MIB's global scalars (`keepalived.1`).
+pub fn globals(t: &mut BTreeMap<Oid, Value>, served: &Served) {
     let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
         t.insert(oid(&KEEPALIVED, tail), v);
     };
@@ -891,6 +896,8 @@ mod tests {
             traps: true,
             router_id: "r1".into(),
             globals: Globals::default(),
+            checker: false,
+            checker_conf: Default::default(),
         }
     }
 

@@ -13,8 +13,14 @@
 //! [`instance_changed`] and [`group_changed`], and vrrpTrapAuthFailure
 //! and vrrpv3ProtoError on the adverts it rejects ([`advert_rejected`]).
 //!
-//! Not served (yet): KEEPALIVED-MIB's route, rule, tracked
-//! file/process/BFD tables and the checker's part.
+//! With `enable_snmp_checker` (or `-x`) and the checker running, it also
+//! serves KEEPALIVED-MIB's checker part ([`checker`]) from what the
+//! checker half reports through [`checker_published`],
+//! [`checker_event`] and [`checker_stopping`], with keepalived's
+//! realServerStateChange and virtualServerQuorumStateChange traps.
+//!
+//! Not served (yet): KEEPALIVED-MIB's route, rule and tracked
+//! file/process/BFD tables.
 
 use std::net::IpAddr;
 use std::sync::Mutex;
@@ -28,6 +34,7 @@ use vrrp_conf::convert::vrrp::Plan;
 use vrrp_conf::Config;
 
 pub mod agent;
+pub mod checker;
 pub mod globals;
 pub mod mib;
 
@@ -47,19 +54,22 @@ pub struct Settings {
 
 impl Settings {
     /// keepalived's rules: `-x` enables every SNMP part; `global_defs`
-    /// enables them one by one; `-A` wins over `snmp_socket`. None if
+    /// enables them one by one; `-A` wins over `snmp_socket`; the
+    /// checker's part only where the checker runs (`checker`). None if
     /// nothing is enabled.
     pub fn of(
         cli_snmp: bool,
         cli_socket: Option<&str>,
         config: &Config,
+        checker: bool,
     ) -> Option<Result<Settings, agent::TransportError>> {
         let conf = SnmpSettings::of(config);
         let router_id = config.global_defs.router_id.as_deref();
         let keepalived = cli_snmp || conf.vrrp;
         let rfcv2 = cli_snmp || conf.rfcv2;
         let rfcv3 = cli_snmp || conf.rfcv3;
-        if !keepalived && !rfcv2 && !rfcv3 {
+        let checker = checker && (cli_snmp || conf.checker);
+        if !keepalived && !rfcv2 && !rfcv3 && !checker {
             return None;
         }
         let socket = cli_socket
@@ -72,9 +82,15 @@ impl Settings {
                 keepalived,
                 rfcv2,
                 rfcv3,
+                checker,
                 traps: conf.traps,
                 router_id,
                 globals: globals::Globals::of(config),
+                checker_conf: if checker {
+                    checker::Configured::of(config)
+                } else {
+                    checker::Configured::default()
+                },
             },
         }))
     }
@@ -89,7 +105,7 @@ fn host_name() -> String {
 }
 
 /// A transition to report as traps.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Transition {
     /// An instance entered `state`.
     Instance {
@@ -114,6 +130,10 @@ pub enum Transition {
         /// What was wrong.
         error: AdvertError,
     },
+    /// A checker notification's varbinds, built when it happened.
+    Checker(Vec<agentx::pdu::VarBind>),
+    /// Answered once what was queued before it is sent (or dropped).
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 /// Shared between the VRRP half's hooks and the agent task.
@@ -130,6 +150,21 @@ struct Shared {
     routers_epoch: Option<Instant>,
     /// Bounds the notifications of rejected adverts.
     rejected: RateLimit,
+    /// What is served, kept for the checker's notifications.
+    served: Option<mib::Served>,
+    /// The checker half, once it runs.
+    checker: Option<checker::Live>,
+    /// Reads the configuration again after a reload.
+    reread: Option<ConfigReader>,
+}
+
+/// Reads the configuration file again (None if it cannot be).
+pub type ConfigReader = Box<dyn Fn() -> Option<Config> + Send>;
+
+/// Sets how the configuration is read again after a reload, for the
+/// checker's columns the plan does not carry.
+pub fn reread_with(read: ConfigReader) {
+    with_shared(|s| s.reread = Some(read));
 }
 
 /// At most this many vrrpTrapAuthFailure and vrrpv3ProtoError
@@ -282,11 +317,13 @@ fn published() -> mib::Published {
 }
 
 fn send(t: Transition) {
-    with_shared(|s| {
-        if let Some(tx) = &s.traps {
-            let _ = tx.send(t);
-        }
-    });
+    with_shared(|s| send_locked(s, t));
+}
+
+fn send_locked(s: &Shared, t: Transition) {
+    if let Some(tx) = &s.traps {
+        let _ = tx.send(t);
+    }
 }
 
 /// Instance `name` entered `state` for `reason` (its traps, if the
@@ -338,7 +375,90 @@ pub fn group_changed(name: &str, state: State) {
 /// Sets what [`start_configured`] starts (the daemon's start-up, before
 /// the VRRP half runs).
 pub fn configure(settings: Settings) {
-    with_shared(|s| s.settings = Some(settings));
+    with_shared(|s| {
+        s.served = Some(settings.served.clone());
+        s.settings = Some(settings);
+    });
+}
+
+/// The checker half runs `bridge`'s plan (at start, and after each
+/// reload): its rows are served from now on; at start, keepalived's
+/// quorum notifications are sent.
+pub fn checker_published(bridge: &crate::lvs_mode::table::Bridge) {
+    with_shared(|s| {
+        let Some(served) = s.served.as_ref().filter(|v| v.checker) else {
+            return;
+        };
+        let plan = bridge.plan().clone();
+        let live = match s.checker.take() {
+            Some(old) => {
+                // A reload: the configuration's columns as it now reads.
+                let config = s.reread.as_ref().and_then(|read| read());
+                let conf = config.map_or(old.conf.clone(), |c| {
+                    std::sync::Arc::new(checker::Configured::of(&c))
+                });
+                old.republish(plan, conf, |t| bridge.slot_of(t))
+            }
+            None => {
+                let conf = std::sync::Arc::new(served.checker_conf.clone());
+                let live = checker::Live::new(plan, conf);
+                for vbs in live.start(&served.router_id) {
+                    send_locked(s, Transition::Checker(vbs));
+                }
+                live
+            }
+        };
+        s.checker = Some(live);
+    });
+}
+
+/// The checker half's monitor reported `event` (applied to `bridge`).
+pub fn checker_event(bridge: &crate::lvs_mode::table::Bridge, event: &healthcheck::Event) {
+    with_shared(|s| {
+        let (Some(served), Some(live)) = (s.served.as_ref(), s.checker.as_mut()) else {
+            return;
+        };
+        let notice = live.handle(event, |t| bridge.slot_of(t), |p| bridge.service_of(p));
+        let vbs = notice.and_then(|n| checker::notification(n, live, &served.router_id));
+        if let Some(vbs) = vbs {
+            send_locked(s, Transition::Checker(vbs));
+        }
+    });
+}
+
+/// The checker half stops: keepalived's notifications for it.
+pub fn checker_stopping() {
+    with_shared(|s| {
+        let (Some(served), Some(live)) = (s.served.as_ref(), s.checker.as_mut()) else {
+            return;
+        };
+        let all = live.stop(&served.router_id);
+        for vbs in all {
+            send_locked(s, Transition::Checker(vbs));
+        }
+    });
+}
+
+/// How long [`flush`] waits for the queued notifications.
+const FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Waits (at most [`FLUSH_TIMEOUT`]) until the notifications queued so
+/// far are sent, so that a stopping daemon's last ones reach the master.
+pub async fn flush() {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let queued = with_shared(|s| {
+        s.traps
+            .as_ref()
+            .is_some_and(|q| q.send(Transition::Flush(tx)).is_ok())
+    });
+    if queued {
+        let _ = tokio::time::timeout(FLUSH_TIMEOUT, rx).await;
+    }
+}
+
+/// The checker half as last reported.
+fn checker_live() -> Option<checker::Live> {
+    with_shared(|s| s.checker.clone())
 }
 
 /// Starts the subagent [`configure`] set, if any, once.

@@ -30,6 +30,8 @@ mod globals;
 mod group;
 
 pub use group::MAX_GROUP_SERVICES;
+/// A `virtual_server_group` entry and its parser (the SNMP tables show them).
+pub use group::{entry as group_entry, Entry as GroupEntry};
 
 /// keepalived's `KEEPALIVED_DEFAULT_DELAY`: `delay_loop` when unset.
 pub const DEFAULT_DELAY_LOOP: Duration = Duration::from_secs(60);

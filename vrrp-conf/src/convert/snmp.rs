@@ -1,8 +1,8 @@
 //! keepalived's SNMP settings in `global_defs`: `enable_snmp_vrrp` (and
-//! its old name `enable_snmp_keepalived`), `enable_snmp_rfcv2`,
-//! `enable_snmp_rfcv3`, `enable_snmp_rfc` (both RFC MIBs),
-//! `enable_traps` and `snmp_socket`. `enable_snmp_checker` is not
-//! consumed, so the audit refuses it by name.
+//! its old name `enable_snmp_keepalived`, which in keepalived 2.2.7 means
+//! the VRRP part only), `enable_snmp_checker`, `enable_snmp_rfcv2`,
+//! `enable_snmp_rfcv3`, `enable_snmp_rfc` (both RFC MIBs), `enable_traps`
+//! (the VRRP and the checker notifications) and `snmp_socket`.
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::Config;
@@ -10,6 +10,7 @@ use crate::Parsed;
 
 /// The `global_defs` SNMP keywords this conversion consumes.
 pub(crate) const USED: &[&str] = &[
+    "enable_snmp_checker",
     "enable_snmp_keepalived",
     "enable_snmp_rfc",
     "enable_snmp_rfcv2",
@@ -25,6 +26,8 @@ pub(crate) const USED: &[&str] = &[
 pub struct SnmpSettings {
     /// KEEPALIVED-MIB's VRRP part (`enable_snmp_vrrp`).
     pub vrrp: bool,
+    /// KEEPALIVED-MIB's checker part (`enable_snmp_checker`).
+    pub checker: bool,
     /// RFC 2787's VRRP-MIB (`enable_snmp_rfcv2`, `enable_snmp_rfc`).
     pub rfcv2: bool,
     /// RFC 6527's VRRPv3-MIB (`enable_snmp_rfcv3`, `enable_snmp_rfc`).
@@ -42,6 +45,7 @@ impl SnmpSettings {
         let has = |k: &str| g.iter().any(|s| s.keyword == k);
         SnmpSettings {
             vrrp: has("enable_snmp_vrrp") || has("enable_snmp_keepalived"),
+            checker: has("enable_snmp_checker"),
             rfcv2: has("enable_snmp_rfcv2") || has("enable_snmp_rfc"),
             rfcv3: has("enable_snmp_rfcv3") || has("enable_snmp_rfc"),
             traps: has("enable_traps"),
@@ -100,6 +104,7 @@ mod tests {
             s,
             SnmpSettings {
                 vrrp: true,
+                checker: false,
                 rfcv2: true,
                 rfcv3: false,
                 traps: true,
@@ -110,21 +115,26 @@ mod tests {
     }
 
     #[test]
-    fn refuses_the_checker_part_and_a_bare_socket() {
+    fn reads_the_checker_part_and_refuses_a_bare_socket() {
         let (s, d) = convert(&format!(
             "global_defs {{\n  enable_snmp_rfc\n  enable_snmp_checker\n  snmp_socket\n}}\n{INSTANCE}"
         ));
         assert_eq!(
-            (s.rfcv2, s.rfcv3, s.vrrp, s.socket),
-            (true, true, false, None)
+            (s.rfcv2, s.rfcv3, s.vrrp, s.checker, s.socket),
+            (true, true, false, true, None)
         );
         let snmp: Vec<&String> = d.iter().filter(|l| l.contains("snmp")).collect();
         assert_eq!(
             snmp,
-            [
-                "k.conf:3:3: error: enable_snmp_checker is not supported by keepalived-lite",
-                "k.conf:4:3: error: SNMP error : snmp socket name missing",
-            ]
+            ["k.conf:4:3: error: SNMP error : snmp socket name missing"]
         );
+    }
+
+    #[test]
+    fn enable_snmp_keepalived_is_the_vrrp_part_only() {
+        let (s, _) = convert(&format!(
+            "global_defs {{\n  enable_snmp_keepalived\n}}\n{INSTANCE}"
+        ));
+        assert_eq!((s.vrrp, s.checker), (true, false));
     }
 }

@@ -14,7 +14,7 @@ pub const MAX_GROUP_SERVICES: u64 = 65_536;
 
 /// One entry of a `virtual_server_group`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Entry {
+pub enum Entry {
     /// `IP[-END|/LEN] [PORT]`: every address from `first` to `last`.
     Range {
         /// The first address.
@@ -34,7 +34,7 @@ pub(super) enum Entry {
 }
 
 /// Parses one entry's words; Err: what is wrong, in keepalived's words.
-pub(super) fn entry(words: &[String]) -> Result<Entry, String> {
+pub fn entry(words: &[String]) -> Result<Entry, String> {
     let first = words.first().map(String::as_str).unwrap_or_default();
     if first == "fwmark" {
         return fwmark(words);

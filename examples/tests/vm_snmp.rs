@@ -1,0 +1,123 @@
+//! KEEPALIVED-MIB's checker part against keepalived 2.2.7, in the IPVS
+//! VM (the host kernel has no IPVS): one boot of `ipvs/vm/run-vm.sh`
+//! with Debian's snmpd (the AgentX master, on a unix socket), snmptrapd,
+//! snmpwalk, keepalived 2.2.7 and keepalived-lite. The guest
+//! (`tests/lvs/guest-snmp.sh`) runs `keepalived -C` and then
+//! `keepalived-lite -C` on `tests/lvs/snmp.conf` (an address service
+//! with persistence and an inhibited real server, a fwmark service, a
+//! `virtual_server group` of a fwmark, an address and a range with a
+//! quorum and a sorry server; TCP_CHECK real servers on busybox httpd,
+//! one failing from the start, one stopped during the run).
+//!
+//! The walk of KEEPALIVED-MIB (global scalars and the checker's tables)
+//! after start-up and after the failure must be the same for both (the
+//! version string aside); snmptrapd must receive the same
+//! realServerStateChange and virtualServerQuorumStateChange traps from
+//! both while they run and when they stop.
+//!
+//! Needs qemu-system-x86, busybox-static, ipvsadm, cpio, keepalived,
+//! snmpd, snmptrapd, snmp and the Debian archive (see `.ci/install-deps`);
+//! fails loudly when the VM cannot run.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test: a panic is a failure
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Removes the temporary directory even when the test fails.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tool(name: &str) -> PathBuf {
+    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
+        .iter()
+        .map(|d| Path::new(d).join(name))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{name} is not installed"))
+}
+
+const KMIB: &str = ".1.3.6.1.4.1.9586.100.5";
+
+#[test]
+fn vm_snmp_checker_walks_and_traps_match_keepalived_2_2_7() {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = here.parent().expect("workspace root");
+    let dir = TempDir(std::env::temp_dir().join(format!("vm-snmp-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    // A stripped copy keeps the initramfs (and so the boot) small.
+    let bin = dir.0.join("keepalived-lite");
+    std::fs::copy(env!("CARGO_BIN_EXE_keepalived-lite"), &bin).unwrap();
+    if !matches!(Command::new("strip").arg(&bin).status(), Ok(s) if s.success()) {
+        eprintln!("strip failed: copying the unstripped binary");
+    }
+    let lvs = here.join("tests/lvs");
+    let files = [
+        (bin, "/bin/keepalived-lite"),
+        (tool("keepalived"), "/bin/keepalived"),
+        (tool("snmpd"), "/bin/snmpd"),
+        (tool("snmptrapd"), "/bin/snmptrapd"),
+        (tool("snmpbulkwalk"), "/bin/snmpbulkwalk"),
+        (tool("snmpget"), "/bin/snmpget"),
+        (lvs.join("snmp.conf"), "/etc/snmp.conf"),
+    ];
+    let mut cmd = Command::new(root.join("ipvs/vm/run-vm.sh"));
+    cmd.args(["--timeout", "1200"]);
+    for (src, dst) in &files {
+        cmd.arg("--file").arg(format!("{}:{dst}", src.display()));
+    }
+    let out = cmd
+        .arg(lvs.join("guest-snmp.sh"))
+        .output()
+        .expect("cannot run ipvs/vm/run-vm.sh");
+    let console = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    println!("{console}");
+    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "the VM test failed (status {:?}); console above",
+        out.status.code()
+    );
+    for step in [
+        "snmp_started",
+        "keepalived_stopped",
+        "parity_started",
+        "parity_failed",
+        "keepalived_lite_stopped",
+        "parity_traps",
+        "parity_stop_traps",
+    ] {
+        let line = format!("LVS-VM: ok {step}");
+        assert!(console.lines().any(|l| l == line), "missing '{line}'");
+    }
+    assert!(console.lines().any(|l| l == "LVS-VM: done"));
+    // What keepalived 2.2.7 served, and so keepalived-lite too.
+    for text in [
+        // virtualServerGroupMemberTable: the fwmark first, then the
+        // address and the range.
+        &format!("{KMIB}.3.2.1.3.1.1 = Gauge32: 5"),
+        &format!("{KMIB}.3.2.1.7.1.3 = Hex-STRING: 0A 00 01 03 "),
+        // virtualServerType: address, fwmark, group.
+        &format!("{KMIB}.3.3.1.2.3 = INTEGER: 3"),
+        // The group's quorum is lost (its 8083 fails).
+        &format!("{KMIB}.3.3.1.23.3 = INTEGER: 2"),
+        // realServerTable: the sorry server first, without a status.
+        &format!("{KMIB}.3.4.1.2.3.1 = INTEGER: 2"),
+        // The inhibited real server down, with its weight kept.
+        &format!("{KMIB}.3.4.1.6.1.2 = INTEGER: 2"),
+        &format!("{KMIB}.3.4.1.7.1.2 = INTEGER: 1"),
+        &format!("{KMIB}.3.4.1.13.1.2 = Gauge32: 1"),
+        // realServerStateChange for 10.1.0.2:8082 going down.
+        ".1.3.6.1.4.1.9586.100.5.3.5.0.1 | .1.3.6.1.4.1.9586.100.5.3.4.1.3 = INTEGER: 1 | \
+         .1.3.6.1.4.1.9586.100.5.3.4.1.4 = Hex-STRING: 0A 01 00 02  | \
+         .1.3.6.1.4.1.9586.100.5.3.4.1.5 = Gauge32: 8082 | \
+         .1.3.6.1.4.1.9586.100.5.3.4.1.6 = INTEGER: 2",
+        // The group's quorum lost.
+        ".1.3.6.1.4.1.9586.100.5.3.3.1.23 = INTEGER: 2",
+    ] {
+        assert!(console.contains(text), "the console lacks '{text}'");
+    }
+}
