@@ -279,3 +279,19 @@ fn a_sync_daemon_without_the_checker_is_refused() {
     let (d, _) = rendered(&text, BOTH);
     assert!(d.is_empty(), "{d:?}");
 }
+
+#[test]
+fn strict_mode_resets_explicit_lower_priority_garps_with_keepalived_words() {
+    let text = format!(
+        "{INSTANCE}  strict_mode\n  garp_lower_prio_repeat 2\n  garp_lower_prio_delay 0\n{VIPS}"
+    );
+    let (d, out) = rendered(&text, BOTH);
+    let garp: Vec<&String> = d.iter().filter(|l| l.contains("garp")).collect();
+    assert_eq!(
+        garp,
+        ["k.conf:5:3: warning: (VI_1) Strict mode requires no repeat garps. resetting"]
+    );
+    let plan = out.vrrp.unwrap();
+    let garp = plan.units[0].setup.routers[0].config.garp;
+    assert_eq!(garp.lower_prio_repeat, 0);
+}

@@ -234,6 +234,8 @@ pub struct VirtualRouter {
     events: VecDeque<Event>,
     /// Deadlines of the delayed GARP bursts after lower-priority adverts.
     lower_prio_garps: VecDeque<Instant>,
+    /// Lower-priority adverts received as master (for the sync group).
+    lower_prio_received: u64,
     counters: Counters,
 }
 
@@ -265,6 +267,7 @@ impl VirtualRouter {
             epoch: None,
             events: VecDeque::with_capacity(EVENT_CAPACITY),
             lower_prio_garps: VecDeque::new(),
+            lower_prio_received: 0,
             counters: Counters::default(),
             cfg,
         })
@@ -892,11 +895,26 @@ impl VirtualRouter {
         if self.cfg.lower_priority_advert == LowerPriorityAdvert::SendAdvert {
             self.queue_advert(mine);
         }
+        self.lower_prio_received += 1;
         self.lower_prio_garps(now);
         self.push(Event::MasterRxLowerPriority {
             from: src,
             priority,
         });
+    }
+
+    /// Lower-priority adverts received as master so far.
+    pub(crate) fn lower_prio_received(&self) -> u64 {
+        self.lower_prio_received
+    }
+
+    /// Another member of this router's sync group received a
+    /// lower-priority advert: keepalived sends this member's
+    /// lower-priority GARPs too (if master: they need the addresses).
+    pub(crate) fn handle_group_lower_priority(&mut self, now: Instant) {
+        if self.state == State::Master {
+            self.lower_prio_garps(now);
+        }
     }
 
     /// keepalived refreshes the other router's ARP cache after a
