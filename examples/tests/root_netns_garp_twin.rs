@@ -1,17 +1,18 @@
 //! Gratuitous ARP bursts of keepalived 2.2.7 and keepalived-lite, side by
 //! side (needs root, iproute2, tcpdump, tshark and keepalived).
 //!
-//! Both daemons run at once in one lab (keepalived VRID 51, keepalived-lite
-//! VRID 52, two VIPs each) with the same GARP settings: `garp_master_repeat
-//! 3`, `garp_master_delay 2`, `garp_master_refresh 4`,
-//! `garp_master_refresh_repeat 2`, `garp_lower_prio_repeat 2`,
-//! `garp_lower_prio_delay 1`. An observer captures the ARPs and, 6.5 s
-//! after each daemon became master, sends it one advert of lower
+//! Two pairs of daemons run at once in one lab (keepalived and
+//! keepalived-lite each, own VRIDs, two VIPs each) with the same GARP
+//! settings: `garp_master_repeat 3`, `garp_master_delay 2`,
+//! `garp_master_refresh 4`, `garp_master_refresh_repeat 2`; the first pair
+//! `garp_lower_prio_repeat 2`, `garp_lower_prio_delay 1`, the second
+//! `lower_prio_no_advert`, `garp_lower_prio_repeat 1`,
+//! `garp_lower_prio_delay 0`. An observer captures ARPs and adverts and,
+//! 6.5 s after each daemon became master, sends it one advert of lower
 //! priority. The GARPs of each daemon are cut into bursts (a pause of more
-//! than 300 ms starts a new one) and the two sequences of bursts, the
-//! addresses in the order sent, must be the same. Spacing is printed, never
-//! asserted. Both answer the lower-priority advert with one advert at once
-//! (keepalived's default, no `lower_prio_no_advert`).
+//! than 300 ms starts a new one): the bursts, with the addresses in the
+//! order sent, and the adverts answering the lower one must be the same
+//! for both daemons of a pair. Spacing is printed, never asserted.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -27,28 +28,32 @@ use vrrp::wire::{self, AdvertRepr};
 const WAIT: Duration = Duration::from_secs(20);
 const OBSERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 9);
 
-/// (node, address, VRID, VIPs)
-const DAEMONS: [(&str, Ipv4Addr, u8, [Ipv4Addr; 2]); 2] = [
-    (
-        "ka",
-        Ipv4Addr::new(10, 0, 0, 1),
-        51,
-        [Ipv4Addr::new(10, 0, 0, 51), Ipv4Addr::new(10, 0, 0, 52)],
-    ),
-    (
-        "kl",
-        Ipv4Addr::new(10, 0, 0, 2),
-        52,
-        [Ipv4Addr::new(10, 0, 0, 61), Ipv4Addr::new(10, 0, 0, 62)],
-    ),
+/// How a pair reacts to a lower-priority advert.
+const DEFAULT: &str = "  garp_lower_prio_repeat 2\n  garp_lower_prio_delay 1\n";
+const NO_ADVERT: &str =
+    "  lower_prio_no_advert\n  garp_lower_prio_repeat 1\n  garp_lower_prio_delay 0\n";
+
+/// (node: `ka*` keepalived, `kl*` keepalived-lite; address, VRID, VIPs,
+/// more settings)
+type Daemon = (&'static str, Ipv4Addr, u8, [Ipv4Addr; 2], &'static str);
+
+const DAEMONS: [Daemon; 4] = [
+    ("ka", ip(1), 51, [ip(51), ip(52)], DEFAULT),
+    ("kl", ip(2), 52, [ip(61), ip(62)], DEFAULT),
+    ("ka2", ip(3), 53, [ip(71), ip(72)], NO_ADVERT),
+    ("kl2", ip(4), 54, [ip(81), ip(82)], NO_ADVERT),
 ];
 
-fn config(vrid: u8, vips: &[Ipv4Addr; 2]) -> String {
+const fn ip(last: u8) -> Ipv4Addr {
+    Ipv4Addr::new(10, 0, 0, last)
+}
+
+fn config((_, _, vrid, vips, extra): &Daemon) -> String {
     format!(
         "vrrp_instance VI_1 {{\n  state MASTER\n  interface eth0\n  virtual_router_id {vrid}\n  \
          priority 150\n  advert_int 1\n  garp_master_repeat 3\n  garp_master_delay 2\n  \
-         garp_master_refresh 4\n  garp_master_refresh_repeat 2\n  garp_lower_prio_repeat 2\n  \
-         garp_lower_prio_delay 1\n  virtual_ipaddress {{\n    {}/32\n    {}/32\n  }}\n}}\n",
+         garp_master_refresh 4\n  garp_master_refresh_repeat 2\n{extra}  \
+         virtual_ipaddress {{\n    {}/32\n    {}/32\n  }}\n}}\n",
         vips[0], vips[1]
     )
 }
@@ -139,7 +144,7 @@ fn root_netns_garp_bursts_match_keepalived() {
     }
     require_program("keepalived", &["-v"]);
     let mut lab = Lab::new().unwrap();
-    for (node, addr, _, _) in DAEMONS {
+    for (node, addr, ..) in DAEMONS {
         lab.add_node(node, addr, 24).unwrap();
     }
     lab.add_node("obs", OBSERVER, 24).unwrap();
@@ -168,22 +173,24 @@ fn root_netns_garp_bursts_match_keepalived() {
         .unwrap();
 
     let bin = env!("CARGO_BIN_EXE_keepalived-lite");
-    for (node, _, vrid, vips) in DAEMONS {
+    for d in &DAEMONS {
+        let node = d.0;
         let conf = dir.join(format!("{node}.conf"));
-        std::fs::write(&conf, config(vrid, &vips)).unwrap();
+        std::fs::write(&conf, config(d)).unwrap();
         let log = dir.join(format!("{node}.log"));
-        match node {
-            "ka" => lab.spawn_vrrp_daemon(node, "keepalived", &conf, &dir, &log),
-            _ => lab.spawn_lite_daemon(node, bin, &conf, &dir, &log),
+        if node.starts_with("ka") {
+            lab.spawn_vrrp_daemon(node, "keepalived", &conf, &dir, &log)
+        } else {
+            lab.spawn_lite_daemon(node, bin, &conf, &dir, &log)
         }
         .unwrap();
     }
     // When each became master (its first VIP installed), polled.
-    let mut master: [Option<Instant>; 2] = [None; 2];
+    let mut master: [Option<Instant>; 4] = [None; 4];
     let deadline = Instant::now() + WAIT;
     while master.iter().any(Option::is_none) {
-        assert!(Instant::now() < deadline, "not both master: {master:?}");
-        for (k, (node, _, _, vips)) in DAEMONS.iter().enumerate() {
+        assert!(Instant::now() < deadline, "not all master: {master:?}");
+        for (k, (node, _, _, vips, _)) in DAEMONS.iter().enumerate() {
             if master[k].is_none() && has_vip(&lab, node, vips[0]) {
                 master[k] = Some(Instant::now());
             }
@@ -192,19 +199,19 @@ fn root_netns_garp_bursts_match_keepalived() {
     }
     // The lower-priority advert 6.5 s after each became master (between
     // the bursts of refresh at 4 s and 8 s), in the order they are due.
-    let mut due: Vec<(Instant, usize)> = (0..2)
+    let mut due: Vec<(Instant, usize)> = (0..4)
         .map(|k| (master[k].unwrap() + Duration::from_millis(6500), k))
         .collect();
     due.sort();
-    let mut injected = [0.0; 2];
+    let mut injected = [0.0; 4];
     for (at, k) in &due {
         std::thread::sleep(at.saturating_duration_since(Instant::now()));
-        let (_, _, vrid, vips) = DAEMONS[*k];
+        let (_, _, vrid, vips, _) = DAEMONS[*k];
         injected[*k] = epoch_now();
         lower_advert(&sock, vrid, &vips);
     }
-    // Up to 10.5 s after the later master: the third refresh (12 s) is out.
-    let end = due[1].0 + Duration::from_millis(4000);
+    // Up to 10.5 s after the last master: the third refresh (12 s) is out.
+    let end = due[3].0 + Duration::from_millis(4000);
     std::thread::sleep(end.saturating_duration_since(Instant::now()));
     let end_epoch = epoch_now();
     drop(capture);
@@ -215,14 +222,14 @@ fn root_netns_garp_bursts_match_keepalived() {
     // seconds apart: the capture runs past the earlier one's window).
     let seq: Vec<Vec<Burst>> = DAEMONS
         .iter()
-        .map(|(_, _, _, vips)| {
+        .map(|(_, _, _, vips, _)| {
             let mut b = bursts(&arps, vips);
             let t0 = b.first().map_or(0.0, |b| b.0);
             b.retain(|b| b.0 < t0 + 10.5);
             b
         })
         .collect();
-    for (k, (node, _, _, _)) in DAEMONS.iter().enumerate() {
+    for (k, (node, ..)) in DAEMONS.iter().enumerate() {
         let t0 = seq[k].first().map_or(end_epoch, |b| b.0);
         let at: Vec<String> = (seq[k].iter())
             .map(|b| {
@@ -240,22 +247,38 @@ fn root_netns_garp_bursts_match_keepalived() {
             .collect()
     };
     // keepalived's default answer to a lower-priority advert: one advert
-    // at once ("forcing new election"), then its grid.
-    let answers: Vec<usize> = (0..2)
+    // at once ("forcing new election"), then its grid; none with
+    // lower_prio_no_advert.
+    let answers: Vec<usize> = (0..4)
         .map(|k| {
             let from = |a: &&(f64, Ipv4Addr)| a.1 == DAEMONS[k].1;
             let soon = |a: &&(f64, Ipv4Addr)| (injected[k]..injected[k] + 0.2).contains(&a.0);
             adverts.iter().filter(from).filter(soon).count()
         })
         .collect();
-    assert_eq!(answers, [1, 1], "adverts within 200 ms of the lower one");
-    let (ka, kl) = (order(0), order(1));
+    assert_eq!(
+        answers,
+        [1, 1, 0, 0],
+        "adverts within 200 ms of the lower one"
+    );
     let three = vec![0, 1, 0, 1, 0, 1];
     let two = vec![0, 1, 0, 1];
     // Master: 3 rounds now and after 2 s; refresh at 4 s; the lower
     // priority advert at 6.5 s: 2 rounds now and after 1 s; refresh at 8 s.
     let want = [&three, &three, &two, &two, &two, &two].map(Clone::clone);
-    assert_eq!(ka, want, "keepalived's bursts");
-    assert_eq!(kl, ka, "keepalived-lite's bursts against keepalived's");
+    assert_eq!(order(0), want, "keepalived's bursts");
+    assert_eq!(
+        order(1),
+        order(0),
+        "keepalived-lite's bursts against keepalived's"
+    );
+    // garp_lower_prio_repeat 1, garp_lower_prio_delay 0: one round, once.
+    let want = [&three, &three, &two, &vec![0, 1], &two].map(Clone::clone);
+    assert_eq!(order(2), want, "keepalived's bursts, lower_prio_no_advert");
+    assert_eq!(
+        order(3),
+        order(2),
+        "keepalived-lite's, lower_prio_no_advert"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
