@@ -373,8 +373,11 @@ fn json_data(i: &InstanceState) -> Value {
     );
     put("garp_rep", json!(garp.master_repeat));
     put("garp_refresh_rep", json!(garp.refresh_repeat));
-    put("garp_lower_prio_delay", json!(garp.master_delay.as_secs()));
-    put("garp_lower_prio_rep", json!(garp.master_repeat));
+    put(
+        "garp_lower_prio_delay",
+        json!(garp.lower_prio_delay.as_secs()),
+    );
+    put("garp_lower_prio_rep", json!(garp.lower_prio_repeat));
     put(
         "lower_prio_no_advert",
         json!(u8::from(
@@ -535,11 +538,15 @@ fn data_instance(out: &mut String, i: &InstanceState) {
         "   Gratuitous ARP refresh repeat = {}",
         garp.refresh_repeat
     );
-    let _ = writeln!(out, "   Gratuitous ARP lower priority delay = {delay}");
+    let lower_delay = garp.lower_prio_delay.as_secs();
+    let _ = writeln!(
+        out,
+        "   Gratuitous ARP lower priority delay = {lower_delay}"
+    );
     let _ = writeln!(
         out,
         "   Gratuitous ARP lower priority repeat = {}",
-        garp.master_repeat
+        garp.lower_prio_repeat
     );
     let _ = writeln!(out, "   Down timer adverts = 3");
     let lower = c.lower_priority_advert == LowerPriorityAdvert::SendAdvert;

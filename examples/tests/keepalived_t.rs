@@ -206,6 +206,30 @@ fn keepalived_lite_t_reports_what_keepalived_t_reports_on_every_sample() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// Every shipped sample runs: nothing in one is refused, so the comparison
+/// above covers all of each (the last refusal was the deprecated
+/// `lvs_sync_daemon_interface` of `keepalived.conf.vrrp.lvs_syncd`).
+#[test]
+fn keepalived_lite_refuses_nothing_in_the_samples() {
+    let fixture = parse_fixture(&std::fs::read_to_string(fixture_path()).unwrap());
+    let refused: Vec<String> = (fixture.keys())
+        .flat_map(|name| {
+            let r = refusals(&samples_dir().join(name));
+            r.into_iter().map(move |(l, m)| format!("{name}:{l}: {m}"))
+        })
+        .collect();
+    assert_eq!(refused, Vec::<String>::new());
+    let syncd = samples_dir().join("keepalived.conf.vrrp.lvs_syncd");
+    let (rc, ours) = run_ours(&syncd);
+    let deprecated = ours.iter().find(|d| d.line == 11).unwrap();
+    assert!(!deprecated.error, "{deprecated:?}");
+    assert!(deprecated
+        .message
+        .contains("lvs_sync_daemon_interface' is deprecated"));
+    // keepalived's errors on lines 3-5 (the sync group's bare names).
+    assert_eq!(rc, 5);
+}
+
 /// keepalived messages on the golden fixtures that keepalived-lite does not
 /// repeat, and why: cascades after an unknown keyword (keepalived-lite
 /// skips the block instead), the host's users (host-dependent), and

@@ -10,7 +10,10 @@
 //! has no vrrp_instance, so only the checker runs) stops on SIGINT. A
 //! second boot runs VRRP (on a dummy interface) and the checker together
 //! and stops both with one SIGTERM; the IPVS sync daemon follows the VRRP
-//! instance named by `lvs_sync_daemon` (master while it is MASTER).
+//! instance named by `lvs_sync_daemon` (master while it is MASTER). In the
+//! same boot keepalived 2.2.7 and keepalived-lite in turn run
+//! `tests/lvs/both-iface.conf` (the deprecated `lvs_sync_daemon_interface`
+//! of a vrrp_instance) and must leave the same sync daemons running.
 //!
 //! Needs qemu-system-x86, busybox-static, ipvsadm, cpio and the Debian
 //! archive (see `.ci/install-deps`); fails loudly when the VM cannot run.
@@ -142,6 +145,8 @@ fn vm_lvs_checker_follows_real_server_health() {
     let mut files: Vec<(PathBuf, &str)> = vec![
         (bin, "/bin/keepalived-lite"),
         (lvs.join("both.conf"), "/etc/both.conf"),
+        (lvs.join("both-iface.conf"), "/etc/both-iface.conf"),
+        (PathBuf::from("/usr/sbin/keepalived"), "/bin/keepalived"),
     ];
     files.extend(modules.iter().map(|(src, dst)| (src.clone(), dst.as_str())));
     let console = run_vm(&files, &lvs.join("guest-both.sh"));
@@ -154,6 +159,11 @@ fn vm_lvs_checker_follows_real_server_health() {
             "both_table_empty",
             "both_vip_removed",
             "both_sync_stopped",
+            "keepalived_iface_sync_master",
+            "keepalived_iface_sync_stopped",
+            "keepalived-lite_iface_sync_master",
+            "keepalived-lite_iface_sync_stopped",
+            "iface_same_daemons",
         ],
     );
 }

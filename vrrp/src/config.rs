@@ -89,7 +89,24 @@ pub struct GarpConfig {
     /// GARPs per address in each refresh burst (`garp_master_refresh_repeat`,
     /// default 1).
     pub refresh_repeat: u32,
+    /// GARPs per address a master sends at once when it receives a
+    /// lower-priority advert, and again after [`lower_prio_delay`]
+    /// (`garp_lower_prio_repeat`; keepalived's default is the global
+    /// `vrrp_garp_master_repeat`, 5; 0 in strict mode). 0: none.
+    ///
+    /// [`lower_prio_delay`]: Self::lower_prio_delay
+    pub lower_prio_repeat: u32,
+    /// Delay of the second burst after a lower-priority advert
+    /// (`garp_lower_prio_delay`; keepalived's default is the global
+    /// `vrrp_garp_master_delay`, 5 s); zero: no second burst. Every such
+    /// advert schedules its own (at most [`LOWER_PRIO_BURSTS`] pending).
+    pub lower_prio_delay: Duration,
 }
+
+/// The most delayed lower-priority GARP bursts a router keeps pending;
+/// keepalived schedules one per lower-priority advert without a bound, a
+/// flood of them here drops the excess.
+pub const LOWER_PRIO_BURSTS: usize = 64;
 
 impl Default for GarpConfig {
     fn default() -> Self {
@@ -98,6 +115,8 @@ impl Default for GarpConfig {
             master_repeat: 5,
             master_refresh: None,
             refresh_repeat: 1,
+            lower_prio_repeat: 5,
+            lower_prio_delay: Duration::from_secs(5),
         }
     }
 }

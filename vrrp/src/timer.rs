@@ -13,21 +13,25 @@ pub(crate) enum Timer {
     GarpDelay = 2,
     /// Periodic GARP refresh while master (`garp_master_refresh`).
     GarpRefresh = 3,
+    /// The delayed GARP burst after a lower-priority advert
+    /// (`garp_lower_prio_delay`).
+    GarpLowerPrio = 4,
 }
 
 impl Timer {
-    const ALL: [Timer; 4] = [
+    const ALL: [Timer; 5] = [
         Timer::Advert,
         Timer::MasterDown,
         Timer::GarpDelay,
         Timer::GarpRefresh,
+        Timer::GarpLowerPrio,
     ];
 }
 
 /// Deadlines indexed by [`Timer`].
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct TimerTable {
-    deadlines: [Option<Instant>; 4],
+    deadlines: [Option<Instant>; 5],
 }
 
 impl TimerTable {
@@ -45,7 +49,7 @@ impl TimerTable {
     }
 
     pub(crate) fn stop_all(&mut self) {
-        self.deadlines = [None; 4];
+        self.deadlines = [None; 5];
     }
 
     /// The earliest armed deadline.

@@ -45,7 +45,35 @@ status=$?
 poll both_table_empty table_empty
 poll both_vip_removed vip_off
 poll both_sync_stopped sync_none
-kill $h1
 echo "LVS-VM: keepalived-lite log:"
 cat /tmp/kl.log
+
+# lvs_sync_daemon_interface d0 in VI_1: keepalived 2.2.7 (its VRRP process)
+# and keepalived-lite run the same daemons (the whole list compared).
+mkdir -p /run /etc/keepalived
+echo 'root:x:0:0:root:/:/bin/sh' > /etc/passwd
+# keepalived disables an instance on an interface without multicast.
+ip link set d0 multicast on
+fail() { echo "LVS-VM: FAIL $1"; ipvsadm -L --daemon; cat "/tmp/$d-iface.log"; exit 1; }
+iface_master() { ipvsadm -L --daemon | grep -qx 'master sync daemon (mcast=d0, syncid=0, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)'; }
+for d in keepalived keepalived-lite; do
+    $d -n -l -f /etc/both-iface.conf -p /run/$d.pid -r /run/$d-v.pid -c /run/$d-c.pid > /tmp/$d-iface.log 2>&1 &
+    pid=$!
+    poll "${d}_iface_sync_master" iface_master
+    sleep 1
+    ipvsadm -L --daemon > /tmp/$d-daemons
+    kill -TERM $pid
+    wait $pid
+    poll "${d}_iface_table_empty" table_empty
+    poll "${d}_iface_sync_stopped" sync_none
+    poll "${d}_iface_vip_removed" vip_off
+done
+if cmp -s /tmp/keepalived-daemons /tmp/keepalived-lite-daemons; then
+    echo "LVS-VM: ok iface_same_daemons"
+else
+    echo "LVS-VM: keepalived 2.2.7:"; cat /tmp/keepalived-daemons
+    echo "LVS-VM: keepalived-lite:"; cat /tmp/keepalived-lite-daemons
+    fail iface_same_daemons
+fi
+kill $h1
 echo "LVS-VM: done"

@@ -84,9 +84,12 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "smtp_alert_vrrp",
     "smtp_helo_name",
     "vrrp_check_unicast_src",
+    "vrrp_garp_lower_prio_delay",
+    "vrrp_garp_lower_prio_repeat",
     "vrrp_higher_prio_send_advert",
     "vrrp_iptables",
     "vrrp_lower_prio_no_advert",
+    "vrrp_min_garp",
     "vrrp_notify_fifo",
     "vrrp_notify_fifo_script",
 ];
@@ -96,6 +99,8 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
 pub(crate) const INSTANCE_USED: &[&str] = &[
     "accept",
     "check_unicast_src",
+    "garp_lower_prio_delay",
+    "garp_lower_prio_repeat",
     "higher_prio_send_advert",
     "lower_prio_no_advert",
     "native_ipv6",
@@ -168,6 +173,68 @@ pub(crate) fn without_checker(p: &Parsed, out: &mut Vec<Diagnostic>) {
             "without virtual servers or with -P",
         ));
     }
+    let key = "lvs_sync_daemon_interface";
+    for (i, sp) in p.config.vrrp_instances.iter().zip(&p.spans.instances) {
+        if i.lvs_sync_daemon_interface.is_some() {
+            let ctx = format!("{}: without virtual servers or with -P", i.name);
+            out.push(refuse(sp.key(key), key, &ctx));
+        }
+    }
+}
+
+/// A sync daemon that follows an instance when the VRRP half does not run
+/// (`-C`): keepalived starts it from its VRRP process (its checker leaves
+/// a daemon with an instance alone), so with `-C` none would run.
+pub(crate) fn without_vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
+    let why = "with -C: keepalived runs it from the VRRP process";
+    let follows = |s: &&Setting| s.keyword == "lvs_sync_daemon" && s.args.len() > 1;
+    let old_form = |s: &Setting| {
+        s.args
+            .get(1)
+            .is_some_and(|w| !SYNCD_OPTIONS.contains(&w.as_str()))
+    };
+    let inst = |s: &Setting| s.args.iter().any(|w| w == "inst");
+    for s in p.config.global_defs.other.iter().filter(follows) {
+        if old_form(s) || inst(s) {
+            out.push(refuse(s.span, "lvs_sync_daemon with an instance", why));
+        }
+    }
+    let key = "lvs_sync_daemon_interface";
+    for (i, sp) in p.config.vrrp_instances.iter().zip(&p.spans.instances) {
+        if i.lvs_sync_daemon_interface.is_some() {
+            out.push(refuse(sp.key(key), key, &format!("{}: {why}", i.name)));
+        }
+    }
+}
+
+/// The option words of `lvs_sync_daemon` after the interface.
+const SYNCD_OPTIONS: [&str; 6] = ["inst", "id", "maxlen", "port", "ttl", "group"];
+
+/// The deprecated `lvs_sync_daemon_interface` of the instances (see
+/// `lvs::globals`): only one sync daemon exists, so beside another
+/// instance's or a global `lvs_sync_daemon` keepalived ignores all but the
+/// first with an error; here such a second one is refused. The name must
+/// fit the kernel's 16 bytes.
+fn sync_daemon_interfaces(p: &Parsed, out: &mut Vec<Diagnostic>) {
+    let key = "lvs_sync_daemon_interface";
+    let global = (p.config.global_defs.other.iter()).any(|s| s.keyword == "lvs_sync_daemon");
+    let mut seen = global;
+    for (i, sp) in p.config.vrrp_instances.iter().zip(&p.spans.instances) {
+        let Some(ifname) = &i.lvs_sync_daemon_interface else {
+            continue;
+        };
+        let why = if seen {
+            Some("a second sync daemon")
+        } else if ifname.is_empty() || ifname.len() >= 16 {
+            Some("an interface name longer than 15 bytes")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            out.push(refuse(sp.key(key), &format!("{key} with {why}"), &i.name));
+        }
+        seen = true;
+    }
 }
 
 /// The VRRP half's keywords that its conversion does not consume.
@@ -187,6 +254,7 @@ pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
     for (i, sp) in c.vrrp_instances.iter().zip(&p.spans.instances) {
         instance(i, sp, out);
     }
+    sync_daemon_interfaces(p, out);
 }
 
 fn instance(
@@ -197,10 +265,6 @@ fn instance(
     let ctx = i.name.as_str();
     let refused = [
         ("dont_track_primary", i.dont_track_primary),
-        (
-            "lvs_sync_daemon_interface",
-            i.lvs_sync_daemon_interface.is_some(),
-        ),
         ("debug", i.debug.is_some()),
         (
             "use_vmac",

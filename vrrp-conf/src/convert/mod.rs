@@ -134,6 +134,9 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
     if !halves.lvs {
         audit::without_checker(parsed, &mut diags);
     }
+    if !halves.vrrp {
+        audit::without_vrrp(parsed, &mut diags);
+    }
     // Scripts' users made explicit, disabled scripts removed.
     #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
     let scripts::Secured { config, fifos, log } = scripts::secure(parsed, halves, &mut diags);

@@ -204,6 +204,62 @@ fn track_file_refusals_follow_keepalived() {
 }
 
 #[test]
+fn an_instance_sync_daemon_interface_runs_where_keepalived_runs_it() {
+    let syncd = "  lvs_sync_daemon_interface eth1\n";
+    let text = format!("{INSTANCE}{syncd}{VIPS}");
+    let (d, out) = rendered(&text, BOTH);
+    assert!(d.is_empty(), "{d:?}");
+    let sync = out.lvs.unwrap().sync_daemon.unwrap();
+    assert_eq!(
+        (sync.daemon.ifname.as_str(), sync.daemon.sync_id),
+        ("eth1", 0)
+    );
+    assert_eq!(sync.instance.as_deref(), Some("VI_1"));
+    let refused = |halves, line: &str| {
+        let (d, out) = rendered(&text, halves);
+        assert_eq!(
+            d,
+            [format!(
+                "k.conf:4:3: error: {line} is not supported by keepalived-lite"
+            )]
+        );
+        assert!(out.is_refused());
+    };
+    let (vrrp, lvs) = (
+        Halves {
+            vrrp: true,
+            lvs: false,
+        },
+        Halves {
+            vrrp: false,
+            lvs: true,
+        },
+    );
+    refused(
+        vrrp,
+        "(VI_1: without virtual servers or with -P) lvs_sync_daemon_interface",
+    );
+    refused(
+        lvs,
+        "(VI_1: with -C: keepalived runs it from the VRRP process) lvs_sync_daemon_interface",
+    );
+    // A second sync daemon: keepalived keeps the first and reports an error.
+    let second = format!("{INSTANCE}{syncd}{VIPS}")
+        .replace("VI_1", "VI_2")
+        .replace("id 1", "id 2");
+    let (d, _) = rendered(&format!("{text}{second}"), BOTH);
+    assert_eq!(
+        d,
+        ["k.conf:12:3: error: (VI_2) lvs_sync_daemon_interface with a second sync daemon is not \
+          supported by keepalived-lite"]
+    );
+    let global = format!("global_defs {{\n  lvs_sync_daemon eth2\n}}\n{text}");
+    let (d, _) = rendered(&global, BOTH);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert!(d[0].contains("k.conf:7:3: error: (VI_1) lvs_sync_daemon_interface with a second"));
+}
+
+#[test]
 fn a_sync_daemon_without_the_checker_is_refused() {
     let text = format!("global_defs {{\n  lvs_sync_daemon eth0 VI_1\n}}\n{INSTANCE}{VIPS}");
     let vrrp_only = Halves {
@@ -222,4 +278,20 @@ fn a_sync_daemon_without_the_checker_is_refused() {
     // With the checker, the sync daemon runs there.
     let (d, _) = rendered(&text, BOTH);
     assert!(d.is_empty(), "{d:?}");
+}
+
+#[test]
+fn strict_mode_resets_explicit_lower_priority_garps_with_keepalived_words() {
+    let text = format!(
+        "{INSTANCE}  strict_mode\n  garp_lower_prio_repeat 2\n  garp_lower_prio_delay 0\n{VIPS}"
+    );
+    let (d, out) = rendered(&text, BOTH);
+    let garp: Vec<&String> = d.iter().filter(|l| l.contains("garp")).collect();
+    assert_eq!(
+        garp,
+        ["k.conf:5:3: warning: (VI_1) Strict mode requires no repeat garps. resetting"]
+    );
+    let plan = out.vrrp.unwrap();
+    let garp = plan.units[0].setup.routers[0].config.garp;
+    assert_eq!(garp.lower_prio_repeat, 0);
 }

@@ -669,7 +669,7 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     if let Some(d) = i.preempt_delay {
         config.preempt_delay = *d;
     }
-    config.garp = garp(g, i);
+    config.garp = garp(g, i, strict).map_err(|(k, v)| bad(k, v))?;
     strict::apply(i, strict, &mut config)?;
     let addresses = (i.virtual_ipaddress.iter())
         .filter(|a| ours(&a.address.addr()))
@@ -893,27 +893,71 @@ fn flags(
     Ok(())
 }
 
-/// GARP settings: the instance's `garp_master_*`, else global_defs'
-/// `vrrp_garp_master_*`, else keepalived's defaults (as keepalived fills
-/// unset instance values from the globals).
-fn garp(g: &GlobalDefs, i: &VrrpInstance) -> GarpConfig {
-    let mut garp = GarpConfig::default();
-    if let Some(d) = i.garp_master_delay.or(g.vrrp_garp_master_delay) {
-        garp.master_delay = Duration::from_secs(u64::from(d));
+/// GARP settings: the instance's `garp_master_*` and `garp_lower_prio_*`,
+/// else global_defs' `vrrp_` forms, else keepalived's defaults (as
+/// keepalived fills unset instance values from the globals, and the
+/// globals' lower-priority values from their `garp_master` ones).
+/// `vrrp_min_garp` turns the global defaults to one GARP, no delayed burst
+/// and no refresh. Strict mode sends no lower-priority GARPs.
+fn garp(
+    g: &GlobalDefs,
+    i: &VrrpInstance,
+    strict: bool,
+) -> Result<GarpConfig, (&'static str, String)> {
+    let min = min_garp(g)?;
+    let secs = |s: u32| Duration::from_secs(u64::from(s));
+    let delay = g
+        .vrrp_garp_master_delay
+        .map_or(if min { 0 } else { 5 }, u32::from);
+    let repeat = g.vrrp_garp_master_repeat.unwrap_or(if min { 1 } else { 5 });
+    let refresh = g.vrrp_garp_master_refresh.unwrap_or(0);
+    let refresh_repeat = (g.vrrp_garp_master_refresh_repeat).unwrap_or(if min { 0 } else { 1 });
+    let lower = |k, global, max| -> Result<Option<u32>, (&'static str, String)> {
+        let s = (i.other.iter().rev().find(|s| s.keyword == k))
+            .or_else(|| g.other.iter().rev().find(|s| s.keyword == global));
+        let Some(s) = s else { return Ok(None) };
+        let v = s.args.first().cloned().unwrap_or_default();
+        let n = v.parse::<u32>().ok().filter(|n| *n <= max);
+        n.map(Some)
+            .ok_or(if s.keyword == k { (k, v) } else { (global, v) })
+    };
+    // keepalived's limits: UINT_MAX / TIMER_HZ seconds, INT_MAX GARPs.
+    let lower_delay = lower("garp_lower_prio_delay", "vrrp_garp_lower_prio_delay", 4294)?;
+    let lower_repeat = lower(
+        "garp_lower_prio_repeat",
+        "vrrp_garp_lower_prio_repeat",
+        i32::MAX as u32,
+    )?;
+    let i_delay = i.garp_master_delay.map_or(delay, u32::from);
+    let i_refresh = i.garp_master_refresh.unwrap_or(refresh);
+    Ok(GarpConfig {
+        master_delay: secs(i_delay),
+        master_repeat: i.garp_master_repeat.unwrap_or(repeat),
+        master_refresh: (i_refresh > 0).then(|| secs(i_refresh)),
+        refresh_repeat: i.garp_master_refresh_repeat.unwrap_or(refresh_repeat),
+        lower_prio_repeat: if strict {
+            0
+        } else {
+            lower_repeat.unwrap_or(repeat)
+        },
+        lower_prio_delay: secs(if strict {
+            0
+        } else {
+            lower_delay.unwrap_or(delay)
+        }),
+    })
+}
+
+/// `vrrp_min_garp [true|false]` (no value: true).
+fn min_garp(g: &GlobalDefs) -> Result<bool, (&'static str, String)> {
+    let Some(s) = g.other.iter().rev().find(|s| s.keyword == "vrrp_min_garp") else {
+        return Ok(false);
+    };
+    match s.args.first().map(String::as_str) {
+        None | Some("on" | "true" | "yes") => Ok(true),
+        Some("off" | "false" | "no") => Ok(false),
+        Some(v) => Err(("vrrp_min_garp", v.to_owned())),
     }
-    if let Some(r) = i.garp_master_repeat.or(g.vrrp_garp_master_repeat) {
-        garp.master_repeat = r;
-    }
-    if let Some(s) = i.garp_master_refresh.or(g.vrrp_garp_master_refresh) {
-        garp.master_refresh = (s > 0).then(|| Duration::from_secs(u64::from(s)));
-    }
-    if let Some(r) = i
-        .garp_master_refresh_repeat
-        .or(g.vrrp_garp_master_refresh_repeat)
-    {
-        garp.refresh_repeat = r;
-    }
-    garp
 }
 
 /// `ADDR[/LEN] [brd B] [dev D] [scope S] [label L]`. An IPv6 address
@@ -1242,12 +1286,17 @@ mod tests {
             master_repeat: 7,
             master_refresh: None,
             refresh_repeat: 3,
+            // keepalived: from the global garp_master values, not the
+            // instance's.
+            lower_prio_repeat: 2,
+            lower_prio_delay: Duration::from_secs(9),
         };
         let b = GarpConfig {
             master_delay: Duration::from_secs(9),
             master_repeat: 2,
             master_refresh: Some(Duration::from_secs(60)),
             refresh_repeat: 3,
+            ..a
         };
         assert_eq!((r[0].garp, r[1].garp), (a, b));
         let defaults = routers_of(
@@ -1256,6 +1305,63 @@ mod tests {
         )
         .expect("plan");
         assert_eq!(defaults[0].garp, GarpConfig::default());
+    }
+
+    const C: &str = "vrrp_instance C {\n  interface eth0\n  virtual_router_id 3\n  \
+                     virtual_ipaddress {\n    192.0.2.3\n  }\n";
+
+    #[test]
+    fn lower_priority_garps_come_from_the_instance_then_global_defs() {
+        let global = "global_defs {\n  vrrp_garp_lower_prio_delay 2\n  \
+                      vrrp_garp_lower_prio_repeat 3\n}\n";
+        let g = routers_of(&format!("{global}{C}}}\n")).expect("plan")[0].garp;
+        assert_eq!(
+            (g.lower_prio_repeat, g.lower_prio_delay),
+            (3, Duration::from_secs(2))
+        );
+        let own = format!("{global}{C}  garp_lower_prio_repeat 0\n  garp_lower_prio_delay 7\n}}\n");
+        let g = routers_of(&own).expect("plan")[0].garp;
+        assert_eq!(
+            (g.lower_prio_repeat, g.lower_prio_delay),
+            (0, Duration::from_secs(7))
+        );
+        let strict = format!("{global}{C}  strict_mode\n}}\n");
+        let g = routers_of(&strict).expect("plan")[0].garp;
+        assert_eq!(
+            (g.lower_prio_repeat, g.lower_prio_delay),
+            (0, Duration::ZERO)
+        );
+        for bad in ["garp_lower_prio_delay 4295", "garp_lower_prio_repeat x"] {
+            let text = format!("{C}  {bad}\n}}\n");
+            assert!(routers_of(&text).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn vrrp_min_garp_sends_one_garp_without_a_second_burst() {
+        let g = routers_of(&format!("global_defs {{\n  vrrp_min_garp\n}}\n{C}}}\n")).expect("plan")
+            [0]
+        .garp;
+        let want = GarpConfig {
+            master_delay: Duration::ZERO,
+            master_repeat: 1,
+            master_refresh: None,
+            refresh_repeat: 0,
+            lower_prio_repeat: 1,
+            lower_prio_delay: Duration::ZERO,
+        };
+        assert_eq!(g, want);
+        // What is set explicitly stays.
+        let text = format!(
+            "global_defs {{\n  vrrp_min_garp true\n  vrrp_garp_master_repeat 3\n}}\n{C}}}\n"
+        );
+        let g = routers_of(&text).expect("plan")[0].garp;
+        assert_eq!((g.master_repeat, g.lower_prio_repeat), (3, 3));
+        let off = format!("global_defs {{\n  vrrp_min_garp false\n}}\n{C}}}\n");
+        assert_eq!(
+            routers_of(&off).expect("plan")[0].garp,
+            GarpConfig::default()
+        );
     }
 
     const V3: &str = "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  \

@@ -482,10 +482,15 @@ impl Mux {
             .filter(|s| !s.removed)?;
         slot.router.set_advert_epoch(epoch);
         let before = slot.router.state();
+        let lower_before = slot.router.lower_prio_received();
         let out = f(&mut slot.router);
         let after = slot.router.state();
+        let lower = slot.router.lower_prio_received() != lower_before;
         let group = slot.group;
         self.settle(i);
+        if let Some(g) = group.filter(|_| lower) {
+            self.group_lower_priority(now, g, i);
+        }
         if let Some(g) = group {
             let cmd = match (before, after) {
                 (b, State::Master) if b != State::Master => Some(SyncCommand::Master),
@@ -528,6 +533,19 @@ impl Mux {
         }
         self.groups[g as usize].members = members;
         self.group_notify(g);
+    }
+
+    /// Member `origin` of group `g` received a lower-priority advert: the
+    /// other members send their lower-priority GARPs (keepalived's
+    /// `vrrp_state_master_rx`).
+    fn group_lower_priority(&mut self, now: Instant, g: u32, origin: u32) {
+        let members = self.groups[g as usize].members.clone();
+        for m in members.into_iter().filter(|m| *m != origin) {
+            if let Some(slot) = self.slot_mut(m) {
+                slot.router.handle_group_lower_priority(now);
+                self.settle(m);
+            }
+        }
     }
 
     /// `Fault` for member `m` if another member of its group is faulty by
@@ -776,6 +794,48 @@ mod tests {
         assert_eq!(mux.poll_timeout(), Some(down));
         mux.handle_timeout(down);
         assert_eq!(mux.router(id).unwrap().state(), State::Master);
+    }
+
+    #[test]
+    fn a_lower_priority_advert_brings_garps_from_every_sync_group_member() {
+        let t0 = Instant::now();
+        let mut mux = Mux::new();
+        let a = mux.add_router(1, router(1, 100)).unwrap();
+        let b = mux.add_router(1, router(2, 100)).unwrap();
+        let c = mux.add_router(1, router(3, 100)).unwrap();
+        mux.add_sync_group("g", &[a, b]).unwrap();
+        mux.handle_startup(t0);
+        let down = t0 + mux.router(a).unwrap().master_down_interval();
+        mux.handle_timeout(down);
+        let mut buf = [0u8; wire::MAX_DATAGRAM_LEN];
+        while mux.poll_transmit(down, &mut buf).is_some() {}
+        while mux.poll_event().is_some() {}
+        let master = |id| mux.router(id).unwrap().state() == State::Master;
+        assert!(master(a) && master(b) && master(c));
+        let repr = wire::AdvertRepr {
+            src: Ipv4Addr::new(10, 0, 0, 9),
+            dst: wire::VRRP_MCAST_V4,
+            ttl: wire::VRRP_TTL,
+            vrid: 1,
+            priority: 50,
+            adver_int: 1,
+            addresses: &[],
+        };
+        let mut tx = TxCounters::new();
+        let len = wire::encode(&repr, &AuthConfig::None, &mut tx, &mut buf).unwrap();
+        let lower = buf[..len].to_vec();
+        let now = down + Duration::from_millis(500);
+        let src = Ipv4Addr::new(10, 0, 0, 9);
+        assert_eq!(mux.handle_datagram(now, 1, src, &lower), Some(a));
+        while mux.poll_transmit(now, &mut buf).is_some() {}
+        let garps: Vec<RouterId> = std::iter::from_fn(|| mux.poll_event())
+            .filter_map(|e| match e {
+                MuxEvent::Router(id, Event::GratuitousArp { repeat: 5 }) => Some(id),
+                _ => None,
+            })
+            .collect();
+        // The group's other member too, not the router outside it.
+        assert_eq!(garps, [a, b]);
     }
 
     #[test]

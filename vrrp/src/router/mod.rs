@@ -232,6 +232,10 @@ pub struct VirtualRouter {
     /// The origin of the advert grid (see the type's "Advert grid").
     epoch: Option<Instant>,
     events: VecDeque<Event>,
+    /// Deadlines of the delayed GARP bursts after lower-priority adverts.
+    lower_prio_garps: VecDeque<Instant>,
+    /// Lower-priority adverts received as master (for the sync group).
+    lower_prio_received: u64,
     counters: Counters,
 }
 
@@ -262,6 +266,8 @@ impl VirtualRouter {
             master_adver_int: cfg.advert_interval(),
             epoch: None,
             events: VecDeque::with_capacity(EVENT_CAPACITY),
+            lower_prio_garps: VecDeque::new(),
+            lower_prio_received: 0,
             counters: Counters::default(),
             cfg,
         })
@@ -573,6 +579,7 @@ impl VirtualRouter {
                 Timer::GarpDelay => self.push(Event::GratuitousArp {
                     repeat: self.cfg.garp.master_repeat,
                 }),
+                Timer::GarpLowerPrio => self.lower_prio_garps_due(now),
                 Timer::GarpRefresh => {
                     self.push(Event::GratuitousArp {
                         repeat: self.cfg.garp.refresh_repeat,
@@ -888,10 +895,68 @@ impl VirtualRouter {
         if self.cfg.lower_priority_advert == LowerPriorityAdvert::SendAdvert {
             self.queue_advert(mine);
         }
+        self.lower_prio_received += 1;
+        self.lower_prio_garps(now);
         self.push(Event::MasterRxLowerPriority {
             from: src,
             priority,
         });
+    }
+
+    /// Lower-priority adverts received as master so far.
+    pub(crate) fn lower_prio_received(&self) -> u64 {
+        self.lower_prio_received
+    }
+
+    /// Another member of this router's sync group received a
+    /// lower-priority advert: keepalived sends this member's
+    /// lower-priority GARPs too (if master: they need the addresses).
+    pub(crate) fn handle_group_lower_priority(&mut self, now: Instant) {
+        if self.state == State::Master {
+            self.lower_prio_garps(now);
+        }
+    }
+
+    /// keepalived refreshes the other router's ARP cache after a
+    /// lower-priority advert: a burst now and, per advert, one more after
+    /// `garp_lower_prio_delay`.
+    fn lower_prio_garps(&mut self, now: Instant) {
+        let garp = self.cfg.garp;
+        if garp.lower_prio_repeat == 0 {
+            return;
+        }
+        self.push(Event::GratuitousArp {
+            repeat: garp.lower_prio_repeat,
+        });
+        let at = now.checked_add(garp.lower_prio_delay);
+        if let Some(at) = at.filter(|_| garp.lower_prio_delay > Duration::ZERO) {
+            if self.lower_prio_garps.len() < crate::config::LOWER_PRIO_BURSTS {
+                self.lower_prio_garps.push_back(at);
+            }
+            self.arm_lower_prio_garps(now);
+        }
+    }
+
+    /// The delayed bursts due at `now`, one per lower-priority advert.
+    fn lower_prio_garps_due(&mut self, now: Instant) {
+        while self.lower_prio_garps.front().is_some_and(|at| *at <= now) {
+            self.lower_prio_garps.pop_front();
+            self.push(Event::GratuitousArp {
+                repeat: self.cfg.garp.lower_prio_repeat,
+            });
+        }
+        self.arm_lower_prio_garps(now);
+    }
+
+    /// Arms the timer for the next pending burst. Those due while not
+    /// master are dropped: keepalived's timer fires then, but sends
+    /// nothing without the addresses.
+    fn arm_lower_prio_garps(&mut self, now: Instant) {
+        while self.lower_prio_garps.front().is_some_and(|at| *at < now) {
+            self.lower_prio_garps.pop_front();
+        }
+        let next = self.lower_prio_garps.front().copied();
+        self.timers.set(Timer::GarpLowerPrio, next);
     }
 
     fn sync_ah(&mut self, seq: u32) {
@@ -1045,6 +1110,7 @@ impl VirtualRouter {
         if let Some(period) = self.garp_refresh_period() {
             self.arm(Timer::GarpRefresh, now, period);
         }
+        self.arm_lower_prio_garps(now);
     }
 
     /// Arms `timer` to fire `after` from `now`; a deadline beyond the

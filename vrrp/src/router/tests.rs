@@ -412,15 +412,63 @@ fn master_reacts_to_lower_priority_like_keepalived_by_default() {
     assert_eq!(r.poll_timeout(), timer);
     assert_eq!(
         events(&mut r),
-        [Event::MasterRxLowerPriority {
-            from: HIGHER_IP.into(),
-            priority: 99
-        }]
+        [
+            Event::GratuitousArp { repeat: 5 },
+            Event::MasterRxLowerPriority {
+                from: HIGHER_IP.into(),
+                priority: 99
+            }
+        ]
     );
     // Equal priority from a lower address is "lower" too.
     r.handle_datagram(now, LOWER_IP, &advert(LOWER_IP, 100, &AuthConfig::None, 0));
     assert!(transmit(&mut r, now).is_some());
     assert_eq!(r.state(), State::Master);
+}
+
+#[test]
+fn each_lower_priority_advert_brings_a_garp_burst_now_and_one_delayed() {
+    let t0 = Instant::now();
+    let mut cfg = config(100);
+    cfg.garp = GarpConfig {
+        master_delay: Duration::ZERO,
+        lower_prio_repeat: 2,
+        lower_prio_delay: s(3),
+        ..GarpConfig::default()
+    };
+    let mut r = master_with(cfg, t0);
+    let lower = advert(LOWER_IP, 50, &AuthConfig::None, 0);
+    let burst = Event::GratuitousArp { repeat: 2 };
+    let (a, b) = (t0 + s(10), t0 + s(11));
+    for now in [a, b] {
+        r.handle_datagram(now, LOWER_IP, &lower);
+        assert_eq!(events(&mut r)[0], burst);
+    }
+    // One delayed burst per advert, 3 s after it.
+    for (at, want) in [(a + s(3), 1), (b + s(3), 1), (b + s(9), 0)] {
+        r.handle_timeout(at);
+        let garps = events(&mut r).into_iter().filter(|e| *e == burst).count();
+        assert_eq!(garps, want, "at {:?}", at - t0);
+    }
+    // Pending bursts end with MASTER; one due while BACKUP is not sent.
+    r.handle_datagram(t0 + s(20), LOWER_IP, &lower);
+    assert_eq!(events(&mut r)[0], burst);
+    let higher = advert(HIGHER_IP, 200, &AuthConfig::None, 0);
+    r.handle_datagram(t0 + s(21), HIGHER_IP, &higher);
+    assert_eq!(r.state(), State::Backup);
+    events(&mut r);
+    r.handle_timeout(t0 + s(23));
+    assert!(!events(&mut r).contains(&burst));
+    // None at all with a repeat of 0 (strict mode's setting).
+    let mut cfg = config(100);
+    cfg.garp.lower_prio_repeat = 0;
+    let mut r = master_with(cfg, t0);
+    r.handle_datagram(a, LOWER_IP, &lower);
+    let e = events(&mut r);
+    assert!(
+        !e.iter().any(|e| matches!(e, Event::GratuitousArp { .. })),
+        "{e:?}"
+    );
 }
 
 #[test]

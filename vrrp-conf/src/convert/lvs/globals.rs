@@ -49,7 +49,31 @@ pub(super) fn parse(
             _ => {}
         }
     }
+    if g.sync_daemon.is_none() {
+        g.sync_daemon = from_instance(instances);
+    }
     Ok(g)
+}
+
+/// The deprecated `lvs_sync_daemon_interface IFACE` of a `vrrp_instance`
+/// (the first one; the audit refuses a second and a global
+/// `lvs_sync_daemon` beside it): keepalived 2.2.7's `vrrp_parser.c` makes
+/// it the sync daemon's interface with that instance, and since no
+/// instance *name* is given, `vrrp.c` leaves the sync id at 0 rather than
+/// taking the VRID.
+fn from_instance(instances: &[VrrpInstance]) -> Option<SyncPlan> {
+    let inst = instances
+        .iter()
+        .find(|i| i.lvs_sync_daemon_interface.is_some())?;
+    let ifname = inst.lvs_sync_daemon_interface.clone()?;
+    let args = [
+        ifname,
+        "inst".into(),
+        inst.name.clone(),
+        "id".into(),
+        "0".into(),
+    ];
+    sync_daemon(&args, instances)
 }
 
 /// `lvs_sync_daemon IFACE [INSTANCE] [inst NAME] [id N] [maxlen N]
@@ -185,6 +209,23 @@ mod tests {
             instance_vips: Vec::new(),
         };
         assert_eq!(g.sync_daemon, Some(want));
+    }
+
+    #[test]
+    fn an_instance_sync_daemon_interface_runs_with_sync_id_0() {
+        let text = "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n \
+                    lvs_sync_daemon_interface eth1\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n";
+        let p = crate::parse_str("k.conf", text, &crate::Options::default());
+        let g = parse(&[], &p.config.vrrp_instances).unwrap();
+        let want = SyncPlan {
+            daemon: SyncDaemon::new(DaemonState::Master, "eth1", 0),
+            instance: Some("VI_1".into()),
+            instance_vips: vec!["10.0.0.1".parse().unwrap()],
+        };
+        assert_eq!(g.sync_daemon, Some(want));
+        // A global lvs_sync_daemon is the one used (the audit refuses both).
+        let g = parse(&[setting("lvs_sync_daemon eth2")], &p.config.vrrp_instances).unwrap();
+        assert_eq!(g.sync_daemon.unwrap().daemon.ifname, "eth2");
     }
 
     #[test]

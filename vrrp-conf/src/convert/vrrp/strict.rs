@@ -180,6 +180,17 @@ pub(super) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
                 "strict mode requires higher_prio_send_advert to be clear. resetting",
             );
         }
+        // An explicit non-zero value (a bad one is refused elsewhere).
+        let nonzero = |s: &&Setting| s.args.first().is_some_and(|v| v.parse() != Ok(0u32));
+        if let Some(s) = find(&i.other, "garp_lower_prio_repeat").filter(nonzero) {
+            warn(s.span, "Strict mode requires no repeat garps. resetting");
+        }
+        if let Some(s) = find(&i.other, "garp_lower_prio_delay").filter(nonzero) {
+            warn(
+                s.span,
+                "Strict mode requires no repeat garp delay. resetting",
+            );
+        }
     }
 }
 

@@ -164,17 +164,18 @@ impl Driver {
         };
         let mut failed = None;
         let wanted = |a: &&Vip| only.is_none_or(|o| o.contains(a));
-        for a in r.addresses.iter().filter(wanted) {
-            // A GARP goes out of the interface holding the address; its MAC
-            // is the router's (VMAC) when that is where the address lives.
-            let Some(sock) = self
-                .garp
-                .get(&a.ifindex())
-                .or_else(|| self.garp.get(&r.send_ifindex))
-            else {
-                continue;
-            };
-            for _ in 0..repeat.max(1) {
+        // keepalived's order: each round announces every address once.
+        for _ in 0..repeat {
+            for a in r.addresses.iter().filter(wanted) {
+                // A GARP goes out of the interface holding the address; its
+                // MAC is the router's (VMAC) when that is where it lives.
+                let Some(sock) = self
+                    .garp
+                    .get(&a.ifindex())
+                    .or_else(|| self.garp.get(&r.send_ifindex))
+                else {
+                    continue;
+                };
                 match a.announce(sock, r.mac) {
                     Ok(()) => self.counters.garps_sent += 1,
                     Err(e) => failed = Some(e),

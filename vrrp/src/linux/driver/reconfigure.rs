@@ -675,7 +675,9 @@ impl Driver {
             self.add_routes(&new_routes);
             self.add_rules(&new_rules);
             if !new_addrs.is_empty() {
-                self.send_garps_for(i, Some(&new_addrs), repeat);
+                // keepalived 2.2.7 (`clear_diff_vrrp`): one burst for all
+                // the addresses of an instance that gained one.
+                self.send_garps(i, repeat);
             }
         }
         changed
