@@ -319,7 +319,8 @@ impl Mux {
     /// keepalived, every member of its sync group that is master goes to
     /// BACKUP with it, all with Skew_Time on their Master_Down_Timer, so
     /// the group comes back to MASTER quickly unless another router
-    /// answers. Ignored unless the router is master.
+    /// answers. The group's BACKUP is not notified (keepalived 2.2.7 only
+    /// notifies its return to MASTER). Ignored unless the router is master.
     pub fn handle_deleted(&mut self, now: Instant, id: RouterId) {
         let Some(slot) = self.live_slot(id) else {
             return;
@@ -331,7 +332,13 @@ impl Mux {
             self.drive(now, id.0, |r| r.handle_deleted(now));
             return;
         };
-        let members = (self.groups.get(g as usize)).map_or_else(Vec::new, |g| g.members.clone());
+        let Some(group) = self.groups.get_mut(g as usize) else {
+            return;
+        };
+        // keepalived sets the group's state to BACKUP without a GROUP
+        // notification; the return to MASTER is notified.
+        group.state = Some(State::Backup);
+        let members = group.members.clone();
         let masters: Vec<u32> = (members.iter().copied())
             .filter(|&m| self.router(RouterId(m)).map(VirtualRouter::state) == Some(State::Master))
             .collect();
