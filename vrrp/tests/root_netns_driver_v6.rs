@@ -1,7 +1,7 @@
 //! The tokio driver running IPv6 virtual routers (VRRPv3 over IPv6) in
 //! network namespaces this test creates (needs root and `ip`): election
-//! from link-local sources, the VIP installed `nodad` and put back when
-//! deleted, graceful handover, adverts with a bad hop limit or source
+//! from link-local sources, the VIP installed `nodad` (its deletion sends
+//! the master to BACKUP and back, as keepalived), graceful handover, adverts with a bad hop limit or source
 //! dropped by typed reason, and a reconfiguration that mixes families on
 //! shared sockets (with an IPv6 virtual route), and a VMAC.
 #![cfg(feature = "tokio")]
