@@ -9,7 +9,10 @@
 //! without `no_track`) with a priority. An untracked item stays deleted
 //! until the router next becomes master. The driver's own deletions
 //! (leaving master, a reload, the stop) are told apart: each is
-//! remembered until its notification comes back.
+//! remembered until its notification comes back. Addresses that go with
+//! their interface (IPv6 ones at link down, all of a deleted VMAC) are
+//! left to the link's own notification, which sends the router to FAULT
+//! as in keepalived.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -118,7 +121,10 @@ impl Driver {
         }
     }
 
-    /// An address was deleted from interface `ifindex`.
+    /// An address was deleted from interface `ifindex`. Not when the
+    /// interface is down or gone: its addresses went with it (IPv6 ones
+    /// at link down, all at a VMAC's deletion), and the link's own
+    /// notification, which may still be queued, sends the router to FAULT.
     pub(super) fn address_deleted(&mut self, now: Instant, ifindex: u32, addr: IpAddr) {
         let d = Deleted::Address { ifindex, addr };
         self.deleted(now, d, |io| {
@@ -157,6 +163,18 @@ impl Driver {
         });
     }
 
+    /// True if interface `ifindex` exists and is up now (asked of the
+    /// kernel: the notification may be older than the link's state).
+    fn link_up(&mut self, ifindex: u32) -> bool {
+        match self.netlink.links() {
+            Ok(links) => links.iter().any(|l| l.index == ifindex && l.up),
+            Err(e) => {
+                self.host_error("dump links", e);
+                false
+            }
+        }
+    }
+
     /// Unless `d` is one of our own deletions, every master that tracks it
     /// (`tracks`) goes to BACKUP.
     fn deleted(&mut self, now: Instant, d: Deleted, tracks: impl Fn(&super::RouterIo) -> bool) {
@@ -167,6 +185,11 @@ impl Driver {
             .filter(|&id| self.mux.router(id).map(VirtualRouter::state) == Some(State::Master))
             .filter(|id| self.io(id.0 as usize).is_some_and(&tracks))
             .collect();
+        match d {
+            _ if hit.is_empty() => return,
+            Deleted::Address { ifindex, .. } if !self.link_up(ifindex) => return,
+            _ => {}
+        }
         for id in hit {
             self.counters.tracked_deletions += 1;
             self.emit(DriverEvent::Deleted {
