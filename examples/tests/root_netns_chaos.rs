@@ -275,7 +275,10 @@ fn watcher_drops(lab: &Lab, node: &str) -> u64 {
         .filter_map(|l| {
             // sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode
             let f: Vec<&str> = l.split_whitespace().collect();
-            let watcher = f.len() >= 10 && f[1] == "0" && f[3] == "00000111";
+            // The watcher: link and address groups (1, 5, 9), and more.
+            let groups = f.get(3).and_then(|g| u32::from_str_radix(g, 16).ok());
+            let watcher =
+                f.len() >= 10 && f[1] == "0" && groups.is_some_and(|g| g & 0x111 == 0x111);
             if watcher {
                 f[8].parse::<u64>().ok()
             } else {

@@ -67,6 +67,10 @@ pub enum Reason {
     SyncGroup,
     /// `unicast_fault_no_peer` is set and there is no unicast peer.
     NoUnicastPeer,
+    /// Someone else deleted one of the master's virtual addresses, routes
+    /// or rules (one without `no_track`); see
+    /// [`VirtualRouter::handle_deleted`](crate::VirtualRouter::handle_deleted).
+    Deleted,
 }
 
 /// Whether a notification concerns a sync group or a single instance

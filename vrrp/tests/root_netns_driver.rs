@@ -1,6 +1,7 @@
 //! The tokio driver running real virtual routers in network namespaces this
 //! test creates (needs root and `ip`; `tcpdump` for the VMAC test): election,
-//! graceful stop, link down, a deleted VIP put back, VMAC.
+//! graceful stop, link down, a deleted VIP (master to BACKUP and back, as
+//! keepalived), VMAC.
 #![cfg(feature = "tokio")]
 // Tests stop on the first unexpected value; `expect` names what was expected.
 #![allow(clippy::unwrap_used)]
@@ -20,10 +21,10 @@ struct Pair2<'a> {
     b: &'a Netns,
 }
 use vrrp::auth::{AuthConfig, TxCounters};
-use vrrp::event::{Event, State};
+use vrrp::event::{Event, Reason, State};
 use vrrp::linux::driver::{
-    Driver, DriverCounters, DriverError, DriverEvent, DriverHandle, ReconcileSummary, RouterSpec,
-    Setup, Snapshot, SyncGroupSpec, VirtualAddress,
+    Deleted, Driver, DriverCounters, DriverError, DriverEvent, DriverHandle, ReconcileSummary,
+    RouterSpec, Setup, Snapshot, SyncGroupSpec, VirtualAddress,
 };
 use vrrp::linux::{IpProto, Netlink, RawSocket, RawSocketConfig, Scope, VRRP_MULTICAST};
 use vrrp::mux::MuxError;
@@ -44,6 +45,7 @@ fn spec(priority: u8, use_vmac: bool) -> RouterSpec {
             label: (!use_vmac).then(|| "eth0:vip".to_owned()),
             scope: Scope::Global,
             dev: None,
+            no_track: false,
         }],
         excluded: Vec::new(),
         routes: Vec::new(),
@@ -245,19 +247,97 @@ fn root_netns_driver_link_down_faults_master() {
     wait_vip(lab.b, "eth0", false);
 }
 
+/// The next state change `run` reports.
+fn next_change(run: &Running) -> (State, State, Reason) {
+    let e = run.wait("a state change", |e| {
+        matches!(
+            e,
+            DriverEvent::Router {
+                event: Event::StateChanged { .. },
+                ..
+            }
+        )
+    });
+    match e {
+        DriverEvent::Router {
+            event: Event::StateChanged { from, to, reason },
+            ..
+        } => (from, to, reason),
+        _ => unreachable!("waited for a state change"),
+    }
+}
+
+/// As keepalived 2.2.7: deleting a tracked VIP sends the master to BACKUP
+/// (priority 0, everything removed) and it returns after Skew_Time with
+/// every VIP; a `no_track` VIP's deletion changes nothing and it stays
+/// deleted until then.
 #[test]
-fn root_netns_driver_puts_back_a_deleted_vip() {
+fn root_netns_driver_leaves_master_when_a_tracked_vip_is_deleted() {
+    let lab = Pair::new();
+    let mut s = spec(150, false);
+    let mut untracked = s.addresses[0].clone();
+    untracked.addr = Ipv4Addr::new(192, 0, 2, 101).into();
+    untracked.label = None;
+    untracked.no_track = true;
+    s.addresses.push(untracked);
+    let a = Running::start(&lab.a, one(s));
+    a.wait_state(State::Master);
+    wait_vip(&lab.a, "eth0", true);
+
+    netns_lab::ip(&lab.a, &["addr", "del", "192.0.2.101/24", "dev", "eth0"]);
+    // The sentinel: netlink reports deletions in order, so had the first
+    // one done anything, it would come before this one's.
+    netns_lab::ip(&lab.a, &["addr", "del", "192.0.2.100/24", "dev", "eth0"]);
+    let e = a.wait("a deletion", |e| matches!(e, DriverEvent::Deleted { .. }));
+    let link = lab.a.ip_json(&["link", "show", "dev", "eth0"]).unwrap();
+    let want = Deleted::Address {
+        ifindex: link[0]["ifindex"].as_u64().unwrap() as u32,
+        addr: VIP.into(),
+    };
+    assert!(matches!(e, DriverEvent::Deleted { item, .. } if item == want));
+    assert_eq!(
+        next_change(&a),
+        (State::Master, State::Backup, Reason::Deleted)
+    );
+    assert_eq!(
+        next_change(&a),
+        (State::Backup, State::Master, Reason::MasterDown)
+    );
+    wait_vip(&lab.a, "eth0", true);
+    let addrs = lab
+        .a
+        .ip_json(&["-4", "addr", "show", "dev", "eth0"])
+        .unwrap();
+    let has_101 =
+        (addrs[0]["addr_info"].as_array().unwrap().iter()).any(|x| x["local"] == "192.0.2.101");
+    assert!(has_101, "{addrs}");
+    let snap = a.snapshot();
+    assert_eq!(snap.driver.tracked_deletions, 1);
+    assert_eq!(snap.routers[0].counters.priority_zero_sent, 1);
+}
+
+/// The driver's own deletions (a reload that changes a master's VIP,
+/// leaving MASTER) never count as someone else's.
+#[test]
+fn root_netns_driver_own_deletions_are_not_tracked_deletions() {
     let lab = Pair::new();
     let a = Running::start(&lab.a, one(spec(150, false)));
     a.wait_state(State::Master);
     wait_vip(&lab.a, "eth0", true);
-    netns_lab::ip(&lab.a, &["addr", "del", "192.0.2.100/24", "dev", "eth0"]);
-    let e = a.wait("address restored", |e| {
-        matches!(e, DriverEvent::AddressRestored { .. })
-    });
-    assert!(matches!(e, DriverEvent::AddressRestored { addr, .. } if addr == VIP));
-    assert!(has_vip(&lab.a, "eth0"));
-    assert_eq!(a.snapshot().driver.addresses_restored, 1);
+    // Same address, another prefix: deleted and added by the reload.
+    let mut s = spec(150, false);
+    s.addresses[0].prefix_len = 25;
+    a.reconfigure(one(s));
+    netns_lab::ip(&lab.a, &["addr", "del", "192.0.2.100/25", "dev", "eth0"]);
+    assert_eq!(
+        next_change(&a),
+        (State::Master, State::Backup, Reason::Deleted)
+    );
+    assert_eq!(
+        next_change(&a),
+        (State::Backup, State::Master, Reason::MasterDown)
+    );
+    assert_eq!(a.snapshot().driver.tracked_deletions, 1);
 }
 
 #[test]
@@ -594,6 +674,7 @@ fn root_netns_driver_reconfigure_adds_and_removes_routers() {
         route,
         dev: Some("eth0".into()),
         nexthop_devs: Vec::new(),
+        no_track: false,
     }];
     let summary = run.reconfigure(setup(vec![a2.clone(), c.clone()]));
     let counts = (

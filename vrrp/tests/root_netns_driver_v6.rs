@@ -1,7 +1,7 @@
 //! The tokio driver running IPv6 virtual routers (VRRPv3 over IPv6) in
 //! network namespaces this test creates (needs root and `ip`): election
-//! from link-local sources, the VIP installed `nodad` and put back when
-//! deleted, graceful handover, adverts with a bad hop limit or source
+//! from link-local sources, the VIP installed `nodad` (its deletion sends
+//! the master to BACKUP and back, as keepalived), graceful handover, adverts with a bad hop limit or source
 //! dropped by typed reason, and a reconfiguration that mixes families on
 //! shared sockets (with an IPv6 virtual route), and a VMAC.
 #![cfg(feature = "tokio")]
@@ -20,7 +20,7 @@ use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use vrrp::config::{Ipv6Config, Version};
 use vrrp::event::{Event, State};
 use vrrp::linux::driver::{
-    Driver, DriverEvent, DriverHandle, ReconcileSummary, RouterSpec, Setup, Snapshot,
+    Deleted, Driver, DriverEvent, DriverHandle, ReconcileSummary, RouterSpec, Setup, Snapshot,
     VirtualAddress, VirtualRoute,
 };
 use vrrp::linux::{RawSocket6, RawSocket6Config, RouteSpec};
@@ -239,16 +239,18 @@ fn root_netns_driver_v6_elects_restores_drops_and_hands_over() {
     assert!(find(&lab.b, VIP).is_none());
     assert_eq!(b.snapshot().raw_sockets, 1);
 
-    // Someone deletes the VIP from the master: it is put back.
+    // Someone deletes the VIP from the master: as keepalived, it goes to
+    // BACKUP and is master again after Skew_Time, the VIP re-installed.
     ip(
         &lab.a,
         &["-6", "addr", "del", "2001:db8::100/64", "dev", "eth0"],
     );
-    let restored = a.wait(
-        "VIP restored",
-        |e| matches!(e, DriverEvent::AddressRestored { addr, .. } if *addr == IpAddr::V6(VIP)),
-    );
-    assert!(matches!(restored, DriverEvent::AddressRestored { .. }));
+    let deleted = a.wait("VIP deleted", |e| {
+        matches!(e, DriverEvent::Deleted { item: Deleted::Address { addr, .. }, .. } if *addr == IpAddr::V6(VIP))
+    });
+    assert!(matches!(deleted, DriverEvent::Deleted { .. }));
+    a.wait_state("VI_6", State::Backup);
+    a.wait_state("VI_6", State::Master);
     wait_vip(&lab.a, VIP, true);
 
     // Higher-priority adverts the master must drop: hop limit 1, then a
@@ -305,9 +307,10 @@ fn root_netns_driver_v6_elects_restores_drops_and_hands_over() {
         (drops(&s, WireDrop::BadTtl) == 1 && drops(&s, WireDrop::BadSource) == 1).then_some(())
     });
     let s = a.snapshot();
+    // Master twice: at the election and after the VIP's deletion.
     assert_eq!(
         (s.routers[0].state, s.routers[0].counters.became_master),
-        (State::Master, 1)
+        (State::Master, 2)
     );
 
     // Graceful stop: priority 0 from the master, the backup takes over.
@@ -335,6 +338,7 @@ fn root_netns_driver_v6_reconfigure_mixes_families_on_shared_sockets() {
         route: RouteSpec::to(net, 48),
         dev: Some("eth0".into()),
         nexthop_devs: Vec::new(),
+        no_track: false,
     }];
     // The IPv4 router shares the first one's VRID, as keepalived allows.
     let mut v4 = spec("VI_4", 51, 150, VIP);

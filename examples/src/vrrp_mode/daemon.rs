@@ -15,7 +15,7 @@ use tokio::task::{JoinHandle, JoinSet};
 use tracing::{debug, error, info, warn};
 use vrrp::event::Event;
 use vrrp::linux::driver::{
-    Driver, DriverCounters, DriverEvent, DriverHandle, ReconcileSummary, Setup,
+    Deleted, Driver, DriverCounters, DriverEvent, DriverHandle, ReconcileSummary, Setup,
 };
 use vrrp::linux::{AddressSpec, Netlink, RouteSpec, RuleSpec};
 use vrrp::mux::RouterId;
@@ -354,10 +354,16 @@ impl Daemon {
                 let family = if ipv6 { 6 } else { 4 };
                 info!("({name}) entering FAULT state (no IPv{family} address for interface)");
             }
-            DriverEvent::AddressRestored { id, addr } => {
-                let name = self.instances.get(&id).map_or("", |i| i.name.as_str());
-                warn!("({name}) virtual address {addr} was removed by someone else, restored");
-            }
+            // keepalived says so only with -D (its state change follows).
+            DriverEvent::Deleted { id, item } => match item {
+                Deleted::Address { ifindex, addr } => {
+                    debug!("Netlink reflector reports IP {addr} removed from interface {ifindex}")
+                }
+                item => {
+                    let name = self.instances.get(&id).map_or("", |i| i.name.as_str());
+                    debug!("({name}) tracked {item:?} deleted by someone else");
+                }
+            },
             DriverEvent::Failed { op, error } => error!("{op}: {error}"),
             _ => {}
         }

@@ -280,7 +280,8 @@ fn instance(
         .iter()
         .chain(&i.virtual_ipaddress_excluded)
     {
-        if let Some(o) = a.other.first() {
+        // `no_track` is carried to the driver (see `convert::vrrp::address`).
+        if let Some(o) = a.other.iter().find(|o| *o != "no_track") {
             let what = format!("virtual_ipaddress option {o}");
             out.push(refuse(sp.key("virtual_ipaddress"), &what, ctx));
         }

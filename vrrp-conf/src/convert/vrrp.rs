@@ -960,7 +960,7 @@ fn min_garp(g: &GlobalDefs) -> Result<bool, (&'static str, String)> {
     }
 }
 
-/// `ADDR[/LEN] [brd B] [dev D] [scope S] [label L]`. An IPv6 address
+/// `ADDR[/LEN] [brd B] [dev D] [scope S] [label L] [no_track]`. An IPv6 address
 /// takes no `brd` or `label` (ip(8) has neither for IPv6); its `scope`
 /// is the kernel's, derived from the address, in keepalived too.
 pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> {
@@ -985,6 +985,7 @@ pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> 
                 label: None,
                 scope: Scope::Global,
                 dev: a.dev.clone(),
+                no_track: has_no_track(&a.other),
             });
         }
     };
@@ -1005,6 +1006,7 @@ pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> 
         label: a.label.clone(),
         scope,
         dev: a.dev.clone(),
+        no_track: has_no_track(&a.other),
     })
 }
 
@@ -1049,7 +1051,13 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
         route: spec,
         dev: r.dev.clone(),
         nexthop_devs: multipath.devs,
+        no_track: has_no_track(&r.other),
     })
+}
+
+/// keepalived's `no_track` among an address's or route's other words.
+fn has_no_track(other: &[String]) -> bool {
+    other.iter().any(|w| w == "no_track")
 }
 
 fn scope(s: conf::Scope) -> Scope {
@@ -1195,6 +1203,22 @@ mod tests {
             route("VI_1", &routes_of("10.0.0.0/8 via 10.0.0.1 mtu 1400")[0]),
             Err(PlanError::Bad { value, .. }) if value == "mtu"
         ));
+    }
+
+    #[test]
+    fn no_track_reaches_the_driver() {
+        let tracked = |text: &str| route("VI_1", &routes_of(text)[0]).unwrap().tracked();
+        assert!(tracked("10.9.0.0/16 via 10.0.0.1 dev eth0"));
+        assert!(!tracked("10.9.0.0/16 via 10.0.0.1 dev eth0 no_track"));
+        // keepalived cannot track a route without dev.
+        assert!(!tracked("10.9.0.0/16 via 10.0.0.1"));
+        let vip = |other: &[&str]| IpAddress {
+            address: "192.0.2.100/24".parse::<IpNet>().unwrap().into(),
+            other: other.iter().map(|w| (*w).to_owned()).collect(),
+            ..IpAddress::default()
+        };
+        assert!(address("VI_1", &vip(&["no_track"])).unwrap().no_track);
+        assert!(!address("VI_1", &vip(&[])).unwrap().no_track);
     }
 
     #[test]

@@ -41,6 +41,7 @@ mod rules;
 pub mod track_file;
 pub mod track_process;
 mod watch;
+mod watch_routes;
 
 pub use address6::Address6Spec;
 pub use error::LinuxError;
@@ -54,3 +55,4 @@ pub use raw::{IpProto, RawSocket, RawSocketConfig, VRRP_MULTICAST};
 pub use raw6::{RawSocket6, RawSocket6Config};
 pub use rules::{RuleActionSpec, RuleSpec};
 pub use watch::{NetEvent, NetWatcher};
+pub use watch_routes::{RemovedRoute, RemovedRule};

@@ -7,6 +7,10 @@ use netlink_packet_core::{NetlinkMessage, NetlinkPayload};
 use netlink_packet_route::RouteNetlinkMessage;
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket};
 
+use super::watch_routes::{
+    removed_route, removed_rule, RemovedRoute, RemovedRule, ROUTE_RULE_GROUPS, RTM_DELROUTE,
+    RTM_DELRULE,
+};
 use super::{Address6Spec, AddressSpec, Link, LinuxError};
 
 /// rtnetlink multicast group of link changes (`RTNLGRP_LINK`).
@@ -32,6 +36,10 @@ pub enum NetEvent {
     Address6Added(Address6Spec),
     /// An IPv6 address was removed (by us or by someone else).
     Address6Removed(Address6Spec),
+    /// A route of protocol keepalived was removed (by us or by someone else).
+    RouteRemoved(RemovedRoute),
+    /// A rule of protocol keepalived was removed (by us or by someone else).
+    RuleRemoved(RemovedRule),
     /// The kernel dropped notifications (`ENOBUFS`): state must be re-read
     /// with [`super::Netlink::links`] and [`super::Netlink::addresses`].
     Overrun,
@@ -46,14 +54,16 @@ pub struct NetWatcher {
 }
 
 impl NetWatcher {
-    /// Subscribes to `RTNLGRP_LINK`, `RTNLGRP_IPV4_IFADDR` and
-    /// `RTNLGRP_IPV6_IFADDR`.
+    /// Subscribes to `RTNLGRP_LINK`, `RTNLGRP_IPV4_IFADDR`,
+    /// `RTNLGRP_IPV6_IFADDR` and the route and rule groups of both
+    /// families (for deletions of keepalived's routes and rules).
     pub fn open() -> Result<Self, LinuxError> {
         let mut sock = Socket::new(NETLINK_ROUTE).map_err(LinuxError::io("open rtnetlink"))?;
         sock.bind_auto().map_err(LinuxError::io("bind rtnetlink"))?;
         sock.set_non_blocking(true)
             .map_err(LinuxError::io("set nonblocking"))?;
-        for group in [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR] {
+        let groups = [RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR];
+        for group in groups.into_iter().chain(ROUTE_RULE_GROUPS) {
             sock.add_membership(group)
                 .map_err(LinuxError::io("join rtnetlink group"))?;
         }
@@ -129,12 +139,20 @@ fn split_message(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     Some((&bytes[..len], &bytes[next..]))
 }
 
-/// The event of one link or address message. Other types are not decoded
-/// at all: the watcher's groups carry no others, and a decoder never run
-/// cannot fail on them.
+/// The event of one link, address, route deletion or rule deletion
+/// message. Other types (route and rule additions) are not decoded at
+/// all: a decoder never run cannot fail on them.
 fn decode(msg: &[u8]) -> Option<NetEvent> {
     let kind = u16::from_ne_bytes(msg.get(4..6)?.try_into().ok()?);
-    if ![RTM_NEWLINK, RTM_DELLINK, RTM_NEWADDR, RTM_DELADDR].contains(&kind) {
+    let wanted = [
+        RTM_NEWLINK,
+        RTM_DELLINK,
+        RTM_NEWADDR,
+        RTM_DELADDR,
+        RTM_DELROUTE,
+        RTM_DELRULE,
+    ];
+    if !wanted.contains(&kind) {
         return None;
     }
     let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(msg).ok()?;
@@ -150,6 +168,8 @@ fn decode(msg: &[u8]) -> Option<NetEvent> {
         RouteNetlinkMessage::DelAddress(a) => AddressSpec::from_message(&a)
             .map(NetEvent::AddressRemoved)
             .or_else(|| Address6Spec::from_message(&a).map(NetEvent::Address6Removed)),
+        RouteNetlinkMessage::DelRoute(r) => removed_route(&r).map(NetEvent::RouteRemoved),
+        RouteNetlinkMessage::DelRule(r) => removed_rule(&r).map(NetEvent::RuleRemoved),
         _ => None,
     }
 }

@@ -314,6 +314,42 @@ impl Mux {
         self.drive(now, id.0, |r| r.handle_tracking(now, tracking));
     }
 
+    /// Someone else deleted a tracked virtual address, route or rule of
+    /// router `id` (see [`VirtualRouter::handle_deleted`]). As in
+    /// keepalived, every member of its sync group that is master goes to
+    /// BACKUP with it, all with Skew_Time on their Master_Down_Timer, so
+    /// the group comes back to MASTER quickly unless another router
+    /// answers. The group's BACKUP is not notified (keepalived 2.2.7 only
+    /// notifies its return to MASTER). Ignored unless the router is master.
+    pub fn handle_deleted(&mut self, now: Instant, id: RouterId) {
+        let Some(slot) = self.live_slot(id) else {
+            return;
+        };
+        if slot.router.state() != State::Master {
+            return;
+        }
+        let Some(g) = slot.group else {
+            self.drive(now, id.0, |r| r.handle_deleted(now));
+            return;
+        };
+        let Some(group) = self.groups.get_mut(g as usize) else {
+            return;
+        };
+        // keepalived sets the group's state to BACKUP without a GROUP
+        // notification; the return to MASTER is notified.
+        group.state = Some(State::Backup);
+        let members = group.members.clone();
+        let masters: Vec<u32> = (members.iter().copied())
+            .filter(|&m| self.router(RouterId(m)).map(VirtualRouter::state) == Some(State::Master))
+            .collect();
+        self.drive(now, id.0, |r| r.handle_deleted(now));
+        // The group followed the origin to BACKUP; those that were master
+        // now hurry back as keepalived's `set_vrrp_backup` makes them.
+        for m in masters.into_iter().filter(|&m| m != id.0) {
+            self.drive(now, m, |r| r.left_with_deleted(now));
+        }
+    }
+
     /// Routes a datagram received on `ifindex` to its router; returns the
     /// router, or `None` if it was counted as unknown or undecodable.
     pub fn handle_datagram(

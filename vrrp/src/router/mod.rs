@@ -627,6 +627,38 @@ impl VirtualRouter {
         self.timers.set(Timer::MasterDown, moved);
     }
 
+    /// Someone else deleted one of the master's virtual addresses, routes
+    /// or rules (one without `no_track`). As keepalived 2.2.7 does
+    /// (`set_vrrp_backup` in its netlink reflector), the master goes to
+    /// BACKUP: it sends a priority-0 advert and removes its addresses,
+    /// routes and rules, and its Master_Down_Timer is Skew_Time, so that it
+    /// becomes master again (everything re-installed) unless another
+    /// router answers first. Ignored in any other state.
+    pub fn handle_deleted(&mut self, now: Instant) {
+        if self.state != State::Master {
+            return;
+        }
+        self.enter(now, State::Backup, Reason::Deleted);
+        if self.interface_up {
+            self.queue_advert(PRIORITY_STOP);
+        }
+        self.arm(Timer::MasterDown, now, self.skew_time());
+    }
+
+    /// A sync group member that just left MASTER because another member's
+    /// tracked item was deleted: as keepalived's `set_vrrp_backup` treats
+    /// the group, it sends priority 0 and gets Skew_Time too, for a quick
+    /// return to MASTER. Ignored unless BACKUP.
+    pub(crate) fn left_with_deleted(&mut self, now: Instant) {
+        if self.state != State::Backup {
+            return;
+        }
+        if self.interface_up {
+            self.queue_advert(PRIORITY_STOP);
+        }
+        self.arm(Timer::MasterDown, now, self.skew_time());
+    }
+
     /// The interface went up or down; down means FAULT.
     pub fn handle_interface(&mut self, now: Instant, up: bool) {
         self.interface_up = up;

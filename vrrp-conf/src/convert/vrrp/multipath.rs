@@ -19,8 +19,7 @@ pub(crate) struct Hops {
     pub devs: Vec<Option<String>>,
 }
 
-/// Reads `r.other`: `no_track` (accepted: keepalived-lite does not track
-/// routes), `or ADDR` (the route's `via` and ADDR become two next hops),
+/// Reads `r.other`: `no_track` (read by [`super::route`]), `or ADDR` (the route's `via` and ADDR become two next hops),
 /// `nexthop ...` to the end. Anything else is refused by name.
 pub(crate) fn hops(owner: &str, r: &Route) -> Result<Hops, PlanError> {
     let bad = |value: &str| PlanError::Bad {

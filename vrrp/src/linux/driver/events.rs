@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use tokio::sync::mpsc;
 
-use super::Driver;
+use super::{Deleted, Driver};
 use crate::event::{Counters, Event, Notify, State};
 use crate::linux::{Link, LinuxError};
 use crate::mux::{GroupId, MuxCounters, RouterId};
@@ -30,12 +30,16 @@ pub enum DriverEvent {
     },
     /// A sync group reached a common state.
     Group(GroupId, Notify),
-    /// A virtual address of a master was deleted by someone else and put back.
-    AddressRestored {
-        /// The router owning it.
+    /// Someone else deleted a tracked virtual address, route or rule of a
+    /// master, which goes to BACKUP for it, as in keepalived (see
+    /// [`VirtualRouter::handle_deleted`](crate::VirtualRouter::handle_deleted));
+    /// the state change follows. Deletions of `no_track` items are not
+    /// reported (nothing happens, as in keepalived).
+    Deleted {
+        /// The router.
         id: RouterId,
-        /// The address.
-        addr: IpAddr,
+        /// What was deleted.
+        item: Deleted,
     },
     /// The state of an interface the routers use or that is watched: once
     /// for each at start, then on every change. An interface that does
@@ -86,8 +90,9 @@ pub struct DriverCounters {
     pub receive_errors: u64,
     /// Gratuitous ARPs sent.
     pub garps_sent: u64,
-    /// Virtual addresses put back after someone else deleted them.
-    pub addresses_restored: u64,
+    /// Tracked virtual addresses, routes and rules someone else deleted
+    /// from a master (each sent it to BACKUP).
+    pub tracked_deletions: u64,
     /// Host operations (address, route, GARP) that failed.
     pub host_errors: u64,
     /// Events the embedder did not take in time (a full channel is logged).

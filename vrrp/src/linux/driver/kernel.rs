@@ -3,11 +3,8 @@
 
 use std::net::IpAddr;
 
-use super::{Driver, DriverEvent, VirtualAddress};
-use crate::event::State;
+use super::{Driver, VirtualAddress};
 use crate::linux::{Address6Spec, AddressSpec, GarpSocket, LinuxError, RouteSpec};
-use crate::mux::RouterId;
-use crate::router::VirtualRouter;
 
 // errno values that mean "already done" for idempotent netlink requests
 // (ENODEV: a removal from an interface deleted meanwhile, which took its
@@ -123,10 +120,11 @@ impl Driver {
                 Vip::V6(a) => self.netlink.del_address6(a),
             };
             match result {
+                Ok(()) => self.deleted_own_address(a.ifindex(), a.addr()),
                 Err(e) if !matches!(e.errno(), Some(EADDRNOTAVAIL | ENODEV)) => {
                     self.host_error("delete address", e)
                 }
-                _ => {}
+                Err(_) => {}
             }
         }
     }
@@ -143,10 +141,11 @@ impl Driver {
     pub(super) fn del_routes(&mut self, routes: &[RouteSpec]) {
         for route in routes {
             match self.netlink.del_route(route) {
+                Ok(()) => self.deleted_own_route(route),
                 Err(e) if !matches!(e.errno(), Some(ESRCH | ENODEV)) => {
                     self.host_error("delete route", e)
                 }
-                _ => {}
+                Err(_) => {}
             }
         }
     }
@@ -190,37 +189,6 @@ impl Driver {
                     source: e,
                 },
             );
-        }
-    }
-
-    /// Puts back a virtual address someone else deleted from a master.
-    pub(super) fn restore_if_master(&mut self, ifindex: u32, addr: IpAddr) {
-        for i in 0..self.routers.len() {
-            let id = RouterId(i as u32);
-            if self.mux.router(id).map(VirtualRouter::state) != Some(State::Master) {
-                continue;
-            }
-            let Some(spec) = (self.io(i).into_iter())
-                .flat_map(|r| &r.addresses)
-                .find(|a| a.ifindex() == ifindex && a.addr() == addr)
-                .cloned()
-            else {
-                continue;
-            };
-            let added = match &spec {
-                Vip::V4(a) => self.netlink.add_address(a),
-                Vip::V6(a) => self.netlink.add_address6(a),
-            };
-            match added {
-                Ok(()) => {
-                    self.counters.addresses_restored += 1;
-                    self.emit(DriverEvent::AddressRestored { id, addr });
-                }
-                // ENODEV: the address went with its interface (a deleted
-                // VMAC), whose removal follows and is handled then.
-                Err(e) if matches!(e.errno(), Some(EEXIST | ENODEV)) => {}
-                Err(e) => self.host_error("restore address", e),
-            }
         }
     }
 

@@ -29,8 +29,10 @@ impl Driver {
         match ev {
             NetEvent::Link(link) => self.link_changed(now, link, true),
             NetEvent::LinkRemoved(link) => self.link_changed(now, link, false),
-            NetEvent::AddressRemoved(a) => self.restore_if_master(a.ifindex, a.addr.into()),
-            NetEvent::Address6Removed(a) => self.restore_if_master(a.ifindex, a.addr.into()),
+            NetEvent::AddressRemoved(a) => self.address_deleted(now, a.ifindex, a.addr.into()),
+            NetEvent::Address6Removed(a) => self.address_deleted(now, a.ifindex, a.addr.into()),
+            NetEvent::RouteRemoved(r) => self.route_deleted(now, r),
+            NetEvent::RuleRemoved(r) => self.rule_deleted(now, r),
             // A router waiting for its interface may wait for an address.
             NetEvent::AddressAdded(a) => self.address_added(now, a.ifindex),
             NetEvent::Address6Added(a) => self.address_added(now, a.ifindex),
@@ -229,6 +231,7 @@ impl Driver {
     /// After lost notifications: re-read link states, re-install masters'
     /// addresses.
     pub(super) fn resync(&mut self, now: Instant) {
+        self.own_deletions.clear();
         match self.netlink.links() {
             Ok(links) => {
                 let known: Vec<u32> = self.links.keys().copied().collect();

@@ -69,6 +69,7 @@
 //! # }
 //! ```
 
+mod deleted;
 mod errlog;
 mod error;
 mod events;
@@ -96,6 +97,7 @@ use crate::event::Event;
 use crate::mux::{Mux, MuxEvent, RouterId};
 use crate::router::Tracking;
 
+pub use deleted::Deleted;
 pub use errlog::ERROR_LOG_PERIOD;
 pub use error::DriverError;
 pub use events::{DriverCounters, DriverEvent, RouterSnapshot, Snapshot, DROP_EVENT_PERIOD};
@@ -181,6 +183,8 @@ pub struct Driver {
     last_now: Instant,
     /// keepalived's nftables drop rules, if the setup has them.
     firewall: firewall::FirewallState,
+    /// Our deletions whose notifications have not come back yet.
+    own_deletions: deleted::OwnDeletions,
 }
 
 impl Driver {
@@ -216,6 +220,7 @@ impl Driver {
             timer: Timer::new()?,
             last_now: Instant::now(),
             firewall: firewall::FirewallState::default(),
+            own_deletions: deleted::OwnDeletions::default(),
         };
         // The watcher first: nothing to undo if it fails, and no change
         // during the setup goes unseen.

@@ -23,10 +23,11 @@ impl Driver {
     pub(super) fn del_rules(&mut self, rules: &[RuleSpec]) {
         for rule in rules {
             match self.netlink.del_rule(rule) {
+                Ok(()) => self.deleted_own_rule(rule),
                 Err(e) if !matches!(e.errno(), Some(ENOENT | ENODEV)) => {
                     self.host_error("delete rule", e)
                 }
-                _ => {}
+                Err(_) => {}
             }
         }
     }

@@ -26,6 +26,10 @@ pub struct VirtualAddress {
     pub scope: Scope,
     /// `dev`: the interface to put it on; the router's (or its VMAC) when `None`.
     pub dev: Option<String>,
+    /// `no_track`: its deletion by someone else is left alone. Otherwise,
+    /// as in keepalived, its deletion from a master sends the router to
+    /// BACKUP (see [`VirtualRouter::handle_deleted`](crate::VirtualRouter::handle_deleted)).
+    pub no_track: bool,
 }
 
 impl VirtualAddress {
@@ -39,6 +43,7 @@ impl VirtualAddress {
             label: None,
             scope: Scope::Global,
             dev: None,
+            no_track: false,
         }
     }
 }
@@ -53,9 +58,20 @@ pub struct VirtualRoute {
     /// The `dev` of each of `route.nexthops`, in order (their `oif` is
     /// filled from it).
     pub nexthop_devs: Vec<Option<String>>,
+    /// `no_track`. A route without it and with a `dev` is tracked, as in
+    /// keepalived: its deletion from a master sends the router to BACKUP
+    /// (see [`VirtualRouter::handle_deleted`](crate::VirtualRouter::handle_deleted)).
+    /// keepalived cannot track a route without `dev` (it warns at start).
+    pub no_track: bool,
 }
 
 impl VirtualRoute {
+    /// True if its deletion by someone else matters (keepalived's
+    /// `!dont_track`: no `no_track`, and a `dev`).
+    pub fn tracked(&self) -> bool {
+        !self.no_track && self.dev.is_some()
+    }
+
     /// The route with its interface names turned into indexes by `index`.
     pub fn resolve<E>(
         &self,
