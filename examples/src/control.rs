@@ -175,8 +175,9 @@ static WEIGHTS: Mutex<Weights> = Mutex::new(BTreeMap::new());
 /// Called by the checker whenever its table may have changed: the weight
 /// each real server has in it, for `status`.
 pub fn publish_weights(bridge: &Bridge) {
+    let drained = bridge.drained_slots();
     let weights = weights(bridge.plan(), &bridge.desired(), |slot| {
-        bridge.is_drained(slot)
+        drained.contains(&slot)
     });
     *WEIGHTS.lock().unwrap_or_else(|e| e.into_inner()) = weights;
 }

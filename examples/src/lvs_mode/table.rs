@@ -430,6 +430,14 @@ impl Bridge {
             .is_some_and(|(pool, target)| self.table.is_drained(pool, target))
     }
 
+    /// Every drained real server (cheap: it looks only at the drained
+    /// ones, where [`Self::is_drained`] searches the plan).
+    pub fn drained_slots(&self) -> std::collections::HashSet<Slot> {
+        (self.table.drained().into_iter())
+            .filter_map(|(_, target)| self.slot_of(target))
+            .collect()
+    }
+
     /// The pool and the target that names a real server's member (its
     /// first check's, or its static one).
     fn member_of(&self, slot: Slot) -> Option<(PoolId, TargetId)> {
@@ -775,6 +783,7 @@ mod tests {
             [Op::EditDest(key(), dest("10.1.0.1", 0))]
         );
         assert!(b.is_drained((0, 0)) && !b.is_drained((0, 1)));
+        assert_eq!(b.drained_slots(), [(0, 0)].into());
         // Down: out as the checks say; up: back in, still drained.
         assert_eq!(check(m, &mut b, 0, DOWN).len(), 2);
         assert_eq!(
