@@ -4,8 +4,9 @@
 //!
 //! Requests (`{"command": ...}`):
 //! - `status`: every VRRP instance (state, base and effective priority,
-//!   VIPs) and every real server of the checker (health, and its weight in
-//!   the IPVS table the checker wants: null when it is out of it);
+//!   VIPs) and every real server of the checker (health, whether it is
+//!   drained, and its weight in the IPVS table the checker wants: null
+//!   when it is out of it);
 //! - `priority` (`instance`, `priority` 1..=255): the instance's base
 //!   priority until the next reload, applied by the driver's
 //!   reconfiguration (an in-place change: no priority-0 advert);
@@ -14,7 +15,23 @@
 //!   instance stays BACKUP, not FAULT, until a `priority` request or a
 //!   reload restores its priority;
 //! - `reload`: SIGHUP to this process, so both halves reload exactly as on
-//!   the signal.
+//!   the signal;
+//! - `drain` (`virtual_server`, `real_server`): the real server stays in
+//!   the IPVS table with weight 0 and keeps being checked, until
+//!   `restore` (same fields) gives it the weight its checks and
+//!   configuration give then. It stays drained through down and up and
+//!   across a reload that keeps it (see
+//!   [`crate::lvs_mode::table::Bridge::reload`]). The reply comes once the
+//!   kernel's table has it and names both servers as keepalived does
+//!   (`virtual_server`, `real_server`, `drained`, and `changed`: false if
+//!   it already was so). The names take keepalived's form
+//!   (`[10.0.0.1]:tcp:80`, `FWM 5`) or ipvsadm's (`10.0.0.1:80`,
+//!   `tcp 10.0.0.1:80`, `fwmark 5`; a real server as `10.1.0.1:8080` or
+//!   `10.1.0.1`): see [`crate::lvs_mode::names`]. A name that fits no
+//!   server, or several, is an error reply with a `reason`
+//!   (`unknown_virtual_server`, `ambiguous_virtual_server`,
+//!   `unknown_real_server`, `ambiguous_real_server`; `no_checker` when
+//!   the checker does not run in this process).
 //!
 //! The socket is world-connectable on purpose: the daemon checks the
 //! caller's uid (SO_PEERCRED) and refuses anyone but root with an error
@@ -33,8 +50,9 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 use tracing::{info, warn};
 
+use crate::lvs_mode::names::NameError;
 use crate::lvs_mode::plan::Plan;
-use crate::lvs_mode::table::Bridge;
+use crate::lvs_mode::table::{Bridge, Drain};
 use ipvs::ServiceKey;
 
 /// Where the daemon listens unless `--control-socket` says otherwise.
@@ -63,6 +81,24 @@ pub enum Request {
     },
     /// Reload the configuration, as SIGHUP.
     Reload,
+    /// Drain a real server: weight 0 in the IPVS table, still checked,
+    /// until `restore`.
+    Drain {
+        /// The virtual server: `[10.0.0.1]:tcp:80`, `10.0.0.1:80`,
+        /// `tcp 10.0.0.1:80`, `fwmark 5`, `group NAME`.
+        virtual_server: String,
+        /// Its real server: `[10.1.0.1]:tcp:8080`, `10.1.0.1:8080` or
+        /// `10.1.0.1`.
+        real_server: String,
+    },
+    /// End a drain: the real server has the weight its checks and
+    /// configuration give.
+    Restore {
+        /// The virtual server, named as for `drain`.
+        virtual_server: String,
+        /// Its real server, named as for `drain`.
+        real_server: String,
+    },
 }
 
 /// A request for the VRRP daemon: set `instance`'s base priority; the
@@ -78,6 +114,30 @@ pub struct SetPriority {
 }
 
 static VRRP: Mutex<Option<mpsc::Sender<SetPriority>>> = Mutex::new(None);
+
+/// A request for the checker: drain (or restore) a real server; the reply
+/// comes once the kernel's table has it.
+#[derive(Debug)]
+pub struct SetDrain {
+    /// The virtual server's name as given.
+    pub virtual_server: String,
+    /// The real server's name as given.
+    pub real_server: String,
+    /// Drain (true) or restore (false).
+    pub drain: bool,
+    /// What was done, or why the names lead nowhere.
+    pub reply: oneshot::Sender<Result<Drain, NameError>>,
+}
+
+static CHECKER: Mutex<Option<mpsc::Sender<SetDrain>>> = Mutex::new(None);
+
+/// Called by the checker: the control socket's drain and restore requests
+/// arrive on the returned receiver.
+pub fn register_checker() -> mpsc::Receiver<SetDrain> {
+    let (tx, rx) = mpsc::channel(8);
+    *CHECKER.lock().unwrap_or_else(|e| e.into_inner()) = Some(tx);
+    rx
+}
 
 /// The base priorities the VRRP daemon runs instead of the configured
 /// ones, by instance name.
@@ -98,34 +158,54 @@ pub fn register_vrrp() -> mpsc::Receiver<SetPriority> {
     rx
 }
 
-/// Real servers' weights in the IPVS table the checker wants, by
-/// (virtual server, real server) name; None if not in the table.
-type Weights = BTreeMap<(String, String), Option<u32>>;
+/// A real server as `status` shows it besides its health.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Placing {
+    /// Its weight in the IPVS table the checker wants; None if out of it.
+    weight: Option<u32>,
+    /// Drained by the control socket.
+    drained: bool,
+}
+
+/// Real servers by (virtual server, real server) name.
+type Weights = BTreeMap<(String, String), Placing>;
 
 static WEIGHTS: Mutex<Weights> = Mutex::new(BTreeMap::new());
 
 /// Called by the checker whenever its table may have changed: the weight
 /// each real server has in it, for `status`.
 pub fn publish_weights(bridge: &Bridge) {
-    let weights = weights(bridge.plan(), &bridge.desired());
+    let drained = bridge.drained_slots();
+    let weights = weights(bridge.plan(), &bridge.desired(), |slot| {
+        drained.contains(&slot)
+    });
     *WEIGHTS.lock().unwrap_or_else(|e| e.into_inner()) = weights;
 }
 
-/// The weight of each real server of `plan` in `table`.
-fn weights(plan: &Plan, table: &[ipvs::VirtualServer]) -> Weights {
+/// The weight of each real server of `plan` in `table`, and whether it is
+/// `drained`.
+fn weights(
+    plan: &Plan,
+    table: &[ipvs::VirtualServer],
+    drained: impl Fn((usize, usize)) -> bool,
+) -> Weights {
     let in_table: HashMap<(ServiceKey, SocketAddr), u32> = (table.iter())
         .flat_map(|vs| (vs.dests.iter()).map(|d| ((vs.service.key, d.addr), d.weight)))
         .collect();
     let mut out = BTreeMap::new();
-    for svc in &plan.services {
-        for rs in &svc.real_servers {
+    for (s, svc) in plan.services.iter().enumerate() {
+        for (r, rs) in svc.real_servers.iter().enumerate() {
             // The destination as the service puts it in the table (its
             // port may be the service's).
             let placed = svc.virtual_servers(std::slice::from_ref(&rs.dest));
             let weight = (placed.first())
                 .and_then(|vs| Some((vs.service.key, vs.dests.first()?.addr)))
                 .and_then(|key| in_table.get(&key).copied());
-            out.insert((svc.name.clone(), rs.name.clone()), weight);
+            let drained = drained((s, r));
+            out.insert(
+                (svc.name.clone(), rs.name.clone()),
+                Placing { weight, drained },
+            );
         }
     }
     out
@@ -237,13 +317,58 @@ async fn answer(line: &str) -> String {
         Request::Priority { instance, priority } => set_priority(instance, priority).await,
         Request::Backup { instance } => set_priority(instance, 1).await,
         Request::Reload => reload(),
+        Request::Drain {
+            virtual_server,
+            real_server,
+        } => set_drain(virtual_server, real_server, true).await,
+        Request::Restore {
+            virtual_server,
+            real_server,
+        } => set_drain(virtual_server, real_server, false).await,
     };
     match result {
         Ok(mut v) => {
             v["ok"] = Value::Bool(true);
             format!("{v}\n")
         }
-        Err(e) => error(e),
+        Err(Refusal { message, reason }) => {
+            let mut v = json!({"ok": false, "error": message});
+            if let Some(reason) = reason {
+                v["reason"] = Value::from(reason);
+            }
+            format!("{v}\n")
+        }
+    }
+}
+
+/// An error reply: its message, and for some a stable `reason` word.
+#[derive(Debug)]
+struct Refusal {
+    message: String,
+    reason: Option<&'static str>,
+}
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            reason: None,
+        }
+    }
+}
+
+impl From<&str> for Refusal {
+    fn from(message: &str) -> Self {
+        message.to_owned().into()
+    }
+}
+
+impl From<NameError> for Refusal {
+    fn from(e: NameError) -> Self {
+        Self {
+            message: e.to_string(),
+            reason: Some(e.reason()),
+        }
     }
 }
 
@@ -251,7 +376,35 @@ fn error(message: impl Into<String>) -> String {
     format!("{}\n", json!({"ok": false, "error": message.into()}))
 }
 
-async fn set_priority(instance: String, priority: u8) -> Result<Value, String> {
+async fn set_drain(
+    virtual_server: String,
+    real_server: String,
+    drain: bool,
+) -> Result<Value, Refusal> {
+    let tx = CHECKER.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let stopped = || Refusal {
+        message: "the checker does not run in this process".into(),
+        reason: Some("no_checker"),
+    };
+    let tx = tx.ok_or_else(stopped)?;
+    let (reply, rx) = oneshot::channel();
+    let request = SetDrain {
+        virtual_server,
+        real_server,
+        drain,
+        reply,
+    };
+    tx.send(request).await.map_err(|_| stopped())?;
+    let done = rx.await.map_err(|_| stopped())??;
+    Ok(json!({
+        "virtual_server": done.virtual_server,
+        "real_server": done.real_server,
+        "drained": done.drained,
+        "changed": done.changed,
+    }))
+}
+
+async fn set_priority(instance: String, priority: u8) -> Result<Value, Refusal> {
     if priority == 0 {
         return Err("priority must be 1..=255".into());
     }
@@ -264,11 +417,13 @@ async fn set_priority(instance: String, priority: u8) -> Result<Value, String> {
         reply,
     };
     tx.send(request).await.map_err(|_| "VRRP has stopped")?;
-    rx.await.map_err(|_| "VRRP has stopped")??;
+    rx.await
+        .map_err(|_| "VRRP has stopped")?
+        .map_err(Refusal::from)?;
     Ok(json!({}))
 }
 
-fn reload() -> Result<Value, String> {
+fn reload() -> Result<Value, Refusal> {
     nix::sys::signal::kill(nix::unistd::getpid(), nix::sys::signal::Signal::SIGHUP)
         .map_err(|e| format!("cannot signal a reload: {e}"))?;
     Ok(json!({}))
@@ -302,11 +457,13 @@ async fn status() -> Value {
         .unwrap_or_default()
         .iter()
         .map(|r| {
+            let placing = weights.get(&(r.virtual_server.clone(), r.real_server.clone()));
             json!({
                 "virtual_server": r.virtual_server,
                 "real_server": r.real_server,
                 "health": if r.up { "up" } else { "down" },
-                "weight": weights.get(&(r.virtual_server.clone(), r.real_server.clone())).copied().flatten(),
+                "drained": placing.is_some_and(|p| p.drained),
+                "weight": placing.and_then(|p| p.weight),
             })
         })
         .collect();
@@ -373,13 +530,21 @@ mod tests {
         // DR: the table holds the first one on the service's port.
         let table = svc.virtual_servers(&[dest(0, 3), dest(1, 0)]);
         assert_eq!(table[0].dests[0].addr.port(), 80);
-        let w = weights(&plan, &table);
+        let w = weights(&plan, &table, |slot| slot == (0, 1));
         let names: Vec<_> = svc.real_servers.iter().map(|r| r.name.clone()).collect();
         let got: Vec<_> = names
             .iter()
             .map(|n| w.get(&(svc.name.clone(), n.clone())).copied())
             .collect();
-        assert_eq!(got, [Some(Some(3)), Some(Some(0)), Some(None)]);
+        let placing = |weight, drained| Some(Placing { weight, drained });
+        assert_eq!(
+            got,
+            [
+                placing(Some(3), false),
+                placing(Some(0), true),
+                placing(None, false)
+            ]
+        );
     }
 
     #[test]
@@ -390,6 +555,61 @@ mod tests {
         assert_eq!(e.kind(), std::io::ErrorKind::AddrInUse);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep me");
         std::fs::remove_file(&path).unwrap();
+    }
+
+    /// The only test that registers a checker (the channel is global).
+    #[tokio::test]
+    async fn drain_replies_name_the_servers_or_say_why_not() {
+        let drain = r#"{"command":"drain","virtual_server":"10.0.0.1:80","real_server":"x"}"#;
+        assert_eq!(
+            answer(drain).await,
+            "{\"error\":\"the checker does not run in this process\",\"ok\":false,\"reason\":\"no_checker\"}\n"
+        );
+        let mut rx = register_checker();
+        tokio::spawn(async move {
+            while let Some(req) = rx.recv().await {
+                let done = if req.real_server == "x" {
+                    Err(NameError::UnknownRealServer {
+                        vs: "[10.0.0.1]:tcp:80".into(),
+                        rs: req.real_server,
+                    })
+                } else {
+                    Ok(Drain {
+                        virtual_server: "[10.0.0.1]:tcp:80".into(),
+                        real_server: "[10.1.0.1]:tcp:80".into(),
+                        drained: req.drain,
+                        changed: true,
+                    })
+                };
+                let _ = req.reply.send(done);
+            }
+        });
+        assert_eq!(
+            answer(drain).await,
+            "{\"error\":\"virtual server [10.0.0.1]:tcp:80 has no real server x\",\"ok\":false,\"reason\":\"unknown_real_server\"}\n"
+        );
+        let restore =
+            r#"{"command":"restore","virtual_server":"10.0.0.1:80","real_server":"10.1.0.1"}"#;
+        assert_eq!(
+            answer(restore).await,
+            "{\"changed\":true,\"drained\":false,\"ok\":true,\"real_server\":\"[10.1.0.1]:tcp:80\",\"virtual_server\":\"[10.0.0.1]:tcp:80\"}\n"
+        );
+    }
+
+    #[test]
+    fn drain_is_a_subcommand_with_two_names() {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(subcommand)]
+            request: Request,
+        }
+        let cli =
+            <Cli as clap::Parser>::try_parse_from(["c", "drain", "fwmark 5", "10.1.0.1"]).unwrap();
+        assert_eq!(
+            serde_json::to_string(&cli.request).unwrap(),
+            r#"{"command":"drain","virtual_server":"fwmark 5","real_server":"10.1.0.1"}"#
+        );
+        assert!(<Cli as clap::Parser>::try_parse_from(["c", "restore", "10.0.0.1:80"]).is_err());
     }
 
     #[tokio::test]

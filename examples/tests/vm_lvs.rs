@@ -5,7 +5,12 @@
 //! httpd, starts and stops them, and polls `ipvsadm -S -n` (a bounded
 //! number of times) for the exact table after each change (real servers
 //! out, or in with weight 0 under `inhibit_on_failure`, a sorry server
-//! while a quorum is lost); then SIGTERM must leave the table empty and
+//! while a quorum is lost). In the same run it drains real servers over
+//! the control socket (`keepalived-lite control drain`): weight 0 in the
+//! table, shown drained by `control status`, still 0 when a drained down
+//! server comes up, back to its weight on `restore` (issue 16; forcing a
+//! failover and refusing non-root callers are in control_root_netns.rs).
+//! Then SIGTERM must leave the table empty and
 //! keepalived-lite exit 0. A second run without `-C` (the configuration
 //! has no vrrp_instance, so only the checker runs) stops on SIGINT. A
 //! second boot runs VRRP (on a dummy interface) and the checker together
@@ -114,7 +119,14 @@ fn vm_lvs_checker_follows_real_server_health() {
         &console,
         &[
             "one_up",
+            "drain_reply",
+            "drained",
+            "status_drained",
+            "drain_unknown_refused",
+            "drained_came_up",
+            "restore_reply",
             "both_up",
+            "status_restored",
             "first_down",
             "stopped",
             "default_mode",
@@ -136,6 +148,9 @@ fn vm_lvs_checker_follows_real_server_health() {
         "Removing sorry server [10.9.9.9]:tcp:80 from VS [10.0.0.3]:tcp:80",
         "Changing weight from 2 to 5 for active service [10.1.0.4]:tcp:80 of VS [10.0.0.4]:tcp:80",
         "Misc check for [[10.1.0.4]:tcp:80 VS [10.0.0.4]:tcp:80] by [/tmp/probe.sh] failed (exited with status 1).",
+        "Draining service [10.1.0.1]:tcp:8081 of VS [10.0.0.1]:tcp:80 (weight 0 until restored)",
+        "Draining service [10.1.0.9]:none:0 of VS FWM 7 (weight 0 until restored)",
+        "Restoring service [10.1.0.2]:tcp:8082 of VS [10.0.0.1]:tcp:80",
     ] {
         assert!(console.contains(text), "log lacks '{text}'");
     }

@@ -38,8 +38,11 @@
 //!   while it is lost the sorry server replaces the members. `alpha`
 //!   ([`TargetConfig::alpha`]) starts a target down. [`PoolTable`] follows
 //!   the events and says what the load balancer's table should hold, with
-//!   keepalived's name for each change; [`Monitor::target_key`] leads from
-//!   an event's [`TargetId`] back to the target.
+//!   keepalived's name for each change, and holds an operator's drain
+//!   ([`PoolTable::drain`]: weight 0, still checked, until
+//!   [`PoolTable::restore`]; keepalived has no drain);
+//!   [`Monitor::target_key`] leads from an event's [`TargetId`] back to
+//!   the target.
 //! - **Reload** ([`Monitor::reconcile`]): a whole [`Desired`] set of pools
 //!   and members, keyed by the caller, replaces the previous one as a
 //!   diff: unchanged targets keep their health, changed member settings

@@ -1,9 +1,10 @@
 //! What a load balancer's table should hold, following the monitor's
 //! events: keepalived's `perform_svr_state` and `update_quorum_state`
 //! (check/ipwrapper.c) as typed changes, and each pool's wanted members
-//! with the sorry server swapped in while the quorum is lost.
+//! with the sorry server swapped in while the quorum is lost; plus an
+//! operator's drain (weight 0 until restored), which keepalived lacks.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::{Event, PoolId, TargetId};
 
@@ -131,10 +132,48 @@ struct PoolState {
 /// assert_eq!(table.members(pool), [(rs, 2)]);
 /// assert!(!table.sorry_server_in(pool));
 /// ```
+///
+/// # Draining
+/// [`PoolTable::drain`] holds a member at weight 0 in [`PoolTable::members`]
+/// (in the table, so its connections finish, but given no new ones) until
+/// [`PoolTable::restore`]. A drain is an operator's decision, not a health
+/// change, so:
+/// - the member keeps being checked; while drained and down it is out of
+///   the table (or at 0 under `inhibit_on_failure`) as its checks say, and
+///   when it comes back up it is still drained: only `restore` ends it;
+/// - `restore` gives it back the weight its health and configuration give
+///   now (its configured or dynamic weight if up; out, or 0 when inhibited,
+///   if down): the table never stores a weight of its own for it;
+/// - the quorum and the sorry server follow health only (the monitor
+///   counts a drained live member's weight), so draining servers for
+///   maintenance never swaps the sorry server in;
+/// - the drain is kept by pool and target, whatever events come; an
+///   embedder whose reload gives a member a new target moves the drain
+///   itself (restore the old, drain the new).
+///
+/// ```
+/// use healthcheck::{Monitor, MonitorConfig, MemberConfig, PoolConfig, PoolTable};
+///
+/// let mut m = Monitor::new(MonitorConfig::default());
+/// let pool = m.add_pool(PoolConfig::default());
+/// let rs = m.add_static_target("10.1.0.1:80");
+/// m.add_member(pool, rs, MemberConfig::with_weight(3)).unwrap();
+/// m.commit(std::time::Instant::now());
+/// let mut table = PoolTable::new();
+/// while let Some(e) = m.poll_event() {
+///     table.handle(&e);
+/// }
+/// assert!(table.drain(pool, rs));
+/// assert_eq!(table.members(pool), [(rs, 0)]);
+/// assert!(table.restore(pool, rs));
+/// assert_eq!(table.members(pool), [(rs, 3)]);
+/// ```
 #[derive(Debug, Default, Clone)]
 pub struct PoolTable {
     pools: HashMap<PoolId, PoolState>,
     causes: HashMap<TargetId, Cause>,
+    /// Members an operator drained: weight 0 until restored.
+    drained: BTreeSet<(PoolId, TargetId)>,
 }
 
 impl PoolTable {
@@ -237,13 +276,40 @@ impl PoolTable {
     }
 
     /// The members the table should hold now, with their weights (0 for
-    /// an inhibited member), in [`TargetId`] order; empty while the sorry
-    /// server is in (keepalived keeps the alive servers out then).
+    /// an inhibited or a drained member), in [`TargetId`] order; empty
+    /// while the sorry server is in (keepalived keeps the alive servers
+    /// out then).
     pub fn members(&self, pool: PoolId) -> Vec<(TargetId, u32)> {
         match self.pools.get(&pool) {
-            Some(p) if !p.sorry_in => p.members.iter().map(|(&t, &w)| (t, w)).collect(),
+            Some(p) if !p.sorry_in => (p.members.iter())
+                .map(|(&t, &w)| (t, if self.is_drained(pool, t) { 0 } else { w }))
+                .collect(),
             _ => Vec::new(),
         }
+    }
+
+    /// Drains `target` in `pool`: weight 0 in [`Self::members`] until
+    /// [`Self::restore`], whatever its health does meanwhile (see the
+    /// type's documentation). Returns false if it was drained already.
+    /// The ids are not checked: the caller names a member of its pool.
+    pub fn drain(&mut self, pool: PoolId, target: TargetId) -> bool {
+        self.drained.insert((pool, target))
+    }
+
+    /// Ends a drain: the member has the weight its health and
+    /// configuration give now. Returns false if it was not drained.
+    pub fn restore(&mut self, pool: PoolId, target: TargetId) -> bool {
+        self.drained.remove(&(pool, target))
+    }
+
+    /// Whether `target` is drained in `pool`.
+    pub fn is_drained(&self, pool: PoolId, target: TargetId) -> bool {
+        self.drained.contains(&(pool, target))
+    }
+
+    /// Every drained member, in (pool, target) order.
+    pub fn drained(&self) -> Vec<(PoolId, TargetId)> {
+        self.drained.iter().copied().collect()
     }
 
     /// Whether the pool's sorry server should be in the table.
@@ -401,6 +467,75 @@ mod tests {
         );
         assert_eq!(lab.members(), [(a, 1), (b, 3), (c, 2)]);
         assert_eq!(lab.m.weight_sum(pool), Some(6));
+    }
+
+    /// An operator's drain: weight 0 through down and up, inhibited or
+    /// not, with a new dynamic weight; restore gives what health says
+    /// now; the quorum never notices.
+    #[test]
+    fn a_drain_holds_through_health_changes_until_restored() {
+        let mut lab = Lab::new(PoolConfig {
+            quorum: 2,
+            hysteresis: 0,
+            sorry_server: true,
+        });
+        let a = lab.checked("a", MemberConfig::with_weight(2), false);
+        let b = lab.checked("b", inhibited(3), false);
+        let pool = lab.pool;
+        lab.m.commit(Instant::now());
+        lab.drain();
+        assert!(lab.table.drain(pool, a));
+        assert!(!lab.table.drain(pool, a), "already drained");
+        assert!(lab.table.drain(pool, b));
+        assert_eq!(lab.members(), [(a, 0), (b, 0)]);
+        assert_eq!(lab.table.drained(), [(pool, a), (pool, b)]);
+        // Draining is not a health change: 2 + 3 >= 2 keeps the quorum,
+        // so the sorry server stays out.
+        assert_eq!(lab.m.has_quorum(pool), Some(true));
+        assert!(!lab.table.sorry_server_in(pool));
+
+        // Down: out (a) or inhibited at 0 (b), as the checks say.
+        assert_eq!(lab.check(a, DOWN), [Removed { pool, target: a }]);
+        assert_eq!(lab.members(), [(b, 0)]);
+        // Up again: in, but still drained.
+        assert_eq!(
+            lab.check(a, CheckOutcome::Up),
+            [Added {
+                pool,
+                target: a,
+                weight: 2
+            }]
+        );
+        assert_eq!(lab.members(), [(a, 0), (b, 0)]);
+        // A new dynamic weight is remembered, not applied.
+        assert_eq!(
+            lab.check(a, CheckOutcome::UpWithWeight(7)),
+            [Reweighted {
+                pool,
+                target: a,
+                from: 2,
+                to: 7
+            }]
+        );
+        assert_eq!(lab.members(), [(a, 0), (b, 0)]);
+        assert_eq!(lab.check(b, DOWN), [Disabled { pool, target: b }]);
+
+        // Restore: the weight health and configuration give now.
+        assert!(lab.table.restore(pool, a));
+        assert!(!lab.table.restore(pool, a), "not drained any more");
+        assert!(lab.table.restore(pool, b));
+        assert_eq!(lab.members(), [(a, 7), (b, 0)]);
+        assert!(!lab.table.is_drained(pool, b));
+        assert_eq!(lab.table.drained(), []);
+        assert_eq!(
+            lab.check(b, CheckOutcome::Up),
+            [Enabled {
+                pool,
+                target: b,
+                weight: 3
+            }]
+        );
+        assert_eq!(lab.members(), [(a, 7), (b, 3)]);
     }
 
     #[test]

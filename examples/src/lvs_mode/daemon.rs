@@ -5,8 +5,10 @@
 //! is repaired. SIGHUP reloads by diff: the driver stops, the new plan is
 //! laid onto its monitor (unchanged real servers keep their health), the
 //! changes go to the kernel as one diff, and the driver runs again; a
-//! configuration that does not load leaves the running one. SIGTERM and
-//! SIGINT remove the services and stop.
+//! configuration that does not load leaves the running one. The control
+//! socket's drain and restore requests go through the bridge to the
+//! kernel before they are answered. SIGTERM and SIGINT remove the
+//! services and stop.
 
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -350,6 +352,7 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
     let mut reread = Deadline::after(kernel.sync(bridge.desired()));
 
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
+    let mut drains = crate::control::register_checker();
     let mut running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
     let mut outcome = Ok(());
     crate::observe::publish_checker(&bridge);
@@ -410,6 +413,21 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
                 run_scripts(&mut scripts, &mut bridge);
                 reread.at_most(kernel.sync(bridge.desired()));
                 crate::control::publish_weights(&bridge);
+            }
+            Some(req) = drains.recv() => {
+                let done = if req.drain {
+                    bridge.drain(&req.virtual_server, &req.real_server)
+                } else {
+                    bridge.restore(&req.virtual_server, &req.real_server)
+                };
+                match &done {
+                    Ok(d) if d.changed => info!("{}", d.line()),
+                    Ok(_) => {}
+                    Err(e) => warn!("control socket: {e}"),
+                }
+                reread.at_most(kernel.sync(bridge.desired()));
+                crate::control::publish_weights(&bridge);
+                let _ = req.reply.send(done);
             }
             () = tokio::time::sleep_until(reread.0) => {
                 reread = Deadline::after(kernel.reconcile(bridge.desired()));

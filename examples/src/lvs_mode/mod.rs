@@ -13,6 +13,8 @@
 //! - [`reload`]: the plan as `healthcheck`'s desired pools, which
 //!   `Monitor::reconcile` lays onto the running monitor as a diff, so
 //!   that unchanged real servers keep their health across SIGHUP;
+//! - [`names`]: how an operator names a virtual and a real server for
+//!   the control socket's `drain` and `restore` ([`table::Bridge::drain`]);
 //! - [`daemon`]: the loop: the `healthcheck` tokio driver runs the checks,
 //!   each change is applied as an `ipvs::diff` against what was applied
 //!   last; the kernel's table is re-read every `delay_loop` (and soon
@@ -66,6 +68,7 @@ use plan::Plan;
 use crate::cli::{self, Cli};
 
 pub mod daemon;
+pub mod names;
 pub mod plan;
 pub mod reload;
 pub mod suspend;

@@ -6,13 +6,16 @@
 //! `check/ipwrapper.c` `perform_svr_state`, `update_quorum_state`,
 //! `perform_quorum_state`; `check_tcp.c`, `check_http.c`, `check_misc.c`).
 //! Sans-IO: the daemon diffs [`Bridge::desired`] against what it last
-//! applied.
+//! applied. An operator's drain ([`Bridge::drain`], [`Bridge::restore`])
+//! is the pool table's ([`PoolTable::drain`] says how it meets health);
+//! the bridge names the server and keeps the drain across a reload.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
 use healthcheck::{DownReason, Event, Monitor, PoolId, PoolTable, TableChange, TargetId};
 
+use crate::lvs_mode::names::{self, NameError};
 use crate::lvs_mode::plan::{trio, Plan, Probe, RealPlan, ServicePlan};
 use crate::lvs_mode::reload::{self, Placed};
 use crate::lvs_mode::suspend::HaSuspend;
@@ -33,6 +36,32 @@ pub struct Bridge {
     scripts: Vec<Vec<String>>,
     /// `ha_suspend`'s switches.
     suspend: HaSuspend,
+}
+
+/// What [`Bridge::drain`] or [`Bridge::restore`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Drain {
+    /// keepalived's name of the virtual server.
+    pub virtual_server: String,
+    /// keepalived's name of the real server.
+    pub real_server: String,
+    /// Whether it is drained now.
+    pub drained: bool,
+    /// False if it already was (or was not) drained.
+    pub changed: bool,
+}
+
+impl Drain {
+    /// The log line for a change (keepalived has no drain: the wording is
+    /// keepalived-lite's, after perform_svr_state's).
+    pub fn line(&self) -> String {
+        let (rs, vs) = (&self.real_server, &self.virtual_server);
+        if self.drained {
+            format!("Draining service {rs} of VS {vs} (weight 0 until restored)")
+        } else {
+            format!("Restoring service {rs} of VS {vs}")
+        }
+    }
 }
 
 impl Bridge {
@@ -118,11 +147,20 @@ impl Bridge {
     /// its checks in flight requeued) as a diff, so unchanged real
     /// servers keep their health and only what changed is emitted;
     /// commits at `now` and returns keepalived's lines for the changes.
+    ///
+    /// A drained real server that is still in `plan` (same service, same
+    /// address and port) stays drained, even if its checks or weight
+    /// changed: an operator who drained it for maintenance expects a
+    /// reload (maybe one made for another reason) to leave it alone, and
+    /// the drain was never in the file to be edited out. One the reload
+    /// drops is forgotten.
     pub fn reload(&mut self, monitor: &mut Monitor, plan: Plan, now: Instant) -> Vec<String> {
         let mut lines = self.dropped_lines(&plan);
+        let drained = self.drained_servers();
         self.placed = reload::place(monitor, &plan);
         self.plan = plan;
         self.gate_services();
+        self.redrain(&drained);
         monitor.commit(now);
         // No health change caused what follows.
         self.table.forget_causes();
@@ -343,6 +381,104 @@ impl Bridge {
                 svc.virtual_servers(&dests)
             })
             .collect()
+    }
+
+    /// Drains real server `rs` of virtual server `vs` (named as
+    /// [`names`] says): weight 0 in [`Self::desired`] until
+    /// [`Self::restore`], while it keeps being checked; see
+    /// [`PoolTable::drain`] for how it meets health and quorum.
+    pub fn drain(&mut self, vs: &str, rs: &str) -> Result<Drain, NameError> {
+        self.set_drained(vs, rs, true)
+    }
+
+    /// Ends the drain of real server `rs` of virtual server `vs`: it has
+    /// the weight its checks and configuration give now (its configured
+    /// or dynamic weight if up; out, or 0 under `inhibit_on_failure`, if
+    /// down).
+    pub fn restore(&mut self, vs: &str, rs: &str) -> Result<Drain, NameError> {
+        self.set_drained(vs, rs, false)
+    }
+
+    fn set_drained(&mut self, vs: &str, rs: &str, on: bool) -> Result<Drain, NameError> {
+        let slot = names::find(&self.plan, vs, rs)?;
+        let (svc, real) = (self.plan.services.get(slot.0))
+            .and_then(|svc| Some((svc, svc.real_servers.get(slot.1)?)))
+            .ok_or_else(|| NameError::UnknownVirtualServer(vs.to_owned()))?;
+        let (virtual_server, real_server) = (svc.name.clone(), real.name.clone());
+        let (pool, target) = self
+            .member_of(slot)
+            .ok_or_else(|| NameError::UnknownRealServer {
+                vs: virtual_server.clone(),
+                rs: rs.to_owned(),
+            })?;
+        let changed = if on {
+            self.table.drain(pool, target)
+        } else {
+            self.table.restore(pool, target)
+        };
+        Ok(Drain {
+            virtual_server,
+            real_server,
+            drained: on,
+            changed,
+        })
+    }
+
+    /// Whether the real server at `slot` is drained.
+    pub fn is_drained(&self, slot: Slot) -> bool {
+        self.member_of(slot)
+            .is_some_and(|(pool, target)| self.table.is_drained(pool, target))
+    }
+
+    /// Every drained real server (cheap: it looks only at the drained
+    /// ones, where [`Self::is_drained`] searches the plan).
+    pub fn drained_slots(&self) -> std::collections::HashSet<Slot> {
+        (self.table.drained().into_iter())
+            .filter_map(|(_, target)| self.slot_of(target))
+            .collect()
+    }
+
+    /// The pool and the target that names a real server's member (its
+    /// first check's, or its static one).
+    fn member_of(&self, slot: Slot) -> Option<(PoolId, TargetId)> {
+        let pool = *self.placed.pools.get(slot.0)?;
+        let first = |t: &TargetId| self.placed.checks.get(t).is_none_or(|&c| c == 0);
+        let target = (self.placed.slots.iter())
+            .filter(|(_, &at)| at == slot)
+            .map(|(&t, _)| t)
+            .find(first)?;
+        Some((pool, target))
+    }
+
+    /// The drained real servers, by service key and configured address,
+    /// which a reload keeps.
+    fn drained_servers(&self) -> Vec<(ipvs::ServiceKey, std::net::SocketAddr)> {
+        (self.table.drained().into_iter())
+            .filter_map(|(pool, target)| {
+                let s = self.service_of(pool)?;
+                let rs = self.real_server(s, target)?;
+                Some((self.plan.services.get(s)?.service.key, rs.dest.addr))
+            })
+            .collect()
+    }
+
+    /// After a reload: drains again those of `servers` the plan still has,
+    /// under their new ids; forgets the others.
+    fn redrain(&mut self, servers: &[(ipvs::ServiceKey, std::net::SocketAddr)]) {
+        for (pool, target) in self.table.drained() {
+            self.table.restore(pool, target);
+        }
+        for &(key, addr) in servers {
+            let slot = (self.plan.services.iter().enumerate())
+                .filter(|(_, svc)| svc.service.key == key)
+                .find_map(|(s, svc)| {
+                    let r = svc.real_servers.iter().position(|r| r.dest.addr == addr)?;
+                    Some((s, r))
+                });
+            if let Some((pool, target)) = slot.and_then(|slot| self.member_of(slot)) {
+                self.table.drain(pool, target);
+            }
+        }
     }
 
     /// The index of a pool's service.
@@ -620,6 +756,133 @@ mod tests {
     }
 
     const DOWN: CheckOutcome = CheckOutcome::Down(DownReason::Refused);
+
+    /// The control socket's drain through the bridge: exact IPVS
+    /// operations while the drained servers go down and up.
+    #[test]
+    fn a_drained_server_stays_at_weight_0_until_restored() {
+        let (mut d, mut b, _) = started(CONF);
+        let m = d.monitor_mut();
+        let mut current = b.desired();
+        let done = b.drain("10.0.0.1:80", "10.1.0.1").unwrap();
+        assert_eq!(
+            done,
+            Drain {
+                virtual_server: "[10.0.0.1]:tcp:80".into(),
+                real_server: "[10.1.0.1]:tcp:80".into(),
+                drained: true,
+                changed: true
+            }
+        );
+        assert_eq!(
+            done.line(),
+            "Draining service [10.1.0.1]:tcp:80 of VS [10.0.0.1]:tcp:80 (weight 0 until restored)"
+        );
+        assert_eq!(
+            step(&b, &mut current),
+            [Op::EditDest(key(), dest("10.1.0.1", 0))]
+        );
+        assert!(b.is_drained((0, 0)) && !b.is_drained((0, 1)));
+        assert_eq!(b.drained_slots(), [(0, 0)].into());
+        // Down: out as the checks say; up: back in, still drained.
+        assert_eq!(check(m, &mut b, 0, DOWN).len(), 2);
+        assert_eq!(
+            step(&b, &mut current),
+            [Op::DelDest(key(), "10.1.0.1:80".parse().unwrap())]
+        );
+        assert_eq!(check(m, &mut b, 0, CheckOutcome::Up).len(), 2);
+        assert_eq!(
+            step(&b, &mut current),
+            [Op::AddDest(key(), dest("10.1.0.1", 0))]
+        );
+        // Inhibited: 0 while drained, whether up or down.
+        assert!(b.drain("[10.0.0.1]:tcp:80", "10.1.0.2:80").unwrap().changed);
+        assert_eq!(
+            step(&b, &mut current),
+            [Op::EditDest(key(), dest("10.1.0.2", 0))]
+        );
+        // (Down once its retry fails too.)
+        let lines = [check(m, &mut b, 1, DOWN), check(m, &mut b, 1, DOWN)].concat();
+        assert_eq!(
+            lines[1],
+            "Disabling service [10.1.0.2]:tcp:80 of VS [10.0.0.1]:tcp:80"
+        );
+        assert_eq!(step(&b, &mut current), []);
+        // Restored while down: still 0, as inhibit_on_failure says.
+        let undone = b.restore("tcp 10.0.0.1:80", "[10.1.0.2]:tcp:80").unwrap();
+        assert_eq!(
+            undone.line(),
+            "Restoring service [10.1.0.2]:tcp:80 of VS [10.0.0.1]:tcp:80"
+        );
+        assert!(!b.restore("10.0.0.1:80", "10.1.0.2").unwrap().changed);
+        assert_eq!(step(&b, &mut current), []);
+        assert_eq!(check(m, &mut b, 1, CheckOutcome::Up).len(), 2);
+        assert_eq!(
+            step(&b, &mut current),
+            [Op::EditDest(key(), dest("10.1.0.2", 3))]
+        );
+        assert!(!b.drain("10.0.0.1:80", "10.1.0.1").unwrap().changed);
+        assert!(b.restore("10.0.0.1:80", "10.1.0.1").unwrap().changed);
+        assert_eq!(
+            step(&b, &mut current),
+            [Op::EditDest(key(), dest("10.1.0.1", 1))]
+        );
+        assert_eq!(
+            b.drain("10.0.0.1:80", "10.1.0.9"),
+            Err(NameError::UnknownRealServer {
+                vs: "[10.0.0.1]:tcp:80".into(),
+                rs: "10.1.0.9".into()
+            })
+        );
+        assert_eq!(
+            b.restore("10.0.0.2:80", "10.1.0.1"),
+            Err(NameError::UnknownVirtualServer("10.0.0.2:80".into()))
+        );
+    }
+
+    /// A reload keeps the drain of a real server it keeps, even with a
+    /// changed check (a new target), and forgets one it drops.
+    #[test]
+    fn a_reload_keeps_the_drain_of_the_servers_it_keeps() {
+        let (mut d, mut b, _) = started(CONF);
+        let m = d.monitor_mut();
+        b.drain("10.0.0.1:80", "10.1.0.1").unwrap();
+        b.drain("10.0.0.1:80", "10.1.0.3").unwrap();
+        let changed = CONF
+            .replace(
+                "    TCP_CHECK {\n    }\n  }\n  real_server 10.1.0.2",
+                "    TCP_CHECK {\n      connect_timeout 2\n    }\n  }\n  real_server 10.1.0.2",
+            )
+            .replace("  real_server 10.1.0.3 80 {\n    weight 2\n  }\n", "");
+        assert_ne!(changed, CONF);
+        let plan_of = |conf: &str| {
+            let parsed = vrrp_conf::parse_str("t.conf", conf, &vrrp_conf::Options::default());
+            plan::build(&parsed.config).unwrap()
+        };
+        let new = plan_of(&changed);
+        assert_ne!(
+            new.services[0].real_servers[0],
+            b.plan().services[0].real_servers[0]
+        );
+        // The new target comes after the others: sorted by address.
+        let dests = |b: &Bridge| {
+            let mut v = b.desired()[0].dests.clone();
+            v.sort_by_key(|d| d.addr);
+            v
+        };
+        b.reload(m, new, Instant::now());
+        assert_eq!(dests(&b), [dest("10.1.0.1", 0), dest("10.1.0.2", 3)]);
+        b.reload(m, plan_of(CONF), Instant::now());
+        assert_eq!(
+            dests(&b),
+            [
+                dest("10.1.0.1", 0),
+                dest("10.1.0.2", 3),
+                dest("10.1.0.3", 2)
+            ]
+        );
+        assert!(b.is_drained((0, 0)) && !b.is_drained((0, 2)));
+    }
 
     #[test]
     fn a_group_installs_every_service_with_the_same_real_servers() {
