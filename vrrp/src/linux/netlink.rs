@@ -230,8 +230,8 @@ pub struct RouteSpec {
     pub metric: Option<u32>,
     /// Table id (`table`), main when `None`.
     pub table: Option<u32>,
-    /// Scope; when `None`, `link` for an IPv4 unicast route without
-    /// gateway and `global` otherwise, as iproute2 chooses.
+    /// Scope; when `None`, `global`, as keepalived 2.2.7 installs every
+    /// route (even a gatewayless one, for which ip(8) would pick `link`).
     pub scope: Option<Scope>,
     /// Route type.
     pub kind: RouteKind,
@@ -313,13 +313,7 @@ impl RouteSpec {
             msg.header.scope = RouteScope::NoWhere;
         } else {
             msg.header.protocol = RouteProtocol::KeepAlived;
-            let default_scope = match (self.kind, self.gateway, self.dst) {
-                (RouteKind::Unicast, None, IpAddr::V4(_)) if self.nexthops.is_empty() => {
-                    Scope::Link
-                }
-                _ => Scope::Global,
-            };
-            msg.header.scope = self.scope.unwrap_or(default_scope).into();
+            msg.header.scope = self.scope.unwrap_or(Scope::Global).into();
         }
         let a = &mut msg.attributes;
         a.push(RouteAttribute::Table(table));
@@ -497,22 +491,22 @@ impl Netlink {
     /// Creates a macvlan interface `name` on `parent` in private mode with
     /// hardware address `mac` (a VMAC, see [`vmac_address`]), brings it up
     /// and returns it.
+    /// As keepalived 2.2.7 makes every VMAC, the kernel is told to
+    /// generate no IPv6 link-local address on it before it goes up (RFC
+    /// 9568 section 7.4: adverts never leave from an address derived from
+    /// the virtual MAC).
     pub fn add_macvlan(
         &mut self,
         parent: u32,
         name: &str,
         mac: [u8; 6],
     ) -> Result<Link, LinuxError> {
-        let link = self.create_macvlan(parent, name, mac)?;
-        self.set_link_up(link.index, true)?;
-        self.link(name)
+        self.add_macvlan6(parent, name, mac)
     }
 
-    /// Like [`add_macvlan`](Self::add_macvlan) for an IPv6 VMAC, as
-    /// keepalived makes one: the kernel is told to generate no link-local
-    /// address on it before it goes up (RFC 9568 section 7.4: adverts leave
-    /// from the address the caller then adds, not from one derived from
-    /// the virtual MAC).
+    /// Like [`add_macvlan`](Self::add_macvlan), for an IPv6 VMAC: the
+    /// same link (the caller then adds the link-local address adverts
+    /// leave from).
     pub fn add_macvlan6(
         &mut self,
         parent: u32,
@@ -687,10 +681,13 @@ mod tests {
     }
 
     #[test]
-    fn route_default_scope_follows_iproute2() {
+    fn route_default_scope_is_global_as_in_keepalived() {
         let mut r = RouteSpec::to(Ipv4Addr::new(198, 51, 100, 0), 24);
         r.oif = Some(2);
+        assert_eq!(r.to_message(false).header.scope, RouteScope::Universe);
+        r.scope = Some(Scope::Link);
         assert_eq!(r.to_message(false).header.scope, RouteScope::Link);
+        r.scope = None;
         r.gateway = Some(Ipv4Addr::new(192, 0, 2, 1).into());
         assert_eq!(r.to_message(false).header.scope, RouteScope::Universe);
         assert_eq!(r.to_message(true).header.scope, RouteScope::NoWhere);
