@@ -1,8 +1,12 @@
 //! Static and virtual routes with their options, keepalived 2.2.7 against
 //! keepalived-lite in twin layouts (issue 14; needs root, iproute2, nft and
-//! keepalived): `via`, `dev`, `src`, `table`, `metric`, `scope`, the
-//! `blackhole`, `unreachable` and `prohibit` types, `default`, host routes
-//! and IPv6 routes, in `static_routes` and `virtual_routes`. The routes of
+//! keepalived): `via`, `dev`, `src`, `table`, `metric`, `scope`,
+//! `protocol` (read and checked, but keepalived 2.2.7 installs its own
+//! protocol anyway), `onlink`, metrics (`mtu`, `advmss`, `hoplimit`, `window`,
+//! `initcwnd`, `initrwnd`, `cwnd`, `ssthresh`, `reordering`, with `lock`),
+//! the `blackhole`, `unreachable` and `prohibit` types, `default`
+//! (`default6`), host routes and IPv6 routes, in `static_routes` and
+//! `virtual_routes`. The routes of
 //! every table (and the rest of the kernel state) are the same as MASTER,
 //! as BACKUP (a keepalived peer with a higher priority takes over) and
 //! after stop, and so are the notify lines.
@@ -34,6 +38,7 @@ static_routes {
     blackhole 192.168.62.0/24
     2001:db8:60::/48 via 2001:db8:77::fe
     unreachable 2001:db8:61::/48 table 100 metric 7
+    192.168.63.0/24 via 10.77.0.254 metric 9 protocol bird
 }
 vrrp_instance VI_1 {
     state MASTER
@@ -65,6 +70,11 @@ vrrp_instance VI_1 {
         unreachable 2001:db8:72::/48
         2001:db8:73::/48 via 2001:db8:77::fe src 2001:db8:77::10
         blackhole default6 table 204
+        192.168.80.0/24 via 10.77.0.254 protocol static
+        192.168.81.0/24 via 10.77.0.254 mtu lock 1400 advmss 1300 hoplimit 32
+        192.168.82.0/24 via 10.99.0.1 dev eth0 onlink
+        192.168.83.0/24 via 10.77.0.254 window 1000 initcwnd 10 initrwnd 20 cwnd lock 5 ssthresh 7 reordering 4
+        2001:db8:74::/48 via 2001:db8:77::fe metric 5 mtu 1300 protocol 99
     }
 }
 ";
@@ -85,6 +95,8 @@ fn root_netns_twin_routes_with_options_match_keepalived() {
         "blackhole 192.168.62.0/24 proto keepalived",
         "2001:db8:60::/48 via 2001:db8:77::fe dev eth0 proto keepalived",
         "unreachable 2001:db8:61::/48 dev lo table 100 proto keepalived metric 7",
+        // keepalived 2.2.7 reads `protocol` and installs its own anyway.
+        "192.168.63.0/24 via 10.77.0.254 dev eth0 proto keepalived metric 9",
     ];
     let virtual_routes = [
         "192.168.70.0/24 via 10.77.0.254 dev eth0 proto keepalived",
@@ -94,6 +106,11 @@ fn root_netns_twin_routes_with_options_match_keepalived() {
         "default via 10.77.0.254 dev eth0 table 202 proto keepalived",
         "2001:db8:73::/48 via 2001:db8:77::fe dev eth0 proto keepalived src 2001:db8:77::10",
         "blackhole default dev lo table 204 proto keepalived",
+        "192.168.80.0/24 via 10.77.0.254 dev eth0 proto keepalived",
+        "192.168.81.0/24 via 10.77.0.254 dev eth0 proto keepalived mtu lock 1400 advmss 1300 hoplimit 32",
+        "192.168.82.0/24 via 10.99.0.1 dev eth0 proto keepalived onlink",
+        "192.168.83.0/24 via 10.77.0.254 dev eth0 proto keepalived",
+        "2001:db8:74::/48 via 2001:db8:77::fe dev eth0 proto keepalived metric 5 mtu 1300",
     ];
     let master = |s: &str| {
         let all = static_routes.iter().chain(&virtual_routes);
@@ -102,7 +119,15 @@ fn root_netns_twin_routes_with_options_match_keepalived() {
     let backup = |s: &str| {
         static_routes.iter().all(|r| s.contains(r)) && virtual_routes.iter().all(|r| !s.contains(r))
     };
-    let stopped = |s: &str| !s.contains("proto keepalived");
+    let stopped = |s: &str| {
+        let ours = [
+            "proto keepalived",
+            "192.168.63.0",
+            "192.168.80.0",
+            "2001:db8:74::",
+        ];
+        ours.iter().all(|o| !s.contains(o))
+    };
     twin.master_backup_stop(CONF, &peer(), [&master, &backup, &stopped]);
     twin.same_notify(
         "BACKUP, MASTER, BACKUP, stop",
@@ -120,25 +145,24 @@ fn root_netns_twin_routes_with_options_match_keepalived() {
 #[test]
 fn route_options_keepalived_lite_does_not_run_are_refused_by_t() {
     for option in [
-        "protocol static",
-        "onlink",
-        "mtu 1400",
-        "advmss 1300",
         "rtt 10",
-        "window 1000",
-        "initcwnd 10",
+        "rttvar 10",
+        "rto_min 10",
         "realms 1",
         "tos 0x10",
         "pref high",
         "expires 100",
-        "hoplimit 5",
+        "features ecn",
         "quickack 1",
+        "fastopen_no_cookie 1",
         "congctl reno",
+        "encap mpls 100",
+        "protocol nosuch",
     ] {
         let word = option.split(' ').next().unwrap();
-        let want = [format!(
-            "route {word:?} is not supported by keepalived-lite"
-        )];
+        let value = option.split(' ').nth(1).unwrap();
+        let want =
+            [word, value].map(|w| format!("route {w:?} is not supported by keepalived-lite"));
         let conf = format!(
             "static_routes {{\n  192.168.60.0/24 via 10.77.0.254 {option}\n}}\n\
              vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 51\n  \

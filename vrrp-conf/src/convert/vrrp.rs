@@ -63,6 +63,7 @@ use crate::span::Span;
 use crate::Parsed;
 
 mod multipath;
+mod route_options;
 mod rules;
 mod strict;
 mod track;
@@ -1062,6 +1063,10 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
         spec.gateway = None;
         spec.nexthops = multipath.hops;
     }
+    // keepalived 2.2.7 checks `protocol` and installs its own (18) anyway
+    // (seen in the twin test): so does keepalived-lite.
+    spec.onlink = multipath.onlink;
+    spec.metrics = multipath.metrics;
     spec.src = r.src.map(same_family).transpose()?;
     spec.metric = r.metric;
     spec.table = r.table;
@@ -1213,8 +1218,8 @@ mod tests {
             Err(PlanError::Bad { value, .. }) if value == "10.0.0.1"
         ));
         assert!(matches!(
-            route("VI_1", &routes_of("10.0.0.0/8 via 10.0.0.1 mtu 1400")[0]),
-            Err(PlanError::Bad { value, .. }) if value == "mtu"
+            route("VI_1", &routes_of("10.0.0.0/8 via 10.0.0.1 realms 1")[0]),
+            Err(PlanError::Bad { value, .. }) if value == "realms"
         ));
     }
 

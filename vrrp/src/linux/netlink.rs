@@ -12,8 +12,8 @@ use netlink_packet_route::link::{
     LinkFlags, LinkInfo, LinkMessage, MacVlanMode,
 };
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteMessage, RouteNextHop, RouteNextHopFlags, RouteProtocol,
-    RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteMetric, RouteNextHop,
+    RouteNextHopFlags, RouteProtocol, RouteScope, RouteType,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
@@ -239,6 +239,80 @@ pub struct RouteSpec {
     /// deprecated `or`), sent as one `RTA_MULTIPATH`; empty for a route
     /// with at most one gateway.
     pub nexthops: Vec<NextHop>,
+    /// `protocol`: the route's origin; keepalived's own (18) when `None`.
+    pub protocol: Option<u8>,
+    /// `onlink`: the gateway is on the link even without a matching prefix.
+    pub onlink: bool,
+    /// Metrics (`mtu`, `advmss`, ...), each at most once.
+    pub metrics: Vec<Metric>,
+}
+
+/// A route metric with its value and whether it is locked (`mtu lock
+/// 1400`: the kernel does not change it, e.g. from path MTU discovery).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Metric {
+    /// Which metric.
+    pub kind: MetricKind,
+    /// Its value.
+    pub value: u32,
+    /// `lock`.
+    pub lock: bool,
+}
+
+/// The route metrics keepalived-lite installs (`RTAX_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MetricKind {
+    /// `mtu`.
+    Mtu,
+    /// `window`.
+    Window,
+    /// `ssthresh`.
+    Ssthresh,
+    /// `cwnd`.
+    Cwnd,
+    /// `advmss`.
+    Advmss,
+    /// `reordering`.
+    Reordering,
+    /// `hoplimit`.
+    Hoplimit,
+    /// `initcwnd`.
+    InitCwnd,
+    /// `initrwnd`.
+    InitRwnd,
+}
+
+impl Metric {
+    /// The `RTAX_*` number, whose bit is its lock.
+    fn rtax(&self) -> u32 {
+        match self.kind {
+            MetricKind::Mtu => 2,
+            MetricKind::Window => 3,
+            MetricKind::Ssthresh => 6,
+            MetricKind::Cwnd => 7,
+            MetricKind::Advmss => 8,
+            MetricKind::Reordering => 9,
+            MetricKind::Hoplimit => 10,
+            MetricKind::InitCwnd => 11,
+            MetricKind::InitRwnd => 14,
+        }
+    }
+
+    fn to_netlink(self) -> RouteMetric {
+        let v = self.value;
+        match self.kind {
+            MetricKind::Mtu => RouteMetric::Mtu(v),
+            MetricKind::Window => RouteMetric::Window(v),
+            MetricKind::Ssthresh => RouteMetric::SsThresh(v),
+            MetricKind::Cwnd => RouteMetric::Cwnd(v),
+            MetricKind::Advmss => RouteMetric::Advmss(v),
+            MetricKind::Reordering => RouteMetric::Reordering(v),
+            MetricKind::Hoplimit => RouteMetric::Hoplimit(v),
+            MetricKind::InitCwnd => RouteMetric::InitCwnd(v),
+            MetricKind::InitRwnd => RouteMetric::InitRwnd(v),
+        }
+    }
 }
 
 /// One next hop of a multipath route.
@@ -290,6 +364,9 @@ impl RouteSpec {
             scope: None,
             kind: RouteKind::Unicast,
             nexthops: Vec::new(),
+            protocol: None,
+            onlink: false,
+            metrics: Vec::new(),
         }
     }
 
@@ -312,7 +389,10 @@ impl RouteSpec {
             msg.header.protocol = RouteProtocol::Unspec;
             msg.header.scope = RouteScope::NoWhere;
         } else {
-            msg.header.protocol = RouteProtocol::KeepAlived;
+            msg.header.protocol = self.protocol.map_or(RouteProtocol::KeepAlived, Into::into);
+            if self.onlink {
+                msg.header.flags = RouteFlags::Onlink;
+            }
             msg.header.scope = self.scope.unwrap_or(Scope::Global).into();
         }
         let a = &mut msg.attributes;
@@ -335,6 +415,15 @@ impl RouteSpec {
         if !self.nexthops.is_empty() {
             let hops = self.nexthops.iter().map(NextHop::to_netlink).collect();
             a.push(RouteAttribute::MultiPath(hops));
+        }
+        if !self.metrics.is_empty() && !deleting {
+            let lock = (self.metrics.iter().filter(|m| m.lock)).fold(0, |l, m| l | 1 << m.rtax());
+            let mut metrics: Vec<RouteMetric> = (lock != 0)
+                .then_some(RouteMetric::Lock(lock))
+                .into_iter()
+                .collect();
+            metrics.extend(self.metrics.iter().map(|m| m.to_netlink()));
+            a.push(RouteAttribute::Metrics(metrics));
         }
         msg
     }
@@ -691,6 +780,36 @@ mod tests {
         r.gateway = Some(Ipv4Addr::new(192, 0, 2, 1).into());
         assert_eq!(r.to_message(false).header.scope, RouteScope::Universe);
         assert_eq!(r.to_message(true).header.scope, RouteScope::NoWhere);
+    }
+
+    #[test]
+    fn protocol_onlink_and_metrics_with_their_locks() {
+        let mut r = RouteSpec::to(Ipv4Addr::new(198, 51, 100, 0), 24);
+        let metric = |kind, value, lock| Metric { kind, value, lock };
+        r.protocol = Some(4);
+        r.onlink = true;
+        r.metrics = vec![
+            metric(MetricKind::Mtu, 1400, true),
+            metric(MetricKind::Advmss, 1300, false),
+            metric(MetricKind::InitRwnd, 20, true),
+        ];
+        let msg = r.to_message(false);
+        assert_eq!(msg.header.protocol, RouteProtocol::Static);
+        assert_eq!(msg.header.flags, RouteFlags::Onlink);
+        let want = RouteAttribute::Metrics(vec![
+            RouteMetric::Lock(1 << 2 | 1 << 14),
+            RouteMetric::Mtu(1400),
+            RouteMetric::Advmss(1300),
+            RouteMetric::InitRwnd(20),
+        ]);
+        assert!(msg.attributes.contains(&want), "{:?}", msg.attributes);
+        assert_eq!(
+            RouteSpec::to(Ipv4Addr::new(198, 51, 100, 0), 24)
+                .to_message(false)
+                .header
+                .protocol,
+            RouteProtocol::KeepAlived
+        );
     }
 
     #[test]
