@@ -136,6 +136,14 @@ impl Side {
         self.router = Some(pid.unwrap());
     }
 
+    /// Rewrites the configuration of `r1`'s daemon and sends it SIGHUP.
+    pub(crate) fn reload(&self, conf: &str) {
+        self.write_conf("r1", conf);
+        if let Some(pid) = self.router {
+            self.lab.signal(pid, "HUP").unwrap();
+        }
+    }
+
     /// Starts keepalived on `r2` with `conf`.
     pub(crate) fn start_peer(&mut self, conf: &str) {
         let path = self.write_conf("r2", conf);
