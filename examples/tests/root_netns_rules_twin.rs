@@ -4,21 +4,15 @@
 //! routes of every table are the same as MASTER, after the instance goes
 //! BACKUP (a peer with a higher priority takes over), and after stop.
 //!
-//! Each daemon runs in its own lab (bridge, node `r1` with `eth0` =
-//! 10.77.0.1/24, peer `r2`), so both see the same interface names and
-//! addresses. Needs root, iproute2 and keepalived.
+//! Each daemon runs in its own layout of the twin harness (bridge, node
+//! `r1` with `eth0` = 10.77.0.1/24, peer `r2`), so both see the same
+//! interface names and addresses; the whole kernel state is compared
+//! (`twin::Side::snapshot`). Needs root, iproute2, nft and keepalived.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
-use std::net::Ipv4Addr;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+mod twin;
 
-use keepalived_lite::netns::{require_program, require_root, Lab};
-
-const KEEPALIVED: &str = "/usr/sbin/keepalived";
-const VIP: &str = "10.77.0.100/24";
-/// Generous: CI machines are small and loaded.
-const WAIT: Duration = Duration::from_secs(30);
+use twin::Twin;
 
 /// The rules sample (keepalived.conf.vrrp.rules) adapted to the lab, with
 /// more rule options, IPv6 rules and multipath routes.
@@ -79,145 +73,32 @@ vrrp_instance VI_1 {
 }
 ";
 
-/// One side: a lab running `program` on `r1`.
-struct Side {
-    lab: Lab,
-    dir: PathBuf,
-    pid: u32,
-    log: PathBuf,
-}
-
-impl Side {
-    fn start(name: &str, program: &str) -> Side {
-        let mut lab = Lab::new().unwrap();
-        lab.add_node("r1", Ipv4Addr::new(10, 77, 0, 1), 24).unwrap();
-        lab.add_node("r2", Ipv4Addr::new(10, 77, 0, 2), 24).unwrap();
-        let dir = std::env::temp_dir().join(format!("{}-{name}", lab.node("r1").ns));
-        std::fs::create_dir_all(&dir).unwrap();
-        let conf = dir.join("keepalived.conf");
-        std::fs::write(&conf, CONF).unwrap();
-        let log = dir.join(format!("{name}.log"));
-        let pid = if program == KEEPALIVED {
-            lab.spawn_vrrp_daemon("r1", program, &conf, &dir, &log)
-        } else {
-            lab.spawn_lite_daemon("r1", program, &conf, &dir, &log)
-        }
-        .unwrap();
-        Side { lab, dir, pid, log }
-    }
-
-    fn ip(&self, args: &[&str]) -> String {
-        let out = self.lab.run("r1", "ip", args).unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn has_vip(&self) -> bool {
-        self.ip(&["-4", "-o", "addr", "show", "dev", "eth0"])
-            .contains(VIP)
-    }
-
-    /// Rules of both families and routes of every table, without what
-    /// legitimately differs between two namespaces (link-local addresses).
-    fn state(&self) -> String {
-        let mut out = String::new();
-        for args in [
-            &["-4", "rule", "show"][..],
-            &["-6", "rule", "show"],
-            &["-4", "route", "show", "table", "all"],
-            &["-6", "route", "show", "table", "all"],
-        ] {
-            out.push_str(&format!("# ip {}\n", args.join(" ")));
-            for l in self.ip(args).lines().filter(|l| !l.contains("fe80:")) {
-                out.push_str(l);
-                out.push('\n');
-            }
-        }
-        out
-    }
-
-    fn start_peer(&mut self) {
-        let conf = self.dir.join("peer.conf");
-        std::fs::write(&conf, PEER).unwrap();
-        let log = self.dir.join("peer.log");
-        self.lab
-            .spawn_vrrp_daemon("r2", KEEPALIVED, &conf, &self.dir, &log)
-            .unwrap();
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Side {
-    /// The files go even when the test fails (its message has the logs);
-    /// the lab then stops the daemons and deletes the namespaces.
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Polls until `ok` holds for both sides, or fails with `what` and logs.
-fn wait_both(what: &str, sides: &[&Side; 2], ok: impl Fn(&Side) -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !sides.iter().all(|s| ok(s)) {
-        assert!(
-            Instant::now() < deadline,
-            "{what} never happened; logs:\n{}\n---\n{}",
-            sides[0].log_text(),
-            sides[1].log_text()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// Polls until both sides' kernel state is the same (it may lag the VIP
-/// by a few requests), or fails showing both.
-fn assert_same_state(phase: &str, ka: &Side, lite: &Side) -> String {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let (a, b) = (ka.state(), lite.state());
-        if a == b {
-            return a;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{phase}: kernel state differs\n--- keepalived\n{a}\n--- keepalived-lite\n{b}\n\
-             --- keepalived-lite log\n{}",
-            lite.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 #[test]
 fn root_netns_rules_and_multipath_routes_match_keepalived() {
-    require_root();
-    require_program(KEEPALIVED, &["-v"]);
-    let mut ka = Side::start("keepalived", KEEPALIVED);
-    let mut lite = Side::start("lite", env!("CARGO_BIN_EXE_keepalived-lite"));
-
-    wait_both("MASTER", &[&ka, &lite], Side::has_vip);
-    let master = assert_same_state("MASTER", &ka, &lite);
+    let mut twin = Twin::new(&[]);
+    for side in twin.sides() {
+        side.start(CONF);
+    }
+    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
     // What MASTER must have, so that "the same" is not "both empty".
-    for want in [
-        "16384:\tfrom 192.168.100.0/24 lookup 1 proto keepalived",
-        "100:\tfrom all to 192.168.101.0/24 lookup 1 proto keepalived",
-        "16383:\tfrom 192.168.200.0/24 lookup 2 proto keepalived",
-        "303:\tnot from 192.168.203.0/24 lookup 1000 proto keepalived",
-        "500:\tfrom all goto 600 [unresolved] proto keepalived",
-        "601:\tfrom all ipproto tcp sport 1024-65534 dport 80-88 lookup 2 proto keepalived",
-        "400:\tfrom 2001:db8:200::/48 lookup 6 proto keepalived",
-        "602:\tfrom all tos 0x10 lookup 2 proto keepalived",
-        "603:\tfrom all oif eth0 uidrange 1000-2000 prohibit proto keepalived",
-        "604:\tfrom all fwmark 0x9 nop\n",
-        "605:\tfrom 2001:db8:300::/48 unreachable proto keepalived",
+    let want = [
+        "16384: from 192.168.100.0/24 lookup 1 proto keepalived",
+        "100: from all to 192.168.101.0/24 lookup 1 proto keepalived",
+        "16383: from 192.168.200.0/24 lookup 2 proto keepalived",
+        "303: not from 192.168.203.0/24 lookup 1000 proto keepalived",
+        "500: from all goto 600 [unresolved] proto keepalived",
+        "601: from all ipproto tcp sport 1024-65534 dport 80-88 lookup 2 proto keepalived",
+        "400: from 2001:db8:200::/48 lookup 6 proto keepalived",
+        "602: from all tos 0x10 lookup 2 proto keepalived",
+        "603: from all oif eth0 uidrange 1000-2000 prohibit proto keepalived",
+        "604: from all fwmark 0x9 nop\n",
+        "605: from 2001:db8:300::/48 unreachable proto keepalived",
         "192.168.113.0/24 proto keepalived",
         "nexthop via 10.77.0.250 dev eth0 weight 3",
         "192.168.220.0/24 proto keepalived",
-    ] {
-        assert!(master.contains(want), "MASTER lacks {want:?}:\n{master}");
-    }
+        "inet 10.77.0.100/24 scope global secondary eth0",
+    ];
+    twin.same_state("MASTER", |s| want.iter().all(|w| s.contains(w)));
 
     // A reload (SIGHUP) with one virtual rule and one static rule changed.
     let reloaded = CONF
@@ -229,31 +110,30 @@ fn root_netns_rules_and_multipath_routes_match_keepalived() {
             "from 2001:db8:100::/48 table 5",
             "from 2001:db8:101::/48 table 5",
         );
-    for s in [&ka, &lite] {
-        std::fs::write(s.dir.join("keepalived.conf"), &reloaded).unwrap();
-        s.lab.signal(s.pid, "HUP").unwrap();
+    for side in twin.sides() {
+        side.reload(&reloaded);
     }
-    wait_both("reload", &[&ka, &lite], |s| {
-        let st = s.state();
-        st.contains("310:\tfrom all to 192.168.209.0/24") && st.contains("2001:db8:101::/48")
+    twin.same_state("MASTER after reload", |s| {
+        s.contains("310: from all to 192.168.209.0/24")
+            && s.contains("2001:db8:101::/48")
+            && !s.contains("192.168.201.0/24")
+            && !s.contains("2001:db8:100::/48")
     });
-    let after = assert_same_state("MASTER after reload", &ka, &lite);
-    assert!(!after.contains("192.168.201.0/24"), "{after}");
-    assert!(!after.contains("2001:db8:100::/48"), "{after}");
 
-    ka.start_peer();
-    lite.start_peer();
-    wait_both("BACKUP", &[&ka, &lite], |s| !s.has_vip());
-    let backup = assert_same_state("BACKUP", &ka, &lite);
-    assert!(!backup.contains("192.168.200.0/24"), "{backup}");
-    assert!(
-        backup.contains("from 192.168.100.0/24 lookup 1"),
-        "{backup}"
-    );
+    for side in twin.sides() {
+        side.start_peer(PEER);
+    }
+    twin.wait_log("r1", "(VI_1) Entering BACKUP STATE", 2);
+    twin.same_state("BACKUP", |s| {
+        !s.contains("192.168.200.0/24")
+            && !s.contains("10.77.0.100")
+            && s.contains("from 192.168.100.0/24 lookup 1")
+    });
 
-    ka.lab.stop(ka.pid, WAIT);
-    lite.lab.stop(lite.pid, WAIT);
-    let stopped = assert_same_state("stopped", &ka, &lite);
-    assert!(!stopped.contains("lookup 1 "), "{stopped}");
-    assert!(!stopped.contains("192.168.220.0/24"), "{stopped}");
+    for side in twin.sides() {
+        side.stop();
+    }
+    twin.same_state("stopped", |s| {
+        !s.contains("lookup 1 ") && !s.contains("192.168.220.0/24")
+    });
 }

@@ -63,6 +63,7 @@ use crate::span::Span;
 use crate::Parsed;
 
 mod multipath;
+mod route_options;
 mod rules;
 mod strict;
 mod track;
@@ -671,12 +672,15 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     }
     config.garp = garp(g, i, strict).map_err(|(k, v)| bad(k, v))?;
     strict::apply(i, strict, &mut config)?;
+    let use_vmac = i.use_vmac.is_some();
+    let place =
+        |a: &IpAddress| address(name, a).map(|v| vmac_placed(v, &interface, ipv6, use_vmac));
     let addresses = (i.virtual_ipaddress.iter())
         .filter(|a| ours(&a.address.addr()))
-        .map(|a| address(name, a))
+        .map(place)
         .collect::<Result<Vec<_>, _>>()?;
     let excluded = (i.virtual_ipaddress_excluded.iter())
-        .map(|a| address(name, a))
+        .map(place)
         .collect::<Result<Vec<_>, _>>()?;
     let routes = i
         .virtual_routes
@@ -691,8 +695,26 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         routes,
         // Filled by `unit`: their numbering depends on the whole file.
         rules: Vec::new(),
-        use_vmac: i.use_vmac.is_some(),
+        use_vmac,
     })
+}
+
+/// Where keepalived 2.2.7 puts an address of an instance with a VMAC: on
+/// the VMAC (the driver's default, `dev: None`) when it names no
+/// interface or the instance's own and is of the instance's family; on
+/// the instance's interface when it is of the other family. Without a
+/// VMAC, where it says.
+fn vmac_placed(
+    mut a: VirtualAddress,
+    interface: &str,
+    ipv6: bool,
+    use_vmac: bool,
+) -> VirtualAddress {
+    if !use_vmac || a.dev.as_deref().is_some_and(|d| d != interface) {
+        return a;
+    }
+    a.dev = (a.addr.is_ipv6() != ipv6).then(|| interface.to_owned());
+    a
 }
 
 /// The IPv6 side of an IPv6 instance: its unicast peers, and its source:
@@ -1043,6 +1065,10 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
         spec.gateway = None;
         spec.nexthops = multipath.hops;
     }
+    // keepalived 2.2.7 checks `protocol` and installs its own (18) anyway
+    // (seen in the twin test): so does keepalived-lite.
+    spec.onlink = multipath.onlink;
+    spec.metrics = multipath.metrics;
     spec.src = r.src.map(same_family).transpose()?;
     spec.metric = r.metric;
     spec.table = r.table;
@@ -1200,9 +1226,54 @@ mod tests {
             Err(PlanError::Bad { value, .. }) if value == "10.0.0.1"
         ));
         assert!(matches!(
-            route("VI_1", &routes_of("10.0.0.0/8 via 10.0.0.1 mtu 1400")[0]),
-            Err(PlanError::Bad { value, .. }) if value == "mtu"
+            route("VI_1", &routes_of("10.0.0.0/8 via 10.0.0.1 realms 1")[0]),
+            Err(PlanError::Bad { value, .. }) if value == "realms"
         ));
+    }
+
+    /// With `use_vmac`, an address of the instance's family on the
+    /// instance's interface goes on the VMAC, one of the other family on
+    /// the interface itself; another interface stays.
+    #[test]
+    fn vmac_instances_place_addresses_as_keepalived() {
+        let text = "vrrp_instance VI_1 {\n  interface eth0\n  use_vmac\n  virtual_router_id 51\n  \
+                    virtual_ipaddress {\n    10.0.0.1/24\n    10.0.0.2/24 dev eth0\n    \
+                    10.0.0.3/24 dev eth1\n  }\n  virtual_ipaddress_excluded {\n    \
+                    2001:db8::1/64\n    2001:db8::2/64 dev eth1\n    10.0.0.4/24 dev eth0\n  }\n}\n";
+        let p = crate::parse_str("v.conf", text, &crate::Options::default());
+        let setup = plan(&p.config).expect("valid").setup();
+        let r = &setup.routers[0];
+        let devs = |v: &[VirtualAddress]| v.iter().map(|a| a.dev.clone()).collect::<Vec<_>>();
+        let eth = |n: &str| Some(n.to_owned());
+        assert_eq!(devs(&r.addresses), [None, None, eth("eth1")]);
+        assert_eq!(devs(&r.excluded), [eth("eth0"), eth("eth1"), None]);
+        let text = text.replace("  use_vmac\n", "");
+        let p = crate::parse_str("v.conf", &text, &crate::Options::default());
+        let setup = plan(&p.config).expect("valid").setup();
+        let r = &setup.routers[0];
+        assert_eq!(devs(&r.addresses), [None, eth("eth0"), eth("eth1")]);
+    }
+
+    /// keepalived's `default` takes the family of `inet6`, `via` or `src`;
+    /// `default6` (deprecated) and `any`/`all` are read too.
+    #[test]
+    fn default_routes_of_either_family() {
+        let dst = |text: &str| {
+            let r = &routes_of(text)[0];
+            (r.dst.addr(), r.dst.prefix_len())
+        };
+        let (v4, v6) = (
+            IpAddr::from(Ipv4Addr::UNSPECIFIED),
+            IpAddr::from(Ipv6Addr::UNSPECIFIED),
+        );
+        assert_eq!(dst("default via 10.0.0.1"), (v4, 0));
+        assert_eq!(dst("any via 10.0.0.1"), (v4, 0));
+        assert_eq!(dst("blackhole all table 5"), (v4, 0));
+        assert_eq!(dst("default via 2001:db8::1"), (v6, 0));
+        assert_eq!(dst("inet6 default dev eth0 table default"), (v6, 0));
+        assert_eq!(dst("blackhole default6 table 204"), (v6, 0));
+        assert_eq!(dst("src 2001:db8::9 to default dev eth0"), (v6, 0));
+        assert_eq!(dst("0.0.0.0/0 via 10.0.0.1 table default"), (v4, 0));
     }
 
     #[test]

@@ -206,11 +206,20 @@ impl Lower<'_> {
             it.next();
         }
         let mut r = RouteFields::default();
+        // `inet6` before the destination, or an IPv6 `via`/`src`, makes
+        // `default` (`any`, `all`) the IPv6 default route, as in keepalived.
+        let (mut inet6, mut any) = (false, false);
         while let Some(k) = it.next() {
             let field = match k {
                 "src" | "via" | "gw" | "dev" | "oif" | "metric" | "preference" | "priority"
                 | "table" | "scope" | "to" => k,
+                "inet6" if r.dst.is_none() => {
+                    inet6 = true;
+                    continue;
+                }
+                "inet" if r.dst.is_none() => continue,
                 _ if r.dst.is_none() => {
+                    any = matches!(k, "default" | "any" | "all");
                     r.dst = self.route_dst(e, k);
                     continue;
                 }
@@ -225,7 +234,14 @@ impl Lower<'_> {
                 self.push(Diagnostic::error(Code::BadArgCount, e.span, msg));
                 break;
             };
+            if field == "to" {
+                any = matches!(v, "default" | "any" | "all");
+            }
             self.route_field(e, &mut r, field, v);
+        }
+        let v6 = |a: Option<IpAddr>| a.is_some_and(|a| a.is_ipv6());
+        if any && (inet6 || v6(r.via) || v6(r.src)) {
+            r.dst = Some(IpNet::V6(ipnet::Ipv6Net::default()));
         }
         let Some(dst) = r.dst else {
             let msg = "route: no destination";
@@ -270,8 +286,11 @@ impl Lower<'_> {
     }
 
     fn route_dst(&mut self, e: &Node<'_>, text: &str) -> Option<IpNet> {
-        if text == "default" {
-            return Some(IpNet::V4(ipnet::Ipv4Net::default()));
+        match text {
+            "default" | "any" | "all" => return Some(IpNet::V4(ipnet::Ipv4Net::default())),
+            // keepalived: deprecated since 2.0.7, still read.
+            "default6" => return Some(IpNet::V6(ipnet::Ipv6Net::default())),
+            _ => {}
         }
         self.address(e, text)
     }

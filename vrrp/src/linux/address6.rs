@@ -46,10 +46,15 @@ impl Address6Spec {
 
     /// The request that adds it: `nodad`, and a /128 deprecated.
     fn add_message(&self) -> AddressMessage {
+        self.add_message_deprecated(self.prefix_len == 128)
+    }
+
+    /// The request that adds it `nodad`, deprecated if `deprecated`.
+    fn add_message_deprecated(&self, deprecated: bool) -> AddressMessage {
         let mut msg = self.header();
         msg.attributes
             .push(AddressAttribute::Flags(AddressFlags::Nodad));
-        if self.prefix_len == 128 {
+        if deprecated {
             let mut life = CacheInfo::default();
             life.ifa_preferred = 0;
             life.ifa_valid = u32::MAX; // infinite
@@ -81,6 +86,16 @@ impl Netlink {
     /// already there.
     pub fn add_address6(&mut self, spec: &Address6Spec) -> Result<(), LinuxError> {
         let msg = RouteNetlinkMessage::NewAddress(spec.add_message());
+        self.request("add IPv6 address", msg, NLM_F_CREATE | NLM_F_EXCL)
+            .map(drop)
+    }
+
+    /// Adds the link-local address an IPv6 VMAC's adverts leave from, as
+    /// keepalived 2.2.7 adds it: `nodad` and deprecated (preferred
+    /// lifetime 0) whatever its length, so that the host never picks it
+    /// as a source of its own; `EEXIST` if it is already there.
+    pub fn add_vmac_source6(&mut self, spec: &Address6Spec) -> Result<(), LinuxError> {
+        let msg = RouteNetlinkMessage::NewAddress(spec.add_message_deprecated(true));
         self.request("add IPv6 address", msg, NLM_F_CREATE | NLM_F_EXCL)
             .map(drop)
     }
@@ -122,6 +137,22 @@ mod tests {
             msg.attributes,
             [
                 AddressAttribute::Local(IpAddr::V6(VIP)),
+                AddressAttribute::Flags(AddressFlags::Nodad),
+                AddressAttribute::CacheInfo(life),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_vmac_source_is_deprecated_whatever_its_length() {
+        let ll = Ipv6Addr::new(0xfe80, 0, 0, 0, 0x77, 0xff, 0xfe01, 2);
+        let msg = Address6Spec::new(4, ll, 64).add_message_deprecated(true);
+        let mut life = CacheInfo::default();
+        life.ifa_valid = u32::MAX;
+        assert_eq!(msg.header.prefix_len, 64);
+        assert_eq!(
+            msg.attributes[1..],
+            [
                 AddressAttribute::Flags(AddressFlags::Nodad),
                 AddressAttribute::CacheInfo(life),
             ]

@@ -48,7 +48,8 @@ pub use error::LinuxError;
 pub use garp::{arp_announcement, GarpSocket, ARP_FRAME_LEN};
 pub use ndisc::{neighbour_advertisement, NA_FRAME_LEN};
 pub use netlink::{
-    vmac_address, vmac_address6, AddressSpec, Link, Netlink, NextHop, RouteKind, RouteSpec, Scope,
+    vmac_address, vmac_address6, AddressSpec, Link, Metric, MetricKind, Netlink, NextHop,
+    RouteKind, RouteSpec, Scope,
 };
 pub use nft::{Firewall, Guarded, NftConfig, Vmac};
 pub use raw::{IpProto, RawSocket, RawSocketConfig, VRRP_MULTICAST};

@@ -12,8 +12,8 @@ use netlink_packet_route::link::{
     LinkFlags, LinkInfo, LinkMessage, MacVlanMode,
 };
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteMessage, RouteNextHop, RouteNextHopFlags, RouteProtocol,
-    RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteMetric, RouteNextHop,
+    RouteNextHopFlags, RouteProtocol, RouteScope, RouteType,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
@@ -230,8 +230,8 @@ pub struct RouteSpec {
     pub metric: Option<u32>,
     /// Table id (`table`), main when `None`.
     pub table: Option<u32>,
-    /// Scope; when `None`, `link` for an IPv4 unicast route without
-    /// gateway and `global` otherwise, as iproute2 chooses.
+    /// Scope; when `None`, `global`, as keepalived 2.2.7 installs every
+    /// route (even a gatewayless one, for which ip(8) would pick `link`).
     pub scope: Option<Scope>,
     /// Route type.
     pub kind: RouteKind,
@@ -239,6 +239,80 @@ pub struct RouteSpec {
     /// deprecated `or`), sent as one `RTA_MULTIPATH`; empty for a route
     /// with at most one gateway.
     pub nexthops: Vec<NextHop>,
+    /// `protocol`: the route's origin; keepalived's own (18) when `None`.
+    pub protocol: Option<u8>,
+    /// `onlink`: the gateway is on the link even without a matching prefix.
+    pub onlink: bool,
+    /// Metrics (`mtu`, `advmss`, ...), each at most once.
+    pub metrics: Vec<Metric>,
+}
+
+/// A route metric with its value and whether it is locked (`mtu lock
+/// 1400`: the kernel does not change it, e.g. from path MTU discovery).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Metric {
+    /// Which metric.
+    pub kind: MetricKind,
+    /// Its value.
+    pub value: u32,
+    /// `lock`.
+    pub lock: bool,
+}
+
+/// The route metrics keepalived-lite installs (`RTAX_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MetricKind {
+    /// `mtu`.
+    Mtu,
+    /// `window`.
+    Window,
+    /// `ssthresh`.
+    Ssthresh,
+    /// `cwnd`.
+    Cwnd,
+    /// `advmss`.
+    Advmss,
+    /// `reordering`.
+    Reordering,
+    /// `hoplimit`.
+    Hoplimit,
+    /// `initcwnd`.
+    InitCwnd,
+    /// `initrwnd`.
+    InitRwnd,
+}
+
+impl Metric {
+    /// The `RTAX_*` number, whose bit is its lock.
+    fn rtax(&self) -> u32 {
+        match self.kind {
+            MetricKind::Mtu => 2,
+            MetricKind::Window => 3,
+            MetricKind::Ssthresh => 6,
+            MetricKind::Cwnd => 7,
+            MetricKind::Advmss => 8,
+            MetricKind::Reordering => 9,
+            MetricKind::Hoplimit => 10,
+            MetricKind::InitCwnd => 11,
+            MetricKind::InitRwnd => 14,
+        }
+    }
+
+    fn to_netlink(self) -> RouteMetric {
+        let v = self.value;
+        match self.kind {
+            MetricKind::Mtu => RouteMetric::Mtu(v),
+            MetricKind::Window => RouteMetric::Window(v),
+            MetricKind::Ssthresh => RouteMetric::SsThresh(v),
+            MetricKind::Cwnd => RouteMetric::Cwnd(v),
+            MetricKind::Advmss => RouteMetric::Advmss(v),
+            MetricKind::Reordering => RouteMetric::Reordering(v),
+            MetricKind::Hoplimit => RouteMetric::Hoplimit(v),
+            MetricKind::InitCwnd => RouteMetric::InitCwnd(v),
+            MetricKind::InitRwnd => RouteMetric::InitRwnd(v),
+        }
+    }
 }
 
 /// One next hop of a multipath route.
@@ -290,6 +364,9 @@ impl RouteSpec {
             scope: None,
             kind: RouteKind::Unicast,
             nexthops: Vec::new(),
+            protocol: None,
+            onlink: false,
+            metrics: Vec::new(),
         }
     }
 
@@ -312,14 +389,11 @@ impl RouteSpec {
             msg.header.protocol = RouteProtocol::Unspec;
             msg.header.scope = RouteScope::NoWhere;
         } else {
-            msg.header.protocol = RouteProtocol::KeepAlived;
-            let default_scope = match (self.kind, self.gateway, self.dst) {
-                (RouteKind::Unicast, None, IpAddr::V4(_)) if self.nexthops.is_empty() => {
-                    Scope::Link
-                }
-                _ => Scope::Global,
-            };
-            msg.header.scope = self.scope.unwrap_or(default_scope).into();
+            msg.header.protocol = self.protocol.map_or(RouteProtocol::KeepAlived, Into::into);
+            if self.onlink {
+                msg.header.flags = RouteFlags::Onlink;
+            }
+            msg.header.scope = self.scope.unwrap_or(Scope::Global).into();
         }
         let a = &mut msg.attributes;
         a.push(RouteAttribute::Table(table));
@@ -341,6 +415,15 @@ impl RouteSpec {
         if !self.nexthops.is_empty() {
             let hops = self.nexthops.iter().map(NextHop::to_netlink).collect();
             a.push(RouteAttribute::MultiPath(hops));
+        }
+        if !self.metrics.is_empty() && !deleting {
+            let lock = (self.metrics.iter().filter(|m| m.lock)).fold(0, |l, m| l | 1 << m.rtax());
+            let mut metrics: Vec<RouteMetric> = (lock != 0)
+                .then_some(RouteMetric::Lock(lock))
+                .into_iter()
+                .collect();
+            metrics.extend(self.metrics.iter().map(|m| m.to_netlink()));
+            a.push(RouteAttribute::Metrics(metrics));
         }
         msg
     }
@@ -497,22 +580,22 @@ impl Netlink {
     /// Creates a macvlan interface `name` on `parent` in private mode with
     /// hardware address `mac` (a VMAC, see [`vmac_address`]), brings it up
     /// and returns it.
+    /// As keepalived 2.2.7 makes every VMAC, the kernel is told to
+    /// generate no IPv6 link-local address on it before it goes up (RFC
+    /// 9568 section 7.4: adverts never leave from an address derived from
+    /// the virtual MAC).
     pub fn add_macvlan(
         &mut self,
         parent: u32,
         name: &str,
         mac: [u8; 6],
     ) -> Result<Link, LinuxError> {
-        let link = self.create_macvlan(parent, name, mac)?;
-        self.set_link_up(link.index, true)?;
-        self.link(name)
+        self.add_macvlan6(parent, name, mac)
     }
 
-    /// Like [`add_macvlan`](Self::add_macvlan) for an IPv6 VMAC, as
-    /// keepalived makes one: the kernel is told to generate no link-local
-    /// address on it before it goes up (RFC 9568 section 7.4: adverts leave
-    /// from the address the caller then adds, not from one derived from
-    /// the virtual MAC).
+    /// Like [`add_macvlan`](Self::add_macvlan), for an IPv6 VMAC: the
+    /// same link (the caller then adds the link-local address adverts
+    /// leave from).
     pub fn add_macvlan6(
         &mut self,
         parent: u32,
@@ -687,13 +770,46 @@ mod tests {
     }
 
     #[test]
-    fn route_default_scope_follows_iproute2() {
+    fn route_default_scope_is_global_as_in_keepalived() {
         let mut r = RouteSpec::to(Ipv4Addr::new(198, 51, 100, 0), 24);
         r.oif = Some(2);
+        assert_eq!(r.to_message(false).header.scope, RouteScope::Universe);
+        r.scope = Some(Scope::Link);
         assert_eq!(r.to_message(false).header.scope, RouteScope::Link);
+        r.scope = None;
         r.gateway = Some(Ipv4Addr::new(192, 0, 2, 1).into());
         assert_eq!(r.to_message(false).header.scope, RouteScope::Universe);
         assert_eq!(r.to_message(true).header.scope, RouteScope::NoWhere);
+    }
+
+    #[test]
+    fn protocol_onlink_and_metrics_with_their_locks() {
+        let mut r = RouteSpec::to(Ipv4Addr::new(198, 51, 100, 0), 24);
+        let metric = |kind, value, lock| Metric { kind, value, lock };
+        r.protocol = Some(4);
+        r.onlink = true;
+        r.metrics = vec![
+            metric(MetricKind::Mtu, 1400, true),
+            metric(MetricKind::Advmss, 1300, false),
+            metric(MetricKind::InitRwnd, 20, true),
+        ];
+        let msg = r.to_message(false);
+        assert_eq!(msg.header.protocol, RouteProtocol::Static);
+        assert_eq!(msg.header.flags, RouteFlags::Onlink);
+        let want = RouteAttribute::Metrics(vec![
+            RouteMetric::Lock(1 << 2 | 1 << 14),
+            RouteMetric::Mtu(1400),
+            RouteMetric::Advmss(1300),
+            RouteMetric::InitRwnd(20),
+        ]);
+        assert!(msg.attributes.contains(&want), "{:?}", msg.attributes);
+        assert_eq!(
+            RouteSpec::to(Ipv4Addr::new(198, 51, 100, 0), 24)
+                .to_message(false)
+                .header
+                .protocol,
+            RouteProtocol::KeepAlived
+        );
     }
 
     #[test]

@@ -404,7 +404,7 @@ impl Driver {
         let vmac = self.netlink.add_macvlan6(link.index, &name, mac)?;
         staged.vmacs.push(vmac.index);
         let source = Address6Spec::new(vmac.index, v6.link_local, 64);
-        match self.netlink.add_address6(&source) {
+        match self.netlink.add_vmac_source6(&source) {
             Err(e) if e.errno() != Some(libc::EEXIST) => Err(e.into()),
             _ => Ok(vmac),
         }
