@@ -8,7 +8,7 @@
 //! so are the notify lines.
 //!
 //! Options keepalived accepts that keepalived-lite refuses by name
-//! (`no_track`, `preferred_lft`, `peer`, `home`, `-nodad`, `mngtmpaddr`,
+//! (`preferred_lft`, `peer`, `home`, `-nodad`, `mngtmpaddr`,
 //! `noprefixroute`, `autojoin`) are checked to be refused by `-t`.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
@@ -106,8 +106,8 @@ fn root_netns_twin_vips_with_options_match_keepalived() {
 /// not run are refused by name by `-t` (exit 5), each at its line.
 #[test]
 fn vip_options_keepalived_lite_does_not_run_are_refused_by_t() {
+    // `no_track` runs: root_netns_notrack_twin.rs.
     for option in [
-        "no_track",
         "preferred_lft 0",
         "peer 10.77.0.9",
         "home",
