@@ -212,9 +212,11 @@ pub struct Config {
     /// keepalived's `preempt_delay`: how long a higher-priority backup keeps
     /// accepting a lower-priority master before it preempts.
     pub preempt_delay: Duration,
-    /// keepalived's `state MASTER`: a non-owner starts in BACKUP but waits
-    /// only one advert interval plus 1/256 s (keepalived's minimum skew)
-    /// before taking over, instead of Master_Down_Interval. Startup only.
+    /// keepalived's `state MASTER`. A non-owner starts in BACKUP; as a
+    /// member of a sync group it waits only one advert interval plus 1/256 s
+    /// (keepalived's minimum skew) before taking over, instead of
+    /// Master_Down_Interval. Outside a sync group keepalived 2.2.7 waits the
+    /// whole Master_Down_Interval, and so does this. Startup only.
     pub initial_master: bool,
     /// Reaction of a master to a lower-priority advert.
     pub lower_priority_advert: LowerPriorityAdvert,

@@ -1057,8 +1057,10 @@ impl VirtualRouter {
             return;
         }
         self.enter(now, State::Backup, reason);
-        if reason == Reason::Startup && self.cfg.initial_master {
-            // keepalived's `state MASTER`: one interval plus the minimum skew.
+        if reason == Reason::Startup && self.cfg.initial_master && self.sync_member {
+            // keepalived 2.2.7 shortens the first wait of a `state MASTER`
+            // non-owner only when its sync group is BACKUP (vrrp_init_state);
+            // alone, it waits Master_Down_Interval like any backup.
             let wait = self.cfg.advert_interval() + self.skew_time_for(PRIORITY_OWNER);
             self.arm(Timer::MasterDown, now, wait);
         }
