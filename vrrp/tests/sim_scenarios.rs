@@ -637,10 +637,18 @@ fn state_master_in_a_sync_group_takes_over_after_one_interval() {
     let mut mux = Mux::new();
     let mut ids = Vec::new();
     for (ifindex, vrid) in [(1, 1), (2, 2)] {
-        let mut c = Config::new(&format!("a{vrid}"), vrid, 100, Ipv4Addr::new(10, 0, ifindex as u8, 1));
+        let mut c = Config::new(
+            &format!("a{vrid}"),
+            vrid,
+            100,
+            Ipv4Addr::new(10, 0, ifindex as u8, 1),
+        );
         c.virtual_addresses = vec![Ipv4Addr::new(10, 0, ifindex as u8, 100)];
         c.initial_master = true;
-        ids.push(mux.add_router(ifindex, VirtualRouter::new(c).unwrap()).unwrap());
+        ids.push(
+            mux.add_router(ifindex, VirtualRouter::new(c).unwrap())
+                .unwrap(),
+        );
     }
     mux.add_sync_group("G", &ids).unwrap();
     let a = sim.add_node(mux);

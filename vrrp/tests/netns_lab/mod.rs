@@ -174,10 +174,10 @@ pub fn tcpdump(
     (guard, rx)
 }
 
-/// Calls `f` every 5 ms until it returns `Some`, for at most 5 s (a safety
+/// Calls `f` every 5 ms until it returns `Some`, for at most 20 s (a safety
 /// limit against hanging, not a timing assertion).
 pub fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(v) = f() {
             return v;
