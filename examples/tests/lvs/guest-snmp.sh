@@ -9,12 +9,19 @@
 # up to then, and the traps its stop sends. keepalived's walks and traps
 # are the reference; keepalived-lite must reach exactly them. Walks are
 # normalised: the version string (keepalived.1.1.0).
+# Both mail their checker alerts to 10.0.2.100:25 (run-vm.sh
+# --smtp-forward); each runs under its own host name (keepalived-2-2-7,
+# keepalived-lite), which keepalived uses as its HELO name, so that the
+# host can tell their mails apart.
 # Prints "LVS-VM: ok STEP" per passed step.
 set -u
 export MIBS= SNMP_PERSISTENT_DIR=/tmp/snmp
 mkdir -p /www /run /tmp/snmp && echo hello > /www/index.html
 echo 'root:x:0:0:root:/:/bin/sh' > /etc/passwd
 echo 'root:x:0:' > /etc/group
+# keepalived's local name is the canonical name of the node name.
+echo 'hosts: files' > /etc/nsswitch.conf
+printf '127.0.0.1 localhost\n127.0.1.1 keepalived-2-2-7\n127.0.1.2 keepalived-lite\n' > /etc/hosts
 
 cat > /tmp/snmpd.conf <<'CONF'
 agentaddress udp:127.0.0.1:1161
@@ -112,9 +119,22 @@ quiet_traps() {
     done
 }
 
+# mails_sent: waits (bounded) until no connection to the SMTP forward
+# (10.0.2.100:25, 6402000A:0019 in /proc/net/tcp) is being set up or open.
+mails_sent() {
+    i=0
+    while grep -qE '^ *[0-9]+: [0-9A-F:]+ 6402000A:0019 0[12] ' /proc/net/tcp; do
+        i=$((i + 1))
+        [ $i -lt 120 ] || { echo "LVS-VM: FAIL a mail is still being sent"; cat /proc/net/tcp; exit 1; }
+        sleep 0.5
+    done
+}
+
 stop() {
+    mails_sent
     kill -TERM "$1"
     wait "$1"
+    mails_sent
     echo "LVS-VM: ok $2_stopped"
 }
 
@@ -123,6 +143,7 @@ httpd -f -p 127.0.0.1:8081 -h /www & h1=$!
 httpd -f -p 127.0.0.1:8082 -h /www & h2=$!
 
 # keepalived 2.2.7: the reference.
+hostname keepalived-2-2-7
 : > /tmp/traps.log
 keepalived -C -n -l -D -f /etc/snmp.conf -p /run/k.pid -c /run/kc.pid > /tmp/k.log 2>&1 &
 k=$!
@@ -142,6 +163,7 @@ echo "LVS-VM: end of reference"
 
 # keepalived-lite on the same file and servers.
 httpd -f -p 127.0.0.1:8082 -h /www & h2=$!
+hostname keepalived-lite
 : > /tmp/traps.log
 keepalived-lite -C -n -l -f /etc/snmp.conf > /tmp/kl.log 2>&1 &
 kl=$!
