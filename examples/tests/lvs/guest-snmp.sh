@@ -5,9 +5,10 @@
 # keepalived-lite -C in turn on /etc/snmp.conf with the same real servers
 # (busybox httpd on 8081 and 8082; nothing on 8083, whose real server
 # fails from the start). For each: the walk of KEEPALIVED-MIB once it is
-# stable (started), after the server on 8082 stops (failed), the traps
-# up to then, and the traps its stop sends. keepalived's walks and traps
-# are the reference; keepalived-lite must reach exactly them. Walks are
+# stable (started), after the server on 8082 stops (failed) and once it
+# serves again (back), the traps up to the failure, those up to the
+# return, and the traps its stop sends. keepalived's walks and traps are
+# the reference; keepalived-lite must reach exactly them. Walks are
 # normalised: the version string (keepalived.1.1.0).
 # Both mail their checker alerts to 10.0.2.100:25 (run-vm.sh
 # --smtp-forward); each runs under its own host name (keepalived-2-2-7,
@@ -130,6 +131,17 @@ mails_sent() {
     done
 }
 
+# back: waits (bounded) until keepalived's walk shows 10.1.0.2:8082
+# (virtual server 1, real server 2) up again.
+back() {
+    i=0
+    until walk | grep -q "^$KMIB\.3\.4\.1\.6\.1\.2 = INTEGER: 1\$"; do
+        i=$((i + 1))
+        [ $i -lt 60 ] || { echo "LVS-VM: FAIL 10.1.0.2:8082 never came back"; cat /tmp/k.log; exit 1; }
+        sleep 0.5
+    done
+}
+
 stop() {
     mails_sent
     kill -TERM "$1"
@@ -139,6 +151,7 @@ stop() {
 }
 
 RS_DOWN="$KMIB.3.4.1.6 = INTEGER: 2"
+RS_UP="$KMIB.3.4.1.6 = INTEGER: 1"
 httpd -f -p 127.0.0.1:8081 -h /www & h1=$!
 httpd -f -p 127.0.0.1:8082 -h /www & h2=$!
 
@@ -152,17 +165,23 @@ kill $h2; wait $h2
 settle /tmp/k.failed
 quiet_traps /tmp/k.traps
 : > /tmp/traps.log
+httpd -f -p 127.0.0.1:8082 -h /www & h2=$!
+back
+settle /tmp/k.back
+quiet_traps /tmp/k.back.traps
+: > /tmp/traps.log
 stop $k keepalived
 quiet_traps /tmp/k.stop.traps
 echo "LVS-VM: keepalived 2.2.7 walk (started):"; cat /tmp/k.started
 echo "LVS-VM: keepalived 2.2.7 walk (failed):"; cat /tmp/k.failed
+echo "LVS-VM: keepalived 2.2.7 walk (back):"; cat /tmp/k.back
 echo "LVS-VM: keepalived 2.2.7 traps:"; cat /tmp/k.traps
+echo "LVS-VM: keepalived 2.2.7 traps (back):"; cat /tmp/k.back.traps
 echo "LVS-VM: keepalived 2.2.7 traps at stop:"; cat /tmp/k.stop.traps
 echo "LVS-VM: keepalived 2.2.7 log:"; cat /tmp/k.log
 echo "LVS-VM: end of reference"
 
-# keepalived-lite on the same file and servers.
-httpd -f -p 127.0.0.1:8082 -h /www & h2=$!
+# keepalived-lite on the same file and servers (8082 serves again).
 hostname keepalived-lite
 : > /tmp/traps.log
 keepalived-lite -C -n -l -f /etc/snmp.conf > /tmp/kl.log 2>&1 &
@@ -172,9 +191,14 @@ kill $h2; wait $h2
 reach parity_failed /tmp/k.failed
 quiet_traps /tmp/kl.traps
 : > /tmp/traps.log
+httpd -f -p 127.0.0.1:8082 -h /www & h2=$!
+reach parity_back /tmp/k.back
+quiet_traps /tmp/kl.back.traps
+: > /tmp/traps.log
 stop $kl keepalived_lite
 quiet_traps /tmp/kl.stop.traps
 echo "LVS-VM: keepalived-lite traps:"; cat /tmp/kl.traps
+echo "LVS-VM: keepalived-lite traps (back):"; cat /tmp/kl.back.traps
 echo "LVS-VM: keepalived-lite traps at stop:"; cat /tmp/kl.stop.traps
 if cmp -s /tmp/k.traps /tmp/kl.traps && grep -q "$RS_DOWN" /tmp/kl.traps; then
     echo "LVS-VM: ok parity_traps"
@@ -182,6 +206,13 @@ else
     echo "LVS-VM: FAIL traps differ; diff keepalived 2.2.7 (-) keepalived-lite (+):"
     diff /tmp/k.traps /tmp/kl.traps
     cat /tmp/kl.log
+    exit 1
+fi
+if cmp -s /tmp/k.back.traps /tmp/kl.back.traps && grep -q "$RS_UP" /tmp/kl.back.traps; then
+    echo "LVS-VM: ok parity_back_traps"
+else
+    echo "LVS-VM: FAIL traps (back) differ; diff keepalived 2.2.7 (-) keepalived-lite (+):"
+    diff /tmp/k.back.traps /tmp/kl.back.traps
     exit 1
 fi
 if cmp -s /tmp/k.stop.traps /tmp/kl.stop.traps; then
