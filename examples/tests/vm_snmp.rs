@@ -7,18 +7,28 @@
 //! with persistence and an inhibited real server, a fwmark service, a
 //! `virtual_server group` of a fwmark, an address and a range with a
 //! quorum and a sorry server; TCP_CHECK real servers on busybox httpd,
-//! one failing from the start, one stopped during the run).
+//! one failing from the start, one stopped during the run and started
+//! again).
 //!
 //! The walk of KEEPALIVED-MIB (global scalars and the checker's tables)
-//! after start-up and after the failure must be the same for both (the
+//! after start-up, after the failure and after the return must be the
+//! same for both (the
 //! version string aside); snmptrapd must receive the same
 //! realServerStateChange and virtualServerQuorumStateChange traps from
 //! both while they run and when they stop.
 //!
+//! The same boot checks the checker's SMTP alerts (issue 13): the VM's
+//! only way out (`run-vm.sh --smtp-forward`) leads to an aiosmtpd on the
+//! host's loopback, and the mails of keepalived-lite must be those of
+//! keepalived 2.2.7 (the Date aside; the guest runs each daemon under its
+//! own host name, which is its HELO name and tells the mails apart).
+//!
 //! Needs qemu-system-x86, busybox-static, ipvsadm, cpio, keepalived,
-//! snmpd, snmptrapd, snmp and the Debian archive (see `.ci/install-deps`);
-//! fails loudly when the VM cannot run.
+//! snmpd, snmptrapd, snmp, python3-aiosmtpd and the Debian archive (see
+//! `.ci/install-deps`); fails loudly when the VM cannot run.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test: a panic is a failure
+
+mod aiosmtpd;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -64,8 +74,10 @@ fn vm_snmp_checker_walks_and_traps_match_keepalived_2_2_7() {
         (tool("snmpget"), "/bin/snmpget"),
         (lvs.join("snmp.conf"), "/etc/snmp.conf"),
     ];
+    let smtpd = aiosmtpd::Smtpd::start(&dir.0.join("smtpd"));
     let mut cmd = Command::new(root.join("ipvs/vm/run-vm.sh"));
     cmd.args(["--timeout", "1200"]);
+    cmd.args(["--smtp-forward", &smtpd.port.to_string()]);
     for (src, dst) in &files {
         cmd.arg("--file").arg(format!("{}:{dst}", src.display()));
     }
@@ -86,8 +98,10 @@ fn vm_snmp_checker_walks_and_traps_match_keepalived_2_2_7() {
         "keepalived_stopped",
         "parity_started",
         "parity_failed",
+        "parity_back",
         "keepalived_lite_stopped",
         "parity_traps",
+        "parity_back_traps",
         "parity_stop_traps",
     ] {
         let line = format!("LVS-VM: ok {step}");
@@ -120,4 +134,74 @@ fn vm_snmp_checker_walks_and_traps_match_keepalived_2_2_7() {
     ] {
         assert!(console.contains(text), "the console lacks '{text}'");
     }
+    check_mails(&smtpd.mails());
+}
+
+/// The guest's host names while each daemon runs (their HELO names).
+const THEIRS: &str = "keepalived-2-2-7";
+const OURS: &str = "keepalived-lite";
+
+/// keepalived-lite mailed what keepalived 2.2.7 mailed: the group's
+/// quorum at start, its loss (10.1.0.3:8083 fails from the start but
+/// says `smtp_alert no`), the real server 10.1.0.2:8082 going down and
+/// coming back (its virtual server does not mail: no quorum mails for
+/// it); nothing is mailed at stop without `omega`.
+fn check_mails(mails: &[String]) {
+    for m in mails {
+        println!("mail:\n{m}");
+    }
+    let theirs = of_helo(mails, THEIRS);
+    let ours = of_helo(mails, OURS);
+    assert_eq!(theirs, ours, "keepalived (left), keepalived-lite (right)");
+    assert_eq!(theirs.len() * 2, mails.len(), "a mail of another HELO");
+    let mail = |subject: &str, body: &str| {
+        format!(
+            "from lb@example.org\nto ops@example.org oncall@example.org\n\n\
+             Date: DATE\r\nFrom: lb@example.org\r\nSubject: [vm1] {subject}\r\n\
+             X-Mailer: Keepalived\r\nTo: ops@example.org, oncall@example.org\r\n\r\n\
+             {body}\r\n\r\n"
+        )
+    };
+    let want = [
+        mail(
+            "Realserver [10.1.0.2]:tcp:8082 of virtual server [10.0.0.1]:tcp:80 - DOWN",
+            "=> TCP CHECK failed on service <=",
+        ),
+        mail(
+            "Realserver [10.1.0.2]:tcp:8082 of virtual server [10.0.0.1]:tcp:80 - UP",
+            "=> TCP CHECK succeed on service <=",
+        ),
+        mail(
+            "Virtualserver [G1]:0 - DOWN",
+            "=> Lost quorum 2+0=2 <= 1 <=",
+        ),
+        mail(
+            "Virtualserver [G1]:0 - UP",
+            "=> Starting with quorum up 2+0=2 <= 2 <=",
+        ),
+    ];
+    assert_eq!(theirs, want);
+}
+
+/// The mails sent with HELO `helo`, without that line and with the Date
+/// header's value (keepalived's `%a, %d %b %Y %H:%M:%S %z`, checked)
+/// replaced by DATE, sorted: keepalived sends each mail on its own
+/// connection, so they arrive in no fixed order.
+fn of_helo(mails: &[String], helo: &str) -> Vec<String> {
+    let first = format!("helo {helo}\n");
+    let mut out: Vec<String> = mails
+        .iter()
+        .filter_map(|m| m.strip_prefix(&first))
+        .map(|m| {
+            let (envelope, rest) = m.split_once("Date: ").unwrap();
+            let (date, rest) = rest.split_once("\r\n").unwrap();
+            assert!(
+                chrono::DateTime::parse_from_str(date, "%a, %d %b %Y %H:%M:%S %z").is_ok(),
+                "bad Date header {date:?} in {m:?}"
+            );
+            format!("{envelope}Date: DATE\r\n{rest}")
+        })
+        .collect();
+    out.sort();
+    out
 }

@@ -3,10 +3,16 @@
 # with a throw-away initramfs, runs one guest script, and prints the guest's
 # console on stdout. Fails loudly when any prerequisite is missing.
 #
-# usage: run-vm.sh [--timeout SECS] [--file SRC[:DST]]... GUEST_SCRIPT [ARGS...]
+# usage: run-vm.sh [--timeout SECS] [--file SRC[:DST]]... [--smtp-forward PORT]
+#                  GUEST_SCRIPT [ARGS...]
 #   --file      copy SRC (an executable or data file) to DST in the guest
 #               (default /bin/$(basename SRC)); executables get their
 #               shared libraries (from ldd) too.
+#   --smtp-forward  give the guest eth0 (10.0.2.15/24, virtio) on a
+#               restricted user-mode network whose only way out is
+#               10.0.2.100:25, forwarded to the host's 127.0.0.1:PORT
+#               (one busybox nc per connection). Without it the guest has
+#               no network card at all.
 #   GUEST_SCRIPT  shell script run by the guest's init after the IPVS
 #               modules are loaded and lo is up; ARGS are passed on.
 # env: IPVS_VM_CACHE (default <workspace>/target/ipvs-vm) caches the kernel.
@@ -20,15 +26,21 @@ root="$(cd "$here/../.." && pwd)"
 cache="${IPVS_VM_CACHE:-$root/target/ipvs-vm}"
 timeout_s=600
 files=()
+smtp_port=
 while [ $# -gt 0 ]; do
   case "$1" in
     --timeout) timeout_s="$2"; shift 2 ;;
     --file) files+=("$2"); shift 2 ;;
+    --smtp-forward) smtp_port="$2"; shift 2 ;;
     *) break ;;
   esac
 done
 [ $# -ge 1 ] || { echo "run-vm: missing GUEST_SCRIPT" >&2; exit 94; }
 guest_script="$1"; shift
+case "$smtp_port" in
+  '') ;;
+  *[!0-9]*) echo "run-vm: --smtp-forward takes a port number" >&2; exit 94 ;;
+esac
 
 die() { echo "run-vm: $*" >&2; exit 95; }
 for tool in qemu-system-x86_64 cpio gzip apt-cache apt-get dpkg strings ldd flock timeout; do
@@ -112,6 +124,11 @@ visit() {
 for f in $(find "$moddir/kernel/net/netfilter/ipvs" -name 'ip_vs*.ko*' | sort); do
   n="$(basename "$f")"; visit "${n%%.ko*}"
 done
+# The network card, only when asked for.
+if [ -n "$smtp_port" ]; then
+  visit virtio_pci
+  visit virtio_net
+fi
 : > "$tree/modules/order"
 for name in "${order[@]}"; do
   f="$(modpath "$name")"
@@ -135,6 +152,10 @@ for m in $(cat /modules/order); do
   insmod /modules/$m.ko || echo "IPVS-VM: insmod $m failed"
 done
 ip link set lo up
+if [ -e /smtp-forward ]; then
+  ip link set eth0 up && ip addr add 10.0.2.15/24 dev eth0 \
+    || echo "IPVS-VM: eth0 MISSING"
+fi
 echo "IPVS-VM: booted $(uname -r), $(ls /proc/net/ip_vs >/dev/null 2>&1 && echo ip_vs loaded || echo ip_vs MISSING)"
 sh /guest.sh $(cat /guest.args)
 echo "IPVS-VM: exit $?"
@@ -142,13 +163,19 @@ poweroff -f
 INIT
 chmod 0755 "$tree/init"
 printf '%s ' "$@" > "$tree/guest.args"
+nic=(-nic none)
+if [ -n "$smtp_port" ]; then
+  touch "$tree/smtp-forward"
+  # restrict=on: the guest reaches nothing but the forward below.
+  nic=(-nic "user,model=virtio-net-pci,restrict=on,guestfwd=tcp:10.0.2.100:25-cmd:$busybox nc 127.0.0.1 $smtp_port")
+fi
 ( cd "$tree" && find . | cpio -o -H newc --quiet | gzip -1 ) > "$work/initrd.gz"
 
 # 3. Boot. Console on stdout; the status comes from the guest's last line.
 log="$work/console.log"
 set +e
 timeout --foreground "$timeout_s" qemu-system-x86_64 -accel tcg -m "${IPVS_VM_MEM:-1024}" \
-  -smp 1 -nographic -no-reboot -nic none \
+  -smp 1 -nographic -no-reboot "${nic[@]}" \
   -kernel "$vmlinuz" -initrd "$work/initrd.gz" \
   -append "console=ttyS0 quiet panic=-1 kver=$kver" < /dev/null 2>&1 | tee "$log"
 qemu_status=${PIPESTATUS[0]}

@@ -5,16 +5,24 @@
 # keepalived-lite -C in turn on /etc/snmp.conf with the same real servers
 # (busybox httpd on 8081 and 8082; nothing on 8083, whose real server
 # fails from the start). For each: the walk of KEEPALIVED-MIB once it is
-# stable (started), after the server on 8082 stops (failed), the traps
-# up to then, and the traps its stop sends. keepalived's walks and traps
-# are the reference; keepalived-lite must reach exactly them. Walks are
+# stable (started), after the server on 8082 stops (failed) and once it
+# serves again (back), the traps up to the failure, those up to the
+# return, and the traps its stop sends. keepalived's walks and traps are
+# the reference; keepalived-lite must reach exactly them. Walks are
 # normalised: the version string (keepalived.1.1.0).
+# Both mail their checker alerts to 10.0.2.100:25 (run-vm.sh
+# --smtp-forward); each runs under its own host name (keepalived-2-2-7,
+# keepalived-lite), which keepalived uses as its HELO name, so that the
+# host can tell their mails apart.
 # Prints "LVS-VM: ok STEP" per passed step.
 set -u
 export MIBS= SNMP_PERSISTENT_DIR=/tmp/snmp
 mkdir -p /www /run /tmp/snmp && echo hello > /www/index.html
 echo 'root:x:0:0:root:/:/bin/sh' > /etc/passwd
 echo 'root:x:0:' > /etc/group
+# keepalived's local name is the canonical name of the node name.
+echo 'hosts: files' > /etc/nsswitch.conf
+printf '127.0.0.1 localhost\n127.0.1.1 keepalived-2-2-7\n127.0.1.2 keepalived-lite\n' > /etc/hosts
 
 cat > /tmp/snmpd.conf <<'CONF'
 agentaddress udp:127.0.0.1:1161
@@ -112,17 +120,43 @@ quiet_traps() {
     done
 }
 
+# mails_sent: waits (bounded) until no connection to the SMTP forward
+# (10.0.2.100:25, 6402000A:0019 in /proc/net/tcp) is being set up or open.
+mails_sent() {
+    i=0
+    while grep -qE '^ *[0-9]+: [0-9A-F:]+ 6402000A:0019 0[12] ' /proc/net/tcp; do
+        i=$((i + 1))
+        [ $i -lt 120 ] || { echo "LVS-VM: FAIL a mail is still being sent"; cat /proc/net/tcp; exit 1; }
+        sleep 0.5
+    done
+}
+
+# back: waits (bounded) until keepalived's walk shows 10.1.0.2:8082
+# (virtual server 1, real server 2) up again.
+back() {
+    i=0
+    until walk | grep -q "^$KMIB\.3\.4\.1\.6\.1\.2 = INTEGER: 1\$"; do
+        i=$((i + 1))
+        [ $i -lt 60 ] || { echo "LVS-VM: FAIL 10.1.0.2:8082 never came back"; cat /tmp/k.log; exit 1; }
+        sleep 0.5
+    done
+}
+
 stop() {
+    mails_sent
     kill -TERM "$1"
     wait "$1"
+    mails_sent
     echo "LVS-VM: ok $2_stopped"
 }
 
 RS_DOWN="$KMIB.3.4.1.6 = INTEGER: 2"
+RS_UP="$KMIB.3.4.1.6 = INTEGER: 1"
 httpd -f -p 127.0.0.1:8081 -h /www & h1=$!
 httpd -f -p 127.0.0.1:8082 -h /www & h2=$!
 
 # keepalived 2.2.7: the reference.
+hostname keepalived-2-2-7
 : > /tmp/traps.log
 keepalived -C -n -l -D -f /etc/snmp.conf -p /run/k.pid -c /run/kc.pid > /tmp/k.log 2>&1 &
 k=$!
@@ -131,17 +165,24 @@ kill $h2; wait $h2
 settle /tmp/k.failed
 quiet_traps /tmp/k.traps
 : > /tmp/traps.log
+httpd -f -p 127.0.0.1:8082 -h /www & h2=$!
+back
+settle /tmp/k.back
+quiet_traps /tmp/k.back.traps
+: > /tmp/traps.log
 stop $k keepalived
 quiet_traps /tmp/k.stop.traps
 echo "LVS-VM: keepalived 2.2.7 walk (started):"; cat /tmp/k.started
 echo "LVS-VM: keepalived 2.2.7 walk (failed):"; cat /tmp/k.failed
+echo "LVS-VM: keepalived 2.2.7 walk (back):"; cat /tmp/k.back
 echo "LVS-VM: keepalived 2.2.7 traps:"; cat /tmp/k.traps
+echo "LVS-VM: keepalived 2.2.7 traps (back):"; cat /tmp/k.back.traps
 echo "LVS-VM: keepalived 2.2.7 traps at stop:"; cat /tmp/k.stop.traps
 echo "LVS-VM: keepalived 2.2.7 log:"; cat /tmp/k.log
 echo "LVS-VM: end of reference"
 
-# keepalived-lite on the same file and servers.
-httpd -f -p 127.0.0.1:8082 -h /www & h2=$!
+# keepalived-lite on the same file and servers (8082 serves again).
+hostname keepalived-lite
 : > /tmp/traps.log
 keepalived-lite -C -n -l -f /etc/snmp.conf > /tmp/kl.log 2>&1 &
 kl=$!
@@ -150,9 +191,14 @@ kill $h2; wait $h2
 reach parity_failed /tmp/k.failed
 quiet_traps /tmp/kl.traps
 : > /tmp/traps.log
+httpd -f -p 127.0.0.1:8082 -h /www & h2=$!
+reach parity_back /tmp/k.back
+quiet_traps /tmp/kl.back.traps
+: > /tmp/traps.log
 stop $kl keepalived_lite
 quiet_traps /tmp/kl.stop.traps
 echo "LVS-VM: keepalived-lite traps:"; cat /tmp/kl.traps
+echo "LVS-VM: keepalived-lite traps (back):"; cat /tmp/kl.back.traps
 echo "LVS-VM: keepalived-lite traps at stop:"; cat /tmp/kl.stop.traps
 if cmp -s /tmp/k.traps /tmp/kl.traps && grep -q "$RS_DOWN" /tmp/kl.traps; then
     echo "LVS-VM: ok parity_traps"
@@ -160,6 +206,13 @@ else
     echo "LVS-VM: FAIL traps differ; diff keepalived 2.2.7 (-) keepalived-lite (+):"
     diff /tmp/k.traps /tmp/kl.traps
     cat /tmp/kl.log
+    exit 1
+fi
+if cmp -s /tmp/k.back.traps /tmp/kl.back.traps && grep -q "$RS_UP" /tmp/kl.back.traps; then
+    echo "LVS-VM: ok parity_back_traps"
+else
+    echo "LVS-VM: FAIL traps (back) differ; diff keepalived 2.2.7 (-) keepalived-lite (+):"
+    diff /tmp/k.back.traps /tmp/kl.back.traps
     exit 1
 fi
 if cmp -s /tmp/k.stop.traps /tmp/kl.stop.traps; then
