@@ -32,7 +32,7 @@ while getopts "w:s:r:i:n:p:a:m:3bkh" o; do
     i) ifaces=$OPTARG ;; n) vrids=$OPTARG ;; p) pairs=$OPTARG ;;
     a) advert_int=$OPTARG ;; 3) version=3 ;; b) spread=1 ;; k) build=0 ;;
     m) scrape=$OPTARG ;;
-    *) sed -n '2,21s/^# \{0,1\}//p' "$0"; exit 2 ;;
+    *) sed -n '2,23s/^# \{0,1\}//p' "$0"; exit 2 ;;
   esac
 done
 ((ifaces >= 1 && ifaces <= 100 && vrids >= 1 && vrids <= 255)) || {
