@@ -15,9 +15,11 @@
 #   -b: state BACKUP and priority = VRID (at most 254): each instance
 #       becomes master after its own Master_Down_Interval, so the advert
 #       timers are spread over the interval instead of shared.
-#   -m: also run keepalived-lite with --metrics-listen, scraped every
-#       SCRAPE_S seconds over the window (Prometheus' default is 15): the
-#       endpoint's CPU cost and each scrape's time, in a second table.
+#   -m: also run keepalived-lite with --metrics-listen: a window without
+#       scrapes, then a window scraped every SCRAPE_S seconds (Prometheus'
+#       default is 15): the endpoint's CPU cost against the plain run and
+#       against its own unscraped window, the metrics thread's CPU per
+#       scrape, and each scrape's time and size, in a second table.
 #   -k: reuse target/release/keepalived-lite instead of building it.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -30,7 +32,7 @@ while getopts "w:s:r:i:n:p:a:m:3bkh" o; do
     i) ifaces=$OPTARG ;; n) vrids=$OPTARG ;; p) pairs=$OPTARG ;;
     a) advert_int=$OPTARG ;; 3) version=3 ;; b) spread=1 ;; k) build=0 ;;
     m) scrape=$OPTARG ;;
-    *) sed -n '2,21s/^# \{0,1\}//p' "$0"; exit 2 ;;
+    *) sed -n '2,23s/^# \{0,1\}//p' "$0"; exit 2 ;;
   esac
 done
 ((ifaces >= 1 && ifaces <= 100 && vrids >= 1 && vrids <= 255)) || {
@@ -134,6 +136,12 @@ vip_count() {
   ip -n "$1" -4 -o addr show 2>/dev/null | grep -cE 'inet 10\.(1[0-9][0-9])\.0\.[0-9]+/32' || true
 }
 
+# CPU over the window: with perf, task-clock of every process in the
+# namespace counted for exactly the window (nanoseconds); else utime+stime
+# from /proc at both ends (clock ticks: 10 ms steps).
+have_perf=0
+perf stat -e task-clock -x, -o /dev/null -- true >/dev/null 2>&1 && have_perf=1
+
 # utime+stime in clock ticks of every process in the namespace, as "pid ticks".
 cpu_sample() {
   local p s f
@@ -171,7 +179,45 @@ sum_fds() {
 }
 
 hz=$(getconf CLK_TCK)
-declare -A cpu rss anon fds vips ready procs load
+declare -A cpu rss anon fds vips ready procs load metrics_ms
+
+# measure NAME NS CMD...: runs CMD (which lasts the window) and sets
+# cpu[NAME], the seconds of CPU every process in NS used meanwhile.
+measure() {
+  local name=$1 ns=$2; shift 2
+  if ((have_perf)); then
+    local pids perf_pid
+    pids=$(ns_pids "$ns" | paste -sd,)
+    perf stat -e task-clock -x, -o "$work/$name.perf" -p "$pids" -- sleep "$window" &
+    perf_pid=$!
+    "$@" "$window"
+    wait "$perf_pid"
+    # CSV: msec,unit,event,...; "<not counted>" if nothing ran.
+    cpu[$name]=$(awk -F, '$3 ~ /task-clock/ { v = $1 + 0 } END { printf "%.3f", v / 1000 }' "$work/$name.perf")
+  else
+    cpu_sample "$ns" >"$work/$name.cpu0"
+    "$@" "$window"
+    cpu_sample "$ns" >"$work/$name.cpu1"
+    local ticks
+    ticks=$(cpu_delta "$work/$name.cpu0" "$work/$name.cpu1")
+    cpu[$name]=$(awk -v t="$ticks" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }')
+  fi
+}
+
+# The thread named "metrics" of a process in NS, as PID/TID.
+metrics_tid() {
+  local p t
+  for p in $(ns_pids "$1"); do
+    for t in /proc/"$p"/task/*; do
+      [[ $(cat "$t/comm" 2>/dev/null) == metrics ]] && { echo "$p/${t##*/}"; return; }
+    done
+  done
+}
+
+# A thread's CPU time in nanoseconds (schedstat's first field).
+thread_ns() {
+  [[ -n $1 ]] && cut -d' ' -f1 "/proc/${1%/*}/task/${1#*/}/schedstat" 2>/dev/null || true
+}
 
 # run NAME NS CMD...: starts CMD in NS, waits for readiness and the settle
 # period, measures over the window, stops it.
@@ -191,18 +237,22 @@ run() {
   ready[$name]=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
   echo "== $name: $n/$total VIPs after ${ready[$name]} s; settling $settle s" >&2
   nap "$settle"
-  cpu_sample "$ns" >"$work/$name.cpu0"
   if [[ -n ${scrape_url:-} ]]; then
-    scrape_for "$ns" "$work/$name.scrapes"
+    # The same daemon unscraped first: the scraped window is compared
+    # with it as well as with the plain run.
+    measure "$name-idle" "$ns" nap
+    local tid t0 t1
+    tid=$(metrics_tid "$ns")
+    t0=$(thread_ns "$tid")
+    measure "$name" "$ns" scrape_for "$ns" "$work/$name.scrapes"
+    t1=$(thread_ns "$tid")
+    metrics_ms[$name]=$(awk -v a="$t0" -v b="$t1" -v n="$(grep -vc failed "$work/$name.scrapes" || true)" \
+      'BEGIN { if (a != "" && b != "" && n > 0) printf "%.2f", (b - a) / 1e6 / n; else print "-" }')
   else
-    nap "$window"
+    measure "$name" "$ns" nap
   fi
-  cpu_sample "$ns" >"$work/$name.cpu1"
   # The machine's 1-minute load average at the end of the window.
   load[$name]=$(cut -d' ' -f1 /proc/loadavg)
-  local ticks
-  ticks=$(cpu_delta "$work/$name.cpu0" "$work/$name.cpu1")
-  cpu[$name]=$(awk -v t="$ticks" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }')
   rss[$name]=$(sum_kib "$ns" VmRSS)
   # Anonymous memory alone: file-backed pages (binary, libraries) leave
   # RSS when the page cache is under pressure, so VmRSS moves with load.
@@ -214,11 +264,12 @@ run() {
   stop_ns "$ns"
 }
 
-# scrape_for NS FILE: scrapes $scrape_url every $scrape s for the window,
-# one line per scrape to FILE: seconds taken and bytes. curl is gone
-# before the next CPU sample, so only the daemon's side is counted.
+# scrape_for NS FILE SECONDS: scrapes $scrape_url every $scrape s for
+# SECONDS, one line per scrape to FILE: seconds taken and bytes. curl is
+# not in the namespace when the CPU count starts, so only the daemon's
+# side is counted.
 scrape_for() {
-  local end=$((${EPOCHREALTIME%.*} + window))
+  local end=$((${EPOCHREALTIME%.*} + $3))
   : >"$2"
   while ((${EPOCHREALTIME%.*} < end)); do
     ip netns exec "$1" curl -s -o /dev/null -w '%{time_total} %{size_download}\n' \
@@ -227,6 +278,7 @@ scrape_for() {
   done
 }
 
+added() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%+.1f%%", (b - a) * 100 / a; else print "-" }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
@@ -256,18 +308,17 @@ for ((p = 1; p <= pairs; p++)); do
 done
 if ((scrape > 0)); then
   echo
-  echo "keepalived-lite with --metrics-listen, scraped every $scrape s over the window (third run of each pair)"
+  echo "keepalived-lite with --metrics-listen (third run of each pair): a ${window} s window unscraped, then a ${window} s window scraped every $scrape s; CPU by $( ((have_perf)) && echo 'perf task-clock' || echo '/proc ticks')"
   echo
-  echo "| pair | CPU s over ${window} s: lite | lite + metrics | added | scrapes | scrape ms: median / max | bytes |"
-  echo "|---|---|---|---|---|---|---|"
+  echo "| pair | CPU s over ${window} s: lite | lite + endpoint, unscraped | lite + endpoint, scraped | added vs lite | added vs unscraped | metrics thread ms per scrape | scrapes | scrape ms: median / max | bytes |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   for ((p = 1; p <= pairs; p++)); do
     l=l$p m=m$p f=$work/m$p.scrapes
-    added=$(awk -v a="${cpu[$l]}" -v b="${cpu[$m]}" 'BEGIN { if (a > 0) printf "%+.0f%%", (b - a) * 100 / a; else print "-" }')
     times=$(awk '$1 != "failed" { print $1 * 1000 }' "$f" | sort -n)
     n=$(grep -vc failed "$f" || true)
     med=$(echo "$times" | awk '{ v[NR] = $1 } END { if (NR) printf "%.1f", v[int((NR + 1) / 2)]; else print "-" }')
     max=$(echo "$times" | tail -n 1 | awk '{ printf "%.1f", $1 }')
     bytes=$(awk '$1 != "failed" { print $2; exit }' "$f")
-    echo "| $p | ${cpu[$l]} | ${cpu[$m]} | $added | $n of $(wc -l <"$f") | $med / ${max:--} | ${bytes:--} |"
+    echo "| $p | ${cpu[$l]} | ${cpu[$m-idle]} | ${cpu[$m]} | $(added "${cpu[$l]}" "${cpu[$m]}") | $(added "${cpu[$m-idle]}" "${cpu[$m]}") | ${metrics_ms[$m]} | $n of $(wc -l <"$f") | $med / ${max:--} | ${bytes:--} |"
   done
 fi

@@ -1,6 +1,6 @@
 //! `--metrics-listen ADDR`: Prometheus/OpenMetrics text at `GET /metrics`,
-//! encoded by `prometheus-client` from what the halves publish
-//! ([`crate::observe`]) at the time of the scrape. Nothing is counted twice:
+//! rendered ([`render()`], the text `prometheus-client` would encode) from
+//! what the halves publish ([`crate::observe`]) at the time of the scrape. Nothing is counted twice:
 //! every value is read from the crates' own counters.
 //!
 //! Per VRRP instance (labels `instance`, `interface`, `vrid`): state
@@ -19,21 +19,16 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use prometheus_client::collector::Collector;
-use prometheus_client::encoding::text::encode;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::metrics::histogram::Histogram;
-use prometheus_client::metrics::MetricType;
-use prometheus_client::registry::Registry;
-use prometheus_client::registry::Unit;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tracing::{error, info};
 
-use crate::observe::{self, CheckerState, VrrpState};
+use crate::observe;
+
+pub mod reference;
+mod render;
+
+pub use render::{render, Format};
 
 /// OpenMetrics' content type.
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -43,32 +38,6 @@ const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 const MAX_REQUEST: usize = 8192;
 /// How long a client may take to send its request.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct InstanceLabels {
-    instance: String,
-    interface: String,
-    vrid: u8,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct DropLabels {
-    instance: String,
-    reason: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RealServerLabels {
-    virtual_server: String,
-    real_server: String,
-}
-
-#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct CheckLabels {
-    virtual_server: String,
-    real_server: String,
-    outcome: String,
-}
 
 /// Starts the endpoint on its own thread; returns once it listens (an
 /// address that cannot be bound is an error, as for any daemon socket).
@@ -124,23 +93,52 @@ async fn answer(mut stream: TcpStream) {
     let Ok(Some(head)) = tokio::time::timeout(REQUEST_TIMEOUT, read_head(&mut stream)).await else {
         return;
     };
-    let response = match head.split_whitespace().take(2).collect::<Vec<_>>()[..] {
-        ["GET", "/metrics"] => {
-            let body = scrape().await;
-            let (kind, body) = if accepts_openmetrics(&head) {
-                (OPENMETRICS, body)
-            } else {
-                (PROMETHEUS_TEXT, prometheus_text(&body))
-            };
-            format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            )
-        }
-        _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_owned(),
+    let mut words = head.split_whitespace();
+    if (words.next(), words.next()) != (Some("GET"), Some("/metrics")) {
+        let not_found = "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+        let _ = stream.write_all(not_found.as_bytes()).await;
+        let _ = stream.shutdown().await;
+        return;
+    }
+    let (format, kind) = if accepts_openmetrics(&head) {
+        (Format::OpenMetrics, OPENMETRICS)
+    } else {
+        (Format::Prometheus, PROMETHEUS_TEXT)
     };
-    let _ = stream.write_all(response.as_bytes()).await;
+    let mut body = take_buffer();
+    scrape(&mut body, format).await;
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    // Head and body leave in two writes: without Nagle the body does not
+    // wait for the head's acknowledgement.
+    let _ = stream.set_nodelay(true);
+    if stream.write_all(head.as_bytes()).await.is_ok() {
+        let _ = stream.write_all(body.as_bytes()).await;
+    }
     let _ = stream.shutdown().await;
+    give_back(body);
+}
+
+/// Scrape buffers kept for the next scrape: a scrape of 1,000 instances is
+/// about 800 KB, which would otherwise be allocated (and faulted in) anew
+/// each time. At most [`KEPT_BUFFERS`], for concurrent scrapes.
+static BUFFERS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+/// How many scrape buffers are kept.
+const KEPT_BUFFERS: usize = 2;
+
+fn take_buffer() -> String {
+    let mut kept = BUFFERS.lock().unwrap_or_else(|e| e.into_inner());
+    kept.pop().unwrap_or_default()
+}
+
+fn give_back(mut body: String) {
+    body.clear();
+    let mut kept = BUFFERS.lock().unwrap_or_else(|e| e.into_inner());
+    if kept.len() < KEPT_BUFFERS {
+        kept.push(body);
+    }
 }
 
 /// True if the request's `Accept` names OpenMetrics (as Prometheus's does).
@@ -150,42 +148,6 @@ fn accepts_openmetrics(head: &str) -> bool {
         .any(|(k, v)| {
             k.eq_ignore_ascii_case("accept") && v.contains("application/openmetrics-text")
         })
-}
-
-/// OpenMetrics text as the older Prometheus text format (0.0.4): a
-/// counter's HELP and TYPE name its `_total` samples, and the `# EOF` and
-/// `# UNIT` lines go.
-pub fn prometheus_text(openmetrics: &str) -> String {
-    let mut out = String::with_capacity(openmetrics.len());
-    let mut help: Option<&str> = None;
-    for line in openmetrics.lines() {
-        if line.starts_with("# HELP ") {
-            help = Some(line);
-            continue;
-        }
-        if let Some(t) = line.strip_prefix("# TYPE ") {
-            let counter = t.strip_suffix(" counter");
-            if let Some(h) = help.take() {
-                match counter {
-                    Some(name) => out.push_str(&h.replacen(name, &format!("{name}_total"), 1)),
-                    None => out.push_str(h),
-                }
-                out.push('\n');
-            }
-            match counter {
-                Some(name) => out.push_str(&format!("# TYPE {name}_total counter")),
-                None => out.push_str(line),
-            }
-            out.push('\n');
-            continue;
-        }
-        if line == "# EOF" || line.starts_with("# UNIT ") {
-            continue;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
 }
 
 async fn read_head(stream: &mut TcpStream) -> Option<String> {
@@ -201,246 +163,29 @@ async fn read_head(stream: &mut TcpStream) -> Option<String> {
     Some(String::from_utf8_lossy(&buf).into_owned())
 }
 
-/// The text of one scrape.
-pub async fn scrape() -> String {
-    let mut registry = Registry::with_prefix("keepalived");
-    if let Some(v) = observe::vrrp().await {
-        register_vrrp(&mut registry, &v);
-    }
-    if let Some(c) = observe::checker() {
-        register_checker(&mut registry, &c);
-    }
-    let mut out = String::new();
-    if let Err(e) = encode(&mut out, &registry) {
-        error!("metrics: cannot encode: {e}");
-    }
-    out
-}
-
-/// A family of counters set to the values given.
-fn counters<L>(values: impl IntoIterator<Item = (L, u64)>) -> Family<L, Counter>
-where
-    L: Clone + std::hash::Hash + Eq + std::fmt::Debug + EncodeLabelSet + Send + Sync + 'static,
-{
-    let f = Family::<L, Counter>::default();
-    for (labels, v) in values {
-        f.get_or_create(&labels).inc_by(v);
-    }
-    f
-}
-
-/// A family of gauges set to the values given.
-fn gauges<L>(values: impl IntoIterator<Item = (L, i64)>) -> Family<L, Gauge>
-where
-    L: Clone + std::hash::Hash + Eq + std::fmt::Debug + EncodeLabelSet + Send + Sync + 'static,
-{
-    let f = Family::<L, Gauge>::default();
-    for (labels, v) in values {
-        f.get_or_create(&labels).set(v);
-    }
-    f
-}
-
-/// A counter set to `v`.
-fn counter(v: u64) -> Counter {
-    let c = Counter::default();
-    c.inc_by(v);
-    c
-}
-
-fn register_vrrp(r: &mut Registry, v: &VrrpState) {
-    let running: Vec<_> = (v.instances.iter())
-        .filter_map(|i| {
-            let labels = InstanceLabels {
-                instance: i.view.spec.config.name.to_string(),
-                interface: i.view.spec.interface.clone(),
-                vrid: i.view.spec.config.vrid,
-            };
-            Some((labels, i.view.spec.config.priority, i.run.as_ref()?))
-        })
-        .collect();
-    let each = |f: &dyn Fn(&vrrp::linux::driver::RouterSnapshot) -> u64| {
-        counters(running.iter().map(|(l, _, s)| (l.clone(), f(s))))
-    };
-    let states = running
-        .iter()
-        .map(|(l, _, s)| (l.clone(), i64::from(crate::dump::state_number(s.state))));
-    r.register(
-        "vrrp_state",
-        "VRRP state: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT",
-        gauges(states),
-    );
-    let base = running.iter().map(|(l, p, _)| (l.clone(), i64::from(*p)));
-    r.register("vrrp_priority", "Configured (base) priority", gauges(base));
-    let eff = running
-        .iter()
-        .map(|(l, _, s)| (l.clone(), i64::from(s.priority)));
-    r.register(
-        "vrrp_effective_priority",
-        "Priority with tracking weights",
-        gauges(eff),
-    );
-    r.register(
-        "vrrp_became_master",
-        "Transitions to MASTER",
-        each(&|s| s.counters.became_master),
-    );
-    r.register(
-        "vrrp_released_master",
-        "Transitions out of MASTER",
-        each(&|s| s.counters.released_master),
-    );
-    r.register(
-        "vrrp_adverts_sent",
-        "Adverts sent",
-        each(&|s| s.counters.adverts_sent),
-    );
-    r.register(
-        "vrrp_adverts_received",
-        "Valid adverts received",
-        each(&|s| s.counters.adverts_received),
-    );
-    let pz_sent = each(&|s| s.counters.priority_zero_sent);
-    r.register(
-        "vrrp_priority_zero_sent",
-        "Priority-0 adverts sent",
-        pz_sent,
-    );
-    let pz_rcvd = each(&|s| s.counters.priority_zero_received);
-    r.register(
-        "vrrp_priority_zero_received",
-        "Priority-0 adverts received",
-        pz_rcvd,
-    );
-    let drops = running.iter().flat_map(|(l, _, s)| {
-        s.counters.dropped.iter().map(|(reason, n)| {
-            let labels = DropLabels {
-                instance: l.instance.clone(),
-                reason: reason.as_str().to_owned(),
-            };
-            (labels, n)
-        })
-    });
-    r.register(
-        "vrrp_dropped",
-        "Received datagrams dropped, by reason",
-        counters(drops),
-    );
-    let d = &v.snapshot.driver;
-    r.register(
-        "vrrp_datagrams_received",
-        "Datagrams read from the VRRP sockets",
-        counter(d.datagrams_received),
-    );
-    r.register(
-        "vrrp_datagrams_sent",
-        "Datagrams handed to the kernel",
-        counter(d.datagrams_sent),
-    );
-    r.register(
-        "vrrp_send_errors",
-        "Adverts the kernel refused",
-        counter(d.send_errors),
-    );
-    r.register(
-        "vrrp_receive_errors",
-        "Reads from the VRRP sockets that failed (not counting would-block)",
-        counter(d.receive_errors),
-    );
-    r.register(
-        "vrrp_events_lost",
-        "Driver events dropped because the daemon's queue was full",
-        counter(d.events_lost),
-    );
-    r.register(
-        "vrrp_garps_sent",
-        "Gratuitous ARPs sent",
-        counter(d.garps_sent),
-    );
-    r.register(
-        "vrrp_host_errors",
-        "Address, route and GARP operations that failed",
-        counter(d.host_errors),
-    );
-    r.register(
-        "vrrp_unknown_vrid",
-        "Datagrams for a VRID no instance has",
-        counter(v.snapshot.mux.unknown_vrid),
-    );
-}
-
-fn register_checker(r: &mut Registry, c: &CheckerState) {
-    let up = c.real_servers.iter().map(|rs| {
-        let labels = RealServerLabels {
-            virtual_server: rs.virtual_server.clone(),
-            real_server: rs.real_server.clone(),
-        };
-        (labels, i64::from(rs.up))
-    });
-    r.register(
-        "real_server_up",
-        "1 while the real server's checks pass",
-        gauges(up),
-    );
-    let checks = c.real_servers.iter().flat_map(|rs| {
-        rs.outcomes.iter().map(|(outcome, n)| {
-            let labels = CheckLabels {
-                virtual_server: rs.virtual_server.clone(),
-                real_server: rs.real_server.clone(),
-                outcome: (*outcome).to_owned(),
-            };
-            (labels, *n)
-        })
-    });
-    r.register("checks", "Health checks run, by outcome", counters(checks));
-    let latencies = c.real_servers.iter().map(|rs| {
-        let labels = RealServerLabels {
-            virtual_server: rs.virtual_server.clone(),
-            real_server: rs.real_server.clone(),
-        };
-        (labels, rs.latency.clone())
-    });
-    r.register_collector(Box::new(Latencies(latencies.collect())));
-}
-
-/// Each real server's check duration histogram, as kept by its checker.
-#[derive(Debug)]
-struct Latencies(Vec<(RealServerLabels, Histogram)>);
-
-impl Collector for Latencies {
-    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> std::fmt::Result {
-        let help = "How long health checks take.";
-        let unit = Unit::Seconds;
-        let mut family = encoder.encode_descriptor(
-            "check_duration",
-            help,
-            Some(&unit),
-            MetricType::Histogram,
-        )?;
-        for (labels, h) in &self.0 {
-            h.encode(family.encode_family(labels)?)?;
-        }
-        Ok(())
-    }
+/// Appends one scrape of the halves now to `out`.
+pub async fn scrape(out: &mut String, format: Format) {
+    let vrrp = observe::vrrp().await;
+    let checker = observe::checker();
+    render(out, format, vrrp.as_ref(), checker.as_ref());
 }
 
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
+    use std::net::Ipv4Addr;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use vrrp::config::Config;
+    use vrrp::linux::driver::{RouterSnapshot, RouterSpec, Snapshot, VirtualAddress};
+    use vrrp::mux::RouterId;
+    use vrrp::{State, VirtualRouter};
 
     use super::*;
-    use crate::observe::RealServerState;
-
-    #[test]
-    fn counters_are_renamed_for_the_prometheus_text_format() {
-        let om = "# HELP a_b Things.\n# TYPE a_b counter\na_b_total{x=\"1\"} 3\n\
-                  # HELP g A gauge.\n# TYPE g gauge\ng 2\n# EOF\n";
-        assert_eq!(
-            prometheus_text(om),
-            "# HELP a_b_total Things.\n# TYPE a_b_total counter\na_b_total{x=\"1\"} 3\n\
-             # HELP g A gauge.\n# TYPE g gauge\ng 2\n"
-        );
-    }
+    use crate::observe::{
+        CheckerState, InstanceState, InstanceView, Latency, RealServerState, VrrpState,
+    };
 
     #[test]
     fn openmetrics_only_when_asked_for() {
@@ -453,26 +198,244 @@ mod tests {
     }
 
     #[test]
-    fn real_servers_give_health_and_checks_by_outcome() {
-        let rs = |name: &str, up, outcomes: &[(&'static str, u64)]| RealServerState {
-            virtual_server: "[10.0.0.1]:tcp:80".into(),
-            real_server: name.into(),
+    fn counters_are_renamed_for_the_prometheus_text_format() {
+        let om = "# HELP a_b Things.\n# TYPE a_b counter\na_b_total{x=\"1\"} 3\n\
+                  # HELP g A gauge.\n# TYPE g gauge\ng 2\n# EOF\n";
+        assert_eq!(
+            reference::prometheus_text(om),
+            "# HELP a_b_total Things.\n# TYPE a_b_total counter\na_b_total{x=\"1\"} 3\n\
+             # HELP g A gauge.\n# TYPE g gauge\ng 2\n"
+        );
+    }
+
+    /// A running instance (or one the driver has no state for, if
+    /// `state` is None) with `counters`.
+    fn instance(
+        name: &str,
+        vrid: u8,
+        state: Option<State>,
+        counters: vrrp::counters::Counters,
+    ) -> InstanceState {
+        let config = Config::new(name, vrid, 100 + vrid, Ipv4Addr::new(10, 0, 0, 1));
+        let id = RouterId(u32::from(vrid));
+        let spec = RouterSpec {
+            config,
+            interface: format!("eth{}", vrid % 2),
+            addresses: vec![VirtualAddress::host(Ipv4Addr::new(10, 0, 1, vrid))],
+            excluded: Vec::new(),
+            routes: Vec::new(),
+            rules: Vec::new(),
+            use_vmac: false,
+        };
+        InstanceState {
+            view: InstanceView {
+                id,
+                spec,
+                extras: Arc::default(),
+            },
+            run: state.map(|state| RouterSnapshot {
+                id,
+                name: name.into(),
+                state,
+                priority: 90 + vrid,
+                counters,
+                last_master: None,
+            }),
+            last_transition: None,
+        }
+    }
+
+    /// Counters with adverts, transitions and two kinds of drops.
+    fn busy_counters() -> vrrp::counters::Counters {
+        let config = Config::new("X", 1, 100, Ipv4Addr::new(10, 0, 0, 1));
+        let Ok(mut router) = VirtualRouter::new(config) else {
+            panic!("a valid configuration");
+        };
+        let now = Instant::now();
+        router.handle_startup(now);
+        router.handle_datagram(now, Ipv4Addr::new(10, 0, 0, 2), &[0x21, 1]);
+        router.handle_datagram(now, Ipv4Addr::new(10, 0, 0, 2), &[0x21, 1]);
+        router.handle_datagram(now, Ipv4Addr::new(10, 0, 0, 2), &[0x99; 40]);
+        let mut c = router.counters().clone();
+        assert!(c.dropped.iter().count() >= 2, "{:?}", c.dropped);
+        c.adverts_sent = 12_345_678_901;
+        c.adverts_received = 7;
+        c.became_master = 3;
+        c.released_master = 2;
+        c.priority_zero_sent = 1;
+        c.priority_zero_received = 4;
+        c
+    }
+
+    fn vrrp_state() -> VrrpState {
+        let mut snapshot = Snapshot {
+            routers: Vec::new(),
+            mux: Default::default(),
+            driver: Default::default(),
+            raw_sockets: 2,
+            garp_sockets: 2,
+        };
+        snapshot.driver.datagrams_received = 11;
+        snapshot.driver.datagrams_sent = 22;
+        snapshot.driver.garps_sent = 5;
+        snapshot.driver.host_errors = 1;
+        snapshot.mux.unknown_vrid = 9;
+        let busy = busy_counters();
+        VrrpState {
+            instances: vec![
+                instance("VI_1", 1, Some(State::Master), busy.clone()),
+                instance("VI_2", 2, Some(State::Backup), Default::default()),
+                instance("gone", 3, None, Default::default()),
+                instance("odd \"name\" \\ here\n", 4, Some(State::Fault), busy),
+                instance("VI_5", 5, Some(State::Initialize), Default::default()),
+            ],
+            snapshot,
+        }
+    }
+
+    fn real_server(
+        vs: &str,
+        rs: &str,
+        up: bool,
+        outcomes: &[(&'static str, u64)],
+    ) -> RealServerState {
+        RealServerState {
+            virtual_server: vs.into(),
+            real_server: rs.into(),
             up,
             outcomes: outcomes.iter().copied().collect::<BTreeMap<_, _>>(),
-            latency: Histogram::new([0.01, 1.0]),
+            latency: Latency::default(),
+        }
+    }
+
+    fn checker_state() -> CheckerState {
+        let mut real_servers = vec![
+            real_server("[10.0.0.1]:tcp:80", "[10.0.1.1]:tcp:80", true, &[("up", 7)]),
+            real_server(
+                "[10.0.0.1]:tcp:80",
+                "[10.0.1.2]:tcp:80",
+                false,
+                &[("refused", 2), ("timeout", 1), ("up", 1)],
+            ),
+            real_server("fwmark 5", "[10.0.1.3]:0", true, &[]),
+        ];
+        // Binary fractions, so that the sums are exact.
+        let durations = [
+            0.0009765625,
+            0.00048828125,
+            0.5,
+            0.00390625,
+            12.0,
+            3.0,
+            0.0625,
+        ];
+        for (i, d) in durations.iter().enumerate() {
+            real_servers[i % 2].latency.observe(*d);
+        }
+        CheckerState { real_servers }
+    }
+
+    /// Each family's header lines and its samples (sorted: the reference
+    /// writes a family's samples in hash order).
+    fn families(text: &str) -> Vec<(Vec<&str>, Vec<&str>)> {
+        let mut out: Vec<(Vec<&str>, Vec<&str>)> = Vec::new();
+        for line in text.lines() {
+            let header = line.starts_with('#');
+            match out.last_mut() {
+                Some((_, samples)) if header && samples.is_empty() => {}
+                Some((_, samples)) if !header => {
+                    samples.push(line);
+                    continue;
+                }
+                _ => out.push((Vec::new(), Vec::new())),
+            }
+            if let Some((headers, _)) = out.last_mut() {
+                headers.push(line);
+            }
+        }
+        for (_, samples) in &mut out {
+            samples.sort_unstable();
+        }
+        out
+    }
+
+    fn rendered(
+        format: Format,
+        vrrp: Option<&VrrpState>,
+        checker: Option<&CheckerState>,
+    ) -> String {
+        let mut out = String::new();
+        render(&mut out, format, vrrp, checker);
+        out
+    }
+
+    #[test]
+    fn the_text_is_prometheus_clients_in_both_formats() {
+        let (v, c) = (vrrp_state(), checker_state());
+        let cases = [
+            (Some(&v), Some(&c)),
+            (Some(&v), None),
+            (None, Some(&c)),
+            (None, None),
+        ];
+        for (vrrp, checker) in cases {
+            let want = reference::render(vrrp, checker);
+            let got = rendered(Format::OpenMetrics, vrrp, checker);
+            assert_eq!(families(&got), families(&want), "got\n{got}\nwant\n{want}");
+            assert!(got.ends_with("\n# EOF\n") || got == "# EOF\n");
+            let want = reference::prometheus_text(&want);
+            let got = rendered(Format::Prometheus, vrrp, checker);
+            assert_eq!(families(&got), families(&want), "got\n{got}\nwant\n{want}");
+        }
+        // The comparison saw every kind of line.
+        let text = rendered(Format::OpenMetrics, Some(&v), Some(&c));
+        for want in [
+            "keepalived_vrrp_dropped_total{instance=\"VI_1\",reason=",
+            "keepalived_vrrp_state{instance=\"odd \\\"name\\\" \\\\ here\\n\",interface=\"eth0\",vrid=\"4\"} 3",
+            "keepalived_vrrp_adverts_sent_total{instance=\"VI_1\",interface=\"eth1\",vrid=\"1\"} 12345678901",
+            "keepalived_vrrp_unknown_vrid_total 9",
+            "# UNIT keepalived_check_duration_seconds seconds",
+            "keepalived_check_duration_seconds_bucket{le=\"+Inf\",",
+        ] {
+            assert!(text.contains(want), "{want} not in\n{text}");
+        }
+        assert!(!text.contains("gone"), "{text}");
+    }
+
+    #[test]
+    fn families_without_samples_are_left_out() {
+        let v = VrrpState {
+            instances: Vec::new(),
+            snapshot: vrrp_state().snapshot,
         };
-        let state = CheckerState {
-            real_servers: vec![
-                rs("[10.0.1.1]:tcp:80", true, &[("up", 7)]),
-                rs("[10.0.1.2]:tcp:80", false, &[("refused", 2), ("up", 1)]),
-            ],
+        let c = CheckerState {
+            real_servers: Vec::new(),
         };
-        state.real_servers[0].latency.observe(0.002);
-        state.real_servers[0].latency.observe(0.5);
-        let mut registry = Registry::with_prefix("keepalived");
-        register_checker(&mut registry, &state);
-        let mut text = String::new();
-        encode(&mut text, &registry).expect("encodes");
+        let text = rendered(Format::Prometheus, Some(&v), Some(&c));
+        let headers: Vec<&str> = (text.lines())
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .collect();
+        assert_eq!(
+            headers,
+            [
+                "keepalived_vrrp_datagrams_received_total counter",
+                "keepalived_vrrp_datagrams_sent_total counter",
+                "keepalived_vrrp_send_errors_total counter",
+                "keepalived_vrrp_receive_errors_total counter",
+                "keepalived_vrrp_events_lost_total counter",
+                "keepalived_vrrp_garps_sent_total counter",
+                "keepalived_vrrp_host_errors_total counter",
+                "keepalived_vrrp_unknown_vrid_total counter",
+                "keepalived_check_duration_seconds histogram",
+            ]
+        );
+        assert_eq!(rendered(Format::Prometheus, None, None), "");
+        assert_eq!(rendered(Format::OpenMetrics, None, None), "# EOF\n");
+    }
+
+    #[test]
+    fn real_servers_give_health_and_checks_by_outcome() {
+        let text = rendered(Format::OpenMetrics, None, Some(&checker_state()));
         let lines: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
         let vs = "virtual_server=\"[10.0.0.1]:tcp:80\"";
         let (a, b) = (
@@ -485,11 +448,18 @@ mod tests {
             format!("keepalived_checks_total{{{vs},{a},outcome=\"up\"}} 7"),
             format!("keepalived_checks_total{{{vs},{b},outcome=\"refused\"}} 2"),
             format!("keepalived_checks_total{{{vs},{b},outcome=\"up\"}} 1"),
-            format!("keepalived_check_duration_seconds_bucket{{le=\"0.01\",{vs},{a}}} 1"),
-            format!("keepalived_check_duration_seconds_bucket{{le=\"1.0\",{vs},{a}}} 2"),
-            format!("keepalived_check_duration_seconds_count{{{vs},{a}}} 2"),
-            format!("keepalived_check_duration_seconds_sum{{{vs},{a}}} 0.502"),
-            format!("keepalived_check_duration_seconds_count{{{vs},{b}}} 0"),
+            // a: 2^-10, 0.5, 12 and 2^-4 s; b: 2^-11, 2^-8 and 3 s.
+            format!("keepalived_check_duration_seconds_bucket{{le=\"0.001\",{vs},{a}}} 1"),
+            format!("keepalived_check_duration_seconds_bucket{{le=\"0.1\",{vs},{a}}} 2"),
+            format!("keepalived_check_duration_seconds_bucket{{le=\"1.0\",{vs},{a}}} 3"),
+            format!("keepalived_check_duration_seconds_bucket{{le=\"10.0\",{vs},{a}}} 3"),
+            format!("keepalived_check_duration_seconds_bucket{{le=\"+Inf\",{vs},{a}}} 4"),
+            format!("keepalived_check_duration_seconds_count{{{vs},{a}}} 4"),
+            format!("keepalived_check_duration_seconds_sum{{{vs},{a}}} 12.5634765625"),
+            format!("keepalived_check_duration_seconds_bucket{{le=\"0.001\",{vs},{b}}} 1"),
+            format!("keepalived_check_duration_seconds_bucket{{le=\"0.005\",{vs},{b}}} 2"),
+            format!("keepalived_check_duration_seconds_count{{{vs},{b}}} 3"),
+            "keepalived_check_duration_seconds_count{virtual_server=\"fwmark 5\",real_server=\"[10.0.1.3]:0\"} 0".to_owned(),
         ] {
             assert!(lines.contains(&want.as_str()), "{want} not in\n{text}");
         }

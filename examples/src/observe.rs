@@ -19,7 +19,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
 use healthcheck::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason, TargetId};
-use prometheus_client::metrics::histogram::Histogram;
 
 use vrrp::linux::driver::{DriverHandle, RouterSnapshot, RouterSpec, Snapshot};
 use vrrp::mux::RouterId;
@@ -140,33 +139,39 @@ pub fn transition(id: RouterId) {
 /// router published but no longer run by the driver (in the moment of a
 /// reload between the two) is left out.
 pub async fn vrrp() -> Option<VrrpState> {
-    let (handle, published, transitions) = {
+    let (handle, routers) = {
         let p = published();
         let p = p.as_ref()?;
-        (
-            p.handle.clone()?,
-            p.instances.clone(),
-            p.transitions.clone(),
-        )
+        (p.handle.clone()?, p.instances.clone())
     };
     let description = handle.describe().await?;
-    let mut specs: HashMap<RouterId, RouterSpec> = description.routers.into_iter().collect();
-    let snapshot = description.snapshot;
-    let runs: HashMap<RouterId, &RouterSnapshot> =
-        snapshot.routers.iter().map(|r| (r.id, r)).collect();
-    let instances = (published.into_iter())
+    // Both lists come in RouterId order: looked up by binary search (a
+    // scrape of 1,000 instances spent more in hashing than in rendering).
+    let mut specs: Vec<(RouterId, Option<RouterSpec>)> = (description.routers.into_iter())
+        .map(|(id, spec)| (id, Some(spec)))
+        .collect();
+    let mut snapshot = description.snapshot;
+    // Documented as sorted; sorting a sorted list is one pass.
+    specs.sort_by_key(|(id, _)| *id);
+    snapshot.routers.sort_by_key(|r| r.id);
+    let p = published();
+    let transitions = p.as_ref().map(|p| &p.transitions);
+    let instances = (routers.into_iter())
         .filter_map(|(id, extras)| {
+            let spec = match specs.binary_search_by_key(&id, |(id, _)| *id) {
+                Ok(i) => specs.get_mut(i)?.1.take()?,
+                Err(_) => return None,
+            };
+            let run = (snapshot.routers.binary_search_by_key(&id, |r| r.id).ok())
+                .and_then(|i| snapshot.routers.get(i).cloned());
             Some(InstanceState {
-                view: InstanceView {
-                    id,
-                    spec: specs.remove(&id)?,
-                    extras,
-                },
-                run: runs.get(&id).map(|r| (*r).clone()),
-                last_transition: transitions.get(&id).copied(),
+                view: InstanceView { id, spec, extras },
+                run,
+                last_transition: transitions.and_then(|t| t.get(&id)).copied(),
             })
         })
         .collect();
+    drop(p);
     Some(VrrpState {
         instances,
         snapshot,
@@ -175,26 +180,46 @@ pub async fn vrrp() -> Option<VrrpState> {
 
 /// One real server's health and check counts, shared with the checkers
 /// that count into it.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 struct RealServerCounts {
     down: AtomicBool,
     outcomes: Mutex<BTreeMap<&'static str, u64>>,
-    /// How long checks take, in seconds.
-    latency: Histogram,
+    /// How long checks take.
+    latency: Mutex<Latency>,
 }
 
-impl Default for RealServerCounts {
-    fn default() -> Self {
-        RealServerCounts {
-            down: AtomicBool::new(false),
-            outcomes: Mutex::default(),
-            latency: Histogram::new(LATENCY_BUCKETS),
+/// Check duration buckets (upper bounds, in seconds): 1 ms to 10 s.
+pub const LATENCY_BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 2.5, 10.0];
+
+/// How long a real server's checks took: a histogram over
+/// [`LATENCY_BUCKETS`]. Kept here rather than in a `prometheus-client`
+/// `Histogram` because that one does not let its buckets be read, and the
+/// metrics endpoint renders them itself.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Latency {
+    /// Checks per bucket, not cumulative: `buckets[i]` counts the
+    /// durations above `LATENCY_BUCKETS[i - 1]` and at most
+    /// `LATENCY_BUCKETS[i]`; the last one those above 10 s.
+    pub buckets: [u64; LATENCY_BUCKETS.len() + 1],
+    /// Sum of the durations, in seconds.
+    pub sum: f64,
+    /// Number of checks.
+    pub count: u64,
+}
+
+impl Latency {
+    /// Counts one check that took `seconds`.
+    pub fn observe(&mut self, seconds: f64) {
+        let i = (LATENCY_BUCKETS.iter())
+            .position(|b| seconds <= *b)
+            .unwrap_or(LATENCY_BUCKETS.len());
+        if let Some(n) = self.buckets.get_mut(i) {
+            *n += 1;
         }
+        self.sum += seconds;
+        self.count += 1;
     }
 }
-
-/// Check duration buckets, in seconds: 1 ms to 10 s.
-const LATENCY_BUCKETS: [f64; 10] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 2.5, 10.0];
 
 /// Real servers by (virtual server, real server) name.
 type RealServers = BTreeMap<(String, String), Arc<RealServerCounts>>;
@@ -275,7 +300,10 @@ impl Checker for Counted {
         Box::pin(async move {
             let started = std::time::Instant::now();
             let outcome = self.inner.check(ctx).await;
-            self.counts.latency.observe(started.elapsed().as_secs_f64());
+            let took = started.elapsed().as_secs_f64();
+            (self.counts.latency.lock())
+                .unwrap_or_else(|e| e.into_inner())
+                .observe(took);
             let mut o = self
                 .counts
                 .outcomes
@@ -322,8 +350,8 @@ pub struct RealServerState {
     pub up: bool,
     /// Checks finished, by [`outcome_label`].
     pub outcomes: BTreeMap<&'static str, u64>,
-    /// How long its checks took (shared with the counting checker).
-    pub latency: Histogram,
+    /// How long its checks took.
+    pub latency: Latency,
 }
 
 /// The checker half now.
@@ -342,7 +370,7 @@ pub fn checker() -> Option<CheckerState> {
             real_server: rs.clone(),
             up: !c.down.load(Ordering::Relaxed),
             outcomes: c.outcomes.lock().unwrap_or_else(|e| e.into_inner()).clone(),
-            latency: c.latency.clone(),
+            latency: *c.latency.lock().unwrap_or_else(|e| e.into_inner()),
         })
         .collect();
     Some(CheckerState { real_servers })
