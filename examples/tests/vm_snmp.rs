@@ -23,15 +23,23 @@
 //! keepalived 2.2.7 (the Date aside; the guest runs each daemon under its
 //! own host name, which is its HELO name and tells the mails apart).
 //!
+//! keepalived-lite serves `--metrics-listen` in that run too (issue 16):
+//! its scrapes when stable, after the failure and after the return pass
+//! `promtool check metrics`, and show the real server's health and checks
+//! change as the failure and the return imply.
+//!
 //! Needs qemu-system-x86, busybox-static, ipvsadm, cpio, keepalived,
-//! snmpd, snmptrapd, snmp, python3-aiosmtpd and the Debian archive (see
+//! snmpd, snmptrapd, snmp, python3-aiosmtpd, prometheus (promtool) and
+//! the Debian archive (see
 //! `.ci/install-deps`); fails loudly when the VM cannot run.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test: a panic is a failure
 
 mod aiosmtpd;
 
+use std::collections::BTreeMap;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// Removes the temporary directory even when the test fails.
 struct TempDir(PathBuf);
@@ -135,6 +143,144 @@ fn vm_snmp_checker_walks_and_traps_match_keepalived_2_2_7() {
         assert!(console.contains(text), "the console lacks '{text}'");
     }
     check_mails(&smtpd.mails());
+    check_metrics(&console);
+}
+
+/// The samples of a scrape, `name{labels}` to value.
+type Samples = BTreeMap<String, f64>;
+
+/// The scrape printed between "LVS-VM: metrics BEGIN step" and its END.
+fn scrape_of<'a>(console: &'a str, step: &str) -> &'a str {
+    let begin = format!("LVS-VM: metrics BEGIN {step}\n");
+    let end = format!("LVS-VM: metrics END {step}\n");
+    let (_, rest) = console
+        .split_once(&begin)
+        .unwrap_or_else(|| panic!("no '{begin}'"));
+    let (text, _) = rest
+        .split_once(&end)
+        .unwrap_or_else(|| panic!("no '{end}'"));
+    text
+}
+
+fn samples(text: &str) -> Samples {
+    (text.lines())
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (key, value) = l.rsplit_once(' ').unwrap();
+            (key.to_owned(), value.parse().unwrap())
+        })
+        .collect()
+}
+
+fn promtool_accepts(step: &str, text: &str) {
+    let mut child = Command::new(tool("promtool"))
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(text.as_bytes()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "promtool on the {step} scrape: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `keepalived_real_server_up` of the scrape, by label set.
+fn health(s: &Samples) -> BTreeMap<&str, f64> {
+    (s.iter())
+        .filter_map(|(k, v)| Some((k.strip_prefix("keepalived_real_server_up")?, *v)))
+        .collect()
+}
+
+/// The checks of the real server `labels` by outcome.
+fn checks<'a>(s: &'a Samples, labels: &str) -> BTreeMap<&'a str, f64> {
+    let prefix = format!("keepalived_checks_total{{{labels},outcome=\"");
+    (s.iter())
+        .filter_map(|(k, v)| Some((k.strip_prefix(&prefix)?.strip_suffix("\"}")?, *v)))
+        .collect()
+}
+
+/// keepalived-lite's metrics over the failure of 10.1.0.2:8082 and its
+/// return: valid for promtool; every configured real server but the sorry
+/// server, with the health snmp.conf implies (10.1.0.3:8083 never serves);
+/// 8082's checks gain refusals with the failure and successes with the
+/// return.
+fn check_metrics(console: &str) {
+    let steps = ["stable", "failed", "back"];
+    let [stable, failed, back] = steps.map(|step| {
+        let text = scrape_of(console, step);
+        promtool_accepts(step, text);
+        samples(text)
+    });
+    const RS2: &str = "virtual_server=\"[10.0.0.1]:tcp:80\",real_server=\"[10.1.0.2]:tcp:8082\"";
+    const RS3: &str = "virtual_server=\"[G1]:0\",real_server=\"[10.1.0.3]:tcp:8083\"";
+    let want = |rs2: f64| {
+        BTreeMap::from([
+            (
+                // A fwmark service's real server has no port (keepalived
+                // clears it too).
+                "{virtual_server=\"FWM 7\",real_server=\"[10.1.0.9]:tcp:0\"}",
+                1.0,
+            ),
+            (
+                "{virtual_server=\"[10.0.0.1]:tcp:80\",real_server=\"[10.1.0.1]:tcp:8081\"}",
+                1.0,
+            ),
+            (
+                "{virtual_server=\"[10.0.0.1]:tcp:80\",real_server=\"[10.1.0.2]:tcp:8082\"}",
+                rs2,
+            ),
+            (
+                "{virtual_server=\"[G1]:0\",real_server=\"[10.1.0.1]:tcp:8081\"}",
+                1.0,
+            ),
+            (
+                "{virtual_server=\"[G1]:0\",real_server=\"[10.1.0.3]:tcp:8083\"}",
+                0.0,
+            ),
+        ])
+    };
+    assert_eq!(health(&stable), want(1.0), "stable");
+    assert_eq!(health(&failed), want(0.0), "failed");
+    assert_eq!(health(&back), want(1.0), "back");
+    // 8083 has refused connections from the start, and only that.
+    for s in [&stable, &failed, &back] {
+        let c = checks(s, RS3);
+        assert_eq!(c.keys().copied().collect::<Vec<_>>(), ["refused"]);
+        assert!(c["refused"] >= 1.0);
+    }
+    let (s, f, b) = (
+        checks(&stable, RS2),
+        checks(&failed, RS2),
+        checks(&back, RS2),
+    );
+    assert_eq!(s.keys().copied().collect::<Vec<_>>(), ["up"], "stable");
+    assert_eq!(
+        f.keys().copied().collect::<Vec<_>>(),
+        ["refused", "up"],
+        "failed"
+    );
+    assert_eq!(
+        b.keys().copied().collect::<Vec<_>>(),
+        ["refused", "up"],
+        "back"
+    );
+    assert!(s["up"] >= 1.0);
+    assert!(
+        f["up"] >= s["up"] && f["refused"] >= 1.0,
+        "{s:?} then {f:?}"
+    );
+    assert!(
+        b["up"] > f["up"] && b["refused"] >= f["refused"],
+        "{f:?} then {b:?}"
+    );
 }
 
 /// The guest's host names while each daemon runs (their HELO names).

@@ -14,6 +14,11 @@
 # --smtp-forward); each runs under its own host name (keepalived-2-2-7,
 # keepalived-lite), which keepalived uses as its HELO name, so that the
 # host can tell their mails apart.
+# keepalived-lite also serves --metrics-listen 127.0.0.1:9650: after each
+# of its walk steps the guest scrapes it (busybox wget) once the health
+# of 10.1.0.2:8082 is the one the step implies, and prints the text
+# between "LVS-VM: metrics BEGIN STEP" and "LVS-VM: metrics END STEP"
+# (STEP: stable, failed, back) for the host to check.
 # Prints "LVS-VM: ok STEP" per passed step.
 set -u
 export MIBS= SNMP_PERSISTENT_DIR=/tmp/snmp
@@ -142,6 +147,22 @@ back() {
     done
 }
 
+# scrape STEP UP: polls (bounded) keepalived-lite's metrics until they
+# show 10.1.0.2:8082 with health UP (1 or 0), then prints them.
+METRICS=http://127.0.0.1:9650/metrics
+RS2_UP='^keepalived_real_server_up{.*real_server="[^"]*10\.1\.0\.2[^"]*8082"}'
+scrape() {
+    i=0
+    until wget -q -O /tmp/metrics "$METRICS" 2>/dev/null && grep -q "$RS2_UP $2\$" /tmp/metrics; do
+        i=$((i + 1))
+        [ $i -lt 60 ] || { echo "LVS-VM: FAIL metrics $1"; cat /tmp/metrics; cat /tmp/kl.log; exit 1; }
+        sleep 0.5
+    done
+    echo "LVS-VM: metrics BEGIN $1"
+    cat /tmp/metrics
+    echo "LVS-VM: metrics END $1"
+}
+
 stop() {
     mails_sent
     kill -TERM "$1"
@@ -184,15 +205,18 @@ echo "LVS-VM: end of reference"
 # keepalived-lite on the same file and servers (8082 serves again).
 hostname keepalived-lite
 : > /tmp/traps.log
-keepalived-lite -C -n -l -f /etc/snmp.conf > /tmp/kl.log 2>&1 &
+keepalived-lite -C -n -l -f /etc/snmp.conf --metrics-listen 127.0.0.1:9650 > /tmp/kl.log 2>&1 &
 kl=$!
 reach parity_started /tmp/k.started
+scrape stable 1
 kill $h2; wait $h2
 reach parity_failed /tmp/k.failed
+scrape failed 0
 quiet_traps /tmp/kl.traps
 : > /tmp/traps.log
 httpd -f -p 127.0.0.1:8082 -h /www & h2=$!
 reach parity_back /tmp/k.back
+scrape back 1
 quiet_traps /tmp/kl.back.traps
 : > /tmp/traps.log
 stop $kl keepalived_lite
