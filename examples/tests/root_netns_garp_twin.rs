@@ -8,13 +8,15 @@
 //! `garp_lower_prio_repeat 2`, `garp_lower_prio_delay 1`, the second
 //! `lower_prio_no_advert`, `garp_lower_prio_repeat 1`,
 //! `garp_lower_prio_delay 0`. An observer captures ARPs and adverts and,
-//! 6.5 s after each daemon became master, sends it one advert of lower
+//! half an advert interval after one of its adverts some 6 s after it
+//! became master, sends it one advert of lower
 //! priority. The GARPs of each daemon are cut into bursts (a pause of more
 //! than 300 ms starts a new one): the bursts, with the addresses in the
 //! order sent, and the adverts answering the lower one must be the same
 //! for both daemons of a pair. Spacing is printed, never asserted.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
+use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -136,6 +138,60 @@ fn epoch_now() -> f64 {
     since.unwrap().as_secs_f64()
 }
 
+/// A raw socket in the observer that receives every advert.
+fn advert_receiver(lab: &Lab) -> Socket {
+    lab.enter("obs", || -> std::io::Result<Socket> {
+        let rx = Socket::new(Domain::IPV4, Type::RAW, Some(Protocol::from(112)))?;
+        rx.join_multicast_v4(&wire::VRRP_MCAST_V4, &OBSERVER)?;
+        rx.set_read_timeout(Some(Duration::from_millis(5)))?;
+        Ok(rx)
+    })
+    .unwrap()
+    .unwrap()
+}
+
+/// Sends each daemon its lower-priority advert half an advert interval
+/// after the first of its own adverts that comes 5.3 s or more after its
+/// first one (its becoming master), as `rx` receives them: mid-grid, so
+/// that the answers counted later cannot include a regular advert, and
+/// between the refresh bursts at 4 s and 8 s. keepalived's adverts come at
+/// whole seconds from its first, keepalived-lite's on its own grid (0.586 s
+/// after its first here; see `vrrp::VirtualRouter`'s "Advert grid"), so
+/// both land near 6.1-6.5 s. Returns when each was sent (epoch seconds)
+/// and when the last daemon became master.
+fn inject_mid_grid(rx: &Socket, sock: &Socket) -> ([f64; 4], Instant) {
+    let mut first: [Option<Instant>; 4] = [None; 4];
+    let mut send_at: [Option<Instant>; 4] = [None; 4];
+    let mut injected = [0.0; 4];
+    let deadline = Instant::now() + 3 * WAIT;
+    while injected.contains(&0.0) {
+        assert!(Instant::now() < deadline, "adverts seen: {first:?}");
+        let mut bytes = [0u8; 2048];
+        // A raw IPv4 socket reads the IP header too: the source at 12.
+        if let Ok(20..) = { rx }.read(&mut bytes) {
+            let src = Ipv4Addr::new(bytes[12], bytes[13], bytes[14], bytes[15]);
+            let now = Instant::now();
+            for k in (0..4).filter(|k| DAEMONS[*k].1 == src) {
+                match first[k] {
+                    None => first[k] = Some(now),
+                    Some(t) if send_at[k].is_none() && now >= t + Duration::from_millis(5300) => {
+                        send_at[k] = Some(now + Duration::from_millis(500));
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        for (k, at) in send_at.iter().enumerate() {
+            if injected[k] == 0.0 && at.is_some_and(|at| Instant::now() >= at) {
+                let (_, _, vrid, vips, _) = DAEMONS[k];
+                injected[k] = epoch_now();
+                lower_advert(sock, vrid, &vips);
+            }
+        }
+    }
+    (injected, first.iter().flatten().copied().max().unwrap())
+}
+
 #[test]
 fn root_netns_garp_bursts_match_keepalived() {
     require_root();
@@ -172,6 +228,7 @@ fn root_netns_garp_bursts_match_keepalived() {
         .unwrap()
         .unwrap();
 
+    let rx = advert_receiver(&lab);
     let bin = env!("CARGO_BIN_EXE_keepalived-lite");
     for d in &DAEMONS {
         let node = d.0;
@@ -185,33 +242,16 @@ fn root_netns_garp_bursts_match_keepalived() {
         }
         .unwrap();
     }
-    // When each became master (its first VIP installed), polled.
-    let mut master: [Option<Instant>; 4] = [None; 4];
-    let deadline = Instant::now() + WAIT;
-    while master.iter().any(Option::is_none) {
-        assert!(Instant::now() < deadline, "not all master: {master:?}");
-        for (k, (node, _, _, vips, _)) in DAEMONS.iter().enumerate() {
-            if master[k].is_none() && has_vip(&lab, node, vips[0]) {
-                master[k] = Some(Instant::now());
-            }
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    // The lower-priority advert 6.5 s after each became master (between
-    // the bursts of refresh at 4 s and 8 s), in the order they are due.
-    let mut due: Vec<(Instant, usize)> = (0..4)
-        .map(|k| (master[k].unwrap() + Duration::from_millis(6500), k))
-        .collect();
-    due.sort();
-    let mut injected = [0.0; 4];
-    for (at, k) in &due {
-        std::thread::sleep(at.saturating_duration_since(Instant::now()));
-        let (_, _, vrid, vips, _) = DAEMONS[*k];
-        injected[*k] = epoch_now();
-        lower_advert(&sock, vrid, &vips);
+    // Each becomes master (its first advert) and gets its lower advert.
+    let (injected, last_master) = inject_mid_grid(&rx, &sock);
+    for (node, _, _, vips, _) in DAEMONS {
+        assert!(
+            vips.iter().all(|v| has_vip(&lab, node, *v)),
+            "{node} holds its VIPs"
+        );
     }
     // Up to 10.5 s after the last master: the third refresh (12 s) is out.
-    let end = due[3].0 + Duration::from_millis(4000);
+    let end = last_master + Duration::from_millis(10_500);
     std::thread::sleep(end.saturating_duration_since(Instant::now()));
     let end_epoch = epoch_now();
     drop(capture);
