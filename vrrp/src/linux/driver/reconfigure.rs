@@ -266,6 +266,10 @@ impl Driver {
         };
         let (send_link, vmac) = if spec.use_vmac && !absent {
             let vmac = self.prepare_vmac(&link, &config, staged)?;
+            if config.ipv6.is_none() {
+                let excluded_v6 = spec.excluded.iter().any(|a| a.addr.is_ipv6());
+                self.set_vmac_ipv6(&vmac, excluded_v6);
+            }
             (vmac.clone(), Some(vmac.index))
         } else {
             (link.clone(), None)
@@ -416,6 +420,23 @@ impl Driver {
 
     /// True if `vmac` is a running router's on `link`, or made by this
     /// preparation.
+    /// keepalived's rule: an IPv4 router's VMAC runs IPv6 only if the
+    /// router has IPv6 excluded addresses (`disable_ipv6` otherwise). A
+    /// kernel without IPv6 has nothing to disable.
+    fn set_vmac_ipv6(&mut self, vmac: &Link, on: bool) {
+        let path = format!("/proc/sys/net/ipv6/conf/{}/disable_ipv6", vmac.name);
+        match std::fs::write(path, if on { "0" } else { "1" }) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                let e = LinuxError::Io {
+                    op: "set disable_ipv6",
+                    source: e,
+                };
+                self.host_error("set up VMAC", e);
+            }
+            _ => {}
+        }
+    }
+
     fn vmac_in_use(&self, vmac: &Link, link: &Link, staged: &Staged) -> bool {
         let running = (self.routers.iter().flatten())
             .any(|r| r.vmac == Some(vmac.index) && r.recv_ifindex == link.index);
