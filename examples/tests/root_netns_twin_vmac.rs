@@ -24,8 +24,9 @@
 //! also installs `table ip6 keepalived` (`vmac_map`, `vmac_set`, rules
 //! redirecting MLD reports and dropping router solicitations from the
 //! macvlan); keepalived-lite puts the IPv6 VMAC in the IPv4 table's
-//! `vmac_map` and has no ip6 table. The IPv4-only test compares the
-//! ruleset too.
+//! `vmac_map` and has no ip6 table, so the MLD reports of the IPv6
+//! VMAC (which joins ff02::12 to receive adverts) leave from the VMAC's
+//! own MAC. The IPv4-only test compares the ruleset too.
 //!
 //! The VMAC and ipvlan keywords keepalived 2.2.7 accepts and
 //! keepalived-lite does not run are checked to be refused by name by `-t`.
