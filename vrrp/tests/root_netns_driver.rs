@@ -372,6 +372,40 @@ fn root_netns_driver_vmac_carries_vip_and_garp() {
     );
 }
 
+/// Issue 14: a peer with a VMAC sends from the same MAC as the router's
+/// own VMAC, and the kernel hands such a multicast frame to the local
+/// macvlan only. The router reads it there and gives way, as keepalived.
+#[test]
+fn root_netns_driver_vmac_hears_a_peer_with_a_vmac() {
+    let lab = Pair::new();
+    let b = Running::start(&lab.b, one(spec(100, true)));
+    b.wait_state(State::Master);
+    let a = Running::start(&lab.a, one(spec(150, true)));
+    a.wait_state(State::Master);
+    b.wait_state(State::Backup);
+    wait_vip(&lab.b, "vrrp.51", false);
+    let a_addr: std::net::IpAddr = netns_lab::A_ADDR.parse().unwrap();
+    assert_eq!(b.snapshot().routers[0].last_master, Some(a_addr));
+}
+
+/// A peer without a VMAC reaches the base interface and the VMAC: each
+/// of its adverts is received once (never more than it sent).
+#[test]
+fn root_netns_driver_vmac_hears_a_plain_peer_once() {
+    let lab = Pair::new();
+    let a = Running::start(&lab.a, one(spec(150, false)));
+    a.wait_state(State::Master);
+    let b = Running::start(&lab.b, one(spec(100, true)));
+    b.wait_state(State::Backup);
+    let received = netns_lab::wait_for("three adverts received", || {
+        let n = b.snapshot().routers[0].counters.adverts_received;
+        (n >= 3).then_some(n)
+    });
+    let sent = a.snapshot().routers[0].counters.adverts_sent;
+    assert!(received <= sent, "received {received}, sent {sent}");
+    assert_eq!(b.snapshot().routers[0].state, State::Backup);
+}
+
 /// Sends `kinds` round robin from a raw socket at `rate` datagrams per
 /// second for `duration`; returns how many of each went out.
 fn flood(sock: &RawSocket, kinds: &[Vec<u8>], rate: u32, duration: Duration) -> Vec<u64> {

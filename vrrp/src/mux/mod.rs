@@ -659,7 +659,7 @@ impl Mux {
 
 /// Reads the VRID of a VRRP or AH-wrapped VRRP datagram without validating
 /// more than the headers on the way.
-fn peek_vrid(datagram: &[u8]) -> Result<u8, WireDrop> {
+pub(crate) fn peek_vrid(datagram: &[u8]) -> Result<u8, WireDrop> {
     let ip = wire::ipv4::Packet::new_checked(datagram)?;
     match ip.protocol() {
         wire::IPPROTO_VRRP => Ok(wire::vrrp::Packet::new_checked(ip.payload())?.vrid()),

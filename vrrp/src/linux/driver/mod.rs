@@ -151,8 +151,8 @@ pub struct Driver {
     /// Indexed by [`RouterId`]; `None` once removed (ids are not reused).
     routers: Vec<Option<RouterIo>>,
     sockets: HashMap<(u32, Channel), Raw>,
-    /// Sockets to read, with the interface their datagrams arrive on and
-    /// whether they go to the mux (a VMAC's send socket is only drained).
+    /// Sockets to read, with the interface their routers are on (a VMAC's
+    /// base: see `sockets`).
     receivers: Vec<Receiver>,
     /// Where the next readiness scan starts, so a flooded socket cannot
     /// starve the others.

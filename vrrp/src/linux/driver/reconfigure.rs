@@ -86,7 +86,8 @@ impl Prepared {
 /// closed or deleted on error.
 #[derive(Default)]
 struct Staged {
-    sockets: Vec<(Link, Channel, bool, Raw)>,
+    /// (interface, channel, the VMAC's base for a VMAC's socket, socket).
+    sockets: Vec<(Link, Channel, Option<u32>, Raw)>,
     garp: Vec<(u32, GarpSocket)>,
     vmacs: Vec<u32>,
 }
@@ -203,8 +204,11 @@ impl Driver {
         if is_absent(p.link.index) {
             return Ok(());
         }
-        self.stage_socket(staged, &p.link, p.channel, true)?;
-        self.stage_socket(staged, &p.send_link, p.channel, p.vmac.is_none())?;
+        self.stage_socket(staged, &p.link, p.channel, None)?;
+        if p.vmac.is_some() {
+            // Its adverts arrive there (see `sockets`).
+            self.stage_socket(staged, &p.send_link, p.channel, Some(p.link.index))?;
+        }
         let index = p.send_link.index;
         if !self.garp.contains_key(&index) && !staged.garp.iter().any(|g| g.0 == index) {
             staged.garp.push((index, GarpSocket::open(index)?));
@@ -262,6 +266,10 @@ impl Driver {
         };
         let (send_link, vmac) = if spec.use_vmac && !absent {
             let vmac = self.prepare_vmac(&link, &config, staged)?;
+            if config.ipv6.is_none() {
+                let excluded_v6 = spec.excluded.iter().any(|a| a.addr.is_ipv6());
+                self.set_vmac_ipv6(&vmac, excluded_v6);
+            }
             (vmac.clone(), Some(vmac.index))
         } else {
             (link.clone(), None)
@@ -412,19 +420,37 @@ impl Driver {
 
     /// True if `vmac` is a running router's on `link`, or made by this
     /// preparation.
+    /// keepalived's rule: an IPv4 router's VMAC runs IPv6 only if the
+    /// router has IPv6 excluded addresses (`disable_ipv6` otherwise). A
+    /// kernel without IPv6 has nothing to disable.
+    fn set_vmac_ipv6(&mut self, vmac: &Link, on: bool) {
+        let path = format!("/proc/sys/net/ipv6/conf/{}/disable_ipv6", vmac.name);
+        match std::fs::write(path, if on { "0" } else { "1" }) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                let e = LinuxError::Io {
+                    op: "set disable_ipv6",
+                    source: e,
+                };
+                self.host_error("set up VMAC", e);
+            }
+            _ => {}
+        }
+    }
+
     fn vmac_in_use(&self, vmac: &Link, link: &Link, staged: &Staged) -> bool {
         let running = (self.routers.iter().flatten())
             .any(|r| r.vmac == Some(vmac.index) && r.recv_ifindex == link.index);
         running || staged.vmacs.contains(&vmac.index)
     }
 
-    /// Opens the raw socket for (interface, channel) unless one is open.
+    /// Opens the raw socket for (interface, channel) unless one is open;
+    /// `base` is the VMAC's interface when `link` is a VMAC.
     fn stage_socket(
         &self,
         staged: &mut Staged,
         link: &Link,
         channel: Channel,
-        deliver: bool,
+        base: Option<u32>,
     ) -> Result<(), DriverError> {
         let staged_already = staged
             .sockets
@@ -433,8 +459,8 @@ impl Driver {
         if staged_already || self.sockets.contains_key(&(link.index, channel)) {
             return Ok(());
         }
-        let sock = open_raw(link, channel, deliver)?;
-        staged.sockets.push((link.clone(), channel, deliver, sock));
+        let sock = open_raw(link, channel)?;
+        staged.sockets.push((link.clone(), channel, base, sock));
         Ok(())
     }
 
@@ -546,12 +572,13 @@ impl Driver {
 
     /// Takes the sockets opened while preparing into use.
     fn install_staged(&mut self, staged: Staged) {
-        for (link, channel, deliver, sock) in staged.sockets {
+        for (link, channel, base, sock) in staged.sockets {
             self.sockets.insert((link.index, channel), sock.clone());
+            // A VMAC's datagrams go to its router on the base interface.
             self.receivers.push(Receiver {
                 sock,
-                ifindex: link.index,
-                deliver,
+                ifindex: base.unwrap_or(link.index),
+                vmac: base.map(|_| link.index),
             });
         }
         self.garp.extend(staged.garp);

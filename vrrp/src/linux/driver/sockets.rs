@@ -1,6 +1,15 @@
 //! The raw VRRP/AH sockets: one per (interface, channel), shared by every
 //! router on it, read in batches. A channel is IPv4 VRRP, IPv4 AH or IPv6
 //! VRRP (VRRPv3 over IPv6 has no authentication).
+//!
+//! A VMAC router receives on its VMAC's socket, as keepalived does: the
+//! kernel's macvlan code hands a multicast frame whose source MAC is a
+//! local private macvlan's (a peer's VMAC is the same as ours) to that
+//! macvlan only, never to its base interface. Adverts from peers without
+//! a VMAC reach both the base interface and the VMAC (it joined the
+//! group): the base socket leaves the VRIDs of VMAC routers to their
+//! VMAC's socket, and a VMAC's socket delivers only its router's VRID, so
+//! each advert reaches its router once.
 
 use std::net::Ipv4Addr;
 use std::os::fd::AsRawFd;
@@ -14,6 +23,8 @@ use super::{Driver, DriverError};
 use crate::linux::{
     IpProto, Link, NetWatcher, RawSocket, RawSocket6, RawSocket6Config, RawSocketConfig,
 };
+use crate::mux::peek_vrid;
+use crate::wire;
 
 /// Adapters whose raw fd is owned by them, open from creation to drop and
 /// never replaced: the contract of [`AsyncFd::register`].
@@ -67,17 +78,16 @@ pub(super) fn register<T: OwnsFd>(inner: T) -> Result<AsyncFd<T>, DriverError> {
     unsafe { AsyncFd::register(inner) }.map_err(|e| DriverError::Runtime(e.into_parts().1))
 }
 
-/// Opens and registers the raw socket for (interface, channel).
-/// `deliver` says whether what it receives goes to the mux (a VMAC's send
-/// socket joins no group and only has its queue drained).
-pub(super) fn open_raw(link: &Link, channel: Channel, deliver: bool) -> Result<Raw, DriverError> {
+/// Opens and registers the raw socket for (interface, channel), joined to
+/// the VRRP group on the interface.
+pub(super) fn open_raw(link: &Link, channel: Channel) -> Result<Raw, DriverError> {
     Ok(match channel {
         Channel::V4(proto) => {
             let sock = RawSocket::open(RawSocketConfig {
                 ifname: link.name.clone(),
                 ifindex: link.index,
                 proto,
-                multicast: deliver,
+                multicast: true,
             })?;
             Raw::V4(Arc::new(register(sock)?))
         }
@@ -85,7 +95,7 @@ pub(super) fn open_raw(link: &Link, channel: Channel, deliver: bool) -> Result<R
             let sock = RawSocket6::open(RawSocket6Config {
                 ifname: link.name.clone(),
                 ifindex: link.index,
-                multicast: deliver,
+                multicast: true,
             })?;
             Raw::V6(Arc::new(register(sock)?))
         }
@@ -96,8 +106,10 @@ pub(super) fn open_raw(link: &Link, channel: Channel, deliver: bool) -> Result<R
 #[derive(Debug)]
 pub(super) struct Receiver {
     pub(super) sock: Raw,
+    /// The interface its routers are on in the mux (a VMAC's base).
     pub(super) ifindex: u32,
-    pub(super) deliver: bool,
+    /// The VMAC it is bound to, if any (see the module documentation).
+    pub(super) vmac: Option<u32>,
 }
 
 /// At most this many datagrams are read from one socket per wake-up, so the
@@ -128,16 +140,34 @@ impl Driver {
         let Some(r) = self.receivers.get(i) else {
             return;
         };
-        let (sock, ifindex, deliver) = (r.sock.clone(), r.ifindex, r.deliver);
+        let (sock, ifindex, vmac) = (r.sock.clone(), r.ifindex, r.vmac);
         let mut buf = std::mem::take(&mut self.rx_buf);
         match sock {
-            Raw::V4(sock) => self.read_v4(&sock, ifindex, deliver, &mut buf),
-            Raw::V6(sock) => self.read_v6(&sock, ifindex, deliver, &mut buf),
+            Raw::V4(sock) => self.read_v4(&sock, ifindex, vmac, &mut buf),
+            Raw::V6(sock) => self.read_v6(&sock, ifindex, vmac, &mut buf),
         }
         self.rx_buf = buf;
     }
 
-    fn read_v4(&mut self, sock: &AsyncFd<RawSocket>, ifindex: u32, deliver: bool, buf: &mut [u8]) {
+    /// True if a datagram for `vrid` (`None`: undecodable) read from a
+    /// socket on `ifindex` bound to `vmac` goes to the mux: its router's
+    /// VMAC is that socket's (none for a base interface's socket). An
+    /// undecodable one is counted by the base interface's socket only.
+    fn takes(&self, ifindex: u32, vmac: Option<u32>, vrid: Option<u8>, ipv6: bool) -> bool {
+        let owner = vrid
+            .and_then(|v| self.mux.find_family(ifindex, v, ipv6))
+            .and_then(|id| self.io(id.0 as usize))
+            .and_then(|r| r.vmac);
+        owner == vmac
+    }
+
+    fn read_v4(
+        &mut self,
+        sock: &AsyncFd<RawSocket>,
+        ifindex: u32,
+        vmac: Option<u32>,
+        buf: &mut [u8],
+    ) {
         for _ in 0..READ_BATCH {
             let (n, arrived) = match sock.try_io(Interest::READABLE, |s| s.recv_timed(buf)) {
                 Ok(r) => r,
@@ -147,10 +177,10 @@ impl Driver {
                     break;
                 }
             };
-            if !deliver {
+            let Some(data) = buf.get(..n) else { continue };
+            if !self.takes(ifindex, vmac, peek_vrid(data).ok(), false) {
                 continue;
             }
-            let Some(data) = buf.get(..n) else { continue };
             self.counters.datagrams_received += 1;
             let now = self.arrival_instant(arrived);
             let src = data
@@ -164,7 +194,13 @@ impl Driver {
 
     /// IPv6 messages come without their IP header: the socket reports the
     /// source, destination and hop limit, which the router checks.
-    fn read_v6(&mut self, sock: &AsyncFd<RawSocket6>, ifindex: u32, deliver: bool, buf: &mut [u8]) {
+    fn read_v6(
+        &mut self,
+        sock: &AsyncFd<RawSocket6>,
+        ifindex: u32,
+        vmac: Option<u32>,
+        buf: &mut [u8],
+    ) {
         for _ in 0..READ_BATCH {
             let (n, meta, arrived) = match sock.try_io(Interest::READABLE, |s| s.recv_timed(buf)) {
                 Ok(r) => r,
@@ -173,10 +209,11 @@ impl Driver {
                     break;
                 }
             };
-            if !deliver {
+            let Some(data) = buf.get(..n) else { continue };
+            let vrid = wire::vrrp::Packet::new_checked(data).map(|p| p.vrid());
+            if !self.takes(ifindex, vmac, vrid.ok(), true) {
                 continue;
             }
-            let Some(data) = buf.get(..n) else { continue };
             self.counters.datagrams_received += 1;
             let now = self.arrival_instant(arrived);
             self.mux.handle_datagram_v6(now, ifindex, &meta, data);
