@@ -245,21 +245,19 @@ impl<T: Transport> Ipvs<T> {
     }
     /// Reads the destinations of one service (one dump).
     pub fn dests(&mut self, key: &ServiceKey) -> Result<Vec<DestinationEntry>, Error> {
-        let msgs = self.dump(
-            OpKind::Get,
-            sys::IPVS_CMD_GET_DEST,
-            vec![CmdNla::Service(service_key_nlas(key))],
-        )?;
-        let family = key.family();
-        let mut out = Vec::with_capacity(msgs.len());
-        for m in &msgs {
-            for a in &m.nlas {
-                if let CmdNla::Dest(d) = a {
-                    out.push(dest_from(d, family)?);
-                }
+        // Written and decoded directly: a save reads one such dump per
+        // service (see `dest_dump`).
+        let seq = self.next_seq();
+        self.out.clear();
+        crate::encode::dest_dump_request(self.family, seq, key, &mut self.out);
+        self.transport.send(&self.out)?;
+        let mut out = Vec::new();
+        loop {
+            self.transport.recv(&mut self.inbuf)?;
+            if crate::dest_dump::decode(self.family, seq, &self.inbuf, key.family(), &mut out)? {
+                return Ok(out);
             }
         }
-        Ok(out)
     }
 
     /// Reads the whole table: every service with its destinations, in the

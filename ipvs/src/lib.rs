@@ -39,6 +39,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod convert;
+mod dest_dump;
 mod diff;
 mod encode;
 mod error;
