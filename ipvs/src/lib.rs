@@ -39,8 +39,8 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod convert;
-mod dest_dump;
 mod diff;
+mod dump_stream;
 mod encode;
 mod error;
 mod handle;

@@ -370,7 +370,7 @@ impl Nla for SvcNla {
 }
 
 impl SvcNla {
-    fn parse_in<T: AsRef<[u8]> + ?Sized>(
+    pub(crate) fn parse_in<T: AsRef<[u8]> + ?Sized>(
         nla: &NlaBuffer<&T>,
         nest: Nest,
     ) -> Result<Self, CodecError> {

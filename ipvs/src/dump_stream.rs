@@ -1,9 +1,9 @@
-//! The reply to one service's destination dump, decoded as it streams in:
-//! every destination nest goes straight into a [`DestinationEntry`],
-//! without the message, attribute and counter vectors of the generic
-//! decoder. Saving a table reads one such dump per service, and under
-//! those vectors' allocations the decoding cost several times the
-//! kernel's own work for the dump.
+//! Dump replies decoded as they stream in: every service or destination
+//! nest goes straight into its entry, without the message, attribute and
+//! counter vectors of the generic decoder. Saving a table reads the
+//! service dump and one destination dump per service, and with those
+//! vectors' allocations the decoding cost several times the kernel's own
+//! work for the dumps.
 
 use netlink_packet_core::{NetlinkBuffer, NLMSG_DONE, NLMSG_ERROR};
 use netlink_packet_generic::GenlBuffer;
@@ -11,22 +11,22 @@ use netlink_packet_utils::nla::{NlaBuffer, NlasIterator, NLA_F_NESTED};
 
 use ipvs_sys as sys;
 
-use crate::convert::{count, Counters, DestFields};
+use crate::convert::{count, service_from, stats64_of, stats_of, Counters, DestFields};
 use crate::error::{CodecError, Error, KernelError, Nest, OpKind};
-use crate::model::{DestinationEntry, Family};
-use crate::nla::{DestNla, StatsNla};
+use crate::model::{DestinationEntry, Family, ServiceEntry};
+use crate::nla::{DestNla, StatsNla, SvcNla};
 
-/// Decodes one datagram of the reply to the destination dump `seq` (of a
-/// service of family `svc_family`, netlink message type `family`),
-/// appending its destinations to `out`. `Ok(true)` once the dump is
-/// complete. Replies to earlier requests are skipped, as everywhere else
-/// in the handle; a newer or zero sequence number is an error.
+/// Decodes one datagram of the reply to the dump `seq` (netlink message
+/// type `family`), handing each top-level attribute of its messages to
+/// `on_attr` (kind without the nested flag, value). `Ok(true)` once the
+/// dump is complete. Replies to earlier requests are skipped, as
+/// everywhere else in the handle; a newer or zero sequence number is an
+/// error.
 pub(crate) fn decode(
     family: u16,
     seq: u32,
     mut buf: &[u8],
-    svc_family: Family,
-    out: &mut Vec<DestinationEntry>,
+    mut on_attr: impl FnMut(u16, &[u8]) -> Result<(), CodecError>,
 ) -> Result<bool, Error> {
     let truncated = CodecError::Truncated { nest: Nest::Header };
     while !buf.is_empty() {
@@ -61,7 +61,12 @@ pub(crate) fn decode(
                 }
                 t if t == family => {
                     let genl = GenlBuffer::new_checked(payload).map_err(|_| truncated)?;
-                    dests_in(genl.payload(), svc_family, out)?;
+                    for nla in NlasIterator::new(genl.payload()) {
+                        let nla = nla.map_err(|_| CodecError::Truncated {
+                            nest: Nest::Command,
+                        })?;
+                        on_attr(nla.kind() & !NLA_F_NESTED, nla.value())?;
+                    }
                 }
                 _ => {}
             }
@@ -71,20 +76,49 @@ pub(crate) fn decode(
     Ok(false)
 }
 
-/// The destination nests among a message's attributes (others are skipped).
-fn dests_in(
-    attrs: &[u8],
+/// Appends the destination of a `IPVS_CMD_ATTR_*` attribute to `out`
+/// (other attributes are skipped).
+pub(crate) fn push_dest(
+    kind: u16,
+    value: &[u8],
     svc_family: Family,
     out: &mut Vec<DestinationEntry>,
 ) -> Result<(), CodecError> {
-    for nla in NlasIterator::new(attrs) {
+    if kind == sys::IPVS_CMD_ATTR_DEST {
+        out.push(dest_in(value, svc_family)?);
+    }
+    Ok(())
+}
+
+/// Appends the service of a `IPVS_CMD_ATTR_*` attribute to `out` (other
+/// attributes are skipped); `scratch` holds its attributes meanwhile.
+pub(crate) fn push_service(
+    kind: u16,
+    value: &[u8],
+    scratch: &mut Vec<SvcNla>,
+    out: &mut Vec<ServiceEntry>,
+) -> Result<(), CodecError> {
+    if kind != sys::IPVS_CMD_ATTR_SERVICE {
+        return Ok(());
+    }
+    scratch.clear();
+    let (mut stats, mut stats64) = (None, None);
+    for nla in NlasIterator::new(value) {
         let nla = nla.map_err(|_| CodecError::Truncated {
-            nest: Nest::Command,
+            nest: Nest::Service,
         })?;
-        if nla.kind() & !NLA_F_NESTED == sys::IPVS_CMD_ATTR_DEST {
-            out.push(dest_in(nla.value(), svc_family)?);
+        match nla.kind() & !NLA_F_NESTED {
+            sys::IPVS_SVC_ATTR_STATS => stats = Some(counters_in(&nla, Nest::Stats)?),
+            sys::IPVS_SVC_ATTR_STATS64 => stats64 = Some(counters_in(&nla, Nest::Stats64)?),
+            _ => scratch.push(SvcNla::parse_in(&nla, Nest::Service)?),
         }
     }
+    let mut e = service_from(scratch)?;
+    if let Some(c) = stats {
+        e.stats = stats_of(&c);
+    }
+    e.stats64 = stats64.map(|c| stats64_of(&c));
+    out.push(e);
     Ok(())
 }
 
@@ -123,7 +157,12 @@ mod tests {
 
     /// A captured destination dump (a DR and a gue tunnel destination).
     fn reply04() -> Vec<u8> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/reply04.hex");
+        vector("reply04")
+    }
+
+    /// A captured reply of the session in `tests/vectors`.
+    fn vector(name: &str) -> Vec<u8> {
+        let path = format!("{}/tests/vectors/{name}.hex", env!("CARGO_MANIFEST_DIR"));
         let hex = std::fs::read_to_string(path).unwrap();
         let hex = hex.trim();
         (0..hex.len())
@@ -149,10 +188,33 @@ mod tests {
             .collect();
         assert_eq!(generic.len(), 2);
         let mut out = Vec::new();
-        let done = decode(FAMILY, seq_of(&v), &v, Family::V4, &mut out).unwrap();
+        let done = decode(FAMILY, seq_of(&v), &v, |k, v| {
+            push_dest(k, v, Family::V4, &mut out)
+        })
+        .unwrap();
         assert_eq!(out, generic);
         // The captured datagram holds the entries; NLMSG_DONE came apart.
         assert!(!done);
+    }
+
+    #[test]
+    fn streamed_services_equal_the_generic_decoder() {
+        let v = vector("reply02");
+        let generic: Vec<ServiceEntry> = decode_entries(FAMILY, &v)
+            .unwrap()
+            .into_iter()
+            .filter_map(|e| match e {
+                Entry::Service(s) => Some(s),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(generic.len(), 4);
+        let (mut out, mut scratch) = (Vec::new(), Vec::new());
+        decode(FAMILY, seq_of(&v), &v, |k, v| {
+            push_service(k, v, &mut scratch, &mut out)
+        })
+        .unwrap();
+        assert_eq!(out, generic);
     }
 
     #[test]
@@ -164,19 +226,18 @@ mod tests {
             m.extend_from_slice(&(-errno).to_ne_bytes());
             m
         };
-        let mut out = Vec::new();
-        assert!(decode(FAMILY, 5, &done(5, 0), Family::V4, &mut out).unwrap());
+        let none = |_: u16, _: &[u8]| -> Result<(), CodecError> { panic!("no attributes") };
+        assert!(decode(FAMILY, 5, &done(5, 0), none).unwrap());
         // A late reply to an earlier request is skipped.
-        assert!(!decode(FAMILY, 5, &done(4, 0), Family::V4, &mut out).unwrap());
+        assert!(!decode(FAMILY, 5, &done(4, 0), none).unwrap());
         assert!(matches!(
-            decode(FAMILY, 5, &done(6, 0), Family::V4, &mut out),
+            decode(FAMILY, 5, &done(6, 0), none),
             Err(Error::UnexpectedSeq(6))
         ));
         assert!(matches!(
-            decode(FAMILY, 5, &done(5, 3), Family::V4, &mut out),
+            decode(FAMILY, 5, &done(5, 3), none),
             Err(Error::Kernel(KernelError { errno: 3, .. }))
         ));
-        assert_eq!(out, []);
     }
 
     #[test]
@@ -185,7 +246,9 @@ mod tests {
         let seq = seq_of(&v);
         for cut in [1, 15, 17, 40, 100, v.len() - 1] {
             let mut out = Vec::new();
-            let r = decode(FAMILY, seq, &v[..cut], Family::V4, &mut out);
+            let r = decode(FAMILY, seq, &v[..cut], |k, v| {
+                push_dest(k, v, Family::V4, &mut out)
+            });
             assert!(r.is_err(), "cut at {cut}");
         }
     }
