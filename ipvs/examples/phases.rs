@@ -49,10 +49,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     assert_eq!(format_save(&fast), out, "save_table and table disagree");
     let bare_32k = bare_dests(ipvs.family_id(), &keys, 32 << 10)?;
     let bare_4k = bare_dests(ipvs.family_id(), &keys, 4 << 10)?;
+    // The handle's dumps once more, after the bare ones: tells a cost of
+    // the handle from one of going first.
+    let t = Instant::now();
+    let mut kept = 0;
+    for k in &keys {
+        kept += ipvs.dests(k)?.len();
+    }
+    let dests_again = t.elapsed();
+    // And bare again, keeping nothing either.
+    let bare_32k_again = bare_dests(ipvs.family_id(), &keys, 32 << 10)?;
     println!(
         "PHASES ops={} failed={failed} parse={parse:?} apply={apply:?} \
          dump_services={dump_services:?} dump_dests={dump_dests:?} save_table={save_table:?} format={format:?} save_bytes={} \
-         bare_dests_32k={bare_32k:?} bare_dests_4k={bare_4k:?}",
+         bare_dests_32k={bare_32k:?} bare_dests_4k={bare_4k:?} dump_dests_again={dests_again:?} \
+         bare_dests_32k_again={bare_32k_again:?} dests={kept}",
         ops.len(),
         out.len()
     );
