@@ -114,14 +114,22 @@ pub(crate) fn daemon_nlas(d: &SyncDaemon) -> Vec<DaemonNla> {
     v
 }
 
-fn counters(nlas: &[StatsNla]) -> [u64; 11] {
+/// The counters of a stats nest, indexed by `IPVS_STATS_ATTR_*`.
+pub(crate) type Counters = [u64; 11];
+
+/// Records one counter attribute in `c` (unknown ones are skipped).
+pub(crate) fn count(c: &mut Counters, n: &StatsNla) {
+    if let StatsNla::Counter { kind, value, .. } = n {
+        if let Some(slot) = c.get_mut(usize::from(*kind)) {
+            *slot = *value;
+        }
+    }
+}
+
+fn counters(nlas: &[StatsNla]) -> Counters {
     let mut c = [0u64; 11];
     for n in nlas {
-        if let StatsNla::Counter { kind, value, .. } = n {
-            if let Some(slot) = c.get_mut(usize::from(*kind)) {
-                *slot = *value;
-            }
-        }
+        count(&mut c, n);
     }
     c
 }
@@ -132,7 +140,11 @@ fn narrow(v: u64) -> u32 {
 
 /// 32-bit stats from a `STATS` nest.
 pub(crate) fn stats_from(nlas: &[StatsNla]) -> Stats {
-    let c = counters(nlas);
+    stats_of(&counters(nlas))
+}
+
+/// 32-bit stats from a `STATS` nest's counters.
+pub(crate) fn stats_of(c: &Counters) -> Stats {
     Stats {
         conns: narrow(c[1]),
         inpkts: narrow(c[2]),
@@ -149,7 +161,11 @@ pub(crate) fn stats_from(nlas: &[StatsNla]) -> Stats {
 
 /// 64-bit stats from a `STATS64` nest.
 pub(crate) fn stats64_from(nlas: &[StatsNla]) -> Stats64 {
-    let c = counters(nlas);
+    stats64_of(&counters(nlas))
+}
+
+/// 64-bit stats from a `STATS64` nest's counters.
+pub(crate) fn stats64_of(c: &Counters) -> Stats64 {
     Stats64 {
         conns: c[1],
         inpkts: c[2],
@@ -232,20 +248,47 @@ pub(crate) fn service_from(nlas: &[SvcNla]) -> Result<ServiceEntry, CodecError> 
 /// A destination entry from the attributes of a `GET_DEST` reply; the
 /// family defaults to the service's when the kernel omits it.
 pub(crate) fn dest_from(nlas: &[DestNla], default: Family) -> Result<DestinationEntry, CodecError> {
-    let n = Nest::Dest;
-    let (mut addr, mut port, mut family) = (None, None, default);
-    let mut e = DestinationEntry {
-        dest: Destination::new(SocketAddr::from(([0, 0, 0, 0], 0)), Forward::Masq),
-        active_conns: 0,
-        inactive_conns: 0,
-        persist_conns: 0,
-        stats: Stats::default(),
-        stats64: None,
-    };
+    let mut d = DestFields::new(default);
     for a in nlas {
+        d.add(a)?;
+    }
+    d.finish()
+}
+
+/// A destination entry built one attribute at a time, for [`dest_from`]
+/// and for the streaming decoder of destination dumps.
+pub(crate) struct DestFields {
+    entry: DestinationEntry,
+    addr: Option<[u8; 16]>,
+    port: Option<u16>,
+    family: Family,
+}
+
+impl DestFields {
+    /// Nothing seen yet; the address is of family `default` unless an
+    /// `ADDR_FAMILY` attribute says otherwise.
+    pub(crate) fn new(default: Family) -> Self {
+        DestFields {
+            entry: DestinationEntry {
+                dest: Destination::new(SocketAddr::from(([0, 0, 0, 0], 0)), Forward::Masq),
+                active_conns: 0,
+                inactive_conns: 0,
+                persist_conns: 0,
+                stats: Stats::default(),
+                stats64: None,
+            },
+            addr: None,
+            port: None,
+            family: default,
+        }
+    }
+
+    /// Takes one attribute of the destination nest.
+    pub(crate) fn add(&mut self, a: &DestNla) -> Result<(), CodecError> {
+        let (n, e) = (Nest::Dest, &mut self.entry);
         match a {
-            DestNla::Addr(x) => addr = Some(*x),
-            DestNla::Port(x) => port = Some(*x),
+            DestNla::Addr(x) => self.addr = Some(*x),
+            DestNla::Port(x) => self.port = Some(*x),
             DestNla::FwdMethod(x) => {
                 e.dest.forward = Forward::from_conn_flags(*x).ok_or(CodecError::BadValue {
                     nest: n,
@@ -260,7 +303,7 @@ pub(crate) fn dest_from(nlas: &[DestNla], default: Family) -> Result<Destination
             DestNla::PersistConns(x) => e.persist_conns = *x,
             DestNla::Stats(x) => e.stats = stats_from(x),
             DestNla::AddrFamily(x) => {
-                family = Family::from_af(*x).ok_or(CodecError::BadValue {
+                self.family = Family::from_af(*x).ok_or(CodecError::BadValue {
                     nest: n,
                     kind: sys::IPVS_DEST_ATTR_ADDR_FAMILY,
                 })?
@@ -271,11 +314,27 @@ pub(crate) fn dest_from(nlas: &[DestNla], default: Family) -> Result<Destination
             DestNla::TunFlags(x) => e.dest.tunnel_flags = TunnelFlags(*x),
             _ => {}
         }
+        Ok(())
     }
-    let addr = addr.ok_or(missing(n, sys::IPVS_DEST_ATTR_ADDR))?;
-    let port = port.ok_or(missing(n, sys::IPVS_DEST_ATTR_PORT))?;
-    e.dest.addr = SocketAddr::new(ip_from(family, &addr), port);
-    Ok(e)
+
+    /// Takes the counters of a `STATS` (`wide` false) or `STATS64` nest.
+    pub(crate) fn add_stats(&mut self, c: &Counters, wide: bool) {
+        if wide {
+            self.entry.stats64 = Some(stats64_of(c));
+        } else {
+            self.entry.stats = stats_of(c);
+        }
+    }
+
+    /// The entry, once address and port were seen.
+    pub(crate) fn finish(self) -> Result<DestinationEntry, CodecError> {
+        let n = Nest::Dest;
+        let addr = self.addr.ok_or(missing(n, sys::IPVS_DEST_ATTR_ADDR))?;
+        let port = self.port.ok_or(missing(n, sys::IPVS_DEST_ATTR_PORT))?;
+        let mut e = self.entry;
+        e.dest.addr = SocketAddr::new(ip_from(self.family, &addr), port);
+        Ok(e)
+    }
 }
 
 /// A sync daemon from the attributes of a `GET_DAEMON` reply.

@@ -10,6 +10,7 @@
 use std::net::SocketAddr;
 
 use ipvs_sys as sys;
+use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
 
 use crate::convert::{addr_bytes, netmask_bytes};
 use crate::error::Error;
@@ -127,6 +128,37 @@ impl Op {
     }
 }
 
+/// The `IPVS_CMD_GET_DEST` dump request for the service `key`, appended
+/// to `out` (the same bytes as the typed path's).
+pub(crate) fn dest_dump_request(family: u16, seq: u32, key: &ServiceKey, out: &mut Vec<u8>) {
+    let start = out.len();
+    header(
+        family,
+        NLM_F_REQUEST | NLM_F_DUMP,
+        seq,
+        sys::IPVS_CMD_GET_DEST,
+        out,
+    );
+    Writer { out: &mut *out }.nest(sys::IPVS_CMD_ATTR_SERVICE, |w| w.service_key(key));
+    patch_len(out, start);
+}
+
+/// nlmsghdr (length patched by [`patch_len`], port id 0) and genlmsghdr.
+fn header(family: u16, flags: u16, seq: u32, cmd: u8, out: &mut Vec<u8>) {
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&family.to_ne_bytes());
+    out.extend_from_slice(&flags.to_ne_bytes());
+    out.extend_from_slice(&seq.to_ne_bytes());
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(&[cmd, sys::IPVS_GENL_VERSION, 0, 0]);
+}
+
+/// Writes the length of the message that starts at `start`.
+fn patch_len(out: &mut [u8], start: usize) {
+    let len = (out.len() - start) as u32;
+    out[start..start + 4].copy_from_slice(&len.to_ne_bytes());
+}
+
 /// [`Op::encode`]: fails, leaving `out` as it was, only for an operation
 /// the kernel could not take.
 fn encode_op(op: &Op, family: u16, flags: u16, seq: u32, out: &mut Vec<u8>) -> Result<(), Error> {
@@ -148,13 +180,7 @@ fn encode_op(op: &Op, family: u16, flags: u16, seq: u32, out: &mut Vec<u8>) -> R
         }
     };
     let start = out.len();
-    // nlmsghdr (length patched below, port id 0) and genlmsghdr.
-    out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(&family.to_ne_bytes());
-    out.extend_from_slice(&flags.to_ne_bytes());
-    out.extend_from_slice(&seq.to_ne_bytes());
-    out.extend_from_slice(&[0; 4]);
-    out.extend_from_slice(&[cmd, sys::IPVS_GENL_VERSION, 0, 0]);
+    header(family, flags, seq, cmd, out);
     let mut w = Writer { out };
     match op {
         Op::AddService(s) | Op::EditService(s) => {
@@ -171,8 +197,7 @@ fn encode_op(op: &Op, family: u16, flags: u16, seq: u32, out: &mut Vec<u8>) -> R
         }
         _ => {}
     }
-    let len = (out.len() - start) as u32;
-    out[start..start + 4].copy_from_slice(&len.to_ne_bytes());
+    patch_len(out, start);
     Ok(())
 }
 
@@ -236,6 +261,27 @@ mod tests {
             Op::Flush,
             Op::Zero(Some(v6)),
         ]
+    }
+
+    #[test]
+    fn dest_dump_request_is_byte_identical_to_the_typed_path() {
+        use crate::message::IpvsMessage;
+        use crate::nla::CmdNla;
+        let fwm = ServiceKey::Fwmark {
+            family: Family::V4,
+            mark: 9,
+        };
+        for key in [ServiceKey::tcp("[2001:db8::1]:443".parse().unwrap()), fwm] {
+            let msg = IpvsMessage {
+                cmd: sys::IPVS_CMD_GET_DEST,
+                nlas: vec![CmdNla::Service(crate::convert::service_key_nlas(&key))],
+            };
+            let mut typed = Vec::new();
+            encode_request(0x1d, NLM_F_REQUEST | NLM_F_DUMP, 77, msg, &mut typed);
+            let mut direct = vec![0xee; 3];
+            dest_dump_request(0x1d, 77, &key, &mut direct);
+            assert_eq!(direct.split_off(3), typed, "{key:?}");
+        }
     }
 
     #[test]

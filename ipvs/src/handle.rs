@@ -219,14 +219,40 @@ impl<T: Transport> Ipvs<T> {
     }
     /// Reads every service (one dump).
     pub fn services(&mut self) -> Result<Vec<ServiceEntry>, Error> {
-        let msgs = self.dump(OpKind::Get, sys::IPVS_CMD_GET_SERVICE, Vec::new())?;
-        let mut out = Vec::with_capacity(msgs.len());
-        for m in &msgs {
-            if let Some(s) = first_service(std::slice::from_ref(m))? {
-                out.push(s);
+        let seq = self.next_seq();
+        self.out.clear();
+        let msg = IpvsMessage {
+            cmd: sys::IPVS_CMD_GET_SERVICE,
+            nlas: Vec::new(),
+        };
+        encode_request(
+            self.family,
+            NLM_F_REQUEST | NLM_F_DUMP,
+            seq,
+            msg,
+            &mut self.out,
+        );
+        self.transport.send(&self.out)?;
+        let (mut out, mut scratch) = (Vec::new(), Vec::new());
+        self.stream_dump(seq, |k, v| {
+            crate::dump_stream::push_service(k, v, &mut scratch, &mut out)
+        })?;
+        Ok(out)
+    }
+
+    /// Receives the reply to the dump `seq`, handing every top-level
+    /// attribute to `on_attr` as it arrives (see `dump_stream`).
+    fn stream_dump(
+        &mut self,
+        seq: u32,
+        mut on_attr: impl FnMut(u16, &[u8]) -> Result<(), CodecError>,
+    ) -> Result<(), Error> {
+        loop {
+            self.transport.recv(&mut self.inbuf)?;
+            if crate::dump_stream::decode(self.family, seq, &self.inbuf, &mut on_attr)? {
+                return Ok(());
             }
         }
-        Ok(out)
     }
 
     // ---- destinations
@@ -245,20 +271,16 @@ impl<T: Transport> Ipvs<T> {
     }
     /// Reads the destinations of one service (one dump).
     pub fn dests(&mut self, key: &ServiceKey) -> Result<Vec<DestinationEntry>, Error> {
-        let msgs = self.dump(
-            OpKind::Get,
-            sys::IPVS_CMD_GET_DEST,
-            vec![CmdNla::Service(service_key_nlas(key))],
-        )?;
-        let family = key.family();
-        let mut out = Vec::with_capacity(msgs.len());
-        for m in &msgs {
-            for a in &m.nlas {
-                if let CmdNla::Dest(d) = a {
-                    out.push(dest_from(d, family)?);
-                }
-            }
-        }
+        // Written and decoded directly: a save reads one such dump per
+        // service (see `dump_stream`).
+        let seq = self.next_seq();
+        self.out.clear();
+        crate::encode::dest_dump_request(self.family, seq, key, &mut self.out);
+        self.transport.send(&self.out)?;
+        let (mut out, family) = (Vec::new(), key.family());
+        self.stream_dump(seq, |k, v| {
+            crate::dump_stream::push_dest(k, v, family, &mut out)
+        })?;
         Ok(out)
     }
 

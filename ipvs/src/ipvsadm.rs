@@ -283,9 +283,11 @@ fn build(r: Rule<'_>, n: usize) -> Result<Op, ParseError> {
                 return Ok(Op::DelDest(key, SocketAddr::new(ip, port.unwrap_or(vport))));
             }
             let fwd = r.fwd.unwrap_or(Forward::DirectRoute);
-            // As ipvsadm: only NAT may change the port; no port = service's.
+            // As ipvsadm 1.31: DR and tunnel destinations of an address
+            // service take its port; no port = the service's.
+            let fwmark = matches!(key, ServiceKey::Fwmark { .. });
             let port = match port {
-                Some(p) if fwd == Forward::Masq => p,
+                Some(p) if fwd == Forward::Masq || fwmark => p,
                 _ => vport,
             };
             let addr = SocketAddr::new(ip, port);
@@ -967,6 +969,21 @@ mod tests {
                 opt: "--weight".into()
             }
         );
+    }
+
+    #[test]
+    fn fwmark_destinations_keep_their_port_whatever_the_method() {
+        // As ipvsadm 1.31 (seen in the VM): only an address service's DR
+        // and tunnel destinations take the service's port.
+        let port = |rule: &str| match &parse_rules(rule).unwrap()[0].1 {
+            Op::AddDest(_, d) => d.addr.port(),
+            op => panic!("{op:?}"),
+        };
+        assert_eq!(port("-a -f 32 -6 -r [2001:db8::7d]:8080 -i"), 8080);
+        assert_eq!(port("-a -f 32 -r 10.1.0.1:8080 -g"), 8080);
+        assert_eq!(port("-a -f 32 -r 10.1.0.1 -g"), 0);
+        assert_eq!(port("-a -t 10.0.0.1:80 -r 10.1.0.1:8080 -i"), 80);
+        assert_eq!(port("-a -t 10.0.0.1:80 -r 10.1.0.1:8080 -m"), 8080);
     }
 
     #[test]

@@ -40,6 +40,7 @@
 
 mod convert;
 mod diff;
+mod dump_stream;
 mod encode;
 mod error;
 mod handle;

@@ -370,7 +370,7 @@ impl Nla for SvcNla {
 }
 
 impl SvcNla {
-    fn parse_in<T: AsRef<[u8]> + ?Sized>(
+    pub(crate) fn parse_in<T: AsRef<[u8]> + ?Sized>(
         nla: &NlaBuffer<&T>,
         nest: Nest,
     ) -> Result<Self, CodecError> {
@@ -466,7 +466,7 @@ impl Nla for DestNla {
 }
 
 impl DestNla {
-    fn parse_in<T: AsRef<[u8]> + ?Sized>(
+    pub(crate) fn parse_in<T: AsRef<[u8]> + ?Sized>(
         nla: &NlaBuffer<&T>,
         nest: Nest,
     ) -> Result<Self, CodecError> {
@@ -591,7 +591,7 @@ impl Nla for StatsNla {
 }
 
 impl StatsNla {
-    fn parse_in<T: AsRef<[u8]> + ?Sized>(
+    pub(crate) fn parse_in<T: AsRef<[u8]> + ?Sized>(
         nla: &NlaBuffer<&T>,
         nest: Nest,
     ) -> Result<Self, CodecError> {

@@ -14,7 +14,7 @@
 # /proc/uptime (10 ms resolution).
 #
 # usage: ipvs/vm/bench.sh [SERVICES (default 10000)] [ROUNDS (default 3)]
-#                         [LAYOUT: spread (default) | onebucket]
+#                         [LAYOUT: spread (default) | onebucket | mixed]
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -25,7 +25,41 @@ layout="${3:-spread}"
   && cargo build -q --release -p linux-ipvs --example phases)
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-awk -v n="$services" -v layout="$layout" 'BEGIN {
+awk -v n="$services" -v layout="$layout" '
+# The mixed layout: consecutive addresses as in spread, 4 destinations per
+# service, but every kind of service and destination ipvsadm -S prints:
+# 1/10 IPv6 and 1/10 fwmark services (some of those IPv6), TCP and UDP,
+# four schedulers, 1/4 persistent (half of those with a netmask), NAT for
+# 3/5 of the services, DR for 1/5, tunnels for 1/5 (ipip, gue with a port
+# and checksum option, gre), weights 0-9 and thresholds on 1/3 of them.
+function v4(first, x) { return sprintf("%d.%d.%d.%d", first, int(x / 65536) + (first == 172 ? 16 : 0), int(x / 256) % 256, x % 256) }
+function v6(pre, x) { return sprintf("%s::%x:%x", pre, int(x / 65536), x % 65536) }
+function mixed(i, v,    kind, six, svc, opts, fwd, j, r, ra, d, s) {
+  kind = i % 10; six = (kind == 0 || (kind == 1 && i % 20 == 11))
+  if (kind == 1) svc = sprintf("-f %d%s", v, six ? " -6" : "")
+  else if (six) svc = sprintf("-%s [%s]:%d", i % 4 == 0 ? "t" : "u", v6("2001:db8", v), 80)
+  else svc = sprintf("-%s %s:%d", i % 3 == 2 ? "u" : "t", v4(10, v), i % 3 == 2 ? 53 : 80)
+  split("wlc rr wrr lc", s, " ")
+  opts = " -s " s[i % 4 + 1]
+  if (i % 4 == 3) opts = opts " -p 300" (i % 8 == 7 ? (six ? " -M 64" : " -M 255.255.255.0") : "")
+  printf "-A %s%s\n", svc, opts
+  fwd = (i + int(i / 10)) % 5
+  for (j = 0; j < 4; j++) {
+    r = 4 * i + j + 1
+    ra = six ? "[" v6("2001:db8:1", r) "]" : v4(172, r)
+    # ipvsadm takes a bracketed IPv6 address only with a port.
+    if (kind != 1 || six) ra = ra ":8080"
+    if (fwd <= 2) d = "-m"
+    else if (fwd == 3) d = "-g"
+    else if (six || j < 2) d = "-i"
+    else if (j == 2) d = "-i --tun-type gue --tun-port 6080 --tun-csum"
+    else d = "-i --tun-type gre --tun-nocsum"
+    d = d " -w " (i + j) % 10
+    if ((i + j) % 3 == 0) d = d " -x " 100 + j " -y " 10 + j
+    printf "-a %s -r %s %s\n", svc, ra, d
+  }
+}
+BEGIN {
   for (i = 0; i < n; i++) {
     if (layout == "onebucket") {
       # Every virtual address ends in .1, so every service lands in the
@@ -37,8 +71,10 @@ awk -v n="$services" -v layout="$layout" 'BEGIN {
       for (j = 1; j <= 4; j++) printf "-a %s -r 172.%d.%d.%d:8080 -m -w %d\n", svc, 16 + j, a, b, j
       continue
     }
-    # Consecutive virtual and real addresses, as allocated from a pool.
     v = i + 1
+    if (layout == "mixed") { mixed(i, v); continue }
+    # Consecutive virtual and real addresses, as allocated from a pool.
+
     svc = sprintf("-t 10.%d.%d.%d:80", int(v / 65536), int(v / 256) % 256, v % 256)
     printf "-A %s -s wlc\n", svc
     for (j = 0; j < 4; j++) {
