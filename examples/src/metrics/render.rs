@@ -16,7 +16,9 @@ use std::ops::Range;
 
 use vrrp::linux::driver::RouterSnapshot;
 
-use crate::observe::{CheckerState, Latency, RealServerState, VrrpState, LATENCY_BUCKETS};
+use crate::observe::{
+    CheckerState, IpvsCounts, Latency, RealServerState, VrrpState, LATENCY_BUCKETS,
+};
 
 /// The text format of a scrape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -372,6 +374,8 @@ fn render_checker(w: &mut Writer<'_>, c: &CheckerState) {
         }
     }
     render_checks(w, c, &labels);
+    render_virtual_servers(w, c);
+    render_ipvs(w, c);
     let name = "keepalived_check_duration_seconds";
     w.header(
         name,
@@ -403,6 +407,73 @@ fn render_checks(w: &mut Writer<'_>, c: &CheckerState, labels: &Labels) {
             push_escaped(&mut line, outcome);
             line.push('"');
             w.counter(name, &line, *n);
+        }
+    }
+}
+
+/// Each virtual server's quorum state and active weight.
+fn render_virtual_servers(w: &mut Writer<'_>, c: &CheckerState) {
+    let mut labels = Labels::default();
+    for vs in &c.virtual_servers {
+        let start = labels.start();
+        labels.push(start, "virtual_server", &vs.name);
+        labels.end(start);
+    }
+    let name = "keepalived_virtual_server_quorum_up";
+    let mut header = false;
+    for (i, vs) in c.virtual_servers.iter().enumerate() {
+        // Before the monitor's first verdict there is no state to show.
+        let Some(up) = vs.quorum_up else { continue };
+        if !header {
+            w.header(name, QUORUM_HELP, Kind::Gauge, None);
+            header = true;
+        }
+        w.gauge(name, labels.get(i), i64::from(up));
+    }
+    if !c.virtual_servers.is_empty() {
+        let name = "keepalived_virtual_server_active_weight";
+        w.header(name, ACTIVE_WEIGHT_HELP, Kind::Gauge, None);
+        for (i, vs) in c.virtual_servers.iter().enumerate() {
+            let weight = i64::try_from(vs.active_weight).unwrap_or(i64::MAX);
+            w.gauge(name, labels.get(i), weight);
+        }
+    }
+}
+
+/// HELP of `keepalived_virtual_server_quorum_up`.
+pub(super) const QUORUM_HELP: &str =
+    "1 while the virtual server's active weight reaches its quorum (SNMP virtualServerQuorumStatus).";
+
+/// HELP of `keepalived_virtual_server_active_weight`.
+pub(super) const ACTIVE_WEIGHT_HELP: &str =
+    "Sum of the weights of the virtual server's alive real servers (inhibited ones count 0): what keepalived compares with quorum.";
+
+/// IPVS requests and their failures, by operation.
+fn render_ipvs(w: &mut Writer<'_>, c: &CheckerState) {
+    if c.ipvs.is_empty() {
+        return;
+    }
+    let mut line = String::new();
+    let families: [(&str, &str, fn(&IpvsCounts) -> u64); 2] = [
+        (
+            "keepalived_ipvs_operations",
+            "IPVS requests sent to the kernel, by operation.",
+            |c| c.operations,
+        ),
+        (
+            "keepalived_ipvs_failures",
+            "IPVS requests that failed, by operation.",
+            |c| c.failures,
+        ),
+    ];
+    for (name, help, value) in families {
+        w.header(name, help, Kind::Counter, None);
+        for (op, counts) in &c.ipvs {
+            line.clear();
+            line.push_str("op=\"");
+            push_escaped(&mut line, op);
+            line.push('"');
+            w.counter(name, &line, value(counts));
         }
     }
 }
