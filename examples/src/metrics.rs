@@ -28,7 +28,7 @@ use crate::observe;
 pub mod reference;
 mod render;
 
-pub use render::{render, Format};
+pub use render::{render, render_all, Format};
 
 /// OpenMetrics' content type.
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -167,7 +167,8 @@ async fn read_head(stream: &mut TcpStream) -> Option<String> {
 pub async fn scrape(out: &mut String, format: Format) {
     let vrrp = observe::vrrp().await;
     let checker = observe::checker();
-    render(out, format, vrrp.as_ref(), checker.as_ref());
+    let scripts = healthcheck::script::run_counts();
+    render_all(out, format, vrrp.as_ref(), checker.as_ref(), &scripts);
 }
 
 #[cfg(test)]
@@ -530,6 +531,41 @@ mod tests {
                 "keepalived_ipvs_failures_total{op=\"add_dest\"} 1",
                 "keepalived_ipvs_failures_total{op=\"edit_dest\"} 0",
             ]
+        );
+    }
+
+    #[test]
+    fn script_runs_and_timeouts() {
+        use healthcheck::script::RunCounts;
+        let scripts = [
+            (
+                "/bin/check \"a\"".to_owned(),
+                RunCounts {
+                    runs: 4,
+                    timeouts: 1,
+                },
+            ),
+            (
+                "/bin/notify".to_owned(),
+                RunCounts {
+                    runs: 2,
+                    timeouts: 0,
+                },
+            ),
+        ];
+        let mut text = String::new();
+        render_all(&mut text, Format::OpenMetrics, None, None, &scripts);
+        assert_eq!(
+            text,
+            "# HELP keepalived_script_runs Script runs finished (track, check, notify), by command line.\n\
+             # TYPE keepalived_script_runs counter\n\
+             keepalived_script_runs_total{script=\"/bin/check \\\"a\\\"\"} 4\n\
+             keepalived_script_runs_total{script=\"/bin/notify\"} 2\n\
+             # HELP keepalived_script_timeouts Script runs killed at their timeout, by command line.\n\
+             # TYPE keepalived_script_timeouts counter\n\
+             keepalived_script_timeouts_total{script=\"/bin/check \\\"a\\\"\"} 1\n\
+             keepalived_script_timeouts_total{script=\"/bin/notify\"} 0\n\
+             # EOF\n"
         );
     }
 }

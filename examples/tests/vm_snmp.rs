@@ -295,8 +295,8 @@ fn family<'a>(s: &'a Samples, name: &str) -> BTreeMap<&'a str, f64> {
         .collect()
 }
 
-/// Quorum and active weight: G1 (quorum 2) has only 10.1.0.1:8081 (weight
-/// 1) alive, so its quorum is down throughout; 10.0.0.1:80 has 8081
+/// Quorum and active weight: G1 (quorum 2) has only 10.1.0.1:8081 alive
+/// (weight 1), so its quorum is down throughout; 10.0.0.1:80 has 8081
 /// (weight 2) and 8082 (weight 1, inhibit_on_failure: 0 while down).
 fn check_virtual_servers(stable: &Samples, failed: &Samples, back: &Samples) {
     let vs = |name: &str| format!("virtual_server=\"{name}\"");

@@ -14,6 +14,7 @@
 
 use std::ops::Range;
 
+use healthcheck::script::RunCounts;
 use vrrp::linux::driver::RouterSnapshot;
 
 use crate::observe::{
@@ -38,6 +39,17 @@ pub fn render(
     vrrp: Option<&VrrpState>,
     checker: Option<&CheckerState>,
 ) {
+    render_all(out, format, vrrp, checker, &[]);
+}
+
+/// [`render`], and the runs of `scripts` (by command line).
+pub fn render_all(
+    out: &mut String,
+    format: Format,
+    vrrp: Option<&VrrpState>,
+    checker: Option<&CheckerState>,
+    scripts: &[(String, RunCounts)],
+) {
     let mut w = Writer { out, format };
     if let Some(v) = vrrp {
         render_vrrp(&mut w, v);
@@ -45,6 +57,7 @@ pub fn render(
     if let Some(c) = checker {
         render_checker(&mut w, c);
     }
+    render_scripts(&mut w, scripts);
     if format == Format::OpenMetrics {
         w.out.push_str("# EOF\n");
     }
@@ -448,13 +461,16 @@ pub(super) const QUORUM_HELP: &str =
 pub(super) const ACTIVE_WEIGHT_HELP: &str =
     "Sum of the weights of the virtual server's alive real servers (inhibited ones count 0): what keepalived compares with quorum.";
 
+/// A counter family read from a `T`: name, help, value.
+type Family<T> = (&'static str, &'static str, fn(&T) -> u64);
+
 /// IPVS requests and their failures, by operation.
 fn render_ipvs(w: &mut Writer<'_>, c: &CheckerState) {
     if c.ipvs.is_empty() {
         return;
     }
     let mut line = String::new();
-    let families: [(&str, &str, fn(&IpvsCounts) -> u64); 2] = [
+    let families: [Family<IpvsCounts>; 2] = [
         (
             "keepalived_ipvs_operations",
             "IPVS requests sent to the kernel, by operation.",
@@ -474,6 +490,37 @@ fn render_ipvs(w: &mut Writer<'_>, c: &CheckerState) {
             push_escaped(&mut line, op);
             line.push('"');
             w.counter(name, &line, value(counts));
+        }
+    }
+}
+
+/// Script runs and timeouts, by command line.
+fn render_scripts(w: &mut Writer<'_>, scripts: &[(String, RunCounts)]) {
+    if scripts.is_empty() {
+        return;
+    }
+    let mut labels = Labels::default();
+    for (line, _) in scripts {
+        let start = labels.start();
+        labels.push(start, "script", line);
+        labels.end(start);
+    }
+    let families: [Family<RunCounts>; 2] = [
+        (
+            "keepalived_script_runs",
+            "Script runs finished (track, check, notify), by command line.",
+            |c| c.runs,
+        ),
+        (
+            "keepalived_script_timeouts",
+            "Script runs killed at their timeout, by command line.",
+            |c| c.timeouts,
+        ),
+    ];
+    for (name, help, value) in families {
+        w.header(name, help, Kind::Counter, None);
+        for (i, (_, counts)) in scripts.iter().enumerate() {
+            w.counter(name, labels.get(i), value(counts));
         }
     }
 }
