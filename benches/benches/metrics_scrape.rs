@@ -26,7 +26,8 @@ use std::time::Duration;
 use criterion::{criterion_group, Criterion};
 use keepalived_lite::metrics::{reference, render, Format};
 use keepalived_lite::observe::{
-    CheckerState, InstanceState, InstanceView, Latency, RealServerState, VrrpState,
+    CheckerState, InstanceState, InstanceView, IpvsCounts, Latency, RealServerState,
+    VirtualServerState, VrrpState,
 };
 use vrrp::config::Config;
 use vrrp::linux::driver::{RouterSnapshot, RouterSpec, Snapshot, VirtualAddress};
@@ -100,8 +101,14 @@ fn vrrp_state() -> VrrpState {
 /// had timeouts. Check durations spread over the buckets.
 fn checker_state() -> CheckerState {
     let mut real_servers = Vec::new();
+    let mut virtual_servers = Vec::new();
     for s in 0..VIRTUAL_SERVERS {
         let vs = format!("[10.1.{}.{}]:tcp:80", s / 250, s % 250 + 1);
+        virtual_servers.push(VirtualServerState {
+            name: vs.clone(),
+            quorum_up: Some(true),
+            active_weight: u64::from(REAL_SERVERS_EACH),
+        });
         for r in 0..REAL_SERVERS_EACH {
             let n = s * REAL_SERVERS_EACH + r;
             let mut outcomes = BTreeMap::from([("up", 17_280 - u64::from(n % 10))]);
@@ -121,7 +128,18 @@ fn checker_state() -> CheckerState {
             });
         }
     }
-    CheckerState { real_servers }
+    let ipvs = BTreeMap::from([(
+        "edit_dest",
+        IpvsCounts {
+            operations: 42,
+            failures: 0,
+        },
+    )]);
+    CheckerState {
+        real_servers,
+        virtual_servers,
+        ipvs,
+    }
 }
 
 fn bench(c: &mut Criterion) {

@@ -28,7 +28,7 @@ use crate::observe;
 pub mod reference;
 mod render;
 
-pub use render::{render, Format};
+pub use render::{render, render_all, Format};
 
 /// OpenMetrics' content type.
 const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -167,7 +167,8 @@ async fn read_head(stream: &mut TcpStream) -> Option<String> {
 pub async fn scrape(out: &mut String, format: Format) {
     let vrrp = observe::vrrp().await;
     let checker = observe::checker();
-    render(out, format, vrrp.as_ref(), checker.as_ref());
+    let scripts = healthcheck::script::run_counts();
+    render_all(out, format, vrrp.as_ref(), checker.as_ref(), &scripts);
 }
 
 #[cfg(test)]
@@ -184,7 +185,8 @@ mod tests {
 
     use super::*;
     use crate::observe::{
-        CheckerState, InstanceState, InstanceView, Latency, RealServerState, VrrpState,
+        CheckerState, InstanceState, InstanceView, IpvsCounts, Latency, RealServerState,
+        VirtualServerState, VrrpState,
     };
 
     #[test]
@@ -332,7 +334,40 @@ mod tests {
         for (i, d) in durations.iter().enumerate() {
             real_servers[i % 2].latency.observe(*d);
         }
-        CheckerState { real_servers }
+        let virtual_servers = vec![
+            virtual_server("[10.0.0.1]:tcp:80", Some(true), 3),
+            virtual_server("[G1]:0", Some(false), 1),
+            virtual_server("fwmark 5", None, 0),
+        ];
+        let ipvs = BTreeMap::from([
+            (
+                "add_dest",
+                IpvsCounts {
+                    operations: 5,
+                    failures: 1,
+                },
+            ),
+            (
+                "edit_dest",
+                IpvsCounts {
+                    operations: 2,
+                    failures: 0,
+                },
+            ),
+        ]);
+        CheckerState {
+            real_servers,
+            virtual_servers,
+            ipvs,
+        }
+    }
+
+    fn virtual_server(name: &str, quorum_up: Option<bool>, weight: u64) -> VirtualServerState {
+        VirtualServerState {
+            name: name.into(),
+            quorum_up,
+            active_weight: weight,
+        }
     }
 
     /// Each family's header lines and its samples (sorted: the reference
@@ -410,6 +445,8 @@ mod tests {
         };
         let c = CheckerState {
             real_servers: Vec::new(),
+            virtual_servers: Vec::new(),
+            ipvs: BTreeMap::new(),
         };
         let text = rendered(Format::Prometheus, Some(&v), Some(&c));
         let headers: Vec<&str> = (text.lines())
@@ -463,5 +500,72 @@ mod tests {
         ] {
             assert!(lines.contains(&want.as_str()), "{want} not in\n{text}");
         }
+    }
+
+    #[test]
+    fn virtual_servers_and_ipvs_operations() {
+        let text = rendered(Format::Prometheus, None, Some(&checker_state()));
+        let lines: Vec<&str> = (text.lines())
+            .filter(|l| {
+                l.contains("virtual_server_quorum") || l.contains("_weight") || l.contains("ipvs")
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "# HELP keepalived_virtual_server_quorum_up 1 while the virtual server's active weight reaches its quorum (SNMP virtualServerQuorumStatus).",
+                "# TYPE keepalived_virtual_server_quorum_up gauge",
+                "keepalived_virtual_server_quorum_up{virtual_server=\"[10.0.0.1]:tcp:80\"} 1",
+                "keepalived_virtual_server_quorum_up{virtual_server=\"[G1]:0\"} 0",
+                "# HELP keepalived_virtual_server_active_weight Sum of the weights of the virtual server's alive real servers (inhibited ones count 0): what keepalived compares with quorum.",
+                "# TYPE keepalived_virtual_server_active_weight gauge",
+                "keepalived_virtual_server_active_weight{virtual_server=\"[10.0.0.1]:tcp:80\"} 3",
+                "keepalived_virtual_server_active_weight{virtual_server=\"[G1]:0\"} 1",
+                "keepalived_virtual_server_active_weight{virtual_server=\"fwmark 5\"} 0",
+                "# HELP keepalived_ipvs_operations_total IPVS requests sent to the kernel, by operation.",
+                "# TYPE keepalived_ipvs_operations_total counter",
+                "keepalived_ipvs_operations_total{op=\"add_dest\"} 5",
+                "keepalived_ipvs_operations_total{op=\"edit_dest\"} 2",
+                "# HELP keepalived_ipvs_failures_total IPVS requests that failed, by operation.",
+                "# TYPE keepalived_ipvs_failures_total counter",
+                "keepalived_ipvs_failures_total{op=\"add_dest\"} 1",
+                "keepalived_ipvs_failures_total{op=\"edit_dest\"} 0",
+            ]
+        );
+    }
+
+    #[test]
+    fn script_runs_and_timeouts() {
+        use healthcheck::script::RunCounts;
+        let scripts = [
+            (
+                "/bin/check \"a\"".to_owned(),
+                RunCounts {
+                    runs: 4,
+                    timeouts: 1,
+                },
+            ),
+            (
+                "/bin/notify".to_owned(),
+                RunCounts {
+                    runs: 2,
+                    timeouts: 0,
+                },
+            ),
+        ];
+        let mut text = String::new();
+        render_all(&mut text, Format::OpenMetrics, None, None, &scripts);
+        assert_eq!(
+            text,
+            "# HELP keepalived_script_runs Script runs finished (track, check, notify), by command line.\n\
+             # TYPE keepalived_script_runs counter\n\
+             keepalived_script_runs_total{script=\"/bin/check \\\"a\\\"\"} 4\n\
+             keepalived_script_runs_total{script=\"/bin/notify\"} 2\n\
+             # HELP keepalived_script_timeouts Script runs killed at their timeout, by command line.\n\
+             # TYPE keepalived_script_timeouts counter\n\
+             keepalived_script_timeouts_total{script=\"/bin/check \\\"a\\\"\"} 1\n\
+             keepalived_script_timeouts_total{script=\"/bin/notify\"} 0\n\
+             # EOF\n"
+        );
     }
 }

@@ -354,11 +354,80 @@ pub struct RealServerState {
     pub latency: Latency,
 }
 
+/// One virtual server in a [`CheckerState`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualServerState {
+    /// Its name (keepalived's `[IP]:proto:port` form).
+    pub name: String,
+    /// Whether its live weights reach its quorum (keepalived's
+    /// virtualServerQuorumStatus); None before the monitor first says.
+    pub quorum_up: Option<bool>,
+    /// The sum of its live real servers' weights (an inhibited one counts
+    /// 0): what keepalived compares with `quorum`.
+    pub active_weight: u64,
+}
+
+/// IPVS requests of one kind ([`ipvs::Op`]): sent, and failed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IpvsCounts {
+    /// Requests sent to the kernel.
+    pub operations: u64,
+    /// Of those, the ones that failed (or could not be sent).
+    pub failures: u64,
+}
+
 /// The checker half now.
 #[derive(Debug, Clone)]
 pub struct CheckerState {
     /// Every configured real server, in name order.
     pub real_servers: Vec<RealServerState>,
+    /// Every virtual server, in configuration order.
+    pub virtual_servers: Vec<VirtualServerState>,
+    /// IPVS requests by operation label ([`op_label`]), in label order.
+    pub ipvs: BTreeMap<&'static str, IpvsCounts>,
+}
+
+/// The virtual servers as last published.
+static SERVICES: Mutex<Vec<VirtualServerState>> = Mutex::new(Vec::new());
+
+/// IPVS requests by operation label.
+static IPVS: Mutex<BTreeMap<&'static str, IpvsCounts>> = Mutex::new(BTreeMap::new());
+
+/// Publishes the quorum state and live weight of each of `bridge`'s
+/// virtual servers (after each batch of monitor events and each reload).
+pub fn publish_services(bridge: &Bridge) {
+    let mut services = SERVICES.lock().unwrap_or_else(|e| e.into_inner());
+    services.clear();
+    services.extend(
+        bridge
+            .service_states()
+            .map(|(name, quorum_up, active_weight)| VirtualServerState {
+                name: name.to_owned(),
+                quorum_up,
+                active_weight,
+            }),
+    );
+}
+
+/// An IPVS operation as a metric label.
+pub fn op_label(op: &ipvs::Op) -> &'static str {
+    match op {
+        ipvs::Op::AddService(_) => "add_service",
+        ipvs::Op::EditService(_) => "edit_service",
+        ipvs::Op::DelService(_) => "del_service",
+        ipvs::Op::AddDest(..) => "add_dest",
+        ipvs::Op::EditDest(..) => "edit_dest",
+        ipvs::Op::DelDest(..) => "del_dest",
+        _ => "other",
+    }
+}
+
+/// Counts one IPVS request sent to the kernel, and whether it failed.
+pub fn ipvs_operation(op: &ipvs::Op, failed: bool) {
+    let mut map = IPVS.lock().unwrap_or_else(|e| e.into_inner());
+    let c = map.entry(op_label(op)).or_default();
+    c.operations += 1;
+    c.failures += u64::from(failed);
 }
 
 /// The checker half now, or None if it does not run.
@@ -373,5 +442,12 @@ pub fn checker() -> Option<CheckerState> {
             latency: *c.latency.lock().unwrap_or_else(|e| e.into_inner()),
         })
         .collect();
-    Some(CheckerState { real_servers })
+    drop(map);
+    let virtual_servers = SERVICES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let ipvs = IPVS.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    Some(CheckerState {
+        real_servers,
+        virtual_servers,
+        ipvs,
+    })
 }

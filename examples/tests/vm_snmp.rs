@@ -281,6 +281,84 @@ fn check_metrics(console: &str) {
         b["up"] > f["up"] && b["refused"] >= f["refused"],
         "{f:?} then {b:?}"
     );
+    check_virtual_servers(&stable, &failed, &back);
+    check_ipvs(&stable, &failed, &back);
+}
+
+/// The samples of family `name` by label text (without braces).
+fn family<'a>(s: &'a Samples, name: &str) -> BTreeMap<&'a str, f64> {
+    (s.iter())
+        .filter_map(|(k, v)| {
+            let labels = k.strip_prefix(name)?.strip_prefix('{')?.strip_suffix('}')?;
+            Some((labels, *v))
+        })
+        .collect()
+}
+
+/// Quorum and active weight: G1 (quorum 2) has only 10.1.0.1:8081 alive
+/// (weight 1), so its quorum is down throughout; 10.0.0.1:80 has 8081
+/// (weight 2) and 8082 (weight 1, inhibit_on_failure: 0 while down).
+fn check_virtual_servers(stable: &Samples, failed: &Samples, back: &Samples) {
+    let vs = |name: &str| format!("virtual_server=\"{name}\"");
+    let want = |vs1: f64| {
+        [("[10.0.0.1]:tcp:80", vs1), ("FWM 7", 3.0), ("[G1]:0", 1.0)]
+            .map(|(n, w)| (vs(n), w))
+            .into_iter()
+            .collect::<BTreeMap<String, f64>>()
+    };
+    let quorum: BTreeMap<String, f64> =
+        [("[10.0.0.1]:tcp:80", 1.0), ("FWM 7", 1.0), ("[G1]:0", 0.0)]
+            .map(|(n, q)| (vs(n), q))
+            .into_iter()
+            .collect();
+    let owned = |m: BTreeMap<&str, f64>| -> BTreeMap<String, f64> {
+        m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    };
+    for (step, s, vs1) in [
+        ("stable", stable, 3.0),
+        ("failed", failed, 2.0),
+        ("back", back, 3.0),
+    ] {
+        let got = owned(family(s, "keepalived_virtual_server_quorum_up"));
+        assert_eq!(got, quorum, "{step}");
+        let got = owned(family(s, "keepalived_virtual_server_active_weight"));
+        assert_eq!(got, want(vs1), "{step}");
+    }
+}
+
+/// IPVS requests: at start 6 services (10.0.0.1:80, FWM 7, G1's four)
+/// and 11 real servers go in; 8083 fails in G1's four services (4
+/// deletions), whose quorum is lost: 8081 goes too (4 more) and the sorry
+/// server comes in (4 additions). 8082 failing and coming back is one
+/// weight edit each. Nothing fails.
+fn check_ipvs(stable: &Samples, failed: &Samples, back: &Samples) {
+    fn ops(s: &Samples) -> BTreeMap<&str, f64> {
+        family(s, "keepalived_ipvs_operations_total")
+    }
+    let start = [
+        ("op=\"add_dest\"", 15.0),
+        ("op=\"add_service\"", 6.0),
+        ("op=\"del_dest\"", 8.0),
+    ];
+    let with_edits = |n: f64| {
+        let mut m: BTreeMap<&str, f64> = start.into_iter().collect();
+        if n > 0.0 {
+            m.insert("op=\"edit_dest\"", n);
+        }
+        m
+    };
+    assert_eq!(ops(stable), with_edits(0.0), "stable");
+    assert_eq!(ops(failed), with_edits(1.0), "failed");
+    assert_eq!(ops(back), with_edits(2.0), "back");
+    for (step, s) in [("stable", stable), ("failed", failed), ("back", back)] {
+        let failures = family(s, "keepalived_ipvs_failures_total");
+        assert_eq!(
+            failures.keys().collect::<Vec<_>>(),
+            ops(s).keys().collect::<Vec<_>>(),
+            "{step}"
+        );
+        assert!(failures.values().all(|n| *n == 0.0), "{step}: {failures:?}");
+    }
 }
 
 /// The guest's host names while each daemon runs (their HELO names).

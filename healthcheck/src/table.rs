@@ -108,6 +108,8 @@ struct PoolState {
     members: BTreeMap<TargetId, u32>,
     sorry_in: bool,
     started: bool,
+    /// The last quorum event's verdict (None before the first).
+    quorum_up: Option<bool>,
 }
 
 /// Follows a [`crate::Monitor`]'s events (in order, e.g. over a channel)
@@ -211,6 +213,7 @@ impl PoolTable {
             } => self.reweight(pool, target, weight),
             Event::QuorumGained { pool, weight_sum } => {
                 let p = self.pool(pool);
+                p.quorum_up = Some(true);
                 let starting = !std::mem::replace(&mut p.started, true);
                 Some(TableChange::QuorumGained {
                     pool,
@@ -220,6 +223,7 @@ impl PoolTable {
             }
             Event::QuorumLost { pool, weight_sum } => {
                 let p = self.pool(pool);
+                p.quorum_up = Some(false);
                 let starting = !std::mem::replace(&mut p.started, true);
                 Some(TableChange::QuorumLost {
                     pool,
@@ -310,6 +314,19 @@ impl PoolTable {
     /// Every drained member, in (pool, target) order.
     pub fn drained(&self) -> Vec<(PoolId, TargetId)> {
         self.drained.iter().copied().collect()
+    }
+
+    /// Whether the pool has quorum, as its last quorum event said (None
+    /// before the first).
+    pub fn quorum_up(&self, pool: PoolId) -> Option<bool> {
+        self.pools.get(&pool).and_then(|p| p.quorum_up)
+    }
+
+    /// The sum of the weights of the pool's live members, drains aside:
+    /// what the monitor compares with the quorum (an inhibited member
+    /// counts 0; the members count while the sorry server stands in).
+    pub fn weight_sum(&self, pool: PoolId) -> u64 {
+        (self.pools.get(&pool)).map_or(0, |p| p.members.values().map(|w| u64::from(*w)).sum())
     }
 
     /// Whether the pool's sorry server should be in the table.

@@ -191,7 +191,9 @@ impl Kernel {
             return self.period;
         }
         debug!("applying {} IPVS operation(s)", ops.len());
-        match self.ipvs.apply(&ops) {
+        let applied = self.ipvs.apply(&ops);
+        count_operations(&ops, &applied);
+        match applied {
             Ok(results) => {
                 let failed: Vec<_> = ops
                     .iter()
@@ -223,6 +225,18 @@ impl Kernel {
             warn!("IPVS table drifted from the configuration; repairing: {op}");
         }
         self.sync(desired)
+    }
+}
+
+/// Counts each request of `ops` for the metrics: failed if its result
+/// is an error, or if none could be sent.
+fn count_operations<E, F>(ops: &[ipvs::Op], applied: &Result<Vec<Result<(), E>>, F>) {
+    for (i, op) in ops.iter().enumerate() {
+        let failed = match applied {
+            Ok(results) => results.get(i).is_none_or(Result::is_err),
+            Err(_) => true,
+        };
+        crate::observe::ipvs_operation(op, failed);
     }
 }
 
@@ -356,6 +370,7 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
     let mut running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
     let mut outcome = Ok(());
     crate::observe::publish_checker(&bridge);
+    crate::observe::publish_services(&bridge);
     crate::snmp::checker_published(&bridge);
     crate::control::publish_weights(&bridge);
     crate::systemd::started();
@@ -396,6 +411,7 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
                 kernel.own_only(bridge.plan());
                 running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
                 crate::observe::publish_checker(&bridge);
+                crate::observe::publish_services(&bridge);
                 crate::snmp::checker_published(&bridge);
                 crate::control::publish_weights(&bridge);
                 crate::systemd::started();
@@ -413,6 +429,7 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
                 run_scripts(&mut scripts, &mut bridge);
                 reread.at_most(kernel.sync(bridge.desired()));
                 crate::control::publish_weights(&bridge);
+                crate::observe::publish_services(&bridge);
             }
             Some(req) = drains.recv() => {
                 let done = if req.drain {

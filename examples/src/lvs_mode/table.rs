@@ -383,6 +383,18 @@ impl Bridge {
             .collect()
     }
 
+    /// Each service's name, quorum state (None before its first quorum
+    /// event) and live weight sum ([`PoolTable::weight_sum`]), in plan
+    /// order.
+    pub fn service_states(&self) -> impl Iterator<Item = (&str, Option<bool>, u64)> {
+        (self.plan.services.iter())
+            .zip(&self.placed.pools)
+            .map(|(svc, &pool)| {
+                let t = &self.table;
+                (svc.name.as_str(), t.quorum_up(pool), t.weight_sum(pool))
+            })
+    }
+
     /// Drains real server `rs` of virtual server `vs` (named as
     /// [`names`] says): weight 0 in [`Self::desired`] until
     /// [`Self::restore`], while it keeps being checked; see

@@ -36,6 +36,16 @@ struct RealServerLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct VirtualServerLabels {
+    virtual_server: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OpLabels {
+    op: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CheckLabels {
     virtual_server: String,
     real_server: String,
@@ -270,6 +280,7 @@ fn register_checker(r: &mut Registry, c: &CheckerState) {
         })
     });
     r.register("checks", "Health checks run, by outcome", counters(checks));
+    register_services(r, c);
     let latencies = c.real_servers.iter().map(|rs| {
         let labels = RealServerLabels {
             virtual_server: rs.virtual_server.clone(),
@@ -278,6 +289,34 @@ fn register_checker(r: &mut Registry, c: &CheckerState) {
         (labels, rs.latency)
     });
     r.register_collector(Box::new(Latencies(latencies.collect())));
+}
+
+/// The virtual servers' gauges and the IPVS counters.
+fn register_services(r: &mut Registry, c: &CheckerState) {
+    let vs = |name: &str| VirtualServerLabels {
+        virtual_server: name.to_owned(),
+    };
+    let quorum =
+        (c.virtual_servers.iter()).filter_map(|v| Some((vs(&v.name), i64::from(v.quorum_up?))));
+    let help = super::render::QUORUM_HELP.trim_end_matches('.');
+    r.register("virtual_server_quorum_up", help, gauges(quorum));
+    let weight = (c.virtual_servers.iter()).map(|v| {
+        (
+            vs(&v.name),
+            i64::try_from(v.active_weight).unwrap_or(i64::MAX),
+        )
+    });
+    let help = super::render::ACTIVE_WEIGHT_HELP.trim_end_matches('.');
+    r.register("virtual_server_active_weight", help, gauges(weight));
+    let op = |name: &str| OpLabels {
+        op: name.to_owned(),
+    };
+    let ops = (c.ipvs.iter()).map(|(name, n)| (op(name), n.operations));
+    let help = "IPVS requests sent to the kernel, by operation";
+    r.register("ipvs_operations", help, counters(ops));
+    let failures = (c.ipvs.iter()).map(|(name, n)| (op(name), n.failures));
+    let help = "IPVS requests that failed, by operation";
+    r.register("ipvs_failures", help, counters(failures));
 }
 
 /// Each real server's check duration histogram.

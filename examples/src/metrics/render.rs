@@ -14,9 +14,12 @@
 
 use std::ops::Range;
 
+use healthcheck::script::RunCounts;
 use vrrp::linux::driver::RouterSnapshot;
 
-use crate::observe::{CheckerState, Latency, RealServerState, VrrpState, LATENCY_BUCKETS};
+use crate::observe::{
+    CheckerState, IpvsCounts, Latency, RealServerState, VrrpState, LATENCY_BUCKETS,
+};
 
 /// The text format of a scrape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +39,17 @@ pub fn render(
     vrrp: Option<&VrrpState>,
     checker: Option<&CheckerState>,
 ) {
+    render_all(out, format, vrrp, checker, &[]);
+}
+
+/// [`render`], and the runs of `scripts` (by command line).
+pub fn render_all(
+    out: &mut String,
+    format: Format,
+    vrrp: Option<&VrrpState>,
+    checker: Option<&CheckerState>,
+    scripts: &[(String, RunCounts)],
+) {
     let mut w = Writer { out, format };
     if let Some(v) = vrrp {
         render_vrrp(&mut w, v);
@@ -43,6 +57,7 @@ pub fn render(
     if let Some(c) = checker {
         render_checker(&mut w, c);
     }
+    render_scripts(&mut w, scripts);
     if format == Format::OpenMetrics {
         w.out.push_str("# EOF\n");
     }
@@ -372,6 +387,8 @@ fn render_checker(w: &mut Writer<'_>, c: &CheckerState) {
         }
     }
     render_checks(w, c, &labels);
+    render_virtual_servers(w, c);
+    render_ipvs(w, c);
     let name = "keepalived_check_duration_seconds";
     w.header(
         name,
@@ -403,6 +420,107 @@ fn render_checks(w: &mut Writer<'_>, c: &CheckerState, labels: &Labels) {
             push_escaped(&mut line, outcome);
             line.push('"');
             w.counter(name, &line, *n);
+        }
+    }
+}
+
+/// Each virtual server's quorum state and active weight.
+fn render_virtual_servers(w: &mut Writer<'_>, c: &CheckerState) {
+    let mut labels = Labels::default();
+    for vs in &c.virtual_servers {
+        let start = labels.start();
+        labels.push(start, "virtual_server", &vs.name);
+        labels.end(start);
+    }
+    let name = "keepalived_virtual_server_quorum_up";
+    let mut header = false;
+    for (i, vs) in c.virtual_servers.iter().enumerate() {
+        // Before the monitor's first verdict there is no state to show.
+        let Some(up) = vs.quorum_up else { continue };
+        if !header {
+            w.header(name, QUORUM_HELP, Kind::Gauge, None);
+            header = true;
+        }
+        w.gauge(name, labels.get(i), i64::from(up));
+    }
+    if !c.virtual_servers.is_empty() {
+        let name = "keepalived_virtual_server_active_weight";
+        w.header(name, ACTIVE_WEIGHT_HELP, Kind::Gauge, None);
+        for (i, vs) in c.virtual_servers.iter().enumerate() {
+            let weight = i64::try_from(vs.active_weight).unwrap_or(i64::MAX);
+            w.gauge(name, labels.get(i), weight);
+        }
+    }
+}
+
+/// HELP of `keepalived_virtual_server_quorum_up`.
+pub(super) const QUORUM_HELP: &str =
+    "1 while the virtual server's active weight reaches its quorum (SNMP virtualServerQuorumStatus).";
+
+/// HELP of `keepalived_virtual_server_active_weight`.
+pub(super) const ACTIVE_WEIGHT_HELP: &str =
+    "Sum of the weights of the virtual server's alive real servers (inhibited ones count 0): what keepalived compares with quorum.";
+
+/// A counter family read from a `T`: name, help, value.
+type Family<T> = (&'static str, &'static str, fn(&T) -> u64);
+
+/// IPVS requests and their failures, by operation.
+fn render_ipvs(w: &mut Writer<'_>, c: &CheckerState) {
+    if c.ipvs.is_empty() {
+        return;
+    }
+    let mut line = String::new();
+    let families: [Family<IpvsCounts>; 2] = [
+        (
+            "keepalived_ipvs_operations",
+            "IPVS requests sent to the kernel, by operation.",
+            |c| c.operations,
+        ),
+        (
+            "keepalived_ipvs_failures",
+            "IPVS requests that failed, by operation.",
+            |c| c.failures,
+        ),
+    ];
+    for (name, help, value) in families {
+        w.header(name, help, Kind::Counter, None);
+        for (op, counts) in &c.ipvs {
+            line.clear();
+            line.push_str("op=\"");
+            push_escaped(&mut line, op);
+            line.push('"');
+            w.counter(name, &line, value(counts));
+        }
+    }
+}
+
+/// Script runs and timeouts, by command line.
+fn render_scripts(w: &mut Writer<'_>, scripts: &[(String, RunCounts)]) {
+    if scripts.is_empty() {
+        return;
+    }
+    let mut labels = Labels::default();
+    for (line, _) in scripts {
+        let start = labels.start();
+        labels.push(start, "script", line);
+        labels.end(start);
+    }
+    let families: [Family<RunCounts>; 2] = [
+        (
+            "keepalived_script_runs",
+            "Script runs finished (track, check, notify), by command line.",
+            |c| c.runs,
+        ),
+        (
+            "keepalived_script_timeouts",
+            "Script runs killed at their timeout, by command line.",
+            |c| c.timeouts,
+        ),
+    ];
+    for (name, help, value) in families {
+        w.header(name, help, Kind::Counter, None);
+        for (i, (_, counts)) in scripts.iter().enumerate() {
+            w.counter(name, labels.get(i), value(counts));
         }
     }
 }

@@ -147,13 +147,17 @@ back() {
     done
 }
 
-# scrape STEP UP: polls (bounded) keepalived-lite's metrics until they
-# show 10.1.0.2:8082 with health UP (1 or 0), then prints them.
+# scrape STEP UP WEIGHT: polls (bounded) keepalived-lite's metrics until
+# they show 10.1.0.2:8082 with health UP (1 or 0) and its virtual
+# server's active weight WEIGHT (published after the IPVS table is
+# synced, so its operations are counted by then), then prints them.
 METRICS=http://127.0.0.1:9650/metrics
 RS2_UP='^keepalived_real_server_up{.*real_server="[^"]*10\.1\.0\.2[^"]*8082"}'
+VS1_WEIGHT='^keepalived_virtual_server_active_weight{virtual_server="\[10\.0\.0\.1\]:tcp:80"}'
 scrape() {
     i=0
-    until wget -q -O /tmp/metrics "$METRICS" 2>/dev/null && grep -q "$RS2_UP $2\$" /tmp/metrics; do
+    until wget -q -O /tmp/metrics "$METRICS" 2>/dev/null && grep -q "$RS2_UP $2\$" /tmp/metrics \
+        && grep -q "$VS1_WEIGHT $3\$" /tmp/metrics; do
         i=$((i + 1))
         [ $i -lt 60 ] || { echo "LVS-VM: FAIL metrics $1"; cat /tmp/metrics; cat /tmp/kl.log; exit 1; }
         sleep 0.5
@@ -208,15 +212,15 @@ hostname keepalived-lite
 keepalived-lite -C -n -l -f /etc/snmp.conf --metrics-listen 127.0.0.1:9650 > /tmp/kl.log 2>&1 &
 kl=$!
 reach parity_started /tmp/k.started
-scrape stable 1
+scrape stable 1 3
 kill $h2; wait $h2
 reach parity_failed /tmp/k.failed
-scrape failed 0
+scrape failed 0 2
 quiet_traps /tmp/kl.traps
 : > /tmp/traps.log
 httpd -f -p 127.0.0.1:8082 -h /www & h2=$!
 reach parity_back /tmp/k.back
-scrape back 1
+scrape back 1 3
 quiet_traps /tmp/kl.back.traps
 : > /tmp/traps.log
 stop $kl keepalived_lite

@@ -32,6 +32,7 @@
 //! ```
 
 mod command;
+mod counts;
 mod fifo;
 mod queue;
 mod run;
@@ -40,6 +41,7 @@ mod track;
 mod user;
 
 pub use command::{search_path, shown, CommandLine};
+pub use counts::{run_counts, RunCounts};
 pub use fifo::NotifyFifo;
 pub use queue::{NotifyQueue, MAX_NOTIFY_PROCESSES};
 pub use run::{keep_nofile_for_scripts, run, Outcome, Script, TERM_GRACE};

@@ -80,7 +80,14 @@ impl Script {
     /// group gets SIGTERM, and [`TERM_GRACE`] later SIGKILL; a group whose
     /// leader died of our SIGTERM is killed at once (keepalived's
     /// `vrrp_script_child_thread`). Dropping the future kills the group.
+    /// Each finished run is counted ([`super::run_counts`]).
     pub async fn run(&self, extra: &[String], timeout: Duration) -> Outcome {
+        let outcome = self.run_once(extra, timeout).await;
+        super::counts::count(self.command.line(), outcome == Outcome::TimedOut);
+        outcome
+    }
+
+    async fn run_once(&self, extra: &[String], timeout: Duration) -> Outcome {
         let mut cmd = self.command.command(extra);
         prepare_child(&mut cmd, self.run_as.as_ref());
         let mut child = match cmd.spawn() {
@@ -277,6 +284,28 @@ mod tests {
         let out = run(&cmd, &[], Duration::from_millis(200)).await;
         assert_eq!(out, Outcome::TimedOut);
         assert_group_gone(&pattern).await;
+    }
+
+    #[tokio::test]
+    async fn runs_and_timeouts_are_counted_per_line() {
+        let (slow, pattern) = sleeper(4);
+        let quick = line(&format!("true {pattern}"));
+        assert_eq!(
+            run(&quick, &[], Duration::from_secs(30)).await,
+            Outcome::Success
+        );
+        assert_eq!(
+            run(&quick, &["x".into()], Duration::from_secs(30)).await,
+            Outcome::Success
+        );
+        let out = run(&slow, &[], Duration::from_millis(200)).await;
+        assert_eq!(out, Outcome::TimedOut);
+        assert_group_gone(&pattern).await;
+        let counts = crate::script::run_counts();
+        let of = |l: &CommandLine| counts.iter().find(|(c, _)| c == l.line()).map(|(_, n)| *n);
+        let want = |runs, timeouts| Some(crate::script::RunCounts { runs, timeouts });
+        assert_eq!(of(&quick), want(2, 0));
+        assert_eq!(of(&slow), want(1, 1));
     }
 
     #[tokio::test]
