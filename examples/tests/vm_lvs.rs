@@ -24,17 +24,10 @@
 //! archive (see `.ci/install-deps`); fails loudly when the VM cannot run.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test: a panic is a failure
 
+mod vm;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// Removes the temporary directory even when the test fails.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Boots the VM with `files` (host path, guest path) and runs `guest`;
 /// returns the console, failing unless the guest script exited 0.
@@ -44,25 +37,7 @@ fn run_vm(files: &[(PathBuf, &str)], guest: &Path) -> String {
 
 /// [`run_vm`] with arguments for `guest` and a timeout in seconds.
 fn run_vm_with(files: &[(PathBuf, &str)], guest: &Path, args: &[&str], timeout: u32) -> String {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let mut cmd = Command::new(root.join("ipvs/vm/run-vm.sh"));
-    cmd.arg("--timeout").arg(timeout.to_string());
-    for (src, dst) in files {
-        cmd.arg("--file").arg(format!("{}:{dst}", src.display()));
-    }
-    let out = cmd
-        .arg(guest)
-        .args(args)
-        .output()
-        .expect("cannot run ipvs/vm/run-vm.sh");
-    let console = String::from_utf8_lossy(&out.stdout).replace('\r', "");
-    println!("{console}");
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    assert!(
-        out.status.success(),
-        "the VM test failed (status {:?}); console above",
-        out.status.code()
-    );
+    let console = vm::boot(&[], files, guest, args, timeout);
     assert!(console.lines().any(|l| l == "LVS-VM: done"));
     console
 }
@@ -98,15 +73,7 @@ fn dummy_modules(root: &Path) -> Vec<(PathBuf, String)> {
 fn vm_lvs_checker_follows_real_server_health() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
     let root = here.parent().expect("workspace root");
-    let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-{}", std::process::id())));
-    std::fs::create_dir_all(&dir.0).unwrap();
-    // A stripped copy keeps the initramfs (and so the boot) small.
-    let bin = dir.0.join("keepalived-lite");
-    std::fs::copy(env!("CARGO_BIN_EXE_keepalived-lite"), &bin).unwrap();
-    // Without strip (binutils) the full binary goes in: slower, same test.
-    if !matches!(Command::new("strip").arg(&bin).status(), Ok(s) if s.success()) {
-        eprintln!("strip failed: copying the unstripped binary");
-    }
+    let (_dir, bin) = vm::work_dir("vm-lvs");
     let lvs = here.join("tests/lvs");
     let console = run_vm(
         &[
@@ -191,13 +158,7 @@ fn vm_lvs_checker_follows_real_server_health() {
 #[test]
 fn vm_lvs_reload_by_diff_and_repair() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-reload-{}", std::process::id())));
-    std::fs::create_dir_all(&dir.0).unwrap();
-    let bin = dir.0.join("keepalived-lite");
-    std::fs::copy(env!("CARGO_BIN_EXE_keepalived-lite"), &bin).unwrap();
-    if !matches!(Command::new("strip").arg(&bin).status(), Ok(s) if s.success()) {
-        eprintln!("strip failed: copying the unstripped binary");
-    }
+    let (_dir, bin) = vm::work_dir("vm-lvs-reload");
     let lvs = here.join("tests/lvs");
     let console = run_vm(
         &[
@@ -239,13 +200,7 @@ fn vm_lvs_reload_by_diff_and_repair() {
 #[test]
 fn vm_lvs_other_checkers_follow_their_servers() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-chk-{}", std::process::id())));
-    std::fs::create_dir_all(&dir.0).unwrap();
-    let bin = dir.0.join("keepalived-lite");
-    std::fs::copy(env!("CARGO_BIN_EXE_keepalived-lite"), &bin).unwrap();
-    if !matches!(Command::new("strip").arg(&bin).status(), Ok(s) if s.success()) {
-        eprintln!("strip failed: copying the unstripped binary");
-    }
+    let (dir, bin) = vm::work_dir("vm-lvs-chk");
     let (cert, key) = (dir.0.join("cert.pem"), dir.0.join("key.pem"));
     let made = Command::new("openssl")
         .args([
@@ -334,13 +289,7 @@ struct Run {
 #[test]
 fn vm_lvs_same_tables_as_keepalived() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = TempDir(std::env::temp_dir().join(format!("vm-lvs-par-{}", std::process::id())));
-    std::fs::create_dir_all(&dir.0).unwrap();
-    let bin = dir.0.join("keepalived-lite");
-    std::fs::copy(env!("CARGO_BIN_EXE_keepalived-lite"), &bin).unwrap();
-    if !matches!(Command::new("strip").arg(&bin).status(), Ok(s) if s.success()) {
-        eprintln!("strip failed: copying the unstripped binary");
-    }
+    let (dir, bin) = vm::work_dir("vm-lvs-par");
     let keepalived = Path::new("/usr/sbin/keepalived");
     assert!(keepalived.is_file(), "keepalived 2.2.7 is not installed");
     let (cert, key) = (dir.0.join("cert.pem"), dir.0.join("key.pem"));

@@ -35,20 +35,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test: a panic is a failure
 
 mod aiosmtpd;
+mod vm;
 
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-
-/// Removes the temporary directory even when the test fails.
-struct TempDir(PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 fn tool(name: &str) -> PathBuf {
     ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
@@ -63,15 +55,7 @@ const KMIB: &str = ".1.3.6.1.4.1.9586.100.5";
 #[test]
 fn vm_snmp_checker_walks_and_traps_match_keepalived_2_2_7() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let root = here.parent().expect("workspace root");
-    let dir = TempDir(std::env::temp_dir().join(format!("vm-snmp-{}", std::process::id())));
-    std::fs::create_dir_all(&dir.0).unwrap();
-    // A stripped copy keeps the initramfs (and so the boot) small.
-    let bin = dir.0.join("keepalived-lite");
-    std::fs::copy(env!("CARGO_BIN_EXE_keepalived-lite"), &bin).unwrap();
-    if !matches!(Command::new("strip").arg(&bin).status(), Ok(s) if s.success()) {
-        eprintln!("strip failed: copying the unstripped binary");
-    }
+    let (dir, bin) = vm::work_dir("vm-snmp");
     let lvs = here.join("tests/lvs");
     let files = [
         (bin, "/bin/keepalived-lite"),
@@ -83,24 +67,8 @@ fn vm_snmp_checker_walks_and_traps_match_keepalived_2_2_7() {
         (lvs.join("snmp.conf"), "/etc/snmp.conf"),
     ];
     let smtpd = aiosmtpd::Smtpd::start(&dir.0.join("smtpd"));
-    let mut cmd = Command::new(root.join("ipvs/vm/run-vm.sh"));
-    cmd.args(["--timeout", "1200"]);
-    cmd.args(["--smtp-forward", &smtpd.port.to_string()]);
-    for (src, dst) in &files {
-        cmd.arg("--file").arg(format!("{}:{dst}", src.display()));
-    }
-    let out = cmd
-        .arg(lvs.join("guest-snmp.sh"))
-        .output()
-        .expect("cannot run ipvs/vm/run-vm.sh");
-    let console = String::from_utf8_lossy(&out.stdout).replace('\r', "");
-    println!("{console}");
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
-    assert!(
-        out.status.success(),
-        "the VM test failed (status {:?}); console above",
-        out.status.code()
-    );
+    let forward = ["--smtp-forward".to_owned(), smtpd.port.to_string()];
+    let console = vm::boot(&forward, &files, &lvs.join("guest-snmp.sh"), &[], 1200);
     for step in [
         "snmp_started",
         "keepalived_stopped",
