@@ -244,10 +244,9 @@ pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
         let ctx = format!("vrrp_script {}", s.name);
         refuse_settings(&s.other, &ctx, &|_| false, out);
     }
-    for (g, sp) in c.vrrp_sync_groups.iter().zip(&p.spans.groups) {
+    for g in &c.vrrp_sync_groups {
         let ctx = format!("vrrp_sync_group {}", g.name);
-        tracks(&g.track_interface, "track_interface", sp, &ctx, out);
-        tracks(&g.track_script, "track_script", sp, &ctx, out);
+        // The track lists' words are read by the conversion (`track`).
         let read = |s: &Setting| matches!(s.keyword.as_str(), "track_file" | "track_process");
         refuse_settings(&g.other, &ctx, &read, out);
     }
@@ -286,8 +285,6 @@ fn instance(
             out.push(refuse(sp.key("virtual_ipaddress"), &what, ctx));
         }
     }
-    tracks(&i.track_interface, "track_interface", sp, ctx, out);
-    tracks(&i.track_script, "track_script", sp, ctx, out);
     for s in &i.other {
         if TUNING.contains(&s.keyword.as_str()) {
             note(out, s.span, &s.keyword, "a tuning keyword");
@@ -297,19 +294,4 @@ fn instance(
         TUNING.contains(&s.keyword.as_str()) || INSTANCE_USED.contains(&s.keyword.as_str())
     };
     refuse_settings(&i.other, ctx, &keep, out);
-}
-
-/// Track entries take `weight N` only (`reverse` is not run).
-fn tracks(
-    t: &[crate::model::Track],
-    key: &str,
-    sp: &crate::lower::ObjSpans,
-    ctx: &str,
-    out: &mut Vec<Diagnostic>,
-) {
-    for e in t {
-        if let Some(o) = e.other.first() {
-            out.push(refuse(sp.key(key), &format!("{key} option {o}"), ctx));
-        }
-    }
 }

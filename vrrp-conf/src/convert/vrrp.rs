@@ -134,6 +134,8 @@ pub struct Tracked {
     pub name: String,
     /// Weight.
     pub weight: i32,
+    /// `weight N reverse`: the weight applies with the opposite sign.
+    pub reverse: bool,
 }
 
 /// What keepalived-lite itself does for one instance.
@@ -430,8 +432,9 @@ fn unit(
         }
         if let Some(g) = group {
             // A group's tracked objects apply to every member.
-            plan.interfaces
-                .extend(g.track_interface.iter().map(tracked_interface));
+            for t in &g.track_interface {
+                plan.interfaces.push(track::interface(&g.name, t)?);
+            }
             for t in &g.track_script {
                 plan.scripts.push(tracked_script(c, &g.name, t)?);
             }
@@ -535,7 +538,9 @@ fn instance_plan(
     i: &VrrpInstance,
 ) -> Result<InstancePlan, PlanError> {
     // The VRRP interface itself is watched by the driver (down = FAULT).
-    let interfaces = i.track_interface.iter().map(tracked_interface).collect();
+    let interfaces = (i.track_interface.iter())
+        .map(|t| track::interface(&i.name, t))
+        .collect::<Result<_, _>>()?;
     let scripts = i
         .track_script
         .iter()
@@ -552,13 +557,6 @@ fn instance_plan(
     })
 }
 
-fn tracked_interface(t: &Track) -> Tracked {
-    Tracked {
-        name: t.name.clone(),
-        weight: t.weight.unwrap_or(0),
-    }
-}
-
 fn tracked_script(c: &crate::Config, owner: &str, t: &Track) -> Result<Tracked, PlanError> {
     let script = c
         .vrrp_scripts
@@ -569,9 +567,11 @@ fn tracked_script(c: &crate::Config, owner: &str, t: &Track) -> Result<Tracked, 
             kind: "vrrp_script",
             name: t.name.clone(),
         })?;
+    let reverse = track::entry_reverse(owner, "track_script", t, script.weight_reverse)?;
     Ok(Tracked {
         name: t.name.clone(),
         weight: t.weight.or(script.weight).unwrap_or(0),
+        reverse,
     })
 }
 
@@ -1719,14 +1719,16 @@ vrrp_instance C {
             a.scripts,
             [Tracked {
                 name: "chk".into(),
-                weight: -20
+                weight: -20,
+                reverse: false
             }]
         );
         assert_eq!(
             a.interfaces,
             [Tracked {
                 name: "eth1".into(),
-                weight: 5
+                weight: 5,
+                reverse: false
             }]
         );
         let c = &p.units[1].setup.routers[0];
