@@ -259,6 +259,12 @@ pub struct Config {
     /// ([`crate::event::Reason::NoUnicastPeer`]) instead of falling back to
     /// multicast.
     pub unicast_fault_no_peer: bool,
+    /// Whether the router's own interface going down puts it in FAULT
+    /// (default `true`). keepalived's `dont_track_primary` sets it to
+    /// `false`: the router then ignores its interface's state
+    /// ([`crate::VirtualRouter::handle_interface`]) and keeps its state,
+    /// as keepalived 2.2.7 does.
+    pub track_interface: bool,
 }
 
 /// The TTL range of one `unicast_peer` entry
@@ -308,6 +314,7 @@ impl Config {
             unicast_ttl: crate::wire::VRRP_TTL,
             check_unicast_src: false,
             unicast_fault_no_peer: false,
+            track_interface: true,
         }
     }
 

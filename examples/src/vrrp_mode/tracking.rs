@@ -223,6 +223,7 @@ mod tests {
             scripts: t(scripts),
             files: Vec::new(),
             processes: Vec::new(),
+            debug: 0,
         }
     }
 

@@ -262,14 +262,10 @@ fn instance(
     out: &mut Vec<Diagnostic>,
 ) {
     let ctx = i.name.as_str();
-    let refused = [
-        ("dont_track_primary", i.dont_track_primary),
-        ("debug", i.debug.is_some()),
-        (
-            "use_vmac",
-            i.use_vmac.as_ref().is_some_and(|v| v.value.is_some()),
-        ),
-    ];
+    let refused = [(
+        "use_vmac",
+        i.use_vmac.as_ref().is_some_and(|v| v.value.is_some()),
+    )];
     for (k, _) in refused.iter().filter(|(_, on)| *on) {
         let what = if *k == "use_vmac" { "use_vmac NAME" } else { k };
         out.push(refuse(sp.key(k), what, ctx));

@@ -153,6 +153,8 @@ pub struct InstancePlan {
     pub files: Vec<TrackedObject>,
     /// `track_process` (the instance's and its sync group's).
     pub processes: Vec<TrackedObject>,
+    /// `debug N` (0..=4): keepalived only shows it in its data dump.
+    pub debug: u8,
 }
 
 /// One sync group or lone instance.
@@ -554,6 +556,7 @@ fn instance_plan(
         scripts,
         files,
         processes,
+        debug: (i.debug.as_ref().and_then(|d| d.value)).map_or(0, |v| v.min(4) as u8),
     })
 }
 
@@ -687,6 +690,21 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         .iter()
         .map(|w| route(name, w))
         .collect::<Result<Vec<_>, _>>()?;
+    config.track_interface = !i.dont_track_primary;
+    let by_name = |a: &&VirtualAddress| {
+        is_link_local6(a.addr) && (a.no_track || a.dev.as_deref().is_none_or(|d| d == interface))
+    };
+    let by_index = g.other.iter().any(|s| s.keyword == "nftables_ifindex");
+    if i.dont_track_primary
+        && !config.accepts_vip_traffic()
+        && !by_index
+        && addresses.iter().chain(&excluded).any(|a| by_name(&a))
+    {
+        // keepalived filters these by interface name (a set of its own).
+        return Err(unsupported(
+            "dont_track_primary with a filtered IPv6 link-local address (without nftables_ifindex)",
+        ));
+    }
     Ok(RouterSpec {
         config,
         interface,
@@ -697,6 +715,10 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         rules: Vec::new(),
         use_vmac,
     })
+}
+
+fn is_link_local6(a: IpAddr) -> bool {
+    matches!(a, IpAddr::V6(v) if v.segments()[0] & 0xffc0 == 0xfe80)
 }
 
 /// Where keepalived 2.2.7 puts an address of an instance with a VMAC: on

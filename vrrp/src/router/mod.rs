@@ -659,9 +659,11 @@ impl VirtualRouter {
         self.arm(Timer::MasterDown, now, self.skew_time());
     }
 
-    /// The interface went up or down; down means FAULT.
+    /// The interface went up or down; down means FAULT, unless the
+    /// router does not track its interface
+    /// ([`Config::track_interface`](crate::Config::track_interface)).
     pub fn handle_interface(&mut self, now: Instant, up: bool) {
-        self.interface_up = up;
+        self.interface_up = up || !self.cfg.track_interface;
         self.reevaluate_fault(now);
     }
 

@@ -1122,3 +1122,30 @@ fn ip_octets(ip: std::net::IpAddr) -> Vec<u8> {
         std::net::IpAddr::V6(a) => a.octets().to_vec(),
     }
 }
+
+#[test]
+fn a_router_that_does_not_track_its_interface_keeps_its_state() {
+    // keepalived's `dont_track_primary`.
+    let t0 = Instant::now();
+    let mut cfg = config(255);
+    cfg.track_interface = false;
+    let mut r = VirtualRouter::new(cfg).unwrap();
+    r.handle_interface(t0, false);
+    r.handle_startup(t0);
+    assert_eq!(r.state(), State::Master);
+    r.handle_interface(t0 + s(1), false);
+    assert_eq!(r.state(), State::Master);
+    assert!(!r.own_fault());
+    // Tracking still faults it.
+    let fault = Tracking {
+        weight: 0,
+        fault: true,
+    };
+    r.handle_tracking(t0 + s(2), fault);
+    assert_eq!(r.state(), State::Fault);
+    assert!(events(&mut r).contains(&Event::StateChanged {
+        from: State::Master,
+        to: State::Fault,
+        reason: Reason::TrackingFault
+    }));
+}
