@@ -551,7 +551,7 @@ fn data_instance(out: &mut String, i: &InstanceState) {
         "   Gratuitous ARP lower priority repeat = {}",
         garp.lower_prio_repeat
     );
-    let _ = writeln!(out, "   Down timer adverts = 3");
+    let _ = writeln!(out, "   Down timer adverts = {}", c.down_timer_adverts);
     let lower = c.lower_priority_advert == LowerPriorityAdvert::SendAdvert;
     let _ = writeln!(
         out,

@@ -265,6 +265,10 @@ pub struct Config {
     /// ([`crate::VirtualRouter::handle_interface`]) and keeps its state,
     /// as keepalived 2.2.7 does.
     pub track_interface: bool,
+    /// keepalived's `down_timer_adverts` (1..=100, default 3): how many
+    /// Advertisement_Intervals (VRRPv3: Master_Adver_Intervals) make the
+    /// Master_Down_Interval, Skew_Time aside. RFC 3768 and RFC 9568 say 3.
+    pub down_timer_adverts: u32,
 }
 
 /// The TTL range of one `unicast_peer` entry
@@ -315,6 +319,7 @@ impl Config {
             check_unicast_src: false,
             unicast_fault_no_peer: false,
             track_interface: true,
+            down_timer_adverts: 3,
         }
     }
 

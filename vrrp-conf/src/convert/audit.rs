@@ -84,6 +84,7 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "smtp_alert_vrrp",
     "smtp_helo_name",
     "vrrp_check_unicast_src",
+    "vrrp_down_timer_adverts",
     "vrrp_garp_lower_prio_delay",
     "vrrp_garp_lower_prio_repeat",
     "vrrp_higher_prio_send_advert",
@@ -99,6 +100,7 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
 pub(crate) const INSTANCE_USED: &[&str] = &[
     "accept",
     "check_unicast_src",
+    "down_timer_adverts",
     "garp_lower_prio_delay",
     "garp_lower_prio_repeat",
     "higher_prio_send_advert",
@@ -242,7 +244,13 @@ pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let c = &p.config;
     for s in &c.vrrp_scripts {
         let ctx = format!("vrrp_script {}", s.name);
-        refuse_settings(&s.other, &ctx, &|_| false, out);
+        // `init_fail` changes nothing in keepalived 2.2.7: tracking a
+        // script (the only way it runs) sets its state back to "init"
+        // (`alloc_track_script`), and a script starting as "init" is what
+        // keepalived-lite runs. Checked: `weight -20` with `init_fail`
+        // advertises the base priority until the script has failed.
+        let init_fail = |s: &Setting| s.keyword == "init_fail";
+        refuse_settings(&s.other, &ctx, &init_fail, out);
     }
     for g in &c.vrrp_sync_groups {
         let ctx = format!("vrrp_sync_group {}", g.name);

@@ -934,6 +934,16 @@ fn flags(
         let v = s.args.first().cloned().unwrap_or_default();
         config.unicast_ttl = v.parse().map_err(|_| ("unicast_ttl", v))?;
     }
+    // An instance's own, else the global default; 1..=100 as keepalived.
+    let down =
+        (find(&i.other, "down_timer_adverts").map(|s| ("down_timer_adverts", s))).or_else(|| {
+            find(&g.other, "vrrp_down_timer_adverts").map(|s| ("vrrp_down_timer_adverts", s))
+        });
+    if let Some((k, s)) = down {
+        let v = s.args.first().cloned().unwrap_or_default();
+        let n = v.parse().ok().filter(|n| (1..=100).contains(n));
+        config.down_timer_adverts = n.ok_or((k, v))?;
+    }
     Ok(())
 }
 
@@ -1788,5 +1798,26 @@ vrrp_instance C {
         let groups: Vec<(&str, Option<&Vec<String>>)> =
             p.groups().map(|(g, n)| (g, n.master.as_ref())).collect();
         assert_eq!(groups, [("G", Some(&vec!["/bin/true".to_owned()]))]);
+    }
+
+    #[test]
+    fn down_timer_adverts_of_the_instance_or_the_global_default() {
+        let conf = |global: &str, own: &str| {
+            format!(
+                "global_defs {{\n{global}\n}}\nvrrp_instance A {{\n interface eth0\n \
+                 virtual_router_id 1\n{own}\n virtual_ipaddress {{\n 192.0.2.1\n }}\n}}\n"
+            )
+        };
+        let adverts = |text: &str| {
+            let parsed = crate::parse_str("t.conf", text, &crate::Options::default());
+            plan(&parsed.config).map(|p| p.units[0].setup.routers[0].config.down_timer_adverts)
+        };
+        assert_eq!(adverts(&conf("", "")), Ok(3));
+        assert_eq!(adverts(&conf("vrrp_down_timer_adverts 7", "")), Ok(7));
+        let both = conf("vrrp_down_timer_adverts 7", "down_timer_adverts 2");
+        assert_eq!(adverts(&both), Ok(2));
+        let bad = adverts(&conf("", "down_timer_adverts 101")).unwrap_err();
+        let want = "(A) down_timer_adverts \"101\" is not supported by keepalived-lite";
+        assert_eq!(bad.to_string(), want);
     }
 }

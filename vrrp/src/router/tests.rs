@@ -1149,3 +1149,26 @@ fn a_router_that_does_not_track_its_interface_keeps_its_state() {
         reason: Reason::TrackingFault
     }));
 }
+
+#[test]
+fn down_timer_adverts_sets_the_master_down_interval() {
+    // keepalived's `down_timer_adverts 5`: 5 x 1 s + Skew_Time (100: 609.375 ms).
+    let t0 = Instant::now();
+    let mut cfg = config(100);
+    cfg.down_timer_adverts = 5;
+    let mut r = VirtualRouter::new(cfg).unwrap();
+    r.handle_startup(t0);
+    let want = Duration::from_secs(5) + Duration::from_micros(609_375);
+    assert_eq!(r.master_down_interval(), want);
+    assert_eq!(r.poll_timeout(), Some(t0 + want));
+    r.handle_timeout(t0 + want - Duration::from_millis(1));
+    assert_eq!(r.state(), State::Backup);
+    r.handle_timeout(t0 + want);
+    assert_eq!(r.state(), State::Master);
+    // One advert: no more than Skew_Time beyond one interval.
+    let mut cfg = config(100);
+    cfg.down_timer_adverts = 1;
+    let r = VirtualRouter::new(cfg).unwrap();
+    let one = Duration::from_secs(1) + Duration::from_micros(609_375);
+    assert_eq!(r.master_down_interval(), one);
+}
