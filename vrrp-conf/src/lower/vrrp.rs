@@ -405,11 +405,17 @@ impl Lower<'_> {
         let Some(w) = c.args.first() else {
             return (self.num(c, -253, 253), false);
         };
-        let weight = match w.parse::<i32>() {
-            Ok(v) if (-253..=253).contains(&v) => Some(v),
-            _ => {
-                let msg = format!("'weight': '{w}' must be a number in [-253, 253]");
+        // The same words as `num` for a lone weight.
+        let weight = match w.parse::<i64>() {
+            Ok(v) if (-253..=253).contains(&v) => i32::try_from(v).ok(),
+            Ok(v) => {
+                let msg = format!("'weight': number '{v}' outside range [-253, 253]");
                 self.push(Diagnostic::error(Code::OutOfRange, c.span, msg));
+                None
+            }
+            Err(_) => {
+                let msg = format!("'weight': '{w}' is not a number");
+                self.push(Diagnostic::error(Code::InvalidValue, c.span, msg));
                 None
             }
         };
