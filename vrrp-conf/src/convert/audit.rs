@@ -255,7 +255,12 @@ pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
     for g in &c.vrrp_sync_groups {
         let ctx = format!("vrrp_sync_group {}", g.name);
         // The track lists' words are read by the conversion (`track`).
-        let read = |s: &Setting| matches!(s.keyword.as_str(), "track_file" | "track_process");
+        let read = |s: &Setting| {
+            matches!(
+                s.keyword.as_str(),
+                "track_file" | "track_process" | "sync_group_tracking_weight"
+            )
+        };
         refuse_settings(&g.other, &ctx, &read, out);
     }
     for (i, sp) in c.vrrp_instances.iter().zip(&p.spans.instances) {

@@ -422,7 +422,13 @@ fn unit(
         owner_member |= owner;
         setup.routers.push(spec);
         let mut plan = instance_plan(c, blocks, i)?;
-        if (group.is_some() || owner) && plan.files.iter().any(|t| t.weight != 0) {
+        // A member's own weights count only with the group's
+        // `sync_group_tracking_weight`.
+        let unweighted = group.is_some_and(|g| !track::group_weights(g));
+        if unweighted {
+            track::member_weights(&plan)?;
+        }
+        if (unweighted || owner) && plan.files.iter().any(|t| t.weight != 0) {
             // keepalived 2.2.7 drops the weight (or the file) with a
             // configuration error.
             return Err(PlanError::Refused {
@@ -1701,6 +1707,7 @@ vrrp_sync_group G {
     A
     B
   }
+  sync_group_tracking_weight
 }
 vrrp_instance A {
   interface eth0

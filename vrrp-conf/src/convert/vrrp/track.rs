@@ -14,8 +14,8 @@ use std::time::Duration;
 
 use vrrp::linux::track_process::{ParamMatch, ProcessSpec};
 
-use super::{PlanError, Tracked};
-use crate::model::{Setting, Track};
+use super::{InstancePlan, PlanError, Tracked};
+use crate::model::{Setting, SyncGroup, Track};
 
 /// A `track_file` block used by some instance or group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -322,6 +322,35 @@ pub(super) fn entry_reverse(
     }
 }
 
+/// Whether a sync group takes its members' own tracking weights
+/// (`sync_group_tracking_weight`).
+pub(super) fn group_weights(g: &SyncGroup) -> bool {
+    g.other
+        .iter()
+        .any(|s| s.keyword == "sync_group_tracking_weight")
+}
+
+/// A member of a sync group without `sync_group_tracking_weight` may not
+/// weigh its own tracked interfaces and scripts: keepalived 2.2.7 reports
+/// a configuration error and tracks such an interface with weight 0 (down
+/// = FAULT), and drops such a script.
+pub(super) fn member_weights(plan: &InstancePlan) -> Result<(), PlanError> {
+    let refuse = |keyword, reason| Err(refused(&plan.name, keyword, reason));
+    if plan.interfaces.iter().any(|t| t.weight != 0) {
+        return refuse(
+            "track_interface",
+            "ignoring tracked interface weight due to SYNC group",
+        );
+    }
+    if plan.scripts.iter().any(|t| t.weight != 0) {
+        return refuse(
+            "track_script",
+            "ignoring tracked script with weights due to SYNC group",
+        );
+    }
+    Ok(())
+}
+
 /// An instance's or group's list (`track_file { NAME [weight N
 /// [reverse|noreverse]] }`), against the blocks' names and defaults.
 pub(super) fn list(
@@ -463,7 +492,7 @@ mod tests {
             track_script {\n up\n down weight 5 reverse\n }\n}\n\
             vrrp_instance B {\n interface eth0\n virtual_router_id 2\n \
             virtual_ipaddress {\n 192.0.2.2\n }\n}\n\
-            vrrp_sync_group G {\n group {\n A\n B\n }\n \
+            vrrp_sync_group G {\n group {\n A\n B\n }\n sync_group_tracking_weight\n \
             track_interface {\n eth3 weight -2 reverse\n }\n \
             track_script {\n up weight 6 noreverse\n }\n}\n";
         let parsed = parse_str("t.conf", text, &Options::default());
@@ -481,6 +510,31 @@ mod tests {
         let b = &p.units[0].instances[1];
         assert_eq!(wr(&b.interfaces), [("eth3", -2, true)]);
         assert_eq!(wr(&b.scripts), [("up", 6, false)]);
+    }
+
+    #[test]
+    fn sync_group_members_weigh_their_tracks_only_with_tracking_weight() {
+        let text = |extra: &str| {
+            format!(
+                "vrrp_script s {{\n script /bin/true\n}}\n\
+                 vrrp_instance A {{\n interface eth0\n virtual_router_id 1\n \
+                 virtual_ipaddress {{\n 192.0.2.1\n }}\n track_interface {{\n eth1 weight 4\n \
+                 }}\n}}\nvrrp_instance B {{\n interface eth0\n virtual_router_id 2\n \
+                 virtual_ipaddress {{\n 192.0.2.2\n }}\n track_script {{\n s weight 3\n }}\n}}\n\
+                 vrrp_sync_group G {{\n group {{\n A\n B\n }}\n{extra}}}\n"
+            )
+        };
+        let plan =
+            |t: &str| super::super::plan(&parse_str("t.conf", t, &Options::default()).config);
+        let e = plan(&text("")).unwrap_err();
+        let want = "(A) ignoring tracked interface weight due to SYNC group";
+        assert_eq!(e.to_string(), want);
+        let p = plan(&text(" sync_group_tracking_weight\n")).unwrap();
+        assert_eq!(
+            wr(&p.units[0].instances[0].interfaces),
+            [("eth1", 4, false)]
+        );
+        assert_eq!(wr(&p.units[0].instances[1].scripts), [("s", 3, false)]);
     }
 
     #[test]
