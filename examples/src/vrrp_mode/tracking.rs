@@ -224,6 +224,7 @@ mod tests {
             files: Vec::new(),
             processes: Vec::new(),
             debug: 0,
+            promote_secondaries: false,
         }
     }
 

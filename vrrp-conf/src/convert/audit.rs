@@ -108,6 +108,7 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "native_ipv6",
     "no_accept",
     "preempt",
+    "promote_secondaries",
     "strict_mode",
     "track_file",
     "track_process",

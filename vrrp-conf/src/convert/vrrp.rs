@@ -155,6 +155,8 @@ pub struct InstancePlan {
     pub processes: Vec<TrackedObject>,
     /// `debug N` (0..=4): keepalived only shows it in its data dump.
     pub debug: u8,
+    /// `promote_secondaries`: set on the interface at start, reset at stop.
+    pub promote_secondaries: bool,
 }
 
 /// One sync group or lone instance.
@@ -563,7 +565,22 @@ fn instance_plan(
         files,
         processes,
         debug: (i.debug.as_ref().and_then(|d| d.value)).map_or(0, |v| v.min(4) as u8),
+        promote_secondaries: promote_secondaries(i)?,
     })
+}
+
+/// keepalived 2.2.7 reports `promote_secondaries` with a VMAC as an error
+/// (a VMAC always has it) and ignores it.
+fn promote_secondaries(i: &VrrpInstance) -> Result<bool, PlanError> {
+    let on = i.other.iter().any(|s| s.keyword == "promote_secondaries");
+    if on && i.use_vmac.is_some() {
+        return Err(PlanError::Refused {
+            instance: i.name.clone(),
+            keyword: "promote_secondaries",
+            reason: "promote_secondaries is automatically set for vmacs - ignoring",
+        });
+    }
+    Ok(on)
 }
 
 fn tracked_script(c: &crate::Config, owner: &str, t: &Track) -> Result<Tracked, PlanError> {
