@@ -349,7 +349,7 @@ fn json_data(i: &InstanceState) -> Value {
         m.insert(k.to_owned(), v);
     };
     put("iname", json!(&*c.name));
-    put("dont_track_primary", json!(0));
+    put("dont_track_primary", json!(u8::from(!c.track_interface)));
     put("skip_check_adv_addr", json!(0));
     put("strict_mode", json!(0));
     put(
@@ -524,6 +524,9 @@ fn data_instance(out: &mut String, i: &InstanceState) {
         let _ = writeln!(out, "   Last transition = {:.6}", secs_f64(t));
     }
     let _ = writeln!(out, "   Interface = {}", view.spec.interface);
+    if !c.track_interface {
+        let _ = writeln!(out, "   VRRP interface tracking disabled");
+    }
     if c.unicast_peers.is_empty() && c.ipv6.is_none() {
         let _ = writeln!(out, "   Multicast address 224.0.0.18");
     }
@@ -548,7 +551,7 @@ fn data_instance(out: &mut String, i: &InstanceState) {
         "   Gratuitous ARP lower priority repeat = {}",
         garp.lower_prio_repeat
     );
-    let _ = writeln!(out, "   Down timer adverts = 3");
+    let _ = writeln!(out, "   Down timer adverts = {}", c.down_timer_adverts);
     let lower = c.lower_priority_advert == LowerPriorityAdvert::SendAdvert;
     let _ = writeln!(
         out,
@@ -571,6 +574,9 @@ fn data_instance(out: &mut String, i: &InstanceState) {
     let _ = writeln!(out, "   Authentication type = {auth_name}");
     if let Some(p) = pass {
         let _ = writeln!(out, "   Password = {p}");
+    }
+    if view.extras.debug != 0 {
+        let _ = writeln!(out, "   Debug level = {}", view.extras.debug);
     }
     let vips = vips(view, st == State::Master);
     let _ = writeln!(out, "   Virtual IP ({}):", vips.len());

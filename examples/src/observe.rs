@@ -38,6 +38,8 @@ pub struct InstanceExtras {
     pub track_interfaces: Vec<String>,
     /// `track_script` command lines (words), in the instance's order.
     pub track_scripts: Vec<Vec<String>>,
+    /// `debug N`, shown by the data dump.
+    pub debug: u8,
 }
 
 impl InstanceExtras {
@@ -58,6 +60,7 @@ impl InstanceExtras {
                     track_scripts: (i.scripts.iter())
                         .filter_map(|t| scripts.get(t.name.as_str()).map(|w| (*w).clone()))
                         .collect(),
+                    debug: i.debug,
                 };
                 if extras == *empty {
                     empty.clone()

@@ -300,7 +300,13 @@ impl W {
         self.kw("script", &s.script);
         self.secs("interval", &s.interval);
         self.secs("timeout", &s.timeout);
-        self.kv("weight", &s.weight);
+        if let Some(w) = s.weight {
+            let mut l = vec!["weight".to_owned(), w.to_string()];
+            if s.weight_reverse {
+                l.push("reverse".into());
+            }
+            self.line(&l);
+        }
         self.kv("rise", &s.rise);
         self.kv("fall", &s.fall);
         self.kw("user", &s.user);

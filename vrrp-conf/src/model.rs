@@ -346,6 +346,8 @@ pub struct VrrpScript {
     pub timeout: Seconds,
     /// `weight`.
     pub weight: Option<i32>,
+    /// `weight N reverse`: the weight applies with the opposite sign.
+    pub weight_reverse: bool,
     /// `rise`.
     pub rise: Option<u32>,
     /// `fall`.

@@ -259,6 +259,16 @@ pub struct Config {
     /// ([`crate::event::Reason::NoUnicastPeer`]) instead of falling back to
     /// multicast.
     pub unicast_fault_no_peer: bool,
+    /// Whether the router's own interface going down puts it in FAULT
+    /// (default `true`). keepalived's `dont_track_primary` sets it to
+    /// `false`: the router then ignores its interface's state
+    /// ([`crate::VirtualRouter::handle_interface`]) and keeps its state,
+    /// as keepalived 2.2.7 does.
+    pub track_interface: bool,
+    /// keepalived's `down_timer_adverts` (1..=100, default 3): how many
+    /// Advertisement_Intervals (VRRPv3: Master_Adver_Intervals) make the
+    /// Master_Down_Interval, Skew_Time aside. RFC 3768 and RFC 9568 say 3.
+    pub down_timer_adverts: u32,
 }
 
 /// The TTL range of one `unicast_peer` entry
@@ -308,6 +318,8 @@ impl Config {
             unicast_ttl: crate::wire::VRRP_TTL,
             check_unicast_src: false,
             unicast_fault_no_peer: false,
+            track_interface: true,
+            down_timer_adverts: 3,
         }
     }
 

@@ -68,6 +68,7 @@ pub struct Daemon {
     instances: HashMap<RouterId, Instance>,
     groups: HashMap<String, conf::Notify>,
     tracking: Tracking,
+    promoted: super::promote::Promoted,
     checks: Checks,
     results: mpsc::Receiver<scripts::Changed>,
     notifies: JoinSet<()>,
@@ -145,6 +146,7 @@ impl Daemon {
             instances: HashMap::new(),
             groups: HashMap::new(),
             tracking: Tracking::default(),
+            promoted: Default::default(),
             checks: Checks::new(tx),
             results,
             notifies: JoinSet::new(),
@@ -176,6 +178,9 @@ impl Daemon {
             .flat_map(|u| std::mem::take(&mut u.instances))
             .collect();
         plan.units = Vec::new();
+        let promote = (setup.routers.iter().zip(&plans)).filter(|(_, p)| p.promote_secondaries);
+        self.promoted
+            .apply(promote.map(|(r, _)| r.interface.as_str()));
         let summary = self.handle.reconfigure(setup).await?;
         let extras = crate::observe::InstanceExtras::of(&plans, &plan.scripts);
         let published = summary.ids.iter().copied().zip(extras.iter().cloned());
@@ -301,6 +306,7 @@ impl Daemon {
         }
         self.apply_static_rules(&[]);
         self.remove_statics();
+        self.promoted.restore();
         let _ = tokio::time::timeout(scripts::NOTIFY_TIMEOUT, async {
             while self.notifies.join_next().await.is_some() {}
         })

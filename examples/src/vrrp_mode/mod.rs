@@ -19,6 +19,7 @@ use vrrp_conf::convert::vrrp::Plan;
 use crate::cli::{self, Cli};
 
 pub mod daemon;
+pub mod promote;
 pub mod scripts;
 pub mod tracking;
 pub mod wording;

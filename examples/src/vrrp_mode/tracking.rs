@@ -16,6 +16,11 @@ use vrrp::router;
 use vrrp::track::{Kind, Status, Track, Tracker};
 use vrrp_conf::convert::vrrp::{InstancePlan, Plan, TrackedObject};
 
+/// keepalived's `weight N [reverse]` of one tracked object.
+fn track(weight: i32, reverse: bool) -> Track {
+    Track { weight, reverse }
+}
+
 /// A tracked object's new status, from a watcher.
 pub type Change = (Kind, String, Status);
 
@@ -58,13 +63,13 @@ impl Tracking {
                         self.tracker.add_object(Kind::Interface, &t.name, status)
                     }
                 };
-                self.tracker.track(id, obj, Track::weight(t.weight));
+                self.tracker.track(id, obj, track(t.weight, t.reverse));
             }
             for t in &plan.scripts {
                 let obj = self
                     .tracker
                     .add_object(Kind::Script, &t.name, Status::Unknown);
-                self.tracker.track(id, obj, Track::weight(t.weight));
+                self.tracker.track(id, obj, track(t.weight, t.reverse));
             }
             // Their status comes from `watch`, before the tracking is sent.
             self.track_all(id, Kind::File, &plan.files, Status::Value(0));
@@ -78,11 +83,7 @@ impl Tracking {
     fn track_all(&mut self, id: RouterId, kind: Kind, objects: &[TrackedObject], status: Status) {
         for t in objects {
             let obj = self.tracker.add_object(kind, &t.name, status);
-            let track = Track {
-                weight: t.weight,
-                reverse: t.reverse,
-            };
-            self.tracker.track(id, obj, track);
+            self.tracker.track(id, obj, track(t.weight, t.reverse));
         }
     }
 
@@ -211,6 +212,7 @@ mod tests {
                 .map(|(n, w)| Tracked {
                     name: (*n).to_owned(),
                     weight: *w,
+                    reverse: false,
                 })
                 .collect()
         };
@@ -221,6 +223,8 @@ mod tests {
             scripts: t(scripts),
             files: Vec::new(),
             processes: Vec::new(),
+            debug: 0,
+            promote_secondaries: false,
         }
     }
 

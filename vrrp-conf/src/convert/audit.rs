@@ -84,6 +84,7 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "smtp_alert_vrrp",
     "smtp_helo_name",
     "vrrp_check_unicast_src",
+    "vrrp_down_timer_adverts",
     "vrrp_garp_lower_prio_delay",
     "vrrp_garp_lower_prio_repeat",
     "vrrp_higher_prio_send_advert",
@@ -99,6 +100,7 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
 pub(crate) const INSTANCE_USED: &[&str] = &[
     "accept",
     "check_unicast_src",
+    "down_timer_adverts",
     "garp_lower_prio_delay",
     "garp_lower_prio_repeat",
     "higher_prio_send_advert",
@@ -106,6 +108,7 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "native_ipv6",
     "no_accept",
     "preempt",
+    "promote_secondaries",
     "strict_mode",
     "track_file",
     "track_process",
@@ -242,13 +245,23 @@ pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let c = &p.config;
     for s in &c.vrrp_scripts {
         let ctx = format!("vrrp_script {}", s.name);
-        refuse_settings(&s.other, &ctx, &|_| false, out);
+        // `init_fail` changes nothing in keepalived 2.2.7: tracking a
+        // script (the only way it runs) sets its state back to "init"
+        // (`alloc_track_script`), and a script starting as "init" is what
+        // keepalived-lite runs. Checked: `weight -20` with `init_fail`
+        // advertises the base priority until the script has failed.
+        let init_fail = |s: &Setting| s.keyword == "init_fail";
+        refuse_settings(&s.other, &ctx, &init_fail, out);
     }
-    for (g, sp) in c.vrrp_sync_groups.iter().zip(&p.spans.groups) {
+    for g in &c.vrrp_sync_groups {
         let ctx = format!("vrrp_sync_group {}", g.name);
-        tracks(&g.track_interface, "track_interface", sp, &ctx, out);
-        tracks(&g.track_script, "track_script", sp, &ctx, out);
-        let read = |s: &Setting| matches!(s.keyword.as_str(), "track_file" | "track_process");
+        // The track lists' words are read by the conversion (`track`).
+        let read = |s: &Setting| {
+            matches!(
+                s.keyword.as_str(),
+                "track_file" | "track_process" | "sync_group_tracking_weight"
+            )
+        };
         refuse_settings(&g.other, &ctx, &read, out);
     }
     for (i, sp) in c.vrrp_instances.iter().zip(&p.spans.instances) {
@@ -263,14 +276,10 @@ fn instance(
     out: &mut Vec<Diagnostic>,
 ) {
     let ctx = i.name.as_str();
-    let refused = [
-        ("dont_track_primary", i.dont_track_primary),
-        ("debug", i.debug.is_some()),
-        (
-            "use_vmac",
-            i.use_vmac.as_ref().is_some_and(|v| v.value.is_some()),
-        ),
-    ];
+    let refused = [(
+        "use_vmac",
+        i.use_vmac.as_ref().is_some_and(|v| v.value.is_some()),
+    )];
     for (k, _) in refused.iter().filter(|(_, on)| *on) {
         let what = if *k == "use_vmac" { "use_vmac NAME" } else { k };
         out.push(refuse(sp.key(k), what, ctx));
@@ -286,8 +295,6 @@ fn instance(
             out.push(refuse(sp.key("virtual_ipaddress"), &what, ctx));
         }
     }
-    tracks(&i.track_interface, "track_interface", sp, ctx, out);
-    tracks(&i.track_script, "track_script", sp, ctx, out);
     for s in &i.other {
         if TUNING.contains(&s.keyword.as_str()) {
             note(out, s.span, &s.keyword, "a tuning keyword");
@@ -297,19 +304,4 @@ fn instance(
         TUNING.contains(&s.keyword.as_str()) || INSTANCE_USED.contains(&s.keyword.as_str())
     };
     refuse_settings(&i.other, ctx, &keep, out);
-}
-
-/// Track entries take `weight N` only (`reverse` is not run).
-fn tracks(
-    t: &[crate::model::Track],
-    key: &str,
-    sp: &crate::lower::ObjSpans,
-    ctx: &str,
-    out: &mut Vec<Diagnostic>,
-) {
-    for e in t {
-        if let Some(o) = e.other.first() {
-            out.push(refuse(sp.key(key), &format!("{key} option {o}"), ctx));
-        }
-    }
 }

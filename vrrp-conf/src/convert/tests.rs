@@ -147,12 +147,12 @@ fn halves_follow_keepalived() {
 fn every_refused_keyword_of_an_instance_is_reported_once() {
     let text = format!(
         "{INSTANCE}  virtual_rules {{\n    from 10.0.0.0/8 table 1 priority 5\n  }}\n  \
-         dont_track_primary\n{VIPS}"
+         track_src_ip\n{VIPS}"
     );
     let (d, _) = rendered(&text, BOTH);
     assert_eq!(
         d,
-        ["k.conf:7:3: error: (VI_1) dont_track_primary is not supported by keepalived-lite",]
+        ["k.conf:7:3: error: (VI_1) track_src_ip is not supported by keepalived-lite",]
     );
 }
 
@@ -186,7 +186,7 @@ fn track_file_and_track_process_lists_take_their_blocks_defaults() {
 #[test]
 fn track_file_refusals_follow_keepalived() {
     let blocks =
-        "track_file tf {\n  file /run/tf\n}\nvrrp_track_process tp {\n  process a\n  delay 2\n}\n";
+        "track_file tf {\n  file /run/tf\n}\nvrrp_track_process tp {\n  process a\n  delay 0\n}\n";
     let text = format!(
         "{blocks}vrrp_sync_group G {{\n  group {{\n    VI_1\n  }}\n}}\n{INSTANCE}  track_file {{\n    \
          tf\n  }}\n{VIPS}"
@@ -195,7 +195,7 @@ fn track_file_refusals_follow_keepalived() {
     assert_eq!(
         d,
         [
-            "k.conf:6:3: error: (tp) delay is not supported by keepalived-lite",
+            "k.conf:6:3: error: (tp) delay must be between [0.000001..3600] inclusive",
             "k.conf:16:3: error: (VI_1) ignoring weight from tracked file due to SYNC group or \
              address owner; specify weight 0",
         ]

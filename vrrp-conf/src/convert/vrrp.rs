@@ -134,6 +134,8 @@ pub struct Tracked {
     pub name: String,
     /// Weight.
     pub weight: i32,
+    /// `weight N reverse`: the weight applies with the opposite sign.
+    pub reverse: bool,
 }
 
 /// What keepalived-lite itself does for one instance.
@@ -151,6 +153,10 @@ pub struct InstancePlan {
     pub files: Vec<TrackedObject>,
     /// `track_process` (the instance's and its sync group's).
     pub processes: Vec<TrackedObject>,
+    /// `debug N` (0..=4): keepalived only shows it in its data dump.
+    pub debug: u8,
+    /// `promote_secondaries`: set on the interface at start, reset at stop.
+    pub promote_secondaries: bool,
 }
 
 /// One sync group or lone instance.
@@ -418,7 +424,13 @@ fn unit(
         owner_member |= owner;
         setup.routers.push(spec);
         let mut plan = instance_plan(c, blocks, i)?;
-        if (group.is_some() || owner) && plan.files.iter().any(|t| t.weight != 0) {
+        // A member's own weights count only with the group's
+        // `sync_group_tracking_weight`.
+        let unweighted = group.is_some_and(|g| !track::group_weights(g));
+        if unweighted {
+            track::member_weights(&plan)?;
+        }
+        if (unweighted || owner) && plan.files.iter().any(|t| t.weight != 0) {
             // keepalived 2.2.7 drops the weight (or the file) with a
             // configuration error.
             return Err(PlanError::Refused {
@@ -430,8 +442,9 @@ fn unit(
         }
         if let Some(g) = group {
             // A group's tracked objects apply to every member.
-            plan.interfaces
-                .extend(g.track_interface.iter().map(tracked_interface));
+            for t in &g.track_interface {
+                plan.interfaces.push(track::interface(&g.name, t)?);
+            }
             for t in &g.track_script {
                 plan.scripts.push(tracked_script(c, &g.name, t)?);
             }
@@ -535,7 +548,9 @@ fn instance_plan(
     i: &VrrpInstance,
 ) -> Result<InstancePlan, PlanError> {
     // The VRRP interface itself is watched by the driver (down = FAULT).
-    let interfaces = i.track_interface.iter().map(tracked_interface).collect();
+    let interfaces = (i.track_interface.iter())
+        .map(|t| track::interface(&i.name, t))
+        .collect::<Result<_, _>>()?;
     let scripts = i
         .track_script
         .iter()
@@ -549,14 +564,23 @@ fn instance_plan(
         scripts,
         files,
         processes,
+        debug: (i.debug.as_ref().and_then(|d| d.value)).map_or(0, |v| v.min(4) as u8),
+        promote_secondaries: promote_secondaries(i)?,
     })
 }
 
-fn tracked_interface(t: &Track) -> Tracked {
-    Tracked {
-        name: t.name.clone(),
-        weight: t.weight.unwrap_or(0),
+/// keepalived 2.2.7 reports `promote_secondaries` with a VMAC as an error
+/// (a VMAC always has it) and ignores it.
+fn promote_secondaries(i: &VrrpInstance) -> Result<bool, PlanError> {
+    let on = i.other.iter().any(|s| s.keyword == "promote_secondaries");
+    if on && i.use_vmac.is_some() {
+        return Err(PlanError::Refused {
+            instance: i.name.clone(),
+            keyword: "promote_secondaries",
+            reason: "promote_secondaries is automatically set for vmacs - ignoring",
+        });
     }
+    Ok(on)
 }
 
 fn tracked_script(c: &crate::Config, owner: &str, t: &Track) -> Result<Tracked, PlanError> {
@@ -569,9 +593,11 @@ fn tracked_script(c: &crate::Config, owner: &str, t: &Track) -> Result<Tracked, 
             kind: "vrrp_script",
             name: t.name.clone(),
         })?;
+    let reverse = track::entry_reverse(owner, "track_script", t, script.weight_reverse)?;
     Ok(Tracked {
         name: t.name.clone(),
         weight: t.weight.or(script.weight).unwrap_or(0),
+        reverse,
     })
 }
 
@@ -687,6 +713,21 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         .iter()
         .map(|w| route(name, w))
         .collect::<Result<Vec<_>, _>>()?;
+    config.track_interface = !i.dont_track_primary;
+    let by_name = |a: &&VirtualAddress| {
+        is_link_local6(a.addr) && (a.no_track || a.dev.as_deref().is_none_or(|d| d == interface))
+    };
+    let by_index = g.other.iter().any(|s| s.keyword == "nftables_ifindex");
+    if i.dont_track_primary
+        && !config.accepts_vip_traffic()
+        && !by_index
+        && addresses.iter().chain(&excluded).any(|a| by_name(&a))
+    {
+        // keepalived filters these by interface name (a set of its own).
+        return Err(unsupported(
+            "dont_track_primary with a filtered IPv6 link-local address (without nftables_ifindex)",
+        ));
+    }
     Ok(RouterSpec {
         config,
         interface,
@@ -697,6 +738,10 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         rules: Vec::new(),
         use_vmac,
     })
+}
+
+fn is_link_local6(a: IpAddr) -> bool {
+    matches!(a, IpAddr::V6(v) if v.segments()[0] & 0xffc0 == 0xfe80)
 }
 
 /// Where keepalived 2.2.7 puts an address of an instance with a VMAC: on
@@ -911,6 +956,16 @@ fn flags(
     if let Some(s) = find(&i.other, "unicast_ttl") {
         let v = s.args.first().cloned().unwrap_or_default();
         config.unicast_ttl = v.parse().map_err(|_| ("unicast_ttl", v))?;
+    }
+    // An instance's own, else the global default; 1..=100 as keepalived.
+    let down =
+        (find(&i.other, "down_timer_adverts").map(|s| ("down_timer_adverts", s))).or_else(|| {
+            find(&g.other, "vrrp_down_timer_adverts").map(|s| ("vrrp_down_timer_adverts", s))
+        });
+    if let Some((k, s)) = down {
+        let v = s.args.first().cloned().unwrap_or_default();
+        let n = v.parse().ok().filter(|n| (1..=100).contains(n));
+        config.down_timer_adverts = n.ok_or((k, v))?;
     }
     Ok(())
 }
@@ -1669,6 +1724,7 @@ vrrp_sync_group G {
     A
     B
   }
+  sync_group_tracking_weight
 }
 vrrp_instance A {
   interface eth0
@@ -1719,14 +1775,16 @@ vrrp_instance C {
             a.scripts,
             [Tracked {
                 name: "chk".into(),
-                weight: -20
+                weight: -20,
+                reverse: false
             }]
         );
         assert_eq!(
             a.interfaces,
             [Tracked {
                 name: "eth1".into(),
-                weight: 5
+                weight: 5,
+                reverse: false
             }]
         );
         let c = &p.units[1].setup.routers[0];
@@ -1764,5 +1822,26 @@ vrrp_instance C {
         let groups: Vec<(&str, Option<&Vec<String>>)> =
             p.groups().map(|(g, n)| (g, n.master.as_ref())).collect();
         assert_eq!(groups, [("G", Some(&vec!["/bin/true".to_owned()]))]);
+    }
+
+    #[test]
+    fn down_timer_adverts_of_the_instance_or_the_global_default() {
+        let conf = |global: &str, own: &str| {
+            format!(
+                "global_defs {{\n{global}\n}}\nvrrp_instance A {{\n interface eth0\n \
+                 virtual_router_id 1\n{own}\n virtual_ipaddress {{\n 192.0.2.1\n }}\n}}\n"
+            )
+        };
+        let adverts = |text: &str| {
+            let parsed = crate::parse_str("t.conf", text, &crate::Options::default());
+            plan(&parsed.config).map(|p| p.units[0].setup.routers[0].config.down_timer_adverts)
+        };
+        assert_eq!(adverts(&conf("", "")), Ok(3));
+        assert_eq!(adverts(&conf("vrrp_down_timer_adverts 7", "")), Ok(7));
+        let both = conf("vrrp_down_timer_adverts 7", "down_timer_adverts 2");
+        assert_eq!(adverts(&both), Ok(2));
+        let bad = adverts(&conf("", "down_timer_adverts 101")).unwrap_err();
+        let want = "(A) down_timer_adverts \"101\" is not supported by keepalived-lite";
+        assert_eq!(bad.to_string(), want);
     }
 }

@@ -388,7 +388,7 @@ impl Lower<'_> {
                 "script" => s.script = self.script(c),
                 "interval" => s.interval = self.seconds(c),
                 "timeout" => s.timeout = self.seconds(c),
-                "weight" => s.weight = self.num(c, -253, 253),
+                "weight" => (s.weight, s.weight_reverse) = self.script_weight(c),
                 "rise" => s.rise = self.num(c, 1, i64::from(u32::MAX)),
                 "fall" => s.fall = self.num(c, 1, i64::from(u32::MAX)),
                 "user" => s.user = self.words(c),
@@ -398,6 +398,37 @@ impl Lower<'_> {
         }
         self.spans.scripts.push(sp);
         Some(s)
+    }
+
+    /// A `vrrp_script`'s `weight N [reverse]`, as keepalived reads it.
+    fn script_weight(&mut self, c: &Node<'_>) -> (Option<i32>, bool) {
+        let Some(w) = c.args.first() else {
+            return (self.num(c, -253, 253), false);
+        };
+        // The same words as `num` for a lone weight.
+        let weight = match w.parse::<i64>() {
+            Ok(v) if (-253..=253).contains(&v) => i32::try_from(v).ok(),
+            Ok(v) => {
+                let msg = format!("'weight': number '{v}' outside range [-253, 253]");
+                self.push(Diagnostic::error(Code::OutOfRange, c.span, msg));
+                None
+            }
+            Err(_) => {
+                let msg = format!("'weight': '{w}' is not a number");
+                self.push(Diagnostic::error(Code::InvalidValue, c.span, msg));
+                None
+            }
+        };
+        let reverse = match c.args.get(1) {
+            None => false,
+            Some("reverse") => true,
+            Some(o) => {
+                let msg = format!("'weight': unknown weight option '{o}'");
+                self.push(Diagnostic::error(Code::InvalidValue, c.span, msg));
+                false
+            }
+        };
+        (weight, reverse)
     }
 
     pub(super) fn sync_group(&mut self, n: &Node<'_>) -> Option<SyncGroup> {

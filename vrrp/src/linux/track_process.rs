@@ -16,11 +16,15 @@
 //!   [`ParamMatch`] says;
 //! * the object is up while `quorum <= count <= quorum_max`;
 //! * `terminate_delay`: losing the quorum is reported only if it is still
-//!   lost that long after (gaining it back in between cancels it).
+//!   lost that long after (gaining it back in between cancels it);
+//! * `fork_delay`: the same for gaining the quorum (losing it in between
+//!   cancels it). keepalived starts this delay on the proc connector's
+//!   fork and exec events; a scan sees the new process, whichever way it
+//!   came, so the delay runs from the scan that first sees the quorum.
+//!   `delay` sets both.
 //!
-//! What a scan cannot tell apart: a process that forked (keepalived's
-//! `fork_delay`) from one that was started; the conversion refuses
-//! `fork_delay` and `delay` by name.
+//! Neither delay applies to the first scan (keepalived's start-up scan
+//! sets the status at once).
 
 use std::fs;
 use std::io::Read;
@@ -76,6 +80,8 @@ pub struct ProcessSpec {
     pub quorum_max: u32,
     /// `terminate_delay`: how long a lost quorum must stay lost.
     pub terminate_delay: Duration,
+    /// `fork_delay`: how long a gained quorum must stay gained.
+    pub fork_delay: Duration,
 }
 
 impl ProcessSpec {
@@ -91,6 +97,7 @@ impl ProcessSpec {
             quorum: 1,
             quorum_max: u32::MAX,
             terminate_delay: Duration::ZERO,
+            fork_delay: Duration::ZERO,
         }
     }
 
@@ -137,6 +144,8 @@ struct Watched {
     up: bool,
     /// When a lost quorum is reported, if still lost.
     lost_at: Option<Instant>,
+    /// When a gained quorum is reported, if still gained.
+    gained_at: Option<Instant>,
 }
 
 /// The tracked processes, counted by scanning `/proc`.
@@ -161,6 +170,7 @@ impl ProcessWatcher {
                 spec,
                 up: false,
                 lost_at: None,
+                gained_at: None,
             })
             .collect();
         Self {
@@ -178,7 +188,7 @@ impl ProcessWatcher {
             .zip(counts)
             .map(|(w, n)| {
                 w.up = w.spec.in_quorum(n);
-                w.lost_at = None;
+                (w.lost_at, w.gained_at) = (None, None);
                 (w.spec.name.clone(), status(w.up))
             })
             .collect()
@@ -190,28 +200,36 @@ impl ProcessWatcher {
         let mut changed = Vec::new();
         for (w, n) in self.watched.iter_mut().zip(counts) {
             let up = w.spec.in_quorum(n);
-            if up {
-                w.lost_at = None;
-            } else if w.up && w.lost_at.is_none() {
-                w.lost_at = Some(now + w.spec.terminate_delay);
+            // A change starts its delay; going back cancels it.
+            let (pending, other, delay) = if up {
+                (&mut w.gained_at, &mut w.lost_at, w.spec.fork_delay)
+            } else {
+                (&mut w.lost_at, &mut w.gained_at, w.spec.terminate_delay)
+            };
+            *other = None;
+            if up == w.up {
+                *pending = None;
+                continue;
             }
-            let report = up || w.lost_at.is_some_and(|t| t <= now);
-            if report && up != w.up {
+            let due = *pending.get_or_insert(now + delay);
+            if due <= now {
+                *pending = None;
                 w.up = up;
-                w.lost_at = None;
                 changed.push((w.spec.name.clone(), status(up)));
             }
         }
         changed
     }
 
-    /// When a pending `terminate_delay` ends (scan again then).
+    /// When a pending `terminate_delay` or `fork_delay` ends (scan again
+    /// then).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.watched.iter().filter_map(|w| w.lost_at).min()
+        let pending = self.watched.iter().flat_map(|w| [w.lost_at, w.gained_at]);
+        pending.flatten().min()
     }
 
     /// Waits for the next scan (every [`SCAN_INTERVAL`], sooner when a
-    /// `terminate_delay` ends) and returns what changed; loops until
+    /// delay ends) and returns what changed; loops until
     /// something did.
     #[cfg(feature = "tokio")]
     #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
@@ -385,6 +403,52 @@ mod tests {
         proc_entry(11, "worker");
         assert_eq!(w.scan(t0 + Duration::from_secs(5)), []);
         assert_eq!(w.poll_timeout(), None);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn fork_delay_holds_a_gained_quorum_back() {
+        let dir = std::env::temp_dir().join(format!("vrrp-fork-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let proc_entry = |pid: u32, comm: &str| {
+            let d = dir.join(pid.to_string());
+            fs::create_dir_all(&d).unwrap();
+            fs::write(d.join("stat"), format!("{pid} ({comm}) S 1 {pid}")).unwrap();
+        };
+        proc_entry(1, "init");
+        // `delay 3`: both delays.
+        let spec = ProcessSpec {
+            fork_delay: Duration::from_secs(3),
+            terminate_delay: Duration::from_secs(3),
+            ..ProcessSpec::new("app", "app")
+        };
+        let mut w = ProcessWatcher::with_proc_root(&dir, vec![spec]);
+        let t0 = Instant::now();
+        let s = |secs| t0 + Duration::from_secs(secs);
+        assert_eq!(w.initial(), [("app".to_owned(), Status::Down)]);
+        proc_entry(20, "app");
+        assert_eq!(w.scan(s(1)), []);
+        assert_eq!(w.poll_timeout(), Some(s(4)));
+        assert_eq!(w.scan(s(3)), []);
+        assert_eq!(w.scan(s(4)), [("app".to_owned(), Status::Up)]);
+        assert_eq!(w.poll_timeout(), None);
+        // Gone and back within the terminate delay: nothing.
+        fs::remove_dir_all(dir.join("20")).unwrap();
+        assert_eq!(w.scan(s(5)), []);
+        assert_eq!(w.poll_timeout(), Some(s(8)));
+        proc_entry(21, "app");
+        assert_eq!(w.scan(s(6)), []);
+        assert_eq!(w.poll_timeout(), None);
+        // Lost for good, then started and gone again within fork_delay.
+        fs::remove_dir_all(dir.join("21")).unwrap();
+        assert_eq!(w.scan(s(7)), []);
+        assert_eq!(w.scan(s(10)), [("app".to_owned(), Status::Down)]);
+        proc_entry(22, "app");
+        assert_eq!(w.scan(s(11)), []);
+        fs::remove_dir_all(dir.join("22")).unwrap();
+        assert_eq!(w.scan(s(12)), []);
+        assert_eq!(w.poll_timeout(), None);
+        assert_eq!(w.scan(s(20)), []);
         fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 pub use self::reconfigure::{Change, Changed};
 use crate::auth::{AhReplay, TxCounters};
 use crate::config::{
-    effective_priority, master_down_interval, master_down_interval_v3, skew_time, skew_time_v3,
-    Config, ConfigError, LowerPriorityAdvert, Version, PRIORITY_OWNER, PRIORITY_STOP,
+    effective_priority, skew_time, skew_time_v3, Config, ConfigError, LowerPriorityAdvert, Version,
+    PRIORITY_OWNER, PRIORITY_STOP,
 };
 use crate::counters::Counters;
 pub use crate::counters::{DropCounters, DropReason};
@@ -391,10 +391,16 @@ impl VirtualRouter {
     }
 
     fn master_down_interval_for(&self, priority: u8) -> Duration {
-        match self.cfg.version {
-            Version::V2 => master_down_interval(self.cfg.advert_interval(), priority),
-            Version::V3 => master_down_interval_v3(self.master_adver_int, priority),
-        }
+        // keepalived's `down_timer_adverts` in place of the RFCs' 3.
+        let n = self.cfg.down_timer_adverts;
+        let (interval, skew) = match self.cfg.version {
+            Version::V2 => (self.cfg.advert_interval(), skew_time(priority)),
+            Version::V3 => (
+                self.master_adver_int,
+                skew_time_v3(priority, self.master_adver_int),
+            ),
+        };
+        interval.saturating_mul(n).saturating_add(skew)
     }
 
     /// VRRPv3 Master_Adver_Interval: in BACKUP the interval of the last
@@ -659,9 +665,11 @@ impl VirtualRouter {
         self.arm(Timer::MasterDown, now, self.skew_time());
     }
 
-    /// The interface went up or down; down means FAULT.
+    /// The interface went up or down; down means FAULT, unless the
+    /// router does not track its interface
+    /// ([`Config::track_interface`](crate::Config::track_interface)).
     pub fn handle_interface(&mut self, now: Instant, up: bool) {
-        self.interface_up = up;
+        self.interface_up = up || !self.cfg.track_interface;
         self.reevaluate_fault(now);
     }
 

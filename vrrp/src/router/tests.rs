@@ -1122,3 +1122,53 @@ fn ip_octets(ip: std::net::IpAddr) -> Vec<u8> {
         std::net::IpAddr::V6(a) => a.octets().to_vec(),
     }
 }
+
+#[test]
+fn a_router_that_does_not_track_its_interface_keeps_its_state() {
+    // keepalived's `dont_track_primary`.
+    let t0 = Instant::now();
+    let mut cfg = config(255);
+    cfg.track_interface = false;
+    let mut r = VirtualRouter::new(cfg).unwrap();
+    r.handle_interface(t0, false);
+    r.handle_startup(t0);
+    assert_eq!(r.state(), State::Master);
+    r.handle_interface(t0 + s(1), false);
+    assert_eq!(r.state(), State::Master);
+    assert!(!r.own_fault());
+    // Tracking still faults it.
+    let fault = Tracking {
+        weight: 0,
+        fault: true,
+    };
+    r.handle_tracking(t0 + s(2), fault);
+    assert_eq!(r.state(), State::Fault);
+    assert!(events(&mut r).contains(&Event::StateChanged {
+        from: State::Master,
+        to: State::Fault,
+        reason: Reason::TrackingFault
+    }));
+}
+
+#[test]
+fn down_timer_adverts_sets_the_master_down_interval() {
+    // keepalived's `down_timer_adverts 5`: 5 x 1 s + Skew_Time (100: 609.375 ms).
+    let t0 = Instant::now();
+    let mut cfg = config(100);
+    cfg.down_timer_adverts = 5;
+    let mut r = VirtualRouter::new(cfg).unwrap();
+    r.handle_startup(t0);
+    let want = Duration::from_secs(5) + Duration::from_micros(609_375);
+    assert_eq!(r.master_down_interval(), want);
+    assert_eq!(r.poll_timeout(), Some(t0 + want));
+    r.handle_timeout(t0 + want - Duration::from_millis(1));
+    assert_eq!(r.state(), State::Backup);
+    r.handle_timeout(t0 + want);
+    assert_eq!(r.state(), State::Master);
+    // One advert: no more than Skew_Time beyond one interval.
+    let mut cfg = config(100);
+    cfg.down_timer_adverts = 1;
+    let r = VirtualRouter::new(cfg).unwrap();
+    let one = Duration::from_secs(1) + Duration::from_micros(609_375);
+    assert_eq!(r.master_down_interval(), one);
+}

@@ -198,8 +198,9 @@ pub(super) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
 /// else the default table as soon as a router lacks accept mode or has a
 /// VMAC (as keepalived: "use_vmac or no_accept/strict specified, but no
 /// firewall configured - using nftables"), else none. `nftables_ifindex` only matters for the
-/// link-local addresses of `dont_track_primary` instances, which are
-/// refused: it is accepted and changes nothing.
+/// link-local addresses of `dont_track_primary` instances: without it
+/// keepalived filters them by interface name, which `router` refuses; with
+/// it they are filtered by index as all others.
 pub(super) fn firewall<'a>(
     g: &GlobalDefs,
     mut routers: impl Iterator<Item = &'a vrrp::linux::driver::RouterSpec>,

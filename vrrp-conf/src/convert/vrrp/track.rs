@@ -7,16 +7,15 @@
 //! quorum maximum; a list entry takes its block's weight and `reverse`
 //! unless it gives `weight N [reverse|noreverse]`. What keepalived
 //! reports as a configuration error (its `-t` exits 5) is refused here,
-//! in keepalived's words; `delay` and `fork_delay` are refused by name
-//! (the process watcher scans `/proc` and cannot tell a fork).
+//! in keepalived's words.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use vrrp::linux::track_process::{ParamMatch, ProcessSpec};
 
-use super::PlanError;
-use crate::model::Setting;
+use super::{InstancePlan, PlanError, Tracked};
+use crate::model::{Setting, SyncGroup, Track};
 
 /// A `track_file` block used by some instance or group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -259,9 +258,12 @@ fn process(name: &str, s: &Setting) -> Result<TrackedProcess, PlanError> {
                     spec.quorum = 1;
                 }
             }
-            "terminate_delay" => spec.terminate_delay = delay(name, arg)?,
-            "delay" => return Err(unsupported(name, "delay")),
-            "fork_delay" => return Err(unsupported(name, "fork_delay")),
+            "terminate_delay" => spec.terminate_delay = delay(name, "terminate_delay", arg)?,
+            "fork_delay" => spec.fork_delay = delay(name, "fork_delay", arg)?,
+            "delay" => {
+                spec.terminate_delay = delay(name, "delay", arg)?;
+                spec.fork_delay = spec.terminate_delay;
+            }
             "full_command" => spec.full_command = true,
             _ => return Err(unsupported(name, "vrrp_track_process option")),
         }
@@ -275,14 +277,13 @@ fn process(name: &str, s: &Setting) -> Result<TrackedProcess, PlanError> {
 }
 
 /// A delay in seconds, to the microsecond, in [0.000001..3600].
-fn delay(name: &str, arg: Option<&str>) -> Result<Duration, PlanError> {
-    let bad = || {
-        refused(
-            name,
-            "terminate_delay",
-            "terminate_delay must be between [0.000001..3600] inclusive",
-        )
+fn delay(name: &str, keyword: &'static str, arg: Option<&str>) -> Result<Duration, PlanError> {
+    let reason = match keyword {
+        "fork_delay" => "fork_delay must be between [0.000001..3600] inclusive",
+        "delay" => "delay must be between [0.000001..3600] inclusive",
+        _ => "terminate_delay must be between [0.000001..3600] inclusive",
     };
+    let bad = || refused(name, keyword, reason);
     let secs: f64 = arg.and_then(|a| a.parse().ok()).ok_or_else(bad)?;
     let micros = (secs * 1e6).round();
     if !(1.0..=3.6e9).contains(&micros) {
@@ -290,6 +291,64 @@ fn delay(name: &str, arg: Option<&str>) -> Result<Duration, PlanError> {
     }
     // In 1..=3.6e9, so the cast is exact.
     Ok(Duration::from_micros(micros as u64))
+}
+
+/// A `track_interface` entry (`IF [weight N [reverse]]`) of `owner`.
+pub(super) fn interface(owner: &str, t: &Track) -> Result<Tracked, PlanError> {
+    Ok(Tracked {
+        name: t.name.clone(),
+        weight: t.weight.unwrap_or(0),
+        reverse: entry_reverse(owner, "track_interface", t, false)?,
+    })
+}
+
+/// The `reverse` of a `track_interface` / `track_script` entry: the word
+/// after `weight N`, `reverse` (or, for a script, `noreverse`); without
+/// one, `default` (a script's own `weight N reverse`). keepalived reports
+/// any other word, or one without a weight, as an error.
+pub(super) fn entry_reverse(
+    owner: &str,
+    keyword: &'static str,
+    t: &Track,
+    default: bool,
+) -> Result<bool, PlanError> {
+    let script = keyword == "track_script";
+    match t.other.as_slice() {
+        [] => Ok(default),
+        [w] if t.weight.is_some() && w == "reverse" => Ok(true),
+        [w] if t.weight.is_some() && script && w == "noreverse" => Ok(false),
+        [_] if t.weight.is_some() => Err(refused(owner, keyword, "unknown weight option")),
+        _ => Err(refused(owner, keyword, "unknown track option")),
+    }
+}
+
+/// Whether a sync group takes its members' own tracking weights
+/// (`sync_group_tracking_weight`).
+pub(super) fn group_weights(g: &SyncGroup) -> bool {
+    g.other
+        .iter()
+        .any(|s| s.keyword == "sync_group_tracking_weight")
+}
+
+/// A member of a sync group without `sync_group_tracking_weight` may not
+/// weigh its own tracked interfaces and scripts: keepalived 2.2.7 reports
+/// a configuration error and tracks such an interface with weight 0 (down
+/// = FAULT), and drops such a script.
+pub(super) fn member_weights(plan: &InstancePlan) -> Result<(), PlanError> {
+    let refuse = |keyword, reason| Err(refused(&plan.name, keyword, reason));
+    if plan.interfaces.iter().any(|t| t.weight != 0) {
+        return refuse(
+            "track_interface",
+            "ignoring tracked interface weight due to SYNC group",
+        );
+    }
+    if plan.scripts.iter().any(|t| t.weight != 0) {
+        return refuse(
+            "track_script",
+            "ignoring tracked script with weights due to SYNC group",
+        );
+    }
+    Ok(())
 }
 
 /// An instance's or group's list (`track_file { NAME [weight N
@@ -416,6 +475,114 @@ mod tests {
         );
     }
 
+    /// `(name, weight, reverse)` of tracked interfaces or scripts.
+    fn wr(v: &[Tracked]) -> Vec<(&str, i32, bool)> {
+        v.iter()
+            .map(|t| (t.name.as_str(), t.weight, t.reverse))
+            .collect()
+    }
+
+    #[test]
+    fn interface_and_script_entries_take_reverse() {
+        let text = "vrrp_script up {\n script /bin/true\n weight 7 reverse\n}\n\
+            vrrp_script down {\n script /bin/false\n weight -4\n}\n\
+            vrrp_instance A {\n interface eth0\n virtual_router_id 1\n \
+            virtual_ipaddress {\n 192.0.2.1\n }\n \
+            track_interface {\n eth1 weight 10 reverse\n eth2 weight 3\n }\n \
+            track_script {\n up\n down weight 5 reverse\n }\n}\n\
+            vrrp_instance B {\n interface eth0\n virtual_router_id 2\n \
+            virtual_ipaddress {\n 192.0.2.2\n }\n}\n\
+            vrrp_sync_group G {\n group {\n A\n B\n }\n sync_group_tracking_weight\n \
+            track_interface {\n eth3 weight -2 reverse\n }\n \
+            track_script {\n up weight 6 noreverse\n }\n}\n";
+        let parsed = parse_str("t.conf", text, &Options::default());
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let p = super::super::plan(&parsed.config).unwrap();
+        let a = &p.units[0].instances[0];
+        assert_eq!(
+            wr(&a.interfaces),
+            [("eth1", 10, true), ("eth2", 3, false), ("eth3", -2, true)]
+        );
+        assert_eq!(
+            wr(&a.scripts),
+            [("up", 7, true), ("down", 5, true), ("up", 6, false)]
+        );
+        let b = &p.units[0].instances[1];
+        assert_eq!(wr(&b.interfaces), [("eth3", -2, true)]);
+        assert_eq!(wr(&b.scripts), [("up", 6, false)]);
+    }
+
+    #[test]
+    fn sync_group_members_weigh_their_tracks_only_with_tracking_weight() {
+        let text = |extra: &str| {
+            format!(
+                "vrrp_script s {{\n script /bin/true\n}}\n\
+                 vrrp_instance A {{\n interface eth0\n virtual_router_id 1\n \
+                 virtual_ipaddress {{\n 192.0.2.1\n }}\n track_interface {{\n eth1 weight 4\n \
+                 }}\n}}\nvrrp_instance B {{\n interface eth0\n virtual_router_id 2\n \
+                 virtual_ipaddress {{\n 192.0.2.2\n }}\n track_script {{\n s weight 3\n }}\n}}\n\
+                 vrrp_sync_group G {{\n group {{\n A\n B\n }}\n{extra}}}\n"
+            )
+        };
+        let plan =
+            |t: &str| super::super::plan(&parse_str("t.conf", t, &Options::default()).config);
+        let e = plan(&text("")).unwrap_err();
+        let want = "(A) ignoring tracked interface weight due to SYNC group";
+        assert_eq!(e.to_string(), want);
+        let p = plan(&text(" sync_group_tracking_weight\n")).unwrap();
+        assert_eq!(
+            wr(&p.units[0].instances[0].interfaces),
+            [("eth1", 4, false)]
+        );
+        assert_eq!(wr(&p.units[0].instances[1].scripts), [("s", 3, false)]);
+    }
+
+    #[test]
+    fn unknown_track_words_are_refused_as_keepalived_reports_them() {
+        for (entry, want) in [
+            (
+                "track_interface {\n eth1 weight 2 noreverse\n }",
+                "(A) unknown weight option",
+            ),
+            (
+                "track_interface {\n eth1 reverse\n }",
+                "(A) unknown track option",
+            ),
+            (
+                "track_script {\n s weight 2 up\n }",
+                "(A) unknown weight option",
+            ),
+        ] {
+            let text = format!(
+                "vrrp_script s {{\n script /bin/true\n}}\nvrrp_instance A {{\n \
+                 interface eth0\n virtual_router_id 1\n virtual_ipaddress {{\n 192.0.2.1\n \
+                 }}\n {entry}\n}}\n"
+            );
+            let parsed = parse_str("t.conf", &text, &Options::default());
+            let e = super::super::plan(&parsed.config).unwrap_err();
+            assert_eq!(e.to_string(), want, "{entry}");
+        }
+    }
+
+    #[test]
+    fn process_delays_as_keepalived_sets_them() {
+        let (b, e) = top(
+            "vrrp_track_process p {\n process a\n delay 2\n terminate_delay 0.5\n}\n\
+             vrrp_track_process q {\n process b\n fork_delay 1.25\n}\n",
+        );
+        assert_eq!(e, []);
+        let p = &b.processes[0].spec;
+        assert_eq!(
+            (p.fork_delay, p.terminate_delay),
+            (Duration::from_secs(2), Duration::from_millis(500))
+        );
+        let q = &b.processes[1].spec;
+        assert_eq!(
+            (q.fork_delay, q.terminate_delay),
+            (Duration::from_millis(1250), Duration::ZERO)
+        );
+    }
+
     #[test]
     fn keepalived_errors_and_unimplemented_keywords_are_refused() {
         for (block, want) in [
@@ -436,12 +603,12 @@ mod tests {
                 "(a) track file init value is invalid",
             ),
             (
-                "vrrp_track_process p {\n process a\n delay 2\n}\n",
-                "(p) delay is not supported by keepalived-lite",
+                "vrrp_track_process p {\n process a\n delay 0\n}\n",
+                "(p) delay must be between [0.000001..3600] inclusive",
             ),
             (
-                "vrrp_track_process p {\n process a\n fork_delay 2\n}\n",
-                "(p) fork_delay is not supported by keepalived-lite",
+                "vrrp_track_process p {\n process a\n fork_delay 3601\n}\n",
+                "(p) fork_delay must be between [0.000001..3600] inclusive",
             ),
             (
                 "vrrp_track_process p {\n quorum 2\n}\n",
