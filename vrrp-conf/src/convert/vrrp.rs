@@ -62,6 +62,7 @@ use crate::model::{
 use crate::span::Span;
 use crate::Parsed;
 
+mod address;
 mod multipath;
 mod route_options;
 mod rules;
@@ -254,7 +255,7 @@ fn diagnostic(p: &Parsed, e: &PlanError) -> Diagnostic {
 fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
     let c = &p.config;
     let key = match keyword {
-        "address" | "brd" | "scope" | "label" => "virtual_ipaddress",
+        "address" | "brd" | "scope" | "label" | "virtual_ipaddress option" => "virtual_ipaddress",
         "version 2 with IPv6" => "version",
         "unicast_peer min_ttl/max_ttl with IPv6" => "unicast_peer",
         "route" if owner == "static_routes" => "static_routes",
@@ -361,7 +362,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
             keyword: "dev",
         });
         let v4 = |d| match a.address.addr() {
-            IpAddr::V4(_) => Ok((d, address("static_ipaddress", a)?)),
+            IpAddr::V4(_) => Ok((d, static_address(a)?)),
             v6 => Err(PlanError::Bad {
                 instance: "static_ipaddress".into(),
                 keyword: "address",
@@ -1063,6 +1064,7 @@ pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> 
                 scope: Scope::Global,
                 dev: a.dev.clone(),
                 no_track: has_no_track(&a.other),
+                options: address::options(owner, a)?,
             });
         }
     };
@@ -1084,7 +1086,23 @@ pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> 
         scope,
         dev: a.dev.clone(),
         no_track: has_no_track(&a.other),
+        options: address::options(owner, a)?,
     })
+}
+
+/// A `static_ipaddress` entry: its options beyond `no_track` are refused
+/// by name (the process installs static addresses without them).
+fn static_address(a: &IpAddress) -> Result<VirtualAddress, PlanError> {
+    let v = address("static_ipaddress", a)?;
+    let plain = vrrp::linux::AddressOptions::default();
+    match a.other.iter().find(|w| *w != "no_track") {
+        Some(w) if v.options != plain => Err(PlanError::Bad {
+            instance: "static_ipaddress".into(),
+            keyword: "virtual_ipaddress option",
+            value: w.clone(),
+        }),
+        _ => Ok(v),
+    }
 }
 
 /// A route of the model as the driver installs it: IPv4 or IPv6,
@@ -1112,25 +1130,34 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
         Some(RouteType::Prohibit) => RouteKind::Prohibit,
         Some(t) => return Err(bad(t.keyword().to_owned())),
     };
+    let o = multipath.options;
+    let late = o.late;
     let mut spec = RouteSpec::to(r.dst.addr(), r.dst.prefix_len());
     spec.kind = kind;
-    spec.gateway = r.via.map(same_family).transpose()?;
+    spec.gateway = late.via.or(r.via).map(same_family).transpose()?;
     if !multipath.hops.is_empty() {
         // `or` moved the gateway into the first next hop.
         spec.gateway = None;
         spec.nexthops = multipath.hops;
     }
-    // keepalived 2.2.7 checks `protocol` and installs its own (18) anyway
-    // (seen in the twin test): so does keepalived-lite.
-    spec.onlink = multipath.onlink;
-    spec.metrics = multipath.metrics;
-    spec.src = r.src.map(same_family).transpose()?;
-    spec.metric = r.metric;
-    spec.table = r.table;
-    spec.scope = r.scope.map(scope);
+    // keepalived 2.2.7 installs its own protocol (18) on a route it
+    // tracks, whatever `protocol` says (seen in the twin test).
+    let no_track = has_no_track(&r.other);
+    spec.protocol = o.protocol.filter(|_| no_track);
+    spec.onlink = o.onlink;
+    spec.metrics = o.metrics;
+    spec.congctl = o.congctl;
+    spec.tos = o.tos;
+    spec.realms = o.realms;
+    spec.pref = o.pref;
+    spec.expires = o.expires;
+    spec.src = late.src.or(r.src).map(same_family).transpose()?;
+    spec.metric = late.metric.or(r.metric);
+    spec.table = late.table.or(r.table);
+    spec.scope = late.scope.or(r.scope).map(scope);
     Ok(VirtualRoute {
         route: spec,
-        dev: r.dev.clone(),
+        dev: late.dev.or_else(|| r.dev.clone()),
         nexthop_devs: multipath.devs,
         no_track: has_no_track(&r.other),
     })
@@ -1281,7 +1308,7 @@ mod tests {
             Err(PlanError::Bad { value, .. }) if value == "10.0.0.1"
         ));
         assert!(matches!(
-            route("VI_1", &routes_of("10.0.0.0/8 via 10.0.0.1 realms 1")[0]),
+            route("VI_1", &routes_of("2001:db8::/32 via 2001:db8::1 realms 1")[0]),
             Err(PlanError::Bad { value, .. }) if value == "realms"
         ));
     }

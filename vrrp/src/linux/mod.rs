@@ -28,6 +28,7 @@
 //! [`LinuxError`] with the operation and errno.
 
 mod address6;
+pub mod address_options;
 #[cfg(feature = "tokio")]
 pub mod driver;
 mod error;
@@ -44,6 +45,7 @@ mod watch;
 mod watch_routes;
 
 pub use address6::Address6Spec;
+pub use address_options::AddressOptions;
 pub use error::LinuxError;
 pub use garp::{arp_announcement, GarpSocket, ARP_FRAME_LEN};
 pub use ndisc::{neighbour_advertisement, NA_FRAME_LEN};
