@@ -76,6 +76,8 @@ pub struct Daemon {
     statics: (Vec<AddressSpec>, Vec<RouteSpec>),
     /// `static_rules` installed.
     static_rules: Vec<RuleSpec>,
+    /// Puts back static items deleted by someone else.
+    restorer: Option<super::statics::Restorer>,
     stopping: bool,
     /// Base priorities set through the control socket, by instance name,
     /// until the next reload.
@@ -153,6 +155,9 @@ impl Daemon {
             netlink,
             statics: (Vec::new(), Vec::new()),
             static_rules: Vec::new(),
+            restorer: super::statics::Restorer::start()
+                .inspect_err(|e| error!("cannot watch static items: {e}"))
+                .ok(),
             stopping: false,
             priorities: HashMap::new(),
             control: crate::control::register_vrrp(),
@@ -164,6 +169,7 @@ impl Daemon {
     /// addresses follow. On an error nothing changed.
     async fn apply(&mut self, mut plan: Plan) -> Result<ReconcileSummary, DaemonError> {
         let setup = plan.setup();
+        let monitors = super::statics::Monitors::of(&setup);
         let vips: Vec<Vec<IpAddr>> = (setup.routers.iter())
             .map(|r| r.addresses.iter().map(|a| a.addr).collect())
             .collect();
@@ -217,7 +223,7 @@ impl Daemon {
             self.tracking.set(Kind::Script, &name, Status::Unknown);
         }
         self.push_tracking().await;
-        self.apply_statics(&plan);
+        self.apply_statics(&plan, monitors);
         crate::control::publish_priorities(&self.priorities);
         Ok(summary)
     }
@@ -303,6 +309,9 @@ impl Daemon {
                 self.driver.abort();
                 warn!("VRRP did not stop in time");
             }
+        }
+        if let Some(r) = &self.restorer {
+            r.set(super::statics::Tracked::default());
         }
         self.apply_static_rules(&[]);
         self.remove_statics();
@@ -428,7 +437,7 @@ impl Daemon {
         }
     }
 
-    fn apply_statics(&mut self, plan: &Plan) {
+    fn apply_statics(&mut self, plan: &Plan, monitors: super::statics::Monitors) {
         self.apply_static_rules(&plan.static_rules);
         let wanted = match plan.resolve_static(&mut self.netlink) {
             Ok(w) => w,
@@ -437,6 +446,11 @@ impl Daemon {
                 return;
             }
         };
+        if let Some(r) = &self.restorer {
+            r.set(super::statics::Tracked::of(
+                plan, monitors, &wanted.0, &wanted.1,
+            ));
+        }
         if wanted == self.statics {
             return;
         }
