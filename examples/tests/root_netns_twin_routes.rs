@@ -6,7 +6,8 @@
 //! `initcwnd`, `initrwnd`, `cwnd`, `ssthresh`, `reordering`, `rtt`,
 //! `rttvar`, `rto_min`, `features`, `quickack`, `fastopen_no_cookie`,
 //! `congctl`, with `lock`), `tos`, `realms`, `pref`, typed options after
-//! untyped ones, `protocol` with `no_track`,
+//! untyped ones, `protocol` with `no_track`, `from` (IPv6), `prepend`
+//! (the default), `add` and `append`,
 //! the `blackhole`, `unreachable` and `prohibit` types, `default`
 //! (`default6`), host routes and IPv6 routes, in `static_routes` and
 //! `virtual_routes`. The routes of
@@ -83,6 +84,10 @@ vrrp_instance VI_1 {
         192.168.86.0/24 mtu 1400 via 10.77.0.254 dev eth0 table 100 metric 5 src 10.77.0.100
         192.168.87.0/24 via 10.77.0.254 dev eth0 protocol bird no_track
         2001:db8:75::/48 via 2001:db8:77::fe dev eth0 pref high
+        2001:db8:76::/48 from 2001:db8:1::/48 via 2001:db8:77::fe dev eth0
+        192.168.70.0/24 via 10.77.0.252 dev eth0 append
+        192.168.70.0/24 via 10.77.0.253 dev eth0
+        192.168.88.0/24 via 10.77.0.254 dev eth0 add
     }
 }
 ";
@@ -126,6 +131,11 @@ fn root_netns_twin_routes_with_options_match_keepalived() {
         // With `no_track` keepalived installs the protocol it is given.
         "192.168.87.0/24 via 10.77.0.254 dev eth0 proto bird",
         "2001:db8:75::/48 via 2001:db8:77::fe dev eth0 proto keepalived metric 1024 pref high",
+        "2001:db8:76::/48 from 2001:db8:1::/48 via 2001:db8:77::fe dev eth0 proto keepalived",
+        // Prepended (keepalived's default) and appended next to 10.77.0.254.
+        "192.168.70.0/24 via 10.77.0.252 dev eth0 proto keepalived",
+        "192.168.70.0/24 via 10.77.0.253 dev eth0 proto keepalived",
+        "192.168.88.0/24 via 10.77.0.254 dev eth0 proto keepalived",
     ];
     let master = |s: &str| {
         let all = static_routes.iter().chain(&virtual_routes);
@@ -163,9 +173,6 @@ fn route_options_keepalived_lite_does_not_run_are_refused_by_t() {
     for option in [
         "encap mpls 100",
         "ttl-propagate enabled",
-        "add",
-        "append",
-        "prepend",
         "tos AF11",
         "realms cosmos",
         "protocol nosuch",

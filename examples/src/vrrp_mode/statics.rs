@@ -9,22 +9,24 @@
 //! - rules of protocol keepalived (all but `no_track` ones), likewise
 //!   only of a family some instance tracks a virtual rule of.
 
-use std::sync::{Arc, Mutex};
-
 use std::os::fd::AsRawFd;
+use std::sync::{Arc, Mutex};
 
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, OFlag};
 use tracing::{error, info};
 use vrrp::linux::driver::Setup;
-use vrrp::linux::{AddressSpec, NetEvent, NetWatcher, Netlink, RouteSpec, RuleSpec};
+use vrrp::linux::{
+    AddressOptions, AddressSpec, NetEvent, NetWatcher, Netlink, RouteSpec, RuleSpec,
+};
 use vrrp_conf::convert::vrrp::Plan;
 
 /// The static items to restore when deleted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tracked {
-    /// Addresses (their deletion is matched by interface and address).
-    pub addresses: Vec<AddressSpec>,
+    /// Addresses with their options (their deletion is matched by
+    /// interface and address).
+    pub addresses: Vec<(AddressSpec, AddressOptions)>,
     /// Routes (matched as keepalived's `route_is_ours`).
     pub routes: Vec<RouteSpec>,
     /// Rules (matched by family and priority).
@@ -64,13 +66,18 @@ fn tracked_rule(r: &RuleSpec) -> bool {
 }
 
 impl Tracked {
+    /// True if there is nothing to restore.
+    pub fn is_empty(&self) -> bool {
+        self.addresses.is_empty() && self.routes.is_empty() && self.rules.is_empty()
+    }
+
     /// The tracked ones among `plan`'s static items, given those items
     /// resolved (in [`Plan::resolve_static`] order) and what keepalived
     /// would listen to.
     pub fn of(
         plan: &Plan,
         m: Monitors,
-        addresses: &[AddressSpec],
+        addresses: &[(AddressSpec, AddressOptions)],
         routes: &[RouteSpec],
     ) -> Tracked {
         let addresses = (plan.static_addresses.iter().zip(addresses))
@@ -147,15 +154,16 @@ fn restore(nl: &mut Netlink, t: &Tracked, e: &NetEvent) {
     let exists = Some(Errno::EEXIST as i32);
     let result = match e {
         NetEvent::AddressRemoved(a) => {
-            let Some(s) = (t.addresses.iter()).find(|s| s.ifindex == a.ifindex && s.addr == a.addr)
-            else {
+            let found =
+                (t.addresses.iter()).find(|(s, _)| s.ifindex == a.ifindex && s.addr == a.addr);
+            let Some((s, options)) = found else {
                 return;
             };
             info!(
                 "Restoring deleted static address {}/{}",
                 s.addr, s.prefix_len
             );
-            nl.add_address(s)
+            nl.add_address_with(s, options)
         }
         NetEvent::RouteRemoved(r) => {
             let Some(s) = t.routes.iter().find(|s| r.matches(s)) else {

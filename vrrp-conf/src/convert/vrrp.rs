@@ -52,7 +52,7 @@ use std::time::Duration;
 use vrrp::auth::AuthConfig;
 use vrrp::config::{GarpConfig, Ipv6Config, LowerPriorityAdvert, PeerTtl, Version};
 use vrrp::linux::driver::{RouterSpec, Setup, SyncGroupSpec, VirtualAddress, VirtualRoute};
-use vrrp::linux::{AddressSpec, RouteKind, RouteSpec, Scope};
+use vrrp::linux::{AddressOptions, AddressSpec, RouteKind, RouteSpec, Scope};
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{
@@ -362,7 +362,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
             keyword: "dev",
         });
         let v4 = |d| match a.address.addr() {
-            IpAddr::V4(_) => Ok((d, static_address(a)?)),
+            IpAddr::V4(_) => Ok((d, address("static_ipaddress", a)?)),
             v6 => Err(PlanError::Bad {
                 instance: "static_ipaddress".into(),
                 keyword: "address",
@@ -1090,21 +1090,6 @@ pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> 
     })
 }
 
-/// A `static_ipaddress` entry: its options beyond `no_track` are refused
-/// by name (the process installs static addresses without them).
-fn static_address(a: &IpAddress) -> Result<VirtualAddress, PlanError> {
-    let v = address("static_ipaddress", a)?;
-    let plain = vrrp::linux::AddressOptions::default();
-    match a.other.iter().find(|w| *w != "no_track") {
-        Some(w) if v.options != plain => Err(PlanError::Bad {
-            instance: "static_ipaddress".into(),
-            keyword: "virtual_ipaddress option",
-            value: w.clone(),
-        }),
-        _ => Ok(v),
-    }
-}
-
 /// A route of the model as the driver installs it: IPv4 or IPv6,
 /// unicast, blackhole, unreachable or prohibit, with the options the model
 /// types. `via` and `src` must be of the destination's family.
@@ -1151,6 +1136,8 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
     spec.realms = o.realms;
     spec.pref = o.pref;
     spec.expires = o.expires;
+    spec.from = o.from;
+    spec.mode = o.mode;
     spec.src = late.src.or(r.src).map(same_family).transpose()?;
     spec.metric = late.metric.or(r.metric);
     spec.table = late.table.or(r.table);
@@ -1226,23 +1213,26 @@ impl Plan {
         })
     }
 
-    /// The static addresses resolved against interface indexes.
+    /// The static addresses (with their options) and routes resolved
+    /// against interface indexes.
+    #[allow(clippy::type_complexity)] // two lists, spelt out
     pub fn resolve_static(
         &self,
         nl: &mut vrrp::linux::Netlink,
-    ) -> Result<(Vec<AddressSpec>, Vec<RouteSpec>), vrrp::linux::LinuxError> {
+    ) -> Result<(Vec<(AddressSpec, AddressOptions)>, Vec<RouteSpec>), vrrp::linux::LinuxError> {
         let mut addrs = Vec::new();
         for (dev, a) in &self.static_addresses {
             // `plan` refuses IPv6 static addresses.
             let IpAddr::V4(addr) = a.addr else { continue };
-            addrs.push(AddressSpec {
+            let spec = AddressSpec {
                 ifindex: nl.link(dev)?.index,
                 addr,
                 prefix_len: a.prefix_len,
                 broadcast: a.broadcast,
                 label: a.label.clone(),
                 scope: a.scope,
-            });
+            };
+            addrs.push((spec, a.options));
         }
         let mut routes = Vec::new();
         for r in &self.static_routes {

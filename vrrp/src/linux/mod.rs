@@ -51,7 +51,7 @@ pub use garp::{arp_announcement, GarpSocket, ARP_FRAME_LEN};
 pub use ndisc::{neighbour_advertisement, NA_FRAME_LEN};
 pub use netlink::{
     vmac_address, vmac_address6, AddressSpec, Link, Metric, MetricKind, Netlink, NextHop,
-    RouteKind, RouteSpec, Scope,
+    RouteKind, RouteMode, RouteSpec, Scope,
 };
 pub use nft::{Firewall, Guarded, NftConfig, Vmac};
 pub use raw::{IpProto, RawSocket, RawSocketConfig, VRRP_MULTICAST};

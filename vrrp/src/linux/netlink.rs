@@ -3,8 +3,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
-    NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE,
+    NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use netlink_packet_route::link::{
@@ -260,6 +260,24 @@ pub struct RouteSpec {
     pub pref: Option<u8>,
     /// `expires`: seconds the route lives (`RTA_EXPIRES`, IPv6).
     pub expires: Option<u32>,
+    /// `from`: the source prefix (`RTA_SRC`, IPv6).
+    pub from: Option<(IpAddr, u8)>,
+    /// How the route is added next to others to the same destination.
+    pub mode: RouteMode,
+}
+
+/// How a route is added when routes to the same destination exist
+/// (keepalived's `prepend`, `add` and `append`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum RouteMode {
+    /// Before the others (keepalived's default, `NLM_F_CREATE` alone).
+    #[default]
+    Prepend,
+    /// Only if none exists (`NLM_F_EXCL`).
+    Add,
+    /// After the others (`NLM_F_APPEND`).
+    Append,
 }
 
 /// A route metric with its value and whether it is locked (`mtu lock
@@ -411,6 +429,8 @@ impl RouteSpec {
             realms: None,
             pref: None,
             expires: None,
+            from: None,
+            mode: RouteMode::Prepend,
         }
     }
 
@@ -474,6 +494,10 @@ impl RouteSpec {
         }
         if let Some(e) = self.expires {
             a.push(RouteAttribute::Expires(e));
+        }
+        if let Some((src, len)) = self.from {
+            msg.header.source_prefix_length = len;
+            a.push(RouteAttribute::Source(route_address(src)));
         }
         if !deleting {
             if let Some(m) = self.metrics_attribute() {
@@ -629,12 +653,19 @@ impl Netlink {
         .map(drop)
     }
 
-    /// Adds a route; `EEXIST` if an identical one exists.
+    /// Adds a route as its [`RouteMode`] says; `EEXIST` if an identical
+    /// one exists (or, for [`RouteMode::Add`], any to the same
+    /// destination, TOS and metric).
     pub fn add_route(&mut self, spec: &RouteSpec) -> Result<(), LinuxError> {
+        let flags = match spec.mode {
+            RouteMode::Prepend => 0,
+            RouteMode::Add => NLM_F_EXCL,
+            RouteMode::Append => NLM_F_APPEND,
+        };
         self.request(
             "add route",
             RouteNetlinkMessage::NewRoute(spec.to_message(false)),
-            NLM_F_CREATE | NLM_F_EXCL,
+            NLM_F_CREATE | flags,
         )
         .map(drop)
     }

@@ -1,14 +1,14 @@
 //! The route options after the ones the model types, as keepalived 2.2.7
 //! reads them (vrrp_iproute.c): `protocol`, `onlink`, the metrics (`mtu`,
 //! `advmss`, `rtt`, ... with `lock` where keepalived takes it),
-//! `congctl`, `tos`, `realms`, `pref`, `expires`, and the typed options
-//! (`dev`, `src`, ...) when written after an untyped one. The others
-//! (`encap`, `ttl-propagate`, `as`, `from`, `add`/`append`/`prepend`,
-//! `vrf`, `track_group`) are refused by the caller, by name.
+//! `congctl`, `tos`, `realms`, `pref`, `expires`, `from`, `prepend`,
+//! `add`, `append`, and the typed options (`dev`, `src`, ...) when
+//! written after an untyped one. The others (`encap`, `ttl-propagate`,
+//! `as`, `vrf`, `track_group`) are refused by the caller, by name.
 
 use std::net::IpAddr;
 
-use vrrp::linux::{Metric, MetricKind};
+use vrrp::linux::{Metric, MetricKind, RouteMode};
 
 use crate::model::Scope;
 
@@ -32,6 +32,10 @@ pub(crate) struct Options {
     pub pref: Option<u8>,
     /// `expires N`.
     pub expires: Option<u32>,
+    /// `from PREFIX` (IPv6).
+    pub from: Option<(IpAddr, u8)>,
+    /// `prepend` (the default), `add` or `append`.
+    pub mode: RouteMode,
     /// Typed options written after an untyped one.
     pub late: Late,
 }
@@ -141,6 +145,20 @@ pub(crate) fn read<'a>(
             let v = value()?;
             o.expires = Some(v.parse().map_err(|_| v)?);
         }
+        "from" if ipv6 => {
+            let v = value()?;
+            let net = match v.parse::<ipnet::IpNet>() {
+                Ok(n) => n,
+                Err(_) => v.parse::<IpAddr>().map_err(|_| v)?.into(),
+            };
+            if !net.addr().is_ipv6() {
+                return Err(v);
+            }
+            o.from = Some((net.addr(), net.prefix_len()));
+        }
+        "prepend" => o.mode = RouteMode::Prepend,
+        "add" => o.mode = RouteMode::Add,
+        "append" => o.mode = RouteMode::Append,
         _ => return late(&mut o.late, word, words),
     }
     Ok(true)
@@ -381,8 +399,18 @@ mod tests {
         assert_eq!(read_all("realms 7", false).unwrap().realms, Some(7));
         assert_eq!(read_all("realms 300", false), Err("300".into()));
         assert_eq!(read_all("tos AF11", false), Err("AF11".into()));
-        let o = read_all("pref high expires 600", true).unwrap();
+        let o = read_all("pref high expires 600 from 2001:db8:1::/48 append", true).unwrap();
         assert_eq!((o.pref, o.expires), (Some(1), Some(600)));
+        assert_eq!(o.from, Some(("2001:db8:1::".parse().unwrap(), 48)));
+        assert_eq!(o.mode, RouteMode::Append);
+        assert_eq!(
+            read_all("add prepend", false).unwrap().mode,
+            RouteMode::Prepend
+        );
+        assert_eq!(
+            read_all("from 10.0.0.0/8", false),
+            Err("not mine: from".into())
+        );
         assert_eq!(read_all("pref low", true).unwrap().pref, Some(3));
         // keepalived: realms for IPv4, pref and expires for IPv6 only.
         assert_eq!(read_all("realms 2", true), Err("not mine: realms".into()));
