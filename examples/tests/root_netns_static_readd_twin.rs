@@ -19,6 +19,7 @@ const CONF: &str = "\
 static_ipaddress {
     10.77.0.150/24 dev eth0
     10.77.0.151/24 dev eth0 no_track
+    10.77.0.152 peer 10.77.0.252 dev eth0 noprefixroute
 }
 static_routes {
     192.168.90.0/24 via 10.77.0.254 dev eth0
@@ -55,6 +56,15 @@ const SETUP: &[&[&str]] = &[&["addr", "add", "2001:db8:77::@N@/64", "dev", "eth0
 const DELETIONS: &[&[&str]] = &[
     &["addr", "del", "10.77.0.150/24", "dev", "eth0"],
     &["addr", "del", "10.77.0.151/24", "dev", "eth0"],
+    &[
+        "addr",
+        "del",
+        "10.77.0.152",
+        "peer",
+        "10.77.0.252",
+        "dev",
+        "eth0",
+    ],
     &["route", "del", "192.168.90.0/24"],
     &["route", "del", "192.168.91.0/24"],
     &["route", "del", "192.168.92.0/24"],
@@ -70,26 +80,27 @@ fn root_netns_static_items_deleted_are_restored_as_by_keepalived() {
         s.start(CONF);
     }
     twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
-    let all = [
+    let restored = [
         "inet 10.77.0.150/24 scope global secondary eth0",
-        "inet 10.77.0.151/24 scope global secondary eth0",
+        "inet 10.77.0.152 peer 10.77.0.252/32 scope global noprefixroute eth0",
         "192.168.90.0/24 via 10.77.0.254 dev eth0 proto keepalived",
+        "100: from 10.77.0.150 lookup 100 proto keepalived",
+    ];
+    let gone = [
+        "inet 10.77.0.151/24 scope global secondary eth0",
         "192.168.91.0/24 via 10.77.0.254 dev eth0 proto keepalived",
         "192.168.92.0/24 via 10.77.0.254 dev eth0 proto keepalived",
-        "100: from 10.77.0.150 lookup 100 proto keepalived",
         "101: from 10.77.0.151 lookup 101",
         "2001:db8:90::/48 via 2001:db8:77::fe dev eth0 proto keepalived",
     ];
-    twin.same_state("started", |s| all.iter().all(|w| s.contains(w)));
+    let all = |s: &str| restored.iter().chain(&gone).all(|w| s.contains(w));
+    twin.same_state("started", all);
     for s in twin.sides() {
         for args in DELETIONS {
             s.ip(args);
         }
     }
-    twin.wait_log("r1", "Restoring deleted static address", 1);
-    let (restored, gone) = all.split_at(1);
-    let restored = [restored[0], all[2], all[5]];
-    let gone = [gone[0], all[3], all[4], all[6], all[7]];
+    twin.wait_log("r1", "Restoring deleted static address", 2);
     twin.same_state("after the deletions", |s| {
         restored.iter().all(|w| s.contains(w)) && gone.iter().all(|g| !s.contains(g))
     });
