@@ -7,7 +7,7 @@
 //! `rttvar`, `rto_min`, `features`, `quickack`, `fastopen_no_cookie`,
 //! `congctl`, with `lock`), `tos`, `realms`, `pref`, typed options after
 //! untyped ones, `protocol` with `no_track`, `from` (IPv6), `prepend`
-//! (the default), `add` and `append`,
+//! (the default), `add` and `append`, `encap ip` and `encap ip6`,
 //! the `blackhole`, `unreachable` and `prohibit` types, `default`
 //! (`default6`), host routes and IPv6 routes, in `static_routes` and
 //! `virtual_routes`. The routes of
@@ -88,6 +88,8 @@ vrrp_instance VI_1 {
         192.168.70.0/24 via 10.77.0.252 dev eth0 append
         192.168.70.0/24 via 10.77.0.253 dev eth0
         192.168.88.0/24 via 10.77.0.254 dev eth0 add
+        192.168.89.0/24 encap ip id 7 dst 10.77.0.9 ttl 5 dev eth0
+        2001:db8:79::/48 encap ip6 id 9 dst 2001:db8:77::9 hoplimit 3 dev eth0
     }
 }
 ";
@@ -136,6 +138,8 @@ fn root_netns_twin_routes_with_options_match_keepalived() {
         "192.168.70.0/24 via 10.77.0.252 dev eth0 proto keepalived",
         "192.168.70.0/24 via 10.77.0.253 dev eth0 proto keepalived",
         "192.168.88.0/24 via 10.77.0.254 dev eth0 proto keepalived",
+        "192.168.89.0/24 encap ip id 7 src 0.0.0.0 dst 10.77.0.9 ttl 5 tos 0 dev eth0 proto keepalived",
+        "2001:db8:79::/48 encap ip6 id 9 src :: dst 2001:db8:77::9 hoplimit 3 tc 0 dev eth0 proto keepalived",
     ];
     let master = |s: &str| {
         let all = static_routes.iter().chain(&virtual_routes);
@@ -172,6 +176,7 @@ fn root_netns_twin_routes_with_options_match_keepalived() {
 fn route_options_keepalived_lite_does_not_run_are_refused_by_t() {
     for option in [
         "encap mpls 100",
+        "encap ila 2001:db8:1:2",
         "ttl-propagate enabled",
         "tos AF11",
         "realms cosmos",

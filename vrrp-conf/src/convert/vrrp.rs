@@ -1138,6 +1138,7 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
     spec.expires = o.expires;
     spec.from = o.from;
     spec.mode = o.mode;
+    spec.encap = o.encap;
     spec.src = late.src.or(r.src).map(same_family).transpose()?;
     spec.metric = late.metric.or(r.metric);
     spec.table = late.table.or(r.table);

@@ -38,6 +38,7 @@ mod netlink;
 mod nft;
 mod raw;
 mod raw6;
+mod route_encap;
 mod rules;
 pub mod track_file;
 pub mod track_process;
@@ -56,6 +57,7 @@ pub use netlink::{
 pub use nft::{Firewall, Guarded, NftConfig, Vmac};
 pub use raw::{IpProto, RawSocket, RawSocketConfig, VRRP_MULTICAST};
 pub use raw6::{RawSocket6, RawSocket6Config};
+pub use route_encap::Encap;
 pub use rules::{RuleActionSpec, RuleSpec};
 pub use watch::{NetEvent, NetWatcher};
 pub use watch_routes::{RemovedRoute, RemovedRule};

@@ -264,6 +264,8 @@ pub struct RouteSpec {
     pub from: Option<(IpAddr, u8)>,
     /// How the route is added next to others to the same destination.
     pub mode: RouteMode,
+    /// `encap ip ...` / `encap ip6 ...`.
+    pub encap: Option<super::Encap>,
 }
 
 /// How a route is added when routes to the same destination exist
@@ -431,6 +433,7 @@ impl RouteSpec {
             expires: None,
             from: None,
             mode: RouteMode::Prepend,
+            encap: None,
         }
     }
 
@@ -494,6 +497,9 @@ impl RouteSpec {
         }
         if let Some(e) = self.expires {
             a.push(RouteAttribute::Expires(e));
+        }
+        if let Some(e) = &self.encap {
+            a.extend(e.attributes());
         }
         if let Some((src, len)) = self.from {
             msg.header.source_prefix_length = len;

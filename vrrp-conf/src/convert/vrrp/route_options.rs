@@ -3,12 +3,14 @@
 //! `advmss`, `rtt`, ... with `lock` where keepalived takes it),
 //! `congctl`, `tos`, `realms`, `pref`, `expires`, `from`, `prepend`,
 //! `add`, `append`, and the typed options (`dev`, `src`, ...) when
-//! written after an untyped one. The others (`encap`, `ttl-propagate`,
-//! `as`, `vrf`, `track_group`) are refused by the caller, by name.
+//! written after an untyped one, `encap ip` and `encap ip6`. The others
+//! (`encap mpls`/`ila`, `ttl-propagate`, `as`, `vrf`, `track_group`) are
+//! refused by the caller, by name.
 
+use std::iter::Peekable;
 use std::net::IpAddr;
 
-use vrrp::linux::{Metric, MetricKind, RouteMode};
+use vrrp::linux::{Encap, Metric, MetricKind, RouteMode};
 
 use crate::model::Scope;
 
@@ -36,6 +38,8 @@ pub(crate) struct Options {
     pub from: Option<(IpAddr, u8)>,
     /// `prepend` (the default), `add` or `append`.
     pub mode: RouteMode,
+    /// `encap ip|ip6 ...`.
+    pub encap: Option<Encap>,
     /// Typed options written after an untyped one.
     pub late: Late,
 }
@@ -97,10 +101,10 @@ fn metric_kind(word: &str) -> Option<(MetricKind, bool, Value)> {
 /// Reads option `word` with its values from `words` into `o`: `Ok(false)`
 /// if `word` is none of this module's, `Err` with the word that is wrong
 /// (empty when a value is missing).
-pub(crate) fn read<'a>(
+pub(crate) fn read<'a, I: Iterator<Item = &'a str>>(
     o: &mut Options,
     word: &'a str,
-    words: &mut impl Iterator<Item = &'a str>,
+    words: &mut Peekable<I>,
     ipv6: bool,
 ) -> Result<bool, &'a str> {
     if let Some(kind) = metric_kind(word) {
@@ -156,6 +160,7 @@ pub(crate) fn read<'a>(
             }
             o.from = Some((net.addr(), net.prefix_len()));
         }
+        "encap" => o.encap = Some(encap(words)?),
         "prepend" => o.mode = RouteMode::Prepend,
         "add" => o.mode = RouteMode::Add,
         "append" => o.mode = RouteMode::Append,
@@ -195,6 +200,49 @@ fn late<'a>(
         _ => l.metric = Some(v.parse().map_err(|_| v)?),
     }
     Ok(true)
+}
+
+/// `encap ip|ip6 [id N] [dst A] [src A] [tos|tc T] [ttl|hoplimit N]
+/// [flags N]` (in any order, to the first other word), with `dst` or
+/// `id`, as keepalived reads it. `mpls` and `ila`, which this kernel
+/// family may lack, are refused.
+fn encap<'a, I: Iterator<Item = &'a str>>(words: &mut Peekable<I>) -> Result<Encap, &'a str> {
+    let kind = words.next().ok_or("")?;
+    let ipv6 = match kind {
+        "ip" => false,
+        "ip6" => true,
+        k => return Err(k),
+    };
+    let mut e = Encap {
+        ipv6,
+        ..Encap::default()
+    };
+    let (tos, ttl) = if ipv6 {
+        ("tc", "hoplimit")
+    } else {
+        ("tos", "ttl")
+    };
+    let options = ["id", "dst", "src", tos, ttl, "flags"];
+    while let Some(&option) = words.peek().filter(|w| options.contains(*w)) {
+        words.next();
+        let v = words.next().ok_or("")?;
+        let address = || match v.parse::<IpAddr>() {
+            Ok(a) if a.is_ipv6() == ipv6 => Ok(a),
+            _ => Err(v),
+        };
+        match option {
+            "id" => e.id = Some(v.parse().map_err(|_| v)?),
+            "dst" => e.dst = Some(address()?),
+            "src" => e.src = Some(address()?),
+            "flags" => e.flags = Some(v.parse().map_err(|_| v)?),
+            o if o == tos => e.tos = Some(number(v).and_then(|n| u8::try_from(n).ok()).ok_or(v)?),
+            _ => e.ttl = Some(v.parse().map_err(|_| v)?),
+        }
+    }
+    if e.dst.is_none() && e.id.is_none() {
+        return Err(kind);
+    }
+    Ok(e)
 }
 
 /// The metric `kind` from the words after its keyword (`[lock] VALUE`).
@@ -324,7 +372,7 @@ mod tests {
 
     fn read_all(words: &str, ipv6: bool) -> Result<Options, String> {
         let mut o = Options::default();
-        let mut it = words.split(' ');
+        let mut it = words.split(' ').peekable();
         while let Some(w) = it.next() {
             match read(&mut o, w, &mut it, ipv6) {
                 Ok(true) => {}
@@ -418,6 +466,28 @@ mod tests {
         assert_eq!(
             read_all("expires 6", false),
             Err("not mine: expires".into())
+        );
+    }
+
+    #[test]
+    fn ip_and_ip6_encapsulation() {
+        let o = read_all("encap ip id 7 dst 10.0.0.2 ttl 5 mtu 1400", false).unwrap();
+        let want = Encap {
+            id: Some(7),
+            dst: Some("10.0.0.2".parse().unwrap()),
+            ttl: Some(5),
+            ..Encap::default()
+        };
+        assert_eq!(o.encap, Some(want));
+        assert_eq!(o.metrics.len(), 1);
+        let o = read_all("encap ip6 dst 2001:db8::2 tc 0x10 hoplimit 3", true).unwrap();
+        let e = o.encap.unwrap();
+        assert_eq!((e.ipv6, e.tos, e.ttl), (true, Some(16), Some(3)));
+        assert_eq!(read_all("encap mpls 100", false), Err("mpls".into()));
+        assert_eq!(read_all("encap ip ttl 5", false), Err("ip".into()));
+        assert_eq!(
+            read_all("encap ip dst 2001:db8::2", false),
+            Err("2001:db8::2".into())
         );
     }
 
