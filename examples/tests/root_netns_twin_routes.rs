@@ -3,7 +3,11 @@
 //! keepalived): `via`, `dev`, `src`, `table`, `metric`, `scope`,
 //! `protocol` (read and checked, but keepalived 2.2.7 installs its own
 //! protocol anyway), `onlink`, metrics (`mtu`, `advmss`, `hoplimit`, `window`,
-//! `initcwnd`, `initrwnd`, `cwnd`, `ssthresh`, `reordering`, with `lock`),
+//! `initcwnd`, `initrwnd`, `cwnd`, `ssthresh`, `reordering`, `rtt`,
+//! `rttvar`, `rto_min`, `features`, `quickack`, `fastopen_no_cookie`,
+//! `congctl`, with `lock`), `tos`, `realms`, `pref`, typed options after
+//! untyped ones, `protocol` with `no_track`, `from` (IPv6), `prepend`
+//! (the default), `add` and `append`, `encap ip` and `encap ip6`,
 //! the `blackhole`, `unreachable` and `prohibit` types, `default`
 //! (`default6`), host routes and IPv6 routes, in `static_routes` and
 //! `virtual_routes`. The routes of
@@ -75,6 +79,17 @@ vrrp_instance VI_1 {
         192.168.82.0/24 via 10.99.0.1 dev eth0 onlink
         192.168.83.0/24 via 10.77.0.254 window 1000 initcwnd 10 initrwnd 20 cwnd lock 5 ssthresh 7 reordering 4
         2001:db8:74::/48 via 2001:db8:77::fe metric 5 mtu 1300 protocol 99
+        192.168.84.0/24 via 10.77.0.254 rtt lock 300ms rttvar 1s rto_min 250ms features ecn quickack 1 fastopen_no_cookie 1 congctl lock reno
+        192.168.85.0/24 via 10.77.0.254 dev eth0 tos 0x10 realms 2/3 rtt 100
+        192.168.86.0/24 mtu 1400 via 10.77.0.254 dev eth0 table 100 metric 5 src 10.77.0.100
+        192.168.87.0/24 via 10.77.0.254 dev eth0 protocol bird no_track
+        2001:db8:75::/48 via 2001:db8:77::fe dev eth0 pref high
+        2001:db8:76::/48 from 2001:db8:1::/48 via 2001:db8:77::fe dev eth0
+        192.168.70.0/24 via 10.77.0.252 dev eth0 append
+        192.168.70.0/24 via 10.77.0.253 dev eth0
+        192.168.88.0/24 via 10.77.0.254 dev eth0 add
+        192.168.89.0/24 encap ip id 7 dst 10.77.0.9 ttl 5 dev eth0
+        2001:db8:79::/48 encap ip6 id 9 dst 2001:db8:77::9 hoplimit 3 dev eth0
     }
 }
 ";
@@ -111,6 +126,20 @@ fn root_netns_twin_routes_with_options_match_keepalived() {
         "192.168.82.0/24 via 10.99.0.1 dev eth0 proto keepalived onlink",
         "192.168.83.0/24 via 10.77.0.254 dev eth0 proto keepalived",
         "2001:db8:74::/48 via 2001:db8:77::fe dev eth0 proto keepalived metric 5 mtu 1300",
+        "192.168.84.0/24 via 10.77.0.254 dev eth0 proto keepalived rtt lock 300ms rttvar 1s features ecn rto_min 250ms quickack 1 congctl lock reno fastopen_no_cookie 1",
+        // keepalived raises an rtt below 200 ms to 200 ms.
+        "192.168.85.0/24 tos 0x10 via 10.77.0.254 dev eth0 proto keepalived realms 2/3 rtt 200ms",
+        "192.168.86.0/24 via 10.77.0.254 dev eth0 table 100 proto keepalived src 10.77.0.100 metric 5 mtu 1400",
+        // With `no_track` keepalived installs the protocol it is given.
+        "192.168.87.0/24 via 10.77.0.254 dev eth0 proto bird",
+        "2001:db8:75::/48 via 2001:db8:77::fe dev eth0 proto keepalived metric 1024 pref high",
+        "2001:db8:76::/48 from 2001:db8:1::/48 via 2001:db8:77::fe dev eth0 proto keepalived",
+        // Prepended (keepalived's default) and appended next to 10.77.0.254.
+        "192.168.70.0/24 via 10.77.0.252 dev eth0 proto keepalived",
+        "192.168.70.0/24 via 10.77.0.253 dev eth0 proto keepalived",
+        "192.168.88.0/24 via 10.77.0.254 dev eth0 proto keepalived",
+        "192.168.89.0/24 encap ip id 7 src 0.0.0.0 dst 10.77.0.9 ttl 5 tos 0 dev eth0 proto keepalived",
+        "2001:db8:79::/48 encap ip6 id 9 src :: dst 2001:db8:77::9 hoplimit 3 tc 0 dev eth0 proto keepalived",
     ];
     let master = |s: &str| {
         let all = static_routes.iter().chain(&virtual_routes);
@@ -125,6 +154,7 @@ fn root_netns_twin_routes_with_options_match_keepalived() {
             "192.168.63.0",
             "192.168.80.0",
             "2001:db8:74::",
+            "192.168.87.0",
         ];
         ours.iter().all(|o| !s.contains(o))
     };
@@ -145,22 +175,15 @@ fn root_netns_twin_routes_with_options_match_keepalived() {
 #[test]
 fn route_options_keepalived_lite_does_not_run_are_refused_by_t() {
     for option in [
-        "rtt 10",
-        "rttvar 10",
-        "rto_min 10",
-        "realms 1",
-        "tos 0x10",
-        "pref high",
-        "expires 100",
-        "features ecn",
-        "quickack 1",
-        "fastopen_no_cookie 1",
-        "congctl reno",
         "encap mpls 100",
+        "encap ila 2001:db8:1:2",
+        "ttl-propagate enabled",
+        "tos AF11",
+        "realms cosmos",
         "protocol nosuch",
     ] {
         let word = option.split(' ').next().unwrap();
-        let value = option.split(' ').nth(1).unwrap();
+        let value = option.split(' ').nth(1).unwrap_or(word);
         let want =
             [word, value].map(|w| format!("route {w:?} is not supported by keepalived-lite"));
         let conf = format!(

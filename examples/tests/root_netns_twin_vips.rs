@@ -7,9 +7,10 @@
 //! keepalived peer with a higher priority takes over) and after stop, and
 //! so are the notify lines.
 //!
-//! Options keepalived accepts that keepalived-lite refuses by name
-//! (`preferred_lft`, `peer`, `home`, `-nodad`, `mngtmpaddr`,
-//! `noprefixroute`, `autojoin`) are checked to be refused by `-t`.
+//! `peer`, `home`, `-nodad`, `mngtmpaddr`, `noprefixroute`, `autojoin`
+//! and `preferred_lft` on addresses of both families too. Options
+//! keepalived refuses (`nodad`, a `peer` on an address with a prefix) are
+//! checked to be refused by `-t`.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 mod twin;
@@ -42,12 +43,18 @@ vrrp_instance VI_1 {
         192.168.50.1/24 brd + dev eth1 label eth1:a scope host
         192.168.51.1/24 broadcast - dev eth1
         192.168.52.1/16 dev eth1 scope site
+        10.77.0.104 peer 10.77.0.204
+        10.77.0.105/24 home noprefixroute preferred_lft 0 -nodad
+        10.77.0.106/24 mngtmpaddr dev eth1
+        10.77.0.107/24 autojoin
+        10.77.0.108/24 home
     }
     virtual_ipaddress_excluded {
         10.77.0.110/24
         10.78.0.1/28 dev eth1 scope 100
         2001:db8:77::10/64
         2001:db8:78::1/64 dev eth1
+        2001:db8:78::2/64 dev eth1 noprefixroute
     }
 }
 vrrp_instance VI_6 {
@@ -60,6 +67,13 @@ vrrp_instance VI_6 {
         2001:db8:76::1/64
         2001:db8:76::2 dev eth1
         fe80::76:1/64
+        2001:db8:76::3/64 preferred_lft 0
+        2001:db8:76::4 preferred_lft forever
+        2001:db8:76::5/64 -nodad
+        2001:db8:76::6 peer 2001:db8:76::66 home
+        2001:db8:76::8/64 mngtmpaddr
+        2001:db8:76::9 mngtmpaddr
+        2001:db8:76::7/64 preferred_lft 600
     }
 }
 ";
@@ -80,7 +94,25 @@ fn root_netns_twin_vips_with_options_match_keepalived() {
         "inet 192.168.50.1/24 brd 192.168.50.255 scope host eth1:a",
         "inet6 2001:db8:76::2/128 scope global",
         "inet6 2001:db8:78::1/64 scope global",
+        "inet 10.77.0.104 peer 10.77.0.204/32 scope global eth0",
+        // The kernel keeps no `home` or `mngtmpaddr` on IPv4 addresses.
+        "inet 10.77.0.105/24 scope global secondary noprefixroute eth0",
+        "inet 10.77.0.106/24 scope global eth1",
+        "inet6 2001:db8:78::2/64 scope global nodad noprefixroute",
+        "inet6 2001:db8:76::3/64 scope global nodad deprecated",
+        "inet6 2001:db8:76::4/128 scope global nodad",
+        "inet6 2001:db8:76::6 peer 2001:db8:76::66/128 scope global nodad home",
+        "inet6 2001:db8:76::8/64 scope global nodad mngtmpaddr",
     ]);
+    // `-nodad`: duplicate address detection done, no flag left.
+    let dad = |s: &str| {
+        s.lines()
+            .any(|l| l.trim() == "inet6 2001:db8:76::5/64 scope global")
+    };
+    // The kernel refuses `autojoin` on a unicast IPv4 address, and
+    // `mngtmpaddr` on an IPv6 one that is not a /64, in both layouts.
+    let refused = ["10.77.0.107", "2001:db8:76::9"];
+    let master_has = |s: &str| master_has(s) && dad(s) && refused.iter().all(|r| !s.contains(r));
     let lacks = |gone: &'static [&'static str]| move |s: &str| gone.iter().all(|g| !s.contains(g));
     let vips = &[
         "10.77.0.100",
@@ -89,6 +121,9 @@ fn root_netns_twin_vips_with_options_match_keepalived() {
         "2001:db8:76::1",
         "10.77.0.110",
         "2001:db8:77::10",
+        "10.77.0.105",
+        "2001:db8:76::3",
+        "2001:db8:76::6",
     ];
     twin.master_backup_stop(CONF, &peer(), [&master_has, &lacks(vips), &lacks(vips)]);
     twin.same_notify(
@@ -108,19 +143,17 @@ fn root_netns_twin_vips_with_options_match_keepalived() {
 fn vip_options_keepalived_lite_does_not_run_are_refused_by_t() {
     // `no_track` runs: root_netns_notrack_twin.rs.
     for option in [
-        "preferred_lft 0",
+        // keepalived: unknown (its -t exits 5 too).
+        "nodad",
+        // keepalived: a peer on an address with a prefix (-t exits 5).
         "peer 10.77.0.9",
-        "home",
-        "-nodad",
-        "mngtmpaddr",
-        "noprefixroute",
-        "autojoin",
+        "preferred_lft soon",
     ] {
-        // Refused as unsupported, or (the flags) as unknown options.
-        let word = option.split(' ').next().unwrap();
+        // Refused as unsupported, or as unknown options.
+        let value = option.rsplit(' ').next().unwrap();
         let want = [
-            format!("virtual_ipaddress option {word} is not supported by keepalived-lite"),
-            format!("unknown option '{word}' for ip address 10.77.0.100/24"),
+            format!("virtual_ipaddress option \"{value}\" is not supported by keepalived-lite"),
+            format!("unknown option '{value}' for ip address 10.77.0.100/24"),
         ];
         let conf = format!(
             "vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 51\n  \

@@ -46,6 +46,7 @@ fn spec(priority: u8, use_vmac: bool) -> RouterSpec {
             scope: Scope::Global,
             dev: None,
             no_track: false,
+            options: Default::default(),
         }],
         excluded: Vec::new(),
         routes: Vec::new(),

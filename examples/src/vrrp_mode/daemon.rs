@@ -17,7 +17,7 @@ use vrrp::event::Event;
 use vrrp::linux::driver::{
     Deleted, Driver, DriverCounters, DriverEvent, DriverHandle, ReconcileSummary, Setup,
 };
-use vrrp::linux::{AddressSpec, Netlink, RouteSpec, RuleSpec};
+use vrrp::linux::{AddressOptions, AddressSpec, Netlink, RouteSpec, RuleSpec};
 use vrrp::mux::RouterId;
 use vrrp::router::Change;
 use vrrp::track::{Kind, Status};
@@ -73,9 +73,12 @@ pub struct Daemon {
     results: mpsc::Receiver<scripts::Changed>,
     notifies: JoinSet<()>,
     netlink: Netlink,
-    statics: (Vec<AddressSpec>, Vec<RouteSpec>),
+    statics: (Vec<(AddressSpec, AddressOptions)>, Vec<RouteSpec>),
     /// `static_rules` installed.
     static_rules: Vec<RuleSpec>,
+    /// Puts back static items deleted by someone else, once there are
+    /// some.
+    restorer: Option<super::statics::Restorer>,
     stopping: bool,
     /// Base priorities set through the control socket, by instance name,
     /// until the next reload.
@@ -153,6 +156,7 @@ impl Daemon {
             netlink,
             statics: (Vec::new(), Vec::new()),
             static_rules: Vec::new(),
+            restorer: None,
             stopping: false,
             priorities: HashMap::new(),
             control: crate::control::register_vrrp(),
@@ -164,6 +168,7 @@ impl Daemon {
     /// addresses follow. On an error nothing changed.
     async fn apply(&mut self, mut plan: Plan) -> Result<ReconcileSummary, DaemonError> {
         let setup = plan.setup();
+        let monitors = super::statics::Monitors::of(&setup);
         let vips: Vec<Vec<IpAddr>> = (setup.routers.iter())
             .map(|r| r.addresses.iter().map(|a| a.addr).collect())
             .collect();
@@ -217,7 +222,7 @@ impl Daemon {
             self.tracking.set(Kind::Script, &name, Status::Unknown);
         }
         self.push_tracking().await;
-        self.apply_statics(&plan);
+        self.apply_statics(&plan, monitors);
         crate::control::publish_priorities(&self.priorities);
         Ok(summary)
     }
@@ -303,6 +308,9 @@ impl Daemon {
                 self.driver.abort();
                 warn!("VRRP did not stop in time");
             }
+        }
+        if let Some(r) = &self.restorer {
+            r.set(super::statics::Tracked::default());
         }
         self.apply_static_rules(&[]);
         self.remove_statics();
@@ -428,22 +436,40 @@ impl Daemon {
         }
     }
 
-    fn apply_statics(&mut self, plan: &Plan) {
+    fn apply_statics(&mut self, plan: &Plan, monitors: super::statics::Monitors) {
+        let wanted = plan
+            .resolve_static(&mut self.netlink)
+            .inspect_err(|e| error!("static addresses/routes: {e}"))
+            .ok();
+        // What to restore is known before anything is removed, so that
+        // what the reload removes is not put back.
+        let (addrs, routes) = wanted.as_ref().map_or((&[][..], &[][..]), |w| (&w.0, &w.1));
+        let tracked = super::statics::Tracked::of(plan, monitors, addrs, routes);
+        // Its two sockets only when there is something to restore.
+        if self.restorer.is_none() && !tracked.is_empty() {
+            self.restorer = (super::statics::Restorer::start())
+                .inspect_err(|e| error!("cannot watch static items: {e}"))
+                .ok();
+        }
+        if let Some(r) = &self.restorer {
+            r.set(tracked);
+        }
         self.apply_static_rules(&plan.static_rules);
-        let wanted = match plan.resolve_static(&mut self.netlink) {
-            Ok(w) => w,
-            Err(e) => {
-                error!("static addresses/routes: {e}");
-                return;
-            }
-        };
+        let Some(wanted) = wanted else { return };
         if wanted == self.statics {
             return;
         }
-        self.remove_statics();
+        // Unchanged items stay, as keepalived keeps them over a reload.
+        let (old_addrs, old_routes) = std::mem::take(&mut self.statics);
+        for r in old_routes.iter().filter(|r| !wanted.1.contains(r)) {
+            let _ = self.netlink.del_route(r);
+        }
+        for (a, _) in old_addrs.iter().filter(|a| !wanted.0.contains(a)) {
+            let _ = self.netlink.del_address(a);
+        }
         let exists = Some(Errno::EEXIST as i32);
-        for a in &wanted.0 {
-            if let Err(e) = self.netlink.add_address(a) {
+        for (a, options) in &wanted.0 {
+            if let Err(e) = self.netlink.add_address_with(a, options) {
                 if e.errno() != exists {
                     error!("static_ipaddress {}: {e}", a.addr);
                 }
@@ -480,7 +506,7 @@ impl Daemon {
         for r in &routes {
             let _ = self.netlink.del_route(r);
         }
-        for a in &addrs {
+        for (a, _) in &addrs {
             let _ = self.netlink.del_address(a);
         }
     }

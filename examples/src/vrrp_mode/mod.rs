@@ -21,6 +21,7 @@ use crate::cli::{self, Cli};
 pub mod daemon;
 pub mod promote;
 pub mod scripts;
+pub mod statics;
 pub mod tracking;
 pub mod wording;
 

@@ -284,17 +284,7 @@ fn instance(
         let what = if *k == "use_vmac" { "use_vmac NAME" } else { k };
         out.push(refuse(sp.key(k), what, ctx));
     }
-    for a in i
-        .virtual_ipaddress
-        .iter()
-        .chain(&i.virtual_ipaddress_excluded)
-    {
-        // `no_track` is carried to the driver (see `convert::vrrp::address`).
-        if let Some(o) = a.other.iter().find(|o| *o != "no_track") {
-            let what = format!("virtual_ipaddress option {o}");
-            out.push(refuse(sp.key("virtual_ipaddress"), &what, ctx));
-        }
-    }
+    // The options of virtual addresses: `convert::vrrp::address`.
     for s in &i.other {
         if TUNING.contains(&s.keyword.as_str()) {
             note(out, s.span, &s.keyword, "a tuning keyword");

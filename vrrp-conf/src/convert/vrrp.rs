@@ -52,7 +52,7 @@ use std::time::Duration;
 use vrrp::auth::AuthConfig;
 use vrrp::config::{GarpConfig, Ipv6Config, LowerPriorityAdvert, PeerTtl, Version};
 use vrrp::linux::driver::{RouterSpec, Setup, SyncGroupSpec, VirtualAddress, VirtualRoute};
-use vrrp::linux::{AddressSpec, RouteKind, RouteSpec, Scope};
+use vrrp::linux::{AddressOptions, AddressSpec, RouteKind, RouteSpec, Scope};
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{
@@ -62,6 +62,7 @@ use crate::model::{
 use crate::span::Span;
 use crate::Parsed;
 
+mod address;
 mod multipath;
 mod route_options;
 mod rules;
@@ -254,7 +255,7 @@ fn diagnostic(p: &Parsed, e: &PlanError) -> Diagnostic {
 fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
     let c = &p.config;
     let key = match keyword {
-        "address" | "brd" | "scope" | "label" => "virtual_ipaddress",
+        "address" | "brd" | "scope" | "label" | "virtual_ipaddress option" => "virtual_ipaddress",
         "version 2 with IPv6" => "version",
         "unicast_peer min_ttl/max_ttl with IPv6" => "unicast_peer",
         "route" if owner == "static_routes" => "static_routes",
@@ -1063,6 +1064,7 @@ pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> 
                 scope: Scope::Global,
                 dev: a.dev.clone(),
                 no_track: has_no_track(&a.other),
+                options: address::options(owner, a)?,
             });
         }
     };
@@ -1084,6 +1086,7 @@ pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> 
         scope,
         dev: a.dev.clone(),
         no_track: has_no_track(&a.other),
+        options: address::options(owner, a)?,
     })
 }
 
@@ -1112,25 +1115,37 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
         Some(RouteType::Prohibit) => RouteKind::Prohibit,
         Some(t) => return Err(bad(t.keyword().to_owned())),
     };
+    let o = multipath.options;
+    let late = o.late;
     let mut spec = RouteSpec::to(r.dst.addr(), r.dst.prefix_len());
     spec.kind = kind;
-    spec.gateway = r.via.map(same_family).transpose()?;
+    spec.gateway = late.via.or(r.via).map(same_family).transpose()?;
     if !multipath.hops.is_empty() {
         // `or` moved the gateway into the first next hop.
         spec.gateway = None;
         spec.nexthops = multipath.hops;
     }
-    // keepalived 2.2.7 checks `protocol` and installs its own (18) anyway
-    // (seen in the twin test): so does keepalived-lite.
-    spec.onlink = multipath.onlink;
-    spec.metrics = multipath.metrics;
-    spec.src = r.src.map(same_family).transpose()?;
-    spec.metric = r.metric;
-    spec.table = r.table;
-    spec.scope = r.scope.map(scope);
+    // keepalived 2.2.7 installs its own protocol (18) on a route it
+    // tracks, whatever `protocol` says (seen in the twin test).
+    let no_track = has_no_track(&r.other);
+    spec.protocol = o.protocol.filter(|_| no_track);
+    spec.onlink = o.onlink;
+    spec.metrics = o.metrics;
+    spec.congctl = o.congctl;
+    spec.tos = o.tos;
+    spec.realms = o.realms;
+    spec.pref = o.pref;
+    spec.expires = o.expires;
+    spec.from = o.from;
+    spec.mode = o.mode;
+    spec.encap = o.encap;
+    spec.src = late.src.or(r.src).map(same_family).transpose()?;
+    spec.metric = late.metric.or(r.metric);
+    spec.table = late.table.or(r.table);
+    spec.scope = late.scope.or(r.scope).map(scope);
     Ok(VirtualRoute {
         route: spec,
-        dev: r.dev.clone(),
+        dev: late.dev.or_else(|| r.dev.clone()),
         nexthop_devs: multipath.devs,
         no_track: has_no_track(&r.other),
     })
@@ -1199,23 +1214,26 @@ impl Plan {
         })
     }
 
-    /// The static addresses resolved against interface indexes.
+    /// The static addresses (with their options) and routes resolved
+    /// against interface indexes.
+    #[allow(clippy::type_complexity)] // two lists, spelt out
     pub fn resolve_static(
         &self,
         nl: &mut vrrp::linux::Netlink,
-    ) -> Result<(Vec<AddressSpec>, Vec<RouteSpec>), vrrp::linux::LinuxError> {
+    ) -> Result<(Vec<(AddressSpec, AddressOptions)>, Vec<RouteSpec>), vrrp::linux::LinuxError> {
         let mut addrs = Vec::new();
         for (dev, a) in &self.static_addresses {
             // `plan` refuses IPv6 static addresses.
             let IpAddr::V4(addr) = a.addr else { continue };
-            addrs.push(AddressSpec {
+            let spec = AddressSpec {
                 ifindex: nl.link(dev)?.index,
                 addr,
                 prefix_len: a.prefix_len,
                 broadcast: a.broadcast,
                 label: a.label.clone(),
                 scope: a.scope,
-            });
+            };
+            addrs.push((spec, a.options));
         }
         let mut routes = Vec::new();
         for r in &self.static_routes {
@@ -1281,7 +1299,7 @@ mod tests {
             Err(PlanError::Bad { value, .. }) if value == "10.0.0.1"
         ));
         assert!(matches!(
-            route("VI_1", &routes_of("10.0.0.0/8 via 10.0.0.1 realms 1")[0]),
+            route("VI_1", &routes_of("2001:db8::/32 via 2001:db8::1 realms 1")[0]),
             Err(PlanError::Bad { value, .. }) if value == "realms"
         ));
     }

@@ -629,6 +629,7 @@ const IP_OPTIONS: &[&str] = &["brd", "broadcast", "dev", "scope", "label"];
 const IP_FLAGS: &[&str] = &[
     "-nodad",
     "nodad",
+    "mngtmpaddr",
     "noprefixroute",
     "autojoin",
     "no_track",

@@ -34,7 +34,7 @@ impl Address6Spec {
         }
     }
 
-    fn header(&self) -> AddressMessage {
+    pub(super) fn header(&self) -> AddressMessage {
         let mut msg = AddressMessage::default();
         msg.header.family = AddressFamily::Inet6;
         msg.header.prefix_len = self.prefix_len;

@@ -28,6 +28,7 @@
 //! [`LinuxError`] with the operation and errno.
 
 mod address6;
+pub mod address_options;
 #[cfg(feature = "tokio")]
 pub mod driver;
 mod error;
@@ -37,6 +38,7 @@ mod netlink;
 mod nft;
 mod raw;
 mod raw6;
+mod route_encap;
 mod rules;
 pub mod track_file;
 pub mod track_process;
@@ -44,16 +46,18 @@ mod watch;
 mod watch_routes;
 
 pub use address6::Address6Spec;
+pub use address_options::AddressOptions;
 pub use error::LinuxError;
 pub use garp::{arp_announcement, GarpSocket, ARP_FRAME_LEN};
 pub use ndisc::{neighbour_advertisement, NA_FRAME_LEN};
 pub use netlink::{
     vmac_address, vmac_address6, AddressSpec, Link, Metric, MetricKind, Netlink, NextHop,
-    RouteKind, RouteSpec, Scope,
+    RouteKind, RouteMode, RouteSpec, Scope,
 };
 pub use nft::{Firewall, Guarded, NftConfig, Vmac};
 pub use raw::{IpProto, RawSocket, RawSocketConfig, VRRP_MULTICAST};
 pub use raw6::{RawSocket6, RawSocket6Config};
+pub use route_encap::Encap;
 pub use rules::{RuleActionSpec, RuleSpec};
 pub use watch::{NetEvent, NetWatcher};
 pub use watch_routes::{RemovedRoute, RemovedRule};

@@ -3,8 +3,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
-    NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE,
+    NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage, AddressScope};
 use netlink_packet_route::link::{
@@ -13,7 +13,7 @@ use netlink_packet_route::link::{
 };
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteMetric, RouteNextHop,
-    RouteNextHopFlags, RouteProtocol, RouteScope, RouteType,
+    RouteNextHopFlags, RoutePreference, RouteProtocol, RouteRealm, RouteScope, RouteType,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
@@ -24,6 +24,8 @@ use super::LinuxError;
 const IFNAME_MAX: usize = 15;
 /// The main routing table.
 const RT_TABLE_MAIN: u32 = 254;
+/// The route metric holding the congestion control algorithm's name.
+const RTAX_CC_ALGO: u32 = 16;
 
 /// An interface as rtnetlink reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,7 +157,7 @@ impl AddressSpec {
         }
     }
 
-    fn to_message(&self) -> AddressMessage {
+    pub(super) fn to_message(&self) -> AddressMessage {
         let mut msg = AddressMessage::default();
         msg.header.family = AddressFamily::Inet;
         msg.header.prefix_len = self.prefix_len;
@@ -243,8 +245,41 @@ pub struct RouteSpec {
     pub protocol: Option<u8>,
     /// `onlink`: the gateway is on the link even without a matching prefix.
     pub onlink: bool,
-    /// Metrics (`mtu`, `advmss`, ...), each at most once.
+    /// Metrics (`mtu`, `advmss`, `rtt`, ...), each at most once.
     pub metrics: Vec<Metric>,
+    /// `congctl [lock] NAME`: the congestion control algorithm
+    /// (`RTAX_CC_ALGO`), and whether it is locked.
+    pub congctl: Option<(String, bool)>,
+    /// `tos` (`dsfield`): the header's TOS byte (IPv4).
+    pub tos: u8,
+    /// `realms FROM/TO` as one number, FROM in the high 16 bits
+    /// (`RTA_FLOW`, IPv4).
+    pub realms: Option<u32>,
+    /// `pref`: the router preference (`RTA_PREF`, IPv6): 0 medium, 1
+    /// high, 3 low.
+    pub pref: Option<u8>,
+    /// `expires`: seconds the route lives (`RTA_EXPIRES`, IPv6).
+    pub expires: Option<u32>,
+    /// `from`: the source prefix (`RTA_SRC`, IPv6).
+    pub from: Option<(IpAddr, u8)>,
+    /// How the route is added next to others to the same destination.
+    pub mode: RouteMode,
+    /// `encap ip ...` / `encap ip6 ...`.
+    pub encap: Option<super::Encap>,
+}
+
+/// How a route is added when routes to the same destination exist
+/// (keepalived's `prepend`, `add` and `append`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum RouteMode {
+    /// Before the others (keepalived's default, `NLM_F_CREATE` alone).
+    #[default]
+    Prepend,
+    /// Only if none exists (`NLM_F_EXCL`).
+    Add,
+    /// After the others (`NLM_F_APPEND`).
+    Append,
 }
 
 /// A route metric with its value and whether it is locked (`mtu lock
@@ -281,6 +316,18 @@ pub enum MetricKind {
     InitCwnd,
     /// `initrwnd`.
     InitRwnd,
+    /// `rtt`, in the kernel's units (1/8 ms).
+    Rtt,
+    /// `rttvar`, in the kernel's units (1/4 ms).
+    RttVar,
+    /// `rto_min`, in milliseconds.
+    RtoMin,
+    /// `features` (1: ECN).
+    Features,
+    /// `quickack` (0 or 1).
+    QuickAck,
+    /// `fastopen_no_cookie` (0 or 1).
+    FastopenNoCookie,
 }
 
 impl Metric {
@@ -296,6 +343,12 @@ impl Metric {
             MetricKind::Hoplimit => 10,
             MetricKind::InitCwnd => 11,
             MetricKind::InitRwnd => 14,
+            MetricKind::Rtt => 4,
+            MetricKind::RttVar => 5,
+            MetricKind::Features => 12,
+            MetricKind::RtoMin => 13,
+            MetricKind::QuickAck => 15,
+            MetricKind::FastopenNoCookie => 17,
         }
     }
 
@@ -311,6 +364,12 @@ impl Metric {
             MetricKind::Hoplimit => RouteMetric::Hoplimit(v),
             MetricKind::InitCwnd => RouteMetric::InitCwnd(v),
             MetricKind::InitRwnd => RouteMetric::InitRwnd(v),
+            MetricKind::Rtt => RouteMetric::Rtt(v),
+            MetricKind::RttVar => RouteMetric::RttVar(v),
+            MetricKind::RtoMin => RouteMetric::RtoMin(v),
+            MetricKind::Features => RouteMetric::Features(v),
+            MetricKind::QuickAck => RouteMetric::QuickAck(v),
+            MetricKind::FastopenNoCookie => RouteMetric::FastopenNoCookie(v),
         }
     }
 }
@@ -367,6 +426,14 @@ impl RouteSpec {
             protocol: None,
             onlink: false,
             metrics: Vec::new(),
+            congctl: None,
+            tos: 0,
+            realms: None,
+            pref: None,
+            expires: None,
+            from: None,
+            mode: RouteMode::Prepend,
+            encap: None,
         }
     }
 
@@ -416,16 +483,51 @@ impl RouteSpec {
             let hops = self.nexthops.iter().map(NextHop::to_netlink).collect();
             a.push(RouteAttribute::MultiPath(hops));
         }
-        if !self.metrics.is_empty() && !deleting {
-            let lock = (self.metrics.iter().filter(|m| m.lock)).fold(0, |l, m| l | 1 << m.rtax());
-            let mut metrics: Vec<RouteMetric> = (lock != 0)
-                .then_some(RouteMetric::Lock(lock))
-                .into_iter()
-                .collect();
-            metrics.extend(self.metrics.iter().map(|m| m.to_netlink()));
-            a.push(RouteAttribute::Metrics(metrics));
+        // As keepalived sends them, when deleting too: the kernel
+        // matches an IPv4 route's TOS and realms.
+        msg.header.tos = self.tos;
+        if let Some(r) = self.realms {
+            a.push(RouteAttribute::Realm(RouteRealm {
+                source: (r >> 16) as u16,
+                destination: (r & 0xffff) as u16,
+            }));
+        }
+        if let Some(p) = self.pref {
+            a.push(RouteAttribute::Preference(RoutePreference::from(p)));
+        }
+        if let Some(e) = self.expires {
+            a.push(RouteAttribute::Expires(e));
+        }
+        if let Some(e) = &self.encap {
+            a.extend(e.attributes());
+        }
+        if let Some((src, len)) = self.from {
+            msg.header.source_prefix_length = len;
+            a.push(RouteAttribute::Source(route_address(src)));
+        }
+        if !deleting {
+            if let Some(m) = self.metrics_attribute() {
+                a.push(m);
+            }
         }
         msg
+    }
+
+    /// `RTA_METRICS`, with `RTAX_LOCK` for the locked ones; none without
+    /// metrics.
+    fn metrics_attribute(&self) -> Option<RouteAttribute> {
+        let cc_lock = self.congctl.as_ref().is_some_and(|c| c.1);
+        let locked = self.metrics.iter().filter(|m| m.lock).map(Metric::rtax);
+        let lock = (locked.chain(cc_lock.then_some(RTAX_CC_ALGO))).fold(0, |l, x| l | 1 << x);
+        let mut metrics: Vec<RouteMetric> = (lock != 0)
+            .then_some(RouteMetric::Lock(lock))
+            .into_iter()
+            .collect();
+        metrics.extend(self.metrics.iter().map(|m| m.to_netlink()));
+        if let Some((name, _)) = &self.congctl {
+            metrics.push(RouteMetric::CcAlgo(name.clone()));
+        }
+        (!metrics.is_empty()).then_some(RouteAttribute::Metrics(metrics))
     }
 }
 
@@ -557,12 +659,19 @@ impl Netlink {
         .map(drop)
     }
 
-    /// Adds a route; `EEXIST` if an identical one exists.
+    /// Adds a route as its [`RouteMode`] says; `EEXIST` if an identical
+    /// one exists (or, for [`RouteMode::Add`], any to the same
+    /// destination, TOS and metric).
     pub fn add_route(&mut self, spec: &RouteSpec) -> Result<(), LinuxError> {
+        let flags = match spec.mode {
+            RouteMode::Prepend => 0,
+            RouteMode::Add => NLM_F_EXCL,
+            RouteMode::Append => NLM_F_APPEND,
+        };
         self.request(
             "add route",
             RouteNetlinkMessage::NewRoute(spec.to_message(false)),
-            NLM_F_CREATE | NLM_F_EXCL,
+            NLM_F_CREATE | flags,
         )
         .map(drop)
     }
@@ -810,6 +919,41 @@ mod tests {
                 .protocol,
             RouteProtocol::KeepAlived
         );
+    }
+
+    #[test]
+    fn tcp_metrics_congctl_tos_realms_pref_and_expires() {
+        let mut r = RouteSpec::to(Ipv4Addr::new(198, 51, 100, 0), 24);
+        let metric = |kind, value, lock| Metric { kind, value, lock };
+        r.metrics = vec![
+            metric(MetricKind::Rtt, 2400, true),
+            metric(MetricKind::QuickAck, 1, false),
+        ];
+        r.congctl = Some(("reno".into(), true));
+        (r.tos, r.realms) = (0x10, Some(2 << 16 | 3));
+        let msg = r.to_message(false);
+        let want = RouteAttribute::Metrics(vec![
+            RouteMetric::Lock(1 << 4 | 1 << 16),
+            RouteMetric::Rtt(2400),
+            RouteMetric::QuickAck(1),
+            RouteMetric::CcAlgo("reno".into()),
+        ]);
+        assert!(msg.attributes.contains(&want), "{:?}", msg.attributes);
+        let realm = RouteAttribute::Realm(RouteRealm {
+            source: 2,
+            destination: 3,
+        });
+        assert!(msg.attributes.contains(&realm), "{:?}", msg.attributes);
+        // Deleting matches the TOS and realms, never the metrics.
+        let del = r.to_message(true);
+        assert_eq!((msg.header.tos, del.header.tos), (0x10, 0x10));
+        assert!(del.attributes.contains(&realm));
+        assert!(!del.attributes.contains(&want));
+        let mut six = RouteSpec::to("2001:db8::".parse::<IpAddr>().expect("address"), 32);
+        (six.pref, six.expires) = (Some(1), Some(600));
+        let attrs = six.to_message(false).attributes;
+        assert!(attrs.contains(&RouteAttribute::Preference(RoutePreference::High)));
+        assert!(attrs.contains(&RouteAttribute::Expires(600)));
     }
 
     #[test]

@@ -8,6 +8,8 @@ use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage, Ro
 use netlink_packet_route::rule::{RuleAttribute, RuleMessage};
 use netlink_packet_route::AddressFamily;
 
+use super::{RouteSpec, RuleSpec};
+
 /// rtnetlink multicast groups of route and rule changes
 /// (`RTNLGRP_IPV4_ROUTE`, `RTNLGRP_IPV4_RULE`, `RTNLGRP_IPV6_ROUTE`,
 /// `RTNLGRP_IPV6_RULE`).
@@ -46,6 +48,26 @@ pub struct RemovedRule {
     pub priority: Option<u32>,
     /// Its table.
     pub table: u32,
+}
+
+impl RemovedRoute {
+    /// keepalived's `route_is_ours`: the same destination, prefix, table
+    /// and metric, and the same output interface when `route` names one.
+    pub fn matches(&self, route: &RouteSpec) -> bool {
+        route.dst == self.dst
+            && route.prefix_len == self.prefix_len
+            && route.table.unwrap_or(RT_TABLE_MAIN) == self.table
+            && route.metric.unwrap_or(0) == self.metric
+            && route.oif.is_none_or(|oif| self.oif == Some(oif))
+    }
+}
+
+impl RemovedRule {
+    /// keepalived's `rule_is_ours`, which compares families and
+    /// priorities: a rule without priority is never recognised.
+    pub fn matches(&self, rule: &RuleSpec) -> bool {
+        rule.ipv6 == self.ipv6 && rule.priority.is_some() && rule.priority == self.priority
+    }
 }
 
 /// The removed route of an `RTM_DELROUTE` of protocol keepalived.

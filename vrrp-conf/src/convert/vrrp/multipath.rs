@@ -1,13 +1,13 @@
 //! Multipath routes: `nexthop via X dev Y weight N ...` and keepalived's
 //! deprecated `ROUTE via X or Z` (vrrp_iproute.c), read from the words
 //! the model keeps verbatim after the options it types, with the other
-//! options found there (`protocol`, `onlink`, metrics: `route_options`).
+//! options found there (`protocol`, metrics, ...: `route_options`).
 
 use std::net::IpAddr;
 
-use vrrp::linux::{Metric, NextHop};
+use vrrp::linux::NextHop;
 
-use super::route_options;
+use super::route_options::{self, Options};
 use super::PlanError;
 use crate::model::Route;
 
@@ -19,19 +19,14 @@ pub(crate) struct Hops {
     pub hops: Vec<NextHop>,
     /// Their `dev`s, in order.
     pub devs: Vec<Option<String>>,
-    /// `protocol`: checked, not installed (keepalived 2.2.7 installs its
-    /// own whatever it says).
-    pub protocol: Option<u8>,
-    /// `onlink` (of the route, not of a next hop).
-    pub onlink: bool,
-    /// `mtu`, `advmss`, ...
-    pub metrics: Vec<Metric>,
+    /// The options other than next hops (`protocol`, metrics, ...).
+    pub options: Options,
 }
 
 /// Reads `r.other`: `no_track` (read by [`super::route`]), `or ADDR` (the
-/// route's `via` and ADDR become two next hops), `protocol P`, `onlink`,
-/// the metrics of `route_options`, `nexthop ...` to the end. Anything else
-/// is refused by name.
+/// route's `via` and ADDR become two next hops), the options of
+/// `route_options`, `nexthop ...` to the end. Anything else is refused by
+/// name.
 pub(crate) fn hops(owner: &str, r: &Route) -> Result<Hops, PlanError> {
     let bad = |value: &str| PlanError::Bad {
         instance: owner.to_owned(),
@@ -48,19 +43,6 @@ pub(crate) fn hops(owner: &str, r: &Route) -> Result<Hops, PlanError> {
     while let Some(word) = it.next() {
         match word {
             "no_track" => {}
-            "onlink" => out.onlink = true,
-            "protocol" => {
-                let v = it.next().ok_or_else(|| bad(word))?;
-                out.protocol = Some(route_options::protocol(v).ok_or_else(|| bad(v))?);
-            }
-            w if route_options::metric_kind(w).is_some() => {
-                let kind = route_options::metric_kind(w).ok_or_else(|| bad(w))?;
-                let m = route_options::metric(kind, &mut it)
-                    .map_err(|v| bad(if v.is_empty() { w } else { v }))?;
-                // keepalived keeps the last of each.
-                out.metrics.retain(|o| o.kind != m.kind);
-                out.metrics.push(m);
-            }
             "or" => {
                 let next = it.next().ok_or_else(|| bad(word))?;
                 // keepalived takes the first `or` only.
@@ -110,7 +92,11 @@ pub(crate) fn hops(owner: &str, r: &Route) -> Result<Hops, PlanError> {
                 out.hops.push(hop);
                 out.devs.push(dev);
             }
-            other => return Err(bad(other)),
+            other => match route_options::read(&mut out.options, other, &mut it, ipv6) {
+                Ok(true) => {}
+                Ok(false) => return Err(bad(other)),
+                Err(v) => return Err(bad(if v.is_empty() { other } else { v })),
+            },
         }
     }
     Ok(out)
@@ -161,12 +147,12 @@ mod tests {
     #[test]
     fn protocol_onlink_and_metrics_before_the_next_hops() {
         let r = route("10.9.0.0/16 protocol static onlink mtu lock 1400 advmss 1300 mtu 1500 nexthop via 10.0.0.1");
-        let h = hops("s", &r).unwrap();
+        let h = hops("s", &r).unwrap().options;
         assert_eq!((h.protocol, h.onlink), (Some(4), true));
-        let m = |kind, value, lock| Metric { kind, value, lock };
+        let m = |kind, value, lock| vrrp::linux::Metric { kind, value, lock };
         use vrrp::linux::MetricKind::{Advmss, Mtu};
         assert_eq!(h.metrics, [m(Advmss, 1300, false), m(Mtu, 1500, false)]);
-        assert_eq!(h.hops, [hop("10.0.0.1", None)]);
+        assert_eq!(hops("s", &r).unwrap().hops, [hop("10.0.0.1", None)]);
     }
 
     #[test]
@@ -175,7 +161,9 @@ mod tests {
         assert!(matches!(hops("s", &r), Err(PlanError::Bad { value, .. }) if value == "0"));
         let r = route("10.9.0.0/16 nexthop via 2001:db8::1");
         assert!(hops("s", &r).is_err());
-        let r = route("10.9.0.0/16 via 10.0.0.1 rtt 10");
+        let r = route("10.9.0.0/16 via 10.0.0.1 encap mpls 100");
+        assert!(matches!(hops("s", &r), Err(PlanError::Bad { value, .. }) if value == "mpls"));
+        let r = route("10.9.0.0/16 via 10.0.0.1 rtt");
         assert!(matches!(hops("s", &r), Err(PlanError::Bad { value, .. }) if value == "rtt"));
         let r = route("10.9.0.0/16 via 10.0.0.1 protocol nosuch");
         assert!(matches!(hops("s", &r), Err(PlanError::Bad { value, .. }) if value == "nosuch"));

@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use super::{Driver, VirtualAddress};
-use crate::linux::{Address6Spec, AddressSpec, GarpSocket, LinuxError, RouteSpec};
+use crate::linux::{Address6Spec, AddressOptions, AddressSpec, GarpSocket, LinuxError, RouteSpec};
 
 // errno values that mean "already done" for idempotent netlink requests
 // (ENODEV: a removal from an interface deleted meanwhile, which took its
@@ -14,22 +14,22 @@ use libc::{EADDRNOTAVAIL, EEXIST, ENODEV, ESRCH};
 /// A virtual address resolved against its interface.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Vip {
-    V4(AddressSpec),
-    V6(Address6Spec),
+    V4(AddressSpec, AddressOptions),
+    V6(Address6Spec, AddressOptions),
 }
 
 impl Vip {
     pub(super) fn addr(&self) -> IpAddr {
         match self {
-            Vip::V4(a) => a.addr.into(),
-            Vip::V6(a) => a.addr.into(),
+            Vip::V4(a, _) => a.addr.into(),
+            Vip::V6(a, _) => a.addr.into(),
         }
     }
 
     pub(super) fn ifindex(&self) -> u32 {
         match self {
-            Vip::V4(a) => a.ifindex,
-            Vip::V6(a) => a.ifindex,
+            Vip::V4(a, _) => a.ifindex,
+            Vip::V6(a, _) => a.ifindex,
         }
     }
 
@@ -38,8 +38,8 @@ impl Vip {
     /// keepalived does).
     fn announce(&self, sock: &GarpSocket, mac: [u8; 6]) -> std::io::Result<()> {
         match self {
-            Vip::V4(a) => sock.send(mac, a.addr),
-            Vip::V6(a) => sock.send_na(mac, a.addr, forwards_ipv6(a.ifindex)),
+            Vip::V4(a, _) => sock.send(mac, a.addr),
+            Vip::V6(a, _) => sock.send_na(mac, a.addr, forwards_ipv6(a.ifindex)),
         }
     }
 }
@@ -68,15 +68,18 @@ impl Driver {
             None => default_ifindex,
         };
         Ok(match a.addr {
-            IpAddr::V4(addr) => Vip::V4(AddressSpec {
-                ifindex,
-                addr,
-                prefix_len: a.prefix_len,
-                broadcast: a.broadcast,
-                label: a.label.clone(),
-                scope: a.scope,
-            }),
-            IpAddr::V6(addr) => Vip::V6(Address6Spec::new(ifindex, addr, a.prefix_len)),
+            IpAddr::V4(addr) => Vip::V4(
+                AddressSpec {
+                    ifindex,
+                    addr,
+                    prefix_len: a.prefix_len,
+                    broadcast: a.broadcast,
+                    label: a.label.clone(),
+                    scope: a.scope,
+                },
+                a.options,
+            ),
+            IpAddr::V6(addr) => Vip::V6(Address6Spec::new(ifindex, addr, a.prefix_len), a.options),
         })
     }
 
@@ -103,8 +106,8 @@ impl Driver {
     pub(super) fn add_addresses(&mut self, addresses: &[Vip]) {
         for a in addresses {
             let result = match a {
-                Vip::V4(a) => self.netlink.add_address(a),
-                Vip::V6(a) => self.netlink.add_address6(a),
+                Vip::V4(a, o) => self.netlink.add_address_with(a, o),
+                Vip::V6(a, o) => self.netlink.add_address6_with(a, o),
             };
             match result {
                 Err(e) if e.errno() != Some(EEXIST) => self.host_error("add address", e),
@@ -116,8 +119,8 @@ impl Driver {
     pub(super) fn del_addresses(&mut self, addresses: &[Vip]) {
         for a in addresses {
             let result = match a {
-                Vip::V4(a) => self.netlink.del_address(a),
-                Vip::V6(a) => self.netlink.del_address6(a),
+                Vip::V4(a, _) => self.netlink.del_address(a),
+                Vip::V6(a, _) => self.netlink.del_address6(a),
             };
             match result {
                 Ok(()) => self.deleted_own_address(a.ifindex(), a.addr()),

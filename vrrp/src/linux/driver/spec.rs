@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::config::Config;
-use crate::linux::{NftConfig, RouteSpec, RuleSpec, Scope};
+use crate::linux::{AddressOptions, NftConfig, RouteSpec, RuleSpec, Scope};
 
 /// A virtual address with keepalived's `virtual_ipaddress` options.
 ///
@@ -30,6 +30,8 @@ pub struct VirtualAddress {
     /// as in keepalived, its deletion from a master sends the router to
     /// BACKUP (see [`VirtualRouter::handle_deleted`](crate::VirtualRouter::handle_deleted)).
     pub no_track: bool,
+    /// `peer`, `home`, `-nodad`, `preferred_lft`, ...
+    pub options: AddressOptions,
 }
 
 impl VirtualAddress {
@@ -44,6 +46,7 @@ impl VirtualAddress {
             scope: Scope::Global,
             dev: None,
             no_track: false,
+            options: AddressOptions::default(),
         }
     }
 }
