@@ -237,8 +237,12 @@ pub fn reconvert(cli: &Cli) -> Option<Converted> {
     for d in &refused {
         tracing::error!("{}", d.display(&parsed.sources));
     }
-    let ok = refused.is_empty();
+    let mut ok = refused.is_empty();
     drop(refused);
+    if let Some(why) = crate::process::reload_refusal(cli, &converted.process) {
+        tracing::info!("{why}");
+        ok = false;
+    }
     if ok {
         crate::alert::configure(vrrp_conf::convert::mail::Alerts::of(&parsed.config));
     }

@@ -151,15 +151,17 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
             || GLOBAL_USED.contains(&s.keyword.as_str())
             || LVS_GLOBALS.contains(&s.keyword.as_str())
             || super::snmp::USED.contains(&s.keyword.as_str())
+            || super::process::GLOBAL_USED.contains(&s.keyword.as_str())
     };
     refuse_settings(&g.other, "", &keep, out);
     // Tracked files are read by the checker's FILE_CHECKs and the VRRP
     // conversion, tracked processes by the VRRP conversion.
+    // The process settings are read by `process`.
     let tracked = |s: &Setting| {
         matches!(
             s.keyword.as_str(),
             "track_file" | "vrrp_track_file" | "vrrp_track_process"
-        )
+        ) || super::process::ROOT_USED.contains(&s.keyword.as_str())
     };
     refuse_settings(&p.config.other, "", &tracked, out);
 }

@@ -1,0 +1,233 @@
+//! keepalived 2.2.7 and keepalived-lite side by side on the process-level
+//! keywords (needs root, iproute2 and /usr/sbin/keepalived): started in
+//! the root namespace with `net_namespace NS`, `instance NAME`,
+//! `global_defs { umask 027  data_use_instance }`, each must
+//! - run its VRRP instance in NS (the VIP appears on NS's eth0),
+//! - write its pid files (rw-r--r-- whatever the umask) under
+//!   `/run/keepalived/NS/` (its own mount of `/run/keepalived`) as
+//!   `keepalived_NAME.pid` and `vrrp_NAME.pid`,
+//! - write the DATA dump to `/tmp/keepalived.NS_NAME.data`, with the
+//!   umask's mode (rw-r-----),
+//! - run `startup_script` once before its instance runs and
+//!   `shutdown_script` once after it stopped, both in NS with the umask
+//!   (each appends "KIND ADDRS VIPS UMASK" to a marker file: 10.0.0.1 is
+//!   there, the VIP is not),
+//! - and remove the pid files and the directory at stop.
+#![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use keepalived_lite::netns::{require_program, require_root, Lab};
+
+/// Generous: CI machines are loaded.
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A daemon started in the root namespace: stopped (TERM, then KILL) and
+/// reaped on drop if the test did not stop it.
+struct Daemon(Child);
+
+impl Daemon {
+    /// Sends SIGTERM and waits for the exit.
+    fn stop(&mut self) {
+        signal(self.0.id(), "TERM");
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the daemon did not stop on SIGTERM");
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+fn signal(pid: u32, name: &str) {
+    let ok = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(ok.success(), "kill -{name} {pid}");
+}
+
+/// Polls `f` until it returns `Some`, or fails with `what` and the log.
+fn poll<T>(what: &str, log: &Path, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        if Instant::now() > deadline {
+            let log = std::fs::read_to_string(log).unwrap_or_default();
+            panic!("{what} never happened\n{log}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The files of `dir` with their permission bits.
+fn listing(dir: &Path) -> Option<BTreeMap<String, u32>> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    let mut out = BTreeMap::new();
+    for e in entries.flatten() {
+        let mode = e.metadata().ok()?.permissions().mode() & 0o777;
+        out.insert(e.file_name().to_string_lossy().into_owned(), mode);
+    }
+    Some(out)
+}
+
+/// What one daemon showed.
+#[derive(Debug, PartialEq, Eq)]
+struct Seen {
+    /// `/run/keepalived/NS`'s mode and files with their modes.
+    dir_mode: u32,
+    files: BTreeMap<String, u32>,
+    /// The mode of the DATA dump, `/tmp/keepalived.NS_NAME.data`.
+    data_dump: u32,
+    /// The directory was gone after the stop.
+    removed: bool,
+    /// The marker lines of the startup and shutdown scripts.
+    marks: Vec<String>,
+}
+
+/// Runs `program` (keepalived or keepalived-lite, with `extra` options)
+/// from the root namespace on `conf` until its instance is MASTER in
+/// `ns`, then records what it left on disk, then stops it.
+fn observe(program: &str, extra: &[&str], conf: &Path, ns: &str, name: &str, log: &Path) -> Seen {
+    let marks = conf.with_file_name("marks");
+    let _ = std::fs::remove_file(&marks);
+    let out = std::fs::File::create(log).unwrap();
+    let child = Command::new(program)
+        .args(["-n", "-l", "-D", "-f", conf.to_str().unwrap()])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+    let mut daemon = Daemon(child);
+    // MASTER in the named namespace: the VIP is on its eth0.
+    poll("the VIP in the namespace", log, || {
+        let out = Command::new("ip")
+            .args(["-n", ns, "-o", "addr", "show", "dev", "eth0"])
+            .output()
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout)
+            .contains("10.0.0.100/24")
+            .then_some(())
+    });
+    let dir = PathBuf::from(format!("/run/keepalived/{ns}"));
+    let want = [format!("keepalived_{name}.pid"), format!("vrrp_{name}.pid")];
+    let files = poll("both pid files", log, || {
+        listing(&dir).filter(|l| want.iter().all(|f| l.contains_key(f)))
+    });
+    let dir_mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    let dump = PathBuf::from(format!("/tmp/keepalived.{ns}_{name}.data"));
+    let _ = std::fs::remove_file(&dump);
+    signal(daemon.0.id(), "USR1");
+    let data_dump = poll("the DATA dump", log, || {
+        let text = std::fs::read_to_string(&dump).ok()?;
+        text.contains("VRRP Topology").then_some(())?;
+        Some(std::fs::metadata(&dump).ok()?.permissions().mode() & 0o777)
+    });
+    let _ = std::fs::remove_file(&dump);
+    let started = std::fs::read_to_string(&marks).unwrap_or_default();
+    assert_eq!(started.lines().count(), 1, "{program}: {started}");
+    daemon.stop();
+    let removed = !dir.exists();
+    let marks = std::fs::read_to_string(&marks).unwrap_or_default();
+    Seen {
+        dir_mode,
+        files,
+        data_dump,
+        removed,
+        marks: marks.lines().map(str::to_owned).collect(),
+    }
+}
+
+#[test]
+fn root_netns_net_namespace_instance_umask_and_data_names_as_keepalived() {
+    require_root();
+    require_program("/usr/sbin/keepalived", &["-v"]);
+    let mut lab = Lab::new().unwrap();
+    let ns = lab
+        .add_node("r1", Ipv4Addr::new(10, 0, 0, 1), 24)
+        .unwrap()
+        .ns
+        .clone();
+    let name = format!("kpg{}", std::process::id());
+    let scratch = PathBuf::from(format!("/run/kpg-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let conf = scratch.join("keepalived.conf");
+    let mark = scratch.join("mark.sh");
+    std::fs::write(
+        &mark,
+        format!(
+            "#!/bin/sh\necho \"$1 $(ip -o addr show to 10.0.0.1/32 | wc -l) \
+             $(ip -o addr show to 10.0.0.100/32 | wc -l) $(umask)\" >> {}\n",
+            scratch.join("marks").display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&mark, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mark = mark.display();
+    std::fs::write(
+        &conf,
+        format!(
+            "net_namespace {ns}\ninstance {name}\nglobal_defs {{\n  umask 027\n  \
+             data_use_instance\n  enable_script_security\n  script_user root\n  \
+             startup_script \"{mark} up\"\n  shutdown_script \"{mark} down\"\n  \
+             shutdown_script_timeout 5\n}}\nvrrp_instance VI_1 {{\n  state MASTER\n  interface eth0\n  \
+             virtual_router_id 51\n  priority 150\n  advert_int 1\n  virtual_ipaddress {{\n    \
+             10.0.0.100/24\n  }}\n}}\n"
+        ),
+    )
+    .unwrap();
+    let sock = scratch.join("lite.sock");
+    let ka = observe(
+        "/usr/sbin/keepalived",
+        &[],
+        &conf,
+        &ns,
+        &name,
+        &scratch.join("ka.log"),
+    );
+    let lite = observe(
+        env!("CARGO_BIN_EXE_keepalived-lite"),
+        &["--control-socket", sock.to_str().unwrap()],
+        &conf,
+        &ns,
+        &name,
+        &scratch.join("lite.log"),
+    );
+    let files = BTreeMap::from([
+        (format!("keepalived_{name}.pid"), 0o644),
+        (format!("vrrp_{name}.pid"), 0o644),
+    ]);
+    // Pid files are rw-r--r-- whatever the umask; the dump has it.
+    let want = Seen {
+        dir_mode: 0o755,
+        files,
+        data_dump: 0o640,
+        removed: true,
+        marks: vec!["up 1 0 0027".into(), "down 1 0 0027".into()],
+    };
+    assert_eq!(ka, want, "keepalived 2.2.7");
+    assert_eq!(lite, want, "keepalived-lite");
+    drop(lab);
+    let _ = std::fs::remove_dir_all(&scratch);
+}
