@@ -9,9 +9,9 @@
 //! so that its usual pid files show outside at `/run/keepalived/NAME/`;
 //! keepalived-lite does the same.
 
-use std::os::unix::fs::DirBuilderExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use healthcheck::script::Outcome;
 use nix::mount::{mount, umount, MsFlags};
@@ -72,6 +72,76 @@ pub fn reload_refusal(cli: &Cli, new: &Process) -> Option<&'static str> {
         return Some("Cannot change instance name at a reload - please restart keepalived");
     }
     None
+}
+
+/// The configuration in force's `reload_check_config` and `reload_file`:
+/// keepalived reloads as the old configuration says.
+static RELOAD: Mutex<(Option<String>, Option<String>)> = Mutex::new((None, None));
+
+/// Records the reload settings of the configuration now in force.
+pub fn set_reload(settings: &Process) {
+    let mut r = RELOAD.lock().unwrap_or_else(PoisonError::into_inner);
+    *r = (
+        settings.reload_check_config.clone(),
+        settings.reload_file.clone(),
+    );
+}
+
+/// The `reload_check_config` log of the configuration in force.
+pub fn reload_check() -> Option<String> {
+    RELOAD
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .0
+        .clone()
+}
+
+/// The `reload_file` of the configuration in force while a reload reads
+/// the configuration: created (rw-r--r--), removed when dropped.
+#[derive(Debug)]
+pub struct Reloading(Option<PathBuf>);
+
+impl Reloading {
+    /// Creates the file, if one is configured.
+    pub fn start() -> Reloading {
+        let file = RELOAD
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .1
+            .clone();
+        let Some(path) = file.map(PathBuf::from) else {
+            return Reloading(None);
+        };
+        // The umask may not take r--r-- away, as keepalived makes sure.
+        let old = nix::sys::stat::umask(Mode::empty());
+        nix::sys::stat::umask(old & !Mode::from_bits_truncate(0o044));
+        let made = std::fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o644)
+            .open(&path);
+        nix::sys::stat::umask(old);
+        if let Err(e) = made {
+            info!("Failed to create reload file ({}) - {e}", path.display());
+        }
+        Reloading(Some(path))
+    }
+
+    /// Removes a file a stopped daemon left (keepalived does at start-up).
+    pub fn remove_stale(settings: &Process) {
+        if let Some(f) = &settings.reload_file {
+            let _ = std::fs::remove_file(f);
+        }
+    }
+}
+
+impl Drop for Reloading {
+    fn drop(&mut self) {
+        if let Some(p) = &self.0 {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 /// `global_defs`' `umask`, unless `-u` set one (keepalived's order).
@@ -142,6 +212,20 @@ pub fn apply(cli: &Cli, settings: &Process) -> Result<Restore, SetupError> {
         restore.run_mount = mount_pid_dir(ns);
     }
     Ok(restore)
+}
+
+/// For `-t`: enters the network namespace (`-s`, else `net_namespace`)
+/// without the pid directory's mount, as keepalived's `-t` does, so that
+/// the interfaces checked are the namespace's.
+pub fn enter_for_test(cli: &Cli, settings: &Process) -> Result<(), SetupError> {
+    match cli
+        .namespace
+        .as_deref()
+        .or(settings.net_namespace.as_deref())
+    {
+        Some(ns) => enter_namespace(ns).map_err(|e| SetupError::Namespace(ns.to_owned(), e)),
+        None => Ok(()),
+    }
 }
 
 /// keepalived's `set_run_mount`: `/run/keepalived/NAME` (mode 0755 whatever

@@ -13,6 +13,11 @@
 //!   (each appends "KIND ADDRS VIPS UMASK" to a marker file: 10.0.0.1 is
 //!   there, the VIP is not),
 //! - and remove the pid files and the directory at stop.
+//!
+//! And with `reload_check_config FILE` and `reload_file FILE`: a stale
+//! reload file is removed at start-up; a SIGHUP with a broken new file
+//! logs "New config failed validation, see FILE for details", FILE names
+//! the bad keyword and the old VIP stays; a good one is then loaded.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 use std::collections::BTreeMap;
@@ -225,6 +230,137 @@ fn root_netns_net_namespace_instance_umask_and_data_names_as_keepalived() {
         data_dump: 0o640,
         removed: true,
         marks: vec!["up 1 0 0027".into(), "down 1 0 0027".into()],
+    };
+    assert_eq!(ka, want, "keepalived 2.2.7");
+    assert_eq!(lite, want, "keepalived-lite");
+    drop(lab);
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+/// What one daemon did around reloads.
+#[derive(Debug, PartialEq, Eq)]
+struct Reloads {
+    /// The stale reload file was removed at start-up.
+    stale_removed: bool,
+    /// The check's report named the bad keyword.
+    report_names_keyword: bool,
+    /// The VIP after the broken file, then after the good one.
+    vip_after_bad: String,
+    vip_after_good: String,
+}
+
+/// The one VIP of 10.0.0.100-101 on `ns`'s eth0, once exactly one is.
+fn vip(ns: &str) -> Option<String> {
+    let out = Command::new("ip")
+        .args(["-n", ns, "-o", "addr", "show", "dev", "eth0"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let vips: Vec<&str> = ["10.0.0.100", "10.0.0.101"]
+        .into_iter()
+        .filter(|v| text.contains(&format!("{v}/24")))
+        .collect();
+    match vips[..] {
+        [one] => Some(one.to_owned()),
+        _ => None,
+    }
+}
+
+fn reload_config(ns: &str, name: &str, scratch: &Path, vip: &str, extra: &str) -> String {
+    format!(
+        "net_namespace {ns}\ninstance {name}\nglobal_defs {{\n  reload_check_config {}\n  \
+         reload_file {}\n{extra}}}\nvrrp_instance VI_1 {{\n  state MASTER\n  interface eth0\n  \
+         virtual_router_id 51\n  priority 150\n  advert_int 1\n  virtual_ipaddress {{\n    \
+         {vip}/24\n  }}\n}}\n",
+        scratch.join("check.log").display(),
+        scratch.join("reloading").display(),
+    )
+}
+
+fn observe_reloads(program: &str, extra: &[&str], ns: &str, name: &str, scratch: &Path) -> Reloads {
+    let conf = scratch.join("keepalived.conf");
+    let log = scratch.join(format!(
+        "{}.log",
+        Path::new(program).file_name().unwrap().to_string_lossy()
+    ));
+    std::fs::write(&conf, reload_config(ns, name, scratch, "10.0.0.100", "")).unwrap();
+    let stale = scratch.join("reloading");
+    std::fs::write(&stale, "").unwrap();
+    let out = std::fs::File::create(&log).unwrap();
+    let child = Command::new(program)
+        .args(["-n", "-l", "-D", "-f", conf.to_str().unwrap()])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+    let mut daemon = Daemon(child);
+    poll("the first VIP", &log, || {
+        (vip(ns)? == "10.0.0.100").then_some(())
+    });
+    let stale_removed = !stale.exists();
+    // A broken file with another VIP: refused by the check.
+    let bad = reload_config(ns, name, scratch, "10.0.0.101", "  no_such_keyword\n");
+    std::fs::write(&conf, bad).unwrap();
+    signal(daemon.0.id(), "HUP");
+    let report = scratch.join("check.log");
+    let line = format!(
+        "New config failed validation, see {} for details",
+        report.display()
+    );
+    poll("the validation failure", &log, || {
+        std::fs::read_to_string(&log)
+            .ok()?
+            .contains(&line)
+            .then_some(())
+    });
+    let report_names_keyword = std::fs::read_to_string(&report)
+        .unwrap_or_default()
+        .contains("no_such_keyword");
+    let vip_after_bad = vip(ns).unwrap_or_default();
+    // The same VIP change in a good file: loaded.
+    std::fs::write(&conf, reload_config(ns, name, scratch, "10.0.0.101", "")).unwrap();
+    signal(daemon.0.id(), "HUP");
+    let vip_after_good = poll("the new VIP", &log, || {
+        vip(ns).filter(|v| v == "10.0.0.101")
+    });
+    daemon.stop();
+    Reloads {
+        stale_removed,
+        report_names_keyword,
+        vip_after_bad,
+        vip_after_good,
+    }
+}
+
+#[test]
+fn root_netns_reload_check_config_keeps_the_old_configuration_as_keepalived() {
+    require_root();
+    require_program("/usr/sbin/keepalived", &["-v"]);
+    let mut lab = Lab::new().unwrap();
+    let ns = lab
+        .add_node("r1", Ipv4Addr::new(10, 0, 0, 1), 24)
+        .unwrap()
+        .ns
+        .clone();
+    let name = format!("kpr{}", std::process::id());
+    let scratch = PathBuf::from(format!("/run/kpr-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let ka = observe_reloads("/usr/sbin/keepalived", &[], &ns, &name, &scratch);
+    let sock = scratch.join("lite.sock");
+    let lite = observe_reloads(
+        env!("CARGO_BIN_EXE_keepalived-lite"),
+        &["--control-socket", sock.to_str().unwrap()],
+        &ns,
+        &name,
+        &scratch,
+    );
+    let want = Reloads {
+        stale_removed: true,
+        report_names_keyword: true,
+        vip_after_bad: "10.0.0.100".into(),
+        vip_after_good: "10.0.0.101".into(),
     };
     assert_eq!(ka, want, "keepalived 2.2.7");
     assert_eq!(lite, want, "keepalived-lite");

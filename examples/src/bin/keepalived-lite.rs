@@ -78,6 +78,10 @@ fn main() -> ExitCode {
         print!("{}", vrrp_conf::emit::emit(&parsed.config));
     }
     if cli.config_test.is_some() {
+        let settings = vrrp_conf::convert::process::Process::of(&parsed, &mut Vec::new());
+        if let Err(e) = process::enter_for_test(&cli, &settings) {
+            eprintln!("{e}");
+        }
         exit_now(cli::config_test(&cli, &parsed));
     }
     if cli.dump_json || cli.dump_conf {
@@ -161,6 +165,8 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    process::Reloading::remove_stale(&settings);
+    process::set_reload(&settings);
     let _pid_files = match PidFiles::claim(&pid_paths, std::process::id()) {
         Ok(files) => files,
         Err(PidError::Running(_)) => {

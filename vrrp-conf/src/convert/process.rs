@@ -14,7 +14,13 @@
 //! - `startup_script` / `shutdown_script` (`"CMD ARGS" [USER [GROUP]]`,
 //!   checked as notify scripts are) with their `_timeout`s (1-1000 s,
 //!   default 10): run once before the daemon starts its work and once
-//!   after it stopped.
+//!   after it stopped;
+//! - `reload_check_config [FILE]`: a reload first runs `-t` on the new
+//!   file, its report to FILE (default `/dev/null`), and is abandoned if
+//!   that fails;
+//! - `reload_file [FILE]`: FILE (default `/run/keepalived.reload`, in the
+//!   pid directory if one is used, named after the instance) exists while
+//!   a reload reads the configuration; a stale one is removed at start-up.
 //!
 //! A missing or bad value is an error, as keepalived's `-t` reports it.
 
@@ -35,6 +41,8 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "startup_script_timeout",
     "shutdown_script",
     "shutdown_script_timeout",
+    "reload_check_config",
+    "reload_file",
 ];
 
 /// keepalived's timeout of the startup and shutdown scripts.
@@ -70,6 +78,10 @@ pub struct Process {
     pub startup: Option<StartStop>,
     /// `shutdown_script`, if set and allowed to run.
     pub shutdown: Option<StartStop>,
+    /// `reload_check_config`: where the check of a new file reports.
+    pub reload_check_config: Option<String>,
+    /// `reload_file`, with keepalived's default name resolved.
+    pub reload_file: Option<String>,
 }
 
 impl Process {
@@ -88,6 +100,13 @@ impl Process {
         let mut timeouts = [None, None];
         for set in &p.config.global_defs.other {
             match set.keyword.as_str() {
+                "reload_check_config" => {
+                    let log = set.args.first().map_or("/dev/null", String::as_str);
+                    s.reload_check_config = Some(log.to_owned());
+                }
+                "reload_file" => {
+                    s.reload_file = Some(set.args.first().cloned().unwrap_or_default())
+                }
                 "startup_script" => script(set, "startup", &mut s.startup, out),
                 "shutdown_script" => script(set, "shutdown", &mut s.shutdown, out),
                 "startup_script_timeout" => timeout(set, "startup", &mut timeouts[0], out),
@@ -109,6 +128,13 @@ impl Process {
                 },
                 _ => {}
             }
+        }
+        if s.reload_file.as_deref() == Some("") {
+            s.reload_file = Some(match (&s.instance, s.use_pid_dir) {
+                (Some(i), _) => format!("/run/keepalived/keepalived_{i}.reload"),
+                (None, true) => "/run/keepalived/keepalived.reload".into(),
+                (None, false) => "/run/keepalived.reload".into(),
+            });
         }
         for (script, t) in [&mut s.startup, &mut s.shutdown].into_iter().zip(timeouts) {
             if let (Some(script), Some(t)) = (script, t) {
@@ -338,6 +364,23 @@ mod tests {
         );
         let (s, _) = of("global_defs {\n  data_use_instance\n}\n");
         assert_eq!(s.data_suffix(), None, "nothing to name the files after");
+    }
+
+    #[test]
+    fn reload_check_and_reload_file_take_keepalived_s_defaults() {
+        let (s, _) = of("global_defs {\n  reload_check_config\n  reload_file\n}\n");
+        assert_eq!(s.reload_check_config.as_deref(), Some("/dev/null"));
+        assert_eq!(s.reload_file.as_deref(), Some("/run/keepalived.reload"));
+        let (s, _) = of("instance web\nglobal_defs {\n  reload_file\n}\n");
+        let want = "/run/keepalived/keepalived_web.reload";
+        assert_eq!(s.reload_file.as_deref(), Some(want));
+        let (s, _) = of("use_pid_dir\nglobal_defs {\n  reload_file\n}\n");
+        let want = "/run/keepalived/keepalived.reload";
+        assert_eq!(s.reload_file.as_deref(), Some(want));
+        let text = "global_defs {\n  reload_check_config /x/check.log\n  reload_file /x/r\n}\n";
+        let (s, _) = of(text);
+        assert_eq!(s.reload_check_config.as_deref(), Some("/x/check.log"));
+        assert_eq!(s.reload_file.as_deref(), Some("/x/r"));
     }
 
     #[test]
