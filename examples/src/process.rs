@@ -74,26 +74,49 @@ pub fn reload_refusal(cli: &Cli, new: &Process) -> Option<&'static str> {
     None
 }
 
-/// The configuration in force's `reload_check_config` and `reload_file`:
-/// keepalived reloads as the old configuration says.
-static RELOAD: Mutex<(Option<String>, Option<String>)> = Mutex::new((None, None));
+/// The reload settings of the configuration in force: keepalived reloads
+/// as the old configuration says.
+#[derive(Debug, Default)]
+struct ReloadSettings {
+    check: Option<String>,
+    file: Option<String>,
+    time_file: Option<(String, bool)>,
+}
 
-/// Records the reload settings of the configuration now in force.
+static RELOAD: Mutex<ReloadSettings> = Mutex::new(ReloadSettings {
+    check: None,
+    file: None,
+    time_file: None,
+});
+
+fn reload_settings() -> std::sync::MutexGuard<'static, ReloadSettings> {
+    RELOAD.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Records the reload settings of the configuration now in force; starts
+/// the [`reload_monitor`](crate::reload_monitor) when a `reload_time_file`
+/// is first set.
 pub fn set_reload(settings: &Process) {
-    let mut r = RELOAD.lock().unwrap_or_else(PoisonError::into_inner);
-    *r = (
-        settings.reload_check_config.clone(),
-        settings.reload_file.clone(),
-    );
+    let time_file = (settings.reload_time_file.clone()).map(|f| (f, settings.reload_repeat));
+    if time_file.is_some() {
+        crate::reload_monitor::start();
+    }
+    *reload_settings() = ReloadSettings {
+        check: settings.reload_check_config.clone(),
+        file: settings.reload_file.clone(),
+        time_file,
+    };
 }
 
 /// The `reload_check_config` log of the configuration in force.
 pub fn reload_check() -> Option<String> {
-    RELOAD
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .0
-        .clone()
+    reload_settings().check.clone()
+}
+
+/// The `reload_time_file` and `reload_repeat` of the configuration in
+/// force.
+pub fn reload_time() -> Option<(String, bool)> {
+    reload_settings().time_file.clone()
 }
 
 /// The `reload_file` of the configuration in force while a reload reads
@@ -104,11 +127,7 @@ pub struct Reloading(Option<PathBuf>);
 impl Reloading {
     /// Creates the file, if one is configured.
     pub fn start() -> Reloading {
-        let file = RELOAD
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .1
-            .clone();
+        let file = reload_settings().file.clone();
         let Some(path) = file.map(PathBuf::from) else {
             return Reloading(None);
         };

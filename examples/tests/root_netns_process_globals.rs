@@ -18,6 +18,10 @@
 //! reload file is removed at start-up; a SIGHUP with a broken new file
 //! logs "New config failed validation, see FILE for details", FILE names
 //! the bad keyword and the old VIP stays; a good one is then loaded.
+//!
+//! And with `reload_time_file FILE`: a UTC date and time written to FILE
+//! while the daemon runs is logged as "Scheduling reload for ..." and then
+//! reloads the (edited) configuration; FILE is removed.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 use std::collections::BTreeMap;
@@ -361,6 +365,120 @@ fn root_netns_reload_check_config_keeps_the_old_configuration_as_keepalived() {
         report_names_keyword: true,
         vip_after_bad: "10.0.0.100".into(),
         vip_after_good: "10.0.0.101".into(),
+    };
+    assert_eq!(ka, want, "keepalived 2.2.7");
+    assert_eq!(lite, want, "keepalived-lite");
+    drop(lab);
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+/// What one daemon did with a `reload_time_file`.
+#[derive(Debug, PartialEq, Eq)]
+struct Scheduled {
+    /// keepalived's line for the schedule was logged.
+    logged: bool,
+    /// The VIP of the edited file, once reloaded.
+    vip: String,
+    /// The time file was removed.
+    removed: bool,
+}
+
+fn observe_schedule(
+    program: &str,
+    extra: &[&str],
+    ns: &str,
+    name: &str,
+    scratch: &Path,
+) -> Scheduled {
+    let conf = scratch.join("keepalived.conf");
+    let tag = Path::new(program)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    let log = scratch.join(format!("{tag}.log"));
+    let time_file = scratch.join("reload-at");
+    let _ = std::fs::remove_file(&time_file);
+    let with = |vip: &str| {
+        format!(
+            "net_namespace {ns}\ninstance {name}\nglobal_defs {{\n  reload_time_file {}\n}}\n\
+             vrrp_instance VI_1 {{\n  state MASTER\n  interface eth0\n  virtual_router_id 51\n  \
+             priority 150\n  advert_int 1\n  virtual_ipaddress {{\n    {vip}/24\n  }}\n}}\n",
+            time_file.display()
+        )
+    };
+    std::fs::write(&conf, with("10.0.0.100")).unwrap();
+    let out = std::fs::File::create(&log).unwrap();
+    let child = Command::new(program)
+        .args(["-n", "-l", "-D", "-f", conf.to_str().unwrap()])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+    let mut daemon = Daemon(child);
+    poll("the first VIP", &log, || {
+        (vip(ns)? == "10.0.0.100").then_some(())
+    });
+    // Edited without a SIGHUP: only the scheduled reload loads it.
+    std::fs::write(&conf, with("10.0.0.101")).unwrap();
+    let at = chrono::Utc::now() + chrono::Duration::seconds(5);
+    let at_text = at.format("%Y-%m-%d %H:%M:%S").to_string();
+    std::fs::write(&time_file, format!("{at_text}Z\n")).unwrap();
+    let line = format!("Scheduling reload for {at_text}");
+    poll("the schedule", &log, || {
+        std::fs::read_to_string(&log)
+            .ok()?
+            .contains(&line)
+            .then_some(())
+    });
+    let vip = poll("the reloaded VIP", &log, || {
+        vip(ns).filter(|v| v == "10.0.0.101")
+    });
+    let removed = poll("the time file removed", &log, || {
+        (!time_file.exists()).then_some(true)
+    });
+    daemon.stop();
+    Scheduled {
+        logged: true,
+        vip,
+        removed,
+    }
+}
+
+#[test]
+fn root_netns_reload_time_file_reloads_at_the_time_as_keepalived() {
+    require_root();
+    require_program("/usr/sbin/keepalived", &["-v"]);
+    // keepalived logs the schedule in local time: UTC here, as written.
+    assert_eq!(
+        std::env::var("TZ").unwrap_or_default(),
+        "",
+        "run with the machine's zone"
+    );
+    let mut lab = Lab::new().unwrap();
+    let ns = lab
+        .add_node("r1", Ipv4Addr::new(10, 0, 0, 1), 24)
+        .unwrap()
+        .ns
+        .clone();
+    let name = format!("kpt{}", std::process::id());
+    let scratch = PathBuf::from(format!("/run/kpt-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).unwrap();
+    let ka = observe_schedule("/usr/sbin/keepalived", &[], &ns, &name, &scratch);
+    let sock = scratch.join("lite.sock");
+    let lite = observe_schedule(
+        env!("CARGO_BIN_EXE_keepalived-lite"),
+        &["--control-socket", sock.to_str().unwrap()],
+        &ns,
+        &name,
+        &scratch,
+    );
+    let want = Scheduled {
+        logged: true,
+        vip: "10.0.0.101".into(),
+        removed: true,
     };
     assert_eq!(ka, want, "keepalived 2.2.7");
     assert_eq!(lite, want, "keepalived-lite");

@@ -20,7 +20,12 @@
 //!   that fails;
 //! - `reload_file [FILE]`: FILE (default `/run/keepalived.reload`, in the
 //!   pid directory if one is used, named after the instance) exists while
-//!   a reload reads the configuration; a stale one is removed at start-up.
+//!   a reload reads the configuration; a stale one is removed at start-up;
+//! - `reload_time_file FILE` [`reload_repeat`]: FILE holds a time
+//!   (`HH:MM:SS`, `YY-MM-DD HH:MM:SS` or `YYYY-MM-DD HH:MM:SS`, local, or
+//!   UTC with a trailing `Z`) at which the daemon reloads itself; the file
+//!   is removed then, unless `reload_repeat` is set and it holds only a
+//!   time of day (then the reload repeats daily).
 //!
 //! A missing or bad value is an error, as keepalived's `-t` reports it.
 
@@ -43,6 +48,8 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "shutdown_script_timeout",
     "reload_check_config",
     "reload_file",
+    "reload_time_file",
+    "reload_repeat",
 ];
 
 /// keepalived's timeout of the startup and shutdown scripts.
@@ -82,6 +89,10 @@ pub struct Process {
     pub reload_check_config: Option<String>,
     /// `reload_file`, with keepalived's default name resolved.
     pub reload_file: Option<String>,
+    /// `reload_time_file`.
+    pub reload_time_file: Option<String>,
+    /// `reload_repeat`.
+    pub reload_repeat: bool,
 }
 
 impl Process {
@@ -104,6 +115,11 @@ impl Process {
                     let log = set.args.first().map_or("/dev/null", String::as_str);
                     s.reload_check_config = Some(log.to_owned());
                 }
+                "reload_time_file" => match &set.args[..] {
+                    [f] => s.reload_time_file = Some(f.clone()),
+                    _ => out.push(error(set, "reload_time_file invalid".into())),
+                },
+                "reload_repeat" => s.reload_repeat = true,
                 "reload_file" => {
                     s.reload_file = Some(set.args.first().cloned().unwrap_or_default())
                 }
@@ -381,6 +397,14 @@ mod tests {
         let (s, _) = of(text);
         assert_eq!(s.reload_check_config.as_deref(), Some("/x/check.log"));
         assert_eq!(s.reload_file.as_deref(), Some("/x/r"));
+        let text = "global_defs {\n  reload_time_file /x/t\n  reload_repeat\n}\n";
+        let (s, _) = of(text);
+        assert_eq!(
+            (s.reload_time_file.as_deref(), s.reload_repeat),
+            (Some("/x/t"), true)
+        );
+        let (_, errs) = of("global_defs {\n  reload_time_file /x/t /y\n}\n");
+        assert_eq!(errs, ["k.conf:2:3: error: reload_time_file invalid"]);
     }
 
     #[test]
