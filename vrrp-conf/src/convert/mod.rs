@@ -61,7 +61,7 @@ pub mod snmp;
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
 pub mod vrrp;
 
-pub use audit::TUNING;
+pub use audit::{ROOT_TUNING, TUNING};
 
 /// Which halves of keepalived a process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

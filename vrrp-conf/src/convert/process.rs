@@ -430,4 +430,37 @@ mod tests {
             ]
         );
     }
+
+    #[cfg(all(feature = "convert-vrrp", feature = "convert-lvs"))]
+    #[test]
+    fn the_rest_of_the_process_keywords_are_noted_or_refused_by_name() {
+        use crate::convert::{convert, Halves};
+        let text = "child_wait_time 3\nuse_pid_dir\nglobal_defs {\n  tmp_config_directory /tmp\n  \
+                    random_seed 5\n  config_save_dir /tmp\n  include_check\n  \
+                    fifo_write_vrrp_states_on_reload\n  instance x\n}\n";
+        let p = crate::parse_str("k.conf", text, &Default::default());
+        let out = convert(&p, Halves::keepalived(&p.config, false, false));
+        let shown: Vec<String> = (p.diagnostics.iter().chain(&out.diagnostics))
+            .map(|d| d.display(&p.sources).to_string())
+            .collect();
+        let has = |want: &str| shown.iter().any(|l| l == want);
+        for want in [
+            "k.conf:1:1: warning: child_wait_time is accepted without effect: a tuning keyword",
+            "k.conf:4:3: warning: tmp_config_directory is accepted without effect: a tuning keyword",
+            "k.conf:5:3: error: random_seed is not supported by keepalived-lite",
+            "k.conf:6:3: error: config_save_dir is not supported by keepalived-lite",
+            "k.conf:7:3: error: include_check is not supported by keepalived-lite",
+            "k.conf:8:3: error: fifo_write_vrrp_states_on_reload is not supported by keepalived-lite",
+        ] {
+            assert!(has(want), "{want} not in {shown:#?}");
+        }
+        // Top-level only, as keepalived's parser has it.
+        assert!(
+            shown
+                .iter()
+                .any(|l| l.starts_with("k.conf:9:3: error: unknown keyword 'instance'")),
+            "{shown:#?}"
+        );
+        assert!(out.process.use_pid_dir);
+    }
 }
