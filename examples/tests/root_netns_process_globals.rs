@@ -57,10 +57,34 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        if let Ok(None) = self.0.try_wait() {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
+        // A graceful stop first, so that it unmounts and removes its
+        // directories; a kill if it hangs.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if !matches!(self.0.try_wait(), Ok(None)) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Directories removed on drop, even after a failure: the scratch
+/// directory and what a killed daemon left under `/run/keepalived`.
+struct Cleanup(Vec<PathBuf>);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for d in &self.0 {
+            let _ = std::fs::remove_dir_all(d);
+        }
+        // Only if empty, as the daemons leave it.
+        let _ = std::fs::remove_dir("/run/keepalived");
     }
 }
 
@@ -181,6 +205,10 @@ fn root_netns_net_namespace_instance_umask_and_data_names_as_keepalived() {
     let name = format!("kpg{}", std::process::id());
     let scratch = PathBuf::from(format!("/run/kpg-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
+    let _cleanup = Cleanup(vec![
+        scratch.clone(),
+        PathBuf::from(format!("/run/keepalived/{ns}")),
+    ]);
     let conf = scratch.join("keepalived.conf");
     let mark = scratch.join("mark.sh");
     std::fs::write(
@@ -238,7 +266,6 @@ fn root_netns_net_namespace_instance_umask_and_data_names_as_keepalived() {
     assert_eq!(ka, want, "keepalived 2.2.7");
     assert_eq!(lite, want, "keepalived-lite");
     drop(lab);
-    let _ = std::fs::remove_dir_all(&scratch);
 }
 
 /// What one daemon did around reloads.
@@ -351,6 +378,10 @@ fn root_netns_reload_check_config_keeps_the_old_configuration_as_keepalived() {
     let name = format!("kpr{}", std::process::id());
     let scratch = PathBuf::from(format!("/run/kpr-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
+    let _cleanup = Cleanup(vec![
+        scratch.clone(),
+        PathBuf::from(format!("/run/keepalived/{ns}")),
+    ]);
     let ka = observe_reloads("/usr/sbin/keepalived", &[], &ns, &name, &scratch);
     let sock = scratch.join("lite.sock");
     let lite = observe_reloads(
@@ -369,7 +400,6 @@ fn root_netns_reload_check_config_keeps_the_old_configuration_as_keepalived() {
     assert_eq!(ka, want, "keepalived 2.2.7");
     assert_eq!(lite, want, "keepalived-lite");
     drop(lab);
-    let _ = std::fs::remove_dir_all(&scratch);
 }
 
 /// What one daemon did with a `reload_time_file`.
@@ -466,6 +496,10 @@ fn root_netns_reload_time_file_reloads_at_the_time_as_keepalived() {
     let name = format!("kpt{}", std::process::id());
     let scratch = PathBuf::from(format!("/run/kpt-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).unwrap();
+    let _cleanup = Cleanup(vec![
+        scratch.clone(),
+        PathBuf::from(format!("/run/keepalived/{ns}")),
+    ]);
     let ka = observe_schedule("/usr/sbin/keepalived", &[], &ns, &name, &scratch);
     let sock = scratch.join("lite.sock");
     let lite = observe_schedule(
@@ -483,5 +517,4 @@ fn root_netns_reload_time_file_reloads_at_the_time_as_keepalived() {
     assert_eq!(ka, want, "keepalived 2.2.7");
     assert_eq!(lite, want, "keepalived-lite");
     drop(lab);
-    let _ = std::fs::remove_dir_all(&scratch);
 }
