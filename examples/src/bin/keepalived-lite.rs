@@ -79,8 +79,10 @@ fn main() -> ExitCode {
     }
     if cli.config_test.is_some() {
         let settings = vrrp_conf::convert::process::Process::of(&parsed, &mut Vec::new());
-        if let Err(e) = process::enter_for_test(&cli, &settings) {
-            eprintln!("{e}");
+        // keepalived's -t ends there, silently and with 0 (its line goes
+        // to syslog only); the daemon then refuses to start.
+        if process::enter_for_test(&cli, &settings).is_err() {
+            exit_now(cli::exit::OK);
         }
         exit_now(cli::config_test(&cli, &parsed));
     }
