@@ -231,15 +231,34 @@ pub fn refusals<'a>(parsed: &'a Parsed, converted: &'a Converted) -> Vec<&'a Dia
 /// `-t` and the start-up use, logging each refusal with file:line; `None`
 /// if anything was refused.
 pub fn reconvert(cli: &Cli) -> Option<Converted> {
+    let reloading = crate::process::Reloading::start();
     let parsed = cli.load();
+    if let Some(log) = crate::process::reload_check() {
+        // keepalived runs `-t=LOG` on the new file first.
+        if cli.log_detail {
+            tracing::info!("validate conf before Reload");
+        }
+        let mut check = cli.clone();
+        check.config_test = Some(Some(PathBuf::from(&log)));
+        if config_test(&check, &parsed) != exit::OK {
+            tracing::info!("New config failed validation, see {log} for details");
+            return None;
+        }
+    }
+    drop(reloading);
     let converted = cli.convert(&parsed);
     let refused = refusals(&parsed, &converted);
     for d in &refused {
         tracing::error!("{}", d.display(&parsed.sources));
     }
-    let ok = refused.is_empty();
+    let mut ok = refused.is_empty();
     drop(refused);
+    if let Some(why) = crate::process::reload_refusal(cli, &converted.process) {
+        tracing::info!("{why}");
+        ok = false;
+    }
     if ok {
+        crate::process::set_reload(&converted.process);
         crate::alert::configure(vrrp_conf::convert::mail::Alerts::of(&parsed.config));
     }
     ok.then_some(converted)
@@ -350,13 +369,11 @@ pub fn config_test(cli: &Cli, parsed: &Parsed) -> u8 {
     }
 }
 
-/// True if this host has a network interface called `name`.
+/// True if this host has a network interface called `name`: asked of the
+/// kernel, so that after `net_namespace` it is the namespace's (sysfs
+/// shows the namespace that mounted it).
 fn interface_exists(name: &str) -> bool {
-    !name.is_empty()
-        && !name.contains('/')
-        && name != "."
-        && name != ".."
-        && Path::new("/sys/class/net").join(name).exists()
+    !name.is_empty() && nix::net::if_::if_nametoindex(name).is_ok()
 }
 
 /// The exit code of `-t` for `parsed`.

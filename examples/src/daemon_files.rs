@@ -11,7 +11,9 @@ use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
+use nix::sys::stat::Mode;
 use tracing::{info, warn};
+use vrrp_conf::convert::process::Process;
 use vrrp_conf::Config;
 
 use crate::cli::Cli;
@@ -37,13 +39,13 @@ pub struct PidPaths {
 
 impl PidPaths {
     /// keepalived 2.2.7's choice: the command line's files, else
-    /// `/run/keepalived/NAME_INSTANCE.pid` with a global_defs `instance`,
-    /// else `/run/keepalived/NAME.pid` in a network namespace (`-s` or
-    /// `net_namespace`), else `/run/NAME.pid`.
-    pub fn resolve(cli: &Cli, config: &Config, vrrp: bool, checker: bool) -> PidPaths {
-        let instance = global(config, "instance");
-        let namespace = cli.namespace.is_some() || global(config, "net_namespace").is_some();
-        let use_dir = instance.is_some() || namespace;
+    /// `/run/keepalived/NAME_INSTANCE.pid` with a top-level `instance`,
+    /// else `/run/keepalived/NAME.pid` with `use_pid_dir` or in a network
+    /// namespace (`-s` or `net_namespace`, where [`process`](crate::process)
+    /// mounts the namespace's own directory there), else `/run/NAME.pid`.
+    pub fn resolve(cli: &Cli, settings: &Process, vrrp: bool, checker: bool) -> PidPaths {
+        let instance = settings.instance.clone();
+        let use_dir = settings.use_pid_dir || cli.namespace.is_some();
         let default = |name: &str| match (&instance, use_dir) {
             (Some(i), _) => Path::new(PID_DIR).join(format!("{name}_{i}.pid")),
             (None, true) => Path::new(PID_DIR).join(format!("{name}.pid")),
@@ -101,7 +103,7 @@ pub struct PidFiles {
 impl PidFiles {
     /// Refuses if a live process holds one of `paths` (a file naming a dead
     /// process is removed, as keepalived removes "a zombie pid file"), then
-    /// writes `pid` into each, mode 0644.
+    /// writes `pid` into each, mode 0644 (the umask does not apply).
     pub fn claim(paths: &PidPaths, pid: u32) -> Result<PidFiles, PidError> {
         if let Some(p) = paths.all().find(|p| held(p)) {
             return Err(PidError::Running(p.clone()));
@@ -174,8 +176,8 @@ fn zombie(pid: i32) -> bool {
     state == Some("Z")
 }
 
-/// Writes `pid` and a newline, creating the directory if a minimal
-/// system (an initramfs) lacks it.
+/// Writes `pid` and a newline, mode 0644 whatever the umask, creating the
+/// directory if a minimal system (an initramfs) lacks it.
 fn write(path: &Path, pid: u32) -> std::io::Result<()> {
     if let Some(dir) = path
         .parent()
@@ -185,14 +187,19 @@ fn write(path: &Path, pid: u32) -> std::io::Result<()> {
             warn!("cannot create {}: {e}", dir.display());
         }
     }
-    let mut f = std::fs::OpenOptions::new()
+    // rw-r--r-- whatever the umask, as keepalived creates it.
+    let rw_r_r = Mode::from_bits_truncate(0o644);
+    let umask = nix::sys::stat::umask(Mode::empty());
+    nix::sys::stat::umask(umask & !rw_r_r);
+    let f = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o644)
         .custom_flags(libc::O_NOFOLLOW)
-        .open(path)?;
-    writeln!(f, "{pid}")
+        .open(path);
+    nix::sys::stat::umask(umask);
+    writeln!(f?, "{pid}")
 }
 
 #[cfg(test)]
@@ -205,29 +212,28 @@ mod tests {
         Cli::try_parse_from(std::iter::once("keepalived-lite").chain(args.iter().copied())).unwrap()
     }
 
-    fn config(text: &str) -> Config {
-        let dir = std::env::temp_dir().join(format!("kl-pid-conf-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let f = dir.join(format!("{}.conf", text.len()));
-        std::fs::write(&f, text).unwrap();
-        vrrp_conf::parse_file(&f, &vrrp_conf::Options::default()).config
+    fn settings(text: &str) -> Process {
+        let parsed = vrrp_conf::parse_str("k.conf", text, &Default::default());
+        let converted = vrrp_conf::convert::convert(&parsed, Default::default());
+        converted.process
     }
 
     #[test]
     fn default_paths_are_keepalived_s() {
-        let p = PidPaths::resolve(&cli(&[]), &Config::default(), true, false);
+        let none = Process::default();
+        let p = PidPaths::resolve(&cli(&[]), &none, true, false);
         assert_eq!(p.main, PathBuf::from("/run/keepalived.pid"));
         assert_eq!(p.vrrp, Some(PathBuf::from("/run/vrrp.pid")));
         assert_eq!(p.checkers, None);
         assert_eq!(p.dir, None);
-        let p = PidPaths::resolve(&cli(&["-s", "ns1"]), &Config::default(), false, true);
+        let p = PidPaths::resolve(&cli(&["-s", "ns1"]), &none, false, true);
         assert_eq!(p.main, PathBuf::from("/run/keepalived/keepalived.pid"));
         assert_eq!(
             p.checkers,
             Some(PathBuf::from("/run/keepalived/checkers.pid"))
         );
         assert_eq!(p.dir, Some(PathBuf::from("/run/keepalived")));
-        let c = config("global_defs {\n  instance web\n}\n");
+        let c = settings("instance web\n");
         let p = PidPaths::resolve(&cli(&["-r", "/tmp/v.pid"]), &c, true, true);
         assert_eq!(p.main, PathBuf::from("/run/keepalived/keepalived_web.pid"));
         assert_eq!(p.vrrp, Some(PathBuf::from("/tmp/v.pid")));
@@ -235,6 +241,12 @@ mod tests {
             p.checkers,
             Some(PathBuf::from("/run/keepalived/checkers_web.pid"))
         );
+        let p = PidPaths::resolve(&cli(&[]), &settings("use_pid_dir\n"), true, false);
+        assert_eq!(p.main, PathBuf::from("/run/keepalived/keepalived.pid"));
+        assert_eq!(p.vrrp, Some(PathBuf::from("/run/keepalived/vrrp.pid")));
+        assert_eq!(p.dir, Some(PathBuf::from("/run/keepalived")));
+        let p = PidPaths::resolve(&cli(&[]), &settings("net_namespace blue\n"), true, false);
+        assert_eq!(p.main, PathBuf::from("/run/keepalived/keepalived.pid"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use healthcheck::script::shown;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -44,6 +44,18 @@ pub enum Dump {
     Json,
 }
 
+/// `data_use_instance`'s part of the file names (`NS_INSTANCE`).
+static SUFFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Names the dump files after `suffix` (keepalived's `data_use_instance`
+/// with a namespace or instance: `keepalived.SUFFIX.data`); set once at
+/// start-up.
+pub fn name_after(suffix: Option<String>) {
+    if let Some(s) = suffix {
+        let _ = SUFFIX.set(s);
+    }
+}
+
 impl Dump {
     /// The file it goes to, in keepalived's temporary directory.
     pub fn path(self) -> PathBuf {
@@ -51,11 +63,15 @@ impl Dump {
             .map(PathBuf::from)
             .filter(|d| d.is_absolute())
             .unwrap_or_else(|| PathBuf::from("/tmp"));
-        dir.join(match self {
-            Dump::Data => "keepalived.data",
-            Dump::Stats | Dump::StatsClear => "keepalived.stats",
-            Dump::Json => "keepalived.json",
-        })
+        let ext = match self {
+            Dump::Data => "data",
+            Dump::Stats | Dump::StatsClear => "stats",
+            Dump::Json => "json",
+        };
+        match SUFFIX.get() {
+            Some(s) => dir.join(format!("keepalived.{s}.{ext}")),
+            None => dir.join(format!("keepalived.{ext}")),
+        }
     }
 
     /// keepalived's `--signum` function name.
@@ -124,12 +140,19 @@ pub fn write(kind: Dump, state: &VrrpState, baseline: &mut Baseline) {
         baseline.clear_to(state);
     }
     let path = kind.path();
+    // rw-rw-rw- less the umask (keepalived's default one gives
+    // rw-------), also for a file that existed.
+    let mode = 0o666 & !crate::process::current_umask();
     let written = std::fs::OpenOptions::new()
         .write(true)
         .create(true)
         .truncate(true)
         .mode(0o600)
         .open(&path)
+        .and_then(|f| {
+            f.set_permissions(std::fs::Permissions::from_mode(mode))?;
+            Ok(f)
+        })
         .and_then(|mut f| f.write_all(text.as_bytes()));
     if let Err(e) = written {
         info!("Can't open {} ({e})", path.display());

@@ -15,6 +15,7 @@ pub mod lvs_mode;
 pub mod metrics;
 pub mod observe;
 pub mod process;
+pub mod reload_monitor;
 pub mod snmp;
 pub mod systemd;
 pub use test_support::netns;

@@ -74,11 +74,32 @@ pub fn init(cli: &Cli) {
         .try_init();
 }
 
+/// The syslog ident once keepalived's would change (see [`rename`]).
+static IDENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// keepalived's syslog ident in a network namespace or with an `instance`:
+/// `Keepalived_NS_INSTANCE` (either part only if set); logged, as
+/// keepalived logs the change. Nothing changes without either.
+pub fn rename(namespace: Option<&str>, instance: Option<&str>) {
+    if namespace.is_none() && instance.is_none() {
+        return;
+    }
+    let ident = ["Keepalived"]
+        .into_iter()
+        .chain(namespace)
+        .chain(instance)
+        .collect::<Vec<_>>()
+        .join("_");
+    tracing::info!("Changing syslog ident to {ident}");
+    let _ = IDENT.set(ident);
+}
+
 /// A datagram per line to the local syslog socket, RFC 3164 style.
 #[derive(Clone)]
 struct Syslog {
     socket: Arc<UnixDatagram>,
-    prefix: Arc<str>,
+    /// `<PRI>`.
+    pri: Arc<str>,
 }
 
 impl Syslog {
@@ -90,7 +111,7 @@ impl Syslog {
         let pri = u16::from(facility.0) * 8 + u16::from(LOG_INFO);
         Some(Syslog {
             socket: Arc::new(socket),
-            prefix: format!("<{pri}>Keepalived[{}]: ", std::process::id()).into(),
+            pri: format!("<{pri}>").into(),
         })
     }
 }
@@ -98,8 +119,10 @@ impl Syslog {
 impl Write for Syslog {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let line = buf.strip_suffix(b"\n").unwrap_or(buf);
-        let mut msg = Vec::with_capacity(self.prefix.len() + line.len());
-        msg.extend_from_slice(self.prefix.as_bytes());
+        let ident = IDENT.get().map_or("Keepalived", String::as_str);
+        let prefix = format!("{}{ident}[{}]: ", self.pri, std::process::id());
+        let mut msg = Vec::with_capacity(prefix.len() + line.len());
+        msg.extend_from_slice(prefix.as_bytes());
         msg.extend_from_slice(line);
         // A full or absent syslog loses the line, never blocks the daemon.
         let _ = self.socket.send(&msg);

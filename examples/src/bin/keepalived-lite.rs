@@ -30,7 +30,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use keepalived_lite::cli::{self, Cli, Command};
-use keepalived_lite::daemon_files::{self, PidError, PidFiles, PidPaths};
+use keepalived_lite::daemon_files::{PidError, PidFiles, PidPaths};
 use keepalived_lite::{control, genhash, logging, lvs_mode, metrics, process, systemd, vrrp_mode};
 
 fn main() -> ExitCode {
@@ -78,6 +78,12 @@ fn main() -> ExitCode {
         print!("{}", vrrp_conf::emit::emit(&parsed.config));
     }
     if cli.config_test.is_some() {
+        let settings = vrrp_conf::convert::process::Process::of(&parsed, &mut Vec::new());
+        // A namespace that cannot be entered: keepalived's -t ends there,
+        // silently with 0 (its line goes to syslog only); here the check
+        // goes on in this namespace, so that -t still reports what the
+        // daemon would refuse. The daemon fails to enter it at start-up.
+        let _ = process::enter_for_test(&cli, &settings);
         exit_now(cli::config_test(&cli, &parsed));
     }
     if cli.dump_json || cli.dump_conf {
@@ -115,14 +121,21 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     }
     // Only the plans are kept: the model, sources, spans and diagnostics
     // of a large file are freed first.
-    let pid_paths = PidPaths::resolve(cli, &parsed.config, vrrp, checker);
-    let namespace = daemon_files::global(&parsed.config, "net_namespace");
     let vrrp_conf::convert::Converted {
         vrrp: plan,
         lvs: lvs_plan,
         fifos,
+        process: settings,
         ..
     } = converted;
+    process::apply_config_umask(cli, &settings);
+    let namespace = cli
+        .namespace
+        .as_deref()
+        .or(settings.net_namespace.as_deref());
+    logging::rename(namespace, settings.instance.as_deref());
+    let pid_paths = PidPaths::resolve(cli, &settings, vrrp, checker);
+    keepalived_lite::dump::name_after(settings.data_suffix());
     keepalived_lite::alert::configure(vrrp_conf::convert::mail::Alerts::of(&parsed.config));
     if !configure_snmp(cli, &parsed.config, lvs_plan.is_some()) {
         return ExitCode::FAILURE;
@@ -147,13 +160,15 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     };
     // Undone when this returns: the pid files removed, then the core
     // pattern restored.
-    let _restore = match process::apply(cli, namespace.as_deref()) {
+    let _restore = match process::apply(cli, &settings) {
         Ok(r) => r,
         Err(e) => {
             tracing::error!("{e}");
             return ExitCode::FAILURE;
         }
     };
+    process::Reloading::remove_stale(&settings);
+    process::set_reload(&settings);
     let _pid_files = match PidFiles::claim(&pid_paths, std::process::id()) {
         Ok(files) => files,
         Err(PidError::Running(_)) => {
@@ -187,6 +202,18 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
             Err(e) => tracing::warn!("cannot raise the open file limit: {e}"),
         }
     }
+    process::run_start_stop("startup", settings.startup.as_ref(), cli.log_detail);
+    let code = run_halves(cli, plan, lvs_plan);
+    process::run_start_stop("shutdown", settings.shutdown.as_ref(), cli.log_detail);
+    code
+}
+
+/// Runs the halves to their stop.
+fn run_halves(
+    cli: &Cli,
+    plan: Option<vrrp_conf::convert::vrrp::Plan>,
+    lvs_plan: Option<vrrp_conf::convert::lvs::Plan>,
+) -> ExitCode {
     match (plan, lvs_plan) {
         (Some(plan), None) => vrrp_mode::run(plan, vrrp_mode::loader(cli.clone())),
         (None, Some(lvs)) => lvs_mode::run(lvs, lvs_mode::loader(cli.clone())),

@@ -12,7 +12,10 @@ use super::{key_span, refuse, refuse_settings};
 /// Pure tuning keywords, accepted without effect with a note: CPU
 /// affinity, rlimits, scheduling priorities, swap locking, process names
 /// and netlink or socket buffer sizes. They change how keepalived's own
-/// processes are scheduled, never what is sent or installed.
+/// processes are scheduled, never what is sent or installed. One concerns
+/// keepalived's child processes, which keepalived-lite (one process) does
+/// not have: `tmp_config_directory` (where the parent keeps the copy of
+/// the configuration they read).
 pub const TUNING: &[&str] = &[
     "bfd_cpu_affinity",
     "bfd_no_swap",
@@ -39,6 +42,7 @@ pub const TUNING: &[&str] = &[
     "process_monitor_rcv_bufs_force",
     "process_name",
     "process_names",
+    "tmp_config_directory",
     "vrrp_cpu_affinity",
     "vrrp_netlink_cmd_rcv_bufs",
     "vrrp_netlink_cmd_rcv_bufs_force",
@@ -53,6 +57,11 @@ pub const TUNING: &[&str] = &[
     "vrrp_rx_bufs_multiplier",
     "vrrp_rx_bufs_policy",
 ];
+
+/// Top-level tuning keywords, accepted without effect with a note:
+/// `child_wait_time`, how long keepalived's parent waits for its child
+/// processes at stop before killing them (keepalived-lite is one process).
+pub const ROOT_TUNING: &[&str] = &["child_wait_time"];
 
 /// `global_defs` keywords (kept verbatim by the model) the checker's
 /// conversion consumes (`lvs_timeouts`, `lvs_flush`, ...); the VRRP half
@@ -151,16 +160,23 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
             || GLOBAL_USED.contains(&s.keyword.as_str())
             || LVS_GLOBALS.contains(&s.keyword.as_str())
             || super::snmp::USED.contains(&s.keyword.as_str())
+            || super::process::GLOBAL_USED.contains(&s.keyword.as_str())
     };
     refuse_settings(&g.other, "", &keep, out);
     // Tracked files are read by the checker's FILE_CHECKs and the VRRP
     // conversion, tracked processes by the VRRP conversion.
+    // The process settings are read by `process`.
     let tracked = |s: &Setting| {
         matches!(
             s.keyword.as_str(),
             "track_file" | "vrrp_track_file" | "vrrp_track_process"
-        )
+        ) || super::process::ROOT_USED.contains(&s.keyword.as_str())
     };
+    let root_tuning = |s: &&Setting| ROOT_TUNING.contains(&s.keyword.as_str());
+    for s in p.config.other.iter().filter(root_tuning) {
+        note(out, s.span, &s.keyword, "a tuning keyword");
+    }
+    let tracked = |s: &Setting| tracked(s) || root_tuning(&s);
     refuse_settings(&p.config.other, "", &tracked, out);
 }
 

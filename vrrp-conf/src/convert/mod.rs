@@ -7,7 +7,8 @@
 //!   crate's Linux driver [`Setup`](::vrrp::linux::driver::Setup)s;
 //! - [`lvs`] (feature `convert-lvs`): `virtual_server`s to `ipvs`
 //!   services and `healthcheck` targets;
-//! - [`mail`]: the SMTP alert settings and which objects send alerts.
+//! - [`mail`]: the SMTP alert settings and which objects send alerts;
+//! - [`process`]: the process-level settings (namespace, pid files, umask).
 //!
 //! [`convert`] runs the halves a process runs and returns their plans with
 //! diagnostics. Nothing is silently ignored: every keyword either reaches
@@ -48,6 +49,7 @@ mod audit;
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-lvs")))]
 pub mod lvs;
 pub mod mail;
+pub mod process;
 #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
 #[cfg_attr(
     docsrs,
@@ -59,7 +61,7 @@ pub mod snmp;
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
 pub mod vrrp;
 
-pub use audit::TUNING;
+pub use audit::{ROOT_TUNING, TUNING};
 
 /// Which halves of keepalived a process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -103,6 +105,8 @@ pub struct Converted {
     /// security), in its order; also among `diagnostics`, by line there.
     #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
     pub script_log: Vec<String>,
+    /// The process-level settings (pid files, namespace, umask).
+    pub process: process::Process,
     /// Refusals (errors) and notes (warnings), in file and line order.
     pub diagnostics: Vec<Diagnostic>,
 }
@@ -128,6 +132,8 @@ impl Converted {
 pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
     let mut diags = Vec::new();
     audit::common(parsed, &mut diags);
+    #[allow(unused_mut, reason = "the scripts' check needs a feature")]
+    let mut process = process::Process::of(parsed, &mut diags);
     if halves.vrrp {
         audit::vrrp(parsed, &mut diags);
     }
@@ -139,7 +145,22 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
     }
     // Scripts' users made explicit, disabled scripts removed.
     #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
-    let scripts::Secured { config, fifos, log } = scripts::secure(parsed, halves, &mut diags);
+    let scripts::Secured {
+        config,
+        fifos,
+        mut log,
+    } = scripts::secure(parsed, halves, &mut diags);
+    #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+    log.extend(scripts::start_stop(parsed, &mut process, &mut diags));
+    #[cfg(not(any(feature = "convert-vrrp", feature = "convert-lvs")))]
+    for (k, on) in [
+        ("startup_script", process.startup.take().is_some()),
+        ("shutdown_script", process.shutdown.take().is_some()),
+    ] {
+        if on {
+            diags.push(without_feature(k, "convert-vrrp or convert-lvs"));
+        }
+    }
     // Only the VRRP half runs the secured scripts (the checker's scripts
     // are refused with script settings, see `scripts`).
     #[cfg(feature = "convert-vrrp")]
@@ -180,6 +201,7 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
         fifos,
         #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
         script_log: log,
+        process,
         diagnostics: diags,
     }
 }

@@ -177,6 +177,56 @@ pub(crate) fn secure(p: &Parsed, halves: Halves, out: &mut Vec<Diagnostic>) -> S
     }
 }
 
+/// The startup and shutdown scripts, checked as keepalived checks them at
+/// start-up (user made explicit, unset if they may not run), with its
+/// separate security line for them; its log lines are returned.
+pub(crate) fn start_stop(
+    p: &Parsed,
+    process: &mut super::process::Process,
+    out: &mut Vec<Diagnostic>,
+) -> Vec<String> {
+    if process.startup.is_none() && process.shutdown.is_none() {
+        return Vec::new();
+    }
+    let g = &p.config.global_defs;
+    let mut s = Secure {
+        enforce: g.enable_script_security,
+        me: RunAs::current(),
+        script_user: g.script_user.clone(),
+        script_user_at: key_span(Some(&p.spans.global), "script_user"),
+        default: None,
+        path: search_path(),
+        is_script: false,
+        insecure: false,
+        out,
+        log: Vec::new(),
+    };
+    for (kind, slot) in [
+        ("startup", &mut process.startup),
+        ("shutdown", &mut process.shutdown),
+    ] {
+        if let Some(mut script) = slot.take() {
+            let at = key_span(Some(&p.spans.global), &format!("{kind}_script"));
+            if let Some(words) = s.notify_script(std::mem::take(&mut script.words), at, kind) {
+                script.words = words;
+                *slot = Some(script);
+            }
+        }
+    }
+    if !s.enforce && s.is_script {
+        let tail = if s.insecure {
+            " There are insecure scripts."
+        } else {
+            ""
+        };
+        let msg = format!(
+            "SECURITY VIOLATION - start/shutdown scripts are being executed but script_security not enabled.{tail}"
+        );
+        s.warn(Span::default(), msg);
+    }
+    s.log
+}
+
 /// The global setting `keyword`, if written.
 fn setting<'c>(c: &'c Config, keyword: &str) -> Option<&'c crate::model::Setting> {
     c.global_defs
