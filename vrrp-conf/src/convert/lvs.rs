@@ -552,11 +552,16 @@ fn setting_span(other: &[conf::Setting], keyword: &str) -> Option<Span> {
 }
 
 /// The keyword an `Unsupported` refusal names: `ha_suspend`,
-/// `real_server [ip]:tcp:80 HTTP_GET url regex` -> `regex`,
+/// `real_server [ip]:tcp:80 HTTP_GET url regex_options dupnames` ->
+/// `regex_options`,
 /// `persistence_granularity without persistence_timeout` -> the first.
 fn unsupported_word(k: &str) -> &str {
     if let Some((first, _)) = k.split_once(" without ") {
         return first;
+    }
+    // `... HTTP_GET url regex_options dupnames` -> `regex_options`.
+    if let Some((_, rest)) = k.split_once(" url ") {
+        return rest.split(' ').next().unwrap_or(rest);
     }
     let k = k.trim_end_matches(" misc_*").trim_end_matches(" url");
     k.rsplit(' ').next().unwrap_or(k)
@@ -1504,12 +1509,15 @@ fn url(u: &conf::Url) -> Result<UrlCheck, UrlError> {
         .clone()
         .ok_or_else(|| UrlError::Bad("url without path".into()))?;
     let mut check = UrlCheck::new(path);
+    let mut regex = RegexSettings::default();
     for s in &u.other {
         match (s.keyword.as_str(), s.args.first()) {
             ("virtualhost", Some(v)) => check.virtualhost = Some(v.clone()),
+            (k, _) if k.starts_with("regex") => regex.read(s)?,
             (k, _) => return Err(UrlError::Unsupported(k.to_owned())),
         }
     }
+    check.regex = regex.build()?;
     if let Some(codes) = &u.status_code {
         check.status =
             StatusCodes::parse(&codes.join(" ")).map_err(|e| UrlError::Bad(e.to_string()))?;
@@ -1519,6 +1527,95 @@ fn url(u: &conf::Url) -> Result<UrlCheck, UrlError> {
         check.digest = Some(bytes);
     }
     Ok(check)
+}
+
+/// A `url` block's `regex` and its `regex_*` settings, as written.
+#[derive(Default)]
+struct RegexSettings {
+    pattern: Option<String>,
+    options: Vec<String>,
+    no_match: bool,
+    min_offset: Option<usize>,
+    max_offset: Option<usize>,
+    /// `regex_stack` was written (read and checked; see [`Self::read`]).
+    stack: bool,
+}
+
+impl RegexSettings {
+    /// One `regex*` line (keepalived 2.2.7 `check_http.c`).
+    fn read(&mut self, s: &conf::Setting) -> Result<(), UrlError> {
+        let bad = || UrlError::Bad(format!("invalid {} '{}'", s.keyword, s.args.join(" ")));
+        let offset = || match s.args.as_slice() {
+            [v] => v.parse::<usize>().map_err(|_| bad()),
+            _ => Err(bad()),
+        };
+        match s.keyword.as_str() {
+            // keepalived reads the line with quotes and escapes, as the
+            // lexer did: one field, the pattern.
+            "regex" => match s.args.as_slice() {
+                [p] if !p.is_empty() => self.pattern = Some(p.clone()),
+                _ => return Err(UrlError::Bad("regex missing or too many fields".into())),
+            },
+            "regex_no_match" if s.args.is_empty() => self.no_match = true,
+            "regex_options" => self.options.extend(s.args.iter().cloned()),
+            "regex_min_offset" => self.min_offset = Some(offset()?),
+            "regex_max_offset" => self.max_offset = Some(offset()?),
+            // PCRE2's JIT stack sizes (start, max): the `regex` crate has no
+            // such stack, and what matches is the same. Checked as
+            // keepalived checks them.
+            "regex_stack" => match s.args.as_slice() {
+                [lo, hi] => {
+                    let lo: u64 = lo.parse().map_err(|_| bad())?;
+                    let hi: u64 = hi.parse().map_err(|_| bad())?;
+                    if lo > hi {
+                        return Err(bad());
+                    }
+                    self.stack = true;
+                }
+                _ => return Err(bad()),
+            },
+            k => return Err(UrlError::Unsupported(k.to_owned())),
+        }
+        Ok(())
+    }
+
+    /// The compiled regex. keepalived ignores `regex_*` settings without
+    /// `regex`, and offsets with min beyond max, with a log line: both are
+    /// refused here rather than ignored.
+    fn build(self) -> Result<Option<healthcheck::checkers::BodyRegex>, UrlError> {
+        let Some(pattern) = self.pattern else {
+            let extra = !self.options.is_empty()
+                || self.no_match
+                || self.min_offset.is_some()
+                || self.max_offset.is_some()
+                || self.stack;
+            return match extra {
+                true => Err(UrlError::Bad(
+                    "regex parameters specified without regex".into(),
+                )),
+                false => Ok(None),
+            };
+        };
+        let mut r = healthcheck::checkers::BodyRegex::new(&pattern, &self.options).map_err(
+            |e| match e {
+                healthcheck::checkers::RegexError::UnsupportedOption(o) => {
+                    UrlError::Unsupported(format!("regex_options {o}"))
+                }
+                e => UrlError::Bad(e.to_string()),
+            },
+        )?;
+        r.no_match = self.no_match;
+        r.min_offset = self.min_offset.unwrap_or(0);
+        r.max_offset = self.max_offset;
+        if self.max_offset.is_some_and(|max| r.min_offset > max) {
+            return Err(UrlError::Bad(format!(
+                "regex min offset {} > regex_max_offset {}",
+                r.min_offset,
+                self.max_offset.unwrap_or(0)
+            )));
+        }
+        Ok(Some(r))
+    }
 }
 
 fn hex(s: &str) -> Option<Vec<u8>> {

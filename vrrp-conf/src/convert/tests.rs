@@ -82,7 +82,7 @@ fn checker_refusals_point_at_the_keyword() {
     let text =
         "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 192.168.1.10 80 {\n    \
                 weight 1\n    BFD_CHECK {\n    }\n  }\n  real_server 192.168.1.11 80 {\n    \
-                HTTP_GET {\n      url {\n        path /\n        regex x\n      }\n    }\n  }\n}\n\
+                HTTP_GET {\n      url {\n        path /\n        regex_options alt_bsux\n      }\n    }\n  }\n}\n\
                 virtual_server 10.0.0.2 80 {\n  protocol TCP\n  snmp_name web\n}\n";
     let (d, out) = rendered(text, BOTH);
     assert_eq!(
@@ -101,13 +101,15 @@ fn checker_refusals_point_at_the_keyword() {
 fn a_url_keyword_is_refused_at_its_line() {
     let text =
         "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 192.168.1.11 80 {\n    \
-                HTTP_GET {\n      url {\n        path /\n        regex x\n      }\n    }\n  }\n}\n";
+                HTTP_GET {\n      url {\n        path /\n        regex x\n        \
+                regex_options dupnames\n      }\n    }\n  }\n}\n";
     let (d, _) = rendered(text, BOTH);
     assert_eq!(
         d,
         [
-            "k.conf:7:9: error: virtual_server [10.0.0.1]:tcp:80: 'real_server \
-          [192.168.1.11]:tcp:80 HTTP_GET url regex' is not supported by keepalived-lite's checker"
+            "k.conf:8:9: error: virtual_server [10.0.0.1]:tcp:80: 'real_server \
+          [192.168.1.11]:tcp:80 HTTP_GET url regex_options dupnames' is not supported by \
+          keepalived-lite's checker"
         ]
     );
 }

@@ -482,8 +482,10 @@ fn checker_level_keywords() {
         "real_server [10.1.0.1]:udp:80 TCP_CHECK virtualhost"
     );
     assert_eq!(
-        unsupported(refused_kw("HTTP_GET {\n url {\n path /\n regex ok\n }\n }")),
-        "real_server [10.1.0.1]:udp:80 HTTP_GET url regex"
+        unsupported(refused_kw(
+            "HTTP_GET {\n url {\n path /\n regex ok\n regex_options auto_callout\n }\n }"
+        )),
+        "real_server [10.1.0.1]:udp:80 HTTP_GET url regex_options auto_callout"
     );
 }
 
@@ -721,4 +723,49 @@ fn checker_settings_inherit_from_real_and_virtual_server() {
         refused("virtual_server 10.0.0.1 80 {\n connect_timeout soon\n real_server 10.1.0.1 80 {\n }\n}\n"),
         PlanError::BadValue { .. }
     ));
+}
+
+/// keepalived 2.2.7 `check_http.c`: `regex` and its settings in a `url`.
+#[test]
+fn url_regex_settings() {
+    let conf = |url: &str| {
+        format!(
+            "virtual_server 10.0.0.1 80 {{\n protocol TCP\n real_server 10.1.0.1 80 {{\n \
+             HTTP_GET {{\n url {{\n path /\n {url}\n }}\n }}\n }}\n}}\n"
+        )
+    };
+    let s = one(&conf(
+        "regex \"^ok \\\\d+\"\n regex_no_match\n regex_options caseless multiline\n \
+         regex_min_offset 2\n regex_max_offset 100\n regex_stack 1024 4096",
+    ));
+    let Probe::Http { urls, .. } = &s.real_servers[0].checks[0].probe else {
+        panic!("not HTTP_GET");
+    };
+    let r = urls[0].regex.as_ref().unwrap();
+    assert_eq!(r.pattern, "^ok \\d+");
+    assert_eq!(r.options, ["caseless", "multiline"]);
+    assert!(r.no_match);
+    assert_eq!((r.min_offset, r.max_offset), (2, Some(100)));
+    assert!(r.matches(b"xx\nOK 12"));
+    let bad = |url: &str| match refused(&conf(url)) {
+        PlanError::BadChecker { what, .. } => what,
+        e => panic!("{e:?}"),
+    };
+    assert_eq!(
+        bad("regex_no_match"),
+        "regex parameters specified without regex"
+    );
+    assert_eq!(
+        bad("regex a\n regex_min_offset 5\n regex_max_offset 4"),
+        "regex min offset 5 > regex_max_offset 4"
+    );
+    assert_eq!(
+        bad("regex a\n regex_stack 10 5"),
+        "invalid regex_stack '10 5'"
+    );
+    assert_eq!(
+        bad("regex a\n regex_options nosuch"),
+        "unknown regex_options 'nosuch'"
+    );
+    assert!(bad("regex \"(a)\\\\1\"").starts_with("invalid regex '(a)\\1'"));
 }
