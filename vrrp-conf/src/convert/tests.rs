@@ -83,15 +83,15 @@ fn checker_refusals_point_at_the_keyword() {
         "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 192.168.1.10 80 {\n    \
                 weight 1\n    BFD_CHECK {\n    }\n  }\n  real_server 192.168.1.11 80 {\n    \
                 HTTP_GET {\n      url {\n        path /\n        regex_options alt_bsux\n      }\n    }\n  }\n}\n\
-                virtual_server 10.0.0.2 80 {\n  protocol TCP\n  snmp_name web\n}\n";
+                virtual_server 10.0.0.2 80 {\n  protocol TCP\n  hashed\n}\n";
     let (d, out) = rendered(text, BOTH);
     assert_eq!(
         d,
         [
             "k.conf:5:5: error: virtual_server [10.0.0.1]:tcp:80: 'real_server \
              [192.168.1.10]:tcp:80 BFD_CHECK' is not supported by keepalived-lite's checker",
-            "k.conf:19:3: error: virtual_server [10.0.0.2]:tcp:80: 'snmp_name' is not \
-             supported by keepalived-lite's checker",
+            "k.conf:19:3: error: virtual_server [10.0.0.2]:tcp:80: 'hashed without \
+             lvs_sched sh' is not supported by keepalived-lite's checker",
         ]
     );
     assert!(out.lvs.is_none());

@@ -178,7 +178,7 @@ fn refused_keywords_are_named() {
         format!("virtual_server 10.0.0.1 80 {{\n{body}\n real_server 10.1.0.1 80 {{\n }}\n}}\n")
     };
     for (body, kw) in [
-        ("snmp_name web", "snmp_name"),
+        ("hashed", "hashed without lvs_sched sh"),
         ("protocol TCP\n ops", "ops without protocol UDP"),
         ("sh-port", "sh-port without lvs_sched sh"),
         (
@@ -768,4 +768,75 @@ fn url_regex_settings() {
         "unknown regex_options 'nosuch'"
     );
     assert!(bad("regex \"(a)\\\\1\"").starts_with("invalid regex '(a)\\1'"));
+}
+
+/// keepalived 2.2.7 `check_parser.c`: the `virtual_server` and
+/// `real_server` keywords that set the service, its destinations and the
+/// real servers' checker defaults.
+#[test]
+fn service_and_destination_keywords() {
+    let s = one(
+        "virtual_server 10.0.0.1 5060 {\n protocol UDP\n lvs_sched sh\n hashed\n \
+         persistence_timeout 60\n persistence_engine sip\n ip_family inet\n weight 7\n \
+         snmp_name voice\n lvs_method NAT\n virtualhost vs.example\n \
+         sorry_server 10.9.9.9 5060\n sorry_server_lvs_method DR\n \
+         real_server 10.1.0.1 5060 {\n  lvs_method DR\n  uthreshold 100\n  lthreshold 10\n  \
+         snmp_name rs-1\n  alpha\n  virtualhost rs.example\n  HTTP_GET {\n   url {\n    path /\n   }\n  }\n \
+         TCP_CHECK {\n   alpha no\n  }\n }\n real_server 10.1.0.2 5070 {\n  weight 3\n  \
+         HTTP_GET {\n   virtualhost chk.example\n   url {\n    path /\n   }\n  }\n }\n}\n",
+    );
+    assert_eq!(s.service.pe_name.as_deref(), Some("sip"));
+    assert_eq!(s.service.flags, ServiceFlags::PERSISTENT);
+    assert_eq!(s.snmp_name.as_deref(), Some("voice"));
+    let sorry = s.sorry_server.as_ref().unwrap();
+    assert_eq!(sorry.dest.forward, Forward::DirectRoute);
+    let (a, b) = (&s.real_servers[0], &s.real_servers[1]);
+    // DR takes the service's port; the weight is the virtual server's.
+    assert_eq!(a.dest.addr, "10.1.0.1:5060".parse().unwrap());
+    assert_eq!(a.dest.forward, Forward::DirectRoute);
+    assert_eq!((a.dest.upper_threshold, a.dest.lower_threshold), (100, 10));
+    assert_eq!(a.dest.weight, 7);
+    assert_eq!(a.snmp_name.as_deref(), Some("rs-1"));
+    assert_eq!(b.dest.forward, Forward::Masq);
+    assert_eq!(b.dest.addr, "10.1.0.2:5070".parse().unwrap());
+    assert_eq!(b.dest.weight, 3);
+    assert_eq!(b.snmp_name, None);
+    // alpha: the checker's, else the real server's, else the service's.
+    let alphas: Vec<bool> = a.checks.iter().map(|c| c.target.alpha).collect();
+    assert_eq!(alphas, [true, false]);
+    assert!(!b.checks[0].target.alpha);
+    // virtualhost: the checker's, else the real server's, else the
+    // service's.
+    let vhost = |c: &CheckPlan| match &c.probe {
+        Probe::Http { virtualhost, .. } => virtualhost.clone(),
+        p => panic!("{p:?}"),
+    };
+    assert_eq!(vhost(&a.checks[0]).as_deref(), Some("rs.example"));
+    assert_eq!(vhost(&b.checks[0]).as_deref(), Some("chk.example"));
+    // ip_family names a fwmark service's family.
+    let f = one(
+        "virtual_server fwmark 5 {\n ip_family inet6\n lvs_method DR\n \
+         real_server fd00::1 80 {\n  TCP_CHECK {\n  }\n }\n}\n",
+    );
+    assert_eq!(f.service.key.family(), Family::V6);
+    let bad = |vs: &str| {
+        refused(&format!(
+            "virtual_server 10.0.0.1 80 {{\n protocol TCP\n {vs}\n}}\n"
+        ))
+    };
+    assert!(
+        matches!(bad("ip_family inet6"), PlanError::BadValue { keyword, .. } if keyword == "ip_family")
+    );
+    assert!(matches!(bad("weight 0"), PlanError::BadValue { keyword, .. } if keyword == "weight"));
+    assert!(
+        matches!(bad("hashed"), PlanError::Unsupported { keyword, .. } if keyword == "hashed without lvs_sched sh")
+    );
+    assert!(matches!(
+        bad("sorry_server_lvs_method DR"),
+        PlanError::Unsupported { keyword, .. } if keyword == "sorry_server_lvs_method without sorry_server"
+    ));
+    assert!(matches!(
+        bad("persistence_engine a_name_too_long_for_ipvs"),
+        PlanError::BadValue { keyword, .. } if keyword == "persistence_engine"
+    ));
 }
