@@ -629,8 +629,10 @@ fn checker(probe: &Probe, tls: &TlsOptions) -> Arc<dyn Checker> {
         Probe::Udp {
             payload,
             require_reply,
+            reply_length,
         } => {
-            let u = UdpChecker::new(payload.clone());
+            let mut u = UdpChecker::new(payload.clone());
+            (u.min_reply_len, u.max_reply_len) = *reply_length;
             Arc::new(match require_reply {
                 Some(prefix) => u.require_reply(prefix.clone()),
                 None => u,

@@ -33,6 +33,8 @@ pub const TUNING: &[&str] = &[
     "lvs_netlink_cmd_rcv_bufs_force",
     "lvs_netlink_monitor_rcv_bufs",
     "lvs_netlink_monitor_rcv_bufs_force",
+    // checker_process_name's old name (keepalived 2.2.7 still reads it).
+    "lvs_process_name",
     "max_auto_priority",
     "min_auto_priority_delay",
     "process_monitor_rcv_bufs",

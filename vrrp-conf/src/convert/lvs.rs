@@ -370,8 +370,12 @@ pub enum Probe {
     Udp {
         /// `payload` (hex).
         payload: Vec<u8>,
-        /// `require_reply`: a reply starting with these bytes (empty: any).
+        /// `require_reply`: a reply agreeing with these bytes over the
+        /// shorter of the two (empty: any).
         require_reply: Option<Vec<u8>>,
+        /// `min_reply_length` and `max_reply_length` (default 0 and 255),
+        /// for a `require_reply` with data.
+        reply_length: (usize, usize),
     },
     /// PING_CHECK: an ICMP echo reply.
     Ping,
@@ -1409,6 +1413,7 @@ fn checker(
             let probe = Probe::Udp {
                 payload: Vec::new(),
                 require_reply: None,
+                reply_length: (0, 255),
             };
             (probe, DEFAULT_DELAY_BEFORE_RETRY)
         }
@@ -1518,6 +1523,16 @@ fn checker(
                 let data = hex(&setting.args.concat())
                     .ok_or_else(|| bad("invalid UDP_CHECK require_reply".into()))?;
                 *require_reply = Some(data);
+            }
+            ("min_reply_length", Probe::Udp { reply_length, .. }) => {
+                let v = value()?;
+                reply_length.0 = reply_len(&v)
+                    .ok_or_else(|| bad(format!("invalid {} '{v}'", setting.keyword)))?;
+            }
+            ("max_reply_length", Probe::Udp { reply_length, .. }) => {
+                let v = value()?;
+                reply_length.1 = reply_len(&v)
+                    .ok_or_else(|| bad(format!("invalid {} '{v}'", setting.keyword)))?;
             }
             ("http_protocol", Probe::Http { version, .. }) => {
                 *version = match value()?.as_str() {
@@ -1637,6 +1652,11 @@ fn file_weight(s: &conf::Setting, limit: i32) -> Result<(i32, bool), UrlError> {
         Some(_) => return Err(bad()),
     };
     Ok((n, reverse))
+}
+
+/// UDP_CHECK's `min_reply_length`/`max_reply_length`: 0..=65535.
+fn reply_len(v: &str) -> Option<usize> {
+    v.parse::<u16>().ok().map(usize::from)
 }
 
 /// keepalived's `SMTP_DEFAULT_HELO`.

@@ -615,17 +615,23 @@ fn smtp_dns_udp_ping_and_ssl_checks() {
     assert!(!dns.target.retry_while_down);
     assert_eq!(dns.target.retry, 0);
     assert_eq!(
-        rs("UDP_CHECK {\n payload 0a0B ff\n require_reply 4f\n }").probe,
+        rs(
+            "UDP_CHECK {\n payload 0a0B ff\n require_reply 4f\n min_reply_length 2\n \
+            max_reply_length 1000\n }"
+        )
+        .probe,
         Probe::Udp {
             payload: vec![0x0a, 0x0b, 0xff],
-            require_reply: Some(vec![0x4f])
+            require_reply: Some(vec![0x4f]),
+            reply_length: (2, 1000),
         }
     );
     assert_eq!(
         rs("UDP_CHECK {\n require_reply\n }").probe,
         Probe::Udp {
             payload: Vec::new(),
-            require_reply: Some(Vec::new())
+            require_reply: Some(Vec::new()),
+            reply_length: (0, 255),
         }
     );
     let ping = rs("PING_CHECK {\n connect_ip 10.2.0.9\n connect_timeout 2\n }");
