@@ -282,7 +282,9 @@ const CASES: &[Case] = &[
     case("connect_ip", Check, "connect_ip 127.0.0.3"),
     case("connect_port", Check, "connect_port 8081"),
     case("bindto", Check, "bindto 127.0.0.1"),
-    case("bind_port", Check, "bind_port 40000").expect(Refused),
+    case("bind_port", Check, "bindto 127.0.0.1\n bind_port 40000"),
+    // keepalived binds only with bindto: the port alone does nothing.
+    case("bind_port alone", Check, "bind_port 40000").expect(Refused),
     case("bind_if", Check, "bind_if lo").expect(Refused),
     case("connect_timeout (checker)", Check, "connect_timeout 3"),
     case("fwmark (checker)", Check, "fwmark 9").expect(Refused),

@@ -565,7 +565,7 @@ fn setting_span(other: &[conf::Setting], keyword: &str) -> Option<Span> {
 /// `persistence_granularity without persistence_timeout` -> the first.
 fn unsupported_word(k: &str) -> &str {
     if let Some((first, _)) = k.split_once(" without ") {
-        return first;
+        return first.rsplit(' ').next().unwrap_or(first);
     }
     // `... HTTP_GET url regex_options dupnames` -> `regex_options`.
     if let Some((_, rest)) = k.split_once(" url ") {
@@ -1503,6 +1503,17 @@ fn checker(
         };
         match (setting.keyword.as_str(), &mut probe) {
             ("warmup", _) => extra.warmup = Some(seconds_of(value()?)?),
+            // keepalived binds only with a bindto address: the port alone
+            // would do nothing there.
+            ("bind_port", _) if k.bindto.is_none() => {
+                return Err(unsupported(format!("{keyword} bind_port without bindto")))
+            }
+            ("bind_port", _) => {
+                let v = value()?;
+                let port = v.parse::<u16>().ok().filter(|p| *p != 0);
+                extra.bind_port =
+                    Some(port.ok_or_else(|| bad(format!("invalid bind_port '{v}'")))?);
+            }
             ("delay_loop", _) => extra.delay_loop = Some(seconds_of(value()?)?),
             ("alpha", _) => {
                 let arg = setting.args.first().map_or("", String::as_str);
@@ -1568,6 +1579,10 @@ fn checker(
             rs: rs_name.to_owned(),
         })?
     };
+    let mut context = context;
+    if let (Some(port), Some(bind)) = (extra.bind_port, context.bind.as_mut()) {
+        bind.set_port(port);
+    }
     let mut target = TargetConfig::with_interval(interval);
     if let Some(w) = extra.warmup {
         target.warmup = w;
@@ -1714,6 +1729,8 @@ struct CheckerExtras {
     warmup: Option<Duration>,
     delay_loop: Option<Duration>,
     alpha: Option<bool>,
+    /// `bind_port`: the source port (with `bindto`).
+    bind_port: Option<u16>,
 }
 
 /// Why a `url` block was refused.

@@ -846,3 +846,21 @@ fn service_and_destination_keywords() {
         PlanError::BadValue { keyword, .. } if keyword == "persistence_engine"
     ));
 }
+
+/// keepalived 2.2.7 `check_api.c`: `bind_port` sets bindto's port.
+#[test]
+fn bind_port_goes_with_bindto() {
+    let rs = |chk: &str| {
+        format!(
+            "virtual_server 10.0.0.1 80 {{\n protocol TCP\n real_server 10.1.0.1 80 {{\n \
+             TCP_CHECK {{\n {chk}\n }}\n }}\n}}\n"
+        )
+    };
+    let s = one(&rs("bindto 10.0.0.9\n bind_port 4000"));
+    let bind = s.real_servers[0].checks[0].context.bind;
+    assert_eq!(bind, Some("10.0.0.9:4000".parse().unwrap()));
+    assert_eq!(
+        unsupported(refused(&rs("bind_port 4000"))),
+        "real_server [10.1.0.1]:tcp:80 TCP_CHECK bind_port without bindto"
+    );
+}
