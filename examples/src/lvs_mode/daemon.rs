@@ -360,6 +360,8 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
         info!("{line}");
     }
     activating_lines(&bridge);
+    // keepalived's checker opens its notify FIFOs at start-up.
+    crate::vrrp_mode::scripts::open_fifos();
     let mut scripts = JoinSet::new();
     run_scripts(&mut scripts, &mut bridge);
     // When the kernel's table is re-read next.
@@ -466,6 +468,7 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
         }
         run_omega_scripts(bridge.omega_scripts(&monitor)).await;
     }
+    crate::vrrp_mode::scripts::checker_stopped();
     kernel.release(bridge.plan(), opts);
     outcome
 }
@@ -542,6 +545,9 @@ fn activating_lines(bridge: &Bridge) {
 
 /// Starts the scripts the bridge has due, without waiting for them.
 fn run_scripts(set: &mut JoinSet<()>, bridge: &mut Bridge) {
+    for line in bridge.take_fifo_lines() {
+        crate::vrrp_mode::scripts::checker_fifo_line(&line);
+    }
     for words in bridge.take_scripts() {
         // The script, then `USER [GROUP]`; bounded and ordered per line.
         let key = words.first().cloned().unwrap_or_default();

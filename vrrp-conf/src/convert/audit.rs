@@ -59,7 +59,9 @@ pub const TUNING: &[&str] = &[
 /// `global_defs` keywords (kept verbatim by the model) the checker's
 /// conversion consumes (`lvs_timeouts`, `lvs_flush`, ...); the VRRP half
 /// ignores them, as keepalived's VRRP process does.
-const LVS_GLOBALS: [&str; 5] = [
+const LVS_GLOBALS: [&str; 7] = [
+    "lvs_notify_fifo",
+    "lvs_notify_fifo_script",
     "lvs_timeouts",
     "lvs_flush",
     "lvs_flush_onstop",

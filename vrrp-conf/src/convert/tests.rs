@@ -36,7 +36,6 @@ fn keywords_that_reach_no_code_are_refused_by_name_at_their_line() {
         d,
         [
             "k.conf:5:3: warning: vrrp_cpu_affinity is accepted without effect: a tuning keyword",
-            "k.conf:6:3: error: (checker) notify_fifo is not supported by keepalived-lite",
             "k.conf:11:3: warning: (VI_1) warning - accept mode for VRRP version 2 does not \
              comply with RFC3768 - resetting",
             // track_file is read; it names no track_file block.
@@ -296,4 +295,37 @@ fn strict_mode_resets_explicit_lower_priority_garps_with_keepalived_words() {
     let plan = out.vrrp.unwrap();
     let garp = plan.units[0].setup.routers[0].config.garp;
     assert_eq!(garp.lower_prio_repeat, 0);
+}
+
+/// The checker writes to `notify_fifo` and `lvs_notify_fifo` (keepalived
+/// 2.2.7 `ipwrapper.c` `notify_fifo_vs`, `notify_fifo_rs`).
+#[test]
+fn the_checker_s_notify_fifos() {
+    let text = "global_defs {\n  notify_fifo /run/all.fifo\n  lvs_notify_fifo /run/lvs.fifo\n  \
+                lvs_notify_fifo_script /bin/cat\n}\n\
+                virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 10.1.0.1 80 {\n  }\n}\n";
+    let lvs_only = Halves {
+        vrrp: false,
+        lvs: true,
+    };
+    let (d, out) = rendered(text, lvs_only);
+    assert!(out.refusals().next().is_none(), "{d:?}");
+    let path = |f: &Option<scripts::Fifo>| f.as_ref().map(|f| f.path.clone());
+    assert_eq!(path(&out.fifos.notify).as_deref(), Some("/run/all.fifo"));
+    assert_eq!(path(&out.fifos.lvs).as_deref(), Some("/run/lvs.fifo"));
+    assert_eq!(out.fifos.vrrp, None);
+    let script = out
+        .fifos
+        .lvs
+        .as_ref()
+        .and_then(|f| f.script.clone())
+        .unwrap();
+    assert_eq!(script.first().map(String::as_str), Some("/bin/cat"));
+    // The VRRP half alone leaves lvs_notify_fifo to the checker.
+    let vrrp_only = Halves {
+        vrrp: true,
+        lvs: false,
+    };
+    let (_, out) = rendered(text, vrrp_only);
+    assert_eq!(out.fifos.lvs, None);
 }
