@@ -313,9 +313,7 @@ const CASES: &[Case] = &[
         "http_protocol 1.1\n url {\n path /\n }",
     )
     .checker("HTTP_GET"),
-    case("enable_sni", Check, "enable_sni\n url {\n path /\n }")
-        .checker("SSL_GET")
-        .expect(Refused),
+    case("enable_sni", Check, "enable_sni\n url {\n path /\n }").checker("SSL_GET"),
     case("fast_recovery", Check, "fast_recovery\n url {\n path /\n }")
         .checker("HTTP_GET")
         .expect(Refused),

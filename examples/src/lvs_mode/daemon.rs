@@ -616,9 +616,16 @@ fn checker(probe: &Probe, tls: &TlsOptions) -> Arc<dyn Checker> {
             virtualhost,
             version,
             ssl,
+            sni,
         } => {
             let mut h = if *ssl {
-                HttpChecker::ssl(urls.clone(), tls.clone())
+                // keepalived sends SNI only with enable_sni.
+                let tls = if *sni {
+                    tls.clone()
+                } else {
+                    tls.clone().without_sni()
+                };
+                HttpChecker::ssl(urls.clone(), tls)
             } else {
                 HttpChecker::http(urls.clone())
             };

@@ -353,6 +353,9 @@ pub enum Probe {
         /// SSL_GET: over TLS, accepting any server certificate as
         /// keepalived 2.2.7 does.
         ssl: bool,
+        /// `enable_sni`: SSL_GET sends the virtual host as SNI (keepalived
+        /// sends none otherwise).
+        sni: bool,
     },
     /// SMTP_CHECK: a 220 banner and a 250 to `HELO helo_name`.
     Smtp {
@@ -1446,6 +1449,7 @@ fn checker(
                 virtualhost: c.vs.virtualhost.clone(),
                 version: HttpVersion::default(),
                 ssl: k.kind == CheckerKind::SslGet,
+                sni: false,
             };
             (probe, HTTP_DELAY_BEFORE_RETRY)
         }
@@ -1522,6 +1526,10 @@ fn checker(
             // Read by file_probe.
             ("track_file" | "weight", Probe::File { .. }) => {}
             ("virtualhost", Probe::Http { virtualhost, .. }) => *virtualhost = Some(value()?),
+            ("enable_sni", Probe::Http { ssl: true, sni, .. }) => {
+                let arg = setting.args.first().map_or("", String::as_str);
+                *sni = truth(arg).ok_or_else(refused)?;
+            }
             ("helo_name", Probe::Smtp { helo_name }) => *helo_name = value()?,
             ("name", Probe::Dns { name, .. }) => *name = value()?,
             ("type", Probe::Dns { qtype, .. }) => *qtype = dns_type(&value()?),

@@ -93,6 +93,7 @@ fn http_get_urls_status_digest_and_defaults() {
             virtualhost: Some("www.example.com".into()),
             version: HttpVersion::V1_0,
             ssl: false,
+            sni: false,
         }
     );
     // HTTP_GET's own defaults: delay_before_retry 3 s, no retry while down.
@@ -462,6 +463,7 @@ fn checker_level_keywords() {
             virtualhost: Some("chk.example".into()),
             version: HttpVersion::V1_1,
             ssl: false,
+            sni: false,
         }
     );
     assert_eq!(check.target.warmup, Duration::from_secs(2));
@@ -863,4 +865,22 @@ fn bind_port_goes_with_bindto() {
         unsupported(refused(&rs("bind_port 4000"))),
         "real_server [10.1.0.1]:tcp:80 TCP_CHECK bind_port without bindto"
     );
+}
+
+/// SSL_GET `enable_sni` (keepalived 2.2.7 `check_http.c`): off unless set.
+#[test]
+fn ssl_get_enable_sni() {
+    let sni = |chk: &str| {
+        let s = one(&format!(
+            "virtual_server 10.0.0.1 443 {{\n protocol TCP\n real_server 10.1.0.1 443 {{\n \
+             SSL_GET {{\n {chk}\n url {{\n path /\n }}\n }}\n }}\n}}\n"
+        ));
+        match &s.real_servers[0].checks[0].probe {
+            Probe::Http { sni, .. } => *sni,
+            p => panic!("{p:?}"),
+        }
+    };
+    assert!(!sni(""));
+    assert!(sni("enable_sni"));
+    assert!(!sni("enable_sni false"));
 }
