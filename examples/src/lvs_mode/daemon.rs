@@ -633,8 +633,20 @@ fn checker(probe: &Probe, tls: &TlsOptions) -> Arc<dyn Checker> {
             h.version = *version;
             Arc::new(h)
         }
-        Probe::Misc { path, dynamic } => {
-            let m = MiscChecker::new(path.clone());
+        Probe::Misc {
+            path,
+            dynamic,
+            user,
+        } => {
+            let mut m = MiscChecker::new(path.clone());
+            // Looked up again now: the conversion checked it exists.
+            let who = user.as_deref().and_then(|w| {
+                let (name, group) = (w.first()?, w.get(1).map(String::as_str));
+                healthcheck::script::RunAs::lookup(name, group).ok()
+            });
+            if let Some(who) = who {
+                m = m.as_ids(who);
+            }
             Arc::new(if *dynamic { m.dynamic() } else { m })
         }
         Probe::Smtp { helo_name } => Arc::new(SmtpChecker::new(helo_name.clone())),

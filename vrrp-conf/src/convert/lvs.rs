@@ -405,6 +405,8 @@ pub enum Probe {
         path: String,
         /// `misc_dynamic`.
         dynamic: bool,
+        /// `user USER [GROUP]`: who runs it (None: this process).
+        user: Option<Vec<String>>,
     },
 }
 
@@ -1467,6 +1469,7 @@ fn checker(
             let probe = Probe::Misc {
                 path: line,
                 dynamic: k.misc_dynamic,
+                user: None,
             };
             (probe, DEFAULT_DELAY_BEFORE_RETRY)
         }
@@ -1531,6 +1534,19 @@ fn checker(
                 *sni = truth(arg).ok_or_else(refused)?;
             }
             ("helo_name", Probe::Smtp { helo_name }) => *helo_name = value()?,
+            // keepalived 2.2.7 `misc_user_handler`: USER [GROUP], looked
+            // up when read.
+            ("user", Probe::Misc { user, .. }) => {
+                let words = setting.args.clone();
+                let (name, group) = match words.as_slice() {
+                    [u] => (u.as_str(), None),
+                    [u, g] => (u.as_str(), Some(g.as_str())),
+                    _ => return Err(bad(format!("invalid user '{}'", words.join(" ")))),
+                };
+                healthcheck::script::RunAs::lookup(name, group)
+                    .map_err(|e| bad(format!("MISC_CHECK user: {e}")))?;
+                *user = Some(words);
+            }
             ("name", Probe::Dns { name, .. }) => *name = value()?,
             ("type", Probe::Dns { qtype, .. }) => *qtype = dns_type(&value()?),
             ("payload", Probe::Udp { payload, .. }) => {

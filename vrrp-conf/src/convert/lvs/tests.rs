@@ -524,7 +524,8 @@ fn misc_check_maps_and_defaults_its_timeout_to_delay_loop() {
         a.probe,
         Probe::Misc {
             path: "/usr/local/bin/probe --fast".into(),
-            dynamic: true
+            dynamic: true,
+            user: None,
         }
     );
     assert_eq!(
@@ -550,7 +551,8 @@ fn misc_check_maps_and_defaults_its_timeout_to_delay_loop() {
         check.probe,
         Probe::Misc {
             path: "/bin/sh -c 'exit 0'".into(),
-            dynamic: false
+            dynamic: false,
+            user: None,
         }
     );
     assert!(matches!(
@@ -883,4 +885,27 @@ fn ssl_get_enable_sni() {
     assert!(!sni(""));
     assert!(sni("enable_sni"));
     assert!(!sni("enable_sni false"));
+}
+
+/// MISC_CHECK `user USER [GROUP]` (keepalived 2.2.7 `check_misc.c`).
+#[test]
+fn misc_check_user() {
+    let conf = |user: &str| {
+        format!(
+            "virtual_server 10.0.0.1 80 {{\n protocol TCP\n real_server 10.1.0.1 80 {{\n \
+             MISC_CHECK {{\n misc_path /bin/true\n {user}\n }}\n }}\n}}\n"
+        )
+    };
+    let s = one(&conf("user nobody nogroup"));
+    let Probe::Misc { user, .. } = &s.real_servers[0].checks[0].probe else {
+        panic!("not MISC_CHECK");
+    };
+    assert_eq!(
+        user.as_deref(),
+        Some(&["nobody".to_owned(), "nogroup".to_owned()][..])
+    );
+    assert!(matches!(
+        refused(&conf("user no-such-user-kl")),
+        PlanError::BadChecker { what, .. } if what.starts_with("MISC_CHECK user:")
+    ));
 }
