@@ -1515,6 +1515,21 @@ fn checker(
             ("bind_port", _) if k.bindto.is_none() => {
                 return Err(unsupported(format!("{keyword} bind_port without bindto")))
             }
+            // SO_BINDTODEVICE and SO_MARK of a connecting checker.
+            ("bind_if", _) if !(is_misc || is_file) => {
+                let v = value()?;
+                if v.is_empty() || v.len() >= 16 {
+                    return Err(bad(format!("invalid bind_if '{v}'")));
+                }
+                extra.bind_if = Some(v);
+            }
+            ("fwmark", _) if !(is_misc || is_file) => {
+                let v = value()?;
+                extra.mark = Some(
+                    v.parse::<u32>()
+                        .map_err(|_| bad(format!("invalid fwmark '{v}'")))?,
+                );
+            }
             ("bind_port", _) => {
                 let v = value()?;
                 let port = v.parse::<u16>().ok().filter(|p| *p != 0);
@@ -1606,6 +1621,12 @@ fn checker(
     let mut context = context;
     if let (Some(port), Some(bind)) = (extra.bind_port, context.bind.as_mut()) {
         bind.set_port(port);
+    }
+    if let Some(dev) = extra.bind_if {
+        context = context.with_bind_if(dev);
+    }
+    if let Some(mark) = extra.mark {
+        context = context.with_mark(mark);
     }
     let mut target = TargetConfig::with_interval(interval);
     if let Some(w) = extra.warmup {
@@ -1755,6 +1776,10 @@ struct CheckerExtras {
     alpha: Option<bool>,
     /// `bind_port`: the source port (with `bindto`).
     bind_port: Option<u16>,
+    /// `bind_if`: the interface its sockets are bound to.
+    bind_if: Option<String>,
+    /// `fwmark`: the mark of its packets.
+    mark: Option<u32>,
 }
 
 /// Why a `url` block was refused.

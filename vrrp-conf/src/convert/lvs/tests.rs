@@ -909,3 +909,35 @@ fn misc_check_user() {
         PlanError::BadChecker { what, .. } if what.starts_with("MISC_CHECK user:")
     ));
 }
+
+/// keepalived 2.2.7 `check_api.c`: `bind_if` and `fwmark` of a checker.
+#[test]
+fn bind_if_and_fwmark() {
+    let rs = |chk: &str| {
+        format!(
+            "virtual_server 10.0.0.1 80 {{\n protocol TCP\n real_server 10.1.0.1 80 {{\n \
+             {chk}\n }}\n}}\n"
+        )
+    };
+    let s = one(&rs("TCP_CHECK {\n bind_if eth1\n fwmark 9\n }"));
+    let ctx = &s.real_servers[0].checks[0].context;
+    assert_eq!(ctx.bind_if.as_deref(), Some("eth1"));
+    assert_eq!(ctx.mark, Some(9));
+    let s = one(&rs("PING_CHECK {\n fwmark 4294967295\n }"));
+    assert_eq!(s.real_servers[0].checks[0].context.mark, Some(u32::MAX));
+    let bad = |chk: &str| match refused(&rs(chk)) {
+        PlanError::BadChecker { what, .. } => what,
+        e => panic!("{e:?}"),
+    };
+    assert_eq!(bad("TCP_CHECK {\n fwmark -1\n }"), "invalid fwmark '-1'");
+    assert_eq!(
+        bad("TCP_CHECK {\n bind_if a-name-too-long-17\n }"),
+        "invalid bind_if 'a-name-too-long-17'"
+    );
+    assert_eq!(
+        unsupported(refused(&rs(
+            "MISC_CHECK {\n misc_path /bin/true\n fwmark 1\n }"
+        ))),
+        "real_server [10.1.0.1]:tcp:80 MISC_CHECK fwmark"
+    );
+}
