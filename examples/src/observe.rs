@@ -330,6 +330,7 @@ pub fn outcome_label(o: &CheckOutcome) -> &'static str {
             DownReason::NoHttpResponse => "no-http-response",
             DownReason::HttpStatus(_) => "http-status",
             DownReason::DigestMismatch => "digest-mismatch",
+            DownReason::RegexMismatch => "regex-mismatch",
             DownReason::SmtpReply(_) => "smtp-reply",
             DownReason::Protocol(_) => "protocol",
             DownReason::DnsRcode(_) => "dns-rcode",

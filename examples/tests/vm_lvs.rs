@@ -408,7 +408,7 @@ fn lvs_refused_keyword_fails_startup_naming_it() {
         assert_eq!(out.status.code(), Some(1), "{mode:?}: {err}");
         assert!(
             err.contains(
-                "virtual_server [10.0.0.1]:tcp:80: 'snmp_name' is not supported by keepalived-lite's checker"
+                "virtual_server [10.0.0.1]:tcp:80: 'hashed without lvs_sched sh' is not supported by keepalived-lite's checker"
             ),
             "{mode:?}: {err}"
         );

@@ -22,6 +22,10 @@ pub struct CheckContext {
     pub timeout: Duration,
     /// The local address to bind to (`bindto` and `bind_port`), if any.
     pub bind: Option<SocketAddr>,
+    /// The interface the socket is bound to (`bind_if`, SO_BINDTODEVICE).
+    pub bind_if: Option<String>,
+    /// The firewall mark of the check's packets (`fwmark`, SO_MARK).
+    pub mark: Option<u32>,
 }
 
 impl CheckContext {
@@ -31,7 +35,21 @@ impl CheckContext {
             target,
             timeout,
             bind: None,
+            bind_if: None,
+            mark: None,
         }
+    }
+
+    /// The same context with its sockets bound to interface `name`.
+    pub fn with_bind_if(mut self, name: impl Into<String>) -> Self {
+        self.bind_if = Some(name.into());
+        self
+    }
+
+    /// The same context marking its packets with `mark`.
+    pub fn with_mark(mut self, mark: u32) -> Self {
+        self.mark = Some(mark);
+        self
     }
 
     /// The same context bound to a local address.

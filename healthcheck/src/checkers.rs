@@ -9,6 +9,8 @@ mod dns;
 mod file;
 #[cfg(feature = "tls")]
 mod http;
+#[cfg(feature = "tls")]
+mod http_regex;
 mod misc;
 mod net;
 mod ping;
@@ -24,6 +26,8 @@ pub use dns::{DnsChecker, DnsType};
 pub use file::{parse_number, FileChecker};
 #[cfg(feature = "tls")]
 pub use http::{fetch, HttpChecker, HttpVersion, StatusCodes, StatusCodesError, UrlCheck};
+#[cfg(feature = "tls")]
+pub use http_regex::{BodyRegex, RegexError, MAX_SUBJECT, PCRE2_OPTIONS};
 pub use misc::MiscChecker;
 pub use ping::PingChecker;
 pub use smtp::SmtpChecker;

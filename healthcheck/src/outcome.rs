@@ -51,6 +51,10 @@ pub enum DownReason {
     /// The body digest differs from the configured one.
     #[error("digest mismatch")]
     DigestMismatch,
+    /// The response did not match the url's `regex` (or, with
+    /// `regex_no_match`, did).
+    #[error("regex match failed")]
+    RegexMismatch,
     /// The SMTP server answered with an unexpected reply code.
     #[error("SMTP reply {0} unexpected")]
     SmtpReply(u16),

@@ -199,6 +199,8 @@ pub(crate) const SYNC_GROUP: &[&str] = &[
 /// Keywords kept verbatim in `virtual_server`, `real_server` and checkers.
 pub(crate) const LVS: &[&str] = &[
     "bind_if",
+    // A checker's SO_MARK (check_api.c).
+    "fwmark",
     "bind_port",
     "ca",
     "certificate",

@@ -216,6 +216,7 @@ mod tests {
         let misc = Probe::Misc {
             path: "/bin/false".into(),
             dynamic: false,
+            user: None,
         };
         assert_eq!(body(&misc, None), "=> MISC CHECK succeeded on service <=");
     }

@@ -360,6 +360,8 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
         info!("{line}");
     }
     activating_lines(&bridge);
+    // keepalived's checker opens its notify FIFOs at start-up.
+    crate::vrrp_mode::scripts::open_fifos();
     let mut scripts = JoinSet::new();
     run_scripts(&mut scripts, &mut bridge);
     // When the kernel's table is re-read next.
@@ -466,6 +468,7 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
         }
         run_omega_scripts(bridge.omega_scripts(&monitor)).await;
     }
+    crate::vrrp_mode::scripts::checker_stopped();
     kernel.release(bridge.plan(), opts);
     outcome
 }
@@ -542,6 +545,9 @@ fn activating_lines(bridge: &Bridge) {
 
 /// Starts the scripts the bridge has due, without waiting for them.
 fn run_scripts(set: &mut JoinSet<()>, bridge: &mut Bridge) {
+    for line in bridge.take_fifo_lines() {
+        crate::vrrp_mode::scripts::checker_fifo_line(&line);
+    }
     for words in bridge.take_scripts() {
         // The script, then `USER [GROUP]`; bounded and ordered per line.
         let key = words.first().cloned().unwrap_or_default();
@@ -610,9 +616,16 @@ fn checker(probe: &Probe, tls: &TlsOptions) -> Arc<dyn Checker> {
             virtualhost,
             version,
             ssl,
+            sni,
         } => {
             let mut h = if *ssl {
-                HttpChecker::ssl(urls.clone(), tls.clone())
+                // keepalived sends SNI only with enable_sni.
+                let tls = if *sni {
+                    tls.clone()
+                } else {
+                    tls.clone().without_sni()
+                };
+                HttpChecker::ssl(urls.clone(), tls)
             } else {
                 HttpChecker::http(urls.clone())
             };
@@ -620,8 +633,20 @@ fn checker(probe: &Probe, tls: &TlsOptions) -> Arc<dyn Checker> {
             h.version = *version;
             Arc::new(h)
         }
-        Probe::Misc { path, dynamic } => {
-            let m = MiscChecker::new(path.clone());
+        Probe::Misc {
+            path,
+            dynamic,
+            user,
+        } => {
+            let mut m = MiscChecker::new(path.clone());
+            // Looked up again now: the conversion checked it exists.
+            let who = user.as_deref().and_then(|w| {
+                let (name, group) = (w.first()?, w.get(1).map(String::as_str));
+                healthcheck::script::RunAs::lookup(name, group).ok()
+            });
+            if let Some(who) = who {
+                m = m.as_ids(who);
+            }
             Arc::new(if *dynamic { m.dynamic() } else { m })
         }
         Probe::Smtp { helo_name } => Arc::new(SmtpChecker::new(helo_name.clone())),
@@ -629,8 +654,10 @@ fn checker(probe: &Probe, tls: &TlsOptions) -> Arc<dyn Checker> {
         Probe::Udp {
             payload,
             require_reply,
+            reply_length,
         } => {
-            let u = UdpChecker::new(payload.clone());
+            let mut u = UdpChecker::new(payload.clone());
+            (u.min_reply_len, u.max_reply_len) = *reply_length;
             Arc::new(match require_reply {
                 Some(prefix) => u.require_reply(prefix.clone()),
                 None => u,

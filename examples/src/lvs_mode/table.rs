@@ -34,6 +34,8 @@ pub struct Bridge {
     /// Notify and quorum scripts due (the words of their lines), for the
     /// daemon to run.
     scripts: Vec<Vec<String>>,
+    /// notify FIFO lines due (`RS ...`, `VS ...`), for the daemon to write.
+    fifo_lines: Vec<String>,
     /// `ha_suspend`'s switches.
     suspend: HaSuspend,
 }
@@ -75,6 +77,7 @@ impl Bridge {
             table: PoolTable::new(),
             placed,
             scripts: Vec::new(),
+            fifo_lines: Vec::new(),
             suspend: HaSuspend::default(),
         };
         bridge.gate_services();
@@ -256,6 +259,13 @@ impl Bridge {
         std::mem::take(&mut self.scripts)
     }
 
+    /// Takes the notify FIFO lines due since the last call, as keepalived's
+    /// `notify_fifo_rs` and `notify_fifo_vs` write them with the scripts:
+    /// `RS [10.1.0.1]:tcp:80 [10.0.0.1]:tcp:80 UP`, `VS [10.0.0.1]:tcp:80 DOWN`.
+    pub fn take_fifo_lines(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.fifo_lines)
+    }
+
     /// keepalived's lines at shutdown (`clear_service_rs` when stopping):
     /// one per real server, "(inhibited)" for a down one kept at weight 0.
     pub fn shutdown_lines(&self, monitor: &Monitor) -> Vec<String> {
@@ -317,13 +327,14 @@ impl Bridge {
         if let Some(change) = self.table.handle(event) {
             lines.extend(self.change_lines(&change));
             self.scripts.extend(self.notify_script(&change));
+            self.fifo_lines.extend(self.rs_fifo_line(&change));
         }
         lines
     }
 
-    /// A real server's `notify_up`/`notify_down` for its health change
-    /// (with several checkers: when the last one passes, the first fails).
-    fn notify_script(&self, change: &TableChange) -> Option<Vec<String>> {
+    /// A real server's health change: its service, itself, and whether it
+    /// is up now.
+    fn rs_change(&self, change: &TableChange) -> Option<(&ServicePlan, &RealPlan, bool)> {
         let (pool, target, up) = match *change {
             TableChange::Added { pool, target, .. } | TableChange::Enabled { pool, target, .. } => {
                 (pool, target, true)
@@ -333,7 +344,21 @@ impl Bridge {
             }
             _ => return None,
         };
-        let rs = self.real_server(self.service_of(pool)?, target)?;
+        let s = self.service_of(pool)?;
+        Some((self.plan.services.get(s)?, self.real_server(s, target)?, up))
+    }
+
+    /// keepalived's `notify_fifo_rs` line for a real server's change.
+    fn rs_fifo_line(&self, change: &TableChange) -> Option<String> {
+        let (svc, rs, up) = self.rs_change(change)?;
+        let state = if up { "UP" } else { "DOWN" };
+        Some(format!("RS {} {} {state}", rs.name, svc.name))
+    }
+
+    /// A real server's `notify_up`/`notify_down` for its health change
+    /// (with several checkers: when the last one passes, the first fails).
+    fn notify_script(&self, change: &TableChange) -> Option<Vec<String>> {
+        let (_, rs, up) = self.rs_change(change)?;
         if up {
             rs.notify_up.clone()
         } else {
@@ -596,6 +621,15 @@ impl Bridge {
                 };
                 if let Some(script) = script.filter(|_| !lines.is_empty()) {
                     self.scripts.push(script);
+                }
+                // And the FIFO line (notify_fifo_vs).
+                let state = match change {
+                    QuorumGained { .. } => Some("UP"),
+                    QuorumLost { .. } => Some("DOWN"),
+                    _ => None,
+                };
+                if let Some(state) = state.filter(|_| !lines.is_empty()) {
+                    self.fifo_lines.push(format!("VS {} {state}", svc.name));
                 }
                 lines
             }
@@ -1167,6 +1201,8 @@ mod tests {
         // keepalived 2.2.7 runs quorum_up at start, with its line.
         assert_eq!(lines, ["Gained quorum 2+0=2 <= 2 for VS [10.0.0.1]:tcp:80"]);
         assert_eq!(b.take_scripts(), [words("/bin/qup")]);
+        // keepalived's notify_fifo lines go with the scripts.
+        assert_eq!(b.take_fifo_lines(), ["VS [10.0.0.1]:tcp:80 UP"]);
         // The inhibited sorry server stands by with weight 0.
         assert_eq!(
             b.desired()[0].dests,
@@ -1184,6 +1220,13 @@ mod tests {
             b.take_scripts(),
             [words("/bin/down 1"), words("/bin/qdown")]
         );
+        assert_eq!(
+            b.take_fifo_lines(),
+            [
+                "RS [10.1.0.1]:tcp:80 [10.0.0.1]:tcp:80 DOWN",
+                "VS [10.0.0.1]:tcp:80 DOWN"
+            ]
+        );
         assert_eq!(b.desired()[0].dests, [dest("10.9.9.9", 1)]);
         assert_eq!(b.omega_scripts(m), [words("/bin/qdown")]);
         let lines = check(m, &mut b, 0, CheckOutcome::Up);
@@ -1191,6 +1234,13 @@ mod tests {
             &"Disabling sorry server [10.9.9.9]:tcp:80 from VS [10.0.0.1]:tcp:80".to_owned()
         ));
         assert_eq!(b.take_scripts(), [words("/bin/up 1"), words("/bin/qup")]);
+        assert_eq!(
+            b.take_fifo_lines(),
+            [
+                "RS [10.1.0.1]:tcp:80 [10.0.0.1]:tcp:80 UP",
+                "VS [10.0.0.1]:tcp:80 UP"
+            ]
+        );
         assert_eq!(
             b.omega_scripts(m),
             [words("/bin/down 1"), words("/bin/qdown")]

@@ -837,6 +837,9 @@ fn virtual_server(
             col(t, 68, Value::Integer(tunnel_number(d.tunnel_type)));
         }
     }
+    if let Some(name) = &svc.snmp_name {
+        col(t, 71, text(name));
+    }
 }
 
 #[allow(clippy::too_many_arguments, reason = "one row from its sources")]
@@ -931,6 +934,9 @@ fn real_servers(
         put(t, &row(51), Value::Gauge32(us32(timeout)));
         if d.forward == Forward::Tunnel {
             put(t, &row(52), Value::Integer(tunnel_number(d.tunnel_type)));
+        }
+        if let Some(name) = &rs.snmp_name {
+            put(t, &row(55), text(name));
         }
     }
 }
@@ -1058,7 +1064,8 @@ mod tests {
     const CONF: &str = "global_defs {\n router_id r1\n enable_snmp_checker\n}\n\
         virtual_server_group G1 {\n 10.0.1.1 80\n 10.0.1.2-3 80\n fwmark 5\n}\n\
         virtual_server 10.0.0.1 80 {\n delay_loop 2\n lb_algo rr\n protocol TCP\n \
-        persistence_timeout 30\n real_server 10.1.0.1 8081 {\n  weight 2\n  TCP_CHECK {\n  }\n }\n \
+        persistence_timeout 30\n snmp_name web\n real_server 10.1.0.1 8081 {\n  weight 2\n  \
+        snmp_name web-1\n  TCP_CHECK {\n  }\n }\n \
         real_server 10.1.0.2 8082 {\n  inhibit_on_failure\n  retry 3\n  TCP_CHECK {\n  }\n }\n}\n\
         virtual_server group G1 {\n lb_kind DR\n quorum 2\n sorry_server 10.9.9.9 80\n \
         real_server 10.1.0.3 80 {\n  TCP_CHECK {\n  }\n }\n}\n";
@@ -1092,6 +1099,11 @@ mod tests {
         assert_eq!(at(&t, &[3, 3, 1, 2, 2]), Some(Value::Integer(3)));
         assert_eq!(at(&t, &[3, 3, 1, 3, 2]), Some(text("G1")));
         assert_eq!(at(&t, &[3, 3, 1, 14, 1]), Some(Value::Gauge32(30)));
+        // snmp_name: virtualServerName and realServerName.
+        assert_eq!(at(&t, &[3, 3, 1, 71, 1]), Some(text("web")));
+        assert_eq!(at(&t, &[3, 3, 1, 71, 2]), None);
+        assert_eq!(at(&t, &[3, 4, 1, 55, 1, 1]), Some(text("web-1")));
+        assert_eq!(at(&t, &[3, 4, 1, 55, 1, 2]), None);
         assert_eq!(at(&t, &[3, 3, 1, 16, 1]), Some(Value::Gauge32(2)));
         assert_eq!(at(&t, &[3, 3, 1, 16, 2]), Some(Value::Gauge32(60)));
         assert_eq!(at(&t, &[3, 3, 1, 10, 2]), Some(Value::Integer(2)));

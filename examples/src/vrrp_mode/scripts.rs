@@ -48,6 +48,7 @@ impl Checks {
     /// No checks yet; changes go to `tx`. The notify FIFOs given to
     /// [`set_fifos`] are opened now, their scripts started.
     pub fn new(tx: mpsc::Sender<Changed>) -> Self {
+        VRRP_RUNS.store(true, std::sync::atomic::Ordering::Relaxed);
         open_fifos();
         Checks {
             running: HashMap::new(),
@@ -138,12 +139,22 @@ pub fn set_fifos(fifos: Fifos) {
 
 static FIFOS: OnceLock<Fifos> = OnceLock::new();
 
-fn open_fifo_list() -> std::sync::MutexGuard<'static, Vec<NotifyFifo>> {
-    static OPEN: Mutex<Vec<NotifyFifo>> = Mutex::new(Vec::new());
+/// Which half writes to a FIFO: both to `notify_fifo`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writer {
+    Both,
+    Vrrp,
+    Checker,
+}
+
+fn open_fifo_list() -> std::sync::MutexGuard<'static, Vec<(Writer, NotifyFifo)>> {
+    static OPEN: Mutex<Vec<(Writer, NotifyFifo)>> = Mutex::new(Vec::new());
     OPEN.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-fn open_fifos() {
+/// Opens the notify FIFOs given to [`set_fifos`] and starts their
+/// scripts, once per process: the VRRP half and the checker share them.
+pub fn open_fifos() {
     let Some(fifos) = FIFOS.get() else {
         return;
     };
@@ -151,15 +162,41 @@ fn open_fifos() {
     if !open.is_empty() {
         return;
     }
-    for f in fifos.iter() {
-        match open_fifo(f) {
-            Ok(fifo) => open.push(fifo),
+    let all = [
+        (Writer::Both, &fifos.notify, "vrrp"),
+        (Writer::Vrrp, &fifos.vrrp, "vrrp"),
+        (Writer::Checker, &fifos.lvs, "lvs"),
+    ];
+    for (writer, f, who) in all {
+        let Some(f) = f else { continue };
+        match open_fifo(f, who) {
+            Ok(fifo) => open.push((writer, fifo)),
             Err(e) => warn!("Unable to open notify fifo {} - {e}", f.path),
         }
     }
 }
 
-fn open_fifo(f: &Fifo) -> std::io::Result<NotifyFifo> {
+/// Whether the VRRP half runs in this process: it closes the FIFOs when
+/// it stops, after its last lines.
+static VRRP_RUNS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The checker has stopped: closes the notify FIFOs (their scripts are
+/// killed) unless the VRRP half, which may still write, closes them.
+pub fn checker_stopped() {
+    if !VRRP_RUNS.load(std::sync::atomic::Ordering::Relaxed) {
+        open_fifo_list().clear();
+    }
+}
+
+/// Writes a line of the checker (`RS ...`, `VS ...`) to `notify_fifo`
+/// and `lvs_notify_fifo`.
+pub fn checker_fifo_line(line: &str) {
+    for (_, fifo) in open_fifo_list().iter().filter(|(w, _)| *w != Writer::Vrrp) {
+        fifo.write_line(line);
+    }
+}
+
+fn open_fifo(f: &Fifo, who: &'static str) -> std::io::Result<NotifyFifo> {
     let script = f
         .script
         .as_deref()
@@ -172,7 +209,7 @@ fn open_fifo(f: &Fifo) -> std::io::Result<NotifyFifo> {
             }
             s
         });
-    let done = |out: Outcome| info!("vrrp notify fifo script terminated ({out:?})");
+    let done = move |out: Outcome| info!("{who} notify fifo script terminated ({out:?})");
     NotifyFifo::open(Path::new(&f.path), f.owner, script, done)
 }
 
@@ -237,7 +274,10 @@ pub fn notify(set: &mut JoinSet<()>, scripts: &conf::Notify, n: &Notify) {
         (scripts.any.as_deref(), n.args().to_vec()),
     ];
     let line = fifo_line(n);
-    for fifo in open_fifo_list().iter() {
+    for (_, fifo) in open_fifo_list()
+        .iter()
+        .filter(|(w, _)| *w != Writer::Checker)
+    {
         fifo.write_line(&line);
     }
     let key = format!("{} {}", n.kind.as_str(), n.name);

@@ -102,6 +102,8 @@ pub struct UrlCheck {
     pub digest: Option<Vec<u8>>,
     /// A per-url `virtualhost`.
     pub virtualhost: Option<String>,
+    /// `regex` and its settings: matched against the whole response.
+    pub regex: Option<super::BodyRegex>,
 }
 
 impl UrlCheck {
@@ -112,6 +114,7 @@ impl UrlCheck {
             status: StatusCodes::default(),
             digest: None,
             virtualhost: None,
+            regex: None,
         }
     }
 }
@@ -154,8 +157,9 @@ impl HttpChecker {
 
     async fn check_url(&self, ctx: &CheckContext, url: &UrlCheck) -> Result<(), DownReason> {
         let vhost = url.virtualhost.as_deref().or(self.virtualhost.as_deref());
-        // Without a digest the status line decides: the body is not read.
-        let need = if url.digest.is_some() {
+        // Without a digest or regex the status line decides: the body is
+        // not read.
+        let need = if url.digest.is_some() || url.regex.is_some() {
             Need::Body
         } else {
             Need::Header
@@ -165,14 +169,18 @@ impl HttpChecker {
             vhost,
             version: self.version,
         };
-        let resp = get(ctx, &req, self.tls.as_ref(), self.hash, need).await?;
+        let mut kept = url.regex.as_ref().map(|_| Vec::new());
+        let resp = get(ctx, &req, self.tls.as_ref(), self.hash, need, kept.as_mut()).await?;
         if !url.status.contains(resp.status) {
             return Err(DownReason::HttpStatus(
                 u16::try_from(resp.status).unwrap_or(0),
             ));
         }
-        match &url.digest {
-            Some(d) if *d != resp.digest => Err(DownReason::DigestMismatch),
+        if url.digest.as_ref().is_some_and(|d| *d != resp.digest) {
+            return Err(DownReason::DigestMismatch);
+        }
+        match (&url.regex, kept) {
+            (Some(r), Some(seen)) if !r.passes(&seen) => Err(DownReason::RegexMismatch),
             _ => Ok(()),
         }
     }
@@ -233,7 +241,7 @@ pub async fn fetch(
         vhost,
         version,
     };
-    get(ctx, &req, tls, hash, Need::Body).await
+    get(ctx, &req, tls, hash, Need::Body, None).await
 }
 
 /// How much of a response a check needs.
@@ -259,17 +267,18 @@ async fn get(
     tls: Option<&TlsOptions>,
     hash: HashKind,
     need: Need,
+    kept: Option<&mut Vec<u8>>,
 ) -> Result<DigestedResponse, DownReason> {
     let req = request(r.path, r.vhost, r.version, ctx.target);
     let tcp = connect(ctx).await?;
     match tls {
-        None => exchange(tcp, &req, hash, need).await,
+        None => exchange(tcp, &req, hash, need, kept).await,
         Some(opts) => {
             let fallback = r
                 .vhost
                 .map_or_else(|| ctx.target.ip().to_string(), str::to_owned);
             let stream = opts.handshake(tcp, &fallback).await?;
-            exchange(stream, &req, hash, need).await
+            exchange(stream, &req, hash, need, kept).await
         }
     }
 }
@@ -279,12 +288,13 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     req: &str,
     hash: HashKind,
     need: Need,
+    kept: Option<&mut Vec<u8>>,
 ) -> Result<DigestedResponse, DownReason> {
     s.write_all(req.as_bytes())
         .await
         .map_err(|e| io_reason(&e))?;
     s.flush().await.map_err(|e| io_reason(&e))?;
-    read_response(&mut s, hash, need).await
+    read_response(&mut s, hash, need, kept).await
 }
 
 /// Body bytes still wanted, once the header is known.
@@ -303,11 +313,13 @@ enum Left {
 /// [`Need::Header`]; for [`Need::Body`] after `Content-Length` body bytes,
 /// or at the end of the stream without that field. A stream that ends
 /// early is not an error once the header is complete (the digest then
-/// covers what came). No timeout: wrap it.
+/// covers what came). `kept` gets the response as read, up to
+/// [`super::MAX_SUBJECT`] bytes. No timeout: wrap it.
 pub(crate) async fn read_response<S: AsyncRead + Unpin>(
     s: &mut S,
     hash: HashKind,
     need: Need,
+    mut kept: Option<&mut Vec<u8>>,
 ) -> Result<DigestedResponse, DownReason> {
     let mut d = ResponseDigester::new(hash);
     let mut buf = vec![0u8; 16 * 1024];
@@ -320,7 +332,12 @@ pub(crate) async fn read_response<S: AsyncRead + Unpin>(
             Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => break,
             Err(e) => return Err(io_reason(&e)),
         };
-        d.feed(buf.get(..n).unwrap_or_default());
+        let data = buf.get(..n).unwrap_or_default();
+        d.feed(data);
+        if let Some(k) = kept.as_deref_mut() {
+            let room = super::MAX_SUBJECT.saturating_sub(k.len());
+            k.extend_from_slice(data.get(..room.min(n)).unwrap_or(data));
+        }
         left = match left {
             Left::Bytes(l) => Left::Bytes(l.saturating_sub(n as u64)),
             Left::ToEof => Left::ToEof,
@@ -466,6 +483,44 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_regex_is_matched_against_the_whole_response() {
+        let (addr, server) =
+            holding_server(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nstatus=ok").await;
+        let ctx = CheckContext::new(addr, Duration::from_secs(10));
+        let check = |pattern: &str, no_match: bool, min: usize| {
+            let mut url = UrlCheck::new("/");
+            let mut r =
+                super::super::BodyRegex::new(pattern, &[]).unwrap_or_else(|_| unreachable!());
+            r.no_match = no_match;
+            r.min_offset = min;
+            url.regex = Some(r);
+            HttpChecker::http(vec![url])
+        };
+        let down = CheckOutcome::Down(DownReason::RegexMismatch);
+        assert_eq!(
+            check("status=ok$", false, 0).check(&ctx).await,
+            CheckOutcome::Up
+        );
+        assert_eq!(
+            check("^HTTP/1.1 200", false, 0).check(&ctx).await,
+            CheckOutcome::Up
+        );
+        assert_eq!(check("status=down", false, 0).check(&ctx).await, down);
+        assert_eq!(
+            check("status=down", true, 0).check(&ctx).await,
+            CheckOutcome::Up
+        );
+        assert_eq!(check("ok", true, 0).check(&ctx).await, down);
+        // "status" starts at byte 38 of the response.
+        assert_eq!(
+            check("status", false, 38).check(&ctx).await,
+            CheckOutcome::Up
+        );
+        assert_eq!(check("status", false, 39).check(&ctx).await, down);
+        server.abort();
+    }
+
+    #[tokio::test]
     async fn without_a_digest_the_header_is_enough() {
         // No Content-Length and an open connection: only the header is read.
         let (addr, server) = holding_server(b"HTTP/1.0 200 OK\r\n\r\nbody...").await;
@@ -479,7 +534,7 @@ mod tests {
     async fn without_content_length_the_body_runs_to_the_end_of_the_stream() {
         let resp: &[u8] = b"HTTP/1.0 200 OK\r\n\r\nhello";
         let mut stream = resp;
-        let r = read_response(&mut stream, HashKind::Md5, Need::Body)
+        let r = read_response(&mut stream, HashKind::Md5, Need::Body, None)
             .await
             .unwrap_or_else(|_| unreachable!());
         assert_eq!((r.hashed, r.content_length), (5, None));
@@ -487,7 +542,7 @@ mod tests {
         // With Content-Length 3 only "hel" counts, and reading stops there.
         let resp: &[u8] = b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nhello";
         let mut stream = resp;
-        let r = read_response(&mut stream, HashKind::Md5, Need::Body)
+        let r = read_response(&mut stream, HashKind::Md5, Need::Body, None)
             .await
             .unwrap_or_else(|_| unreachable!());
         assert_eq!((r.hashed, r.content_length), (3, Some(3)));

@@ -32,8 +32,21 @@ pub(crate) async fn udp_connect(ctx: &CheckContext) -> Result<UdpSocket, DownRea
         (None, SocketAddr::V6(_)) => (Ipv6Addr::UNSPECIFIED, 0).into(),
     };
     let s = UdpSocket::bind(local).await.map_err(|e| io_reason(&e))?;
+    socket_options(socket2::SockRef::from(&s), ctx).map_err(|e| io_reason(&e))?;
     s.connect(ctx.target).await.map_err(|e| io_reason(&e))?;
     Ok(s)
+}
+
+/// `bind_if` (SO_BINDTODEVICE) and `fwmark` (SO_MARK) of `ctx`, set
+/// before the socket connects, as keepalived's `socket_bind_connect`.
+pub(crate) fn socket_options(s: socket2::SockRef<'_>, ctx: &CheckContext) -> io::Result<()> {
+    if let Some(mark) = ctx.mark {
+        s.set_mark(mark)?;
+    }
+    if let Some(dev) = &ctx.bind_if {
+        s.bind_device(Some(dev.as_bytes()))?;
+    }
+    Ok(())
 }
 
 /// An ICMP port unreachable shows as ECONNREFUSED on a connected UDP socket.
@@ -72,6 +85,7 @@ pub(crate) async fn connect_with(
     if reset_on_close {
         sock.set_zero_linger().map_err(|e| io_reason(&e))?;
     }
+    socket_options(socket2::SockRef::from(&sock), ctx).map_err(|e| io_reason(&e))?;
     if let Some(bind) = ctx.bind {
         sock.set_reuseaddr(true).map_err(|e| io_reason(&e))?;
         sock.bind(bind).map_err(|e| io_reason(&e))?;

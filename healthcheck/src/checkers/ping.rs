@@ -34,6 +34,7 @@ fn open(ctx: &CheckContext) -> io::Result<IcmpSocket> {
         Err(e) => return Err(e),
     };
     s.set_nonblocking(true)?;
+    crate::checkers::net::socket_options(socket2::SockRef::from(&s), ctx)?;
     if let Some(b) = ctx.bind {
         s.bind(&SockAddr::from(SocketAddr::new(b.ip(), 0)))?;
     }

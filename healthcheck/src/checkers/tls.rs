@@ -95,6 +95,21 @@ impl TlsOptions {
         self
     }
 
+    /// The same settings sending no SNI, as keepalived's SSL_GET does
+    /// unless `enable_sni` is set (the name is still verified when
+    /// verification is on).
+    pub fn without_sni(mut self) -> Self {
+        let mut config = (*self.config).clone();
+        config.enable_sni = false;
+        self.config = Arc::new(config);
+        self
+    }
+
+    /// Whether SNI is sent (for a DNS name; never for an IP address).
+    pub fn sends_sni(&self) -> bool {
+        self.config.enable_sni
+    }
+
     /// Whether certificates are verified.
     pub fn verifies(&self) -> bool {
         self.verify
@@ -208,5 +223,20 @@ impl ServerCertVerifier for AcceptAnyCert {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sni_is_sent_unless_turned_off() -> Result<(), rustls::Error> {
+        let tls = TlsOptions::unverified()?;
+        assert!(tls.sends_sni());
+        let off = tls.clone().without_sni();
+        assert!(!off.sends_sni());
+        assert!(tls.sends_sni(), "the original keeps its settings");
+        Ok(())
     }
 }

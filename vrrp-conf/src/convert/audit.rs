@@ -36,6 +36,8 @@ pub const TUNING: &[&str] = &[
     "lvs_netlink_cmd_rcv_bufs_force",
     "lvs_netlink_monitor_rcv_bufs",
     "lvs_netlink_monitor_rcv_bufs_force",
+    // checker_process_name's old name (keepalived 2.2.7 still reads it).
+    "lvs_process_name",
     "max_auto_priority",
     "min_auto_priority_delay",
     "process_monitor_rcv_bufs",
@@ -66,7 +68,9 @@ pub const ROOT_TUNING: &[&str] = &["child_wait_time"];
 /// `global_defs` keywords (kept verbatim by the model) the checker's
 /// conversion consumes (`lvs_timeouts`, `lvs_flush`, ...); the VRRP half
 /// ignores them, as keepalived's VRRP process does.
-const LVS_GLOBALS: [&str; 5] = [
+const LVS_GLOBALS: [&str; 7] = [
+    "lvs_notify_fifo",
+    "lvs_notify_fifo_script",
     "lvs_timeouts",
     "lvs_flush",
     "lvs_flush_onstop",

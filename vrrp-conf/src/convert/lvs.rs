@@ -219,6 +219,8 @@ pub struct ServicePlan {
     /// `ha_suspend`: the checks pause while the service's address is not
     /// on this host ([`Self::ha_suspend_address`]).
     pub ha_suspend: bool,
+    /// `snmp_name`: SNMP's virtualServerName.
+    pub snmp_name: Option<String>,
 }
 
 impl ServicePlan {
@@ -307,6 +309,8 @@ pub struct RealPlan {
     pub notify_up: Option<Vec<String>>,
     /// `notify_down`: run when it goes down.
     pub notify_down: Option<Vec<String>>,
+    /// `snmp_name`: SNMP's realServerName.
+    pub snmp_name: Option<String>,
 }
 
 impl RealPlan {
@@ -349,6 +353,9 @@ pub enum Probe {
         /// SSL_GET: over TLS, accepting any server certificate as
         /// keepalived 2.2.7 does.
         ssl: bool,
+        /// `enable_sni`: SSL_GET sends the virtual host as SNI (keepalived
+        /// sends none otherwise).
+        sni: bool,
     },
     /// SMTP_CHECK: a 220 banner and a 250 to `HELO helo_name`.
     Smtp {
@@ -366,8 +373,12 @@ pub enum Probe {
     Udp {
         /// `payload` (hex).
         payload: Vec<u8>,
-        /// `require_reply`: a reply starting with these bytes (empty: any).
+        /// `require_reply`: a reply agreeing with these bytes over the
+        /// shorter of the two (empty: any).
         require_reply: Option<Vec<u8>>,
+        /// `min_reply_length` and `max_reply_length` (default 0 and 255),
+        /// for a `require_reply` with data.
+        reply_length: (usize, usize),
     },
     /// PING_CHECK: an ICMP echo reply.
     Ping,
@@ -394,6 +405,8 @@ pub enum Probe {
         path: String,
         /// `misc_dynamic`.
         dynamic: bool,
+        /// `user USER [GROUP]`: who runs it (None: this process).
+        user: Option<Vec<String>>,
     },
 }
 
@@ -552,11 +565,16 @@ fn setting_span(other: &[conf::Setting], keyword: &str) -> Option<Span> {
 }
 
 /// The keyword an `Unsupported` refusal names: `ha_suspend`,
-/// `real_server [ip]:tcp:80 HTTP_GET url regex` -> `regex`,
+/// `real_server [ip]:tcp:80 HTTP_GET url regex_options dupnames` ->
+/// `regex_options`,
 /// `persistence_granularity without persistence_timeout` -> the first.
 fn unsupported_word(k: &str) -> &str {
     if let Some((first, _)) = k.split_once(" without ") {
-        return first;
+        return first.rsplit(' ').next().unwrap_or(first);
+    }
+    // `... HTTP_GET url regex_options dupnames` -> `regex_options`.
+    if let Some((_, rest)) = k.split_once(" url ") {
+        return rest.split(' ').next().unwrap_or(rest);
     }
     let k = k.trim_end_matches(" misc_*").trim_end_matches(" url");
     k.rsplit(' ').next().unwrap_or(k)
@@ -684,7 +702,7 @@ fn service(
             (format!("[{g}]:0"), first)
         }
         VsTarget::Fwmark(mark) => {
-            let family = fwmark_family(vs);
+            let family = ip_family(vs, &format!("FWM {mark}"))?.unwrap_or(fwmark_family(vs));
             (
                 format!("FWM {mark}"),
                 ServiceKey::Fwmark {
@@ -711,6 +729,16 @@ fn service(
         return Err(PlanError::MissingPort { vs: name });
     }
     refuse_vs_extras(vs, &name)?;
+    let extras = VsExtras::read(vs, &name)?;
+    if let Some(f) = ip_family(vs, &name)? {
+        if f != key.family() {
+            return Err(PlanError::BadValue {
+                vs: name,
+                keyword: "ip_family".into(),
+                value: vs_setting(vs, "ip_family").unwrap_or_default(),
+            });
+        }
+    }
     // keepalived clears ha_suspend on a fwmark service, and never
     // activates the checks of a group's (addr_matches is false for it).
     if vs.ha_suspend && !matches!(vs.target, VsTarget::Address { .. }) {
@@ -721,6 +749,7 @@ fn service(
     }
     let scheduler = vs.lvs_sched.map_or(DEFAULT_SCHEDULER, |s| s.name());
     let mut service = Service::new(key, scheduler);
+    service.pe_name = extras.pe_name.clone();
     // keepalived: one-packet scheduling needs UDP, unless by fwmark.
     let ops_ok = matches!(key, ServiceKey::Fwmark { .. }) || protocol == Some(conf::Protocol::Udp);
     service.flags = lb_flags(vs, scheduler, ops_ok, &name)?;
@@ -780,6 +809,7 @@ fn service(
             default_port,
             key_port,
             inherited: inherited.clone(),
+            default_weight: extras.weight,
         };
         let mut plan = real_server(&ctx, rs)?;
         if matches!(vs.target, VsTarget::Group(_)) {
@@ -798,6 +828,7 @@ fn service(
     *at = None;
     let sorry_server = match &vs.sorry_server {
         Some(s) => {
+            let forward = extras.sorry_forward.unwrap_or(forward);
             let mut plan = sorry(s, &name, proto, key.family(), forward, key_port)?;
             plan.inhibit = vs.other.iter().any(|o| o.keyword == "sorry_server_inhibit");
             Some(plan)
@@ -824,7 +855,102 @@ fn service(
         quorum_down: vs.quorum_down.clone().filter(|w| !w.is_empty()),
         omega: vs.omega,
         ha_suspend: vs.ha_suspend,
+        snmp_name: extras.snmp_name,
     })
+}
+
+/// The first argument of `vs`'s verbatim setting `keyword`.
+fn vs_setting(vs: &conf::VirtualServer, keyword: &str) -> Option<String> {
+    let s = vs.other.iter().rev().find(|s| s.keyword == keyword)?;
+    Some(s.args.join(" "))
+}
+
+/// `ip_family inet|inet6`: the service's family (keepalived 2.2.7
+/// `ip_family_handler`); it must agree with the addresses.
+fn ip_family(vs: &conf::VirtualServer, name: &str) -> Result<Option<Family>, PlanError> {
+    match vs_setting(vs, "ip_family").as_deref() {
+        None => Ok(None),
+        Some("inet") => Ok(Some(Family::V4)),
+        Some("inet6") => Ok(Some(Family::V6)),
+        Some(v) => Err(PlanError::BadValue {
+            vs: name.to_owned(),
+            keyword: "ip_family".into(),
+            value: v.to_owned(),
+        }),
+    }
+}
+
+/// `NAT`, `DR` or `TUN` (keepalived's `svr_forwarding_handler`; tunnel
+/// options are not run by keepalived-lite's checker).
+fn forward_of(args: &[String]) -> Option<Forward> {
+    match args {
+        [m] if m == "NAT" => Some(Forward::Masq),
+        [m] if m == "DR" => Some(Forward::DirectRoute),
+        [m] if m == "TUN" => Some(Forward::Tunnel),
+        _ => None,
+    }
+}
+
+/// The `virtual_server` keywords kept verbatim that set the service or
+/// its real servers' defaults.
+struct VsExtras {
+    /// `persistence_engine` (IPVS's pe_name).
+    pe_name: Option<String>,
+    /// `weight`: the real servers' default weight (keepalived's
+    /// `vs->weight`, default 1).
+    weight: u32,
+    /// `sorry_server_lvs_method`.
+    sorry_forward: Option<Forward>,
+    /// `snmp_name`.
+    snmp_name: Option<String>,
+}
+
+impl VsExtras {
+    fn read(vs: &conf::VirtualServer, name: &str) -> Result<Self, PlanError> {
+        let mut x = VsExtras {
+            pe_name: None,
+            weight: 1,
+            sorry_forward: None,
+            snmp_name: None,
+        };
+        for s in &vs.other {
+            let bad = || PlanError::BadValue {
+                vs: name.to_owned(),
+                keyword: s.keyword.clone(),
+                value: s.args.join(" "),
+            };
+            let one = || match s.args.as_slice() {
+                [v] if !v.is_empty() => Ok(v.clone()),
+                _ => Err(bad()),
+            };
+            match s.keyword.as_str() {
+                // The kernel's IP_VS_PENAME_MAXLEN is 16 with the NUL.
+                "persistence_engine" => {
+                    x.pe_name = Some(one()?).filter(|p| p.len() < 16);
+                    x.pe_name.as_ref().ok_or_else(bad)?;
+                }
+                "weight" => {
+                    x.weight = one()?
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|w| (1..=65535).contains(w))
+                        .ok_or_else(bad)?;
+                }
+                "sorry_server_lvs_method" => {
+                    if vs.sorry_server.is_none() {
+                        return Err(PlanError::Unsupported {
+                            vs: name.to_owned(),
+                            keyword: "sorry_server_lvs_method without sorry_server".into(),
+                        });
+                    }
+                    x.sorry_forward = Some(forward_of(&s.args).ok_or_else(bad)?);
+                }
+                "snmp_name" => x.snmp_name = Some(one()?),
+                _ => {}
+            }
+        }
+        Ok(x)
+    }
 }
 
 /// `sorry_server IP [PORT]`, its port set as [`dest_port`] sets it.
@@ -893,6 +1019,9 @@ fn lb_flags(
     for k in vs.other.iter().map(|s| s.keyword.as_str()) {
         let (flag, needs) = match k {
             "ops" => (ServiceFlags::ONE_PACKET, None),
+            // keepalived 2.2.7 sets no flag for it (under sh; an error
+            // otherwise).
+            "hashed" => (ServiceFlags::default(), Some("sh")),
             "flag-1" => (ServiceFlags::SCHED1, None),
             "flag-2" => (ServiceFlags::SCHED2, None),
             "flag-3" => (ServiceFlags::SCHED3, None),
@@ -919,8 +1048,9 @@ fn lb_flags(
 }
 
 /// The scheduler flag keywords of a `virtual_server`.
-const LB_FLAGS: [&str; 8] = [
+const LB_FLAGS: [&str; 9] = [
     "ops",
+    "hashed",
     "flag-1",
     "flag-2",
     "flag-3",
@@ -930,13 +1060,25 @@ const LB_FLAGS: [&str; 8] = [
     "mh-port",
 ];
 
+/// `virtual_server` keywords kept verbatim that the checker runs beside
+/// the inherited ones and the scheduler flags.
+const VS_EXTRAS: [&str; 7] = [
+    "sorry_server_inhibit",
+    "smtp_alert",
+    "ip_family",
+    "persistence_engine",
+    "weight",
+    "sorry_server_lvs_method",
+    "snmp_name",
+];
+
 /// Refuses every `virtual_server` keyword the checker does not run.
 fn refuse_vs_extras(vs: &conf::VirtualServer, name: &str) -> Result<(), PlanError> {
-    let other = vs.other.iter().map(|s| s.keyword.as_str()).find(|k| {
-        !["sorry_server_inhibit", "smtp_alert"].contains(k)
-            && !INHERITED.contains(k)
-            && !LB_FLAGS.contains(k)
-    });
+    let other = vs
+        .other
+        .iter()
+        .map(|s| s.keyword.as_str())
+        .find(|k| !VS_EXTRAS.contains(k) && !INHERITED.contains(k) && !LB_FLAGS.contains(k));
     match other {
         Some(keyword) => Err(PlanError::Unsupported {
             vs: name.to_owned(),
@@ -961,12 +1103,17 @@ struct RsCtx<'a> {
     key_port: Option<u16>,
     /// Checker defaults set on the `virtual_server`.
     inherited: Inherited,
+    /// A real server's weight when it sets none (`virtual_server`'s
+    /// `weight`).
+    default_weight: u32,
 }
 
 /// Checker settings a `virtual_server` or `real_server` sets for the
 /// checkers below it (keepalived 2.2.7 `validate_check_config`: checker,
 /// then real server, then virtual server, then the default).
-const INHERITED: [&str; 6] = [
+const INHERITED: [&str; 8] = [
+    "alpha",
+    "virtualhost",
     "retry",
     "delay_before_retry",
     "connect_timeout",
@@ -984,6 +1131,10 @@ struct Inherited {
     /// `warmup` and `delay_loop`, handed to the checker as if written there.
     timers: Vec<conf::Setting>,
     inhibit_on_failure: Option<bool>,
+    /// A `real_server`'s `alpha` (the virtual server's is typed).
+    alpha: Option<conf::Setting>,
+    /// A `real_server`'s `virtualhost`, for its HTTP checkers.
+    virtualhost: Option<conf::Setting>,
 }
 
 impl Inherited {
@@ -1010,13 +1161,13 @@ impl Inherited {
                     out.timers.retain(|t| t.keyword != o.keyword);
                     out.timers.push(o.clone());
                 }
-                "inhibit_on_failure" => {
-                    out.inhibit_on_failure = Some(match arg {
-                        "" | "true" | "yes" | "on" => true,
-                        "false" | "no" | "off" => false,
-                        _ => return Err(bad()),
-                    })
+                "inhibit_on_failure" => out.inhibit_on_failure = Some(truth(arg).ok_or_else(bad)?),
+                "alpha" => {
+                    truth(arg).ok_or_else(bad)?;
+                    out.alpha = Some(o.clone());
                 }
+                "virtualhost" if !arg.is_empty() => out.virtualhost = Some(o.clone()),
+                "virtualhost" => return Err(bad()),
                 _ => {}
             }
         }
@@ -1032,7 +1183,9 @@ impl Inherited {
         if k.kind != CheckerKind::MiscCheck {
             k.connect_timeout = k.connect_timeout.or(self.connect_timeout);
         }
-        for t in &self.timers {
+        let http = matches!(k.kind, CheckerKind::HttpGet | CheckerKind::SslGet);
+        let vhost = self.virtualhost.iter().filter(|_| http);
+        for t in self.timers.iter().chain(&self.alpha).chain(vhost) {
             if !k.other.iter().any(|o| o.keyword == t.keyword) {
                 k.other.push(t.clone());
             }
@@ -1041,13 +1194,62 @@ impl Inherited {
     }
 }
 
+/// keepalived's `check_true_false`, with no argument true.
+fn truth(arg: &str) -> Option<bool> {
+    match arg {
+        "" | "true" | "yes" | "on" => Some(true),
+        "false" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// `real_server` keywords kept verbatim that set the destination or its
+/// SNMP name.
+const RS_EXTRAS: [&str; 5] = [
+    "smtp_alert",
+    "snmp_name",
+    "lvs_method",
+    "uthreshold",
+    "lthreshold",
+];
+
+/// A real server's own `lvs_method`, `uthreshold`, `lthreshold` and
+/// `snmp_name` (keepalived 2.2.7 `check_parser.c`), applied to `dest`.
+fn rs_extras(
+    rs: &conf::RealServer,
+    dest: &mut Destination,
+    snmp_name: &mut Option<String>,
+) -> Result<(), String> {
+    for s in &rs.other {
+        let bad = || format!("invalid {} '{}'", s.keyword, s.args.join(" "));
+        let threshold = || match s.args.as_slice() {
+            [v] => v.parse::<u32>().map_err(|_| bad()),
+            _ => Err(bad()),
+        };
+        match s.keyword.as_str() {
+            "lvs_method" => dest.forward = forward_of(&s.args).ok_or_else(bad)?,
+            "uthreshold" => dest.upper_threshold = threshold()?,
+            "lthreshold" => dest.lower_threshold = threshold()?,
+            "snmp_name" => match s.args.as_slice() {
+                [v] if !v.is_empty() => *snmp_name = Some(v.clone()),
+                _ => return Err(bad()),
+            },
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanError> {
     let vs = c.vs_name.to_owned();
     let ip = rs.ip;
     // The checker connects to the port as written (the service's when
     // none, 0 for fwmark); the kernel gets keepalived's corrected port.
     let addr = SocketAddr::new(ip, rs.port.unwrap_or(c.default_port));
-    let installed = SocketAddr::new(ip, dest_port(c.key_port, c.forward, rs.port));
+    // Its own lvs_method, else the virtual server's.
+    let own = rs.other.iter().rev().find(|s| s.keyword == "lvs_method");
+    let forward = own.and_then(|s| forward_of(&s.args)).unwrap_or(c.forward);
+    let installed = SocketAddr::new(ip, dest_port(c.key_port, forward, rs.port));
     let name = trio(installed, c.proto);
     if Family::of(&ip) != c.family {
         return Err(PlanError::MixedFamily { vs, rs: name });
@@ -1057,15 +1259,23 @@ fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanErr
         .iter()
         .map(|s| s.keyword.as_str())
         // smtp_alert is read by the mail settings (super::mail).
-        .find(|k| *k != "smtp_alert" && !INHERITED.contains(k));
+        .find(|k| !RS_EXTRAS.contains(k) && !INHERITED.contains(k));
     if let Some(k) = refused {
         return Err(PlanError::Unsupported {
             vs,
             keyword: format!("real_server {name} {k}"),
         });
     }
-    let weight = rs.weight.unwrap_or(1);
-    let mut dest = Destination::new(installed, c.forward);
+    let weight = rs
+        .weight
+        .unwrap_or(i32::try_from(c.default_weight).unwrap_or(1));
+    let mut dest = Destination::new(installed, forward);
+    let mut snmp_name = None;
+    rs_extras(rs, &mut dest, &mut snmp_name).map_err(|what| PlanError::BadChecker {
+        vs: vs.clone(),
+        rs: name.clone(),
+        what,
+    })?;
     dest.weight =
         u32::try_from(weight)
             .ok()
@@ -1100,6 +1310,7 @@ fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanErr
         checks,
         notify_up: rs.notify_up.clone().filter(|w| !w.is_empty()),
         notify_down: rs.notify_down.clone().filter(|w| !w.is_empty()),
+        snmp_name,
     })
 }
 
@@ -1207,6 +1418,7 @@ fn checker(
             let probe = Probe::Udp {
                 payload: Vec::new(),
                 require_reply: None,
+                reply_length: (0, 255),
             };
             (probe, DEFAULT_DELAY_BEFORE_RETRY)
         }
@@ -1239,6 +1451,7 @@ fn checker(
                 virtualhost: c.vs.virtualhost.clone(),
                 version: HttpVersion::default(),
                 ssl: k.kind == CheckerKind::SslGet,
+                sni: false,
             };
             (probe, HTTP_DELAY_BEFORE_RETRY)
         }
@@ -1256,6 +1469,7 @@ fn checker(
             let probe = Probe::Misc {
                 path: line,
                 dynamic: k.misc_dynamic,
+                user: None,
             };
             (probe, DEFAULT_DELAY_BEFORE_RETRY)
         }
@@ -1296,12 +1510,58 @@ fn checker(
         };
         match (setting.keyword.as_str(), &mut probe) {
             ("warmup", _) => extra.warmup = Some(seconds_of(value()?)?),
+            // keepalived binds only with a bindto address: the port alone
+            // would do nothing there.
+            ("bind_port", _) if k.bindto.is_none() => {
+                return Err(unsupported(format!("{keyword} bind_port without bindto")))
+            }
+            // SO_BINDTODEVICE and SO_MARK of a connecting checker.
+            ("bind_if", _) if !(is_misc || is_file) => {
+                let v = value()?;
+                if v.is_empty() || v.len() >= 16 {
+                    return Err(bad(format!("invalid bind_if '{v}'")));
+                }
+                extra.bind_if = Some(v);
+            }
+            ("fwmark", _) if !(is_misc || is_file) => {
+                let v = value()?;
+                extra.mark = Some(
+                    v.parse::<u32>()
+                        .map_err(|_| bad(format!("invalid fwmark '{v}'")))?,
+                );
+            }
+            ("bind_port", _) => {
+                let v = value()?;
+                let port = v.parse::<u16>().ok().filter(|p| *p != 0);
+                extra.bind_port =
+                    Some(port.ok_or_else(|| bad(format!("invalid bind_port '{v}'")))?);
+            }
             ("delay_loop", _) => extra.delay_loop = Some(seconds_of(value()?)?),
-            ("alpha", _) if setting.args.is_empty() => extra.alpha = true,
+            ("alpha", _) => {
+                let arg = setting.args.first().map_or("", String::as_str);
+                extra.alpha = Some(truth(arg).ok_or_else(refused)?);
+            }
             // Read by file_probe.
             ("track_file" | "weight", Probe::File { .. }) => {}
             ("virtualhost", Probe::Http { virtualhost, .. }) => *virtualhost = Some(value()?),
+            ("enable_sni", Probe::Http { ssl: true, sni, .. }) => {
+                let arg = setting.args.first().map_or("", String::as_str);
+                *sni = truth(arg).ok_or_else(refused)?;
+            }
             ("helo_name", Probe::Smtp { helo_name }) => *helo_name = value()?,
+            // keepalived 2.2.7 `misc_user_handler`: USER [GROUP], looked
+            // up when read.
+            ("user", Probe::Misc { user, .. }) => {
+                let words = setting.args.clone();
+                let (name, group) = match words.as_slice() {
+                    [u] => (u.as_str(), None),
+                    [u, g] => (u.as_str(), Some(g.as_str())),
+                    _ => return Err(bad(format!("invalid user '{}'", words.join(" ")))),
+                };
+                healthcheck::script::RunAs::lookup(name, group)
+                    .map_err(|e| bad(format!("MISC_CHECK user: {e}")))?;
+                *user = Some(words);
+            }
             ("name", Probe::Dns { name, .. }) => *name = value()?,
             ("type", Probe::Dns { qtype, .. }) => *qtype = dns_type(&value()?),
             ("payload", Probe::Udp { payload, .. }) => {
@@ -1313,6 +1573,16 @@ fn checker(
                 let data = hex(&setting.args.concat())
                     .ok_or_else(|| bad("invalid UDP_CHECK require_reply".into()))?;
                 *require_reply = Some(data);
+            }
+            ("min_reply_length", Probe::Udp { reply_length, .. }) => {
+                let v = value()?;
+                reply_length.0 = reply_len(&v)
+                    .ok_or_else(|| bad(format!("invalid {} '{v}'", setting.keyword)))?;
+            }
+            ("max_reply_length", Probe::Udp { reply_length, .. }) => {
+                let v = value()?;
+                reply_length.1 = reply_len(&v)
+                    .ok_or_else(|| bad(format!("invalid {} '{v}'", setting.keyword)))?;
             }
             ("http_protocol", Probe::Http { version, .. }) => {
                 *version = match value()?.as_str() {
@@ -1348,6 +1618,16 @@ fn checker(
             rs: rs_name.to_owned(),
         })?
     };
+    let mut context = context;
+    if let (Some(port), Some(bind)) = (extra.bind_port, context.bind.as_mut()) {
+        bind.set_port(port);
+    }
+    if let Some(dev) = extra.bind_if {
+        context = context.with_bind_if(dev);
+    }
+    if let Some(mark) = extra.mark {
+        context = context.with_mark(mark);
+    }
     let mut target = TargetConfig::with_interval(interval);
     if let Some(w) = extra.warmup {
         target.warmup = w;
@@ -1360,7 +1640,9 @@ fn checker(
     target.delay_before_retry = k
         .delay_before_retry
         .map_or(delay_before_retry, |d| d.min(MAX_SETTING));
-    target.alpha = c.vs.alpha || extra.alpha;
+    // The checker's alpha, else its real server's, else its virtual
+    // server's (keepalived 2.2.7 `validate_check_config`).
+    target.alpha = extra.alpha.unwrap_or(c.vs.alpha);
     // keepalived 2.2's TCP_CHECK and SMTP_CHECK retry whatever the state
     // (tcp_epilog, smtp_final); the others only while up.
     target.retry_while_down = matches!(probe, Probe::Tcp | Probe::Smtp { .. });
@@ -1432,6 +1714,11 @@ fn file_weight(s: &conf::Setting, limit: i32) -> Result<(i32, bool), UrlError> {
     Ok((n, reverse))
 }
 
+/// UDP_CHECK's `min_reply_length`/`max_reply_length`: 0..=65535.
+fn reply_len(v: &str) -> Option<usize> {
+    v.parse::<u16>().ok().map(usize::from)
+}
+
 /// keepalived's `SMTP_DEFAULT_HELO`.
 pub const SMTP_DEFAULT_HELO: &str = "smtpchecker.keepalived.org";
 
@@ -1486,7 +1773,13 @@ fn connect_context(k: &conf::Checker, rs_addr: SocketAddr) -> Option<CheckContex
 struct CheckerExtras {
     warmup: Option<Duration>,
     delay_loop: Option<Duration>,
-    alpha: bool,
+    alpha: Option<bool>,
+    /// `bind_port`: the source port (with `bindto`).
+    bind_port: Option<u16>,
+    /// `bind_if`: the interface its sockets are bound to.
+    bind_if: Option<String>,
+    /// `fwmark`: the mark of its packets.
+    mark: Option<u32>,
 }
 
 /// Why a `url` block was refused.
@@ -1504,12 +1797,15 @@ fn url(u: &conf::Url) -> Result<UrlCheck, UrlError> {
         .clone()
         .ok_or_else(|| UrlError::Bad("url without path".into()))?;
     let mut check = UrlCheck::new(path);
+    let mut regex = RegexSettings::default();
     for s in &u.other {
         match (s.keyword.as_str(), s.args.first()) {
             ("virtualhost", Some(v)) => check.virtualhost = Some(v.clone()),
+            (k, _) if k.starts_with("regex") => regex.read(s)?,
             (k, _) => return Err(UrlError::Unsupported(k.to_owned())),
         }
     }
+    check.regex = regex.build()?;
     if let Some(codes) = &u.status_code {
         check.status =
             StatusCodes::parse(&codes.join(" ")).map_err(|e| UrlError::Bad(e.to_string()))?;
@@ -1519,6 +1815,95 @@ fn url(u: &conf::Url) -> Result<UrlCheck, UrlError> {
         check.digest = Some(bytes);
     }
     Ok(check)
+}
+
+/// A `url` block's `regex` and its `regex_*` settings, as written.
+#[derive(Default)]
+struct RegexSettings {
+    pattern: Option<String>,
+    options: Vec<String>,
+    no_match: bool,
+    min_offset: Option<usize>,
+    max_offset: Option<usize>,
+    /// `regex_stack` was written (read and checked; see [`Self::read`]).
+    stack: bool,
+}
+
+impl RegexSettings {
+    /// One `regex*` line (keepalived 2.2.7 `check_http.c`).
+    fn read(&mut self, s: &conf::Setting) -> Result<(), UrlError> {
+        let bad = || UrlError::Bad(format!("invalid {} '{}'", s.keyword, s.args.join(" ")));
+        let offset = || match s.args.as_slice() {
+            [v] => v.parse::<usize>().map_err(|_| bad()),
+            _ => Err(bad()),
+        };
+        match s.keyword.as_str() {
+            // keepalived reads the line with quotes and escapes, as the
+            // lexer did: one field, the pattern.
+            "regex" => match s.args.as_slice() {
+                [p] if !p.is_empty() => self.pattern = Some(p.clone()),
+                _ => return Err(UrlError::Bad("regex missing or too many fields".into())),
+            },
+            "regex_no_match" if s.args.is_empty() => self.no_match = true,
+            "regex_options" => self.options.extend(s.args.iter().cloned()),
+            "regex_min_offset" => self.min_offset = Some(offset()?),
+            "regex_max_offset" => self.max_offset = Some(offset()?),
+            // PCRE2's JIT stack sizes (start, max): the `regex` crate has no
+            // such stack, and what matches is the same. Checked as
+            // keepalived checks them.
+            "regex_stack" => match s.args.as_slice() {
+                [lo, hi] => {
+                    let lo: u64 = lo.parse().map_err(|_| bad())?;
+                    let hi: u64 = hi.parse().map_err(|_| bad())?;
+                    if lo > hi {
+                        return Err(bad());
+                    }
+                    self.stack = true;
+                }
+                _ => return Err(bad()),
+            },
+            k => return Err(UrlError::Unsupported(k.to_owned())),
+        }
+        Ok(())
+    }
+
+    /// The compiled regex. keepalived ignores `regex_*` settings without
+    /// `regex`, and offsets with min beyond max, with a log line: both are
+    /// refused here rather than ignored.
+    fn build(self) -> Result<Option<healthcheck::checkers::BodyRegex>, UrlError> {
+        let Some(pattern) = self.pattern else {
+            let extra = !self.options.is_empty()
+                || self.no_match
+                || self.min_offset.is_some()
+                || self.max_offset.is_some()
+                || self.stack;
+            return match extra {
+                true => Err(UrlError::Bad(
+                    "regex parameters specified without regex".into(),
+                )),
+                false => Ok(None),
+            };
+        };
+        let mut r = healthcheck::checkers::BodyRegex::new(&pattern, &self.options).map_err(
+            |e| match e {
+                healthcheck::checkers::RegexError::UnsupportedOption(o) => {
+                    UrlError::Unsupported(format!("regex_options {o}"))
+                }
+                e => UrlError::Bad(e.to_string()),
+            },
+        )?;
+        r.no_match = self.no_match;
+        r.min_offset = self.min_offset.unwrap_or(0);
+        r.max_offset = self.max_offset;
+        if self.max_offset.is_some_and(|max| r.min_offset > max) {
+            return Err(UrlError::Bad(format!(
+                "regex min offset {} > regex_max_offset {}",
+                r.min_offset,
+                self.max_offset.unwrap_or(0)
+            )));
+        }
+        Ok(Some(r))
+    }
 }
 
 fn hex(s: &str) -> Option<Vec<u8>> {

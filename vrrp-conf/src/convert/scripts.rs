@@ -50,9 +50,11 @@ pub struct Fifo {
     pub script: Option<Words>,
 }
 
-/// The notify FIFOs of the VRRP half: `notify_fifo` (shared with the
-/// checker in keepalived) and `vrrp_notify_fifo`. Each gets a line per
-/// instance or group transition, e.g. `INSTANCE "VI_1" MASTER 100`.
+/// The notify FIFOs: `notify_fifo` (both halves write to it),
+/// `vrrp_notify_fifo` and `lvs_notify_fifo`. The VRRP half writes a line
+/// per instance or group transition (`INSTANCE "VI_1" MASTER 100`), the
+/// checker one per real server or quorum change
+/// (`RS [10.1.0.1]:tcp:80 [10.0.0.1]:tcp:80 UP`, `VS [10.0.0.1]:tcp:80 DOWN`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Fifos {
@@ -60,12 +62,14 @@ pub struct Fifos {
     pub notify: Option<Fifo>,
     /// `vrrp_notify_fifo`.
     pub vrrp: Option<Fifo>,
+    /// `lvs_notify_fifo`.
+    pub lvs: Option<Fifo>,
 }
 
 impl Fifos {
-    /// Both FIFOs that are set.
+    /// Every FIFO that is set.
     pub fn iter(&self) -> impl Iterator<Item = &Fifo> {
-        self.notify.iter().chain(self.vrrp.iter())
+        self.notify.iter().chain(&self.vrrp).chain(&self.lvs)
     }
 }
 
@@ -97,30 +101,27 @@ pub(crate) fn secure(p: &Parsed, halves: Halves, out: &mut Vec<Diagnostic>) -> S
             }
         }
     }
-    if halves.lvs {
-        // keepalived's checker writes VS and RS lines to it too.
-        for k in ["notify_fifo", "notify_fifo_script"] {
-            if let Some(set) = setting(c, k) {
-                out.push(refuse(set.span, k, "checker"));
-            }
-        }
-    }
     let has_fifo = setting(c, "notify_fifo").is_some() || setting(c, "vrrp_notify_fifo").is_some();
-    if !halves.vrrp || !(has_vrrp_scripts(c) || has_fifo) {
+    let lvs_fifo = setting(c, "lvs_notify_fifo").is_some()
+        || (halves.lvs && setting(c, "notify_fifo").is_some());
+    if !halves.vrrp && !lvs_fifo {
         return Secured::default();
     }
-    let mut s = Secure {
-        enforce: g.enable_script_security,
-        me: RunAs::current(),
-        script_user: g.script_user.clone(),
-        script_user_at: key_span(Some(&p.spans.global), "script_user"),
-        default: None,
-        path: search_path(),
-        is_script: false,
-        insecure: false,
-        out,
-        log: Vec::new(),
-    };
+    if !halves.vrrp || !(has_vrrp_scripts(c) || has_fifo) {
+        // The checker's FIFOs only.
+        let mut s = Secure::new(p, out);
+        let fifos = Fifos {
+            notify: s.fifo(c, ""),
+            vrrp: None,
+            lvs: halves.lvs.then(|| s.fifo(c, "lvs_")).flatten(),
+        };
+        return Secured {
+            config: None,
+            fifos,
+            log: s.log,
+        };
+    }
+    let mut s = Secure::new(p, out);
     let mut c = c.clone();
     let mut gone: Vec<String> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
@@ -159,6 +160,7 @@ pub(crate) fn secure(p: &Parsed, halves: Halves, out: &mut Vec<Diagnostic>) -> S
     let fifos = Fifos {
         notify: s.fifo(&c, ""),
         vrrp: s.fifo(&c, "vrrp_"),
+        lvs: halves.lvs.then(|| s.fifo(&c, "lvs_")).flatten(),
     };
     if !s.enforce && s.is_script {
         let tail = if s.insecure {
@@ -271,7 +273,24 @@ struct Secure<'a> {
     log: Vec<String>,
 }
 
-impl Secure<'_> {
+impl<'a> Secure<'a> {
+    /// Script security as `global_defs` sets it up.
+    fn new(p: &Parsed, out: &'a mut Vec<Diagnostic>) -> Self {
+        let g = &p.config.global_defs;
+        Secure {
+            enforce: g.enable_script_security,
+            me: RunAs::current(),
+            script_user: g.script_user.clone(),
+            script_user_at: key_span(Some(&p.spans.global), "script_user"),
+            default: None,
+            path: search_path(),
+            is_script: false,
+            insecure: false,
+            out,
+            log: Vec::new(),
+        }
+    }
+
     fn warn(&mut self, span: Span, msg: String) {
         self.log.push(msg.clone());
         self.out
@@ -781,6 +800,7 @@ mod tests {
                     owner: Some((0, 0)),
                     script: Some(vec![lab.bad(), "root".into()]),
                 }),
+                lvs: None,
             }
         );
     }

@@ -36,7 +36,6 @@ fn keywords_that_reach_no_code_are_refused_by_name_at_their_line() {
         d,
         [
             "k.conf:5:3: warning: vrrp_cpu_affinity is accepted without effect: a tuning keyword",
-            "k.conf:6:3: error: (checker) notify_fifo is not supported by keepalived-lite",
             "k.conf:11:3: warning: (VI_1) warning - accept mode for VRRP version 2 does not \
              comply with RFC3768 - resetting",
             // track_file is read; it names no track_file block.
@@ -82,16 +81,16 @@ fn checker_refusals_point_at_the_keyword() {
     let text =
         "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 192.168.1.10 80 {\n    \
                 weight 1\n    BFD_CHECK {\n    }\n  }\n  real_server 192.168.1.11 80 {\n    \
-                HTTP_GET {\n      url {\n        path /\n        regex x\n      }\n    }\n  }\n}\n\
-                virtual_server 10.0.0.2 80 {\n  protocol TCP\n  snmp_name web\n}\n";
+                HTTP_GET {\n      url {\n        path /\n        regex_options alt_bsux\n      }\n    }\n  }\n}\n\
+                virtual_server 10.0.0.2 80 {\n  protocol TCP\n  hashed\n}\n";
     let (d, out) = rendered(text, BOTH);
     assert_eq!(
         d,
         [
             "k.conf:5:5: error: virtual_server [10.0.0.1]:tcp:80: 'real_server \
              [192.168.1.10]:tcp:80 BFD_CHECK' is not supported by keepalived-lite's checker",
-            "k.conf:19:3: error: virtual_server [10.0.0.2]:tcp:80: 'snmp_name' is not \
-             supported by keepalived-lite's checker",
+            "k.conf:19:3: error: virtual_server [10.0.0.2]:tcp:80: 'hashed without \
+             lvs_sched sh' is not supported by keepalived-lite's checker",
         ]
     );
     assert!(out.lvs.is_none());
@@ -101,13 +100,15 @@ fn checker_refusals_point_at_the_keyword() {
 fn a_url_keyword_is_refused_at_its_line() {
     let text =
         "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 192.168.1.11 80 {\n    \
-                HTTP_GET {\n      url {\n        path /\n        regex x\n      }\n    }\n  }\n}\n";
+                HTTP_GET {\n      url {\n        path /\n        regex x\n        \
+                regex_options dupnames\n      }\n    }\n  }\n}\n";
     let (d, _) = rendered(text, BOTH);
     assert_eq!(
         d,
         [
-            "k.conf:7:9: error: virtual_server [10.0.0.1]:tcp:80: 'real_server \
-          [192.168.1.11]:tcp:80 HTTP_GET url regex' is not supported by keepalived-lite's checker"
+            "k.conf:8:9: error: virtual_server [10.0.0.1]:tcp:80: 'real_server \
+          [192.168.1.11]:tcp:80 HTTP_GET url regex_options dupnames' is not supported by \
+          keepalived-lite's checker"
         ]
     );
 }
@@ -294,4 +295,37 @@ fn strict_mode_resets_explicit_lower_priority_garps_with_keepalived_words() {
     let plan = out.vrrp.unwrap();
     let garp = plan.units[0].setup.routers[0].config.garp;
     assert_eq!(garp.lower_prio_repeat, 0);
+}
+
+/// The checker writes to `notify_fifo` and `lvs_notify_fifo` (keepalived
+/// 2.2.7 `ipwrapper.c` `notify_fifo_vs`, `notify_fifo_rs`).
+#[test]
+fn the_checker_s_notify_fifos() {
+    let text = "global_defs {\n  notify_fifo /run/all.fifo\n  lvs_notify_fifo /run/lvs.fifo\n  \
+                lvs_notify_fifo_script /bin/cat\n}\n\
+                virtual_server 10.0.0.1 80 {\n  protocol TCP\n  real_server 10.1.0.1 80 {\n  }\n}\n";
+    let lvs_only = Halves {
+        vrrp: false,
+        lvs: true,
+    };
+    let (d, out) = rendered(text, lvs_only);
+    assert!(out.refusals().next().is_none(), "{d:?}");
+    let path = |f: &Option<scripts::Fifo>| f.as_ref().map(|f| f.path.clone());
+    assert_eq!(path(&out.fifos.notify).as_deref(), Some("/run/all.fifo"));
+    assert_eq!(path(&out.fifos.lvs).as_deref(), Some("/run/lvs.fifo"));
+    assert_eq!(out.fifos.vrrp, None);
+    let script = out
+        .fifos
+        .lvs
+        .as_ref()
+        .and_then(|f| f.script.clone())
+        .unwrap();
+    assert_eq!(script.first().map(String::as_str), Some("/bin/cat"));
+    // The VRRP half alone leaves lvs_notify_fifo to the checker.
+    let vrrp_only = Halves {
+        vrrp: true,
+        lvs: false,
+    };
+    let (_, out) = rendered(text, vrrp_only);
+    assert_eq!(out.fifos.lvs, None);
 }

@@ -205,9 +205,8 @@ impl Lower<'_> {
                 "connect_timeout" => k.connect_timeout = self.seconds(c),
                 "retry" => k.retry = self.num(c, 0, i64::from(u32::MAX)),
                 "nb_get_retry" => {
-                    // keepalived 2.2 itself no longer knows the old name.
-                    let msg =
-                        "'nb_get_retry' was renamed 'retry'; keepalived 2.2 rejects the old name";
+                    // keepalived 2.2.7 reads it as `retry`, with this message.
+                    let msg = "nb_get_retry is deprecated - please use 'retry'";
                     self.push(Diagnostic::warning(Code::Deprecated, c.span, msg));
                     k.retry = self.num(c, 0, i64::from(u32::MAX));
                 }

@@ -93,6 +93,7 @@ fn http_get_urls_status_digest_and_defaults() {
             virtualhost: Some("www.example.com".into()),
             version: HttpVersion::V1_0,
             ssl: false,
+            sni: false,
         }
     );
     // HTTP_GET's own defaults: delay_before_retry 3 s, no retry while down.
@@ -178,7 +179,7 @@ fn refused_keywords_are_named() {
         format!("virtual_server 10.0.0.1 80 {{\n{body}\n real_server 10.1.0.1 80 {{\n }}\n}}\n")
     };
     for (body, kw) in [
-        ("snmp_name web", "snmp_name"),
+        ("hashed", "hashed without lvs_sched sh"),
         ("protocol TCP\n ops", "ops without protocol UDP"),
         ("sh-port", "sh-port without lvs_sched sh"),
         (
@@ -462,6 +463,7 @@ fn checker_level_keywords() {
             virtualhost: Some("chk.example".into()),
             version: HttpVersion::V1_1,
             ssl: false,
+            sni: false,
         }
     );
     assert_eq!(check.target.warmup, Duration::from_secs(2));
@@ -482,8 +484,10 @@ fn checker_level_keywords() {
         "real_server [10.1.0.1]:udp:80 TCP_CHECK virtualhost"
     );
     assert_eq!(
-        unsupported(refused_kw("HTTP_GET {\n url {\n path /\n regex ok\n }\n }")),
-        "real_server [10.1.0.1]:udp:80 HTTP_GET url regex"
+        unsupported(refused_kw(
+            "HTTP_GET {\n url {\n path /\n regex ok\n regex_options auto_callout\n }\n }"
+        )),
+        "real_server [10.1.0.1]:udp:80 HTTP_GET url regex_options auto_callout"
     );
 }
 
@@ -520,7 +524,8 @@ fn misc_check_maps_and_defaults_its_timeout_to_delay_loop() {
         a.probe,
         Probe::Misc {
             path: "/usr/local/bin/probe --fast".into(),
-            dynamic: true
+            dynamic: true,
+            user: None,
         }
     );
     assert_eq!(
@@ -546,7 +551,8 @@ fn misc_check_maps_and_defaults_its_timeout_to_delay_loop() {
         check.probe,
         Probe::Misc {
             path: "/bin/sh -c 'exit 0'".into(),
-            dynamic: false
+            dynamic: false,
+            user: None,
         }
     );
     assert!(matches!(
@@ -613,17 +619,23 @@ fn smtp_dns_udp_ping_and_ssl_checks() {
     assert!(!dns.target.retry_while_down);
     assert_eq!(dns.target.retry, 0);
     assert_eq!(
-        rs("UDP_CHECK {\n payload 0a0B ff\n require_reply 4f\n }").probe,
+        rs(
+            "UDP_CHECK {\n payload 0a0B ff\n require_reply 4f\n min_reply_length 2\n \
+            max_reply_length 1000\n }"
+        )
+        .probe,
         Probe::Udp {
             payload: vec![0x0a, 0x0b, 0xff],
-            require_reply: Some(vec![0x4f])
+            require_reply: Some(vec![0x4f]),
+            reply_length: (2, 1000),
         }
     );
     assert_eq!(
         rs("UDP_CHECK {\n require_reply\n }").probe,
         Probe::Udp {
             payload: Vec::new(),
-            require_reply: Some(Vec::new())
+            require_reply: Some(Vec::new()),
+            reply_length: (0, 255),
         }
     );
     let ping = rs("PING_CHECK {\n connect_ip 10.2.0.9\n connect_timeout 2\n }");
@@ -721,4 +733,211 @@ fn checker_settings_inherit_from_real_and_virtual_server() {
         refused("virtual_server 10.0.0.1 80 {\n connect_timeout soon\n real_server 10.1.0.1 80 {\n }\n}\n"),
         PlanError::BadValue { .. }
     ));
+}
+
+/// keepalived 2.2.7 `check_http.c`: `regex` and its settings in a `url`.
+#[test]
+fn url_regex_settings() {
+    let conf = |url: &str| {
+        format!(
+            "virtual_server 10.0.0.1 80 {{\n protocol TCP\n real_server 10.1.0.1 80 {{\n \
+             HTTP_GET {{\n url {{\n path /\n {url}\n }}\n }}\n }}\n}}\n"
+        )
+    };
+    let s = one(&conf(
+        "regex \"^ok \\\\d+\"\n regex_no_match\n regex_options caseless multiline\n \
+         regex_min_offset 2\n regex_max_offset 100\n regex_stack 1024 4096",
+    ));
+    let Probe::Http { urls, .. } = &s.real_servers[0].checks[0].probe else {
+        panic!("not HTTP_GET");
+    };
+    let r = urls[0].regex.as_ref().unwrap();
+    assert_eq!(r.pattern, "^ok \\d+");
+    assert_eq!(r.options, ["caseless", "multiline"]);
+    assert!(r.no_match);
+    assert_eq!((r.min_offset, r.max_offset), (2, Some(100)));
+    assert!(r.matches(b"xx\nOK 12"));
+    let bad = |url: &str| match refused(&conf(url)) {
+        PlanError::BadChecker { what, .. } => what,
+        e => panic!("{e:?}"),
+    };
+    assert_eq!(
+        bad("regex_no_match"),
+        "regex parameters specified without regex"
+    );
+    assert_eq!(
+        bad("regex a\n regex_min_offset 5\n regex_max_offset 4"),
+        "regex min offset 5 > regex_max_offset 4"
+    );
+    assert_eq!(
+        bad("regex a\n regex_stack 10 5"),
+        "invalid regex_stack '10 5'"
+    );
+    assert_eq!(
+        bad("regex a\n regex_options nosuch"),
+        "unknown regex_options 'nosuch'"
+    );
+    assert!(bad("regex \"(a)\\\\1\"").starts_with("invalid regex '(a)\\1'"));
+}
+
+/// keepalived 2.2.7 `check_parser.c`: the `virtual_server` and
+/// `real_server` keywords that set the service, its destinations and the
+/// real servers' checker defaults.
+#[test]
+fn service_and_destination_keywords() {
+    let s = one(
+        "virtual_server 10.0.0.1 5060 {\n protocol UDP\n lvs_sched sh\n hashed\n \
+         persistence_timeout 60\n persistence_engine sip\n ip_family inet\n weight 7\n \
+         snmp_name voice\n lvs_method NAT\n virtualhost vs.example\n \
+         sorry_server 10.9.9.9 5060\n sorry_server_lvs_method DR\n \
+         real_server 10.1.0.1 5060 {\n  lvs_method DR\n  uthreshold 100\n  lthreshold 10\n  \
+         snmp_name rs-1\n  alpha\n  virtualhost rs.example\n  HTTP_GET {\n   url {\n    path /\n   }\n  }\n \
+         TCP_CHECK {\n   alpha no\n  }\n }\n real_server 10.1.0.2 5070 {\n  weight 3\n  \
+         HTTP_GET {\n   virtualhost chk.example\n   url {\n    path /\n   }\n  }\n }\n}\n",
+    );
+    assert_eq!(s.service.pe_name.as_deref(), Some("sip"));
+    assert_eq!(s.service.flags, ServiceFlags::PERSISTENT);
+    assert_eq!(s.snmp_name.as_deref(), Some("voice"));
+    let sorry = s.sorry_server.as_ref().unwrap();
+    assert_eq!(sorry.dest.forward, Forward::DirectRoute);
+    let (a, b) = (&s.real_servers[0], &s.real_servers[1]);
+    // DR takes the service's port; the weight is the virtual server's.
+    assert_eq!(a.dest.addr, "10.1.0.1:5060".parse().unwrap());
+    assert_eq!(a.dest.forward, Forward::DirectRoute);
+    assert_eq!((a.dest.upper_threshold, a.dest.lower_threshold), (100, 10));
+    assert_eq!(a.dest.weight, 7);
+    assert_eq!(a.snmp_name.as_deref(), Some("rs-1"));
+    assert_eq!(b.dest.forward, Forward::Masq);
+    assert_eq!(b.dest.addr, "10.1.0.2:5070".parse().unwrap());
+    assert_eq!(b.dest.weight, 3);
+    assert_eq!(b.snmp_name, None);
+    // alpha: the checker's, else the real server's, else the service's.
+    let alphas: Vec<bool> = a.checks.iter().map(|c| c.target.alpha).collect();
+    assert_eq!(alphas, [true, false]);
+    assert!(!b.checks[0].target.alpha);
+    // virtualhost: the checker's, else the real server's, else the
+    // service's.
+    let vhost = |c: &CheckPlan| match &c.probe {
+        Probe::Http { virtualhost, .. } => virtualhost.clone(),
+        p => panic!("{p:?}"),
+    };
+    assert_eq!(vhost(&a.checks[0]).as_deref(), Some("rs.example"));
+    assert_eq!(vhost(&b.checks[0]).as_deref(), Some("chk.example"));
+    // ip_family names a fwmark service's family.
+    let f = one(
+        "virtual_server fwmark 5 {\n ip_family inet6\n lvs_method DR\n \
+         real_server fd00::1 80 {\n  TCP_CHECK {\n  }\n }\n}\n",
+    );
+    assert_eq!(f.service.key.family(), Family::V6);
+    let bad = |vs: &str| {
+        refused(&format!(
+            "virtual_server 10.0.0.1 80 {{\n protocol TCP\n {vs}\n}}\n"
+        ))
+    };
+    assert!(
+        matches!(bad("ip_family inet6"), PlanError::BadValue { keyword, .. } if keyword == "ip_family")
+    );
+    assert!(matches!(bad("weight 0"), PlanError::BadValue { keyword, .. } if keyword == "weight"));
+    assert!(
+        matches!(bad("hashed"), PlanError::Unsupported { keyword, .. } if keyword == "hashed without lvs_sched sh")
+    );
+    assert!(matches!(
+        bad("sorry_server_lvs_method DR"),
+        PlanError::Unsupported { keyword, .. } if keyword == "sorry_server_lvs_method without sorry_server"
+    ));
+    assert!(matches!(
+        bad("persistence_engine a_name_too_long_for_ipvs"),
+        PlanError::BadValue { keyword, .. } if keyword == "persistence_engine"
+    ));
+}
+
+/// keepalived 2.2.7 `check_api.c`: `bind_port` sets bindto's port.
+#[test]
+fn bind_port_goes_with_bindto() {
+    let rs = |chk: &str| {
+        format!(
+            "virtual_server 10.0.0.1 80 {{\n protocol TCP\n real_server 10.1.0.1 80 {{\n \
+             TCP_CHECK {{\n {chk}\n }}\n }}\n}}\n"
+        )
+    };
+    let s = one(&rs("bindto 10.0.0.9\n bind_port 4000"));
+    let bind = s.real_servers[0].checks[0].context.bind;
+    assert_eq!(bind, Some("10.0.0.9:4000".parse().unwrap()));
+    assert_eq!(
+        unsupported(refused(&rs("bind_port 4000"))),
+        "real_server [10.1.0.1]:tcp:80 TCP_CHECK bind_port without bindto"
+    );
+}
+
+/// SSL_GET `enable_sni` (keepalived 2.2.7 `check_http.c`): off unless set.
+#[test]
+fn ssl_get_enable_sni() {
+    let sni = |chk: &str| {
+        let s = one(&format!(
+            "virtual_server 10.0.0.1 443 {{\n protocol TCP\n real_server 10.1.0.1 443 {{\n \
+             SSL_GET {{\n {chk}\n url {{\n path /\n }}\n }}\n }}\n}}\n"
+        ));
+        match &s.real_servers[0].checks[0].probe {
+            Probe::Http { sni, .. } => *sni,
+            p => panic!("{p:?}"),
+        }
+    };
+    assert!(!sni(""));
+    assert!(sni("enable_sni"));
+    assert!(!sni("enable_sni false"));
+}
+
+/// MISC_CHECK `user USER [GROUP]` (keepalived 2.2.7 `check_misc.c`).
+#[test]
+fn misc_check_user() {
+    let conf = |user: &str| {
+        format!(
+            "virtual_server 10.0.0.1 80 {{\n protocol TCP\n real_server 10.1.0.1 80 {{\n \
+             MISC_CHECK {{\n misc_path /bin/true\n {user}\n }}\n }}\n}}\n"
+        )
+    };
+    let s = one(&conf("user nobody nogroup"));
+    let Probe::Misc { user, .. } = &s.real_servers[0].checks[0].probe else {
+        panic!("not MISC_CHECK");
+    };
+    assert_eq!(
+        user.as_deref(),
+        Some(&["nobody".to_owned(), "nogroup".to_owned()][..])
+    );
+    assert!(matches!(
+        refused(&conf("user no-such-user-kl")),
+        PlanError::BadChecker { what, .. } if what.starts_with("MISC_CHECK user:")
+    ));
+}
+
+/// keepalived 2.2.7 `check_api.c`: `bind_if` and `fwmark` of a checker.
+#[test]
+fn bind_if_and_fwmark() {
+    let rs = |chk: &str| {
+        format!(
+            "virtual_server 10.0.0.1 80 {{\n protocol TCP\n real_server 10.1.0.1 80 {{\n \
+             {chk}\n }}\n}}\n"
+        )
+    };
+    let s = one(&rs("TCP_CHECK {\n bind_if eth1\n fwmark 9\n }"));
+    let ctx = &s.real_servers[0].checks[0].context;
+    assert_eq!(ctx.bind_if.as_deref(), Some("eth1"));
+    assert_eq!(ctx.mark, Some(9));
+    let s = one(&rs("PING_CHECK {\n fwmark 4294967295\n }"));
+    assert_eq!(s.real_servers[0].checks[0].context.mark, Some(u32::MAX));
+    let bad = |chk: &str| match refused(&rs(chk)) {
+        PlanError::BadChecker { what, .. } => what,
+        e => panic!("{e:?}"),
+    };
+    assert_eq!(bad("TCP_CHECK {\n fwmark -1\n }"), "invalid fwmark '-1'");
+    assert_eq!(
+        bad("TCP_CHECK {\n bind_if a-name-too-long-17\n }"),
+        "invalid bind_if 'a-name-too-long-17'"
+    );
+    assert_eq!(
+        unsupported(refused(&rs(
+            "MISC_CHECK {\n misc_path /bin/true\n fwmark 1\n }"
+        ))),
+        "real_server [10.1.0.1]:tcp:80 MISC_CHECK fwmark"
+    );
 }
