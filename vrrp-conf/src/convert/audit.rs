@@ -98,8 +98,10 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "smtp_helo_name",
     "vrrp_check_unicast_src",
     "vrrp_down_timer_adverts",
+    "vrrp_garp_interval",
     "vrrp_garp_lower_prio_delay",
     "vrrp_garp_lower_prio_repeat",
+    "vrrp_gna_interval",
     "vrrp_higher_prio_send_advert",
     "vrrp_iptables",
     "vrrp_lower_prio_no_advert",
@@ -168,12 +170,12 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
     };
     refuse_settings(&g.other, "", &keep, out);
     // Tracked files are read by the checker's FILE_CHECKs and the VRRP
-    // conversion, tracked processes by the VRRP conversion.
+    // conversion, tracked processes and garp_groups by the VRRP conversion.
     // The process settings are read by `process`.
     let tracked = |s: &Setting| {
         matches!(
             s.keyword.as_str(),
-            "track_file" | "vrrp_track_file" | "vrrp_track_process"
+            "track_file" | "vrrp_track_file" | "vrrp_track_process" | "garp_group"
         ) || super::process::ROOT_USED.contains(&s.keyword.as_str())
     };
     let root_tuning = |s: &&Setting| ROOT_TUNING.contains(&s.keyword.as_str());

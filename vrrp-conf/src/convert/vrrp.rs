@@ -63,6 +63,7 @@ use crate::span::Span;
 use crate::Parsed;
 
 mod address;
+mod garp;
 mod multipath;
 mod route_options;
 mod rules;
@@ -203,6 +204,8 @@ pub struct Plan {
     /// keepalived's nftables firewall, if any router needs it or
     /// `nftables` asks for it ([`Setup::firewall`]).
     pub firewall: Option<vrrp::linux::NftConfig>,
+    /// GARP/NA spacing per interface ([`Setup::garp_pacing`]).
+    pub garp_pacing: vrrp::linux::driver::GarpPacing,
 }
 
 /// Builds the plan of a whole configuration, or the first reason it
@@ -290,6 +293,9 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
     }
     if let Some(s) = c.vrrp_scripts.iter().position(|s| s.name == owner) {
         return super::key_span(p.spans.scripts.get(s), key);
+    }
+    if let Some(s) = garp::span(c, owner, keyword) {
+        return s;
     }
     // A top-level track_file or vrrp_track_process block: its keyword.
     let block =
@@ -390,7 +396,10 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
         errors.push(e);
         None
     });
+    let (garp_pacing, garp_errors) = garp::pacing(&c.global_defs, &c.other);
+    errors.extend(garp_errors);
     let plan = Plan {
+        garp_pacing,
         units,
         scripts,
         track_files,
@@ -1175,6 +1184,7 @@ impl Plan {
     pub fn setup(&self) -> Setup {
         let mut setup = Setup {
             firewall: self.firewall.clone(),
+            garp_pacing: self.garp_pacing.clone(),
             ..Setup::default()
         };
         for u in &self.units {

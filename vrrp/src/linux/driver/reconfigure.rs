@@ -119,9 +119,11 @@ impl Driver {
     ) -> Result<ReconcileSummary, DriverError> {
         let mut staged = Staged::default();
         let firewall = setup.firewall.clone();
+        let pacing = setup.garp_pacing.clone();
         match self.prepare(setup, &mut staged) {
             Ok(plan) => {
                 self.firewall.configure(firewall.as_ref());
+                self.configure_pacing(pacing);
                 self.commit(now, plan, staged, started)
             }
             Err(e) => {
@@ -690,6 +692,10 @@ impl Driver {
         let new_routes = missing(&p.routes, &r.routes);
         let gone_rules = missing(&r.spec.rules, &p.spec.rules);
         let new_rules = missing(&p.spec.rules, &r.spec.rules);
+        if r.addresses != p.addresses {
+            // Queued GARPs name addresses by position.
+            self.pacer.forget_router(i as u32);
+        }
         r.spec = p.spec;
         r.name = p.config.name;
         r.addresses = p.addresses;
@@ -727,6 +733,7 @@ impl Driver {
         if was_master {
             self.uninstall(i);
         }
+        self.pacer.forget_router(i as u32);
         let vmac = self
             .routers
             .get_mut(i)

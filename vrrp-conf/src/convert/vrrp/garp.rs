@@ -1,0 +1,172 @@
+//! GARP/NA spacing per interface, as keepalived 2.2.7 reads it: the
+//! globals `vrrp_garp_interval` and `vrrp_gna_interval` (the spacing of
+//! every interface a router uses), and top-level `garp_group` blocks
+//! (`garp_interval`, `gna_interval`, `interface`, `interfaces { }`) whose
+//! interfaces share one spacing (`core/global_parser.c`,
+//! `vrrp/vrrp_parser.c`, `vrrp/vrrp_if.c`). What keepalived reports as a
+//! configuration error (its `-t` exits 5) is refused here.
+
+use std::time::Duration;
+
+use vrrp::linux::driver::GarpPacing;
+use vrrp::pacing::Intervals;
+
+use super::PlanError;
+use crate::model::{GlobalDefs, Setting};
+
+/// Largest global interval, in microseconds (keepalived's `UINT_MAX`).
+const GLOBAL_MAX: u64 = u32::MAX as u64;
+/// Largest `garp_group` interval, in microseconds (`INT_MAX`).
+const GROUP_MAX: u64 = i32::MAX as u64;
+
+/// The spacing of a configuration, or every reason it cannot run.
+pub(crate) fn pacing(g: &GlobalDefs, top: &[Setting]) -> (GarpPacing, Vec<PlanError>) {
+    let mut errors = Vec::new();
+    let mut global = |key: &'static str| {
+        let s = g.other.iter().rev().find(|s| s.keyword == key)?;
+        let v = s.args.first().map_or("", String::as_str);
+        match micros(v, 1, GLOBAL_MAX) {
+            Some(us) => Some(Duration::from_micros(us)),
+            None => {
+                errors.push(bad("global_defs", key, v));
+                None
+            }
+        }
+    };
+    let default = Intervals {
+        garp: global("vrrp_garp_interval"),
+        gna: global("vrrp_gna_interval"),
+    };
+    let mut pacing = GarpPacing {
+        default,
+        groups: Vec::new(),
+    };
+    for b in top.iter().filter(|s| s.keyword == "garp_group") {
+        if let Some(group) = garp_group(b, &pacing.groups, &mut errors) {
+            pacing.groups.push(group);
+        }
+    }
+    (pacing, errors)
+}
+
+/// One `garp_group`: its spacing and the interfaces no earlier group took.
+fn garp_group(
+    b: &Setting,
+    earlier: &[(Intervals, Vec<String>)],
+    errors: &mut Vec<PlanError>,
+) -> Option<(Intervals, Vec<String>)> {
+    let mut intervals = Intervals::default();
+    let (mut garp_set, mut gna_set) = (false, false);
+    let mut names: Vec<String> = Vec::new();
+    for s in b.block.iter().flatten() {
+        let arg = s.args.first().map_or("", String::as_str);
+        match s.keyword.as_str() {
+            "garp_interval" | "gna_interval" => {
+                let Some(us) = micros(arg, 0, GROUP_MAX) else {
+                    let key = if s.keyword == "garp_interval" {
+                        "garp_interval"
+                    } else {
+                        "gna_interval"
+                    };
+                    errors.push(bad("garp_group", key, arg));
+                    continue;
+                };
+                // Zero spaces nothing: a GARP may leave at once.
+                let d = (us > 0).then(|| Duration::from_micros(us));
+                if s.keyword == "garp_interval" {
+                    (intervals.garp, garp_set) = (d, true);
+                } else {
+                    (intervals.gna, gna_set) = (d, true);
+                }
+            }
+            "interface" => names.push(arg.to_owned()),
+            "interfaces" => {
+                let list = s.block.iter().flatten().map(|w| w.keyword.clone());
+                names.extend(list);
+            }
+            k => errors.push(PlanError::Unknown {
+                instance: "garp_group".into(),
+                kind: "keyword",
+                name: k.to_owned(),
+            }),
+        }
+    }
+    if !garp_set && !gna_set {
+        errors.push(PlanError::Refused {
+            instance: "garp_group".into(),
+            keyword: "garp_group",
+            reason: "garp group does not have any delay set",
+        });
+        return None;
+    }
+    let taken = |n: &String| earlier.iter().any(|(_, e)| e.contains(n));
+    if names.iter().any(taken) {
+        errors.push(PlanError::Refused {
+            instance: "garp_group".into(),
+            keyword: "interface",
+            reason: "garp_group already specified for this interface",
+        });
+    }
+    names.retain(|n| !taken(n));
+    Some((intervals, names))
+}
+
+fn bad(owner: &str, keyword: &'static str, value: &str) -> PlanError {
+    PlanError::Bad {
+        instance: owner.into(),
+        keyword,
+        value: value.into(),
+    }
+}
+
+/// A decimal number of seconds with at most six decimals (keepalived's
+/// `read_decimal_unsigned_strvec` with `TIMER_HZ_DIGITS`), in microseconds
+/// within `min..=max`.
+fn micros(s: &str, min: u64, max: u64) -> Option<u64> {
+    let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+    let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() && frac.is_empty() || !digits(int) || !digits(frac) || frac.len() > 6 {
+        return None;
+    }
+    let whole: u64 = if int.is_empty() { 0 } else { int.parse().ok()? };
+    let part: u64 = format!("{frac:0<6}").parse().ok()?;
+    let us = whole.checked_mul(1_000_000)?.checked_add(part)?;
+    (min..=max).contains(&us).then_some(us)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::micros;
+
+    #[test]
+    fn seconds_with_six_decimals_at_most() {
+        assert_eq!(micros("0.2", 1, u64::MAX), Some(200_000));
+        assert_eq!(micros("1", 1, u64::MAX), Some(1_000_000));
+        assert_eq!(micros(".000001", 1, u64::MAX), Some(1));
+        assert_eq!(micros("0.0000001", 1, u64::MAX), None);
+        assert_eq!(micros("0", 1, u64::MAX), None);
+        assert_eq!(micros("0", 0, 5), Some(0));
+        assert_eq!(micros("abc", 0, 5), None);
+        assert_eq!(micros("4294.967296", 1, u32::MAX.into()), None);
+        assert_eq!(
+            micros("4294.967295", 1, u32::MAX.into()),
+            Some(4_294_967_295)
+        );
+    }
+}
+
+/// Where a refusal of [`pacing`] points: the global keyword, or the
+/// keyword in the first `garp_group` that has it (the block itself if
+/// none has).
+pub(crate) fn span(c: &crate::Config, owner: &str, keyword: &str) -> Option<crate::span::Span> {
+    let has = |s: &&Setting| s.keyword == keyword;
+    match owner {
+        "global_defs" => c.global_defs.other.iter().rev().find(has).map(|s| s.span),
+        "garp_group" => {
+            let mut groups = c.other.iter().filter(|s| s.keyword == "garp_group");
+            let inner = (groups.clone()).find_map(|b| b.block.iter().flatten().find(has));
+            inner.or_else(|| groups.next()).map(|s| s.span)
+        }
+        _ => None,
+    }
+}

@@ -1,0 +1,128 @@
+//! The send path of gratuitous ARPs and NAs: every announcement goes
+//! through the process's one [`GarpPacer`], which spaces them per
+//! interface as keepalived does (see [`crate::pacing`]).
+
+use std::time::Instant;
+
+use super::kernel::Vip;
+use super::{Driver, GarpPacing};
+use crate::linux::LinuxError;
+use crate::pacing::{Announce, GarpPacer, Kind, PacingConfig};
+
+impl Driver {
+    /// Takes `spec` as the spacing. An unchanged spec keeps the pacer and
+    /// what it has queued; a changed one starts afresh with the interface
+    /// names resolved now.
+    pub(super) fn configure_pacing(&mut self, spec: GarpPacing) {
+        if spec == self.pacing_spec {
+            return;
+        }
+        let groups = spec
+            .groups
+            .iter()
+            .map(|(intervals, names)| {
+                let ifaces = names
+                    .iter()
+                    .filter_map(|n| self.netlink.link(n).ok().map(|l| l.index))
+                    .collect();
+                (*intervals, ifaces)
+            })
+            .collect();
+        let config = PacingConfig {
+            default: spec.default,
+            groups,
+        };
+        self.pacer = GarpPacer::new(&config);
+        self.pacing_spec = spec;
+    }
+
+    /// Gratuitous ARPs (NAs for IPv6) for router `i`'s addresses, or only
+    /// `only` of them, `repeat` rounds, each announcing every address once
+    /// (keepalived's order). One the pacer holds back is sent later by
+    /// [`send_due`](Self::send_due).
+    pub(super) fn send_garps_for(&mut self, i: usize, only: Option<&[Vip]>, repeat: u32) {
+        let Some(r) = self.io(i) else {
+            return;
+        };
+        let wanted = |a: &(usize, &Vip)| only.is_none_or(|o| o.contains(a.1));
+        let list: Vec<Announce> = (r.addresses.iter().enumerate().filter(wanted))
+            .map(|(n, a)| announce_of(i, n, a, r.vmac, r.recv_ifindex))
+            .collect();
+        let now = self.last_now;
+        let mut failed = None;
+        for _ in 0..repeat {
+            for a in &list {
+                if self.pacer.announce(now, *a) {
+                    if let Err(e) = self.announce_now(a) {
+                        failed = Some(e);
+                    }
+                }
+            }
+        }
+        self.report_garp_error(failed);
+    }
+
+    /// Sends the announcements the pacer lets go at `now`.
+    pub(super) fn send_due(&mut self, now: Instant) {
+        self.pacer.handle_timeout(now);
+        let mut failed = None;
+        while let Some(a) = self.pacer.poll_due() {
+            if let Err(e) = self.announce_now(&a) {
+                failed = Some(e);
+            }
+        }
+        self.report_garp_error(failed);
+    }
+
+    /// Sends one announcement now; a router or address that is gone is
+    /// skipped.
+    fn announce_now(&mut self, a: &Announce) -> std::io::Result<()> {
+        let Some(r) = self.io(a.router as usize) else {
+            return Ok(());
+        };
+        let Some(vip) = r.addresses.get(a.addr as usize) else {
+            return Ok(());
+        };
+        // A GARP goes out of the interface holding the address; its MAC is
+        // the router's (VMAC) when that is where it lives.
+        let Some(sock) = (self.garp.get(&vip.ifindex())).or_else(|| self.garp.get(&r.send_ifindex))
+        else {
+            return Ok(());
+        };
+        vip.announce(sock, r.mac)?;
+        self.counters.garps_sent += 1;
+        Ok(())
+    }
+
+    fn report_garp_error(&mut self, failed: Option<std::io::Error>) {
+        if let Some(e) = failed {
+            self.host_error(
+                "send gratuitous ARP",
+                LinuxError::Io {
+                    op: "send gratuitous ARP",
+                    source: e,
+                },
+            );
+        }
+    }
+}
+
+/// The announcement of router `router`'s address number `n`, spaced on
+/// its base interface: the router's interface for an address on its VMAC,
+/// as keepalived keeps the spacing on a VMAC's base.
+fn announce_of(router: usize, n: usize, a: &Vip, vmac: Option<u32>, base: u32) -> Announce {
+    let ifindex = match vmac {
+        Some(v) if v == a.ifindex() => base,
+        _ => a.ifindex(),
+    };
+    let kind = match a {
+        Vip::V4(..) => Kind::Garp,
+        Vip::V6(..) => Kind::Gna,
+    };
+    Announce {
+        router: router as u32,
+        addr: n as u32,
+        ifindex,
+        kind,
+    }
+}
