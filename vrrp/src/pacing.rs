@@ -46,9 +46,9 @@ impl Intervals {
 pub struct PacingConfig {
     /// Spacing of an interface in no group.
     pub default: Intervals,
-    /// `garp_group`s: their spacing and their interfaces (indexes; see
-    /// [`crate::linux::driver::Setup`] for names). An interface named in
-    /// two groups belongs to the first, as in keepalived.
+    /// `garp_group`s: their spacing and their interfaces (indexes; the
+    /// Linux driver's `GarpPacing` names them). An interface named in two
+    /// groups belongs to the first, as in keepalived.
     pub groups: Vec<(Intervals, Vec<u32>)>,
 }
 
@@ -154,16 +154,20 @@ impl GarpPacer {
     }
 
     /// Asks to send `a` at `now`: true to send it now (its interface's
-    /// next instant is then noted), false if it was queued.
+    /// next instant is then `now` plus the interval, see
+    /// [`note_sent`](Self::note_sent)), false if it was queued.
     pub fn announce(&mut self, now: Instant, a: Announce) -> bool {
         let slot = self.slot(a.ifindex);
         let Some(interval) = slot.interval(a.kind) else {
             return true;
         };
         let next = slot.next(a.kind);
-        if next.is_some_and(|n| now < n) {
+        if let Some(n) = next.filter(|n| now < *n) {
             self.pending.insert((a.router, a.addr), a);
-            let at = now + interval;
+            // keepalived wakes one interval after queueing, when its
+            // interface is free again; here that is never before the
+            // interface's next instant (see `note_sent`).
+            let at = (now + interval).max(n);
             if self.wake.is_none_or(|w| at < w) {
                 self.wake = Some(at);
             }
@@ -171,6 +175,19 @@ impl GarpPacer {
         }
         *next = Some(now + interval);
         true
+    }
+
+    /// Notes that `a` actually left at `at` (read after the send): its
+    /// interface's next instant becomes at least `at` plus the interval,
+    /// so the spacing holds between the frames themselves, whatever the
+    /// time the send took.
+    pub fn note_sent(&mut self, at: Instant, a: &Announce) {
+        let slot = self.slot(a.ifindex);
+        if let Some(interval) = slot.interval(a.kind) {
+            let next = slot.next(a.kind);
+            let after = at + interval;
+            *next = Some(next.map_or(after, |n| n.max(after)));
+        }
     }
 
     /// When to call [`handle_timeout`](Self::handle_timeout).

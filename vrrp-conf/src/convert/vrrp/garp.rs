@@ -136,7 +136,74 @@ fn micros(s: &str, min: u64, max: u64) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
+    use std::time::Duration;
+
+    use vrrp::linux::driver::GarpPacing;
+    use vrrp::pacing::Intervals;
+
     use super::micros;
+    use crate::convert::vrrp::{plan, PlanError};
+
+    const INSTANCE: &str = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  \
+                            virtual_ipaddress {\n    192.0.2.1\n  }\n}\n";
+
+    fn pacing_of(text: &str) -> Result<GarpPacing, PlanError> {
+        let parsed = crate::parse_str("g.conf", &format!("{text}{INSTANCE}"), &Default::default());
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        plan(&parsed.config).map(|p| p.setup().garp_pacing)
+    }
+
+    fn ms(n: u64) -> Option<Duration> {
+        Some(Duration::from_millis(n))
+    }
+
+    #[test]
+    fn globals_and_groups_reach_the_setup() {
+        let text = "global_defs {\n  vrrp_garp_interval 0.2\n  vrrp_gna_interval 0.05\n}\n\
+                    garp_group {\n  garp_interval 0.5\n  gna_interval 0\n  interface eth1\n}\n\
+                    garp_group {\n  gna_interval 1\n  interfaces {\n    eth2\n    eth3\n  }\n}\n";
+        let want = GarpPacing {
+            default: Intervals {
+                garp: ms(200),
+                gna: ms(50),
+            },
+            groups: vec![
+                (
+                    Intervals {
+                        garp: ms(500),
+                        gna: None,
+                    },
+                    vec!["eth1".into()],
+                ),
+                (
+                    Intervals {
+                        garp: None,
+                        gna: ms(1000),
+                    },
+                    vec!["eth2".into(), "eth3".into()],
+                ),
+            ],
+        };
+        assert_eq!(pacing_of(text).unwrap(), want);
+        assert_eq!(pacing_of("").unwrap(), GarpPacing::default());
+    }
+
+    #[test]
+    fn what_keepalived_reports_as_an_error_is_refused() {
+        let refused = [
+            "global_defs {\n  vrrp_garp_interval 0\n}\n",
+            "global_defs {\n  vrrp_gna_interval 0.0000001\n}\n",
+            "garp_group {\n  interface eth0\n}\n",
+            "garp_group {\n  garp_interval x\n  interface eth0\n}\n",
+            "garp_group {\n  garp_interval 1\n  interface eth0\n}\n\
+             garp_group {\n  garp_interval 2\n  interface eth0\n}\n",
+        ];
+        for text in refused {
+            assert!(pacing_of(text).is_err(), "{text}");
+        }
+    }
 
     #[test]
     fn seconds_with_six_decimals_at_most() {

@@ -90,6 +90,7 @@ impl Driver {
             return Ok(());
         };
         vip.announce(sock, r.mac)?;
+        self.pacer.note_sent(Instant::now(), a);
         self.counters.garps_sent += 1;
         Ok(())
     }
