@@ -98,6 +98,7 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "smtp_helo_name",
     "vrrp_check_unicast_src",
     "vrrp_down_timer_adverts",
+    "vrrp_garp_extra_if",
     "vrrp_garp_interval",
     "vrrp_garp_lower_prio_delay",
     "vrrp_garp_lower_prio_repeat",
@@ -108,6 +109,7 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "vrrp_min_garp",
     "vrrp_notify_fifo",
     "vrrp_notify_fifo_script",
+    "vrrp_vmac_garp_intvl",
 ];
 
 /// `vrrp_instance` keywords (kept verbatim by the model) that the VRRP
@@ -116,6 +118,7 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "accept",
     "check_unicast_src",
     "down_timer_adverts",
+    "garp_extra_if",
     "garp_lower_prio_delay",
     "garp_lower_prio_repeat",
     "higher_prio_send_advert",
@@ -129,6 +132,7 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "track_process",
     "unicast_fault_no_peer",
     "unicast_ttl",
+    "vmac_garp_intvl",
 ];
 
 /// keepalived's default VRRP multicast group.

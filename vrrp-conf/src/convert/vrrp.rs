@@ -267,7 +267,10 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
         "auth_type" => "authentication",
         k => k,
     };
-    if matches!(key, "track_file" | "track_process") {
+    if matches!(
+        key,
+        "track_file" | "track_process" | "garp_extra_if" | "vmac_garp_intvl"
+    ) {
         // Kept verbatim by the model: the setting has its span.
         let other = (c
             .vrrp_instances
@@ -738,6 +741,12 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
             "dont_track_primary with a filtered IPv6 link-local address (without nftables_ifindex)",
         ));
     }
+    // `garp_extra_if`: addresses off the interface the router sends on.
+    let all_addrs = || addresses.iter().chain(&excluded);
+    let elsewhere = |a: &&VirtualAddress| a.dev.as_ref().is_some_and(|d| *d != interface);
+    let others = all_addrs().any(|a| use_vmac && a.dev.is_some() || elsewhere(&a));
+    let vmac_elsewhere = use_vmac && all_addrs().any(|a| elsewhere(&a));
+    config.garp_extra_if = garp::extra_if(g, i, others, vmac_elsewhere)?;
     Ok(RouterSpec {
         config,
         interface,

@@ -111,6 +111,66 @@ fn garp_group(
     Some((intervals, names))
 }
 
+/// `garp_extra_if [all] SECONDS` (deprecated `vmac_garp_intvl`) of an
+/// instance, else the global `vrrp_garp_extra_if` (`vrrp_vmac_garp_intvl`),
+/// where it takes effect as in keepalived 2.2.7 (`vrrp.c`): a period over
+/// zero, and addresses on an interface other than the one the router
+/// sends on (`others`) with `all`. keepalived also sends on the VMACs it
+/// makes for addresses on other interfaces under `use_vmac`, which
+/// keepalived-lite does not make (`vmac_elsewhere`): refused there.
+pub(crate) fn extra_if(
+    g: &GlobalDefs,
+    i: &crate::model::VrrpInstance,
+    others: bool,
+    vmac_elsewhere: bool,
+) -> Result<Option<Duration>, PlanError> {
+    let name = i.name.as_str();
+    let last = |v: &[Setting], keys: [&str; 2]| {
+        v.iter()
+            .rev()
+            .find(|s| keys.contains(&s.keyword.as_str()))
+            .cloned()
+    };
+    let own = last(&i.other, ["garp_extra_if", "vmac_garp_intvl"]);
+    let global = last(&g.other, ["vrrp_garp_extra_if", "vrrp_vmac_garp_intvl"]);
+    let (owner, setting) = match (own, global) {
+        (Some(s), _) => (name, s),
+        (None, Some(s)) => ("global_defs", s),
+        (None, None) => return Ok(None),
+    };
+    let key: &'static str = match setting.keyword.as_str() {
+        "garp_extra_if" => "garp_extra_if",
+        "vmac_garp_intvl" => "vmac_garp_intvl",
+        "vrrp_garp_extra_if" => "vrrp_garp_extra_if",
+        _ => "vrrp_vmac_garp_intvl",
+    };
+    let (mut all, mut secs) = (false, None);
+    for w in &setting.args {
+        match (w.as_str(), w.parse::<u32>()) {
+            ("all", _) => all = true,
+            (_, Ok(n)) if n <= 86_400 => secs = Some(n),
+            _ => return Err(bad(owner, key, w)),
+        }
+    }
+    let Some(secs) = secs else {
+        return Err(PlanError::Refused {
+            instance: owner.into(),
+            keyword: key,
+            reason: "garp_extra_if specified without time",
+        });
+    };
+    if secs == 0 || !(vmac_elsewhere || others && all) {
+        return Ok(None);
+    }
+    if vmac_elsewhere {
+        return Err(PlanError::Unsupported {
+            instance: name.into(),
+            keyword: "garp_extra_if with use_vmac and addresses on other interfaces",
+        });
+    }
+    Ok(Some(Duration::from_secs(secs.into())))
+}
+
 fn bad(owner: &str, keyword: &'static str, value: &str) -> PlanError {
     PlanError::Bad {
         instance: owner.into(),

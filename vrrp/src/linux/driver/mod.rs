@@ -142,6 +142,9 @@ struct RouterIo {
     /// The embedder's last tracking, for a router rebuilt when its
     /// interface appears.
     tracking: Option<Tracking>,
+    /// While master with `garp_extra_if`: the instant after which its next
+    /// advert also sends the GARPs on its other interfaces.
+    extra_if_at: Option<Instant>,
 }
 
 /// Runs a [`Setup`] until shut down. Create it inside a tokio runtime, in
@@ -413,7 +416,12 @@ impl Driver {
                 _ => Err(std::io::ErrorKind::InvalidInput.into()),
             };
             match sent {
-                Ok(_) => self.counters.datagrams_sent += 1,
+                Ok(_) => {
+                    self.counters.datagrams_sent += 1;
+                    if !self.stopping {
+                        self.extra_if_garps(id.0 as usize, now);
+                    }
+                }
                 Err(e) => self.send_failed(id, ifindex, &tx, &e, now),
             }
         }
@@ -422,11 +430,15 @@ impl Driver {
                 MuxEvent::Router(id, event) => {
                     let i = id.0 as usize;
                     match event {
-                        Event::AddAddresses => self.install(i),
+                        Event::AddAddresses => {
+                            self.install(i);
+                            self.arm_extra_if(i);
+                        }
                         Event::RemoveAddresses => {
                             // keepalived drops the queued GARPs of a router
                             // that leaves master.
                             self.pacer.forget_router(i as u32);
+                            self.disarm_extra_if(i);
                             self.uninstall(i)
                         }
                         Event::GratuitousArp { repeat } => self.send_garps_for(i, None, repeat),

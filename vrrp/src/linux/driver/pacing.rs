@@ -62,6 +62,57 @@ impl Driver {
         self.report_garp_error(failed);
     }
 
+    /// Starts router `i`'s `garp_extra_if` period: it became master.
+    pub(super) fn arm_extra_if(&mut self, i: usize) {
+        if let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) {
+            r.extra_if_at = r.spec.config.garp_extra_if.map(|d| Instant::now() + d);
+        }
+    }
+
+    /// Ends router `i`'s `garp_extra_if` period: it left master.
+    pub(super) fn disarm_extra_if(&mut self, i: usize) {
+        if let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) {
+            r.extra_if_at = None;
+        }
+    }
+
+    /// After router `i` sent an advert at `now`: once its `garp_extra_if`
+    /// period is over, one GARP (NA) on each interface other than its own
+    /// that holds one of its addresses (the first such address, in order),
+    /// through the pacer as keepalived's `vrrp_send_vmac_update`; the next
+    /// period starts when they are sent.
+    pub(super) fn extra_if_garps(&mut self, i: usize, now: Instant) {
+        let Some(r) = self.io(i) else {
+            return;
+        };
+        let (Some(at), Some(period)) = (r.extra_if_at, r.spec.config.garp_extra_if) else {
+            return;
+        };
+        if now <= at {
+            return;
+        }
+        let mut seen = Vec::new();
+        let mut list = Vec::new();
+        for (n, a) in r.addresses.iter().enumerate() {
+            if a.ifindex() != r.send_ifindex && !seen.contains(&a.ifindex()) {
+                seen.push(a.ifindex());
+                list.push(announce_of(i, n, a, r.vmac, r.recv_ifindex));
+            }
+        }
+        let mut failed = None;
+        for a in &list {
+            if self.pacer.announce(now, *a) {
+                if let Err(e) = self.announce_now(a) {
+                    failed = Some(e);
+                }
+            }
+        }
+        self.report_garp_error(failed);
+        if let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) {
+            r.extra_if_at = Some(Instant::now() + period);
+        }
+    }
+
     /// Sends the announcements the pacer lets go at `now`.
     pub(super) fn send_due(&mut self, now: Instant) {
         self.pacer.handle_timeout(now);

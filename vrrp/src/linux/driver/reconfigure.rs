@@ -765,6 +765,7 @@ impl Driver {
             vmac: p.vmac,
             last_drop_event: None,
             tracking: None,
+            extra_if_at: None,
         });
         Ok(id)
     }
