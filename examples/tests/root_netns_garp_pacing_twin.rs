@@ -12,6 +12,13 @@
 //! count per address; keepalived-lite's gaps must be at least the interval
 //! (the lower bound it enforces itself, frame to frame). Both daemons'
 //! gaps are printed (BENCHMARKS.md, "GARP bursts").
+//!
+//! `garp_extra_if 2 all`: each daemon holds one VIP on a second interface
+//! (a veth of its own namespace, captured there); while master it sends a
+//! GARP for it there every 2 s (keepalived: at the first advert more than
+//! 2 s after becoming master or after the previous one). Both daemons'
+//! GARPs on that interface in the first 9 s (a second away from any) must
+//! match in count and in gaps rounded to whole seconds.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 use std::net::Ipv4Addr;
@@ -179,6 +186,106 @@ fn root_netns_garp_pacing_matches_keepalived() {
     assert!(
         short.is_empty(),
         "keepalived-lite gaps under 200 ms: {short:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A daemon's capture of ARPs on its own second interface `ex0`.
+fn capture_ex0(lab: &Lab, node: &str, dir: &Path) -> (Capture, std::path::PathBuf) {
+    for args in [
+        &["link", "add", "ex0", "type", "veth", "peer", "name", "ex1"][..],
+        &["link", "set", "ex0", "up"],
+        &["link", "set", "ex1", "up"],
+    ] {
+        assert!(lab.run(node, "ip", args).unwrap().status.success());
+    }
+    let pcap = dir.join(format!("{node}-ex0.pcap"));
+    let log = dir.join(format!("{node}-tcpdump.log"));
+    let child = lab
+        .command(node, "tcpdump")
+        .args(["-i", "ex0", "-U", "-w", pcap.to_str().unwrap(), "arp"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let capture = Capture(child);
+    assert!(wait_for_line(&log, "listening on", WAIT).is_some());
+    (capture, pcap)
+}
+
+#[test]
+fn root_netns_garp_extra_if_matches_keepalived() {
+    require_root();
+    for program in ["tcpdump", "tshark"] {
+        require_program(program, &["--version"]);
+    }
+    require_program("keepalived", &["-v"]);
+    let mut lab = Lab::new().unwrap();
+    for (node, addr, ..) in DAEMONS {
+        lab.add_node(node, addr, 24).unwrap();
+    }
+    let dir = std::env::temp_dir().join(lab.netns("ka").name());
+    std::fs::create_dir_all(&dir).unwrap();
+    let bin = env!("CARGO_BIN_EXE_keepalived-lite");
+    let mut captures = Vec::new();
+    for (node, _, vrid, first) in DAEMONS {
+        captures.push(capture_ex0(&lab, node, &dir));
+        let conf = dir.join(format!("{node}.conf"));
+        let text = format!(
+            "vrrp_instance VI_1 {{\n  state MASTER\n  interface eth0\n  \
+             virtual_router_id {vrid}\n  priority 150\n  advert_int 1\n  \
+             garp_master_repeat 1\n  garp_master_delay 0\n  garp_extra_if 2 all\n  \
+             virtual_ipaddress {{\n    {}/32\n    10.1.0.{first}/32 dev ex0\n  }}\n}}\n",
+            ip(first)
+        );
+        std::fs::write(&conf, text).unwrap();
+        let log = dir.join(format!("{node}.log"));
+        if node == "ka" {
+            lab.spawn_vrrp_daemon(node, "keepalived", &conf, &dir, &log)
+        } else {
+            lab.spawn_lite_daemon(node, bin, &conf, &dir, &log)
+        }
+        .unwrap();
+    }
+    // The first GARP on ex0 (the master's burst), then 9.5 s more.
+    let deadline = Instant::now() + 2 * WAIT;
+    while !captures.iter().all(|(_, pcap)| !arps(pcap).is_empty()) {
+        assert!(Instant::now() < deadline, "no GARP on ex0");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(9_500));
+    let pcaps: Vec<std::path::PathBuf> = captures
+        .drain(..)
+        .map(|(c, pcap)| {
+            drop(c);
+            pcap
+        })
+        .collect();
+    let gaps: Vec<Vec<f64>> = (pcaps.iter().zip(DAEMONS))
+        .map(|(pcap, (node, _, _, first))| {
+            let garps = arps(pcap);
+            let vip = Ipv4Addr::new(10, 1, 0, first);
+            assert!(garps.iter().all(|g| g.1 == vip), "{node}: {garps:?}");
+            let t0 = garps[0].0;
+            let within: Vec<f64> = garps
+                .iter()
+                .map(|g| g.0)
+                .filter(|t| *t < t0 + 9.0)
+                .collect();
+            within.windows(2).map(|w| w[1] - w[0]).collect()
+        })
+        .collect();
+    for (g, (node, ..)) in gaps.iter().zip(DAEMONS) {
+        let s: Vec<String> = g.iter().map(|x| format!("{x:.3}")).collect();
+        eprintln!("{node}: extra-if gaps (s) {}", s.join(" "));
+    }
+    let rounded = |k: usize| -> Vec<u64> { gaps[k].iter().map(|g| g.round() as u64).collect() };
+    assert!(!rounded(0).is_empty(), "keepalived sends extra-if GARPs");
+    assert_eq!(
+        rounded(1),
+        rounded(0),
+        "keepalived-lite's extra-if GARPs against keepalived's"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

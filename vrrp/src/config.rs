@@ -272,8 +272,9 @@ pub struct Config {
     /// keepalived's `garp_extra_if` (`vrrp_garp_extra_if`) where it takes
     /// effect: while master, the Linux driver sends one gratuitous ARP (or
     /// NA) on each other interface holding one of the router's addresses,
-    /// at the first advert sent more than this after becoming master or
-    /// after the previous such GARPs. `None`: none (keepalived's default).
+    /// every this long rounded up to whole advert intervals from becoming
+    /// master (keepalived checks it at each advert). `None`: none
+    /// (keepalived's default).
     pub garp_extra_if: Option<Duration>,
 }
 

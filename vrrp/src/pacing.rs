@@ -110,6 +110,10 @@ pub struct GarpPacer {
     pending: BTreeMap<(u32, u32), Announce>,
     wake: Option<Instant>,
     due: VecDeque<Announce>,
+    /// `garp_extra_if`: router -> (next instant, period).
+    periodic: BTreeMap<u32, (Instant, Duration)>,
+    /// Routers whose period is over, to poll.
+    periodic_due: VecDeque<u32>,
 }
 
 impl GarpPacer {
@@ -192,13 +196,42 @@ impl GarpPacer {
 
     /// When to call [`handle_timeout`](Self::handle_timeout).
     pub fn poll_timeout(&self) -> Option<Instant> {
-        self.wake
+        let periodic = self.periodic.values().map(|p| p.0).min();
+        match (self.wake, periodic) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Starts router `router`'s periodic announcements (keepalived's
+    /// `garp_extra_if`): due every `period` from `now` (see
+    /// [`poll_periodic`](Self::poll_periodic)). A zero period starts none.
+    pub fn start_periodic(&mut self, router: u32, now: Instant, period: Duration) {
+        if !period.is_zero() {
+            self.periodic.insert(router, (now + period, period));
+        }
+    }
+
+    /// The next router whose periodic announcements are due (the caller
+    /// then [`announce`](Self::announce)s them); the next period is
+    /// already counted from its due instant.
+    pub fn poll_periodic(&mut self) -> Option<u32> {
+        self.periodic_due.pop_front()
     }
 
     /// The wake-up: moves every pending announcement whose interface is
     /// free at `now` to [`poll_due`](Self::poll_due), in keepalived's
     /// order, and re-arms for the rest. A no-op before the deadline.
     pub fn handle_timeout(&mut self, now: Instant) {
+        for (router, (next, period)) in &mut self.periodic {
+            if *next <= now {
+                // Keeps the phase: a late wake-up does not shift the next.
+                while *next <= now {
+                    *next += *period;
+                }
+                self.periodic_due.push_back(*router);
+            }
+        }
         if self.wake.is_none_or(|w| now < w) {
             return;
         }
@@ -228,10 +261,13 @@ impl GarpPacer {
     }
 
     /// Drops router `router`'s pending announcements (it left master and
-    /// removed its addresses). Due ones not yet polled go too.
+    /// removed its addresses) and stops its periodic ones. Due ones not yet
+    /// polled go too.
     pub fn forget_router(&mut self, router: u32) {
         self.pending.retain(|(r, _), _| *r != router);
         self.due.retain(|a| a.router != router);
+        self.periodic.remove(&router);
+        self.periodic_due.retain(|r| *r != router);
     }
 
     /// Number of announcements waiting.

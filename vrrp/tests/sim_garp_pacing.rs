@@ -168,3 +168,24 @@ fn no_interval_no_queue() {
     assert_eq!(sent, vec![(0, 0, 0), (0, 0, 0), (0, 0, 1)]);
     assert!(p.is_inert());
 }
+
+/// `garp_extra_if`: a router's periodic announcements come every period
+/// from its start, in phase even after a late wake-up, and stop with
+/// `forget_router`.
+#[test]
+fn periodic_announcements_keep_their_phase_and_stop_with_the_router() {
+    let mut p = GarpPacer::new(&PacingConfig::default());
+    let t0 = Instant::now();
+    p.start_periodic(3, t0, MS(2000));
+    p.start_periodic(4, t0, Duration::ZERO);
+    assert_eq!(p.poll_timeout(), Some(t0 + MS(2000)));
+    p.handle_timeout(t0 + MS(1999));
+    assert_eq!(p.poll_periodic(), None);
+    // Late by 30 ms: due now, the next still at 4 s.
+    p.handle_timeout(t0 + MS(2030));
+    assert_eq!(p.poll_periodic(), Some(3));
+    assert_eq!(p.poll_periodic(), None);
+    assert_eq!(p.poll_timeout(), Some(t0 + MS(4000)));
+    p.forget_router(3);
+    assert_eq!(p.poll_timeout(), None);
+}

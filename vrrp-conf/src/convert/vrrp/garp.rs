@@ -250,6 +250,65 @@ mod tests {
         assert_eq!(pacing_of("").unwrap(), GarpPacing::default());
     }
 
+    fn extra_if_of(
+        global: &str,
+        own: &str,
+        vmac: &str,
+        dev: &str,
+    ) -> Result<Option<Duration>, PlanError> {
+        let text = format!(
+            "global_defs {{\n{global}}}\nvrrp_instance VI_1 {{\n  interface eth0\n  \
+             virtual_router_id 1\n{own}{vmac}  virtual_ipaddress {{\n    192.0.2.1\n    \
+             192.0.2.2{dev}\n  }}\n}}\n"
+        );
+        let parsed = crate::parse_str("g.conf", &text, &Default::default());
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        plan(&parsed.config).map(|p| p.setup().routers[0].config.garp_extra_if)
+    }
+
+    #[test]
+    fn garp_extra_if_takes_effect_where_keepalived_sends() {
+        let other = " dev eth1";
+        let own = "  garp_extra_if 3 all\n";
+        assert_eq!(
+            extra_if_of("", own, "", other).unwrap(),
+            Some(Duration::from_secs(3))
+        );
+        // The deprecated spelling; the global as the default.
+        let old = "  vmac_garp_intvl all 4\n";
+        assert_eq!(
+            extra_if_of("", old, "", other).unwrap(),
+            Some(Duration::from_secs(4))
+        );
+        let global = "  vrrp_garp_extra_if 5 all\n";
+        assert_eq!(
+            extra_if_of(global, "", "", other).unwrap(),
+            Some(Duration::from_secs(5))
+        );
+        // The instance's own replaces the global, `all` included.
+        let own_no_all = "  garp_extra_if 3\n";
+        assert_eq!(extra_if_of(global, own_no_all, "", other).unwrap(), None);
+        // No other interface, a zero period: nothing to send.
+        assert_eq!(extra_if_of("", own, "", "").unwrap(), None);
+        assert_eq!(
+            extra_if_of("", "  garp_extra_if 0 all\n", "", other).unwrap(),
+            None
+        );
+        // Under use_vmac an address of the instance's family naming the
+        // base interface lives on the VMAC: nothing elsewhere.
+        let vmac = "  use_vmac\n";
+        assert_eq!(extra_if_of("", own, vmac, " dev eth0").unwrap(), None);
+        // keepalived would send on a VMAC it makes on eth1: refused.
+        assert!(extra_if_of("", own, vmac, other).is_err());
+        for bad in [
+            "  garp_extra_if all\n",
+            "  garp_extra_if 86401\n",
+            "  garp_extra_if 1.5\n",
+        ] {
+            assert!(extra_if_of("", bad, "", other).is_err(), "{bad}");
+        }
+    }
+
     #[test]
     fn what_keepalived_reports_as_an_error_is_refused() {
         let refused = [

@@ -142,9 +142,6 @@ struct RouterIo {
     /// The embedder's last tracking, for a router rebuilt when its
     /// interface appears.
     tracking: Option<Tracking>,
-    /// While master with `garp_extra_if`: the instant after which its next
-    /// advert also sends the GARPs on its other interfaces.
-    extra_if_at: Option<Instant>,
 }
 
 /// Runs a [`Setup`] until shut down. Create it inside a tokio runtime, in
@@ -163,6 +160,9 @@ pub struct Driver {
     next_receiver: usize,
     rx_buf: Vec<u8>,
     garp: HashMap<u32, GarpSocket>,
+    /// MACs of the interfaces holding addresses of routers that send on
+    /// another one (their GARPs' source).
+    garp_mac: HashMap<u32, [u8; 6]>,
     netlink: Netlink,
     /// Interfaces whose state matters, with their last known state (a
     /// missing one under its stand-in index, see [`links`]).
@@ -213,6 +213,7 @@ impl Driver {
             next_receiver: 0,
             rx_buf: vec![0; 65536],
             garp: HashMap::new(),
+            garp_mac: HashMap::new(),
             netlink: Netlink::open()?,
             links: HashMap::new(),
             absent: HashMap::new(),
@@ -416,12 +417,7 @@ impl Driver {
                 _ => Err(std::io::ErrorKind::InvalidInput.into()),
             };
             match sent {
-                Ok(_) => {
-                    self.counters.datagrams_sent += 1;
-                    if !self.stopping {
-                        self.extra_if_garps(id.0 as usize, now);
-                    }
-                }
+                Ok(_) => self.counters.datagrams_sent += 1,
                 Err(e) => self.send_failed(id, ifindex, &tx, &e, now),
             }
         }
@@ -432,13 +428,12 @@ impl Driver {
                     match event {
                         Event::AddAddresses => {
                             self.install(i);
-                            self.arm_extra_if(i);
+                            self.arm_extra_if(i, now);
                         }
                         Event::RemoveAddresses => {
                             // keepalived drops the queued GARPs of a router
                             // that leaves master.
                             self.pacer.forget_router(i as u32);
-                            self.disarm_extra_if(i);
                             self.uninstall(i)
                         }
                         Event::GratuitousArp { repeat } => self.send_garps_for(i, None, repeat),

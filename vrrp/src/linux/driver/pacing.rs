@@ -62,35 +62,34 @@ impl Driver {
         self.report_garp_error(failed);
     }
 
-    /// Starts router `i`'s `garp_extra_if` period: it became master.
-    pub(super) fn arm_extra_if(&mut self, i: usize) {
-        if let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) {
-            r.extra_if_at = r.spec.config.garp_extra_if.map(|d| Instant::now() + d);
-        }
+    /// Starts router `i`'s `garp_extra_if` period: it became master at
+    /// `now`. keepalived checks the period at each advert, which it sends
+    /// every advert interval from becoming master: its extra GARPs come
+    /// every period rounded up to whole advert intervals.
+    pub(super) fn arm_extra_if(&mut self, i: usize, now: Instant) {
+        let Some(r) = self.io(i) else { return };
+        let Some(d) = r.spec.config.garp_extra_if else {
+            return;
+        };
+        let advert = r.spec.config.advert_interval();
+        let period = match advert.as_nanos() {
+            0 => d,
+            a => {
+                let n = d.as_nanos().div_ceil(a);
+                advert.saturating_mul(u32::try_from(n).unwrap_or(u32::MAX))
+            }
+        };
+        self.pacer.start_periodic(i as u32, now, period);
     }
 
-    /// Ends router `i`'s `garp_extra_if` period: it left master.
-    pub(super) fn disarm_extra_if(&mut self, i: usize) {
-        if let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) {
-            r.extra_if_at = None;
-        }
-    }
-
-    /// After router `i` sent an advert at `now`: once its `garp_extra_if`
-    /// period is over, one GARP (NA) on each interface other than its own
-    /// that holds one of its addresses (the first such address, in order),
-    /// through the pacer as keepalived's `vrrp_send_vmac_update`; the next
-    /// period starts when they are sent.
-    pub(super) fn extra_if_garps(&mut self, i: usize, now: Instant) {
+    /// Router `i`'s `garp_extra_if` announcements: one GARP (NA) on each
+    /// interface other than its own that holds one of its addresses (the
+    /// first such address, in order), through the pacer, as keepalived's
+    /// `vrrp_send_vmac_update`.
+    fn extra_if_garps(&mut self, i: usize, now: Instant) {
         let Some(r) = self.io(i) else {
             return;
         };
-        let (Some(at), Some(period)) = (r.extra_if_at, r.spec.config.garp_extra_if) else {
-            return;
-        };
-        if now <= at {
-            return;
-        }
         let mut seen = Vec::new();
         let mut list = Vec::new();
         for (n, a) in r.addresses.iter().enumerate() {
@@ -108,14 +107,14 @@ impl Driver {
             }
         }
         self.report_garp_error(failed);
-        if let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) {
-            r.extra_if_at = Some(Instant::now() + period);
-        }
     }
 
     /// Sends the announcements the pacer lets go at `now`.
     pub(super) fn send_due(&mut self, now: Instant) {
         self.pacer.handle_timeout(now);
+        while let Some(r) = self.pacer.poll_periodic() {
+            self.extra_if_garps(r as usize, now);
+        }
         let mut failed = None;
         while let Some(a) = self.pacer.poll_due() {
             if let Err(e) = self.announce_now(&a) {
@@ -134,13 +133,17 @@ impl Driver {
         let Some(vip) = r.addresses.get(a.addr as usize) else {
             return Ok(());
         };
-        // A GARP goes out of the interface holding the address; its MAC is
-        // the router's (VMAC) when that is where it lives.
-        let Some(sock) = (self.garp.get(&vip.ifindex())).or_else(|| self.garp.get(&r.send_ifindex))
-        else {
-            return Ok(());
+        // A GARP goes out of the interface holding the address, with that
+        // interface's MAC (the router's, its VMAC's, where it sends).
+        let index = vip.ifindex();
+        let (sock, mac) = match (self.garp.get(&index), self.garp_mac.get(&index)) {
+            (Some(sock), Some(mac)) if index != r.send_ifindex => (sock, *mac),
+            _ => match self.garp.get(&r.send_ifindex) {
+                Some(sock) => (sock, r.mac),
+                None => return Ok(()),
+            },
         };
-        vip.announce(sock, r.mac)?;
+        vip.announce(sock, mac)?;
         self.pacer.note_sent(Instant::now(), a);
         self.counters.garps_sent += 1;
         Ok(())

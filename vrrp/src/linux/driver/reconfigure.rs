@@ -89,6 +89,9 @@ struct Staged {
     /// (interface, channel, the VMAC's base for a VMAC's socket, socket).
     sockets: Vec<(Link, Channel, Option<u32>, Raw)>,
     garp: Vec<(u32, GarpSocket)>,
+    /// MACs of interfaces that hold addresses of a router sending
+    /// elsewhere (see `Driver::garp_mac`).
+    garp_macs: Vec<(u32, [u8; 6])>,
     vmacs: Vec<u32>,
 }
 
@@ -215,7 +218,39 @@ impl Driver {
         if !self.garp.contains_key(&index) && !staged.garp.iter().any(|g| g.0 == index) {
             staged.garp.push((index, GarpSocket::open(index)?));
         }
+        self.stage_address_garps(staged, p);
         Ok(())
+    }
+
+    /// GARP sockets and MACs for the interfaces holding a prepared router's
+    /// addresses other than the one it sends on: keepalived announces an
+    /// address from its own interface, with that interface's MAC. One that
+    /// cannot be opened leaves the address announced from the router's
+    /// interface.
+    fn stage_address_garps(&mut self, staged: &mut Staged, p: &Prepared) {
+        for a in &p.addresses {
+            let index = a.ifindex();
+            let known = |s: &Staged| s.garp_macs.iter().any(|g| g.0 == index);
+            if index == p.send_link.index || self.garp_mac.contains_key(&index) || known(staged) {
+                continue;
+            }
+            let mac = if index == p.link.index {
+                p.link.mac
+            } else {
+                let name = nix::net::if_::if_indextoname(index).ok();
+                let name = name.map(|n| n.to_string_lossy().into_owned());
+                name.and_then(|n| self.netlink.link(&n).ok())
+                    .and_then(|l| l.mac)
+            };
+            let Some(mac) = mac else { continue };
+            if !self.garp.contains_key(&index) && !staged.garp.iter().any(|g| g.0 == index) {
+                let Ok(sock) = GarpSocket::open(index) else {
+                    continue;
+                };
+                staged.garp.push((index, sock));
+            }
+            staged.garp_macs.push((index, mac));
+        }
     }
 
     fn prepare_router(
@@ -584,6 +619,7 @@ impl Driver {
             });
         }
         self.garp.extend(staged.garp);
+        self.garp_mac.extend(staged.garp_macs);
     }
 
     /// Binds router `i`, waiting under a stand-in index, to its interface,
@@ -765,7 +801,6 @@ impl Driver {
             vmac: p.vmac,
             last_drop_event: None,
             tracking: None,
-            extra_if_at: None,
         });
         Ok(id)
     }
@@ -794,12 +829,14 @@ impl Driver {
             raw.insert((r.recv_ifindex, r.channel));
             raw.insert((r.send_ifindex, r.channel));
             garp.insert(r.send_ifindex);
+            garp.extend(r.addresses.iter().map(Vip::ifindex));
         }
         self.sockets.retain(|key, _| raw.contains(key));
         let sockets = &self.sockets;
         self.receivers
             .retain(|r| sockets.values().any(|s| s.same(&r.sock)));
         self.garp.retain(|index, _| garp.contains(index));
+        self.garp_mac.retain(|index, _| garp.contains(index));
     }
 }
 
