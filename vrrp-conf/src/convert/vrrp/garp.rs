@@ -194,6 +194,22 @@ fn micros(s: &str, min: u64, max: u64) -> Option<u64> {
     (min..=max).contains(&us).then_some(us)
 }
 
+/// Where a refusal of [`pacing`] points: the global keyword, or the
+/// keyword in the first `garp_group` that has it (the block itself if
+/// none has).
+pub(crate) fn span(c: &crate::Config, owner: &str, keyword: &str) -> Option<crate::span::Span> {
+    let has = |s: &&Setting| s.keyword == keyword;
+    match owner {
+        "global_defs" => c.global_defs.other.iter().rev().find(has).map(|s| s.span),
+        "garp_group" => {
+            let mut groups = c.other.iter().filter(|s| s.keyword == "garp_group");
+            let inner = (groups.clone()).find_map(|b| b.block.iter().flatten().find(has));
+            inner.or_else(|| groups.next()).map(|s| s.span)
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
@@ -338,21 +354,5 @@ mod tests {
             micros("4294.967295", 1, u32::MAX.into()),
             Some(4_294_967_295)
         );
-    }
-}
-
-/// Where a refusal of [`pacing`] points: the global keyword, or the
-/// keyword in the first `garp_group` that has it (the block itself if
-/// none has).
-pub(crate) fn span(c: &crate::Config, owner: &str, keyword: &str) -> Option<crate::span::Span> {
-    let has = |s: &&Setting| s.keyword == keyword;
-    match owner {
-        "global_defs" => c.global_defs.other.iter().rev().find(has).map(|s| s.span),
-        "garp_group" => {
-            let mut groups = c.other.iter().filter(|s| s.keyword == "garp_group");
-            let inner = (groups.clone()).find_map(|b| b.block.iter().flatten().find(has));
-            inner.or_else(|| groups.next()).map(|s| s.span)
-        }
-        _ => None,
     }
 }
