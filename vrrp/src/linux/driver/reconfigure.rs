@@ -829,7 +829,10 @@ impl Driver {
             raw.insert((r.recv_ifindex, r.channel));
             raw.insert((r.send_ifindex, r.channel));
             garp.insert(r.send_ifindex);
-            garp.extend(r.addresses.iter().map(Vip::ifindex));
+            // The other interfaces holding its addresses (an address on its
+            // own interface may name an index deleted meanwhile).
+            let elsewhere = r.addresses.iter().map(Vip::ifindex);
+            garp.extend(elsewhere.filter(|i| self.garp_mac.contains_key(i)));
         }
         self.sockets.retain(|key, _| raw.contains(key));
         let sockets = &self.sockets;
