@@ -136,6 +136,15 @@ impl GarpPacer {
         p
     }
 
+    /// Takes `config`'s spacing (a reload): every interface starts afresh
+    /// (free at once); queued and periodic announcements are kept.
+    pub fn set_config(&mut self, config: &PacingConfig) {
+        let fresh = GarpPacer::new(config);
+        self.default = fresh.default;
+        self.slot_of = fresh.slot_of;
+        self.slots = fresh.slots;
+    }
+
     /// True if nothing is ever delayed (no interval anywhere).
     pub fn is_inert(&self) -> bool {
         self.default.is_none() && self.slots.iter().all(|s| s.intervals.is_none())
@@ -212,6 +221,12 @@ impl GarpPacer {
         }
     }
 
+    /// Stops router `router`'s periodic announcements.
+    pub fn stop_periodic(&mut self, router: u32) {
+        self.periodic.remove(&router);
+        self.periodic_due.retain(|r| *r != router);
+    }
+
     /// The next router whose periodic announcements are due (the caller
     /// then [`announce`](Self::announce)s them); the next period is
     /// already counted from its due instant.
@@ -266,8 +281,7 @@ impl GarpPacer {
     pub fn forget_router(&mut self, router: u32) {
         self.pending.retain(|(r, _), _| *r != router);
         self.due.retain(|a| a.router != router);
-        self.periodic.remove(&router);
-        self.periodic_due.retain(|r| *r != router);
+        self.stop_periodic(router);
     }
 
     /// Number of announcements waiting.

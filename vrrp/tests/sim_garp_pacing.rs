@@ -189,3 +189,21 @@ fn periodic_announcements_keep_their_phase_and_stop_with_the_router() {
     p.forget_router(3);
     assert_eq!(p.poll_timeout(), None);
 }
+
+/// A reload with other spacing frees every interface at once and keeps
+/// what was queued: the next wake-up sends it.
+#[test]
+fn a_new_spacing_keeps_the_queue_and_frees_the_interfaces() {
+    let mut p = GarpPacer::new(&spaced(500, 0));
+    let t0 = Instant::now();
+    assert!(p.announce(t0, garp(0, 0, 1)));
+    assert!(!p.announce(t0, garp(0, 1, 1)));
+    p.start_periodic(0, t0, MS(3000));
+    p.set_config(&spaced(100, 0));
+    assert_eq!(p.pending(), 1);
+    assert_eq!(p.poll_timeout(), Some(t0 + MS(500)));
+    assert!(p.announce(t0 + MS(10), garp(1, 0, 1)));
+    p.handle_timeout(t0 + MS(500));
+    assert_eq!(p.poll_due(), Some(garp(0, 1, 1)));
+    assert_eq!(p.poll_timeout(), Some(t0 + MS(3000)));
+}

@@ -1,18 +1,18 @@
 //! The send path of gratuitous ARPs and NAs: every announcement goes
-//! through the process's one [`GarpPacer`], which spaces them per
-//! interface as keepalived does (see [`crate::pacing`]).
+//! through the process's one [`GarpPacer`](crate::pacing::GarpPacer),
+//! which spaces them per interface as keepalived does (see
+//! [`crate::pacing`]).
 
 use std::time::Instant;
 
 use super::kernel::Vip;
 use super::{Driver, GarpPacing};
 use crate::linux::LinuxError;
-use crate::pacing::{Announce, GarpPacer, Kind, PacingConfig};
+use crate::pacing::{Announce, Kind, PacingConfig};
 
 impl Driver {
-    /// Takes `spec` as the spacing. An unchanged spec keeps the pacer and
-    /// what it has queued; a changed one starts afresh with the interface
-    /// names resolved now.
+    /// Takes `spec` as the spacing, with the interface names resolved now
+    /// (an unchanged spec is left alone). What is queued stays queued.
     pub(super) fn configure_pacing(&mut self, spec: GarpPacing) {
         if spec == self.pacing_spec {
             return;
@@ -32,7 +32,7 @@ impl Driver {
             default: spec.default,
             groups,
         };
-        self.pacer = GarpPacer::new(&config);
+        self.pacer.set_config(&config);
         self.pacing_spec = spec;
     }
 

@@ -732,6 +732,7 @@ impl Driver {
             // Queued GARPs name addresses by position.
             self.pacer.forget_router(i as u32);
         }
+        let extra_if_changed = r.spec.config.garp_extra_if != p.spec.config.garp_extra_if;
         r.spec = p.spec;
         r.name = p.config.name;
         r.addresses = p.addresses;
@@ -747,6 +748,12 @@ impl Driver {
                 // keepalived 2.2.7 (`clear_diff_vrrp`): one burst for all
                 // the addresses of an instance that gained one.
                 self.send_garps(i, repeat);
+            }
+            if extra_if_changed || !new_addrs.is_empty() || !gone_addrs.is_empty() {
+                // A new `garp_extra_if` period (or forgotten above with the
+                // old addresses) starts now.
+                self.pacer.stop_periodic(i as u32);
+                self.arm_extra_if(i, self.last_now);
             }
         }
         changed
