@@ -11,7 +11,9 @@
 //! The GARPs of both daemons must come in the same order with the same
 //! count per address; keepalived-lite's gaps must be at least the interval
 //! (the lower bound it enforces itself, frame to frame). Both daemons'
-//! gaps are printed (BENCHMARKS.md, "GARP bursts").
+//! gaps are printed (BENCHMARKS.md, "GARP bursts"). The same with IPv6
+//! instances and `vrrp_gna_interval 0.2`, for unsolicited Neighbour
+//! Advertisements.
 //!
 //! `garp_extra_if 2 all`: each daemon holds one VIP on a second interface
 //! (a veth of its own namespace, captured there); while master it sends a
@@ -286,6 +288,134 @@ fn root_netns_garp_extra_if_matches_keepalived() {
         rounded(1),
         rounded(0),
         "keepalived-lite's extra-if GARPs against keepalived's"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// VIP `v` of IPv6 instance `k` of a daemon whose first VIP ends in `first`.
+fn vip6(first: u8, k: u8, v: u8) -> std::net::Ipv6Addr {
+    let last = u16::from(first + 2 * k + v);
+    std::net::Ipv6Addr::new(0x2001, 0xdb8, 0x66, 0, 0, 0, 0, last)
+}
+
+#[test]
+fn root_netns_gna_pacing_matches_keepalived() {
+    require_root();
+    for program in ["tcpdump", "tshark"] {
+        require_program(program, &["--version"]);
+    }
+    require_program("keepalived", &["-v"]);
+    let mut lab = Lab::new().unwrap();
+    for (node, addr, ..) in DAEMONS {
+        lab.add_node(node, addr, 24).unwrap();
+    }
+    lab.add_node("obs", ip(9), 24).unwrap();
+    let dir = std::env::temp_dir().join(lab.netns("obs").name());
+    std::fs::create_dir_all(&dir).unwrap();
+    let pcap = dir.join("na.pcap");
+    let tcpdump_log = dir.join("tcpdump.log");
+    let capture = lab
+        .command("obs", "tcpdump")
+        .args(["-i", "eth0", "-U", "-w", pcap.to_str().unwrap()])
+        .arg("icmp6 and ip6[40] == 136")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&tcpdump_log).unwrap())
+        .spawn()
+        .unwrap();
+    let capture = Capture(capture);
+    assert!(wait_for_line(&tcpdump_log, "listening on", WAIT).is_some());
+    let bin = env!("CARGO_BIN_EXE_keepalived-lite");
+    for (node, _, vrid, first) in DAEMONS {
+        let mut c = String::from("global_defs {\n  vrrp_gna_interval 0.2\n}\n");
+        for k in 0..INSTANCES {
+            c += &format!(
+                "vrrp_instance VI_{k} {{\n  state MASTER\n  interface eth0\n  \
+                 virtual_router_id {}\n  priority 150\n  advert_int 1\n  \
+                 garp_master_repeat 2\n  garp_master_delay 0\n  \
+                 virtual_ipaddress {{\n    {}/128\n    {}/128\n  }}\n}}\n",
+                vrid + k,
+                vip6(first, k, 0),
+                vip6(first, k, 1)
+            );
+        }
+        let conf = dir.join(format!("{node}.conf"));
+        std::fs::write(&conf, c).unwrap();
+        let log = dir.join(format!("{node}.log"));
+        if node == "ka" {
+            lab.spawn_vrrp_daemon(node, "keepalived", &conf, &dir, &log)
+        } else {
+            lab.spawn_lite_daemon(node, bin, &conf, &dir, &log)
+        }
+        .unwrap();
+    }
+    let nas = || -> Vec<(f64, std::net::Ipv6Addr)> {
+        let out = Command::new("tshark")
+            .arg("-r")
+            .arg(&pcap)
+            .args(["-T", "fields", "-E", "separator=;"])
+            .args([
+                "-e",
+                "frame.time_epoch",
+                "-e",
+                "icmpv6.nd.na.target_address",
+            ])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| {
+                let (t, ip) = l.split_once(';')?;
+                Some((t.parse().ok()?, ip.parse().ok()?))
+            })
+            .collect()
+    };
+    let of = |all: &[(f64, std::net::Ipv6Addr)], first: u8| -> Vec<(f64, (u8, u8))> {
+        let rank = |a: std::net::Ipv6Addr| {
+            (0..INSTANCES)
+                .flat_map(|k| [(k, 0), (k, 1)])
+                .find(|(k, v)| vip6(first, *k, *v) == a)
+        };
+        (all.iter())
+            .filter_map(|(t, a)| Some((*t, rank(*a)?)))
+            .collect()
+    };
+    let deadline = Instant::now() + 2 * WAIT;
+    loop {
+        let all = nas();
+        if DAEMONS.iter().all(|d| of(&all, d.3).len() >= 7) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "NAs so far: {all:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    drop(capture);
+    let all = nas();
+    let seq: Vec<Vec<(f64, (u8, u8))>> = DAEMONS.iter().map(|d| of(&all, d.3)).collect();
+    let gaps = |k: usize| -> Vec<f64> {
+        (seq[k].windows(2))
+            .map(|w| (w[1].0 - w[0].0) * 1e6)
+            .collect()
+    };
+    for (k, (node, ..)) in DAEMONS.iter().enumerate() {
+        let us: Vec<String> = gaps(k).iter().map(|g| format!("{g:.0}")).collect();
+        eprintln!("{node}: NA gaps (us) {}", us.join(" "));
+    }
+    let order = |k: usize| -> Vec<(u8, u8)> { seq[k].iter().map(|g| g.1).collect() };
+    let want = vec![(0, 0), (0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1)];
+    assert_eq!(order(0), want, "keepalived's NAs");
+    assert_eq!(
+        order(1),
+        order(0),
+        "keepalived-lite's NAs against keepalived's"
+    );
+    let short: Vec<f64> = (gaps(1).into_iter())
+        .filter(|g| *g < INTERVAL_US - 1.0)
+        .collect();
+    assert!(
+        short.is_empty(),
+        "keepalived-lite gaps under 200 ms: {short:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
