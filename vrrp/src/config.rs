@@ -269,6 +269,13 @@ pub struct Config {
     /// Advertisement_Intervals (VRRPv3: Master_Adver_Intervals) make the
     /// Master_Down_Interval, Skew_Time aside. RFC 3768 and RFC 9568 say 3.
     pub down_timer_adverts: u32,
+    /// keepalived's `garp_extra_if` (`vrrp_garp_extra_if`) where it takes
+    /// effect: while master, the Linux driver sends one gratuitous ARP (or
+    /// NA) on each other interface holding one of the router's addresses,
+    /// every this long rounded up to whole advert intervals from becoming
+    /// master (keepalived checks it at each advert). `None`: none
+    /// (keepalived's default).
+    pub garp_extra_if: Option<Duration>,
 }
 
 /// The TTL range of one `unicast_peer` entry
@@ -320,6 +327,7 @@ impl Config {
             unicast_fault_no_peer: false,
             track_interface: true,
             down_timer_adverts: 3,
+            garp_extra_if: None,
         }
     }
 

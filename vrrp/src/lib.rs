@@ -98,6 +98,7 @@ pub mod config;
 pub mod counters;
 pub mod event;
 pub mod mux;
+pub mod pacing;
 pub mod router;
 #[cfg(feature = "sim")]
 pub mod sim;

@@ -184,6 +184,7 @@ fn one(spec: RouterSpec) -> Setup {
         sync_groups: Vec::new(),
         watch_interfaces: Vec::new(),
         firewall: None,
+        ..Setup::default()
     }
 }
 
@@ -560,6 +561,7 @@ fn root_netns_driver_sync_group_on_two_interfaces() {
             }],
             watch_interfaces: Vec::new(),
             firewall: None,
+            ..Setup::default()
         }
     };
     let a = Running::start(&lan.nodes[0], group(150));

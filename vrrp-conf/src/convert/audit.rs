@@ -98,14 +98,18 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "smtp_helo_name",
     "vrrp_check_unicast_src",
     "vrrp_down_timer_adverts",
+    "vrrp_garp_extra_if",
+    "vrrp_garp_interval",
     "vrrp_garp_lower_prio_delay",
     "vrrp_garp_lower_prio_repeat",
+    "vrrp_gna_interval",
     "vrrp_higher_prio_send_advert",
     "vrrp_iptables",
     "vrrp_lower_prio_no_advert",
     "vrrp_min_garp",
     "vrrp_notify_fifo",
     "vrrp_notify_fifo_script",
+    "vrrp_vmac_garp_intvl",
 ];
 
 /// `vrrp_instance` keywords (kept verbatim by the model) that the VRRP
@@ -114,6 +118,7 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "accept",
     "check_unicast_src",
     "down_timer_adverts",
+    "garp_extra_if",
     "garp_lower_prio_delay",
     "garp_lower_prio_repeat",
     "higher_prio_send_advert",
@@ -127,6 +132,7 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "track_process",
     "unicast_fault_no_peer",
     "unicast_ttl",
+    "vmac_garp_intvl",
 ];
 
 /// keepalived's default VRRP multicast group.
@@ -168,12 +174,12 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
     };
     refuse_settings(&g.other, "", &keep, out);
     // Tracked files are read by the checker's FILE_CHECKs and the VRRP
-    // conversion, tracked processes by the VRRP conversion.
+    // conversion, tracked processes and garp_groups by the VRRP conversion.
     // The process settings are read by `process`.
     let tracked = |s: &Setting| {
         matches!(
             s.keyword.as_str(),
-            "track_file" | "vrrp_track_file" | "vrrp_track_process"
+            "track_file" | "vrrp_track_file" | "vrrp_track_process" | "garp_group"
         ) || super::process::ROOT_USED.contains(&s.keyword.as_str())
     };
     let root_tuning = |s: &&Setting| ROOT_TUNING.contains(&s.keyword.as_str());

@@ -63,6 +63,7 @@ use crate::span::Span;
 use crate::Parsed;
 
 mod address;
+mod garp;
 mod multipath;
 mod route_options;
 mod rules;
@@ -203,6 +204,8 @@ pub struct Plan {
     /// keepalived's nftables firewall, if any router needs it or
     /// `nftables` asks for it ([`Setup::firewall`]).
     pub firewall: Option<vrrp::linux::NftConfig>,
+    /// GARP/NA spacing per interface ([`Setup::garp_pacing`]).
+    pub garp_pacing: vrrp::linux::driver::GarpPacing,
 }
 
 /// Builds the plan of a whole configuration, or the first reason it
@@ -264,7 +267,10 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
         "auth_type" => "authentication",
         k => k,
     };
-    if matches!(key, "track_file" | "track_process") {
+    if matches!(
+        key,
+        "track_file" | "track_process" | "garp_extra_if" | "vmac_garp_intvl"
+    ) {
         // Kept verbatim by the model: the setting has its span.
         let other = (c
             .vrrp_instances
@@ -290,6 +296,9 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
     }
     if let Some(s) = c.vrrp_scripts.iter().position(|s| s.name == owner) {
         return super::key_span(p.spans.scripts.get(s), key);
+    }
+    if let Some(s) = garp::span(c, owner, keyword) {
+        return s;
     }
     // A top-level track_file or vrrp_track_process block: its keyword.
     let block =
@@ -390,7 +399,10 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
         errors.push(e);
         None
     });
+    let (garp_pacing, garp_errors) = garp::pacing(&c.global_defs, &c.other);
+    errors.extend(garp_errors);
     let plan = Plan {
+        garp_pacing,
         units,
         scripts,
         track_files,
@@ -729,6 +741,12 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
             "dont_track_primary with a filtered IPv6 link-local address (without nftables_ifindex)",
         ));
     }
+    // `garp_extra_if`: addresses off the interface the router sends on.
+    let all_addrs = || addresses.iter().chain(&excluded);
+    let elsewhere = |a: &&VirtualAddress| a.dev.as_ref().is_some_and(|d| *d != interface);
+    let others = all_addrs().any(|a| use_vmac && a.dev.is_some() || elsewhere(&a));
+    let vmac_elsewhere = use_vmac && all_addrs().any(|a| elsewhere(&a));
+    config.garp_extra_if = garp::extra_if(g, i, others, vmac_elsewhere)?;
     Ok(RouterSpec {
         config,
         interface,
@@ -1175,6 +1193,7 @@ impl Plan {
     pub fn setup(&self) -> Setup {
         let mut setup = Setup {
             firewall: self.firewall.clone(),
+            garp_pacing: self.garp_pacing.clone(),
             ..Setup::default()
         };
         for u in &self.units {

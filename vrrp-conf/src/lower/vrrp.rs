@@ -569,6 +569,10 @@ impl Lower<'_> {
                     };
                     v.debug = Some(OptionalArg { value });
                 }
+                "vmac_garp_intvl" => {
+                    self.deprecated(c, "garp_extra_if");
+                    v.other.push(setting(c));
+                }
                 k if keywords::VRRP_INSTANCE.contains(&k) => v.other.push(setting(c)),
                 _ => self.unknown(c, &[INSTANCE_TYPED, keywords::VRRP_INSTANCE]),
             }

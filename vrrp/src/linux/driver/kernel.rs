@@ -36,7 +36,7 @@ impl Vip {
     /// One gratuitous ARP, or for IPv6 one unsolicited Neighbour
     /// Advertisement (Router flag set if the interface forwards IPv6, as
     /// keepalived does).
-    fn announce(&self, sock: &GarpSocket, mac: [u8; 6]) -> std::io::Result<()> {
+    pub(super) fn announce(&self, sock: &GarpSocket, mac: [u8; 6]) -> std::io::Result<()> {
         match self {
             Vip::V4(a, _) => sock.send(mac, a.addr),
             Vip::V6(a, _) => sock.send_na(mac, a.addr, forwards_ipv6(a.ifindex)),
@@ -156,43 +156,6 @@ impl Driver {
     /// Gratuitous ARPs (NAs for IPv6) for all of router `i`'s addresses.
     pub(super) fn send_garps(&mut self, i: usize, repeat: u32) {
         self.send_garps_for(i, None, repeat);
-    }
-
-    /// Gratuitous ARPs (NAs for IPv6) for router `i`'s addresses, or only
-    /// `only` of them.
-    pub(super) fn send_garps_for(&mut self, i: usize, only: Option<&[Vip]>, repeat: u32) {
-        let Some(r) = self.routers.get(i).and_then(Option::as_ref) else {
-            return;
-        };
-        let mut failed = None;
-        let wanted = |a: &&Vip| only.is_none_or(|o| o.contains(a));
-        // keepalived's order: each round announces every address once.
-        for _ in 0..repeat {
-            for a in r.addresses.iter().filter(wanted) {
-                // A GARP goes out of the interface holding the address; its
-                // MAC is the router's (VMAC) when that is where it lives.
-                let Some(sock) = self
-                    .garp
-                    .get(&a.ifindex())
-                    .or_else(|| self.garp.get(&r.send_ifindex))
-                else {
-                    continue;
-                };
-                match a.announce(sock, r.mac) {
-                    Ok(()) => self.counters.garps_sent += 1,
-                    Err(e) => failed = Some(e),
-                }
-            }
-        }
-        if let Some(e) = failed {
-            self.host_error(
-                "send gratuitous ARP",
-                LinuxError::Io {
-                    op: "send gratuitous ARP",
-                    source: e,
-                },
-            );
-        }
     }
 
     /// Deletes the VMAC interfaces of every router.

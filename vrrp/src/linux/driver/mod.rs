@@ -77,6 +77,7 @@ mod firewall;
 mod handle;
 mod kernel;
 mod links;
+mod pacing;
 mod query;
 mod reconfigure;
 mod rules;
@@ -104,7 +105,7 @@ pub use events::{DriverCounters, DriverEvent, RouterSnapshot, Snapshot, DROP_EVE
 pub use handle::DriverHandle;
 pub use query::Description;
 pub use reconfigure::ReconcileSummary;
-pub use spec::{RouterSpec, Setup, SyncGroupSpec, VirtualAddress, VirtualRoute};
+pub use spec::{GarpPacing, RouterSpec, Setup, SyncGroupSpec, VirtualAddress, VirtualRoute};
 
 use handle::Input;
 use kernel::Vip;
@@ -159,6 +160,9 @@ pub struct Driver {
     next_receiver: usize,
     rx_buf: Vec<u8>,
     garp: HashMap<u32, GarpSocket>,
+    /// MACs of the interfaces holding addresses of routers that send on
+    /// another one (their GARPs' source).
+    garp_mac: HashMap<u32, [u8; 6]>,
     netlink: Netlink,
     /// Interfaces whose state matters, with their last known state (a
     /// missing one under its stand-in index, see [`links`]).
@@ -185,6 +189,10 @@ pub struct Driver {
     firewall: firewall::FirewallState,
     /// Our deletions whose notifications have not come back yet.
     own_deletions: deleted::OwnDeletions,
+    /// Spaces the GARPs and NAs per interface.
+    pacer: crate::pacing::GarpPacer,
+    /// What `pacer` was made from.
+    pacing_spec: GarpPacing,
 }
 
 impl Driver {
@@ -205,6 +213,7 @@ impl Driver {
             next_receiver: 0,
             rx_buf: vec![0; 65536],
             garp: HashMap::new(),
+            garp_mac: HashMap::new(),
             netlink: Netlink::open()?,
             links: HashMap::new(),
             absent: HashMap::new(),
@@ -221,6 +230,8 @@ impl Driver {
             last_now: Instant::now(),
             firewall: firewall::FirewallState::default(),
             own_deletions: deleted::OwnDeletions::default(),
+            pacer: crate::pacing::GarpPacer::default(),
+            pacing_spec: GarpPacing::default(),
         };
         // The watcher first: nothing to undo if it fails, and no change
         // during the setup goes unseen.
@@ -266,7 +277,10 @@ impl Driver {
         self.mux.handle_startup(now);
         self.drain(now);
         loop {
-            let deadline = self.mux.poll_timeout();
+            let deadline = match (self.mux.poll_timeout(), self.pacer.poll_timeout()) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
             if let Err(e) = self.timer.arm(deadline) {
                 self.host_error("arm timer", e);
             }
@@ -412,9 +426,17 @@ impl Driver {
                 MuxEvent::Router(id, event) => {
                     let i = id.0 as usize;
                     match event {
-                        Event::AddAddresses => self.install(i),
-                        Event::RemoveAddresses => self.uninstall(i),
-                        Event::GratuitousArp { repeat } => self.send_garps(i, repeat),
+                        Event::AddAddresses => {
+                            self.install(i);
+                            self.arm_extra_if(i, now);
+                        }
+                        Event::RemoveAddresses => {
+                            // keepalived drops the queued GARPs of a router
+                            // that leaves master.
+                            self.pacer.forget_router(i as u32);
+                            self.uninstall(i)
+                        }
+                        Event::GratuitousArp { repeat } => self.send_garps_for(i, None, repeat),
                         Event::Dropped(_) if self.drop_gated(i, now) => {
                             self.counters.drop_events_suppressed += 1;
                             continue;
@@ -428,6 +450,7 @@ impl Driver {
             };
             self.emit(out);
         }
+        self.send_due(now);
         self.sync_firewall();
         self.flush_errlog(now, false);
     }

@@ -89,6 +89,9 @@ struct Staged {
     /// (interface, channel, the VMAC's base for a VMAC's socket, socket).
     sockets: Vec<(Link, Channel, Option<u32>, Raw)>,
     garp: Vec<(u32, GarpSocket)>,
+    /// MACs of interfaces that hold addresses of a router sending
+    /// elsewhere (see `Driver::garp_mac`).
+    garp_macs: Vec<(u32, [u8; 6])>,
     vmacs: Vec<u32>,
 }
 
@@ -119,9 +122,11 @@ impl Driver {
     ) -> Result<ReconcileSummary, DriverError> {
         let mut staged = Staged::default();
         let firewall = setup.firewall.clone();
+        let pacing = setup.garp_pacing.clone();
         match self.prepare(setup, &mut staged) {
             Ok(plan) => {
                 self.firewall.configure(firewall.as_ref());
+                self.configure_pacing(pacing);
                 self.commit(now, plan, staged, started)
             }
             Err(e) => {
@@ -213,7 +218,39 @@ impl Driver {
         if !self.garp.contains_key(&index) && !staged.garp.iter().any(|g| g.0 == index) {
             staged.garp.push((index, GarpSocket::open(index)?));
         }
+        self.stage_address_garps(staged, p);
         Ok(())
+    }
+
+    /// GARP sockets and MACs for the interfaces holding a prepared router's
+    /// addresses other than the one it sends on: keepalived announces an
+    /// address from its own interface, with that interface's MAC. One that
+    /// cannot be opened leaves the address announced from the router's
+    /// interface.
+    fn stage_address_garps(&mut self, staged: &mut Staged, p: &Prepared) {
+        for a in &p.addresses {
+            let index = a.ifindex();
+            let known = |s: &Staged| s.garp_macs.iter().any(|g| g.0 == index);
+            if index == p.send_link.index || self.garp_mac.contains_key(&index) || known(staged) {
+                continue;
+            }
+            let mac = if index == p.link.index {
+                p.link.mac
+            } else {
+                let name = nix::net::if_::if_indextoname(index).ok();
+                let name = name.map(|n| n.to_string_lossy().into_owned());
+                name.and_then(|n| self.netlink.link(&n).ok())
+                    .and_then(|l| l.mac)
+            };
+            let Some(mac) = mac else { continue };
+            if !self.garp.contains_key(&index) && !staged.garp.iter().any(|g| g.0 == index) {
+                let Ok(sock) = GarpSocket::open(index) else {
+                    continue;
+                };
+                staged.garp.push((index, sock));
+            }
+            staged.garp_macs.push((index, mac));
+        }
     }
 
     fn prepare_router(
@@ -582,6 +619,7 @@ impl Driver {
             });
         }
         self.garp.extend(staged.garp);
+        self.garp_mac.extend(staged.garp_macs);
     }
 
     /// Binds router `i`, waiting under a stand-in index, to its interface,
@@ -690,6 +728,11 @@ impl Driver {
         let new_routes = missing(&p.routes, &r.routes);
         let gone_rules = missing(&r.spec.rules, &p.spec.rules);
         let new_rules = missing(&p.spec.rules, &r.spec.rules);
+        if r.addresses != p.addresses {
+            // Queued GARPs name addresses by position.
+            self.pacer.forget_router(i as u32);
+        }
+        let extra_if_changed = r.spec.config.garp_extra_if != p.spec.config.garp_extra_if;
         r.spec = p.spec;
         r.name = p.config.name;
         r.addresses = p.addresses;
@@ -705,6 +748,12 @@ impl Driver {
                 // keepalived 2.2.7 (`clear_diff_vrrp`): one burst for all
                 // the addresses of an instance that gained one.
                 self.send_garps(i, repeat);
+            }
+            if extra_if_changed || !new_addrs.is_empty() || !gone_addrs.is_empty() {
+                // A new `garp_extra_if` period (or forgotten above with the
+                // old addresses) starts now.
+                self.pacer.stop_periodic(i as u32);
+                self.arm_extra_if(i, self.last_now);
             }
         }
         changed
@@ -727,6 +776,7 @@ impl Driver {
         if was_master {
             self.uninstall(i);
         }
+        self.pacer.forget_router(i as u32);
         let vmac = self
             .routers
             .get_mut(i)
@@ -786,12 +836,17 @@ impl Driver {
             raw.insert((r.recv_ifindex, r.channel));
             raw.insert((r.send_ifindex, r.channel));
             garp.insert(r.send_ifindex);
+            // The other interfaces holding its addresses (an address on its
+            // own interface may name an index deleted meanwhile).
+            let elsewhere = r.addresses.iter().map(Vip::ifindex);
+            garp.extend(elsewhere.filter(|i| self.garp_mac.contains_key(i)));
         }
         self.sockets.retain(|key, _| raw.contains(key));
         let sockets = &self.sockets;
         self.receivers
             .retain(|r| sockets.values().any(|s| s.same(&r.sock)));
         self.garp.retain(|index, _| garp.contains(index));
+        self.garp_mac.retain(|index, _| garp.contains(index));
     }
 }
 

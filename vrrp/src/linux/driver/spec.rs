@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use crate::config::Config;
 use crate::linux::{AddressOptions, NftConfig, RouteSpec, RuleSpec, Scope};
+use crate::pacing::Intervals;
 
 /// A virtual address with keepalived's `virtual_ipaddress` options.
 ///
@@ -191,4 +192,19 @@ pub struct Setup {
     /// every VMAC has keepalived's IGMP rule. `None`: no rules (keepalived
     /// without `vrrp_strict`, `no_accept`, `use_vmac` or `nftables`).
     pub firewall: Option<NftConfig>,
+    /// keepalived's spacing of gratuitous ARPs and NAs per interface
+    /// (`vrrp_garp_interval`, `vrrp_gna_interval`, `garp_group`).
+    pub garp_pacing: GarpPacing,
+}
+
+/// The GARP/NA spacing of a [`Setup`], with interfaces by name (see
+/// [`crate::pacing`]). A name missing on the host is left out, as
+/// keepalived leaves it out with a warning.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GarpPacing {
+    /// Spacing of an interface in no group (`vrrp_garp_interval`,
+    /// `vrrp_gna_interval`).
+    pub default: Intervals,
+    /// `garp_group`s: spacing and interface names, in configuration order.
+    pub groups: Vec<(Intervals, Vec<String>)>,
 }
