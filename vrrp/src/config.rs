@@ -269,6 +269,26 @@ pub struct Config {
     /// Advertisement_Intervals (VRRPv3: Master_Adver_Intervals) make the
     /// Master_Down_Interval, Skew_Time aside. RFC 3768 and RFC 9568 say 3.
     pub down_timer_adverts: u32,
+    /// keepalived's `old_unicast_checksum`: the checksum of VRRPv3 IPv4
+    /// adverts (see [`crate::wire::Checksum`]). Default
+    /// [`OldChecksum::Auto`], keepalived's default.
+    pub old_unicast_checksum: OldChecksum,
+}
+
+/// keepalived's `old_unicast_checksum` modes (its checksum compatibility
+/// with keepalived before 2.2.0, whose VRRPv3 unicast adverts summed
+/// 224.0.0.18 instead of their destination).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum OldChecksum {
+    /// No keyword: the RFC checksum, until a unicast advert arrives that
+    /// only the old checksum validates; from then on the old one, sent and
+    /// expected ([`crate::Event::OldUnicastChecksum`]).
+    #[default]
+    Auto,
+    /// `old_unicast_checksum never`: always the RFC checksum.
+    Never,
+    /// `old_unicast_checksum`: always the old checksum.
+    Always,
 }
 
 /// The TTL range of one `unicast_peer` entry
@@ -320,6 +340,7 @@ impl Config {
             unicast_fault_no_peer: false,
             track_interface: true,
             down_timer_adverts: 3,
+            old_unicast_checksum: OldChecksum::Auto,
         }
     }
 

@@ -11,7 +11,7 @@
 //! VMAC's socket, and a VMAC's socket delivers only its router's VRID, so
 //! each advert reaches its router once.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -19,7 +19,7 @@ use std::task::{Context, Poll};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
-use super::{Driver, DriverError};
+use super::{Driver, DriverError, DriverEvent};
 use crate::linux::{
     IpProto, Link, NetWatcher, RawSocket, RawSocket6, RawSocket6Config, RawSocketConfig,
 };
@@ -187,9 +187,28 @@ impl Driver {
                 .get(12..16)
                 .and_then(|b| <[u8; 4]>::try_from(b).ok())
                 .map_or(Ipv4Addr::UNSPECIFIED, Ipv4Addr::from);
-            self.mux.handle_datagram(now, ifindex, src, data);
+            if self.mux.handle_datagram(now, ifindex, src, data).is_none() {
+                self.unknown_vrid(ifindex, peek_vrid(data).ok(), src.into());
+            }
             self.drain(now);
         }
+    }
+
+    /// A datagram the mux did not route: with `log_unknown_vrids`, one of
+    /// a VRID unknown here (an undecodable one has no VRID) is reported.
+    fn unknown_vrid(&mut self, ifindex: u32, vrid: Option<u8>, from: IpAddr) {
+        let Some(vrid) = vrid.filter(|_| self.report_unknown_vrids) else {
+            return;
+        };
+        let interface = self
+            .links
+            .get(&ifindex)
+            .map_or_else(String::new, |l| l.name.clone());
+        self.emit(DriverEvent::UnknownVrid {
+            interface,
+            vrid,
+            from,
+        });
     }
 
     /// IPv6 messages come without their IP header: the socket reports the
@@ -216,7 +235,13 @@ impl Driver {
             }
             self.counters.datagrams_received += 1;
             let now = self.arrival_instant(arrived);
-            self.mux.handle_datagram_v6(now, ifindex, &meta, data);
+            if self
+                .mux
+                .handle_datagram_v6(now, ifindex, &meta, data)
+                .is_none()
+            {
+                self.unknown_vrid(ifindex, vrid.ok(), meta.src.into());
+            }
             self.drain(now);
         }
     }
