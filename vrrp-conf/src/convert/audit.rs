@@ -81,6 +81,10 @@ const LVS_GLOBALS: [&str; 7] = [
 /// `global_defs` keywords (kept verbatim by the model) that the VRRP
 /// conversion or the [`mail`](super::mail) settings consume.
 pub(crate) const GLOBAL_USED: &[&str] = &[
+    "default_interface",
+    "disable_local_igmp",
+    "log_unknown_vrids",
+    "vrrp_startup_delay",
     // What the VRRP driver always does: an instance whose interface is
     // missing runs in FAULT until the interface appears.
     "dynamic_interfaces",
@@ -120,6 +124,7 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "lower_prio_no_advert",
     "native_ipv6",
     "no_accept",
+    "old_unicast_checksum",
     "preempt",
     "promote_secondaries",
     "strict_mode",

@@ -62,7 +62,10 @@ use crate::model::{
 use crate::span::Span;
 use crate::Parsed;
 
+pub use advert::{ProcessOptions, IGMP_LINK_LOCAL_REPORTS};
+
 mod address;
+mod advert;
 mod multipath;
 mod route_options;
 mod rules;
@@ -203,6 +206,8 @@ pub struct Plan {
     /// keepalived's nftables firewall, if any router needs it or
     /// `nftables` asks for it ([`Setup::firewall`]).
     pub firewall: Option<vrrp::linux::NftConfig>,
+    /// `vrrp_startup_delay`, `log_unknown_vrids`, `disable_local_igmp`.
+    pub process: ProcessOptions,
 }
 
 /// Builds the plan of a whole configuration, or the first reason it
@@ -264,7 +269,7 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
         "auth_type" => "authentication",
         k => k,
     };
-    if matches!(key, "track_file" | "track_process") {
+    if matches!(key, "track_file" | "track_process" | "old_unicast_checksum") {
         // Kept verbatim by the model: the setting has its span.
         let other = (c
             .vrrp_instances
@@ -356,11 +361,10 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
         .cloned()
         .collect();
     let mut static_addresses = Vec::new();
+    let default_dev = advert::default_interface(&c.global_defs);
     for a in &c.static_ipaddress {
-        let dev = a.dev.clone().ok_or_else(|| PlanError::Missing {
-            instance: "static_ipaddress".into(),
-            keyword: "dev",
-        });
+        // keepalived: the `default_interface`, else eth0.
+        let dev = a.dev.clone().unwrap_or_else(|| default_dev.clone());
         let v4 = |d| match a.address.addr() {
             IpAddr::V4(_) => Ok((d, address("static_ipaddress", a)?)),
             v6 => Err(PlanError::Bad {
@@ -369,7 +373,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
                 value: v6.to_string(),
             }),
         };
-        match dev.and_then(v4) {
+        match v4(dev) {
             Ok(x) => static_addresses.push(x),
             Err(e) => errors.push(e),
         }
@@ -390,6 +394,10 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
         errors.push(e);
         None
     });
+    let process = advert::process_options(&c.global_defs).unwrap_or_else(|e| {
+        errors.push(e);
+        ProcessOptions::default()
+    });
     let plan = Plan {
         units,
         scripts,
@@ -399,6 +407,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
         static_routes,
         static_rules,
         firewall,
+        process,
     };
     (plan, errors)
 }
@@ -694,6 +703,7 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     config.initial_master = i.state == Some(State::Master);
     config.preempt = !i.nopreempt;
     flags(g, i, &mut config).map_err(|(k, v)| bad(k, v))?;
+    config.old_unicast_checksum = advert::old_unicast_checksum(i)?;
     if let Some(d) = i.preempt_delay {
         config.preempt_delay = *d;
     }
