@@ -281,8 +281,12 @@ pub struct Config {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum OldChecksum {
     /// No keyword: the RFC checksum, until a unicast advert arrives that
-    /// only the old checksum validates; from then on the old one, sent and
-    /// expected ([`crate::Event::OldUnicastChecksum`]).
+    /// only the old checksum validates; from then on only the old one is
+    /// accepted ([`crate::Event::OldUnicastChecksum`]). Adverts still go
+    /// out with the RFC checksum: keepalived 2.2.7 means to switch them
+    /// too but does not (captured with two keepalived 2.2.7; with several
+    /// unicast peers its adverts then carry the checksum for the last
+    /// peer sent to before the switch, a bug not reproduced here).
     #[default]
     Auto,
     /// `old_unicast_checksum never`: always the RFC checksum.

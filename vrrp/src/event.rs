@@ -173,9 +173,9 @@ pub enum Event {
         from: IpAddr,
     },
     /// A VRRPv3 unicast advert carried keepalived's old checksum (see
-    /// [`crate::config::OldChecksum::Auto`]): from now on this router sends
-    /// and expects it. keepalived logs "Setting unicast VRRPv3 checksum to
-    /// old version".
+    /// [`crate::config::OldChecksum::Auto`]): from now on this router
+    /// expects it (and, as keepalived 2.2.7, still sends the RFC one).
+    /// keepalived logs "Setting unicast VRRPv3 checksum to old version".
     OldUnicastChecksum,
     /// An advert was rejected for a reason keepalived reports as an SNMP
     /// notification (RFC 2787's vrrpTrapAuthFailure, RFC 6527's

@@ -1,6 +1,7 @@
 //! keepalived's advert knobs on the simulated LAN and in the codec:
 //! `old_unicast_checksum` (VRRPv3 unicast adverts summed over 224.0.0.18,
-//! its `never` form and keepalived's switch to it on receipt) and
+//! its `never` form and keepalived's switch to it on receipt: from then
+//! on only old adverts are accepted, RFC ones still sent) and
 //! `vrrp_startup_delay` (no backup takes over before the delay plus its
 //! Master_Down_Interval).
 //!
@@ -9,16 +10,16 @@
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
 use std::net::Ipv4Addr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use vrrp::auth::TxCounters;
 use vrrp::config::{OldChecksum, Version};
-use vrrp::event::{Event, Reason, State};
+use vrrp::event::{AdvertError, Event, ProtocolError, Reason, State};
 use vrrp::mux::MuxEvent;
 use vrrp::router::DropReason;
 use vrrp::sim::{NodeId, Sim};
 use vrrp::wire::{self, Checksum, RecvOptionsV3};
-use vrrp::Config;
+use vrrp::{Config, VirtualRouter};
 
 use Reason::*;
 use State::*;
@@ -92,8 +93,13 @@ fn bad_checksums(sim: &Sim, node: NodeId) -> u64 {
 
 /// 10.0.0.1 to 10.0.0.2, VRID 51, priority 100, 1 s, one address.
 fn unicast_advert(sum: Checksum) -> Vec<u8> {
+    advert_from(1, sum)
+}
+
+/// 10.0.0.`last` to 10.0.0.2, VRID 51, priority 100, 1 s, one address.
+fn advert_from(last: u8, sum: Checksum) -> Vec<u8> {
     let repr = wire::AdvertV3Repr {
-        src: ip(1),
+        src: ip(last),
         dst: ip(2),
         ttl: 255,
         vrid: VRID,
@@ -169,8 +175,9 @@ fn a_default_router_switches_to_the_old_checksum_of_its_peer_for_good() {
     assert_eq!(history(&sim, b), [(secs(0), Initialize, Backup, Startup)]);
     sim.shutdown(a);
     sim.run_until(secs(9));
-    // A's priority 0 (old) lets B take over after Skew_Time; B now sends
-    // the old checksum too.
+    // A's priority 0 (old) lets B take over after Skew_Time. B still sends
+    // the RFC checksum, as keepalived 2.2.7 does after its switch (a
+    // capture of two keepalived: its adverts then validate only as RFC).
     let took_over = secs(6) + ns(SKEW_100);
     assert_eq!(
         history(&sim, b),
@@ -186,7 +193,35 @@ fn a_default_router_switches_to_the_old_checksum_of_its_peer_for_good() {
             .chain([(Checksum::Old, 0)])
             .collect::<Vec<_>>()
     );
-    assert_eq!(sent_sums(&sim, b), [(Checksum::Old, 100); 4]);
+    assert_eq!(sent_sums(&sim, b), [(Checksum::Rfc, 100); 4]);
+}
+
+#[test]
+fn after_the_switch_rfc_adverts_are_dropped() {
+    let mut c = cfg("b", 50, 2, 1, OldChecksum::Auto);
+    c.unicast_peers.push(ip(3));
+    let mut r = VirtualRouter::new(c).unwrap();
+    let t0 = Instant::now();
+    r.handle_startup(t0);
+    let events = |r: &mut VirtualRouter| std::iter::from_fn(|| r.poll_event()).collect::<Vec<_>>();
+    events(&mut r);
+    r.handle_datagram(t0, ip(3), &advert_from(3, Checksum::Rfc));
+    assert_eq!(events(&mut r), []);
+    r.handle_datagram(t0, ip(1), &advert_from(1, Checksum::Old));
+    assert_eq!(events(&mut r), [Event::OldUnicastChecksum]);
+    r.handle_datagram(t0, ip(3), &advert_from(3, Checksum::Rfc));
+    let bad = DropReason::Invalid(wire::DropReason::BadChecksum);
+    let rejected = Event::Rejected {
+        from: ip(3).into(),
+        error: AdvertError::Protocol(ProtocolError::Checksum),
+    };
+    assert_eq!(events(&mut r), [Event::Dropped(bad), rejected]);
+    r.handle_datagram(t0, ip(3), &advert_from(3, Checksum::Old));
+    assert_eq!(events(&mut r), []);
+    assert_eq!(
+        (r.counters().adverts_received, r.counters().dropped.get(bad)),
+        (3, 1)
+    );
 }
 
 #[test]

@@ -7,6 +7,8 @@
 //! - [`daemon`]: the event loop: the driver, signals, reload;
 //! - [`scripts`]: `vrrp_script` checks and notify scripts, run by
 //!   `healthcheck::script`;
+//! - [`process`]: process-wide knobs (`vrrp_startup_delay`,
+//!   `log_unknown_vrids`, `disable_local_igmp`);
 //! - [`tracking`]: tracked objects kept in step with the configuration;
 //! - [`wording`]: keepalived's log lines.
 //!
@@ -20,6 +22,7 @@ use crate::cli::{self, Cli};
 
 pub mod daemon;
 pub mod promote;
+pub mod process;
 pub mod scripts;
 pub mod statics;
 pub mod tracking;

@@ -528,7 +528,7 @@ impl VirtualRouter {
             addresses: Some(&self.cfg.virtual_addresses),
         };
         let sum = match self.cfg.old_unicast_checksum {
-            _ if self.sends_old_checksum() => wire::Checksum::Old,
+            _ if self.expects_old_checksum() => wire::Checksum::Old,
             OldChecksum::Auto if opts.unicast => wire::Checksum::Either,
             _ => wire::Checksum::Rfc,
         };
@@ -822,13 +822,18 @@ impl VirtualRouter {
         }
     }
 
-    /// True if VRRPv3 adverts carry keepalived's old unicast checksum.
+    /// True if VRRPv3 adverts carry keepalived's old unicast checksum: only
+    /// with [`OldChecksum::Always`]. After the switch of
+    /// [`OldChecksum::Auto`] keepalived 2.2.7 expects the old checksum but
+    /// still sends the RFC one (its send buffer is re-summed before the
+    /// mode changes, so not at all; captured, see `sim_advopts.rs`).
     fn sends_old_checksum(&self) -> bool {
-        match self.cfg.old_unicast_checksum {
-            OldChecksum::Always => true,
-            OldChecksum::Auto => self.old_checksum_seen,
-            OldChecksum::Never => false,
-        }
+        self.cfg.old_unicast_checksum == OldChecksum::Always
+    }
+
+    /// True if VRRPv3 adverts must carry the old checksum.
+    fn expects_old_checksum(&self) -> bool {
+        self.sends_old_checksum() || self.old_checksum_seen
     }
 
     fn advert_done(&mut self) {

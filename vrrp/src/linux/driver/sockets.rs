@@ -188,18 +188,31 @@ impl Driver {
                 .and_then(|b| <[u8; 4]>::try_from(b).ok())
                 .map_or(Ipv4Addr::UNSPECIFIED, Ipv4Addr::from);
             if self.mux.handle_datagram(now, ifindex, src, data).is_none() {
-                self.unknown_vrid(ifindex, peek_vrid(data).ok(), src.into());
+                let multicast = data.get(16).is_some_and(|b| (224..240).contains(b));
+                self.unknown_vrid(ifindex, peek_vrid(data).ok(), src.into(), multicast);
             }
             self.drain(now);
         }
     }
 
     /// A datagram the mux did not route: with `log_unknown_vrids`, one of
-    /// a VRID unknown here (an undecodable one has no VRID) is reported.
-    fn unknown_vrid(&mut self, ifindex: u32, vrid: Option<u8>, from: IpAddr) {
+    /// a VRID unknown here (an undecodable one has no VRID) is reported;
+    /// a multicast one only if a multicast router is on the interface
+    /// (keepalived joins 224.0.0.18 / ff02::12 only for those, so it never
+    /// sees the others; this socket is always joined).
+    fn unknown_vrid(&mut self, ifindex: u32, vrid: Option<u8>, from: IpAddr, multicast: bool) {
         let Some(vrid) = vrid.filter(|_| self.report_unknown_vrids) else {
             return;
         };
+        let family_multicast = |id| {
+            self.mux.ifindex(id) == Some(ifindex)
+                && self.mux.router(id).is_some_and(|r| {
+                    r.config().ipv6.is_some() == from.is_ipv6() && !r.config().is_unicast()
+                })
+        };
+        if multicast && !self.mux.ids().any(family_multicast) {
+            return;
+        }
         let interface = self
             .links
             .get(&ifindex)
@@ -240,7 +253,8 @@ impl Driver {
                 .handle_datagram_v6(now, ifindex, &meta, data)
                 .is_none()
             {
-                self.unknown_vrid(ifindex, vrid.ok(), meta.src.into());
+                let multicast = meta.dst.is_multicast();
+                self.unknown_vrid(ifindex, vrid.ok(), meta.src.into(), multicast);
             }
             self.drain(now);
         }
