@@ -286,6 +286,11 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
             return s.span;
         }
     }
+    if owner == "global_defs" {
+        if let Some(s) = c.global_defs.other.iter().rev().find(|s| s.keyword == key) {
+            return s.span;
+        }
+    }
     if let Some(i) = c.vrrp_instances.iter().position(|i| i.name == owner) {
         let sp = p.spans.instances.get(i);
         return super::key_span(sp, key);
@@ -703,7 +708,7 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     config.initial_master = i.state == Some(State::Master);
     config.preempt = !i.nopreempt;
     flags(g, i, &mut config).map_err(|(k, v)| bad(k, v))?;
-    config.old_unicast_checksum = advert::old_unicast_checksum(i)?;
+    config.old_unicast_checksum = advert::old_unicast_checksum(i, &config)?;
     if let Some(d) = i.preempt_delay {
         config.preempt_delay = *d;
     }

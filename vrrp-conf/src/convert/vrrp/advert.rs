@@ -84,11 +84,27 @@ fn startup_delay(v: &str) -> Option<Duration> {
     (d >= Duration::from_millis(1) && d <= max).then_some(d)
 }
 
-/// An instance's `old_unicast_checksum`.
-pub(super) fn old_unicast_checksum(i: &VrrpInstance) -> Result<OldChecksum, PlanError> {
+/// keepalived's configuration error for a unicast keyword without peers
+/// (it then runs multicast; its `-t` exits 5).
+const NO_PEERS: &str = "A unicast keyword has been specified without any unicast peers. \
+     Defaulting to multicast. This usage is deprecated - please update your configuration.";
+
+/// An instance's `old_unicast_checksum` (`config` holds its peers and
+/// `unicast_fault_no_peer`).
+pub(super) fn old_unicast_checksum(
+    i: &VrrpInstance,
+    config: &vrrp::Config,
+) -> Result<OldChecksum, PlanError> {
     let Some(s) = last(&i.other, "old_unicast_checksum") else {
         return Ok(OldChecksum::Auto);
     };
+    if config.unicast_peer_count() == 0 && !config.unicast_fault_no_peer {
+        return Err(PlanError::Refused {
+            instance: i.name.clone(),
+            keyword: "old_unicast_checksum",
+            reason: NO_PEERS,
+        });
+    }
     match s.args.first().map(String::as_str) {
         None => Ok(OldChecksum::Always),
         Some("never") => Ok(OldChecksum::Never),
@@ -160,6 +176,16 @@ mod tests {
             d,
             ["k.conf:10:3: error: (VI_1) old_unicast_checksum \"sometimes\" is not supported by keepalived-lite"]
         );
+        // keepalived's error (and multicast) without peers.
+        let text = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  \
+                    old_unicast_checksum\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n";
+        let parsed = parse_str("k.conf", text, &Options::default());
+        let out = convert(&parsed, VRRP);
+        let d: Vec<String> = (out.diagnostics.iter())
+            .map(|d| d.display(&parsed.sources).to_string())
+            .collect();
+        assert!(out.vrrp.is_none());
+        assert_eq!(d, [format!("k.conf:4:3: error: (VI_1) {NO_PEERS}")]);
     }
 
     #[test]
@@ -176,6 +202,12 @@ mod tests {
         assert_eq!(plan.process, want);
         let (out, _) = converted("", "");
         assert_eq!(out.vrrp.unwrap().process, ProcessOptions::default());
+        // keepalived: "number '0' outside range [0.001000, 4294.967295]".
+        let (out, d) = converted("  vrrp_startup_delay 0\n", "");
+        assert!(out.vrrp.is_none());
+        let want = "k.conf:2:3: error: (global_defs) vrrp_startup_delay \"0\" is not supported \
+                    by keepalived-lite";
+        assert_eq!(d, [want]);
     }
 
     #[test]
