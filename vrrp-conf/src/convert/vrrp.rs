@@ -368,6 +368,14 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
     let mut static_addresses = Vec::new();
     let default_dev = advert::default_interface(&c.global_defs);
     for a in &c.static_ipaddress {
+        // `track_group` is not run (see `advert.rs`): refused by name.
+        if a.other.iter().any(|o| o.starts_with("track_group")) {
+            errors.push(PlanError::Unsupported {
+                instance: "static_ipaddress".into(),
+                keyword: "track_group",
+            });
+            continue;
+        }
         // keepalived: the `default_interface`, else eth0.
         let dev = a.dev.clone().unwrap_or_else(|| default_dev.clone());
         let v4 = |d| match a.address.addr() {
