@@ -20,6 +20,9 @@
 //! for multicast instances only). The kernel state,
 //! notify lines, those log lines and the IGMP sysctl (0 while running, 1
 //! after the stop) are the same in both layouts.
+//!
+//! A second test runs a root `track_group` named by a `static_ipaddress`
+//! entry on `eth1`: with `eth1` down the group's instance is in FAULT.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 mod twin;
@@ -138,5 +141,58 @@ fn root_netns_advopts_twin_matches_keepalived() {
     assert_eq!(
         (igmp_reports(&twin.ka), igmp_reports(&twin.lite)),
         ("1".into(), "1".into())
+    );
+}
+
+/// `eth1` on each node: one end of a veth pair inside it.
+const ETH1: &[&[&str]] = &[
+    &[
+        "link", "add", "eth1", "type", "veth", "peer", "name", "eth9",
+    ],
+    &["link", "set", "eth1", "up"],
+    &["link", "set", "eth9", "up"],
+];
+
+const TRACK_GROUP: &str = "track_group TG {\n  group {\n    VI_1\n  }\n}\n\
+    vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  \
+    advert_int 1\n  notify @NOTIFY@\n  virtual_ipaddress {\n    10.77.0.100/24\n  }\n}\n\
+    static_ipaddress {\n  10.77.9.9/32 dev eth1 track_group TG\n}\n";
+
+/// A static address with `track_group`: the group's instance goes to
+/// FAULT while the address's interface is down, in both layouts.
+#[test]
+fn root_netns_advopts_twin_track_group_matches_keepalived() {
+    let mut twin = Twin::new(ETH1);
+    for s in twin.sides() {
+        s.start(TRACK_GROUP);
+    }
+    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
+    let vip = |s: &str| s.contains("inet 10.77.0.100/24") && s.contains("inet 10.77.9.9/32");
+    twin.same_state("MASTER", vip);
+    for s in twin.sides() {
+        s.ip(&["link", "set", "eth1", "down"]);
+    }
+    twin.wait_log("r1", "(VI_1) Entering FAULT STATE", 1);
+    let fault = |s: &str| !s.contains("10.77.0.100") && s.contains("inet 10.77.9.9/32");
+    twin.same_state("FAULT", fault);
+    for s in twin.sides() {
+        s.ip(&["link", "set", "eth1", "up"]);
+    }
+    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 2);
+    twin.same_state("MASTER again", vip);
+    for s in twin.sides() {
+        s.stop();
+    }
+    twin.same_state("stopped", |s| !s.contains("10.77.0.100"));
+    twin.same_notify(
+        "BACKUP, MASTER, FAULT, BACKUP, MASTER, stop",
+        &[
+            "INSTANCE VI_1 BACKUP 100",
+            "INSTANCE VI_1 MASTER 100",
+            "INSTANCE VI_1 FAULT 100",
+            "INSTANCE VI_1 BACKUP 100",
+            "INSTANCE VI_1 MASTER 100",
+            "INSTANCE VI_1 STOP 100",
+        ],
     );
 }

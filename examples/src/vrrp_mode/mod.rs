@@ -21,8 +21,8 @@ use vrrp_conf::convert::vrrp::Plan;
 use crate::cli::{self, Cli};
 
 pub mod daemon;
-pub mod promote;
 pub mod process;
+pub mod promote;
 pub mod scripts;
 pub mod statics;
 pub mod tracking;

@@ -173,12 +173,12 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
     };
     refuse_settings(&g.other, "", &keep, out);
     // Tracked files are read by the checker's FILE_CHECKs and the VRRP
-    // conversion, tracked processes by the VRRP conversion.
-    // The process settings are read by `process`.
+    // conversion, tracked processes and static track groups by the VRRP
+    // conversion. The process settings are read by `process`.
     let tracked = |s: &Setting| {
         matches!(
             s.keyword.as_str(),
-            "track_file" | "vrrp_track_file" | "vrrp_track_process"
+            "track_file" | "vrrp_track_file" | "vrrp_track_process" | "track_group"
         ) || super::process::ROOT_USED.contains(&s.keyword.as_str())
     };
     let root_tuning = |s: &&Setting| ROOT_TUNING.contains(&s.keyword.as_str());

@@ -71,6 +71,7 @@ mod route_options;
 mod rules;
 mod strict;
 mod track;
+mod track_group;
 
 pub use track::{FileInit, TrackedFile, TrackedObject, TrackedProcess};
 
@@ -286,6 +287,13 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
             return s.span;
         }
     }
+    if keyword == "track_group" {
+        let named =
+            |s: &&Setting| s.keyword == keyword && s.args.first().is_some_and(|a| a == owner);
+        if let Some(s) = c.other.iter().rev().find(named) {
+            return s.span;
+        }
+    }
     if owner == "global_defs" {
         if let Some(s) = c.global_defs.other.iter().rev().find(|s| s.keyword == key) {
             return s.span;
@@ -368,14 +376,6 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
     let mut static_addresses = Vec::new();
     let default_dev = advert::default_interface(&c.global_defs);
     for a in &c.static_ipaddress {
-        // `track_group` is not run (see `advert.rs`): refused by name.
-        if a.other.iter().any(|o| o.starts_with("track_group")) {
-            errors.push(PlanError::Unsupported {
-                instance: "static_ipaddress".into(),
-                keyword: "track_group",
-            });
-            continue;
-        }
         // keepalived: the `default_interface`, else eth0.
         let dev = a.dev.clone().unwrap_or_else(|| default_dev.clone());
         let v4 = |d| match a.address.addr() {
@@ -407,6 +407,10 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
         errors.push(e);
         None
     });
+    let groups = track_group::groups(&c.other, &mut errors);
+    let tracks =
+        track_group::static_tracks(&c.static_ipaddress, &groups, &default_dev, &mut errors);
+    track_group::apply(&mut units, &tracks);
     let process = advert::process_options(&c.global_defs).unwrap_or_else(|e| {
         errors.push(e);
         ProcessOptions::default()

@@ -16,12 +16,9 @@
 //!   `dev` (keepalived's default is eth0). keepalived reads it for nothing
 //!   else.
 //!
-//! Still refused by name: the root `track_group NAME { group { INSTANCE
-//! ... } }` and its use on `static_ipaddress` / `static_routes` /
-//! `static_rules` entries (keepalived makes the group's instances track
-//! the item's interface, weight 0, and re-installs the group's static
-//! items when that interface comes back), and `interface_up_down_delays`
-//! (a per-interface debounce of link changes before the instances act).
+//! `track_group`: see `track_group.rs`. Still refused by name:
+//! `interface_up_down_delays` (a per-interface debounce of link changes
+//! before the instances act).
 
 use std::time::Duration;
 
@@ -214,19 +211,6 @@ mod tests {
         assert!(out.vrrp.is_none());
         let want = "k.conf:2:3: error: (global_defs) vrrp_startup_delay \"0\" is not supported \
                     by keepalived-lite";
-        assert_eq!(d, [want]);
-    }
-
-    #[test]
-    fn a_static_address_with_track_group_is_refused_by_name() {
-        let text = "static_ipaddress {\n  10.9.9.9/32 dev eth1 track_group TG\n}\n";
-        let parsed = parse_str("k.conf", text, &Options::default());
-        let out = convert(&parsed, VRRP);
-        let d: Vec<String> = (out.diagnostics.iter())
-            .map(|d| d.display(&parsed.sources).to_string())
-            .collect();
-        let want = "k.conf:1:1: error: (static_ipaddress) track_group is not supported by \
-                    keepalived-lite";
         assert_eq!(d, [want]);
     }
 
