@@ -88,10 +88,11 @@ pub(super) fn apply(units: &mut [Unit], tracks: &[(String, String)]) {
             let mine = tracks.iter().filter(|(i, _)| *i == plan.name);
             for (_, dev) in mine.filter(|(_, d)| *d != spec.interface) {
                 match plan.interfaces.iter_mut().find(|t| t.name == *dev) {
-                    Some(t) => t.weight = 0,
+                    Some(t) => (t.weight, t.reverse) = (0, false),
                     None => plan.interfaces.push(Tracked {
                         name: dev.clone(),
                         weight: 0,
+                        reverse: false,
                     }),
                 }
             }
