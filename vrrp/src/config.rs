@@ -276,6 +276,30 @@ pub struct Config {
     /// master (keepalived checks it at each advert). `None`: none
     /// (keepalived's default).
     pub garp_extra_if: Option<Duration>,
+    /// keepalived's `old_unicast_checksum`: the checksum of VRRPv3 IPv4
+    /// adverts (see [`crate::wire::Checksum`]). Default
+    /// [`OldChecksum::Auto`], keepalived's default.
+    pub old_unicast_checksum: OldChecksum,
+}
+
+/// keepalived's `old_unicast_checksum` modes (its checksum compatibility
+/// with keepalived before 2.2.0, whose VRRPv3 unicast adverts summed
+/// 224.0.0.18 instead of their destination).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum OldChecksum {
+    /// No keyword: the RFC checksum, until a unicast advert arrives that
+    /// only the old checksum validates; from then on only the old one is
+    /// accepted ([`crate::Event::OldUnicastChecksum`]). Adverts still go
+    /// out with the RFC checksum: keepalived 2.2.7 means to switch them
+    /// too but does not (captured with two keepalived 2.2.7; with several
+    /// unicast peers its adverts then carry the checksum for the last
+    /// peer sent to before the switch, a bug not reproduced here).
+    #[default]
+    Auto,
+    /// `old_unicast_checksum never`: always the RFC checksum.
+    Never,
+    /// `old_unicast_checksum`: always the old checksum.
+    Always,
 }
 
 /// The TTL range of one `unicast_peer` entry
@@ -328,6 +352,7 @@ impl Config {
             track_interface: true,
             down_timer_adverts: 3,
             garp_extra_if: None,
+            old_unicast_checksum: OldChecksum::Auto,
         }
     }
 

@@ -172,6 +172,11 @@ pub enum Event {
         /// The other owner.
         from: IpAddr,
     },
+    /// A VRRPv3 unicast advert carried keepalived's old checksum (see
+    /// [`crate::config::OldChecksum::Auto`]): from now on this router
+    /// expects it (and, as keepalived 2.2.7, still sends the RFC one).
+    /// keepalived logs "Setting unicast VRRPv3 checksum to old version".
+    OldUnicastChecksum,
     /// An advert was rejected for a reason keepalived reports as an SNMP
     /// notification (RFC 2787's vrrpTrapAuthFailure, RFC 6527's
     /// vrrpv3ProtoError). It follows the [`Event::Dropped`] of the same

@@ -21,9 +21,10 @@ use vrrp::linux::{AddressOptions, AddressSpec, Netlink, RouteSpec, RuleSpec};
 use vrrp::mux::RouterId;
 use vrrp::router::Change;
 use vrrp::track::{Kind, Status};
-use vrrp_conf::convert::vrrp::{InstancePlan, Plan};
+use vrrp_conf::convert::vrrp::{InstancePlan, Plan, ProcessOptions};
 use vrrp_conf::model as conf;
 
+use super::process::LocalIgmp;
 use super::scripts::{self, Checks};
 use super::tracking::Tracking;
 use super::wording::{log_transition, script_line};
@@ -80,6 +81,8 @@ pub struct Daemon {
     /// some.
     restorer: Option<super::statics::Restorer>,
     stopping: bool,
+    /// `disable_local_igmp`, undone at the stop.
+    igmp: LocalIgmp,
     /// Base priorities set through the control socket, by instance name,
     /// until the next reload.
     priorities: HashMap<String, u8>,
@@ -100,7 +103,7 @@ impl Daemon {
         };
         crate::dump::install();
         crate::snmp::start_configured();
-        let mut d = match Daemon::new(load) {
+        let mut d = match Daemon::new(load, &plan.process) {
             Ok(d) => d,
             Err(e) => {
                 error!("cannot start VRRP: {e}");
@@ -137,9 +140,10 @@ impl Daemon {
     }
 
     /// The driver, running no router yet.
-    fn new(load: Loader) -> Result<Daemon, DaemonError> {
+    fn new(load: Loader, process: &ProcessOptions) -> Result<Daemon, DaemonError> {
         let netlink = Netlink::open().map_err(DaemonError::Netlink)?;
-        let (driver, handle, events) = Driver::new(Setup::default())?;
+        let (mut driver, handle, events) = Driver::new(Setup::default())?;
+        super::process::configure(&mut driver, process);
         let (tx, results) = mpsc::channel(64);
         Ok(Daemon {
             load,
@@ -158,6 +162,7 @@ impl Daemon {
             static_rules: Vec::new(),
             restorer: None,
             stopping: false,
+            igmp: LocalIgmp::disable(process),
             priorities: HashMap::new(),
             control: crate::control::register_vrrp(),
         })
@@ -315,6 +320,7 @@ impl Daemon {
         self.apply_static_rules(&[]);
         self.remove_statics();
         self.promoted.restore();
+        self.igmp.restore();
         let _ = tokio::time::timeout(scripts::NOTIFY_TIMEOUT, async {
             while self.notifies.join_next().await.is_some() {}
         })
@@ -379,6 +385,9 @@ impl Daemon {
                 }
             },
             DriverEvent::Failed { op, error } => error!("{op}: {error}"),
+            DriverEvent::UnknownVrid {
+                interface, vrid, ..
+            } => info!("Unknown VRID({vrid}) received on interface({interface}). ignoring..."),
             _ => {}
         }
     }
@@ -414,6 +423,9 @@ impl Daemon {
             // counts the others.
             Event::Dropped(reason) => warn!("({name}) dropped advert: {reason}"),
             Event::Rejected { from, error } => crate::snmp::advert_rejected(name, from, error),
+            Event::OldUnicastChecksum => {
+                info!("({name}) Setting unicast VRRPv3 checksum to old version")
+            }
             Event::Notify(n) => {
                 if let Some(i) = self.instances.get(&id) {
                     scripts::notify(&mut self.notifies, &i.extras.notify, &n);

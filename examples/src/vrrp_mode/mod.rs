@@ -7,6 +7,8 @@
 //! - [`daemon`]: the event loop: the driver, signals, reload;
 //! - [`scripts`]: `vrrp_script` checks and notify scripts, run by
 //!   `healthcheck::script`;
+//! - [`process`]: process-wide knobs (`vrrp_startup_delay`,
+//!   `log_unknown_vrids`, `disable_local_igmp`);
 //! - [`tracking`]: tracked objects kept in step with the configuration;
 //! - [`wording`]: keepalived's log lines.
 //!
@@ -19,6 +21,7 @@ use vrrp_conf::convert::vrrp::Plan;
 use crate::cli::{self, Cli};
 
 pub mod daemon;
+pub mod process;
 pub mod promote;
 pub mod scripts;
 pub mod statics;

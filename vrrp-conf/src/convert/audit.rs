@@ -81,6 +81,10 @@ const LVS_GLOBALS: [&str; 7] = [
 /// `global_defs` keywords (kept verbatim by the model) that the VRRP
 /// conversion or the [`mail`](super::mail) settings consume.
 pub(crate) const GLOBAL_USED: &[&str] = &[
+    "default_interface",
+    "disable_local_igmp",
+    "log_unknown_vrids",
+    "vrrp_startup_delay",
     // What the VRRP driver always does: an instance whose interface is
     // missing runs in FAULT until the interface appears.
     "dynamic_interfaces",
@@ -125,6 +129,7 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "lower_prio_no_advert",
     "native_ipv6",
     "no_accept",
+    "old_unicast_checksum",
     "preempt",
     "promote_secondaries",
     "strict_mode",
@@ -174,12 +179,12 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
     };
     refuse_settings(&g.other, "", &keep, out);
     // Tracked files are read by the checker's FILE_CHECKs and the VRRP
-    // conversion, tracked processes and garp_groups by the VRRP conversion.
-    // The process settings are read by `process`.
+    // conversion; tracked processes, garp_groups and static track groups
+    // by the VRRP conversion. The process settings are read by `process`.
     let tracked = |s: &Setting| {
         matches!(
             s.keyword.as_str(),
-            "track_file" | "vrrp_track_file" | "vrrp_track_process" | "garp_group"
+            "track_file" | "vrrp_track_file" | "vrrp_track_process" | "garp_group" | "track_group"
         ) || super::process::ROOT_USED.contains(&s.keyword.as_str())
     };
     let root_tuning = |s: &&Setting| ROOT_TUNING.contains(&s.keyword.as_str());

@@ -62,13 +62,17 @@ use crate::model::{
 use crate::span::Span;
 use crate::Parsed;
 
+pub use advert::{ProcessOptions, IGMP_LINK_LOCAL_REPORTS};
+
 mod address;
+mod advert;
 mod garp;
 mod multipath;
 mod route_options;
 mod rules;
 mod strict;
 mod track;
+mod track_group;
 
 pub use track::{FileInit, TrackedFile, TrackedObject, TrackedProcess};
 
@@ -206,6 +210,8 @@ pub struct Plan {
     pub firewall: Option<vrrp::linux::NftConfig>,
     /// GARP/NA spacing per interface ([`Setup::garp_pacing`]).
     pub garp_pacing: vrrp::linux::driver::GarpPacing,
+    /// `vrrp_startup_delay`, `log_unknown_vrids`, `disable_local_igmp`.
+    pub process: ProcessOptions,
 }
 
 /// Builds the plan of a whole configuration, or the first reason it
@@ -269,7 +275,11 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
     };
     if matches!(
         key,
-        "track_file" | "track_process" | "garp_extra_if" | "vmac_garp_intvl"
+        "track_file"
+            | "track_process"
+            | "garp_extra_if"
+            | "vmac_garp_intvl"
+            | "old_unicast_checksum"
     ) {
         // Kept verbatim by the model: the setting has its span.
         let other = (c
@@ -284,6 +294,18 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
                 .map(|g| &g.other),
         );
         if let Some(s) = other.flatten().find(|s| s.keyword == key) {
+            return s.span;
+        }
+    }
+    if keyword == "track_group" {
+        let named =
+            |s: &&Setting| s.keyword == keyword && s.args.first().is_some_and(|a| a == owner);
+        if let Some(s) = c.other.iter().rev().find(named) {
+            return s.span;
+        }
+    }
+    if owner == "global_defs" {
+        if let Some(s) = c.global_defs.other.iter().rev().find(|s| s.keyword == key) {
             return s.span;
         }
     }
@@ -365,11 +387,10 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
         .cloned()
         .collect();
     let mut static_addresses = Vec::new();
+    let default_dev = advert::default_interface(&c.global_defs);
     for a in &c.static_ipaddress {
-        let dev = a.dev.clone().ok_or_else(|| PlanError::Missing {
-            instance: "static_ipaddress".into(),
-            keyword: "dev",
-        });
+        // keepalived: the `default_interface`, else eth0.
+        let dev = a.dev.clone().unwrap_or_else(|| default_dev.clone());
         let v4 = |d| match a.address.addr() {
             IpAddr::V4(_) => Ok((d, address("static_ipaddress", a)?)),
             v6 => Err(PlanError::Bad {
@@ -378,7 +399,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
                 value: v6.to_string(),
             }),
         };
-        match dev.and_then(v4) {
+        match v4(dev) {
             Ok(x) => static_addresses.push(x),
             Err(e) => errors.push(e),
         }
@@ -401,6 +422,14 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
     });
     let (garp_pacing, garp_errors) = garp::pacing(&c.global_defs, &c.other);
     errors.extend(garp_errors);
+    let groups = track_group::groups(&c.other, &mut errors);
+    let tracks =
+        track_group::static_tracks(&c.static_ipaddress, &groups, &default_dev, &mut errors);
+    track_group::apply(&mut units, &tracks);
+    let process = advert::process_options(&c.global_defs).unwrap_or_else(|e| {
+        errors.push(e);
+        ProcessOptions::default()
+    });
     let plan = Plan {
         garp_pacing,
         units,
@@ -411,6 +440,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
         static_routes,
         static_rules,
         firewall,
+        process,
     };
     (plan, errors)
 }
@@ -706,6 +736,7 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     config.initial_master = i.state == Some(State::Master);
     config.preempt = !i.nopreempt;
     flags(g, i, &mut config).map_err(|(k, v)| bad(k, v))?;
+    config.old_unicast_checksum = advert::old_unicast_checksum(i, &config)?;
     if let Some(d) = i.preempt_delay {
         config.preempt_delay = *d;
     }

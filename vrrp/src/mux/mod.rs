@@ -161,6 +161,8 @@ pub struct Mux {
     /// The advert grid of every router (the first `now` the mux was given):
     /// masters with one interval wake together.
     epoch: Option<Instant>,
+    /// keepalived's `vrrp_startup_delay` (see [`Mux::hold_startup`]).
+    hold_until: Option<Instant>,
 }
 
 impl Mux {
@@ -173,8 +175,11 @@ impl Mux {
     pub fn add_router(
         &mut self,
         ifindex: u32,
-        router: VirtualRouter,
+        mut router: VirtualRouter,
     ) -> Result<RouterId, MuxError> {
+        if self.hold_until.is_some() {
+            router.hold_startup(self.hold_until);
+        }
         let (vrid, ipv6) = (router.config().vrid, router.config().ipv6.is_some());
         let at = match self.key_index(ifindex, vrid, ipv6) {
             Ok(_) => return Err(MuxError::Duplicate { ifindex, vrid }),
@@ -274,6 +279,17 @@ impl Mux {
     /// Datagrams no router received.
     pub fn counters(&self) -> &MuxCounters {
         &self.counters
+    }
+
+    /// keepalived's `vrrp_startup_delay`: no backup of this mux, present or
+    /// added later, takes over before `until` plus its Master_Down_Interval
+    /// (see [`VirtualRouter::hold_startup`]). keepalived sets it at its
+    /// first start, with the delay counted from then.
+    pub fn hold_startup(&mut self, until: Instant) {
+        self.hold_until = Some(until);
+        for slot in self.slots.iter_mut().flatten() {
+            slot.router.hold_startup(Some(until));
+        }
     }
 
     /// Starts every router.

@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 pub use self::reconfigure::{Change, Changed};
 use crate::auth::{AhReplay, TxCounters};
 use crate::config::{
-    effective_priority, skew_time, skew_time_v3, Config, ConfigError, LowerPriorityAdvert, Version,
-    PRIORITY_OWNER, PRIORITY_STOP,
+    effective_priority, skew_time, skew_time_v3, Config, ConfigError, LowerPriorityAdvert,
+    OldChecksum, Version, PRIORITY_OWNER, PRIORITY_STOP,
 };
 use crate::counters::Counters;
 pub use crate::counters::{DropCounters, DropReason};
@@ -236,6 +236,12 @@ pub struct VirtualRouter {
     lower_prio_garps: VecDeque<Instant>,
     /// Lower-priority adverts received as master (for the sync group).
     lower_prio_received: u64,
+    /// An advert with keepalived's old unicast checksum switched this
+    /// router to it ([`OldChecksum::Auto`]).
+    old_checksum_seen: bool,
+    /// keepalived's `vrrp_startup_delay`: no Master_Down_Timer of a backup
+    /// runs out before this instant plus its interval.
+    hold_until: Option<Instant>,
     counters: Counters,
 }
 
@@ -268,6 +274,8 @@ impl VirtualRouter {
             events: VecDeque::with_capacity(EVENT_CAPACITY),
             lower_prio_garps: VecDeque::new(),
             lower_prio_received: 0,
+            old_checksum_seen: false,
+            hold_until: None,
             counters: Counters::default(),
             cfg,
         })
@@ -439,6 +447,17 @@ impl VirtualRouter {
         }
     }
 
+    /// keepalived's `vrrp_startup_delay`: until `until`, a backup's
+    /// Master_Down_Timer counts from `until` rather than from when it is
+    /// armed, so no backup takes over before `until` plus its
+    /// Master_Down_Interval (Skew_Time after a priority-0 advert), while
+    /// adverts are received and answered as usual. keepalived sets it at
+    /// its first start only (not on reload). Call before
+    /// [`handle_startup`](Self::handle_startup); `None` clears it.
+    pub fn hold_startup(&mut self, until: Option<Instant>) {
+        self.hold_until = until;
+    }
+
     /// Stops the router: a master sends a priority-0 advert (RFC 3768
     /// section 6.4.3) and removes its addresses. Ignored when stopped.
     pub fn handle_shutdown(&mut self, now: Instant) {
@@ -508,10 +527,19 @@ impl VirtualRouter {
             unicast: self.cfg.is_unicast(),
             addresses: Some(&self.cfg.virtual_addresses),
         };
-        match wire::decode_v3(datagram, &opts) {
-            Ok(advert) => {
+        let sum = match self.cfg.old_unicast_checksum {
+            _ if self.expects_old_checksum() => wire::Checksum::Old,
+            OldChecksum::Auto if opts.unicast => wire::Checksum::Either,
+            _ => wire::Checksum::Rfc,
+        };
+        match wire::decode_v3_checksum(datagram, &opts, sum) {
+            Ok((advert, used)) => {
                 if self.bad_peer_ttl(src, advert.ttl) {
                     return self.dropped(DropReason::UnicastTtl);
+                }
+                if sum == wire::Checksum::Either && used == wire::Checksum::Old {
+                    self.old_checksum_seen = true;
+                    self.push(Event::OldUnicastChecksum);
                 }
                 self.on_advert_v3(now, src.into(), advert.priority, advert.max_adver_int)
             }
@@ -784,9 +812,28 @@ impl VirtualRouter {
                     max_adver_int: self.cfg.advert_interval_centis,
                     addresses,
                 };
-                wire::encode_v3(&repr, tx, buf)
+                let sum = if self.sends_old_checksum() {
+                    wire::Checksum::Old
+                } else {
+                    wire::Checksum::Rfc
+                };
+                wire::encode_v3_checksum(&repr, sum, tx, buf)
             }
         }
+    }
+
+    /// True if VRRPv3 adverts carry keepalived's old unicast checksum: only
+    /// with [`OldChecksum::Always`]. After the switch of
+    /// [`OldChecksum::Auto`] keepalived 2.2.7 expects the old checksum but
+    /// still sends the RFC one (its send buffer is re-summed before the
+    /// mode changes, so not at all; captured, see `sim_advopts.rs`).
+    fn sends_old_checksum(&self) -> bool {
+        self.cfg.old_unicast_checksum == OldChecksum::Always
+    }
+
+    /// True if VRRPv3 adverts must carry the old checksum.
+    fn expects_old_checksum(&self) -> bool {
+        self.sends_old_checksum() || self.old_checksum_seen
     }
 
     fn advert_done(&mut self) {
@@ -1158,8 +1205,14 @@ impl VirtualRouter {
     /// Arms `timer` to fire `after` from `now`; a deadline beyond the
     /// clock's range (a huge configured duration) never comes, so the timer
     /// stays off rather than overflowing `Instant`.
+    /// A backup's Master_Down_Timer counts from the end of the start-up
+    /// hold at the earliest (see [`hold_startup`](Self::hold_startup)).
     fn arm(&mut self, timer: Timer, now: Instant, after: Duration) {
-        self.timers.set(timer, now.checked_add(after));
+        let from = match self.hold_until {
+            Some(until) if timer == Timer::MasterDown && until > now => until,
+            _ => now,
+        };
+        self.timers.set(timer, from.checked_add(after));
     }
 
     /// Arms the Adver_Timer at the first grid point after `now` (the advert

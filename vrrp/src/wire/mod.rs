@@ -27,8 +27,9 @@ use core::net::Ipv4Addr;
 pub use advert::{decode, encode, encoded_len, Advert, AdvertRepr, EncodeError, RecvOptions};
 pub use reason::DropReason;
 pub use v3::{
-    decode_v3, decode_v6, encode_v3, encode_v6, encoded_len_v3, encoded_len_v6, AddressList,
-    AdvertV3, AdvertV3Repr, Family, Ipv6Meta, RecvOptionsV3, VRRP_MCAST_V6,
+    decode_v3, decode_v3_checksum, decode_v6, encode_v3, encode_v3_checksum, encode_v6,
+    encoded_len_v3, encoded_len_v6, AddressList, AdvertV3, AdvertV3Repr, Checksum, Family,
+    Ipv6Meta, RecvOptionsV3, VRRP_MCAST_V6,
 };
 pub use vrrp::{AddressIter, Addresses, AuthType};
 

@@ -203,6 +203,50 @@ pub fn decode_v3<'a>(
     datagram: &'a [u8],
     opts: &RecvOptionsV3<'_, Ipv4Addr>,
 ) -> Result<AdvertV3<'a, Ipv4Addr>, DropReason> {
+    decode_v3_with(datagram, opts, Sums::RFC).map(|c| c.advert)
+}
+
+/// [`decode_v3`] with a choice of checksum ([`Checksum`]); also says which
+/// one the advert carried, [`Checksum::Old`] or [`Checksum::Rfc`]
+/// ([`Checksum::Either`] tries the RFC one first).
+pub fn decode_v3_checksum<'a>(
+    datagram: &'a [u8],
+    opts: &RecvOptionsV3<'_, Ipv4Addr>,
+    sum: Checksum,
+) -> Result<(AdvertV3<'a, Ipv4Addr>, Checksum), DropReason> {
+    let old = Sums {
+        first: Some(super::VRRP_MCAST_V4),
+        fallback: None,
+    };
+    let sums = match sum {
+        Checksum::Rfc => Sums::RFC,
+        Checksum::Old => old,
+        Checksum::Either => Sums {
+            first: None,
+            fallback: Some(super::VRRP_MCAST_V4),
+        },
+    };
+    let advert = decode_v3_with(datagram, opts, sums)?;
+    let used = match sum {
+        Checksum::Either if !advert.verify_rfc => Checksum::Old,
+        Checksum::Either => Checksum::Rfc,
+        s => s,
+    };
+    Ok((advert.advert, used))
+}
+
+/// What [`check`] found beyond the advert.
+struct Checked<'a, A: Family> {
+    advert: AdvertV3<'a, A>,
+    /// The checksum covered the datagram's own destination.
+    verify_rfc: bool,
+}
+
+fn decode_v3_with<'a>(
+    datagram: &'a [u8],
+    opts: &RecvOptionsV3<'_, Ipv4Addr>,
+    sums: Sums<Ipv4Addr>,
+) -> Result<Checked<'a, Ipv4Addr>, DropReason> {
     let ip = ipv4::Packet::new_checked(datagram)?;
     if !ip.verify_checksum() {
         return Err(DropReason::BadIpChecksum);
@@ -222,7 +266,27 @@ pub fn decode_v3<'a>(
         ttl: ip.ttl(),
         ip_id: Some(ip.ident()),
     };
-    check(body, net, opts)
+    check_sums(body, net, opts, sums)
+}
+
+/// Which IPv4 destination the pseudo-header of a VRRPv3 checksum holds.
+///
+/// RFC 9568 section 5.2.8 sums the datagram's own destination. keepalived
+/// before 2.2.0 summed 224.0.0.18 for unicast adverts too (the same for
+/// multicast ones); keepalived 2.2.7 still sends that "old" checksum with
+/// `old_unicast_checksum`, and without it switches to the old one for
+/// good when a unicast advert arrives that only the old one validates
+/// ("Setting unicast VRRPv3 checksum to old version"), unless told
+/// `old_unicast_checksum never`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Checksum {
+    /// The datagram's destination (RFC 9568).
+    #[default]
+    Rfc,
+    /// 224.0.0.18 whatever the destination (keepalived's old checksum).
+    Old,
+    /// Receiving: the RFC one, else the old one.
+    Either,
 }
 
 /// Decodes and validates a VRRPv3 advert received on an IPv6 raw socket
@@ -242,7 +306,7 @@ pub fn decode_v6<'a>(
         ttl: meta.hop_limit,
         ip_id: None,
     };
-    check(payload, net, opts)
+    check(payload, net, opts, Sums::RFC)
 }
 
 /// The network-layer facts of a received advert.
@@ -254,12 +318,37 @@ struct Network<A> {
     ip_id: Option<u16>,
 }
 
-/// The checks shared by both families, from the VRRP length on.
+/// The pseudo-header destinations a received checksum may cover: `first`
+/// (`None`: the datagram's own), else `fallback`.
+#[derive(Clone, Copy)]
+struct Sums<A> {
+    first: Option<A>,
+    fallback: Option<A>,
+}
+
+impl<A> Sums<A> {
+    const RFC: Self = Sums {
+        first: None,
+        fallback: None,
+    };
+}
+
 fn check<'a, A: Family>(
     body: &'a [u8],
     net: Network<A>,
     opts: &RecvOptionsV3<'_, A>,
+    sums: Sums<A>,
 ) -> Result<AdvertV3<'a, A>, DropReason> {
+    check_sums(body, net, opts, sums).map(|c| c.advert)
+}
+
+/// The checks shared by both families, from the VRRP length on.
+fn check_sums<'a, A: Family>(
+    body: &'a [u8],
+    net: Network<A>,
+    opts: &RecvOptionsV3<'_, A>,
+    sums: Sums<A>,
+) -> Result<Checked<'a, A>, DropReason> {
     let v = vrrp_wire::Packet::new_checked(body)?;
     v.check_len(A::LEN)?;
     if !opts.unicast && net.ttl != VRRP_TTL {
@@ -277,9 +366,15 @@ fn check<'a, A: Family>(
     if v.msg_type() != vrrp_wire::TYPE_ADVERTISEMENT {
         return Err(DropReason::BadType);
     }
-    if !v.verify_checksum_with(A::pseudo_header(net.src, net.dst, body.len())) {
+    let sums_to = |dst| v.verify_checksum_with(A::pseudo_header(net.src, dst, body.len()));
+    let verify_rfc = sums.first.is_none();
+    let verify_rfc = if sums_to(sums.first.unwrap_or(net.dst)) {
+        verify_rfc
+    } else if sums.fallback.is_some_and(sums_to) {
+        false
+    } else {
         return Err(DropReason::BadChecksum);
-    }
+    };
     if opts.vrid.is_some_and(|id| id != v.vrid()) {
         return Err(DropReason::VridMismatch);
     }
@@ -289,7 +384,7 @@ fn check<'a, A: Family>(
             return Err(DropReason::AddressMismatch);
         }
     }
-    Ok(AdvertV3 {
+    let advert = AdvertV3 {
         src: net.src,
         dst: net.dst,
         ttl: net.ttl,
@@ -298,7 +393,8 @@ fn check<'a, A: Family>(
         priority: v.priority(),
         max_adver_int: v.max_adver_int(),
         addresses,
-    })
+    };
+    Ok(Checked { advert, verify_rfc })
 }
 
 /// RFC 9568 section 5.1.2.1: an IPv6 advert comes from a link-local
@@ -345,14 +441,14 @@ impl<A: Family> AdvertV3Repr<'_, A> {
         Ok(vrrp_wire::v3_len(count, A::LEN))
     }
 
-    fn emit_vrrp(&self, buf: &mut [u8]) {
+    fn emit_vrrp(&self, sum_dst: A, buf: &mut [u8]) {
         let fixed = ReprV3 {
             vrid: self.vrid,
             priority: self.priority,
             max_adver_int: self.max_adver_int,
         };
         let len = vrrp_wire::v3_len(self.addresses.len() as u8, A::LEN);
-        let pseudo = A::pseudo_header(self.src, self.dst, len);
+        let pseudo = A::pseudo_header(self.src, sum_dst, len);
         fixed.emit(self.addresses, pseudo, buf);
     }
 }
@@ -378,6 +474,17 @@ pub fn encode_v3(
     tx: &mut TxCounters,
     buf: &mut [u8],
 ) -> Result<usize, EncodeError> {
+    encode_v3_checksum(repr, Checksum::Rfc, tx, buf)
+}
+
+/// [`encode_v3`] with the checksum `sum` ([`Checksum::Old`]: keepalived's
+/// old one over 224.0.0.18; [`Checksum::Either`] is taken as the RFC one).
+pub fn encode_v3_checksum(
+    repr: &AdvertV3Repr<'_, Ipv4Addr>,
+    sum: Checksum,
+    tx: &mut TxCounters,
+    buf: &mut [u8],
+) -> Result<usize, EncodeError> {
     let vrrp_len = repr.vrrp_len()?;
     let len = ipv4::HEADER_LEN + vrrp_len;
     let buf = buf
@@ -394,7 +501,11 @@ pub fn encode_v3(
     };
     let (ip_buf, rest) = buf.split_at_mut(ipv4::HEADER_LEN);
     ip.emit(ip_buf);
-    repr.emit_vrrp(rest);
+    let sum_dst = match sum {
+        Checksum::Old => super::VRRP_MCAST_V4,
+        Checksum::Rfc | Checksum::Either => repr.dst,
+    };
+    repr.emit_vrrp(sum_dst, rest);
     Ok(len)
 }
 
@@ -412,7 +523,7 @@ pub fn encode_v6(repr: &AdvertV3Repr<'_, Ipv6Addr>, buf: &mut [u8]) -> Result<us
     let buf = buf
         .get_mut(..len)
         .ok_or(EncodeError::BufferTooSmall { needed: len })?;
-    repr.emit_vrrp(buf);
+    repr.emit_vrrp(repr.dst, buf);
     Ok(len)
 }
 

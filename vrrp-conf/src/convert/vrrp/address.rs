@@ -2,8 +2,8 @@
 //! entry that the model keeps verbatim, as keepalived 2.2.7 reads them
 //! (vrrp_ipaddress.c): `no_track`, `peer ADDR`, `home`, `-nodad`,
 //! `mngtmpaddr`, `noprefixroute`, `autojoin`, `preferred_lft N|forever`.
-//! Anything else (`nodad`, which keepalived does not know, `track_group`)
-//! is refused by name.
+//! Anything else (`nodad`, which keepalived does not know, `track_group`
+//! but on a `static_ipaddress`) is refused by name.
 
 use std::net::IpAddr;
 
@@ -25,6 +25,10 @@ pub(crate) fn options(owner: &str, a: &IpAddress) -> Result<AddressOptions, Plan
     while let Some(word) = words.next() {
         match word {
             "no_track" => {}
+            // Static addresses only, as in keepalived: see `track_group.rs`.
+            "track_group" if owner == "static_ipaddress" => {
+                words.next();
+            }
             "home" => o.flags |= HOME,
             "mngtmpaddr" => o.flags |= MNGTMPADDR,
             "noprefixroute" => o.flags |= NOPREFIXROUTE,

@@ -67,6 +67,18 @@ pub enum DriverEvent {
         /// True for an IPv6 router (waiting for a link-local address).
         ipv6: bool,
     },
+    /// An advert for a VRID that no router has on the interface it came in
+    /// on; reported only with [`Driver::report_unknown_vrids`](super::Driver::report_unknown_vrids)
+    /// (keepalived's `log_unknown_vrids`: "Unknown VRID(N) received on
+    /// interface(IF). ignoring...").
+    UnknownVrid {
+        /// The interface's name.
+        interface: String,
+        /// The VRID the advert carried.
+        vrid: u8,
+        /// Its sender.
+        from: IpAddr,
+    },
     /// A host operation failed (the protocol keeps running).
     Failed {
         /// The operation.

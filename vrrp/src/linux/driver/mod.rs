@@ -88,7 +88,7 @@ mod timer;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -193,6 +193,10 @@ pub struct Driver {
     pacer: crate::pacing::GarpPacer,
     /// What `pacer` was made from.
     pacing_spec: GarpPacing,
+    /// keepalived's `vrrp_startup_delay` (see [`Driver::startup_delay`]).
+    startup_delay: Duration,
+    /// keepalived's `log_unknown_vrids` (see [`Driver::report_unknown_vrids`]).
+    report_unknown_vrids: bool,
 }
 
 impl Driver {
@@ -232,6 +236,8 @@ impl Driver {
             own_deletions: deleted::OwnDeletions::default(),
             pacer: crate::pacing::GarpPacer::default(),
             pacing_spec: GarpPacing::default(),
+            startup_delay: Duration::ZERO,
+            report_unknown_vrids: false,
         };
         // The watcher first: nothing to undo if it fails, and no change
         // during the setup goes unseen.
@@ -241,6 +247,23 @@ impl Driver {
         d.readers
             .push(tokio::spawn(watch_loop(watcher, in_tx.clone())));
         Ok((d, DriverHandle { tx: in_tx }, ev_rx))
+    }
+
+    /// keepalived's `vrrp_startup_delay`: no backup takes over before
+    /// `delay` after [`run`](Self::run) starts plus its
+    /// Master_Down_Interval (see [`Mux::hold_startup`]). Reloads do not
+    /// restart it. Zero (the default) is none.
+    pub fn startup_delay(&mut self, delay: Duration) {
+        self.startup_delay = delay;
+    }
+
+    /// keepalived's `log_unknown_vrids`: report each advert of a VRID no
+    /// router has on the interface it came in on
+    /// ([`DriverEvent::UnknownVrid`]). Off by default (they are counted in
+    /// [`MuxCounters::unknown_vrid`](crate::mux::MuxCounters::unknown_vrid)
+    /// either way).
+    pub fn report_unknown_vrids(&mut self, on: bool) {
+        self.report_unknown_vrids = on;
     }
 
     /// The ids of the running routers, in [`Setup::routers`] order (after
@@ -273,6 +296,11 @@ impl Driver {
                 self.mux.handle_interface(now, link.index, false);
             }
             self.emit_link(link);
+        }
+        if let Some(until) = now.checked_add(self.startup_delay) {
+            if !self.startup_delay.is_zero() {
+                self.mux.hold_startup(until);
+            }
         }
         self.mux.handle_startup(now);
         self.drain(now);

@@ -11,7 +11,7 @@
 //! VMAC's socket, and a VMAC's socket delivers only its router's VRID, so
 //! each advert reaches its router once.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -19,7 +19,7 @@ use std::task::{Context, Poll};
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
 
-use super::{Driver, DriverError};
+use super::{Driver, DriverError, DriverEvent};
 use crate::linux::{
     IpProto, Link, NetWatcher, RawSocket, RawSocket6, RawSocket6Config, RawSocketConfig,
 };
@@ -187,9 +187,41 @@ impl Driver {
                 .get(12..16)
                 .and_then(|b| <[u8; 4]>::try_from(b).ok())
                 .map_or(Ipv4Addr::UNSPECIFIED, Ipv4Addr::from);
-            self.mux.handle_datagram(now, ifindex, src, data);
+            if self.mux.handle_datagram(now, ifindex, src, data).is_none() {
+                let multicast = data.get(16).is_some_and(|b| (224..240).contains(b));
+                self.unknown_vrid(ifindex, peek_vrid(data).ok(), src.into(), multicast);
+            }
             self.drain(now);
         }
+    }
+
+    /// A datagram the mux did not route: with `log_unknown_vrids`, one of
+    /// a VRID unknown here (an undecodable one has no VRID) is reported;
+    /// a multicast one only if a multicast router is on the interface
+    /// (keepalived joins 224.0.0.18 / ff02::12 only for those, so it never
+    /// sees the others; this socket is always joined).
+    fn unknown_vrid(&mut self, ifindex: u32, vrid: Option<u8>, from: IpAddr, multicast: bool) {
+        let Some(vrid) = vrid.filter(|_| self.report_unknown_vrids) else {
+            return;
+        };
+        let family_multicast = |id| {
+            self.mux.ifindex(id) == Some(ifindex)
+                && self.mux.router(id).is_some_and(|r| {
+                    r.config().ipv6.is_some() == from.is_ipv6() && !r.config().is_unicast()
+                })
+        };
+        if multicast && !self.mux.ids().any(family_multicast) {
+            return;
+        }
+        let interface = self
+            .links
+            .get(&ifindex)
+            .map_or_else(String::new, |l| l.name.clone());
+        self.emit(DriverEvent::UnknownVrid {
+            interface,
+            vrid,
+            from,
+        });
     }
 
     /// IPv6 messages come without their IP header: the socket reports the
@@ -216,7 +248,14 @@ impl Driver {
             }
             self.counters.datagrams_received += 1;
             let now = self.arrival_instant(arrived);
-            self.mux.handle_datagram_v6(now, ifindex, &meta, data);
+            if self
+                .mux
+                .handle_datagram_v6(now, ifindex, &meta, data)
+                .is_none()
+            {
+                let multicast = meta.dst.is_multicast();
+                self.unknown_vrid(ifindex, vrid.ok(), meta.src.into(), multicast);
+            }
             self.drain(now);
         }
     }

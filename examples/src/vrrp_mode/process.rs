@@ -1,0 +1,78 @@
+//! keepalived's process-wide VRRP knobs of `global_defs`
+//! ([`ProcessOptions`]): `vrrp_startup_delay` and `log_unknown_vrids` go to
+//! the driver; `disable_local_igmp` is a sysctl set here.
+
+use tracing::info;
+use vrrp::linux::driver::Driver;
+use vrrp_conf::convert::vrrp::{ProcessOptions, IGMP_LINK_LOCAL_REPORTS};
+
+/// Gives the driver the start-up delay and the unknown VRID reports, with
+/// keepalived's line for the delay.
+pub fn configure(driver: &mut Driver, o: &ProcessOptions) {
+    if !o.startup_delay.is_zero() {
+        // keepalived prints the seconds with %g.
+        info!(
+            "Delaying startup for {} seconds",
+            o.startup_delay.as_secs_f64()
+        );
+        driver.startup_delay(o.startup_delay);
+    }
+    driver.report_unknown_vrids(o.log_unknown_vrids);
+}
+
+/// `disable_local_igmp`: the sysctl, if it was 1, is now 0 and goes back
+/// to 1 with [`LocalIgmp::restore`] (as keepalived does at start, not on
+/// reload, and at stop).
+#[derive(Debug)]
+pub struct LocalIgmp {
+    restore: bool,
+}
+
+impl LocalIgmp {
+    /// Turns the kernel's IGMP reports for link-local groups (224.0.0.18
+    /// among them) off if `o` asks for it.
+    pub fn disable(o: &ProcessOptions) -> LocalIgmp {
+        let restore = o.disable_local_igmp && set_reports(false);
+        LocalIgmp { restore }
+    }
+
+    /// Turns them back on if [`disable`](Self::disable) turned them off.
+    pub fn restore(&mut self) {
+        if std::mem::take(&mut self.restore) {
+            set_reports(true);
+        }
+    }
+}
+
+/// Writes the sysctl if it holds the other value; true if it was changed.
+/// Errors are logged as keepalived logs them.
+fn set_reports(on: bool) -> bool {
+    let (from, to) = if on { ("0", "1") } else { ("1", "0") };
+    let now = match std::fs::read_to_string(IGMP_LINK_LOCAL_REPORTS) {
+        Ok(s) => s,
+        Err(e) => {
+            info!(
+                "Unable to read {IGMP_LINK_LOCAL_REPORTS} - errno {}",
+                errno(&e)
+            );
+            return false;
+        }
+    };
+    if now.trim() != from {
+        return false;
+    }
+    match std::fs::write(IGMP_LINK_LOCAL_REPORTS, to) {
+        Ok(()) => true,
+        Err(e) => {
+            info!(
+                "Unable to write {IGMP_LINK_LOCAL_REPORTS} - errno {}",
+                errno(&e)
+            );
+            false
+        }
+    }
+}
+
+fn errno(e: &std::io::Error) -> i32 {
+    e.raw_os_error().unwrap_or(0)
+}

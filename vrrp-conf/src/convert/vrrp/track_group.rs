@@ -1,0 +1,180 @@
+//! keepalived 2.2.7's static track groups: a root
+//! `track_group NAME { group { INSTANCE ... } }` named on a
+//! `static_ipaddress` entry (`... track_group NAME`) makes every instance
+//! of the group track that address's interface with weight 0: FAULT while
+//! it is down. An instance tracking it already (`track_interface` with a
+//! weight) gets weight 0 too, as keepalived merges them. Entries with
+//! `no_track` are not tracked (keepalived logs "Static address has both
+//! track_group and no_track set - not tracking"); names of missing
+//! instances are skipped (keepalived logs "... doesn't exist - ignoring").
+//! `track_group` on `static_routes` and `static_rules` stays refused by
+//! name.
+
+use super::{PlanError, Tracked, Unit};
+use crate::model::{IpAddress, Setting};
+
+/// The groups of the top level: name and member instance names.
+pub(super) fn groups(top: &[Setting], errors: &mut Vec<PlanError>) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for s in top.iter().filter(|s| s.keyword == "track_group") {
+        // keepalived: "track_group must have a name - skipping", "track_group
+        // NAME already defined" (errors cited at the last block so named).
+        let refuse = |name: &str, reason| PlanError::Refused {
+            instance: name.to_owned(),
+            keyword: "track_group",
+            reason,
+        };
+        let [name] = s.args.as_slice() else {
+            let name = s.args.first().map_or("", String::as_str);
+            errors.push(refuse(name, "track_group must have a name - skipping"));
+            continue;
+        };
+        if out.iter().any(|(n, _)| n == name) {
+            errors.push(refuse(name, "track_group already defined"));
+            continue;
+        }
+        let lines = s.block.iter().flatten().filter(|g| g.keyword == "group");
+        let members = lines
+            .flat_map(|g| g.block.iter().flatten())
+            .flat_map(|m| std::iter::once(&m.keyword).chain(&m.args))
+            .cloned()
+            .collect();
+        out.push((name.clone(), members));
+    }
+    out
+}
+
+/// The group a static address names, if any.
+fn named(a: &IpAddress) -> Option<&str> {
+    let at = a.other.iter().position(|o| o == "track_group")?;
+    Some(a.other.get(at + 1).map_or("", String::as_str))
+}
+
+/// (instance, interface) pairs to track, for the static addresses with
+/// `track_group` (on `dev`, else `default_dev`).
+pub(super) fn static_tracks(
+    addresses: &[IpAddress],
+    groups: &[(String, Vec<String>)],
+    default_dev: &str,
+    errors: &mut Vec<PlanError>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for a in addresses {
+        let Some(name) = named(a) else { continue };
+        let Some((_, members)) = groups.iter().find(|(n, _)| n == name) else {
+            // keepalived: "track_group NAME not found".
+            errors.push(PlanError::Unknown {
+                instance: "static_ipaddress".into(),
+                kind: "track_group",
+                name: name.to_owned(),
+            });
+            continue;
+        };
+        if a.other.iter().any(|o| o == "no_track") {
+            continue;
+        }
+        let dev = a.dev.as_deref().unwrap_or(default_dev);
+        out.extend(members.iter().map(|m| (m.clone(), dev.to_owned())));
+    }
+    out
+}
+
+/// Adds the tracked interfaces to the instances they name (weight 0,
+/// merged into an existing entry); an instance's own interface is
+/// watched by the driver already.
+pub(super) fn apply(units: &mut [Unit], tracks: &[(String, String)]) {
+    for u in units {
+        for (plan, spec) in u.instances.iter_mut().zip(&u.setup.routers) {
+            let mine = tracks.iter().filter(|(i, _)| *i == plan.name);
+            for (_, dev) in mine.filter(|(_, d)| *d != spec.interface) {
+                match plan.interfaces.iter_mut().find(|t| t.name == *dev) {
+                    Some(t) => (t.weight, t.reverse) = (0, false),
+                    None => plan.interfaces.push(Tracked {
+                        name: dev.clone(),
+                        weight: 0,
+                        reverse: false,
+                    }),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
+    use crate::convert::{convert, Converted, Halves};
+    use crate::{parse_str, Options};
+
+    const VRRP: Halves = Halves {
+        vrrp: true,
+        lvs: false,
+    };
+
+    fn converted(text: &str) -> (Converted, Vec<String>) {
+        let parsed = parse_str("k.conf", text, &Options::default());
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let out = convert(&parsed, VRRP);
+        let d = (out.diagnostics.iter())
+            .map(|d| d.display(&parsed.sources).to_string())
+            .collect();
+        (out, d)
+    }
+
+    const INSTANCES: &str = "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n  \
+        track_interface {\n    eth1 weight 10\n  }\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n\
+        vrrp_instance B {\n  interface eth0\n  virtual_router_id 2\n  \
+        virtual_ipaddress {\n    192.0.2.2\n  }\n}\n";
+
+    /// Every instance's tracked interfaces (name, weight).
+    fn tracked(out: &Converted) -> Vec<(String, Vec<(String, i32)>)> {
+        let plan = out.vrrp.as_ref().unwrap();
+        (plan.units.iter().flat_map(|u| &u.instances))
+            .map(|i| {
+                let t = i.interfaces.iter().map(|t| (t.name.clone(), t.weight));
+                (i.name.clone(), t.collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_group_tracks_the_interface_of_its_static_addresses_with_weight_0() {
+        let text = format!(
+            "track_group TG {{\n  group {{\n    A B\n    C\n  }}\n}}\n{INSTANCES}\
+             static_ipaddress {{\n  10.9.9.9/32 dev eth1 track_group TG\n  \
+             10.9.9.10/32 track_group TG\n  10.9.9.11/32 dev eth2 track_group TG no_track\n}}\n"
+        );
+        let (out, d) = converted(&text);
+        assert_eq!(d, [] as [String; 0]);
+        let s = |n: &str| n.to_owned();
+        // eth0 (the default interface) is both instances' own: watched
+        // already; eth2's entry has no_track; C does not exist.
+        assert_eq!(
+            tracked(&out),
+            [
+                (s("A"), vec![(s("eth1"), 0)]),
+                (s("B"), vec![(s("eth1"), 0)])
+            ]
+        );
+        let setup = out.vrrp.unwrap().setup();
+        assert_eq!(setup.watch_interfaces, ["eth1"]);
+    }
+
+    #[test]
+    fn unknown_and_duplicate_groups_are_errors() {
+        let text = format!(
+            "track_group TG {{\n  group {{\n    A\n  }}\n}}\ntrack_group TG {{\n}}\n{INSTANCES}\
+             static_ipaddress {{\n  10.9.9.9/32 dev eth1 track_group NONE\n}}\n"
+        );
+        let (out, d) = converted(&text);
+        assert!(out.vrrp.is_none());
+        assert_eq!(
+            d,
+            [
+                "k.conf:6:1: error: (TG) track_group already defined",
+                "k.conf:25:1: error: (static_ipaddress) unknown track_group NONE"
+            ]
+        );
+    }
+}
