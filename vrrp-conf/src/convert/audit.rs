@@ -296,6 +296,12 @@ pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
     sync_daemon_interfaces(p, out);
 }
 
+/// True if `use_vmac`'s argument is keepalived's MAC address form (a
+/// `:`), alone or after a name (more than one word): refused by name.
+pub(crate) fn is_vmac_mac_form(arg: &str) -> bool {
+    arg.contains(':') || arg.contains(char::is_whitespace)
+}
+
 fn instance(
     i: &crate::model::VrrpInstance,
     sp: &crate::lower::ObjSpans,
@@ -304,10 +310,10 @@ fn instance(
     let ctx = i.name.as_str();
     let refused = [(
         "use_vmac",
-        i.use_vmac.as_ref().is_some_and(|v| v.value.is_some()),
+        (i.use_vmac.as_ref().and_then(|v| v.value.as_deref())).is_some_and(is_vmac_mac_form),
     )];
     for (k, _) in refused.iter().filter(|(_, on)| *on) {
-        let what = if *k == "use_vmac" { "use_vmac NAME" } else { k };
+        let what = if *k == "use_vmac" { "use_vmac MAC" } else { k };
         out.push(refuse(sp.key(k), what, ctx));
     }
     // The options of virtual addresses: `convert::vrrp::address`.

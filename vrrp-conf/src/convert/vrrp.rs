@@ -69,6 +69,7 @@ mod route_options;
 mod rules;
 mod strict;
 mod track;
+mod vmac;
 
 pub use track::{FileInit, TrackedFile, TrackedObject, TrackedProcess};
 
@@ -756,6 +757,7 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         // Filled by `unit`: their numbering depends on the whole file.
         rules: Vec::new(),
         use_vmac,
+        vmac: vmac::options(i)?,
     })
 }
 

@@ -44,6 +44,7 @@
 //!     routes: Vec::new(),
 //!     rules: Vec::new(),
 //!     use_vmac: false,
+//!     vmac: Default::default(),
 //! };
 //! let setup = Setup { routers: vec![router], ..Setup::default() };
 //! let (driver, handle, mut events) = Driver::new(setup)?;

@@ -1,0 +1,74 @@
+//! `use_vmac [NAME]` of an instance, as keepalived 2.2.7 reads it: a
+//! name the kernel takes names the VMAC; any other name is an error
+//! (keepalived: "VMAC interface name 'NAME' too long or invalid
+//! characters", and `-t` fails). The MAC address form (`use_vmac MAC`,
+//! an argument with a `:`) is refused by name by the audit.
+
+use vrrp::linux::{valid_vmac_name, VmacOptions};
+
+use super::PlanError;
+use crate::convert::audit::is_vmac_mac_form;
+use crate::model::VrrpInstance;
+
+/// The VMAC options of `i` (default without `use_vmac NAME`).
+pub(super) fn options(i: &VrrpInstance) -> Result<VmacOptions, PlanError> {
+    let arg = i.use_vmac.as_ref().and_then(|v| v.value.as_deref());
+    let Some(name) = arg.filter(|a| !is_vmac_mac_form(a)) else {
+        return Ok(VmacOptions::default());
+    };
+    if !valid_vmac_name(name) {
+        return Err(PlanError::Refused {
+            instance: i.name.clone(),
+            keyword: "use_vmac",
+            reason: "VMAC interface name too long or invalid characters",
+        });
+    }
+    Ok(VmacOptions {
+        name: Some(name.to_owned()),
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests: a panic is a failed test
+mod tests {
+    use super::*;
+
+    fn instance(use_vmac: &str) -> VrrpInstance {
+        let text = format!(
+            "vrrp_instance VI_1 {{\n  interface eth0\n  {use_vmac}\n  virtual_router_id 51\n  \
+             virtual_ipaddress {{\n    10.0.0.1/24\n  }}\n}}\n"
+        );
+        let p = crate::parse_str("v.conf", &text, &crate::Options::default());
+        p.config.vrrp_instances.into_iter().next().unwrap()
+    }
+
+    #[test]
+    fn a_name_names_the_vmac() {
+        let named = options(&instance("use_vmac vmac51")).unwrap();
+        assert_eq!(named.name.as_deref(), Some("vmac51"));
+        assert_eq!(
+            options(&instance("use_vmac")).unwrap(),
+            VmacOptions::default()
+        );
+    }
+
+    #[test]
+    fn a_name_the_kernel_refuses_is_an_error_as_in_keepalived() {
+        let err = options(&instance("use_vmac vmac_name_too_long")).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "(VI_1) VMAC interface name too long or invalid characters"
+        );
+    }
+
+    /// The MAC form is the audit's to refuse: no name comes of it.
+    #[test]
+    fn the_mac_form_names_nothing() {
+        for arg in ["02:00:00:00:00:01", "vmac1 02:00:00:00:00:01"] {
+            let o = options(&instance(&format!("use_vmac {arg}"))).unwrap();
+            assert_eq!(o, VmacOptions::default(), "{arg}");
+            assert!(is_vmac_mac_form(arg));
+        }
+        assert!(!is_vmac_mac_form("vmac1"));
+    }
+}

@@ -1,0 +1,103 @@
+//! How a router's VMAC (keepalived's `use_vmac`) is named: the options
+//! an embedder sets, and keepalived 2.2.7's choice of name.
+//!
+//! keepalived calls a VMAC `vrrp.VRID` unless `use_vmac NAME` names it;
+//! an IPv6 router whose `vrrp.VRID` belongs to an IPv4 router takes
+//! `vrrp6.VRID`. A named VMAC that finds an interface of that name which
+//! is not a VMAC of its own making keeps its hands off it and takes the
+//! default name (keepalived: "interface NAME already exists and is not a
+//! private macvlan; ignoring vmac if_name").
+
+/// Options of a router's VMAC (meaningful with
+/// [`RouterSpec::use_vmac`](super::driver::RouterSpec::use_vmac)).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct VmacOptions {
+    /// `use_vmac NAME`: the macvlan's name instead of `vrrp.VRID`.
+    pub name: Option<String>,
+}
+
+/// Longest interface name the kernel takes (`IFNAMSIZ` - 1).
+const IFNAME_MAX: usize = 15;
+
+/// True if `name` is a name the kernel gives an interface, as keepalived
+/// checks `use_vmac NAME` (`dev_name_valid`): 1 to 15 bytes, no `/`,
+/// `:` or white space, not `.` or `..`.
+pub fn valid_vmac_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= IFNAME_MAX
+        && name != "."
+        && name != ".."
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == ':' || c.is_whitespace())
+}
+
+/// Where a VMAC name comes from, in keepalived's order of preference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NameChoice {
+    /// `use_vmac NAME`.
+    Named(String),
+    /// `vrrp.VRID`.
+    Default(String),
+    /// `vrrp6.VRID`, an IPv6 router's when `vrrp.VRID` is taken.
+    Second(String),
+}
+
+impl NameChoice {
+    /// The interface name.
+    pub(crate) fn name(&self) -> &str {
+        match self {
+            NameChoice::Named(n) | NameChoice::Default(n) | NameChoice::Second(n) => n,
+        }
+    }
+}
+
+/// The names a router with VRID `vrid` tries, best first: its own name
+/// if it has one, then `vrrp.VRID`, then (IPv6) `vrrp6.VRID`.
+pub(crate) fn candidates(options: &VmacOptions, vrid: u8, ipv6: bool) -> Vec<NameChoice> {
+    let mut out = Vec::with_capacity(3);
+    if let Some(n) = options.name.as_ref().filter(|n| valid_vmac_name(n)) {
+        out.push(NameChoice::Named(n.clone()));
+    }
+    out.push(NameChoice::Default(format!("vrrp.{vrid}")));
+    if ipv6 {
+        out.push(NameChoice::Second(format!("vrrp6.{vrid}")));
+    }
+    out
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests: a panic is a failed test
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_follow_keepalived_order() {
+        let named = VmacOptions {
+            name: Some("vmac1".into()),
+        };
+        let names = |o: &VmacOptions, ipv6| {
+            candidates(o, 51, ipv6)
+                .iter()
+                .map(|c| c.name().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&named, false), ["vmac1", "vrrp.51"]);
+        assert_eq!(names(&named, true), ["vmac1", "vrrp.51", "vrrp6.51"]);
+        assert_eq!(names(&VmacOptions::default(), false), ["vrrp.51"]);
+        let bad = VmacOptions {
+            name: Some("a/b".into()),
+        };
+        assert_eq!(names(&bad, false), ["vrrp.51"]);
+    }
+
+    #[test]
+    fn vmac_names_are_checked_as_keepalived_does() {
+        assert!(valid_vmac_name("vrrp1"));
+        assert!(valid_vmac_name("abcdefghijklmno"));
+        assert!(!valid_vmac_name("abcdefghijklmnop"), "16 bytes");
+        for bad in ["", ".", "..", "a/b", "a b", "a:b"] {
+            assert!(!valid_vmac_name(bad), "{bad:?}");
+        }
+    }
+}
