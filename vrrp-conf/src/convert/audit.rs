@@ -133,6 +133,7 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "unicast_fault_no_peer",
     "unicast_ttl",
     "vmac_garp_intvl",
+    "vmac_xmit_base",
 ];
 
 /// keepalived's default VRRP multicast group.

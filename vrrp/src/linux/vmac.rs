@@ -14,6 +14,11 @@
 pub struct VmacOptions {
     /// `use_vmac NAME`: the macvlan's name instead of `vrrp.VRID`.
     pub name: Option<String>,
+    /// `vmac_xmit_base`: adverts go out of, and are read on, the
+    /// interface under the VMAC (from its MAC); the VMAC still carries
+    /// the virtual addresses and their gratuitous ARPs. An IPv6 router's
+    /// VMAC then has no link-local address.
+    pub xmit_base: bool,
 }
 
 /// Longest interface name the kernel takes (`IFNAMSIZ` - 1).
@@ -75,6 +80,7 @@ mod tests {
     fn names_follow_keepalived_order() {
         let named = VmacOptions {
             name: Some("vmac1".into()),
+            ..VmacOptions::default()
         };
         let names = |o: &VmacOptions, ipv6| {
             candidates(o, 51, ipv6)
@@ -87,6 +93,7 @@ mod tests {
         assert_eq!(names(&VmacOptions::default(), false), ["vrrp.51"]);
         let bad = VmacOptions {
             name: Some("a/b".into()),
+            ..VmacOptions::default()
         };
         assert_eq!(names(&bad, false), ["vrrp.51"]);
     }

@@ -1,8 +1,15 @@
-//! `use_vmac [NAME]` of an instance, as keepalived 2.2.7 reads it: a
-//! name the kernel takes names the VMAC; any other name is an error
+//! `use_vmac [NAME]` and `vmac_xmit_base` of an instance, as keepalived
+//! 2.2.7 reads them.
+//!
+//! A name the kernel takes names the VMAC; any other name is an error
 //! (keepalived: "VMAC interface name 'NAME' too long or invalid
 //! characters", and `-t` fails). The MAC address form (`use_vmac MAC`,
 //! an argument with a `:`) is refused by name by the audit.
+//!
+//! `vmac_xmit_base` holds only with a VMAC ("vmac_xmit_base is only valid
+//! with a vmac") and not in strict mode ("xmit_base is incompatible with
+//! strict mode - resetting"); unicast peers with a VMAC set it ("unicast
+//! with use_vmac requires vmac_xmit_base - setting").
 
 use vrrp::linux::{valid_vmac_name, VmacOptions};
 
@@ -10,11 +17,22 @@ use super::PlanError;
 use crate::convert::audit::is_vmac_mac_form;
 use crate::model::VrrpInstance;
 
-/// The VMAC options of `i` (default without `use_vmac NAME`).
-pub(super) fn options(i: &VrrpInstance) -> Result<VmacOptions, PlanError> {
+/// The VMAC options of `i`, in strict mode or not.
+pub(super) fn options(i: &VrrpInstance, strict: bool) -> Result<VmacOptions, PlanError> {
+    let asked = i.other.iter().any(|s| s.keyword == "vmac_xmit_base");
+    let unicast = !i.unicast_peer.is_empty();
+    let xmit_base = i.use_vmac.is_some() && (asked || unicast) && !strict;
+    Ok(VmacOptions {
+        name: name(i)?,
+        xmit_base,
+    })
+}
+
+/// `use_vmac NAME`'s name, if it has one.
+fn name(i: &VrrpInstance) -> Result<Option<String>, PlanError> {
     let arg = i.use_vmac.as_ref().and_then(|v| v.value.as_deref());
     let Some(name) = arg.filter(|a| !is_vmac_mac_form(a)) else {
-        return Ok(VmacOptions::default());
+        return Ok(None);
     };
     if !valid_vmac_name(name) {
         return Err(PlanError::Refused {
@@ -23,9 +41,7 @@ pub(super) fn options(i: &VrrpInstance) -> Result<VmacOptions, PlanError> {
             reason: "VMAC interface name too long or invalid characters",
         });
     }
-    Ok(VmacOptions {
-        name: Some(name.to_owned()),
-    })
+    Ok(Some(name.to_owned()))
 }
 
 #[cfg(test)]
@@ -44,17 +60,17 @@ mod tests {
 
     #[test]
     fn a_name_names_the_vmac() {
-        let named = options(&instance("use_vmac vmac51")).unwrap();
+        let named = options(&instance("use_vmac vmac51"), false).unwrap();
         assert_eq!(named.name.as_deref(), Some("vmac51"));
         assert_eq!(
-            options(&instance("use_vmac")).unwrap(),
+            options(&instance("use_vmac"), false).unwrap(),
             VmacOptions::default()
         );
     }
 
     #[test]
     fn a_name_the_kernel_refuses_is_an_error_as_in_keepalived() {
-        let err = options(&instance("use_vmac vmac_name_too_long")).unwrap_err();
+        let err = options(&instance("use_vmac vmac_name_too_long"), false).unwrap_err();
         assert_eq!(
             err.to_string(),
             "(VI_1) VMAC interface name too long or invalid characters"
@@ -65,10 +81,23 @@ mod tests {
     #[test]
     fn the_mac_form_names_nothing() {
         for arg in ["02:00:00:00:00:01", "vmac1 02:00:00:00:00:01"] {
-            let o = options(&instance(&format!("use_vmac {arg}"))).unwrap();
+            let o = options(&instance(&format!("use_vmac {arg}")), false).unwrap();
             assert_eq!(o, VmacOptions::default(), "{arg}");
             assert!(is_vmac_mac_form(arg));
         }
         assert!(!is_vmac_mac_form("vmac1"));
+    }
+
+    /// keepalived's rules for `vmac_xmit_base`: a VMAC's, set by unicast
+    /// peers, reset by strict mode.
+    #[test]
+    fn xmit_base_holds_as_in_keepalived() {
+        let xmit = |text: &str, strict| options(&instance(text), strict).unwrap().xmit_base;
+        assert!(xmit("use_vmac\n  vmac_xmit_base", false));
+        assert!(!xmit("use_vmac\n  vmac_xmit_base", true), "strict mode");
+        assert!(!xmit("vmac_xmit_base", false), "no VMAC");
+        assert!(!xmit("use_vmac", false));
+        let unicast = "use_vmac\n  unicast_peer {\n    10.0.0.2\n  }";
+        assert!(xmit(unicast, false), "unicast with a VMAC");
     }
 }

@@ -145,6 +145,22 @@ struct RouterIo {
     tracking: Option<Tracking>,
 }
 
+impl RouterIo {
+    /// The interface adverts go out of: the VMAC's base under
+    /// `vmac_xmit_base`.
+    fn advert_ifindex(&self) -> u32 {
+        match self.vmac {
+            Some(_) if self.spec.vmac.xmit_base => self.recv_ifindex,
+            _ => self.send_ifindex,
+        }
+    }
+
+    /// The VMAC adverts are read on (none under `vmac_xmit_base`).
+    fn rx_vmac(&self) -> Option<u32> {
+        self.vmac.filter(|_| !self.spec.vmac.xmit_base)
+    }
+}
+
 /// Runs a [`Setup`] until shut down. Create it inside a tokio runtime, in
 /// the network namespace the routers live in.
 #[derive(Debug)]
@@ -399,7 +415,7 @@ impl Driver {
             let Some(r) = self.io(id.0 as usize) else {
                 continue;
             };
-            let Some(sock) = self.sockets.get(&(r.send_ifindex, r.channel)) else {
+            let Some(sock) = self.sockets.get(&(r.advert_ifindex(), r.channel)) else {
                 continue;
             };
             let Some(datagram) = self.buf.get(..tx.len) else {

@@ -81,6 +81,7 @@ impl Prepared {
             && old.send_ifindex == self.send_link.index
             && old.channel == self.channel
             && old.vmac == self.vmac
+            && old.spec.vmac.xmit_base == self.spec.vmac.xmit_base
     }
 }
 
@@ -212,7 +213,7 @@ impl Driver {
             return Ok(());
         }
         self.stage_socket(staged, &p.link, p.channel, None)?;
-        if p.vmac.is_some() {
+        if p.vmac.is_some() && !p.spec.vmac.xmit_base {
             // Its adverts arrive there (see `sockets`).
             self.stage_socket(staged, &p.send_link, p.channel, Some(p.link.index))?;
         }
@@ -458,6 +459,10 @@ impl Driver {
         };
         let vmac = self.netlink.add_macvlan6(link.index, &name, mac)?;
         staged.vmacs.push(vmac.index);
+        if options.xmit_base {
+            // Adverts leave from the base interface's own address.
+            return Ok(vmac);
+        }
         let source = Address6Spec::new(vmac.index, v6.link_local, 64);
         match self.netlink.add_vmac_source6(&source) {
             Err(e) if e.errno() != Some(libc::EEXIST) => Err(e.into()),
