@@ -26,7 +26,8 @@
 //! base interface and drop router solicitations from the macvlan), and
 //! for an IPv4 VMAC with IPv6 excluded addresses both tables.
 //!
-//! `use_vmac NAME` names the VMAC (`root_netns_twin_named_vmac_matches_keepalived`);
+//! `use_vmac NAME` and the global `vmac_prefix` name the VMACs
+//! (`root_netns_twin_named_vmac_matches_keepalived`);
 //! `vmac_xmit_base` sends and reads adverts on the base interface
 //! (`root_netns_twin_vmac_xmit_base_matches_keepalived`).
 //!
@@ -201,26 +202,30 @@ fn root_netns_twin_vmac_peer_without_a_vmac_is_heard_too() {
     twin.same_notify("BACKUP, MASTER, BACKUP, MASTER, stop", &want);
 }
 
-/// `use_vmac NAME`: the VMAC has that name, in the links, the addresses
-/// and the ruleset, as MASTER, as BACKUP (the peer's VMAC is named
-/// alike) and after stop.
+/// `use_vmac NAME` (VI_1) and the global `vmac_prefix` (VI_6, unnamed):
+/// the VMACs have those names, in the links, the addresses and the
+/// ruleset, as MASTER, as BACKUP (the peer's VMACs are named alike) and
+/// after stop.
 #[test]
 fn root_netns_twin_named_vmac_matches_keepalived() {
     let mut twin = Twin::new(SETUP);
-    let conf = (CONF.replace("@V6@", V6).replace("@EXCLUDED@", ""))
-        .replacen("use_vmac\n", "use_vmac vmac51\n", 1)
-        .replacen("use_vmac\n", "use_vmac vmac6\n", 1);
+    let conf = (CONF.replace("@V6@", V6).replace("@EXCLUDED@", "")).replacen(
+        "use_vmac\n",
+        "use_vmac vmac51\n",
+        1,
+    );
+    let conf = format!("global_defs {{\n    vmac_prefix vmx\n}}\n{conf}");
     let master = |s: &str| {
         s.contains("vmac51@eth0:")
             && s.contains("inet 10.77.0.100/24 scope global vmac51")
-            && s.contains("vmac6@eth0:")
+            && s.contains("vmx.52@eth0:")
             && s.contains("link/ether 00:00:5e:00:02:34")
             && s.contains("inet6 2001:db8:77::100/64 scope global nodad")
-            && s.contains("\"vmac6\" : \"eth0\"")
+            && s.contains("\"vmx.52\" : \"eth0\"")
             && !s.contains("vrrp.5")
     };
     let backup = |s: &str| s.contains("vmac51@eth0:") && !s.contains("10.77.0.100");
-    let stopped = |s: &str| !s.contains("vmac") && !s.contains("table ip");
+    let stopped = |s: &str| !s.contains("vm") && !s.contains("table ip");
     for side in twin.sides() {
         side.start(&conf);
     }

@@ -96,6 +96,7 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "smtp_alert_checker",
     "smtp_alert_vrrp",
     "smtp_helo_name",
+    "vmac_prefix",
     "vrrp_check_unicast_src",
     "vrrp_down_timer_adverts",
     "vrrp_garp_extra_if",

@@ -757,7 +757,7 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         // Filled by `unit`: their numbering depends on the whole file.
         rules: Vec::new(),
         use_vmac,
-        vmac: vmac::options(i, strict)?,
+        vmac: vmac::options(g, i, strict)?,
     })
 }
 

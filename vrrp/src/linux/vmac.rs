@@ -3,7 +3,8 @@
 //!
 //! keepalived calls a VMAC `vrrp.VRID` unless `use_vmac NAME` names it;
 //! an IPv6 router whose `vrrp.VRID` belongs to an IPv4 router takes
-//! `vrrp6.VRID`. A named VMAC that finds an interface of that name which
+//! `vrrp6.VRID`. The global `vmac_prefix P` makes these `P.VRID` and
+//! `P6.VRID`, the prefix cut so that the name fits in 15 bytes. A named VMAC that finds an interface of that name which
 //! is not a VMAC of its own making keeps its hands off it and takes the
 //! default name (keepalived: "interface NAME already exists and is not a
 //! private macvlan; ignoring vmac if_name").
@@ -19,6 +20,9 @@ pub struct VmacOptions {
     /// the virtual addresses and their gratuitous ARPs. An IPv6 router's
     /// VMAC then has no link-local address.
     pub xmit_base: bool,
+    /// The global `vmac_prefix`: default names are `PREFIX.VRID`
+    /// (`vrrp.VRID` when `None`).
+    pub prefix: Option<String>,
 }
 
 /// Longest interface name the kernel takes (`IFNAMSIZ` - 1).
@@ -64,11 +68,24 @@ pub(crate) fn candidates(options: &VmacOptions, vrid: u8, ipv6: bool) -> Vec<Nam
     if let Some(n) = options.name.as_ref().filter(|n| valid_vmac_name(n)) {
         out.push(NameChoice::Named(n.clone()));
     }
-    out.push(NameChoice::Default(format!("vrrp.{vrid}")));
+    let prefix = options.prefix.as_deref().unwrap_or("vrrp");
+    out.push(NameChoice::Default(default_name(prefix, "", vrid)));
     if ipv6 {
-        out.push(NameChoice::Second(format!("vrrp6.{vrid}")));
+        out.push(NameChoice::Second(default_name(prefix, "6", vrid)));
     }
     out
+}
+
+/// `PREFIXNUM.VRID`, the prefix cut (at a character boundary) so that
+/// the name fits in 15 bytes, as keepalived cuts it.
+fn default_name(prefix: &str, num: &str, vrid: u8) -> String {
+    let tail = format!("{num}.{vrid}");
+    let room = IFNAME_MAX.saturating_sub(tail.len());
+    let mut cut = prefix.len().min(room);
+    while !prefix.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{tail}", prefix.get(..cut).unwrap_or_default())
 }
 
 #[cfg(test)]
@@ -96,6 +113,26 @@ mod tests {
             ..VmacOptions::default()
         };
         assert_eq!(names(&bad, false), ["vrrp.51"]);
+    }
+
+    /// keepalived 2.2.7's names with `vmac_prefix` (a long prefix is cut).
+    #[test]
+    fn the_prefix_makes_the_default_names() {
+        let o = |p: &str| VmacOptions {
+            prefix: Some(p.into()),
+            ..VmacOptions::default()
+        };
+        let names = |o: &VmacOptions| {
+            candidates(o, 251, true)
+                .iter()
+                .map(|c| c.name().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&o("vm")), ["vm.251", "vm6.251"]);
+        assert_eq!(
+            names(&o("abcdefghijklmn")),
+            ["abcdefghijk.251", "abcdefghij6.251"]
+        );
     }
 
     #[test]
