@@ -202,21 +202,20 @@ fn root_netns_twin_vmac_peer_without_a_vmac_is_heard_too() {
     twin.same_notify("BACKUP, MASTER, BACKUP, MASTER, stop", &want);
 }
 
-/// `use_vmac NAME` (VI_1) and the global `vmac_prefix` (VI_6, unnamed):
-/// the VMACs have those names, in the links, the addresses and the
+/// `use_vmac NAME MAC` (VI_1, five octets: the VRID is the sixth) and the
+/// global `vmac_prefix` (VI_6, unnamed): the VMACs have those names and
+/// MACs, in the links, the addresses and the
 /// ruleset, as MASTER, as BACKUP (the peer's VMACs are named alike) and
 /// after stop.
 #[test]
 fn root_netns_twin_named_vmac_matches_keepalived() {
     let mut twin = Twin::new(SETUP);
-    let conf = (CONF.replace("@V6@", V6).replace("@EXCLUDED@", "")).replacen(
-        "use_vmac\n",
-        "use_vmac vmac51\n",
-        1,
-    );
+    let conf = CONF.replace("@V6@", V6).replace("@EXCLUDED@", "");
+    let conf = conf.replacen("use_vmac\n", "use_vmac vmac51 02:78:00:00:00\n", 1);
     let conf = format!("global_defs {{\n    vmac_prefix vmx\n}}\n{conf}");
     let master = |s: &str| {
         s.contains("vmac51@eth0:")
+            && s.contains("link/ether 02:78:00:00:00:33")
             && s.contains("inet 10.77.0.100/24 scope global vmac51")
             && s.contains("vmx.52@eth0:")
             && s.contains("link/ether 00:00:5e:00:02:34")
@@ -302,18 +301,19 @@ fn first_adverts(side: &twin::Side) -> [String; 2] {
     })
 }
 
-/// `use_vmac MAC`, `use_vmac_addr` and `use_ipvlan`
-/// are refused by name by `-t` (exit 5); so is a name the kernel would
-/// not take, which keepalived 2.2.7's `-t` reports as an error too.
+/// `use_vmac_addr` and `use_ipvlan` are refused by name by `-t` (exit
+/// 5); so are a name the kernel would not take and a multicast MAC, which
+/// keepalived 2.2.7's `-t` reports as errors too.
 #[test]
 fn vmac_options_keepalived_lite_does_not_run_are_refused_by_t() {
     let bad_name = "VMAC interface name too long or invalid characters";
     let conf = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  \
                 use_vmac vmac_name_too_long\n  virtual_ipaddress {\n    10.77.0.100/24\n  }\n}\n";
     twin::assert_refused_by_t(conf, &[format!("(VI_1) {bad_name}")]);
+    let multicast = conf.replace("vmac_name_too_long", "vm1 01:00:00:00:00:01");
+    let want = "(VI_1) VMAC MAC address is multicast";
+    twin::assert_refused_by_t(&multicast, &[want.to_owned()]);
     for (option, word) in [
-        ("use_vmac 02:00:00:00:00:01", "use_vmac MAC"),
-        ("use_vmac vmac1 02:00:00:00:00:01", "use_vmac MAC"),
         ("use_vmac\n  use_vmac_addr", "use_vmac_addr"),
         ("use_ipvlan", "use_ipvlan"),
     ] {

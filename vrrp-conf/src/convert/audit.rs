@@ -292,32 +292,14 @@ pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
         };
         refuse_settings(&g.other, &ctx, &read, out);
     }
-    for (i, sp) in c.vrrp_instances.iter().zip(&p.spans.instances) {
-        instance(i, sp, out);
+    for i in &c.vrrp_instances {
+        instance(i, out);
     }
     sync_daemon_interfaces(p, out);
 }
 
-/// True if `use_vmac`'s argument is keepalived's MAC address form (a
-/// `:`), alone or after a name (more than one word): refused by name.
-pub(crate) fn is_vmac_mac_form(arg: &str) -> bool {
-    arg.contains(':') || arg.contains(char::is_whitespace)
-}
-
-fn instance(
-    i: &crate::model::VrrpInstance,
-    sp: &crate::lower::ObjSpans,
-    out: &mut Vec<Diagnostic>,
-) {
+fn instance(i: &crate::model::VrrpInstance, out: &mut Vec<Diagnostic>) {
     let ctx = i.name.as_str();
-    let refused = [(
-        "use_vmac",
-        (i.use_vmac.as_ref().and_then(|v| v.value.as_deref())).is_some_and(is_vmac_mac_form),
-    )];
-    for (k, _) in refused.iter().filter(|(_, on)| *on) {
-        let what = if *k == "use_vmac" { "use_vmac MAC" } else { k };
-        out.push(refuse(sp.key(k), what, ctx));
-    }
     // The options of virtual addresses: `convert::vrrp::address`.
     for s in &i.other {
         if TUNING.contains(&s.keyword.as_str()) {

@@ -23,6 +23,9 @@ pub struct VmacOptions {
     /// The global `vmac_prefix`: default names are `PREFIX.VRID`
     /// (`vrrp.VRID` when `None`).
     pub prefix: Option<String>,
+    /// `use_vmac MAC`: the VMAC's hardware address instead of the VRRP
+    /// virtual MAC.
+    pub mac: Option<[u8; 6]>,
 }
 
 /// Longest interface name the kernel takes (`IFNAMSIZ` - 1).

@@ -1,10 +1,14 @@
-//! `use_vmac [NAME]` and `vmac_xmit_base` of an instance, as keepalived
-//! 2.2.7 reads them.
+//! `use_vmac [NAME] [MAC]` and `vmac_xmit_base` of an instance, and the
+//! global `vmac_prefix`, as keepalived 2.2.7 reads them.
 //!
-//! A name the kernel takes names the VMAC; any other name is an error
-//! (keepalived: "VMAC interface name 'NAME' too long or invalid
-//! characters", and `-t` fails). The MAC address form (`use_vmac MAC`,
-//! an argument with a `:`) is refused by name by the audit.
+//! `use_vmac` takes up to two words in either order: one with a `:` is
+//! the VMAC's MAC address, the other its name. A name the kernel takes
+//! names the VMAC; any other is an error (keepalived: "VMAC interface
+//! name 'NAME' too long or invalid characters", and `-t` fails). A MAC is
+//! six hexadecimal octets, or five and the VRID as the sixth; an invalid,
+//! multicast or RFC 5798 (00-00-5E-00-01/02-xx) one is an error in
+//! keepalived's words, and strict mode resets it ("cannot specify MAC
+//! address with strict mode - clearing").
 //!
 //! The global `vmac_prefix P` names default VMACs `P.VRID` (the first
 //! one counts: keepalived ignores the others); a prefix with characters
@@ -18,7 +22,6 @@
 use vrrp::linux::{valid_vmac_name, VmacOptions};
 
 use super::PlanError;
-use crate::convert::audit::is_vmac_mac_form;
 use crate::model::{GlobalDefs, VrrpInstance};
 
 /// The VMAC options of `i`, in strict mode or not.
@@ -30,10 +33,13 @@ pub(super) fn options(
     let asked = i.other.iter().any(|s| s.keyword == "vmac_xmit_base");
     let unicast = !i.unicast_peer.is_empty();
     let xmit_base = i.use_vmac.is_some() && (asked || unicast) && !strict;
+    let (name, mac) = arguments(i)?;
+    let vrid = i.virtual_router_id.unwrap_or(0);
     Ok(VmacOptions {
-        name: name(i)?,
+        name,
         xmit_base,
         prefix: prefix(g, i)?,
+        mac: mac.filter(|_| !strict).map(|m| m.address(vrid)),
     })
 }
 
@@ -55,20 +61,91 @@ fn prefix(g: &GlobalDefs, i: &VrrpInstance) -> Result<Option<String>, PlanError>
     Ok(Some(p))
 }
 
-/// `use_vmac NAME`'s name, if it has one.
-fn name(i: &VrrpInstance) -> Result<Option<String>, PlanError> {
-    let arg = i.use_vmac.as_ref().and_then(|v| v.value.as_deref());
-    let Some(name) = arg.filter(|a| !is_vmac_mac_form(a)) else {
-        return Ok(None);
+/// A MAC address as `use_vmac` gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mac {
+    /// All six octets.
+    Full([u8; 6]),
+    /// Five octets: the VRID is the sixth.
+    WithVrid([u8; 5]),
+}
+
+impl Mac {
+    fn address(self, vrid: u8) -> [u8; 6] {
+        match self {
+            Mac::Full(m) => m,
+            Mac::WithVrid([a, b, c, d, e]) => [a, b, c, d, e, vrid],
+        }
+    }
+}
+
+/// `use_vmac`'s name and MAC, if given.
+fn arguments(i: &VrrpInstance) -> Result<(Option<String>, Option<Mac>), PlanError> {
+    let refused = |reason| PlanError::Refused {
+        instance: i.name.clone(),
+        keyword: "use_vmac",
+        reason,
     };
-    if !valid_vmac_name(name) {
-        return Err(PlanError::Refused {
+    let arg = i.use_vmac.as_ref().and_then(|v| v.value.as_deref());
+    let words: Vec<&str> = arg.unwrap_or_default().split_whitespace().collect();
+    if words.len() > 2 {
+        return Err(PlanError::Bad {
             instance: i.name.clone(),
             keyword: "use_vmac",
-            reason: "VMAC interface name too long or invalid characters",
+            value: words.join(" "),
         });
     }
-    Ok(Some(name.to_owned()))
+    let (mut name, mut mac) = (None, None);
+    for w in words {
+        if !w.contains(':') {
+            if name.is_some() {
+                return Err(refused("VMAC interface name already specified"));
+            }
+            if !valid_vmac_name(w) {
+                return Err(refused(
+                    "VMAC interface name too long or invalid characters",
+                ));
+            }
+            name = Some(w.to_owned());
+            continue;
+        }
+        if mac.is_some() {
+            return Err(refused("VMAC interface address already specified"));
+        }
+        let m = parse_mac(w).ok_or_else(|| refused("VMAC invalid MAC address"))?;
+        let first = match m {
+            Mac::Full(a) => a[..5].to_vec(),
+            Mac::WithVrid(a) => a.to_vec(),
+        };
+        if first[0] & 1 == 1 {
+            return Err(refused("VMAC MAC address is multicast"));
+        }
+        if first[..4] == [0, 0, 0x5e, 0] && matches!(first[4], 1 | 2) {
+            return Err(refused(
+                "VMAC MAC address not allowed to be RFC5798 address",
+            ));
+        }
+        mac = Some(m);
+    }
+    Ok((name, mac))
+}
+
+/// Six (or five) octets of one or two hexadecimal digits separated by
+/// `:`, a trailing `:` allowed, as keepalived reads them.
+fn parse_mac(s: &str) -> Option<Mac> {
+    let body = s.strip_suffix(':').unwrap_or(s);
+    let octets = body
+        .split(':')
+        .map(|o| match o.len() {
+            1 | 2 => u8::from_str_radix(o, 16).ok(),
+            _ => None,
+        })
+        .collect::<Option<Vec<u8>>>()?;
+    match octets[..] {
+        [a, b, c, d, e, f] => Some(Mac::Full([a, b, c, d, e, f])),
+        [a, b, c, d, e] => Some(Mac::WithVrid([a, b, c, d, e])),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -109,20 +186,58 @@ mod tests {
         );
     }
 
-    /// The MAC form is the audit's to refuse: no name comes of it.
+    /// keepalived 2.2.7's MAC forms: six octets, five and the VRID, a
+    /// name and a MAC in either order; strict mode resets the MAC.
     #[test]
-    fn the_mac_form_names_nothing() {
-        for arg in ["02:00:00:00:00:01", "vmac1 02:00:00:00:00:01"] {
-            let o = options(
-                &GlobalDefs::default(),
-                &instance(&format!("use_vmac {arg}")),
-                false,
-            )
-            .unwrap();
-            assert_eq!(o, VmacOptions::default(), "{arg}");
-            assert!(is_vmac_mac_form(arg));
+    fn a_mac_is_read_as_keepalived_reads_it() {
+        let g = GlobalDefs::default();
+        let o = |arg: &str, strict| options(&g, &instance(&format!("use_vmac {arg}")), strict);
+        let mac = |arg: &str| o(arg, false).unwrap().mac;
+        assert_eq!(mac("02:00:00:00:00:01"), Some([2, 0, 0, 0, 0, 1]));
+        assert_eq!(mac("2:a:Bc:0:0:1:"), Some([2, 0xa, 0xbc, 0, 0, 1]));
+        assert_eq!(
+            mac("02:00:00:00:07"),
+            Some([2, 0, 0, 0, 7, 51]),
+            "VRID last"
+        );
+        assert_eq!(mac("02:00:00:00:07:"), Some([2, 0, 0, 0, 7, 51]));
+        let both = o("02:00:00:00:00:01 vm1", false).unwrap();
+        assert_eq!(both.name.as_deref(), Some("vm1"));
+        assert_eq!(both.mac, Some([2, 0, 0, 0, 0, 1]));
+        assert_eq!(o("02:00:00:00:00:01", true).unwrap().mac, None, "strict");
+    }
+
+    #[test]
+    fn a_bad_mac_is_an_error_in_keepalived_words() {
+        let g = GlobalDefs::default();
+        let err = |arg: &str| {
+            let i = instance(&format!("use_vmac {arg}"));
+            options(&g, &i, false).unwrap_err().to_string()
+        };
+        let invalid = "(VI_1) VMAC invalid MAC address";
+        for bad in [
+            "02:00:00:00",
+            "02:00:00:00:00:01:02",
+            "002:0:0:0:0:1",
+            "02::0:0:0:1",
+            "0g:0:0:0:0:1",
+        ] {
+            assert_eq!(err(bad), invalid, "{bad}");
         }
-        assert!(!is_vmac_mac_form("vmac1"));
+        assert_eq!(
+            err("01:00:00:00:00:01"),
+            "(VI_1) VMAC MAC address is multicast"
+        );
+        assert_eq!(
+            err("00:00:5e:00:01:07"),
+            "(VI_1) VMAC MAC address not allowed to be RFC5798 address"
+        );
+        assert_eq!(
+            err("02:0:0:0:0:1 02:0:0:0:0:2"),
+            "(VI_1) VMAC interface address already specified"
+        );
+        assert_eq!(err("a b"), "(VI_1) VMAC interface name already specified");
+        assert!(err("a b c").ends_with("is not supported by keepalived-lite"));
     }
 
     /// keepalived's rules for `vmac_xmit_base`: a VMAC's, set by unicast

@@ -425,9 +425,10 @@ impl Driver {
         staged: &mut Staged,
     ) -> Result<Link, DriverError> {
         let vrid = config.vrid;
-        let mac = match config.ipv6 {
-            Some(_) => vmac_address6(vrid),
-            None => vmac_address(vrid),
+        let mac = match (options.mac, &config.ipv6) {
+            (Some(mac), _) => mac,
+            (None, Some(_)) => vmac_address6(vrid),
+            (None, None) => vmac_address(vrid),
         };
         let choices = vmac::candidates(options, vrid, config.ipv6.is_some());
         let last = choices.len() - 1;
