@@ -7,17 +7,20 @@
 //! name 'NAME' too long or invalid characters", and `-t` fails). A MAC is
 //! six hexadecimal octets, or five and the VRID as the sixth; an invalid,
 //! multicast or RFC 5798 (00-00-5E-00-01/02-xx) one is an error in
-//! keepalived's words, and strict mode resets it ("cannot specify MAC
-//! address with strict mode - clearing").
+//! keepalived's words, and so is one in strict mode.
 //!
 //! The global `vmac_prefix P` names default VMACs `P.VRID` (the first
 //! one counts: keepalived ignores the others); a prefix with characters
 //! no interface name may hold is refused.
 //!
-//! `vmac_xmit_base` holds only with a VMAC ("vmac_xmit_base is only valid
-//! with a vmac") and not in strict mode ("xmit_base is incompatible with
-//! strict mode - resetting"); unicast peers with a VMAC set it ("unicast
-//! with use_vmac requires vmac_xmit_base - setting").
+//! keepalived 2.2.7 runs some combinations after changing them, with an
+//! error that makes `keepalived -t` fail (exit 5); keepalived-lite refuses
+//! them in the same words, so that its `-t` fails too: `vmac_xmit_base`
+//! without a VMAC ("vmac_xmit_base is only valid with a vmac") or in
+//! strict mode ("xmit_base is incompatible with strict mode"), a MAC in
+//! strict mode ("cannot specify MAC address with strict mode"), and
+//! unicast peers with a VMAC but without `vmac_xmit_base` ("unicast with
+//! use_vmac requires vmac_xmit_base").
 
 use vrrp::linux::{valid_vmac_name, VmacOptions};
 
@@ -30,16 +33,32 @@ pub(super) fn options(
     i: &VrrpInstance,
     strict: bool,
 ) -> Result<VmacOptions, PlanError> {
-    let asked = i.other.iter().any(|s| s.keyword == "vmac_xmit_base");
-    let unicast = !i.unicast_peer.is_empty();
-    let xmit_base = i.use_vmac.is_some() && (asked || unicast) && !strict;
+    let refused = |reason| PlanError::Refused {
+        instance: i.name.clone(),
+        keyword: "use_vmac",
+        reason,
+    };
+    let xmit_base = i.other.iter().any(|s| s.keyword == "vmac_xmit_base");
+    let use_vmac = i.use_vmac.is_some();
     let (name, mac) = arguments(i)?;
+    if xmit_base && !use_vmac {
+        return Err(refused("vmac_xmit_base is only valid with a vmac"));
+    }
+    if xmit_base && strict {
+        return Err(refused("xmit_base is incompatible with strict mode"));
+    }
+    if mac.is_some() && strict {
+        return Err(refused("cannot specify MAC address with strict mode"));
+    }
+    if use_vmac && !xmit_base && !i.unicast_peer.is_empty() {
+        return Err(refused("unicast with use_vmac requires vmac_xmit_base"));
+    }
     let vrid = i.virtual_router_id.unwrap_or(0);
     Ok(VmacOptions {
         name,
         xmit_base,
         prefix: prefix(g, i)?,
-        mac: mac.filter(|_| !strict).map(|m| m.address(vrid)),
+        mac: mac.map(|m| m.address(vrid)),
     })
 }
 
@@ -204,7 +223,8 @@ mod tests {
         let both = o("02:00:00:00:00:01 vm1", false).unwrap();
         assert_eq!(both.name.as_deref(), Some("vm1"));
         assert_eq!(both.mac, Some([2, 0, 0, 0, 0, 1]));
-        assert_eq!(o("02:00:00:00:00:01", true).unwrap().mac, None, "strict");
+        let strict = o("02:00:00:00:00:01", true).unwrap_err().to_string();
+        assert_eq!(strict, "(VI_1) cannot specify MAC address with strict mode");
     }
 
     #[test]
@@ -240,18 +260,38 @@ mod tests {
         assert!(err("a b c").ends_with("is not supported by keepalived-lite"));
     }
 
-    /// keepalived's rules for `vmac_xmit_base`: a VMAC's, set by unicast
-    /// peers, reset by strict mode.
+    /// `vmac_xmit_base` with a VMAC; the combinations keepalived's `-t`
+    /// reports as errors are refused in its words.
     #[test]
     fn xmit_base_holds_as_in_keepalived() {
         let g = GlobalDefs::default();
-        let xmit = |text: &str, strict| options(&g, &instance(text), strict).unwrap().xmit_base;
-        assert!(xmit("use_vmac\n  vmac_xmit_base", false));
-        assert!(!xmit("use_vmac\n  vmac_xmit_base", true), "strict mode");
-        assert!(!xmit("vmac_xmit_base", false), "no VMAC");
-        assert!(!xmit("use_vmac", false));
+        let o = |text: &str, strict| options(&g, &instance(text), strict);
+        let xmit = |text: &str| o(text, false).unwrap().xmit_base;
+        assert!(xmit("use_vmac\n  vmac_xmit_base"));
+        assert!(!xmit("use_vmac"));
         let unicast = "use_vmac\n  unicast_peer {\n    10.0.0.2\n  }";
-        assert!(xmit(unicast, false), "unicast with a VMAC");
+        assert!(xmit(&format!("{unicast}\n  vmac_xmit_base")));
+        let err = |text: &str, strict| o(text, strict).unwrap_err().to_string();
+        let cases = [
+            (
+                "use_vmac\n  vmac_xmit_base",
+                true,
+                "xmit_base is incompatible with strict mode",
+            ),
+            (
+                "vmac_xmit_base",
+                false,
+                "vmac_xmit_base is only valid with a vmac",
+            ),
+            (
+                unicast,
+                false,
+                "unicast with use_vmac requires vmac_xmit_base",
+            ),
+        ];
+        for (text, strict, want) in cases {
+            assert_eq!(err(text, strict), format!("(VI_1) {want}"), "{text}");
+        }
     }
 
     /// The first `vmac_prefix` names default VMACs; a bad one is refused.
