@@ -54,6 +54,7 @@ fn instance(k: u8, v: u8) -> InstanceState {
         routes: Vec::new(),
         rules: Vec::new(),
         use_vmac: false,
+        vmac: Default::default(),
     };
     let mut counters = vrrp::counters::Counters::default();
     counters.adverts_sent = 3_600;

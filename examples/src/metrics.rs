@@ -228,6 +228,7 @@ mod tests {
             routes: Vec::new(),
             rules: Vec::new(),
             use_vmac: false,
+            vmac: Default::default(),
         };
         InstanceState {
             view: InstanceView {

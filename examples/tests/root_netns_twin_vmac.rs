@@ -20,13 +20,16 @@
 //! IPv6 multicast route (the IPv4-only test), with, it has (the IPv6
 //! test).
 //!
-//! DIVERGENCE (not fixed, asserted): for an IPv6 VMAC keepalived 2.2.7
-//! also installs `table ip6 keepalived` (`vmac_map`, `vmac_set`, rules
-//! redirecting MLD reports and dropping router solicitations from the
-//! macvlan); keepalived-lite puts the IPv6 VMAC in the IPv4 table's
-//! `vmac_map` and has no ip6 table, so the MLD reports of the IPv6
-//! VMAC (which joins ff02::12 to receive adverts) leave from the VMAC's
-//! own MAC. The IPv4-only test compares the ruleset too.
+//! The nftables ruleset is compared too: an IPv4 VMAC's IGMP rule in
+//! `table ip keepalived`; for an IPv6 VMAC `table ip6 keepalived`
+//! (`vmac_map`, `vmac_set`, the rules that send MLD reports out of the
+//! base interface and drop router solicitations from the macvlan), and
+//! for an IPv4 VMAC with IPv6 excluded addresses both tables.
+//!
+//! `use_vmac NAME` and the global `vmac_prefix` name the VMACs
+//! (`root_netns_twin_named_vmac_matches_keepalived`);
+//! `vmac_xmit_base` sends and reads adverts on the base interface
+//! (`root_netns_twin_vmac_xmit_base_matches_keepalived`).
 //!
 //! The VMAC and ipvlan keywords keepalived 2.2.7 accepts and
 //! keepalived-lite does not run are checked to be refused by name by `-t`.
@@ -125,9 +128,6 @@ fn root_netns_twin_vmac_links_addresses_and_ruleset_match_keepalived() {
 #[test]
 fn root_netns_twin_vmac_ipv6_links_and_addresses_match_keepalived() {
     let mut twin = Twin::new(SETUP);
-    // The ruleset differs (see the module documentation): compared below.
-    twin.ka.nft = false;
-    twin.lite.nft = false;
     let conf = CONF.replace("@V6@", V6).replace("@EXCLUDED@", EXCLUDED);
     let master = |s: &str| {
         s.contains("vrrp.52@eth0:")
@@ -144,19 +144,16 @@ fn root_netns_twin_vmac_ipv6_links_and_addresses_match_keepalived() {
     }
     twin.wait_log("r1", "(VI_6) Entering MASTER STATE", 1);
     twin.same_state("MASTER", master);
-    // DIVERGENCE: keepalived's ip6 table for the IPv6 VMAC.
+    // Both VMACs are in the ip6 table (VI_1's for its IPv6 excluded
+    // address), VI_1's alone in the ip table.
     let ka = twin.ka.run("nft", &["list", "table", "ip6", "keepalived"]);
-    let lite = twin
-        .lite
-        .run("nft", &["list", "table", "ip6", "keepalived"]);
-    assert!(
-        ka.contains("set vmac_set") && ka.contains("nd-router-solicit"),
-        "{ka}"
-    );
-    assert_eq!(
-        lite, "",
-        "keepalived-lite now has the ip6 table: compare it"
-    );
+    for want in [
+        "\"vrrp.51\" : \"eth0\"",
+        "\"vrrp.52\" : \"eth0\"",
+        "nd-router-solicit",
+    ] {
+        assert!(ka.contains(want), "{want} in {ka}");
+    }
     for side in twin.sides() {
         side.start_peer(&peer(&conf));
     }
@@ -205,13 +202,118 @@ fn root_netns_twin_vmac_peer_without_a_vmac_is_heard_too() {
     twin.same_notify("BACKUP, MASTER, BACKUP, MASTER, stop", &want);
 }
 
-/// `use_vmac NAME`, `vmac_xmit_base`, `use_vmac_addr` and `use_ipvlan`
-/// are refused by name by `-t` (exit 5).
+/// `use_vmac NAME MAC` (VI_1, five octets: the VRID is the sixth) and the
+/// global `vmac_prefix` (VI_6, unnamed): the VMACs have those names and
+/// MACs, in the links, the addresses and the
+/// ruleset, as MASTER, as BACKUP (the peer's VMACs are named alike) and
+/// after stop.
+#[test]
+fn root_netns_twin_named_vmac_matches_keepalived() {
+    let mut twin = Twin::new(SETUP);
+    let conf = CONF.replace("@V6@", V6).replace("@EXCLUDED@", "");
+    let conf = conf.replacen("use_vmac\n", "use_vmac vmac51 02:78:00:00:00\n", 1);
+    let conf = format!("global_defs {{\n    vmac_prefix vmx\n}}\n{conf}");
+    let master = |s: &str| {
+        s.contains("vmac51@eth0:")
+            && s.contains("link/ether 02:78:00:00:00:33")
+            && s.contains("inet 10.77.0.100/24 scope global vmac51")
+            && s.contains("vmx.52@eth0:")
+            && s.contains("link/ether 00:00:5e:00:02:34")
+            && s.contains("inet6 2001:db8:77::100/64 scope global nodad")
+            && s.contains("\"vmx.52\" : \"eth0\"")
+            && !s.contains("vrrp.5")
+    };
+    let backup = |s: &str| s.contains("vmac51@eth0:") && !s.contains("10.77.0.100");
+    let stopped = |s: &str| !s.contains("vm") && !s.contains("table ip");
+    for side in twin.sides() {
+        side.start(&conf);
+    }
+    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
+    twin.wait_log("r1", "(VI_6) Entering MASTER STATE", 1);
+    twin.same_state("MASTER", master);
+    for side in twin.sides() {
+        side.start_peer(&peer(&conf));
+    }
+    twin.wait_log("r1", "(VI_1) Entering BACKUP STATE", 2);
+    twin.wait_log("r1", "(VI_6) Entering BACKUP STATE", 2);
+    twin.same_state("BACKUP", backup);
+    for side in twin.sides() {
+        side.stop();
+    }
+    twin.same_state("stopped", stopped);
+    twin.same_notify("BACKUP, MASTER, BACKUP, stop", &NOTIFY);
+}
+
+/// `vmac_xmit_base`: adverts leave from and are read on `eth0`, the
+/// VMACs keep the addresses, and the IPv6 VMAC has no link-local
+/// address; two such routers hear each other (the peer takes over) and
+/// the state is the same as keepalived's as MASTER, BACKUP and after stop.
+#[test]
+fn root_netns_twin_vmac_xmit_base_matches_keepalived() {
+    let mut twin = Twin::new(SETUP);
+    let conf = (CONF.replace("@V6@", V6).replace("@EXCLUDED@", ""))
+        .replace("use_vmac\n", "use_vmac\n    vmac_xmit_base\n");
+    let master = |s: &str| {
+        s.contains("inet 10.77.0.100/24 scope global vrrp.51")
+            && s.contains("vrrp.52@eth0:")
+            && s.contains("inet6 2001:db8:77::100/64 scope global nodad")
+            && !s.contains("scope link nodad deprecated")
+    };
+    let backup = |s: &str| {
+        s.contains("vrrp.52@eth0:") && !s.contains("10.77.0.100") && !s.contains("77::100")
+    };
+    let stopped = |s: &str| !s.contains("vrrp.5") && !s.contains("table ip");
+    for side in twin.sides() {
+        side.start(&conf);
+    }
+    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
+    twin.wait_log("r1", "(VI_6) Entering MASTER STATE", 1);
+    twin.same_state("MASTER", master);
+    // One advert of each family as `r2` sees it: from `eth0`'s MAC.
+    let ka = first_adverts(&twin.ka);
+    assert!(ka
+        .iter()
+        .all(|a| a.contains("vrid 5") && !a.contains("00:00:5e:00:0")));
+    assert_eq!(first_adverts(&twin.lite), ka);
+    for side in twin.sides() {
+        side.start_peer(&peer(&conf));
+    }
+    twin.wait_log("r1", "(VI_1) Entering BACKUP STATE", 2);
+    twin.wait_log("r1", "(VI_6) Entering BACKUP STATE", 2);
+    twin.same_state("BACKUP", backup);
+    for side in twin.sides() {
+        side.stop();
+    }
+    twin.same_state("stopped", stopped);
+    twin.same_notify("BACKUP, MASTER, BACKUP, stop", &NOTIFY);
+}
+
+/// The first IPv4 and IPv6 advert `r2` captures (`tcpdump -e`: with the
+/// MACs), without time stamps.
+fn first_adverts(side: &twin::Side) -> [String; 2] {
+    ["ip proto 112", "ip6 proto 112"].map(|filter| {
+        let mut args = vec![
+            "10", "tcpdump", "-i", "eth0", "-c", "1", "-e", "-n", "-t", "-l",
+        ];
+        args.push(filter);
+        let out = side.lab.run("r2", "timeout", &args).unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    })
+}
+
+/// `use_vmac_addr` and `use_ipvlan` are refused by name by `-t` (exit
+/// 5); so are a name the kernel would not take and a multicast MAC, which
+/// keepalived 2.2.7's `-t` reports as errors too.
 #[test]
 fn vmac_options_keepalived_lite_does_not_run_are_refused_by_t() {
+    let bad_name = "VMAC interface name too long or invalid characters";
+    let conf = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  \
+                use_vmac vmac_name_too_long\n  virtual_ipaddress {\n    10.77.0.100/24\n  }\n}\n";
+    twin::assert_refused_by_t(conf, &[format!("(VI_1) {bad_name}")]);
+    let multicast = conf.replace("vmac_name_too_long", "vm1 01:00:00:00:00:01");
+    let want = "(VI_1) VMAC MAC address is multicast";
+    twin::assert_refused_by_t(&multicast, &[want.to_owned()]);
     for (option, word) in [
-        ("use_vmac vrrp1", "use_vmac NAME"),
-        ("use_vmac\n  vmac_xmit_base", "vmac_xmit_base"),
         ("use_vmac\n  use_vmac_addr", "use_vmac_addr"),
         ("use_ipvlan", "use_ipvlan"),
     ] {

@@ -24,6 +24,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         routes: Vec::new(),
         rules: Vec::new(),
         use_vmac: false,
+        vmac: Default::default(),
     };
     let setup = Setup {
         routers: vec![router],

@@ -58,6 +58,7 @@ fn router(i: u8, vrid: u8, spread: bool) -> RouterSpec {
         routes: Vec::new(),
         rules: Vec::new(),
         use_vmac: false,
+        vmac: Default::default(),
     }
 }
 

@@ -52,6 +52,7 @@ fn spec(priority: u8, use_vmac: bool) -> RouterSpec {
         routes: Vec::new(),
         rules: Vec::new(),
         use_vmac,
+        vmac: Default::default(),
     }
 }
 
@@ -610,6 +611,7 @@ fn master(name: &str, vrid: u8, interface: &str, vip: Ipv4Addr) -> RouterSpec {
         routes: Vec::new(),
         rules: Vec::new(),
         use_vmac: false,
+        vmac: Default::default(),
     }
 }
 

@@ -47,6 +47,7 @@ fn spec(name: &str, vrid: u8, priority: u8, vip: Ipv6Addr) -> RouterSpec {
         routes: Vec::new(),
         rules: Vec::new(),
         use_vmac: false,
+        vmac: Default::default(),
     }
 }
 

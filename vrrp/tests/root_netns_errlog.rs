@@ -221,6 +221,7 @@ fn spec(name: &str, vrid: u8, peers: &[Ipv4Addr]) -> Setup {
             routes: Vec::new(),
             rules: Vec::new(),
             use_vmac: false,
+            vmac: Default::default(),
         }],
         ..Setup::default()
     }

@@ -30,6 +30,7 @@ fn setup() -> Setup {
         routes: Vec::new(),
         rules: Vec::new(),
         use_vmac: false,
+        vmac: Default::default(),
     };
     Setup {
         routers: vec![router],

@@ -38,6 +38,7 @@ fn router(name: &str, vrid: u8, interface: &str, vip: Ipv4Addr) -> RouterSpec {
         routes: Vec::new(),
         rules: Vec::new(),
         use_vmac: false,
+        vmac: Default::default(),
     }
 }
 
@@ -320,6 +321,7 @@ fn root_netns_ipv6_router_comes_back_with_the_new_link_local_source() {
         routes: Vec::new(),
         rules: Vec::new(),
         use_vmac: false,
+        vmac: Default::default(),
     };
     let id = RouterId(0);
     // Started once the first link-local address is usable.
@@ -567,6 +569,7 @@ fn root_netns_ipv6_router_waits_for_a_link_local_address() {
         routes: Vec::new(),
         rules: Vec::new(),
         use_vmac: false,
+        vmac: Default::default(),
     };
     let id = RouterId(0);
     let mut d = Running::start(

@@ -847,6 +847,7 @@ mod tests {
             routes: Vec::new(),
             rules: Vec::new(),
             use_vmac: false,
+            vmac: Default::default(),
         };
         let id = RouterId(u32::from(vrid));
         InstanceState {

@@ -100,6 +100,7 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "smtp_alert_checker",
     "smtp_alert_vrrp",
     "smtp_helo_name",
+    "vmac_prefix",
     "vrrp_check_unicast_src",
     "vrrp_down_timer_adverts",
     "vrrp_garp_extra_if",
@@ -138,6 +139,7 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "unicast_fault_no_peer",
     "unicast_ttl",
     "vmac_garp_intvl",
+    "vmac_xmit_base",
 ];
 
 /// keepalived's default VRRP multicast group.
@@ -295,26 +297,14 @@ pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
         };
         refuse_settings(&g.other, &ctx, &read, out);
     }
-    for (i, sp) in c.vrrp_instances.iter().zip(&p.spans.instances) {
-        instance(i, sp, out);
+    for i in &c.vrrp_instances {
+        instance(i, out);
     }
     sync_daemon_interfaces(p, out);
 }
 
-fn instance(
-    i: &crate::model::VrrpInstance,
-    sp: &crate::lower::ObjSpans,
-    out: &mut Vec<Diagnostic>,
-) {
+fn instance(i: &crate::model::VrrpInstance, out: &mut Vec<Diagnostic>) {
     let ctx = i.name.as_str();
-    let refused = [(
-        "use_vmac",
-        i.use_vmac.as_ref().is_some_and(|v| v.value.is_some()),
-    )];
-    for (k, _) in refused.iter().filter(|(_, on)| *on) {
-        let what = if *k == "use_vmac" { "use_vmac NAME" } else { k };
-        out.push(refuse(sp.key(k), what, ctx));
-    }
     // The options of virtual addresses: `convert::vrrp::address`.
     for s in &i.other {
         if TUNING.contains(&s.keyword.as_str()) {

@@ -73,6 +73,7 @@ mod rules;
 mod strict;
 mod track;
 mod track_group;
+mod vmac;
 
 pub use track::{FileInit, TrackedFile, TrackedObject, TrackedProcess};
 
@@ -787,6 +788,7 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         // Filled by `unit`: their numbering depends on the whole file.
         rules: Vec::new(),
         use_vmac,
+        vmac: vmac::options(g, i, strict)?,
     })
 }
 

@@ -545,8 +545,10 @@ impl Lower<'_> {
                         .collect()
                 }
                 "use_vmac" => {
+                    // More than a name (keepalived's MAC form) is
+                    // kept whole for the audit to refuse.
                     v.use_vmac = Some(OptionalArg {
-                        value: c.args.first().map(String::from),
+                        value: (!c.args.is_empty()).then(|| c.args.to_vec().join(" ")),
                     })
                 }
                 "garp_master_delay" => v.garp_master_delay = self.num(c, 0, 255),

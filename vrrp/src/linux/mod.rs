@@ -42,6 +42,7 @@ mod route_encap;
 mod rules;
 pub mod track_file;
 pub mod track_process;
+mod vmac;
 mod watch;
 mod watch_routes;
 
@@ -59,5 +60,6 @@ pub use raw::{IpProto, RawSocket, RawSocketConfig, VRRP_MULTICAST};
 pub use raw6::{RawSocket6, RawSocket6Config};
 pub use route_encap::Encap;
 pub use rules::{RuleActionSpec, RuleSpec};
+pub use vmac::{valid_vmac_name, VmacOptions};
 pub use watch::{NetEvent, NetWatcher};
 pub use watch_routes::{RemovedRoute, RemovedRule};

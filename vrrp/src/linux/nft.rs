@@ -33,16 +33,25 @@
 //! The first batch also deletes tables of the same name left by an earlier
 //! run, as keepalived does. With `nftables_counters` every rule counts.
 //!
-//! A VMAC (`use_vmac`, an IPv4 router) gets keepalived's IGMP rule for as
-//! long as it exists: reports the kernel sends from the macvlan go out of
-//! the interface under it instead (the VMAC's own MAC must not join
-//! groups):
+//! A VMAC (`use_vmac`) gets keepalived's IGMP rule (IPv4) or MLD and
+//! router solicitation rules (IPv6) for as long as it exists: reports the
+//! kernel sends from the macvlan go out of the interface under it instead
+//! (the VMAC's own MAC must not join groups), and it solicits no routers.
+//! Its rules are in the table of its router's family, and of the other
+//! family too when the router has excluded addresses of that family:
 //!
 //! ```text
 //! table ip keepalived {
 //!     map vmac_map { type iface_index : iface_index }   # VMAC : base
 //!     chain out { ...output...
 //!         ip protocol igmp meta oifkind "macvlan" dup to ip daddr device oif map @vmac_map drop }
+//! }
+//! table ip6 keepalived {
+//!     map vmac_map { type iface_index : iface_index }
+//!     set vmac_set { type iface_index }                 # VMAC
+//!     chain out { ...output...
+//!         icmpv6 type mld2-listener-report meta oifkind "macvlan" dup to ip6 daddr device oif map @vmac_map drop
+//!         icmpv6 type nd-router-solicit meta oifkind "macvlan" oif @vmac_set drop }
 //! }
 //! ```
 //!
@@ -113,13 +122,17 @@ fn is_link_local(a: Ipv6Addr) -> bool {
     a.segments()[0] & 0xffc0 == 0xfe80
 }
 
-/// A VMAC and the interface under it, by interface index.
+/// A VMAC and the interface under it, by interface index, in the table
+/// of one family (a VMAC in both tables is two of these).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Vmac {
     /// The macvlan.
     pub vmac: u32,
     /// Its base interface.
     pub base: u32,
+    /// In `table ip6` (MLD and router solicitation rules), not `table ip`
+    /// (IGMP rule).
+    pub ipv6: bool,
 }
 
 /// What keepalived has set up so far: its tables are built in steps.
@@ -133,7 +146,13 @@ struct Built {
     ip_vips: bool,
     /// The `vmac_map` and IGMP rule of `table ip`.
     ip_igmp: bool,
+    /// `table ip6` and its `out` chain.
     ip6: bool,
+    /// The rest of `table ip6`'s address guard.
+    ip6_vips: bool,
+    /// The `vmac_map`, `vmac_set`, MLD and router solicitation rules of
+    /// `table ip6`.
+    ip6_igmp: bool,
     link_local: bool,
 }
 
@@ -263,10 +282,23 @@ fn batch(c: &NftConfig, mut built: Built, change: &Change) -> (String, Built) {
             built.ip = true;
         }
     };
-    if !built.ip_igmp && !change.vmacs_added.is_empty() {
+    let ip6_base = |s: &mut String, built: &mut Built| {
+        if !built.ip6 {
+            let _ = writeln!(s, "add table ip6 {t}");
+            base_chain(s, c, "ip6", "out", "output");
+            built.ip6 = true;
+        }
+    };
+    let vmac_family = |ipv6: bool| change.vmacs_added.iter().any(|v| v.ipv6 == ipv6);
+    if !built.ip_igmp && vmac_family(false) {
         ip_base(&mut s, &mut built);
         igmp(&mut s, c);
         built.ip_igmp = true;
+    }
+    if !built.ip6_igmp && vmac_family(true) {
+        ip6_base(&mut s, &mut built);
+        mld(&mut s, c);
+        built.ip6_igmp = true;
     }
     vmac_elements(&mut s, t, "add", &change.vmacs_added);
     vmac_elements(&mut s, t, "delete", &change.vmacs_removed);
@@ -275,9 +307,10 @@ fn batch(c: &NftConfig, mut built: Built, change: &Change) -> (String, Built) {
         ip_vips(&mut s, c);
         built.ip_vips = true;
     }
-    if !built.ip6 && any(|g| g.addr.is_ipv6()) {
-        ip6_table(&mut s, c);
-        built.ip6 = true;
+    if !built.ip6_vips && any(|g| g.addr.is_ipv6()) {
+        ip6_base(&mut s, &mut built);
+        ip6_vips(&mut s, c);
+        built.ip6_vips = true;
     }
     if !built.link_local && any(Guarded::is_link_local) {
         link_local(&mut s, c);
@@ -314,10 +347,9 @@ fn ip_vips(s: &mut String, c: &NftConfig) {
     let _ = writeln!(s, "add rule ip {t} out ip saddr @vips {n}drop");
 }
 
-fn ip6_table(s: &mut String, c: &NftConfig) {
+/// The `in` chains, sets and rules of `table ip6` (after the `out` chain).
+fn ip6_vips(s: &mut String, c: &NftConfig) {
     let (t, n) = (&c.table, counter(c));
-    let _ = writeln!(s, "add table ip6 {t}");
-    base_chain(s, c, "ip6", "out", "output");
     base_chain(s, c, "ip6", "in", "input");
     let _ = writeln!(s, "add chain ip6 {t} in_link_local");
     let _ = writeln!(s, "add chain ip6 {t} out_link_local");
@@ -374,20 +406,50 @@ fn igmp(s: &mut String, c: &NftConfig) {
     );
 }
 
-/// `add element` / `delete element` of the VMAC map.
-fn vmac_elements(s: &mut String, t: &str, verb: &str, list: &[Vmac]) {
-    if list.is_empty() {
-        return;
-    }
-    let items: Vec<String> = list
-        .iter()
-        .map(|v| format!("{} : {}", v.vmac, v.base))
-        .collect();
+/// The IPv6 VMAC map and set, their MLD and router solicitation rules.
+fn mld(s: &mut String, c: &NftConfig) {
+    let (t, n) = (&c.table, counter(c));
     let _ = writeln!(
         s,
-        "{verb} element ip {t} vmac_map {{ {} }}",
-        items.join(", ")
+        "add map ip6 {t} vmac_map {{ type iface_index : iface_index; }}"
     );
+    let _ = writeln!(s, "add set ip6 {t} vmac_set {{ type iface_index; }}");
+    let _ = writeln!(
+        s,
+        "add rule ip6 {t} out icmpv6 type mld2-listener-report meta oifkind \"macvlan\" \
+         dup to ip6 daddr device oif map @vmac_map {n}drop"
+    );
+    let _ = writeln!(
+        s,
+        "add rule ip6 {t} out icmpv6 type nd-router-solicit meta oifkind \"macvlan\" \
+         oif @vmac_set {n}drop"
+    );
+}
+
+/// `add element` / `delete element` of the VMAC maps (and IPv6 set).
+fn vmac_elements(s: &mut String, t: &str, verb: &str, list: &[Vmac]) {
+    for (family, ipv6) in [("ip", false), ("ip6", true)] {
+        let of_family = || list.iter().filter(move |v| v.ipv6 == ipv6);
+        let map: Vec<String> = of_family()
+            .map(|v| format!("{} : {}", v.vmac, v.base))
+            .collect();
+        if map.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "{verb} element {family} {t} vmac_map {{ {} }}",
+            map.join(", ")
+        );
+        if ipv6 {
+            let set: Vec<String> = of_family().map(|v| v.vmac.to_string()).collect();
+            let _ = writeln!(
+                s,
+                "{verb} element ip6 {t} vmac_set {{ {} }}",
+                set.join(", ")
+            );
+        }
+    }
 }
 
 /// `add element` / `delete element` lines, one per set.
@@ -542,7 +604,7 @@ mod tests {
              add element ip6 ka vips { fd00::1 }\n\
              add element ip6 ka vips_link_local { fe80::52 . 3 }\n"
         );
-        assert!(after.ip6 && after.link_local && !after.ip);
+        assert!(after.ip6 && after.ip6_vips && after.link_local && !after.ip);
         assert_eq!(teardown("ka", after), "delete table ip6 ka\n");
     }
 
@@ -581,7 +643,11 @@ mod tests {
             ..NftConfig::default()
         };
         let change = Change {
-            vmacs_added: vec![Vmac { vmac: 4, base: 3 }],
+            vmacs_added: vec![Vmac {
+                vmac: 4,
+                base: 3,
+                ipv6: false,
+            }],
             added: vec![g("10.0.0.1", 4)],
             ..Change::default()
         };
@@ -604,11 +670,74 @@ mod tests {
         );
         assert!(built.ip && built.ip_igmp && built.ip_vips);
         let gone = Change {
-            vmacs_removed: vec![Vmac { vmac: 4, base: 3 }],
+            vmacs_removed: vec![Vmac {
+                vmac: 4,
+                base: 3,
+                ipv6: false,
+            }],
             ..Change::default()
         };
         let (s, _) = batch(&c, built, &gone);
         assert_eq!(s, "delete element ip keepalived vmac_map { 4 : 3 }\n");
+    }
+
+    /// keepalived 2.2.7's ip6 table for an IPv6 VMAC (`nft list ruleset`
+    /// of keepalived with one, see `root_netns_twin_vmac.rs`), and the
+    /// guard of addresses added to it later.
+    #[test]
+    fn an_ipv6_vmac_gets_the_mld_and_router_solicitation_rules() {
+        let v = |vmac, ipv6| Vmac {
+            vmac,
+            base: 3,
+            ipv6,
+        };
+        let change = Change {
+            vmacs_added: vec![v(5, true), v(6, true), v(6, false)],
+            ..Change::default()
+        };
+        let (s, built) = batch(&NftConfig::default(), Built::default(), &change);
+        assert_eq!(
+            s,
+            "add table ip keepalived\ndelete table ip keepalived\n\
+             add table ip6 keepalived\ndelete table ip6 keepalived\n\
+             add table ip keepalived\n\
+             add chain ip keepalived out { type filter hook output priority -1; policy accept; }\n\
+             add map ip keepalived vmac_map { type iface_index : iface_index; }\n\
+             add rule ip keepalived out ip protocol igmp meta oifkind \"macvlan\" \
+             dup to ip daddr device oif map @vmac_map drop\n\
+             add table ip6 keepalived\n\
+             add chain ip6 keepalived out { type filter hook output priority -1; policy accept; }\n\
+             add map ip6 keepalived vmac_map { type iface_index : iface_index; }\n\
+             add set ip6 keepalived vmac_set { type iface_index; }\n\
+             add rule ip6 keepalived out icmpv6 type mld2-listener-report meta oifkind \"macvlan\" \
+             dup to ip6 daddr device oif map @vmac_map drop\n\
+             add rule ip6 keepalived out icmpv6 type nd-router-solicit meta oifkind \"macvlan\" \
+             oif @vmac_set drop\n\
+             add element ip keepalived vmac_map { 6 : 3 }\n\
+             add element ip6 keepalived vmac_map { 5 : 3, 6 : 3 }\n\
+             add element ip6 keepalived vmac_set { 5, 6 }\n"
+        );
+        assert!(built.ip6 && built.ip6_igmp && !built.ip6_vips && built.ip_igmp);
+        let change = Change {
+            added: vec![g("fd00::1", 5)],
+            vmacs_removed: vec![v(6, true)],
+            ..Change::default()
+        };
+        let (s, built) = batch(&NftConfig::default(), built, &change);
+        assert!(
+            s.starts_with(
+                "delete element ip6 keepalived vmac_map { 6 : 3 }\n\
+                 delete element ip6 keepalived vmac_set { 6 }\n\
+                 add chain ip6 keepalived in { type filter hook input priority -1; policy accept; }\n"
+            ),
+            "{s}"
+        );
+        assert!(!s.contains("add table"), "{s}");
+        assert!(built.ip6_vips);
+        assert_eq!(
+            teardown("keepalived", built),
+            "delete table ip keepalived\ndelete table ip6 keepalived\n"
+        );
     }
 
     #[test]

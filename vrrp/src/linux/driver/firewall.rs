@@ -4,7 +4,7 @@
 //! keepalived 2.2.7 does under `vrrp_strict` or `no_accept`; and every
 //! VMAC is in its map for as long as it exists.
 
-use super::Driver;
+use super::{Channel, Driver};
 use crate::event::State;
 use crate::linux::{Firewall, Guarded, NftConfig, Vmac};
 use crate::mux::RouterId;
@@ -75,16 +75,25 @@ impl Driver {
         out
     }
 
-    /// Every VMAC with the interface under it.
+    /// Every VMAC with the interface under it, in the table of its
+    /// router's family and, as keepalived does, of the other family too
+    /// when the router has excluded addresses of that family.
     fn vmacs(&self) -> Vec<Vmac> {
-        let routers = self.routers.iter().flatten();
-        routers
-            .filter_map(|r| {
-                Some(Vmac {
-                    vmac: r.vmac?,
-                    base: r.recv_ifindex,
-                })
-            })
-            .collect()
+        let mut out = Vec::new();
+        for r in self.routers.iter().flatten() {
+            let Some(vmac) = r.vmac else { continue };
+            let ipv6 = matches!(r.channel, Channel::V6);
+            let other = r.spec.excluded.iter().any(|a| a.addr.is_ipv6() != ipv6);
+            let base = r.recv_ifindex;
+            out.push(Vmac { vmac, base, ipv6 });
+            if other {
+                out.push(Vmac {
+                    vmac,
+                    base,
+                    ipv6: !ipv6,
+                });
+            }
+        }
+        out
     }
 }

@@ -44,6 +44,7 @@
 //!     routes: Vec::new(),
 //!     rules: Vec::new(),
 //!     use_vmac: false,
+//!     vmac: Default::default(),
 //! };
 //! let setup = Setup { routers: vec![router], ..Setup::default() };
 //! let (driver, handle, mut events) = Driver::new(setup)?;
@@ -142,6 +143,22 @@ struct RouterIo {
     /// The embedder's last tracking, for a router rebuilt when its
     /// interface appears.
     tracking: Option<Tracking>,
+}
+
+impl RouterIo {
+    /// The interface adverts go out of: the VMAC's base under
+    /// `vmac_xmit_base`.
+    fn advert_ifindex(&self) -> u32 {
+        match self.vmac {
+            Some(_) if self.spec.vmac.xmit_base => self.recv_ifindex,
+            _ => self.send_ifindex,
+        }
+    }
+
+    /// The VMAC adverts are read on (none under `vmac_xmit_base`).
+    fn rx_vmac(&self) -> Option<u32> {
+        self.vmac.filter(|_| !self.spec.vmac.xmit_base)
+    }
 }
 
 /// Runs a [`Setup`] until shut down. Create it inside a tokio runtime, in
@@ -426,7 +443,7 @@ impl Driver {
             let Some(r) = self.io(id.0 as usize) else {
                 continue;
             };
-            let Some(sock) = self.sockets.get(&(r.send_ifindex, r.channel)) else {
+            let Some(sock) = self.sockets.get(&(r.advert_ifindex(), r.channel)) else {
                 continue;
             };
             let Some(datagram) = self.buf.get(..tx.len) else {

@@ -24,8 +24,10 @@ use super::{Driver, DriverError, DriverEvent, RouterIo, RouterSpec, Setup, Vip};
 use crate::auth::AuthConfig;
 use crate::config::{Config, Ipv6Config};
 use crate::event::State;
+use crate::linux::vmac::{self, NameChoice};
 use crate::linux::{
     vmac_address, vmac_address6, Address6Spec, GarpSocket, IpProto, Link, LinuxError, RouteSpec,
+    VmacOptions,
 };
 use crate::mux::{Change, MuxError, RouterId};
 use crate::router::VirtualRouter;
@@ -79,6 +81,7 @@ impl Prepared {
             && old.send_ifindex == self.send_link.index
             && old.channel == self.channel
             && old.vmac == self.vmac
+            && old.spec.vmac.xmit_base == self.spec.vmac.xmit_base
     }
 }
 
@@ -210,7 +213,7 @@ impl Driver {
             return Ok(());
         }
         self.stage_socket(staged, &p.link, p.channel, None)?;
-        if p.vmac.is_some() {
+        if p.vmac.is_some() && !p.spec.vmac.xmit_base {
             // Its adverts arrive there (see `sockets`).
             self.stage_socket(staged, &p.send_link, p.channel, Some(p.link.index))?;
         }
@@ -302,7 +305,7 @@ impl Driver {
             }
         };
         let (send_link, vmac) = if spec.use_vmac && !absent {
-            let vmac = self.prepare_vmac(&link, &config, staged)?;
+            let vmac = self.prepare_vmac(&link, &config, &spec.vmac, staged)?;
             if config.ipv6.is_none() {
                 let excluded_v6 = spec.excluded.iter().any(|a| a.addr.is_ipv6());
                 self.set_vmac_ipv6(&vmac, excluded_v6);
@@ -408,38 +411,47 @@ impl Driver {
             .ok_or_else(|| DriverError::NoPrimaryAddress(spec.interface.clone()))
     }
 
-    /// The macvlan `vrrp.VRID` on `link`: a running router's is reused, a
-    /// leftover one replaced. An IPv6 router's, as keepalived makes it, has
-    /// the IPv6 virtual MAC, no link-local address of its own making, and
-    /// the router's advert source (its base interface's link-local
-    /// address, `nodad`), so adverts leave from the VMAC; it is
-    /// `vrrp6.VRID` when an IPv4 router of ours has `vrrp.VRID` (keepalived's
-    /// second choice of name for IPv6).
+    /// The router's macvlan on `link` (named as [`vmac`](crate::linux::vmac)
+    /// says): a running router's is reused, a leftover one replaced. An
+    /// IPv6 router's, as keepalived makes it, has the IPv6 virtual MAC, no
+    /// link-local address of its own making, and the router's advert
+    /// source (its base interface's link-local address, `nodad`), so
+    /// adverts leave from the VMAC.
     fn prepare_vmac(
         &mut self,
         link: &Link,
         config: &Config,
+        options: &VmacOptions,
         staged: &mut Staged,
     ) -> Result<Link, DriverError> {
         let vrid = config.vrid;
-        let mac = match config.ipv6 {
-            Some(_) => vmac_address6(vrid),
-            None => vmac_address(vrid),
+        let mac = match (options.mac, &config.ipv6) {
+            (Some(mac), _) => mac,
+            (None, Some(_)) => vmac_address6(vrid),
+            (None, None) => vmac_address(vrid),
         };
-        let mut name = format!("vrrp.{vrid}");
-        match self.netlink.link(&name) {
-            Ok(existing)
-                if self.vmac_in_use(&existing, link, staged) && existing.mac != Some(mac) =>
-            {
-                name = format!("vrrp6.{vrid}");
+        let choices = vmac::candidates(options, vrid, config.ipv6.is_some());
+        let last = choices.len() - 1;
+        let mut name = String::new();
+        for (i, choice) in choices.into_iter().enumerate() {
+            let Ok(existing) = self.netlink.link(choice.name()) else {
+                name = choice.name().to_owned();
+                break;
+            };
+            let in_use = self.vmac_in_use(&existing, link, staged);
+            let usable = match choice {
+                // Not a VMAC of ours: left alone.
+                NameChoice::Named(_) => existing.mac == Some(mac),
+                _ => !in_use || existing.mac == Some(mac) || i == last,
+            };
+            if usable {
+                name = choice.name().to_owned();
+                if in_use {
+                    return Ok(existing);
+                }
+                self.netlink.del_link(existing.index)?;
+                break;
             }
-            _ => {}
-        }
-        if let Ok(existing) = self.netlink.link(&name) {
-            if self.vmac_in_use(&existing, link, staged) {
-                return Ok(existing);
-            }
-            self.netlink.del_link(existing.index)?;
         }
         let Some(v6) = &config.ipv6 else {
             let vmac = self.netlink.add_macvlan(link.index, &name, mac)?;
@@ -448,6 +460,10 @@ impl Driver {
         };
         let vmac = self.netlink.add_macvlan6(link.index, &name, mac)?;
         staged.vmacs.push(vmac.index);
+        if options.xmit_base {
+            // Adverts leave from the base interface's own address.
+            return Ok(vmac);
+        }
         let source = Address6Spec::new(vmac.index, v6.link_local, 64);
         match self.netlink.add_vmac_source6(&source) {
             Err(e) if e.errno() != Some(libc::EEXIST) => Err(e.into()),

@@ -157,7 +157,7 @@ impl Driver {
         let owner = vrid
             .and_then(|v| self.mux.find_family(ifindex, v, ipv6))
             .and_then(|id| self.io(id.0 as usize))
-            .and_then(|r| r.vmac);
+            .and_then(|r| r.rx_vmac());
         owner == vmac
     }
 

@@ -4,7 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::config::Config;
-use crate::linux::{AddressOptions, NftConfig, RouteSpec, RuleSpec, Scope};
+use crate::linux::{AddressOptions, NftConfig, RouteSpec, RuleSpec, Scope, VmacOptions};
 use crate::pacing::Intervals;
 
 /// A virtual address with keepalived's `virtual_ipaddress` options.
@@ -160,6 +160,9 @@ pub struct RouterSpec {
     /// (00-00-5E-00-02-VRID for an IPv6 router, which also puts its
     /// link-local source on it), which also carries the virtual addresses.
     pub use_vmac: bool,
+    /// How the VMAC is named (`use_vmac NAME`); unused without
+    /// [`use_vmac`](Self::use_vmac).
+    pub vmac: VmacOptions,
 }
 
 /// A `vrrp_sync_group`: indices into [`Setup::routers`].
