@@ -1,8 +1,9 @@
 //! The checker's loop: the healthcheck driver runs the checks, its events
 //! go through the [`Bridge`], and every change is applied to the kernel as
 //! the diff from what was applied last. The kernel's table is re-read
-//! every `delay_loop` (and soon after a failed operation) and what drifted
-//! is repaired. SIGHUP reloads by diff: the driver stops, the new plan is
+//! every `delay_loop` (and soon after a failed operation), but never so
+//! often that reading it takes more than a fiftieth of the time, and what
+//! drifted is repaired. SIGHUP reloads by diff: the driver stops, the new plan is
 //! laid onto its monitor (unchanged real servers keep their health), the
 //! changes go to the kernel as one diff, and the driver runs again; a
 //! configuration that does not load leaves the running one. The control
@@ -61,6 +62,8 @@ struct Kernel {
     /// How often the kernel's table is re-read: the shortest check
     /// interval (keepalived's `delay_loop`).
     period: Duration,
+    /// How long the last reading of the table took.
+    read_cost: Duration,
     /// The kernel's connection timeouts before `lvs_timeouts` changed
     /// them, restored when it no longer sets them and at exit.
     saved_timeouts: Option<Timeouts>,
@@ -84,6 +87,7 @@ impl Kernel {
             current: Vec::new(),
             keys: HashSet::new(),
             period: DEFAULT_DELAY_LOOP,
+            read_cost: Duration::ZERO,
             saved_timeouts: None,
             syncd: SyncControl::default(),
         };
@@ -167,7 +171,10 @@ impl Kernel {
 
     /// Re-reads our services from the kernel; false if it cannot.
     fn refresh(&mut self) -> bool {
-        match self.ipvs.virtual_servers() {
+        let began = Instant::now();
+        let read = self.ipvs.virtual_servers();
+        self.read_cost = began.elapsed();
+        match read {
             Ok(all) => {
                 self.current = all
                     .into_iter()
@@ -188,7 +195,7 @@ impl Kernel {
     fn sync(&mut self, desired: Vec<ipvs::VirtualServer>) -> Duration {
         let ops = ipvs::diff(&desired, &self.current);
         if ops.is_empty() {
-            return self.period;
+            return self.next_read(self.period);
         }
         debug!("applying {} IPVS operation(s)", ops.len());
         let applied = self.ipvs.apply(&ops);
@@ -202,7 +209,7 @@ impl Kernel {
                     .collect();
                 if failed.is_empty() {
                     self.current = desired;
-                    return self.period;
+                    return self.next_read(self.period);
                 }
                 for (op, e) in failed {
                     error!("IPVS: {op} failed: {e}");
@@ -211,7 +218,16 @@ impl Kernel {
             Err(e) => error!("IPVS: cannot apply {} operation(s): {e}", ops.len()),
         }
         self.refresh();
-        RETRY_AFTER
+        self.next_read(RETRY_AFTER)
+    }
+
+    /// When to re-read the table, `wanted` from now at the earliest:
+    /// never so often that reading it costs more than one
+    /// [`READ_SHARE`]th of the time (a table of 10,000 services takes
+    /// 10,001 netlink dumps to read; every second, that alone would keep
+    /// a small machine busy).
+    fn next_read(&self, wanted: Duration) -> Duration {
+        wanted.max(self.read_cost.saturating_mul(READ_SHARE))
     }
 
     /// Re-reads the kernel's table and repairs what drifted from
@@ -279,6 +295,9 @@ const STOP_SCRIPT_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How soon the table is re-read after an operation failed.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+/// Reading the kernel's table takes at most one this-many-th of the time.
+const READ_SHARE: u32 = 50;
 
 /// When something is due.
 struct Deadline(tokio::time::Instant);
@@ -359,13 +378,14 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
     for line in lines {
         info!("{line}");
     }
-    activating_lines(&bridge);
     // keepalived's checker opens its notify FIFOs at start-up.
     crate::vrrp_mode::scripts::open_fifos();
     let mut scripts = JoinSet::new();
     run_scripts(&mut scripts, &mut bridge);
     // When the kernel's table is re-read next.
     let mut reread = Deadline::after(kernel.sync(bridge.desired()));
+    // After the table, as keepalived (40,000 lines take a while).
+    activating_lines(&bridge);
 
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel();
     let mut drains = crate::control::register_checker();
@@ -408,8 +428,8 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
                 }
                 run_scripts(&mut scripts, &mut bridge);
                 info!("Reload complete");
-                activating_lines(&bridge);
                 reread.at_most(kernel.sync(bridge.desired()));
+                activating_lines(&bridge);
                 kernel.own_only(bridge.plan());
                 running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
                 crate::observe::publish_checker(&bridge);

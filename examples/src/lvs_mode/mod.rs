@@ -18,7 +18,8 @@
 //! - [`daemon`]: the loop: the `healthcheck` tokio driver runs the checks,
 //!   each change is applied as an `ipvs::diff` against what was applied
 //!   last; the kernel's table is re-read every `delay_loop` (and soon
-//!   after a failed operation) and drift is repaired; SIGHUP reloads by
+//!   after a failed operation; a large table less often, so that reading
+//!   it stays under a fiftieth of the time) and drift is repaired; SIGHUP reloads by
 //!   diff ([`loader`]); SIGTERM/SIGINT remove the services and exit 0.
 //!
 //! What runs: `virtual_server IP PORT` (TCP, UDP, SCTP; UDP without

@@ -181,6 +181,8 @@ impl Bridge {
     /// (`clear_service_vs`): the service, then each real server in it.
     fn dropped_lines(&self, new: &Plan) -> Vec<String> {
         let mut lines = Vec::new();
+        let kept: std::collections::HashSet<_> =
+            new.services.iter().map(|n| n.service.key).collect();
         for (s, (svc, &pool)) in self
             .plan
             .services
@@ -188,11 +190,7 @@ impl Bridge {
             .zip(&self.placed.pools)
             .enumerate()
         {
-            if new
-                .services
-                .iter()
-                .any(|n| n.service.key == svc.service.key)
-            {
+            if kept.contains(&svc.service.key) {
                 continue;
             }
             lines.push(format!("Removing Virtual Server {}", svc.name));

@@ -1,25 +1,45 @@
 #!/bin/sh
-# VM benchmark (not run by CI), inside ipvs/vm/run-vm.sh: keepalived 2.2.7
-# -C and keepalived-lite -C on N virtual servers x 4 real servers with
-# TCP_CHECK (busybox httpd answers every check). Prints, per daemon, the
-# seconds from start until `ipvsadm -S -n` holds the whole table, and from
-# SIGHUP with 1% of the services edited (first real server weight 1 -> 2)
-# until the table shows the edit. Usage: bench-startup.sh [N] (default
-# 10000). Times come from /proc/uptime (10 ms); compare the two daemons'
-# ratios, not absolute times (TCG is ~20x slower than native).
+# VM benchmark (not run by CI), inside ipvs/vm/run-vm.sh: keepalived-lite
+# -C and keepalived 2.2.7 -C, in turn in one boot, on N virtual servers x 4
+# real servers with TCP_CHECK (bench-acceptor, copied in as
+# /bin/bench-acceptor, accepts and closes every connection).
+#
+# start:  seconds from launching the daemon until the kernel has the last
+#         service in configuration order (both daemons add in that order)
+#         with its 4 real servers; probed with `ipvsadm -L -n -t` of that
+#         one service every 0.2 s, then the whole table is counted once.
+# reload: seconds from SIGHUP, with 1% of the services edited (first real
+#         server's weight 1 -> 2), until the last edited service shows the
+#         edit, then every edit is counted once. For keepalived-lite also
+#         the IPVS operations it sent for the reload (its metrics) and the
+#         health changes it logged (both must be: the diff, and none).
+# steady: with `delay_loop 1`, once the table is full and 20 s have
+#         passed, the daemon's CPU seconds (utime + stime of it and its
+#         children, /proc/PID/stat) over a W-second window, the connects the
+#         guest made (Tcp ActiveOpens of /proc/net/snmp, all from the
+#         checkers) and the guest's idle time.
+#
+# Usage: bench-startup.sh [N] [W] [RELOAD_CAP_S] [SMALL_N] (default 10000
+# 30 1200, no SMALL_N). A keepalived reload that has not shown the edit
+# after RELOAD_CAP_S is reported as `reload_s=>CAP`. With SMALL_N, the
+# steady measurement is repeated at the end on SMALL_N services (a rate
+# of checks the guest can keep up with). Times from /proc/uptime (10 ms); compare the
+# two daemons' ratios, not absolute times (TCG is ~20x slower than native).
 set -u
 n=${1:-10000}
-mkdir -p /www /run && echo hello > /www/index.html
-echo 'root:x:0:0:root:/:/bin/sh' > /etc/passwd
+window=${2:-30}
+cap=${3:-1200}
+small=${4:-}
+mkdir -p /run && echo 'root:x:0:0:root:/:/bin/sh' > /etc/passwd
 echo 'root:x:0:' > /etc/group
-httpd -f -p 127.0.0.1:8081 -h /www &
+bench-acceptor 8081 &
 
-# gen EDITED: the configuration, with the first real server of every
-# hundredth service at weight 2 when EDITED is 1.
+# gen EDITED DELAY: the configuration; with EDITED 1 the first real server
+# of every hundredth service has weight 2.
 gen() {
-    awk -v n="$n" -v edited="$1" 'BEGIN {
+    awk -v n="$n" -v edited="$1" -v delay="$2" 'BEGIN {
         for (i = 0; i < n; i++) {
-            printf "virtual_server 10.%d.%d.%d 80 {\n delay_loop 60\n protocol TCP\n lvs_sched rr\n", 100 + int(i / 65536), int(i / 256) % 256, i % 256
+            printf "virtual_server 10.%d.%d.%d 80 {\n delay_loop %d\n protocol TCP\n lvs_sched rr\n", 100 + int(i / 65536), int(i / 256) % 256, i % 256, delay
             for (r = 1; r <= 4; r++) {
                 w = (edited && r == 1 && i % 100 == 0) ? 2 : 1
                 printf " real_server 10.200.%d.%d 80 {\n  weight %d\n  TCP_CHECK {\n   connect_ip 127.0.0.1\n   connect_port 8081\n   connect_timeout 5\n  }\n }\n", r, i % 250 + 1, w
@@ -28,49 +48,158 @@ gen() {
         }
     }'
 }
-gen 0 > /tmp/base.conf
-gen 1 > /tmp/edit.conf
-want=$((n * 5))
-edits=$(( (n + 99) / 100 ))
+vip() { echo "10.$((100 + $1 / 65536)).$(($1 / 256 % 256)).$(($1 % 256)):80"; }
+gen 0 60 > /tmp/base.conf
+gen 1 60 > /tmp/edit.conf
+gen 0 1 > /tmp/steady.conf
+# setn N: the sizes and probes for N services.
+setn() {
+    n=$1
+    want=$((n * 5))
+    edits=$(((n + 99) / 100))
+    last=$(vip $((n - 1)))
+    last_edit=$(vip $(((n - 1) / 100 * 100)))
+    last_rs="10.200.1.$(((n - 1) / 100 * 100 % 250 + 1)):80"
+}
+setn "$n"
 
 now() { cut -d' ' -f1 /proc/uptime; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
-# until COND: polls every half second (bounded at 30 minutes).
+# until_true LIMIT_S COND...: polls COND every 0.2 s; false after LIMIT_S.
 until_true() {
+    limit=$(($1 * 5)); shift
     i=0
     while ! "$@"; do
-        sleep 0.5
+        sleep 0.2
         i=$((i + 1))
-        [ $i -lt 3600 ] || { echo "LVS-BENCH: FAIL timed out on $*"; exit 1; }
+        [ $i -lt $limit ] || return 1
     done
 }
+# The real servers of one service with their weights: "ADDR WEIGHT" lines.
+dests() { ipvsadm -L -n -t "$1" 2>/dev/null | awk '$1 == "->" && $2 ~ /^10\./ { print $2, $4 }'; }
+last_full() { [ "$(dests "$last" | wc -l)" -eq 4 ]; }
+last_edited() { dests "$last_edit" | grep -qx "$last_rs 2"; }
 full() { [ "$(ipvsadm -S -n | wc -l)" -eq "$want" ]; }
 edited() { [ "$(ipvsadm -S -n | grep -c ' -w 2$')" -eq "$edits" ]; }
 empty() { [ -z "$(ipvsadm -S -n)" ]; }
 
-bench() { # NAME COMMAND...
-    name=$1; shift
-    cp /tmp/base.conf /tmp/cur.conf
-    t0=$(now)
-    "$@" > /tmp/$name.log 2>&1 &
-    pid=$!
-    until_true full
-    start=$(elapsed "$t0")
-    echo "LVS-BENCH: $name services=$n start_s=$start"
-    cp /tmp/edit.conf /tmp/cur.conf
-    t0=$(now)
-    kill -HUP $pid
-    until_true edited
-    reload=$(elapsed "$t0")
-    kill -TERM $pid
-    wait $pid
-    until_true empty
-    echo "LVS-BENCH: $name services=$n reload_s=$reload"
+# timed PROBE CHECK: seconds since t0 until PROBE holds, then CHECK once
+# (the whole table); if CHECK does not hold yet, until it does, marked
+# with '*'. "fail" after 30 minutes.
+timed() {
+    until_true 1800 "$1" || { echo fail; return; }
+    t=$(elapsed "$t0")
+    if "$2"; then echo "$t"; return; fi
+    until_true 1800 "$2" || { echo fail; return; }
+    echo "$(elapsed "$t0")*"
 }
 
+# cpu PID...: "UTIME STIME" of the PIDs and their children, in ticks.
+cpu() {
+    all="$*"
+    for p in $*; do
+        all="$all $(grep -l "^PPid:[[:space:]]*$p\$" /proc/[0-9]*/status 2>/dev/null | cut -d/ -f3)"
+    done
+    for p in $all; do cat /proc/$p/stat 2>/dev/null; done | awk '{ u += $14; s += $15 } END { print u + 0, s + 0 }'
+}
+opens() { awk '$1 == "Tcp:" && $6 ~ /^[0-9]+$/ { print $6 }' /proc/net/snmp; }
+idle() { awk '$1 == "cpu" { print $5 }' /proc/stat; }
+
+# stop PID...: SIGKILL, then the table flushed (keepalived takes minutes
+# to remove 50,000 entries one by one under TCG; that is not measured).
+stop() {
+    kill -KILL "$@" 2>/dev/null
+    for p in "$@"; do wait "$p" 2>/dev/null; done
+    ipvsadm -C
+    until_true 60 empty || echo "LVS-BENCH: FAIL table not empty"
+}
+
+# steady NAME PIDS...: the window, once the table is full and settled.
+steady() {
+    name=$1; shift
+    t0=$(now)
+    s=$(timed last_full full)
+    sleep 20
+    c0=$(cpu "$@"); o0=$(opens); i0=$(idle); t0=$(now)
+    sleep "$window"
+    c1=$(cpu "$@"); o1=$(opens); i1=$(idle); w=$(elapsed "$t0")
+    echo "LVS-BENCH: $name services=$n steady start_s=$s window_s=$w $(echo $c0 $c1 | awk '{ printf "cpu_s=%.2f user_s=%.2f sys_s=%.2f", ($3 + $4 - $1 - $2) / 100, ($3 - $1) / 100, ($4 - $2) / 100 }') connects=$((o1 - o0)) guest_idle_s=$(awk -v a="$i0" -v b="$i1" 'BEGIN { printf "%.2f", (b - a) / 100 }')"
+}
+
+metric_ops() {
+    wget -qO- http://127.0.0.1:9650/metrics | awk '/^keepalived_ipvs_operations_total/ { print $1, $2 }'
+}
+
+echo "LVS-BENCH: configs ready at $(now) (n=$n)"
+
+# keepalived-lite: start-up and reload.
+cp /tmp/base.conf /tmp/cur.conf
+t0=$(now)
+keepalived-lite -C -n -l -f /tmp/cur.conf --metrics-listen 127.0.0.1:9650 > /tmp/lite.log 2>&1 &
+pid=$!
+echo "LVS-BENCH: keepalived-lite services=$n start_s=$(timed last_full full)"
+sleep 5
+metric_ops > /tmp/ops0
+lines0=$(wc -l < /tmp/lite.log)
+cp /tmp/edit.conf /tmp/cur.conf
+t0=$(now)
+kill -HUP $pid
+echo "LVS-BENCH: keepalived-lite services=$n reload_s=$(timed last_edited edited)"
+sleep 5
+metric_ops > /tmp/ops1
+echo "LVS-BENCH: keepalived-lite reload operations (before, after):"
+cat /tmp/ops0 /tmp/ops1
+echo "LVS-BENCH: keepalived-lite health lines after SIGHUP: $(tail -n +$((lines0 + 1)) /tmp/lite.log | grep -c -e 'Removing service' -e 'Adding service' -e 'failed' -e 'success')"
+tail -n +$((lines0 + 1)) /tmp/lite.log | head -5
+stop $pid
+
+# both_steady: keepalived-lite, then keepalived, on /tmp/steady.conf.
 # -G: without a syslog daemon keepalived's syslog lines would go to the
-# serial console, which is slow under TCG; both daemons log to a file.
-bench keepalived keepalived -C -n -l -G -f /tmp/cur.conf -p /run/k.pid -c /run/kc.pid
-bench keepalived-lite keepalived-lite -C -n -l -f /tmp/cur.conf
+# slow serial console; both daemons log to a file.
+both_steady() {
+    cp /tmp/steady.conf /tmp/cur.conf
+    keepalived-lite -C -n -l -f /tmp/cur.conf > /tmp/lite-steady.log 2>&1 &
+    pid=$!
+    steady keepalived-lite $pid
+    echo "LVS-BENCH: keepalived-lite steady log lines: $(wc -l < /tmp/lite-steady.log), removals $(grep -c 'Removing service' /tmp/lite-steady.log)"
+    stop $pid
+    keepalived -C -n -l -G -f /tmp/cur.conf -p /run/k.pid -c /run/kc.pid > /tmp/k-steady.log 2>&1 &
+    pid=$!
+    steady keepalived $pid
+    echo "LVS-BENCH: keepalived steady log lines: $(wc -l < /tmp/k-steady.log), removals $(grep -c 'Removing service' /tmp/k-steady.log)"
+    stop $pid $(cat /run/kc.pid 2>/dev/null)
+}
+both_steady
+
+# keepalived: start-up and reload.
+cp /tmp/base.conf /tmp/cur.conf
+t0=$(now)
+keepalived -C -n -l -G -f /tmp/cur.conf -p /run/k.pid -c /run/kc.pid > /tmp/k.log 2>&1 &
+pid=$!
+echo "LVS-BENCH: keepalived services=$n start_s=$(timed last_full full)"
+sleep 5
+cp /tmp/edit.conf /tmp/cur.conf
+t0=$(now)
+kill -HUP $pid
+# Bounded by the clock, not by a number of polls.
+t=
+while [ -z "$t" ]; do
+    if last_edited; then
+        t=$(elapsed "$t0")
+        edited || t="$t (not every edit yet)"
+    elif [ "$(elapsed "$t0" | cut -d. -f1)" -ge "$cap" ]; then
+        t=">$(elapsed "$t0")"
+    else
+        sleep 0.2
+    fi
+done
+echo "LVS-BENCH: keepalived services=$n reload_s=$t"
+stop $pid $(cat /run/kc.pid 2>/dev/null)
+
+if [ -n "$small" ]; then
+    setn "$small"
+    gen 0 1 > /tmp/steady.conf
+    both_steady
+fi
 echo "LVS-VM: done"

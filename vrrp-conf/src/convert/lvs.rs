@@ -14,6 +14,7 @@
 //! 1, `connect_timeout` 5 s, `retry` 1, `delay_before_retry` 1 s (3 s for
 //! HTTP_GET), checks connect to the real server's address and port.
 
+use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
@@ -464,13 +465,17 @@ fn build_all(config: &conf::Config) -> (Plan, Vec<Located>) {
             globals::Globals::default()
         });
     let mut services: Vec<ServicePlan> = Vec::with_capacity(config.virtual_servers.len());
+    // The services installed so far: a set, so that 10,000 virtual
+    // servers are not compared pairwise.
+    let mut taken: HashSet<ServiceKey> = HashSet::new();
     for (i, vs) in config.virtual_servers.iter().enumerate() {
         let mut rs = None;
         let error = match service(config, vs, &mut rs) {
-            Ok(plan) if services.iter().any(|s| overlaps(s, &plan)) => {
+            Ok(plan) if plan.services().any(|s| taken.contains(&s.key)) => {
                 PlanError::DuplicateService { vs: plan.name }
             }
             Ok(plan) => {
+                taken.extend(plan.services().map(|s| s.key));
                 services.push(plan);
                 continue;
             }
@@ -490,11 +495,6 @@ fn build_all(config: &conf::Config) -> (Plan, Vec<Located>) {
         sync_daemon: g.sync_daemon,
     };
     (plan, errors)
-}
-
-/// Whether two virtual servers install a service in common.
-fn overlaps(a: &ServicePlan, b: &ServicePlan) -> bool {
-    a.services().any(|x| b.services().any(|y| x.key == y.key))
 }
 
 /// The checker half of [`crate::convert::convert`]: the plan (meaningful
