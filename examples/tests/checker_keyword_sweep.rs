@@ -161,11 +161,8 @@ const CASES: &[Case] = &[
         Global,
         "enable_script_security\n  script_user root",
     )
-    .checker(MISC)
-    .expect(Refused),
-    case("script_user", Global, "script_user root")
-        .checker(MISC)
-        .expect(Refused),
+    .checker(MISC),
+    case("script_user", Global, "script_user root").checker(MISC),
     case("enable_snmp_checker", Global, "enable_snmp_checker"),
     case(
         "lvs_netlink_cmd_rcv_bufs",
