@@ -1334,7 +1334,12 @@ fn checkers(
     let own_connection = base.connect_ip.is_some()
         || base.connect_port.is_some()
         || base.bindto.is_some()
-        || base.connect_timeout.is_some();
+        || base.connect_timeout.is_some()
+        // check_smtp.c counts these too (a bind_port even without bindto).
+        || base
+            .other
+            .iter()
+            .any(|o| matches!(o.keyword.as_str(), "bind_port" | "bind_if" | "fwmark"));
     let mut out = Vec::with_capacity(hosts.len() + 1);
     if own_connection {
         out.push(main.clone());
@@ -1510,11 +1515,6 @@ fn checker(
         };
         match (setting.keyword.as_str(), &mut probe) {
             ("warmup", _) => extra.warmup = Some(seconds_of(value()?)?),
-            // keepalived binds only with a bindto address: the port alone
-            // would do nothing there.
-            ("bind_port", _) if k.bindto.is_none() => {
-                return Err(unsupported(format!("{keyword} bind_port without bindto")))
-            }
             // SO_BINDTODEVICE and SO_MARK of a connecting checker.
             ("bind_if", _) if !(is_misc || is_file) => {
                 let v = value()?;
@@ -1530,6 +1530,9 @@ fn checker(
                         .map_err(|_| bad(format!("invalid fwmark '{v}'")))?,
                 );
             }
+            // keepalived 2.2.7 sets the port of `bindto`'s address, and
+            // binds only when an address is set: alone it binds nothing
+            // (layer4.c), which is what happens here too.
             ("bind_port", _) => {
                 let v = value()?;
                 let port = v.parse::<u16>().ok().filter(|p| *p != 0);

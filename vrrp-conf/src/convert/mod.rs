@@ -161,15 +161,18 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
             diags.push(without_feature(k, "convert-vrrp or convert-lvs"));
         }
     }
-    // Only the VRRP half runs the secured scripts (the checker's scripts
-    // are refused with script settings, see `scripts`).
-    #[cfg(feature = "convert-vrrp")]
-    let secured = config.map(|config| Parsed {
+    #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
+    #[allow(unused_mut, reason = "the checker's scripts need a feature")]
+    let mut secured = config.map(|config| Parsed {
         config,
         ..parsed.clone()
     });
-    #[cfg(all(feature = "convert-lvs", not(feature = "convert-vrrp")))]
-    drop(config);
+    // The checker half's scripts, secured the same way.
+    #[cfg(feature = "convert-lvs")]
+    if halves.lvs {
+        let p = secured.get_or_insert_with(|| parsed.clone());
+        log.extend(scripts::checker::secure(p, &fifos, &mut diags));
+    }
     #[cfg(feature = "convert-vrrp")]
     let vrrp = halves
         .vrrp
@@ -179,7 +182,9 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
         diags.push(without_feature("the VRRP half", "convert-vrrp"));
     }
     #[cfg(feature = "convert-lvs")]
-    let lvs = halves.lvs.then(|| lvs::convert(parsed, &mut diags));
+    let lvs = halves
+        .lvs
+        .then(|| lvs::convert(secured.as_ref().unwrap_or(parsed), &mut diags));
     #[cfg(not(feature = "convert-lvs"))]
     if halves.lvs {
         diags.push(without_feature("the checker half", "convert-lvs"));

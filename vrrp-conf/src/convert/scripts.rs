@@ -20,8 +20,7 @@
 //! every disabled script.
 //!
 //! The checker half's scripts (MISC_CHECK, `notify_up`, `quorum_up`, ...)
-//! are not switched or checked yet: `script_user` and
-//! `enable_script_security` are refused while that half has scripts.
+//! go through the same rules in [`checker`].
 
 use healthcheck::script::{search_path, security, CommandLine, RunAs, UserError};
 
@@ -30,7 +29,10 @@ use crate::model::{Config, Notify, Track, Words};
 use crate::span::Span;
 use crate::Parsed;
 
-use super::{key_span, refuse, Halves};
+use super::{key_span, Halves};
+
+#[cfg(feature = "convert-lvs")]
+pub(crate) mod checker;
 
 /// keepalived's default script user.
 const DEFAULT_USER: &str = "keepalived_script";
@@ -89,18 +91,6 @@ pub(crate) struct Secured {
 /// keepalived's log lines and the refusals go to `out`.
 pub(crate) fn secure(p: &Parsed, halves: Halves, out: &mut Vec<Diagnostic>) -> Secured {
     let c = &p.config;
-    let g = &c.global_defs;
-    let sp = Some(&p.spans.global);
-    if halves.lvs && has_checker_scripts(c) {
-        for (k, on) in [
-            ("enable_script_security", g.enable_script_security),
-            ("script_user", g.script_user.is_some()),
-        ] {
-            if on {
-                out.push(refuse(key_span(sp, k), k, "checker scripts"));
-            }
-        }
-    }
     let has_fifo = setting(c, "notify_fifo").is_some() || setting(c, "vrrp_notify_fifo").is_some();
     let lvs_fifo = setting(c, "lvs_notify_fifo").is_some()
         || (halves.lvs && setting(c, "notify_fifo").is_some());
@@ -482,6 +472,13 @@ impl<'a> Secure<'a> {
     }
 
     fn notify_script(&mut self, words: Words, at: Span, kind: &str) -> Option<Words> {
+        let (cmd, who) = self.notify_who(&words, at, kind)?;
+        self.notify_checked(&words, &cmd, who, at)
+    }
+
+    /// The user a notify line runs as (its words after the script, else
+    /// the default), with keepalived's lines if it cannot be set.
+    fn notify_who(&mut self, words: &[String], at: Span, kind: &str) -> Option<(CommandLine, Who)> {
         let (first, user) = words.split_first()?;
         let cmd = CommandLine::parse(first)?;
         let who = if user.is_empty() {
@@ -505,10 +502,22 @@ impl<'a> Secure<'a> {
             }
             who
         }?;
-        if !self.check(&cmd, &who, at).notify_runs() {
+        Some((cmd, who))
+    }
+
+    /// The notify line with its user made explicit, if the file check
+    /// lets it run.
+    fn notify_checked(
+        &mut self,
+        words: &[String],
+        cmd: &CommandLine,
+        who: Who,
+        at: Span,
+    ) -> Option<Words> {
+        if !self.check(cmd, &who, at).notify_runs() {
             return None;
         }
-        let mut out = vec![first.clone()];
+        let mut out = vec![words.first()?.clone()];
         out.extend(who.words.unwrap_or_default());
         Some(out)
     }
@@ -518,18 +527,6 @@ fn has_vrrp_scripts(c: &Config) -> bool {
     !c.vrrp_scripts.is_empty()
         || c.vrrp_instances.iter().any(|i| i.notify.any_set())
         || c.vrrp_sync_groups.iter().any(|g| g.notify.any_set())
-}
-
-fn has_checker_scripts(c: &Config) -> bool {
-    c.virtual_servers.iter().any(|v| {
-        v.quorum_up.is_some()
-            || v.quorum_down.is_some()
-            || v.real_servers.iter().any(|r| {
-                r.notify_up.is_some()
-                    || r.notify_down.is_some()
-                    || r.checkers.iter().any(|k| k.misc_path.is_some())
-            })
-    })
 }
 
 /// The command line and user of a notify line as the conversion leaves it:
@@ -749,29 +746,6 @@ mod tests {
             .to_vec()
         );
         assert_eq!(tracked(&out), (vec![], vec![], None));
-    }
-
-    #[test]
-    fn the_checker_half_refuses_script_settings_while_it_has_scripts() {
-        let text = "global_defs {\n  enable_script_security\n}\n\
-                    virtual_server 192.0.2.1 80 {\n  protocol TCP\n  \
-                    real_server 10.0.0.1 80 {\n    notify_up /bin/true\n  }\n}\n";
-        let parsed = parse_str("k.conf", text, &Options::default());
-        let out = convert(
-            &parsed,
-            Halves {
-                vrrp: false,
-                lvs: true,
-            },
-        );
-        let d: Vec<String> = out
-            .refusals()
-            .map(|d| d.display(&parsed.sources).to_string())
-            .collect();
-        assert_eq!(
-            d,
-            ["k.conf:2:3: error: (checker scripts) enable_script_security is not supported by keepalived-lite"]
-        );
     }
 
     #[test]

@@ -707,6 +707,15 @@ fn smtp_host_blocks_are_checkers() {
             ("10.2.0.1:25".to_owned(), five),
         ]
     );
+    // check_smtp.c: a bind_port, even without bindto, keeps the block's
+    // own connection beside the hosts.
+    assert_eq!(
+        targets(rs(" bind_port 4000\n host {\n connect_ip 10.2.0.1\n }\n")),
+        [
+            ("10.1.0.1:25".to_owned(), five),
+            ("10.2.0.1:25".to_owned(), five),
+        ]
+    );
     let bad = "virtual_server 10.0.0.1 25 {\n real_server 10.1.0.1 25 {\n SMTP_CHECK {\n host {\n connect_ip nowhere\n }\n }\n }\n}\n";
     assert!(matches!(refused(bad), PlanError::BadChecker { .. }));
 }
@@ -863,10 +872,9 @@ fn bind_port_goes_with_bindto() {
     let s = one(&rs("bindto 10.0.0.9\n bind_port 4000"));
     let bind = s.real_servers[0].checks[0].context.bind;
     assert_eq!(bind, Some("10.0.0.9:4000".parse().unwrap()));
-    assert_eq!(
-        unsupported(refused(&rs("bind_port 4000"))),
-        "real_server [10.1.0.1]:tcp:80 TCP_CHECK bind_port without bindto"
-    );
+    // Alone it binds nothing, as keepalived's layer4.c without bindto.
+    let s = one(&rs("bind_port 4000"));
+    assert_eq!(s.real_servers[0].checks[0].context.bind, None);
 }
 
 /// SSL_GET `enable_sni` (keepalived 2.2.7 `check_http.c`): off unless set.
