@@ -416,7 +416,8 @@ fn master_reacts_to_lower_priority_like_keepalived_by_default() {
             Event::GratuitousArp { repeat: 5 },
             Event::MasterRxLowerPriority {
                 from: HIGHER_IP.into(),
-                priority: 99
+                priority: 99,
+                ours: 100
             }
         ]
     );
