@@ -196,7 +196,8 @@ impl Daemon {
         self.promoted
             .apply(promote.map(|(r, _)| r.interface.as_str()));
         let netlink = &mut self.netlink;
-        let initial = self.tracking.initial(&plans, &plan, |name| {
+        let watch = (plan.track_files.clone(), plan.track_processes.clone());
+        let initial = self.tracking.initial(&plans, watch, |name| {
             netlink.link(name).is_ok_and(|l| l.is_operational())
         });
         let summary = match self.handle.reconfigure_tracked(setup, initial).await {

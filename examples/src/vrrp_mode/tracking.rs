@@ -14,7 +14,7 @@ use vrrp::linux::track_process::ProcessWatcher;
 use vrrp::mux::RouterId;
 use vrrp::router;
 use vrrp::track::{Kind, Status, Track, Tracker};
-use vrrp_conf::convert::vrrp::{InstancePlan, Plan, TrackedFile, TrackedObject, TrackedProcess};
+use vrrp_conf::convert::vrrp::{InstancePlan, TrackedFile, TrackedObject, TrackedProcess};
 
 /// keepalived's `weight N [reverse]` of one tracked object.
 fn track(weight: i32, reverse: bool) -> Track {
@@ -43,7 +43,7 @@ pub struct Tracking {
 }
 
 /// The tracked files and processes of a plan.
-type Watched = (Vec<TrackedFile>, Vec<TrackedProcess>);
+pub type Watched = (Vec<TrackedFile>, Vec<TrackedProcess>);
 
 impl Tracking {
     /// Makes `routers` (and only them) track their instance's objects.
@@ -67,14 +67,14 @@ impl Tracking {
 
     /// The tracking each of `plans` starts with, as keepalived computes it
     /// before starting its instances: the objects' status now (those seen
-    /// before keep theirs), after (re)starting the watchers of `plan`'s
-    /// files and processes, which records their status now. The running
+    /// before keep theirs), after (re)starting the watchers of the plan's
+    /// `watch` (its files and processes), which records their status now. The running
     /// routers are not touched; [`Tracking::rewatch`] goes back to the
     /// previous watchers if the plan is not applied.
     pub fn initial(
         &mut self,
         plans: &[InstancePlan],
-        plan: &Plan,
+        watch: Watched,
         mut link_up: impl FnMut(&str) -> bool,
     ) -> Vec<router::Tracking> {
         // Stand-in ids no driver hands out.
@@ -84,7 +84,7 @@ impl Tracking {
             self.track_plan(id, p, &mut link_up);
         }
         self.previous = self.watched.take();
-        self.watch(plan.track_files.clone(), plan.track_processes.clone());
+        self.watch(watch.0, watch.1);
         let out = ids.iter().map(|&id| self.tracker.tracking(id)).collect();
         for id in ids {
             self.tracker.untrack_router(id);
@@ -278,6 +278,7 @@ mod tests {
             processes: Vec::new(),
             debug: 0,
             promote_secondaries: false,
+            priority_changes: false,
         }
     }
 
@@ -302,6 +303,24 @@ mod tests {
 
     fn tracking(weight: i32, fault: bool) -> router::Tracking {
         router::Tracking { weight, fault }
+    }
+
+    #[tokio::test]
+    async fn initial_tracking_comes_before_the_ids_and_leaves_running_routers() {
+        let a = plan(&[("eth1", 10)], &[]);
+        let mut t = Tracking::default();
+        t.retrack(&[(RouterId(0), &a)], |_| true);
+        assert_eq!(t.pending(), [(RouterId(0), tracking(10, false))]);
+        // A reload adds a router tracking eth1 (remembered up) and eth2
+        // (down, weight -5): it starts with 5; router 0 is untouched.
+        let b = plan(&[("eth1", 10), ("eth2", -5)], &[]);
+        let got = t.initial(std::slice::from_ref(&b), Default::default(), |n| {
+            n == "eth1"
+        });
+        assert_eq!(got, [tracking(5, false)]);
+        assert_eq!(t.pending(), []);
+        t.retrack(&[(RouterId(0), &a), (RouterId(1), &b)], |_| false);
+        assert_eq!(t.pending(), [(RouterId(1), tracking(5, false))]);
     }
 
     #[test]

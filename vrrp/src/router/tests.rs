@@ -915,6 +915,36 @@ fn tracking_weight_moves_a_backups_down_timer_by_the_skew_change() {
     assert_eq!(m.poll_timeout(), next);
 }
 
+#[test]
+fn a_tracking_change_of_priority_is_reported_with_the_state() {
+    let t0 = Instant::now();
+    let mut r = started(100, t0);
+    let _ = events(&mut r);
+    let lose = Tracking {
+        weight: -10,
+        fault: false,
+    };
+    r.handle_tracking(t0, lose);
+    let changed = Event::PriorityChanged {
+        state: State::Backup,
+        from: 100,
+        to: 90,
+    };
+    assert_eq!(events(&mut r), [changed]);
+    // The same tracking again changes nothing.
+    r.handle_tracking(t0, lose);
+    assert_eq!(events(&mut r), []);
+    let mut m = master(100, t0);
+    let _ = events(&mut m);
+    m.handle_tracking(t0, lose);
+    let changed = Event::PriorityChanged {
+        state: State::Master,
+        from: 100,
+        to: 90,
+    };
+    assert_eq!(events(&mut m), [changed]);
+}
+
 mod v3 {
     //! VRRPv3 (RFC 9568 section 6) rules, one per test.
     use super::*;
