@@ -434,16 +434,18 @@ fn json_data(i: &InstanceState) -> Value {
         json!(if c.version == Version::V3 { 3 } else { 2 }),
     );
     put("smtp_alert", json!(false));
-    put("notify_deleted", json!(false));
     let n = &view.extras.notify;
+    put("notify_deleted", json!(n.deleted.is_some()));
     for (key, script) in [
         ("script_backup", &n.backup),
         ("script_master", &n.master),
         ("script_fault", &n.fault),
         ("script_stop", &n.stop),
+        ("script_deleted", &n.deleted),
         ("script", &n.any),
+        ("script_master_rx_lower_pri", &n.master_rx_lower_pri),
     ] {
-        if let Some(w) = script {
+        if let Some(w) = script.as_ref().filter(|w| !w.is_empty()) {
             put(key, json!(shown(w)));
         }
     }
@@ -612,9 +614,14 @@ fn data_instance(out: &mut String, i: &InstanceState) {
         ("Master state transition script", &n.master),
         ("Fault state transition script", &n.fault),
         ("Stop state transition script", &n.stop),
+        ("Deleted state transition script", &n.deleted),
         ("Generic state transition script", &n.any),
+        (
+            "Master rx lower pri state transition script",
+            &n.master_rx_lower_pri,
+        ),
     ] {
-        if let Some(w) = script {
+        if let Some(w) = script.as_ref().filter(|w| !w.is_empty()) {
             // Scripts run as this process's user unless `script_user`
             // says otherwise; keepalived prints whom they run as.
             let (uid, gid) = (nix::unistd::geteuid(), nix::unistd::getegid());

@@ -15,9 +15,8 @@
 //! | up | present | 70 |
 //! | up | absent | 90 |
 //!
-//! (It starts where the weights add nothing: keepalived-lite gives the
-//! tracking to a new router just after starting it, so its first notify
-//! line says the base priority where keepalived's says the tracked one.)
+//! (It starts where the weights add nothing; a start with tracked weights
+//! in effect is in `root_netns_notify_twin.rs`.)
 //!
 //! Then the node's own `eth0` goes down and up again. VI_2, on `eth0`
 //! without `dont_track_primary`, goes to FAULT and back (that shows the

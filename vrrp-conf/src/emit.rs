@@ -293,6 +293,8 @@ impl W {
         self.kw("notify_fault", &n.fault);
         self.kw("notify_stop", &n.stop);
         self.kw("notify", &n.any);
+        self.kw("notify_deleted", &n.deleted);
+        self.kw("notify_master_rx_lower_pri", &n.master_rx_lower_pri);
     }
 
     fn script(&mut self, s: &VrrpScript) {

@@ -301,6 +301,13 @@ pub struct Notify {
     pub stop: Option<Words>,
     /// `notify` (called on every transition).
     pub any: Option<Words>,
+    /// `notify_deleted [SCRIPT]`: an instance removed by a reload is
+    /// notified as DELETED rather than FAULT; an empty list is the bare
+    /// keyword (no script of its own).
+    pub deleted: Option<Words>,
+    /// `notify_master_rx_lower_pri`: run when a master receives a
+    /// lower-priority advert.
+    pub master_rx_lower_pri: Option<Words>,
 }
 
 impl Notify {
@@ -312,9 +319,11 @@ impl Notify {
             &self.fault,
             &self.stop,
             &self.any,
+            &self.master_rx_lower_pri,
         ]
         .iter()
         .any(|s| s.is_some())
+            || self.deleted.as_ref().is_some_and(|d| !d.is_empty())
     }
 }
 

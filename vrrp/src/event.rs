@@ -162,6 +162,19 @@ pub enum Event {
         from: IpAddr,
         /// Its priority.
         priority: u8,
+        /// This router's effective priority.
+        ours: u8,
+    },
+    /// Tracking changed the effective priority (keepalived's "Changing
+    /// effective priority" and its `notify_priority_changes` FIFO line),
+    /// reported before any state change the new tracking causes.
+    PriorityChanged {
+        /// The state at the change.
+        state: State,
+        /// The previous effective priority.
+        from: u8,
+        /// The new one.
+        to: u8,
     },
     /// Data for the notify scripts; follows every `StateChanged`.
     Notify(Notify),

@@ -58,6 +58,10 @@ struct Instance {
     /// Notify scripts and tracked objects, shared with the dumps.
     extras: Arc<crate::observe::InstanceExtras>,
     vips: Vec<IpAddr>,
+    /// `notify_priority_changes` in effect.
+    priority_changes: bool,
+    /// Removed by the reload being applied: the state it left, once known.
+    removed: Option<Option<vrrp::State>>,
 }
 
 /// The daemon's state.
@@ -191,7 +195,18 @@ impl Daemon {
         let promote = (setup.routers.iter().zip(&plans)).filter(|(_, p)| p.promote_secondaries);
         self.promoted
             .apply(promote.map(|(r, _)| r.interface.as_str()));
-        let summary = self.handle.reconfigure(setup).await?;
+        let netlink = &mut self.netlink;
+        let watch = (plan.track_files.clone(), plan.track_processes.clone());
+        let initial = self.tracking.initial(&plans, watch, |name| {
+            netlink.link(name).is_ok_and(|l| l.is_operational())
+        });
+        let summary = match self.handle.reconfigure_tracked(setup, initial).await {
+            Ok(summary) => summary,
+            Err(e) => {
+                self.tracking.rewatch();
+                return Err(e.into());
+            }
+        };
         let extras = crate::observe::InstanceExtras::of(&plans, &plan.scripts);
         let published = summary.ids.iter().copied().zip(extras.iter().cloned());
         crate::observe::publish_vrrp(&self.handle, published.collect());
@@ -202,19 +217,28 @@ impl Daemon {
                 name: i.name.clone(),
                 extras,
                 vips,
+                priority_changes: i.priority_changes,
+                removed: None,
             };
             (id, instance)
         });
         // The events of the reconfiguration are queued: the last ones of
-        // removed routers (STOP, notify_stop) and the first ones of added
-        // routers (BACKUP, notify_backup). Ids are never reused, so both
-        // are known while they are handled.
+        // removed routers (keepalived's DELETED or FAULT; STOP for one
+        // restarted under its name) and the first ones of added routers
+        // (BACKUP, notify_backup). Ids are never reused, so both are known
+        // while they are handled.
+        let live: HashSet<RouterId> = summary.ids.iter().copied().collect();
+        let names: HashSet<&str> = plans.iter().map(|p| p.name.as_str()).collect();
+        for (_, i) in (self.instances.iter_mut())
+            .filter(|(id, i)| !live.contains(id) && !names.contains(i.name.as_str()))
+        {
+            i.removed = Some(None);
+        }
         self.instances.extend(instances);
         self.groups.extend(groups.iter().cloned());
         while let Ok(event) = self.events.try_recv() {
             self.driver_event(event).await;
         }
-        let live: HashSet<RouterId> = summary.ids.iter().copied().collect();
         self.instances.retain(|id, _| live.contains(id));
         self.groups
             .retain(|name, _| groups.iter().any(|(g, _)| g == name));
@@ -222,7 +246,6 @@ impl Daemon {
         self.tracking.retrack(&routers, |name| {
             netlink.link(name).is_ok_and(|l| l.is_operational())
         });
-        self.tracking.watch(&plan);
         for name in self.checks.apply(&plan.scripts) {
             self.tracking.set(Kind::Script, &name, Status::Unknown);
         }
@@ -395,6 +418,10 @@ impl Daemon {
     fn router_event(&mut self, id: RouterId, name: &str, event: Event) {
         match event {
             Event::StateChanged { from, to, reason } => {
+                if let Some(removed) = self.instances.get_mut(&id).and_then(|i| i.removed.as_mut())
+                {
+                    *removed = Some(from);
+                }
                 crate::observe::transition(id);
                 crate::snmp::instance_changed(name, to, reason);
                 log_transition(name, from, to, reason)
@@ -416,8 +443,38 @@ impl Daemon {
                     }
                 }
             }
-            Event::MasterRxLowerPriority { from, priority } => {
-                info!("({name}) Received advert from {from} with lower priority {priority}, ours higher, forcing new election");
+            Event::MasterRxLowerPriority {
+                from,
+                priority,
+                ours,
+            } => {
+                info!("({name}) Received advert from {from} with lower priority {priority}, ours {ours}, forcing new election");
+                // keepalived writes this FIFO line whether or not the
+                // instance has a notify_master_rx_lower_pri script.
+                if let Some(words) = (self.instances.get(&id))
+                    .and_then(|i| i.extras.notify.master_rx_lower_pri.as_deref())
+                {
+                    let key = format!("INSTANCE {name}");
+                    scripts::spawn_notify(
+                        &mut self.notifies,
+                        &key,
+                        words,
+                        Vec::new(),
+                        scripts::NOTIFY_TIMEOUT,
+                    );
+                }
+                scripts::fifo_event(name, "MASTER_RX_LOWER_PRI", ours);
+            }
+            Event::PriorityChanged { state, from, to } => {
+                info!("({name}) Changing effective priority from {from} to {to}");
+                if self.instances.get(&id).is_some_and(|i| i.priority_changes) {
+                    let word = if state == vrrp::State::Master {
+                        "MASTER_PRIORITY"
+                    } else {
+                        "BACKUP_PRIORITY"
+                    };
+                    scripts::fifo_event(name, word, to);
+                }
             }
             // The driver reports at most one drop per router a second and
             // counts the others.
@@ -428,7 +485,12 @@ impl Daemon {
             }
             Event::Notify(n) => {
                 if let Some(i) = self.instances.get(&id) {
-                    scripts::notify(&mut self.notifies, &i.extras.notify, &n);
+                    match i.removed {
+                        Some(Some(was)) if n.state == vrrp::State::Initialize => {
+                            scripts::notify_removed(&mut self.notifies, &i.extras.notify, &n, was)
+                        }
+                        _ => scripts::notify(&mut self.notifies, &i.extras.notify, &n),
+                    }
                 }
                 crate::alert::vrrp(&n);
             }

@@ -214,15 +214,9 @@ fn open_fifo(f: &Fifo, who: &'static str) -> std::io::Result<NotifyFifo> {
 }
 
 /// keepalived's FIFO line for a notification: `INSTANCE "VI_1" MASTER 100`
-/// (a group's priority is 0).
-fn fifo_line(n: &Notify) -> String {
-    format!(
-        "{} \"{}\" {} {}",
-        n.kind.as_str(),
-        n.name,
-        n.state.as_str(),
-        n.priority
-    )
+/// (a group's priority is 0), with the state word `word`.
+fn fifo_line(n: &Notify, word: &str) -> String {
+    format!("{} \"{}\" {word} {}", n.kind.as_str(), n.name, n.priority)
 }
 
 /// The one queue of this process's notify scripts.
@@ -269,19 +263,62 @@ pub fn notify(set: &mut JoinSet<()>, scripts: &conf::Notify, n: &Notify) {
         State::Fault => &scripts.fault,
         State::Initialize => &scripts.stop,
     };
-    let jobs = [
-        (own.as_deref(), Vec::new()),
-        (scripts.any.as_deref(), n.args().to_vec()),
-    ];
-    let line = fifo_line(n);
-    for (_, fifo) in open_fifo_list()
-        .iter()
-        .filter(|(w, _)| *w != Writer::Checker)
-    {
-        fifo.write_line(&line);
+    send(
+        set,
+        own.as_deref(),
+        scripts.any.as_deref(),
+        n,
+        n.state.as_str(),
+    );
+}
+
+/// The notifications of an instance a reload removed (`n` is its STOP),
+/// as keepalived 2.2.7's reload sends them: DELETED with
+/// `notify_deleted` (its own script, if any, then `notify`), otherwise
+/// FAULT unless it `was` in FAULT already: `notify` only, as keepalived
+/// picks the own script while the state is still DELETED.
+pub fn notify_removed(set: &mut JoinSet<()>, scripts: &conf::Notify, n: &Notify, was: State) {
+    let any = scripts.any.as_deref();
+    if let Some(own) = &scripts.deleted {
+        let own = Some(own.as_slice()).filter(|w| !w.is_empty());
+        send(set, own, any, n, "DELETED");
+    } else if was != State::Fault {
+        send(set, None, any, n, "FAULT");
     }
+}
+
+/// An instance's event line to the notify FIFOs (keepalived's
+/// `MASTER_RX_LOWER_PRI`, `MASTER_PRIORITY`, `BACKUP_PRIORITY`).
+pub fn fifo_event(name: &str, word: &str, priority: u8) {
+    vrrp_fifo_line(&format!("INSTANCE \"{name}\" {word} {priority}"));
+}
+
+/// Writes a line of the VRRP half to `notify_fifo` and `vrrp_notify_fifo`.
+fn vrrp_fifo_line(line: &str) {
+    let vrrp = |(w, _): &&(Writer, NotifyFifo)| *w != Writer::Checker;
+    for (_, fifo) in open_fifo_list().iter().filter(vrrp) {
+        fifo.write_line(line);
+    }
+}
+
+/// Writes `n` with the state word `word` to the FIFOs and queues `own`
+/// (no arguments), then `any` (TYPE NAME WORD PRIORITY).
+fn send(
+    set: &mut JoinSet<()>,
+    own: Option<&[String]>,
+    any: Option<&[String]>,
+    n: &Notify,
+    word: &str,
+) {
+    let args = vec![
+        n.kind.as_str().to_owned(),
+        n.name.to_string(),
+        word.to_owned(),
+        n.priority.to_string(),
+    ];
+    vrrp_fifo_line(&fifo_line(n, word));
     let key = format!("{} {}", n.kind.as_str(), n.name);
-    for (words, args) in jobs {
+    for (words, args) in [(own, Vec::new()), (any, args)] {
         if let Some(words) = words {
             spawn_notify(set, &key, words, args, NOTIFY_TIMEOUT);
         }
@@ -340,14 +377,17 @@ mod tests {
             state: State::Master,
             priority: 100,
         };
-        assert_eq!(fifo_line(&n), "INSTANCE \"VI_1\" MASTER 100");
+        assert_eq!(
+            fifo_line(&n, n.state.as_str()),
+            "INSTANCE \"VI_1\" MASTER 100"
+        );
         let g = Notify {
             kind: vrrp::event::NotifyKind::Group,
             name: "G1".into(),
             state: State::Initialize,
             priority: 0,
         };
-        assert_eq!(fifo_line(&g), "GROUP \"G1\" STOP 0");
+        assert_eq!(fifo_line(&g, g.state.as_str()), "GROUP \"G1\" STOP 0");
     }
 
     #[tokio::test]

@@ -14,7 +14,7 @@ use vrrp::linux::track_process::ProcessWatcher;
 use vrrp::mux::RouterId;
 use vrrp::router;
 use vrrp::track::{Kind, Status, Track, Tracker};
-use vrrp_conf::convert::vrrp::{InstancePlan, Plan, TrackedObject};
+use vrrp_conf::convert::vrrp::{InstancePlan, TrackedFile, TrackedObject, TrackedProcess};
 
 /// keepalived's `weight N [reverse]` of one tracked object.
 fn track(weight: i32, reverse: bool) -> Track {
@@ -36,7 +36,14 @@ pub struct Tracking {
     /// Whether a plan was watched before (`init_file` does not overwrite
     /// on a reload).
     started: bool,
+    /// The files and processes watched, and those before the last
+    /// [`Tracking::initial`].
+    watched: Option<Watched>,
+    previous: Option<Watched>,
 }
+
+/// The tracked files and processes of a plan.
+pub type Watched = (Vec<TrackedFile>, Vec<TrackedProcess>);
 
 impl Tracking {
     /// Makes `routers` (and only them) track their instance's objects.
@@ -51,6 +58,54 @@ impl Tracking {
             self.tracker.untrack_router(id);
         }
         for &(id, plan) in routers {
+            self.track_plan(id, plan, &mut link_up);
+            self.routers.push(id);
+        }
+        let kept: std::collections::HashSet<RouterId> = self.routers.iter().copied().collect();
+        self.sent.retain(|id, _| kept.contains(id));
+    }
+
+    /// The tracking each of `plans` starts with, as keepalived computes it
+    /// before starting its instances: the objects' status now (those seen
+    /// before keep theirs), after (re)starting the watchers of the plan's
+    /// `watch` (its files and processes), which records their status now. The running
+    /// routers are not touched; [`Tracking::rewatch`] goes back to the
+    /// previous watchers if the plan is not applied.
+    pub fn initial(
+        &mut self,
+        plans: &[InstancePlan],
+        watch: Watched,
+        mut link_up: impl FnMut(&str) -> bool,
+    ) -> Vec<router::Tracking> {
+        // Stand-in ids no driver hands out.
+        let ids = (0..plans.len()).map(|k| RouterId(u32::MAX - k as u32));
+        let ids: Vec<RouterId> = ids.collect();
+        for (&id, p) in ids.iter().zip(plans) {
+            self.track_plan(id, p, &mut link_up);
+        }
+        self.previous = self.watched.take();
+        self.watch(watch.0, watch.1);
+        let out = ids.iter().map(|&id| self.tracker.tracking(id)).collect();
+        for id in ids {
+            self.tracker.untrack_router(id);
+        }
+        out
+    }
+
+    /// Goes back to the watchers before [`Tracking::initial`].
+    pub fn rewatch(&mut self) {
+        if let Some((files, processes)) = self.previous.take() {
+            self.watch(files, processes);
+        }
+    }
+
+    fn track_plan(
+        &mut self,
+        id: RouterId,
+        plan: &InstancePlan,
+        link_up: &mut impl FnMut(&str) -> bool,
+    ) {
+        {
             for t in &plan.interfaces {
                 let obj = match self.tracker.find(Kind::Interface, &t.name) {
                     Some(obj) => obj,
@@ -74,10 +129,7 @@ impl Tracking {
             // Their status comes from `watch`, before the tracking is sent.
             self.track_all(id, Kind::File, &plan.files, Status::Value(0));
             self.track_all(id, Kind::Process, &plan.processes, Status::Down);
-            self.routers.push(id);
         }
-        let kept: std::collections::HashSet<RouterId> = self.routers.iter().copied().collect();
-        self.sent.retain(|id, _| kept.contains(id));
     }
 
     fn track_all(&mut self, id: RouterId, kind: Kind, objects: &[TrackedObject], status: Status) {
@@ -87,20 +139,20 @@ impl Tracking {
         }
     }
 
-    /// (Re)starts the watchers of `plan`'s tracked files and processes;
+    /// (Re)starts the watchers of the tracked files and processes;
     /// their status now is recorded at once (keepalived reads the files
     /// and scans the processes at start-up), changes come from
     /// [`Tracking::changed`]. Files that cannot be watched are logged and
     /// keep the value 0.
-    pub fn watch(&mut self, plan: &Plan) {
+    fn watch(&mut self, files: Vec<TrackedFile>, processes: Vec<TrackedProcess>) {
         self.watchers.abort_all();
         self.changes = None;
         let (tx, rx) = mpsc::channel(64);
-        if !plan.track_files.is_empty() {
-            self.watch_files(plan, tx.clone());
+        if !files.is_empty() {
+            self.watch_files(&files, tx.clone());
         }
-        if !plan.track_processes.is_empty() {
-            let specs = plan.track_processes.iter().map(|p| p.spec.clone());
+        if !processes.is_empty() {
+            let specs = processes.iter().map(|p| p.spec.clone());
             let mut w = ProcessWatcher::new(specs.collect());
             for (name, status) in w.initial() {
                 self.set(Kind::Process, &name, status);
@@ -109,14 +161,15 @@ impl Tracking {
         }
         self.changes = Some(rx);
         self.started = true;
+        self.watched = Some((files, processes));
     }
 
-    fn watch_files(&mut self, plan: &Plan, tx: mpsc::Sender<Change>) {
+    fn watch_files(&mut self, files: &[TrackedFile], tx: mpsc::Sender<Change>) {
         let mut w = match FileWatcher::new() {
             Ok(w) => w,
             Err(e) => return warn!("Unable to monitor track files: {e}"),
         };
-        for f in &plan.track_files {
+        for f in files {
             if let Some(init) = f.init {
                 let reload = self.started;
                 if let Err(e) = track_file::init_file(&f.path, init.value, init.overwrite, reload) {
@@ -225,6 +278,7 @@ mod tests {
             processes: Vec::new(),
             debug: 0,
             promote_secondaries: false,
+            priority_changes: false,
         }
     }
 
@@ -249,6 +303,24 @@ mod tests {
 
     fn tracking(weight: i32, fault: bool) -> router::Tracking {
         router::Tracking { weight, fault }
+    }
+
+    #[tokio::test]
+    async fn initial_tracking_comes_before_the_ids_and_leaves_running_routers() {
+        let a = plan(&[("eth1", 10)], &[]);
+        let mut t = Tracking::default();
+        t.retrack(&[(RouterId(0), &a)], |_| true);
+        assert_eq!(t.pending(), [(RouterId(0), tracking(10, false))]);
+        // A reload adds a router tracking eth1 (remembered up) and eth2
+        // (down, weight -5): it starts with 5; router 0 is untouched.
+        let b = plan(&[("eth1", 10), ("eth2", -5)], &[]);
+        let got = t.initial(std::slice::from_ref(&b), Default::default(), |n| {
+            n == "eth1"
+        });
+        assert_eq!(got, [tracking(5, false)]);
+        assert_eq!(t.pending(), []);
+        t.retrack(&[(RouterId(0), &a), (RouterId(1), &b)], |_| false);
+        assert_eq!(t.pending(), [(RouterId(1), tracking(5, false))]);
     }
 
     #[test]

@@ -114,6 +114,7 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "vrrp_min_garp",
     "vrrp_notify_fifo",
     "vrrp_notify_fifo_script",
+    "vrrp_notify_priority_changes",
     "vrrp_vmac_garp_intvl",
 ];
 
@@ -130,6 +131,7 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "lower_prio_no_advert",
     "native_ipv6",
     "no_accept",
+    "notify_priority_changes",
     "old_unicast_checksum",
     "preempt",
     "promote_secondaries",
@@ -292,7 +294,10 @@ pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
         let read = |s: &Setting| {
             matches!(
                 s.keyword.as_str(),
-                "track_file" | "track_process" | "sync_group_tracking_weight"
+                "track_file"
+                    | "track_process"
+                    | "sync_group_tracking_weight"
+                    | "notify_priority_changes"
             )
         };
         refuse_settings(&g.other, &ctx, &read, out);

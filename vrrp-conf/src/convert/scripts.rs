@@ -431,19 +431,28 @@ impl<'a> Secure<'a> {
 
     /// Each notify script: its user resolved (words after the first), then
     /// checked; unset if it may not run. keepalived's order: backup,
-    /// master, fault, stop, notify.
+    /// master, fault, stop, deleted, notify, master_rx_lower_pri. A
+    /// `notify_deleted` whose script may not run still changes the state
+    /// word (an empty list).
     fn notify(&mut self, n: &mut Notify, sp: Option<&crate::lower::ObjSpans>) {
+        let was_deleted = n.deleted.is_some();
+        n.deleted = n.deleted.take().filter(|w| !w.is_empty());
         let slots = [
             ("notify_backup", &mut n.backup),
             ("notify_master", &mut n.master),
             ("notify_fault", &mut n.fault),
             ("notify_stop", &mut n.stop),
+            ("notify_deleted", &mut n.deleted),
             ("notify", &mut n.any),
+            ("notify_master_rx_lower_pri", &mut n.master_rx_lower_pri),
         ];
         for (key, slot) in slots {
             if let Some(words) = slot.take() {
                 *slot = self.notify_script(words, key_span(sp, key), "notify");
             }
+        }
+        if was_deleted && n.deleted.is_none() {
+            n.deleted = Some(Vec::new());
         }
     }
 

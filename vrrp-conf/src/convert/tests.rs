@@ -158,6 +158,61 @@ fn every_refused_keyword_of_an_instance_is_reported_once() {
 }
 
 #[test]
+fn notify_variants_reach_the_plan() {
+    let instance = |name: &str, vrid: u8, extra: &str| {
+        format!(
+            "vrrp_instance {name} {{\n  interface eth0\n  virtual_router_id {vrid}\n{extra}  \
+             virtual_ipaddress {{\n    192.0.2.{vrid}\n  }}\n}}\n"
+        )
+    };
+    let text = [
+        "global_defs {\n  vrrp_notify_priority_changes\n  script_user root\n  \
+         enable_script_security\n}\n"
+            .to_owned(),
+        "vrrp_sync_group G {\n  group {\n    VI_3\n  }\n  notify_priority_changes false\n}\n"
+            .to_owned(),
+        instance(
+            "VI_1",
+            1,
+            "  notify_deleted\n  notify_master_rx_lower_pri \"/bin/echo low\"\n  \
+             notify_priority_changes off\n",
+        ),
+        instance("VI_2", 2, "  notify_deleted /bin/true\n"),
+        instance("VI_3", 3, ""),
+    ]
+    .concat();
+    let (d, out) = rendered(&text, BOTH);
+    assert_eq!(d, Vec::<String>::new());
+    let plan = out.vrrp.unwrap();
+    let find = |name: &str| {
+        let all = plan.units.iter().flat_map(|u| u.instances.iter());
+        all.clone().find(|i| i.name == name).unwrap().clone()
+    };
+    let (one, two, three) = (find("VI_1"), find("VI_2"), find("VI_3"));
+    // Bare: the state word only; with a script: the script (its user
+    // resolved after it).
+    assert_eq!(one.notify.deleted, Some(Vec::new()));
+    let root = |w: &str| Some(vec![w.to_owned(), "root".to_owned()]);
+    assert_eq!(two.notify.deleted, root("/bin/true"));
+    assert_eq!(one.notify.master_rx_lower_pri, root("/bin/echo low"));
+    // Own setting, else the group's, else the global one.
+    assert_eq!(
+        [
+            one.priority_changes,
+            two.priority_changes,
+            three.priority_changes
+        ],
+        [false, true, false]
+    );
+    let bad = instance("VI_1", 1, "  notify_priority_changes maybe\n");
+    let (d, _) = rendered(&bad, BOTH);
+    assert_eq!(
+        d,
+        ["k.conf:1:1: error: (VI_1) notify_priority_changes \"maybe\" is not supported by keepalived-lite"]
+    );
+}
+
+#[test]
 fn track_file_and_track_process_lists_take_their_blocks_defaults() {
     let text = "track_file tf {\n  file /run/tf\n}\nvrrp_track_file unused {\n  file /run/u\n}\n\
          vrrp_track_process tp {\n  process sleep\n  weight -20\n}\n\

@@ -164,6 +164,10 @@ pub struct InstancePlan {
     pub debug: u8,
     /// `promote_secondaries`: set on the interface at start, reset at stop.
     pub promote_secondaries: bool,
+    /// `notify_priority_changes` (the instance's, else its sync group's,
+    /// else `vrrp_notify_priority_changes`): a FIFO line on every change
+    /// of the effective priority.
+    pub priority_changes: bool,
 }
 
 /// One sync group or lone instance.
@@ -610,7 +614,37 @@ fn instance_plan(
         processes,
         debug: (i.debug.as_ref().and_then(|d| d.value)).map_or(0, |v| v.min(4) as u8),
         promote_secondaries: promote_secondaries(i)?,
+        priority_changes: priority_changes(c, i)?,
     })
+}
+
+/// `notify_priority_changes [BOOL]` as keepalived 2.2.7 resolves it: the
+/// instance's own, else its sync group's, else the global default (off).
+fn priority_changes(c: &crate::Config, i: &VrrpInstance) -> Result<bool, PlanError> {
+    let group = (c.vrrp_sync_groups.iter()).find(|g| g.group.contains(&i.name));
+    let lists = [
+        (&i.other[..], "notify_priority_changes"),
+        (
+            group.map_or(&[][..], |g| &g.other[..]),
+            "notify_priority_changes",
+        ),
+        (&c.global_defs.other[..], "vrrp_notify_priority_changes"),
+    ];
+    for (list, keyword) in lists {
+        let Some(s) = list.iter().rev().find(|s| s.keyword == keyword) else {
+            continue;
+        };
+        return match s.args.first().map(String::as_str) {
+            None | Some("on" | "true" | "yes") => Ok(true),
+            Some("off" | "false" | "no") => Ok(false),
+            Some(v) => Err(PlanError::Bad {
+                instance: i.name.clone(),
+                keyword,
+                value: v.to_owned(),
+            }),
+        };
+    }
+    Ok(false)
 }
 
 /// keepalived 2.2.7 reports `promote_secondaries` with a VMAC as an error

@@ -376,6 +376,19 @@ impl Lower<'_> {
         true
     }
 
+    /// An instance's notify keywords: the group's, plus `notify_deleted`
+    /// (bare, it only changes the state word) and
+    /// `notify_master_rx_lower_pri`.
+    fn instance_notify(&mut self, c: &Node<'_>, n: &mut Notify) -> bool {
+        match c.keyword {
+            "notify_deleted" if c.args.is_empty() => n.deleted = Some(Vec::new()),
+            "notify_deleted" => n.deleted = self.script(c),
+            "notify_master_rx_lower_pri" => n.master_rx_lower_pri = self.script(c),
+            _ => return self.notify(c, n),
+        }
+        true
+    }
+
     pub(super) fn vrrp_script(&mut self, n: &Node<'_>) -> Option<VrrpScript> {
         let mut s = VrrpScript {
             name: self.name(n)?,
@@ -476,7 +489,8 @@ impl Lower<'_> {
         let mut sp = ObjSpans::new(n);
         for c in n.children() {
             sp.note(&NOTIFY, c);
-            if self.notify(c, &mut v.notify) {
+            sp.note(&INSTANCE_NOTIFY, c);
+            if self.instance_notify(c, &mut v.notify) {
                 continue;
             }
             sp.note(INSTANCE_TYPED, c);
@@ -671,6 +685,7 @@ const NOTIFY: [&str; 5] = [
     "notify_stop",
     "notify",
 ];
+const INSTANCE_NOTIFY: [&str; 2] = ["notify_deleted", "notify_master_rx_lower_pri"];
 const GROUP_TYPED: &[&str] = &[
     "group",
     "smtp_alert",

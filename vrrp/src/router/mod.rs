@@ -636,6 +636,14 @@ impl VirtualRouter {
         let old = self.priority();
         self.tracking = tracking;
         self.priority_changed(old);
+        let new = self.priority();
+        if new != old {
+            self.push(Event::PriorityChanged {
+                state: self.state,
+                from: old,
+                to: new,
+            });
+        }
         self.reevaluate_fault(now);
     }
 
@@ -987,6 +995,7 @@ impl VirtualRouter {
         self.push(Event::MasterRxLowerPriority {
             from: src,
             priority,
+            ours: mine,
         });
     }
 

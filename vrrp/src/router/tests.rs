@@ -416,7 +416,8 @@ fn master_reacts_to_lower_priority_like_keepalived_by_default() {
             Event::GratuitousArp { repeat: 5 },
             Event::MasterRxLowerPriority {
                 from: HIGHER_IP.into(),
-                priority: 99
+                priority: 99,
+                ours: 100
             }
         ]
     );
@@ -912,6 +913,36 @@ fn tracking_weight_moves_a_backups_down_timer_by_the_skew_change() {
     let next = m.poll_timeout();
     m.handle_tracking(t0, gain);
     assert_eq!(m.poll_timeout(), next);
+}
+
+#[test]
+fn a_tracking_change_of_priority_is_reported_with_the_state() {
+    let t0 = Instant::now();
+    let mut r = started(100, t0);
+    let _ = events(&mut r);
+    let lose = Tracking {
+        weight: -10,
+        fault: false,
+    };
+    r.handle_tracking(t0, lose);
+    let changed = Event::PriorityChanged {
+        state: State::Backup,
+        from: 100,
+        to: 90,
+    };
+    assert_eq!(events(&mut r), [changed]);
+    // The same tracking again changes nothing.
+    r.handle_tracking(t0, lose);
+    assert_eq!(events(&mut r), []);
+    let mut m = master(100, t0);
+    let _ = events(&mut m);
+    m.handle_tracking(t0, lose);
+    let changed = Event::PriorityChanged {
+        state: State::Master,
+        from: 100,
+        to: 90,
+    };
+    assert_eq!(events(&mut m), [changed]);
 }
 
 mod v3 {

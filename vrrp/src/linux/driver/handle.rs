@@ -15,7 +15,7 @@ pub(super) enum Input {
     Describe(oneshot::Sender<Description>),
     SetPriority(RouterId, u8, oneshot::Sender<Result<Change, DriverError>>),
     Reconfigure(
-        Box<Setup>,
+        Box<(Setup, Vec<Tracking>)>,
         oneshot::Sender<Result<ReconcileSummary, DriverError>>,
     ),
     Shutdown,
@@ -102,9 +102,23 @@ impl DriverHandle {
     /// and on an error nothing changes. [`DriverError::Stopped`] once the
     /// driver has stopped.
     pub async fn reconfigure(&self, setup: Setup) -> Result<ReconcileSummary, DriverError> {
+        self.reconfigure_tracked(setup, Vec::new()).await
+    }
+
+    /// [`reconfigure`](Self::reconfigure), each router that is added
+    /// starting with `tracking[k]` (parallel to `setup.routers`; missing
+    /// entries are no tracking), as keepalived computes an instance's
+    /// tracked priority before the instance starts: its first state and
+    /// notification carry the effective priority. Routers kept running
+    /// keep theirs ([`set_tracking`](Self::set_tracking) changes it).
+    pub async fn reconfigure_tracked(
+        &self,
+        setup: Setup,
+        tracking: Vec<Tracking>,
+    ) -> Result<ReconcileSummary, DriverError> {
         let (tx, rx) = oneshot::channel();
         self.tx
-            .send(Input::Reconfigure(Box::new(setup), tx))
+            .send(Input::Reconfigure(Box::new((setup, tracking)), tx))
             .await
             .map_err(|_| DriverError::Stopped)?;
         rx.await.map_err(|_| DriverError::Stopped)?

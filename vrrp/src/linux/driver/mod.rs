@@ -260,7 +260,7 @@ impl Driver {
         // during the setup goes unseen.
         let watcher = register(NetWatcher::open()?)?;
         let now = d.now();
-        d.apply(now, setup, false)?;
+        d.apply(now, setup, &[], false)?;
         d.readers
             .push(tokio::spawn(watch_loop(watcher, in_tx.clone())));
         Ok((d, DriverHandle { tx: in_tx }, ev_rx))
@@ -407,8 +407,9 @@ impl Driver {
             Input::SetPriority(id, priority, reply) => {
                 let _ = reply.send(self.set_priority(now, id, priority));
             }
-            Input::Reconfigure(setup, reply) => {
-                let _ = reply.send(self.apply(now, *setup, true));
+            Input::Reconfigure(input, reply) => {
+                let (setup, tracking) = *input;
+                let _ = reply.send(self.apply(now, setup, &tracking, true));
             }
             Input::Shutdown => return false,
         }

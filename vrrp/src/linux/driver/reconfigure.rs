@@ -30,6 +30,7 @@ use crate::linux::{
     VmacOptions,
 };
 use crate::mux::{Change, MuxError, RouterId};
+use crate::router::Tracking;
 use crate::router::VirtualRouter;
 use crate::wire::v3::is_link_local;
 
@@ -121,6 +122,7 @@ impl Driver {
         &mut self,
         now: Instant,
         setup: Setup,
+        tracking: &[Tracking],
         started: bool,
     ) -> Result<ReconcileSummary, DriverError> {
         let mut staged = Staged::default();
@@ -130,7 +132,7 @@ impl Driver {
             Ok(plan) => {
                 self.firewall.configure(firewall.as_ref());
                 self.configure_pacing(pacing);
-                self.commit(now, plan, staged, started)
+                self.commit(now, plan, staged, tracking, started)
             }
             Err(e) => {
                 for index in staged.vmacs {
@@ -522,6 +524,7 @@ impl Driver {
         now: Instant,
         plan: Plan,
         staged: Staged,
+        tracking: &[Tracking],
         started: bool,
     ) -> Result<ReconcileSummary, DriverError> {
         self.install_staged(staged);
@@ -588,6 +591,10 @@ impl Driver {
         let mut added = Vec::with_capacity(to_add.len());
         for (k, p) in to_add {
             let id = self.add_router(p)?;
+            if let Some(&t) = tracking.get(k) {
+                // Before it starts: its first state carries it.
+                self.set_tracking(now, id, t);
+            }
             ids[k] = id;
             added.push(id);
         }
