@@ -187,3 +187,19 @@ fn skip_check_adv_addr_still_checks_a_router_not_heard_as_master_before() {
     assert_eq!(sim.state(b, VRID), State::Master);
     assert!(address_mismatch(&sim, b) > 0);
 }
+
+#[test]
+fn another_group_on_reload_is_another_instance_as_in_keepalived() {
+    use vrrp::router::Change;
+    let t0 = std::time::Instant::now();
+    let mut r = vrrp::VirtualRouter::new(cfg("a", 200, 1, None)).unwrap();
+    let moved = cfg("a", 200, 1, Some(GROUP));
+    assert_eq!(r.reconfigure(t0, moved), Ok(Change::Restart));
+    // The default group written out is the same group.
+    let same = cfg("a", 200, 1, Some(wire::VRRP_MCAST_V4));
+    assert!(matches!(r.reconfigure(t0, same), Ok(Change::InPlace(_))));
+    // The address check is an in-place change.
+    let mut skip = cfg("a", 200, 1, Some(wire::VRRP_MCAST_V4));
+    skip.skip_check_adv_addr = true;
+    assert!(matches!(r.reconfigure(t0, skip), Ok(Change::InPlace(_))));
+}
