@@ -32,7 +32,7 @@
 //!     out.refusals().map(|d| d.display(&parsed.sources).to_string()).collect();
 //! assert_eq!(
 //!     refused,
-//!     ["keepalived.conf:9:3: error: vrrp_skip_check_adv_addr after a vrrp_instance \
+//!     ["keepalived.conf:10:3: error: vrrp_skip_check_adv_addr after a vrrp_instance \
 //!       is not supported by keepalived-lite"]
 //! );
 //! assert!(out.vrrp.is_none(), "nothing runs while anything is refused");
