@@ -93,7 +93,10 @@ pub struct Transmit {
 /// 1. [`poll_transmit`](Self::poll_transmit) until `None`: send each
 ///    datagram to its [`Transmit::destination`] (the advert goes out before
 ///    the GARPs of a new master, so the old master drops the addresses
-///    first). In multicast mode an advert is one datagram to 224.0.0.18;
+///    first). In multicast mode an advert is one datagram to 224.0.0.18
+///    (or [`Config::mcast_group`]; adverts to another group are dropped as
+///    `bad-destination`, as keepalived's socket bound to its group never
+///    sees them);
 ///    with unicast peers ([`Config::unicast_peers`]) it is one datagram per
 ///    peer, in the configured order, each addressed and (for AH) signed for
 ///    that peer, all with the same IP identification and AH sequence number
