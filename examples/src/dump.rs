@@ -373,7 +373,10 @@ fn json_data(i: &InstanceState) -> Value {
     };
     put("iname", json!(&*c.name));
     put("dont_track_primary", json!(u8::from(!c.track_interface)));
-    put("skip_check_adv_addr", json!(0));
+    put(
+        "skip_check_adv_addr",
+        json!(u8::from(c.skip_check_adv_addr)),
+    );
     put("strict_mode", json!(0));
     put(
         "vmac_ifname",

@@ -280,6 +280,16 @@ pub struct Config {
     /// adverts (see [`crate::wire::Checksum`]). Default
     /// [`OldChecksum::Auto`], keepalived's default.
     pub old_unicast_checksum: OldChecksum,
+    /// The multicast group adverts go to and are accepted from: keepalived's
+    /// `mcast_dst_ip`, else its global `vrrp_mcast_group4` /
+    /// `vrrp_mcast_group6`; `None` is the family's VRRP group (224.0.0.18,
+    /// ff02::12). Unused with unicast peers, as in keepalived.
+    pub mcast_group: Option<IpAddr>,
+    /// keepalived's `skip_check_adv_addr` (or the global
+    /// `vrrp_skip_check_adv_addr`): a backup does not compare the address
+    /// list of an advert from the router it last heard as master
+    /// ([`crate::VirtualRouter::last_master`]); other adverts are checked.
+    pub skip_check_adv_addr: bool,
 }
 
 /// keepalived's `old_unicast_checksum` modes (its checksum compatibility
@@ -353,6 +363,18 @@ impl Config {
             down_timer_adverts: 3,
             garp_extra_if: None,
             old_unicast_checksum: OldChecksum::Auto,
+            mcast_group: None,
+            skip_check_adv_addr: false,
+        }
+    }
+
+    /// The multicast group of this router's adverts: [`Config::mcast_group`]
+    /// if set (and of the router's family), else 224.0.0.18 or ff02::12.
+    pub fn multicast_group(&self) -> IpAddr {
+        match (self.mcast_group, &self.ipv6) {
+            (Some(g @ IpAddr::V6(_)), Some(_)) | (Some(g @ IpAddr::V4(_)), None) => g,
+            (_, Some(_)) => IpAddr::V6(crate::wire::VRRP_MCAST_V6),
+            (_, None) => IpAddr::V4(crate::wire::VRRP_MCAST_V4),
         }
     }
 
@@ -448,6 +470,11 @@ impl Config {
         if self.address_count() > 255 {
             return Err(ConfigError::TooManyAddresses(self.address_count()));
         }
+        if let Some(g) = self.mcast_group {
+            if !g.is_multicast() || g.is_ipv6() != self.ipv6.is_some() {
+                return Err(ConfigError::McastGroup(g));
+            }
+        }
         if let Some(v6) = &self.ipv6 {
             return validate_v6(self, v6);
         }
@@ -525,6 +552,10 @@ pub enum ConfigError {
     /// An IPv6 virtual address is unspecified or multicast.
     #[error("IPv6 virtual address {0} is not a unicast address")]
     VirtualAddress6(Ipv6Addr),
+    /// [`Config::mcast_group`] is not a multicast address of the router's
+    /// family.
+    #[error("multicast group {0} is not a multicast address of the router's family")]
+    McastGroup(IpAddr),
 }
 
 /// An IPv6 router: VRRPv3 only, a link-local source (any unicast one

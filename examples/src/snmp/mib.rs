@@ -799,16 +799,14 @@ fn keepalived(t: &mut BTreeMap<Oid, Value>, state: &VrrpState, published: &Publi
         put(t, &row(33), Value::Integer(2));
         if c.unicast_peers.is_empty() {
             match &c.ipv6 {
-                None => {
-                    put(t, &row(34), Value::Integer(1));
-                    put(t, &row(35), Value::OctetString(vec![224, 0, 0, 18]));
-                }
-                Some(_) => {
-                    put(t, &row(34), Value::Integer(2));
-                    let ff02_12 = std::net::Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12);
-                    put(t, &row(35), Value::OctetString(ff02_12.octets().to_vec()));
-                }
+                None => put(t, &row(34), Value::Integer(1)),
+                Some(_) => put(t, &row(34), Value::Integer(2)),
             }
+            let group = match c.multicast_group() {
+                std::net::IpAddr::V4(g) => g.octets().to_vec(),
+                std::net::IpAddr::V6(g) => g.octets().to_vec(),
+            };
+            put(t, &row(35), Value::OctetString(group));
         }
     }
 }

@@ -1,8 +1,6 @@
 //! The keywords no conversion consumes: each is refused by name, unless it
 //! is on the short list of tuning keywords accepted without effect.
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::Setting;
 use crate::Parsed;
@@ -111,6 +109,7 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "vrrp_higher_prio_send_advert",
     "vrrp_iptables",
     "vrrp_lower_prio_no_advert",
+    "vrrp_mcast_group6",
     "vrrp_min_garp",
     "vrrp_notify_fifo",
     "vrrp_notify_fifo_script",
@@ -129,12 +128,14 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "garp_lower_prio_repeat",
     "higher_prio_send_advert",
     "lower_prio_no_advert",
+    "mcast_dst_ip",
     "native_ipv6",
     "no_accept",
     "notify_priority_changes",
     "old_unicast_checksum",
     "preempt",
     "promote_secondaries",
+    "skip_check_adv_addr",
     "strict_mode",
     "track_file",
     "track_process",
@@ -143,9 +144,6 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "vmac_garp_intvl",
     "vmac_xmit_base",
 ];
-
-/// keepalived's default VRRP multicast group.
-const MCAST_GROUP4: Ipv4Addr = Ipv4Addr::new(224, 0, 0, 18);
 
 fn note(d: &mut Vec<Diagnostic>, s: crate::span::Span, keyword: &str, why: &str) {
     let msg = format!("{keyword} is accepted without effect: {why}");
@@ -156,19 +154,17 @@ fn note(d: &mut Vec<Diagnostic>, s: crate::span::Span, keyword: &str, why: &str)
 pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let g = &p.config.global_defs;
     let sp = Some(&p.spans.global);
+    // keepalived copies it into the instances defined after it only.
+    if g.vrrp_skip_check_adv_addr {
+        let at = key_span(sp, "vrrp_skip_check_adv_addr");
+        let before = |s: &&crate::lower::ObjSpans| s.head.file == at.file && s.head.line < at.line;
+        if p.spans.instances.iter().any(|s| before(&s)) {
+            let k = "vrrp_skip_check_adv_addr after a vrrp_instance";
+            out.push(refuse(at, k, ""));
+        }
+    }
     super::mail::audit(p, out);
     super::snmp::audit(p, out);
-    let refused = [
-        ("vrrp_skip_check_adv_addr", g.vrrp_skip_check_adv_addr),
-        (
-            "vrrp_mcast_group4",
-            g.vrrp_mcast_group4
-                .is_some_and(|a| *a != IpAddr::V4(MCAST_GROUP4)),
-        ),
-    ];
-    for (k, _) in refused.iter().filter(|(_, on)| *on) {
-        out.push(refuse(key_span(sp, k), k, ""));
-    }
     for s in &g.other {
         if TUNING.contains(&s.keyword.as_str()) {
             note(out, s.span, &s.keyword, "a tuning keyword");

@@ -23,16 +23,17 @@
 //! # #[cfg(all(feature = "convert-vrrp", feature = "convert-lvs"))] {
 //! use vrrp_conf::convert::{convert, Halves};
 //!
-//! let text = "global_defs {\n  vrrp_skip_check_adv_addr\n}\n\
-//!             vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n\
-//!             \n  virtual_ipaddress {\n    192.0.2.1/24\n  }\n}\n";
+//! let text = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n\
+//!             \n  virtual_ipaddress {\n    192.0.2.1/24\n  }\n}\n\
+//!             global_defs {\n  vrrp_skip_check_adv_addr\n}\n";
 //! let parsed = vrrp_conf::parse_str("keepalived.conf", text, &Default::default());
 //! let out = convert(&parsed, Halves::keepalived(&parsed.config, false, false));
 //! let refused: Vec<String> =
 //!     out.refusals().map(|d| d.display(&parsed.sources).to_string()).collect();
 //! assert_eq!(
 //!     refused,
-//!     ["keepalived.conf:2:3: error: vrrp_skip_check_adv_addr is not supported by keepalived-lite"]
+//!     ["keepalived.conf:10:3: error: vrrp_skip_check_adv_addr after a vrrp_instance \
+//!       is not supported by keepalived-lite"]
 //! );
 //! assert!(out.vrrp.is_none(), "nothing runs while anything is refused");
 //! # }

@@ -67,6 +67,7 @@ pub use advert::{ProcessOptions, IGMP_LINK_LOCAL_REPORTS};
 mod address;
 mod advert;
 mod garp;
+mod mcast;
 mod multipath;
 mod route_options;
 mod rules;
@@ -772,6 +773,7 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     config.preempt = !i.nopreempt;
     flags(g, i, &mut config).map_err(|(k, v)| bad(k, v))?;
     config.old_unicast_checksum = advert::old_unicast_checksum(i, &config)?;
+    mcast::apply(g, i, &mut config).map_err(|(k, v)| bad(k, v))?;
     if let Some(d) = i.preempt_delay {
         config.preempt_delay = *d;
     }

@@ -94,6 +94,15 @@ impl RawSocket {
         Ok(RawSocket { sock, config })
     }
 
+    /// Joins `group` on the socket's interface (keepalived's
+    /// `vrrp_mcast_group4` or `mcast_dst_ip`); with `IP_MULTICAST_ALL` off
+    /// the socket then receives the group's datagrams.
+    pub fn join(&self, group: Ipv4Addr) -> Result<(), LinuxError> {
+        let ifindex = InterfaceIndexOrAddress::Index(self.config.ifindex);
+        (self.sock.join_multicast_v4_n(&group, &ifindex))
+            .map_err(LinuxError::io("join multicast group"))
+    }
+
     /// The configuration the socket was opened with.
     pub fn config(&self) -> &RawSocketConfig {
         &self.config

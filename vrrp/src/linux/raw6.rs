@@ -81,6 +81,13 @@ impl RawSocket6 {
         Ok(RawSocket6 { sock, config })
     }
 
+    /// Joins `group` on the socket's interface (keepalived's
+    /// `vrrp_mcast_group6` or `mcast_dst_ip`).
+    pub fn join(&self, group: Ipv6Addr) -> Result<(), LinuxError> {
+        (self.sock.join_multicast_v6(&group, self.config.ifindex))
+            .map_err(LinuxError::io("join multicast group"))
+    }
+
     /// The configuration the socket was opened with.
     pub fn config(&self) -> &RawSocket6Config {
         &self.config

@@ -93,7 +93,10 @@ pub struct Transmit {
 /// 1. [`poll_transmit`](Self::poll_transmit) until `None`: send each
 ///    datagram to its [`Transmit::destination`] (the advert goes out before
 ///    the GARPs of a new master, so the old master drops the addresses
-///    first). In multicast mode an advert is one datagram to 224.0.0.18;
+///    first). In multicast mode an advert is one datagram to 224.0.0.18
+///    (or [`Config::mcast_group`]; adverts to another group are dropped as
+///    `bad-destination`, as keepalived's socket bound to its group never
+///    sees them);
 ///    with unicast peers ([`Config::unicast_peers`]) it is one datagram per
 ///    peer, in the configured order, each addressed and (for AH) signed for
 ///    that peer, all with the same IP identification and AH sequence number
@@ -487,6 +490,9 @@ impl VirtualRouter {
         if self.cfg.checks_unicast_src() && !self.cfg.unicast_peers.contains(&src) {
             return self.dropped(DropReason::NotUnicastPeer);
         }
+        if self.other_group(datagram_dst(datagram)) {
+            return self.rejected(src.into(), wire::DropReason::BadDestination);
+        }
         if self.cfg.version == Version::V3 {
             return self.handle_datagram_v3(now, src, datagram);
         }
@@ -495,7 +501,9 @@ impl VirtualRouter {
             vrid: Some(self.cfg.vrid),
             unicast: self.cfg.is_unicast(),
             adver_int: Some(adver_int),
-            addresses: Some(&self.cfg.virtual_addresses),
+            addresses: self
+                .checks_addresses(src.into())
+                .then_some(&self.cfg.virtual_addresses[..]),
         };
         let mut replay = self.ah_replay(src);
         match wire::decode(datagram, &opts, &self.cfg.authentication, &mut replay) {
@@ -525,7 +533,9 @@ impl VirtualRouter {
         let opts = wire::RecvOptionsV3 {
             vrid: Some(self.cfg.vrid),
             unicast: self.cfg.is_unicast(),
-            addresses: Some(&self.cfg.virtual_addresses),
+            addresses: self
+                .checks_addresses(src.into())
+                .then_some(&self.cfg.virtual_addresses[..]),
         };
         let sum = match self.cfg.old_unicast_checksum {
             _ if self.expects_old_checksum() => wire::Checksum::Old,
@@ -568,10 +578,17 @@ impl VirtualRouter {
         if unicast && self.cfg.check_unicast_src && !v6.unicast_peers.contains(&meta.src) {
             return self.dropped(DropReason::NotUnicastPeer);
         }
+        if self.other_group(Some(meta.dst.into())) {
+            return self.rejected(meta.src.into(), wire::DropReason::BadDestination);
+        }
+        let check = self.checks_addresses(meta.src.into());
+        let Some(v6) = &self.cfg.ipv6 else {
+            return self.dropped(DropReason::WrongFamily);
+        };
         let opts = wire::RecvOptionsV3 {
             vrid: Some(self.cfg.vrid),
             unicast,
-            addresses: Some(&v6.virtual_addresses),
+            addresses: check.then_some(&v6.virtual_addresses[..]),
         };
         match wire::decode_v6(payload, meta, &opts) {
             Ok(advert) => {
@@ -853,11 +870,12 @@ impl VirtualRouter {
     fn next_destination(&self) -> (IpAddr, u8) {
         if let Some(v6) = &self.cfg.ipv6 {
             let peer = v6.unicast_peers.get(self.next_peer).copied();
-            return (peer.unwrap_or(wire::VRRP_MCAST_V6).into(), wire::VRRP_TTL);
+            let dst = peer.map_or(self.cfg.multicast_group(), IpAddr::V6);
+            return (dst, wire::VRRP_TTL);
         }
         match self.cfg.unicast_peers.get(self.next_peer) {
             Some(&peer) => (peer.into(), self.cfg.unicast_ttl),
-            None => (wire::VRRP_MCAST_V4.into(), wire::VRRP_TTL),
+            None => (self.cfg.multicast_group(), wire::VRRP_TTL),
         }
     }
 
@@ -1243,6 +1261,22 @@ impl VirtualRouter {
         self.cfg.garp.master_refresh.filter(|p| !p.is_zero())
     }
 
+    /// True if `dst` is a multicast group other than this multicast
+    /// router's: keepalived's socket is bound to its group and never sees
+    /// such an advert.
+    fn other_group(&self, dst: Option<IpAddr>) -> bool {
+        let group = self.cfg.multicast_group();
+        !self.cfg.is_unicast() && dst.is_some_and(|d| d.is_multicast() && d != group)
+    }
+
+    /// False where keepalived's `skip_check_adv_addr` spares the address
+    /// list check: a backup hearing the router it last heard as master.
+    fn checks_addresses(&self, src: IpAddr) -> bool {
+        !(self.cfg.skip_check_adv_addr
+            && self.state == State::Backup
+            && self.last_master == Some(src))
+    }
+
     fn dropped(&mut self, reason: DropReason) {
         self.counters.dropped.bump(reason);
         if self.events.len() < EVENT_CAPACITY {
@@ -1269,6 +1303,12 @@ impl VirtualRouter {
     fn push(&mut self, event: Event) {
         self.events.push_back(event);
     }
+}
+
+/// The destination in an IPv4 header, if the datagram holds one.
+fn datagram_dst(datagram: &[u8]) -> Option<IpAddr> {
+    let b: [u8; 4] = datagram.get(16..20)?.try_into().ok()?;
+    Some(IpAddr::V4(Ipv4Addr::from(b)))
 }
 
 /// A validated advert, as the state machine sees it.

@@ -88,8 +88,8 @@ impl Changed {
 }
 
 /// keepalived's `vrrp_exist`: a reloaded instance is the same one if its
-/// VRID, multicast or unicast mode and unicast source address are (the
-/// interface is the mux's business); and, here, its VRRP version (another
+/// VRID, multicast or unicast mode, multicast group and unicast source
+/// address are (the interface is the mux's business); and, here, its VRRP version (another
 /// packet format, other timers) and its IPv6 side (another family, or for
 /// now any change of it).
 fn is_another_instance(old: &Config, new: &Config) -> bool {
@@ -98,6 +98,7 @@ fn is_another_instance(old: &Config, new: &Config) -> bool {
         || old.ipv6 != new.ipv6
         || old.is_unicast() != new.is_unicast()
         || (new.is_unicast() && old.source_ip() != new.source_ip())
+        || (!new.is_unicast() && old.multicast_group() != new.multicast_group())
 }
 
 impl VirtualRouter {

@@ -286,7 +286,7 @@ impl Driver {
                 .filter_map(|a| v6_of(a.addr))
                 .collect();
             config.ipv6 = Some(v6);
-            Channel::V6
+            Channel::V6(v6_of(config.multicast_group()).unwrap_or(crate::wire::VRRP_MCAST_V6))
         } else {
             config.virtual_addresses = spec
                 .addresses
@@ -301,9 +301,10 @@ impl Driver {
                     self.primary_ip(spec, &link, old, cache)?
                 };
             }
+            let group = v4_of(config.multicast_group()).unwrap_or(crate::wire::VRRP_MCAST_V4);
             match config.authentication {
-                AuthConfig::Ah(_) => Channel::V4(IpProto::Ah),
-                _ => Channel::V4(IpProto::Vrrp),
+                AuthConfig::Ah(_) => Channel::V4(IpProto::Ah, group),
+                _ => Channel::V4(IpProto::Vrrp, group),
             }
         };
         let (send_link, vmac) = if spec.use_vmac && !absent {
@@ -543,7 +544,12 @@ impl Driver {
             .filter(|(_, p)| p.waiting.is_some())
             .map(|(k, p)| {
                 let name = p.config.name.clone();
-                (k, name, p.spec.interface.clone(), p.channel == Channel::V6)
+                (
+                    k,
+                    name,
+                    p.spec.interface.clone(),
+                    matches!(p.channel, Channel::V6(_)),
+                )
             })
             .collect();
         // Updates in place first; what cannot be is removed before any add,

@@ -11,7 +11,7 @@
 //! VMAC's socket, and a VMAC's socket delivers only its router's VRID, so
 //! each advert reaches its router once.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -33,13 +33,15 @@ impl OwnsFd for RawSocket {}
 impl OwnsFd for RawSocket6 {}
 impl OwnsFd for NetWatcher {}
 
-/// What a raw socket carries.
+/// What a raw socket carries, and the multicast group it joins: as in
+/// keepalived, routers with another group (`mcast_dst_ip`) have a socket of
+/// their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(super) enum Channel {
     /// IPv4, VRRP (protocol 112) or AH (51).
-    V4(IpProto),
+    V4(IpProto, Ipv4Addr),
     /// IPv6, VRRP.
-    V6,
+    V6(Ipv6Addr),
 }
 
 /// A registered raw socket of either family.
@@ -79,24 +81,26 @@ pub(super) fn register<T: OwnsFd>(inner: T) -> Result<AsyncFd<T>, DriverError> {
 }
 
 /// Opens and registers the raw socket for (interface, channel), joined to
-/// the VRRP group on the interface.
+/// the channel's multicast group on the interface.
 pub(super) fn open_raw(link: &Link, channel: Channel) -> Result<Raw, DriverError> {
     Ok(match channel {
-        Channel::V4(proto) => {
+        Channel::V4(proto, group) => {
             let sock = RawSocket::open(RawSocketConfig {
                 ifname: link.name.clone(),
                 ifindex: link.index,
                 proto,
-                multicast: true,
+                multicast: false,
             })?;
+            sock.join(group)?;
             Raw::V4(Arc::new(register(sock)?))
         }
-        Channel::V6 => {
+        Channel::V6(group) => {
             let sock = RawSocket6::open(RawSocket6Config {
                 ifname: link.name.clone(),
                 ifindex: link.index,
-                multicast: true,
+                multicast: false,
             })?;
+            sock.join(group)?;
             Raw::V6(Arc::new(register(sock)?))
         }
     })
