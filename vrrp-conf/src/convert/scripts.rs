@@ -33,6 +33,8 @@ use super::{key_span, Halves};
 
 #[cfg(feature = "convert-lvs")]
 pub(crate) mod checker;
+#[cfg(test)]
+mod test_lab;
 
 /// keepalived's default script user.
 const DEFAULT_USER: &str = "keepalived_script";
@@ -549,44 +551,11 @@ pub fn notify_parts(words: &[String]) -> Option<(CommandLine, &[String])> {
 mod tests {
     #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
 
-    use std::os::unix::fs::PermissionsExt;
-    use std::path::PathBuf;
+    use super::test_lab::Lab;
 
     use super::*;
     use crate::convert::{convert, Converted};
     use crate::{parse_str, Options};
-
-    /// A directory under `/run` (root's, mode 755) with `good.sh` (755)
-    /// and `open/bad.sh` in a world-writable directory; removed on drop.
-    struct Lab(PathBuf);
-
-    impl Lab {
-        fn new(tag: &str) -> Self {
-            let d = PathBuf::from(format!("/run/vc-sec-{tag}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&d);
-            std::fs::create_dir_all(d.join("open")).unwrap();
-            let mode = |p: PathBuf, m| std::fs::set_permissions(p, PermissionsExt::from_mode(m));
-            mode(d.clone(), 0o755).unwrap();
-            mode(d.join("open"), 0o777).unwrap();
-            for f in ["good.sh", "open/bad.sh"] {
-                std::fs::write(d.join(f), "#!/bin/sh\nexit 0\n").unwrap();
-                mode(d.join(f), 0o755).unwrap();
-            }
-            Lab(d)
-        }
-        fn good(&self) -> String {
-            format!("{}/good.sh", self.0.display())
-        }
-        fn bad(&self) -> String {
-            format!("{}/open/bad.sh", self.0.display())
-        }
-    }
-
-    impl Drop for Lab {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 
     fn conf(globals: &str, lab: &Lab, notify: &str) -> String {
         format!(
@@ -631,7 +600,7 @@ mod tests {
 
     #[test]
     fn security_disables_a_world_writable_script_and_keeps_the_safe_one() {
-        let lab = Lab::new("enforce");
+        let lab = Lab::new("sec-enforce");
         let text = conf(
             "  enable_script_security\n  script_user root\n",
             &lab,
@@ -664,7 +633,7 @@ mod tests {
 
     #[test]
     fn without_security_everything_runs_with_keepalived_warning() {
-        let lab = Lab::new("open");
+        let lab = Lab::new("sec-open");
         let text = conf(
             "  script_user root\n",
             &lab,
@@ -697,7 +666,7 @@ mod tests {
 
     #[test]
     fn another_user_runs_a_script_root_could_not() {
-        let lab = Lab::new("nobody");
+        let lab = Lab::new("sec-nobody");
         let text = conf(
             "  enable_script_security\n  script_user nobody\n",
             &lab,
@@ -730,7 +699,7 @@ mod tests {
         if RunAs::lookup(DEFAULT_USER, None).is_ok() {
             return; // This host has keepalived's default script user.
         }
-        let lab = Lab::new("nouser");
+        let lab = Lab::new("sec-nouser");
         let text = conf(
             "  enable_script_security\n",
             &lab,
@@ -759,7 +728,7 @@ mod tests {
 
     #[test]
     fn fifos_with_their_owner_and_checked_script() {
-        let lab = Lab::new("fifo");
+        let lab = Lab::new("sec-fifo");
         let globals = format!(
             "  script_user root\n  vrrp_notify_fifo /run/f.fifo nobody\n  \
              vrrp_notify_fifo_script \"{} a\"\n  notify_fifo /run/g.fifo\n  \

@@ -251,44 +251,11 @@ fn fifo_flags(s: &mut Secure<'_>, fifos: &Fifos) {
 mod tests {
     #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
 
-    use std::os::unix::fs::PermissionsExt;
-    use std::path::PathBuf;
+    use super::super::test_lab::Lab;
 
     use crate::convert::lvs::{Plan, Probe};
     use crate::convert::{convert, Converted, Halves};
     use crate::{parse_str, Options};
-
-    /// `/run/vc-chk-TAG-PID` (mode 755) with `good.sh` and, in a
-    /// world-writable directory, `open/bad.sh`; removed on drop.
-    struct Lab(PathBuf);
-
-    impl Lab {
-        fn new(tag: &str) -> Self {
-            let d = PathBuf::from(format!("/run/vc-chk-{tag}-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&d);
-            std::fs::create_dir_all(d.join("open")).unwrap();
-            let mode = |p: PathBuf, m| std::fs::set_permissions(p, PermissionsExt::from_mode(m));
-            mode(d.clone(), 0o755).unwrap();
-            mode(d.join("open"), 0o777).unwrap();
-            for f in ["good.sh", "open/bad.sh"] {
-                std::fs::write(d.join(f), "#!/bin/sh\nexit 0\n").unwrap();
-                mode(d.join(f), 0o755).unwrap();
-            }
-            Lab(d)
-        }
-        fn good(&self) -> String {
-            format!("{}/good.sh", self.0.display())
-        }
-        fn bad(&self) -> String {
-            format!("{}/open/bad.sh", self.0.display())
-        }
-    }
-
-    impl Drop for Lab {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
 
     /// One service: quorum_up GOOD, quorum_down BAD, a real server with
     /// notify_up GOOD, notify_down BAD, MISC_CHECK BAD then TCP_CHECK then
@@ -358,7 +325,7 @@ mod tests {
 
     #[test]
     fn security_removes_the_insecure_checker_scripts_and_keeps_the_rest() {
-        let lab = Lab::new("enforce");
+        let lab = Lab::new("chk-enforce");
         let text = conf("  enable_script_security\n  script_user root\n", &lab, "");
         let (d, out) = run(&text);
         let (good, bad) = (lab.good(), lab.bad());
@@ -400,7 +367,7 @@ mod tests {
 
     #[test]
     fn without_security_every_checker_script_runs_with_keepalived_warning() {
-        let lab = Lab::new("open");
+        let lab = Lab::new("chk-open");
         let text = conf("  script_user root\n", &lab, "      user nobody\n");
         let (d, out) = run(&text);
         let bad = lab.bad();
@@ -443,7 +410,7 @@ mod tests {
 
     #[test]
     fn a_misc_check_whose_user_cannot_be_set_is_removed() {
-        let lab = Lab::new("nouser");
+        let lab = Lab::new("chk-nouser");
         let text = conf("  script_user root\n", &lab, "      user no-such-user-vc\n");
         let (d, out) = run(&text);
         let good = lab.good();
