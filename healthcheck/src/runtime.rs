@@ -17,6 +17,7 @@
 //! `ulimit -n 1024` (a cap of 240) never fail a healthy server, and the
 //! process peaks at 252 descriptors.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -72,16 +73,11 @@ impl DriverStats {
     }
 }
 
-/// A target's checker and the context it runs with.
-type Check = (Arc<dyn Checker>, Arc<CheckContext>);
-
 /// Owns a monitor and the checker of every target.
 #[derive(Debug)]
 pub struct Driver {
     monitor: Monitor,
-    /// The checker and context of each target, indexed by its id (ids are
-    /// dense): a lookup per check costs no hashing.
-    checks: Vec<Option<Check>>,
+    checks: HashMap<TargetId, (Arc<dyn Checker>, Arc<CheckContext>)>,
     stats: Arc<DriverStats>,
     /// Most checks running at once; `None` until set or `run` picks the default.
     max_concurrent: Option<usize>,
@@ -92,7 +88,7 @@ impl Driver {
     pub fn new(monitor: Monitor) -> Self {
         Self {
             monitor,
-            checks: Vec::new(),
+            checks: HashMap::new(),
             stats: Arc::new(DriverStats::default()),
             max_concurrent: None,
         }
@@ -107,13 +103,7 @@ impl Driver {
     /// Sets the checker and context of a target. A target without one is
     /// reported down with [`DownReason::Config`].
     pub fn set_checker(&mut self, target: TargetId, checker: Arc<dyn Checker>, ctx: CheckContext) {
-        let i = target.0 as usize;
-        if self.checks.len() <= i {
-            self.checks.resize_with(i + 1, || None);
-        }
-        if let Some(slot) = self.checks.get_mut(i) {
-            *slot = Some((checker, Arc::new(ctx)));
-        }
+        self.checks.insert(target, (checker, Arc::new(ctx)));
     }
 
     /// The monitor, e.g. to add targets before [`Driver::run`].
@@ -139,11 +129,6 @@ impl Driver {
         let slots = Arc::new(Semaphore::new(limit.min(Semaphore::MAX_PERMITS)));
         self.monitor.commit(Instant::now());
         tokio::pin!(stop);
-        // One timer for the whole run, moved only when the next due check
-        // changes: a fresh sleep per turn registered and removed a timer
-        // entry twice per check.
-        let sleep = tokio::time::sleep_until(tokio::time::Instant::now());
-        tokio::pin!(sleep);
         loop {
             let now = Instant::now();
             while let Some(due) = self.monitor.poll_check(now) {
@@ -156,11 +141,12 @@ impl Driver {
                 .monitor
                 .poll_timeout()
                 .map(tokio::time::Instant::from_std);
-            if let Some(w) = wake {
-                if sleep.deadline() != w {
-                    sleep.as_mut().reset(w);
+            let sleep = async {
+                match wake {
+                    Some(w) => tokio::time::sleep_until(w).await,
+                    None => std::future::pending().await,
                 }
-            }
+            };
             tokio::select! {
                 biased;
                 () = &mut stop => return self.monitor,
@@ -171,7 +157,7 @@ impl Driver {
                         let _ = self.monitor.handle_outcome(Instant::now(), id, outcome);
                     }
                 }
-                () = &mut sleep, if wake.is_some() => {}
+                () = sleep => {}
             }
         }
     }
@@ -191,8 +177,7 @@ impl Driver {
         stats
             .max_dispatch_late_us
             .fetch_max(late_us, Ordering::Relaxed);
-        let found = self.checks.get(id.0 as usize).and_then(Option::as_ref);
-        let Some((checker, ctx)) = found.cloned() else {
+        let Some((checker, ctx)) = self.checks.get(&id).cloned() else {
             let _ = tx.send((id, CheckOutcome::Down(DownReason::Config("no checker"))));
             return;
         };
