@@ -139,6 +139,7 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "strict_mode",
     "track_file",
     "track_process",
+    "track_src_ip",
     "unicast_fault_no_peer",
     "unicast_ttl",
     "vmac_garp_intvl",

@@ -71,6 +71,7 @@ mod mcast;
 mod multipath;
 mod route_options;
 mod rules;
+mod source;
 mod strict;
 mod track;
 mod track_group;
@@ -277,6 +278,7 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
         "route" => "virtual_routes",
         "rule" | "rule track_group" | "rule tunnel-id" => "virtual_rules",
         "auth_type" => "authentication",
+        source::REFUSED => "track_src_ip",
         k => k,
     };
     if matches!(
@@ -286,6 +288,7 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
             | "garp_extra_if"
             | "vmac_garp_intvl"
             | "old_unicast_checksum"
+            | "track_src_ip"
     ) {
         // Kept verbatim by the model: the setting has its span.
         let other = (c
@@ -773,6 +776,7 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     config.preempt = !i.nopreempt;
     flags(g, i, &mut config).map_err(|(k, v)| bad(k, v))?;
     config.old_unicast_checksum = advert::old_unicast_checksum(i, &config)?;
+    source::track_src_ip(i)?;
     mcast::apply(g, i, &mut config).map_err(|(k, v)| bad(k, v))?;
     if let Some(d) = i.preempt_delay {
         config.preempt_delay = *d;
