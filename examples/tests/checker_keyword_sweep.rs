@@ -141,7 +141,13 @@ const CASES: &[Case] = &[
         "checker_log_all_failures",
         Global,
         "checker_log_all_failures",
+    ),
+    case(
+        "checker_log_all_failures (HTTP_GET)",
+        Global,
+        "checker_log_all_failures",
     )
+    .checker("HTTP_GET {\n url {\n path /\n }\n }")
     .expect(Refused),
     case("smtp_alert_checker", Global, "smtp_alert_checker"),
     case("no_checker_emails", Global, "no_checker_emails"),
@@ -292,7 +298,14 @@ const CASES: &[Case] = &[
     case("warmup (checker)", Check, "warmup 5"),
     case("delay_loop (checker)", Check, "delay_loop 10"),
     case("alpha (checker)", Check, "alpha"),
-    case("log_all_failures", Check, "log_all_failures").expect(Refused),
+    case("log_all_failures", Check, "log_all_failures"),
+    case(
+        "log_all_failures (HTTP_GET)",
+        Check,
+        "log_all_failures\n url {\n path /\n }",
+    )
+    .checker("HTTP_GET")
+    .expect(Refused),
     // The checkers.
     case("TCP_CHECK", Check, "connect_timeout 3"),
     case("HTTP_GET", Check, "url {\n path /\n }").checker("HTTP_GET"),

@@ -39,6 +39,15 @@ pub enum Event {
         /// The reason of the last failed check.
         reason: DownReason,
     },
+    /// One attempt of a healthy target failed (only with
+    /// [`crate::TargetConfig::log_all_failures`]). It comes before the
+    /// `TargetDown` this attempt may cause; the state is unchanged by it.
+    AttemptFailed {
+        /// Which target.
+        target: TargetId,
+        /// Why the attempt failed.
+        reason: DownReason,
+    },
     /// A healthy target reported a new dynamic weight.
     TargetWeight {
         /// Which target.

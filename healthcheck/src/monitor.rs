@@ -403,6 +403,14 @@ impl Monitor {
             self.reschedule(target, Some(after), now);
             return Ok(());
         }
+        if let CheckOutcome::Down(reason) = &outcome {
+            if t.cfg.log_all_failures && t.state.health() == Health::Up {
+                let reason = reason.clone();
+                self.events
+                    .push_back(Event::AttemptFailed { target, reason });
+            }
+        }
+        let t = self.target_mut(target).ok_or(MonitorError::UnknownTarget)?;
         let step = t.state.record(&outcome);
         let (retry_delay, last) = (t.cfg.delay_before_retry, t.scheduled);
         match step {
@@ -596,6 +604,52 @@ mod tests {
                 weight: 0
             }]
         );
+    }
+
+    /// Runs the next check of `t` (due within an hour of `at`) with `o`;
+    /// the events it caused.
+    fn one_check(m: &mut Monitor, t: TargetId, at: &mut Instant, o: CheckOutcome) -> Vec<Event> {
+        *at += Duration::from_secs(3600);
+        let due = m.poll_check(*at).unwrap();
+        assert_eq!(due.target, t);
+        m.handle_outcome(*at, t, o).unwrap();
+        drain(m)
+    }
+
+    #[test]
+    fn log_all_failures_reports_each_failed_attempt_of_a_healthy_target() {
+        let down = |r: crate::DownReason| CheckOutcome::Down(r);
+        for log_all_failures in [false, true] {
+            let mut m = Monitor::new(MonitorConfig::default());
+            let cfg = TargetConfig {
+                retry: 1,
+                log_all_failures,
+                ..TargetConfig::default()
+            };
+            let t = m.add_target("t", cfg);
+            let mut at = Instant::now();
+            m.commit(at);
+            drain(&mut m);
+            let failed = |reason| Event::AttemptFailed { target: t, reason };
+            let on = |e: Event| if log_all_failures { vec![e] } else { vec![] };
+            // A first success earns the retry.
+            assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), []);
+            // The regular attempt fails: a retry follows.
+            let timeout = crate::DownReason::Timeout;
+            let evs = one_check(&mut m, t, &mut at, down(timeout.clone()));
+            assert_eq!(evs, on(failed(timeout)));
+            // The retry fails too: the target goes down after its line.
+            let refused = crate::DownReason::Refused;
+            let evs = one_check(&mut m, t, &mut at, down(refused.clone()));
+            let mut want = on(failed(refused.clone()));
+            want.push(Event::TargetDown {
+                target: t,
+                reason: refused.clone(),
+            });
+            assert_eq!(evs, want);
+            // A down target's failures are not reported.
+            assert_eq!(one_check(&mut m, t, &mut at, down(refused)), []);
+        }
     }
 
     #[test]

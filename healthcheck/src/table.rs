@@ -190,6 +190,8 @@ impl PoolTable {
             Event::TargetUp { target } => self.cause(target, Cause::Up),
             Event::TargetDown { target, .. } => self.cause(target, Cause::Down),
             Event::TargetWeight { target, .. } => self.cause(target, Cause::Weight),
+            // Changes nothing in the table.
+            Event::AttemptFailed { .. } => None,
             Event::MemberAdd {
                 pool,
                 target,

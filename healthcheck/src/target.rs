@@ -35,6 +35,10 @@ pub struct TargetConfig {
     /// again after `delay_before_retry` and can come back sooner. Set this
     /// for TCP_CHECK to match keepalived.
     pub retry_while_down: bool,
+    /// Report every failed attempt of a healthy target, retries included,
+    /// as [`crate::Event::AttemptFailed`] (keepalived's `log_all_failures`;
+    /// default false).
+    pub log_all_failures: bool,
 }
 
 impl Default for TargetConfig {
@@ -48,6 +52,7 @@ impl Default for TargetConfig {
             alpha: false,
             warmup: Duration::ZERO,
             retry_while_down: false,
+            log_all_failures: false,
         }
     }
 }

@@ -322,6 +322,7 @@ impl Bridge {
     /// Applies a monitor event; returns keepalived's log lines for it.
     pub fn handle(&mut self, event: &Event) -> Vec<String> {
         let mut lines: Vec<String> = self.check_line(event).into_iter().collect();
+        lines.extend(self.attempt_line(event));
         if let Some(change) = self.table.handle(event) {
             lines.extend(self.change_lines(&change));
             self.scripts.extend(self.notify_script(&change));
@@ -579,6 +580,34 @@ impl Bridge {
                     rs.name, svc.name
                 )
             }
+        })
+    }
+
+    /// The line for one failed attempt of a healthy target with
+    /// `log_all_failures` (check_tcp.c `tcp_check_thread`, check_udp.c
+    /// `udp_check_thread`, check_ping.c `icmp_check_thread`).
+    fn attempt_line(&self, event: &Event) -> Option<String> {
+        let Event::AttemptFailed { target, reason } = event else {
+            return None;
+        };
+        let (s, _) = self.slot_of(*target)?;
+        let svc = self.plan.services.get(s)?;
+        let check = self.check_of(*target, *self.placed.checks.get(target)?)?;
+        let name = trio(check.context.target, svc.proto);
+        let timeout = *reason == DownReason::Timeout;
+        Some(match (&check.probe, timeout) {
+            (Probe::Tcp, true) => format!("TCP connection to {name} timeout."),
+            (Probe::Tcp, false) => format!("TCP connection to {name} failed."),
+            (Probe::Udp { .. }, _) if *reason == DownReason::UnexpectedReply => {
+                format!("UDP check to {name} reply data mismatch.")
+            }
+            (Probe::Udp { .. }, _) => format!("UDP connection to {name} failed."),
+            (Probe::Ping, true) => format!("ICMP connection to address {name} timeout."),
+            (Probe::Ping, false) => {
+                format!("ICMP connection to {name} of {} failed.", svc.name)
+            }
+            // The converter refuses log_all_failures for the others.
+            _ => return None,
         })
     }
 
@@ -1185,6 +1214,75 @@ mod tests {
             let m = d.monitor_mut();
             assert_eq!(check(m, &mut b, 0, down.clone())[0], fail, "{kind}");
             assert_eq!(check(m, &mut b, 0, CheckOutcome::Up)[0], back, "{kind}");
+        }
+    }
+
+    /// `log_all_failures`: a line for each failed attempt while the real
+    /// server is up, retries included, none once it is down (check_tcp.c,
+    /// check_udp.c, check_ping.c wording).
+    #[test]
+    fn log_all_failures_says_every_failed_attempt() {
+        let conf = |kind: &str| {
+            format!("virtual_server 10.0.0.1 80 {{\n protocol TCP\n real_server 10.1.0.1 80 {{\n {kind} {{\n retry 1\n log_all_failures\n }}\n }}\n}}\n")
+        };
+        let rs = "[10.1.0.1]:tcp:80";
+        let vs = "[10.0.0.1]:tcp:80";
+        let timeout = CheckOutcome::Down(DownReason::Timeout);
+        let refused = CheckOutcome::Down(DownReason::Refused);
+        let mismatch = CheckOutcome::Down(DownReason::UnexpectedReply);
+        for (kind, second, lines) in [
+            (
+                "TCP_CHECK",
+                &refused,
+                [
+                    format!("TCP connection to {rs} timeout."),
+                    format!("TCP connection to {rs} failed."),
+                    format!("TCP_CHECK on service {rs} failed."),
+                ],
+            ),
+            (
+                "UDP_CHECK",
+                &mismatch,
+                [
+                    format!("UDP connection to {rs} failed."),
+                    format!("UDP check to {rs} reply data mismatch."),
+                    format!("UDP_CHECK on service {rs} failed."),
+                ],
+            ),
+            (
+                "PING_CHECK",
+                &refused,
+                [
+                    format!("ICMP connection to address {rs} timeout."),
+                    format!("ICMP connection to {rs} of {vs} failed."),
+                    format!("ICMP CHECK on service {rs} failed."),
+                ],
+            ),
+        ] {
+            let (mut d, mut b, _) = started(&conf(kind));
+            let m = d.monitor_mut();
+            // A first success earns the retry.
+            assert_eq!(check(m, &mut b, 0, CheckOutcome::Up), Vec::<String>::new());
+            // The regular attempt fails, then its retry: the real server
+            // goes after the second line.
+            assert_eq!(
+                check(m, &mut b, 0, timeout.clone()),
+                [lines[0].clone()],
+                "{kind}"
+            );
+            let down = check(m, &mut b, 0, second.clone());
+            assert_eq!(down[..2], lines[1..], "{kind}");
+            assert_eq!(
+                down[2],
+                format!("Removing service {rs} from VS {vs}"),
+                "{kind}"
+            );
+            // Down: no more per-attempt lines.
+            let again = check(m, &mut b, 0, refused.clone());
+            assert!(
+                again.iter().all(|l| !lines.contains(l)),
+                "{kind}: {again:?}"
+            );
         }
     }
 

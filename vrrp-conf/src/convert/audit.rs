@@ -66,7 +66,8 @@ pub const ROOT_TUNING: &[&str] = &["child_wait_time"];
 /// `global_defs` keywords (kept verbatim by the model) the checker's
 /// conversion consumes (`lvs_timeouts`, `lvs_flush`, ...); the VRRP half
 /// ignores them, as keepalived's VRRP process does.
-const LVS_GLOBALS: [&str; 7] = [
+const LVS_GLOBALS: [&str; 8] = [
+    "checker_log_all_failures",
     "lvs_notify_fifo",
     "lvs_notify_fifo_script",
     "lvs_timeouts",

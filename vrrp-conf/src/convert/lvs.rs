@@ -536,6 +536,11 @@ fn span_of(p: &Parsed, e: &Located) -> Span {
         PlanError::BadValue { keyword, .. } => keyword.as_str(),
         _ => "",
     };
+    // A global a checker cannot run (`checker_log_all_failures`).
+    let global = setting_span(&p.config.global_defs.other, keyword);
+    if let Some(s) = global.filter(|_| keyword == "checker_log_all_failures") {
+        return s;
+    }
     let rs =
         e.rs.and_then(|j| Some((vs.real_servers.get(j)?, vsp.children.get(j)?)));
     let Some((rs, rsp)) = rs else {
@@ -1544,6 +1549,12 @@ fn checker(
                 let arg = setting.args.first().map_or("", String::as_str);
                 extra.alpha = Some(truth(arg).ok_or_else(refused)?);
             }
+            // Run where keepalived's per-attempt lines are known exactly;
+            // refused by name for the other checkers.
+            ("log_all_failures", Probe::Tcp | Probe::Udp { .. } | Probe::Ping) => {
+                let arg = setting.args.first().map_or("", String::as_str);
+                extra.log_all_failures = truth(arg).ok_or_else(refused)?;
+            }
             // Read by file_probe.
             ("track_file" | "weight", Probe::File { .. }) => {}
             ("virtualhost", Probe::Http { virtualhost, .. }) => *virtualhost = Some(value()?),
@@ -1649,11 +1660,31 @@ fn checker(
     // keepalived 2.2's TCP_CHECK and SMTP_CHECK retry whatever the state
     // (tcp_epilog, smtp_final); the others only while up.
     target.retry_while_down = matches!(probe, Probe::Tcp | Probe::Smtp { .. });
+    // keepalived ORs the global with the checker's own.
+    let all_failures = global_log_all_failures(c.config);
+    if all_failures
+        && matches!(
+            probe,
+            Probe::Http { .. } | Probe::Smtp { .. } | Probe::Dns { .. } | Probe::Misc { .. }
+        )
+    {
+        return Err(unsupported(format!("{keyword} checker_log_all_failures")));
+    }
+    target.log_all_failures = extra.log_all_failures || all_failures && !is_file;
     Ok(CheckPlan {
         probe,
         context,
         target,
     })
+}
+
+/// `global_defs`' `checker_log_all_failures`: a line for every failed
+/// attempt of every checker (keepalived 2.2.7 `global_parser.c`; a bad
+/// value is refused by [`globals::parse`]).
+fn global_log_all_failures(config: &conf::Config) -> bool {
+    let mut set = config.global_defs.other.iter().rev();
+    let last = set.find(|s| s.keyword == "checker_log_all_failures");
+    last.is_some_and(|s| truth(s.args.first().map_or("", String::as_str)) == Some(true))
 }
 
 /// How often a FILE_CHECK reads its file.
@@ -1783,6 +1814,8 @@ struct CheckerExtras {
     bind_if: Option<String>,
     /// `fwmark`: the mark of its packets.
     mark: Option<u32>,
+    /// `log_all_failures`: a line for every failed attempt while up.
+    log_all_failures: bool,
 }
 
 /// Why a `url` block was refused.

@@ -43,6 +43,9 @@ pub(super) fn parse(
                 Some(_) => return Err(bad()),
             },
             "lvs_flush" => return Err(bad()),
+            "checker_log_all_failures" => {
+                super::truth(s.args.first().map_or("", String::as_str)).ok_or_else(bad)?;
+            }
             "lvs_sync_daemon" => {
                 g.sync_daemon = Some(sync_daemon(&s.args, instances).ok_or_else(bad)?)
             }
@@ -243,6 +246,7 @@ mod tests {
             "lvs_sync_daemon eth0 group 10.0.0.1",
             "lvs_sync_daemon eth0 VI_9",
             "lvs_sync_daemon eth0 color red",
+            "checker_log_all_failures maybe",
         ] {
             let keyword = line.split(' ').next().unwrap().to_owned();
             match globals(&[line]) {

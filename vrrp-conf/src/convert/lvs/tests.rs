@@ -476,8 +476,10 @@ fn checker_level_keywords() {
         refused(&conf)
     };
     assert_eq!(
-        unsupported(refused_kw("TCP_CHECK {\n log_all_failures\n }")),
-        "real_server [10.1.0.1]:udp:80 TCP_CHECK log_all_failures"
+        unsupported(refused_kw(
+            "HTTP_GET {\n log_all_failures\n url {\n path /\n }\n }"
+        )),
+        "real_server [10.1.0.1]:udp:80 HTTP_GET log_all_failures"
     );
     assert_eq!(
         unsupported(refused_kw("TCP_CHECK {\n virtualhost x\n }")),
@@ -948,4 +950,74 @@ fn bind_if_and_fwmark() {
         ))),
         "real_server [10.1.0.1]:tcp:80 MISC_CHECK fwmark"
     );
+}
+
+/// keepalived 2.2.7 `log_all_failures_handler`: no argument is true, a
+/// bad one an error; where the lines are known the flag reaches the target.
+#[test]
+fn log_all_failures_reaches_the_target() {
+    let flag = |checker: &str, body: &str| {
+        let text = format!(
+            "virtual_server 10.0.0.1 80 {{\n real_server 10.1.0.1 80 {{\n {checker} {{\n {body}\n }}\n }}\n}}\n"
+        );
+        one(&text).real_servers[0].checks[0].target.log_all_failures
+    };
+    for checker in ["TCP_CHECK", "UDP_CHECK", "PING_CHECK"] {
+        assert!(!flag(checker, ""), "{checker}");
+        assert!(flag(checker, "log_all_failures"), "{checker}");
+        assert!(flag(checker, "log_all_failures yes"), "{checker}");
+        assert!(!flag(checker, "log_all_failures off"), "{checker}");
+    }
+    let text = "virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n TCP_CHECK {\n log_all_failures maybe\n }\n }\n}\n";
+    assert_eq!(
+        unsupported(refused(text)),
+        "real_server [10.1.0.1]:udp:80 TCP_CHECK log_all_failures"
+    );
+}
+
+/// `checker_log_all_failures` sets every checker's flag (keepalived ORs it
+/// with the checker's own); checkers whose per-attempt lines are not run
+/// refuse it by name.
+#[test]
+fn checker_log_all_failures_sets_every_checker() {
+    let text = |global: &str, checker: &str, body: &str| {
+        format!(
+            "global_defs {{\n {global}\n}}\nvirtual_server 10.0.0.1 80 {{\n real_server 10.1.0.1 80 {{\n {checker} {{\n {body}\n }}\n }}\n}}\n"
+        )
+    };
+    let flag = |global: &str, checker: &str, body: &str| {
+        one(&text(global, checker, body)).real_servers[0].checks[0]
+            .target
+            .log_all_failures
+    };
+    for checker in ["TCP_CHECK", "UDP_CHECK", "PING_CHECK"] {
+        assert!(flag("checker_log_all_failures", checker, ""), "{checker}");
+        assert!(
+            flag(
+                "checker_log_all_failures on",
+                checker,
+                "log_all_failures off"
+            ),
+            "{checker}"
+        );
+        assert!(
+            !flag("checker_log_all_failures off", checker, ""),
+            "{checker}"
+        );
+        assert!(
+            flag("checker_log_all_failures no", checker, "log_all_failures"),
+            "{checker}"
+        );
+    }
+    let http = text("checker_log_all_failures", "HTTP_GET", "url {\n path /\n }");
+    assert_eq!(
+        unsupported(refused(&http)),
+        "real_server [10.1.0.1]:udp:80 HTTP_GET checker_log_all_failures"
+    );
+    let off = text(
+        "checker_log_all_failures off",
+        "HTTP_GET",
+        "url {\n path /\n }",
+    );
+    assert!(!one(&off).real_servers[0].checks[0].target.log_all_failures);
 }
