@@ -182,19 +182,7 @@ pub(crate) fn start_stop(
     if process.startup.is_none() && process.shutdown.is_none() {
         return Vec::new();
     }
-    let g = &p.config.global_defs;
-    let mut s = Secure {
-        enforce: g.enable_script_security,
-        me: RunAs::current(),
-        script_user: g.script_user.clone(),
-        script_user_at: key_span(Some(&p.spans.global), "script_user"),
-        default: None,
-        path: search_path(),
-        is_script: false,
-        insecure: false,
-        out,
-        log: Vec::new(),
-    };
+    let mut s = Secure::new(p, out);
     for (kind, slot) in [
         ("startup", &mut process.startup),
         ("shutdown", &mut process.shutdown),
