@@ -4,6 +4,7 @@
 
 use tracing::info;
 use vrrp::linux::driver::Driver;
+use vrrp::linux::sysctl::{switch, SwitchError};
 use vrrp_conf::convert::vrrp::{ProcessOptions, IGMP_LINK_LOCAL_REPORTS};
 
 /// Gives the driver the start-up delay and the unknown VRID reports, with
@@ -48,31 +49,17 @@ impl LocalIgmp {
 /// Errors are logged as keepalived logs them.
 fn set_reports(on: bool) -> bool {
     let (from, to) = if on { ("0", "1") } else { ("1", "0") };
-    let now = match std::fs::read_to_string(IGMP_LINK_LOCAL_REPORTS) {
-        Ok(s) => s,
+    let path = std::path::Path::new(IGMP_LINK_LOCAL_REPORTS);
+    match switch(path, from, to) {
+        Ok(changed) => changed,
         Err(e) => {
-            info!(
-                "Unable to read {IGMP_LINK_LOCAL_REPORTS} - errno {}",
-                errno(&e)
-            );
-            return false;
-        }
-    };
-    if now.trim() != from {
-        return false;
-    }
-    match std::fs::write(IGMP_LINK_LOCAL_REPORTS, to) {
-        Ok(()) => true,
-        Err(e) => {
-            info!(
-                "Unable to write {IGMP_LINK_LOCAL_REPORTS} - errno {}",
-                errno(&e)
-            );
+            let (op, e) = match e {
+                SwitchError::Read(e) => ("read", e),
+                SwitchError::Write(e) => ("write", e),
+            };
+            let errno = e.raw_os_error().unwrap_or(0);
+            info!("Unable to {op} {IGMP_LINK_LOCAL_REPORTS} - errno {errno}");
             false
         }
     }
-}
-
-fn errno(e: &std::io::Error) -> i32 {
-    e.raw_os_error().unwrap_or(0)
 }

@@ -5,9 +5,8 @@
 //! deleting them all; at stop it is set back to 0 on the interfaces
 //! changed here.
 
-use std::path::PathBuf;
-
 use tracing::warn;
+use vrrp::linux::sysctl::{ipv4_conf, switch, SwitchError};
 
 /// The interfaces whose `promote_secondaries` was set here.
 #[derive(Debug, Default)]
@@ -22,14 +21,18 @@ impl Promoted {
             if self.changed.iter().any(|i| i == ifname) {
                 continue;
             }
-            let Some(path) = path(ifname) else { continue };
-            match std::fs::read_to_string(&path) {
-                Ok(v) if v.trim() == "0" => match std::fs::write(&path, "1") {
-                    Ok(()) => self.changed.push(ifname.to_owned()),
-                    Err(e) => warn!("Unable to set promote_secondaries on {ifname}: {e}"),
-                },
-                Ok(_) => {}
-                Err(e) => warn!("Unable to read promote_secondaries of {ifname}: {e}"),
+            let Some(path) = ipv4_conf(ifname, KEY) else {
+                continue;
+            };
+            match switch(&path, "0", "1") {
+                Ok(true) => self.changed.push(ifname.to_owned()),
+                Ok(false) => {}
+                Err(SwitchError::Write(e)) => {
+                    warn!("Unable to set promote_secondaries on {ifname}: {e}")
+                }
+                Err(SwitchError::Read(e)) => {
+                    warn!("Unable to read promote_secondaries of {ifname}: {e}")
+                }
             }
         }
     }
@@ -37,7 +40,9 @@ impl Promoted {
     /// Sets it back to 0 where [`Promoted::apply`] set it.
     pub fn restore(&mut self) {
         for ifname in self.changed.drain(..) {
-            let Some(path) = path(&ifname) else { continue };
+            let Some(path) = ipv4_conf(&ifname, KEY) else {
+                continue;
+            };
             if let Err(e) = std::fs::write(&path, "0") {
                 warn!("Unable to reset promote_secondaries on {ifname}: {e}");
             }
@@ -45,27 +50,4 @@ impl Promoted {
     }
 }
 
-/// The sysctl file of an interface; `None` for a name that is not one.
-fn path(ifname: &str) -> Option<PathBuf> {
-    let bad = ifname.is_empty() || ifname.contains('/') || ifname == "." || ifname == "..";
-    let path = format!("/proc/sys/net/ipv4/conf/{ifname}/promote_secondaries");
-    (!bad).then(|| PathBuf::from(path))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_interface_names_make_a_path() {
-        assert_eq!(
-            path("eth0.1"),
-            Some(PathBuf::from(
-                "/proc/sys/net/ipv4/conf/eth0.1/promote_secondaries"
-            ))
-        );
-        for bad in ["", ".", "..", "../all", "a/b"] {
-            assert_eq!(path(bad), None, "{bad}");
-        }
-    }
-}
+const KEY: &str = "promote_secondaries";

@@ -40,6 +40,7 @@ mod raw;
 mod raw6;
 mod route_encap;
 mod rules;
+pub mod sysctl;
 pub mod track_file;
 pub mod track_process;
 mod vmac;
