@@ -44,6 +44,7 @@ pub fn valid_vmac_name(name: &str) -> bool {
             .any(|c| c == '/' || c == ':' || c.is_whitespace())
 }
 
+#[cfg(feature = "tokio")] // the driver names VMACs
 /// Where a VMAC name comes from, in keepalived's order of preference.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum NameChoice {
@@ -55,6 +56,7 @@ pub(crate) enum NameChoice {
     Second(String),
 }
 
+#[cfg(feature = "tokio")]
 impl NameChoice {
     /// The interface name.
     pub(crate) fn name(&self) -> &str {
@@ -64,6 +66,7 @@ impl NameChoice {
     }
 }
 
+#[cfg(feature = "tokio")] // the driver names VMACs
 /// The names a router with VRID `vrid` tries, best first: its own name
 /// if it has one, then `vrrp.VRID`, then (IPv6) `vrrp6.VRID`.
 pub(crate) fn candidates(options: &VmacOptions, vrid: u8, ipv6: bool) -> Vec<NameChoice> {
@@ -79,6 +82,7 @@ pub(crate) fn candidates(options: &VmacOptions, vrid: u8, ipv6: bool) -> Vec<Nam
     out
 }
 
+#[cfg(feature = "tokio")] // the driver names VMACs
 /// `PREFIXNUM.VRID`, the prefix cut (at a character boundary) so that
 /// the name fits in 15 bytes, as keepalived cuts it.
 fn default_name(prefix: &str, num: &str, vrid: u8) -> String {
@@ -97,6 +101,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[cfg(feature = "tokio")]
     fn names_follow_keepalived_order() {
         let named = VmacOptions {
             name: Some("vmac1".into()),
@@ -120,6 +125,7 @@ mod tests {
 
     /// keepalived 2.2.7's names with `vmac_prefix` (a long prefix is cut).
     #[test]
+    #[cfg(feature = "tokio")]
     fn the_prefix_makes_the_default_names() {
         let o = |p: &str| VmacOptions {
             prefix: Some(p.into()),
