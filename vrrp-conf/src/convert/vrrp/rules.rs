@@ -91,7 +91,12 @@ fn convert_all(
 ) -> Result<Vec<RuleSpec>, PlanError> {
     let mut out = Vec::new();
     for w in rules {
-        match read(w, owner == "static_rules") {
+        let parsed = if owner == "static_rules" {
+            static_rule(w)
+        } else {
+            rule(w)
+        };
+        match parsed {
             Ok(mut r) => {
                 if r.priority.is_none() {
                     r.priority = Some(counter.next(r.ipv6));
