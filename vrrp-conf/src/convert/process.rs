@@ -25,7 +25,15 @@
 //!   (`HH:MM:SS`, `YY-MM-DD HH:MM:SS` or `YYYY-MM-DD HH:MM:SS`, local, or
 //!   UTC with a trailing `Z`) at which the daemon reloads itself; the file
 //!   is removed then, unless `reload_repeat` is set and it holds only a
-//!   time of day (then the reload repeats daily).
+//!   time of day (then the reload repeats daily);
+//! - `fifo_write_vrrp_states_on_reload`: after a reload, the state of
+//!   every sync group and of every instance not master is written again
+//!   to the VRRP notify FIFOs (keepalived's `vrrp_init_state`);
+//! - `random_seed N` (0 to 2^32-1) is checked, then accepted without
+//!   effect: keepalived 2.2.7 forgets the seed before every read of the
+//!   configuration (`init_data`) and seeds `$_RANDOM` from the time, so
+//!   the value changes nothing it does (seen: two runs with `random_seed
+//!   1` expanded `R${_RANDOM}` to R30587 and R21564).
 //!
 //! A missing or bad value is an error, as keepalived's `-t` reports it.
 
