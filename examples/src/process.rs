@@ -81,12 +81,14 @@ struct ReloadSettings {
     check: Option<String>,
     file: Option<String>,
     time_file: Option<(String, bool)>,
+    fifo_states: bool,
 }
 
 static RELOAD: Mutex<ReloadSettings> = Mutex::new(ReloadSettings {
     check: None,
     file: None,
     time_file: None,
+    fifo_states: false,
 });
 
 fn reload_settings() -> std::sync::MutexGuard<'static, ReloadSettings> {
@@ -105,7 +107,13 @@ pub fn set_reload(settings: &Process) {
         check: settings.reload_check_config.clone(),
         file: settings.reload_file.clone(),
         time_file,
+        fifo_states: settings.fifo_states_on_reload,
     };
+}
+
+/// `fifo_write_vrrp_states_on_reload` of the configuration in force.
+pub fn fifo_states_on_reload() -> bool {
+    reload_settings().fifo_states
 }
 
 /// The `reload_check_config` log of the configuration in force.

@@ -25,6 +25,7 @@ use vrrp_conf::convert::vrrp::{InstancePlan, Plan, ProcessOptions};
 use vrrp_conf::model as conf;
 
 use super::process::LocalIgmp;
+use super::reload_states;
 use super::scripts::{self, Checks};
 use super::tracking::Tracking;
 use super::wording::{log_transition, script_line};
@@ -91,6 +92,9 @@ pub struct Daemon {
     /// until the next reload.
     priorities: HashMap<String, u8>,
     control: mpsc::Receiver<crate::control::SetPriority>,
+    /// The routers in configuration order and the sync groups, for
+    /// `fifo_write_vrrp_states_on_reload`.
+    order: (Vec<RouterId>, reload_states::Groups),
 }
 
 impl Daemon {
@@ -169,6 +173,7 @@ impl Daemon {
             igmp: LocalIgmp::disable(process),
             priorities: HashMap::new(),
             control: crate::control::register_vrrp(),
+            order: Default::default(),
         })
     }
 
@@ -200,6 +205,9 @@ impl Daemon {
         let initial = self.tracking.initial(&plans, watch, |name| {
             netlink.link(name).is_ok_and(|l| l.is_operational())
         });
+        let sync: Vec<_> = (setup.sync_groups.iter())
+            .map(|g| (g.name.clone(), g.members.clone()))
+            .collect();
         let summary = match self.handle.reconfigure_tracked(setup, initial).await {
             Ok(summary) => summary,
             Err(e) => {
@@ -207,6 +215,13 @@ impl Daemon {
                 return Err(e.into());
             }
         };
+        let ids = |members: Vec<usize>| {
+            members
+                .into_iter()
+                .filter_map(|i| summary.ids.get(i).copied())
+        };
+        let sync = sync.into_iter().map(|(name, m)| (name, ids(m).collect()));
+        self.order = (summary.ids.clone(), sync.collect());
         let extras = crate::observe::InstanceExtras::of(&plans, &plan.scripts);
         let published = summary.ids.iter().copied().zip(extras.iter().cloned());
         crate::observe::publish_vrrp(&self.handle, published.collect());
@@ -294,6 +309,7 @@ impl Daemon {
         info!("Reloading");
         // The configuration's priorities again, not the control socket's.
         let overrides = std::mem::take(&mut self.priorities);
+        let before = self.handle.snapshot().await;
         let plan = match (self.load)() {
             Ok(plan) => plan,
             Err(e) => {
@@ -303,14 +319,31 @@ impl Daemon {
             }
         };
         match self.apply(plan).await {
-            Ok(s) => info!(
-                "VRRP configuration applied: {} unchanged, {} updated, {} added, {} removed, {} restarted",
-                s.unchanged, s.updated, s.added, s.removed, s.restarted
-            ),
+            Ok(s) => {
+                info!(
+                    "VRRP configuration applied: {} unchanged, {} updated, {} added, {} removed, {} restarted",
+                    s.unchanged, s.updated, s.added, s.removed, s.restarted
+                );
+                if crate::process::fifo_states_on_reload() {
+                    self.write_states(before).await;
+                }
+            }
             Err(e) => {
                 error!("Reload failed, keeping the running configuration: {e}");
                 self.priorities = overrides;
             }
+        }
+    }
+
+    /// `fifo_write_vrrp_states_on_reload`: the states the reload kept,
+    /// to the VRRP notify FIFOs.
+    async fn write_states(&self, before: Option<vrrp::linux::driver::Snapshot>) {
+        let (Some(before), Some(after)) = (before, self.handle.snapshot().await) else {
+            return;
+        };
+        let (order, groups) = &self.order;
+        for line in reload_states::lines(groups, order, &before.routers, &after.routers) {
+            scripts::vrrp_fifo_line(&line);
         }
     }
 

@@ -9,6 +9,8 @@
 //!   `healthcheck::script`;
 //! - [`process`]: process-wide knobs (`vrrp_startup_delay`,
 //!   `log_unknown_vrids`, `disable_local_igmp`);
+//! - [`reload_states`]: the states a reload kept, written again to the
+//!   FIFOs (`fifo_write_vrrp_states_on_reload`);
 //! - [`tracking`]: tracked objects kept in step with the configuration;
 //! - [`wording`]: keepalived's log lines.
 //!
@@ -23,6 +25,7 @@ use crate::cli::{self, Cli};
 pub mod daemon;
 pub mod process;
 pub mod promote;
+pub mod reload_states;
 pub mod scripts;
 pub mod statics;
 pub mod tracking;

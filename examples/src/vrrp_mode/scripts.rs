@@ -294,7 +294,7 @@ pub fn fifo_event(name: &str, word: &str, priority: u8) {
 }
 
 /// Writes a line of the VRRP half to `notify_fifo` and `vrrp_notify_fifo`.
-fn vrrp_fifo_line(line: &str) {
+pub fn vrrp_fifo_line(line: &str) {
     let vrrp = |(w, _): &&(Writer, NotifyFifo)| *w != Writer::Checker;
     for (_, fifo) in open_fifo_list().iter().filter(vrrp) {
         fifo.write_line(line);

@@ -8,7 +8,14 @@
 //!   notifications of that family only then);
 //! - rules of protocol keepalived (all but `no_track` ones), likewise
 //!   only of a family some instance tracks a virtual rule of.
+//!
+//! And when an interface comes up (its flags change to up and running),
+//! the static addresses and routes on it without `no_track` are added
+//! again, whatever the families, as keepalived's `interface_up` does
+//! (the kernel drops a link's routes when it goes down, without a
+//! deletion notification), with the same log lines.
 
+use std::collections::HashMap;
 use std::os::fd::AsRawFd;
 use std::sync::{Arc, Mutex};
 
@@ -31,6 +38,8 @@ pub struct Tracked {
     pub routes: Vec<RouteSpec>,
     /// Rules (matched by family and priority).
     pub rules: Vec<RuleSpec>,
+    /// Addresses and routes added again when their interface comes up.
+    pub on_link_up: (Vec<(AddressSpec, AddressOptions)>, Vec<RouteSpec>),
 }
 
 /// The families whose route and rule deletions keepalived listens to:
@@ -68,7 +77,10 @@ fn tracked_rule(r: &RuleSpec) -> bool {
 impl Tracked {
     /// True if there is nothing to restore.
     pub fn is_empty(&self) -> bool {
-        self.addresses.is_empty() && self.routes.is_empty() && self.rules.is_empty()
+        self.addresses.is_empty()
+            && self.routes.is_empty()
+            && self.rules.is_empty()
+            && self.on_link_up.1.is_empty()
     }
 
     /// The tracked ones among `plan`'s static items, given those items
@@ -84,8 +96,10 @@ impl Tracked {
             .filter(|((_, a), _)| !a.no_track)
             .map(|(_, s)| s.clone())
             .collect();
-        let routes = (plan.static_routes.iter().zip(routes))
-            .filter(|(r, s)| r.tracked() && m.routes[usize::from(s.dst.is_ipv6())])
+        let tracked_routes = (plan.static_routes.iter().zip(routes)).filter(|(r, _)| r.tracked());
+        let on_link_up = tracked_routes.clone().map(|(_, s)| s.clone()).collect();
+        let routes = tracked_routes
+            .filter(|(_, s)| m.routes[usize::from(s.dst.is_ipv6())])
             .map(|(_, s)| s.clone())
             .collect();
         let rules = (plan.static_rules.iter())
@@ -93,6 +107,7 @@ impl Tracked {
             .cloned()
             .collect();
         Tracked {
+            on_link_up: (Vec::clone(&addresses), on_link_up),
             addresses,
             routes,
             rules,
@@ -135,6 +150,10 @@ impl Restorer {
 
 fn watch(mut watcher: NetWatcher, mut nl: Netlink, tracked: &Mutex<Tracked>) {
     let mut events = Vec::new();
+    // Which links are up, to see their flags change.
+    let mut up: HashMap<u32, bool> = (nl.links().unwrap_or_default().iter())
+        .map(|l| (l.index, l.is_operational()))
+        .collect();
     loop {
         if let Err(e) = watcher.recv(&mut events) {
             error!("static items watch: {e}");
@@ -144,7 +163,38 @@ fn watch(mut watcher: NetWatcher, mut nl: Netlink, tracked: &Mutex<Tracked>) {
             return;
         };
         for e in events.drain(..) {
+            if let NetEvent::Link(l) = &e {
+                let now = l.is_operational();
+                let was = up.insert(l.index, now);
+                if now && was != Some(true) {
+                    link_up(&mut nl, &wanted, l.index);
+                }
+            }
             restore(&mut nl, &wanted, &e);
+        }
+    }
+}
+
+/// Adds again the static addresses and routes on link `index`, which
+/// came up.
+fn link_up(nl: &mut Netlink, t: &Tracked, index: u32) {
+    let exists = Some(Errno::EEXIST as i32);
+    let (addresses, routes) = &t.on_link_up;
+    for (s, options) in addresses.iter().filter(|(s, _)| s.ifindex == index) {
+        info!(
+            "Restoring deleted static address {}/{}",
+            s.addr, s.prefix_len
+        );
+        match nl.add_address_with(s, options) {
+            Err(e) if e.errno() != exists => error!("restoring a static item: {e}"),
+            _ => {}
+        }
+    }
+    for s in routes.iter().filter(|s| s.oif == Some(index)) {
+        info!("Restoring deleted static route {}/{}", s.dst, s.prefix_len);
+        match nl.add_route(s) {
+            Err(e) if e.errno() != exists => error!("restoring a static item: {e}"),
+            _ => {}
         }
     }
 }

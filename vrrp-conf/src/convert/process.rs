@@ -25,7 +25,15 @@
 //!   (`HH:MM:SS`, `YY-MM-DD HH:MM:SS` or `YYYY-MM-DD HH:MM:SS`, local, or
 //!   UTC with a trailing `Z`) at which the daemon reloads itself; the file
 //!   is removed then, unless `reload_repeat` is set and it holds only a
-//!   time of day (then the reload repeats daily).
+//!   time of day (then the reload repeats daily);
+//! - `fifo_write_vrrp_states_on_reload`: after a reload, the state of
+//!   every sync group and of every instance not master is written again
+//!   to the VRRP notify FIFOs (keepalived's `vrrp_init_state`);
+//! - `random_seed N` (0 to 2^32-1) is checked, then accepted without
+//!   effect: keepalived 2.2.7 forgets the seed before every read of the
+//!   configuration (`init_data`) and seeds `$_RANDOM` from the time, so
+//!   the value changes nothing it does (seen: two runs with `random_seed
+//!   1` expanded `R${_RANDOM}` to R30587 and R21564).
 //!
 //! A missing or bad value is an error, as keepalived's `-t` reports it.
 
@@ -50,6 +58,8 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "reload_file",
     "reload_time_file",
     "reload_repeat",
+    "fifo_write_vrrp_states_on_reload",
+    "random_seed",
 ];
 
 /// keepalived's timeout of the startup and shutdown scripts.
@@ -93,6 +103,8 @@ pub struct Process {
     pub reload_time_file: Option<String>,
     /// `reload_repeat`.
     pub reload_repeat: bool,
+    /// `fifo_write_vrrp_states_on_reload`.
+    pub fifo_states_on_reload: bool,
 }
 
 impl Process {
@@ -120,6 +132,8 @@ impl Process {
                     _ => out.push(error(set, "reload_time_file invalid".into())),
                 },
                 "reload_repeat" => s.reload_repeat = true,
+                "fifo_write_vrrp_states_on_reload" => s.fifo_states_on_reload = true,
+                "random_seed" => random_seed(set, out),
                 "reload_file" => {
                     s.reload_file = Some(set.args.first().cloned().unwrap_or_default())
                 }
@@ -193,6 +207,19 @@ fn name(set: &Setting, old: Option<String>, out: &mut Vec<Diagnostic>) -> Option
         }
         (None, Some(new)) => Some(new.clone()),
     }
+}
+
+/// `random_seed`: checked as keepalived reads it, then noted: keepalived
+/// 2.2.7 forgets the value before it could seed anything (see above).
+fn random_seed(set: &Setting, out: &mut Vec<Diagnostic>) {
+    let w = set.args.first().map_or("", String::as_str);
+    if !w.bytes().all(|b| b.is_ascii_digit()) || w.parse::<u32>().is_err() {
+        out.push(error(set, format!("random_seed {w} invalid")));
+        return;
+    }
+    let msg = "random_seed is accepted without effect: keepalived 2.2.7 resets \
+               the seed before it reads the configuration";
+    out.push(Diagnostic::warning(Code::NoEffect, set.span, msg));
 }
 
 /// `startup_script` / `shutdown_script`: the first one written counts.
@@ -447,10 +474,10 @@ mod tests {
         for want in [
             "k.conf:1:1: warning: child_wait_time is accepted without effect: a tuning keyword",
             "k.conf:4:3: warning: tmp_config_directory is accepted without effect: a tuning keyword",
-            "k.conf:5:3: error: random_seed is not supported by keepalived-lite",
+            "k.conf:5:3: warning: random_seed is accepted without effect: keepalived 2.2.7 resets \
+             the seed before it reads the configuration",
             "k.conf:6:3: error: config_save_dir is not supported by keepalived-lite",
             "k.conf:7:3: error: include_check is not supported by keepalived-lite",
-            "k.conf:8:3: error: fifo_write_vrrp_states_on_reload is not supported by keepalived-lite",
         ] {
             assert!(has(want), "{want} not in {shown:#?}");
         }
@@ -462,5 +489,31 @@ mod tests {
             "{shown:#?}"
         );
         assert!(out.process.use_pid_dir);
+        assert!(out.process.fifo_states_on_reload);
+        assert!(
+            !shown.iter().any(|l| l.contains("fifo_write")),
+            "{shown:#?}"
+        );
+    }
+
+    #[test]
+    fn random_seed_is_checked_as_keepalived_checks_it() {
+        let text = "global_defs {\n  random_seed 4294967295\n  random_seed 4294967296\n  \
+                    random_seed -1\n  random_seed abc\n}\n";
+        let (s, errs) = of(text);
+        assert_eq!(s, Process::default());
+        assert_eq!(
+            errs,
+            [
+                "k.conf:2:3: warning: random_seed is accepted without effect: keepalived 2.2.7 \
+                 resets the seed before it reads the configuration",
+                "k.conf:3:3: error: random_seed 4294967296 invalid",
+                "k.conf:4:3: error: random_seed -1 invalid",
+                "k.conf:5:3: error: random_seed abc invalid",
+            ]
+        );
+        let (s, errs) = of("global_defs {\n  fifo_write_vrrp_states_on_reload\n}\n");
+        assert!(s.fifo_states_on_reload);
+        assert!(errs.is_empty(), "{errs:?}");
     }
 }

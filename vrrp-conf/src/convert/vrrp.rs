@@ -276,7 +276,7 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
         "unicast_peer min_ttl/max_ttl with IPv6" => "unicast_peer",
         "route" if owner == "static_routes" => "static_routes",
         "route" => "virtual_routes",
-        "rule" | "rule track_group" | "rule tunnel-id" => "virtual_rules",
+        "rule" | "rule tunnel-id" => "virtual_rules",
         "auth_type" => "authentication",
         source::REFUSED => "track_src_ip",
         k => k,
@@ -432,8 +432,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
     let (garp_pacing, garp_errors) = garp::pacing(&c.global_defs, &c.other);
     errors.extend(garp_errors);
     let groups = track_group::groups(&c.other, &mut errors);
-    let tracks =
-        track_group::static_tracks(&c.static_ipaddress, &groups, &default_dev, &mut errors);
+    let tracks = track_group::static_tracks(c, &groups, &default_dev, &mut errors);
     track_group::apply(&mut units, &tracks);
     let process = advert::process_options(&c.global_defs).unwrap_or_else(|e| {
         errors.push(e);
@@ -1207,6 +1206,10 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
         Some(t) => return Err(bad(t.keyword().to_owned())),
     };
     let o = multipath.options;
+    // keepalived reads `track_group` on static routes only.
+    if o.track_group.is_some() && owner != "static_routes" {
+        return Err(bad("track_group".into()));
+    }
     let late = o.late;
     let mut spec = RouteSpec::to(r.dst.addr(), r.dst.prefix_len());
     spec.kind = kind;

@@ -3,9 +3,10 @@
 //! `advmss`, `rtt`, ... with `lock` where keepalived takes it),
 //! `congctl`, `tos`, `realms`, `pref`, `expires`, `from`, `prepend`,
 //! `add`, `append`, and the typed options (`dev`, `src`, ...) when
-//! written after an untyped one, `encap ip` and `encap ip6`. The others
-//! (`encap mpls`/`ila`, `ttl-propagate`, `as`, `vrf`, `track_group`) are
-//! refused by the caller, by name.
+//! written after an untyped one, `encap ip` and `encap ip6`, and
+//! `track_group NAME` (static routes only, which the caller checks; see
+//! `track_group.rs`). The others (`encap mpls`/`ila`, `ttl-propagate`,
+//! `as`, `vrf`) are refused by the caller, by name.
 
 use std::iter::Peekable;
 use std::net::IpAddr;
@@ -42,6 +43,8 @@ pub(crate) struct Options {
     pub encap: Option<Encap>,
     /// Typed options written after an untyped one.
     pub late: Late,
+    /// `track_group NAME`.
+    pub track_group: Option<String>,
 }
 
 /// The options the model types (`dev`, `src`, ...), when written after an
@@ -164,6 +167,14 @@ pub(crate) fn read<'a, I: Iterator<Item = &'a str>>(
         "prepend" => o.mode = RouteMode::Prepend,
         "add" => o.mode = RouteMode::Add,
         "append" => o.mode = RouteMode::Append,
+        // keepalived: "track_group NAME is a duplicate".
+        "track_group" => {
+            let v = value()?;
+            if o.track_group.is_some() {
+                return Err(v);
+            }
+            o.track_group = Some(v.to_owned());
+        }
         _ => return late(&mut o.late, word, words),
     }
     Ok(true)

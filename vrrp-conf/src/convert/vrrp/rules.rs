@@ -7,7 +7,9 @@
 //! reason. A rule without a preference gets one, counting down from
 //! 16384 per family in configuration order (`static_rules` first, then
 //! the instances), as keepalived numbers them; every rule not marked
-//! `no_track` is owned by protocol 18 (keepalived).
+//! `no_track` is owned by protocol 18 (keepalived). `track_group NAME` is
+//! read on `static_rules` only (see `track_group.rs`); elsewhere it is an
+//! unknown option, as in keepalived.
 
 use std::net::IpAddr;
 
@@ -89,7 +91,12 @@ fn convert_all(
 ) -> Result<Vec<RuleSpec>, PlanError> {
     let mut out = Vec::new();
     for w in rules {
-        match rule(w) {
+        let parsed = if owner == "static_rules" {
+            static_rule(w)
+        } else {
+            rule(w)
+        };
+        match parsed {
             Ok(mut r) => {
                 if r.priority.is_none() {
                     r.priority = Some(counter.next(r.ipv6));
@@ -115,15 +122,25 @@ fn convert_all(
     Ok(out)
 }
 
-/// One rule's words as keepalived reads them. The preference is left
-/// `None` when not written (the caller numbers it).
+/// One rule's words as keepalived reads them (`track_group` refused). The
+/// preference is left `None` when not written (the caller numbers it).
 pub(crate) fn rule(words: &[String]) -> Result<RuleSpec, RuleError> {
+    read(words, false)
+}
+
+/// One rule of `static_rules`, which may name a `track_group`.
+pub(crate) fn static_rule(words: &[String]) -> Result<RuleSpec, RuleError> {
+    read(words, true)
+}
+
+fn read(words: &[String], static_rule: bool) -> Result<RuleSpec, RuleError> {
     use RuleError::{Invalid, Unsupported};
     let mut r = RuleSpec::new(false, RuleActionSpec::Nop);
     let mut family: Option<bool> = None;
     let mut action: Option<RuleActionSpec> = None;
     let mut table_option = false;
     let mut no_track = false;
+    let mut track_group = false;
     let mut protocol = None;
     let mut it = words.iter().map(String::as_str);
     let set_family = |f: &mut Option<bool>, v6: bool| match *f {
@@ -226,7 +243,13 @@ pub(crate) fn rule(words: &[String]) -> Result<RuleSpec, RuleError> {
             "sport" => r.sport = Some(port_range(value()?).ok_or(Invalid("invalid sport range"))?),
             "dport" => r.dport = Some(port_range(value()?).ok_or(Invalid("invalid dport range"))?),
             "no_track" => no_track = true,
-            "track_group" => return Err(Unsupported("rule track_group")),
+            "track_group" if static_rule => {
+                value()?;
+                if track_group {
+                    return Err(Invalid("track_group is a duplicate"));
+                }
+                track_group = true;
+            }
             "tunnel-id" => return Err(Unsupported("rule tunnel-id")),
             other => {
                 let kind = if other == "type" { value()? } else { other };
@@ -246,6 +269,11 @@ pub(crate) fn rule(words: &[String]) -> Result<RuleSpec, RuleError> {
         }
     }
     let action = action.ok_or(Invalid("No action specified for rule - ignoring"))?;
+    if track_group && r.iif.is_none() {
+        return Err(Invalid(
+            "Static rule cannot have track_group if dev/iif not specified",
+        ));
+    }
     if let RuleActionSpec::Goto(target) = action {
         match r.priority {
             None => {

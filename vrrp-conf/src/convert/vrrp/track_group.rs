@@ -7,11 +7,15 @@
 //! `no_track` are not tracked (keepalived logs "Static address has both
 //! track_group and no_track set - not tracking"); names of missing
 //! instances are skipped (keepalived logs "... doesn't exist - ignoring").
-//! `track_group` on `static_routes` and `static_rules` stays refused by
-//! name.
+//!
+//! The same on `static_routes` (the route's `dev`; none without one) and
+//! on `static_rules` (the rule's `iif`; none without one), as keepalived's
+//! `static_track_group_init` does: the route or rule itself is installed
+//! as without the group. `virtual_routes` and `virtual_rules` do not take
+//! `track_group` (keepalived: an unknown option, the entry is skipped).
 
 use super::{PlanError, Tracked, Unit};
-use crate::model::{IpAddress, Setting};
+use crate::model::{Config, Setting};
 
 /// The groups of the top level: name and member instance names.
 pub(super) fn groups(top: &[Setting], errors: &mut Vec<PlanError>) -> Vec<(String, Vec<String>)> {
@@ -44,37 +48,89 @@ pub(super) fn groups(top: &[Setting], errors: &mut Vec<PlanError>) -> Vec<(Strin
     out
 }
 
-/// The group a static address names, if any.
-fn named(a: &IpAddress) -> Option<&str> {
-    let at = a.other.iter().position(|o| o == "track_group")?;
-    Some(a.other.get(at + 1).map_or("", String::as_str))
+/// The group a static entry's words name, if any.
+fn named(other: &[String]) -> Option<&str> {
+    let at = other.iter().position(|o| o == "track_group")?;
+    Some(other.get(at + 1).map_or("", String::as_str))
 }
 
-/// (instance, interface) pairs to track, for the static addresses with
-/// `track_group` (on `dev`, else `default_dev`).
+/// A static entry naming a track group: its block, the group, the
+/// interface it would track and whether it has `no_track`.
+struct Entry<'a> {
+    owner: &'static str,
+    group: &'a str,
+    dev: Option<String>,
+    no_track: bool,
+}
+
+/// The static addresses (on `dev`, else `default_dev`), routes (`dev`)
+/// and rules (`iif`) of `c` that name a track group; entries that do not
+/// convert are left out (they are refused where they convert).
+fn entries<'a>(c: &'a Config, default_dev: &str) -> Vec<Entry<'a>> {
+    let no_track = |w: &[String]| w.iter().any(|o| o == "no_track");
+    let mut out = Vec::new();
+    for a in &c.static_ipaddress {
+        if let Some(group) = named(&a.other) {
+            let dev = Some(a.dev.as_deref().unwrap_or(default_dev).to_owned());
+            let owner = "static_ipaddress";
+            out.push(Entry {
+                owner,
+                group,
+                dev,
+                no_track: no_track(&a.other),
+            });
+        }
+    }
+    for r in &c.static_routes {
+        let (Some(group), Ok(route)) = (named(&r.other), super::route("static_routes", r)) else {
+            continue;
+        };
+        let (dev, no_track) = (route.dev, route.no_track);
+        out.push(Entry {
+            owner: "static_routes",
+            group,
+            dev,
+            no_track,
+        });
+    }
+    for w in &c.static_rules {
+        let (Some(group), Ok(rule)) = (named(w), super::rules::static_rule(w)) else {
+            continue;
+        };
+        let dev = rule.iif;
+        out.push(Entry {
+            owner: "static_rules",
+            group,
+            dev,
+            no_track: no_track(w),
+        });
+    }
+    out
+}
+
+/// (instance, interface) pairs to track, for the static addresses, routes
+/// and rules with `track_group`.
 pub(super) fn static_tracks(
-    addresses: &[IpAddress],
+    c: &Config,
     groups: &[(String, Vec<String>)],
     default_dev: &str,
     errors: &mut Vec<PlanError>,
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for a in addresses {
-        let Some(name) = named(a) else { continue };
-        let Some((_, members)) = groups.iter().find(|(n, _)| n == name) else {
+    for e in entries(c, default_dev) {
+        let Some((_, members)) = groups.iter().find(|(n, _)| n == e.group) else {
             // keepalived: "track_group NAME not found".
             errors.push(PlanError::Unknown {
-                instance: "static_ipaddress".into(),
+                instance: e.owner.into(),
                 kind: "track_group",
-                name: name.to_owned(),
+                name: e.group.to_owned(),
             });
             continue;
         };
-        if a.other.iter().any(|o| o == "no_track") {
+        let Some(dev) = e.dev.filter(|_| !e.no_track) else {
             continue;
-        }
-        let dev = a.dev.as_deref().unwrap_or(default_dev);
-        out.extend(members.iter().map(|m| (m.clone(), dev.to_owned())));
+        };
+        out.extend(members.iter().map(|m| (m.clone(), dev.clone())));
     }
     out
 }
@@ -176,5 +232,87 @@ mod tests {
                 "k.conf:25:1: error: (static_ipaddress) unknown track_group NONE"
             ]
         );
+    }
+
+    #[test]
+    fn static_routes_and_rules_track_their_dev_and_iif() {
+        let text = format!(
+            "track_group TG {{\n  group {{\n    A\n  }}\n}}\ntrack_group TB {{\n  group {{\n    B\n  }}\n}}\n\
+             {INSTANCES}static_routes {{\n  10.8.0.0/16 dev eth2 track_group TG\n  \
+             10.7.0.0/16 via 10.0.0.9 track_group TB\n  10.6.0.0/16 dev eth4 track_group TB no_track\n}}\n\
+             static_rules {{\n  from 10.5.0.0/16 iif eth3 table 100 track_group TB\n  \
+             from 10.4.0.0/16 table 100\n}}\n"
+        );
+        let (out, d) = converted(&text);
+        assert_eq!(d, [] as [String; 0]);
+        let s = |n: &str| n.to_owned();
+        // A keeps its own eth1 (weight 10) and gets the route's eth2; B
+        // gets the rule's iif only: the other route has no dev, the
+        // third no_track.
+        assert_eq!(
+            tracked(&out),
+            [
+                (s("A"), vec![(s("eth1"), 10), (s("eth2"), 0)]),
+                (s("B"), vec![(s("eth3"), 0)])
+            ]
+        );
+        let plan = out.vrrp.unwrap();
+        assert_eq!(plan.static_routes.len(), 3);
+        assert_eq!(plan.static_rules.len(), 2);
+    }
+
+    #[test]
+    fn track_group_on_routes_and_rules_checked_as_keepalived_checks_it() {
+        let cases = [
+            (
+                "static_routes {\n  10.8.0.0/16 dev eth2 track_group NONE\n}\n",
+                "k.conf:23:1: error: (static_routes) unknown track_group NONE",
+            ),
+            (
+                "static_rules {\n  from 10.5.0.0/16 iif eth3 table 100 track_group NONE\n}\n",
+                "k.conf:23:1: error: (static_rules) unknown track_group NONE",
+            ),
+            (
+                "static_rules {\n  from 10.5.0.0/16 iif eth3 table 100 track_group TG track_group TG\n}\n",
+                "k.conf:23:1: error: (static_rules) track_group is a duplicate",
+            ),
+            (
+                "static_rules {\n  from 10.5.0.0/16 table 100 track_group TG\n}\n",
+                "k.conf:23:1: error: (static_rules) Static rule cannot have track_group if dev/iif not specified",
+            ),
+            (
+                "static_routes {\n  10.8.0.0/16 dev eth2 track_group TG track_group TG\n}\n",
+                "k.conf:23:1: error: (static_routes) route \"TG\" is not supported by keepalived-lite",
+            ),
+        ];
+        for (statics, want) in cases {
+            let text =
+                format!("track_group TG {{\n  group {{\n    A\n  }}\n}}\n{INSTANCES}{statics}");
+            let (out, d) = converted(&text);
+            assert!(out.vrrp.is_none(), "{statics}");
+            assert_eq!(d, [want], "{statics}");
+        }
+        // Not on virtual routes and rules: keepalived skips them with an
+        // error (an unknown option).
+        for (block, want) in [
+            (
+                "virtual_routes {\n    10.8.0.0/16 dev eth2 track_group TG\n  }",
+                "k.conf:12:3: error: (A) route \"track_group\" is not supported by keepalived-lite",
+            ),
+            (
+                "virtual_rules {\n    from 10.5.0.0/16 table 100 track_group TG\n  }",
+                "k.conf:12:3: error: (A) Unknown rule option",
+            ),
+        ] {
+            let inst = INSTANCES.replacen(
+                "  virtual_ipaddress",
+                &format!("  {block}\n  virtual_ipaddress"),
+                1,
+            );
+            let text = format!("track_group TG {{\n  group {{\n    A\n  }}\n}}\n{inst}");
+            let (out, d) = converted(&text);
+            assert!(out.vrrp.is_none(), "{block}");
+            assert_eq!(d, [want], "{block}");
+        }
     }
 }
