@@ -112,6 +112,11 @@ impl CycleState {
         self.counter.health()
     }
 
+    /// Retries already made in the current cycle.
+    pub(crate) fn retries_made(&self) -> u32 {
+        self.retry_it
+    }
+
     /// The dynamic weight last reported, if any.
     pub(crate) fn weight(&self) -> Option<u32> {
         self.weight

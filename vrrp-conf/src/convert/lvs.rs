@@ -536,11 +536,6 @@ fn span_of(p: &Parsed, e: &Located) -> Span {
         PlanError::BadValue { keyword, .. } => keyword.as_str(),
         _ => "",
     };
-    // A global a checker cannot run (`checker_log_all_failures`).
-    let global = setting_span(&p.config.global_defs.other, keyword);
-    if let Some(s) = global.filter(|_| keyword == "checker_log_all_failures") {
-        return s;
-    }
     let rs =
         e.rs.and_then(|j| Some((vs.real_servers.get(j)?, vsp.children.get(j)?)));
     let Some((rs, rsp)) = rs else {
@@ -1549,9 +1544,9 @@ fn checker(
                 let arg = setting.args.first().map_or("", String::as_str);
                 extra.alpha = Some(truth(arg).ok_or_else(refused)?);
             }
-            // Run where keepalived's per-attempt lines are known exactly;
-            // refused by name for the other checkers.
-            ("log_all_failures", Probe::Tcp | Probe::Udp { .. } | Probe::Ping) => {
+            // A line for every failed attempt while up (FILE_CHECK has
+            // no attempts).
+            ("log_all_failures", _) if !is_file => {
                 let arg = setting.args.first().map_or("", String::as_str);
                 extra.log_all_failures = truth(arg).ok_or_else(refused)?;
             }
@@ -1662,14 +1657,6 @@ fn checker(
     target.retry_while_down = matches!(probe, Probe::Tcp | Probe::Smtp { .. });
     // keepalived ORs the global with the checker's own.
     let all_failures = global_log_all_failures(c.config);
-    if all_failures
-        && matches!(
-            probe,
-            Probe::Http { .. } | Probe::Smtp { .. } | Probe::Dns { .. } | Probe::Misc { .. }
-        )
-    {
-        return Err(unsupported(format!("{keyword} checker_log_all_failures")));
-    }
     target.log_all_failures = extra.log_all_failures || all_failures && !is_file;
     Ok(CheckPlan {
         probe,
