@@ -347,9 +347,7 @@ const CASES: &[Case] = &[
     )
     .checker("HTTP_GET"),
     case("enable_sni", Check, "enable_sni\n url {\n path /\n }").checker("SSL_GET"),
-    case("fast_recovery", Check, "fast_recovery\n url {\n path /\n }")
-        .checker("HTTP_GET")
-        .expect(Refused),
+    case("fast_recovery", Check, "fast_recovery\n url {\n path /\n }").checker("HTTP_GET"),
     case("url path", Url, "status_code 200").checker("HTTP_GET"),
     case("digest", Url, "digest 9b3a0c85a887a256d6939da88aabd8cd").checker("HTTP_GET"),
     case("status_code", Url, "status_code 200-299 301").checker("HTTP_GET"),

@@ -407,6 +407,7 @@ impl Monitor {
         let retry = t.state.retries_made();
         let step = t.state.record(&outcome);
         let (retry_delay, last) = (t.cfg.delay_before_retry, t.scheduled);
+        let fast = t.cfg.fast_recovery;
         if let (CheckOutcome::Down(reason), true) = (&outcome, watched) {
             self.events.push_back(Event::AttemptFailed {
                 target,
@@ -417,6 +418,11 @@ impl Monitor {
         }
         match step {
             Step::Retry => self.schedule_at(target, later(now, retry_delay)),
+            Step::Confirm if fast => self.schedule_at(target, now),
+            Step::Confirm => {
+                let after = last.map_or(now, |s| s.max(now));
+                self.reschedule(target, Some(after), now);
+            }
             Step::Done(change) => {
                 let after = last.map_or(now, |s| s.max(now));
                 self.reschedule(target, Some(after), now);
@@ -656,6 +662,50 @@ mod tests {
             assert_eq!(evs, want);
             // A down target's failures are not reported.
             assert_eq!(one_check(&mut m, t, &mut at, down(refused)), []);
+        }
+    }
+
+    /// keepalived's HTTP recovery (`failed_url`): after a failure took the
+    /// target down, a pass only clears it and the next pass brings it up;
+    /// with `fast_recovery` that next attempt is due at once, without it a
+    /// whole interval later.
+    #[test]
+    fn fast_recovery_confirms_at_once() {
+        let interval = Duration::from_secs(10);
+        for fast_recovery in [false, true] {
+            let mut m = Monitor::new(MonitorConfig::default());
+            let cfg = TargetConfig {
+                retry: 0,
+                confirm_recovery: true,
+                fast_recovery,
+                ..TargetConfig::with_interval(interval)
+            };
+            let t = m.add_target("t", cfg);
+            let mut at = Instant::now();
+            m.commit(at);
+            drain(&mut m);
+            let refused = || CheckOutcome::Down(crate::DownReason::Refused);
+            let evs = one_check(&mut m, t, &mut at, refused());
+            assert_eq!(evs.len(), 1, "{evs:?}");
+            // The first pass clears the failure: still down, nothing said.
+            assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), []);
+            assert_eq!(m.is_up(t), Some(false));
+            let next = m.poll_timeout().unwrap();
+            let want = if fast_recovery { at } else { at + interval };
+            assert_eq!(next, want, "fast_recovery {fast_recovery}");
+            // The confirming pass brings it up.
+            let due = m.poll_check(next).unwrap();
+            m.handle_outcome(next, due.target, CheckOutcome::Up)
+                .unwrap();
+            assert_eq!(drain(&mut m), [Event::TargetUp { target: t }]);
+            at = next;
+            // A failed confirmation needs a new pass and confirmation.
+            one_check(&mut m, t, &mut at, refused());
+            assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), []);
+            one_check(&mut m, t, &mut at, refused());
+            assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), []);
+            let evs = one_check(&mut m, t, &mut at, CheckOutcome::Up);
+            assert_eq!(evs, [Event::TargetUp { target: t }]);
         }
     }
 

@@ -1552,6 +1552,10 @@ fn checker(
             }
             // Read by file_probe.
             ("track_file" | "weight", Probe::File { .. }) => {}
+            ("fast_recovery", Probe::Http { .. }) => {
+                let arg = setting.args.first().map_or("", String::as_str);
+                extra.fast_recovery = truth(arg).ok_or_else(refused)?;
+            }
             ("virtualhost", Probe::Http { virtualhost, .. }) => *virtualhost = Some(value()?),
             ("enable_sni", Probe::Http { ssl: true, sni, .. }) => {
                 let arg = setting.args.first().map_or("", String::as_str);
@@ -1658,6 +1662,12 @@ fn checker(
     // keepalived ORs the global with the checker's own.
     let all_failures = global_log_all_failures(c.config);
     target.log_all_failures = extra.log_all_failures || all_failures && !is_file;
+    // check_http.c: a down checker that passes once since its failure is
+    // checked again at once, and comes up on that second pass. Without
+    // fast_recovery keepalived waits delay_loop for it; here one pass
+    // brings it up then (an interval sooner than keepalived).
+    target.confirm_recovery = extra.fast_recovery;
+    target.fast_recovery = extra.fast_recovery;
     Ok(CheckPlan {
         probe,
         context,
@@ -1803,6 +1813,8 @@ struct CheckerExtras {
     mark: Option<u32>,
     /// `log_all_failures`: a line for every failed attempt while up.
     log_all_failures: bool,
+    /// HTTP_GET/SSL_GET `fast_recovery`.
+    fast_recovery: bool,
 }
 
 /// Why a `url` block was refused.

@@ -1029,3 +1029,40 @@ fn checker_log_all_failures_sets_every_checker() {
     let file = format!("track_file f {{\n file /tmp/f\n}}\n{file}");
     assert!(!one(&file).real_servers[0].checks[0].target.log_all_failures);
 }
+
+/// keepalived 2.2.7 `fast_recovery_handler`: no argument is true, a bad
+/// one an error; the flag makes the target confirm its recovery at once.
+#[test]
+fn fast_recovery_reaches_http_targets() {
+    let target = |checker: &str, body: &str| {
+        let text = format!(
+            "virtual_server 10.0.0.1 80 {{\n real_server 10.1.0.1 80 {{\n {checker} {{\n url {{\n path /\n }}\n {body}\n }}\n }}\n}}\n"
+        );
+        let t = one(&text).real_servers[0].checks[0].target.clone();
+        (t.confirm_recovery, t.fast_recovery)
+    };
+    for checker in ["HTTP_GET", "SSL_GET"] {
+        assert_eq!(target(checker, ""), (false, false), "{checker}");
+        assert_eq!(target(checker, "fast_recovery"), (true, true), "{checker}");
+        assert_eq!(
+            target(checker, "fast_recovery on"),
+            (true, true),
+            "{checker}"
+        );
+        assert_eq!(
+            target(checker, "fast_recovery no"),
+            (false, false),
+            "{checker}"
+        );
+    }
+    let bad = "virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n HTTP_GET {\n url {\n path /\n }\n fast_recovery maybe\n }\n }\n}\n";
+    assert_eq!(
+        unsupported(refused(bad)),
+        "real_server [10.1.0.1]:udp:80 HTTP_GET fast_recovery"
+    );
+    let tcp = "virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n TCP_CHECK {\n fast_recovery\n }\n }\n}\n";
+    assert_eq!(
+        unsupported(refused(tcp)),
+        "real_server [10.1.0.1]:udp:80 TCP_CHECK fast_recovery"
+    );
+}
