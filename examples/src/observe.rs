@@ -323,7 +323,9 @@ pub fn outcome_label(o: &CheckOutcome) -> &'static str {
     match o {
         CheckOutcome::Up | CheckOutcome::UpWithWeight(_) => "up",
         CheckOutcome::Down(r) => match r {
-            DownReason::Timeout => "timeout",
+            DownReason::Timeout | DownReason::SendTimeout | DownReason::ReadTimeout { .. } => {
+                "timeout"
+            }
             DownReason::Refused => "refused",
             DownReason::Io(_) => "io-error",
             DownReason::Tls(_) => "tls",

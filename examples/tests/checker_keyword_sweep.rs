@@ -147,8 +147,13 @@ const CASES: &[Case] = &[
         Global,
         "checker_log_all_failures",
     )
-    .checker("HTTP_GET {\n url {\n path /\n }\n }")
-    .expect(Refused),
+    .checker("HTTP_GET {\n url {\n path /\n }\n }"),
+    case(
+        "checker_log_all_failures (MISC_CHECK)",
+        Global,
+        "checker_log_all_failures",
+    )
+    .checker(MISC),
     case("smtp_alert_checker", Global, "smtp_alert_checker"),
     case("no_checker_emails", Global, "no_checker_emails"),
     case("notify_fifo", Global, "notify_fifo /tmp/kl-sweep.fifo"),
@@ -304,8 +309,26 @@ const CASES: &[Case] = &[
         Check,
         "log_all_failures\n url {\n path /\n }",
     )
-    .checker("HTTP_GET")
-    .expect(Refused),
+    .checker("HTTP_GET"),
+    case(
+        "log_all_failures (SSL_GET)",
+        Check,
+        "log_all_failures\n url {\n path /\n }",
+    )
+    .checker("SSL_GET"),
+    case("log_all_failures (SMTP_CHECK)", Check, "log_all_failures").checker("SMTP_CHECK"),
+    case(
+        "log_all_failures (DNS_CHECK)",
+        Check,
+        "log_all_failures\n name example.org",
+    )
+    .checker("DNS_CHECK"),
+    case(
+        "log_all_failures (MISC_CHECK)",
+        Check,
+        "log_all_failures\n misc_path /bin/true",
+    )
+    .checker("MISC_CHECK"),
     // The checkers.
     case("TCP_CHECK", Check, "connect_timeout 3"),
     case("HTTP_GET", Check, "url {\n path /\n }").checker("HTTP_GET"),
@@ -324,9 +347,7 @@ const CASES: &[Case] = &[
     )
     .checker("HTTP_GET"),
     case("enable_sni", Check, "enable_sni\n url {\n path /\n }").checker("SSL_GET"),
-    case("fast_recovery", Check, "fast_recovery\n url {\n path /\n }")
-        .checker("HTTP_GET")
-        .expect(Refused),
+    case("fast_recovery", Check, "fast_recovery\n url {\n path /\n }").checker("HTTP_GET"),
     case("url path", Url, "status_code 200").checker("HTTP_GET"),
     case("digest", Url, "digest 9b3a0c85a887a256d6939da88aabd8cd").checker("HTTP_GET"),
     case("status_code", Url, "status_code 200-299 301").checker("HTTP_GET"),

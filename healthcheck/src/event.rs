@@ -47,6 +47,13 @@ pub enum Event {
         target: TargetId,
         /// Why the attempt failed.
         reason: DownReason,
+        /// Retries already made in this cycle before this attempt: 0 for
+        /// the regular check, k for the k-th retry (keepalived's
+        /// `retry_it`; a target not yet seen up starts with them spent).
+        retry: u32,
+        /// No retry follows: this attempt ends the cycle, and the target
+        /// goes down after it.
+        last: bool,
     },
     /// A healthy target reported a new dynamic weight.
     TargetWeight {

@@ -403,18 +403,26 @@ impl Monitor {
             self.reschedule(target, Some(after), now);
             return Ok(());
         }
-        if let CheckOutcome::Down(reason) = &outcome {
-            if t.cfg.log_all_failures && t.state.health() == Health::Up {
-                let reason = reason.clone();
-                self.events
-                    .push_back(Event::AttemptFailed { target, reason });
-            }
-        }
-        let t = self.target_mut(target).ok_or(MonitorError::UnknownTarget)?;
+        let watched = t.cfg.log_all_failures && t.state.health() == Health::Up;
+        let retry = t.state.retries_made();
         let step = t.state.record(&outcome);
         let (retry_delay, last) = (t.cfg.delay_before_retry, t.scheduled);
+        let fast = t.cfg.fast_recovery;
+        if let (CheckOutcome::Down(reason), true) = (&outcome, watched) {
+            self.events.push_back(Event::AttemptFailed {
+                target,
+                reason: reason.clone(),
+                retry,
+                last: step != Step::Retry,
+            });
+        }
         match step {
             Step::Retry => self.schedule_at(target, later(now, retry_delay)),
+            Step::Confirm if fast => self.schedule_at(target, now),
+            Step::Confirm => {
+                let after = last.map_or(now, |s| s.max(now));
+                self.reschedule(target, Some(after), now);
+            }
             Step::Done(change) => {
                 let after = last.map_or(now, |s| s.max(now));
                 self.reschedule(target, Some(after), now);
@@ -630,18 +638,23 @@ mod tests {
             let mut at = Instant::now();
             m.commit(at);
             drain(&mut m);
-            let failed = |reason| Event::AttemptFailed { target: t, reason };
+            let failed = |reason, retry, last| Event::AttemptFailed {
+                target: t,
+                reason,
+                retry,
+                last,
+            };
             let on = |e: Event| if log_all_failures { vec![e] } else { vec![] };
             // A first success earns the retry.
             assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), []);
             // The regular attempt fails: a retry follows.
             let timeout = crate::DownReason::Timeout;
             let evs = one_check(&mut m, t, &mut at, down(timeout.clone()));
-            assert_eq!(evs, on(failed(timeout)));
+            assert_eq!(evs, on(failed(timeout, 0, false)));
             // The retry fails too: the target goes down after its line.
             let refused = crate::DownReason::Refused;
             let evs = one_check(&mut m, t, &mut at, down(refused.clone()));
-            let mut want = on(failed(refused.clone()));
+            let mut want = on(failed(refused.clone(), 1, true));
             want.push(Event::TargetDown {
                 target: t,
                 reason: refused.clone(),
@@ -650,6 +663,89 @@ mod tests {
             // A down target's failures are not reported.
             assert_eq!(one_check(&mut m, t, &mut at, down(refused)), []);
         }
+    }
+
+    /// keepalived's HTTP recovery (`failed_url`): after a failure took the
+    /// target down, a pass only clears it and the next pass brings it up;
+    /// with `fast_recovery` that next attempt is due at once, without it a
+    /// whole interval later.
+    #[test]
+    fn fast_recovery_confirms_at_once() {
+        let interval = Duration::from_secs(10);
+        for fast_recovery in [false, true] {
+            let mut m = Monitor::new(MonitorConfig::default());
+            let cfg = TargetConfig {
+                retry: 0,
+                confirm_recovery: true,
+                fast_recovery,
+                ..TargetConfig::with_interval(interval)
+            };
+            let t = m.add_target("t", cfg);
+            let mut at = Instant::now();
+            m.commit(at);
+            drain(&mut m);
+            let refused = || CheckOutcome::Down(crate::DownReason::Refused);
+            let evs = one_check(&mut m, t, &mut at, refused());
+            assert_eq!(evs.len(), 1, "{evs:?}");
+            // The first pass clears the failure: still down, nothing said.
+            assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), []);
+            assert_eq!(m.is_up(t), Some(false));
+            let next = m.poll_timeout().unwrap();
+            let want = if fast_recovery { at } else { at + interval };
+            assert_eq!(next, want, "fast_recovery {fast_recovery}");
+            // The confirming pass brings it up.
+            let due = m.poll_check(next).unwrap();
+            m.handle_outcome(next, due.target, CheckOutcome::Up)
+                .unwrap();
+            assert_eq!(drain(&mut m), [Event::TargetUp { target: t }]);
+            at = next;
+            // A failed confirmation needs a new pass and confirmation.
+            one_check(&mut m, t, &mut at, refused());
+            assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), []);
+            one_check(&mut m, t, &mut at, refused());
+            assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), []);
+            let evs = one_check(&mut m, t, &mut at, CheckOutcome::Up);
+            assert_eq!(evs, [Event::TargetUp { target: t }]);
+        }
+    }
+
+    /// Each failed attempt says where it stands in its cycle: the
+    /// retries already made, and whether it is the last.
+    #[test]
+    fn attempt_failed_counts_the_retries_of_its_cycle() {
+        let mut m = Monitor::new(MonitorConfig::default());
+        let cfg = TargetConfig {
+            retry: 2,
+            log_all_failures: true,
+            ..TargetConfig::default()
+        };
+        let t = m.add_target("t", cfg);
+        let mut at = Instant::now();
+        m.commit(at);
+        drain(&mut m);
+        let reason = crate::DownReason::Refused;
+        let failed = |retry, last| Event::AttemptFailed {
+            target: t,
+            reason: reason.clone(),
+            retry,
+            last,
+        };
+        let down = || CheckOutcome::Down(reason.clone());
+        let target_down = Event::TargetDown {
+            target: t,
+            reason: reason.clone(),
+        };
+        // Before a first success the retries are spent: one failure ends it.
+        let evs = one_check(&mut m, t, &mut at, down());
+        assert_eq!(evs, [failed(2, true), target_down.clone()]);
+        assert_eq!(
+            one_check(&mut m, t, &mut at, CheckOutcome::Up),
+            [Event::TargetUp { target: t }]
+        );
+        assert_eq!(one_check(&mut m, t, &mut at, down()), [failed(0, false)]);
+        assert_eq!(one_check(&mut m, t, &mut at, down()), [failed(1, false)]);
+        let evs = one_check(&mut m, t, &mut at, down());
+        assert_eq!(evs, [failed(2, true), target_down]);
     }
 
     #[test]

@@ -33,6 +33,16 @@ pub enum DownReason {
     /// The whole check took longer than its timeout.
     #[error("timed out")]
     Timeout,
+    /// HTTP: connected, but the request could not be sent in time.
+    #[error("timed out sending the request")]
+    SendTimeout,
+    /// HTTP: the request went out, but the response did not come in time:
+    /// none of it (`started` false) or not all of it.
+    #[error("timed out reading the response")]
+    ReadTimeout {
+        /// Some of the response had come.
+        started: bool,
+    },
     /// The TCP connection was refused (RST).
     #[error("connection refused")]
     Refused,

@@ -39,6 +39,15 @@ pub struct TargetConfig {
     /// as [`crate::Event::AttemptFailed`] (keepalived's `log_all_failures`;
     /// default false).
     pub log_all_failures: bool,
+    /// After a failure took the target down, a passing attempt only
+    /// clears that failure and the next passing attempt brings the target
+    /// up (keepalived's HTTP_GET/SSL_GET `failed_url`). Default false:
+    /// one passing attempt brings it up.
+    pub confirm_recovery: bool,
+    /// With `confirm_recovery`, the confirming attempt runs at once
+    /// instead of an interval later (keepalived's `fast_recovery`).
+    /// Default false.
+    pub fast_recovery: bool,
 }
 
 impl Default for TargetConfig {
@@ -53,6 +62,8 @@ impl Default for TargetConfig {
             warmup: Duration::ZERO,
             retry_while_down: false,
             log_all_failures: false,
+            confirm_recovery: false,
+            fast_recovery: false,
         }
     }
 }
@@ -74,6 +85,9 @@ pub(crate) enum Step {
     Retry,
     /// The cycle is over; wait for the next regular slot.
     Done(Option<Change>),
+    /// A down target passed once since its failure: the next attempt
+    /// confirms it (`confirm_recovery`); nothing changed yet.
+    Confirm,
 }
 
 /// A change of the target's externally visible state.
@@ -92,6 +106,9 @@ pub(crate) struct CycleState {
     retry_while_down: bool,
     counter: RiseFall,
     weight: Option<u32>,
+    confirm: bool,
+    /// A failure took the target down and no attempt has passed since.
+    failed: bool,
 }
 
 impl CycleState {
@@ -105,11 +122,18 @@ impl CycleState {
             retry_while_down: cfg.retry_while_down,
             counter: RiseFall::new(cfg.rise, cfg.fall, initial),
             weight: None,
+            confirm: cfg.confirm_recovery,
+            failed: false,
         }
     }
 
     pub(crate) fn health(&self) -> Health {
         self.counter.health()
+    }
+
+    /// Retries already made in the current cycle.
+    pub(crate) fn retries_made(&self) -> u32 {
+        self.retry_it
     }
 
     /// The dynamic weight last reported, if any.
@@ -133,9 +157,17 @@ impl CycleState {
                     .counter
                     .record(false)
                     .map(|_| Change::Down(reason.clone()));
+                // A failed confirmation needs a new one too (keepalived
+                // would instead retry at once, without end).
+                self.failed = self.confirm && self.health() == Health::Down;
                 Step::Done(change)
             }
             CheckOutcome::Skipped => Step::Done(None),
+            _ if self.failed => {
+                self.retry_it = 0;
+                self.failed = false;
+                Step::Confirm
+            }
             up => {
                 self.retry_it = 0;
                 let new_weight = match up {
@@ -180,6 +212,27 @@ mod tests {
         // Down: no retries.
         assert_eq!(s.record(&down), Step::Done(None));
         assert_eq!(s.record(&CheckOutcome::Up), Step::Done(Some(Change::Up)));
+    }
+
+    /// confirm_recovery: down by a failure, the first pass only clears
+    /// it; a failed confirmation starts over.
+    #[test]
+    fn a_recovery_is_confirmed_by_a_second_pass() {
+        let cfg = TargetConfig {
+            retry: 0,
+            confirm_recovery: true,
+            ..TargetConfig::default()
+        };
+        let mut s = CycleState::new(&cfg);
+        let down = CheckOutcome::Down(DownReason::Refused);
+        let went_down = Step::Done(Some(Change::Down(DownReason::Refused)));
+        assert_eq!(s.record(&down), went_down);
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Confirm);
+        assert_eq!(s.record(&down), Step::Done(None));
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Confirm);
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Done(Some(Change::Up)));
+        // Up again: a pass is just a pass.
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Done(None));
     }
 
     #[test]

@@ -123,7 +123,7 @@ async fn ext_nginx_http_get_up_down_timeout_recovery() {
     let short = CheckContext::new(silent_addr, Duration::from_millis(300));
     assert_eq!(
         good.check(&short).await,
-        CheckOutcome::Down(DownReason::Timeout)
+        CheckOutcome::Down(DownReason::ReadTimeout { started: false })
     );
     hold.abort();
 }

@@ -549,7 +549,7 @@ impl Bridge {
             (Probe::Tcp, None) => format!("TCP connection to {name} success."),
             (Probe::Tcp, Some(_)) => format!("TCP_CHECK on service {name} failed."),
             (Probe::Http { .. }, None) => format!("Remote Web server {name} succeed on service."),
-            (Probe::Http { .. }, Some(_)) => format!("Check on service {name} failed."),
+            (Probe::Http { .. }, Some(_)) => format!("HTTP_CHECK on service {name} failed."),
             (Probe::Smtp { .. }, None) => format!("Remote SMTP server {name} succeed on service."),
             (Probe::Smtp { .. }, Some(r)) => smtp_failure(&name, r),
             // dns_final says nothing on success.
@@ -567,30 +567,35 @@ impl Bridge {
                 format!("({}): tracked file {file} now FAULT state", rs.name)
             }
             (Probe::Misc { path, .. }, down) => {
-                let script = path.split(' ').next().unwrap_or_default();
-                let how = match down {
-                    None => "succeeded".to_owned(),
-                    Some(DownReason::Timeout) => "timed out".to_owned(),
-                    Some(DownReason::ScriptExit(c)) => format!("failed (exited with status {c})"),
-                    Some(DownReason::ScriptSignal(n)) => format!("failed (due to signal {n})"),
-                    Some(_) => "failed".to_owned(),
+                // The down line ends the retries (check_misc.c's message).
+                let n = check.target.retry;
+                let place = match (down, n) {
+                    (None, _) => String::new(),
+                    (Some(_), 0) => " with retry disabled".to_owned(),
+                    (Some(_), n) => format!(" after {n} {}", retries(n)),
                 };
-                format!(
-                    "Misc check for [{} VS {}] by [{script}] {how}.",
-                    rs.name, svc.name
-                )
+                misc_line(path, &rs.name, &svc.name, down, &place)
             }
         })
     }
 
     /// The line for one failed attempt of a healthy target with
     /// `log_all_failures` (check_tcp.c `tcp_check_thread`, check_udp.c
-    /// `udp_check_thread`, check_ping.c `icmp_check_thread`).
+    /// `udp_check_thread`, check_ping.c `icmp_check_thread`, check_http.c
+    /// `timeout_epilog`, check_smtp.c `smtp_final`, check_dns.c
+    /// `dns_final`, check_misc.c `misc_check_child_thread`).
     fn attempt_line(&self, event: &Event) -> Option<String> {
-        let Event::AttemptFailed { target, reason } = event else {
+        let Event::AttemptFailed {
+            target,
+            reason,
+            retry,
+            last,
+            ..
+        } = event
+        else {
             return None;
         };
-        let (s, _) = self.slot_of(*target)?;
+        let (s, r) = self.slot_of(*target)?;
         let svc = self.plan.services.get(s)?;
         let check = self.check_of(*target, *self.placed.checks.get(target)?)?;
         let name = trio(check.context.target, svc.proto);
@@ -606,8 +611,25 @@ impl Bridge {
             (Probe::Ping, false) => {
                 format!("ICMP connection to {name} of {} failed.", svc.name)
             }
-            // The converter refuses log_all_failures for the others.
-            _ => return None,
+            (Probe::Http { .. }, _) => format!("{} server {name}.", http_failure(reason)),
+            // SMTP and DNS say the last attempt's line whatever the flag:
+            // it goes with the target's down line.
+            (Probe::Smtp { .. } | Probe::Dns { .. }, _) if *last => return None,
+            (Probe::Smtp { .. }, _) => smtp_failure(&name, reason),
+            (Probe::Dns { .. }, _) => format!("DNS_CHECK ({name}) {}", dns_failure(reason)),
+            // As SMTP and DNS, with the place in the cycle said.
+            (Probe::Misc { .. }, _) if *last => return None,
+            (Probe::Misc { path, .. }, _) => {
+                let rs = svc.real_servers.get(r)?;
+                let n = check.target.retry;
+                let place = match retry {
+                    0 => format!(", will do {n} {}", retries(n)),
+                    k => format!(" on retry {k}/{n}"),
+                };
+                misc_line(path, &rs.name, &svc.name, Some(reason), &place)
+            }
+            // FILE_CHECK has no attempts (the converter refuses the flag).
+            (Probe::File { .. }, _) => return None,
         })
     }
 
@@ -661,6 +683,52 @@ impl Bridge {
                 lines
             }
         }
+    }
+}
+
+/// check_misc.c's line for a script's result: `place` says where the
+/// attempt stands in its retries.
+fn misc_line(path: &str, rs: &str, vs: &str, down: Option<&DownReason>, place: &str) -> String {
+    let script = path.split(' ').next().unwrap_or_default();
+    let (how, why) = match down {
+        None => ("succeeded", String::new()),
+        Some(DownReason::Timeout) => ("timed out", String::new()),
+        Some(DownReason::ScriptExit(c)) => ("failed", format!(" (exited with status {c})")),
+        Some(DownReason::ScriptSignal(n)) => ("failed", format!(" (due to signal {n})")),
+        Some(_) => ("failed", String::new()),
+    };
+    format!("Misc check for [{rs} VS {vs}] by [{script}] {how}{place}{why}.")
+}
+
+/// "retry" or "retries", as check_misc.c says it.
+fn retries(n: u32) -> &'static str {
+    if n == 1 {
+        "retry"
+    } else {
+        "retries"
+    }
+}
+
+/// timeout_epilog's words for a failed HTTP_GET/SSL_GET attempt, before
+/// " server NAME." (check_http.c; "Read, no data received from " keeps
+/// its trailing space, so the line has two).
+fn http_failure(reason: &DownReason) -> &'static str {
+    use std::io::ErrorKind::{HostUnreachable, NetworkUnreachable};
+    match reason {
+        DownReason::Timeout => "Timeout connecting",
+        DownReason::SendTimeout => "Timeout WEB write",
+        DownReason::ReadTimeout { started: false } => "Timeout WEB read",
+        DownReason::ReadTimeout { started: true } => "Timeout HTTP read",
+        DownReason::Refused => "Connection failed",
+        DownReason::Unreachable
+        | DownReason::Io(HostUnreachable)
+        | DownReason::Io(NetworkUnreachable) => "HTTP_CHECK - network unreachable",
+        DownReason::Tls(_) => "SSL handshake/communication error connecting to",
+        DownReason::HttpStatus(_) => "HTTP status code error to",
+        DownReason::DigestMismatch => "MD5 digest error to",
+        DownReason::RegexMismatch => "Regex match failed",
+        DownReason::NoHttpResponse | DownReason::Protocol(_) => "Read, no data received from ",
+        _ => "Read error with",
     }
 }
 
@@ -1286,6 +1354,166 @@ mod tests {
         }
     }
 
+    /// `log_all_failures` of HTTP_GET, SSL_GET, SMTP_CHECK, DNS_CHECK and
+    /// MISC_CHECK: a line for each failed attempt while up, in the
+    /// checker's words (check_http.c `timeout_epilog`, check_smtp.c
+    /// `smtp_final`, check_dns.c `dns_final`, check_misc.c); SMTP, DNS and
+    /// MISC say the last attempt's line with or without the flag. Without
+    /// the flag only that line and the removal remain.
+    #[test]
+    fn log_all_failures_of_the_other_checkers() {
+        let rs = "[10.1.0.1]:tcp:80";
+        let vs = "[10.0.0.1]:tcp:80";
+        let misc = format!("Misc check for [{rs} VS {vs}] by [/bin/probe]");
+        let down = CheckOutcome::Down;
+        let cases = [
+            (
+                "HTTP_GET {\n url {\n path /\n }",
+                vec![
+                    (
+                        down(DownReason::Timeout),
+                        Some(format!("Timeout connecting server {rs}.")),
+                    ),
+                    (
+                        down(DownReason::Refused),
+                        Some(format!("Connection failed server {rs}.")),
+                    ),
+                    (
+                        down(DownReason::HttpStatus(404)),
+                        Some(format!("HTTP status code error to server {rs}.")),
+                    ),
+                ],
+                format!("HTTP_CHECK on service {rs} failed."),
+            ),
+            (
+                "SSL_GET {\n url {\n path /\n digest 00\n }",
+                vec![
+                    (
+                        down(DownReason::Tls(healthcheck::TlsFailure::Handshake)),
+                        Some(format!(
+                            "SSL handshake/communication error connecting to server {rs}."
+                        )),
+                    ),
+                    (
+                        down(DownReason::DigestMismatch),
+                        Some(format!("MD5 digest error to server {rs}.")),
+                    ),
+                    (
+                        down(DownReason::NoHttpResponse),
+                        Some(format!("Read, no data received from  server {rs}.")),
+                    ),
+                ],
+                format!("HTTP_CHECK on service {rs} failed."),
+            ),
+            (
+                "SMTP_CHECK {\n connect_port 80",
+                vec![
+                    (
+                        down(DownReason::Timeout),
+                        Some(format!("SMTP_CHECK Read timeout from server {rs}")),
+                    ),
+                    (
+                        down(DownReason::SmtpReply(554)),
+                        Some(format!("SMTP_CHECK Bad HELO response from server {rs}")),
+                    ),
+                    (down(DownReason::Refused), None),
+                ],
+                format!("SMTP_CHECK Error connecting to server {rs}"),
+            ),
+            (
+                "DNS_CHECK {\n name n\n connect_port 80",
+                vec![
+                    (
+                        down(DownReason::Timeout),
+                        Some(format!("DNS_CHECK ({rs}) read timeout from socket")),
+                    ),
+                    (
+                        down(DownReason::Refused),
+                        Some(format!("DNS_CHECK ({rs}) connection error.")),
+                    ),
+                    (down(DownReason::DnsRcode(2)), None),
+                ],
+                format!("DNS_CHECK ({rs}) read error occurred. (rcode = 2)"),
+            ),
+            (
+                "MISC_CHECK {\n misc_path \"/bin/probe --x\"",
+                vec![
+                    (
+                        down(DownReason::ScriptExit(1)),
+                        Some(format!(
+                            "{misc} failed, will do 2 retries (exited with status 1)."
+                        )),
+                    ),
+                    (
+                        down(DownReason::Timeout),
+                        Some(format!("{misc} timed out on retry 1/2.")),
+                    ),
+                    (down(DownReason::ScriptSignal(9)), None),
+                ],
+                format!("{misc} failed after 2 retries (due to signal 9)."),
+            ),
+        ];
+        for (checker, attempts, down_line) in cases {
+            for flag in ["", "log_all_failures"] {
+                let conf = format!("virtual_server 10.0.0.1 80 {{\n protocol TCP\n real_server 10.1.0.1 80 {{\n {checker}\n retry 2\n {flag}\n }}\n }}\n}}\n");
+                let (mut d, mut b, _) = started(&conf);
+                let m = d.monitor_mut();
+                // A first success earns the retries.
+                let up = check(m, &mut b, 0, CheckOutcome::Up);
+                assert!(up.iter().all(|l| !l.contains("fail")), "{up:?}");
+                let mut seen = Vec::new();
+                for (outcome, _) in &attempts {
+                    seen.extend(check(m, &mut b, 0, outcome.clone()));
+                }
+                let mut want: Vec<String> = attempts
+                    .iter()
+                    .filter(|_| !flag.is_empty())
+                    .filter_map(|(_, line)| line.clone())
+                    .collect();
+                want.push(down_line.clone());
+                want.push(format!("Removing service {rs} from VS {vs}"));
+                assert_eq!(seen[..want.len()], want, "{checker} {flag}");
+                // Down: no more per-attempt lines.
+                let again = check(m, &mut b, 0, attempts[0].0.clone());
+                assert!(again.iter().all(|l| !want.contains(l)), "{again:?}");
+            }
+        }
+    }
+
+    /// check_http.c's words for where an attempt stopped.
+    #[test]
+    fn http_failure_words() {
+        use std::io::ErrorKind;
+        for (reason, words) in [
+            (DownReason::Timeout, "Timeout connecting"),
+            (DownReason::SendTimeout, "Timeout WEB write"),
+            (
+                DownReason::ReadTimeout { started: false },
+                "Timeout WEB read",
+            ),
+            (
+                DownReason::ReadTimeout { started: true },
+                "Timeout HTTP read",
+            ),
+            (DownReason::Refused, "Connection failed"),
+            (DownReason::Unreachable, "HTTP_CHECK - network unreachable"),
+            (
+                DownReason::Io(ErrorKind::HostUnreachable),
+                "HTTP_CHECK - network unreachable",
+            ),
+            (
+                DownReason::Io(ErrorKind::ConnectionReset),
+                "Read error with",
+            ),
+            (DownReason::HttpStatus(500), "HTTP status code error to"),
+            (DownReason::DigestMismatch, "MD5 digest error to"),
+            (DownReason::RegexMismatch, "Regex match failed"),
+            (DownReason::NoHttpResponse, "Read, no data received from "),
+        ] {
+            assert_eq!(http_failure(&reason), words, "{reason:?}");
+        }
+    }
+
     /// do_rs_notifies and do_vs_notifies: scripts go with the health and
     /// quorum changes keepalived logs; omega adds the shutdown ones.
     #[test]
@@ -1418,7 +1646,7 @@ mod tests {
         assert_eq!(
             check(m, &mut b, 0, CheckOutcome::Down(DownReason::ScriptExit(1))),
             [
-                "Misc check for [[10.1.0.1]:tcp:80 VS [10.0.0.1]:tcp:80] by [/bin/probe] failed (exited with status 1).",
+                "Misc check for [[10.1.0.1]:tcp:80 VS [10.0.0.1]:tcp:80] by [/bin/probe] failed with retry disabled (exited with status 1).",
                 "Removing service [10.1.0.1]:tcp:80 from VS [10.0.0.1]:tcp:80",
                 "Lost quorum 1-0=1 > 0 for VS [10.0.0.1]:tcp:80",
             ]

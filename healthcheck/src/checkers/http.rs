@@ -1,6 +1,7 @@
 //! HTTP_GET and SSL_GET: url blocks with status codes and keepalived's digest.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
@@ -155,7 +156,12 @@ impl HttpChecker {
         }
     }
 
-    async fn check_url(&self, ctx: &CheckContext, url: &UrlCheck) -> Result<(), DownReason> {
+    async fn check_url(
+        &self,
+        ctx: &CheckContext,
+        url: &UrlCheck,
+        progress: &Progress,
+    ) -> Result<(), DownReason> {
         let vhost = url.virtualhost.as_deref().or(self.virtualhost.as_deref());
         // Without a digest or regex the status line decides: the body is
         // not read.
@@ -168,6 +174,7 @@ impl HttpChecker {
             path: &url.path,
             vhost,
             version: self.version,
+            progress,
         };
         let mut kept = url.regex.as_ref().map(|_| Vec::new());
         let resp = get(ctx, &req, self.tls.as_ref(), self.hash, need, kept.as_mut()).await?;
@@ -190,13 +197,50 @@ impl Checker for HttpChecker {
     fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
         // One budget for all urls: the Checker contract bounds the whole
         // check by `ctx.timeout` (the driver cuts it there anyway).
-        let all = async move {
-            for url in &self.urls {
-                self.check_url(ctx, url).await?;
+        Box::pin(async move {
+            let progress = Progress::default();
+            let all = async {
+                for url in &self.urls {
+                    self.check_url(ctx, url, &progress).await?;
+                }
+                Ok(())
+            };
+            match bounded(ctx, all).await {
+                CheckOutcome::Down(DownReason::Timeout) => CheckOutcome::Down(progress.timed_out()),
+                outcome => outcome,
             }
-            Ok(())
-        };
-        Box::pin(bounded(ctx, all))
+        })
+    }
+}
+
+/// How far the current GET got, so that running out of time says where,
+/// as keepalived's check_http.c does ("Timeout connecting", "Timeout WEB
+/// write", "Timeout WEB read", "Timeout HTTP read").
+#[derive(Debug, Default)]
+pub(crate) struct Progress(AtomicU8);
+
+impl Progress {
+    /// Connecting, TLS handshake included.
+    const CONNECTING: u8 = 0;
+    /// Sending the request.
+    const SENDING: u8 = 1;
+    /// The request is out; no byte of the response yet.
+    const WAITING: u8 = 2;
+    /// Some of the response came.
+    const READING: u8 = 3;
+
+    fn set(&self, stage: u8) {
+        self.0.store(stage, Ordering::Relaxed);
+    }
+
+    /// The reason for running out of time at this point.
+    fn timed_out(&self) -> DownReason {
+        match self.0.load(Ordering::Relaxed) {
+            Self::SENDING => DownReason::SendTimeout,
+            Self::WAITING => DownReason::ReadTimeout { started: false },
+            Self::READING => DownReason::ReadTimeout { started: true },
+            _ => DownReason::Timeout,
+        }
     }
 }
 
@@ -240,6 +284,7 @@ pub async fn fetch(
         path,
         vhost,
         version,
+        progress: &Progress::default(),
     };
     get(ctx, &req, tls, hash, Need::Body, None).await
 }
@@ -259,6 +304,7 @@ struct Request<'a> {
     path: &'a str,
     vhost: Option<&'a str>,
     version: HttpVersion,
+    progress: &'a Progress,
 }
 
 async fn get(
@@ -270,15 +316,17 @@ async fn get(
     kept: Option<&mut Vec<u8>>,
 ) -> Result<DigestedResponse, DownReason> {
     let req = request(r.path, r.vhost, r.version, ctx.target);
+    let progress = r.progress;
+    progress.set(Progress::CONNECTING);
     let tcp = connect(ctx).await?;
     match tls {
-        None => exchange(tcp, &req, hash, need, kept).await,
+        None => exchange(tcp, &req, hash, need, kept, progress).await,
         Some(opts) => {
             let fallback = r
                 .vhost
                 .map_or_else(|| ctx.target.ip().to_string(), str::to_owned);
             let stream = opts.handshake(tcp, &fallback).await?;
-            exchange(stream, &req, hash, need, kept).await
+            exchange(stream, &req, hash, need, kept, progress).await
         }
     }
 }
@@ -289,12 +337,26 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     hash: HashKind,
     need: Need,
     kept: Option<&mut Vec<u8>>,
+    progress: &Progress,
 ) -> Result<DigestedResponse, DownReason> {
+    progress.set(Progress::SENDING);
     s.write_all(req.as_bytes())
         .await
         .map_err(|e| io_reason(&e))?;
     s.flush().await.map_err(|e| io_reason(&e))?;
-    read_response(&mut s, hash, need, kept).await
+    progress.set(Progress::WAITING);
+    // The first byte marks the response as started.
+    let mut first = [0u8; 1];
+    let n = s.read(&mut first).await.map_err(|e| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => DownReason::NoHttpResponse,
+        _ => io_reason(&e),
+    })?;
+    if n == 0 {
+        return Err(DownReason::NoHttpResponse);
+    }
+    progress.set(Progress::READING);
+    let mut rest = (&first[..]).chain(&mut s);
+    read_response(&mut rest, hash, need, kept).await
 }
 
 /// Body bytes still wanted, once the header is known.
@@ -402,7 +464,9 @@ mod tests {
         });
         let c = HttpChecker::http(vec![UrlCheck::new("/a"), UrlCheck::new("/b")]);
         let ctx = CheckContext::new(addr, Duration::from_secs(1));
-        assert_eq!(c.check(&ctx).await, CheckOutcome::Down(DownReason::Timeout));
+        // Out of time waiting for the second answer.
+        let waiting = DownReason::ReadTimeout { started: false };
+        assert_eq!(c.check(&ctx).await, CheckOutcome::Down(waiting));
         server.abort();
     }
 
@@ -455,6 +519,20 @@ mod tests {
             }
         });
         (addr, server)
+    }
+
+    /// Running out of time says how far the GET got: an answer that never
+    /// starts, or one that stops half way.
+    #[tokio::test]
+    async fn a_timeout_says_where_the_get_stopped() {
+        for (resp, started) in [(&b""[..], false), (b"HTTP/1.0 200 OK\r\n", true)] {
+            let (addr, server) = holding_server(resp).await;
+            let ctx = CheckContext::new(addr, Duration::from_millis(300));
+            let c = HttpChecker::http(vec![UrlCheck::new("/")]);
+            let want = CheckOutcome::Down(DownReason::ReadTimeout { started });
+            assert_eq!(c.check(&ctx).await, want);
+            server.abort();
+        }
     }
 
     /// MD5 of "hello".

@@ -536,11 +536,6 @@ fn span_of(p: &Parsed, e: &Located) -> Span {
         PlanError::BadValue { keyword, .. } => keyword.as_str(),
         _ => "",
     };
-    // A global a checker cannot run (`checker_log_all_failures`).
-    let global = setting_span(&p.config.global_defs.other, keyword);
-    if let Some(s) = global.filter(|_| keyword == "checker_log_all_failures") {
-        return s;
-    }
     let rs =
         e.rs.and_then(|j| Some((vs.real_servers.get(j)?, vsp.children.get(j)?)));
     let Some((rs, rsp)) = rs else {
@@ -1549,14 +1544,18 @@ fn checker(
                 let arg = setting.args.first().map_or("", String::as_str);
                 extra.alpha = Some(truth(arg).ok_or_else(refused)?);
             }
-            // Run where keepalived's per-attempt lines are known exactly;
-            // refused by name for the other checkers.
-            ("log_all_failures", Probe::Tcp | Probe::Udp { .. } | Probe::Ping) => {
+            // A line for every failed attempt while up (FILE_CHECK has
+            // no attempts).
+            ("log_all_failures", _) if !is_file => {
                 let arg = setting.args.first().map_or("", String::as_str);
                 extra.log_all_failures = truth(arg).ok_or_else(refused)?;
             }
             // Read by file_probe.
             ("track_file" | "weight", Probe::File { .. }) => {}
+            ("fast_recovery", Probe::Http { .. }) => {
+                let arg = setting.args.first().map_or("", String::as_str);
+                extra.fast_recovery = truth(arg).ok_or_else(refused)?;
+            }
             ("virtualhost", Probe::Http { virtualhost, .. }) => *virtualhost = Some(value()?),
             ("enable_sni", Probe::Http { ssl: true, sni, .. }) => {
                 let arg = setting.args.first().map_or("", String::as_str);
@@ -1662,15 +1661,13 @@ fn checker(
     target.retry_while_down = matches!(probe, Probe::Tcp | Probe::Smtp { .. });
     // keepalived ORs the global with the checker's own.
     let all_failures = global_log_all_failures(c.config);
-    if all_failures
-        && matches!(
-            probe,
-            Probe::Http { .. } | Probe::Smtp { .. } | Probe::Dns { .. } | Probe::Misc { .. }
-        )
-    {
-        return Err(unsupported(format!("{keyword} checker_log_all_failures")));
-    }
     target.log_all_failures = extra.log_all_failures || all_failures && !is_file;
+    // check_http.c: a down checker that passes once since its failure is
+    // checked again at once, and comes up on that second pass. Without
+    // fast_recovery keepalived waits delay_loop for it; here one pass
+    // brings it up then (an interval sooner than keepalived).
+    target.confirm_recovery = extra.fast_recovery;
+    target.fast_recovery = extra.fast_recovery;
     Ok(CheckPlan {
         probe,
         context,
@@ -1816,6 +1813,8 @@ struct CheckerExtras {
     mark: Option<u32>,
     /// `log_all_failures`: a line for every failed attempt while up.
     log_all_failures: bool,
+    /// HTTP_GET/SSL_GET `fast_recovery`.
+    fast_recovery: bool,
 }
 
 /// Why a `url` block was refused.

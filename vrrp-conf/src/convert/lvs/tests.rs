@@ -475,11 +475,11 @@ fn checker_level_keywords() {
         );
         refused(&conf)
     };
+    // FILE_CHECK has no attempts to log.
+    let file = "track_file f {\n file /tmp/f\n}\nvirtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n FILE_CHECK {\n track_file f\n log_all_failures\n }\n }\n}\n";
     assert_eq!(
-        unsupported(refused_kw(
-            "HTTP_GET {\n log_all_failures\n url {\n path /\n }\n }"
-        )),
-        "real_server [10.1.0.1]:udp:80 HTTP_GET log_all_failures"
+        unsupported(refused(file)),
+        "real_server [10.1.0.1]:udp:80 FILE_CHECK log_all_failures"
     );
     assert_eq!(
         unsupported(refused_kw("TCP_CHECK {\n virtualhost x\n }")),
@@ -953,20 +953,20 @@ fn bind_if_and_fwmark() {
 }
 
 /// keepalived 2.2.7 `log_all_failures_handler`: no argument is true, a
-/// bad one an error; where the lines are known the flag reaches the target.
+/// bad one an error; the flag reaches every checker's target.
 #[test]
 fn log_all_failures_reaches_the_target() {
-    let flag = |checker: &str, body: &str| {
+    let flag = |(checker, need): (&str, &str), body: &str| {
         let text = format!(
-            "virtual_server 10.0.0.1 80 {{\n real_server 10.1.0.1 80 {{\n {checker} {{\n {body}\n }}\n }}\n}}\n"
+            "virtual_server 10.0.0.1 80 {{\n real_server 10.1.0.1 80 {{\n {checker} {{\n {need}\n {body}\n }}\n }}\n}}\n"
         );
         one(&text).real_servers[0].checks[0].target.log_all_failures
     };
-    for checker in ["TCP_CHECK", "UDP_CHECK", "PING_CHECK"] {
-        assert!(!flag(checker, ""), "{checker}");
-        assert!(flag(checker, "log_all_failures"), "{checker}");
-        assert!(flag(checker, "log_all_failures yes"), "{checker}");
-        assert!(!flag(checker, "log_all_failures off"), "{checker}");
+    for checker in CHECKERS {
+        assert!(!flag(checker, ""), "{checker:?}");
+        assert!(flag(checker, "log_all_failures"), "{checker:?}");
+        assert!(flag(checker, "log_all_failures yes"), "{checker:?}");
+        assert!(!flag(checker, "log_all_failures off"), "{checker:?}");
     }
     let text = "virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n TCP_CHECK {\n log_all_failures maybe\n }\n }\n}\n";
     assert_eq!(
@@ -975,49 +975,94 @@ fn log_all_failures_reaches_the_target() {
     );
 }
 
+/// Every checker that takes `log_all_failures`, with what it needs.
+const CHECKERS: [(&str, &str); 8] = [
+    ("TCP_CHECK", ""),
+    ("UDP_CHECK", ""),
+    ("PING_CHECK", ""),
+    ("HTTP_GET", "url {\n path /\n }"),
+    ("SSL_GET", "url {\n path /\n }"),
+    ("SMTP_CHECK", ""),
+    ("DNS_CHECK", "name n"),
+    ("MISC_CHECK", "misc_path /bin/true"),
+];
+
 /// `checker_log_all_failures` sets every checker's flag (keepalived ORs it
-/// with the checker's own); checkers whose per-attempt lines are not run
-/// refuse it by name.
+/// with the checker's own).
 #[test]
 fn checker_log_all_failures_sets_every_checker() {
-    let text = |global: &str, checker: &str, body: &str| {
+    let text = |global: &str, (checker, need): (&str, &str), body: &str| {
         format!(
-            "global_defs {{\n {global}\n}}\nvirtual_server 10.0.0.1 80 {{\n real_server 10.1.0.1 80 {{\n {checker} {{\n {body}\n }}\n }}\n}}\n"
+            "global_defs {{\n {global}\n}}\nvirtual_server 10.0.0.1 80 {{\n real_server 10.1.0.1 80 {{\n {checker} {{\n {need}\n {body}\n }}\n }}\n}}\n"
         )
     };
-    let flag = |global: &str, checker: &str, body: &str| {
+    let flag = |global: &str, checker: (&str, &str), body: &str| {
         one(&text(global, checker, body)).real_servers[0].checks[0]
             .target
             .log_all_failures
     };
-    for checker in ["TCP_CHECK", "UDP_CHECK", "PING_CHECK"] {
-        assert!(flag("checker_log_all_failures", checker, ""), "{checker}");
+    for checker in CHECKERS {
+        assert!(flag("checker_log_all_failures", checker, ""), "{checker:?}");
         assert!(
             flag(
                 "checker_log_all_failures on",
                 checker,
                 "log_all_failures off"
             ),
-            "{checker}"
+            "{checker:?}"
         );
         assert!(
             !flag("checker_log_all_failures off", checker, ""),
-            "{checker}"
+            "{checker:?}"
         );
         assert!(
             flag("checker_log_all_failures no", checker, "log_all_failures"),
+            "{checker:?}"
+        );
+    }
+    // FILE_CHECK has no attempts to log.
+    let file = text(
+        "checker_log_all_failures",
+        ("FILE_CHECK", "track_file f"),
+        "",
+    );
+    let file = format!("track_file f {{\n file /tmp/f\n}}\n{file}");
+    assert!(!one(&file).real_servers[0].checks[0].target.log_all_failures);
+}
+
+/// keepalived 2.2.7 `fast_recovery_handler`: no argument is true, a bad
+/// one an error; the flag makes the target confirm its recovery at once.
+#[test]
+fn fast_recovery_reaches_http_targets() {
+    let target = |checker: &str, body: &str| {
+        let text = format!(
+            "virtual_server 10.0.0.1 80 {{\n real_server 10.1.0.1 80 {{\n {checker} {{\n url {{\n path /\n }}\n {body}\n }}\n }}\n}}\n"
+        );
+        let t = one(&text).real_servers[0].checks[0].target.clone();
+        (t.confirm_recovery, t.fast_recovery)
+    };
+    for checker in ["HTTP_GET", "SSL_GET"] {
+        assert_eq!(target(checker, ""), (false, false), "{checker}");
+        assert_eq!(target(checker, "fast_recovery"), (true, true), "{checker}");
+        assert_eq!(
+            target(checker, "fast_recovery on"),
+            (true, true),
+            "{checker}"
+        );
+        assert_eq!(
+            target(checker, "fast_recovery no"),
+            (false, false),
             "{checker}"
         );
     }
-    let http = text("checker_log_all_failures", "HTTP_GET", "url {\n path /\n }");
+    let bad = "virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n HTTP_GET {\n url {\n path /\n }\n fast_recovery maybe\n }\n }\n}\n";
     assert_eq!(
-        unsupported(refused(&http)),
-        "real_server [10.1.0.1]:udp:80 HTTP_GET checker_log_all_failures"
+        unsupported(refused(bad)),
+        "real_server [10.1.0.1]:udp:80 HTTP_GET fast_recovery"
     );
-    let off = text(
-        "checker_log_all_failures off",
-        "HTTP_GET",
-        "url {\n path /\n }",
+    let tcp = "virtual_server 10.0.0.1 80 {\n real_server 10.1.0.1 80 {\n TCP_CHECK {\n fast_recovery\n }\n }\n}\n";
+    assert_eq!(
+        unsupported(refused(tcp)),
+        "real_server [10.1.0.1]:udp:80 TCP_CHECK fast_recovery"
     );
-    assert!(!one(&off).real_servers[0].checks[0].target.log_all_failures);
 }

@@ -1,0 +1,120 @@
+//! `log_all_failures` on the host, without IPVS: real HTTP_GET and
+//! MISC_CHECK attempts against loopback servers and a real script, run by
+//! the checker's driver, turned into keepalived's lines by the bridge (its
+//! table is computed, never applied).
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use keepalived_lite::lvs_mode::{daemon, table::Bridge};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{mpsc, oneshot};
+
+/// Generous: the checks below take a few seconds.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Runs the checker of `conf` until a line contains `until`; returns every
+/// line said after start-up.
+async fn lines_until(conf: &str, until: &str) -> Vec<String> {
+    let parsed = vrrp_conf::parse_str("t.conf", conf, &vrrp_conf::Options::default());
+    let plan = keepalived_lite::lvs_mode::plan::build(&parsed.config).unwrap();
+    let (mut driver, mut bridge): (_, Bridge) = daemon::build(plan).unwrap();
+    bridge.start(driver.monitor_mut(), Instant::now());
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(driver.run(tx, async {
+        let _ = stopped.await;
+    }));
+    let mut lines = Vec::new();
+    let end = tokio::time::Instant::now() + DEADLINE;
+    while !lines.iter().any(|l: &String| l.contains(until)) {
+        match tokio::time::timeout_at(end, rx.recv()).await {
+            Ok(Some(event)) => lines.extend(bridge.handle(&event)),
+            _ => break,
+        }
+    }
+    let _ = stop.send(());
+    let _ = task.await;
+    lines
+}
+
+/// The lines from the first one containing `from` on.
+fn from<'a>(lines: &'a [String], from: &str) -> &'a [String] {
+    let i = lines
+        .iter()
+        .position(|l| l.contains(from))
+        .unwrap_or(lines.len());
+    lines.get(i..).unwrap_or_default()
+}
+
+/// A web server on loopback that answers its first request with 200 and
+/// then takes requests without ever answering.
+async fn answers_once() -> (u16, tokio::task::JoinHandle<()>) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let served = Arc::new(AtomicUsize::new(0));
+    let task = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut s, _)) = l.accept().await {
+            if served.fetch_add(1, Ordering::Relaxed) > 0 {
+                held.push(s);
+                continue;
+            }
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(b"HTTP/1.0 200 OK\r\n\r\n").await;
+        }
+    });
+    (port, task)
+}
+
+/// HTTP_GET: a server that stops answering is "Timeout WEB read" on the
+/// regular attempt and on its retry, then the checker's own failure line
+/// and the removal (check_http.c `timeout_epilog`, `epilog`).
+#[tokio::test]
+async fn http_get_says_every_timed_out_read() {
+    let (port, server) = answers_once().await;
+    let conf = format!(
+        "virtual_server 10.0.0.1 80 {{\n delay_loop 1\n protocol TCP\n real_server 127.0.0.1 {port} {{\n HTTP_GET {{\n url {{\n path /\n }}\n connect_timeout 1\n retry 1\n delay_before_retry 1\n log_all_failures\n }}\n }}\n}}\n"
+    );
+    let rs = format!("[127.0.0.1]:tcp:{port}");
+    let lines = lines_until(&conf, "Removing service").await;
+    server.abort();
+    assert_eq!(
+        from(&lines, "Timeout"),
+        [
+            format!("Timeout WEB read server {rs}."),
+            format!("Timeout WEB read server {rs}."),
+            format!("HTTP_CHECK on service {rs} failed."),
+            format!("Removing service {rs} from VS [10.0.0.1]:tcp:80"),
+        ],
+        "{lines:?}"
+    );
+}
+
+/// MISC_CHECK: a script that passes once (`rm` of a file) and then fails
+/// says where each failure stands in its retries (check_misc.c).
+#[tokio::test]
+async fn misc_check_says_every_failed_run() {
+    let flag = std::env::temp_dir().join(format!("kl-logfail-{}", std::process::id()));
+    std::fs::write(&flag, b"").unwrap();
+    let conf = format!(
+        "virtual_server 10.0.0.1 80 {{\n delay_loop 1\n protocol TCP\n real_server 127.0.0.1 80 {{\n MISC_CHECK {{\n misc_path \"/bin/rm {}\"\n retry 2\n delay_before_retry 1\n log_all_failures\n }}\n }}\n}}\n",
+        flag.display()
+    );
+    let lines = lines_until(&conf, "Removing service").await;
+    let _ = std::fs::remove_file(&flag);
+    let misc = "Misc check for [[127.0.0.1]:tcp:80 VS [10.0.0.1]:tcp:80] by [/bin/rm]";
+    assert_eq!(
+        from(&lines, "Misc check"),
+        [
+            format!("{misc} failed, will do 2 retries (exited with status 1)."),
+            format!("{misc} failed on retry 1/2 (exited with status 1)."),
+            format!("{misc} failed after 2 retries (exited with status 1)."),
+            "Removing service [127.0.0.1]:tcp:80 from VS [10.0.0.1]:tcp:80".to_owned(),
+        ],
+        "{lines:?}"
+    );
+}
