@@ -1662,11 +1662,10 @@ fn checker(
     // keepalived ORs the global with the checker's own.
     let all_failures = global_log_all_failures(c.config);
     target.log_all_failures = extra.log_all_failures || all_failures && !is_file;
-    // check_http.c: a down checker that passes once since its failure is
-    // checked again at once, and comes up on that second pass. Without
-    // fast_recovery keepalived waits delay_loop for it; here one pass
-    // brings it up then (an interval sooner than keepalived).
-    target.confirm_recovery = extra.fast_recovery;
+    // check_http.c `epilog`: a down HTTP/SSL checker that passes once since
+    // its failure only clears the failed URL; the next pass brings it up,
+    // after delay_loop, or at once with fast_recovery.
+    target.confirm_recovery = matches!(probe, Probe::Http { .. });
     target.fast_recovery = extra.fast_recovery;
     Ok(CheckPlan {
         probe,
