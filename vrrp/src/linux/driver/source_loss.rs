@@ -1,0 +1,87 @@
+//! An IPv4 router without a configured source address advertises from its
+//! interface's address. keepalived 2.2.7 (`keepalived_netlink.c`) puts it
+//! in FAULT when that address is deleted and the interface has no other
+//! IPv4 address, and brings it back (BACKUP) when one is added. Here the
+//! router then waits under the stand-in of its interface's name, as a
+//! router that started without an address does, and binds again when an
+//! address comes (see `links.rs`).
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Instant;
+
+use super::links::is_absent;
+use super::Driver;
+use crate::mux::RouterId;
+
+impl Driver {
+    /// IPv4 address `addr` was deleted from interface `ifindex`.
+    pub(super) fn source_deleted(&mut self, now: Instant, ifindex: u32, addr: Ipv4Addr) {
+        if is_absent(ifindex) {
+            return;
+        }
+        let losers: Vec<usize> = (0..self.routers.len())
+            .filter(|&i| self.advertises_from(i, ifindex, addr))
+            .collect();
+        if losers.is_empty() || self.has_other_address(ifindex) {
+            // keepalived moves such a router to another address of the
+            // interface; keepalived-lite keeps its source (see the crate docs).
+            return;
+        }
+        for i in losers {
+            self.to_address_wait(now, i);
+        }
+        self.drain(now);
+        self.firewall.touch();
+        self.close_unused();
+    }
+
+    /// True if router `i` runs on `ifindex` (no VMAC) with `addr` as its
+    /// source, which it took from the interface.
+    fn advertises_from(&self, i: usize, ifindex: u32, addr: Ipv4Addr) -> bool {
+        let Some(r) = self.io(i) else { return false };
+        let own = r.spec.config.primary_ip.is_unspecified()
+            && r.spec.config.unicast_src_ip.is_none()
+            && r.spec.config.ipv6.is_none();
+        let running = self.mux.router(RouterId(i as u32));
+        own && r.vmac.is_none()
+            && r.recv_ifindex == ifindex
+            && running.is_some_and(|v| v.config().primary_ip == addr)
+    }
+
+    /// True if `ifindex` still has an IPv4 address that is no router's
+    /// virtual address.
+    fn has_other_address(&mut self, ifindex: u32) -> bool {
+        let Ok(left) = self.netlink.addresses(Some(ifindex)) else {
+            // Unknown: keep the router as it is.
+            return true;
+        };
+        let vip = |a: Ipv4Addr| {
+            (self.routers.iter().flatten())
+                .any(|r| r.addresses.iter().any(|v| v.addr() == IpAddr::V4(a)))
+        };
+        left.iter().any(|a| !vip(a.addr))
+    }
+
+    /// Router `i` goes to FAULT (a master's priority-0 advert still leaves
+    /// on its interface) and waits for an address under the stand-in.
+    fn to_address_wait(&mut self, now: Instant, i: usize) {
+        let Some(name) = self.io(i).map(|r| r.spec.interface.clone()) else {
+            return;
+        };
+        let stand_in = self.absent_link(&name);
+        if self.mux.rebind(RouterId(i as u32), stand_in.index).is_err() {
+            return;
+        }
+        self.links.entry(stand_in.index).or_insert(stand_in.clone());
+        if let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) {
+            r.recv_ifindex = stand_in.index;
+        }
+        // Others already waiting there are in FAULT: no change for them.
+        self.mux.handle_interface(now, stand_in.index, false);
+        // Its priority-0 advert leaves by the socket it used so far.
+        self.drain(now);
+        if let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) {
+            r.send_ifindex = stand_in.index;
+        }
+    }
+}
