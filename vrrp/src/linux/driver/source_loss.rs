@@ -1,7 +1,10 @@
 //! An IPv4 router without a configured source address advertises from its
 //! interface's address. keepalived 2.2.7 (`keepalived_netlink.c`) puts it
-//! in FAULT when that address is deleted and the interface has no other
-//! IPv4 address, and brings it back (BACKUP) when one is added. Here the
+//! in FAULT when the interface loses its last IPv4 address (virtual
+//! addresses aside), and brings it back (BACKUP) when one is added.
+//! keepalived also moves the source to another address of the interface
+//! when the one in use is deleted; keepalived-lite keeps it until the
+//! router next binds. Here the
 //! router then waits under the stand-in of its interface's name, as a
 //! router that started without an address does, and binds again when an
 //! address comes (see `links.rs`).
@@ -20,11 +23,9 @@ impl Driver {
             return;
         }
         let losers: Vec<usize> = (0..self.routers.len())
-            .filter(|&i| self.advertises_from(i, ifindex, addr))
+            .filter(|&i| self.takes_source_from(i, ifindex))
             .collect();
-        if losers.is_empty() || self.has_other_address(ifindex) {
-            // keepalived moves such a router to another address of the
-            // interface; keepalived-lite keeps its source (see the crate docs).
+        if losers.is_empty() || self.is_any_vip(addr) || self.has_other_address(ifindex) {
             return;
         }
         for i in losers {
@@ -35,17 +36,18 @@ impl Driver {
         self.close_unused();
     }
 
-    /// True if router `i` runs on `ifindex` (no VMAC) with `addr` as its
-    /// source, which it took from the interface.
-    fn advertises_from(&self, i: usize, ifindex: u32, addr: Ipv4Addr) -> bool {
+    /// True if router `i` is an IPv4 router bound to `ifindex` (no VMAC)
+    /// that took its source address from the interface.
+    fn takes_source_from(&self, i: usize, ifindex: u32) -> bool {
         let Some(r) = self.io(i) else { return false };
-        let own = r.spec.config.primary_ip.is_unspecified()
-            && r.spec.config.unicast_src_ip.is_none()
-            && r.spec.config.ipv6.is_none();
-        let running = self.mux.router(RouterId(i as u32));
-        own && r.vmac.is_none()
-            && r.recv_ifindex == ifindex
-            && running.is_some_and(|v| v.config().primary_ip == addr)
+        let c = &r.spec.config;
+        let own = c.primary_ip.is_unspecified() && c.unicast_src_ip.is_none() && c.ipv6.is_none();
+        own && r.vmac.is_none() && r.recv_ifindex == ifindex
+    }
+
+    /// True if `a` is a virtual address of a router (one of ours going).
+    fn is_any_vip(&self, a: Ipv4Addr) -> bool {
+        (self.routers.iter().flatten()).any(|r| r.addresses.iter().any(|v| v.addr() == IpAddr::V4(a)))
     }
 
     /// True if `ifindex` still has an IPv4 address that is no router's
@@ -55,11 +57,7 @@ impl Driver {
             // Unknown: keep the router as it is.
             return true;
         };
-        let vip = |a: Ipv4Addr| {
-            (self.routers.iter().flatten())
-                .any(|r| r.addresses.iter().any(|v| v.addr() == IpAddr::V4(a)))
-        };
-        left.iter().any(|a| !vip(a.addr))
+        left.iter().any(|a| !self.is_any_vip(a.addr))
     }
 
     /// Router `i` goes to FAULT (a master's priority-0 advert still leaves
