@@ -33,13 +33,18 @@ fn lines_of(side: &Side, needles: &[&str]) -> Vec<String> {
             // "2026-12-07T11:34:47.294283Z  INFO message"
             Kind::Lite => {
                 let rest = l.split_once("Z ").map_or(l, |(_, m)| m).trim_start();
-                rest.split_once(' ').map_or(rest, |(_, m)| m).trim_start().to_owned()
+                rest.split_once(' ')
+                    .map_or(rest, |(_, m)| m)
+                    .trim_start()
+                    .to_owned()
             }
         }
     };
     let text = side.log_text("r1");
     let start = "Entering BACKUP STATE (init)";
-    let from = text.find(start).map_or(text.len(), |at| text[..at].rfind('\n').map_or(0, |n| n + 1));
+    let from = text
+        .find(start)
+        .map_or(text.len(), |at| text[..at].rfind('\n').map_or(0, |n| n + 1));
     text[from..]
         .lines()
         .filter(|l| needles.iter().any(|n| l.contains(n)))
@@ -99,7 +104,11 @@ fn a_link_change_waits_for_its_delay_and_a_flap_within_it_is_ignored() {
     t.wait_log("r1", down, 2);
     t.wait_log("r1", "(VI_1) Entering FAULT STATE", 1);
     link(&t, "up");
-    t.wait_log("r1", "eth0: Adding flags change from 0x1002 to 0x11043 delay by 1000000", 1);
+    t.wait_log(
+        "r1",
+        "eth0: Adding flags change from 0x1002 to 0x11043 delay by 1000000",
+        1,
+    );
     t.wait_log("r1", "(VI_1) Entering BACKUP STATE", 2);
 
     let needles = [
@@ -121,7 +130,13 @@ fn a_link_change_waits_for_its_delay_and_a_flap_within_it_is_ignored() {
         "(VI_1) Entering BACKUP STATE",
     ];
     for s in [&t.ka, &t.lite] {
-        assert_eq!(lines_of(s, &needles), want, "{:?}\n{}", s.kind, t.logs("r1"));
+        assert_eq!(
+            lines_of(s, &needles),
+            want,
+            "{:?}\n{}",
+            s.kind,
+            t.logs("r1")
+        );
     }
     t.same_notify(
         "delays",
@@ -169,7 +184,13 @@ fn losing_the_last_ipv4_address_is_a_fault_until_one_returns() {
         "(VI_1) Entering MASTER STATE",
     ];
     for s in [&t.ka, &t.lite] {
-        assert_eq!(lines_of(s, &["Entering"]), want, "{:?}\n{}", s.kind, t.logs("r1"));
+        assert_eq!(
+            lines_of(s, &["Entering"]),
+            want,
+            "{:?}\n{}",
+            s.kind,
+            t.logs("r1")
+        );
     }
     t.same_notify(
         "address loss",

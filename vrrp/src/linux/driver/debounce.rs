@@ -79,7 +79,8 @@ pub fn clamp_link_delays(setup: &mut Setup) -> Vec<Clamped> {
         }
         let limit = interval.saturating_mul(n - 1);
         // keepalived works in whole microseconds.
-        let shorter = limit.saturating_sub(Duration::from_micros(interval.as_micros() as u64 / 256));
+        let shorter =
+            limit.saturating_sub(Duration::from_micros(interval.as_micros() as u64 / 256));
         let mut changed = false;
         for delay in [&mut d.up, &mut d.down] {
             if *delay >= limit {
@@ -264,7 +265,10 @@ mod tests {
         let mut d = debounce(2, 1);
         d.report(t0, 2, "eth0", UP, DOWN);
         // Up without carrier: still down, it waits with these flags.
-        assert_eq!(d.report(t0, 2, "eth0", UP, UP_NOT_RUNNING), (Verdict::Hold, None));
+        assert_eq!(
+            d.report(t0, 2, "eth0", UP, UP_NOT_RUNNING),
+            (Verdict::Hold, None)
+        );
         // Back to the flags last acted on: void, silently (as keepalived).
         assert_eq!(d.report(t0, 2, "eth0", UP, UP), (Verdict::Hold, None));
         assert_eq!(d.poll_timeout(), None);

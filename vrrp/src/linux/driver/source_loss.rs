@@ -29,7 +29,7 @@ impl Driver {
             return;
         }
         for i in losers {
-            self.to_address_wait(now, i);
+            self.wait_for_address(now, i);
         }
         self.drain(now);
         self.firewall.touch();
@@ -47,7 +47,8 @@ impl Driver {
 
     /// True if `a` is a virtual address of a router (one of ours going).
     fn is_any_vip(&self, a: Ipv4Addr) -> bool {
-        (self.routers.iter().flatten()).any(|r| r.addresses.iter().any(|v| v.addr() == IpAddr::V4(a)))
+        (self.routers.iter().flatten())
+            .any(|r| r.addresses.iter().any(|v| v.addr() == IpAddr::V4(a)))
     }
 
     /// True if `ifindex` still has an IPv4 address that is no router's
@@ -62,7 +63,7 @@ impl Driver {
 
     /// Router `i` goes to FAULT (a master's priority-0 advert still leaves
     /// on its interface) and waits for an address under the stand-in.
-    fn to_address_wait(&mut self, now: Instant, i: usize) {
+    fn wait_for_address(&mut self, now: Instant, i: usize) {
         let Some(name) = self.io(i).map(|r| r.spec.interface.clone()) else {
             return;
         };
