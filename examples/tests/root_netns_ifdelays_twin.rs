@@ -12,10 +12,11 @@
 //! same lines about it, in the same order, and both notify scripts the
 //! same lines.
 //!
-//! Address loss: VI_1 alone on `r1` (master) advertises from `eth0`'s only
-//! IPv4 address; it is deleted (FAULT, its virtual address removed), then
-//! added again (BACKUP, then MASTER): the same states, notify lines and
-//! kernel state in both.
+//! Address loss: VI_1 alone on `r1` (master) advertises from `eth0`'s
+//! IPv4 address. Another is added and the first deleted: nothing changes.
+//! The other is deleted too (FAULT, its virtual address removed), then the
+//! first added again (BACKUP, then MASTER): the same states, notify lines
+//! and kernel state in both.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 mod twin;
@@ -161,8 +162,17 @@ fn losing_the_last_ipv4_address_is_a_fault_until_one_returns() {
     }
     t.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
     t.same_state("master", |s| s.contains("10.88.0.100/32"));
+    // The source goes, another address is left: no state change.
     for s in [&t.ka, &t.lite] {
+        s.ip(&["addr", "add", "10.77.5.1/24", "dev", "eth0"]);
         s.ip(&["addr", "del", "10.77.0.1/24", "dev", "eth0"]);
+    }
+    t.same_state("other address", |s| {
+        s.contains("10.88.0.100/32") && s.contains("10.77.5.1/24") && !s.contains("10.77.0.1/24")
+    });
+    // The last one goes.
+    for s in [&t.ka, &t.lite] {
+        s.ip(&["addr", "del", "10.77.5.1/24", "dev", "eth0"]);
     }
     t.wait_log("r1", "(VI_1) Entering FAULT STATE", 1);
     t.same_state("fault", |s| {

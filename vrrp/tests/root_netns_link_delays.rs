@@ -23,9 +23,9 @@ use vrrp::Config;
 /// Generous: CI machines are small and loaded.
 const WAIT: Duration = Duration::from_secs(30);
 
-fn setup(delays: Vec<LinkDelay>) -> Setup {
+fn setup(advert: u8, delays: Vec<LinkDelay>) -> Setup {
     let mut config = Config::new("VI_1", 51, 150, Ipv4Addr::UNSPECIFIED);
-    config.advert_interval_secs = 5;
+    config.advert_interval_secs = advert;
     let router = RouterSpec {
         config,
         interface: "vx0".into(),
@@ -154,7 +154,7 @@ fn root_netns_a_down_waits_for_its_delay_and_a_flap_within_it_is_not_acted_on() 
         down: Duration::from_secs(30),
         up: Duration::ZERO,
     };
-    let mut d = Running::start(&ns, setup(vec![delay]));
+    let mut d = Running::start(&ns, setup(5, vec![delay]));
     d.wait_state(State::Backup);
 
     ip(&ns, &["link", "set", "vx0", "down"]);
@@ -192,12 +192,20 @@ fn root_netns_the_last_ipv4_address_going_is_a_fault_until_one_returns() {
     require_root();
     let ns = Netns::new("ifad").unwrap();
     veth(&ns);
-    let mut d = Running::start(&ns, setup(Vec::new()));
-    d.wait_state(State::Backup);
-    // Another address first: its loss alone changes nothing.
+    let mut d = Running::start(&ns, setup(1, Vec::new()));
+    d.wait_state(State::Master);
+    // Another address, then the source's loss: the master advertises
+    // from the other one, in place.
     ip(&ns, &["addr", "add", "198.51.100.1/24", "dev", "vx0"]);
-    ip(&ns, &["addr", "del", "198.51.100.1/24", "dev", "vx0"]);
     ip(&ns, &["addr", "del", "192.0.2.1/24", "dev", "vx0"]);
+    let filter = "ip proto 112 and src host 198.51.100.1";
+    let (dump, adverts) = netns_lab::tcpdump(&ns, "vx0p", 1, filter);
+    adverts
+        .recv_timeout(WAIT)
+        .expect("an advert from the address left");
+    drop(dump);
+    // The last one going: FAULT until an address comes.
+    ip(&ns, &["addr", "del", "198.51.100.1/24", "dev", "vx0"]);
     d.wait_state(State::Fault);
     ip(&ns, &["addr", "add", "192.0.2.7/24", "dev", "vx0"]);
     d.wait_state(State::Backup);

@@ -1,10 +1,9 @@
 //! An IPv4 router without a configured source address advertises from its
 //! interface's address. keepalived 2.2.7 (`keepalived_netlink.c`) puts it
 //! in FAULT when the interface loses its last IPv4 address (virtual
-//! addresses aside), and brings it back (BACKUP) when one is added.
-//! keepalived also moves the source to another address of the interface
-//! when the one in use is deleted; keepalived-lite keeps it until the
-//! router next binds. Here the
+//! addresses aside), and brings it back (BACKUP) when one is added; when
+//! the address in use goes and another is left, the router advertises
+//! from that one, in place. Here the
 //! router then waits under the stand-in of its interface's name, as a
 //! router that started without an address does, and binds again when an
 //! address comes (see `links.rs`).
@@ -25,8 +24,14 @@ impl Driver {
         let losers: Vec<usize> = (0..self.routers.len())
             .filter(|&i| self.takes_source_from(i, ifindex))
             .collect();
-        if losers.is_empty() || self.is_any_vip(addr) || self.has_other_address(ifindex) {
+        if losers.is_empty() || self.is_any_vip(addr) {
             return;
+        }
+        match self.other_address(ifindex) {
+            Ok(Some(other)) => return self.move_source(now, &losers, addr, other),
+            // Unknown: keep the routers as they are.
+            Err(()) => return,
+            Ok(None) => {}
         }
         for i in losers {
             self.wait_for_address(now, i);
@@ -51,14 +56,33 @@ impl Driver {
             .any(|r| r.addresses.iter().any(|v| v.addr() == IpAddr::V4(a)))
     }
 
-    /// True if `ifindex` still has an IPv4 address that is no router's
-    /// virtual address.
-    fn has_other_address(&mut self, ifindex: u32) -> bool {
-        let Ok(left) = self.netlink.addresses(Some(ifindex)) else {
-            // Unknown: keep the router as it is.
-            return true;
-        };
-        left.iter().any(|a| !self.is_any_vip(a.addr))
+    /// The interface's IPv4 address that is no router's virtual address,
+    /// the last the kernel lists (keepalived takes the last it learnt).
+    fn other_address(&mut self, ifindex: u32) -> Result<Option<Ipv4Addr>, ()> {
+        let left = self.netlink.addresses(Some(ifindex)).map_err(|_| ())?;
+        Ok(left
+            .iter()
+            .rev()
+            .map(|a| a.addr)
+            .find(|&a| !self.is_any_vip(a)))
+    }
+
+    /// The routers of `losers` advertising from `old` advertise from `new`
+    /// from now on (in place: no state change). A router whose source
+    /// names it (unicast) would be another instance: it keeps its source.
+    fn move_source(&mut self, now: Instant, losers: &[usize], old: Ipv4Addr, new: Ipv4Addr) {
+        for &i in losers {
+            let id = RouterId(i as u32);
+            let Some(mut config) = self.mux.router(id).map(|r| r.config().clone()) else {
+                continue;
+            };
+            if config.primary_ip != old {
+                continue;
+            }
+            config.primary_ip = new;
+            let _ = self.mux.reconfigure_router(now, id, config);
+        }
+        self.drain(now);
     }
 
     /// Router `i` goes to FAULT (a master's priority-0 advert still leaves
