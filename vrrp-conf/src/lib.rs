@@ -162,6 +162,19 @@ impl Parsed {
                 check(a, "virtual_ipaddress", "dev of a virtual_ipaddress");
             }
         }
+        // keepalived: "unknown interface IF specified for up/down delay".
+        let delays = (self.config.other.iter())
+            .filter(|s| s.keyword == "interface_up_down_delays")
+            .flat_map(|b| b.block.iter().flatten());
+        for s in delays {
+            if !exists(&s.keyword) {
+                let msg = format!(
+                    "interface {} (of interface_up_down_delays) does not exist on this host",
+                    s.keyword
+                );
+                out.push(Diagnostic::warning(Code::MissingInterface, s.span, msg));
+            }
+        }
         out
     }
 }

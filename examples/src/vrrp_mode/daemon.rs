@@ -181,7 +181,8 @@ impl Daemon {
     /// unchanged ones untouched), then the checks, tracking and static
     /// addresses follow. On an error nothing changed.
     async fn apply(&mut self, mut plan: Plan) -> Result<ReconcileSummary, DaemonError> {
-        let setup = plan.setup();
+        let mut setup = plan.setup();
+        super::process::log_link_delay_clamps(&mut setup);
         let monitors = super::statics::Monitors::of(&setup);
         let vips: Vec<Vec<IpAddr>> = (setup.routers.iter())
             .map(|r| r.addresses.iter().map(|a| a.addr).collect())
@@ -424,6 +425,18 @@ impl Daemon {
                 let status = if up { Status::Up } else { Status::Down };
                 self.tracking.set(Kind::Interface, &link.name, status);
                 self.push_tracking().await;
+            }
+            DriverEvent::LinkDelayed {
+                interface,
+                from,
+                to,
+                delay,
+            } => info!(
+                "{interface}: Adding flags change from {from:#x} to {to:#x} delay by {}",
+                delay.as_micros()
+            ),
+            DriverEvent::LinkDelayCancelled { interface } => {
+                info!("Delay timer for {interface} cancelled")
             }
             DriverEvent::NoAddress { name, ipv6, .. } => {
                 // keepalived's wording; it runs the instance in FAULT too.

@@ -63,3 +63,24 @@ fn set_reports(on: bool) -> bool {
         }
     }
 }
+
+/// Shortens `setup`'s `interface_up_down_delays` to fit its instances,
+/// with keepalived's line for each instance that changed one.
+pub fn log_link_delay_clamps(setup: &mut vrrp::linux::driver::Setup) {
+    use vrrp::linux::driver::Clamped;
+    for c in vrrp::linux::driver::clamp_link_delays(setup) {
+        match c {
+            Clamped::Zeroed { router } => info!(
+                "{router}: cannot use debounce timers with down_timer_adverts = 1 - resetting"
+            ),
+            Clamped::Shortened {
+                router,
+                interface,
+                adverts,
+            } => info!(
+                "{router}: interface {interface} debounce timer(s) not less that {adverts} * advert_int - resetting"
+            ),
+            _ => {}
+        }
+    }
+}

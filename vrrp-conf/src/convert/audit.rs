@@ -181,12 +181,18 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
     };
     refuse_settings(&g.other, "", &keep, out);
     // Tracked files are read by the checker's FILE_CHECKs and the VRRP
-    // conversion; tracked processes, garp_groups and static track groups
+    // conversion; tracked processes, garp_groups, static track groups and
+    // interface_up_down_delays
     // by the VRRP conversion. The process settings are read by `process`.
     let tracked = |s: &Setting| {
         matches!(
             s.keyword.as_str(),
-            "track_file" | "vrrp_track_file" | "vrrp_track_process" | "garp_group" | "track_group"
+            "track_file"
+                | "vrrp_track_file"
+                | "vrrp_track_process"
+                | "garp_group"
+                | "track_group"
+                | "interface_up_down_delays"
         ) || super::process::ROOT_USED.contains(&s.keyword.as_str())
     };
     let root_tuning = |s: &&Setting| ROOT_TUNING.contains(&s.keyword.as_str());

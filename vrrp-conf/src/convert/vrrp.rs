@@ -67,6 +67,7 @@ pub use advert::{ProcessOptions, IGMP_LINK_LOCAL_REPORTS};
 mod address;
 mod advert;
 mod garp;
+pub(crate) mod link_delays;
 mod mcast;
 mod multipath;
 mod route_options;
@@ -219,6 +220,8 @@ pub struct Plan {
     pub garp_pacing: vrrp::linux::driver::GarpPacing,
     /// `vrrp_startup_delay`, `log_unknown_vrids`, `disable_local_igmp`.
     pub process: ProcessOptions,
+    /// `interface_up_down_delays`, as written ([`Setup::link_delays`]).
+    pub link_delays: Vec<vrrp::linux::driver::LinkDelay>,
 }
 
 /// Builds the plan of a whole configuration, or the first reason it
@@ -331,6 +334,9 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
     if let Some(s) = garp::span(c, owner, keyword) {
         return s;
     }
+    if let Some(s) = link_delays::span(c, owner) {
+        return s;
+    }
     // A top-level track_file or vrrp_track_process block: its keyword.
     let block =
         (c.other.iter()).find(|s| track::is_block(s) && s.args.first().is_some_and(|a| a == owner));
@@ -431,6 +437,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
     });
     let (garp_pacing, garp_errors) = garp::pacing(&c.global_defs, &c.other);
     errors.extend(garp_errors);
+    let link_delays = link_delays::link_delays(&c.other, &mut errors);
     let groups = track_group::groups(&c.other, &mut errors);
     let tracks = track_group::static_tracks(c, &groups, &default_dev, &mut errors);
     track_group::apply(&mut units, &tracks);
@@ -449,6 +456,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
         static_rules,
         firewall,
         process,
+        link_delays,
     };
     (plan, errors)
 }
@@ -1270,6 +1278,7 @@ impl Plan {
         let mut setup = Setup {
             firewall: self.firewall.clone(),
             garp_pacing: self.garp_pacing.clone(),
+            link_delays: self.link_delays.clone(),
             ..Setup::default()
         };
         for u in &self.units {

@@ -40,6 +40,8 @@ pub struct Link {
     pub up: bool,
     /// Carrier present (`IFF_RUNNING`).
     pub running: bool,
+    /// The raw `ifi_flags` (`IFF_*`), as keepalived logs them.
+    pub flags: u32,
 }
 
 impl Link {
@@ -55,6 +57,7 @@ impl Link {
             mac: None,
             up: msg.header.flags.contains(LinkFlags::Up),
             running: msg.header.flags.contains(LinkFlags::Running),
+            flags: msg.header.flags.bits(),
         };
         for attr in &msg.attributes {
             match attr {

@@ -16,9 +16,8 @@
 //!   `dev` (keepalived's default is eth0). keepalived reads it for nothing
 //!   else.
 //!
-//! `track_group`: see `track_group.rs`. Still refused by name:
-//! `interface_up_down_delays` (a per-interface debounce of link changes
-//! before the instances act).
+//! `track_group`: see `track_group.rs`; `interface_up_down_delays`: see
+//! `link_delays.rs`.
 
 use std::time::Duration;
 

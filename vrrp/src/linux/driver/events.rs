@@ -51,6 +51,27 @@ pub enum DriverEvent {
         /// The link's state now.
         link: Link,
     },
+    /// A link change waits for the interface's delay (keepalived's
+    /// `interface_up_down_delays`; see [`LinkDelay`](super::LinkDelay)):
+    /// it is acted on (an [`Interface`](Self::Interface) event) after
+    /// `delay`, unless the link is back as it was before then.
+    LinkDelayed {
+        /// The interface's name.
+        interface: String,
+        /// The raw flags (`IFF_*`) last acted on.
+        from: u32,
+        /// The raw flags now.
+        to: u32,
+        /// How long it waits.
+        delay: std::time::Duration,
+    },
+    /// A waiting link change was dropped: the link changed the other way
+    /// with flags other than those last acted on (a link back exactly as
+    /// it was drops it without this event, as keepalived logs nothing).
+    LinkDelayCancelled {
+        /// The interface's name.
+        interface: String,
+    },
     /// A router's interface exists but has no address to advertise from
     /// (no IPv4 address, or for an IPv6 router no link-local address): the
     /// router runs in FAULT, as keepalived's does, and binds to the

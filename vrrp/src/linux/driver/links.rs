@@ -6,6 +6,7 @@ use std::time::Instant;
 use tokio::io::unix::AsyncFd;
 use tokio::sync::mpsc;
 
+use super::debounce::{Note, Verdict};
 use super::handle::Input;
 use super::{Driver, DriverError, DriverEvent};
 use crate::event::State;
@@ -18,6 +19,9 @@ use crate::router::{Tracking, VirtualRouter};
 /// missing interface wait in the mux under it, in FAULT, keeping their
 /// [`RouterId`] and sync group; embedders see it as index 0.
 const ABSENT_BASE: u32 = 1 << 31;
+/// `IFF_UP` and `IFF_RUNNING` of a link's raw flags.
+const IFF_UP: u32 = 0x1;
+const IFF_RUNNING: u32 = 0x40;
 
 /// True if `index` stands for a missing interface.
 pub(super) fn is_absent(index: u32) -> bool {
@@ -29,7 +33,10 @@ impl Driver {
         match ev {
             NetEvent::Link(link) => self.link_changed(now, link, true),
             NetEvent::LinkRemoved(link) => self.link_changed(now, link, false),
-            NetEvent::AddressRemoved(a) => self.address_deleted(now, a.ifindex, a.addr.into()),
+            NetEvent::AddressRemoved(a) => {
+                self.address_deleted(now, a.ifindex, a.addr.into());
+                self.source_deleted(now, a.ifindex, a.addr);
+            }
             NetEvent::Address6Removed(a) => self.address_deleted(now, a.ifindex, a.addr.into()),
             NetEvent::RouteRemoved(r) => self.route_deleted(now, r),
             NetEvent::RuleRemoved(r) => self.rule_deleted(now, r),
@@ -51,6 +58,7 @@ impl Driver {
             mac: None,
             up: false,
             running: false,
+            flags: 0,
         }
     }
 
@@ -93,19 +101,65 @@ impl Driver {
             // A deleted link is reported down, under the name we knew.
             link.up = false;
             link.running = false;
+            link.flags = 0;
             link.name.clone_from(&last.name);
+            self.debounce.forget(link.index);
+        } else if !self.debounce_allows(now, &link) {
+            // Waits for its delay; routers waiting for it may bind meanwhile.
+            self.attach_pending(now, &link);
+            return;
         }
-        let up = link.is_operational();
-        if last.is_operational() != up {
-            *last = link.clone();
-            self.mux.handle_interface(now, link.index, up);
-            self.emit_link(link.clone());
-        }
+        self.act_on_link(now, link.clone());
         if exists {
             // A router still waiting for this interface (no address yet).
             self.attach_pending(now, &link);
         } else {
             self.link_gone(link.index);
+        }
+    }
+
+    /// Acts on a link's new state: its routers and the embedder learn it.
+    fn act_on_link(&mut self, now: Instant, link: Link) {
+        let Some(last) = self.links.get_mut(&link.index) else {
+            return;
+        };
+        let up = link.is_operational();
+        if last.is_operational() != up {
+            *last = link.clone();
+            self.mux.handle_interface(now, link.index, up);
+            self.emit_link(link);
+        }
+    }
+
+    /// False if the change of `link` waits for its interface's delay
+    /// (or is void); the embedder hears of a wait and of a cancel.
+    fn debounce_allows(&mut self, now: Instant, link: &Link) -> bool {
+        let last = self.links.get(&link.index).map_or(0, |l| l.flags);
+        let (verdict, note) = (self.debounce).report(now, link.index, &link.name, last, link.flags);
+        let interface = link.name.clone();
+        match note {
+            Some(Note::Delayed { from, to, delay }) => self.emit(DriverEvent::LinkDelayed {
+                interface,
+                from,
+                to,
+                delay,
+            }),
+            Some(Note::Cancelled) => self.emit(DriverEvent::LinkDelayCancelled { interface }),
+            None => {}
+        }
+        verdict == Verdict::Act
+    }
+
+    /// Acts on the link changes whose delay ended.
+    pub(super) fn debounced(&mut self, now: Instant) {
+        for (index, flags) in self.debounce.due(now) {
+            let Some(mut link) = self.links.get(&index).cloned() else {
+                continue;
+            };
+            link.flags = flags;
+            link.up = flags & IFF_UP != 0;
+            link.running = flags & IFF_RUNNING != 0;
+            self.act_on_link(now, link);
         }
     }
 
@@ -245,6 +299,7 @@ impl Driver {
                                 mac: None,
                                 up: false,
                                 running: false,
+                                flags: 0,
                             };
                             self.link_changed(now, gone, false);
                         }

@@ -70,6 +70,7 @@
 //! # }
 //! ```
 
+mod debounce;
 mod deleted;
 mod errlog;
 mod error;
@@ -83,6 +84,7 @@ mod query;
 mod reconfigure;
 mod rules;
 mod sockets;
+mod source_loss;
 mod spec;
 mod timer;
 
@@ -99,6 +101,7 @@ use crate::event::Event;
 use crate::mux::{Mux, MuxEvent, RouterId};
 use crate::router::Tracking;
 
+pub use debounce::{clamp_link_delays, Clamped, LinkDelay};
 pub use deleted::Deleted;
 pub use errlog::ERROR_LOG_PERIOD;
 pub use error::DriverError;
@@ -214,6 +217,8 @@ pub struct Driver {
     startup_delay: Duration,
     /// keepalived's `log_unknown_vrids` (see [`Driver::report_unknown_vrids`]).
     report_unknown_vrids: bool,
+    /// Link changes waiting for `interface_up_down_delays`.
+    debounce: debounce::Debounce,
 }
 
 impl Driver {
@@ -255,6 +260,7 @@ impl Driver {
             pacing_spec: GarpPacing::default(),
             startup_delay: Duration::ZERO,
             report_unknown_vrids: false,
+            debounce: debounce::Debounce::default(),
         };
         // The watcher first: nothing to undo if it fails, and no change
         // during the setup goes unseen.
@@ -322,10 +328,14 @@ impl Driver {
         self.mux.handle_startup(now);
         self.drain(now);
         loop {
-            let deadline = match (self.mux.poll_timeout(), self.pacer.poll_timeout()) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
+            let deadline = [
+                self.mux.poll_timeout(),
+                self.pacer.poll_timeout(),
+                self.debounce.poll_timeout(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             if let Err(e) = self.timer.arm(deadline) {
                 self.host_error("arm timer", e);
             }
@@ -357,7 +367,10 @@ impl Driver {
             };
             let now = self.now();
             match wake {
-                Wake::Timer => self.mux.handle_timeout(now),
+                Wake::Timer => {
+                    self.mux.handle_timeout(now);
+                    self.debounced(now);
+                }
                 Wake::Socket(_) => {}
                 Wake::Input(Some(input)) => {
                     if !self.handle_input(now, input) {

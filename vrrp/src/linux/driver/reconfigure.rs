@@ -121,17 +121,20 @@ impl Driver {
     pub(super) fn apply(
         &mut self,
         now: Instant,
-        setup: Setup,
+        mut setup: Setup,
         tracking: &[Tracking],
         started: bool,
     ) -> Result<ReconcileSummary, DriverError> {
         let mut staged = Staged::default();
+        super::clamp_link_delays(&mut setup);
+        let delays = std::mem::take(&mut setup.link_delays);
         let firewall = setup.firewall.clone();
         let pacing = setup.garp_pacing.clone();
         match self.prepare(setup, &mut staged) {
             Ok(plan) => {
                 self.firewall.configure(firewall.as_ref());
                 self.configure_pacing(pacing);
+                self.debounce.configure(&delays);
                 self.commit(now, plan, staged, tracking, started)
             }
             Err(e) => {

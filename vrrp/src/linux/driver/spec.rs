@@ -198,6 +198,9 @@ pub struct Setup {
     /// keepalived's spacing of gratuitous ARPs and NAs per interface
     /// (`vrrp_garp_interval`, `vrrp_gna_interval`, `garp_group`).
     pub garp_pacing: GarpPacing,
+    /// keepalived's `interface_up_down_delays`, shortened for the routers
+    /// by [`clamp_link_delays`](super::clamp_link_delays).
+    pub link_delays: Vec<super::LinkDelay>,
 }
 
 /// The GARP/NA spacing of a [`Setup`], with interfaces by name (see

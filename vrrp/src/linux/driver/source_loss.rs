@@ -1,0 +1,110 @@
+//! An IPv4 router without a configured source address advertises from its
+//! interface's address. keepalived 2.2.7 (`keepalived_netlink.c`) puts it
+//! in FAULT when the interface loses its last IPv4 address (virtual
+//! addresses aside), and brings it back (BACKUP) when one is added; when
+//! the address in use goes and another is left, the router advertises
+//! from that one, in place. Here the
+//! router then waits under the stand-in of its interface's name, as a
+//! router that started without an address does, and binds again when an
+//! address comes (see `links.rs`).
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::Instant;
+
+use super::links::is_absent;
+use super::Driver;
+use crate::mux::RouterId;
+
+impl Driver {
+    /// IPv4 address `addr` was deleted from interface `ifindex`.
+    pub(super) fn source_deleted(&mut self, now: Instant, ifindex: u32, addr: Ipv4Addr) {
+        if is_absent(ifindex) {
+            return;
+        }
+        let losers: Vec<usize> = (0..self.routers.len())
+            .filter(|&i| self.takes_source_from(i, ifindex))
+            .collect();
+        if losers.is_empty() || self.is_any_vip(addr) {
+            return;
+        }
+        match self.other_address(ifindex) {
+            Ok(Some(other)) => return self.move_source(now, &losers, addr, other),
+            // Unknown: keep the routers as they are.
+            Err(()) => return,
+            Ok(None) => {}
+        }
+        for i in losers {
+            self.wait_for_address(now, i);
+        }
+        self.drain(now);
+        self.firewall.touch();
+        self.close_unused();
+    }
+
+    /// True if router `i` is an IPv4 router bound to `ifindex` (no VMAC)
+    /// that took its source address from the interface.
+    fn takes_source_from(&self, i: usize, ifindex: u32) -> bool {
+        let Some(r) = self.io(i) else { return false };
+        let c = &r.spec.config;
+        let own = c.primary_ip.is_unspecified() && c.unicast_src_ip.is_none() && c.ipv6.is_none();
+        own && r.vmac.is_none() && r.recv_ifindex == ifindex
+    }
+
+    /// True if `a` is a virtual address of a router (one of ours going).
+    fn is_any_vip(&self, a: Ipv4Addr) -> bool {
+        (self.routers.iter().flatten())
+            .any(|r| r.addresses.iter().any(|v| v.addr() == IpAddr::V4(a)))
+    }
+
+    /// The interface's IPv4 address that is no router's virtual address,
+    /// the last the kernel lists (keepalived takes the last it learnt).
+    fn other_address(&mut self, ifindex: u32) -> Result<Option<Ipv4Addr>, ()> {
+        let left = self.netlink.addresses(Some(ifindex)).map_err(|_| ())?;
+        Ok(left
+            .iter()
+            .rev()
+            .map(|a| a.addr)
+            .find(|&a| !self.is_any_vip(a)))
+    }
+
+    /// The routers of `losers` advertising from `old` advertise from `new`
+    /// from now on (in place: no state change). A router whose source
+    /// names it (unicast) would be another instance: it keeps its source.
+    fn move_source(&mut self, now: Instant, losers: &[usize], old: Ipv4Addr, new: Ipv4Addr) {
+        for &i in losers {
+            let id = RouterId(i as u32);
+            let Some(mut config) = self.mux.router(id).map(|r| r.config().clone()) else {
+                continue;
+            };
+            if config.primary_ip != old {
+                continue;
+            }
+            config.primary_ip = new;
+            let _ = self.mux.reconfigure_router(now, id, config);
+        }
+        self.drain(now);
+    }
+
+    /// Router `i` goes to FAULT (a master's priority-0 advert still leaves
+    /// on its interface) and waits for an address under the stand-in.
+    fn wait_for_address(&mut self, now: Instant, i: usize) {
+        let Some(name) = self.io(i).map(|r| r.spec.interface.clone()) else {
+            return;
+        };
+        let stand_in = self.absent_link(&name);
+        if self.mux.rebind(RouterId(i as u32), stand_in.index).is_err() {
+            return;
+        }
+        self.links.entry(stand_in.index).or_insert(stand_in.clone());
+        if let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) {
+            r.recv_ifindex = stand_in.index;
+        }
+        // Others already waiting there are in FAULT: no change for them.
+        self.mux.handle_interface(now, stand_in.index, false);
+        // Its priority-0 advert leaves by the socket it used so far.
+        self.drain(now);
+        if let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) {
+            r.send_ifindex = stand_in.index;
+        }
+    }
+}
