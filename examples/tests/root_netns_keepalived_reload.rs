@@ -653,7 +653,7 @@ fn root_netns_lite_sighup_priority_vip_and_instance_without_a_flap() {
     assert!(
         !out.log_after
             .iter()
-            .any(|l| l.contains("Stopped") || l.contains("Removing VIPs")),
+            .any(|l| l.contains("Stopped") || l.contains("removing VIPs")),
         "{:#?}",
         out.log_after
     );

@@ -472,8 +472,8 @@ impl Daemon {
                 crate::snmp::instance_changed(name, to, reason);
                 log_transition(name, from, to, reason)
             }
-            Event::AddAddresses => info!("({name}) Setting VIPs."),
-            Event::RemoveAddresses => info!("({name}) Removing VIPs."),
+            Event::AddAddresses => info!("({name}) setting VIPs."),
+            Event::RemoveAddresses => info!("({name}) removing VIPs."),
             Event::AddressesChanged { added, removed } => {
                 info!("({name}) VIPs changed: added {added:?}, removed {removed:?}")
             }
