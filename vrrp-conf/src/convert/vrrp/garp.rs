@@ -118,11 +118,14 @@ fn garp_group(
 /// sends on (`others`) with `all`. keepalived also sends on the VMACs it
 /// makes for addresses on other interfaces under `use_vmac`, which
 /// keepalived-lite does not make (`vmac_elsewhere`): refused there.
+/// With `all` or not, it sends on the VMACs `use_vmac_addr` makes
+/// (`addr_vmacs`), and keepalived-lite with it.
 pub(crate) fn extra_if(
     g: &GlobalDefs,
     i: &crate::model::VrrpInstance,
     others: bool,
     vmac_elsewhere: bool,
+    addr_vmacs: bool,
 ) -> Result<Option<Duration>, PlanError> {
     let name = i.name.as_str();
     let last = |v: &[Setting], keys: [&str; 2]| {
@@ -159,10 +162,10 @@ pub(crate) fn extra_if(
             reason: "garp_extra_if specified without time",
         });
     };
-    if secs == 0 || !(vmac_elsewhere || others && all) {
+    if secs == 0 || !(addr_vmacs || vmac_elsewhere || others && all) {
         return Ok(None);
     }
-    if vmac_elsewhere {
+    if vmac_elsewhere && !addr_vmacs {
         return Err(PlanError::Unsupported {
             instance: name.into(),
             keyword: "garp_extra_if with use_vmac and addresses on other interfaces",

@@ -70,6 +70,7 @@
 //! # }
 //! ```
 
+mod addr_vmac;
 mod deleted;
 mod errlog;
 mod error;
@@ -139,6 +140,8 @@ struct RouterIo {
     routes: Vec<RouteSpec>,
     /// Its macvlan, deleted with it.
     vmac: Option<u32>,
+    /// The VMACs `use_vmac_addr` put its addresses on.
+    addr_vmacs: Vec<addr_vmac::AddrVmac>,
     last_drop_event: Option<Instant>,
     /// The embedder's last tracking, for a router rebuilt when its
     /// interface appears.
