@@ -15,7 +15,8 @@
 //! gratuitous ARPs on `eth1` (the VMAC's).
 //!
 //! With `use_vmac` too, the instance's VMAC is `vrrp.51` on `eth0` and
-//! its address VMAC on `eth1` takes the next name, `vrrp1.51`.
+//! its address VMAC on `eth1` takes the next name, `vrrp1.51`. A reload
+//! deletes the address VMACs no address is left on.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 mod twin;
@@ -147,6 +148,35 @@ fn root_netns_twin_vmac_addr_with_use_vmac_matches_keepalived() {
     let stopped = |s: &str| !s.contains("vrrp.51") && !s.contains("vrrp1.51");
     twin.master_backup_stop(&conf, &peer(&conf), [&master, &backup, &stopped]);
     twin.same_notify("BACKUP, MASTER, BACKUP, stop", &NOTIFY);
+}
+
+/// A reload that drops `eth1`'s IPv6 address and one of its IPv4 ones:
+/// `va1.51` goes, `va.51` stays with the address left, as in keepalived.
+#[test]
+fn root_netns_twin_vmac_addr_reload_matches_keepalived() {
+    let mut twin = Twin::new(SETUP);
+    for side in twin.sides() {
+        side.start(CONF);
+    }
+    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
+    twin.same_state("MASTER", |s| s.contains("va1.51@eth1:"));
+    let fewer = CONF
+        .replace("        10.78.0.101/24 dev eth1\n", "")
+        .replace("        2001:db8:78::200/64 dev eth1\n", "");
+    for side in twin.sides() {
+        side.reload(&fewer);
+    }
+    let reloaded = |s: &str| {
+        !s.contains("va1.51")
+            && !s.contains("10.78.0.101")
+            && s.contains("inet 10.78.0.100/24 scope global va.51")
+            && s.contains("va6.51@eth0:")
+    };
+    twin.same_state("reloaded", reloaded);
+    for side in twin.sides() {
+        side.stop();
+    }
+    twin.same_state("stopped", |s| !s.contains("va.51") && !s.contains("va6.51"));
 }
 
 /// keepalived's sysctls of an IPv4 VMAC: `va.51`'s, as `sysctls` reads
