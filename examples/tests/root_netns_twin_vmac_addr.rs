@@ -15,7 +15,8 @@
 //! gratuitous ARPs on `eth1` (the VMAC's).
 //!
 //! With `use_vmac` too, the instance's VMAC is `vrrp.51` on `eth0` and
-//! its address VMAC on `eth1` takes the next name, `vrrp1.51`. A reload
+//! its address VMAC on `eth1` takes the next name, `vrrp1.51`; both get
+//! the sysctls, and both bases keep theirs after stop, as with keepalived. A reload
 //! deletes the address VMACs no address is left on.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
@@ -125,6 +126,7 @@ fn root_netns_twin_vmac_addr_matches_keepalived() {
     }
     twin.same_state("stopped", stopped);
     // keepalived leaves eth1's ARP settings as it set them.
+    assert!(sysctls(&twin.ka, "eth1").starts_with(BASE));
     assert_eq!(sysctls(&twin.lite, "eth1"), sysctls(&twin.ka, "eth1"));
     twin.same_notify("BACKUP, MASTER, BACKUP, stop", &NOTIFY);
 }
@@ -146,7 +148,39 @@ fn root_netns_twin_vmac_addr_with_use_vmac_matches_keepalived() {
     };
     let backup = |s: &str| s.contains("vrrp1.51@eth1:") && !s.contains("10.78.0.100");
     let stopped = |s: &str| !s.contains("vrrp.51") && !s.contains("vrrp1.51");
-    twin.master_backup_stop(&conf, &peer(&conf), [&master, &backup, &stopped]);
+    for side in twin.sides() {
+        side.start(&conf);
+    }
+    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
+    twin.same_state("MASTER", master);
+    for ifname in ["vrrp.51", "vrrp1.51", "eth0", "eth1"] {
+        let ka = sysctls(&twin.ka, ifname);
+        assert_eq!(sysctls(&twin.lite, ifname), ka, "{ifname}");
+    }
+    // The router's VMAC runs IPv6: the router has IPv6 excluded addresses.
+    let v6_on = SYSCTLS.replace("disable_ipv6=1", "disable_ipv6=0");
+    assert_eq!(sysctls(&twin.ka, "vrrp.51"), v6_on);
+    assert!(sysctls(&twin.ka, "eth0").starts_with(BASE));
+    for side in twin.sides() {
+        side.start_peer(&peer(&conf));
+    }
+    twin.wait_log("r1", "(VI_1) Entering BACKUP STATE", 2);
+    twin.same_state("BACKUP", backup);
+    for side in twin.sides() {
+        side.stop();
+    }
+    twin.same_state("stopped", stopped);
+    // keepalived 2.2.7 leaves both bases as it set them.
+    assert!(
+        sysctls(&twin.ka, "eth0").starts_with(BASE),
+        "{}",
+        sysctls(&twin.ka, "eth0")
+    );
+    assert!(sysctls(&twin.ka, "eth1").starts_with(BASE));
+    for ifname in ["eth0", "eth1"] {
+        let ka = sysctls(&twin.ka, ifname);
+        assert_eq!(sysctls(&twin.lite, ifname), ka, "{ifname}");
+    }
     twin.same_notify("BACKUP, MASTER, BACKUP, stop", &NOTIFY);
 }
 
@@ -183,6 +217,9 @@ fn root_netns_twin_vmac_addr_reload_matches_keepalived() {
 /// them.
 const SYSCTLS: &str = "arp_ignore=1 arp_filter=0 accept_local=1 rp_filter=0 \
                        promote_secondaries=1 disable_ipv6=1";
+
+/// What keepalived sets on the interface under an IPv4 VMAC.
+const BASE: &str = "arp_ignore=1 arp_filter=1";
 
 /// The IPv4 sysctls keepalived sets on a VMAC or its base, and
 /// `disable_ipv6`, of interface `ifname` in `r1`.

@@ -5,10 +5,8 @@
 //! One VMAC per (interface, MAC): the addresses of a family on one
 //! interface share it, and so do routers with the same VRID. As
 //! keepalived leaves them, an IPv4 one has keepalived's VMAC sysctls
-//! (`arp_ignore` 1, `accept_local` 1, `rp_filter` 0,
-//! `promote_secondaries` 1) and no IPv6, and its base interface gets
-//! `arp_ignore` 1 and `arp_filter` 1, which keepalived 2.2.7 does not put
-//! back for an address VMAC; an IPv6 one carries its base interface's
+//! (see [`vmac_sysctl`](super::vmac_sysctl))
+//! and no IPv6; an IPv6 one carries its base interface's
 //! link-local address (`nodad`, deprecated), as keepalived gives it. They
 //! are deleted with the last router using them, and at stop.
 
@@ -17,7 +15,6 @@ use std::net::Ipv6Addr;
 
 use super::reconfigure::{is_ipv6, Staged};
 use super::{Driver, DriverError, RouterSpec, VirtualAddress};
-use crate::linux::sysctl::ipv4_conf;
 use crate::linux::{vmac, vmac_address, vmac_address6, Address6Spec, Link, LinuxError};
 use crate::wire::v3::is_link_local;
 
@@ -33,16 +30,6 @@ pub(super) struct AddrVmac {
     /// For IPv6 addresses.
     pub(super) ipv6: bool,
 }
-
-/// keepalived's sysctls of an IPv4 VMAC.
-const VMAC_SYSCTLS: [(&str, &str); 4] = [
-    ("arp_ignore", "1"),
-    ("accept_local", "1"),
-    ("rp_filter", "0"),
-    ("promote_secondaries", "1"),
-];
-/// keepalived's sysctls of the interface under an IPv4 VMAC.
-const BASE_SYSCTLS: [(&str, &str); 2] = [("arp_ignore", "1"), ("arp_filter", "1")];
 
 impl Driver {
     /// The VMAC `use_vmac_addr` puts address `a` of `spec` on, made if
@@ -149,12 +136,7 @@ impl Driver {
     ) -> Result<(), DriverError> {
         write_conf6(&made.name, "disable_ipv6", if ipv6 { "0" } else { "1" });
         if !ipv6 {
-            for (key, value) in VMAC_SYSCTLS {
-                write_conf4(&made.name, key, value);
-            }
-            for (key, value) in BASE_SYSCTLS {
-                write_conf4(&base.name, key, value);
-            }
+            self.set_vmac_sysctls(made, base);
             return Ok(());
         }
         let own = self.netlink.addresses6(Some(base.index))?;
@@ -168,14 +150,6 @@ impl Driver {
             Err(e) if e.errno() != Some(libc::EEXIST) => Err(e.into()),
             _ => Ok(()),
         }
-    }
-}
-
-/// Writes an IPv4 interface sysctl; one missing (a kernel without the
-/// key) is left alone, as keepalived's setting is best effort too.
-fn write_conf4(ifname: &str, key: &str, value: &str) {
-    if let Some(path) = ipv4_conf(ifname, key) {
-        let _ = std::fs::write(path, value);
     }
 }
 

@@ -86,6 +86,7 @@ mod rules;
 mod sockets;
 mod spec;
 mod timer;
+mod vmac_sysctl;
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -480,6 +480,7 @@ impl Driver {
         let Some(v6) = &config.ipv6 else {
             let vmac = self.netlink.add_macvlan(link.index, &name, mac)?;
             staged.vmacs.push(vmac.index);
+            self.set_vmac_sysctls(&vmac, link);
             return Ok(vmac);
         };
         let vmac = self.netlink.add_macvlan6(link.index, &name, mac)?;
