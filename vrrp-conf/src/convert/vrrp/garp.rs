@@ -319,6 +319,14 @@ mod tests {
         assert_eq!(extra_if_of("", own, vmac, " dev eth0").unwrap(), None);
         // keepalived would send on a VMAC it makes on eth1: refused.
         assert!(extra_if_of("", own, vmac, other).is_err());
+        // use_vmac_addr puts the address on a VMAC of its own, which
+        // keepalived announces on, `all` or not.
+        let addr = "  use_vmac_addr\n";
+        let three = Some(Duration::from_secs(3));
+        assert_eq!(extra_if_of("", own_no_all, addr, other).unwrap(), three);
+        let both = "  use_vmac\n  use_vmac_addr\n";
+        assert_eq!(extra_if_of("", own, both, other).unwrap(), three);
+        assert_eq!(extra_if_of("", own_no_all, addr, "").unwrap(), None);
         for bad in [
             "  garp_extra_if all\n",
             "  garp_extra_if 86401\n",
