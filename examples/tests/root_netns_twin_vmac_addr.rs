@@ -16,7 +16,8 @@
 //!
 //! With `use_vmac` too, the instance's VMAC is `vrrp.51` on `eth0` and
 //! its address VMAC on `eth1` takes the next name, `vrrp1.51`; both get
-//! the sysctls, and both bases keep theirs after stop, as with keepalived. A reload
+//! the sysctls, and both bases keep theirs after stop, as with keepalived.
+//! An IPv6 instance's IPv4 excluded addresses get IPv4 VMACs alike. A reload
 //! deletes the address VMACs no address is left on.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
@@ -182,6 +183,53 @@ fn root_netns_twin_vmac_addr_with_use_vmac_matches_keepalived() {
         assert_eq!(sysctls(&twin.lite, ifname), ka, "{ifname}");
     }
     twin.same_notify("BACKUP, MASTER, BACKUP, stop", &NOTIFY);
+}
+
+/// An IPv6 instance: its IPv4 excluded addresses go on IPv4 VMACs,
+/// `vrrp.52` on `eth0` and `vrrp1.52` on `eth1`.
+#[test]
+fn root_netns_twin_vmac_addr_of_an_ipv6_instance_matches_keepalived() {
+    let mut twin = Twin::new(SETUP);
+    let conf = "\
+vrrp_instance VI_6 {
+    state MASTER
+    interface eth0
+    use_vmac_addr
+    virtual_router_id 52
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        2001:db8:77::100/64
+    }
+    virtual_ipaddress_excluded {
+        10.77.0.200/24
+        10.78.0.200/24 dev eth1
+    }
+}
+";
+    let master = |s: &str| {
+        s.contains("vrrp.52@eth0:")
+            && s.contains("vrrp1.52@eth1:")
+            && s.contains("link/ether 00:00:5e:00:01:34")
+            && s.contains("inet 10.77.0.200/24 scope global vrrp.52")
+            && s.contains("inet 10.78.0.200/24 scope global vrrp1.52")
+            && s.contains("inet6 2001:db8:77::100/64 scope global nodad")
+    };
+    for side in twin.sides() {
+        side.start(conf);
+    }
+    twin.wait_log("r1", "(VI_6) Entering MASTER STATE", 1);
+    twin.same_state("MASTER", master);
+    for ifname in ["vrrp.52", "vrrp1.52", "eth0", "eth1"] {
+        let ka = sysctls(&twin.ka, ifname);
+        assert_eq!(sysctls(&twin.lite, ifname), ka, "{ifname}");
+    }
+    for side in twin.sides() {
+        side.stop();
+    }
+    twin.same_state("stopped", |s| {
+        !s.contains("vrrp.52") && !s.contains("vrrp1.52")
+    });
 }
 
 /// A reload that drops `eth1`'s IPv6 address and one of its IPv4 ones:
