@@ -325,7 +325,13 @@ impl Driver {
         let mut addresses = Vec::with_capacity(spec.addresses.len() + spec.excluded.len());
         let mut addr_vmacs: Vec<AddrVmac> = Vec::new();
         for a in spec.addresses.iter().chain(&spec.excluded) {
-            let vip = match self.address_vmac(spec, a, staged)? {
+            // A router waiting for its interface gets them when it appears.
+            let on_vmac = if absent {
+                None
+            } else {
+                self.address_vmac(spec, a, staged)?
+            };
+            let vip = match on_vmac {
                 Some(v) => {
                     if !addr_vmacs.contains(&v) {
                         addr_vmacs.push(v);
