@@ -30,6 +30,7 @@
 //! (`root_netns_twin_named_vmac_matches_keepalived`);
 //! `vmac_xmit_base` sends and reads adverts on the base interface
 //! (`root_netns_twin_vmac_xmit_base_matches_keepalived`).
+//! `use_vmac_addr`: `root_netns_twin_vmac_addr.rs`.
 //!
 //! The VMAC and ipvlan keywords keepalived 2.2.7 accepts and
 //! keepalived-lite does not run are checked to be refused by name by `-t`.
@@ -301,9 +302,9 @@ fn first_adverts(side: &twin::Side) -> [String; 2] {
     })
 }
 
-/// `use_vmac_addr` and `use_ipvlan` are refused by name by `-t` (exit
-/// 5); so are a name the kernel would not take and a multicast MAC, which
-/// keepalived 2.2.7's `-t` reports as errors too.
+/// `use_ipvlan` is refused by name by `-t` (exit 5); so are a name the
+/// kernel would not take and a multicast MAC, which keepalived 2.2.7's
+/// `-t` reports as errors too.
 #[test]
 fn vmac_options_keepalived_lite_does_not_run_are_refused_by_t() {
     let bad_name = "VMAC interface name too long or invalid characters";
@@ -313,15 +314,8 @@ fn vmac_options_keepalived_lite_does_not_run_are_refused_by_t() {
     let multicast = conf.replace("vmac_name_too_long", "vm1 01:00:00:00:00:01");
     let want = "(VI_1) VMAC MAC address is multicast";
     twin::assert_refused_by_t(&multicast, &[want.to_owned()]);
-    for (option, word) in [
-        ("use_vmac\n  use_vmac_addr", "use_vmac_addr"),
-        ("use_ipvlan", "use_ipvlan"),
-    ] {
-        let want = [format!("{word} is not supported by keepalived-lite")];
-        let conf = format!(
-            "vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 51\n  {option}\n  \
-             virtual_ipaddress {{\n    10.77.0.100/24\n  }}\n}}\n"
-        );
-        twin::assert_refused_by_t(&conf, &want);
-    }
+    let want = ["use_ipvlan is not supported by keepalived-lite".to_owned()];
+    let conf = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  use_ipvlan\n  \
+                virtual_ipaddress {\n    10.77.0.100/24\n  }\n}\n";
+    twin::assert_refused_by_t(conf, &want);
 }

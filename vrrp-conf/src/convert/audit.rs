@@ -99,6 +99,7 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "smtp_alert_checker",
     "smtp_alert_vrrp",
     "smtp_helo_name",
+    "vmac_addr_prefix",
     "vmac_prefix",
     "vrrp_check_unicast_src",
     "vrrp_down_timer_adverts",
@@ -143,6 +144,7 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "track_src_ip",
     "unicast_fault_no_peer",
     "unicast_ttl",
+    "use_vmac_addr",
     "vmac_garp_intvl",
     "vmac_xmit_base",
 ];

@@ -8,6 +8,14 @@
 //! is not a VMAC of its own making keeps its hands off it and takes the
 //! default name (keepalived: "interface NAME already exists and is not a
 //! private macvlan; ignoring vmac if_name").
+//!
+//! `use_vmac_addr` gives the addresses that do not go on the router's
+//! own interface or VMAC (another `dev`, or the other family) a VMAC of
+//! their own on the interface they name, as keepalived 2.2.7 does: one
+//! per (interface, family), with the virtual MAC of the address's family
+//! (or `use_vmac`'s MAC), named `P.VRID`, then `P6.VRID` (IPv6) and
+//! `P1.VRID`, `P2.VRID`, ... until a name is free, `P` the global
+//! `vmac_addr_prefix`, else `vmac_prefix`, else `vrrp`.
 
 /// Options of a router's VMAC (meaningful with
 /// [`RouterSpec::use_vmac`](super::driver::RouterSpec::use_vmac)).
@@ -26,6 +34,12 @@ pub struct VmacOptions {
     /// `use_vmac MAC`: the VMAC's hardware address instead of the VRRP
     /// virtual MAC.
     pub mac: Option<[u8; 6]>,
+    /// `use_vmac_addr`: addresses on another interface, or of the other
+    /// family, go on a VMAC of their own (see the module documentation).
+    pub addresses: bool,
+    /// The global `vmac_addr_prefix`: the names of those VMACs (else
+    /// [`prefix`](Self::prefix)'s).
+    pub addr_prefix: Option<String>,
 }
 
 /// Longest interface name the kernel takes (`IFNAMSIZ` - 1).
@@ -95,6 +109,42 @@ fn default_name(prefix: &str, num: &str, vrid: u8) -> String {
     format!("{}{tail}", prefix.get(..cut).unwrap_or_default())
 }
 
+#[cfg(feature = "tokio")] // the driver makes address VMACs
+/// True if `use_vmac_addr` puts address `addr` (`dev`, if it names one)
+/// of a router on `interface` (IPv6 if `ipv6`) on a VMAC of its own, as
+/// keepalived 2.2.7 decides: an address of the other family, or on
+/// another interface. An address of the router's family on its own
+/// interface stays there (or on the router's VMAC).
+pub(crate) fn wants_addr_vmac(
+    options: &VmacOptions,
+    interface: &str,
+    ipv6: bool,
+    addr: std::net::IpAddr,
+    dev: Option<&str>,
+) -> bool {
+    options.addresses && (addr.is_ipv6() != ipv6 || dev.is_some_and(|d| d != interface))
+}
+
+#[cfg(feature = "tokio")] // the driver makes address VMACs
+/// The names an address VMAC of VRID `vrid` tries, in keepalived 2.2.7's
+/// order: `P.VRID`, then `P6.VRID` for IPv6, then `P1.VRID`, `P2.VRID`,
+/// ... (`P6` skipped when tried already), up to `P99.VRID`.
+pub(crate) fn addr_candidates(options: &VmacOptions, vrid: u8, ipv6: bool) -> Vec<String> {
+    let prefix = (options.addr_prefix.as_deref())
+        .or(options.prefix.as_deref())
+        .unwrap_or("vrrp");
+    let mut nums: Vec<String> = vec![String::new()];
+    if ipv6 {
+        nums.push("6".into());
+    }
+    nums.extend(
+        (1..100)
+            .filter(|&n| !(ipv6 && n == 6))
+            .map(|n| n.to_string()),
+    );
+    nums.iter().map(|n| default_name(prefix, n, vrid)).collect()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // tests: a panic is a failed test
 mod tests {
@@ -142,6 +192,54 @@ mod tests {
             names(&o("abcdefghijklmn")),
             ["abcdefghijk.251", "abcdefghij6.251"]
         );
+    }
+
+    /// keepalived 2.2.7's address VMAC names (seen: `vr.51`, `vr6.51`,
+    /// then `vr1.51` for a second IPv6 one).
+    #[test]
+    #[cfg(feature = "tokio")]
+    fn address_vmacs_are_named_as_keepalived_names_them() {
+        let mut o = VmacOptions {
+            prefix: Some("vm".into()),
+            ..VmacOptions::default()
+        };
+        assert_eq!(
+            addr_candidates(&o, 51, false)[..3],
+            ["vm.51", "vm1.51", "vm2.51"]
+        );
+        o.addr_prefix = Some("vr".into());
+        let v6 = addr_candidates(&o, 51, true);
+        assert_eq!(v6[..4], ["vr.51", "vr6.51", "vr1.51", "vr2.51"]);
+        assert_eq!(v6[6..8], ["vr5.51", "vr7.51"]);
+        assert_eq!(v6.len(), 100);
+        assert_eq!(
+            addr_candidates(&VmacOptions::default(), 7, false)[0],
+            "vrrp.7"
+        );
+        let long = VmacOptions {
+            addr_prefix: Some("abcdefghijklmn".into()),
+            ..VmacOptions::default()
+        };
+        assert_eq!(addr_candidates(&long, 251, false)[1], "abcdefghij1.251");
+    }
+
+    #[test]
+    #[cfg(feature = "tokio")]
+    fn use_vmac_addr_takes_other_interfaces_and_the_other_family() {
+        let on = VmacOptions {
+            addresses: true,
+            ..VmacOptions::default()
+        };
+        let v4 = "10.0.0.1".parse().unwrap();
+        let v6 = "2001:db8::1".parse().unwrap();
+        assert!(wants_addr_vmac(&on, "eth0", false, v4, Some("eth1")));
+        assert!(wants_addr_vmac(&on, "eth0", false, v6, None));
+        assert!(wants_addr_vmac(&on, "eth0", false, v6, Some("eth0")));
+        assert!(wants_addr_vmac(&on, "eth0", true, v4, None));
+        assert!(!wants_addr_vmac(&on, "eth0", false, v4, None));
+        assert!(!wants_addr_vmac(&on, "eth0", false, v4, Some("eth0")));
+        let off = VmacOptions::default();
+        assert!(!wants_addr_vmac(&off, "eth0", false, v4, Some("eth1")));
     }
 
     #[test]

@@ -118,11 +118,14 @@ fn garp_group(
 /// sends on (`others`) with `all`. keepalived also sends on the VMACs it
 /// makes for addresses on other interfaces under `use_vmac`, which
 /// keepalived-lite does not make (`vmac_elsewhere`): refused there.
+/// With `all` or not, it sends on the VMACs `use_vmac_addr` makes
+/// (`addr_vmacs`), and keepalived-lite with it.
 pub(crate) fn extra_if(
     g: &GlobalDefs,
     i: &crate::model::VrrpInstance,
     others: bool,
     vmac_elsewhere: bool,
+    addr_vmacs: bool,
 ) -> Result<Option<Duration>, PlanError> {
     let name = i.name.as_str();
     let last = |v: &[Setting], keys: [&str; 2]| {
@@ -159,10 +162,10 @@ pub(crate) fn extra_if(
             reason: "garp_extra_if specified without time",
         });
     };
-    if secs == 0 || !(vmac_elsewhere || others && all) {
+    if secs == 0 || !(addr_vmacs || vmac_elsewhere || others && all) {
         return Ok(None);
     }
-    if vmac_elsewhere {
+    if vmac_elsewhere && !addr_vmacs {
         return Err(PlanError::Unsupported {
             instance: name.into(),
             keyword: "garp_extra_if with use_vmac and addresses on other interfaces",
@@ -316,6 +319,14 @@ mod tests {
         assert_eq!(extra_if_of("", own, vmac, " dev eth0").unwrap(), None);
         // keepalived would send on a VMAC it makes on eth1: refused.
         assert!(extra_if_of("", own, vmac, other).is_err());
+        // use_vmac_addr puts the address on a VMAC of its own, which
+        // keepalived announces on, `all` or not.
+        let addr = "  use_vmac_addr\n";
+        let three = Some(Duration::from_secs(3));
+        assert_eq!(extra_if_of("", own_no_all, addr, other).unwrap(), three);
+        let both = "  use_vmac\n  use_vmac_addr\n";
+        assert_eq!(extra_if_of("", own, both, other).unwrap(), three);
+        assert_eq!(extra_if_of("", own_no_all, addr, "").unwrap(), None);
         for bad in [
             "  garp_extra_if all\n",
             "  garp_extra_if 86401\n",

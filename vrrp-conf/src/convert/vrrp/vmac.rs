@@ -13,6 +13,12 @@
 //! one counts: keepalived ignores the others); a prefix with characters
 //! no interface name may hold is refused.
 //!
+//! `use_vmac_addr` puts the addresses on another interface, and those of
+//! the other family, on VMACs of their own, which the global
+//! `vmac_addr_prefix` (else `vmac_prefix`) names (see
+//! [`vrrp::linux::VmacOptions`]); it needs no `use_vmac`, and takes its
+//! MAC when `use_vmac` gives one.
+//!
 //! keepalived 2.2.7 runs some combinations after changing them, with an
 //! error that makes `keepalived -t` fail (exit 5); keepalived-lite refuses
 //! them in the same words, so that its `-t` fails too: `vmac_xmit_base`
@@ -57,14 +63,20 @@ pub(super) fn options(
     Ok(VmacOptions {
         name,
         xmit_base,
-        prefix: prefix(g, i)?,
+        prefix: prefix(g, i, "vmac_prefix")?,
         mac: mac.map(|m| m.address(vrid)),
+        addresses: i.other.iter().any(|s| s.keyword == "use_vmac_addr"),
+        addr_prefix: prefix(g, i, "vmac_addr_prefix")?,
     })
 }
 
-/// The global `vmac_prefix`, if set.
-fn prefix(g: &GlobalDefs, i: &VrrpInstance) -> Result<Option<String>, PlanError> {
-    let Some(s) = g.other.iter().find(|s| s.keyword == "vmac_prefix") else {
+/// The global `vmac_prefix` (or `vmac_addr_prefix`), if set.
+fn prefix(
+    g: &GlobalDefs,
+    i: &VrrpInstance,
+    keyword: &'static str,
+) -> Result<Option<String>, PlanError> {
+    let Some(s) = g.other.iter().find(|s| s.keyword == keyword) else {
         return Ok(None);
     };
     let p = s.args.first().cloned().unwrap_or_default();
@@ -73,7 +85,7 @@ fn prefix(g: &GlobalDefs, i: &VrrpInstance) -> Result<Option<String>, PlanError>
     if !valid_vmac_name(&sample) {
         return Err(PlanError::Bad {
             instance: i.name.clone(),
-            keyword: "vmac_prefix",
+            keyword,
             value: p,
         });
     }
@@ -292,6 +304,35 @@ mod tests {
         for (text, strict, want) in cases {
             assert_eq!(err(text, strict), format!("(VI_1) {want}"), "{text}");
         }
+    }
+
+    /// `use_vmac_addr` (with or without `use_vmac`) and the first
+    /// `vmac_addr_prefix`; a bad prefix is refused.
+    #[test]
+    fn use_vmac_addr_and_its_prefix_are_read() {
+        let text = "global_defs {\n  vmac_addr_prefix va\n  vmac_addr_prefix other\n}\n\
+                    vrrp_instance VI_1 {\n  interface eth0\n  use_vmac_addr\n  virtual_router_id 51\n}\n";
+        let p = crate::parse_str("v.conf", text, &crate::Options::default());
+        let i = &p.config.vrrp_instances[0];
+        let o = options(&p.config.global_defs, i, false).unwrap();
+        let want = VmacOptions {
+            addresses: true,
+            addr_prefix: Some("va".into()),
+            ..VmacOptions::default()
+        };
+        assert_eq!(o, want);
+        assert!(
+            !options(&p.config.global_defs, &instance("use_vmac"), false)
+                .unwrap()
+                .addresses
+        );
+        let bad = text.replace("prefix va\n", "prefix a:b\n");
+        let p = crate::parse_str("v.conf", &bad, &crate::Options::default());
+        let err = options(&p.config.global_defs, i, false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "(VI_1) vmac_addr_prefix \"a:b\" is not supported by keepalived-lite"
+        );
     }
 
     /// The first `vmac_prefix` names default VMACs; a bad one is refused.

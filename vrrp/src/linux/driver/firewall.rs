@@ -94,6 +94,17 @@ impl Driver {
                 });
             }
         }
+        // `use_vmac_addr`'s, in the table of their addresses' family.
+        for v in self.running_addr_vmacs() {
+            let vmac = Vmac {
+                vmac: v.index,
+                base: v.base,
+                ipv6: v.ipv6,
+            };
+            if !out.contains(&vmac) {
+                out.push(vmac);
+            }
+        }
         out
     }
 }

@@ -158,14 +158,17 @@ impl Driver {
         self.send_garps_for(i, None, repeat);
     }
 
-    /// Deletes the VMAC interfaces of every router.
+    /// Deletes the VMAC interfaces of every router (address VMACs too).
     pub(super) fn remove_vmacs(&mut self) {
-        let vmacs: Vec<u32> = self
-            .routers
-            .iter()
-            .flatten()
-            .filter_map(|r| r.vmac)
+        let mut vmacs: Vec<u32> = (self.routers.iter().flatten())
+            .flat_map(|r| {
+                r.vmac
+                    .into_iter()
+                    .chain(r.addr_vmacs.iter().map(|v| v.index))
+            })
             .collect();
+        vmacs.sort_unstable();
+        vmacs.dedup();
         for index in vmacs {
             let _ = self.netlink.del_link(index);
         }

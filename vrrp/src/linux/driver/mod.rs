@@ -70,6 +70,7 @@
 //! # }
 //! ```
 
+mod addr_vmac;
 mod debounce;
 mod deleted;
 mod errlog;
@@ -87,6 +88,7 @@ mod sockets;
 mod source_loss;
 mod spec;
 mod timer;
+mod vmac_sysctl;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -142,6 +144,8 @@ struct RouterIo {
     routes: Vec<RouteSpec>,
     /// Its macvlan, deleted with it.
     vmac: Option<u32>,
+    /// The VMACs `use_vmac_addr` put its addresses on.
+    addr_vmacs: Vec<addr_vmac::AddrVmac>,
     last_drop_event: Option<Instant>,
     /// The embedder's last tracking, for a router rebuilt when its
     /// interface appears.

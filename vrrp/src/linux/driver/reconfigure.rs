@@ -18,9 +18,10 @@ use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Instant;
 
+use super::addr_vmac::AddrVmac;
 use super::links::is_absent;
 use super::sockets::{open_raw, Channel, Raw, Receiver};
-use super::{Driver, DriverError, DriverEvent, RouterIo, RouterSpec, Setup, Vip};
+use super::{Driver, DriverError, DriverEvent, RouterIo, RouterSpec, Setup, Vip, VirtualAddress};
 use crate::auth::AuthConfig;
 use crate::config::{Config, Ipv6Config};
 use crate::event::State;
@@ -64,6 +65,8 @@ struct Prepared {
     link: Link,
     send_link: Link,
     vmac: Option<u32>,
+    /// The VMACs its addresses go on (`use_vmac_addr`).
+    addr_vmacs: Vec<AddrVmac>,
     channel: Channel,
     addresses: Vec<Vip>,
     routes: Vec<RouteSpec>,
@@ -89,14 +92,16 @@ impl Prepared {
 /// Sockets and VMACs made while preparing: installed by the commit,
 /// closed or deleted on error.
 #[derive(Default)]
-struct Staged {
+pub(super) struct Staged {
     /// (interface, channel, the VMAC's base for a VMAC's socket, socket).
     sockets: Vec<(Link, Channel, Option<u32>, Raw)>,
     garp: Vec<(u32, GarpSocket)>,
     /// MACs of interfaces that hold addresses of a router sending
     /// elsewhere (see `Driver::garp_mac`).
     garp_macs: Vec<(u32, [u8; 6])>,
-    vmacs: Vec<u32>,
+    pub(super) vmacs: Vec<u32>,
+    /// Address VMACs made (also in `vmacs`).
+    pub(super) addr_vmacs: Vec<AddrVmac>,
 }
 
 /// Lookups cached for one preparation: one netlink request per interface,
@@ -320,9 +325,30 @@ impl Driver {
         } else {
             (link.clone(), None)
         };
-        let addresses = (spec.addresses.iter().chain(&spec.excluded))
-            .map(|a| self.resolve_address(a, send_link.index))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut addresses = Vec::with_capacity(spec.addresses.len() + spec.excluded.len());
+        let mut addr_vmacs: Vec<AddrVmac> = Vec::new();
+        for a in spec.addresses.iter().chain(&spec.excluded) {
+            // A router waiting for its interface gets them when it appears.
+            let on_vmac = if absent {
+                None
+            } else {
+                self.address_vmac(spec, a, staged)?
+            };
+            let vip = match on_vmac {
+                Some(v) => {
+                    if !addr_vmacs.contains(&v) {
+                        addr_vmacs.push(v);
+                    }
+                    let on_vmac = VirtualAddress {
+                        dev: None,
+                        ..a.clone()
+                    };
+                    self.resolve_address(&on_vmac, v.index)?
+                }
+                None => self.resolve_address(a, send_link.index)?,
+            };
+            addresses.push(vip);
+        }
         let routes = spec
             .routes
             .iter()
@@ -339,6 +365,7 @@ impl Driver {
             link,
             send_link,
             vmac,
+            addr_vmacs,
             channel,
             addresses,
             routes,
@@ -462,6 +489,7 @@ impl Driver {
         let Some(v6) = &config.ipv6 else {
             let vmac = self.netlink.add_macvlan(link.index, &name, mac)?;
             staged.vmacs.push(vmac.index);
+            self.set_vmac_sysctls(&vmac, link);
             return Ok(vmac);
         };
         let vmac = self.netlink.add_macvlan6(link.index, &name, mac)?;
@@ -533,7 +561,14 @@ impl Driver {
     ) -> Result<ReconcileSummary, DriverError> {
         self.install_staged(staged);
         let mut summary = ReconcileSummary::default();
-        let kept_vmacs: HashSet<u32> = plan.routers.iter().filter_map(|p| p.vmac).collect();
+        let kept_vmacs: HashSet<u32> = (plan.routers.iter())
+            .flat_map(|p| {
+                p.vmac
+                    .into_iter()
+                    .chain(p.addr_vmacs.iter().map(|v| v.index))
+            })
+            .collect();
+        let addr_vmacs_before = self.running_addr_vmacs();
 
         // An interface a router waits on for an address before its
         // stand-in, so that the interface, not the stand-in, is reported.
@@ -617,6 +652,7 @@ impl Driver {
             .collect();
         self.mux.set_sync_groups(now, &groups)?;
         self.update_links(links, started);
+        self.prune_addr_vmacs(&addr_vmacs_before);
         for (k, name, interface, ipv6) in waiting {
             if let Some(&id) = ids.get(k) {
                 let event = DriverEvent::NoAddress {
@@ -699,6 +735,7 @@ impl Driver {
         r.addresses = p.addresses;
         r.routes = p.routes;
         r.vmac = p.vmac;
+        r.addr_vmacs = p.addr_vmacs;
         let tracking = r.tracking;
         // A new VMAC for the firewall's map.
         self.firewall.touch();
@@ -769,6 +806,7 @@ impl Driver {
         r.name = p.config.name;
         r.addresses = p.addresses;
         r.routes = p.routes;
+        r.addr_vmacs = p.addr_vmacs;
         if master {
             self.del_rules(&gone_rules);
             self.del_routes(&gone_routes);
@@ -838,6 +876,7 @@ impl Driver {
             addresses: p.addresses,
             routes: p.routes,
             vmac: p.vmac,
+            addr_vmacs: p.addr_vmacs,
             last_drop_event: None,
             tracking: None,
         });
@@ -892,7 +931,7 @@ const STAND_IN_LINK_LOCAL: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1)
 
 /// True if the router speaks IPv6: its configuration says so, or its
 /// first virtual address is IPv6 (keepalived's rule).
-fn is_ipv6(spec: &RouterSpec) -> bool {
+pub(super) fn is_ipv6(spec: &RouterSpec) -> bool {
     spec.config.ipv6.is_some() || spec.addresses.first().is_some_and(|a| a.addr.is_ipv6())
 }
 

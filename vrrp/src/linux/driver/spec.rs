@@ -160,8 +160,9 @@ pub struct RouterSpec {
     /// (00-00-5E-00-02-VRID for an IPv6 router, which also puts its
     /// link-local source on it), which also carries the virtual addresses.
     pub use_vmac: bool,
-    /// How the VMAC is named (`use_vmac NAME`); unused without
-    /// [`use_vmac`](Self::use_vmac).
+    /// How the VMAC is named (`use_vmac NAME`), and the VMACs of
+    /// `use_vmac_addr` ([`VmacOptions::addresses`], which needs no
+    /// [`use_vmac`](Self::use_vmac)).
     pub vmac: VmacOptions,
 }
 
