@@ -19,6 +19,8 @@ mod suspend;
 mod tcp;
 #[cfg(feature = "tls")]
 mod tls;
+#[cfg(feature = "tls")]
+mod tls_files;
 mod udp;
 
 #[cfg(feature = "dns")]
@@ -35,4 +37,6 @@ pub use suspend::Suspendable;
 pub use tcp::TcpChecker;
 #[cfg(feature = "tls")]
 pub use tls::{TlsOptions, TlsSetupError};
+#[cfg(feature = "tls")]
+pub use tls_files::{TlsFile, TlsFiles, TlsLoadError};
 pub use udp::UdpChecker;

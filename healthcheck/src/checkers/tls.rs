@@ -7,7 +7,7 @@ use std::sync::Arc;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
 };
@@ -88,6 +88,20 @@ impl TlsOptions {
         })
     }
 
+    /// No certificate verification, presenting `chain` (leaf first) with
+    /// `key` when the server asks for a client certificate. Fails if rustls
+    /// cannot use the key or it is not the leaf's key.
+    pub fn unverified_with_client_auth(
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<Self, rustls::Error> {
+        Ok(Self {
+            config: Arc::new(insecure_builder()?.with_client_auth_cert(chain, key)?),
+            verify: false,
+            server_name: None,
+        })
+    }
+
     /// The name sent as SNI and verified in the certificate (default: the
     /// virtual host, else the target's IP address, which sends no SNI).
     pub fn with_server_name(mut self, name: impl Into<String>) -> Self {
@@ -155,14 +169,19 @@ pub(crate) fn tls_reason(e: &io::Error) -> DownReason {
 }
 
 fn insecure_config() -> Result<ClientConfig, rustls::Error> {
+    Ok(insecure_builder()?.with_no_client_auth())
+}
+
+/// A client config builder accepting any server certificate, awaiting
+/// its client authentication.
+fn insecure_builder(
+) -> Result<rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert>, rustls::Error> {
     let p = provider()?;
     let verifier = Arc::new(AcceptAnyCert(p.clone()));
-    let mut c = ClientConfig::builder_with_provider(p)
+    Ok(ClientConfig::builder_with_provider(p)
         .with_safe_default_protocol_versions()?
-        .with_root_certificates(RootCertStore::empty())
-        .with_no_client_auth();
-    c.dangerous().set_certificate_verifier(verifier);
-    Ok(c)
+        .dangerous()
+        .with_custom_certificate_verifier(verifier))
 }
 
 /// Why TLS options could not be built.

@@ -1,0 +1,125 @@
+//! keepalived's `SSL` block for SSL_GET: the client certificate and key
+//! it presents and the CA file it loads, read once at start (keepalived
+//! 2.2.7 `check_ssl.c`).
+//!
+//! keepalived never turns on server verification (its context keeps
+//! OpenSSL's `SSL_VERIFY_NONE`): the `ca` file must load, and is
+//! otherwise unused. So the options built here accept any server
+//! certificate, as without the block.
+
+use std::path::{Path, PathBuf};
+
+use rustls::pki_types::pem::{self, PemObject};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::checkers::TlsOptions;
+
+/// The files of keepalived's `SSL` block (each optional, as there).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsFiles {
+    /// `certificate`: the client's PEM certificate chain, leaf first.
+    pub certificate: Option<PathBuf>,
+    /// `key`: the client's unencrypted PEM private key (PKCS#8, PKCS#1 or
+    /// SEC1).
+    pub key: Option<PathBuf>,
+    /// `ca`: PEM CA certificates; loaded (at least one must be there) but,
+    /// as in keepalived, not used to verify the server.
+    pub ca: Option<PathBuf>,
+}
+
+/// Which file of a [`TlsFiles`] could not be loaded, in keepalived's
+/// order of loading: certificate, key, CA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsFile {
+    /// `certificate`.
+    Certificate,
+    /// `key` (also: a key that does not match the certificate).
+    Key,
+    /// `ca`.
+    Ca,
+}
+
+/// Why [`TlsFiles::load`] failed: the file and what was wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{file:?} {path}: {why}")]
+pub struct TlsLoadError {
+    /// The file that failed.
+    pub file: TlsFile,
+    /// Its path.
+    pub path: String,
+    /// What was wrong (unreadable, no PEM item, mismatched key).
+    pub why: String,
+}
+
+impl TlsFiles {
+    /// Loads the files into SSL_GET's TLS options: the certificate chain
+    /// and key presented when the server asks for a client certificate
+    /// (only when both are given, as OpenSSL sends none without a key),
+    /// any server certificate accepted.
+    pub fn load(&self) -> Result<TlsOptions, TlsLoadError> {
+        let chain = match &self.certificate {
+            Some(p) => Some(load(TlsFile::Certificate, p, certificates)?),
+            None => None,
+        };
+        let key = match &self.key {
+            Some(p) => Some(load(TlsFile::Key, p, |p| {
+                PrivateKeyDer::from_pem_file(p).map_err(pem_why)
+            })?),
+            None => None,
+        };
+        if let Some(p) = &self.ca {
+            load(TlsFile::Ca, p, certificates)?;
+        }
+        let (Some(chain), Some(key)) = (chain, key) else {
+            return TlsOptions::unverified().map_err(|e| self.key_error(&e));
+        };
+        TlsOptions::unverified_with_client_auth(chain, key).map_err(|e| self.key_error(&e))
+    }
+
+    /// rustls refusing the key (unsupported algorithm, not the
+    /// certificate's key): keepalived's "Cant load key file".
+    fn key_error(&self, e: &rustls::Error) -> TlsLoadError {
+        TlsLoadError {
+            file: TlsFile::Key,
+            path: self.key.as_deref().map_or_else(String::new, show),
+            why: e.to_string(),
+        }
+    }
+}
+
+fn load<T>(
+    file: TlsFile,
+    path: &Path,
+    read: impl FnOnce(&Path) -> Result<T, String>,
+) -> Result<T, TlsLoadError> {
+    read(path).map_err(|why| TlsLoadError {
+        file,
+        path: show(path),
+        why,
+    })
+}
+
+fn show(p: &Path) -> String {
+    p.display().to_string()
+}
+
+/// Every certificate of a PEM file; none is an error.
+fn certificates(p: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_file_iter(p)
+        .map_err(pem_why)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(pem_why)?;
+    if certs.is_empty() {
+        return Err(pem_why(pem::Error::NoItemsFound));
+    }
+    Ok(certs)
+}
+
+fn pem_why(e: pem::Error) -> String {
+    match e {
+        pem::Error::Io(e) => e.to_string(),
+        pem::Error::NoItemsFound => "no PEM item of that kind".into(),
+        other => format!("malformed PEM: {other}"),
+    }
+}

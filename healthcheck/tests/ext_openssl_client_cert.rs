@@ -1,0 +1,140 @@
+//! SSL_GET with keepalived's `SSL` block ([`TlsFiles`]) against a real
+//! `openssl s_server -Verify 1` on loopback, which requires a client
+//! certificate signed by its CA (needs openssl from Debian: `ext_` tests
+//! fail if it is missing). As keepalived 2.2.7 did in the IPVS VM:
+//! up with the block's certificate and key, down without them or with a
+//! certificate of another CA, up whatever `ca` holds (keepalived never
+//! verifies the server), and a file that does not load is an error.
+#![cfg(feature = "tokio")]
+#![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use healthcheck::checkers::{HttpChecker, TlsFile, TlsFiles, TlsOptions, UrlCheck};
+use healthcheck::{CheckContext, CheckOutcome, Checker, DownReason};
+use test_support::*;
+
+/// The server and the files the client side may use.
+struct Bench {
+    _server: ProcGuard,
+    addr: SocketAddr,
+    dir: TempDir,
+    /// The client certificate and key the server's CA signed.
+    cert: PathBuf,
+    key: PathBuf,
+    /// Its CA (the server's own certificate has another one).
+    client_ca: PathBuf,
+}
+
+fn bench() -> Bench {
+    let openssl = require("openssl");
+    let dir = TempDir::new("sslblock");
+    let ip = unique_ip();
+    let addr = SocketAddr::new(ip, high_port());
+    let (_, srv, srv_key) = make_certs(&dir, "srv", &["srv.test"], ip);
+    let (client_ca, cert, key) = make_certs(&dir, "cli", &["client.test"], ip);
+    let mut server = ProcGuard::spawn(
+        "openssl s_server",
+        Command::new(openssl)
+            // -verify_return_error: also refuse a certificate its CA
+            // did not sign (s_server only logs that otherwise).
+            .args(["s_server", "-www", "-Verify", "1", "-verify_return_error"])
+            .arg("-accept")
+            .arg(addr.to_string())
+            .arg("-cert")
+            .arg(&srv)
+            .arg("-key")
+            .arg(&srv_key)
+            .arg("-CAfile")
+            .arg(&client_ca),
+    );
+    wait_tcp(addr, &mut server);
+    Bench {
+        _server: server,
+        addr,
+        dir,
+        cert,
+        key,
+        client_ca,
+    }
+}
+
+async fn outcome(tls: TlsOptions, addr: SocketAddr) -> CheckOutcome {
+    // keepalived's SSL_GET sends no SNI without enable_sni.
+    let c = HttpChecker::ssl(vec![UrlCheck::new("/")], tls.without_sni());
+    c.check(&CheckContext::new(addr, Duration::from_secs(5)))
+        .await
+}
+
+fn files(cert: &PathBuf, key: &PathBuf, ca: Option<&PathBuf>) -> TlsFiles {
+    TlsFiles {
+        certificate: Some(cert.clone()),
+        key: Some(key.clone()),
+        ca: ca.cloned(),
+    }
+}
+
+#[tokio::test]
+async fn ext_ssl_get_presents_the_ssl_blocks_client_certificate() {
+    let b = bench();
+    // `ca` is loaded only: the client's CA did not sign the server's
+    // certificate, and the check is up.
+    let with = files(&b.cert, &b.key, Some(&b.client_ca)).load().unwrap();
+    assert!(!with.verifies());
+    assert_eq!(outcome(with, b.addr).await, CheckOutcome::Up);
+
+    // Without the block, or with a certificate but no key (OpenSSL then
+    // sends no certificate), the server refuses the handshake.
+    // (TLS 1.3: the server's alert arrives after the client's handshake,
+    // as a read error.)
+    let none = TlsOptions::unverified().unwrap();
+    let without = outcome(none, b.addr).await;
+    let refused = CheckOutcome::Down(DownReason::Io(std::io::ErrorKind::InvalidData));
+    assert_eq!(without, refused);
+    let cert_only = TlsFiles {
+        certificate: Some(b.cert.clone()),
+        ..TlsFiles::default()
+    };
+    let cert_only = outcome(cert_only.load().unwrap(), b.addr).await;
+    assert_eq!(cert_only, refused);
+
+    // A certificate the server's CA did not sign.
+    let (_, cert, key) = make_certs(&b.dir, "stranger", &["stranger.test"], b.addr.ip());
+    let stranger = outcome(files(&cert, &key, None).load().unwrap(), b.addr).await;
+    assert_eq!(stranger, refused);
+}
+
+#[test]
+fn ext_ssl_block_files_that_do_not_load_name_the_file() {
+    let dir = TempDir::new("sslblock-bad");
+    let ip = unique_ip();
+    let (ca, cert, key) = make_certs(&dir, "a", &["a.test"], ip);
+    let (_, _, other_key) = make_certs(&dir, "b", &["b.test"], ip);
+    let missing = dir.path("missing.pem");
+    let encrypted = dir.path("encrypted.key");
+    run(Command::new(require("openssl"))
+        .args(["pkcs8", "-topk8", "-passout", "pass:secret", "-in"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&encrypted));
+    let cases = [
+        (files(&missing, &key, None), TlsFile::Certificate, &missing),
+        // A key file is not a certificate.
+        (files(&key, &key, None), TlsFile::Certificate, &key),
+        (files(&cert, &missing, None), TlsFile::Key, &missing),
+        // keepalived's OpenSSL refuses a key that is not the
+        // certificate's, and an encrypted key without its pass phrase.
+        (files(&cert, &other_key, None), TlsFile::Key, &other_key),
+        (files(&cert, &encrypted, None), TlsFile::Key, &encrypted),
+        (files(&cert, &key, Some(&missing)), TlsFile::Ca, &missing),
+        (files(&cert, &key, Some(&key)), TlsFile::Ca, &key),
+    ];
+    for (f, file, path) in cases {
+        let e = f.load().expect_err(&format!("{f:?} must not load"));
+        assert_eq!((e.file, &e.path), (file, &path.display().to_string()));
+    }
+    assert!(files(&cert, &key, Some(&ca)).load().is_ok());
+}
