@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -69,10 +69,10 @@ async fn outcome(tls: TlsOptions, addr: SocketAddr) -> CheckOutcome {
         .await
 }
 
-fn files(cert: &PathBuf, key: &PathBuf, ca: Option<&PathBuf>) -> TlsFiles {
+fn files(cert: &Path, key: &Path, ca: Option<&PathBuf>) -> TlsFiles {
     TlsFiles {
-        certificate: Some(cert.clone()),
-        key: Some(key.clone()),
+        certificate: Some(cert.to_path_buf()),
+        key: Some(key.to_path_buf()),
         ca: ca.cloned(),
     }
 }

@@ -40,9 +40,20 @@ pub enum TlsFile {
     Ca,
 }
 
+impl std::fmt::Display for TlsFile {
+    /// The block's keyword.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            TlsFile::Certificate => "certificate",
+            TlsFile::Key => "key",
+            TlsFile::Ca => "ca",
+        })
+    }
+}
+
 /// Why [`TlsFiles::load`] failed: the file and what was wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file:?} {path}: {why}")]
+#[error("SSL {file} {path}: {why}")]
 pub struct TlsLoadError {
     /// The file that failed.
     pub file: TlsFile,
