@@ -131,6 +131,12 @@ fn ext_ssl_block_files_that_do_not_load_name_the_file() {
         (files(&cert, &encrypted, None), TlsFile::Key, &encrypted),
         (files(&cert, &key, Some(&missing)), TlsFile::Ca, &missing),
         (files(&cert, &key, Some(&key)), TlsFile::Ca, &key),
+        // In keepalived's order: the key fails before the CA is read.
+        (
+            files(&cert, &other_key, Some(&missing)),
+            TlsFile::Key,
+            &other_key,
+        ),
     ];
     for (f, file, path) in cases {
         let e = f.load().expect_err(&format!("{f:?} must not load"));

@@ -79,13 +79,16 @@ impl TlsFiles {
             })?),
             None => None,
         };
+        // A key that is not the certificate's fails before the CA loads.
+        let options = match (chain, key) {
+            (Some(chain), Some(key)) => TlsOptions::unverified_with_client_auth(chain, key),
+            _ => TlsOptions::unverified(),
+        }
+        .map_err(|e| self.key_error(&e))?;
         if let Some(p) = &self.ca {
             load(TlsFile::Ca, p, certificates)?;
         }
-        let (Some(chain), Some(key)) = (chain, key) else {
-            return TlsOptions::unverified().map_err(|e| self.key_error(&e));
-        };
-        TlsOptions::unverified_with_client_auth(chain, key).map_err(|e| self.key_error(&e))
+        Ok(options)
     }
 
     /// rustls refusing the key (unsupported algorithm, not the

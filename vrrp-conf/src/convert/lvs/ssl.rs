@@ -14,6 +14,7 @@ use healthcheck::checkers::TlsFiles;
 use crate::convert::refuse;
 use crate::diagnostics::Diagnostic;
 use crate::model::Config;
+use crate::span::Spanned;
 use crate::Parsed;
 
 use super::{Probe, ServicePlan};
@@ -27,8 +28,7 @@ pub(super) fn files(config: &Config, services: &[ServicePlan]) -> Option<TlsFile
     if !checks.flat_map(|r| &r.checks).any(|c| ssl_get(&c.probe)) {
         return None;
     }
-    let path =
-        |v: &Option<crate::span::Spanned<String>>| v.as_ref().map(|v| PathBuf::from(&v.value));
+    let path = |v: &Option<Spanned<String>>| v.as_ref().map(|v| PathBuf::from(&v.value));
     Some(TlsFiles {
         certificate: path(&ssl.certificate),
         key: path(&ssl.key),
