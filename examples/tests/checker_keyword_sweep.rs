@@ -104,11 +104,9 @@ use Verdict::*;
 const TRACK_FILE: &str = "track_file tf {\n  file /tmp/kl-sweep-track\n}\n";
 // `-t` reads none of the block's files (keepalived reads them when its
 // checker starts).
-const SSL_BLOCK: &str = "SSL {\n  ca /etc/ssl/certs/ca-certificates.crt\n  \
+const SSL_BLOCK: &str = "SSL {\n  password secret\n  ca /etc/ssl/certs/ca-certificates.crt\n  \
                          certificate /etc/ssl/certs/ca-certificates.crt\n  \
                          key /etc/ssl/certs/ca-certificates.crt\n}\n";
-const SSL_PASSWORD: &str =
-    "SSL {\n  password secret\n  key /etc/ssl/certs/ca-certificates.crt\n}\n";
 const FWM_CHECK: &str = "TCP_CHECK {\n      connect_port 8080\n    }";
 const MISC: &str = "MISC_CHECK {\n      misc_path /bin/true\n    }";
 const BFD: &str = "bfd_instance b1 {\n  neighbor_ip 127.0.0.2\n}\n";
@@ -205,10 +203,6 @@ const CASES: &[Case] = &[
     .expect(Tuning),
     // check_parser.c: the top level.
     case("SSL", Top, SSL_BLOCK).checker("SSL_GET {\n url {\n path /\n }\n }"),
-    // An encrypted key's pass phrase: rustls reads no encrypted key.
-    case("password (SSL)", Top, SSL_PASSWORD)
-        .checker("SSL_GET {\n url {\n path /\n }\n }")
-        .expect(Refused),
     case("virtual_server_group", Top, VSG).vs("group g1"),
     case("virtual_server_group IPv6", Top, VSG6).vs("group g6"),
     // virtual_server.

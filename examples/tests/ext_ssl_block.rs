@@ -3,8 +3,8 @@
 //! client certificate its CA signed: the configuration is converted and
 //! its checks run as the daemon runs them (no IPVS needed: the table is
 //! not applied). keepalived 2.2.7, run in the IPVS VM against the same
-//! kind of server, was up with the block's certificate and key and down
-//! without them; a key file that does not load stops its checker with
+//! kind of server, was up with the block's certificate and (encrypted)
+//! key and down without them; a key file that does not load stops its checker with
 //! the lines checked below.
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
@@ -31,7 +31,13 @@ fn server() -> Server {
     let ip = unique_ip();
     let addr = SocketAddr::new(ip, high_port());
     let (_, srv, srv_key) = make_certs(&dir, "srv", &["srv.test"], ip);
-    let (client_ca, _, _) = make_certs(&dir, "cli", &["client.test"], ip);
+    let (client_ca, _, key) = make_certs(&dir, "cli", &["client.test"], ip);
+    // The block's key is encrypted with its password.
+    run(Command::new(require("openssl"))
+        .args(["pkcs8", "-topk8", "-passout", "pass:secret", "-in"])
+        .arg(&key)
+        .arg("-out")
+        .arg(dir.path("cli-enc.key")));
     let mut guard = ProcGuard::spawn(
         "openssl s_server",
         Command::new(require("openssl"))
@@ -53,14 +59,14 @@ fn server() -> Server {
     }
 }
 
-/// `dir`'s client files as an `SSL` block.
+/// `dir`'s client files as an `SSL` block, with the key's password.
 fn ssl_block(dir: &Path) -> String {
     let f = |n: &str| dir.join(n).display().to_string();
     format!(
-        "SSL {{\n  ca {}\n  certificate {}\n  key {}\n}}\n",
+        "SSL {{\n  password secret\n  ca {}\n  certificate {}\n  key {}\n}}\n",
         f("cli-ca.pem"),
         f("cli.pem"),
-        f("cli.key")
+        f("cli-enc.key")
     )
 }
 

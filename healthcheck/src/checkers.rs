@@ -21,6 +21,8 @@ mod tcp;
 mod tls;
 #[cfg(feature = "tls")]
 mod tls_files;
+#[cfg(feature = "tls")]
+mod tls_key;
 mod udp;
 
 #[cfg(feature = "dns")]

@@ -74,7 +74,21 @@ fn files(cert: &Path, key: &Path, ca: Option<&PathBuf>) -> TlsFiles {
         certificate: Some(cert.to_path_buf()),
         key: Some(key.to_path_buf()),
         ca: ca.cloned(),
+        password: None,
     }
+}
+
+/// `key` encrypted with the pass phrase `secret` by `openssl ARGS`, as
+/// `name` in `dir`.
+fn encrypt(dir: &TempDir, key: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let out = dir.path(name);
+    run(Command::new(require("openssl"))
+        .args(args)
+        .args(["-passout", "pass:secret", "-in"])
+        .arg(key)
+        .arg("-out")
+        .arg(&out));
+    out
 }
 
 #[tokio::test]
@@ -101,6 +115,24 @@ async fn ext_ssl_get_presents_the_ssl_blocks_client_certificate() {
     let cert_only = outcome(cert_only.load().unwrap(), b.addr).await;
     assert_eq!(cert_only, refused);
 
+    // An encrypted key with the block's password, in each form OpenSSL
+    // writes (keepalived 2.2.7 was up with PKCS#8 and legacy keys too).
+    for (name, args) in [
+        ("pkcs8.key", &["pkcs8", "-topk8"][..]),
+        ("scrypt.key", &["pkcs8", "-topk8", "-scrypt"]),
+        ("aes128.key", &["ec", "-aes128"]),
+        ("aes256.key", &["ec", "-aes256"]),
+        ("des3.key", &["ec", "-des3"]),
+    ] {
+        let key = encrypt(&b.dir, &b.key, name, args);
+        let f = TlsFiles {
+            password: Some("secret".into()),
+            ..files(&b.cert, &key, None)
+        };
+        let tls = f.load().unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(outcome(tls, b.addr).await, CheckOutcome::Up, "{name}");
+    }
+
     // A certificate the server's CA did not sign.
     let (_, cert, key) = make_certs(&b.dir, "stranger", &["stranger.test"], b.addr.ip());
     let stranger = outcome(files(&cert, &key, None).load().unwrap(), b.addr).await;
@@ -114,21 +146,25 @@ fn ext_ssl_block_files_that_do_not_load_name_the_file() {
     let (ca, cert, key) = make_certs(&dir, "a", &["a.test"], ip);
     let (_, _, other_key) = make_certs(&dir, "b", &["b.test"], ip);
     let missing = dir.path("missing.pem");
-    let encrypted = dir.path("encrypted.key");
-    run(Command::new(require("openssl"))
-        .args(["pkcs8", "-topk8", "-passout", "pass:secret", "-in"])
-        .arg(&key)
-        .arg("-out")
-        .arg(&encrypted));
+    let encrypted = encrypt(&dir, &key, "pkcs8.key", &["pkcs8", "-topk8"]);
+    let legacy = encrypt(&dir, &key, "legacy.key", &["ec", "-aes256"]);
+    let wrong = |key: &Path| TlsFiles {
+        password: Some("wrong".into()),
+        ..files(&cert, key, None)
+    };
     let cases = [
         (files(&missing, &key, None), TlsFile::Certificate, &missing),
         // A key file is not a certificate.
         (files(&key, &key, None), TlsFile::Certificate, &key),
         (files(&cert, &missing, None), TlsFile::Key, &missing),
         // keepalived's OpenSSL refuses a key that is not the
-        // certificate's, and an encrypted key without its pass phrase.
+        // certificate's, and an encrypted key without its pass phrase or
+        // with a wrong one.
         (files(&cert, &other_key, None), TlsFile::Key, &other_key),
         (files(&cert, &encrypted, None), TlsFile::Key, &encrypted),
+        (files(&cert, &legacy, None), TlsFile::Key, &legacy),
+        (wrong(&encrypted), TlsFile::Key, &encrypted),
+        (wrong(&legacy), TlsFile::Key, &legacy),
         (files(&cert, &key, Some(&missing)), TlsFile::Ca, &missing),
         (files(&cert, &key, Some(&key)), TlsFile::Ca, &key),
         // In keepalived's order: the key fails before the CA is read.

@@ -25,8 +25,8 @@ pub(super) fn keepalived_tls(files: Option<&TlsFiles>) -> Result<TlsOptions, Dae
 }
 
 /// keepalived's lines for a file that does not load (`build_ssl_ctx`,
-/// `init_ssl_ctx`); an unset file prints as glibc prints a NULL string.
-/// The block's `password` is refused, so it is never set.
+/// `init_ssl_ctx`), the password in clear as keepalived prints it; an
+/// unset value prints as glibc prints a NULL string.
 pub(super) fn failure_lines(files: &TlsFiles, e: &TlsLoadError) -> [String; 6] {
     let what = match e.file {
         TlsFile::Certificate => "certificate",
@@ -37,11 +37,12 @@ pub(super) fn failure_lines(files: &TlsFiles, e: &TlsLoadError) -> [String; 6] {
         p.as_deref()
             .map_or_else(|| "(null)".to_string(), |p| p.display().to_string())
     };
+    let password = files.password.as_deref().unwrap_or("(null)");
     [
         format!("SSL error : Cant load {what} file..."),
         "Error Initialize SSL, ctx Instance".to_string(),
         format!("  SSL  keyfile:{}", show(&files.key)),
-        "  SSL password:(null)".to_string(),
+        format!("  SSL password:{password}"),
         format!("  SSL   cafile:{}", show(&files.ca)),
         "Terminate...".to_string(),
     ]
@@ -57,6 +58,7 @@ mod tests {
             certificate: Some("/nonexistent/cli.pem".into()),
             key: Some("/nonexistent/cli.key".into()),
             ca: None,
+            password: Some("secret".into()),
         };
         let Err(DaemonError::Tls(why)) = keepalived_tls(Some(&files)) else {
             panic!("a missing certificate must fail");
@@ -76,7 +78,7 @@ mod tests {
                 "SSL error : Cant load key file...",
                 "Error Initialize SSL, ctx Instance",
                 "  SSL  keyfile:/nonexistent/cli.key",
-                "  SSL password:(null)",
+                "  SSL password:secret",
                 "  SSL   cafile:(null)",
                 "Terminate...",
             ]

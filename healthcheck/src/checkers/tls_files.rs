@@ -1,5 +1,6 @@
 //! keepalived's `SSL` block for SSL_GET: the client certificate and key
-//! it presents and the CA file it loads, read once at start (keepalived
+//! it presents (the key decrypted with the block's `password` if it is
+//! encrypted) and the CA file it loads, read once at start (keepalived
 //! 2.2.7 `check_ssl.c`).
 //!
 //! keepalived never turns on server verification (its context keeps
@@ -7,24 +8,41 @@
 //! otherwise unused. So the options built here accept any server
 //! certificate, as without the block.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use rustls::pki_types::pem::{self, PemObject};
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::CertificateDer;
 
+use super::tls_key::read_key;
 use crate::checkers::TlsOptions;
 
 /// The files of keepalived's `SSL` block (each optional, as there).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct TlsFiles {
     /// `certificate`: the client's PEM certificate chain, leaf first.
     pub certificate: Option<PathBuf>,
-    /// `key`: the client's unencrypted PEM private key (PKCS#8, PKCS#1 or
-    /// SEC1).
+    /// `key`: the client's PEM private key (PKCS#8, PKCS#1 or SEC1),
+    /// unencrypted or encrypted with `password` (PKCS#8 PBES2, or
+    /// OpenSSL's legacy AES/DES-EDE3-CBC encryption).
     pub key: Option<PathBuf>,
+    /// `password`: the pass phrase of an encrypted `key`.
+    pub password: Option<String>,
     /// `ca`: PEM CA certificates; loaded (at least one must be there) but,
     /// as in keepalived, not used to verify the server.
     pub ca: Option<PathBuf>,
+}
+
+impl fmt::Debug for TlsFiles {
+    /// Everything but the password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TlsFiles")
+            .field("certificate", &self.certificate)
+            .field("key", &self.key)
+            .field("password", &self.password.as_ref().map(|_| "..."))
+            .field("ca", &self.ca)
+            .finish()
+    }
 }
 
 /// Which file of a [`TlsFiles`] could not be loaded, in keepalived's
@@ -40,9 +58,9 @@ pub enum TlsFile {
     Ca,
 }
 
-impl std::fmt::Display for TlsFile {
+impl fmt::Display for TlsFile {
     /// The block's keyword.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             TlsFile::Certificate => "certificate",
             TlsFile::Key => "key",
@@ -75,7 +93,7 @@ impl TlsFiles {
         };
         let key = match &self.key {
             Some(p) => Some(load(TlsFile::Key, p, |p| {
-                PrivateKeyDer::from_pem_file(p).map_err(pem_why)
+                read_key(p, self.password.as_deref())
             })?),
             None => None,
         };

@@ -507,7 +507,6 @@ fn build_all(config: &conf::Config) -> (Plan, Vec<Located>) {
 /// only without errors in `out`) and every refusal.
 pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
     let (plan, errors) = build_all(&p.config);
-    ssl::audit(p, out);
     for e in &errors {
         let code = match e.error {
             PlanError::Unsupported { .. } => Code::Unsupported,

@@ -6,16 +6,14 @@
 //! (the daemon reports it, as keepalived logs it). `-t` reads none of
 //! them. Without the block SSL_GET presents no client certificate. Either
 //! way the server's certificate is never verified: `ca` is loaded only.
+//! `password` decrypts an encrypted `key`.
 
 use std::path::PathBuf;
 
 use healthcheck::checkers::TlsFiles;
 
-use crate::convert::refuse;
-use crate::diagnostics::Diagnostic;
 use crate::model::Config;
 use crate::span::Spanned;
-use crate::Parsed;
 
 use super::{Probe, ServicePlan};
 
@@ -33,17 +31,8 @@ pub(super) fn files(config: &Config, services: &[ServicePlan]) -> Option<TlsFile
         certificate: path(&ssl.certificate),
         key: path(&ssl.key),
         ca: path(&ssl.ca),
+        password: ssl.password.as_ref().map(|p| p.value.clone()),
     })
-}
-
-/// `password`: the pass phrase of an encrypted key, which rustls cannot
-/// read, so it is refused by name.
-pub(super) fn audit(p: &Parsed, out: &mut Vec<Diagnostic>) {
-    let Some(password) = p.config.ssl.as_ref().and_then(|s| s.password.as_ref()) else {
-        return;
-    };
-    let why = "SSL: encrypted private keys cannot be read";
-    out.push(refuse(password.span, "password", why));
 }
 
 #[cfg(test)]
@@ -85,6 +74,7 @@ mod tests {
             certificate: some("/etc/cli.pem"),
             key: some("/etc/cli.key"),
             ca: some("/etc/ca.pem"),
+            password: None,
         };
         assert_eq!(files, Some(want));
         // keepalived loads them only when an SSL_GET runs.
@@ -97,16 +87,16 @@ mod tests {
     }
 
     #[test]
-    fn password_is_refused_by_name() {
+    fn password_goes_with_the_key() {
         let text = format!("SSL {{\n password secret\n key /etc/cli.key\n}}\n{SSL_GET}");
-        let (d, _) = run(&text);
-        assert_eq!(
-            d,
-            [
-                "k.conf:2:2: error: (SSL: encrypted private keys cannot be read) password \
-              is not supported by keepalived-lite"
-            ]
-        );
+        let (d, files) = run(&text);
+        assert_eq!(d, Vec::<String>::new());
+        let want = TlsFiles {
+            key: some("/etc/cli.key"),
+            password: Some("secret".into()),
+            ..TlsFiles::default()
+        };
+        assert_eq!(files, Some(want));
     }
 
     #[test]
@@ -132,6 +122,7 @@ mod tests {
             certificate: None,
             key: some("/c.key"),
             ca: some("/ca.pem"),
+            password: None,
         };
         assert_eq!(files, Some(want));
     }
