@@ -24,6 +24,8 @@ mod tls_files;
 #[cfg(feature = "tls")]
 mod tls_key;
 mod udp;
+#[cfg(feature = "tls")]
+mod x509;
 
 #[cfg(feature = "dns")]
 pub use dns::{DnsChecker, DnsType};

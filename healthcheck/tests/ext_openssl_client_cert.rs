@@ -133,6 +133,21 @@ async fn ext_ssl_get_presents_the_ssl_blocks_client_certificate() {
         assert_eq!(outcome(tls, b.addr).await, CheckOutcome::Up, "{name}");
     }
 
+    // An X.509 v1 certificate (`openssl x509 -req` without extensions),
+    // which OpenSSL presents as any other.
+    let v1 = b.dir.path("cli-v1.pem");
+    run(Command::new(require("openssl"))
+        .args(["x509", "-req", "-days", "2", "-CAcreateserial", "-in"])
+        .arg(b.dir.path("cli.csr"))
+        .arg("-CA")
+        .arg(&b.client_ca)
+        .arg("-CAkey")
+        .arg(b.dir.path("cli-ca.key"))
+        .arg("-out")
+        .arg(&v1));
+    let tls = files(&v1, &b.key, None).load().unwrap();
+    assert_eq!(outcome(tls, b.addr).await, CheckOutcome::Up);
+
     // A certificate the server's CA did not sign.
     let (_, cert, key) = make_certs(&b.dir, "stranger", &["stranger.test"], b.addr.ip());
     let stranger = outcome(files(&cert, &key, None).load().unwrap(), b.addr).await;
@@ -179,4 +194,41 @@ fn ext_ssl_block_files_that_do_not_load_name_the_file() {
         assert_eq!((e.file, &e.path), (file, &path.display().to_string()));
     }
     assert!(files(&cert, &key, Some(&ca)).load().is_ok());
+}
+
+/// keepalived's OpenSSL takes an X.509 v1 server certificate (what
+/// `openssl x509 -req` makes without extensions); so does SSL_GET, over
+/// TLS 1.3 and TLS 1.2, the handshake signature still checked.
+#[tokio::test]
+async fn ext_ssl_get_takes_an_x509_v1_server_certificate() {
+    let openssl = require("openssl");
+    let dir = TempDir::new("sslblock-v1");
+    let ip = unique_ip();
+    let (ca, _, key) = make_certs(&dir, "srv", &["srv.test"], ip);
+    let v1 = dir.path("srv-v1.pem");
+    run(Command::new(&openssl)
+        .args(["x509", "-req", "-days", "2", "-CAcreateserial", "-in"])
+        .arg(dir.path("srv.csr"))
+        .arg("-CA")
+        .arg(&ca)
+        .arg("-CAkey")
+        .arg(dir.path("srv-ca.key"))
+        .arg("-out")
+        .arg(&v1));
+    for version in ["-tls1_3", "-tls1_2"] {
+        let addr = SocketAddr::new(ip, high_port());
+        let mut server = ProcGuard::spawn(
+            "openssl s_server",
+            Command::new(&openssl)
+                .args(["s_server", "-www", version, "-accept"])
+                .arg(addr.to_string())
+                .arg("-cert")
+                .arg(&v1)
+                .arg("-key")
+                .arg(&key),
+        );
+        wait_tcp(addr, &mut server);
+        let tls = TlsOptions::unverified().unwrap();
+        assert_eq!(outcome(tls, addr).await, CheckOutcome::Up, "{version}");
+    }
 }

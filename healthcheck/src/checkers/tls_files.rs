@@ -15,6 +15,7 @@ use rustls::pki_types::pem::{self, PemObject};
 use rustls::pki_types::CertificateDer;
 
 use super::tls_key::read_key;
+use super::x509::spki_of;
 use crate::checkers::TlsOptions;
 
 /// The files of keepalived's `SSL` block (each optional, as there).
@@ -136,7 +137,8 @@ fn show(p: &Path) -> String {
     p.display().to_string()
 }
 
-/// Every certificate of a PEM file; none is an error.
+/// Every certificate of a PEM file; none, or one that is not an X.509
+/// certificate, is an error.
 fn certificates(p: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs = CertificateDer::pem_file_iter(p)
         .map_err(pem_why)?
@@ -144,6 +146,9 @@ fn certificates(p: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
         .map_err(pem_why)?;
     if certs.is_empty() {
         return Err(pem_why(pem::Error::NoItemsFound));
+    }
+    if certs.iter().any(|c| spki_of(c).is_none()) {
+        return Err("malformed X.509 certificate".into());
     }
     Ok(certs)
 }
