@@ -19,7 +19,13 @@ mod suspend;
 mod tcp;
 #[cfg(feature = "tls")]
 mod tls;
+#[cfg(feature = "tls")]
+mod tls_files;
+#[cfg(feature = "tls")]
+mod tls_key;
 mod udp;
+#[cfg(feature = "tls")]
+mod x509;
 
 #[cfg(feature = "dns")]
 pub use dns::{DnsChecker, DnsType};
@@ -35,4 +41,6 @@ pub use suspend::Suspendable;
 pub use tcp::TcpChecker;
 #[cfg(feature = "tls")]
 pub use tls::{TlsOptions, TlsSetupError};
+#[cfg(feature = "tls")]
+pub use tls_files::{TlsFile, TlsFiles, TlsLoadError};
 pub use udp::UdpChecker;

@@ -183,11 +183,29 @@ impl W {
         }
     }
 
+    fn ssl(&mut self, s: &Ssl) {
+        self.open(&["SSL".to_string()]);
+        for (k, v) in [
+            ("password", &s.password),
+            ("ca", &s.ca),
+            ("certificate", &s.certificate),
+            ("key", &s.key),
+        ] {
+            if let Some(v) = v {
+                self.line(&[k, v.value.as_str()]);
+            }
+        }
+        self.close();
+    }
+
     fn config(&mut self, c: &Config) {
         if c.global_defs != GlobalDefs::default() {
             self.global_defs(&c.global_defs);
         }
         self.settings(&c.other);
+        if let Some(ssl) = &c.ssl {
+            self.ssl(ssl);
+        }
         self.block("static_ipaddress", &c.static_ipaddress, |w, a| w.ip(a));
         self.block("static_routes", &c.static_routes, |w, r| w.route(r));
         self.block("static_rules", &c.static_rules, |w, r| w.line(r));

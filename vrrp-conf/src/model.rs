@@ -57,6 +57,9 @@ pub struct Config {
     pub virtual_server_groups: Vec<VirtualServerGroup>,
     /// `virtual_server` blocks.
     pub virtual_servers: Vec<VirtualServer>,
+    /// The `SSL` block (the last one: keepalived replaces an earlier one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ssl: Option<Ssl>,
     /// Other known top-level keywords (e.g. `net_namespace`, `bfd_instance`).
     pub other: Vec<Setting>,
 }
@@ -87,6 +90,22 @@ impl PartialEq for Setting {
 }
 
 impl Eq for Setting {}
+
+/// The top-level `SSL` block: what SSL_GET's TLS client loads
+/// (keepalived 2.2.7 `check_parser.c`, `check_ssl.c`). Each value is the
+/// first word of its line, kept as written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Ssl {
+    /// `password`: the pass phrase of an encrypted `key`.
+    pub password: Option<Spanned<String>>,
+    /// `ca`: a PEM file of CA certificates.
+    pub ca: Option<Spanned<String>>,
+    /// `certificate`: the client certificate chain (PEM).
+    pub certificate: Option<Spanned<String>>,
+    /// `key`: the client's private key (PEM).
+    pub key: Option<Spanned<String>>,
+}
 
 /// `global_defs`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -32,6 +32,7 @@ use crate::lvs_mode::plan::{Plan, Probe, DEFAULT_DELAY_LOOP};
 use crate::lvs_mode::suspend::local_addresses;
 use crate::lvs_mode::syncd::SyncControl;
 use crate::lvs_mode::table::Bridge;
+use crate::lvs_mode::tls::keepalived_tls;
 
 /// Why the checker could not start.
 #[derive(Debug, thiserror::Error)]
@@ -365,7 +366,7 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
     let mut hup = signal(SignalKind::hangup()).map_err(DaemonError::Signals)?;
     crate::dump::install();
     crate::snmp::start_configured();
-    let tls = keepalived_tls()?;
+    let mut tls = keepalived_tls(plan.ssl.as_ref())?;
     let mut kernel = Kernel::open(&plan)?;
     let mut monitor = Monitor::new(MonitorConfig::default());
     let mut bridge = Bridge::place(&mut monitor, plan);
@@ -409,6 +410,15 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
                         error!("Reload failed, keeping the running configuration: {why}");
                         crate::systemd::started();
                         continue;
+                    }
+                };
+                // keepalived reads the SSL block's files again, and stops
+                // if they no longer load.
+                tls = match keepalived_tls(new.ssl.as_ref()) {
+                    Ok(tls) => tls,
+                    Err(e) => {
+                        outcome = Err(e);
+                        break;
                     }
                 };
                 let Some(mut monitor) = running.stop().await else {
@@ -607,8 +617,9 @@ fn apply_event(bridge: &mut Bridge, ev: &healthcheck::Event) {
 /// its ids back. Not committed yet: [`Bridge::start`] does it.
 pub fn build(plan: Plan) -> Result<(Driver, Bridge), DaemonError> {
     let mut monitor = Monitor::new(MonitorConfig::default());
+    let tls = keepalived_tls(plan.ssl.as_ref())?;
     let bridge = Bridge::place(&mut monitor, plan);
-    Ok((driver(monitor, &bridge, &keepalived_tls()?), bridge))
+    Ok((driver(monitor, &bridge, &tls), bridge))
 }
 
 /// A driver over `monitor` with the checker of every checked target,
@@ -697,11 +708,4 @@ fn checker(probe: &Probe, tls: &TlsOptions) -> Arc<dyn Checker> {
             base_weight: *base_weight,
         }),
     }
-}
-
-/// SSL_GET's TLS as keepalived 2.2.7 does it for a keepalived.conf: any
-/// server certificate is accepted (the `healthcheck` crate verifies by
-/// default; keepalived-lite follows keepalived here).
-fn keepalived_tls() -> Result<TlsOptions, DaemonError> {
-    TlsOptions::unverified().map_err(|e| DaemonError::Tls(e.to_string()))
 }

@@ -75,6 +75,7 @@ pub mod reload;
 pub mod suspend;
 pub mod syncd;
 pub mod table;
+mod tls;
 
 /// What the command line gives the checker besides its plan.
 pub struct Control {

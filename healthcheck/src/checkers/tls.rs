@@ -7,9 +7,11 @@ use std::sync::Arc;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{
-    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+    CertificateError, ClientConfig, DigitallySignedStruct, InconsistentKeys, RootCertStore,
+    SignatureScheme,
 };
 use tokio::net::TcpStream;
 use tokio_rustls::client::TlsStream;
@@ -88,6 +90,37 @@ impl TlsOptions {
         })
     }
 
+    /// No certificate verification, presenting `chain` (leaf first) with
+    /// `key` when the server asks for a client certificate. Fails if rustls
+    /// cannot use the key or it is not the leaf's key. The certificates are
+    /// sent as they are: any X.509 version.
+    pub fn unverified_with_client_auth(
+        chain: Vec<CertificateDer<'static>>,
+        key: PrivateKeyDer<'static>,
+    ) -> Result<Self, rustls::Error> {
+        let builder = insecure_builder()?;
+        let signer = builder
+            .crypto_provider()
+            .key_provider
+            .load_private_key(key)?;
+        // Compared as OpenSSL does, without rustls's certificate parser,
+        // which refuses the X.509 v1 certificates OpenSSL presents.
+        let leaf = chain.first().and_then(|c| super::x509::spki_of(c));
+        if let (Some(k), Some(c)) = (signer.public_key(), leaf) {
+            if k.as_ref() != c.as_slice() {
+                return Err(rustls::Error::InconsistentKeys(
+                    InconsistentKeys::KeyMismatch,
+                ));
+            }
+        }
+        let resolver = SingleCertAndKey::from(CertifiedKey::new(chain, signer));
+        Ok(Self {
+            config: Arc::new(builder.with_client_cert_resolver(Arc::new(resolver))),
+            verify: false,
+            server_name: None,
+        })
+    }
+
     /// The name sent as SNI and verified in the certificate (default: the
     /// virtual host, else the target's IP address, which sends no SNI).
     pub fn with_server_name(mut self, name: impl Into<String>) -> Self {
@@ -155,14 +188,19 @@ pub(crate) fn tls_reason(e: &io::Error) -> DownReason {
 }
 
 fn insecure_config() -> Result<ClientConfig, rustls::Error> {
+    Ok(insecure_builder()?.with_no_client_auth())
+}
+
+/// A client config builder accepting any server certificate, awaiting
+/// its client authentication.
+fn insecure_builder(
+) -> Result<rustls::ConfigBuilder<ClientConfig, rustls::client::WantsClientCert>, rustls::Error> {
     let p = provider()?;
     let verifier = Arc::new(AcceptAnyCert(p.clone()));
-    let mut c = ClientConfig::builder_with_provider(p)
+    Ok(ClientConfig::builder_with_provider(p)
         .with_safe_default_protocol_versions()?
-        .with_root_certificates(RootCertStore::empty())
-        .with_no_client_auth();
-    c.dangerous().set_certificate_verifier(verifier);
-    Ok(c)
+        .dangerous()
+        .with_custom_certificate_verifier(verifier))
 }
 
 /// Why TLS options could not be built.
@@ -175,6 +213,24 @@ pub enum TlsSetupError {
     /// rustls refused the configuration or a root certificate.
     #[error("rustls: {0}")]
     Rustls(rustls::Error),
+}
+
+/// rustls could not read the certificate (an X.509 v1 certificate, which
+/// OpenSSL takes): the signature is checked with the key read by
+/// [`super::x509`]. Other errors stand.
+fn any_version(
+    e: rustls::Error,
+    message: &[u8],
+    cert: &CertificateDer<'_>,
+    dss: &DigitallySignedStruct,
+    algs: &rustls::crypto::WebPkiSupportedAlgorithms,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
+    match e {
+        rustls::Error::InvalidCertificate(_) => {
+            super::x509::verify_signature(message, cert, dss, algs)
+        }
+        e => Err(e),
+    }
 }
 
 /// Accepts any certificate but still checks the handshake signatures.
@@ -199,12 +255,9 @@ impl ServerCertVerifier for AcceptAnyCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        let algs = &self.0.signature_verification_algorithms;
+        verify_tls12_signature(message, cert, dss, algs)
+            .or_else(|e| any_version(e, message, cert, dss, algs))
     }
 
     fn verify_tls13_signature(
@@ -213,12 +266,9 @@ impl ServerCertVerifier for AcceptAnyCert {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        let algs = &self.0.signature_verification_algorithms;
+        verify_tls13_signature(message, cert, dss, algs)
+            .or_else(|e| any_version(e, message, cert, dss, algs))
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {

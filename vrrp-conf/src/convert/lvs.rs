@@ -29,6 +29,7 @@ use ipvs::{Destination, Family, Forward, Service, ServiceFlags, ServiceKey, Time
 
 mod globals;
 mod group;
+mod ssl;
 
 pub use group::MAX_GROUP_SERVICES;
 /// A `virtual_server_group` entry and its parser (the SNMP tables show them).
@@ -172,6 +173,10 @@ pub struct Plan {
     pub flush_on_stop: bool,
     /// `lvs_sync_daemon`.
     pub sync_daemon: Option<SyncPlan>,
+    /// The `SSL` block's files, loaded at start when an SSL_GET runs
+    /// (None: no block, or no SSL_GET; SSL_GET then presents no client
+    /// certificate).
+    pub ssl: Option<healthcheck::checkers::TlsFiles>,
 }
 
 /// `lvs_sync_daemon`: the IPVS connection sync daemon.
@@ -488,11 +493,12 @@ fn build_all(config: &conf::Config) -> (Plan, Vec<Located>) {
         });
     }
     let plan = Plan {
-        services,
         timeouts: g.timeouts,
         flush: g.flush,
         flush_on_stop: g.flush_on_stop,
         sync_daemon: g.sync_daemon,
+        ssl: ssl::files(config, &services),
+        services,
     };
     (plan, errors)
 }

@@ -15,6 +15,7 @@ use crate::parser::Node;
 use crate::span::{Span, Spanned};
 
 mod lvs;
+mod ssl;
 mod vrrp;
 
 /// Spans of the parts of an object that cross-object checks point at.
@@ -94,6 +95,7 @@ const TOP_TYPED: &[&str] = &[
     "vrrp_instance",
     "virtual_server_group",
     "virtual_server",
+    "SSL",
 ];
 
 impl<'d> Lower<'d> {
@@ -152,6 +154,7 @@ impl<'d> Lower<'d> {
                     c.virtual_servers.push(v);
                 }
             }
+            "SSL" => self.ssl(n, &mut c.ssl),
             k if keywords::TOP.contains(&k) => c.other.push(setting(n)),
             _ => self.unknown(n, &[TOP_TYPED, keywords::TOP]),
         }
