@@ -28,8 +28,9 @@ impl Drop for Scratch {
 /// The layout: `d/a.conf`, `d/b.conf`, a directory `d/sub`, an empty
 /// directory `empty`, an executable `exe.conf`, and `check.conf` which
 /// turns on every check in its own `global_defs` and includes `MISSING`.
-fn layout() -> Scratch {
-    let dir = std::env::temp_dir().join(format!("kl-include-{}", std::process::id()));
+fn layout(tag: &str) -> Scratch {
+    let name = format!("kl-include-{tag}-{}", std::process::id());
+    let dir = std::env::temp_dir().join(name);
     let s = Scratch(dir.clone());
     std::fs::create_dir_all(dir.join("d/sub")).unwrap();
     std::fs::create_dir_all(dir.join("empty")).unwrap();
@@ -38,7 +39,11 @@ fn layout() -> Scratch {
     let exe = dir.join("exe.conf");
     std::fs::write(&exe, "# x\n").unwrap();
     std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
-    std::fs::write(dir.join("check-only.conf"), "global_defs {\n include_check\n}\n").unwrap();
+    std::fs::write(
+        dir.join("check-only.conf"),
+        "global_defs {\n include_check\n}\n",
+    )
+    .unwrap();
     std::fs::write(
         dir.join("check.conf"),
         "global_defs {\n include_check\n}\ninclude MISSING\n",
@@ -94,7 +99,12 @@ const CASES: &[(&str, &str, &[&str], i32)] = &[
     ("include_check match", "include d/{a,c}.conf", &[], 0),
     ("include_check brace_match", "include MISSING", &[], 0),
     ("include_check brace_match", "include d/*", &[], 6),
-    ("include_check wildcard_match", "include empty/*.conf", &[], 6),
+    (
+        "include_check wildcard_match",
+        "include empty/*.conf",
+        &[],
+        6,
+    ),
     ("include_check +brace_match", "include d/{a,c}.conf", &[], 6),
     ("include_check -read", "include d/*", &[], 0),
     // Removing from nothing leaves nothing; adding adds to nothing.
@@ -120,7 +130,7 @@ fn include_layouts_get_keepalived_s_exit_codes() {
     if !Path::new(KEEPALIVED).exists() {
         panic!("{KEEPALIVED} (keepalived 2.2.7) is needed as the reference");
     }
-    let s = layout();
+    let s = layout("t");
     let dir = &s.0;
     let conf = dir.join("t.conf");
     let mut wrong = Vec::new();
@@ -136,4 +146,34 @@ fn include_layouts_get_keepalived_s_exit_codes() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// Start-up refuses what `-t` reports with 6, through the calls `main`
+/// makes before starting anything; a logged include is no refusal.
+#[test]
+fn start_up_refuses_a_failed_include_and_only_that() {
+    use clap::Parser;
+    use keepalived_lite::cli::{self, Cli};
+    let s = layout("start");
+    let conf = s.0.join("s.conf");
+    let refused = |include: &str, flags: &[&str]| {
+        let text = format!("global_defs {{\n  router_id x\n}}\n{include}\n");
+        std::fs::write(&conf, text).unwrap();
+        let mut argv = vec!["keepalived-lite", "-f", conf.to_str().unwrap()];
+        argv.extend_from_slice(flags);
+        let cli = Cli::try_parse_from(argv).unwrap();
+        let parsed = cli.load();
+        let converted = cli.convert(&parsed);
+        (cli::refusals(&parsed, &converted).iter())
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+    };
+    let missing = ["include MISSING: no such file or directory".to_string()];
+    assert_eq!(refused("includem MISSING", &[]), missing);
+    assert_eq!(refused("include MISSING", &["-e"]), missing);
+    assert!(refused("include MISSING", &[]).is_empty());
+    assert_eq!(
+        refused("includeb d/{a,c}.conf", &[]),
+        ["include d/{a,c}.conf: some alternatives missing, so no file is read"]
+    );
 }

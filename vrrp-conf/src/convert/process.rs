@@ -221,12 +221,18 @@ fn include_check(set: &Setting, out: &mut Vec<Diagnostic>) {
             Some(name) => name,
             None if i == 0 => w,
             None => {
-                out.push(error(set, format!("include_check: second plain word '{w}' ignored")));
+                out.push(error(
+                    set,
+                    format!("include_check: second plain word '{w}' ignored"),
+                ));
                 continue;
             }
         };
         if crate::preprocess::check_name(name).is_none() {
-            out.push(error(set, format!("include_check: unknown check '{name}' ignored")));
+            out.push(error(
+                set,
+                format!("include_check: unknown check '{name}' ignored"),
+            ));
         }
     }
 }

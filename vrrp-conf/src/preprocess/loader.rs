@@ -107,6 +107,10 @@ impl Loader for MemLoader {
 
     fn glob(&self, pattern: &str) -> Result<Vec<PathBuf>, LoadError> {
         let pat = glob::Pattern::new(pattern).map_err(|e| LoadError::Unreadable(e.to_string()))?;
+        // A directory named as such matches, as on a file system.
+        if self.kind(Path::new(pattern)) == Some(FileKind::Dir) {
+            return Ok(vec![PathBuf::from(pattern)]);
+        }
         let mut v: Vec<PathBuf> = self
             .files
             .keys()

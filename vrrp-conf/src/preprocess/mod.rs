@@ -576,7 +576,9 @@ impl<'l, 's> Pre<'l, 's> {
                 let p = &inner[len..];
                 let close = p.find(|c: char| c != ' ' && !c.is_ascii_digit())?;
                 // keepalived takes no parameters that end with a space.
-                if !p[close..].starts_with('}') || (close > 0 && p[..close].ends_with(' ') && !p[..close].trim().is_empty()) {
+                if !p[close..].starts_with('}')
+                    || (close > 0 && p[..close].ends_with(' ') && !p[..close].trim().is_empty())
+                {
                     return None;
                 }
                 let v = random::value(&p[..close], &self.rng);
@@ -858,6 +860,141 @@ mod tests {
         assert_eq!(out.diags.len(), 1);
         assert_eq!(out.diags[0].code, Code::IncludeCycle);
         assert_eq!(out.diags[0].span.line, 2);
+    }
+
+    /// The diagnostics of reading `/c/main.conf` from `loader`, shown.
+    fn include_diags(loader: &MemLoader, check: u8) -> Vec<String> {
+        let opts = Options {
+            include_check: check,
+            ..Options::default()
+        };
+        let out = run_file(Path::new("/c/main.conf"), loader, &opts);
+        out.diags
+            .iter()
+            .map(|d| d.display(&out.sources).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn include_variants_decide_what_is_an_error() {
+        let files = |main: &str| {
+            MemLoader::new()
+                .with("/c/main.conf", main)
+                .with("/c/d/a.conf", "a\n")
+        };
+        let cases: &[(&str, &str)] = &[
+            (
+                "include x.conf",
+                "warning: include x.conf: no such file or directory",
+            ),
+            (
+                "includer x.conf",
+                "warning: include x.conf: no such file or directory",
+            ),
+            (
+                "includem x.conf",
+                "error: include x.conf: no such file or directory",
+            ),
+            (
+                "includeb x.conf",
+                "warning: include x.conf: no such file or directory",
+            ),
+            ("includem d/*.x", "warning: include d/*.x matches no file"),
+            ("includew d/*.x", "error: include d/*.x matches no file"),
+            (
+                "includem e/*.x",
+                "error: include e/*.x: no such file or directory",
+            ),
+            (
+                "includem d/{x,y}.conf",
+                "warning: include d/{x,y}.conf: no such file or directory",
+            ),
+            (
+                "includeb d/{x,y}.conf",
+                "error: include d/{x,y}.conf: no such file or directory",
+            ),
+            (
+                "includem d/{a,y}.conf",
+                "warning: include d/{a,y}.conf: some alternatives missing",
+            ),
+            (
+                "includeb d/{a,y}.conf",
+                "error: include d/{a,y}.conf: some alternatives missing, so no file is read",
+            ),
+            ("include d", "warning: /c/d is a directory: skipped"),
+            ("includer d", "error: /c/d is a directory: skipped"),
+        ];
+        for (line, want) in cases {
+            let got = include_diags(&files(&format!("{line}\n")), 0);
+            assert_eq!(got, [format!("/c/main.conf:1:1: {want}")], "{line}");
+        }
+        // All of a brace pattern's files are read, or (includeb) none.
+        let l = files("include d/{a,y}.conf\n");
+        let out = run_file(Path::new("/c/main.conf"), &l, &Options::default());
+        assert_eq!(out.sources.names(), ["/c/main.conf", "/c/d/a.conf"]);
+        let l = files("includeb d/{a,y}.conf\n");
+        let out = run_file(Path::new("/c/main.conf"), &l, &Options::default());
+        assert_eq!(out.sources.names(), ["/c/main.conf"]);
+        // -e: every check.
+        let got = include_diags(&files("include x.conf\n"), CHECK_ALL);
+        assert_eq!(
+            got,
+            ["/c/main.conf:1:1: error: include x.conf: no such file or directory"]
+        );
+    }
+
+    #[test]
+    fn include_check_applies_from_its_line_to_the_end_of_its_file() {
+        let loader = MemLoader::new()
+            .with(
+                "/c/main.conf",
+                "include a.conf\nglobal_defs {\n include_check match\n}\n\
+                 include b.conf\ninclude c.conf\ninclude d.conf\n",
+            )
+            .with(
+                "/c/c.conf",
+                "global_defs {\n include_check -match\n}\ninclude e.conf\n",
+            );
+        let got = include_diags(&loader, 0);
+        assert_eq!(
+            got,
+            [
+                "/c/main.conf:1:1: warning: include a.conf: no such file or directory",
+                "/c/main.conf:5:1: error: include b.conf: no such file or directory",
+                "/c/c.conf:4:1: warning: include e.conf: no such file or directory",
+                // c.conf's -match ended with c.conf.
+                "/c/main.conf:7:1: error: include d.conf: no such file or directory",
+            ]
+        );
+        // Only in global_defs, and only at its top level.
+        let loader = MemLoader::new().with(
+            "/c/main.conf",
+            "vrrp_instance X {\n include_check\n}\nglobal_defs {\n x {\n include_check\n }\n}\n\
+             include a.conf\n",
+        );
+        let got = include_diags(&loader, 0);
+        assert_eq!(
+            got,
+            ["/c/main.conf:9:1: warning: include a.conf: no such file or directory"]
+        );
+    }
+
+    #[test]
+    fn random_is_a_built_in_parameter() {
+        let (l, d) = lines("a ${_RANDOM 7 7} $_RANDOM\nb ${_RANDOM 3}\n", None);
+        assert!(d.is_empty(), "{d:?}");
+        let a: Vec<&str> = l[0].split(' ').collect();
+        assert_eq!(a[..2], ["a", "7"]);
+        assert!(a[2].parse::<u32>().is_ok_and(|n| n <= 32767), "{l:?}");
+        let b: u32 = l[1][2..].parse().expect("a number");
+        assert!((3..=32767).contains(&b), "{l:?}");
+        // No trailing space before '}', and only _RANDOM takes numbers.
+        let (l, _) = lines("c ${_RANDOM 7 } ${_PWD 1}\n", None);
+        assert_eq!(l, ["c $ { _RANDOM 7 } $ { _PWD 1 }"]);
+        let (l, _) = lines("d ${_RANDOM } ${_RANDOM 9 9 9}\n", None);
+        let d: Vec<&str> = l[0].split(' ').collect();
+        assert!(d[1].parse::<u32>().is_ok_and(|n| n <= 32767), "{l:?}");
+        assert_eq!(d[2], "9");
     }
 
     #[test]
