@@ -375,12 +375,14 @@ fn interface_exists(name: &str) -> bool {
 }
 
 /// True if an include failed its checks: keepalived then stops right
-/// after reading, whatever else it found.
+/// after reading, whatever else it found. (An unreadable main file is
+/// not an include: it stops keepalived before reading.)
 fn include_failed(parsed: &Parsed) -> bool {
-    parsed.diagnostics.iter().any(|d| {
-        d.severity == Severity::Error
-            && matches!(d.code, Code::IncludeNoMatch | Code::FileUnreadable)
-    })
+    !parsed.sources.names().is_empty()
+        && parsed.diagnostics.iter().any(|d| {
+            d.severity == Severity::Error
+                && matches!(d.code, Code::IncludeNoMatch | Code::FileUnreadable)
+        })
 }
 
 /// The exit code of `-t` for `parsed`.
