@@ -88,6 +88,9 @@ const CASES: &[(&str, &str, &[&str], i32)] = &[
     ("", "includer d", &[], 6),
     ("", "include exe.conf", &[], 0),
     ("", "includer exe.conf", &[], 6),
+    // Quotes are part of the pattern; a comment is not.
+    ("", "includem \"d/a.conf\"", &[], 6),
+    ("", "includem d/a.conf # c", &[], 0),
     // Not an include in keepalived 2.2.7: an unknown keyword.
     ("", "includet MISSING", &[], 5),
     // include_check in global_defs, read before the include.

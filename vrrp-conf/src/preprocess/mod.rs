@@ -616,7 +616,9 @@ impl<'l, 's> Pre<'l, 's> {
             return false;
         };
         let bits = self.check | own;
-        let pattern = t[kw.len()..].trim().trim_matches('"');
+        // The rest of the line, quotes and all: keepalived 2.2.7 hands it
+        // to glob() as it stands.
+        let pattern = t[kw.len()..].trim();
         if pattern.is_empty() {
             let msg = "include needs a file name";
             self.out
