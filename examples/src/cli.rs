@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{ArgAction, Parser, Subcommand};
 use vrrp_conf::convert::{Converted, Halves};
+use vrrp_conf::preprocess::CHECK_ALL;
 use vrrp_conf::{Code, Diagnostic, Options, Parsed, Severity};
 
 /// keepalived's default configuration file.
@@ -30,6 +31,9 @@ pub mod exit {
     /// Only script-security problems were found
     /// (keepalived's `KEEPALIVED_EXIT_CONFIG_TEST_SECURITY`).
     pub const SECURITY: u8 = 6;
+    /// An include failed its checks (keepalived's `KEEPALIVED_EXIT_NO_CONFIG`,
+    /// which happens to equal [`SECURITY`]).
+    pub const NO_CONFIG: u8 = 6;
 }
 
 /// keepalived-lite: keepalived's command line over the keepalived crates.
@@ -185,22 +189,15 @@ impl Cli {
         self.config_id.clone().or_else(host_name)
     }
 
-    /// Reads and parses the configuration named by `-f`; under `-e` an
-    /// include that matches nothing is an error, as keepalived's `includet`.
+    /// Reads and parses the configuration named by `-f`; `-e` turns on
+    /// every include check, as keepalived's `include_check` alone does.
     pub fn load(&self) -> Parsed {
         let opts = Options {
             config_id: self.config_id(),
+            include_check: if self.all_config { CHECK_ALL } else { 0 },
             ..Options::default()
         };
-        let mut parsed = vrrp_conf::parse_file(&self.use_file, &opts);
-        if self.all_config {
-            for d in &mut parsed.diagnostics {
-                if d.code == Code::IncludeNoMatch {
-                    d.severity = Severity::Error;
-                }
-            }
-        }
-        parsed
+        vrrp_conf::parse_file(&self.use_file, &opts)
     }
 
     /// The halves of keepalived this command line runs for `parsed`.
@@ -364,6 +361,7 @@ pub fn config_test(cli: &Cli, parsed: &Parsed) -> u8 {
         eprintln!("keepalived-lite: cannot write diagnostics: {e}");
     }
     match test_status(parsed) {
+        _ if include_failed(parsed) => exit::NO_CONFIG,
         exit::OK | exit::SECURITY if converted.is_refused() => exit::ERRORS,
         status => status,
     }
@@ -376,10 +374,24 @@ fn interface_exists(name: &str) -> bool {
     !name.is_empty() && nix::net::if_::if_nametoindex(name).is_ok()
 }
 
+/// True if an include failed its checks: keepalived then stops right
+/// after reading, whatever else it found. (An unreadable main file is
+/// not an include: it stops keepalived before reading.)
+fn include_failed(parsed: &Parsed) -> bool {
+    !parsed.sources.names().is_empty()
+        && parsed.diagnostics.iter().any(|d| {
+            d.severity == Severity::Error
+                && matches!(d.code, Code::IncludeNoMatch | Code::FileUnreadable)
+        })
+}
+
 /// The exit code of `-t` for `parsed`.
 pub fn test_status(parsed: &Parsed) -> u8 {
     if parsed.count(Code::FileUnreadable) > 0 && parsed.sources.names().is_empty() {
         return exit::UNREADABLE;
+    }
+    if include_failed(parsed) {
+        return exit::NO_CONFIG;
     }
     if parsed.has_errors() {
         return exit::ERRORS;

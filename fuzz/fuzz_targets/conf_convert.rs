@@ -23,6 +23,7 @@ fuzz_target!(|data: &[u8]| {
         max_include_depth: 2,
         max_expanded_lines: 256,
         max_expanded_len: 8 * 1024,
+        include_check: 0,
     };
     let parsed = parse_str("/fuzz/main.conf", &text, &opts);
     for (vrrp, lvs) in [(true, true), (true, false), (false, true)] {

@@ -32,6 +32,7 @@ fuzz_target!(|data: &[u8]| {
         max_include_depth: 4,
         max_expanded_lines: 256,
         max_expanded_len: 8 * 1024,
+        include_check: 0,
     };
     let parsed = parse_with("/fuzz/main.conf", &text, &loader, &opts);
     for d in &parsed.diagnostics {

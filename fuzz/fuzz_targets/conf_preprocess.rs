@@ -30,6 +30,7 @@ fuzz_target!(|data: &[u8]| {
         max_include_depth: 4,
         max_expanded_lines: 256,
         max_expanded_len: 8 * 1024,
+        include_check: 0,
     };
     let out = run_str("/fuzz/main.conf", &text, &loader, &opts);
     let mut prev = 0;

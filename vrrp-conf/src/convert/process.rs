@@ -60,6 +60,7 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "reload_repeat",
     "fifo_write_vrrp_states_on_reload",
     "random_seed",
+    "include_check",
 ];
 
 /// keepalived's timeout of the startup and shutdown scripts.
@@ -134,6 +135,7 @@ impl Process {
                 "reload_repeat" => s.reload_repeat = true,
                 "fifo_write_vrrp_states_on_reload" => s.fifo_states_on_reload = true,
                 "random_seed" => random_seed(set, out),
+                "include_check" => include_check(set, out),
                 "reload_file" => {
                     s.reload_file = Some(set.args.first().cloned().unwrap_or_default())
                 }
@@ -206,6 +208,32 @@ fn name(set: &Setting, old: Option<String>, out: &mut Vec<Diagnostic>) -> Option
             Some(old)
         }
         (None, Some(new)) => Some(new.clone()),
+    }
+}
+
+/// `include_check [[+|-]read|match|wildcard_match|brace_match ...]`: the
+/// preprocessor applies it when it reads the line (see
+/// `preprocess::include`); here the words keepalived ignores are errors,
+/// as its `-t` reports them.
+fn include_check(set: &Setting, out: &mut Vec<Diagnostic>) {
+    for (i, w) in set.args.iter().enumerate() {
+        let name = match w.strip_prefix(['+', '-']) {
+            Some(name) => name,
+            None if i == 0 => w,
+            None => {
+                out.push(error(
+                    set,
+                    format!("include_check: second plain word '{w}' ignored"),
+                ));
+                continue;
+            }
+        };
+        if crate::preprocess::check_name(name).is_none() {
+            out.push(error(
+                set,
+                format!("include_check: unknown check '{name}' ignored"),
+            ));
+        }
     }
 }
 
@@ -463,7 +491,7 @@ mod tests {
     fn the_rest_of_the_process_keywords_are_noted_or_refused_by_name() {
         use crate::convert::{convert, Halves};
         let text = "child_wait_time 3\nuse_pid_dir\nglobal_defs {\n  tmp_config_directory /tmp\n  \
-                    random_seed 5\n  config_save_dir /tmp\n  include_check\n  \
+                    random_seed 5\n  config_save_dir /tmp\n  include_check +x\n  \
                     fifo_write_vrrp_states_on_reload\n  instance x\n}\n";
         let p = crate::parse_str("k.conf", text, &Default::default());
         let out = convert(&p, Halves::keepalived(&p.config, false, false));
@@ -477,7 +505,7 @@ mod tests {
             "k.conf:5:3: warning: random_seed is accepted without effect: keepalived 2.2.7 resets \
              the seed before it reads the configuration",
             "k.conf:6:3: error: config_save_dir is not supported by keepalived-lite",
-            "k.conf:7:3: error: include_check is not supported by keepalived-lite",
+            "k.conf:7:3: error: include_check: unknown check 'x' ignored",
         ] {
             assert!(has(want), "{want} not in {shown:#?}");
         }

@@ -24,6 +24,19 @@ pub trait Loader {
     fn open(&self, path: &Path) -> Result<Box<dyn BufRead + '_>, LoadError>;
     /// The paths matching the glob `pattern` (no braces), sorted.
     fn glob(&self, pattern: &str) -> Result<Vec<PathBuf>, LoadError>;
+    /// What is at `path` (symbolic links followed), `None` if nothing.
+    fn kind(&self, path: &Path) -> Option<FileKind>;
+}
+
+/// What a path names, as an include sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// A regular file without execute permission: a configuration file.
+    File,
+    /// A directory.
+    Dir,
+    /// Anything else, executable files included (keepalived skips them).
+    Other,
 }
 
 /// Reads from the file system.
@@ -43,12 +56,22 @@ impl Loader for FsLoader {
 
     fn glob(&self, pattern: &str) -> Result<Vec<PathBuf>, LoadError> {
         let paths = glob::glob(pattern).map_err(|e| LoadError::Unreadable(e.to_string()))?;
-        let mut v: Vec<PathBuf> = paths
-            .filter_map(Result::ok)
-            .filter(|p| p.is_file())
-            .collect();
+        // Directories too: an include reports them, as keepalived does.
+        let mut v: Vec<PathBuf> = paths.filter_map(Result::ok).collect();
         v.sort();
         Ok(v)
+    }
+
+    fn kind(&self, path: &Path) -> Option<FileKind> {
+        use std::os::unix::fs::PermissionsExt;
+        let m = std::fs::metadata(path).ok()?;
+        Some(if m.is_dir() {
+            FileKind::Dir
+        } else if m.is_file() && m.permissions().mode() & 0o111 == 0 {
+            FileKind::File
+        } else {
+            FileKind::Other
+        })
     }
 }
 
@@ -84,6 +107,10 @@ impl Loader for MemLoader {
 
     fn glob(&self, pattern: &str) -> Result<Vec<PathBuf>, LoadError> {
         let pat = glob::Pattern::new(pattern).map_err(|e| LoadError::Unreadable(e.to_string()))?;
+        // A directory named as such matches, as on a file system.
+        if self.kind(Path::new(pattern)) == Some(FileKind::Dir) {
+            return Ok(vec![PathBuf::from(pattern)]);
+        }
         let mut v: Vec<PathBuf> = self
             .files
             .keys()
@@ -92,6 +119,14 @@ impl Loader for MemLoader {
             .collect();
         v.sort();
         Ok(v)
+    }
+
+    fn kind(&self, path: &Path) -> Option<FileKind> {
+        if self.files.contains_key(path) {
+            return Some(FileKind::File);
+        }
+        let is_dir = self.files.keys().any(|f| f.starts_with(path));
+        is_dir.then_some(FileKind::Dir)
     }
 }
 

@@ -1,8 +1,11 @@
 //! The preprocessor: turns files into a flat stream of tokens with spans,
-//! handling `include` (globs, braces, relative paths, cycles), `$NAME=value`
-//! parameters (multi-line too) and `${NAME}`, conditional lines `@id` and
-//! `@^id`, and `~SEQ(...)`, `~SEQx(...)`, `~LST(...)` blocks.
+//! handling `include` and its variants (globs, braces, relative paths,
+//! cycles, `include_check`), `$NAME=value` parameters (multi-line too),
+//! `${NAME}` and the built-in `${_PWD}`, `${_INSTANCE}`,
+//! `${_RANDOM [MIN [MAX]]}`, `${_HASH}`, `${_BANG}`, conditional lines
+//! `@id` and `@^id`, and `~SEQ(...)`, `~SEQx(...)`, `~LST(...)` blocks.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -12,10 +15,14 @@ use crate::lexer::{self, Token, TokenKind, MAX_LINE};
 use crate::span::{FileId, SourceMap, Span};
 
 mod expand;
+mod include;
 mod loader;
+mod random;
 
 pub use expand::expand_braces;
-pub use loader::{FsLoader, LoadError, Loader, MemLoader};
+pub(crate) use include::check_name;
+pub use include::{CHECK_ALL, CHECK_BRACE, CHECK_MATCH, CHECK_READ, CHECK_WILDCARD};
+pub use loader::{FileKind, FsLoader, LoadError, Loader, MemLoader};
 
 use expand::{is_param_name, lst_values, seq_values, split_sequence};
 use loader::normalize;
@@ -34,6 +41,10 @@ pub struct Options {
     pub max_expanded_lines: usize,
     /// Longest text parameter substitution may produce for one line.
     pub max_expanded_len: usize,
+    /// The include checks in force before `include_check` (keepalived's
+    /// `-e` sets [`CHECK_ALL`]); a bit set makes that include problem an
+    /// error instead of a warning.
+    pub include_check: u8,
 }
 
 impl Default for Options {
@@ -43,6 +54,7 @@ impl Default for Options {
             max_include_depth: 16,
             max_expanded_lines: 4_000_000,
             max_expanded_len: 1 << 20,
+            include_check: 0,
         }
     }
 }
@@ -77,7 +89,7 @@ pub fn run_str(name: &str, text: &str, loader: &dyn Loader, opts: &Options) -> O
 /// file gives a [`Code::FileUnreadable`] diagnostic and no tokens.
 pub fn run_file(path: &Path, loader: &dyn Loader, opts: &Options) -> Output {
     let mut p = Pre::new(loader, opts, None);
-    p.include_file(path, Span::default(), 0);
+    p.include_file(path, Span::default(), 0, true);
     p.finish()
 }
 
@@ -119,7 +131,7 @@ pub fn stream_file(
     sink: &mut Sink<'_>,
 ) -> (SourceMap, Vec<Diagnostic>) {
     let mut p = Pre::new(loader, opts, Some(sink));
-    p.include_file(path, Span::default(), 0);
+    p.include_file(path, Span::default(), 0, true);
     let out = p.finish();
     (out.sources, out.diags)
 }
@@ -139,6 +151,12 @@ struct Pre<'l, 's> {
     pwd: String,
     expanded: usize,
     budget_reported: bool,
+    /// The include checks in force (`include_check`, `-e`).
+    check: u8,
+    /// The top-level statement being read is `global_defs`.
+    in_global: bool,
+    /// State of the generator behind `${_RANDOM}`.
+    rng: Cell<u64>,
 }
 
 impl<'l, 's> Pre<'l, 's> {
@@ -155,6 +173,9 @@ impl<'l, 's> Pre<'l, 's> {
             pwd: String::new(),
             expanded: 0,
             budget_reported: false,
+            check: opts.include_check,
+            in_global: false,
+            rng: Cell::new(random::seed()),
         }
     }
 
@@ -198,7 +219,9 @@ impl<'l, 's> Pre<'l, 's> {
         self.stack.pop();
     }
 
-    fn include_file(&mut self, path: &Path, at: Span, depth: usize) {
+    /// Reads the file at `path`; `must_read` makes an unreadable file an
+    /// error rather than a warning.
+    fn include_file(&mut self, path: &Path, at: Span, depth: usize, must_read: bool) {
         if self.stack.iter().any(|p| p == path) {
             let msg = format!("include cycle: {} includes itself", path.display());
             self.out
@@ -220,9 +243,7 @@ impl<'l, 's> Pre<'l, 's> {
             Ok(r) => r,
             Err(e) => {
                 let msg = format!("{}: {e}", path.display());
-                self.out
-                    .diags
-                    .push(Diagnostic::error(Code::FileUnreadable, at, msg));
+                self.report(must_read, Code::FileUnreadable, at, msg);
                 return;
             }
         };
@@ -381,6 +402,7 @@ impl<'l, 's> Pre<'l, 's> {
         if self.include(t, span) {
             return;
         }
+        self.watch_include_check(t);
         let col = (t.as_ptr() as usize).saturating_sub(line.as_ptr() as usize) as u32;
         let start = Span::new(span.file, span.line, span.col + col);
         // A new statement at top level ends the previous one, unless this
@@ -546,13 +568,26 @@ impl<'l, 's> Pre<'l, 's> {
                 .unwrap_or(t.len())
         };
         if let Some(inner) = rest.strip_prefix('{') {
-            // Only a name may stand between the braces: looking no further
-            // keeps a line of many `${` linear.
-            let close = name_len(inner);
-            if !inner[close..].starts_with('}') {
+            // Only a name (and for `_RANDOM` numbers) may stand between the
+            // braces: looking no further keeps a line of many `${` linear.
+            let len = name_len(inner);
+            let name = &inner[..len];
+            if name == "_RANDOM" {
+                let p = &inner[len..];
+                let close = p.find(|c: char| c != ' ' && !c.is_ascii_digit())?;
+                // keepalived takes no parameters that end with a space.
+                if !p[close..].starts_with('}')
+                    || (close > 0 && p[..close].ends_with(' ') && !p[..close].trim().is_empty())
+                {
+                    return None;
+                }
+                let v = random::value(&p[..close], &self.rng);
+                return Some((v, i + 2 + len + close + 1));
+            }
+            if !inner[len..].starts_with('}') {
                 return None;
             }
-            return Some((self.lookup(&inner[..close])?, i + 2 + close + 1));
+            return Some((self.lookup(name)?, i + 2 + len + 1));
         }
         let len = name_len(rest);
         let after = rest[len..].chars().next();
@@ -566,6 +601,7 @@ impl<'l, 's> Pre<'l, 's> {
         match name {
             "_PWD" => Some(self.pwd.clone()),
             "_INSTANCE" => self.opts.config_id.clone(),
+            "_RANDOM" => Some(random::value("", &self.rng)),
             "_HASH" => Some("#".into()),
             "_BANG" => Some("!".into()),
             _ => self.params.get(name).cloned(),
@@ -573,18 +609,16 @@ impl<'l, 's> Pre<'l, 's> {
     }
 
     /// Handles `include` and its variants; false if `t` is not one.
+    /// What keepalived 2.2.7 only logs is a warning, what its checks
+    /// (the variant's and `include_check`'s bits) make fatal an error.
     fn include(&mut self, t: &str, span: Span) -> bool {
-        if !t.starts_with("include") {
+        let Some((kw, own)) = include::variant(t) else {
             return false;
-        }
-        let kw = t.split_ascii_whitespace().next().unwrap_or("");
-        if !matches!(
-            kw,
-            "include" | "includer" | "includem" | "includew" | "includeb" | "includea"
-        ) {
-            return false;
-        }
-        let pattern = t[kw.len()..].trim().trim_matches('"');
+        };
+        let bits = self.check | own;
+        // The rest of the line, quotes and all: keepalived 2.2.7 hands it
+        // to glob() as it stands.
+        let pattern = t[kw.len()..].trim();
         if pattern.is_empty() {
             let msg = "include needs a file name";
             self.out
@@ -592,35 +626,96 @@ impl<'l, 's> Pre<'l, 's> {
                 .push(Diagnostic::error(Code::BadArgCount, span, msg));
             return true;
         }
-        let mut found = Vec::new();
+        let (mut found, mut missing, mut wild) = (Vec::new(), false, false);
         for p in expand_braces(pattern, 64) {
             let full = if Path::new(&p).is_absolute() || self.pwd.is_empty() {
                 p
             } else {
                 format!("{}/{p}", self.pwd)
             };
-            match self.loader.glob(&normalize(&full)) {
+            let full = normalize(&full);
+            wild |= include::has_wildcard(&full);
+            if include::is_missing(self.loader, &full) {
+                missing = true;
+                continue;
+            }
+            match self.loader.glob(&full) {
                 Ok(v) => found.extend(v),
                 Err(e) => {
                     let msg = format!("include {pattern}: {e}");
-                    self.out
-                        .diags
-                        .push(Diagnostic::error(Code::FileUnreadable, span, msg));
+                    self.report(bits & CHECK_READ != 0, Code::FileUnreadable, span, msg);
                     return true;
                 }
             }
         }
+        let brace = include::has_brace(pattern);
         if found.is_empty() {
-            let msg = format!("include {pattern} matches no file");
-            self.out
-                .diags
-                .push(Diagnostic::warning(Code::IncludeNoMatch, span, msg));
+            let (msg, bit) = if missing {
+                let bit = if brace { CHECK_BRACE } else { CHECK_MATCH };
+                (format!("include {pattern}: no such file or directory"), bit)
+            } else {
+                let msg = format!("include {pattern} matches no file");
+                (msg, if wild { CHECK_WILDCARD } else { 0 })
+            };
+            self.report(bits & bit != 0, Code::IncludeNoMatch, span, msg);
+            return true;
+        }
+        if missing {
+            let fatal = bits & CHECK_BRACE != 0;
+            let msg = if fatal {
+                format!("include {pattern}: some alternatives missing, so no file is read")
+            } else {
+                format!("include {pattern}: some alternatives missing")
+            };
+            self.report(fatal, Code::IncludeNoMatch, span, msg);
+            if fatal {
+                return true;
+            }
         }
         let depth = self.stack.len();
+        let saved = self.check;
         for f in found {
-            self.include_file(&f, span, depth);
+            self.include_found(&f, span, depth, bits & CHECK_READ != 0);
+            // Each file of an include ends with the checks it began with.
+            self.check = saved;
         }
         true
+    }
+
+    /// Reads one file an include matched, unless keepalived skips it.
+    fn include_found(&mut self, f: &Path, span: Span, depth: usize, must_read: bool) {
+        let why = match self.loader.kind(f) {
+            Some(FileKind::File) => return self.include_file(f, span, depth, must_read),
+            Some(FileKind::Dir) => "is a directory",
+            Some(FileKind::Other) => "is not a regular non-executable file",
+            None => "does not exist",
+        };
+        let msg = format!("{} {why}: skipped", f.display());
+        self.report(must_read, Code::FileUnreadable, span, msg);
+    }
+
+    /// An error if `fatal`, else a warning.
+    fn report(&mut self, fatal: bool, code: Code, span: Span, msg: String) {
+        let d = if fatal {
+            Diagnostic::error(code, span, msg)
+        } else {
+            Diagnostic::warning(code, span, msg)
+        };
+        self.out.diags.push(d);
+    }
+
+    /// Follows the statement structure far enough to apply
+    /// `global_defs { include_check ... }` when its line is read, as
+    /// keepalived does.
+    fn watch_include_check(&mut self, t: &str) {
+        let mut words = t.split_ascii_whitespace();
+        let first = words.next().unwrap_or("");
+        if self.depth == 0 && !t.starts_with('{') {
+            self.in_global = first == "global_defs";
+        } else if self.depth == 1 && self.in_global && first == "include_check" {
+            let words: Vec<&str> = words.collect();
+            self.check = include::apply_check(self.check, &words);
+        }
     }
 }
 
@@ -767,6 +862,141 @@ mod tests {
         assert_eq!(out.diags.len(), 1);
         assert_eq!(out.diags[0].code, Code::IncludeCycle);
         assert_eq!(out.diags[0].span.line, 2);
+    }
+
+    /// The diagnostics of reading `/c/main.conf` from `loader`, shown.
+    fn include_diags(loader: &MemLoader, check: u8) -> Vec<String> {
+        let opts = Options {
+            include_check: check,
+            ..Options::default()
+        };
+        let out = run_file(Path::new("/c/main.conf"), loader, &opts);
+        out.diags
+            .iter()
+            .map(|d| d.display(&out.sources).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn include_variants_decide_what_is_an_error() {
+        let files = |main: &str| {
+            MemLoader::new()
+                .with("/c/main.conf", main)
+                .with("/c/d/a.conf", "a\n")
+        };
+        let cases: &[(&str, &str)] = &[
+            (
+                "include x.conf",
+                "warning: include x.conf: no such file or directory",
+            ),
+            (
+                "includer x.conf",
+                "warning: include x.conf: no such file or directory",
+            ),
+            (
+                "includem x.conf",
+                "error: include x.conf: no such file or directory",
+            ),
+            (
+                "includeb x.conf",
+                "warning: include x.conf: no such file or directory",
+            ),
+            ("includem d/*.x", "warning: include d/*.x matches no file"),
+            ("includew d/*.x", "error: include d/*.x matches no file"),
+            (
+                "includem e/*.x",
+                "error: include e/*.x: no such file or directory",
+            ),
+            (
+                "includem d/{x,y}.conf",
+                "warning: include d/{x,y}.conf: no such file or directory",
+            ),
+            (
+                "includeb d/{x,y}.conf",
+                "error: include d/{x,y}.conf: no such file or directory",
+            ),
+            (
+                "includem d/{a,y}.conf",
+                "warning: include d/{a,y}.conf: some alternatives missing",
+            ),
+            (
+                "includeb d/{a,y}.conf",
+                "error: include d/{a,y}.conf: some alternatives missing, so no file is read",
+            ),
+            ("include d", "warning: /c/d is a directory: skipped"),
+            ("includer d", "error: /c/d is a directory: skipped"),
+        ];
+        for (line, want) in cases {
+            let got = include_diags(&files(&format!("{line}\n")), 0);
+            assert_eq!(got, [format!("/c/main.conf:1:1: {want}")], "{line}");
+        }
+        // All of a brace pattern's files are read, or (includeb) none.
+        let l = files("include d/{a,y}.conf\n");
+        let out = run_file(Path::new("/c/main.conf"), &l, &Options::default());
+        assert_eq!(out.sources.names(), ["/c/main.conf", "/c/d/a.conf"]);
+        let l = files("includeb d/{a,y}.conf\n");
+        let out = run_file(Path::new("/c/main.conf"), &l, &Options::default());
+        assert_eq!(out.sources.names(), ["/c/main.conf"]);
+        // -e: every check.
+        let got = include_diags(&files("include x.conf\n"), CHECK_ALL);
+        assert_eq!(
+            got,
+            ["/c/main.conf:1:1: error: include x.conf: no such file or directory"]
+        );
+    }
+
+    #[test]
+    fn include_check_applies_from_its_line_to_the_end_of_its_file() {
+        let loader = MemLoader::new()
+            .with(
+                "/c/main.conf",
+                "include a.conf\nglobal_defs {\n include_check match\n}\n\
+                 include b.conf\ninclude c.conf\ninclude d.conf\n",
+            )
+            .with(
+                "/c/c.conf",
+                "global_defs {\n include_check -match\n}\ninclude e.conf\n",
+            );
+        let got = include_diags(&loader, 0);
+        assert_eq!(
+            got,
+            [
+                "/c/main.conf:1:1: warning: include a.conf: no such file or directory",
+                "/c/main.conf:5:1: error: include b.conf: no such file or directory",
+                "/c/c.conf:4:1: warning: include e.conf: no such file or directory",
+                // c.conf's -match ended with c.conf.
+                "/c/main.conf:7:1: error: include d.conf: no such file or directory",
+            ]
+        );
+        // Only in global_defs, and only at its top level.
+        let loader = MemLoader::new().with(
+            "/c/main.conf",
+            "vrrp_instance X {\n include_check\n}\nglobal_defs {\n x {\n include_check\n }\n}\n\
+             include a.conf\n",
+        );
+        let got = include_diags(&loader, 0);
+        assert_eq!(
+            got,
+            ["/c/main.conf:9:1: warning: include a.conf: no such file or directory"]
+        );
+    }
+
+    #[test]
+    fn random_is_a_built_in_parameter() {
+        let (l, d) = lines("a ${_RANDOM 7 7} $_RANDOM\nb ${_RANDOM 3}\n", None);
+        assert!(d.is_empty(), "{d:?}");
+        let a: Vec<&str> = l[0].split(' ').collect();
+        assert_eq!(a[..2], ["a", "7"]);
+        assert!(a[2].parse::<u32>().is_ok_and(|n| n <= 32767), "{l:?}");
+        let b: u32 = l[1][2..].parse().expect("a number");
+        assert!((3..=32767).contains(&b), "{l:?}");
+        // No trailing space before '}', and only _RANDOM takes numbers.
+        let (l, _) = lines("c ${_RANDOM 7 } ${_PWD 1}\n", None);
+        assert_eq!(l, ["c $ { _RANDOM 7 } $ { _PWD 1 }"]);
+        let (l, _) = lines("d ${_RANDOM } ${_RANDOM 9 9 9}\n", None);
+        let d: Vec<&str> = l[0].split(' ').collect();
+        assert!(d[1].parse::<u32>().is_ok_and(|n| n <= 32767), "{l:?}");
+        assert_eq!(d[2], "9");
     }
 
     #[test]
