@@ -19,13 +19,27 @@
 #         guest made (Tcp ActiveOpens of /proc/net/snmp, all from the
 #         checkers) and the guest's idle time.
 #
+# floor: with /bin/bench-floor in the guest (bench-floor.c), the same
+#         steady window for a bare epoll loop that makes N x 4 checks a
+#         second the way keepalived's TCP_CHECK does: the CPU any checker
+#         making these connections pays at least.
+#
 # Usage: bench-startup.sh [N] [W] [RELOAD_CAP_S] [SMALL_N] (default 10000
-# 30 1200, no SMALL_N). A keepalived reload that has not shown the edit
+# 30 1200, no SMALL_N), or bench-startup.sh steady N [W] [ROUNDS] (default
+# W 30, ROUNDS 1): only the steady part at N, ROUNDS times (keepalived-lite,
+# keepalived-lite-base if /bin has it (an older build to compare in the
+# same boot), keepalived, floor), for a short boot. A keepalived reload that has not shown the edit
 # after RELOAD_CAP_S is reported as `reload_s=>CAP`. With SMALL_N, the
 # steady measurement is repeated at the end on SMALL_N services (a rate
 # of checks the guest can keep up with). Times from /proc/uptime (10 ms); compare the
 # two daemons' ratios, not absolute times (TCG is ~20x slower than native).
 set -u
+steady_only=
+if [ "${1:-}" = steady ]; then
+    steady_only=1
+    shift
+    set -- "${1:-25}" "${2:-30}" 0 "${3:-1}"
+fi
 n=${1:-10000}
 window=${2:-30}
 cap=${3:-1200}
@@ -49,8 +63,6 @@ gen() {
     }'
 }
 vip() { echo "10.$((100 + $1 / 65536)).$(($1 / 256 % 256)).$(($1 % 256)):80"; }
-gen 0 60 > /tmp/base.conf
-gen 1 60 > /tmp/edit.conf
 gen 0 1 > /tmp/steady.conf
 # setn N: the sizes and probes for N services.
 setn() {
@@ -121,16 +133,73 @@ steady() {
     t0=$(now)
     s=$(timed last_full full)
     sleep 20
-    c0=$(cpu "$@"); o0=$(opens); i0=$(idle); t0=$(now)
-    sleep "$window"
-    c1=$(cpu "$@"); o1=$(opens); i1=$(idle); w=$(elapsed "$t0")
-    echo "LVS-BENCH: $name services=$n steady start_s=$s window_s=$w $(echo $c0 $c1 | awk '{ printf "cpu_s=%.2f user_s=%.2f sys_s=%.2f", ($3 + $4 - $1 - $2) / 100, ($3 - $1) / 100, ($4 - $2) / 100 }') connects=$((o1 - o0)) guest_idle_s=$(awk -v a="$i0" -v b="$i1" 'BEGIN { printf "%.2f", (b - a) / 100 }')"
+    window "$name" "$@"
 }
 
 metric_ops() {
     wget -qO- http://127.0.0.1:9650/metrics | awk '/^keepalived_ipvs_operations_total/ { print $1, $2 }'
 }
 
+# window NAME PIDS...: the CPU, connects and idle time over the window.
+window() {
+    name=$1; shift
+    c0=$(cpu "$@"); o0=$(opens); i0=$(idle); t0=$(now)
+    sleep "$window"
+    c1=$(cpu "$@"); o1=$(opens); i1=$(idle); w=$(elapsed "$t0")
+    echo "LVS-BENCH: $name services=$n steady start_s=$s window_s=$w $(echo $c0 $c1 | awk '{ printf "cpu_s=%.2f user_s=%.2f sys_s=%.2f", ($3 + $4 - $1 - $2) / 100, ($3 - $1) / 100, ($4 - $2) / 100 }') connects=$((o1 - o0)) guest_idle_s=$(awk -v a="$i0" -v b="$i1" 'BEGIN { printf "%.2f", (b - a) / 100 }')"
+}
+
+# lite_steady NAME BINARY: one keepalived-lite build on /tmp/steady.conf.
+lite_steady() {
+    cp /tmp/steady.conf /tmp/cur.conf
+    "$2" -C -n -l -f /tmp/cur.conf > /tmp/lite-steady.log 2>&1 &
+    pid=$!
+    steady "$1" $pid
+    echo "LVS-BENCH: $1 steady log lines: $(wc -l < /tmp/lite-steady.log), removals $(grep -c 'Removing service' /tmp/lite-steady.log)"
+    stop $pid
+}
+
+# floor_steady: bench-floor making the same checks, same settling time.
+floor_steady() {
+    command -v bench-floor > /dev/null || return 0
+    bench-floor 8081 $((n * 4)) &
+    pid=$!
+    s=0
+    sleep 20
+    window floor $pid
+    kill -KILL $pid
+    wait $pid 2>/dev/null
+}
+
+# both_steady: keepalived-lite, then keepalived, on /tmp/steady.conf.
+# -G: without a syslog daemon keepalived's syslog lines would go to the
+# slow serial console; both daemons log to a file.
+both_steady() {
+    lite_steady keepalived-lite keepalived-lite
+    if command -v keepalived-lite-base > /dev/null; then
+        lite_steady keepalived-lite-base keepalived-lite-base
+    fi
+    cp /tmp/steady.conf /tmp/cur.conf
+    keepalived -C -n -l -G -f /tmp/cur.conf -p /run/k.pid -c /run/kc.pid > /tmp/k-steady.log 2>&1 &
+    pid=$!
+    steady keepalived $pid
+    echo "LVS-BENCH: keepalived steady log lines: $(wc -l < /tmp/k-steady.log), removals $(grep -c 'Removing service' /tmp/k-steady.log)"
+    stop $pid $(cat /run/kc.pid 2>/dev/null)
+    floor_steady
+}
+
+if [ -n "$steady_only" ]; then
+    round=1
+    while [ "$round" -le "$small" ]; do
+        echo "LVS-BENCH: steady round $round at $(now)"
+        both_steady
+        round=$((round + 1))
+    done
+    echo "LVS-VM: done"
+    exit 0
+fi
+gen 0 60 > /tmp/base.conf
+gen 1 60 > /tmp/edit.conf
 echo "LVS-BENCH: configs ready at $(now) (n=$n)"
 
 # keepalived-lite: start-up and reload.
@@ -154,22 +223,6 @@ echo "LVS-BENCH: keepalived-lite health lines after SIGHUP: $(tail -n +$((lines0
 tail -n +$((lines0 + 1)) /tmp/lite.log | head -5
 stop $pid
 
-# both_steady: keepalived-lite, then keepalived, on /tmp/steady.conf.
-# -G: without a syslog daemon keepalived's syslog lines would go to the
-# slow serial console; both daemons log to a file.
-both_steady() {
-    cp /tmp/steady.conf /tmp/cur.conf
-    keepalived-lite -C -n -l -f /tmp/cur.conf > /tmp/lite-steady.log 2>&1 &
-    pid=$!
-    steady keepalived-lite $pid
-    echo "LVS-BENCH: keepalived-lite steady log lines: $(wc -l < /tmp/lite-steady.log), removals $(grep -c 'Removing service' /tmp/lite-steady.log)"
-    stop $pid
-    keepalived -C -n -l -G -f /tmp/cur.conf -p /run/k.pid -c /run/kc.pid > /tmp/k-steady.log 2>&1 &
-    pid=$!
-    steady keepalived $pid
-    echo "LVS-BENCH: keepalived steady log lines: $(wc -l < /tmp/k-steady.log), removals $(grep -c 'Removing service' /tmp/k-steady.log)"
-    stop $pid $(cat /run/kc.pid 2>/dev/null)
-}
 both_steady
 
 # keepalived: start-up and reload.
