@@ -26,13 +26,14 @@
 #
 # Usage: bench-startup.sh [N] [W] [RELOAD_CAP_S] [SMALL_N] (default 10000
 # 30 1200, no SMALL_N), or bench-startup.sh steady N [W] [ROUNDS] (default
-# W 30, ROUNDS 1): only the steady part at N, ROUNDS times (keepalived-lite,
-# keepalived-lite-base if /bin has it (an older build to compare in the
-# same boot), keepalived, floor), for a short boot. A keepalived reload that has not shown the edit
-# after RELOAD_CAP_S is reported as `reload_s=>CAP`. With SMALL_N, the
-# steady measurement is repeated at the end on SMALL_N services (a rate
-# of checks the guest can keep up with). Times from /proc/uptime (10 ms); compare the
-# two daemons' ratios, not absolute times (TCG is ~20x slower than native).
+# W 30, ROUNDS 1): only steady checking at N services, for a short boot.
+# There keepalived-lite, keepalived, the floor and, if /bin has it,
+# keepalived-lite-base (an older build) all run at once, each on its own
+# addresses (10.100/10.101/-/10.102.x.x) and checking its own acceptor
+# port (8081/8082/8083/8084), and ROUNDS windows of W seconds each
+# measure them side by side: the host's load (it stretches the guest's
+# CPU times under TCG) then weighs on all of them alike. The checks each
+# made in a window are its acceptor's accepts.
 set -u
 steady_only=
 if [ "${1:-}" = steady ]; then
@@ -47,16 +48,19 @@ small=${4:-}
 mkdir -p /run && echo 'root:x:0:0:root:/:/bin/sh' > /etc/passwd
 echo 'root:x:0:' > /etc/group
 bench-acceptor 8081 &
+acc=$!
 
-# gen EDITED DELAY: the configuration; with EDITED 1 the first real server
-# of every hundredth service has weight 2.
+# gen EDITED DELAY [NET [PORT]]: the configuration (virtual servers in
+# 10.NET.0.0/16 and up, default 100; checks to 127.0.0.1:PORT, default
+# 8081); with EDITED 1 the first real server of every hundredth service
+# has weight 2.
 gen() {
-    awk -v n="$n" -v edited="$1" -v delay="$2" 'BEGIN {
+    awk -v n="$n" -v edited="$1" -v delay="$2" -v net="${3:-100}" -v port="${4:-8081}" 'BEGIN {
         for (i = 0; i < n; i++) {
-            printf "virtual_server 10.%d.%d.%d 80 {\n delay_loop %d\n protocol TCP\n lvs_sched rr\n", 100 + int(i / 65536), int(i / 256) % 256, i % 256, delay
+            printf "virtual_server 10.%d.%d.%d 80 {\n delay_loop %d\n protocol TCP\n lvs_sched rr\n", net + int(i / 65536), int(i / 256) % 256, i % 256, delay
             for (r = 1; r <= 4; r++) {
                 w = (edited && r == 1 && i % 100 == 0) ? 2 : 1
-                printf " real_server 10.200.%d.%d 80 {\n  weight %d\n  TCP_CHECK {\n   connect_ip 127.0.0.1\n   connect_port 8081\n   connect_timeout 5\n  }\n }\n", r, i % 250 + 1, w
+                printf " real_server 10.200.%d.%d 80 {\n  weight %d\n  TCP_CHECK {\n   connect_ip 127.0.0.1\n   connect_port %d\n   connect_timeout 5\n  }\n }\n", r, i % 250 + 1, w, port
             }
             printf "}\n"
         }
@@ -188,13 +192,73 @@ both_steady() {
     floor_steady
 }
 
-if [ -n "$steady_only" ]; then
-    round=1
-    while [ "$round" -le "$small" ]; do
-        echo "LVS-BENCH: steady round $round at $(now)"
-        both_steady
-        round=$((round + 1))
+# more_lines FILE N: FILE has more than N lines.
+more_lines() { [ "$(wc -l < "$1")" -gt "$2" ]; }
+
+# accepts PORT: the connections the acceptor on PORT has accepted so far
+# (it appends a line per SIGUSR1).
+accepts() {
+    before=$(wc -l < "/tmp/acc$1.out")
+    kill -USR1 "$(cat /run/acc$1.pid)"
+    until_true 10 more_lines "/tmp/acc$1.out" "$before" || return
+    tail -n 1 "/tmp/acc$1.out" | cut -d' ' -f2
+}
+
+# side_by_side ROUNDS: everything at once, ROUNDS windows.
+side_by_side() {
+    progs="keepalived-lite:8081 keepalived:8082 floor:8083"
+    command -v keepalived-lite-base > /dev/null && progs="$progs keepalived-lite-base:8084"
+    for port in 8082 8083 8084; do
+        bench-acceptor $port >> /tmp/acc$port.out &
+        echo $! > /run/acc$port.pid
     done
+    kill -KILL "$acc"
+    bench-acceptor 8081 >> /tmp/acc8081.out &
+    echo $! > /run/acc8081.pid
+    gen 0 1 100 8081 > /tmp/lite.conf
+    gen 0 1 101 8082 > /tmp/k.conf
+    gen 0 1 102 8084 > /tmp/base.conf
+    pids=
+    for p in $progs; do
+        case $p in
+            keepalived-lite:*) keepalived-lite -C -n -l -f /tmp/lite.conf > /tmp/lite.log 2>&1 & ;;
+            keepalived:*) keepalived -C -n -l -G -f /tmp/k.conf -p /run/k.pid -c /run/kc.pid > /tmp/k.log 2>&1 & ;;
+            floor:*) bench-floor 8083 $((n * 4)) & ;;
+            keepalived-lite-base:*) keepalived-lite-base -C -n -l -f /tmp/base.conf > /tmp/base.log 2>&1 & ;;
+        esac
+        pids="$pids $!"
+    done
+    want=$(((n * 5) * 2))
+    command -v keepalived-lite-base > /dev/null && want=$(((n * 5) * 3))
+    until_true 600 full || echo "LVS-BENCH: FAIL table not full: $(ipvsadm -S -n | wc -l) of $want"
+    sleep 20
+    r=1
+    while [ "$r" -le "$1" ]; do
+        a0=; for p in $progs; do a0="$a0 $(accepts "${p#*:}")"; done
+        c0=; for pid in $pids; do c0="$c0 $(cpu $pid | tr ' ' ,)"; done
+        i0=$(idle); t0=$(now)
+        sleep "$window"
+        c1=; for pid in $pids; do c1="$c1 $(cpu $pid | tr ' ' ,)"; done
+        i1=$(idle); w=$(elapsed "$t0")
+        echo "LVS-BENCH: side-by-side window $r services=$n window_s=$w guest_idle_s=$(awk -v a="$i0" -v b="$i1" 'BEGIN { printf "%.2f", (b - a) / 100 }')"
+        k=1
+        for p in $progs; do
+            a=$(($(accepts "${p#*:}") - $(echo $a0 | cut -d' ' -f$k)))
+            b=$(echo $c0 | cut -d' ' -f$k | tr , ' ')
+            e=$(echo $c1 | cut -d' ' -f$k | tr , ' ')
+            echo "$b $e $a" | awk -v name="${p%:*}" '{ u = ($3 - $1) / 100; s = ($4 - $2) / 100; printf "LVS-BENCH:   %s cpu_s=%.2f user_s=%.2f sys_s=%.2f checks=%d cpu_ms_per_check=%.3f\n", name, u + s, u, s, $5, $5 ? (u + s) * 1000 / $5 : 0 }'
+            k=$((k + 1))
+        done
+        r=$((r + 1))
+    done
+    for p in lite k base; do
+        [ -f /tmp/$p.log ] && echo "LVS-BENCH: /tmp/$p.log lines $(wc -l < /tmp/$p.log), removals $(grep -c 'Removing service' /tmp/$p.log)"
+    done
+    stop $pids $(cat /run/kc.pid 2>/dev/null)
+}
+
+if [ -n "$steady_only" ]; then
+    side_by_side "$small"
     echo "LVS-VM: done"
     exit 0
 fi
