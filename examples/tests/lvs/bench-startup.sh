@@ -33,7 +33,9 @@
 # port (8081/8082/8083/8084), and ROUNDS windows of W seconds each
 # measure them side by side: the host's load (it stretches the guest's
 # CPU times under TCG) then weighs on all of them alike. The checks each
-# made in a window are its acceptor's accepts.
+# made in a window are its acceptor's accepts; the acceptor's own CPU is
+# printed too (the kernel charges each side of a loopback connection
+# partly to the other process).
 set -u
 steady_only=
 if [ "${1:-}" = steady ]; then
@@ -204,6 +206,10 @@ accepts() {
     tail -n 1 "/tmp/acc$1.out" | cut -d' ' -f2
 }
 
+# acceptor_cpu PORT: CPU ticks of the acceptor on PORT so far (the part
+# of a loopback connection the kernel charges to the server's side).
+acceptor_cpu() { cpu "$(cat /run/acc$1.pid)" | awk '{ print $1 + $2 }'; }
+
 # side_by_side ROUNDS: everything at once, ROUNDS windows.
 side_by_side() {
     progs="keepalived-lite:8081 keepalived:8082 floor:8083"
@@ -236,9 +242,11 @@ side_by_side() {
     while [ "$r" -le "$1" ]; do
         a0=; for p in $progs; do a0="$a0 $(accepts "${p#*:}")"; done
         c0=; for pid in $pids; do c0="$c0 $(cpu $pid | tr ' ' ,)"; done
+        s0=; for p in $progs; do s0="$s0 $(acceptor_cpu "${p#*:}")"; done
         i0=$(idle); t0=$(now)
         sleep "$window"
         c1=; for pid in $pids; do c1="$c1 $(cpu $pid | tr ' ' ,)"; done
+        s1=; for p in $progs; do s1="$s1 $(acceptor_cpu "${p#*:}")"; done
         i1=$(idle); w=$(elapsed "$t0")
         echo "LVS-BENCH: side-by-side window $r services=$n window_s=$w guest_idle_s=$(awk -v a="$i0" -v b="$i1" 'BEGIN { printf "%.2f", (b - a) / 100 }')"
         k=1
@@ -246,7 +254,8 @@ side_by_side() {
             a=$(($(accepts "${p#*:}") - $(echo $a0 | cut -d' ' -f$k)))
             b=$(echo $c0 | cut -d' ' -f$k | tr , ' ')
             e=$(echo $c1 | cut -d' ' -f$k | tr , ' ')
-            echo "$b $e $a" | awk -v name="${p%:*}" '{ u = ($3 - $1) / 100; s = ($4 - $2) / 100; printf "LVS-BENCH:   %s cpu_s=%.2f user_s=%.2f sys_s=%.2f checks=%d cpu_ms_per_check=%.3f\n", name, u + s, u, s, $5, $5 ? (u + s) * 1000 / $5 : 0 }'
+            srv=$(($(echo $s1 | cut -d' ' -f$k) - $(echo $s0 | cut -d' ' -f$k)))
+            echo "$b $e $a $srv" | awk -v name="${p%:*}" '{ u = ($3 - $1) / 100; s = ($4 - $2) / 100; printf "LVS-BENCH:   %s cpu_s=%.2f user_s=%.2f sys_s=%.2f checks=%d cpu_ms_per_check=%.3f acceptor_cpu_s=%.2f\n", name, u + s, u, s, $5, $5 ? (u + s) * 1000 / $5 : 0, $6 / 100 }'
             k=$((k + 1))
         done
         r=$((r + 1))
