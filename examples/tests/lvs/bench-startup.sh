@@ -225,18 +225,23 @@ side_by_side() {
     gen 0 1 101 8082 > /tmp/k.conf
     gen 0 1 102 8084 > /tmp/base.conf
     pids=
+    # Each daemon has its own pid files and control socket, or the second
+    # keepalived-lite would refuse to start.
     for p in $progs; do
         case $p in
-            keepalived-lite:*) keepalived-lite -C -n -l -f /tmp/lite.conf > /tmp/lite.log 2>&1 & ;;
+            keepalived-lite:*) keepalived-lite -C -n -l -f /tmp/lite.conf -p /run/lite.pid -c /run/litec.pid --control-socket /run/lite.sock > /tmp/lite.log 2>&1 & ;;
             keepalived:*) keepalived -C -n -l -G -f /tmp/k.conf -p /run/k.pid -c /run/kc.pid > /tmp/k.log 2>&1 & ;;
             floor:*) bench-floor 8083 $((n * 4)) & ;;
-            keepalived-lite-base:*) keepalived-lite-base -C -n -l -f /tmp/base.conf > /tmp/base.log 2>&1 & ;;
+            keepalived-lite-base:*) keepalived-lite-base -C -n -l -f /tmp/base.conf -p /run/base.pid -c /run/basec.pid --control-socket /run/base.sock > /tmp/base.log 2>&1 & ;;
         esac
         pids="$pids $!"
     done
     want=$(((n * 5) * 2))
     command -v keepalived-lite-base > /dev/null && want=$(((n * 5) * 3))
-    until_true 600 full || echo "LVS-BENCH: FAIL table not full: $(ipvsadm -S -n | wc -l) of $want"
+    if ! until_true 120 full; then
+        echo "LVS-BENCH: FAIL table not full: $(ipvsadm -S -n | wc -l) of $want"
+        tail -n 3 /tmp/lite.log /tmp/base.log /tmp/k.log 2>/dev/null
+    fi
     sleep 20
     r=1
     while [ "$r" -le "$1" ]; do
