@@ -3,7 +3,9 @@
 //! servers, delay_loop 1) against an accept-and-close server on
 //! 127.0.0.1, on one current-thread runtime as keepalived-lite runs it.
 //!
-//! Run: `cargo run --release -p lvs-healthcheck --example steady_cpu -- [SECS] [TARGETS]`
+//! Run: `cargo run --release -p lvs-healthcheck --example steady_cpu -- [SECS] [TARGETS] [floor [K] | slack MS]`
+//! (`floor`: a bare tokio loop instead of the driver, starting K
+//! connections per wake-up; `slack`: the driver with that timer slack).
 //! Prints user and system CPU per check (getrusage of this process; the
 //! server runs in a child process so that only the checking side counts).
 
@@ -60,10 +62,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `floor` as a third argument: the same connections from a bare tokio
     // loop (one task per connection, no driver), the anchor.
     let floor = args.get(3).is_some_and(|a| a == "floor");
+    // With `floor K` the bare loop starts K connections per wake-up (the
+    // same rate, K times fewer wake-ups).
+    let batch: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(1);
+    // With `slack MS` the driver sleeps at least MS between timer wake-ups.
+    let slack = match args.get(3).map(String::as_str) {
+        Some("slack") => {
+            Duration::from_millis(args.get(4).and_then(|a| a.parse().ok()).unwrap_or(0))
+        }
+        _ => Duration::ZERO,
+    };
     let (n, user, sys) = if floor {
-        rt.block_on(bare(addr, secs, targets))
+        rt.block_on(bare(addr, secs, targets, batch))
     } else {
-        rt.block_on(run(addr, secs, targets))
+        rt.block_on(run(addr, secs, targets, slack))
     };
     let _ = child.kill();
     let _ = child.wait();
@@ -80,13 +92,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-async fn run(addr: SocketAddr, secs: u64, targets: usize) -> (u64, Duration, Duration) {
+async fn run(
+    addr: SocketAddr,
+    secs: u64,
+    targets: usize,
+    slack: Duration,
+) -> (u64, Duration, Duration) {
     let mut m = Monitor::new(MonitorConfig::default());
     let every = TargetConfig::with_interval(Duration::from_secs(1));
     let ids: Vec<_> = (0..targets)
         .map(|i| m.add_target(format!("tcp {addr} #{i}"), every.clone()))
         .collect();
     let mut d = Driver::new(m);
+    d.set_timer_slack(slack);
     let checker: Arc<dyn healthcheck::Checker> = Arc::new(TcpChecker);
     for id in ids {
         d.set_checker(
@@ -123,8 +141,15 @@ async fn run(addr: SocketAddr, secs: u64, targets: usize) -> (u64, Duration, Dur
 
 /// The anchor: `targets` connections a second from a bare tokio loop,
 /// each in its own task and closed with an RST as TCP_CHECK does.
-async fn bare(addr: SocketAddr, secs: u64, targets: usize) -> (u64, Duration, Duration) {
-    let mut tick = tokio::time::interval(Duration::from_secs(1) / targets.max(1) as u32);
+async fn bare(
+    addr: SocketAddr,
+    secs: u64,
+    targets: usize,
+    batch: usize,
+) -> (u64, Duration, Duration) {
+    let batch = batch.clamp(1, targets.max(1));
+    let mut tick =
+        tokio::time::interval(Duration::from_secs(1) * batch as u32 / targets.max(1) as u32);
     let warm = tokio::time::Instant::now() + Duration::from_secs(2);
     let end = warm + Duration::from_secs(secs);
     let done = Arc::new(std::sync::atomic::AtomicU64::new(0));
@@ -137,14 +162,16 @@ async fn bare(addr: SocketAddr, secs: u64, targets: usize) -> (u64, Duration, Du
         if now >= end {
             break;
         }
-        let done = done.clone();
-        tokio::spawn(async move {
-            if let Ok(sock) = tokio::net::TcpSocket::new_v4() {
-                let _ = sock.set_zero_linger();
-                let _ = tokio::time::timeout(Duration::from_secs(5), sock.connect(addr)).await;
-            }
-            done.fetch_add(1, Ordering::Relaxed);
-        });
+        for _ in 0..batch {
+            let done = done.clone();
+            tokio::spawn(async move {
+                if let Ok(sock) = tokio::net::TcpSocket::new_v4() {
+                    let _ = sock.set_zero_linger();
+                    let _ = tokio::time::timeout(Duration::from_secs(5), sock.connect(addr)).await;
+                }
+                done.fetch_add(1, Ordering::Relaxed);
+            });
+        }
     }
     let (n0, c0) = start.unwrap_or((0, cpu()));
     let c1 = cpu();

@@ -269,6 +269,26 @@ fn reconcile_period(plan: &Plan) -> Duration {
         .max(RETRY_AFTER)
 }
 
+/// The driver's timer slack: a twentieth of the shortest check interval,
+/// at most [`MAX_TIMER_SLACK`]. Checks due within it start in one
+/// wake-up, each at most that late (never early): at 100 checks a second
+/// this took the checker's CPU per check to about 0.4x natively, since a
+/// wake-up costs more than a loopback TCP check (BENCHMARKS.md, "Per-check
+/// CPU natively").
+fn timer_slack(plan: &Plan) -> Duration {
+    plan.services
+        .iter()
+        .flat_map(|s| &s.real_servers)
+        .flat_map(|r| r.checks.iter().map(|c| c.target.interval / 20))
+        .min()
+        .unwrap_or(MAX_TIMER_SLACK)
+        .min(MAX_TIMER_SLACK)
+}
+
+/// The largest timer slack, whatever the intervals (5% of a 1 s
+/// `delay_loop`).
+const MAX_TIMER_SLACK: Duration = Duration::from_millis(50);
+
 /// Reads and converts the configuration again (SIGHUP): the new plan, or
 /// why it cannot run (already logged in detail).
 pub type Loader = Box<dyn FnMut() -> Result<Plan, ReloadError> + Send>;
@@ -626,6 +646,7 @@ pub fn build(plan: Plan) -> Result<(Driver, Bridge), DaemonError> {
 /// behind its service's `ha_suspend` switch if it has one.
 fn driver(monitor: Monitor, bridge: &Bridge, tls: &TlsOptions) -> Driver {
     let mut driver = Driver::new(monitor);
+    driver.set_timer_slack(timer_slack(bridge.plan()));
     for (target, check) in bridge.checks() {
         let mut c = checker(&check.probe, tls);
         let gate = bridge.slot_of(target).and_then(|(s, _)| bridge.gate(s));
@@ -707,5 +728,42 @@ fn checker(probe: &Probe, tls: &TlsOptions) -> Arc<dyn Checker> {
             reverse: *reverse,
             base_weight: *base_weight,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
+
+    use super::*;
+
+    fn plan_of(conf: &str) -> Plan {
+        let parsed = vrrp_conf::parse_str("t.conf", conf, &vrrp_conf::Options::default());
+        crate::lvs_mode::plan::build(&parsed.config).unwrap()
+    }
+
+    /// A service with one TCP_CHECKed real server per `delay_loop`.
+    fn conf(delays: &[&str]) -> String {
+        delays
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                format!(
+                    "virtual_server 10.0.0.{} 80 {{\n protocol TCP\n delay_loop {d}\n \
+                     real_server 10.1.0.1 80 {{\n  TCP_CHECK {{\n  }}\n }}\n}}\n",
+                    i + 1
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_timer_slack_is_a_twentieth_of_the_shortest_interval_at_most_50_ms() {
+        assert_eq!(timer_slack(&plan_of(&conf(&["60"]))), MAX_TIMER_SLACK);
+        assert_eq!(timer_slack(&plan_of(&conf(&["60", "1"]))), MAX_TIMER_SLACK);
+        assert_eq!(
+            timer_slack(&plan_of(&conf(&["60", "0.5"]))),
+            Duration::from_millis(25)
+        );
     }
 }

@@ -19,13 +19,30 @@
 #         guest made (Tcp ActiveOpens of /proc/net/snmp, all from the
 #         checkers) and the guest's idle time.
 #
+# floor: with /bin/bench-floor in the guest (bench-floor.c), the same
+#         steady window for a bare epoll loop that makes N x 4 checks a
+#         second the way keepalived's TCP_CHECK does: the CPU any checker
+#         making these connections pays at least.
+#
 # Usage: bench-startup.sh [N] [W] [RELOAD_CAP_S] [SMALL_N] (default 10000
-# 30 1200, no SMALL_N). A keepalived reload that has not shown the edit
-# after RELOAD_CAP_S is reported as `reload_s=>CAP`. With SMALL_N, the
-# steady measurement is repeated at the end on SMALL_N services (a rate
-# of checks the guest can keep up with). Times from /proc/uptime (10 ms); compare the
-# two daemons' ratios, not absolute times (TCG is ~20x slower than native).
+# 30 1200, no SMALL_N), or bench-startup.sh steady N [W] [ROUNDS] (default
+# W 30, ROUNDS 1): only steady checking at N services, for a short boot.
+# There keepalived-lite, keepalived, the floor and, if /bin has it,
+# keepalived-lite-base (an older build) all run at once, each on its own
+# addresses (10.100/10.101/-/10.102.x.x) and checking its own acceptor
+# port (8081/8082/8083/8084), and ROUNDS windows of W seconds each
+# measure them side by side: the host's load (it stretches the guest's
+# CPU times under TCG) then weighs on all of them alike. The checks each
+# made in a window are its acceptor's accepts; the acceptor's own CPU is
+# printed too (the kernel charges each side of a loopback connection
+# partly to the other process).
 set -u
+steady_only=
+if [ "${1:-}" = steady ]; then
+    steady_only=1
+    shift
+    set -- "${1:-25}" "${2:-30}" 0 "${3:-1}"
+fi
 n=${1:-10000}
 window=${2:-30}
 cap=${3:-1200}
@@ -33,24 +50,25 @@ small=${4:-}
 mkdir -p /run && echo 'root:x:0:0:root:/:/bin/sh' > /etc/passwd
 echo 'root:x:0:' > /etc/group
 bench-acceptor 8081 &
+acc=$!
 
-# gen EDITED DELAY: the configuration; with EDITED 1 the first real server
-# of every hundredth service has weight 2.
+# gen EDITED DELAY [NET [PORT]]: the configuration (virtual servers in
+# 10.NET.0.0/16 and up, default 100; checks to 127.0.0.1:PORT, default
+# 8081); with EDITED 1 the first real server of every hundredth service
+# has weight 2.
 gen() {
-    awk -v n="$n" -v edited="$1" -v delay="$2" 'BEGIN {
+    awk -v n="$n" -v edited="$1" -v delay="$2" -v net="${3:-100}" -v port="${4:-8081}" 'BEGIN {
         for (i = 0; i < n; i++) {
-            printf "virtual_server 10.%d.%d.%d 80 {\n delay_loop %d\n protocol TCP\n lvs_sched rr\n", 100 + int(i / 65536), int(i / 256) % 256, i % 256, delay
+            printf "virtual_server 10.%d.%d.%d 80 {\n delay_loop %d\n protocol TCP\n lvs_sched rr\n", net + int(i / 65536), int(i / 256) % 256, i % 256, delay
             for (r = 1; r <= 4; r++) {
                 w = (edited && r == 1 && i % 100 == 0) ? 2 : 1
-                printf " real_server 10.200.%d.%d 80 {\n  weight %d\n  TCP_CHECK {\n   connect_ip 127.0.0.1\n   connect_port 8081\n   connect_timeout 5\n  }\n }\n", r, i % 250 + 1, w
+                printf " real_server 10.200.%d.%d 80 {\n  weight %d\n  TCP_CHECK {\n   connect_ip 127.0.0.1\n   connect_port %d\n   connect_timeout 5\n  }\n }\n", r, i % 250 + 1, w, port
             }
             printf "}\n"
         }
     }'
 }
 vip() { echo "10.$((100 + $1 / 65536)).$(($1 / 256 % 256)).$(($1 % 256)):80"; }
-gen 0 60 > /tmp/base.conf
-gen 1 60 > /tmp/edit.conf
 gen 0 1 > /tmp/steady.conf
 # setn N: the sizes and probes for N services.
 setn() {
@@ -121,16 +139,145 @@ steady() {
     t0=$(now)
     s=$(timed last_full full)
     sleep 20
-    c0=$(cpu "$@"); o0=$(opens); i0=$(idle); t0=$(now)
-    sleep "$window"
-    c1=$(cpu "$@"); o1=$(opens); i1=$(idle); w=$(elapsed "$t0")
-    echo "LVS-BENCH: $name services=$n steady start_s=$s window_s=$w $(echo $c0 $c1 | awk '{ printf "cpu_s=%.2f user_s=%.2f sys_s=%.2f", ($3 + $4 - $1 - $2) / 100, ($3 - $1) / 100, ($4 - $2) / 100 }') connects=$((o1 - o0)) guest_idle_s=$(awk -v a="$i0" -v b="$i1" 'BEGIN { printf "%.2f", (b - a) / 100 }')"
+    window "$name" "$@"
 }
 
 metric_ops() {
     wget -qO- http://127.0.0.1:9650/metrics | awk '/^keepalived_ipvs_operations_total/ { print $1, $2 }'
 }
 
+# window NAME PIDS...: the CPU, connects and idle time over the window.
+window() {
+    name=$1; shift
+    c0=$(cpu "$@"); o0=$(opens); i0=$(idle); t0=$(now)
+    sleep "$window"
+    c1=$(cpu "$@"); o1=$(opens); i1=$(idle); w=$(elapsed "$t0")
+    echo "LVS-BENCH: $name services=$n steady start_s=$s window_s=$w $(echo $c0 $c1 | awk '{ printf "cpu_s=%.2f user_s=%.2f sys_s=%.2f", ($3 + $4 - $1 - $2) / 100, ($3 - $1) / 100, ($4 - $2) / 100 }') connects=$((o1 - o0)) guest_idle_s=$(awk -v a="$i0" -v b="$i1" 'BEGIN { printf "%.2f", (b - a) / 100 }')"
+}
+
+# lite_steady NAME BINARY: one keepalived-lite build on /tmp/steady.conf.
+lite_steady() {
+    cp /tmp/steady.conf /tmp/cur.conf
+    "$2" -C -n -l -f /tmp/cur.conf > /tmp/lite-steady.log 2>&1 &
+    pid=$!
+    steady "$1" $pid
+    echo "LVS-BENCH: $1 steady log lines: $(wc -l < /tmp/lite-steady.log), removals $(grep -c 'Removing service' /tmp/lite-steady.log)"
+    stop $pid
+}
+
+# floor_steady: bench-floor making the same checks, same settling time.
+floor_steady() {
+    command -v bench-floor > /dev/null || return 0
+    bench-floor 8081 $((n * 4)) &
+    pid=$!
+    s=0
+    sleep 20
+    window floor $pid
+    kill -KILL $pid
+    wait $pid 2>/dev/null
+}
+
+# both_steady: keepalived-lite, then keepalived, on /tmp/steady.conf.
+# -G: without a syslog daemon keepalived's syslog lines would go to the
+# slow serial console; both daemons log to a file.
+both_steady() {
+    lite_steady keepalived-lite keepalived-lite
+    if command -v keepalived-lite-base > /dev/null; then
+        lite_steady keepalived-lite-base keepalived-lite-base
+    fi
+    cp /tmp/steady.conf /tmp/cur.conf
+    keepalived -C -n -l -G -f /tmp/cur.conf -p /run/k.pid -c /run/kc.pid > /tmp/k-steady.log 2>&1 &
+    pid=$!
+    steady keepalived $pid
+    echo "LVS-BENCH: keepalived steady log lines: $(wc -l < /tmp/k-steady.log), removals $(grep -c 'Removing service' /tmp/k-steady.log)"
+    stop $pid $(cat /run/kc.pid 2>/dev/null)
+    floor_steady
+}
+
+# more_lines FILE N: FILE has more than N lines.
+more_lines() { [ "$(wc -l < "$1")" -gt "$2" ]; }
+
+# accepts PORT: the connections the acceptor on PORT has accepted so far
+# (it appends a line per SIGUSR1).
+accepts() {
+    before=$(wc -l < "/tmp/acc$1.out")
+    kill -USR1 "$(cat /run/acc$1.pid)"
+    until_true 10 more_lines "/tmp/acc$1.out" "$before" || return
+    tail -n 1 "/tmp/acc$1.out" | cut -d' ' -f2
+}
+
+# acceptor_cpu PORT: CPU ticks of the acceptor on PORT so far (the part
+# of a loopback connection the kernel charges to the server's side).
+acceptor_cpu() { cpu "$(cat /run/acc$1.pid)" | awk '{ print $1 + $2 }'; }
+
+# side_by_side ROUNDS: everything at once, ROUNDS windows.
+side_by_side() {
+    progs="keepalived-lite:8081 keepalived:8082 floor:8083"
+    command -v keepalived-lite-base > /dev/null && progs="$progs keepalived-lite-base:8084"
+    for port in 8082 8083 8084; do
+        bench-acceptor $port >> /tmp/acc$port.out &
+        echo $! > /run/acc$port.pid
+    done
+    kill -KILL "$acc"
+    bench-acceptor 8081 >> /tmp/acc8081.out &
+    echo $! > /run/acc8081.pid
+    gen 0 1 100 8081 > /tmp/lite.conf
+    gen 0 1 101 8082 > /tmp/k.conf
+    gen 0 1 102 8084 > /tmp/base.conf
+    pids=
+    # Each daemon has its own pid files and control socket, or the second
+    # keepalived-lite would refuse to start.
+    for p in $progs; do
+        case $p in
+            keepalived-lite:*) keepalived-lite -C -n -l -f /tmp/lite.conf -p /run/lite.pid -c /run/litec.pid --control-socket /run/lite.sock > /tmp/lite.log 2>&1 & ;;
+            keepalived:*) keepalived -C -n -l -G -f /tmp/k.conf -p /run/k.pid -c /run/kc.pid > /tmp/k.log 2>&1 & ;;
+            floor:*) bench-floor 8083 $((n * 4)) & ;;
+            keepalived-lite-base:*) keepalived-lite-base -C -n -l -f /tmp/base.conf -p /run/base.pid -c /run/basec.pid --control-socket /run/base.sock > /tmp/base.log 2>&1 & ;;
+        esac
+        pids="$pids $!"
+    done
+    want=$(((n * 5) * 2))
+    command -v keepalived-lite-base > /dev/null && want=$(((n * 5) * 3))
+    if ! until_true 120 full; then
+        echo "LVS-BENCH: FAIL table not full: $(ipvsadm -S -n | wc -l) of $want"
+        tail -n 3 /tmp/lite.log /tmp/base.log /tmp/k.log 2>/dev/null
+    fi
+    sleep 20
+    r=1
+    while [ "$r" -le "$1" ]; do
+        a0=; for p in $progs; do a0="$a0 $(accepts "${p#*:}")"; done
+        c0=; for pid in $pids; do c0="$c0 $(cpu $pid | tr ' ' ,)"; done
+        s0=; for p in $progs; do s0="$s0 $(acceptor_cpu "${p#*:}")"; done
+        i0=$(idle); t0=$(now)
+        sleep "$window"
+        c1=; for pid in $pids; do c1="$c1 $(cpu $pid | tr ' ' ,)"; done
+        s1=; for p in $progs; do s1="$s1 $(acceptor_cpu "${p#*:}")"; done
+        i1=$(idle); w=$(elapsed "$t0")
+        echo "LVS-BENCH: side-by-side window $r services=$n window_s=$w guest_idle_s=$(awk -v a="$i0" -v b="$i1" 'BEGIN { printf "%.2f", (b - a) / 100 }')"
+        k=1
+        for p in $progs; do
+            a=$(($(accepts "${p#*:}") - $(echo $a0 | cut -d' ' -f$k)))
+            b=$(echo $c0 | cut -d' ' -f$k | tr , ' ')
+            e=$(echo $c1 | cut -d' ' -f$k | tr , ' ')
+            srv=$(($(echo $s1 | cut -d' ' -f$k) - $(echo $s0 | cut -d' ' -f$k)))
+            echo "$b $e $a $srv" | awk -v name="${p%:*}" '{ u = ($3 - $1) / 100; s = ($4 - $2) / 100; printf "LVS-BENCH:   %s cpu_s=%.2f user_s=%.2f sys_s=%.2f checks=%d cpu_ms_per_check=%.3f acceptor_cpu_s=%.2f\n", name, u + s, u, s, $5, $5 ? (u + s) * 1000 / $5 : 0, $6 / 100 }'
+            k=$((k + 1))
+        done
+        r=$((r + 1))
+    done
+    for p in lite k base; do
+        [ -f /tmp/$p.log ] && echo "LVS-BENCH: /tmp/$p.log lines $(wc -l < /tmp/$p.log), removals $(grep -c 'Removing service' /tmp/$p.log)"
+    done
+    stop $pids $(cat /run/kc.pid 2>/dev/null)
+}
+
+if [ -n "$steady_only" ]; then
+    side_by_side "$small"
+    echo "LVS-VM: done"
+    exit 0
+fi
+gen 0 60 > /tmp/base.conf
+gen 1 60 > /tmp/edit.conf
 echo "LVS-BENCH: configs ready at $(now) (n=$n)"
 
 # keepalived-lite: start-up and reload.
@@ -154,22 +301,6 @@ echo "LVS-BENCH: keepalived-lite health lines after SIGHUP: $(tail -n +$((lines0
 tail -n +$((lines0 + 1)) /tmp/lite.log | head -5
 stop $pid
 
-# both_steady: keepalived-lite, then keepalived, on /tmp/steady.conf.
-# -G: without a syslog daemon keepalived's syslog lines would go to the
-# slow serial console; both daemons log to a file.
-both_steady() {
-    cp /tmp/steady.conf /tmp/cur.conf
-    keepalived-lite -C -n -l -f /tmp/cur.conf > /tmp/lite-steady.log 2>&1 &
-    pid=$!
-    steady keepalived-lite $pid
-    echo "LVS-BENCH: keepalived-lite steady log lines: $(wc -l < /tmp/lite-steady.log), removals $(grep -c 'Removing service' /tmp/lite-steady.log)"
-    stop $pid
-    keepalived -C -n -l -G -f /tmp/cur.conf -p /run/k.pid -c /run/kc.pid > /tmp/k-steady.log 2>&1 &
-    pid=$!
-    steady keepalived $pid
-    echo "LVS-BENCH: keepalived steady log lines: $(wc -l < /tmp/k-steady.log), removals $(grep -c 'Removing service' /tmp/k-steady.log)"
-    stop $pid $(cat /run/kc.pid 2>/dev/null)
-}
 both_steady
 
 # keepalived: start-up and reload.
