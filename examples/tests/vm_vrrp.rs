@@ -4,7 +4,8 @@
 //! virtual routes with `encap mpls`, `encap ila` and `ttl-propagate`
 //! (`tests/vm/vrrp.conf`). The guest (`tests/vm/guest-vrrp.sh`) runs
 //! keepalived 2.2.7 and keepalived-lite on that file in twin network
-//! namespaces; once both are MASTER and again once both have stopped,
+//! namespaces; once both are MASTER, once a keepalived 2.2.7 peer of
+//! higher priority has made both BACKUP, and again once both have stopped,
 //! their normalised `ip -d link`, `ip -d addr`, `ip -f mpls route` and
 //! `ip route show table all` (IPv4, IPv6) must be the same.
 //!
@@ -53,7 +54,7 @@ fn vm_ipvlan_mpls_ila_routes_match_keepalived_2_2_7() {
         .flat_map(|m| ["--module".to_owned(), (*m).to_owned()])
         .collect();
     let console = vm::boot(&opts, &files, &here.join("guest-vrrp.sh"), &[], 900);
-    for step in ["master", "stopped"] {
+    for step in ["master", "backup", "stopped"] {
         let line = format!("VRRP-VM: ok {step}");
         assert!(console.lines().any(|l| l == line), "missing '{line}'");
         let (k, kl) = (block(&console, "k", step), block(&console, "kl", step));
@@ -76,6 +77,12 @@ fn vm_ipvlan_mpls_ila_routes_match_keepalived_2_2_7() {
     ] {
         assert!(master.contains(text), "master state lacks '{text}'");
     }
+    // BACKUP: the ipvlan and its address stay; the virtual address and
+    // the virtual routes go, the static routes stay.
+    let backup = block(&console, "k", "backup");
+    assert!(backup.contains("inet 10.77.0.5/24 scope global ipv1"));
+    assert!(!backup.contains("10.77.0.100") && !backup.contains("192.168.91.0"));
+    assert!(backup.contains("192.168.90.0/24  encap mpls  100/200"));
     let stopped = block(&console, "k", "stopped");
     assert!(!stopped.contains("ipv1"), "the ipvlan outlived the stop");
     assert!(

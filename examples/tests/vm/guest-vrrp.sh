@@ -4,11 +4,13 @@
 # keepalived 2.2.7 and keepalived-lite on the same /etc/vrrp.conf, each in
 # its own network namespace (k, kl) whose eth0 is one end of a veth with
 # the same MAC and addresses in both. Once both are MASTER (their virtual
-# address is on), and again once both have stopped, the guest
+# address is on), once a keepalived 2.2.7 peer of higher priority in the
+# namespace at the other end of each veth (kp, klp: /etc/peer.conf) has
+# made both BACKUP, and again once both have stopped, the guest
 # prints each side's normalised `ip -d link`, `ip -d addr`, `ip -f mpls
 # route` and `ip route show table all` (IPv4 and IPv6) between
 # "VRRP-VM: BEGIN SIDE STEP" and "VRRP-VM: END SIDE STEP" (SIDE k or kl,
-# STEP master or stopped) for the host to compare. Prints "VRRP-VM: ok
+# STEP master, backup or stopped) for the host to compare. Prints "VRRP-VM: ok
 # STEP" per step reached.
 set -u
 mkdir -p /run/netns /etc/keepalived
@@ -18,9 +20,13 @@ echo 'root:x:0:' > /etc/group
 IP=/bin/iproute2-ip
 
 side() { # NAME: a namespace with eth0 (fixed MAC, 10.77.0.1/24, 2001:db8:77::1/64)
+    # and a peer namespace NAMEp on the other end of the veth (10.77.0.2/24)
     $IP netns add "$1" || exit 1
-    $IP link add "$1-peer" type veth peer name eth0 netns "$1" || exit 1
-    $IP link set "$1-peer" up
+    $IP netns add "$1p" || exit 1
+    $IP -n "$1p" link add eth0 type veth peer name eth0 netns "$1" || exit 1
+    $IP -n "$1p" link set eth0 address 02:00:00:00:77:02
+    $IP -n "$1p" link set eth0 up
+    $IP -n "$1p" addr add 10.77.0.2/24 dev eth0
     $IP -n "$1" link set lo up
     $IP -n "$1" link set eth0 address 02:00:00:00:77:01
     $IP -n "$1" link set eth0 up
@@ -35,6 +41,18 @@ normalise() {
     sed -e 's/^[0-9][0-9]*: /N: /' -e 's/@if[0-9][0-9]*/@ifN/' \
         -e 's/ link-netns[a-z]* [^ ]*//' -e 's/ altname [^ ]*//'
 }
+
+cat > /etc/peer.conf <<'CONF'
+vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 200
+  advert_int 1
+  virtual_ipaddress {
+    10.77.0.100/24
+  }
+}
+CONF
 
 dump() { # SIDE STEP
     echo "VRRP-VM: BEGIN $1 $2"
@@ -64,6 +82,9 @@ wait_for() { # WHAT COMMAND...: polls COMMAND for up to 120 s (TCG is slow)
 vip_on() { # SIDE: the virtual address is on
     $IP -n "$1" addr show | grep -q 'inet 10.77.0.100/24'
 }
+no_vip() { # SIDE: the virtual address is off
+    ! vip_on "$1"
+}
 gone() { # SIDE: the ipvlan is gone
     ! $IP -n "$1" link show dev ipv1
 }
@@ -81,6 +102,15 @@ wait_for "keepalived-lite MASTER" vip_on kl
 echo "VRRP-VM: ok master"
 dump k master
 dump kl master
+for p in kp klp; do
+    $IP netns exec $p keepalived -P -n -l -f /etc/peer.conf -p /run/$p.pid -r /run/${p}v.pid \
+        > /tmp/$p.log 2>&1 &
+done
+wait_for "keepalived BACKUP" no_vip k
+wait_for "keepalived-lite BACKUP" no_vip kl
+echo "VRRP-VM: ok backup"
+dump k backup
+dump kl backup
 kill -TERM $k $kl
 wait_for "keepalived stopped" gone k
 wait_for "keepalived-lite stopped" gone kl
@@ -88,6 +118,7 @@ wait $k $kl
 echo "VRRP-VM: ok stopped"
 dump k stopped
 dump kl stopped
+kill -TERM $(cat /run/kp.pid /run/klp.pid)
 echo "--- keepalived log"; cat /tmp/k.log
 echo "--- keepalived-lite log"; cat /tmp/kl.log
 echo "VRRP-VM: done"

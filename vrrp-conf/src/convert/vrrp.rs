@@ -1476,6 +1476,47 @@ mod tests {
         assert_eq!(devs(&r.addresses), [None, eth("eth0"), eth("eth1")]);
     }
 
+    /// `use_ipvlan NAME ADDRESS MODE`: the ipvlan is the router's VMAC,
+    /// named, with its address as advert source; the virtual addresses
+    /// stay on the interface (keepalived 2.2.7, tests/vm_vrrp.rs); no
+    /// nftables rules. An IPv6 instance's is refused by name.
+    #[test]
+    fn ipvlan_instances_as_keepalived_runs_them() {
+        let text = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  \
+                    use_ipvlan vepa 10.0.0.5/24 ipv1\n  virtual_ipaddress {\n    \
+                    10.0.0.1/24\n    10.0.0.2/24 dev eth1\n  }\n}\n";
+        let p = crate::parse_str("v.conf", text, &crate::Options::default());
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        let setup = plan(&p.config).expect("valid").setup();
+        let r = &setup.routers[0];
+        assert!(r.use_vmac);
+        assert_eq!(r.vmac.name.as_deref(), Some("ipv1"));
+        let want = vrrp::linux::IpvlanOptions {
+            mode: vrrp::linux::IpvlanMode::Vepa,
+            address: Some(("10.0.0.5".parse().unwrap(), 24)),
+        };
+        assert_eq!(r.vmac.ipvlan, Some(want));
+        assert_eq!(r.config.primary_ip, Ipv4Addr::new(10, 0, 0, 5));
+        let devs: Vec<_> = r.addresses.iter().map(|a| a.dev.as_deref()).collect();
+        assert_eq!(devs, [Some("eth0"), Some("eth1")]);
+        assert_eq!(setup.firewall, None);
+        // `mcast_src_ip` stays the source.
+        let src = text.replace("  use_ipvlan", "  mcast_src_ip 10.0.0.9\n  use_ipvlan");
+        let p = crate::parse_str("v.conf", &src, &crate::Options::default());
+        let setup = plan(&p.config).expect("valid").setup();
+        assert_eq!(
+            setup.routers[0].config.primary_ip,
+            Ipv4Addr::new(10, 0, 0, 9)
+        );
+        let v6 = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  \
+                  use_ipvlan 2001:db8::5/64\n  virtual_ipaddress {\n    2001:db8::1/64\n  }\n}\n";
+        let p = crate::parse_str("v.conf", v6, &crate::Options::default());
+        let Err(err) = plan(&p.config) else {
+            panic!("an IPv6 ipvlan is refused")
+        };
+        assert!(err.to_string().contains("use_ipvlan with IPv6"), "{err}");
+    }
+
     /// keepalived's `default` takes the family of `inet6`, `via` or `src`;
     /// `default6` (deprecated) and `any`/`all` are read too.
     #[test]
