@@ -6,8 +6,10 @@
 //! keepalived 2.2.7 and keepalived-lite on that file in twin network
 //! namespaces; once both are MASTER, once a keepalived 2.2.7 peer of
 //! higher priority has made both BACKUP, and again once both have stopped,
-//! their normalised `ip -d link`, `ip -d addr`, `ip -f mpls route` and
-//! `ip route show table all` (IPv4, IPv6) must be the same.
+//! their normalised `ip -d link`, `ip -d addr`, `ip -f mpls route`,
+//! `ip route show table all` (IPv4, IPv6) and interface sysctls
+//! (`arp_ignore`, `arp_filter`, `rp_filter`, `promote_secondaries`,
+//! `disable_ipv6`) must be the same.
 //!
 //! Needs qemu-system-x86, busybox-static, ipvsadm, cpio, keepalived,
 //! iproute2 and the Debian archive (see `.ci/install-deps`); fails loudly

@@ -8,7 +8,9 @@
 # namespace at the other end of each veth (kp, klp: /etc/peer.conf) has
 # made both BACKUP, and again once both have stopped, the guest
 # prints each side's normalised `ip -d link`, `ip -d addr`, `ip -f mpls
-# route` and `ip route show table all` (IPv4 and IPv6) between
+# route`, `ip route show table all` (IPv4 and IPv6) and the interfaces'
+# arp_ignore, arp_filter, rp_filter, promote_secondaries and disable_ipv6
+# between
 # "VRRP-VM: BEGIN SIDE STEP" and "VRRP-VM: END SIDE STEP" (SIDE k or kl,
 # STEP master, backup or stopped) for the host to compare. Prints "VRRP-VM: ok
 # STEP" per step reached.
@@ -61,6 +63,12 @@ dump() { # SIDE STEP
     echo "## ip -f mpls route"; $IP -n "$1" -f mpls route show
     echo "## ip route show table all"; $IP -n "$1" route show table all
     echo "## ip -6 route show table all"; $IP -n "$1" -6 route show table all
+    echo "## sysctls"; $IP netns exec "$1" sh -c '
+        for c in /proc/sys/net/ipv4/conf/*/arp_ignore /proc/sys/net/ipv4/conf/*/arp_filter \
+                 /proc/sys/net/ipv4/conf/*/rp_filter /proc/sys/net/ipv4/conf/*/promote_secondaries \
+                 /proc/sys/net/ipv6/conf/*/disable_ipv6; do
+            echo "$c $(cat $c)"
+        done'
     echo "VRRP-VM: END $1 $2"
 }
 
