@@ -1,6 +1,7 @@
 //! What only the VM's kernel runs (the host kernel has no ipvlan, MPLS
 //! or ILA modules), against keepalived 2.2.7 in one boot of
-//! `ipvs/vm/run-vm.sh`: `use_ipvlan NAME ADDRESS private`, static and
+//! `ipvs/vm/run-vm.sh`: `use_ipvlan NAME ADDRESS private` and `use_ipvlan
+//! ADDRESS private` (default name), static and
 //! virtual routes with `encap mpls`, `encap ila` and `ttl-propagate`
 //! (`tests/vm/vrrp.conf`). The guest (`tests/vm/guest-vrrp.sh`) runs
 //! keepalived 2.2.7 and keepalived-lite on that file in twin network
@@ -29,16 +30,23 @@ fn tool(name: &str) -> PathBuf {
 }
 
 /// The text the guest printed between "VRRP-VM: BEGIN SIDE STEP" and its
-/// END.
-fn block<'a>(console: &'a str, side: &str, step: &str) -> &'a str {
+/// END, without the lines keepalived logs to the console meanwhile (it
+/// has no syslog there: `LOG_CONS`).
+fn block(console: &str, side: &str, step: &str) -> String {
     let begin = format!("VRRP-VM: BEGIN {side} {step}\n");
     let end = format!("VRRP-VM: END {side} {step}\n");
     let (_, rest) = console
         .split_once(&begin)
         .unwrap_or_else(|| panic!("no '{begin}'"));
-    rest.split_once(&end)
+    let text = rest
+        .split_once(&end)
         .unwrap_or_else(|| panic!("no '{end}'"))
-        .0
+        .0;
+    let logged = |l: &&str| l.starts_with("Keepalived");
+    text.lines()
+        .filter(|l| !logged(l))
+        .map(|l| format!("{l}\n"))
+        .collect()
 }
 
 #[test]
@@ -68,7 +76,12 @@ fn vm_ipvlan_mpls_ila_routes_match_keepalived_2_2_7() {
     // What keepalived 2.2.7 made, and so keepalived-lite too.
     let master = block(&console, "k", "master");
     for text in [
+        // The mode is the parent's (all its ipvlans share it): the last
+        // ipvlan made sets it.
         "ipvlan  mode l2 private",
+        // VI_2's, of the default name.
+        "vrrp.52@eth0:",
+        "inet 10.77.0.6/24 scope global vrrp.52",
         "inet 10.77.0.5/24 scope global ipv1",
         // The virtual address stays on the interface, not the ipvlan.
         "inet 10.77.0.100/24 scope global secondary eth0",
@@ -87,6 +100,7 @@ fn vm_ipvlan_mpls_ila_routes_match_keepalived_2_2_7() {
     assert!(backup.contains("192.168.90.0/24  encap mpls  100/200"));
     let stopped = block(&console, "k", "stopped");
     assert!(!stopped.contains("ipv1"), "the ipvlan outlived the stop");
+    assert!(!stopped.contains("vrrp.52"), "the ipvlan outlived the stop");
     assert!(
         !stopped.contains("proto keepalived"),
         "routes outlived the stop"

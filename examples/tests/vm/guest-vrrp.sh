@@ -4,9 +4,9 @@
 # keepalived 2.2.7 and keepalived-lite on the same /etc/vrrp.conf, each in
 # its own network namespace (k, kl) whose eth0 is one end of a veth with
 # the same MAC and addresses in both. Once both are MASTER (their virtual
-# address is on), once a keepalived 2.2.7 peer of higher priority in the
-# namespace at the other end of each veth (kp, klp: /etc/peer.conf) has
-# made both BACKUP, and again once both have stopped, the guest
+# addresses are on), once a keepalived 2.2.7 peer of higher priority for
+# VI_1 in the namespace at the other end of each veth (kp, klp:
+# /etc/peer.conf) has made both's VI_1 BACKUP, and again once both have stopped, the guest
 # prints each side's normalised `ip -d link`, `ip -d addr`, `ip -f mpls
 # route`, `ip route show table all` (IPv4 and IPv6) and the interfaces'
 # arp_ignore, arp_filter, rp_filter, promote_secondaries and disable_ipv6
@@ -87,14 +87,15 @@ wait_for() { # WHAT COMMAND...: polls COMMAND for up to 120 s (TCG is slow)
     done
 }
 
-vip_on() { # SIDE: the virtual address is on
-    $IP -n "$1" addr show | grep -q 'inet 10.77.0.100/24'
+vip_on() { # SIDE: VI_1's virtual address is on (and VI_2's)
+    $IP -n "$1" addr show | grep -q 'inet 10.77.0.100/24' &&
+        $IP -n "$1" addr show | grep -q 'inet 10.77.0.101/24'
 }
-no_vip() { # SIDE: the virtual address is off
-    ! vip_on "$1"
+vip1_off() { # SIDE: VI_1's virtual address is off
+    ! $IP -n "$1" addr show | grep -q 'inet 10.77.0.100/24'
 }
-gone() { # SIDE: the ipvlan is gone
-    ! $IP -n "$1" link show dev ipv1
+gone() { # SIDE: the ipvlans are gone
+    ! $IP -n "$1" link show dev ipv1 && ! $IP -n "$1" link show dev vrrp.52
 }
 
 side k
@@ -114,8 +115,8 @@ for p in kp klp; do
     $IP netns exec $p keepalived -P -n -l -f /etc/peer.conf -p /run/$p.pid -r /run/${p}v.pid \
         > /tmp/$p.log 2>&1 &
 done
-wait_for "keepalived BACKUP" no_vip k
-wait_for "keepalived-lite BACKUP" no_vip kl
+wait_for "keepalived BACKUP" vip1_off k
+wait_for "keepalived-lite BACKUP" vip1_off kl
 echo "VRRP-VM: ok backup"
 dump k backup
 dump kl backup
