@@ -3,11 +3,14 @@
 # with a throw-away initramfs, runs one guest script, and prints the guest's
 # console on stdout. Fails loudly when any prerequisite is missing.
 #
-# usage: run-vm.sh [--timeout SECS] [--file SRC[:DST]]... [--smtp-forward PORT]
+# usage: run-vm.sh [--timeout SECS] [--file SRC[:DST]]... [--module NAME]...
+#                  [--smtp-forward PORT]
 #                  GUEST_SCRIPT [ARGS...]
 #   --file      copy SRC (an executable or data file) to DST in the guest
 #               (default /bin/$(basename SRC)); executables get their
 #               shared libraries (from ldd) too.
+#   --module    also load kernel module NAME (with its dependencies),
+#               e.g. ipvlan, mpls_iptunnel, ila.
 #   --smtp-forward  give the guest eth0 (10.0.2.15/24, virtio) on a
 #               restricted user-mode network whose only way out is
 #               10.0.2.100:25, forwarded to the host's 127.0.0.1:PORT
@@ -26,11 +29,13 @@ root="$(cd "$here/../.." && pwd)"
 cache="${IPVS_VM_CACHE:-$root/target/ipvs-vm}"
 timeout_s=600
 files=()
+modules=()
 smtp_port=
 while [ $# -gt 0 ]; do
   case "$1" in
     --timeout) timeout_s="$2"; shift 2 ;;
     --file) files+=("$2"); shift 2 ;;
+    --module) modules+=("$2"); shift 2 ;;
     --smtp-forward) smtp_port="$2"; shift 2 ;;
     *) break ;;
   esac
@@ -124,6 +129,8 @@ visit() {
 for f in $(find "$moddir/kernel/net/netfilter/ipvs" -name 'ip_vs*.ko*' | sort); do
   n="$(basename "$f")"; visit "${n%%.ko*}"
 done
+# Modules asked for (--module).
+for name in "${modules[@]+"${modules[@]}"}"; do visit "$name"; done
 # The network card, only when asked for.
 if [ -n "$smtp_port" ]; then
   visit virtio_pci

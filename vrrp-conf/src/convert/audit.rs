@@ -144,6 +144,7 @@ pub(crate) const INSTANCE_USED: &[&str] = &[
     "track_src_ip",
     "unicast_fault_no_peer",
     "unicast_ttl",
+    "use_ipvlan",
     "use_vmac_addr",
     "vmac_garp_intvl",
     "vmac_xmit_base",

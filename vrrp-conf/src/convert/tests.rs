@@ -148,12 +148,12 @@ fn halves_follow_keepalived() {
 fn every_refused_keyword_of_an_instance_is_reported_once() {
     let text = format!(
         "{INSTANCE}  virtual_rules {{\n    from 10.0.0.0/8 table 1 priority 5\n  }}\n  \
-         use_ipvlan\n{VIPS}"
+         use_vmac\n  use_ipvlan 10.0.0.5/24\n{VIPS}"
     );
     let (d, _) = rendered(&text, BOTH);
     assert_eq!(
         d,
-        ["k.conf:7:3: error: (VI_1) use_ipvlan is not supported by keepalived-lite",]
+        ["k.conf:8:3: error: (VI_1) use_ipvlan with use_vmac is not supported by keepalived-lite",]
     );
 }
 

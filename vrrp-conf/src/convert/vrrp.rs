@@ -52,7 +52,9 @@ use std::time::Duration;
 use vrrp::auth::AuthConfig;
 use vrrp::config::{GarpConfig, Ipv6Config, LowerPriorityAdvert, PeerTtl, Version};
 use vrrp::linux::driver::{RouterSpec, Setup, SyncGroupSpec, VirtualAddress, VirtualRoute};
-use vrrp::linux::{AddressOptions, AddressSpec, RouteKind, RouteSpec, Scope};
+use vrrp::linux::{
+    AddressOptions, AddressSpec, IpvlanOptions, RouteKind, RouteSpec, Scope, VmacOptions,
+};
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{
@@ -67,6 +69,7 @@ pub use advert::{ProcessOptions, IGMP_LINK_LOCAL_REPORTS};
 mod address;
 mod advert;
 mod garp;
+mod ipvlan;
 pub(crate) mod link_delays;
 mod mcast;
 mod multipath;
@@ -282,6 +285,7 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
         "rule" | "rule tunnel-id" => "virtual_rules",
         "auth_type" => "authentication",
         source::REFUSED => "track_src_ip",
+        k if k.starts_with("use_ipvlan") => "use_ipvlan",
         k => k,
     };
     if matches!(
@@ -292,6 +296,7 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
             | "vmac_garp_intvl"
             | "old_unicast_checksum"
             | "track_src_ip"
+            | "use_ipvlan"
     ) {
         // Kept verbatim by the model: the setting has its span.
         let other = (c
@@ -790,9 +795,23 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     }
     config.garp = garp(g, i, strict).map_err(|(k, v)| bad(k, v))?;
     strict::apply(i, strict, &mut config)?;
-    let use_vmac = i.use_vmac.is_some();
-    let place =
-        |a: &IpAddress| address(name, a).map(|v| vmac_placed(v, &interface, ipv6, use_vmac));
+    let ipvlan = ipvlan::options(i, ipv6)?;
+    if let Some((IpAddr::V4(a), _)) = ipvlan.as_ref().and_then(|o| o.0.address) {
+        // keepalived sends from the ipvlan's address unless told otherwise.
+        if config.primary_ip.is_unspecified() {
+            config.primary_ip = a;
+        }
+    }
+    let use_vmac = i.use_vmac.is_some() || ipvlan.is_some();
+    // keepalived 2.2.7 leaves the virtual addresses of an ipvlan router
+    // where they would be without it (seen in tests/vm_vrrp.rs).
+    let on_ipvlan = ipvlan.is_some();
+    let place = |a: &IpAddress| {
+        address(name, a).map(|v| {
+            let v = vmac_placed(v, &interface, ipv6, i.use_vmac.is_some());
+            off_ipvlan(v, &interface, on_ipvlan)
+        })
+    };
     let addresses = (i.virtual_ipaddress.iter())
         .filter(|a| ours(&a.address.addr()))
         .map(place)
@@ -838,8 +857,30 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         // Filled by `unit`: their numbering depends on the whole file.
         rules: Vec::new(),
         use_vmac,
-        vmac: vmac::options(g, i, strict)?,
+        vmac: with_ipvlan(vmac::options(g, i, strict)?, ipvlan),
     })
+}
+
+/// An address of an ipvlan router that names no interface goes on the
+/// router's interface, not on the ipvlan the driver sends from.
+fn off_ipvlan(mut a: VirtualAddress, interface: &str, ipvlan: bool) -> VirtualAddress {
+    if ipvlan && a.dev.is_none() {
+        a.dev = Some(interface.to_owned());
+    }
+    a
+}
+
+/// The VMAC options of an instance with `use_ipvlan`: its ipvlan, named
+/// by it.
+fn with_ipvlan(
+    mut vmac: VmacOptions,
+    ipvlan: Option<(IpvlanOptions, Option<String>)>,
+) -> VmacOptions {
+    if let Some((options, name)) = ipvlan {
+        vmac.name = name;
+        vmac.ipvlan = Some(options);
+    }
+    vmac
 }
 
 fn is_link_local6(a: IpAddr) -> bool {
@@ -1244,6 +1285,7 @@ pub fn route(owner: &str, r: &Route) -> Result<VirtualRoute, PlanError> {
     spec.from = o.from;
     spec.mode = o.mode;
     spec.encap = o.encap;
+    spec.ttl_propagate = o.ttl_propagate;
     spec.src = late.src.or(r.src).map(same_family).transpose()?;
     spec.metric = late.metric.or(r.metric);
     spec.table = late.table.or(r.table);
@@ -1432,6 +1474,47 @@ mod tests {
         let setup = plan(&p.config).expect("valid").setup();
         let r = &setup.routers[0];
         assert_eq!(devs(&r.addresses), [None, eth("eth0"), eth("eth1")]);
+    }
+
+    /// `use_ipvlan NAME ADDRESS MODE`: the ipvlan is the router's VMAC,
+    /// named, with its address as advert source; the virtual addresses
+    /// stay on the interface (keepalived 2.2.7, tests/vm_vrrp.rs); no
+    /// nftables rules. An IPv6 instance's is refused by name.
+    #[test]
+    fn ipvlan_instances_as_keepalived_runs_them() {
+        let text = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  \
+                    use_ipvlan vepa 10.0.0.5/24 ipv1\n  virtual_ipaddress {\n    \
+                    10.0.0.1/24\n    10.0.0.2/24 dev eth1\n  }\n}\n";
+        let p = crate::parse_str("v.conf", text, &crate::Options::default());
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        let setup = plan(&p.config).expect("valid").setup();
+        let r = &setup.routers[0];
+        assert!(r.use_vmac);
+        assert_eq!(r.vmac.name.as_deref(), Some("ipv1"));
+        let want = vrrp::linux::IpvlanOptions {
+            mode: vrrp::linux::IpvlanMode::Vepa,
+            address: Some(("10.0.0.5".parse().unwrap(), 24)),
+        };
+        assert_eq!(r.vmac.ipvlan, Some(want));
+        assert_eq!(r.config.primary_ip, Ipv4Addr::new(10, 0, 0, 5));
+        let devs: Vec<_> = r.addresses.iter().map(|a| a.dev.as_deref()).collect();
+        assert_eq!(devs, [Some("eth0"), Some("eth1")]);
+        assert_eq!(setup.firewall, None);
+        // `mcast_src_ip` stays the source.
+        let src = text.replace("  use_ipvlan", "  mcast_src_ip 10.0.0.9\n  use_ipvlan");
+        let p = crate::parse_str("v.conf", &src, &crate::Options::default());
+        let setup = plan(&p.config).expect("valid").setup();
+        assert_eq!(
+            setup.routers[0].config.primary_ip,
+            Ipv4Addr::new(10, 0, 0, 9)
+        );
+        let v6 = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  \
+                  use_ipvlan 2001:db8::5/64\n  virtual_ipaddress {\n    2001:db8::1/64\n  }\n}\n";
+        let p = crate::parse_str("v.conf", v6, &crate::Options::default());
+        let Err(err) = plan(&p.config) else {
+            panic!("an IPv6 ipvlan is refused")
+        };
+        assert!(err.to_string().contains("use_ipvlan with IPv6"), "{err}");
     }
 
     /// keepalived's `default` takes the family of `inet6`, `via` or `src`;

@@ -33,6 +33,7 @@ pub mod address_options;
 pub mod driver;
 mod error;
 mod garp;
+mod ipvlan;
 mod ndisc;
 mod netlink;
 mod nft;
@@ -51,6 +52,7 @@ pub use address6::Address6Spec;
 pub use address_options::AddressOptions;
 pub use error::LinuxError;
 pub use garp::{arp_announcement, GarpSocket, ARP_FRAME_LEN};
+pub use ipvlan::{IpvlanMode, IpvlanOptions};
 pub use ndisc::{neighbour_advertisement, NA_FRAME_LEN};
 pub use netlink::{
     vmac_address, vmac_address6, AddressSpec, Link, Metric, MetricKind, Netlink, NextHop,

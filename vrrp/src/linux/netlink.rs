@@ -12,8 +12,9 @@ use netlink_packet_route::link::{
     LinkFlags, LinkInfo, LinkMessage, MacVlanMode,
 };
 use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteMetric, RouteNextHop,
-    RouteNextHopFlags, RoutePreference, RouteProtocol, RouteRealm, RouteScope, RouteType,
+    RouteAddress, RouteAttribute, RouteFlags, RouteMessage, RouteMetric, RouteMplsTtlPropagation,
+    RouteNextHop, RouteNextHopFlags, RoutePreference, RouteProtocol, RouteRealm, RouteScope,
+    RouteType,
 };
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
@@ -267,8 +268,12 @@ pub struct RouteSpec {
     pub from: Option<(IpAddr, u8)>,
     /// How the route is added next to others to the same destination.
     pub mode: RouteMode,
-    /// `encap ip ...` / `encap ip6 ...`.
+    /// `encap ip|ip6|mpls|ila ...`.
     pub encap: Option<super::Encap>,
+    /// `ttl-propagate enabled|disabled` (`RTA_TTL_PROPAGATE`), sent as
+    /// keepalived 2.2.7 sends it; the kernel acts on it for MPLS routes
+    /// only.
+    pub ttl_propagate: Option<bool>,
 }
 
 /// How a route is added when routes to the same destination exist
@@ -437,6 +442,7 @@ impl RouteSpec {
             from: None,
             mode: RouteMode::Prepend,
             encap: None,
+            ttl_propagate: None,
         }
     }
 
@@ -503,6 +509,14 @@ impl RouteSpec {
         }
         if let Some(e) = &self.encap {
             a.extend(e.attributes());
+        }
+        if let Some(on) = self.ttl_propagate {
+            let v = if on {
+                RouteMplsTtlPropagation::Enabled
+            } else {
+                RouteMplsTtlPropagation::Disabled
+            };
+            a.push(RouteAttribute::TtlPropagate(v));
         }
         if let Some((src, len)) = self.from {
             msg.header.source_prefix_length = len;

@@ -40,6 +40,9 @@ pub struct VmacOptions {
     /// The global `vmac_addr_prefix`: the names of those VMACs (else
     /// [`prefix`](Self::prefix)'s).
     pub addr_prefix: Option<String>,
+    /// `use_ipvlan`: the VMAC is an L2 ipvlan (see
+    /// [`IpvlanOptions`](super::IpvlanOptions)) rather than a macvlan.
+    pub ipvlan: Option<super::IpvlanOptions>,
 }
 
 /// Longest interface name the kernel takes (`IFNAMSIZ` - 1).

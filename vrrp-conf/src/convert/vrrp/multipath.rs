@@ -161,8 +161,8 @@ mod tests {
         assert!(matches!(hops("s", &r), Err(PlanError::Bad { value, .. }) if value == "0"));
         let r = route("10.9.0.0/16 nexthop via 2001:db8::1");
         assert!(hops("s", &r).is_err());
-        let r = route("10.9.0.0/16 via 10.0.0.1 encap mpls 100");
-        assert!(matches!(hops("s", &r), Err(PlanError::Bad { value, .. }) if value == "mpls"));
+        let r = route("10.9.0.0/16 via 10.0.0.1 encap seg6 mode inline");
+        assert!(matches!(hops("s", &r), Err(PlanError::Bad { value, .. }) if value == "seg6"));
         let r = route("10.9.0.0/16 via 10.0.0.1 rtt");
         assert!(matches!(hops("s", &r), Err(PlanError::Bad { value, .. }) if value == "rtt"));
         let r = route("10.9.0.0/16 via 10.0.0.1 protocol nosuch");

@@ -3,10 +3,11 @@
 //! `advmss`, `rtt`, ... with `lock` where keepalived takes it),
 //! `congctl`, `tos`, `realms`, `pref`, `expires`, `from`, `prepend`,
 //! `add`, `append`, and the typed options (`dev`, `src`, ...) when
-//! written after an untyped one, `encap ip` and `encap ip6`, and
-//! `track_group NAME` (static routes only, which the caller checks; see
-//! `track_group.rs`). The others (`encap mpls`/`ila`, `ttl-propagate`,
-//! `as`, `vrf`) are refused by the caller, by name.
+//! written after an untyped one, `encap ip`, `encap ip6`, `encap mpls`,
+//! `encap ila`, `ttl-propagate`, and `track_group NAME` (static routes
+//! only, which the caller checks; see `track_group.rs`). The others
+//! (`as`, which keepalived 2.2.7 itself reports and drops, "as to for
+//! MPLS only - ignoring"; `vrf`) are refused by the caller, by name.
 
 use std::iter::Peekable;
 use std::net::IpAddr;
@@ -39,8 +40,10 @@ pub(crate) struct Options {
     pub from: Option<(IpAddr, u8)>,
     /// `prepend` (the default), `add` or `append`.
     pub mode: RouteMode,
-    /// `encap ip|ip6 ...`.
+    /// `encap ip|ip6|mpls|ila ...`.
     pub encap: Option<Encap>,
+    /// `ttl-propagate enabled|disabled`.
+    pub ttl_propagate: Option<bool>,
     /// Typed options written after an untyped one.
     pub late: Late,
     /// `track_group NAME`.
@@ -164,6 +167,13 @@ pub(crate) fn read<'a, I: Iterator<Item = &'a str>>(
             o.from = Some((net.addr(), net.prefix_len()));
         }
         "encap" => o.encap = Some(encap(words)?),
+        "ttl-propagate" => {
+            o.ttl_propagate = Some(match value()? {
+                "enabled" => true,
+                "disabled" => false,
+                v => return Err(v),
+            })
+        }
         "prepend" => o.mode = RouteMode::Prepend,
         "add" => o.mode = RouteMode::Add,
         "append" => o.mode = RouteMode::Append,
@@ -215,13 +225,29 @@ fn late<'a>(
 
 /// `encap ip|ip6 [id N] [dst A] [src A] [tos|tc T] [ttl|hoplimit N]
 /// [flags N]` (in any order, to the first other word), with `dst` or
-/// `id`, as keepalived reads it. `mpls` and `ila`, which this kernel
-/// family may lack, are refused.
+/// `id`, as keepalived reads it; `encap mpls L1[/L2]` and `encap ila
+/// LOCATOR`.
 fn encap<'a, I: Iterator<Item = &'a str>>(words: &mut Peekable<I>) -> Result<Encap, &'a str> {
     let kind = words.next().ok_or("")?;
     let ipv6 = match kind {
         "ip" => false,
         "ip6" => true,
+        "mpls" => {
+            let v = words.next().ok_or("")?;
+            let mpls = Some(mpls_labels(v).ok_or(v)?);
+            return Ok(Encap {
+                mpls,
+                ..Encap::default()
+            });
+        }
+        "ila" => {
+            let v = words.next().ok_or("")?;
+            let ila = Some(ila_locator(v).ok_or(v)?);
+            return Ok(Encap {
+                ila,
+                ..Encap::default()
+            });
+        }
         k => return Err(k),
     };
     let mut e = Encap {
@@ -254,6 +280,32 @@ fn encap<'a, I: Iterator<Item = &'a str>>(words: &mut Peekable<I>) -> Result<Enc
         return Err(kind);
     }
     Ok(e)
+}
+
+/// keepalived's most labels in `encap mpls`.
+const MPLS_MAX_LABELS: usize = 2;
+
+/// `L1[/L2]`, each label a 20-bit number (decimal, `0x` hex or `0`
+/// octal), as keepalived 2.2.7 reads an MPLS address.
+fn mpls_labels(v: &str) -> Option<Vec<u32>> {
+    let labels = v
+        .split('/')
+        .map(|l| number(l).filter(|n| *n < 1 << 20))
+        .collect::<Option<Vec<_>>>()?;
+    (labels.len() <= MPLS_MAX_LABELS).then_some(labels)
+}
+
+/// An ILA locator: four groups of 1 to 4 hex digits with `:` between.
+fn ila_locator(v: &str) -> Option<u64> {
+    let groups: Vec<&str> = v.split(':').collect();
+    if groups.len() != 4 {
+        return None;
+    }
+    groups.iter().try_fold(0u64, |acc, g| {
+        let ok = (1..=4).contains(&g.len()) && g.bytes().all(|b| b.is_ascii_hexdigit());
+        let n = u16::from_str_radix(g, 16).ok().filter(|_| ok)?;
+        Some(acc << 16 | u64::from(n))
+    })
 }
 
 /// The metric `kind` from the words after its keyword (`[lock] VALUE`).
@@ -494,7 +546,23 @@ mod tests {
         let o = read_all("encap ip6 dst 2001:db8::2 tc 0x10 hoplimit 3", true).unwrap();
         let e = o.encap.unwrap();
         assert_eq!((e.ipv6, e.tos, e.ttl), (true, Some(16), Some(3)));
-        assert_eq!(read_all("encap mpls 100", false), Err("mpls".into()));
+        let o = read_all("encap mpls 100/0x10 ttl-propagate disabled", false).unwrap();
+        assert_eq!(o.encap.unwrap().mpls, Some(vec![100, 16]));
+        assert_eq!(o.ttl_propagate, Some(false));
+        let o = read_all("encap ila 2001:db8:1:2 ttl-propagate enabled", true).unwrap();
+        assert_eq!(o.encap.unwrap().ila, Some(0x2001_0db8_0001_0002));
+        assert_eq!(o.ttl_propagate, Some(true));
+        // keepalived: at most two labels of 20 bits, four locator groups.
+        assert_eq!(read_all("encap mpls 1/2/3", false), Err("1/2/3".into()));
+        assert_eq!(read_all("encap mpls 1048576", false), Err("1048576".into()));
+        assert_eq!(read_all("encap mpls 1/", false), Err("1/".into()));
+        assert_eq!(read_all("encap mpls", false), Err(String::new()));
+        assert_eq!(read_all("encap ila 1:2:3", true), Err("1:2:3".into()));
+        assert_eq!(
+            read_all("encap ila 1:2:3:12345", true),
+            Err("1:2:3:12345".into())
+        );
+        assert_eq!(read_all("ttl-propagate on", false), Err("on".into()));
         assert_eq!(read_all("encap ip ttl 5", false), Err("ip".into()));
         assert_eq!(
             read_all("encap ip dst 2001:db8::2", false),

@@ -222,7 +222,9 @@ pub(super) fn firewall<'a>(
             _ => {}
         }
     }
-    if table.is_none() && routers.any(|r| r.use_vmac || !r.config.accepts_vip_traffic()) {
+    // keepalived's IGMP rule is a macvlan VMAC's: an ipvlan has none.
+    let macvlan = |r: &vrrp::linux::driver::RouterSpec| r.use_vmac && r.vmac.ipvlan.is_none();
+    if table.is_none() && routers.any(|r| macvlan(r) || !r.config.accepts_vip_traffic()) {
         table = Some("keepalived");
     }
     let Some(table) = table else { return Ok(None) };

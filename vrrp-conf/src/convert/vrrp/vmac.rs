@@ -67,6 +67,7 @@ pub(super) fn options(
         mac: mac.map(|m| m.address(vrid)),
         addresses: i.other.iter().any(|s| s.keyword == "use_vmac_addr"),
         addr_prefix: prefix(g, i, "vmac_addr_prefix")?,
+        ipvlan: None,
     })
 }
 

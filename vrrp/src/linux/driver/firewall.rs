@@ -82,6 +82,9 @@ impl Driver {
         let mut out = Vec::new();
         for r in self.routers.iter().flatten() {
             let Some(vmac) = r.vmac else { continue };
+            if r.spec.vmac.ipvlan.is_some() {
+                continue; // keepalived: no IGMP rule for an ipvlan
+            }
             let ipv6 = matches!(r.channel, Channel::V6(_));
             let other = r.spec.excluded.iter().any(|a| a.addr.is_ipv6() != ipv6);
             let base = r.recv_ifindex;

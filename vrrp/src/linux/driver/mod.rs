@@ -78,6 +78,7 @@ mod error;
 mod events;
 mod firewall;
 mod handle;
+mod ipvlan;
 mod kernel;
 mod links;
 mod pacing;

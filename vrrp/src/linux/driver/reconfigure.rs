@@ -316,7 +316,13 @@ impl Driver {
             }
         };
         let (send_link, vmac) = if spec.use_vmac && !absent {
-            let vmac = self.prepare_vmac(&link, &config, &spec.vmac, staged)?;
+            let vmac = match &spec.vmac.ipvlan {
+                Some(ipvlan) => {
+                    let vrid = config.vrid;
+                    self.prepare_ipvlan(&link, vrid, &spec.vmac, ipvlan, &mut staged.vmacs)?
+                }
+                None => self.prepare_vmac(&link, &config, &spec.vmac, staged)?,
+            };
             if config.ipv6.is_none() {
                 let excluded_v6 = spec.excluded.iter().any(|a| a.addr.is_ipv6());
                 self.set_vmac_ipv6(&vmac, excluded_v6);
