@@ -655,6 +655,57 @@ mod tests {
         drain(m)
     }
 
+    /// With first checks reported, a target's first cycle is said when it
+    /// changes no health (a pass while up, a failure while `alpha`), and
+    /// only the first; without, nothing.
+    #[test]
+    fn first_check_is_reported_once_when_health_stays() {
+        let refused = crate::DownReason::Refused;
+        for (alpha, outcome, want) in [
+            (false, CheckOutcome::Up, Some(None)),
+            (
+                true,
+                CheckOutcome::Down(refused.clone()),
+                Some(Some(refused.clone())),
+            ),
+            // A change of health is its own event.
+            (false, CheckOutcome::Down(refused.clone()), None),
+            (true, CheckOutcome::Up, None),
+        ] {
+            for report in [false, true] {
+                let mut m = Monitor::new(MonitorConfig::default());
+                if report {
+                    m.report_first_checks();
+                }
+                let cfg = TargetConfig {
+                    alpha,
+                    retry: 0,
+                    ..TargetConfig::default()
+                };
+                let t = m.add_target("t", cfg);
+                let mut at = Instant::now();
+                m.commit(at);
+                drain(&mut m);
+                let evs = one_check(&mut m, t, &mut at, outcome.clone());
+                let first: Vec<_> = evs
+                    .iter()
+                    .filter(|e| matches!(e, Event::FirstCheck { .. }))
+                    .cloned()
+                    .collect();
+                let want: Vec<_> = want
+                    .clone()
+                    .filter(|_| report)
+                    .map(|reason| Event::FirstCheck { target: t, reason })
+                    .into_iter()
+                    .collect();
+                assert_eq!(first, want, "alpha {alpha} {outcome:?} report {report}");
+                // The same result again says nothing.
+                let evs = one_check(&mut m, t, &mut at, outcome.clone());
+                assert_eq!(evs, [], "alpha {alpha} {outcome:?} report {report}");
+            }
+        }
+    }
+
     #[test]
     fn log_all_failures_reports_each_failed_attempt_of_a_healthy_target() {
         let down = |r: crate::DownReason| CheckOutcome::Down(r);
