@@ -327,7 +327,7 @@ pub fn outcome_label(o: &CheckOutcome) -> &'static str {
                 "timeout"
             }
             DownReason::Refused => "refused",
-            DownReason::Io(_) => "io-error",
+            DownReason::Io(_) | DownReason::SendFailed(_) => "io-error",
             DownReason::Tls(_) => "tls",
             DownReason::NoHttpResponse => "no-http-response",
             DownReason::HttpStatus(_) => "http-status",

@@ -70,9 +70,10 @@ async fn answers_once() -> (u16, tokio::task::JoinHandle<()>) {
     (port, task)
 }
 
-/// HTTP_GET: a server that stops answering is "Timeout WEB read" on the
-/// regular attempt and on its retry, then the checker's own failure line
-/// and the removal (check_http.c `timeout_epilog`, `epilog`).
+/// HTTP_GET: the first pass is said (has_run unset); a server that stops
+/// answering is "Timeout WEB read" on the regular attempt and on its retry,
+/// then the checker's own failure line with its retries and the removal
+/// (check_http.c `timeout_epilog`, `epilog`).
 #[tokio::test]
 async fn http_get_says_every_timed_out_read() {
     let (port, server) = answers_once().await;
@@ -83,19 +84,21 @@ async fn http_get_says_every_timed_out_read() {
     let lines = lines_until(&conf, "Removing service").await;
     server.abort();
     assert_eq!(
-        from(&lines, "Timeout"),
+        from(&lines, "Remote Web"),
         [
+            format!("Remote Web server {rs} succeed on service."),
             format!("Timeout WEB read server {rs}."),
             format!("Timeout WEB read server {rs}."),
-            format!("HTTP_CHECK on service {rs} failed."),
+            format!("HTTP_CHECK on service {rs} failed after 1 retries."),
             format!("Removing service {rs} from VS [10.0.0.1]:tcp:80"),
         ],
         "{lines:?}"
     );
 }
 
-/// MISC_CHECK: a script that passes once (`rm` of a file) and then fails
-/// says where each failure stands in its retries (check_misc.c).
+/// MISC_CHECK: a script that passes once (`rm` of a file), which is said
+/// as its first run, and then fails says where each failure stands in its
+/// retries (check_misc.c).
 #[tokio::test]
 async fn misc_check_says_every_failed_run() {
     let flag = std::env::temp_dir().join(format!("kl-logfail-{}", std::process::id()));
@@ -110,11 +113,60 @@ async fn misc_check_says_every_failed_run() {
     assert_eq!(
         from(&lines, "Misc check"),
         [
+            format!("{misc} succeeded."),
             format!("{misc} failed, will do 2 retries (exited with status 1)."),
             format!("{misc} failed on retry 1/2 (exited with status 1)."),
             format!("{misc} failed after 2 retries (exited with status 1)."),
             "Removing service [127.0.0.1]:tcp:80 from VS [10.0.0.1]:tcp:80".to_owned(),
         ],
         "{lines:?}"
+    );
+}
+
+/// A web server on loopback whose answers follow `script`, one character
+/// per request, each url being one ('+' a 200, '-' a close without a
+/// word), then 200s.
+async fn answers(script: &'static str) -> (u16, tokio::task::JoinHandle<()>) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let task = tokio::spawn(async move {
+        let mut plan = script.chars();
+        while let Ok((mut s, _)) = l.accept().await {
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await;
+            if plan.next() != Some('-') {
+                let _ = s.write_all(b"HTTP/1.0 200 OK\r\n\r\n").await;
+            }
+        }
+    });
+    (port, task)
+}
+
+/// HTTP_GET without log_all_failures: the first pass, the down line with
+/// its retries, then on recovery (confirmed by a second pass) a line per
+/// url naming its last test, the checker's line and the addition
+/// (check_http.c `http_handle_response`, `epilog`).
+#[tokio::test]
+async fn http_get_names_each_url_when_it_comes_back() {
+    let (port, server) = answers("++--").await;
+    let conf = format!(
+        "virtual_server 10.0.0.1 80 {{\n delay_loop 1\n protocol TCP\n real_server 127.0.0.1 {port} {{\n HTTP_GET {{\n url {{\n path /a\n }}\n url {{\n path /b\n digest d41d8cd98f00b204e9800998ecf8427e\n }}\n connect_timeout 1\n retry 1\n delay_before_retry 1\n }}\n }}\n}}\n"
+    );
+    let rs = format!("[127.0.0.1]:tcp:{port}");
+    let vs = "[10.0.0.1]:tcp:80";
+    let lines = lines_until(&conf, "Adding service").await;
+    server.abort();
+    assert_eq!(
+        lines,
+        [
+            format!("Remote Web server {rs} succeed on service."),
+            format!("HTTP_CHECK on service {rs} failed after 1 retries."),
+            format!("Removing service {rs} from VS {vs}"),
+            format!("Lost quorum 1-0=1 > 0 for VS {vs}"),
+            format!("HTTP status code success to {rs} url(/a)"),
+            format!("MD5 digest success to {rs} url(/b)"),
+            format!("Remote Web server {rs} succeed on service."),
+            format!("Adding service {rs} to VS {vs}"),
+        ],
     );
 }

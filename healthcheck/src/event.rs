@@ -55,6 +55,17 @@ pub enum Event {
         /// goes down after it.
         last: bool,
     },
+    /// The target's first cycle ended without changing its health: it
+    /// passed while starting up, or failed while starting down (`alpha`).
+    /// keepalived's checkers log that first result all the same (their
+    /// `has_run` is unset); every later cycle that changes nothing is
+    /// silent. It comes before any `TargetWeight` of the same check.
+    FirstCheck {
+        /// Which target.
+        target: TargetId,
+        /// Why the check failed; `None` when it passed.
+        reason: Option<DownReason>,
+    },
     /// A healthy target reported a new dynamic weight.
     TargetWeight {
         /// Which target.

@@ -75,6 +75,8 @@ struct Target {
     generation: u64,
     scheduled: Option<Instant>,
     pools: Vec<PoolId>,
+    /// A check has ended a cycle (keepalived's `has_run`).
+    ran: bool,
 }
 
 /// Health-check bookkeeping for many targets and pools, with time injected.
@@ -93,6 +95,8 @@ pub struct Monitor {
     pending: Vec<TargetId>,
     queue: BinaryHeap<Reverse<(Instant, u32, u64)>>,
     events: VecDeque<Event>,
+    /// Emit [`Event::FirstCheck`] (see [`Monitor::report_first_checks`]).
+    first_checks: bool,
     /// What [`Monitor::reconcile`] laid last.
     pub(crate) reconciled: Reconciled,
 }
@@ -109,8 +113,16 @@ impl Monitor {
             pending: Vec::new(),
             queue: BinaryHeap::new(),
             events: VecDeque::new(),
+            first_checks: false,
             reconciled: Reconciled::default(),
         }
+    }
+
+    /// Also emit [`Event::FirstCheck`] from now on, for a driver that logs
+    /// each checker's first result as keepalived does (off by default: the
+    /// event changes nothing in any pool).
+    pub fn report_first_checks(&mut self) {
+        self.first_checks = true;
     }
 
     /// Adds a target identified by `key` (e.g. `"tcp 10.0.0.1:80"`). Adding
@@ -146,6 +158,7 @@ impl Monitor {
             generation: 0,
             scheduled: None,
             pools: Vec::new(),
+            ran: false,
         }));
         self.keys.insert(key, id);
         if checked {
@@ -424,6 +437,7 @@ impl Monitor {
                 self.reschedule(target, Some(after), now);
             }
             Step::Done(change) => {
+                self.first_check(target, &outcome, change.as_ref());
                 let after = last.map_or(now, |s| s.max(now));
                 self.reschedule(target, Some(after), now);
                 if let Some(change) = change {
@@ -432,6 +446,23 @@ impl Monitor {
             }
         }
         Ok(())
+    }
+
+    /// Marks the target as run; its first cycle says its result even when
+    /// its health stays (keepalived logs it while `has_run` is unset).
+    fn first_check(&mut self, id: TargetId, outcome: &CheckOutcome, change: Option<&Change>) {
+        let Some(t) = self.target_mut(id) else { return };
+        let first = !std::mem::replace(&mut t.ran, true);
+        let changed = matches!(change, Some(Change::Up | Change::Down(_)));
+        if !first || changed || !self.first_checks {
+            return;
+        }
+        let reason = match outcome {
+            CheckOutcome::Down(reason) => Some(reason.clone()),
+            _ => None,
+        };
+        self.events
+            .push_back(Event::FirstCheck { target: id, reason });
     }
 
     fn apply(&mut self, id: TargetId, change: Change) {
@@ -622,6 +653,57 @@ mod tests {
         assert_eq!(due.target, t);
         m.handle_outcome(*at, t, o).unwrap();
         drain(m)
+    }
+
+    /// With first checks reported, a target's first cycle is said when it
+    /// changes no health (a pass while up, a failure while `alpha`), and
+    /// only the first; without, nothing.
+    #[test]
+    fn first_check_is_reported_once_when_health_stays() {
+        let refused = crate::DownReason::Refused;
+        for (alpha, outcome, want) in [
+            (false, CheckOutcome::Up, Some(None)),
+            (
+                true,
+                CheckOutcome::Down(refused.clone()),
+                Some(Some(refused.clone())),
+            ),
+            // A change of health is its own event.
+            (false, CheckOutcome::Down(refused.clone()), None),
+            (true, CheckOutcome::Up, None),
+        ] {
+            for report in [false, true] {
+                let mut m = Monitor::new(MonitorConfig::default());
+                if report {
+                    m.report_first_checks();
+                }
+                let cfg = TargetConfig {
+                    alpha,
+                    retry: 0,
+                    ..TargetConfig::default()
+                };
+                let t = m.add_target("t", cfg);
+                let mut at = Instant::now();
+                m.commit(at);
+                drain(&mut m);
+                let evs = one_check(&mut m, t, &mut at, outcome.clone());
+                let first: Vec<_> = evs
+                    .iter()
+                    .filter(|e| matches!(e, Event::FirstCheck { .. }))
+                    .cloned()
+                    .collect();
+                let want: Vec<_> = want
+                    .clone()
+                    .filter(|_| report)
+                    .map(|reason| Event::FirstCheck { target: t, reason })
+                    .into_iter()
+                    .collect();
+                assert_eq!(first, want, "alpha {alpha} {outcome:?} report {report}");
+                // The same result again says nothing.
+                let evs = one_check(&mut m, t, &mut at, outcome.clone());
+                assert_eq!(evs, [], "alpha {alpha} {outcome:?} report {report}");
+            }
+        }
     }
 
     #[test]

@@ -49,6 +49,10 @@ pub enum DownReason {
     /// Another socket error.
     #[error("i/o error: {0:?}")]
     Io(io::ErrorKind),
+    /// HTTP: connected, but sending the request failed (keepalived's
+    /// "Cannot send get request to").
+    #[error("sending the request failed: {0:?}")]
+    SendFailed(io::ErrorKind),
     /// The TLS handshake failed.
     #[error("tls: {0}")]
     Tls(TlsFailure),

@@ -191,7 +191,7 @@ impl PoolTable {
             Event::TargetDown { target, .. } => self.cause(target, Cause::Down),
             Event::TargetWeight { target, .. } => self.cause(target, Cause::Weight),
             // Changes nothing in the table.
-            Event::AttemptFailed { .. } => None,
+            Event::AttemptFailed { .. } | Event::FirstCheck { .. } => None,
             Event::MemberAdd {
                 pool,
                 target,

@@ -15,6 +15,8 @@ use std::time::Instant;
 
 use healthcheck::{DownReason, Event, Monitor, PoolId, PoolTable, TableChange, TargetId};
 
+use healthcheck::checkers::UrlCheck;
+
 use crate::lvs_mode::names::{self, NameError};
 use crate::lvs_mode::plan::{trio, Plan, Probe, RealPlan, ServicePlan};
 use crate::lvs_mode::reload::{self, Placed};
@@ -38,6 +40,8 @@ pub struct Bridge {
     fifo_lines: Vec<String>,
     /// `ha_suspend`'s switches.
     suspend: HaSuspend,
+    /// Targets whose checker has ended a cycle (keepalived's `has_run`).
+    ran: std::collections::HashSet<TargetId>,
 }
 
 /// What [`Bridge::drain`] or [`Bridge::restore`] did.
@@ -72,6 +76,8 @@ impl Bridge {
     /// its bridge. Not committed yet: [`Bridge::start`] does it.
     pub fn place(monitor: &mut Monitor, plan: Plan) -> Self {
         let placed = reload::place(monitor, &plan);
+        // keepalived logs each checker's first result.
+        monitor.report_first_checks();
         let mut bridge = Self {
             plan,
             table: PoolTable::new(),
@@ -79,6 +85,7 @@ impl Bridge {
             scripts: Vec::new(),
             fifo_lines: Vec::new(),
             suspend: HaSuspend::default(),
+            ran: std::collections::HashSet::new(),
         };
         bridge.gate_services();
         bridge
@@ -321,7 +328,7 @@ impl Bridge {
 
     /// Applies a monitor event; returns keepalived's log lines for it.
     pub fn handle(&mut self, event: &Event) -> Vec<String> {
-        let mut lines: Vec<String> = self.check_line(event).into_iter().collect();
+        let mut lines = self.check_line(event);
         lines.extend(self.attempt_line(event));
         if let Some(change) = self.table.handle(event) {
             lines.extend(self.change_lines(&change));
@@ -528,38 +535,80 @@ impl Bridge {
         self.plan.services.get(ts)?.real_servers.get(r)
     }
 
-    /// The checker's line for a target going up or down (check_tcp.c
-    /// `tcp_epilog`, check_http.c `epilog`, check_misc.c
-    /// `misc_check_child_thread`).
-    fn check_line(&self, event: &Event) -> Option<String> {
-        let (target, down) = match event {
-            Event::TargetUp { target } => (*target, None),
-            Event::TargetDown { target, reason } => (*target, Some(reason)),
-            _ => return None,
+    /// The checker's lines for a target going up or down, or for its first
+    /// result (check_tcp.c `tcp_epilog`, check_http.c `epilog` and
+    /// `http_handle_response`, check_misc.c `misc_check_child_thread`...).
+    fn check_line(&mut self, event: &Event) -> Vec<String> {
+        let (target, result, first) = match event {
+            Event::TargetUp { target } => (*target, None, false),
+            Event::TargetDown { target, reason } => (*target, Some(reason), false),
+            Event::FirstCheck { target, reason } => (*target, reason.as_ref(), true),
+            _ => return Vec::new(),
         };
-        let (s, r) = self.slot_of(target)?;
-        let svc = self.plan.services.get(s)?;
-        let rs = svc.real_servers.get(r)?;
-        let check = self.check_of(target, *self.placed.checks.get(&target)?)?;
+        let has_run = !self.ran.insert(target);
+        let Some(check) = self.placed.checks.get(&target) else {
+            return Vec::new();
+        };
+        let Some(check) = self.check_of(target, *check) else {
+            return Vec::new();
+        };
+        let Some((s, r)) = self.slot_of(target) else {
+            return Vec::new();
+        };
+        let Some(svc) = self.plan.services.get(s) else {
+            return Vec::new();
+        };
+        let Some(rs) = svc.real_servers.get(r) else {
+            return Vec::new();
+        };
         let name = trio(check.context.target, svc.proto);
-        if let Some(reason) = down {
+        if let Some(reason) = result {
             tracing::debug!("{} on {name}: {reason}", check.probe.keyword());
         }
-        Some(match (&check.probe, down) {
+        let mut lines = Vec::new();
+        // A target coming up from down (is_up unset) names each url.
+        if let (Probe::Http { urls, .. }, None, false) = (&check.probe, result, first) {
+            lines.extend(urls.iter().map(|u| http_url_line(u, &name)));
+        }
+        let n = check.target.retry;
+        // "after N retries" once the checker has run (and may retry).
+        let after = |what: &str| match (has_run, n) {
+            (true, 1..) => format!("{what} failed after {n} retries."),
+            _ => format!("{what} failed."),
+        };
+        let line = match (&check.probe, result) {
             (Probe::Tcp, None) => format!("TCP connection to {name} success."),
-            (Probe::Tcp, Some(_)) => format!("TCP_CHECK on service {name} failed."),
+            (Probe::Tcp, Some(_)) => after(&format!("TCP_CHECK on service {name}")),
             (Probe::Http { .. }, None) => format!("Remote Web server {name} succeed on service."),
+            // timeout_epilog sets has_run before epilog: a checker that
+            // starts down says nothing for its first failure.
+            (Probe::Http { .. }, Some(_)) if first => return lines,
+            (Probe::Http { .. }, Some(_)) if n > 0 => {
+                format!("HTTP_CHECK on service {name} failed after {n} retries.")
+            }
             (Probe::Http { .. }, Some(_)) => format!("HTTP_CHECK on service {name} failed."),
             (Probe::Smtp { .. }, None) => format!("Remote SMTP server {name} succeed on service."),
             (Probe::Smtp { .. }, Some(r)) => smtp_failure(&name, r),
             // dns_final says nothing on success.
-            (Probe::Dns { .. }, None) => return None,
-            (Probe::Dns { .. }, Some(r)) => format!("DNS_CHECK ({name}) {}", dns_failure(r)),
+            (Probe::Dns { .. }, None) => return lines,
+            (Probe::Dns { .. }, Some(r)) => {
+                let suffix = if has_run {
+                    format!(" after {n} retries")
+                } else {
+                    String::new()
+                };
+                format!("DNS_CHECK ({name}) {}{suffix}", dns_failure(r))
+            }
             (Probe::Udp { .. }, None) => format!("UDP connection to {name} success."),
-            (Probe::Udp { .. }, Some(_)) => format!("UDP_CHECK on service {name} failed."),
+            (Probe::Udp { .. }, Some(_)) => after(&format!("UDP_CHECK on service {name}")),
             (Probe::Ping, None) => format!("ICMP connection to {name} success."),
+            (Probe::Ping, Some(_)) if has_run && n > 0 => format!(
+                "ICMP CHECK on service {name} of {} failed after {n} retries.",
+                svc.name
+            ),
             (Probe::Ping, Some(_)) => format!("ICMP CHECK on service {name} failed."),
-            // track_file.c, with keepalived's -D.
+            // track_file.c, with keepalived's -D: only changes are said.
+            (Probe::File { .. }, _) if first => return lines,
             (Probe::File { name: file, .. }, None) => {
                 format!("({}): tracked file {file} leaving FAULT state", rs.name)
             }
@@ -568,7 +617,6 @@ impl Bridge {
             }
             (Probe::Misc { path, .. }, down) => {
                 // The down line ends the retries (check_misc.c's message).
-                let n = check.target.retry;
                 let place = match (down, n) {
                     (None, _) => String::new(),
                     (Some(_), 0) => " with retry disabled".to_owned(),
@@ -576,7 +624,9 @@ impl Bridge {
                 };
                 misc_line(path, &rs.name, &svc.name, down, &place)
             }
-        })
+        };
+        lines.push(line);
+        lines
     }
 
     /// The line for one failed attempt of a healthy target with
@@ -700,6 +750,19 @@ fn misc_line(path: &str, rs: &str, vs: &str, down: Option<&DownReason>, place: &
     format!("Misc check for [{rs} VS {vs}] by [{script}] {how}{place}{why}.")
 }
 
+/// http_handle_response's line for a url that passed while the checker
+/// is down: named after the last test the url has.
+fn http_url_line(url: &UrlCheck, name: &str) -> String {
+    let test = if url.regex.is_some() {
+        "Regex match"
+    } else if url.digest.is_some() {
+        "MD5 digest"
+    } else {
+        "HTTP status code"
+    };
+    format!("{test} success to {name} url({})", url.path)
+}
+
 /// "retry" or "retries", as check_misc.c says it.
 fn retries(n: u32) -> &'static str {
     if n == 1 {
@@ -720,6 +783,7 @@ fn http_failure(reason: &DownReason) -> &'static str {
         DownReason::ReadTimeout { started: false } => "Timeout WEB read",
         DownReason::ReadTimeout { started: true } => "Timeout HTTP read",
         DownReason::Refused => "Connection failed",
+        DownReason::SendFailed(_) => "Cannot send get request to",
         DownReason::Unreachable
         | DownReason::Io(HostUnreachable)
         | DownReason::Io(NetworkUnreachable) => "HTTP_CHECK - network unreachable",
@@ -1305,7 +1369,7 @@ mod tests {
                 [
                     format!("TCP connection to {rs} timeout."),
                     format!("TCP connection to {rs} failed."),
-                    format!("TCP_CHECK on service {rs} failed."),
+                    format!("TCP_CHECK on service {rs} failed after 1 retries."),
                 ],
             ),
             (
@@ -1314,7 +1378,7 @@ mod tests {
                 [
                     format!("UDP connection to {rs} failed."),
                     format!("UDP check to {rs} reply data mismatch."),
-                    format!("UDP_CHECK on service {rs} failed."),
+                    format!("UDP_CHECK on service {rs} failed after 1 retries."),
                 ],
             ),
             (
@@ -1323,14 +1387,16 @@ mod tests {
                 [
                     format!("ICMP connection to address {rs} timeout."),
                     format!("ICMP connection to {rs} of {vs} failed."),
-                    format!("ICMP CHECK on service {rs} failed."),
+                    format!("ICMP CHECK on service {rs} of {vs} failed after 1 retries."),
                 ],
             ),
         ] {
             let (mut d, mut b, _) = started(&conf(kind));
             let m = d.monitor_mut();
-            // A first success earns the retry.
-            assert_eq!(check(m, &mut b, 0, CheckOutcome::Up), Vec::<String>::new());
+            // A first success earns the retry (and is said: has_run unset).
+            let first = check(m, &mut b, 0, CheckOutcome::Up);
+            assert_eq!(first.len(), 1, "{first:?}");
+            assert!(first[0].ends_with(" success."), "{first:?}");
             // The regular attempt fails, then its retry: the real server
             // goes after the second line.
             assert_eq!(
@@ -1383,7 +1449,7 @@ mod tests {
                         Some(format!("HTTP status code error to server {rs}.")),
                     ),
                 ],
-                format!("HTTP_CHECK on service {rs} failed."),
+                format!("HTTP_CHECK on service {rs} failed after 2 retries."),
             ),
             (
                 "SSL_GET {\n url {\n path /\n digest 00\n }",
@@ -1403,7 +1469,7 @@ mod tests {
                         Some(format!("Read, no data received from  server {rs}.")),
                     ),
                 ],
-                format!("HTTP_CHECK on service {rs} failed."),
+                format!("HTTP_CHECK on service {rs} failed after 2 retries."),
             ),
             (
                 "SMTP_CHECK {\n connect_port 80",
@@ -1433,7 +1499,7 @@ mod tests {
                     ),
                     (down(DownReason::DnsRcode(2)), None),
                 ],
-                format!("DNS_CHECK ({rs}) read error occurred. (rcode = 2)"),
+                format!("DNS_CHECK ({rs}) read error occurred. (rcode = 2) after 2 retries"),
             ),
             (
                 "MISC_CHECK {\n misc_path \"/bin/probe --x\"",
@@ -1496,6 +1562,10 @@ mod tests {
                 "Timeout HTTP read",
             ),
             (DownReason::Refused, "Connection failed"),
+            (
+                DownReason::SendFailed(ErrorKind::BrokenPipe),
+                "Cannot send get request to",
+            ),
             (DownReason::Unreachable, "HTTP_CHECK - network unreachable"),
             (
                 DownReason::Io(ErrorKind::HostUnreachable),
@@ -1607,8 +1677,10 @@ mod tests {
         };
         let rs = "[10.1.0.1]:tcp:80";
         assert_eq!(
-            run(m, &mut b, DOWN)[..2],
+            run(m, &mut b, DOWN)[..3],
             [
+                // TCP's first result is said (has_run unset).
+                format!("TCP connection to {rs} success."),
                 format!("ICMP CHECK on service {rs} failed."),
                 format!("Removing service {rs} from VS [10.0.0.1]:tcp:80"),
             ]
@@ -1637,7 +1709,10 @@ mod tests {
         let mut current = b.desired();
         assert_eq!(
             check(m, &mut b, 0, CheckOutcome::UpWithWeight(5)),
-            ["Changing weight from 1 to 5 for active service [10.1.0.1]:tcp:80 of VS [10.0.0.1]:tcp:80"]
+            [
+                "Misc check for [[10.1.0.1]:tcp:80 VS [10.0.0.1]:tcp:80] by [/bin/probe] succeeded.",
+                "Changing weight from 1 to 5 for active service [10.1.0.1]:tcp:80 of VS [10.0.0.1]:tcp:80"
+            ]
         );
         assert_eq!(
             step(&b, &mut current),
@@ -1663,6 +1738,187 @@ mod tests {
         assert_eq!(
             step(&b, &mut current),
             [Op::AddDest(key(), dest("10.1.0.1", 5))]
+        );
+    }
+
+    const RS: &str = "[10.1.0.1]:tcp:80";
+
+    /// One real server checked by `checker` (its keywords inside).
+    fn one_rs(checker: &str) -> String {
+        format!("virtual_server 10.0.0.1 80 {{\n protocol TCP\n real_server 10.1.0.1 80 {{\n {checker}\n }}\n}}\n")
+    }
+
+    /// The checker's own lines among `lines` (not the table's).
+    fn own(lines: Vec<String>) -> Vec<String> {
+        let table = [
+            "Adding service",
+            "Removing service",
+            "Lost quorum",
+            "Gained quorum",
+        ];
+        lines
+            .into_iter()
+            .filter(|l| !table.iter().any(|t| l.starts_with(t)))
+            .collect()
+    }
+
+    /// Each checker's lines, retry 1: its first result is said even though
+    /// nothing changes (has_run unset), its down line after a run counts
+    /// the retries, and HTTP names each url when it comes back.
+    #[test]
+    fn first_results_and_retry_counts() {
+        let timeout = CheckOutcome::Down(DownReason::Timeout);
+        let misc = format!("Misc check for [{RS} VS [10.0.0.1]:tcp:80] by [/bin/p]");
+        for (checker, first, down, back) in [
+            (
+                "TCP_CHECK {\n retry 1\n }",
+                vec![format!("TCP connection to {RS} success.")],
+                format!("TCP_CHECK on service {RS} failed after 1 retries."),
+                vec![format!("TCP connection to {RS} success.")],
+            ),
+            (
+                "UDP_CHECK {\n retry 1\n }",
+                vec![format!("UDP connection to {RS} success.")],
+                format!("UDP_CHECK on service {RS} failed after 1 retries."),
+                vec![format!("UDP connection to {RS} success.")],
+            ),
+            (
+                "PING_CHECK {\n retry 1\n }",
+                vec![format!("ICMP connection to {RS} success.")],
+                format!("ICMP CHECK on service {RS} of [10.0.0.1]:tcp:80 failed after 1 retries."),
+                vec![format!("ICMP connection to {RS} success.")],
+            ),
+            (
+                "HTTP_GET {\n url {\n path /a\n }\n url {\n path /b\n digest 0123456789abcdef0123456789abcdef\n }\n retry 1\n }",
+                vec![format!("Remote Web server {RS} succeed on service.")],
+                format!("HTTP_CHECK on service {RS} failed after 1 retries."),
+                vec![
+                    format!("HTTP status code success to {RS} url(/a)"),
+                    format!("MD5 digest success to {RS} url(/b)"),
+                    format!("Remote Web server {RS} succeed on service."),
+                ],
+            ),
+            (
+                "SMTP_CHECK {\n retry 1\n }",
+                vec![format!("Remote SMTP server {RS} succeed on service.")],
+                format!("SMTP_CHECK Read timeout from server {RS}"),
+                vec![format!("Remote SMTP server {RS} succeed on service.")],
+            ),
+            (
+                "DNS_CHECK {\n retry 1\n }",
+                vec![],
+                format!("DNS_CHECK ({RS}) read timeout from socket after 1 retries"),
+                vec![],
+            ),
+            (
+                "MISC_CHECK {\n misc_path /bin/p\n retry 1\n }",
+                vec![format!("{misc} succeeded.")],
+                format!("{misc} timed out after 1 retry."),
+                vec![format!("{misc} succeeded.")],
+            ),
+        ] {
+            let (mut d, mut b, _) = started(&one_rs(checker));
+            let m = d.monitor_mut();
+            assert_eq!(check(m, &mut b, 0, CheckOutcome::Up), first, "{checker}");
+            // Later passes of a healthy server are silent.
+            assert_eq!(check(m, &mut b, 0, CheckOutcome::Up), [""; 0], "{checker}");
+            assert_eq!(check(m, &mut b, 0, timeout.clone()), [""; 0], "{checker}");
+            assert_eq!(own(check(m, &mut b, 0, timeout.clone())), [down], "{checker}");
+            if checker.starts_with("HTTP_GET") {
+                // A second pass confirms the recovery (epilog's failed_url).
+                assert_eq!(own(check(m, &mut b, 0, CheckOutcome::Up)), [""; 0]);
+            }
+            assert_eq!(own(check(m, &mut b, 0, CheckOutcome::Up)), back, "{checker}");
+        }
+    }
+
+    /// A first check that fails: no retries were made, so no count, except
+    /// for HTTP_GET (timeout_epilog marks it run before its epilog).
+    #[test]
+    fn a_failing_first_check_says_no_retry_count() {
+        let timeout = CheckOutcome::Down(DownReason::Timeout);
+        for (checker, down) in [
+            (
+                "TCP_CHECK {\n retry 2\n }",
+                format!("TCP_CHECK on service {RS} failed."),
+            ),
+            (
+                "UDP_CHECK {\n retry 2\n }",
+                format!("UDP_CHECK on service {RS} failed."),
+            ),
+            (
+                "PING_CHECK {\n retry 2\n }",
+                format!("ICMP CHECK on service {RS} failed."),
+            ),
+            (
+                "HTTP_GET {\n url {\n path /\n }\n retry 2\n }",
+                format!("HTTP_CHECK on service {RS} failed after 2 retries."),
+            ),
+            (
+                "DNS_CHECK {\n retry 2\n }",
+                format!("DNS_CHECK ({RS}) read timeout from socket"),
+            ),
+        ] {
+            let (mut d, mut b, _) = started(&one_rs(checker));
+            let m = d.monitor_mut();
+            assert_eq!(
+                own(check(m, &mut b, 0, timeout.clone())),
+                [down],
+                "{checker}"
+            );
+        }
+    }
+
+    /// DNS_CHECK counts its retries once it has run, even none.
+    #[test]
+    fn dns_with_retry_0_says_after_0_retries() {
+        let (mut d, mut b, _) = started(&one_rs("DNS_CHECK {\n retry 0\n }"));
+        let m = d.monitor_mut();
+        assert_eq!(check(m, &mut b, 0, CheckOutcome::Up), [""; 0]);
+        let lines = check(m, &mut b, 0, CheckOutcome::Down(DownReason::DnsRcode(2)));
+        assert_eq!(
+            own(lines),
+            [format!(
+                "DNS_CHECK ({RS}) read error occurred. (rcode = 2) after 0 retries"
+            )]
+        );
+    }
+
+    /// An `alpha` checker starts down: its first failure is said by TCP_CHECK
+    /// and MISC_CHECK but not by HTTP_GET, whose first success names the
+    /// urls (is_up unset).
+    #[test]
+    fn alpha_first_results() {
+        let timeout = CheckOutcome::Down(DownReason::Timeout);
+        let misc = format!("Misc check for [{RS} VS [10.0.0.1]:tcp:80] by [/bin/p]");
+        for (checker, fail) in [
+            (
+                "TCP_CHECK {\n alpha\n retry 1\n }",
+                vec![format!("TCP_CHECK on service {RS} failed.")],
+            ),
+            (
+                "MISC_CHECK {\n misc_path /bin/p\n alpha\n retry 1\n }",
+                vec![format!("{misc} timed out after 1 retry.")],
+            ),
+            (
+                "HTTP_GET {\n url {\n path /x\n }\n alpha\n retry 1\n }",
+                vec![],
+            ),
+        ] {
+            let (mut d, mut b, _) = started(&one_rs(checker));
+            let m = d.monitor_mut();
+            assert_eq!(check(m, &mut b, 0, timeout.clone()), fail, "{checker}");
+            // The second failure of a down checker is silent.
+            assert_eq!(check(m, &mut b, 0, timeout.clone()), [""; 0], "{checker}");
+        }
+        let (mut d, mut b, _) = started(&one_rs("HTTP_GET {\n url {\n path /x\n }\n alpha\n }"));
+        let m = d.monitor_mut();
+        assert_eq!(
+            own(check(m, &mut b, 0, CheckOutcome::Up)),
+            [
+                format!("HTTP status code success to {RS} url(/x)"),
+                format!("Remote Web server {RS} succeed on service."),
+            ]
         );
     }
 }

@@ -340,10 +340,9 @@ async fn exchange<S: AsyncRead + AsyncWrite + Unpin>(
     progress: &Progress,
 ) -> Result<DigestedResponse, DownReason> {
     progress.set(Progress::SENDING);
-    s.write_all(req.as_bytes())
-        .await
-        .map_err(|e| io_reason(&e))?;
-    s.flush().await.map_err(|e| io_reason(&e))?;
+    let sent = |e: std::io::Error| DownReason::SendFailed(e.kind());
+    s.write_all(req.as_bytes()).await.map_err(sent)?;
+    s.flush().await.map_err(sent)?;
     progress.set(Progress::WAITING);
     // The first byte marks the response as started.
     let mut first = [0u8; 1];
