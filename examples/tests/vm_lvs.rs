@@ -114,7 +114,7 @@ fn vm_lvs_checker_follows_real_server_health() {
         "Gained quorum 2+0=2 <= 2 for VS [10.0.0.3]:tcp:80",
         "Removing sorry server [10.9.9.9]:tcp:80 from VS [10.0.0.3]:tcp:80",
         "Changing weight from 2 to 5 for active service [10.1.0.4]:tcp:80 of VS [10.0.0.4]:tcp:80",
-        "Misc check for [[10.1.0.4]:tcp:80 VS [10.0.0.4]:tcp:80] by [/tmp/probe.sh] failed (exited with status 1).",
+        "Misc check for [[10.1.0.4]:tcp:80 VS [10.0.0.4]:tcp:80] by [/tmp/probe.sh] failed with retry disabled (exited with status 1).",
         "Draining service [10.1.0.1]:tcp:8081 of VS [10.0.0.1]:tcp:80 (weight 0 until restored)",
         "Draining service [10.1.0.9]:none:0 of VS FWM 7 (weight 0 until restored)",
         "Restoring service [10.1.0.2]:tcp:8082 of VS [10.0.0.1]:tcp:80",
