@@ -89,6 +89,7 @@ mod sockets;
 mod source_loss;
 mod spec;
 mod timer;
+mod vmac_link;
 mod vmac_sysctl;
 
 use std::collections::HashMap;
@@ -224,6 +225,9 @@ pub struct Driver {
     report_unknown_vrids: bool,
     /// Link changes waiting for `interface_up_down_delays`.
     debounce: debounce::Debounce,
+    /// The name and the flags last acted on of the routers' VMACs seen so
+    /// far, by index (see [`vmac_link`]).
+    vmac_flags: HashMap<u32, (String, u32)>,
 }
 
 impl Driver {
@@ -266,6 +270,7 @@ impl Driver {
             startup_delay: Duration::ZERO,
             report_unknown_vrids: false,
             debounce: debounce::Debounce::default(),
+            vmac_flags: HashMap::new(),
         };
         // The watcher first: nothing to undo if it fails, and no change
         // during the setup goes unseen.
