@@ -219,7 +219,7 @@ impl Driver {
         if owners.is_empty() {
             return;
         }
-        self.forget_vmac(index);
+        self.forget_vmac(index, &owners);
         let mut parents = Vec::new();
         for i in owners {
             let Some(r) = self.io(i) else { continue };

@@ -228,6 +228,8 @@ pub struct Driver {
     /// The name and the flags last acted on of the routers' VMACs seen so
     /// far, by index (see [`vmac_link`]).
     vmac_flags: HashMap<u32, (String, u32)>,
+    /// Routers whose VMAC was deleted, until they make it again.
+    vmac_remade: std::collections::HashSet<usize>,
 }
 
 impl Driver {
@@ -271,6 +273,7 @@ impl Driver {
             report_unknown_vrids: false,
             debounce: debounce::Debounce::default(),
             vmac_flags: HashMap::new(),
+            vmac_remade: Default::default(),
         };
         // The watcher first: nothing to undo if it fails, and no change
         // during the setup goes unseen.

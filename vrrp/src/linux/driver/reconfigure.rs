@@ -745,6 +745,9 @@ impl Driver {
         // A new VMAC for the firewall's map.
         self.firewall.touch();
         self.links.entry(p.link.index).or_insert(p.link.clone());
+        if p.vmac.is_some() {
+            self.vmac_made(i, &p.send_link);
+        }
         self.mux
             .handle_interface(now, p.link.index, p.link.is_operational());
         if rebuilt {

@@ -78,14 +78,7 @@ impl Driver {
             return;
         }
         self.emit(DriverEvent::Interface {
-            link: Link {
-                index,
-                name: name.to_owned(),
-                mac: None,
-                up: flags & IFF_UP != 0,
-                running: flags & IFF_RUNNING != 0,
-                flags,
-            },
+            link: vmac_link(index, name, flags),
         });
         for i in self.vmac_owners(index) {
             self.apply_tracking(now, i);
@@ -119,9 +112,47 @@ impl Driver {
         self.mux.handle_tracking(now, RouterId(i as u32), t);
     }
 
-    /// VMAC `index` was deleted: nothing is known or waits about it.
-    pub(super) fn forget_vmac(&mut self, index: u32) {
-        self.vmac_flags.remove(&index);
+    /// VMAC `index` of routers `owners` was deleted: reported down if it
+    /// was up (keepalived sees its flags go to 0), and nothing is known or
+    /// waits about it any more. Its routers make it again.
+    pub(super) fn forget_vmac(&mut self, index: u32, owners: &[usize]) {
+        if let Some((name, flags)) = self.vmac_flags.remove(&index) {
+            if flags_up(flags) {
+                self.emit(DriverEvent::Interface {
+                    link: vmac_link(index, &name, 0),
+                });
+            }
+        }
         self.debounce.forget(index);
+        self.vmac_remade.extend(owners);
+    }
+
+    /// Router `i` has made VMAC `vmac` (up): one made again after a
+    /// deletion is reported up, as keepalived reports the new link.
+    pub(super) fn vmac_made(&mut self, i: usize, vmac: &Link) {
+        let remade = self.vmac_remade.remove(&i);
+        if self.vmac_flags.contains_key(&vmac.index) {
+            return; // reused: known already
+        }
+        let up = flags_up(vmac.flags);
+        let flags = if up { vmac.flags } else { UP_FLAGS };
+        (self.vmac_flags).insert(vmac.index, (vmac.name.clone(), flags));
+        if remade {
+            self.emit(DriverEvent::Interface {
+                link: vmac_link(vmac.index, &vmac.name, flags),
+            });
+        }
+    }
+}
+
+/// VMAC `index` with `flags`, as the embedder hears of it.
+fn vmac_link(index: u32, name: &str, flags: u32) -> Link {
+    Link {
+        index,
+        name: name.to_owned(),
+        mac: None,
+        up: flags & IFF_UP != 0,
+        running: flags & IFF_RUNNING != 0,
+        flags,
     }
 }
