@@ -218,6 +218,18 @@ fn capture_ex0(lab: &Lab, node: &str, dir: &Path) -> (Capture, std::path::PathBu
 
 #[test]
 fn root_netns_garp_extra_if_matches_keepalived() {
+    extra_if_twin("");
+}
+
+/// `use_vmac` alone puts `10.1.0.N dev ex0` directly on ex0 (keepalived
+/// 2.2.7 makes no VMAC there): the same GARPs there.
+#[test]
+fn root_netns_garp_extra_if_with_use_vmac_matches_keepalived() {
+    extra_if_twin("  use_vmac\n");
+}
+
+/// Both daemons with `garp_extra_if 2 all` and `extra` in the instance.
+fn extra_if_twin(extra: &str) {
     require_root();
     for program in ["tcpdump", "tshark"] {
         require_program(program, &["--version"]);
@@ -235,7 +247,7 @@ fn root_netns_garp_extra_if_matches_keepalived() {
         captures.push(capture_ex0(&lab, node, &dir));
         let conf = dir.join(format!("{node}.conf"));
         let text = format!(
-            "vrrp_instance VI_1 {{\n  state MASTER\n  interface eth0\n  \
+            "vrrp_instance VI_1 {{\n  state MASTER\n  interface eth0\n{extra}  \
              virtual_router_id {vrid}\n  priority 150\n  advert_int 1\n  \
              garp_master_repeat 1\n  garp_master_delay 0\n  garp_extra_if 2 all\n  \
              virtual_ipaddress {{\n    {}/32\n    10.1.0.{first}/32 dev ex0\n  }}\n}}\n",

@@ -843,11 +843,10 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     let all_addrs = || addresses.iter().chain(&excluded);
     let elsewhere = |a: &&VirtualAddress| a.dev.as_ref().is_some_and(|d| *d != interface);
     let others = all_addrs().any(|a| use_vmac && a.dev.is_some() || elsewhere(&a));
-    let vmac_elsewhere = use_vmac && all_addrs().any(|a| elsewhere(&a));
     // `use_vmac_addr`: the addresses off the interface are on VMACs.
     let addr_vmacs = i.other.iter().any(|s| s.keyword == "use_vmac_addr")
         && all_addrs().any(|a| a.addr.is_ipv6() != ipv6 || elsewhere(&a));
-    config.garp_extra_if = garp::extra_if(g, i, others, vmac_elsewhere, addr_vmacs)?;
+    config.garp_extra_if = garp::extra_if(g, i, others, addr_vmacs)?;
     Ok(RouterSpec {
         config,
         interface,

@@ -115,16 +115,14 @@ fn garp_group(
 /// instance, else the global `vrrp_garp_extra_if` (`vrrp_vmac_garp_intvl`),
 /// where it takes effect as in keepalived 2.2.7 (`vrrp.c`): a period over
 /// zero, and addresses on an interface other than the one the router
-/// sends on (`others`) with `all`. keepalived also sends on the VMACs it
-/// makes for addresses on other interfaces under `use_vmac`, which
-/// keepalived-lite does not make (`vmac_elsewhere`): refused there.
-/// With `all` or not, it sends on the VMACs `use_vmac_addr` makes
-/// (`addr_vmacs`), and keepalived-lite with it.
+/// sends on (`others`) with `all`; `use_vmac` alone puts an address
+/// naming another interface directly on that interface, so the same
+/// holds there. With `all` or not, it sends on the VMACs `use_vmac_addr`
+/// makes (`addr_vmacs`), and keepalived-lite with it.
 pub(crate) fn extra_if(
     g: &GlobalDefs,
     i: &crate::model::VrrpInstance,
     others: bool,
-    vmac_elsewhere: bool,
     addr_vmacs: bool,
 ) -> Result<Option<Duration>, PlanError> {
     let name = i.name.as_str();
@@ -162,14 +160,8 @@ pub(crate) fn extra_if(
             reason: "garp_extra_if specified without time",
         });
     };
-    if secs == 0 || !(addr_vmacs || vmac_elsewhere || others && all) {
+    if secs == 0 || !(addr_vmacs || others && all) {
         return Ok(None);
-    }
-    if vmac_elsewhere && !addr_vmacs {
-        return Err(PlanError::Unsupported {
-            instance: name.into(),
-            keyword: "garp_extra_if with use_vmac and addresses on other interfaces",
-        });
     }
     Ok(Some(Duration::from_secs(secs.into())))
 }
@@ -317,8 +309,13 @@ mod tests {
         // base interface lives on the VMAC: nothing elsewhere.
         let vmac = "  use_vmac\n";
         assert_eq!(extra_if_of("", own, vmac, " dev eth0").unwrap(), None);
-        // keepalived would send on a VMAC it makes on eth1: refused.
-        assert!(extra_if_of("", own, vmac, other).is_err());
+        // use_vmac alone puts `dev eth1` directly on eth1 (keepalived
+        // 2.2.7 makes no VMAC there): announced there with `all` only.
+        assert_eq!(
+            extra_if_of("", own, vmac, other).unwrap(),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(extra_if_of("", own_no_all, vmac, other).unwrap(), None);
         // use_vmac_addr puts the address on a VMAC of its own, which
         // keepalived announces on, `all` or not.
         let addr = "  use_vmac_addr\n";

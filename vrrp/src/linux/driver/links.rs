@@ -81,6 +81,8 @@ impl Driver {
         if let Some(r) = self.routers.get_mut(id.0 as usize).and_then(Option::as_mut) {
             r.tracking = Some(t);
         }
+        // A router whose VMAC is down stays in FAULT.
+        let t = self.tracking_of(id.0 as usize).unwrap_or(t);
         self.mux.handle_tracking(now, id, t);
     }
 
@@ -90,7 +92,9 @@ impl Driver {
         }
         let Some(last) = self.links.get_mut(&link.index) else {
             if exists {
-                self.link_appeared(now, link);
+                if !self.vmac_link_changed(now, &link) {
+                    self.link_appeared(now, link);
+                }
             } else {
                 self.vmac_gone(now, link.index);
             }
@@ -154,6 +158,7 @@ impl Driver {
     pub(super) fn debounced(&mut self, now: Instant) {
         for (index, flags) in self.debounce.due(now) {
             let Some(mut link) = self.links.get(&index).cloned() else {
+                self.vmac_debounced(now, index, flags);
                 continue;
             };
             link.flags = flags;
@@ -214,6 +219,7 @@ impl Driver {
         if owners.is_empty() {
             return;
         }
+        self.forget_vmac(index, &owners);
         let mut parents = Vec::new();
         for i in owners {
             let Some(r) = self.io(i) else { continue };
@@ -230,6 +236,8 @@ impl Driver {
             self.links.entry(stand_in.index).or_insert(stand_in.clone());
             // Routers already waiting there are in FAULT: no change for them.
             self.mux.handle_interface(now, stand_in.index, false);
+            // A VMAC that was down no longer holds it in FAULT.
+            self.apply_tracking(now, i);
             parents.push(parent);
         }
         // Its FAULT: a master's priority-0 advert has no socket left, its

@@ -89,6 +89,7 @@ mod sockets;
 mod source_loss;
 mod spec;
 mod timer;
+mod vmac_link;
 mod vmac_sysctl;
 
 use std::collections::HashMap;
@@ -224,6 +225,11 @@ pub struct Driver {
     report_unknown_vrids: bool,
     /// Link changes waiting for `interface_up_down_delays`.
     debounce: debounce::Debounce,
+    /// The name and the flags last acted on of the routers' VMACs seen so
+    /// far, by index (see [`vmac_link`]).
+    vmac_flags: HashMap<u32, (String, u32)>,
+    /// Routers whose VMAC was deleted, until they make it again.
+    vmac_remade: std::collections::HashSet<usize>,
 }
 
 impl Driver {
@@ -266,6 +272,8 @@ impl Driver {
             startup_delay: Duration::ZERO,
             report_unknown_vrids: false,
             debounce: debounce::Debounce::default(),
+            vmac_flags: HashMap::new(),
+            vmac_remade: Default::default(),
         };
         // The watcher first: nothing to undo if it fails, and no change
         // during the setup goes unseen.

@@ -742,14 +742,16 @@ impl Driver {
         r.routes = p.routes;
         r.vmac = p.vmac;
         r.addr_vmacs = p.addr_vmacs;
-        let tracking = r.tracking;
         // A new VMAC for the firewall's map.
         self.firewall.touch();
         self.links.entry(p.link.index).or_insert(p.link.clone());
+        if p.vmac.is_some() {
+            self.vmac_made(i, &p.send_link);
+        }
         self.mux
             .handle_interface(now, p.link.index, p.link.is_operational());
         if rebuilt {
-            if let Some(t) = tracking {
+            if let Some(t) = self.tracking_of(i) {
                 self.mux.handle_tracking(now, id, t);
             }
             self.mux.handle_startup_one(now, id);

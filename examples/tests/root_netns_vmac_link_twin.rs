@@ -1,0 +1,141 @@
+//! A router's own VMAC going down, up and away, keepalived 2.2.7 against
+//! keepalived-lite in twin layouts (issue 14; needs root, iproute2, nft
+//! and keepalived).
+//!
+//! VI_1 (`use_vmac`, alone, so MASTER) on `r1`; `eth0` has
+//! `interface_up_down_delays` of 0 s down and 1 s up, which its VMAC
+//! inherits. `ip link set vrrp.51 down`: both say "Netlink reports vrrp.51
+//! down" and go to FAULT (the virtual address goes); the VMAC stays down
+//! until it is set up again: after the 1 s up delay, "Netlink reports
+//! vrrp.51 up", BACKUP, then MASTER. Then the VMAC is deleted: both report
+//! it down, go to FAULT, make it again (reported up) and come back to
+//! MASTER. States, log lines and notify lines must be the same.
+#![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
+
+mod twin;
+
+use twin::{Kind, Side, Twin};
+
+const CONF: &str = "interface_up_down_delays {\n  eth0 0 1\n}\n\
+                    vrrp_instance VI_1 {\n  state BACKUP\n  interface eth0\n  use_vmac\n  \
+                    virtual_router_id 51\n  priority 100\n  advert_int 1\n  \
+                    notify @NOTIFY@\n  virtual_ipaddress {\n    10.88.0.100/32\n  }\n}\n";
+
+/// The messages of `side`'s log from its "(init)" line on that hold one of
+/// `needles`, in order, without time stamp or level.
+fn lines_of(side: &Side, needles: &[&str]) -> Vec<String> {
+    let message = |l: &str| -> String {
+        match side.kind {
+            // "Mon Dec  7 11:18:22 2026: message"
+            Kind::Keepalived => l.split_once(": ").map_or(l, |(_, m)| m).to_owned(),
+            // "2026-12-07T11:34:47.294283Z  INFO message"
+            Kind::Lite => {
+                let rest = l.split_once("Z ").map_or(l, |(_, m)| m).trim_start();
+                rest.split_once(' ')
+                    .map_or(rest, |(_, m)| m)
+                    .trim_start()
+                    .to_owned()
+            }
+        }
+    };
+    let text = side.log_text("r1");
+    let start = "Entering BACKUP STATE (init)";
+    let from = text
+        .find(start)
+        .map_or(text.len(), |at| text[..at].rfind('\n').map_or(0, |n| n + 1));
+    text[from..]
+        .lines()
+        .filter(|l| needles.iter().any(|n| l.contains(n)))
+        .map(message)
+        .collect()
+}
+
+/// `ip ARGS` on `r1` of both layouts.
+fn both(t: &Twin, args: &[&str]) {
+    for s in [&t.ka, &t.lite] {
+        s.ip(args);
+    }
+}
+
+#[test]
+fn root_netns_vmac_link_down_is_a_fault_until_it_is_up_or_made_again() {
+    let mut t = Twin::new(&[]);
+    for s in t.sides() {
+        s.start(CONF);
+    }
+    t.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
+    let vmac_up = |s: &str| s.contains("vrrp.51@eth0: <BROADCAST,MULTICAST,UP,LOWER_UP>");
+    t.same_state("master", |s| vmac_up(s) && s.contains("10.88.0.100/32"));
+
+    both(&t, &["link", "set", "dev", "vrrp.51", "down"]);
+    t.wait_log("r1", "(VI_1) Entering FAULT STATE", 1);
+    // Left down, without the virtual address.
+    t.same_state("fault", |s| {
+        s.contains("vrrp.51@eth0: <BROADCAST,MULTICAST>") && !s.contains("10.88.0.100/32")
+    });
+    both(&t, &["link", "set", "dev", "vrrp.51", "up"]);
+    t.wait_log(
+        "r1",
+        "vrrp.51: Adding flags change from 0x1002 to 0x11043 delay by 1000000",
+        1,
+    );
+    t.wait_log("r1", "(VI_1) Entering MASTER STATE", 2);
+    t.same_state("master again", |s| {
+        vmac_up(s) && s.contains("10.88.0.100/32")
+    });
+    let needles = ["Netlink reports", "Adding flags change", "Entering"];
+    let want = [
+        "(VI_1) Entering BACKUP STATE (init)",
+        "(VI_1) Entering MASTER STATE",
+        "Netlink reports vrrp.51 down",
+        "(VI_1) Entering FAULT STATE",
+        "vrrp.51: Adding flags change from 0x1002 to 0x11043 delay by 1000000",
+        "Netlink reports vrrp.51 up",
+        "(VI_1) Entering BACKUP STATE",
+        "(VI_1) Entering MASTER STATE",
+    ];
+    for s in [&t.ka, &t.lite] {
+        let got = lines_of(s, &needles);
+        assert_eq!(got, want, "{:?}\n{}", s.kind, t.logs("r1"));
+    }
+
+    // Deleted: made again at once (the base interface is up).
+    both(&t, &["link", "del", "dev", "vrrp.51"]);
+    t.wait_log("r1", "(VI_1) Entering FAULT STATE", 2);
+    t.wait_log("r1", "(VI_1) Entering MASTER STATE", 3);
+    t.same_state("made again", |s| vmac_up(s) && s.contains("10.88.0.100/32"));
+    // keepalived sees the deleted link's flags go to 0, then the new one.
+    let after = [
+        "Netlink reports vrrp.51 down",
+        "(VI_1) Entering FAULT STATE",
+        "Netlink reports vrrp.51 up",
+        "(VI_1) Entering BACKUP STATE",
+        "(VI_1) Entering MASTER STATE",
+    ];
+    for s in [&t.ka, &t.lite] {
+        let got = lines_of(s, &needles);
+        assert_eq!(
+            got,
+            [&want[..], &after[..]].concat(),
+            "{:?}\n{}",
+            s.kind,
+            t.logs("r1")
+        );
+    }
+    t.same_notify(
+        "vmac down, up, deleted",
+        &[
+            "INSTANCE VI_1 BACKUP 100",
+            "INSTANCE VI_1 MASTER 100",
+            "INSTANCE VI_1 FAULT 100",
+            "INSTANCE VI_1 BACKUP 100",
+            "INSTANCE VI_1 MASTER 100",
+            "INSTANCE VI_1 FAULT 100",
+            "INSTANCE VI_1 BACKUP 100",
+            "INSTANCE VI_1 MASTER 100",
+        ],
+    );
+    for s in t.sides() {
+        s.stop();
+    }
+}

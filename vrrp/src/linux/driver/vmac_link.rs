@@ -1,0 +1,158 @@
+//! A router's own VMAC going down or up. keepalived 2.2.7 tracks an
+//! instance's VMAC as it tracks its interface (`process_if_status_change`
+//! in `keepalived_netlink.c`): "Netlink reports vrrp.51 down", the
+//! instance goes to FAULT, and back when the VMAC is up again, after the
+//! base interface's `interface_up_down_delays` (a VMAC inherits them,
+//! `vrrp.c`). The VMAC stays as its owner set it: keepalived does not
+//! bring it back up. Here the down VMAC is a failed tracked object of
+//! weight 0 for its router, on top of what the embedder tracks. A deleted
+//! VMAC is `links.rs`'s (`vmac_gone`).
+
+use std::time::Instant;
+
+use super::debounce::{flags_up, Note, Verdict};
+use super::{Driver, DriverEvent};
+use crate::linux::Link;
+use crate::mux::RouterId;
+use crate::router::Tracking;
+
+/// `IFF_UP`.
+const IFF_UP: u32 = 0x1;
+/// `IFF_RUNNING`.
+const IFF_RUNNING: u32 = 0x40;
+/// A macvlan that is up: UP, BROADCAST, RUNNING, MULTICAST, LOWER_UP.
+const UP_FLAGS: u32 = 0x11043;
+
+impl Driver {
+    /// `link` was reported (not deleted). False if it is no router's VMAC.
+    pub(super) fn vmac_link_changed(&mut self, now: Instant, link: &Link) -> bool {
+        let owner = self.vmac_owners(link.index).first().copied();
+        let Some(r) = owner.and_then(|i| self.io(i)) else {
+            return false;
+        };
+        // Its delays are its base interface's.
+        let base = r.spec.interface.clone();
+        // Reports queue up behind the driver: the VMAC's creation reports
+        // it down before up. What the kernel says now is what counts.
+        let flags = match self.netlink.link(&link.name) {
+            Ok(l) if l.index == link.index => l.flags,
+            _ => return true,
+        };
+        // First seen: as the driver made it (up), unless it is up already.
+        let up_now = if flags_up(flags) { flags } else { UP_FLAGS };
+        let entry = (self.vmac_flags.entry(link.index)).or_insert((link.name.clone(), up_now));
+        let last = entry.1;
+        let (verdict, note) = self.debounce.report(now, link.index, &base, last, flags);
+        let interface = link.name.clone();
+        match note {
+            Some(Note::Delayed { from, to, delay }) => self.emit(DriverEvent::LinkDelayed {
+                interface,
+                from,
+                to,
+                delay,
+            }),
+            Some(Note::Cancelled) => self.emit(DriverEvent::LinkDelayCancelled { interface }),
+            None => {}
+        }
+        if verdict == Verdict::Act {
+            self.act_on_vmac(now, link.index, &link.name, flags);
+        }
+        true
+    }
+
+    /// True (and acted on) if `index` is a VMAC whose delayed change of
+    /// `flags` is due.
+    pub(super) fn vmac_debounced(&mut self, now: Instant, index: u32, flags: u32) -> bool {
+        let Some((name, _)) = self.vmac_flags.get(&index).cloned() else {
+            return false;
+        };
+        self.act_on_vmac(now, index, &name, flags);
+        true
+    }
+
+    /// The VMAC `index` now has `flags`: its routers and the embedder
+    /// learn it if it went up or down.
+    fn act_on_vmac(&mut self, now: Instant, index: u32, name: &str, flags: u32) {
+        let last = self.vmac_flags.insert(index, (name.to_owned(), flags));
+        if last.is_some_and(|(_, l)| flags_up(l) == flags_up(flags)) {
+            return;
+        }
+        self.emit(DriverEvent::Interface {
+            link: vmac_link(index, name, flags),
+        });
+        for i in self.vmac_owners(index) {
+            self.apply_tracking(now, i);
+        }
+    }
+
+    /// The routers whose VMAC is link `index`.
+    fn vmac_owners(&self, index: u32) -> Vec<usize> {
+        (0..self.routers.len())
+            .filter(|&i| self.io(i).is_some_and(|r| r.vmac == Some(index)))
+            .collect()
+    }
+
+    /// What router `i` tracks: the embedder's tracking, failed (weight 0)
+    /// while its VMAC is down. `None`: nothing was ever tracked.
+    pub(super) fn tracking_of(&self, i: usize) -> Option<Tracking> {
+        let r = self.io(i)?;
+        let last = r.vmac.and_then(|v| self.vmac_flags.get(&v));
+        match last {
+            Some(&(_, f)) if !flags_up(f) => Some(Tracking {
+                fault: true,
+                ..r.tracking.unwrap_or_default()
+            }),
+            _ => r.tracking,
+        }
+    }
+
+    /// Hands router `i`'s tracking to its state machine.
+    pub(super) fn apply_tracking(&mut self, now: Instant, i: usize) {
+        let t = self.tracking_of(i).unwrap_or_default();
+        self.mux.handle_tracking(now, RouterId(i as u32), t);
+    }
+
+    /// VMAC `index` of routers `owners` was deleted: reported down if it
+    /// was up (keepalived sees its flags go to 0), and nothing is known or
+    /// waits about it any more. Its routers make it again.
+    pub(super) fn forget_vmac(&mut self, index: u32, owners: &[usize]) {
+        if let Some((name, flags)) = self.vmac_flags.remove(&index) {
+            if flags_up(flags) {
+                self.emit(DriverEvent::Interface {
+                    link: vmac_link(index, &name, 0),
+                });
+            }
+        }
+        self.debounce.forget(index);
+        self.vmac_remade.extend(owners);
+    }
+
+    /// Router `i` has made VMAC `vmac` (up): one made again after a
+    /// deletion is reported up, as keepalived reports the new link.
+    pub(super) fn vmac_made(&mut self, i: usize, vmac: &Link) {
+        let remade = self.vmac_remade.remove(&i);
+        if self.vmac_flags.contains_key(&vmac.index) {
+            return; // reused: known already
+        }
+        let up = flags_up(vmac.flags);
+        let flags = if up { vmac.flags } else { UP_FLAGS };
+        (self.vmac_flags).insert(vmac.index, (vmac.name.clone(), flags));
+        if remade {
+            self.emit(DriverEvent::Interface {
+                link: vmac_link(vmac.index, &vmac.name, flags),
+            });
+        }
+    }
+}
+
+/// VMAC `index` with `flags`, as the embedder hears of it.
+fn vmac_link(index: u32, name: &str, flags: u32) -> Link {
+    Link {
+        index,
+        name: name.to_owned(),
+        mac: None,
+        up: flags & IFF_UP != 0,
+        running: flags & IFF_RUNNING != 0,
+        flags,
+    }
+}
