@@ -76,10 +76,7 @@ vrrp_instance VI_1 {
 #[test]
 fn root_netns_rules_and_multipath_routes_match_keepalived() {
     let mut twin = Twin::new(&[]);
-    for side in twin.sides() {
-        side.start(CONF);
-    }
-    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
+    twin.start_masters(CONF, &["VI_1"]);
     // What MASTER must have, so that "the same" is not "both empty".
     let want = [
         "16384: from 192.168.100.0/24 lookup 1 proto keepalived",
@@ -120,20 +117,12 @@ fn root_netns_rules_and_multipath_routes_match_keepalived() {
             && !s.contains("2001:db8:100::/48")
     });
 
-    for side in twin.sides() {
-        side.start_peer(PEER);
-    }
-    twin.wait_log("r1", "(VI_1) Entering BACKUP STATE", 2);
+    twin.start_peers(PEER, &["VI_1"]);
     twin.same_state("BACKUP", |s| {
         !s.contains("192.168.200.0/24")
             && !s.contains("10.77.0.100")
             && s.contains("from 192.168.100.0/24 lookup 1")
     });
 
-    for side in twin.sides() {
-        side.stop();
-    }
-    twin.same_state("stopped", |s| {
-        !s.contains("lookup 1 ") && !s.contains("192.168.220.0/24")
-    });
+    twin.stop_both(|s| !s.contains("lookup 1 ") && !s.contains("192.168.220.0/24"));
 }

@@ -76,10 +76,7 @@ const DELETIONS: &[&[&str]] = &[
 #[test]
 fn root_netns_static_items_deleted_are_restored_as_by_keepalived() {
     let mut twin = Twin::new(SETUP);
-    for s in twin.sides() {
-        s.start(CONF);
-    }
-    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
+    twin.start_masters(CONF, &["VI_1"]);
     let restored = [
         "inet 10.77.0.150/24 scope global secondary eth0",
         "inet 10.77.0.152 peer 10.77.0.252/32 scope global noprefixroute eth0",

@@ -55,10 +55,7 @@ const RULE: &str = "100: from 10.67.0.0/16 iif eth2 lookup 100 proto keepalived"
 #[test]
 fn root_netns_static_route_and_rule_track_groups_fault_as_in_keepalived() {
     let mut twin = Twin::new(SETUP);
-    for s in twin.sides() {
-        s.start(CONF);
-    }
-    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
+    twin.start_masters(CONF, &["VI_1"]);
     twin.same_state("master", |s| s.contains(VIP) && s.contains(RULE));
     for (n, link) in ["eth1", "eth2"].into_iter().enumerate() {
         for s in twin.sides() {

@@ -109,21 +109,12 @@ fn root_netns_twin_vmac_links_addresses_and_ruleset_match_keepalived() {
         let routes = side.ip(&["-6", "route", "show", "table", "local"]);
         routes.contains(ipv6_on_vmac)
     };
-    for side in twin.sides() {
-        side.start(&conf);
-    }
-    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
+    twin.start_masters(&conf, &["VI_1"]);
     twin.same_state("MASTER", master);
     assert!(!has_ipv6(&twin.lite) && !has_ipv6(&twin.ka));
-    for side in twin.sides() {
-        side.start_peer(&peer(&conf));
-    }
-    twin.wait_log("r1", "(VI_1) Entering BACKUP STATE", 2);
+    twin.start_peers(&peer(&conf), &["VI_1"]);
     twin.same_state("BACKUP", backup);
-    for side in twin.sides() {
-        side.stop();
-    }
-    twin.same_state("stopped", stopped);
+    twin.stop_both(stopped);
     twin.same_notify("BACKUP, MASTER, BACKUP, stop", &NOTIFY);
 }
 
@@ -141,10 +132,7 @@ fn root_netns_twin_vmac_ipv6_links_and_addresses_match_keepalived() {
     };
     let backup = |s: &str| s.contains("vrrp.52@eth0:") && !s.contains("2001:db8:77::100");
     let stopped = |s: &str| !s.contains("vrrp.5");
-    for side in twin.sides() {
-        side.start(&conf);
-    }
-    twin.wait_log("r1", "(VI_6) Entering MASTER STATE", 1);
+    twin.start_masters(&conf, &["VI_6"]);
     twin.same_state("MASTER", master);
     // Both VMACs are in the ip6 table (VI_1's for its IPv6 excluded
     // address), VI_1's alone in the ip table.
@@ -156,15 +144,9 @@ fn root_netns_twin_vmac_ipv6_links_and_addresses_match_keepalived() {
     ] {
         assert!(ka.contains(want), "{want} in {ka}");
     }
-    for side in twin.sides() {
-        side.start_peer(&peer(&conf));
-    }
-    twin.wait_log("r1", "(VI_6) Entering BACKUP STATE", 2);
+    twin.start_peers(&peer(&conf), &["VI_6"]);
     twin.same_state("BACKUP", backup);
-    for side in twin.sides() {
-        side.stop();
-    }
-    twin.same_state("stopped", stopped);
+    twin.stop_both(stopped);
     twin.same_notify("BACKUP, MASTER, BACKUP, stop", &NOTIFY);
 }
 
@@ -175,14 +157,8 @@ fn root_netns_twin_vmac_peer_without_a_vmac_is_heard_too() {
     let mut twin = Twin::new(SETUP);
     let conf = CONF.replace("@V6@", "").replace("@EXCLUDED@", "");
     let backup = |s: &str| s.contains("vrrp.51@eth0:") && !s.contains("10.77.0.100");
-    for side in twin.sides() {
-        side.start(&conf);
-    }
-    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
-    for side in twin.sides() {
-        side.start_peer(&peer(&conf).replace("    use_vmac\n", ""));
-    }
-    twin.wait_log("r1", "(VI_1) Entering BACKUP STATE", 2);
+    twin.start_masters(&conf, &["VI_1"]);
+    twin.start_peers(&peer(&conf).replace("    use_vmac\n", ""), &["VI_1"]);
     twin.same_state("BACKUP", backup);
     for side in twin.sides() {
         side.stop_peer();
@@ -227,22 +203,11 @@ fn root_netns_twin_named_vmac_matches_keepalived() {
     };
     let backup = |s: &str| s.contains("vmac51@eth0:") && !s.contains("10.77.0.100");
     let stopped = |s: &str| !s.contains("vm") && !s.contains("table ip");
-    for side in twin.sides() {
-        side.start(&conf);
-    }
-    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
-    twin.wait_log("r1", "(VI_6) Entering MASTER STATE", 1);
+    twin.start_masters(&conf, &["VI_1", "VI_6"]);
     twin.same_state("MASTER", master);
-    for side in twin.sides() {
-        side.start_peer(&peer(&conf));
-    }
-    twin.wait_log("r1", "(VI_1) Entering BACKUP STATE", 2);
-    twin.wait_log("r1", "(VI_6) Entering BACKUP STATE", 2);
+    twin.start_peers(&peer(&conf), &["VI_1", "VI_6"]);
     twin.same_state("BACKUP", backup);
-    for side in twin.sides() {
-        side.stop();
-    }
-    twin.same_state("stopped", stopped);
+    twin.stop_both(stopped);
     twin.same_notify("BACKUP, MASTER, BACKUP, stop", &NOTIFY);
 }
 
@@ -265,11 +230,7 @@ fn root_netns_twin_vmac_xmit_base_matches_keepalived() {
         s.contains("vrrp.52@eth0:") && !s.contains("10.77.0.100") && !s.contains("77::100")
     };
     let stopped = |s: &str| !s.contains("vrrp.5") && !s.contains("table ip");
-    for side in twin.sides() {
-        side.start(&conf);
-    }
-    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
-    twin.wait_log("r1", "(VI_6) Entering MASTER STATE", 1);
+    twin.start_masters(&conf, &["VI_1", "VI_6"]);
     twin.same_state("MASTER", master);
     // One advert of each family as `r2` sees it: from `eth0`'s MAC.
     let ka = first_adverts(&twin.ka);
@@ -277,16 +238,9 @@ fn root_netns_twin_vmac_xmit_base_matches_keepalived() {
         .iter()
         .all(|a| a.contains("vrid 5") && !a.contains("00:00:5e:00:0")));
     assert_eq!(first_adverts(&twin.lite), ka);
-    for side in twin.sides() {
-        side.start_peer(&peer(&conf));
-    }
-    twin.wait_log("r1", "(VI_1) Entering BACKUP STATE", 2);
-    twin.wait_log("r1", "(VI_6) Entering BACKUP STATE", 2);
+    twin.start_peers(&peer(&conf), &["VI_1", "VI_6"]);
     twin.same_state("BACKUP", backup);
-    for side in twin.sides() {
-        side.stop();
-    }
-    twin.same_state("stopped", stopped);
+    twin.stop_both(stopped);
     twin.same_notify("BACKUP, MASTER, BACKUP, stop", &NOTIFY);
 }
 

@@ -98,10 +98,7 @@ fn root_netns_twin_vmac_addr_matches_keepalived() {
     };
     let backup = |s: &str| links(s) && !s.contains("10.78.0.100") && !s.contains("78::200");
     let stopped = |s: &str| !s.contains("va.51") && !s.contains("va6.51") && !s.contains("va1.51");
-    for side in twin.sides() {
-        side.start(CONF);
-    }
-    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
+    twin.start_masters(CONF, &["VI_1"]);
     twin.same_state("MASTER", master);
     let ka = sysctls(&twin.ka, "va.51");
     assert_eq!(ka, SYSCTLS, "keepalived's");
@@ -117,15 +114,9 @@ fn root_netns_twin_vmac_addr_matches_keepalived() {
         .iter()
         .all(|g| g.starts_with("00:00:5e:00:01:33 > ff:ff:ff:ff:ff:ff")));
     assert_eq!(garps_on_eth1(&twin.lite), garps);
-    for side in twin.sides() {
-        side.start_peer(&peer(CONF));
-    }
-    twin.wait_log("r1", "(VI_1) Entering BACKUP STATE", 2);
+    twin.start_peers(&peer(CONF), &["VI_1"]);
     twin.same_state("BACKUP", backup);
-    for side in twin.sides() {
-        side.stop();
-    }
-    twin.same_state("stopped", stopped);
+    twin.stop_both(stopped);
     // keepalived leaves eth1's ARP settings as it set them.
     assert!(sysctls(&twin.ka, "eth1").starts_with(BASE));
     assert_eq!(sysctls(&twin.lite, "eth1"), sysctls(&twin.ka, "eth1"));
@@ -149,10 +140,7 @@ fn root_netns_twin_vmac_addr_with_use_vmac_matches_keepalived() {
     };
     let backup = |s: &str| s.contains("vrrp1.51@eth1:") && !s.contains("10.78.0.100");
     let stopped = |s: &str| !s.contains("vrrp.51") && !s.contains("vrrp1.51");
-    for side in twin.sides() {
-        side.start(&conf);
-    }
-    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
+    twin.start_masters(&conf, &["VI_1"]);
     twin.same_state("MASTER", master);
     for ifname in ["vrrp.51", "vrrp1.51", "eth0", "eth1"] {
         let ka = sysctls(&twin.ka, ifname);
@@ -162,15 +150,9 @@ fn root_netns_twin_vmac_addr_with_use_vmac_matches_keepalived() {
     let v6_on = SYSCTLS.replace("disable_ipv6=1", "disable_ipv6=0");
     assert_eq!(sysctls(&twin.ka, "vrrp.51"), v6_on);
     assert!(sysctls(&twin.ka, "eth0").starts_with(BASE));
-    for side in twin.sides() {
-        side.start_peer(&peer(&conf));
-    }
-    twin.wait_log("r1", "(VI_1) Entering BACKUP STATE", 2);
+    twin.start_peers(&peer(&conf), &["VI_1"]);
     twin.same_state("BACKUP", backup);
-    for side in twin.sides() {
-        side.stop();
-    }
-    twin.same_state("stopped", stopped);
+    twin.stop_both(stopped);
     // keepalived 2.2.7 leaves both bases as it set them.
     assert!(
         sysctls(&twin.ka, "eth0").starts_with(BASE),
@@ -215,21 +197,13 @@ vrrp_instance VI_6 {
             && s.contains("inet 10.78.0.200/24 scope global vrrp1.52")
             && s.contains("inet6 2001:db8:77::100/64 scope global nodad")
     };
-    for side in twin.sides() {
-        side.start(conf);
-    }
-    twin.wait_log("r1", "(VI_6) Entering MASTER STATE", 1);
+    twin.start_masters(conf, &["VI_6"]);
     twin.same_state("MASTER", master);
     for ifname in ["vrrp.52", "vrrp1.52", "eth0", "eth1"] {
         let ka = sysctls(&twin.ka, ifname);
         assert_eq!(sysctls(&twin.lite, ifname), ka, "{ifname}");
     }
-    for side in twin.sides() {
-        side.stop();
-    }
-    twin.same_state("stopped", |s| {
-        !s.contains("vrrp.52") && !s.contains("vrrp1.52")
-    });
+    twin.stop_both(|s| !s.contains("vrrp.52") && !s.contains("vrrp1.52"));
 }
 
 /// A reload that drops `eth1`'s IPv6 address and one of its IPv4 ones:
@@ -237,10 +211,7 @@ vrrp_instance VI_6 {
 #[test]
 fn root_netns_twin_vmac_addr_reload_matches_keepalived() {
     let mut twin = Twin::new(SETUP);
-    for side in twin.sides() {
-        side.start(CONF);
-    }
-    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
+    twin.start_masters(CONF, &["VI_1"]);
     twin.same_state("MASTER", |s| s.contains("va1.51@eth1:"));
     let fewer = CONF
         .replace("        10.78.0.101/24 dev eth1\n", "")
@@ -255,10 +226,7 @@ fn root_netns_twin_vmac_addr_reload_matches_keepalived() {
             && s.contains("va6.51@eth0:")
     };
     twin.same_state("reloaded", reloaded);
-    for side in twin.sides() {
-        side.stop();
-    }
-    twin.same_state("stopped", |s| !s.contains("va.51") && !s.contains("va6.51"));
+    twin.stop_both(|s| !s.contains("va.51") && !s.contains("va6.51"));
 }
 
 /// keepalived's sysctls of an IPv4 VMAC: `va.51`'s, as `sysctls` reads

@@ -9,10 +9,9 @@
 mod netns_lab;
 
 use std::net::Ipv4Addr;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use netns_lab::driver::{one, router, Running};
 use netns_lab::{tcpdump, Lan, Netns, Pair};
 
 /// Two nodes of a [`Lan`].
@@ -23,8 +22,7 @@ struct Pair2<'a> {
 use vrrp::auth::{AuthConfig, TxCounters};
 use vrrp::event::{Event, Reason, State};
 use vrrp::linux::driver::{
-    Deleted, Driver, DriverCounters, DriverError, DriverEvent, DriverHandle, ReconcileSummary,
-    RouterSpec, Setup, Snapshot, SyncGroupSpec, VirtualAddress,
+    Deleted, DriverError, DriverEvent, RouterSpec, Setup, SyncGroupSpec, VirtualAddress,
 };
 use vrrp::linux::{IpProto, Netlink, RawSocket, RawSocketConfig, Scope, VRRP_MULTICAST};
 use vrrp::mux::MuxError;
@@ -35,134 +33,28 @@ use vrrp::Config;
 const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
 
 fn spec(priority: u8, use_vmac: bool) -> RouterSpec {
+    let vip = VirtualAddress {
+        addr: VIP.into(),
+        prefix_len: 24,
+        broadcast: None,
+        label: (!use_vmac).then(|| "eth0:vip".to_owned()),
+        scope: Scope::Global,
+        dev: None,
+        no_track: false,
+        options: Default::default(),
+    };
+    let config = Config::new("VI_1", 51, priority, Ipv4Addr::UNSPECIFIED);
     RouterSpec {
-        config: Config::new("VI_1", 51, priority, Ipv4Addr::UNSPECIFIED),
-        interface: "eth0".into(),
-        addresses: vec![VirtualAddress {
-            addr: VIP.into(),
-            prefix_len: 24,
-            broadcast: None,
-            label: (!use_vmac).then(|| "eth0:vip".to_owned()),
-            scope: Scope::Global,
-            dev: None,
-            no_track: false,
-            options: Default::default(),
-        }],
-        excluded: Vec::new(),
-        routes: Vec::new(),
-        rules: Vec::new(),
         use_vmac,
-        vmac: Default::default(),
+        ..router(config, "eth0", vec![vip])
     }
-}
-
-/// A driver running on its own thread inside a namespace.
-struct Running {
-    handle: DriverHandle,
-    events: mpsc::Receiver<DriverEvent>,
-    thread: Option<JoinHandle<std::io::Result<DriverCounters>>>,
 }
 
 impl Running {
-    fn start(ns: &Netns, setup: Setup) -> Running {
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let thread = ns
-            .spawn_thread(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("tokio runtime");
-                rt.block_on(async move {
-                    let (driver, handle, mut events) = Driver::new(setup).expect("driver starts");
-                    let (tx, rx) = mpsc::channel();
-                    ready_tx.send((handle, rx)).expect("test waits");
-                    tokio::spawn(async move {
-                        while let Some(e) = events.recv().await {
-                            if tx.send(e).is_err() {
-                                break;
-                            }
-                        }
-                    });
-                    driver.run().await
-                })
-            })
-            .expect("open the namespace");
-        let (handle, events) = ready_rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("driver started (see the panic above if not)");
-        Running {
-            handle,
-            events,
-            thread: Some(thread),
-        }
-    }
-
-    /// Waits (at most 15 s, a safety limit) for a matching event.
-    fn wait(&self, what: &str, want: impl Fn(&DriverEvent) -> bool) -> DriverEvent {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let mut seen = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.events.recv_timeout(left) {
-                Ok(e) if want(&e) => return e,
-                Ok(e) => seen.push(e),
-                Err(_) => panic!("no event: {what}; saw {seen:#?}"),
-            }
-        }
-    }
-
     fn wait_state(&self, to: State) {
         self.wait(&format!("state {to}"), |e| {
             matches!(e, DriverEvent::Router { event: Event::StateChanged { to: t, .. }, .. } if *t == to)
         });
-    }
-
-    fn snapshot(&self) -> Snapshot {
-        let h = self.handle.clone();
-        std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .build()
-                .expect("runtime")
-                .block_on(h.snapshot())
-        })
-        .join()
-        .expect("snapshot thread")
-        .expect("driver running")
-    }
-
-    fn reconfigure(&self, setup: Setup) -> ReconcileSummary {
-        self.try_reconfigure(setup).expect("reconfigured")
-    }
-
-    fn try_reconfigure(&self, setup: Setup) -> Result<ReconcileSummary, DriverError> {
-        let h = self.handle.clone();
-        std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .build()
-                .expect("runtime")
-                .block_on(h.reconfigure(setup))
-        })
-        .join()
-        .expect("reconfigure thread")
-    }
-
-    fn stop(mut self) -> DriverCounters {
-        self.handle.blocking_shutdown();
-        self.thread
-            .take()
-            .unwrap()
-            .join()
-            .expect("driver thread")
-            .expect("driver thread entered the namespace")
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(t) = self.thread.take() {
-            self.handle.blocking_shutdown();
-            let _ = t.join();
-        }
     }
 }
 
@@ -177,16 +69,6 @@ fn wait_vip(ns: &Netns, dev: &str, present: bool) {
     netns_lab::wait_for(&format!("VIP present={present} in {}", ns.name()), || {
         (has_vip(ns, dev) == present).then_some(())
     });
-}
-
-fn one(spec: RouterSpec) -> Setup {
-    Setup {
-        routers: vec![spec],
-        sync_groups: Vec::new(),
-        watch_interfaces: Vec::new(),
-        firewall: None,
-        ..Setup::default()
-    }
 }
 
 #[test]
@@ -528,7 +410,7 @@ fn root_netns_driver_flood_of_invalid_adverts_is_counted_and_harmless() {
     }
     // No state change at all happened on either router during the flood.
     for r in [&a, &b] {
-        while let Ok(e) = r.events.try_recv() {
+        while let Ok((_, e)) = r.events.try_recv() {
             assert!(
                 !matches!(
                     e,

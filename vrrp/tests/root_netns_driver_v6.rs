@@ -11,17 +11,15 @@
 mod netns_lab;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddrV6};
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use netns_lab::driver::{one, router, Running};
 use netns_lab::{ip, Netns, Pair};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
 use vrrp::config::{Ipv6Config, Version};
 use vrrp::event::{Event, State};
 use vrrp::linux::driver::{
-    Deleted, Driver, DriverEvent, DriverHandle, ReconcileSummary, RouterSpec, Setup, Snapshot,
-    VirtualAddress, VirtualRoute,
+    Deleted, DriverEvent, RouterSpec, Setup, Snapshot, VirtualAddress, VirtualRoute,
 };
 use vrrp::linux::{RawSocket6, RawSocket6Config, RouteSpec};
 use vrrp::router::DropReason;
@@ -39,130 +37,15 @@ fn spec(name: &str, vrid: u8, priority: u8, vip: Ipv6Addr) -> RouterSpec {
     config.advert_interval_centis = 20;
     let mut addr = VirtualAddress::host(vip);
     addr.prefix_len = 64;
-    RouterSpec {
-        config,
-        interface: "eth0".into(),
-        addresses: vec![addr],
-        excluded: Vec::new(),
-        routes: Vec::new(),
-        rules: Vec::new(),
-        use_vmac: false,
-        vmac: Default::default(),
-    }
-}
-
-fn one(spec: RouterSpec) -> Setup {
-    Setup {
-        routers: vec![spec],
-        ..Setup::default()
-    }
-}
-
-/// A driver running on its own thread inside a namespace.
-struct Running {
-    handle: DriverHandle,
-    events: mpsc::Receiver<DriverEvent>,
-    thread: Option<JoinHandle<std::io::Result<()>>>,
+    router(config, "eth0", vec![addr])
 }
 
 impl Running {
-    fn start(ns: &Netns, setup: Setup) -> Running {
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let thread = ns
-            .spawn_thread(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("tokio runtime");
-                rt.block_on(async move {
-                    let (driver, handle, mut events) = Driver::new(setup).expect("driver starts");
-                    let (tx, rx) = mpsc::channel();
-                    ready_tx.send((handle, rx)).expect("test waits");
-                    tokio::spawn(async move {
-                        while let Some(e) = events.recv().await {
-                            if tx.send(e).is_err() {
-                                break;
-                            }
-                        }
-                    });
-                    driver.run().await;
-                })
-            })
-            .expect("open the namespace");
-        let (handle, events) = ready_rx
-            .recv_timeout(Duration::from_secs(30))
-            .expect("driver started (see the panic above if not)");
-        Running {
-            handle,
-            events,
-            thread: Some(thread),
-        }
-    }
-
-    /// Waits (at most 30 s, a safety limit) for a matching event.
-    fn wait(&self, what: &str, want: impl Fn(&DriverEvent) -> bool) -> DriverEvent {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let mut seen = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.events.recv_timeout(left) {
-                Ok(e) if want(&e) => return e,
-                Ok(e) => seen.push(e),
-                Err(_) => panic!("no event: {what}; saw {seen:#?}"),
-            }
-        }
-    }
-
     fn wait_state(&self, name: &str, to: State) {
         self.wait(&format!("{name} {to}"), |e| {
             matches!(e, DriverEvent::Router { name: n, event: Event::StateChanged { to: t, .. }, .. }
                 if *t == to && &**n == name)
         });
-    }
-
-    /// Runs a command of the handle from outside the runtime.
-    fn block<T: Send + 'static>(
-        &self,
-        f: impl FnOnce(DriverHandle) -> std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>
-            + Send
-            + 'static,
-    ) -> T {
-        let h = self.handle.clone();
-        std::thread::spawn(move || {
-            tokio::runtime::Builder::new_current_thread()
-                .build()
-                .expect("runtime")
-                .block_on(f(h))
-        })
-        .join()
-        .expect("command thread")
-    }
-
-    fn snapshot(&self) -> Snapshot {
-        let s = self.block(|h| Box::pin(async move { h.snapshot().await }));
-        s.expect("driver running")
-    }
-
-    fn reconfigure(&self, setup: Setup) -> ReconcileSummary {
-        let r = self.block(move |h| Box::pin(async move { h.reconfigure(setup).await }));
-        r.expect("reconfigured")
-    }
-
-    fn stop(mut self) {
-        self.handle.blocking_shutdown();
-        let t = self.thread.take().unwrap();
-        t.join()
-            .expect("driver thread")
-            .expect("entered the namespace");
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(t) = self.thread.take() {
-            self.handle.blocking_shutdown();
-            let _ = t.join();
-        }
     }
 }
 

@@ -12,30 +12,17 @@ use std::net::Ipv4Addr;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use netns_lab::driver::{one, router, runtime, WAIT};
 use netns_lab::{tcpdump, Pair};
 use vrrp::event::{Event, State};
-use vrrp::linux::driver::{Driver, DriverEvent, RouterSpec, Setup, VirtualAddress};
+use vrrp::linux::driver::{Driver, DriverEvent, Setup, VirtualAddress};
 use vrrp::Config;
 
 const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
-/// Generous: CI machines are small and loaded.
-const WAIT: Duration = Duration::from_secs(30);
 
 fn setup() -> Setup {
-    let router = RouterSpec {
-        config: Config::new("VI_1", 51, 150, Ipv4Addr::UNSPECIFIED),
-        interface: "eth0".into(),
-        addresses: vec![VirtualAddress::host(VIP)],
-        excluded: Vec::new(),
-        routes: Vec::new(),
-        rules: Vec::new(),
-        use_vmac: false,
-        vmac: Default::default(),
-    };
-    Setup {
-        routers: vec![router],
-        ..Setup::default()
-    }
+    let config = Config::new("VI_1", 51, 150, Ipv4Addr::UNSPECIFIED);
+    one(router(config, "eth0", vec![VirtualAddress::host(VIP)]))
 }
 
 fn has_vip(ns: &netns_lab::Netns) -> bool {
@@ -55,11 +42,7 @@ fn root_netns_aborted_driver_sends_priority_zero_and_removes_the_vip() {
     let thread = lab
         .a
         .spawn_thread(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
-            rt.block_on(async move {
+            runtime().block_on(async move {
                 let (driver, _handle, mut events) = Driver::new(setup()).expect("driver starts");
                 let running = tokio::spawn(driver.run());
                 while let Some(e) = events.recv().await {

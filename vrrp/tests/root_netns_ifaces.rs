@@ -13,57 +13,21 @@
 mod netns_lab;
 
 use std::net::{Ipv4Addr, Ipv6Addr};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use netns_lab::{ip, require_root, tcpdump, Netns};
+use netns_lab::driver::{Running, WAIT};
+use netns_lab::{bare_veth, ip, require_root, tcpdump, veth, Netns};
 use vrrp::config::Version;
 use vrrp::event::{Event, State};
 use vrrp::linux::driver::{
-    Driver, DriverEvent, DriverHandle, ReconcileSummary, RouterSpec, Setup, Snapshot,
-    SyncGroupSpec, VirtualAddress,
+    DriverEvent, RouterSpec, Setup, Snapshot, SyncGroupSpec, VirtualAddress,
 };
 use vrrp::mux::RouterId;
 use vrrp::Config;
 
-/// Generous: CI machines are small and loaded.
-const WAIT: Duration = Duration::from_secs(30);
-
 fn router(name: &str, vrid: u8, interface: &str, vip: Ipv4Addr) -> RouterSpec {
-    RouterSpec {
-        config: Config::new(name, vrid, 150, Ipv4Addr::UNSPECIFIED),
-        interface: interface.into(),
-        addresses: vec![VirtualAddress::host(vip)],
-        excluded: Vec::new(),
-        routes: Vec::new(),
-        rules: Vec::new(),
-        use_vmac: false,
-        vmac: Default::default(),
-    }
-}
-
-/// Creates veth `name` (peer `{name}p`, both in `ns`) with `addr/24` and
-/// brings both ends up; returns when `name` is up.
-fn veth(ns: &Netns, name: &str, addr: &str) {
-    let peer = format!("{name}p");
-    ip(
-        ns,
-        &["link", "add", name, "type", "veth", "peer", "name", &peer],
-    );
-    ip(ns, &["addr", "add", &format!("{addr}/24"), "dev", name]);
-    ip(ns, &["link", "set", &peer, "up"]);
-    ip(ns, &["link", "set", name, "up"]);
-}
-
-/// As [`veth`], without an IPv4 address.
-fn bare_veth(ns: &Netns, name: &str) {
-    let peer = format!("{name}p");
-    ip(
-        ns,
-        &["link", "add", name, "type", "veth", "peer", "name", &peer],
-    );
-    ip(ns, &["link", "set", &peer, "up"]);
-    ip(ns, &["link", "set", name, "up"]);
+    let config = Config::new(name, vrid, 150, Ipv4Addr::UNSPECIFIED);
+    netns_lab::driver::router(config, interface, vec![VirtualAddress::host(vip)])
 }
 
 fn ifindex(ns: &Netns, dev: &str) -> u64 {
@@ -78,111 +42,24 @@ fn has_address(ns: &Netns, dev: &str, addr: Ipv4Addr) -> bool {
         .is_some_and(|a| a.iter().any(|x| x["local"] == addr.to_string()))
 }
 
-/// A driver running on its own thread inside a namespace; its events
-/// arrive with the instant they were read.
-struct Running {
-    handle: DriverHandle,
-    events: mpsc::Receiver<(Instant, DriverEvent)>,
-    seen: Vec<DriverEvent>,
-    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
-}
-
 impl Running {
-    fn start(ns: &Netns, setup: Setup) -> Running {
-        let (tx, events) = mpsc::channel();
-        let (handle_tx, handle_rx) = mpsc::channel();
-        let thread = ns
-            .spawn_thread(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("tokio runtime");
-                rt.block_on(async move {
-                    let (driver, handle, mut rx) = match Driver::new(setup) {
-                        Ok(d) => d,
-                        Err(e) => {
-                            let _ = handle_tx.send(Err(e.to_string()));
-                            return;
-                        }
-                    };
-                    let _ = handle_tx.send(Ok(handle));
-                    let running = tokio::spawn(driver.run());
-                    while let Some(e) = rx.recv().await {
-                        let _ = tx.send((Instant::now(), e));
-                    }
-                    let _ = running.await;
-                });
-            })
-            .unwrap();
-        let handle = handle_rx
-            .recv_timeout(WAIT)
-            .expect("the driver thread answers")
-            .unwrap_or_else(|e| panic!("the driver must start: {e}"));
-        Running {
-            handle,
-            events,
-            seen: Vec::new(),
-            thread: Some(thread),
-        }
-    }
-
     /// Waits for an event `want` accepts; returns when it was read.
-    fn wait(&mut self, what: &str, want: impl Fn(&DriverEvent) -> bool) -> Instant {
-        let deadline = Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.events.recv_timeout(left) {
-                Ok((at, e)) => {
-                    let hit = want(&e);
-                    self.seen.push(e);
-                    if hit {
-                        return at;
-                    }
-                }
-                Err(_) => panic!("no {what} within {WAIT:?}; events: {:#?}", self.seen),
-            }
-        }
+    fn wait_read(&self, what: &str, want: impl Fn(&DriverEvent) -> bool) -> Instant {
+        self.wait_at(what, want).0
     }
 
-    fn wait_state(&mut self, id: RouterId, state: State) -> Instant {
-        self.wait(&format!("{id:?} entering {state:?}"), |e| {
+    fn wait_state(&self, id: RouterId, state: State) -> Instant {
+        self.wait_read(&format!("{id:?} entering {state:?}"), |e| {
             matches!(e, DriverEvent::Router { id: i, event: Event::StateChanged { to, .. }, .. }
                 if *i == id && *to == state)
         })
     }
 
-    fn wait_no_address(&mut self, name: &str) {
-        self.wait(
+    fn wait_no_address(&self, name: &str) {
+        self.wait_read(
             &format!("{name} waiting for an address"),
             |e| matches!(e, DriverEvent::NoAddress { name: n, ipv6: false, .. } if &**n == name),
         );
-    }
-
-    fn reconfigure(&self, setup: Setup) -> ReconcileSummary {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        rt.block_on(self.handle.reconfigure(setup))
-            .unwrap_or_else(|e| panic!("the reload must be accepted: {e}"))
-    }
-
-    fn snapshot(&self) -> Snapshot {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        rt.block_on(self.handle.snapshot())
-            .expect("a running driver")
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.handle.blocking_shutdown();
-        // Read to the end of the stop's events, so `run` can return.
-        while self.events.recv_timeout(WAIT).is_ok() {}
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -201,7 +78,7 @@ fn root_netns_interface_deleted_and_created_again_brings_the_master_back() {
         ..Setup::default()
     };
     let id = RouterId(0);
-    let mut d = Running::start(&ns, setup);
+    let d = Running::start(&ns, setup);
     d.wait_state(id, State::Master);
     assert!(has_address(&ns, "vx0", vip));
     let old_index = ns.ip_json(&["link", "show", "dev", "vx0"]).unwrap()[0]["ifindex"].clone();
@@ -267,9 +144,9 @@ fn root_netns_interface_missing_at_start_is_fault_until_it_appears() {
         ..Setup::default()
     };
     let (one, two) = (RouterId(0), RouterId(1));
-    let mut d = Running::start(&ns, setup);
+    let d = Running::start(&ns, setup);
     // The missing interface is reported down, with index 0.
-    d.wait(
+    d.wait_read(
         "vy0 reported missing",
         |e| matches!(e, DriverEvent::Interface { link } if link.name == "vy0" && link.index == 0 && !link.up),
     );
@@ -326,7 +203,7 @@ fn root_netns_ipv6_router_comes_back_with_the_new_link_local_source() {
     let id = RouterId(0);
     // Started once the first link-local address is usable.
     let old_ll = link_local(&ns, "vx0");
-    let mut d = Running::start(
+    let d = Running::start(
         &ns,
         Setup {
             routers: vec![spec],
@@ -379,7 +256,7 @@ fn root_netns_vmac_and_sync_group_come_back_after_the_interface_is_recreated() {
         ..Setup::default()
     };
     let (one, two) = (RouterId(0), RouterId(1));
-    let mut d = Running::start(&ns, setup);
+    let d = Running::start(&ns, setup);
     d.wait_state(one, State::Master);
     d.wait_state(two, State::Master);
     netns_lab::wait_for("VI_1's VIP on its VMAC", || {
@@ -418,13 +295,13 @@ fn root_netns_interface_without_address_is_fault_until_one_is_added() {
         ..Setup::default()
     };
     let id = RouterId(0);
-    let mut d = Running::start(&ns, setup());
+    let d = Running::start(&ns, setup());
     // Told before the interface is reported and the router starts.
     d.wait_no_address("VI_1");
-    d.wait("vx0 reported", |e| {
+    d.wait_read("vx0 reported", |e| {
         matches!(e, DriverEvent::Interface { .. })
     });
-    let reported = d.seen.last().cloned();
+    let reported = d.seen().last().cloned();
     let index = ifindex(&ns, "vx0");
     assert!(
         matches!(&reported, Some(DriverEvent::Interface { link })
@@ -475,12 +352,12 @@ fn root_netns_reload_while_a_new_interface_has_no_address_yet() {
         ..Setup::default()
     };
     let id = RouterId(0);
-    let mut d = Running::start(&ns, setup());
+    let d = Running::start(&ns, setup());
     d.wait_state(id, State::Fault);
     // The interface appears without an address: the router still waits.
     bare_veth(&ns, "vx0");
     let index = ifindex(&ns, "vx0");
-    d.wait(
+    d.wait_read(
         "vx0 reported",
         |e| matches!(e, DriverEvent::Interface { link } if u64::from(link.index) == index),
     );
@@ -509,7 +386,7 @@ fn root_netns_deleted_vmac_is_made_again() {
     let mut spec = router("VI_1", 51, "vx0", vip);
     spec.use_vmac = true;
     let id = RouterId(0);
-    let mut d = Running::start(
+    let d = Running::start(
         &ns,
         Setup {
             routers: vec![spec],
@@ -542,7 +419,7 @@ fn root_netns_deleted_vmac_is_made_again() {
     // vx0 (receive), vrrp.51 (send); GARP on vrrp.51.
     assert_eq!((s.raw_sockets, s.garp_sockets), (2, 1));
     assert_eq!(state_of(&s, id), Some(State::Master));
-    assert_eq!(s.driver.host_errors, 0, "events: {:#?}", d.seen);
+    assert_eq!(s.driver.host_errors, 0, "events: {:#?}", d.seen());
 }
 
 #[test]
@@ -572,14 +449,14 @@ fn root_netns_ipv6_router_waits_for_a_link_local_address() {
         vmac: Default::default(),
     };
     let id = RouterId(0);
-    let mut d = Running::start(
+    let d = Running::start(
         &ns,
         Setup {
             routers: vec![spec],
             ..Setup::default()
         },
     );
-    d.wait("VI_6 waiting for a link-local address", |e| {
+    d.wait_read("VI_6 waiting for a link-local address", |e| {
         matches!(e, DriverEvent::NoAddress { name, interface, ipv6: true, .. }
             if &**name == "VI_6" && interface == "vx0")
     });
@@ -596,5 +473,5 @@ fn root_netns_ipv6_router_waits_for_a_link_local_address() {
         .expect("an advert from the new link-local address");
     let s = d.snapshot();
     assert_eq!((s.raw_sockets, s.garp_sockets), (1, 1));
-    assert_eq!(s.driver.host_errors, 0, "events: {:#?}", d.seen);
+    assert_eq!(s.driver.host_errors, 0, "events: {:#?}", d.seen());
 }

@@ -9,107 +9,27 @@
 mod netns_lab;
 
 use std::net::Ipv4Addr;
-use std::sync::mpsc;
 use std::time::Duration;
 
-use netns_lab::{ip, require_root, Netns};
+use netns_lab::driver::{one, router, Running, WAIT};
+use netns_lab::{ip, require_root, veth, Netns};
 use vrrp::event::{Event, State};
-use vrrp::linux::driver::{
-    Driver, DriverEvent, DriverHandle, LinkDelay, RouterSpec, Setup, VirtualAddress,
-};
+use vrrp::linux::driver::{DriverEvent, LinkDelay, Setup, VirtualAddress};
 use vrrp::mux::RouterId;
 use vrrp::Config;
-
-/// Generous: CI machines are small and loaded.
-const WAIT: Duration = Duration::from_secs(30);
 
 fn setup(advert: u8, delays: Vec<LinkDelay>) -> Setup {
     let mut config = Config::new("VI_1", 51, 150, Ipv4Addr::UNSPECIFIED);
     config.advert_interval_secs = advert;
-    let router = RouterSpec {
-        config,
-        interface: "vx0".into(),
-        addresses: vec![VirtualAddress::host(Ipv4Addr::new(10, 88, 0, 100))],
-        excluded: Vec::new(),
-        routes: Vec::new(),
-        rules: Vec::new(),
-        use_vmac: false,
-        vmac: Default::default(),
-    };
+    let vip = VirtualAddress::host(Ipv4Addr::new(10, 88, 0, 100));
     Setup {
-        routers: vec![router],
         link_delays: delays,
-        ..Setup::default()
+        ..one(router(config, "vx0", vec![vip]))
     }
-}
-
-/// A veth `vx0` with 192.0.2.1/24, its peer up.
-fn veth(ns: &Netns) {
-    ip(
-        ns,
-        &["link", "add", "vx0", "type", "veth", "peer", "name", "vx0p"],
-    );
-    ip(ns, &["addr", "add", "192.0.2.1/24", "dev", "vx0"]);
-    ip(ns, &["link", "set", "vx0p", "up"]);
-    ip(ns, &["link", "set", "vx0", "up"]);
-}
-
-/// A driver on its own thread inside a namespace.
-struct Running {
-    handle: DriverHandle,
-    events: mpsc::Receiver<DriverEvent>,
-    seen: Vec<DriverEvent>,
-    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Running {
-    fn start(ns: &Netns, setup: Setup) -> Running {
-        let (tx, events) = mpsc::channel();
-        let (handle_tx, handle_rx) = mpsc::channel();
-        let thread = ns
-            .spawn_thread(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("tokio runtime");
-                rt.block_on(async move {
-                    let (driver, handle, mut rx) = Driver::new(setup).expect("a driver");
-                    let _ = handle_tx.send(handle);
-                    let running = tokio::spawn(driver.run());
-                    while let Some(e) = rx.recv().await {
-                        let _ = tx.send(e);
-                    }
-                    let _ = running.await;
-                });
-            })
-            .unwrap();
-        let handle = handle_rx.recv_timeout(WAIT).expect("the driver starts");
-        Running {
-            handle,
-            events,
-            seen: Vec::new(),
-            thread: Some(thread),
-        }
-    }
-
-    /// Waits for an event `want` accepts and returns it.
-    fn wait(&mut self, what: &str, want: impl Fn(&DriverEvent) -> bool) -> DriverEvent {
-        let deadline = std::time::Instant::now() + WAIT;
-        loop {
-            let left = deadline.saturating_duration_since(std::time::Instant::now());
-            match self.events.recv_timeout(left) {
-                Ok(e) => {
-                    self.seen.push(e.clone());
-                    if want(&e) {
-                        return e;
-                    }
-                }
-                Err(_) => panic!("no {what} within {WAIT:?}; events: {:#?}", self.seen),
-            }
-        }
-    }
-
-    fn wait_state(&mut self, state: State) {
+    fn wait_state(&self, state: State) {
         self.wait(&format!("entering {state:?}"), |e| {
             matches!(e, DriverEvent::Router { id: RouterId(0), event: Event::StateChanged { to, .. }, .. }
                 if *to == state)
@@ -118,7 +38,7 @@ impl Running {
 
     /// The link states reported for `vx0` so far.
     fn link_reports(&self) -> Vec<bool> {
-        (self.seen.iter())
+        (self.seen().iter())
             .filter_map(|e| match e {
                 DriverEvent::Interface { link } if link.name == "vx0" => {
                     Some(link.is_operational())
@@ -126,16 +46,6 @@ impl Running {
                 _ => None,
             })
             .collect()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        self.handle.blocking_shutdown();
-        while self.events.recv_timeout(WAIT).is_ok() {}
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -147,14 +57,14 @@ fn is_delayed(e: &DriverEvent) -> bool {
 fn root_netns_a_down_waits_for_its_delay_and_a_flap_within_it_is_not_acted_on() {
     require_root();
     let ns = Netns::new("ifdl").unwrap();
-    veth(&ns);
+    veth(&ns, "vx0", "192.0.2.1");
     let delay = LinkDelay {
         interface: "vx0".into(),
         // Longer than (3 - 1) x 5 s: shortened to 10 s less 5 s / 256.
         down: Duration::from_secs(30),
         up: Duration::ZERO,
     };
-    let mut d = Running::start(&ns, setup(5, vec![delay]));
+    let d = Running::start(&ns, setup(5, vec![delay]));
     d.wait_state(State::Backup);
 
     ip(&ns, &["link", "set", "vx0", "down"]);
@@ -184,15 +94,15 @@ fn root_netns_a_down_waits_for_its_delay_and_a_flap_within_it_is_not_acted_on() 
     ip(&ns, &["link", "set", "vx0", "up"]);
     d.wait_state(State::Backup);
     // The start's report, the one down acted on, the up.
-    assert_eq!(d.link_reports(), [true, false, true], "{:#?}", d.seen);
+    assert_eq!(d.link_reports(), [true, false, true], "{:#?}", d.seen());
 }
 
 #[test]
 fn root_netns_the_last_ipv4_address_going_is_a_fault_until_one_returns() {
     require_root();
     let ns = Netns::new("ifad").unwrap();
-    veth(&ns);
-    let mut d = Running::start(&ns, setup(1, Vec::new()));
+    veth(&ns, "vx0", "192.0.2.1");
+    let d = Running::start(&ns, setup(1, Vec::new()));
     d.wait_state(State::Master);
     // Another address, then the source's loss: the master advertises
     // from the other one, in place.
@@ -209,7 +119,7 @@ fn root_netns_the_last_ipv4_address_going_is_a_fault_until_one_returns() {
     d.wait_state(State::Fault);
     ip(&ns, &["addr", "add", "192.0.2.7/24", "dev", "vx0"]);
     d.wait_state(State::Backup);
-    let faults = (d.seen.iter())
+    let faults = (d.seen().iter())
         .filter(|e| {
             matches!(
                 e,
@@ -223,5 +133,5 @@ fn root_netns_the_last_ipv4_address_going_is_a_fault_until_one_returns() {
             )
         })
         .count();
-    assert_eq!(faults, 1, "{:#?}", d.seen);
+    assert_eq!(faults, 1, "{:#?}", d.seen());
 }

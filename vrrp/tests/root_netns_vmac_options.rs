@@ -9,13 +9,12 @@
 mod netns_lab;
 
 use std::net::Ipv4Addr;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
+use netns_lab::driver::{one, router, Running};
 use netns_lab::{ip, tcpdump, Netns, Pair};
 use vrrp::event::{Event, State};
-use vrrp::linux::driver::{Driver, DriverEvent, DriverHandle, RouterSpec, Setup, VirtualAddress};
+use vrrp::linux::driver::{DriverEvent, RouterSpec, Setup, VirtualAddress};
 use vrrp::linux::{Scope, VmacOptions};
 use vrrp::Config;
 
@@ -25,75 +24,26 @@ const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
 fn setup(vmac: VmacOptions) -> Setup {
     let mut config = Config::new("VI_1", 51, 150, Ipv4Addr::UNSPECIFIED);
     config.initial_master = true;
-    let spec = RouterSpec {
-        config,
-        interface: "eth0".into(),
-        addresses: vec![VirtualAddress {
-            addr: VIP.into(),
-            prefix_len: 24,
-            broadcast: None,
-            label: None,
-            scope: Scope::Global,
-            dev: None,
-            no_track: false,
-            options: Default::default(),
-        }],
-        excluded: Vec::new(),
-        routes: Vec::new(),
-        rules: Vec::new(),
+    let vip = VirtualAddress {
+        addr: VIP.into(),
+        prefix_len: 24,
+        broadcast: None,
+        label: None,
+        scope: Scope::Global,
+        dev: None,
+        no_track: false,
+        options: Default::default(),
+    };
+    one(RouterSpec {
         use_vmac: true,
         vmac,
-    };
-    Setup {
-        routers: vec![spec],
-        ..Setup::default()
-    }
-}
-
-/// A driver on its own thread inside a namespace, shut down on drop.
-struct Running {
-    handle: DriverHandle,
-    events: mpsc::Receiver<DriverEvent>,
-    thread: Option<JoinHandle<std::io::Result<()>>>,
+        ..router(config, "eth0", vec![vip])
+    })
 }
 
 impl Running {
-    fn start(ns: &Netns, setup: Setup) -> Running {
-        let (ready_tx, ready_rx) = mpsc::channel();
-        let thread = ns
-            .spawn_thread(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .expect("tokio runtime");
-                rt.block_on(async move {
-                    let (driver, handle, mut events) = Driver::new(setup).expect("driver starts");
-                    let (tx, rx) = mpsc::channel();
-                    ready_tx.send((handle, rx)).expect("test waits");
-                    tokio::spawn(async move {
-                        while let Some(e) = events.recv().await {
-                            if tx.send(e).is_err() {
-                                break;
-                            }
-                        }
-                    });
-                    let _ = driver.run().await;
-                })
-            })
-            .expect("open the namespace");
-        let (handle, events) = ready_rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("driver started (see the panic above if not)");
-        Running {
-            handle,
-            events,
-            thread: Some(thread),
-        }
-    }
-
-    /// Waits (at most 15 s, a safety limit) for MASTER.
     fn wait_master(&self) {
-        let master = |e: &DriverEvent| {
+        self.wait("MASTER", |e| {
             matches!(
                 e,
                 DriverEvent::Router {
@@ -104,22 +54,7 @@ impl Running {
                     ..
                 }
             )
-        };
-        loop {
-            let e = self.events.recv_timeout(Duration::from_secs(15));
-            if master(&e.expect("MASTER within 15 s")) {
-                return;
-            }
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        if let Some(t) = self.thread.take() {
-            self.handle.blocking_shutdown();
-            let _ = t.join();
-        }
+        });
     }
 }
 

@@ -18,6 +18,8 @@
 #![allow(dead_code)] // each test file uses part of the harness
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
+mod steps;
+
 use std::net::Ipv4Addr;
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;

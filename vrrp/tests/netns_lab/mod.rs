@@ -8,6 +8,13 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+#[cfg(feature = "tokio")]
+pub mod driver;
+mod veth;
+
+#[allow(unused_imports)] // each test file uses what it needs
+pub use veth::{bare_veth, veth};
+
 pub use test_support::netns::{require_program, require_root, Netns};
 
 /// A new namespace; panics (the test cannot go on) if `ip` fails.
