@@ -140,7 +140,13 @@ impl Driver {
     fn debounce_allows(&mut self, now: Instant, link: &Link) -> bool {
         let last = self.links.get(&link.index).map_or(0, |l| l.flags);
         let (verdict, note) = (self.debounce).report(now, link.index, &link.name, last, link.flags);
-        let interface = link.name.clone();
+        self.emit_link_note(link.name.clone(), note);
+        verdict == Verdict::Act
+    }
+
+    /// Tells the embedder that a change of `interface` waits for its
+    /// delay, or that a wait was cancelled.
+    pub(super) fn emit_link_note(&mut self, interface: String, note: Option<Note>) {
         match note {
             Some(Note::Delayed { from, to, delay }) => self.emit(DriverEvent::LinkDelayed {
                 interface,
@@ -151,7 +157,6 @@ impl Driver {
             Some(Note::Cancelled) => self.emit(DriverEvent::LinkDelayCancelled { interface }),
             None => {}
         }
-        verdict == Verdict::Act
     }
 
     /// Acts on the link changes whose delay ended.

@@ -10,7 +10,7 @@
 
 use std::time::Instant;
 
-use super::debounce::{flags_up, Note, Verdict};
+use super::debounce::{flags_up, Verdict};
 use super::{Driver, DriverEvent};
 use crate::linux::Link;
 use crate::mux::RouterId;
@@ -43,17 +43,7 @@ impl Driver {
         let entry = (self.vmac_flags.entry(link.index)).or_insert((link.name.clone(), up_now));
         let last = entry.1;
         let (verdict, note) = self.debounce.report(now, link.index, &base, last, flags);
-        let interface = link.name.clone();
-        match note {
-            Some(Note::Delayed { from, to, delay }) => self.emit(DriverEvent::LinkDelayed {
-                interface,
-                from,
-                to,
-                delay,
-            }),
-            Some(Note::Cancelled) => self.emit(DriverEvent::LinkDelayCancelled { interface }),
-            None => {}
-        }
+        self.emit_link_note(link.name.clone(), note);
         if verdict == Verdict::Act {
             self.act_on_vmac(now, link.index, &link.name, flags);
         }
