@@ -21,37 +21,7 @@
 
 mod twin;
 
-use twin::{Kind, Side, Twin};
-
-/// The messages of `side`'s log (no time stamp, no level) from its
-/// "(init)" line on that hold one of `needles`, in order. What each daemon
-/// logs before its instance starts differs and is not compared here.
-fn lines_of(side: &Side, needles: &[&str]) -> Vec<String> {
-    let message = |l: &str| -> String {
-        match side.kind {
-            // "Mon Dec  7 11:18:22 2026: message"
-            Kind::Keepalived => l.split_once(": ").map_or(l, |(_, m)| m).to_owned(),
-            // "2026-12-07T11:34:47.294283Z  INFO message"
-            Kind::Lite => {
-                let rest = l.split_once("Z ").map_or(l, |(_, m)| m).trim_start();
-                rest.split_once(' ')
-                    .map_or(rest, |(_, m)| m)
-                    .trim_start()
-                    .to_owned()
-            }
-        }
-    };
-    let text = side.log_text("r1");
-    let start = "Entering BACKUP STATE (init)";
-    let from = text
-        .find(start)
-        .map_or(text.len(), |at| text[..at].rfind('\n').map_or(0, |n| n + 1));
-    text[from..]
-        .lines()
-        .filter(|l| needles.iter().any(|n| l.contains(n)))
-        .map(message)
-        .collect()
-}
+use twin::Twin;
 
 const DELAYS: &str = "interface_up_down_delays {\n  eth0 12 1\n}\n";
 
@@ -132,7 +102,7 @@ fn a_link_change_waits_for_its_delay_and_a_flap_within_it_is_ignored() {
     ];
     for s in [&t.ka, &t.lite] {
         assert_eq!(
-            lines_of(s, &needles),
+            s.lines_from_init(&needles),
             want,
             "{:?}\n{}",
             s.kind,
@@ -195,7 +165,7 @@ fn losing_the_last_ipv4_address_is_a_fault_until_one_returns() {
     ];
     for s in [&t.ka, &t.lite] {
         assert_eq!(
-            lines_of(s, &["Entering"]),
+            s.lines_from_init(&["Entering"]),
             want,
             "{:?}\n{}",
             s.kind,

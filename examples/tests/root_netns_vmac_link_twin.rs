@@ -14,41 +14,12 @@
 
 mod twin;
 
-use twin::{Kind, Side, Twin};
+use twin::Twin;
 
 const CONF: &str = "interface_up_down_delays {\n  eth0 0 1\n}\n\
                     vrrp_instance VI_1 {\n  state BACKUP\n  interface eth0\n  use_vmac\n  \
                     virtual_router_id 51\n  priority 100\n  advert_int 1\n  \
                     notify @NOTIFY@\n  virtual_ipaddress {\n    10.88.0.100/32\n  }\n}\n";
-
-/// The messages of `side`'s log from its "(init)" line on that hold one of
-/// `needles`, in order, without time stamp or level.
-fn lines_of(side: &Side, needles: &[&str]) -> Vec<String> {
-    let message = |l: &str| -> String {
-        match side.kind {
-            // "Mon Dec  7 11:18:22 2026: message"
-            Kind::Keepalived => l.split_once(": ").map_or(l, |(_, m)| m).to_owned(),
-            // "2026-12-07T11:34:47.294283Z  INFO message"
-            Kind::Lite => {
-                let rest = l.split_once("Z ").map_or(l, |(_, m)| m).trim_start();
-                rest.split_once(' ')
-                    .map_or(rest, |(_, m)| m)
-                    .trim_start()
-                    .to_owned()
-            }
-        }
-    };
-    let text = side.log_text("r1");
-    let start = "Entering BACKUP STATE (init)";
-    let from = text
-        .find(start)
-        .map_or(text.len(), |at| text[..at].rfind('\n').map_or(0, |n| n + 1));
-    text[from..]
-        .lines()
-        .filter(|l| needles.iter().any(|n| l.contains(n)))
-        .map(message)
-        .collect()
-}
 
 /// `ip ARGS` on `r1` of both layouts.
 fn both(t: &Twin, args: &[&str]) {
@@ -95,7 +66,7 @@ fn root_netns_vmac_link_down_is_a_fault_until_it_is_up_or_made_again() {
         "(VI_1) Entering MASTER STATE",
     ];
     for s in [&t.ka, &t.lite] {
-        let got = lines_of(s, &needles);
+        let got = s.lines_from_init(&needles);
         assert_eq!(got, want, "{:?}\n{}", s.kind, t.logs("r1"));
     }
 
@@ -113,7 +84,7 @@ fn root_netns_vmac_link_down_is_a_fault_until_it_is_up_or_made_again() {
         "(VI_1) Entering MASTER STATE",
     ];
     for s in [&t.ka, &t.lite] {
-        let got = lines_of(s, &needles);
+        let got = s.lines_from_init(&needles);
         assert_eq!(
             got,
             [&want[..], &after[..]].concat(),

@@ -18,6 +18,7 @@
 #![allow(dead_code)] // each test file uses part of the harness
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
+mod log_lines;
 mod steps;
 
 use std::net::Ipv4Addr;
