@@ -87,7 +87,10 @@ pub(super) fn own_addresses(
     ipv6: bool,
 ) -> Result<Vec<IpAddr>, PlanError> {
     let vmac_addr = i.other.iter().any(|s| s.keyword == "use_vmac_addr");
-    let all = i.virtual_ipaddress.iter().chain(&i.virtual_ipaddress_excluded);
+    let all = i
+        .virtual_ipaddress
+        .iter()
+        .chain(&i.virtual_ipaddress_excluded);
     let mut own = Vec::new();
     for a in all.filter(|a| a.other.iter().any(|w| w == "use_vmac")) {
         let net = *a.address;
@@ -431,7 +434,10 @@ mod tests {
         assert_eq!(own("", "10.0.0.1/24 dev eth0 use_vmac"), Ok(vec![v4]));
         assert_eq!(own("", "10.0.0.1/24 dev eth1 use_vmac"), Ok(vec![v4]));
         assert_eq!(own("", "10.0.0.1/24"), Ok(vec![]));
-        assert_eq!(own("use_vmac", "10.0.0.1/24 dev eth1 use_vmac"), Ok(vec![v4]));
+        assert_eq!(
+            own("use_vmac", "10.0.0.1/24 dev eth1 use_vmac"),
+            Ok(vec![v4])
+        );
         assert_eq!(own("use_vmac", "2001:db8::1 use_vmac"), Ok(vec![v6]));
         assert_eq!(
             own("use_vmac", "10.0.0.1/24 use_vmac").unwrap_err(),
