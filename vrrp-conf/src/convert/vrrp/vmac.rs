@@ -104,7 +104,7 @@ pub(super) fn own_addresses(
         if i.other.iter().any(|s| s.keyword == "use_ipvlan") {
             return Err(PlanError::Unsupported {
                 instance: i.name.clone(),
-                keyword: "use_vmac on a virtual address with use_ipvlan",
+                keyword: "use_ipvlan with use_vmac on a virtual address",
             });
         }
         if home && family && i.use_vmac.is_some() {
@@ -456,5 +456,9 @@ mod tests {
             "(VI_1) use_vmac_addr specified and use_vmac specified for VIP/eVIP 2001:db8::1/64"
         );
         assert_eq!(own("use_vmac_addr", "10.0.0.1/24 use_vmac"), Ok(vec![v4]));
+        assert_eq!(
+            own("use_ipvlan", "10.0.0.1/24 dev eth1 use_vmac").unwrap_err(),
+            "(VI_1) use_ipvlan with use_vmac on a virtual address is not supported by keepalived-lite"
+        );
     }
 }
