@@ -229,6 +229,45 @@ fn root_netns_twin_vmac_addr_reload_matches_keepalived() {
     twin.stop_both(|s| !s.contains("va.51") && !s.contains("va6.51"));
 }
 
+/// `use_vmac` on single addresses (no `use_vmac_addr`, no instance
+/// VMAC): `10.77.0.101` on `eth0` and `10.78.0.100` on `eth1` each get a
+/// VMAC as `use_vmac_addr` would make it (`vrrp.51`, `vrrp1.51`); the
+/// other addresses stay on their interfaces.
+#[test]
+fn root_netns_twin_vip_use_vmac_matches_keepalived() {
+    let mut twin = Twin::new(SETUP);
+    let conf = CONF
+        .replace("    vmac_addr_prefix va\n", "")
+        .replace("    use_vmac_addr\n", "")
+        .replace(
+            "10.78.0.100/24 dev eth1",
+            "10.78.0.100/24 dev eth1 use_vmac",
+        )
+        .replace(
+            "        10.77.0.100/24\n",
+            "        10.77.0.100/24\n        10.77.0.101/24 use_vmac\n",
+        );
+    let master = |s: &str| {
+        s.contains("vrrp.51@eth0:")
+            && s.contains("vrrp1.51@eth1:")
+            && s.contains("inet 10.77.0.100/24 scope global secondary eth0")
+            && s.contains("inet 10.77.0.101/24 scope global vrrp.51")
+            && s.contains("inet 10.78.0.100/24 scope global vrrp1.51")
+            && s.contains("inet 10.78.0.101/24 scope global secondary eth1")
+    };
+    for side in twin.sides() {
+        side.start(&conf);
+    }
+    twin.wait_log("r1", "(VI_1) Entering MASTER STATE", 1);
+    twin.same_state("MASTER", master);
+    for side in twin.sides() {
+        side.stop();
+    }
+    twin.same_state("stopped", |s| {
+        !s.contains("vrrp.51") && !s.contains("vrrp1.51")
+    });
+}
+
 /// keepalived's sysctls of an IPv4 VMAC: `va.51`'s, as `sysctls` reads
 /// them.
 const SYSCTLS: &str = "arp_ignore=1 arp_filter=0 accept_local=1 rp_filter=0 \

@@ -128,6 +128,17 @@ pub enum PlanError {
         /// keepalived's reason.
         reason: &'static str,
     },
+    /// keepalived refuses the instance in words naming a value (e.g. a
+    /// virtual address).
+    #[error("({instance}) {message}")]
+    Conflict {
+        /// Instance name.
+        instance: String,
+        /// The keyword it is about.
+        keyword: &'static str,
+        /// keepalived's words.
+        message: String,
+    },
     /// A name refers to nothing.
     #[error("({instance}) unknown {kind} {name}")]
     Unknown {
@@ -259,6 +270,9 @@ fn diagnostic(p: &Parsed, e: &PlanError) -> Diagnostic {
         } => (instance, *keyword, Code::InvalidValue),
         PlanError::Unsupported { instance, keyword } => (instance, *keyword, Code::Unsupported),
         PlanError::Refused {
+            instance, keyword, ..
+        }
+        | PlanError::Conflict {
             instance, keyword, ..
         } => (instance, *keyword, Code::Conflict),
         PlanError::Unknown { instance, kind, .. } => {
@@ -844,8 +858,10 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     let elsewhere = |a: &&VirtualAddress| a.dev.as_ref().is_some_and(|d| *d != interface);
     let others = all_addrs().any(|a| use_vmac && a.dev.is_some() || elsewhere(&a));
     // `use_vmac_addr`: the addresses off the interface are on VMACs.
-    let addr_vmacs = i.other.iter().any(|s| s.keyword == "use_vmac_addr")
-        && all_addrs().any(|a| a.addr.is_ipv6() != ipv6 || elsewhere(&a));
+    let own = vmac::own_addresses(i, &interface, ipv6)?;
+    let addr_vmacs = !own.is_empty()
+        || i.other.iter().any(|s| s.keyword == "use_vmac_addr")
+            && all_addrs().any(|a| a.addr.is_ipv6() != ipv6 || elsewhere(&a));
     config.garp_extra_if = garp::extra_if(g, i, others, addr_vmacs)?;
     Ok(RouterSpec {
         config,
@@ -856,7 +872,10 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         // Filled by `unit`: their numbering depends on the whole file.
         rules: Vec::new(),
         use_vmac,
-        vmac: with_ipvlan(vmac::options(g, i, strict)?, ipvlan),
+        vmac: VmacOptions {
+            own,
+            ..with_ipvlan(vmac::options(g, i, strict)?, ipvlan)
+        },
     })
 }
 

@@ -654,6 +654,7 @@ const IP_FLAGS: &[&str] = &[
     "autojoin",
     "no_track",
     "home",
+    "use_vmac",
 ];
 const IP_VALUED: &[&str] = &["peer", "preferred_lft", "track_group"];
 

@@ -37,6 +37,11 @@ pub struct VmacOptions {
     /// `use_vmac_addr`: addresses on another interface, or of the other
     /// family, go on a VMAC of their own (see the module documentation).
     pub addresses: bool,
+    /// The virtual addresses written with `use_vmac` of their own (that
+    /// keepalived 2.2.7 keeps it for): each goes on a VMAC made as
+    /// `use_vmac_addr` makes them, on the interface it names (else the
+    /// router's).
+    pub own: Vec<std::net::IpAddr>,
     /// The global `vmac_addr_prefix`: the names of those VMACs (else
     /// [`prefix`](Self::prefix)'s).
     pub addr_prefix: Option<String>,
@@ -117,7 +122,8 @@ fn default_name(prefix: &str, num: &str, vrid: u8) -> String {
 /// of a router on `interface` (IPv6 if `ipv6`) on a VMAC of its own, as
 /// keepalived 2.2.7 decides: an address of the other family, or on
 /// another interface. An address of the router's family on its own
-/// interface stays there (or on the router's VMAC).
+/// interface stays there (or on the router's VMAC). An address with
+/// `use_vmac` of its own always does.
 pub(crate) fn wants_addr_vmac(
     options: &VmacOptions,
     interface: &str,
@@ -125,7 +131,8 @@ pub(crate) fn wants_addr_vmac(
     addr: std::net::IpAddr,
     dev: Option<&str>,
 ) -> bool {
-    options.addresses && (addr.is_ipv6() != ipv6 || dev.is_some_and(|d| d != interface))
+    options.own.contains(&addr)
+        || options.addresses && (addr.is_ipv6() != ipv6 || dev.is_some_and(|d| d != interface))
 }
 
 #[cfg(feature = "tokio")] // the driver makes address VMACs
@@ -243,6 +250,13 @@ mod tests {
         assert!(!wants_addr_vmac(&on, "eth0", false, v4, Some("eth0")));
         let off = VmacOptions::default();
         assert!(!wants_addr_vmac(&off, "eth0", false, v4, Some("eth1")));
+        let own = VmacOptions {
+            own: vec![v4],
+            ..VmacOptions::default()
+        };
+        assert!(wants_addr_vmac(&own, "eth0", false, v4, None));
+        assert!(wants_addr_vmac(&own, "eth0", false, v4, Some("eth1")));
+        assert!(!wants_addr_vmac(&own, "eth0", false, v6, None));
     }
 
     #[test]

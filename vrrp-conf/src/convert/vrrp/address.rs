@@ -1,7 +1,8 @@
 //! The options of a `virtual_ipaddress` (`_excluded`, `static_ipaddress`)
 //! entry that the model keeps verbatim, as keepalived 2.2.7 reads them
 //! (vrrp_ipaddress.c): `no_track`, `peer ADDR`, `home`, `-nodad`,
-//! `mngtmpaddr`, `noprefixroute`, `autojoin`, `preferred_lft N|forever`.
+//! `mngtmpaddr`, `noprefixroute`, `autojoin`, `preferred_lft N|forever`,
+//! and `use_vmac` (not on a `static_ipaddress`; see `vmac.rs`).
 //! Anything else (`nodad`, which keepalived does not know, `track_group`
 //! but on a `static_ipaddress`) is refused by name.
 
@@ -25,6 +26,8 @@ pub(crate) fn options(owner: &str, a: &IpAddress) -> Result<AddressOptions, Plan
     while let Some(word) = words.next() {
         match word {
             "no_track" => {}
+            // Read with the instance: see `vmac::own_addresses`.
+            "use_vmac" if owner != "static_ipaddress" => {}
             // Static addresses only, as in keepalived: see `track_group.rs`.
             "track_group" if owner == "static_ipaddress" => {
                 words.next();

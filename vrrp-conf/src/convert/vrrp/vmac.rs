@@ -28,6 +28,9 @@
 //! unicast peers with a VMAC but without `vmac_xmit_base` ("unicast with
 //! use_vmac requires vmac_xmit_base").
 
+use std::net::IpAddr;
+
+use ipnet::IpNet;
 use vrrp::linux::{valid_vmac_name, VmacOptions};
 
 use super::PlanError;
@@ -66,9 +69,66 @@ pub(super) fn options(
         prefix: prefix(g, i, "vmac_prefix")?,
         mac: mac.map(|m| m.address(vrid)),
         addresses: i.other.iter().any(|s| s.keyword == "use_vmac_addr"),
+        // Filled by the caller, which knows the interface and family.
+        own: Vec::new(),
         addr_prefix: prefix(g, i, "vmac_addr_prefix")?,
         ipvlan: None,
     })
+}
+
+/// The virtual addresses (and excluded ones) of `i` on `interface`
+/// (IPv6 router if `ipv6`) whose `use_vmac` of their own holds, as
+/// keepalived 2.2.7 checks it: an address that the router's own VMAC
+/// takes anyway (its interface, its family) or that `use_vmac_addr`
+/// takes anyway (another interface or family) is a configuration error.
+pub(super) fn own_addresses(
+    i: &VrrpInstance,
+    interface: &str,
+    ipv6: bool,
+) -> Result<Vec<IpAddr>, PlanError> {
+    let vmac_addr = i.other.iter().any(|s| s.keyword == "use_vmac_addr");
+    let all = i
+        .virtual_ipaddress
+        .iter()
+        .chain(&i.virtual_ipaddress_excluded);
+    let mut own = Vec::new();
+    for a in all.filter(|a| a.other.iter().any(|w| w == "use_vmac")) {
+        let net = *a.address;
+        let home = a.dev.as_deref().is_none_or(|d| d == interface);
+        let family = net.addr().is_ipv6() == ipv6;
+        let conflict = |message: String| PlanError::Conflict {
+            instance: i.name.clone(),
+            keyword: "virtual_ipaddress",
+            message,
+        };
+        if i.other.iter().any(|s| s.keyword == "use_ipvlan") {
+            return Err(PlanError::Unsupported {
+                instance: i.name.clone(),
+                keyword: "use_ipvlan with use_vmac on a virtual address",
+            });
+        }
+        if home && family && i.use_vmac.is_some() {
+            let vip = keepalived_address(net);
+            let m = format!("use_vmac specified for VIP/eVIP {vip} and vrrp instance");
+            return Err(conflict(m));
+        }
+        if (!home || !family) && vmac_addr {
+            let vip = keepalived_address(net);
+            let m = format!("use_vmac_addr specified and use_vmac specified for VIP/eVIP {vip}");
+            return Err(conflict(m));
+        }
+        own.push(net.addr());
+    }
+    Ok(own)
+}
+
+/// An address as keepalived prints it: the length only if not a host's.
+fn keepalived_address(net: IpNet) -> String {
+    if net.prefix_len() == net.max_prefix_len() {
+        net.addr().to_string()
+    } else {
+        net.to_string()
+    }
 }
 
 /// The global `vmac_prefix` (or `vmac_addr_prefix`), if set.
@@ -351,6 +411,54 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "(VI_1) vmac_prefix \"a/b\" is not supported by keepalived-lite"
+        );
+    }
+
+    fn own(inst: &str, vips: &str) -> Result<Vec<IpAddr>, String> {
+        let text = format!(
+            "vrrp_instance VI_1 {{\n  interface eth0\n  {inst}\n  virtual_router_id 51\n  \
+             virtual_ipaddress {{\n    {vips}\n  }}\n}}\n"
+        );
+        let p = crate::parse_str("v.conf", &text, &crate::Options::default());
+        let i = p.config.vrrp_instances.into_iter().next().unwrap();
+        own_addresses(&i, "eth0", false).map_err(|e| e.to_string())
+    }
+
+    /// keepalived 2.2.7 (vrrp.c): `use_vmac` on an address holds unless
+    /// the router's VMAC or `use_vmac_addr` takes it anyway.
+    #[test]
+    fn use_vmac_on_an_address_is_checked_as_keepalived_checks_it() {
+        let v4: IpAddr = "10.0.0.1".parse().unwrap();
+        let v6: IpAddr = "2001:db8::1".parse().unwrap();
+        assert_eq!(own("", "10.0.0.1/24 use_vmac"), Ok(vec![v4]));
+        assert_eq!(own("", "10.0.0.1/24 dev eth0 use_vmac"), Ok(vec![v4]));
+        assert_eq!(own("", "10.0.0.1/24 dev eth1 use_vmac"), Ok(vec![v4]));
+        assert_eq!(own("", "10.0.0.1/24"), Ok(vec![]));
+        assert_eq!(
+            own("use_vmac", "10.0.0.1/24 dev eth1 use_vmac"),
+            Ok(vec![v4])
+        );
+        assert_eq!(own("use_vmac", "2001:db8::1 use_vmac"), Ok(vec![v6]));
+        assert_eq!(
+            own("use_vmac", "10.0.0.1/24 use_vmac").unwrap_err(),
+            "(VI_1) use_vmac specified for VIP/eVIP 10.0.0.1/24 and vrrp instance"
+        );
+        assert_eq!(
+            own("use_vmac", "10.0.0.1 dev eth0 use_vmac").unwrap_err(),
+            "(VI_1) use_vmac specified for VIP/eVIP 10.0.0.1 and vrrp instance"
+        );
+        assert_eq!(
+            own("use_vmac_addr", "10.0.0.1/24 dev eth1 use_vmac").unwrap_err(),
+            "(VI_1) use_vmac_addr specified and use_vmac specified for VIP/eVIP 10.0.0.1/24"
+        );
+        assert_eq!(
+            own("use_vmac_addr", "2001:db8::1/64 use_vmac").unwrap_err(),
+            "(VI_1) use_vmac_addr specified and use_vmac specified for VIP/eVIP 2001:db8::1/64"
+        );
+        assert_eq!(own("use_vmac_addr", "10.0.0.1/24 use_vmac"), Ok(vec![v4]));
+        assert_eq!(
+            own("use_ipvlan", "10.0.0.1/24 dev eth1 use_vmac").unwrap_err(),
+            "(VI_1) use_ipvlan with use_vmac on a virtual address is not supported by keepalived-lite"
         );
     }
 }
