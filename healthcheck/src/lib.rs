@@ -119,6 +119,7 @@ mod reconcile;
 mod schedule;
 mod table;
 mod target;
+pub mod words;
 
 #[cfg(feature = "runtime")]
 pub mod checkers;

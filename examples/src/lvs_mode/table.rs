@@ -15,7 +15,9 @@ use std::time::Instant;
 
 use healthcheck::{DownReason, Event, Monitor, PoolId, PoolTable, TableChange, TargetId};
 
-use healthcheck::checkers::UrlCheck;
+use healthcheck::words::{
+    dns_failure, http_failure, http_url_line, misc_line, retries, smtp_failure,
+};
 
 use crate::lvs_mode::names::{self, NameError};
 use crate::lvs_mode::plan::{trio, Plan, Probe, RealPlan, ServicePlan};
@@ -733,85 +735,6 @@ impl Bridge {
                 lines
             }
         }
-    }
-}
-
-/// check_misc.c's line for a script's result: `place` says where the
-/// attempt stands in its retries.
-fn misc_line(path: &str, rs: &str, vs: &str, down: Option<&DownReason>, place: &str) -> String {
-    let script = path.split(' ').next().unwrap_or_default();
-    let (how, why) = match down {
-        None => ("succeeded", String::new()),
-        Some(DownReason::Timeout) => ("timed out", String::new()),
-        Some(DownReason::ScriptExit(c)) => ("failed", format!(" (exited with status {c})")),
-        Some(DownReason::ScriptSignal(n)) => ("failed", format!(" (due to signal {n})")),
-        Some(_) => ("failed", String::new()),
-    };
-    format!("Misc check for [{rs} VS {vs}] by [{script}] {how}{place}{why}.")
-}
-
-/// http_handle_response's line for a url that passed while the checker
-/// is down: named after the last test the url has.
-fn http_url_line(url: &UrlCheck, name: &str) -> String {
-    let test = if url.regex.is_some() {
-        "Regex match"
-    } else if url.digest.is_some() {
-        "MD5 digest"
-    } else {
-        "HTTP status code"
-    };
-    format!("{test} success to {name} url({})", url.path)
-}
-
-/// "retry" or "retries", as check_misc.c says it.
-fn retries(n: u32) -> &'static str {
-    if n == 1 {
-        "retry"
-    } else {
-        "retries"
-    }
-}
-
-/// timeout_epilog's words for a failed HTTP_GET/SSL_GET attempt, before
-/// " server NAME." (check_http.c; "Read, no data received from " keeps
-/// its trailing space, so the line has two).
-fn http_failure(reason: &DownReason) -> &'static str {
-    use std::io::ErrorKind::{HostUnreachable, NetworkUnreachable};
-    match reason {
-        DownReason::Timeout => "Timeout connecting",
-        DownReason::SendTimeout => "Timeout WEB write",
-        DownReason::ReadTimeout { started: false } => "Timeout WEB read",
-        DownReason::ReadTimeout { started: true } => "Timeout HTTP read",
-        DownReason::Refused => "Connection failed",
-        DownReason::SendFailed(_) => "Cannot send get request to",
-        DownReason::Unreachable
-        | DownReason::Io(HostUnreachable)
-        | DownReason::Io(NetworkUnreachable) => "HTTP_CHECK - network unreachable",
-        DownReason::Tls(_) => "SSL handshake/communication error connecting to",
-        DownReason::HttpStatus(_) => "HTTP status code error to",
-        DownReason::DigestMismatch => "MD5 digest error to",
-        DownReason::RegexMismatch => "Regex match failed",
-        DownReason::NoHttpResponse | DownReason::Protocol(_) => "Read, no data received from ",
-        _ => "Read error with",
-    }
-}
-
-/// smtp_final's line for a failure (check_smtp.c).
-fn smtp_failure(name: &str, reason: &DownReason) -> String {
-    let what = match reason {
-        DownReason::Timeout => "Read timeout from server",
-        DownReason::SmtpReply(_) | DownReason::Protocol(_) => "Bad HELO response from server",
-        _ => "Error connecting to server",
-    };
-    format!("SMTP_CHECK {what} {name}")
-}
-
-/// dns_final's reason for a failure (check_dns.c).
-fn dns_failure(reason: &DownReason) -> String {
-    match reason {
-        DownReason::Timeout => "read timeout from socket".to_owned(),
-        DownReason::DnsRcode(rcode) => format!("read error occurred. (rcode = {rcode})"),
-        _ => "connection error.".to_owned(),
     }
 }
 
