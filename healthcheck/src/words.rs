@@ -314,6 +314,20 @@ mod tests {
         );
     }
 
+    /// The pass that clears a down HTTP checker's failure names its
+    /// failed url, the first; other checkers have no such pass.
+    #[cfg(feature = "tls")]
+    #[test]
+    fn cleared_lines_name_the_failed_url() {
+        use crate::checkers::UrlCheck;
+        let urls = [UrlCheck::new("/a"), UrlCheck::new("/b")];
+        assert_eq!(
+            check(Probe::Http { urls: &urls }, 1).cleared_lines(),
+            [format!("HTTP status code success to {RS} url(/a)")]
+        );
+        assert_eq!(check(Probe::Tcp, 1).cleared_lines(), Vec::<String>::new());
+    }
+
     /// `log_all_failures`: each attempt's line; SMTP, DNS and MISC leave
     /// the last one to the down line; MISC says where it is in its retries.
     #[test]

@@ -535,17 +535,19 @@ impl Bridge {
     }
 
     /// The checker's lines for a target going up or down, for its first
-    /// result, or for a failed attempt under `log_all_failures`
-    /// ([`words::Check`] says which).
+    /// result, for a failed attempt under `log_all_failures`, or for a
+    /// pass that clears a failure ([`words::Check`] says which).
     fn check_lines(&mut self, event: &Event) -> Vec<String> {
         let (target, first) = match event {
             Event::TargetUp { target } | Event::TargetDown { target, .. } => (*target, false),
             Event::FirstCheck { target, .. } => (*target, true),
-            Event::AttemptFailed { target, .. } => (*target, false),
+            Event::AttemptFailed { target, .. } | Event::FailureCleared { target } => {
+                (*target, false)
+            }
             _ => return Vec::new(),
         };
         let has_run = match event {
-            Event::AttemptFailed { .. } => true,
+            Event::AttemptFailed { .. } | Event::FailureCleared { .. } => true,
             _ => !self.ran.insert(target),
         };
         let Some((check, svc, rs)) = self.check_names(target) else {
@@ -582,6 +584,7 @@ impl Bridge {
                 .attempt_line(reason, *retry, *last)
                 .into_iter()
                 .collect(),
+            Event::FailureCleared { .. } => said.cleared_lines(),
             _ => Vec::new(),
         }
     }
@@ -1584,8 +1587,12 @@ mod tests {
             assert_eq!(check(m, &mut b, 0, timeout.clone()), [""; 0], "{checker}");
             assert_eq!(own(check(m, &mut b, 0, timeout.clone())), [down], "{checker}");
             if checker.starts_with("HTTP_GET") {
-                // A second pass confirms the recovery (epilog's failed_url).
-                assert_eq!(own(check(m, &mut b, 0, CheckOutcome::Up)), [""; 0]);
+                // The first pass clears the failed url, and names it; a
+                // second pass confirms the recovery (epilog's failed_url).
+                assert_eq!(
+                    own(check(m, &mut b, 0, CheckOutcome::Up)),
+                    [format!("HTTP status code success to {RS} url(/a)")]
+                );
             }
             assert_eq!(own(check(m, &mut b, 0, CheckOutcome::Up)), back, "{checker}");
         }
@@ -1677,6 +1684,39 @@ mod tests {
             [
                 format!("HTTP status code success to {RS} url(/x)"),
                 format!("Remote Web server {RS} succeed on service."),
+            ]
+        );
+    }
+
+    /// Issue 13: an HTTP/SSL server coming back is said twice over, as
+    /// check_http.c does: the pass that clears the failure names the
+    /// failed url (`http_handle_response` while not up), then the
+    /// confirming pass names every url and the server (`epilog`).
+    #[test]
+    fn http_recovery_names_the_cleared_url_then_every_url() {
+        let conf = one_rs("SSL_GET {\n url {\n path /x\n digest 0123456789abcdef0123456789abcdef\n }\n url {\n path /y\n }\n retry 0\n fast_recovery\n }");
+        let (mut d, mut b, _) = started(&conf);
+        let m = d.monitor_mut();
+        let web = format!("Remote Web server {RS} succeed on service.");
+        assert_eq!(check(m, &mut b, 0, CheckOutcome::Up), [web.as_str()]);
+        let lines = check(
+            m,
+            &mut b,
+            0,
+            CheckOutcome::Down(DownReason::HttpStatus(500)),
+        );
+        assert_eq!(own(lines), [format!("HTTP_CHECK on service {RS} failed.")]);
+        let cleared = check(m, &mut b, 0, CheckOutcome::Up);
+        assert_eq!(cleared, [format!("MD5 digest success to {RS} url(/x)")]);
+        assert_eq!(b.desired()[0].dests, []);
+        assert_eq!(
+            check(m, &mut b, 0, CheckOutcome::Up),
+            [
+                format!("MD5 digest success to {RS} url(/x)"),
+                format!("HTTP status code success to {RS} url(/y)"),
+                web,
+                format!("Adding service {RS} to VS [10.0.0.1]:tcp:80"),
+                "Gained quorum 1+0=1 <= 1 for VS [10.0.0.1]:tcp:80".to_owned(),
             ]
         );
     }

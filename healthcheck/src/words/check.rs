@@ -80,6 +80,21 @@ impl Check<'_> {
         lines
     }
 
+    /// The lines for a down target's pass that clears its failure and
+    /// leaves the next pass to bring it up ([`crate::Event::FailureCleared`]):
+    /// HTTP_GET checks again only its failed url, and names it. The failed
+    /// url is taken to be the first: a server that dies fails the url its
+    /// pass begins with, and the failure's retries keep to that url.
+    pub fn cleared_lines(&self) -> Vec<String> {
+        match self.probe {
+            #[cfg(feature = "tls")]
+            Probe::Http { urls } => (urls.first().into_iter())
+                .map(|u| super::http_url_line(u, self.name))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The line for a passing result, if the checker says one.
     fn success_line(&self) -> Option<String> {
         let name = self.name;
