@@ -2,9 +2,8 @@
 //! through a [`PoolTable`] (which owns keepalived's quorum, hysteresis,
 //! sorry server and `inhibit_on_failure` rules); this module only maps
 //! pools and targets back to the plan's services and real servers, to give
-//! the desired IPVS table and keepalived's log lines (keepalived 2.2
-//! `check/ipwrapper.c` `perform_svr_state`, `update_quorum_state`,
-//! `perform_quorum_state`; `check_tcp.c`, `check_http.c`, `check_misc.c`).
+//! the desired IPVS table and keepalived's log lines, whose words are
+//! [`healthcheck::words`]' (it looks up only the names they need).
 //! Sans-IO: the daemon diffs [`Bridge::desired`] against what it last
 //! applied. An operator's drain ([`Bridge::drain`], [`Bridge::restore`])
 //! is the pool table's ([`PoolTable::drain`] says how it meets health);
@@ -538,17 +537,20 @@ impl Bridge {
     /// result, for a failed attempt under `log_all_failures`, or for a
     /// pass that clears a failure ([`words::Check`] says which).
     fn check_lines(&mut self, event: &Event) -> Vec<String> {
-        let (target, first) = match event {
-            Event::TargetUp { target } | Event::TargetDown { target, .. } => (*target, false),
-            Event::FirstCheck { target, .. } => (*target, true),
+        // (target, its first result, a result that marks it run)
+        let (target, first, result) = match event {
+            Event::TargetUp { target } | Event::TargetDown { target, .. } => (*target, false, true),
+            Event::FirstCheck { target, .. } => (*target, true, true),
             Event::AttemptFailed { target, .. } | Event::FailureCleared { target } => {
-                (*target, false)
+                (*target, false, false)
             }
             _ => return Vec::new(),
         };
-        let has_run = match event {
-            Event::AttemptFailed { .. } | Event::FailureCleared { .. } => true,
-            _ => !self.ran.insert(target),
+        // keepalived's has_run: set by the first result said.
+        let has_run = if result {
+            !self.ran.insert(target)
+        } else {
+            self.ran.contains(&target)
         };
         let Some((check, svc, rs)) = self.check_names(target) else {
             return Vec::new();
