@@ -143,9 +143,10 @@ async fn answers(script: &'static str) -> (u16, tokio::task::JoinHandle<()>) {
 }
 
 /// HTTP_GET without log_all_failures: the first pass, the down line with
-/// its retries, then on recovery (confirmed by a second pass) a line per
-/// url naming its last test, the checker's line and the addition
-/// (check_http.c `http_handle_response`, `epilog`).
+/// its retries, then on recovery the failed url's line for the pass that
+/// clears it, and for the confirming pass a line per url naming its last
+/// test, the checker's line and the addition (check_http.c
+/// `http_handle_response`, `epilog`).
 #[tokio::test]
 async fn http_get_names_each_url_when_it_comes_back() {
     let (port, server) = answers("++--").await;
@@ -163,6 +164,7 @@ async fn http_get_names_each_url_when_it_comes_back() {
             format!("HTTP_CHECK on service {rs} failed after 1 retries."),
             format!("Removing service {rs} from VS {vs}"),
             format!("Lost quorum 1-0=1 > 0 for VS {vs}"),
+            format!("HTTP status code success to {rs} url(/a)"),
             format!("HTTP status code success to {rs} url(/a)"),
             format!("MD5 digest success to {rs} url(/b)"),
             format!("Remote Web server {rs} succeed on service."),

@@ -18,16 +18,13 @@
 //! Needs root, iproute2 and keepalived.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
-use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+#[path = "twin/lone.rs"]
+mod lone;
 
-use keepalived_lite::netns::{require_program, require_root, Lab};
+use std::path::Path;
 
-const KEEPALIVED: &str = "/usr/sbin/keepalived";
-const LITE: &str = env!("CARGO_BIN_EXE_keepalived-lite");
-/// Generous: CI machines are small and loaded.
-const WAIT: Duration = Duration::from_secs(30);
+use keepalived_lite::netns::{require_program, require_root};
+use lone::{same, wait_notify, Side, KEEPALIVED, LITE, WAIT};
 
 /// One instance, alone on its VRID (so master), with a tracked and an
 /// untracked item of every kind.
@@ -65,135 +62,36 @@ vrrp_instance VI_1 {{
     )
 }
 
-/// One side: a lab running `program` on `r1`.
-struct Side {
-    lab: Lab,
-    dir: PathBuf,
-    pid: u32,
-    log: PathBuf,
-}
-
-impl Side {
-    fn start(name: &str, program: &str, config: fn(&Path) -> String) -> Side {
-        let mut lab = Lab::new().unwrap();
-        lab.add_node("r1", Ipv4Addr::new(10, 77, 0, 1), 24).unwrap();
-        let dir = std::env::temp_dir().join(format!("{}-{name}", lab.node("r1").ns));
-        std::fs::create_dir_all(&dir).unwrap();
-        let notify = dir.join("notify.sh");
-        let script = format!("#!/bin/sh\necho \"$@\" >> {}/notify.log\n", dir.display());
-        std::fs::write(&notify, script).unwrap();
-        std::process::Command::new("chmod")
-            .args(["+x", notify.to_str().unwrap()])
-            .status()
-            .unwrap();
-        let conf = dir.join("keepalived.conf");
-        std::fs::write(&conf, config(&dir)).unwrap();
-        let log = dir.join(format!("{name}.log"));
-        let pid = if program == KEEPALIVED {
-            lab.spawn_vrrp_daemon("r1", program, &conf, &dir, &log)
-        } else {
-            lab.spawn_lite_daemon("r1", program, &conf, &dir, &log)
+/// Addresses of `eth0` (IPv4, sorted), rules and routes of every
+/// table.
+fn state(side: &Side) -> String {
+    let mut out = String::new();
+    for args in [
+        &["-4", "addr", "show", "dev", "eth0"][..],
+        &["-4", "rule", "show"],
+        &["-4", "route", "show", "table", "all"],
+    ] {
+        out.push_str(&format!("# ip {}\n", args.join(" ")));
+        let text = side.ip(args);
+        let mut lines: Vec<&str> = text.lines().map(str::trim_start).collect();
+        if args[1] == "addr" {
+            // In the order added, which differs at the start of a
+            // group (keepalived's second member moves first).
+            lines.retain(|l| l.starts_with("inet "));
+            lines.sort_unstable();
         }
-        .unwrap();
-        Side { lab, dir, pid, log }
-    }
-
-    fn ip(&self, args: &[&str]) -> String {
-        let out = self.lab.run("r1", "ip", args).unwrap();
-        assert!(out.status.success(), "ip {args:?}: {out:?}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// Addresses of `eth0` (IPv4, sorted), rules and routes of every
-    /// table.
-    fn state(&self) -> String {
-        let mut out = String::new();
-        for args in [
-            &["-4", "addr", "show", "dev", "eth0"][..],
-            &["-4", "rule", "show"],
-            &["-4", "route", "show", "table", "all"],
-        ] {
-            out.push_str(&format!("# ip {}\n", args.join(" ")));
-            let text = self.ip(args);
-            let mut lines: Vec<&str> = text.lines().map(str::trim_start).collect();
-            if args[1] == "addr" {
-                // In the order added, which differs at the start of a
-                // group (keepalived's second member moves first).
-                lines.retain(|l| l.starts_with("inet "));
-                lines.sort_unstable();
-            }
-            for l in lines {
-                out.push_str(l);
-                out.push('\n');
-            }
+        for l in lines {
+            out.push_str(l);
+            out.push('\n');
         }
-        out
     }
-
-    /// The notify script's lines so far.
-    fn notify(&self) -> Vec<String> {
-        let text = std::fs::read_to_string(self.dir.join("notify.log")).unwrap_or_default();
-        text.lines().map(str::to_owned).collect()
-    }
-
-    /// The state changes the daemon logged, without timestamps.
-    fn entering(&self) -> Vec<String> {
-        let log = self.log_text();
-        let lines = log.lines().filter_map(|l| {
-            let state = l.find("(VI_").filter(|_| l.contains(") Entering "));
-            let at = l.find("VRRP_Group(").or(state)?;
-            Some(l[at..].trim_end().to_owned())
-        });
-        lines.collect()
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Side {
-    /// The files go even when the test fails (its message has the logs);
-    /// the lab then stops the daemons and deletes the namespaces.
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Polls until both sides ran `n` notify lines, or fails with the logs.
-fn wait_notify(what: &str, sides: [&Side; 2], n: usize) {
-    let deadline = Instant::now() + WAIT;
-    while sides.iter().any(|s| s.notify().len() < n) {
-        assert!(
-            Instant::now() < deadline,
-            "{what}: {n} notify lines never came; keepalived {:?}, keepalived-lite {:?}\n\
-             --- keepalived log\n{}\n--- keepalived-lite log\n{}",
-            sides[0].notify(),
-            sides[1].notify(),
-            sides[0].log_text(),
-            sides[1].log_text()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    out
 }
 
 /// Polls until both sides' kernel state is the same and `ok` holds for
 /// it, or fails showing both.
 fn same_state(phase: &str, ka: &Side, lite: &Side, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let (a, b) = (ka.state(), lite.state());
-        if a == b && ok(&a) {
-            return a;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{phase}: kernel state differs or is not as expected\n--- keepalived\n{a}\n\
-             --- keepalived-lite\n{b}\n--- keepalived-lite log\n{}",
-            lite.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    same(phase, "kernel state", [ka, lite], state, ok)
 }
 
 /// Everything a master installs.

@@ -17,16 +17,14 @@
 //! names and addresses. Needs root, iproute2 and keepalived.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
-use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+#[path = "twin/lone.rs"]
+mod lone;
 
-use keepalived_lite::netns::{require_program, require_root, Lab};
+use std::path::Path;
 
-const KEEPALIVED: &str = "/usr/sbin/keepalived";
-const LITE: &str = env!("CARGO_BIN_EXE_keepalived-lite");
-/// Generous: CI machines are small and loaded.
-const WAIT: Duration = Duration::from_secs(30);
+use keepalived_lite::netns::{require_program, require_root};
+use lone::{same, wait, Side, KEEPALIVED, LITE, WAIT};
+
 /// The configured source: `r1`'s address.
 const SOURCE: &str = "10.77.0.1/24";
 /// The virtual address, in another subnet so that deleting the source
@@ -57,125 +55,26 @@ vrrp_instance VI_1 {{
     )
 }
 
-/// One side: a lab running `program` on `r1`.
-struct Side {
-    lab: Lab,
-    dir: PathBuf,
-    pid: u32,
-    log: PathBuf,
+/// The IPv4 addresses of `eth0`, sorted.
+fn addresses(side: &Side) -> String {
+    let text = side.ip(&["-4", "addr", "show", "dev", "eth0"]);
+    let mut lines: Vec<&str> = text.lines().map(str::trim_start).collect();
+    lines.retain(|l| l.starts_with("inet "));
+    lines.sort_unstable();
+    lines.join("\n")
 }
 
-impl Side {
-    fn start(name: &str, program: &str) -> Side {
-        let mut lab = Lab::new().unwrap();
-        lab.add_node("r1", Ipv4Addr::new(10, 77, 0, 1), 24).unwrap();
-        let dir = std::env::temp_dir().join(format!("{}-{name}", lab.node("r1").ns));
-        std::fs::create_dir_all(&dir).unwrap();
-        let notify = dir.join("notify.sh");
-        let script = format!("#!/bin/sh\necho \"$@\" >> {}/notify.log\n", dir.display());
-        std::fs::write(&notify, script).unwrap();
-        std::process::Command::new("chmod")
-            .args(["+x", notify.to_str().unwrap()])
-            .status()
-            .unwrap();
-        let conf = dir.join("keepalived.conf");
-        std::fs::write(&conf, config(&dir)).unwrap();
-        let log = dir.join(format!("{name}.log"));
-        let pid = if program == KEEPALIVED {
-            lab.spawn_vrrp_daemon("r1", program, &conf, &dir, &log)
-        } else {
-            lab.spawn_lite_daemon("r1", program, &conf, &dir, &log)
-        }
-        .unwrap();
-        Side { lab, dir, pid, log }
-    }
-
-    fn ip(&self, args: &[&str]) -> String {
-        let out = self.lab.run("r1", "ip", args).unwrap();
-        assert!(out.status.success(), "ip {args:?}: {out:?}");
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    /// The IPv4 addresses of `eth0`, sorted.
-    fn addresses(&self) -> String {
-        let text = self.ip(&["-4", "addr", "show", "dev", "eth0"]);
-        let mut lines: Vec<&str> = text.lines().map(str::trim_start).collect();
-        lines.retain(|l| l.starts_with("inet "));
-        lines.sort_unstable();
-        lines.join("\n")
-    }
-
-    /// Packets `eth0` sent so far.
-    fn tx_packets(&self) -> u64 {
-        let text = self.ip(&["-s", "-j", "link", "show", "dev", "eth0"]);
-        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
-        v[0]["stats64"]["tx"]["packets"].as_u64().unwrap()
-    }
-
-    /// The notify script's lines so far.
-    fn notify(&self) -> Vec<String> {
-        let text = std::fs::read_to_string(self.dir.join("notify.log")).unwrap_or_default();
-        text.lines().map(str::to_owned).collect()
-    }
-
-    /// The state changes the daemon logged, without timestamps.
-    fn entering(&self) -> Vec<String> {
-        let log = self.log_text();
-        let lines = log.lines().filter_map(|l| {
-            let at = l.find("(VI_").filter(|_| l.contains(") Entering "))?;
-            Some(l[at..].trim_end().to_owned())
-        });
-        lines.collect()
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Side {
-    /// The files go even when the test fails (its message has the logs);
-    /// the lab then stops the daemons and deletes the namespaces.
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// Polls until `done` holds for both sides (keepalived 0, keepalived-lite
-/// 1), or fails with their logs.
-fn wait(what: &str, sides: [&Side; 2], done: impl Fn(usize, &Side) -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !sides.iter().enumerate().all(|(k, s)| done(k, s)) {
-        assert!(
-            Instant::now() < deadline,
-            "{what}: never happened; notify: keepalived {:?}, keepalived-lite {:?}\n\
-             --- keepalived log\n{}\n--- keepalived-lite log\n{}",
-            sides[0].notify(),
-            sides[1].notify(),
-            sides[0].log_text(),
-            sides[1].log_text()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+/// Packets `eth0` sent so far.
+fn tx_packets(side: &Side) -> u64 {
+    let text = side.ip(&["-s", "-j", "link", "show", "dev", "eth0"]);
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v[0]["stats64"]["tx"]["packets"].as_u64().unwrap()
 }
 
 /// Polls until both sides have the same addresses on `eth0` and `ok`
 /// holds for them, or fails showing both.
 fn same_addresses(phase: &str, ka: &Side, lite: &Side, ok: impl Fn(&str) -> bool) {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let (a, b) = (ka.addresses(), lite.addresses());
-        if a == b && ok(&a) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{phase}: addresses differ or are not as expected\n--- keepalived\n{a}\n\
-             --- keepalived-lite\n{b}\n--- keepalived-lite log\n{}",
-            lite.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    same(phase, "addresses", [ka, lite], addresses, ok);
 }
 
 /// Deletes the virtual address on both sides and waits for the master's
@@ -191,8 +90,8 @@ fn bounce_vip(phase: &str, both: [&Side; 2], n: usize) {
 fn root_netns_deleted_source_with_track_src_ip_matches_keepalived() {
     require_root();
     require_program(KEEPALIVED, &["-v"]);
-    let ka = Side::start("keepalived", KEEPALIVED);
-    let lite = Side::start("lite", LITE);
+    let ka = Side::start("keepalived", KEEPALIVED, config);
+    let lite = Side::start("lite", LITE, config);
     let both = [&ka, &lite];
     let vip = format!("inet {VIP}");
     let source = format!("inet {SOURCE}");
@@ -204,9 +103,9 @@ fn root_netns_deleted_source_with_track_src_ip_matches_keepalived() {
     for s in both {
         s.ip(&["addr", "del", SOURCE, "dev", "eth0"]);
     }
-    let sent = [ka.tx_packets(), lite.tx_packets()];
+    let sent = [tx_packets(&ka), tx_packets(&lite)];
     wait("adverts after the deletion", both, |k, s| {
-        s.tx_packets() >= sent[k] + 3
+        tx_packets(s) >= sent[k] + 3
     });
     same_addresses("source deleted", &ka, &lite, |a| {
         a.contains(&vip) && !a.contains(&source)

@@ -66,6 +66,14 @@ pub enum Event {
         /// Why the check failed; `None` when it passed.
         reason: Option<DownReason>,
     },
+    /// A down target with [`crate::TargetConfig::confirm_recovery`]
+    /// passed once since the failure that took it down: the failure is
+    /// cleared, its health unchanged, and the next pass brings it up
+    /// (keepalived's HTTP_GET clearing its `failed_url`, which it logs).
+    FailureCleared {
+        /// Which target.
+        target: TargetId,
+    },
     /// A healthy target reported a new dynamic weight.
     TargetWeight {
         /// Which target.

@@ -429,6 +429,9 @@ impl Monitor {
                 last: step != Step::Retry,
             });
         }
+        if step == Step::Confirm {
+            self.events.push_back(Event::FailureCleared { target });
+        }
         match step {
             Step::Retry => self.schedule_at(target, later(now, retry_delay)),
             Step::Confirm if fast => self.schedule_at(target, now),
@@ -769,8 +772,9 @@ mod tests {
             let refused = || CheckOutcome::Down(crate::DownReason::Refused);
             let evs = one_check(&mut m, t, &mut at, refused());
             assert_eq!(evs.len(), 1, "{evs:?}");
-            // The first pass clears the failure: still down, nothing said.
-            assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), []);
+            // The first pass clears the failure: still down.
+            let cleared = [Event::FailureCleared { target: t }];
+            assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), cleared);
             assert_eq!(m.is_up(t), Some(false));
             let next = m.poll_timeout().unwrap();
             let want = if fast_recovery { at } else { at + interval };
@@ -783,9 +787,9 @@ mod tests {
             at = next;
             // A failed confirmation needs a new pass and confirmation.
             one_check(&mut m, t, &mut at, refused());
-            assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), []);
+            assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), cleared);
             one_check(&mut m, t, &mut at, refused());
-            assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), []);
+            assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), cleared);
             let evs = one_check(&mut m, t, &mut at, CheckOutcome::Up);
             assert_eq!(evs, [Event::TargetUp { target: t }]);
         }

@@ -191,7 +191,9 @@ impl PoolTable {
             Event::TargetDown { target, .. } => self.cause(target, Cause::Down),
             Event::TargetWeight { target, .. } => self.cause(target, Cause::Weight),
             // Changes nothing in the table.
-            Event::AttemptFailed { .. } | Event::FirstCheck { .. } => None,
+            Event::AttemptFailed { .. }
+            | Event::FirstCheck { .. }
+            | Event::FailureCleared { .. } => None,
             Event::MemberAdd {
                 pool,
                 target,

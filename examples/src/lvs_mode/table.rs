@@ -2,9 +2,8 @@
 //! through a [`PoolTable`] (which owns keepalived's quorum, hysteresis,
 //! sorry server and `inhibit_on_failure` rules); this module only maps
 //! pools and targets back to the plan's services and real servers, to give
-//! the desired IPVS table and keepalived's log lines (keepalived 2.2
-//! `check/ipwrapper.c` `perform_svr_state`, `update_quorum_state`,
-//! `perform_quorum_state`; `check_tcp.c`, `check_http.c`, `check_misc.c`).
+//! the desired IPVS table and keepalived's log lines, whose words are
+//! [`healthcheck::words`]' (it looks up only the names they need).
 //! Sans-IO: the daemon diffs [`Bridge::desired`] against what it last
 //! applied. An operator's drain ([`Bridge::drain`], [`Bridge::restore`])
 //! is the pool table's ([`PoolTable::drain`] says how it meets health);
@@ -13,11 +12,9 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use healthcheck::{DownReason, Event, Monitor, PoolId, PoolTable, TableChange, TargetId};
+use healthcheck::{Event, Monitor, PoolId, PoolTable, TableChange, TargetId};
 
-use healthcheck::words::{
-    dns_failure, http_failure, http_url_line, misc_line, retries, smtp_failure,
-};
+use healthcheck::words::{self, member_line, quorum_lines};
 
 use crate::lvs_mode::names::{self, NameError};
 use crate::lvs_mode::plan::{trio, Plan, Probe, RealPlan, ServicePlan};
@@ -330,8 +327,7 @@ impl Bridge {
 
     /// Applies a monitor event; returns keepalived's log lines for it.
     pub fn handle(&mut self, event: &Event) -> Vec<String> {
-        let mut lines = self.check_line(event);
-        lines.extend(self.attempt_line(event));
+        let mut lines = self.check_lines(event);
         if let Some(change) = self.table.handle(event) {
             lines.extend(self.change_lines(&change));
             self.scripts.extend(self.notify_script(&change));
@@ -537,152 +533,73 @@ impl Bridge {
         self.plan.services.get(ts)?.real_servers.get(r)
     }
 
-    /// The checker's lines for a target going up or down, or for its first
-    /// result (check_tcp.c `tcp_epilog`, check_http.c `epilog` and
-    /// `http_handle_response`, check_misc.c `misc_check_child_thread`...).
-    fn check_line(&mut self, event: &Event) -> Vec<String> {
-        let (target, result, first) = match event {
-            Event::TargetUp { target } => (*target, None, false),
-            Event::TargetDown { target, reason } => (*target, Some(reason), false),
-            Event::FirstCheck { target, reason } => (*target, reason.as_ref(), true),
+    /// The checker's lines for a target going up or down, for its first
+    /// result, for a failed attempt under `log_all_failures`, or for a
+    /// pass that clears a failure ([`words::Check`] says which).
+    fn check_lines(&mut self, event: &Event) -> Vec<String> {
+        // (target, its first result, a result that marks it run)
+        let (target, first, result) = match event {
+            Event::TargetUp { target } | Event::TargetDown { target, .. } => (*target, false, true),
+            Event::FirstCheck { target, .. } => (*target, true, true),
+            Event::AttemptFailed { target, .. } | Event::FailureCleared { target } => {
+                (*target, false, false)
+            }
             _ => return Vec::new(),
         };
-        let has_run = !self.ran.insert(target);
-        let Some(check) = self.placed.checks.get(&target) else {
-            return Vec::new();
+        // keepalived's has_run: set by the first result said.
+        let has_run = if result {
+            !self.ran.insert(target)
+        } else {
+            self.ran.contains(&target)
         };
-        let Some(check) = self.check_of(target, *check) else {
-            return Vec::new();
-        };
-        let Some((s, r)) = self.slot_of(target) else {
-            return Vec::new();
-        };
-        let Some(svc) = self.plan.services.get(s) else {
-            return Vec::new();
-        };
-        let Some(rs) = svc.real_servers.get(r) else {
+        let Some((check, svc, rs)) = self.check_names(target) else {
             return Vec::new();
         };
         let name = trio(check.context.target, svc.proto);
-        if let Some(reason) = result {
-            tracing::debug!("{} on {name}: {reason}", check.probe.keyword());
-        }
-        let mut lines = Vec::new();
-        // A target coming up from down (is_up unset) names each url.
-        if let (Probe::Http { urls, .. }, None, false) = (&check.probe, result, first) {
-            lines.extend(urls.iter().map(|u| http_url_line(u, &name)));
-        }
-        let n = check.target.retry;
-        // "after N retries" once the checker has run (and may retry).
-        let after = |what: &str| match (has_run, n) {
-            (true, 1..) => format!("{what} failed after {n} retries."),
-            _ => format!("{what} failed."),
+        let said = words::Check {
+            probe: words_probe(&check.probe),
+            name: &name,
+            real_server: &rs.name,
+            virtual_server: &svc.name,
+            retry: check.target.retry,
+            has_run,
+            first,
         };
-        let line = match (&check.probe, result) {
-            (Probe::Tcp, None) => format!("TCP connection to {name} success."),
-            (Probe::Tcp, Some(_)) => after(&format!("TCP_CHECK on service {name}")),
-            (Probe::Http { .. }, None) => format!("Remote Web server {name} succeed on service."),
-            // timeout_epilog sets has_run before epilog: a checker that
-            // starts down says nothing for its first failure.
-            (Probe::Http { .. }, Some(_)) if first => return lines,
-            (Probe::Http { .. }, Some(_)) if n > 0 => {
-                format!("HTTP_CHECK on service {name} failed after {n} retries.")
+        match event {
+            Event::TargetUp { .. } => said.result_lines(None),
+            Event::TargetDown { reason, .. } => {
+                tracing::debug!("{} on {name}: {reason}", check.probe.keyword());
+                said.result_lines(Some(reason))
             }
-            (Probe::Http { .. }, Some(_)) => format!("HTTP_CHECK on service {name} failed."),
-            (Probe::Smtp { .. }, None) => format!("Remote SMTP server {name} succeed on service."),
-            (Probe::Smtp { .. }, Some(r)) => smtp_failure(&name, r),
-            // dns_final says nothing on success.
-            (Probe::Dns { .. }, None) => return lines,
-            (Probe::Dns { .. }, Some(r)) => {
-                let suffix = if has_run {
-                    format!(" after {n} retries")
-                } else {
-                    String::new()
-                };
-                format!("DNS_CHECK ({name}) {}{suffix}", dns_failure(r))
+            Event::FirstCheck { reason, .. } => {
+                if let Some(reason) = reason {
+                    tracing::debug!("{} on {name}: {reason}", check.probe.keyword());
+                }
+                said.result_lines(reason.as_ref())
             }
-            (Probe::Udp { .. }, None) => format!("UDP connection to {name} success."),
-            (Probe::Udp { .. }, Some(_)) => after(&format!("UDP_CHECK on service {name}")),
-            (Probe::Ping, None) => format!("ICMP connection to {name} success."),
-            (Probe::Ping, Some(_)) if has_run && n > 0 => format!(
-                "ICMP CHECK on service {name} of {} failed after {n} retries.",
-                svc.name
-            ),
-            (Probe::Ping, Some(_)) => format!("ICMP CHECK on service {name} failed."),
-            // track_file.c, with keepalived's -D: only changes are said.
-            (Probe::File { .. }, _) if first => return lines,
-            (Probe::File { name: file, .. }, None) => {
-                format!("({}): tracked file {file} leaving FAULT state", rs.name)
-            }
-            (Probe::File { name: file, .. }, Some(_)) => {
-                format!("({}): tracked file {file} now FAULT state", rs.name)
-            }
-            (Probe::Misc { path, .. }, down) => {
-                // The down line ends the retries (check_misc.c's message).
-                let place = match (down, n) {
-                    (None, _) => String::new(),
-                    (Some(_), 0) => " with retry disabled".to_owned(),
-                    (Some(_), n) => format!(" after {n} {}", retries(n)),
-                };
-                misc_line(path, &rs.name, &svc.name, down, &place)
-            }
-        };
-        lines.push(line);
-        lines
+            Event::AttemptFailed {
+                reason,
+                retry,
+                last,
+                ..
+            } => said
+                .attempt_line(reason, *retry, *last)
+                .into_iter()
+                .collect(),
+            Event::FailureCleared { .. } => said.cleared_lines(),
+            _ => Vec::new(),
+        }
     }
 
-    /// The line for one failed attempt of a healthy target with
-    /// `log_all_failures` (check_tcp.c `tcp_check_thread`, check_udp.c
-    /// `udp_check_thread`, check_ping.c `icmp_check_thread`, check_http.c
-    /// `timeout_epilog`, check_smtp.c `smtp_final`, check_dns.c
-    /// `dns_final`, check_misc.c `misc_check_child_thread`).
-    fn attempt_line(&self, event: &Event) -> Option<String> {
-        let Event::AttemptFailed {
-            target,
-            reason,
-            retry,
-            last,
-            ..
-        } = event
-        else {
-            return None;
-        };
-        let (s, r) = self.slot_of(*target)?;
+    /// The check a target stands for, with its service and real server.
+    fn check_names(
+        &self,
+        target: TargetId,
+    ) -> Option<(&crate::lvs_mode::plan::CheckPlan, &ServicePlan, &RealPlan)> {
+        let check = self.check_of(target, *self.placed.checks.get(&target)?)?;
+        let (s, r) = self.slot_of(target)?;
         let svc = self.plan.services.get(s)?;
-        let check = self.check_of(*target, *self.placed.checks.get(target)?)?;
-        let name = trio(check.context.target, svc.proto);
-        let timeout = *reason == DownReason::Timeout;
-        Some(match (&check.probe, timeout) {
-            (Probe::Tcp, true) => format!("TCP connection to {name} timeout."),
-            (Probe::Tcp, false) => format!("TCP connection to {name} failed."),
-            (Probe::Udp { .. }, _) if *reason == DownReason::UnexpectedReply => {
-                format!("UDP check to {name} reply data mismatch.")
-            }
-            (Probe::Udp { .. }, _) => format!("UDP connection to {name} failed."),
-            (Probe::Ping, true) => format!("ICMP connection to address {name} timeout."),
-            (Probe::Ping, false) => {
-                format!("ICMP connection to {name} of {} failed.", svc.name)
-            }
-            (Probe::Http { .. }, _) => format!("{} server {name}.", http_failure(reason)),
-            // SMTP and DNS say the last attempt's line whatever the flag:
-            // it goes with the target's down line.
-            (Probe::Smtp { .. } | Probe::Dns { .. }, _) if *last => return None,
-            (Probe::Smtp { .. }, _) => smtp_failure(&name, reason),
-            (Probe::Dns { .. }, _) => format!("DNS_CHECK ({name}) {}", dns_failure(reason)),
-            // As SMTP and DNS, with the place in the cycle said.
-            (Probe::Misc { .. }, _) if *last => return None,
-            (Probe::Misc { path, .. }, _) => {
-                let rs = svc.real_servers.get(r)?;
-                let n = check.target.retry;
-                let place = match retry {
-                    0 => format!(", will do {n} {}", retries(n)),
-                    k => format!(" on retry {k}/{n}"),
-                };
-                misc_line(path, &rs.name, &svc.name, Some(reason), &place)
-            }
-            // FILE_CHECK has no attempts (the converter refuses the flag).
-            (Probe::File { .. }, _) => return None,
-        })
+        Some((check, svc, svc.real_servers.get(r)?))
     }
 
     /// keepalived's lines for one table change.
@@ -713,7 +630,7 @@ impl Bridge {
                 .into_iter()
                 .collect(),
             None => {
-                let lines = quorum_lines(change, svc);
+                let lines = quorum_lines(change, &words_service(svc));
                 // Scripts go with what keepalived logs (update_quorum_state).
                 let script = match change {
                     QuorumGained { .. } => svc.quorum_up.clone(),
@@ -738,66 +655,28 @@ impl Bridge {
     }
 }
 
-/// perform_svr_state's line for a member change (update_svr_wgt's for a
-/// new dynamic weight).
-fn member_line(change: &TableChange, rs: &str, vs: &str) -> Option<String> {
-    Some(match *change {
-        TableChange::Added { .. } => format!("Adding service {rs} to VS {vs}"),
-        TableChange::Removed { .. } => format!("Removing service {rs} from VS {vs}"),
-        TableChange::Enabled { .. } => format!("Enabling service {rs} of VS {vs}"),
-        TableChange::Disabled { .. } => format!("Disabling service {rs} of VS {vs}"),
-        TableChange::Reweighted { from, to, .. } => {
-            format!("Changing weight from {from} to {to} for active service {rs} of VS {vs}")
-        }
-        _ => return None,
-    })
+/// healthcheck's words for a plan's probe.
+fn words_probe(probe: &Probe) -> words::Probe<'_> {
+    match probe {
+        Probe::Tcp => words::Probe::Tcp,
+        Probe::Http { urls, .. } => words::Probe::Http { urls },
+        Probe::Smtp { .. } => words::Probe::Smtp,
+        Probe::Dns { .. } => words::Probe::Dns,
+        Probe::Udp { .. } => words::Probe::Udp,
+        Probe::Ping => words::Probe::Ping,
+        Probe::File { name, .. } => words::Probe::File { name },
+        Probe::Misc { path, .. } => words::Probe::Misc { path },
+    }
 }
 
-/// update_quorum_state's and perform_quorum_state's lines.
-fn quorum_lines(change: &TableChange, svc: &ServicePlan) -> Vec<String> {
-    let (q, h) = (i64::from(svc.quorum), i64::from(svc.hysteresis));
-    let vs = &svc.name;
-    let sorry = svc.sorry_server.as_ref().map(|s| &s.name);
-    let inhibit = svc.sorry_server.as_ref().is_some_and(|s| s.inhibit);
-    match (change, sorry) {
-        // keepalived 2.2.7 says so at start too (update_quorum_state
-        // from init_service_vs, measured in the VM).
-        (TableChange::QuorumGained { weight_sum, .. }, _) => vec![format!(
-            "Gained quorum {q}+{h}={} <= {weight_sum} for VS {vs}",
-            q + h
-        )],
-        // keepalived says so at start only when a sorry server goes in.
-        (TableChange::QuorumLost { starting: true, .. }, None) => Vec::new(),
-        (
-            TableChange::QuorumLost {
-                starting: true,
-                weight_sum,
-                ..
-            },
-            Some(_),
-        ) => vec![format!(
-            "Starting with quorum down {q}-{h}={} > {weight_sum} for VS {vs}",
-            q + h
-        )],
-        (TableChange::QuorumLost { weight_sum, .. }, _) => vec![format!(
-            "Lost quorum {q}-{h}={} > {weight_sum} for VS {vs}",
-            q - h
-        )],
-        (TableChange::SorryServerIn { .. }, Some(s)) => vec![
-            format!(
-                "{} sorry server {s} to VS {vs}",
-                if inhibit { "Enabling" } else { "Adding" }
-            ),
-            format!("Removing alive servers from the pool for VS {vs}"),
-        ],
-        (TableChange::SorryServerOut { .. }, Some(s)) => vec![
-            format!(
-                "{} sorry server {s} from VS {vs}",
-                if inhibit { "Disabling" } else { "Removing" }
-            ),
-            format!("Adding alive servers to the pool for VS {vs}"),
-        ],
-        _ => Vec::new(),
+/// healthcheck's words for a service's quorum lines.
+fn words_service(svc: &ServicePlan) -> words::Service<'_> {
+    words::Service {
+        name: &svc.name,
+        quorum: svc.quorum,
+        hysteresis: svc.hysteresis,
+        sorry_server: svc.sorry_server.as_ref().map(|s| s.name.as_str()),
+        sorry_inhibit: svc.sorry_server.as_ref().is_some_and(|s| s.inhibit),
     }
 }
 
@@ -1469,44 +1348,6 @@ mod tests {
         }
     }
 
-    /// check_http.c's words for where an attempt stopped.
-    #[test]
-    fn http_failure_words() {
-        use std::io::ErrorKind;
-        for (reason, words) in [
-            (DownReason::Timeout, "Timeout connecting"),
-            (DownReason::SendTimeout, "Timeout WEB write"),
-            (
-                DownReason::ReadTimeout { started: false },
-                "Timeout WEB read",
-            ),
-            (
-                DownReason::ReadTimeout { started: true },
-                "Timeout HTTP read",
-            ),
-            (DownReason::Refused, "Connection failed"),
-            (
-                DownReason::SendFailed(ErrorKind::BrokenPipe),
-                "Cannot send get request to",
-            ),
-            (DownReason::Unreachable, "HTTP_CHECK - network unreachable"),
-            (
-                DownReason::Io(ErrorKind::HostUnreachable),
-                "HTTP_CHECK - network unreachable",
-            ),
-            (
-                DownReason::Io(ErrorKind::ConnectionReset),
-                "Read error with",
-            ),
-            (DownReason::HttpStatus(500), "HTTP status code error to"),
-            (DownReason::DigestMismatch, "MD5 digest error to"),
-            (DownReason::RegexMismatch, "Regex match failed"),
-            (DownReason::NoHttpResponse, "Read, no data received from "),
-        ] {
-            assert_eq!(http_failure(&reason), words, "{reason:?}");
-        }
-    }
-
     /// do_rs_notifies and do_vs_notifies: scripts go with the health and
     /// quorum changes keepalived logs; omega adds the shutdown ones.
     #[test]
@@ -1748,8 +1589,12 @@ mod tests {
             assert_eq!(check(m, &mut b, 0, timeout.clone()), [""; 0], "{checker}");
             assert_eq!(own(check(m, &mut b, 0, timeout.clone())), [down], "{checker}");
             if checker.starts_with("HTTP_GET") {
-                // A second pass confirms the recovery (epilog's failed_url).
-                assert_eq!(own(check(m, &mut b, 0, CheckOutcome::Up)), [""; 0]);
+                // The first pass clears the failed url, and names it; a
+                // second pass confirms the recovery (epilog's failed_url).
+                assert_eq!(
+                    own(check(m, &mut b, 0, CheckOutcome::Up)),
+                    [format!("HTTP status code success to {RS} url(/a)")]
+                );
             }
             assert_eq!(own(check(m, &mut b, 0, CheckOutcome::Up)), back, "{checker}");
         }
@@ -1841,6 +1686,39 @@ mod tests {
             [
                 format!("HTTP status code success to {RS} url(/x)"),
                 format!("Remote Web server {RS} succeed on service."),
+            ]
+        );
+    }
+
+    /// Issue 13: an HTTP/SSL server coming back is said twice over, as
+    /// check_http.c does: the pass that clears the failure names the
+    /// failed url (`http_handle_response` while not up), then the
+    /// confirming pass names every url and the server (`epilog`).
+    #[test]
+    fn http_recovery_names_the_cleared_url_then_every_url() {
+        let conf = one_rs("SSL_GET {\n url {\n path /x\n digest 0123456789abcdef0123456789abcdef\n }\n url {\n path /y\n }\n retry 0\n fast_recovery\n }");
+        let (mut d, mut b, _) = started(&conf);
+        let m = d.monitor_mut();
+        let web = format!("Remote Web server {RS} succeed on service.");
+        assert_eq!(check(m, &mut b, 0, CheckOutcome::Up), [web.as_str()]);
+        let lines = check(
+            m,
+            &mut b,
+            0,
+            CheckOutcome::Down(DownReason::HttpStatus(500)),
+        );
+        assert_eq!(own(lines), [format!("HTTP_CHECK on service {RS} failed.")]);
+        let cleared = check(m, &mut b, 0, CheckOutcome::Up);
+        assert_eq!(cleared, [format!("MD5 digest success to {RS} url(/x)")]);
+        assert_eq!(b.desired()[0].dests, []);
+        assert_eq!(
+            check(m, &mut b, 0, CheckOutcome::Up),
+            [
+                format!("MD5 digest success to {RS} url(/x)"),
+                format!("HTTP status code success to {RS} url(/y)"),
+                web,
+                format!("Adding service {RS} to VS [10.0.0.1]:tcp:80"),
+                "Gained quorum 1+0=1 <= 1 for VS [10.0.0.1]:tcp:80".to_owned(),
             ]
         );
     }
