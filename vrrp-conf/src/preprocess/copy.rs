@@ -102,7 +102,10 @@ pub(super) fn is_include(line: &str) -> bool {
     };
     let space = |c: Option<u8>| c.is_some_and(|c| c.is_ascii_whitespace() || c == 0x0b);
     let b = rest.as_bytes();
-    space(b.first().copied()) || (b"rmwba".contains(&b[0]) && space(b.get(1).copied()))
+    match b.first() {
+        Some(c) if b"rmwba".contains(c) => space(b.get(1).copied()),
+        first => space(first.copied()),
+    }
 }
 
 /// The name keepalived's glob gives the file `found` that pattern `alt`
