@@ -244,3 +244,59 @@ fn t_checks_and_creates_the_directory_as_keepalived() {
         }
     }
 }
+
+/// `-t` saves the copy too: with each problem an include can have (a
+/// directory named and matched, an executable file, a brace alternative
+/// missing, a wildcard matching nothing with and without `includew`, a
+/// missing directory, escaped braces) and comments, quotes, a bare
+/// `include` and a continued definition, both copies are byte-identical.
+#[test]
+fn t_saves_the_same_copy_with_every_include_problem() {
+    require_program(KEEPALIVED, &["--version"]);
+    let tmp = TempDir::new("confsave-inc");
+    let base = tmp.0.clone();
+    std::fs::create_dir_all(base.join("d/sub")).unwrap();
+    std::fs::create_dir_all(base.join("empty")).unwrap();
+    std::fs::write(base.join("d/a.conf"), "# a\n").unwrap();
+    let exe = base.join("exe.conf");
+    std::fs::write(&exe, "x\n").unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let b = base.display();
+    let text = format!(
+        "global_defs {{\n  config_save_dir {b}/save\n}}\ninclude d\ninclude d/*\n\
+         include exe.conf\ninclude d/{{a,c}}.conf\nincludew empty/*.conf\ninclude empty/*.conf\n\
+         include nodir/*.conf\ninclude d/\\{{a,b\\}}.conf\n  # indented comment\ninclude\n\
+         \t\"quoted # not\" # comment\n$X=1 \\\n  2\n"
+    );
+    let conf = base.join("t.conf");
+    std::fs::write(&conf, text).unwrap();
+    let mut copies = Vec::new();
+    for program in [KEEPALIVED, LITE] {
+        let _ = std::fs::remove_dir_all(base.join("save"));
+        let out = Command::new(program)
+            .arg("-t")
+            .arg("-f")
+            .arg(&conf)
+            .output();
+        // includew's wildcard matching nothing is an include failure.
+        assert_eq!(out.unwrap().status.code(), Some(6), "{program}");
+        copies.push(saved(&base.join("save")));
+    }
+    assert_eq!(
+        copies[0].keys().collect::<Vec<_>>(),
+        ["keepalived.conf.PID.0"]
+    );
+    assert_eq!(copies[0], copies[1]);
+    let copy = &copies[0]["keepalived.conf.PID.0"];
+    for line in [
+        "#! Configuration file 'd/sub/' is a directory - skipping\n",
+        "#! Configuration file 'exe.conf' is not a regular non-executable file - skipping\n",
+        "#! Some config files missing: \"d/{a,c}.conf\".\n",
+        "#! No config files matched 'empty/*.conf'.\n",
+        "#! Config files missing 'nodir/*.conf'.\n",
+        "\ninclude\n\"quoted # not\"\n$X=1\\\n2\n!\n",
+    ] {
+        assert!(copy.contains(line), "{line} not in {copy}");
+    }
+}
