@@ -13,7 +13,8 @@ use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use vrrp_conf::{Code, Diagnostic, Parsed};
+use vrrp_conf::preprocess::{stream_file_with_copy, Chunk};
+use vrrp_conf::{Code, Diagnostic, FsLoader, Parsed};
 
 use crate::cli::Cli;
 
@@ -33,8 +34,10 @@ struct Saved {
 /// Reads the configuration as [`Cli::load`] does; if it names a
 /// `config_save_dir`, checks the directory (a problem is an error in
 /// `parsed`, in keepalived's words) and saves the processed copy there.
+/// The copy comes from a second reading, made only then, so that a
+/// configuration without `config_save_dir` costs nothing more.
 pub fn load(cli: &Cli) -> Parsed {
-    let (mut parsed, copy) = vrrp_conf::parse_file_with_copy(&cli.use_file, &cli.options());
+    let mut parsed = cli.load();
     let setting = (parsed.config.global_defs.other.iter())
         .rfind(|s| s.keyword == "config_save_dir")
         .map(|s| (s.args.first().cloned(), s.span));
@@ -45,7 +48,10 @@ pub fn load(cli: &Cli) -> Parsed {
     match prepare(&name) {
         Ok(()) => {
             set_dir(Some(without_slash(&name)));
-            save_copy(&copy);
+            let opts = cli.options();
+            let drop_chunks = &mut |_: Chunk<'_>, _: &mut Vec<Diagnostic>| {};
+            let read = stream_file_with_copy(&cli.use_file, &FsLoader, &opts, drop_chunks);
+            save_copy(&read.2);
         }
         Err(msg) => {
             set_dir(None);

@@ -1,12 +1,14 @@
 //! `include` and its variants, `include_check` and `-e`: keepalived 2.2.7's
 //! `-t` and keepalived-lite's `-t` exit with the same code on the same
 //! include layouts (missing file, unmatched wildcard, missing directory,
-//! brace patterns with some or all alternatives missing, directories and
-//! executable files matched). Exit 6 is keepalived's "an include failed
-//! its checks", 5 "other errors", 0 "fine". The expected code is recorded
-//! with each case too, so that a change on either side is seen.
+//! brace patterns with some or all alternatives missing, escaped braces,
+//! directories and executable files matched). Exit 6 is keepalived's "an
+//! include failed its checks", 5 "other errors", 0 "fine". The expected
+//! code is recorded with each case too, so that a change on either side is
+//! seen. At start-up (no `-t`, in namespaces: needs root) a failed include
+//! stops both with 6 too.
 //!
-//! Only `-t` runs (nothing is started), in a scratch directory that is
+//! The `-t` cases start nothing; all run in a scratch directory that is
 //! removed afterwards.
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 

@@ -108,6 +108,19 @@ pub(super) fn is_include(line: &str) -> bool {
     }
 }
 
+/// keepalived's words for a matched file it skips: a directory (which
+/// glob(3) marks with a slash) or anything but a regular non-executable
+/// file.
+pub(super) fn skipped(shown: &str, dir: bool) -> String {
+    if !dir {
+        return format!(
+            "Configuration file '{shown}' is not a regular non-executable file - skipping"
+        );
+    }
+    let mark = if shown.ends_with('/') { "" } else { "/" };
+    format!("Configuration file '{shown}{mark}' is a directory - skipping")
+}
+
 /// The name keepalived's glob gives the file `found` that pattern `alt`
 /// (one brace alternative, as written) matched in the directory `pwd`:
 /// the pattern itself without wildcards, else its literal directory part
@@ -165,5 +178,26 @@ mod tests {
         assert_eq!(shown_name("x/../sub/a*", "/etc/k", f), "x/../sub/a.conf");
         let g = Path::new("/etc/k/{a,b}.conf");
         assert_eq!(shown_name("\\{a,b\\}.conf", "/etc/k", g), "{a,b}.conf");
+    }
+}
+
+#[cfg(test)]
+mod whole {
+    use crate::preprocess::MemLoader;
+
+    #[test]
+    fn the_copy_has_keepalived_s_markers() {
+        let loader = MemLoader::new()
+            .with("/k/sub/a.conf", "  a 1 # c\n")
+            .with("/k/inc/b.conf", "\tb 2\n");
+        let text = "# c\ninclude sub/a.conf\ninclude /k/inc/*\ninclude nope.conf\n$X=1\n";
+        let (parsed, copy) =
+            crate::parse_with_copy("/k/main.conf", text, &loader, &Default::default());
+        assert_eq!(parsed.sources.names().len(), 3);
+        assert_eq!(
+            copy,
+            "# /k/main.conf\n\n\n# sub/a.conf\na 1\n!\n\n# /k/inc/b.conf\nb 2\n!\n\
+             \n#! Config files missing 'nope.conf'.\n$X=1\n!\n"
+        );
     }
 }

@@ -748,26 +748,17 @@ impl<'l, 's> Pre<'l, 's> {
 
     /// Reads one file an include matched, unless keepalived skips it.
     fn include_found(&mut self, f: &Path, shown: &str, span: Span, depth: usize, must_read: bool) {
-        let why = match self.loader.kind(f) {
-            Some(FileKind::File) => return self.include_file(f, shown, span, depth, must_read),
-            Some(FileKind::Dir) => {
-                // glob(3) marks a directory with a slash.
-                let mark = if shown.ends_with('/') { "" } else { "/" };
-                self.copy_problem(|| {
-                    format!("Configuration file '{shown}{mark}' is a directory - skipping")
-                });
-                "is a directory"
-            }
-            Some(FileKind::Other) => "is not a regular non-executable file",
+        let kind = self.loader.kind(f);
+        if kind == Some(FileKind::File) {
+            return self.include_file(f, shown, span, depth, must_read);
+        }
+        let dir = kind == Some(FileKind::Dir);
+        self.copy_problem(|| copy::skipped(shown, dir));
+        let why = match kind {
+            Some(FileKind::Dir) => "is a directory",
+            Some(_) => "is not a regular non-executable file",
             None => "does not exist",
         };
-        if why != "is a directory" {
-            self.copy_problem(|| {
-                format!(
-                    "Configuration file '{shown}' is not a regular non-executable file - skipping"
-                )
-            });
-        }
         let msg = format!("{} {why}: skipped", f.display());
         self.report(must_read, Code::FileUnreadable, span, msg);
     }
