@@ -33,32 +33,27 @@ struct Saved {
 
 /// Reads the configuration as [`Cli::load`] does; if it names a
 /// `config_save_dir`, checks the directory (a problem is an error in
-/// `parsed`, in keepalived's words) and saves the processed copy there.
+/// `parsed`, in keepalived's words). Once a directory was accepted, the
+/// processed copy of this and every later reading is saved there: as in
+/// keepalived, a reload without the keyword (or with a bad one) keeps it.
 /// The copy comes from a second reading, made only then, so that a
 /// configuration without `config_save_dir` costs nothing more.
 pub fn load(cli: &Cli) -> Parsed {
     let mut parsed = cli.load();
     let setting = (parsed.config.global_defs.other.iter())
         .rfind(|s| s.keyword == "config_save_dir")
-        .map(|s| (s.args.first().cloned(), s.span));
-    let (Some(name), span) = setting.unwrap_or((None, Default::default())) else {
-        set_dir(None);
-        return parsed;
-    };
-    match prepare(&name) {
-        Ok(()) => {
-            set_dir(Some(without_slash(&name)));
-            let opts = cli.options();
-            let drop_chunks = &mut |_: Chunk<'_>, _: &mut Vec<Diagnostic>| {};
-            let read = stream_file_with_copy(&cli.use_file, &FsLoader, &opts, drop_chunks);
-            save_copy(&read.2);
+        .and_then(|s| Some((s.args.first()?.clone(), s.span)));
+    if let Some((name, span)) = setting {
+        match prepare(&name) {
+            Ok(()) => set_dir(without_slash(&name)),
+            Err(msg) => (parsed.diagnostics).push(Diagnostic::error(Code::InvalidValue, span, msg)),
         }
-        Err(msg) => {
-            set_dir(None);
-            parsed
-                .diagnostics
-                .push(Diagnostic::error(Code::InvalidValue, span, msg));
-        }
+    }
+    if saving() {
+        let opts = cli.options();
+        let drop_chunks = &mut |_: Chunk<'_>, _: &mut Vec<Diagnostic>| {};
+        let read = stream_file_with_copy(&cli.use_file, &FsLoader, &opts, drop_chunks);
+        save_copy(&read.2);
     }
     parsed
 }
@@ -104,18 +99,14 @@ fn without_slash(name: &str) -> PathBuf {
     PathBuf::from(name.strip_suffix('/').unwrap_or(name))
 }
 
-fn set_dir(dir: Option<PathBuf>) {
+fn set_dir(dir: PathBuf) {
     let mut state = STATE.lock().unwrap_or_else(|e| e.into_inner());
-    match (dir, state.as_mut()) {
-        (None, _) => *state = None,
-        (Some(d), Some(s)) => s.dir = d,
-        (Some(d), None) => {
-            *state = Some(Saved {
-                dir: d,
-                ..Saved::default()
-            })
-        }
-    }
+    state.get_or_insert_with(Saved::default).dir = dir;
+}
+
+/// True once a `config_save_dir` was accepted.
+fn saving() -> bool {
+    STATE.lock().unwrap_or_else(|e| e.into_inner()).is_some()
 }
 
 /// Writes the processed copy to `keepalived.conf.PID.N`.
@@ -152,7 +143,7 @@ pub fn save_dump(process: &'static str, post: bool, text: &str) {
 /// [`save_dump`] of the VRRP half's DATA dump (keepalived's
 /// `keepalived.data`), if a `config_save_dir` is set.
 pub async fn save_vrrp_data(post: bool) {
-    if STATE.lock().unwrap_or_else(|e| e.into_inner()).is_none() {
+    if !saving() {
         return;
     }
     let text = match crate::observe::vrrp().await {
@@ -209,6 +200,42 @@ mod tests {
             Err(format!(
                 "Unable to create config_save_dir {d} (error 2 - No such file or directory)"
             ))
+        );
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+
+    /// The only test that reads through [`load`] (it sets the process's
+    /// directory): a reading without the keyword still saves, as
+    /// keepalived keeps its directory.
+    #[test]
+    fn every_reading_is_saved_once_a_directory_was_accepted() {
+        use clap::Parser;
+        let base = std::env::temp_dir().join(format!("kl-save-load-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        std::fs::create_dir_all(&base).unwrap();
+        let conf = base.join("k.conf");
+        let save = base.join("save");
+        let text = format!(
+            "global_defs {{\n  config_save_dir {}/\n}}\n",
+            save.display()
+        );
+        std::fs::write(&conf, &text).unwrap();
+        let cli = Cli::try_parse_from(["keepalived-lite", "-f", conf.to_str().unwrap()]).unwrap();
+        assert!(!load(&cli).has_errors());
+        std::fs::write(&conf, "global_defs {\n  router_id x\n}\n").unwrap();
+        assert!(!load(&cli).has_errors());
+        let pid = std::process::id();
+        let copy =
+            |n: u32| std::fs::read_to_string(save.join(format!("keepalived.conf.{pid}.{n}")));
+        let c = conf.display();
+        let want = format!(
+            "# {c}\nglobal_defs {{\nconfig_save_dir {}/\n}}\n!\n",
+            save.display()
+        );
+        assert_eq!(copy(0).unwrap(), want);
+        assert_eq!(
+            copy(1).unwrap(),
+            format!("# {c}\nglobal_defs {{\nrouter_id x\n}}\n!\n")
         );
         std::fs::remove_dir_all(&base).unwrap();
     }
