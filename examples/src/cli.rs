@@ -192,12 +192,16 @@ impl Cli {
     /// Reads and parses the configuration named by `-f`; `-e` turns on
     /// every include check, as keepalived's `include_check` alone does.
     pub fn load(&self) -> Parsed {
-        let opts = Options {
+        vrrp_conf::parse_file(&self.use_file, &self.options())
+    }
+
+    /// The preprocessor's options this command line asks for.
+    pub fn options(&self) -> Options {
+        Options {
             config_id: self.config_id(),
             include_check: if self.all_config { CHECK_ALL } else { 0 },
             ..Options::default()
-        };
-        vrrp_conf::parse_file(&self.use_file, &opts)
+        }
     }
 
     /// The halves of keepalived this command line runs for `parsed`.
@@ -229,7 +233,7 @@ pub fn refusals<'a>(parsed: &'a Parsed, converted: &'a Converted) -> Vec<&'a Dia
 /// if anything was refused.
 pub fn reconvert(cli: &Cli) -> Option<Converted> {
     let reloading = crate::process::Reloading::start();
-    let parsed = cli.load();
+    let parsed = crate::config_save::load(cli);
     if let Some(log) = crate::process::reload_check() {
         // keepalived runs `-t=LOG` on the new file first.
         if cli.log_detail {
@@ -383,6 +387,17 @@ fn include_failed(parsed: &Parsed) -> bool {
             d.severity == Severity::Error
                 && matches!(d.code, Code::IncludeNoMatch | Code::FileUnreadable)
         })
+}
+
+/// The exit code of a start-up refused for `parsed`: keepalived's 6
+/// (`KEEPALIVED_EXIT_NO_CONFIG`) when an include failed its checks, as
+/// keepalived 2.2.7 stops then; else 1, keepalived-lite's own refusal.
+pub fn refused_start_code(parsed: &Parsed) -> u8 {
+    if include_failed(parsed) {
+        exit::NO_CONFIG
+    } else {
+        1
+    }
 }
 
 /// The exit code of `-t` for `parsed`.

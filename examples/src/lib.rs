@@ -4,6 +4,7 @@
 
 pub mod alert;
 pub mod cli;
+pub mod config_save;
 pub mod control;
 pub mod daemon_files;
 pub mod demo;

@@ -1,12 +1,14 @@
 //! `include` and its variants, `include_check` and `-e`: keepalived 2.2.7's
 //! `-t` and keepalived-lite's `-t` exit with the same code on the same
 //! include layouts (missing file, unmatched wildcard, missing directory,
-//! brace patterns with some or all alternatives missing, directories and
-//! executable files matched). Exit 6 is keepalived's "an include failed
-//! its checks", 5 "other errors", 0 "fine". The expected code is recorded
-//! with each case too, so that a change on either side is seen.
+//! brace patterns with some or all alternatives missing, escaped braces,
+//! directories and executable files matched). Exit 6 is keepalived's "an
+//! include failed its checks", 5 "other errors", 0 "fine". The expected
+//! code is recorded with each case too, so that a change on either side is
+//! seen. At start-up (no `-t`, in namespaces: needs root) a failed include
+//! stops both with 6 too.
 //!
-//! Only `-t` runs (nothing is started), in a scratch directory that is
+//! The `-t` cases start nothing; all run in a scratch directory that is
 //! removed afterwards.
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
@@ -26,14 +28,17 @@ impl Drop for Scratch {
 }
 
 /// The layout: `d/a.conf`, `d/b.conf`, a directory `d/sub`, an empty
-/// directory `empty`, an executable `exe.conf`, and `check.conf` which
-/// turns on every check in its own `global_defs` and includes `MISSING`.
+/// directory `empty`, an executable `exe.conf`, `check.conf` which
+/// turns on every check in its own `global_defs` and includes `MISSING`,
+/// and `e/{x,y}.conf` (braces in its name) with an unknown keyword.
 fn layout(tag: &str) -> Scratch {
     let name = format!("kl-include-{tag}-{}", std::process::id());
     let dir = std::env::temp_dir().join(name);
     let s = Scratch(dir.clone());
     std::fs::create_dir_all(dir.join("d/sub")).unwrap();
     std::fs::create_dir_all(dir.join("empty")).unwrap();
+    std::fs::create_dir_all(dir.join("e")).unwrap();
+    std::fs::write(dir.join("e/{x,y}.conf"), "bogus_keyword\n").unwrap();
     std::fs::write(dir.join("d/a.conf"), "# a\n").unwrap();
     std::fs::write(dir.join("d/b.conf"), "# b\n").unwrap();
     let exe = dir.join("exe.conf");
@@ -91,6 +96,16 @@ const CASES: &[(&str, &str, &[&str], i32)] = &[
     // Quotes are part of the pattern; a comment is not.
     ("", "includem \"d/a.conf\"", &[], 6),
     ("", "includem d/a.conf # c", &[], 0),
+    // Escaped braces name one file; the backslash makes glob(3) search
+    // the directory, so a missing one is a wildcard matching nothing.
+    ("", "include d/\\{a,b\\}.conf", &[], 0),
+    ("", "includem d/\\{a,b\\}.conf", &[], 0),
+    ("", "includeb d/\\{a,b\\}.conf", &[], 0),
+    ("", "includew d/\\{a,b\\}.conf", &[], 6),
+    ("", "include d/\\{a,b\\}.conf", &["-e"], 6),
+    ("", "includem d/\\{a\\}.conf", &[], 0),
+    // ... and the file with braces in its name is read (its error: 5).
+    ("", "includea e/\\{x,y\\}.conf", &[], 5),
     // Not an include in keepalived 2.2.7: an unknown keyword.
     ("", "includet MISSING", &[], 5),
     // include_check in global_defs, read before the include.
@@ -149,6 +164,79 @@ fn include_layouts_get_keepalived_s_exit_codes() {
         }
     }
     assert!(wrong.is_empty(), "{wrong:#?}");
+}
+
+/// At start-up (no `-t`) a failed include stops both daemons with
+/// keepalived's 6 (`KEEPALIVED_EXIT_NO_CONFIG`) before anything starts; a
+/// logged one does not (the daemon then writes its pid file and is stopped
+/// by SIGTERM). Each
+/// runs in a namespace of its own, with pid files in the scratch directory.
+#[test]
+fn start_up_exits_6_on_a_failed_include_as_keepalived() {
+    use keepalived_lite::netns::{require_root, Netns};
+    use std::time::{Duration, Instant};
+    require_root();
+    let s = layout("startcode");
+    let conf = s.0.join("s.conf");
+    let code = |program: &str, include: &str| {
+        let text = format!(
+            "global_defs {{\n  router_id x\n}}\n{include}\nvrrp_instance V {{\n  interface eth0\n  \
+             virtual_router_id 9\n  priority 100\n  virtual_ipaddress {{\n    10.9.9.9/32\n  }}\n}}\n"
+        );
+        std::fs::write(&conf, text).unwrap();
+        let ns = Netns::new("-inc").unwrap();
+        ns.ip(&[
+            "link", "add", "eth0", "type", "veth", "peer", "name", "eth1",
+        ])
+        .unwrap();
+        for l in ["eth0", "eth1"] {
+            ns.ip(&["link", "set", l, "up"]).unwrap();
+        }
+        ns.ip(&["addr", "add", "10.9.9.1/24", "dev", "eth0"])
+            .unwrap();
+        let file = |f: &str| s.0.join(f).display().to_string();
+        let mut child = ns
+            .command(program)
+            .args(["-P", "-n", "-l", "-f", conf.to_str().unwrap()])
+            .args(["-p", &file("p.pid"), "-r", &file("v.pid")])
+            .args(["-c", &file("c.pid")])
+            .args(if program == LITE {
+                vec!["--control-socket".to_string(), file("sock")]
+            } else {
+                vec![]
+            })
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Both write their pid file only once the configuration passed:
+        // a daemon that wrote it runs, and is stopped.
+        let pid_file = s.0.join("p.pid");
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status.code();
+            }
+            if pid_file.exists() {
+                let _ = std::process::Command::new("kill")
+                    .arg(child.id().to_string())
+                    .status();
+                let _ = child.wait();
+                return None;
+            }
+            assert!(start.elapsed() < Duration::from_secs(60), "{program} hangs");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    for (include, want) in [
+        ("includem MISSING", Some(6)),
+        ("includeb d/{a,c}.conf", Some(6)),
+        ("include MISSING", None),
+    ] {
+        let k = code(KEEPALIVED, include);
+        let l = code(LITE, include);
+        assert_eq!((k, l), (want, want), "{include}");
+    }
 }
 
 /// Start-up refuses what `-t` reports with 6, through the calls `main`

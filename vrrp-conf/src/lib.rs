@@ -218,6 +218,30 @@ pub fn parse_file(path: &Path, opts: &Options) -> Parsed {
     b.finish(sources, diags)
 }
 
+/// [`parse_file`], also returning keepalived 2.2.7's processed copy of the
+/// configuration: the text keepalived saves as `keepalived.conf.PID.N`
+/// under `config_save_dir` (see [`preprocess::stream_file_with_copy`]).
+pub fn parse_file_with_copy(path: &Path, opts: &Options) -> (Parsed, String) {
+    let mut b = Builder::default();
+    let (sources, diags, copy) =
+        preprocess::stream_file_with_copy(path, &FsLoader, opts, &mut |c, d| b.chunk(c, d));
+    (b.finish(sources, diags), copy)
+}
+
+/// [`parse_with`], also returning keepalived's processed copy, as
+/// [`parse_file_with_copy`] does.
+pub fn parse_with_copy(
+    name: &str,
+    text: &str,
+    loader: &dyn Loader,
+    opts: &Options,
+) -> (Parsed, String) {
+    let mut b = Builder::default();
+    let (sources, diags, copy) =
+        preprocess::stream_str_with_copy(name, text, loader, opts, &mut |c, d| b.chunk(c, d));
+    (b.finish(sources, diags), copy)
+}
+
 /// Parses and lowers each top-level statement as soon as the preprocessor
 /// has it, so memory holds the model, not the whole token stream.
 #[derive(Default)]

@@ -67,7 +67,13 @@ fn main() -> ExitCode {
             }
         };
     }
-    let parsed = cli.load();
+    // keepalived's config_save_dir is checked and its copy saved by -t
+    // and at start-up, not by the dumps of the model.
+    let parsed = if cli.dump_json || cli.dump_conf {
+        cli.load()
+    } else {
+        keepalived_lite::config_save::load(&cli)
+    };
     if cli.dump_json {
         match serde_json::to_string_pretty(&parsed.config) {
             Ok(j) => println!("{j}"),
@@ -112,7 +118,7 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
         tracing::error!("{}", d.display(&parsed.sources));
     }
     if !refused.is_empty() {
-        return ExitCode::FAILURE;
+        return ExitCode::from(cli::refused_start_code(&parsed));
     }
     // keepalived's log lines about scripts (who runs them, which are
     // disabled as insecure or missing).

@@ -310,6 +310,7 @@ impl Daemon {
         info!("Reloading");
         // The configuration's priorities again, not the control socket's.
         let overrides = std::mem::take(&mut self.priorities);
+        crate::config_save::save_vrrp_data(false).await;
         let before = self.handle.snapshot().await;
         let plan = match (self.load)() {
             Ok(plan) => plan,
@@ -328,6 +329,7 @@ impl Daemon {
                 if crate::process::fifo_states_on_reload() {
                     self.write_states(before).await;
                 }
+                crate::config_save::save_vrrp_data(true).await;
             }
             Err(e) => {
                 error!("Reload failed, keeping the running configuration: {e}");

@@ -138,7 +138,9 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
     if halves.vrrp {
         audit::vrrp(parsed, &mut diags);
     }
-    if !halves.lvs {
+    if halves.lvs {
+        audit::with_checker(parsed, &mut diags);
+    } else {
         audit::without_checker(parsed, &mut diags);
     }
     if !halves.vrrp {

@@ -61,6 +61,7 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "fifo_write_vrrp_states_on_reload",
     "random_seed",
     "include_check",
+    "config_save_dir",
 ];
 
 /// keepalived's timeout of the startup and shutdown scripts.
@@ -106,6 +107,11 @@ pub struct Process {
     pub reload_repeat: bool,
     /// `fifo_write_vrrp_states_on_reload`.
     pub fifo_states_on_reload: bool,
+    /// `config_save_dir DIR`, as written: where keepalived saves its
+    /// processed copy of the configuration and, at each reload, its
+    /// state dumps (keepalived checks and creates it as it reads the line;
+    /// the file names drop one trailing slash).
+    pub config_save_dir: Option<String>,
 }
 
 impl Process {
@@ -133,6 +139,15 @@ impl Process {
                     _ => out.push(error(set, "reload_time_file invalid".into())),
                 },
                 "reload_repeat" => s.reload_repeat = true,
+                "config_save_dir" => match set.args.first() {
+                    Some(dir) => s.config_save_dir = Some(dir.clone()),
+                    None => out.push(error(
+                        set,
+                        "*** Configuration line starting `config_save_dir` is missing a parameter \
+                         after keyword `config_save_dir` at word position 2"
+                            .into(),
+                    )),
+                },
                 "fifo_write_vrrp_states_on_reload" => s.fifo_states_on_reload = true,
                 "random_seed" => random_seed(set, out),
                 "include_check" => include_check(set, out),
@@ -488,10 +503,35 @@ mod tests {
 
     #[cfg(all(feature = "convert-vrrp", feature = "convert-lvs"))]
     #[test]
+    fn config_save_dir_works_without_the_checker_only() {
+        use crate::convert::{convert, Halves};
+        let vs = "virtual_server 10.0.0.1 80 {\n  real_server 10.0.0.2 80 {\n  }\n}\n";
+        let text = format!("global_defs {{\n  config_save_dir /var/tmp/s/\n}}\n{vs}");
+        let p = crate::parse_str("k.conf", &text, &Default::default());
+        let errors = |h: Halves| -> Vec<String> {
+            let out = convert(&p, h);
+            assert_eq!(out.process.config_save_dir.as_deref(), Some("/var/tmp/s/"));
+            out.refusals()
+                .map(|d| d.display(&p.sources).to_string())
+                .collect()
+        };
+        let vrrp_only = Halves::keepalived(&p.config, true, false);
+        assert!(errors(vrrp_only).is_empty());
+        assert_eq!(
+            errors(Halves::keepalived(&p.config, false, false)),
+            [
+                "k.conf:2:3: error: (with virtual servers: no checker dump for keepalived_check \
+                 files) config_save_dir is not supported by keepalived-lite"
+            ]
+        );
+    }
+
+    #[cfg(all(feature = "convert-vrrp", feature = "convert-lvs"))]
+    #[test]
     fn the_rest_of_the_process_keywords_are_noted_or_refused_by_name() {
         use crate::convert::{convert, Halves};
         let text = "child_wait_time 3\nuse_pid_dir\nglobal_defs {\n  tmp_config_directory /tmp\n  \
-                    random_seed 5\n  config_save_dir /tmp\n  include_check +x\n  \
+                    random_seed 5\n  config_save_dir\n  include_check +x\n  \
                     fifo_write_vrrp_states_on_reload\n  instance x\n}\n";
         let p = crate::parse_str("k.conf", text, &Default::default());
         let out = convert(&p, Halves::keepalived(&p.config, false, false));
@@ -504,7 +544,8 @@ mod tests {
             "k.conf:4:3: warning: tmp_config_directory is accepted without effect: a tuning keyword",
             "k.conf:5:3: warning: random_seed is accepted without effect: keepalived 2.2.7 resets \
              the seed before it reads the configuration",
-            "k.conf:6:3: error: config_save_dir is not supported by keepalived-lite",
+            "k.conf:6:3: error: *** Configuration line starting `config_save_dir` is missing a \
+             parameter after keyword `config_save_dir` at word position 2",
             "k.conf:7:3: error: include_check: unknown check 'x' ignored",
         ] {
             assert!(has(want), "{want} not in {shown:#?}");

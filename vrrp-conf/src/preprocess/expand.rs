@@ -166,28 +166,58 @@ pub fn expand_braces(p: &str, limit: usize) -> Vec<String> {
             continue;
         };
         let (pre, body, post) = (&p[..open], &p[open + 1..close], &p[close + 1..]);
-        for alt in split_top(body).into_iter().rev() {
+        for alt in split_alternatives(body).into_iter().rev() {
             todo.push(format!("{pre}{alt}{post}"));
         }
     }
     out
 }
 
-/// Byte offsets of the first `{` and its matching `}`, if both exist.
+/// Byte offsets of the first `{` and its matching `}`, if both exist. A
+/// brace or comma after a backslash is a plain character, as glob(3)
+/// has it: `\{a,b\}` names one file.
 fn first_group(p: &str) -> Option<(usize, usize)> {
-    let open = p.find('{')?;
     let mut level = 0usize;
-    for (i, c) in p.bytes().enumerate().skip(open) {
+    let mut open = None;
+    let mut escaped = false;
+    for (i, c) in p.bytes().enumerate() {
         match c {
-            b'{' => level += 1,
-            b'}' => {
+            _ if escaped => escaped = false,
+            b'\\' => escaped = true,
+            b'{' => {
+                open.get_or_insert(i);
+                level += 1;
+            }
+            b'}' if level > 0 => {
                 level -= 1;
                 if level == 0 {
-                    return Some((open, i));
+                    return open.map(|o| (o, i));
                 }
             }
             _ => {}
         }
     }
     None
+}
+
+/// The alternatives of a brace group's body: split at top-level commas
+/// not escaped by a backslash.
+fn split_alternatives(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut level, mut start, mut escaped) = (0i32, 0, false);
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            '{' => level += 1,
+            '}' => level -= 1,
+            ',' if level == 0 => {
+                out.push(s[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(s[start..].trim());
+    out
 }

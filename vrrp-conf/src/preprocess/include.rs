@@ -79,9 +79,35 @@ pub(crate) fn check_name(name: &str) -> Option<u8> {
     }
 }
 
-/// True if `p` holds a glob wildcard.
+/// True if `p` holds a glob wildcard. A backslash counts: glob(3) then
+/// searches the directory as for a wildcard, so keepalived 2.2.7 reports
+/// an escaped name that is missing as a wildcard matching nothing.
 pub(super) fn has_wildcard(p: &str) -> bool {
-    p.contains(['*', '?', '['])
+    p.contains(['*', '?', '[', '\\'])
+}
+
+/// `p` with glob(3)'s backslash escapes in the `glob` crate's syntax: an
+/// escaped wildcard becomes a one-character class, any other escaped
+/// character itself.
+pub(super) fn unescape_glob(p: &str) -> String {
+    let mut out = String::with_capacity(p.len());
+    let mut chars = p.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some(e @ ('*' | '?' | '[' | ']')) => {
+                out.push('[');
+                out.push(e);
+                out.push(']');
+            }
+            Some(e) => out.push(e),
+            None => out.push('\\'),
+        }
+    }
+    out
 }
 
 /// True if `p` holds a brace not escaped by a backslash.
@@ -151,5 +177,13 @@ mod tests {
         assert!(!has_brace("/a/\\{b,c}"));
         assert!(has_wildcard("/a/*.conf"));
         assert!(!has_wildcard("/a/b.conf"));
+        assert!(has_wildcard("/a/\\{b,c\\}"));
+    }
+
+    #[test]
+    fn escapes_become_the_glob_crate_s_syntax() {
+        assert_eq!(unescape_glob("d/\\{a,b\\}.conf"), "d/{a,b}.conf");
+        assert_eq!(unescape_glob("d/\\*x\\?\\[\\]"), "d/[*]x[?][[][]]");
+        assert_eq!(unescape_glob("d/a\\"), "d/a\\");
     }
 }

@@ -14,6 +14,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::lexer::{self, Token, TokenKind, MAX_LINE};
 use crate::span::{FileId, SourceMap, Span};
 
+mod copy;
 mod expand;
 mod include;
 mod loader;
@@ -89,7 +90,7 @@ pub fn run_str(name: &str, text: &str, loader: &dyn Loader, opts: &Options) -> O
 /// file gives a [`Code::FileUnreadable`] diagnostic and no tokens.
 pub fn run_file(path: &Path, loader: &dyn Loader, opts: &Options) -> Output {
     let mut p = Pre::new(loader, opts, None);
-    p.include_file(path, Span::default(), 0, true);
+    p.include_file(path, &path.display().to_string(), Span::default(), 0, true);
     p.finish()
 }
 
@@ -131,9 +132,47 @@ pub fn stream_file(
     sink: &mut Sink<'_>,
 ) -> (SourceMap, Vec<Diagnostic>) {
     let mut p = Pre::new(loader, opts, Some(sink));
-    p.include_file(path, Span::default(), 0, true);
+    p.include_file(path, &path.display().to_string(), Span::default(), 0, true);
     let out = p.finish();
     (out.sources, out.diags)
+}
+
+/// [`stream_file`], also writing keepalived 2.2.7's processed copy of the
+/// configuration and returning it: the text keepalived saves as
+/// `keepalived.conf.PID.N` under `config_save_dir` (every line read, its
+/// comment and surrounding blanks removed, include lines left empty,
+/// `# FILE` before each file read and `!` after it, `#! MESSAGE` for each
+/// problem an include had).
+pub fn stream_file_with_copy(
+    path: &Path,
+    loader: &dyn Loader,
+    opts: &Options,
+    sink: &mut Sink<'_>,
+) -> (SourceMap, Vec<Diagnostic>, String) {
+    let mut p = Pre::new(loader, opts, Some(sink));
+    p.copy = Some(copy::Copy::default());
+    let shown = path.display().to_string();
+    p.include_file(path, &shown, Span::default(), 0, true);
+    let copy = p.copy.take().map(copy::Copy::into_text).unwrap_or_default();
+    let out = p.finish();
+    (out.sources, out.diags, copy)
+}
+
+/// [`stream_str`] with keepalived's processed copy, as
+/// [`stream_file_with_copy`] writes it.
+pub fn stream_str_with_copy(
+    name: &str,
+    text: &str,
+    loader: &dyn Loader,
+    opts: &Options,
+    sink: &mut Sink<'_>,
+) -> (SourceMap, Vec<Diagnostic>, String) {
+    let mut p = Pre::new(loader, opts, Some(sink));
+    p.copy = Some(copy::Copy::default());
+    p.main_text(Path::new(name), text);
+    let copy = p.copy.take().map(copy::Copy::into_text).unwrap_or_default();
+    let out = p.finish();
+    (out.sources, out.diags, copy)
 }
 
 struct Pre<'l, 's> {
@@ -157,6 +196,8 @@ struct Pre<'l, 's> {
     in_global: bool,
     /// State of the generator behind `${_RANDOM}`.
     rng: Cell<u64>,
+    /// keepalived's processed copy, when asked for.
+    copy: Option<copy::Copy>,
 }
 
 impl<'l, 's> Pre<'l, 's> {
@@ -176,6 +217,7 @@ impl<'l, 's> Pre<'l, 's> {
             check: opts.include_check,
             in_global: false,
             rng: Cell::new(random::seed()),
+            copy: None,
         }
     }
 
@@ -215,13 +257,15 @@ impl<'l, 's> Pre<'l, 's> {
     fn main_text(&mut self, path: &Path, text: &str) {
         let id = self.out.sources.add(path.display().to_string());
         self.stack.push(path.to_path_buf());
+        self.copy_file(&path.display().to_string());
         self.text(id, path, Box::new(text.as_bytes()));
+        self.copy_end();
         self.stack.pop();
     }
 
-    /// Reads the file at `path`; `must_read` makes an unreadable file an
-    /// error rather than a warning.
-    fn include_file(&mut self, path: &Path, at: Span, depth: usize, must_read: bool) {
+    /// Reads the file at `path` (`shown` as keepalived names it);
+    /// `must_read` makes an unreadable file an error rather than a warning.
+    fn include_file(&mut self, path: &Path, shown: &str, at: Span, depth: usize, must_read: bool) {
         if self.stack.iter().any(|p| p == path) {
             let msg = format!("include cycle: {} includes itself", path.display());
             self.out
@@ -242,6 +286,12 @@ impl<'l, 's> Pre<'l, 's> {
         let reader = match self.loader.open(path) {
             Ok(r) => r,
             Err(e) => {
+                self.copy_problem(|| {
+                    let why = e.to_string();
+                    let why = why.split(" (os error").next().unwrap_or_default();
+                    let why = why.strip_prefix("cannot read: ").unwrap_or(why);
+                    format!("Configuration file '{shown}' open problem ({why}) - skipping")
+                });
                 let msg = format!("{}: {e}", path.display());
                 self.report(must_read, Code::FileUnreadable, at, msg);
                 return;
@@ -249,7 +299,9 @@ impl<'l, 's> Pre<'l, 's> {
         };
         let id = self.out.sources.add(path.display().to_string());
         self.stack.push(path.to_path_buf());
+        self.copy_file(shown);
         self.text(id, path, reader);
+        self.copy_end();
         self.stack.pop();
     }
 
@@ -286,6 +338,9 @@ impl<'l, 's> Pre<'l, 's> {
                 self.out
                     .diags
                     .push(Diagnostic::error(Code::LineTooLong, span, msg));
+            }
+            if let Some(c) = &mut self.copy {
+                c.line(raw);
             }
             self.physical(raw, span);
         }
@@ -629,7 +684,7 @@ impl<'l, 's> Pre<'l, 's> {
         let (mut found, mut missing, mut wild) = (Vec::new(), false, false);
         for p in expand_braces(pattern, 64) {
             let full = if Path::new(&p).is_absolute() || self.pwd.is_empty() {
-                p
+                p.clone()
             } else {
                 format!("{}/{p}", self.pwd)
             };
@@ -639,8 +694,11 @@ impl<'l, 's> Pre<'l, 's> {
                 missing = true;
                 continue;
             }
-            match self.loader.glob(&full) {
-                Ok(v) => found.extend(v),
+            match self.loader.glob(&include::unescape_glob(&full)) {
+                Ok(v) => found.extend(v.into_iter().map(|f| {
+                    let shown = copy::shown_name(&p, &self.pwd, &f);
+                    (f, shown)
+                })),
                 Err(e) => {
                     let msg = format!("include {pattern}: {e}");
                     self.report(bits & CHECK_READ != 0, Code::FileUnreadable, span, msg);
@@ -650,6 +708,11 @@ impl<'l, 's> Pre<'l, 's> {
         }
         let brace = include::has_brace(pattern);
         if found.is_empty() {
+            if missing {
+                self.copy_problem(|| format!("Config files missing '{pattern}'."));
+            } else if wild && bits & CHECK_WILDCARD != 0 {
+                self.copy_problem(|| format!("No config files matched '{pattern}'."));
+            }
             let (msg, bit) = if missing {
                 let bit = if brace { CHECK_BRACE } else { CHECK_MATCH };
                 (format!("include {pattern}: no such file or directory"), bit)
@@ -661,6 +724,7 @@ impl<'l, 's> Pre<'l, 's> {
             return true;
         }
         if missing {
+            self.copy_problem(|| format!("Some config files missing: \"{pattern}\"."));
             let fatal = bits & CHECK_BRACE != 0;
             let msg = if fatal {
                 format!("include {pattern}: some alternatives missing, so no file is read")
@@ -674,8 +738,8 @@ impl<'l, 's> Pre<'l, 's> {
         }
         let depth = self.stack.len();
         let saved = self.check;
-        for f in found {
-            self.include_found(&f, span, depth, bits & CHECK_READ != 0);
+        for (f, shown) in found {
+            self.include_found(&f, &shown, span, depth, bits & CHECK_READ != 0);
             // Each file of an include ends with the checks it began with.
             self.check = saved;
         }
@@ -683,15 +747,41 @@ impl<'l, 's> Pre<'l, 's> {
     }
 
     /// Reads one file an include matched, unless keepalived skips it.
-    fn include_found(&mut self, f: &Path, span: Span, depth: usize, must_read: bool) {
-        let why = match self.loader.kind(f) {
-            Some(FileKind::File) => return self.include_file(f, span, depth, must_read),
+    fn include_found(&mut self, f: &Path, shown: &str, span: Span, depth: usize, must_read: bool) {
+        let kind = self.loader.kind(f);
+        if kind == Some(FileKind::File) {
+            return self.include_file(f, shown, span, depth, must_read);
+        }
+        let dir = kind == Some(FileKind::Dir);
+        self.copy_problem(|| copy::skipped(shown, dir));
+        let why = match kind {
             Some(FileKind::Dir) => "is a directory",
-            Some(FileKind::Other) => "is not a regular non-executable file",
+            Some(_) => "is not a regular non-executable file",
             None => "does not exist",
         };
         let msg = format!("{} {why}: skipped", f.display());
         self.report(must_read, Code::FileUnreadable, span, msg);
+    }
+
+    /// keepalived's processed copy: a file starts.
+    fn copy_file(&mut self, shown: &str) {
+        if let Some(c) = &mut self.copy {
+            c.file(shown);
+        }
+    }
+
+    /// keepalived's processed copy: the file read last ends.
+    fn copy_end(&mut self) {
+        if let Some(c) = &mut self.copy {
+            c.end();
+        }
+    }
+
+    /// keepalived's processed copy: an include's problem, in its words.
+    fn copy_problem(&mut self, message: impl FnOnce() -> String) {
+        if let Some(c) = &mut self.copy {
+            c.problem(&message());
+        }
     }
 
     /// An error if `fatal`, else a warning.
