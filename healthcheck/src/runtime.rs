@@ -438,6 +438,21 @@ mod tests {
     }
 
     #[test]
+    fn the_phase_grid_rounds_wake_ups_up_never_down() {
+        let o = tokio::time::Instant::now();
+        let ms = Duration::from_millis;
+        let step = ms(100);
+        assert_eq!(grid_ceil(o, step, o), o);
+        assert_eq!(grid_ceil(o, step, o + ms(1)), o + ms(100));
+        assert_eq!(grid_ceil(o, step, o + ms(100)), o + ms(100));
+        assert_eq!(grid_ceil(o, step, o + ms(100) + Duration::from_nanos(1)), o + ms(200));
+        assert_eq!(grid_ceil(o, step, o + ms(950)), o + ms(1000));
+        // Off, or before the origin: unchanged.
+        assert_eq!(grid_ceil(o, Duration::ZERO, o + ms(7)), o + ms(7));
+        assert_eq!(grid_ceil(o + ms(5), step, o), o);
+    }
+
+    #[test]
     fn the_default_cap_is_a_share_of_the_descriptor_limit() {
         assert_eq!(share_of(1024), 240);
         assert_eq!(share_of(65_536), 16_368);
