@@ -94,8 +94,6 @@ pub struct Driver {
     max_concurrent: Option<usize>,
     /// Shortest sleep between two timer wake-ups.
     timer_slack: Duration,
-    /// Timer wake-ups rounded up to this grid (zero: off).
-    phase_grid: Duration,
 }
 
 impl Driver {
@@ -107,7 +105,6 @@ impl Driver {
             stats: Arc::new(DriverStats::default()),
             max_concurrent: None,
             timer_slack: Duration::ZERO,
-            phase_grid: Duration::ZERO,
         }
     }
 
@@ -122,13 +119,6 @@ impl Driver {
     /// Fewer wake-ups cost less CPU than the same checks one wake-up each.
     pub fn set_timer_slack(&mut self, slack: Duration) {
         self.timer_slack = slack;
-    }
-
-    /// Rounds every timer wake-up up to a multiple of `step` from the
-    /// driver's start (default zero: off): checks start at most `step`
-    /// late, never early, in at most one wake-up per `step`.
-    pub fn set_phase_grid(&mut self, step: Duration) {
-        self.phase_grid = step;
     }
 
     /// Sets the checker and context of a target. A target without one is
@@ -160,9 +150,8 @@ impl Driver {
         let slots = Arc::new(Semaphore::new(limit.min(Semaphore::MAX_PERMITS)));
         self.monitor.commit(Instant::now());
         tokio::pin!(stop);
-        let origin = tokio::time::Instant::now();
         // The earliest the timer may wake the driver again.
-        let mut not_before = origin;
+        let mut not_before = tokio::time::Instant::now();
         loop {
             let now = Instant::now();
             while let Some(due) = self.monitor.poll_check(now) {
@@ -174,10 +163,7 @@ impl Driver {
             let wake = self
                 .monitor
                 .poll_timeout()
-                .map(|w| {
-                    let w = tokio::time::Instant::from_std(w);
-                    grid_ceil(origin, self.phase_grid, w).max(not_before)
-                });
+                .map(|w| tokio::time::Instant::from_std(w).max(not_before));
             let sleep = async {
                 match wake {
                     Some(w) => tokio::time::sleep_until(w).await,
@@ -240,25 +226,6 @@ impl Driver {
             report.send(outcome);
         });
     }
-}
-
-/// `at` rounded up to `origin` plus a whole number of `step`s (`at`
-/// itself if `step` is zero or `at` is before `origin`).
-fn grid_ceil(
-    origin: tokio::time::Instant,
-    step: Duration,
-    at: tokio::time::Instant,
-) -> tokio::time::Instant {
-    let step_ns = step.as_nanos();
-    if step_ns == 0 || at <= origin {
-        return at;
-    }
-    let steps = (at - origin).as_nanos().div_ceil(step_ns);
-    let ns = steps.saturating_mul(step_ns);
-    u64::try_from(ns)
-        .ok()
-        .and_then(|ns| origin.checked_add(Duration::from_nanos(ns)))
-        .unwrap_or(at)
 }
 
 /// How long past its own timeout a check may run before the driver cuts it.
@@ -435,21 +402,6 @@ mod tests {
         // Without slack the timer wakes the driver for (nearly) every one.
         let woke = wakeups_for_200_checks(Duration::ZERO).await;
         assert!(woke > 200 / 8, "{woke} wake-ups for 200 checks");
-    }
-
-    #[test]
-    fn the_phase_grid_rounds_wake_ups_up_never_down() {
-        let o = tokio::time::Instant::now();
-        let ms = Duration::from_millis;
-        let step = ms(100);
-        assert_eq!(grid_ceil(o, step, o), o);
-        assert_eq!(grid_ceil(o, step, o + ms(1)), o + ms(100));
-        assert_eq!(grid_ceil(o, step, o + ms(100)), o + ms(100));
-        assert_eq!(grid_ceil(o, step, o + ms(100) + Duration::from_nanos(1)), o + ms(200));
-        assert_eq!(grid_ceil(o, step, o + ms(950)), o + ms(1000));
-        // Off, or before the origin: unchanged.
-        assert_eq!(grid_ceil(o, Duration::ZERO, o + ms(7)), o + ms(7));
-        assert_eq!(grid_ceil(o + ms(5), step, o), o);
     }
 
     #[test]

@@ -285,21 +285,6 @@ fn timer_slack(plan: &Plan) -> Duration {
         .min(MAX_TIMER_SLACK)
 }
 
-/// MEASUREMENT ONLY (issue 13, not for use): `KEEPALIVED_LITE_SLACK_MS`
-/// overrides the timer slack; `KEEPALIVED_LITE_GRID=K` sets no slack and
-/// rounds wake-ups up to a grid of the shortest interval / K.
-fn bench_wakeups(driver: &mut Driver, plan: &Plan) {
-    let var = |k| std::env::var(k).ok().and_then(|v| v.parse::<u32>().ok());
-    if let Some(ms) = var("KEEPALIVED_LITE_SLACK_MS") {
-        driver.set_timer_slack(Duration::from_millis(ms.into()));
-    }
-    if let Some(k) = var("KEEPALIVED_LITE_GRID").filter(|&k| k > 0) {
-        let step = timer_slack(plan) * 20 / k;
-        driver.set_timer_slack(Duration::ZERO);
-        driver.set_phase_grid(step);
-    }
-}
-
 /// The largest timer slack, whatever the intervals (5% of a 1 s
 /// `delay_loop`).
 const MAX_TIMER_SLACK: Duration = Duration::from_millis(50);
@@ -662,7 +647,6 @@ pub fn build(plan: Plan) -> Result<(Driver, Bridge), DaemonError> {
 fn driver(monitor: Monitor, bridge: &Bridge, tls: &TlsOptions) -> Driver {
     let mut driver = Driver::new(monitor);
     driver.set_timer_slack(timer_slack(bridge.plan()));
-    bench_wakeups(&mut driver, bridge.plan());
     for (target, check) in bridge.checks() {
         let mut c = checker(&check.probe, tls);
         let gate = bridge.slot_of(target).and_then(|(s, _)| bridge.gate(s));

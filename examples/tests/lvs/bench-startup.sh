@@ -29,14 +29,14 @@
 # [PROGRAMS] (default W 30, ROUNDS 1): only steady checking, at each N in
 # turn, for a short boot. There the PROGRAMS (comma-separated; default
 # keepalived-lite, keepalived, floor and, if /bin has it,
-# keepalived-lite-base, an older build; also slack100 and grid10, see
-# launch) all run at once, the K-th on its own addresses (10.(99+K).x.x)
-# and checking its own acceptor port (8080+K), and ROUNDS windows of W
-# seconds each measure them side by side: the host's load (it stretches
-# the guest's CPU times under TCG) then weighs on all of them alike. The
-# checks each made in a window are its acceptor's accepts; the acceptor's
-# own CPU is printed too (the kernel charges each side of a loopback
-# connection partly to the other process).
+# keepalived-lite-base, an older build; see launch) all run at once, the
+# K-th on its own addresses (10.(99+K).x.x) and checking its own acceptor
+# port (8080+K), and ROUNDS windows of W seconds each measure them side
+# by side: the host's load (it stretches the guest's CPU times under TCG)
+# then weighs on all of them alike. The checks each made in a window are
+# its acceptor's accepts; the acceptor's own CPU is printed too (the
+# kernel charges each side of a loopback connection partly to the other
+# process).
 set -u
 steady_only=
 if [ "${1:-}" = steady ]; then
@@ -215,9 +215,9 @@ accepts() {
 acceptor_cpu() { cpu "$(cat /run/acc$1.pid)" | awk '{ print $1 + $2 }'; }
 
 # launch NAME K: starts program NAME as the K-th of a side-by-side run
-# (virtual servers in 10.(99+K).x.x, checks to its acceptor on 8080+K).
-# slack100 and grid10 are keepalived-lite with the measurement-only
-# wake-up overrides (KEEPALIVED_LITE_SLACK_MS, KEEPALIVED_LITE_GRID).
+# (virtual servers in 10.(99+K).x.x, checks to its acceptor on 8080+K):
+# floor, keepalived, keepalived-lite-base, or any other name for
+# /bin/keepalived-lite.
 launch() {
     port=$((8080 + $2))
     case $1 in
@@ -232,12 +232,7 @@ launch() {
     gen 0 1 $((99 + $2)) $port > /tmp/$1.conf
     # Each keepalived-lite has its own pid files and control socket, or
     # the second would refuse to start.
-    case $1 in
-        slack100) set -- "$1" KEEPALIVED_LITE_SLACK_MS=100 ;;
-        grid10) set -- "$1" KEEPALIVED_LITE_GRID=10 ;;
-        *) set -- "$1" BENCH_VARIANT=none ;;
-    esac
-    env "$2" $bin -C -n -l -f /tmp/$1.conf -p /run/$1.pid -c /run/$1c.pid --control-socket /run/$1.sock > /tmp/$1.log 2>&1 &
+    $bin -C -n -l -f /tmp/$1.conf -p /run/$1.pid -c /run/$1c.pid --control-socket /run/$1.sock > /tmp/$1.log 2>&1 &
 }
 
 # side_by_side ROUNDS PROGRAMS: the programs (comma-separated) all at
