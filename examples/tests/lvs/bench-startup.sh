@@ -25,23 +25,27 @@
 #         making these connections pays at least.
 #
 # Usage: bench-startup.sh [N] [W] [RELOAD_CAP_S] [SMALL_N] (default 10000
-# 30 1200, no SMALL_N), or bench-startup.sh steady N [W] [ROUNDS] (default
-# W 30, ROUNDS 1): only steady checking at N services, for a short boot.
-# There keepalived-lite, keepalived, the floor and, if /bin has it,
-# keepalived-lite-base (an older build) all run at once, each on its own
-# addresses (10.100/10.101/-/10.102.x.x) and checking its own acceptor
-# port (8081/8082/8083/8084), and ROUNDS windows of W seconds each
-# measure them side by side: the host's load (it stretches the guest's
-# CPU times under TCG) then weighs on all of them alike. The checks each
-# made in a window are its acceptor's accepts; the acceptor's own CPU is
-# printed too (the kernel charges each side of a loopback connection
-# partly to the other process).
+# 30 1200, no SMALL_N), or bench-startup.sh steady N[,N...] [W] [ROUNDS]
+# [PROGRAMS] (default W 30, ROUNDS 1): only steady checking, at each N in
+# turn, for a short boot. There the PROGRAMS (comma-separated; default
+# keepalived-lite, keepalived, floor and, if /bin has it,
+# keepalived-lite-base, an older build; see launch) all run at once, the
+# K-th on its own addresses (10.(99+K).x.x) and checking its own acceptor
+# port (8080+K), and ROUNDS windows of W seconds each measure them side
+# by side: the host's load (it stretches the guest's CPU times under TCG)
+# then weighs on all of them alike. The checks each made in a window are
+# its acceptor's accepts; the acceptor's own CPU is printed too (the
+# kernel charges each side of a loopback connection partly to the other
+# process).
 set -u
 steady_only=
 if [ "${1:-}" = steady ]; then
     steady_only=1
     shift
-    set -- "${1:-25}" "${2:-30}" 0 "${3:-1}"
+    sizes=${1:-25}
+    programs=${4:-keepalived-lite,keepalived,floor}
+    command -v keepalived-lite-base > /dev/null && [ -z "${4:-}" ] && programs="$programs,keepalived-lite-base"
+    set -- "${sizes%%,*}" "${2:-30}" 0 "${3:-1}"
 fi
 n=${1:-10000}
 window=${2:-30}
@@ -210,37 +214,53 @@ accepts() {
 # of a loopback connection the kernel charges to the server's side).
 acceptor_cpu() { cpu "$(cat /run/acc$1.pid)" | awk '{ print $1 + $2 }'; }
 
-# side_by_side ROUNDS: everything at once, ROUNDS windows.
+# launch NAME K: starts program NAME as the K-th of a side-by-side run
+# (virtual servers in 10.(99+K).x.x, checks to its acceptor on 8080+K):
+# floor, keepalived, keepalived-lite-base, or any other name for
+# /bin/keepalived-lite.
+launch() {
+    port=$((8080 + $2))
+    case $1 in
+        floor) bench-floor $port $((n * 4)) & return ;;
+        keepalived)
+            gen 0 1 $((99 + $2)) $port > /tmp/$1.conf
+            keepalived -C -n -l -G -f /tmp/$1.conf -p /run/k.pid -c /run/kc.pid > /tmp/$1.log 2>&1 &
+            return ;;
+        keepalived-lite-base) bin=keepalived-lite-base ;;
+        *) bin=keepalived-lite ;;
+    esac
+    gen 0 1 $((99 + $2)) $port > /tmp/$1.conf
+    # Each keepalived-lite has its own pid files and control socket, or
+    # the second would refuse to start.
+    $bin -C -n -l -f /tmp/$1.conf -p /run/$1.pid -c /run/$1c.pid --control-socket /run/$1.sock > /tmp/$1.log 2>&1 &
+}
+
+# side_by_side ROUNDS PROGRAMS: the programs (comma-separated) all at
+# once, ROUNDS windows.
 side_by_side() {
-    progs="keepalived-lite:8081 keepalived:8082 floor:8083"
-    command -v keepalived-lite-base > /dev/null && progs="$progs keepalived-lite-base:8084"
-    for port in 8082 8083 8084; do
-        bench-acceptor $port >> /tmp/acc$port.out &
-        echo $! > /run/acc$port.pid
+    progs=
+    k=1
+    for name in $(echo "$2" | tr , ' '); do
+        progs="$progs $name:$((8080 + k))"
+        k=$((k + 1))
     done
-    kill -KILL "$acc"
-    bench-acceptor 8081 >> /tmp/acc8081.out &
-    echo $! > /run/acc8081.pid
-    gen 0 1 100 8081 > /tmp/lite.conf
-    gen 0 1 101 8082 > /tmp/k.conf
-    gen 0 1 102 8084 > /tmp/base.conf
-    pids=
-    # Each daemon has its own pid files and control socket, or the second
-    # keepalived-lite would refuse to start.
     for p in $progs; do
-        case $p in
-            keepalived-lite:*) keepalived-lite -C -n -l -f /tmp/lite.conf -p /run/lite.pid -c /run/litec.pid --control-socket /run/lite.sock > /tmp/lite.log 2>&1 & ;;
-            keepalived:*) keepalived -C -n -l -G -f /tmp/k.conf -p /run/k.pid -c /run/kc.pid > /tmp/k.log 2>&1 & ;;
-            floor:*) bench-floor 8083 $((n * 4)) & ;;
-            keepalived-lite-base:*) keepalived-lite-base -C -n -l -f /tmp/base.conf -p /run/base.pid -c /run/basec.pid --control-socket /run/base.sock > /tmp/base.log 2>&1 & ;;
-        esac
-        pids="$pids $!"
+        bench-acceptor ${p#*:} >> /tmp/acc${p#*:}.out &
+        echo $! > /run/acc${p#*:}.pid
     done
-    want=$(((n * 5) * 2))
-    command -v keepalived-lite-base > /dev/null && want=$(((n * 5) * 3))
+    pids=
+    daemons=0
+    k=1
+    for p in $progs; do
+        launch "${p%:*}" $k
+        pids="$pids $!"
+        [ "${p%:*}" = floor ] || daemons=$((daemons + 1))
+        k=$((k + 1))
+    done
+    want=$((n * 5 * daemons))
     if ! until_true 120 full; then
         echo "LVS-BENCH: FAIL table not full: $(ipvsadm -S -n | wc -l) of $want"
-        tail -n 3 /tmp/lite.log /tmp/base.log /tmp/k.log 2>/dev/null
+        for p in $progs; do tail -n 3 /tmp/${p%:*}.log 2>/dev/null; done
     fi
     sleep 20
     r=1
@@ -265,14 +285,22 @@ side_by_side() {
         done
         r=$((r + 1))
     done
-    for p in lite k base; do
-        [ -f /tmp/$p.log ] && echo "LVS-BENCH: /tmp/$p.log lines $(wc -l < /tmp/$p.log), removals $(grep -c 'Removing service' /tmp/$p.log)"
+    for p in $progs; do
+        f=/tmp/${p%:*}.log
+        [ -f $f ] && echo "LVS-BENCH: $f lines $(wc -l < $f), removals $(grep -c 'Removing service' $f)"
     done
     stop $pids $(cat /run/kc.pid 2>/dev/null)
+    rm -f /run/k.pid /run/kc.pid
+    for p in $progs; do kill -KILL "$(cat /run/acc${p#*:}.pid)"; done
+    rm -f /tmp/acc*.out
 }
 
 if [ -n "$steady_only" ]; then
-    side_by_side "$small"
+    kill -KILL "$acc"
+    for size in $(echo "$sizes" | tr , ' '); do
+        setn "$size"
+        side_by_side "$small" "$programs"
+    done
     echo "LVS-VM: done"
     exit 0
 fi
