@@ -261,8 +261,8 @@ const RESERVED_FDS: u64 = 64;
 const FDS_PER_CHECK: u64 = 4;
 
 /// The default cap on concurrent checks: what `RLIMIT_NOFILE`'s soft limit
-/// leaves after [`RESERVED_FDS`], at [`FDS_PER_CHECK`] each (240 at the
-/// usual 1024; at least 1). Unlimited if the limit cannot be read or is
+/// leaves after 64 descriptors kept for the rest of the process, at 4 per
+/// check (240 at the usual 1024; at least 1). Unlimited if the limit cannot be read or is
 /// infinite.
 pub fn default_max_concurrent() -> usize {
     use nix::sys::resource::{getrlimit, Resource};
