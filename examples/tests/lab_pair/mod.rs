@@ -1,7 +1,8 @@
 //! Routers `r1`, `r2`, ... on one bridge (10.0.0.N/24 on `eth0`), each
 //! running keepalived-lite or keepalived 2.2.7 on a configuration the test
 //! writes, with the waits and log checks the interoperability tests share.
-//! Every file lives in one scratch directory named after the lab.
+//! Every file lives in one scratch directory named after the lab. A test
+//! file that uses it declares `mod common;` too (keepalived's rejections).
 #![allow(dead_code)] // each test file uses part of the harness
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
