@@ -20,6 +20,8 @@ const WAIT: Duration = Duration::from_secs(30);
 struct Router {
     dir: PathBuf,
     pid: u32,
+    /// Its control socket.
+    socket: PathBuf,
 }
 
 impl Router {
@@ -38,22 +40,11 @@ impl Router {
             ),
         )
         .unwrap();
-        let path = |name: &str| dir.join(name).to_str().unwrap().to_owned();
-        let args = [
-            "-P",
-            "-n",
-            "-l",
-            "-f",
-            &path("keepalived.conf"),
-            "-p",
-            &path("k.pid"),
-            "-r",
-            &path("v.pid"),
-            "--control-socket",
-            &path("ctl.sock"),
-        ];
-        let pid = lab.spawn(node, LITE, &args, &dir.join("lite.log")).unwrap();
-        Router { dir, pid }
+        let (log, socket) = (dir.join("lite.log"), dir.join(format!("{node}.sock")));
+        let pid = lab
+            .spawn_lite_daemon(node, LITE, &conf, &dir, &log)
+            .unwrap();
+        Router { dir, pid, socket }
     }
 
     fn log(&self) -> String {
@@ -61,7 +52,7 @@ impl Router {
     }
 
     fn socket(&self) -> PathBuf {
-        self.dir.join("ctl.sock")
+        self.socket.clone()
     }
 
     /// Polls until `ok` holds, or fails with `what` and the log.

@@ -9,16 +9,17 @@
 //! files have the same lines but for the counts.
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod lab_kl0;
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use keepalived_lite::netns::{require_program, require_root, Netns};
+use lab_kl0::{kl0_namespace, wait_exit, wait_for};
 use serde_json::Value;
 use test_support::process::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_keepalived-lite");
-const DEADLINE: Duration = Duration::from_secs(30);
 
 const CONF: &str = "vrrp_script chk {
     script \"/bin/true\"
@@ -72,22 +73,13 @@ struct Daemon {
 impl Drop for Daemon {
     fn drop(&mut self) {
         let _ = Command::new("kill").arg(self.pid.to_string()).status();
-        let start = Instant::now();
-        while start.elapsed() < DEADLINE && self.child.try_wait().ok().flatten().is_none() {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_exit(&mut self.child);
         let _ = self.child.kill();
     }
 }
 
 fn start(tag: &str, program: &str) -> Daemon {
-    let ns = Netns::new(tag).unwrap();
-    ns.ip(&["link", "add", "kl0", "type", "veth", "peer", "name", "kl1"])
-        .unwrap();
-    ns.ip(&["addr", "add", "10.231.0.1/24", "dev", "kl0"])
-        .unwrap();
-    ns.ip(&["link", "set", "kl0", "up"]).unwrap();
-    ns.ip(&["link", "set", "kl1", "up"]).unwrap();
+    let ns = kl0_namespace(tag);
     let dir = TempDir::new(tag);
     let conf = dir.path("keepalived.conf");
     std::fs::write(&conf, CONF).unwrap();
@@ -121,17 +113,6 @@ fn start(tag: &str, program: &str) -> Daemon {
         child,
         pid,
     }
-}
-
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    while start.elapsed() < DEADLINE {
-        if let Some(v) = f() {
-            return v;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("timed out waiting for {what}");
 }
 
 impl Daemon {

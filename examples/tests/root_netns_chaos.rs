@@ -14,17 +14,18 @@
 //! polled for with generous deadlines.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
+mod bad_advert;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
+use bad_advert::bad_checksum_advert;
 use keepalived_lite::netns::{require_root, Lab};
 use test_support::flood::{rx_packets, Flood};
-use vrrp::auth::{AuthConfig, TxCounters};
-use vrrp::linux::{Netlink, VRRP_MULTICAST};
-use vrrp::wire::{self, AdvertRepr};
+use vrrp::auth::AuthConfig;
+use vrrp::linux::Netlink;
 
 /// How long the faults run.
 const CHAOS: Duration = Duration::from_secs(60);
@@ -110,22 +111,8 @@ fn config(node: &str, priority: u8, files: &Files) -> String {
 /// An advert for VRID 51 at priority 200 with a wrong VRRP checksum: it
 /// reaches both routers' sockets and must be dropped there.
 fn invalid_advert() -> Vec<u8> {
-    let vips = [INSTANCES[0].2];
-    let repr = AdvertRepr {
-        src: Ipv4Addr::new(10, 0, 0, 3),
-        dst: VRRP_MULTICAST,
-        ttl: 255,
-        vrid: 51,
-        priority: 200,
-        adver_int: 1,
-        addresses: &vips,
-    };
-    let auth = AuthConfig::None;
-    let mut buf = vec![0u8; wire::MAX_DATAGRAM_LEN];
-    let n = wire::encode(&repr, &auth, &mut TxCounters::new(), &mut buf).unwrap();
-    buf.truncate(n);
-    buf[26] ^= 0xff; // the VRRP checksum
-    buf
+    let src = Ipv4Addr::new(10, 0, 0, 3);
+    bad_checksum_advert(src, INSTANCES[0].2, &AuthConfig::None)
 }
 
 // ---- small helpers ----------------------------------------------------

@@ -9,19 +9,21 @@
 //! tcpdump and keepalived.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
+mod bad_advert;
+mod lab_r1;
+
 use std::net::Ipv4Addr;
 use std::path::Path;
 use std::time::{Duration, Instant, SystemTime};
 
+use bad_advert::bad_checksum_advert;
 use keepalived_lite::netns::{require_program, require_root, Lab};
+use lab_r1::{count, ip, log_text, veth};
 use test_support::flood::{mac_address, rx_packets, Flood};
-use vrrp::auth::{AuthConfig, TxCounters};
-use vrrp::linux::{Netlink, VRRP_MULTICAST};
-use vrrp::wire::{self, AdvertRepr};
+use vrrp::auth::AuthConfig;
+use vrrp::linux::Netlink;
 
 const VIP: &str = "10.0.0.100";
-/// Generous: CI machines are small and loaded.
-const WAIT: Duration = Duration::from_secs(30);
 /// Invalid adverts sent before the commands are tried.
 const FLOOD_BEFORE: u64 = 200_000;
 /// Sender threads, one per core of the small machines this runs on.
@@ -39,49 +41,15 @@ track_interface {\n    dum0\n  }\n  virtual_ipaddress {\n    10.0.0.100/24\n  }\
 /// An advert for VRID 51 at priority 200 whose checksum is wrong: every
 /// one reaches the router's socket and is dropped there.
 fn invalid_advert() -> Vec<u8> {
-    let vips = [Ipv4Addr::new(10, 0, 0, 100)];
-    let repr = AdvertRepr {
-        src: Ipv4Addr::new(10, 0, 0, 2),
-        dst: VRRP_MULTICAST,
-        ttl: 255,
-        vrid: 51,
-        priority: 200,
-        adver_int: 1,
-        addresses: &vips,
-    };
     let auth = AuthConfig::from_keepalived("PASS", "secret1").unwrap();
-    let mut buf = vec![0u8; wire::MAX_DATAGRAM_LEN];
-    let n = wire::encode(&repr, &auth, &mut TxCounters::new(), &mut buf).unwrap();
-    buf.truncate(n);
-    buf[26] ^= 0xff; // the VRRP checksum
-    buf
+    let (src, vip) = (Ipv4Addr::new(10, 0, 0, 2), Ipv4Addr::new(10, 0, 0, 100));
+    bad_checksum_advert(src, vip, &auth)
 }
 
-fn log_text(log: &Path) -> String {
-    std::fs::read_to_string(log).unwrap_or_default()
-}
-
-/// Polls until `ok` holds, or fails with `what` and the log.
-fn wait_until(what: &str, log: &Path, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !ok() {
-        assert!(
-            Instant::now() < deadline,
-            "{what} never happened; log:\n{}",
-            log_text(log)
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-fn count(log: &Path, needle: &str) -> usize {
-    log_text(log).lines().filter(|l| l.contains(needle)).count()
-}
-
-/// Runs `ip args` in r1.
-fn ip(lab: &Lab, args: &[&str]) {
-    let out = lab.run("r1", "ip", args).unwrap();
-    assert!(out.status.success(), "ip {args:?}: {out:?}");
+/// Polls every 10 ms (the times [`vip_becomes`] reports are that fine)
+/// until `ok` holds, or fails with `what` and the log.
+fn wait_until(what: &str, log: &Path, ok: impl FnMut() -> bool) {
+    lab_r1::wait_until_every(what, log, Duration::from_millis(10), ok);
 }
 
 fn vip_on(nl: &mut Netlink) -> bool {
@@ -170,14 +138,7 @@ fn run(daemon: Daemon) -> Measured {
     let dir = std::env::temp_dir().join(&lab.node("r1").ns);
     std::fs::create_dir_all(&dir).unwrap();
     // No dummy driver here: a veth pair inside r1 is the tracked link.
-    ip(
-        &lab,
-        &[
-            "link", "add", "dum0", "type", "veth", "peer", "name", "dum1",
-        ],
-    );
-    ip(&lab, &["link", "set", "dum1", "up"]);
-    ip(&lab, &["link", "set", "dum0", "up"]);
+    veth(&lab, "dum0", "dum1", None);
 
     // The observer prints r1's adverts with their priority and the
     // capture time (seconds since the epoch).

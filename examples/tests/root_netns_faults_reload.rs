@@ -6,15 +6,13 @@
 //! Needs root and iproute2.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
-use std::net::Ipv4Addr;
-use std::path::Path;
-use std::time::{Duration, Instant};
+mod lab_r1;
 
-use keepalived_lite::netns::{require_root, Lab};
+use std::time::Duration;
+
+use lab_r1::{count, lab_r1, log_text, wait_until};
 
 const VIP: &str = "10.0.0.100";
-/// Generous: CI machines are small and loaded.
-const WAIT: Duration = Duration::from_secs(30);
 
 fn instance(name: &str, interface: &str, vrid: u8, vip: &str) -> String {
     format!(
@@ -24,41 +22,13 @@ fn instance(name: &str, interface: &str, vrid: u8, vip: &str) -> String {
     )
 }
 
-fn log_text(log: &Path) -> String {
-    std::fs::read_to_string(log).unwrap_or_default()
-}
-
-fn count(log: &Path, needle: &str) -> usize {
-    log_text(log).lines().filter(|l| l.contains(needle)).count()
-}
-
-/// Polls until `ok` holds, or fails with `what` and the log.
-fn wait_until(what: &str, log: &Path, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !ok() {
-        assert!(
-            Instant::now() < deadline,
-            "{what} never happened; log:\n{}",
-            log_text(log)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn has_vip(lab: &Lab) -> bool {
-    let out = lab
-        .run("r1", "ip", &["-4", "-o", "addr", "show", "dev", "eth0"])
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).contains(&format!("{VIP}/24"))
+fn has_vip(lab: &keepalived_lite::netns::Lab) -> bool {
+    lab_r1::has_vip(lab, "eth0", VIP)
 }
 
 #[test]
 fn root_netns_reload_naming_a_missing_interface_keeps_the_master() {
-    require_root();
-    let mut lab = Lab::new().unwrap();
-    lab.add_node("r1", Ipv4Addr::new(10, 0, 0, 1), 24).unwrap();
-    let dir = std::env::temp_dir().join(&lab.node("r1").ns);
-    std::fs::create_dir_all(&dir).unwrap();
+    let (mut lab, dir) = lab_r1();
     let conf = dir.join("keepalived.conf");
     std::fs::write(&conf, instance("VI_1", "eth0", 51, VIP)).unwrap();
     let log = dir.join("lite.log");

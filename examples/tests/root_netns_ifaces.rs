@@ -9,15 +9,14 @@
 //! `RouterSpec::interface`). Needs root and iproute2.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
-use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
+mod lab_r1;
+
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use keepalived_lite::netns::{require_root, Lab};
+use keepalived_lite::netns::Lab;
+use lab_r1::{count, has_vip, ip, lab_r1, log_text, veth, wait_until, WAIT};
 use serde_json::Value;
-
-/// Generous: CI machines are small and loaded.
-const WAIT: Duration = Duration::from_secs(30);
 
 fn instance(name: &str, interface: &str, vrid: u8, vip: &str) -> String {
     format!(
@@ -27,50 +26,9 @@ fn instance(name: &str, interface: &str, vrid: u8, vip: &str) -> String {
     )
 }
 
-fn log_text(log: &Path) -> String {
-    std::fs::read_to_string(log).unwrap_or_default()
-}
-
-fn count(log: &Path, needle: &str) -> usize {
-    log_text(log).lines().filter(|l| l.contains(needle)).count()
-}
-
-/// Polls until `ok` holds, or fails with `what` and the log.
-fn wait_until(what: &str, log: &Path, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + WAIT;
-    while !ok() {
-        assert!(
-            Instant::now() < deadline,
-            "{what} never happened; log:\n{}",
-            log_text(log)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn has_vip(lab: &Lab, dev: &str, vip: &str) -> bool {
-    let out = lab
-        .run("r1", "ip", &["-4", "-o", "addr", "show", "dev", dev])
-        .unwrap();
-    String::from_utf8_lossy(&out.stdout).contains(&format!("{vip}/24"))
-}
-
-fn ip(lab: &Lab, args: &[&str]) {
-    let out = lab.run("r1", "ip", args).unwrap();
-    assert!(out.status.success(), "ip {args:?}: {out:?}");
-}
-
 /// `nosuch0` (veth, peer `nosuch0p`) with 10.0.1.1/24, both ends up.
 fn create_nosuch0(lab: &Lab) {
-    ip(
-        lab,
-        &[
-            "link", "add", "nosuch0", "type", "veth", "peer", "name", "nosuch0p",
-        ],
-    );
-    ip(lab, &["addr", "add", "10.0.1.1/24", "dev", "nosuch0"]);
-    ip(lab, &["link", "set", "nosuch0p", "up"]);
-    ip(lab, &["link", "set", "nosuch0", "up"]);
+    veth(lab, "nosuch0", "nosuch0p", Some("10.0.1.1/24"));
 }
 
 /// The state of each instance in a fresh JSON dump (keepalived's numbers:
@@ -114,42 +72,13 @@ fn json_states(pid: u32, dir: &Path) -> Vec<(String, i64)> {
 
 #[test]
 fn root_netns_missing_interface_at_start_is_fault_then_runs_when_created() {
-    require_root();
-    let mut lab = Lab::new().unwrap();
-    lab.add_node("r1", Ipv4Addr::new(10, 0, 0, 1), 24).unwrap();
-    let dir: PathBuf = std::env::temp_dir().join(&lab.node("r1").ns);
-    std::fs::create_dir_all(&dir).unwrap();
+    let (mut lab, dir) = lab_r1();
     let conf = dir.join("keepalived.conf");
     let mut text = instance("VI_1", "eth0", 51, "10.0.0.100");
     text.push_str(&instance("VI_2", "nosuch0", 52, "10.0.1.100"));
     std::fs::write(&conf, text).unwrap();
     let log = dir.join("lite.log");
-    let file = |f: &str| dir.join(f).display().to_string();
-    let lite = env!("CARGO_BIN_EXE_keepalived-lite");
-    // Through env(1), so that the dumps go to this test's directory.
-    let tmpdir = format!("TMPDIR={}", dir.display());
-    let (conf_s, pid_s, vpid_s, ctl_s) = (
-        conf.display().to_string(),
-        file("lite.pid"),
-        file("lite.vrrp.pid"),
-        file("ctl.sock"),
-    );
-    let args = [
-        tmpdir.as_str(),
-        lite,
-        "-P",
-        "-n",
-        "-l",
-        "-f",
-        &conf_s,
-        "-p",
-        &pid_s,
-        "-r",
-        &vpid_s,
-        "--control-socket",
-        &ctl_s,
-    ];
-    let pid = lab.spawn("r1", "env", &args, &log).unwrap();
+    let pid = start_lite(&mut lab, &dir, &conf, &log);
 
     wait_until("VI_1 MASTER with its VIP", &log, || {
         count(&log, "(VI_1) Entering MASTER STATE") == 1 && has_vip(&lab, "eth0", "10.0.0.100")
@@ -260,19 +189,8 @@ fn start_lite(lab: &mut Lab, dir: &Path, conf: &Path, log: &Path) -> u32 {
 /// once an address is added.
 #[test]
 fn root_netns_interface_without_address_is_fault_until_one_is_added() {
-    require_root();
-    let mut lab = Lab::new().unwrap();
-    lab.add_node("r1", Ipv4Addr::new(10, 0, 0, 1), 24).unwrap();
-    let dir: PathBuf = std::env::temp_dir().join(&lab.node("r1").ns);
-    std::fs::create_dir_all(&dir).unwrap();
-    ip(
-        &lab,
-        &[
-            "link", "add", "bare0", "type", "veth", "peer", "name", "bare0p",
-        ],
-    );
-    ip(&lab, &["link", "set", "bare0p", "up"]);
-    ip(&lab, &["link", "set", "bare0", "up"]);
+    let (mut lab, dir) = lab_r1();
+    veth(&lab, "bare0", "bare0p", None);
     let conf = dir.join("keepalived.conf");
     let mut text = instance("VI_1", "eth0", 51, "10.0.0.100");
     text.push_str(&instance("VI_2", "bare0", 52, "10.0.1.100"));
@@ -322,11 +240,7 @@ fn root_netns_interface_without_address_is_fault_until_one_is_added() {
 /// MASTER with its VIP there again.
 #[test]
 fn root_netns_deleted_vmac_is_made_again() {
-    require_root();
-    let mut lab = Lab::new().unwrap();
-    lab.add_node("r1", Ipv4Addr::new(10, 0, 0, 1), 24).unwrap();
-    let dir: PathBuf = std::env::temp_dir().join(&lab.node("r1").ns);
-    std::fs::create_dir_all(&dir).unwrap();
+    let (mut lab, dir) = lab_r1();
     let conf = dir.join("keepalived.conf");
     let text = instance("VI_1", "eth0", 51, "10.0.0.100")
         .replace("advert_int 1\n", "advert_int 1\n  use_vmac\n");

@@ -114,7 +114,6 @@ fn run(auth_type: &str, error_line: &str) {
     let conf = dir.join("keepalived.conf");
     std::fs::write(&conf, config(auth_type, "secret1")).unwrap();
     let log = dir.join("keepalived.log");
-    let path = |f: &str| dir.join(f).to_str().unwrap().to_owned();
     let sock = raw_socket(&lab);
     let mode = AtomicU8::new(RIGHT);
 
@@ -123,18 +122,8 @@ fn run(auth_type: &str, error_line: &str) {
         let sender = s.spawn(|| inject(&sock, &right, &wrong, &mode));
         // Let the first advert go out before keepalived's timers start.
         std::thread::sleep(Duration::from_millis(300));
-        let args = [
-            "-P",
-            "-n",
-            "-l",
-            "-f",
-            &path("keepalived.conf"),
-            "-p",
-            &path("k.pid"),
-            "-r",
-            &path("v.pid"),
-        ];
-        lab.spawn("kb", "keepalived", &args, &log).unwrap();
+        lab.spawn_vrrp_daemon("kb", "keepalived", &conf, &dir, &log)
+            .unwrap();
 
         let started = wait_for_line(&log, "Entering BACKUP STATE", Duration::from_secs(10));
         assert!(

@@ -7,22 +7,14 @@
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 mod common;
+mod lab_pair;
 
-use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use keepalived_lite::netns::{require_program, require_root, wait_for_line, Lab};
+use keepalived_lite::netns::{require_program, wait_for_line};
+use lab_pair::{assert_no_rejection, log_text, wait_line, Kind, Router, World, WAIT};
 
 const VIP: &str = "10.0.0.100";
-/// Safety limit for a state to be reached (master down is ~3.6 s).
-const WAIT: Duration = Duration::from_secs(20);
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Kind {
-    Lite,
-    Keepalived,
-}
 
 #[derive(Clone, Copy)]
 enum Auth {
@@ -44,133 +36,22 @@ fn config(name: &str, priority: u8, auth: Auth, extra: &str) -> String {
     )
 }
 
-/// The lab, a scratch directory and the routers started in it.
-struct World {
-    lab: Lab,
-    dir: PathBuf,
-}
+/// The VIP as `ip -o addr` shows it.
+const VIP24: &str = "10.0.0.100/24";
 
-struct Router {
-    node: String,
-    pid: u32,
-    log: PathBuf,
-}
-
-impl World {
-    fn new(nodes: usize) -> World {
-        require_root();
-        let mut lab = Lab::new().unwrap();
-        for i in 0..nodes {
-            let addr = Ipv4Addr::new(10, 0, 0, 1 + i as u8);
-            lab.add_node(&format!("r{}", i + 1), addr, 24).unwrap();
-        }
-        let dir = std::env::temp_dir().join(&lab.node("r1").ns);
-        std::fs::create_dir_all(&dir).unwrap();
-        World { lab, dir }
-    }
-
-    fn start(&mut self, node: &str, kind: Kind, conf: &str) -> Router {
-        let file = |f: &str| self.dir.join(format!("{node}-{f}"));
-        let conf_path = file("keepalived.conf");
-        std::fs::write(&conf_path, conf).unwrap();
-        let log = file(&format!("{kind:?}.log"));
-        let conf_s = conf_path.to_str().unwrap().to_owned();
-        let pid = match kind {
-            Kind::Lite => {
-                let (p, r) = (file("k.pid"), file("v.pid"));
-                let (p, r) = (p.to_str().unwrap(), r.to_str().unwrap());
-                let args = ["-P", "-n", "-l", "-f", &conf_s, "-p", p, "-r", r];
-                self.lab
-                    .spawn(node, env!("CARGO_BIN_EXE_keepalived-lite"), &args, &log)
-                    .unwrap()
-            }
-            Kind::Keepalived => {
-                require_program("keepalived", &["--version"]);
-                let (p, r) = (file("k.pid"), file("v.pid"));
-                let args = [
-                    "-P",
-                    "-n",
-                    "-l",
-                    "-f",
-                    &conf_s,
-                    "-p",
-                    p.to_str().unwrap(),
-                    "-r",
-                    r.to_str().unwrap(),
-                ];
-                self.lab.spawn(node, "keepalived", &args, &log).unwrap()
-            }
-        };
-        Router {
-            node: node.to_owned(),
-            pid,
-            log,
-        }
-    }
-
-    fn has_vip(&self, node: &str) -> bool {
-        let out = self
-            .lab
-            .run(node, "ip", &["-4", "-o", "addr", "show", "dev", "eth0"])
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).contains(&format!("{VIP}/24"))
-    }
-
-    /// Waits until the VIP is on `node` only (among `all`).
-    /// With r1 (`a`) master: the VIP is only on r1 and r2 (`b`) stays
-    /// backup for `settle`; once r1 stops, r2 takes over with the VIP.
-    fn backup_holds_then_takes_over(&mut self, a: &Router, b: &Router, settle: Duration) {
-        self.vip_only_on("r1", &["r1", "r2"]);
-        std::thread::sleep(settle);
-        assert!(
-            !log_text(&b.log).contains("Entering MASTER STATE"),
-            "{}",
-            log_text(&b.log)
-        );
-        self.lab.stop(a.pid, Duration::from_secs(5));
-        wait_line(b, "(VI_1) Entering MASTER STATE");
-        self.vip_only_on("r2", &["r1", "r2"]);
-    }
-
-    fn vip_only_on(&self, node: &str, all: &[&str]) {
-        let deadline = std::time::Instant::now() + WAIT;
-        loop {
-            let on: Vec<&str> = all.iter().copied().filter(|n| self.has_vip(n)).collect();
-            if on == [node] {
-                return;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "VIP expected only on {node}, found on {on:?}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-fn log_text(log: &Path) -> String {
-    std::fs::read_to_string(log).unwrap_or_default()
-}
-
-fn wait_line(r: &Router, needle: &str) -> String {
-    wait_for_line(&r.log, needle, WAIT).unwrap_or_else(|| {
-        panic!(
-            "{}: no line with {needle:?} in its log:\n{}",
-            r.node,
-            log_text(&r.log)
-        )
-    })
-}
-
-use common::KEEPALIVED_REJECTIONS as REJECTIONS;
-
-fn assert_no_rejection(r: &Router) {
-    let text = log_text(&r.log);
-    for l in text.lines() {
-        if let Some(bad) = REJECTIONS.iter().find(|x| l.contains(*x)) {
-            panic!("{} logged a rejection ({bad}): {l}\n{text}", r.node);
-        }
-    }
+/// With r1 (`a`) master: the VIP is only on r1 and r2 (`b`) stays backup
+/// for `settle`; once r1 stops, r2 takes over with the VIP.
+fn backup_holds_then_takes_over(w: &mut World, a: &Router, b: &Router, settle: Duration) {
+    w.addr_only_on("r1", VIP24);
+    std::thread::sleep(settle);
+    assert!(
+        !log_text(&b.log).contains("Entering MASTER STATE"),
+        "{}",
+        log_text(&b.log)
+    );
+    w.lab.stop(a.pid, Duration::from_secs(5));
+    wait_line(b, "(VI_1) Entering MASTER STATE");
+    w.addr_only_on("r2", VIP24);
 }
 
 #[test]
@@ -181,13 +62,13 @@ fn root_netns_lite_pair_elects_and_hands_over_on_sigterm() {
     wait_line(&a, "(VI_1) Entering MASTER STATE");
     let b = w.start("r2", Kind::Lite, &config("r2", 100, Auth::None, ""));
     wait_line(&b, "(VI_1) Entering BACKUP STATE");
-    w.vip_only_on("r1", &["r1", "r2"]);
+    w.addr_only_on("r1", VIP24);
 
     w.lab.stop(a.pid, Duration::from_secs(5));
     wait_line(&a, "(VI_1) sent 0 priority");
     wait_line(&a, "Stopped");
     wait_line(&b, "(VI_1) Entering MASTER STATE");
-    w.vip_only_on("r2", &["r1", "r2"]);
+    w.addr_only_on("r2", VIP24);
 }
 
 #[test]
@@ -198,12 +79,12 @@ fn root_netns_lite_three_routers_crash_and_preempt_back() {
     wait_line(&a, "(VI_1) Entering MASTER STATE");
     let c = w.start("r3", Kind::Lite, &config("r3", 100, Auth::Pass, ""));
     let b = w.start("r2", Kind::Lite, &config("r2", 120, Auth::Pass, ""));
-    w.vip_only_on("r1", &["r1", "r2", "r3"]);
+    w.addr_only_on("r1", VIP24);
 
     // A crash: no priority-0 advert, the VIP stays behind on the dead router.
     w.lab.signal(a.pid, "KILL").unwrap();
     wait_line(&b, "(VI_1) Entering MASTER STATE");
-    w.vip_only_on("r2", &["r2", "r3"]);
+    w.addr_only_on_among("r2", &["r2", "r3"], VIP24);
     assert!(!log_text(&c.log).contains("Entering MASTER STATE"));
 
     // Restarted, the highest priority takes over again and r2 lets go.
@@ -217,7 +98,7 @@ fn root_netns_lite_three_routers_crash_and_preempt_back() {
     let a2 = w.start("r1", Kind::Lite, &config("r1", 150, Auth::Pass, ""));
     wait_line(&a2, "(VI_1) Entering MASTER STATE");
     wait_line(&b, "Master received advert with higher priority");
-    w.vip_only_on("r1", &["r1", "r2", "r3"]);
+    w.addr_only_on("r1", VIP24);
 }
 
 #[test]
@@ -250,14 +131,14 @@ fn root_netns_lite_track_script_and_notify() {
     wait_line(&a, "(VI_1) Entering MASTER STATE");
     let b = w.start("r2", Kind::Lite, &config("r2", 100, Auth::None, ""));
     wait_line(&b, "(VI_1) Entering BACKUP STATE");
-    w.vip_only_on("r1", &["r1", "r2"]);
+    w.addr_only_on("r1", VIP24);
 
     // The check fails: 150 - 60 = 90 < 100, so r2 preempts.
     std::fs::remove_file(&flag).unwrap();
     wait_line(&a, "VRRP_Script(chk) failed");
     wait_line(&b, "(VI_1) Entering MASTER STATE");
     wait_line(&a, "Entering BACKUP STATE");
-    w.vip_only_on("r2", &["r1", "r2"]);
+    w.addr_only_on("r2", VIP24);
 
     let lines =
         wait_for_line(&notify_log, "INSTANCE VI_1 BACKUP", WAIT).map(|_| log_text(&notify_log));
@@ -280,11 +161,7 @@ fn mixed(master: Kind, auth: Auth) {
 /// [`mixed`], over multicast or (`unicast`) to each other's address.
 fn mixed_with(master: Kind, auth: Auth, unicast_peers: bool) {
     require_program("keepalived", &["--version"]);
-    let backup = if master == Kind::Lite {
-        Kind::Keepalived
-    } else {
-        Kind::Lite
-    };
+    let backup = master.other();
     let mut w = World::new(2);
     let (to_r1, to_r2) = if unicast_peers {
         (unicast(2, 1), unicast(1, 2))
@@ -299,7 +176,7 @@ fn mixed_with(master: Kind, auth: Auth, unicast_peers: bool) {
     let b = w.start("r2", backup, &config("r2", 100, auth, &to_r1));
     wait_line(&b, "(VI_1) Entering BACKUP STATE");
     // Several adverts cross in both directions before we look at the logs.
-    w.backup_holds_then_takes_over(&a, &b, Duration::from_secs(3));
+    backup_holds_then_takes_over(&mut w, &a, &b, Duration::from_secs(3));
     for r in [&a, &b] {
         assert_no_rejection(r);
     }
@@ -343,14 +220,14 @@ fn root_netns_lite_link_down_on_master() {
     wait_line(&a, "(VI_1) Entering MASTER STATE");
     let b = w.start("r2", Kind::Lite, &config("r2", 100, Auth::None, ""));
     wait_line(&b, "(VI_1) Entering BACKUP STATE");
-    w.vip_only_on("r1", &["r1", "r2"]);
+    w.addr_only_on("r1", VIP24);
     w.lab
         .run("r1", "ip", &["link", "set", "eth0", "down"])
         .unwrap();
     wait_line(&a, "Netlink reports eth0 down");
     wait_line(&a, "(VI_1) Entering FAULT STATE");
     wait_line(&b, "(VI_1) Entering MASTER STATE");
-    w.vip_only_on("r2", &["r1", "r2"]);
+    w.addr_only_on("r2", VIP24);
 }
 
 /// Two instances; a SIGHUP with only the second one's priority changed
@@ -394,7 +271,7 @@ fn root_netns_lite_sighup_reload_keeps_unchanged_instances() {
             .any(|l| l.contains("(VI_1)") || l.contains("Stopped") || l.contains("Entering")),
         "an instance was disturbed by the reload: {after:#?}"
     );
-    assert!(w.has_vip("r1"));
+    assert!(w.has_addr("r1", VIP24));
 }
 
 fn unicast(me: u8, peer: u8) -> String {
@@ -415,7 +292,7 @@ fn root_netns_lite_unicast_pair() {
         &config("r1", 150, Auth::Ah, &unicast(1, 2)),
     );
     wait_line(&a, "(VI_1) Entering MASTER STATE");
-    w.backup_holds_then_takes_over(&a, &b, Duration::from_secs(2));
+    backup_holds_then_takes_over(&mut w, &a, &b, Duration::from_secs(2));
 }
 
 #[test]

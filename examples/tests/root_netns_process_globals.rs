@@ -112,6 +112,83 @@ fn poll<T>(what: &str, log: &Path, mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
+/// Starts `program` from the root namespace on `conf` (keepalived's
+/// foreground options plus `extra`), its output to `log`.
+fn spawn_daemon(program: &str, extra: &[&str], conf: &Path, log: &Path) -> Daemon {
+    let out = std::fs::File::create(log).unwrap();
+    let child = Command::new(program)
+        .args(["-n", "-l", "-D", "-f", conf.to_str().unwrap()])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+    Daemon(child)
+}
+
+/// Waits until `log` has a line containing `line`.
+fn wait_logged(what: &str, log: &Path, line: &str) {
+    poll(what, log, || {
+        std::fs::read_to_string(log)
+            .ok()?
+            .contains(line)
+            .then_some(())
+    });
+}
+
+/// A lab with node `r1` whose namespace the daemons name, an instance name
+/// and a scratch directory, all unique to the test (`tag`) and this run;
+/// the scratch directory and `/run/keepalived/NS` are removed on drop.
+struct Rig {
+    /// Dropped first: its namespace goes before the directories.
+    _lab: Lab,
+    ns: String,
+    name: String,
+    scratch: PathBuf,
+    _cleanup: Cleanup,
+}
+
+impl Rig {
+    fn new(tag: &str) -> Rig {
+        require_root();
+        require_program("/usr/sbin/keepalived", &["-v"]);
+        let mut lab = Lab::new().unwrap();
+        let node = lab.add_node("r1", Ipv4Addr::new(10, 0, 0, 1), 24).unwrap();
+        let ns = node.ns.clone();
+        let name = format!("{tag}{}", std::process::id());
+        let scratch = PathBuf::from(format!("/run/{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&scratch).unwrap();
+        let _cleanup = Cleanup(vec![
+            scratch.clone(),
+            PathBuf::from(format!("/run/keepalived/{ns}")),
+        ]);
+        Rig {
+            _lab: lab,
+            ns,
+            name,
+            scratch,
+            _cleanup,
+        }
+    }
+
+    /// `observe(program, extra)` for keepalived 2.2.7, then for
+    /// keepalived-lite with a control socket of its own.
+    fn both<T>(&self, mut observe: impl FnMut(&str, &[&str]) -> T) -> (T, T) {
+        let ka = observe("/usr/sbin/keepalived", &[]);
+        let sock = self.scratch.join("lite.sock");
+        let lite_extra = ["--control-socket", sock.to_str().unwrap()];
+        let lite = observe(env!("CARGO_BIN_EXE_keepalived-lite"), &lite_extra);
+        (ka, lite)
+    }
+}
+
+/// `scratch/PROGRAM.log`, for the daemon `program` names.
+fn log_of(scratch: &Path, program: &str) -> PathBuf {
+    let tag = Path::new(program).file_name().unwrap().to_string_lossy();
+    scratch.join(format!("{tag}.log"))
+}
+
 /// The files of `dir` with their permission bits.
 fn listing(dir: &Path) -> Option<BTreeMap<String, u32>> {
     let entries = std::fs::read_dir(dir).ok()?;
@@ -143,16 +220,7 @@ struct Seen {
 fn observe(program: &str, extra: &[&str], conf: &Path, ns: &str, name: &str, log: &Path) -> Seen {
     let marks = conf.with_file_name("marks");
     let _ = std::fs::remove_file(&marks);
-    let out = std::fs::File::create(log).unwrap();
-    let child = Command::new(program)
-        .args(["-n", "-l", "-D", "-f", conf.to_str().unwrap()])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .unwrap();
-    let mut daemon = Daemon(child);
+    let mut daemon = spawn_daemon(program, extra, conf, log);
     // MASTER in the named namespace: the VIP is on its eth0.
     poll("the VIP in the namespace", log, || {
         let out = Command::new("ip")
@@ -194,21 +262,8 @@ fn observe(program: &str, extra: &[&str], conf: &Path, ns: &str, name: &str, log
 
 #[test]
 fn root_netns_net_namespace_instance_umask_and_data_names_as_keepalived() {
-    require_root();
-    require_program("/usr/sbin/keepalived", &["-v"]);
-    let mut lab = Lab::new().unwrap();
-    let ns = lab
-        .add_node("r1", Ipv4Addr::new(10, 0, 0, 1), 24)
-        .unwrap()
-        .ns
-        .clone();
-    let name = format!("kpg{}", std::process::id());
-    let scratch = PathBuf::from(format!("/run/kpg-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).unwrap();
-    let _cleanup = Cleanup(vec![
-        scratch.clone(),
-        PathBuf::from(format!("/run/keepalived/{ns}")),
-    ]);
+    let rig = Rig::new("kpg");
+    let (ns, name, scratch) = (&rig.ns, &rig.name, &rig.scratch);
     let conf = scratch.join("keepalived.conf");
     let mark = scratch.join("mark.sh");
     std::fs::write(
@@ -234,23 +289,8 @@ fn root_netns_net_namespace_instance_umask_and_data_names_as_keepalived() {
         ),
     )
     .unwrap();
-    let sock = scratch.join("lite.sock");
-    let ka = observe(
-        "/usr/sbin/keepalived",
-        &[],
-        &conf,
-        &ns,
-        &name,
-        &scratch.join("ka.log"),
-    );
-    let lite = observe(
-        env!("CARGO_BIN_EXE_keepalived-lite"),
-        &["--control-socket", sock.to_str().unwrap()],
-        &conf,
-        &ns,
-        &name,
-        &scratch.join("lite.log"),
-    );
+    let (ka, lite) = rig
+        .both(|program, extra| observe(program, extra, &conf, ns, name, &log_of(scratch, program)));
     let files = BTreeMap::from([
         (format!("keepalived_{name}.pid"), 0o644),
         (format!("vrrp_{name}.pid"), 0o644),
@@ -265,7 +305,6 @@ fn root_netns_net_namespace_instance_umask_and_data_names_as_keepalived() {
     };
     assert_eq!(ka, want, "keepalived 2.2.7");
     assert_eq!(lite, want, "keepalived-lite");
-    drop(lab);
 }
 
 /// What one daemon did around reloads.
@@ -310,23 +349,11 @@ fn reload_config(ns: &str, name: &str, scratch: &Path, vip: &str, extra: &str) -
 
 fn observe_reloads(program: &str, extra: &[&str], ns: &str, name: &str, scratch: &Path) -> Reloads {
     let conf = scratch.join("keepalived.conf");
-    let log = scratch.join(format!(
-        "{}.log",
-        Path::new(program).file_name().unwrap().to_string_lossy()
-    ));
+    let log = log_of(scratch, program);
     std::fs::write(&conf, reload_config(ns, name, scratch, "10.0.0.100", "")).unwrap();
     let stale = scratch.join("reloading");
     std::fs::write(&stale, "").unwrap();
-    let out = std::fs::File::create(&log).unwrap();
-    let child = Command::new(program)
-        .args(["-n", "-l", "-D", "-f", conf.to_str().unwrap()])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .unwrap();
-    let mut daemon = Daemon(child);
+    let mut daemon = spawn_daemon(program, extra, &conf, &log);
     poll("the first VIP", &log, || {
         (vip(ns)? == "10.0.0.100").then_some(())
     });
@@ -340,12 +367,7 @@ fn observe_reloads(program: &str, extra: &[&str], ns: &str, name: &str, scratch:
         "New config failed validation, see {} for details",
         report.display()
     );
-    poll("the validation failure", &log, || {
-        std::fs::read_to_string(&log)
-            .ok()?
-            .contains(&line)
-            .then_some(())
-    });
+    wait_logged("the validation failure", &log, &line);
     let report_names_keyword = std::fs::read_to_string(&report)
         .unwrap_or_default()
         .contains("no_such_keyword");
@@ -367,30 +389,9 @@ fn observe_reloads(program: &str, extra: &[&str], ns: &str, name: &str, scratch:
 
 #[test]
 fn root_netns_reload_check_config_keeps_the_old_configuration_as_keepalived() {
-    require_root();
-    require_program("/usr/sbin/keepalived", &["-v"]);
-    let mut lab = Lab::new().unwrap();
-    let ns = lab
-        .add_node("r1", Ipv4Addr::new(10, 0, 0, 1), 24)
-        .unwrap()
-        .ns
-        .clone();
-    let name = format!("kpr{}", std::process::id());
-    let scratch = PathBuf::from(format!("/run/kpr-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).unwrap();
-    let _cleanup = Cleanup(vec![
-        scratch.clone(),
-        PathBuf::from(format!("/run/keepalived/{ns}")),
-    ]);
-    let ka = observe_reloads("/usr/sbin/keepalived", &[], &ns, &name, &scratch);
-    let sock = scratch.join("lite.sock");
-    let lite = observe_reloads(
-        env!("CARGO_BIN_EXE_keepalived-lite"),
-        &["--control-socket", sock.to_str().unwrap()],
-        &ns,
-        &name,
-        &scratch,
-    );
+    let rig = Rig::new("kpr");
+    let (ns, name, scratch) = (&rig.ns, &rig.name, &rig.scratch);
+    let (ka, lite) = rig.both(|program, extra| observe_reloads(program, extra, ns, name, scratch));
     let want = Reloads {
         stale_removed: true,
         report_names_keyword: true,
@@ -399,7 +400,6 @@ fn root_netns_reload_check_config_keeps_the_old_configuration_as_keepalived() {
     };
     assert_eq!(ka, want, "keepalived 2.2.7");
     assert_eq!(lite, want, "keepalived-lite");
-    drop(lab);
 }
 
 /// What one daemon did with a `reload_time_file`.
@@ -421,12 +421,7 @@ fn observe_schedule(
     scratch: &Path,
 ) -> Scheduled {
     let conf = scratch.join("keepalived.conf");
-    let tag = Path::new(program)
-        .file_name()
-        .unwrap()
-        .to_string_lossy()
-        .into_owned();
-    let log = scratch.join(format!("{tag}.log"));
+    let log = log_of(scratch, program);
     let time_file = scratch.join("reload-at");
     let _ = std::fs::remove_file(&time_file);
     let with = |vip: &str| {
@@ -438,16 +433,7 @@ fn observe_schedule(
         )
     };
     std::fs::write(&conf, with("10.0.0.100")).unwrap();
-    let out = std::fs::File::create(&log).unwrap();
-    let child = Command::new(program)
-        .args(["-n", "-l", "-D", "-f", conf.to_str().unwrap()])
-        .args(extra)
-        .stdin(Stdio::null())
-        .stdout(out.try_clone().unwrap())
-        .stderr(out)
-        .spawn()
-        .unwrap();
-    let mut daemon = Daemon(child);
+    let mut daemon = spawn_daemon(program, extra, &conf, &log);
     poll("the first VIP", &log, || {
         (vip(ns)? == "10.0.0.100").then_some(())
     });
@@ -457,12 +443,7 @@ fn observe_schedule(
     let at_text = at.format("%Y-%m-%d %H:%M:%S").to_string();
     std::fs::write(&time_file, format!("{at_text}Z\n")).unwrap();
     let line = format!("Scheduling reload for {at_text}");
-    poll("the schedule", &log, || {
-        std::fs::read_to_string(&log)
-            .ok()?
-            .contains(&line)
-            .then_some(())
-    });
+    wait_logged("the schedule", &log, &line);
     let vip = poll("the reloaded VIP", &log, || {
         vip(ns).filter(|v| v == "10.0.0.101")
     });
@@ -479,36 +460,15 @@ fn observe_schedule(
 
 #[test]
 fn root_netns_reload_time_file_reloads_at_the_time_as_keepalived() {
-    require_root();
-    require_program("/usr/sbin/keepalived", &["-v"]);
     // keepalived logs the schedule in local time: UTC here, as written.
     assert_eq!(
         std::env::var("TZ").unwrap_or_default(),
         "",
         "run with the machine's zone"
     );
-    let mut lab = Lab::new().unwrap();
-    let ns = lab
-        .add_node("r1", Ipv4Addr::new(10, 0, 0, 1), 24)
-        .unwrap()
-        .ns
-        .clone();
-    let name = format!("kpt{}", std::process::id());
-    let scratch = PathBuf::from(format!("/run/kpt-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).unwrap();
-    let _cleanup = Cleanup(vec![
-        scratch.clone(),
-        PathBuf::from(format!("/run/keepalived/{ns}")),
-    ]);
-    let ka = observe_schedule("/usr/sbin/keepalived", &[], &ns, &name, &scratch);
-    let sock = scratch.join("lite.sock");
-    let lite = observe_schedule(
-        env!("CARGO_BIN_EXE_keepalived-lite"),
-        &["--control-socket", sock.to_str().unwrap()],
-        &ns,
-        &name,
-        &scratch,
-    );
+    let rig = Rig::new("kpt");
+    let (ns, name, scratch) = (&rig.ns, &rig.name, &rig.scratch);
+    let (ka, lite) = rig.both(|program, extra| observe_schedule(program, extra, ns, name, scratch));
     let want = Scheduled {
         logged: true,
         vip: "10.0.0.101".into(),
@@ -516,5 +476,4 @@ fn root_netns_reload_time_file_reloads_at_the_time_as_keepalived() {
     };
     assert_eq!(ka, want, "keepalived 2.2.7");
     assert_eq!(lite, want, "keepalived-lite");
-    drop(lab);
 }

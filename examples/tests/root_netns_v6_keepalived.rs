@@ -11,34 +11,18 @@
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 mod common;
+mod lab_pair;
 
-use std::net::Ipv4Addr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use keepalived_lite::netns::{require_program, require_root, wait_for_line, Lab};
+use keepalived_lite::netns::{require_program, wait_for_line, Lab};
+use lab_pair::{assert_clean, log_text, wait_lines, wait_nth, Kind, Router, World, WAIT};
 
 const VIP: &str = "2001:db8::100";
 const VIP_PREFIX: u8 = 64;
 /// The IPv4 instance's VIP in the dual-stack variant.
 const VIP4: &str = "10.0.0.100";
-/// Safety limit for a state to be reached (master down is under 2 s).
-const WAIT: Duration = Duration::from_secs(20);
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Kind {
-    Lite,
-    Keepalived,
-}
-
-impl Kind {
-    fn other(self) -> Kind {
-        match self {
-            Kind::Lite => Kind::Keepalived,
-            Kind::Keepalived => Kind::Lite,
-        }
-    }
-}
 
 /// Node `i`'s global address (1-based), for the unicast variant.
 fn global(i: usize) -> String {
@@ -84,199 +68,55 @@ fn config(name: &str, priority: u8, mode: Mode, me: usize) -> String {
     )
 }
 
-struct World {
-    lab: Lab,
-    dir: PathBuf,
-    mode: Mode,
+/// Two routers, each with a usable link-local and a global address.
+fn world() -> World {
+    require_program("keepalived", &["--version"]);
+    let w = World::new(2);
+    for (i, node) in w.nodes.iter().enumerate() {
+        wait_link_local(&w.lab, node);
+        let global = format!("{}/64", global(i + 1));
+        let args = ["-6", "addr", "add", &global, "dev", "eth0", "nodad"];
+        assert!(w.lab.run(node, "ip", &args).unwrap().status.success());
+    }
+    w
 }
 
-struct Router {
-    node: String,
-    kind: Kind,
-    pid: u32,
-    log: PathBuf,
-    /// keepalived's VRRP child pid file.
-    vrrp_pid: PathBuf,
+/// Starts `kind` on `node` at `priority`, talking as `mode` says.
+fn start(w: &mut World, mode: Mode, node: &str, kind: Kind, priority: u8) -> Router {
+    let me = node.trim_start_matches('r').parse().unwrap();
+    w.start(node, kind, &config(node, priority, mode, me))
 }
 
-impl World {
-    fn new(mode: Mode) -> World {
-        require_root();
-        require_program("keepalived", &["--version"]);
-        let mut lab = Lab::new().unwrap();
-        for i in 0..2u8 {
-            let (node, addr) = (format!("r{}", i + 1), Ipv4Addr::new(10, 0, 0, 1 + i));
-            lab.add_node(&node, addr, 24).unwrap();
-            wait_link_local(&lab, &node);
-            let global = format!("{}/64", global(usize::from(i) + 1));
-            let args = ["-6", "addr", "add", &global, "dev", "eth0", "nodad"];
-            assert!(lab.run(&node, "ip", &args).unwrap().status.success());
-        }
-        let dir = std::env::temp_dir().join(&lab.node("r1").ns);
-        std::fs::create_dir_all(&dir).unwrap();
-        World { lab, dir, mode }
-    }
-
-    /// Starts `kind` on `node`; a restart appends to the same log.
-    fn start(&mut self, node: &str, kind: Kind, priority: u8) -> Router {
-        let file = |f: &str| self.dir.join(format!("{node}-{f}"));
-        let conf_path = file("keepalived.conf");
-        let me = node.trim_start_matches('r').parse().unwrap();
-        std::fs::write(&conf_path, config(node, priority, self.mode, me)).unwrap();
-        let log = file(&format!("{kind:?}.log"));
-        let conf = conf_path.to_str().unwrap().to_owned();
-        let (p, vrrp_pid) = (file("k.pid"), file("v.pid"));
-        let pid = match kind {
-            Kind::Lite => {
-                let (p, r) = (p.to_str().unwrap(), vrrp_pid.to_str().unwrap());
-                let args = ["-P", "-n", "-l", "-f", &conf, "-p", p, "-r", r];
-                let bin = env!("CARGO_BIN_EXE_keepalived-lite");
-                self.lab.spawn(node, bin, &args, &log).unwrap()
-            }
-            Kind::Keepalived => {
-                let (p, r) = (p.to_str().unwrap(), vrrp_pid.to_str().unwrap());
-                let args = ["-P", "-n", "-l", "-f", &conf, "-p", p, "-r", r];
-                self.lab.spawn(node, "keepalived", &args, &log).unwrap()
-            }
-        };
-        Router {
-            node: node.to_owned(),
-            kind,
-            pid,
-            log,
-            vrrp_pid,
-        }
-    }
-
-    /// A crash: SIGKILL, to both processes for keepalived; the VIP a dead
-    /// master leaves behind is flushed as a reboot would.
-    fn crash(&mut self, r: &Router) {
-        if r.kind == Kind::Keepalived {
-            let child = wait_for_line(&r.vrrp_pid, "", WAIT).unwrap();
-            self.lab
-                .signal(child.trim().parse().unwrap(), "KILL")
-                .unwrap();
-        }
-        self.lab.signal(r.pid, "KILL").unwrap();
-        self.lab.stop(r.pid, Duration::from_secs(5));
-        let vip = format!("{VIP}/{VIP_PREFIX}");
-        let args = ["-6", "addr", "del", &vip, "dev", "eth0"];
-        // Absent already if the master had not installed it yet.
-        let _ = self.lab.run(&r.node, "ip", &args);
-    }
-
-    fn has_vip(&self, node: &str) -> bool {
-        let args = ["-6", "-o", "addr", "show", "dev", "eth0"];
-        let out = self.lab.run(node, "ip", &args).unwrap();
-        let vip = format!(" {VIP}/{VIP_PREFIX} ");
-        String::from_utf8_lossy(&out.stdout).contains(&vip)
-    }
-
-    /// Records on `node` the Neighbour Advertisements that arrive (tcpdump
-    /// in the background, checksums verified by `-v`).
-    fn capture_neighbour_adverts(&mut self, node: &str) -> PathBuf {
-        let out = self.dir.join(format!("{node}-na.txt"));
-        let filter = "icmp6 and ip6[40] == 136 and ip6 dst ff02::1";
-        let args = ["-i", "eth0", "-n", "-v", "-l", "-c", "5", filter];
-        self.lab.spawn(node, "tcpdump", &args, &out).unwrap();
-        // tcpdump says so on stderr once it captures.
-        assert!(wait_for_line(&out, "listening on", WAIT).is_some());
-        out
-    }
-
-    fn has_vip4(&self, node: &str) -> bool {
-        let args = ["-4", "-o", "addr", "show", "dev", "eth0"];
-        let out = self.lab.run(node, "ip", &args).unwrap();
-        String::from_utf8_lossy(&out.stdout).contains(&format!(" {VIP4}/24 "))
-    }
-
-    /// Waits until the IPv4 VIP is on `node` and not on the other one.
-    fn vip4_only_on(&self, node: &str) {
-        let deadline = std::time::Instant::now() + WAIT;
-        loop {
-            let on: Vec<&str> = ["r1", "r2"]
-                .into_iter()
-                .filter(|n| self.has_vip4(n))
-                .collect();
-            if on == [node] {
-                return;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "IPv4 VIP expected only on {node}, found on {on:?}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Waits until the VIP is on `node` and not on the other one.
-    fn vip_only_on(&self, node: &str) {
-        let deadline = std::time::Instant::now() + WAIT;
-        loop {
-            let on: Vec<&str> = ["r1", "r2"]
-                .into_iter()
-                .filter(|n| self.has_vip(n))
-                .collect();
-            if on == [node] {
-                return;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "VIP expected only on {node}, found on {on:?}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
+/// A crash of `r`; the VIP a dead master leaves behind is removed as a
+/// reboot would.
+fn crash(w: &mut World, r: &Router) {
+    w.crash(r);
+    let vip = format!("{VIP}/{VIP_PREFIX}");
+    let args = ["-6", "addr", "del", &vip, "dev", "eth0"];
+    // Absent already if the master had not installed it yet.
+    let _ = w.lab.run(&r.node, "ip", &args);
 }
 
-fn log_text(log: &Path) -> String {
-    std::fs::read_to_string(log).unwrap_or_default()
+/// Records on `node` the Neighbour Advertisements that arrive (tcpdump
+/// in the background, checksums verified by `-v`).
+fn capture_neighbour_adverts(w: &mut World, node: &str) -> PathBuf {
+    let out = w.dir.join(format!("{node}-na.txt"));
+    let filter = "icmp6 and ip6[40] == 136 and ip6 dst ff02::1";
+    let args = ["-i", "eth0", "-n", "-v", "-l", "-c", "5", filter];
+    w.lab.spawn(node, "tcpdump", &args, &out).unwrap();
+    // tcpdump says so on stderr once it captures.
+    assert!(wait_for_line(&out, "listening on", WAIT).is_some());
+    out
 }
 
-/// Waits until `path` holds `n` lines containing `needle`; its text.
-fn wait_lines(path: &Path, needle: &str, n: usize) -> String {
-    let deadline = std::time::Instant::now() + WAIT;
-    loop {
-        let text = log_text(path);
-        if text.matches(needle).count() >= n {
-            return text;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "fewer than {n} lines with {needle:?}:\n{text}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// Waits until the IPv6 VIP is on `node` and not on the other one.
+fn vip_only_on(w: &World, node: &str) {
+    w.addr_only_on(node, &format!("{VIP}/{VIP_PREFIX}"));
 }
 
-/// Waits for the `n`th line (1-based) containing `needle`.
-fn wait_nth(r: &Router, needle: &str, n: usize) {
-    let deadline = std::time::Instant::now() + WAIT;
-    while log_text(&r.log).matches(needle).count() < n {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "{}: fewer than {n} lines with {needle:?}:\n{}",
-            r.node,
-            log_text(&r.log)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// keepalived's rejections of a packet, plus any error line.
-fn assert_clean(r: &Router) {
-    let text = log_text(&r.log);
-    for l in text.lines() {
-        let lower = l.to_lowercase();
-        let bad = common::KEEPALIVED_REJECTIONS
-            .iter()
-            .any(|x| l.contains(x) && !l.contains("does not support authentication"));
-        assert!(
-            !bad && !lower.contains("error") && !lower.contains("bogus"),
-            "{} logged: {l}\n{text}",
-            r.node
-        );
-    }
+/// Waits until the IPv4 VIP is on `node` and not on the other one.
+fn vip4_only_on(w: &World, node: &str) {
+    w.addr_only_on(node, &format!("{VIP4}/24"));
 }
 
 const MASTER: &str = "(VI_1) Entering MASTER STATE";
@@ -288,41 +128,41 @@ const BACKUP4: &str = "(VI_4) Entering BACKUP STATE";
 /// stays backup while several adverts cross; a graceful stop hands over to
 /// r2; restarted, r1 preempts back; crashed, r2 takes over again.
 fn handover_preempt_crash(first: Kind, mode: Mode) {
-    let mut w = World::new(mode);
-    let na = w.capture_neighbour_adverts("r2");
+    let mut w = world();
+    let na = capture_neighbour_adverts(&mut w, "r2");
     // The master first: started together, the backup's shorter head start
     // would decide whenever the master's process is slow to start.
-    let a = w.start("r1", first, 150);
+    let a = start(&mut w, mode, "r1", first, 150);
     wait_nth(&a, MASTER, 1);
     // Its first burst: garp_master_repeat (5) unsolicited NAs for the VIP,
     // with a valid checksum, Override set and its MAC as target address.
     let text = wait_lines(&na, &format!("tgt is {VIP}"), 5);
     assert_eq!(text.matches("[icmp6 sum ok]").count(), 5, "{text}");
     assert_eq!(text.matches("Flags [override]").count(), 5, "{text}");
-    let b = w.start("r2", first.other(), 100);
+    let b = start(&mut w, mode, "r2", first.other(), 100);
     wait_nth(&b, BACKUP, 1);
-    w.vip_only_on("r1");
+    vip_only_on(&w, "r1");
     // Adverts at 0.5 s: the backup hears several before we stop the master,
     // and the sent count in keepalived-lite's or keepalived's log shows
     // nothing made it take over meanwhile.
-    wait_for_adverts(&w, "r2", 4);
+    wait_for_adverts(&w, mode, "r2", 4);
     assert_eq!(log_text(&b.log).matches(MASTER).count(), 0);
 
     // Graceful: priority 0, the backup takes over at once.
     w.lab.stop(a.pid, Duration::from_secs(5));
     wait_nth(&b, MASTER, 1);
-    w.vip_only_on("r2");
+    vip_only_on(&w, "r2");
 
     // Preemption back by the higher priority.
-    let a2 = w.start("r1", first, 150);
+    let a2 = start(&mut w, mode, "r1", first, 150);
     wait_nth(&a2, MASTER, 2);
     wait_nth(&b, BACKUP, 2);
-    w.vip_only_on("r1");
+    vip_only_on(&w, "r1");
 
     // Crash: no priority-0 advert; the backup waits Master_Down_Interval.
-    w.crash(&a2);
+    crash(&mut w, &a2);
     wait_nth(&b, MASTER, 2);
-    w.vip_only_on("r2");
+    vip_only_on(&w, "r2");
     for r in [&a2, &b] {
         assert_clean(r);
     }
@@ -350,23 +190,13 @@ fn wait_link_local(lab: &Lab, node: &str) {
 /// Waits until `node` has received `n` VRRPv3 adverts over IPv6 to
 /// ff02::12, or unicast to r2 (seen with a packet socket through `tcpdump
 /// -c`, which exits once it has them); only the master (r1) sends.
-fn wait_for_adverts(w: &World, node: &str, n: u32) {
-    let count = n.to_string();
-    let to = if w.mode == Mode::Unicast {
+fn wait_for_adverts(w: &World, mode: Mode, node: &str, n: u32) {
+    let to = if mode == Mode::Unicast {
         global(2)
     } else {
         "ff02::12".into()
     };
-    let dst = format!("ip6 proto 112 and dst {to}");
-    let args = ["-i", "eth0", "-c", &count, "-n", &dst];
-    let mut cmd = w.lab.command(node, "timeout");
-    let out = cmd
-        .arg(WAIT.as_secs().to_string())
-        .arg("tcpdump")
-        .args(args)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = w.tcpdump(node, n, &format!("ip6 proto 112 and dst {to}"));
     let v3 = text
         .lines()
         .filter(|l| l.contains("VRRPv3") && l.contains("prio 150"))
@@ -398,16 +228,16 @@ fn root_netns_v6_unicast_lite_master_keepalived_backup() {
 /// `first` on r1 is master of both, the other kind on r2 backup of both;
 /// a graceful stop hands both over.
 fn dual_stack(first: Kind) {
-    let mut w = World::new(Mode::DualStack);
-    let a = w.start("r1", first, 150);
+    let (mut w, mode) = (world(), Mode::DualStack);
+    let a = start(&mut w, mode, "r1", first, 150);
     wait_nth(&a, MASTER, 1);
     wait_nth(&a, MASTER4, 1);
-    let b = w.start("r2", first.other(), 100);
+    let b = start(&mut w, mode, "r2", first.other(), 100);
     wait_nth(&b, BACKUP, 1);
     wait_nth(&b, BACKUP4, 1);
-    w.vip_only_on("r1");
-    w.vip4_only_on("r1");
-    wait_for_adverts(&w, "r2", 4);
+    vip_only_on(&w, "r1");
+    vip4_only_on(&w, "r1");
+    wait_for_adverts(&w, mode, "r2", 4);
     let text = log_text(&b.log);
     assert_eq!(
         (text.matches(MASTER).count(), text.matches(MASTER4).count()),
@@ -416,8 +246,8 @@ fn dual_stack(first: Kind) {
     w.lab.stop(a.pid, Duration::from_secs(5));
     wait_nth(&b, MASTER, 1);
     wait_nth(&b, MASTER4, 1);
-    w.vip_only_on("r2");
-    w.vip4_only_on("r2");
+    vip_only_on(&w, "r2");
+    vip4_only_on(&w, "r2");
     for r in [&a, &b] {
         assert_clean(r);
     }

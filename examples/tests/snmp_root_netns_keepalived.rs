@@ -30,19 +30,21 @@
 //! vrrpv3StatisticsProtoErrReason reads ipTtlError).
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod lab_kl0;
+
 use std::collections::BTreeSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use keepalived_lite::netns::{require_program, require_root, Netns};
+use lab_kl0::{kl0_namespace, wait_exit, wait_for};
 use test_support::process::TempDir;
 
 const BIN: &str = env!("CARGO_BIN_EXE_keepalived-lite");
-const DEADLINE: Duration = Duration::from_secs(30);
 
 const VRRP_MIB: &str = ".1.3.6.1.2.1.68";
 const VRRPV3_MIB: &str = ".1.3.6.1.2.1.207";
@@ -118,17 +120,6 @@ fn spawn(cmd: &mut Command, log: &Path) -> Proc {
     Proc(child)
 }
 
-fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    while start.elapsed() < DEADLINE {
-        if let Some(v) = f() {
-            return v;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("timed out waiting for {what}");
-}
-
 /// A free UDP port on loopback (released for the server to take).
 fn free_port() -> u16 {
     std::net::UdpSocket::bind("127.0.0.1:0")
@@ -147,7 +138,14 @@ struct Snmp {
 }
 
 impl Snmp {
+    /// Checks for root, keepalived and the net-snmp tools, then starts
+    /// snmpd and snmptrapd and waits for both.
     fn start() -> Snmp {
+        require_root();
+        require_program("keepalived", &["--version"]);
+        require_program("snmpwalk", &["-V"]);
+        require_program("snmpd", &["-v"]);
+        require_program("snmptrapd", &["-v"]);
         let dir = TempDir::new("snmp");
         let (port, trap_port) = (free_port(), free_port());
         let socket = dir.path("master");
@@ -242,13 +240,7 @@ impl Daemon {
     }
 
     fn start_with(tag: &str, program: &str, snmp: &Snmp, config: &str) -> Daemon {
-        let ns = Netns::new(tag).unwrap();
-        ns.ip(&["link", "add", "kl0", "type", "veth", "peer", "name", "kl1"])
-            .unwrap();
-        ns.ip(&["addr", "add", "10.231.0.1/24", "dev", "kl0"])
-            .unwrap();
-        ns.ip(&["link", "set", "kl0", "up"]).unwrap();
-        ns.ip(&["link", "set", "kl1", "up"]).unwrap();
+        let ns = kl0_namespace(tag);
         let dir = TempDir::new(tag);
         let conf = dir.path("keepalived.conf");
         std::fs::write(&conf, config).unwrap();
@@ -290,10 +282,7 @@ impl Daemon {
             let _ = Command::new("kill").arg(pid.trim()).status();
         }
         let mut proc = self.proc;
-        let start = Instant::now();
-        while start.elapsed() < DEADLINE && proc.0.try_wait().ok().flatten().is_none() {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_exit(&mut proc.0);
         drop(proc);
         drop(self.dir);
         drop(self.ns);
@@ -412,11 +401,6 @@ fn normalise(lines: &[String], seen: &Seen) -> Vec<String> {
 
 #[test]
 fn root_snmp_walks_and_traps_match_keepalived_2_2_7() {
-    require_root();
-    require_program("keepalived", &["--version"]);
-    require_program("snmpwalk", &["-V"]);
-    require_program("snmpd", &["-v"]);
-    require_program("snmptrapd", &["-v"]);
     let snmp = Snmp::start();
     let theirs = run("sk", "keepalived", &snmp);
     let ours = run("sl", BIN, &snmp);
@@ -606,6 +590,14 @@ fn traps_of(log: &str, trap: &str) -> BTreeSet<Vec<String>> {
         .collect()
 }
 
+/// The `trap`s snmptrapd logged from byte `from` on, once there is one.
+fn wait_traps(snmp: &Snmp, what: &str, from: usize, trap: &str) -> BTreeSet<Vec<String>> {
+    wait_for(what, || {
+        let traps = traps_of(&snmp.traps_log()[from..], trap);
+        (!traps.is_empty()).then_some(traps)
+    })
+}
+
 fn run_backup(tag: &str, program: &str, snmp: &Snmp) -> BackupSeen {
     let d = Daemon::start_with(tag, program, snmp, BACKUP_CONF);
     let mode = Arc::new(AtomicU8::new(RIGHT));
@@ -639,20 +631,14 @@ fn run_backup(tag: &str, program: &str, snmp: &Snmp) -> BackupSeen {
     let from = snmp.traps_log().len();
     mode.store(WRONG, Ordering::SeqCst);
     let auth = ".1.3.6.1.2.1.68.0.2";
-    let log = wait_for(&format!("{program}: vrrpTrapAuthFailure"), || {
-        let log = snmp.traps_log();
-        (!traps_of(&log[from..], auth).is_empty()).then_some(log)
-    });
-    let auth_traps = traps_of(&log[from..], auth);
+    let what = format!("{program}: vrrpTrapAuthFailure");
+    let auth_traps = wait_traps(snmp, &what, from, auth);
 
     let from = snmp.traps_log().len();
     mode.store(LOW_TTL, Ordering::SeqCst);
     let proto = ".1.3.6.1.2.1.207.0.2";
-    let log = wait_for(&format!("{program}: vrrpv3ProtoError"), || {
-        let log = snmp.traps_log();
-        (!traps_of(&log[from..], proto).is_empty()).then_some(log)
-    });
-    let proto_traps = traps_of(&log[from..], proto);
+    let what = format!("{program}: vrrpv3ProtoError");
+    let proto_traps = wait_traps(snmp, &what, from, proto);
     let reason = format!("{VRRPV3_MIB}.1.2.5.1.6.{ix}.51.1");
     // ipTtlError(1) (polled: keepalived-lite's answers may be a moment
     // old).
@@ -677,11 +663,6 @@ fn run_backup(tag: &str, program: &str, snmp: &Snmp) -> BackupSeen {
 
 #[test]
 fn root_snmp_backup_master_address_uptimes_and_error_traps_match_keepalived_2_2_7() {
-    require_root();
-    require_program("keepalived", &["--version"]);
-    require_program("snmpwalk", &["-V"]);
-    require_program("snmpd", &["-v"]);
-    require_program("snmptrapd", &["-v"]);
     let snmp = Snmp::start();
     let theirs = run_backup("skb", "keepalived", &snmp);
     let ours = run_backup("slb", BIN, &snmp);

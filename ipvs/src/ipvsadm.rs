@@ -473,17 +473,38 @@ fn push_addrport(out: &mut String, addr: &SocketAddr) {
 }
 
 fn rule_service(key: &ServiceKey) -> String {
+    let words = KeyWords {
+        fwmark: "-f",
+        v6: " -6",
+        protocols: ["-t", "-u", "--sctp-service"],
+    };
+    service_text(key, &words)
+}
+
+/// The words a service key is written with: before a mark (and after an
+/// IPv6 one), and before ADDR:PORT for TCP, UDP and SCTP.
+struct KeyWords {
+    fwmark: &'static str,
+    v6: &'static str,
+    protocols: [&'static str; 3],
+}
+
+fn service_text(key: &ServiceKey, words: &KeyWords) -> String {
     match key {
-        ServiceKey::Fwmark {
-            family: Family::V6,
-            mark,
-        } => format!("-f {mark} -6"),
-        ServiceKey::Fwmark { mark, .. } => format!("-f {mark}"),
+        ServiceKey::Fwmark { family, mark } => {
+            let v6 = if matches!(family, Family::V6) {
+                words.v6
+            } else {
+                ""
+            };
+            format!("{} {mark}{v6}", words.fwmark)
+        }
         ServiceKey::Addr { protocol, addr } => {
+            let [tcp, udp, sctp] = words.protocols;
             let p = match protocol {
-                Protocol::Tcp => "-t",
-                Protocol::Udp => "-u",
-                _ => "--sctp-service",
+                Protocol::Tcp => tcp,
+                Protocol::Udp => udp,
+                _ => sctp,
             };
             format!("{p} {}", addrport(addr))
         }
@@ -704,21 +725,12 @@ impl std::fmt::Display for Op {
 }
 
 fn list_service_name(key: &ServiceKey) -> String {
-    match key {
-        ServiceKey::Fwmark {
-            family: Family::V6,
-            mark,
-        } => format!("FWM  {mark} IPv6"),
-        ServiceKey::Fwmark { mark, .. } => format!("FWM  {mark}"),
-        ServiceKey::Addr { protocol, addr } => {
-            let p = match protocol {
-                Protocol::Tcp => "TCP ",
-                Protocol::Udp => "UDP ",
-                _ => "SCTP",
-            };
-            format!("{p} {}", addrport(addr))
-        }
-    }
+    let words = KeyWords {
+        fwmark: "FWM ",
+        v6: " IPv6",
+        protocols: ["TCP ", "UDP ", "SCTP"],
+    };
+    service_text(key, &words)
 }
 
 fn fwd_name(f: Forward) -> &'static str {
