@@ -6,7 +6,7 @@
 //! Which objects alert, and the mail settings, come from
 //! [`vrrp_conf::convert::mail::Alerts`]; [`configure`] installs them once
 //! for the process (both halves share one mail thread). The event sites
-//! call [`vrrp`] and [`checker`], which only queue: sending never blocks
+//! call [`vrrp()`] and [`checker()`], which only queue: sending never blocks
 //! an event loop ([`send`]: bounded queue, failures logged as keepalived
 //! logs them, and counted in [`counters`]).
 
@@ -92,7 +92,7 @@ pub fn configure(alerts: Alerts) {
 }
 
 /// A VRRP instance or sync group entered a state: its alert is queued
-/// (see [`Policy::vrrp`]).
+/// (see `Policy::vrrp`).
 pub fn vrrp(n: &Notify) {
     if let Some(a) = lock().as_mut() {
         if let Some(alert) = a.policy.vrrp(n) {
@@ -112,7 +112,7 @@ pub fn started(bridge: &Bridge, lines: &[String]) {
 }
 
 /// A monitor event and the lines the bridge logged for it: the alerts
-/// are queued (see [`Policy::checker`]).
+/// are queued (see `Policy::checker`).
 pub fn checker(bridge: &Bridge, event: &Event, lines: &[String]) {
     if let Some(a) = lock().as_mut() {
         for alert in a.policy.checker(bridge, event, lines) {

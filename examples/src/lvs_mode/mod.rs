@@ -47,7 +47,7 @@
 //! keepalived 2.2.7), SMTP_CHECK (`helo_name`, `host` blocks),
 //! DNS_CHECK (`type`, `name`), UDP_CHECK (`payload`, `require_reply`),
 //! PING_CHECK, MISC_CHECK (`misc_path`, `misc_timeout`,
-//! `misc_dynamic`) and FILE_CHECK (`track_file`, `weight` [`reverse`],
+//! `misc_dynamic`) and FILE_CHECK (`track_file`, `weight` \[reverse\],
 //! on a top-level `track_file` block with `file` and `weight`; read every
 //! second where keepalived uses inotify), with `connect_ip`, `connect_port`, `bindto`,
 //! `connect_timeout`, `retry`, `delay_before_retry`, `warmup`,

@@ -442,7 +442,7 @@ pub fn checker_stopping() {
 /// How long [`flush`] waits for the queued notifications.
 const FLUSH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Waits (at most [`FLUSH_TIMEOUT`]) until the notifications queued so
+/// Waits (at most 2 s) until the notifications queued so
 /// far are sent, so that a stopping daemon's last ones reach the master.
 pub async fn flush() {
     let (tx, rx) = tokio::sync::oneshot::channel();

@@ -21,7 +21,7 @@
 //! - `reload_file [FILE]`: FILE (default `/run/keepalived.reload`, in the
 //!   pid directory if one is used, named after the instance) exists while
 //!   a reload reads the configuration; a stale one is removed at start-up;
-//! - `reload_time_file FILE` [`reload_repeat`]: FILE holds a time
+//! - `reload_time_file FILE` \[reload_repeat\]: FILE holds a time
 //!   (`HH:MM:SS`, `YY-MM-DD HH:MM:SS` or `YYYY-MM-DD HH:MM:SS`, local, or
 //!   UTC with a trailing `Z`) at which the daemon reloads itself; the file
 //!   is removed then, unless `reload_repeat` is set and it holds only a

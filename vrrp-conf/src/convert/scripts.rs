@@ -20,7 +20,7 @@
 //! every disabled script.
 //!
 //! The checker half's scripts (MISC_CHECK, `notify_up`, `quorum_up`, ...)
-//! go through the same rules in [`checker`].
+//! go through the same rules in its `checker` module.
 
 use healthcheck::script::{search_path, security, CommandLine, RunAs, UserError};
 
