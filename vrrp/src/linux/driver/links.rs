@@ -37,7 +37,10 @@ impl Driver {
                 self.address_deleted(now, a.ifindex, a.addr.into());
                 self.source_deleted(now, a.ifindex, a.addr);
             }
-            NetEvent::Address6Removed(a) => self.address_deleted(now, a.ifindex, a.addr.into()),
+            NetEvent::Address6Removed(a) => {
+                self.address_deleted(now, a.ifindex, a.addr.into());
+                self.source6_deleted(now, a.ifindex, a.addr);
+            }
             NetEvent::RouteRemoved(r) => self.route_deleted(now, r),
             NetEvent::RuleRemoved(r) => self.rule_deleted(now, r),
             // A router waiting for its interface may wait for an address.

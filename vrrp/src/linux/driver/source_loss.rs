@@ -1,19 +1,25 @@
-//! An IPv4 router without a configured source address advertises from its
-//! interface's address. keepalived 2.2.7 (`keepalived_netlink.c`) puts it
-//! in FAULT when the interface loses its last IPv4 address (virtual
-//! addresses aside), and brings it back (BACKUP) when one is added; when
-//! the address in use goes and another is left, the router advertises
-//! from that one, in place. Here the
-//! router then waits under the stand-in of its interface's name, as a
-//! router that started without an address does, and binds again when an
-//! address comes (see `links.rs`).
+//! A router without a configured source address advertises from its
+//! interface's address. keepalived 2.2.7 (`keepalived_netlink.c`) puts an
+//! IPv4 one in FAULT when its configured interface (a VMAC's base too)
+//! loses its last IPv4 address (virtual addresses aside), and brings it
+//! back (BACKUP) when one is added; when the address in use goes and
+//! another is left, the router advertises from that one, in place. An
+//! IPv6 one goes to FAULT when the link-local address it sends from goes
+//! and no other is left, on its interface or, for a VMAC sending on its
+//! own, on the VMAC (which loses it when it goes down: keepalived then
+//! stays in FAULT). A router with a configured source (`unicast_src_ip`)
+//! is left as it is. Here the router then waits under the stand-in of its
+//! interface's name, as a router that started without an address does,
+//! keeping its VMAC, and binds again when an address comes (see
+//! `links.rs`).
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Instant;
 
 use super::links::is_absent;
-use super::Driver;
+use super::{Driver, RouterIo};
 use crate::mux::RouterId;
+use crate::wire::v3::is_link_local;
 
 impl Driver {
     /// IPv4 address `addr` was deleted from interface `ifindex`.
@@ -41,13 +47,72 @@ impl Driver {
         self.close_unused();
     }
 
-    /// True if router `i` is an IPv4 router bound to `ifindex` (no VMAC)
-    /// that took its source address from the interface.
+    /// IPv6 address `addr` was deleted from interface `ifindex`: the
+    /// routers sending from it wait for another if none is left.
+    pub(super) fn source6_deleted(&mut self, now: Instant, ifindex: u32, addr: Ipv6Addr) {
+        if is_absent(ifindex) || !is_link_local(addr) {
+            return;
+        }
+        let losers: Vec<usize> = (0..self.routers.len())
+            .filter(|&i| self.sends_from6(i, ifindex, addr))
+            .collect();
+        if losers.is_empty() {
+            return;
+        }
+        match self.netlink.addresses6(Some(ifindex)) {
+            // keepalived moves to another in place: kept as it is here.
+            Ok(left) if left.iter().any(|a| is_link_local(a.addr)) => return,
+            Err(_) => return,
+            Ok(_) => {}
+        }
+        for i in losers {
+            self.wait_for_address(now, i);
+        }
+        self.drain(now);
+        self.firewall.touch();
+        self.close_unused();
+    }
+
+    /// True if router `i` is an IPv4 router whose configured interface is
+    /// `ifindex` and that took its source address from it.
     fn takes_source_from(&self, i: usize, ifindex: u32) -> bool {
         let Some(r) = self.io(i) else { return false };
         let c = &r.spec.config;
         let own = c.primary_ip.is_unspecified() && c.unicast_src_ip.is_none() && c.ipv6.is_none();
-        own && r.vmac.is_none() && r.recv_ifindex == ifindex
+        own && r.recv_ifindex == ifindex
+    }
+
+    /// True if router `i` is an IPv6 router that took its source address
+    /// `addr` from interface `ifindex`: its own, or its VMAC's when it
+    /// sends on the VMAC.
+    fn sends_from6(&self, i: usize, ifindex: u32, addr: Ipv6Addr) -> bool {
+        let Some(r) = self.io(i) else { return false };
+        let configured = r.spec.config.ipv6.as_ref();
+        if configured.is_some_and(|v6| !v6.link_local.is_unspecified()) {
+            return false;
+        }
+        let running = self.mux.router(RouterId(i as u32));
+        let Some(v6) = running.and_then(|m| m.config().ipv6.as_ref()) else {
+            return false;
+        };
+        let on = match r.vmac {
+            Some(vmac) if !r.spec.vmac.xmit_base => vmac,
+            _ => r.recv_ifindex,
+        };
+        v6.link_local == addr && on == ifindex
+    }
+
+    /// The interface under router `r`'s VMAC, also while the router waits
+    /// for an address under a stand-in (the VMAC stays on it).
+    pub(super) fn vmac_base(&self, r: &RouterIo) -> u32 {
+        if !is_absent(r.recv_ifindex) {
+            return r.recv_ifindex;
+        }
+        let real = |l: &&crate::linux::Link| !is_absent(l.index) && l.name == r.spec.interface;
+        self.links
+            .values()
+            .find(real)
+            .map_or(r.recv_ifindex, |l| l.index)
     }
 
     /// True if `a` is a virtual address of a router (one of ours going).
