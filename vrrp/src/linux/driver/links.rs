@@ -220,7 +220,7 @@ impl Driver {
     /// interface is up (it leaves FAULT then), else when the interface
     /// next changes. The router waits under the stand-in of its
     /// interface's name meanwhile, so it alone goes to FAULT.
-    fn vmac_gone(&mut self, now: Instant, index: u32) {
+    pub(super) fn vmac_gone(&mut self, now: Instant, index: u32) {
         let owners: Vec<usize> = (0..self.routers.len())
             .filter(|&i| self.io(i).is_some_and(|r| r.vmac == Some(index)))
             .collect();
