@@ -1,6 +1,6 @@
 //! A router's source address going away, keepalived 2.2.7 against
 //! keepalived-lite in twin layouts (issue 14; needs root, iproute2, nft
-//! and keepalived). One layout pair, four instances on four interfaces of
+//! and keepalived). One layout pair, five instances on five interfaces of
 //! `r1` (veth pairs inside `r1`, nobody answering), each alone so MASTER:
 //!
 //! * VI_4, IPv6 with `use_vmac` on `eth3`: `vrrp.54` goes down (FAULT) and
@@ -13,7 +13,10 @@
 //! * VI_2, IPv6 on `eth1`: `eth1` loses its link-local address (FAULT)
 //!   and gets another one (BACKUP, MASTER);
 //! * VI_3, unicast with `unicast_src_ip` on `eth2`: the source address is
-//!   deleted and added again: nothing changes.
+//!   deleted and added again: nothing changes;
+//! * VI_5, IPv6 with `use_vmac` on `eth4`: `eth4` loses its link-local
+//!   address (nothing changes: `vrrp.55` keeps its copy) and gets another,
+//!   which replaces the one on `vrrp.55`, still MASTER.
 //!
 //! After each step the kernel states must be the same, and at the end each
 //! instance's state changes (and the VMAC reports) the same in both logs.
@@ -70,10 +73,26 @@ vrrp_instance VI_4 {
     fd00:4::100/64
   }
 }
+vrrp_instance VI_5 {
+  state BACKUP
+  interface eth4
+  use_vmac
+  virtual_router_id 55
+  priority 100
+  advert_int 1
+  virtual_ipaddress {
+    fd00:5::100/64
+  }
+}
 ";
 
-/// Three veth pairs inside each node; `eth2` has 10.66.0.N/24.
+/// Four veth pairs inside each node; `eth2` has 10.66.0.N/24.
 const SETUP: &[&[&str]] = &[
+    &[
+        "link", "add", "eth4", "type", "veth", "peer", "name", "eth4p",
+    ],
+    &["link", "set", "eth4p", "up"],
+    &["link", "set", "eth4", "up"],
     &[
         "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p",
     ],
@@ -172,6 +191,21 @@ fn root_netns_a_lost_source_address_is_a_fault_as_keepalived_says() {
         s.contains("10.88.3.100/32") && s.contains("10.66.0.1/24")
     });
 
+    // VI_5: its VMAC's base loses its link-local address, then gets another.
+    let ll = link_local(&t.lite, "eth4");
+    assert_eq!(link_local(&t.ka, "eth4"), ll);
+    assert_eq!(link_local(&t.lite, "vrrp.55"), ll);
+    both(&t, &["addr", "del", &ll, "dev", "eth4"]);
+    let kept = format!("inet6 {ll} scope link");
+    t.same_state("VI_5 base without link-local", |s| {
+        s.contains("fd00:5::100/64") && s.matches(&kept).count() == 1
+    });
+    both(&t, &["addr", "add", "fe80::55/64", "dev", "eth4", "nodad"]);
+    t.same_state("VI_5 new source", |s| {
+        let on_both = s.matches("inet6 fe80::55/64 scope link").count() == 2;
+        s.contains("fd00:5::100/64") && on_both && !s.contains(&kept)
+    });
+
     let back = [
         "Entering BACKUP STATE (init)",
         "Entering MASTER STATE",
@@ -189,6 +223,9 @@ fn root_netns_a_lost_source_address_is_a_fault_as_keepalived_says() {
         "(VI_3) Entering MASTER STATE",
     ];
     same_lines(&t, &["(VI_3) Entering"], &master);
+    let master = master.map(|l| l.replace("VI_3", "VI_5"));
+    let master: Vec<&str> = master.iter().map(String::as_str).collect();
+    same_lines(&t, &["(VI_5) Entering"], &master);
     let vi4 = [
         "(VI_4) Entering BACKUP STATE (init)",
         "(VI_4) Entering MASTER STATE",

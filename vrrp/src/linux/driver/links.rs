@@ -45,7 +45,10 @@ impl Driver {
             NetEvent::RuleRemoved(r) => self.rule_deleted(now, r),
             // A router waiting for its interface may wait for an address.
             NetEvent::AddressAdded(a) => self.address_added(now, a.ifindex),
-            NetEvent::Address6Added(a) => self.address_added(now, a.ifindex),
+            NetEvent::Address6Added(a) => {
+                self.address_added(now, a.ifindex);
+                self.source6_added(now, a.ifindex, a.addr);
+            }
             NetEvent::Overrun => self.resync(now),
         }
     }

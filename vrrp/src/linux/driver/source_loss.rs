@@ -7,7 +7,10 @@
 //! IPv6 one goes to FAULT when the link-local address it sends from goes
 //! and no other is left, on its interface or, for a VMAC sending on its
 //! own, on the VMAC (which loses it when it goes down: keepalived then
-//! stays in FAULT). A router with a configured source (`unicast_src_ip`)
+//! stays in FAULT). An IPv6 VMAC keeps its copy of its base's link-local
+//! address when the base loses it; when the base gets one again, that one
+//! replaces the VMAC's, in place. A router with a configured source
+//! (`unicast_src_ip`)
 //! is left as it is. Here the router then waits under the stand-in of its
 //! interface's name, as a router that started without an address does,
 //! keeping its VMAC, and binds again when an address comes (see
@@ -18,6 +21,7 @@ use std::time::Instant;
 
 use super::links::is_absent;
 use super::{Driver, RouterIo};
+use crate::linux::Address6Spec;
 use crate::mux::RouterId;
 use crate::wire::v3::is_link_local;
 
@@ -71,6 +75,63 @@ impl Driver {
         self.drain(now);
         self.firewall.touch();
         self.close_unused();
+    }
+
+    /// IPv6 address `addr` was added to interface `ifindex`. If it is the
+    /// interface's only link-local address, keepalived 2.2.7 gives it to
+    /// the IPv6 routers on it that send from their VMAC: it replaces the
+    /// VMAC's address and they advertise from it, in place. (A router
+    /// waiting for an address binds in `links.rs`.)
+    pub(super) fn source6_added(&mut self, now: Instant, ifindex: u32, addr: Ipv6Addr) {
+        if is_absent(ifindex) || !is_link_local(addr) {
+            return;
+        }
+        let movers: Vec<(usize, u32)> = (0..self.routers.len())
+            .filter_map(|i| self.vmac_sending_on(i, ifindex).map(|v| (i, v)))
+            .collect();
+        if movers.is_empty() {
+            return;
+        }
+        match self.netlink.addresses6(Some(ifindex)) {
+            Ok(all) if all.iter().all(|a| !is_link_local(a.addr) || a.addr == addr) => {}
+            _ => return,
+        }
+        for (i, vmac) in movers {
+            self.move_vmac_source6(now, i, vmac, addr);
+        }
+        self.drain(now);
+    }
+
+    /// The VMAC router `i` (IPv6, source not configured) sends from, if
+    /// it runs on base interface `ifindex`.
+    fn vmac_sending_on(&self, i: usize, ifindex: u32) -> Option<u32> {
+        let r = self.io(i)?;
+        let configured = r.spec.config.ipv6.as_ref();
+        if configured.is_some_and(|v6| !v6.link_local.is_unspecified()) {
+            return None;
+        }
+        let running = self.mux.router(RouterId(i as u32))?;
+        running.config().ipv6.as_ref()?;
+        let on_base = r.recv_ifindex == ifindex && !r.spec.vmac.xmit_base;
+        r.vmac.filter(|_| on_base && r.spec.vmac.ipvlan.is_none())
+    }
+
+    /// Router `i` advertises from `new` on its VMAC `vmac`, in place of
+    /// the address it used.
+    fn move_vmac_source6(&mut self, now: Instant, i: usize, vmac: u32, new: Ipv6Addr) {
+        let id = RouterId(i as u32);
+        let Some(mut config) = self.mux.router(id).map(|r| r.config().clone()) else {
+            return;
+        };
+        let Some(v6) = config.ipv6.as_mut().filter(|v6| v6.link_local != new) else {
+            return;
+        };
+        let old = std::mem::replace(&mut v6.link_local, new);
+        let _ = (self.netlink).del_address6(&Address6Spec::new(vmac, old, 64));
+        if let Err(e) = (self.netlink).add_vmac_source6(&Address6Spec::new(vmac, new, 64)) {
+            return self.host_error("set VMAC source address", e);
+        }
+        let _ = self.mux.reconfigure_router(now, id, config);
     }
 
     /// True if router `i` is an IPv4 router whose configured interface is
