@@ -10,8 +10,9 @@
 //! * VI_1, IPv4 with `use_vmac` on `eth0`: `eth0` loses its only IPv4
 //!   address (FAULT, the virtual address goes) and gets it back (BACKUP,
 //!   MASTER);
-//! * VI_2, IPv6 on `eth1`: `eth1` loses its link-local address (FAULT)
-//!   and gets another one (BACKUP, MASTER);
+//! * VI_2, IPv6 on `eth1`: `eth1` gets a second link-local address and
+//!   loses the first (no change), loses the second too (FAULT) and gets
+//!   another one (BACKUP, MASTER);
 //! * VI_3, unicast with `unicast_src_ip` on `eth2`: the source address is
 //!   deleted and added again: nothing changes;
 //! * VI_5, IPv6 with `use_vmac` on `eth4`: `eth4` loses its link-local
@@ -171,10 +172,16 @@ fn root_netns_a_lost_source_address_is_a_fault_as_keepalived_says() {
     t.wait_log("r1", "(VI_1) Entering MASTER STATE", 2);
     t.same_state("VI_1 master again", |s| s.contains("10.88.0.100/32"));
 
-    // VI_2: its interface's link-local address goes, another comes.
+    // VI_2: its interface's link-local address goes, another is left
+    // (no change); that one goes too, another comes.
     let ll = link_local(&t.lite, "eth1");
     assert_eq!(link_local(&t.ka, "eth1"), ll);
+    both(&t, &["addr", "add", "fe80::98/64", "dev", "eth1", "nodad"]);
     both(&t, &["addr", "del", &ll, "dev", "eth1"]);
+    t.same_state("VI_2 on another link-local", |s| {
+        s.contains("fd00:2::100/64") && !s.contains(&format!("inet6 {ll} "))
+    });
+    both(&t, &["addr", "del", "fe80::98/64", "dev", "eth1"]);
     t.wait_log("r1", "(VI_2) Entering FAULT STATE", 1);
     t.same_state("VI_2 fault", |s| !s.contains("fd00:2::100/64"));
     both(&t, &["addr", "add", "fe80::99/64", "dev", "eth1", "nodad"]);

@@ -7,14 +7,14 @@
 //! IPv6 one goes to FAULT when the link-local address it sends from goes
 //! and no other is left, on its interface or, for a VMAC sending on its
 //! own, on the VMAC (which loses it when it goes down: keepalived then
-//! stays in FAULT). An IPv6 VMAC keeps its copy of its base's link-local
-//! address when the base loses it; when the base gets one again, that one
-//! replaces the VMAC's, in place. A router with a configured source
-//! (`unicast_src_ip`)
-//! is left as it is. Here the router then waits under the stand-in of its
-//! interface's name, as a router that started without an address does,
-//! keeping its VMAC, and binds again when an address comes (see
-//! `links.rs`).
+//! stays in FAULT); if another is left, it advertises from that one, in
+//! place. An IPv6 VMAC keeps its copy of its base's link-local address
+//! when the base loses it; when the base gets one again, that one replaces
+//! the VMAC's, in place. A router with a configured source
+//! (`unicast_src_ip`) is left as it is. A router in FAULT for want of an
+//! address waits under the stand-in of its interface's name, as a router
+//! that started without an address does, keeping its VMAC, and binds again
+//! when an address comes (see `links.rs`).
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Instant;
@@ -63,11 +63,18 @@ impl Driver {
         if losers.is_empty() {
             return;
         }
-        match self.netlink.addresses6(Some(ifindex)) {
-            // keepalived moves to another in place: kept as it is here.
-            Ok(left) if left.iter().any(|a| is_link_local(a.addr)) => return,
-            Err(_) => return,
-            Ok(_) => {}
+        let Ok(left) = self.netlink.addresses6(Some(ifindex)) else {
+            return; // unknown: kept as they are
+        };
+        // The last the kernel lists, as for IPv4.
+        let other = (left.iter().rev())
+            .map(|a| a.addr)
+            .find(|&a| is_link_local(a) && !self.is_any_vip6(a));
+        if let Some(other) = other {
+            for i in losers {
+                self.move_source6(now, i, other);
+            }
+            return self.drain(now);
         }
         for i in losers {
             self.wait_for_address(now, i);
@@ -119,19 +126,19 @@ impl Driver {
     /// Router `i` advertises from `new` on its VMAC `vmac`, in place of
     /// the address it used.
     fn move_vmac_source6(&mut self, now: Instant, i: usize, vmac: u32, new: Ipv6Addr) {
-        let id = RouterId(i as u32);
-        let Some(mut config) = self.mux.router(id).map(|r| r.config().clone()) else {
+        let running = self.mux.router(RouterId(i as u32));
+        let Some(v6) = running.and_then(|r| r.config().ipv6.as_ref()) else {
             return;
         };
-        let Some(v6) = config.ipv6.as_mut().filter(|v6| v6.link_local != new) else {
+        let old = v6.link_local;
+        if old == new {
             return;
-        };
-        let old = std::mem::replace(&mut v6.link_local, new);
+        }
         let _ = (self.netlink).del_address6(&Address6Spec::new(vmac, old, 64));
         if let Err(e) = (self.netlink).add_vmac_source6(&Address6Spec::new(vmac, new, 64)) {
             return self.host_error("set VMAC source address", e);
         }
-        let _ = self.mux.reconfigure_router(now, id, config);
+        self.move_source6(now, i, new);
     }
 
     /// True if router `i` is an IPv4 router whose configured interface is
@@ -174,6 +181,24 @@ impl Driver {
             .values()
             .find(real)
             .map_or(r.recv_ifindex, |l| l.index)
+    }
+
+    /// True if `a` is an IPv6 virtual address of a router.
+    fn is_any_vip6(&self, a: Ipv6Addr) -> bool {
+        (self.routers.iter().flatten())
+            .any(|r| r.addresses.iter().any(|v| v.addr() == IpAddr::V6(a)))
+    }
+
+    /// Router `i` advertises from link-local address `new` (in place).
+    fn move_source6(&mut self, now: Instant, i: usize, new: Ipv6Addr) {
+        let id = RouterId(i as u32);
+        let Some(mut config) = self.mux.router(id).map(|r| r.config().clone()) else {
+            return;
+        };
+        if let Some(v6) = config.ipv6.as_mut() {
+            v6.link_local = new;
+            let _ = self.mux.reconfigure_router(now, id, config);
+        }
     }
 
     /// True if `a` is a virtual address of a router (one of ours going).
