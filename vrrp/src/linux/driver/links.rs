@@ -106,6 +106,9 @@ impl Driver {
             }
             return;
         };
+        // Only a change retries routers waiting for it: a failed attempt
+        // (a VMAC the kernel refuses) makes reports of the link itself.
+        let changed = last.is_operational() != link.is_operational() || !exists;
         let mut link = link;
         if !exists {
             // A deleted link is reported down, under the name we knew.
@@ -116,15 +119,17 @@ impl Driver {
             self.debounce.forget(link.index);
         } else if !self.debounce_allows(now, &link) {
             // Waits for its delay; routers waiting for it may bind meanwhile.
-            self.attach_pending(now, &link);
+            if changed {
+                self.attach_pending(now, &link);
+            }
             return;
         }
         self.act_on_link(now, link.clone());
-        if exists {
+        if !exists {
+            self.link_gone(link.index);
+        } else if changed {
             // A router still waiting for this interface (no address yet).
             self.attach_pending(now, &link);
-        } else {
-            self.link_gone(link.index);
         }
     }
 
@@ -234,7 +239,8 @@ impl Driver {
         let mut parents = Vec::new();
         for i in owners {
             let Some(r) = self.io(i) else { continue };
-            let (parent, name) = (r.recv_ifindex, r.spec.interface.clone());
+            // A router waiting for an address is under a stand-in.
+            let (parent, name) = (self.vmac_base(r), r.spec.interface.clone());
             let stand_in = self.absent_link(&name);
             if self.mux.rebind(RouterId(i as u32), stand_in.index).is_err() {
                 continue;
