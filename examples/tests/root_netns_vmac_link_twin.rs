@@ -9,7 +9,11 @@
 //! until it is set up again: after the 1 s up delay, "Netlink reports
 //! vrrp.51 up", BACKUP, then MASTER. Then the VMAC is deleted: both report
 //! it down, go to FAULT, make it again (reported up) and come back to
-//! MASTER. States, log lines and notify lines must be the same.
+//! MASTER. Last an admin sets it down (FAULT) and renames it `foo`: both
+//! say "Interface name has changed from vrrp.51 to foo", make a new
+//! vrrp.51 (reported up) and come back to MASTER, leaving `foo` alone.
+//! Renamed while up, the two part (see the last step).
+//! States, log lines and notify lines must be the same.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 mod twin;
@@ -93,8 +97,36 @@ fn root_netns_vmac_link_down_is_a_fault_until_it_is_up_or_made_again() {
             t.logs("r1")
         );
     }
+
+    // Set down and renamed: a new one is made, the renamed one stays.
+    both(&t, &["link", "set", "dev", "vrrp.51", "down"]);
+    t.wait_log("r1", "(VI_1) Entering FAULT STATE", 3);
+    both(&t, &["link", "set", "dev", "vrrp.51", "name", "foo"]);
+    t.wait_log("r1", "(VI_1) Entering MASTER STATE", 4);
+    t.same_state("renamed", |s| {
+        vmac_up(s) && s.contains("10.88.0.100/32") && s.contains("foo@eth0: <BROADCAST,MULTICAST>")
+    });
+    let renamed = [
+        "Netlink reports vrrp.51 down",
+        "(VI_1) Entering FAULT STATE",
+        "Interface name has changed from vrrp.51 to foo",
+        "Netlink reports vrrp.51 up",
+        "(VI_1) Entering BACKUP STATE",
+        "(VI_1) Entering MASTER STATE",
+    ];
+    let needles = [&needles[..], &["Interface name has changed"]].concat();
+    for s in [&t.ka, &t.lite] {
+        let got = s.lines_from_init(&needles);
+        assert_eq!(
+            got,
+            [&want[..], &after[..], &renamed[..]].concat(),
+            "{:?}\n{}",
+            s.kind,
+            t.logs("r1")
+        );
+    }
     t.same_notify(
-        "vmac down, up, deleted",
+        "vmac down, up, deleted, renamed",
         &[
             "INSTANCE VI_1 BACKUP 100",
             "INSTANCE VI_1 MASTER 100",
@@ -104,7 +136,38 @@ fn root_netns_vmac_link_down_is_a_fault_until_it_is_up_or_made_again() {
             "INSTANCE VI_1 FAULT 100",
             "INSTANCE VI_1 BACKUP 100",
             "INSTANCE VI_1 MASTER 100",
+            "INSTANCE VI_1 FAULT 100",
+            "INSTANCE VI_1 BACKUP 100",
+            "INSTANCE VI_1 MASTER 100",
         ],
+    );
+
+    // Renamed while up (a known divergence): the kernel refuses a second
+    // VMAC of that MAC up. keepalived leaves the new vrrp.51 down and
+    // goes back to MASTER on it, sending nothing ("Network is
+    // unreachable"); keepalived-lite reports the refusal once and stays in
+    // FAULT until the interface changes.
+    both(&t, &["link", "set", "dev", "vrrp.51", "name", "bar"]);
+    t.wait_log("r1", "Interface name has changed from vrrp.51 to bar", 1);
+    t.wait_log("r1", "(VI_1) Entering FAULT STATE", 4);
+    let deadline = std::time::Instant::now() + twin::WAIT;
+    while t
+        .ka
+        .log_text("r1")
+        .matches("(VI_1) Entering MASTER STATE")
+        .count()
+        < 5
+    {
+        assert!(std::time::Instant::now() < deadline, "{}", t.logs("r1"));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let lite = t.lite.log_text("r1");
+    let refused = "bind to interface: set link: kernel answered errno 98";
+    assert_eq!(lite.matches(refused).count(), 1, "{}", t.logs("r1"));
+    let last = t.lite.lines_from_init(&["Entering"]);
+    assert_eq!(
+        last.last().map(String::as_str),
+        Some("(VI_1) Entering FAULT STATE")
     );
     for s in t.sides() {
         s.stop();

@@ -437,6 +437,9 @@ impl Daemon {
                 "{interface}: Adding flags change from {from:#x} to {to:#x} delay by {}",
                 delay.as_micros()
             ),
+            DriverEvent::VmacRenamed { from, to } => {
+                info!("Interface name has changed from {from} to {to}")
+            }
             DriverEvent::LinkDelayCancelled { interface } => {
                 info!("Delay timer for {interface} cancelled")
             }

@@ -91,11 +91,19 @@ impl Changed {
 /// VRID, multicast or unicast mode, multicast group and unicast source
 /// address are (the interface is the mux's business); and, here, its VRRP version (another
 /// packet format, other timers) and its IPv6 side (another family, or for
-/// now any change of it).
+/// now any change of it but a multicast router's advert source, which
+/// moves in place as an IPv4 one's does when its address goes).
 fn is_another_instance(old: &Config, new: &Config) -> bool {
+    let v6_side = |c: &Config| {
+        let mut v6 = c.ipv6.clone();
+        if let Some(v6) = v6.as_mut().filter(|_| !new.is_unicast()) {
+            v6.link_local = std::net::Ipv6Addr::UNSPECIFIED;
+        }
+        v6
+    };
     old.vrid != new.vrid
         || old.version != new.version
-        || old.ipv6 != new.ipv6
+        || v6_side(old) != v6_side(new)
         || old.is_unicast() != new.is_unicast()
         || (new.is_unicast() && old.source_ip() != new.source_ip())
         || (!new.is_unicast() && old.multicast_group() != new.multicast_group())
@@ -247,6 +255,27 @@ mod tests {
         let mut bad = config(100);
         bad.advert_interval_secs = 0;
         assert_eq!(r.reconfigure(t0, bad), Err(ConfigError::AdvertInterval));
+        assert_eq!(events(&mut r), []);
+    }
+
+    #[test]
+    fn a_multicast_routers_new_link_local_source_is_in_place() {
+        let t0 = Instant::now();
+        let ll = |n| std::net::Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, n);
+        let mut v6 = Config::new("vi", 7, 100, Ipv4Addr::UNSPECIFIED);
+        v6.version = crate::config::Version::V3;
+        v6.ipv6 = Some(crate::config::Ipv6Config::new(ll(1)));
+        let mut r = VirtualRouter::new(v6.clone()).unwrap();
+        r.handle_startup(t0);
+        events(&mut r);
+        let mut moved = v6.clone();
+        moved.ipv6 = Some(crate::config::Ipv6Config::new(ll(2)));
+        let other = Changed {
+            other: true,
+            ..Changed::default()
+        };
+        assert_eq!(r.reconfigure(t0, moved), Ok(Change::InPlace(other)));
+        assert_eq!(r.config().ipv6.as_ref().map(|v| v.link_local), Some(ll(2)));
         assert_eq!(events(&mut r), []);
     }
 

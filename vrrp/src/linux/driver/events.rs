@@ -72,6 +72,16 @@ pub enum DriverEvent {
         /// The interface's name.
         interface: String,
     },
+    /// A router's VMAC was renamed by someone else (keepalived 2.2.7:
+    /// "Interface name has changed from vrrp.51 to foo"): it is no longer
+    /// the router's, which goes to FAULT and makes a VMAC of its name
+    /// again (reported up when it is made, as after a deletion).
+    VmacRenamed {
+        /// Its name so far.
+        from: String,
+        /// Its new name.
+        to: String,
+    },
     /// A router's interface exists but has no address to advertise from
     /// (no IPv4 address, or for an IPv6 router no link-local address): the
     /// router runs in FAULT, as keepalived's does, and binds to the

@@ -87,7 +87,7 @@ impl Driver {
             }
             let ipv6 = matches!(r.channel, Channel::V6(_));
             let other = r.spec.excluded.iter().any(|a| a.addr.is_ipv6() != ipv6);
-            let base = r.recv_ifindex;
+            let base = self.vmac_base(r);
             out.push(Vmac { vmac, base, ipv6 });
             if other {
                 out.push(Vmac {

@@ -37,12 +37,18 @@ impl Driver {
                 self.address_deleted(now, a.ifindex, a.addr.into());
                 self.source_deleted(now, a.ifindex, a.addr);
             }
-            NetEvent::Address6Removed(a) => self.address_deleted(now, a.ifindex, a.addr.into()),
+            NetEvent::Address6Removed(a) => {
+                self.address_deleted(now, a.ifindex, a.addr.into());
+                self.source6_deleted(now, a.ifindex, a.addr);
+            }
             NetEvent::RouteRemoved(r) => self.route_deleted(now, r),
             NetEvent::RuleRemoved(r) => self.rule_deleted(now, r),
             // A router waiting for its interface may wait for an address.
             NetEvent::AddressAdded(a) => self.address_added(now, a.ifindex),
-            NetEvent::Address6Added(a) => self.address_added(now, a.ifindex),
+            NetEvent::Address6Added(a) => {
+                self.address_added(now, a.ifindex);
+                self.source6_added(now, a.ifindex, a.addr);
+            }
             NetEvent::Overrun => self.resync(now),
         }
     }
@@ -100,6 +106,9 @@ impl Driver {
             }
             return;
         };
+        // Only a change retries routers waiting for it: a failed attempt
+        // (a VMAC the kernel refuses) makes reports of the link itself.
+        let changed = last.is_operational() != link.is_operational() || !exists;
         let mut link = link;
         if !exists {
             // A deleted link is reported down, under the name we knew.
@@ -110,15 +119,17 @@ impl Driver {
             self.debounce.forget(link.index);
         } else if !self.debounce_allows(now, &link) {
             // Waits for its delay; routers waiting for it may bind meanwhile.
-            self.attach_pending(now, &link);
+            if changed {
+                self.attach_pending(now, &link);
+            }
             return;
         }
         self.act_on_link(now, link.clone());
-        if exists {
+        if !exists {
+            self.link_gone(link.index);
+        } else if changed {
             // A router still waiting for this interface (no address yet).
             self.attach_pending(now, &link);
-        } else {
-            self.link_gone(link.index);
         }
     }
 
@@ -217,7 +228,7 @@ impl Driver {
     /// interface is up (it leaves FAULT then), else when the interface
     /// next changes. The router waits under the stand-in of its
     /// interface's name meanwhile, so it alone goes to FAULT.
-    fn vmac_gone(&mut self, now: Instant, index: u32) {
+    pub(super) fn vmac_gone(&mut self, now: Instant, index: u32) {
         let owners: Vec<usize> = (0..self.routers.len())
             .filter(|&i| self.io(i).is_some_and(|r| r.vmac == Some(index)))
             .collect();
@@ -228,7 +239,8 @@ impl Driver {
         let mut parents = Vec::new();
         for i in owners {
             let Some(r) = self.io(i) else { continue };
-            let (parent, name) = (r.recv_ifindex, r.spec.interface.clone());
+            // A router waiting for an address is under a stand-in.
+            let (parent, name) = (self.vmac_base(r), r.spec.interface.clone());
             let stand_in = self.absent_link(&name);
             if self.mux.rebind(RouterId(i as u32), stand_in.index).is_err() {
                 continue;

@@ -531,8 +531,13 @@ impl Driver {
     }
 
     fn vmac_in_use(&self, vmac: &Link, link: &Link, staged: &Staged) -> bool {
-        let running = (self.routers.iter().flatten())
-            .any(|r| r.vmac == Some(vmac.index) && r.recv_ifindex == link.index);
+        // A router waiting for an address on `link` keeps its VMAC.
+        let on_link = |r: &RouterIo| {
+            r.recv_ifindex == link.index
+                || (is_absent(r.recv_ifindex) && r.spec.interface == link.name)
+        };
+        let running =
+            (self.routers.iter().flatten()).any(|r| r.vmac == Some(vmac.index) && on_link(r));
         running || staged.vmacs.contains(&vmac.index)
     }
 

@@ -6,7 +6,8 @@
 //! `vrrp.c`). The VMAC stays as its owner set it: keepalived does not
 //! bring it back up. Here the down VMAC is a failed tracked object of
 //! weight 0 for its router, on top of what the embedder tracks. A deleted
-//! VMAC is `links.rs`'s (`vmac_gone`).
+//! VMAC is `links.rs`'s (`vmac_gone`); a renamed one is handled as a
+//! deleted one (keepalived makes a new one of the name it gave it).
 
 use std::time::Instant;
 
@@ -30,6 +31,11 @@ impl Driver {
         let Some(r) = owner.and_then(|i| self.io(i)) else {
             return false;
         };
+        let known = self.vmac_flags.get(&link.index).map(|(n, _)| n.clone());
+        if let Some(from) = known.filter(|n| *n != link.name) {
+            self.vmac_renamed(now, link.index, from, &link.name);
+            return true;
+        }
         // Its delays are its base interface's.
         let base = r.spec.interface.clone();
         // Reports queue up behind the driver: the VMAC's creation reports
@@ -115,6 +121,18 @@ impl Driver {
         }
         self.debounce.forget(index);
         self.vmac_remade.extend(owners);
+    }
+
+    /// VMAC `index` was renamed from `from` to `to`: as keepalived does,
+    /// its routers treat it as deleted, without reporting it down, and
+    /// make one of their name again; the renamed one is left alone.
+    fn vmac_renamed(&mut self, now: Instant, index: u32, from: String, to: &str) {
+        self.vmac_flags.remove(&index);
+        self.emit(DriverEvent::VmacRenamed {
+            from,
+            to: to.to_owned(),
+        });
+        self.vmac_gone(now, index);
     }
 
     /// Router `i` has made VMAC `vmac` (up): one made again after a
