@@ -72,7 +72,7 @@ mod garp;
 mod ipvlan;
 pub(crate) mod link_delays;
 mod mcast;
-mod multipath;
+pub(crate) mod multipath;
 mod route_options;
 mod rules;
 mod source;
