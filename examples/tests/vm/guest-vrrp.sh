@@ -73,8 +73,7 @@ dump() { # SIDE STEP
     echo "## ip -6 route show table all"; $IP -n "$1" -6 route show table all
     if [ "$2" = master ]; then # the IPv6 adverts' sources, seen by the peer
         echo "## IPv6 adverts"
-        $IP netns exec "$1p" timeout 4 tcpdump -Z root -n -i eth0 -w "/tmp/$1.pcap" \
-            'ip6 proto 112' 2>/dev/null
+        wait "$(cat "/tmp/$1.capture")"
         tcpdump -Z root -n -r "/tmp/$1.pcap" 2>/dev/null |
             sed -n 's/.* \([0-9a-f:]*\) > ff02::12: VRRPv3, Advertisement, vrid \([0-9]*\).*/vrid \2 from \1/p' |
             sort -u
@@ -130,6 +129,11 @@ kl=$!
 wait_for "keepalived MASTER" vip_on k
 wait_for "keepalived-lite MASTER" vip_on kl
 echo "VRRP-VM: ok master"
+for s in k kl; do # 4 s of the IPv6 adverts each peer sees, while dumping
+    $IP netns exec ${s}p timeout 4 tcpdump -Z root -n -i eth0 -w "/tmp/$s.pcap" \
+        'ip6 proto 112' 2>/dev/null &
+    echo $! > "/tmp/$s.capture"
+done
 dump k master
 dump kl master
 for p in kp klp; do
