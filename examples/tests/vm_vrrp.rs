@@ -1,16 +1,20 @@
 //! What only the VM's kernel runs (the host kernel has no ipvlan, MPLS
 //! or ILA modules), against keepalived 2.2.7 in one boot of
 //! `ipvs/vm/run-vm.sh`: `use_ipvlan NAME ADDRESS private` and `use_ipvlan
-//! ADDRESS private` (default name), static and
-//! virtual routes with `encap mpls`, `encap ila` and `ttl-propagate`
-//! (`tests/vm/vrrp.conf`). The guest (`tests/vm/guest-vrrp.sh`) runs
+//! ADDRESS private` (default name), the same on IPv6 instances (no
+//! address: the ipvlan's own link-local source; a link-local address),
+//! a virtual address with `use_vmac` on another interface than the
+//! ipvlan's, static and virtual routes with `encap mpls`, `encap ila`
+//! and `ttl-propagate`, and `encap` inside a `nexthop` (which keepalived
+//! 2.2.7 leaves out of the route) (`tests/vm/vrrp.conf`). The guest (`tests/vm/guest-vrrp.sh`) runs
 //! keepalived 2.2.7 and keepalived-lite on that file in twin network
 //! namespaces; once both are MASTER, once a keepalived 2.2.7 peer of
 //! higher priority has made both BACKUP, and again once both have stopped,
 //! their normalised `ip -d link`, `ip -d addr`, `ip -f mpls route`,
 //! `ip route show table all` (IPv4, IPv6) and interface sysctls
 //! (`arp_ignore`, `arp_filter`, `rp_filter`, `promote_secondaries`,
-//! `disable_ipv6`) must be the same.
+//! `disable_ipv6`) must be the same, and so must the sources of the IPv6
+//! adverts seen by the peer namespace at MASTER.
 //!
 //! Needs qemu-system-x86, busybox-static, ipvsadm, cpio, keepalived,
 //! iproute2 and the Debian archive (see `.ci/install-deps`); fails loudly
@@ -57,9 +61,17 @@ fn vm_ipvlan_mpls_ila_routes_match_keepalived_2_2_7() {
         (bin, "/bin/keepalived-lite"),
         (tool("keepalived"), "/bin/keepalived"),
         (tool("ip"), "/bin/iproute2-ip"),
+        (tool("tcpdump"), "/bin/tcpdump"),
         (here.join("vrrp.conf"), "/etc/vrrp.conf"),
     ];
-    let modules = ["ipvlan", "mpls_router", "mpls_iptunnel", "ila", "veth"];
+    let modules = [
+        "ipvlan",
+        "macvlan",
+        "mpls_router",
+        "mpls_iptunnel",
+        "ila",
+        "veth",
+    ];
     let opts: Vec<String> = (modules.iter())
         .flat_map(|m| ["--module".to_owned(), (*m).to_owned()])
         .collect();
@@ -89,9 +101,25 @@ fn vm_ipvlan_mpls_ila_routes_match_keepalived_2_2_7() {
         "192.168.91.0/24  encap mpls  300 via 10.77.0.254 dev eth0 proto keepalived",
         "192.168.92.0/24 via 10.77.0.254 dev eth0 proto keepalived",
         "2001:db8:91:1:2000::/67  encap ila  2001:db8:1:2",
+        // `encap` in a nexthop: read, not sent.
+        "192.168.93.0/24 proto keepalived \n\tnexthop via 10.77.0.254 dev eth0 weight 1 \n",
+        "192.168.94.0/24 proto keepalived \n\tnexthop via 10.77.0.254 dev eth0 weight 2 \n",
+        // VI_1's `use_vmac` address: a macvlan on eth1 beside the ipvlan.
+        "vrrp.51@eth1:",
+        "inet 10.77.1.100/24 scope global vrrp.51",
+        // The IPv6 ipvlans: VI_4's address as a VMAC's source is added.
+        "ipv6a@eth0:",
+        "vrrp.62@eth0:",
+        "inet6 fe80::77:6/64 scope link nodad deprecated",
+        "inet6 2001:db8:78::100/64 scope global nodad",
+        // VI_3 sends from its ipvlan's own link-local address, VI_4 from
+        // the address given.
+        "vrid 61 from fe80::200:0:300:7701\n",
+        "vrid 62 from fe80::77:6\n",
     ] {
         assert!(master.contains(text), "master state lacks '{text}'");
     }
+    assert!(!master.contains("encap mpls  400") && !master.contains("encap mpls  500"));
     // BACKUP: the ipvlan and its address stay; the virtual address and
     // the virtual routes go, the static routes stay.
     let backup = block(&console, "k", "backup");
@@ -100,7 +128,9 @@ fn vm_ipvlan_mpls_ila_routes_match_keepalived_2_2_7() {
     assert!(backup.contains("192.168.90.0/24  encap mpls  100/200"));
     let stopped = block(&console, "k", "stopped");
     assert!(!stopped.contains("ipv1"), "the ipvlan outlived the stop");
-    assert!(!stopped.contains("vrrp.52"), "the ipvlan outlived the stop");
+    for name in ["vrrp.52", "ipv6a", "vrrp.62", "vrrp.51"] {
+        assert!(!stopped.contains(name), "{name} outlived the stop");
+    }
     assert!(
         !stopped.contains("proto keepalived"),
         "routes outlived the stop"

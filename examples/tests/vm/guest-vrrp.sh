@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs inside the ipvs test VM (ipvs/vm/run-vm.sh, with the ipvlan,
-# mpls_router, mpls_iptunnel, ila and veth modules) for tests/vm_vrrp.rs:
+# macvlan, mpls_router, mpls_iptunnel, ila and veth modules) for tests/vm_vrrp.rs:
 # keepalived 2.2.7 and keepalived-lite on the same /etc/vrrp.conf, each in
 # its own network namespace (k, kl) whose eth0 is one end of a veth with
 # the same MAC and addresses in both. Once both are MASTER (their virtual
@@ -19,16 +19,23 @@ mkdir -p /run/netns /etc/keepalived
 mount -t tmpfs run /run && mkdir -p /run/netns
 echo 'root:x:0:0:root:/:/bin/sh' > /etc/passwd
 echo 'root:x:0:' > /etc/group
+echo 'tcpdump:x:0:0::/:/bin/sh' >> /etc/passwd
 IP=/bin/iproute2-ip
 
 side() { # NAME: a namespace with eth0 (fixed MAC, 10.77.0.1/24, 2001:db8:77::1/64)
-    # and a peer namespace NAMEp on the other end of the veth (10.77.0.2/24)
+    # and eth1 (10.77.1.1/24), and a peer namespace NAMEp on the other end of
+    # both veths (10.77.0.2/24 on eth0)
     $IP netns add "$1" || exit 1
     $IP netns add "$1p" || exit 1
     $IP -n "$1p" link add eth0 type veth peer name eth0 netns "$1" || exit 1
     $IP -n "$1p" link set eth0 address 02:00:00:00:77:02
     $IP -n "$1p" link set eth0 up
     $IP -n "$1p" addr add 10.77.0.2/24 dev eth0
+    $IP -n "$1p" link add eth1 type veth peer name eth1 netns "$1" || exit 1
+    $IP -n "$1p" link set eth1 up
+    $IP -n "$1" link set eth1 address 02:00:00:00:78:01
+    $IP -n "$1" link set eth1 up
+    $IP -n "$1" addr add 10.77.1.1/24 dev eth1
     $IP -n "$1" link set lo up
     $IP -n "$1" link set eth0 address 02:00:00:00:77:01
     $IP -n "$1" link set eth0 up
@@ -52,6 +59,7 @@ vrrp_instance VI_1 {
   advert_int 1
   virtual_ipaddress {
     10.77.0.100/24
+    10.77.1.100/24 dev eth1
   }
 }
 CONF
@@ -63,6 +71,13 @@ dump() { # SIDE STEP
     echo "## ip -f mpls route"; $IP -n "$1" -f mpls route show
     echo "## ip route show table all"; $IP -n "$1" route show table all
     echo "## ip -6 route show table all"; $IP -n "$1" -6 route show table all
+    if [ "$2" = master ]; then # the IPv6 adverts' sources, seen by the peer
+        echo "## IPv6 adverts"
+        wait "$(cat "/tmp/$1.capture")"
+        tcpdump -Z root -n -r "/tmp/$1.pcap" 2>/dev/null |
+            sed -n 's/.* \([0-9a-f:]*\) > ff02::12: VRRPv3, Advertisement, vrid \([0-9]*\).*/vrid \2 from \1/p' |
+            sort -u
+    fi
     echo "## sysctls"; $IP netns exec "$1" sh -c '
         for c in /proc/sys/net/ipv4/conf/*/arp_ignore /proc/sys/net/ipv4/conf/*/arp_filter \
                  /proc/sys/net/ipv4/conf/*/rp_filter /proc/sys/net/ipv4/conf/*/promote_secondaries \
@@ -87,15 +102,20 @@ wait_for() { # WHAT COMMAND...: polls COMMAND for up to 120 s (TCG is slow)
     done
 }
 
-vip_on() { # SIDE: VI_1's virtual address is on (and VI_2's)
-    $IP -n "$1" addr show | grep -q 'inet 10.77.0.100/24' &&
-        $IP -n "$1" addr show | grep -q 'inet 10.77.0.101/24'
+vip_on() { # SIDE: VI_1's virtual addresses are on (and VI_2's, VI_3's, VI_4's)
+    a="$($IP -n "$1" addr show)"
+    for v in 'inet 10.77.0.100/24' 'inet 10.77.1.100/24' 'inet 10.77.0.101/24' \
+        'inet6 2001:db8:78::100/64' 'inet6 2001:db8:77::101/64'; do
+        echo "$a" | grep -q "$v" || return 1
+    done
 }
 vip1_off() { # SIDE: VI_1's virtual address is off
     ! $IP -n "$1" addr show | grep -q 'inet 10.77.0.100/24'
 }
-gone() { # SIDE: the ipvlans are gone
-    ! $IP -n "$1" link show dev ipv1 && ! $IP -n "$1" link show dev vrrp.52
+gone() { # SIDE: the ipvlans and VI_1's address VMAC are gone
+    for l in ipv1 vrrp.52 ipv6a vrrp.62 vrrp.51; do
+        ! $IP -n "$1" link show dev $l || return 1
+    done
 }
 
 side k
@@ -109,6 +129,11 @@ kl=$!
 wait_for "keepalived MASTER" vip_on k
 wait_for "keepalived-lite MASTER" vip_on kl
 echo "VRRP-VM: ok master"
+for s in k kl; do # 4 s of the IPv6 adverts each peer sees, while dumping
+    $IP netns exec ${s}p timeout 4 tcpdump -Z root -n -i eth0 -w "/tmp/$s.pcap" \
+        'ip6 proto 112' 2>/dev/null &
+    echo $! > "/tmp/$s.capture"
+done
 dump k master
 dump kl master
 for p in kp klp; do

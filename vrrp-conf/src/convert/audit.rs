@@ -323,6 +323,8 @@ pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
     for i in &c.vrrp_instances {
         instance(i, out);
     }
+    #[cfg(feature = "convert-vrrp")]
+    super::vrrp::multipath::nexthop_encap_notes(p, out);
     sync_daemon_interfaces(p, out);
 }
 

@@ -72,7 +72,7 @@ mod garp;
 mod ipvlan;
 pub(crate) mod link_delays;
 mod mcast;
-mod multipath;
+pub(crate) mod multipath;
 mod route_options;
 mod rules;
 mod source;
@@ -810,11 +810,16 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     config.garp = garp(g, i, strict).map_err(|(k, v)| bad(k, v))?;
     strict::apply(i, strict, &mut config)?;
     let ipvlan = ipvlan::options(i, ipv6)?;
-    if let Some((IpAddr::V4(a), _)) = ipvlan.as_ref().and_then(|o| o.0.address) {
-        // keepalived sends from the ipvlan's address unless told otherwise.
-        if config.primary_ip.is_unspecified() {
-            config.primary_ip = a;
+    // keepalived sends from the ipvlan's address unless told otherwise.
+    match ipvlan.as_ref().and_then(|o| o.0.address) {
+        Some((IpAddr::V4(a), _)) if config.primary_ip.is_unspecified() => config.primary_ip = a,
+        Some((IpAddr::V6(a), _)) => {
+            let v6 = config.ipv6.as_mut();
+            if let Some(v6) = v6.filter(|v6| v6.link_local.is_unspecified()) {
+                v6.link_local = a;
+            }
         }
+        _ => {}
     }
     let use_vmac = i.use_vmac.is_some() || ipvlan.is_some();
     // keepalived 2.2.7 leaves the virtual addresses of an ipvlan router
@@ -968,11 +973,15 @@ fn family_setter(i: &VrrpInstance) -> Option<(Span, bool)> {
     let native = (i.other.iter())
         .filter(|s| s.keyword == "native_ipv6")
         .map(|s| (s.span, true));
+    let ipvlan = (i.other.iter())
+        .filter(|s| s.keyword == "use_ipvlan")
+        .filter_map(|s| Some((s.span, ipvlan::family_address(s)?.is_ipv6())));
     (i.mcast_src_ip.iter().map(ip))
         .chain(i.unicast_src_ip.iter().map(ip))
         .chain(i.unicast_peer.first().map(|p| ip(&p.address)))
         .chain(i.virtual_ipaddress.first().map(vip))
         .chain(native)
+        .chain(ipvlan)
         .min_by_key(|(s, _)| (s.file, s.line, s.col))
 }
 
@@ -1530,9 +1539,66 @@ mod tests {
                   use_ipvlan 2001:db8::5/64\n  virtual_ipaddress {\n    2001:db8::1/64\n  }\n}\n";
         let p = crate::parse_str("v.conf", v6, &crate::Options::default());
         let Err(err) = plan(&p.config) else {
-            panic!("an IPv6 ipvlan is refused")
+            panic!("a global ipvlan source is refused")
         };
-        assert!(err.to_string().contains("use_ipvlan with IPv6"), "{err}");
+        assert_eq!(
+            err.to_string(),
+            "(VI_1) use_ipvlan with an IPv6 address that is not link-local \
+             is not supported by keepalived-lite"
+        );
+    }
+
+    /// An IPv6 ipvlan: without address the driver finds the source (the
+    /// ipvlan's own link-local address); a link-local one is the source.
+    #[test]
+    fn ipv6_ipvlan_instances_as_keepalived_runs_them() {
+        let text = |ipvlan: &str| {
+            format!(
+                "vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 51\n  \
+                 use_ipvlan {ipvlan}\n  virtual_ipaddress {{\n    2001:db8::1/64\n  }}\n}}\n"
+            )
+        };
+        let router = |ipvlan: &str| {
+            let p = crate::parse_str("v.conf", &text(ipvlan), &crate::Options::default());
+            assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+            plan(&p.config).expect("valid").setup().routers[0].clone()
+        };
+        let r = router("ipv6a private");
+        assert!(r.use_vmac);
+        assert_eq!(r.vmac.name.as_deref(), Some("ipv6a"));
+        let want = vrrp::linux::IpvlanOptions {
+            mode: vrrp::linux::IpvlanMode::Private,
+            address: None,
+        };
+        assert_eq!(r.vmac.ipvlan, Some(want));
+        let v6 = r.config.ipv6.as_ref().expect("an IPv6 router");
+        assert_eq!(v6.link_local, Ipv6Addr::UNSPECIFIED);
+        let devs: Vec<_> = r.addresses.iter().map(|a| a.dev.as_deref()).collect();
+        assert_eq!(devs, [Some("eth0")]);
+        let r = router("fe80::77:6/64");
+        assert_eq!(r.vmac.name, None);
+        let want = ("fe80::77:6".parse().unwrap(), 64);
+        assert_eq!(r.vmac.ipvlan.unwrap().address, Some(want));
+        let v6 = r.config.ipv6.as_ref().expect("an IPv6 router");
+        assert_eq!(v6.link_local, "fe80::77:6".parse::<Ipv6Addr>().unwrap());
+        // Its address sets the family when nothing before did.
+        let p = crate::parse_str(
+            "v.conf",
+            "vrrp_instance VI_1 {\n  interface eth0\n  use_ipvlan fe80::6\n}\n",
+            &crate::Options::default(),
+        );
+        assert!(is_ipv6(&p.config.vrrp_instances[0]));
+        let p = crate::parse_str("v.conf", &text("10.0.0.5/24"), &crate::Options::default());
+        assert!(!is_ipv6(&p.config.vrrp_instances[0]));
+        // An IPv4 address on an IPv6 instance: keepalived's error.
+        let late = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  \
+                    virtual_ipaddress {\n    2001:db8::1/64\n  }\n  use_ipvlan 10.0.0.5/24\n}\n";
+        let p = crate::parse_str("v.conf", late, &crate::Options::default());
+        let err = plan(&p.config).map(drop).unwrap_err().to_string();
+        assert!(
+            err.contains("ipvlan address MUST match vrrp instance family"),
+            "{err}"
+        );
     }
 
     /// keepalived's `default` takes the family of `inet6`, `via` or `src`;

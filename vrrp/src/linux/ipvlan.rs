@@ -9,7 +9,9 @@
 //! advert source); the virtual addresses go on it while master. It lives
 //! while the router runs, BACKUP too, and is deleted at stop. An IPv4
 //! router's ipvlan runs no IPv6 unless the router has IPv6 excluded
-//! addresses.
+//! addresses. An IPv6 router's address goes on `nodad` and deprecated,
+//! as a VMAC's source; without one the router sends from the link-local
+//! address the kernel gives the ipvlan.
 
 use std::net::IpAddr;
 

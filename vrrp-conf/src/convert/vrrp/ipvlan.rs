@@ -8,8 +8,15 @@
 //! in its words: a second mode, address or name; a name too long; an
 //! IPv4 instance without address ("IPv4 ipvlan requires a source ip
 //! address"). `use_ipvlan` with `use_vmac` (one interface name for both
-//! in keepalived) and an IPv6 instance (the ipvlan's link-local source
-//! is not run) are refused by name.
+//! in keepalived) is refused by name.
+//!
+//! An IPv6 instance may have an ipvlan without address: keepalived 2.2.7
+//! then sends from the link-local address the kernel gives the ipvlan
+//! (its own, not the interface's). With an address, that address is the
+//! source; keepalived 2.2.7 multicasts its adverts even from a global
+//! one (seen in the VM), which keepalived-lite's router does not do
+//! (RFC 5798 wants a link-local source): a link-local address runs, any
+//! other is refused by name.
 
 use std::net::IpAddr;
 
@@ -42,15 +49,23 @@ pub(super) fn options(
     if i.use_vmac.is_some() {
         return Err(unsupported("use_ipvlan with use_vmac"));
     }
-    if ipv6 {
-        return Err(unsupported("use_ipvlan with IPv6"));
-    }
     let (options, name) = words(s.args.iter().map(String::as_str)).map_err(refused)?;
     match options.address {
-        None => Err(refused("IPv4 ipvlan requires a source ip address")),
-        Some((IpAddr::V6(_), _)) => Err(refused("ipvlan address MUST match vrrp instance family")),
-        Some(_) => Ok(Some((options, name))),
+        None if !ipv6 => Err(refused("IPv4 ipvlan requires a source ip address")),
+        Some((a, _)) if a.is_ipv6() != ipv6 => {
+            Err(refused("ipvlan address MUST match vrrp instance family"))
+        }
+        Some((IpAddr::V6(a), _)) if !vrrp::wire::v3::is_link_local(a) => Err(unsupported(
+            "use_ipvlan with an IPv6 address that is not link-local",
+        )),
+        _ => Ok(Some((options, name))),
     }
+}
+
+/// The address of a `use_ipvlan` statement, if it has one: it sets the
+/// instance's family in keepalived when nothing written before did.
+pub(super) fn family_address(s: &crate::model::Setting) -> Option<IpAddr> {
+    s.args.iter().find_map(|w| address(w)).map(|(a, _)| a)
 }
 
 /// The words after `use_ipvlan`, or keepalived's complaint.

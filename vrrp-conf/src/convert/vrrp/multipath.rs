@@ -86,6 +86,12 @@ pub(crate) fn hops(owner: &str, r: &Route) -> Result<Hops, PlanError> {
                             }
                         }
                         Some("onlink") => hop.onlink = true,
+                        // Read (and refused) as keepalived 2.2.7 reads it,
+                        // then not sent: see `nexthop_encap_notes`.
+                        Some("encap") => {
+                            route_options::encap(&mut it)
+                                .map_err(|v| bad(if v.is_empty() { "encap" } else { v }))?;
+                        }
                         Some(other) => return Err(bad(other)),
                     }
                 }
@@ -100,6 +106,29 @@ pub(crate) fn hops(owner: &str, r: &Route) -> Result<Hops, PlanError> {
         }
     }
     Ok(out)
+}
+
+/// `encap` in a `nexthop`: keepalived 2.2.7 reads it (and reports what
+/// it cannot read) but never sends it, its room for the next hop's
+/// attributes being spent before the encapsulation is added; the next
+/// hop goes in without it (seen in `tests/vm_vrrp.rs`). keepalived-lite
+/// does the same and says so: a note per route.
+pub(crate) fn nexthop_encap_notes(p: &crate::Parsed, out: &mut Vec<crate::Diagnostic>) {
+    let c = &p.config;
+    let routes =
+        (c.static_routes.iter()).chain(c.vrrp_instances.iter().flat_map(|i| &i.virtual_routes));
+    for r in routes {
+        let mut words = r.other.iter().skip_while(|w| *w != "nexthop");
+        if words.any(|w| w == "encap") {
+            let msg = "encap in a nexthop is accepted without effect: keepalived 2.2.7 \
+                       installs the next hop without it";
+            out.push(crate::Diagnostic::warning(
+                crate::Code::NoEffect,
+                r.dst.span,
+                msg,
+            ));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -171,5 +200,54 @@ mod tests {
             .unwrap()
             .hops
             .is_empty());
+    }
+
+    #[test]
+    fn encap_in_a_nexthop_is_read_then_left_out() {
+        let r = route(
+            "10.9.0.0/16 nexthop via 10.0.0.1 dev eth0 encap mpls 100/200 weight 2 \
+             nexthop via 10.0.1.1 encap ip id 7 dst 10.0.0.9 ttl 3",
+        );
+        let h = hops("s", &r).unwrap();
+        assert_eq!(h.hops, [hop("10.0.0.1", Some(2)), hop("10.0.1.1", None)]);
+        assert_eq!(h.devs, [Some("eth0".into()), None]);
+        // What keepalived 2.2.7 cannot read is refused, as at route level.
+        for (text, value) in [
+            ("encap mpls 1/2/3", "1/2/3"),
+            ("encap seg6 mode inline", "seg6"),
+            ("encap", "encap"),
+            ("encap ip ttl 5", "ip"),
+        ] {
+            let r = route(&format!("10.9.0.0/16 nexthop via 10.0.0.1 {text}"));
+            let err = hops("s", &r);
+            assert!(
+                matches!(&err, Err(PlanError::Bad { value: v, .. }) if v == value),
+                "{text}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn encap_in_a_nexthop_is_noted_at_its_route() {
+        let text = "static_routes {\n  10.8.0.0/16 via 10.0.0.1 encap mpls 5\n  \
+                    10.9.0.0/16 nexthop via 10.0.0.1 encap mpls 100 nexthop via 10.0.0.2\n}\n\
+                    vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  \
+                    virtual_ipaddress {\n    192.0.2.1\n  }\n  virtual_routes {\n    \
+                    10.7.0.0/16 nexthop via 10.0.0.1 nexthop via 10.0.0.2 encap ila 1:2:3:4\n  }\n}\n";
+        let p = crate::parse_str("k.conf", text, &crate::Options::default());
+        let mut out = Vec::new();
+        nexthop_encap_notes(&p, &mut out);
+        let shown: Vec<String> = (out.iter())
+            .map(|d| d.display(&p.sources).to_string())
+            .collect();
+        let note = "warning: encap in a nexthop is accepted without effect: keepalived 2.2.7 \
+                    installs the next hop without it";
+        assert_eq!(
+            shown,
+            [
+                format!("k.conf:3:3: {note}"),
+                format!("k.conf:12:5: {note}")
+            ]
+        );
     }
 }

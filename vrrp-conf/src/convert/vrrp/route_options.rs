@@ -227,7 +227,9 @@ fn late<'a>(
 /// [flags N]` (in any order, to the first other word), with `dst` or
 /// `id`, as keepalived reads it; `encap mpls L1[/L2]` and `encap ila
 /// LOCATOR`.
-fn encap<'a, I: Iterator<Item = &'a str>>(words: &mut Peekable<I>) -> Result<Encap, &'a str> {
+pub(super) fn encap<'a, I: Iterator<Item = &'a str>>(
+    words: &mut Peekable<I>,
+) -> Result<Encap, &'a str> {
     let kind = words.next().ok_or("")?;
     let ipv6 = match kind {
         "ip" => false,

@@ -101,10 +101,13 @@ pub(super) fn own_addresses(
             keyword: "virtual_ipaddress",
             message,
         };
-        if i.other.iter().any(|s| s.keyword == "use_ipvlan") {
+        // keepalived 2.2.7 cannot put a macvlan beside the ipvlan (the
+        // kernel says EOPNOTSUPP): its instance stays in FAULT (seen in
+        // the VM). On another interface the VMAC is made as usual.
+        if home && i.other.iter().any(|s| s.keyword == "use_ipvlan") {
             return Err(PlanError::Unsupported {
                 instance: i.name.clone(),
-                keyword: "use_ipvlan with use_vmac on a virtual address",
+                keyword: "use_vmac on a virtual address on the use_ipvlan interface",
             });
         }
         if home && family && i.use_vmac.is_some() {
@@ -456,9 +459,20 @@ mod tests {
             "(VI_1) use_vmac_addr specified and use_vmac specified for VIP/eVIP 2001:db8::1/64"
         );
         assert_eq!(own("use_vmac_addr", "10.0.0.1/24 use_vmac"), Ok(vec![v4]));
+        // With use_ipvlan: a VMAC on another interface, none beside the
+        // ipvlan (keepalived 2.2.7's stays in FAULT).
         assert_eq!(
-            own("use_ipvlan", "10.0.0.1/24 dev eth1 use_vmac").unwrap_err(),
-            "(VI_1) use_ipvlan with use_vmac on a virtual address is not supported by keepalived-lite"
+            own("use_ipvlan", "10.0.0.1/24 dev eth1 use_vmac"),
+            Ok(vec![v4])
         );
+        let beside = "(VI_1) use_vmac on a virtual address on the use_ipvlan interface \
+                      is not supported by keepalived-lite";
+        for a in [
+            "10.0.0.1/24 use_vmac",
+            "10.0.0.1/24 dev eth0 use_vmac",
+            "2001:db8::1 use_vmac",
+        ] {
+            assert_eq!(own("use_ipvlan", a).unwrap_err(), beside, "{a}");
+        }
     }
 }

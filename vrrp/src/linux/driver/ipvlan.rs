@@ -1,11 +1,12 @@
 //! A router's ipvlan (`use_ipvlan`), made where a macvlan VMAC would be:
 //! see [`crate::linux::IpvlanOptions`].
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 
 use super::{Driver, DriverError};
 use crate::linux::vmac::{self, NameChoice};
-use crate::linux::{AddressSpec, IpvlanOptions, Link, Scope, VmacOptions};
+use crate::linux::{Address6Spec, AddressSpec, IpvlanOptions, Link, Scope, VmacOptions};
+use crate::wire::v3::is_link_local;
 
 impl Driver {
     /// The router's ipvlan on `link`: a running router's is reused, a
@@ -39,18 +40,37 @@ impl Driver {
         let name = name.unwrap_or_else(|| format!("vrrp.{vrid}"));
         let made = self.netlink.add_ipvlan(link.index, &name, ipvlan.mode)?;
         staged.push(made.index);
-        if let Some((IpAddr::V4(addr), prefix_len)) = ipvlan.address {
-            let spec = AddressSpec {
+        let added = match ipvlan.address {
+            Some((IpAddr::V4(addr), prefix_len)) => self.netlink.add_address(&AddressSpec {
                 prefix_len,
                 scope: Scope::Global,
                 ..AddressSpec::host(made.index, addr)
-            };
-            match self.netlink.add_address(&spec) {
-                Err(e) if e.errno() != Some(libc::EEXIST) => return Err(e.into()),
-                _ => {}
+            }),
+            // keepalived adds it `nodad` and deprecated, as a VMAC's
+            // source.
+            Some((IpAddr::V6(addr), prefix_len)) => {
+                let spec = Address6Spec::new(made.index, addr, prefix_len);
+                self.netlink.add_vmac_source6(&spec)
             }
+            None => Ok(()),
+        };
+        match added {
+            Err(e) if e.errno() != Some(libc::EEXIST) => Err(e.into()),
+            _ => Ok(made),
         }
-        Ok(made)
+    }
+
+    /// The advert source of an IPv6 router on `ipvlan` that has none
+    /// configured: the link-local address the kernel gave the ipvlan
+    /// when it came up (keepalived 2.2.7 sends from it; it differs from
+    /// the interface's, the kernel mixing the ipvlan's number into it).
+    /// `None` if it has none.
+    pub(super) fn ipvlan_link_local(
+        &mut self,
+        ipvlan: &Link,
+    ) -> Result<Option<Ipv6Addr>, DriverError> {
+        let own = self.netlink.addresses6(Some(ipvlan.index))?;
+        Ok(own.iter().map(|a| a.addr).find(|a| is_link_local(*a)))
     }
 
     fn ipvlan_in_use(&self, ipvlan: &Link, link: &Link, staged: &[u32]) -> bool {

@@ -319,7 +319,17 @@ impl Driver {
             let vmac = match &spec.vmac.ipvlan {
                 Some(ipvlan) => {
                     let vrid = config.vrid;
-                    self.prepare_ipvlan(&link, vrid, &spec.vmac, ipvlan, &mut staged.vmacs)?
+                    let made =
+                        self.prepare_ipvlan(&link, vrid, &spec.vmac, ipvlan, &mut staged.vmacs)?;
+                    let configured = spec.config.ipv6.as_ref().map(|v6| v6.link_local);
+                    if let Some(v6) = config.ipv6.as_mut() {
+                        if configured.is_none_or(|a| a.is_unspecified()) {
+                            if let Some(a) = self.ipvlan_link_local(&made)? {
+                                v6.link_local = a;
+                            }
+                        }
+                    }
+                    made
                 }
                 None => self.prepare_vmac(&link, &config, &spec.vmac, staged)?,
             };
