@@ -77,6 +77,7 @@ mod route_options;
 mod rules;
 mod source;
 mod strict;
+mod timer;
 mod track;
 mod track_group;
 mod vmac;
@@ -236,6 +237,10 @@ pub struct Plan {
     pub process: ProcessOptions,
     /// `interface_up_down_delays`, as written ([`Setup::link_delays`]).
     pub link_delays: Vec<vrrp::linux::driver::LinkDelay>,
+    /// keepalived's log lines about the configuration that are not
+    /// configuration errors (its `-t` does not show them), in order: the
+    /// daemon logs them when it starts or reloads.
+    pub log: Vec<String>,
 }
 
 /// Builds the plan of a whole configuration, or the first reason it
@@ -255,6 +260,7 @@ pub fn plan(c: &crate::Config) -> Result<Plan, PlanError> {
 pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
     let (plan, errors) = plan_all(&p.config);
     out.extend(errors.iter().map(|e| diagnostic(p, e)));
+    out.extend(link_delays::read(&p.config.other, &mut Vec::new()).errors);
     family_errors(p, out);
     v3_notes(p, out);
     strict::notes(p, out);
@@ -456,7 +462,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
     });
     let (garp_pacing, garp_errors) = garp::pacing(&c.global_defs, &c.other);
     errors.extend(garp_errors);
-    let link_delays = link_delays::link_delays(&c.other, &mut errors);
+    let delays = link_delays::read(&c.other, &mut errors);
     let groups = track_group::groups(&c.other, &mut errors);
     let tracks = track_group::static_tracks(c, &groups, &default_dev, &mut errors);
     track_group::apply(&mut units, &tracks);
@@ -475,7 +481,8 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
         static_rules,
         firewall,
         process,
-        link_delays,
+        link_delays: delays.delays,
+        log: delays.log,
     };
     (plan, errors)
 }
