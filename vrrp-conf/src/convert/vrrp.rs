@@ -304,7 +304,6 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
         "route" => "virtual_routes",
         "rule" | "rule tunnel-id" => "virtual_rules",
         "auth_type" => "authentication",
-        source::REFUSED => "track_src_ip",
         k if k.starts_with("use_ipvlan") => "use_ipvlan",
         k => k,
     };
@@ -504,6 +503,9 @@ fn unit(
     let mut owner_member = false;
     for i in members {
         let mut spec = router(&c.global_defs, i)?;
+        if source::track_src_ip_quirk(i) {
+            setup.track_src_ip_quirk.push(i.name.clone());
+        }
         spec.rules = rules::instance_rules(c, i)?;
         let owner = spec.config.priority == 255;
         owner_member |= owner;
@@ -809,7 +811,6 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     config.preempt = !i.nopreempt;
     flags(g, i, &mut config).map_err(|(k, v)| bad(k, v))?;
     config.old_unicast_checksum = advert::old_unicast_checksum(i, &config)?;
-    source::track_src_ip(i)?;
     mcast::apply(g, i, &mut config).map_err(|(k, v)| bad(k, v))?;
     if let Some(d) = i.preempt_delay {
         config.preempt_delay = *d;
@@ -1354,6 +1355,7 @@ impl Plan {
         for u in &self.units {
             let base = setup.routers.len();
             setup.routers.extend(u.setup.routers.iter().cloned());
+            (setup.track_src_ip_quirk).extend(u.setup.track_src_ip_quirk.iter().cloned());
             setup
                 .sync_groups
                 .extend(u.setup.sync_groups.iter().map(|g| SyncGroupSpec {
