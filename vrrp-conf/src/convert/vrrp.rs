@@ -261,6 +261,7 @@ pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
     let (plan, errors) = plan_all(&p.config);
     out.extend(errors.iter().map(|e| diagnostic(p, e)));
     out.extend(link_delays::read(&p.config.other, &mut Vec::new()).errors);
+    address::notes(&p.config, out);
     family_errors(p, out);
     v3_notes(p, out);
     strict::notes(p, out);
@@ -1224,15 +1225,16 @@ pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> 
             if a.brd.is_some() {
                 return Err(bad("brd", &net.to_string()));
             }
+            let options = address::options(owner, a)?;
             return Ok(VirtualAddress {
                 addr: net.addr().into(),
-                prefix_len: net.prefix_len(),
+                prefix_len: peer_prefix(&options).unwrap_or(net.prefix_len()),
                 broadcast: None,
                 label: None,
                 scope: Scope::Global,
                 dev: a.dev.clone(),
                 no_track: has_no_track(&a.other),
-                options: address::options(owner, a)?,
+                options,
             });
         }
     };
@@ -1246,16 +1248,23 @@ pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> 
         Some(Broadcast::Address(b)) => return Err(bad("brd", &b.to_string())),
     };
     let scope = a.scope.map_or(Scope::Global, scope);
+    let options = address::options(owner, a)?;
     Ok(VirtualAddress {
         addr: addr.into(),
-        prefix_len,
+        prefix_len: peer_prefix(&options).unwrap_or(prefix_len),
         broadcast,
         label: a.label.clone(),
         scope,
         dev: a.dev.clone(),
         no_track: has_no_track(&a.other),
-        options: address::options(owner, a)?,
+        options,
     })
+}
+
+/// With a peer, keepalived gives the address the peer's full length
+/// (a prefix written on the address is its configuration error).
+fn peer_prefix(o: &AddressOptions) -> Option<u8> {
+    o.peer.map(|p| if p.is_ipv6() { 128 } else { 32 })
 }
 
 /// A route of the model as the driver installs it: IPv4 or IPv6,
