@@ -4,6 +4,9 @@
 //!
 //! `-t` and the daemon's start-up both call [`Cli::convert`] and refuse
 //! exactly [`refusals`]: the parse errors and the conversion's refusals.
+//! keepalived's configuration errors that it runs past ([`config_errors`])
+//! fail `-t` too (exit 5, in keepalived's words); the daemon logs them
+//! and runs, as keepalived does.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
