@@ -4,6 +4,9 @@
 //!
 //! `-t` and the daemon's start-up both call [`Cli::convert`] and refuse
 //! exactly [`refusals`]: the parse errors and the conversion's refusals.
+//! keepalived's configuration errors that it runs past ([`config_errors`])
+//! fail `-t` too (exit 5, in keepalived's words); the daemon logs them
+//! and runs, as keepalived does.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -221,8 +224,19 @@ pub fn refusals<'a>(parsed: &'a Parsed, converted: &'a Converted) -> Vec<&'a Dia
     let mut out: Vec<&Diagnostic> = parsed
         .diagnostics
         .iter()
-        .filter(|d| d.severity == Severity::Error)
+        .filter(|d| d.stops_start())
         .chain(converted.refusals())
+        .collect();
+    out.sort_by_key(|d| (d.span.file, d.span.line, d.span.col));
+    out
+}
+
+/// keepalived's configuration errors that it runs past: `-t` fails with
+/// them; the daemon logs them (as keepalived does) and runs.
+pub fn config_errors<'a>(parsed: &'a Parsed, converted: &'a Converted) -> Vec<&'a Diagnostic> {
+    let mut out: Vec<&Diagnostic> = (parsed.diagnostics.iter())
+        .filter(|d| d.severity == Severity::Error && !d.stops_start())
+        .chain(converted.config_errors())
         .collect();
     out.sort_by_key(|d| (d.span.file, d.span.line, d.span.col));
     out
@@ -248,6 +262,9 @@ pub fn reconvert(cli: &Cli) -> Option<Converted> {
     }
     drop(reloading);
     let converted = cli.convert(&parsed);
+    for d in config_errors(&parsed, &converted) {
+        tracing::warn!("{}", d.display(&parsed.sources));
+    }
     let refused = refusals(&parsed, &converted);
     for d in &refused {
         tracing::error!("{}", d.display(&parsed.sources));
@@ -259,6 +276,9 @@ pub fn reconvert(cli: &Cli) -> Option<Converted> {
         ok = false;
     }
     if ok {
+        for line in converted.vrrp.iter().flat_map(|p| &p.log) {
+            tracing::info!("{line}");
+        }
         crate::process::set_reload(&converted.process);
         crate::alert::configure(vrrp_conf::convert::mail::Alerts::of(&parsed.config));
     }
@@ -366,7 +386,7 @@ pub fn config_test(cli: &Cli, parsed: &Parsed) -> u8 {
     }
     match test_status(parsed) {
         _ if include_failed(parsed) => exit::NO_CONFIG,
-        exit::OK | exit::SECURITY if converted.is_refused() => exit::ERRORS,
+        exit::OK | exit::SECURITY if errors > 0 => exit::ERRORS,
         status => status,
     }
 }

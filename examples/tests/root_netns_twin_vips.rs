@@ -138,15 +138,14 @@ fn root_netns_twin_vips_with_options_match_keepalived() {
 }
 
 /// The address options keepalived 2.2.7 accepts and keepalived-lite does
-/// not run are refused by name by `-t` (exit 5), each at its line.
+/// not run are refused by name by `-t` (exit 5), each at its line; a peer
+/// with a prefix fails `-t` as in keepalived.
 #[test]
 fn vip_options_keepalived_lite_does_not_run_are_refused_by_t() {
     // `no_track` runs: root_netns_notrack_twin.rs.
     for option in [
         // keepalived: unknown (its -t exits 5 too).
         "nodad",
-        // keepalived: a peer on an address with a prefix (-t exits 5).
-        "peer 10.77.0.9",
         "preferred_lft soon",
     ] {
         // Refused as unsupported, or as unknown options.
@@ -161,4 +160,11 @@ fn vip_options_keepalived_lite_does_not_run_are_refused_by_t() {
         );
         twin::assert_refused_by_t(&conf, &want);
     }
+    // A peer on an address with a prefix: keepalived's configuration
+    // error (-t exits 5), then the address with the peer's full length,
+    // as keepalived installs it ("inet 10.77.0.100 peer 10.77.0.9/32").
+    let conf = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  \
+                virtual_ipaddress {\n    10.77.0.100/24 peer 10.77.0.9\n  }\n}\n";
+    let want = "Cannot specify address prefix when specifying peer address - ignoring";
+    twin::assert_refused_by_t(conf, &[want.to_owned()]);
 }

@@ -106,6 +106,13 @@ pub enum Code {
     /// (only from [`crate::Parsed::missing_interfaces`]).
     #[error("missing interface")]
     MissingInterface,
+    /// A line keepalived 2.2.7 reports as a configuration error (so its
+    /// `-t` fails) and then runs past, ignoring or changing the line as
+    /// the message says; keepalived-lite does the same. An error that
+    /// fails `-t` but does not stop the daemon
+    /// ([`Diagnostic::stops_start`]).
+    #[error("keepalived configuration error")]
+    KeepalivedError,
 }
 
 /// One finding about the configuration. Made with [`Diagnostic::error`] or
@@ -144,6 +151,13 @@ impl Diagnostic {
             message: message.into(),
             suggestion: None,
         }
+    }
+
+    /// True if the daemon refuses to start (or reload) with this: an
+    /// error, except keepalived's own configuration errors that it runs
+    /// past ([`Code::KeepalivedError`]).
+    pub fn stops_start(&self) -> bool {
+        self.severity == Severity::Error && self.code != Code::KeepalivedError
     }
 
     /// Renders as `FILE:LINE:COL: severity: message (did you mean 'x'?)`.

@@ -113,6 +113,10 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     warn_unbuilt(cli);
     // Refuse exactly what -t reports, before starting anything.
     let converted = cli.convert(&parsed);
+    // keepalived logs its configuration errors and runs past them.
+    for d in cli::config_errors(&parsed, &converted) {
+        tracing::warn!("{}", d.display(&parsed.sources));
+    }
     let refused = cli::refusals(&parsed, &converted);
     for d in &refused {
         tracing::error!("{}", d.display(&parsed.sources));
@@ -123,6 +127,10 @@ fn run(cli: &Cli, parsed: vrrp_conf::Parsed) -> ExitCode {
     // keepalived's log lines about scripts (who runs them, which are
     // disabled as insecure or missing).
     for line in &converted.script_log {
+        tracing::info!("{line}");
+    }
+    // And its other log lines about the configuration.
+    for line in converted.vrrp.iter().flat_map(|p| &p.log) {
         tracing::info!("{line}");
     }
     // Only the plans are kept: the model, sources, spans and diagnostics

@@ -110,6 +110,9 @@ pub(crate) const GLOBAL_USED: &[&str] = &[
     "vrrp_gna_interval",
     "vrrp_higher_prio_send_advert",
     "vrrp_iptables",
+    // Unknown to keepalived 2.2.7 as Debian builds it (no ipset support):
+    // a configuration error it runs past ([`common`]).
+    "vrrp_ipsets",
     "vrrp_lower_prio_no_advert",
     "vrrp_mcast_group6",
     "vrrp_min_garp",
@@ -183,6 +186,10 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
             || super::process::GLOBAL_USED.contains(&s.keyword.as_str())
     };
     refuse_settings(&g.other, "", &keep, out);
+    for s in g.other.iter().filter(|s| s.keyword == "vrrp_ipsets") {
+        let msg = "Unknown keyword 'vrrp_ipsets'";
+        out.push(Diagnostic::error(Code::KeepalivedError, s.span, msg));
+    }
     // Tracked files are read by the checker's FILE_CHECKs and the VRRP
     // conversion; tracked processes, garp_groups, static track groups and
     // interface_up_down_delays
@@ -315,10 +322,21 @@ pub(crate) fn vrrp(p: &Parsed, out: &mut Vec<Diagnostic>) {
                 "track_file"
                     | "track_process"
                     | "sync_group_tracking_weight"
+                    | "global_tracking"
                     | "notify_priority_changes"
             )
         };
         refuse_settings(&g.other, &ctx, &read, out);
+        // keepalived 2.2.7 reads it as `sync_group_tracking_weight`, with
+        // a configuration error.
+        for s in g.other.iter().filter(|s| s.keyword == "global_tracking") {
+            let msg = format!(
+                "({}) global_tracking is deprecated. Use track_interface/script/file on the \
+                 sync group",
+                g.name
+            );
+            out.push(Diagnostic::error(Code::KeepalivedError, s.span, msg));
+        }
     }
     for i in &c.vrrp_instances {
         instance(i, out);

@@ -113,11 +113,17 @@ pub struct Converted {
 }
 
 impl Converted {
-    /// The refusals: the conversion's errors.
+    /// The refusals: the conversion's errors that stop the daemon
+    /// ([`Diagnostic::stops_start`]).
     pub fn refusals(&self) -> impl Iterator<Item = &Diagnostic> {
-        self.diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
+        self.diagnostics.iter().filter(|d| d.stops_start())
+    }
+
+    /// keepalived's configuration errors that it runs past
+    /// ([`Code::KeepalivedError`]): `-t` fails with them, the daemon logs
+    /// them and runs.
+    pub fn config_errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        (self.diagnostics.iter()).filter(|d| d.severity == Severity::Error && !d.stops_start())
     }
 
     /// True if anything was refused (then no plan is returned).
@@ -199,7 +205,7 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
     // The audit and a plan may refuse the same keyword in the same words.
     diags.dedup();
     #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
-    let refused = diags.iter().any(|d| d.severity == Severity::Error);
+    let refused = diags.iter().any(Diagnostic::stops_start);
     Converted {
         #[cfg(feature = "convert-vrrp")]
         vrrp: vrrp.flatten().filter(|_| !refused),

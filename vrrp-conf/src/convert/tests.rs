@@ -6,7 +6,9 @@ use crate::{parse_str, Options};
 /// Every conversion diagnostic of `text`, rendered.
 fn rendered(text: &str, halves: Halves) -> (Vec<String>, Converted) {
     let parsed = parse_str("k.conf", text, &Options::default());
-    assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+    // keepalived's configuration errors (it runs past them) aside.
+    let stops = parsed.diagnostics.iter().any(Diagnostic::stops_start);
+    assert!(!stops, "{:?}", parsed.diagnostics);
     let out = convert(&parsed, halves);
     let d = out
         .diagnostics

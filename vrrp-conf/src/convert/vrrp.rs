@@ -77,6 +77,7 @@ mod route_options;
 mod rules;
 mod source;
 mod strict;
+mod timer;
 mod track;
 mod track_group;
 mod vmac;
@@ -236,6 +237,10 @@ pub struct Plan {
     pub process: ProcessOptions,
     /// `interface_up_down_delays`, as written ([`Setup::link_delays`]).
     pub link_delays: Vec<vrrp::linux::driver::LinkDelay>,
+    /// keepalived's log lines about the configuration that are not
+    /// configuration errors (its `-t` does not show them), in order: the
+    /// daemon logs them when it starts or reloads.
+    pub log: Vec<String>,
 }
 
 /// Builds the plan of a whole configuration, or the first reason it
@@ -255,6 +260,8 @@ pub fn plan(c: &crate::Config) -> Result<Plan, PlanError> {
 pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
     let (plan, errors) = plan_all(&p.config);
     out.extend(errors.iter().map(|e| diagnostic(p, e)));
+    out.extend(link_delays::read(&p.config.other, &mut Vec::new()).errors);
+    address::notes(&p.config, out);
     family_errors(p, out);
     v3_notes(p, out);
     strict::notes(p, out);
@@ -298,7 +305,6 @@ fn span_of(p: &Parsed, owner: &str, keyword: &str) -> Span {
         "route" => "virtual_routes",
         "rule" | "rule tunnel-id" => "virtual_rules",
         "auth_type" => "authentication",
-        source::REFUSED => "track_src_ip",
         k if k.starts_with("use_ipvlan") => "use_ipvlan",
         k => k,
     };
@@ -456,7 +462,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
     });
     let (garp_pacing, garp_errors) = garp::pacing(&c.global_defs, &c.other);
     errors.extend(garp_errors);
-    let link_delays = link_delays::link_delays(&c.other, &mut errors);
+    let delays = link_delays::read(&c.other, &mut errors);
     let groups = track_group::groups(&c.other, &mut errors);
     let tracks = track_group::static_tracks(c, &groups, &default_dev, &mut errors);
     track_group::apply(&mut units, &tracks);
@@ -475,7 +481,8 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
         static_rules,
         firewall,
         process,
-        link_delays,
+        link_delays: delays.delays,
+        log: delays.log,
     };
     (plan, errors)
 }
@@ -497,6 +504,9 @@ fn unit(
     let mut owner_member = false;
     for i in members {
         let mut spec = router(&c.global_defs, i)?;
+        if source::track_src_ip_quirk(i) {
+            setup.track_src_ip_quirk.push(i.name.clone());
+        }
         spec.rules = rules::instance_rules(c, i)?;
         let owner = spec.config.priority == 255;
         owner_member |= owner;
@@ -802,7 +812,6 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
     config.preempt = !i.nopreempt;
     flags(g, i, &mut config).map_err(|(k, v)| bad(k, v))?;
     config.old_unicast_checksum = advert::old_unicast_checksum(i, &config)?;
-    source::track_src_ip(i)?;
     mcast::apply(g, i, &mut config).map_err(|(k, v)| bad(k, v))?;
     if let Some(d) = i.preempt_delay {
         config.preempt_delay = *d;
@@ -1225,15 +1234,16 @@ pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> 
             if a.brd.is_some() {
                 return Err(bad("brd", &net.to_string()));
             }
+            let options = address::options(owner, a)?;
             return Ok(VirtualAddress {
                 addr: net.addr().into(),
-                prefix_len: net.prefix_len(),
+                prefix_len: peer_prefix(&options).unwrap_or(net.prefix_len()),
                 broadcast: None,
                 label: None,
                 scope: Scope::Global,
                 dev: a.dev.clone(),
                 no_track: has_no_track(&a.other),
-                options: address::options(owner, a)?,
+                options,
             });
         }
     };
@@ -1247,16 +1257,23 @@ pub fn address(owner: &str, a: &IpAddress) -> Result<VirtualAddress, PlanError> 
         Some(Broadcast::Address(b)) => return Err(bad("brd", &b.to_string())),
     };
     let scope = a.scope.map_or(Scope::Global, scope);
+    let options = address::options(owner, a)?;
     Ok(VirtualAddress {
         addr: addr.into(),
-        prefix_len,
+        prefix_len: peer_prefix(&options).unwrap_or(prefix_len),
         broadcast,
         label: a.label.clone(),
         scope,
         dev: a.dev.clone(),
         no_track: has_no_track(&a.other),
-        options: address::options(owner, a)?,
+        options,
     })
+}
+
+/// With a peer, keepalived gives the address the peer's full length
+/// (a prefix written on the address is its configuration error).
+fn peer_prefix(o: &AddressOptions) -> Option<u8> {
+    o.peer.map(|p| if p.is_ipv6() { 128 } else { 32 })
 }
 
 /// A route of the model as the driver installs it: IPv4 or IPv6,
@@ -1356,6 +1373,7 @@ impl Plan {
         for u in &self.units {
             let base = setup.routers.len();
             setup.routers.extend(u.setup.routers.iter().cloned());
+            (setup.track_src_ip_quirk).extend(u.setup.track_src_ip_quirk.iter().cloned());
             setup
                 .sync_groups
                 .extend(u.setup.sync_groups.iter().map(|g| SyncGroupSpec {

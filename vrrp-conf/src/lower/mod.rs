@@ -177,6 +177,12 @@ impl<'d> Lower<'d> {
         self.push(d);
     }
 
+    /// A line keepalived reports as a configuration error and runs past,
+    /// in its words ([`Code::KeepalivedError`]).
+    fn keepalived_error(&mut self, n: &Node<'_>, msg: String) {
+        self.push(Diagnostic::error(Code::KeepalivedError, n.span, msg));
+    }
+
     fn deprecated(&mut self, n: &Node<'_>, new: &str) {
         let msg = format!("'{}' is deprecated, use '{new}'", n.keyword);
         self.push(Diagnostic::warning(Code::Deprecated, n.span, msg));

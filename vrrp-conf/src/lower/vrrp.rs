@@ -60,7 +60,8 @@ impl Lower<'_> {
                 }
                 "vrrp_skip_check_adv_addr" => g.vrrp_skip_check_adv_addr = true,
                 "vrrp_vmac_garp_intvl" => {
-                    self.deprecated(c, "vrrp_garp_extra_if");
+                    let msg = r#"Keyword "vrrp_vmac_garp_intvl" is deprecated - please use "vrrp_garp_extra_if""#;
+                    self.keepalived_error(c, msg.to_owned());
                     g.other.push(setting(c));
                 }
                 k if keywords::GLOBAL_DEFS.contains(&k) => g.other.push(setting(c)),
@@ -190,9 +191,10 @@ impl Lower<'_> {
         }
         if tracked && !w.iter().any(|x| x == "dev" || x == "no_track") {
             let dest = route_destination(&w);
-            let msg =
-                format!("cannot track route {dest} with no interface specified, not tracking");
-            self.push(Diagnostic::warning(Code::Ignored, e.span, msg));
+            let msg = format!(
+                "Warning - cannot track route {dest} with no interface specified, not tracking"
+            );
+            self.keepalived_error(e, msg);
         }
         self.route_fields(e, &w)
     }
@@ -574,7 +576,12 @@ impl Lower<'_> {
                 "smtp_alert" => v.smtp_alert = self.yes_no(c),
                 "dont_track_primary" => v.dont_track_primary = true,
                 "lvs_sync_daemon_interface" => {
-                    self.deprecated(c, "global_defs lvs_sync_daemon");
+                    let msg = format!(
+                        "({}) Specifying lvs_sync_daemon_interface against a vrrp is \
+                         deprecated. Please use global lvs_sync_daemon",
+                        v.name
+                    );
+                    self.keepalived_error(c, msg);
                     v.lvs_sync_daemon_interface = self.string(c);
                 }
                 "debug" => {
@@ -586,7 +593,9 @@ impl Lower<'_> {
                     v.debug = Some(OptionalArg { value });
                 }
                 "vmac_garp_intvl" => {
-                    self.deprecated(c, "garp_extra_if");
+                    let msg =
+                        r#"Keyword "vmac_garp_intvl" is deprecated - please use "garp_extra_if""#;
+                    self.keepalived_error(c, msg.to_owned());
                     v.other.push(setting(c));
                 }
                 k if keywords::VRRP_INSTANCE.contains(&k) => v.other.push(setting(c)),

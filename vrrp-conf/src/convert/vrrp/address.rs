@@ -5,6 +5,12 @@
 //! and `use_vmac` (not on a `static_ipaddress`; see `vmac.rs`).
 //! Anything else (`nodad`, which keepalived does not know, `track_group`
 //! but on a `static_ipaddress`) is refused by name.
+//!
+//! A `peer` keepalived cannot use (not a bare address, of the other
+//! family, or a second one) is a configuration error it runs past, the
+//! address installed without it; a prefix on the address is one too, and
+//! the address takes the peer's full length ([`peer_errors`], in its
+//! words). A peer on an address with `brd` is refused.
 
 use std::net::IpAddr;
 
@@ -12,6 +18,7 @@ use vrrp::linux::address_options::{AUTOJOIN, FOREVER, HOME, MNGTMPADDR, NOPREFIX
 use vrrp::linux::AddressOptions;
 
 use super::PlanError;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::model::IpAddress;
 
 /// The options of `a`; `Err` names the word keepalived-lite cannot run.
@@ -47,7 +54,13 @@ pub(crate) fn options(owner: &str, a: &IpAddress) -> Result<AddressOptions, Plan
             }
             "peer" => {
                 let v = words.next().ok_or_else(|| bad(word))?;
-                o.peer = Some(peer(a, v).ok_or_else(|| bad(v))?);
+                let Peer::Used(p) = peer(a, v, o.peer.is_some()) else {
+                    continue;
+                };
+                if a.brd.is_some() {
+                    return Err(bad(v));
+                }
+                o.peer = Some(p);
             }
             other => return Err(bad(other)),
         }
@@ -55,14 +68,85 @@ pub(crate) fn options(owner: &str, a: &IpAddress) -> Result<AddressOptions, Plan
     Ok(o)
 }
 
-/// `peer ADDR`: a bare address of the address's family, on an address
-/// written without a prefix (keepalived refuses both otherwise; the
-/// address then takes the peer's full length).
-fn peer(a: &IpAddress, v: &str) -> Option<IpAddr> {
-    let p: IpAddr = v.parse().ok()?;
+/// What keepalived makes of one `peer ADDR`.
+enum Peer {
+    /// The peer, perhaps with an error about the address's prefix.
+    Used(IpAddr),
+    /// Not used, with keepalived's errors.
+    Ignored,
+}
+
+/// `peer ADDR` of `a` (`second`: after another): a bare address of the
+/// address's family.
+fn peer(a: &IpAddress, v: &str, second: bool) -> Peer {
     let net = *a.address;
-    let full = net.prefix_len() == net.max_prefix_len();
-    (full && p.is_ipv6() == net.addr().is_ipv6() && a.brd.is_none()).then_some(p)
+    match v.parse::<IpAddr>() {
+        _ if second => Peer::Ignored,
+        Ok(p) if p.is_ipv6() == net.addr().is_ipv6() => Peer::Used(p),
+        _ => Peer::Ignored,
+    }
+}
+
+/// keepalived's configuration errors about the `peer`s of `a`, in its
+/// words, in order.
+pub(crate) fn peer_errors(a: &IpAddress) -> Vec<String> {
+    let net = *a.address;
+    let mut out = Vec::new();
+    let mut have = false;
+    let mut words = a.other.iter().map(String::as_str);
+    while let Some(word) = words.next() {
+        if word == "track_group" || word == "preferred_lft" {
+            words.next();
+            continue;
+        }
+        let Some(v) = words.next().filter(|_| word == "peer") else {
+            continue;
+        };
+        if have {
+            out.push(format!(
+                "Peer {v} - another peer has already been specified"
+            ));
+            continue;
+        }
+        match v.parse::<IpAddr>() {
+            Err(_) => {
+                out.push(format!("VRRP parsed invalid IP {v}. skipping IP..."));
+                out.push(format!("Invalid peer address {v}"));
+            }
+            Ok(p) if p.is_ipv6() != net.addr().is_ipv6() => {
+                out.push(format!("Peer address {v} does not match address family"));
+            }
+            Ok(_) => {
+                if net.prefix_len() != net.max_prefix_len() {
+                    out.push(
+                        "Cannot specify address prefix when specifying peer address - ignoring"
+                            .to_owned(),
+                    );
+                }
+                have = true;
+            }
+        }
+    }
+    out
+}
+
+/// [`peer_errors`] of every address of `c`, as diagnostics at the address.
+pub(crate) fn notes(c: &crate::Config, out: &mut Vec<Diagnostic>) {
+    let instances = c.vrrp_instances.iter();
+    let vips = instances.flat_map(|i| {
+        i.virtual_ipaddress
+            .iter()
+            .chain(&i.virtual_ipaddress_excluded)
+    });
+    for a in vips.chain(&c.static_ipaddress) {
+        for msg in peer_errors(a) {
+            out.push(Diagnostic::error(
+                Code::KeepalivedError,
+                a.address.span,
+                msg,
+            ));
+        }
+    }
 }
 
 #[cfg(test)]
@@ -113,11 +197,47 @@ mod tests {
     }
 
     #[test]
+    fn peers_keepalived_cannot_use_are_its_errors_and_left_out() {
+        let peer = |addr: &str, other: &str| {
+            let a = vip(addr, other);
+            (options("VI_1", &a).unwrap().peer, peer_errors(&a))
+        };
+        let p2 = Some("10.0.0.2".parse().unwrap());
+        assert_eq!(peer("10.0.0.1/32", "peer 10.0.0.2"), (p2, vec![]));
+        assert_eq!(
+            peer("10.0.0.1/32", "peer 10.0.0.2/24"),
+            (
+                None,
+                vec![
+                    "VRRP parsed invalid IP 10.0.0.2/24. skipping IP...".to_owned(),
+                    "Invalid peer address 10.0.0.2/24".to_owned()
+                ]
+            )
+        );
+        assert_eq!(
+            peer("10.0.0.1/32", "peer 2001:db8::2"),
+            (
+                None,
+                vec!["Peer address 2001:db8::2 does not match address family".to_owned()]
+            )
+        );
+        assert_eq!(
+            peer("10.0.0.1/32", "peer 10.0.0.2 peer 10.0.0.3"),
+            (
+                p2,
+                vec!["Peer 10.0.0.3 - another peer has already been specified".to_owned()]
+            )
+        );
+        let prefix = "Cannot specify address prefix when specifying peer address - ignoring";
+        assert_eq!(
+            peer("10.0.0.1/24", "peer 10.0.0.2"),
+            (p2, vec![prefix.to_owned()])
+        );
+    }
+
+    #[test]
     fn refused_by_name() {
         assert_eq!(refused("10.0.0.1/32", "nodad"), "nodad");
-        assert_eq!(refused("10.0.0.1/24", "peer 10.0.0.2"), "10.0.0.2");
-        assert_eq!(refused("10.0.0.1/32", "peer 10.0.0.2/24"), "10.0.0.2/24");
-        assert_eq!(refused("10.0.0.1/32", "peer 2001:db8::2"), "2001:db8::2");
         assert_eq!(refused("10.0.0.1/32", "preferred_lft x"), "x");
         assert_eq!(refused("10.0.0.1/32", "preferred_lft"), "preferred_lft");
         assert_eq!(refused("10.0.0.1/32", "track_group G"), "track_group");

@@ -273,7 +273,9 @@ mod tests {
              192.0.2.2{dev}\n  }}\n}}\n"
         );
         let parsed = crate::parse_str("g.conf", &text, &Default::default());
-        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        // `vmac_garp_intvl` is a configuration error keepalived runs past.
+        let stops = (parsed.diagnostics.iter()).any(crate::diagnostics::Diagnostic::stops_start);
+        assert!(!stops, "{:?}", parsed.diagnostics);
         plan(&parsed.config).map(|p| p.setup().routers[0].config.garp_extra_if)
     }
 

@@ -9,33 +9,26 @@
 //! keepalived 2.2.7; `tests/root_netns_srcip_twin.rs` compares both
 //! daemons). Arguments are ignored, as keepalived ignores them.
 //!
-//! keepalived-lite does the same: nothing. The one source whose bytes
-//! match that comparison, IPv4 2.0.0.0 (family 2, port 0 as stored),
-//! would make 2.2.7 go to FAULT for good when it is deleted; that source
-//! with `track_src_ip` is refused by name.
+//! keepalived-lite does the same: nothing, except for the one source whose
+//! bytes match that comparison, IPv4 2.0.0.0 (family 2, port 0 as
+//! stored). Deleting it as the interface's last IPv4 address puts the
+//! instance in FAULT until the next reload, in keepalived and here (the
+//! driver's [`Setup::track_src_ip_quirk`](vrrp::linux::driver::Setup::track_src_ip_quirk);
+//! `tests/root_netns_srcip_quirk_twin.rs`).
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::IpAddr;
 
-use super::PlanError;
+use vrrp::linux::driver::QUIRK_SOURCE;
+
 use crate::model::VrrpInstance;
 
-/// The refusal's wording (also where its span is looked up).
-pub(super) const REFUSED: &str = "track_src_ip with source 2.0.0.0";
-
-/// Refuses `track_src_ip` where keepalived 2.2.7 would act on it.
-pub(super) fn track_src_ip(i: &VrrpInstance) -> Result<(), PlanError> {
-    if !i.other.iter().any(|s| s.keyword == "track_src_ip") {
-        return Ok(());
-    }
-    let quirk = IpAddr::V4(Ipv4Addr::new(2, 0, 0, 0));
+/// True if `i` tracks its source and that source is the one keepalived
+/// 2.2.7 acts on.
+pub(super) fn track_src_ip_quirk(i: &VrrpInstance) -> bool {
+    let tracks = i.other.iter().any(|s| s.keyword == "track_src_ip");
+    let quirk = IpAddr::V4(QUIRK_SOURCE);
     let sources = [i.mcast_src_ip, i.unicast_src_ip];
-    if sources.iter().flatten().any(|a| **a == quirk) {
-        return Err(PlanError::Unsupported {
-            instance: i.name.clone(),
-            keyword: REFUSED,
-        });
-    }
-    Ok(())
+    tracks && sources.iter().flatten().any(|a| **a == quirk)
 }
 
 #[cfg(test)]
@@ -45,8 +38,9 @@ mod tests {
     use crate::convert::{convert, Halves};
     use crate::{parse_str, Options};
 
-    /// Whether one instance with `extra` converts, and its diagnostics.
-    fn converted(extra: &str) -> (bool, Vec<String>) {
+    /// The diagnostics of one instance with `extra` and the routers its
+    /// setup names for the quirk (none if it does not convert).
+    fn converted(extra: &str) -> (Vec<String>, Option<Vec<String>>) {
         let text = format!(
             "vrrp_instance VI_1 {{\n  interface eth0\n  virtual_router_id 1\n{extra}  \
              virtual_ipaddress {{\n    192.0.2.1\n  }}\n}}\n"
@@ -61,7 +55,7 @@ mod tests {
         let d = (out.diagnostics.iter())
             .map(|d| d.display(&parsed.sources).to_string())
             .collect();
-        (out.vrrp.is_some(), d)
+        (d, out.vrrp.map(|p| p.setup().track_src_ip_quirk))
     }
 
     #[test]
@@ -71,19 +65,19 @@ mod tests {
             "  track_src_ip ignored words\n",
             "  mcast_src_ip 10.0.0.1\n  track_src_ip\n",
             "  unicast_src_ip 10.0.0.1\n  unicast_peer {\n    10.0.0.2\n  }\n  track_src_ip\n",
+            "  mcast_src_ip 2.0.0.0\n",
         ] {
-            assert_eq!(converted(extra), (true, vec![]), "{extra}");
+            assert_eq!(converted(extra), (vec![], Some(vec![])), "{extra}");
         }
     }
 
     #[test]
-    fn the_one_source_keepalived_would_act_on_is_refused_at_the_keyword() {
-        let (ok, d) = converted("  mcast_src_ip 2.0.0.0\n  track_src_ip\n");
-        assert!(!ok);
-        assert_eq!(
-            d,
-            ["k.conf:5:3: error: (VI_1) track_src_ip with source 2.0.0.0 is not supported by keepalived-lite"]
-        );
-        assert_eq!(converted("  mcast_src_ip 2.0.0.0\n"), (true, vec![]));
+    fn the_one_source_keepalived_acts_on_is_named_for_the_driver() {
+        let quirk = Some(vec!["VI_1".to_owned()]);
+        let mcast = "  mcast_src_ip 2.0.0.0\n  track_src_ip\n";
+        assert_eq!(converted(mcast), (vec![], quirk.clone()));
+        let unicast = "  unicast_src_ip 2.0.0.0\n  unicast_peer {\n    10.0.0.2\n  }\n  \
+                       track_src_ip\n";
+        assert_eq!(converted(unicast), (vec![], quirk));
     }
 }

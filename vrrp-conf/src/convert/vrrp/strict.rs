@@ -115,7 +115,7 @@ pub(super) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
     if let Some(s) = find(&g.other, "vrrp_iptables") {
         let msg = "iptables not supported, using nftables instead. Please replace \
                    'vrrp_iptables and 'vrrp_ipsets' with 'nftables' config option";
-        out.push(Diagnostic::warning(Code::Ignored, s.span, msg));
+        out.push(Diagnostic::error(Code::KeepalivedError, s.span, msg));
     }
     for (i, sp) in p.config.vrrp_instances.iter().zip(&p.spans.instances) {
         let Ok(strict) = is_strict(g, i) else {
@@ -249,6 +249,7 @@ pub(super) fn firewall<'a>(
 mod tests {
     use super::super::{plan, Plan};
     use super::*;
+    use crate::diagnostics::Severity;
 
     const VI: &str = "vrrp_instance A {\n  interface eth0\n  virtual_router_id 1\n";
     const VIP: &str = "  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n";
@@ -369,6 +370,11 @@ mod tests {
                 "iptables not supported, using nftables instead. Please replace 'vrrp_iptables \
               and 'vrrp_ipsets' with 'nftables' config option"
             ]
+        );
+        // An error for -t that does not stop the daemon, as in keepalived.
+        assert_eq!(
+            (out[0].severity, out[0].code, out[0].stops_start()),
+            (Severity::Error, Code::KeepalivedError, false)
         );
     }
 

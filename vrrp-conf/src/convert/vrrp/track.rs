@@ -323,11 +323,14 @@ pub(super) fn entry_reverse(
 }
 
 /// Whether a sync group takes its members' own tracking weights
-/// (`sync_group_tracking_weight`).
+/// (`sync_group_tracking_weight`, or its deprecated `global_tracking`).
 pub(super) fn group_weights(g: &SyncGroup) -> bool {
-    g.other
-        .iter()
-        .any(|s| s.keyword == "sync_group_tracking_weight")
+    (g.other.iter()).any(|s| {
+        matches!(
+            s.keyword.as_str(),
+            "sync_group_tracking_weight" | "global_tracking"
+        )
+    })
 }
 
 /// A member of a sync group without `sync_group_tracking_weight` may not

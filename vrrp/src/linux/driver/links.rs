@@ -35,6 +35,7 @@ impl Driver {
             NetEvent::LinkRemoved(link) => self.link_changed(now, link, false),
             NetEvent::AddressRemoved(a) => {
                 self.address_deleted(now, a.ifindex, a.addr.into());
+                self.quirk_source_deleted(now, a.ifindex, a.addr);
                 self.source_deleted(now, a.ifindex, a.addr);
             }
             NetEvent::Address6Removed(a) => {

@@ -87,6 +87,7 @@ mod reconfigure;
 mod rules;
 mod sockets;
 mod source_loss;
+mod source_quirk;
 mod spec;
 mod timer;
 mod vmac_link;
@@ -113,6 +114,7 @@ pub use events::{DriverCounters, DriverEvent, RouterSnapshot, Snapshot, DROP_EVE
 pub use handle::DriverHandle;
 pub use query::Description;
 pub use reconfigure::ReconcileSummary;
+pub use source_quirk::QUIRK_SOURCE;
 pub use spec::{GarpPacing, RouterSpec, Setup, SyncGroupSpec, VirtualAddress, VirtualRoute};
 
 use handle::Input;
@@ -230,6 +232,8 @@ pub struct Driver {
     vmac_flags: HashMap<u32, (String, u32)>,
     /// Routers whose VMAC was deleted, until they make it again.
     vmac_remade: std::collections::HashSet<usize>,
+    /// keepalived's `track_src_ip` on source 2.0.0.0 (see `source_quirk`).
+    source_quirk: source_quirk::SourceQuirk,
 }
 
 impl Driver {
@@ -274,6 +278,7 @@ impl Driver {
             debounce: debounce::Debounce::default(),
             vmac_flags: HashMap::new(),
             vmac_remade: Default::default(),
+            source_quirk: Default::default(),
         };
         // The watcher first: nothing to undo if it fails, and no change
         // during the setup goes unseen.

@@ -135,12 +135,17 @@ impl Driver {
         let delays = std::mem::take(&mut setup.link_delays);
         let firewall = setup.firewall.clone();
         let pacing = setup.garp_pacing.clone();
+        let quirk = std::mem::take(&mut setup.track_src_ip_quirk);
         match self.prepare(setup, &mut staged) {
             Ok(plan) => {
                 self.firewall.configure(firewall.as_ref());
                 self.configure_pacing(pacing);
                 self.debounce.configure(&delays);
-                self.commit(now, plan, staged, tracking, started)
+                // A reload brings back what the quirk left in FAULT.
+                let released = self.source_quirk.configure(&quirk);
+                let summary = self.commit(now, plan, staged, tracking, started);
+                self.quirk_released(now, &released);
+                summary
             }
             Err(e) => {
                 for index in staged.vmacs {

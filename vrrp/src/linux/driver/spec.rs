@@ -202,6 +202,13 @@ pub struct Setup {
     /// keepalived's `interface_up_down_delays`, shortened for the routers
     /// by [`clamp_link_delays`](super::clamp_link_delays).
     pub link_delays: Vec<super::LinkDelay>,
+    /// Routers (by `config.name`) with keepalived 2.2.7's `track_src_ip`
+    /// and the one source it acts on, IPv4
+    /// [`QUIRK_SOURCE`](super::QUIRK_SOURCE) (2.0.0.0): when that address
+    /// goes as their interface's last IPv4 address, they go to FAULT
+    /// until the next reconfiguration, as keepalived's until its next
+    /// reload. Other sources are not tracked, as in keepalived.
+    pub track_src_ip_quirk: Vec<String>,
 }
 
 /// The GARP/NA spacing of a [`Setup`], with interfaces by name (see

@@ -93,6 +93,10 @@ impl Driver {
     pub(super) fn tracking_of(&self, i: usize) -> Option<Tracking> {
         let r = self.io(i)?;
         let last = r.vmac.and_then(|v| self.vmac_flags.get(&v));
+        if self.source_quirk.is_stuck(&r.name) {
+            let t = r.tracking.unwrap_or_default();
+            return Some(Tracking { fault: true, ..t });
+        }
         match last {
             Some(&(_, f)) if !flags_up(f) => Some(Tracking {
                 fault: true,
