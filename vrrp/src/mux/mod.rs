@@ -164,7 +164,7 @@ pub struct Mux {
     /// (ifindex, vrid, IPv6, channel, slot), sorted for binary search: an
     /// IPv4 and an IPv6 router may share a VRID on one interface, and so
     /// may routers on different multicast groups, or one multicast and
-    /// one unicast, as in keepalived 2.2.7 (see [`channel`]).
+    /// one unicast, as in keepalived 2.2.7 (see `key_of`).
     keys: Vec<Key>,
     groups: Vec<Group>,
     heap: BinaryHeap<Reverse<(Instant, u32)>>,
