@@ -261,7 +261,8 @@ fn root_netns_flood_does_not_lock_out_tracking_or_stop() {
     require_program("tcpdump", &["--version"]);
     let m = run(Daemon::Lite);
     report(Daemon::Lite, &m);
-    assert_eq!(m.prio0_logged, 1);
+    // keepalived logs "sent 0 priority" only with -D (not given here).
+    assert_eq!(m.prio0_logged, 0);
     assert!(m.during_stop > 0, "the flood had ended before the stop");
     // The acceptance's bar (issue 15), measured from before the command.
     assert!(

@@ -194,3 +194,110 @@ fn vrrp_transition_mails_match_keepalived() {
     );
     assert!(strip(&ours).contains(&master), "{ours:#?}");
 }
+
+/// VI_1 stays; VI_2 (no `notify_deleted`) and VI_3 (`notify_deleted`)
+/// are in the first configuration only; all three alert.
+fn reload_config(all: bool) -> String {
+    let inst = |name: &str, vrid: u8, extra: &str| {
+        format!(
+            "vrrp_instance {name} {{\n  state BACKUP\n  interface eth0\n  \
+             virtual_router_id {vrid}\n  priority 150\n  advert_int 1\n  smtp_alert\n{extra}  \
+             virtual_ipaddress {{\n    10.0.0.{vrid}/24\n  }}\n}}\n"
+        )
+    };
+    let mut conf = format!(
+        "global_defs {{\n  notification_email {{\n    ops@example.org\n  }}\n  \
+         smtp_server 127.0.0.1 {PORT}\n  smtp_connect_timeout 5\n}}\n{}",
+        inst("VI_1", 51, "")
+    );
+    if all {
+        conf += &inst("VI_2", 52, "");
+        conf += &inst("VI_3", 53, "  notify_deleted\n");
+    }
+    conf
+}
+
+/// The subject and body of every mail, sorted.
+fn subjects_and_bodies(mails: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = mails
+        .iter()
+        .map(|m| {
+            let subject = m
+                .split("Subject: ")
+                .nth(1)
+                .unwrap_or("")
+                .split("\r\n")
+                .next();
+            let body = m.split("\r\n\r\n").nth(1).unwrap_or("").trim_end();
+            format!("{} | {body}", subject.unwrap_or(""))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn vrrp_reload_removal_mails_match_keepalived() {
+    require_root();
+    require_program("keepalived", &["--version"]);
+    require_program(PYTHON, &["-c", "import aiosmtpd"]);
+    let host = host_name();
+    let mut runs = Vec::new();
+    for (tag, program) in [
+        ("k", "keepalived"),
+        ("l", env!("CARGO_BIN_EXE_keepalived-lite")),
+    ] {
+        let mut run = Run::new(tag);
+        let conf = run.dir.join("keepalived.conf");
+        std::fs::write(&conf, reload_config(true)).unwrap();
+        let (p, r) = (run.dir.join("k.pid"), run.dir.join("v.pid"));
+        let args = [
+            "-P",
+            "-n",
+            "-l",
+            "-f",
+            conf.to_str().unwrap(),
+            "-p",
+            p.to_str().unwrap(),
+            "-r",
+            r.to_str().unwrap(),
+        ];
+        let sock = run.dir.join("control.sock");
+        let mut args = args.to_vec();
+        if tag == "l" {
+            // Not the shared /run/keepalived-lite.sock of the other test.
+            args.extend(["--control-socket", sock.to_str().unwrap()]);
+        }
+        let log = run.dir.join("daemon.log");
+        let pid = run.lab.spawn("r1", program, &args, &log).unwrap();
+        let mails = run.mails.clone();
+        let masters = |m: Vec<String>| m.iter().filter(|m| m.contains("MASTER state")).count();
+        run.wait_until(|| masters(read_mails(&mails)) == 3, "3 mails about MASTER");
+        std::fs::write(&conf, reload_config(false)).unwrap();
+        run.lab.signal(pid, "HUP").unwrap();
+        runs.push(run);
+    }
+    let want: Vec<String> = [
+        "VI_1 - Entering BACKUP state | => VRRP Instance is no longer owning VRRP VIPs <=",
+        "VI_2 - Entering BACKUP state | => VRRP Instance is no longer owning VRRP VIPs <=",
+        "VI_3 - Entering BACKUP state | => VRRP Instance is no longer owning VRRP VIPs <=",
+        "VI_1 - Entering MASTER state | => VRRP Instance is now owning VRRP VIPs <=",
+        "VI_2 - Entering MASTER state | => VRRP Instance is now owning VRRP VIPs <=",
+        "VI_2 - Entering FAULT state | => VRRP Instance is no longer owning VRRP VIPs <=",
+        "VI_3 - Entering MASTER state | => VRRP Instance is now owning VRRP VIPs <=",
+        "VI_3 - Deleted | => VRRP Deleted at reload <=",
+    ]
+    .iter()
+    .map(|s| format!("[{host}] VRRP Instance {s}"))
+    .collect();
+    let mut want = want;
+    want.sort();
+    for run in &mut runs {
+        let mails = run.mails.clone();
+        run.wait_until(|| read_mails(&mails).len() >= 8, "8 mails");
+        // Anything more would have come with the ones awaited.
+        std::thread::sleep(Duration::from_millis(500));
+        let got = subjects_and_bodies(&read_mails(&mails));
+        assert_eq!(got, want, "{}", run.dir.display());
+    }
+}

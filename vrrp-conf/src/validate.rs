@@ -5,10 +5,11 @@
 //! interface, protocols on fwmark services, and script security.
 
 use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::lower::{ObjSpans, Spans};
-use crate::model::{AuthType, Config, State, Track, VrrpInstance, VsTarget};
+use crate::model::{AuthType, Config, GlobalDefs, Setting, State, Track, VrrpInstance, VsTarget};
 
 pub(crate) fn check(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
     scripts(c, sp, out);
@@ -63,7 +64,7 @@ fn unknown_tracks(
 fn instances(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
     let scripts = script_order(c);
     let mut names = HashSet::new();
-    let mut vrids: HashMap<(&str, u8, bool), &str> = HashMap::new();
+    let mut vrids: HashMap<VridKey<'_>, &str> = HashMap::new();
     for (i, span) in c.vrrp_instances.iter().zip(&sp.instances) {
         let name = &i.name;
         if !names.insert(name.as_str()) {
@@ -76,7 +77,7 @@ fn instances(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
             out.push(Diagnostic::warning(Code::Missing, span.head, msg));
         }
         conflicts(i, span, out);
-        unique_vrid(i, span, &mut vrids, out);
+        unique_vrid(&c.global_defs, i, span, &mut vrids, out);
     }
 }
 
@@ -108,12 +109,20 @@ fn conflicts(i: &VrrpInstance, span: &ObjSpans, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The VRID is set, and no other instance uses it on the same interface
-/// and address family (`vrids` holds those seen so far).
+/// What keepalived 2.2.7 keeps apart on one interface: (interface, VRID,
+/// IPv6, channel), the channel being the multicast group or `None` for
+/// unicast peers.
+type VridKey<'c> = (&'c str, u8, bool, Option<IpAddr>);
+
+/// The VRID is set, and no other instance uses it on the same interface,
+/// address family and channel (`vrids` holds those seen so far): as in
+/// keepalived 2.2.7, instances on different multicast groups, or one
+/// multicast and one unicast, may share a VRID.
 fn unique_vrid<'c>(
+    g: &GlobalDefs,
     i: &'c VrrpInstance,
     span: &ObjSpans,
-    vrids: &mut HashMap<(&'c str, u8, bool), &'c str>,
+    vrids: &mut HashMap<VridKey<'c>, &'c str>,
     out: &mut Vec<Diagnostic>,
 ) {
     let name = &i.name;
@@ -127,11 +136,48 @@ fn unique_vrid<'c>(
         .first()
         .is_some_and(|a| a.address.addr().is_ipv6());
     let ifname = i.interface.as_deref().unwrap_or("");
-    if let Some(other) = vrids.insert((ifname, vrid, v6), name) {
-        let msg = format!("({name}) VRID {vrid} is already used by {other} on interface {ifname}");
+    let chan = channel(g, i, v6);
+    if let Some(other) = vrids.insert((ifname, vrid, v6, chan), name) {
+        let family = if v6 { 6 } else { 4 };
+        // keepalived's two wordings. With unicast peers it refuses only a
+        // pair sharing a peer; keepalived-lite, which tells unicast routers
+        // apart by VRID alone, refuses every pair.
+        let msg = if chan.is_some() {
+            format!(
+                "{other} and {name} both use VRID {vrid} with IPv{family} on interface {ifname}"
+            )
+        } else {
+            format!("({other}) duplicate VRID conflict with {name} VRID {vrid}")
+        };
         let at = span.key("virtual_router_id");
         out.push(Diagnostic::error(Code::Duplicate, at, msg));
     }
+}
+
+/// The instance's channel: `None` with unicast peers, else its multicast
+/// group (`mcast_dst_ip`, else the global group of its family, else the
+/// VRRP group). A value that is not an address counts as the default: the
+/// conversion refuses it by name.
+fn channel(g: &GlobalDefs, i: &VrrpInstance, v6: bool) -> Option<IpAddr> {
+    if !i.unicast_peer.is_empty() {
+        return None;
+    }
+    let last = |list: &[Setting], k: &str| {
+        let s = list.iter().rev().find(|s| s.keyword == k)?;
+        s.args.first()?.parse::<IpAddr>().ok()
+    };
+    let global = if v6 {
+        last(&g.other, "vrrp_mcast_group6")
+    } else {
+        g.vrrp_mcast_group4.as_deref().copied()
+    };
+    let default = if v6 {
+        IpAddr::V6(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 0x12))
+    } else {
+        IpAddr::V4(Ipv4Addr::new(224, 0, 0, 18))
+    };
+    let group = last(&i.other, "mcast_dst_ip").or(global);
+    Some(group.filter(|a| a.is_ipv6() == v6).unwrap_or(default))
 }
 
 fn groups(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
@@ -231,5 +277,40 @@ mod tests {
             "max_ttl defaults to 255"
         );
         assert_eq!(errors("max_ttl 0").len(), 0, "min_ttl defaults to 0");
+    }
+
+    #[test]
+    fn a_vrid_is_shared_across_groups_and_unicast_as_in_keepalived() {
+        let inst = |name: &str, extra: &str| {
+            format!(
+                "vrrp_instance {name} {{\n interface eth0\n virtual_router_id 51\n{extra} \
+                 virtual_ipaddress {{\n  10.0.0.100\n }}\n}}\n"
+            )
+        };
+        let errors = |text: &str| -> Vec<String> {
+            let parsed = parse_str("k.conf", text, &Options::default());
+            let errs = parsed.diagnostics.into_iter();
+            errs.filter(|d| d.severity == Severity::Error)
+                .map(|d| d.message)
+                .collect()
+        };
+        let dup = ["VI_1 and VI_2 both use VRID 51 with IPv4 on interface eth0"];
+        let other = " mcast_dst_ip 224.0.0.20\n";
+        let unicast = " unicast_peer {\n  10.0.0.2\n }\n";
+        let ok = [other, unicast].map(|e| inst("VI_1", "") + &inst("VI_2", e));
+        for text in ok {
+            assert_eq!(errors(&text), Vec::<String>::new(), "{text}");
+        }
+        // The default group named, or set globally: the same channel.
+        let same = inst("VI_1", "") + &inst("VI_2", " mcast_dst_ip 224.0.0.18\n");
+        assert_eq!(errors(&same), dup);
+        let global = "global_defs {\n vrrp_mcast_group4 224.0.0.20\n}\n".to_owned();
+        assert_eq!(
+            errors(&(global + &inst("VI_1", "") + &inst("VI_2", other))),
+            dup
+        );
+        let both = inst("VI_1", unicast) + &inst("VI_2", unicast);
+        let unicast_dup = ["(VI_1) duplicate VRID conflict with VI_2 VRID 51"];
+        assert_eq!(errors(&both), unicast_dup);
     }
 }

@@ -198,13 +198,13 @@ fn root_netns_garp_seen_by_peer_tcpdump() {
     let mac_text = mac.map(|b| format!("{b:02x}")).join(":");
     assert!(
         line.contains(&format!(
-            "{mac_text} > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 60"
+            "{mac_text} > ff:ff:ff:ff:ff:ff, ethertype ARP (0x0806), length 42"
         )),
         "{line}"
     );
     assert!(
         line.contains(
-            "Request who-has 192.0.2.100 (ff:ff:ff:ff:ff:ff) tell 192.0.2.100, length 46"
+            "Request who-has 192.0.2.100 (ff:ff:ff:ff:ff:ff) tell 192.0.2.100, length 28"
         ),
         "{line}"
     );

@@ -315,12 +315,17 @@ fn renaming_an_instance_is_in_place() {
 }
 
 #[test]
-fn switching_to_unicast_restarts_the_instance() {
+fn switching_to_unicast_replaces_the_instance() {
     let (mut sim, a, _b) = pair(12);
     let mut d = desired(&[("a", VRID, 200, 1)], &[]);
     d.routers[0].1.unicast_peers = vec![ip(2)];
     let done = sim.with_mux(a, |mux, now| mux.reconcile(now, &d).unwrap());
-    assert_eq!(done.restarted, [(RouterId(0), RouterId(1))]);
+    // As keepalived's `vrrp_exist`, unicast and multicast instances are
+    // never the same one: the old is removed, the new added.
+    assert_eq!(
+        (done.removed, done.added, done.restarted),
+        (vec![RouterId(0)], vec![RouterId(1)], vec![])
+    );
     sim.run_until(secs(10) + ns(500_000_000));
     // The old instance stops with a priority-0 advert; the new one starts
     // in BACKUP.

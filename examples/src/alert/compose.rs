@@ -84,6 +84,15 @@ pub fn vrrp(router_id: &str, kind: NotifyKind, name: &str, state: State) -> Aler
     Alert::new(format!("[{router_id}] {object} {name} - {what}"), body)
 }
 
+/// The alert for an instance a reload removed while it had
+/// `notify_deleted` (keepalived's DELETED state).
+pub fn vrrp_deleted(router_id: &str, name: &str) -> Alert {
+    Alert::new(
+        format!("[{router_id}] VRRP Instance {name} - Deleted"),
+        "=> VRRP Deleted at reload <=",
+    )
+}
+
 /// The alert for a checker of real server `rs` of `vs` (`names`) that
 /// passed (`down` None) or failed; `alive` is the real server's health
 /// after it.
@@ -181,6 +190,14 @@ mod tests {
             (
                 "[r1] VRRP Instance VI_1 - Stopping",
                 "=> VRRP Instance stopping <="
+            )
+        );
+        let a = vrrp_deleted("r1", "VI_2");
+        assert_eq!(
+            (a.subject.as_str(), a.body.as_str()),
+            (
+                "[r1] VRRP Instance VI_2 - Deleted",
+                "=> VRRP Deleted at reload <="
             )
         );
         let a = vrrp("r1", NotifyKind::Group, "G", State::Fault);

@@ -10,7 +10,7 @@
 //! an event loop ([`send`]: bounded queue, failures logged as keepalived
 //! logs them, and counted in [`counters`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::net::ToSocketAddrs;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
@@ -36,6 +36,10 @@ struct Policy {
     /// keepalived's `last_email_state`: the state last mailed about, per
     /// (is a group, name); INIT (`State::Initialize`) when absent.
     last: HashMap<(bool, String), State>,
+    /// Instances that alerted in the configuration the last reload
+    /// replaced and are absent from the new one: their removal still
+    /// mails, as keepalived's old instance keeps its `smtp_alert`.
+    removed: BTreeSet<String>,
     /// Each checker's last result (up), as keepalived's `is_up`.
     checkers: HashMap<TargetId, bool>,
     /// The checkers heard from, per real server.
@@ -70,10 +74,19 @@ pub fn configure(alerts: Alerts) {
         *lock() = None;
         return;
     };
-    if let Some(a) = lock().as_mut().filter(|a| a.mail == mail) {
+    let mut guard = lock();
+    let old = guard.take();
+    let removed = old.as_ref().map_or_else(BTreeSet::new, |a| {
+        let gone = a.policy.alerts.instances.difference(&alerts.instances);
+        gone.cloned().collect()
+    });
+    if let Some(mut a) = old.filter(|a| a.mail == mail) {
         a.policy.alerts = alerts;
+        a.policy.removed = removed;
+        *guard = Some(a);
         return;
     }
+    drop(guard);
     // Looked up without the lock, so that no event site waits for DNS.
     // keepalived resolves the server once, with the configuration, and
     // sends nothing if it cannot.
@@ -83,10 +96,14 @@ pub fn configure(alerts: Alerts) {
         return;
     }
     let identity = Identity::of(&mail);
-    let started = Sender::start(&mail, &identity, counters()).map(|sender| Alerter {
-        policy: Policy::new(alerts, identity.router_id),
-        sender,
-        mail,
+    let started = Sender::start(&mail, &identity, counters()).map(|sender| {
+        let mut policy = Policy::new(alerts, identity.router_id);
+        policy.removed = removed;
+        Alerter {
+            policy,
+            sender,
+            mail,
+        }
     });
     *lock() = started;
 }
@@ -96,6 +113,17 @@ pub fn configure(alerts: Alerts) {
 pub fn vrrp(n: &Notify) {
     if let Some(a) = lock().as_mut() {
         if let Some(alert) = a.policy.vrrp(n) {
+            a.sender.send(alert);
+        }
+    }
+}
+
+/// An instance a reload removed, which was in state `was`: its alert is
+/// queued, as keepalived 2.2.7's reload sends it ("Deleted" with
+/// `notify_deleted`, else "Entering FAULT state" unless it was in FAULT).
+pub fn vrrp_removed(n: &Notify, was: State, notify_deleted: bool) {
+    if let Some(a) = lock().as_mut() {
+        if let Some(alert) = a.policy.removed(n, was, notify_deleted) {
             a.sender.send(alert);
         }
     }
@@ -127,6 +155,7 @@ impl Policy {
             alerts,
             router_id,
             last: HashMap::new(),
+            removed: BTreeSet::new(),
             checkers: HashMap::new(),
             slots: HashMap::new(),
         }
@@ -139,7 +168,7 @@ impl Policy {
         let on = if group {
             self.alerts.group(&n.name)
         } else {
-            self.alerts.instance(&n.name)
+            self.alerts.instance(&n.name) || self.removed.contains(&*n.name)
         };
         if !on || (self.alerts.no_email_faults && n.state == State::Fault) {
             return None;
@@ -152,6 +181,29 @@ impl Policy {
         }
         self.last.insert(key, n.state);
         Some(compose::vrrp(&self.router_id, n.kind, &n.name, n.state))
+    }
+
+    /// keepalived 2.2.7's reload (vrrp.c `clear_diff_vrrp`, vrrp_notify.c
+    /// `send_instance_notifies`): a removed instance with `notify_deleted`
+    /// mails "Deleted" whatever it mailed last; without, it is reported as
+    /// entering FAULT, unless it was in FAULT already (no notification at
+    /// all then). Its last state mailed is forgotten with it.
+    fn removed(&mut self, n: &Notify, was: State, notify_deleted: bool) -> Option<Alert> {
+        let alert = if notify_deleted {
+            let on = self.alerts.mail.is_some() && self.removed.contains(&*n.name);
+            on.then(|| compose::vrrp_deleted(&self.router_id, &n.name))
+        } else if was == State::Fault {
+            None
+        } else {
+            let fault = Notify {
+                state: State::Fault,
+                ..n.clone()
+            };
+            self.vrrp(&fault)
+        };
+        self.last.remove(&(false, n.name.to_string()));
+        self.removed.remove(&*n.name);
+        alert
     }
 
     /// A checker's result (check_*.c: a mail when the checker changes,
@@ -308,6 +360,36 @@ mod tests {
         assert!(p.vrrp(&master).is_none(), "still the last state mailed");
         let other = notify(NotifyKind::Instance, "VI_2", State::Master);
         assert_eq!(p.vrrp(&other), None, "VI_2 has no smtp_alert");
+    }
+
+    #[test]
+    fn removal_by_reload_mails_fault_or_deleted() {
+        // The configuration after the reload: VI_2 and VI_3 are gone.
+        let mut p = policy(&format!("{MAIL}}}\n"));
+        p.removed = ["VI_2", "VI_3", "VI_4"].map(String::from).into();
+        let stop = |name: &str| notify(NotifyKind::Instance, name, State::Initialize);
+        let master = notify(NotifyKind::Instance, "VI_2", State::Master);
+        p.last.insert((false, "VI_2".into()), State::Master);
+        let texts = |a: Option<Alert>| a.map(|a| (a.subject, a.body));
+        assert_eq!(
+            texts(p.removed(&stop("VI_2"), State::Master, false)),
+            Some((
+                "[lb] VRRP Instance VI_2 - Entering FAULT state".into(),
+                "=> VRRP Instance is no longer owning VRRP VIPs <=".into()
+            ))
+        );
+        assert_eq!(p.vrrp(&master), None, "VI_2 is forgotten");
+        assert_eq!(
+            texts(p.removed(&stop("VI_3"), State::Fault, true)),
+            Some((
+                "[lb] VRRP Instance VI_3 - Deleted".into(),
+                "=> VRRP Deleted at reload <=".into()
+            ))
+        );
+        assert_eq!(p.removed(&stop("VI_4"), State::Fault, false), None);
+        // One that did not alert before the reload.
+        assert_eq!(p.removed(&stop("VI_5"), State::Master, true), None);
+        assert_eq!(p.removed(&stop("VI_5"), State::Master, false), None);
     }
 
     const VS: &str = "virtual_server 10.0.0.1 80 {\n  protocol TCP\n  delay_loop 1\n  \

@@ -535,15 +535,21 @@ impl Daemon {
                 info!("({name}) Setting unicast VRRPv3 checksum to old version")
             }
             Event::Notify(n) => {
-                if let Some(i) = self.instances.get(&id) {
-                    match i.removed {
-                        Some(Some(was)) if n.state == vrrp::State::Initialize => {
-                            scripts::notify_removed(&mut self.notifies, &i.extras.notify, &n, was)
-                        }
-                        _ => scripts::notify(&mut self.notifies, &i.extras.notify, &n),
+                let notify = self
+                    .instances
+                    .get(&id)
+                    .map(|i| (i.removed, &i.extras.notify));
+                match notify {
+                    Some((Some(Some(was)), words)) if n.state == vrrp::State::Initialize => {
+                        scripts::notify_removed(&mut self.notifies, words, &n, was);
+                        crate::alert::vrrp_removed(&n, was, words.deleted.is_some());
                     }
+                    Some((_, words)) => {
+                        scripts::notify(&mut self.notifies, words, &n);
+                        crate::alert::vrrp(&n);
+                    }
+                    None => crate::alert::vrrp(&n),
                 }
-                crate::alert::vrrp(&n);
             }
             _ => {}
         }

@@ -15,7 +15,7 @@ pub fn log_transition(name: &str, from: State, to: State, reason: Reason) {
         State::Fault => "FAULT",
         State::Initialize => {
             if from == State::Master {
-                info!("({name}) sent 0 priority");
+                log_sent_priority_zero(name);
             }
             info!("({name}) Stopped");
             return;
@@ -31,6 +31,26 @@ pub fn log_transition(name: &str, from: State, to: State, reason: Reason) {
     } else {
         info!("({name}) Entering {entering} STATE");
     }
+    if from == State::Master && says_priority_zero(reason) {
+        log_sent_priority_zero(name);
+    }
+}
+
+/// Whether keepalived 2.2.7 logs "sent 0 priority" for a master leaving
+/// for `reason` (to BACKUP or FAULT): when its own tracking failed
+/// (`down_instance`) or a VIP, route or rule was deleted
+/// (`set_vrrp_backup`), not when its sync group or a peer moved it.
+fn says_priority_zero(reason: Reason) -> bool {
+    matches!(
+        reason,
+        Reason::InterfaceDown | Reason::TrackingFault | Reason::NoUnicastPeer | Reason::Deleted
+    )
+}
+
+/// keepalived logs its priority-0 advert of a leaving master only with
+/// `-D` (`--log-detail`): ours is a debug line, which `-D` shows.
+fn log_sent_priority_zero(name: &str) {
+    debug!("({name}) sent 0 priority");
 }
 
 fn reason_text(r: Reason) -> &'static str {

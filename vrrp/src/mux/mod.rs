@@ -4,7 +4,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 #[cfg(test)]
 use std::time::Duration;
@@ -20,6 +20,19 @@ use crate::router::{SyncCommand, Tracking, Transmit, VirtualRouter};
 pub use self::reconcile::{Desired, Reconciled};
 pub use crate::router::{Change, Changed};
 use crate::wire::{self, DropReason as WireDrop};
+
+/// A router's place in the receive path: (ifindex, VRID, IPv6, channel,
+/// slot).
+type Key = (u32, u8, bool, Option<IpAddr>, u32);
+
+/// The (VRID, IPv6, channel) of a router: its channel is its multicast
+/// group, or `None` with unicast peers. keepalived 2.2.7 keeps a socket per
+/// multicast group and treats unicast and multicast as separate VRID
+/// spaces, so only routers alike in all three conflict on an interface.
+fn key_of(config: &crate::Config) -> (u8, bool, Option<IpAddr>) {
+    let chan = (!config.is_unicast()).then(|| config.multicast_group());
+    (config.vrid, config.ipv6.is_some(), chan)
+}
 
 /// Index of a router in its [`Mux`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -148,9 +161,11 @@ pub struct Mux {
     slots: Vec<Option<Slot>>,
     /// Routers not removed.
     live: usize,
-    /// (ifindex, vrid, IPv6, slot), sorted for binary search: an IPv4 and
-    /// an IPv6 router may share a VRID on one interface, as in keepalived.
-    keys: Vec<(u32, u8, bool, u32)>,
+    /// (ifindex, vrid, IPv6, channel, slot), sorted for binary search: an
+    /// IPv4 and an IPv6 router may share a VRID on one interface, and so
+    /// may routers on different multicast groups, or one multicast and
+    /// one unicast, as in keepalived 2.2.7 (see `key_of`).
+    keys: Vec<Key>,
     groups: Vec<Group>,
     heap: BinaryHeap<Reverse<(Instant, u32)>>,
     touched: VecDeque<u32>,
@@ -180,13 +195,13 @@ impl Mux {
         if self.hold_until.is_some() {
             router.hold_startup(self.hold_until);
         }
-        let (vrid, ipv6) = (router.config().vrid, router.config().ipv6.is_some());
-        let at = match self.key_index(ifindex, vrid, ipv6) {
+        let (vrid, ipv6, chan) = key_of(router.config());
+        let at = match self.key_index(ifindex, vrid, ipv6, chan) {
             Ok(_) => return Err(MuxError::Duplicate { ifindex, vrid }),
             Err(at) => at,
         };
         let id = u32::try_from(self.slots.len()).map_err(|_| MuxError::Full)?;
-        self.keys.insert(at, (ifindex, vrid, ipv6, id));
+        self.keys.insert(at, (ifindex, vrid, ipv6, chan, id));
         self.slots.push(Some(Slot {
             ifindex,
             router,
@@ -247,15 +262,61 @@ impl Mux {
     }
 
     /// The router for (interface, VRID) of one address family (`ipv6`:
-    /// [`Config::ipv6`](crate::config::Config::ipv6) set).
+    /// [`Config::ipv6`](crate::config::Config::ipv6) set); of several (on
+    /// different channels), the one on the lowest.
     pub fn find_family(&self, ifindex: u32, vrid: u8, ipv6: bool) -> Option<RouterId> {
-        let i = self.key_index(ifindex, vrid, ipv6).ok()?;
-        self.keys.get(i).map(|k| RouterId(k.3))
+        self.family(ifindex, vrid, ipv6)
+            .first()
+            .map(|k| RouterId(k.4))
     }
 
-    fn key_index(&self, ifindex: u32, vrid: u8, ipv6: bool) -> Result<usize, usize> {
+    /// The router of (interface, VRID, family, channel): the one a reload
+    /// updates, as keepalived's `vrrp_exist` matches them. A channel is a
+    /// multicast group, or `None` for unicast peers.
+    pub fn find_channel(
+        &self,
+        ifindex: u32,
+        vrid: u8,
+        ipv6: bool,
+        chan: Option<IpAddr>,
+    ) -> Option<RouterId> {
+        let i = self.key_index(ifindex, vrid, ipv6, chan).ok()?;
+        self.keys.get(i).map(|k| RouterId(k.4))
+    }
+
+    /// The router a message of `vrid` and family `ipv6` sent to `dst` and
+    /// received on `ifindex` is for: the one on `dst`'s channel (its
+    /// multicast group, or unicast), else the family's only or first one,
+    /// which drops it as keepalived's socket for another group would not
+    /// have received it.
+    pub fn find_for(&self, ifindex: u32, vrid: u8, ipv6: bool, dst: IpAddr) -> Option<RouterId> {
+        let keys = self.family(ifindex, vrid, ipv6);
+        let chan = dst.is_multicast().then_some(dst);
+        let key = keys.iter().find(|k| k.3 == chan).or(keys.first());
+        key.map(|k| RouterId(k.4))
+    }
+
+    /// The keys of (interface, VRID, family), in channel order.
+    fn family(&self, ifindex: u32, vrid: u8, ipv6: bool) -> &[Key] {
+        let prefix = |k: &Key| (k.0, k.1, k.2);
+        let from = self
+            .keys
+            .partition_point(|k| prefix(k) < (ifindex, vrid, ipv6));
+        let to = self
+            .keys
+            .partition_point(|k| prefix(k) <= (ifindex, vrid, ipv6));
+        self.keys.get(from..to).unwrap_or(&[])
+    }
+
+    fn key_index(
+        &self,
+        ifindex: u32,
+        vrid: u8,
+        ipv6: bool,
+        chan: Option<IpAddr>,
+    ) -> Result<usize, usize> {
         self.keys
-            .binary_search_by_key(&(ifindex, vrid, ipv6), |k| (k.0, k.1, k.2))
+            .binary_search_by_key(&(ifindex, vrid, ipv6, chan), |k| (k.0, k.1, k.2, k.3))
     }
 
     /// The ids of the routers in the mux (not removed), in the order they
@@ -375,7 +436,11 @@ impl Mux {
         src: Ipv4Addr,
         datagram: &[u8],
     ) -> Option<RouterId> {
-        let id = self.route(ifindex, peek_vrid(datagram), false)?;
+        // A raw IPv4 socket reads the IP header: the destination at 16.
+        let dst = (datagram.get(16..20))
+            .and_then(|b| <[u8; 4]>::try_from(b).ok())
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), IpAddr::from);
+        let id = self.route(ifindex, peek_vrid(datagram), false, dst)?;
         self.drive(now, id.0, |r| r.handle_datagram(now, src, datagram));
         Some(id)
     }
@@ -394,7 +459,7 @@ impl Mux {
         payload: &[u8],
     ) -> Option<RouterId> {
         let vrid = wire::vrrp::Packet::new_checked(payload).map(|p| p.vrid());
-        let id = self.route(ifindex, vrid, true)?;
+        let id = self.route(ifindex, vrid, true, IpAddr::V6(meta.dst))?;
         self.drive(now, id.0, |r| r.handle_datagram_v6(now, meta, payload));
         Some(id)
     }
@@ -403,7 +468,13 @@ impl Mux {
     /// counted as undecodable or unknown.
     /// The router of the message's family, else the other family's (which
     /// drops it as [`crate::router::DropReason::WrongFamily`]).
-    fn route(&mut self, ifindex: u32, vrid: Result<u8, WireDrop>, ipv6: bool) -> Option<RouterId> {
+    fn route(
+        &mut self,
+        ifindex: u32,
+        vrid: Result<u8, WireDrop>,
+        ipv6: bool,
+        dst: IpAddr,
+    ) -> Option<RouterId> {
         let vrid = match vrid {
             Ok(vrid) => vrid,
             Err(reason) => {
@@ -413,7 +484,7 @@ impl Mux {
                 return None;
             }
         };
-        let id = (self.find_family(ifindex, vrid, ipv6))
+        let id = (self.find_for(ifindex, vrid, ipv6, dst))
             .or_else(|| self.find_family(ifindex, vrid, !ipv6));
         if id.is_none() {
             self.counters.unknown_vrid += 1;
@@ -737,6 +808,51 @@ mod tests {
         assert_eq!(mux.counters().unknown_vrid, 2);
         assert_eq!(mux.counters().undecodable[WireDrop::Truncated.index()], 1);
         assert_eq!(mux.router(r2).unwrap().counters().adverts_received, 1);
+    }
+
+    #[test]
+    fn routers_on_other_groups_or_unicast_share_a_vrid_on_one_interface() {
+        let t0 = Instant::now();
+        let mut mux = Mux::new();
+        let group = Ipv4Addr::new(224, 0, 0, 20);
+        let with = |f: &dyn Fn(&mut Config)| {
+            let mut c = Config::new("r", 1, 100, Ipv4Addr::new(10, 0, 0, 2));
+            f(&mut c);
+            VirtualRouter::new(c).unwrap()
+        };
+        let default = mux.add_router(1, router(1, 100)).unwrap();
+        let other = with(&|c| c.mcast_group = Some(group.into()));
+        let other = mux.add_router(1, other).unwrap();
+        let peer = Ipv4Addr::new(10, 0, 0, 9);
+        let unicast = with(&|c| c.unicast_peers = vec![peer]);
+        let unicast = mux.add_router(1, unicast).unwrap();
+        let again = with(&|c| c.mcast_group = Some(group.into()));
+        assert_eq!(
+            mux.add_router(1, again),
+            Err(MuxError::Duplicate {
+                ifindex: 1,
+                vrid: 1
+            })
+        );
+        assert_eq!(
+            mux.find_channel(1, 1, false, Some(group.into())),
+            Some(other)
+        );
+        assert_eq!(mux.find_channel(1, 1, false, None), Some(unicast));
+        mux.handle_startup(t0);
+        // The IPv4 header's destination (bytes 16..20) picks the router.
+        let to = |dst: Ipv4Addr| {
+            let mut d = advert(1);
+            d[16..20].copy_from_slice(&dst.octets());
+            d
+        };
+        let got = |mux: &mut Mux, dst| mux.handle_datagram(t0, 1, peer, &to(dst));
+        assert_eq!(got(&mut mux, wire::VRRP_MCAST_V4), Some(default));
+        assert_eq!(got(&mut mux, group), Some(other));
+        assert_eq!(got(&mut mux, Ipv4Addr::new(10, 0, 0, 2)), Some(unicast));
+        // A group no router is on: the first router of the VRID drops it.
+        let first = mux.find_family(1, 1, false);
+        assert_eq!(got(&mut mux, Ipv4Addr::new(224, 0, 0, 30)), first);
     }
 
     #[test]

@@ -1,22 +1,24 @@
 //! Moving a router to another interface index: its interface was deleted
 //! and created again (same name, new index), or appeared after the start.
 
-use super::{Mux, MuxError, RouterId};
+use std::net::IpAddr;
+
+use super::{key_of, Mux, MuxError, RouterId};
 use crate::router::VirtualRouter;
 
 impl Mux {
     /// Moves router `id` to interface `ifindex`, keeping its id, state,
     /// counters and sync group: datagrams on `ifindex` reach it from now
     /// on, [`handle_interface`](Self::handle_interface) of `ifindex` moves
-    /// it. [`MuxError::Duplicate`] if a router of its VRID and family is
-    /// already there (nothing changes then).
+    /// it. [`MuxError::Duplicate`] if a router of its VRID, family and
+    /// channel is already there (nothing changes then).
     pub fn rebind(&mut self, id: RouterId, ifindex: u32) -> Result<(), MuxError> {
         let slot = self.live_slot(id).ok_or(MuxError::UnknownRouter(id))?;
         if slot.ifindex == ifindex {
             return Ok(());
         }
-        let (vrid, ipv6) = key_of(&slot.router);
-        self.rekey(id, ifindex, vrid, ipv6)?;
+        let key = key_of(slot.router.config());
+        self.rekey(id, ifindex, key)?;
         if let Some(slot) = self.slot_mut(id.0) {
             slot.ifindex = ifindex;
         }
@@ -40,8 +42,7 @@ impl Mux {
         mut router: VirtualRouter,
     ) -> Result<(), MuxError> {
         self.live_slot(id).ok_or(MuxError::UnknownRouter(id))?;
-        let (vrid, ipv6) = key_of(&router);
-        self.rekey(id, ifindex, vrid, ipv6)?;
+        self.rekey(id, ifindex, key_of(router.config()))?;
         if let Some(slot) = self.slot_mut(id.0) {
             router.set_sync_member(slot.group.is_some());
             slot.router = router;
@@ -52,22 +53,24 @@ impl Mux {
         Ok(())
     }
 
-    /// Gives router `id` the key (ifindex, vrid, ipv6) in place of its own.
-    fn rekey(&mut self, id: RouterId, ifindex: u32, vrid: u8, ipv6: bool) -> Result<(), MuxError> {
-        if let Ok(at) = self.key_index(ifindex, vrid, ipv6) {
-            if self.keys.get(at).is_some_and(|k| k.3 != id.0) {
+    /// Gives router `id` the key (ifindex, vrid, ipv6, channel) in place
+    /// of its own.
+    fn rekey(
+        &mut self,
+        id: RouterId,
+        ifindex: u32,
+        (vrid, ipv6, chan): (u8, bool, Option<IpAddr>),
+    ) -> Result<(), MuxError> {
+        if let Ok(at) = self.key_index(ifindex, vrid, ipv6, chan) {
+            if self.keys.get(at).is_some_and(|k| k.4 != id.0) {
                 return Err(MuxError::Duplicate { ifindex, vrid });
             }
         }
-        self.keys.retain(|k| k.3 != id.0);
-        let at = self.key_index(ifindex, vrid, ipv6).unwrap_or_else(|at| at);
-        self.keys.insert(at, (ifindex, vrid, ipv6, id.0));
+        self.keys.retain(|k| k.4 != id.0);
+        let at = (self.key_index(ifindex, vrid, ipv6, chan)).unwrap_or_else(|at| at);
+        self.keys.insert(at, (ifindex, vrid, ipv6, chan, id.0));
         Ok(())
     }
-}
-
-fn key_of(router: &VirtualRouter) -> (u8, bool) {
-    (router.config().vrid, router.config().ipv6.is_some())
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::{Group, Mux, MuxError, RouterId};
+use super::{key_of, Group, Mux, MuxError, RouterId};
 use crate::config::Config;
 use crate::event::State;
 use crate::router::{Change, Changed, SyncCommand, VirtualRouter};
@@ -61,7 +61,7 @@ impl Mux {
             self.groups[g as usize].members.retain(|m| *m != id.0);
             self.leave(now, id.0);
         }
-        self.keys.retain(|k| k.3 != id.0);
+        self.keys.retain(|k| k.4 != id.0);
         if let Some(slot) = self.slot_mut(id.0) {
             slot.removed = true;
         }
@@ -211,10 +211,8 @@ impl Mux {
             if names.insert(&config.name, i).is_some() {
                 return Err(MuxError::DuplicateName(i));
             }
-            if keys
-                .insert((*ifindex, config.vrid, config.ipv6.is_some()), i)
-                .is_some()
-            {
+            let (vrid, ipv6, chan) = key_of(config);
+            if keys.insert((*ifindex, vrid, ipv6, chan), i).is_some() {
                 let (ifindex, vrid) = (*ifindex, config.vrid);
                 return Err(MuxError::Duplicate { ifindex, vrid });
             }
@@ -234,8 +232,8 @@ impl Mux {
             plan.groups.push((name.as_str(), indexes));
         }
         let mut matched = vec![false; desired.routers.len()];
-        for &(ifindex, vrid, ipv6, slot) in &self.keys {
-            match keys.get(&(ifindex, vrid, ipv6)) {
+        for &(ifindex, vrid, ipv6, chan, slot) in &self.keys {
+            match keys.get(&(ifindex, vrid, ipv6, chan)) {
                 Some(&i) => {
                     matched[i] = true;
                     plan.keep.push((RouterId(slot), i));

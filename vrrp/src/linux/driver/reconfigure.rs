@@ -163,8 +163,8 @@ impl Driver {
         for spec in setup.routers {
             let link = self.link_or_stand_in(&mut cache, &spec.interface)?;
             let p = self.prepare_or_wait(&spec, link, &mut cache, staged)?;
-            let (ifindex, vrid, ipv6) = (p.link.index, spec.config.vrid, is_ipv6(&spec));
-            if !keys.insert((ifindex, vrid, ipv6)) {
+            let (ifindex, vrid) = (p.link.index, spec.config.vrid);
+            if !keys.insert((ifindex, mux_key(&spec))) {
                 return Err(MuxError::Duplicate { ifindex, vrid }.into());
             }
             routers.push(p);
@@ -205,14 +205,14 @@ impl Driver {
         staged: &mut Staged,
     ) -> Result<Prepared, DriverError> {
         // keepalived's rule (`vrrp_exist`), the mux's too
-        // (`Mux::reconcile`): the same (interface, VRID, family) is the
-        // same router, whatever its name.
-        let (vrid, ipv6) = (spec.config.vrid, is_ipv6(spec));
-        let old = self.mux.find_family(link.index, vrid, ipv6);
+        // (`Mux::reconcile`): the same (interface, VRID, family, channel)
+        // is the same router, whatever its name.
+        let (vrid, ipv6, chan) = mux_key(spec);
+        let old = self.mux.find_channel(link.index, vrid, ipv6, chan);
         match self.prepare_router(spec, link.clone(), old, cache, staged) {
             Err(DriverError::NoPrimaryAddress(_) | DriverError::NoLinkLocal(_)) => {
                 let stand_in = self.absent_link(&spec.interface);
-                let old = self.mux.find_family(stand_in.index, vrid, ipv6);
+                let old = self.mux.find_channel(stand_in.index, vrid, ipv6, chan);
                 let mut p = self.prepare_router(spec, stand_in, old, cache, staged)?;
                 p.waiting = Some(link);
                 Ok(p)
@@ -961,6 +961,20 @@ const STAND_IN_LINK_LOCAL: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1)
 /// first virtual address is IPv6 (keepalived's rule).
 pub(super) fn is_ipv6(spec: &RouterSpec) -> bool {
     spec.config.ipv6.is_some() || spec.addresses.first().is_some_and(|a| a.addr.is_ipv6())
+}
+
+/// A router's identity in the mux besides its interface: VRID, family,
+/// and channel (its multicast group, `None` with unicast peers; see
+/// [`Mux::find_channel`](crate::mux::Mux::find_channel)).
+fn mux_key(spec: &RouterSpec) -> (u8, bool, Option<IpAddr>) {
+    let ipv6 = is_ipv6(spec);
+    let group = match (spec.config.multicast_group(), spec.config.mcast_group) {
+        (g, _) if g.is_ipv6() == ipv6 => g,
+        (_, Some(g)) if g.is_ipv6() == ipv6 => g,
+        _ => IpAddr::V6(crate::wire::VRRP_MCAST_V6),
+    };
+    let chan = (!spec.config.is_unicast()).then_some(group);
+    (spec.config.vrid, ipv6, chan)
 }
 
 fn v4_of(a: IpAddr) -> Option<Ipv4Addr> {

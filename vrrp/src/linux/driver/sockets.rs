@@ -157,9 +157,9 @@ impl Driver {
     /// socket on `ifindex` bound to `vmac` goes to the mux: its router's
     /// VMAC is that socket's (none for a base interface's socket). An
     /// undecodable one is counted by the base interface's socket only.
-    fn takes(&self, ifindex: u32, vmac: Option<u32>, vrid: Option<u8>, ipv6: bool) -> bool {
+    fn takes(&self, ifindex: u32, vmac: Option<u32>, vrid: Option<u8>, to: IpAddr) -> bool {
         let owner = vrid
-            .and_then(|v| self.mux.find_family(ifindex, v, ipv6))
+            .and_then(|v| self.mux.find_for(ifindex, v, to.is_ipv6(), to))
             .and_then(|id| self.io(id.0 as usize))
             .and_then(|r| r.rx_vmac());
         owner == vmac
@@ -182,7 +182,11 @@ impl Driver {
                 }
             };
             let Some(data) = buf.get(..n) else { continue };
-            if !self.takes(ifindex, vmac, peek_vrid(data).ok(), false) {
+            // A raw IPv4 socket reads the IP header: the destination at 16.
+            let to = (data.get(16..20))
+                .and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), IpAddr::from);
+            if !self.takes(ifindex, vmac, peek_vrid(data).ok(), to) {
                 continue;
             }
             self.counters.datagrams_received += 1;
@@ -247,7 +251,7 @@ impl Driver {
             };
             let Some(data) = buf.get(..n) else { continue };
             let vrid = wire::vrrp::Packet::new_checked(data).map(|p| p.vrid());
-            if !self.takes(ifindex, vmac, vrid.ok(), true) {
+            if !self.takes(ifindex, vmac, vrid.ok(), IpAddr::V6(meta.dst)) {
                 continue;
             }
             self.counters.datagrams_received += 1;
