@@ -128,7 +128,7 @@ pub mod runtime;
 #[cfg(feature = "runtime")]
 pub mod script;
 
-pub use checker::{BoxFuture, CheckContext, Checker};
+pub use checker::{BoxFuture, CheckContext, Checker, UrlSpan};
 pub use digest::{HashKind, ResponseDigester};
 pub use event::{Event, PoolId, TargetId};
 pub use hysteresis::{Health, RiseFall};

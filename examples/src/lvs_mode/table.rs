@@ -534,16 +534,16 @@ impl Bridge {
     }
 
     /// The checker's lines for a target going up or down, for its first
-    /// result, for a failed attempt under `log_all_failures`, or for a
-    /// pass that clears a failure ([`words::Check`] says which).
+    /// result, for a failed attempt under `log_all_failures`, or for the
+    /// urls a down HTTP checker passed ([`words::Check`] says which).
     fn check_lines(&mut self, event: &Event) -> Vec<String> {
         // (target, its first result, a result that marks it run)
         let (target, first, result) = match event {
             Event::TargetUp { target } | Event::TargetDown { target, .. } => (*target, false, true),
             Event::FirstCheck { target, .. } => (*target, true, true),
-            Event::AttemptFailed { target, .. } | Event::FailureCleared { target } => {
-                (*target, false, false)
-            }
+            Event::AttemptFailed { target, .. }
+            | Event::FailureCleared { target, .. }
+            | Event::UrlsPassed { target, .. } => (*target, false, false),
             _ => return Vec::new(),
         };
         // keepalived's has_run: set by the first result said.
@@ -586,7 +586,8 @@ impl Bridge {
                 .attempt_line(reason, *retry, *last)
                 .into_iter()
                 .collect(),
-            Event::FailureCleared { .. } => said.cleared_lines(),
+            Event::FailureCleared { url, .. } => said.cleared_lines(*url),
+            Event::UrlsPassed { from, until, .. } => said.passed_lines(*from, *until),
             _ => Vec::new(),
         }
     }
