@@ -39,14 +39,21 @@ pub struct TargetConfig {
     /// as [`crate::Event::AttemptFailed`] (keepalived's `log_all_failures`;
     /// default false).
     pub log_all_failures: bool,
-    /// After a failure took the target down, a passing attempt only
-    /// clears that failure and the next passing attempt brings the target
-    /// up (keepalived's HTTP_GET/SSL_GET `failed_url`). Default false:
-    /// one passing attempt brings it up.
+    /// keepalived's HTTP_GET/SSL_GET url cursor (`url_it`, `failed_url`),
+    /// over the checker's urls ([`crate::UrlSpan`], told by
+    /// [`crate::CheckOutcome::UrlDown`]): after a failure took the target
+    /// down, only the url that failed is checked, and its passing only
+    /// clears the failure; the next attempt checks every url and brings
+    /// the target up. A failure keeps the cursor on the failing url: a
+    /// retry starts there, and a confirming attempt that fails goes on
+    /// from there after `delay_before_retry`. Default false: one passing
+    /// attempt brings the target up.
     pub confirm_recovery: bool,
     /// With `confirm_recovery`, the confirming attempt runs at once
     /// instead of an interval later (keepalived's `fast_recovery`).
-    /// Default false.
+    /// keepalived also re-checks at once, without end, a url that fails a
+    /// confirming attempt; here that waits `delay_before_retry`, sparing
+    /// a busy loop against a failing server. Default false.
     pub fast_recovery: bool,
 }
 
