@@ -456,7 +456,15 @@ impl Monitor {
             Step::Done(change) => {
                 self.first_check(target, &outcome, change.as_ref());
                 let after = last.map_or(now, |s| s.max(now));
-                self.reschedule(target, Some(after), now);
+                // A failed url checked again waits the longer of the
+                // interval and the retry delay (epilog's failed_url).
+                let failed_again = matches!(span, UrlSpan::Only(_)) && !outcome.is_up();
+                let not_before = if failed_again {
+                    later(now, retry_delay)
+                } else {
+                    now
+                };
+                self.reschedule(target, Some(after), not_before);
                 if let Some(change) = change {
                     self.apply(target, change);
                 }
@@ -853,6 +861,41 @@ mod tests {
                 (UrlSpan::From(0), vec![])
             );
         }
+    }
+
+    /// A down server's failed url, failing again, is checked again after
+    /// the longer of the interval and `delay_before_retry` (on the grid).
+    #[test]
+    fn a_failed_url_waits_the_longer_of_interval_and_retry_delay() {
+        let interval = Duration::from_secs(10);
+        let mut m = Monitor::new(MonitorConfig::default());
+        let cfg = TargetConfig {
+            retry: 0,
+            confirm_recovery: true,
+            delay_before_retry: Duration::from_secs(25),
+            ..TargetConfig::with_interval(interval)
+        };
+        m.add_target("t", cfg);
+        let mut at = Instant::now();
+        m.commit(at);
+        drain(&mut m);
+        let fails = || CheckOutcome::Down(crate::DownReason::Refused);
+        assert_eq!(attempt(&mut m, &mut at, None, fails()).0, UrlSpan::From(0));
+        // Down: the failed url is next, a regular interval later.
+        let next = m.poll_timeout().unwrap();
+        assert!(
+            next > at && next <= at + interval + interval / 2,
+            "{:?}",
+            next - at
+        );
+        assert_eq!(attempt(&mut m, &mut at, None, fails()).0, UrlSpan::Only(0));
+        // Failing again: not before the retry delay, at the grid slot after.
+        let next = m.poll_timeout().unwrap();
+        let wait = next - at;
+        assert!(
+            wait >= Duration::from_secs(25) && wait < Duration::from_secs(25) + interval,
+            "{wait:?}"
+        );
     }
 
     /// One check of the monitor's only target: due at `due` (checked)
