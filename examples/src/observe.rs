@@ -320,9 +320,11 @@ impl Checker for Counted {
 
 /// A check outcome as a metric label: `up`, or why it failed.
 pub fn outcome_label(o: &CheckOutcome) -> &'static str {
-    match o {
-        CheckOutcome::Up | CheckOutcome::UpWithWeight(_) => "up",
-        CheckOutcome::Down(r) => match r {
+    if o.is_up() {
+        return "up";
+    }
+    match o.down_reason() {
+        Some(r) => match r {
             DownReason::Timeout | DownReason::SendTimeout | DownReason::ReadTimeout { .. } => {
                 "timeout"
             }
@@ -341,7 +343,7 @@ pub fn outcome_label(o: &CheckOutcome) -> &'static str {
             DownReason::UnexpectedReply => "unexpected-reply",
             _ => "other",
         },
-        _ => "other",
+        None => "other",
     }
 }
 

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use keepalived_lite::lvs_mode::{daemon, table::Bridge};
@@ -171,4 +171,89 @@ async fn http_get_names_each_url_when_it_comes_back() {
             format!("Adding service {rs} to VS {vs}"),
         ],
     );
+}
+
+/// The HTTP_GET of the tests below: urls /a (status) and /b (digest of an
+/// empty body), retry 1, on loopback port `port`.
+fn two_urls(port: u16) -> String {
+    format!(
+        "virtual_server 10.0.0.1 80 {{\n delay_loop 1\n protocol TCP\n real_server 127.0.0.1 {port} {{\n HTTP_GET {{\n url {{\n path /a\n }}\n url {{\n path /b\n digest d41d8cd98f00b204e9800998ecf8427e\n }}\n connect_timeout 1\n retry 1\n delay_before_retry 1\n }}\n }}\n}}\n"
+    )
+}
+
+/// As [`answers`], noting the path of each request.
+async fn answers_noted(
+    script: &'static str,
+) -> (u16, Arc<Mutex<Vec<String>>>, tokio::task::JoinHandle<()>) {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = l.local_addr().unwrap().port();
+    let paths = Arc::new(Mutex::new(Vec::new()));
+    let noted = paths.clone();
+    let task = tokio::spawn(async move {
+        let mut plan = script.chars();
+        while let Ok((mut s, _)) = l.accept().await {
+            let mut buf = [0u8; 1024];
+            let n = s.read(&mut buf).await.unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let path = req.split(' ').nth(1).unwrap_or_default().to_owned();
+            noted.lock().unwrap().push(path);
+            if plan.next() != Some('-') {
+                let _ = s.write_all(b"HTTP/1.0 200 OK\r\n\r\n").await;
+            }
+        }
+    });
+    (port, paths, task)
+}
+
+/// Runs [`two_urls`] against a server answering `script` until the real
+/// server is added back; returns the lines and the paths asked.
+async fn two_urls_come_back(script: &'static str) -> (String, Vec<String>, Vec<String>) {
+    let (port, paths, server) = answers_noted(script).await;
+    let lines = lines_until(&two_urls(port), "Adding service").await;
+    server.abort();
+    let paths = paths.lock().unwrap().clone();
+    (format!("[127.0.0.1]:tcp:{port}"), lines, paths)
+}
+
+/// The lines of a server that /b took down and that comes back: /b
+/// named by the pass that clears it, then both urls, the server, the
+/// addition.
+fn back_after_b(rs: &str) -> Vec<String> {
+    let vs = "[10.0.0.1]:tcp:80";
+    vec![
+        format!("Remote Web server {rs} succeed on service."),
+        format!("HTTP_CHECK on service {rs} failed after 1 retries."),
+        format!("Removing service {rs} from VS {vs}"),
+        format!("Lost quorum 1-0=1 > 0 for VS {vs}"),
+        format!("MD5 digest success to {rs} url(/b)"),
+        format!("HTTP status code success to {rs} url(/a)"),
+        format!("MD5 digest success to {rs} url(/b)"),
+        format!("Remote Web server {rs} succeed on service."),
+        format!("Adding service {rs} to VS {vs}"),
+    ]
+}
+
+/// Issue 13: the SECOND url fails (/a, /b pass; /a passes, /b fails, its
+/// retry starts from /b and fails), so the pass that clears the failure
+/// checks /b alone and names it; the confirming pass checks and names
+/// both urls (check_http.c `epilog`'s `url_it` and `failed_url`).
+#[tokio::test]
+async fn http_get_names_the_second_url_when_it_fails_then_comes_back() {
+    let (rs, lines, paths) = two_urls_come_back("+++--").await;
+    assert_eq!(lines, back_after_b(&rs));
+    let asked = ["/a", "/b", "/a", "/b", "/b", "/b", "/a", "/b"];
+    assert_eq!(paths.get(..asked.len()), Some(&asked.map(String::from)[..]));
+}
+
+/// Issue 13: as above, but the confirming pass fails at /b after /a
+/// passed: keepalived names /a, goes on from /b (a retry delay later),
+/// with no new clearing pass, and names /b once it passes, then the
+/// server. The lines are the same as above; the paths asked show the
+/// failed /b and the pass going on from it.
+#[tokio::test]
+async fn http_get_goes_on_from_the_url_a_confirming_pass_failed() {
+    let (rs, lines, paths) = two_urls_come_back("+++--++-").await;
+    assert_eq!(lines, back_after_b(&rs));
+    let asked = ["/a", "/b", "/a", "/b", "/b", "/b", "/a", "/b", "/b"];
+    assert_eq!(paths.get(..asked.len()), Some(&asked.map(String::from)[..]));
 }

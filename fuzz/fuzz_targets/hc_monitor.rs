@@ -30,6 +30,9 @@ fuzz_target!(|data: &[u8]| {
                 cfg.fall = if c == 254 { u32::MAX } else { u32::from(c % 3) };
                 cfg.alpha = b % 2 == 0;
                 cfg.retry_while_down = b % 4 < 2;
+                // keepalived's HTTP url cursor.
+                cfg.confirm_recovery = c % 8 < 4;
+                cfg.fast_recovery = c % 2 == 0;
                 targets.push(m.add_target(format!("t{}", c % 16), cfg));
             }
             1 => {
@@ -61,9 +64,13 @@ fuzz_target!(|data: &[u8]| {
             6 => {
                 if !in_flight.is_empty() {
                     let t = in_flight.swap_remove(usize::from(b) % in_flight.len());
-                    let outcome = match c % 3 {
+                    let outcome = match c % 4 {
                         0 => CheckOutcome::Up,
                         1 => CheckOutcome::UpWithWeight(u32::from(c)),
+                        2 => CheckOutcome::UrlDown {
+                            url: usize::from(c / 4),
+                            reason: DownReason::Timeout,
+                        },
                         _ => CheckOutcome::Down(DownReason::Timeout),
                     };
                     m.handle_outcome(now, t, outcome).expect("in flight");

@@ -26,6 +26,39 @@ pub struct CheckContext {
     pub bind_if: Option<String>,
     /// The firewall mark of the check's packets (`fwmark`, SO_MARK).
     pub mark: Option<u32>,
+    /// Which urls this attempt checks (HTTP_GET/SSL_GET; other checkers
+    /// ignore it). The driver sets it from [`crate::Due::urls`].
+    pub urls: UrlSpan,
+}
+
+/// Which of a checker's `url` blocks one attempt checks, in order.
+/// keepalived's HTTP checker keeps a cursor over its urls: a retry or a
+/// resumed pass starts from the url that failed, and a server that went
+/// down is checked again at its failed url only. Checkers without urls
+/// ignore this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum UrlSpan {
+    /// The url at this index and every later one; `From(0)` is them all.
+    From(usize),
+    /// Only the url at this index.
+    Only(usize),
+}
+
+impl Default for UrlSpan {
+    /// Every url.
+    fn default() -> Self {
+        Self::From(0)
+    }
+}
+
+impl UrlSpan {
+    /// The index of the first url checked.
+    pub fn first(self) -> usize {
+        match self {
+            Self::From(i) | Self::Only(i) => i,
+        }
+    }
 }
 
 impl CheckContext {
@@ -37,7 +70,14 @@ impl CheckContext {
             bind: None,
             bind_if: None,
             mark: None,
+            urls: UrlSpan::default(),
         }
+    }
+
+    /// The same context checking these urls.
+    pub fn with_urls(mut self, urls: UrlSpan) -> Self {
+        self.urls = urls;
+        self
     }
 
     /// The same context with its sockets bound to interface `name`.

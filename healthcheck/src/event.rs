@@ -67,12 +67,30 @@ pub enum Event {
         reason: Option<DownReason>,
     },
     /// A down target with [`crate::TargetConfig::confirm_recovery`]
-    /// passed once since the failure that took it down: the failure is
-    /// cleared, its health unchanged, and the next pass brings it up
-    /// (keepalived's HTTP_GET clearing its `failed_url`, which it logs).
+    /// passed the url whose failure took it down, checked alone
+    /// ([`crate::UrlSpan::Only`]): the failure is cleared, its health
+    /// unchanged, and the next attempt checks every url (keepalived's
+    /// HTTP_GET clearing its `failed_url`, which it logs).
     FailureCleared {
         /// Which target.
         target: TargetId,
+        /// The cleared url's index in the checker's url list.
+        url: usize,
+    },
+    /// An attempt of a down target with
+    /// [`crate::TargetConfig::confirm_recovery`] passed these urls
+    /// (keepalived's HTTP_GET names each url that passes while the server
+    /// is not up). It comes before the `TargetUp` of the same attempt;
+    /// the attempt that clears a failure says [`Event::FailureCleared`]
+    /// instead.
+    UrlsPassed {
+        /// Which target.
+        target: TargetId,
+        /// The first url that passed.
+        from: usize,
+        /// The url that failed after them, or `None`: they ran to the
+        /// last url.
+        until: Option<usize>,
     },
     /// A healthy target reported a new dynamic weight.
     TargetWeight {

@@ -28,7 +28,12 @@
 //!   Checks of targets committed together are spread evenly over their
 //!   interval and jittered per round without ever bunching (see
 //!   [`Monitor::commit`]); regular checks stay on that grid, so retries
-//!   and slow checks never shift the schedule.
+//!   and slow checks never shift the schedule. HTTP_GET/SSL_GET keep
+//!   keepalived's url cursor ([`TargetConfig::confirm_recovery`]): each
+//!   [`Due`] says which urls to check ([`UrlSpan`]), a failure names its
+//!   url ([`CheckOutcome::UrlDown`]), and a down server comes back through
+//!   its failed url, then every url ([`Event::FailureCleared`],
+//!   [`Event::UrlsPassed`]).
 //! - **Pools** (keepalived's virtual servers, check/ipwrapper.c): members
 //!   weigh their configured or dynamic weight while up; an
 //!   `inhibit_on_failure` member stays in with weight 0 while down; a real
@@ -56,7 +61,8 @@
 //!   process group on timeout; `Content-Length` is looked for in the header
 //!   only (keepalived's `strstr` may also see the first body bytes); a
 //!   header longer than [`digest::MAX_HEADER`] fails the check; the
-//!   context's timeout bounds a whole check (all urls of an HTTP_GET),
+//!   context's timeout bounds a whole check (all urls of an HTTP_GET
+//!   attempt, which keepalived checks one per `delay_loop`),
 //!   where keepalived's `connect_timeout` bounds each connect, write and
 //!   read, so a slow but steady page that keepalived accepts can time out
 //!   here; SMTP_CHECK reads multi-line replies.
@@ -128,7 +134,7 @@ pub mod runtime;
 #[cfg(feature = "runtime")]
 pub mod script;
 
-pub use checker::{BoxFuture, CheckContext, Checker};
+pub use checker::{BoxFuture, CheckContext, Checker, UrlSpan};
 pub use digest::{HashKind, ResponseDigester};
 pub use event::{Event, PoolId, TargetId};
 pub use hysteresis::{Health, RiseFall};

@@ -9,7 +9,9 @@ use crate::pool::Pool;
 use crate::reconcile::Reconciled;
 use crate::schedule::{later, mix, Grid};
 use crate::target::{Change, CycleState, Step};
-use crate::{CheckOutcome, Event, MemberConfig, PoolConfig, PoolId, TargetConfig, TargetId};
+use crate::{
+    CheckOutcome, Event, MemberConfig, PoolConfig, PoolId, TargetConfig, TargetId, UrlSpan,
+};
 
 /// Settings of the whole monitor.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +62,9 @@ pub struct Due {
     /// When the check was scheduled (jitter included): the driver's
     /// lateness is its start time minus this.
     pub scheduled: Instant,
+    /// Which urls the check covers (the driver passes it in
+    /// [`crate::CheckContext::urls`]): keepalived's HTTP url cursor.
+    pub urls: UrlSpan,
 }
 
 #[derive(Debug)]
@@ -374,6 +379,7 @@ impl Monitor {
                     return Some(Due {
                         target: id,
                         scheduled: at,
+                        urls: t.state.span(),
                     });
                 }
             }
@@ -417,11 +423,16 @@ impl Monitor {
             return Ok(());
         }
         let watched = t.cfg.log_all_failures && t.state.health() == Health::Up;
+        let span = t.state.span();
+        let passed = (t.cfg.confirm_recovery && t.state.health() == Health::Down)
+            .then(|| urls_passed(target, span, &outcome))
+            .flatten();
         let retry = t.state.retries_made();
         let step = t.state.record(&outcome);
         let (retry_delay, last) = (t.cfg.delay_before_retry, t.scheduled);
         let fast = t.cfg.fast_recovery;
-        if let (CheckOutcome::Down(reason), true) = (&outcome, watched) {
+        self.events.extend(passed);
+        if let (Some(reason), true) = (outcome.down_reason(), watched) {
             self.events.push_back(Event::AttemptFailed {
                 target,
                 reason: reason.clone(),
@@ -430,10 +441,13 @@ impl Monitor {
             });
         }
         if step == Step::Confirm {
-            self.events.push_back(Event::FailureCleared { target });
+            let url = span.first();
+            self.events.push_back(Event::FailureCleared { target, url });
         }
         match step {
-            Step::Retry => self.schedule_at(target, later(now, retry_delay)),
+            // keepalived goes on at once with fast_recovery, without end
+            // while the url fails: the retry delay spares a busy loop.
+            Step::Retry | Step::Resume => self.schedule_at(target, later(now, retry_delay)),
             Step::Confirm if fast => self.schedule_at(target, now),
             Step::Confirm => {
                 let after = last.map_or(now, |s| s.max(now));
@@ -442,7 +456,15 @@ impl Monitor {
             Step::Done(change) => {
                 self.first_check(target, &outcome, change.as_ref());
                 let after = last.map_or(now, |s| s.max(now));
-                self.reschedule(target, Some(after), now);
+                // A failed url checked again waits the longer of the
+                // interval and the retry delay (epilog's failed_url).
+                let failed_again = matches!(span, UrlSpan::Only(_)) && !outcome.is_up();
+                let not_before = if failed_again {
+                    later(now, retry_delay)
+                } else {
+                    now
+                };
+                self.reschedule(target, Some(after), not_before);
                 if let Some(change) = change {
                     self.apply(target, change);
                 }
@@ -460,10 +482,7 @@ impl Monitor {
         if !first || changed || !self.first_checks {
             return;
         }
-        let reason = match outcome {
-            CheckOutcome::Down(reason) => Some(reason.clone()),
-            _ => None,
-        };
+        let reason = outcome.down_reason().cloned();
         self.events
             .push_back(Event::FirstCheck { target: id, reason });
     }
@@ -538,6 +557,25 @@ impl Monitor {
     fn target_mut(&mut self, id: TargetId) -> Option<&mut Target> {
         self.targets.get_mut(id.0 as usize).and_then(Option::as_mut)
     }
+}
+
+/// The urls an attempt over `span` passed, if any: from its first url to
+/// the one that failed, or to the last.
+fn urls_passed(target: TargetId, span: UrlSpan, outcome: &CheckOutcome) -> Option<Event> {
+    let UrlSpan::From(from) = span else {
+        // The attempt that clears a failure says FailureCleared.
+        return None;
+    };
+    let until = match outcome {
+        o if o.is_up() => None,
+        CheckOutcome::UrlDown { url, .. } if *url > from => Some(*url),
+        _ => return None,
+    };
+    Some(Event::UrlsPassed {
+        target,
+        from,
+        until,
+    })
 }
 
 #[cfg(test)]
@@ -769,30 +807,114 @@ mod tests {
             let mut at = Instant::now();
             m.commit(at);
             drain(&mut m);
-            let refused = || CheckOutcome::Down(crate::DownReason::Refused);
-            let evs = one_check(&mut m, t, &mut at, refused());
-            assert_eq!(evs.len(), 1, "{evs:?}");
-            // The first pass clears the failure: still down.
-            let cleared = [Event::FailureCleared { target: t }];
-            assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), cleared);
+            let refused = crate::DownReason::Refused;
+            let at_url = |url| CheckOutcome::UrlDown {
+                url,
+                reason: refused.clone(),
+            };
+            // Down at url 1; then only url 1 is checked.
+            let down = Event::TargetDown {
+                target: t,
+                reason: refused.clone(),
+            };
+            assert_eq!(
+                attempt(&mut m, &mut at, None, at_url(1)),
+                (UrlSpan::From(0), vec![down])
+            );
+            assert_eq!(
+                attempt(&mut m, &mut at, None, at_url(1)),
+                (UrlSpan::Only(1), vec![])
+            );
+            // It passes: the failure is cleared, still down.
+            let cleared = vec![Event::FailureCleared { target: t, url: 1 }];
+            let up = CheckOutcome::Up;
+            assert_eq!(
+                attempt(&mut m, &mut at, None, up.clone()),
+                (UrlSpan::Only(1), cleared)
+            );
             assert_eq!(m.is_up(t), Some(false));
-            let next = m.poll_timeout().unwrap();
-            let want = if fast_recovery { at } else { at + interval };
-            assert_eq!(next, want, "fast_recovery {fast_recovery}");
-            // The confirming pass brings it up.
-            let due = m.poll_check(next).unwrap();
-            m.handle_outcome(next, due.target, CheckOutcome::Up)
-                .unwrap();
-            assert_eq!(drain(&mut m), [Event::TargetUp { target: t }]);
-            at = next;
-            // A failed confirmation needs a new pass and confirmation.
-            one_check(&mut m, t, &mut at, refused());
-            assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), cleared);
-            one_check(&mut m, t, &mut at, refused());
-            assert_eq!(one_check(&mut m, t, &mut at, CheckOutcome::Up), cleared);
-            let evs = one_check(&mut m, t, &mut at, CheckOutcome::Up);
-            assert_eq!(evs, [Event::TargetUp { target: t }]);
+            // The confirming pass, at once or an interval later, fails at
+            // url 2: urls 0 and 1 passed.
+            let next = if fast_recovery { at } else { at + interval };
+            let passed = |from, until| Event::UrlsPassed {
+                target: t,
+                from,
+                until,
+            };
+            let got = attempt(&mut m, &mut at, Some(next), at_url(2));
+            assert_eq!(got, (UrlSpan::From(0), vec![passed(0, Some(2))]));
+            // It goes on from url 2 a retry delay later, fast or not.
+            let next = at + TargetConfig::default().delay_before_retry;
+            let got = attempt(&mut m, &mut at, Some(next), at_url(2));
+            assert_eq!(got, (UrlSpan::From(2), vec![]));
+            let next = at + TargetConfig::default().delay_before_retry;
+            let got = attempt(&mut m, &mut at, Some(next), up.clone());
+            let came_up = vec![passed(2, None), Event::TargetUp { target: t }];
+            assert_eq!(
+                got,
+                (UrlSpan::From(2), came_up),
+                "fast_recovery {fast_recovery}"
+            );
+            // Up: every url, and a pass says nothing.
+            assert_eq!(
+                attempt(&mut m, &mut at, None, up),
+                (UrlSpan::From(0), vec![])
+            );
         }
+    }
+
+    /// A down server's failed url, failing again, is checked again after
+    /// the longer of the interval and `delay_before_retry` (on the grid).
+    #[test]
+    fn a_failed_url_waits_the_longer_of_interval_and_retry_delay() {
+        let interval = Duration::from_secs(10);
+        let mut m = Monitor::new(MonitorConfig::default());
+        let cfg = TargetConfig {
+            retry: 0,
+            confirm_recovery: true,
+            delay_before_retry: Duration::from_secs(25),
+            ..TargetConfig::with_interval(interval)
+        };
+        m.add_target("t", cfg);
+        let mut at = Instant::now();
+        m.commit(at);
+        drain(&mut m);
+        let fails = || CheckOutcome::Down(crate::DownReason::Refused);
+        assert_eq!(attempt(&mut m, &mut at, None, fails()).0, UrlSpan::From(0));
+        // Down: the failed url is next, a regular interval later.
+        let next = m.poll_timeout().unwrap();
+        assert!(
+            next > at && next <= at + interval + interval / 2,
+            "{:?}",
+            next - at
+        );
+        assert_eq!(attempt(&mut m, &mut at, None, fails()).0, UrlSpan::Only(0));
+        // Failing again: not before the retry delay, at the grid slot after.
+        let next = m.poll_timeout().unwrap();
+        let wait = next - at;
+        assert!(
+            wait >= Duration::from_secs(25) && wait < Duration::from_secs(25) + interval,
+            "{wait:?}"
+        );
+    }
+
+    /// One check of the monitor's only target: due at `due` (checked)
+    /// or whenever it is, finished at once with `o`. Returns the urls it
+    /// was to check and the events.
+    fn attempt(
+        m: &mut Monitor,
+        at: &mut Instant,
+        due: Option<Instant>,
+        o: CheckOutcome,
+    ) -> (UrlSpan, Vec<Event>) {
+        let next = m.poll_timeout().unwrap();
+        if let Some(due) = due {
+            assert_eq!(next, due);
+        }
+        *at = next;
+        let d = m.poll_check(next).unwrap();
+        m.handle_outcome(next, d.target, o).unwrap();
+        (d.urls, drain(m))
     }
 
     /// Each failed attempt says where it stands in its cycle: the

@@ -13,6 +13,16 @@ pub enum CheckOutcome {
     UpWithWeight(u32),
     /// The target failed the check, for this reason.
     Down(DownReason),
+    /// HTTP_GET/SSL_GET: the target failed at one of the checker's urls,
+    /// for this reason; the urls of the attempt's
+    /// [`UrlSpan`](crate::UrlSpan) before it passed. A monitor resumes
+    /// from that url, as keepalived's cursor does.
+    UrlDown {
+        /// The failing url's index in the checker's url list.
+        url: usize,
+        /// Why it failed.
+        reason: DownReason,
+    },
     /// The check did not run (its checker is suspended, as keepalived's
     /// `ha_suspend` suspends them): nothing changes, the next check is
     /// due an interval later.
@@ -23,6 +33,15 @@ impl CheckOutcome {
     /// True for [`CheckOutcome::Up`] and [`CheckOutcome::UpWithWeight`].
     pub fn is_up(&self) -> bool {
         matches!(self, CheckOutcome::Up | CheckOutcome::UpWithWeight(_))
+    }
+
+    /// Why the check failed, for [`CheckOutcome::Down`] and
+    /// [`CheckOutcome::UrlDown`].
+    pub fn down_reason(&self) -> Option<&DownReason> {
+        match self {
+            CheckOutcome::Down(reason) | CheckOutcome::UrlDown { reason, .. } => Some(reason),
+            _ => None,
+        }
     }
 }
 

@@ -155,7 +155,7 @@ impl Driver {
         loop {
             let now = Instant::now();
             while let Some(due) = self.monitor.poll_check(now) {
-                self.spawn(due.target, due.scheduled, &tx, &slots);
+                self.spawn(due, &tx, &slots);
             }
             while let Some(e) = self.monitor.poll_event() {
                 let _ = events.send(e);
@@ -190,11 +190,11 @@ impl Driver {
 
     fn spawn(
         &self,
-        id: TargetId,
-        scheduled: Instant,
+        due: crate::Due,
         tx: &mpsc::UnboundedSender<(TargetId, CheckOutcome)>,
         slots: &Arc<Semaphore>,
     ) {
+        let (id, scheduled) = (due.target, due.scheduled);
         let tx = tx.clone();
         let slots = slots.clone();
         let stats = self.stats.clone();
@@ -203,10 +203,13 @@ impl Driver {
         stats
             .max_dispatch_late_us
             .fetch_max(late_us, Ordering::Relaxed);
-        let Some((checker, ctx)) = self.checks.get(&id).cloned() else {
+        let Some((checker, mut ctx)) = self.checks.get(&id).cloned() else {
             let _ = tx.send((id, CheckOutcome::Down(DownReason::Config("no checker"))));
             return;
         };
+        if ctx.urls != due.urls {
+            ctx = Arc::new((*ctx).clone().with_urls(due.urls));
+        }
         tokio::spawn(async move {
             let mut report = Report(Some((id, tx)));
             // Fair (FIFO) wait for a slot; the timeout starts after it.

@@ -193,7 +193,8 @@ impl PoolTable {
             // Changes nothing in the table.
             Event::AttemptFailed { .. }
             | Event::FirstCheck { .. }
-            | Event::FailureCleared { .. } => None,
+            | Event::FailureCleared { .. }
+            | Event::UrlsPassed { .. } => None,
             Event::MemberAdd {
                 pool,
                 target,

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::hysteresis::{Health, RiseFall};
-use crate::{CheckOutcome, DownReason};
+use crate::{CheckOutcome, DownReason, UrlSpan};
 
 /// How one target is checked. Defaults are keepalived's.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,14 +39,21 @@ pub struct TargetConfig {
     /// as [`crate::Event::AttemptFailed`] (keepalived's `log_all_failures`;
     /// default false).
     pub log_all_failures: bool,
-    /// After a failure took the target down, a passing attempt only
-    /// clears that failure and the next passing attempt brings the target
-    /// up (keepalived's HTTP_GET/SSL_GET `failed_url`). Default false:
-    /// one passing attempt brings it up.
+    /// keepalived's HTTP_GET/SSL_GET url cursor (`url_it`, `failed_url`),
+    /// over the checker's urls ([`crate::UrlSpan`], told by
+    /// [`crate::CheckOutcome::UrlDown`]): after a failure took the target
+    /// down, only the url that failed is checked, and its passing only
+    /// clears the failure; the next attempt checks every url and brings
+    /// the target up. A failure keeps the cursor on the failing url: a
+    /// retry starts there, and a confirming attempt that fails goes on
+    /// from there after `delay_before_retry`. Default false: one passing
+    /// attempt brings the target up.
     pub confirm_recovery: bool,
     /// With `confirm_recovery`, the confirming attempt runs at once
     /// instead of an interval later (keepalived's `fast_recovery`).
-    /// Default false.
+    /// keepalived also re-checks at once, without end, a url that fails a
+    /// confirming attempt; here that waits `delay_before_retry`, sparing
+    /// a busy loop against a failing server. Default false.
     pub fast_recovery: bool,
 }
 
@@ -85,9 +92,14 @@ pub(crate) enum Step {
     Retry,
     /// The cycle is over; wait for the next regular slot.
     Done(Option<Change>),
-    /// A down target passed once since its failure: the next attempt
-    /// confirms it (`confirm_recovery`); nothing changed yet.
+    /// A down target passed its failed url: the failure is cleared and
+    /// the next attempt checks every url (`confirm_recovery`); nothing
+    /// changed yet.
     Confirm,
+    /// A down target with no failure to clear failed part-way through
+    /// its urls: the next attempt, after `delay_before_retry`, goes on
+    /// from the url that failed (`confirm_recovery`); nothing changed.
+    Resume,
 }
 
 /// A change of the target's externally visible state.
@@ -98,7 +110,8 @@ pub(crate) enum Change {
     Weight(u32),
 }
 
-/// Retry counter plus rise/fall hysteresis for one target.
+/// Retry counter plus rise/fall hysteresis for one target, and
+/// keepalived's HTTP url cursor.
 #[derive(Debug, Clone)]
 pub(crate) struct CycleState {
     retry: u32,
@@ -107,8 +120,14 @@ pub(crate) struct CycleState {
     counter: RiseFall,
     weight: Option<u32>,
     confirm: bool,
-    /// A failure took the target down and no attempt has passed since.
-    failed: bool,
+    /// A cycle has ended (keepalived's `has_run`).
+    has_run: bool,
+    /// The url the next attempt starts from (keepalived's `url_it`): a
+    /// failure keeps it on the failing url, a full pass resets it.
+    url: usize,
+    /// With `confirm`: the url whose failure took the target down, which
+    /// the next attempts check alone until it passes (`failed_url`).
+    failed_url: Option<usize>,
 }
 
 impl CycleState {
@@ -123,7 +142,9 @@ impl CycleState {
             counter: RiseFall::new(cfg.rise, cfg.fall, initial),
             weight: None,
             confirm: cfg.confirm_recovery,
-            failed: false,
+            has_run: false,
+            url: 0,
+            failed_url: None,
         }
     }
 
@@ -141,51 +162,69 @@ impl CycleState {
         self.weight
     }
 
+    /// The urls the next attempt checks.
+    pub(crate) fn span(&self) -> UrlSpan {
+        self.failed_url
+            .map_or(UrlSpan::From(self.url), UrlSpan::Only)
+    }
+
     /// Feeds one attempt's outcome. Retries confirm the failure of a target
     /// that is up (as keepalived's HTTP checker does); a down target is
     /// retried only with `retry_while_down` (keepalived's TCP checker).
     pub(crate) fn record(&mut self, outcome: &CheckOutcome) -> Step {
-        match outcome {
-            CheckOutcome::Down(reason) => {
-                let retrying = self.health() == Health::Up || self.retry_while_down;
-                if retrying && self.retry_it < self.retry {
-                    self.retry_it += 1;
-                    return Step::Retry;
-                }
-                self.retry_it = 0;
-                let change = self
-                    .counter
-                    .record(false)
-                    .map(|_| Change::Down(reason.clone()));
-                // A failed confirmation needs a new one too (keepalived
-                // would instead retry at once, without end).
-                self.failed = self.confirm && self.health() == Health::Down;
-                Step::Done(change)
-            }
-            CheckOutcome::Skipped => Step::Done(None),
-            _ if self.failed => {
-                self.retry_it = 0;
-                self.failed = false;
-                Step::Confirm
-            }
-            up => {
-                self.retry_it = 0;
-                let new_weight = match up {
-                    CheckOutcome::UpWithWeight(w) => Some(*w),
-                    _ => self.weight,
-                };
-                let became_up = self.counter.record(true).is_some();
-                let weight_changed = new_weight != self.weight;
-                self.weight = new_weight;
-                Step::Done(if became_up {
-                    Some(Change::Up)
-                } else if weight_changed && self.health() == Health::Up {
-                    new_weight.map(Change::Weight)
-                } else {
-                    None
-                })
+        let (reason, at) = match outcome {
+            CheckOutcome::Down(reason) => (reason, self.span().first()),
+            CheckOutcome::UrlDown { url, reason } => (reason, *url),
+            CheckOutcome::Skipped => return Step::Done(None),
+            up => return self.passed(up),
+        };
+        // keepalived's cursor stays on the failing url.
+        self.url = at;
+        let was_up = self.health() == Health::Up;
+        if (was_up || self.retry_while_down) && self.retry_it < self.retry {
+            self.retry_it += 1;
+            return Step::Retry;
+        }
+        self.retry_it = 0;
+        let change = self
+            .counter
+            .record(false)
+            .map(|_| Change::Down(reason.clone()));
+        let first = !std::mem::replace(&mut self.has_run, true);
+        if self.confirm && self.health() == Health::Down {
+            if was_up || first {
+                // epilog: the failure that takes the server down marks
+                // its url failed.
+                self.failed_url = Some(at);
+            } else if self.failed_url.is_none() {
+                // A confirming pass failed: no new failed url.
+                return Step::Resume;
             }
         }
+        Step::Done(change)
+    }
+
+    fn passed(&mut self, up: &CheckOutcome) -> Step {
+        self.retry_it = 0;
+        self.url = 0;
+        if self.failed_url.take().is_some() {
+            return Step::Confirm;
+        }
+        self.has_run = true;
+        let new_weight = match up {
+            CheckOutcome::UpWithWeight(w) => Some(*w),
+            _ => self.weight,
+        };
+        let became_up = self.counter.record(true).is_some();
+        let weight_changed = new_weight != self.weight;
+        self.weight = new_weight;
+        Step::Done(if became_up {
+            Some(Change::Up)
+        } else if weight_changed && self.health() == Health::Up {
+            new_weight.map(Change::Weight)
+        } else {
+            None
+        })
     }
 }
 
@@ -214,25 +253,69 @@ mod tests {
         assert_eq!(s.record(&CheckOutcome::Up), Step::Done(Some(Change::Up)));
     }
 
-    /// confirm_recovery: down by a failure, the first pass only clears
-    /// it; a failed confirmation starts over.
+    /// confirm_recovery keeps keepalived's url cursor (check_http.c
+    /// `epilog`): a retry starts from the failing url; once down, only
+    /// the failed url is checked; when it passes the failure is cleared
+    /// and every url is checked; a confirming pass that fails goes on
+    /// from where it failed, with no new failed url.
     #[test]
-    fn a_recovery_is_confirmed_by_a_second_pass() {
+    fn the_url_cursor_follows_keepalived() {
         let cfg = TargetConfig {
-            retry: 0,
             confirm_recovery: true,
             ..TargetConfig::default()
         };
         let mut s = CycleState::new(&cfg);
-        let down = CheckOutcome::Down(DownReason::Refused);
-        let went_down = Step::Done(Some(Change::Down(DownReason::Refused)));
-        assert_eq!(s.record(&down), went_down);
-        assert_eq!(s.record(&CheckOutcome::Up), Step::Confirm);
-        assert_eq!(s.record(&down), Step::Done(None));
-        assert_eq!(s.record(&CheckOutcome::Up), Step::Confirm);
-        assert_eq!(s.record(&CheckOutcome::Up), Step::Done(Some(Change::Up)));
+        let status = DownReason::HttpStatus(500);
+        let at = |url| CheckOutcome::UrlDown {
+            url,
+            reason: status.clone(),
+        };
+        let step = |s: &mut CycleState, o: CheckOutcome| (s.record(&o), s.span());
+        assert_eq!(s.span(), UrlSpan::From(0));
+        // A first pass earns the retry.
+        assert_eq!(
+            step(&mut s, CheckOutcome::Up),
+            (Step::Done(None), UrlSpan::From(0))
+        );
+        assert_eq!(step(&mut s, at(1)), (Step::Retry, UrlSpan::From(1)));
+        let went_down = Step::Done(Some(Change::Down(status.clone())));
+        assert_eq!(step(&mut s, at(1)), (went_down, UrlSpan::Only(1)));
+        // A failure without a url is the span's first.
+        let refused = CheckOutcome::Down(DownReason::Refused);
+        assert_eq!(step(&mut s, refused), (Step::Done(None), UrlSpan::Only(1)));
+        assert_eq!(
+            step(&mut s, CheckOutcome::Up),
+            (Step::Confirm, UrlSpan::From(0))
+        );
+        assert_eq!(step(&mut s, at(2)), (Step::Resume, UrlSpan::From(2)));
+        assert_eq!(step(&mut s, at(2)), (Step::Resume, UrlSpan::From(2)));
+        let up = Step::Done(Some(Change::Up));
+        assert_eq!(step(&mut s, CheckOutcome::Up), (up, UrlSpan::From(0)));
         // Up again: a pass is just a pass.
-        assert_eq!(s.record(&CheckOutcome::Up), Step::Done(None));
+        assert_eq!(
+            step(&mut s, CheckOutcome::Up),
+            (Step::Done(None), UrlSpan::From(0))
+        );
+    }
+
+    /// A checker that starts down (`alpha`) and fails its first check
+    /// marks the failing url too (timeout_epilog while `has_run` is unset).
+    #[test]
+    fn a_first_failure_marks_its_url() {
+        let cfg = TargetConfig {
+            alpha: true,
+            confirm_recovery: true,
+            ..TargetConfig::default()
+        };
+        let mut s = CycleState::new(&cfg);
+        let at = CheckOutcome::UrlDown {
+            url: 3,
+            reason: DownReason::DigestMismatch,
+        };
+        assert_eq!(s.record(&at), Step::Done(None));
+        assert_eq!(s.span(), UrlSpan::Only(3));
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Confirm);
+        assert_eq!(s.span(), UrlSpan::From(0));
     }
 
     #[test]

@@ -269,9 +269,9 @@ mod tests {
         );
     }
 
-    /// HTTP_GET names each url as it comes up (after the last test each
-    /// url has), but not on its first pass; a checker starting down says
-    /// nothing of its first failure.
+    /// HTTP_GET's result is the server's line (its urls are said as they
+    /// pass, by `passed_lines`); a checker starting down says nothing of
+    /// its first failure.
     #[cfg(feature = "tls")]
     #[test]
     fn http_result_lines() {
@@ -282,11 +282,7 @@ mod tests {
         let http = check(Probe::Http { urls: &urls }, 2);
         assert_eq!(
             http.result_lines(None),
-            [
-                format!("HTTP status code success to {RS} url(/a)"),
-                format!("MD5 digest success to {RS} url(/b)"),
-                format!("Remote Web server {RS} succeed on service."),
-            ]
+            [format!("Remote Web server {RS} succeed on service.")]
         );
         assert_eq!(
             http.result_lines(Some(&DownReason::Refused)),
@@ -314,18 +310,33 @@ mod tests {
         );
     }
 
-    /// The pass that clears a down HTTP checker's failure names its
-    /// failed url, the first; other checkers have no such pass.
+    /// The urls a down HTTP checker passed are named after the last test
+    /// each has, from the first passed up to the failing one or the last;
+    /// the attempt that clears a failure names the failed url. Other
+    /// checkers have no urls.
     #[cfg(feature = "tls")]
     #[test]
-    fn cleared_lines_name_the_failed_url() {
+    fn passed_and_cleared_lines_name_their_urls() {
         use crate::checkers::UrlCheck;
-        let urls = [UrlCheck::new("/a"), UrlCheck::new("/b")];
+        let mut b = UrlCheck::new("/b");
+        b.digest = Some(vec![0; 16]);
+        let urls = [UrlCheck::new("/a"), b, UrlCheck::new("/c")];
+        let http = check(Probe::Http { urls: &urls }, 1);
+        let a = format!("HTTP status code success to {RS} url(/a)");
+        let b = format!("MD5 digest success to {RS} url(/b)");
+        let c = format!("HTTP status code success to {RS} url(/c)");
         assert_eq!(
-            check(Probe::Http { urls: &urls }, 1).cleared_lines(),
-            [format!("HTTP status code success to {RS} url(/a)")]
+            http.passed_lines(0, None),
+            [a.as_str(), b.as_str(), c.as_str()]
         );
-        assert_eq!(check(Probe::Tcp, 1).cleared_lines(), Vec::<String>::new());
+        assert_eq!(http.passed_lines(1, None), [b.as_str(), c.as_str()]);
+        assert_eq!(http.passed_lines(0, Some(2)), [a.as_str(), b.as_str()]);
+        assert_eq!(http.passed_lines(3, None), Vec::<String>::new());
+        assert_eq!(http.cleared_lines(1), [b.as_str()]);
+        assert_eq!(http.cleared_lines(usize::MAX), Vec::<String>::new());
+        let tcp = check(Probe::Tcp, 1);
+        assert_eq!(tcp.passed_lines(0, None), Vec::<String>::new());
+        assert_eq!(tcp.cleared_lines(0), Vec::<String>::new());
     }
 
     /// `log_all_failures`: each attempt's line; SMTP, DNS and MISC leave

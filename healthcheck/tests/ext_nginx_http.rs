@@ -69,6 +69,11 @@ fn url(path: &str, digest: Option<&str>) -> UrlCheck {
     u
 }
 
+/// A failure at url `url` of the checker's list.
+fn at(url: usize, reason: DownReason) -> CheckOutcome {
+    CheckOutcome::UrlDown { url, reason }
+}
+
 async fn outcome(c: &HttpChecker, addr: SocketAddr) -> CheckOutcome {
     c.check(&ctx(addr)).await
 }
@@ -86,12 +91,12 @@ async fn ext_nginx_http_get_up_down_timeout_recovery() {
     )]);
     assert_eq!(
         outcome(&bad_digest, s.http).await,
-        CheckOutcome::Down(DownReason::DigestMismatch)
+        at(0, DownReason::DigestMismatch)
     );
     let missing = HttpChecker::http(vec![url("/small.html", None), url("/missing", None)]);
     assert_eq!(
         outcome(&missing, s.http).await,
-        CheckOutcome::Down(DownReason::HttpStatus(404))
+        at(1, DownReason::HttpStatus(404))
     );
     let mut accept_404 = url("/missing", None);
     accept_404.status = StatusCodes::parse("200 400-404").unwrap();
@@ -102,10 +107,7 @@ async fn ext_nginx_http_get_up_down_timeout_recovery() {
 
     // Server down: refused. Back: up again.
     s.nginx.guard.stop();
-    assert_eq!(
-        outcome(&good, s.http).await,
-        CheckOutcome::Down(DownReason::Refused)
-    );
+    assert_eq!(outcome(&good, s.http).await, at(0, DownReason::Refused));
     s.nginx.restart();
     assert_eq!(outcome(&good, s.http).await, CheckOutcome::Up);
 
@@ -123,7 +125,7 @@ async fn ext_nginx_http_get_up_down_timeout_recovery() {
     let short = CheckContext::new(silent_addr, Duration::from_millis(300));
     assert_eq!(
         good.check(&short).await,
-        CheckOutcome::Down(DownReason::ReadTimeout { started: false })
+        at(0, DownReason::ReadTimeout { started: false })
     );
     hold.abort();
 }
@@ -134,10 +136,7 @@ async fn ext_nginx_http_virtualhost_and_protocols() {
     let site_a = md5_hex_of_file(&s.nginx.dir.path("a/index.html"));
     let mut c = HttpChecker::http(vec![url("/", Some(&site_a))]);
     // Without the virtual host nginx serves the default site.
-    assert_eq!(
-        outcome(&c, s.http).await,
-        CheckOutcome::Down(DownReason::DigestMismatch)
-    );
+    assert_eq!(outcome(&c, s.http).await, at(0, DownReason::DigestMismatch));
     c.virtualhost = Some("a.test".into());
     for v in [HttpVersion::V1_0, HttpVersion::V1_0Close, HttpVersion::V1_1] {
         c.version = v;
@@ -178,7 +177,7 @@ async fn ext_nginx_ssl_get_verification() {
     let strict = HttpChecker::ssl(vec![url("/", None)], TlsOptions::verified(&[]).unwrap());
     assert_eq!(
         outcome(&strict, s.https).await,
-        CheckOutcome::Down(DownReason::Tls(TlsFailure::UnknownIssuer))
+        at(0, DownReason::Tls(TlsFailure::UnknownIssuer))
     );
 
     // A name the certificate does not carry.
@@ -188,7 +187,7 @@ async fn ext_nginx_ssl_get_verification() {
     );
     assert_eq!(
         outcome(&wrong, s.https).await,
-        CheckOutcome::Down(DownReason::Tls(TlsFailure::NameMismatch))
+        at(0, DownReason::Tls(TlsFailure::NameMismatch))
     );
 
     // The switch: no verification.
@@ -210,7 +209,7 @@ async fn ext_nginx_ssl_get_verification() {
     let plain = HttpChecker::http(vec![url("/", None)]);
     assert_eq!(
         outcome(&plain, s.https).await,
-        CheckOutcome::Down(DownReason::HttpStatus(400))
+        at(0, DownReason::HttpStatus(400))
     );
 }
 
@@ -220,10 +219,7 @@ async fn ext_nginx_ssl_get_down_and_recovery() {
     let c = HttpChecker::ssl(vec![url("/", None)], TlsOptions::from_pem(&s.ca).unwrap());
     assert_eq!(outcome(&c, s.https).await, CheckOutcome::Up);
     s.nginx.guard.stop();
-    assert_eq!(
-        outcome(&c, s.https).await,
-        CheckOutcome::Down(DownReason::Refused)
-    );
+    assert_eq!(outcome(&c, s.https).await, at(0, DownReason::Refused));
     s.nginx.restart();
     assert_eq!(outcome(&c, s.https).await, CheckOutcome::Up);
     // A TCP server that is not TLS at all: a handshake failure, typed.
@@ -239,7 +235,10 @@ async fn ext_nginx_ssl_get_down_and_recovery() {
     });
     assert!(matches!(
         c.check(&ctx(addr)).await,
-        CheckOutcome::Down(DownReason::Tls(_))
+        CheckOutcome::UrlDown {
+            url: 0,
+            reason: DownReason::Tls(_)
+        }
     ));
     srv.abort();
 }

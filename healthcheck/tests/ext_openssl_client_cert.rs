@@ -106,7 +106,10 @@ async fn ext_ssl_get_presents_the_ssl_blocks_client_certificate() {
     // as a read error.)
     let none = TlsOptions::unverified().unwrap();
     let without = outcome(none, b.addr).await;
-    let refused = CheckOutcome::Down(DownReason::Io(std::io::ErrorKind::InvalidData));
+    let refused = CheckOutcome::UrlDown {
+        url: 0,
+        reason: DownReason::Io(std::io::ErrorKind::InvalidData),
+    };
     assert_eq!(without, refused);
     let cert_only = TlsFiles {
         certificate: Some(b.cert.clone()),

@@ -534,16 +534,16 @@ impl Bridge {
     }
 
     /// The checker's lines for a target going up or down, for its first
-    /// result, for a failed attempt under `log_all_failures`, or for a
-    /// pass that clears a failure ([`words::Check`] says which).
+    /// result, for a failed attempt under `log_all_failures`, or for the
+    /// urls a down HTTP checker passed ([`words::Check`] says which).
     fn check_lines(&mut self, event: &Event) -> Vec<String> {
         // (target, its first result, a result that marks it run)
         let (target, first, result) = match event {
             Event::TargetUp { target } | Event::TargetDown { target, .. } => (*target, false, true),
             Event::FirstCheck { target, .. } => (*target, true, true),
-            Event::AttemptFailed { target, .. } | Event::FailureCleared { target } => {
-                (*target, false, false)
-            }
+            Event::AttemptFailed { target, .. }
+            | Event::FailureCleared { target, .. }
+            | Event::UrlsPassed { target, .. } => (*target, false, false),
             _ => return Vec::new(),
         };
         // keepalived's has_run: set by the first result said.
@@ -586,7 +586,8 @@ impl Bridge {
                 .attempt_line(reason, *retry, *last)
                 .into_iter()
                 .collect(),
-            Event::FailureCleared { .. } => said.cleared_lines(),
+            Event::FailureCleared { url, .. } => said.cleared_lines(*url),
+            Event::UrlsPassed { from, until, .. } => said.passed_lines(*from, *until),
             _ => Vec::new(),
         }
     }
@@ -688,7 +689,7 @@ mod tests {
     #![allow(clippy::unwrap_used)] // tests: a panic is a failed test
 
     use healthcheck::runtime::Driver;
-    use healthcheck::{CheckOutcome, DownReason, Monitor};
+    use healthcheck::{CheckOutcome, DownReason, Monitor, UrlSpan};
     use ipvs::{Destination, Forward, Op, ServiceKey};
 
     use super::*;
@@ -1690,36 +1691,56 @@ mod tests {
         );
     }
 
-    /// Issue 13: an HTTP/SSL server coming back is said twice over, as
-    /// check_http.c does: the pass that clears the failure names the
-    /// failed url (`http_handle_response` while not up), then the
-    /// confirming pass names every url and the server (`epilog`).
+    /// Issue 13: an HTTP/SSL server coming back follows check_http.c's
+    /// url cursor. Down at its second url, only that url is checked until
+    /// it passes (named: `http_handle_response` while not up); then every
+    /// url from the first; a pass that fails at the third names the urls
+    /// before it, and the next goes on from the third, names it and the
+    /// server (`epilog`), and adds it.
     #[test]
-    fn http_recovery_names_the_cleared_url_then_every_url() {
-        let conf = one_rs("SSL_GET {\n url {\n path /x\n digest 0123456789abcdef0123456789abcdef\n }\n url {\n path /y\n }\n retry 0\n fast_recovery\n }");
+    fn http_recovery_follows_keepalived_url_cursor() {
+        let conf = one_rs("SSL_GET {\n url {\n path /x\n digest 0123456789abcdef0123456789abcdef\n }\n url {\n path /y\n }\n url {\n path /z\n }\n retry 0\n fast_recovery\n }");
         let (mut d, mut b, _) = started(&conf);
         let m = d.monitor_mut();
+        // The only real server's next check: the urls it covers, the lines.
+        let mut next = |o: CheckOutcome| {
+            let at = m.poll_timeout().unwrap();
+            let due = m.poll_check(at).unwrap();
+            m.handle_outcome(at, due.target, o).unwrap();
+            let lines: Vec<String> = std::iter::from_fn(|| m.poll_event())
+                .flat_map(|e| b.handle(&e))
+                .collect();
+            (due.urls, lines)
+        };
+        let fails_at = |url| CheckOutcome::UrlDown {
+            url,
+            reason: DownReason::HttpStatus(500),
+        };
         let web = format!("Remote Web server {RS} succeed on service.");
-        assert_eq!(check(m, &mut b, 0, CheckOutcome::Up), [web.as_str()]);
-        let lines = check(
-            m,
-            &mut b,
-            0,
-            CheckOutcome::Down(DownReason::HttpStatus(500)),
-        );
-        assert_eq!(own(lines), [format!("HTTP_CHECK on service {RS} failed.")]);
-        let cleared = check(m, &mut b, 0, CheckOutcome::Up);
-        assert_eq!(cleared, [format!("MD5 digest success to {RS} url(/x)")]);
-        assert_eq!(b.desired()[0].dests, []);
+        let url = |test: &str, path: &str| format!("{test} success to {RS} url({path})");
         assert_eq!(
-            check(m, &mut b, 0, CheckOutcome::Up),
+            next(CheckOutcome::Up),
+            (UrlSpan::From(0), vec![web.clone()])
+        );
+        let (span, lines) = next(fails_at(1));
+        assert_eq!(span, UrlSpan::From(0));
+        assert_eq!(own(lines), [format!("HTTP_CHECK on service {RS} failed.")]);
+        assert_eq!(next(fails_at(1)), (UrlSpan::Only(1), vec![]));
+        let cleared = vec![url("HTTP status code", "/y")];
+        assert_eq!(next(CheckOutcome::Up), (UrlSpan::Only(1), cleared));
+        let passed = vec![url("MD5 digest", "/x"), url("HTTP status code", "/y")];
+        assert_eq!(next(fails_at(2)), (UrlSpan::From(0), passed));
+        let (span, lines) = next(CheckOutcome::Up);
+        assert_eq!(span, UrlSpan::From(2));
+        assert_eq!(
+            lines,
             [
-                format!("MD5 digest success to {RS} url(/x)"),
-                format!("HTTP status code success to {RS} url(/y)"),
+                url("HTTP status code", "/z"),
                 web,
                 format!("Adding service {RS} to VS [10.0.0.1]:tcp:80"),
                 "Gained quorum 1+0=1 <= 1 for VS [10.0.0.1]:tcp:80".to_owned(),
             ]
         );
+        assert_eq!(next(CheckOutcome::Up), (UrlSpan::From(0), vec![]));
     }
 }

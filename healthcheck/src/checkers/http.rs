@@ -1,14 +1,14 @@
 //! HTTP_GET and SSL_GET: url blocks with status codes and keepalived's digest.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use crate::checkers::net::{bounded, connect, io_reason};
 use crate::checkers::TlsOptions;
 use crate::digest::{DigestError, DigestedResponse, HashKind, ResponseDigester};
-use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason};
+use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason, UrlSpan};
 
 /// The request's protocol (keepalived's `http_protocol`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -120,7 +120,8 @@ impl UrlCheck {
     }
 }
 
-/// HTTP_GET (no `tls`) or SSL_GET (with `tls`). All urls must pass.
+/// HTTP_GET (no `tls`) or SSL_GET (with `tls`). All urls must pass; an
+/// attempt checks those of its [`CheckContext::urls`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct HttpChecker {
@@ -194,30 +195,47 @@ impl HttpChecker {
 }
 
 impl Checker for HttpChecker {
+    /// Checks the urls of `ctx.urls` in order, one connection each, and
+    /// stops at the first that fails: [`CheckOutcome::UrlDown`] names it.
+    /// A span beyond the url list (a reload shortened it) checks them all.
     fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
         // One budget for all urls: the Checker contract bounds the whole
         // check by `ctx.timeout` (the driver cuts it there anyway).
         Box::pin(async move {
             let progress = Progress::default();
+            let n = self.urls.len();
+            let (start, count) = match ctx.urls {
+                UrlSpan::From(i) if i < n => (i, n),
+                UrlSpan::Only(i) if i < n => (i, 1),
+                _ => (0, n),
+            };
             let all = async {
-                for url in &self.urls {
+                for (i, url) in self.urls.iter().enumerate().skip(start).take(count) {
+                    progress.url.store(i, Ordering::Relaxed);
                     self.check_url(ctx, url, &progress).await?;
                 }
                 Ok(())
             };
-            match bounded(ctx, all).await {
-                CheckOutcome::Down(DownReason::Timeout) => CheckOutcome::Down(progress.timed_out()),
-                outcome => outcome,
-            }
+            let reason = match bounded(ctx, all).await {
+                CheckOutcome::Down(DownReason::Timeout) => progress.timed_out(),
+                CheckOutcome::Down(reason) => reason,
+                outcome => return outcome,
+            };
+            let url = progress.url.load(Ordering::Relaxed);
+            CheckOutcome::UrlDown { url, reason }
         })
     }
 }
 
 /// How far the current GET got, so that running out of time says where,
 /// as keepalived's check_http.c does ("Timeout connecting", "Timeout WEB
-/// write", "Timeout WEB read", "Timeout HTTP read").
+/// write", "Timeout WEB read", "Timeout HTTP read"), and at which url.
 #[derive(Debug, Default)]
-pub(crate) struct Progress(AtomicU8);
+pub(crate) struct Progress {
+    stage: AtomicU8,
+    /// The index of the url being checked.
+    url: AtomicUsize,
+}
 
 impl Progress {
     /// Connecting, TLS handshake included.
@@ -230,12 +248,12 @@ impl Progress {
     const READING: u8 = 3;
 
     fn set(&self, stage: u8) {
-        self.0.store(stage, Ordering::Relaxed);
+        self.stage.store(stage, Ordering::Relaxed);
     }
 
     /// The reason for running out of time at this point.
     fn timed_out(&self) -> DownReason {
-        match self.0.load(Ordering::Relaxed) {
+        match self.stage.load(Ordering::Relaxed) {
             Self::SENDING => DownReason::SendTimeout,
             Self::WAITING => DownReason::ReadTimeout { started: false },
             Self::READING => DownReason::ReadTimeout { started: true },
@@ -430,6 +448,11 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
+    /// A failure at the only url.
+    fn at_first(reason: DownReason) -> CheckOutcome {
+        CheckOutcome::UrlDown { url: 0, reason }
+    }
+
     #[test]
     fn request_matches_keepalived() {
         let t: SocketAddr = "127.0.0.1:18081".parse().unwrap_or_else(|_| unreachable!());
@@ -465,7 +488,58 @@ mod tests {
         let ctx = CheckContext::new(addr, Duration::from_secs(1));
         // Out of time waiting for the second answer.
         let waiting = DownReason::ReadTimeout { started: false };
-        assert_eq!(c.check(&ctx).await, CheckOutcome::Down(waiting));
+        let want = CheckOutcome::UrlDown {
+            url: 1,
+            reason: waiting,
+        };
+        assert_eq!(c.check(&ctx).await, want);
+        server.abort();
+    }
+
+    /// An attempt checks the urls of its span, one connection each, and
+    /// names the url that failed; a span beyond the urls checks them all.
+    #[tokio::test]
+    async fn an_attempt_checks_its_span_and_names_the_failing_url() {
+        use std::sync::{Arc, Mutex};
+        use tokio::io::AsyncReadExt;
+        let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap_or_else(|_| unreachable!());
+        let addr = l.local_addr().unwrap_or_else(|_| unreachable!());
+        let asked = Arc::new(Mutex::new(Vec::<String>::new()));
+        let log = asked.clone();
+        // "/b" fails; every request is noted by its path.
+        let server = tokio::spawn(async move {
+            while let Ok((mut s, _)) = l.accept().await {
+                let mut buf = [0u8; 1024];
+                let n = s.read(&mut buf).await.unwrap_or(0);
+                let req = String::from_utf8_lossy(buf.get(..n).unwrap_or_default()).into_owned();
+                let path = req.split(' ').nth(1).unwrap_or("").to_owned();
+                let code = if path == "/b" { 500 } else { 200 };
+                log.lock().unwrap_or_else(|e| e.into_inner()).push(path);
+                let _ = s
+                    .write_all(format!("HTTP/1.0 {code} X\r\n\r\n").as_bytes())
+                    .await;
+            }
+        });
+        let c = HttpChecker::http(["/a", "/b", "/c"].map(UrlCheck::new).to_vec());
+        let b_fails = CheckOutcome::UrlDown {
+            url: 1,
+            reason: DownReason::HttpStatus(500),
+        };
+        for (span, want, paths) in [
+            (UrlSpan::From(0), b_fails.clone(), &["/a", "/b"][..]),
+            (UrlSpan::From(2), CheckOutcome::Up, &["/c"]),
+            (UrlSpan::Only(0), CheckOutcome::Up, &["/a"]),
+            (UrlSpan::Only(1), b_fails.clone(), &["/b"]),
+            (UrlSpan::Only(3), b_fails.clone(), &["/a", "/b"]),
+            (UrlSpan::From(usize::MAX), b_fails, &["/a", "/b"]),
+        ] {
+            let ctx = CheckContext::new(addr, Duration::from_secs(30)).with_urls(span);
+            assert_eq!(c.check(&ctx).await, want, "{span:?}");
+            let seen = std::mem::take(&mut *asked.lock().unwrap_or_else(|e| e.into_inner()));
+            assert_eq!(seen, paths, "{span:?}");
+        }
         server.abort();
     }
 
@@ -494,7 +568,7 @@ mod tests {
             });
             let c = HttpChecker::http(vec![UrlCheck::new("/")]);
             let ctx = CheckContext::new(addr, Duration::from_secs(30));
-            assert_eq!(c.check(&ctx).await, CheckOutcome::Down(want));
+            assert_eq!(c.check(&ctx).await, at_first(want));
             server.abort();
         }
     }
@@ -528,7 +602,7 @@ mod tests {
             let (addr, server) = holding_server(resp).await;
             let ctx = CheckContext::new(addr, Duration::from_millis(300));
             let c = HttpChecker::http(vec![UrlCheck::new("/")]);
-            let want = CheckOutcome::Down(DownReason::ReadTimeout { started });
+            let want = at_first(DownReason::ReadTimeout { started });
             assert_eq!(c.check(&ctx).await, want);
             server.abort();
         }
@@ -573,7 +647,7 @@ mod tests {
             url.regex = Some(r);
             HttpChecker::http(vec![url])
         };
-        let down = CheckOutcome::Down(DownReason::RegexMismatch);
+        let down = at_first(DownReason::RegexMismatch);
         assert_eq!(
             check("status=ok$", false, 0).check(&ctx).await,
             CheckOutcome::Up

@@ -65,33 +65,40 @@ impl Check<'_> {
     /// The checker's lines for its result: `None` passed (the target came
     /// up, or passed its first check), `Some` failed (it went down, or
     /// failed its first check). Empty where keepalived says nothing.
+    /// HTTP_GET's urls that passed before it comes up are said by
+    /// [`Self::passed_lines`].
     pub fn result_lines(&self, result: Option<&DownReason>) -> Vec<String> {
-        let mut lines = Vec::new();
-        // A target coming up from down (is_up unset) names each url
-        // (http_handle_response), then the server (epilog).
-        #[cfg(feature = "tls")]
-        if let (Probe::Http { urls }, None, false) = (self.probe, result, self.first) {
-            lines.extend(urls.iter().map(|u| super::http_url_line(u, self.name)));
-        }
-        lines.extend(match result {
+        let line = match result {
             None => self.success_line(),
             Some(reason) => self.failure_line(reason),
-        });
-        lines
+        };
+        line.into_iter().collect()
     }
 
-    /// The lines for a down target's pass that clears its failure and
-    /// leaves the next pass to bring it up ([`crate::Event::FailureCleared`]):
-    /// HTTP_GET checks again only its failed url, and names it. The failed
-    /// url is taken to be the first: a server that dies fails the url its
-    /// pass begins with, and the failure's retries keep to that url.
-    pub fn cleared_lines(&self) -> Vec<String> {
+    /// The line for a down target's url whose failure took it down,
+    /// passing alone ([`crate::Event::FailureCleared`]): HTTP_GET names
+    /// it (`http_handle_response` while not up). Empty for other checkers
+    /// and for an index beyond the urls.
+    pub fn cleared_lines(&self, url: usize) -> Vec<String> {
+        self.passed_lines(url, Some(url.saturating_add(1)))
+    }
+
+    /// The lines for the urls a down target passed in one attempt
+    /// ([`crate::Event::UrlsPassed`]): from index `from` up to `until`
+    /// (exclusive) or the last, HTTP_GET names each, in order, after the
+    /// last test it has. Empty for other checkers.
+    pub fn passed_lines(&self, from: usize, until: Option<usize>) -> Vec<String> {
         match self.probe {
             #[cfg(feature = "tls")]
-            Probe::Http { urls } => (urls.first().into_iter())
-                .map(|u| super::http_url_line(u, self.name))
+            Probe::Http { urls } => (urls.iter().enumerate())
+                .skip(from)
+                .take_while(|(i, _)| until.is_none_or(|u| *i < u))
+                .map(|(_, u)| super::http_url_line(u, self.name))
                 .collect(),
-            _ => Vec::new(),
+            _ => {
+                let _ = (from, until);
+                Vec::new()
+            }
         }
     }
 
