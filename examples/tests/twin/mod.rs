@@ -310,12 +310,20 @@ impl Twin {
     }
 
     /// Polls until both notify scripts wrote the same lines, `want` (DIR
-    /// for the scratch directory).
+    /// for the scratch directory): keepalived-lite in that order;
+    /// keepalived in any order, since it forks each script and two
+    /// scripts started close together may finish the other way round
+    /// (seen: FAULT's line before BACKUP's). Its log gives the order.
     pub(crate) fn same_notify(&self, phase: &str, want: &[&str]) {
         let deadline = Instant::now() + WAIT;
+        let sorted = |mut v: Vec<String>| {
+            v.sort();
+            v
+        };
+        let want_sorted = sorted(want.iter().map(|s| s.to_string()).collect());
         loop {
             let (a, b) = (self.ka.notify_lines(), self.lite.notify_lines());
-            if a == want && b == want {
+            if sorted(a.clone()) == want_sorted && b == want {
                 return;
             }
             assert!(
