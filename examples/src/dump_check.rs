@@ -163,6 +163,22 @@ fn uid_gid() -> String {
     format!("{}:{}", nix::unistd::geteuid(), nix::unistd::getegid())
 }
 
+/// `uid:gid` of a script's `user USER [GROUP]` (this process's if the
+/// names are unknown).
+fn user_ids(words: &[String]) -> String {
+    use nix::unistd::{Group, User};
+    let user = words
+        .first()
+        .and_then(|u| User::from_name(u).ok().flatten());
+    let group = words
+        .get(1)
+        .and_then(|g| Group::from_name(g).ok().flatten());
+    match user {
+        Some(u) => format!("{}:{}", u.uid, group.map_or(u.gid, |g| g.gid)),
+        None => uid_gid(),
+    }
+}
+
 fn virtual_server(out: &mut String, vs: &ServicePlan, live: &Live) {
     let line = |out: &mut String, s: &str| {
         out.push_str(s);
@@ -474,7 +490,6 @@ fn method(out: &mut String, c: &CheckPlan) {
             user,
         } => {
             let words = vec![path.clone()];
-            let _ = user;
             writeln!(
                 out,
                 "{m} MISC_CHECK\n   script = {}\n   timeout = {}\n   dynamic = {}\n   \
@@ -483,7 +498,7 @@ fn method(out: &mut String, c: &CheckPlan) {
                 shown(&words),
                 c.context.timeout.as_secs(),
                 if *dynamic { "YES" } else { "NO" },
-                uid_gid()
+                user.as_deref().map_or_else(uid_gid, user_ids)
             )
         }
         Probe::File { path, .. } => {
@@ -585,7 +600,7 @@ mod tests {
 
     fn plan_of(conf: &str) -> Plan {
         let parsed = vrrp_conf::parse_str("t.conf", conf, &vrrp_conf::Options::default());
-        assert!(parsed.diagnostics.is_empty(), "{:?}", parsed.diagnostics);
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
         crate::lvs_mode::plan::build(&parsed.config).unwrap()
     }
 
@@ -635,6 +650,81 @@ virtual_server fwmark 7 {
         live.down.insert(down.clone(), true);
         live.has_run.insert(down, true);
         assert_eq!(data(&plan, &live), WANT);
+    }
+
+    #[test]
+    fn each_checker_kind_has_keepalived_s_own_lines() {
+        let conf = "track_file tf {
+    file /run/tf
+    weight 2
+}
+virtual_server 10.0.0.1 53 {
+    protocol UDP
+    real_server 10.1.0.1 53 {
+        DNS_CHECK {
+            type A
+            name example.org
+        }
+        UDP_CHECK {
+            payload 0a0b
+            require_reply
+        }
+        PING_CHECK {
+        }
+        MISC_CHECK {
+            misc_path \"/no/such/check x\"
+            misc_timeout 3
+            misc_dynamic
+        }
+        FILE_CHECK {
+            track_file tf
+        }
+    }
+}
+";
+        let text = data(&plan_of(conf), &Live::default());
+        let checkers = text
+            .split("------< Health checkers >------\n")
+            .nth(1)
+            .unwrap();
+        let head = |retries: &str, default: u32| {
+            format!(
+                " [10.0.0.1]:udp:53 -> [10.1.0.1]:udp:53\n   Enabled = yes\n   Up = yes\n   \
+                 Has run = no\n   Current weight = 0\n   Alpha = no\n   \
+                 Delay loop = 60000000 us\n   Warmup = 0 us\n{retries}   \
+                 Default delay before retry = {default} us\n   Log all failures = no\n"
+            )
+        };
+        let one = "   Retries = 1\n   Delay before retry = 1000000 us\n   \
+                   Retries iterations = 0\n";
+        let dest = "   Connection\n     Dest = [10.1.0.1]:53\n     Timeout = 5.000000\n";
+        let m = "   Keepalive method =";
+        let want = [
+            head(one, 0),
+            format!("{dest}{m} DNS_CHECK\n   Type = A\n   Name = example.org\n"),
+            head(one, 1_000_000),
+            format!(
+                "{dest}{m} UDP_CHECK\n   Payload len = 2\n   Require reply = yes\n     \
+                     Min reply length = 0\n     Max reply length = 255\n     \
+                     Reply data len = 0\n"
+            ),
+            head(one, 1_000_000),
+            format!("{dest}{m} PING_CHECK\n"),
+            head(one, 1_000_000),
+            format!(
+                "{m} MISC_CHECK\n   script = '/no/such/check' 'x'\n   timeout = 3\n   \
+                     dynamic = YES\n   uid:gid = {}\n   \
+                     Last ran = 0.000000 (Thu Jan  1 00:00:00 1970.000000)\n   \
+                     Last status = 0\n",
+                uid_gid()
+            ),
+            " [10.0.0.1]:udp:53 -> [10.1.0.1]:udp:53\n   Enabled = yes\n   Up = yes\n   \
+             Has run = no\n   Current weight = 0\n   Log all failures = no\n"
+                .to_owned(),
+            format!("{m} FILE_CHECK\n     Tracked file = /run/tf\n     Reloaded = No\n"),
+        ]
+        .concat();
+        assert_eq!(checkers, want);
     }
 
     /// What keepalived 2.2.7's `dump_data_check` writes for [`SMALL`]

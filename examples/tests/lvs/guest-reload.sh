@@ -1,6 +1,7 @@
 #!/bin/sh
-# Runs inside the ipvs test VM (ipvs/vm/run-vm.sh): SIGHUP reload by diff,
-# a broken reload, and the repair of an `ipvsadm -d`. Prints
+# Runs inside the ipvs test VM (ipvs/vm/run-vm.sh): the checker's DATA
+# dump on SIGUSR1 and under config_save_dir, SIGHUP reload by diff, a
+# broken reload, and the repair of an `ipvsadm -d`. Prints
 # "LVS-VM: ok STEP" per passed step; exits non-zero on the first failure.
 set -u
 mkdir -p /www && echo hello > /www/index.html
@@ -45,10 +46,38 @@ C='-A -t 10.0.0.3:80 -s wlc'
 C1='-a -t 10.0.0.3:80 -r 10.1.0.6:80 -m -w 1'
 
 httpd -f -p 127.0.0.1:8081 -h /www &
-cp /etc/reload1.conf /etc/lvs.conf
+# config_save_dir: the checker's DATA dump before and after each reload.
+printf 'global_defs {\n    config_save_dir /tmp/save\n}\n' > /etc/lvs.conf
+cat /etc/reload1.conf >> /etc/lvs.conf
 keepalived-lite -C -n -l -f /etc/lvs.conf > /tmp/kl.log 2>&1 &
 kl=$!
 want started "$A" "$A1 1" "$A2" "$B" "$B1"
+
+# show_file PREFIX FILE: polls (bounded) until FILE has text, prints each
+# line after PREFIX.
+show_file() {
+    i=0
+    until [ -s "$2" ]; do
+        i=$((i + 1))
+        [ $i -lt 120 ] || { echo "LVS-VM: FAIL no $2"; cat /tmp/kl.log; exit 1; }
+        sleep 0.25
+    done
+    sed "s/^/$1: /" "$2"
+}
+
+# SIGUSR1: the checker's DATA dump, once 10.1.0.2 was found down.
+i=0
+until grep -qF "Removing service [10.1.0.2]:tcp:80" /tmp/kl.log \
+    || grep -qF "Disabling service [10.1.0.2]:tcp:80" /tmp/kl.log; do
+    i=$((i + 1))
+    [ $i -lt 120 ] || { echo "LVS-VM: FAIL 10.1.0.2 never went down"; cat /tmp/kl.log; exit 1; }
+    sleep 0.25
+done
+rm -f /tmp/keepalived_check.data
+kill -USR1 $kl
+show_file LVS-DUMP /tmp/keepalived_check.data
+echo "LVS-VM: dump mode $(stat -c %a /tmp/keepalived_check.data)"
+echo "LVS-VM: ok data_dump"
 
 # Reload: only the diff, and 10.1.0.2 keeps its (down) state: no line
 # about it afterwards but its checker's re-activation (a fresh target
@@ -57,6 +86,9 @@ n=$(wc -l < /tmp/kl.log)
 cp /etc/reload2.conf /etc/lvs.conf
 kill -HUP $kl
 want reloaded "$A" "$A1 3" "$A2" "$A3" "$C" "$C1"
+show_file LVS-PRE /tmp/save/keepalived_check.$kl.1.pre
+show_file LVS-POST /tmp/save/keepalived_check.$kl.1.post
+echo "LVS-VM: ok saved_dumps"
 sleep 3
 if tail -n +"$((n + 1))" /tmp/kl.log | grep -v "Activating healthchecker" | grep -qF "10.1.0.2"; then
     echo "LVS-VM: FAIL 10.1.0.2 changed state on reload"; cat /tmp/kl.log; exit 1
