@@ -2,7 +2,10 @@
 //! `keepalived.data`, STATS (SIGUSR2) into `keepalived.stats`,
 //! STATS_CLEAR (SIGRTMAX-1) the same and the counters cleared, JSON
 //! (SIGRTMIN+2) into `keepalived.json`, all in `$TMPDIR` (else /tmp) with
-//! mode 0600, as keepalived 2.2.7 writes them for its VRRP process.
+//! mode 0600, as keepalived 2.2.7 writes them for its VRRP process. On
+//! DATA the checker half, if it runs, writes its own dump too
+//! ([`crate::dump_check`], `keepalived_check.data`), as keepalived's
+//! checker process does.
 //!
 //! The JSON has keepalived's field names and encodings (state numbers,
 //! address strings); the text dumps keep keepalived's wording for the VRRP

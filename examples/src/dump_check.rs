@@ -13,7 +13,9 @@
 //! checker's (60 seconds without one), `Retry count`, `Retry delay` and `Warmup` of a
 //! server are left out (keepalived leaves them out unless they are set),
 //! a checker's `Up` is its real server's, `Current weight` is 0,
-//! `reloaded` 0 and the LVS version 1.2.1.
+//! `reloaded` and `previous effective_weight` 0, a real server's smtp
+//! notification `yes` and a virtual server's `no` (keepalived's defaults
+//! without `smtp_alert`), and the LVS version 1.2.1.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -382,11 +384,12 @@ fn real_server(out: &mut String, vs: &ServicePlan, rs: &RealPlan, live: &Live) {
     if let Some(name) = &rs.snmp_name {
         let _ = writeln!(out, "   SNMP name = {name}");
     }
-    let _ = writeln!(out, "   Using smtp notification = no");
+    // keepalived's default for a real server without smtp_alert.
+    let _ = writeln!(out, "   Using smtp notification = yes");
     let w = d.weight;
     let _ = writeln!(out, "   initial weight = {w}");
     let _ = writeln!(out, "   effective weight = {w}");
-    let _ = writeln!(out, "   previous effective_weight = {w}");
+    let _ = writeln!(out, "   previous effective_weight = 0");
     let down = live.is_down(vs, rs);
     let _ = writeln!(out, "   alive = {}", u8::from(!down));
     let failed = if down { rs.checks.len().max(1) } else { 0 };
@@ -423,7 +426,14 @@ fn checker(out: &mut String, vs: &ServicePlan, rs: &RealPlan, c: &CheckPlan, liv
     if !file {
         let _ = writeln!(out, "   Alpha = {}", yes_no(t.alpha));
         let _ = writeln!(out, "   Delay loop = {} us", micros(t.interval));
-        let _ = writeln!(out, "   Warmup = {} us", micros(t.warmup));
+        // No warmup: the monitor spreads the first checks over the
+        // interval, as keepalived's default warmup of delay_loop does.
+        let warmup = if t.warmup.is_zero() {
+            t.interval
+        } else {
+            t.warmup
+        };
+        let _ = writeln!(out, "   Warmup = {} us", micros(warmup));
         let _ = writeln!(out, "   Retries = {}", t.retry);
         if t.retry != 0 {
             let _ = writeln!(
@@ -691,7 +701,7 @@ virtual_server 10.0.0.1 53 {
             format!(
                 " [10.0.0.1]:udp:53 -> [10.1.0.1]:udp:53\n   Enabled = yes\n   Up = yes\n   \
                  Has run = no\n   Current weight = 0\n   Alpha = no\n   \
-                 Delay loop = 60000000 us\n   Warmup = 0 us\n{retries}   \
+                 Delay loop = 60000000 us\n   Warmup = 60000000 us\n{retries}   \
                  Default delay before retry = {default} us\n   Log all failures = no\n"
             )
         };
@@ -763,10 +773,10 @@ virtual_server 10.0.0.1 53 {
    connection limit range = 0 -> 0
    Delay loop = 2.000000
    Inhibit on failure is ON
-   Using smtp notification = no
+   Using smtp notification = yes
    initial weight = 3
    effective weight = 3
-   previous effective_weight = 3
+   previous effective_weight = 0
    alive = 1
    num failed checkers = 0
    RS set = 1
@@ -779,10 +789,10 @@ virtual_server 10.0.0.1 53 {
    connection limit range = 0 -> 0
    Delay loop = 2.000000
    Inhibit on failure is OFF
-   Using smtp notification = no
+   Using smtp notification = yes
    initial weight = 1
    effective weight = 1
-   previous effective_weight = 1
+   previous effective_weight = 0
    alive = 0
    num failed checkers = 1
    RS set = 0
@@ -816,10 +826,10 @@ virtual_server 10.0.0.1 53 {
    connection limit range = 0 -> 0
    Delay loop = 60.000000
    Inhibit on failure is OFF
-   Using smtp notification = no
+   Using smtp notification = yes
    initial weight = 1
    effective weight = 1
-   previous effective_weight = 1
+   previous effective_weight = 0
    alive = 1
    num failed checkers = 0
    RS set = 1
@@ -832,7 +842,7 @@ virtual_server 10.0.0.1 53 {
    Current weight = 0
    Alpha = no
    Delay loop = 2000000 us
-   Warmup = 0 us
+   Warmup = 2000000 us
    Retries = 2
    Delay before retry = 1000000 us
    Retries iterations = 0
@@ -849,7 +859,7 @@ virtual_server 10.0.0.1 53 {
    Current weight = 0
    Alpha = no
    Delay loop = 2000000 us
-   Warmup = 0 us
+   Warmup = 2000000 us
    Retries = 1
    Delay before retry = 3000000 us
    Retries iterations = 0

@@ -155,8 +155,10 @@ fn vm_lvs_checker_follows_real_server_health() {
 /// real server says nothing, so its health was kept), a broken file that
 /// keeps the running table, and an `ipvsadm -d` of a healthy real server
 /// repaired by the periodic re-read. In the same boot, the checker's DATA
-/// dump: SIGUSR1 writes `/tmp/keepalived_check.data` in keepalived's
-/// layout, and `config_save_dir` keeps it before and after the reload.
+/// dump: keepalived 2.2.7 first runs reload1.conf and writes the reference
+/// on SIGUSR1; keepalived-lite's `/tmp/keepalived_check.data` must be its
+/// LVS part exactly, and `config_save_dir` keeps the dump before and after
+/// the reload.
 #[test]
 fn vm_lvs_reload_by_diff_and_repair() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -165,6 +167,7 @@ fn vm_lvs_reload_by_diff_and_repair() {
     let console = run_vm(
         &[
             (bin, "/bin/keepalived-lite"),
+            (PathBuf::from("/usr/sbin/keepalived"), "/bin/keepalived"),
             (lvs.join("reload1.conf"), "/etc/reload1.conf"),
             (lvs.join("reload2.conf"), "/etc/reload2.conf"),
             (lvs.join("broken.conf"), "/etc/broken.conf"),
@@ -208,8 +211,9 @@ fn prefixed(console: &str, prefix: &str) -> String {
         .collect()
 }
 
-/// The checker's DATA dump on SIGUSR1 (10.1.0.2 down) and its
-/// `config_save_dir` copies before and after the reload to reload2.conf.
+/// The checker's DATA dump on SIGUSR1 (10.1.0.2 down), the same as
+/// keepalived 2.2.7's in the same state, and its `config_save_dir` copies
+/// before and after the reload to reload2.conf.
 fn checker_dumps(console: &str) {
     let dump = prefixed(console, "LVS-DUMP");
     for text in [
@@ -228,6 +232,12 @@ fn checker_dumps(console: &str) {
     ] {
         assert!(dump.contains(text), "the dump lacks {text:?}:\n{dump}");
     }
+    // keepalived 2.2.7's dump of the same configuration in the same
+    // state: its LVS part is the same text (keepalived-lite writes no
+    // global part).
+    let reference = prefixed(console, "KA-DUMP");
+    let lvs = reference.find("------< LVS Topology >------").unwrap();
+    assert_eq!(dump, reference[lvs..]);
     let (pre, post) = (prefixed(console, "LVS-PRE"), prefixed(console, "LVS-POST"));
     assert!(pre.contains(" VS VIP = 10.0.0.2, VPORT = 80\n"), "{pre}");
     assert!(!pre.contains(" VS VIP = 10.0.0.3,"), "{pre}");
