@@ -4,8 +4,9 @@
 //! the processed copy of the configuration goes to
 //! `DIR/keepalived.conf.PID.N` (N counting reads from 0); at each reload
 //! the VRRP half writes its DATA dump before and after to
-//! `DIR/keepalived_vrrp.PID.N.pre` and `.post` (N counting reloads from
-//! 1). keepalived-lite is one process, so PID is the same in all names.
+//! `DIR/keepalived_vrrp.PID.N.pre` and `.post`, the checker half its own
+//! to `DIR/keepalived_check.PID.N.pre` and `.post` (N counting each
+//! half's reloads from 1). keepalived-lite is one process, so PID is the same in all names.
 
 use std::collections::HashMap;
 use std::io::Write as _;
@@ -151,6 +152,16 @@ pub async fn save_vrrp_data(post: bool) {
         None => String::new(),
     };
     save_dump("vrrp", post, &text);
+}
+
+/// [`save_dump`] of the checker half's DATA dump (keepalived's
+/// `keepalived_check.data`), if a `config_save_dir` is set.
+pub fn save_check_data(post: bool) {
+    if !saving() {
+        return;
+    }
+    let text = crate::dump_check::current().unwrap_or_default();
+    save_dump("check", post, &text);
 }
 
 /// Creates `path` with mode 0600 (less the umask), as keepalived does;

@@ -2,7 +2,10 @@
 //! `keepalived.data`, STATS (SIGUSR2) into `keepalived.stats`,
 //! STATS_CLEAR (SIGRTMAX-1) the same and the counters cleared, JSON
 //! (SIGRTMIN+2) into `keepalived.json`, all in `$TMPDIR` (else /tmp) with
-//! mode 0600, as keepalived 2.2.7 writes them for its VRRP process.
+//! mode 0600, as keepalived 2.2.7 writes them for its VRRP process. On
+//! DATA the checker half, if it runs, writes its own dump too
+//! ([`crate::dump_check`], `keepalived_check.data`), as keepalived's
+//! checker process does.
 //!
 //! The JSON has keepalived's field names and encodings (state numbers,
 //! address strings); the text dumps keep keepalived's wording for the VRRP
@@ -59,19 +62,12 @@ pub fn name_after(suffix: Option<String>) {
 impl Dump {
     /// The file it goes to, in keepalived's temporary directory.
     pub fn path(self) -> PathBuf {
-        let dir = std::env::var_os("TMPDIR")
-            .map(PathBuf::from)
-            .filter(|d| d.is_absolute())
-            .unwrap_or_else(|| PathBuf::from("/tmp"));
         let ext = match self {
             Dump::Data => "data",
             Dump::Stats | Dump::StatsClear => "stats",
             Dump::Json => "json",
         };
-        match SUFFIX.get() {
-            Some(s) => dir.join(format!("keepalived.{s}.{ext}")),
-            None => dir.join(format!("keepalived.{ext}")),
-        }
+        tmp_file("keepalived", ext)
     }
 
     /// keepalived's `--signum` function name.
@@ -82,6 +78,19 @@ impl Dump {
             Dump::StatsClear => "STATS_CLEAR",
             Dump::Json => "JSON",
         }
+    }
+}
+
+/// `STEM.EXT` (`STEM.SUFFIX.EXT` under `data_use_instance`) in
+/// keepalived's temporary directory: `$TMPDIR` if absolute, else /tmp.
+pub fn tmp_file(stem: &str, ext: &str) -> PathBuf {
+    let dir = std::env::var_os("TMPDIR")
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute())
+        .unwrap_or_else(|| PathBuf::from("/tmp"));
+    match SUFFIX.get() {
+        Some(s) => dir.join(format!("{stem}.{s}.{ext}")),
+        None => dir.join(format!("{stem}.{ext}")),
     }
 }
 
@@ -122,8 +131,18 @@ pub fn install() {
 async fn write_dumps(mut rx: tokio::sync::mpsc::Receiver<Dump>) {
     let mut baseline = Baseline::default();
     while let Some(kind) = rx.recv().await {
+        // keepalived's checker process writes its own DATA dump.
+        let checker = (kind == Dump::Data)
+            .then(crate::dump_check::current)
+            .flatten();
+        if let Some(text) = &checker {
+            let pid = std::process::id();
+            info!("Printing checker data for process({pid}) on signal");
+            write_file(&crate::dump_check::path(), text);
+        }
         match observe::vrrp().await {
             Some(state) => write(kind, &state, &mut baseline),
+            None if checker.is_some() => {}
             None => info!("no VRRP instance running: no {} dump", kind.function()),
         }
     }
@@ -139,7 +158,11 @@ pub fn write(kind: Dump, state: &VrrpState, baseline: &mut Baseline) {
     if kind == Dump::StatsClear {
         baseline.clear_to(state);
     }
-    let path = kind.path();
+    write_file(&kind.path(), &text);
+}
+
+/// Writes a dump file as keepalived does; a failure is logged.
+pub fn write_file(path: &std::path::Path, text: &str) {
     // rw-rw-rw- less the umask (keepalived's default one gives
     // rw-------), also for a file that existed.
     let mode = 0o666 & !crate::process::current_umask();
@@ -148,7 +171,7 @@ pub fn write(kind: Dump, state: &VrrpState, baseline: &mut Baseline) {
         .create(true)
         .truncate(true)
         .mode(0o600)
-        .open(&path)
+        .open(path)
         .and_then(|f| {
             f.set_permissions(std::fs::Permissions::from_mode(mode))?;
             Ok(f)

@@ -9,6 +9,7 @@ pub mod control;
 pub mod daemon_files;
 pub mod demo;
 pub mod dump;
+pub mod dump_check;
 pub mod genhash;
 pub mod inspect;
 pub mod logging;

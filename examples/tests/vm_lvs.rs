@@ -154,7 +154,11 @@ fn vm_lvs_checker_follows_real_server_health() {
 /// service removed and one added: exact tables; the unchanged, failing
 /// real server says nothing, so its health was kept), a broken file that
 /// keeps the running table, and an `ipvsadm -d` of a healthy real server
-/// repaired by the periodic re-read.
+/// repaired by the periodic re-read. In the same boot, the checker's DATA
+/// dump: keepalived 2.2.7 first runs reload1.conf and writes the reference
+/// on SIGUSR1; keepalived-lite's `/tmp/keepalived_check.data` must be its
+/// LVS part exactly, and `config_save_dir` keeps the dump before and after
+/// the reload.
 #[test]
 fn vm_lvs_reload_by_diff_and_repair() {
     let here = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -163,6 +167,7 @@ fn vm_lvs_reload_by_diff_and_repair() {
     let console = run_vm(
         &[
             (bin, "/bin/keepalived-lite"),
+            (PathBuf::from("/usr/sbin/keepalived"), "/bin/keepalived"),
             (lvs.join("reload1.conf"), "/etc/reload1.conf"),
             (lvs.join("reload2.conf"), "/etc/reload2.conf"),
             (lvs.join("broken.conf"), "/etc/broken.conf"),
@@ -173,7 +178,9 @@ fn vm_lvs_reload_by_diff_and_repair() {
         &console,
         &[
             "started",
+            "data_dump",
             "reloaded",
+            "saved_dumps",
             "health_kept",
             "broken_reload_kept",
             "repaired",
@@ -187,9 +194,56 @@ fn vm_lvs_reload_by_diff_and_repair() {
         "Reload failed, keeping the running configuration",
         "/etc/lvs.conf:6:9: error: 'weight' needs a value",
         "IPVS table drifted from the configuration; repairing: ",
+        "Printing checker data for process(",
     ] {
         assert!(console.contains(text), "log lacks '{text}'");
     }
+    checker_dumps(&console);
+}
+
+/// The lines the guest printed after `prefix: `, as one text.
+fn prefixed(console: &str, prefix: &str) -> String {
+    let prefix = format!("{prefix}: ");
+    console
+        .lines()
+        .filter_map(|l| l.strip_prefix(&prefix))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+/// The checker's DATA dump on SIGUSR1 (10.1.0.2 down), the same as
+/// keepalived 2.2.7's in the same state, and its `config_save_dir` copies
+/// before and after the reload to reload2.conf.
+fn checker_dumps(console: &str) {
+    let dump = prefixed(console, "LVS-DUMP");
+    for text in [
+        "------< LVS Topology >------\n System is compiled with LVS v1.2.1\n",
+        " VS VIP = 10.0.0.1, VPORT = 80\n   Address family = inet\n   \
+         connection timeout = 5.000000\n   delay_loop = 1.000000\n   lvs_sched = rr\n",
+        " VS VIP = 10.0.0.2, VPORT = 80\n",
+        "   RIP = 10.1.0.2, RPORT = 80, WEIGHT = 1 EFF WEIGHT = 1\n   forwarding method = NAT\n",
+        "   Inhibit on failure is ON\n",
+        " [10.0.0.1]:tcp:80 -> [10.1.0.1]:tcp:80\n   Enabled = yes\n   Up = yes\n   \
+         Has run = yes\n",
+        " [10.0.0.1]:tcp:80 -> [10.1.0.2]:tcp:80\n   Enabled = yes\n   Up = no\n   \
+         Has run = yes\n",
+        "   Connection\n     Dest = [127.0.0.1]:8082\n     Timeout = 1.000000\n   \
+         Keepalive method = TCP_CHECK\n",
+    ] {
+        assert!(dump.contains(text), "the dump lacks {text:?}:\n{dump}");
+    }
+    // keepalived 2.2.7's dump of the same configuration in the same
+    // state: its LVS part is the same text (keepalived-lite writes no
+    // global part).
+    let reference = prefixed(console, "KA-DUMP");
+    let lvs = reference.find("------< LVS Topology >------").unwrap();
+    assert_eq!(dump, reference[lvs..]);
+    let (pre, post) = (prefixed(console, "LVS-PRE"), prefixed(console, "LVS-POST"));
+    assert!(pre.contains(" VS VIP = 10.0.0.2, VPORT = 80\n"), "{pre}");
+    assert!(!pre.contains(" VS VIP = 10.0.0.3,"), "{pre}");
+    assert!(post.contains(" VS VIP = 10.0.0.3, VPORT = 80\n"), "{post}");
+    assert!(post.contains("   RIP = 10.1.0.3, RPORT = 80,"), "{post}");
+    assert!(!post.contains(" VS VIP = 10.0.0.2,"), "{post}");
 }
 
 /// SSL_GET (a self-signed certificate is accepted, as keepalived 2.2.7

@@ -414,6 +414,7 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
     let mut outcome = Ok(());
     crate::observe::publish_checker(&bridge);
     crate::observe::publish_services(&bridge);
+    crate::dump_check::publish(bridge.plan());
     crate::snmp::checker_published(&bridge);
     crate::control::publish_weights(&bridge);
     crate::systemd::started();
@@ -424,6 +425,7 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
             _ = hup.recv() => {
                 info!("Reloading ...");
                 crate::systemd::reloading();
+                crate::config_save::save_check_data(false);
                 let new = match reload() {
                     Ok(new) => new,
                     Err(why) => {
@@ -464,6 +466,8 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
                 running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
                 crate::observe::publish_checker(&bridge);
                 crate::observe::publish_services(&bridge);
+                crate::dump_check::publish(bridge.plan());
+                crate::config_save::save_check_data(true);
                 crate::snmp::checker_published(&bridge);
                 crate::control::publish_weights(&bridge);
                 crate::systemd::started();

@@ -213,17 +213,6 @@ pub(crate) fn common(p: &Parsed, out: &mut Vec<Diagnostic>) {
     refuse_settings(&p.config.other, "", &tracked, out);
 }
 
-/// `config_save_dir` when the checker runs: keepalived's checker saves
-/// its DATA dump around each reload there (`keepalived_check.PID.N.pre`
-/// and `.post`), and keepalived-lite's checker has no DATA dump.
-pub(crate) fn with_checker(p: &Parsed, out: &mut Vec<Diagnostic>) {
-    let save = |s: &&Setting| s.keyword == "config_save_dir";
-    for s in p.config.global_defs.other.iter().filter(save) {
-        let why = "with virtual servers: no checker dump for keepalived_check files";
-        out.push(refuse(s.span, "config_save_dir", why));
-    }
-}
-
 /// `lvs_sync_daemon` when the checker does not run: keepalived's VRRP
 /// process starts the sync daemon, keepalived-lite's checker half does, so
 /// without the checker nothing would run it.

@@ -144,9 +144,7 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
     if halves.vrrp {
         audit::vrrp(parsed, &mut diags);
     }
-    if halves.lvs {
-        audit::with_checker(parsed, &mut diags);
-    } else {
+    if !halves.lvs {
         audit::without_checker(parsed, &mut diags);
     }
     if !halves.vrrp {
