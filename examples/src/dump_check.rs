@@ -708,9 +708,13 @@ virtual_server 10.0.0.1 53 {
         let one = "   Retries = 1\n   Delay before retry = 1000000 us\n   \
                    Retries iterations = 0\n";
         let dest = "   Connection\n     Dest = [10.1.0.1]:53\n     Timeout = 5.000000\n";
+        // DNS_CHECK's own defaults: 3 retries, delay_loop apart;
+        // MISC_CHECK's: none (check_dns.c, check_misc.c).
+        let dns = "   Retries = 3\n   Delay before retry = 60000000 us\n   \
+                   Retries iterations = 0\n";
         let m = "   Keepalive method =";
         let want = [
-            head(one, 0),
+            head(dns, 0),
             format!("{dest}{m} DNS_CHECK\n   Type = A\n   Name = example.org\n"),
             head(one, 1_000_000),
             format!(
@@ -720,7 +724,7 @@ virtual_server 10.0.0.1 53 {
             ),
             head(one, 1_000_000),
             format!("{dest}{m} PING_CHECK\n"),
-            head(one, 1_000_000),
+            head("   Retries = 0\n", 1_000_000),
             format!(
                 "{m} MISC_CHECK\n   script = '/no/such/check' 'x'\n   timeout = 3\n   \
                      dynamic = YES\n   uid:gid = {}\n   \

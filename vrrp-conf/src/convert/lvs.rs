@@ -11,8 +11,9 @@
 //! `queue_checker`, `check/check_http.c` `http_get_handler`):
 //! `delay_loop` 60 s, protocol UDP for an address service, scheduler
 //! `wlc`, forwarding NAT, real server weight
-//! 1, `connect_timeout` 5 s, `retry` 1, `delay_before_retry` 1 s (3 s for
-//! HTTP_GET), checks connect to the real server's address and port.
+//! 1, `connect_timeout` 5 s, `retry` 1 (3 for DNS_CHECK, 0 for
+//! MISC_CHECK), `delay_before_retry` 1 s (3 s for HTTP_GET, the
+//! `delay_loop` for DNS_CHECK), checks connect to the real server's address and port.
 
 use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -45,6 +46,11 @@ pub const DEFAULT_RETRY: u32 = 1;
 pub const DEFAULT_DELAY_BEFORE_RETRY: Duration = Duration::from_secs(1);
 /// HTTP_GET's own default `delay_before_retry` (`http_get_handler`).
 pub const HTTP_DELAY_BEFORE_RETRY: Duration = Duration::from_secs(3);
+/// DNS_CHECK's own default `retry` (check_dns.c `DNS_DEFAULT_RETRY`); its
+/// default `delay_before_retry` is the checker's `delay_loop`.
+pub const DNS_DEFAULT_RETRY: u32 = 3;
+/// MISC_CHECK's own default `retry` (`misc_check_handler`).
+pub const MISC_DEFAULT_RETRY: u32 = 0;
 /// keepalived's `IPVS_DEF_SCHED`.
 pub const DEFAULT_SCHEDULER: &str = "wlc";
 
@@ -1651,14 +1657,27 @@ fn checker(
     if let Some(w) = extra.warmup {
         target.warmup = w;
     }
+    // Each checker kind's own defaults (queue_checker's, overridden by
+    // its handler), taken when neither it nor its real or virtual server
+    // set a value (check_data.c `validate_check_config`).
+    let default_retry = match &probe {
+        Probe::File { .. } => 0,
+        Probe::Dns { .. } => DNS_DEFAULT_RETRY,
+        Probe::Misc { .. } => MISC_DEFAULT_RETRY,
+        _ => DEFAULT_RETRY,
+    };
+    let default_delay = match &probe {
+        Probe::Dns { .. } => interval,
+        _ => delay_before_retry,
+    };
     target.retry = if is_file {
         0
     } else {
-        k.retry.unwrap_or(DEFAULT_RETRY)
+        k.retry.unwrap_or(default_retry)
     };
     target.delay_before_retry = k
         .delay_before_retry
-        .map_or(delay_before_retry, |d| d.min(MAX_SETTING));
+        .map_or(default_delay, |d| d.min(MAX_SETTING));
     // The checker's alpha, else its real server's, else its virtual
     // server's (keepalived 2.2.7 `validate_check_config`).
     target.alpha = extra.alpha.unwrap_or(c.vs.alpha);

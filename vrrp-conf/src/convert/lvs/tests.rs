@@ -534,7 +534,8 @@ fn misc_check_maps_and_defaults_its_timeout_to_delay_loop() {
         a.context,
         CheckContext::new("10.1.0.1:80".parse().unwrap(), Duration::from_secs(7))
     );
-    assert_eq!(a.target.retry, 1);
+    // check_misc.c: MISC_CHECK's own default retry is 0.
+    assert_eq!(a.target.retry, 0);
     assert_eq!(a.target.delay_before_retry, Duration::from_secs(1));
     assert!(!a.target.retry_while_down);
     let b = s.real_servers[1].checks.first().unwrap();
@@ -720,6 +721,23 @@ fn smtp_host_blocks_are_checkers() {
     );
     let bad = "virtual_server 10.0.0.1 25 {\n real_server 10.1.0.1 25 {\n SMTP_CHECK {\n host {\n connect_ip nowhere\n }\n }\n }\n}\n";
     assert!(matches!(refused(bad), PlanError::BadChecker { .. }));
+}
+
+/// Each kind's own defaults when nothing up the tree sets them
+/// (check_dns.c: retry 3, delay_before_retry the delay_loop; check_misc.c:
+/// retry 0; the rest queue_checker's retry 1 after 1 s); a real server's
+/// setting still wins over them.
+#[test]
+fn dns_and_misc_have_their_own_retry_defaults() {
+    let s = one("virtual_server 10.0.0.1 53 {\n delay_loop 4\n real_server 10.1.0.1 53 {\n DNS_CHECK {\n }\n MISC_CHECK {\n misc_path /bin/true\n }\n UDP_CHECK {\n }\n }\n real_server 10.1.0.2 53 {\n retry 2\n delay_before_retry 5\n DNS_CHECK {\n }\n MISC_CHECK {\n misc_path /bin/true\n }\n }\n}\n");
+    let [a, b] = [&s.real_servers[0], &s.real_servers[1]];
+    let got = |c: &crate::convert::lvs::CheckPlan| (c.target.retry, c.target.delay_before_retry);
+    let secs = Duration::from_secs;
+    assert_eq!(got(&a.checks[0]), (3, secs(4)));
+    assert_eq!(got(&a.checks[1]), (0, secs(1)));
+    assert_eq!(got(&a.checks[2]), (1, secs(1)));
+    assert_eq!(got(&b.checks[0]), (2, secs(5)));
+    assert_eq!(got(&b.checks[1]), (2, secs(5)));
 }
 
 /// keepalived 2.2.7's defaults down the tree: a checker's own setting,
