@@ -183,11 +183,16 @@ impl Lower<'_> {
     /// A route; none (with a diagnostic) without a valid destination.
     pub(super) fn route(&mut self, e: &Node<'_>, tracked: bool) -> Option<Route> {
         let w = words_of(e);
-        for (old, new) in [("or", "nexthop"), ("gw", "via")] {
-            if w.iter().any(|x| x == old) {
-                let msg = format!("\"{old}\" for routes is deprecated, use \"{new}\"");
-                self.push(Diagnostic::warning(Code::Deprecated, e.span, msg));
-            }
+        // keepalived's configuration errors (it reads them as `via` and
+        // `nexthop`), one per use, in its words.
+        for x in &w {
+            let new = match x.as_str() {
+                "gw" => "via",
+                "or" => "nexthop",
+                _ => continue,
+            };
+            let msg = format!("\"{x}\" for routes is deprecated. Please use \"{new}\"");
+            self.keepalived_error(e, msg);
         }
         if tracked && !w.iter().any(|x| x == "dev" || x == "no_track") {
             let dest = route_destination(&w);
