@@ -88,3 +88,58 @@ fn strict_mode_resets_are_keepalived_s_errors_and_the_instance_still_runs() {
     let c = &plan.units[0].setup.routers[0].config;
     assert!(!c.accept_mode, "accept reset");
 }
+
+/// An instance's own interface in its `track_interface` is ignored; a
+/// group's entry a member tracks already is merged (the group's weight
+/// replaces a weighted one); each is keepalived's configuration error.
+#[cfg(feature = "convert-vrrp")]
+#[test]
+fn interfaces_tracked_anyway_are_merged_as_keepalived_does() {
+    use vrrp_conf::convert::{convert, Halves};
+    let text = "vrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n  \
+                sync_group_tracking_weight\n  track_interface {\n    eth1 weight 7\n    \
+                eth0 weight 3\n    eth2 weight 2\n  }\n}\n\
+                vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  \
+                track_interface {\n    eth0 weight 10\n    eth1 weight 5\n  }\n  \
+                virtual_ipaddress {\n    192.0.2.1\n  }\n}\n\
+                vrrp_instance VI_2 {\n  interface eth0\n  virtual_router_id 2\n  \
+                dont_track_primary\n  track_interface {\n    eth2\n  }\n  \
+                virtual_ipaddress {\n    192.0.2.2\n  }\n}\n";
+    let p = parse(text);
+    assert_eq!(said(&p.diagnostics), []);
+    let out = convert(
+        &p,
+        Halves {
+            vrrp: true,
+            lvs: false,
+        },
+    );
+    let both = "is configured on VRRP instance and sync group. Remove vrrp instance or \
+                sync group config";
+    assert_eq!(
+        said(&out.diagnostics),
+        [
+            error(7, &format!("(VI_1) track_interface eth0 {both}")),
+            error(7, &format!("(VI_1) track_interface eth1 {both}")),
+            error(7, &format!("(VI_2) track_interface eth2 {both}")),
+            error(
+                16,
+                "(VI_1) Ignoring track_interface eth0 since own interface"
+            ),
+        ]
+    );
+    let plan = out.vrrp.unwrap();
+    let tracked = |name: &str| -> Vec<(String, i32)> {
+        let all = plan.units.iter().flat_map(|u| u.instances.iter());
+        let i = all.clone().find(|i| i.name == name).unwrap();
+        (i.interfaces.iter())
+            .map(|t| (t.name.clone(), t.weight))
+            .collect()
+    };
+    let w = |n: &str, w| (n.to_owned(), w);
+    // VI_1: eth0 dropped, eth1 takes the group's weight, eth2 added.
+    assert_eq!(tracked("VI_1"), [w("eth1", 7), w("eth2", 2)]);
+    // VI_2: its unweighted eth2 stays unweighted; with dont_track_primary
+    // the group's eth0 counts, with its weight.
+    assert_eq!(tracked("VI_2"), [w("eth2", 0), w("eth1", 7), w("eth0", 3)]);
+}
