@@ -11,6 +11,9 @@
 //! and `preferred_lft` on addresses of both families too. Options
 //! keepalived refuses (`nodad`, a `peer` on an address with a prefix) are
 //! checked to be refused by `-t`.
+//!
+//! A second `virtual_ipaddress` (and `virtual_ipaddress_excluded`) block
+//! adds its addresses to the first's, as keepalived installs them.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 mod twin;
@@ -55,6 +58,13 @@ vrrp_instance VI_1 {
         2001:db8:77::10/64
         2001:db8:78::1/64 dev eth1
         2001:db8:78::2/64 dev eth1 noprefixroute
+    }
+    virtual_ipaddress {
+        10.77.0.120/24
+        10.77.0.121 dev eth1
+    }
+    virtual_ipaddress_excluded {
+        10.77.0.130/24
     }
 }
 vrrp_instance VI_6 {
@@ -103,6 +113,10 @@ fn root_netns_twin_vips_with_options_match_keepalived() {
         "inet6 2001:db8:76::4/128 scope global nodad",
         "inet6 2001:db8:76::6 peer 2001:db8:76::66/128 scope global nodad home",
         "inet6 2001:db8:76::8/64 scope global nodad mngtmpaddr",
+        // The second blocks' addresses, beside the first's.
+        "inet 10.77.0.120/24 scope global secondary eth0",
+        "inet 10.77.0.121/32 scope global eth1",
+        "inet 10.77.0.130/24 scope global secondary eth0",
     ]);
     // `-nodad`: duplicate address detection done, no flag left.
     let dad = |s: &str| {
@@ -124,6 +138,9 @@ fn root_netns_twin_vips_with_options_match_keepalived() {
         "10.77.0.105",
         "2001:db8:76::3",
         "2001:db8:76::6",
+        "10.77.0.120",
+        "10.77.0.121",
+        "10.77.0.130",
     ];
     twin.master_backup_stop(CONF, &peer(), [&master_has, &lacks(vips), &lacks(vips)]);
     twin.same_notify(

@@ -82,8 +82,11 @@ fn samples_have_only_the_errors_keepalived_reports() {
         ("keepalived.conf.vrrp.lvs_syncd", 5, Code::UnknownKeyword),
         ("keepalived.conf.vrrp.lvs_syncd", 11, Code::KeepalivedError),
         ("keepalived.conf.vrrp.routes", 29, Code::KeepalivedError),
+        // Line 30: "or" and an untracked route; 32: "gw" and one.
+        ("keepalived.conf.vrrp.routes", 30, Code::KeepalivedError),
         ("keepalived.conf.vrrp.routes", 30, Code::KeepalivedError),
         ("keepalived.conf.vrrp.routes", 31, Code::KeepalivedError),
+        ("keepalived.conf.vrrp.routes", 32, Code::KeepalivedError),
         ("keepalived.conf.vrrp.routes", 32, Code::KeepalivedError),
         ("keepalived.conf.vrrp.rules", 11, Code::InvalidValue),
         ("keepalived.conf.vrrp.rules", 26, Code::InvalidValue),

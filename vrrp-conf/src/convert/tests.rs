@@ -38,7 +38,7 @@ fn keywords_that_reach_no_code_are_refused_by_name_at_their_line() {
         d,
         [
             "k.conf:5:3: warning: vrrp_cpu_affinity is accepted without effect: a tuning keyword",
-            "k.conf:11:3: warning: (VI_1) warning - accept mode for VRRP version 2 does not \
+            "k.conf:11:3: error: (VI_1) warning - accept mode for VRRP version 2 does not \
              comply with RFC3768 - resetting",
             // track_file is read; it names no track_file block.
             "k.conf:13:3: error: (VI_1) unknown track_file f",
@@ -347,7 +347,7 @@ fn strict_mode_resets_explicit_lower_priority_garps_with_keepalived_words() {
     let garp: Vec<&String> = d.iter().filter(|l| l.contains("garp")).collect();
     assert_eq!(
         garp,
-        ["k.conf:5:3: warning: (VI_1) Strict mode requires no repeat garps. resetting"]
+        ["k.conf:5:3: error: (VI_1) Strict mode requires no repeat garps. resetting"]
     );
     let plan = out.vrrp.unwrap();
     let garp = plan.units[0].setup.routers[0].config.garp;

@@ -80,6 +80,7 @@ mod strict;
 mod timer;
 mod track;
 mod track_group;
+mod track_if;
 mod vmac;
 
 pub use track::{FileInit, TrackedFile, TrackedObject, TrackedProcess};
@@ -265,6 +266,7 @@ pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
     family_errors(p, out);
     v3_notes(p, out);
     strict::notes(p, out);
+    track_if::notes(p, out);
     Some(plan)
 }
 
@@ -531,7 +533,8 @@ fn unit(
         if let Some(g) = group {
             // A group's tracked objects apply to every member.
             for t in &g.track_interface {
-                plan.interfaces.push(track::interface(&g.name, t)?);
+                let t = track::interface(&g.name, t)?;
+                track_if::merge_group(i, &mut plan.interfaces, t);
             }
             for t in &g.track_script {
                 plan.scripts.push(tracked_script(c, &g.name, t)?);
@@ -637,6 +640,7 @@ fn instance_plan(
 ) -> Result<InstancePlan, PlanError> {
     // The VRRP interface itself is watched by the driver (down = FAULT).
     let interfaces = (i.track_interface.iter())
+        .filter(|t| track_if::counts(i, &t.name))
         .map(|t| track::interface(&i.name, t))
         .collect::<Result<_, _>>()?;
     let scripts = i

@@ -183,11 +183,16 @@ impl Lower<'_> {
     /// A route; none (with a diagnostic) without a valid destination.
     pub(super) fn route(&mut self, e: &Node<'_>, tracked: bool) -> Option<Route> {
         let w = words_of(e);
-        for (old, new) in [("or", "nexthop"), ("gw", "via")] {
-            if w.iter().any(|x| x == old) {
-                let msg = format!("\"{old}\" for routes is deprecated, use \"{new}\"");
-                self.push(Diagnostic::warning(Code::Deprecated, e.span, msg));
-            }
+        // keepalived's configuration errors (it reads them as `via` and
+        // `nexthop`), one per use, in its words.
+        for x in &w {
+            let new = match x.as_str() {
+                "gw" => "via",
+                "or" => "nexthop",
+                _ => continue,
+            };
+            let msg = format!("\"{x}\" for routes is deprecated. Please use \"{new}\"");
+            self.keepalived_error(e, msg);
         }
         if tracked && !w.iter().any(|x| x == "dev" || x == "no_track") {
             let dest = route_destination(&w);
@@ -365,7 +370,34 @@ impl Lower<'_> {
         t
     }
 
-    pub(super) fn notify(&mut self, c: &Node<'_>, n: &mut Notify) -> bool {
+    /// A sync group's notify keyword; keepalived keeps the first of each.
+    /// Adds entry `e` of track block `c` to `list`, unless it names an
+    /// object already there: keepalived's configuration error, the first kept.
+    fn add_track(
+        &mut self,
+        owner: &str,
+        c: &Node<'_>,
+        e: &Node<'_>,
+        list: &mut Vec<Track>,
+    ) -> bool {
+        if list.iter().any(|t| t.name == e.keyword) {
+            let msg = format!("({owner}) duplicate {} {} - ignoring", c.keyword, e.keyword);
+            self.keepalived_error(e, msg);
+            return false;
+        }
+        let t = self.track(e);
+        list.push(t);
+        true
+    }
+
+    pub(super) fn notify(&mut self, c: &Node<'_>, n: &mut Notify, group: &str) -> bool {
+        let owner = format!("vrrp group {group}:");
+        self.notify_script(c, n, &owner)
+    }
+
+    /// A notify keyword into its slot; a repeated one is keepalived's
+    /// configuration error, the first script kept (`owner` starts its words).
+    fn notify_script(&mut self, c: &Node<'_>, n: &mut Notify, owner: &str) -> bool {
         let slot = match c.keyword {
             "notify_master" => &mut n.master,
             "notify_backup" => &mut n.backup,
@@ -374,6 +406,15 @@ impl Lower<'_> {
             "notify" => &mut n.any,
             _ => return false,
         };
+        if slot.is_some() {
+            let script = c.args.first().unwrap_or("");
+            let msg = format!(
+                "{owner} {} script already specified - ignoring {script}",
+                c.keyword
+            );
+            self.keepalived_error(c, msg);
+            return true;
+        }
         *slot = self.script(c);
         true
     }
@@ -381,12 +422,25 @@ impl Lower<'_> {
     /// An instance's notify keywords: the group's, plus `notify_deleted`
     /// (bare, it only changes the state word) and
     /// `notify_master_rx_lower_pri`.
-    fn instance_notify(&mut self, c: &Node<'_>, n: &mut Notify) -> bool {
+    fn instance_notify(&mut self, c: &Node<'_>, n: &mut Notify, name: &str) -> bool {
+        let owner = format!("({name})");
         match c.keyword {
+            "notify_deleted" if n.deleted.is_some() => {
+                let script = c.args.first().unwrap_or("");
+                let msg = format!("{owner} notify_deleted already specified - ignoring {script}");
+                self.keepalived_error(c, msg);
+            }
             "notify_deleted" if c.args.is_empty() => n.deleted = Some(Vec::new()),
             "notify_deleted" => n.deleted = self.script(c),
+            "notify_master_rx_lower_pri" if n.master_rx_lower_pri.is_some() => {
+                let script = c.args.first().unwrap_or("");
+                let msg = format!(
+                    "{owner} notify_master_rx_lower_pri script already specified - ignoring {script}"
+                );
+                self.keepalived_error(c, msg);
+            }
             "notify_master_rx_lower_pri" => n.master_rx_lower_pri = self.script(c),
-            _ => return self.notify(c, n),
+            _ => return self.notify_script(c, n, &owner),
         }
         true
     }
@@ -454,10 +508,20 @@ impl Lower<'_> {
         let mut sp = ObjSpans::new(n);
         for c in n.children() {
             sp.note(GROUP_TYPED, c);
-            if self.notify(c, &mut g.notify) {
+            if self.notify(c, &mut g.notify, &g.name) {
                 continue;
             }
             match c.keyword {
+                // keepalived reports a second list and then reads the rest
+                // of the group as top-level keywords: refused here.
+                "group" if !g.group.is_empty() => {
+                    let msg = format!(
+                        "Group list already specified for sync group {}; keepalived then \
+                         ignores the rest of the group",
+                        g.name
+                    );
+                    self.push(Diagnostic::error(Code::Duplicate, c.span, msg));
+                }
                 "group" => {
                     for e in self.list(c) {
                         for w in words_of(e) {
@@ -467,13 +531,18 @@ impl Lower<'_> {
                     }
                 }
                 "smtp_alert" => g.smtp_alert = self.yes_no(c),
+                // Repeated track blocks add to the list, as in keepalived.
                 "track_script" => {
-                    let entries = self.list(c);
-                    g.track_script = entries.iter().map(|e| self.track(e)).collect();
-                    sp.tracks = entries.iter().map(|e| e.span).collect();
+                    for e in self.list(c) {
+                        if self.add_track(&g.name, c, e, &mut g.track_script) {
+                            sp.tracks.push(e.span);
+                        }
+                    }
                 }
                 "track_interface" => {
-                    g.track_interface = self.list(c).iter().map(|e| self.track(e)).collect()
+                    for e in self.list(c) {
+                        self.add_track(&g.name, c, e, &mut g.track_interface);
+                    }
                 }
                 k if keywords::SYNC_GROUP.contains(&k) => g.other.push(setting(c)),
                 _ => self.unknown(c, &[GROUP_TYPED, keywords::SYNC_GROUP]),
@@ -492,7 +561,7 @@ impl Lower<'_> {
         for c in n.children() {
             sp.note(&NOTIFY, c);
             sp.note(&INSTANCE_NOTIFY, c);
-            if self.instance_notify(c, &mut v.notify) {
+            if self.instance_notify(c, &mut v.notify, &v.name) {
                 continue;
             }
             sp.note(INSTANCE_TYPED, c);
@@ -514,39 +583,45 @@ impl Lower<'_> {
                 "advert_int" => v.advert_int = self.seconds(c),
                 "version" => v.version = self.num(c, 2, 3),
                 "authentication" => v.authentication = Some(self.authentication(c, &mut sp)),
+                // Repeated blocks add to their list, as in keepalived.
                 "virtual_ipaddress" => {
-                    v.virtual_ipaddress = self
+                    let more: Vec<IpAddress> = self
                         .list(c)
                         .iter()
                         .filter_map(|e| self.ip_address(e))
                         .collect();
-                    self.same_family(&v.name, &v.virtual_ipaddress);
+                    v.virtual_ipaddress.extend(more);
                 }
                 "virtual_ipaddress_excluded" => {
-                    v.virtual_ipaddress_excluded = self
+                    let more: Vec<IpAddress> = self
                         .list(c)
                         .iter()
                         .filter_map(|e| self.ip_address(e))
-                        .collect()
+                        .collect();
+                    v.virtual_ipaddress_excluded.extend(more);
                 }
                 "virtual_routes" => {
-                    v.virtual_routes = self
+                    let more: Vec<Route> = self
                         .list(c)
                         .iter()
                         .filter_map(|e| self.route(e, true))
-                        .collect()
+                        .collect();
+                    v.virtual_routes.extend(more);
                 }
                 "virtual_rules" => {
-                    v.virtual_rules = self.list(c).iter().map(|e| self.rule(e)).collect()
+                    let more: Vec<Words> = self.list(c).iter().map(|e| self.rule(e)).collect();
+                    v.virtual_rules.extend(more);
                 }
                 "track_interface" => {
-                    v.track_interface = self.list(c).iter().map(|e| self.track(e)).collect()
+                    for e in self.list(c) {
+                        self.add_track(&v.name, c, e, &mut v.track_interface);
+                    }
                 }
                 "track_script" => {
                     for e in self.list(c) {
-                        let t = self.track(e);
-                        v.track_script.push(t);
-                        sp.tracks.push(e.span);
+                        if self.add_track(&v.name, c, e, &mut v.track_script) {
+                            sp.tracks.push(e.span);
+                        }
                     }
                 }
                 "nopreempt" => v.nopreempt = true,
@@ -554,11 +629,12 @@ impl Lower<'_> {
                 "mcast_src_ip" => v.mcast_src_ip = self.ip(c),
                 "unicast_src_ip" => v.unicast_src_ip = self.ip(c),
                 "unicast_peer" => {
-                    v.unicast_peer = self
+                    let more: Vec<UnicastPeer> = self
                         .list(c)
                         .iter()
                         .filter_map(|e| self.unicast_peer(e))
-                        .collect()
+                        .collect();
+                    v.unicast_peer.extend(more);
                 }
                 "use_vmac" => {
                     // More than a name (keepalived's MAC form) is
@@ -602,6 +678,7 @@ impl Lower<'_> {
                 _ => self.unknown(c, &[INSTANCE_TYPED, keywords::VRRP_INSTANCE]),
             }
         }
+        self.same_family(&v.name, &v.virtual_ipaddress);
         self.spans.instances.push(sp);
         Some(v)
     }

@@ -121,35 +121,36 @@ pub(super) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
         let Ok(strict) = is_strict(g, i) else {
             continue;
         };
-        let mut warn = |span, what: &str| {
+        // keepalived's configuration errors: -t fails, the daemon runs.
+        let mut report = |span, what: &str| {
             let msg = format!("({}) {what}", i.name);
-            out.push(Diagnostic::warning(Code::Ignored, span, msg));
+            out.push(Diagnostic::error(Code::KeepalivedError, span, msg));
         };
         let prio = priority(i);
         let reset = v2_accept_reset(strict, super::version(g, i), prio);
         if let Some(s) = accept_keyword(i).filter(|s| reset && s.keyword == "accept") {
             let what = "warning - accept mode for VRRP version 2 does not comply with \
                         RFC3768 - resetting";
-            warn(s.span, what);
+            report(s.span, what);
         }
         if !strict {
             continue;
         }
         let master = i.state == Some(State::Master);
         if i.state.is_some() && master != (prio == PRIORITY_OWNER) {
-            warn(
+            report(
                 sp.key("state"),
                 "State MASTER must match being address owner",
             );
         }
         if i.authentication.is_some() {
-            warn(
+            report(
                 sp.key("authentication"),
                 "Strict mode does not support authentication. Ignoring.",
             );
         }
         if i.preempt_delay.is_some_and(|d| !d.is_zero()) {
-            warn(
+            report(
                 sp.key("preempt_delay"),
                 "preempt_delay is incompatible with strict mode - resetting",
             );
@@ -157,7 +158,7 @@ pub(super) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
         let first = i.virtual_ipaddress.first().map(|a| a.address.addr());
         let global6 = matches!(first, Some(IpAddr::V6(a)) if a.segments()[0] & 0xffc0 != 0xfe80);
         if global6 && i.unicast_peer.is_empty() {
-            warn(
+            report(
                 sp.key("virtual_ipaddress"),
                 "the first IPv6 VIP address must be link local",
             );
@@ -169,13 +170,13 @@ pub(super) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
             )
         };
         if let Some(s) = find(&i.other, "lower_prio_no_advert").filter(off) {
-            warn(
+            report(
                 s.span,
                 "Strict mode requires no lower priority advert. resetting",
             );
         }
         if let Some(s) = find(&i.other, "higher_prio_send_advert").filter(|s| !off(s)) {
-            warn(
+            report(
                 s.span,
                 "strict mode requires higher_prio_send_advert to be clear. resetting",
             );
@@ -183,10 +184,10 @@ pub(super) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
         // An explicit non-zero value (a bad one is refused elsewhere).
         let nonzero = |s: &&Setting| s.args.first().is_some_and(|v| v.parse() != Ok(0u32));
         if let Some(s) = find(&i.other, "garp_lower_prio_repeat").filter(nonzero) {
-            warn(s.span, "Strict mode requires no repeat garps. resetting");
+            report(s.span, "Strict mode requires no repeat garps. resetting");
         }
         if let Some(s) = find(&i.other, "garp_lower_prio_delay").filter(nonzero) {
-            warn(
+            report(
                 s.span,
                 "Strict mode requires no repeat garp delay. resetting",
             );
@@ -414,11 +415,11 @@ mod tests {
         assert_eq!(
             got,
             [
-                "s.conf:10:3: warning: (A) warning - accept mode for VRRP version 2 does not \
+                "s.conf:10:3: error: (A) warning - accept mode for VRRP version 2 does not \
                  comply with RFC3768 - resetting",
-                "s.conf:7:3: warning: (A) State MASTER must match being address owner",
-                "s.conf:11:3: warning: (A) Strict mode does not support authentication. Ignoring.",
-                "s.conf:9:3: warning: (A) preempt_delay is incompatible with strict mode - resetting",
+                "s.conf:7:3: error: (A) State MASTER must match being address owner",
+                "s.conf:11:3: error: (A) Strict mode does not support authentication. Ignoring.",
+                "s.conf:9:3: error: (A) preempt_delay is incompatible with strict mode - resetting",
             ]
         );
     }
