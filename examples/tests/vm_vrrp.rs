@@ -2,7 +2,8 @@
 //! or ILA modules), against keepalived 2.2.7 in one boot of
 //! `ipvs/vm/run-vm.sh`: `use_ipvlan NAME ADDRESS private` and `use_ipvlan
 //! ADDRESS private` (default name), the same on IPv6 instances (no
-//! address: the ipvlan's own link-local source; a link-local address),
+//! address: the ipvlan's own link-local source; a link-local address; a
+//! global address, multicast from, and heard from a peer that does so),
 //! a virtual address with `use_vmac` on another interface than the
 //! ipvlan's, static and virtual routes with `encap mpls`, `encap ila`
 //! and `ttl-propagate`, and `encap` inside a `nexthop` (which keepalived
@@ -116,6 +117,11 @@ fn vm_ipvlan_mpls_ila_routes_match_keepalived_2_2_7() {
         // the address given.
         "vrid 61 from fe80::200:0:300:7701\n",
         "vrid 62 from fe80::77:6\n",
+        // VI_5 multicasts from its ipvlan's global address.
+        "vrrp.65@eth0:",
+        "inet6 2001:db8:77::6/64 scope global nodad deprecated",
+        "vrid 65 from 2001:db8:77::6\n",
+        "inet6 2001:db8:77::105/64 scope global nodad",
     ] {
         assert!(master.contains(text), "master state lacks '{text}'");
     }
@@ -125,10 +131,13 @@ fn vm_ipvlan_mpls_ila_routes_match_keepalived_2_2_7() {
     let backup = block(&console, "k", "backup");
     assert!(backup.contains("inet 10.77.0.5/24 scope global ipv1"));
     assert!(!backup.contains("10.77.0.100") && !backup.contains("192.168.91.0"));
+    // The peer's VI_5 adverts, from its ipvlan's global address, won.
+    assert!(!backup.contains("2001:db8:77::105"));
+    assert!(backup.contains("inet6 2001:db8:77::6/64 scope global nodad deprecated"));
     assert!(backup.contains("192.168.90.0/24  encap mpls  100/200"));
     let stopped = block(&console, "k", "stopped");
     assert!(!stopped.contains("ipv1"), "the ipvlan outlived the stop");
-    for name in ["vrrp.52", "ipv6a", "vrrp.62", "vrrp.51"] {
+    for name in ["vrrp.52", "ipv6a", "vrrp.62", "vrrp.51", "vrrp.65"] {
         assert!(!stopped.contains(name), "{name} outlived the stop");
     }
     assert!(

@@ -153,6 +153,11 @@ pub struct Ipv6Config {
     /// adverts must be unicast, `check_unicast_src` applies). Default
     /// empty: multicast to ff02::12.
     pub unicast_peers: Vec<Ipv6Addr>,
+    /// `link_local` may be a global address while multicasting: what
+    /// keepalived 2.2.7 does with `use_ipvlan` and a global IPv6 address
+    /// (the ipvlan's address is the source). Default false: a multicast
+    /// source must be link-local.
+    pub global_source: bool,
 }
 
 impl Ipv6Config {
@@ -162,6 +167,7 @@ impl Ipv6Config {
             link_local,
             virtual_addresses: Vec::new(),
             unicast_peers: Vec::new(),
+            global_source: false,
         }
     }
 }
@@ -559,8 +565,8 @@ pub enum ConfigError {
 }
 
 /// An IPv6 router: VRRPv3 only, a link-local source (any unicast one
-/// with unicast peers, which must be unicast addresses other than it) and
-/// unicast virtual addresses.
+/// with unicast peers, which must be unicast addresses other than it, or
+/// with [`Ipv6Config::global_source`]) and unicast virtual addresses.
 fn validate_v6(c: &Config, v6: &Ipv6Config) -> Result<(), ConfigError> {
     if c.version != Version::V3 {
         return Err(ConfigError::Ipv6NeedsV3);
@@ -569,7 +575,10 @@ fn validate_v6(c: &Config, v6: &Ipv6Config) -> Result<(), ConfigError> {
         return Err(ConfigError::Ipv6Unicast);
     }
     let unicast6 = |a: &Ipv6Addr| !(a.is_unspecified() || a.is_multicast());
-    let source_ok = match v6.unicast_peers.is_empty() {
+    // RFC 9568 wants a link-local multicast source, and keepalived 2.2.7
+    // sends from one except from an ipvlan given a global address: only
+    // that case (`global_source`) multicasts from any unicast address.
+    let source_ok = match v6.unicast_peers.is_empty() && !v6.global_source {
         true => crate::wire::v3::is_link_local(v6.link_local),
         false => unicast6(&v6.link_local),
     };

@@ -62,6 +62,16 @@ vrrp_instance VI_1 {
     10.77.1.100/24 dev eth1
   }
 }
+vrrp_instance VI_5 {
+  interface eth0
+  virtual_router_id 65
+  priority 200
+  advert_int 1
+  use_ipvlan 2001:db8:77::7/64 private
+  virtual_ipaddress {
+    2001:db8:77::105/64
+  }
+}
 CONF
 
 dump() { # SIDE STEP
@@ -102,18 +112,20 @@ wait_for() { # WHAT COMMAND...: polls COMMAND for up to 120 s (TCG is slow)
     done
 }
 
-vip_on() { # SIDE: VI_1's virtual addresses are on (and VI_2's, VI_3's, VI_4's)
+vip_on() { # SIDE: VI_1's virtual addresses are on (and VI_2's to VI_5's)
     a="$($IP -n "$1" addr show)"
     for v in 'inet 10.77.0.100/24' 'inet 10.77.1.100/24' 'inet 10.77.0.101/24' \
-        'inet6 2001:db8:78::100/64' 'inet6 2001:db8:77::101/64'; do
+        'inet6 2001:db8:78::100/64' 'inet6 2001:db8:77::101/64' 'inet6 2001:db8:77::105/64'; do
         echo "$a" | grep -q "$v" || return 1
     done
 }
-vip1_off() { # SIDE: VI_1's virtual address is off
-    ! $IP -n "$1" addr show | grep -q 'inet 10.77.0.100/24'
+peer_won() { # SIDE: VI_1's and VI_5's virtual addresses are off (the peer's
+    # VI_5 multicasts from a global address)
+    a="$($IP -n "$1" addr show)"
+    ! echo "$a" | grep -q 'inet 10.77.0.100/24' && ! echo "$a" | grep -q 'inet6 2001:db8:77::105/64'
 }
 gone() { # SIDE: the ipvlans and VI_1's address VMAC are gone
-    for l in ipv1 vrrp.52 ipv6a vrrp.62 vrrp.51; do
+    for l in ipv1 vrrp.52 ipv6a vrrp.62 vrrp.51 vrrp.65; do
         ! $IP -n "$1" link show dev $l || return 1
     done
 }
@@ -140,8 +152,8 @@ for p in kp klp; do
     $IP netns exec $p keepalived -P -n -l -f /etc/peer.conf -p /run/$p.pid -r /run/${p}v.pid \
         > /tmp/$p.log 2>&1 &
 done
-wait_for "keepalived BACKUP" vip1_off k
-wait_for "keepalived-lite BACKUP" vip1_off kl
+wait_for "keepalived BACKUP" peer_won k
+wait_for "keepalived-lite BACKUP" peer_won kl
 echo "VRRP-VM: ok backup"
 dump k backup
 dump kl backup

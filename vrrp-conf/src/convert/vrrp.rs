@@ -830,6 +830,8 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
             let v6 = config.ipv6.as_mut();
             if let Some(v6) = v6.filter(|v6| v6.link_local.is_unspecified()) {
                 v6.link_local = a;
+                // keepalived 2.2.7 multicasts from it even if global.
+                v6.global_source = true;
             }
         }
         _ => {}
@@ -1528,7 +1530,7 @@ mod tests {
     /// `use_ipvlan NAME ADDRESS MODE`: the ipvlan is the router's VMAC,
     /// named, with its address as advert source; the virtual addresses
     /// stay on the interface (keepalived 2.2.7, tests/vm_vrrp.rs); no
-    /// nftables rules. An IPv6 instance's is refused by name.
+    /// nftables rules.
     #[test]
     fn ipvlan_instances_as_keepalived_runs_them() {
         let text = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  \
@@ -1557,17 +1559,32 @@ mod tests {
             setup.routers[0].config.primary_ip,
             Ipv4Addr::new(10, 0, 0, 9)
         );
-        let v6 = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  \
+        let v6_text = "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  \
                   use_ipvlan 2001:db8::5/64\n  virtual_ipaddress {\n    2001:db8::1/64\n  }\n}\n";
+        let v6 = v6_text;
+        // A global address is the source too, multicast from as
+        // keepalived 2.2.7 does (seen in tests/vm_vrrp.rs).
         let p = crate::parse_str("v.conf", v6, &crate::Options::default());
-        let Err(err) = plan(&p.config) else {
-            panic!("a global ipvlan source is refused")
-        };
-        assert_eq!(
-            err.to_string(),
-            "(VI_1) use_ipvlan with an IPv6 address that is not link-local \
-             is not supported by keepalived-lite"
-        );
+        let setup = plan(&p.config).expect("valid").setup();
+        let v6 = setup.routers[0]
+            .config
+            .ipv6
+            .clone()
+            .expect("an IPv6 router");
+        let want: Ipv6Addr = "2001:db8::5".parse().unwrap();
+        assert_eq!((v6.link_local, v6.global_source), (want, true));
+        assert_eq!(setup.routers[0].config.validate(), Ok(()));
+        // mcast_src_ip still wins, and must be link-local.
+        let text = v6_text.replace("  use_ipvlan", "  mcast_src_ip fe80::9\n  use_ipvlan");
+        let p = crate::parse_str("v.conf", &text, &crate::Options::default());
+        let setup = plan(&p.config).expect("valid").setup();
+        let v6 = setup.routers[0]
+            .config
+            .ipv6
+            .clone()
+            .expect("an IPv6 router");
+        let want: Ipv6Addr = "fe80::9".parse().unwrap();
+        assert_eq!((v6.link_local, v6.global_source), (want, false));
     }
 
     /// An IPv6 ipvlan: without address the driver finds the source (the

@@ -34,8 +34,9 @@ pub struct RawSocket6Config {
 /// [`recv`](Self::recv) reports the sender, the destination
 /// (`IPV6_PKTINFO`), the hop limit (`IPV6_HOPLIMIT`) and the kernel's
 /// arrival time (`SO_TIMESTAMPNS`) for
-/// [`crate::wire::decode_v6`], which drops a hop limit below 255 and a
-/// source that is not link-local (RFC 9568 section 7.1).
+/// [`crate::wire::decode_v6`], which drops a hop limit below 255 and an
+/// unspecified or multicast source (a global one passes, as in
+/// keepalived 2.2.7).
 #[derive(Debug)]
 pub struct RawSocket6 {
     sock: Socket,

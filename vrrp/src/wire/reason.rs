@@ -50,8 +50,9 @@ pub enum DropReason {
     /// checks this too).
     #[error("bad-destination")]
     BadDestination,
-    /// An IPv6 multicast advert whose source is not a link-local address
-    /// (RFC 9568 section 5.1.2.1).
+    /// An IPv6 multicast advert whose source is unspecified or multicast.
+    /// A global source is accepted, as keepalived 2.2.7 does (RFC 9568
+    /// section 5.1.2.1 wants a link-local one).
     #[error("bad-source")]
     BadSource,
     /// The VRRP version is not the receiver's (2 for [`crate::wire::decode`],

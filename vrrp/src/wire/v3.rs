@@ -155,7 +155,7 @@ pub struct RecvOptionsV3<'a, A> {
     /// Only accept this VRID ([`DropReason::VridMismatch`] otherwise).
     pub vrid: Option<u8>,
     /// The router has unicast peers: like keepalived, skip the TTL / hop
-    /// limit = 255 check (and the IPv6 link-local source check), and
+    /// limit = 255 check (and the IPv6 source check), and
     /// require a unicast destination (a multicast one without this flag).
     pub unicast: bool,
     /// Only accept exactly these virtual addresses, in any order
@@ -293,8 +293,10 @@ pub enum Checksum {
 /// for protocol 112: `payload` is the VRRP message (the kernel strips the
 /// IPv6 header), `meta` what the socket reported beside it.
 ///
-/// Beyond the IPv4 rules, a multicast router requires a link-local
-/// source ([`DropReason::BadSource`]). Never panics and never allocates.
+/// Beyond the IPv4 rules, a multicast router requires a source that is
+/// neither unspecified nor multicast ([`DropReason::BadSource`]); a
+/// global one is accepted, as keepalived 2.2.7 does. Never panics and
+/// never allocates.
 pub fn decode_v6<'a>(
     payload: &'a [u8],
     meta: &Ipv6Meta,
@@ -397,15 +399,18 @@ fn check_sums<'a, A: Family>(
     Ok(Checked { advert, verify_rfc })
 }
 
-/// RFC 9568 section 5.1.2.1: an IPv6 advert comes from a link-local
-/// address. IPv4 has no such rule.
+/// An IPv6 advert comes from a router's unicast address. RFC 9568
+/// section 5.1.2.1 wants a link-local one, but keepalived 2.2.7 checks no
+/// IPv6 source and sends from a global one itself (`use_ipvlan` with a
+/// global address): a global source is accepted. IPv4 has no such rule.
 fn source_ok<A: Family>(src: A) -> bool {
     let mut b = [0u8; 16];
     if A::LEN != 16 {
         return true;
     }
     src.write_octets(&mut b);
-    is_link_local(Ipv6Addr::from(b))
+    let src = Ipv6Addr::from(b);
+    !(src.is_unspecified() || src.is_multicast())
 }
 
 /// A VRRPv3 advertisement to send.

@@ -14,9 +14,9 @@
 //! then sends from the link-local address the kernel gives the ipvlan
 //! (its own, not the interface's). With an address, that address is the
 //! source; keepalived 2.2.7 multicasts its adverts even from a global
-//! one (seen in the VM), which keepalived-lite's router does not do
-//! (RFC 5798 wants a link-local source): a link-local address runs, any
-//! other is refused by name.
+//! one (seen in the VM), and so does keepalived-lite
+//! (`Ipv6Config::global_source`), though RFC 9568 wants a link-local
+//! source.
 
 use std::net::IpAddr;
 
@@ -55,9 +55,6 @@ pub(super) fn options(
         Some((a, _)) if a.is_ipv6() != ipv6 => {
             Err(refused("ipvlan address MUST match vrrp instance family"))
         }
-        Some((IpAddr::V6(a), _)) if !vrrp::wire::v3::is_link_local(a) => Err(unsupported(
-            "use_ipvlan with an IPv6 address that is not link-local",
-        )),
         _ => Ok(Some((options, name))),
     }
 }

@@ -97,6 +97,24 @@ fn decode_v6_reads_what_encode_v6_wrote() {
     assert!(got.addresses.contains(V6_VIP));
 }
 
+/// keepalived 2.2.7's `use_ipvlan` with a global address multicasts
+/// its adverts from that address; they decode as any other.
+#[test]
+fn a_multicast_advert_from_a_global_source_is_accepted() {
+    let repr = AdvertV3Repr {
+        src: V6_VIP,
+        ..v6_repr(&[V6_VIP])
+    };
+    let mut buf = [0u8; 24];
+    let len = encode_v6(&repr, &mut buf).expect("fits");
+    let meta = Ipv6Meta {
+        src: V6_VIP,
+        ..v6_meta()
+    };
+    let got = decode_v6(&buf[..len], &meta, &RecvOptionsV3::default()).expect("accepted");
+    assert_eq!((got.src, got.vrid, got.priority), (V6_VIP, 51, 150));
+}
+
 #[test]
 fn v6_rejections_in_check_order() {
     let opts = RecvOptionsV3::default();
@@ -125,13 +143,22 @@ fn v6_rejections_in_check_order() {
         err(&V6_BYTES, &unicast_dst, &opts),
         Some(DropReason::BadDestination)
     );
+    for src in [Ipv6Addr::UNSPECIFIED, VRRP_MCAST_V6] {
+        let no_router = Ipv6Meta { src, ..meta };
+        assert_eq!(
+            err(&V6_BYTES, &no_router, &opts),
+            Some(DropReason::BadSource)
+        );
+    }
+    // A global source passes the source check (keepalived 2.2.7 accepts
+    // it): V6_BYTES' checksum covers fe80::1, so the checksum fails next.
     let global_src = Ipv6Meta {
         src: V6_VIP,
         ..meta
     };
     assert_eq!(
         err(&V6_BYTES, &global_src, &opts),
-        Some(DropReason::BadSource)
+        Some(DropReason::BadChecksum)
     );
     let mut v2 = V6_BYTES;
     v2[0] = 0x21;
