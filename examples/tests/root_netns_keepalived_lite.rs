@@ -98,7 +98,7 @@ fn root_netns_lite_three_routers_crash_and_preempt_back() {
         .unwrap();
     let a2 = w.start("r1", Kind::Lite, &config("r1", 150, Auth::Pass, ""));
     wait_line(&a2, "(VI_1) Entering MASTER STATE");
-    wait_line(&b, "Master received advert with higher priority");
+    wait_line(&b, "Master received advert from ");
     w.addr_only_on("r1", VIP24);
 }
 

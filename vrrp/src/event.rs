@@ -155,6 +155,18 @@ pub enum Event {
     },
     /// A received datagram was dropped; it changed nothing else.
     Dropped(DropReason),
+    /// The master received an advert that makes it yield: a higher
+    /// priority, or the same priority from a higher address (keepalived
+    /// logs "Master received advert from ..."). Comes just before the
+    /// [`Event::StateChanged`] to BACKUP.
+    MasterRxHigherPriority {
+        /// The sender.
+        from: IpAddr,
+        /// Its priority.
+        priority: u8,
+        /// This router's effective priority.
+        ours: u8,
+    },
     /// The master received a lower-priority advert (keepalived's
     /// `notify_master_rx_lower_pri`).
     MasterRxLowerPriority {

@@ -28,7 +28,7 @@ use super::process::LocalIgmp;
 use super::reload_states;
 use super::scripts::{self, Checks};
 use super::tracking::Tracking;
-use super::wording::{log_transition, script_line};
+use super::wording::{log_transition, log_yield, script_line};
 
 /// How long the driver may take to stop before it is abandoned.
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -494,6 +494,11 @@ impl Daemon {
                     }
                 }
             }
+            Event::MasterRxHigherPriority {
+                from,
+                priority,
+                ours,
+            } => log_yield(name, from, priority, ours),
             Event::MasterRxLowerPriority {
                 from,
                 priority,

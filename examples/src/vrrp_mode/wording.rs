@@ -23,7 +23,6 @@ pub fn log_transition(name: &str, from: State, to: State, reason: Reason) {
     };
     match reason {
         Reason::MasterDown => info!("({name}) Receive advertisement timeout"),
-        Reason::HigherPriority => info!("({name}) Master received advert with higher priority"),
         _ => debug!("({name}) {from} -> {to}: {}", reason_text(reason)),
     }
     if matches!(reason, Reason::Startup) {
@@ -33,6 +32,16 @@ pub fn log_transition(name: &str, from: State, to: State, reason: Reason) {
     }
     if from == State::Master && says_priority_zero(reason) {
         log_sent_priority_zero(name);
+    }
+}
+
+/// keepalived's line for a master yielding to `from`'s advert
+/// (vrrp.c `vrrp_state_master_rx`).
+pub fn log_yield(name: &str, from: std::net::IpAddr, priority: u8, ours: u8) {
+    if priority > ours {
+        info!("({name}) Master received advert from {from} with higher priority {priority}, ours {ours}");
+    } else {
+        info!("({name}) Master received advert from {from} with same priority {priority} but higher IP address than ours");
     }
 }
 

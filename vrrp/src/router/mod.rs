@@ -990,6 +990,11 @@ impl VirtualRouter {
             mine = self.priority();
         }
         if higher(mine) {
+            self.push(Event::MasterRxHigherPriority {
+                from: src,
+                priority,
+                ours: mine,
+            });
             self.master = Some((src, priority));
             self.last_master = Some(src);
             self.learn_adver_int(adver_int);

@@ -500,8 +500,13 @@ fn master_yields_to_higher_priority_and_equal_priority_higher_address() {
             "no priority 0 when yielding"
         );
         assert_eq!(
-            events(&mut r)[..2],
+            events(&mut r)[..3],
             [
+                Event::MasterRxHigherPriority {
+                    from: src.into(),
+                    priority: prio,
+                    ours: 100,
+                },
                 Event::StateChanged {
                     from: State::Master,
                     to: State::Backup,
@@ -552,6 +557,14 @@ fn two_owners_resolve_by_lowering_one() {
     );
     assert_eq!(
         ev[1],
+        Event::MasterRxHigherPriority {
+            from: HIGHER_IP.into(),
+            priority: 255,
+            ours: 254,
+        }
+    );
+    assert_eq!(
+        ev[2],
         Event::StateChanged {
             from: State::Master,
             to: State::Backup,
