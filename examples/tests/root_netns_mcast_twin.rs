@@ -14,6 +14,7 @@ mod mcast;
 mod twin;
 
 use keepalived_lite::netns::require_program;
+use mcast::destinations4 as destinations;
 use twin::{Side, Twin};
 
 fn conf(state: &str, priority: u8, notify: &str) -> String {
@@ -29,11 +30,6 @@ fn conf(state: &str, priority: u8, notify: &str) -> String {
         inst("VI_1", 51, 100, ""),
         inst("VI_2", 52, 101, "  mcast_dst_ip 224.0.0.20\n")
     )
-}
-
-/// The destinations of `r1`'s next adverts (both VRIDs), seen from `r2`.
-fn destinations(side: &Side) -> Vec<String> {
-    mcast::destinations(side, "ip proto 112 and src 10.77.0.1")
 }
 
 /// `r1`'s IPv4 multicast memberships on `eth0`.

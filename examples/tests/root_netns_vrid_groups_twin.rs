@@ -15,7 +15,8 @@ mod mcast;
 mod twin;
 
 use keepalived_lite::netns::require_program;
-use twin::{Side, Twin};
+use mcast::destinations4 as destinations;
+use twin::Twin;
 
 fn conf(state: &str, priority: u8) -> String {
     let inst = |name: &str, vip: u8, extra: &str| {
@@ -26,11 +27,6 @@ fn conf(state: &str, priority: u8) -> String {
         )
     };
     inst("VI_1", 100, "") + &inst("VI_2", 101, "  mcast_dst_ip 224.0.0.20\n")
-}
-
-/// The destinations of `r1`'s next adverts, seen from `r2`.
-fn destinations(side: &Side) -> Vec<String> {
-    mcast::destinations(side, "ip proto 112 and src 10.77.0.1")
 }
 
 #[test]

@@ -27,6 +27,11 @@ pub(crate) fn destinations(side: &Side, filter: &str) -> Vec<String> {
     dst
 }
 
+/// The destinations of `r1`'s next IPv4 adverts, seen from `r2`.
+pub(crate) fn destinations4(side: &Side) -> Vec<String> {
+    destinations(side, "ip proto 112 and src 10.77.0.1")
+}
+
 /// `r1`'s multicast memberships on `eth0` in `family` ("inet" or
 /// "inet6"), sorted.
 pub(crate) fn memberships(side: &Side, family: &str) -> Vec<String> {
