@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -167,13 +167,7 @@ pub fn save_check_data(post: bool) {
 /// Creates `path` with mode 0600 (less the umask), as keepalived does;
 /// a failure is logged, as keepalived logs it, and changes nothing else.
 fn write(path: &Path, text: &str) {
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()));
+    let written = crate::dump::create_private(path).and_then(|mut f| f.write_all(text.as_bytes()));
     if written.is_err() {
         tracing::info!("Failed to open config_save file {}", path.display());
     }

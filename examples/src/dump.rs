@@ -166,12 +166,7 @@ pub fn write_file(path: &std::path::Path, text: &str) {
     // rw-rw-rw- less the umask (keepalived's default one gives
     // rw-------), also for a file that existed.
     let mode = 0o666 & !crate::process::current_umask();
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
+    let written = create_private(path)
         .and_then(|f| {
             f.set_permissions(std::fs::Permissions::from_mode(mode))?;
             Ok(f)
@@ -180,6 +175,17 @@ pub fn write_file(path: &std::path::Path, text: &str) {
     if let Err(e) = written {
         info!("Can't open {} ({e})", path.display());
     }
+}
+
+/// Opens `path` for writing, emptied; a new file gets mode 0600 less the
+/// umask, as keepalived creates its dump and config_save files.
+pub(crate) fn create_private(path: &std::path::Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
 }
 
 impl Baseline {

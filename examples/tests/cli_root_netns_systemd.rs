@@ -11,6 +11,8 @@
 //!   ready.
 #![allow(clippy::unwrap_used, reason = "tests")]
 
+mod lab_kl0;
+
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -40,14 +42,7 @@ const CONF: &str = "vrrp_instance VI_1 {
 /// A namespace with a veth pair `kl0`/`kl1`, `kl0` at 10.231.0.1/24.
 fn lab(tag: &str) -> Netns {
     require_root();
-    let ns = Netns::new(tag).unwrap();
-    ns.ip(&["link", "add", "kl0", "type", "veth", "peer", "name", "kl1"])
-        .unwrap();
-    ns.ip(&["addr", "add", "10.231.0.1/24", "dev", "kl0"])
-        .unwrap();
-    ns.ip(&["link", "set", "kl0", "up"]).unwrap();
-    ns.ip(&["link", "set", "kl1", "up"]).unwrap();
-    ns
+    lab_kl0::kl0_namespace(tag)
 }
 
 /// systemd's side of sd_notify: every datagram received, in order.

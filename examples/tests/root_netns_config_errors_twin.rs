@@ -7,16 +7,11 @@
 //! Needs root, iproute2 and keepalived.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
-use std::net::Ipv4Addr;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+#[path = "twin/lone.rs"]
+mod lone;
 
-use keepalived_lite::netns::{require_program, require_root, Lab};
-
-const KEEPALIVED: &str = "/usr/sbin/keepalived";
-const LITE: &str = env!("CARGO_BIN_EXE_keepalived-lite");
-/// Generous: CI machines are small and loaded.
-const WAIT: Duration = Duration::from_secs(30);
+use keepalived_lite::netns::{require_program, require_root};
+use lone::{wait, Side, KEEPALIVED, LITE, WAIT};
 
 const CONFIG: &str = "\
 global_defs {
@@ -58,74 +53,16 @@ const LINES: [&str; 8] = [
     "VI_1: interface eth0 debounce timer(s) not less that 2 * advert_int - resetting",
 ];
 
-/// One side: a lab running `program` on `r1`.
-struct Side {
-    lab: Lab,
-    dir: PathBuf,
-    pid: u32,
-    log: PathBuf,
-}
-
-impl Side {
-    fn start(name: &str, program: &str) -> Side {
-        let mut lab = Lab::new().unwrap();
-        lab.add_node("r1", Ipv4Addr::new(10, 77, 0, 1), 24).unwrap();
-        let dir = std::env::temp_dir().join(format!("{}-{name}", lab.node("r1").ns));
-        std::fs::create_dir_all(&dir).unwrap();
-        let conf = dir.join("keepalived.conf");
-        std::fs::write(&conf, CONFIG).unwrap();
-        let log = dir.join(format!("{name}.log"));
-        let pid = if program == KEEPALIVED {
-            lab.spawn_vrrp_daemon("r1", program, &conf, &dir, &log)
-        } else {
-            lab.spawn_lite_daemon("r1", program, &conf, &dir, &log)
-        }
-        .unwrap();
-        Side { lab, dir, pid, log }
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// The state changes logged for VI_1, without timestamps.
-    fn entering(&self) -> Vec<String> {
-        let needle = "(VI_1) Entering ";
-        let log = self.log_text();
-        let lines = log.lines().filter_map(|l| {
-            let at = l.find(needle)?;
-            Some(l[at + needle.len()..].trim_end().to_owned())
-        });
-        lines.collect()
-    }
-}
-
-impl Drop for Side {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 #[test]
 fn root_netns_configuration_errors_keepalived_runs_past_run_in_both() {
     require_root();
     require_program(KEEPALIVED, &["-v"]);
-    let ka = Side::start("keepalived", KEEPALIVED);
-    let lite = Side::start("lite", LITE);
-    let deadline = Instant::now() + WAIT;
-    let master = |s: &Side| s.entering().len() >= 2;
-    while !(master(&ka) && master(&lite)) {
-        assert!(
-            Instant::now() < deadline,
-            "no MASTER\n--- keepalived log\n{}\n--- keepalived-lite log\n{}",
-            ka.log_text(),
-            lite.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let ka = Side::start("keepalived", KEEPALIVED, |_| CONFIG.to_owned());
+    let lite = Side::start("lite", LITE, |_| CONFIG.to_owned());
+    wait("MASTER", [&ka, &lite], |_, s| s.states("VI_1").len() >= 2);
     let want = ["BACKUP STATE (init)", "MASTER STATE"];
-    assert_eq!(ka.entering(), want, "{}", ka.log_text());
-    assert_eq!(lite.entering(), want, "{}", lite.log_text());
+    assert_eq!(ka.states("VI_1"), want, "{}", ka.log_text());
+    assert_eq!(lite.states("VI_1"), want, "{}", lite.log_text());
     for side in [&ka, &lite] {
         let log = side.log_text();
         for line in LINES {

@@ -6,6 +6,8 @@
 //! the same groups, and `r1`'s `eth0` joined the same groups.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
+#[path = "twin/mcast.rs"]
+mod mcast;
 mod twin;
 
 use keepalived_lite::netns::require_program;
@@ -28,35 +30,14 @@ fn conf() -> String {
 
 /// The destinations of `r1`'s next adverts (both VRIDs), seen from `r2`.
 fn destinations(side: &Side) -> Vec<String> {
-    let filter = "ip6 and ip6[6] == 112";
-    let args = [
-        "20", "tcpdump", "-n", "-t", "-l", "-c", "6", "-i", "eth0", filter,
-    ];
-    let out = side.lab.run("r2", "timeout", &args).unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut dst: Vec<String> = (text.lines())
-        .filter_map(|l| {
-            // "IP6 fe80::...:1 > ff02::13: VRRPv3, Advertisement, vrid 61, ..."
-            let to = l.split(" > ").nth(1)?.split(": ").next()?;
-            let vrid = l.split("vrid ").nth(1)?.split(',').next()?;
-            Some(format!("vrid {vrid} -> {to}"))
-        })
-        .collect();
-    dst.sort_unstable();
-    dst.dedup();
-    dst
+    mcast::destinations(side, "ip6 and ip6[6] == 112")
 }
 
 /// `r1`'s IPv6 multicast memberships on `eth0` among the VRRP groups.
 fn memberships(side: &Side) -> Vec<String> {
-    let text = side.ip(&["-6", "maddr", "show", "dev", "eth0"]);
-    let mut groups: Vec<String> = (text.lines())
-        .filter_map(|l| l.trim().strip_prefix("inet6 "))
-        .map(|g| g.trim().to_owned())
-        .filter(|g| ["ff02::12", "ff02::13", "ff02::14"].contains(&g.as_str()))
-        .collect();
-    groups.sort_unstable();
-    groups
+    let vrrp = ["ff02::12", "ff02::13", "ff02::14"];
+    let groups = mcast::memberships(side, "inet6").into_iter();
+    groups.filter(|g| vrrp.contains(&g.as_str())).collect()
 }
 
 #[test]

@@ -9,9 +9,12 @@
 //! kernel state are the same.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
+#[path = "twin/mcast.rs"]
+mod mcast;
 mod twin;
 
 use keepalived_lite::netns::require_program;
+use mcast::destinations4 as destinations;
 use twin::{Side, Twin};
 
 fn conf(state: &str, priority: u8, notify: &str) -> String {
@@ -29,35 +32,9 @@ fn conf(state: &str, priority: u8, notify: &str) -> String {
     )
 }
 
-/// The destinations of `r1`'s next adverts (both VRIDs), seen from `r2`.
-fn destinations(side: &Side) -> Vec<String> {
-    let filter = "ip proto 112 and src 10.77.0.1";
-    let args = [
-        "20", "tcpdump", "-n", "-t", "-l", "-c", "6", "-i", "eth0", filter,
-    ];
-    let out = side.lab.run("r2", "timeout", &args).unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut dst: Vec<String> = (text.lines())
-        .filter_map(|l| {
-            let to = l.split(" > ").nth(1)?.split(':').next()?;
-            let vrid = l.split("vrid ").nth(1)?.split(',').next()?;
-            Some(format!("vrid {vrid} -> {to}"))
-        })
-        .collect();
-    dst.sort_unstable();
-    dst.dedup();
-    dst
-}
-
 /// `r1`'s IPv4 multicast memberships on `eth0`.
 fn memberships(side: &Side) -> Vec<String> {
-    let text = side.ip(&["-4", "maddr", "show", "dev", "eth0"]);
-    let mut groups: Vec<String> = (text.lines())
-        .filter_map(|l| l.trim().strip_prefix("inet "))
-        .map(|g| g.trim().to_owned())
-        .collect();
-    groups.sort_unstable();
-    groups
+    mcast::memberships(side, "inet")
 }
 
 #[test]

@@ -10,10 +10,13 @@
 //! each BACKUP by its own group's adverts, and hears each of `r1`'s.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
+#[path = "twin/mcast.rs"]
+mod mcast;
 mod twin;
 
 use keepalived_lite::netns::require_program;
-use twin::{Side, Twin};
+use mcast::destinations4 as destinations;
+use twin::Twin;
 
 fn conf(state: &str, priority: u8) -> String {
     let inst = |name: &str, vip: u8, extra: &str| {
@@ -24,26 +27,6 @@ fn conf(state: &str, priority: u8) -> String {
         )
     };
     inst("VI_1", 100, "") + &inst("VI_2", 101, "  mcast_dst_ip 224.0.0.20\n")
-}
-
-/// The destinations of `r1`'s next adverts, seen from `r2`.
-fn destinations(side: &Side) -> Vec<String> {
-    let filter = "ip proto 112 and src 10.77.0.1";
-    let args = [
-        "20", "tcpdump", "-n", "-t", "-l", "-c", "6", "-i", "eth0", filter,
-    ];
-    let out = side.lab.run("r2", "timeout", &args).unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let mut dst: Vec<String> = (text.lines())
-        .filter_map(|l| {
-            let to = l.split(" > ").nth(1)?.split(':').next()?;
-            let vrid = l.split("vrid ").nth(1)?.split(',').next()?;
-            Some(format!("vrid {vrid} -> {to}"))
-        })
-        .collect();
-    dst.sort_unstable();
-    dst.dedup();
-    dst
 }
 
 #[test]

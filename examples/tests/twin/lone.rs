@@ -36,8 +36,18 @@ impl Side {
     /// lab with the configuration `config` writes for the scratch
     /// directory.
     pub(crate) fn start(name: &str, program: &str, config: fn(&Path) -> String) -> Side {
+        Side::start_at(name, program, Ipv4Addr::new(10, 77, 0, 1), config)
+    }
+
+    /// As [`Side::start`], with `address`/24 on `r1`'s `eth0`.
+    pub(crate) fn start_at(
+        name: &str,
+        program: &str,
+        address: Ipv4Addr,
+        config: fn(&Path) -> String,
+    ) -> Side {
         let mut lab = Lab::new().unwrap();
-        lab.add_node("r1", Ipv4Addr::new(10, 77, 0, 1), 24).unwrap();
+        lab.add_node("r1", address, 24).unwrap();
         let dir = std::env::temp_dir().join(format!("{}-{name}", lab.node("r1").ns));
         std::fs::create_dir_all(&dir).unwrap();
         let notify = dir.join("notify.sh");
@@ -80,6 +90,18 @@ impl Side {
             let state = l.find("(VI_").filter(|_| l.contains(") Entering "));
             let at = l.find("VRRP_Group(").or(state)?;
             Some(l[at..].trim_end().to_owned())
+        });
+        lines.collect()
+    }
+
+    /// The states `instance` entered, in order, as logged after
+    /// "(`instance`) Entering " (e.g. "MASTER STATE").
+    pub(crate) fn states(&self, instance: &str) -> Vec<String> {
+        let needle = format!("({instance}) Entering ");
+        let log = self.log_text();
+        let lines = log.lines().filter_map(|l| {
+            let at = l.find(&needle)?;
+            Some(l[at + needle.len()..].trim_end().to_owned())
         });
         lines.collect()
     }
