@@ -98,7 +98,12 @@ fn root_netns_lite_three_routers_crash_and_preempt_back() {
         .unwrap();
     let a2 = w.start("r1", Kind::Lite, &config("r1", 150, Auth::Pass, ""));
     wait_line(&a2, "(VI_1) Entering MASTER STATE");
-    wait_line(&b, "Master received advert from ");
+    // keepalived's words for the yielding master, with the sender and both
+    // priorities.
+    wait_line(
+        &b,
+        "(VI_1) Master received advert from 10.0.0.1 with higher priority 150, ours 120",
+    );
     w.addr_only_on("r1", VIP24);
 }
 
