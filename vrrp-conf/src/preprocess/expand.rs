@@ -33,21 +33,7 @@ pub(super) fn split_sequence(t: &str) -> Result<(&str, &str, &str), String> {
 
 /// Splits at commas that are not inside `{...}`.
 fn split_top(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut level, mut start) = (0i32, 0);
-    for (i, c) in s.char_indices() {
-        match c {
-            '{' => level += 1,
-            '}' => level -= 1,
-            ',' if level == 0 => {
-                out.push(s[start..i].trim());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(s[start..].trim());
-    out
+    split_commas(s, false)
 }
 
 /// Variable assignments for one step of a sequence or list.
@@ -203,12 +189,18 @@ fn first_group(p: &str) -> Option<(usize, usize)> {
 /// The alternatives of a brace group's body: split at top-level commas
 /// not escaped by a backslash.
 fn split_alternatives(s: &str) -> Vec<&str> {
+    split_commas(s, true)
+}
+
+/// `s` split at the commas outside braces (and, with `escapes`, not
+/// escaped by a backslash), each part trimmed.
+fn split_commas(s: &str, escapes: bool) -> Vec<&str> {
     let mut out = Vec::new();
     let (mut level, mut start, mut escaped) = (0i32, 0, false);
     for (i, c) in s.char_indices() {
         match c {
             _ if escaped => escaped = false,
-            '\\' => escaped = true,
+            '\\' if escapes => escaped = true,
             '{' => level += 1,
             '}' => level -= 1,
             ',' if level == 0 => {

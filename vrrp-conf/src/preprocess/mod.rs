@@ -149,13 +149,10 @@ pub fn stream_file_with_copy(
     opts: &Options,
     sink: &mut Sink<'_>,
 ) -> (SourceMap, Vec<Diagnostic>, String) {
-    let mut p = Pre::new(loader, opts, Some(sink));
-    p.copy = Some(copy::Copy::default());
     let shown = path.display().to_string();
-    p.include_file(path, &shown, Span::default(), 0, true);
-    let copy = p.copy.take().map(copy::Copy::into_text).unwrap_or_default();
-    let out = p.finish();
-    (out.sources, out.diags, copy)
+    with_copy(loader, opts, sink, |p| {
+        p.include_file(path, &shown, Span::default(), 0, true)
+    })
 }
 
 /// [`stream_str`] with keepalived's processed copy, as
@@ -167,9 +164,19 @@ pub fn stream_str_with_copy(
     opts: &Options,
     sink: &mut Sink<'_>,
 ) -> (SourceMap, Vec<Diagnostic>, String) {
+    with_copy(loader, opts, sink, |p| p.main_text(Path::new(name), text))
+}
+
+/// Runs `read` on a preprocessor that also writes the processed copy.
+fn with_copy(
+    loader: &dyn Loader,
+    opts: &Options,
+    sink: &mut Sink<'_>,
+    read: impl FnOnce(&mut Pre<'_, '_>),
+) -> (SourceMap, Vec<Diagnostic>, String) {
     let mut p = Pre::new(loader, opts, Some(sink));
     p.copy = Some(copy::Copy::default());
-    p.main_text(Path::new(name), text);
+    read(&mut p);
     let copy = p.copy.take().map(copy::Copy::into_text).unwrap_or_default();
     let out = p.finish();
     (out.sources, out.diags, copy)
