@@ -188,6 +188,26 @@ fn mixed_with(master: Kind, auth: Auth, unicast_peers: bool) {
     }
 }
 
+/// Two address owners (priority 255): keepalived-lite, master first, hears
+/// keepalived's owner advert, logs keepalived's configuration error and
+/// lowers its priority to 254; the higher address (r2) ends up master.
+#[test]
+fn root_netns_mixed_two_address_owners() {
+    require_program("keepalived", &["--version"]);
+    let mut w = World::new(2);
+    let a = w.start("r1", Kind::Lite, &config("r1", 255, Auth::None, ""));
+    wait_line(&a, "(VI_1) Entering MASTER STATE");
+    let b = w.start("r2", Kind::Keepalived, &config("r2", 255, Auth::None, ""));
+    wait_line(
+        &a,
+        "(VI_1) CONFIGURATION ERROR: local instance and a remote instance are both \
+         configured as address owner, please fix - reducing local priority",
+    );
+    wait_line(&a, "(VI_1) Entering BACKUP STATE");
+    w.addr_only_on("r2", VIP24);
+    assert_no_rejection(&b);
+}
+
 #[test]
 fn root_netns_mixed_keepalived_master_lite_backup_no_auth() {
     mixed(Kind::Keepalived, Auth::None);

@@ -536,6 +536,9 @@ impl Daemon {
             // counts the others.
             Event::Dropped(reason) => warn!("({name}) dropped advert: {reason}"),
             Event::Rejected { from, error } => crate::snmp::advert_rejected(name, from, error),
+            Event::OwnerConflict { .. } => info!(
+                "({name}) CONFIGURATION ERROR: local instance and a remote instance are both configured as address owner, please fix - reducing local priority"
+            ),
             Event::OldUnicastChecksum => {
                 info!("({name}) Setting unicast VRRPv3 checksum to old version")
             }
