@@ -188,22 +188,30 @@ fn mixed_with(master: Kind, auth: Auth, unicast_peers: bool) {
     }
 }
 
-/// Two address owners (priority 255): keepalived-lite, master first, hears
-/// keepalived's owner advert, logs keepalived's configuration error and
-/// lowers its priority to 254; the higher address (r2) ends up master.
+/// Two address owners (priority 255). keepalived-lite, `state BACKUP`,
+/// starts in BACKUP as keepalived 2.2.7 does and takes over only after
+/// Master_Down_Interval. keepalived, `state MASTER`, takes over at once;
+/// keepalived-lite hears its owner advert, logs keepalived's configuration
+/// error, lowers its priority to 254 and yields.
 #[test]
 fn root_netns_mixed_two_address_owners() {
     require_program("keepalived", &["--version"]);
     let mut w = World::new(2);
     let a = w.start("r1", Kind::Lite, &config("r1", 255, Auth::None, ""));
+    wait_line(&a, "(VI_1) Entering BACKUP STATE (init)");
+    wait_line(&a, "(VI_1) Receive advertisement timeout");
     wait_line(&a, "(VI_1) Entering MASTER STATE");
-    let b = w.start("r2", Kind::Keepalived, &config("r2", 255, Auth::None, ""));
+    let owner = config("r2", 255, Auth::None, "").replace("state BACKUP", "state MASTER");
+    let b = w.start("r2", Kind::Keepalived, &owner);
     wait_line(
         &a,
         "(VI_1) CONFIGURATION ERROR: local instance and a remote instance are both \
          configured as address owner, please fix - reducing local priority",
     );
-    wait_line(&a, "(VI_1) Entering BACKUP STATE");
+    wait_line(
+        &a,
+        "(VI_1) Master received advert from 10.0.0.2 with higher priority 255, ours 254",
+    );
     w.addr_only_on("r2", VIP24);
     assert_no_rejection(&b);
 }

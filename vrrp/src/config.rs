@@ -224,6 +224,12 @@ pub struct Config {
     /// Master_Down_Interval. Outside a sync group keepalived 2.2.7 waits the
     /// whole Master_Down_Interval, and so does this. Startup only.
     pub initial_master: bool,
+    /// keepalived's `state BACKUP` given explicitly: the address owner
+    /// (priority 255) starts in BACKUP and takes over only when its
+    /// Master_Down_Timer runs out, as keepalived 2.2.7 does. `false` (the
+    /// default) follows RFC 3768 section 6.4.1: the owner takes over at
+    /// once. No effect on other priorities.
+    pub initial_backup: bool,
     /// Reaction of a master to a lower-priority advert.
     pub lower_priority_advert: LowerPriorityAdvert,
     /// keepalived's `higher_prio_send_advert`: a master that yields to a
@@ -356,6 +362,7 @@ impl Config {
             preempt: true,
             preempt_delay: Duration::ZERO,
             initial_master: false,
+            initial_backup: false,
             lower_priority_advert: LowerPriorityAdvert::SendAdvert,
             higher_priority_send_advert: false,
             garp: GarpConfig::default(),

@@ -813,6 +813,7 @@ fn router(g: &GlobalDefs, i: &VrrpInstance) -> Result<RouterSpec, PlanError> {
         .map_err(|_| bad("auth_type", String::new()))?;
     }
     config.initial_master = i.state == Some(State::Master);
+    config.initial_backup = i.state == Some(State::Backup);
     config.preempt = !i.nopreempt;
     flags(g, i, &mut config).map_err(|(k, v)| bad(k, v))?;
     config.old_unicast_checksum = advert::old_unicast_checksum(i, &config)?;

@@ -213,6 +213,11 @@ pub struct VirtualRouter {
     group_fault: bool,
     sync_member: bool,
     wants_master: bool,
+    /// keepalived's `wantstate` MASTER, which decides whether the address
+    /// owner takes over at once on start-up or recovery: set unless
+    /// [`Config::initial_backup`] and on entering MASTER, cleared by an
+    /// accepted advert of another master.
+    owner_takes_over: bool,
     timers: TimerTable,
     preempt_at: Option<Instant>,
     pending: Option<u8>,
@@ -262,6 +267,7 @@ impl VirtualRouter {
             group_fault: false,
             sync_member: false,
             wants_master: false,
+            owner_takes_over: !cfg.initial_backup,
             timers: TimerTable::default(),
             preempt_at: None,
             pending: None,
@@ -939,6 +945,7 @@ impl VirtualRouter {
             self.arm(Timer::MasterDown, now, self.master_down_interval());
             self.master = Some((src, priority));
             self.wants_master = false;
+            self.owner_takes_over = false;
             if self.cfg.preempt_delay > Duration::ZERO {
                 if priority >= mine {
                     self.preempt_at = None;
@@ -998,6 +1005,7 @@ impl VirtualRouter {
             self.master = Some((src, priority));
             self.last_master = Some(src);
             self.learn_adver_int(adver_int);
+            self.owner_takes_over = false;
             self.enter(now, State::Backup, Reason::HigherPriority);
             return;
         }
@@ -1136,10 +1144,12 @@ impl VirtualRouter {
         }
     }
 
-    /// BACKUP for a non-owner, MASTER for the owner (RFC 3768 section 6.4.1).
+    /// BACKUP for a non-owner, MASTER for the owner (RFC 3768 section 6.4.1)
+    /// unless it is configured `state BACKUP` or has since followed another
+    /// master: keepalived 2.2.7 then starts it in BACKUP, as any router.
     fn start_protocol(&mut self, now: Instant, reason: Reason) {
         self.master_adver_int = self.cfg.advert_interval();
-        if self.base_priority == PRIORITY_OWNER {
+        if self.base_priority == PRIORITY_OWNER && self.owner_takes_over {
             self.enter(now, State::Master, Reason::AddressOwner);
             return;
         }
@@ -1216,6 +1226,7 @@ impl VirtualRouter {
 
     fn enter_master(&mut self, now: Instant) {
         self.counters.became_master += 1;
+        self.owner_takes_over = true;
         self.master = None;
         self.master_adver_int = self.cfg.advert_interval();
         self.queue_advert(self.priority());

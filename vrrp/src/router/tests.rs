@@ -573,6 +573,57 @@ fn two_owners_resolve_by_lowering_one() {
     );
 }
 
+/// keepalived 2.2.7's `state BACKUP` on the address owner: BACKUP at
+/// start-up, MASTER only when Master_Down_Interval runs out.
+#[test]
+fn owner_configured_backup_waits_like_a_backup() {
+    let t0 = Instant::now();
+    let mut cfg = config(255);
+    cfg.initial_backup = true;
+    let mut r = VirtualRouter::new(cfg).unwrap();
+    r.handle_startup(t0);
+    assert_eq!(r.state(), State::Backup);
+    let down = r.master_down_interval();
+    assert_eq!(r.poll_timeout(), Some(t0 + down));
+    assert_eq!(
+        events(&mut r)[0],
+        Event::StateChanged {
+            from: State::Initialize,
+            to: State::Backup,
+            reason: Reason::Startup
+        }
+    );
+    r.handle_timeout(t0 + down);
+    assert_eq!(r.state(), State::Master);
+}
+
+/// Once master, the `state BACKUP` owner recovers from a fault straight to
+/// MASTER (keepalived's `wantstate`); having followed another master (its
+/// priority lowered by nothing else), it recovers to BACKUP.
+#[test]
+fn owner_recovery_follows_what_it_wanted_last() {
+    let t0 = Instant::now();
+    let mut cfg = config(255);
+    cfg.initial_backup = true;
+    let mut r = master_with(cfg.clone(), t0);
+    r.handle_interface(t0 + s(5), false);
+    assert_eq!(r.state(), State::Fault);
+    r.handle_interface(t0 + s(6), true);
+    assert_eq!(r.state(), State::Master);
+
+    let mut r = VirtualRouter::new(cfg).unwrap();
+    r.handle_startup(t0);
+    r.handle_datagram(
+        t0 + s(1),
+        HIGHER_IP,
+        &advert(HIGHER_IP, 255, &AuthConfig::None, 0),
+    );
+    assert_eq!(r.state(), State::Backup);
+    r.handle_interface(t0 + s(2), false);
+    r.handle_interface(t0 + s(3), true);
+    assert_eq!(r.state(), State::Backup);
+}
+
 #[test]
 fn shutdown_of_master_sends_priority_zero() {
     let t0 = Instant::now();

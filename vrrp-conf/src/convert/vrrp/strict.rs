@@ -101,6 +101,7 @@ pub(super) fn apply(i: &VrrpInstance, strict: bool, c: &mut vrrp::Config) -> Res
         ));
     }
     c.initial_master = c.priority == PRIORITY_OWNER;
+    c.initial_backup = false;
     c.authentication = vrrp::auth::AuthConfig::None;
     c.preempt_delay = std::time::Duration::ZERO;
     c.lower_priority_advert = LowerPriorityAdvert::Discard;
