@@ -386,3 +386,33 @@ fn the_checker_s_notify_fifos() {
     let (_, out) = rendered(text, vrrp_only);
     assert_eq!(out.fifos.lvs, None);
 }
+
+/// keepalived 2.2.7 `-t` (measured): a repeated tracked file or process,
+/// and an unknown process, are its configuration errors; it runs on with
+/// the first of each (an unknown file makes it crash, and is refused).
+#[test]
+fn repeated_tracked_files_and_processes_are_keepalived_s_errors() {
+    let text = format!(
+        "track_file a {{\n  file /run/a\n}}\nvrrp_track_process p {{\n  process sleep\n}}\n\
+         {INSTANCE}  track_file {{\n    a\n    a weight 2\n  }}\n  \
+         track_process {{\n    p\n    p\n    q\n  }}\n{VIPS}"
+    );
+    let (d, out) = rendered(&text, Halves::keepalived(&Config::default(), true, false));
+    assert_eq!(
+        d,
+        [
+            "k.conf:12:5: error: (VI_1) duplicate track_file a - ignoring",
+            "k.conf:16:5: error: (VI_1) duplicate track_process p - ignoring",
+            "k.conf:17:5: error: (VI_1) track process q not found, ignoring...",
+        ]
+    );
+    let plan = out.vrrp.unwrap();
+    let i = &plan.units[0].instances[0];
+    let names = |v: &[vrrp::TrackedObject]| {
+        v.iter()
+            .map(|t| (t.name.clone(), t.weight))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(names(&i.files), [("a".to_owned(), 1)]);
+    assert_eq!(names(&i.processes), [("p".to_owned(), 0)]);
+}

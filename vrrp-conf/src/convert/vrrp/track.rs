@@ -15,7 +15,9 @@ use std::time::Duration;
 use vrrp::linux::track_process::{ParamMatch, ProcessSpec};
 
 use super::{InstancePlan, PlanError, Tracked};
+use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{Setting, SyncGroup, Track};
+use crate::Parsed;
 
 /// A `track_file` block used by some instance or group.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -354,6 +356,48 @@ pub(super) fn member_weights(plan: &InstancePlan) -> Result<(), PlanError> {
     Ok(())
 }
 
+/// keepalived's configuration errors for the `track_file` /
+/// `track_process` lists of instances and sync groups, in its words: a
+/// name already listed, or a process without a block, is ignored
+/// ([`list`] leaves it out) and keepalived runs on.
+pub(super) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
+    let c = &p.config;
+    let known = |keyword: &str, name: &str| {
+        let kinds: &[&str] = if keyword == "track_file" {
+            &["track_file", "vrrp_track_file"]
+        } else {
+            &["vrrp_track_process"]
+        };
+        (c.other.iter()).any(|s| {
+            kinds.contains(&s.keyword.as_str()) && s.args.first().is_some_and(|a| a == name)
+        })
+    };
+    let owners = (c.vrrp_instances.iter().map(|i| (&i.name, &i.other)))
+        .chain(c.vrrp_sync_groups.iter().map(|g| (&g.name, &g.other)));
+    for (owner, other) in owners {
+        for keyword in ["track_file", "track_process"] {
+            let entries = (other.iter().filter(|s| s.keyword == keyword))
+                .flat_map(|s| s.block.iter().flatten());
+            let mut seen: Vec<&str> = Vec::new();
+            for e in entries {
+                let name = e.keyword.as_str();
+                let msg = if !known(keyword, name) {
+                    if keyword == "track_file" {
+                        continue; // refused by the conversion
+                    }
+                    format!("({owner}) track process {name} not found, ignoring...")
+                } else if seen.contains(&name) {
+                    format!("({owner}) duplicate {keyword} {name} - ignoring")
+                } else {
+                    seen.push(name);
+                    continue;
+                };
+                out.push(Diagnostic::error(Code::KeepalivedError, e.span, msg));
+            }
+        }
+    }
+}
+
 /// An instance's or group's list (`track_file { NAME [weight N
 /// [reverse|noreverse]] }`), against the blocks' names and defaults.
 pub(super) fn list(
@@ -366,13 +410,22 @@ pub(super) fn list(
     for s in settings.iter().filter(|s| s.keyword == keyword) {
         for e in s.block.iter().flatten() {
             let name = e.keyword.as_str();
-            let (mut weight, mut reverse) = defaults(name).ok_or_else(|| PlanError::Unknown {
-                instance: owner.to_owned(),
-                kind: keyword,
-                name: name.to_owned(),
-            })?;
+            // A repeated name, or an unknown process: keepalived's
+            // configuration error ([`notes`]), the entry ignored. keepalived
+            // 2.2.7 crashes on an unknown file (measured: `-t` exits 139):
+            // refused.
+            let Some((mut weight, mut reverse)) = defaults(name) else {
+                if keyword == "track_process" {
+                    continue;
+                }
+                return Err(PlanError::Unknown {
+                    instance: owner.to_owned(),
+                    kind: keyword,
+                    name: name.to_owned(),
+                });
+            };
             if out.iter().any(|o| o.name == name) {
-                return Err(refused(owner, keyword, "duplicate tracked object"));
+                continue;
             }
             match e.args.as_slice() {
                 [] => {}
