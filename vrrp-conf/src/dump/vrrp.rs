@@ -74,8 +74,8 @@ impl Baseline {
     }
 }
 
-/// keepalived's statistics of one instance, from our counters. The
-/// fields are in name order, the order of the JSON's keys.
+/// keepalived's statistics of one instance, from the `vrrp` crate's
+/// counters. The fields are in name order, the order of the JSON's keys.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
     /// `addr_list_err`.
@@ -251,64 +251,108 @@ pub struct Json {
     pub stats: Stats,
 }
 
-/// keepalived's `data` object of one instance. The fields are in name
-/// order, the order of keepalived's keys; absent options are left out.
+/// keepalived's `data` object of one instance, each field under its
+/// keepalived key. The fields are in name order, the order keepalived-lite
+/// writes the keys in; options not set are left out, as keepalived
+/// leaves them out.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-#[allow(missing_docs)] // Each field is the keepalived key of its name.
 pub struct JsonData {
+    /// `accept` mode, 0 or 1.
     pub accept: u8,
+    /// The advert interval, seconds.
     pub adver_int: f64,
+    /// The PASS password (absent otherwise).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_data: Option<String>,
+    /// 0 none, 1 PASS, 2 AH.
     pub auth_type: u8,
+    /// The configured priority.
     pub base_priority: u8,
+    /// 1 if the interface is not tracked.
     pub dont_track_primary: u8,
+    /// The priority now.
     pub effective_priority: u8,
+    /// `garp_master_delay`, seconds.
     pub garp_delay: f64,
+    /// `garp_lower_prio_delay`, seconds.
     pub garp_lower_prio_delay: u64,
+    /// `garp_lower_prio_repeat`.
     pub garp_lower_prio_rep: u32,
+    /// `garp_master_refresh`, seconds (0: none).
     pub garp_refresh: u64,
+    /// `garp_master_refresh_repeat`.
     pub garp_refresh_rep: u32,
+    /// `garp_master_repeat`.
     pub garp_rep: u32,
+    /// `higher_prio_send_advert`, 0 or 1.
     pub higher_prio_send_advert: u8,
+    /// The interface.
     pub ifp_ifname: String,
+    /// The instance name.
     pub iname: String,
+    /// The last state change, seconds since the epoch (0: none).
     pub last_transition: f64,
+    /// `lower_prio_no_advert`, 0 or 1.
     pub lower_prio_no_advert: u8,
+    /// The master's advert interval, seconds (the configured one).
     pub master_adver_int: f64,
+    /// The master's priority (not known: 0).
     pub master_priority: u8,
+    /// `nopreempt`.
     pub nopreempt: bool,
+    /// `notify_deleted` is set.
     pub notify_deleted: bool,
+    /// `preempt_delay`, seconds.
     pub preempt_delay: u64,
+    /// Always false.
     pub promote_secondaries: bool,
+    /// The `notify` script.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub script: Option<String>,
+    /// The `notify_backup` script.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub script_backup: Option<String>,
+    /// The `notify_deleted` script.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub script_deleted: Option<String>,
+    /// The `notify_fault` script.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub script_fault: Option<String>,
+    /// The `notify_master` script.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub script_master: Option<String>,
+    /// The `notify_master_rx_lower_pri` script.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub script_master_rx_lower_pri: Option<String>,
+    /// The `notify_stop` script.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub script_stop: Option<String>,
+    /// `skip_check_adv_addr`, 0 or 1.
     pub skip_check_adv_addr: u8,
+    /// Always false.
     pub smtp_alert: bool,
+    /// The state ([`state_number`]).
     pub state: u8,
+    /// Always 0.
     pub strict_mode: u8,
+    /// The `track_interface` names.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub track_ifp: Vec<String>,
+    /// The `track_script` command lines.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub track_script: Vec<String>,
+    /// The VRRP version, 2 or 3.
     pub version: u8,
+    /// The virtual addresses, as the DATA dump shows them.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub vips: Vec<String>,
+    /// True if the addresses are installed (a master's).
     pub vipset: bool,
+    /// The VMAC interface (empty without one).
     pub vmac_ifname: String,
+    /// The virtual router id.
     pub vrid: u8,
+    /// The state wanted (the state).
     pub wantstate: u8,
 }
 
