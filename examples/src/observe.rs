@@ -97,6 +97,22 @@ pub struct InstanceState {
     pub last_transition: Option<SystemTime>,
 }
 
+impl InstanceState {
+    /// The view the dumps render ([`vrrp_conf::dump::vrrp`]).
+    pub fn dump_view(&self) -> vrrp_conf::dump::vrrp::Instance<'_> {
+        let extras = &*self.view.extras;
+        vrrp_conf::dump::vrrp::Instance {
+            spec: &self.view.spec,
+            run: self.run.as_ref(),
+            last_transition: self.last_transition,
+            notify: &extras.notify,
+            track_interfaces: &extras.track_interfaces,
+            track_scripts: &extras.track_scripts,
+            debug: extras.debug,
+        }
+    }
+}
+
 /// Every router of the VRRP half now.
 #[derive(Debug, Clone)]
 pub struct VrrpState {
@@ -179,6 +195,16 @@ pub async fn vrrp() -> Option<VrrpState> {
         instances,
         snapshot,
     })
+}
+
+impl VrrpState {
+    /// The dump views of its instances, in configuration order.
+    pub fn dump_views(&self) -> Vec<vrrp_conf::dump::vrrp::Instance<'_>> {
+        self.instances
+            .iter()
+            .map(InstanceState::dump_view)
+            .collect()
+    }
 }
 
 /// One real server's health and check counts, shared with the checkers

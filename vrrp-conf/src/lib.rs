@@ -18,7 +18,11 @@
 //!   fuzz target does).
 //! - **Features**: `convert-vrrp` and `convert-lvs` add the two halves of
 //!   [`convert`]: the model to the `vrrp` crate's driver setup, and to
-//!   `ipvs` services with `healthcheck` targets, with keepalived's defaults.
+//!   `ipvs` services with `healthcheck` targets, with keepalived's defaults;
+//!   with them, [`dump`] renders keepalived's state dumps (the checker's
+//!   DATA dump, the VRRP DATA, STATS and JSON dumps) from those plans and a
+//!   view of the running daemon, purely: host facts come in through
+//!   [`dump::Host`], and writing the files is the caller's.
 //!
 //! Stages: [`lexer`] -> [`preprocess`] (include, `$NAME`, `@id`, `~SEQ`,
 //! `~LST`; every token keeps its [`Span`]) -> [`parser`] (statement tree) ->
@@ -68,6 +72,7 @@
 
 pub mod convert;
 pub mod diagnostics;
+pub mod dump;
 pub mod emit;
 mod keywords;
 pub mod lexer;

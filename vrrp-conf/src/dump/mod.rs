@@ -1,0 +1,63 @@
+//! keepalived 2.2.7's state dumps, rendered from what [`convert`](crate::convert)
+//! builds and what the running daemon knows: [`check`], the checker
+//! process's DATA dump (`keepalived_check.data`), and [`vrrp`], the VRRP
+//! process's DATA, STATS and JSON dumps (`keepalived.data`, `.stats`,
+//! `.json`).
+//!
+//! The renderers are pure: no file, signal, clock or user database. What
+//! they need from the host (the ids scripts run as, a command line as
+//! keepalived shows it) comes through a [`Host`]; what they need from the
+//! running daemon comes in a small view type of each module. Writing the
+//! files (where, with which mode, on which signal) is the embedder's.
+
+#[cfg(feature = "convert-lvs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "convert-lvs")))]
+pub mod check;
+#[cfg(feature = "convert-vrrp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
+pub mod vrrp;
+
+/// The host facts the dumps show.
+pub trait Host {
+    /// The effective `(uid, gid)` scripts run as: the daemon's.
+    fn ids(&self) -> (u32, u32);
+    /// The `(uid, gid)` of a script's `user USER [GROUP]`, or None if the
+    /// user is unknown (the dump then shows [`ids`](Host::ids)).
+    fn user_ids(&self, user: &[String]) -> Option<(u32, u32)>;
+    /// A configured command line as keepalived's dumps show it (its
+    /// `cmd_str`: each word single-quoted, the program resolved to its
+    /// real path where it can be).
+    fn command(&self, words: &[String]) -> String;
+}
+
+/// A [`Host`] with fixed ids, no users and no file system: commands are
+/// shown as written. For tests and examples.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FixedHost {
+    /// What [`Host::ids`] returns.
+    pub ids: (u32, u32),
+}
+
+impl Host for FixedHost {
+    fn ids(&self) -> (u32, u32) {
+        self.ids
+    }
+
+    fn user_ids(&self, _user: &[String]) -> Option<(u32, u32)> {
+        None
+    }
+
+    fn command(&self, words: &[String]) -> String {
+        let quoted: Vec<String> = (words.iter())
+            .flat_map(|w| w.split_whitespace())
+            .map(|a| format!("'{a}'"))
+            .collect();
+        quoted.join(" ")
+    }
+}
+
+/// `uid:gid` as the dumps write it.
+#[cfg(any(feature = "convert-lvs", feature = "convert-vrrp"))]
+fn ids_text((uid, gid): (u32, u32)) -> String {
+    format!("{uid}:{gid}")
+}
