@@ -162,7 +162,11 @@ impl Driver {
         let mut routers = Vec::with_capacity(setup.routers.len());
         for spec in setup.routers {
             let link = self.link_or_stand_in(&mut cache, &spec.interface)?;
-            let p = self.prepare_or_wait(&spec, link, &mut cache, staged)?;
+            let mut p = self.prepare_or_wait(&spec, link, &mut cache, staged)?;
+            if p.old.is_some() && routers.iter().any(|o: &Prepared| o.old == p.old) {
+                // Unicast routers sharing a key: a running one updates one.
+                p.old = None;
+            }
             let (ifindex, vrid) = (p.link.index, spec.config.vrid);
             let key = (ifindex, mux_key(&spec));
             // Unicast routers may share a key unless they clash.
