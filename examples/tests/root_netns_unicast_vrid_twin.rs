@@ -11,7 +11,10 @@
 //! 200) run keepalived, each with one instance of VRID 51 peering with A.
 //! The pairs elect on their own: A is MASTER of VI_B and BACKUP of VI_C.
 //! Were C's adverts handed to VI_B (or B's to VI_C), A would be BACKUP of
-//! VI_B and MASTER of VI_C. When C stops, VI_C takes over.
+//! VI_B and MASTER of VI_C. The adverts of a fourth router, `r4`, which
+//! peers with A but is no peer of A's, are ignored and, with
+//! `log_unknown_vrids`, logged with their sender. When C stops, VI_C takes
+//! over.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 mod twin;
@@ -33,19 +36,20 @@ fn instance(name: &str, priority: u8, peer: u8, vip: u8) -> String {
 
 /// A's configuration: VI_B with B, VI_C with C.
 fn router_a() -> String {
-    instance("VI_B", 150, 2, 100) + &instance("VI_C", 100, 3, 101)
+    let global = "global_defs {\n  log_unknown_vrids\n}\n";
+    global.to_owned() + &instance("VI_B", 150, 2, 100) + &instance("VI_C", 100, 3, 101)
 }
 
-/// Starts keepalived on `r3` (C) of `side`, its pid.
-fn start_c(side: &mut Side) -> u32 {
-    side.lab
-        .add_node("r3", Ipv4Addr::new(10, 77, 0, 3), 24)
-        .unwrap();
-    let conf = side.dir.join("r3.conf");
-    std::fs::write(&conf, instance("VI_A", 200, 1, 101)).unwrap();
-    let log = side.log("r3");
+/// Starts keepalived with `conf` on a new node `node` (10.77.0.`n`) of
+/// `side`; its pid.
+fn start_extra(side: &mut Side, node: &str, n: u8, conf: &str) -> u32 {
+    let addr = Ipv4Addr::new(10, 77, 0, n);
+    side.lab.add_node(node, addr, 24).unwrap();
+    let path = side.dir.join(format!("{node}.conf"));
+    std::fs::write(&path, conf).unwrap();
+    let log = side.log(node);
     (side.lab)
-        .spawn_vrrp_daemon("r3", KEEPALIVED, &conf, &side.dir, &log)
+        .spawn_vrrp_daemon(node, KEEPALIVED, &path, &side.dir, &log)
         .unwrap()
 }
 
@@ -57,10 +61,12 @@ fn root_netns_one_vrid_two_unicast_pairs_matches_keepalived() {
     let mut c = Vec::new();
     for side in twin.sides() {
         side.start_peer(&instance("VI_A", 100, 1, 100));
-        c.push(start_c(side));
+        c.push(start_extra(side, "r3", 3, &instance("VI_A", 200, 1, 101)));
+        start_extra(side, "r4", 4, &instance("VI_X", 50, 1, 102));
     }
     twin.wait_log("r2", "(VI_A) Entering MASTER STATE", 1);
     twin.wait_log("r3", "(VI_A) Entering MASTER STATE", 1);
+    twin.wait_log("r4", "(VI_X) Entering MASTER STATE", 1);
 
     for side in twin.sides() {
         side.start(&router_a());
@@ -84,6 +90,8 @@ fn root_netns_one_vrid_two_unicast_pairs_matches_keepalived() {
         let out = side.lab.run("r3", "timeout", &args).unwrap();
         assert!(out.status.success(), "{}", twin.logs("r3"));
     }
+    let stranger = "Unknown VRID(51) received on interface(eth0) from 10.77.0.4. ignoring...";
+    twin.wait_log("r1", stranger, 2);
     let split = |s: &str| s.contains("inet 10.77.0.100/24") && !s.contains("10.77.0.101");
     twin.same_state("A master of VI_B, backup of VI_C", split);
     for side in [&twin.ka, &twin.lite] {

@@ -46,6 +46,12 @@ pub fn unicast_clash(a: &Config, b: &Config) -> bool {
 }
 
 impl Mux {
+    /// How many unicast routers share (interface, VRID, family): with more
+    /// than one, an advert from no peer of theirs is ignored.
+    pub fn unicast_sharing(&self, ifindex: u32, vrid: u8, ipv6: bool) -> usize {
+        self.channel(ifindex, vrid, ipv6, None).len()
+    }
+
     /// The router a reload updates with `config` (as
     /// [`find_channel`](Self::find_channel)): of several unicast routers
     /// of the channel, the one with a peer in common with `config`, none
@@ -224,6 +230,7 @@ mod tests {
         // "Unknown VRID(51) received on interface(..) from 10.0.0.9".
         assert_eq!(deliver(&mut mux, STRANGER, OWN), None);
         assert_eq!(mux.counters().unknown_vrid, 1);
+        assert_eq!(mux.unicast_sharing(1, 51, false), 2);
         let received = |id| mux.router(id).unwrap().counters().adverts_received;
         assert_eq!((received(with_b), received(with_c)), (1, 1));
         // Alone again, a unicast router gets every unicast advert of its
