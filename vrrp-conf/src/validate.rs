@@ -9,7 +9,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::lower::{ObjSpans, Spans};
-use crate::model::{AuthType, Config, GlobalDefs, Setting, State, Track, VrrpInstance, VsTarget};
+use crate::model::{
+    AuthType, Config, GlobalDefs, Setting, State, Track, UnicastPeer, VrrpInstance, VsTarget,
+};
 
 pub(crate) fn check(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
     scripts(c, sp, out);
@@ -64,7 +66,7 @@ fn unknown_tracks(
 fn instances(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
     let scripts = script_order(c);
     let mut names = HashSet::new();
-    let mut vrids: HashMap<VridKey<'_>, &str> = HashMap::new();
+    let mut vrids: HashMap<VridKey<'_>, Vec<&VrrpInstance>> = HashMap::new();
     for (i, span) in c.vrrp_instances.iter().zip(&sp.instances) {
         let name = &i.name;
         if !names.insert(name.as_str()) {
@@ -109,20 +111,22 @@ fn conflicts(i: &VrrpInstance, span: &ObjSpans, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// What keepalived 2.2.7 keeps apart on one interface: (interface, VRID,
-/// IPv6, channel), the channel being the multicast group or `None` for
-/// unicast peers.
+/// What keepalived 2.2.7 keeps apart: (interface, VRID, IPv6, channel),
+/// the channel being the multicast group, or `None` for unicast peers
+/// (then without the interface: `unicast_clash` compares those).
 type VridKey<'c> = (&'c str, u8, bool, Option<IpAddr>);
 
-/// The VRID is set, and no other instance uses it on the same interface,
-/// address family and channel (`vrids` holds those seen so far): as in
-/// keepalived 2.2.7, instances on different multicast groups, or one
-/// multicast and one unicast, may share a VRID.
+/// The VRID is set, and no other instance uses it as keepalived 2.2.7
+/// forbids (`vrids` holds those seen so far, by key): on the same
+/// interface, address family and multicast group; or, with unicast peers,
+/// with the same source address and a peer in common. Instances on
+/// different multicast groups, one multicast and one unicast, or unicast
+/// ones with no peer in common may share a VRID.
 fn unique_vrid<'c>(
     g: &GlobalDefs,
     i: &'c VrrpInstance,
     span: &ObjSpans,
-    vrids: &mut HashMap<VridKey<'c>, &'c str>,
+    vrids: &mut HashMap<VridKey<'c>, Vec<&'c VrrpInstance>>,
     out: &mut Vec<Diagnostic>,
 ) {
     let name = &i.name;
@@ -135,23 +139,51 @@ fn unique_vrid<'c>(
         .virtual_ipaddress
         .first()
         .is_some_and(|a| a.address.addr().is_ipv6());
-    let ifname = i.interface.as_deref().unwrap_or("");
     let chan = channel(g, i, v6);
-    if let Some(other) = vrids.insert((ifname, vrid, v6, chan), name) {
-        let family = if v6 { 6 } else { 4 };
-        // keepalived's two wordings. With unicast peers it refuses only a
-        // pair sharing a peer; keepalived-lite, which tells unicast routers
-        // apart by VRID alone, refuses every pair.
-        let msg = if chan.is_some() {
-            format!(
+    let ifname = match chan {
+        Some(_) => i.interface.as_deref().unwrap_or(""),
+        None => "",
+    };
+    let seen = vrids.entry((ifname, vrid, v6, chan)).or_default();
+    let at = span.key("virtual_router_id");
+    if chan.is_some() {
+        if let Some(other) = seen.last() {
+            let (other, family) = (&other.name, if v6 { 6 } else { 4 });
+            let msg = format!(
                 "{other} and {name} both use VRID {vrid} with IPv{family} on interface {ifname}"
-            )
-        } else {
-            format!("({other}) duplicate VRID conflict with {name} VRID {vrid}")
-        };
-        let at = span.key("virtual_router_id");
-        out.push(Diagnostic::error(Code::Duplicate, at, msg));
+            );
+            out.push(Diagnostic::error(Code::Duplicate, at, msg));
+        }
+    } else {
+        // keepalived reports every pair in conflict.
+        for other in seen.iter().filter(|o| unicast_clash(o, i)) {
+            let other = &other.name;
+            let msg = format!("({other}) duplicate VRID conflict with {name} VRID {vrid}");
+            out.push(Diagnostic::error(Code::Duplicate, at, msg));
+        }
     }
+    seen.push(i);
+}
+
+/// True if two unicast instances of one VRID and family conflict in
+/// keepalived 2.2.7: on one interface (or one without), with one known
+/// source address and a peer in common. The source is `unicast_src_ip`,
+/// else the interface's address: two without `unicast_src_ip` on one
+/// interface have the same; with only one set, the interface's address
+/// is unknown here, and the start-up compares them (the driver refuses
+/// the pair then).
+fn unicast_clash(a: &VrrpInstance, b: &VrrpInstance) -> bool {
+    let (ia, ib) = (a.interface.as_deref(), b.interface.as_deref());
+    if ia.is_some() && ib.is_some() && ia != ib {
+        return false;
+    }
+    let same_source = match (&a.unicast_src_ip, &b.unicast_src_ip) {
+        (Some(x), Some(y)) => **x == **y,
+        (None, None) => ia.is_some() && ib.is_some(),
+        _ => false,
+    };
+    let peer = |p: &UnicastPeer| b.unicast_peer.iter().any(|q| *q.address == *p.address);
+    same_source && a.unicast_peer.iter().any(peer)
 }
 
 /// The instance's channel: `None` with unicast peers, else its multicast
@@ -312,5 +344,49 @@ mod tests {
         let both = inst("VI_1", unicast) + &inst("VI_2", unicast);
         let unicast_dup = ["(VI_1) duplicate VRID conflict with VI_2 VRID 51"];
         assert_eq!(errors(&both), unicast_dup);
+    }
+
+    #[test]
+    fn unicast_instances_conflict_only_with_a_peer_and_a_source_in_common() {
+        let inst = |name: &str, ifname: &str, extra: &str, peers: &str| {
+            format!(
+                "vrrp_instance {name} {{\n interface {ifname}\n virtual_router_id 51\n{extra} \
+                 unicast_peer {{\n{peers} }}\n virtual_ipaddress {{\n  10.0.0.100\n }}\n}}\n"
+            )
+        };
+        let errors = |text: &str| -> Vec<String> {
+            let parsed = parse_str("k.conf", text, &Options::default());
+            let errs = parsed.diagnostics.into_iter();
+            errs.filter(|d| d.severity == Severity::Error)
+                .map(|d| d.message)
+                .collect()
+        };
+        let (b, c) = ("  10.0.0.3\n", "  10.0.0.4\n");
+        let none = Vec::<String>::new();
+        // One peer each: both run, as in keepalived 2.2.7.
+        let apart = inst("VI_B", "eth0", "", b) + &inst("VI_C", "eth0", "", c);
+        assert_eq!(errors(&apart), none);
+        // A peer in common: every pair in conflict is reported.
+        let bc = format!("{b}{c}");
+        let shared = apart + &inst("VI_BC", "eth0", "", &bc);
+        assert_eq!(
+            errors(&shared),
+            [
+                "(VI_B) duplicate VRID conflict with VI_BC VRID 51",
+                "(VI_C) duplicate VRID conflict with VI_BC VRID 51"
+            ]
+        );
+        // Other interfaces, or other source addresses: no conflict.
+        let elsewhere = inst("VI_B", "eth0", "", b) + &inst("VI_B2", "eth1", "", b);
+        assert_eq!(errors(&elsewhere), none);
+        let src = |a: &str| format!(" unicast_src_ip {a}\n");
+        let two = |x: &str, y: &str| {
+            inst("VI_B", "eth0", &src(x), b) + &inst("VI_B2", "eth0", &src(y), b)
+        };
+        assert_eq!(errors(&two("10.0.0.2", "10.0.0.5")), none);
+        assert_eq!(
+            errors(&two("10.0.0.2", "10.0.0.2")),
+            ["(VI_B) duplicate VRID conflict with VI_B2 VRID 51"]
+        );
     }
 }

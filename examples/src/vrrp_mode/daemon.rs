@@ -460,8 +460,19 @@ impl Daemon {
             },
             DriverEvent::Failed { op, error } => error!("{op}: {error}"),
             DriverEvent::UnknownVrid {
-                interface, vrid, ..
-            } => info!("Unknown VRID({vrid}) received on interface({interface}). ignoring..."),
+                interface,
+                vrid,
+                from,
+                shared,
+                ..
+            } => {
+                let from = if shared {
+                    format!(" from {from}")
+                } else {
+                    String::new()
+                };
+                info!("Unknown VRID({vrid}) received on interface({interface}){from}. ignoring...");
+            }
             _ => {}
         }
     }

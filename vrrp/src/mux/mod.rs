@@ -14,10 +14,12 @@ use crate::config::ConfigError;
 use crate::event::{Event, Notify, NotifyKind, State};
 mod rebind;
 mod reconcile;
+mod unicast;
 
 use crate::router::{SyncCommand, Tracking, Transmit, VirtualRouter};
 
 pub use self::reconcile::{Desired, Reconciled};
+pub use self::unicast::unicast_clash;
 pub use crate::router::{Change, Changed};
 use crate::wire::{self, DropReason as WireDrop};
 
@@ -28,7 +30,9 @@ type Key = (u32, u8, bool, Option<IpAddr>, u32);
 /// The (VRID, IPv6, channel) of a router: its channel is its multicast
 /// group, or `None` with unicast peers. keepalived 2.2.7 keeps a socket per
 /// multicast group and treats unicast and multicast as separate VRID
-/// spaces, so only routers alike in all three conflict on an interface.
+/// spaces, so only multicast routers alike in all three conflict on an
+/// interface; unicast routers alike in all three conflict only if they
+/// share a peer and a source address (see `unicast`).
 fn key_of(config: &crate::Config) -> (u8, bool, Option<IpAddr>) {
     let chan = (!config.is_unicast()).then(|| config.multicast_group());
     (config.vrid, config.ipv6.is_some(), chan)
@@ -58,7 +62,8 @@ pub enum MuxEvent {
 #[non_exhaustive]
 pub enum MuxError {
     /// Another router of the same address family already has this
-    /// (interface, VRID).
+    /// (interface, VRID) and multicast group, or, with unicast peers, the
+    /// same source address and a peer in common.
     #[error("a router with VRID {vrid} already exists on interface {ifindex}")]
     Duplicate {
         /// Interface index.
@@ -163,9 +168,13 @@ pub struct Mux {
     live: usize,
     /// (ifindex, vrid, IPv6, channel, slot), sorted for binary search: an
     /// IPv4 and an IPv6 router may share a VRID on one interface, and so
-    /// may routers on different multicast groups, or one multicast and
-    /// one unicast, as in keepalived 2.2.7 (see `key_of`).
+    /// may routers on different multicast groups, one multicast and one
+    /// unicast, or unicast routers with no peer in common, as in
+    /// keepalived 2.2.7 (see `key_of`).
     keys: Vec<Key>,
+    /// The peers of the unicast routers, sorted: who an advert of a VRID
+    /// shared by unicast routers is for.
+    peers: Vec<unicast::PeerKey>,
     groups: Vec<Group>,
     heap: BinaryHeap<Reverse<(Instant, u32)>>,
     touched: VecDeque<u32>,
@@ -195,13 +204,9 @@ impl Mux {
         if self.hold_until.is_some() {
             router.hold_startup(self.hold_until);
         }
-        let (vrid, ipv6, chan) = key_of(router.config());
-        let at = match self.key_index(ifindex, vrid, ipv6, chan) {
-            Ok(_) => return Err(MuxError::Duplicate { ifindex, vrid }),
-            Err(at) => at,
-        };
+        self.admit(ifindex, router.config(), None)?;
         let id = u32::try_from(self.slots.len()).map_err(|_| MuxError::Full)?;
-        self.keys.insert(at, (ifindex, vrid, ipv6, chan, id));
+        self.insert_key(ifindex, key_of(router.config()), id);
         self.slots.push(Some(Slot {
             ifindex,
             router,
@@ -210,6 +215,7 @@ impl Mux {
             touched: false,
             removed: false,
         }));
+        self.index_peers(id);
         self.live += 1;
         // Room for every router's timer plus stale entries, and every router
         // touched at once.
@@ -272,7 +278,8 @@ impl Mux {
 
     /// The router of (interface, VRID, family, channel): the one a reload
     /// updates, as keepalived's `vrrp_exist` matches them. A channel is a
-    /// multicast group, or `None` for unicast peers.
+    /// multicast group, or `None` for unicast peers (of several unicast
+    /// routers, the first added).
     pub fn find_channel(
         &self,
         ifindex: u32,
@@ -280,20 +287,41 @@ impl Mux {
         ipv6: bool,
         chan: Option<IpAddr>,
     ) -> Option<RouterId> {
-        let i = self.key_index(ifindex, vrid, ipv6, chan).ok()?;
-        self.keys.get(i).map(|k| RouterId(k.4))
+        let keys = self.channel(ifindex, vrid, ipv6, chan);
+        keys.first().map(|k| RouterId(k.4))
     }
 
     /// The router a message of `vrid` and family `ipv6` sent to `dst` and
     /// received on `ifindex` is for: the one on `dst`'s channel (its
-    /// multicast group, or unicast), else the family's only or first one,
-    /// which drops it as keepalived's socket for another group would not
-    /// have received it.
+    /// multicast group, or unicast; of several unicast ones, the first
+    /// added: [`find_from`](Self::find_from) picks by sender), else the
+    /// family's only or first one, which drops it as keepalived's socket
+    /// for another group would not have received it.
     pub fn find_for(&self, ifindex: u32, vrid: u8, ipv6: bool, dst: IpAddr) -> Option<RouterId> {
         let keys = self.family(ifindex, vrid, ipv6);
         let chan = dst.is_multicast().then_some(dst);
         let key = keys.iter().find(|k| k.3 == chan).or(keys.first());
         key.map(|k| RouterId(k.4))
+    }
+
+    /// As [`find_for`](Self::find_for), for a message from `src`: of
+    /// several unicast routers sharing the VRID, the one whose peers
+    /// include `src`; `None` if `src` is no peer of theirs, as keepalived
+    /// 2.2.7 ignores such an advert (unless one of them alone sends from
+    /// `dst`).
+    pub fn find_from(
+        &self,
+        ifindex: u32,
+        vrid: u8,
+        ipv6: bool,
+        dst: IpAddr,
+        src: IpAddr,
+    ) -> Option<RouterId> {
+        let chan = dst.is_multicast().then_some(dst);
+        match self.channel(ifindex, vrid, ipv6, chan) {
+            shared @ [_, _, ..] => self.find_shared((ifindex, vrid, ipv6), shared, src, dst),
+            _ => self.find_for(ifindex, vrid, ipv6, dst),
+        }
     }
 
     /// The keys of (interface, VRID, family), in channel order.
@@ -308,15 +336,26 @@ impl Mux {
         self.keys.get(from..to).unwrap_or(&[])
     }
 
-    fn key_index(
-        &self,
+    /// The keys of (interface, VRID, family, channel): one at most for a
+    /// multicast group, those of every unicast router for `None`.
+    fn channel(&self, ifindex: u32, vrid: u8, ipv6: bool, chan: Option<IpAddr>) -> &[Key] {
+        let prefix = |k: &Key| (k.0, k.1, k.2, k.3);
+        let key = (ifindex, vrid, ipv6, chan);
+        let from = self.keys.partition_point(|k| prefix(k) < key);
+        let to = self.keys.partition_point(|k| prefix(k) <= key);
+        self.keys.get(from..to).unwrap_or(&[])
+    }
+
+    /// Puts router `id`'s key (interface, VRID, family, channel) in place.
+    fn insert_key(
+        &mut self,
         ifindex: u32,
-        vrid: u8,
-        ipv6: bool,
-        chan: Option<IpAddr>,
-    ) -> Result<usize, usize> {
-        self.keys
-            .binary_search_by_key(&(ifindex, vrid, ipv6, chan), |k| (k.0, k.1, k.2, k.3))
+        (vrid, ipv6, chan): (u8, bool, Option<IpAddr>),
+        id: u32,
+    ) {
+        let key = (ifindex, vrid, ipv6, chan, id);
+        let at = self.keys.binary_search(&key).unwrap_or_else(|at| at);
+        self.keys.insert(at, key);
     }
 
     /// The ids of the routers in the mux (not removed), in the order they
@@ -440,7 +479,7 @@ impl Mux {
         let dst = (datagram.get(16..20))
             .and_then(|b| <[u8; 4]>::try_from(b).ok())
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), IpAddr::from);
-        let id = self.route(ifindex, peek_vrid(datagram), false, dst)?;
+        let id = self.route(ifindex, peek_vrid(datagram), false, dst, src.into())?;
         self.drive(now, id.0, |r| r.handle_datagram(now, src, datagram));
         Some(id)
     }
@@ -459,13 +498,14 @@ impl Mux {
         payload: &[u8],
     ) -> Option<RouterId> {
         let vrid = wire::vrrp::Packet::new_checked(payload).map(|p| p.vrid());
-        let id = self.route(ifindex, vrid, true, IpAddr::V6(meta.dst))?;
+        let id = self.route(ifindex, vrid, true, IpAddr::V6(meta.dst), meta.src.into())?;
         self.drive(now, id.0, |r| r.handle_datagram_v6(now, meta, payload));
         Some(id)
     }
 
     /// The router for a received message's VRID on `ifindex`, or `None`
-    /// counted as undecodable or unknown.
+    /// counted as undecodable or unknown (also a sender that is no peer of
+    /// the unicast routers sharing the VRID).
     /// The router of the message's family, else the other family's (which
     /// drops it as [`crate::router::DropReason::WrongFamily`]).
     fn route(
@@ -474,6 +514,7 @@ impl Mux {
         vrid: Result<u8, WireDrop>,
         ipv6: bool,
         dst: IpAddr,
+        src: IpAddr,
     ) -> Option<RouterId> {
         let vrid = match vrid {
             Ok(vrid) => vrid,
@@ -484,8 +525,10 @@ impl Mux {
                 return None;
             }
         };
-        let id = (self.find_for(ifindex, vrid, ipv6, dst))
-            .or_else(|| self.find_family(ifindex, vrid, !ipv6));
+        let id = match self.family(ifindex, vrid, ipv6) {
+            [] => self.find_family(ifindex, vrid, !ipv6),
+            _ => self.find_from(ifindex, vrid, ipv6, dst, src),
+        };
         if id.is_none() {
             self.counters.unknown_vrid += 1;
         }

@@ -1,8 +1,6 @@
 //! Moving a router to another interface index: its interface was deleted
 //! and created again (same name, new index), or appeared after the start.
 
-use std::net::IpAddr;
-
 use super::{key_of, Mux, MuxError, RouterId};
 use crate::router::VirtualRouter;
 
@@ -11,17 +9,20 @@ impl Mux {
     /// counters and sync group: datagrams on `ifindex` reach it from now
     /// on, [`handle_interface`](Self::handle_interface) of `ifindex` moves
     /// it. [`MuxError::Duplicate`] if a router of its VRID, family and
-    /// channel is already there (nothing changes then).
+    /// channel is already there, or with unicast peers one it clashes
+    /// with (nothing changes then).
     pub fn rebind(&mut self, id: RouterId, ifindex: u32) -> Result<(), MuxError> {
         let slot = self.live_slot(id).ok_or(MuxError::UnknownRouter(id))?;
         if slot.ifindex == ifindex {
             return Ok(());
         }
+        self.admit(ifindex, slot.router.config(), Some(id.0))?;
         let key = key_of(slot.router.config());
-        self.rekey(id, ifindex, key)?;
+        self.rekey(id, ifindex, key);
         if let Some(slot) = self.slot_mut(id.0) {
             slot.ifindex = ifindex;
         }
+        self.reindex_peers(id.0);
         Ok(())
     }
 
@@ -34,7 +35,7 @@ impl Mux {
     /// the new one with [`handle_startup_one`](Self::handle_startup_one)
     /// (after its interface and tracking state).
     /// [`MuxError::Duplicate`] if another router holds the new router's
-    /// (interface, VRID, family).
+    /// (interface, VRID, family) as [`add_router`](Self::add_router) says.
     pub fn replace_router(
         &mut self,
         id: RouterId,
@@ -42,7 +43,8 @@ impl Mux {
         mut router: VirtualRouter,
     ) -> Result<(), MuxError> {
         self.live_slot(id).ok_or(MuxError::UnknownRouter(id))?;
-        self.rekey(id, ifindex, key_of(router.config()))?;
+        self.admit(ifindex, router.config(), Some(id.0))?;
+        self.rekey(id, ifindex, key_of(router.config()));
         if let Some(slot) = self.slot_mut(id.0) {
             router.set_sync_member(slot.group.is_some());
             slot.router = router;
@@ -50,26 +52,15 @@ impl Mux {
             // Its heap entries are stale from now on.
             slot.scheduled = None;
         }
+        self.reindex_peers(id.0);
         Ok(())
     }
 
     /// Gives router `id` the key (ifindex, vrid, ipv6, channel) in place
-    /// of its own.
-    fn rekey(
-        &mut self,
-        id: RouterId,
-        ifindex: u32,
-        (vrid, ipv6, chan): (u8, bool, Option<IpAddr>),
-    ) -> Result<(), MuxError> {
-        if let Ok(at) = self.key_index(ifindex, vrid, ipv6, chan) {
-            if self.keys.get(at).is_some_and(|k| k.4 != id.0) {
-                return Err(MuxError::Duplicate { ifindex, vrid });
-            }
-        }
+    /// of its own (`admit` said it may).
+    fn rekey(&mut self, id: RouterId, ifindex: u32, key: (u8, bool, Option<std::net::IpAddr>)) {
         self.keys.retain(|k| k.4 != id.0);
-        let at = (self.key_index(ifindex, vrid, ipv6, chan)).unwrap_or_else(|at| at);
-        self.keys.insert(at, (ifindex, vrid, ipv6, chan, id.0));
-        Ok(())
+        self.insert_key(ifindex, key, id.0);
     }
 }
 

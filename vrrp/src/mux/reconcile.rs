@@ -1,10 +1,11 @@
 //! Reload: removing and reconfiguring routers, replacing sync groups, and
 //! the whole reconciliation against a desired configuration.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
+use super::unicast::unicast_clash;
 use super::{key_of, Group, Mux, MuxError, RouterId};
 use crate::config::Config;
 use crate::event::State;
@@ -14,7 +15,8 @@ use crate::router::{Change, Changed, SyncCommand, VirtualRouter};
 /// the sync groups by instance name ([`Config::name`]). Routers are matched
 /// to the running ones by (interface, VRID, address family), as keepalived
 /// matches the instances of a reloaded configuration (`vrrp_exist`); a new
-/// name alone is an in-place change.
+/// name alone is an in-place change. Unicast routers sharing a VRID on an
+/// interface pair up in the order they were added and are given.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Desired {
     /// (interface index, configuration) of every router.
@@ -62,6 +64,7 @@ impl Mux {
             self.leave(now, id.0);
         }
         self.keys.retain(|k| k.4 != id.0);
+        self.unindex_peers(id.0);
         if let Some(slot) = self.slot_mut(id.0) {
             slot.removed = true;
         }
@@ -86,9 +89,12 @@ impl Mux {
         config: Config,
     ) -> Result<Change, MuxError> {
         self.live_slot(id).ok_or(MuxError::UnknownRouter(id))?;
-        self.drive(now, id.0, |r| r.reconfigure(now, config))
+        let change = (self.drive(now, id.0, |r| r.reconfigure(now, config)))
             .ok_or(MuxError::UnknownRouter(id))?
-            .map_err(MuxError::Config)
+            .map_err(MuxError::Config)?;
+        // Its unicast peers may have changed.
+        self.reindex_peers(id.0);
+        Ok(change)
     }
 
     /// Replaces every sync group (names and members). A group with the same
@@ -205,17 +211,22 @@ impl Mux {
     /// Checks `desired` and matches it with the running routers.
     fn plan<'d>(&self, desired: &'d Desired) -> Result<Plan<'d>, MuxError> {
         let mut names: HashMap<&str, usize> = HashMap::new();
-        let mut keys = HashMap::new();
+        // The desired routers of each key, in order: several unicast ones
+        // may share one (see `unicast`).
+        let mut keys: HashMap<_, VecDeque<usize>> = HashMap::new();
         for (i, (ifindex, config)) in desired.routers.iter().enumerate() {
             config.validate()?;
             if names.insert(&config.name, i).is_some() {
                 return Err(MuxError::DuplicateName(i));
             }
             let (vrid, ipv6, chan) = key_of(config);
-            if keys.insert((*ifindex, vrid, ipv6, chan), i).is_some() {
+            let alike = keys.entry((*ifindex, vrid, ipv6, chan)).or_default();
+            let clash = |&j: &usize| chan.is_some() || unicast_clash(&desired.routers[j].1, config);
+            if alike.iter().any(clash) {
                 let (ifindex, vrid) = (*ifindex, config.vrid);
                 return Err(MuxError::Duplicate { ifindex, vrid });
             }
+            alike.push_back(i);
         }
         let mut plan = Plan::default();
         let mut grouped = vec![false; desired.routers.len()];
@@ -232,9 +243,10 @@ impl Mux {
             plan.groups.push((name.as_str(), indexes));
         }
         let mut matched = vec![false; desired.routers.len()];
+        // Running and desired routers of one key pair up in order.
         for &(ifindex, vrid, ipv6, chan, slot) in &self.keys {
-            match keys.get(&(ifindex, vrid, ipv6, chan)) {
-                Some(&i) => {
+            match (keys.get_mut(&(ifindex, vrid, ipv6, chan))).and_then(VecDeque::pop_front) {
+                Some(i) => {
                     matched[i] = true;
                     plan.keep.push((RouterId(slot), i));
                 }

@@ -101,7 +101,8 @@ pub enum DriverEvent {
     /// An advert for a VRID that no router has on the interface it came in
     /// on; reported only with [`Driver::report_unknown_vrids`](super::Driver::report_unknown_vrids)
     /// (keepalived's `log_unknown_vrids`: "Unknown VRID(N) received on
-    /// interface(IF). ignoring...").
+    /// interface(IF). ignoring..."), or for a VRID unicast routers there
+    /// share, from a sender that is no peer of theirs.
     UnknownVrid {
         /// The interface's name.
         interface: String,
@@ -109,6 +110,9 @@ pub enum DriverEvent {
         vrid: u8,
         /// Its sender.
         from: IpAddr,
+        /// Unicast routers on the interface share the VRID, none peering
+        /// with `from` (keepalived then adds "from IP" to its line).
+        shared: bool,
     },
     /// A host operation failed (the protocol keeps running).
     Failed {

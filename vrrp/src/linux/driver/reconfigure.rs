@@ -162,9 +162,19 @@ impl Driver {
         let mut routers = Vec::with_capacity(setup.routers.len());
         for spec in setup.routers {
             let link = self.link_or_stand_in(&mut cache, &spec.interface)?;
-            let p = self.prepare_or_wait(&spec, link, &mut cache, staged)?;
+            let mut p = self.prepare_or_wait(&spec, link, &mut cache, staged)?;
+            if p.old.is_some() && routers.iter().any(|o: &Prepared| o.old == p.old) {
+                // Unicast routers sharing a key: a running one updates one.
+                p.old = None;
+            }
             let (ifindex, vrid) = (p.link.index, spec.config.vrid);
-            if !keys.insert((ifindex, mux_key(&spec))) {
+            let key = (ifindex, mux_key(&spec));
+            // Unicast routers may share a key unless they clash.
+            let clash = |o: &Prepared| {
+                (o.link.index, mux_key(&o.spec)) == key
+                    && (key.1 .2.is_some() || crate::mux::unicast_clash(&o.config, &p.config))
+            };
+            if !keys.insert(key) && routers.iter().any(clash) {
                 return Err(MuxError::Duplicate { ifindex, vrid }.into());
             }
             routers.push(p);
@@ -207,12 +217,12 @@ impl Driver {
         // keepalived's rule (`vrrp_exist`), the mux's too
         // (`Mux::reconcile`): the same (interface, VRID, family, channel)
         // is the same router, whatever its name.
-        let (vrid, ipv6, chan) = mux_key(spec);
-        let old = self.mux.find_channel(link.index, vrid, ipv6, chan);
+        let key = mux_key(spec);
+        let old = self.mux.find_match(link.index, key, &spec.config);
         match self.prepare_router(spec, link.clone(), old, cache, staged) {
             Err(DriverError::NoPrimaryAddress(_) | DriverError::NoLinkLocal(_)) => {
                 let stand_in = self.absent_link(&spec.interface);
-                let old = self.mux.find_channel(stand_in.index, vrid, ipv6, chan);
+                let old = self.mux.find_match(stand_in.index, key, &spec.config);
                 let mut p = self.prepare_router(spec, stand_in, old, cache, staged)?;
                 p.waiting = Some(link);
                 Ok(p)

@@ -225,10 +225,12 @@ impl Driver {
             .links
             .get(&ifindex)
             .map_or_else(String::new, |l| l.name.clone());
+        let shared = !multicast && self.mux.unicast_sharing(ifindex, vrid, from.is_ipv6()) > 1;
         self.emit(DriverEvent::UnknownVrid {
             interface,
             vrid,
             from,
+            shared,
         });
     }
 
