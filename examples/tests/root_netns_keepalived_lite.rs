@@ -97,6 +97,11 @@ fn root_netns_lite_three_routers_crash_and_preempt_back() {
         )
         .unwrap();
     let a2 = w.start("r1", Kind::Lite, &config("r1", 150, Auth::Pass, ""));
+    // Until it preempts, keepalived's words for each advert it discards.
+    wait_line(
+        &a2,
+        "(VI_1) received lower priority (120) advert from 10.0.0.2 - discarding",
+    );
     wait_line(&a2, "(VI_1) Entering MASTER STATE");
     // keepalived's words for the yielding master, with the sender and both
     // priorities.

@@ -177,6 +177,14 @@ pub enum Event {
         /// This router's effective priority.
         ours: u8,
     },
+    /// A preempting backup discarded a lower-priority advert (keepalived
+    /// logs "received lower priority (P) advert from X - discarding").
+    BackupRxLowerPriority {
+        /// The sender.
+        from: IpAddr,
+        /// Its priority.
+        priority: u8,
+    },
     /// Tracking changed the effective priority (keepalived's "Changing
     /// effective priority" and its `notify_priority_changes` FIFO line),
     /// reported before any state change the new tracking causes.

@@ -532,6 +532,9 @@ impl Daemon {
                 }
                 scripts::fifo_event(name, "MASTER_RX_LOWER_PRI", ours);
             }
+            Event::BackupRxLowerPriority { from, priority } => {
+                info!("({name}) received lower priority ({priority}) advert from {from} - discarding")
+            }
             Event::PriorityChanged { state, from, to } => {
                 info!("({name}) Changing effective priority from {from} to {to}");
                 if self.instances.get(&id).is_some_and(|i| i.priority_changes) {

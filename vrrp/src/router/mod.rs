@@ -954,8 +954,13 @@ impl VirtualRouter {
                     self.preempt_at = now.checked_add(self.cfg.preempt_delay);
                 }
             }
+        } else {
+            // Preempting a lower priority: discard (timer untouched).
+            self.push(Event::BackupRxLowerPriority {
+                from: src,
+                priority,
+            });
         }
-        // Otherwise: preempting a lower priority, discard (timer untouched).
     }
 
     /// VRRPv3: a backup takes the interval of the master it follows

@@ -235,6 +235,13 @@ fn backup_with_preempt_discards_lower_priority_without_touching_the_timer() {
     );
     assert_eq!(r.poll_timeout(), deadline);
     assert_eq!(r.master(), None);
+    assert_eq!(
+        events(&mut r),
+        [Event::BackupRxLowerPriority {
+            from: HIGHER_IP.into(),
+            priority: 99
+        }]
+    );
     // Equal priority resets the timer (RFC 3768 section 6.4.2: "greater
     // than or equal"), whatever the address.
     r.handle_datagram(
