@@ -51,8 +51,9 @@ pub struct ReconcileSummary {
     /// removed its addresses).
     pub removed: usize,
     /// Routers removed and added again on the same (interface, VRID): a
-    /// change that cannot be applied in place (protocol, VMAC, or
-    /// [`Change::Restart`]).
+    /// change that cannot be applied in place (protocol, VMAC added or
+    /// removed, or [`Change::Restart`]). Another VMAC name or MAC is
+    /// applied in place.
     pub restarted: usize,
 }
 
@@ -905,8 +906,10 @@ impl Driver {
             .and_then(Option::take)
             .and_then(|r| r.vmac);
         if let Some(index) = vmac.filter(|v| !kept_vmacs.contains(v)) {
-            if let Err(e) = self.netlink.del_link(index) {
-                self.host_error("delete VMAC", e);
+            match self.netlink.del_link(index) {
+                // Deleted while preparing (`drop_renamed_vmac`).
+                Err(e) if e.errno() != Some(libc::ENODEV) => self.host_error("delete VMAC", e),
+                _ => {}
             }
         }
         Ok(())

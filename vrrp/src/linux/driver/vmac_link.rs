@@ -8,6 +8,8 @@
 //! weight 0 for its router, on top of what the embedder tracks. A deleted
 //! VMAC is `links.rs`'s (`vmac_gone`); a renamed one is handled as a
 //! deleted one (keepalived makes a new one of the name it gave it).
+//! A reload that gives a router another VMAC name or MAC moves it to
+//! the new VMAC in place (`drop_renamed_vmac`, `move_vmac`).
 
 use std::collections::HashSet;
 use std::time::Instant;
