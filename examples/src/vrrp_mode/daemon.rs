@@ -239,15 +239,13 @@ impl Daemon {
             (id, instance)
         });
         // The events of the reconfiguration are queued: the last ones of
-        // removed routers (keepalived's DELETED or FAULT; STOP for one
-        // restarted under its name) and the first ones of added routers
-        // (BACKUP, notify_backup). Ids are never reused, so both are known
-        // while they are handled.
+        // removed routers (keepalived's DELETED or FAULT, also for one
+        // restarted under its name: keepalived deletes the instance that
+        // `vrrp_exist` does not match and makes a new one) and the first
+        // ones of added routers (BACKUP, notify_backup). Ids are never
+        // reused, so both are known while they are handled.
         let live: HashSet<RouterId> = summary.ids.iter().copied().collect();
-        let names: HashSet<&str> = plans.iter().map(|p| p.name.as_str()).collect();
-        for (_, i) in (self.instances.iter_mut())
-            .filter(|(id, i)| !live.contains(id) && !names.contains(i.name.as_str()))
-        {
+        for (_, i) in (self.instances.iter_mut()).filter(|(id, _)| !live.contains(id)) {
             i.removed = Some(None);
         }
         self.instances.extend(instances);

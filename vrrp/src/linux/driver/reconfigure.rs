@@ -51,8 +51,9 @@ pub struct ReconcileSummary {
     /// removed its addresses).
     pub removed: usize,
     /// Routers removed and added again on the same (interface, VRID): a
-    /// change that cannot be applied in place (protocol, VMAC, or
-    /// [`Change::Restart`]).
+    /// change that cannot be applied in place (protocol, VMAC added or
+    /// removed, or [`Change::Restart`]). Another VMAC name or MAC is
+    /// applied in place.
     pub restarted: usize,
 }
 
@@ -86,6 +87,22 @@ impl Prepared {
             && old.channel == self.channel
             && old.vmac == self.vmac
             && old.spec.vmac.xmit_base == self.spec.vmac.xmit_base
+    }
+
+    /// True if it is `old` on another macvlan VMAC (renamed, or another
+    /// MAC): keepalived 2.2.7 keeps such an instance (`vrrp_exist` looks
+    /// at whether there is a VMAC, not at which), and so the router is
+    /// moved to the new VMAC in place.
+    fn vmac_moved(&self, old: &RouterIo) -> bool {
+        let macvlan = |r: &RouterSpec| r.use_vmac && r.vmac.ipvlan.is_none();
+        old.recv_ifindex == self.link.index
+            && old.channel == self.channel
+            && old.spec.vmac.xmit_base == self.spec.vmac.xmit_base
+            && macvlan(&old.spec)
+            && macvlan(&self.spec)
+            && old.vmac.is_some()
+            && self.vmac.is_some()
+            && old.vmac != self.vmac
     }
 }
 
@@ -346,7 +363,7 @@ impl Driver {
                     }
                     made
                 }
-                None => self.prepare_vmac(&link, &config, &spec.vmac, staged)?,
+                None => self.prepare_vmac(&link, &config, &spec.vmac, old, staged)?,
             };
             if config.ipv6.is_none() {
                 let excluded_v6 = spec.excluded.iter().any(|a| a.addr.is_ipv6());
@@ -486,6 +503,7 @@ impl Driver {
         link: &Link,
         config: &Config,
         options: &VmacOptions,
+        old: Option<RouterId>,
         staged: &mut Staged,
     ) -> Result<Link, DriverError> {
         let vrid = config.vrid;
@@ -517,6 +535,7 @@ impl Driver {
                 break;
             }
         }
+        self.drop_renamed_vmac(old, link, mac)?;
         let Some(v6) = &config.ipv6 else {
             let vmac = self.netlink.add_macvlan(link.index, &name, mac)?;
             staged.vmacs.push(vmac.index);
@@ -632,8 +651,14 @@ impl Driver {
         let mut ids = vec![RouterId(u32::MAX); plan.routers.len()];
         let matched: HashSet<RouterId> = plan.routers.iter().filter_map(|p| p.old).collect();
         for (k, p) in plan.routers.into_iter().enumerate() {
+            let moved = |r: &RouterIo| p.vmac_moved(r);
             match p.old {
-                Some(id) if self.io(id.0 as usize).is_some_and(|r| p.same_place(r)) => {
+                Some(id)
+                    if self
+                        .io(id.0 as usize)
+                        .is_some_and(|r| p.same_place(r) || moved(r)) =>
+                {
+                    self.move_vmac(id.0 as usize, &p.send_link, &kept_vmacs);
                     let was_master = self.is_master(id);
                     let change = self.mux.reconfigure_router(now, id, p.config.clone())?;
                     if change == Change::Restart {
@@ -891,8 +916,10 @@ impl Driver {
             .and_then(Option::take)
             .and_then(|r| r.vmac);
         if let Some(index) = vmac.filter(|v| !kept_vmacs.contains(v)) {
-            if let Err(e) = self.netlink.del_link(index) {
-                self.host_error("delete VMAC", e);
+            match self.netlink.del_link(index) {
+                // Deleted while preparing (`drop_renamed_vmac`).
+                Err(e) if e.errno() != Some(libc::ENODEV) => self.host_error("delete VMAC", e),
+                _ => {}
             }
         }
         Ok(())

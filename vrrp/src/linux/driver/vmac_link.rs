@@ -8,12 +8,15 @@
 //! weight 0 for its router, on top of what the embedder tracks. A deleted
 //! VMAC is `links.rs`'s (`vmac_gone`); a renamed one is handled as a
 //! deleted one (keepalived makes a new one of the name it gave it).
+//! A reload that gives a router another VMAC name or MAC moves it to
+//! the new VMAC in place (`drop_renamed_vmac`, `move_vmac`).
 
+use std::collections::HashSet;
 use std::time::Instant;
 
 use super::debounce::{flags_up, Verdict};
 use super::{Driver, DriverEvent};
-use crate::linux::Link;
+use crate::linux::{Link, LinuxError};
 use crate::mux::RouterId;
 use crate::router::Tracking;
 
@@ -166,5 +169,54 @@ fn vmac_link(index: u32, name: &str, flags: u32) -> Link {
         up: flags & IFF_UP != 0,
         running: flags & IFF_RUNNING != 0,
         flags,
+    }
+}
+
+impl Driver {
+    /// A reload renames router `old`'s VMAC on `link` (same MAC, another
+    /// name): as keepalived 2.2.7 does ("Deleting old VMAC interface"),
+    /// the old one goes first, since the kernel refuses a second macvlan
+    /// with the same MAC on one interface.
+    pub(super) fn drop_renamed_vmac(
+        &mut self,
+        old: Option<RouterId>,
+        link: &Link,
+        mac: [u8; 6],
+    ) -> Result<(), LinuxError> {
+        let Some(r) = old.and_then(|id| self.io(id.0 as usize)) else {
+            return Ok(());
+        };
+        match r.vmac {
+            Some(index) if r.recv_ifindex == link.index && r.mac == mac => {
+                self.netlink.del_link(index)
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Router `i` now sends on VMAC `vmac` (a reload renamed its VMAC or
+    /// gave it another MAC): the old VMAC is deleted unless the new setup
+    /// uses it (`kept`), and forgotten. Nothing if `vmac` is its VMAC.
+    pub(super) fn move_vmac(&mut self, i: usize, vmac: &Link, kept: &HashSet<u32>) {
+        let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) else {
+            return;
+        };
+        let Some(old) = r.vmac.filter(|v| *v != vmac.index) else {
+            return;
+        };
+        r.send_ifindex = vmac.index;
+        r.mac = vmac.mac.unwrap_or([0; 6]);
+        r.vmac = Some(vmac.index);
+        self.vmac_flags.remove(&old);
+        self.debounce.forget(old);
+        if !kept.contains(&old) {
+            // Gone already if it had the new one's MAC.
+            match self.netlink.del_link(old) {
+                Err(e) if e.errno() != Some(libc::ENODEV) => self.host_error("delete VMAC", e),
+                _ => {}
+            }
+        }
+        self.firewall.touch();
+        self.vmac_made(i, vmac);
     }
 }
