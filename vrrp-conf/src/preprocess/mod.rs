@@ -545,9 +545,11 @@ impl<'l, 's> Pre<'l, 's> {
                 return;
             }
         };
+        type Steps = Box<dyn Iterator<Item = expand::Assignment>>;
         let steps = match kind {
-            "~SEQ" | "~SEQx" => seq_values(args, kind == "~SEQx", self.opts.max_expanded_lines),
-            _ => lst_values(args),
+            "~SEQ" | "~SEQx" => seq_values(args, kind == "~SEQx", self.opts.max_expanded_lines)
+                .map(|s| Box::new(s) as Steps),
+            _ => lst_values(args).map(|v| Box::new(v.into_iter()) as Steps),
         };
         let steps = match steps {
             Ok(s) => s,
