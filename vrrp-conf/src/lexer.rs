@@ -60,8 +60,9 @@ impl Token {
     /// The token's text, read from the arena `tokenize` wrote it to.
     pub fn text<'a>(&self, arena: &'a str) -> &'a str {
         match self.kind {
-            TokenKind::Word { start, len } => arena
-                .get(start as usize..(start + len) as usize)
+            TokenKind::Word { start, len } => start
+                .checked_add(len)
+                .and_then(|end| arena.get(start as usize..end as usize))
                 .unwrap_or(""),
             TokenKind::Open => "{",
             TokenKind::Close => "}",
@@ -215,6 +216,16 @@ pub fn tokenize(
                     // An unmatched quote: keepalived drops the rest.
                     return;
                 };
+                // Offsets are u32: past 4 GiB of words in one statement
+                // (only expansion gets there) they would be cut silently.
+                let Ok(end32) = u32::try_from(arena.len()) else {
+                    arena.truncate(start);
+                    let msg = "more than 4 GiB of words in one statement: the rest is dropped";
+                    diags.push(Diagnostic::error(Code::BadExpansion, at, msg));
+                    return;
+                };
+                // `start <= arena.len()`, so it fits too.
+                let start32 = u32::try_from(start).unwrap_or(end32);
                 let word = &arena[start..];
                 if rules.is_none() {
                     rules = Some(if is_script_keyword(word) {
@@ -225,8 +236,8 @@ pub fn tokenize(
                 }
                 out.push(Token {
                     kind: TokenKind::Word {
-                        start: start as u32,
-                        len: (arena.len() - start) as u32,
+                        start: start32,
+                        len: end32.saturating_sub(start32),
                     },
                     span: at,
                 });
@@ -401,6 +412,19 @@ mod tests {
         let (w, d) = lex(line);
         assert!(d.is_empty(), "{d:?}");
         w
+    }
+
+    #[test]
+    fn a_word_past_the_arena_reads_empty() {
+        // `start + len` overflowed u32 (a panic in a debug build).
+        let word = |start, len| Token {
+            kind: TokenKind::Word { start, len },
+            span: Span::default(),
+        };
+        assert_eq!(word(u32::MAX, 1).text("abc"), "");
+        assert_eq!(word(2, u32::MAX).text("abc"), "");
+        assert_eq!(word(4, 0).text("abc"), "");
+        assert_eq!(word(1, 2).text("abc"), "bc");
     }
 
     #[test]

@@ -59,7 +59,34 @@ fn parse_int(s: &str) -> Result<i64, String> {
     Ok(if neg { -v } else { v })
 }
 
-pub(super) fn seq_values(args: &str, hex: bool, limit: usize) -> Result<Vec<Assignment>, String> {
+/// The steps of a `~SEQ`, made one at a time: a sequence as long as the
+/// budget allows must not cost memory for all its values at once.
+#[derive(Debug)]
+pub(super) struct Seq {
+    var: String,
+    hex: bool,
+    next: i64,
+    step: i64,
+    left: u64,
+}
+
+impl Iterator for Seq {
+    type Item = Assignment;
+
+    fn next(&mut self) -> Option<Assignment> {
+        self.left = self.left.checked_sub(1)?;
+        let v = self.next;
+        self.next = v.saturating_add(self.step);
+        let text = if self.hex {
+            format!("{v:x}")
+        } else {
+            v.to_string()
+        };
+        Some(vec![(self.var.clone(), text)])
+    }
+}
+
+pub(super) fn seq_values(args: &str, hex: bool, limit: usize) -> Result<Seq, String> {
     let a = split_top(args);
     let var = a[0];
     if !is_param_name(var) {
@@ -85,14 +112,13 @@ pub(super) fn seq_values(args: &str, hex: bool, limit: usize) -> Result<Vec<Assi
             "~SEQ would produce {count} lines, more than {limit}"
         ));
     }
-    let mut out = Vec::with_capacity(count as usize);
-    let mut v = start;
-    for _ in 0..count {
-        let text = if hex { format!("{v:x}") } else { v.to_string() };
-        out.push(vec![(var.to_string(), text)]);
-        v = v.saturating_add(step);
-    }
-    Ok(out)
+    Ok(Seq {
+        var: var.to_string(),
+        hex,
+        next: start,
+        step,
+        left: count,
+    })
 }
 
 pub(super) fn lst_values(args: &str) -> Result<Vec<Assignment>, String> {

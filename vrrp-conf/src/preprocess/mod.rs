@@ -7,7 +7,7 @@
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use crate::diagnostics::{Code, Diagnostic};
@@ -78,6 +78,13 @@ pub struct Output {
 /// Deepest nesting of lines produced from lines (parameters inside
 /// parameters, `~SEQ` inside `~SEQ`).
 const MAX_LINE_DEPTH: usize = 24;
+
+/// The longest line read from a file (1 MiB, as long as the default
+/// [`Options::max_expanded_len`]). Past keepalived's 1024 bytes a line is
+/// already an error; past this one the rest of the file is not read
+/// either, so that a file without newlines (a binary, `/dev/zero`) is not
+/// held whole in memory, or read for ever.
+const MAX_READ_LINE: usize = 1 << 20;
 
 /// Preprocesses the text of the main file `name`, keeping all tokens.
 pub fn run_str(name: &str, text: &str, loader: &dyn Loader, opts: &Options) -> Output {
@@ -318,7 +325,9 @@ impl<'l, 's> Pre<'l, 's> {
         for n in 1u32.. {
             buf.clear();
             let span = Span::new(id, n, 1);
-            match reader.read_until(b'\n', &mut buf) {
+            // One byte more than the longest line read, to tell it apart.
+            let cap = MAX_READ_LINE as u64 + 1;
+            match reader.by_ref().take(cap).read_until(b'\n', &mut buf) {
                 Ok(0) => break,
                 Ok(_) => {}
                 Err(e) => {
@@ -328,6 +337,16 @@ impl<'l, 's> Pre<'l, 's> {
                         .push(Diagnostic::error(Code::FileUnreadable, span, msg));
                     break;
                 }
+            }
+            if buf.len() > MAX_READ_LINE {
+                let msg = format!(
+                    "line is longer than {MAX_READ_LINE} bytes: the rest of {} is not read",
+                    path.display()
+                );
+                self.out
+                    .diags
+                    .push(Diagnostic::error(Code::LineTooLong, span, msg));
+                break;
             }
             let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
             let line = line.strip_suffix(b"\r").unwrap_or(line);
@@ -545,9 +564,11 @@ impl<'l, 's> Pre<'l, 's> {
                 return;
             }
         };
+        type Steps = Box<dyn Iterator<Item = expand::Assignment>>;
         let steps = match kind {
-            "~SEQ" | "~SEQx" => seq_values(args, kind == "~SEQx", self.opts.max_expanded_lines),
-            _ => lst_values(args),
+            "~SEQ" | "~SEQx" => seq_values(args, kind == "~SEQx", self.opts.max_expanded_lines)
+                .map(|s| Box::new(s) as Steps),
+            _ => lst_values(args).map(|v| Box::new(v.into_iter()) as Steps),
         };
         let steps = match steps {
             Ok(s) => s,
