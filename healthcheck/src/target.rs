@@ -50,20 +50,26 @@ pub struct TargetConfig {
     /// attempt brings the target up.
     pub confirm_recovery: bool,
     /// With `confirm_recovery`, the confirming attempt runs at once
-    /// instead of an interval later (keepalived's `fast_recovery`).
-    /// keepalived also re-checks at once, without end, a url that fails a
-    /// confirming attempt; here that waits `delay_before_retry`, sparing
-    /// a busy loop against a failing server. Default false.
+    /// instead of an interval later (keepalived's `fast_recovery`); with
+    /// urls checked one per attempt ([`Self::urls`]), so does every url
+    /// that passes while the target has not run yet or is down with no
+    /// failed url. keepalived also re-checks at once, without end, a url
+    /// that fails a confirming attempt; here that waits
+    /// `delay_before_retry`, sparing a busy loop against a failing
+    /// server. Default false.
     pub fast_recovery: bool,
     /// The number of urls of an HTTP_GET/SSL_GET checker (default 0:
     /// unknown). With [`Self::confirm_recovery`] and two urls or more,
     /// the target steps through them as keepalived's `epilog` does: each
     /// attempt checks ONE url ([`crate::UrlSpan::Only`]); a pass moves
-    /// the cursor to the next url, due an interval later (at once with
-    /// `fast_recovery` while the target has not run yet, or is down with
-    /// no failed url); the target is up only when the last url passes
-    /// with no failed url. Otherwise an attempt covers every url from the
-    /// cursor ([`crate::UrlSpan::From`]).
+    /// the cursor to the next url, due at the target's next regular slot
+    /// (at once with `fast_recovery` while the target has not run yet, or
+    /// is down with no failed url); a failure is retried after
+    /// `delay_before_retry`, and a failed url is checked again at the
+    /// first regular slot at least `delay_before_retry` later; the target
+    /// is up only when the last url passes with no failed url. Otherwise
+    /// an attempt covers every url from the cursor
+    /// ([`crate::UrlSpan::From`]).
     pub urls: usize,
 }
 
@@ -430,6 +436,37 @@ mod tests {
         assert_eq!(s.span(), UrlSpan::Only(3));
         assert_eq!(s.record(&CheckOutcome::Up), Step::Confirm);
         assert_eq!(s.span(), UrlSpan::From(0));
+    }
+
+    /// Stepping one url at a time, a url failing before the first
+    /// complete round is not retried (epilog keeps `retry_it = retry`
+    /// until `has_run`); after it, a pass resets the retries.
+    #[test]
+    fn stepping_earns_retries_with_the_first_complete_round() {
+        let cfg = TargetConfig {
+            retry: 1,
+            confirm_recovery: true,
+            urls: 2,
+            ..TargetConfig::default()
+        };
+        let status = DownReason::HttpStatus(500);
+        let fails = CheckOutcome::UrlDown {
+            url: 1,
+            reason: status.clone(),
+        };
+        let mut s = CycleState::new(&cfg);
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Next);
+        assert_eq!(s.span(), UrlSpan::Only(1));
+        let went_down = Step::Done(Some(Change::Down(status)));
+        assert_eq!(s.record(&fails), went_down);
+        assert_eq!(s.span(), UrlSpan::Only(1));
+        let mut s = CycleState::new(&cfg);
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Next);
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Done(None));
+        assert_eq!(s.span(), UrlSpan::Only(0));
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Next);
+        assert_eq!(s.record(&fails), Step::Retry);
+        assert_eq!(s.span(), UrlSpan::Only(1));
     }
 
     #[test]
