@@ -32,14 +32,17 @@ pub struct CheckContext {
 }
 
 /// Which of a checker's `url` blocks one attempt checks, in order.
-/// keepalived's HTTP checker keeps a cursor over its urls: a retry or a
-/// resumed pass starts from the url that failed, and a server that went
-/// down is checked again at its failed url only. Checkers without urls
-/// ignore this.
+/// keepalived's HTTP checker keeps a cursor over its urls and checks one
+/// url per step: the [`crate::Monitor`] issues [`UrlSpan::Only`] for a
+/// target with several urls ([`crate::TargetConfig::urls`]), and
+/// [`UrlSpan::From`] (every url from the cursor in one attempt) for one
+/// whose url count it was not told. Checkers without urls ignore this.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum UrlSpan {
     /// The url at this index and every later one; `From(0)` is them all.
+    /// Kept for checkers driven without a url count, and for embedders
+    /// that drive a checker themselves.
     From(usize),
     /// Only the url at this index.
     Only(usize),

@@ -88,8 +88,10 @@ pub enum Event {
         target: TargetId,
         /// The first url that passed.
         from: usize,
-        /// The url that failed after them, or `None`: they ran to the
-        /// last url.
+        /// Where the attempt stopped after them: the url that failed, or
+        /// the next step's url when urls are checked one per attempt
+        /// ([`crate::TargetConfig::urls`]); `None`: they ran to the last
+        /// url.
         until: Option<usize>,
     },
     /// A healthy target reported a new dynamic weight.

@@ -33,7 +33,10 @@
 //!   [`Due`] says which urls to check ([`UrlSpan`]), a failure names its
 //!   url ([`CheckOutcome::UrlDown`]), and a down server comes back through
 //!   its failed url, then every url ([`Event::FailureCleared`],
-//!   [`Event::UrlsPassed`]).
+//!   [`Event::UrlsPassed`]). A check with several urls
+//!   ([`TargetConfig::urls`]) steps one url per interval as keepalived
+//!   does: one url per attempt, the next an interval later (a retry
+//!   `delay_before_retry` later), the target up once its last url passed.
 //! - **Pools** (keepalived's virtual servers, check/ipwrapper.c): members
 //!   weigh their configured or dynamic weight while up; an
 //!   `inhibit_on_failure` member stays in with weight 0 while down; a real

@@ -50,11 +50,27 @@ pub struct TargetConfig {
     /// attempt brings the target up.
     pub confirm_recovery: bool,
     /// With `confirm_recovery`, the confirming attempt runs at once
-    /// instead of an interval later (keepalived's `fast_recovery`).
-    /// keepalived also re-checks at once, without end, a url that fails a
-    /// confirming attempt; here that waits `delay_before_retry`, sparing
-    /// a busy loop against a failing server. Default false.
+    /// instead of an interval later (keepalived's `fast_recovery`); with
+    /// urls checked one per attempt ([`Self::urls`]), so does every url
+    /// that passes while the target has not run yet or is down with no
+    /// failed url. keepalived also re-checks at once, without end, a url
+    /// that fails a confirming attempt; here that waits
+    /// `delay_before_retry`, sparing a busy loop against a failing
+    /// server. Default false.
     pub fast_recovery: bool,
+    /// The number of urls of an HTTP_GET/SSL_GET checker (default 0:
+    /// unknown). With [`Self::confirm_recovery`] and two urls or more,
+    /// the target steps through them as keepalived's `epilog` does: each
+    /// attempt checks ONE url ([`crate::UrlSpan::Only`]); a pass moves
+    /// the cursor to the next url, due at the target's next regular slot
+    /// (at once with `fast_recovery` while the target has not run yet, or
+    /// is down with no failed url); a failure is retried after
+    /// `delay_before_retry`, and a failed url is checked again at the
+    /// first regular slot at least `delay_before_retry` later; the target
+    /// is up only when the last url passes with no failed url. Otherwise
+    /// an attempt covers every url from the cursor
+    /// ([`crate::UrlSpan::From`]).
+    pub urls: usize,
 }
 
 impl Default for TargetConfig {
@@ -71,6 +87,7 @@ impl Default for TargetConfig {
             log_all_failures: false,
             confirm_recovery: false,
             fast_recovery: false,
+            urls: 0,
         }
     }
 }
@@ -100,6 +117,9 @@ pub(crate) enum Step {
     /// its urls: the next attempt, after `delay_before_retry`, goes on
     /// from the url that failed (`confirm_recovery`); nothing changed.
     Resume,
+    /// A stepping target passed a url that is not its last: the next url
+    /// is due an interval later ([`TargetConfig::urls`]); nothing changed.
+    Next,
 }
 
 /// A change of the target's externally visible state.
@@ -128,6 +148,9 @@ pub(crate) struct CycleState {
     /// With `confirm`: the url whose failure took the target down, which
     /// the next attempts check alone until it passes (`failed_url`).
     failed_url: Option<usize>,
+    /// The number of urls when each attempt checks one of them
+    /// ([`TargetConfig::urls`]), else 0.
+    steps: usize,
 }
 
 impl CycleState {
@@ -145,6 +168,11 @@ impl CycleState {
             has_run: false,
             url: 0,
             failed_url: None,
+            steps: if cfg.confirm_recovery && cfg.urls >= 2 {
+                cfg.urls
+            } else {
+                0
+            },
         }
     }
 
@@ -164,14 +192,58 @@ impl CycleState {
 
     /// The urls the next attempt checks.
     pub(crate) fn span(&self) -> UrlSpan {
+        if self.steps > 0 {
+            // keepalived checks its cursor; a failed url keeps it there.
+            return UrlSpan::Only(self.url);
+        }
         self.failed_url
             .map_or(UrlSpan::From(self.url), UrlSpan::Only)
+    }
+
+    /// Whether each attempt checks one url ([`TargetConfig::urls`]).
+    pub(crate) fn steps(&self) -> bool {
+        self.steps > 0
+    }
+
+    /// Whether a url failure is known (keepalived's `failed_url`).
+    pub(crate) fn has_failed_url(&self) -> bool {
+        self.failed_url.is_some()
+    }
+
+    /// keepalived's `fast_recovery` condition: the next step is due at
+    /// once while the checker has not run yet, or is down with no failed
+    /// url.
+    pub(crate) fn recovering(&self) -> bool {
+        !self.has_run || (self.health() == Health::Down && self.failed_url.is_none())
+    }
+
+    /// The urls a down target passes with `outcome` (from, and where the
+    /// attempt stopped: the url that failed, the next step's url, or
+    /// `None` at the last), unless the pass only clears a failed url.
+    pub(crate) fn urls_passed(&self, outcome: &CheckOutcome) -> Option<(usize, Option<usize>)> {
+        if self.steps > 0 {
+            let next = self.url.saturating_add(1);
+            let until = (next < self.steps).then_some(next);
+            return (outcome.is_up() && self.failed_url.is_none()).then_some((self.url, until));
+        }
+        let UrlSpan::From(from) = self.span() else {
+            // The attempt that clears a failure says FailureCleared.
+            return None;
+        };
+        match outcome {
+            o if o.is_up() => Some((from, None)),
+            CheckOutcome::UrlDown { url, .. } if *url > from => Some((from, Some(*url))),
+            _ => None,
+        }
     }
 
     /// Feeds one attempt's outcome. Retries confirm the failure of a target
     /// that is up (as keepalived's HTTP checker does); a down target is
     /// retried only with `retry_while_down` (keepalived's TCP checker).
     pub(crate) fn record(&mut self, outcome: &CheckOutcome) -> Step {
+        if self.steps > 0 {
+            return self.step(outcome);
+        }
         let (reason, at) = match outcome {
             CheckOutcome::Down(reason) => (reason, self.span().first()),
             CheckOutcome::UrlDown { url, reason } => (reason, *url),
@@ -202,6 +274,54 @@ impl CycleState {
             }
         }
         Step::Done(change)
+    }
+
+    /// One url's outcome of a stepping target (check_http.c `epilog`).
+    fn step(&mut self, outcome: &CheckOutcome) -> Step {
+        let at = self.url;
+        let reason = match outcome {
+            CheckOutcome::Skipped => return Step::Done(None),
+            o if o.is_up() => return self.url_passed(o),
+            o => o.down_reason().cloned().unwrap_or(DownReason::Timeout),
+        };
+        let was_up = self.health() == Health::Up;
+        if !was_up && self.has_run && !self.retry_while_down {
+            // "do not retry if server is already known as dead": the
+            // cursor stays; a failed url is re-checked, else resumed.
+            return match self.failed_url {
+                Some(_) => Step::Done(None),
+                None => Step::Resume,
+            };
+        }
+        self.has_run = true;
+        if self.retry_it < self.retry {
+            self.retry_it += 1;
+            return Step::Retry;
+        }
+        self.failed_url = Some(at);
+        let change = self.counter.record(false).map(|_| Change::Down(reason));
+        Step::Done(change)
+    }
+
+    /// A stepping target's url passed: on to the next url, or the round
+    /// is complete (up), or a failed url is cleared (back to the first).
+    fn url_passed(&mut self, up: &CheckOutcome) -> Step {
+        self.url = self.url.saturating_add(1);
+        self.retry_it = 0;
+        let step = if self.failed_url.take().is_some() {
+            self.url = 0;
+            Step::Confirm
+        } else if self.url >= self.steps {
+            self.url = 0;
+            self.passed(up)
+        } else {
+            Step::Next
+        };
+        if !self.has_run {
+            // keepalived: "one failure is enough initially".
+            self.retry_it = self.retry;
+        }
+        step
     }
 
     fn passed(&mut self, up: &CheckOutcome) -> Step {
@@ -316,6 +436,37 @@ mod tests {
         assert_eq!(s.span(), UrlSpan::Only(3));
         assert_eq!(s.record(&CheckOutcome::Up), Step::Confirm);
         assert_eq!(s.span(), UrlSpan::From(0));
+    }
+
+    /// Stepping one url at a time, a url failing before the first
+    /// complete round is not retried (epilog keeps `retry_it = retry`
+    /// until `has_run`); after it, a pass resets the retries.
+    #[test]
+    fn stepping_earns_retries_with_the_first_complete_round() {
+        let cfg = TargetConfig {
+            retry: 1,
+            confirm_recovery: true,
+            urls: 2,
+            ..TargetConfig::default()
+        };
+        let status = DownReason::HttpStatus(500);
+        let fails = CheckOutcome::UrlDown {
+            url: 1,
+            reason: status.clone(),
+        };
+        let mut s = CycleState::new(&cfg);
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Next);
+        assert_eq!(s.span(), UrlSpan::Only(1));
+        let went_down = Step::Done(Some(Change::Down(status)));
+        assert_eq!(s.record(&fails), went_down);
+        assert_eq!(s.span(), UrlSpan::Only(1));
+        let mut s = CycleState::new(&cfg);
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Next);
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Done(None));
+        assert_eq!(s.span(), UrlSpan::Only(0));
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Next);
+        assert_eq!(s.record(&fails), Step::Retry);
+        assert_eq!(s.span(), UrlSpan::Only(1));
     }
 
     #[test]

@@ -1584,12 +1584,21 @@ mod tests {
         ] {
             let (mut d, mut b, _) = started(&one_rs(checker));
             let m = d.monitor_mut();
-            assert_eq!(check(m, &mut b, 0, CheckOutcome::Up), first, "{checker}");
+            // HTTP_GET checks its two urls one per step: a passing round
+            // is two checks, said together.
+            let http = checker.starts_with("HTTP_GET");
+            let round = |m: &mut Monitor, b: &mut Bridge| {
+                let steps = if http { 2 } else { 1 };
+                (0..steps)
+                    .flat_map(|_| check(m, b, 0, CheckOutcome::Up))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(round(m, &mut b), first, "{checker}");
             // Later passes of a healthy server are silent.
-            assert_eq!(check(m, &mut b, 0, CheckOutcome::Up), [""; 0], "{checker}");
+            assert_eq!(round(m, &mut b), [""; 0], "{checker}");
             assert_eq!(check(m, &mut b, 0, timeout.clone()), [""; 0], "{checker}");
             assert_eq!(own(check(m, &mut b, 0, timeout.clone())), [down], "{checker}");
-            if checker.starts_with("HTTP_GET") {
+            if http {
                 // The first pass clears the failed url, and names it; a
                 // second pass confirms the recovery (epilog's failed_url).
                 assert_eq!(
@@ -1597,7 +1606,7 @@ mod tests {
                     [format!("HTTP status code success to {RS} url(/a)")]
                 );
             }
-            assert_eq!(own(check(m, &mut b, 0, CheckOutcome::Up)), back, "{checker}");
+            assert_eq!(own(round(m, &mut b)), back, "{checker}");
         }
     }
 
@@ -1691,12 +1700,13 @@ mod tests {
         );
     }
 
-    /// Issue 13: an HTTP/SSL server coming back follows check_http.c's
-    /// url cursor. Down at its second url, only that url is checked until
-    /// it passes (named: `http_handle_response` while not up); then every
-    /// url from the first; a pass that fails at the third names the urls
-    /// before it, and the next goes on from the third, names it and the
-    /// server (`epilog`), and adds it.
+    /// Issue 13: an HTTP/SSL server checks one url per step and comes
+    /// back through check_http.c's url cursor. Its first round says the
+    /// server once its last url passed; down at its second url, only that
+    /// url is checked until it passes (named: `http_handle_response`
+    /// while not up); then each url from the first is named as it passes,
+    /// one that fails is checked again, and the last names the server
+    /// (`epilog`) and adds it.
     #[test]
     fn http_recovery_follows_keepalived_url_cursor() {
         let conf = one_rs("SSL_GET {\n url {\n path /x\n digest 0123456789abcdef0123456789abcdef\n }\n url {\n path /y\n }\n url {\n path /z\n }\n retry 0\n fast_recovery\n }");
@@ -1718,20 +1728,24 @@ mod tests {
         };
         let web = format!("Remote Web server {RS} succeed on service.");
         let url = |test: &str, path: &str| format!("{test} success to {RS} url({path})");
-        assert_eq!(
-            next(CheckOutcome::Up),
-            (UrlSpan::From(0), vec![web.clone()])
-        );
+        let up = || CheckOutcome::Up;
+        assert_eq!(next(up()), (UrlSpan::Only(0), vec![]));
+        assert_eq!(next(up()), (UrlSpan::Only(1), vec![]));
+        assert_eq!(next(up()), (UrlSpan::Only(2), vec![web.clone()]));
+        assert_eq!(next(up()), (UrlSpan::Only(0), vec![]));
         let (span, lines) = next(fails_at(1));
-        assert_eq!(span, UrlSpan::From(0));
+        assert_eq!(span, UrlSpan::Only(1));
         assert_eq!(own(lines), [format!("HTTP_CHECK on service {RS} failed.")]);
         assert_eq!(next(fails_at(1)), (UrlSpan::Only(1), vec![]));
         let cleared = vec![url("HTTP status code", "/y")];
-        assert_eq!(next(CheckOutcome::Up), (UrlSpan::Only(1), cleared));
-        let passed = vec![url("MD5 digest", "/x"), url("HTTP status code", "/y")];
-        assert_eq!(next(fails_at(2)), (UrlSpan::From(0), passed));
-        let (span, lines) = next(CheckOutcome::Up);
-        assert_eq!(span, UrlSpan::From(2));
+        assert_eq!(next(up()), (UrlSpan::Only(1), cleared));
+        let passed = vec![url("MD5 digest", "/x")];
+        assert_eq!(next(up()), (UrlSpan::Only(0), passed));
+        let passed = vec![url("HTTP status code", "/y")];
+        assert_eq!(next(up()), (UrlSpan::Only(1), passed));
+        assert_eq!(next(fails_at(2)), (UrlSpan::Only(2), vec![]));
+        let (span, lines) = next(up());
+        assert_eq!(span, UrlSpan::Only(2));
         assert_eq!(
             lines,
             [
@@ -1741,6 +1755,6 @@ mod tests {
                 "Gained quorum 1+0=1 <= 1 for VS [10.0.0.1]:tcp:80".to_owned(),
             ]
         );
-        assert_eq!(next(CheckOutcome::Up), (UrlSpan::From(0), vec![]));
+        assert_eq!(next(up()), (UrlSpan::Only(0), vec![]));
     }
 }

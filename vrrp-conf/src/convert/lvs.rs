@@ -1692,6 +1692,10 @@ fn checker(
     // after delay_loop, or at once with fast_recovery.
     target.confirm_recovery = matches!(probe, Probe::Http { .. });
     target.fast_recovery = extra.fast_recovery;
+    // ... and checks one url per step, delay_loop apart.
+    if let Probe::Http { urls, .. } = &probe {
+        target.urls = urls.len();
+    }
     Ok(CheckPlan {
         probe,
         context,
