@@ -33,6 +33,8 @@ fuzz_target!(|data: &[u8]| {
                 // keepalived's HTTP url cursor.
                 cfg.confirm_recovery = c % 8 < 4;
                 cfg.fast_recovery = c % 2 == 0;
+                // 0-3 urls: from 2 on, one url per step (keepalived's epilog).
+                cfg.urls = usize::from(b % 4);
                 targets.push(m.add_target(format!("t{}", c % 16), cfg));
             }
             1 => {
