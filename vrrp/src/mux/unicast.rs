@@ -128,10 +128,11 @@ impl Mux {
     }
 
     /// The router of several unicast ones (`shared`) of (interface, VRID,
-    /// family) an advert from `src` to `dst` is for: the one whose peers
-    /// include `src` (of two, from different sources, the one sending from
-    /// `dst`), else the one router sending from `dst` if it is alone
-    /// there, else none.
+    /// family) an advert from `src` to `dst` is for. keepalived 2.2.7 reads
+    /// it on the socket bound to `dst`, so the routers sending from `dst`
+    /// come first: of several, the one whose peers include `src`, else
+    /// none; a router alone there takes it whoever sent it. If no router
+    /// sends from `dst`, the first whose peers include `src`.
     pub(super) fn find_shared(
         &self,
         (ifindex, vrid, ipv6): (u32, u8, bool),
@@ -147,14 +148,16 @@ impl Mux {
             self.slot(i)
                 .is_some_and(|s| source_of(s.router.config()) == dst)
         };
-        if let Some(first) = peers.first() {
-            let k = peers.iter().find(|k| sends_from(k.4)).unwrap_or(first);
+        // The usual case, without looking at the others: a peer of a
+        // router sending from `dst`.
+        if let Some(k) = peers.iter().find(|k| sends_from(k.4)) {
             return Some(RouterId(k.4));
         }
         let mut at_dst = shared.iter().filter(|k| sends_from(k.4));
         match (at_dst.next(), at_dst.next()) {
             (Some(k), None) => Some(RouterId(k.4)),
-            _ => None,
+            (Some(_), Some(_)) => None,
+            (None, _) => peers.first().map(|k| RouterId(k.4)),
         }
     }
 }
@@ -280,6 +283,26 @@ mod tests {
             .unwrap();
         assert_eq!(deliver(&mut mux, STRANGER, OWN), None);
         assert_eq!(deliver(&mut mux, STRANGER, other_src), Some(c));
+    }
+
+    /// keepalived reads a unicast advert on the socket bound to its
+    /// destination: b's peer writing to c's source reaches c, alone
+    /// there, not b; to an address no router sends from, b's peer
+    /// reaches b.
+    #[test]
+    fn the_destination_picks_the_router_before_the_sender() {
+        let mut mux = Mux::new();
+        let other_src = Ipv4Addr::new(10, 0, 0, 5);
+        let b = mux.add_router(1, unicast("b", OWN, &[B])).unwrap();
+        let c = mux.add_router(1, unicast("c", other_src, &[C])).unwrap();
+        assert_eq!(deliver(&mut mux, B, other_src), Some(c));
+        assert_eq!(deliver(&mut mux, C, OWN), Some(b));
+        assert_eq!(deliver(&mut mux, B, OWN), Some(b));
+        let elsewhere = Ipv4Addr::new(10, 0, 0, 7);
+        assert_eq!(deliver(&mut mux, B, elsewhere), Some(b));
+        assert_eq!(deliver(&mut mux, C, elsewhere), Some(c));
+        assert_eq!(deliver(&mut mux, STRANGER, elsewhere), None);
+        assert_eq!(mux.counters().unknown_vrid, 1);
     }
 
     #[test]
