@@ -54,24 +54,27 @@ impl Mux {
 
     /// The router a reload updates with `config` (as
     /// [`find_channel`](Self::find_channel)): of several unicast routers
-    /// of the channel, the one with a peer in common with `config`, none
-    /// if no one has.
+    /// of the channel, the one with a peer in common with `config` and its
+    /// source address (keepalived's `vrrp_exist` matches unicast instances
+    /// by source address), else the first with a peer in common, none if
+    /// no one has.
     pub fn find_match(
         &self,
         ifindex: u32,
         (vrid, ipv6, chan): (u8, bool, Option<IpAddr>),
         config: &Config,
     ) -> Option<RouterId> {
-        match self.channel(ifindex, vrid, ipv6, chan) {
-            [] => None,
-            [one] => Some(RouterId(one.4)),
-            shared => (shared.iter())
-                .find(|k| {
-                    self.slot(k.4)
-                        .is_some_and(|s| share_a_peer(s.router.config(), config))
-                })
-                .map(|k| RouterId(k.4)),
-        }
+        let shared = match self.channel(ifindex, vrid, ipv6, chan) {
+            [] => return None,
+            [one] => return Some(RouterId(one.4)),
+            shared => shared,
+        };
+        let first = |alike: fn(&Config, &Config) -> bool| {
+            (shared.iter())
+                .find(|k| (self.slot(k.4)).is_some_and(|s| alike(s.router.config(), config)))
+                .map(|k| RouterId(k.4))
+        };
+        first(unicast_clash).or_else(|| first(share_a_peer))
     }
 
     /// `Err(Duplicate)` if router `id` (`None`: a new one) cannot have
@@ -264,6 +267,12 @@ mod tests {
         // The same sender: the advert's destination tells them apart.
         assert_eq!(deliver(&mut mux, B, OWN), Some(b));
         assert_eq!(deliver(&mut mux, B, other_src), Some(b2));
+        // A reload updates the router of the same source, as keepalived's
+        // `vrrp_exist` (else b2 would be restarted, b updated twice).
+        let key = (51, false, None);
+        let b2_again = config("b2", other_src, &[B]);
+        assert_eq!(mux.find_match(1, key, &b2_again), Some(b2));
+        assert_eq!(mux.find_match(1, key, &config("b", OWN, &[B])), Some(b));
         assert_eq!(
             mux.find_from(2, 51, false, OWN.into(), C.into()),
             Some(elsewhere)
