@@ -31,7 +31,7 @@ fn share_a_peer(a: &Config, b: &Config) -> bool {
 }
 
 /// The source address of a router's adverts.
-fn source_of(c: &Config) -> IpAddr {
+pub(super) fn source_of(c: &Config) -> IpAddr {
     match &c.ipv6 {
         Some(v6) => IpAddr::V6(v6.link_local),
         None => IpAddr::V4(c.source_ip()),
@@ -372,5 +372,28 @@ mod tests {
         });
         assert_eq!(mux.reconcile(t0, &desired([&[B], &[C, B]])), dup);
         assert_eq!((mux.find_from(1, 51, false, OWN.into(), B.into())), Some(b));
+    }
+
+    /// Listed in another order, routers sharing a VRID from different
+    /// source addresses keep their identity (keepalived's `vrrp_exist`
+    /// matches unicast instances by source address).
+    #[test]
+    fn a_reload_pairs_unicast_routers_by_source_address() {
+        let t0 = Instant::now();
+        let other_src = Ipv4Addr::new(10, 0, 0, 5);
+        let mut mux = Mux::new();
+        let b = mux.add_router(1, unicast("b", OWN, &[B])).unwrap();
+        let c = mux.add_router(1, unicast("c", other_src, &[C])).unwrap();
+        mux.handle_startup(t0);
+        let desired = Desired {
+            routers: vec![
+                (1, config("c", other_src, &[C])),
+                (1, config("b", OWN, &[B])),
+            ],
+            groups: vec![],
+        };
+        let done = mux.reconcile(t0, &desired).unwrap();
+        assert_eq!(done.unchanged, [b, c]);
+        assert_eq!(&*mux.router(c).unwrap().config().name, "c");
     }
 }
