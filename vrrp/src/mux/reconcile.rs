@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::unicast::{source_of, unicast_clash};
+use super::unicast::unicast_clash;
 use super::{key_of, Group, Mux, MuxError, RouterId};
 use crate::config::Config;
 use crate::event::State;
@@ -247,9 +247,8 @@ impl Mux {
         // (keepalived's `vrrp_exist` for unicast ones), else in order.
         for &(ifindex, vrid, ipv6, chan, slot) in &self.keys {
             let running = self.slot(slot).map(|s| s.router.config());
-            let same_source = |&j: &usize| {
-                running.is_some_and(|r| source_of(r) == source_of(&desired.routers[j].1))
-            };
+            let same_source =
+                |&j: &usize| running.is_some_and(|r| r.source() == desired.routers[j].1.source());
             let alike = keys.get_mut(&(ifindex, vrid, ipv6, chan));
             let pick =
                 |q: &mut VecDeque<usize>| q.remove(q.iter().position(same_source).unwrap_or(0));

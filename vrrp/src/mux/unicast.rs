@@ -30,19 +30,11 @@ fn share_a_peer(a: &Config, b: &Config) -> bool {
     peers_of(a).any(|p| peers_of(b).any(|q| q == p))
 }
 
-/// The source address of a router's adverts.
-pub(super) fn source_of(c: &Config) -> IpAddr {
-    match &c.ipv6 {
-        Some(v6) => IpAddr::V6(v6.link_local),
-        None => IpAddr::V4(c.source_ip()),
-    }
-}
-
 /// True if two unicast routers of one (interface, VRID, family) cannot
 /// both run (keepalived 2.2.7's "duplicate VRID conflict"): the same
 /// source address and a peer in common.
 pub fn unicast_clash(a: &Config, b: &Config) -> bool {
-    source_of(a) == source_of(b) && share_a_peer(a, b)
+    a.source() == b.source() && share_a_peer(a, b)
 }
 
 impl Mux {
@@ -149,7 +141,7 @@ impl Mux {
         let peers = self.peers.get(from..to).unwrap_or(&[]);
         let sends_from = |i: u32| {
             self.slot(i)
-                .is_some_and(|s| source_of(s.router.config()) == dst)
+                .is_some_and(|s| s.router.config().source() == dst)
         };
         // The usual case, without looking at the others: a peer of a
         // router sending from `dst`.
