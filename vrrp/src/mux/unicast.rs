@@ -2,11 +2,11 @@
 //! allows them: two instances with unicast peers may use one VRID on one
 //! interface and address family unless they also share a peer and a
 //! source address (keepalived's "duplicate VRID conflict"). An advert for
-//! such a shared VRID goes to the router whose peers include its sender;
-//! from a sender that is no router's peer it is dropped, whatever
-//! `check_unicast_src` says (keepalived's `vrrp_dispatcher_read`), unless
-//! one router alone sends from the advert's destination (keepalived reads
-//! it on that router's own socket, bound to its source address).
+//! such a shared VRID goes to the router alone sending from its
+//! destination (keepalived reads it on that router's own socket, bound to
+//! its source address), else to the router whose peers include its
+//! sender; from a sender that is no router's peer it is dropped, whatever
+//! `check_unicast_src` says (keepalived's `vrrp_dispatcher_read`).
 
 use std::net::IpAddr;
 
