@@ -115,6 +115,14 @@ fn a_line_without_end_is_not_read_whole() {
     );
     // Nothing after it is read, so no half-line turns into statements.
     assert!(out.tokens.is_empty());
+    // A line of the longest length, newline apart, is read, and so is
+    // the rest of the file.
+    let loader = Endless {
+        bytes: Some(1 << 20),
+    };
+    let out = run_file(Path::new("/k.conf"), &loader, &opts);
+    let words: Vec<&str> = out.tokens.iter().map(|t| t.text(&out.text)).collect();
+    assert_eq!(words.get(1..), Some(&["vrrp_script", "s", "{", "}"][..]));
     // A file that never ends a line (say /dev/zero) ends the same way.
     let out = run_file(Path::new("/k.conf"), &Endless { bytes: None }, &opts);
     let codes: Vec<Code> = out.diags.iter().map(|d| d.code).collect();

@@ -325,8 +325,9 @@ impl<'l, 's> Pre<'l, 's> {
         for n in 1u32.. {
             buf.clear();
             let span = Span::new(id, n, 1);
-            // One byte more than the longest line read, to tell it apart.
-            let cap = MAX_READ_LINE as u64 + 1;
+            // The longest line, its newline, and one byte to tell a longer
+            // one apart.
+            let cap = MAX_READ_LINE as u64 + 2;
             match reader.by_ref().take(cap).read_until(b'\n', &mut buf) {
                 Ok(0) => break,
                 Ok(_) => {}
@@ -338,7 +339,8 @@ impl<'l, 's> Pre<'l, 's> {
                     break;
                 }
             }
-            if buf.len() > MAX_READ_LINE {
+            let len = buf.len() - usize::from(buf.ends_with(b"\n"));
+            if len > MAX_READ_LINE {
                 let msg = format!(
                     "line is longer than {MAX_READ_LINE} bytes: the rest of {} is not read",
                     path.display()

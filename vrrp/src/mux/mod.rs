@@ -305,10 +305,9 @@ impl Mux {
     }
 
     /// As [`find_for`](Self::find_for), for a message from `src`: of
-    /// several unicast routers sharing the VRID, the one whose peers
-    /// include `src`; `None` if `src` is no peer of theirs, as keepalived
-    /// 2.2.7 ignores such an advert (unless one of them alone sends from
-    /// `dst`).
+    /// several unicast routers sharing the VRID, the one alone sending
+    /// from `dst`, else the one whose peers include `src`; `None` if `src`
+    /// is no peer of theirs, as keepalived 2.2.7 ignores such an advert.
     pub fn find_from(
         &self,
         ifindex: u32,

@@ -243,9 +243,16 @@ impl Mux {
             plan.groups.push((name.as_str(), indexes));
         }
         let mut matched = vec![false; desired.routers.len()];
-        // Running and desired routers of one key pair up in order.
+        // Running and desired routers of one key pair up by source address
+        // (keepalived's `vrrp_exist` for unicast ones), else in order.
         for &(ifindex, vrid, ipv6, chan, slot) in &self.keys {
-            match (keys.get_mut(&(ifindex, vrid, ipv6, chan))).and_then(VecDeque::pop_front) {
+            let running = self.slot(slot).map(|s| s.router.config());
+            let same_source =
+                |&j: &usize| running.is_some_and(|r| r.source() == desired.routers[j].1.source());
+            let alike = keys.get_mut(&(ifindex, vrid, ipv6, chan));
+            let pick =
+                |q: &mut VecDeque<usize>| q.remove(q.iter().position(same_source).unwrap_or(0));
+            match alike.and_then(pick) {
                 Some(i) => {
                     matched[i] = true;
                     plan.keep.push((RouterId(slot), i));

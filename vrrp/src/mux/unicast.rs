@@ -2,11 +2,11 @@
 //! allows them: two instances with unicast peers may use one VRID on one
 //! interface and address family unless they also share a peer and a
 //! source address (keepalived's "duplicate VRID conflict"). An advert for
-//! such a shared VRID goes to the router whose peers include its sender;
-//! from a sender that is no router's peer it is dropped, whatever
-//! `check_unicast_src` says (keepalived's `vrrp_dispatcher_read`), unless
-//! one router alone sends from the advert's destination (keepalived reads
-//! it on that router's own socket, bound to its source address).
+//! such a shared VRID goes to the router alone sending from its
+//! destination (keepalived reads it on that router's own socket, bound to
+//! its source address), else to the router whose peers include its
+//! sender; from a sender that is no router's peer it is dropped, whatever
+//! `check_unicast_src` says (keepalived's `vrrp_dispatcher_read`).
 
 use std::net::IpAddr;
 
@@ -30,19 +30,11 @@ fn share_a_peer(a: &Config, b: &Config) -> bool {
     peers_of(a).any(|p| peers_of(b).any(|q| q == p))
 }
 
-/// The source address of a router's adverts.
-fn source_of(c: &Config) -> IpAddr {
-    match &c.ipv6 {
-        Some(v6) => IpAddr::V6(v6.link_local),
-        None => IpAddr::V4(c.source_ip()),
-    }
-}
-
 /// True if two unicast routers of one (interface, VRID, family) cannot
 /// both run (keepalived 2.2.7's "duplicate VRID conflict"): the same
 /// source address and a peer in common.
 pub fn unicast_clash(a: &Config, b: &Config) -> bool {
-    source_of(a) == source_of(b) && share_a_peer(a, b)
+    a.source() == b.source() && share_a_peer(a, b)
 }
 
 impl Mux {
@@ -54,24 +46,27 @@ impl Mux {
 
     /// The router a reload updates with `config` (as
     /// [`find_channel`](Self::find_channel)): of several unicast routers
-    /// of the channel, the one with a peer in common with `config`, none
-    /// if no one has.
+    /// of the channel, the one with a peer in common with `config` and its
+    /// source address (keepalived's `vrrp_exist` matches unicast instances
+    /// by source address), else the first with a peer in common, none if
+    /// no one has.
     pub fn find_match(
         &self,
         ifindex: u32,
         (vrid, ipv6, chan): (u8, bool, Option<IpAddr>),
         config: &Config,
     ) -> Option<RouterId> {
-        match self.channel(ifindex, vrid, ipv6, chan) {
-            [] => None,
-            [one] => Some(RouterId(one.4)),
-            shared => (shared.iter())
-                .find(|k| {
-                    self.slot(k.4)
-                        .is_some_and(|s| share_a_peer(s.router.config(), config))
-                })
-                .map(|k| RouterId(k.4)),
-        }
+        let shared = match self.channel(ifindex, vrid, ipv6, chan) {
+            [] => return None,
+            [one] => return Some(RouterId(one.4)),
+            shared => shared,
+        };
+        let first = |alike: fn(&Config, &Config) -> bool| {
+            (shared.iter())
+                .find(|k| (self.slot(k.4)).is_some_and(|s| alike(s.router.config(), config)))
+                .map(|k| RouterId(k.4))
+        };
+        first(unicast_clash).or_else(|| first(share_a_peer))
     }
 
     /// `Err(Duplicate)` if router `id` (`None`: a new one) cannot have
@@ -128,10 +123,11 @@ impl Mux {
     }
 
     /// The router of several unicast ones (`shared`) of (interface, VRID,
-    /// family) an advert from `src` to `dst` is for: the one whose peers
-    /// include `src` (of two, from different sources, the one sending from
-    /// `dst`), else the one router sending from `dst` if it is alone
-    /// there, else none.
+    /// family) an advert from `src` to `dst` is for. keepalived 2.2.7 reads
+    /// it on the socket bound to `dst`, so the routers sending from `dst`
+    /// come first: of several, the one whose peers include `src`, else
+    /// none; a router alone there takes it whoever sent it. If no router
+    /// sends from `dst`, the first whose peers include `src`.
     pub(super) fn find_shared(
         &self,
         (ifindex, vrid, ipv6): (u32, u8, bool),
@@ -145,16 +141,18 @@ impl Mux {
         let peers = self.peers.get(from..to).unwrap_or(&[]);
         let sends_from = |i: u32| {
             self.slot(i)
-                .is_some_and(|s| source_of(s.router.config()) == dst)
+                .is_some_and(|s| s.router.config().source() == dst)
         };
-        if let Some(first) = peers.first() {
-            let k = peers.iter().find(|k| sends_from(k.4)).unwrap_or(first);
+        // The usual case, without looking at the others: a peer of a
+        // router sending from `dst`.
+        if let Some(k) = peers.iter().find(|k| sends_from(k.4)) {
             return Some(RouterId(k.4));
         }
         let mut at_dst = shared.iter().filter(|k| sends_from(k.4));
         match (at_dst.next(), at_dst.next()) {
             (Some(k), None) => Some(RouterId(k.4)),
-            _ => None,
+            (Some(_), Some(_)) => None,
+            (None, _) => peers.first().map(|k| RouterId(k.4)),
         }
     }
 }
@@ -261,6 +259,12 @@ mod tests {
         // The same sender: the advert's destination tells them apart.
         assert_eq!(deliver(&mut mux, B, OWN), Some(b));
         assert_eq!(deliver(&mut mux, B, other_src), Some(b2));
+        // A reload updates the router of the same source, as keepalived's
+        // `vrrp_exist` (else b2 would be restarted, b updated twice).
+        let key = (51, false, None);
+        let b2_again = config("b2", other_src, &[B]);
+        assert_eq!(mux.find_match(1, key, &b2_again), Some(b2));
+        assert_eq!(mux.find_match(1, key, &config("b", OWN, &[B])), Some(b));
         assert_eq!(
             mux.find_from(2, 51, false, OWN.into(), C.into()),
             Some(elsewhere)
@@ -280,6 +284,26 @@ mod tests {
             .unwrap();
         assert_eq!(deliver(&mut mux, STRANGER, OWN), None);
         assert_eq!(deliver(&mut mux, STRANGER, other_src), Some(c));
+    }
+
+    /// keepalived reads a unicast advert on the socket bound to its
+    /// destination: b's peer writing to c's source reaches c, alone
+    /// there, not b; to an address no router sends from, b's peer
+    /// reaches b.
+    #[test]
+    fn the_destination_picks_the_router_before_the_sender() {
+        let mut mux = Mux::new();
+        let other_src = Ipv4Addr::new(10, 0, 0, 5);
+        let b = mux.add_router(1, unicast("b", OWN, &[B])).unwrap();
+        let c = mux.add_router(1, unicast("c", other_src, &[C])).unwrap();
+        assert_eq!(deliver(&mut mux, B, other_src), Some(c));
+        assert_eq!(deliver(&mut mux, C, OWN), Some(b));
+        assert_eq!(deliver(&mut mux, B, OWN), Some(b));
+        let elsewhere = Ipv4Addr::new(10, 0, 0, 7);
+        assert_eq!(deliver(&mut mux, B, elsewhere), Some(b));
+        assert_eq!(deliver(&mut mux, C, elsewhere), Some(c));
+        assert_eq!(deliver(&mut mux, STRANGER, elsewhere), None);
+        assert_eq!(mux.counters().unknown_vrid, 1);
     }
 
     #[test]
@@ -340,5 +364,28 @@ mod tests {
         });
         assert_eq!(mux.reconcile(t0, &desired([&[B], &[C, B]])), dup);
         assert_eq!((mux.find_from(1, 51, false, OWN.into(), B.into())), Some(b));
+    }
+
+    /// Listed in another order, routers sharing a VRID from different
+    /// source addresses keep their identity (keepalived's `vrrp_exist`
+    /// matches unicast instances by source address).
+    #[test]
+    fn a_reload_pairs_unicast_routers_by_source_address() {
+        let t0 = Instant::now();
+        let other_src = Ipv4Addr::new(10, 0, 0, 5);
+        let mut mux = Mux::new();
+        let b = mux.add_router(1, unicast("b", OWN, &[B])).unwrap();
+        let c = mux.add_router(1, unicast("c", other_src, &[C])).unwrap();
+        mux.handle_startup(t0);
+        let desired = Desired {
+            routers: vec![
+                (1, config("c", other_src, &[C])),
+                (1, config("b", OWN, &[B])),
+            ],
+            groups: vec![],
+        };
+        let done = mux.reconcile(t0, &desired).unwrap();
+        assert_eq!(done.unchanged, [b, c]);
+        assert_eq!(&*mux.router(c).unwrap().config().name, "c");
     }
 }

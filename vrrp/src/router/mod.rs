@@ -216,7 +216,7 @@ pub struct VirtualRouter {
     /// keepalived's `wantstate` MASTER, which decides whether the address
     /// owner takes over at once on start-up or recovery: set unless
     /// [`Config::initial_backup`] and on entering MASTER, cleared by an
-    /// accepted advert of another master.
+    /// accepted advert of another master and by entering FAULT.
     owner_takes_over: bool,
     timers: TimerTable,
     preempt_at: Option<Instant>,
@@ -1150,8 +1150,9 @@ impl VirtualRouter {
     }
 
     /// BACKUP for a non-owner, MASTER for the owner (RFC 3768 section 6.4.1)
-    /// unless it is configured `state BACKUP` or has since followed another
-    /// master: keepalived 2.2.7 then starts it in BACKUP, as any router.
+    /// unless it is configured `state BACKUP`, has since followed another
+    /// master, or recovers from FAULT: keepalived 2.2.7 then starts it in
+    /// BACKUP, as any router.
     fn start_protocol(&mut self, now: Instant, reason: Reason) {
         self.master_adver_int = self.cfg.advert_interval();
         if self.base_priority == PRIORITY_OWNER && self.owner_takes_over {
@@ -1219,7 +1220,13 @@ impl VirtualRouter {
                 self.preempt_at = None;
                 self.arm(Timer::MasterDown, now, self.master_down_interval());
             }
-            State::Initialize | State::Fault => self.master = None,
+            State::Initialize => self.master = None,
+            State::Fault => {
+                self.master = None;
+                // keepalived 2.2.7's wantstate is FAULT now: even the
+                // owner recovers to BACKUP (measured).
+                self.owner_takes_over = false;
+            }
         }
         self.push(Event::Notify(Notify {
             kind: NotifyKind::Instance,

@@ -604,19 +604,27 @@ fn owner_configured_backup_waits_like_a_backup() {
     assert_eq!(r.state(), State::Master);
 }
 
-/// Once master, the `state BACKUP` owner recovers from a fault straight to
-/// MASTER (keepalived's `wantstate`); having followed another master (its
-/// priority lowered by nothing else), it recovers to BACKUP.
+/// An owner, `state BACKUP` or not, recovers from a fault to BACKUP and
+/// takes over when Master_Down_Interval runs out (keepalived 2.2.7,
+/// measured: its `wantstate` is FAULT then); having followed another
+/// master (its priority lowered by nothing else), it starts in BACKUP.
 #[test]
 fn owner_recovery_follows_what_it_wanted_last() {
     let t0 = Instant::now();
     let mut cfg = config(255);
+    for initial_backup in [true, false] {
+        cfg.initial_backup = initial_backup;
+        let mut r = master_with(cfg.clone(), t0);
+        r.handle_interface(t0 + s(5), false);
+        assert_eq!(r.state(), State::Fault);
+        r.handle_interface(t0 + s(6), true);
+        assert_eq!(r.state(), State::Backup, "{initial_backup}");
+        let down = r.master_down_interval();
+        assert_eq!(r.poll_timeout(), Some(t0 + s(6) + down));
+        r.handle_timeout(t0 + s(6) + down);
+        assert_eq!(r.state(), State::Master, "{initial_backup}");
+    }
     cfg.initial_backup = true;
-    let mut r = master_with(cfg.clone(), t0);
-    r.handle_interface(t0 + s(5), false);
-    assert_eq!(r.state(), State::Fault);
-    r.handle_interface(t0 + s(6), true);
-    assert_eq!(r.state(), State::Master);
 
     let mut r = VirtualRouter::new(cfg).unwrap();
     r.handle_startup(t0);
@@ -734,7 +742,12 @@ fn startup_while_faulty_enters_fault_and_recovers_to_the_protocol() {
     r.handle_interface(t0 + s(1), true);
     assert_eq!(r.state(), State::Fault);
     r.handle_tracking(t0 + s(2), Tracking::default());
-    // An owner recovers straight to MASTER.
+    // Even the owner recovers to BACKUP, as keepalived 2.2.7 (measured),
+    // and takes over when Master_Down_Interval runs out.
+    assert_eq!(r.state(), State::Backup);
+    let down = r.master_down_interval();
+    assert_eq!(r.poll_timeout(), Some(t0 + s(2) + down));
+    r.handle_timeout(t0 + s(2) + down);
     assert_eq!(r.state(), State::Master);
     let ev = events(&mut r);
     assert_eq!(
@@ -747,10 +760,15 @@ fn startup_while_faulty_enters_fault_and_recovers_to_the_protocol() {
     );
     assert!(ev.contains(&Event::StateChanged {
         from: State::Fault,
-        to: State::Master,
-        reason: Reason::AddressOwner
+        to: State::Backup,
+        reason: Reason::Recovered
     }));
-    assert!(transmit(&mut r, t0).is_some());
+    assert!(ev.contains(&Event::StateChanged {
+        from: State::Backup,
+        to: State::Master,
+        reason: Reason::MasterDown
+    }));
+    assert!(transmit(&mut r, t0 + s(2) + down).is_some());
 }
 
 /// A master with unicast peers LOWER_IP and HIGHER_IP, its first advert
