@@ -22,7 +22,8 @@ pub fn log_transition(name: &str, from: State, to: State, reason: Reason) {
         }
     };
     match reason {
-        Reason::MasterDown => info!("({name}) Receive advertisement timeout"),
+        // keepalived 2.2.7 logs this only with -D (`--log-detail`).
+        Reason::MasterDown => debug!("({name}) Receive advertisement timeout"),
         _ => debug!("({name}) {from} -> {to}: {}", reason_text(reason)),
     }
     if matches!(reason, Reason::Startup) {
