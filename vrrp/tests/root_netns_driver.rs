@@ -11,7 +11,7 @@ mod netns_lab;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use netns_lab::driver::{one, router, Running};
+use netns_lab::driver::{one, router, vip24, Running};
 use netns_lab::{tcpdump, Lan, Netns, Pair};
 
 /// Two nodes of a [`Lan`].
@@ -24,7 +24,7 @@ use vrrp::event::{Event, Reason, State};
 use vrrp::linux::driver::{
     Deleted, DriverError, DriverEvent, RouterSpec, Setup, SyncGroupSpec, VirtualAddress,
 };
-use vrrp::linux::{IpProto, Netlink, RawSocket, RawSocketConfig, Scope, VRRP_MULTICAST};
+use vrrp::linux::{IpProto, Netlink, RawSocket, RawSocketConfig, VRRP_MULTICAST};
 use vrrp::mux::MuxError;
 use vrrp::router::DropReason;
 use vrrp::wire::{self, AdvertRepr, DropReason as WireDrop};
@@ -33,16 +33,7 @@ use vrrp::Config;
 const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
 
 fn spec(priority: u8, use_vmac: bool) -> RouterSpec {
-    let vip = VirtualAddress {
-        addr: VIP.into(),
-        prefix_len: 24,
-        broadcast: None,
-        label: (!use_vmac).then(|| "eth0:vip".to_owned()),
-        scope: Scope::Global,
-        dev: None,
-        no_track: false,
-        options: Default::default(),
-    };
+    let vip = vip24(VIP, (!use_vmac).then_some("eth0:vip"));
     let config = Config::new("VI_1", 51, priority, Ipv4Addr::UNSPECIFIED);
     RouterSpec {
         use_vmac,

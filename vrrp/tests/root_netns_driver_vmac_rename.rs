@@ -13,26 +13,16 @@ mod netns_lab;
 
 use std::net::Ipv4Addr;
 
-use netns_lab::driver::{one, router, Running};
+use netns_lab::driver::{one, router, vip24, Running};
 use netns_lab::{Netns, Pair};
 use vrrp::event::{Event, State};
-use vrrp::linux::driver::{DriverEvent, RouterSpec, VirtualAddress};
-use vrrp::linux::Scope;
+use vrrp::linux::driver::{DriverEvent, RouterSpec};
 use vrrp::Config;
 
 const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
 
 fn spec(priority: u8, use_vmac: bool) -> RouterSpec {
-    let vip = VirtualAddress {
-        addr: VIP.into(),
-        prefix_len: 24,
-        broadcast: None,
-        label: None,
-        scope: Scope::Global,
-        dev: None,
-        no_track: false,
-        options: Default::default(),
-    };
+    let vip = vip24(VIP, None);
     let config = Config::new("VI_1", 51, priority, Ipv4Addr::UNSPECIFIED);
     RouterSpec {
         use_vmac,

@@ -11,11 +11,11 @@ mod netns_lab;
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use netns_lab::driver::{one, router, Running};
+use netns_lab::driver::{one, router, vip24, Running};
 use netns_lab::{ip, tcpdump, Netns, Pair};
 use vrrp::event::{Event, State};
-use vrrp::linux::driver::{DriverEvent, RouterSpec, Setup, VirtualAddress};
-use vrrp::linux::{Scope, VmacOptions};
+use vrrp::linux::driver::{DriverEvent, RouterSpec, Setup};
+use vrrp::linux::VmacOptions;
 use vrrp::Config;
 
 const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
@@ -24,16 +24,7 @@ const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
 fn setup(vmac: VmacOptions) -> Setup {
     let mut config = Config::new("VI_1", 51, 150, Ipv4Addr::UNSPECIFIED);
     config.initial_master = true;
-    let vip = VirtualAddress {
-        addr: VIP.into(),
-        prefix_len: 24,
-        broadcast: None,
-        label: None,
-        scope: Scope::Global,
-        dev: None,
-        no_track: false,
-        options: Default::default(),
-    };
+    let vip = vip24(VIP, None);
     one(RouterSpec {
         use_vmac: true,
         vmac,

@@ -168,6 +168,20 @@ pub fn router(config: Config, interface: &str, addresses: Vec<VirtualAddress>) -
     }
 }
 
+/// A global-scope /24 virtual address, with `label` if given.
+pub fn vip24(addr: std::net::Ipv4Addr, label: Option<&str>) -> VirtualAddress {
+    VirtualAddress {
+        addr: addr.into(),
+        prefix_len: 24,
+        broadcast: None,
+        label: label.map(str::to_owned),
+        scope: vrrp::linux::Scope::Global,
+        dev: None,
+        no_track: false,
+        options: Default::default(),
+    }
+}
+
 /// A setup of `spec` alone, other settings default.
 pub fn one(spec: RouterSpec) -> Setup {
     Setup {
