@@ -127,10 +127,11 @@ pub fn data(parsed: &Parsed, host: &dyn Host, half: Half) -> String {
     if process.data_use_instance {
         line(w, "Use instance name in data dumps".into());
     }
-    scripts(w, &process, host);
+    // The startup and shutdown scripts are the parent process's: the
+    // VRRP and checker dumps leave them out.
     interfaces(w, c, &o, half);
     lvs(w, &o);
-    fifos(w, &o, host);
+    fifos(w, &o, host, script_ids(c, host));
     vrrp_settings(w, c, &o, half);
     tuning(w, &o);
     snmp(w, c);
@@ -230,25 +231,8 @@ fn reload(w: &mut String, p: &crate::convert::process::Process) {
     }
 }
 
-/// `startup_script` and `shutdown_script`.
-fn scripts(w: &mut String, p: &crate::convert::process::Process, host: &dyn Host) {
-    for (label, sep, script) in [("Startup", ",", &p.startup), ("Shutdown", "", &p.shutdown)] {
-        let Some(s) = script else { continue };
-        let (words, ids) = split_user(&s.words, host);
-        let t = s.timeout.as_secs();
-        let cmd = host.command(&words);
-        line(
-            w,
-            format!(
-                "{label} script = {cmd}, uid:gid {}{sep} timeout {t}",
-                ids_text(ids)
-            ),
-        );
-    }
-}
-
 /// A notify line's command and its `uid:gid`: the words after the
-/// command name a user (the conversion appends it) if the host knows it.
+/// command name a user if the host knows it.
 fn split_user(words: &[String], host: &dyn Host) -> (Vec<String>, (u32, u32)) {
     let (cmd, user) = words.split_at(words.len().min(1));
     match host.user_ids(user) {
@@ -355,19 +339,21 @@ fn sync_daemon(w: &mut String, args: &[String]) {
 }
 
 /// The notify FIFOs and their scripts.
-fn fifos(w: &mut String, o: &Other<'_>, host: &dyn Host) {
+fn fifos(w: &mut String, o: &Other<'_>, host: &dyn Host, default: (u32, u32)) {
     for (prefix, label) in [("", "Global"), ("vrrp_", "VRRP"), ("lvs_", "LVS")] {
         let Some(f) = o.last(&format!("{prefix}notify_fifo")) else {
             continue;
         };
         let Some(name) = f.args.first() else { continue };
-        let ids = host.user_ids(&f.args[1..]).unwrap_or_else(|| host.ids());
+        let ids = host.user_ids(&f.args[1..]).unwrap_or(default);
         line(
             w,
             format!("{label} notify fifo = {name}, uid:gid {}", ids_text(ids)),
         );
         if let Some(s) = o.last(&format!("{prefix}notify_fifo_script")) {
-            let (words, ids) = split_user(&s.args, host);
+            // keepalived passes the FIFO's name as the last argument.
+            let (mut words, ids) = split_user(&s.args, host);
+            words.push(name.clone());
             let cmd = host.command(&words);
             line(
                 w,
