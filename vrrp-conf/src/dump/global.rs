@@ -6,9 +6,12 @@
 //! configuration does not say comes from the [`Host`]: the local name
 //! (`Router ID`, the SMTP HELO name and sender), the default script user.
 //! Values fixed when Debian built keepalived 2.2.7 are written as its
-//! package writes them: no `Network namespace`, the nftables library
-//! version 1.2.3, the realtime limit 10000, the SNMP socket
-//! `unix:/var/agentx/master`.
+//! package writes them: the nftables library version 1.2.3, the default
+//! realtime limit 10000, the default SNMP socket, no DBus, no iptables.
+//! Lines keepalived writes from its processes' state are left out: the
+//! startup and shutdown scripts (its parent process's), a scheduled
+//! reload time, the current realtime priority and limit (the realtime
+//! tuning keywords have no effect here).
 //!
 //! ```
 //! use vrrp_conf::dump::{global, FixedHost};
@@ -232,12 +235,15 @@ fn reload(w: &mut String, p: &crate::convert::process::Process) {
 }
 
 /// A notify line's command and its `uid:gid`: the words after the
-/// command name a user if the host knows it.
-fn split_user(words: &[String], host: &dyn Host) -> (Vec<String>, (u32, u32)) {
+/// command name a user if the host knows it, else it runs as `default`.
+fn split_user(words: &[String], host: &dyn Host, default: (u32, u32)) -> (Vec<String>, (u32, u32)) {
     let (cmd, user) = words.split_at(words.len().min(1));
+    if user.is_empty() {
+        return (cmd.to_vec(), default);
+    }
     match host.user_ids(user) {
         Some(ids) => (cmd.to_vec(), ids),
-        None => (words.to_vec(), host.ids()),
+        None => (words.to_vec(), default),
     }
 }
 
@@ -352,7 +358,7 @@ fn fifos(w: &mut String, o: &Other<'_>, host: &dyn Host, default: (u32, u32)) {
         );
         if let Some(s) = o.last(&format!("{prefix}notify_fifo_script")) {
             // keepalived passes the FIFO's name as the last argument.
-            let (mut words, ids) = split_user(&s.args, host);
+            let (mut words, ids) = split_user(&s.args, host, default);
             words.push(name.clone());
             let cmd = host.command(&words);
             line(
@@ -415,7 +421,8 @@ fn vrrp_settings(w: &mut String, c: &Config, o: &Other<'_>, half: Half) {
     );
     let adverts: u32 = o.num("vrrp_down_timer_adverts").unwrap_or(3);
     line(w, format!("Num adverts before down = {adverts}"));
-    let vmac = o.last("vrrp_vmac_garp_intvl");
+    let vmac = (o.0.iter().rev())
+        .find(|s| s.keyword == "vrrp_garp_extra_if" || s.keyword == "vrrp_vmac_garp_intvl");
     let interval = vmac.and_then(|s| s.args.first()?.parse::<u32>().ok());
     let all = vmac.is_some_and(|s| s.args.get(1).is_some_and(|a| a == "all"));
     let what = if all { "i/f" } else { "VMAC" };
@@ -588,5 +595,176 @@ fn tail(w: &mut String, o: &Other<'_>, p: &crate::convert::process::Process) {
     }
     if let Some(p) = o.arg("vmac_addr_prefix") {
         line(w, format!("VMAC address prefix = {p}"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dump::FixedHost;
+
+    fn dump(conf: &str, host: &dyn Host, half: Half) -> String {
+        let parsed = crate::parse_str("t.conf", conf, &crate::Options::default());
+        data(&parsed, host, half)
+    }
+
+    /// keepalived 2.2.7's global part without `global_defs` (its VRRP
+    /// process's, as Debian's package writes it), with this host name.
+    fn defaults(name: &str) -> String {
+        format!(
+            "------< Global definitions >------
+ Network namespace = (default)
+ Network namespace ipvs = (main namespace)
+ Router ID = {name}
+ Default smtp_alert = unset
+ Default smtp_alert_vrrp = unset
+ Default smtp_alert_checker = unset
+ Checkers log all failures = false
+ No test config before reload
+ Dynamic interfaces = false
+ Default interface = eth0
+ Disable local IGMP = no
+ LVS flush = false
+ LVS flush on stop = disabled
+ FIFO write vrrp states on reload = false
+ VRRP notify priority changes = false
+ VRRP IPv4 mcast group = 224.0.0.18
+ VRRP IPv6 mcast group = ff02::12
+ Gratuitous ARP delay = 5
+ Gratuitous ARP repeat = 5
+ Gratuitous ARP refresh timer = 0
+ Gratuitous ARP refresh repeat = 1
+ Gratuitous ARP lower priority delay = 5
+ Gratuitous ARP lower priority repeat = 5
+ Num adverts before down = 3
+ Gratuitous ARP for each secondary VMAC = 0s
+ Send advert after receive lower priority advert = true
+ Send advert after receive higher priority advert = false
+ Gratuitous ARP interval = 0.000000
+ Gratuitous NA interval = 0.000000
+ VRRP default protocol version = 2
+ nftables without counters
+ libnftnl version 1.2.3
+ VRRP check unicast_src = false
+ VRRP skip check advert addresses = false
+ VRRP strict mode = false
+ Max auto priority = 0
+ Min auto priority delay = 1000000 usecs
+ VRRP process priority = 0
+ VRRP don't swap = false
+ VRRP realtime priority = 0
+ VRRP realtime limit = 10000
+ Checker process priority = 0
+ Checker don't swap = false
+ Checker realtime priority = 0
+ Checker realtime limit = 10000
+ BFD process priority = 0
+ BFD don't swap = false
+ BFD realtime priority = 0
+ BFD realtime limit = 10000
+ SNMP vrrp disabled
+ SNMP checker disabled
+ SNMP RFCv2 disabled
+ SNMP RFCv3 disabled
+ SNMP traps disabled
+ SNMP socket = default (unix:/var/agentx/master)
+ DBus disabled
+ DBus service name = 
+ Script security disabled
+ Default script uid:gid 7:8
+ vrrp_netlink_cmd_rcv_bufs = 0
+ vrrp_netlink_cmd_rcv_bufs_force = 0
+ vrrp_netlink_monitor_rcv_bufs = 0
+ vrrp_netlink_monitor_rcv_bufs_force = 0
+ process_monitor_rcv_bufs = 0
+ process_monitor_rcv_bufs_force = 0
+ lvs_netlink_cmd_rcv_bufs = 0
+ lvs_netlink_cmd_rcv_bufs_force = 0
+ lvs_netlink_monitor_rcv_bufs = 0
+ lvs_netlink_monitor_rcv_bufs_force = 0
+ rs_init_notifies = 0
+ no_checker_emails = 0
+ rx_bufs_multiples = 3
+ umask = 0177
+"
+        )
+    }
+
+    const HOST: FixedHost = FixedHost { ids: (7, 8) };
+
+    /// A host with a name and a user.
+    struct Named;
+
+    impl Host for Named {
+        fn ids(&self) -> (u32, u32) {
+            (0, 0)
+        }
+        fn user_ids(&self, user: &[String]) -> Option<(u32, u32)> {
+            (user.first()?.as_str() == "nobody").then_some((65534, 65534))
+        }
+        fn command(&self, words: &[String]) -> String {
+            HOST.command(words)
+        }
+        fn local_name(&self) -> Option<String> {
+            Some("vm".into())
+        }
+        fn user_name(&self) -> Option<String> {
+            Some("root".into())
+        }
+    }
+
+    #[test]
+    fn without_global_defs_every_line_is_keepalived_s_default() {
+        let conf = "vrrp_instance V {\n  interface eth0\n  virtual_router_id 1\n}\n";
+        assert_eq!(dump(conf, &HOST, Half::Vrrp), defaults("[unknown]"));
+    }
+
+    #[test]
+    fn the_checker_half_has_no_default_interface_nor_resolved_lower_garp() {
+        let vrrp = defaults("lb");
+        let want = (vrrp.replace(" Default interface = eth0\n", ""))
+            .replace("priority delay = 5\n", "priority delay = 4294967295\n")
+            .replace("priority repeat = 5\n", "priority repeat = 4294967295\n");
+        let conf = "global_defs {\n  router_id lb\n}\n";
+        assert_eq!(dump(conf, &HOST, Half::Checker), want);
+    }
+
+    #[test]
+    fn mail_settings_default_to_the_host_s_names() {
+        let conf = "global_defs {
+  notification_email {
+    a@example.org
+    b@example.org
+  }
+  smtp_server 10.0.0.9
+  script_user nobody
+  notify_fifo /run/f
+  notify_fifo_script \"/bin/x y\"
+  lvs_timeouts udp 60 tcp 900
+}
+";
+        let text = dump(conf, &Named, Half::Vrrp);
+        let want = " Router ID = vm
+ Smtp server = 10.0.0.9
+ Smtp server port = 25
+ Smtp HELO name = vm
+ Smtp server connection timeout = 30
+ Email notification from = root@vm
+ Email notification to:
+   a@example.org
+   b@example.org
+ Default smtp_alert = unset
+";
+        assert!(text.contains(want), "{text}");
+        let lvs = " LVS TCP timeout = 900\n LVS TCP timeout = 60\n Default interface";
+        assert!(text.contains(lvs), "{text}");
+        let fifo = " Global notify fifo = /run/f, uid:gid 65534:65534
+ Global notify fifo script = '/bin/x' 'y' '/run/f', uid:gid 65534:65534
+";
+        assert!(text.contains(fifo), "{text}");
+        assert!(
+            text.contains(" Default script uid:gid 65534:65534\n"),
+            "{text}"
+        );
     }
 }
