@@ -112,8 +112,12 @@ pub fn data(parsed: &Parsed, host: &dyn Host, half: Half) -> String {
             format!("Config save dir = {}", dir.trim_end_matches('/')),
         );
     }
-    line(w, "Network namespace = (default)".into());
+    let ns = process.net_namespace.as_deref().unwrap_or("(default)");
+    line(w, format!("Network namespace = {ns}"));
     line(w, "Network namespace ipvs = (main namespace)".into());
+    if let Some(name) = &process.instance {
+        line(w, format!("Instance name = {name}"));
+    }
     names(w, &o);
     mail(w, c, &o, host);
     line(
@@ -727,6 +731,19 @@ mod tests {
             .replace("priority repeat = 5\n", "priority repeat = 4294967295\n");
         let conf = "global_defs {\n  router_id lb\n}\n";
         assert_eq!(dump(conf, &HOST, Half::Checker), want);
+    }
+
+    #[test]
+    fn the_namespace_and_instance_are_named() {
+        let conf = "net_namespace blue\ninstance one\n";
+        let text = dump(conf, &HOST, Half::Vrrp);
+        let want = "------< Global definitions >------
+ Network namespace = blue
+ Network namespace ipvs = (main namespace)
+ Instance name = one
+ Router ID = [unknown]
+";
+        assert!(text.starts_with(want), "{text}");
     }
 
     #[test]
