@@ -252,7 +252,7 @@ fn split_user(words: &[String], host: &dyn Host, default: (u32, u32)) -> (Vec<St
 }
 
 /// The interface settings and `no_email_faults`; the default interface
-/// (VRRP only) is `default_interface` if some instance needs it.
+/// (VRRP only) is `default_interface` if a static address needs it.
 fn interfaces(w: &mut String, c: &Config, o: &Other<'_>, half: Half) {
     let dynamic = o.flag("dynamic_interfaces").is_some();
     line(w, format!("Dynamic interfaces = {}", tf(dynamic)));
@@ -265,7 +265,9 @@ fn interfaces(w: &mut String, c: &Config, o: &Other<'_>, half: Half) {
     }
     lvs_timeouts(w, o);
     if half == Half::Vrrp {
-        let needed = c.vrrp_instances.iter().any(|i| i.interface.is_none());
+        // keepalived looks the default interface up for a static
+        // address without `dev` only.
+        let needed = c.static_ipaddress.iter().any(|a| a.dev.is_none());
         let name = o.arg("default_interface").filter(|_| needed);
         line(w, format!("Default interface = {}", name.unwrap_or("eth0")));
     }
@@ -731,6 +733,16 @@ mod tests {
             .replace("priority repeat = 5\n", "priority repeat = 4294967295\n");
         let conf = "global_defs {\n  router_id lb\n}\n";
         assert_eq!(dump(conf, &HOST, Half::Checker), want);
+    }
+
+    #[test]
+    fn the_default_interface_is_named_once_a_static_address_needs_it() {
+        let globals = "global_defs {\n  default_interface kl1\n}\n";
+        let text = dump(globals, &HOST, Half::Vrrp);
+        assert!(text.contains(" Default interface = eth0\n"), "{text}");
+        let statics = format!("{globals}static_ipaddress {{\n  10.0.0.5/32\n}}\n");
+        let text = dump(&statics, &HOST, Half::Vrrp);
+        assert!(text.contains(" Default interface = kl1\n"), "{text}");
     }
 
     #[test]
