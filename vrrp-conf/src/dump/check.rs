@@ -5,12 +5,12 @@
 //!
 //! The text follows keepalived's layout: the LVS topology (each virtual
 //! server, then its real servers), then one entry per health checker.
-//! There is no global-definitions part (as in the VRRP dump of
-//! [`super::vrrp`]), and what the plan does not hold is written as
+//! keepalived's file starts with the global part: that is
+//! [`super::global`] with [`Half::Checker`](super::global::Half), for the
+//! embedder to put first. What the plan does not hold is written as
 //! keepalived writes its default: a virtual or real server's
 //! `delay_loop` is its first checker's (60 seconds without one),
-//! `Retry count`, `Retry delay` and
-//! `Warmup` of a server are left out (keepalived leaves them out unless
+//! `Retry count`, `Retry delay` and `Warmup` of a server are left out (keepalived leaves them out unless
 //! they are set), a checker's `Up` is its real server's, `Current weight`
 //! is 0, `reloaded` and `previous effective_weight` 0, and the LVS
 //! version 1.2.1.
