@@ -17,7 +17,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::signal::unix::{signal, SignalKind};
 use tracing::{error, info};
+use vrrp_conf::dump::global::{self, Half};
 use vrrp_conf::dump::{vrrp as render, Host};
+use vrrp_conf::Parsed;
 
 pub use vrrp_conf::dump::vrrp::{state_number, Baseline, Stats};
 
@@ -83,6 +85,24 @@ pub fn tmp_file(stem: &str, ext: &str) -> PathBuf {
     }
 }
 
+/// The configuration last read: the dumps' "Global definitions" part.
+static CONFIG: std::sync::Mutex<Option<std::sync::Arc<Parsed>>> = std::sync::Mutex::new(None);
+
+/// Publishes the configuration just read: the dumps' global part shows
+/// it from then on (also after a reload refused later: the running
+/// settings are then the old ones, the global part the new ones).
+pub fn publish_config(parsed: &Parsed) {
+    let mut config = CONFIG.lock().unwrap_or_else(|e| e.into_inner());
+    *config = Some(std::sync::Arc::new(parsed.clone()));
+}
+
+/// keepalived's "Global definitions" part of `half`'s DATA dump (empty
+/// before a configuration was published).
+pub fn global_part(half: Half) -> String {
+    let config = CONFIG.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    config.map_or_else(String::new, |p| global::data(&p, &SystemHost, half))
+}
+
 /// Set once the handlers are installed.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
@@ -136,7 +156,7 @@ async fn write_dumps(mut rx: tokio::sync::mpsc::Receiver<Dump>) {
 pub fn write(kind: Dump, state: &VrrpState, baseline: &mut Baseline) {
     let instances = state.dump_views();
     let text = match kind {
-        Dump::Data => render::data(&instances, &SystemHost),
+        Dump::Data => global_part(Half::Vrrp) + &render::data(&instances, &SystemHost),
         Dump::Stats | Dump::StatsClear => render::stats(&instances, baseline),
         Dump::Json => {
             let json = render::json(&instances, baseline, &SystemHost);
@@ -176,9 +196,10 @@ pub(crate) fn create_private(path: &std::path::Path) -> std::io::Result<std::fs:
         .open(path)
 }
 
-/// keepalived 2.2.7's `keepalived.data` of `state`, its VRRP topology part.
+/// keepalived 2.2.7's `keepalived.data` of `state`: the global part,
+/// then the VRRP topology.
 pub fn data(state: &VrrpState) -> String {
-    render::data(&state.dump_views(), &SystemHost)
+    global_part(Half::Vrrp) + &render::data(&state.dump_views(), &SystemHost)
 }
 
 /// This host's facts, as the dumps show them.
@@ -202,5 +223,17 @@ impl Host for SystemHost {
 
     fn command(&self, words: &[String]) -> String {
         healthcheck::script::shown(words)
+    }
+
+    /// The node name (keepalived would take its canonical DNS name where
+    /// the resolver gives one).
+    fn local_name(&self) -> Option<String> {
+        let node = nix::unistd::gethostname().ok()?.into_string().ok()?;
+        (!node.is_empty()).then_some(node)
+    }
+
+    fn user_name(&self) -> Option<String> {
+        let user = nix::unistd::User::from_uid(nix::unistd::getuid()).ok()??;
+        Some(user.name)
     }
 }

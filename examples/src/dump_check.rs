@@ -50,5 +50,6 @@ fn live() -> Live {
 /// The dump of the running checker, or None if no checker runs.
 pub fn current() -> Option<String> {
     let plan = PLAN.lock().unwrap_or_else(|e| e.into_inner()).clone()?;
-    Some(check::data(&plan, &live(), &SystemHost))
+    let global = crate::dump::global_part(vrrp_conf::dump::global::Half::Checker);
+    Some(global + &check::data(&plan, &live(), &SystemHost))
 }

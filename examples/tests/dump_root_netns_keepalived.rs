@@ -6,7 +6,9 @@
 //! The JSON has the same field names, and the same values for the state,
 //! the priorities, the VIPs, the scripts and tracking; every line of
 //! keepalived-lite's VRRP topology dump is in keepalived's; the stats
-//! files have the same lines but for the counts.
+//! files have the same lines but for the counts; the DATA dumps'
+//! "Global definitions" parts are equal, line for line, without and with
+//! `global_defs` settings.
 #![allow(clippy::unwrap_used, reason = "tests")]
 
 mod lab_kl0;
@@ -79,10 +81,14 @@ impl Drop for Daemon {
 }
 
 fn start(tag: &str, program: &str) -> Daemon {
+    start_with(tag, program, CONF)
+}
+
+fn start_with(tag: &str, program: &str, text: &str) -> Daemon {
     let ns = kl0_namespace(tag);
     let dir = TempDir::new(tag);
     let conf = dir.path("keepalived.conf");
-    std::fs::write(&conf, CONF).unwrap();
+    std::fs::write(&conf, text).unwrap();
     let (p, r) = (dir.path("k.pid"), dir.path("v.pid"));
     let s = |p: &PathBuf| p.to_str().unwrap().to_owned();
     let child = ns
@@ -159,6 +165,127 @@ fn topology(data: &str) -> Vec<String> {
     rest[..end].lines().map(str::to_owned).collect()
 }
 
+/// The "Global definitions" part of a DATA dump: nothing in it differs
+/// between two daemons of one host (no pid, no time).
+fn global_part(data: &str) -> Vec<String> {
+    let start = data.find("------< Global definitions >------").unwrap();
+    let rest = &data[start..];
+    let end = rest[1..].find("------<").map_or(rest.len(), |e| e + 1);
+    rest[..end].lines().map(str::to_owned).collect()
+}
+
+/// `global_defs` settings whose dump lines differ from the defaults.
+/// Not `vrrp_rt_priority`: keepalived's VRRP process then runs realtime
+/// and says so (`current realtime priority`), keepalived-lite takes it
+/// without effect. Not `reload_check_config` with the FIFOs: keepalived
+/// 2.2.7's VRRP process then stops at start (CONFIG).
+const GLOBALS: [&str; 3] = [
+    "    router_id lb-one
+    notification_email {
+        ops@example.org
+        noc@example.org
+    }
+    notification_email_from kad@example.org
+    smtp_server 10.231.0.9 2525
+    smtp_connect_timeout 12
+    smtp_helo_name helo.example.org
+    smtp_alert
+    smtp_alert_vrrp off
+    no_email_faults
+    vrrp_garp_master_delay 3
+    vrrp_garp_master_repeat 2
+    vrrp_garp_master_refresh 60
+    vrrp_garp_master_refresh_repeat 4
+    vrrp_garp_lower_prio_delay 7
+    vrrp_garp_lower_prio_repeat 8
+    vrrp_down_timer_adverts 5
+    vrrp_lower_prio_no_advert
+    vrrp_higher_prio_send_advert
+    vrrp_check_unicast_src
+    vrrp_skip_check_adv_addr
+    vrrp_version 3
+    vrrp_mcast_group4 224.0.0.19
+    vrrp_mcast_group6 ff02::13
+    vrrp_notify_priority_changes
+    fifo_write_vrrp_states_on_reload
+    script_user nobody nogroup
+    enable_script_security
+    lvs_timeouts tcp 900 tcpfin 30 udp 60
+    lvs_flush
+    lvs_flush_onstop
+    checker_log_all_failures
+    no_checker_emails
+    disable_local_igmp
+    dynamic_interfaces
+    umask 0022
+    log_unknown_vrids
+    vmac_prefix vx
+    vmac_addr_prefix vy
+    vrrp_garp_extra_if 10 all
+",
+    "    notification_email {
+        a@example.org
+    }
+    smtp_server 10.231.0.9
+    smtp_alert_checker on
+    process_name kad
+    vrrp_process_name kad_v
+    checker_process_name kad_c
+    vrrp_priority -5
+    vrrp_no_swap
+    checker_rt_priority 20
+    vrrp_rlimit_rttime 5000
+    checker_priority 3
+    checker_rlimit_rttime 7000
+    max_auto_priority 50
+    min_auto_priority_delay 2000
+    vrrp_netlink_cmd_rcv_bufs 1048576
+    vrrp_netlink_cmd_rcv_bufs_force
+    lvs_netlink_monitor_rcv_bufs 65536
+    vrrp_rx_bufs_policy MTU
+    vrrp_rx_bufs_multiplier 4
+    notify_fifo /tmp/kl-dumpglob-fifo1
+    notify_fifo_script \"/bin/true fifo\"
+    vrrp_notify_fifo /tmp/kl-dumpglob-fifo2 nobody
+",
+    // Shown once a static address without `dev` needs it.
+    "    default_interface kl1
+",
+];
+
+#[test]
+fn root_global_definitions_match_keepalived_2_2_7() {
+    require_root();
+    require_program("keepalived", &["--version"]);
+    let instance = "vrrp_instance VI_1 {
+    state MASTER
+    interface kl0
+    virtual_router_id 51
+    priority 150
+    virtual_ipaddress {
+        10.231.0.100/32
+    }
+}
+";
+    for (n, globals) in GLOBALS.iter().enumerate() {
+        let statics = if globals.contains("default_interface") {
+            "static_ipaddress {\n    10.231.0.50/32\n}\n"
+        } else {
+            ""
+        };
+        let conf = format!("global_defs {{\n{globals}}}\n{statics}{instance}");
+        let theirs = start_with(&format!("gk{n}"), "keepalived", &conf);
+        let ours = start_with(&format!("gl{n}"), BIN, &conf);
+        let (kd, ld) = (
+            theirs.dump("DATA", "keepalived.data"),
+            ours.dump("DATA", "keepalived.data"),
+        );
+        let (kg, lg) = (global_part(&kd), global_part(&ld));
+        assert_eq!(lg, kg, "global_defs {n}");
+        assert!(kg.iter().any(|l| l.starts_with(" Router ID = ")), "{kg:#?}");
+    }
+}
+
 #[test]
 fn root_dumps_match_keepalived_2_2_7() {
     require_root();
@@ -218,6 +345,7 @@ fn root_dumps_match_keepalived_2_2_7() {
         theirs.dump("DATA", "keepalived.data"),
         ours.dump("DATA", "keepalived.data"),
     );
+    assert_eq!(global_part(&ld), global_part(&kd));
     let kd = topology(&kd);
     for line in topology(&ld) {
         if line.trim_start().starts_with("Last transition") {

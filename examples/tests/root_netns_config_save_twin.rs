@@ -182,7 +182,11 @@ fn config_save_dir_saves_what_keepalived_saves() {
         &l["keepalived_vrrp.PID.1.post"],
     );
     for dump in [pre, post] {
-        assert!(dump.starts_with("------< VRRP Topology >------\n VRRP Instance = VI_1\n"));
+        assert!(
+            dump.starts_with("------< Global definitions >------\n"),
+            "{dump}"
+        );
+        assert!(dump.contains("\n------< VRRP Topology >------\n VRRP Instance = VI_1\n"));
         assert!(dump.contains(" VRRP Instance = VI_2\n"));
     }
     assert!(!pre.contains("VI_3"), "{pre}");

@@ -233,6 +233,13 @@ pub struct ServicePlan {
     pub ha_suspend: bool,
     /// `snmp_name`: SNMP's virtualServerName.
     pub snmp_name: Option<String>,
+    /// Its own `connect_timeout` (default 5 s): what its real servers
+    /// and checkers inherit; keepalived's dumps show it.
+    pub connect_timeout: Duration,
+    /// `smtp_alert`, resolved as keepalived resolves it
+    /// ([`mail::Alerts`](super::mail::Alerts)): whether quorum changes
+    /// would be mailed.
+    pub smtp_alert: bool,
 }
 
 impl ServicePlan {
@@ -323,6 +330,13 @@ pub struct RealPlan {
     pub notify_down: Option<Vec<String>>,
     /// `snmp_name`: SNMP's realServerName.
     pub snmp_name: Option<String>,
+    /// Its `connect_timeout`, else its virtual server's: what its
+    /// checkers inherit; keepalived's dumps show it.
+    pub connect_timeout: Duration,
+    /// `smtp_alert`, resolved as keepalived resolves it
+    /// ([`mail::Alerts`](super::mail::Alerts)): whether health changes
+    /// would be mailed.
+    pub smtp_alert: bool,
 }
 
 impl RealPlan {
@@ -455,6 +469,17 @@ pub fn build(config: &conf::Config) -> Result<Plan, PlanError> {
     }
 }
 
+/// `plan`, the `i`th virtual server, with the `smtp_alert`s `alerts`
+/// resolved for it and its real servers.
+fn with_alerts(mut plan: ServicePlan, alerts: &super::mail::Alerts, i: usize) -> ServicePlan {
+    plan.smtp_alert = alerts.virtual_servers.get(i).copied().unwrap_or(false);
+    let rs = alerts.real_servers.get(i).map_or(&[][..], Vec::as_slice);
+    for (r, alert) in plan.real_servers.iter_mut().zip(rs) {
+        r.smtp_alert = *alert;
+    }
+    plan
+}
+
 /// A plan error and where it arose.
 struct Located {
     /// The virtual server (none: `global_defs`).
@@ -479,9 +504,10 @@ fn build_all(config: &conf::Config) -> (Plan, Vec<Located>) {
     // The services installed so far: a set, so that 10,000 virtual
     // servers are not compared pairwise.
     let mut taken: HashSet<ServiceKey> = HashSet::new();
+    let alerts = super::mail::Alerts::of(config);
     for (i, vs) in config.virtual_servers.iter().enumerate() {
         let mut rs = None;
-        let error = match service(config, vs, &mut rs) {
+        let error = match service(config, vs, &mut rs).map(|p| with_alerts(p, &alerts, i)) {
             Ok(plan) if plan.services().any(|s| taken.contains(&s.key)) => {
                 PlanError::DuplicateService { vs: plan.name }
             }
@@ -868,6 +894,9 @@ fn service(
         omega: vs.omega,
         ha_suspend: vs.ha_suspend,
         snmp_name: extras.snmp_name,
+        connect_timeout: timeout_of(&inherited),
+        // Resolved with the whole configuration (with_alerts).
+        smtp_alert: false,
     })
 }
 
@@ -1206,6 +1235,13 @@ impl Inherited {
     }
 }
 
+/// The `connect_timeout` a server passes on (keepalived's default
+/// without one).
+fn timeout_of(i: &Inherited) -> Duration {
+    i.connect_timeout
+        .map_or(DEFAULT_CONNECT_TIMEOUT, |d| d.value)
+}
+
 /// keepalived's `check_true_false`, with no argument true.
 fn truth(arg: &str) -> Option<bool> {
     match arg {
@@ -1323,6 +1359,9 @@ fn real_server(c: &RsCtx<'_>, rs: &conf::RealServer) -> Result<RealPlan, PlanErr
         notify_up: rs.notify_up.clone().filter(|w| !w.is_empty()),
         notify_down: rs.notify_down.clone().filter(|w| !w.is_empty()),
         snmp_name,
+        connect_timeout: timeout_of(&inherited),
+        // Resolved with the whole configuration (with_alerts).
+        smtp_alert: false,
     })
 }
 

@@ -5,16 +5,15 @@
 //!
 //! The text follows keepalived's layout: the LVS topology (each virtual
 //! server, then its real servers), then one entry per health checker.
-//! There is no global-definitions part (as in the VRRP dump of
-//! [`super::vrrp`]), and what the plan does not hold is written as
+//! keepalived's file starts with the global part: that is
+//! [`super::global`] with [`Half::Checker`](super::global::Half), for the
+//! embedder to put first. What the plan does not hold is written as
 //! keepalived writes its default: a virtual or real server's
-//! `connection timeout` is 5 seconds and its `delay_loop` its first
-//! checker's (60 seconds without one), `Retry count`, `Retry delay` and
-//! `Warmup` of a server are left out (keepalived leaves them out unless
+//! `delay_loop` is its first checker's (60 seconds without one),
+//! `Retry count`, `Retry delay` and `Warmup` of a server are left out (keepalived leaves them out unless
 //! they are set), a checker's `Up` is its real server's, `Current weight`
-//! is 0, `reloaded` and `previous effective_weight` 0, a real server's
-//! smtp notification `yes` and a virtual server's `no` (keepalived's
-//! defaults without `smtp_alert`), and the LVS version 1.2.1.
+//! is 0, `reloaded` and `previous effective_weight` 0, and the LVS
+//! version 1.2.1.
 //!
 //! ```
 //! use vrrp_conf::convert::lvs::build;
@@ -130,13 +129,11 @@ fn first_check(vs: &ServicePlan) -> Option<&CheckPlan> {
     vs.real_servers.iter().find_map(|rs| rs.checks.first())
 }
 
-/// Connection timeout and delay loop of a server whose first checker is
-/// `c`: the plan keeps `connect_timeout` on the checkers only, so the
-/// server's is keepalived's default; the delay loop is the checker's
-/// (which inherits the server's), keepalived's default without one.
-fn timings(c: Option<&CheckPlan>) -> (Duration, Duration) {
-    let delay = c.map_or(Duration::from_secs(60), |c| c.target.interval);
-    (Duration::from_secs(5), delay)
+/// The delay loop of a server whose first checker is `c`: the
+/// checker's (which inherits the server's), keepalived's default without
+/// one.
+fn delay_loop(c: Option<&CheckPlan>) -> Duration {
+    c.map_or(Duration::from_secs(60), |c| c.target.interval)
 }
 
 /// `uid:gid` of a script's `user USER [GROUP]` (the daemon's if the
@@ -171,8 +168,8 @@ fn virtual_server(out: &mut String, vs: &ServicePlan, live: &Live, host: &dyn Ho
         }
     };
     let _ = writeln!(out, "   Address family = inet{}", if af { "" } else { "6" });
-    let (timeout, delay) = timings(first_check(vs));
-    let _ = writeln!(out, "   connection timeout = {}", secs(timeout));
+    let _ = writeln!(out, "   connection timeout = {}", secs(vs.connect_timeout));
+    let delay = delay_loop(first_check(vs));
     let _ = writeln!(out, "   delay_loop = {}", secs(delay));
     let _ = writeln!(out, "   lvs_sched = {}", svc.scheduler);
     line(out, "   Hashed = disabled");
@@ -235,7 +232,8 @@ fn virtual_server(out: &mut String, vs: &ServicePlan, live: &Live, host: &dyn Ho
     if vs.ha_suspend {
         line(out, "   Using HA suspend");
     }
-    line(out, "   Using smtp notification = no");
+    let smtp = yes_no(vs.smtp_alert);
+    let _ = writeln!(out, "   Using smtp notification = {smtp}");
     let default = vs.real_servers.first().map(|r| &r.dest);
     forwarding(
         out,
@@ -322,14 +320,13 @@ fn real_server(out: &mut String, vs: &ServicePlan, rs: &RealPlan, live: &Live, h
     let first = rs.checks.first().or_else(|| first_check(vs));
     let alpha = first.is_some_and(|c| c.target.alpha);
     let _ = writeln!(out, "   Alpha is {}", on_off(alpha));
-    let (timeout, delay) = timings(first);
-    let _ = writeln!(out, "   connection timeout = {}", secs(timeout));
+    let _ = writeln!(out, "   connection timeout = {}", secs(rs.connect_timeout));
     let _ = writeln!(
         out,
         "   connection limit range = {} -> {}",
         d.lower_threshold, d.upper_threshold
     );
-    let _ = writeln!(out, "   Delay loop = {}", secs(delay));
+    let _ = writeln!(out, "   Delay loop = {}", secs(delay_loop(first)));
     let _ = writeln!(
         out,
         "   Inhibit on failure is {}",
@@ -348,8 +345,8 @@ fn real_server(out: &mut String, vs: &ServicePlan, rs: &RealPlan, live: &Live, h
     if let Some(name) = &rs.snmp_name {
         let _ = writeln!(out, "   SNMP name = {name}");
     }
-    // keepalived's default for a real server without smtp_alert.
-    let _ = writeln!(out, "   Using smtp notification = yes");
+    let smtp = yes_no(rs.smtp_alert);
+    let _ = writeln!(out, "   Using smtp notification = {smtp}");
     let w = d.weight;
     let _ = writeln!(out, "   initial weight = {w}");
     let _ = writeln!(out, "   effective weight = {w}");
@@ -854,4 +851,86 @@ virtual_server 10.0.0.1 53 {
        200
        204
 "#;
+}
+
+#[cfg(test)]
+mod server_tests {
+    #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
+    use super::*;
+
+    fn dump(conf: &str) -> String {
+        let parsed = crate::parse_str("t.conf", conf, &crate::Options::default());
+        assert!(!parsed.has_errors(), "{:?}", parsed.diagnostics);
+        let plan = crate::convert::lvs::build(&parsed.config).unwrap();
+        data(&plan, &Live::default(), &crate::dump::FixedHost::default())
+    }
+
+    /// The lines of `text` that start with `prefix`, trimmed.
+    fn lines<'a>(text: &'a str, prefix: &str) -> Vec<&'a str> {
+        (text.lines())
+            .map(str::trim)
+            .filter(|l| l.starts_with(prefix))
+            .collect()
+    }
+
+    #[test]
+    fn configured_connect_timeouts_are_shown_and_inherited() {
+        let conf = "virtual_server 10.0.0.1 80 {
+    protocol TCP
+    connect_timeout 3
+    real_server 10.1.0.1 80 {
+        connect_timeout 2.5
+    }
+    real_server 10.1.0.2 80 {
+        TCP_CHECK {
+        }
+    }
+}
+";
+        let text = dump(conf);
+        let want = [
+            "connection timeout = 3.000000",
+            "connection timeout = 2.500000",
+            "connection timeout = 3.000000",
+            "Timeout = 3.000000",
+        ];
+        let got = [lines(&text, "connection timeout"), lines(&text, "Timeout")].concat();
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn smtp_alerts_are_shown_as_keepalived_resolves_them() {
+        let servers = "virtual_server 10.0.0.1 80 {
+    protocol TCP
+    real_server 10.1.0.1 80 {
+    }
+    real_server 10.1.0.2 80 {
+        smtp_alert no
+    }
+}
+virtual_server 10.0.0.2 80 {
+    protocol TCP
+    smtp_alert
+    real_server 10.1.0.1 80 {
+    }
+}
+";
+        let smtp = |text: &str| lines(text, "Using smtp notification = ").join(",");
+        // No global setting: a virtual server's default is no, a real
+        // server's yes.
+        assert_eq!(
+            smtp(&dump(servers)),
+            "Using smtp notification = no,Using smtp notification = yes,\
+             Using smtp notification = no,Using smtp notification = yes,\
+             Using smtp notification = yes"
+        );
+        // smtp_alert_checker off turns the real servers' default off.
+        let off = format!("global_defs {{\n    smtp_alert_checker off\n}}\n{servers}");
+        assert_eq!(
+            smtp(&dump(&off)),
+            "Using smtp notification = no,Using smtp notification = no,\
+             Using smtp notification = no,Using smtp notification = yes,\
+             Using smtp notification = no"
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! keepalived 2.2.7's state dumps, rendered from what [`convert`](crate::convert)
 //! builds and what the running daemon knows: [`check`], the checker
-//! process's DATA dump (`keepalived_check.data`), and [`vrrp`], the VRRP
+//! process's DATA dump (`keepalived_check.data`), [`global`], the
+//! "Global definitions" part both DATA dumps start with, and [`vrrp`], the VRRP
 //! process's DATA, STATS and JSON dumps (`keepalived.data`, `.stats`,
 //! `.json`).
 //!
@@ -13,6 +14,12 @@
 #[cfg(feature = "convert-lvs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-lvs")))]
 pub mod check;
+#[cfg(any(feature = "convert-lvs", feature = "convert-vrrp"))]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "convert-lvs", feature = "convert-vrrp")))
+)]
+pub mod global;
 #[cfg(feature = "convert-vrrp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
 pub mod vrrp;
@@ -28,6 +35,17 @@ pub trait Host {
     /// `cmd_str`: each word single-quoted, the program resolved to its
     /// real path where it can be).
     fn command(&self, words: &[String]) -> String;
+    /// The host's name as keepalived finds it (`get_local_name`: the
+    /// canonical name of the node name), the default `router_id`; None:
+    /// unknown (keepalived writes `[unknown]`).
+    fn local_name(&self) -> Option<String> {
+        None
+    }
+    /// The name of the daemon's user, for the default sender of alerts
+    /// (`USER@HOST`); None: unknown.
+    fn user_name(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A [`Host`] with fixed ids, no users and no file system: commands are

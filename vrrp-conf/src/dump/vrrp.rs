@@ -2,7 +2,8 @@
 //! ([`data`], `keepalived.data`), STATS ([`stats`], `keepalived.stats`;
 //! STATS_CLEAR the same, then [`Baseline::clear_to`]) and JSON ([`json`],
 //! `keepalived.json`), from a view of each running instance
-//! ([`Instance`]).
+//! ([`Instance`]). The DATA file starts with the global part, which is
+//! [`super::global`]'s, for the embedder to put first.
 //!
 //! The JSON has keepalived's field names and encodings (state numbers,
 //! address strings) and its keys in name order; the text dumps keep
