@@ -281,6 +281,7 @@ pub fn reconvert(cli: &Cli) -> Option<Converted> {
         }
         crate::process::set_reload(&converted.process);
         crate::alert::configure(vrrp_conf::convert::mail::Alerts::of(&parsed.config));
+        crate::dump::publish_config(&parsed);
     }
     ok.then_some(converted)
 }

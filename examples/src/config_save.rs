@@ -56,7 +56,6 @@ pub fn load(cli: &Cli) -> Parsed {
         let read = stream_file_with_copy(&cli.use_file, &FsLoader, &opts, drop_chunks);
         save_copy(&read.2);
     }
-    crate::dump::publish_config(&parsed);
     parsed
 }
 

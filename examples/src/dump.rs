@@ -85,12 +85,12 @@ pub fn tmp_file(stem: &str, ext: &str) -> PathBuf {
     }
 }
 
-/// The configuration last read: the dumps' "Global definitions" part.
+/// The configuration running: the dumps' "Global definitions" part.
 static CONFIG: std::sync::Mutex<Option<std::sync::Arc<Parsed>>> = std::sync::Mutex::new(None);
 
-/// Publishes the configuration just read: the dumps' global part shows
-/// it from then on (also after a reload refused later: the running
-/// settings are then the old ones, the global part the new ones).
+/// Publishes the configuration read at start-up or accepted by a reload:
+/// the dumps' global part shows it from then on (a refused reload
+/// publishes nothing, as the old settings keep running).
 pub fn publish_config(parsed: &Parsed) {
     let mut config = CONFIG.lock().unwrap_or_else(|e| e.into_inner());
     *config = Some(std::sync::Arc::new(parsed.clone()));

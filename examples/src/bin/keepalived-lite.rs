@@ -72,7 +72,9 @@ fn main() -> ExitCode {
     let parsed = if cli.dump_json || cli.dump_conf {
         cli.load()
     } else {
-        keepalived_lite::config_save::load(&cli)
+        let parsed = keepalived_lite::config_save::load(&cli);
+        keepalived_lite::dump::publish_config(&parsed);
+        parsed
     };
     if cli.dump_json {
         match serde_json::to_string_pretty(&parsed.config) {
