@@ -170,6 +170,20 @@ fn open_fds(pid: u32) -> Vec<String> {
         .collect()
 }
 
+/// `pid`'s descriptors once there are `want` of them (at most 10 s):
+/// while a notify script is being started the daemon briefly holds three
+/// more (the child's /dev/null stdio), so one look can catch a spawn.
+fn settled_fds(pid: u32, want: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let fds = open_fds(pid);
+        if fds.len() == want || Instant::now() > deadline {
+            return fds;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// This process's descriptors above stdio that a child inherits: those
 /// without `O_CLOEXEC` (octal 02000000 in the `flags` line of fdinfo).
 fn inherited_fds() -> Vec<String> {
@@ -609,7 +623,7 @@ fn root_netns_lite_sighup_priority_vip_and_instance_without_a_flap() {
     // AF_PACKET (gratuitous ARP) socket, shared by all its instances.
     let per_interface = 2;
     let expected_fds = 13 + 5 + 2 * per_interface;
-    let fds = open_fds(pid);
+    let fds = settled_fds(pid, expected_fds);
     assert_eq!(fds.len(), expected_fds, "{fds:?}");
 
     let out = run.reload();
@@ -617,7 +631,7 @@ fn root_netns_lite_sighup_priority_vip_and_instance_without_a_flap() {
         &log,
         "VRRP configuration applied: 2 unchanged, 2 updated, 1 added, 0 removed, 0 restarted",
     );
-    let fds = open_fds(pid);
+    let fds = settled_fds(pid, expected_fds);
     assert_eq!(fds.len(), expected_fds, "still 2 interfaces: {fds:?}");
 
     let seen = &out.frames;
