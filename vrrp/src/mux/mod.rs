@@ -316,10 +316,26 @@ impl Mux {
         dst: IpAddr,
         src: IpAddr,
     ) -> Option<RouterId> {
+        let family = self.family(ifindex, vrid, ipv6);
+        self.pick(family, (ifindex, vrid, ipv6), dst, src)
+    }
+
+    /// [`find_from`](Self::find_from) within `family`, the keys of
+    /// `at` (interface, VRID, family), which are sorted by channel.
+    fn pick(
+        &self,
+        family: &[Key],
+        at: (u32, u8, bool),
+        dst: IpAddr,
+        src: IpAddr,
+    ) -> Option<RouterId> {
         let chan = dst.is_multicast().then_some(dst);
-        match self.channel(ifindex, vrid, ipv6, chan) {
-            shared @ [_, _, ..] => self.find_shared((ifindex, vrid, ipv6), shared, src, dst),
-            _ => self.find_for(ifindex, vrid, ipv6, dst),
+        let from = family.partition_point(|k| k.3 < chan);
+        let to = family.partition_point(|k| k.3 <= chan);
+        match family.get(from..to).unwrap_or(&[]) {
+            shared @ [_, _, ..] => self.find_shared(at, shared, src, dst),
+            [k] => Some(RouterId(k.4)),
+            [] => family.first().map(|k| RouterId(k.4)),
         }
     }
 
@@ -526,7 +542,7 @@ impl Mux {
         };
         let id = match self.family(ifindex, vrid, ipv6) {
             [] => self.find_family(ifindex, vrid, !ipv6),
-            _ => self.find_from(ifindex, vrid, ipv6, dst, src),
+            family => self.pick(family, (ifindex, vrid, ipv6), dst, src),
         };
         if id.is_none() {
             self.counters.unknown_vrid += 1;
