@@ -420,6 +420,11 @@ impl Monitor {
         }
         t.in_flight = false;
         if outcome == CheckOutcome::Skipped {
+            if t.state.steps() {
+                let at = epilog::skipped(now, &t.cfg);
+                self.schedule_at(target, at);
+                return Ok(());
+            }
             let after = t.scheduled.map_or(now, |s| s.max(now));
             self.reschedule(target, Some(after), now);
             return Ok(());
@@ -460,9 +465,11 @@ impl Monitor {
     }
 
     /// Schedules what follows `step` of an attempt over `span` that ended
-    /// at `now` with `outcome`: a retry or resumed attempt after
-    /// `delay_before_retry`, else the target's next regular slot, not
-    /// before the retry delay for a failed url (check_http.c `epilog`).
+    /// at `now` with `outcome`. A stepping target follows keepalived's
+    /// `epilog` from `now` ([`epilog::next_step`]). Any other: a retry or
+    /// resumed attempt after `delay_before_retry`, a confirming one at once
+    /// with `fast_recovery`, else the target's next regular slot, not
+    /// before the retry delay for a failed url.
     fn schedule_step(
         &mut self,
         now: Instant,
@@ -472,25 +479,22 @@ impl Monitor {
         outcome: &CheckOutcome,
     ) {
         let Some(t) = self.target(id) else { return };
+        if t.state.steps() {
+            let at = epilog::next_step(now, &t.cfg, &t.state, outcome.is_up());
+            self.schedule_at(id, at);
+            return;
+        }
         let retry_delay = t.cfg.delay_before_retry;
         let after = t.scheduled.map_or(now, |s| s.max(now));
         let fast = t.cfg.fast_recovery;
-        let (steps, recovering) = (t.state.steps(), t.state.recovering());
         // A failed url checked again waits the longer of the interval and
         // the retry delay (epilog's failed_url).
-        let failed_url = if steps {
-            t.state.has_failed_url()
-        } else {
-            matches!(span, UrlSpan::Only(_)) && !outcome.is_up()
-        };
+        let failed_url = matches!(span, UrlSpan::Only(_)) && !outcome.is_up();
         match step {
             // keepalived goes on at once with fast_recovery, without end
             // while the url fails: the retry delay spares a busy loop.
             Step::Retry | Step::Resume => self.schedule_at(id, later(now, retry_delay)),
             Step::Confirm if fast => self.schedule_at(id, now),
-            Step::Next | Step::Done(_) if fast && steps && recovering => {
-                self.schedule_at(id, now);
-            }
             Step::Confirm | Step::Next | Step::Done(_) => {
                 let not_before = if failed_url && !matches!(step, Step::Confirm) {
                     later(now, retry_delay)
