@@ -41,9 +41,10 @@ use crate::target::{CycleState, TargetConfig};
 ///   `max(delay_before_retry, delay_loop)` (a failure with none left);
 /// - `fast_recovery`, checked after the state change: while the checker
 ///   has not run, or is down with no failed url, the next attempt is an
-///   event (delay 0) whatever the case. Here not after a failure, which
-///   waits `delay_before_retry` as above: keepalived would re-check a
-///   failing url at once without end ([`TargetConfig::fast_recovery`]).
+///   event (delay 0) whatever the case. Here only after a pass: the one
+///   failure it would hurry (a confirming round failing while down) waits
+///   `delay_before_retry` as above, where keepalived re-checks the failing
+///   url at once without end ([`TargetConfig::fast_recovery`]).
 ///
 /// A check skipped while its checker is disabled (`http_connect_thread`
 /// with `enabled` unset) is [`skipped`]'s.
