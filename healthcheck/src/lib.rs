@@ -36,7 +36,9 @@
 //!   [`Event::UrlsPassed`]). A check with several urls
 //!   ([`TargetConfig::urls`]) steps one url per interval as keepalived
 //!   does: one url per attempt, the next an interval later (a retry
-//!   `delay_before_retry` later), the target up once its last url passed.
+//!   `delay_before_retry` later), the target up once its last url passed;
+//!   those steps are counted from the end of the attempt before, as
+//!   keepalived's `epilog`, not on the grid.
 //! - **Pools** (keepalived's virtual servers, check/ipwrapper.c): members
 //!   weigh their configured or dynamic weight while up; an
 //!   `inhibit_on_failure` member stays in with weight 0 while down; a real

@@ -62,12 +62,13 @@ pub struct TargetConfig {
     /// unknown). With [`Self::confirm_recovery`] and two urls or more,
     /// the target steps through them as keepalived's `epilog` does: each
     /// attempt checks ONE url ([`crate::UrlSpan::Only`]); a pass moves
-    /// the cursor to the next url, due at the target's next regular slot
+    /// the cursor to the next url, due `interval` after the attempt ended
     /// (at once with `fast_recovery` while the target has not run yet, or
-    /// is down with no failed url); a failure is retried after
-    /// `delay_before_retry`, and a failed url is checked again at the
-    /// first regular slot at least `delay_before_retry` later; the target
-    /// is up only when the last url passes with no failed url. Otherwise
+    /// is down with no failed url); a failure is retried
+    /// `delay_before_retry` after, and a failed url is checked again
+    /// `max(delay_before_retry, interval)` after (keepalived's `epilog`
+    /// timing, off the slot grid); the target is up only when the last
+    /// url passes with no failed url. Otherwise
     /// an attempt covers every url from the cursor
     /// ([`crate::UrlSpan::From`]).
     pub urls: usize,
