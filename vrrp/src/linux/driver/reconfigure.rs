@@ -21,6 +21,7 @@ use std::time::Instant;
 use super::addr_vmac::AddrVmac;
 use super::links::is_absent;
 use super::sockets::{open_raw, Channel, Raw, Receiver};
+use super::vmac_link::{stand_in_mac, VmacSwap};
 use super::{Driver, DriverError, DriverEvent, RouterIo, RouterSpec, Setup, Vip, VirtualAddress};
 use crate::auth::AuthConfig;
 use crate::config::{Config, Ipv6Config};
@@ -119,6 +120,9 @@ pub(super) struct Staged {
     pub(super) vmacs: Vec<u32>,
     /// Address VMACs made (also in `vmacs`).
     pub(super) addr_vmacs: Vec<AddrVmac>,
+    /// VMACs made to take a running router's VMAC's place (also in
+    /// `vmacs`): the old ones are deleted by the commit only.
+    swaps: Vec<VmacSwap>,
 }
 
 /// How a macvlan for a router is had (see `Driver::vmac_name`).
@@ -572,11 +576,12 @@ impl Driver {
     }
 
     /// The router's macvlan on `link` (named as [`vmac`](crate::linux::vmac)
-    /// says): a running router's is reused, a leftover one replaced. An
-    /// IPv6 router's, as keepalived makes it, has the IPv6 virtual MAC, no
-    /// link-local address of its own making, and the router's advert
-    /// source (its base interface's link-local address, `nodad`), so
-    /// adverts leave from the VMAC.
+    /// says): a running router's is reused, a leftover one replaced, and
+    /// one that renames router `old`'s takes its MAC at the commit
+    /// (`renamed_vmac`). An IPv6 router's, as keepalived makes it, has the
+    /// IPv6 virtual MAC, no link-local address of its own making, and the
+    /// router's advert source (its base interface's link-local address,
+    /// `nodad`), so adverts leave from the VMAC.
     fn prepare_vmac(
         &mut self,
         link: &Link,
@@ -595,8 +600,20 @@ impl Driver {
             VmacName::Reuse(existing) => return Ok(existing),
             VmacName::Make(name) => name,
         };
-        self.drop_renamed_vmac(old, link, mac)?;
-        self.make_vmac(link, &name, mac, config, options, staged)
+        let replaced = self.renamed_vmac(old, link, mac);
+        let made_mac = if replaced.is_some() {
+            stand_in_mac(mac)
+        } else {
+            mac
+        };
+        let mut vmac = self.make_vmac(link, &name, made_mac, config, options, staged)?;
+        if let Some(old) = replaced {
+            let new = vmac.index;
+            staged.swaps.push(VmacSwap { old, new, mac });
+            // What it has once committed.
+            vmac.mac = Some(mac);
+        }
+        Ok(vmac)
     }
 
     /// The first of the VMAC names `options` allows on `link` that is free
@@ -864,8 +881,10 @@ impl Driver {
         }
     }
 
-    /// Takes the sockets opened while preparing into use.
+    /// Takes the sockets opened while preparing into use, and commits the
+    /// VMAC renames.
     fn install_staged(&mut self, staged: Staged) {
+        self.swap_vmacs(&staged.swaps);
         for (link, channel, base, sock) in staged.sockets {
             self.sockets.insert((link.index, channel), sock.clone());
             // A VMAC's datagrams go to its router on the base interface.
@@ -1045,7 +1064,7 @@ impl Driver {
             .and_then(|r| r.vmac);
         if let Some(index) = vmac.filter(|v| !kept_vmacs.contains(v)) {
             match self.netlink.del_link(index) {
-                // Deleted while preparing (`drop_renamed_vmac`).
+                // Deleted by the commit already (`swap_vmacs`).
                 Err(e) if e.errno() != Some(libc::ENODEV) => self.host_error("delete VMAC", e),
                 _ => {}
             }
