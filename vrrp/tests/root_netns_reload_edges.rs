@@ -1,7 +1,8 @@
 //! Reloads the driver refuses leave the kernel and the running routers as
 //! they were: a VMAC the refused reload would have renamed is still there,
-//! with its index and addresses, and its master is still master (needs
-//! root and `ip`).
+//! with its index and addresses, and its master is still master; a new
+//! router is never prepared against a running router another new router
+//! already updates (needs root and `ip`).
 #![cfg(feature = "tokio")]
 // Tests stop on the first unexpected value; `expect` names what was expected.
 #![allow(clippy::unwrap_used)]
@@ -134,6 +135,37 @@ fn root_netns_reload_edges_refused_rename_keeps_the_old_vmac() {
     let summary = a.reconfigure(one(running));
     assert_eq!((summary.unchanged, summary.updated), (1, 0));
     assert_eq!(vmacs(&lab.a), before);
+    a.stop();
+    assert_eq!(vmacs(&lab.a), []);
+}
+
+/// Two new unicast routers of one VRID both match the one running there:
+/// only the first is prepared against it. The second, on another VMAC
+/// with the same MAC, cannot have it beside the first's (the kernel
+/// refuses a second macvlan up with one MAC): the reload is refused and
+/// the running router's VMAC is left alone, not taken for a renamed one.
+#[test]
+fn root_netns_reload_edges_one_new_router_per_running_router() {
+    let lab = Pair::new();
+    let peer = |last| [Ipv4Addr::new(192, 0, 2, last)];
+    let running = spec("VI_X", "vx", &peer(2));
+    let a = Running::start(&lab.a, one(running.clone()));
+    a.wait("MASTER", master);
+    let before = wait_vmac(&lab.a, "vx");
+
+    let setup = Setup {
+        routers: vec![running.clone(), spec("VI_Z", "vz", &peer(3))],
+        ..Setup::default()
+    };
+    assert!(a.try_reconfigure(setup).is_err(), "the reload is refused");
+    assert_eq!(
+        vmacs(&lab.a),
+        before,
+        "the running router's VMAC, untouched"
+    );
+    assert_eq!(states(&a), [(State::Master, 1, 0)]);
+    let summary = a.reconfigure(one(running));
+    assert_eq!((summary.unchanged, summary.updated), (1, 0));
     a.stop();
     assert_eq!(vmacs(&lab.a), []);
 }

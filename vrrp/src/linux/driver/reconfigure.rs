@@ -202,13 +202,12 @@ impl Driver {
         let mut cache = Cache::default();
         let mut keys = HashSet::new();
         let mut routers = Vec::with_capacity(setup.routers.len());
+        // Running routers a new one updates: one each.
+        let mut claimed = HashSet::new();
         for spec in setup.routers {
             let link = self.link_or_stand_in(&mut cache, &spec.interface)?;
-            let mut p = self.prepare_or_wait(&spec, link, &mut cache, staged)?;
-            if p.old.is_some() && routers.iter().any(|o: &Prepared| o.old == p.old) {
-                // Unicast routers sharing a key: a running one updates one.
-                p.old = None;
-            }
+            let p = self.prepare_or_wait(&spec, link, &claimed, &mut cache, staged)?;
+            claimed.extend(p.old);
             let (ifindex, vrid) = (p.link.index, spec.config.vrid);
             let key = (ifindex, mux_key(&spec));
             // Unicast routers may share a key unless they clash.
@@ -248,23 +247,28 @@ impl Driver {
     /// Prepares a router on `link`; if the link has no address to advertise
     /// from, on the stand-in of its name instead, to wait in FAULT as
     /// keepalived does (`(NAME) entering FAULT state (no IPv4 address for
-    /// interface)`).
+    /// interface)`). It updates the running router it matches unless
+    /// another new router does (`claimed`): then it is a new router.
     fn prepare_or_wait(
         &mut self,
         spec: &RouterSpec,
         link: Link,
+        claimed: &HashSet<RouterId>,
         cache: &mut Cache,
         staged: &mut Staged,
     ) -> Result<Prepared, DriverError> {
         // keepalived's rule (`vrrp_exist`), the mux's too
         // (`Mux::reconcile`): the same (interface, VRID, family, channel)
-        // is the same router, whatever its name.
+        // is the same router, whatever its name. Unicast routers may share
+        // a key: a running one is updated by one new router at most.
         let key = mux_key(spec);
-        let old = self.mux.find_match(link.index, key, &spec.config);
+        let unclaimed = |id: &RouterId| !claimed.contains(id);
+        let old = (self.mux.find_match(link.index, key, &spec.config)).filter(unclaimed);
         match self.prepare_router(spec, link.clone(), old, cache, staged) {
             Err(DriverError::NoPrimaryAddress(_) | DriverError::NoLinkLocal(_)) => {
                 let stand_in = self.absent_link(&spec.interface);
-                let old = self.mux.find_match(stand_in.index, key, &spec.config);
+                let old =
+                    (self.mux.find_match(stand_in.index, key, &spec.config)).filter(unclaimed);
                 let mut p = self.prepare_router(spec, stand_in, old, cache, staged)?;
                 p.waiting = Some(link);
                 Ok(p)
