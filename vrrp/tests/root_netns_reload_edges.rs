@@ -2,7 +2,8 @@
 //! they were: a VMAC the refused reload would have renamed is still there,
 //! with its index and addresses, and its master is still master; a new
 //! router is never prepared against a running router another new router
-//! already updates (needs root and `ip`).
+//! already updates. A reload accepted as a whole is applied whole (needs
+//! root and `ip`).
 #![cfg(feature = "tokio")]
 // Tests stop on the first unexpected value; `expect` names what was expected.
 #![allow(clippy::unwrap_used)]
@@ -168,4 +169,34 @@ fn root_netns_reload_edges_one_new_router_per_running_router() {
     assert_eq!((summary.unchanged, summary.updated), (1, 0));
     a.stop();
     assert_eq!(vmacs(&lab.a), []);
+}
+
+/// Two unicast routers of one VRID become one with both peers: the new
+/// router updates the first in place, clashing with the second until the
+/// same reload removes it. The driver checked the new set as a whole, so
+/// the reload is accepted (checked router by router, it failed halfway).
+#[test]
+fn root_netns_reload_edges_unicast_routers_merge() {
+    let lab = Pair::new();
+    let peer = |last| Ipv4Addr::new(192, 0, 2, last);
+    let unicast = |name, peers: &[Ipv4Addr]| {
+        let mut config = Config::new(name, 51, 150, Ipv4Addr::UNSPECIFIED);
+        config.unicast_peers = peers.to_vec();
+        router(config, "eth0", Vec::new())
+    };
+    let two = Setup {
+        routers: vec![unicast("A", &[peer(2)]), unicast("B", &[peer(3)])],
+        ..Setup::default()
+    };
+    let a = Running::start(&lab.a, two);
+    a.wait("MASTER", master);
+    let merged = one(unicast("A", &[peer(2), peer(3)]));
+    let summary = a.try_reconfigure(merged).unwrap();
+    let counts = (summary.updated, summary.removed, summary.added);
+    assert_eq!(counts, (1, 1, 0), "A updated in place, B removed");
+    let names: Vec<_> = (a.snapshot().routers.iter())
+        .map(|r| r.name.to_string())
+        .collect();
+    assert_eq!(names, ["A"]);
+    a.stop();
 }

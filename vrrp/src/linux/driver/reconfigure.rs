@@ -808,7 +808,8 @@ impl Driver {
         if in_place {
             self.move_vmac(id.0 as usize, &p.send_link, kept_vmacs);
             let was_master = self.is_master(id);
-            let change = self.mux.reconfigure_router(now, id, p.config.clone())?;
+            // `prepare` checked the new routers as a whole.
+            let change = self.mux.reconfigure_admitted(now, id, p.config.clone())?;
             if change != Change::Restart {
                 let s = &mut progress.summary;
                 if self.update_in_place(id, p, was_master) {
