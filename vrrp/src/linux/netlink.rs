@@ -785,6 +785,16 @@ impl Netlink {
             .map(drop)
     }
 
+    /// Sets an interface's hardware address (a macvlan's may change while
+    /// it is up, to a MAC no other macvlan of its parent has up).
+    pub fn set_link_mac(&mut self, ifindex: u32, mac: [u8; 6]) -> Result<(), LinuxError> {
+        let mut msg = LinkMessage::default();
+        msg.header.index = ifindex;
+        msg.attributes = vec![LinkAttribute::Address(mac.to_vec())];
+        self.request("set link address", RouteNetlinkMessage::SetLink(msg), 0)
+            .map(drop)
+    }
+
     /// Deletes an interface (e.g. a VMAC).
     pub fn del_link(&mut self, ifindex: u32) -> Result<(), LinuxError> {
         let mut msg = LinkMessage::default();

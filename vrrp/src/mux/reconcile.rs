@@ -82,7 +82,30 @@ impl Mux {
     /// and changes nothing:
     /// [`remove_router`](Self::remove_router) then
     /// [`add_router`](Self::add_router).
+    ///
+    /// The configuration must be one [`add_router`](Self::add_router)
+    /// would accept beside the other routers of its interface:
+    /// [`MuxError::Duplicate`] (nothing changed) if its (VRID, family,
+    /// multicast group) is another router's, or if it is unicast and has
+    /// the source address and a peer of another unicast router of its
+    /// (VRID, family).
     pub fn reconfigure_router(
+        &mut self,
+        now: Instant,
+        id: RouterId,
+        config: Config,
+    ) -> Result<Change, MuxError> {
+        let ifindex = self.ifindex(id).ok_or(MuxError::UnknownRouter(id))?;
+        self.admit(ifindex, &config, Some(id.0))?;
+        self.reconfigure_admitted(now, id, config)
+    }
+
+    /// [`reconfigure_router`](Self::reconfigure_router) without checking
+    /// `config` against the other routers: for a caller that checked the
+    /// whole new set of routers and applies it one router at a time, where
+    /// a check against the others' old configurations could refuse a valid
+    /// set halfway (two unicast routers exchanging their peers).
+    pub(crate) fn reconfigure_admitted(
         &mut self,
         now: Instant,
         id: RouterId,
@@ -175,7 +198,8 @@ impl Mux {
         let mut restart = Vec::new();
         for &(id, i) in &plan.keep {
             ids[i] = Some(id);
-            match self.reconfigure_router(now, id, desired.routers[i].1.clone())? {
+            // `plan` checked the desired routers as a whole.
+            match self.reconfigure_admitted(now, id, desired.routers[i].1.clone())? {
                 Change::Unchanged => done.unchanged.push(id),
                 Change::InPlace(changed) => done.updated.push((id, changed)),
                 Change::Restart => {
@@ -422,6 +446,61 @@ mod tests {
         assert!(mux.add_sync_group("h", &[a]).is_err());
         mux.set_sync_groups(t0, &[]).unwrap();
         assert_eq!(mux.add_sync_group("h", &[a]), Ok(crate::mux::GroupId(0)));
+    }
+
+    /// A unicast router of `vrid` 1 with source 10.0.0.2 and one peer.
+    fn unicast(name: &str, peer: u8) -> Config {
+        let mut c = config(name, 1);
+        c.unicast_peers = vec![Ipv4Addr::new(10, 0, 0, peer)];
+        c
+    }
+
+    #[test]
+    fn reconfigure_router_keeps_the_unicast_sharing_rule() {
+        let t0 = Instant::now();
+        let mut mux = Mux::new();
+        let add = |mux: &mut Mux, c| mux.add_router(1, VirtualRouter::new(c).unwrap());
+        let dup = |vrid| MuxError::Duplicate { ifindex: 1, vrid };
+        add(&mut mux, unicast("a", 3)).unwrap();
+        let b = add(&mut mux, unicast("b", 4)).unwrap();
+        // The same source and a peer in common: what `add` refuses...
+        assert_eq!(add(&mut mux, unicast("c", 3)), Err(dup(1)));
+        // ...and so does a reconfiguration, which changes nothing.
+        assert_eq!(mux.reconfigure_router(t0, b, unicast("b", 3)), Err(dup(1)));
+        let peers = &mux.router(b).unwrap().config().unicast_peers;
+        assert_eq!(peers, &[Ipv4Addr::new(10, 0, 0, 4)]);
+        // Its own key and peer are no clash; another free peer neither.
+        let same = mux.reconfigure_router(t0, b, unicast("b", 4));
+        assert_eq!(same, Ok(Change::Unchanged));
+        let other = mux.reconfigure_router(t0, b, unicast("b", 5));
+        assert!(matches!(other, Ok(Change::InPlace(_))), "{other:?}");
+        // A multicast router's key is its own: another router's is refused,
+        // a free one is another instance.
+        add(&mut mux, config("m", 2)).unwrap();
+        let m2 = add(&mut mux, config("m2", 3)).unwrap();
+        assert_eq!(mux.reconfigure_router(t0, m2, config("m2", 2)), Err(dup(2)));
+        let free = mux.reconfigure_router(t0, m2, config("m2", 4));
+        assert_eq!(free, Ok(Change::Restart));
+    }
+
+    #[test]
+    fn reconcile_checks_the_unicast_rule_on_the_whole_set() {
+        let t0 = Instant::now();
+        let mut mux = Mux::new();
+        let both = |pa, pb| Desired {
+            routers: vec![(1, unicast("a", pa)), (1, unicast("b", pb))],
+            groups: Vec::new(),
+        };
+        mux.reconcile(t0, &both(3, 5)).unwrap();
+        // The two exchange their peers: each one, applied alone, clashes
+        // with the other's old configuration, but the set is valid.
+        let done = mux.reconcile(t0, &both(5, 3)).unwrap();
+        assert_eq!((done.updated.len(), done.added.len()), (2, 0));
+        let peer = |i| mux.router(RouterId(i)).unwrap().config().unicast_peers[0];
+        assert_eq!(
+            [peer(0), peer(1)],
+            [5, 3].map(|p| Ipv4Addr::new(10, 0, 0, p))
+        );
     }
 
     #[test]

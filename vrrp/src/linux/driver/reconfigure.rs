@@ -21,6 +21,7 @@ use std::time::Instant;
 use super::addr_vmac::AddrVmac;
 use super::links::is_absent;
 use super::sockets::{open_raw, Channel, Raw, Receiver};
+use super::vmac_link::{stand_in_mac, VmacSwap};
 use super::{Driver, DriverError, DriverEvent, RouterIo, RouterSpec, Setup, Vip, VirtualAddress};
 use crate::auth::AuthConfig;
 use crate::config::{Config, Ipv6Config};
@@ -119,6 +120,30 @@ pub(super) struct Staged {
     pub(super) vmacs: Vec<u32>,
     /// Address VMACs made (also in `vmacs`).
     pub(super) addr_vmacs: Vec<AddrVmac>,
+    /// VMACs made to take a running router's VMAC's place (also in
+    /// `vmacs`): the old ones are deleted by the commit only.
+    swaps: Vec<VmacSwap>,
+}
+
+/// How a macvlan for a router is had (see `Driver::vmac_name`).
+enum VmacName {
+    /// A VMAC in use there, shared.
+    Reuse(Link),
+    /// One to make, with this name.
+    Make(String),
+}
+
+/// A router waiting for an address: (index in the new setup, name,
+/// interface, IPv6).
+type Waiting = (usize, std::sync::Arc<str>, String, bool);
+
+/// What a commit has done so far.
+struct Progress {
+    summary: ReconcileSummary,
+    /// The id of each new router, by its index in the setup, once known.
+    ids: Vec<RouterId>,
+    /// New routers to add, with their index.
+    to_add: Vec<(usize, Prepared)>,
 }
 
 /// Lookups cached for one preparation: one netlink request per interface,
@@ -177,13 +202,12 @@ impl Driver {
         let mut cache = Cache::default();
         let mut keys = HashSet::new();
         let mut routers = Vec::with_capacity(setup.routers.len());
+        // Running routers a new one updates: one each.
+        let mut claimed = HashSet::new();
         for spec in setup.routers {
             let link = self.link_or_stand_in(&mut cache, &spec.interface)?;
-            let mut p = self.prepare_or_wait(&spec, link, &mut cache, staged)?;
-            if p.old.is_some() && routers.iter().any(|o: &Prepared| o.old == p.old) {
-                // Unicast routers sharing a key: a running one updates one.
-                p.old = None;
-            }
+            let p = self.prepare_or_wait(&spec, link, &claimed, &mut cache, staged)?;
+            claimed.extend(p.old);
             let (ifindex, vrid) = (p.link.index, spec.config.vrid);
             let key = (ifindex, mux_key(&spec));
             // Unicast routers may share a key unless they clash.
@@ -223,23 +247,28 @@ impl Driver {
     /// Prepares a router on `link`; if the link has no address to advertise
     /// from, on the stand-in of its name instead, to wait in FAULT as
     /// keepalived does (`(NAME) entering FAULT state (no IPv4 address for
-    /// interface)`).
+    /// interface)`). It updates the running router it matches unless
+    /// another new router does (`claimed`): then it is a new router.
     fn prepare_or_wait(
         &mut self,
         spec: &RouterSpec,
         link: Link,
+        claimed: &HashSet<RouterId>,
         cache: &mut Cache,
         staged: &mut Staged,
     ) -> Result<Prepared, DriverError> {
         // keepalived's rule (`vrrp_exist`), the mux's too
         // (`Mux::reconcile`): the same (interface, VRID, family, channel)
-        // is the same router, whatever its name.
+        // is the same router, whatever its name. Unicast routers may share
+        // a key: a running one is updated by one new router at most.
         let key = mux_key(spec);
-        let old = self.mux.find_match(link.index, key, &spec.config);
+        let unclaimed = |id: &RouterId| !claimed.contains(id);
+        let old = (self.mux.find_match(link.index, key, &spec.config)).filter(unclaimed);
         match self.prepare_router(spec, link.clone(), old, cache, staged) {
             Err(DriverError::NoPrimaryAddress(_) | DriverError::NoLinkLocal(_)) => {
                 let stand_in = self.absent_link(&spec.interface);
-                let old = self.mux.find_match(stand_in.index, key, &spec.config);
+                let old =
+                    (self.mux.find_match(stand_in.index, key, &spec.config)).filter(unclaimed);
                 let mut p = self.prepare_router(spec, stand_in, old, cache, staged)?;
                 p.waiting = Some(link);
                 Ok(p)
@@ -309,94 +338,18 @@ impl Driver {
         let mut config = spec.config.clone();
         let absent = is_absent(link.index);
         let channel = if is_ipv6(spec) {
-            let link_local = match config.ipv6.as_ref().map(|v6| v6.link_local) {
-                Some(a) if !a.is_unspecified() => a,
-                // Never sent from: replaced when the interface appears.
-                _ if absent => STAND_IN_LINK_LOCAL,
-                _ => self.link_local(spec, &link, old, cache)?,
-            };
-            let mut v6 = config
-                .ipv6
-                .take()
-                .unwrap_or_else(|| Ipv6Config::new(link_local));
-            v6.link_local = link_local;
-            v6.virtual_addresses = spec
-                .addresses
-                .iter()
-                .filter_map(|a| v6_of(a.addr))
-                .collect();
-            config.ipv6 = Some(v6);
-            Channel::V6(v6_of(config.multicast_group()).unwrap_or(crate::wire::VRRP_MCAST_V6))
+            self.prepare_v6(spec, &link, old, cache, &mut config)?
         } else {
-            config.virtual_addresses = spec
-                .addresses
-                .iter()
-                .filter_map(|a| v4_of(a.addr))
-                .collect();
-            if config.primary_ip.is_unspecified() {
-                config.primary_ip = if absent {
-                    // Never sent from: replaced when the interface appears.
-                    STAND_IN_PRIMARY_IP
-                } else {
-                    self.primary_ip(spec, &link, old, cache)?
-                };
-            }
-            let group = v4_of(config.multicast_group()).unwrap_or(crate::wire::VRRP_MCAST_V4);
-            match config.authentication {
-                AuthConfig::Ah(_) => Channel::V4(IpProto::Ah, group),
-                _ => Channel::V4(IpProto::Vrrp, group),
-            }
+            self.prepare_v4(spec, &link, old, cache, &mut config)?
         };
         let (send_link, vmac) = if spec.use_vmac && !absent {
-            let vmac = match &spec.vmac.ipvlan {
-                Some(ipvlan) => {
-                    let vrid = config.vrid;
-                    let made =
-                        self.prepare_ipvlan(&link, vrid, &spec.vmac, ipvlan, &mut staged.vmacs)?;
-                    let configured = spec.config.ipv6.as_ref().map(|v6| v6.link_local);
-                    if let Some(v6) = config.ipv6.as_mut() {
-                        if configured.is_none_or(|a| a.is_unspecified()) {
-                            if let Some(a) = self.ipvlan_link_local(&made)? {
-                                v6.link_local = a;
-                            }
-                        }
-                    }
-                    made
-                }
-                None => self.prepare_vmac(&link, &config, &spec.vmac, old, staged)?,
-            };
-            if config.ipv6.is_none() {
-                let excluded_v6 = spec.excluded.iter().any(|a| a.addr.is_ipv6());
-                self.set_vmac_ipv6(&vmac, excluded_v6);
-            }
+            let vmac = self.prepare_any_vmac(spec, &link, &mut config, old, staged)?;
             (vmac.clone(), Some(vmac.index))
         } else {
             (link.clone(), None)
         };
-        let mut addresses = Vec::with_capacity(spec.addresses.len() + spec.excluded.len());
-        let mut addr_vmacs: Vec<AddrVmac> = Vec::new();
-        for a in spec.addresses.iter().chain(&spec.excluded) {
-            // A router waiting for its interface gets them when it appears.
-            let on_vmac = if absent {
-                None
-            } else {
-                self.address_vmac(spec, a, staged)?
-            };
-            let vip = match on_vmac {
-                Some(v) => {
-                    if !addr_vmacs.contains(&v) {
-                        addr_vmacs.push(v);
-                    }
-                    let on_vmac = VirtualAddress {
-                        dev: None,
-                        ..a.clone()
-                    };
-                    self.resolve_address(&on_vmac, v.index)?
-                }
-                None => self.resolve_address(a, send_link.index)?,
-            };
-            addresses.push(vip);
-        }
+        let (addresses, addr_vmacs) =
+            self.prepare_addresses(spec, absent, send_link.index, staged)?;
         let routes = spec
             .routes
             .iter()
@@ -420,6 +373,140 @@ impl Driver {
             old,
             waiting: None,
         })
+    }
+
+    /// Completes an IPv6 router's `config` (advert source, virtual
+    /// addresses) and returns its channel.
+    fn prepare_v6(
+        &mut self,
+        spec: &RouterSpec,
+        link: &Link,
+        old: Option<RouterId>,
+        cache: &mut Cache,
+        config: &mut Config,
+    ) -> Result<Channel, DriverError> {
+        let link_local = match config.ipv6.as_ref().map(|v6| v6.link_local) {
+            Some(a) if !a.is_unspecified() => a,
+            // Never sent from: replaced when the interface appears.
+            _ if is_absent(link.index) => STAND_IN_LINK_LOCAL,
+            _ => self.link_local(spec, link, old, cache)?,
+        };
+        let mut v6 = config
+            .ipv6
+            .take()
+            .unwrap_or_else(|| Ipv6Config::new(link_local));
+        v6.link_local = link_local;
+        v6.virtual_addresses = spec
+            .addresses
+            .iter()
+            .filter_map(|a| v6_of(a.addr))
+            .collect();
+        config.ipv6 = Some(v6);
+        let group = v6_of(config.multicast_group()).unwrap_or(crate::wire::VRRP_MCAST_V6);
+        Ok(Channel::V6(group))
+    }
+
+    /// Completes an IPv4 router's `config` (virtual addresses, advert
+    /// source) and returns its channel.
+    fn prepare_v4(
+        &mut self,
+        spec: &RouterSpec,
+        link: &Link,
+        old: Option<RouterId>,
+        cache: &mut Cache,
+        config: &mut Config,
+    ) -> Result<Channel, DriverError> {
+        config.virtual_addresses = spec
+            .addresses
+            .iter()
+            .filter_map(|a| v4_of(a.addr))
+            .collect();
+        if config.primary_ip.is_unspecified() {
+            config.primary_ip = if is_absent(link.index) {
+                // Never sent from: replaced when the interface appears.
+                STAND_IN_PRIMARY_IP
+            } else {
+                self.primary_ip(spec, link, old, cache)?
+            };
+        }
+        let group = v4_of(config.multicast_group()).unwrap_or(crate::wire::VRRP_MCAST_V4);
+        Ok(match config.authentication {
+            AuthConfig::Ah(_) => Channel::V4(IpProto::Ah, group),
+            _ => Channel::V4(IpProto::Vrrp, group),
+        })
+    }
+
+    /// The VMAC (macvlan, or ipvlan) a router on `link` sends on. An
+    /// ipvlan's link-local address is an IPv6 router's advert source
+    /// unless one is configured; an IPv4 router's VMAC runs IPv6 only as
+    /// `set_vmac_ipv6` says.
+    fn prepare_any_vmac(
+        &mut self,
+        spec: &RouterSpec,
+        link: &Link,
+        config: &mut Config,
+        old: Option<RouterId>,
+        staged: &mut Staged,
+    ) -> Result<Link, DriverError> {
+        let vmac = match &spec.vmac.ipvlan {
+            Some(ipvlan) => {
+                let vrid = config.vrid;
+                let made =
+                    self.prepare_ipvlan(link, vrid, &spec.vmac, ipvlan, &mut staged.vmacs)?;
+                let configured = spec.config.ipv6.as_ref().map(|v6| v6.link_local);
+                if let Some(v6) = config.ipv6.as_mut() {
+                    if configured.is_none_or(|a| a.is_unspecified()) {
+                        if let Some(a) = self.ipvlan_link_local(&made)? {
+                            v6.link_local = a;
+                        }
+                    }
+                }
+                made
+            }
+            None => self.prepare_vmac(link, config, &spec.vmac, old, staged)?,
+        };
+        if config.ipv6.is_none() {
+            let excluded_v6 = spec.excluded.iter().any(|a| a.addr.is_ipv6());
+            self.set_vmac_ipv6(&vmac, excluded_v6);
+        }
+        Ok(vmac)
+    }
+
+    /// A router's addresses and excluded addresses, resolved: each on its
+    /// address VMAC (`use_vmac_addr`), else on its `dev` or the interface
+    /// the router sends on (`send`); and the address VMACs they use.
+    fn prepare_addresses(
+        &mut self,
+        spec: &RouterSpec,
+        absent: bool,
+        send: u32,
+        staged: &mut Staged,
+    ) -> Result<(Vec<Vip>, Vec<AddrVmac>), DriverError> {
+        let mut addresses = Vec::with_capacity(spec.addresses.len() + spec.excluded.len());
+        let mut addr_vmacs: Vec<AddrVmac> = Vec::new();
+        for a in spec.addresses.iter().chain(&spec.excluded) {
+            // A router waiting for its interface gets them when it appears.
+            let on_vmac = if absent {
+                None
+            } else {
+                self.address_vmac(spec, a, staged)?
+            };
+            let vip = match on_vmac {
+                Some(v) => {
+                    if !addr_vmacs.contains(&v) {
+                        addr_vmacs.push(v);
+                    }
+                    let on_vmac = VirtualAddress {
+                        dev: None,
+                        ..a.clone()
+                    };
+                    self.resolve_address(&on_vmac, v.index)?
+                }
+                None => self.resolve_address(a, send)?,
+            };
+            addresses.push(vip);
+        }
+        Ok((addresses, addr_vmacs))
     }
 
     /// The advert source of an IPv6 router without one: what it used so
@@ -493,11 +580,12 @@ impl Driver {
     }
 
     /// The router's macvlan on `link` (named as [`vmac`](crate::linux::vmac)
-    /// says): a running router's is reused, a leftover one replaced. An
-    /// IPv6 router's, as keepalived makes it, has the IPv6 virtual MAC, no
-    /// link-local address of its own making, and the router's advert
-    /// source (its base interface's link-local address, `nodad`), so
-    /// adverts leave from the VMAC.
+    /// says): a running router's is reused, a leftover one replaced, and
+    /// one that renames router `old`'s takes its MAC at the commit
+    /// (`renamed_vmac`). An IPv6 router's, as keepalived makes it, has the
+    /// IPv6 virtual MAC, no link-local address of its own making, and the
+    /// router's advert source (its base interface's link-local address,
+    /// `nodad`), so adverts leave from the VMAC.
     fn prepare_vmac(
         &mut self,
         link: &Link,
@@ -512,13 +600,42 @@ impl Driver {
             (None, Some(_)) => vmac_address6(vrid),
             (None, None) => vmac_address(vrid),
         };
-        let choices = vmac::candidates(options, vrid, config.ipv6.is_some());
-        let last = choices.len() - 1;
-        let mut name = String::new();
+        let name = match self.vmac_name(link, config, options, mac, staged)? {
+            VmacName::Reuse(existing) => return Ok(existing),
+            VmacName::Make(name) => name,
+        };
+        let replaced = self.renamed_vmac(old, link, mac);
+        let made_mac = if replaced.is_some() {
+            stand_in_mac(mac)
+        } else {
+            mac
+        };
+        let mut vmac = self.make_vmac(link, &name, made_mac, config, options, staged)?;
+        if let Some(old) = replaced {
+            let new = vmac.index;
+            staged.swaps.push(VmacSwap { old, new, mac });
+            // What it has once committed.
+            vmac.mac = Some(mac);
+        }
+        Ok(vmac)
+    }
+
+    /// The first of the VMAC names `options` allows on `link` that is free
+    /// (a leftover of ours, not in use, is deleted), or a VMAC with `mac`
+    /// in use there under one of them, to share.
+    fn vmac_name(
+        &mut self,
+        link: &Link,
+        config: &Config,
+        options: &VmacOptions,
+        mac: [u8; 6],
+        staged: &Staged,
+    ) -> Result<VmacName, DriverError> {
+        let choices = vmac::candidates(options, config.vrid, config.ipv6.is_some());
+        let last = choices.len().saturating_sub(1);
         for (i, choice) in choices.into_iter().enumerate() {
             let Ok(existing) = self.netlink.link(choice.name()) else {
-                name = choice.name().to_owned();
-                break;
+                return Ok(VmacName::Make(choice.name().to_owned()));
             };
             let in_use = self.vmac_in_use(&existing, link, staged);
             let usable = match choice {
@@ -527,22 +644,35 @@ impl Driver {
                 _ => !in_use || existing.mac == Some(mac) || i == last,
             };
             if usable {
-                name = choice.name().to_owned();
                 if in_use {
-                    return Ok(existing);
+                    return Ok(VmacName::Reuse(existing));
                 }
                 self.netlink.del_link(existing.index)?;
-                break;
+                return Ok(VmacName::Make(choice.name().to_owned()));
             }
         }
-        self.drop_renamed_vmac(old, link, mac)?;
+        // No name left: the kernel refuses an empty one.
+        Ok(VmacName::Make(String::new()))
+    }
+
+    /// Makes macvlan `name` on `link` with `mac`, set up as
+    /// [`prepare_vmac`](Self::prepare_vmac) says.
+    fn make_vmac(
+        &mut self,
+        link: &Link,
+        name: &str,
+        mac: [u8; 6],
+        config: &Config,
+        options: &VmacOptions,
+        staged: &mut Staged,
+    ) -> Result<Link, DriverError> {
         let Some(v6) = &config.ipv6 else {
-            let vmac = self.netlink.add_macvlan(link.index, &name, mac)?;
+            let vmac = self.netlink.add_macvlan(link.index, name, mac)?;
             staged.vmacs.push(vmac.index);
             self.set_vmac_sysctls(&vmac, link);
             return Ok(vmac);
         };
-        let vmac = self.netlink.add_macvlan6(link.index, &name, mac)?;
+        let vmac = self.netlink.add_macvlan6(link.index, name, mac)?;
         staged.vmacs.push(vmac.index);
         if options.xmit_base {
             // Adverts leave from the base interface's own address.
@@ -555,8 +685,6 @@ impl Driver {
         }
     }
 
-    /// True if `vmac` is a running router's on `link`, or made by this
-    /// preparation.
     /// keepalived's rule: an IPv4 router's VMAC runs IPv6 only if the
     /// router has IPv6 excluded addresses (`disable_ipv6` otherwise). A
     /// kernel without IPv6 has nothing to disable.
@@ -574,6 +702,8 @@ impl Driver {
         }
     }
 
+    /// True if `vmac` is a running router's on `link`, or made by this
+    /// preparation.
     fn vmac_in_use(&self, vmac: &Link, link: &Link, staged: &Staged) -> bool {
         // A router waiting for an address on `link` keeps its VMAC.
         let on_link = |r: &RouterIo| {
@@ -615,96 +745,121 @@ impl Driver {
         started: bool,
     ) -> Result<ReconcileSummary, DriverError> {
         self.install_staged(staged);
-        let mut summary = ReconcileSummary::default();
-        let kept_vmacs: HashSet<u32> = (plan.routers.iter())
-            .flat_map(|p| {
-                p.vmac
-                    .into_iter()
-                    .chain(p.addr_vmacs.iter().map(|v| v.index))
-            })
-            .collect();
+        let Plan {
+            routers,
+            groups,
+            watch,
+        } = plan;
+        let kept_vmacs = kept_vmacs(&routers);
         let addr_vmacs_before = self.running_addr_vmacs();
-
-        // An interface a router waits on for an address before its
-        // stand-in, so that the interface, not the stand-in, is reported.
-        let links: Vec<Link> = (plan.routers.iter())
-            .flat_map(|p| p.waiting.clone().into_iter().chain([p.link.clone()]))
-            .chain(plan.watch)
-            .collect();
-        // Routers waiting for an address, told once their ids are known.
-        let waiting: Vec<(usize, std::sync::Arc<str>, String, bool)> = (plan.routers.iter())
-            .enumerate()
-            .filter(|(_, p)| p.waiting.is_some())
-            .map(|(k, p)| {
-                let name = p.config.name.clone();
-                (
-                    k,
-                    name,
-                    p.spec.interface.clone(),
-                    matches!(p.channel, Channel::V6(_)),
-                )
-            })
-            .collect();
-        // Updates in place first; what cannot be is removed before any add,
-        // so a new router may take a removed one's (interface, VRID).
-        let mut to_add = Vec::new();
-        let mut ids = vec![RouterId(u32::MAX); plan.routers.len()];
-        let matched: HashSet<RouterId> = plan.routers.iter().filter_map(|p| p.old).collect();
-        for (k, p) in plan.routers.into_iter().enumerate() {
-            let moved = |r: &RouterIo| p.vmac_moved(r);
-            match p.old {
-                Some(id)
-                    if self
-                        .io(id.0 as usize)
-                        .is_some_and(|r| p.same_place(r) || moved(r)) =>
-                {
-                    self.move_vmac(id.0 as usize, &p.send_link, &kept_vmacs);
-                    let was_master = self.is_master(id);
-                    let change = self.mux.reconfigure_router(now, id, p.config.clone())?;
-                    if change == Change::Restart {
-                        self.remove_router(now, id, &kept_vmacs)?;
-                        summary.restarted += 1;
-                        to_add.push((k, p));
-                    } else {
-                        if self.update_in_place(id, p, was_master) {
-                            summary.updated += 1;
-                        } else {
-                            summary.unchanged += 1;
-                        }
-                        ids[k] = id;
-                    }
-                }
-                Some(id) => {
-                    self.remove_router(now, id, &kept_vmacs)?;
-                    summary.restarted += 1;
-                    to_add.push((k, p));
-                }
-                None => {
-                    summary.added += 1;
-                    to_add.push((k, p));
-                }
-            }
+        let links = links_of(&routers, watch);
+        let waiting = waiting_of(&routers);
+        let mut progress = Progress {
+            summary: ReconcileSummary::default(),
+            ids: vec![RouterId(u32::MAX); routers.len()],
+            to_add: Vec::new(),
+        };
+        let matched: HashSet<RouterId> = routers.iter().filter_map(|p| p.old).collect();
+        for (k, p) in routers.into_iter().enumerate() {
+            self.update_matched(now, k, p, &kept_vmacs, &mut progress)?;
         }
-        let gone: Vec<RouterId> = self
-            .router_ids()
+        // Before any add, so that a new router may take a removed one's
+        // (interface, VRID).
+        let gone: Vec<RouterId> = (self.router_ids())
             .filter(|id| !matched.contains(id))
             .collect();
         for id in gone {
             self.remove_router(now, id, &kept_vmacs)?;
-            summary.removed += 1;
+            progress.summary.removed += 1;
         }
+        let added = self.add_new(now, &mut progress, tracking)?;
+        self.set_groups(now, &groups, &progress.ids)?;
+        self.update_links(links, started);
+        self.prune_addr_vmacs(&addr_vmacs_before);
+        self.report_waiting(waiting, &progress.ids);
+        if started {
+            self.start(now, &added);
+        }
+        self.close_unused();
+        if started {
+            self.drain(now);
+        }
+        progress.summary.ids = progress.ids;
+        Ok(progress.summary)
+    }
+
+    /// Updates the running router new router `k` (`p`) matches in place;
+    /// if there is none, or it cannot be (see `Prepared::same_place`,
+    /// [`Change::Restart`]: removed), `p` is to be added.
+    fn update_matched(
+        &mut self,
+        now: Instant,
+        k: usize,
+        p: Prepared,
+        kept_vmacs: &HashSet<u32>,
+        progress: &mut Progress,
+    ) -> Result<(), DriverError> {
+        let Some(id) = p.old else {
+            progress.summary.added += 1;
+            progress.to_add.push((k, p));
+            return Ok(());
+        };
+        let in_place = (self.io(id.0 as usize)).is_some_and(|r| p.same_place(r) || p.vmac_moved(r));
+        if in_place {
+            self.move_vmac(id.0 as usize, &p.send_link, kept_vmacs);
+            let was_master = self.is_master(id);
+            // `prepare` checked the new routers as a whole.
+            let change = self.mux.reconfigure_admitted(now, id, p.config.clone())?;
+            if change != Change::Restart {
+                let s = &mut progress.summary;
+                if self.update_in_place(id, p, was_master) {
+                    s.updated += 1;
+                } else {
+                    s.unchanged += 1;
+                }
+                if let Some(slot) = progress.ids.get_mut(k) {
+                    *slot = id;
+                }
+                return Ok(());
+            }
+        }
+        self.remove_router(now, id, kept_vmacs)?;
+        progress.summary.restarted += 1;
+        progress.to_add.push((k, p));
+        Ok(())
+    }
+
+    /// Adds the routers to add, each given its tracking before it starts
+    /// (its first state carries it); returns their ids.
+    fn add_new(
+        &mut self,
+        now: Instant,
+        progress: &mut Progress,
+        tracking: &[Tracking],
+    ) -> Result<Vec<RouterId>, DriverError> {
+        let to_add = std::mem::take(&mut progress.to_add);
         let mut added = Vec::with_capacity(to_add.len());
         for (k, p) in to_add {
             let id = self.add_router(p)?;
             if let Some(&t) = tracking.get(k) {
-                // Before it starts: its first state carries it.
                 self.set_tracking(now, id, t);
             }
-            ids[k] = id;
+            if let Some(slot) = progress.ids.get_mut(k) {
+                *slot = id;
+            }
             added.push(id);
         }
-        let groups: Vec<(&str, Vec<RouterId>)> = plan
-            .groups
+        Ok(added)
+    }
+
+    /// Replaces the sync groups; members are indexes into `ids`.
+    fn set_groups(
+        &mut self,
+        now: Instant,
+        groups: &[(String, Vec<usize>)],
+        ids: &[RouterId],
+    ) -> Result<(), DriverError> {
+        let groups: Vec<(&str, Vec<RouterId>)> = groups
             .iter()
             .map(|(name, members)| {
                 let ids = members.iter().filter_map(|&m| ids.get(m).copied());
@@ -712,8 +867,12 @@ impl Driver {
             })
             .collect();
         self.mux.set_sync_groups(now, &groups)?;
-        self.update_links(links, started);
-        self.prune_addr_vmacs(&addr_vmacs_before);
+        Ok(())
+    }
+
+    /// Tells the embedder of the routers waiting for an address, now that
+    /// their ids are known.
+    fn report_waiting(&mut self, waiting: Vec<Waiting>, ids: &[RouterId]) {
         for (k, name, interface, ipv6) in waiting {
             if let Some(&id) = ids.get(k) {
                 let event = DriverEvent::NoAddress {
@@ -725,19 +884,12 @@ impl Driver {
                 self.emit(event);
             }
         }
-        if started {
-            self.start(now, &added);
-        }
-        self.close_unused();
-        if started {
-            self.drain(now);
-        }
-        summary.ids = ids;
-        Ok(summary)
     }
 
-    /// Takes the sockets opened while preparing into use.
+    /// Takes the sockets opened while preparing into use, and commits the
+    /// VMAC renames.
     fn install_staged(&mut self, staged: Staged) {
+        self.swap_vmacs(&staged.swaps);
         for (link, channel, base, sock) in staged.sockets {
             self.sockets.insert((link.index, channel), sock.clone());
             // A VMAC's datagrams go to its router on the base interface.
@@ -917,7 +1069,7 @@ impl Driver {
             .and_then(|r| r.vmac);
         if let Some(index) = vmac.filter(|v| !kept_vmacs.contains(v)) {
             match self.netlink.del_link(index) {
-                // Deleted while preparing (`drop_renamed_vmac`).
+                // Deleted by the commit already (`swap_vmacs`).
                 Err(e) if e.errno() != Some(libc::ENODEV) => self.host_error("delete VMAC", e),
                 _ => {}
             }
@@ -1059,6 +1211,34 @@ fn cached_link(
     let link = netlink.link(name)?;
     cache.links.insert(name.to_owned(), link.clone());
     Ok(link)
+}
+
+/// The VMACs (routers' and address VMACs) the new routers use.
+fn kept_vmacs(routers: &[Prepared]) -> HashSet<u32> {
+    (routers.iter())
+        .flat_map(|p| (p.vmac.into_iter()).chain(p.addr_vmacs.iter().map(|v| v.index)))
+        .collect()
+}
+
+/// The interfaces whose states the new routers follow, and the watched
+/// ones. An interface a router waits on for an address comes before its
+/// stand-in, so that the interface, not the stand-in, is reported.
+fn links_of(routers: &[Prepared], watch: Vec<Link>) -> Vec<Link> {
+    (routers.iter())
+        .flat_map(|p| p.waiting.clone().into_iter().chain([p.link.clone()]))
+        .chain(watch)
+        .collect()
+}
+
+/// The new routers waiting for an address.
+fn waiting_of(routers: &[Prepared]) -> Vec<Waiting> {
+    (routers.iter().enumerate())
+        .filter(|(_, p)| p.waiting.is_some())
+        .map(|(k, p)| {
+            let ipv6 = matches!(p.channel, Channel::V6(_));
+            (k, p.config.name.clone(), p.spec.interface.clone(), ipv6)
+        })
+        .collect()
 }
 
 /// The items of `a` that are not in `b`.

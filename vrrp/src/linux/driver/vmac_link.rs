@@ -9,14 +9,14 @@
 //! VMAC is `links.rs`'s (`vmac_gone`); a renamed one is handled as a
 //! deleted one (keepalived makes a new one of the name it gave it).
 //! A reload that gives a router another VMAC name or MAC moves it to
-//! the new VMAC in place (`drop_renamed_vmac`, `move_vmac`).
+//! the new VMAC in place (`renamed_vmac`, `swap_vmacs`, `move_vmac`).
 
 use std::collections::HashSet;
 use std::time::Instant;
 
 use super::debounce::{flags_up, Verdict};
 use super::{Driver, DriverEvent};
-use crate::linux::{Link, LinuxError};
+use crate::linux::Link;
 use crate::mux::RouterId;
 use crate::router::Tracking;
 
@@ -172,25 +172,60 @@ fn vmac_link(index: u32, name: &str, flags: u32) -> Link {
     }
 }
 
+/// A VMAC made while preparing a reload in place of a running router's
+/// with the same MAC (a rename): made with a stand-in MAC, it takes
+/// `mac` when the commit has deleted the old one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct VmacSwap {
+    /// The running router's VMAC.
+    pub(super) old: u32,
+    /// The new VMAC.
+    pub(super) new: u32,
+    /// The MAC both want.
+    pub(super) mac: [u8; 6],
+}
+
+/// The MAC a renamed VMAC has until its old one is gone (the kernel
+/// refuses a second macvlan up with one MAC on an interface): `mac`
+/// locally administered, or with another bit flipped if it is already.
+pub(super) fn stand_in_mac(mac: [u8; 6]) -> [u8; 6] {
+    let mut m = mac;
+    m[0] = if mac[0] & 0x02 == 0 {
+        mac[0] | 0x02
+    } else {
+        mac[0] ^ 0x04
+    };
+    m
+}
+
 impl Driver {
-    /// A reload renames router `old`'s VMAC on `link` (same MAC, another
-    /// name): as keepalived 2.2.7 does ("Deleting old VMAC interface"),
-    /// the old one goes first, since the kernel refuses a second macvlan
-    /// with the same MAC on one interface.
-    pub(super) fn drop_renamed_vmac(
-        &mut self,
+    /// The VMAC of router `old` that a new VMAC with `mac` on `link` takes
+    /// the place of (a reload renames it: same MAC, another name). As
+    /// keepalived 2.2.7 does ("Deleting old VMAC interface"), the old one
+    /// goes, but only once the reload is committed (see [`VmacSwap`]): a
+    /// refused reload leaves it running.
+    pub(super) fn renamed_vmac(
+        &self,
         old: Option<RouterId>,
         link: &Link,
         mac: [u8; 6],
-    ) -> Result<(), LinuxError> {
-        let Some(r) = old.and_then(|id| self.io(id.0 as usize)) else {
-            return Ok(());
-        };
-        match r.vmac {
-            Some(index) if r.recv_ifindex == link.index && r.mac == mac => {
-                self.netlink.del_link(index)
+    ) -> Option<u32> {
+        let r = old.and_then(|id| self.io(id.0 as usize))?;
+        r.vmac
+            .filter(|_| r.recv_ifindex == link.index && r.mac == mac)
+    }
+
+    /// Commits renames prepared by a reload: each old VMAC is deleted and
+    /// its new one given its MAC.
+    pub(super) fn swap_vmacs(&mut self, swaps: &[VmacSwap]) {
+        for s in swaps {
+            match self.netlink.del_link(s.old) {
+                Err(e) if e.errno() != Some(libc::ENODEV) => self.host_error("delete VMAC", e),
+                _ => {}
             }
-            _ => Ok(()),
+            if let Err(e) = self.netlink.set_link_mac(s.new, s.mac) {
+                self.host_error("set VMAC address", e);
+            }
         }
     }
 
@@ -210,7 +245,7 @@ impl Driver {
         self.vmac_flags.remove(&old);
         self.debounce.forget(old);
         if !kept.contains(&old) {
-            // Gone already if it had the new one's MAC.
+            // Gone already if it had the new one's MAC (`swap_vmacs`).
             match self.netlink.del_link(old) {
                 Err(e) if e.errno() != Some(libc::ENODEV) => self.host_error("delete VMAC", e),
                 _ => {}
@@ -218,5 +253,18 @@ impl Driver {
         }
         self.firewall.touch();
         self.vmac_made(i, vmac);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stand_in_mac;
+
+    #[test]
+    fn stand_in_macs_are_local_and_differ() {
+        let vrrp = [0x00, 0x00, 0x5e, 0x00, 0x01, 0x33];
+        assert_eq!(stand_in_mac(vrrp), [0x02, 0x00, 0x5e, 0x00, 0x01, 0x33]);
+        let local = [0x02, 0x78, 0, 0, 0, 0x33];
+        assert_eq!(stand_in_mac(local), [0x06, 0x78, 0, 0, 0, 0x33]);
     }
 }

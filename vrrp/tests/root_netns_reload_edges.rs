@@ -1,0 +1,202 @@
+//! Reloads the driver refuses leave the kernel and the running routers as
+//! they were: a VMAC the refused reload would have renamed is still there,
+//! with its index and addresses, and its master is still master; a new
+//! router is never prepared against a running router another new router
+//! already updates. A reload accepted as a whole is applied whole (needs
+//! root and `ip`).
+#![cfg(feature = "tokio")]
+// Tests stop on the first unexpected value; `expect` names what was expected.
+#![allow(clippy::unwrap_used)]
+
+mod netns_lab;
+
+use std::net::Ipv4Addr;
+
+use netns_lab::driver::{one, router, vip24, Running};
+use netns_lab::{Netns, Pair};
+use vrrp::event::{Event, State};
+use vrrp::linux::driver::{DriverEvent, RouterSpec, Setup, SyncGroupSpec};
+use vrrp::Config;
+
+const VIP: Ipv4Addr = Ipv4Addr::new(192, 0, 2, 100);
+/// VRID 51's virtual MAC, which every VMAC of VRID 51 here has.
+const MAC51: &str = "00:00:5e:00:01:33";
+
+/// Router `name` of VRID 51 on `eth0` with the VIP, on VMAC `vmac`.
+fn spec(name: &str, vmac: &str, peers: &[Ipv4Addr]) -> RouterSpec {
+    let mut config = Config::new(name, 51, 150, Ipv4Addr::UNSPECIFIED);
+    config.unicast_peers = peers.to_vec();
+    let mut spec = RouterSpec {
+        use_vmac: true,
+        ..router(config, "eth0", vec![vip24(VIP, None)])
+    };
+    spec.vmac.name = Some(vmac.to_owned());
+    spec
+}
+
+/// `ns`'s macvlan links: name, index, MAC and whether it holds the VIP.
+fn vmacs(ns: &Netns) -> Vec<(String, u64, String, bool)> {
+    let links = ns.ip_json(&["-d", "addr", "show"]).unwrap();
+    let vip = VIP.to_string();
+    (links.as_array().unwrap().iter())
+        .filter(|l| l["linkinfo"]["info_kind"] == "macvlan")
+        .map(|l| {
+            let has_vip = (l["addr_info"].as_array().into_iter().flatten())
+                .any(|a| a["local"] == vip.as_str());
+            let name = l["ifname"].as_str().unwrap_or_default().to_owned();
+            let mac = l["address"].as_str().unwrap_or_default().to_owned();
+            (name, l["ifindex"].as_u64().unwrap_or(0), mac, has_vip)
+        })
+        .collect()
+}
+
+/// Waits until `ns` has exactly one VMAC, `name` with VRID 51's MAC and
+/// the VIP, and returns what `vmacs` says of it.
+fn wait_vmac(ns: &Netns, name: &str) -> Vec<(String, u64, String, bool)> {
+    netns_lab::wait_for(&format!("VMAC {name} with the VIP"), || {
+        let now = vmacs(ns);
+        let one = matches!(&now[..], [(n, _, m, true)] if n == name && m == MAC51);
+        one.then_some(now)
+    })
+}
+
+/// Accepts a router entering MASTER.
+fn master(e: &DriverEvent) -> bool {
+    matches!(
+        e,
+        DriverEvent::Router {
+            event: Event::StateChanged {
+                to: State::Master,
+                ..
+            },
+            ..
+        }
+    )
+}
+
+/// The state, masterships and priority-0 adverts of each running router.
+fn states(run: &Running) -> Vec<(State, u64, u64)> {
+    (run.snapshot().routers.iter())
+        .map(|r| {
+            let c = &r.counters;
+            (r.state, c.became_master, c.priority_zero_sent)
+        })
+        .collect()
+}
+
+/// `ns`'s `eth0`'s MAC.
+fn eth0_mac(ns: &Netns) -> [u8; 6] {
+    let link = ns.ip_json(&["link", "show", "eth0"]).unwrap();
+    let text = link[0]["address"].as_str().unwrap().to_owned();
+    let bytes: Vec<u8> = (text.split(':'))
+        .map(|b| u8::from_str_radix(b, 16).unwrap())
+        .collect();
+    bytes.try_into().unwrap()
+}
+
+/// A reload renaming a master's VMAC is refused by a later step: a second
+/// router whose VMAC the kernel refuses (it has `eth0`'s MAC), or a sync
+/// group naming no router. The old VMAC must still be there, the same
+/// link with its address, no new one left behind, and the router master.
+#[test]
+fn root_netns_reload_edges_refused_rename_keeps_the_old_vmac() {
+    let lab = Pair::new();
+    let running = spec("VI_1", "vrrp.51", &[]);
+    let a = Running::start(&lab.a, one(running.clone()));
+    a.wait("MASTER", master);
+    let before = wait_vmac(&lab.a, "vrrp.51");
+
+    let mut bad_vmac = spec("VI_2", "vrrp.52", &[]);
+    bad_vmac.config.vrid = 52;
+    bad_vmac.vmac.mac = Some(eth0_mac(&lab.a));
+    let renamed = spec("VI_1", "vrrp.9", &[]);
+    let bad_group = SyncGroupSpec {
+        name: "G".into(),
+        members: vec![0, 1],
+    };
+    let refused = [
+        Setup {
+            routers: vec![renamed.clone(), bad_vmac],
+            ..Setup::default()
+        },
+        Setup {
+            sync_groups: vec![bad_group],
+            ..one(renamed)
+        },
+    ];
+    for (k, setup) in refused.into_iter().enumerate() {
+        assert!(
+            a.try_reconfigure(setup).is_err(),
+            "{k}: the reload is refused"
+        );
+        assert_eq!(vmacs(&lab.a), before, "{k}: the old VMAC, untouched");
+        assert_eq!(states(&a), [(State::Master, 1, 0)], "{k}");
+    }
+    // The same setup again changes nothing: the driver knows its VMAC.
+    let summary = a.reconfigure(one(running));
+    assert_eq!((summary.unchanged, summary.updated), (1, 0));
+    assert_eq!(vmacs(&lab.a), before);
+    a.stop();
+    assert_eq!(vmacs(&lab.a), []);
+}
+
+/// Two new unicast routers of one VRID both match the one running there:
+/// only the first is prepared against it. The second, on another VMAC
+/// with the same MAC, cannot have it beside the first's (the kernel
+/// refuses a second macvlan up with one MAC): the reload is refused and
+/// the running router's VMAC is left alone, not taken for a renamed one.
+#[test]
+fn root_netns_reload_edges_one_new_router_per_running_router() {
+    let lab = Pair::new();
+    let peer = |last| [Ipv4Addr::new(192, 0, 2, last)];
+    let running = spec("VI_X", "vx", &peer(2));
+    let a = Running::start(&lab.a, one(running.clone()));
+    a.wait("MASTER", master);
+    let before = wait_vmac(&lab.a, "vx");
+
+    let setup = Setup {
+        routers: vec![running.clone(), spec("VI_Z", "vz", &peer(3))],
+        ..Setup::default()
+    };
+    assert!(a.try_reconfigure(setup).is_err(), "the reload is refused");
+    assert_eq!(
+        vmacs(&lab.a),
+        before,
+        "the running router's VMAC, untouched"
+    );
+    assert_eq!(states(&a), [(State::Master, 1, 0)]);
+    let summary = a.reconfigure(one(running));
+    assert_eq!((summary.unchanged, summary.updated), (1, 0));
+    a.stop();
+    assert_eq!(vmacs(&lab.a), []);
+}
+
+/// Two unicast routers of one VRID become one with both peers: the new
+/// router updates the first in place, clashing with the second until the
+/// same reload removes it. The driver checked the new set as a whole, so
+/// the reload is accepted (checked router by router, it failed halfway).
+#[test]
+fn root_netns_reload_edges_unicast_routers_merge() {
+    let lab = Pair::new();
+    let peer = |last| Ipv4Addr::new(192, 0, 2, last);
+    let unicast = |name, peers: &[Ipv4Addr]| {
+        let mut config = Config::new(name, 51, 150, Ipv4Addr::UNSPECIFIED);
+        config.unicast_peers = peers.to_vec();
+        router(config, "eth0", Vec::new())
+    };
+    let two = Setup {
+        routers: vec![unicast("A", &[peer(2)]), unicast("B", &[peer(3)])],
+        ..Setup::default()
+    };
+    let a = Running::start(&lab.a, two);
+    a.wait("MASTER", master);
+    let merged = one(unicast("A", &[peer(2), peer(3)]));
+    let summary = a.try_reconfigure(merged).unwrap();
+    let counts = (summary.updated, summary.removed, summary.added);
+    assert_eq!(counts, (1, 1, 0), "A updated in place, B removed");
+    let names: Vec<_> = (a.snapshot().routers.iter())
+        .map(|r| r.name.to_string())
+        .collect();
+    assert_eq!(names, ["A"]);
+    a.stop();
+}
