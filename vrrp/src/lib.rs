@@ -39,8 +39,10 @@
 //! * Features: `linux` (adapters), `tokio` (driver; it logs send and
 //!   receive errors as rate-limited `tracing` warnings), `sim` (a
 //!   deterministic simulated LAN of routers for tests, benches and fuzzing,
-//!   see `sim`). Everything else, including [`track`] and the reload API,
-//!   needs no feature.
+//!   see `sim`), `snmp` (RFC 2787's VRRP-MIB and RFC 6527's VRRPv3-MIB
+//!   objects and notifications of the driver's routers, as keepalived
+//!   serves them over AgentX; see `snmp`). Everything else, including
+//!   [`track`] and the reload API, needs no feature.
 //!
 //! # Example
 //!
@@ -102,6 +104,8 @@ pub mod pacing;
 pub mod router;
 #[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(feature = "snmp")]
+pub mod snmp;
 mod timer;
 pub mod track;
 

@@ -3,9 +3,7 @@
 //! send traps; on any error, connect again after [`RETRY`] (as net-snmp
 //! subagents retry every 15 s).
 
-use std::cell::RefCell;
-use std::collections::{BTreeMap, HashMap};
-use std::net::{IpAddr, Ipv4Addr};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,11 +12,11 @@ use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
-use vrrp::event::AdvertError;
+use vrrp::snmp::{Interface, KernelInterfaces, SNMP_TRAP_OID, VRRPV3_MIB, VRRP_MIB};
 use vrrp::State;
 
 use super::checker;
-use super::mib::{self, IfInfo, Served};
+use super::mib::{self, Served};
 use super::{Settings, Transition};
 use crate::observe::{self, VrrpState};
 use agentx::pdu::{self, Header, Oid, Pdu, Value, VarBind};
@@ -35,9 +33,6 @@ const TREE_TTL: Duration = Duration::from_secs(1);
 /// The largest payload accepted from the master (a GetBulk of many
 /// ranges fits well within it).
 const MAX_PAYLOAD: u32 = 1 << 20;
-
-/// `snmpTrapOID.0`.
-const SNMP_TRAP_OID: [u32; 11] = [1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0];
 
 /// Where the master agent listens (net-snmp's transport syntax).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,10 +210,10 @@ impl Session<'_> {
             subtrees.push((mib::oid(&mib::KEEPALIVED, &[3]), "Healthchecker"));
         }
         if self.served.rfcv2 {
-            subtrees.push((mib::VRRP_MIB.to_vec(), "The MIB module for VRRP"));
+            subtrees.push((VRRP_MIB.to_vec(), "The MIB module for VRRP"));
         }
         if self.served.rfcv3 {
-            subtrees.push((mib::VRRPV3_MIB.to_vec(), "The MIB module for VRRPV3"));
+            subtrees.push((VRRPV3_MIB.to_vec(), "The MIB module for VRRPV3"));
         }
         for (tree, descr) in &subtrees {
             let p = self.next_packet();
@@ -322,30 +317,9 @@ async fn tree(served: &Served) -> BTreeMap<Oid, Value> {
 
 /// Reads interfaces from the kernel (ifIndex, MAC, first IPv4 address),
 /// each once per tree.
-fn interfaces() -> impl Fn(&str) -> Option<IfInfo> {
-    let nl = RefCell::new(vrrp::linux::Netlink::open().ok());
-    let seen: RefCell<HashMap<String, Option<IfInfo>>> = RefCell::default();
-    move |name: &str| {
-        if let Some(i) = seen.borrow().get(name) {
-            return i.clone();
-        }
-        let info = (|| {
-            let mut nl = nl.borrow_mut();
-            let nl = nl.as_mut()?;
-            let link = nl.link(name).ok()?;
-            let ipv4 = (nl.addresses(Some(link.index)).ok()?)
-                .into_iter()
-                .map(|a| a.addr)
-                .next();
-            Some(IfInfo {
-                index: link.index,
-                mac: link.mac,
-                ipv4,
-            })
-        })();
-        seen.borrow_mut().insert(name.to_owned(), info.clone());
-        info
-    }
+fn interfaces() -> impl Fn(&str) -> Option<Interface> {
+    let kernel = KernelInterfaces::new();
+    move |name: &str| kernel.get(name)
 }
 
 fn text(s: &str) -> Value {
@@ -360,7 +334,7 @@ pub fn trap_varbinds(
     state: &VrrpState,
     published: &mib::Published,
     t: &Transition,
-    iface: &impl Fn(&str) -> Option<IfInfo>,
+    iface: &impl Fn(&str) -> Option<Interface>,
 ) -> Vec<Vec<VarBind>> {
     let vb = |name: Oid, value: Value| VarBind { name, value };
     let trap_oid = |o: Oid| vb(SNMP_TRAP_OID.to_vec(), Value::Oid(o));
@@ -409,39 +383,10 @@ pub fn trap_varbinds(
                     router_id,
                 ]);
             }
-            if served.rfcv2 && *st == State::Master && mib::rfc2787_suitable(i) {
-                let info = iface(&i.view.spec.interface).unwrap_or_default();
-                // The advert source: unicast_src_ip, else the interface's
-                // address.
-                let src = c
-                    .unicast_src_ip
-                    .or(info.ipv4)
-                    .unwrap_or(Ipv4Addr::UNSPECIFIED);
-                out.push(vec![
-                    trap_oid(mib::trap_new_master()),
-                    vb(
-                        mib::oid(&mib::VRRP_MIB, &[1, 3, 1, 7, info.index, u32::from(c.vrid)]),
-                        Value::IpAddress(src.octets()),
-                    ),
-                ]);
-            }
-            if served.rfcv3 && *st == State::Master && mib::rfc6527_suitable(i) {
-                let info = iface(&i.view.spec.interface).unwrap_or_default();
-                let idx = mib::rfc6527_index(i, info.index);
-                let with = |tail: &[u32]| {
-                    let mut o = mib::oid(&mib::VRRPV3_MIB, tail);
-                    o.extend(idx);
-                    o
-                };
-                let reason = published.master_reason.get(name).copied().unwrap_or(0);
-                out.push(vec![
-                    trap_oid(mib::trap_v3_new_master()),
-                    vb(
-                        with(&[1, 1, 1, 1, 3]),
-                        Value::OctetString(mib::rfc6527_primary(i, &info)),
-                    ),
-                    vb(with(&[1, 2, 5, 1, 2]), Value::Integer(reason)),
-                ]);
+            if *st == State::Master {
+                let host = mib::host(published, iface);
+                let router = mib::router(i, published);
+                out.extend(vrrp::snmp::new_master(&served.mibs(), &router, &host));
             }
         }
         Transition::Checker(_) | Transition::Flush(_) => {}
@@ -450,37 +395,14 @@ pub fn trap_varbinds(
             else {
                 return out;
             };
-            let info = iface(&i.view.spec.interface).unwrap_or_default();
-            let vrid = u32::from(i.view.spec.config.vrid);
-            match error {
-                // keepalived appends the router's index to the scalars
-                // vrrpTrapPacketSrc and vrrpTrapAuthErrorType.
-                AdvertError::Auth(e) if served.rfcv2 && mib::rfc2787_suitable(i) => {
-                    let IpAddr::V4(src) = from else {
-                        return out;
-                    };
-                    out.push(vec![
-                        trap_oid(mib::trap_auth_failure()),
-                        vb(
-                            mib::oid(&mib::VRRP_MIB, &[1, 5, info.index, vrid]),
-                            Value::IpAddress(src.octets()),
-                        ),
-                        vb(
-                            mib::oid(&mib::VRRP_MIB, &[1, 6, info.index, vrid]),
-                            Value::Integer(e.code()),
-                        ),
-                    ]);
-                }
-                AdvertError::Protocol(e) if served.rfcv3 && mib::rfc6527_suitable(i) => {
-                    let mut o = mib::oid(&mib::VRRPV3_MIB, &[1, 2, 5, 1, 6]);
-                    o.extend(mib::rfc6527_index(i, info.index));
-                    out.push(vec![
-                        trap_oid(mib::trap_v3_proto_error()),
-                        vb(o, Value::Integer(e.code())),
-                    ]);
-                }
-                _ => {}
-            }
+            let (host, router) = (mib::host(published, iface), mib::router(i, published));
+            out.extend(vrrp::snmp::rejected(
+                &served.mibs(),
+                &router,
+                *from,
+                *error,
+                &host,
+            ));
         }
     }
     out

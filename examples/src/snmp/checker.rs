@@ -25,6 +25,7 @@ use vrrp_conf::Config;
 
 use super::globals::TriState;
 use super::mib::{oid, KEEPALIVED};
+use vrrp::snmp::SNMP_TRAP_OID;
 
 /// `realServerStateChange`.
 pub fn trap_real_server() -> Oid {
@@ -34,9 +35,6 @@ pub fn trap_real_server() -> Oid {
 pub fn trap_quorum() -> Oid {
     oid(&KEEPALIVED, &[3, 5, 0, 2])
 }
-
-/// `snmpTrapOID.0`.
-const SNMP_TRAP_OID: [u32; 11] = [1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0];
 
 /// keepalived's timer unit: a microsecond.
 const MICROS: u64 = 1_000_000;

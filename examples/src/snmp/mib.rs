@@ -3,14 +3,8 @@
 //! first entry after the asked name. Values follow keepalived's
 //! `vrrp_snmp.c` (read for behaviour, not copied).
 //!
-//! - RFC 2787 VRRP-MIB (`1.3.6.1.2.1.68`): vrrpNodeVersion,
-//!   vrrpNotificationCntl, vrrpOperTable, vrrpAssoIpAddrTable, the three
-//!   router counters and vrrpRouterStatsTable, for keepalived's
-//!   "suitable" instances (VRRPv2, IPv4, at least one VIP).
-//! - RFC 6527 VRRPv3-MIB (`1.3.6.1.2.1.207`): vrrpv3OperationsTable,
-//!   vrrpv3AssociatedIpAddrTable, the router counters and
-//!   vrrpv3StatisticsTable, for every instance with a VIP (keepalived
-//!   2.2.7 as Debian builds it answers for VRRPv2 instances here too).
+//! - RFC 2787 VRRP-MIB and RFC 6527 VRRPv3-MIB: the `vrrp` crate's
+//!   [`vrrp::snmp`], from each instance's specification and snapshot.
 //! - KEEPALIVED-MIB (`1.3.6.1.4.1.9586.100.5`): the global scalars and
 //!   emailTable, vrrpSyncGroupTable, vrrpSyncGroupMemberTable,
 //!   vrrpInstanceTable, vrrpTrackedInterfaceTable,
@@ -22,7 +16,8 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use vrrp::auth::AuthConfig;
 use vrrp::config::Version;
-use vrrp::wire::DropReason as Wire;
+pub use vrrp::snmp::{oid, Interface, Uptime};
+use vrrp::snmp::{Facts, Mibs, Notes, Router};
 use vrrp::State;
 
 use vrrp::linux::driver::VirtualAddress;
@@ -30,33 +25,12 @@ use vrrp::linux::Scope;
 use vrrp_conf::model::Notify;
 
 use super::globals::Globals;
-use crate::dump::Stats;
 use crate::observe::{InstanceState, VrrpState};
 use agentx::pdu::{Oid, Value};
 
-/// RFC 2787's VRRP-MIB.
-pub const VRRP_MIB: [u32; 7] = [1, 3, 6, 1, 2, 1, 68];
-/// RFC 6527's VRRPv3-MIB.
-pub const VRRPV3_MIB: [u32; 7] = [1, 3, 6, 1, 2, 1, 207];
 /// KEEPALIVED-MIB's `keepalived` node.
 pub const KEEPALIVED: [u32; 9] = [1, 3, 6, 1, 4, 1, 9586, 100, 5];
 
-/// `vrrpTrapNewMaster`.
-pub fn trap_new_master() -> Oid {
-    oid(&VRRP_MIB, &[0, 1])
-}
-/// `vrrpv3NewMaster`.
-pub fn trap_v3_new_master() -> Oid {
-    oid(&VRRPV3_MIB, &[0, 1])
-}
-/// `vrrpTrapAuthFailure`.
-pub fn trap_auth_failure() -> Oid {
-    oid(&VRRP_MIB, &[0, 2])
-}
-/// `vrrpv3ProtoError`.
-pub fn trap_v3_proto_error() -> Oid {
-    oid(&VRRPV3_MIB, &[0, 2])
-}
 /// `vrrpInstanceStateChange`.
 pub fn trap_instance_state() -> Oid {
     oid(&KEEPALIVED, &[2, 10, 0, 2])
@@ -64,24 +38,6 @@ pub fn trap_instance_state() -> Oid {
 /// `vrrpSyncGroupStateChange`.
 pub fn trap_group_state() -> Oid {
     oid(&KEEPALIVED, &[2, 10, 0, 1])
-}
-
-/// `base` followed by `tail`.
-pub fn oid(base: &[u32], tail: &[u32]) -> Oid {
-    let mut o = base.to_vec();
-    o.extend(tail);
-    o
-}
-
-/// What the kernel says of an interface.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct IfInfo {
-    /// ifIndex.
-    pub index: u32,
-    /// Hardware address.
-    pub mac: Option<[u8; 6]>,
-    /// Its first IPv4 address.
-    pub ipv4: Option<Ipv4Addr>,
 }
 
 /// Which MIBs are served and what the global part says.
@@ -103,6 +59,17 @@ pub struct Served {
     pub globals: Globals,
     /// What the configuration says of the checker beyond its plan.
     pub checker_conf: super::checker::Configured,
+}
+
+impl Served {
+    /// The standard MIBs served.
+    pub fn mibs(&self) -> Mibs {
+        Mibs {
+            rfc2787: self.rfcv2,
+            rfc6527: self.rfcv3,
+            notifications: self.traps,
+        }
+    }
 }
 
 /// A `vrrp_sync_group`: name and member instance names.
@@ -158,63 +125,16 @@ pub struct Published {
     pub statics: Vec<(String, VirtualAddress)>,
     /// Each script's last result (absent before its first).
     pub script_up: HashMap<String, bool>,
-    /// RFC 6527's reason each instance last became master.
-    pub master_reason: HashMap<String, i32>,
-    /// RFC 6527's vrrpv3StatisticsProtoErrReason: each instance's last
-    /// protocol error (absent: noError).
-    pub proto_error: HashMap<String, i32>,
+    /// What each instance's events said, by instance name (absent:
+    /// nothing yet).
+    pub notes: HashMap<String, Notes>,
     /// The routers' uptimes as keepalived reports them.
     pub uptime: Uptime,
-}
-
-/// The uptimes keepalived 2.2.7 serves for a BACKUP or MASTER router, in
-/// centiseconds (0 in other states).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Uptime {
-    /// vrrpOperVirtualRouterUpTime: from the agent's start (or the last
-    /// reload) to the routers' initialisation just after it (keepalived
-    /// subtracts the two instants, so it stays small and fixed).
-    pub rfc2787: u32,
-    /// vrrpv3OperationsUpTime: from the routers' initialisation (start
-    /// or last reload) to now.
-    pub rfc6527: u32,
-}
-
-impl Uptime {
-    /// The vrrpOperVirtualRouterUpTime and vrrpv3OperationsUpTime of a
-    /// router in `state`.
-    fn of(self, state: State) -> Uptime {
-        match state {
-            State::Backup | State::Master => self,
-            _ => Uptime::default(),
-        }
-    }
-}
-
-/// The address keepalived reports as the master a router last heard
-/// (`master_saddr`): unset reads as zeros of the router's family.
-fn last_master(i: &InstanceState) -> Vec<u8> {
-    let heard = i.run.as_ref().and_then(|r| r.last_master);
-    match (heard, &i.view.spec.config.ipv6) {
-        (Some(a), _) => ip_bytes(a),
-        (None, None) => vec![0; 4],
-        (None, Some(_)) => vec![0; 16],
-    }
 }
 
 /// keepalived's state number (INIT 0, BACKUP 1, MASTER 2, FAULT 3).
 pub fn state_number(s: State) -> i32 {
     i32::from(crate::dump::state_number(s))
-}
-
-/// RFC 2787's vrrpOperState: initialize(1), backup(2), master(3); FAULT
-/// reads as initialize, as keepalived maps it.
-fn rfc_state(s: State) -> i32 {
-    match s {
-        State::Backup => 2,
-        State::Master => 3,
-        _ => 1,
-    }
 }
 
 /// SNMP TruthValue: true(1), false(2).
@@ -230,39 +150,26 @@ fn state_of(i: &InstanceState) -> State {
     i.run.as_ref().map_or(State::Initialize, |r| r.state)
 }
 
-/// keepalived's "suitable for RFC 2787": VRRPv2 over IPv4 with a VIP.
-pub fn rfc2787_suitable(i: &InstanceState) -> bool {
-    let s = &i.view.spec;
-    s.config.version == Version::V2
-        && s.config.ipv6.is_none()
-        && s.addresses.iter().any(|a| a.addr.is_ipv4())
+/// The host as the standard MIBs see it: `iface`'s interfaces, the
+/// uptimes `published`.
+pub fn host<'a, F: Fn(&str) -> Option<Interface>>(
+    published: &Published,
+    iface: &'a F,
+) -> Facts<&'a F> {
+    Facts {
+        interfaces: iface,
+        uptime: published.uptime,
+    }
 }
 
-fn v4_vips(i: &InstanceState) -> Vec<Ipv4Addr> {
-    let mut v: Vec<Ipv4Addr> = (i.view.spec.addresses.iter())
-        .filter_map(|a| match a.addr {
-            IpAddr::V4(a) => Some(a),
-            IpAddr::V6(_) => None,
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-/// The instances with their ifIndex, sorted as RFC 2787 indexes them.
-fn rfc_rows<'a>(
-    state: &'a VrrpState,
-    iface: &impl Fn(&str) -> Option<IfInfo>,
-) -> Vec<(u32, &'a InstanceState, IfInfo)> {
-    let mut rows: Vec<_> = (state.instances.iter())
-        .filter(|i| rfc2787_suitable(i))
-        .map(|i| {
-            let info = iface(&i.view.spec.interface).unwrap_or_default();
-            (info.index, i, info)
-        })
-        .collect();
-    rows.sort_by_key(|(ix, i, _)| (*ix, i.view.spec.config.vrid));
-    rows
+/// Instance `i` as the standard MIBs see it.
+pub fn router<'a>(i: &'a InstanceState, published: &Published) -> Router<'a> {
+    let name = &*i.view.spec.config.name;
+    Router {
+        spec: &i.view.spec,
+        run: i.run.as_ref(),
+        notes: published.notes.get(name).copied().unwrap_or_default(),
+    }
 }
 
 /// Every object served now.
@@ -270,15 +177,12 @@ pub fn tree(
     served: &Served,
     state: &VrrpState,
     published: &Published,
-    iface: &impl Fn(&str) -> Option<IfInfo>,
+    iface: &impl Fn(&str) -> Option<Interface>,
 ) -> BTreeMap<Oid, Value> {
-    let mut t = BTreeMap::new();
-    if served.rfcv2 {
-        rfc2787(&mut t, served, state, published, iface);
-    }
-    if served.rfcv3 {
-        rfc6527(&mut t, state, published, iface);
-    }
+    let routers: Vec<Router<'_>> = (state.instances.iter())
+        .map(|i| router(i, published))
+        .collect();
+    let mut t = vrrp::snmp::objects(&served.mibs(), &routers, &host(published, iface));
     if served.keepalived {
         globals(&mut t, served);
         keepalived(&mut t, state, published);
@@ -380,7 +284,7 @@ fn addresses(
     t: &mut BTreeMap<Oid, Value>,
     state: &VrrpState,
     published: &Published,
-    iface: &impl Fn(&str) -> Option<IfInfo>,
+    iface: &impl Fn(&str) -> Option<Interface>,
 ) {
     let mut put_addr = |n: u32, k: u32, a: &VirtualAddress, dev: &str, set: bool, adv: bool| {
         let mut put = |column: u32, v: Value| {
@@ -445,225 +349,6 @@ fn scripts(t: &mut BTreeMap<Oid, Value>, published: &Published) {
         put(t, &[2, 9, 1, 8, n], Value::Gauge32(s.fall));
         put(t, &[2, 9, 1, 9, n], Value::Integer(2));
     }
-}
-
-fn rfc2787(
-    t: &mut BTreeMap<Oid, Value>,
-    served: &Served,
-    state: &VrrpState,
-    published: &Published,
-    iface: &impl Fn(&str) -> Option<IfInfo>,
-) {
-    let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
-        t.insert(oid(&VRRP_MIB, tail), v);
-    };
-    put(t, &[1, 1, 0], Value::Integer(2));
-    put(t, &[1, 2, 0], Value::Integer(truth(served.traps)));
-    let rows = rfc_rows(state, iface);
-    let uptime = published.uptime;
-    let (mut chk, mut ver, mut vrid) = (0u64, 0u64, 0u64);
-    for (ix, i, info) in &rows {
-        let c = &i.view.spec.config;
-        let idx = [*ix, u32::from(c.vrid)];
-        // vrrpOperTable is vrrpOperations.3, vrrpAssoIpAddrTable .4.
-        let col = |table: u32, column: u32| {
-            let mut tail = vec![1, table, 1, column];
-            tail.extend(idx);
-            tail
-        };
-        let st = state_of(i);
-        // keepalived answers the interface's own hardware address here.
-        if let Some(mac) = info.mac {
-            put(t, &col(3, 2), Value::OctetString(mac.to_vec()));
-        }
-        put(t, &col(3, 3), Value::Integer(rfc_state(st)));
-        put(t, &col(3, 4), Value::Integer(1));
-        put(t, &col(3, 5), Value::Integer(i32::from(c.priority)));
-        let vips = v4_vips(i);
-        put(t, &col(3, 6), Value::Integer(vips.len() as i32));
-        // The last master heard (keepalived's master_saddr), in every
-        // state: 0.0.0.0 while none was.
-        let heard: [u8; 4] = last_master(i).try_into().unwrap_or([0; 4]);
-        put(t, &col(3, 7), Value::IpAddress(heard));
-        let primary = info.ipv4.unwrap_or(Ipv4Addr::UNSPECIFIED);
-        put(t, &col(3, 8), Value::IpAddress(primary.octets()));
-        let auth = match c.authentication {
-            AuthConfig::None => 1,
-            AuthConfig::Pass { .. } => 2,
-            _ => 3,
-        };
-        put(t, &col(3, 9), Value::Integer(auth));
-        // vrrpOperAuthKey (10) is never readable.
-        put(
-            t,
-            &col(3, 11),
-            Value::Integer(i32::from(c.advert_interval_secs)),
-        );
-        put(t, &col(3, 12), Value::Integer(truth(c.preempt)));
-        let up = uptime.of(st).rfc2787;
-        put(t, &col(3, 13), Value::TimeTicks(up));
-        put(t, &col(3, 14), Value::Integer(1));
-        put(t, &col(3, 15), Value::Integer(1));
-        for a in vips {
-            let mut tail = vec![1, 4, 1, 2];
-            tail.extend(idx);
-            tail.extend(a.octets().map(u32::from));
-            put(t, &tail, Value::Integer(1));
-        }
-        let counters = i.run.as_ref().map(|r| &r.counters);
-        let s = counters.map(Stats::from).unwrap_or_default();
-        if let Some(c) = counters {
-            let d = |r: Wire| c.dropped.get(vrrp::counters::DropReason::Invalid(r));
-            chk += d(Wire::BadChecksum);
-            ver += d(Wire::BadVersion);
-            vrid += d(Wire::VridMismatch);
-        }
-        let c32 = |v: u64| Value::Counter32(v as u32);
-        for (column, v) in [
-            (1, s.become_master),
-            (2, s.advert_rcvd),
-            (3, s.advert_interval_err),
-            (4, s.auth_failure),
-            (5, s.ip_ttl_err),
-            (6, s.pri_zero_rcvd),
-            (7, s.pri_zero_sent),
-            (8, s.invalid_type_rcvd),
-            (9, s.addr_list_err),
-            (10, s.invalid_authtype),
-            (11, s.authtype_mismatch),
-            (12, s.packet_len_err),
-        ] {
-            let mut tail = vec![2, 4, 1, column];
-            tail.extend(idx);
-            put(t, &tail, c32(v));
-        }
-    }
-    put(t, &[2, 1, 0], Value::Counter32(chk as u32));
-    put(t, &[2, 2, 0], Value::Counter32(ver as u32));
-    put(t, &[2, 3, 0], Value::Counter32(vrid as u32));
-}
-
-/// keepalived's "suitable for RFC 6527": at least one VIP.
-pub fn rfc6527_suitable(i: &InstanceState) -> bool {
-    !i.view.spec.addresses.is_empty()
-}
-
-/// The RFC 6527 index of `i`: ifIndex, VRID, InetAddressType.
-pub fn rfc6527_index(i: &InstanceState, ifindex: u32) -> [u32; 3] {
-    let family = if i.view.spec.config.ipv6.is_some() {
-        2
-    } else {
-        1
-    };
-    [ifindex, u32::from(i.view.spec.config.vrid), family]
-}
-
-fn ip_bytes(a: IpAddr) -> Vec<u8> {
-    match a {
-        IpAddr::V4(x) => x.octets().to_vec(),
-        IpAddr::V6(x) => x.octets().to_vec(),
-    }
-}
-
-/// The address RFC 6527 reports for `i`: the interface's IPv4 address,
-/// or the unspecified address of the router's family.
-pub fn rfc6527_primary(i: &InstanceState, info: &IfInfo) -> Vec<u8> {
-    match (&i.view.spec.config.ipv6, info.ipv4) {
-        (None, Some(a)) => a.octets().to_vec(),
-        (None, None) => vec![0; 4],
-        (Some(_), _) => vec![0; 16],
-    }
-}
-
-fn rfc6527(
-    t: &mut BTreeMap<Oid, Value>,
-    state: &VrrpState,
-    published: &Published,
-    iface: &impl Fn(&str) -> Option<IfInfo>,
-) {
-    let put = |t: &mut BTreeMap<Oid, Value>, tail: &[u32], v: Value| {
-        t.insert(oid(&VRRPV3_MIB, tail), v);
-    };
-    let (mut chk, mut ver, mut vrid) = (0u64, 0u64, 0u64);
-    for i in state.instances.iter().filter(|i| rfc6527_suitable(i)) {
-        let c = &i.view.spec.config;
-        let info = iface(&i.view.spec.interface).unwrap_or_default();
-        let idx = rfc6527_index(i, info.index);
-        let row = |table: &[u32], column: u32| {
-            let mut tail = table.to_vec();
-            tail.push(column);
-            tail.extend(idx);
-            tail
-        };
-        let oper = |column: u32| row(&[1, 1, 1, 1], column);
-        let st = state_of(i);
-        let primary = rfc6527_primary(i, &info);
-        // A master reports itself, others the last master heard.
-        let master = if st == State::Master {
-            primary.clone()
-        } else {
-            last_master(i)
-        };
-        put(t, &oper(3), Value::OctetString(master));
-        put(t, &oper(4), Value::OctetString(primary));
-        if let Some(mac) = info.mac {
-            put(t, &oper(5), Value::OctetString(mac.to_vec()));
-        }
-        put(t, &oper(6), Value::Integer(rfc_state(st)));
-        put(t, &oper(7), Value::Gauge32(u32::from(c.priority)));
-        let n = i.view.spec.addresses.len();
-        put(t, &oper(8), Value::Integer(n as i32));
-        let centis = match c.version {
-            Version::V3 => u32::from(c.advert_interval_centis),
-            _ => u32::from(c.advert_interval_secs) * 100,
-        };
-        put(t, &oper(9), Value::Integer(centis as i32));
-        put(t, &oper(10), Value::Integer(truth(c.preempt)));
-        put(t, &oper(11), Value::Integer(truth(c.accept_mode)));
-        put(
-            t,
-            &oper(12),
-            Value::TimeTicks(published.uptime.of(st).rfc6527),
-        );
-        put(t, &oper(13), Value::Integer(1));
-        let mut vips: Vec<IpAddr> = i.view.spec.addresses.iter().map(|a| a.addr).collect();
-        vips.sort();
-        for a in vips {
-            // keepalived indexes by the address's bytes without a length.
-            let mut tail = row(&[1, 1, 2, 1], 2);
-            tail.extend(ip_bytes(a).into_iter().map(u32::from));
-            put(t, &tail, Value::Integer(1));
-        }
-        let counters = i.run.as_ref().map(|r| &r.counters);
-        let s = counters.map(Stats::from).unwrap_or_default();
-        if let Some(c) = counters {
-            let d = |r: Wire| c.dropped.get(vrrp::counters::DropReason::Invalid(r));
-            chk += d(Wire::BadChecksum);
-            ver += d(Wire::BadVersion);
-            vrid += d(Wire::VridMismatch);
-        }
-        let stat = |column: u32| row(&[1, 2, 5, 1], column);
-        put(t, &stat(1), Value::Counter32(s.become_master as u32));
-        let reason = published.master_reason.get(&*c.name).copied().unwrap_or(0);
-        put(t, &stat(2), Value::Integer(reason));
-        put(t, &stat(3), Value::Counter64(s.advert_rcvd));
-        put(t, &stat(4), Value::Counter64(s.advert_interval_err));
-        put(t, &stat(5), Value::Counter64(s.ip_ttl_err));
-        let error = published.proto_error.get(&*c.name).copied().unwrap_or(0);
-        put(t, &stat(6), Value::Integer(error));
-        put(t, &stat(7), Value::Counter64(s.pri_zero_rcvd));
-        put(t, &stat(8), Value::Counter64(s.pri_zero_sent));
-        put(t, &stat(9), Value::Counter64(s.invalid_type_rcvd));
-        put(t, &stat(10), Value::Counter64(s.addr_list_err));
-        put(t, &stat(11), Value::Counter64(s.packet_len_err));
-        put(t, &stat(12), Value::TimeTicks(0));
-        // The refresh rate in milliseconds.
-        put(t, &stat(13), Value::Gauge32(centis * 10));
-    }
-    put(t, &[1, 2, 1, 0], Value::Counter64(chk));
-    put(t, &[1, 2, 2, 0], Value::Counter64(ver));
-    put(t, &[1, 2, 3, 0], Value::Counter64(vrid));
-    put(t, &[1, 2, 4, 0], Value::TimeTicks(0));
 }
 
 fn text(s: &str) -> Value {
@@ -824,6 +509,7 @@ mod tests {
     use super::*;
     use crate::observe::InstanceView;
     use agentx::pdu::VarBind;
+    use vrrp::snmp::{VRRPV3_MIB, VRRP_MIB};
 
     fn instance(
         name: &str,
@@ -879,8 +565,8 @@ mod tests {
         }
     }
 
-    fn eth0(name: &str) -> Option<IfInfo> {
-        (name == "eth0").then_some(IfInfo {
+    fn eth0(name: &str) -> Option<Interface> {
+        (name == "eth0").then_some(Interface {
             index: 7,
             mac: Some([2, 0, 0, 0, 0, 1]),
             ipv4: Some(Ipv4Addr::new(10, 0, 0, 1)),
@@ -949,7 +635,11 @@ mod tests {
         use crate::snmp::Transition;
         let s = state(vec![instance("A", 3, 200, State::Master, &[[10, 0, 0, 4]])]);
         let mut published = Published::default();
-        published.master_reason.insert("A".into(), 3);
+        published
+            .notes
+            .entry("A".into())
+            .or_default()
+            .new_master_reason = 3;
         let t = Transition::Instance {
             name: "A".into(),
             state: State::Master,
@@ -1017,7 +707,7 @@ mod tests {
             },
             ..Published::default()
         };
-        published.proto_error.insert("B".into(), 1);
+        published.notes.entry("B".into()).or_default().proto_error = 1;
         let t = tree(&served(), &s, &published, &eth0);
         let v2 = |tail: &[u32]| t.get(&oid(&VRRP_MIB, tail)).cloned();
         let v3 = |tail: &[u32]| t.get(&oid(&VRRPV3_MIB, tail)).cloned();

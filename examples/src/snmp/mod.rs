@@ -5,9 +5,9 @@
 //! `/var/agentx/master`) or `tcp:HOST:PORT`.
 //!
 //! It serves what keepalived 2.2.7's VRRP process serves for RFC 2787's
-//! VRRP-MIB, RFC 6527's VRRPv3-MIB and KEEPALIVED-MIB's global and VRRP
-//! parts ([`mib`]), read from
-//! [`crate::observe`] on each request, and sends keepalived's traps
+//! VRRP-MIB and RFC 6527's VRRPv3-MIB (the `vrrp` crate's
+//! [`vrrp::snmp`]) and KEEPALIVED-MIB's global and VRRP parts ([`mib`]),
+//! read from [`crate::observe`] on each request, and sends keepalived's traps
 //! (vrrpInstanceStateChange, vrrpSyncGroupStateChange,
 //! vrrpTrapNewMaster, vrrpv3NewMaster) on the transitions the VRRP half reports through
 //! [`instance_changed`] and [`group_changed`], and vrrpTrapAuthFailure
@@ -248,14 +248,13 @@ pub fn prepare(plan: &Plan) -> Option<mib::Published> {
         })
         .collect();
     let published = mib::Published {
-        proto_error: Default::default(),
+        notes: Default::default(),
         uptime: Default::default(),
         groups,
         track_interfaces: tracks(|i| &i.interfaces),
         track_scripts: tracks(|i| &i.scripts),
         statics: plan.static_addresses.clone(),
         script_up: Default::default(),
-        master_reason: Default::default(),
         scripts,
     };
     Some(published)
@@ -268,14 +267,11 @@ pub fn publish(published: Option<mib::Published>) {
     with_shared(|s| {
         let mut up = std::mem::take(&mut s.published.script_up);
         up.retain(|name, _| published.scripts.iter().any(|x| &x.name == name));
-        let mut reasons = std::mem::take(&mut s.published.master_reason);
-        reasons.retain(|name, _| published.track_interfaces.contains_key(name));
-        let mut errors = std::mem::take(&mut s.published.proto_error);
-        errors.retain(|name, _| published.track_interfaces.contains_key(name));
+        let mut notes = std::mem::take(&mut s.published.notes);
+        notes.retain(|name, _| published.track_interfaces.contains_key(name));
         s.published = mib::Published {
             script_up: up,
-            master_reason: reasons,
-            proto_error: errors,
+            notes,
             ..published
         };
         // keepalived restarts both clocks on a reload, the agent's first.
@@ -330,12 +326,9 @@ fn send_locked(s: &Shared, t: Transition) {
 /// agent runs).
 pub fn instance_changed(name: &str, state: State, reason: Reason) {
     if state == State::Master {
-        // RFC 6527's vrrpv3StatisticsNewMasterReason: priority(1) for the
-        // address owner, else masterNoResponse(3), as keepalived's
-        // default; it is kept until the next time it becomes master.
-        let why = if reason == Reason::AddressOwner { 1 } else { 3 };
         with_shared(|s| {
-            s.published.master_reason.insert(name.to_owned(), why);
+            let notes = s.published.notes.entry(name.to_owned()).or_default();
+            notes.entered(state, reason);
         });
     }
     send(Transition::Instance {
@@ -349,8 +342,9 @@ pub fn instance_changed(name: &str, state: State, reason: Reason) {
 /// vrrpv3StatisticsProtoErrReason, as keepalived keeps the last one).
 pub fn advert_rejected(name: &str, from: IpAddr, error: AdvertError) {
     let allowed = with_shared(|s| {
-        if let AdvertError::Protocol(e) = error {
-            s.published.proto_error.insert(name.to_owned(), e.code());
+        if let AdvertError::Protocol(_) = error {
+            let notes = s.published.notes.entry(name.to_owned()).or_default();
+            notes.rejected(error);
         }
         s.rejected.allow(Instant::now())
     });
