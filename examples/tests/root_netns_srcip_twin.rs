@@ -15,15 +15,26 @@
 //! Each daemon runs in its own lab (bridge, node `r1` with `eth0` =
 //! 10.77.0.1/24, its only IPv4 address), so both see the same interface
 //! names and addresses. Needs root, iproute2 and keepalived.
+//!
+//! Also: a `unicast_src_ip` equal to the interface address another
+//! unicast instance of its VRID advertises from (it has none), the two
+//! sharing a peer. keepalived 2.2.7's `-t` reads the address from the
+//! host and refuses the pair ("duplicate VRID conflict", exit 5);
+//! keepalived-lite's `-t` does too, in its words, and its start-up
+//! refuses it (exit 1). With distinct sources both `-t`s accept.
 #![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
 
 #[path = "twin/lone.rs"]
 mod lone;
 
+use std::io::Read;
 use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
 
-use keepalived_lite::netns::{require_program, require_root};
+use keepalived_lite::netns::{require_program, require_root, Netns};
 use lone::{same, wait, Side, KEEPALIVED, LITE, WAIT};
+use test_support::process::{ProcGuard, TempDir};
 
 /// The configured source: `r1`'s address.
 const SOURCE: &str = "10.77.0.1/24";
@@ -142,4 +153,99 @@ fn root_netns_deleted_source_with_track_src_ip_matches_keepalived() {
     ka.lab.stop(ka.pid, WAIT);
     lite.lab.stop(lite.pid, WAIT);
     same_addresses("stopped", &ka, &lite, |a| !a.contains(&vip));
+}
+
+/// Two unicast instances of VRID 51 on `eth0` peering with 10.77.0.2:
+/// `VI_B` sends from `source`, `VI_C` from `eth0`'s address.
+fn unicast_pair(source: &str) -> String {
+    let instance = |name: &str, src: &str, vip: u8| {
+        format!(
+            "vrrp_instance {name} {{\n    state BACKUP\n    interface eth0\n    \
+             virtual_router_id 51\n    priority 100\n    advert_int 1\n{src}    \
+             unicast_peer {{\n        10.77.0.2\n    }}\n    \
+             virtual_ipaddress {{\n        10.77.0.{vip}/24\n    }}\n}}\n"
+        )
+    };
+    let src = format!("    unicast_src_ip {source}\n");
+    instance("VI_B", &src, 100) + &instance("VI_C", "", 101)
+}
+
+/// keepalived's line for the pair (`vrrp.c`, `check_vrid_conflicts`).
+const CONFLICT: &str = "(VI_B) duplicate VRID conflict with VI_C VRID 51";
+
+/// `cmd` run to its end (killed, failing the test, if it runs past
+/// [`WAIT`]): its exit code and stderr.
+fn run_to_end(what: &str, cmd: &mut Command) -> (Option<i32>, String) {
+    let mut p = ProcGuard::spawn(what, cmd);
+    let child = p.child.as_mut().unwrap();
+    let deadline = Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "{what} still runs");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status.code(), err)
+}
+
+#[test]
+fn root_netns_unicast_source_of_another_instances_interface_refused_by_t_as_keepalived() {
+    require_root();
+    require_program(KEEPALIVED, &["-v"]);
+    let ns = Netns::new("srcip").unwrap();
+    ns.ip(&[
+        "link", "add", "eth0", "type", "veth", "peer", "name", "eth1",
+    ])
+    .unwrap();
+    // VI_C's source: the first address, 10.77.0.1.
+    for a in ["10.77.0.1/24", "10.77.0.5/24"] {
+        ns.ip(&["addr", "add", a, "dev", "eth0"]).unwrap();
+    }
+    ns.ip(&["link", "set", "eth0", "up"]).unwrap();
+    let dir = TempDir::new("srcip-clash");
+    let (clash, control) = (dir.path("clash.conf"), dir.path("control.conf"));
+    std::fs::write(&clash, unicast_pair("10.77.0.1")).unwrap();
+    std::fs::write(&control, unicast_pair("10.77.0.5")).unwrap();
+    let t = |program: &str, conf: &Path| {
+        let mut cmd = ns.command(program);
+        run_to_end(program, cmd.arg("-t").arg("-f").arg(conf))
+    };
+
+    let (rc, err) = t(KEEPALIVED, &clash);
+    assert_eq!(
+        (rc, err.lines().collect::<Vec<_>>()),
+        (Some(5), vec![CONFLICT])
+    );
+    let (rc, err) = t(LITE, &clash);
+    let line = format!("{}:18:5: error: {CONFLICT}", clash.display());
+    assert_eq!(rc, Some(5), "{err}");
+    assert!(err.lines().any(|l| l == line), "{err}");
+    for program in [KEEPALIVED, LITE] {
+        let (rc, err) = t(program, &control);
+        assert_eq!(rc, Some(0), "{program}: {err}");
+        assert!(!err.contains("duplicate"), "{program}: {err}");
+    }
+
+    // The start-up's verdict, which -t now gives: refused.
+    let file = |name: &str| dir.path(name).into_os_string();
+    let mut start = ns.command(LITE);
+    start.args(["-P", "-n", "-l", "-f"]).arg(&clash);
+    start
+        .arg("-p")
+        .arg(file("kl.pid"))
+        .arg("-r")
+        .arg(file("vrrp.pid"));
+    start.arg("--control-socket").arg(file("control.sock"));
+    let (rc, err) = run_to_end("keepalived-lite", &mut start);
+    assert_eq!(rc, Some(1), "{err}");
+    let refused = "cannot start VRRP: a router with VRID 51 already exists on interface";
+    assert!(err.contains(refused), "{err}");
 }
