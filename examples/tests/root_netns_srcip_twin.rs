@@ -155,19 +155,25 @@ fn root_netns_deleted_source_with_track_src_ip_matches_keepalived() {
     same_addresses("stopped", &ka, &lite, |a| !a.contains(&vip));
 }
 
-/// Two unicast instances of VRID 51 on `eth0` peering with 10.77.0.2:
-/// `VI_B` sends from `source`, `VI_C` from `eth0`'s address.
+/// Two unicast instances of VRID 51 on `eth0` sharing a peer, `VI_B`
+/// sending from `source`, `VI_C` from `eth0`'s address (of `source`'s
+/// family).
 fn unicast_pair(source: &str) -> String {
-    let instance = |name: &str, src: &str, vip: u8| {
+    let (peer, vips) = if source.contains(':') {
+        ("fe80::2", ["2001:db8::100/64", "2001:db8::101/64"])
+    } else {
+        ("10.77.0.2", ["10.77.0.100/24", "10.77.0.101/24"])
+    };
+    let instance = |name: &str, src: &str, vip: &str| {
         format!(
             "vrrp_instance {name} {{\n    state BACKUP\n    interface eth0\n    \
              virtual_router_id 51\n    priority 100\n    advert_int 1\n{src}    \
-             unicast_peer {{\n        10.77.0.2\n    }}\n    \
-             virtual_ipaddress {{\n        10.77.0.{vip}/24\n    }}\n}}\n"
+             unicast_peer {{\n        {peer}\n    }}\n    \
+             virtual_ipaddress {{\n        {vip}\n    }}\n}}\n"
         )
     };
     let src = format!("    unicast_src_ip {source}\n");
-    instance("VI_B", &src, 100) + &instance("VI_C", "", 101)
+    instance("VI_B", &src, vips[0]) + &instance("VI_C", "", vips[1])
 }
 
 /// keepalived's line for the pair (`vrrp.c`, `check_vrid_conflicts`).
@@ -196,48 +202,43 @@ fn run_to_end(what: &str, cmd: &mut Command) -> (Option<i32>, String) {
     (status.code(), err)
 }
 
-#[test]
-fn root_netns_unicast_source_of_another_instances_interface_refused_by_t_as_keepalived() {
-    require_root();
-    require_program(KEEPALIVED, &["-v"]);
+/// A namespace whose `eth0` has 10.77.0.1/24 and 10.77.0.5/24, and the
+/// link-local addresses fe80::1 and fe80::5 (none generated).
+fn host() -> Netns {
     let ns = Netns::new("srcip").unwrap();
     ns.ip(&[
         "link", "add", "eth0", "type", "veth", "peer", "name", "eth1",
     ])
     .unwrap();
-    // VI_C's source: the first address, 10.77.0.1.
+    ns.ip(&["link", "set", "eth0", "addrgenmode", "none"])
+        .unwrap();
     for a in ["10.77.0.1/24", "10.77.0.5/24"] {
         ns.ip(&["addr", "add", a, "dev", "eth0"]).unwrap();
     }
-    ns.ip(&["link", "set", "eth0", "up"]).unwrap();
-    let dir = TempDir::new("srcip-clash");
-    let (clash, control) = (dir.path("clash.conf"), dir.path("control.conf"));
-    std::fs::write(&clash, unicast_pair("10.77.0.1")).unwrap();
-    std::fs::write(&control, unicast_pair("10.77.0.5")).unwrap();
-    let t = |program: &str, conf: &Path| {
-        let mut cmd = ns.command(program);
-        run_to_end(program, cmd.arg("-t").arg("-f").arg(conf))
-    };
-
-    let (rc, err) = t(KEEPALIVED, &clash);
-    assert_eq!(
-        (rc, err.lines().collect::<Vec<_>>()),
-        (Some(5), vec![CONFLICT])
-    );
-    let (rc, err) = t(LITE, &clash);
-    let line = format!("{}:18:5: error: {CONFLICT}", clash.display());
-    assert_eq!(rc, Some(5), "{err}");
-    assert!(err.lines().any(|l| l == line), "{err}");
-    for program in [KEEPALIVED, LITE] {
-        let (rc, err) = t(program, &control);
-        assert_eq!(rc, Some(0), "{program}: {err}");
-        assert!(!err.contains("duplicate"), "{program}: {err}");
+    for a in ["fe80::1/64", "fe80::5/64"] {
+        ns.ip(&["addr", "add", a, "dev", "eth0", "nodad"]).unwrap();
     }
+    ns.ip(&["link", "set", "eth0", "up"]).unwrap();
+    ns
+}
 
-    // The start-up's verdict, which -t now gives: refused.
+/// `eth0`'s addresses of one family (`-4` or `-6`) in the kernel's order
+/// (IPv6 lists the newest first): the first is the advert source of an
+/// instance without `unicast_src_ip`, in both daemons.
+fn listed(ns: &Netns, family: &str) -> Vec<String> {
+    let v = ns
+        .ip_json(&[family, "addr", "show", "dev", "eth0"])
+        .unwrap();
+    let info = v[0]["addr_info"].as_array().unwrap();
+    let local = info.iter().map(|a| a["local"].as_str().unwrap().to_owned());
+    local.collect()
+}
+
+/// keepalived-lite's start-up on `conf` in `ns`: refused, exit 1.
+fn assert_start_refused(ns: &Netns, dir: &TempDir, conf: &Path) {
     let file = |name: &str| dir.path(name).into_os_string();
     let mut start = ns.command(LITE);
-    start.args(["-P", "-n", "-l", "-f"]).arg(&clash);
+    start.args(["-P", "-n", "-l", "-f"]).arg(conf);
     start
         .arg("-p")
         .arg(file("kl.pid"))
@@ -245,7 +246,43 @@ fn root_netns_unicast_source_of_another_instances_interface_refused_by_t_as_keep
         .arg(file("vrrp.pid"));
     start.arg("--control-socket").arg(file("control.sock"));
     let (rc, err) = run_to_end("keepalived-lite", &mut start);
-    assert_eq!(rc, Some(1), "{err}");
+    assert_eq!(rc, Some(1), "{}: {err}", conf.display());
     let refused = "cannot start VRRP: a router with VRID 51 already exists on interface";
-    assert!(err.contains(refused), "{err}");
+    assert!(err.contains(refused), "{}: {err}", conf.display());
+}
+
+#[test]
+fn root_netns_unicast_source_of_another_instances_interface_refused_by_t_as_keepalived() {
+    require_root();
+    require_program(KEEPALIVED, &["-v"]);
+    let ns = host();
+    let dir = TempDir::new("srcip-clash");
+    let t = |program: &str, conf: &Path| {
+        let mut cmd = ns.command(program);
+        run_to_end(program, cmd.arg("-t").arg("-f").arg(conf))
+    };
+    for family in ["-4", "-6"] {
+        // VI_C's source is the first; the control's VI_B sends from the
+        // second.
+        let [first, second] = &listed(&ns, family)[..] else {
+            panic!("eth0's {family} addresses: {:?}", listed(&ns, family));
+        };
+        let (conf, control) = (dir.path("clash.conf"), dir.path("control.conf"));
+        std::fs::write(&conf, unicast_pair(first)).unwrap();
+        std::fs::write(&control, unicast_pair(second)).unwrap();
+        let (rc, err) = t(KEEPALIVED, &conf);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!((rc, lines), (Some(5), vec![CONFLICT]), "{family}");
+        let (rc, err) = t(LITE, &conf);
+        let line = format!("{}:18:5: error: {CONFLICT}", conf.display());
+        assert_eq!(rc, Some(5), "{family}: {err}");
+        assert!(err.lines().any(|l| l == line), "{family}: {err}");
+        for program in [KEEPALIVED, LITE] {
+            let (rc, err) = t(program, &control);
+            assert_eq!(rc, Some(0), "{family} {program}: {err}");
+            assert!(!err.contains("duplicate"), "{family} {program}: {err}");
+        }
+        // The start-up's verdict, which -t now gives.
+        assert_start_refused(&ns, &dir, &conf);
+    }
 }

@@ -175,7 +175,7 @@ mod tests {
     use vrrp_conf::convert::{convert, Halves};
 
     /// A host with one interface, `eth0` (index 7), and its addresses.
-    struct Fake(Vec<Ipv4Addr>);
+    struct Fake(Vec<Ipv4Addr>, Vec<Ipv6Addr>);
 
     impl Host for Fake {
         fn index(&mut self, name: &str) -> Option<u32> {
@@ -185,7 +185,7 @@ mod tests {
             self.0.clone()
         }
         fn ipv6(&mut self, _: u32) -> Vec<Ipv6Addr> {
-            Vec::new()
+            self.1.clone()
         }
     }
 
@@ -199,12 +199,25 @@ mod tests {
         )
     }
 
+    /// [`instance`] in IPv6: peer fe80::2, address 2001:db8::`vip`.
+    fn instance6(name: &str, src: Option<&str>, vip: u8) -> String {
+        (instance(name, "eth0", src, vip).replace("10.77.0.2", "fe80::2"))
+            .replace(&format!("10.77.0.{vip}/24"), &format!("2001:db8::{vip}/64"))
+    }
+
     /// What `vrid_conflicts` reports for `text` on a host whose `eth0`
-    /// has `addresses`: "LINE: message".
+    /// has the IPv4 `addresses` and `V6`: "LINE: message".
     fn conflicts(text: &str, addresses: &[[u8; 4]]) -> Vec<String> {
+        conflicts_with(text, addresses, &V6)
+    }
+
+    const V6: [&str; 3] = ["2001:db8::9", "fe80::1", "fe80::5"];
+
+    fn conflicts_with(text: &str, v4: &[[u8; 4]], v6: &[&str]) -> Vec<String> {
         let parsed = vrrp_conf::parse_str("k.conf", text, &Default::default());
         let converted = convert(&parsed, Halves::keepalived(&parsed.config, true, false));
-        let mut host = Fake(addresses.iter().map(|a| Ipv4Addr::from(*a)).collect());
+        let v4 = v4.iter().map(|a| Ipv4Addr::from(*a)).collect();
+        let mut host = Fake(v4, v6.iter().map(|a| a.parse().unwrap()).collect());
         (vrid_conflicts(&parsed, &converted, &mut host).iter())
             .map(|d| format!("{}: {}", d.span.line, d.message))
             .collect()
@@ -248,6 +261,16 @@ mod tests {
         assert!(conflicts(&(b.clone() + &c), &[]).is_empty());
         let elsewhere = instance("VI_C", "eth9", None, 101);
         assert!(conflicts(&(b + &elsewhere), &HOST).is_empty());
+    }
+
+    #[test]
+    fn an_ipv6_source_is_the_first_link_local_address() {
+        let text = instance6("VI_B", Some("fe80::1"), 100) + &instance6("VI_C", None, 101);
+        let want = ["14: (VI_B) duplicate VRID conflict with VI_C VRID 51"];
+        assert_eq!(conflicts(&text, &HOST), want);
+        assert!(conflicts_with(&text, &HOST, &["fe80::5", "fe80::1"]).is_empty());
+        // No link-local address: its source is unknown.
+        assert!(conflicts_with(&text, &HOST, &["2001:db8::9"]).is_empty());
     }
 
     #[test]
