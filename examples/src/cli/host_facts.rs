@@ -14,6 +14,7 @@
 //! as keepalived leaves out addresses it does not know "at the moment"
 //! (the driver runs such a router on a stand-in, next to no one).
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use vrrp::config::Ipv6Config;
@@ -35,32 +36,53 @@ pub(crate) trait Host {
     fn ipv6(&mut self, ifindex: u32) -> Vec<Ipv6Addr>;
 }
 
-/// The kernel's view, over rtnetlink, opened on first use; without a
-/// socket there is no interface.
+/// The kernel's view, over rtnetlink, opened on first use (without a
+/// socket there is no interface); each interface asked about once, as
+/// many routers share one.
 #[derive(Default)]
-pub(crate) struct Kernel(Option<Option<Netlink>>);
+pub(crate) struct Kernel {
+    netlink: Option<Option<Netlink>>,
+    indexes: HashMap<String, Option<u32>>,
+    ipv4: HashMap<u32, Vec<Ipv4Addr>>,
+    ipv6: HashMap<u32, Vec<Ipv6Addr>>,
+}
 
 impl Kernel {
     fn netlink(&mut self) -> Option<&mut Netlink> {
-        self.0.get_or_insert_with(|| Netlink::open().ok()).as_mut()
+        (self.netlink)
+            .get_or_insert_with(|| Netlink::open().ok())
+            .as_mut()
     }
 }
 
 impl Host for Kernel {
     fn index(&mut self, name: &str) -> Option<u32> {
-        self.netlink()?.link(name).ok().map(|l| l.index)
+        if let Some(&known) = self.indexes.get(name) {
+            return known;
+        }
+        let index = self.netlink()?.link(name).ok().map(|l| l.index);
+        self.indexes.insert(name.to_owned(), index);
+        index
     }
 
     fn ipv4(&mut self, ifindex: u32) -> Vec<Ipv4Addr> {
-        let found = self.netlink().and_then(|n| n.addresses(Some(ifindex)).ok());
-        found.unwrap_or_default().iter().map(|a| a.addr).collect()
+        if !self.ipv4.contains_key(&ifindex) {
+            let found = self.netlink().and_then(|n| n.addresses(Some(ifindex)).ok());
+            let found = found.unwrap_or_default().iter().map(|a| a.addr).collect();
+            self.ipv4.insert(ifindex, found);
+        }
+        self.ipv4.get(&ifindex).cloned().unwrap_or_default()
     }
 
     fn ipv6(&mut self, ifindex: u32) -> Vec<Ipv6Addr> {
-        let found = self
-            .netlink()
-            .and_then(|n| n.addresses6(Some(ifindex)).ok());
-        found.unwrap_or_default().iter().map(|a| a.addr).collect()
+        if !self.ipv6.contains_key(&ifindex) {
+            let found = self
+                .netlink()
+                .and_then(|n| n.addresses6(Some(ifindex)).ok());
+            let found = found.unwrap_or_default().iter().map(|a| a.addr).collect();
+            self.ipv6.insert(ifindex, found);
+        }
+        self.ipv6.get(&ifindex).cloned().unwrap_or_default()
     }
 }
 
@@ -115,6 +137,9 @@ fn vrid_span(parsed: &Parsed, name: &str) -> Span {
 /// source the driver would give it; `None` for a multicast router, or if
 /// its interface or address is missing.
 fn resolve(spec: &RouterSpec, host: &mut dyn Host) -> Option<(u32, Config)> {
+    if !spec.config.is_unicast() {
+        return None; // nor will it be: its source cannot change that
+    }
     let ifindex = host.index(&spec.interface)?;
     let mut config = spec.config.clone();
     let vip = |a: IpAddr| (spec.addresses.iter().chain(&spec.excluded)).any(|v| v.addr == a);
