@@ -6,7 +6,10 @@
 //! exactly [`refusals`]: the parse errors and the conversion's refusals.
 //! keepalived's configuration errors that it runs past ([`config_errors`])
 //! fail `-t` too (exit 5, in keepalived's words); the daemon logs them
-//! and runs, as keepalived does.
+//! and runs, as keepalived does. Like keepalived's, `-t` reads the host:
+//! the interfaces named, and the addresses unicast instances without
+//! `unicast_src_ip` would advertise from, for the duplicate VRID
+//! conflicts the start-up's driver refuses (module `host_facts`).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,6 +18,8 @@ use clap::{ArgAction, Parser, Subcommand};
 use vrrp_conf::convert::{Converted, Halves};
 use vrrp_conf::preprocess::CHECK_ALL;
 use vrrp_conf::{Code, Diagnostic, Options, Parsed, Severity};
+
+mod host_facts;
 
 /// keepalived's default configuration file.
 pub const DEFAULT_CONF: &str = "/etc/keepalived/keepalived.conf";
@@ -363,6 +368,8 @@ pub fn config_test(cli: &Cli, parsed: &Parsed) -> u8 {
     let mut diags = parsed.diagnostics.clone();
     diags.extend(converted.diagnostics.iter().cloned());
     diags.extend(parsed.missing_interfaces(&interface_exists));
+    let mut host = host_facts::Kernel::default();
+    diags.extend(host_facts::vrid_conflicts(parsed, &converted, &mut host));
     diags.sort_by_key(|d| (d.span.file, d.span.line, d.span.col));
     let mut text = String::new();
     for d in &diags {
