@@ -1,5 +1,6 @@
 //! The VRRP state machine: one received advert in BACKUP, 1000 idle routers
-//! per advert interval, and memory per router (printed before the timings).
+//! per advert interval (multicast, and unicast pairs sharing a VRID), and
+//! memory per router (printed before the timings).
 //!
 //! Anchor: `wire::decode` of the same datagram, the validation the router
 //! cannot avoid; the ratio shows the state machine's own cost.
@@ -34,9 +35,20 @@ fn config(vrid: u8, prio: u8, ip: Ipv4Addr, auth: &AuthConfig) -> Config {
 }
 
 fn advert(vrid: u8, auth: &AuthConfig, tx: &mut TxCounters) -> Vec<u8> {
+    advert_to(MASTER, wire::VRRP_MCAST_V4, vrid, auth, tx)
+}
+
+/// An advert of `vrid` at priority 200 from `src` to `dst`, with [`VIPS`].
+fn advert_to(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    vrid: u8,
+    auth: &AuthConfig,
+    tx: &mut TxCounters,
+) -> Vec<u8> {
     let repr = wire::AdvertRepr {
-        src: MASTER,
-        dst: wire::VRRP_MCAST_V4,
+        src,
+        dst,
         ttl: wire::VRRP_TTL,
         vrid,
         priority: 200,
@@ -152,7 +164,7 @@ fn idle_1000(c: &mut Criterion) {
     while masters.poll_transmit(now, &mut buf).is_some() {}
     while masters.poll_event().is_some() {}
     while backups.poll_event().is_some() {}
-    let mut dgrams: Vec<(u32, Vec<u8>)> = Vec::with_capacity(1000);
+    let mut dgrams: Vec<Received> = Vec::with_capacity(1000);
     let mut g = c.benchmark_group("vrrp_router/idle_1000");
     g.bench_function("masters_send", |b| {
         b.iter(|| {
@@ -168,25 +180,93 @@ fn idle_1000(c: &mut Criterion) {
     now += Duration::from_secs(1);
     masters.handle_timeout(now);
     while let Some((_, ifindex, t)) = masters.poll_transmit(now, &mut buf) {
-        dgrams.push((ifindex, buf[..t.len].to_vec()));
+        dgrams.push((ifindex, MASTER, buf[..t.len].to_vec()));
     }
     assert_eq!(dgrams.len(), 1000);
     let mut bnow = now;
     g.bench_function("backups_receive", |b| {
-        b.iter(|| {
-            bnow += Duration::from_secs(1);
-            backups.handle_timeout(bnow);
-            for (ifindex, d) in &dgrams {
-                backups.handle_datagram(bnow, *ifindex, MASTER, d);
-            }
-            while backups.poll_event().is_some() {}
-        })
+        b.iter(|| receive_interval(&mut backups, &mut bnow, &dgrams))
     });
     g.finish();
-    let idle = backups
-        .ids()
-        .all(|id| backups.router(id).unwrap().state() == State::Backup);
-    assert!(idle, "backups stayed idle");
+    assert_idle(&backups);
+}
+
+/// Datagrams of one advert interval: (interface, sender, datagram).
+type Received = (u32, Ipv4Addr, Vec<u8>);
+
+/// One advert interval at a mux of backups: its timers, then `dgrams`.
+fn receive_interval(mux: &mut Mux, now: &mut Instant, dgrams: &[Received]) {
+    *now += Duration::from_secs(1);
+    mux.handle_timeout(*now);
+    for (ifindex, src, d) in dgrams {
+        mux.handle_datagram(*now, *ifindex, *src, d);
+    }
+    while mux.poll_event().is_some() {}
+}
+
+/// Every router stayed BACKUP, and every datagram reached one.
+fn assert_idle(mux: &Mux) {
+    let idle = mux.ids().all(|id| {
+        let r = mux.router(id).unwrap();
+        r.state() == State::Backup && r.counters().dropped.total() == 0
+    });
+    assert!(idle, "backups stayed idle, nothing dropped");
+    assert_eq!(mux.counters().unknown_vrid, 0, "every advert routed");
+}
+
+/// The unicast masters: up to two per VRID, each peering with a backup.
+const UNICAST_MASTERS: [Ipv4Addr; 2] = [MASTER, Ipv4Addr::new(10, 0, 0, 3)];
+
+/// 1000 unicast backups on 4 interfaces, `masters.len()` of them sharing
+/// each VRID (one peering with each master), and one interval of their
+/// masters' adverts. Shared, every advert takes the mux's lookup by
+/// destination, then by sender (`mux::unicast`); alone, none does.
+fn unicast_backups(masters: &[Ipv4Addr]) -> (Mux, Vec<Received>) {
+    let auth = AuthConfig::pass(b"secret1");
+    let mut mux = Mux::new();
+    let mut dgrams = Vec::with_capacity(1000);
+    let vrids = u8::try_from(250 / masters.len()).unwrap();
+    for ifindex in 1..=4 {
+        for vrid in 1..=vrids {
+            for &peer in masters {
+                let mut c = config(vrid, 100, BACKUP, &auth);
+                c.unicast_peers = vec![peer];
+                mux.add_router(ifindex, VirtualRouter::new(c).unwrap())
+                    .unwrap();
+                let d = advert_to(peer, BACKUP, vrid, &auth, &mut TxCounters::new());
+                dgrams.push((ifindex, peer, d));
+            }
+        }
+    }
+    assert_eq!(dgrams.len(), 1000);
+    assert_eq!(mux.unicast_sharing(1, 1, false), masters.len());
+    (mux, dgrams)
+}
+
+/// As `backups_receive`, for 1000 unicast backups, alone on their VRIDs
+/// or in pairs sharing one: the per-sender lookup's cost against the
+/// multicast and the unshared unicast receive path.
+fn idle_1000_unicast(c: &mut Criterion) {
+    let mut g = c.benchmark_group("vrrp_router/idle_1000");
+    let cases = [
+        ("alone", &UNICAST_MASTERS[..1]),
+        ("pairs", &UNICAST_MASTERS),
+    ];
+    for (name, masters) in cases {
+        let mut now = Instant::now();
+        let (mut backups, dgrams) = unicast_backups(masters);
+        backups.handle_startup(now);
+        while backups.poll_event().is_some() {}
+        g.bench_function(format!("backups_receive_unicast_{name}"), |b| {
+            b.iter(|| receive_interval(&mut backups, &mut now, &dgrams))
+        });
+        assert_idle(&backups);
+        // Routed by sender: each router got its own master's adverts.
+        let received = |id| backups.router(id).unwrap().counters().adverts_received;
+        let first = backups.ids().next().map(received).unwrap();
+        assert!(first > 0 && backups.ids().all(|id| received(id) == first));
+    }
+    g.finish();
 }
 
 /// The simulated LAN itself: one virtual hour of six routers with 1 ms
@@ -246,6 +326,7 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     backup_rx(&mut c);
     idle_1000(&mut c);
+    idle_1000_unicast(&mut c);
     sim_hour(&mut c);
     c.final_summary();
 }
