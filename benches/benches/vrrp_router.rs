@@ -1,10 +1,13 @@
 //! The VRRP state machine: one received advert in BACKUP, 1000 idle routers
-//! per advert interval, and memory per router (printed before the timings).
+//! per advert interval (multicast, and unicast pairs sharing a VRID), and
+//! memory per router (printed before the timings).
 //!
 //! Anchor: `wire::decode` of the same datagram, the validation the router
 //! cannot avoid; the ratio shows the state machine's own cost.
 //!
-//! Run: `cargo bench -p benches --bench vrrp_router`
+//! Run: `cargo bench -p benches --bench vrrp_router`. On a loaded machine,
+//! `VRRP_ROUTER_INTERLEAVED=ROUNDS` and `VRRP_ROUTER_ICOUNT=CASE:N` (see
+//! [`interleaved`] and [`icount`]) compare the mux's receive paths.
 #![allow(clippy::unwrap_used)] // Benchmarks: a failed unwrap is a bug in the setup.
 
 use std::alloc::System;
@@ -34,9 +37,20 @@ fn config(vrid: u8, prio: u8, ip: Ipv4Addr, auth: &AuthConfig) -> Config {
 }
 
 fn advert(vrid: u8, auth: &AuthConfig, tx: &mut TxCounters) -> Vec<u8> {
+    advert_to(MASTER, wire::VRRP_MCAST_V4, vrid, auth, tx)
+}
+
+/// An advert of `vrid` at priority 200 from `src` to `dst`, with [`VIPS`].
+fn advert_to(
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    vrid: u8,
+    auth: &AuthConfig,
+    tx: &mut TxCounters,
+) -> Vec<u8> {
     let repr = wire::AdvertRepr {
-        src: MASTER,
-        dst: wire::VRRP_MCAST_V4,
+        src,
+        dst,
         ttl: wire::VRRP_TTL,
         vrid,
         priority: 200,
@@ -152,7 +166,7 @@ fn idle_1000(c: &mut Criterion) {
     while masters.poll_transmit(now, &mut buf).is_some() {}
     while masters.poll_event().is_some() {}
     while backups.poll_event().is_some() {}
-    let mut dgrams: Vec<(u32, Vec<u8>)> = Vec::with_capacity(1000);
+    let mut dgrams: Vec<Received> = Vec::with_capacity(1000);
     let mut g = c.benchmark_group("vrrp_router/idle_1000");
     g.bench_function("masters_send", |b| {
         b.iter(|| {
@@ -168,25 +182,94 @@ fn idle_1000(c: &mut Criterion) {
     now += Duration::from_secs(1);
     masters.handle_timeout(now);
     while let Some((_, ifindex, t)) = masters.poll_transmit(now, &mut buf) {
-        dgrams.push((ifindex, buf[..t.len].to_vec()));
+        dgrams.push((ifindex, MASTER, buf[..t.len].to_vec()));
     }
     assert_eq!(dgrams.len(), 1000);
     let mut bnow = now;
     g.bench_function("backups_receive", |b| {
-        b.iter(|| {
-            bnow += Duration::from_secs(1);
-            backups.handle_timeout(bnow);
-            for (ifindex, d) in &dgrams {
-                backups.handle_datagram(bnow, *ifindex, MASTER, d);
-            }
-            while backups.poll_event().is_some() {}
-        })
+        b.iter(|| receive_interval(&mut backups, &mut bnow, &dgrams))
     });
     g.finish();
-    let idle = backups
-        .ids()
-        .all(|id| backups.router(id).unwrap().state() == State::Backup);
-    assert!(idle, "backups stayed idle");
+    assert_idle(&backups);
+}
+
+/// Datagrams of one advert interval: (interface, sender, datagram).
+type Received = (u32, Ipv4Addr, Vec<u8>);
+
+/// One advert interval at a mux of backups: its timers, then `dgrams`.
+fn receive_interval(mux: &mut Mux, now: &mut Instant, dgrams: &[Received]) {
+    *now += Duration::from_secs(1);
+    mux.handle_timeout(*now);
+    for (ifindex, src, d) in dgrams {
+        mux.handle_datagram(*now, *ifindex, *src, d);
+    }
+    while mux.poll_event().is_some() {}
+}
+
+/// Every router stayed BACKUP, and every datagram reached one.
+fn assert_idle(mux: &Mux) {
+    let idle = mux.ids().all(|id| {
+        let r = mux.router(id).unwrap();
+        r.state() == State::Backup && r.counters().dropped.total() == 0
+    });
+    assert!(idle, "backups stayed idle, nothing dropped");
+    assert_eq!(mux.counters().unknown_vrid, 0, "every advert routed");
+}
+
+/// The unicast masters: up to two per VRID, each peering with a backup.
+const UNICAST_MASTERS: [Ipv4Addr; 2] = [MASTER, Ipv4Addr::new(10, 0, 0, 3)];
+
+/// 1000 unicast backups on 4 interfaces, `masters.len()` of them sharing
+/// each VRID (one peering with each master), and one interval of their
+/// masters' adverts. Shared, every advert takes the mux's lookup by
+/// destination, then by sender (`mux::unicast`); alone, none does.
+fn unicast_backups(masters: &[Ipv4Addr]) -> (Mux, Vec<Received>) {
+    let auth = AuthConfig::pass(b"secret1");
+    let mut mux = Mux::new();
+    let mut dgrams = Vec::with_capacity(1000);
+    let vrids = u8::try_from(250 / masters.len()).unwrap();
+    for ifindex in 1..=4 {
+        for vrid in 1..=vrids {
+            for &peer in masters {
+                let mut c = config(vrid, 100, BACKUP, &auth);
+                c.unicast_peers = vec![peer];
+                mux.add_router(ifindex, VirtualRouter::new(c).unwrap())
+                    .unwrap();
+                let d = advert_to(peer, BACKUP, vrid, &auth, &mut TxCounters::new());
+                dgrams.push((ifindex, peer, d));
+            }
+        }
+    }
+    assert_eq!(dgrams.len(), 1000);
+    assert_eq!(mux.unicast_sharing(1, 1, false), masters.len());
+    (mux, dgrams)
+}
+
+/// As `backups_receive`, for 1000 unicast backups, alone on their VRIDs
+/// or in pairs sharing one: the per-sender lookup's cost against the
+/// multicast and the unshared unicast receive path.
+fn idle_1000_unicast(c: &mut Criterion) {
+    let mut g = c.benchmark_group("vrrp_router/idle_1000");
+    let cases = [
+        ("alone", &UNICAST_MASTERS[..1]),
+        ("pairs", &UNICAST_MASTERS),
+    ];
+    for (name, masters) in cases {
+        let mut now = Instant::now();
+        let (mut backups, dgrams) = unicast_backups(masters);
+        backups.handle_startup(now);
+        // Routed by sender: each advert reaches its master's peer.
+        for (ifindex, src, d) in &dgrams {
+            let id = backups.handle_datagram(now, *ifindex, *src, d).unwrap();
+            assert_eq!(backups.router(id).unwrap().config().unicast_peers, [*src]);
+        }
+        while backups.poll_event().is_some() {}
+        g.bench_function(format!("backups_receive_unicast_{name}"), |b| {
+            b.iter(|| receive_interval(&mut backups, &mut now, &dgrams))
+        });
+        assert_idle(&backups);
+    }
+    g.finish();
 }
 
 /// The simulated LAN itself: one virtual hour of six routers with 1 ms
@@ -241,11 +324,95 @@ fn report_memory() {
     black_box(mux);
 }
 
+/// The receive cases compared by [`interleaved`] and [`icount`]: 1000
+/// backups and one interval of adverts for them, multicast (as
+/// `backups_receive`, the adverts encoded here), unicast alone on their
+/// VRIDs, unicast in pairs sharing one. Started, outputs drained.
+fn receive_case(name: &str) -> (Mux, Vec<Received>) {
+    let (mut mux, dgrams) = match name {
+        "multicast" => {
+            let auth = AuthConfig::pass(b"secret1");
+            let mut tx = TxCounters::new();
+            let dgrams = (1..=4)
+                .flat_map(|i| (1..=250u8).map(move |vrid| (i, vrid)))
+                .map(|(i, vrid)| (i, MASTER, advert(vrid, &auth, &mut tx)))
+                .collect();
+            (thousand(100, BACKUP), dgrams)
+        }
+        "unicast_alone" => unicast_backups(&UNICAST_MASTERS[..1]),
+        "unicast_pairs" => unicast_backups(&UNICAST_MASTERS),
+        other => panic!("unknown case {other}"),
+    };
+    mux.handle_startup(Instant::now());
+    while mux.poll_event().is_some() {}
+    (mux, dgrams)
+}
+
+const CASES: [&str; 3] = ["multicast", "unicast_alone", "unicast_pairs"];
+
+/// `VRRP_ROUTER_INTERLEAVED=ROUNDS`: every round times 20 advert
+/// intervals of each case in [`CASES`], one after the other; prints the
+/// best (least disturbed) time per datagram of each, and the median of
+/// the per-round ratios to the multicast case. Load on a shared machine
+/// only ever adds time; interleaving exposes the cases to the same load.
+fn interleaved(rounds: u32) {
+    let mut cases = CASES.map(|name| (receive_case(name), Instant::now()));
+    let mut best = [f64::MAX; CASES.len()];
+    let mut ratios: [Vec<f64>; CASES.len()] = Default::default();
+    for _ in 0..rounds {
+        let mut t = [0.0; CASES.len()];
+        for (i, ((mux, dgrams), now)) in cases.iter_mut().enumerate() {
+            let start = Instant::now();
+            for _ in 0..20 {
+                receive_interval(mux, now, dgrams);
+            }
+            t[i] = start.elapsed().as_secs_f64() * 1e9 / (20.0 * dgrams.len() as f64);
+            best[i] = best[i].min(t[i]);
+        }
+        for (r, ti) in ratios.iter_mut().zip(t) {
+            r.push(ti / t[0]);
+        }
+    }
+    for (((name, ns), r), ((mux, _), _)) in CASES.iter().zip(best).zip(&mut ratios).zip(&cases) {
+        assert_idle(mux);
+        r.sort_by(f64::total_cmp);
+        let median = r.get(r.len() / 2).copied().unwrap_or(f64::NAN);
+        println!(
+            "{name:>13} {ns:7.1} ns per datagram (best), {:.3} of multicast's best, \
+             {median:.3} median per-round ratio",
+            ns / best[0]
+        );
+    }
+}
+
+/// `VRRP_ROUTER_ICOUNT=CASE:N` sets up CASE (one of [`CASES`]), runs N
+/// advert intervals of it and exits, for counting instructions under
+/// `valgrind --tool=cachegrind --cache-sim=no` (N minus 0 is the receive
+/// path alone): unlike time on a shared machine, they do not drift with
+/// load.
+fn icount(spec: &str) {
+    let (name, n) = spec.split_once(':').expect("CASE:N");
+    let ((mut mux, dgrams), mut now) = (receive_case(name), Instant::now());
+    for _ in 0..n.parse::<u32>().expect("N is a number") {
+        receive_interval(&mut mux, &mut now, &dgrams);
+    }
+    assert_idle(&mux);
+}
+
 fn main() {
+    if let Ok(spec) = std::env::var("VRRP_ROUTER_ICOUNT") {
+        icount(&spec);
+        return;
+    }
+    if let Ok(rounds) = std::env::var("VRRP_ROUTER_INTERLEAVED") {
+        interleaved(rounds.parse().expect("ROUNDS is a number"));
+        return;
+    }
     report_memory();
     let mut c = Criterion::default().configure_from_args();
     backup_rx(&mut c);
     idle_1000(&mut c);
+    idle_1000_unicast(&mut c);
     sim_hour(&mut c);
     c.final_summary();
 }

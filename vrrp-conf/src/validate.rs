@@ -283,6 +283,15 @@ fn script_security(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
 mod tests {
     use crate::{parse_str, Options, Severity};
 
+    /// The messages of the error diagnostics of parsing `text`.
+    fn errors(text: &str) -> Vec<String> {
+        let parsed = parse_str("k.conf", text, &Options::default());
+        let errs = parsed.diagnostics.into_iter();
+        errs.filter(|d| d.severity == Severity::Error)
+            .map(|d| d.message)
+            .collect()
+    }
+
     #[test]
     fn an_empty_peer_ttl_range_is_an_error_as_in_keepalived() {
         let conf = |range: &str| {
@@ -292,13 +301,7 @@ mod tests {
                  10.0.0.2 {range}\n }}\n}}\n"
             )
         };
-        let errors = |range: &str| -> Vec<String> {
-            let parsed = parse_str("k.conf", &conf(range), &Options::default());
-            let errs = parsed.diagnostics.into_iter();
-            errs.filter(|d| d.severity == Severity::Error)
-                .map(|d| d.message)
-                .collect()
-        };
+        let errors = |range: &str| errors(&conf(range));
         assert_eq!(
             errors("min_ttl 200 max_ttl 100"),
             ["(VI_1) min_ttl 200 > max_ttl 100 - all packets will be discarded"]
@@ -318,13 +321,6 @@ mod tests {
                 "vrrp_instance {name} {{\n interface eth0\n virtual_router_id 51\n{extra} \
                  virtual_ipaddress {{\n  10.0.0.100\n }}\n}}\n"
             )
-        };
-        let errors = |text: &str| -> Vec<String> {
-            let parsed = parse_str("k.conf", text, &Options::default());
-            let errs = parsed.diagnostics.into_iter();
-            errs.filter(|d| d.severity == Severity::Error)
-                .map(|d| d.message)
-                .collect()
         };
         let dup = ["VI_1 and VI_2 both use VRID 51 with IPv4 on interface eth0"];
         let other = " mcast_dst_ip 224.0.0.20\n";
@@ -353,13 +349,6 @@ mod tests {
                 "vrrp_instance {name} {{\n interface {ifname}\n virtual_router_id 51\n{extra} \
                  unicast_peer {{\n{peers} }}\n virtual_ipaddress {{\n  10.0.0.100\n }}\n}}\n"
             )
-        };
-        let errors = |text: &str| -> Vec<String> {
-            let parsed = parse_str("k.conf", text, &Options::default());
-            let errs = parsed.diagnostics.into_iter();
-            errs.filter(|d| d.severity == Severity::Error)
-                .map(|d| d.message)
-                .collect()
         };
         let (b, c) = ("  10.0.0.3\n", "  10.0.0.4\n");
         let none = Vec::<String>::new();

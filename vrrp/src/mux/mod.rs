@@ -829,9 +829,15 @@ mod tests {
     }
 
     fn advert(vrid: u8) -> Vec<u8> {
+        advert_to(vrid, Ipv4Addr::new(10, 0, 0, 9), wire::VRRP_MCAST_V4)
+    }
+
+    /// An advert of `vrid` from `src` to `dst`, priority 200, no
+    /// addresses (the unicast tests use it too).
+    pub(super) fn advert_to(vrid: u8, src: Ipv4Addr, dst: Ipv4Addr) -> Vec<u8> {
         let repr = wire::AdvertRepr {
-            src: Ipv4Addr::new(10, 0, 0, 9),
-            dst: wire::VRRP_MCAST_V4,
+            src,
+            dst,
             ttl: wire::VRRP_TTL,
             vrid,
             priority: 200,

@@ -165,7 +165,7 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
-    use crate::auth::{AuthConfig, TxCounters};
+    use crate::mux::tests::advert_to;
     use crate::mux::Desired;
     use crate::router::VirtualRouter;
     use crate::wire;
@@ -174,6 +174,7 @@ mod tests {
     const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 3);
     const C: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 4);
     const STRANGER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 9);
+    const OTHER_SRC: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 5);
 
     /// A unicast router of VRID 51 sending from `src` to `peers`.
     fn config(name: &str, src: Ipv4Addr, peers: &[Ipv4Addr]) -> Config {
@@ -187,24 +188,18 @@ mod tests {
         VirtualRouter::new(config(name, src, peers)).unwrap()
     }
 
-    /// An advert of VRID 51 from `src` to `dst`.
-    fn advert(src: Ipv4Addr, dst: Ipv4Addr) -> Vec<u8> {
-        let repr = wire::AdvertRepr {
-            src,
-            dst,
-            ttl: wire::VRRP_TTL,
-            vrid: 51,
-            priority: 200,
-            adver_int: 1,
-            addresses: &[],
-        };
-        let mut buf = [0u8; 64];
-        let len = wire::encode(&repr, &AuthConfig::None, &mut TxCounters::new(), &mut buf).unwrap();
-        buf[..len].to_vec()
+    /// An advert of VRID 51 from `src` to `dst` through `mux`'s interface 1.
+    fn deliver(mux: &mut Mux, src: Ipv4Addr, dst: Ipv4Addr) -> Option<RouterId> {
+        mux.handle_datagram(Instant::now(), 1, src, &advert_to(51, src, dst))
     }
 
-    fn deliver(mux: &mut Mux, src: Ipv4Addr, dst: Ipv4Addr) -> Option<RouterId> {
-        mux.handle_datagram(Instant::now(), 1, src, &advert(src, dst))
+    /// Routers b (from OWN, peer B) and c (from `c_src`, peer C) sharing
+    /// VRID 51 on interface 1.
+    fn b_and_c(c_src: Ipv4Addr) -> (Mux, RouterId, RouterId) {
+        let mut mux = Mux::new();
+        let b = mux.add_router(1, unicast("b", OWN, &[B])).unwrap();
+        let c = mux.add_router(1, unicast("c", c_src, &[C])).unwrap();
+        (mux, b, c)
     }
 
     #[test]
@@ -249,20 +244,19 @@ mod tests {
         assert_eq!(mux.add_router(1, unicast("bc", OWN, &[C, B])), dup);
         // Another interface, or another source address: no conflict.
         let elsewhere = mux.add_router(2, unicast("bc", OWN, &[C, B])).unwrap();
-        let other_src = Ipv4Addr::new(10, 0, 0, 5);
-        let b2 = mux.add_router(1, unicast("b2", other_src, &[B])).unwrap();
+        let b2 = mux.add_router(1, unicast("b2", OTHER_SRC, &[B])).unwrap();
         let clashes = |a: &Config, b: &Config| (unicast_clash(a, b), unicast_clash(b, a));
         let x = config("x", OWN, &[B]);
         assert_eq!(clashes(&x, &config("y", OWN, &[C, B])), (true, true));
         assert_eq!(clashes(&x, &config("y", OWN, &[C])), (false, false));
-        assert_eq!(clashes(&x, &config("y", other_src, &[B])), (false, false));
+        assert_eq!(clashes(&x, &config("y", OTHER_SRC, &[B])), (false, false));
         // The same sender: the advert's destination tells them apart.
         assert_eq!(deliver(&mut mux, B, OWN), Some(b));
-        assert_eq!(deliver(&mut mux, B, other_src), Some(b2));
+        assert_eq!(deliver(&mut mux, B, OTHER_SRC), Some(b2));
         // A reload updates the router of the same source, as keepalived's
         // `vrrp_exist` (else b2 would be restarted, b updated twice).
         let key = (51, false, None);
-        let b2_again = config("b2", other_src, &[B]);
+        let b2_again = config("b2", OTHER_SRC, &[B]);
         assert_eq!(mux.find_match(1, key, &b2_again), Some(b2));
         assert_eq!(mux.find_match(1, key, &config("b", OWN, &[B])), Some(b));
         assert_eq!(
@@ -273,17 +267,14 @@ mod tests {
 
     #[test]
     fn a_stranger_reaches_a_router_alone_on_its_source_address() {
-        let mut mux = Mux::new();
-        let other_src = Ipv4Addr::new(10, 0, 0, 5);
-        let b = mux.add_router(1, unicast("b", OWN, &[B])).unwrap();
-        let c = mux.add_router(1, unicast("c", other_src, &[C])).unwrap();
-        assert_eq!(deliver(&mut mux, STRANGER, other_src), Some(c));
+        let (mut mux, b, c) = b_and_c(OTHER_SRC);
+        assert_eq!(deliver(&mut mux, STRANGER, OTHER_SRC), Some(c));
         assert_eq!(deliver(&mut mux, STRANGER, OWN), Some(b));
         // Two routers sending from OWN: keepalived ignores a stranger.
         mux.add_router(1, unicast("d", OWN, &[Ipv4Addr::new(10, 0, 0, 6)]))
             .unwrap();
         assert_eq!(deliver(&mut mux, STRANGER, OWN), None);
-        assert_eq!(deliver(&mut mux, STRANGER, other_src), Some(c));
+        assert_eq!(deliver(&mut mux, STRANGER, OTHER_SRC), Some(c));
     }
 
     /// keepalived reads a unicast advert on the socket bound to its
@@ -292,11 +283,8 @@ mod tests {
     /// reaches b.
     #[test]
     fn the_destination_picks_the_router_before_the_sender() {
-        let mut mux = Mux::new();
-        let other_src = Ipv4Addr::new(10, 0, 0, 5);
-        let b = mux.add_router(1, unicast("b", OWN, &[B])).unwrap();
-        let c = mux.add_router(1, unicast("c", other_src, &[C])).unwrap();
-        assert_eq!(deliver(&mut mux, B, other_src), Some(c));
+        let (mut mux, b, c) = b_and_c(OTHER_SRC);
+        assert_eq!(deliver(&mut mux, B, OTHER_SRC), Some(c));
         assert_eq!(deliver(&mut mux, C, OWN), Some(b));
         assert_eq!(deliver(&mut mux, B, OWN), Some(b));
         let elsewhere = Ipv4Addr::new(10, 0, 0, 7);
@@ -309,9 +297,7 @@ mod tests {
     #[test]
     fn the_peer_index_follows_rebinds_and_new_peers() {
         let t0 = Instant::now();
-        let mut mux = Mux::new();
-        let b = mux.add_router(1, unicast("b", OWN, &[B])).unwrap();
-        let c = mux.add_router(1, unicast("c", OWN, &[C])).unwrap();
+        let (mut mux, b, c) = b_and_c(OWN);
         let d = Ipv4Addr::new(10, 0, 0, 6);
         mux.reconfigure_router(t0, c, config("c", OWN, &[d]))
             .unwrap();
@@ -345,9 +331,7 @@ mod tests {
     #[test]
     fn a_reload_keeps_routers_sharing_a_vrid_apart() {
         let t0 = Instant::now();
-        let mut mux = Mux::new();
-        let b = mux.add_router(1, unicast("b", OWN, &[B])).unwrap();
-        let c = mux.add_router(1, unicast("c", OWN, &[C])).unwrap();
+        let (mut mux, b, c) = b_and_c(OWN);
         mux.handle_startup(t0);
         let desired = |peers: [&[Ipv4Addr]; 2]| Desired {
             routers: vec![
@@ -372,14 +356,11 @@ mod tests {
     #[test]
     fn a_reload_pairs_unicast_routers_by_source_address() {
         let t0 = Instant::now();
-        let other_src = Ipv4Addr::new(10, 0, 0, 5);
-        let mut mux = Mux::new();
-        let b = mux.add_router(1, unicast("b", OWN, &[B])).unwrap();
-        let c = mux.add_router(1, unicast("c", other_src, &[C])).unwrap();
+        let (mut mux, b, c) = b_and_c(OTHER_SRC);
         mux.handle_startup(t0);
         let desired = Desired {
             routers: vec![
-                (1, config("c", other_src, &[C])),
+                (1, config("c", OTHER_SRC, &[C])),
                 (1, config("b", OWN, &[B])),
             ],
             groups: vec![],

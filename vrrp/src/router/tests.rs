@@ -52,6 +52,16 @@ fn started(priority: u8, t0: Instant) -> VirtualRouter {
     r
 }
 
+/// A router with `cfg` started at `t0` that hears, a second later, an
+/// advert of `priority` from HIGHER_IP (outputs not drained).
+fn hearing(cfg: Config, t0: Instant, priority: u8) -> VirtualRouter {
+    let mut r = VirtualRouter::new(cfg).unwrap();
+    r.handle_startup(t0);
+    let heard = advert(HIGHER_IP, priority, &AuthConfig::None, 0);
+    r.handle_datagram(t0 + s(1), HIGHER_IP, &heard);
+    r
+}
+
 fn master(priority: u8, t0: Instant) -> VirtualRouter {
     master_with(config(priority), t0)
 }
@@ -356,13 +366,7 @@ fn backup_without_preempt_accepts_lower_priority() {
     let t0 = Instant::now();
     let mut cfg = config(100);
     cfg.preempt = false;
-    let mut r = VirtualRouter::new(cfg).unwrap();
-    r.handle_startup(t0);
-    r.handle_datagram(
-        t0 + s(1),
-        HIGHER_IP,
-        &advert(HIGHER_IP, 50, &AuthConfig::None, 0),
-    );
+    let r = hearing(cfg, t0, 50);
     assert_eq!(r.poll_timeout(), Some(t0 + s(1) + r.master_down_interval()));
 }
 
@@ -626,13 +630,7 @@ fn owner_recovery_follows_what_it_wanted_last() {
     }
     cfg.initial_backup = true;
 
-    let mut r = VirtualRouter::new(cfg).unwrap();
-    r.handle_startup(t0);
-    r.handle_datagram(
-        t0 + s(1),
-        HIGHER_IP,
-        &advert(HIGHER_IP, 255, &AuthConfig::None, 0),
-    );
+    let mut r = hearing(cfg, t0, 255);
     assert_eq!(r.state(), State::Backup);
     r.handle_interface(t0 + s(2), false);
     r.handle_interface(t0 + s(3), true);
