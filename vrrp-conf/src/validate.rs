@@ -170,8 +170,8 @@ fn unique_vrid<'c>(
 /// source address and a peer in common. The source is `unicast_src_ip`,
 /// else the interface's address: two without `unicast_src_ip` on one
 /// interface have the same; with only one set, the interface's address
-/// is unknown here, and the start-up compares them (the driver refuses
-/// the pair then).
+/// is unknown here: keepalived-lite's `-t` reads it from the host, and
+/// its start-up's driver refuses the pair.
 fn unicast_clash(a: &VrrpInstance, b: &VrrpInstance) -> bool {
     let (ia, ib) = (a.interface.as_deref(), b.interface.as_deref());
     if ia.is_some() && ib.is_some() && ia != ib {
