@@ -7,6 +7,7 @@ use std::future::Future;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 use tokio::net::{TcpSocket, TcpStream, UdpSocket};
 
 use crate::{CheckContext, CheckOutcome, DownReason};
@@ -112,18 +113,41 @@ pub(crate) fn tcp_socket(ctx: &CheckContext) -> io::Result<socket2::Socket> {
     Ok(s)
 }
 
-/// Connects `fd`'s socket to `target` and waits until the connect
-/// completes (up) or fails. Readiness left over from the socket's previous
-/// connection (its reset) is told apart by the socket not being connected.
-pub(crate) async fn connect_fd(
-    fd: &AsyncFd<socket2::Socket>,
-    target: SocketAddr,
-) -> Result<(), DownReason> {
-    match fd.get_ref().connect(&target.into()) {
-        Ok(()) => return Ok(()),
+/// Connects `s` to `ctx.target` and waits, within `ctx.timeout`, until
+/// the connect completes (up) or fails; gives the socket back for the
+/// next check. It is registered with the reactor only while it connects,
+/// from after connect() (as tokio's own `TcpSocket::connect` does): tokio
+/// keeps a hang-up as a final state, and an unconnected socket, as this
+/// one is between checks, reports one.
+pub(crate) async fn connect_socket(
+    s: socket2::Socket,
+    ctx: &CheckContext,
+) -> (socket2::Socket, CheckOutcome) {
+    match s.connect(&ctx.target.into()) {
+        Ok(()) => return (s, CheckOutcome::Up),
         Err(e) if e.raw_os_error() == Some(nix::errno::Errno::EINPROGRESS as i32) => {}
-        Err(e) => return Err(io_reason(&e)),
+        Err(e) => return (s, CheckOutcome::Down(io_reason(&e))),
     }
+    // SAFETY: socket2's `Socket` owns its descriptor from creation until
+    // it is dropped, and `into_inner` gives it back only after
+    // deregistering; its `as_raw_fd` always returns that descriptor.
+    #[allow(unsafe_code)]
+    let registered = unsafe { AsyncFd::register_with_interest(s, Interest::WRITABLE) };
+    match registered {
+        Ok(fd) => {
+            let outcome = bounded(ctx, connected(&fd)).await;
+            (fd.into_inner(), outcome)
+        }
+        Err(e) => {
+            let (s, e) = e.into_parts();
+            (s, CheckOutcome::Down(io_reason(&e)))
+        }
+    }
+}
+
+/// Waits until `fd`'s connect completes (`Ok`) or fails; a wake-up while
+/// it is still under way is told apart by the socket not being connected.
+async fn connected(fd: &AsyncFd<socket2::Socket>) -> Result<(), DownReason> {
     loop {
         let mut ready = fd.writable().await.map_err(|e| io_reason(&e))?;
         if let Some(e) = fd.get_ref().take_error().map_err(|e| io_reason(&e))? {

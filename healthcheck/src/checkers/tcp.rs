@@ -3,10 +3,9 @@
 use std::net::SocketAddr;
 use std::sync::Mutex;
 
-use tokio::io::unix::AsyncFd;
-use tokio::io::Interest;
-
-use crate::checkers::net::{bounded, connect_fd, connect_with, disconnect, io_reason, tcp_socket};
+use crate::checkers::net::{
+    bounded, connect_socket, connect_with, disconnect, io_reason, tcp_socket,
+};
 use crate::{BoxFuture, CheckContext, CheckOutcome, Checker};
 
 /// keepalived's TCP_CHECK (`connect_ip`, `connect_port`, `bindto`,
@@ -33,10 +32,10 @@ impl Checker for TcpChecker {
 /// IPv6 alike) made from one socket kept across the checks of one target:
 /// after each check the connection is reset and the socket disconnected
 /// (connect() to AF_UNSPEC), ready for the next connect. That saves the
-/// socket's creation, options, poller registration and close on every
-/// check, most of a loopback check's cost besides the handshake
-/// (BENCHMARKS.md, "One socket per target"). Make one per target: a
-/// check whose context differs from the kept socket's makes a new one.
+/// socket's creation, options and close on every check (BENCHMARKS.md,
+/// "One socket per target"), at the price of one descriptor held per
+/// target between checks. Make one per target: a check whose context
+/// differs from the kept socket's makes a new one.
 #[derive(Debug, Default)]
 pub struct ReusingTcpChecker {
     idle: Mutex<Option<Kept>>,
@@ -45,7 +44,7 @@ pub struct ReusingTcpChecker {
 /// A socket between checks, with what it was made for.
 #[derive(Debug)]
 struct Kept {
-    fd: AsyncFd<socket2::Socket>,
+    socket: socket2::Socket,
     made_for: Made,
 }
 
@@ -82,7 +81,7 @@ impl ReusingTcpChecker {
         match kept {
             Some(k) if k.made_for == made_for => Ok(k),
             _ => Ok(Kept {
-                fd: register(tcp_socket(ctx)?)?,
+                socket: tcp_socket(ctx)?,
                 made_for,
             }),
         }
@@ -91,7 +90,7 @@ impl ReusingTcpChecker {
     /// Keeps `k` for the next check; a socket that did not disconnect is
     /// closed instead.
     fn keep(&self, k: Kept) {
-        if disconnect(k.fd.get_ref()).is_ok() {
+        if disconnect(&k.socket).is_ok() {
             if let Ok(mut idle) = self.idle.lock() {
                 *idle = Some(k);
             }
@@ -99,25 +98,16 @@ impl ReusingTcpChecker {
     }
 }
 
-/// Registers `s` with the tokio reactor for writability.
-#[allow(unsafe_code)]
-fn register(s: socket2::Socket) -> std::io::Result<AsyncFd<socket2::Socket>> {
-    // SAFETY: socket2's `Socket` owns its descriptor from creation until it
-    // is dropped, which the `AsyncFd` owning it does after deregistering;
-    // its `as_raw_fd` always returns that descriptor.
-    unsafe { AsyncFd::register_with_interest(s, Interest::WRITABLE) }.map_err(|e| e.into_parts().1)
-}
-
 impl Checker for ReusingTcpChecker {
     fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
         Box::pin(async move {
-            let k = match self.socket(ctx) {
+            let Kept { socket, made_for } = match self.socket(ctx) {
                 Ok(k) => k,
                 Err(e) => return CheckOutcome::Down(io_reason(&e)),
             };
-            let outcome = bounded(ctx, connect_fd(&k.fd, ctx.target)).await;
+            let (socket, outcome) = connect_socket(socket, ctx).await;
             // A check cancelled before this point closes its socket.
-            self.keep(k);
+            self.keep(Kept { socket, made_for });
             outcome
         })
     }
@@ -142,7 +132,11 @@ mod tests {
 
     /// The descriptor of the socket kept between checks.
     fn kept_fd(c: &ReusingTcpChecker) -> Option<i32> {
-        c.idle.lock().unwrap().as_ref().map(|k| k.fd.as_raw_fd())
+        c.idle
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|k| k.socket.as_raw_fd())
     }
 
     /// Each check is a new connection the server accepts, from one socket.
