@@ -17,8 +17,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use healthcheck::checkers::{
-    DnsChecker, FileChecker, HttpChecker, MiscChecker, PingChecker, ReusingTcpChecker, SmtpChecker,
-    Suspendable, TlsOptions, UdpChecker,
+    DnsChecker, FileChecker, HttpChecker, MiscChecker, PingChecker, SmtpChecker, Suspendable,
+    TcpChecker, TlsOptions, UdpChecker,
 };
 use healthcheck::runtime::Driver;
 use healthcheck::{Checker, Event, Monitor, MonitorConfig};
@@ -666,7 +666,7 @@ fn driver(monitor: Monitor, bridge: &Bridge, tls: &TlsOptions) -> Driver {
 /// The built-in checker that runs a probe; SSL_GET with `tls`.
 fn checker(probe: &Probe, tls: &TlsOptions) -> Arc<dyn Checker> {
     match probe {
-        Probe::Tcp => Arc::new(ReusingTcpChecker::new()),
+        Probe::Tcp => Arc::new(TcpChecker),
         Probe::Http {
             urls,
             virtualhost,
