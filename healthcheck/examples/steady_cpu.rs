@@ -3,9 +3,11 @@
 //! servers, delay_loop 1) against an accept-and-close server on
 //! 127.0.0.1, on one current-thread runtime as keepalived-lite runs it.
 //!
-//! Run: `cargo run --release -p lvs-healthcheck --example steady_cpu -- [SECS] [TARGETS] [floor [K] | slack MS]`
+//! Run: `cargo run --release -p lvs-healthcheck --example steady_cpu -- [SECS] [TARGETS] [floor [K] | slack MS | reuse [MS]]`
 //! (`floor`: a bare tokio loop instead of the driver, starting K
-//! connections per wake-up; `slack`: the driver with that timer slack).
+//! connections per wake-up; `slack`: the driver with that timer slack;
+//! `reuse`: the driver with a `ReusingTcpChecker` per target, one socket
+//! each kept across checks, and that timer slack).
 //! Prints user and system CPU per check (getrusage of this process; the
 //! server runs in a child process so that only the checking side counts).
 
@@ -15,7 +17,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use healthcheck::checkers::TcpChecker;
+use healthcheck::checkers::{ReusingTcpChecker, TcpChecker};
 use healthcheck::runtime::Driver;
 use healthcheck::{CheckContext, Monitor, MonitorConfig, TargetConfig};
 use nix::sys::resource::{getrusage, UsageWho};
@@ -66,8 +68,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // same rate, K times fewer wake-ups).
     let batch: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(1);
     // With `slack MS` the driver sleeps at least MS between timer wake-ups.
+    let reuse = args.get(3).is_some_and(|a| a == "reuse");
     let slack = match args.get(3).map(String::as_str) {
-        Some("slack") => {
+        Some("slack" | "reuse") => {
             Duration::from_millis(args.get(4).and_then(|a| a.parse().ok()).unwrap_or(0))
         }
         _ => Duration::ZERO,
@@ -75,14 +78,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (n, user, sys) = if floor {
         rt.block_on(bare(addr, secs, targets, batch))
     } else {
-        rt.block_on(run(addr, secs, targets, slack))
+        rt.block_on(run(addr, secs, targets, slack, reuse))
     };
     let _ = child.kill();
     let _ = child.wait();
     let per = |d: Duration| d.as_secs_f64() * 1e6 / n.max(1) as f64;
     println!(
         "{} targets {targets} secs {secs} checks {n} user {:.3} s sys {:.3} s per check: user {:.1} us sys {:.1} us total {:.1} us",
-        if floor { "floor" } else { "driver" },
+        match (floor, reuse) {
+            (true, _) => "floor",
+            (_, true) => "driver, reusing",
+            _ => "driver",
+        },
         user.as_secs_f64(),
         sys.as_secs_f64(),
         per(user),
@@ -97,6 +104,7 @@ async fn run(
     secs: u64,
     targets: usize,
     slack: Duration,
+    reuse: bool,
 ) -> (u64, Duration, Duration) {
     let mut m = Monitor::new(MonitorConfig::default());
     let every = TargetConfig::with_interval(Duration::from_secs(1));
@@ -107,11 +115,13 @@ async fn run(
     d.set_timer_slack(slack);
     let checker: Arc<dyn healthcheck::Checker> = Arc::new(TcpChecker);
     for id in ids {
-        d.set_checker(
-            id,
-            checker.clone(),
-            CheckContext::new(addr, Duration::from_secs(5)),
-        );
+        // A reusing checker keeps one socket: one per target.
+        let c: Arc<dyn healthcheck::Checker> = if reuse {
+            Arc::new(ReusingTcpChecker::new())
+        } else {
+            checker.clone()
+        };
+        d.set_checker(id, c, CheckContext::new(addr, Duration::from_secs(5)));
     }
     let stats = d.stats();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

@@ -38,7 +38,7 @@ pub use misc::MiscChecker;
 pub use ping::PingChecker;
 pub use smtp::SmtpChecker;
 pub use suspend::Suspendable;
-pub use tcp::TcpChecker;
+pub use tcp::{ReusingTcpChecker, TcpChecker};
 #[cfg(feature = "tls")]
 pub use tls::{TlsOptions, TlsSetupError};
 #[cfg(feature = "tls")]

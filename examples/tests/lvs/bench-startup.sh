@@ -22,7 +22,9 @@
 # floor: with /bin/bench-floor in the guest (bench-floor.c), the same
 #         steady window for a bare epoll loop that makes N x 4 checks a
 #         second the way keepalived's TCP_CHECK does: the CPU any checker
-#         making these connections pays at least.
+#         making these connections pays at least. In the side-by-side
+#         runs also in bench-floor's other ways (floor-rst, floor-reuse,
+#         floor-reuse-b10, ...: see floor_args).
 #
 # Usage: bench-startup.sh [N] [W] [RELOAD_CAP_S] [SMALL_N] (default 10000
 # 30 1200, no SMALL_N), or bench-startup.sh steady N[,N...] [W] [ROUNDS]
@@ -214,14 +216,24 @@ accepts() {
 # of a loopback connection the kernel charges to the server's side).
 acceptor_cpu() { cpu "$(cat /run/acc$1.pid)" | awk '{ print $1 + $2 }'; }
 
+# floor_args NAME: bench-floor's MODE and WAKEUPS for a program named
+# floor[-MODE][-bWAKEUPS] (floor: fin 0; floor-reuse-b10: reuse 10).
+floor_args() {
+    m=${1#floor}
+    b=0
+    case $m in *-b[0-9]*) b=${m##*-b}; m=${m%-b*} ;; esac
+    m=${m#-}
+    echo "${m:-fin} $b"
+}
+
 # launch NAME K: starts program NAME as the K-th of a side-by-side run
 # (virtual servers in 10.(99+K).x.x, checks to its acceptor on 8080+K):
-# floor, keepalived, keepalived-lite-base, or any other name for
-# /bin/keepalived-lite.
+# floor[-MODE][-bWAKEUPS] (bench-floor, see floor_args), keepalived,
+# keepalived-lite-base, or any other name for /bin/keepalived-lite.
 launch() {
     port=$((8080 + $2))
     case $1 in
-        floor) bench-floor $port $((n * 4)) & return ;;
+        floor*) bench-floor $port $((n * 4)) $(floor_args "$1") & return ;;
         keepalived)
             gen 0 1 $((99 + $2)) $port > /tmp/$1.conf
             keepalived -C -n -l -G -f /tmp/$1.conf -p /run/k.pid -c /run/kc.pid > /tmp/$1.log 2>&1 &
@@ -254,7 +266,7 @@ side_by_side() {
     for p in $progs; do
         launch "${p%:*}" $k
         pids="$pids $!"
-        [ "${p%:*}" = floor ] || daemons=$((daemons + 1))
+        case ${p%:*} in floor*) ;; *) daemons=$((daemons + 1)) ;; esac
         k=$((k + 1))
     done
     want=$((n * 5 * daemons))
