@@ -40,7 +40,7 @@ use std::time::Duration;
 use healthcheck::checkers::StatusCodes;
 use ipvs::{Destination, Forward, Protocol, ServiceFlags, ServiceKey, TunnelFlags, TunnelType};
 
-use super::{ids_text, Host};
+use super::{ids_text, say, Host, ABLED, ON_OFF, YES_NO};
 use crate::convert::lvs::{CheckPlan, Plan, Probe, RealPlan, ServicePlan};
 
 /// What the running checker knows about its servers. A server missing
@@ -99,30 +99,6 @@ fn secs(d: Duration) -> String {
     format!("{}.{:06}", d.as_secs(), d.subsec_micros())
 }
 
-fn on_off(b: bool) -> &'static str {
-    if b {
-        "ON"
-    } else {
-        "OFF"
-    }
-}
-
-fn yes_no(b: bool) -> &'static str {
-    if b {
-        "yes"
-    } else {
-        "no"
-    }
-}
-
-fn abled(b: bool) -> &'static str {
-    if b {
-        "enabled"
-    } else {
-        "disabled"
-    }
-}
-
 /// The first checker of the service's first real server that has one:
 /// where the plan keeps the timings keepalived shows on the servers.
 fn first_check(vs: &ServicePlan) -> Option<&CheckPlan> {
@@ -173,7 +149,7 @@ fn virtual_server(out: &mut String, vs: &ServicePlan, live: &Live, host: &dyn Ho
     let _ = writeln!(out, "   delay_loop = {}", secs(delay));
     let _ = writeln!(out, "   lvs_sched = {}", svc.scheduler);
     line(out, "   Hashed = disabled");
-    let f = |flag: ServiceFlags| abled(svc.flags.contains(flag));
+    let f = |flag: ServiceFlags| say(svc.flags.contains(flag), ABLED);
     let (one, two, three) = (
         ServiceFlags::SCHED1,
         ServiceFlags::SCHED2,
@@ -196,7 +172,11 @@ fn virtual_server(out: &mut String, vs: &ServicePlan, live: &Live, host: &dyn Ho
     } else {
         ""
     };
-    let _ = writeln!(out, "   One packet scheduling = {}{inactive}", abled(ops));
+    let _ = writeln!(
+        out,
+        "   One packet scheduling = {}{inactive}",
+        say(ops, ABLED)
+    );
     if svc.flags.contains(ServiceFlags::PERSISTENT) {
         let _ = writeln!(out, "   persistence timeout = {}", svc.timeout);
         let full = if af { u32::MAX } else { 128 };
@@ -211,8 +191,8 @@ fn virtual_server(out: &mut String, vs: &ServicePlan, live: &Live, host: &dyn Ho
     }
     let _ = writeln!(out, "   protocol = {}", protocol_name(proto));
     let alpha = first_check(vs).is_some_and(|c| c.target.alpha);
-    let _ = writeln!(out, "   alpha is {}", on_off(alpha));
-    let _ = writeln!(out, "   omega is {}", on_off(vs.omega));
+    let _ = writeln!(out, "   alpha is {}", say(alpha, ON_OFF));
+    let _ = writeln!(out, "   omega is {}", say(vs.omega, ON_OFF));
     line(out, "   Inhibit on failure is OFF");
     let _ = writeln!(
         out,
@@ -232,7 +212,7 @@ fn virtual_server(out: &mut String, vs: &ServicePlan, live: &Live, host: &dyn Ho
     if vs.ha_suspend {
         line(out, "   Using HA suspend");
     }
-    let smtp = yes_no(vs.smtp_alert);
+    let smtp = say(vs.smtp_alert, YES_NO);
     let _ = writeln!(out, "   Using smtp notification = {smtp}");
     let default = vs.real_servers.first().map(|r| &r.dest);
     forwarding(
@@ -243,7 +223,7 @@ fn virtual_server(out: &mut String, vs: &ServicePlan, live: &Live, host: &dyn Ho
     if let Some(s) = &vs.sorry_server {
         let _ = writeln!(out, "   sorry server = {}", s.name);
         forwarding(out, "  ", Some(&s.dest));
-        let _ = writeln!(out, "     Inhibit on failure is {}", on_off(s.inhibit));
+        let _ = writeln!(out, "     Inhibit on failure is {}", say(s.inhibit, ON_OFF));
     }
     line(out, "   alive = 1");
     let quorum_down = live.quorum_down.get(&vs.name).copied().unwrap_or(false);
@@ -319,7 +299,7 @@ fn real_server(out: &mut String, vs: &ServicePlan, rs: &RealPlan, live: &Live, h
     forwarding(out, "", Some(d));
     let first = rs.checks.first().or_else(|| first_check(vs));
     let alpha = first.is_some_and(|c| c.target.alpha);
-    let _ = writeln!(out, "   Alpha is {}", on_off(alpha));
+    let _ = writeln!(out, "   Alpha is {}", say(alpha, ON_OFF));
     let _ = writeln!(out, "   connection timeout = {}", secs(rs.connect_timeout));
     let _ = writeln!(
         out,
@@ -330,7 +310,7 @@ fn real_server(out: &mut String, vs: &ServicePlan, rs: &RealPlan, live: &Live, h
     let _ = writeln!(
         out,
         "   Inhibit on failure is {}",
-        on_off(rs.inhibit_on_failure)
+        say(rs.inhibit_on_failure, ON_OFF)
     );
     for (what, script) in [("up", &rs.notify_up), ("down", &rs.notify_down)] {
         if let Some(w) = script {
@@ -345,7 +325,7 @@ fn real_server(out: &mut String, vs: &ServicePlan, rs: &RealPlan, live: &Live, h
     if let Some(name) = &rs.snmp_name {
         let _ = writeln!(out, "   SNMP name = {name}");
     }
-    let smtp = yes_no(rs.smtp_alert);
+    let smtp = say(rs.smtp_alert, YES_NO);
     let _ = writeln!(out, "   Using smtp notification = {smtp}");
     let w = d.weight;
     let _ = writeln!(out, "   initial weight = {w}");
@@ -387,12 +367,12 @@ fn checker(
     let t = &c.target;
     let _ = writeln!(out, " {} -> {}", vs.name, rs.name);
     let _ = writeln!(out, "   Enabled = yes");
-    let _ = writeln!(out, "   Up = {}", yes_no(!live.is_down(vs, rs)));
-    let _ = writeln!(out, "   Has run = {}", yes_no(live.ran(vs, rs)));
+    let _ = writeln!(out, "   Up = {}", say(!live.is_down(vs, rs), YES_NO));
+    let _ = writeln!(out, "   Has run = {}", say(live.ran(vs, rs), YES_NO));
     let _ = writeln!(out, "   Current weight = 0");
     let file = matches!(c.probe, Probe::File { .. });
     if !file {
-        let _ = writeln!(out, "   Alpha = {}", yes_no(t.alpha));
+        let _ = writeln!(out, "   Alpha = {}", say(t.alpha, YES_NO));
         let _ = writeln!(out, "   Delay loop = {} us", micros(t.interval));
         // No warmup: the monitor spreads the first checks over the
         // interval, as keepalived's default warmup of delay_loop does.
@@ -417,7 +397,11 @@ fn checker(
             micros(default_retry_delay(&c.probe))
         );
     }
-    let _ = writeln!(out, "   Log all failures = {}", yes_no(t.log_all_failures));
+    let _ = writeln!(
+        out,
+        "   Log all failures = {}",
+        say(t.log_all_failures, YES_NO)
+    );
     if !file && !matches!(c.probe, Probe::Misc { .. }) {
         connection(out, c);
     }
@@ -529,7 +513,7 @@ fn udp(
     } else {
         writeln!(out, "   Payload len = {}", payload.len())?;
     }
-    writeln!(out, "   Require reply = {}", yes_no(reply.is_some()))?;
+    writeln!(out, "   Require reply = {}", say(reply.is_some(), YES_NO))?;
     if let Some(r) = reply {
         writeln!(out, "     Min reply length = {min}")?;
         writeln!(out, "     Max reply length = {max}")?;

@@ -79,3 +79,25 @@ impl Host for FixedHost {
 fn ids_text((uid, gid): (u32, u32)) -> String {
     format!("{uid}:{gid}")
 }
+
+/// keepalived's two words for a flag: false's, then true's.
+#[cfg(any(feature = "convert-lvs", feature = "convert-vrrp"))]
+type Pair = [&'static str; 2];
+/// `enabled` / `disabled`.
+#[cfg(any(feature = "convert-lvs", feature = "convert-vrrp"))]
+const ABLED: Pair = ["disabled", "enabled"];
+/// `true` / `false`.
+#[cfg(any(feature = "convert-lvs", feature = "convert-vrrp"))]
+const TF: Pair = ["false", "true"];
+/// `ON` / `OFF`.
+#[cfg(feature = "convert-lvs")]
+const ON_OFF: Pair = ["OFF", "ON"];
+/// `yes` / `no`.
+#[cfg(feature = "convert-lvs")]
+const YES_NO: Pair = ["no", "yes"];
+
+/// `b` as `words` say it.
+#[cfg(any(feature = "convert-lvs", feature = "convert-vrrp"))]
+fn say(b: bool, words: Pair) -> &'static str {
+    words[usize::from(b)]
+}
