@@ -119,36 +119,69 @@ fn user_ids(host: &dyn Host, user: &[String]) -> String {
 }
 
 fn virtual_server(out: &mut String, vs: &ServicePlan, live: &Live, host: &dyn Host) {
-    let line = |out: &mut String, s: &str| {
-        out.push_str(s);
-        out.push('\n');
-    };
-    line(out, " ------< Virtual server >------");
+    let (af, proto) = service_head(out, vs);
     let svc = &vs.service;
-    let (af, proto) = match svc.key {
+    let _ = writeln!(out, "   connection timeout = {}", secs(vs.connect_timeout));
+    let delay = delay_loop(first_check(vs));
+    let _ = writeln!(out, "   delay_loop = {}", secs(delay));
+    let _ = writeln!(out, "   lvs_sched = {}", svc.scheduler);
+    out.push_str("   Hashed = disabled\n");
+    service_flags(out, svc, proto);
+    persistence(out, svc, af);
+    let _ = writeln!(out, "   protocol = {}", protocol_name(proto));
+    let alpha = first_check(vs).is_some_and(|c| c.target.alpha);
+    let _ = writeln!(out, "   alpha is {}", say(alpha, ON_OFF));
+    let _ = writeln!(out, "   omega is {}", say(vs.omega, ON_OFF));
+    out.push_str("   Inhibit on failure is OFF\n");
+    quorum(out, vs, host);
+    let smtp = say(vs.smtp_alert, YES_NO);
+    let _ = writeln!(out, "   Using smtp notification = {smtp}");
+    let default = vs.real_servers.first().map(|r| &r.dest);
+    forwarding(
+        out,
+        "default ",
+        default.or(vs.sorry_server.as_ref().map(|s| &s.dest)),
+    );
+    if let Some(s) = &vs.sorry_server {
+        let _ = writeln!(out, "   sorry server = {}", s.name);
+        forwarding(out, "  ", Some(&s.dest));
+        let _ = writeln!(out, "     Inhibit on failure is {}", say(s.inhibit, ON_OFF));
+    }
+    out.push_str("   alive = 1\n");
+    let quorum_down = live.quorum_down.get(&vs.name).copied().unwrap_or(false);
+    let _ = writeln!(out, "   quorum_state_up = {}", u8::from(!quorum_down));
+    out.push_str("   reloaded = 0\n");
+    for rs in &vs.real_servers {
+        real_server(out, vs, rs, live, host);
+    }
+}
+
+/// A service's heading and address family; returns (IPv4, protocol).
+fn service_head(out: &mut String, vs: &ServicePlan) -> (bool, Option<Protocol>) {
+    out.push_str(" ------< Virtual server >------\n");
+    let (af, proto) = match vs.service.key {
         ServiceKey::Addr { protocol, addr } => {
             if vs.group.is_empty() {
                 let _ = writeln!(out, " VS VIP = {}, VPORT = {}", addr.ip(), addr.port());
-            } else {
-                let _ = writeln!(out, " VS GROUP = {}", vs.name);
             }
             (addr.is_ipv4(), Some(protocol))
         }
         ServiceKey::Fwmark { family, mark } => {
             if vs.group.is_empty() {
                 let _ = writeln!(out, " VS FWMARK = {mark}");
-            } else {
-                let _ = writeln!(out, " VS GROUP = {}", vs.name);
             }
             (family == ipvs::Family::V4, protocol_of(vs.proto))
         }
     };
+    if !vs.group.is_empty() {
+        let _ = writeln!(out, " VS GROUP = {}", vs.name);
+    }
     let _ = writeln!(out, "   Address family = inet{}", if af { "" } else { "6" });
-    let _ = writeln!(out, "   connection timeout = {}", secs(vs.connect_timeout));
-    let delay = delay_loop(first_check(vs));
-    let _ = writeln!(out, "   delay_loop = {}", secs(delay));
-    let _ = writeln!(out, "   lvs_sched = {}", svc.scheduler);
-    line(out, "   Hashed = disabled");
+    (af, proto)
+}
+
+/// The scheduler's flags and one-packet scheduling.
+fn service_flags(out: &mut String, svc: &ipvs::Service, proto: Option<Protocol>) {
     let f = |flag: ServiceFlags| say(svc.flags.contains(flag), ABLED);
     let (one, two, three) = (
         ServiceFlags::SCHED1,
@@ -177,23 +210,27 @@ fn virtual_server(out: &mut String, vs: &ServicePlan, live: &Live, host: &dyn Ho
         "   One packet scheduling = {}{inactive}",
         say(ops, ABLED)
     );
-    if svc.flags.contains(ServiceFlags::PERSISTENT) {
-        let _ = writeln!(out, "   persistence timeout = {}", svc.timeout);
-        let full = if af { u32::MAX } else { 128 };
-        if svc.netmask != full {
-            if af {
-                let mask = std::net::Ipv4Addr::from(svc.netmask);
-                let _ = writeln!(out, "   persistence granularity = {mask}");
-            } else {
-                let _ = writeln!(out, "   persistence granularity = {}", svc.netmask);
-            }
+}
+
+/// The persistence timeout and granularity of a persistent service.
+fn persistence(out: &mut String, svc: &ipvs::Service, af: bool) {
+    if !svc.flags.contains(ServiceFlags::PERSISTENT) {
+        return;
+    }
+    let _ = writeln!(out, "   persistence timeout = {}", svc.timeout);
+    let full = if af { u32::MAX } else { 128 };
+    if svc.netmask != full {
+        if af {
+            let mask = std::net::Ipv4Addr::from(svc.netmask);
+            let _ = writeln!(out, "   persistence granularity = {mask}");
+        } else {
+            let _ = writeln!(out, "   persistence granularity = {}", svc.netmask);
         }
     }
-    let _ = writeln!(out, "   protocol = {}", protocol_name(proto));
-    let alpha = first_check(vs).is_some_and(|c| c.target.alpha);
-    let _ = writeln!(out, "   alpha is {}", say(alpha, ON_OFF));
-    let _ = writeln!(out, "   omega is {}", say(vs.omega, ON_OFF));
-    line(out, "   Inhibit on failure is OFF");
+}
+
+/// The quorum, its notify scripts and HA suspend.
+fn quorum(out: &mut String, vs: &ServicePlan, host: &dyn Host) {
     let _ = writeln!(
         out,
         "   quorum = {}, hysteresis = {}",
@@ -210,27 +247,7 @@ fn virtual_server(out: &mut String, vs: &ServicePlan, live: &Live, host: &dyn Ho
         }
     }
     if vs.ha_suspend {
-        line(out, "   Using HA suspend");
-    }
-    let smtp = say(vs.smtp_alert, YES_NO);
-    let _ = writeln!(out, "   Using smtp notification = {smtp}");
-    let default = vs.real_servers.first().map(|r| &r.dest);
-    forwarding(
-        out,
-        "default ",
-        default.or(vs.sorry_server.as_ref().map(|s| &s.dest)),
-    );
-    if let Some(s) = &vs.sorry_server {
-        let _ = writeln!(out, "   sorry server = {}", s.name);
-        forwarding(out, "  ", Some(&s.dest));
-        let _ = writeln!(out, "     Inhibit on failure is {}", say(s.inhibit, ON_OFF));
-    }
-    line(out, "   alive = 1");
-    let quorum_down = live.quorum_down.get(&vs.name).copied().unwrap_or(false);
-    let _ = writeln!(out, "   quorum_state_up = {}", u8::from(!quorum_down));
-    line(out, "   reloaded = 0");
-    for rs in &vs.real_servers {
-        real_server(out, vs, rs, live, host);
+        out.push_str("   Using HA suspend\n");
     }
 }
 
@@ -432,73 +449,88 @@ fn connection(out: &mut String, c: &CheckPlan) {
 
 /// The checker kind's own lines (keepalived's `dump_func`).
 fn method(out: &mut String, c: &CheckPlan, host: &dyn Host) {
-    let m = "   Keepalive method =";
     let _ = match &c.probe {
-        Probe::Tcp => writeln!(out, "{m} TCP_CHECK"),
-        Probe::Ping => writeln!(out, "{m} PING_CHECK"),
-        Probe::Smtp { helo_name } => writeln!(out, "{m} SMTP_CHECK\n   helo = {helo_name}"),
+        Probe::Tcp => writeln!(out, "{METHOD} TCP_CHECK"),
+        Probe::Ping => writeln!(out, "{METHOD} PING_CHECK"),
+        Probe::Smtp { helo_name } => {
+            writeln!(out, "{METHOD} SMTP_CHECK\n   helo = {helo_name}")
+        }
         Probe::Dns { name, qtype } => {
             let t = format!("{qtype:?}").to_uppercase();
-            writeln!(out, "{m} DNS_CHECK\n   Type = {t}\n   Name = {name}")
+            writeln!(out, "{METHOD} DNS_CHECK\n   Type = {t}\n   Name = {name}")
         }
         Probe::Udp {
             payload,
             require_reply,
             reply_length,
         } => udp(out, payload, require_reply.as_deref(), *reply_length),
-        Probe::Misc {
-            path,
-            dynamic,
-            user,
-        } => {
-            let words = vec![path.clone()];
-            writeln!(
-                out,
-                "{m} MISC_CHECK\n   script = {}\n   timeout = {}\n   dynamic = {}\n   \
-                 uid:gid = {}\n   Last ran = 0.000000 (Thu Jan  1 00:00:00 1970.000000)\n   \
-                 Last status = 0",
-                host.command(&words),
-                c.context.timeout.as_secs(),
-                if *dynamic { "YES" } else { "NO" },
-                user.as_deref()
-                    .map_or_else(|| ids_text(host.ids()), |u| user_ids(host, u))
-            )
-        }
+        Probe::Misc { .. } => misc(out, c, host),
         Probe::File { path, .. } => {
             writeln!(
                 out,
-                "{m} FILE_CHECK\n     Tracked file = {path}\n     Reloaded = No"
+                "{METHOD} FILE_CHECK\n     Tracked file = {path}\n     Reloaded = No"
             )
         }
-        Probe::Http {
-            urls,
-            virtualhost,
-            version,
-            ssl,
-            sni,
-        } => {
-            let proto = if *ssl { "SSL" } else { "HTTP" };
-            let v = match version {
-                healthcheck::checkers::HttpVersion::V1_0Close => "1.0C",
-                healthcheck::checkers::HttpVersion::V1_1 => "1.1",
-                _ => "1.0",
-            };
-            let _ = writeln!(out, "{m} {proto}_GET, http protocol {v}");
-            if let Some(h) = virtualhost {
-                let _ = writeln!(out, "   Virtualhost = {h}");
-            }
-            let _ = writeln!(out, "   Enable SNI {}set", if *sni { "" } else { "un" });
-            let _ = writeln!(
-                out,
-                "   Fast recovery {}set",
-                if c.target.fast_recovery { "" } else { "un" }
-            );
-            for u in urls {
-                url(out, u);
-            }
-            Ok(())
-        }
+        Probe::Http { .. } => http(out, c),
     };
+}
+
+/// The start of each checker's method line.
+const METHOD: &str = "   Keepalive method =";
+
+/// MISC_CHECK's lines.
+fn misc(out: &mut String, c: &CheckPlan, host: &dyn Host) -> std::fmt::Result {
+    let Probe::Misc {
+        path,
+        dynamic,
+        user,
+    } = &c.probe
+    else {
+        return Ok(());
+    };
+    let words = vec![path.clone()];
+    writeln!(
+        out,
+        "{METHOD} MISC_CHECK\n   script = {}\n   timeout = {}\n   dynamic = {}\n   \
+         uid:gid = {}\n   Last ran = 0.000000 (Thu Jan  1 00:00:00 1970.000000)\n   \
+         Last status = 0",
+        host.command(&words),
+        c.context.timeout.as_secs(),
+        if *dynamic { "YES" } else { "NO" },
+        user.as_deref()
+            .map_or_else(|| ids_text(host.ids()), |u| user_ids(host, u))
+    )
+}
+
+/// HTTP_GET's and SSL_GET's lines.
+fn http(out: &mut String, c: &CheckPlan) -> std::fmt::Result {
+    let Probe::Http {
+        urls,
+        virtualhost,
+        version,
+        ssl,
+        sni,
+    } = &c.probe
+    else {
+        return Ok(());
+    };
+    let proto = if *ssl { "SSL" } else { "HTTP" };
+    let v = match version {
+        healthcheck::checkers::HttpVersion::V1_0Close => "1.0C",
+        healthcheck::checkers::HttpVersion::V1_1 => "1.1",
+        _ => "1.0",
+    };
+    writeln!(out, "{METHOD} {proto}_GET, http protocol {v}")?;
+    if let Some(h) = virtualhost {
+        writeln!(out, "   Virtualhost = {h}")?;
+    }
+    writeln!(out, "   Enable SNI {}set", if *sni { "" } else { "un" })?;
+    let fast = if c.target.fast_recovery { "" } else { "un" };
+    writeln!(out, "   Fast recovery {fast}set")?;
+    for u in urls {
+        url(out, u);
+    }
+    Ok(())
 }
 
 fn udp(

@@ -386,6 +386,13 @@ fn vrrp_settings(w: &mut String, c: &Config, o: &Other<'_>, half: Half) {
     line(w, format!("VRRP IPv4 mcast group = {group4}"));
     let group6 = o.arg("vrrp_mcast_group6").unwrap_or("ff02::12");
     line(w, format!("VRRP IPv6 mcast group = {group6}"));
+    vrrp_garp(w, c, o, half);
+    vrrp_adverts(w, c, o);
+}
+
+/// The global gratuitous ARP settings.
+fn vrrp_garp(w: &mut String, c: &Config, o: &Other<'_>, half: Half) {
+    let g = &c.global_defs;
     let delay = g.vrrp_garp_master_delay.unwrap_or(5);
     let repeat = g.vrrp_garp_master_repeat.unwrap_or(5);
     line(w, format!("Gratuitous ARP delay = {delay}"));
@@ -424,6 +431,11 @@ fn vrrp_settings(w: &mut String, c: &Config, o: &Other<'_>, half: Half) {
         w,
         format!("Gratuitous ARP for each secondary {what} = {interval}s"),
     );
+}
+
+/// The global advert settings, nftables and the checks of adverts.
+fn vrrp_adverts(w: &mut String, c: &Config, o: &Other<'_>) {
+    let g = &c.global_defs;
     let lower = o.flag("vrrp_lower_prio_no_advert").unwrap_or(false);
     line(
         w,
@@ -619,7 +631,12 @@ mod tests {
  Disable local IGMP = no
  LVS flush = false
  LVS flush on stop = disabled
- FIFO write vrrp states on reload = false
+{DEFAULT_VRRP}{DEFAULT_TAIL}"
+        )
+    }
+
+    /// The VRRP settings of [`defaults`].
+    const DEFAULT_VRRP: &str = " FIFO write vrrp states on reload = false
  VRRP notify priority changes = false
  VRRP IPv4 mcast group = 224.0.0.18
  VRRP IPv6 mcast group = ff02::12
@@ -641,7 +658,10 @@ mod tests {
  VRRP check unicast_src = false
  VRRP skip check advert addresses = false
  VRRP strict mode = false
- Max auto priority = 0
+";
+
+    /// What follows the VRRP settings in [`defaults`].
+    const DEFAULT_TAIL: &str = " Max auto priority = 0
  Min auto priority delay = 1000000 usecs
  VRRP process priority = 0
  VRRP don't swap = false
@@ -679,9 +699,7 @@ mod tests {
  no_checker_emails = 0
  rx_bufs_multiples = 3
  umask = 0177
-"
-        )
-    }
+";
 
     const HOST: FixedHost = FixedHost { ids: (7, 8) };
 
