@@ -229,6 +229,23 @@ fn persistence(out: &mut String, svc: &ipvs::Service, af: bool) {
     }
 }
 
+/// The `up` and `down` notify scripts set, each line led by `lead`;
+/// they run as the daemon's user.
+fn notify_scripts(
+    out: &mut String,
+    lead: &str,
+    scripts: [(&Option<Vec<String>>, &str); 2],
+    host: &dyn Host,
+) {
+    for (script, what) in scripts {
+        if let Some(w) = script {
+            let ids = ids_text(host.ids());
+            let cmd = host.command(w);
+            let _ = writeln!(out, "{lead} {what} notify script = {cmd}, uid:gid {ids}");
+        }
+    }
+}
+
 /// The quorum, its notify scripts and HA suspend.
 fn quorum(out: &mut String, vs: &ServicePlan, host: &dyn Host) {
     let _ = writeln!(
@@ -236,16 +253,8 @@ fn quorum(out: &mut String, vs: &ServicePlan, host: &dyn Host) {
         "   quorum = {}, hysteresis = {}",
         vs.quorum, vs.hysteresis
     );
-    for (what, script) in [("up", &vs.quorum_up), ("down", &vs.quorum_down)] {
-        if let Some(w) = script {
-            let _ = writeln!(
-                out,
-                "   Quorum {what} notify script = {}, uid:gid {}",
-                host.command(w),
-                ids_text(host.ids())
-            );
-        }
-    }
+    let scripts = [(&vs.quorum_up, "up"), (&vs.quorum_down, "down")];
+    notify_scripts(out, "   Quorum", scripts, host);
     if vs.ha_suspend {
         out.push_str("   Using HA suspend\n");
     }
@@ -329,16 +338,8 @@ fn real_server(out: &mut String, vs: &ServicePlan, rs: &RealPlan, live: &Live, h
         "   Inhibit on failure is {}",
         say(rs.inhibit_on_failure, ON_OFF)
     );
-    for (what, script) in [("up", &rs.notify_up), ("down", &rs.notify_down)] {
-        if let Some(w) = script {
-            let _ = writeln!(
-                out,
-                "     RS {what} notify script = {}, uid:gid {}",
-                host.command(w),
-                ids_text(host.ids())
-            );
-        }
-    }
+    let scripts = [(&rs.notify_up, "up"), (&rs.notify_down, "down")];
+    notify_scripts(out, "     RS", scripts, host);
     if let Some(name) = &rs.snmp_name {
         let _ = writeln!(out, "   SNMP name = {name}");
     }
@@ -646,7 +647,7 @@ virtual_server fwmark 7 {
         );
         live.down.insert(down.clone(), true);
         live.has_run.insert(down, true);
-        assert_eq!(data(&plan, &live, &HOST), WANT);
+        assert_eq!(data(&plan, &live, &HOST), want());
     }
 
     #[test]
@@ -685,20 +686,14 @@ virtual_server 10.0.0.1 53 {
             .nth(1)
             .unwrap();
         let head = |retries: &str, default: u32| {
-            format!(
-                " [10.0.0.1]:udp:53 -> [10.1.0.1]:udp:53\n   Enabled = yes\n   Up = yes\n   \
-                 Has run = no\n   Current weight = 0\n   Alpha = no\n   \
-                 Delay loop = 60000000 us\n   Warmup = 60000000 us\n{retries}   \
-                 Default delay before retry = {default} us\n   Log all failures = no\n"
-            )
+            let pair = "[10.0.0.1]:udp:53 -> [10.1.0.1]:udp:53";
+            checker_head(pair, true, 60_000_000, retries, default)
         };
-        let one = "   Retries = 1\n   Delay before retry = 1000000 us\n   \
-                   Retries iterations = 0\n";
+        let one = &retries(1, 1_000_000);
         let dest = "   Connection\n     Dest = [10.1.0.1]:53\n     Timeout = 5.000000\n";
         // DNS_CHECK's own defaults: 3 retries, delay_loop apart;
         // MISC_CHECK's: none (check_dns.c, check_misc.c).
-        let dns = "   Retries = 3\n   Delay before retry = 60000000 us\n   \
-                   Retries iterations = 0\n";
+        let dns = &retries(3, 60_000_000);
         let m = "   Keepalive method =";
         let want = [
             head(dns, 0),
@@ -730,7 +725,45 @@ virtual_server 10.0.0.1 53 {
 
     /// What keepalived 2.2.7's `dump_data_check` writes for [`SMALL`]
     /// after its second real server failed, less the global part.
-    const WANT: &str = r#"------< LVS Topology >------
+    fn want() -> String {
+        [
+            VS_1,
+            &real_server("10.1.0.1, RPORT = 8080", 3, "NAT", "2", "ON", true),
+            &real_server("10.1.0.2, RPORT = 8080", 1, "NAT", "2", "OFF", false),
+            VS_2,
+            &real_server("10.1.0.3, RPORT = 0", 1, "DR", "60", "OFF", true),
+            &checkers(),
+        ]
+        .concat()
+    }
+
+    /// A real server's lines in [`want`]: `rip` with its port, the weight,
+    /// forwarding, delay loop (seconds), inhibit and whether it is up.
+    fn real_server(rip: &str, w: u8, fwd: &str, delay: &str, inhibit: &str, up: bool) -> String {
+        let (alive, failed) = (u8::from(up), u8::from(!up));
+        format!(
+            "   ------< Real server >------
+   RIP = {rip}, WEIGHT = {w} EFF WEIGHT = {w}
+   forwarding method = {fwd}
+   Alpha is OFF
+   connection timeout = 5.000000
+   connection limit range = 0 -> 0
+   Delay loop = {delay}.000000
+   Inhibit on failure is {inhibit}
+   Using smtp notification = yes
+   initial weight = {w}
+   effective weight = {w}
+   previous effective_weight = 0
+   alive = {alive}
+   num failed checkers = {failed}
+   RS set = {alive}
+   reloaded = 0
+"
+        )
+    }
+
+    /// The first virtual server of [`want`], less its real servers.
+    const VS_1: &str = r#"------< LVS Topology >------
  System is compiled with LVS v1.2.1
  ------< Virtual server >------
  VS VIP = 10.0.0.1, VPORT = 80
@@ -756,39 +789,10 @@ virtual_server 10.0.0.1 53 {
    alive = 1
    quorum_state_up = 1
    reloaded = 0
-   ------< Real server >------
-   RIP = 10.1.0.1, RPORT = 8080, WEIGHT = 3 EFF WEIGHT = 3
-   forwarding method = NAT
-   Alpha is OFF
-   connection timeout = 5.000000
-   connection limit range = 0 -> 0
-   Delay loop = 2.000000
-   Inhibit on failure is ON
-   Using smtp notification = yes
-   initial weight = 3
-   effective weight = 3
-   previous effective_weight = 0
-   alive = 1
-   num failed checkers = 0
-   RS set = 1
-   reloaded = 0
-   ------< Real server >------
-   RIP = 10.1.0.2, RPORT = 8080, WEIGHT = 1 EFF WEIGHT = 1
-   forwarding method = NAT
-   Alpha is OFF
-   connection timeout = 5.000000
-   connection limit range = 0 -> 0
-   Delay loop = 2.000000
-   Inhibit on failure is OFF
-   Using smtp notification = yes
-   initial weight = 1
-   effective weight = 1
-   previous effective_weight = 0
-   alive = 0
-   num failed checkers = 1
-   RS set = 0
-   reloaded = 0
- ------< Virtual server >------
+"#;
+
+    /// The second virtual server of [`want`], less its real server.
+    const VS_2: &str = r#" ------< Virtual server >------
  VS FWMARK = 7
    Address family = inet
    connection timeout = 5.000000
@@ -809,54 +813,60 @@ virtual_server 10.0.0.1 53 {
    alive = 1
    quorum_state_up = 1
    reloaded = 0
-   ------< Real server >------
-   RIP = 10.1.0.3, RPORT = 0, WEIGHT = 1 EFF WEIGHT = 1
-   forwarding method = DR
-   Alpha is OFF
-   connection timeout = 5.000000
-   connection limit range = 0 -> 0
-   Delay loop = 60.000000
-   Inhibit on failure is OFF
-   Using smtp notification = yes
-   initial weight = 1
-   effective weight = 1
-   previous effective_weight = 0
-   alive = 1
-   num failed checkers = 0
-   RS set = 1
-   reloaded = 0
-------< Health checkers >------
- [10.0.0.1]:tcp:80 -> [10.1.0.1]:tcp:8080
-   Enabled = yes
-   Up = yes
-   Has run = no
-   Current weight = 0
-   Alpha = no
-   Delay loop = 2000000 us
-   Warmup = 2000000 us
-   Retries = 2
-   Delay before retry = 1000000 us
-   Retries iterations = 0
-   Default delay before retry = 1000000 us
-   Log all failures = no
-   Connection
+"#;
+
+    /// The health checkers of [`want`].
+    fn checkers() -> String {
+        let pair = |rs: &str| format!("[10.0.0.1]:tcp:80 -> [10.1.0.{rs}]:tcp:8080");
+        [
+            "------< Health checkers >------\n",
+            &checker_head(
+                &pair("1"),
+                true,
+                2_000_000,
+                &retries(2, 1_000_000),
+                1_000_000,
+            ),
+            CONNECTION_1,
+            &checker_head(
+                &pair("2"),
+                false,
+                2_000_000,
+                &retries(1, 3_000_000),
+                3_000_000,
+            ),
+            CONNECTION_2,
+        ]
+        .concat()
+    }
+
+    /// A checker's lines before its connection: `pair` (`VS -> RS`),
+    /// whether it is up (else it has run and failed), its delay loop,
+    /// retry lines and default delay before a retry (µs).
+    fn checker_head(pair: &str, up: bool, delay: u32, retries: &str, default: u32) -> String {
+        let (up, ran) = if up { ("yes", "no") } else { ("no", "yes") };
+        format!(
+            " {pair}\n   Enabled = yes\n   Up = {up}\n   Has run = {ran}\n   \
+             Current weight = 0\n   Alpha = no\n   Delay loop = {delay} us\n   \
+             Warmup = {delay} us\n{retries}   Default delay before retry = {default} us\n   \
+             Log all failures = no\n"
+        )
+    }
+
+    /// A checker's retry lines: `n` retries `delay` µs apart.
+    fn retries(n: u32, delay: u32) -> String {
+        format!("   Retries = {n}\n   Delay before retry = {delay} us\n   Retries iterations = 0\n")
+    }
+
+    /// The first checker's connection and method in [`checkers`].
+    const CONNECTION_1: &str = r#"   Connection
      Dest = [10.1.0.1]:8080
      Timeout = 4.000000
    Keepalive method = TCP_CHECK
- [10.0.0.1]:tcp:80 -> [10.1.0.2]:tcp:8080
-   Enabled = yes
-   Up = no
-   Has run = yes
-   Current weight = 0
-   Alpha = no
-   Delay loop = 2000000 us
-   Warmup = 2000000 us
-   Retries = 1
-   Delay before retry = 3000000 us
-   Retries iterations = 0
-   Default delay before retry = 3000000 us
-   Log all failures = no
-   Connection
+"#;
+
+    /// The second checker's connection and method in [`checkers`].
+    const CONNECTION_2: &str = r#"   Connection
      Dest = [10.1.0.2]:81
      Timeout = 5.000000
    Keepalive method = HTTP_GET, http protocol 1.0
