@@ -14,12 +14,18 @@
 #[cfg(feature = "convert-lvs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-lvs")))]
 pub mod check;
+#[cfg(feature = "convert-vrrp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
+pub mod garp;
 #[cfg(any(feature = "convert-lvs", feature = "convert-vrrp"))]
 #[cfg_attr(
     docsrs,
     doc(cfg(any(feature = "convert-lvs", feature = "convert-vrrp")))
 )]
 pub mod global;
+#[cfg(feature = "convert-vrrp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
+pub mod statics;
 #[cfg(feature = "convert-vrrp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
 pub mod vrrp;
@@ -44,6 +50,17 @@ pub trait Host {
     /// The name of the daemon's user, for the default sender of alerts
     /// (`USER@HOST`); None: unknown.
     fn user_name(&self) -> Option<String> {
+        None
+    }
+    /// An interface's index, which orders keepalived's lists of
+    /// interfaces; None: unknown (listed last, as configured).
+    fn if_index(&self, _name: &str) -> Option<u32> {
+        None
+    }
+    /// The first 19 characters of C's `ctime` of `secs` since the epoch
+    /// in the host's time zone (`Thu Jan  1 00:00:00`); None: the dumps
+    /// use UTC.
+    fn local_time(&self, _secs: i64) -> Option<String> {
         None
     }
 }

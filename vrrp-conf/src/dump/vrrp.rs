@@ -13,13 +13,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use vrrp::auth::AuthConfig;
 use vrrp::config::{LowerPriorityAdvert, Version};
 use vrrp::counters::{Counters, DropReason};
-use vrrp::linux::driver::{RouterSnapshot, RouterSpec};
+use vrrp::linux::driver::{RouterSnapshot, RouterSpec, VirtualAddress};
 use vrrp::linux::Scope;
 use vrrp::wire::DropReason as Wire;
 use vrrp::State;
@@ -193,27 +194,43 @@ fn vips(i: &Instance<'_>, set: bool) -> Vec<String> {
     (i.spec.addresses)
         .iter()
         .map(|a| {
-            let full = if a.addr.is_ipv4() { 32 } else { 128 };
-            let mut s = a.addr.to_string();
-            if a.prefix_len != full {
-                let _ = write!(s, "/{}", a.prefix_len);
-            }
-            if let Some(b) = a.broadcast {
-                let _ = write!(s, " brd {b}");
-            }
-            let dev = (a.dev.clone())
-                .or_else(|| vmac.clone())
-                .unwrap_or_else(|| i.spec.interface.clone());
-            let _ = write!(s, " dev {dev} scope {}", scope_name(a.scope));
-            if let Some(l) = &a.label {
-                let _ = write!(s, " label {l}");
-            }
-            if set {
-                s.push_str(" set");
-            }
-            s
+            let dev = (a.dev.as_deref())
+                .or(vmac.as_deref())
+                .unwrap_or(&i.spec.interface);
+            address(a, dev, set)
         })
         .collect()
+}
+
+/// keepalived's `format_ipaddress` of `a` on `dev`, with ` set` if
+/// installed.
+pub(super) fn address(a: &VirtualAddress, dev: &str, set: bool) -> String {
+    let mut s = prefixed(a.addr, a.prefix_len);
+    if let Some(b) = a.broadcast {
+        let _ = write!(s, " brd {b}");
+    }
+    let _ = write!(s, " dev {dev} scope {}", scope_name(a.scope));
+    if let Some(l) = &a.label {
+        let _ = write!(s, " label {l}");
+    }
+    if a.no_track {
+        s.push_str(" no_track");
+    }
+    if set {
+        s.push_str(" set");
+    }
+    s
+}
+
+/// keepalived's `ipaddresstos`: the address, with its prefix length
+/// unless a host's.
+pub(super) fn prefixed(addr: IpAddr, len: u8) -> String {
+    let full = if addr.is_ipv4() { 32 } else { 128 };
+    if len == full {
+        addr.to_string()
+    } else {
+        format!("{addr}/{len}")
+    }
 }
 
 fn secs_f64(t: SystemTime) -> f64 {
@@ -434,6 +451,24 @@ pub fn stats(instances: &[Instance<'_>], baseline: &Baseline) -> String {
         );
     }
     out
+}
+
+/// keepalived 2.2.7's `keepalived.data` after its global part, for
+/// `config`, the configuration running: the GARP delay groups
+/// ([`garp::data`](super::garp::data), with `garp_next`), the static
+/// addresses, routes and rules as installed ([`statics::data`](super::statics::data)),
+/// then the VRRP topology ([`data`]).
+pub fn data_sections(
+    config: &crate::Config,
+    instances: &[Instance<'_>],
+    garp_next: &[super::garp::NextTimes],
+    host: &dyn Host,
+) -> String {
+    let mut out = super::garp::data(config, instances, garp_next, host);
+    if let Ok(plan) = crate::convert::vrrp::plan(config) {
+        out.push_str(&super::statics::data(&plan, true));
+    }
+    out + &data(instances, host)
 }
 
 /// keepalived 2.2.7's `keepalived.data`, its VRRP topology part.
