@@ -726,15 +726,45 @@ virtual_server 10.0.0.1 53 {
     /// What keepalived 2.2.7's `dump_data_check` writes for [`SMALL`]
     /// after its second real server failed, less the global part.
     fn want() -> String {
+        let sorry = "   sorry server = [10.1.0.9]:tcp:80\n     forwarding method = NAT\n     \
+                     Inhibit on failure is OFF\n";
         [
-            VS_1,
+            "------< LVS Topology >------\n System is compiled with LVS v1.2.1\n",
+            &service("VS VIP = 10.0.0.1, VPORT = 80", "2", "wlc"),
+            "   flag-1 = disabled\n   flag-2 = disabled\n   flag-3 = disabled\n",
+            "   One packet scheduling = disabled\n   protocol = TCP\n",
+            &service_end(2, "NAT", sorry),
             &real_server("10.1.0.1, RPORT = 8080", 3, "NAT", "2", "ON", true),
             &real_server("10.1.0.2, RPORT = 8080", 1, "NAT", "2", "OFF", false),
-            VS_2,
+            &service("VS FWMARK = 7", "60", "sh"),
+            "   sh-port = disabled\n   sh-fallback = disabled\n",
+            "   One packet scheduling = disabled\n   persistence timeout = 30\n   protocol = none\n",
+            &service_end(1, "DR", ""),
             &real_server("10.1.0.3, RPORT = 0", 1, "DR", "60", "OFF", true),
             &checkers(),
         ]
         .concat()
+    }
+
+    /// A virtual server's first lines in [`want`]: `vs` names it, its delay
+    /// loop (seconds) and scheduler.
+    fn service(vs: &str, delay: &str, sched: &str) -> String {
+        format!(
+            " ------< Virtual server >------\n {vs}\n   Address family = inet\n   \
+             connection timeout = 5.000000\n   delay_loop = {delay}.000000\n   \
+             lvs_sched = {sched}\n   Hashed = disabled\n"
+        )
+    }
+
+    /// A virtual server's last lines in [`want`]: its quorum, forwarding
+    /// and `sorry` server lines.
+    fn service_end(quorum: u8, fwd: &str, sorry: &str) -> String {
+        format!(
+            "   alpha is OFF\n   omega is OFF\n   Inhibit on failure is OFF\n   \
+             quorum = {quorum}, hysteresis = 0\n   Using smtp notification = no\n   \
+             default forwarding method = {fwd}\n{sorry}   alive = 1\n   quorum_state_up = 1\n   \
+             reloaded = 0\n"
+        )
     }
 
     /// A real server's lines in [`want`]: `rip` with its port, the weight,
@@ -761,59 +791,6 @@ virtual_server 10.0.0.1 53 {
 "
         )
     }
-
-    /// The first virtual server of [`want`], less its real servers.
-    const VS_1: &str = r#"------< LVS Topology >------
- System is compiled with LVS v1.2.1
- ------< Virtual server >------
- VS VIP = 10.0.0.1, VPORT = 80
-   Address family = inet
-   connection timeout = 5.000000
-   delay_loop = 2.000000
-   lvs_sched = wlc
-   Hashed = disabled
-   flag-1 = disabled
-   flag-2 = disabled
-   flag-3 = disabled
-   One packet scheduling = disabled
-   protocol = TCP
-   alpha is OFF
-   omega is OFF
-   Inhibit on failure is OFF
-   quorum = 2, hysteresis = 0
-   Using smtp notification = no
-   default forwarding method = NAT
-   sorry server = [10.1.0.9]:tcp:80
-     forwarding method = NAT
-     Inhibit on failure is OFF
-   alive = 1
-   quorum_state_up = 1
-   reloaded = 0
-"#;
-
-    /// The second virtual server of [`want`], less its real server.
-    const VS_2: &str = r#" ------< Virtual server >------
- VS FWMARK = 7
-   Address family = inet
-   connection timeout = 5.000000
-   delay_loop = 60.000000
-   lvs_sched = sh
-   Hashed = disabled
-   sh-port = disabled
-   sh-fallback = disabled
-   One packet scheduling = disabled
-   persistence timeout = 30
-   protocol = none
-   alpha is OFF
-   omega is OFF
-   Inhibit on failure is OFF
-   quorum = 1, hysteresis = 0
-   Using smtp notification = no
-   default forwarding method = DR
-   alive = 1
-   quorum_state_up = 1
-   reloaded = 0
-"#;
 
     /// The health checkers of [`want`].
     fn checkers() -> String {
