@@ -338,7 +338,12 @@ fn root_static_sections_and_garp_delays_match_keepalived_2_2_7() {
     );
     let (ks, ls) = (before_topology(&kd), before_topology(&ld));
     assert_eq!(ls, ks);
-    for section in ["Static Addresses", "Static Routes", "Static Rules"] {
+    for section in [
+        "Static Addresses",
+        "Static Routes",
+        "Static Rules",
+        "Static Track groups",
+    ] {
         let heading = format!("------< {section} >------");
         assert!(ks.contains(&heading), "{heading}: {ks:#?}");
     }

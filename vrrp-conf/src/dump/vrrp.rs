@@ -466,7 +466,7 @@ pub fn data_sections(
 ) -> String {
     let mut out = super::garp::data(config, instances, garp_next, host);
     if let Ok(plan) = crate::convert::vrrp::plan(config) {
-        out.push_str(&super::statics::data(&plan, true));
+        out.push_str(&super::statics::data(&plan, config, true));
     }
     out + &data(instances, host)
 }
