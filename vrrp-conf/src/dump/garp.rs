@@ -9,7 +9,7 @@
 use std::fmt::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::statics::c_g;
+use super::c_g;
 use super::vrrp::Instance;
 use super::Host;
 use crate::convert::vrrp::garp::micros;

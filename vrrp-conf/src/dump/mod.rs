@@ -118,3 +118,55 @@ const YES_NO: Pair = ["no", "yes"];
 fn say(b: bool, words: Pair) -> &'static str {
     words[usize::from(b)]
 }
+
+#[cfg(feature = "convert-vrrp")]
+/// C's `%g`: six significant digits, trailing zeros dropped, an
+/// exponent below 1e-4 and from 1e6.
+fn c_g(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return if x == 0.0 { "0".into() } else { x.to_string() };
+    }
+    let sci = format!("{x:.5e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let m = trim_zeros(mantissa);
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{m}e{sign}{:02}", exp.abs());
+    }
+    let decimals = usize::try_from(5 - exp).unwrap_or(0);
+    trim_zeros(&format!("{x:.decimals$}")).to_owned()
+}
+
+#[cfg(feature = "convert-vrrp")]
+fn trim_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+#[cfg(all(test, feature = "convert-vrrp"))]
+mod tests {
+    use super::c_g;
+
+    #[test]
+    fn numbers_are_written_as_c_s_percent_g() {
+        let cases = [
+            (0.0, "0"),
+            (0.5, "0.5"),
+            (1.0, "1"),
+            (1.25, "1.25"),
+            (0.000001, "1e-06"),
+            (0.0001, "0.0001"),
+            (2.5, "2.5"),
+            (123456.0, "123456"),
+            (1234567.0, "1.23457e+06"),
+            (1.0 / 3.0, "0.333333"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(c_g(x), want, "{x}");
+        }
+    }
+}
