@@ -156,7 +156,7 @@ async fn write_dumps(mut rx: tokio::sync::mpsc::Receiver<Dump>) {
 pub fn write(kind: Dump, state: &VrrpState, baseline: &mut Baseline) {
     let instances = state.dump_views();
     let text = match kind {
-        Dump::Data => global_part(Half::Vrrp) + &render::data(&instances, &SystemHost),
+        Dump::Data => data_of(&instances),
         Dump::Stats | Dump::StatsClear => render::stats(&instances, baseline),
         Dump::Json => {
             let json = render::json(&instances, baseline, &SystemHost);
@@ -197,9 +197,21 @@ pub(crate) fn create_private(path: &std::path::Path) -> std::io::Result<std::fs:
 }
 
 /// keepalived 2.2.7's `keepalived.data` of `state`: the global part,
-/// then the VRRP topology.
+/// the GARP delay groups and static addresses, routes and rules of the
+/// configuration running, then the VRRP topology.
 pub fn data(state: &VrrpState) -> String {
-    global_part(Half::Vrrp) + &render::data(&state.dump_views(), &SystemHost)
+    data_of(&state.dump_views())
+}
+
+fn data_of(instances: &[render::Instance<'_>]) -> String {
+    let config = CONFIG.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let Some(parsed) = config else {
+        return render::data(instances, &SystemHost);
+    };
+    // The driver does not tell when its next spaced GARP may leave: shown
+    // as none yet.
+    global::data(&parsed, &SystemHost, Half::Vrrp)
+        + &render::data_sections(&parsed.config, instances, &[], &SystemHost)
 }
 
 /// This host's facts, as the dumps show them.
@@ -235,5 +247,16 @@ impl Host for SystemHost {
     fn user_name(&self) -> Option<String> {
         let user = nix::unistd::User::from_uid(nix::unistd::getuid()).ok()??;
         Some(user.name)
+    }
+
+    fn if_index(&self, name: &str) -> Option<u32> {
+        let index = nix::net::if_::if_nametoindex(name).ok()?;
+        (index != 0).then_some(index)
+    }
+
+    fn local_time(&self, secs: i64) -> Option<String> {
+        use chrono::TimeZone as _;
+        let t = chrono::Local.timestamp_opt(secs, 0).single()?;
+        Some(t.format("%a %b %e %H:%M:%S").to_string())
     }
 }

@@ -68,7 +68,7 @@ pub use advert::{ProcessOptions, IGMP_LINK_LOCAL_REPORTS};
 
 mod address;
 mod advert;
-mod garp;
+pub(crate) mod garp;
 mod ipvlan;
 pub(crate) mod link_delays;
 mod mcast;

@@ -40,7 +40,7 @@ use std::time::Duration;
 use healthcheck::checkers::StatusCodes;
 use ipvs::{Destination, Forward, Protocol, ServiceFlags, ServiceKey, TunnelFlags, TunnelType};
 
-use super::{ids_text, Host};
+use super::{ids_text, say, Host, ABLED, ON_OFF, YES_NO};
 use crate::convert::lvs::{CheckPlan, Plan, Probe, RealPlan, ServicePlan};
 
 /// What the running checker knows about its servers. A server missing
@@ -99,30 +99,6 @@ fn secs(d: Duration) -> String {
     format!("{}.{:06}", d.as_secs(), d.subsec_micros())
 }
 
-fn on_off(b: bool) -> &'static str {
-    if b {
-        "ON"
-    } else {
-        "OFF"
-    }
-}
-
-fn yes_no(b: bool) -> &'static str {
-    if b {
-        "yes"
-    } else {
-        "no"
-    }
-}
-
-fn abled(b: bool) -> &'static str {
-    if b {
-        "enabled"
-    } else {
-        "disabled"
-    }
-}
-
 /// The first checker of the service's first real server that has one:
 /// where the plan keeps the timings keepalived shows on the servers.
 fn first_check(vs: &ServicePlan) -> Option<&CheckPlan> {
@@ -143,37 +119,70 @@ fn user_ids(host: &dyn Host, user: &[String]) -> String {
 }
 
 fn virtual_server(out: &mut String, vs: &ServicePlan, live: &Live, host: &dyn Host) {
-    let line = |out: &mut String, s: &str| {
-        out.push_str(s);
-        out.push('\n');
-    };
-    line(out, " ------< Virtual server >------");
+    let (af, proto) = service_head(out, vs);
     let svc = &vs.service;
-    let (af, proto) = match svc.key {
+    let _ = writeln!(out, "   connection timeout = {}", secs(vs.connect_timeout));
+    let delay = delay_loop(first_check(vs));
+    let _ = writeln!(out, "   delay_loop = {}", secs(delay));
+    let _ = writeln!(out, "   lvs_sched = {}", svc.scheduler);
+    out.push_str("   Hashed = disabled\n");
+    service_flags(out, svc, proto);
+    persistence(out, svc, af);
+    let _ = writeln!(out, "   protocol = {}", protocol_name(proto));
+    let alpha = first_check(vs).is_some_and(|c| c.target.alpha);
+    let _ = writeln!(out, "   alpha is {}", say(alpha, ON_OFF));
+    let _ = writeln!(out, "   omega is {}", say(vs.omega, ON_OFF));
+    out.push_str("   Inhibit on failure is OFF\n");
+    quorum(out, vs, host);
+    let smtp = say(vs.smtp_alert, YES_NO);
+    let _ = writeln!(out, "   Using smtp notification = {smtp}");
+    let default = vs.real_servers.first().map(|r| &r.dest);
+    forwarding(
+        out,
+        "default ",
+        default.or(vs.sorry_server.as_ref().map(|s| &s.dest)),
+    );
+    if let Some(s) = &vs.sorry_server {
+        let _ = writeln!(out, "   sorry server = {}", s.name);
+        forwarding(out, "  ", Some(&s.dest));
+        let _ = writeln!(out, "     Inhibit on failure is {}", say(s.inhibit, ON_OFF));
+    }
+    out.push_str("   alive = 1\n");
+    let quorum_down = live.quorum_down.get(&vs.name).copied().unwrap_or(false);
+    let _ = writeln!(out, "   quorum_state_up = {}", u8::from(!quorum_down));
+    out.push_str("   reloaded = 0\n");
+    for rs in &vs.real_servers {
+        real_server(out, vs, rs, live, host);
+    }
+}
+
+/// A service's heading and address family; returns (IPv4, protocol).
+fn service_head(out: &mut String, vs: &ServicePlan) -> (bool, Option<Protocol>) {
+    out.push_str(" ------< Virtual server >------\n");
+    let (af, proto) = match vs.service.key {
         ServiceKey::Addr { protocol, addr } => {
             if vs.group.is_empty() {
                 let _ = writeln!(out, " VS VIP = {}, VPORT = {}", addr.ip(), addr.port());
-            } else {
-                let _ = writeln!(out, " VS GROUP = {}", vs.name);
             }
             (addr.is_ipv4(), Some(protocol))
         }
         ServiceKey::Fwmark { family, mark } => {
             if vs.group.is_empty() {
                 let _ = writeln!(out, " VS FWMARK = {mark}");
-            } else {
-                let _ = writeln!(out, " VS GROUP = {}", vs.name);
             }
             (family == ipvs::Family::V4, protocol_of(vs.proto))
         }
     };
+    if !vs.group.is_empty() {
+        let _ = writeln!(out, " VS GROUP = {}", vs.name);
+    }
     let _ = writeln!(out, "   Address family = inet{}", if af { "" } else { "6" });
-    let _ = writeln!(out, "   connection timeout = {}", secs(vs.connect_timeout));
-    let delay = delay_loop(first_check(vs));
-    let _ = writeln!(out, "   delay_loop = {}", secs(delay));
-    let _ = writeln!(out, "   lvs_sched = {}", svc.scheduler);
-    line(out, "   Hashed = disabled");
-    let f = |flag: ServiceFlags| abled(svc.flags.contains(flag));
+    (af, proto)
+}
+
+/// The scheduler's flags and one-packet scheduling.
+fn service_flags(out: &mut String, svc: &ipvs::Service, proto: Option<Protocol>) {
+    let f = |flag: ServiceFlags| say(svc.flags.contains(flag), ABLED);
     let (one, two, three) = (
         ServiceFlags::SCHED1,
         ServiceFlags::SCHED2,
@@ -196,61 +205,58 @@ fn virtual_server(out: &mut String, vs: &ServicePlan, live: &Live, host: &dyn Ho
     } else {
         ""
     };
-    let _ = writeln!(out, "   One packet scheduling = {}{inactive}", abled(ops));
-    if svc.flags.contains(ServiceFlags::PERSISTENT) {
-        let _ = writeln!(out, "   persistence timeout = {}", svc.timeout);
-        let full = if af { u32::MAX } else { 128 };
-        if svc.netmask != full {
-            if af {
-                let mask = std::net::Ipv4Addr::from(svc.netmask);
-                let _ = writeln!(out, "   persistence granularity = {mask}");
-            } else {
-                let _ = writeln!(out, "   persistence granularity = {}", svc.netmask);
-            }
+    let _ = writeln!(
+        out,
+        "   One packet scheduling = {}{inactive}",
+        say(ops, ABLED)
+    );
+}
+
+/// The persistence timeout and granularity of a persistent service.
+fn persistence(out: &mut String, svc: &ipvs::Service, af: bool) {
+    if !svc.flags.contains(ServiceFlags::PERSISTENT) {
+        return;
+    }
+    let _ = writeln!(out, "   persistence timeout = {}", svc.timeout);
+    let full = if af { u32::MAX } else { 128 };
+    if svc.netmask != full {
+        if af {
+            let mask = std::net::Ipv4Addr::from(svc.netmask);
+            let _ = writeln!(out, "   persistence granularity = {mask}");
+        } else {
+            let _ = writeln!(out, "   persistence granularity = {}", svc.netmask);
         }
     }
-    let _ = writeln!(out, "   protocol = {}", protocol_name(proto));
-    let alpha = first_check(vs).is_some_and(|c| c.target.alpha);
-    let _ = writeln!(out, "   alpha is {}", on_off(alpha));
-    let _ = writeln!(out, "   omega is {}", on_off(vs.omega));
-    line(out, "   Inhibit on failure is OFF");
+}
+
+/// The `up` and `down` notify scripts set, each line led by `lead`;
+/// they run as the daemon's user.
+fn notify_scripts(
+    out: &mut String,
+    lead: &str,
+    scripts: [(&Option<Vec<String>>, &str); 2],
+    host: &dyn Host,
+) {
+    for (script, what) in scripts {
+        if let Some(w) = script {
+            let ids = ids_text(host.ids());
+            let cmd = host.command(w);
+            let _ = writeln!(out, "{lead} {what} notify script = {cmd}, uid:gid {ids}");
+        }
+    }
+}
+
+/// The quorum, its notify scripts and HA suspend.
+fn quorum(out: &mut String, vs: &ServicePlan, host: &dyn Host) {
     let _ = writeln!(
         out,
         "   quorum = {}, hysteresis = {}",
         vs.quorum, vs.hysteresis
     );
-    for (what, script) in [("up", &vs.quorum_up), ("down", &vs.quorum_down)] {
-        if let Some(w) = script {
-            let _ = writeln!(
-                out,
-                "   Quorum {what} notify script = {}, uid:gid {}",
-                host.command(w),
-                ids_text(host.ids())
-            );
-        }
-    }
+    let scripts = [(&vs.quorum_up, "up"), (&vs.quorum_down, "down")];
+    notify_scripts(out, "   Quorum", scripts, host);
     if vs.ha_suspend {
-        line(out, "   Using HA suspend");
-    }
-    let smtp = yes_no(vs.smtp_alert);
-    let _ = writeln!(out, "   Using smtp notification = {smtp}");
-    let default = vs.real_servers.first().map(|r| &r.dest);
-    forwarding(
-        out,
-        "default ",
-        default.or(vs.sorry_server.as_ref().map(|s| &s.dest)),
-    );
-    if let Some(s) = &vs.sorry_server {
-        let _ = writeln!(out, "   sorry server = {}", s.name);
-        forwarding(out, "  ", Some(&s.dest));
-        let _ = writeln!(out, "     Inhibit on failure is {}", on_off(s.inhibit));
-    }
-    line(out, "   alive = 1");
-    let quorum_down = live.quorum_down.get(&vs.name).copied().unwrap_or(false);
-    let _ = writeln!(out, "   quorum_state_up = {}", u8::from(!quorum_down));
-    line(out, "   reloaded = 0");
-    for rs in &vs.real_servers {
-        real_server(out, vs, rs, live, host);
+        out.push_str("   Using HA suspend\n");
     }
 }
 
@@ -319,7 +325,7 @@ fn real_server(out: &mut String, vs: &ServicePlan, rs: &RealPlan, live: &Live, h
     forwarding(out, "", Some(d));
     let first = rs.checks.first().or_else(|| first_check(vs));
     let alpha = first.is_some_and(|c| c.target.alpha);
-    let _ = writeln!(out, "   Alpha is {}", on_off(alpha));
+    let _ = writeln!(out, "   Alpha is {}", say(alpha, ON_OFF));
     let _ = writeln!(out, "   connection timeout = {}", secs(rs.connect_timeout));
     let _ = writeln!(
         out,
@@ -330,22 +336,14 @@ fn real_server(out: &mut String, vs: &ServicePlan, rs: &RealPlan, live: &Live, h
     let _ = writeln!(
         out,
         "   Inhibit on failure is {}",
-        on_off(rs.inhibit_on_failure)
+        say(rs.inhibit_on_failure, ON_OFF)
     );
-    for (what, script) in [("up", &rs.notify_up), ("down", &rs.notify_down)] {
-        if let Some(w) = script {
-            let _ = writeln!(
-                out,
-                "     RS {what} notify script = {}, uid:gid {}",
-                host.command(w),
-                ids_text(host.ids())
-            );
-        }
-    }
+    let scripts = [(&rs.notify_up, "up"), (&rs.notify_down, "down")];
+    notify_scripts(out, "     RS", scripts, host);
     if let Some(name) = &rs.snmp_name {
         let _ = writeln!(out, "   SNMP name = {name}");
     }
-    let smtp = yes_no(rs.smtp_alert);
+    let smtp = say(rs.smtp_alert, YES_NO);
     let _ = writeln!(out, "   Using smtp notification = {smtp}");
     let w = d.weight;
     let _ = writeln!(out, "   initial weight = {w}");
@@ -387,12 +385,12 @@ fn checker(
     let t = &c.target;
     let _ = writeln!(out, " {} -> {}", vs.name, rs.name);
     let _ = writeln!(out, "   Enabled = yes");
-    let _ = writeln!(out, "   Up = {}", yes_no(!live.is_down(vs, rs)));
-    let _ = writeln!(out, "   Has run = {}", yes_no(live.ran(vs, rs)));
+    let _ = writeln!(out, "   Up = {}", say(!live.is_down(vs, rs), YES_NO));
+    let _ = writeln!(out, "   Has run = {}", say(live.ran(vs, rs), YES_NO));
     let _ = writeln!(out, "   Current weight = 0");
     let file = matches!(c.probe, Probe::File { .. });
     if !file {
-        let _ = writeln!(out, "   Alpha = {}", yes_no(t.alpha));
+        let _ = writeln!(out, "   Alpha = {}", say(t.alpha, YES_NO));
         let _ = writeln!(out, "   Delay loop = {} us", micros(t.interval));
         // No warmup: the monitor spreads the first checks over the
         // interval, as keepalived's default warmup of delay_loop does.
@@ -417,7 +415,11 @@ fn checker(
             micros(default_retry_delay(&c.probe))
         );
     }
-    let _ = writeln!(out, "   Log all failures = {}", yes_no(t.log_all_failures));
+    let _ = writeln!(
+        out,
+        "   Log all failures = {}",
+        say(t.log_all_failures, YES_NO)
+    );
     if !file && !matches!(c.probe, Probe::Misc { .. }) {
         connection(out, c);
     }
@@ -448,73 +450,88 @@ fn connection(out: &mut String, c: &CheckPlan) {
 
 /// The checker kind's own lines (keepalived's `dump_func`).
 fn method(out: &mut String, c: &CheckPlan, host: &dyn Host) {
-    let m = "   Keepalive method =";
     let _ = match &c.probe {
-        Probe::Tcp => writeln!(out, "{m} TCP_CHECK"),
-        Probe::Ping => writeln!(out, "{m} PING_CHECK"),
-        Probe::Smtp { helo_name } => writeln!(out, "{m} SMTP_CHECK\n   helo = {helo_name}"),
+        Probe::Tcp => writeln!(out, "{METHOD} TCP_CHECK"),
+        Probe::Ping => writeln!(out, "{METHOD} PING_CHECK"),
+        Probe::Smtp { helo_name } => {
+            writeln!(out, "{METHOD} SMTP_CHECK\n   helo = {helo_name}")
+        }
         Probe::Dns { name, qtype } => {
             let t = format!("{qtype:?}").to_uppercase();
-            writeln!(out, "{m} DNS_CHECK\n   Type = {t}\n   Name = {name}")
+            writeln!(out, "{METHOD} DNS_CHECK\n   Type = {t}\n   Name = {name}")
         }
         Probe::Udp {
             payload,
             require_reply,
             reply_length,
         } => udp(out, payload, require_reply.as_deref(), *reply_length),
-        Probe::Misc {
-            path,
-            dynamic,
-            user,
-        } => {
-            let words = vec![path.clone()];
-            writeln!(
-                out,
-                "{m} MISC_CHECK\n   script = {}\n   timeout = {}\n   dynamic = {}\n   \
-                 uid:gid = {}\n   Last ran = 0.000000 (Thu Jan  1 00:00:00 1970.000000)\n   \
-                 Last status = 0",
-                host.command(&words),
-                c.context.timeout.as_secs(),
-                if *dynamic { "YES" } else { "NO" },
-                user.as_deref()
-                    .map_or_else(|| ids_text(host.ids()), |u| user_ids(host, u))
-            )
-        }
+        Probe::Misc { .. } => misc(out, c, host),
         Probe::File { path, .. } => {
             writeln!(
                 out,
-                "{m} FILE_CHECK\n     Tracked file = {path}\n     Reloaded = No"
+                "{METHOD} FILE_CHECK\n     Tracked file = {path}\n     Reloaded = No"
             )
         }
-        Probe::Http {
-            urls,
-            virtualhost,
-            version,
-            ssl,
-            sni,
-        } => {
-            let proto = if *ssl { "SSL" } else { "HTTP" };
-            let v = match version {
-                healthcheck::checkers::HttpVersion::V1_0Close => "1.0C",
-                healthcheck::checkers::HttpVersion::V1_1 => "1.1",
-                _ => "1.0",
-            };
-            let _ = writeln!(out, "{m} {proto}_GET, http protocol {v}");
-            if let Some(h) = virtualhost {
-                let _ = writeln!(out, "   Virtualhost = {h}");
-            }
-            let _ = writeln!(out, "   Enable SNI {}set", if *sni { "" } else { "un" });
-            let _ = writeln!(
-                out,
-                "   Fast recovery {}set",
-                if c.target.fast_recovery { "" } else { "un" }
-            );
-            for u in urls {
-                url(out, u);
-            }
-            Ok(())
-        }
+        Probe::Http { .. } => http(out, c),
     };
+}
+
+/// The start of each checker's method line.
+const METHOD: &str = "   Keepalive method =";
+
+/// MISC_CHECK's lines.
+fn misc(out: &mut String, c: &CheckPlan, host: &dyn Host) -> std::fmt::Result {
+    let Probe::Misc {
+        path,
+        dynamic,
+        user,
+    } = &c.probe
+    else {
+        return Ok(());
+    };
+    let words = vec![path.clone()];
+    writeln!(
+        out,
+        "{METHOD} MISC_CHECK\n   script = {}\n   timeout = {}\n   dynamic = {}\n   \
+         uid:gid = {}\n   Last ran = 0.000000 (Thu Jan  1 00:00:00 1970.000000)\n   \
+         Last status = 0",
+        host.command(&words),
+        c.context.timeout.as_secs(),
+        if *dynamic { "YES" } else { "NO" },
+        user.as_deref()
+            .map_or_else(|| ids_text(host.ids()), |u| user_ids(host, u))
+    )
+}
+
+/// HTTP_GET's and SSL_GET's lines.
+fn http(out: &mut String, c: &CheckPlan) -> std::fmt::Result {
+    let Probe::Http {
+        urls,
+        virtualhost,
+        version,
+        ssl,
+        sni,
+    } = &c.probe
+    else {
+        return Ok(());
+    };
+    let proto = if *ssl { "SSL" } else { "HTTP" };
+    let v = match version {
+        healthcheck::checkers::HttpVersion::V1_0Close => "1.0C",
+        healthcheck::checkers::HttpVersion::V1_1 => "1.1",
+        _ => "1.0",
+    };
+    writeln!(out, "{METHOD} {proto}_GET, http protocol {v}")?;
+    if let Some(h) = virtualhost {
+        writeln!(out, "   Virtualhost = {h}")?;
+    }
+    writeln!(out, "   Enable SNI {}set", if *sni { "" } else { "un" })?;
+    let fast = if c.target.fast_recovery { "" } else { "un" };
+    writeln!(out, "   Fast recovery {fast}set")?;
+    for u in urls {
+        url(out, u);
+    }
+    Ok(())
 }
 
 fn udp(
@@ -529,7 +546,7 @@ fn udp(
     } else {
         writeln!(out, "   Payload len = {}", payload.len())?;
     }
-    writeln!(out, "   Require reply = {}", yes_no(reply.is_some()))?;
+    writeln!(out, "   Require reply = {}", say(reply.is_some(), YES_NO))?;
     if let Some(r) = reply {
         writeln!(out, "     Min reply length = {min}")?;
         writeln!(out, "     Max reply length = {max}")?;
@@ -630,7 +647,7 @@ virtual_server fwmark 7 {
         );
         live.down.insert(down.clone(), true);
         live.has_run.insert(down, true);
-        assert_eq!(data(&plan, &live, &HOST), WANT);
+        assert_eq!(data(&plan, &live, &HOST), want());
     }
 
     #[test]
@@ -669,20 +686,14 @@ virtual_server 10.0.0.1 53 {
             .nth(1)
             .unwrap();
         let head = |retries: &str, default: u32| {
-            format!(
-                " [10.0.0.1]:udp:53 -> [10.1.0.1]:udp:53\n   Enabled = yes\n   Up = yes\n   \
-                 Has run = no\n   Current weight = 0\n   Alpha = no\n   \
-                 Delay loop = 60000000 us\n   Warmup = 60000000 us\n{retries}   \
-                 Default delay before retry = {default} us\n   Log all failures = no\n"
-            )
+            let pair = "[10.0.0.1]:udp:53 -> [10.1.0.1]:udp:53";
+            checker_head(pair, true, 60_000_000, retries, default)
         };
-        let one = "   Retries = 1\n   Delay before retry = 1000000 us\n   \
-                   Retries iterations = 0\n";
+        let one = &retries(1, 1_000_000);
         let dest = "   Connection\n     Dest = [10.1.0.1]:53\n     Timeout = 5.000000\n";
         // DNS_CHECK's own defaults: 3 retries, delay_loop apart;
         // MISC_CHECK's: none (check_dns.c, check_misc.c).
-        let dns = "   Retries = 3\n   Delay before retry = 60000000 us\n   \
-                   Retries iterations = 0\n";
+        let dns = &retries(3, 60_000_000);
         let m = "   Keepalive method =";
         let want = [
             head(dns, 0),
@@ -714,133 +725,125 @@ virtual_server 10.0.0.1 53 {
 
     /// What keepalived 2.2.7's `dump_data_check` writes for [`SMALL`]
     /// after its second real server failed, less the global part.
-    const WANT: &str = r#"------< LVS Topology >------
- System is compiled with LVS v1.2.1
- ------< Virtual server >------
- VS VIP = 10.0.0.1, VPORT = 80
-   Address family = inet
-   connection timeout = 5.000000
-   delay_loop = 2.000000
-   lvs_sched = wlc
-   Hashed = disabled
-   flag-1 = disabled
-   flag-2 = disabled
-   flag-3 = disabled
-   One packet scheduling = disabled
-   protocol = TCP
-   alpha is OFF
-   omega is OFF
-   Inhibit on failure is OFF
-   quorum = 2, hysteresis = 0
-   Using smtp notification = no
-   default forwarding method = NAT
-   sorry server = [10.1.0.9]:tcp:80
-     forwarding method = NAT
-     Inhibit on failure is OFF
-   alive = 1
-   quorum_state_up = 1
-   reloaded = 0
-   ------< Real server >------
-   RIP = 10.1.0.1, RPORT = 8080, WEIGHT = 3 EFF WEIGHT = 3
-   forwarding method = NAT
+    fn want() -> String {
+        let sorry = "   sorry server = [10.1.0.9]:tcp:80\n     forwarding method = NAT\n     \
+                     Inhibit on failure is OFF\n";
+        [
+            "------< LVS Topology >------\n System is compiled with LVS v1.2.1\n",
+            &service("VS VIP = 10.0.0.1, VPORT = 80", "2", "wlc"),
+            "   flag-1 = disabled\n   flag-2 = disabled\n   flag-3 = disabled\n",
+            "   One packet scheduling = disabled\n   protocol = TCP\n",
+            &service_end(2, "NAT", sorry),
+            &real_server("10.1.0.1, RPORT = 8080", 3, "NAT", "2", "ON", true),
+            &real_server("10.1.0.2, RPORT = 8080", 1, "NAT", "2", "OFF", false),
+            &service("VS FWMARK = 7", "60", "sh"),
+            "   sh-port = disabled\n   sh-fallback = disabled\n",
+            "   One packet scheduling = disabled\n   persistence timeout = 30\n   protocol = none\n",
+            &service_end(1, "DR", ""),
+            &real_server("10.1.0.3, RPORT = 0", 1, "DR", "60", "OFF", true),
+            &checkers(),
+        ]
+        .concat()
+    }
+
+    /// A virtual server's first lines in [`want`]: `vs` names it, its delay
+    /// loop (seconds) and scheduler.
+    fn service(vs: &str, delay: &str, sched: &str) -> String {
+        format!(
+            " ------< Virtual server >------\n {vs}\n   Address family = inet\n   \
+             connection timeout = 5.000000\n   delay_loop = {delay}.000000\n   \
+             lvs_sched = {sched}\n   Hashed = disabled\n"
+        )
+    }
+
+    /// A virtual server's last lines in [`want`]: its quorum, forwarding
+    /// and `sorry` server lines.
+    fn service_end(quorum: u8, fwd: &str, sorry: &str) -> String {
+        format!(
+            "   alpha is OFF\n   omega is OFF\n   Inhibit on failure is OFF\n   \
+             quorum = {quorum}, hysteresis = 0\n   Using smtp notification = no\n   \
+             default forwarding method = {fwd}\n{sorry}   alive = 1\n   quorum_state_up = 1\n   \
+             reloaded = 0\n"
+        )
+    }
+
+    /// A real server's lines in [`want`]: `rip` with its port, the weight,
+    /// forwarding, delay loop (seconds), inhibit and whether it is up.
+    fn real_server(rip: &str, w: u8, fwd: &str, delay: &str, inhibit: &str, up: bool) -> String {
+        let (alive, failed) = (u8::from(up), u8::from(!up));
+        format!(
+            "   ------< Real server >------
+   RIP = {rip}, WEIGHT = {w} EFF WEIGHT = {w}
+   forwarding method = {fwd}
    Alpha is OFF
    connection timeout = 5.000000
    connection limit range = 0 -> 0
-   Delay loop = 2.000000
-   Inhibit on failure is ON
+   Delay loop = {delay}.000000
+   Inhibit on failure is {inhibit}
    Using smtp notification = yes
-   initial weight = 3
-   effective weight = 3
+   initial weight = {w}
+   effective weight = {w}
    previous effective_weight = 0
-   alive = 1
-   num failed checkers = 0
-   RS set = 1
+   alive = {alive}
+   num failed checkers = {failed}
+   RS set = {alive}
    reloaded = 0
-   ------< Real server >------
-   RIP = 10.1.0.2, RPORT = 8080, WEIGHT = 1 EFF WEIGHT = 1
-   forwarding method = NAT
-   Alpha is OFF
-   connection timeout = 5.000000
-   connection limit range = 0 -> 0
-   Delay loop = 2.000000
-   Inhibit on failure is OFF
-   Using smtp notification = yes
-   initial weight = 1
-   effective weight = 1
-   previous effective_weight = 0
-   alive = 0
-   num failed checkers = 1
-   RS set = 0
-   reloaded = 0
- ------< Virtual server >------
- VS FWMARK = 7
-   Address family = inet
-   connection timeout = 5.000000
-   delay_loop = 60.000000
-   lvs_sched = sh
-   Hashed = disabled
-   sh-port = disabled
-   sh-fallback = disabled
-   One packet scheduling = disabled
-   persistence timeout = 30
-   protocol = none
-   alpha is OFF
-   omega is OFF
-   Inhibit on failure is OFF
-   quorum = 1, hysteresis = 0
-   Using smtp notification = no
-   default forwarding method = DR
-   alive = 1
-   quorum_state_up = 1
-   reloaded = 0
-   ------< Real server >------
-   RIP = 10.1.0.3, RPORT = 0, WEIGHT = 1 EFF WEIGHT = 1
-   forwarding method = DR
-   Alpha is OFF
-   connection timeout = 5.000000
-   connection limit range = 0 -> 0
-   Delay loop = 60.000000
-   Inhibit on failure is OFF
-   Using smtp notification = yes
-   initial weight = 1
-   effective weight = 1
-   previous effective_weight = 0
-   alive = 1
-   num failed checkers = 0
-   RS set = 1
-   reloaded = 0
-------< Health checkers >------
- [10.0.0.1]:tcp:80 -> [10.1.0.1]:tcp:8080
-   Enabled = yes
-   Up = yes
-   Has run = no
-   Current weight = 0
-   Alpha = no
-   Delay loop = 2000000 us
-   Warmup = 2000000 us
-   Retries = 2
-   Delay before retry = 1000000 us
-   Retries iterations = 0
-   Default delay before retry = 1000000 us
-   Log all failures = no
-   Connection
+"
+        )
+    }
+
+    /// The health checkers of [`want`].
+    fn checkers() -> String {
+        let pair = |rs: &str| format!("[10.0.0.1]:tcp:80 -> [10.1.0.{rs}]:tcp:8080");
+        [
+            "------< Health checkers >------\n",
+            &checker_head(
+                &pair("1"),
+                true,
+                2_000_000,
+                &retries(2, 1_000_000),
+                1_000_000,
+            ),
+            CONNECTION_1,
+            &checker_head(
+                &pair("2"),
+                false,
+                2_000_000,
+                &retries(1, 3_000_000),
+                3_000_000,
+            ),
+            CONNECTION_2,
+        ]
+        .concat()
+    }
+
+    /// A checker's lines before its connection: `pair` (`VS -> RS`),
+    /// whether it is up (else it has run and failed), its delay loop,
+    /// retry lines and default delay before a retry (µs).
+    fn checker_head(pair: &str, up: bool, delay: u32, retries: &str, default: u32) -> String {
+        let (up, ran) = if up { ("yes", "no") } else { ("no", "yes") };
+        format!(
+            " {pair}\n   Enabled = yes\n   Up = {up}\n   Has run = {ran}\n   \
+             Current weight = 0\n   Alpha = no\n   Delay loop = {delay} us\n   \
+             Warmup = {delay} us\n{retries}   Default delay before retry = {default} us\n   \
+             Log all failures = no\n"
+        )
+    }
+
+    /// A checker's retry lines: `n` retries `delay` µs apart.
+    fn retries(n: u32, delay: u32) -> String {
+        format!("   Retries = {n}\n   Delay before retry = {delay} us\n   Retries iterations = 0\n")
+    }
+
+    /// The first checker's connection and method in [`checkers`].
+    const CONNECTION_1: &str = r#"   Connection
      Dest = [10.1.0.1]:8080
      Timeout = 4.000000
    Keepalive method = TCP_CHECK
- [10.0.0.1]:tcp:80 -> [10.1.0.2]:tcp:8080
-   Enabled = yes
-   Up = no
-   Has run = yes
-   Current weight = 0
-   Alpha = no
-   Delay loop = 2000000 us
-   Warmup = 2000000 us
-   Retries = 1
-   Delay before retry = 3000000 us
-   Retries iterations = 0
-   Default delay before retry = 3000000 us
-   Log all failures = no
-   Connection
+"#;
+
+    /// The second checker's connection and method in [`checkers`].
+    const CONNECTION_2: &str = r#"   Connection
      Dest = [10.1.0.2]:81
      Timeout = 5.000000
    Keepalive method = HTTP_GET, http protocol 1.0

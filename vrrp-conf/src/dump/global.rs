@@ -27,7 +27,7 @@
 
 use std::fmt::Write as _;
 
-use super::{ids_text, Host};
+use super::{ids_text, say, Host, ABLED, TF};
 use crate::model::{Config, Setting};
 use crate::Parsed;
 
@@ -83,22 +83,6 @@ fn tristate(v: Option<bool>) -> &'static str {
     }
 }
 
-fn tf(b: bool) -> &'static str {
-    if b {
-        "true"
-    } else {
-        "false"
-    }
-}
-
-fn abled(b: bool) -> &'static str {
-    if b {
-        "enabled"
-    } else {
-        "disabled"
-    }
-}
-
 /// keepalived 2.2.7's "Global definitions" part of `parsed`, for `half`.
 pub fn data(parsed: &Parsed, host: &dyn Host, half: Half) -> String {
     let mut out = String::from("------< Global definitions >------\n");
@@ -129,7 +113,7 @@ pub fn data(parsed: &Parsed, host: &dyn Host, half: Half) -> String {
     let checker = tristate(o.flag("smtp_alert_checker"));
     line(w, format!("Default smtp_alert_checker = {checker}"));
     let all = o.flag("checker_log_all_failures").unwrap_or(false);
-    line(w, format!("Checkers log all failures = {}", tf(all)));
+    line(w, format!("Checkers log all failures = {}", say(all, TF)));
     reload(w, &process);
     if process.data_use_instance {
         line(w, "Use instance name in data dumps".into());
@@ -145,7 +129,7 @@ pub fn data(parsed: &Parsed, host: &dyn Host, half: Half) -> String {
     line(w, "DBus disabled".into());
     line(w, "DBus service name = ".into());
     let security = c.global_defs.enable_script_security;
-    line(w, format!("Script security {}", abled(security)));
+    line(w, format!("Script security {}", say(security, ABLED)));
     let ids = script_ids(c, host);
     line(w, format!("Default script uid:gid {}", ids_text(ids)));
     buffers(w, &o);
@@ -255,10 +239,10 @@ fn split_user(words: &[String], host: &dyn Host, default: (u32, u32)) -> (Vec<St
 /// (VRRP only) is `default_interface` if a static address needs it.
 fn interfaces(w: &mut String, c: &Config, o: &Other<'_>, half: Half) {
     let dynamic = o.flag("dynamic_interfaces").is_some();
-    line(w, format!("Dynamic interfaces = {}", tf(dynamic)));
+    line(w, format!("Dynamic interfaces = {}", say(dynamic, TF)));
     if dynamic {
         let allow = o.arg("dynamic_interfaces") == Some("allow_if_changes");
-        line(w, format!("Allow interface changes = {}", tf(allow)));
+        line(w, format!("Allow interface changes = {}", say(allow, TF)));
     }
     if o.flag("no_email_faults").unwrap_or(false) {
         line(w, "Send emails for fault transitions = off".into());
@@ -307,7 +291,7 @@ fn lvs(w: &mut String, o: &Other<'_>) {
     if let Some(s) = o.last("lvs_sync_daemon") {
         sync_daemon(w, &s.args);
     }
-    line(w, format!("LVS flush = {}", tf(o.has("lvs_flush"))));
+    line(w, format!("LVS flush = {}", say(o.has("lvs_flush"), TF)));
     let stop = (o.0.iter().rev()).find(|s| s.keyword.starts_with("lvs_flush_on"));
     let stop = match stop.map(|s| s.args.first().map(String::as_str)) {
         None => "disabled",
@@ -390,15 +374,25 @@ fn vrrp_settings(w: &mut String, c: &Config, o: &Other<'_>, half: Half) {
     let states = o.has("fifo_write_vrrp_states_on_reload");
     line(
         w,
-        format!("FIFO write vrrp states on reload = {}", tf(states)),
+        format!("FIFO write vrrp states on reload = {}", say(states, TF)),
     );
     let changes = o.flag("vrrp_notify_priority_changes").unwrap_or(false);
-    line(w, format!("VRRP notify priority changes = {}", tf(changes)));
+    line(
+        w,
+        format!("VRRP notify priority changes = {}", say(changes, TF)),
+    );
     let group4 = g.vrrp_mcast_group4.as_ref().map(|a| a.value.to_string());
     let group4 = group4.unwrap_or_else(|| "224.0.0.18".into());
     line(w, format!("VRRP IPv4 mcast group = {group4}"));
     let group6 = o.arg("vrrp_mcast_group6").unwrap_or("ff02::12");
     line(w, format!("VRRP IPv6 mcast group = {group6}"));
+    vrrp_garp(w, c, o, half);
+    vrrp_adverts(w, c, o);
+}
+
+/// The global gratuitous ARP settings.
+fn vrrp_garp(w: &mut String, c: &Config, o: &Other<'_>, half: Half) {
+    let g = &c.global_defs;
     let delay = g.vrrp_garp_master_delay.unwrap_or(5);
     let repeat = g.vrrp_garp_master_repeat.unwrap_or(5);
     line(w, format!("Gratuitous ARP delay = {delay}"));
@@ -437,12 +431,17 @@ fn vrrp_settings(w: &mut String, c: &Config, o: &Other<'_>, half: Half) {
         w,
         format!("Gratuitous ARP for each secondary {what} = {interval}s"),
     );
+}
+
+/// The global advert settings, nftables and the checks of adverts.
+fn vrrp_adverts(w: &mut String, c: &Config, o: &Other<'_>) {
+    let g = &c.global_defs;
     let lower = o.flag("vrrp_lower_prio_no_advert").unwrap_or(false);
     line(
         w,
         format!(
             "Send advert after receive lower priority advert = {}",
-            tf(!lower)
+            say(!lower, TF)
         ),
     );
     let higher = o.flag("vrrp_higher_prio_send_advert").unwrap_or(false);
@@ -450,7 +449,7 @@ fn vrrp_settings(w: &mut String, c: &Config, o: &Other<'_>, half: Half) {
         w,
         format!(
             "Send advert after receive higher priority advert = {}",
-            tf(higher)
+            say(higher, TF)
         ),
     );
     let garp = secs_f(o.arg("vrrp_garp_interval"));
@@ -461,13 +460,13 @@ fn vrrp_settings(w: &mut String, c: &Config, o: &Other<'_>, half: Half) {
     line(w, format!("VRRP default protocol version = {version}"));
     nftables(w, o);
     let unicast = o.flag("vrrp_check_unicast_src").unwrap_or(false);
-    line(w, format!("VRRP check unicast_src = {}", tf(unicast)));
+    line(w, format!("VRRP check unicast_src = {}", say(unicast, TF)));
     let skip = g.vrrp_skip_check_adv_addr;
     line(
         w,
-        format!("VRRP skip check advert addresses = {}", tf(skip)),
+        format!("VRRP skip check advert addresses = {}", say(skip, TF)),
     );
-    line(w, format!("VRRP strict mode = {}", tf(g.vrrp_strict)));
+    line(w, format!("VRRP strict mode = {}", say(g.vrrp_strict, TF)));
 }
 
 /// `nftables`: Debian's keepalived 2.2.7 is built with libnftnl 1.2.3.
@@ -515,7 +514,7 @@ fn tuning(w: &mut String, o: &Other<'_>) {
         let priority: i32 = o.num(&format!("{prefix}_priority")).unwrap_or(0);
         line(w, format!("{label} process priority = {priority}"));
         let no_swap = o.has(&format!("{prefix}_no_swap"));
-        line(w, format!("{label} don't swap = {}", tf(no_swap)));
+        line(w, format!("{label} don't swap = {}", say(no_swap, TF)));
         let rt: u32 = o.num(&format!("{prefix}_rt_priority")).unwrap_or(0);
         line(w, format!("{label} realtime priority = {rt}"));
         if let Some(cpus) = o.last(&format!("{prefix}_cpu_affinity")) {
@@ -534,11 +533,11 @@ fn tuning(w: &mut String, o: &Other<'_>) {
 /// The SNMP settings.
 fn snmp(w: &mut String, c: &Config) {
     let s = crate::convert::snmp::SnmpSettings::of(c);
-    line(w, format!("SNMP vrrp {}", abled(s.vrrp)));
-    line(w, format!("SNMP checker {}", abled(s.checker)));
-    line(w, format!("SNMP RFCv2 {}", abled(s.rfcv2)));
-    line(w, format!("SNMP RFCv3 {}", abled(s.rfcv3)));
-    line(w, format!("SNMP traps {}", abled(s.traps)));
+    line(w, format!("SNMP vrrp {}", say(s.vrrp, ABLED)));
+    line(w, format!("SNMP checker {}", say(s.checker, ABLED)));
+    line(w, format!("SNMP RFCv2 {}", say(s.rfcv2, ABLED)));
+    line(w, format!("SNMP RFCv3 {}", say(s.rfcv3, ABLED)));
+    line(w, format!("SNMP traps {}", say(s.traps, ABLED)));
     let socket = s
         .socket
         .unwrap_or_else(|| "default (unix:/var/agentx/master)".into());
@@ -632,7 +631,12 @@ mod tests {
  Disable local IGMP = no
  LVS flush = false
  LVS flush on stop = disabled
- FIFO write vrrp states on reload = false
+{DEFAULT_VRRP}{DEFAULT_TAIL}"
+        )
+    }
+
+    /// The VRRP settings of [`defaults`].
+    const DEFAULT_VRRP: &str = " FIFO write vrrp states on reload = false
  VRRP notify priority changes = false
  VRRP IPv4 mcast group = 224.0.0.18
  VRRP IPv6 mcast group = ff02::12
@@ -654,7 +658,10 @@ mod tests {
  VRRP check unicast_src = false
  VRRP skip check advert addresses = false
  VRRP strict mode = false
- Max auto priority = 0
+";
+
+    /// What follows the VRRP settings in [`defaults`].
+    const DEFAULT_TAIL: &str = " Max auto priority = 0
  Min auto priority delay = 1000000 usecs
  VRRP process priority = 0
  VRRP don't swap = false
@@ -692,9 +699,7 @@ mod tests {
  no_checker_emails = 0
  rx_bufs_multiples = 3
  umask = 0177
-"
-        )
-    }
+";
 
     const HOST: FixedHost = FixedHost { ids: (7, 8) };
 

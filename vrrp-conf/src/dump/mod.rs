@@ -14,12 +14,18 @@
 #[cfg(feature = "convert-lvs")]
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-lvs")))]
 pub mod check;
+#[cfg(feature = "convert-vrrp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
+pub mod garp;
 #[cfg(any(feature = "convert-lvs", feature = "convert-vrrp"))]
 #[cfg_attr(
     docsrs,
     doc(cfg(any(feature = "convert-lvs", feature = "convert-vrrp")))
 )]
 pub mod global;
+#[cfg(feature = "convert-vrrp")]
+#[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
+pub mod statics;
 #[cfg(feature = "convert-vrrp")]
 #[cfg_attr(docsrs, doc(cfg(feature = "convert-vrrp")))]
 pub mod vrrp;
@@ -44,6 +50,17 @@ pub trait Host {
     /// The name of the daemon's user, for the default sender of alerts
     /// (`USER@HOST`); None: unknown.
     fn user_name(&self) -> Option<String> {
+        None
+    }
+    /// An interface's index, which orders keepalived's lists of
+    /// interfaces; None: unknown (listed last, as configured).
+    fn if_index(&self, _name: &str) -> Option<u32> {
+        None
+    }
+    /// The first 19 characters of C's `ctime` of `secs` since the epoch
+    /// in the host's time zone (`Thu Jan  1 00:00:00`); None: the dumps
+    /// use UTC.
+    fn local_time(&self, _secs: i64) -> Option<String> {
         None
     }
 }
@@ -78,4 +95,78 @@ impl Host for FixedHost {
 #[cfg(any(feature = "convert-lvs", feature = "convert-vrrp"))]
 fn ids_text((uid, gid): (u32, u32)) -> String {
     format!("{uid}:{gid}")
+}
+
+/// keepalived's two words for a flag: false's, then true's.
+#[cfg(any(feature = "convert-lvs", feature = "convert-vrrp"))]
+type Pair = [&'static str; 2];
+/// `enabled` / `disabled`.
+#[cfg(any(feature = "convert-lvs", feature = "convert-vrrp"))]
+const ABLED: Pair = ["disabled", "enabled"];
+/// `true` / `false`.
+#[cfg(any(feature = "convert-lvs", feature = "convert-vrrp"))]
+const TF: Pair = ["false", "true"];
+/// `ON` / `OFF`.
+#[cfg(feature = "convert-lvs")]
+const ON_OFF: Pair = ["OFF", "ON"];
+/// `yes` / `no`.
+#[cfg(feature = "convert-lvs")]
+const YES_NO: Pair = ["no", "yes"];
+
+/// `b` as `words` say it.
+#[cfg(any(feature = "convert-lvs", feature = "convert-vrrp"))]
+fn say(b: bool, words: Pair) -> &'static str {
+    words[usize::from(b)]
+}
+
+#[cfg(feature = "convert-vrrp")]
+/// C's `%g`: six significant digits, trailing zeros dropped, an
+/// exponent below 1e-4 and from 1e6.
+fn c_g(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return if x == 0.0 { "0".into() } else { x.to_string() };
+    }
+    let sci = format!("{x:.5e}");
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let m = trim_zeros(mantissa);
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{m}e{sign}{:02}", exp.abs());
+    }
+    let decimals = usize::try_from(5 - exp).unwrap_or(0);
+    trim_zeros(&format!("{x:.decimals$}")).to_owned()
+}
+
+#[cfg(feature = "convert-vrrp")]
+fn trim_zeros(s: &str) -> &str {
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        s
+    }
+}
+
+#[cfg(all(test, feature = "convert-vrrp"))]
+mod tests {
+    use super::c_g;
+
+    #[test]
+    fn numbers_are_written_as_c_s_percent_g() {
+        let cases = [
+            (0.0, "0"),
+            (0.5, "0.5"),
+            (1.0, "1"),
+            (1.25, "1.25"),
+            (0.000001, "1e-06"),
+            (0.0001, "0.0001"),
+            (2.5, "2.5"),
+            (123456.0, "123456"),
+            (1234567.0, "1.23457e+06"),
+            (1.0 / 3.0, "0.333333"),
+        ];
+        for (x, want) in cases {
+            assert_eq!(c_g(x), want, "{x}");
+        }
+    }
 }

@@ -11,21 +11,22 @@
 //! hold is written as keepalived writes its default: `master_priority` is
 //! 0 and `wantstate` is the state.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use vrrp::auth::AuthConfig;
 use vrrp::config::{LowerPriorityAdvert, Version};
 use vrrp::counters::{Counters, DropReason};
-use vrrp::linux::driver::{RouterSnapshot, RouterSpec};
+use vrrp::linux::driver::{RouterSnapshot, RouterSpec, VirtualAddress};
 use vrrp::linux::Scope;
 use vrrp::wire::DropReason as Wire;
 use vrrp::State;
 
-use super::{ids_text, Host};
-use crate::model::Notify;
+use super::{ids_text, say, Host, ABLED};
+use crate::model::{Notify, Words};
 
 /// One VRRP instance as the dumps see it: as configured, as running, and
 /// what the daemon keeps beside the driver's configuration.
@@ -193,27 +194,43 @@ fn vips(i: &Instance<'_>, set: bool) -> Vec<String> {
     (i.spec.addresses)
         .iter()
         .map(|a| {
-            let full = if a.addr.is_ipv4() { 32 } else { 128 };
-            let mut s = a.addr.to_string();
-            if a.prefix_len != full {
-                let _ = write!(s, "/{}", a.prefix_len);
-            }
-            if let Some(b) = a.broadcast {
-                let _ = write!(s, " brd {b}");
-            }
-            let dev = (a.dev.clone())
-                .or_else(|| vmac.clone())
-                .unwrap_or_else(|| i.spec.interface.clone());
-            let _ = write!(s, " dev {dev} scope {}", scope_name(a.scope));
-            if let Some(l) = &a.label {
-                let _ = write!(s, " label {l}");
-            }
-            if set {
-                s.push_str(" set");
-            }
-            s
+            let dev = (a.dev.as_deref())
+                .or(vmac.as_deref())
+                .unwrap_or(&i.spec.interface);
+            address(a, dev, set)
         })
         .collect()
+}
+
+/// keepalived's `format_ipaddress` of `a` on `dev`, with ` set` if
+/// installed.
+pub(super) fn address(a: &VirtualAddress, dev: &str, set: bool) -> String {
+    let mut s = prefixed(a.addr, a.prefix_len);
+    if let Some(b) = a.broadcast {
+        let _ = write!(s, " brd {b}");
+    }
+    let _ = write!(s, " dev {dev} scope {}", scope_name(a.scope));
+    if let Some(l) = &a.label {
+        let _ = write!(s, " label {l}");
+    }
+    if a.no_track {
+        s.push_str(" no_track");
+    }
+    if set {
+        s.push_str(" set");
+    }
+    s
+}
+
+/// keepalived's `ipaddresstos`: the address, with its prefix length
+/// unless a host's.
+pub(super) fn prefixed(addr: IpAddr, len: u8) -> String {
+    let full = if addr.is_ipv4() { 32 } else { 128 };
+    if len == full {
+        addr.to_string()
+    } else {
+        format!("{addr}/{len}")
+    }
 }
 
 fn secs_f64(t: SystemTime) -> f64 {
@@ -307,27 +324,11 @@ pub struct JsonData {
     pub preempt_delay: u64,
     /// Always false.
     pub promote_secondaries: bool,
-    /// The `notify` script.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub script: Option<String>,
-    /// The `notify_backup` script.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub script_backup: Option<String>,
-    /// The `notify_deleted` script.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub script_deleted: Option<String>,
-    /// The `notify_fault` script.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub script_fault: Option<String>,
-    /// The `notify_master` script.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub script_master: Option<String>,
-    /// The `notify_master_rx_lower_pri` script.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub script_master_rx_lower_pri: Option<String>,
-    /// The `notify_stop` script.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub script_stop: Option<String>,
+    /// The notify scripts set, under keepalived's keys (`script`,
+    /// `script_backup`, `script_deleted`, `script_fault`, `script_master`,
+    /// `script_master_rx_lower_pri`, `script_stop`).
+    #[serde(flatten)]
+    pub scripts: BTreeMap<&'static str, String>,
     /// `skip_check_adv_addr`, 0 or 1.
     pub skip_check_adv_addr: u8,
     /// Always false.
@@ -372,11 +373,6 @@ fn json_data(i: &Instance<'_>, host: &dyn Host) -> JsonData {
     let st = i.run.map_or(State::Initialize, |r| r.state);
     let garp = &c.garp;
     let n = i.notify;
-    let script = |w: &Option<Vec<String>>| {
-        (w.as_ref())
-            .filter(|w| !w.is_empty())
-            .map(|w| host.command(w))
-    };
     let (auth_type, auth_data) = auth(i);
     JsonData {
         accept: u8::from(c.accept_mode),
@@ -403,13 +399,9 @@ fn json_data(i: &Instance<'_>, host: &dyn Host) -> JsonData {
         notify_deleted: n.deleted.is_some(),
         preempt_delay: c.preempt_delay.as_secs(),
         promote_secondaries: false,
-        script: script(&n.any),
-        script_backup: script(&n.backup),
-        script_deleted: script(&n.deleted),
-        script_fault: script(&n.fault),
-        script_master: script(&n.master),
-        script_master_rx_lower_pri: script(&n.master_rx_lower_pri),
-        script_stop: script(&n.stop),
+        scripts: (notify_scripts(n))
+            .map(|(key, _, w)| (key, host.command(w)))
+            .collect(),
         skip_check_adv_addr: u8::from(c.skip_check_adv_addr),
         smtp_alert: false,
         state: state_number(st),
@@ -461,6 +453,24 @@ pub fn stats(instances: &[Instance<'_>], baseline: &Baseline) -> String {
     out
 }
 
+/// keepalived 2.2.7's `keepalived.data` after its global part, for
+/// `config`, the configuration running: the GARP delay groups
+/// ([`garp::data`](super::garp::data), with `garp_next`), the static
+/// addresses, routes and rules as installed ([`statics::data`](super::statics::data)),
+/// then the VRRP topology ([`data`]).
+pub fn data_sections(
+    config: &crate::Config,
+    instances: &[Instance<'_>],
+    garp_next: &[super::garp::NextTimes],
+    host: &dyn Host,
+) -> String {
+    let mut out = super::garp::data(config, instances, garp_next, host);
+    if let Ok(plan) = crate::convert::vrrp::plan(config) {
+        out.push_str(&super::statics::data(&plan, config, true));
+    }
+    out + &data(instances, host)
+}
+
 /// keepalived 2.2.7's `keepalived.data`, its VRRP topology part.
 pub fn data(instances: &[Instance<'_>], host: &dyn Host) -> String {
     let mut out = String::from("------< VRRP Topology >------\n");
@@ -470,18 +480,51 @@ pub fn data(instances: &[Instance<'_>], host: &dyn Host) -> String {
     out
 }
 
-fn abled(b: bool) -> &'static str {
-    if b {
-        "enabled"
-    } else {
-        "disabled"
-    }
+/// The notify scripts set, in the DATA dump's order: the JSON key, the
+/// DATA dump's name, the command line.
+fn notify_scripts(n: &Notify) -> impl Iterator<Item = (&'static str, &'static str, &Words)> {
+    [
+        ("script_backup", "Backup", &n.backup),
+        ("script_master", "Master", &n.master),
+        ("script_fault", "Fault", &n.fault),
+        ("script_stop", "Stop", &n.stop),
+        ("script_deleted", "Deleted", &n.deleted),
+        ("script", "Generic", &n.any),
+        (
+            "script_master_rx_lower_pri",
+            "Master rx lower pri",
+            &n.master_rx_lower_pri,
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(key, what, w)| Some((key, what, w.as_ref().filter(|w| !w.is_empty())?)))
 }
 
 fn data_instance(out: &mut String, i: &Instance<'_>, host: &dyn Host) {
-    let c = &i.spec.config;
     let st = i.run.map_or(State::Initialize, |r| r.state);
-    let prio = i.run.map_or(c.priority, |r| r.priority);
+    instance_head(out, i, st);
+    instance_garp(out, &i.spec.config.garp);
+    instance_adverts(out, i);
+    let vips = vips(i, st == State::Master);
+    let _ = writeln!(out, "   Virtual IP ({}):", vips.len());
+    for v in vips {
+        let _ = writeln!(out, "     {v}");
+    }
+    for (_, what, w) in notify_scripts(i.notify) {
+        // Scripts run as this process's user unless `script_user`
+        // says otherwise; keepalived prints whom they run as.
+        let ids = ids_text(host.ids());
+        let _ = writeln!(
+            out,
+            "   {what} state transition script = {}, uid:gid {ids}",
+            host.command(w)
+        );
+    }
+}
+
+/// An instance's name, state and where it advertises.
+fn instance_head(out: &mut String, i: &Instance<'_>, st: State) {
+    let c = &i.spec.config;
     let version = if c.version == Version::V3 { 3 } else { 2 };
     let _ = writeln!(out, " VRRP Instance = {}", c.name);
     let _ = writeln!(out, "   VRRP Version = {version}");
@@ -497,45 +540,43 @@ fn data_instance(out: &mut String, i: &Instance<'_>, host: &dyn Host) {
     if c.unicast_peers.is_empty() && c.ipv6.is_none() {
         let _ = writeln!(out, "   Multicast address 224.0.0.18");
     }
-    let garp = &c.garp;
-    let delay = garp.master_delay.as_secs();
-    let _ = writeln!(out, "   Gratuitous ARP delay = {delay}");
-    let _ = writeln!(out, "   Gratuitous ARP repeat = {}", garp.master_repeat);
+}
+
+/// An instance's gratuitous ARP settings, in seconds.
+fn instance_garp(out: &mut String, garp: &vrrp::config::GarpConfig) {
     let refresh = garp.master_refresh.map_or(0, |d| d.as_secs());
-    let _ = writeln!(out, "   Gratuitous ARP refresh = {refresh}");
-    let _ = writeln!(
-        out,
-        "   Gratuitous ARP refresh repeat = {}",
-        garp.refresh_repeat
-    );
-    let lower_delay = garp.lower_prio_delay.as_secs();
-    let _ = writeln!(
-        out,
-        "   Gratuitous ARP lower priority delay = {lower_delay}"
-    );
-    let _ = writeln!(
-        out,
-        "   Gratuitous ARP lower priority repeat = {}",
-        garp.lower_prio_repeat
-    );
+    for (what, n) in [
+        ("delay", garp.master_delay.as_secs()),
+        ("repeat", garp.master_repeat.into()),
+        ("refresh", refresh),
+        ("refresh repeat", garp.refresh_repeat.into()),
+        ("lower priority delay", garp.lower_prio_delay.as_secs()),
+        ("lower priority repeat", garp.lower_prio_repeat.into()),
+    ] {
+        let _ = writeln!(out, "   Gratuitous ARP {what} = {n}");
+    }
+}
+
+/// An instance's advert settings, priorities and authentication.
+fn instance_adverts(out: &mut String, i: &Instance<'_>) {
+    let c = &i.spec.config;
+    let prio = i.run.map_or(c.priority, |r| r.priority);
     let _ = writeln!(out, "   Down timer adverts = {}", c.down_timer_adverts);
     let lower = c.lower_priority_advert == LowerPriorityAdvert::SendAdvert;
-    let _ = writeln!(
-        out,
-        "   Send advert after receive lower priority advert = {lower}"
-    );
     let higher = c.higher_priority_send_advert;
-    let _ = writeln!(
-        out,
-        "   Send advert after receive higher priority advert = {higher}"
-    );
+    for (what, b) in [("lower", lower), ("higher", higher)] {
+        let _ = writeln!(
+            out,
+            "   Send advert after receive {what} priority advert = {b}"
+        );
+    }
     let _ = writeln!(out, "   Virtual Router ID = {}", c.vrid);
     let _ = writeln!(out, "   Priority = {}", c.priority);
     let _ = writeln!(out, "   Effective priority = {prio}");
     let _ = writeln!(out, "   Total priority = {prio}");
     let _ = writeln!(out, "   Advert interval = {} sec", advert_int(i));
-    let _ = writeln!(out, "   Accept = {}", abled(c.accept_mode));
-    let _ = writeln!(out, "   Preempt = {}", abled(c.preempt));
+    let _ = writeln!(out, "   Accept = {}", say(c.accept_mode, ABLED));
+    let _ = writeln!(out, "   Preempt = {}", say(c.preempt, ABLED));
     let (auth_type, pass) = auth(i);
     let auth_name = ["none", "SIMPLE_PASSWORD", "IPSEC_AH"][usize::from(auth_type.min(2))];
     let _ = writeln!(out, "   Authentication type = {auth_name}");
@@ -544,31 +585,6 @@ fn data_instance(out: &mut String, i: &Instance<'_>, host: &dyn Host) {
     }
     if i.debug != 0 {
         let _ = writeln!(out, "   Debug level = {}", i.debug);
-    }
-    let vips = vips(i, st == State::Master);
-    let _ = writeln!(out, "   Virtual IP ({}):", vips.len());
-    for v in vips {
-        let _ = writeln!(out, "     {v}");
-    }
-    let n = i.notify;
-    for (what, script) in [
-        ("Backup state transition script", &n.backup),
-        ("Master state transition script", &n.master),
-        ("Fault state transition script", &n.fault),
-        ("Stop state transition script", &n.stop),
-        ("Deleted state transition script", &n.deleted),
-        ("Generic state transition script", &n.any),
-        (
-            "Master rx lower pri state transition script",
-            &n.master_rx_lower_pri,
-        ),
-    ] {
-        if let Some(w) = script.as_ref().filter(|w| !w.is_empty()) {
-            // Scripts run as this process's user unless `script_user`
-            // says otherwise; keepalived prints whom they run as.
-            let ids = ids_text(host.ids());
-            let _ = writeln!(out, "   {what} = {}, uid:gid {ids}", host.command(w));
-        }
     }
 }
 

@@ -177,7 +177,7 @@ fn bad(owner: &str, keyword: &'static str, value: &str) -> PlanError {
 /// A decimal number of seconds with at most six decimals (keepalived's
 /// `read_decimal_unsigned_strvec` with `TIMER_HZ_DIGITS`), in microseconds
 /// within `min..=max`.
-pub(super) fn micros(s: &str, min: u64, max: u64) -> Option<u64> {
+pub(crate) fn micros(s: &str, min: u64, max: u64) -> Option<u64> {
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
     let digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
     if int.is_empty() && frac.is_empty() || !digits(int) || !digits(frac) || frac.len() > 6 {
