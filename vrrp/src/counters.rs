@@ -152,9 +152,99 @@ pub struct Counters {
     pub dropped: DropCounters,
 }
 
+/// A router's counters grouped as keepalived 2.2.7 keeps its per-instance
+/// statistics (`vrrp_stats`), which its dumps and MIBs show: a short or
+/// inconsistent length is a packet length error, a replayed or unknown-SPI
+/// AH packet an authentication failure, a unicast peer's TTL out of range
+/// a TTL error.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeepalivedStats {
+    /// `advert_rcvd`: valid adverts processed.
+    pub advert_rcvd: u64,
+    /// `advert_sent`: adverts sent (once however many peers).
+    pub advert_sent: u64,
+    /// `become_master`: transitions to MASTER.
+    pub become_master: u64,
+    /// `release_master`: transitions out of MASTER.
+    pub release_master: u64,
+    /// `packet_len_err`: truncated or inconsistent lengths.
+    pub packet_len_err: u64,
+    /// `advert_interval_err`: an advert interval other than ours.
+    pub advert_interval_err: u64,
+    /// `ip_ttl_err`: a TTL (or hop limit) not 255, or outside a unicast
+    /// peer's range.
+    pub ip_ttl_err: u64,
+    /// `invalid_type_rcvd`: a VRRP type other than advertisement.
+    pub invalid_type_rcvd: u64,
+    /// `addr_list_err`: an address list other than ours.
+    pub addr_list_err: u64,
+    /// `invalid_authtype`: an unknown authentication type.
+    pub invalid_authtype: u64,
+    /// `authtype_mismatch`: an authentication type other than ours.
+    pub authtype_mismatch: u64,
+    /// `auth_failure`: a wrong password or AH digest, a replayed or
+    /// unknown-SPI AH packet.
+    pub auth_failure: u64,
+    /// `pri_zero_rcvd`: priority-0 adverts processed.
+    pub pri_zero_rcvd: u64,
+    /// `pri_zero_sent`: priority-0 adverts sent.
+    pub pri_zero_sent: u64,
+}
+
+impl From<&Counters> for KeepalivedStats {
+    fn from(c: &Counters) -> Self {
+        use wire::DropReason as Wire;
+        let d = |r: Wire| c.dropped.get(DropReason::Invalid(r));
+        KeepalivedStats {
+            advert_rcvd: c.adverts_received,
+            advert_sent: c.adverts_sent,
+            become_master: c.became_master,
+            release_master: c.released_master,
+            packet_len_err: d(Wire::Truncated) + d(Wire::BadLength) + d(Wire::BadIpLength),
+            advert_interval_err: d(Wire::AdverIntMismatch),
+            ip_ttl_err: d(Wire::BadTtl) + c.dropped.get(DropReason::UnicastTtl),
+            invalid_type_rcvd: d(Wire::BadType),
+            addr_list_err: d(Wire::AddressMismatch),
+            invalid_authtype: d(Wire::InvalidAuthType),
+            authtype_mismatch: d(Wire::AuthTypeMismatch),
+            auth_failure: d(Wire::AuthFailure) + d(Wire::AhReplay) + d(Wire::BadAhSpi),
+            pri_zero_rcvd: c.priority_zero_received,
+            pri_zero_sent: c.priority_zero_sent,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn keepalived_stats_group_drops_as_keepalived_counts_them() {
+        let mut c = Counters {
+            adverts_received: 7,
+            released_master: 2,
+            ..Counters::default()
+        };
+        for r in [
+            wire::DropReason::Truncated,
+            wire::DropReason::BadIpLength,
+            wire::DropReason::AhReplay,
+            wire::DropReason::BadAhSpi,
+            wire::DropReason::AuthFailure,
+            wire::DropReason::BadTtl,
+        ] {
+            c.dropped.bump(DropReason::Invalid(r));
+        }
+        c.dropped.bump(DropReason::UnicastTtl);
+        c.dropped.bump(DropReason::NotUnicastPeer);
+        let s = KeepalivedStats::from(&c);
+        assert_eq!((s.advert_rcvd, s.release_master), (7, 2));
+        assert_eq!(s.packet_len_err, 2);
+        assert_eq!(s.auth_failure, 3);
+        assert_eq!(s.ip_ttl_err, 2);
+        assert_eq!((s.addr_list_err, s.invalid_type_rcvd), (0, 0));
+    }
 
     #[test]
     fn names_are_the_display_strings() {

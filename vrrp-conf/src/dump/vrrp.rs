@@ -19,10 +19,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use vrrp::auth::AuthConfig;
 use vrrp::config::{LowerPriorityAdvert, Version};
-use vrrp::counters::{Counters, DropReason};
+use vrrp::counters::{Counters, KeepalivedStats};
 use vrrp::linux::driver::{RouterSnapshot, RouterSpec, VirtualAddress};
 use vrrp::linux::Scope;
-use vrrp::wire::DropReason as Wire;
 use vrrp::State;
 
 use super::{ids_text, say, Host, ABLED};
@@ -112,22 +111,22 @@ pub struct Stats {
 
 impl From<&Counters> for Stats {
     fn from(c: &Counters) -> Stats {
-        let d = |r: Wire| c.dropped.get(DropReason::Invalid(r));
+        let g = KeepalivedStats::from(c);
         Stats {
-            advert_rcvd: c.adverts_received,
-            advert_sent: c.adverts_sent,
-            become_master: c.became_master,
-            release_master: c.released_master,
-            packet_len_err: d(Wire::Truncated) + d(Wire::BadLength) + d(Wire::BadIpLength),
-            advert_interval_err: d(Wire::AdverIntMismatch),
-            ip_ttl_err: d(Wire::BadTtl) + c.dropped.get(DropReason::UnicastTtl),
-            invalid_type_rcvd: d(Wire::BadType),
-            addr_list_err: d(Wire::AddressMismatch),
-            invalid_authtype: d(Wire::InvalidAuthType),
-            authtype_mismatch: d(Wire::AuthTypeMismatch),
-            auth_failure: d(Wire::AuthFailure) + d(Wire::AhReplay) + d(Wire::BadAhSpi),
-            pri_zero_rcvd: c.priority_zero_received,
-            pri_zero_sent: c.priority_zero_sent,
+            advert_rcvd: g.advert_rcvd,
+            advert_sent: g.advert_sent,
+            become_master: g.become_master,
+            release_master: g.release_master,
+            packet_len_err: g.packet_len_err,
+            advert_interval_err: g.advert_interval_err,
+            ip_ttl_err: g.ip_ttl_err,
+            invalid_type_rcvd: g.invalid_type_rcvd,
+            addr_list_err: g.addr_list_err,
+            invalid_authtype: g.invalid_authtype,
+            authtype_mismatch: g.authtype_mismatch,
+            auth_failure: g.auth_failure,
+            pri_zero_rcvd: g.pri_zero_rcvd,
+            pri_zero_sent: g.pri_zero_sent,
         }
     }
 }

@@ -9,10 +9,11 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use agentx::pdu::{Oid, Value, VarBind};
 
-use super::counters::{HeaderErrors, Stats};
+use super::counters::{stats_of, HeaderErrors};
 use super::{oid, oper_state, trap_oid, truth, Host, Interface, Router, VRRP_MIB};
 use crate::auth::AuthConfig;
 use crate::config::Version;
+use crate::counters::KeepalivedStats as Stats;
 use crate::event::AuthError;
 use crate::linux::driver::RouterSpec;
 
@@ -66,7 +67,7 @@ pub(super) fn objects(
             put(t, &tail, Value::Integer(1));
         }
         let counters = r.run.map(|s| &s.counters);
-        stats_row(t, Stats::of(counters), idx);
+        stats_row(t, stats_of(counters), idx);
         errors.add(counters);
     }
     put(t, &[2, 1, 0], Value::Counter32(errors.checksum as u32));

@@ -10,9 +10,10 @@ use std::net::IpAddr;
 
 use agentx::pdu::{Oid, Value, VarBind};
 
-use super::counters::{HeaderErrors, Stats};
+use super::counters::{stats_of, HeaderErrors};
 use super::{ip_bytes, oid, oper_state, trap_oid, truth, Host, Interface, Router, VRRPV3_MIB};
 use crate::config::Version;
+use crate::counters::KeepalivedStats as Stats;
 use crate::event::ProtocolError;
 use crate::linux::driver::RouterSpec;
 use crate::State;
@@ -73,7 +74,7 @@ pub(super) fn objects(t: &mut BTreeMap<Oid, Value>, routers: &[Router<'_>], host
             put(t, &tail, Value::Integer(1));
         }
         let counters = r.run.map(|s| &s.counters);
-        statistics_row(t, r, Stats::of(counters), idx);
+        statistics_row(t, r, stats_of(counters), idx);
         errors.add(counters);
     }
     put(t, &[1, 2, 1, 0], Value::Counter64(errors.checksum));
