@@ -2,8 +2,9 @@
 //! they were: a VMAC the refused reload would have renamed is still there,
 //! with its index and addresses, and its master is still master; a new
 //! router is never prepared against a running router another new router
-//! already updates. A reload accepted as a whole is applied whole (needs
-//! root and `ip`).
+//! already updates. A reload accepted as a whole is applied whole; a
+//! renamed VMAC's stand-in MAC (until the commit) takes no MAC another
+//! VMAC has or wants (needs root and `ip`).
 #![cfg(feature = "tokio")]
 // Tests stop on the first unexpected value; `expect` names what was expected.
 #![allow(clippy::unwrap_used)]
@@ -199,4 +200,88 @@ fn root_netns_reload_edges_unicast_routers_merge() {
         .collect();
     assert_eq!(names, ["A"]);
     a.stop();
+}
+
+/// VRID 51's VMAC MAC made locally administered: what a renamed VMAC of
+/// VRID 51 first stands in with until the commit.
+const STAND_IN51: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x01, 0x33];
+
+/// Router `name` of `vrid` on VMAC `vmac` with MAC `mac`, no address.
+fn other(name: &str, vrid: u8, vmac: &str, mac: [u8; 6]) -> RouterSpec {
+    let mut s = spec(name, vmac, &[]);
+    s.config.vrid = vrid;
+    s.addresses.clear();
+    s.vmac.mac = Some(mac);
+    s
+}
+
+/// `ns`'s macvlans as (name, MAC), sorted.
+fn vmac_macs(ns: &Netns) -> Vec<(String, String)> {
+    let mut v: Vec<_> = (vmacs(ns).into_iter()).map(|(n, _, m, _)| (n, m)).collect();
+    v.sort();
+    v
+}
+
+/// A rename's stand-in MAC already on the host (another router's VMAC
+/// has it): the reload is no less valid, and is applied.
+#[test]
+fn root_netns_reload_edges_rename_beside_a_vmac_with_the_stand_in_mac() {
+    let lab = Pair::new();
+    let two = |vmac| Setup {
+        routers: vec![
+            spec("VI_1", vmac, &[]),
+            other("VI_2", 52, "vrrp.52", STAND_IN51),
+        ],
+        ..Setup::default()
+    };
+    let a = Running::start(&lab.a, two("vrrp.51"));
+    wait_masters(&a, 2);
+    wait_vmac_count(&lab.a, 2);
+
+    let summary = a.try_reconfigure(two("vrrp.9"));
+    let summary = summary.expect("the rename is applied");
+    assert_eq!((summary.updated, summary.unchanged), (1, 1));
+    let want = [("vrrp.52", "02:00:5e:00:01:33"), ("vrrp.9", MAC51)];
+    assert_eq!(vmac_macs(&lab.a), want.map(|(n, m)| (n.into(), m.into())));
+    assert_eq!(states(&a), [(State::Master, 1, 0); 2]);
+    a.stop();
+    assert_eq!(vmacs(&lab.a), []);
+}
+
+/// A rename's stand-in MAC is the MAC a new router of the same reload
+/// wants for its VMAC: the stand-in must not take it.
+#[test]
+fn root_netns_reload_edges_rename_beside_a_new_vmac_with_the_stand_in_mac() {
+    let lab = Pair::new();
+    let a = Running::start(&lab.a, one(spec("VI_1", "vrrp.51", &[])));
+    a.wait("MASTER", master);
+    wait_vmac_count(&lab.a, 1);
+
+    let setup = Setup {
+        routers: vec![
+            spec("VI_1", "vrrp.9", &[]),
+            other("VI_3", 53, "vrrp.53", STAND_IN51),
+        ],
+        ..Setup::default()
+    };
+    let summary = a.try_reconfigure(setup).expect("the reload is applied");
+    assert_eq!((summary.updated, summary.added), (1, 1));
+    let want = [("vrrp.53", "02:00:5e:00:01:33"), ("vrrp.9", MAC51)];
+    assert_eq!(vmac_macs(&lab.a), want.map(|(n, m)| (n.into(), m.into())));
+    a.stop();
+    assert_eq!(vmacs(&lab.a), []);
+}
+
+/// Waits until `ns` has `n` VMACs.
+fn wait_vmac_count(ns: &Netns, n: usize) {
+    netns_lab::wait_for(&format!("{n} VMACs"), || {
+        (vmacs(ns).len() == n).then_some(())
+    });
+}
+
+/// Waits until `run`'s `n` routers are all master, once each.
+fn wait_masters(run: &Running, n: usize) {
+    netns_lab::wait_for(&format!("{n} masters"), || {
+        (states(run) == vec![(State::Master, 1, 0); n]).then_some(())
+    });
 }

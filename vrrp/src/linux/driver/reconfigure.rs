@@ -21,7 +21,7 @@ use std::time::Instant;
 use super::addr_vmac::AddrVmac;
 use super::links::is_absent;
 use super::sockets::{open_raw, Channel, Raw, Receiver};
-use super::vmac_link::{stand_in_mac, VmacSwap};
+use super::vmac_link::{stand_in_macs, VmacSwap};
 use super::{Driver, DriverError, DriverEvent, RouterIo, RouterSpec, Setup, Vip, VirtualAddress};
 use crate::auth::AuthConfig;
 use crate::config::{Config, Ipv6Config};
@@ -123,6 +123,8 @@ pub(super) struct Staged {
     /// VMACs made to take a running router's VMAC's place (also in
     /// `vmacs`): the old ones are deleted by the commit only.
     swaps: Vec<VmacSwap>,
+    /// The MACs the new setup's macvlan VMACs have: no stand-in takes one.
+    wanted_macs: HashSet<[u8; 6]>,
 }
 
 /// How a macvlan for a router is had (see `Driver::vmac_name`).
@@ -204,6 +206,7 @@ impl Driver {
         let mut routers = Vec::with_capacity(setup.routers.len());
         // Running routers a new one updates: one each.
         let mut claimed = HashSet::new();
+        staged.wanted_macs = setup.routers.iter().filter_map(macvlan_mac).collect();
         for spec in setup.routers {
             let link = self.link_or_stand_in(&mut cache, &spec.interface)?;
             let p = self.prepare_or_wait(&spec, link, &claimed, &mut cache, staged)?;
@@ -594,30 +597,48 @@ impl Driver {
         old: Option<RouterId>,
         staged: &mut Staged,
     ) -> Result<Link, DriverError> {
-        let vrid = config.vrid;
-        let mac = match (options.mac, &config.ipv6) {
-            (Some(mac), _) => mac,
-            (None, Some(_)) => vmac_address6(vrid),
-            (None, None) => vmac_address(vrid),
-        };
+        let mac = vmac_mac(options, config.vrid, config.ipv6.is_some());
         let name = match self.vmac_name(link, config, options, mac, staged)? {
             VmacName::Reuse(existing) => return Ok(existing),
             VmacName::Make(name) => name,
         };
-        let replaced = self.renamed_vmac(old, link, mac);
-        let made_mac = if replaced.is_some() {
-            stand_in_mac(mac)
-        } else {
-            mac
+        let Some(old) = self.renamed_vmac(old, link, mac) else {
+            return self.make_vmac(link, &name, mac, config, options, staged);
         };
-        let mut vmac = self.make_vmac(link, &name, made_mac, config, options, staged)?;
-        if let Some(old) = replaced {
-            let new = vmac.index;
-            staged.swaps.push(VmacSwap { old, new, mac });
-            // What it has once committed.
-            vmac.mac = Some(mac);
-        }
+        let mut vmac = self.make_stand_in(link, &name, mac, config, options, staged)?;
+        let new = vmac.index;
+        staged.swaps.push(VmacSwap { old, new, mac });
+        // What it has once committed.
+        vmac.mac = Some(mac);
         Ok(vmac)
+    }
+
+    /// Makes macvlan `name` on `link` that takes `mac` at the commit, with
+    /// the first stand-in MAC no VMAC of the new setup wants that the
+    /// kernel lets it have up (`link` and its other macvlans up have none).
+    fn make_stand_in(
+        &mut self,
+        link: &Link,
+        name: &str,
+        mac: [u8; 6],
+        config: &Config,
+        options: &VmacOptions,
+        staged: &mut Staged,
+    ) -> Result<Link, DriverError> {
+        let free = stand_in_macs(mac).filter(|m| !staged.wanted_macs.contains(m));
+        let tries: Vec<[u8; 6]> = free.take(STAND_IN_TRIES).collect();
+        // What the kernel says when every MAC tried is in use.
+        let mut refused = LinuxError::Netlink {
+            op: "add macvlan",
+            errno: libc::EADDRINUSE,
+        };
+        for m in tries {
+            match self.make_vmac(link, name, m, config, options, staged) {
+                Err(DriverError::Linux(e)) if e.errno() == Some(libc::EADDRINUSE) => refused = e,
+                other => return other,
+            }
+        }
+        Err(refused.into())
     }
 
     /// The first of the VMAC names `options` allows on `link` that is free
@@ -1136,6 +1157,26 @@ impl Driver {
         self.garp.retain(|index, _| garp.contains(index));
         self.garp_mac.retain(|index, _| garp.contains(index));
     }
+}
+
+/// Stand-in MACs tried for a renamed VMAC (each try makes and deletes a
+/// macvlan) before the reload is refused.
+const STAND_IN_TRIES: usize = 8;
+
+/// The MAC of a router's macvlan VMAC: the configured one, else the
+/// virtual MAC of its VRID and family.
+fn vmac_mac(options: &VmacOptions, vrid: u8, ipv6: bool) -> [u8; 6] {
+    match (options.mac, ipv6) {
+        (Some(mac), _) => mac,
+        (None, true) => vmac_address6(vrid),
+        (None, false) => vmac_address(vrid),
+    }
+}
+
+/// The MAC of the macvlan VMAC a router of a new setup has, if any.
+fn macvlan_mac(spec: &RouterSpec) -> Option<[u8; 6]> {
+    let macvlan = spec.use_vmac && spec.vmac.ipvlan.is_none();
+    macvlan.then(|| vmac_mac(&spec.vmac, spec.config.vrid, is_ipv6(spec)))
 }
 
 /// The advert source of an IPv4 router on a missing interface, never
