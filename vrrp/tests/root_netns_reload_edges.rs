@@ -272,6 +272,36 @@ fn root_netns_reload_edges_rename_beside_a_new_vmac_with_the_stand_in_mac() {
     assert_eq!(vmacs(&lab.a), []);
 }
 
+/// Two unicast routers of one VRID share a VMAC (same name, same MAC).
+/// A reload that renames the first one's keeps the second on the shared
+/// one: the old VMAC is still used, the new one cannot have its MAC. The
+/// reload is refused and the shared VMAC left alone.
+#[test]
+fn root_netns_reload_edges_renaming_a_shared_vmac_is_refused() {
+    let lab = Pair::new();
+    let peer = |last| [Ipv4Addr::new(192, 0, 2, last)];
+    let mut y = spec("VI_Y", "vx", &peer(3));
+    y.addresses.clear();
+    let both = |x_vmac| Setup {
+        routers: vec![spec("VI_X", x_vmac, &peer(2)), y.clone()],
+        ..Setup::default()
+    };
+    let a = Running::start(&lab.a, both("vx"));
+    wait_masters(&a, 2);
+    let before = wait_vmac(&lab.a, "vx");
+
+    assert!(
+        a.try_reconfigure(both("vy")).is_err(),
+        "the reload is refused"
+    );
+    assert_eq!(vmacs(&lab.a), before, "the shared VMAC, untouched");
+    assert_eq!(states(&a), [(State::Master, 1, 0); 2]);
+    let summary = a.reconfigure(both("vx"));
+    assert_eq!((summary.unchanged, summary.updated), (2, 0));
+    a.stop();
+    assert_eq!(vmacs(&lab.a), []);
+}
+
 /// Waits until `ns` has `n` VMACs.
 fn wait_vmac_count(ns: &Netns, n: usize) {
     netns_lab::wait_for(&format!("{n} VMACs"), || {

@@ -223,6 +223,7 @@ impl Driver {
             }
             routers.push(p);
         }
+        check_swaps(&routers, &staged.swaps)?;
         let groups = check_groups(&setup.sync_groups, routers.len())?;
         for p in &routers {
             self.stage_sockets(staged, p)?;
@@ -1219,6 +1220,19 @@ fn v6_of(a: IpAddr) -> Option<Ipv6Addr> {
         IpAddr::V6(a) => Some(a),
         IpAddr::V4(_) => None,
     }
+}
+
+/// A renamed VMAC's old one goes at the commit: refused if a new router
+/// still uses it (unicast routers of one VRID sharing a VMAC), as the new
+/// one cannot have its MAC beside it.
+fn check_swaps(routers: &[Prepared], swaps: &[VmacSwap]) -> Result<(), DriverError> {
+    let kept = kept_vmacs(routers);
+    let Some(s) = swaps.iter().find(|s| kept.contains(&s.old)) else {
+        return Ok(());
+    };
+    let renamed = routers.iter().find(|p| p.vmac == Some(s.new));
+    let (ifindex, vrid) = renamed.map_or((0, 0), |p| (p.link.index, p.config.vrid));
+    Err(MuxError::Duplicate { ifindex, vrid }.into())
 }
 
 /// Members of each sync group as indices into the new routers: in range,
