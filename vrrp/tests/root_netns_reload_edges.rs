@@ -315,3 +315,45 @@ fn wait_masters(run: &Running, n: usize) {
         (states(run) == vec![(State::Master, 1, 0); n]).then_some(())
     });
 }
+
+/// A reload that renames a master's VMAC and has it send from the base
+/// interface (`xmit_base`), which cannot be changed in place: the old
+/// instance goes as any restarted master does, with its priority-0
+/// advert from its VMAC, deleted only after; the peer hears it.
+#[test]
+fn root_netns_reload_edges_restart_with_a_renamed_vmac_sends_priority_zero() {
+    let lab = Pair::new();
+    let mut backup = spec("VI_1", "unused", &[]);
+    (backup.use_vmac, backup.config.priority) = (false, 100);
+    let b = Running::start(&lab.b, one(backup));
+    b.wait("BACKUP", |e| {
+        matches!(
+            e,
+            DriverEvent::Router {
+                event: Event::StateChanged {
+                    to: State::Backup,
+                    ..
+                },
+                ..
+            }
+        )
+    });
+    let a = Running::start(&lab.a, one(spec("VI_1", "vrrp.51", &[])));
+    a.wait("MASTER", master);
+    wait_vmac(&lab.a, "vrrp.51");
+
+    let mut renamed = spec("VI_1", "vrrp.9", &[]);
+    renamed.vmac.xmit_base = true;
+    let summary = a.reconfigure(one(renamed));
+    assert_eq!(summary.restarted, 1);
+    let c = a.snapshot().driver;
+    assert_eq!((c.send_errors, c.host_errors), (0, 0));
+    netns_lab::wait_for("the peer hears priority 0", || {
+        let heard = b.snapshot().routers[0].counters.priority_zero_received;
+        (heard == 1).then_some(())
+    });
+    // The new instance, on the renamed VMAC with the MAC, takes over.
+    wait_vmac(&lab.a, "vrrp.9");
+    a.stop();
+    b.stop();
+}

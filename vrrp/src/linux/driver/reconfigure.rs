@@ -146,6 +146,9 @@ struct Progress {
     ids: Vec<RouterId>,
     /// New routers to add, with their index.
     to_add: Vec<(usize, Prepared)>,
+    /// VMAC renames not committed yet: each once its router is off its
+    /// old VMAC.
+    swaps: Vec<VmacSwap>,
 }
 
 /// Lookups cached for one preparation: one netlink request per interface,
@@ -762,10 +765,11 @@ impl Driver {
         &mut self,
         now: Instant,
         plan: Plan,
-        staged: Staged,
+        mut staged: Staged,
         tracking: &[Tracking],
         started: bool,
     ) -> Result<ReconcileSummary, DriverError> {
+        let swaps = std::mem::take(&mut staged.swaps);
         self.install_staged(staged);
         let Plan {
             routers,
@@ -780,6 +784,7 @@ impl Driver {
             summary: ReconcileSummary::default(),
             ids: vec![RouterId(u32::MAX); routers.len()],
             to_add: Vec::new(),
+            swaps,
         };
         let matched: HashSet<RouterId> = routers.iter().filter_map(|p| p.old).collect();
         for (k, p) in routers.into_iter().enumerate() {
@@ -812,7 +817,10 @@ impl Driver {
 
     /// Updates the running router new router `k` (`p`) matches in place;
     /// if there is none, or it cannot be (see `Prepared::same_place`,
-    /// [`Change::Restart`]: removed), `p` is to be added.
+    /// [`Change::Restart`]: removed), `p` is to be added. A VMAC it
+    /// renames takes its MAC once the old one is gone: before the router
+    /// moves to it, or after the router is removed (its priority-0 advert
+    /// leaves from the old one).
     fn update_matched(
         &mut self,
         now: Instant,
@@ -827,7 +835,10 @@ impl Driver {
             return Ok(());
         };
         let in_place = (self.io(id.0 as usize)).is_some_and(|r| p.same_place(r) || p.vmac_moved(r));
+        let at = progress.swaps.iter().position(|s| p.vmac == Some(s.new));
+        let mut swap = at.map(|at| progress.swaps.swap_remove(at));
         if in_place {
+            self.swap_vmacs(swap.take().as_slice());
             self.move_vmac(id.0 as usize, &p.send_link, kept_vmacs);
             let was_master = self.is_master(id);
             // `prepare` checked the new routers as a whole.
@@ -846,6 +857,7 @@ impl Driver {
             }
         }
         self.remove_router(now, id, kept_vmacs)?;
+        self.swap_vmacs(swap.as_slice());
         progress.summary.restarted += 1;
         progress.to_add.push((k, p));
         Ok(())
@@ -908,10 +920,8 @@ impl Driver {
         }
     }
 
-    /// Takes the sockets opened while preparing into use, and commits the
-    /// VMAC renames.
+    /// Takes the sockets opened while preparing into use.
     fn install_staged(&mut self, staged: Staged) {
-        self.swap_vmacs(&staged.swaps);
         for (link, channel, base, sock) in staged.sockets {
             self.sockets.insert((link.index, channel), sock.clone());
             // A VMAC's datagrams go to its router on the base interface.
@@ -1091,7 +1101,7 @@ impl Driver {
             .and_then(|r| r.vmac);
         if let Some(index) = vmac.filter(|v| !kept_vmacs.contains(v)) {
             match self.netlink.del_link(index) {
-                // Deleted by the commit already (`swap_vmacs`).
+                // Gone already (a rename's old one, `swap_vmacs`).
                 Err(e) if e.errno() != Some(libc::ENODEV) => self.host_error("delete VMAC", e),
                 _ => {}
             }

@@ -219,8 +219,8 @@ impl Driver {
             .filter(|_| r.recv_ifindex == link.index && r.mac == mac)
     }
 
-    /// Commits renames prepared by a reload: each old VMAC is deleted and
-    /// its new one given its MAC.
+    /// Commits renames prepared by a reload: each old VMAC is deleted
+    /// (unless gone already) and its new one given its MAC.
     pub(super) fn swap_vmacs(&mut self, swaps: &[VmacSwap]) {
         for s in swaps {
             match self.netlink.del_link(s.old) {
