@@ -302,6 +302,38 @@ fn root_netns_reload_edges_renaming_a_shared_vmac_is_refused() {
     assert_eq!(vmacs(&lab.a), []);
 }
 
+/// Two unicast routers of one VRID sharing a VMAC both renamed, to one
+/// new name: they share the new VMAC, which takes the MAC when the old
+/// one is gone.
+#[test]
+fn root_netns_reload_edges_a_shared_vmac_renamed_by_both_its_routers() {
+    let lab = Pair::new();
+    let peer = |last| [Ipv4Addr::new(192, 0, 2, last)];
+    let both = |vmac| {
+        let mut y = spec("VI_Y", vmac, &peer(3));
+        y.addresses.clear();
+        Setup {
+            routers: vec![spec("VI_X", vmac, &peer(2)), y],
+            ..Setup::default()
+        }
+    };
+    let a = Running::start(&lab.a, both("vx"));
+    wait_masters(&a, 2);
+    wait_vmac(&lab.a, "vx");
+
+    let summary = a
+        .try_reconfigure(both("vy"))
+        .expect("the rename is applied");
+    // Both kept (VI_Y, without addresses, counts as unchanged).
+    assert_eq!(summary.updated + summary.unchanged, 2, "{summary:?}");
+    wait_vmac(&lab.a, "vy");
+    assert_eq!(states(&a), [(State::Master, 1, 0); 2]);
+    let c = a.snapshot().driver;
+    assert_eq!((c.send_errors, c.host_errors), (0, 0));
+    a.stop();
+    assert_eq!(vmacs(&lab.a), []);
+}
+
 /// Waits until `ns` has `n` VMACs.
 fn wait_vmac_count(ns: &Netns, n: usize) {
     netns_lab::wait_for(&format!("{n} VMACs"), || {

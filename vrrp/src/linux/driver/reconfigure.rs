@@ -647,7 +647,8 @@ impl Driver {
 
     /// The first of the VMAC names `options` allows on `link` that is free
     /// (a leftover of ours, not in use, is deleted), or a VMAC with `mac`
-    /// in use there under one of them, to share.
+    /// in use there under one of them (or made by this reload to take
+    /// `mac`), to share.
     fn vmac_name(
         &mut self,
         link: &Link,
@@ -659,9 +660,14 @@ impl Driver {
         let choices = vmac::candidates(options, config.vrid, config.ipv6.is_some());
         let last = choices.len().saturating_sub(1);
         for (i, choice) in choices.into_iter().enumerate() {
-            let Ok(existing) = self.netlink.link(choice.name()) else {
+            let Ok(mut existing) = self.netlink.link(choice.name()) else {
                 return Ok(VmacName::Make(choice.name().to_owned()));
             };
+            // A VMAC this reload renames into has its MAC once committed.
+            let renamed = |s: &VmacSwap| s.new == existing.index && s.mac == mac;
+            if staged.swaps.iter().any(renamed) {
+                existing.mac = Some(mac);
+            }
             let in_use = self.vmac_in_use(&existing, link, staged);
             let usable = match choice {
                 // Not a VMAC of ours: left alone.
