@@ -274,7 +274,8 @@ fn root_netns_reload_edges_rename_beside_a_new_vmac_with_the_stand_in_mac() {
 
 /// Two unicast routers of one VRID share a VMAC (same name, same MAC).
 /// A reload that renames the first one's keeps the second on the shared
-/// one: the old VMAC is still used, the new one cannot have its MAC. The
+/// one: the old VMAC is still used, the new one cannot have its MAC. One
+/// that renames it to two names makes two VMACs want the one MAC. Either
 /// reload is refused and the shared VMAC left alone.
 #[test]
 fn root_netns_reload_edges_renaming_a_shared_vmac_is_refused() {
@@ -290,10 +291,13 @@ fn root_netns_reload_edges_renaming_a_shared_vmac_is_refused() {
     wait_masters(&a, 2);
     let before = wait_vmac(&lab.a, "vx");
 
-    assert!(
-        a.try_reconfigure(both("vy")).is_err(),
-        "the reload is refused"
-    );
+    assert!(a.try_reconfigure(both("vy")).is_err(), "refused");
+    assert_eq!(vmacs(&lab.a), before, "the shared VMAC, untouched");
+    assert_eq!(states(&a), [(State::Master, 1, 0); 2]);
+    // Both renamed, each to its own: two VMACs cannot have the one MAC.
+    let mut apart = both("vy");
+    apart.routers[1].vmac.name = Some("vz".into());
+    assert!(a.try_reconfigure(apart).is_err(), "refused, apart");
     assert_eq!(vmacs(&lab.a), before, "the shared VMAC, untouched");
     assert_eq!(states(&a), [(State::Master, 1, 0); 2]);
     let summary = a.reconfigure(both("vx"));

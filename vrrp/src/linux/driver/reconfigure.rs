@@ -1238,12 +1238,15 @@ fn v6_of(a: IpAddr) -> Option<Ipv6Addr> {
     }
 }
 
-/// A renamed VMAC's old one goes at the commit: refused if a new router
-/// still uses it (unicast routers of one VRID sharing a VMAC), as the new
-/// one cannot have its MAC beside it.
+/// A renamed VMAC's old one goes at the commit and its new one takes its
+/// MAC: refused if a new router still uses the old one (unicast routers
+/// of one VRID sharing a VMAC), or if another new VMAC takes it too (a
+/// shared one renamed to two names), as the kernel lets only one VMAC of
+/// an interface have a MAC.
 fn check_swaps(routers: &[Prepared], swaps: &[VmacSwap]) -> Result<(), DriverError> {
     let kept = kept_vmacs(routers);
-    let Some(s) = swaps.iter().find(|s| kept.contains(&s.old)) else {
+    let twice = |s: &&VmacSwap| swaps.iter().any(|o| o.old == s.old && o.new != s.new);
+    let Some(s) = (swaps.iter()).find(|s| kept.contains(&s.old) || twice(s)) else {
         return Ok(());
     };
     let renamed = routers.iter().find(|p| p.vmac == Some(s.new));
