@@ -123,7 +123,8 @@ pub(super) struct Staged {
     /// VMACs made to take a running router's VMAC's place (also in
     /// `vmacs`): the old ones are deleted by the commit only.
     swaps: Vec<VmacSwap>,
-    /// The MACs the new setup's macvlan VMACs have: no stand-in takes one.
+    /// The MACs configured for the new setup's VMACs (address VMACs too):
+    /// no stand-in takes one. A VRID's virtual MAC is never a stand-in.
     wanted_macs: HashSet<[u8; 6]>,
 }
 
@@ -209,7 +210,7 @@ impl Driver {
         let mut routers = Vec::with_capacity(setup.routers.len());
         // Running routers a new one updates: one each.
         let mut claimed = HashSet::new();
-        staged.wanted_macs = setup.routers.iter().filter_map(macvlan_mac).collect();
+        staged.wanted_macs = setup.routers.iter().filter_map(|s| s.vmac.mac).collect();
         for spec in setup.routers {
             let link = self.link_or_stand_in(&mut cache, &spec.interface)?;
             let p = self.prepare_or_wait(&spec, link, &claimed, &mut cache, staged)?;
@@ -1188,12 +1189,6 @@ fn vmac_mac(options: &VmacOptions, vrid: u8, ipv6: bool) -> [u8; 6] {
         (None, true) => vmac_address6(vrid),
         (None, false) => vmac_address(vrid),
     }
-}
-
-/// The MAC of the macvlan VMAC a router of a new setup has, if any.
-fn macvlan_mac(spec: &RouterSpec) -> Option<[u8; 6]> {
-    let macvlan = spec.use_vmac && spec.vmac.ipvlan.is_none();
-    macvlan.then(|| vmac_mac(&spec.vmac, spec.config.vrid, is_ipv6(spec)))
 }
 
 /// The advert source of an IPv4 router on a missing interface, never
