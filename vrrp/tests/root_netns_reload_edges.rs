@@ -338,6 +338,42 @@ fn root_netns_reload_edges_a_shared_vmac_renamed_by_both_its_routers() {
     assert_eq!(vmacs(&lab.a), []);
 }
 
+/// `disable_ipv6` of `ns`'s interface `name`.
+fn disable_ipv6(ns: &Netns, name: &str) -> String {
+    let path = format!("/proc/sys/net/ipv6/conf/{name}/disable_ipv6");
+    ns.enter(|| std::fs::read_to_string(path)).unwrap().unwrap()
+}
+
+/// A refused reload that would have given the running router's VMAC
+/// IPv6 (an excluded IPv6 address, keepalived's rule) leaves the VMAC's
+/// `disable_ipv6` as it was; the same reload accepted sets it.
+#[test]
+fn root_netns_reload_edges_refused_reload_keeps_the_vmacs_ipv6_setting() {
+    let lab = Pair::new();
+    let running = spec("VI_1", "vrrp.51", &[]);
+    let a = Running::start(&lab.a, one(running.clone()));
+    a.wait("MASTER", master);
+    wait_vmac(&lab.a, "vrrp.51");
+    assert_eq!(disable_ipv6(&lab.a, "vrrp.51"), "1\n");
+
+    let mut v6 = running;
+    let excluded = "2001:db8::1".parse::<std::net::Ipv6Addr>().unwrap();
+    v6.excluded = vec![vrrp::linux::driver::VirtualAddress::host(excluded)];
+    let bad_group = SyncGroupSpec {
+        name: "G".into(),
+        members: vec![0, 1],
+    };
+    let refused = Setup {
+        sync_groups: vec![bad_group],
+        ..one(v6.clone())
+    };
+    assert!(a.try_reconfigure(refused).is_err(), "the reload is refused");
+    assert_eq!(disable_ipv6(&lab.a, "vrrp.51"), "1\n", "as it was");
+    a.reconfigure(one(v6));
+    assert_eq!(disable_ipv6(&lab.a, "vrrp.51"), "0\n", "applied");
+    a.stop();
+}
+
 /// Waits until `ns` has `n` VMACs.
 fn wait_vmac_count(ns: &Netns, n: usize) {
     netns_lab::wait_for(&format!("{n} VMACs"), || {

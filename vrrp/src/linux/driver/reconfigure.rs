@@ -123,6 +123,9 @@ pub(super) struct Staged {
     /// VMACs made to take a running router's VMAC's place (also in
     /// `vmacs`): the old ones are deleted by the commit only.
     swaps: Vec<VmacSwap>,
+    /// `disable_ipv6` for VMACs of IPv4 routers (`set_vmac_ipv6`), set by
+    /// the commit: a refused reload leaves a running VMAC's as it was.
+    vmac_ipv6: Vec<(Link, bool)>,
     /// The MACs configured for the new setup's VMACs (address VMACs too):
     /// no stand-in takes one. A VRID's virtual MAC is never a stand-in.
     wanted_macs: HashSet<[u8; 6]>,
@@ -475,7 +478,7 @@ impl Driver {
         };
         if config.ipv6.is_none() {
             let excluded_v6 = spec.excluded.iter().any(|a| a.addr.is_ipv6());
-            self.set_vmac_ipv6(&vmac, excluded_v6);
+            staged.vmac_ipv6.push((vmac.clone(), excluded_v6));
         }
         Ok(vmac)
     }
@@ -927,8 +930,12 @@ impl Driver {
         }
     }
 
-    /// Takes the sockets opened while preparing into use.
+    /// Takes the sockets opened while preparing into use, and sets the
+    /// VMACs' IPv6.
     fn install_staged(&mut self, staged: Staged) {
+        for (vmac, on) in &staged.vmac_ipv6 {
+            self.set_vmac_ipv6(vmac, *on);
+        }
         for (link, channel, base, sock) in staged.sockets {
             self.sockets.insert((link.index, channel), sock.clone());
             // A VMAC's datagrams go to its router on the base interface.
