@@ -1,10 +1,13 @@
 //! Reloads the driver refuses leave the kernel and the running routers as
 //! they were: a VMAC the refused reload would have renamed is still there,
-//! with its index and addresses, and its master is still master; a new
-//! router is never prepared against a running router another new router
-//! already updates. A reload accepted as a whole is applied whole; a
+//! with its index, addresses and IPv6 setting, and its master is still
+//! master; a new router is never prepared against a running router
+//! another new router already updates; a shared VMAC is renamed by all
+//! its routers or none. A reload accepted as a whole is applied whole: a
 //! renamed VMAC's stand-in MAC (until the commit) takes no MAC another
-//! VMAC has or wants (needs root and `ip`).
+//! VMAC has or wants, a restarted master's priority-0 advert leaves from
+//! its old VMAC, an address moved from a removed master stays (needs
+//! root and `ip`).
 #![cfg(feature = "tokio")]
 // Tests stop on the first unexpected value; `expect` names what was expected.
 #![allow(clippy::unwrap_used)]
@@ -371,6 +374,49 @@ fn root_netns_reload_edges_refused_reload_keeps_the_vmacs_ipv6_setting() {
     assert_eq!(disable_ipv6(&lab.a, "vrrp.51"), "1\n", "as it was");
     a.reconfigure(one(v6));
     assert_eq!(disable_ipv6(&lab.a, "vrrp.51"), "0\n", "applied");
+    a.stop();
+}
+
+/// `ns`'s `eth0`'s IPv4 addresses.
+fn eth0_addrs(ns: &Netns) -> Vec<String> {
+    let a = ns.ip_json(&["-4", "addr", "show", "eth0"]).unwrap();
+    let infos = a[0]["addr_info"].as_array().cloned().unwrap_or_default();
+    let mut v: Vec<String> = infos
+        .iter()
+        .map(|i| i["local"].as_str().unwrap().to_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// A reload removes a master and gives its address to a master that
+/// stays: the address goes with the removed one, then comes back with
+/// the one that stays (the removal comes first, as keepalived 2.2.7's
+/// `clear_diff_vrrp`), and is on the host after the reload.
+#[test]
+fn root_netns_reload_edges_an_address_moves_from_a_removed_master() {
+    let lab = Pair::new();
+    let vip101 = Ipv4Addr::new(192, 0, 2, 101);
+    let plain = |name, vrid, vips: &[Ipv4Addr]| {
+        let config = Config::new(name, vrid, 150, Ipv4Addr::UNSPECIFIED);
+        router(
+            config,
+            "eth0",
+            vips.iter().map(|v| vip24(*v, None)).collect(),
+        )
+    };
+    let two = Setup {
+        routers: vec![plain("K", 51, &[VIP]), plain("G", 52, &[vip101])],
+        ..Setup::default()
+    };
+    let a = Running::start(&lab.a, two);
+    wait_masters(&a, 2);
+    let all = ["192.0.2.1", "192.0.2.100", "192.0.2.101"].map(String::from);
+    netns_lab::wait_for("both VIPs", || (eth0_addrs(&lab.a) == all).then_some(()));
+
+    let summary = a.reconfigure(one(plain("K", 51, &[VIP, vip101])));
+    assert_eq!((summary.updated, summary.removed), (1, 1));
+    assert_eq!(eth0_addrs(&lab.a), all, "K holds both");
     a.stop();
 }
 

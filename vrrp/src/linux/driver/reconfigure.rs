@@ -1091,8 +1091,9 @@ impl Driver {
     }
 
     /// Removes a router from the mux (a master sends priority 0) and its
-    /// addresses, routes and VMAC (unless a router of the new setup reuses
-    /// it) from the host.
+    /// addresses (but those another master has: a reload may move one to
+    /// a master updated first), routes and VMAC (unless a router of the
+    /// new setup reuses it) from the host.
     fn remove_router(
         &mut self,
         now: Instant,
@@ -1101,6 +1102,9 @@ impl Driver {
     ) -> Result<(), MuxError> {
         let i = id.0 as usize;
         let was_master = self.is_master(id);
+        self.mux.router(id).ok_or(MuxError::UnknownRouter(id))?;
+        // Before its events: leaving MASTER deletes its addresses.
+        self.leave_others_addresses(i);
         self.mux.remove_router(now, id)?;
         // Its priority-0 advert and last events, while its sockets are known.
         self.drain(now);
@@ -1121,6 +1125,19 @@ impl Driver {
             }
         }
         Ok(())
+    }
+
+    /// Forgets the addresses of router `i`, being removed, that another
+    /// master has installed too, so that its removal leaves them.
+    fn leave_others_addresses(&mut self, i: usize) {
+        let others = (0..self.routers.len()).filter(|&j| j != i);
+        let masters = others.filter(|&j| self.is_master(RouterId(j as u32)));
+        let held: Vec<Vip> = (masters.filter_map(|j| self.io(j)))
+            .flat_map(|r| r.addresses.iter().cloned())
+            .collect();
+        if let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) {
+            r.addresses.retain(|a| !held.contains(a));
+        }
     }
 
     fn add_router(&mut self, p: Prepared) -> Result<RouterId, MuxError> {
