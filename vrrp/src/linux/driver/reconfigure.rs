@@ -849,13 +849,13 @@ impl Driver {
         let mut swap = at.map(|at| progress.swaps.swap_remove(at));
         if in_place {
             self.swap_vmacs(swap.take().as_slice());
-            self.move_vmac(id.0 as usize, &p.send_link, kept_vmacs);
+            let moved = self.move_vmac(id.0 as usize, &p.send_link, kept_vmacs);
             let was_master = self.is_master(id);
             // `prepare` checked the new routers as a whole.
             let change = self.mux.reconfigure_admitted(now, id, p.config.clone())?;
             if change != Change::Restart {
                 let s = &mut progress.summary;
-                if self.update_in_place(id, p, was_master) {
+                if self.update_in_place(id, p, was_master) || moved {
                     s.updated += 1;
                 } else {
                     s.unchanged += 1;

@@ -236,12 +236,13 @@ impl Driver {
     /// Router `i` now sends on VMAC `vmac` (a reload renamed its VMAC or
     /// gave it another MAC): the old VMAC is deleted unless the new setup
     /// uses it (`kept`), and forgotten. Nothing if `vmac` is its VMAC.
-    pub(super) fn move_vmac(&mut self, i: usize, vmac: &Link, kept: &HashSet<u32>) {
+    /// True if it moved.
+    pub(super) fn move_vmac(&mut self, i: usize, vmac: &Link, kept: &HashSet<u32>) -> bool {
         let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) else {
-            return;
+            return false;
         };
         let Some(old) = r.vmac.filter(|v| *v != vmac.index) else {
-            return;
+            return false;
         };
         r.send_ifindex = vmac.index;
         r.mac = vmac.mac.unwrap_or([0; 6]);
@@ -257,6 +258,7 @@ impl Driver {
         }
         self.firewall.touch();
         self.vmac_made(i, vmac);
+        true
     }
 }
 
