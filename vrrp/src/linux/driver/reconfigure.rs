@@ -21,7 +21,7 @@ use std::time::Instant;
 use super::addr_vmac::AddrVmac;
 use super::links::is_absent;
 use super::sockets::{open_raw, Channel, Raw, Receiver};
-use super::vmac_link::{stand_in_mac, VmacSwap};
+use super::vmac_link::{stand_in_macs, VmacSwap};
 use super::{Driver, DriverError, DriverEvent, RouterIo, RouterSpec, Setup, Vip, VirtualAddress};
 use crate::auth::AuthConfig;
 use crate::config::{Config, Ipv6Config};
@@ -123,6 +123,12 @@ pub(super) struct Staged {
     /// VMACs made to take a running router's VMAC's place (also in
     /// `vmacs`): the old ones are deleted by the commit only.
     swaps: Vec<VmacSwap>,
+    /// `disable_ipv6` for VMACs of IPv4 routers (`set_vmac_ipv6`), set by
+    /// the commit: a refused reload leaves a running VMAC's as it was.
+    vmac_ipv6: Vec<(Link, bool)>,
+    /// The MACs configured for the new setup's VMACs (address VMACs too):
+    /// no stand-in takes one. A VRID's virtual MAC is never a stand-in.
+    wanted_macs: HashSet<[u8; 6]>,
 }
 
 /// How a macvlan for a router is had (see `Driver::vmac_name`).
@@ -144,6 +150,9 @@ struct Progress {
     ids: Vec<RouterId>,
     /// New routers to add, with their index.
     to_add: Vec<(usize, Prepared)>,
+    /// VMAC renames not committed yet: each once its router is off its
+    /// old VMAC.
+    swaps: Vec<VmacSwap>,
 }
 
 /// Lookups cached for one preparation: one netlink request per interface,
@@ -204,6 +213,7 @@ impl Driver {
         let mut routers = Vec::with_capacity(setup.routers.len());
         // Running routers a new one updates: one each.
         let mut claimed = HashSet::new();
+        staged.wanted_macs = setup.routers.iter().filter_map(|s| s.vmac.mac).collect();
         for spec in setup.routers {
             let link = self.link_or_stand_in(&mut cache, &spec.interface)?;
             let p = self.prepare_or_wait(&spec, link, &claimed, &mut cache, staged)?;
@@ -220,6 +230,7 @@ impl Driver {
             }
             routers.push(p);
         }
+        check_swaps(&routers, &staged.swaps)?;
         let groups = check_groups(&setup.sync_groups, routers.len())?;
         for p in &routers {
             self.stage_sockets(staged, p)?;
@@ -467,7 +478,7 @@ impl Driver {
         };
         if config.ipv6.is_none() {
             let excluded_v6 = spec.excluded.iter().any(|a| a.addr.is_ipv6());
-            self.set_vmac_ipv6(&vmac, excluded_v6);
+            staged.vmac_ipv6.push((vmac.clone(), excluded_v6));
         }
         Ok(vmac)
     }
@@ -594,35 +605,54 @@ impl Driver {
         old: Option<RouterId>,
         staged: &mut Staged,
     ) -> Result<Link, DriverError> {
-        let vrid = config.vrid;
-        let mac = match (options.mac, &config.ipv6) {
-            (Some(mac), _) => mac,
-            (None, Some(_)) => vmac_address6(vrid),
-            (None, None) => vmac_address(vrid),
-        };
+        let mac = vmac_mac(options, config.vrid, config.ipv6.is_some());
         let name = match self.vmac_name(link, config, options, mac, staged)? {
             VmacName::Reuse(existing) => return Ok(existing),
             VmacName::Make(name) => name,
         };
-        let replaced = self.renamed_vmac(old, link, mac);
-        let made_mac = if replaced.is_some() {
-            stand_in_mac(mac)
-        } else {
-            mac
+        let Some(old) = self.renamed_vmac(old, link, mac) else {
+            return self.make_vmac(link, &name, mac, config, options, staged);
         };
-        let mut vmac = self.make_vmac(link, &name, made_mac, config, options, staged)?;
-        if let Some(old) = replaced {
-            let new = vmac.index;
-            staged.swaps.push(VmacSwap { old, new, mac });
-            // What it has once committed.
-            vmac.mac = Some(mac);
-        }
+        let mut vmac = self.make_stand_in(link, &name, mac, config, options, staged)?;
+        let new = vmac.index;
+        staged.swaps.push(VmacSwap { old, new, mac });
+        // What it has once committed.
+        vmac.mac = Some(mac);
         Ok(vmac)
+    }
+
+    /// Makes macvlan `name` on `link` that takes `mac` at the commit, with
+    /// the first stand-in MAC no VMAC of the new setup wants that the
+    /// kernel lets it have up (`link` and its other macvlans up have none).
+    fn make_stand_in(
+        &mut self,
+        link: &Link,
+        name: &str,
+        mac: [u8; 6],
+        config: &Config,
+        options: &VmacOptions,
+        staged: &mut Staged,
+    ) -> Result<Link, DriverError> {
+        let free = stand_in_macs(mac).filter(|m| !staged.wanted_macs.contains(m));
+        let tries: Vec<[u8; 6]> = free.take(STAND_IN_TRIES).collect();
+        // What the kernel says when every MAC tried is in use.
+        let mut refused = LinuxError::Netlink {
+            op: "add macvlan",
+            errno: libc::EADDRINUSE,
+        };
+        for m in tries {
+            match self.make_vmac(link, name, m, config, options, staged) {
+                Err(DriverError::Linux(e)) if e.errno() == Some(libc::EADDRINUSE) => refused = e,
+                other => return other,
+            }
+        }
+        Err(refused.into())
     }
 
     /// The first of the VMAC names `options` allows on `link` that is free
     /// (a leftover of ours, not in use, is deleted), or a VMAC with `mac`
-    /// in use there under one of them, to share.
+    /// in use there under one of them (or made by this reload to take
+    /// `mac`), to share.
     fn vmac_name(
         &mut self,
         link: &Link,
@@ -634,9 +664,14 @@ impl Driver {
         let choices = vmac::candidates(options, config.vrid, config.ipv6.is_some());
         let last = choices.len().saturating_sub(1);
         for (i, choice) in choices.into_iter().enumerate() {
-            let Ok(existing) = self.netlink.link(choice.name()) else {
+            let Ok(mut existing) = self.netlink.link(choice.name()) else {
                 return Ok(VmacName::Make(choice.name().to_owned()));
             };
+            // A VMAC this reload renames into has its MAC once committed.
+            let renamed = |s: &VmacSwap| s.new == existing.index && s.mac == mac;
+            if staged.swaps.iter().any(renamed) {
+                existing.mac = Some(mac);
+            }
             let in_use = self.vmac_in_use(&existing, link, staged);
             let usable = match choice {
                 // Not a VMAC of ours: left alone.
@@ -740,10 +775,11 @@ impl Driver {
         &mut self,
         now: Instant,
         plan: Plan,
-        staged: Staged,
+        mut staged: Staged,
         tracking: &[Tracking],
         started: bool,
     ) -> Result<ReconcileSummary, DriverError> {
+        let swaps = std::mem::take(&mut staged.swaps);
         self.install_staged(staged);
         let Plan {
             routers,
@@ -758,6 +794,7 @@ impl Driver {
             summary: ReconcileSummary::default(),
             ids: vec![RouterId(u32::MAX); routers.len()],
             to_add: Vec::new(),
+            swaps,
         };
         let matched: HashSet<RouterId> = routers.iter().filter_map(|p| p.old).collect();
         for (k, p) in routers.into_iter().enumerate() {
@@ -790,7 +827,10 @@ impl Driver {
 
     /// Updates the running router new router `k` (`p`) matches in place;
     /// if there is none, or it cannot be (see `Prepared::same_place`,
-    /// [`Change::Restart`]: removed), `p` is to be added.
+    /// [`Change::Restart`]: removed), `p` is to be added. A VMAC it
+    /// renames takes its MAC once the old one is gone: before the router
+    /// moves to it, or after the router is removed (its priority-0 advert
+    /// leaves from the old one).
     fn update_matched(
         &mut self,
         now: Instant,
@@ -805,14 +845,17 @@ impl Driver {
             return Ok(());
         };
         let in_place = (self.io(id.0 as usize)).is_some_and(|r| p.same_place(r) || p.vmac_moved(r));
+        let at = progress.swaps.iter().position(|s| p.vmac == Some(s.new));
+        let mut swap = at.map(|at| progress.swaps.swap_remove(at));
         if in_place {
-            self.move_vmac(id.0 as usize, &p.send_link, kept_vmacs);
+            self.swap_vmacs(swap.take().as_slice());
+            let moved = self.move_vmac(id.0 as usize, &p.send_link, kept_vmacs);
             let was_master = self.is_master(id);
             // `prepare` checked the new routers as a whole.
             let change = self.mux.reconfigure_admitted(now, id, p.config.clone())?;
             if change != Change::Restart {
                 let s = &mut progress.summary;
-                if self.update_in_place(id, p, was_master) {
+                if self.update_in_place(id, p, was_master) || moved {
                     s.updated += 1;
                 } else {
                     s.unchanged += 1;
@@ -824,6 +867,7 @@ impl Driver {
             }
         }
         self.remove_router(now, id, kept_vmacs)?;
+        self.swap_vmacs(swap.as_slice());
         progress.summary.restarted += 1;
         progress.to_add.push((k, p));
         Ok(())
@@ -886,10 +930,12 @@ impl Driver {
         }
     }
 
-    /// Takes the sockets opened while preparing into use, and commits the
-    /// VMAC renames.
+    /// Takes the sockets opened while preparing into use, and sets the
+    /// VMACs' IPv6.
     fn install_staged(&mut self, staged: Staged) {
-        self.swap_vmacs(&staged.swaps);
+        for (vmac, on) in &staged.vmac_ipv6 {
+            self.set_vmac_ipv6(vmac, *on);
+        }
         for (link, channel, base, sock) in staged.sockets {
             self.sockets.insert((link.index, channel), sock.clone());
             // A VMAC's datagrams go to its router on the base interface.
@@ -1045,8 +1091,9 @@ impl Driver {
     }
 
     /// Removes a router from the mux (a master sends priority 0) and its
-    /// addresses, routes and VMAC (unless a router of the new setup reuses
-    /// it) from the host.
+    /// addresses (but those another master has: a reload may move one to
+    /// a master updated first), routes and VMAC (unless a router of the
+    /// new setup reuses it) from the host.
     fn remove_router(
         &mut self,
         now: Instant,
@@ -1055,6 +1102,9 @@ impl Driver {
     ) -> Result<(), MuxError> {
         let i = id.0 as usize;
         let was_master = self.is_master(id);
+        self.mux.router(id).ok_or(MuxError::UnknownRouter(id))?;
+        // Before its events: leaving MASTER deletes its addresses.
+        self.leave_others_addresses(i);
         self.mux.remove_router(now, id)?;
         // Its priority-0 advert and last events, while its sockets are known.
         self.drain(now);
@@ -1069,12 +1119,25 @@ impl Driver {
             .and_then(|r| r.vmac);
         if let Some(index) = vmac.filter(|v| !kept_vmacs.contains(v)) {
             match self.netlink.del_link(index) {
-                // Deleted by the commit already (`swap_vmacs`).
+                // Gone already (a rename's old one, `swap_vmacs`).
                 Err(e) if e.errno() != Some(libc::ENODEV) => self.host_error("delete VMAC", e),
                 _ => {}
             }
         }
         Ok(())
+    }
+
+    /// Forgets the addresses of router `i`, being removed, that another
+    /// master has installed too, so that its removal leaves them.
+    fn leave_others_addresses(&mut self, i: usize) {
+        let others = (0..self.routers.len()).filter(|&j| j != i);
+        let masters = others.filter(|&j| self.is_master(RouterId(j as u32)));
+        let held: Vec<Vip> = (masters.filter_map(|j| self.io(j)))
+            .flat_map(|r| r.addresses.iter().cloned())
+            .collect();
+        if let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) {
+            r.addresses.retain(|a| !held.contains(a));
+        }
     }
 
     fn add_router(&mut self, p: Prepared) -> Result<RouterId, MuxError> {
@@ -1138,6 +1201,20 @@ impl Driver {
     }
 }
 
+/// Stand-in MACs tried for a renamed VMAC (each try makes and deletes a
+/// macvlan) before the reload is refused.
+const STAND_IN_TRIES: usize = 8;
+
+/// The MAC of a router's macvlan VMAC: the configured one, else the
+/// virtual MAC of its VRID and family.
+fn vmac_mac(options: &VmacOptions, vrid: u8, ipv6: bool) -> [u8; 6] {
+    match (options.mac, ipv6) {
+        (Some(mac), _) => mac,
+        (None, true) => vmac_address6(vrid),
+        (None, false) => vmac_address(vrid),
+    }
+}
+
 /// The advert source of an IPv4 router on a missing interface, never
 /// used (a router there is in FAULT and sends nothing): a valid unicast
 /// address for the state machine's checks (TEST-NET-1, RFC 5737).
@@ -1178,6 +1255,22 @@ fn v6_of(a: IpAddr) -> Option<Ipv6Addr> {
         IpAddr::V6(a) => Some(a),
         IpAddr::V4(_) => None,
     }
+}
+
+/// A renamed VMAC's old one goes at the commit and its new one takes its
+/// MAC: refused if a new router still uses the old one (unicast routers
+/// of one VRID sharing a VMAC), or if another new VMAC takes it too (a
+/// shared one renamed to two names), as the kernel lets only one VMAC of
+/// an interface have a MAC.
+fn check_swaps(routers: &[Prepared], swaps: &[VmacSwap]) -> Result<(), DriverError> {
+    let kept = kept_vmacs(routers);
+    let twice = |s: &&VmacSwap| swaps.iter().any(|o| o.old == s.old && o.new != s.new);
+    let Some(s) = (swaps.iter()).find(|s| kept.contains(&s.old) || twice(s)) else {
+        return Ok(());
+    };
+    let renamed = routers.iter().find(|p| p.vmac == Some(s.new));
+    let (ifindex, vrid) = renamed.map_or((0, 0), |p| (p.link.index, p.config.vrid));
+    Err(MuxError::Duplicate { ifindex, vrid }.into())
 }
 
 /// Members of each sync group as indices into the new routers: in range,

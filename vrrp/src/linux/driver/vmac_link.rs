@@ -185,17 +185,21 @@ pub(super) struct VmacSwap {
     pub(super) mac: [u8; 6],
 }
 
-/// The MAC a renamed VMAC has until its old one is gone (the kernel
-/// refuses a second macvlan up with one MAC on an interface): `mac`
-/// locally administered, or with another bit flipped if it is already.
-pub(super) fn stand_in_mac(mac: [u8; 6]) -> [u8; 6] {
-    let mut m = mac;
-    m[0] = if mac[0] & 0x02 == 0 {
-        mac[0] | 0x02
-    } else {
-        mac[0] ^ 0x04
-    };
-    m
+/// The MACs a renamed VMAC may have until its old one is gone (the
+/// kernel refuses a second macvlan up with one MAC on an interface), in
+/// the order to try them: `mac` with another first byte, locally
+/// administered and unicast, `mac`'s own first byte made so first.
+pub(super) fn stand_in_macs(mac: [u8; 6]) -> impl Iterator<Item = [u8; 6]> {
+    // Bits 0 (multicast) and 1 (local) are fixed: 64 first bytes.
+    let first = (mac[0] | 0x02) & !0x01;
+    (0..64u8)
+        .map(move |k| first.wrapping_add(k << 2))
+        .map(move |b| {
+            let mut m = mac;
+            m[0] = b;
+            m
+        })
+        .filter(move |m| *m != mac)
 }
 
 impl Driver {
@@ -215,8 +219,8 @@ impl Driver {
             .filter(|_| r.recv_ifindex == link.index && r.mac == mac)
     }
 
-    /// Commits renames prepared by a reload: each old VMAC is deleted and
-    /// its new one given its MAC.
+    /// Commits renames prepared by a reload: each old VMAC is deleted
+    /// (unless gone already) and its new one given its MAC.
     pub(super) fn swap_vmacs(&mut self, swaps: &[VmacSwap]) {
         for s in swaps {
             match self.netlink.del_link(s.old) {
@@ -232,12 +236,13 @@ impl Driver {
     /// Router `i` now sends on VMAC `vmac` (a reload renamed its VMAC or
     /// gave it another MAC): the old VMAC is deleted unless the new setup
     /// uses it (`kept`), and forgotten. Nothing if `vmac` is its VMAC.
-    pub(super) fn move_vmac(&mut self, i: usize, vmac: &Link, kept: &HashSet<u32>) {
+    /// True if it moved.
+    pub(super) fn move_vmac(&mut self, i: usize, vmac: &Link, kept: &HashSet<u32>) -> bool {
         let Some(r) = self.routers.get_mut(i).and_then(Option::as_mut) else {
-            return;
+            return false;
         };
         let Some(old) = r.vmac.filter(|v| *v != vmac.index) else {
-            return;
+            return false;
         };
         r.send_ifindex = vmac.index;
         r.mac = vmac.mac.unwrap_or([0; 6]);
@@ -253,18 +258,28 @@ impl Driver {
         }
         self.firewall.touch();
         self.vmac_made(i, vmac);
+        true
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::stand_in_mac;
+    use super::stand_in_macs;
 
     #[test]
-    fn stand_in_macs_are_local_and_differ() {
+    fn stand_in_macs_are_local_unicast_and_differ() {
         let vrrp = [0x00, 0x00, 0x5e, 0x00, 0x01, 0x33];
-        assert_eq!(stand_in_mac(vrrp), [0x02, 0x00, 0x5e, 0x00, 0x01, 0x33]);
+        let got: Vec<_> = stand_in_macs(vrrp).collect();
+        assert_eq!(got.len(), 64);
+        assert_eq!(got[0], [0x02, 0x00, 0x5e, 0x00, 0x01, 0x33]);
+        assert_eq!(got[1], [0x06, 0x00, 0x5e, 0x00, 0x01, 0x33]);
+        assert_eq!(got[63], [0xfe, 0x00, 0x5e, 0x00, 0x01, 0x33]);
         let local = [0x02, 0x78, 0, 0, 0, 0x33];
-        assert_eq!(stand_in_mac(local), [0x06, 0x78, 0, 0, 0, 0x33]);
+        let got: Vec<_> = stand_in_macs(local).collect();
+        assert_eq!(got.len(), 63, "never the MAC itself");
+        assert_eq!(got[0], [0x06, 0x78, 0, 0, 0, 0x33]);
+        for m in got {
+            assert_eq!((m[0] & 0x03, &m[1..]), (0x02, &local[1..]), "{m:x?}");
+        }
     }
 }
