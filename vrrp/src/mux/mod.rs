@@ -38,6 +38,30 @@ fn key_of(config: &crate::Config) -> (u8, bool, Option<IpAddr>) {
     (config.vrid, config.ipv6.is_some(), chan)
 }
 
+/// (interface, VRID, family) as one integer that sorts as the tuple: the
+/// receive path's searches compare it in one step.
+fn family_code(ifindex: u32, vrid: u8, ipv6: bool) -> u64 {
+    (u64::from(ifindex) << 9) | (u64::from(vrid) << 1) | u64::from(ipv6)
+}
+
+/// The run of `sorted` (sorted by `key`) whose key is `want`: one binary
+/// search, then a forward scan (runs are a few routers long).
+fn run<T, K: Ord>(sorted: &[T], key: impl Fn(&T) -> K, want: K) -> &[T] {
+    let from = sorted.partition_point(|t| key(t) < want);
+    let rest = sorted.get(from..).unwrap_or(&[]);
+    let len = rest.iter().take_while(|t| key(t) == want).count();
+    rest.get(..len).unwrap_or(&[])
+}
+
+/// The keys of `family` (of one interface, VRID and address family, sorted
+/// by channel) on channel `chan`.
+fn on_channel(family: &[Key], chan: Option<IpAddr>) -> &[Key] {
+    let from = family.iter().position(|k| k.3 == chan);
+    let rest = from.and_then(|from| family.get(from..)).unwrap_or(&[]);
+    let len = rest.iter().take_while(|k| k.3 == chan).count();
+    rest.get(..len).unwrap_or(&[])
+}
+
 /// Index of a router in its [`Mux`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RouterId(pub u32);
@@ -330,9 +354,7 @@ impl Mux {
         src: IpAddr,
     ) -> Option<RouterId> {
         let chan = dst.is_multicast().then_some(dst);
-        let from = family.partition_point(|k| k.3 < chan);
-        let to = family.partition_point(|k| k.3 <= chan);
-        match family.get(from..to).unwrap_or(&[]) {
+        match on_channel(family, chan) {
             shared @ [_, _, ..] => self.find_shared(at, shared, src, dst),
             [k] => Some(RouterId(k.4)),
             [] => family.first().map(|k| RouterId(k.4)),
@@ -341,24 +363,14 @@ impl Mux {
 
     /// The keys of (interface, VRID, family), in channel order.
     fn family(&self, ifindex: u32, vrid: u8, ipv6: bool) -> &[Key] {
-        let prefix = |k: &Key| (k.0, k.1, k.2);
-        let from = self
-            .keys
-            .partition_point(|k| prefix(k) < (ifindex, vrid, ipv6));
-        let to = self
-            .keys
-            .partition_point(|k| prefix(k) <= (ifindex, vrid, ipv6));
-        self.keys.get(from..to).unwrap_or(&[])
+        let want = family_code(ifindex, vrid, ipv6);
+        run(&self.keys, |k| family_code(k.0, k.1, k.2), want)
     }
 
     /// The keys of (interface, VRID, family, channel): one at most for a
     /// multicast group, those of every unicast router for `None`.
     fn channel(&self, ifindex: u32, vrid: u8, ipv6: bool, chan: Option<IpAddr>) -> &[Key] {
-        let prefix = |k: &Key| (k.0, k.1, k.2, k.3);
-        let key = (ifindex, vrid, ipv6, chan);
-        let from = self.keys.partition_point(|k| prefix(k) < key);
-        let to = self.keys.partition_point(|k| prefix(k) <= key);
-        self.keys.get(from..to).unwrap_or(&[])
+        on_channel(self.family(ifindex, vrid, ipv6), chan)
     }
 
     /// Puts router `id`'s key (interface, VRID, family, channel) in place.

@@ -13,9 +13,41 @@ use std::net::IpAddr;
 use super::{Key, Mux, MuxError, RouterId};
 use crate::config::Config;
 
-/// A unicast router's peer in the receive path: (ifindex, VRID, IPv6,
-/// peer address, slot), sorted for binary search.
-pub(super) type PeerKey = (u32, u8, bool, IpAddr, u32);
+/// A unicast router's peer in the receive path, sorted for binary search
+/// by `key`, one integer a search step compares in two instructions (an
+/// `IpAddr` needs an out-of-line comparison), then by peer and slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct PeerKey {
+    /// [`peer_key`] of the peer and the router's interface, VRID and
+    /// family.
+    key: u128,
+    /// The peer: `key` holds all of an IPv4 address, not of an IPv6 one.
+    peer: IpAddr,
+    /// The router.
+    slot: u32,
+    /// The router's source address, indexed again with its
+    /// configuration: whether it sends from an advert's destination,
+    /// without reaching into its slot.
+    source: IpAddr,
+}
+
+/// Bits of a peer's address in [`peer_key`]: 128 less the 41 of a
+/// [`family_code`](super::family_code) and one for the peer's family.
+const ADDRESS_BITS: u32 = 86;
+
+/// The search key of `peer` of a router of `family` (a
+/// [`family_code`](super::family_code)): the family code, the peer's
+/// family and its address's low 86 bits (all of an IPv4 one; IPv6 peers
+/// of one family that differ only above them share a key, told apart by
+/// [`PeerKey::peer`]).
+fn peer_key(family: u64, peer: IpAddr) -> u128 {
+    let (v6, bits) = match peer {
+        IpAddr::V4(a) => (0, u128::from(u32::from(a))),
+        IpAddr::V6(a) => (1, u128::from(a)),
+    };
+    let at = u128::from((family << 1) | v6);
+    (at << ADDRESS_BITS) | (bits & ((1 << ADDRESS_BITS) - 1))
+}
 
 /// The unicast peers of a router (those of its family: the others are
 /// unused).
@@ -102,9 +134,15 @@ impl Mux {
             return;
         };
         let c = slot.router.config();
-        let (vrid, ipv6) = (c.vrid, c.ipv6.is_some());
+        let family = super::family_code(slot.ifindex, c.vrid, c.ipv6.is_some());
+        let source = c.source();
         for peer in peers_of(c) {
-            let key = (slot.ifindex, vrid, ipv6, peer, id);
+            let key = PeerKey {
+                key: peer_key(family, peer),
+                peer,
+                slot: id,
+                source,
+            };
             let at = peers.binary_search(&key).unwrap_or_else(|at| at);
             peers.insert(at, key);
         }
@@ -112,7 +150,7 @@ impl Mux {
 
     /// Drops router `id` from the peer index.
     pub(super) fn unindex_peers(&mut self, id: u32) {
-        self.peers.retain(|k| k.4 != id);
+        self.peers.retain(|k| k.slot != id);
     }
 
     /// Indexes router `id`'s peers again (its interface or configuration
@@ -135,24 +173,24 @@ impl Mux {
         src: IpAddr,
         dst: IpAddr,
     ) -> Option<RouterId> {
-        let prefix = |k: &PeerKey| (k.0, k.1, k.2, k.3);
-        let from = (self.peers).partition_point(|k| prefix(k) < (ifindex, vrid, ipv6, src));
-        let to = (self.peers).partition_point(|k| prefix(k) <= (ifindex, vrid, ipv6, src));
-        let peers = self.peers.get(from..to).unwrap_or(&[]);
+        let want = peer_key(super::family_code(ifindex, vrid, ipv6), src);
+        let run = super::run(&self.peers, |k| k.key, want);
+        // The routers peering with `src`, by slot.
+        let mut peers = run.iter().filter(|k| k.peer == src);
+        // The usual case, without looking at the others: a peer of a
+        // router sending from `dst`.
+        if let Some(k) = peers.clone().find(|k| k.source == dst) {
+            return Some(RouterId(k.slot));
+        }
         let sends_from = |i: u32| {
             self.slot(i)
                 .is_some_and(|s| s.router.config().source() == dst)
         };
-        // The usual case, without looking at the others: a peer of a
-        // router sending from `dst`.
-        if let Some(k) = peers.iter().find(|k| sends_from(k.4)) {
-            return Some(RouterId(k.4));
-        }
         let mut at_dst = shared.iter().filter(|k| sends_from(k.4));
         match (at_dst.next(), at_dst.next()) {
             (Some(k), None) => Some(RouterId(k.4)),
             (Some(_), Some(_)) => None,
-            (None, _) => peers.first().map(|k| RouterId(k.4)),
+            (None, _) => peers.next().map(|k| RouterId(k.slot)),
         }
     }
 }
@@ -161,12 +199,13 @@ impl Mux {
 mod tests {
     #![allow(clippy::unwrap_used)] // Tests: a failed unwrap is a failed test.
 
-    use std::net::Ipv4Addr;
+    use std::net::{Ipv4Addr, Ipv6Addr};
     use std::time::Instant;
 
     use super::*;
+    use crate::config::{Ipv6Config, Version};
     use crate::mux::tests::advert_to;
-    use crate::mux::Desired;
+    use crate::mux::{family_code, Desired};
     use crate::router::VirtualRouter;
     use crate::wire;
 
@@ -368,5 +407,140 @@ mod tests {
         let done = mux.reconcile(t0, &desired).unwrap();
         assert_eq!(done.unchanged, [b, c]);
         assert_eq!(&*mux.router(c).unwrap().config().name, "c");
+    }
+
+    /// The integer keys of the receive path sort as the tuples they stand
+    /// for, and are equal only if those are: (interface, VRID, family),
+    /// then the peer's family, then an IPv4 peer's address.
+    #[test]
+    fn the_integer_keys_sort_and_differ_as_the_tuples() {
+        let families = [
+            (0, 0, false),
+            (1, 51, false),
+            (1, 51, true),
+            (1, 255, false),
+            (2, 0, false),
+            (u32::MAX - 1, 255, true),
+            (u32::MAX, 0, false),
+            (u32::MAX, 255, true),
+        ];
+        let code = |(i, v, six)| family_code(i, v, six);
+        for a in families {
+            for b in families {
+                assert_eq!(code(a).cmp(&code(b)), a.cmp(&b), "{a:?} {b:?}");
+            }
+        }
+        let peers: [IpAddr; 6] = [
+            Ipv4Addr::UNSPECIFIED.into(),
+            B.into(),
+            Ipv4Addr::BROADCAST.into(),
+            Ipv6Addr::UNSPECIFIED.into(),
+            as_v6(B).into(),
+            Ipv6Addr::from(u128::MAX).into(),
+        ];
+        let all: Vec<_> = (families.iter())
+            .flat_map(|f| peers.iter().map(move |p| (*f, *p)))
+            .collect();
+        let key = |(f, p)| peer_key(code(f), p);
+        let rank = |(f, p): (_, IpAddr)| (f, p.is_ipv6(), p.is_ipv4().then_some(p));
+        for &a in &all {
+            for &b in &all {
+                assert_eq!(key(a) == key(b), a == b, "{a:?} {b:?}");
+                if rank(a) != rank(b) {
+                    assert_eq!(key(a).cmp(&key(b)), rank(a).cmp(&rank(b)), "{a:?} {b:?}");
+                }
+            }
+        }
+    }
+
+    /// IPv6 peers alike in their low 86 bits share a search key; the
+    /// lookup still tells them apart.
+    #[test]
+    fn ipv6_peers_alike_in_their_low_bits_stay_apart() {
+        let mut mux = Mux::new();
+        let (ll, far) = (link_local(5), link_local(9));
+        let peer = |high| Ipv6Addr::new(high, 0xdb8, 0, 0, 0, 0, 0, 3);
+        let family = family_code(1, 51, true);
+        let key = |high| peer_key(family, peer(high).into());
+        assert_eq!([key(0x2001); 2], [key(0x3001), key(0x4001)]);
+        let x = mux.add_router(1, unicast6("x", ll, &[peer(0x2001)]));
+        let y = mux.add_router(1, unicast6("y", ll, &[peer(0x3001)]));
+        let (x, y) = (x.unwrap(), y.unwrap());
+        mux.handle_startup(Instant::now());
+        assert_eq!(deliver6(&mut mux, peer(0x2001), far), Some(x));
+        assert_eq!(deliver6(&mut mux, peer(0x3001), far), Some(y));
+        assert_eq!(deliver6(&mut mux, peer(0x3001), ll), Some(y));
+        assert_eq!(deliver6(&mut mux, peer(0x4001), ll), None);
+        assert_eq!(deliver6(&mut mux, peer(0x4001), far), None);
+    }
+
+    /// fe80::`last`.
+    fn link_local(last: u16) -> Ipv6Addr {
+        Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, last)
+    }
+
+    /// An IPv6 address with an IPv4 address's bits (`::a.b.c.d`).
+    fn as_v6(a: Ipv4Addr) -> Ipv6Addr {
+        Ipv6Addr::from(u128::from(u32::from(a)))
+    }
+
+    /// An IPv6 unicast router of VRID 51 sending from `src` to `peers`.
+    fn unicast6(name: &str, src: Ipv6Addr, peers: &[Ipv6Addr]) -> VirtualRouter {
+        let mut c = Config::new(name, 51, 100, Ipv4Addr::UNSPECIFIED);
+        c.version = Version::V3;
+        let mut v6 = Ipv6Config::new(src);
+        v6.unicast_peers = peers.to_vec();
+        c.ipv6 = Some(v6);
+        VirtualRouter::new(c).unwrap()
+    }
+
+    /// An IPv6 advert of VRID 51 from `src` to `dst` through interface 1.
+    fn deliver6(mux: &mut Mux, src: Ipv6Addr, dst: Ipv6Addr) -> Option<RouterId> {
+        let repr = wire::AdvertV3Repr {
+            src,
+            dst,
+            ttl: 255,
+            vrid: 51,
+            priority: 200,
+            max_adver_int: 100,
+            addresses: &[],
+        };
+        let mut buf = [0u8; 64];
+        let len = wire::encode_v6(&repr, &mut buf).unwrap();
+        let meta = wire::Ipv6Meta {
+            src,
+            dst,
+            hop_limit: 255,
+        };
+        mux.handle_datagram_v6(Instant::now(), 1, &meta, &buf[..len])
+    }
+
+    /// IPv6 routers share a VRID as IPv4 ones do, beside IPv4 routers of
+    /// that VRID whose addresses have the same bits: an address matches
+    /// only one of its own family.
+    #[test]
+    fn ipv6_routers_share_a_vrid_and_families_never_mix() {
+        let (mut mux, b, c) = b_and_c(OWN);
+        let x = mux.add_router(1, unicast6("x", as_v6(OWN), &[as_v6(B)]));
+        let y = mux.add_router(1, unicast6("y", link_local(5), &[as_v6(C)]));
+        let (x, y) = (x.unwrap(), y.unwrap());
+        assert_eq!(mux.unicast_sharing(1, 51, true), 2);
+        mux.handle_startup(Instant::now());
+        let elsewhere = link_local(9);
+        assert_eq!(deliver6(&mut mux, as_v6(B), elsewhere), Some(x));
+        assert_eq!(deliver6(&mut mux, as_v6(C), elsewhere), Some(y));
+        // The destination first: x alone sends from it.
+        assert_eq!(deliver6(&mut mux, as_v6(C), as_v6(OWN)), Some(x));
+        assert_eq!(deliver6(&mut mux, as_v6(STRANGER), elsewhere), None);
+        assert_eq!(mux.counters().unknown_vrid, 1);
+        // The IPv4 routers are not found by the IPv6 twins of their peers.
+        assert_eq!(deliver(&mut mux, B, OWN), Some(b));
+        assert_eq!(deliver(&mut mux, C, OWN), Some(c));
+        let from = |ipv6, dst: IpAddr, src: IpAddr| mux.find_from(1, 51, ipv6, dst, src);
+        assert_eq!(from(false, OWN.into(), as_v6(B).into()), None);
+        assert_eq!(from(true, elsewhere.into(), B.into()), None);
+        // Nor is x's source the IPv4 address of the same bits.
+        assert_eq!(from(true, OWN.into(), as_v6(C).into()), Some(y));
+        assert_eq!(from(true, as_v6(OWN).into(), as_v6(C).into()), Some(x));
     }
 }
