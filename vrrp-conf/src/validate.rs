@@ -9,10 +9,10 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::lower::{ObjSpans, Spans};
-use crate::span::Span;
 use crate::model::{
     AuthType, Config, GlobalDefs, Setting, State, Track, UnicastPeer, VrrpInstance, VsTarget,
 };
+use crate::span::Span;
 
 pub(crate) fn check(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
     scripts(c, sp, out);
@@ -425,8 +425,10 @@ mod tests {
         let own = inst("VI_0", "") + &inst("VI_1", "vrrp2.51 02:78:00:00:00:02");
         assert_eq!(
             errors(&own),
-            ["(VI_1) two unicast instances sharing VRID 51 on eth0 through VMACs \
-              (VI_0 and VI_1) is not supported by keepalived-lite"]
+            [
+                "(VI_1) two unicast instances sharing VRID 51 on eth0 through VMACs \
+              (VI_0 and VI_1) is not supported by keepalived-lite"
+            ]
         );
         // One (default) MAC: keepalived's start-up finds both on one VMAC
         // and stops with a duplicate VRID conflict.
