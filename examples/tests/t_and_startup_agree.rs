@@ -144,3 +144,59 @@ fn an_unsupported_keyword_gets_file_line_from_t_and_exit_5() {
     assert!(stderr.lines().any(|l| l == want), "{stderr}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A rule keepalived 2.2.7 skips with an error (`-t` fails, start-up logs
+/// it and runs), and a unicast pair on two VMACs keepalived-lite refuses
+/// by name (`-t` fails, start-up refuses): the same line both ways.
+#[test]
+fn t_and_startup_agree_on_a_skipped_rule_and_a_refused_vmac_pair() {
+    // `errors` cites paths from "vrrp-conf/".
+    let dir = std::env::temp_dir().join(format!("kl-agree-{}/vrrp-conf", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let inst = |name: &str, vmac: &str| {
+        format!(
+            "vrrp_instance {name} {{\n interface kl-agree0\n virtual_router_id 51\n \
+             use_vmac {vmac}\n vmac_xmit_base\n unicast_src_ip 10.0.0.1\n \
+             unicast_peer {{\n  10.0.0.2\n }}\n virtual_ipaddress {{\n  10.9.9.9\n }}\n}}\n"
+        )
+    };
+    let rule = "static_rules {\n from 10.6.6.6 to all table 100 preference 5\n}\n";
+    let vmacs = "through VMACs (VI_0 and VI_1) is not supported by keepalived-lite";
+    let cases = [
+        (
+            rule.to_owned() + &inst("VI_0", ""),
+            "1:1: error: rule specification has mixed IPv4 and IPv6",
+            false,
+        ),
+        (
+            inst("VI_0", "") + &inst("VI_1", "vrrp2.51 02:78:00:00:00:02"),
+            vmacs,
+            true,
+        ),
+    ];
+    for (n, (text, want, refused)) in cases.iter().enumerate() {
+        let conf = dir.join(format!("c{n}.conf"));
+        std::fs::write(&conf, text).unwrap();
+        let out = Command::new(BIN)
+            .arg("-t")
+            .arg("-f")
+            .arg(&conf)
+            .output()
+            .unwrap();
+        let by_t = errors(&String::from_utf8(out.stderr).unwrap());
+        assert_eq!(out.status.code(), Some(5), "{text}");
+        assert!(
+            by_t.len() == 1 && by_t.iter().all(|l| l.contains(want)),
+            "{by_t:?}"
+        );
+        let (by_startup, logged_only) = startup_refusals(&[], &conf);
+        let (stops, logs) = if *refused {
+            (&by_startup, &logged_only)
+        } else {
+            (&logged_only, &by_startup)
+        };
+        assert_eq!(*stops, by_t, "{text}");
+        assert!(logs.is_empty(), "{logs:?}");
+    }
+    std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+}

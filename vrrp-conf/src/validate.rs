@@ -12,6 +12,7 @@ use crate::lower::{ObjSpans, Spans};
 use crate::model::{
     AuthType, Config, GlobalDefs, Setting, State, Track, UnicastPeer, VrrpInstance, VsTarget,
 };
+use crate::span::Span;
 
 pub(crate) fn check(c: &Config, sp: &Spans, out: &mut Vec<Diagnostic>) {
     scripts(c, sp, out);
@@ -157,12 +158,44 @@ fn unique_vrid<'c>(
     } else {
         // keepalived reports every pair in conflict.
         for other in seen.iter().filter(|o| unicast_clash(o, i)) {
-            let other = &other.name;
-            let msg = format!("({other}) duplicate VRID conflict with {name} VRID {vrid}");
-            out.push(Diagnostic::error(Code::Duplicate, at, msg));
+            out.push(unicast_pair(other, i, vrid, at));
         }
     }
     seen.push(i);
+}
+
+/// The refusal of a clashing unicast pair. On two VMACs of their own
+/// (`vmac_xmit_base`, different MACs) keepalived 2.2.7 runs both, which
+/// keepalived-lite cannot (its routers are keyed by the base interface):
+/// refused by name. Otherwise keepalived's own words: its `-t` says
+/// nothing of a pair on one VMAC, but its start-up finds both on that
+/// VMAC and stops with this error.
+fn unicast_pair(a: &VrrpInstance, b: &VrrpInstance, vrid: u8, at: Span) -> Diagnostic {
+    let (x, y) = (&a.name, &b.name);
+    match (xmit_vmac(a), xmit_vmac(b)) {
+        (Some(ma), Some(mb)) if ma != mb => {
+            let iface = b.interface.as_deref().unwrap_or_default();
+            let msg = format!(
+                "({y}) two unicast instances sharing VRID {vrid} on {iface} through VMACs \
+                 ({x} and {y}) is not supported by keepalived-lite"
+            );
+            Diagnostic::error(Code::Unsupported, at, msg)
+        }
+        _ => {
+            let msg = format!("({x}) duplicate VRID conflict with {y} VRID {vrid}");
+            Diagnostic::error(Code::Duplicate, at, msg)
+        }
+    }
+}
+
+/// With `use_vmac` and `vmac_xmit_base`: the MAC written in `use_vmac`
+/// (the word with a `:`, lower-cased), or `None` for keepalived's default
+/// VMAC of the VRID.
+fn xmit_vmac(i: &VrrpInstance) -> Option<Option<String>> {
+    let arg = i.use_vmac.as_ref()?.value.as_deref().unwrap_or_default();
+    i.other.iter().find(|s| s.keyword == "vmac_xmit_base")?;
+    let mac = arg.split_whitespace().find(|w| w.contains(':'));
+    Some(mac.map(str::to_ascii_lowercase))
 }
 
 /// True if two unicast instances of one VRID and family conflict in
@@ -376,6 +409,38 @@ mod tests {
         assert_eq!(
             errors(&two("10.0.0.2", "10.0.0.2")),
             ["(VI_B) duplicate VRID conflict with VI_B2 VRID 51"]
+        );
+    }
+
+    #[test]
+    fn unicast_instances_on_their_own_vmacs_are_refused_by_name() {
+        let inst = |name: &str, vmac: &str| {
+            format!(
+                "vrrp_instance {name} {{\n interface eth0\n virtual_router_id 51\n \
+                 use_vmac {vmac}\n vmac_xmit_base\n unicast_src_ip 10.0.0.1\n \
+                 unicast_peer {{\n  10.0.0.2\n }}\n virtual_ipaddress {{\n  10.0.0.100\n }}\n}}\n"
+            )
+        };
+        // Two MACs: keepalived 2.2.7 runs both; keepalived-lite cannot.
+        let own = inst("VI_0", "") + &inst("VI_1", "vrrp2.51 02:78:00:00:00:02");
+        assert_eq!(
+            errors(&own),
+            [
+                "(VI_1) two unicast instances sharing VRID 51 on eth0 through VMACs \
+              (VI_0 and VI_1) is not supported by keepalived-lite"
+            ]
+        );
+        // One (default) MAC: keepalived's start-up finds both on one VMAC
+        // and stops with a duplicate VRID conflict.
+        let one = inst("VI_0", "") + &inst("VI_1", "vrrp2.51");
+        assert_eq!(
+            errors(&one),
+            ["(VI_0) duplicate VRID conflict with VI_1 VRID 51"]
+        );
+        let same = inst("VI_0", "02:78:00:00:00:02") + &inst("VI_1", "02:78:00:00:00:02");
+        assert_eq!(
+            errors(&same),
+            ["(VI_0) duplicate VRID conflict with VI_1 VRID 51"]
         );
     }
 }

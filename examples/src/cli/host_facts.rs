@@ -89,7 +89,8 @@ impl Host for Kernel {
 /// keepalived's "(A) duplicate VRID conflict with B VRID N" for each pair
 /// of unicast instances (A before B) that cannot run side by side once
 /// their sources are read from `host`, but for those the parser already
-/// reported (whose sources the configuration alone gives). Cited at B's
+/// reported (whose sources the configuration alone gives) or refused
+/// (two VMACs of their own). Cited at B's
 /// `virtual_router_id`, as the parser cites its own.
 pub(crate) fn vrid_conflicts(
     parsed: &Parsed,
@@ -114,7 +115,11 @@ pub(crate) fn vrid_conflicts(
             "({}) duplicate VRID conflict with {} VRID {}",
             a.name, b.name, b.vrid
         );
-        if parsed.diagnostics.iter().any(|d| d.message == msg) {
+        // The parser's own verdict on the pair: this one, or its refusal
+        // of two instances on VMACs of their own.
+        let vmacs = format!("through VMACs ({} and {})", a.name, b.name);
+        let known = |d: &Diagnostic| d.message == msg || d.message.contains(&vmacs);
+        if parsed.diagnostics.iter().any(known) {
             continue;
         }
         out.push(Diagnostic::error(

@@ -267,6 +267,7 @@ pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
     v3_notes(p, out);
     strict::notes(p, out);
     track_if::notes(p, out);
+    rules::notes(p, out);
     track::notes(p, out);
     Some(plan)
 }

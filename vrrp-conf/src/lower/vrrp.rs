@@ -338,7 +338,7 @@ impl Lower<'_> {
         }
         for pair in w.windows(2) {
             if matches!(pair[0].as_str(), "from" | "to")
-                && pair[1] != "all"
+                && !matches!(pair[1].as_str(), "all" | "any" | "default" | "default6")
                 && !is_ip_prefix(&pair[1])
             {
                 let msg = format!("invalid rule address '{}'", pair[1]);

@@ -3,8 +3,13 @@
 //!
 //! keepalived skips an invalid rule with an error; the lowering already
 //! reports bad `from`/`to` addresses, so such a rule is skipped here
-//! silently. Other mistakes keepalived rejects are refused with its
-//! reason. A rule without a preference gets one, counting down from
+//! silently. Rules whose address families disagree (`from 10.0.0.0/8 to
+//! all`: `all`, `any` and `default` have no family, and only the first
+//! family-setting word may leave it unset), an unknown option, and the
+//! word after `inet`/`inet6` (which keepalived 2.2.7's parser swallows)
+//! are skipped with keepalived's error as it does ([`notes`]): `-t` fails,
+//! start-up logs it and runs without the rule. Other mistakes keepalived
+//! rejects are refused with its reason. A rule without a preference gets one, counting down from
 //! 16384 per family in configuration order (`static_rules` first, then
 //! the instances), as keepalived numbers them; every rule not marked
 //! `no_track` is owned by protocol 18 (keepalived). `track_group NAME` is
@@ -17,7 +22,9 @@ use ipnet::IpNet;
 use vrrp::linux::{RuleActionSpec, RuleSpec};
 
 use super::PlanError;
+use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{VrrpInstance, Words};
+use crate::Parsed;
 
 /// keepalived's first automatic preference (`RULE_START_PRIORITY`).
 const FIRST_AUTO_PRIORITY: u32 = 16384;
@@ -33,6 +40,8 @@ pub(crate) enum RuleError {
     Unsupported(&'static str),
     /// keepalived rejects the rule, for this reason.
     Invalid(&'static str),
+    /// keepalived logs this configuration error, skips the rule and runs.
+    Skipped(String),
 }
 
 /// The automatic preferences given so far, per family.
@@ -103,7 +112,8 @@ fn convert_all(
                 }
                 out.push(r);
             }
-            Err(RuleError::Reported) => {}
+            // Reported by the lowering, or by `notes`.
+            Err(RuleError::Reported | RuleError::Skipped(_)) => {}
             Err(RuleError::Unsupported(keyword)) => {
                 return Err(PlanError::Unsupported {
                     instance: owner.to_owned(),
@@ -122,6 +132,23 @@ fn convert_all(
     Ok(out)
 }
 
+/// keepalived's errors for the rules it skips ([`RuleError::Skipped`]),
+/// at their `static_rules` or `virtual_rules` block.
+pub(crate) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
+    let c = &p.config;
+    let top = super::super::key_span(Some(&p.spans.top), "static_rules");
+    let statics = c.static_rules.iter().map(|w| (top, static_rule(w)));
+    let virtuals = c.vrrp_instances.iter().enumerate().flat_map(|(n, i)| {
+        let at = super::super::key_span(p.spans.instances.get(n), "virtual_rules");
+        i.virtual_rules.iter().map(move |w| (at, rule(w)))
+    });
+    for (at, parsed) in statics.chain(virtuals) {
+        if let Err(RuleError::Skipped(msg)) = parsed {
+            out.push(Diagnostic::error(Code::KeepalivedError, at, msg));
+        }
+    }
+}
+
 /// One rule's words as keepalived reads them (`track_group` refused). The
 /// preference is left `None` when not written (the caller numbers it).
 pub(crate) fn rule(words: &[String]) -> Result<RuleSpec, RuleError> {
@@ -134,7 +161,7 @@ pub(crate) fn static_rule(words: &[String]) -> Result<RuleSpec, RuleError> {
 }
 
 fn read(words: &[String], static_rule: bool) -> Result<RuleSpec, RuleError> {
-    use RuleError::{Invalid, Unsupported};
+    use RuleError::{Invalid, Skipped, Unsupported};
     let mut r = RuleSpec::new(false, RuleActionSpec::Nop);
     let mut family: Option<bool> = None;
     let mut action: Option<RuleActionSpec> = None;
@@ -162,20 +189,27 @@ fn read(words: &[String], static_rule: bool) -> Result<RuleSpec, RuleError> {
     while let Some(word) = it.next() {
         let mut value = || it.next().ok_or(Invalid("rule option has no value"));
         match word {
-            "inet" => set_family(&mut family, false)?,
-            "inet6" => set_family(&mut family, true)?,
+            "inet" | "inet6" => {
+                inet(&mut family, word == "inet6")?;
+                // keepalived 2.2.7 steps past the word after it too.
+                it.next();
+            }
             "from" | "to" => {
-                let Some(net) = prefix(value()?) else {
+                let Some((net, f)) = prefix(value()?) else {
                     return Err(RuleError::Reported);
                 };
-                if let Some(n) = net {
-                    set_family(&mut family, n.addr().is_ipv6())?;
-                    let v = Some((n.addr(), n.prefix_len()));
-                    if word == "from" {
-                        r.from = v;
-                    } else {
-                        r.to = v;
+                match family {
+                    None => family = f,
+                    Some(old) if Some(old) != f => {
+                        return Err(Skipped("rule specification has mixed IPv4 and IPv6".into()))
                     }
+                    Some(_) => {}
+                }
+                let v = net.map(|n| (n.addr(), n.prefix_len()));
+                if word == "from" {
+                    r.from = v;
+                } else {
+                    r.to = v;
                 }
             }
             "table" | "lookup" => {
@@ -262,7 +296,7 @@ fn read(words: &[String], static_rule: bool) -> Result<RuleSpec, RuleError> {
                     "blackhole" => RuleActionSpec::Blackhole,
                     "unreachable" => RuleActionSpec::Unreachable,
                     "prohibit" => RuleActionSpec::Prohibit,
-                    _ => return Err(Invalid("Unknown rule option")),
+                    _ => return Err(Skipped(format!("Unknown rule option {kind}"))),
                 };
                 set_action(&mut action, a)?;
             }
@@ -303,16 +337,39 @@ fn read(words: &[String], static_rule: bool) -> Result<RuleSpec, RuleError> {
     Ok(r)
 }
 
-/// `from`/`to`: an address with an optional length, or `all`/`default`
-/// (no address). `None` if it is not one.
-fn prefix(v: &str) -> Option<Option<IpNet>> {
-    if v == "all" || v == "default" {
-        return Some(None);
+/// `inet`/`inet6` (`v6`): the rule's family, unless another is set.
+fn inet(family: &mut Option<bool>, v6: bool) -> Result<(), RuleError> {
+    match *family {
+        Some(old) if old != v6 => Err(RuleError::Skipped(
+            if v6 {
+                "inet6 specified for IPv4 rule"
+            } else {
+                "inet specified for IPv6 rule"
+            }
+            .into(),
+        )),
+        _ => {
+            *family = Some(v6);
+            Ok(())
+        }
     }
-    if let Ok(n) = v.parse::<IpNet>() {
-        return Some(Some(n));
+}
+
+/// `from`/`to`: an address with an optional length and its family (IPv6
+/// or not), or `all`/`any`/`default` (no address, no family) or
+/// `default6` (no address, IPv6), as keepalived's `parse_route`. `None`
+/// if it is not one.
+fn prefix(v: &str) -> Option<(Option<IpNet>, Option<bool>)> {
+    match v {
+        "all" | "any" | "default" => return Some((None, None)),
+        "default6" => return Some((None, Some(true))),
+        _ => {}
     }
-    v.parse::<IpAddr>().ok().map(|a| Some(IpNet::from(a)))
+    let net = match v.parse::<IpNet>() {
+        Ok(n) => n,
+        Err(_) => IpNet::from(v.parse::<IpAddr>().ok()?),
+    };
+    Some((Some(net), Some(net.addr().is_ipv6())))
 }
 
 /// A table by number or by the names of /etc/iproute2/rt_tables'
@@ -430,20 +487,89 @@ mod tests {
         assert!(matches!(bad("table 0"), RuleError::Invalid(_)));
         assert!(matches!(bad("goto 5"), RuleError::Invalid(_)));
         assert!(matches!(bad("priority 9 goto 5"), RuleError::Invalid(_)));
-        assert!(matches!(
-            bad("from 10.0.0.1 to ::1 table 1"),
-            RuleError::Invalid(_)
-        ));
+        let skipped = |s: &str| RuleError::Skipped(s.to_owned());
+        let mixed = skipped("rule specification has mixed IPv4 and IPv6");
+        assert_eq!(bad("from 10.0.0.1 to ::1 table 1"), mixed);
         assert!(matches!(bad("realms 3 nop"), RuleError::Invalid(_)));
         assert_eq!(
             bad("dport 80 table 1"),
             RuleError::Invalid("invalid dport range")
         );
-        assert!(matches!(bad("frob table 1"), RuleError::Invalid(_)));
+        assert_eq!(bad("frob table 1"), skipped("Unknown rule option frob"));
         assert_eq!(bad("to 192.168.100./24 table 1"), RuleError::Reported);
         assert_eq!(
             bad("tunnel-id 5 table 1"),
             RuleError::Unsupported("rule tunnel-id")
+        );
+    }
+
+    #[test]
+    fn all_any_and_default_have_no_family_as_in_keepalived() {
+        let bad = |s: &str| rule(&words(s)).unwrap_err();
+        let skipped = |s: &str| RuleError::Skipped(s.to_owned());
+        let mixed = skipped("rule specification has mixed IPv4 and IPv6");
+        // keepalived 2.2.7 skips these with an error (and runs).
+        for r in [
+            "from 10.6.6.6 to all table 100",
+            "from 10.6.6.6 to any table 100",
+            "from 10.6.6.6 to default table 100",
+            "to 10.6.6.0/24 from all table 100",
+            "from 10.6.6.6 from all table 100",
+            "from ::1 to all table 100",
+            "to default6 from 10.9.9.1 table 100",
+        ] {
+            assert_eq!(bad(r), mixed, "{r}");
+        }
+        // `inet`/`inet6` swallow the next word.
+        assert_eq!(
+            bad("inet from all table 100"),
+            skipped("Unknown rule option all")
+        );
+        assert_eq!(
+            bad("inet6 from 2001:db8::/32 table 100"),
+            skipped("Unknown rule option 2001:db8::/32")
+        );
+        assert_eq!(
+            bad("inet6 x inet y table 1"),
+            skipped("inet specified for IPv6 rule")
+        );
+        // Installed: a family-less word first, or alone.
+        let r = rule(&words("to all from 10.6.6.6 table 100")).unwrap();
+        let v4: IpAddr = Ipv4Addr::new(10, 6, 6, 6).into();
+        assert_eq!((r.from, r.to, r.ipv6), (Some((v4, 32)), None, false));
+        for ok in ["to all table 100", "from all to any table 100"] {
+            let r = rule(&words(ok)).unwrap();
+            assert_eq!((r.from, r.to, r.ipv6), (None, None, false), "{ok}");
+        }
+        let r = rule(&words("from ::1 to default6 table 100")).unwrap();
+        assert_eq!((r.to, r.ipv6), (None, true));
+        let r = rule(&words("inet 10.1.1.1 from 10.8.8.8 table 100")).unwrap();
+        assert_eq!(r.from, Some((Ipv4Addr::new(10, 8, 8, 8).into(), 32)));
+    }
+
+    #[test]
+    fn a_skipped_rule_is_keepalived_s_error_and_the_rest_run() {
+        let text = "static_rules {\n from 10.6.6.6 to all table 100 preference 5\n \
+                    to all table 100 preference 6\n}\n\
+                    vrrp_instance A {\n interface eth0\n virtual_router_id 1\n \
+                    virtual_ipaddress {\n 10.9.9.9\n }\n virtual_rules {\n \
+                    from 10.5.5.5 to all table 100 preference 7\n }\n}\n";
+        let p = crate::parse_str("t.conf", text, &crate::Options::default());
+        let s = static_rules(&p.config).unwrap();
+        assert_eq!(s.iter().map(|r| r.priority).collect::<Vec<_>>(), [Some(6)]);
+        let v = instance_rules(&p.config, &p.config.vrrp_instances[0]).unwrap();
+        assert!(v.is_empty());
+        let mut out = Vec::new();
+        notes(&p, &mut out);
+        let got: Vec<String> = (out.iter())
+            .map(|d| format!("{:?} {}", d.code, d.display(&p.sources)))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "KeepalivedError t.conf:1:1: error: rule specification has mixed IPv4 and IPv6",
+                "KeepalivedError t.conf:11:2: error: rule specification has mixed IPv4 and IPv6",
+            ]
         );
     }
 

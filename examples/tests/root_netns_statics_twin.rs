@@ -1,0 +1,67 @@
+//! keepalived 2.2.7 and keepalived-lite side by side on `static_rules`
+//! and `virtual_rules` written with `all`/`any`/`default`, which have no
+//! address family: after a word that set one (`from 10.0.0.0/8 to all`)
+//! keepalived logs "rule specification has mixed IPv4 and IPv6", skips the
+//! rule and runs; `inet`/`inet6` swallow the word after them ("Unknown
+//! rule option all"). Both daemons log those errors and install the same
+//! rules (`ip rule`, `ip -6 rule`), as MASTER and after stop.
+//!
+//! Each daemon runs in its own layout of the twin harness (node `r1` with
+//! `eth0` = 10.77.0.1/24). Needs root, iproute2, nft and keepalived.
+#![allow(clippy::unwrap_used)] // a test stops at the first unexpected value
+
+mod twin;
+
+use twin::Twin;
+
+const CONF: &str = "\
+static_rules {
+    to all table 100 preference 100
+    from all to any table 100 preference 101
+    from 10.6.6.6 to all table 100 preference 102
+    to default from 10.6.6.7 table 100 preference 103
+    inet from all table 100 preference 104
+    from 2001:db8::1 to default6 table 100 preference 105
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        10.77.0.100/24
+    }
+    virtual_rules {
+        from 192.168.50.0/24 to all table 100 priority 120
+        to all from 192.168.51.0/24 table 100 priority 121
+    }
+}
+";
+
+#[test]
+fn root_netns_rules_to_all_skipped_and_installed_as_keepalived() {
+    let mut twin = Twin::new(&[]);
+    twin.start_masters(CONF, &["VI_1"]);
+    // One error per skipped rule in each log (two with mixed families,
+    // one unknown option).
+    twin.wait_log("r1", "rule specification has mixed IPv4 and IPv6", 2);
+    twin.wait_log("r1", "Unknown rule option all", 1);
+    let installed = [
+        "100: from all lookup 100 proto keepalived",
+        "101: from all lookup 100 proto keepalived",
+        "103: from 10.6.6.7 lookup 100 proto keepalived",
+        "105: from 2001:db8::1 lookup 100 proto keepalived",
+        "121: from 192.168.51.0/24 lookup 100 proto keepalived",
+    ];
+    let skipped = ["102:", "104:", "120:", "192.168.50.0"];
+    let state = twin.same_state("MASTER", |s| {
+        installed.iter().all(|w| s.contains(w)) && !skipped.iter().any(|w| s.contains(w))
+    });
+    assert_eq!(
+        state.matches("lookup 100").count(),
+        installed.len(),
+        "{state}"
+    );
+    twin.stop_both(|s| !s.contains("lookup 100"));
+}
