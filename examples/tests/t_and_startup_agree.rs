@@ -129,12 +129,7 @@ fn an_unsupported_keyword_gets_file_line_from_t_and_exit_5() {
     let text = "vrrp_instance VI_1 {\n  interface lo0\n  virtual_router_id 9\n  \
                 track_bfd {\n    f1\n  }\n  virtual_ipaddress {\n    192.0.2.1\n  }\n}\n";
     std::fs::write(&conf, text).unwrap();
-    let out = Command::new(BIN)
-        .arg("-t")
-        .arg("-f")
-        .arg(&conf)
-        .output()
-        .unwrap();
+    let out = lite_t(&conf);
     assert_eq!(out.status.code(), Some(5));
     let stderr = String::from_utf8(out.stderr).unwrap();
     let want = format!(
@@ -177,12 +172,7 @@ fn t_and_startup_agree_on_a_skipped_rule_and_a_refused_vmac_pair() {
     for (n, (text, want, refused)) in cases.iter().enumerate() {
         let conf = dir.join(format!("c{n}.conf"));
         std::fs::write(&conf, text).unwrap();
-        let out = Command::new(BIN)
-            .arg("-t")
-            .arg("-f")
-            .arg(&conf)
-            .output()
-            .unwrap();
+        let out = lite_t(&conf);
         let by_t = errors(&String::from_utf8(out.stderr).unwrap());
         assert_eq!(out.status.code(), Some(5), "{text}");
         assert!(
@@ -199,4 +189,14 @@ fn t_and_startup_agree_on_a_skipped_rule_and_a_refused_vmac_pair() {
         assert!(logs.is_empty(), "{logs:?}");
     }
     std::fs::remove_dir_all(dir.parent().unwrap()).unwrap();
+}
+
+/// `keepalived-lite -t -f conf`, run to its end.
+fn lite_t(conf: &Path) -> std::process::Output {
+    Command::new(BIN)
+        .arg("-t")
+        .arg("-f")
+        .arg(conf)
+        .output()
+        .unwrap()
 }

@@ -32,18 +32,8 @@ fn spec(priority: u8, use_vmac: bool) -> RouterSpec {
 
 /// `ns`'s macvlan links: name, MAC and whether it holds the VIP.
 fn vmacs(ns: &Netns) -> Vec<(String, String, bool)> {
-    let links = ns.ip_json(&["-d", "addr", "show"]).unwrap();
-    let vip = VIP.to_string();
-    (links.as_array().unwrap().iter())
-        .filter(|l| l["linkinfo"]["info_kind"] == "macvlan")
-        .map(|l| {
-            let has_vip = (l["addr_info"].as_array().into_iter().flatten())
-                .any(|a| a["local"] == vip.as_str());
-            let name = l["ifname"].as_str().unwrap_or_default().to_owned();
-            let mac = l["address"].as_str().unwrap_or_default().to_owned();
-            (name, mac, has_vip)
-        })
-        .collect()
+    let links = netns_lab::macvlans(ns, VIP).into_iter();
+    links.map(|(name, _, mac, vip)| (name, mac, vip)).collect()
 }
 
 fn wait_vmacs(ns: &Netns, want: &[(&str, &str, bool)]) {

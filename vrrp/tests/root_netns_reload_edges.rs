@@ -40,18 +40,7 @@ fn spec(name: &str, vmac: &str, peers: &[Ipv4Addr]) -> RouterSpec {
 
 /// `ns`'s macvlan links: name, index, MAC and whether it holds the VIP.
 fn vmacs(ns: &Netns) -> Vec<(String, u64, String, bool)> {
-    let links = ns.ip_json(&["-d", "addr", "show"]).unwrap();
-    let vip = VIP.to_string();
-    (links.as_array().unwrap().iter())
-        .filter(|l| l["linkinfo"]["info_kind"] == "macvlan")
-        .map(|l| {
-            let has_vip = (l["addr_info"].as_array().into_iter().flatten())
-                .any(|a| a["local"] == vip.as_str());
-            let name = l["ifname"].as_str().unwrap_or_default().to_owned();
-            let mac = l["address"].as_str().unwrap_or_default().to_owned();
-            (name, l["ifindex"].as_u64().unwrap_or(0), mac, has_vip)
-        })
-        .collect()
+    netns_lab::macvlans(ns, VIP)
 }
 
 /// Waits until `ns` has exactly one VMAC, `name` with VRID 51's MAC and

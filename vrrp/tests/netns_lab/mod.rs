@@ -193,3 +193,19 @@ pub fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         std::thread::sleep(Duration::from_millis(5));
     }
 }
+
+/// `ns`'s macvlan links: name, index, MAC and whether it holds `vip`.
+pub fn macvlans(ns: &Netns, vip: std::net::Ipv4Addr) -> Vec<(String, u64, String, bool)> {
+    let links = ns.ip_json(&["-d", "addr", "show"]).unwrap();
+    let vip = vip.to_string();
+    (links.as_array().unwrap().iter())
+        .filter(|l| l["linkinfo"]["info_kind"] == "macvlan")
+        .map(|l| {
+            let has_vip = (l["addr_info"].as_array().into_iter().flatten())
+                .any(|a| a["local"] == vip.as_str());
+            let name = l["ifname"].as_str().unwrap_or_default().to_owned();
+            let mac = l["address"].as_str().unwrap_or_default().to_owned();
+            (name, l["ifindex"].as_u64().unwrap_or(0), mac, has_vip)
+        })
+        .collect()
+}
