@@ -329,13 +329,6 @@ impl Lower<'_> {
 
     pub(super) fn rule(&mut self, e: &Node<'_>) -> Words {
         let w = words_of(e);
-        if !w
-            .iter()
-            .any(|x| matches!(x.as_str(), "preference" | "prio" | "priority" | "order"))
-        {
-            let msg = "rule has no preference; keepalived assigns one, which is probably not what you want";
-            self.push(Diagnostic::warning(Code::Missing, e.span, msg));
-        }
         for pair in w.windows(2) {
             if matches!(pair[0].as_str(), "from" | "to")
                 && !matches!(pair[1].as_str(), "all" | "any" | "default" | "default6")
