@@ -602,8 +602,10 @@ impl Lower<'_> {
                     v.virtual_routes.extend(more);
                 }
                 "virtual_rules" => {
-                    let more: Vec<Words> = self.list(c).iter().map(|e| self.rule(e)).collect();
-                    v.virtual_rules.extend(more);
+                    for e in self.list(c) {
+                        v.virtual_rules.push(self.rule(e));
+                        sp.rules.push(e.span);
+                    }
                 }
                 "track_interface" => {
                     for e in self.list(c) {

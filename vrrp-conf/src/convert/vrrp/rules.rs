@@ -24,6 +24,7 @@ use vrrp::linux::{RuleActionSpec, RuleSpec};
 
 use super::PlanError;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::lower::ObjSpans;
 use crate::model::{VrrpInstance, Words};
 use crate::Parsed;
 
@@ -134,25 +135,30 @@ fn convert_all(
 }
 
 /// keepalived's errors for the rules it skips ([`RuleError::Skipped`])
-/// and for the preferences it picks, at their `static_rules` or
-/// `virtual_rules` block.
+/// at their `static_rules` or `virtual_rules` block, and for the
+/// preferences it picks, at the rule.
 pub(crate) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let c = &p.config;
     let top = super::super::key_span(Some(&p.spans.top), "static_rules");
-    let statics = c.static_rules.iter().map(|w| (top, static_rule(w)));
+    let own = |sp: Option<&ObjSpans>, k: usize| sp.and_then(|s| s.rules.get(k).copied());
+    let statics = (c.static_rules.iter().enumerate())
+        .map(|(k, w)| (top, own(Some(&p.spans.top), k), static_rule(w)));
     let virtuals = c.vrrp_instances.iter().enumerate().flat_map(|(n, i)| {
-        let at = super::super::key_span(p.spans.instances.get(n), "virtual_rules");
-        i.virtual_rules.iter().map(move |w| (at, rule(w)))
+        let sp = p.spans.instances.get(n);
+        let at = super::super::key_span(sp, "virtual_rules");
+        (i.virtual_rules.iter().enumerate()).map(move |(k, w)| (at, own(sp, k), rule(w)))
     });
     // keepalived numbers the rules it keeps, and calls each number it
-    // picks a configuration error (`-t` exits 5; the daemon installs it).
+    // picks a configuration error at the rule's line (`-t` exits 5; the
+    // daemon installs the rule).
     let mut counter = Counter::default();
-    for (at, parsed) in statics.chain(virtuals) {
+    for (at, line, parsed) in statics.chain(virtuals) {
         match parsed {
             Err(RuleError::Skipped(msg)) => {
                 out.push(Diagnostic::error(Code::KeepalivedError, at, msg));
             }
             Ok(r) if r.priority.is_none() => {
+                let at = line.unwrap_or(at);
                 let msg = format!(
                     "Rule has no preference specified - setting to {}. \
                      This is probably not what you want.",
@@ -624,10 +630,10 @@ mod tests {
         assert_eq!(
             got,
             [
-                no_pref("1:1", 16384),
-                no_pref("1:1", 16383),
-                no_pref("12:2", 16384),
-                no_pref("12:2", 16382),
+                no_pref("2:2", 16384),
+                no_pref("3:2", 16383),
+                no_pref("13:2", 16384),
+                no_pref("14:2", 16382),
             ]
         );
     }
