@@ -65,3 +65,50 @@ fn root_netns_rules_to_all_skipped_and_installed_as_keepalived() {
     );
     twin.stop_both(|s| !s.contains("lookup 100"));
 }
+
+/// Rules without a preference: keepalived numbers them down from 16384
+/// per family (static rules first), logs each number as a configuration
+/// error and installs the rule.
+const NO_PREF: &str = "\
+static_rules {
+    from 10.6.6.0/24 table 100
+    from 2001:db8::/32 table 100
+    from 10.6.7.0/24 table 100 preference 100
+}
+vrrp_instance VI_1 {
+    state MASTER
+    interface eth0
+    virtual_router_id 51
+    priority 100
+    advert_int 1
+    virtual_ipaddress {
+        10.77.0.100/24
+    }
+    virtual_rules {
+        from 192.168.50.0/24 table 100
+    }
+}
+";
+
+#[test]
+fn root_netns_rules_without_preference_numbered_as_keepalived() {
+    let mut twin = Twin::new(&[]);
+    twin.start_masters(NO_PREF, &["VI_1"]);
+    for n in [16384, 16383] {
+        let needle = format!("Rule has no preference specified - setting to {n}.");
+        twin.wait_log("r1", &needle, if n == 16384 { 2 } else { 1 });
+    }
+    let installed = [
+        "16384: from 10.6.6.0/24 lookup 100 proto keepalived",
+        "16384: from 2001:db8::/32 lookup 100 proto keepalived",
+        "100: from 10.6.7.0/24 lookup 100 proto keepalived",
+        "16383: from 192.168.50.0/24 lookup 100 proto keepalived",
+    ];
+    let state = twin.same_state("MASTER", |s| installed.iter().all(|w| s.contains(w)));
+    assert_eq!(
+        state.matches("lookup 100").count(),
+        installed.len(),
+        "{state}"
+    );
+    twin.stop_both(|s| !s.contains("lookup 100"));
+}

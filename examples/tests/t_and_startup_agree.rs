@@ -140,9 +140,10 @@ fn an_unsupported_keyword_gets_file_line_from_t_and_exit_5() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A rule keepalived 2.2.7 skips with an error (`-t` fails, start-up logs
-/// it and runs), and a unicast pair on two VMACs keepalived-lite refuses
-/// by name (`-t` fails, start-up refuses): the same line both ways.
+/// A rule keepalived 2.2.7 skips with an error, one it gives a preference
+/// with an error (`-t` fails, start-up logs it and runs), and a unicast
+/// pair on two VMACs keepalived-lite refuses by name (`-t` fails,
+/// start-up refuses): the same line both ways.
 #[test]
 fn t_and_startup_agree_on_a_skipped_rule_and_a_refused_vmac_pair() {
     // `errors` cites paths from "vrrp-conf/".
@@ -161,6 +162,11 @@ fn t_and_startup_agree_on_a_skipped_rule_and_a_refused_vmac_pair() {
         (
             rule.to_owned() + &inst("VI_0", ""),
             "1:1: error: rule specification has mixed IPv4 and IPv6",
+            false,
+        ),
+        (
+            "static_rules {\n from 10.6.6.6 table 100\n}\n".to_owned() + &inst("VI_0", ""),
+            "2:2: error: Rule has no preference specified - setting to 16384.",
             false,
         ),
         (

@@ -31,6 +31,9 @@ pub(crate) struct ObjSpans {
     pub items: Vec<Span>,
     /// Spans of `track_script` entries.
     pub tracks: Vec<Span>,
+    /// Spans of `static_rules`/`virtual_rules` entries, in order: keepalived
+    /// reports a rule's own line.
+    pub rules: Vec<Span>,
     /// Spans of nested objects: a virtual server's real servers, a real
     /// server's checkers.
     pub children: Vec<ObjSpans>,
@@ -118,9 +121,12 @@ impl<'d> Lower<'d> {
             "static_routes" => c
                 .static_routes
                 .extend(self.list(n).iter().filter_map(|e| self.route(e, false))),
-            "static_rules" => c
-                .static_rules
-                .extend(self.list(n).iter().map(|e| self.rule(e))),
+            "static_rules" => {
+                for e in self.list(n) {
+                    c.static_rules.push(self.rule(e));
+                    self.spans.top.rules.push(e.span);
+                }
+            }
             "vrrp_script" => {
                 if let Some(s) = self.vrrp_script(n) {
                     c.vrrp_scripts.push(s);

@@ -329,13 +329,6 @@ impl Lower<'_> {
 
     pub(super) fn rule(&mut self, e: &Node<'_>) -> Words {
         let w = words_of(e);
-        if !w
-            .iter()
-            .any(|x| matches!(x.as_str(), "preference" | "prio" | "priority" | "order"))
-        {
-            let msg = "rule has no preference; keepalived assigns one, which is probably not what you want";
-            self.push(Diagnostic::warning(Code::Missing, e.span, msg));
-        }
         for pair in w.windows(2) {
             if matches!(pair[0].as_str(), "from" | "to")
                 && !matches!(pair[1].as_str(), "all" | "any" | "default" | "default6")
@@ -609,8 +602,10 @@ impl Lower<'_> {
                     v.virtual_routes.extend(more);
                 }
                 "virtual_rules" => {
-                    let more: Vec<Words> = self.list(c).iter().map(|e| self.rule(e)).collect();
-                    v.virtual_rules.extend(more);
+                    for e in self.list(c) {
+                        v.virtual_rules.push(self.rule(e));
+                        sp.rules.push(e.span);
+                    }
                 }
                 "track_interface" => {
                     for e in self.list(c) {

@@ -9,7 +9,8 @@
 //! word after `inet`/`inet6` (which keepalived 2.2.7's parser swallows)
 //! are skipped with keepalived's error as it does ([`notes`]): `-t` fails,
 //! start-up logs it and runs without the rule. Other mistakes keepalived
-//! rejects are refused with its reason. A rule without a preference gets one, counting down from
+//! rejects are refused with its reason. A rule without a preference gets one
+//! (keepalived's configuration error, as [`notes`] says), counting down from
 //! 16384 per family in configuration order (`static_rules` first, then
 //! the instances), as keepalived numbers them; every rule not marked
 //! `no_track` is owned by protocol 18 (keepalived). `track_group NAME` is
@@ -23,6 +24,7 @@ use vrrp::linux::{RuleActionSpec, RuleSpec};
 
 use super::PlanError;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::lower::ObjSpans;
 use crate::model::{VrrpInstance, Words};
 use crate::Parsed;
 
@@ -132,19 +134,39 @@ fn convert_all(
     Ok(out)
 }
 
-/// keepalived's errors for the rules it skips ([`RuleError::Skipped`]),
-/// at their `static_rules` or `virtual_rules` block.
+/// keepalived's errors for the rules it skips ([`RuleError::Skipped`])
+/// at their `static_rules` or `virtual_rules` block, and for the
+/// preferences it picks, at the rule.
 pub(crate) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let c = &p.config;
     let top = super::super::key_span(Some(&p.spans.top), "static_rules");
-    let statics = c.static_rules.iter().map(|w| (top, static_rule(w)));
+    let own = |sp: Option<&ObjSpans>, k: usize| sp.and_then(|s| s.rules.get(k).copied());
+    let statics = (c.static_rules.iter().enumerate())
+        .map(|(k, w)| (top, own(Some(&p.spans.top), k), static_rule(w)));
     let virtuals = c.vrrp_instances.iter().enumerate().flat_map(|(n, i)| {
-        let at = super::super::key_span(p.spans.instances.get(n), "virtual_rules");
-        i.virtual_rules.iter().map(move |w| (at, rule(w)))
+        let sp = p.spans.instances.get(n);
+        let at = super::super::key_span(sp, "virtual_rules");
+        (i.virtual_rules.iter().enumerate()).map(move |(k, w)| (at, own(sp, k), rule(w)))
     });
-    for (at, parsed) in statics.chain(virtuals) {
-        if let Err(RuleError::Skipped(msg)) = parsed {
-            out.push(Diagnostic::error(Code::KeepalivedError, at, msg));
+    // keepalived numbers the rules it keeps, and calls each number it
+    // picks a configuration error at the rule's line (`-t` exits 5; the
+    // daemon installs the rule).
+    let mut counter = Counter::default();
+    for (at, line, parsed) in statics.chain(virtuals) {
+        match parsed {
+            Err(RuleError::Skipped(msg)) => {
+                out.push(Diagnostic::error(Code::KeepalivedError, at, msg));
+            }
+            Ok(r) if r.priority.is_none() => {
+                let at = line.unwrap_or(at);
+                let msg = format!(
+                    "Rule has no preference specified - setting to {}. \
+                     This is probably not what you want.",
+                    counter.next(r.ipv6)
+                );
+                out.push(Diagnostic::error(Code::KeepalivedError, at, msg));
+            }
+            _ => {}
         }
     }
 }
@@ -592,6 +614,27 @@ mod tests {
         assert_eq!(
             v.iter().map(|r| r.priority).collect::<Vec<_>>(),
             [Some(16384), Some(16382), Some(5)]
+        );
+        // Each picked preference is keepalived's configuration error.
+        let mut out = Vec::new();
+        notes(&p, &mut out);
+        let got: Vec<String> = (out.iter())
+            .map(|d| format!("{:?} {}", d.code, d.display(&p.sources)))
+            .collect();
+        let no_pref = |at: &str, n: u32| {
+            format!(
+                "KeepalivedError t.conf:{at}: error: Rule has no preference specified - \
+                 setting to {n}. This is probably not what you want."
+            )
+        };
+        assert_eq!(
+            got,
+            [
+                no_pref("2:2", 16384),
+                no_pref("3:2", 16383),
+                no_pref("13:2", 16384),
+                no_pref("14:2", 16382),
+            ]
         );
     }
 }

@@ -240,8 +240,8 @@ mod tests {
             "track_group TG {{\n  group {{\n    A\n  }}\n}}\ntrack_group TB {{\n  group {{\n    B\n  }}\n}}\n\
              {INSTANCES}static_routes {{\n  10.8.0.0/16 dev eth2 track_group TG\n  \
              10.7.0.0/16 via 10.0.0.9 track_group TB\n  10.6.0.0/16 dev eth4 track_group TB no_track\n}}\n\
-             static_rules {{\n  from 10.5.0.0/16 iif eth3 table 100 track_group TB\n  \
-             from 10.4.0.0/16 table 100\n}}\n"
+             static_rules {{\n  from 10.5.0.0/16 iif eth3 table 100 preference 10 track_group TB\n  \
+             from 10.4.0.0/16 table 100 preference 11\n}}\n"
         );
         let (out, d) = converted(&text);
         assert_eq!(d, [] as [String; 0]);
@@ -269,15 +269,15 @@ mod tests {
                 "k.conf:23:1: error: (static_routes) unknown track_group NONE",
             ),
             (
-                "static_rules {\n  from 10.5.0.0/16 iif eth3 table 100 track_group NONE\n}\n",
+                "static_rules {\n  from 10.5.0.0/16 iif eth3 table 100 preference 10 track_group NONE\n}\n",
                 "k.conf:23:1: error: (static_rules) unknown track_group NONE",
             ),
             (
-                "static_rules {\n  from 10.5.0.0/16 iif eth3 table 100 track_group TG track_group TG\n}\n",
+                "static_rules {\n  from 10.5.0.0/16 iif eth3 table 100 preference 10 track_group TG track_group TG\n}\n",
                 "k.conf:23:1: error: (static_rules) track_group is a duplicate",
             ),
             (
-                "static_rules {\n  from 10.5.0.0/16 table 100 track_group TG\n}\n",
+                "static_rules {\n  from 10.5.0.0/16 table 100 preference 10 track_group TG\n}\n",
                 "k.conf:23:1: error: (static_rules) Static rule cannot have track_group if dev/iif not specified",
             ),
             (
