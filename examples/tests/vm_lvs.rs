@@ -182,6 +182,7 @@ fn vm_lvs_reload_by_diff_and_repair() {
             "reloaded",
             "saved_dumps",
             "health_kept",
+            "delay_loop_kept",
             "broken_reload_kept",
             "repaired",
             "stopped",

@@ -14,6 +14,7 @@ use crate::{
 };
 
 mod epilog;
+mod migrate;
 
 /// Settings of the whole monitor.
 #[derive(Debug, Clone, PartialEq)]

@@ -37,9 +37,11 @@ pub struct DesiredMember {
 /// One target of a desired member.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredTarget {
-    /// The monitor key ([`Monitor::add_target`]). It must stand for the
-    /// whole check: a target whose key is unchanged keeps its state and
-    /// its first configuration, so a changed check needs a new key.
+    /// The monitor key ([`Monitor::add_target`]): what identifies the
+    /// check (keepalived's checker `compare`). A target whose key is
+    /// unchanged keeps its state and takes on a changed `check`
+    /// ([`Monitor::set_target_config`]); a check that must start afresh
+    /// needs a new key.
     pub key: String,
     /// How it is checked; `None` for a static target, always up
     /// ([`Monitor::add_static_target`]).
@@ -80,7 +82,8 @@ impl Monitor {
     ///
     /// Pools are matched by key and kept while their settings are equal
     /// (a changed pool is a new one, which its members join). Targets are
-    /// matched by key and keep their health and schedule; a member whose
+    /// matched by key and keep their health and schedule, taking on a
+    /// changed configuration ([`Monitor::set_target_config`]); a member whose
     /// targets are the same stays and only its settings are updated
     /// ([`Monitor::set_member_config`]); one whose targets differ is
     /// removed and added again. What is no longer desired is removed, and
@@ -129,12 +132,18 @@ impl Monitor {
     }
 
     /// A member's targets. An existing key gains a reference: the old
-    /// placement's is dropped after, so a kept target ends with one.
+    /// placement's is dropped after, so a kept target ends with one. A
+    /// kept target takes on its new configuration.
     fn add_targets(&mut self, targets: &[DesiredTarget]) -> Vec<TargetId> {
         targets
             .iter()
             .map(|t| match &t.check {
-                Some(cfg) => self.add_target(t.key.clone(), cfg.clone()),
+                Some(cfg) => {
+                    let id = self.add_target(t.key.clone(), cfg.clone());
+                    // Just added or found: the id is valid.
+                    let _ = self.set_target_config(id, cfg.clone());
+                    id
+                }
                 None => self.add_static_target(t.key.clone()),
             })
             .collect()
@@ -334,6 +343,24 @@ mod tests {
         );
         assert_eq!(m.target_by_key("a2"), None);
         assert_eq!(m.target_count(), 4);
+    }
+
+    #[test]
+    fn a_changed_check_setting_keeps_the_target_and_its_health() {
+        let (mut m, mut d, r, now) = running();
+        let cfg = TargetConfig {
+            retry: 3,
+            ..TargetConfig::with_interval(Duration::from_secs(7))
+        };
+        d.pools[0].members[1].targets[0].check = Some(cfg.clone());
+        m.requeue_in_flight(now);
+        assert_eq!(m.reconcile(&d), r);
+        m.commit(now);
+        assert_eq!(drain(&mut m), []);
+        let a2 = r.pools[0].members[1][0];
+        assert_eq!(m.is_up(a2), Some(false));
+        assert_eq!(m.target_config(a2), Some(&cfg));
+        assert_eq!(m.target_count(), 3);
     }
 
     #[test]

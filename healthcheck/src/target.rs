@@ -177,6 +177,24 @@ impl CycleState {
         }
     }
 
+    /// The state a reloaded checker takes over from its equal
+    /// predecessor under `cfg` (keepalived's ipwrapper.c
+    /// `migrate_checkers`): health, `has_run` and the dynamic weight
+    /// carry over; the retries made carry over, clamped to the new
+    /// `retry - 1`, or restart at 0 (none made, or no retry); the url cursor
+    /// restarts, as HTTP_GET has no `migrate` of its own.
+    pub(crate) fn migrate(&self, cfg: &TargetConfig) -> Self {
+        let mut new = Self::new(cfg);
+        new.counter = RiseFall::new(cfg.rise, cfg.fall, self.health());
+        new.has_run = self.has_run;
+        new.weight = self.weight;
+        new.retry_it = match cfg.retry.checked_sub(1) {
+            Some(most) if self.retry_it > 0 => self.retry_it.min(most),
+            _ => 0,
+        };
+        new
+    }
+
     pub(crate) fn health(&self) -> Health {
         self.counter.health()
     }
@@ -511,6 +529,61 @@ mod tests {
             assert_eq!(s.record(&down), Step::Done(want));
             assert_eq!(s.health(), Health::Down);
         }
+    }
+
+    /// keepalived's migrate_checkers: the retries made carry over,
+    /// clamped to `retry - 1`; none made or no retry left restarts at 0.
+    #[test]
+    fn a_migrated_cycle_clamps_the_retries_made() {
+        let cfg = |retry| TargetConfig {
+            retry,
+            ..TargetConfig::default()
+        };
+        let down = CheckOutcome::Down(DownReason::Refused);
+        let went_down = Step::Done(Some(Change::Down(DownReason::Refused)));
+        let mut s = CycleState::new(&cfg(3));
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Done(None));
+        assert_eq!(s.retries_made(), 0);
+        assert_eq!(s.migrate(&cfg(2)).retries_made(), 0);
+        assert_eq!(s.record(&down), Step::Retry);
+        assert_eq!(s.record(&down), Step::Retry);
+        assert_eq!(s.retries_made(), 2);
+        assert_eq!(s.migrate(&cfg(5)).retries_made(), 2);
+        assert_eq!(s.migrate(&cfg(3)).retries_made(), 2);
+        assert_eq!(s.migrate(&cfg(0)).retries_made(), 0);
+        // Two made, one allowed now: clamped to 1, so one more retry.
+        let mut fewer = s.migrate(&cfg(2));
+        assert_eq!(fewer.retries_made(), 1);
+        assert_eq!(fewer.record(&down), Step::Retry);
+        assert_eq!(fewer.record(&down), went_down);
+        let mut none = s.migrate(&cfg(0));
+        assert_eq!(none.record(&down), went_down);
+    }
+
+    /// A down target stays down and keeps `has_run` (no "one failure is
+    /// enough initially" again); a target that has not run keeps that.
+    #[test]
+    fn a_migrated_cycle_keeps_health_and_has_run() {
+        let cfg = TargetConfig {
+            retry: 0,
+            ..TargetConfig::default()
+        };
+        let mut s = CycleState::new(&cfg);
+        assert!(s.recovering());
+        assert!(s.migrate(&cfg).recovering());
+        let refused = Step::Done(Some(Change::Down(DownReason::Refused)));
+        assert_eq!(s.record(&CheckOutcome::Down(DownReason::Refused)), refused);
+        let mut m = s.migrate(&TargetConfig {
+            retry: 2,
+            alpha: true,
+            ..TargetConfig::default()
+        });
+        assert_eq!(m.health(), Health::Down);
+        assert!(m.has_run);
+        assert_eq!(m.retries_made(), 0);
+        assert_eq!(m.record(&CheckOutcome::Up), Step::Done(Some(Change::Up)));
+        // Up, alpha or not: a migrated up target stays up.
+        assert_eq!(m.migrate(&cfg).health(), Health::Up);
     }
 
     #[test]

@@ -1,14 +1,15 @@
 //! Reload by diff: the plan as a [`healthcheck::Desired`], which
 //! [`Monitor::reconcile`] lays onto the monitor in place of the running
 //! one. A real server's targets are keyed by its service, address and
-//! check, a service's pool by its service key, so that what is unchanged
-//! keeps its health and only what differs is emitted.
+//! each check's identity (what keepalived's checker `compare` looks at), a
+//! service's pool by its service key, so that what is unchanged keeps its
+//! health and only what differs is emitted.
 
 use std::collections::HashMap;
 
 use healthcheck::{Desired, DesiredMember, DesiredPool, DesiredTarget, Monitor, PoolId, TargetId};
 
-use crate::lvs_mode::plan::{Plan, RealPlan, ServicePlan};
+use crate::lvs_mode::plan::{CheckPlan, Plan, Probe, RealPlan, ServicePlan};
 use crate::lvs_mode::table::Slot;
 
 /// Where a plan's services and real servers are in the monitor.
@@ -24,19 +25,56 @@ pub struct Placed {
 }
 
 /// The monitor keys of a real server's targets: its service, its
-/// destination and each whole check (or one static target without a
-/// check), so that a changed check is a new target (checked afresh) and
-/// an unchanged one keeps its state.
+/// destination and each check's identity (or one static target without a
+/// check). As keepalived 2.2.7's reload (check/ipwrapper.c
+/// `migrate_checkers`), a check of the same kind whose identity is
+/// unchanged keeps its state and takes on its other settings; one whose
+/// identity changed is a new target, checked afresh. Identical checks of
+/// one real server are told apart by their rank.
 pub fn target_keys(svc: &ServicePlan, rs: &RealPlan) -> Vec<String> {
     let at = format!("{:?} {}", svc.service.key, rs.dest.addr);
     if rs.checks.is_empty() {
         return vec![format!("{at} static")];
     }
-    rs.checks
-        .iter()
+    let ids: Vec<String> = rs.checks.iter().map(identity).collect();
+    ids.iter()
         .enumerate()
-        .map(|(i, c)| format!("{at} #{i} {c:?}"))
+        .map(|(i, id)| {
+            let rank = ids.iter().take(i).filter(|&o| o == id).count();
+            format!("{at} {id} #{rank}")
+        })
         .collect()
+}
+
+/// What keepalived's checker `compare` looks at: the kind, the
+/// connection options (check_api.c `compare_conn_opts`: address, bind
+/// address and interface, connect_timeout, fwmark) and the checker's own
+/// fields. delay_loop, retry, delay_before_retry, alpha and the rest are
+/// settings a kept checker takes on.
+fn identity(c: &CheckPlan) -> String {
+    let kind = c.probe.keyword();
+    let x = &c.context;
+    let conn = format!(
+        "{} {:?} {:?} {:?} {:?}",
+        x.target, x.bind, x.bind_if, x.timeout, x.mark
+    );
+    let own = match &c.probe {
+        Probe::Tcp | Probe::Udp { .. } | Probe::Ping => String::new(),
+        Probe::Http {
+            urls, virtualhost, ..
+        } => format!("{urls:?} {virtualhost:?}"),
+        Probe::Smtp { helo_name } => format!("{helo_name:?}"),
+        Probe::Dns { name, qtype } => format!("{qtype:?} {name:?}"),
+        // No connection options: the script and its user (check_misc.c).
+        Probe::Misc {
+            path,
+            dynamic,
+            user,
+        } => return format!("{kind} {path:?} {dynamic} {user:?}"),
+        // No compare in keepalived: always reloaded afresh.
+        Probe::File { .. } => return format!("{kind} {c:?}"),
+    };
+    format!("{kind} {conn} {own}")
 }
 
 /// Lays `plan` onto `monitor` in place of the plan it runs now (if any).
@@ -215,7 +253,8 @@ mod tests {
         b.start(&mut m, now);
         fail(&mut m, &mut b, "10.1.0.1");
         assert_eq!(b.desired()[0].dests, []);
-        // A new connect_timeout is a new check: up until it says otherwise.
+        // A new connect_timeout (a connection option, which keepalived's
+        // compare looks at) is a new check: up until it says otherwise.
         let new = vs(
             "10.0.0.1",
             " real_server 10.1.0.1 80 {\n TCP_CHECK {\n connect_timeout 2\n }\n }\n",
@@ -261,5 +300,80 @@ mod tests {
         assert_eq!(m.target_count(), 2);
         assert_eq!(b.desired()[0].dests, [dest("10.1.0.1", 1)]);
         assert_eq!(b.checks().count(), 2);
+    }
+
+    /// Runs the next check with `o`, fed to the bridge; when it was due.
+    fn check(m: &mut Monitor, b: &mut Bridge, o: CheckOutcome) -> Instant {
+        let at = m.poll_timeout().unwrap();
+        let due = m.poll_check(at).unwrap();
+        m.handle_outcome(at, due.target, o).unwrap();
+        while let Some(e) = m.poll_event() {
+            b.handle(&e);
+        }
+        at
+    }
+
+    fn tcp(ip: &str, delay_loop: u32, check: &str) -> String {
+        format!(
+            "virtual_server {ip} 80 {{\n protocol TCP\n delay_loop {delay_loop}\n real_server 10.1.0.1 80 {{\n TCP_CHECK {{\n{check} }}\n }}\n}}\n"
+        )
+    }
+
+    /// keepalived's migrate_checkers: a TCP_CHECK whose connection
+    /// options are the same is the same checker, so a down server stays
+    /// down (out of IPVS) across a reload that changes only delay_loop,
+    /// retry and delay_before_retry, which it takes on.
+    #[test]
+    fn a_down_server_stays_down_when_only_its_timers_change() {
+        let mut m = Monitor::new(healthcheck::MonitorConfig::default());
+        let mut b = Bridge::place(&mut m, plan_of(&tcp("10.0.0.1", 1, " retry 0\n")));
+        let now = Instant::now();
+        b.start(&mut m, now);
+        let t = b.checks().next().unwrap().0;
+        let refused = || CheckOutcome::Down(DownReason::Refused);
+        let first = check(&mut m, &mut b, refused());
+        assert_eq!(b.desired()[0].dests, []);
+        let new = tcp("10.0.0.1", 5, " retry 2\n delay_before_retry 3\n");
+        m.requeue_in_flight(now);
+        assert_eq!(b.reload(&mut m, plan_of(&new), now), Vec::<String>::new());
+        assert_eq!(b.desired()[0].dests, []);
+        assert_eq!(m.is_up(t), Some(false));
+        assert_eq!(m.target_count(), 1);
+        let cfg = m.target_config(t).unwrap();
+        let secs = std::time::Duration::from_secs;
+        assert_eq!((cfg.interval, cfg.retry), (secs(5), 2));
+        assert_eq!(cfg.delay_before_retry, secs(3));
+        // The check already due stays (delay_loop 1 after the first);
+        // the next one comes 5 s later, a retry 3 s after a failure.
+        assert_eq!(check(&mut m, &mut b, CheckOutcome::Up), first + secs(1));
+        assert_eq!(b.desired()[0].dests, [dest("10.1.0.1", 1)]);
+        assert_eq!(check(&mut m, &mut b, refused()), first + secs(6));
+        assert_eq!(check(&mut m, &mut b, refused()), first + secs(9));
+        assert_eq!(b.desired()[0].dests, [dest("10.1.0.1", 1)]);
+    }
+
+    /// The retries a server has made carry over a reload, clamped to
+    /// the new `retry - 1`: two made of 3, then `retry 2` allows one
+    /// more before the server goes down.
+    #[test]
+    fn the_retries_made_carry_over_clamped() {
+        let mut m = Monitor::new(healthcheck::MonitorConfig::default());
+        let mut b = Bridge::place(&mut m, plan_of(&tcp("10.0.0.1", 1, " retry 3\n")));
+        let now = Instant::now();
+        b.start(&mut m, now);
+        let t = b.checks().next().unwrap().0;
+        let refused = || CheckOutcome::Down(DownReason::Refused);
+        check(&mut m, &mut b, CheckOutcome::Up);
+        check(&mut m, &mut b, refused());
+        check(&mut m, &mut b, refused());
+        assert_eq!(m.is_up(t), Some(true));
+        m.requeue_in_flight(now);
+        b.reload(&mut m, plan_of(&tcp("10.0.0.1", 1, " retry 2\n")), now);
+        check(&mut m, &mut b, refused());
+        assert_eq!(m.is_up(t), Some(true));
+        assert_eq!(b.desired()[0].dests, [dest("10.1.0.1", 1)]);
+        check(&mut m, &mut b, refused());
+        assert_eq!(m.is_up(t), Some(false));
+        assert_eq!(b.desired()[0].dests, []);
     }
 }

@@ -1425,7 +1425,7 @@ mod tests {
             loop {
                 let at = m.poll_timeout().unwrap();
                 let due = m.poll_check(at).unwrap();
-                let is_ping = m.target_key(due.target).unwrap().contains(" #1 ");
+                let is_ping = m.target_key(due.target).unwrap().contains("PING_CHECK");
                 let o = if is_ping {
                     ping.clone()
                 } else {

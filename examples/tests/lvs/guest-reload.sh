@@ -131,6 +131,18 @@ log_since "$n" "Changing weight from 1 to 3 for active service [10.1.0.1]:tcp:80
     || { echo "LVS-VM: FAIL no reweight line"; cat /tmp/kl.log; exit 1; }
 echo "LVS-VM: ok health_kept"
 
+# A delay_loop-only edit while 10.1.0.2 is down: its checker is the same
+# (keepalived's migrate_checkers), so it stays down (weight 0) with no line.
+n=$(wc -l < /tmp/kl.log)
+sed 's/delay_loop 1/delay_loop 2/' /etc/reload2.conf > /etc/lvs.conf
+kill -HUP $kl
+show_file LVS-POST2 /tmp/save/keepalived_check.$kl.2.post > /dev/null
+sleep 3
+if tail -n +"$((n + 1))" /tmp/kl.log | grep -v "Activating healthchecker" | grep -qF "10.1.0.2"; then
+    echo "LVS-VM: FAIL 10.1.0.2 changed state on a delay_loop reload"; cat /tmp/kl.log; exit 1
+fi
+want delay_loop_kept "$A" "$A1 3" "$A2" "$A3" "$C" "$C1"
+
 # A broken file: the running table stays, and the log says why.
 n=$(wc -l < /tmp/kl.log)
 cp /etc/broken.conf /etc/lvs.conf
