@@ -100,6 +100,9 @@ pub struct Monitor {
     keys: HashMap<String, TargetId>,
     pools: Vec<Pool>,
     groups: Vec<Grid>,
+    /// Grids made so far (each one's seed), never reused after a
+    /// compaction.
+    grids_made: u64,
     pending: Vec<TargetId>,
     queue: BinaryHeap<Reverse<(Instant, u32, u64)>>,
     events: VecDeque<Event>,
@@ -118,6 +121,7 @@ impl Monitor {
             keys: HashMap::new(),
             pools: Vec::new(),
             groups: Vec::new(),
+            grids_made: 0,
             pending: Vec::new(),
             queue: BinaryHeap::new(),
             events: VecDeque::new(),
@@ -320,10 +324,7 @@ impl Monitor {
             }
         }
         for (interval, ids) in by_interval {
-            let g = self.groups.len();
-            let seed = mix(self.cfg.seed ^ g as u64);
-            let grid = Grid::new(now, interval, ids.len() as u64, self.cfg.jitter, seed);
-            self.groups.push(grid);
+            let g = self.add_grid(now, interval, ids.len() as u64);
             for (i, id) in ids.into_iter().enumerate() {
                 let warm = self.warmup_delay(id);
                 if let Some(t) = self.target_mut(id) {
@@ -334,6 +335,46 @@ impl Monitor {
         }
         for p in &mut self.pools {
             p.commit(&mut self.events);
+        }
+        self.compact_grids();
+    }
+
+    /// A new grid of `members` slots over `interval` from `start`; its
+    /// index.
+    fn add_grid(&mut self, start: Instant, interval: Duration, members: u64) -> usize {
+        let seed = mix(self.cfg.seed ^ self.grids_made);
+        self.grids_made += 1;
+        let grid = Grid::new(start, interval, members, self.cfg.jitter, seed);
+        self.groups.push(grid);
+        self.groups.len() - 1
+    }
+
+    /// Drops the grids no target is placed on any more (removed targets
+    /// and new intervals leave them behind on reloads), so that many
+    /// reloads do not pile them up; every target keeps its slot.
+    fn compact_grids(&mut self) {
+        let mut used = vec![false; self.groups.len()];
+        for (g, _) in self.targets.iter().flatten().filter_map(|t| t.place) {
+            if let Some(u) = used.get_mut(g) {
+                *u = true;
+            }
+        }
+        if used.iter().all(|u| *u) {
+            return;
+        }
+        let mut remap = Vec::with_capacity(used.len());
+        let mut kept = 0;
+        for &u in &used {
+            remap.push(kept);
+            kept += usize::from(u);
+        }
+        let mut flags = used.iter();
+        self.groups
+            .retain(|_| flags.next().copied().unwrap_or(true));
+        for t in self.targets.iter_mut().flatten() {
+            if let Some((g, _)) = &mut t.place {
+                *g = remap.get(*g).copied().unwrap_or(*g);
+            }
         }
     }
 

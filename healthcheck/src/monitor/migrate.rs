@@ -3,8 +3,7 @@
 //! (check/ipwrapper.c `migrate_checkers`), and the new one's own
 //! settings (delay_loop, retry, delay_before_retry, ...) apply.
 
-use super::{Grid, Monitor, MonitorError};
-use crate::schedule::mix;
+use super::{Monitor, MonitorError};
 use crate::{TargetConfig, TargetId};
 
 impl Monitor {
@@ -20,9 +19,6 @@ impl Monitor {
         id: TargetId,
         cfg: TargetConfig,
     ) -> Result<(), MonitorError> {
-        let jitter = self.cfg.jitter;
-        let g = self.groups.len();
-        let seed = mix(self.cfg.seed ^ g as u64);
         let t = self.target_mut(id).ok_or(MonitorError::UnknownTarget)?;
         if t.cfg == cfg {
             return Ok(());
@@ -39,10 +35,12 @@ impl Monitor {
         }
         // Its own grid, from the check already due: slot 0 of a
         // one-member grid has no jitter, so that check stays where it is.
+        // (The next commit drops the grid it leaves.)
         let interval = t.cfg.interval;
-        t.place = Some((g, 0));
-        self.groups
-            .push(Grid::new(start, interval, 1, jitter, seed));
+        let g = self.add_grid(start, interval, 1);
+        if let Some(t) = self.target_mut(id) {
+            t.place = Some((g, 0));
+        }
         Ok(())
     }
 }
@@ -106,6 +104,30 @@ mod tests {
         // Up: the new retry delay.
         assert_eq!(check_at(&mut m, t, s + secs(16), refused()), s + secs(18));
         assert_eq!(m.is_up(t), Some(true));
+    }
+
+    /// Reloads that change an interval leave no grids behind: a commit
+    /// drops the ones no target is on, and the target keeps its slot.
+    #[test]
+    fn new_intervals_do_not_pile_up_grids() {
+        let mut m = Monitor::new(MonitorConfig::default());
+        let a = m.add_target("a", TargetConfig::with_interval(secs(10)));
+        let b = m.add_target("b", TargetConfig::with_interval(secs(10)));
+        let s = Instant::now();
+        m.commit(s);
+        assert_eq!(m.groups.len(), 1);
+        for k in 1..=5u64 {
+            m.set_target_config(a, TargetConfig::with_interval(secs(10 + k)))
+                .unwrap();
+            m.commit(s);
+            // b's shared grid and a's own one.
+            assert_eq!(m.groups.len(), 2, "reload {k}");
+        }
+        m.remove_target(a).unwrap();
+        m.commit(s);
+        assert_eq!(m.groups.len(), 1);
+        let (g, slot) = m.target(b).unwrap().place.unwrap();
+        assert_eq!((g, slot), (0, 1));
     }
 
     /// The same settings change nothing; an unknown target is refused.
