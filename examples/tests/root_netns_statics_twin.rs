@@ -14,35 +14,36 @@ mod twin;
 
 use twin::Twin;
 
-const CONF: &str = "\
-static_rules {
+/// `static_rules` with `statics`, and VI_1 (master of 10.77.0.100 on
+/// eth0) with `virtual_rules`.
+fn conf(statics: &str, virtual_rules: &str) -> String {
+    format!(
+        "static_rules {{\n{statics}}}\n\
+         vrrp_instance VI_1 {{\n    state MASTER\n    interface eth0\n    \
+         virtual_router_id 51\n    priority 100\n    advert_int 1\n    \
+         virtual_ipaddress {{\n        10.77.0.100/24\n    }}\n    \
+         virtual_rules {{\n{virtual_rules}    }}\n}}\n"
+    )
+}
+
+const STATICS: &str = "\
     to all table 100 preference 100
     from all to any table 100 preference 101
     from 10.6.6.6 to all table 100 preference 102
     to default from 10.6.6.7 table 100 preference 103
     inet from all table 100 preference 104
     from 2001:db8::1 to default6 table 100 preference 105
-}
-vrrp_instance VI_1 {
-    state MASTER
-    interface eth0
-    virtual_router_id 51
-    priority 100
-    advert_int 1
-    virtual_ipaddress {
-        10.77.0.100/24
-    }
-    virtual_rules {
+";
+
+const VIRTUAL: &str = "\
         from 192.168.50.0/24 to all table 100 priority 120
         to all from 192.168.51.0/24 table 100 priority 121
-    }
-}
 ";
 
 #[test]
 fn root_netns_rules_to_all_skipped_and_installed_as_keepalived() {
     let mut twin = Twin::new(&[]);
-    twin.start_masters(CONF, &["VI_1"]);
+    twin.start_masters(&conf(STATICS, VIRTUAL), &["VI_1"]);
     // One error per skipped rule in each log (two with mixed families,
     // one unknown option).
     twin.wait_log("r1", "rule specification has mixed IPv4 and IPv6", 2);
@@ -70,30 +71,18 @@ fn root_netns_rules_to_all_skipped_and_installed_as_keepalived() {
 /// per family (static rules first), logs each number as a configuration
 /// error and installs the rule.
 const NO_PREF: &str = "\
-static_rules {
     from 10.6.6.0/24 table 100
     from 2001:db8::/32 table 100
     from 10.6.7.0/24 table 100 preference 100
-}
-vrrp_instance VI_1 {
-    state MASTER
-    interface eth0
-    virtual_router_id 51
-    priority 100
-    advert_int 1
-    virtual_ipaddress {
-        10.77.0.100/24
-    }
-    virtual_rules {
-        from 192.168.50.0/24 table 100
-    }
-}
 ";
 
 #[test]
 fn root_netns_rules_without_preference_numbered_as_keepalived() {
     let mut twin = Twin::new(&[]);
-    twin.start_masters(NO_PREF, &["VI_1"]);
+    twin.start_masters(
+        &conf(NO_PREF, "        from 192.168.50.0/24 table 100\n"),
+        &["VI_1"],
+    );
     for n in [16384, 16383] {
         let needle = format!("Rule has no preference specified - setting to {n}.");
         twin.wait_log("r1", &needle, if n == 16384 { 2 } else { 1 });
