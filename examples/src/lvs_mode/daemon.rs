@@ -657,9 +657,9 @@ fn driver(monitor: Monitor, bridge: &Bridge, tls: &TlsOptions) -> Driver {
         if let Some(gate) = gate {
             c = Arc::new(Suspendable::new(c, gate));
         }
-        let counted = crate::observe::counted(bridge, target, c);
-        driver.set_checker(target, counted, check.context.clone());
+        driver.set_checker(target, c, check.context.clone());
     }
+    driver.set_observer(crate::observe::observer(bridge));
     driver
 }
 

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use crate::checkers::net::{
     bounded, connect_socket, connect_with, disconnect, io_reason, tcp_socket,
 };
-use crate::{BoxFuture, CheckContext, CheckOutcome, Checker};
+use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, Inline};
 
 /// keepalived's TCP_CHECK (`connect_ip`, `connect_port`, `bindto`,
 /// `bind_port` come from the [`CheckContext`], `connect_timeout` is its
@@ -24,6 +24,10 @@ impl Checker for TcpChecker {
         Box::pin(bounded(ctx, async {
             connect_with(ctx, true).await.map(drop)
         }))
+    }
+
+    fn inline(&self) -> Option<Inline> {
+        Some(Inline::TcpConnect)
     }
 }
 
