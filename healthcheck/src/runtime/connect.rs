@@ -66,6 +66,16 @@ struct Slot {
     round: u32,
 }
 
+impl Slot {
+    /// The check under way and its socket, if one is (a socket between
+    /// checks stays).
+    fn take_flight(&mut self) -> Option<(Flight, Held)> {
+        self.flight?;
+        let held = self.held.take()?;
+        Some((self.flight.take()?, held))
+    }
+}
+
 /// A check under way.
 #[derive(Clone, Copy)]
 struct Flight {
@@ -137,18 +147,19 @@ impl Connector {
         })
     }
 
-    /// Starts `target`'s check now (or when a descriptor unit is free);
-    /// a check that ends at once is pushed to `out`.
+    /// Starts `target`'s check at `now` (or when a descriptor unit is
+    /// free); a check that ends at once is pushed to `out`.
     pub(crate) fn start(
         &mut self,
         target: TargetId,
         ctx: &Arc<CheckContext>,
         scheduled: Instant,
+        now: Instant,
         out: &mut Vec<Finished>,
     ) {
         let slot = self.slot(target);
         // Behind checks already waiting, in order.
-        if self.waiting.is_empty() && self.connect(slot, ctx, scheduled, out) {
+        if self.waiting.is_empty() && self.connect(slot, ctx, scheduled, now, out) {
             return;
         }
         self.stats.waiting.fetch_add(1, Ordering::Relaxed);
@@ -161,8 +172,9 @@ impl Connector {
 
     /// Starts the waiting checks that now find a descriptor unit, in order.
     pub(crate) fn start_waiting(&mut self, out: &mut Vec<Finished>) {
+        let now = Instant::now();
         while let Some(w) = self.waiting.pop_front() {
-            if !self.connect(w.slot, &w.ctx, w.scheduled, out) {
+            if !self.connect(w.slot, &w.ctx, w.scheduled, now, out) {
                 self.waiting.push_front(w);
                 return;
             }
@@ -185,15 +197,16 @@ impl Connector {
         slot
     }
 
-    /// Connects slot `i`'s socket; false if no descriptor unit is free.
+    /// Connects slot `i`'s socket at `now`; false if no descriptor unit
+    /// is free.
     fn connect(
         &mut self,
         i: u32,
         ctx: &CheckContext,
         scheduled: Instant,
+        now: Instant,
         out: &mut Vec<Finished>,
     ) -> bool {
-        let now = Instant::now();
         let held = match self.take_held(i, ctx) {
             Ok(Some(h)) => h,
             Ok(None) => return false,
@@ -281,8 +294,23 @@ impl Connector {
         }
     }
 
+    /// Reads the events there are and starts the waiting checks their
+    /// ends made room for, until neither makes progress.
+    pub(crate) fn settle(&mut self, out: &mut Vec<Finished>) {
+        loop {
+            self.harvest(out);
+            let before = self.waiting.len();
+            self.start_waiting(out);
+            if self.waiting.len() == before {
+                return;
+            }
+        }
+    }
+
     /// Reads every event there is, without waiting, and ends the checks
-    /// they finish.
+    /// they finish. It reads until none is left, the hang-ups of its own
+    /// disconnects included: an epoll set left with only those would wake
+    /// the driver once more for nothing.
     pub(crate) fn harvest(&mut self, out: &mut Vec<Finished>) {
         loop {
             let n = match self.epoll.get_ref().0.wait(&mut self.events, 0u8) {
@@ -298,7 +326,7 @@ impl Connector {
                 let i = u32::try_from(ev.data()).unwrap_or(u32::MAX);
                 self.completed(i, ev.events(), now, out);
             }
-            if n < self.events.len() {
+            if n == 0 {
                 return;
             }
         }
@@ -306,10 +334,8 @@ impl Connector {
 
     /// Slot `i` reported `flags`: its connect is done, if one is under way.
     fn completed(&mut self, i: u32, flags: EpollFlags, now: Instant, out: &mut Vec<Finished>) {
-        let Some(slot) = self.slots.get_mut(i as usize) else {
-            return;
-        };
-        let (Some(flight), Some(held)) = (slot.flight.take(), slot.held.take()) else {
+        let Some((flight, held)) = self.slots.get_mut(i as usize).and_then(Slot::take_flight)
+        else {
             return;
         };
         let failed = EpollFlags::EPOLLERR | EpollFlags::EPOLLHUP;
@@ -332,13 +358,9 @@ impl Connector {
                 return;
             }
             self.deadlines.pop();
-            let Some(slot) = self.slots.get_mut(i as usize) else {
-                continue;
-            };
-            if slot.flight.map(|f| f.round) != Some(round) {
-                continue;
-            }
-            let (Some(flight), Some(held)) = (slot.flight.take(), slot.held.take()) else {
+            let slot = self.slots.get_mut(i as usize);
+            let slot = slot.filter(|s| s.flight.map(|f| f.round) == Some(round));
+            let Some((flight, held)) = slot.and_then(Slot::take_flight) else {
                 continue;
             };
             let took = now.saturating_duration_since(flight.started);
@@ -420,7 +442,7 @@ mod tests {
         let mut fds = Vec::new();
         for _ in 0..3 {
             let mut out = Vec::new();
-            c.start(TargetId(7), &cx, Instant::now(), &mut out);
+            c.start(TargetId(7), &cx, Instant::now(), Instant::now(), &mut out);
             let (_conn, _) = l.accept().await.unwrap();
             finished(&mut c, &mut out, 1).await;
             assert_eq!(
@@ -438,14 +460,26 @@ mod tests {
         let addr = unique_addr();
         let (mut c, _) = connector(8, 4);
         let mut out = Vec::new();
-        c.start(TargetId(1), &ctx(addr), Instant::now(), &mut out);
+        c.start(
+            TargetId(1),
+            &ctx(addr),
+            Instant::now(),
+            Instant::now(),
+            &mut out,
+        );
         finished(&mut c, &mut out, 1).await;
         assert_eq!(out[0].1, CheckOutcome::Down(DownReason::Refused));
         // The same socket, now with a server behind the address.
         let fd = kept_fd(&c, 0).unwrap();
         let l = TcpListener::bind(addr).await.unwrap();
         out.clear();
-        c.start(TargetId(1), &ctx(addr), Instant::now(), &mut out);
+        c.start(
+            TargetId(1),
+            &ctx(addr),
+            Instant::now(),
+            Instant::now(),
+            &mut out,
+        );
         let (_conn, _) = l.accept().await.unwrap();
         finished(&mut c, &mut out, 1).await;
         assert_eq!(out[0].1, CheckOutcome::Up);
@@ -459,7 +493,7 @@ mod tests {
         let mut out = Vec::new();
         let cx = Arc::new(CheckContext::new(addr, Duration::from_secs(3)));
         let at = Instant::now();
-        c.start(TargetId(1), &cx, at, &mut out);
+        c.start(TargetId(1), &cx, at, at, &mut out);
         c.harvest(&mut out);
         assert_eq!((out.len(), c.next_deadline().is_some()), (0, true));
         let deadline = c.next_deadline().unwrap();
@@ -479,7 +513,7 @@ mod tests {
         let mut out = Vec::new();
         let now = Instant::now();
         for t in 1..=3 {
-            c.start(TargetId(t), &ctx(addr), now, &mut out);
+            c.start(TargetId(t), &ctx(addr), now, now, &mut out);
         }
         assert_eq!((c.waiting.len(), units.available_permits()), (1, 0));
         assert_eq!(c.stats.waiting.load(Ordering::Relaxed), 1);
@@ -502,13 +536,50 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_waiting_check_starts_when_a_finished_one_frees_its_unit() {
+        let l = TcpListener::bind(unique_addr()).await.unwrap();
+        // One unit, no socket kept.
+        let (mut c, units) = connector(1, 0);
+        let cx = ctx(l.local_addr().unwrap());
+        let mut out = Vec::new();
+        c.start(TargetId(1), &cx, Instant::now(), Instant::now(), &mut out);
+        c.start(TargetId(2), &cx, Instant::now(), Instant::now(), &mut out);
+        assert_eq!(c.waiting.len(), 1);
+        let _first = l.accept().await.unwrap();
+        loop {
+            c.settle(&mut out);
+            if c.waiting.is_empty() {
+                break;
+            }
+            c.ready().await;
+        }
+        let _second = l.accept().await.unwrap();
+        loop {
+            c.settle(&mut out);
+            if out.len() == 2 {
+                break;
+            }
+            c.ready().await;
+        }
+        let ended: Vec<_> = out.iter().map(|f| (f.0, f.1.clone())).collect();
+        assert_eq!(
+            ended,
+            [
+                (TargetId(1), CheckOutcome::Up),
+                (TargetId(2), CheckOutcome::Up)
+            ]
+        );
+        assert_eq!((c.kept, units.available_permits()), (0, 1));
+    }
+
+    #[tokio::test]
     async fn at_most_max_kept_sockets_stay_between_checks() {
         let l = TcpListener::bind(unique_addr()).await.unwrap();
         let (mut c, units) = connector(8, 2);
         let cx = ctx(l.local_addr().unwrap());
         let mut out = Vec::new();
         for t in 0..4 {
-            c.start(TargetId(t), &cx, Instant::now(), &mut out);
+            c.start(TargetId(t), &cx, Instant::now(), Instant::now(), &mut out);
         }
         let mut conns = Vec::new();
         for _ in 0..4 {

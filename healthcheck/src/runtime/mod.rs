@@ -251,19 +251,21 @@ impl Driver {
             c.start_waiting(&mut run.done);
         }
         while let Some(due) = self.monitor.poll_check(now) {
-            self.start(due, run);
+            self.start(due, run, now);
         }
         if let Some(c) = run.connector.as_mut() {
             // Local connects often finish during connect() itself.
-            c.harvest(&mut run.done);
+            c.settle(&mut run.done);
         }
+        // One clock read for the whole batch (a VM may trap every read).
+        let now = Instant::now();
         for (id, outcome, took) in run.done.drain(..) {
             self.stats.finished.fetch_add(1, Ordering::Relaxed);
             if let Some(observe) = &self.observer {
                 observe(id, &outcome, took);
             }
             // Unknown ids (removed targets) are simply dropped.
-            let _ = self.monitor.handle_outcome(Instant::now(), id, outcome);
+            let _ = self.monitor.handle_outcome(now, id, outcome);
         }
         while let Some(e) = self.monitor.poll_event() {
             let _ = events.send(e);
@@ -271,26 +273,30 @@ impl Driver {
     }
 
     /// Starts a due check: inline if its checker allows, else in a task.
-    fn start(&self, due: crate::Due, run: &mut Running) {
+    fn start(&self, due: crate::Due, run: &mut Running, now: Instant) {
         let (id, scheduled) = (due.target, due.scheduled);
-        let late = Instant::now().saturating_duration_since(scheduled);
+        let late = now.saturating_duration_since(scheduled);
         let late_us = u64::try_from(late.as_micros()).unwrap_or(u64::MAX);
         (self.stats.max_dispatch_late_us).fetch_max(late_us, Ordering::Relaxed);
-        let Some((checker, mut ctx)) = self.checks.get(&id).cloned() else {
+        let Some((checker, ctx)) = self.checks.get(&id) else {
             let outcome = CheckOutcome::Down(DownReason::Config("no checker"));
             run.done.push((id, outcome, Duration::ZERO));
             return;
         };
-        if ctx.urls != due.urls {
-            ctx = Arc::new((*ctx).clone().with_urls(due.urls));
-        }
         match (checker.inline(), run.connector.as_mut()) {
             (Some(Inline::Outcome(outcome)), _) => {
                 self.stats.record_start(late);
                 run.done.push((id, outcome, Duration::ZERO));
             }
-            (Some(Inline::TcpConnect), Some(c)) => c.start(id, &ctx, scheduled, &mut run.done),
-            _ => self.spawn(id, scheduled, checker, ctx, run),
+            (Some(Inline::TcpConnect), Some(c)) => c.start(id, ctx, scheduled, now, &mut run.done),
+            _ => {
+                let ctx = if ctx.urls == due.urls {
+                    ctx.clone()
+                } else {
+                    Arc::new((**ctx).clone().with_urls(due.urls))
+                };
+                self.spawn(id, scheduled, checker.clone(), ctx, run);
+            }
         }
     }
 
