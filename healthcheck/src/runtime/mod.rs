@@ -191,19 +191,31 @@ impl Driver {
         tokio::pin!(stop);
         // The earliest the timer may wake the driver again.
         let mut not_before = tokio::time::Instant::now();
+        // Without the connector's timer, one tokio timer, moved only when
+        // the wake-up changes: a new timer each turn would wake the
+        // runtime's own driver (an eventfd write and one more epoll_wait)
+        // whenever it is the earliest.
+        let timer = tokio::time::sleep_until(far_future());
+        tokio::pin!(timer);
         loop {
             self.step(&mut run, &events);
+            if run.connector.as_mut().is_some_and(Connector::rang) {
+                self.stats.timer_wakeups.fetch_add(1, Ordering::Relaxed);
+                not_before = tokio::time::Instant::now() + self.timer_slack;
+            }
             let wake = [self.monitor.poll_timeout(), run.next_deadline()]
                 .into_iter()
                 .flatten()
                 .min()
                 .map(|w| tokio::time::Instant::from_std(w).max(not_before));
-            let sleep = async {
-                match wake {
-                    Some(w) => tokio::time::sleep_until(w).await,
-                    None => std::future::pending().await,
-                }
-            };
+            let wake = wake.unwrap_or_else(far_future);
+            let armed = run
+                .connector
+                .as_mut()
+                .is_some_and(|c| c.arm(wake.into_std()));
+            if !armed && (timer.deadline() != wake || timer.is_elapsed()) {
+                timer.as_mut().reset(wake);
+            }
             tokio::select! {
                 biased;
                 () = &mut stop => return self.monitor,
@@ -214,7 +226,7 @@ impl Driver {
                     }
                 }
                 () = run.ready() => {}
-                () = sleep => {
+                () = &mut timer => {
                     self.stats.timer_wakeups.fetch_add(1, Ordering::Relaxed);
                     not_before = tokio::time::Instant::now() + self.timer_slack;
                 }
@@ -329,6 +341,12 @@ impl Driver {
             report.send(outcome, started.elapsed());
         });
     }
+}
+
+/// A wake-up that never comes (about 30 years from now, as tokio's own
+/// "far future").
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
 /// One run's sender of task reports, descriptor budget and connector.
