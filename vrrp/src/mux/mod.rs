@@ -37,15 +37,6 @@ fn key_of(config: &crate::Config) -> (u8, bool, Option<IpAddr>) {
     (config.vrid, config.ipv6.is_some(), chan)
 }
 
-/// The run of `sorted` (sorted by `key`) whose key is `want`: one binary
-/// search, then a forward scan (runs are a few routers long).
-fn run<T, K: Ord>(sorted: &[T], key: impl Fn(&T) -> K, want: K) -> &[T] {
-    let from = sorted.partition_point(|t| key(t) < want);
-    let rest = sorted.get(from..).unwrap_or(&[]);
-    let len = rest.iter().take_while(|t| key(t) == want).count();
-    rest.get(..len).unwrap_or(&[])
-}
-
 /// The keys of `family` (of one interface, VRID and address family, sorted
 /// by channel) on channel `chan`.
 fn on_channel(family: &[Key], chan: Option<IpAddr>) -> &[Key] {
@@ -191,7 +182,7 @@ pub struct Mux {
     keys: KeyIndex,
     /// The peers of the unicast routers, sorted: who an advert of a VRID
     /// shared by unicast routers is for.
-    peers: Vec<unicast::PeerKey>,
+    peers: unicast::PeerIndex,
     groups: Vec<Group>,
     heap: BinaryHeap<Reverse<(Instant, u32)>>,
     touched: VecDeque<u32>,
