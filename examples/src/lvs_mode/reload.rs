@@ -376,4 +376,54 @@ mod tests {
         assert_eq!(m.is_up(t), Some(false));
         assert_eq!(b.desired()[0].dests, []);
     }
+
+    /// Runs the next check with `o`, fed to the bridge; the urls it
+    /// covered.
+    fn step(m: &mut Monitor, b: &mut Bridge, o: CheckOutcome) -> healthcheck::UrlSpan {
+        let at = m.poll_timeout().unwrap();
+        let due = m.poll_check(at).unwrap();
+        m.handle_outcome(at, due.target, o).unwrap();
+        while let Some(e) = m.poll_event() {
+            b.handle(&e);
+        }
+        due.urls
+    }
+
+    /// keepalived 2.2.7 makes every checker anew on a reload and
+    /// migrate_checkers hands over no url (HTTP_GET has no `migrate`): a
+    /// reload that changes nothing restarts an HTTP_GET's url cursor at
+    /// its first url, when its next url was due, and forgets a down
+    /// server's failed url: every url must pass again to add it back.
+    #[test]
+    fn an_unchanged_reload_restarts_the_http_url_cursor() {
+        use healthcheck::UrlSpan::Only;
+        let conf = vs(
+            "10.0.0.1",
+            " real_server 10.1.0.1 80 {\n HTTP_GET {\n url {\n path /a\n }\n url {\n path /b\n }\n retry 0\n }\n }\n",
+        );
+        let mut m = Monitor::new(healthcheck::MonitorConfig::default());
+        let mut b = Bridge::place(&mut m, plan_of(&conf));
+        let now = Instant::now();
+        b.start(&mut m, now);
+        let up = || CheckOutcome::Up;
+        let spans: Vec<_> = (0..3).map(|_| step(&mut m, &mut b, up())).collect();
+        assert_eq!(spans, [Only(0), Only(1), Only(0)]);
+        let due = m.poll_timeout();
+        m.requeue_in_flight(now);
+        assert_eq!(b.reload(&mut m, plan_of(&conf), now), Vec::<String>::new());
+        assert_eq!(m.poll_timeout(), due);
+        assert_eq!(step(&mut m, &mut b, up()), Only(0));
+        let fails = CheckOutcome::UrlDown {
+            url: 1,
+            reason: DownReason::HttpStatus(500),
+        };
+        assert_eq!(step(&mut m, &mut b, fails), Only(1));
+        assert_eq!(b.desired()[0].dests, []);
+        m.requeue_in_flight(now);
+        assert_eq!(b.reload(&mut m, plan_of(&conf), now), Vec::<String>::new());
+        assert_eq!(step(&mut m, &mut b, up()), Only(0));
+        assert_eq!(b.desired()[0].dests, []);
+        assert_eq!(step(&mut m, &mut b, up()), Only(1));
+        assert_eq!(b.desired()[0].dests, [dest("10.1.0.1", 1)]);
+    }
 }
