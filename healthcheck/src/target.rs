@@ -189,7 +189,7 @@ impl CycleState {
         let mut new = Self::new(cfg);
         let fresh = RiseFall::new(cfg.rise, cfg.fall, self.health());
         new.counter = if self.counter.same_thresholds(&fresh) {
-            self.counter.clone()
+            self.counter
         } else {
             fresh
         };
