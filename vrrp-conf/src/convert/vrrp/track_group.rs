@@ -303,7 +303,7 @@ mod tests {
             ),
             (
                 "virtual_rules {\n    from 10.5.0.0/16 table 100 track_group TG\n  }",
-                "k.conf:12:3: error: Unknown rule option track_group",
+                "k.conf:13:5: error: Unknown rule option track_group",
                 true,
             ),
         ] {
