@@ -13,8 +13,7 @@
 //! action, and a realm or suppressor without a table. The lowering already
 //! reports bad `from`/`to` addresses (such a rule is skipped here silently);
 //! a bad `protocol`, `ipproto` or port range (keepalived drops the option
-//! and installs a broader rule), and `track_group` without `iif`, are
-//! refused with keepalived's reason. A rule without a preference gets one
+//! and installs a broader rule) is refused with keepalived's reason. A rule without a preference gets one
 //! (keepalived's configuration error, as [`notes`] says), counting down from
 //! 16384 per family in configuration order (`static_rules` first, then
 //! the instances), as keepalived numbers them; every rule not marked
@@ -168,8 +167,9 @@ pub(crate) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
 
 /// keepalived's configuration errors for a rule it installs (`-t` exits
 /// 5, the daemon runs with it): a tracked rule's `protocol` other than
-/// keepalived's is reset, and a missing preference numbered (`counter`,
-/// in keepalived's order of the rules it keeps).
+/// keepalived's is reset, a `track_group` without `iif` tracks nothing, and
+/// a missing preference is numbered (`counter`, in keepalived's order of
+/// the rules it keeps).
 fn kept_errors(words: &[String], r: &RuleSpec, counter: &mut Counter) -> Vec<String> {
     let mut lines = Vec::new();
     if read::protocol_reset(words) {
@@ -177,6 +177,10 @@ fn kept_errors(words: &[String], r: &RuleSpec, counter: &mut Counter) -> Vec<Str
             "Rule cannot be tracked if protocol is not RTPROT_KEEPALIVED({PROTO_KEEPALIVED}), \
              resetting protocol"
         ));
+    }
+    // Only static rules that name a track group are installed with it.
+    if r.iif.is_none() && words.iter().any(|w| w == "track_group") {
+        lines.push("Static rule cannot have track_group if dev/iif not specified".to_owned());
     }
     if r.priority.is_none() {
         lines.push(format!(

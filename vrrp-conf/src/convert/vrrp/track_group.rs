@@ -277,10 +277,6 @@ mod tests {
                 "k.conf:23:1: error: (static_rules) track_group is a duplicate",
             ),
             (
-                "static_rules {\n  from 10.5.0.0/16 table 100 preference 10 track_group TG\n}\n",
-                "k.conf:23:1: error: (static_rules) Static rule cannot have track_group if dev/iif not specified",
-            ),
-            (
                 "static_routes {\n  10.8.0.0/16 dev eth2 track_group TG track_group TG\n}\n",
                 "k.conf:23:1: error: (static_routes) route \"TG\" is not supported by keepalived-lite",
             ),
@@ -317,5 +313,22 @@ mod tests {
             assert_eq!(out.vrrp.is_some(), runs, "{block}");
             assert_eq!(d, [want], "{block}");
         }
+        // Without iif keepalived 2.2.7 says so and installs the rule, which
+        // tracks nothing (its -t exits 5 with this line).
+        let text = format!(
+            "track_group TG {{\n  group {{\n    A\n  }}\n}}\n{INSTANCES}static_rules {{\n  \
+             from 10.5.0.0/16 table 100 preference 10 track_group TG\n}}\n"
+        );
+        let (out, d) = converted(&text);
+        assert_eq!(
+            d,
+            ["k.conf:24:3: error: Static rule cannot have track_group if dev/iif not specified"]
+        );
+        let s = |n: &str| n.to_owned();
+        assert_eq!(
+            tracked(&out),
+            [(s("A"), vec![(s("eth1"), 10)]), (s("B"), vec![])]
+        );
+        assert_eq!(out.vrrp.unwrap().static_rules.len(), 1);
     }
 }

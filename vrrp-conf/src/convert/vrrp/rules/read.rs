@@ -23,6 +23,7 @@ struct State {
     /// A realm or suppressor, which only a table action may have.
     table_option: bool,
     no_track: bool,
+    /// A `track_group` was named (a second is refused).
     track_group: bool,
     protocol: Option<u8>,
     static_rule: bool,
@@ -288,11 +289,8 @@ fn finish(st: State) -> Result<RuleSpec, RuleError> {
             "suppressor/realm specified for non table action - skipping",
         ]));
     }
-    if st.track_group && r.iif.is_none() {
-        return Err(RuleError::Invalid(
-            "Static rule cannot have track_group if dev/iif not specified",
-        ));
-    }
+    // A `track_group` without `iif` tracks nothing: keepalived says so
+    // (`kept_errors`) and installs the rule.
     r.action = action;
     r.ipv6 = st.family.unwrap_or(false);
     // keepalived owns (and so can track) every rule but `no_track` ones.
