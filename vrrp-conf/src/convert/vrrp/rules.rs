@@ -167,7 +167,8 @@ pub(crate) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
 
 /// keepalived's configuration errors for a rule it installs (`-t` exits
 /// 5, the daemon runs with it): a tracked rule's `protocol` other than
-/// keepalived's is reset, a `track_group` without `iif` tracks nothing, and
+/// keepalived's is reset, a second `track_group` ends the rule, a
+/// `track_group` without `iif` tracks nothing, and
 /// a missing preference is numbered (`counter`, in keepalived's order of
 /// the rules it keeps).
 fn kept_errors(words: &[String], r: &RuleSpec, counter: &mut Counter) -> Vec<String> {
@@ -178,6 +179,7 @@ fn kept_errors(words: &[String], r: &RuleSpec, counter: &mut Counter) -> Vec<Str
              resetting protocol"
         ));
     }
+    lines.extend(read::second_track_group(words));
     // Only static rules that name a track group are installed with it.
     if r.iif.is_none() && words.iter().any(|w| w == "track_group") {
         lines.push("Static rule cannot have track_group if dev/iif not specified".to_owned());

@@ -23,8 +23,10 @@ struct State {
     /// A realm or suppressor, which only a table action may have.
     table_option: bool,
     no_track: bool,
-    /// A `track_group` was named (a second is refused).
+    /// A `track_group` was named.
     track_group: bool,
+    /// keepalived reads no further words (after a second `track_group`).
+    stop: bool,
     protocol: Option<u8>,
     static_rule: bool,
 }
@@ -44,6 +46,7 @@ pub(super) fn read(words: &[String], static_rule: bool) -> Result<RuleSpec, Rule
         table_option: false,
         no_track: false,
         track_group: false,
+        stop: false,
         protocol: None,
         static_rule,
     };
@@ -58,6 +61,9 @@ pub(super) fn read(words: &[String], static_rule: bool) -> Result<RuleSpec, Rule
             || narrowing(&mut st, word, &mut value)?;
         if !known {
             others(&mut st, word, &mut value)?;
+        }
+        if st.stop {
+            break;
         }
     }
     finish(st)
@@ -223,9 +229,8 @@ fn others<'a>(
         "no_track" => st.no_track = true,
         "track_group" if st.static_rule => {
             value()?;
-            if st.track_group {
-                return Err(RuleError::Invalid("track_group is a duplicate"));
-            }
+            // keepalived stops reading the rule at a second one.
+            st.stop = st.track_group;
             st.track_group = true;
         }
         "tunnel-id" => return Err(RuleError::Unsupported("rule tunnel-id")),
@@ -477,4 +482,13 @@ pub(super) fn protocol_reset(words: &[String]) -> bool {
         .find(|w| w[0] == "protocol")
         .and_then(|w| w[1].parse::<u8>().ok());
     !words.iter().any(|w| w == "no_track") && named.is_some_and(|p| p != PROTO_KEEPALIVED)
+}
+
+/// keepalived's error for a second `track_group` (it installs the rule
+/// read up to there, with the first group).
+pub(super) fn second_track_group(words: &[String]) -> Option<String> {
+    let mut names = (words.windows(2)).filter(|w| w[0] == "track_group");
+    names.next()?;
+    let second = names.next()?;
+    Some(format!("track_group {} is a duplicate", second[1]))
 }
