@@ -27,6 +27,12 @@ pub struct DesiredPool {
 /// One desired member (keepalived's real server).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredMember {
+    /// Names the member within its pool's key across reconciliations
+    /// (e.g. the real server's address): a member laid before under the
+    /// same pool key and key is a kept server, whose checked targets
+    /// that have not run yet start as keepalived's reload starts them
+    /// (see [`Monitor::reconcile`]).
+    pub key: String,
     /// The targets that check it, all needed up; the first names it in
     /// events. None: the member is skipped.
     pub targets: Vec<DesiredTarget>,
@@ -67,6 +73,8 @@ pub struct ReconciledPool {
     /// Each member's targets, in the order of [`DesiredPool::members`]
     /// and of [`DesiredMember::targets`].
     pub members: Vec<Vec<TargetId>>,
+    /// Each member's [`DesiredMember::key`], in the same order.
+    pub keys: Vec<String>,
 }
 
 impl Reconciled {
@@ -86,12 +94,19 @@ impl Monitor {
     /// changed configuration ([`Monitor::set_target_config`]); a member whose
     /// targets are the same stays and only its settings are updated
     /// ([`Monitor::set_member_config`]); one whose targets differ is
-    /// removed and added again. What is no longer desired is removed, and
-    /// only these changes are emitted. Pools and targets added otherwise
+    /// removed and added again. A kept server (a member whose pool key
+    /// and key were laid before) then starts its checked targets that
+    /// have not run yet as keepalived 2.2.7's reload does
+    /// (ipwrapper.c `migrate_checkers`): if one of its targets that has
+    /// run is down, or it was down and none has run, alpha ones are down
+    /// and each needs one failure only; otherwise they are up, whatever
+    /// `alpha`, and a new one has all its retries. What is no longer
+    /// desired is removed, and only these changes are emitted. Pools and targets added otherwise
     /// are left alone. Not committed: call [`Monitor::commit`] after (for
     /// a stopped driver, [`Monitor::requeue_in_flight`] before).
     pub fn reconcile(&mut self, desired: &Desired) -> Reconciled {
         let old = std::mem::take(&mut self.reconciled);
+        let alive = self.servers_alive(&old);
         let mut reusable: HashMap<&str, (PoolId, &PoolConfig)> = old
             .pools
             .iter()
@@ -112,10 +127,14 @@ impl Monitor {
             };
             let mut members = Vec::with_capacity(pool.members.len());
             for member in &pool.members {
-                let parts = self.add_targets(&member.targets);
+                let (parts, checked) = self.add_targets(&member.targets);
                 if let Some(&first) = parts.first() {
                     self.place_member(id, &parts, was.get(&(id, first)), &member.config);
                     now_in.insert((id, first));
+                }
+                let server = (pool.key.as_str(), member.key.as_str());
+                if let Some(&was_alive) = alive.get(&server) {
+                    self.start_server(&checked, was_alive);
                 }
                 members.push(parts);
             }
@@ -124,6 +143,7 @@ impl Monitor {
                 id,
                 config: pool.config.clone(),
                 members,
+                keys: pool.members.iter().map(|m| m.key.clone()).collect(),
             });
         }
         self.drop_old(&old, &now_in);
@@ -131,22 +151,40 @@ impl Monitor {
         placed
     }
 
-    /// A member's targets. An existing key gains a reference: the old
-    /// placement's is dropped after, so a kept target ends with one. A
-    /// kept target takes on its new configuration.
-    fn add_targets(&mut self, targets: &[DesiredTarget]) -> Vec<TargetId> {
-        targets
+    /// A member's targets, and its checked ones with whether each is
+    /// new. An existing key gains a reference: the old placement's is
+    /// dropped after, so a kept target ends with one. A kept target
+    /// takes on its new configuration.
+    fn add_targets(&mut self, targets: &[DesiredTarget]) -> (Vec<TargetId>, Vec<(TargetId, bool)>) {
+        let mut checked = Vec::new();
+        let parts = targets
             .iter()
             .map(|t| match &t.check {
                 Some(cfg) => {
+                    let fresh = self.target_by_key(&t.key).is_none();
                     let id = self.add_target(t.key.clone(), cfg.clone());
                     // Just added or found: the id is valid.
                     let _ = self.set_target_config(id, cfg.clone());
+                    checked.push((id, fresh));
                     id
                 }
                 None => self.add_static_target(t.key.clone()),
             })
-            .collect()
+            .collect();
+        (parts, checked)
+    }
+
+    /// Whether each server laid last, by (pool key, member key), was up
+    /// (every target up: keepalived's `alive`), before anything changes.
+    fn servers_alive<'a>(&self, old: &'a Reconciled) -> HashMap<(&'a str, &'a str), bool> {
+        let mut alive = HashMap::new();
+        for pool in &old.pools {
+            for (key, parts) in pool.keys.iter().zip(&pool.members) {
+                let up = parts.iter().all(|&t| self.is_up(t) == Some(true));
+                alive.insert((pool.key.as_str(), key.as_str()), up);
+            }
+        }
+        alive
     }
 
     /// Keeps a member with the same targets (new settings in place), or
@@ -216,6 +254,7 @@ mod tests {
 
     fn member(key: &str, weight: u32) -> DesiredMember {
         DesiredMember {
+            key: key.into(),
             targets: vec![target(key)],
             config: MemberConfig::with_weight(weight),
         }

@@ -125,7 +125,9 @@ fn member(svc: &ServicePlan, rs: &RealPlan) -> DesiredMember {
             })
             .collect()
     };
+    // keepalived's rs_iseq: a real server is its address and port.
     DesiredMember {
+        key: rs.dest.addr.to_string(),
         targets,
         config: rs.member_config(),
     }
