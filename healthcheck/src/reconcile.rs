@@ -91,10 +91,10 @@ impl Monitor {
     /// Pools are matched by key and kept while their settings are equal
     /// (a changed pool is a new one, which its members join). Targets are
     /// matched by key and keep their health and schedule, taking on a
-    /// changed configuration ([`Monitor::set_target_config`]); a member whose
-    /// targets are the same stays and only its settings are updated
-    /// ([`Monitor::set_member_config`]); one whose targets differ is
-    /// removed and added again. A kept server (a member whose pool key
+    /// changed configuration ([`Monitor::set_target_config`]); a member
+    /// named by the same first target stays, its targets and settings
+    /// updated in place ([`Monitor::set_member_config`]); one named by
+    /// another is removed and added again. A kept server (a member whose pool key
     /// and key were laid before) then starts its checked targets that
     /// have not run yet as keepalived 2.2.7's reload does
     /// (ipwrapper.c `migrate_checkers`): if one of its targets that has
@@ -128,13 +128,14 @@ impl Monitor {
             let mut members = Vec::with_capacity(pool.members.len());
             for member in &pool.members {
                 let (parts, checked) = self.add_targets(&member.targets);
-                if let Some(&first) = parts.first() {
-                    self.place_member(id, &parts, was.get(&(id, first)), &member.config);
-                    now_in.insert((id, first));
-                }
+                // Before placing: the member goes in with its final health.
                 let server = (pool.key.as_str(), member.key.as_str());
                 if let Some(&was_alive) = alive.get(&server) {
                     self.start_server(&checked, was_alive);
+                }
+                if let Some(&first) = parts.first() {
+                    self.place_member(id, &parts, was.get(&(id, first)), &member.config);
+                    now_in.insert((id, first));
                 }
                 members.push(parts);
             }
@@ -187,8 +188,9 @@ impl Monitor {
         alive
     }
 
-    /// Keeps a member with the same targets (new settings in place), or
-    /// replaces it. The calls can only refuse ids just made valid.
+    /// Keeps a member named by the same first target (new targets and
+    /// settings in place), or adds it. The calls can only refuse ids
+    /// just made valid.
     fn place_member(
         &mut self,
         pool: PoolId,
@@ -201,10 +203,11 @@ impl Monitor {
             (Some(old), Some(first)) if *old == parts => {
                 let _ = self.set_member_config(pool, first, cfg.clone());
             }
-            (was, Some(first)) => {
-                if was.is_some() {
-                    let _ = self.remove_member(pool, first);
-                }
+            // Named as before: its checkers change in place.
+            (Some(_), Some(_)) => {
+                let _ = self.relay_member(pool, parts, cfg.clone());
+            }
+            (None, Some(_)) => {
                 let _ = self.add_member_checked_by(pool, parts, cfg.clone());
             }
             (_, None) => {}
@@ -382,6 +385,27 @@ mod tests {
         );
         assert_eq!(m.target_by_key("a2"), None);
         assert_eq!(m.target_count(), 4);
+    }
+
+    /// A kept member named by the same first target gains and loses a
+    /// target in place: nothing is said while it stays up, and the
+    /// dropped target is gone.
+    #[test]
+    fn a_member_gains_and_loses_a_target_in_place() {
+        let (mut m, d, r, now) = running();
+        let mut more = d.clone();
+        more.pools[0].members[0].targets.push(target("x"));
+        m.requeue_in_flight(now);
+        let placed = m.reconcile(&more);
+        m.commit(now);
+        assert_eq!(drain(&mut m), []);
+        let (a1, x) = (r.pools[0].members[0][0], m.target_by_key("x").unwrap());
+        assert_eq!(placed.pools[0].members[0], [a1, x]);
+        assert_eq!((m.is_up(x), m.target_count()), (Some(true), 4));
+        assert_eq!(m.reconcile(&d), r);
+        m.commit(now);
+        assert_eq!(drain(&mut m), []);
+        assert_eq!((m.target_by_key("x"), m.target_count()), (None, 3));
     }
 
     #[test]
