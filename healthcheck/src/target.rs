@@ -202,6 +202,31 @@ impl CycleState {
         new
     }
 
+    /// Restarts a checker that has not run yet once a reload knows its
+    /// server (ipwrapper.c `migrate_checkers`): up whatever `alpha`,
+    /// unless the server is `failing` (another checker of it failed, or
+    /// it is down and none has run), when an alpha one is down and any
+    /// needs one failure only. Otherwise a `fresh` one (no predecessor)
+    /// has all its retries, as keepalived sets none on a reload.
+    pub(crate) fn start_unrun(&mut self, cfg: &TargetConfig, failing: bool, fresh: bool) {
+        let health = if failing && cfg.alpha {
+            Health::Down
+        } else {
+            Health::Up
+        };
+        self.counter = RiseFall::new(cfg.rise, cfg.fall, health);
+        if failing {
+            self.retry_it = self.retry;
+        } else if fresh {
+            self.retry_it = 0;
+        }
+    }
+
+    /// Whether a cycle has ended (keepalived's `has_run`).
+    pub(crate) fn has_run(&self) -> bool {
+        self.has_run
+    }
+
     pub(crate) fn health(&self) -> Health {
         self.counter.health()
     }
