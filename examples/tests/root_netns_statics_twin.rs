@@ -4,7 +4,9 @@
 //! keepalived logs "rule specification has mixed IPv4 and IPv6", skips the
 //! rule and runs; `inet`/`inet6` swallow the word after them ("Unknown
 //! rule option all"). Both daemons log those errors and install the same
-//! rules (`ip rule`, `ip -6 rule`), as MASTER and after stop.
+//! rules (`ip rule`, `ip -6 rule`), as MASTER and after stop. So do they
+//! with keepalived's other per-rule errors (a bad table, preference, goto
+//! or action: the rule skipped) and with rules without a preference.
 //!
 //! Each daemon runs in its own layout of the twin harness (node `r1` with
 //! `eth0` = 10.77.0.1/24). Needs root, iproute2, nft and keepalived.
@@ -100,4 +102,56 @@ fn root_netns_rules_without_preference_numbered_as_keepalived() {
         "{state}"
     );
     twin.stop_both(|s| !s.contains("lookup 100"));
+}
+
+/// Rules keepalived 2.2.7 skips with its errors (a table it cannot find
+/// or 0, a bad preference or TOS, a goto back, a route type that is no
+/// rule action, a realm without a table), and one it installs with its
+/// protocol reset to 18 and an error.
+const BAD_STATICS: &str = "\
+    from 10.6.1.0/24 table nosuch preference 110
+    from 10.6.2.0/24 table 100 preference 1x
+    from 10.6.3.0/24 preference 112 goto 100
+    from 10.6.4.0/24 type local preference 113
+    from 10.6.5.0/24 nop realms 3 preference 114
+    from 10.6.6.0/24 table 100 preference 115 protocol 5
+    from 10.6.7.0/24 preference 116 goto 200
+    from 10.6.8.0/24 table 100 preference 117
+";
+
+const BAD_VIRTUAL: &str = "\
+        from 192.168.52.0/24 table 0 priority 130
+        from 192.168.53.0/24 table 100 priority 131 tos 999
+        from 192.168.54.0/24 table 100 priority 132
+";
+
+#[test]
+fn root_netns_bad_rules_skipped_with_keepalived_s_errors() {
+    let mut twin = Twin::new(&[]);
+    twin.start_masters(&conf(BAD_STATICS, BAD_VIRTUAL), &["VI_1"]);
+    for needle in [
+        "Routing table nosuch not found for rule",
+        "invalid number '1x'",
+        "Invalid rule preference preference specified",
+        "Invalid rule - preference 112 >= goto target 100",
+        "Invalid rule action local",
+        "suppressor/realm specified for non table action - skipping",
+        "Rule cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), resetting protocol",
+        "Table 0 is not valid",
+        "TOS value 999 is invalid",
+    ] {
+        twin.wait_log("r1", needle, 1);
+    }
+    let installed = [
+        "115: from 10.6.6.0/24 lookup 100 proto keepalived",
+        "116: from 10.6.7.0/24 goto 200",
+        "117: from 10.6.8.0/24 lookup 100 proto keepalived",
+        "132: from 192.168.54.0/24 lookup 100 proto keepalived",
+    ];
+    let skipped = ["110:", "111:", "112:", "113:", "114:", "130:", "131:"];
+    let state = twin.same_state("MASTER", |s| {
+        installed.iter().all(|w| s.contains(w)) && !skipped.iter().any(|w| s.contains(w))
+    });
+    assert_eq!(state.matches("lookup 100").count(), 3, "{state}");
+    twin.stop_both(|s| !s.contains("lookup 100") && !s.contains("goto 200"));
 }

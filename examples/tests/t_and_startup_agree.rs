@@ -140,10 +140,12 @@ fn an_unsupported_keyword_gets_file_line_from_t_and_exit_5() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A rule keepalived 2.2.7 skips with an error, one it gives a preference
-/// with an error (`-t` fails, start-up logs it and runs), and a unicast
-/// pair on two VMACs keepalived-lite refuses by name (`-t` fails,
-/// start-up refuses): the same line both ways.
+/// Rules keepalived 2.2.7 skips with its errors (a mixed family, a table
+/// it cannot find, a bad preference, a goto without a lower preference,
+/// a route type that is no rule action), one it gives a preference with
+/// an error (`-t` fails, start-up logs them and runs), and a unicast pair
+/// on two VMACs keepalived-lite refuses by name (`-t` fails, start-up
+/// refuses): the same lines both ways.
 #[test]
 fn t_and_startup_agree_on_a_skipped_rule_and_a_refused_vmac_pair() {
     // `errors` cites paths from "vrrp-conf/".
@@ -161,18 +163,47 @@ fn t_and_startup_agree_on_a_skipped_rule_and_a_refused_vmac_pair() {
     let cases = [
         (
             rule.to_owned() + &inst("VI_0", ""),
-            "1:1: error: rule specification has mixed IPv4 and IPv6",
+            vec!["2:2: error: rule specification has mixed IPv4 and IPv6"],
             false,
         ),
         (
             "static_rules {\n from 10.6.6.6 table 100\n}\n".to_owned() + &inst("VI_0", ""),
-            "2:2: error: Rule has no preference specified - setting to 16384.",
+            vec!["2:2: error: Rule has no preference specified - setting to 16384."],
             false,
         ),
         (
             inst("VI_0", "") + &inst("VI_1", "vrrp2.51 02:78:00:00:00:02"),
-            vmacs,
+            vec![vmacs],
             true,
+        ),
+        (
+            "static_rules {\n from 10.6.6.6 table nosuch preference 5\n \
+             from 10.6.6.7 table 100 preference 6\n}\n"
+                .to_owned()
+                + &inst("VI_0", ""),
+            vec!["2:2: error: Routing table nosuch not found for rule"],
+            false,
+        ),
+        (
+            "static_rules {\n from 10.6.6.6 table 100 preference 1x\n}\n".to_owned()
+                + &inst("VI_0", ""),
+            vec![
+                "2:2: error: invalid number '1x'",
+                "2:2: error: Invalid rule preference preference specified",
+            ],
+            false,
+        ),
+        (
+            inst("VI_0", "").replacen(
+                "}\n}\n",
+                "}\n virtual_rules {\n  from 10.6.6.6 goto 50\n  from 10.6.6.7 type local preference 4\n }\n}\n",
+                1,
+            ),
+            vec![
+                "14:3: error: Invalid rule - goto target 50 specified without preference",
+                "15:3: error: Invalid rule action local",
+            ],
+            false,
         ),
     ];
     for (n, (text, want, refused)) in cases.iter().enumerate() {
@@ -181,10 +212,10 @@ fn t_and_startup_agree_on_a_skipped_rule_and_a_refused_vmac_pair() {
         let out = lite_t(&conf);
         let by_t = errors(&String::from_utf8(out.stderr).unwrap());
         assert_eq!(out.status.code(), Some(5), "{text}");
-        assert!(
-            by_t.len() == 1 && by_t.iter().all(|l| l.contains(want)),
-            "{by_t:?}"
-        );
+        assert_eq!(by_t.len(), want.len(), "{by_t:?}");
+        for w in want {
+            assert!(by_t.iter().any(|l| l.contains(w)), "{w}: {by_t:?}");
+        }
         let (by_startup, logged_only) = startup_refusals(&[], &conf);
         let (stops, logs) = if *refused {
             (&by_startup, &logged_only)

@@ -61,6 +61,11 @@ impl RiseFall {
         (!self.unknown).then(|| self.health())
     }
 
+    /// True if `other` has the same rise and fall thresholds.
+    pub(crate) fn same_thresholds(&self, other: &Self) -> bool {
+        (self.rise, self.fall) == (other.rise, other.fall)
+    }
+
     /// The current health.
     pub fn health(&self) -> Health {
         if self.count >= self.rise {

@@ -15,6 +15,7 @@ use crate::{
 
 mod epilog;
 mod migrate;
+mod server;
 
 /// Settings of the whole monitor.
 #[derive(Debug, Clone, PartialEq)]

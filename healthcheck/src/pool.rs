@@ -177,13 +177,48 @@ impl Pool {
         cfg: MemberConfig,
         out: &mut VecDeque<Event>,
     ) -> bool {
+        self.change(target, |m| m.cfg = cfg, out).is_some()
+    }
+
+    /// Gives the member named by the first of `parts` (target, health)
+    /// those targets, its dynamic weight and settings in place (a reload
+    /// adding or dropping a checker of a kept server): emits only what
+    /// changes in the table. Its old targets, or `None` if it is not a
+    /// member.
+    pub(crate) fn relay(
+        &mut self,
+        parts: Vec<(TargetId, bool)>,
+        cfg: MemberConfig,
+        dynamic: Option<u32>,
+        out: &mut VecDeque<Event>,
+    ) -> Option<Vec<TargetId>> {
+        let &(target, _) = parts.first()?;
+        let mut old = Vec::new();
+        self.change(
+            target,
+            |m| {
+                old = std::mem::replace(&mut m.parts, parts);
+                m.dynamic = dynamic;
+                m.cfg = cfg;
+            },
+            out,
+        )?;
+        Some(old.into_iter().map(|(t, _)| t).collect())
+    }
+
+    /// Changes the member named `target` with `f` and emits what that
+    /// changes in the table, then re-checks the quorum.
+    fn change(
+        &mut self,
+        target: TargetId,
+        f: impl FnOnce(&mut Member),
+        out: &mut VecDeque<Event>,
+    ) -> Option<()> {
         let pool = self.id;
-        let Some(m) = self.members.iter_mut().find(|m| m.target == target) else {
-            return false;
-        };
+        let m = self.members.iter_mut().find(|m| m.target == target)?;
         let shown = |m: &Member| m.up() || m.cfg.inhibit_on_failure;
         let (was_shown, old) = (shown(m), m.live_weight());
-        m.cfg = cfg;
+        f(m);
         let (is_shown, new) = (shown(m), m.live_weight());
         out.extend(match (was_shown, is_shown) {
             (false, true) => Some(Event::MemberAdd {
@@ -200,7 +235,7 @@ impl Pool {
             _ => None,
         });
         self.evaluate(out);
-        true
+        Some(())
     }
 
     /// Applies a target's new health and dynamic weight to the members it

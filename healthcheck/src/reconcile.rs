@@ -27,6 +27,12 @@ pub struct DesiredPool {
 /// One desired member (keepalived's real server).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DesiredMember {
+    /// Names the member within its pool's key across reconciliations
+    /// (e.g. the real server's address): a member laid before under the
+    /// same pool key and key is a kept server, whose checked targets
+    /// that have not run yet start as keepalived's reload starts them
+    /// (see [`Monitor::reconcile`]).
+    pub key: String,
     /// The targets that check it, all needed up; the first names it in
     /// events. None: the member is skipped.
     pub targets: Vec<DesiredTarget>,
@@ -67,6 +73,8 @@ pub struct ReconciledPool {
     /// Each member's targets, in the order of [`DesiredPool::members`]
     /// and of [`DesiredMember::targets`].
     pub members: Vec<Vec<TargetId>>,
+    /// Each member's [`DesiredMember::key`], in the same order.
+    pub keys: Vec<String>,
 }
 
 impl Reconciled {
@@ -83,15 +91,22 @@ impl Monitor {
     /// Pools are matched by key and kept while their settings are equal
     /// (a changed pool is a new one, which its members join). Targets are
     /// matched by key and keep their health and schedule, taking on a
-    /// changed configuration ([`Monitor::set_target_config`]); a member whose
-    /// targets are the same stays and only its settings are updated
-    /// ([`Monitor::set_member_config`]); one whose targets differ is
-    /// removed and added again. What is no longer desired is removed, and
-    /// only these changes are emitted. Pools and targets added otherwise
+    /// changed configuration ([`Monitor::set_target_config`]); a member
+    /// named by the same first target stays, its targets and settings
+    /// updated in place ([`Monitor::set_member_config`]); one named by
+    /// another is removed and added again. A kept server (a member whose pool key
+    /// and key were laid before) then starts its checked targets that
+    /// have not run yet as keepalived 2.2.7's reload does
+    /// (ipwrapper.c `migrate_checkers`): if one of its targets that has
+    /// run is down, or it was down and none has run, alpha ones are down
+    /// and each needs one failure only; otherwise they are up, whatever
+    /// `alpha`, and a new one has all its retries. What is no longer
+    /// desired is removed, and only these changes are emitted. Pools and targets added otherwise
     /// are left alone. Not committed: call [`Monitor::commit`] after (for
     /// a stopped driver, [`Monitor::requeue_in_flight`] before).
     pub fn reconcile(&mut self, desired: &Desired) -> Reconciled {
         let old = std::mem::take(&mut self.reconciled);
+        let alive = self.servers_alive(&old);
         let mut reusable: HashMap<&str, (PoolId, &PoolConfig)> = old
             .pools
             .iter()
@@ -112,7 +127,12 @@ impl Monitor {
             };
             let mut members = Vec::with_capacity(pool.members.len());
             for member in &pool.members {
-                let parts = self.add_targets(&member.targets);
+                let (parts, checked) = self.add_targets(&member.targets);
+                // Before placing: the member goes in with its final health.
+                let server = (pool.key.as_str(), member.key.as_str());
+                if let Some(&was_alive) = alive.get(&server) {
+                    self.start_server(&checked, was_alive);
+                }
                 if let Some(&first) = parts.first() {
                     self.place_member(id, &parts, was.get(&(id, first)), &member.config);
                     now_in.insert((id, first));
@@ -124,6 +144,7 @@ impl Monitor {
                 id,
                 config: pool.config.clone(),
                 members,
+                keys: pool.members.iter().map(|m| m.key.clone()).collect(),
             });
         }
         self.drop_old(&old, &now_in);
@@ -131,26 +152,45 @@ impl Monitor {
         placed
     }
 
-    /// A member's targets. An existing key gains a reference: the old
-    /// placement's is dropped after, so a kept target ends with one. A
-    /// kept target takes on its new configuration.
-    fn add_targets(&mut self, targets: &[DesiredTarget]) -> Vec<TargetId> {
-        targets
+    /// A member's targets, and its checked ones with whether each is
+    /// new. An existing key gains a reference: the old placement's is
+    /// dropped after, so a kept target ends with one. A kept target
+    /// takes on its new configuration.
+    fn add_targets(&mut self, targets: &[DesiredTarget]) -> (Vec<TargetId>, Vec<(TargetId, bool)>) {
+        let mut checked = Vec::new();
+        let parts = targets
             .iter()
             .map(|t| match &t.check {
                 Some(cfg) => {
+                    let fresh = self.target_by_key(&t.key).is_none();
                     let id = self.add_target(t.key.clone(), cfg.clone());
                     // Just added or found: the id is valid.
                     let _ = self.set_target_config(id, cfg.clone());
+                    checked.push((id, fresh));
                     id
                 }
                 None => self.add_static_target(t.key.clone()),
             })
-            .collect()
+            .collect();
+        (parts, checked)
     }
 
-    /// Keeps a member with the same targets (new settings in place), or
-    /// replaces it. The calls can only refuse ids just made valid.
+    /// Whether each server laid last, by (pool key, member key), was up
+    /// (every target up: keepalived's `alive`), before anything changes.
+    fn servers_alive<'a>(&self, old: &'a Reconciled) -> HashMap<(&'a str, &'a str), bool> {
+        let mut alive = HashMap::new();
+        for pool in &old.pools {
+            for (key, parts) in pool.keys.iter().zip(&pool.members) {
+                let up = parts.iter().all(|&t| self.is_up(t) == Some(true));
+                alive.insert((pool.key.as_str(), key.as_str()), up);
+            }
+        }
+        alive
+    }
+
+    /// Keeps a member named by the same first target (new targets and
+    /// settings in place), or adds it. The calls can only refuse ids
+    /// just made valid.
     fn place_member(
         &mut self,
         pool: PoolId,
@@ -163,10 +203,11 @@ impl Monitor {
             (Some(old), Some(first)) if *old == parts => {
                 let _ = self.set_member_config(pool, first, cfg.clone());
             }
-            (was, Some(first)) => {
-                if was.is_some() {
-                    let _ = self.remove_member(pool, first);
-                }
+            // Named as before: its checkers change in place.
+            (Some(_), Some(_)) => {
+                let _ = self.relay_member(pool, parts, cfg.clone());
+            }
+            (None, Some(_)) => {
                 let _ = self.add_member_checked_by(pool, parts, cfg.clone());
             }
             (_, None) => {}
@@ -216,6 +257,7 @@ mod tests {
 
     fn member(key: &str, weight: u32) -> DesiredMember {
         DesiredMember {
+            key: key.into(),
             targets: vec![target(key)],
             config: MemberConfig::with_weight(weight),
         }
@@ -343,6 +385,27 @@ mod tests {
         );
         assert_eq!(m.target_by_key("a2"), None);
         assert_eq!(m.target_count(), 4);
+    }
+
+    /// A kept member named by the same first target gains and loses a
+    /// target in place: nothing is said while it stays up, and the
+    /// dropped target is gone.
+    #[test]
+    fn a_member_gains_and_loses_a_target_in_place() {
+        let (mut m, d, r, now) = running();
+        let mut more = d.clone();
+        more.pools[0].members[0].targets.push(target("x"));
+        m.requeue_in_flight(now);
+        let placed = m.reconcile(&more);
+        m.commit(now);
+        assert_eq!(drain(&mut m), []);
+        let (a1, x) = (r.pools[0].members[0][0], m.target_by_key("x").unwrap());
+        assert_eq!(placed.pools[0].members[0], [a1, x]);
+        assert_eq!((m.is_up(x), m.target_count()), (Some(true), 4));
+        assert_eq!(m.reconcile(&d), r);
+        m.commit(now);
+        assert_eq!(drain(&mut m), []);
+        assert_eq!((m.target_by_key("x"), m.target_count()), (None, 3));
     }
 
     #[test]

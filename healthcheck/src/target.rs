@@ -182,10 +182,17 @@ impl CycleState {
     /// `migrate_checkers`): health, `has_run` and the dynamic weight
     /// carry over; the retries made carry over, clamped to the new
     /// `retry - 1`, or restart at 0 (none made, or no retry); the url cursor
-    /// restarts, as HTTP_GET has no `migrate` of its own.
+    /// restarts, as HTTP_GET has no `migrate` of its own. Progress toward
+    /// a rise or fall (not keepalived's: its checkers have none) is kept
+    /// while `rise` and `fall` stay.
     pub(crate) fn migrate(&self, cfg: &TargetConfig) -> Self {
         let mut new = Self::new(cfg);
-        new.counter = RiseFall::new(cfg.rise, cfg.fall, self.health());
+        let fresh = RiseFall::new(cfg.rise, cfg.fall, self.health());
+        new.counter = if self.counter.same_thresholds(&fresh) {
+            self.counter
+        } else {
+            fresh
+        };
         new.has_run = self.has_run;
         new.weight = self.weight;
         new.retry_it = match cfg.retry.checked_sub(1) {
@@ -193,6 +200,31 @@ impl CycleState {
             _ => 0,
         };
         new
+    }
+
+    /// Restarts a checker that has not run yet once a reload knows its
+    /// server (ipwrapper.c `migrate_checkers`): up whatever `alpha`,
+    /// unless the server is `failing` (another checker of it failed, or
+    /// it is down and none has run), when an alpha one is down and any
+    /// needs one failure only. Otherwise a `fresh` one (no predecessor)
+    /// has all its retries, as keepalived sets none on a reload.
+    pub(crate) fn start_unrun(&mut self, cfg: &TargetConfig, failing: bool, fresh: bool) {
+        let health = if failing && cfg.alpha {
+            Health::Down
+        } else {
+            Health::Up
+        };
+        self.counter = RiseFall::new(cfg.rise, cfg.fall, health);
+        if failing {
+            self.retry_it = self.retry;
+        } else if fresh {
+            self.retry_it = 0;
+        }
+    }
+
+    /// Whether a cycle has ended (keepalived's `has_run`).
+    pub(crate) fn has_run(&self) -> bool {
+        self.has_run
     }
 
     pub(crate) fn health(&self) -> Health {
@@ -584,6 +616,28 @@ mod tests {
         assert_eq!(m.record(&CheckOutcome::Up), Step::Done(Some(Change::Up)));
         // Up, alpha or not: a migrated up target stays up.
         assert_eq!(m.migrate(&cfg).health(), Health::Up);
+    }
+
+    /// With the same rise and fall, a reload keeps the successes counted
+    /// toward a rise; new thresholds start over from the health.
+    #[test]
+    fn a_migrated_cycle_keeps_rise_progress_under_the_same_thresholds() {
+        let cfg = |rise| TargetConfig {
+            retry: 0,
+            rise,
+            fall: 1,
+            ..TargetConfig::default()
+        };
+        let mut s = CycleState::new(&cfg(3));
+        let down = Step::Done(Some(Change::Down(DownReason::Refused)));
+        assert_eq!(s.record(&CheckOutcome::Down(DownReason::Refused)), down);
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Done(None));
+        assert_eq!(s.record(&CheckOutcome::Up), Step::Done(None));
+        let mut kept = s.migrate(&cfg(3));
+        assert_eq!(kept.record(&CheckOutcome::Up), Step::Done(Some(Change::Up)));
+        let mut anew = s.migrate(&cfg(2));
+        assert_eq!(anew.record(&CheckOutcome::Up), Step::Done(None));
+        assert_eq!(anew.record(&CheckOutcome::Up), Step::Done(Some(Change::Up)));
     }
 
     #[test]

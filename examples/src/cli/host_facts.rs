@@ -6,19 +6,20 @@
 //! VRID whose `unicast_src_ip` is that address (and which shares a peer)
 //! is known only on the host. keepalived's `-t` reads the host and refuses
 //! the pair; the start-up's driver refuses it too (`MuxError::Duplicate`).
-//! Here each router's source is resolved as the driver resolves it (its
-//! interface's first IPv4 address that is none of its virtual addresses;
-//! for IPv6 the first such link-local one) and the mux itself is asked
-//! whether the two can run side by side, so `-t` and start-up give one
-//! verdict. A router whose interface or address is missing is left out,
-//! as keepalived leaves out addresses it does not know "at the moment"
-//! (the driver runs such a router on a stand-in, next to no one).
+//! Here each router's source is resolved by the driver's own rule
+//! ([`default_source_v4`], [`default_source_v6`]; passing over its own
+//! virtual addresses, as at start-up no other router runs yet) and the
+//! mux itself is asked whether the two can run side by side, so `-t` and
+//! start-up give one verdict. A router whose interface or address is
+//! missing is left out, as keepalived leaves out addresses it does not
+//! know "at the moment" (the driver runs such a router on a stand-in,
+//! next to no one).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use vrrp::config::Ipv6Config;
-use vrrp::linux::driver::RouterSpec;
+use vrrp::linux::driver::{default_source_v4, default_source_v6, RouterSpec};
 use vrrp::linux::Netlink;
 use vrrp::mux::MuxError;
 use vrrp::{Config, Mux, VirtualRouter};
@@ -154,8 +155,7 @@ fn resolve(spec: &RouterSpec, host: &mut dyn Host) -> Option<(u32, Config)> {
         let set = (config.ipv6.as_ref()).map(|v6| v6.link_local);
         let link_local = match set.filter(|a| !a.is_unspecified()) {
             Some(a) => a,
-            None => (host.ipv6(ifindex).into_iter())
-                .find(|a| a.is_unicast_link_local() && !vip(IpAddr::V6(*a)))?,
+            None => default_source_v6(&host.ipv6(ifindex), vip)?,
         };
         config
             .ipv6
@@ -164,7 +164,7 @@ fn resolve(spec: &RouterSpec, host: &mut dyn Host) -> Option<(u32, Config)> {
     } else if config.primary_ip.is_unspecified() {
         // Also with a `unicast_src_ip`: without this address the driver
         // runs the router on a stand-in.
-        config.primary_ip = (host.ipv4(ifindex).into_iter()).find(|a| !vip(IpAddr::V4(*a)))?;
+        config.primary_ip = default_source_v4(&host.ipv4(ifindex), vip)?;
     }
     config.is_unicast().then_some((ifindex, config))
 }

@@ -125,7 +125,9 @@ fn member(svc: &ServicePlan, rs: &RealPlan) -> DesiredMember {
             })
             .collect()
     };
+    // keepalived's rs_iseq: a real server is its address and port.
     DesiredMember {
+        key: rs.dest.addr.to_string(),
         targets,
         config: rs.member_config(),
     }
@@ -375,5 +377,151 @@ mod tests {
         check(&mut m, &mut b, refused());
         assert_eq!(m.is_up(t), Some(false));
         assert_eq!(b.desired()[0].dests, []);
+    }
+
+    /// Runs the next check of `t` with `o` (the others due first pass),
+    /// fed to the bridge.
+    fn check_of(m: &mut Monitor, b: &mut Bridge, t: TargetId, o: CheckOutcome) {
+        loop {
+            let at = m.poll_timeout().unwrap();
+            let due = m.poll_check(at).unwrap();
+            let mine = due.target == t;
+            let got = if mine { o.clone() } else { CheckOutcome::Up };
+            m.handle_outcome(at, due.target, got).unwrap();
+            while let Some(e) = m.poll_event() {
+                b.handle(&e);
+            }
+            if mine {
+                return;
+            }
+        }
+    }
+
+    /// One real server 10.1.0.1 of a 1 s delay_loop checked by `checks`.
+    fn checked_by(checks: &str) -> String {
+        vs(
+            "10.0.0.1",
+            &format!(" real_server 10.1.0.1 80 {{\n{checks} }}\n"),
+        )
+    }
+
+    /// The target of the real server's check of rank `i`.
+    fn nth(m: &Monitor, b: &Bridge, i: usize) -> TargetId {
+        let svc = &b.plan().services[0];
+        m.target_by_key(&target_keys(svc, &svc.real_servers[0])[i])
+            .unwrap()
+    }
+
+    /// keepalived 2.2.7's migrate_checkers: no checker of a kept real
+    /// server has failed, so a checker the reload adds to it starts up,
+    /// its `alpha` ignored, with all its retries: the server stays in
+    /// IPVS until the new checker has failed `retry + 1` times.
+    #[test]
+    fn a_new_alpha_checker_of_a_healthy_server_starts_up() {
+        let tcp = " TCP_CHECK {\n retry 0\n }\n";
+        let mut m = Monitor::new(healthcheck::MonitorConfig::default());
+        let mut b = Bridge::place(&mut m, plan_of(&checked_by(tcp)));
+        let now = Instant::now();
+        b.start(&mut m, now);
+        check(&mut m, &mut b, CheckOutcome::Up);
+        let before = b.desired();
+        assert_eq!(before[0].dests, [dest("10.1.0.1", 1)]);
+        let added = format!("{tcp} TCP_CHECK {{\n connect_port 81\n alpha\n retry 1\n }}\n");
+        m.requeue_in_flight(now);
+        let lines = b.reload(&mut m, plan_of(&checked_by(&added)), now);
+        assert_eq!(lines, Vec::<String>::new());
+        assert_eq!(ipvs::diff(&b.desired(), &before), []);
+        let new = nth(&m, &b, 1);
+        assert_eq!(m.is_up(new), Some(true));
+        let refused = || CheckOutcome::Down(DownReason::Refused);
+        check_of(&mut m, &mut b, new, refused());
+        assert_eq!(m.is_up(new), Some(true));
+        assert_eq!(b.desired()[0].dests, [dest("10.1.0.1", 1)]);
+        check_of(&mut m, &mut b, new, refused());
+        assert_eq!(m.is_up(new), Some(false));
+        assert_eq!(b.desired()[0].dests, []);
+    }
+
+    /// A kept real server one of whose checkers failed: a new alpha
+    /// checker starts down, a new plain one up, and each checker that
+    /// has not run (kept or new) needs one failure only, whatever its
+    /// retry.
+    #[test]
+    fn the_unrun_checkers_of_a_failed_server_need_one_failure() {
+        let two = " TCP_CHECK {\n retry 0\n }\n TCP_CHECK {\n connect_port 81\n retry 2\n }\n";
+        let mut m = Monitor::new(healthcheck::MonitorConfig::default());
+        let mut b = Bridge::place(&mut m, plan_of(&checked_by(two)));
+        let now = Instant::now();
+        b.start(&mut m, now);
+        let refused = || CheckOutcome::Down(DownReason::Refused);
+        let first = nth(&m, &b, 0);
+        check_of(&mut m, &mut b, first, refused());
+        assert_eq!(b.desired()[0].dests, []);
+        let more = format!(
+            "{two} TCP_CHECK {{\n connect_port 82\n alpha\n }}\n TCP_CHECK {{\n connect_port 83\n retry 2\n }}\n"
+        );
+        m.requeue_in_flight(now);
+        assert_eq!(
+            b.reload(&mut m, plan_of(&checked_by(&more)), now),
+            Vec::<String>::new()
+        );
+        let up: Vec<_> = (0..4).map(|i| m.is_up(nth(&m, &b, i)).unwrap()).collect();
+        assert_eq!(up, [false, true, false, true]);
+        for i in [1, 3] {
+            let t = nth(&m, &b, i);
+            check_of(&mut m, &mut b, t, refused());
+            assert_eq!(m.is_up(t), Some(false), "check {i}");
+        }
+        assert_eq!(b.desired()[0].dests, []);
+    }
+
+    /// Runs the next check with `o`, fed to the bridge; the urls it
+    /// covered.
+    fn step(m: &mut Monitor, b: &mut Bridge, o: CheckOutcome) -> healthcheck::UrlSpan {
+        let at = m.poll_timeout().unwrap();
+        let due = m.poll_check(at).unwrap();
+        m.handle_outcome(at, due.target, o).unwrap();
+        while let Some(e) = m.poll_event() {
+            b.handle(&e);
+        }
+        due.urls
+    }
+
+    /// keepalived 2.2.7 makes every checker anew on a reload and
+    /// migrate_checkers hands over no url (HTTP_GET has no `migrate`): a
+    /// reload that changes nothing restarts an HTTP_GET's url cursor at
+    /// its first url, when its next url was due, and forgets a down
+    /// server's failed url: every url must pass again to add it back.
+    #[test]
+    fn an_unchanged_reload_restarts_the_http_url_cursor() {
+        use healthcheck::UrlSpan::Only;
+        let conf = vs(
+            "10.0.0.1",
+            " real_server 10.1.0.1 80 {\n HTTP_GET {\n url {\n path /a\n }\n url {\n path /b\n }\n retry 0\n }\n }\n",
+        );
+        let mut m = Monitor::new(healthcheck::MonitorConfig::default());
+        let mut b = Bridge::place(&mut m, plan_of(&conf));
+        let now = Instant::now();
+        b.start(&mut m, now);
+        let up = || CheckOutcome::Up;
+        let spans: Vec<_> = (0..3).map(|_| step(&mut m, &mut b, up())).collect();
+        assert_eq!(spans, [Only(0), Only(1), Only(0)]);
+        let due = m.poll_timeout();
+        m.requeue_in_flight(now);
+        assert_eq!(b.reload(&mut m, plan_of(&conf), now), Vec::<String>::new());
+        assert_eq!(m.poll_timeout(), due);
+        assert_eq!(step(&mut m, &mut b, up()), Only(0));
+        let fails = CheckOutcome::UrlDown {
+            url: 1,
+            reason: DownReason::HttpStatus(500),
+        };
+        assert_eq!(step(&mut m, &mut b, fails), Only(1));
+        assert_eq!(b.desired()[0].dests, []);
+        m.requeue_in_flight(now);
+        assert_eq!(b.reload(&mut m, plan_of(&conf), now), Vec::<String>::new());
+        assert_eq!(step(&mut m, &mut b, up()), Only(0));
+        assert_eq!(b.desired()[0].dests, []);
+        assert_eq!(step(&mut m, &mut b, up()), Only(1));
+        assert_eq!(b.desired()[0].dests, [dest("10.1.0.1", 1)]);
     }
 }

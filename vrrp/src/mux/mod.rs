@@ -12,9 +12,12 @@ use std::time::Instant;
 
 use crate::config::ConfigError;
 use crate::event::{Event, Notify, NotifyKind, State};
+mod keys;
 mod rebind;
 mod reconcile;
 mod unicast;
+
+use self::keys::{family_code, Key, KeyIndex};
 
 use crate::router::{SyncCommand, Tracking, Transmit, VirtualRouter};
 
@@ -22,10 +25,6 @@ pub use self::reconcile::{Desired, Reconciled};
 pub use self::unicast::unicast_clash;
 pub use crate::router::{Change, Changed};
 use crate::wire::{self, DropReason as WireDrop};
-
-/// A router's place in the receive path: (ifindex, VRID, IPv6, channel,
-/// slot).
-type Key = (u32, u8, bool, Option<IpAddr>, u32);
 
 /// The (VRID, IPv6, channel) of a router: its channel is its multicast
 /// group, or `None` with unicast peers. keepalived 2.2.7 keeps a socket per
@@ -36,21 +35,6 @@ type Key = (u32, u8, bool, Option<IpAddr>, u32);
 fn key_of(config: &crate::Config) -> (u8, bool, Option<IpAddr>) {
     let chan = (!config.is_unicast()).then(|| config.multicast_group());
     (config.vrid, config.ipv6.is_some(), chan)
-}
-
-/// (interface, VRID, family) as one integer that sorts as the tuple: the
-/// receive path's searches compare it in one step.
-fn family_code(ifindex: u32, vrid: u8, ipv6: bool) -> u64 {
-    (u64::from(ifindex) << 9) | (u64::from(vrid) << 1) | u64::from(ipv6)
-}
-
-/// The run of `sorted` (sorted by `key`) whose key is `want`: one binary
-/// search, then a forward scan (runs are a few routers long).
-fn run<T, K: Ord>(sorted: &[T], key: impl Fn(&T) -> K, want: K) -> &[T] {
-    let from = sorted.partition_point(|t| key(t) < want);
-    let rest = sorted.get(from..).unwrap_or(&[]);
-    let len = rest.iter().take_while(|t| key(t) == want).count();
-    rest.get(..len).unwrap_or(&[])
 }
 
 /// The keys of `family` (of one interface, VRID and address family, sorted
@@ -195,10 +179,10 @@ pub struct Mux {
     /// may routers on different multicast groups, one multicast and one
     /// unicast, or unicast routers with no peer in common, as in
     /// keepalived 2.2.7 (see `key_of`).
-    keys: Vec<Key>,
+    keys: KeyIndex,
     /// The peers of the unicast routers, sorted: who an advert of a VRID
     /// shared by unicast routers is for.
-    peers: Vec<unicast::PeerKey>,
+    peers: unicast::PeerIndex,
     groups: Vec<Group>,
     heap: BinaryHeap<Reverse<(Instant, u32)>>,
     touched: VecDeque<u32>,
@@ -363,8 +347,7 @@ impl Mux {
 
     /// The keys of (interface, VRID, family), in channel order.
     fn family(&self, ifindex: u32, vrid: u8, ipv6: bool) -> &[Key] {
-        let want = family_code(ifindex, vrid, ipv6);
-        run(&self.keys, |k| family_code(k.0, k.1, k.2), want)
+        self.keys.family(family_code(ifindex, vrid, ipv6))
     }
 
     /// The keys of (interface, VRID, family, channel): one at most for a
@@ -380,9 +363,7 @@ impl Mux {
         (vrid, ipv6, chan): (u8, bool, Option<IpAddr>),
         id: u32,
     ) {
-        let key = (ifindex, vrid, ipv6, chan, id);
-        let at = self.keys.binary_search(&key).unwrap_or_else(|at| at);
-        self.keys.insert(at, key);
+        self.keys.insert((ifindex, vrid, ipv6, chan, id));
     }
 
     /// The ids of the routers in the mux (not removed), in the order they
@@ -983,6 +964,48 @@ mod tests {
         assert_eq!(mux.handle_datagram_v6(t0, 1, &meta, &buf[..len]), Some(v4));
         let dropped = mux.router(v4).unwrap().counters().dropped.clone();
         assert_eq!(dropped.get(crate::router::DropReason::WrongFamily), 1);
+    }
+
+    /// The family codes the receive path searches stay those of the keys
+    /// through every change of the keys: add, remove, rebind, replace,
+    /// reload.
+    #[test]
+    fn the_key_codes_stay_in_step_with_the_keys() {
+        let t0 = Instant::now();
+        let mut mux = Mux::new();
+        let ids: Vec<_> = [(2, 5), (1, 9), (1, 5), (3, 1)]
+            .into_iter()
+            .map(|(ifindex, vrid)| mux.add_router(ifindex, router(vrid, 100)).unwrap())
+            .collect();
+        assert!(mux.keys.in_step());
+        mux.handle_startup(t0);
+        mux.remove_router(t0, ids[1]).unwrap();
+        assert!(mux.keys.in_step());
+        mux.rebind(ids[0], 4).unwrap();
+        assert!(mux.keys.in_step());
+        mux.replace_router(ids[3], 1, router(7, 100)).unwrap();
+        assert!(mux.keys.in_step());
+        assert_eq!(
+            (1..=4).map(|i| mux.find(i, 5)).collect::<Vec<_>>(),
+            [Some(ids[2]), None, None, Some(ids[0])]
+        );
+        assert_eq!((mux.find(1, 7), mux.find(1, 9)), (Some(ids[3]), None));
+        let desired = Desired {
+            routers: vec![
+                (4, Config::new("r", 5, 100, Ipv4Addr::new(10, 0, 0, 2))),
+                (2, Config::new("n", 9, 100, Ipv4Addr::new(10, 0, 0, 2))),
+            ],
+            groups: vec![],
+        };
+        mux.reconcile(t0, &desired).unwrap();
+        assert!(mux.keys.in_step());
+        let src = Ipv4Addr::new(10, 0, 0, 9);
+        assert_eq!(mux.handle_datagram(t0, 4, src, &advert(5)), Some(ids[0]));
+        assert_eq!(mux.handle_datagram(t0, 1, src, &advert(5)), None);
+        let new = mux.find(2, 9);
+        assert!(new.is_some_and(|id| !ids.contains(&id)));
+        assert_eq!(mux.handle_datagram(t0, 2, src, &advert(9)), new);
+        assert_eq!(mux.len(), 2);
     }
 
     #[test]

@@ -59,7 +59,7 @@ impl Mux {
     /// Gives router `id` the key (ifindex, vrid, ipv6, channel) in place
     /// of its own (`admit` said it may).
     fn rekey(&mut self, id: RouterId, ifindex: u32, key: (u8, bool, Option<std::net::IpAddr>)) {
-        self.keys.retain(|k| k.4 != id.0);
+        self.keys.remove(id.0);
         self.insert_key(ifindex, key, id.0);
     }
 }

@@ -63,7 +63,7 @@ impl Mux {
             self.groups[g as usize].members.retain(|m| *m != id.0);
             self.leave(now, id.0);
         }
-        self.keys.retain(|k| k.4 != id.0);
+        self.keys.remove(id.0);
         self.unindex_peers(id.0);
         if let Some(slot) = self.slot_mut(id.0) {
             slot.removed = true;
@@ -269,7 +269,7 @@ impl Mux {
         let mut matched = vec![false; desired.routers.len()];
         // Running and desired routers of one key pair up by source address
         // (keepalived's `vrrp_exist` for unicast ones), else in order.
-        for &(ifindex, vrid, ipv6, chan, slot) in &self.keys {
+        for &(ifindex, vrid, ipv6, chan, slot) in self.keys.iter() {
             let running = self.slot(slot).map(|s| s.router.config());
             let same_source =
                 |&j: &usize| running.is_some_and(|r| r.source() == desired.routers[j].1.source());

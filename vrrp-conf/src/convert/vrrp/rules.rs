@@ -1,15 +1,19 @@
 //! `static_rules` and `virtual_rules`: `ip rule` words to the driver's
 //! [`RuleSpec`], as keepalived 2.2.7 reads them (vrrp_iprule.c).
 //!
-//! keepalived skips an invalid rule with an error; the lowering already
-//! reports bad `from`/`to` addresses, so such a rule is skipped here
-//! silently. Rules whose address families disagree (`from 10.0.0.0/8 to
-//! all`: `all`, `any` and `default` have no family, and only the first
-//! family-setting word may leave it unset), an unknown option, and the
-//! word after `inet`/`inet6` (which keepalived 2.2.7's parser swallows)
-//! are skipped with keepalived's error as it does ([`notes`]): `-t` fails,
-//! start-up logs it and runs without the rule. Other mistakes keepalived
-//! rejects are refused with its reason. A rule without a preference gets one
+//! keepalived 2.2.7 skips a rule it cannot read with a configuration
+//! error and runs; so does this ([`notes`]: `-t` exits 5, start-up logs
+//! the lines at the rule and runs without it) for keepalived's errors from
+//! `alloc_rule`: mixed families (`all`, `any` and `default` have no family,
+//! and only the first family-setting word may leave it unset), a table
+//! keepalived cannot find or 0, a bad preference, TOS, fwmark, realm,
+//! suppressor, uid range or goto target, two actions, a route type that is
+//! no rule action, an unknown option (also the word after `inet`/`inet6`,
+//! which keepalived swallows), a goto without a lower preference, no
+//! action, and a realm or suppressor without a table. The lowering already
+//! reports bad `from`/`to` addresses (such a rule is skipped here silently);
+//! a bad `protocol`, `ipproto` or port range (keepalived drops the option
+//! and installs a broader rule) is refused with keepalived's reason. A rule without a preference gets one
 //! (keepalived's configuration error, as [`notes`] says), counting down from
 //! 16384 per family in configuration order (`static_rules` first, then
 //! the instances), as keepalived numbers them; every rule not marked
@@ -17,10 +21,9 @@
 //! read on `static_rules` only (see `track_group.rs`); elsewhere it is an
 //! unknown option, as in keepalived.
 
-use std::net::IpAddr;
+mod read;
 
-use ipnet::IpNet;
-use vrrp::linux::{RuleActionSpec, RuleSpec};
+use vrrp::linux::RuleSpec;
 
 use super::PlanError;
 use crate::diagnostics::{Code, Diagnostic};
@@ -42,8 +45,8 @@ pub(crate) enum RuleError {
     Unsupported(&'static str),
     /// keepalived rejects the rule, for this reason.
     Invalid(&'static str),
-    /// keepalived logs this configuration error, skips the rule and runs.
-    Skipped(String),
+    /// keepalived logs these configuration errors, skips the rule and runs.
+    Skipped(Vec<String>),
 }
 
 /// The automatic preferences given so far, per family.
@@ -135,324 +138,79 @@ fn convert_all(
 }
 
 /// keepalived's errors for the rules it skips ([`RuleError::Skipped`])
-/// at their `static_rules` or `virtual_rules` block, and for the
-/// preferences it picks, at the rule.
+/// and for those it installs changed ([`kept_errors`]), at the rule's line.
 pub(crate) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let c = &p.config;
     let top = super::super::key_span(Some(&p.spans.top), "static_rules");
-    let own = |sp: Option<&ObjSpans>, k: usize| sp.and_then(|s| s.rules.get(k).copied());
+    let own = |sp: Option<&ObjSpans>, k: usize, at| {
+        sp.and_then(|s| s.rules.get(k).copied()).unwrap_or(at)
+    };
     let statics = (c.static_rules.iter().enumerate())
-        .map(|(k, w)| (top, own(Some(&p.spans.top), k), static_rule(w)));
+        .map(|(k, w)| (own(Some(&p.spans.top), k, top), w, static_rule(w)));
     let virtuals = c.vrrp_instances.iter().enumerate().flat_map(|(n, i)| {
         let sp = p.spans.instances.get(n);
         let at = super::super::key_span(sp, "virtual_rules");
-        (i.virtual_rules.iter().enumerate()).map(move |(k, w)| (at, own(sp, k), rule(w)))
+        (i.virtual_rules.iter().enumerate()).map(move |(k, w)| (own(sp, k, at), w, rule(w)))
     });
-    // keepalived numbers the rules it keeps, and calls each number it
-    // picks a configuration error at the rule's line (`-t` exits 5; the
-    // daemon installs the rule).
     let mut counter = Counter::default();
-    for (at, line, parsed) in statics.chain(virtuals) {
-        match parsed {
-            Err(RuleError::Skipped(msg)) => {
-                out.push(Diagnostic::error(Code::KeepalivedError, at, msg));
-            }
-            Ok(r) if r.priority.is_none() => {
-                let at = line.unwrap_or(at);
-                let msg = format!(
-                    "Rule has no preference specified - setting to {}. \
-                     This is probably not what you want.",
-                    counter.next(r.ipv6)
-                );
-                out.push(Diagnostic::error(Code::KeepalivedError, at, msg));
-            }
-            _ => {}
+    for (at, words, parsed) in statics.chain(virtuals) {
+        let lines = match parsed {
+            Err(RuleError::Skipped(lines)) => lines,
+            Ok(r) => kept_errors(words, &r, &mut counter),
+            Err(_) => continue,
+        };
+        for msg in lines {
+            out.push(Diagnostic::error(Code::KeepalivedError, at, msg));
         }
     }
+}
+
+/// keepalived's configuration errors for a rule it installs (`-t` exits
+/// 5, the daemon runs with it): a tracked rule's `protocol` other than
+/// keepalived's is reset, a second `track_group` ends the rule, a
+/// `track_group` without `iif` tracks nothing, and
+/// a missing preference is numbered (`counter`, in keepalived's order of
+/// the rules it keeps).
+fn kept_errors(words: &[String], r: &RuleSpec, counter: &mut Counter) -> Vec<String> {
+    let mut lines = Vec::new();
+    if read::protocol_reset(words) {
+        lines.push(format!(
+            "Rule cannot be tracked if protocol is not RTPROT_KEEPALIVED({PROTO_KEEPALIVED}), \
+             resetting protocol"
+        ));
+    }
+    lines.extend(read::second_track_group(words));
+    // Only static rules that name a track group are installed with it.
+    if r.iif.is_none() && words.iter().any(|w| w == "track_group") {
+        lines.push("Static rule cannot have track_group if dev/iif not specified".to_owned());
+    }
+    if r.priority.is_none() {
+        lines.push(format!(
+            "Rule has no preference specified - setting to {}. \
+             This is probably not what you want.",
+            counter.next(r.ipv6)
+        ));
+    }
+    lines
 }
 
 /// One rule's words as keepalived reads them (`track_group` refused). The
 /// preference is left `None` when not written (the caller numbers it).
 pub(crate) fn rule(words: &[String]) -> Result<RuleSpec, RuleError> {
-    read(words, false)
+    read::read(words, false)
 }
 
 /// One rule of `static_rules`, which may name a `track_group`.
 pub(crate) fn static_rule(words: &[String]) -> Result<RuleSpec, RuleError> {
-    read(words, true)
-}
-
-fn read(words: &[String], static_rule: bool) -> Result<RuleSpec, RuleError> {
-    use RuleError::{Invalid, Skipped, Unsupported};
-    let mut r = RuleSpec::new(false, RuleActionSpec::Nop);
-    let mut family: Option<bool> = None;
-    let mut action: Option<RuleActionSpec> = None;
-    let mut table_option = false;
-    let mut no_track = false;
-    let mut track_group = false;
-    let mut protocol = None;
-    let mut it = words.iter().map(String::as_str);
-    let set_family = |f: &mut Option<bool>, v6: bool| match *f {
-        Some(old) if old != v6 => Err(Invalid("rule specification has mixed IPv4 and IPv6")),
-        _ => {
-            *f = Some(v6);
-            Ok(())
-        }
-    };
-    let set_action = |a: &mut Option<RuleActionSpec>, new| {
-        if a.is_some() {
-            return Err(Invalid(
-                "Cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable/l3mdev for rule",
-            ));
-        }
-        *a = Some(new);
-        Ok(())
-    };
-    while let Some(word) = it.next() {
-        let mut value = || it.next().ok_or(Invalid("rule option has no value"));
-        match word {
-            "inet" | "inet6" => {
-                inet(&mut family, word == "inet6")?;
-                // keepalived 2.2.7 steps past the word after it too.
-                it.next();
-            }
-            "from" | "to" => {
-                let Some((net, f)) = prefix(value()?) else {
-                    return Err(RuleError::Reported);
-                };
-                match family {
-                    None => family = f,
-                    Some(old) if Some(old) != f => {
-                        return Err(Skipped("rule specification has mixed IPv4 and IPv6".into()))
-                    }
-                    Some(_) => {}
-                }
-                let v = net.map(|n| (n.addr(), n.prefix_len()));
-                if word == "from" {
-                    r.from = v;
-                } else {
-                    r.to = v;
-                }
-            }
-            "table" | "lookup" => {
-                let t = table(value()?).ok_or(Invalid("Routing table not found for rule"))?;
-                if t == 0 {
-                    return Err(Invalid("Table 0 is not valid"));
-                }
-                set_action(&mut action, RuleActionSpec::Table(t))?;
-            }
-            "not" => r.invert = true,
-            "preference" | "order" | "priority" => {
-                let p = number(value()?).ok_or(Invalid("Invalid rule preference"))?;
-                r.priority = Some(p);
-            }
-            "tos" | "dsfield" => {
-                // keepalived reads it in C's base 0 (ip rule: hex).
-                let v = number(value()?).and_then(|v| u8::try_from(v).ok());
-                r.tos = v.ok_or(Invalid("TOS value is invalid"))?;
-            }
-            "fwmark" => {
-                let v = value()?;
-                let (mark, mask) = match v.split_once('/') {
-                    Some((m, k)) => (m, Some(k)),
-                    None => (v, None),
-                };
-                r.fwmark = Some(number(mark).ok_or(Invalid("Invalid rule fwmark"))?);
-                r.fwmask = mask
-                    .map(|k| number(k).ok_or(Invalid("Invalid rule fwmark")))
-                    .transpose()?;
-            }
-            "realms" => {
-                r.realms = Some(realms(value()?).ok_or(Invalid("invalid realms for rule"))?);
-                table_option = true;
-                set_family(&mut family, false)
-                    .map_err(|_| Invalid("realms is only valid for IPv4"))?;
-            }
-            "suppress_prefixlength" | "sup_pl" => {
-                let v = number(value()?).filter(|v| i32::try_from(*v).is_ok());
-                r.suppress_prefixlen = Some(v.ok_or(Invalid("Invalid suppress_prefixlength"))?);
-                table_option = true;
-            }
-            "suppress_ifgroup" | "sup_group" => {
-                let v = number(value()?).ok_or(Invalid("suppress_group is invalid"))?;
-                r.suppress_ifgroup = Some(v);
-                table_option = true;
-            }
-            "dev" | "iif" => r.iif = Some(value()?.to_owned()),
-            "oif" => r.oif = Some(value()?.to_owned()),
-            "uidrange" => {
-                let (a, b) = value()?
-                    .split_once('-')
-                    .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
-                    .ok_or(Invalid("Invalid uidrange"))?;
-                r.uid_range = Some((a, b));
-            }
-            "l3mdev" => set_action(&mut action, RuleActionSpec::L3mdev)?,
-            "protocol" => {
-                protocol = Some(
-                    value()?
-                        .parse::<u8>()
-                        .map_err(|_| Invalid("Invalid protocol"))?,
-                )
-            }
-            "ipproto" => r.ip_proto = Some(ip_proto(value()?).ok_or(Invalid("Invalid ipproto"))?),
-            "sport" => r.sport = Some(port_range(value()?).ok_or(Invalid("invalid sport range"))?),
-            "dport" => r.dport = Some(port_range(value()?).ok_or(Invalid("invalid dport range"))?),
-            "no_track" => no_track = true,
-            "track_group" if static_rule => {
-                value()?;
-                if track_group {
-                    return Err(Invalid("track_group is a duplicate"));
-                }
-                track_group = true;
-            }
-            "tunnel-id" => return Err(Unsupported("rule tunnel-id")),
-            other => {
-                let kind = if other == "type" { value()? } else { other };
-                let a = match kind {
-                    "goto" => {
-                        let t = number(value()?).ok_or(Invalid("Invalid goto target"))?;
-                        RuleActionSpec::Goto(t)
-                    }
-                    "nop" => RuleActionSpec::Nop,
-                    "blackhole" => RuleActionSpec::Blackhole,
-                    "unreachable" => RuleActionSpec::Unreachable,
-                    "prohibit" => RuleActionSpec::Prohibit,
-                    _ => return Err(Skipped(format!("Unknown rule option {kind}"))),
-                };
-                set_action(&mut action, a)?;
-            }
-        }
-    }
-    let action = action.ok_or(Invalid("No action specified for rule - ignoring"))?;
-    if track_group && r.iif.is_none() {
-        return Err(Invalid(
-            "Static rule cannot have track_group if dev/iif not specified",
-        ));
-    }
-    if let RuleActionSpec::Goto(target) = action {
-        match r.priority {
-            None => {
-                return Err(Invalid(
-                    "Invalid rule - goto target specified without preference",
-                ))
-            }
-            Some(p) if p >= target => {
-                return Err(Invalid("Invalid rule - preference >= goto target"))
-            }
-            Some(_) => {}
-        }
-    }
-    if table_option && !matches!(action, RuleActionSpec::Table(_)) {
-        return Err(Invalid(
-            "suppressor/realm specified for non table action - skipping",
-        ));
-    }
-    r.action = action;
-    r.ipv6 = family.unwrap_or(false);
-    // keepalived owns (and so can track) every rule but `no_track` ones.
-    r.protocol = if no_track {
-        protocol
-    } else {
-        Some(PROTO_KEEPALIVED)
-    };
-    Ok(r)
-}
-
-/// `inet`/`inet6` (`v6`): the rule's family, unless another is set.
-fn inet(family: &mut Option<bool>, v6: bool) -> Result<(), RuleError> {
-    match *family {
-        Some(old) if old != v6 => Err(RuleError::Skipped(
-            if v6 {
-                "inet6 specified for IPv4 rule"
-            } else {
-                "inet specified for IPv6 rule"
-            }
-            .into(),
-        )),
-        _ => {
-            *family = Some(v6);
-            Ok(())
-        }
-    }
-}
-
-/// `from`/`to`: an address with an optional length and its family (IPv6
-/// or not), or `all`/`any`/`default` (no address, no family) or
-/// `default6` (no address, IPv6), as keepalived's `parse_route`. `None`
-/// if it is not one.
-fn prefix(v: &str) -> Option<(Option<IpNet>, Option<bool>)> {
-    match v {
-        "all" | "any" | "default" => return Some((None, None)),
-        "default6" => return Some((None, Some(true))),
-        _ => {}
-    }
-    let net = match v.parse::<IpNet>() {
-        Ok(n) => n,
-        Err(_) => IpNet::from(v.parse::<IpAddr>().ok()?),
-    };
-    Some((Some(net), Some(net.addr().is_ipv6())))
-}
-
-/// A table by number or by the names of /etc/iproute2/rt_tables'
-/// defaults.
-fn table(v: &str) -> Option<u32> {
-    match v {
-        "main" => Some(254),
-        "local" => Some(255),
-        "default" => Some(253),
-        n => number(n),
-    }
-}
-
-/// An unsigned number in C's base 0 (decimal, 0x hex, 0 octal), as
-/// keepalived's `strtoul(..., 0)`.
-fn number(v: &str) -> Option<u32> {
-    if let Some(h) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
-        u32::from_str_radix(h, 16).ok()
-    } else if v.len() > 1 && v.starts_with('0') {
-        u32::from_str_radix(&v[1..], 8).ok()
-    } else {
-        v.parse().ok()
-    }
-}
-
-/// `realms [SRC/]DST`, by number.
-fn realms(v: &str) -> Option<u32> {
-    let (src, dst) = match v.split_once('/') {
-        Some((s, d)) => (s.parse::<u16>().ok()?, d.parse::<u16>().ok()?),
-        None => (0, v.parse::<u16>().ok()?),
-    };
-    Some((u32::from(src) << 16) | u32::from(dst))
-}
-
-/// `START-END`. keepalived 2.2.7 rejects a single port ("invalid dport
-/// range"), and so does this: its rule would then match every port.
-fn port_range(v: &str) -> Option<(u16, u16)> {
-    let (a, b) = v.split_once('-')?;
-    Some((a.parse().ok()?, b.parse().ok()?))
-}
-
-/// `ipproto`: a number or a common protocol name.
-fn ip_proto(v: &str) -> Option<u8> {
-    Some(match v {
-        "icmp" => 1,
-        "tcp" => 6,
-        "udp" => 17,
-        "gre" => 47,
-        "esp" => 50,
-        "ah" => 51,
-        "ipv6-icmp" | "icmpv6" => 58,
-        "vrrp" => 112,
-        "sctp" => 132,
-        n => n.parse().ok()?,
-    })
+    read::read(words, true)
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)] // tests: a panic is a failed test
 mod tests {
-    use std::net::Ipv4Addr;
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use vrrp::linux::RuleActionSpec;
 
     use super::*;
 
@@ -502,33 +260,108 @@ mod tests {
     fn keepalived_rejects_these() {
         let bad = |s: &str| rule(&words(s)).unwrap_err();
         assert_eq!(
-            bad("from 10.0.0.0/8"),
-            RuleError::Invalid("No action specified for rule - ignoring")
-        );
-        assert!(matches!(bad("table 1 nop"), RuleError::Invalid(_)));
-        assert!(matches!(bad("table 0"), RuleError::Invalid(_)));
-        assert!(matches!(bad("goto 5"), RuleError::Invalid(_)));
-        assert!(matches!(bad("priority 9 goto 5"), RuleError::Invalid(_)));
-        let skipped = |s: &str| RuleError::Skipped(s.to_owned());
-        let mixed = skipped("rule specification has mixed IPv4 and IPv6");
-        assert_eq!(bad("from 10.0.0.1 to ::1 table 1"), mixed);
-        assert!(matches!(bad("realms 3 nop"), RuleError::Invalid(_)));
-        assert_eq!(
             bad("dport 80 table 1"),
             RuleError::Invalid("invalid dport range")
         );
-        assert_eq!(bad("frob table 1"), skipped("Unknown rule option frob"));
         assert_eq!(bad("to 192.168.100./24 table 1"), RuleError::Reported);
         assert_eq!(
             bad("tunnel-id 5 table 1"),
             RuleError::Unsupported("rule tunnel-id")
+        );
+        assert_eq!(
+            bad("from 10.6.6.6 table 100 preference 1 protocol x"),
+            RuleError::Invalid("Invalid protocol")
+        );
+    }
+
+    /// Each rule with the lines keepalived 2.2.7's `-t` printed for it
+    /// (exit 5, the rule skipped).
+    const SKIPPED: &[(&str, &[&str])] = &[
+        ("from 10.0.0.0/8 preference 1", &["No action specified for rule - ignoring"]),
+        ("from 10.6.6.6 table nosuch preference 100", &["Routing table nosuch not found for rule"]),
+        ("from 10.6.6.6 table 0 preference 100", &["Table 0 is not valid"]),
+        ("from 10.6.6.6 nop table 100 preference 100", &["Cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable for rule"]),
+        ("from 10.6.6.6 table 100 nop preference 100", &["Cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable/l3mdev for rule"]),
+        ("from 10.6.6.6 table 100 preference 100 l3mdev", &["Cannot specify l3mdev with other action"]),
+        ("from 10.6.6.6 table 100 preference x", &["invalid number 'x'", "Invalid rule preference preference specified"]),
+        ("from 10.6.6.6 table 100 preference 99999999999", &["number '99999999999' outside unsigned integer range", "Invalid rule preference preference specified"]),
+        ("from 10.6.6.6 table 100 preference -1", &["negative number '-1'", "Invalid rule preference preference specified"]),
+        ("from 10.6.6.6 table 100 order 1.5", &["invalid number '1.5'", "Invalid rule preference order specified"]),
+        ("from 10.6.6.6 table 100 preference 0x", &["invalid number '0x'", "Invalid rule preference preference specified"]),
+        ("from 10.6.6.6 table 100 preference 100 tos 999", &["TOS value 999 is invalid"]),
+        ("from 10.6.6.6 table 100 tos 5x preference 100", &["TOS value 5x is invalid"]),
+        ("from 10.6.6.6 table 100 preference 100 fwmark x", &["Invalid rule fwmark x specified"]),
+        ("from 10.6.6.6 table 100 preference 100 fwmark -1", &["Invalid rule fwmark -1 specified"]),
+        ("from 10.6.6.6 table 100 preference 100 realms x", &["invalid realms x for rule"]),
+        ("from 10.6.6.6 table 100 preference 5 realms 300", &["invalid realms 300 for rule"]),
+        ("from 10.6.6.6 table 100 preference 6 realms 3/300", &["invalid realms 3/300 for rule"]),
+        ("from ::1 table 100 preference 100 realms 3", &["realms is only valid for IPv4"]),
+        ("from 10.6.6.6 table 100 preference 100 sup_pl x", &["invalid number 'x'", "Invalid suppress_prefixlength sup_pl specified"]),
+        ("from 10.6.6.6 table 100 preference 100 sup_pl 3000000000", &["number '3000000000' outside range [0, 2147483647]", "Invalid suppress_prefixlength sup_pl specified"]),
+        ("from 10.6.6.6 table 100 preference 12 sup_pl 0x10", &["invalid number '0x10'", "Invalid suppress_prefixlength sup_pl specified"]),
+        ("from 10.6.6.6 table 100 preference 100 sup_group x", &["suppress_group x is invalid"]),
+        ("from 10.6.6.6 table 100 preference 100 uidrange x", &["Invalid uidrange uidrange specified"]),
+        ("from 10.6.6.6 table 100 preference 14 uidrange 1-x", &["Invalid uidrange uidrange specified"]),
+        ("from 10.6.6.6 goto x preference 100", &["invalid number 'x'", "Invalid target goto specified"]),
+        ("from 10.6.6.6 preference 100 goto 1x", &["invalid number '1x'", "Invalid target goto specified"]),
+        ("from 10.6.6.6 type local preference 100", &["Invalid rule action local"]),
+        ("from 10.6.6.6 preference 7 type 5", &["Invalid rule action 5"]),
+        ("from 10.6.6.6 table 100 goto 200 preference 100", &["Cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable/l3mdev for rule"]),
+        ("from 10.6.6.6 preference 100 goto 50", &["Invalid rule - preference 100 >= goto target 50"]),
+        ("from 10.6.6.6 preference 100 goto 010", &["Invalid rule - preference 100 >= goto target 10"]),
+        ("from 10.6.6.6 goto 50", &["Invalid rule - goto target 50 specified without preference"]),
+        ("from 10.6.6.6 preference 100", &["No action specified for rule - ignoring"]),
+        ("from 10.6.6.6 nop realms 3 preference 100", &["suppressor/realm specified for non table action - skipping"]),
+        ("from 10.6.6.6 nop preference 100 sup_pl 0", &["suppressor/realm specified for non table action - skipping"]),
+        ("frob table 1", &["Unknown rule option frob"]),
+        ("from 10.0.0.1 to ::1 table 1", &["rule specification has mixed IPv4 and IPv6"]),
+    ];
+
+    #[test]
+    fn rules_keepalived_skips_give_its_lines() {
+        for (text, want) in SKIPPED {
+            let got = rule(&words(text));
+            let want: Vec<String> = want.iter().map(|l| (*l).to_owned()).collect();
+            assert_eq!(got, Err(RuleError::Skipped(want)), "{text}");
+        }
+    }
+
+    #[test]
+    fn rules_keepalived_2_2_7_installs_are_read() {
+        // Measured with keepalived 2.2.7's -t: no error for these.
+        let ok = |s: &str| rule(&words(s)).unwrap();
+        assert_eq!(
+            ok("from 10.6.6.6 preference 8 7").action,
+            RuleActionSpec::Unreachable
+        );
+        assert_eq!(
+            ok("from 10.6.6.6 preference 8 type 6").action,
+            RuleActionSpec::Blackhole
+        );
+        let r = ok("from 10.6.6.6 preference 9 l3mdev realms 4");
+        assert_eq!((r.action, r.realms), (RuleActionSpec::L3mdev, Some(4)));
+        assert_eq!(
+            ok("from 10.6.6.6 table 100 preference 010").priority,
+            Some(8)
+        );
+        let r = ok("from 10.6.6.6 table 0x64 preference 13 sup_group 0x10 fwmark 0x10/0xf0");
+        assert_eq!(r.action, RuleActionSpec::Table(100));
+        assert_eq!(r.suppress_ifgroup, Some(16));
+        assert_eq!((r.fwmark, r.fwmask), (Some(16), Some(0xf0)));
+        assert_eq!(
+            ok("from 10.6.6.6 preference 1 goto 010").action,
+            RuleActionSpec::Goto(10)
+        );
+        assert_eq!(
+            ok("table 1 realms 255/255 preference 2").realms,
+            Some(0x00ff_00ff)
         );
     }
 
     #[test]
     fn all_any_and_default_have_no_family_as_in_keepalived() {
         let bad = |s: &str| rule(&words(s)).unwrap_err();
-        let skipped = |s: &str| RuleError::Skipped(s.to_owned());
+        let skipped = |s: &str| RuleError::Skipped(vec![s.to_owned()]);
         let mixed = skipped("rule specification has mixed IPv4 and IPv6");
         // keepalived 2.2.7 skips these with an error (and runs).
         for r in [
@@ -589,8 +422,45 @@ mod tests {
         assert_eq!(
             got,
             [
-                "KeepalivedError t.conf:1:1: error: rule specification has mixed IPv4 and IPv6",
-                "KeepalivedError t.conf:11:2: error: rule specification has mixed IPv4 and IPv6",
+                "KeepalivedError t.conf:2:2: error: rule specification has mixed IPv4 and IPv6",
+                "KeepalivedError t.conf:12:2: error: rule specification has mixed IPv4 and IPv6",
+            ]
+        );
+    }
+
+    #[test]
+    fn skipped_rules_are_not_numbered_and_a_reset_protocol_is_an_error() {
+        // keepalived 2.2.7's -t printed these five lines for it (exit 5).
+        let text = "static_rules {\n from 10.6.6.6 table nosuch\n \
+                    from 10.6.6.7 table 100 protocol 5\n \
+                    from 10.6.6.8 table 100 preference 1x\n \
+                    from 10.6.6.9 table 100 no_track protocol 5 preference 3\n}\n";
+        let p = crate::parse_str("t.conf", text, &crate::Options::default());
+        let s = static_rules(&p.config).unwrap();
+        let got: Vec<_> = s.iter().map(|r| (r.priority, r.protocol)).collect();
+        assert_eq!(got, [(Some(16384), Some(18)), (Some(3), Some(5))]);
+        let mut out = Vec::new();
+        notes(&p, &mut out);
+        let got: Vec<String> = (out.iter())
+            .map(|d| format!("{:?} {}", d.code, d.display(&p.sources)))
+            .collect();
+        let at = |l: u32, m: &str| format!("KeepalivedError t.conf:{l}:2: error: {m}");
+        assert_eq!(
+            got,
+            [
+                at(2, "Routing table nosuch not found for rule"),
+                at(
+                    3,
+                    "Rule cannot be tracked if protocol is not RTPROT_KEEPALIVED(18), \
+                     resetting protocol"
+                ),
+                at(
+                    3,
+                    "Rule has no preference specified - setting to 16384. \
+                     This is probably not what you want."
+                ),
+                at(4, "invalid number '1x'"),
+                at(4, "Invalid rule preference preference specified"),
             ]
         );
     }

@@ -273,14 +273,6 @@ mod tests {
                 "k.conf:23:1: error: (static_rules) unknown track_group NONE",
             ),
             (
-                "static_rules {\n  from 10.5.0.0/16 iif eth3 table 100 preference 10 track_group TG track_group TG\n}\n",
-                "k.conf:23:1: error: (static_rules) track_group is a duplicate",
-            ),
-            (
-                "static_rules {\n  from 10.5.0.0/16 table 100 preference 10 track_group TG\n}\n",
-                "k.conf:23:1: error: (static_rules) Static rule cannot have track_group if dev/iif not specified",
-            ),
-            (
                 "static_routes {\n  10.8.0.0/16 dev eth2 track_group TG track_group TG\n}\n",
                 "k.conf:23:1: error: (static_routes) route \"TG\" is not supported by keepalived-lite",
             ),
@@ -303,7 +295,7 @@ mod tests {
             ),
             (
                 "virtual_rules {\n    from 10.5.0.0/16 table 100 track_group TG\n  }",
-                "k.conf:12:3: error: Unknown rule option track_group",
+                "k.conf:13:5: error: Unknown rule option track_group",
                 true,
             ),
         ] {
@@ -317,5 +309,49 @@ mod tests {
             assert_eq!(out.vrrp.is_some(), runs, "{block}");
             assert_eq!(d, [want], "{block}");
         }
+        // Without iif keepalived 2.2.7 says so and installs the rule, which
+        // tracks nothing (its -t exits 5 with this line).
+        let text = format!(
+            "track_group TG {{\n  group {{\n    A\n  }}\n}}\n{INSTANCES}static_rules {{\n  \
+             from 10.5.0.0/16 table 100 preference 10 track_group TG\n}}\n"
+        );
+        let (out, d) = converted(&text);
+        assert_eq!(
+            d,
+            ["k.conf:24:3: error: Static rule cannot have track_group if dev/iif not specified"]
+        );
+        let s = |n: &str| n.to_owned();
+        assert_eq!(
+            tracked(&out),
+            [(s("A"), vec![(s("eth1"), 10)]), (s("B"), vec![])]
+        );
+        assert_eq!(out.vrrp.unwrap().static_rules.len(), 1);
+        // A second track_group: keepalived 2.2.7 says so and installs the
+        // rule read up to there (the preference after it is not read).
+        let text = format!(
+            "track_group TG {{\n  group {{\n    A\n  }}\n}}\n{INSTANCES}static_rules {{\n  \
+             from 10.5.0.0/16 iif eth3 table 100 track_group TG track_group TB preference 10\n}}\n"
+        );
+        let (out, d) = converted(&text);
+        let at = "k.conf:24:3: error:";
+        assert_eq!(
+            d,
+            [
+                format!("{at} Rule has no preference specified - setting to 16384. This is probably not what you want."),
+                format!("{at} track_group TB is a duplicate"),
+            ]
+        );
+        assert_eq!(
+            tracked(&out),
+            [
+                (s("A"), vec![(s("eth1"), 10), (s("eth3"), 0)]),
+                (s("B"), vec![])
+            ]
+        );
+        let rules = out.vrrp.unwrap().static_rules;
+        assert_eq!(
+            rules.iter().map(|r| r.priority).collect::<Vec<_>>(),
+            [Some(16384)]
+        );
     }
 }

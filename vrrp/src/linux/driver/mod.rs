@@ -72,6 +72,7 @@
 
 mod addr_vmac;
 mod debounce;
+mod default_source;
 mod deleted;
 mod errlog;
 mod error;
@@ -107,6 +108,7 @@ use crate::mux::{Mux, MuxEvent, RouterId};
 use crate::router::Tracking;
 
 pub use debounce::{clamp_link_delays, Clamped, LinkDelay};
+pub use default_source::{default_source_v4, default_source_v6};
 pub use deleted::Deleted;
 pub use errlog::ERROR_LOG_PERIOD;
 pub use error::DriverError;

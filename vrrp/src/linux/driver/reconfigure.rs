@@ -19,6 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Instant;
 
 use super::addr_vmac::AddrVmac;
+use super::default_source::{default_source_v4, default_source_v6};
 use super::links::is_absent;
 use super::sockets::{open_raw, Channel, Raw, Receiver};
 use super::vmac_link::{stand_in_macs, VmacSwap};
@@ -34,7 +35,6 @@ use crate::linux::{
 use crate::mux::{Change, MuxError, RouterId};
 use crate::router::Tracking;
 use crate::router::VirtualRouter;
-use crate::wire::v3::is_link_local;
 
 /// What [`DriverHandle::reconfigure`](super::DriverHandle::reconfigure) did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -521,8 +521,9 @@ impl Driver {
     }
 
     /// The advert source of an IPv6 router without one: what it used so
-    /// far on the same interface, else the interface's first link-local
-    /// address that is no router's virtual address.
+    /// far on the same interface, else the interface's
+    /// [`default_source_v6`] (passing over every router's virtual
+    /// addresses).
     fn link_local(
         &mut self,
         spec: &RouterSpec,
@@ -541,14 +542,11 @@ impl Driver {
             let found = self.netlink.addresses6(Some(link.index))?;
             e.insert(found.iter().map(|a| a.addr).collect());
         }
-        let is_vip = |a: &Ipv6Addr| self.is_vip(spec, IpAddr::V6(*a));
-        cache
+        let addrs = cache
             .addresses6
             .get(&link.index)
-            .and_then(|addrs| {
-                let mut usable = addrs.iter().filter(|a| is_link_local(**a) && !is_vip(a));
-                usable.next().copied()
-            })
+            .map_or(&[][..], Vec::as_slice);
+        default_source_v6(addrs, |a| self.is_vip(spec, a))
             .ok_or_else(|| DriverError::NoLinkLocal(spec.interface.clone()))
     }
 
@@ -563,8 +561,8 @@ impl Driver {
     }
 
     /// The advert source of a router without one: what it used so far on
-    /// the same interface, else the interface's first address that is no
-    /// router's virtual address.
+    /// the same interface, else the interface's [`default_source_v4`]
+    /// (passing over every router's virtual addresses).
     fn primary_ip(
         &mut self,
         spec: &RouterSpec,
@@ -582,11 +580,11 @@ impl Driver {
             let found = self.netlink.addresses(Some(link.index))?;
             e.insert(found.iter().map(|a| a.addr).collect());
         }
-        let is_vip = |a: &Ipv4Addr| self.is_vip(spec, IpAddr::V4(*a));
-        cache
+        let addrs = cache
             .addresses
             .get(&link.index)
-            .and_then(|addrs| addrs.iter().copied().find(|a| !is_vip(a)))
+            .map_or(&[][..], Vec::as_slice);
+        default_source_v4(addrs, |a| self.is_vip(spec, a))
             .ok_or_else(|| DriverError::NoPrimaryAddress(spec.interface.clone()))
     }
 
