@@ -65,6 +65,10 @@ struct Kernel {
     period: Duration,
     /// How long the last reading of the table took.
     read_cost: Duration,
+    /// `/proc/net/ip_vs`'s layout just before the last reading, and the
+    /// periods since that reading skipped because it had not changed.
+    layout: Option<Vec<u8>>,
+    skipped: u32,
     /// The kernel's connection timeouts before `lvs_timeouts` changed
     /// them, restored when it no longer sets them and at exit.
     saved_timeouts: Option<Timeouts>,
@@ -89,6 +93,8 @@ impl Kernel {
             keys: HashSet::new(),
             period: DEFAULT_DELAY_LOOP,
             read_cost: Duration::ZERO,
+            layout: None,
+            skipped: 0,
             saved_timeouts: None,
             syncd: SyncControl::default(),
         };
@@ -172,6 +178,9 @@ impl Kernel {
 
     /// Re-reads our services from the kernel; false if it cannot.
     fn refresh(&mut self) -> bool {
+        // Before the reading: a change in between shows next time.
+        self.layout = ipvs::procfs::layout().ok();
+        self.skipped = 0;
         let began = Instant::now();
         let read = self.ipvs.virtual_servers();
         self.read_cost = began.elapsed();
@@ -235,6 +244,9 @@ impl Kernel {
     /// `desired` (an `ipvsadm -d`, an operation that failed), logging
     /// each repair.
     fn reconcile(&mut self, desired: Vec<ipvs::VirtualServer>) -> Duration {
+        if self.unchanged() {
+            return self.next_read(self.period);
+        }
         if !self.refresh() {
             return RETRY_AFTER;
         }
@@ -244,6 +256,28 @@ impl Kernel {
         self.sync(desired)
     }
 }
+
+impl Kernel {
+    /// True if `/proc/net/ip_vs` shows the table as it was at the last
+    /// reading, which then is not needed (one file read against a
+    /// netlink dump per service: about a sixth of the checker's CPU at
+    /// `delay_loop 1`, BENCHMARKS.md "The connect engine"), unless
+    /// [`FULL_READ_EVERY`] periods went by: the file does not show
+    /// thresholds, netmasks or persistence engines.
+    fn unchanged(&mut self) -> bool {
+        if self.skipped + 1 >= FULL_READ_EVERY || self.layout.is_none() {
+            return false;
+        }
+        let same = ipvs::procfs::layout().ok() == self.layout;
+        if same {
+            self.skipped += 1;
+        }
+        same
+    }
+}
+
+/// The table is read in full at least once in this many periods.
+const FULL_READ_EVERY: u32 = 10;
 
 /// Counts each request of `ops` for the metrics: failed if its result
 /// is an error, or if none could be sent.
