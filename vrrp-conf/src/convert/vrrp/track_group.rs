@@ -327,7 +327,8 @@ mod tests {
         );
         assert_eq!(out.vrrp.unwrap().static_rules.len(), 1);
         // A second track_group: keepalived 2.2.7 says so and installs the
-        // rule read up to there (the preference after it is not read).
+        // rule read up to there (the preference after it is not read), its
+        // two lines in this order (keepalived -t measured).
         let text = format!(
             "track_group TG {{\n  group {{\n    A\n  }}\n}}\n{INSTANCES}static_rules {{\n  \
              from 10.5.0.0/16 iif eth3 table 100 track_group TG track_group TB preference 10\n}}\n"
@@ -337,8 +338,8 @@ mod tests {
         assert_eq!(
             d,
             [
-                format!("{at} Rule has no preference specified - setting to 16384. This is probably not what you want."),
                 format!("{at} track_group TB is a duplicate"),
+                format!("{at} Rule has no preference specified - setting to 16384. This is probably not what you want."),
             ]
         );
         assert_eq!(
