@@ -268,6 +268,7 @@ pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
     strict::notes(p, out);
     track_if::notes(p, out);
     rules::notes(p, out);
+    track_group::notes(p, out);
     track::notes(p, out);
     Some(plan)
 }
@@ -468,7 +469,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
     errors.extend(garp_errors);
     let delays = link_delays::read(&c.other, &mut errors);
     let groups = track_group::groups(&c.other, &mut errors);
-    let tracks = track_group::static_tracks(c, &groups, &default_dev, &mut errors);
+    let tracks = track_group::static_tracks(c, &groups, &default_dev);
     track_group::apply(&mut units, &tracks);
     let process = advert::process_options(&c.global_defs).unwrap_or_else(|e| {
         errors.push(e);

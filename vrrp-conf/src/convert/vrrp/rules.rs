@@ -153,10 +153,11 @@ pub(crate) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
         (i.virtual_rules.iter().enumerate()).map(move |(k, w)| (own(sp, k, at), w, rule(w)))
     });
     let mut counter = Counter::default();
+    let groups = super::track_group::known(c);
     for (at, words, parsed) in statics.chain(virtuals) {
         let lines = match parsed {
             Err(RuleError::Skipped(lines)) => lines,
-            Ok(r) => kept_errors(words, &r, &mut counter),
+            Ok(r) => kept_errors(words, &r, &groups, &mut counter),
             Err(_) => continue,
         };
         for msg in lines {
@@ -166,22 +167,33 @@ pub(crate) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
 }
 
 /// keepalived's configuration errors for a rule it installs (`-t` exits
-/// 5, the daemon runs with it): a tracked rule's `protocol` other than
-/// keepalived's is reset, a second `track_group` ends the rule, a
-/// `track_group` without `iif` tracks nothing, and
-/// a missing preference is numbered (`counter`, in keepalived's order of
-/// the rules it keeps).
-fn kept_errors(words: &[String], r: &RuleSpec, counter: &mut Counter) -> Vec<String> {
+/// 5, the daemon runs with it), in its order: while reading, a track group
+/// not in `groups` (the rule is untracked) and a second `track_group`
+/// (which ends the rule); then a tracked rule's `protocol` other than
+/// keepalived's is reset, a `track_group` without `iif` tracks nothing,
+/// and a missing preference is numbered (`counter`, in keepalived's order
+/// of the rules it keeps).
+fn kept_errors(
+    words: &[String],
+    r: &RuleSpec,
+    groups: &[String],
+    counter: &mut Counter,
+) -> Vec<String> {
     let mut lines = Vec::new();
+    let group = (words.windows(2).find(|w| w[0] == "track_group")).map(|w| &w[1]);
+    let unknown = group.is_some_and(|g| !groups.contains(g));
+    if let Some(g) = group.filter(|_| unknown) {
+        lines.push(format!("track_group {g} not found"));
+    }
+    lines.extend(read::second_track_group(words));
     if read::protocol_reset(words) {
         lines.push(format!(
             "Rule cannot be tracked if protocol is not RTPROT_KEEPALIVED({PROTO_KEEPALIVED}), \
              resetting protocol"
         ));
     }
-    lines.extend(read::second_track_group(words));
-    // Only static rules that name a track group are installed with it.
-    if r.iif.is_none() && words.iter().any(|w| w == "track_group") {
+    // Only static rules that name a known track group are installed with it.
+    if r.iif.is_none() && group.is_some() && !unknown {
         lines.push("Static rule cannot have track_group if dev/iif not specified".to_owned());
     }
     if r.priority.is_none() {
