@@ -409,11 +409,6 @@ pub(crate) fn setting(n: &Node<'_>) -> Setting {
     }
 }
 
-/// `ADDR` or `ADDR/LEN` with a valid address and prefix length.
-pub(crate) fn is_ip_prefix(s: &str) -> bool {
-    ip_net(s).is_some()
-}
-
 /// `ADDR` (the full prefix length) or `ADDR/LEN`, keeping the host bits.
 pub(crate) fn ip_net(s: &str) -> Option<IpNet> {
     let (addr, len) = match s.split_once('/') {

@@ -10,9 +10,9 @@
 //! suppressor, uid range or goto target, two actions, a route type that is
 //! no rule action, an unknown option (also the word after `inet`/`inet6`,
 //! which keepalived swallows), a goto without a lower preference, no
-//! action, and a realm or suppressor without a table. The lowering already
-//! reports bad `from`/`to` addresses (such a rule is skipped here silently);
-//! a bad `protocol`, `ipproto` or port range (keepalived drops the option
+//! action, and a realm or suppressor without a table; a `from`/`to`
+//! that is no address (a bad prefix length is its error, and the full
+//! length is used, as keepalived's `-t` does). A bad `protocol`, `ipproto` or port range (keepalived drops the option
 //! and installs a broader rule) is refused with keepalived's reason. A rule without a preference gets one
 //! (keepalived's configuration error, as [`notes`] says), counting down from
 //! 16384 per family in configuration order (`static_rules` first, then
@@ -39,8 +39,6 @@ const PROTO_KEEPALIVED: u8 = 18;
 /// Why one rule cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RuleError {
-    /// The lowering already reported it (a bad address): skip the rule.
-    Reported,
     /// An option keepalived-lite does not implement.
     Unsupported(&'static str),
     /// keepalived rejects the rule, for this reason.
@@ -117,8 +115,8 @@ fn convert_all(
                 }
                 out.push(r);
             }
-            // Reported by the lowering, or by `notes`.
-            Err(RuleError::Reported | RuleError::Skipped(_)) => {}
+            // Reported by `notes`.
+            Err(RuleError::Skipped(_)) => {}
             Err(RuleError::Unsupported(keyword)) => {
                 return Err(PlanError::Unsupported {
                     instance: owner.to_owned(),
@@ -145,19 +143,28 @@ pub(crate) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let own = |sp: Option<&ObjSpans>, k: usize, at| {
         sp.and_then(|s| s.rules.get(k).copied()).unwrap_or(at)
     };
-    let statics = (c.static_rules.iter().enumerate())
-        .map(|(k, w)| (own(Some(&p.spans.top), k, top), w, static_rule(w)));
+    let statics = (c.static_rules.iter().enumerate()).map(|(k, w)| {
+        (
+            own(Some(&p.spans.top), k, top),
+            w,
+            read::read_noted(w, true),
+        )
+    });
     let virtuals = c.vrrp_instances.iter().enumerate().flat_map(|(n, i)| {
         let sp = p.spans.instances.get(n);
         let at = super::super::key_span(sp, "virtual_rules");
-        (i.virtual_rules.iter().enumerate()).map(move |(k, w)| (own(sp, k, at), w, rule(w)))
+        (i.virtual_rules.iter().enumerate())
+            .map(move |(k, w)| (own(sp, k, at), w, read::read_noted(w, false)))
     });
     let mut counter = Counter::default();
     let groups = super::track_group::known(c);
     for (at, words, parsed) in statics.chain(virtuals) {
         let lines = match parsed {
             Err(RuleError::Skipped(lines)) => lines,
-            Ok(r) => kept_errors(words, &r, &groups, &mut counter),
+            Ok((r, mut lines)) => {
+                lines.extend(kept_errors(words, &r, &groups, &mut counter));
+                lines
+            }
             Err(_) => continue,
         };
         for msg in lines {
@@ -167,7 +174,8 @@ pub(crate) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
 }
 
 /// keepalived's configuration errors for a rule it installs (`-t` exits
-/// 5, the daemon runs with it), in its order: while reading, a track group
+/// 5, the daemon runs with it), after those about its addresses
+/// ([`read::read_noted`]), in its order: while reading, a track group
 /// not in `groups` (the rule is untracked) and a second `track_group`
 /// (which ends the rule); then a tracked rule's `protocol` other than
 /// keepalived's is reset, a `track_group` without `iif` tracks nothing,
@@ -275,7 +283,6 @@ mod tests {
             bad("dport 80 table 1"),
             RuleError::Invalid("invalid dport range")
         );
-        assert_eq!(bad("to 192.168.100./24 table 1"), RuleError::Reported);
         assert_eq!(
             bad("tunnel-id 5 table 1"),
             RuleError::Unsupported("rule tunnel-id")
@@ -327,7 +334,65 @@ mod tests {
         ("from 10.6.6.6 nop preference 100 sup_pl 0", &["suppressor/realm specified for non table action - skipping"]),
         ("frob table 1", &["Unknown rule option frob"]),
         ("from 10.0.0.1 to ::1 table 1", &["rule specification has mixed IPv4 and IPv6"]),
+        ("from 10.5.0.300/16 table 100 preference 10", &["VRRP parsed invalid IP 10.5.0.300/16. skipping IP...", "Invalid rule from address 10.5.0.300/16"]),
+        ("to 10.5.0.x table 100 preference 10", &["VRRP parsed invalid IP 10.5.0.x. skipping IP...", "Invalid rule to address 10.5.0.x"]),
+        ("to 192.168.100./24 table 1", &["VRRP parsed invalid IP 192.168.100./24. skipping IP...", "Invalid rule to address 192.168.100./24"]),
+        ("from 10.1.1.1/40 to 10.5.x/8 table 100 preference 10", &["number '40' outside range [0, 32]", "Invalid address prefix len 40 for address 10.1.1.1/40 - using 32", "VRRP parsed invalid IP 10.5.x/8. skipping IP...", "Invalid rule to address 10.5.x/8"]),
+        ("from 10.1.1.1/8 to 2001:db8::1 table 100 preference 10", &["rule specification has mixed IPv4 and IPv6"]),
     ];
+
+    /// A bad prefix length: keepalived 2.2.7's `-t` lines (exit 5) and the
+    /// family's full length, the rule installed.
+    #[test]
+    fn a_bad_prefix_length_is_an_error_and_the_full_length_is_used() {
+        let cases: [(&str, (IpAddr, u8), &[&str]); 5] = [
+            (
+                "from 10.5.0.0/40",
+                (Ipv4Addr::new(10, 5, 0, 0).into(), 32),
+                &[
+                    "number '40' outside range [0, 32]",
+                    "Invalid address prefix len 40 for address 10.5.0.0/40 - using 32",
+                ],
+            ),
+            (
+                "to 2001:db8::/200",
+                ("2001:db8::".parse().unwrap(), 128),
+                &[
+                    "number '200' outside range [0, 128]",
+                    "Invalid address prefix len 200 for address 2001:db8::/200 - using 128",
+                ],
+            ),
+            (
+                "to 2001:db8::/x",
+                ("2001:db8::".parse().unwrap(), 128),
+                &[
+                    "invalid number 'x'",
+                    "Invalid address prefix len x for address 2001:db8::/x - using 128",
+                ],
+            ),
+            (
+                "to 10.1.1.1/-1",
+                (Ipv4Addr::new(10, 1, 1, 1).into(), 32),
+                &[
+                    "negative number '-1'",
+                    "Invalid address prefix len -1 for address 10.1.1.1/-1 - using 32",
+                ],
+            ),
+            // An empty length is C's 0, no error (keepalived -t exits 0).
+            ("to 10.1.1.1/", (Ipv4Addr::new(10, 1, 1, 1).into(), 0), &[]),
+        ];
+        for (addr, want, lines) in cases {
+            let w = words(&format!("{addr} table 100 preference 10"));
+            let (r, notes) = read::read_noted(&w, false).unwrap();
+            let got = if addr.starts_with("from") {
+                r.from
+            } else {
+                r.to
+            };
+            assert_eq!(got, Some(want), "{addr}");
+            assert_eq!(notes, lines, "{addr}");
+        }
+    }
 
     #[test]
     fn rules_keepalived_skips_give_its_lines() {
@@ -514,6 +579,11 @@ mod tests {
             [
                 no_pref("2:2", 16384),
                 no_pref("3:2", 16383),
+                "KeepalivedError t.conf:4:2: error: VRRP parsed invalid IP 192.168.100./24. \
+                 skipping IP..."
+                    .to_owned(),
+                "KeepalivedError t.conf:4:2: error: Invalid rule to address 192.168.100./24"
+                    .to_owned(),
                 no_pref("13:2", 16384),
                 no_pref("14:2", 16382),
             ]

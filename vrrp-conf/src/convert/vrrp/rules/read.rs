@@ -1,7 +1,7 @@
 //! One `ip rule` line read word by word as keepalived 2.2.7's `alloc_rule`
 //! reads it, with its configuration errors for the rules it skips.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 use vrrp::linux::{RuleActionSpec, RuleSpec};
@@ -29,6 +29,9 @@ struct State {
     stop: bool,
     protocol: Option<u8>,
     static_rule: bool,
+    /// keepalived's errors about words it reads on past (a bad prefix
+    /// length), in order.
+    notes: Vec<String>,
 }
 
 /// keepalived skips the rule with these lines.
@@ -39,6 +42,15 @@ fn skip(lines: &[&str]) -> RuleError {
 /// The rule `words` make, or why keepalived (or keepalived-lite) does
 /// not install it. `static_rule`: `track_group` may be named.
 pub(super) fn read(words: &[String], static_rule: bool) -> Result<RuleSpec, RuleError> {
+    read_noted(words, static_rule).map(|(r, _)| r)
+}
+
+/// [`read`], with keepalived's errors about the words it read on past;
+/// a skipped rule's lines start with them, as keepalived prints them.
+pub(super) fn read_noted(
+    words: &[String],
+    static_rule: bool,
+) -> Result<(RuleSpec, Vec<String>), RuleError> {
     let mut st = State {
         r: RuleSpec::new(false, RuleActionSpec::Nop),
         family: None,
@@ -49,24 +61,36 @@ pub(super) fn read(words: &[String], static_rule: bool) -> Result<RuleSpec, Rule
         stop: false,
         protocol: None,
         static_rule,
+        notes: Vec::new(),
     };
+    let read = read_words(&mut st, words);
+    let notes = std::mem::take(&mut st.notes);
+    match read.and_then(|()| finish(st)) {
+        Ok(r) => Ok((r, notes)),
+        Err(RuleError::Skipped(lines)) => Err(RuleError::Skipped([notes, lines].concat())),
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads every word of the rule into `st`.
+fn read_words(st: &mut State, words: &[String]) -> Result<(), RuleError> {
     let mut it = words.iter().map(String::as_str);
     while let Some(word) = it.next() {
         let mut value = || {
             it.next()
                 .ok_or(RuleError::Invalid("rule option has no value"))
         };
-        let known = addresses(&mut st, word, &mut value)?
-            || selectors(&mut st, word, &mut value)?
-            || narrowing(&mut st, word, &mut value)?;
+        let known = addresses(st, word, &mut value)?
+            || selectors(st, word, &mut value)?
+            || narrowing(st, word, &mut value)?;
         if !known {
-            others(&mut st, word, &mut value)?;
+            others(st, word, &mut value)?;
         }
         if st.stop {
             break;
         }
     }
-    finish(st)
+    Ok(())
 }
 
 /// `inet`, `inet6`, `from`, `to`; false for other words.
@@ -82,9 +106,10 @@ fn addresses<'a>(
             let _ = value();
         }
         "from" | "to" => {
-            let Some((net, f)) = prefix(value()?) else {
-                return Err(RuleError::Reported);
-            };
+            let v = value()?;
+            let (net, f) = prefix(v, &mut st.notes).map_err(|bad| {
+                RuleError::Skipped(vec![bad, format!("Invalid rule {word} address {v}")])
+            })?;
             match st.family {
                 None => st.family = f,
                 Some(old) if Some(old) != f => {
@@ -324,19 +349,46 @@ fn inet(family: &mut Option<bool>, v6: bool) -> Result<(), RuleError> {
 
 /// `from`/`to`: an address with an optional length and its family (IPv6
 /// or not), or `all`/`any`/`default` (no address, no family) or
-/// `default6` (no address, IPv6), as keepalived's `parse_route`. `None`
-/// if it is not one.
-fn prefix(v: &str) -> Option<(Option<IpNet>, Option<bool>)> {
+/// `default6` (no address, IPv6), as keepalived's `parse_route`. The
+/// family is IPv6 if the word has a colon. A bad length is noted
+/// (`notes`) and the family's full length used; an address that is not
+/// one is keepalived's error line.
+fn prefix(v: &str, notes: &mut Vec<String>) -> Result<(Option<IpNet>, Option<bool>), String> {
     match v {
-        "all" | "any" | "default" => return Some((None, None)),
-        "default6" => return Some((None, Some(true))),
+        "all" | "any" | "default" => return Ok((None, None)),
+        "default6" => return Ok((None, Some(true))),
         _ => {}
     }
-    let net = match v.parse::<IpNet>() {
-        Ok(n) => n,
-        Err(_) => IpNet::from(v.parse::<IpAddr>().ok()?),
+    let v6 = v.contains(':');
+    let full: u8 = if v6 { 128 } else { 32 };
+    let (addr, len) = match v.split_once('/') {
+        Some((a, l)) => (a, prefix_len(l, v, full, notes)),
+        None => (v, full),
     };
-    Some((Some(net), Some(net.addr().is_ipv6())))
+    let ip = if v6 {
+        addr.parse::<Ipv6Addr>().map(IpAddr::from).ok()
+    } else {
+        addr.parse::<Ipv4Addr>().map(IpAddr::from).ok()
+    };
+    let net = ip.and_then(|ip| IpNet::new(ip, len).ok());
+    let net = net.ok_or_else(|| format!("VRRP parsed invalid IP {v}. skipping IP..."))?;
+    Ok((Some(net), Some(v6)))
+}
+
+/// The length after the slash of `v` as keepalived's `parse_ipaddress`
+/// reads it (base 10, at most `full`; an empty word is 0), or `full` with
+/// its errors.
+fn prefix_len(len: &str, v: &str, full: u8, notes: &mut Vec<String>) -> u8 {
+    match read_unsigned(len, 10, u64::from(full)) {
+        Ok(n) => u8::try_from(n).unwrap_or(full),
+        Err(line) => {
+            notes.push(line);
+            notes.push(format!(
+                "Invalid address prefix len {len} for address {v} - using {full}"
+            ));
+            full
+        }
+    }
 }
 
 /// A table by number or by the names of /etc/iproute2/rt_tables'
