@@ -273,6 +273,24 @@ pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
     Some(plan)
 }
 
+/// keepalived 2.2.7's errors for the `static_rules` and `virtual_rules`
+/// whose `dev`, `iif` or `oif` names an interface `exists` says the host
+/// lacks ("WARNING - interface NAME for rule doesn't exist" at the rule,
+/// then "Non-existent interface specified in configuration"): its `-t`
+/// exits 5 and its VRRP process stops at start-up. None with
+/// `dynamic_interfaces`, which makes keepalived install such rules (as
+/// keepalived-lite's conversion does). They are refusals
+/// ([`Code::MissingInterface`] errors): the caller asks the host. They are
+/// every line keepalived prints for such a rule (it reads no further), so
+/// they replace the conversion's [`Code::KeepalivedError`]s at its line.
+pub fn missing_rule_interfaces(p: &Parsed, exists: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
+    let g = &p.config.global_defs;
+    if g.other.iter().any(|s| s.keyword == "dynamic_interfaces") {
+        return Vec::new();
+    }
+    rules::missing_interfaces(p, exists)
+}
+
 /// A plan error as a diagnostic at the keyword it is about.
 fn diagnostic(p: &Parsed, e: &PlanError) -> Diagnostic {
     let (owner, keyword, code) = match e {

@@ -173,6 +173,39 @@ pub(crate) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// keepalived's lines for the rules it stops reading at a `dev`, `iif` or
+/// `oif` naming an interface `exists` denies (see
+/// [`super::missing_rule_interfaces`]), all of each such rule's lines at
+/// its line, then its closing line (at the last such rule).
+pub(crate) fn missing_interfaces(p: &Parsed, exists: read::Exists<'_>) -> Vec<Diagnostic> {
+    let c = &p.config;
+    let top = super::super::key_span(Some(&p.spans.top), "static_rules");
+    let own = |sp: Option<&ObjSpans>, k: usize, at| {
+        sp.and_then(|s| s.rules.get(k).copied()).unwrap_or(at)
+    };
+    let statics = (c.static_rules.iter().enumerate())
+        .map(|(k, w)| (own(Some(&p.spans.top), k, top), w, true));
+    let virtuals = c.vrrp_instances.iter().enumerate().flat_map(|(n, i)| {
+        let sp = p.spans.instances.get(n);
+        let at = super::super::key_span(sp, "virtual_rules");
+        (i.virtual_rules.iter().enumerate()).map(move |(k, w)| (own(sp, k, at), w, false))
+    });
+    let mut out = Vec::new();
+    for (at, words, is_static) in statics.chain(virtuals) {
+        for line in read::missing_interface(words, is_static, exists)
+            .into_iter()
+            .flatten()
+        {
+            out.push(Diagnostic::error(Code::MissingInterface, at, line));
+        }
+    }
+    if let Some(last) = out.last().map(|d| d.span) {
+        let msg = "Non-existent interface specified in configuration";
+        out.push(Diagnostic::error(Code::MissingInterface, last, msg));
+    }
+    out
+}
+
 /// keepalived's configuration errors for a rule it installs (`-t` exits
 /// 5, the daemon runs with it), after those about its addresses
 /// ([`read::read_noted`]), in its order: while reading, a track group
@@ -477,6 +510,42 @@ mod tests {
         assert_eq!((r.to, r.ipv6), (None, true));
         let r = rule(&words("inet 10.1.1.1 from 10.8.8.8 table 100")).unwrap();
         assert_eq!(r.from, Some((Ipv4Addr::new(10, 8, 8, 8).into(), 32)));
+    }
+
+    /// keepalived 2.2.7's -t lines for rules naming interfaces the host
+    /// lacks (measured: exit 5; its start-up stops); none after an error
+    /// that ends the rule first, and none with `dynamic_interfaces`.
+    #[test]
+    fn rules_on_missing_interfaces_are_keepalived_s_errors() {
+        let rules = "static_rules {\n from 10.5.0.0/40 iif no0 table 100\n \
+                     from 10.6.0.0/16 table nosuch oif no1 preference 5\n \
+                     from 10.7.0.0/16 iif eth0 table 100 preference 6\n}\n\
+                     vrrp_instance A {\n interface eth0\n virtual_router_id 1\n \
+                     virtual_ipaddress {\n 10.9.9.9\n }\n virtual_rules {\n \
+                     from 10.5.5.5 table 100 oif no2 preference 7\n }\n}\n";
+        let exists = |name: &str| name == "eth0";
+        let got = |text: &str| {
+            let p = crate::parse_str("t.conf", text, &crate::Options::default());
+            (super::super::missing_rule_interfaces(&p, &exists).iter())
+                .map(|d| format!("{:?} {}", d.code, d.display(&p.sources)))
+                .collect::<Vec<_>>()
+        };
+        let at = |l: &str, m: &str| format!("MissingInterface t.conf:{l}: error: {m}");
+        assert_eq!(
+            got(rules),
+            [
+                at("2:2", "number '40' outside range [0, 32]"),
+                at(
+                    "2:2",
+                    "Invalid address prefix len 40 for address 10.5.0.0/40 - using 32"
+                ),
+                at("2:2", "WARNING - interface no0 for rule doesn't exist"),
+                at("13:2", "WARNING - interface no2 for rule doesn't exist"),
+                at("13:2", "Non-existent interface specified in configuration"),
+            ]
+        );
+        let dynamic = format!("global_defs {{\n dynamic_interfaces\n}}\n{rules}");
+        assert_eq!(got(&dynamic), [] as [String; 0]);
     }
 
     #[test]

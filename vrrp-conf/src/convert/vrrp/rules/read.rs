@@ -15,8 +15,11 @@ const TWO_ACTIONS_TABLE: &str =
 const TWO_ACTIONS: &str =
     "Cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable/l3mdev for rule";
 
+/// Whether the host has an interface of this name.
+pub(crate) type Exists<'h> = &'h dyn Fn(&str) -> bool;
+
 /// What the words read so far say.
-struct State {
+struct State<'h> {
     r: RuleSpec,
     family: Option<bool>,
     action: Option<RuleActionSpec>,
@@ -32,6 +35,8 @@ struct State {
     /// keepalived's errors about words it reads on past (a bad prefix
     /// length), in order.
     notes: Vec<String>,
+    /// The host's interfaces, when `dev`/`iif`/`oif` are checked.
+    host: Option<Exists<'h>>,
 }
 
 /// keepalived skips the rule with these lines.
@@ -51,6 +56,31 @@ pub(super) fn read_noted(
     words: &[String],
     static_rule: bool,
 ) -> Result<(RuleSpec, Vec<String>), RuleError> {
+    read_on(words, static_rule, None)
+}
+
+/// keepalived's lines for the rule if it stops reading it at a `dev`,
+/// `iif` or `oif` naming an interface the host does not have (without
+/// `dynamic_interfaces`): those about the words before it, then its own.
+pub(crate) fn missing_interface(
+    words: &[String],
+    static_rule: bool,
+    host: Exists<'_>,
+) -> Option<Vec<String>> {
+    match read_on(words, static_rule, Some(host)) {
+        Err(RuleError::Skipped(lines)) if lines.last()?.ends_with(MISSING_IF) => Some(lines),
+        _ => None,
+    }
+}
+
+/// The end of keepalived's line for a missing interface.
+const MISSING_IF: &str = "for rule doesn't exist";
+
+fn read_on(
+    words: &[String],
+    static_rule: bool,
+    host: Option<Exists<'_>>,
+) -> Result<(RuleSpec, Vec<String>), RuleError> {
     let mut st = State {
         r: RuleSpec::new(false, RuleActionSpec::Nop),
         family: None,
@@ -62,6 +92,7 @@ pub(super) fn read_noted(
         protocol: None,
         static_rule,
         notes: Vec::new(),
+        host,
     };
     let read = read_words(&mut st, words);
     let notes = std::mem::take(&mut st.notes);
@@ -73,7 +104,7 @@ pub(super) fn read_noted(
 }
 
 /// Reads every word of the rule into `st`.
-fn read_words(st: &mut State, words: &[String]) -> Result<(), RuleError> {
+fn read_words(st: &mut State<'_>, words: &[String]) -> Result<(), RuleError> {
     let mut it = words.iter().map(String::as_str);
     while let Some(word) = it.next() {
         let mut value = || {
@@ -95,7 +126,7 @@ fn read_words(st: &mut State, words: &[String]) -> Result<(), RuleError> {
 
 /// `inet`, `inet6`, `from`, `to`; false for other words.
 fn addresses<'a>(
-    st: &mut State,
+    st: &mut State<'_>,
     word: &str,
     value: &mut impl FnMut() -> Result<&'a str, RuleError>,
 ) -> Result<bool, RuleError> {
@@ -131,7 +162,7 @@ fn addresses<'a>(
 
 /// The table, preference and selector options; false for other words.
 fn selectors<'a>(
-    st: &mut State,
+    st: &mut State<'_>,
     word: &str,
     value: &mut impl FnMut() -> Result<&'a str, RuleError>,
 ) -> Result<bool, RuleError> {
@@ -166,8 +197,8 @@ fn selectors<'a>(
                 fwmark(v).ok_or_else(|| skip(&[&format!("Invalid rule fwmark {v} specified")]))?;
             (st.r.fwmark, st.r.fwmask) = (Some(mark), mask);
         }
-        "dev" | "iif" => st.r.iif = Some(value()?.to_owned()),
-        "oif" => st.r.oif = Some(value()?.to_owned()),
+        "dev" | "iif" => st.r.iif = Some(interface(st, value()?)?),
+        "oif" => st.r.oif = Some(interface(st, value()?)?),
         "uidrange" => {
             let (a, b) = (value()?.split_once('-'))
                 .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
@@ -183,7 +214,7 @@ fn selectors<'a>(
 /// installing a broader rule; keepalived-lite refuses the rule instead.
 /// False for other words.
 fn narrowing<'a>(
-    st: &mut State,
+    st: &mut State<'_>,
     word: &str,
     value: &mut impl FnMut() -> Result<&'a str, RuleError>,
 ) -> Result<bool, RuleError> {
@@ -209,9 +240,19 @@ fn narrowing<'a>(
     Ok(true)
 }
 
+/// An interface name, which keepalived looks up as it reads it.
+fn interface(st: &State<'_>, name: &str) -> Result<String, RuleError> {
+    match st.host {
+        Some(exists) if !exists(name) => Err(RuleError::Skipped(vec![format!(
+            "WARNING - interface {name} {MISSING_IF}"
+        )])),
+        _ => Ok(name.to_owned()),
+    }
+}
+
 /// Table options, keepalived's own words and the actions.
 fn others<'a>(
-    st: &mut State,
+    st: &mut State<'_>,
     word: &str,
     value: &mut impl FnMut() -> Result<&'a str, RuleError>,
 ) -> Result<(), RuleError> {
@@ -294,7 +335,7 @@ fn action<'a>(
 }
 
 /// The checks keepalived makes once every word is read, in its order.
-fn finish(st: State) -> Result<RuleSpec, RuleError> {
+fn finish(st: State<'_>) -> Result<RuleSpec, RuleError> {
     let mut r = st.r;
     if let Some(RuleActionSpec::Goto(target)) = st.action {
         match r.priority {
