@@ -20,6 +20,7 @@ use vrrp_conf::preprocess::CHECK_ALL;
 use vrrp_conf::{Code, Diagnostic, Options, Parsed, Severity};
 
 mod host_facts;
+mod rule_interfaces;
 
 /// keepalived's default configuration file.
 pub const DEFAULT_CONF: &str = "/etc/keepalived/keepalived.conf";
@@ -217,9 +218,15 @@ impl Cli {
         Halves::keepalived(&parsed.config, self.vrrp_only, self.check_only)
     }
 
-    /// The conversion `-t` and the daemon's start-up share.
+    /// The conversion `-t` and the daemon's start-up share, with the
+    /// host's interfaces asked about the rules' (module `rule_interfaces`).
     pub fn convert(&self, parsed: &Parsed) -> Converted {
-        vrrp_conf::convert::convert(parsed, self.halves(parsed))
+        let halves = self.halves(parsed);
+        let mut converted = vrrp_conf::convert::convert(parsed, halves);
+        if halves.vrrp && self.namespace.is_none() {
+            rule_interfaces::check(parsed, &mut converted, &interface_exists);
+        }
+        converted
     }
 }
 

@@ -6,7 +6,8 @@
 //! rule option all"). Both daemons log those errors and install the same
 //! rules (`ip rule`, `ip -6 rule`), as MASTER and after stop. So do they
 //! with keepalived's other per-rule errors (a bad table, preference, goto
-//! or action: the rule skipped) and with rules without a preference.
+//! or action: the rule skipped) and with rules without a preference, a
+//! bad address or prefix length, or an unknown track group.
 //!
 //! Each daemon runs in its own layout of the twin harness (node `r1` with
 //! `eth0` = 10.77.0.1/24). Needs root, iproute2, nft and keepalived.
@@ -154,4 +155,44 @@ fn root_netns_bad_rules_skipped_with_keepalived_s_errors() {
     });
     assert_eq!(state.matches("lookup 100").count(), 3, "{state}");
     twin.stop_both(|s| !s.contains("lookup 100") && !s.contains("goto 200"));
+}
+
+const ADDRESS_STATICS: &str = "\
+    from 10.6.300.0/24 table 100 preference 140
+    from 10.6.9.0/40 table 100 preference 141
+    from 10.6.10.0/24 iif eth0 table 100 preference 142 track_group NONE
+";
+
+const ADDRESS_VIRTUAL: &str = "\
+        to 192.168.55.x table 100 priority 143
+";
+
+/// A from/to that is no address skips the rule; a bad prefix length is an
+/// error and the full length is installed; an unknown track group is an
+/// error and the rule is installed untracked (keepalived-lite refused the
+/// whole configuration for each before): both daemons log the same errors
+/// and install the same rules.
+#[test]
+fn root_netns_bad_addresses_and_unknown_groups_as_keepalived() {
+    let mut twin = Twin::new(&[]);
+    twin.start_masters(&conf(ADDRESS_STATICS, ADDRESS_VIRTUAL), &["VI_1"]);
+    for needle in [
+        "VRRP parsed invalid IP 10.6.300.0/24. skipping IP...",
+        "Invalid rule from address 10.6.300.0/24",
+        "Invalid address prefix len 40 for address 10.6.9.0/40 - using 32",
+        "track_group NONE not found",
+        "Invalid rule to address 192.168.55.x",
+    ] {
+        twin.wait_log("r1", needle, 1);
+    }
+    let installed = [
+        "141: from 10.6.9.0 lookup 100 proto keepalived",
+        "142: from 10.6.10.0/24 iif eth0 lookup 100 proto keepalived",
+    ];
+    let skipped = ["140:", "143:"];
+    let state = twin.same_state("MASTER", |s| {
+        installed.iter().all(|w| s.contains(w)) && !skipped.iter().any(|w| s.contains(w))
+    });
+    assert_eq!(state.matches("lookup 100").count(), 2, "{state}");
+    twin.stop_both(|s| !s.contains("lookup 100"));
 }

@@ -142,7 +142,9 @@ fn an_unsupported_keyword_gets_file_line_from_t_and_exit_5() {
 
 /// Rules keepalived 2.2.7 skips with its errors (a mixed family, a table
 /// it cannot find, a bad preference, a goto without a lower preference,
-/// a route type that is no rule action), one it gives a preference with
+/// a route type that is no rule action, a from that is no address), a bad
+/// prefix length and an unknown track group (installed), a rule on a
+/// missing interface (keepalived's VRRP process stops: refused), one it gives a preference with
 /// an error (`-t` fails, start-up logs them and runs), and a unicast pair
 /// on two VMACs keepalived-lite refuses by name (`-t` fails, start-up
 /// refuses): the same lines both ways.
@@ -204,6 +206,32 @@ fn t_and_startup_agree_on_a_skipped_rule_and_a_refused_vmac_pair() {
                 "15:3: error: Invalid rule action local",
             ],
             false,
+        ),
+        (
+            "static_rules {\n from 10.6.6.300 table 100 preference 5\n \
+             to 10.6.6.0/40 table 100 preference 6 track_group NONE\n}\n\
+             static_routes {\n 10.5.0.0/16 dev kl-agree0 track_group NONE\n}\n"
+                .to_owned()
+                + &inst("VI_0", ""),
+            vec![
+                "2:2: error: VRRP parsed invalid IP 10.6.6.300. skipping IP...",
+                "2:2: error: Invalid rule from address 10.6.6.300",
+                "3:2: error: number '40' outside range [0, 32]",
+                "3:2: error: Invalid address prefix len 40 for address 10.6.6.0/40 - using 32",
+                "3:2: error: track_group NONE not found",
+                "6:2: error: track_group NONE not found",
+            ],
+            false,
+        ),
+        (
+            "static_rules {\n from 10.6.6.6 iif kl-agree-no0 table 100 preference 5\n}\n"
+                .to_owned()
+                + &inst("VI_0", ""),
+            vec![
+                "2:2: error: WARNING - interface kl-agree-no0 for rule doesn't exist",
+                "2:2: error: Non-existent interface specified in configuration",
+            ],
+            true,
         ),
     ];
     for (n, (text, want, refused)) in cases.iter().enumerate() {

@@ -118,9 +118,10 @@ fn interfaces_tracked_anyway_are_merged_as_keepalived_does() {
                 sync group config";
     assert_eq!(
         said(&out.diagnostics),
+        // keepalived 2.2.7 -t: the group's entries in its order (eth1, eth0).
         [
-            error(7, &format!("(VI_1) track_interface eth0 {both}")),
             error(7, &format!("(VI_1) track_interface eth1 {both}")),
+            error(7, &format!("(VI_1) track_interface eth0 {both}")),
             error(7, &format!("(VI_2) track_interface eth2 {both}")),
             error(
                 16,

@@ -196,12 +196,7 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
     if halves.lvs {
         diags.push(without_feature("the checker half", "convert-lvs"));
     }
-    diags.sort_by(|a, b| {
-        let key = |d: &Diagnostic| (d.span.file, d.span.line, d.span.col);
-        key(a).cmp(&key(b)).then_with(|| a.message.cmp(&b.message))
-    });
-    // The audit and a plan may refuse the same keyword in the same words.
-    diags.dedup();
+    order(&mut diags);
     #[cfg(any(feature = "convert-vrrp", feature = "convert-lvs"))]
     let refused = diags.iter().any(Diagnostic::stops_start);
     Converted {
@@ -216,6 +211,28 @@ pub fn convert(parsed: &Parsed, halves: Halves) -> Converted {
         process,
         diagnostics: diags,
     }
+}
+
+/// Sorts `diags` by position, and drops repeats at a position: the audit
+/// and a plan may refuse the same keyword in the same words. At one
+/// position keepalived's configuration errors come first, in the order they
+/// were made (keepalived's order of the lines for one entry, which its
+/// readers follow), then the rest by text.
+fn order(diags: &mut Vec<Diagnostic>) {
+    let at = |d: &Diagnostic| (d.span.file, d.span.line, d.span.col);
+    diags.sort_by(|a, b| {
+        let text = |d| Some(d).filter(|d: &&Diagnostic| d.code != Code::KeepalivedError);
+        let (ta, tb) = (text(a).map(|d| &d.message), text(b).map(|d| &d.message));
+        at(a).cmp(&at(b)).then_with(|| ta.cmp(&tb))
+    });
+    let mut kept: Vec<Diagnostic> = Vec::with_capacity(diags.len());
+    for d in diags.drain(..) {
+        let same_place = kept.iter().rev().take_while(|k| at(k) == at(&d));
+        if !same_place.into_iter().any(|k| *k == d) {
+            kept.push(d);
+        }
+    }
+    *diags = kept;
 }
 
 #[cfg(any(not(feature = "convert-vrrp"), not(feature = "convert-lvs")))]

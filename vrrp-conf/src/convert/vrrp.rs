@@ -268,8 +268,27 @@ pub(crate) fn convert(p: &Parsed, out: &mut Vec<Diagnostic>) -> Option<Plan> {
     strict::notes(p, out);
     track_if::notes(p, out);
     rules::notes(p, out);
+    track_group::notes(p, out);
     track::notes(p, out);
     Some(plan)
+}
+
+/// keepalived 2.2.7's errors for the `static_rules` and `virtual_rules`
+/// whose `dev`, `iif` or `oif` names an interface `exists` says the host
+/// lacks ("WARNING - interface NAME for rule doesn't exist" at the rule,
+/// then "Non-existent interface specified in configuration"): its `-t`
+/// exits 5 and its VRRP process stops at start-up. None with
+/// `dynamic_interfaces`, which makes keepalived install such rules (as
+/// keepalived-lite's conversion does). They are refusals
+/// ([`Code::MissingInterface`] errors): the caller asks the host. They are
+/// every line keepalived prints for such a rule (it reads no further), so
+/// they replace the conversion's [`Code::KeepalivedError`]s at its line.
+pub fn missing_rule_interfaces(p: &Parsed, exists: &dyn Fn(&str) -> bool) -> Vec<Diagnostic> {
+    let g = &p.config.global_defs;
+    if g.other.iter().any(|s| s.keyword == "dynamic_interfaces") {
+        return Vec::new();
+    }
+    rules::missing_interfaces(p, exists)
 }
 
 /// A plan error as a diagnostic at the keyword it is about.
@@ -468,7 +487,7 @@ fn plan_all(c: &crate::Config) -> (Plan, Vec<PlanError>) {
     errors.extend(garp_errors);
     let delays = link_delays::read(&c.other, &mut errors);
     let groups = track_group::groups(&c.other, &mut errors);
-    let tracks = track_group::static_tracks(c, &groups, &default_dev, &mut errors);
+    let tracks = track_group::static_tracks(c, &groups, &default_dev);
     track_group::apply(&mut units, &tracks);
     let process = advert::process_options(&c.global_defs).unwrap_or_else(|e| {
         errors.push(e);

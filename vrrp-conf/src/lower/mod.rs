@@ -34,12 +34,24 @@ pub(crate) struct ObjSpans {
     /// Spans of `static_rules`/`virtual_rules` entries, in order: keepalived
     /// reports a rule's own line.
     pub rules: Vec<Span>,
+    /// Spans of the `static_ipaddress` and `static_routes` entries kept,
+    /// in order: keepalived reports an entry's unknown track group there.
+    pub statics: Statics,
     /// Spans of nested objects: a virtual server's real servers, a real
     /// server's checkers.
     pub children: Vec<ObjSpans>,
     /// How many `vrrp_script`s were defined before this object: keepalived
     /// looks a tracked script up when it reads the reference.
     pub scripts_before: usize,
+}
+
+/// Spans of kept static addresses and routes, in order.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Statics {
+    /// `static_ipaddress` entries.
+    pub addresses: Vec<Span>,
+    /// `static_routes` entries.
+    pub routes: Vec<Span>,
 }
 
 impl ObjSpans {
@@ -115,12 +127,22 @@ impl<'d> Lower<'d> {
         self.spans.top.note(TOP_TYPED, n);
         match n.keyword {
             "global_defs" => self.global_defs(n, &mut c.global_defs),
-            "static_ipaddress" => c
-                .static_ipaddress
-                .extend(self.list(n).iter().filter_map(|e| self.ip_address(e))),
-            "static_routes" => c
-                .static_routes
-                .extend(self.list(n).iter().filter_map(|e| self.route(e, false))),
+            "static_ipaddress" => {
+                for e in self.list(n) {
+                    if let Some(a) = self.ip_address(e) {
+                        c.static_ipaddress.push(a);
+                        self.spans.top.statics.addresses.push(e.span);
+                    }
+                }
+            }
+            "static_routes" => {
+                for e in self.list(n) {
+                    if let Some(r) = self.route(e, false) {
+                        c.static_routes.push(r);
+                        self.spans.top.statics.routes.push(e.span);
+                    }
+                }
+            }
             "static_rules" => {
                 for e in self.list(n) {
                     c.static_rules.push(self.rule(e));
@@ -385,11 +407,6 @@ pub(crate) fn setting(n: &Node<'_>) -> Setting {
         block: n.block.as_ref().map(|b| b.iter().map(setting).collect()),
         span: n.span,
     }
-}
-
-/// `ADDR` or `ADDR/LEN` with a valid address and prefix length.
-pub(crate) fn is_ip_prefix(s: &str) -> bool {
-    ip_net(s).is_some()
 }
 
 /// `ADDR` (the full prefix length) or `ADDR/LEN`, keeping the host bits.

@@ -10,9 +10,9 @@
 //! suppressor, uid range or goto target, two actions, a route type that is
 //! no rule action, an unknown option (also the word after `inet`/`inet6`,
 //! which keepalived swallows), a goto without a lower preference, no
-//! action, and a realm or suppressor without a table. The lowering already
-//! reports bad `from`/`to` addresses (such a rule is skipped here silently);
-//! a bad `protocol`, `ipproto` or port range (keepalived drops the option
+//! action, and a realm or suppressor without a table; a `from`/`to`
+//! that is no address (a bad prefix length is its error, and the full
+//! length is used, as keepalived's `-t` does). A bad `protocol`, `ipproto` or port range (keepalived drops the option
 //! and installs a broader rule) is refused with keepalived's reason. A rule without a preference gets one
 //! (keepalived's configuration error, as [`notes`] says), counting down from
 //! 16384 per family in configuration order (`static_rules` first, then
@@ -39,8 +39,6 @@ const PROTO_KEEPALIVED: u8 = 18;
 /// Why one rule cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RuleError {
-    /// The lowering already reported it (a bad address): skip the rule.
-    Reported,
     /// An option keepalived-lite does not implement.
     Unsupported(&'static str),
     /// keepalived rejects the rule, for this reason.
@@ -117,8 +115,8 @@ fn convert_all(
                 }
                 out.push(r);
             }
-            // Reported by the lowering, or by `notes`.
-            Err(RuleError::Reported | RuleError::Skipped(_)) => {}
+            // Reported by `notes`.
+            Err(RuleError::Skipped(_)) => {}
             Err(RuleError::Unsupported(keyword)) => {
                 return Err(PlanError::Unsupported {
                     instance: owner.to_owned(),
@@ -145,18 +143,28 @@ pub(crate) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
     let own = |sp: Option<&ObjSpans>, k: usize, at| {
         sp.and_then(|s| s.rules.get(k).copied()).unwrap_or(at)
     };
-    let statics = (c.static_rules.iter().enumerate())
-        .map(|(k, w)| (own(Some(&p.spans.top), k, top), w, static_rule(w)));
+    let statics = (c.static_rules.iter().enumerate()).map(|(k, w)| {
+        (
+            own(Some(&p.spans.top), k, top),
+            w,
+            read::read_noted(w, true),
+        )
+    });
     let virtuals = c.vrrp_instances.iter().enumerate().flat_map(|(n, i)| {
         let sp = p.spans.instances.get(n);
         let at = super::super::key_span(sp, "virtual_rules");
-        (i.virtual_rules.iter().enumerate()).map(move |(k, w)| (own(sp, k, at), w, rule(w)))
+        (i.virtual_rules.iter().enumerate())
+            .map(move |(k, w)| (own(sp, k, at), w, read::read_noted(w, false)))
     });
     let mut counter = Counter::default();
+    let groups = super::track_group::known(c);
     for (at, words, parsed) in statics.chain(virtuals) {
         let lines = match parsed {
             Err(RuleError::Skipped(lines)) => lines,
-            Ok(r) => kept_errors(words, &r, &mut counter),
+            Ok((r, mut lines)) => {
+                lines.extend(kept_errors(words, &r, &groups, &mut counter));
+                lines
+            }
             Err(_) => continue,
         };
         for msg in lines {
@@ -165,23 +173,68 @@ pub(crate) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// keepalived's lines for the rules it stops reading at a `dev`, `iif` or
+/// `oif` naming an interface `exists` denies (see
+/// [`super::missing_rule_interfaces`]), all of each such rule's lines at
+/// its line, then its closing line (at the last such rule).
+pub(crate) fn missing_interfaces(p: &Parsed, exists: read::Exists<'_>) -> Vec<Diagnostic> {
+    let c = &p.config;
+    let top = super::super::key_span(Some(&p.spans.top), "static_rules");
+    let own = |sp: Option<&ObjSpans>, k: usize, at| {
+        sp.and_then(|s| s.rules.get(k).copied()).unwrap_or(at)
+    };
+    let statics = (c.static_rules.iter().enumerate())
+        .map(|(k, w)| (own(Some(&p.spans.top), k, top), w, true));
+    let virtuals = c.vrrp_instances.iter().enumerate().flat_map(|(n, i)| {
+        let sp = p.spans.instances.get(n);
+        let at = super::super::key_span(sp, "virtual_rules");
+        (i.virtual_rules.iter().enumerate()).map(move |(k, w)| (own(sp, k, at), w, false))
+    });
+    let mut out = Vec::new();
+    for (at, words, is_static) in statics.chain(virtuals) {
+        for line in read::missing_interface(words, is_static, exists)
+            .into_iter()
+            .flatten()
+        {
+            out.push(Diagnostic::error(Code::MissingInterface, at, line));
+        }
+    }
+    if let Some(last) = out.last().map(|d| d.span) {
+        let msg = "Non-existent interface specified in configuration";
+        out.push(Diagnostic::error(Code::MissingInterface, last, msg));
+    }
+    out
+}
+
 /// keepalived's configuration errors for a rule it installs (`-t` exits
-/// 5, the daemon runs with it): a tracked rule's `protocol` other than
-/// keepalived's is reset, a second `track_group` ends the rule, a
-/// `track_group` without `iif` tracks nothing, and
-/// a missing preference is numbered (`counter`, in keepalived's order of
-/// the rules it keeps).
-fn kept_errors(words: &[String], r: &RuleSpec, counter: &mut Counter) -> Vec<String> {
+/// 5, the daemon runs with it), after those about its addresses
+/// ([`read::read_noted`]), in its order: while reading, a track group
+/// not in `groups` (the rule is untracked) and a second `track_group`
+/// (which ends the rule); then a tracked rule's `protocol` other than
+/// keepalived's is reset, a `track_group` without `iif` tracks nothing,
+/// and a missing preference is numbered (`counter`, in keepalived's order
+/// of the rules it keeps).
+fn kept_errors(
+    words: &[String],
+    r: &RuleSpec,
+    groups: &[String],
+    counter: &mut Counter,
+) -> Vec<String> {
     let mut lines = Vec::new();
+    let group = (words.windows(2).find(|w| w[0] == "track_group")).map(|w| &w[1]);
+    let unknown = group.is_some_and(|g| !groups.contains(g));
+    if let Some(g) = group.filter(|_| unknown) {
+        lines.push(format!("track_group {g} not found"));
+    }
+    lines.extend(read::second_track_group(words));
     if read::protocol_reset(words) {
         lines.push(format!(
             "Rule cannot be tracked if protocol is not RTPROT_KEEPALIVED({PROTO_KEEPALIVED}), \
              resetting protocol"
         ));
     }
-    lines.extend(read::second_track_group(words));
-    // Only static rules that name a track group are installed with it.
-    if r.iif.is_none() && words.iter().any(|w| w == "track_group") {
+    // Only static rules that name a known track group are installed with it.
+    if r.iif.is_none() && group.is_some() && !unknown {
         lines.push("Static rule cannot have track_group if dev/iif not specified".to_owned());
     }
     if r.priority.is_none() {
@@ -263,7 +316,6 @@ mod tests {
             bad("dport 80 table 1"),
             RuleError::Invalid("invalid dport range")
         );
-        assert_eq!(bad("to 192.168.100./24 table 1"), RuleError::Reported);
         assert_eq!(
             bad("tunnel-id 5 table 1"),
             RuleError::Unsupported("rule tunnel-id")
@@ -315,7 +367,65 @@ mod tests {
         ("from 10.6.6.6 nop preference 100 sup_pl 0", &["suppressor/realm specified for non table action - skipping"]),
         ("frob table 1", &["Unknown rule option frob"]),
         ("from 10.0.0.1 to ::1 table 1", &["rule specification has mixed IPv4 and IPv6"]),
+        ("from 10.5.0.300/16 table 100 preference 10", &["VRRP parsed invalid IP 10.5.0.300/16. skipping IP...", "Invalid rule from address 10.5.0.300/16"]),
+        ("to 10.5.0.x table 100 preference 10", &["VRRP parsed invalid IP 10.5.0.x. skipping IP...", "Invalid rule to address 10.5.0.x"]),
+        ("to 192.168.100./24 table 1", &["VRRP parsed invalid IP 192.168.100./24. skipping IP...", "Invalid rule to address 192.168.100./24"]),
+        ("from 10.1.1.1/40 to 10.5.x/8 table 100 preference 10", &["number '40' outside range [0, 32]", "Invalid address prefix len 40 for address 10.1.1.1/40 - using 32", "VRRP parsed invalid IP 10.5.x/8. skipping IP...", "Invalid rule to address 10.5.x/8"]),
+        ("from 10.1.1.1/8 to 2001:db8::1 table 100 preference 10", &["rule specification has mixed IPv4 and IPv6"]),
     ];
+
+    /// A bad prefix length: keepalived 2.2.7's `-t` lines (exit 5) and the
+    /// family's full length, the rule installed.
+    #[test]
+    fn a_bad_prefix_length_is_an_error_and_the_full_length_is_used() {
+        let cases: [(&str, (IpAddr, u8), &[&str]); 5] = [
+            (
+                "from 10.5.0.0/40",
+                (Ipv4Addr::new(10, 5, 0, 0).into(), 32),
+                &[
+                    "number '40' outside range [0, 32]",
+                    "Invalid address prefix len 40 for address 10.5.0.0/40 - using 32",
+                ],
+            ),
+            (
+                "to 2001:db8::/200",
+                ("2001:db8::".parse().unwrap(), 128),
+                &[
+                    "number '200' outside range [0, 128]",
+                    "Invalid address prefix len 200 for address 2001:db8::/200 - using 128",
+                ],
+            ),
+            (
+                "to 2001:db8::/x",
+                ("2001:db8::".parse().unwrap(), 128),
+                &[
+                    "invalid number 'x'",
+                    "Invalid address prefix len x for address 2001:db8::/x - using 128",
+                ],
+            ),
+            (
+                "to 10.1.1.1/-1",
+                (Ipv4Addr::new(10, 1, 1, 1).into(), 32),
+                &[
+                    "negative number '-1'",
+                    "Invalid address prefix len -1 for address 10.1.1.1/-1 - using 32",
+                ],
+            ),
+            // An empty length is C's 0, no error (keepalived -t exits 0).
+            ("to 10.1.1.1/", (Ipv4Addr::new(10, 1, 1, 1).into(), 0), &[]),
+        ];
+        for (addr, want, lines) in cases {
+            let w = words(&format!("{addr} table 100 preference 10"));
+            let (r, notes) = read::read_noted(&w, false).unwrap();
+            let got = if addr.starts_with("from") {
+                r.from
+            } else {
+                r.to
+            };
+            assert_eq!(got, Some(want), "{addr}");
+            assert_eq!(notes, lines, "{addr}");
+        }
+    }
 
     #[test]
     fn rules_keepalived_skips_give_its_lines() {
@@ -400,6 +510,42 @@ mod tests {
         assert_eq!((r.to, r.ipv6), (None, true));
         let r = rule(&words("inet 10.1.1.1 from 10.8.8.8 table 100")).unwrap();
         assert_eq!(r.from, Some((Ipv4Addr::new(10, 8, 8, 8).into(), 32)));
+    }
+
+    /// keepalived 2.2.7's -t lines for rules naming interfaces the host
+    /// lacks (measured: exit 5; its start-up stops); none after an error
+    /// that ends the rule first, and none with `dynamic_interfaces`.
+    #[test]
+    fn rules_on_missing_interfaces_are_keepalived_s_errors() {
+        let rules = "static_rules {\n from 10.5.0.0/40 iif no0 table 100\n \
+                     from 10.6.0.0/16 table nosuch oif no1 preference 5\n \
+                     from 10.7.0.0/16 iif eth0 table 100 preference 6\n}\n\
+                     vrrp_instance A {\n interface eth0\n virtual_router_id 1\n \
+                     virtual_ipaddress {\n 10.9.9.9\n }\n virtual_rules {\n \
+                     from 10.5.5.5 table 100 oif no2 preference 7\n }\n}\n";
+        let exists = |name: &str| name == "eth0";
+        let got = |text: &str| {
+            let p = crate::parse_str("t.conf", text, &crate::Options::default());
+            (super::super::missing_rule_interfaces(&p, &exists).iter())
+                .map(|d| format!("{:?} {}", d.code, d.display(&p.sources)))
+                .collect::<Vec<_>>()
+        };
+        let at = |l: &str, m: &str| format!("MissingInterface t.conf:{l}: error: {m}");
+        assert_eq!(
+            got(rules),
+            [
+                at("2:2", "number '40' outside range [0, 32]"),
+                at(
+                    "2:2",
+                    "Invalid address prefix len 40 for address 10.5.0.0/40 - using 32"
+                ),
+                at("2:2", "WARNING - interface no0 for rule doesn't exist"),
+                at("13:2", "WARNING - interface no2 for rule doesn't exist"),
+                at("13:2", "Non-existent interface specified in configuration"),
+            ]
+        );
+        let dynamic = format!("global_defs {{\n dynamic_interfaces\n}}\n{rules}");
+        assert_eq!(got(&dynamic), [] as [String; 0]);
     }
 
     #[test]
@@ -502,6 +648,11 @@ mod tests {
             [
                 no_pref("2:2", 16384),
                 no_pref("3:2", 16383),
+                "KeepalivedError t.conf:4:2: error: VRRP parsed invalid IP 192.168.100./24. \
+                 skipping IP..."
+                    .to_owned(),
+                "KeepalivedError t.conf:4:2: error: Invalid rule to address 192.168.100./24"
+                    .to_owned(),
                 no_pref("13:2", 16384),
                 no_pref("14:2", 16382),
             ]

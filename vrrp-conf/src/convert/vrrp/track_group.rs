@@ -13,9 +13,14 @@
 //! `static_track_group_init` does: the route or rule itself is installed
 //! as without the group. `virtual_routes` and `virtual_rules` do not take
 //! `track_group` (keepalived: an unknown option, the entry is skipped).
+//! A group that is not defined is keepalived's configuration error
+//! ("track_group NAME not found", `-t` exits 5) and the entry is installed
+//! untracked.
 
 use super::{PlanError, Tracked, Unit};
+use crate::diagnostics::{Code, Diagnostic};
 use crate::model::{Config, Setting};
+use crate::Parsed;
 
 /// The groups of the top level: name and member instance names.
 pub(super) fn groups(top: &[Setting], errors: &mut Vec<PlanError>) -> Vec<(String, Vec<String>)> {
@@ -54,10 +59,9 @@ fn named(other: &[String]) -> Option<&str> {
     Some(other.get(at + 1).map_or("", String::as_str))
 }
 
-/// A static entry naming a track group: its block, the group, the
+/// A static entry naming a track group: the group, the
 /// interface it would track and whether it has `no_track`.
 struct Entry<'a> {
-    owner: &'static str,
     group: &'a str,
     dev: Option<String>,
     no_track: bool,
@@ -72,9 +76,7 @@ fn entries<'a>(c: &'a Config, default_dev: &str) -> Vec<Entry<'a>> {
     for a in &c.static_ipaddress {
         if let Some(group) = named(&a.other) {
             let dev = Some(a.dev.as_deref().unwrap_or(default_dev).to_owned());
-            let owner = "static_ipaddress";
             out.push(Entry {
-                owner,
                 group,
                 dev,
                 no_track: no_track(&a.other),
@@ -87,7 +89,6 @@ fn entries<'a>(c: &'a Config, default_dev: &str) -> Vec<Entry<'a>> {
         };
         let (dev, no_track) = (route.dev, route.no_track);
         out.push(Entry {
-            owner: "static_routes",
             group,
             dev,
             no_track,
@@ -99,7 +100,6 @@ fn entries<'a>(c: &'a Config, default_dev: &str) -> Vec<Entry<'a>> {
         };
         let dev = rule.iif;
         out.push(Entry {
-            owner: "static_rules",
             group,
             dev,
             no_track: no_track(w),
@@ -114,17 +114,11 @@ pub(super) fn static_tracks(
     c: &Config,
     groups: &[(String, Vec<String>)],
     default_dev: &str,
-    errors: &mut Vec<PlanError>,
 ) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for e in entries(c, default_dev) {
+        // keepalived installs the entry untracked ([`notes`] has its line).
         let Some((_, members)) = groups.iter().find(|(n, _)| n == e.group) else {
-            // keepalived: "track_group NAME not found".
-            errors.push(PlanError::Unknown {
-                instance: e.owner.into(),
-                kind: "track_group",
-                name: e.group.to_owned(),
-            });
             continue;
         };
         let Some(dev) = e.dev.filter(|_| !e.no_track) else {
@@ -133,6 +127,32 @@ pub(super) fn static_tracks(
         out.extend(members.iter().map(|m| (m.clone(), dev.clone())));
     }
     out
+}
+
+/// keepalived's configuration error for a static address or route naming
+/// a track group that is not defined, at the entry's line: it installs the
+/// entry untracked (for rules see `rules::notes`).
+pub(super) fn notes(p: &Parsed, out: &mut Vec<Diagnostic>) {
+    let names = known(&p.config);
+    let spans = &p.spans.top.statics;
+    let addresses = (p.config.static_ipaddress.iter()).map(|a| named(&a.other));
+    let routes = (p.config.static_routes.iter())
+        .map(|r| named(&r.other).filter(|_| super::route("static_routes", r).is_ok()));
+    let at = addresses
+        .zip(spans.addresses.iter())
+        .chain(routes.zip(spans.routes.iter()));
+    for (group, span) in at {
+        if let Some(g) = group.filter(|g| !names.iter().any(|n| n == g)) {
+            let msg = format!("track_group {g} not found");
+            out.push(Diagnostic::error(Code::KeepalivedError, *span, msg));
+        }
+    }
+}
+
+/// The names of the track groups `c` defines.
+pub(super) fn known(c: &Config) -> Vec<String> {
+    let groups = groups(&c.other, &mut Vec::new());
+    groups.into_iter().map(|(n, _)| n).collect()
 }
 
 /// Adds the tracked interfaces to the instances they name (weight 0,
@@ -224,12 +244,14 @@ mod tests {
              static_ipaddress {{\n  10.9.9.9/32 dev eth1 track_group NONE\n}}\n"
         );
         let (out, d) = converted(&text);
+        // The group defined twice is refused; the unknown one is
+        // keepalived's configuration error at the address's line.
         assert!(out.vrrp.is_none());
         assert_eq!(
             d,
             [
                 "k.conf:6:1: error: (TG) track_group already defined",
-                "k.conf:25:1: error: (static_ipaddress) unknown track_group NONE"
+                "k.conf:26:3: error: track_group NONE not found"
             ]
         );
     }
@@ -263,26 +285,39 @@ mod tests {
 
     #[test]
     fn track_group_on_routes_and_rules_checked_as_keepalived_checks_it() {
-        let cases = [
-            (
-                "static_routes {\n  10.8.0.0/16 dev eth2 track_group NONE\n}\n",
-                "k.conf:23:1: error: (static_routes) unknown track_group NONE",
-            ),
+        let statics = "static_routes {\n  10.8.0.0/16 dev eth2 track_group TG track_group TG\n}\n";
+        let text = format!("track_group TG {{\n  group {{\n    A\n  }}\n}}\n{INSTANCES}{statics}");
+        let (out, d) = converted(&text);
+        assert!(out.vrrp.is_none());
+        assert_eq!(
+            d,
+            ["k.conf:23:1: error: (static_routes) route \"TG\" is not supported by keepalived-lite"]
+        );
+        // A group that is not defined: keepalived 2.2.7 -t says so at the
+        // entry's line (exit 5) and the daemon installs it untracked.
+        let s = |n: &str| n.to_owned();
+        for (statics, addresses, routes, rules) in [
+            ("static_ipaddress {\n  10.9.0.1/32 dev eth2 track_group NONE\n}\n", 1, 0, 0),
+            ("static_routes {\n  10.8.0.0/16 dev eth2 track_group NONE\n}\n", 0, 1, 0),
             (
                 "static_rules {\n  from 10.5.0.0/16 iif eth3 table 100 preference 10 track_group NONE\n}\n",
-                "k.conf:23:1: error: (static_rules) unknown track_group NONE",
+                0,
+                0,
+                1,
             ),
-            (
-                "static_routes {\n  10.8.0.0/16 dev eth2 track_group TG track_group TG\n}\n",
-                "k.conf:23:1: error: (static_routes) route \"TG\" is not supported by keepalived-lite",
-            ),
-        ];
-        for (statics, want) in cases {
+        ] {
             let text =
                 format!("track_group TG {{\n  group {{\n    A\n  }}\n}}\n{INSTANCES}{statics}");
             let (out, d) = converted(&text);
-            assert!(out.vrrp.is_none(), "{statics}");
-            assert_eq!(d, [want], "{statics}");
+            assert_eq!(d, ["k.conf:24:3: error: track_group NONE not found"], "{statics}");
+            assert_eq!(
+                tracked(&out),
+                [(s("A"), vec![(s("eth1"), 10)]), (s("B"), vec![])],
+                "{statics}"
+            );
+            let plan = out.vrrp.unwrap();
+            let got = (plan.static_addresses.len(), plan.static_routes.len());
+            assert_eq!((got, plan.static_rules.len()), ((addresses, routes), rules));
         }
         // Not on virtual routes and rules: keepalived skips them with an
         // error (an unknown option) and runs. keepalived-lite refuses the
@@ -327,7 +362,8 @@ mod tests {
         );
         assert_eq!(out.vrrp.unwrap().static_rules.len(), 1);
         // A second track_group: keepalived 2.2.7 says so and installs the
-        // rule read up to there (the preference after it is not read).
+        // rule read up to there (the preference after it is not read), its
+        // two lines in this order (keepalived -t measured).
         let text = format!(
             "track_group TG {{\n  group {{\n    A\n  }}\n}}\n{INSTANCES}static_rules {{\n  \
              from 10.5.0.0/16 iif eth3 table 100 track_group TG track_group TB preference 10\n}}\n"
@@ -337,8 +373,8 @@ mod tests {
         assert_eq!(
             d,
             [
-                format!("{at} Rule has no preference specified - setting to 16384. This is probably not what you want."),
                 format!("{at} track_group TB is a duplicate"),
+                format!("{at} Rule has no preference specified - setting to 16384. This is probably not what you want."),
             ]
         );
         assert_eq!(

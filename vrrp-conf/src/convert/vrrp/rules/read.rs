@@ -1,7 +1,7 @@
 //! One `ip rule` line read word by word as keepalived 2.2.7's `alloc_rule`
 //! reads it, with its configuration errors for the rules it skips.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 use vrrp::linux::{RuleActionSpec, RuleSpec};
@@ -15,8 +15,11 @@ const TWO_ACTIONS_TABLE: &str =
 const TWO_ACTIONS: &str =
     "Cannot specify more than one of table/nop/goto/blackhole/prohibit/unreachable/l3mdev for rule";
 
+/// Whether the host has an interface of this name.
+pub(crate) type Exists<'h> = &'h dyn Fn(&str) -> bool;
+
 /// What the words read so far say.
-struct State {
+struct State<'h> {
     r: RuleSpec,
     family: Option<bool>,
     action: Option<RuleActionSpec>,
@@ -29,6 +32,11 @@ struct State {
     stop: bool,
     protocol: Option<u8>,
     static_rule: bool,
+    /// keepalived's errors about words it reads on past (a bad prefix
+    /// length), in order.
+    notes: Vec<String>,
+    /// The host's interfaces, when `dev`/`iif`/`oif` are checked.
+    host: Option<Exists<'h>>,
 }
 
 /// keepalived skips the rule with these lines.
@@ -39,6 +47,40 @@ fn skip(lines: &[&str]) -> RuleError {
 /// The rule `words` make, or why keepalived (or keepalived-lite) does
 /// not install it. `static_rule`: `track_group` may be named.
 pub(super) fn read(words: &[String], static_rule: bool) -> Result<RuleSpec, RuleError> {
+    read_noted(words, static_rule).map(|(r, _)| r)
+}
+
+/// [`read`], with keepalived's errors about the words it read on past;
+/// a skipped rule's lines start with them, as keepalived prints them.
+pub(super) fn read_noted(
+    words: &[String],
+    static_rule: bool,
+) -> Result<(RuleSpec, Vec<String>), RuleError> {
+    read_on(words, static_rule, None)
+}
+
+/// keepalived's lines for the rule if it stops reading it at a `dev`,
+/// `iif` or `oif` naming an interface the host does not have (without
+/// `dynamic_interfaces`): those about the words before it, then its own.
+pub(crate) fn missing_interface(
+    words: &[String],
+    static_rule: bool,
+    host: Exists<'_>,
+) -> Option<Vec<String>> {
+    match read_on(words, static_rule, Some(host)) {
+        Err(RuleError::Skipped(lines)) if lines.last()?.ends_with(MISSING_IF) => Some(lines),
+        _ => None,
+    }
+}
+
+/// The end of keepalived's line for a missing interface.
+const MISSING_IF: &str = "for rule doesn't exist";
+
+fn read_on(
+    words: &[String],
+    static_rule: bool,
+    host: Option<Exists<'_>>,
+) -> Result<(RuleSpec, Vec<String>), RuleError> {
     let mut st = State {
         r: RuleSpec::new(false, RuleActionSpec::Nop),
         family: None,
@@ -49,29 +91,42 @@ pub(super) fn read(words: &[String], static_rule: bool) -> Result<RuleSpec, Rule
         stop: false,
         protocol: None,
         static_rule,
+        notes: Vec::new(),
+        host,
     };
+    let read = read_words(&mut st, words);
+    let notes = std::mem::take(&mut st.notes);
+    match read.and_then(|()| finish(st)) {
+        Ok(r) => Ok((r, notes)),
+        Err(RuleError::Skipped(lines)) => Err(RuleError::Skipped([notes, lines].concat())),
+        Err(e) => Err(e),
+    }
+}
+
+/// Reads every word of the rule into `st`.
+fn read_words(st: &mut State<'_>, words: &[String]) -> Result<(), RuleError> {
     let mut it = words.iter().map(String::as_str);
     while let Some(word) = it.next() {
         let mut value = || {
             it.next()
                 .ok_or(RuleError::Invalid("rule option has no value"))
         };
-        let known = addresses(&mut st, word, &mut value)?
-            || selectors(&mut st, word, &mut value)?
-            || narrowing(&mut st, word, &mut value)?;
+        let known = addresses(st, word, &mut value)?
+            || selectors(st, word, &mut value)?
+            || narrowing(st, word, &mut value)?;
         if !known {
-            others(&mut st, word, &mut value)?;
+            others(st, word, &mut value)?;
         }
         if st.stop {
             break;
         }
     }
-    finish(st)
+    Ok(())
 }
 
 /// `inet`, `inet6`, `from`, `to`; false for other words.
 fn addresses<'a>(
-    st: &mut State,
+    st: &mut State<'_>,
     word: &str,
     value: &mut impl FnMut() -> Result<&'a str, RuleError>,
 ) -> Result<bool, RuleError> {
@@ -82,9 +137,10 @@ fn addresses<'a>(
             let _ = value();
         }
         "from" | "to" => {
-            let Some((net, f)) = prefix(value()?) else {
-                return Err(RuleError::Reported);
-            };
+            let v = value()?;
+            let (net, f) = prefix(v, &mut st.notes).map_err(|bad| {
+                RuleError::Skipped(vec![bad, format!("Invalid rule {word} address {v}")])
+            })?;
             match st.family {
                 None => st.family = f,
                 Some(old) if Some(old) != f => {
@@ -106,7 +162,7 @@ fn addresses<'a>(
 
 /// The table, preference and selector options; false for other words.
 fn selectors<'a>(
-    st: &mut State,
+    st: &mut State<'_>,
     word: &str,
     value: &mut impl FnMut() -> Result<&'a str, RuleError>,
 ) -> Result<bool, RuleError> {
@@ -141,8 +197,8 @@ fn selectors<'a>(
                 fwmark(v).ok_or_else(|| skip(&[&format!("Invalid rule fwmark {v} specified")]))?;
             (st.r.fwmark, st.r.fwmask) = (Some(mark), mask);
         }
-        "dev" | "iif" => st.r.iif = Some(value()?.to_owned()),
-        "oif" => st.r.oif = Some(value()?.to_owned()),
+        "dev" | "iif" => st.r.iif = Some(interface(st, value()?)?),
+        "oif" => st.r.oif = Some(interface(st, value()?)?),
         "uidrange" => {
             let (a, b) = (value()?.split_once('-'))
                 .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
@@ -158,7 +214,7 @@ fn selectors<'a>(
 /// installing a broader rule; keepalived-lite refuses the rule instead.
 /// False for other words.
 fn narrowing<'a>(
-    st: &mut State,
+    st: &mut State<'_>,
     word: &str,
     value: &mut impl FnMut() -> Result<&'a str, RuleError>,
 ) -> Result<bool, RuleError> {
@@ -184,9 +240,19 @@ fn narrowing<'a>(
     Ok(true)
 }
 
+/// An interface name, which keepalived looks up as it reads it.
+fn interface(st: &State<'_>, name: &str) -> Result<String, RuleError> {
+    match st.host {
+        Some(exists) if !exists(name) => Err(RuleError::Skipped(vec![format!(
+            "WARNING - interface {name} {MISSING_IF}"
+        )])),
+        _ => Ok(name.to_owned()),
+    }
+}
+
 /// Table options, keepalived's own words and the actions.
 fn others<'a>(
-    st: &mut State,
+    st: &mut State<'_>,
     word: &str,
     value: &mut impl FnMut() -> Result<&'a str, RuleError>,
 ) -> Result<(), RuleError> {
@@ -269,7 +335,7 @@ fn action<'a>(
 }
 
 /// The checks keepalived makes once every word is read, in its order.
-fn finish(st: State) -> Result<RuleSpec, RuleError> {
+fn finish(st: State<'_>) -> Result<RuleSpec, RuleError> {
     let mut r = st.r;
     if let Some(RuleActionSpec::Goto(target)) = st.action {
         match r.priority {
@@ -324,19 +390,46 @@ fn inet(family: &mut Option<bool>, v6: bool) -> Result<(), RuleError> {
 
 /// `from`/`to`: an address with an optional length and its family (IPv6
 /// or not), or `all`/`any`/`default` (no address, no family) or
-/// `default6` (no address, IPv6), as keepalived's `parse_route`. `None`
-/// if it is not one.
-fn prefix(v: &str) -> Option<(Option<IpNet>, Option<bool>)> {
+/// `default6` (no address, IPv6), as keepalived's `parse_route`. The
+/// family is IPv6 if the word has a colon. A bad length is noted
+/// (`notes`) and the family's full length used; an address that is not
+/// one is keepalived's error line.
+fn prefix(v: &str, notes: &mut Vec<String>) -> Result<(Option<IpNet>, Option<bool>), String> {
     match v {
-        "all" | "any" | "default" => return Some((None, None)),
-        "default6" => return Some((None, Some(true))),
+        "all" | "any" | "default" => return Ok((None, None)),
+        "default6" => return Ok((None, Some(true))),
         _ => {}
     }
-    let net = match v.parse::<IpNet>() {
-        Ok(n) => n,
-        Err(_) => IpNet::from(v.parse::<IpAddr>().ok()?),
+    let v6 = v.contains(':');
+    let full: u8 = if v6 { 128 } else { 32 };
+    let (addr, len) = match v.split_once('/') {
+        Some((a, l)) => (a, prefix_len(l, v, full, notes)),
+        None => (v, full),
     };
-    Some((Some(net), Some(net.addr().is_ipv6())))
+    let ip = if v6 {
+        addr.parse::<Ipv6Addr>().map(IpAddr::from).ok()
+    } else {
+        addr.parse::<Ipv4Addr>().map(IpAddr::from).ok()
+    };
+    let net = ip.and_then(|ip| IpNet::new(ip, len).ok());
+    let net = net.ok_or_else(|| format!("VRRP parsed invalid IP {v}. skipping IP..."))?;
+    Ok((Some(net), Some(v6)))
+}
+
+/// The length after the slash of `v` as keepalived's `parse_ipaddress`
+/// reads it (base 10, at most `full`; an empty word is 0), or `full` with
+/// its errors.
+fn prefix_len(len: &str, v: &str, full: u8, notes: &mut Vec<String>) -> u8 {
+    match read_unsigned(len, 10, u64::from(full)) {
+        Ok(n) => u8::try_from(n).unwrap_or(full),
+        Err(line) => {
+            notes.push(line);
+            notes.push(format!(
+                "Invalid address prefix len {len} for address {v} - using {full}"
+            ));
+            full
+        }
+    }
 }
 
 /// A table by number or by the names of /etc/iproute2/rt_tables'
