@@ -478,6 +478,18 @@ mod tests {
         (s, first, addr)
     }
 
+    /// A listener, and a connector (`units`, `max_kept`) with a context
+    /// checking it.
+    async fn served(
+        units: usize,
+        max_kept: usize,
+    ) -> (TcpListener, Connector, Arc<Semaphore>, Arc<CheckContext>) {
+        let l = TcpListener::bind(unique_addr()).await.unwrap();
+        let (c, units) = connector(units, max_kept);
+        let cx = ctx(l.local_addr().unwrap());
+        (l, c, units, cx)
+    }
+
     fn kept_fd(c: &Connector, slot: usize) -> Option<RawFd> {
         let held = c.slots.get(slot)?.held.as_ref()?;
         Some(held.socket.as_raw_fd())
@@ -485,9 +497,7 @@ mod tests {
 
     #[tokio::test]
     async fn each_check_is_a_new_connection_from_the_kept_socket() {
-        let l = TcpListener::bind(unique_addr()).await.unwrap();
-        let (mut c, units) = connector(8, 4);
-        let cx = ctx(l.local_addr().unwrap());
+        let (l, mut c, units, cx) = served(8, 4).await;
         let mut fds = Vec::new();
         for _ in 0..3 {
             let mut out = Vec::new();
@@ -586,10 +596,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_waiting_check_starts_when_a_finished_one_frees_its_unit() {
-        let l = TcpListener::bind(unique_addr()).await.unwrap();
         // One unit, no socket kept.
-        let (mut c, units) = connector(1, 0);
-        let cx = ctx(l.local_addr().unwrap());
+        let (l, mut c, units, cx) = served(1, 0).await;
         let mut out = Vec::new();
         c.start(TargetId(1), &cx, Instant::now(), Instant::now(), &mut out);
         c.start(TargetId(2), &cx, Instant::now(), Instant::now(), &mut out);
@@ -641,9 +649,7 @@ mod tests {
 
     #[tokio::test]
     async fn at_most_max_kept_sockets_stay_between_checks() {
-        let l = TcpListener::bind(unique_addr()).await.unwrap();
-        let (mut c, units) = connector(8, 2);
-        let cx = ctx(l.local_addr().unwrap());
+        let (l, mut c, units, cx) = served(8, 2).await;
         let mut out = Vec::new();
         for t in 0..4 {
             c.start(TargetId(t), &cx, Instant::now(), Instant::now(), &mut out);
