@@ -10,15 +10,15 @@
 //! ([`DriverHandle::describe`]), so no copy of them is kept here.
 //!
 //! The checker half: per real server, its health (from the monitor's
-//! events) and its checks by outcome (counted by a wrapper around each
-//! checker, [`counted`]); read as a [`CheckerState`].
+//! events) and its checks by outcome (counted by the driver's
+//! [`observer`]); read as a [`CheckerState`].
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
-use healthcheck::{BoxFuture, CheckContext, CheckOutcome, Checker, DownReason, TargetId};
+use healthcheck::{CheckOutcome, DownReason, TargetId};
 
 use vrrp::linux::driver::{DriverHandle, RouterSnapshot, RouterSpec, Snapshot};
 use vrrp::mux::RouterId;
@@ -306,41 +306,27 @@ pub fn checker_event(bridge: &Bridge, event: &healthcheck::Event) {
     }
 }
 
-/// `checker` counting its outcomes into the real server `target` stands
-/// for.
-pub fn counted(bridge: &Bridge, target: TargetId, checker: Arc<dyn Checker>) -> Arc<dyn Checker> {
-    match counts_of(bridge, target) {
-        Some(counts) => Arc::new(Counted {
-            inner: checker,
-            counts,
-        }),
-        None => checker,
-    }
+/// What counts every finished check of `bridge`'s checked real servers
+/// into their counts (set on the checker's driver).
+pub fn observer(bridge: &Bridge) -> healthcheck::runtime::Observer {
+    let counts: HashMap<TargetId, Arc<RealServerCounts>> = (bridge.checks())
+        .filter_map(|(target, _)| Some((target, counts_of(bridge, target)?)))
+        .collect();
+    Arc::new(move |target, outcome, took| {
+        if let Some(c) = counts.get(&target) {
+            c.count(outcome, took);
+        }
+    })
 }
 
-#[derive(Debug)]
-struct Counted {
-    inner: Arc<dyn Checker>,
-    counts: Arc<RealServerCounts>,
-}
-
-impl Checker for Counted {
-    fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
-        Box::pin(async move {
-            let started = std::time::Instant::now();
-            let outcome = self.inner.check(ctx).await;
-            let took = started.elapsed().as_secs_f64();
-            (self.counts.latency.lock())
-                .unwrap_or_else(|e| e.into_inner())
-                .observe(took);
-            let mut o = self
-                .counts
-                .outcomes
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            *o.entry(outcome_label(&outcome)).or_default() += 1;
-            outcome
-        })
+impl RealServerCounts {
+    /// Counts one finished check.
+    fn count(&self, outcome: &CheckOutcome, took: std::time::Duration) {
+        (self.latency.lock())
+            .unwrap_or_else(|e| e.into_inner())
+            .observe(took.as_secs_f64());
+        let mut o = self.outcomes.lock().unwrap_or_else(|e| e.into_inner());
+        *o.entry(outcome_label(outcome)).or_default() += 1;
     }
 }
 

@@ -3,11 +3,13 @@
 //! servers, delay_loop 1) against an accept-and-close server on
 //! 127.0.0.1, on one current-thread runtime as keepalived-lite runs it.
 //!
-//! Run: `cargo run --release -p lvs-healthcheck --example steady_cpu -- [SECS] [TARGETS] [floor [K] | slack MS | reuse [MS]]`
+//! Run: `cargo run --release -p lvs-healthcheck --example steady_cpu -- [SECS] [TARGETS] [floor [K] | slack MS | task MS | reuse [MS]]`
 //! (`floor`: a bare tokio loop instead of the driver, starting K
-//! connections per wake-up; `slack`: the driver with that timer slack;
-//! `reuse`: the driver with a `ReusingTcpChecker` per target, one socket
-//! each kept across checks, and that timer slack).
+//! connections per wake-up; `slack`: the driver with that timer slack,
+//! making TCP_CHECK inline; `task`: the same with each check in a task,
+//! as the driver ran TCP_CHECK before it made it inline; `reuse`: the
+//! driver with a `ReusingTcpChecker` per target, one socket each kept
+//! across checks, in a task per check, and that timer slack).
 //! Prints user and system CPU per check (getrusage of this process; the
 //! server runs in a child process so that only the checking side counts).
 
@@ -19,7 +21,30 @@ use std::time::Duration;
 
 use healthcheck::checkers::{ReusingTcpChecker, TcpChecker};
 use healthcheck::runtime::Driver;
-use healthcheck::{CheckContext, Monitor, MonitorConfig, TargetConfig};
+use healthcheck::{
+    BoxFuture, CheckContext, CheckOutcome, Checker, Monitor, MonitorConfig, TargetConfig,
+};
+
+/// How the driver runs the checks.
+#[derive(Clone, Copy, PartialEq)]
+enum How {
+    /// TCP_CHECK, which the driver makes inline.
+    Inline,
+    /// TCP_CHECK in a task per check.
+    Task,
+    /// A `ReusingTcpChecker` per target, in a task per check.
+    Reuse,
+}
+
+/// TCP_CHECK without its inline form: the driver runs it in a task.
+#[derive(Debug)]
+struct AsTask(TcpChecker);
+
+impl Checker for AsTask {
+    fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
+        self.0.check(ctx)
+    }
+}
 use nix::sys::resource::{getrusage, UsageWho};
 
 /// Accepts and closes connections until killed.
@@ -68,9 +93,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // same rate, K times fewer wake-ups).
     let batch: usize = args.get(4).and_then(|a| a.parse().ok()).unwrap_or(1);
     // With `slack MS` the driver sleeps at least MS between timer wake-ups.
-    let reuse = args.get(3).is_some_and(|a| a == "reuse");
+    let how = match args.get(3).map(String::as_str) {
+        Some("reuse") => How::Reuse,
+        Some("task") => How::Task,
+        _ => How::Inline,
+    };
     let slack = match args.get(3).map(String::as_str) {
-        Some("slack" | "reuse") => {
+        Some("slack" | "reuse" | "task") => {
             Duration::from_millis(args.get(4).and_then(|a| a.parse().ok()).unwrap_or(0))
         }
         _ => Duration::ZERO,
@@ -78,17 +107,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (n, user, sys) = if floor {
         rt.block_on(bare(addr, secs, targets, batch))
     } else {
-        rt.block_on(run(addr, secs, targets, slack, reuse))
+        rt.block_on(run(addr, secs, targets, slack, how))
     };
     let _ = child.kill();
     let _ = child.wait();
     let per = |d: Duration| d.as_secs_f64() * 1e6 / n.max(1) as f64;
     println!(
         "{} targets {targets} secs {secs} checks {n} user {:.3} s sys {:.3} s per check: user {:.1} us sys {:.1} us total {:.1} us",
-        match (floor, reuse) {
+        match (floor, how) {
             (true, _) => "floor",
-            (_, true) => "driver, reusing",
-            _ => "driver",
+            (_, How::Reuse) => "driver, reusing, tasks",
+            (_, How::Task) => "driver, tasks",
+            (_, How::Inline) => "driver, inline",
         },
         user.as_secs_f64(),
         sys.as_secs_f64(),
@@ -104,7 +134,7 @@ async fn run(
     secs: u64,
     targets: usize,
     slack: Duration,
-    reuse: bool,
+    how: How,
 ) -> (u64, Duration, Duration) {
     let mut m = Monitor::new(MonitorConfig::default());
     let every = TargetConfig::with_interval(Duration::from_secs(1));
@@ -113,10 +143,13 @@ async fn run(
         .collect();
     let mut d = Driver::new(m);
     d.set_timer_slack(slack);
-    let checker: Arc<dyn healthcheck::Checker> = Arc::new(TcpChecker);
+    let checker: Arc<dyn Checker> = match how {
+        How::Task => Arc::new(AsTask(TcpChecker)),
+        _ => Arc::new(TcpChecker),
+    };
     for id in ids {
         // A reusing checker keeps one socket: one per target.
-        let c: Arc<dyn healthcheck::Checker> = if reuse {
+        let c: Arc<dyn Checker> = if how == How::Reuse {
             Arc::new(ReusingTcpChecker::new())
         } else {
             checker.clone()

@@ -144,4 +144,28 @@ impl CheckContext {
 pub trait Checker: Send + Sync + fmt::Debug {
     /// Runs one attempt against `ctx.target`.
     fn check<'a>(&'a self, ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome>;
+
+    /// The next attempt, if it is one a driver may make itself instead of
+    /// running [`Checker::check`] in a task of its own (asked before each
+    /// attempt). The default, `None`, always runs `check`. A wrapper
+    /// should forward its inner checker's answer when it would only pass
+    /// the outcome through.
+    fn inline(&self) -> Option<Inline> {
+        None
+    }
+}
+
+/// An attempt a driver may make itself (see [`Checker::inline`]): the
+/// [`runtime::Driver`](crate::runtime::Driver) makes these without a task,
+/// a timer or a reactor registration per check.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Inline {
+    /// A TCP connection to `ctx.target` that completes within
+    /// `ctx.timeout` is up, with the context's `bind`, `bind_if` and
+    /// `mark`: [`TcpChecker`](crate::checkers::TcpChecker)'s check.
+    TcpConnect,
+    /// This outcome, at once (a suspended checker's
+    /// [`CheckOutcome::Skipped`]).
+    Outcome(CheckOutcome),
 }

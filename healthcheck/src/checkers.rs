@@ -12,7 +12,7 @@ mod http;
 #[cfg(feature = "tls")]
 mod http_regex;
 mod misc;
-mod net;
+pub(crate) mod net;
 mod ping;
 mod smtp;
 mod suspend;

@@ -139,7 +139,7 @@ pub mod runtime;
 #[cfg(feature = "runtime")]
 pub mod script;
 
-pub use checker::{BoxFuture, CheckContext, Checker, UrlSpan};
+pub use checker::{BoxFuture, CheckContext, Checker, Inline, UrlSpan};
 pub use digest::{HashKind, ResponseDigester};
 pub use event::{Event, PoolId, TargetId};
 pub use hysteresis::{Health, RiseFall};

@@ -50,6 +50,7 @@ pub mod message;
 mod model;
 pub mod nla;
 mod op;
+pub mod procfs;
 mod sys_util;
 mod transport;
 

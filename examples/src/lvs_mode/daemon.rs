@@ -65,6 +65,10 @@ struct Kernel {
     period: Duration,
     /// How long the last reading of the table took.
     read_cost: Duration,
+    /// `/proc/net/ip_vs`'s layout just before the last reading, and the
+    /// periods since that reading skipped because it had not changed.
+    layout: Option<Vec<u8>>,
+    skipped: u32,
     /// The kernel's connection timeouts before `lvs_timeouts` changed
     /// them, restored when it no longer sets them and at exit.
     saved_timeouts: Option<Timeouts>,
@@ -89,6 +93,8 @@ impl Kernel {
             keys: HashSet::new(),
             period: DEFAULT_DELAY_LOOP,
             read_cost: Duration::ZERO,
+            layout: None,
+            skipped: 0,
             saved_timeouts: None,
             syncd: SyncControl::default(),
         };
@@ -172,6 +178,9 @@ impl Kernel {
 
     /// Re-reads our services from the kernel; false if it cannot.
     fn refresh(&mut self) -> bool {
+        // Before the reading: a change in between shows next time.
+        self.layout = ipvs::procfs::layout().ok();
+        self.skipped = 0;
         let began = Instant::now();
         let read = self.ipvs.virtual_servers();
         self.read_cost = began.elapsed();
@@ -235,6 +244,9 @@ impl Kernel {
     /// `desired` (an `ipvsadm -d`, an operation that failed), logging
     /// each repair.
     fn reconcile(&mut self, desired: Vec<ipvs::VirtualServer>) -> Duration {
+        if self.unchanged() {
+            return self.next_read(self.period);
+        }
         if !self.refresh() {
             return RETRY_AFTER;
         }
@@ -244,6 +256,28 @@ impl Kernel {
         self.sync(desired)
     }
 }
+
+impl Kernel {
+    /// True if `/proc/net/ip_vs` shows the table as it was at the last
+    /// reading, which then is not needed (one file read against a
+    /// netlink dump per service: about a sixth of the checker's CPU at
+    /// `delay_loop 1`, BENCHMARKS.md "The connect engine"), unless
+    /// [`FULL_READ_EVERY`] periods went by: the file does not show
+    /// thresholds, netmasks or persistence engines.
+    fn unchanged(&mut self) -> bool {
+        if self.skipped + 1 >= FULL_READ_EVERY || self.layout.is_none() {
+            return false;
+        }
+        let same = ipvs::procfs::layout().ok() == self.layout;
+        if same {
+            self.skipped += 1;
+        }
+        same
+    }
+}
+
+/// The table is read in full at least once in this many periods.
+const FULL_READ_EVERY: u32 = 10;
 
 /// Counts each request of `ops` for the metrics: failed if its result
 /// is an error, or if none could be sent.
@@ -269,25 +303,27 @@ fn reconcile_period(plan: &Plan) -> Duration {
         .max(RETRY_AFTER)
 }
 
-/// The driver's timer slack: a twentieth of the shortest check interval,
-/// at most [`MAX_TIMER_SLACK`]. Checks due within it start in one
-/// wake-up, each at most that late (never early): at 100 checks a second
-/// this took the checker's CPU per check to about 0.4x natively, since a
-/// wake-up costs more than a loopback TCP check (BENCHMARKS.md, "Per-check
-/// CPU natively").
+/// The driver's timer slack: a tenth of the shortest check interval, at
+/// most [`MAX_TIMER_SLACK`]. Checks due within it start in one wake-up,
+/// each at most that late (never early), since a wake-up costs more than
+/// a loopback TCP check: at `delay_loop 1` in the IPVS VM, 100 ms instead
+/// of 50 ms took the checker's CPU from 0.84x keepalived's to 0.63x (10
+/// services) and 0.67x to 0.53x (25), BENCHMARKS.md "The connect engine".
+/// keepalived itself starts each check `delay_loop` after the previous
+/// one ended, later than a fixed grid by every check's duration.
 fn timer_slack(plan: &Plan) -> Duration {
     plan.services
         .iter()
         .flat_map(|s| &s.real_servers)
-        .flat_map(|r| r.checks.iter().map(|c| c.target.interval / 20))
+        .flat_map(|r| r.checks.iter().map(|c| c.target.interval / 10))
         .min()
         .unwrap_or(MAX_TIMER_SLACK)
         .min(MAX_TIMER_SLACK)
 }
 
-/// The largest timer slack, whatever the intervals (5% of a 1 s
+/// The largest timer slack, whatever the intervals (10% of a 1 s
 /// `delay_loop`).
-const MAX_TIMER_SLACK: Duration = Duration::from_millis(50);
+const MAX_TIMER_SLACK: Duration = Duration::from_millis(100);
 
 /// Reads and converts the configuration again (SIGHUP): the new plan, or
 /// why it cannot run (already logged in detail).
@@ -657,9 +693,9 @@ fn driver(monitor: Monitor, bridge: &Bridge, tls: &TlsOptions) -> Driver {
         if let Some(gate) = gate {
             c = Arc::new(Suspendable::new(c, gate));
         }
-        let counted = crate::observe::counted(bridge, target, c);
-        driver.set_checker(target, counted, check.context.clone());
+        driver.set_checker(target, c, check.context.clone());
     }
+    driver.set_observer(crate::observe::observer(bridge));
     driver
 }
 
@@ -762,12 +798,13 @@ mod tests {
     }
 
     #[test]
-    fn the_timer_slack_is_a_twentieth_of_the_shortest_interval_at_most_50_ms() {
+    fn the_timer_slack_is_a_tenth_of_the_shortest_interval_at_most_100_ms() {
+        assert_eq!(MAX_TIMER_SLACK, Duration::from_millis(100));
         assert_eq!(timer_slack(&plan_of(&conf(&["60"]))), MAX_TIMER_SLACK);
         assert_eq!(timer_slack(&plan_of(&conf(&["60", "1"]))), MAX_TIMER_SLACK);
         assert_eq!(
             timer_slack(&plan_of(&conf(&["60", "0.5"]))),
-            Duration::from_millis(25)
+            Duration::from_millis(50)
         );
     }
 }

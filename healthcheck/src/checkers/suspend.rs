@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use crate::{BoxFuture, CheckContext, CheckOutcome, Checker};
+use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, Inline};
 
 /// `inner`, run only while `active` is true; otherwise the check reports
 /// [`CheckOutcome::Skipped`], which changes nothing.
@@ -28,6 +28,14 @@ impl Checker for Suspendable {
             self.inner.check(ctx)
         } else {
             Box::pin(async { CheckOutcome::Skipped })
+        }
+    }
+
+    fn inline(&self) -> Option<Inline> {
+        if self.active.load(Ordering::Relaxed) {
+            self.inner.inline()
+        } else {
+            Some(Inline::Outcome(CheckOutcome::Skipped))
         }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use crate::checkers::net::{
     bounded, connect_socket, connect_with, disconnect, io_reason, tcp_socket,
 };
-use crate::{BoxFuture, CheckContext, CheckOutcome, Checker};
+use crate::{BoxFuture, CheckContext, CheckOutcome, Checker, Inline};
 
 /// keepalived's TCP_CHECK (`connect_ip`, `connect_port`, `bindto`,
 /// `bind_port` come from the [`CheckContext`], `connect_timeout` is its
@@ -15,6 +15,10 @@ use crate::{BoxFuture, CheckContext, CheckOutcome, Checker};
 /// Unlike keepalived, the connection is closed with an RST (`SO_LINGER`
 /// 0): thousands of checks per second then leave no TIME_WAIT entries,
 /// which otherwise fill the table and slow every new connect down.
+///
+/// Under [`runtime::Driver`](crate::runtime::Driver) this check is made
+/// inline ([`Checker::inline`]): the driver connects itself, from a socket
+/// it keeps per target, without a task per check.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TcpChecker;
 
@@ -24,6 +28,10 @@ impl Checker for TcpChecker {
         Box::pin(bounded(ctx, async {
             connect_with(ctx, true).await.map(drop)
         }))
+    }
+
+    fn inline(&self) -> Option<Inline> {
+        Some(Inline::TcpConnect)
     }
 }
 
@@ -38,9 +46,10 @@ impl Checker for TcpChecker {
 /// descriptor held per target between checks, outside the driver's cap
 /// on concurrent checks: 40,000 for 10,000 services of 4 real servers,
 /// past common `RLIMIT_NOFILE` limits, and a socket that cannot be made
-/// is a failed check. So keepalived-lite keeps [`TcpChecker`]. Make one
-/// per target: a check whose context differs from the kept socket's
-/// makes a new one.
+/// is a failed check. [`runtime::Driver`](crate::runtime::Driver) keeps
+/// sockets itself for [`TcpChecker`], within its descriptor budget; this
+/// checker is for those who run checks without it. Make one per target:
+/// a check whose context differs from the kept socket's makes a new one.
 #[derive(Debug, Default)]
 pub struct ReusingTcpChecker {
     idle: Mutex<Option<Kept>>,

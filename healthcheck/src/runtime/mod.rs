@@ -7,6 +7,15 @@
 //! runtime's injection queue. Results come back over a channel; events go
 //! out over another.
 //!
+//! Inline checks: a checker whose [`Checker::inline`] says
+//! [`Inline::TcpConnect`] (TCP_CHECK) is not run as a task: the driver
+//! makes the connect itself, from one epoll set that it watches as one
+//! descriptor, keeping each target's socket between its checks (see
+//! `connect.rs`). A check is then three syscalls and no allocation, task,
+//! timer or reactor registration; every check due at one wake-up starts
+//! there, and local connects that finish at once are read in the same
+//! wake-up. [`Inline::Outcome`] (a suspended checker) ends at once.
+//!
 //! Wake-ups: a process that sleeps and wakes once per check pays more for
 //! the wake-up than for the check (natively about 160 us a wake-up against
 //! about 55 us a loopback TCP check, see `examples/steady_cpu.rs`). With
@@ -15,15 +24,19 @@
 //! meanwhile together: checks then start up to the slack late, never
 //! early. The default is no slack.
 //!
-//! Descriptors: at most [`Driver::set_max_concurrent`] checks run at once
-//! (by default a share of `RLIMIT_NOFILE`, see [`default_max_concurrent`]);
-//! the others wait in order, and a check's timeout starts only when it
-//! runs, so many slow or blackholed targets delay the healthy ones instead
-//! of failing them with `EMFILE`. Call [`raise_nofile_limit`] once at start
-//! to get as many descriptors as the hard limit allows. The test
-//! `root_netns_emfile` shows it: 2,000 blackholed TCP_CHECK targets under
-//! `ulimit -n 1024` (a cap of 240) never fail a healthy server, and the
-//! process peaks at 252 descriptors.
+//! Descriptors: the driver has a budget of 4 descriptors for each of
+//! [`Driver::set_max_concurrent`] checks (by default a share of
+//! `RLIMIT_NOFILE`, see [`default_max_concurrent`]). A check run as a task
+//! takes 4 (a socket, or a script's pipes and process), so at most that
+//! many tasks run at once; an inline connect takes 1, and at most half
+//! the budget stays in sockets kept between checks. The others wait in
+//! order, and a check's timeout starts only when it runs, so many slow or
+//! blackholed targets delay the healthy ones instead of failing them with
+//! `EMFILE`. Call [`raise_nofile_limit`] once at start to get as many
+//! descriptors as the hard limit allows. The test `root_netns_emfile`
+//! shows it: 2,000 blackholed TCP_CHECK targets under `ulimit -n 1024` (a
+//! budget of 960) never fail a healthy server, and the process stays
+//! under the limit.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,7 +45,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, Semaphore};
 
-use crate::{CheckContext, CheckOutcome, Checker, DownReason, Event, Monitor, TargetId};
+mod connect;
+
+use connect::Connector;
+
+use crate::{CheckContext, CheckOutcome, Checker, DownReason, Event, Inline, Monitor, TargetId};
 
 /// Lateness and volume counters, readable while the driver runs.
 #[derive(Debug)]
@@ -84,8 +101,10 @@ impl DriverStats {
     }
 }
 
+/// Called with every finished check: its target, outcome and duration.
+pub type Observer = Arc<dyn Fn(TargetId, &CheckOutcome, Duration) + Send + Sync>;
+
 /// Owns a monitor and the checker of every target.
-#[derive(Debug)]
 pub struct Driver {
     monitor: Monitor,
     checks: HashMap<TargetId, (Arc<dyn Checker>, Arc<CheckContext>)>,
@@ -94,7 +113,22 @@ pub struct Driver {
     max_concurrent: Option<usize>,
     /// Shortest sleep between two timer wake-ups.
     timer_slack: Duration,
+    observer: Option<Observer>,
 }
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("monitor", &self.monitor)
+            .field("checks", &self.checks)
+            .field("max_concurrent", &self.max_concurrent)
+            .field("timer_slack", &self.timer_slack)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A finished check's report from its task: target, outcome, duration.
+type Report = (TargetId, CheckOutcome, Duration);
 
 impl Driver {
     /// A driver over `monitor` (targets and pools already added).
@@ -105,6 +139,7 @@ impl Driver {
             stats: Arc::new(DriverStats::default()),
             max_concurrent: None,
             timer_slack: Duration::ZERO,
+            observer: None,
         }
     }
 
@@ -127,6 +162,12 @@ impl Driver {
         self.checks.insert(target, (checker, Arc::new(ctx)));
     }
 
+    /// Calls `observer` with every finished check (counters, latency
+    /// histograms), from the driver's task: keep it short.
+    pub fn set_observer(&mut self, observer: Observer) {
+        self.observer = Some(observer);
+    }
+
     /// The monitor, e.g. to add targets before [`Driver::run`].
     pub fn monitor_mut(&mut self) -> &mut Monitor {
         &mut self.monitor
@@ -145,42 +186,47 @@ impl Driver {
         events: mpsc::UnboundedSender<Event>,
         stop: impl std::future::Future<Output = ()>,
     ) -> Monitor {
-        let (tx, mut rx) = mpsc::unbounded_channel::<(TargetId, CheckOutcome)>();
-        let limit = self.max_concurrent.unwrap_or_else(default_max_concurrent);
-        let slots = Arc::new(Semaphore::new(limit.min(Semaphore::MAX_PERMITS)));
+        let (mut run, mut rx) = self.running();
         self.monitor.commit(Instant::now());
         tokio::pin!(stop);
         // The earliest the timer may wake the driver again.
         let mut not_before = tokio::time::Instant::now();
+        // Without the connector's timer, one tokio timer, moved only when
+        // the wake-up changes: a new timer each turn would wake the
+        // runtime's own driver (an eventfd write and one more epoll_wait)
+        // whenever it is the earliest.
+        let timer = tokio::time::sleep_until(far_future());
+        tokio::pin!(timer);
         loop {
-            let now = Instant::now();
-            while let Some(due) = self.monitor.poll_check(now) {
-                self.spawn(due, &tx, &slots);
+            self.step(&mut run, &events);
+            if run.connector.as_mut().is_some_and(Connector::rang) {
+                self.stats.timer_wakeups.fetch_add(1, Ordering::Relaxed);
+                not_before = tokio::time::Instant::now() + self.timer_slack;
             }
-            while let Some(e) = self.monitor.poll_event() {
-                let _ = events.send(e);
-            }
-            let wake = self
-                .monitor
-                .poll_timeout()
+            let wake = [self.monitor.poll_timeout(), run.next_deadline()]
+                .into_iter()
+                .flatten()
+                .min()
                 .map(|w| tokio::time::Instant::from_std(w).max(not_before));
-            let sleep = async {
-                match wake {
-                    Some(w) => tokio::time::sleep_until(w).await,
-                    None => std::future::pending().await,
-                }
-            };
+            let wake = wake.unwrap_or_else(far_future);
+            let armed = run
+                .connector
+                .as_mut()
+                .is_some_and(|c| c.arm(wake.into_std()));
+            if !armed && (timer.deadline() != wake || timer.is_elapsed()) {
+                timer.as_mut().reset(wake);
+            }
             tokio::select! {
                 biased;
                 () = &mut stop => return self.monitor,
-                Some((id, outcome)) = rx.recv() => {
-                    // Unknown ids (removed targets) are simply dropped.
-                    let _ = self.monitor.handle_outcome(Instant::now(), id, outcome);
-                    while let Ok((id, outcome)) = rx.try_recv() {
-                        let _ = self.monitor.handle_outcome(Instant::now(), id, outcome);
+                Some(report) = rx.recv() => {
+                    run.done.push(report);
+                    while let Ok(report) = rx.try_recv() {
+                        run.done.push(report);
                     }
                 }
-                () = sleep => {
+                () = run.ready() => {}
+                () = &mut timer => {
                     self.stats.timer_wakeups.fetch_add(1, Ordering::Relaxed);
                     not_before = tokio::time::Instant::now() + self.timer_slack;
                 }
@@ -188,48 +234,149 @@ impl Driver {
         }
     }
 
-    fn spawn(
-        &self,
-        due: crate::Due,
-        tx: &mpsc::UnboundedSender<(TargetId, CheckOutcome)>,
-        slots: &Arc<Semaphore>,
-    ) {
+    /// What a run needs besides the driver: the descriptor budget, the
+    /// connector and the reports.
+    fn running(&self) -> (Running, mpsc::UnboundedReceiver<Report>) {
+        let limit = self.max_concurrent.unwrap_or_else(default_max_concurrent);
+        let units = limit
+            .saturating_mul(UNITS_PER_TASK)
+            .min(Semaphore::MAX_PERMITS);
+        let units = Arc::new(Semaphore::new(units));
+        let max_kept = units.available_permits() / 2;
+        let (tx, rx) = mpsc::unbounded_channel();
+        // Without an epoll set of its own, every check runs as a task.
+        let connector = Connector::new(units.clone(), max_kept, self.stats.clone()).ok();
+        let run = Running {
+            tx,
+            units,
+            connector,
+            done: Vec::new(),
+        };
+        (run, rx)
+    }
+
+    /// Starts what is due, ends what finished, sends the events.
+    fn step(&mut self, run: &mut Running, events: &mpsc::UnboundedSender<Event>) {
+        let now = Instant::now();
+        if let Some(c) = run.connector.as_mut() {
+            c.expire(now, &mut run.done);
+            c.start_waiting(&mut run.done);
+        }
+        while let Some(due) = self.monitor.poll_check(now) {
+            self.start(due, run, now);
+        }
+        if let Some(c) = run.connector.as_mut() {
+            // Local connects often finish during connect() itself.
+            c.settle(&mut run.done);
+        }
+        // One clock read for the whole batch (a VM may trap every read).
+        let now = Instant::now();
+        for (id, outcome, took) in run.done.drain(..) {
+            self.stats.finished.fetch_add(1, Ordering::Relaxed);
+            if let Some(observe) = &self.observer {
+                observe(id, &outcome, took);
+            }
+            // Unknown ids (removed targets) are simply dropped.
+            let _ = self.monitor.handle_outcome(now, id, outcome);
+        }
+        while let Some(e) = self.monitor.poll_event() {
+            let _ = events.send(e);
+        }
+    }
+
+    /// Starts a due check: inline if its checker allows, else in a task.
+    fn start(&self, due: crate::Due, run: &mut Running, now: Instant) {
         let (id, scheduled) = (due.target, due.scheduled);
-        let tx = tx.clone();
-        let slots = slots.clone();
-        let stats = self.stats.clone();
-        let late = Instant::now().saturating_duration_since(scheduled);
+        let late = now.saturating_duration_since(scheduled);
         let late_us = u64::try_from(late.as_micros()).unwrap_or(u64::MAX);
-        stats
-            .max_dispatch_late_us
-            .fetch_max(late_us, Ordering::Relaxed);
-        let Some((checker, mut ctx)) = self.checks.get(&id).cloned() else {
-            let _ = tx.send((id, CheckOutcome::Down(DownReason::Config("no checker"))));
+        (self.stats.max_dispatch_late_us).fetch_max(late_us, Ordering::Relaxed);
+        let Some((checker, ctx)) = self.checks.get(&id) else {
+            let outcome = CheckOutcome::Down(DownReason::Config("no checker"));
+            run.done.push((id, outcome, Duration::ZERO));
             return;
         };
-        if ctx.urls != due.urls {
-            ctx = Arc::new((*ctx).clone().with_urls(due.urls));
+        match (checker.inline(), run.connector.as_mut()) {
+            (Some(Inline::Outcome(outcome)), _) => {
+                self.stats.record_start(late);
+                run.done.push((id, outcome, Duration::ZERO));
+            }
+            (Some(Inline::TcpConnect), Some(c)) => c.start(id, ctx, scheduled, now, &mut run.done),
+            _ => {
+                let ctx = if ctx.urls == due.urls {
+                    ctx.clone()
+                } else {
+                    Arc::new((**ctx).clone().with_urls(due.urls))
+                };
+                self.spawn(id, scheduled, checker.clone(), ctx, run);
+            }
         }
+    }
+
+    /// Runs a check in a task of its own, once it gets its units.
+    fn spawn(
+        &self,
+        id: TargetId,
+        scheduled: Instant,
+        checker: Arc<dyn Checker>,
+        ctx: Arc<CheckContext>,
+        run: &Running,
+    ) {
+        let (tx, units, stats) = (run.tx.clone(), run.units.clone(), self.stats.clone());
         tokio::spawn(async move {
-            let mut report = Report(Some((id, tx)));
+            let mut report = Reporter(Some((id, tx)));
             // Fair (FIFO) wait for a slot; the timeout starts after it.
             stats.waiting.fetch_add(1, Ordering::Relaxed);
-            let slot = slots.acquire_owned().await;
+            let slot = units.acquire_many_owned(UNITS_PER_TASK_U32).await;
             stats.waiting.fetch_sub(1, Ordering::Relaxed);
             let Ok(_slot) = slot else {
                 // Closed only if the driver is gone: nobody reads the outcome.
                 return;
             };
-            stats.record_start(Instant::now().saturating_duration_since(scheduled));
+            let started = Instant::now();
+            stats.record_start(started.saturating_duration_since(scheduled));
             let backstop = ctx.timeout.saturating_add(BACKSTOP_GRACE);
             let outcome = tokio::time::timeout(backstop, checker.check(&ctx))
                 .await
                 .unwrap_or(CheckOutcome::Down(DownReason::Timeout));
-            stats.finished.fetch_add(1, Ordering::Relaxed);
-            report.send(outcome);
+            report.send(outcome, started.elapsed());
         });
     }
 }
+
+/// A wake-up that never comes (about 30 years from now, as tokio's own
+/// "far future").
+fn far_future() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(86_400 * 365 * 30)
+}
+
+/// One run's sender of task reports, descriptor budget and connector.
+struct Running {
+    tx: mpsc::UnboundedSender<Report>,
+    units: Arc<Semaphore>,
+    connector: Option<Connector>,
+    /// Checks finished and not yet handed to the monitor.
+    done: Vec<connect::Finished>,
+}
+
+impl Running {
+    fn next_deadline(&self) -> Option<Instant> {
+        self.connector.as_ref().and_then(Connector::next_deadline)
+    }
+
+    /// Resolves when the connector has events (never without one).
+    async fn ready(&self) {
+        match &self.connector {
+            Some(c) => c.ready().await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// Descriptor units a check run as a task takes: a socket, or a script's
+/// pipes and its process descriptor. A connect the driver makes itself
+/// takes one.
+const UNITS_PER_TASK: usize = 4;
+const UNITS_PER_TASK_U32: u32 = 4;
 
 /// How long past its own timeout a check may run before the driver cuts it.
 /// Checkers bound themselves by `ctx.timeout`; some answer *at* it (UDP_CHECK:
@@ -240,19 +387,22 @@ const BACKSTOP_GRACE: Duration = Duration::from_millis(100);
 /// Sends a check's outcome exactly once. Dropped unsent (the checker
 /// panicked), it reports [`DownReason::CheckerPanicked`], so the target is
 /// not left in flight and never checked again.
-struct Report(Option<(TargetId, mpsc::UnboundedSender<(TargetId, CheckOutcome)>)>);
+struct Reporter(Option<(TargetId, mpsc::UnboundedSender<Report>)>);
 
-impl Report {
-    fn send(&mut self, outcome: CheckOutcome) {
+impl Reporter {
+    fn send(&mut self, outcome: CheckOutcome, took: Duration) {
         if let Some((id, tx)) = self.0.take() {
-            let _ = tx.send((id, outcome));
+            let _ = tx.send((id, outcome, took));
         }
     }
 }
 
-impl Drop for Report {
+impl Drop for Reporter {
     fn drop(&mut self) {
-        self.send(CheckOutcome::Down(DownReason::CheckerPanicked));
+        self.send(
+            CheckOutcome::Down(DownReason::CheckerPanicked),
+            Duration::ZERO,
+        );
     }
 }
 
@@ -261,7 +411,7 @@ impl Drop for Report {
 const RESERVED_FDS: u64 = 64;
 /// Descriptors one check may hold at once: a socket, or a script's pipes
 /// and its process descriptor.
-const FDS_PER_CHECK: u64 = 4;
+const FDS_PER_CHECK: u64 = UNITS_PER_TASK as u64;
 
 /// The default cap on concurrent checks: what `RLIMIT_NOFILE`'s soft limit
 /// leaves after 64 descriptors kept for the rest of the process, at 4 per
@@ -405,6 +555,73 @@ mod tests {
         // Without slack the timer wakes the driver for (nearly) every one.
         let woke = wakeups_for_200_checks(Duration::ZERO).await;
         assert!(woke > 200 / 8, "{woke} wake-ups for 200 checks");
+    }
+
+    /// A TCP_CHECK that counts the times it is run as a task.
+    #[derive(Debug, Default)]
+    struct InlineTcp {
+        tasks: AtomicUsize,
+    }
+
+    impl Checker for InlineTcp {
+        fn check<'a>(&'a self, _ctx: &'a CheckContext) -> BoxFuture<'a, CheckOutcome> {
+            self.tasks.fetch_add(1, Ordering::SeqCst);
+            Box::pin(async { CheckOutcome::Down(DownReason::Config("run as a task")) })
+        }
+
+        fn inline(&self) -> Option<Inline> {
+            Some(Inline::TcpConnect)
+        }
+    }
+
+    /// Finished checks by target and outcome (as debug text).
+    type Seen = Arc<std::sync::Mutex<HashMap<(TargetId, String), usize>>>;
+
+    #[tokio::test]
+    async fn inline_checks_run_without_a_task_and_reach_the_observer() {
+        use crate::checkers::Suspendable;
+        let l = tokio::net::TcpListener::bind(test_support::unique_addr())
+            .await
+            .unwrap();
+        let up_addr = l.local_addr().unwrap();
+        tokio::spawn(async move { while l.accept().await.is_ok() {} });
+        let mut m = Monitor::new(MonitorConfig::default());
+        let every = TargetConfig::with_interval(Duration::from_millis(10));
+        let [up, refused, off] = ["up", "refused", "off"].map(|n| m.add_target(n, every.clone()));
+        let tcp = Arc::new(InlineTcp::default());
+        let ctx = |a| CheckContext::new(a, Duration::from_secs(60));
+        let mut d = Driver::new(m);
+        d.set_checker(up, tcp.clone(), ctx(up_addr));
+        d.set_checker(refused, tcp.clone(), ctx(test_support::unique_addr()));
+        let gate = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        d.set_checker(
+            off,
+            Arc::new(Suspendable::new(tcp.clone(), gate)),
+            ctx(up_addr),
+        );
+        let seen = Seen::default();
+        let log = seen.clone();
+        d.set_observer(Arc::new(move |id, o, _| {
+            *log.lock()
+                .unwrap()
+                .entry((id, format!("{o:?}")))
+                .or_default() += 1;
+        }));
+        let (tx, _rx) = mpsc::unbounded_channel();
+        let watch = seen.clone();
+        let stop = async move {
+            while watch.lock().unwrap().values().filter(|&&n| n >= 5).count() < 3 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        };
+        let m = tokio::spawn(d.run(tx, stop)).await.unwrap();
+        let mut kinds: Vec<_> = seen.lock().unwrap().keys().cloned().collect();
+        kinds.sort_by_key(|k| k.0);
+        let want = [(up, "Up"), (refused, "Down(Refused)"), (off, "Skipped")];
+        let want = want.map(|(id, o)| (id, o.to_string()));
+        assert_eq!(kinds, want);
+        assert_eq!((m.is_up(up), m.is_up(refused)), (Some(true), Some(false)));
+        assert_eq!(tcp.tasks.load(Ordering::SeqCst), 0);
     }
 
     #[test]
