@@ -19,7 +19,12 @@ const PATH: &str = "/proc/net/ip_vs";
 /// destinations with their address, port, forwarding method and weight.
 /// Equal layouts mean none of those changed in between.
 pub fn layout() -> io::Result<Vec<u8>> {
-    Ok(without_counters(&std::fs::read(PATH)?))
+    use std::io::Read;
+    // The file's size reads as 0: room for a few hundred services, so
+    // that one read() takes them (fs::read would start at 32 bytes).
+    let mut text = Vec::with_capacity(64 * 1024);
+    std::fs::File::open(PATH)?.read_to_end(&mut text)?;
+    Ok(without_counters(&text))
 }
 
 /// `text` with the last two fields (ActiveConn, InActConn) of every

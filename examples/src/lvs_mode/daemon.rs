@@ -500,6 +500,8 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
                 activating_lines(&bridge);
                 kernel.own_only(bridge.plan());
                 running = Running::start(monitor, &bridge, &tls, ev_tx.clone());
+                // The new plan may follow addresses or sync daemons.
+                addresses.next = Deadline::after(ADDRESS_POLL);
                 crate::observe::publish_checker(&bridge);
                 crate::observe::publish_services(&bridge);
                 crate::dump_check::publish(bridge.plan());
@@ -566,6 +568,10 @@ pub async fn run_with(plan: Plan, mut reload: Loader, opts: RunOptions) -> Resul
 /// How often the host's addresses are read under `ha_suspend`.
 const ADDRESS_POLL: Duration = Duration::from_secs(1);
 
+/// When the next poll is without `ha_suspend` or `lvs_sync_daemon`: an
+/// hour, as a backstop (every wake-up costs CPU; a reload polls again).
+const IDLE_POLL: Duration = Duration::from_secs(3600);
+
 /// Every second: reads the host's addresses for `ha_suspend` and for the
 /// instance `lvs_sync_daemon` follows (keepalived follows netlink address
 /// events and VRRP states; reading them every second decides the same),
@@ -588,9 +594,11 @@ impl Default for AddressPoll {
 impl AddressPoll {
     /// Returns the lines for the checks `ha_suspend` changed.
     fn poll(&mut self, bridge: &mut Bridge, kernel: &mut Kernel) -> Vec<String> {
-        self.next = Deadline::after(ADDRESS_POLL);
         let sync = bridge.plan().sync_daemon.clone();
         let wanted = bridge.uses_ha_suspend() || SyncControl::follows_addresses(sync.as_ref());
+        // Nothing to follow: no wake-ups (a reload polls again).
+        let idle = !wanted && sync.is_none();
+        self.next = Deadline::after(if idle { IDLE_POLL } else { ADDRESS_POLL });
         let local = if wanted { self.read() } else { None };
         kernel
             .syncd
