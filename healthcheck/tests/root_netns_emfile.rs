@@ -320,8 +320,8 @@ fn emfile_child() {
         }));
     }
     // Descriptors the checks may hold: one a task, or one a connect of the
-    // four units a task takes; and the driver's epoll set.
-    let budget = if inline { 4 * cap } else { cap } + 1;
+    // four units a task takes; and the driver's epoll set and its timer.
+    let budget = if inline { 4 * cap } else { cap } + 2;
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
