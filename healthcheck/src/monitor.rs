@@ -113,6 +113,9 @@ pub struct Monitor {
     pub(crate) reconciled: Reconciled,
 }
 
+/// A member's targets, each with whether it is up.
+type Parts = Vec<(TargetId, bool)>;
+
 impl Monitor {
     /// An empty monitor.
     pub fn new(cfg: MonitorConfig) -> Self {
@@ -217,6 +220,22 @@ impl Monitor {
         self.add_member_checked_by(pool, &[target], cfg)
     }
 
+    /// Each of `targets` with whether it is up, and the dynamic weight of
+    /// the first one reporting one: a member's parts.
+    pub(crate) fn parts_of(
+        &self,
+        targets: &[TargetId],
+    ) -> Result<(Parts, Option<u32>), MonitorError> {
+        let mut parts = Vec::with_capacity(targets.len());
+        let mut dynamic = None;
+        for &id in targets {
+            let t = self.target(id).ok_or(MonitorError::UnknownTarget)?;
+            parts.push((id, t.state.health() == Health::Up));
+            dynamic = dynamic.or(t.state.weight());
+        }
+        Ok((parts, dynamic))
+    }
+
     /// Adds a member checked by several targets (keepalived's real server
     /// with several checkers): up only while every one of them is. The
     /// first target names the member in events and in
@@ -228,13 +247,7 @@ impl Monitor {
         targets: &[TargetId],
         cfg: MemberConfig,
     ) -> Result<(), MonitorError> {
-        let mut parts = Vec::with_capacity(targets.len());
-        let mut dynamic = None;
-        for &id in targets {
-            let t = self.target(id).ok_or(MonitorError::UnknownTarget)?;
-            parts.push((id, t.state.health() == Health::Up));
-            dynamic = dynamic.or(t.state.weight());
-        }
+        let (parts, dynamic) = self.parts_of(targets)?;
         let first = targets
             .first()
             .copied()

@@ -19,13 +19,7 @@ impl Monitor {
         targets: &[TargetId],
         cfg: MemberConfig,
     ) -> Result<(), MonitorError> {
-        let mut parts = Vec::with_capacity(targets.len());
-        let mut dynamic = None;
-        for &id in targets {
-            let t = self.target(id).ok_or(MonitorError::UnknownTarget)?;
-            parts.push((id, t.state.health() == Health::Up));
-            dynamic = dynamic.or(t.state.weight());
-        }
+        let (parts, dynamic) = self.parts_of(targets)?;
         let p = self
             .pools
             .get_mut(pool.0 as usize)
